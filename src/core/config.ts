@@ -1,0 +1,45 @@
+export type BackfillMode = 'easy' | 'conservative' | 'none';
+export type PreemptionMode = 'suspend' | 'requeue';
+export type ImageMode = 'predeployed' | 'transfer';
+
+export interface SchedulerConfig {
+  backfill: BackfillMode;
+  /** How a preemptible lease in a reservation's way is made to give way. */
+  preemption: PreemptionMode;
+  suspendRateMBps: number;
+  resumeRateMBps: number;
+  /** Whether a suspended lease may resume on other nodes (a cold migration). */
+  migration: boolean;
+  migrateBandwidthMBps: number;
+  images: ImageMode;
+  imageBandwidthMBps: number;
+  /** Per-node image cache; 0 means every lease transfers its image anew. */
+  imageCacheMiB: number;
+  runtimeOverheadPercent: number;
+  bootSeconds: number;
+  shutdownSeconds: number;
+  /** A lease is only started if it can run at least factor x its suspend/resume overheads. */
+  suspendThresholdFactor: number;
+  preemptionPolicy: string;
+}
+
+export const DEFAULT_CONFIG: SchedulerConfig = Object.freeze({
+  backfill: 'easy',
+  preemption: 'suspend',
+  suspendRateMBps: 50,
+  resumeRateMBps: 50,
+  migration: true,
+  migrateBandwidthMBps: 100,
+  images: 'predeployed',
+  imageBandwidthMBps: 100,
+  imageCacheMiB: 20_000,
+  runtimeOverheadPercent: 0,
+  bootSeconds: 0,
+  shutdownSeconds: 0,
+  suspendThresholdFactor: 1,
+  preemptionPolicy: 'youngest-first',
+});
+
+export function configWith(overrides: Partial<SchedulerConfig>): SchedulerConfig {
+  return { ...DEFAULT_CONFIG, ...overrides };
+}

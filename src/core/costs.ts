@@ -1,0 +1,12 @@
+// Overheads the scheduler plans explicitly. Rates are MB/s (the study's unit, taken as MiB);
+// an infinite rate expresses a zero-cost operation.
+
+export function secondsToMove(sizeMiB: number, rateMBps: number): number {
+  if (sizeMiB <= 0 || rateMBps === Infinity) return 0;
+  if (!(rateMBps > 0)) throw new RangeError(`rate must be a positive number of MB/s or Infinity, got ${rateMBps}`);
+  return Math.ceil(sizeMiB / rateMBps);
+}
+
+export function stretchedSeconds(seconds: number, overheadPercent: number): number {
+  return overheadPercent === 0 ? seconds : Math.round(seconds * (1 + overheadPercent / 100));
+}

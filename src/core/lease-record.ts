@@ -1,0 +1,56 @@
+import type { Segment } from './segment.ts';
+import type { LeaseRequest, RejectReason } from './types.ts';
+
+export type LeaseState = 'queued' | 'scheduled' | 'active' | 'suspended' | 'completed' | 'rejected' | 'cancelled';
+
+/** Segments of an attempt that was cancelled after it had begun: its work was lost. */
+export interface LostAttempt {
+  segments: Segment[];
+}
+
+/** The scheduler's view of one lease over its whole life. */
+export interface LeaseRecord {
+  readonly req: LeaseRequest;
+  readonly seq: number;
+  state: LeaseState;
+  /** Run seconds the lease needs in all (stretched by the runtime overhead for best-effort leases). */
+  work: number;
+  /** Run seconds completed so far. */
+  done: number;
+  /** Planned and current segments, in time order; empty while queued. */
+  chain: Segment[];
+  /** What happens when the chain's last segment ends. */
+  chainEndsIn: 'finish' | 'suspend';
+  /** Every segment that has not been cancelled before it began, in time order. */
+  history: Segment[];
+  lost: LostAttempt[];
+  /** Nodes holding the lease's saved memory while it is suspended. */
+  suspendedOn: readonly number[] | null;
+  /** Placed in the future by backfilling (and so open to being placed again, earlier). */
+  inFuture: boolean;
+  firstStart: number | null;
+  endedAt: number | null;
+  rejectReason: RejectReason | null;
+  suspensions: number;
+  migrations: number;
+  preemptions: number;
+  /** Nodes on which the lease holds a reference to its image in the node's cache. */
+  imageRefs: number[];
+}
+
+export function newLeaseRecord(req: LeaseRequest, seq: number, work: number): LeaseRecord {
+  return {
+    req, seq, state: 'queued', work, done: 0, chain: [], chainEndsIn: 'finish', history: [], lost: [],
+    suspendedOn: null, inFuture: false, firstStart: null, endedAt: null, rejectReason: null,
+    suspensions: 0, migrations: 0, preemptions: 0, imageRefs: [],
+  };
+}
+
+export function remainingWork(lease: LeaseRecord): number {
+  return lease.work - lease.done;
+}
+
+/** Queue order: original arrival, then submission order. */
+export function queueBefore(a: LeaseRecord, b: LeaseRecord): boolean {
+  return a.req.arrival < b.req.arrival || (a.req.arrival === b.req.arrival && a.seq < b.seq);
+}

@@ -1,0 +1,19 @@
+import type { SegmentKind } from './types.ts';
+
+/**
+ * One reservation in the slot table: a lease holds `cpu` and `memoryMiB` on each
+ * of `nodes` (pool indices) over [start, end) for the purpose `kind`.
+ */
+export interface Segment {
+  readonly seq: number;
+  readonly leaseId: string;
+  readonly kind: SegmentKind;
+  start: number;
+  end: number;
+  readonly nodes: readonly number[];
+  readonly cpu: number;
+  readonly memoryMiB: number;
+  /** Whether the table has counted this segment in its usage at the current instant. */
+  active: boolean;
+  removed: boolean;
+}

@@ -1,0 +1,179 @@
+import type { Segment } from './segment.ts';
+import type { NodeSpec, SegmentKind } from './types.ts';
+
+const EPS = 1e-9;
+
+/**
+ * Per-node calendars of reservations. Answers "until when can node i hold this much from t"
+ * and "when do reservations end after t"; tracks usage at the current instant so that
+ * "is the pool full now" is O(1).
+ */
+export class SlotTable {
+  readonly nodes: readonly NodeSpec[];
+  private readonly calendars: Segment[][];
+  private readonly usedCpuNow: Float64Array;
+  private readonly usedMemNow: Float64Array;
+  private notFullNow: number;
+  private nextSeq = 1;
+
+  constructor(nodes: readonly NodeSpec[]) {
+    this.nodes = nodes;
+    this.calendars = nodes.map(() => []);
+    this.usedCpuNow = new Float64Array(nodes.length);
+    this.usedMemNow = new Float64Array(nodes.length);
+    this.notFullNow = nodes.length;
+  }
+
+  get size(): number {
+    return this.nodes.length;
+  }
+
+  reserve(leaseId: string, kind: SegmentKind, start: number, end: number, nodes: readonly number[], cpu: number, memoryMiB: number): Segment {
+    const seg: Segment = { seq: this.nextSeq++, leaseId, kind, start, end, nodes, cpu, memoryMiB, active: false, removed: false };
+    for (const n of nodes) insertByStart(this.calendars[n], seg);
+    return seg;
+  }
+
+  /** Drops a reservation; an active one stops counting towards usage now. */
+  release(seg: Segment): void {
+    if (seg.removed) return;
+    if (seg.active) this.deactivate(seg);
+    seg.removed = true;
+    for (const n of seg.nodes) {
+      const cal = this.calendars[n];
+      const i = cal.indexOf(seg);
+      if (i >= 0) cal.splice(i, 1);
+    }
+  }
+
+  /** Marks a reservation as in force at the current instant. */
+  activate(seg: Segment): void {
+    if (seg.active || seg.removed) return;
+    seg.active = true;
+    for (const n of seg.nodes) this.addUsageNow(n, seg.cpu, seg.memoryMiB);
+  }
+
+  deactivate(seg: Segment): void {
+    if (!seg.active) return;
+    seg.active = false;
+    for (const n of seg.nodes) this.addUsageNow(n, -seg.cpu, -seg.memoryMiB);
+  }
+
+  private addUsageNow(n: number, cpu: number, mem: number): void {
+    const wasFull = this.isFullNow(n);
+    this.usedCpuNow[n] += cpu;
+    this.usedMemNow[n] += mem;
+    if (Math.abs(this.usedCpuNow[n]) < EPS) this.usedCpuNow[n] = 0;
+    if (Math.abs(this.usedMemNow[n]) < EPS) this.usedMemNow[n] = 0;
+    const isFull = this.isFullNow(n);
+    if (wasFull !== isFull) this.notFullNow += isFull ? -1 : 1;
+  }
+
+  isFullNow(n: number): boolean {
+    const spec = this.nodes[n];
+    return this.usedCpuNow[n] >= spec.cpu - EPS || this.usedMemNow[n] >= spec.memoryMiB - EPS;
+  }
+
+  /** Nodes with some capacity left at the current instant. */
+  get nodesNotFullNow(): number {
+    return this.notFullNow;
+  }
+
+  /** Whether `cpu`/`mem` fit on node n at the current instant, by the usage counters. */
+  fitsNow(n: number, cpu: number, mem: number): boolean {
+    const spec = this.nodes[n];
+    return this.usedCpuNow[n] + cpu <= spec.cpu + EPS && this.usedMemNow[n] + mem <= spec.memoryMiB + EPS;
+  }
+
+  /**
+   * The latest x in (t, horizon] such that node n can hold `cpu`/`mem` on top of its
+   * reservations throughout [t, x); t itself when it cannot hold them at t.
+   * Reservations of leases in `ignore` are treated as absent from `ignoreFrom` on.
+   */
+  freeUntil(n: number, t: number, cpu: number, mem: number, horizon: number, ignore?: ReadonlySet<string>, ignoreFrom = -Infinity): number {
+    const spec = this.nodes[n];
+    if (cpu > spec.cpu + EPS || mem > spec.memoryMiB + EPS) return t;
+    const cal = this.calendars[n];
+    let usedC = 0;
+    let usedM = 0;
+    let changes: number[] | null = null; // flat triples: time, dCpu, dMem
+    for (let k = 0; k < cal.length; k++) {
+      const s = cal[k];
+      if (s.start >= horizon) break;
+      let end = s.end;
+      if (ignore !== undefined && ignore.has(s.leaseId)) end = Math.min(end, Math.max(s.start, ignoreFrom));
+      if (end <= t) continue;
+      if (s.start <= t) {
+        usedC += s.cpu;
+        usedM += s.memoryMiB;
+        if (end < horizon) (changes ??= []).push(end, -s.cpu, -s.memoryMiB);
+      } else {
+        (changes ??= []).push(s.start, s.cpu, s.memoryMiB);
+        if (end < horizon) changes.push(end, -s.cpu, -s.memoryMiB);
+      }
+    }
+    if (usedC + cpu > spec.cpu + EPS || usedM + mem > spec.memoryMiB + EPS) return t;
+    if (changes === null) return horizon;
+    const order = sortedTripleIndices(changes);
+    for (const i of order) {
+      const dc = changes[i + 1];
+      const dm = changes[i + 2];
+      usedC += dc;
+      usedM += dm;
+      if ((dc > 0 || dm > 0) && (usedC + cpu > spec.cpu + EPS || usedM + mem > spec.memoryMiB + EPS)) return changes[i];
+    }
+    return horizon;
+  }
+
+  /** Leases with a reservation on node n that overlaps [t, end). */
+  leasesOverlapping(n: number, t: number, end: number): string[] {
+    const out: string[] = [];
+    for (const s of this.calendars[n]) {
+      if (s.start >= end) break;
+      if (s.end > t && !out.includes(s.leaseId)) out.push(s.leaseId);
+    }
+    return out;
+  }
+
+  /** Distinct end times of reservations that end after t, ascending. */
+  endsAfter(t: number): number[] {
+    const ends = new Set<number>();
+    for (const cal of this.calendars) for (const s of cal) if (s.end > t) ends.add(s.end);
+    return [...ends].sort((a, b) => a - b);
+  }
+
+  /** Forgets reservations that ended by `now`; they live on in their leases' histories. */
+  prune(now: number): void {
+    for (let n = 0; n < this.calendars.length; n++) {
+      const cal = this.calendars[n];
+      if (cal.length === 0) continue;
+      let w = 0;
+      for (let r = 0; r < cal.length; r++) if (cal[r].end > now || cal[r].active) cal[w++] = cal[r];
+      cal.length = w;
+    }
+  }
+
+  reservationsOn(n: number): readonly Segment[] {
+    return this.calendars[n];
+  }
+}
+
+function insertByStart(cal: Segment[], seg: Segment): void {
+  let lo = 0;
+  let hi = cal.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    const m = cal[mid];
+    if (m.start < seg.start || (m.start === seg.start && m.seq < seg.seq)) lo = mid + 1;
+    else hi = mid;
+  }
+  cal.splice(lo, 0, seg);
+}
+
+/** Indices of (time, dCpu, dMem) triples by time, releases before claims at equal times. */
+function sortedTripleIndices(changes: number[]): number[] {
+  const idx: number[] = [];
+  for (let i = 0; i < changes.length; i += 3) idx.push(i);
+  idx.sort((a, b) => changes[a] - changes[b] || changes[a + 1] - changes[b + 1] || a - b);
+  return idx;
+}

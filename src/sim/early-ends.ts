@@ -1,0 +1,32 @@
+import { BoundaryHeap } from '../core/boundary-heap.ts';
+import type { Segment } from '../core/segment.ts';
+
+/** When running leases finish their real work before their planned run ends. */
+export class EarlyEnds {
+  private readonly heap = new BoundaryHeap<Segment>();
+
+  expect(run: Segment, at: number): void {
+    if (at < run.end) this.heap.push(at, 0, run);
+  }
+
+  /** The next instant at which a still-running lease ends early, Infinity if none. */
+  nextTime(): number {
+    for (;;) {
+      const t = this.heap.peekTime();
+      if (t === Infinity) return t;
+      if (this.isLive(this.heap.peek()!, t)) return t;
+      this.heap.pop();
+    }
+  }
+
+  /** Runs that end early at exactly `now`. */
+  takeAt(now: number): Segment[] {
+    const out: Segment[] = [];
+    while (this.nextTime() === now) out.push(this.heap.pop()!);
+    return out;
+  }
+
+  private isLive(run: Segment, t: number): boolean {
+    return run.active && !run.removed && t < run.end;
+  }
+}

@@ -1,0 +1,53 @@
+import { Scheduler } from '../core/scheduler.ts';
+import type { SchedulerConfig } from '../core/config.ts';
+import { stretchedSeconds } from '../core/costs.ts';
+import type { LeaseRequest, NodeSpec } from '../core/types.ts';
+import { EarlyEnds } from './early-ends.ts';
+
+export interface SimulationInput {
+  requests: readonly LeaseRequest[];
+  nodes: readonly NodeSpec[];
+  config: SchedulerConfig;
+  /** Called now and then with the fraction of requests submitted so far. */
+  onProgress?: (fraction: number) => void;
+}
+
+/** Real work of a lease in run seconds: what it does before it ends by itself. */
+export function realWorkOf(req: LeaseRequest, config: SchedulerConfig): number {
+  const real = Math.min(req.realDuration ?? req.duration, req.duration);
+  return req.kind === 'best-effort' ? stretchedSeconds(real, config.runtimeOverheadPercent) : real;
+}
+
+/**
+ * Drives the scheduler on a simulated clock: submits each request at its arrival, ends each
+ * lease when its real work is done, and jumps from one event to the next.
+ */
+export function simulate(input: SimulationInput): Scheduler {
+  const { config } = input;
+  const requests = [...input.requests].sort((a, b) => a.arrival - b.arrival);
+  const scheduler = new Scheduler(input.nodes, config);
+  const realWork = new Map<string, number>();
+  for (const r of requests) realWork.set(r.id, realWorkOf(r, config));
+  const earlyEnds = new EarlyEnds();
+  let next = 0;
+  let lastReport = 0;
+  for (;;) {
+    const arrival = next < requests.length ? requests[next].arrival : Infinity;
+    const now = Math.min(arrival, scheduler.nextEventTime(), earlyEnds.nextTime());
+    if (now === Infinity) break;
+    for (const run of earlyEnds.takeAt(now)) scheduler.finishEarly(run.leaseId, now);
+    while (next < requests.length && requests[next].arrival === now) scheduler.submit(requests[next++], now);
+    const step = scheduler.advance(now);
+    for (const seg of step.started) {
+      if (seg.kind !== 'run') continue;
+      const lease = scheduler.lease(seg.leaseId)!;
+      earlyEnds.expect(seg, seg.start + realWork.get(seg.leaseId)! - lease.done);
+    }
+    if (input.onProgress && next - lastReport >= 1000) {
+      lastReport = next;
+      input.onProgress(next / requests.length);
+    }
+  }
+  input.onProgress?.(1);
+  return scheduler;
+}

@@ -50,7 +50,8 @@ export class Scheduler {
   private queue: LeaseRecord[] = [];
   private pending: LeaseRecord[] = [];
   private readonly heap = new BoundaryHeap<Segment>();
-  private futureCount = 0;
+  private readonly future = new Set<LeaseRecord>();
+  private readonly freeNowByShape = new Map<string, number[]>();
   private mustReevaluate = false;
   private seq = 0;
   private now = 0;
@@ -183,7 +184,7 @@ export class Scheduler {
     (this.result?.started ?? this.startedBuffer).push(seg);
     if (lease.inFuture) {
       lease.inFuture = false;
-      this.futureCount--;
+      this.future.delete(lease);
     }
     lease.state = 'active';
     if (lease.firstStart === null) lease.firstStart = seg.start;
@@ -373,11 +374,12 @@ export class Scheduler {
 
   private canPlaceInFuture(): boolean {
     const b = this.config.backfill;
-    return b === 'conservative' || (b === 'easy' && this.futureCount < 1);
+    return b === 'conservative' || (b === 'easy' && this.future.size < 1);
   }
 
   private processQueue(now: number, result: StepResult): void {
     if (this.queue.length === 0) return;
+    this.freeNowByShape.clear();
     const waiting: LeaseRecord[] = [];
     const q = this.queue;
     this.queue = [];
@@ -405,7 +407,9 @@ export class Scheduler {
   private scheduleBestEffort(lease: LeaseRecord, now: number, allowFuture: boolean): boolean {
     const req = lease.req;
     const times = this.nearTimes(lease, now);
-    for (const t of times) {
+    const couldStartNow = times.length > 1 || (req.nodes <= this.table.nodesNotFullNow && this.windowNowAtLeast(lease, now));
+    if (!couldStartNow && !allowFuture) return false;
+    for (const t of couldStartNow ? times : []) {
       const spec = this.findChainAt(lease, t, now, true);
       if (spec) {
         this.buildChain(lease, spec, now);
@@ -413,17 +417,63 @@ export class Scheduler {
       }
     }
     if (!allowFuture) return false;
-    const last = times[times.length - 1];
-    for (const t of this.table.endsAfter(last)) {
+    const bound = this.earliestPossibleStart(lease, times[times.length - 1], now);
+    if (bound === Infinity) throw new Error(`internal: best-effort lease ${req.id} can never start`);
+    for (const t of [bound, ...this.table.endsAfter(bound)]) {
       const spec = this.findChainAt(lease, t, now, true);
       if (spec) {
         this.buildChain(lease, spec, now);
         lease.inFuture = true;
-        this.futureCount++;
+        this.future.add(lease);
         return true;
       }
     }
     throw new Error(`internal: no place found for best-effort lease ${req.id} even after every reservation ends`);
+  }
+
+  /** The shortest chain a lease could accept: its overheads and a suspension if it may be cut short, else all of it. */
+  private shortestAcceptableChain(lease: LeaseRecord): number {
+    const suspended = lease.state === 'suspended' && lease.suspendedOn !== null;
+    const cut = this.config.preemption === 'suspend' && lease.req.preemptible;
+    const pre = suspended ? this.resumeSeconds(lease) : this.config.bootSeconds;
+    return cut
+      ? Math.max(this.suspendThreshold(lease), pre + this.suspendSeconds(lease) + 1)
+      : pre + remainingWork(lease) + this.config.shutdownSeconds;
+  }
+
+  /**
+   * Whether n nodes have room now for at least the shortest acceptable chain: a necessary
+   * condition checked against a per-shape list of how long each node stays free, which
+   * is computed once and kept until something is placed.
+   */
+  private windowNowAtLeast(lease: LeaseRecord, now: number): boolean {
+    const { cpu, memoryMiB } = lease.req.perNode;
+    const key = `${cpu}/${memoryMiB}`;
+    let until = this.freeNowByShape.get(key);
+    if (!until) {
+      until = [];
+      for (let i = 0; i < this.table.size; i++) {
+        if (this.table.fitsNow(i, cpu, memoryMiB)) until.push(this.table.freeUntil(i, now, cpu, memoryMiB, Infinity));
+      }
+      until.sort((a, b) => b - a);
+      this.freeNowByShape.set(key, until);
+    }
+    const n = lease.req.nodes;
+    return until.length >= n && until[n - 1] >= now + this.shortestAcceptableChain(lease);
+  }
+
+  /** A lower bound on the start of a lease that cannot start near now: when enough nodes open up for its shortest acceptable chain. */
+  private earliestPossibleStart(lease: LeaseRecord, from: number, now: number): number {
+    const req = lease.req;
+    const suspended = lease.state === 'suspended' && lease.suspendedOn !== null;
+    const length = this.shortestAcceptableChain(lease);
+    let notBefore: ((n: number) => number) | undefined;
+    if (!suspended && this.needsTransfer(req)) {
+      const seconds = this.transferSeconds(req);
+      const imageBy = this.link.earliestSlot(now, seconds) + seconds;
+      notBefore = (n) => Math.min(this.caches[n].readyAt(req.image!.id) ?? Infinity, imageBy);
+    }
+    return this.table.earliestWindow(req.nodes, req.perNode.cpu, req.perNode.memoryMiB, length, from, notBefore);
   }
 
   /** Times at which a queued lease could start without waiting for others: now, and when its image could arrive. */
@@ -511,6 +561,7 @@ export class Scheduler {
   }
 
   private place(lease: LeaseRecord, kind: SegmentKind, start: number, end: number, nodes: readonly number[]): Segment {
+    this.freeNowByShape.clear();
     const seg = this.table.reserve(lease.req.id, kind, start, end, nodes, lease.req.perNode.cpu, lease.req.perNode.memoryMiB);
     lease.history.push(seg);
     this.heap.push(end, END, seg);
@@ -520,6 +571,7 @@ export class Scheduler {
   }
 
   private truncate(seg: Segment, end: number): void {
+    this.freeNowByShape.clear();
     seg.end = end;
     if (seg.active && end <= this.now) {
       this.table.deactivate(seg);
@@ -540,6 +592,7 @@ export class Scheduler {
 
   /** Removes a segment that has not begun; one that has begun is cut at now. */
   private dropSegment(lease: LeaseRecord, seg: Segment): void {
+    this.freeNowByShape.clear();
     if (seg.active || seg.start < this.now) {
       this.truncate(seg, Math.min(seg.end, this.now));
       return;
@@ -556,7 +609,7 @@ export class Scheduler {
     lease.chain = [];
     if (lease.inFuture) {
       lease.inFuture = false;
-      this.futureCount--;
+      this.future.delete(lease);
     }
     this.link.cancel(lease.req.id, now);
     if (wasSuspendedOn) {
@@ -586,7 +639,7 @@ export class Scheduler {
     lease.suspendedOn = null;
     if (lease.inFuture) {
       lease.inFuture = false;
-      this.futureCount--;
+      this.future.delete(lease);
     }
     this.link.cancel(lease.req.id, now);
     this.releaseImage(lease);
@@ -597,10 +650,9 @@ export class Scheduler {
   /** Leases placed in the future by backfilling get another chance once resources free up early. */
   private reevaluateFuture(now: number): void {
     this.mustReevaluate = false;
-    if (this.futureCount === 0) return;
-    for (const lease of this.order) {
-      if (lease.inFuture && lease.chain.length > 0 && lease.chain[0].start > now) this.unschedule(lease, now);
-    }
+    if (this.future.size === 0) return;
+    const again = [...this.future].sort((a, b) => a.seq - b.seq);
+    for (const lease of again) if (lease.chain.length > 0 && lease.chain[0].start > now) this.unschedule(lease, now);
   }
 
   // ---- images ----

@@ -94,6 +94,31 @@ export class SlotTable {
     const spec = this.nodes[n];
     if (cpu > spec.cpu + EPS || mem > spec.memoryMiB + EPS) return t;
     const cal = this.calendars[n];
+    if (cal.length === 0) return horizon;
+    if (ignore === undefined) {
+      const exclusive = this.exclusiveFreeUntil(cal, spec.cpu, spec.memoryMiB, t, cpu, mem, horizon);
+      if (exclusive !== null) return exclusive;
+    }
+    return this.sweepFreeUntil(cal, spec.cpu, spec.memoryMiB, t, cpu, mem, horizon, ignore, ignoreFrom);
+  }
+
+  /**
+   * The common case, where no reservation on the node can share it with the request: free
+   * until the first reservation that overlaps. Null when some reservation could share.
+   */
+  private exclusiveFreeUntil(cal: readonly Segment[], capCpu: number, capMem: number, t: number, cpu: number, mem: number, horizon: number): number | null {
+    for (let k = 0; k < cal.length; k++) {
+      const s = cal[k];
+      if (s.start >= horizon) return horizon;
+      if (s.end <= t) continue;
+      if (s.cpu + cpu <= capCpu + EPS && s.memoryMiB + mem <= capMem + EPS) return null;
+      if (s.start <= t) return t;
+      return s.start;
+    }
+    return horizon;
+  }
+
+  private sweepFreeUntil(cal: readonly Segment[], capCpu: number, capMem: number, t: number, cpu: number, mem: number, horizon: number, ignore: ReadonlySet<string> | undefined, ignoreFrom: number): number {
     let usedC = 0;
     let usedM = 0;
     let changes: number[] | null = null; // flat triples: time, dCpu, dMem
@@ -112,7 +137,7 @@ export class SlotTable {
         if (end < horizon) changes.push(end, -s.cpu, -s.memoryMiB);
       }
     }
-    if (usedC + cpu > spec.cpu + EPS || usedM + mem > spec.memoryMiB + EPS) return t;
+    if (usedC + cpu > capCpu + EPS || usedM + mem > capMem + EPS) return t;
     if (changes === null) return horizon;
     const order = sortedTripleIndices(changes);
     for (const i of order) {
@@ -120,9 +145,90 @@ export class SlotTable {
       const dm = changes[i + 2];
       usedC += dc;
       usedM += dm;
-      if ((dc > 0 || dm > 0) && (usedC + cpu > spec.cpu + EPS || usedM + mem > spec.memoryMiB + EPS)) return changes[i];
+      if ((dc > 0 || dm > 0) && (usedC + cpu > capCpu + EPS || usedM + mem > capMem + EPS)) return changes[i];
     }
     return horizon;
+  }
+
+  /**
+   * Maximal windows [a, b) at or after `from` in which node n can hold cpu/mem on top of its
+   * reservations (b is Infinity for the last one).
+   */
+  freeWindows(n: number, from: number, cpu: number, mem: number): Array<[number, number]> {
+    const spec = this.nodes[n];
+    if (cpu > spec.cpu + EPS || mem > spec.memoryMiB + EPS) return [];
+    const gaps = this.exclusiveGaps(this.calendars[n], spec, from, cpu, mem);
+    if (gaps !== null) return gaps;
+    const out: Array<[number, number]> = [];
+    let t = from;
+    for (let guard = 0; guard < 100_000; guard++) {
+      const until = this.freeUntil(n, t, cpu, mem, Infinity);
+      if (until > t) {
+        out.push([t, until]);
+        if (until === Infinity) return out;
+        t = until;
+      }
+      const next = this.nextReleaseAfter(n, t);
+      if (next === Infinity) return out;
+      t = next;
+    }
+    throw new Error(`internal: node ${n} has too many windows`);
+  }
+
+  /** Gaps between reservations when none of them can share the node with the request; else null. */
+  private exclusiveGaps(cal: readonly Segment[], spec: NodeSpec, from: number, cpu: number, mem: number): Array<[number, number]> | null {
+    const out: Array<[number, number]> = [];
+    let cursor = from;
+    for (const s of cal) {
+      if (s.end <= from) continue;
+      if (s.cpu + cpu <= spec.cpu + EPS && s.memoryMiB + mem <= spec.memoryMiB + EPS) return null;
+      if (s.start > cursor) out.push([cursor, s.start]);
+      if (s.end > cursor) cursor = s.end;
+    }
+    out.push([cursor, Infinity]);
+    return out;
+  }
+
+  private nextReleaseAfter(n: number, t: number): number {
+    let next = Infinity;
+    for (const s of this.calendars[n]) if (s.end > t && s.end < next && s.start <= t) next = s.end;
+    if (next === Infinity) for (const s of this.calendars[n]) if (s.end > t && s.end < next) next = s.end;
+    return next;
+  }
+
+  /**
+   * The earliest t >= from at which at least k nodes can each hold cpu/mem for `length`
+   * seconds from t, where node i may only start at notBefore(i). Infinity if never.
+   * A sweep over every node's free windows: O(W log W) for W windows in the pool.
+   */
+  earliestWindow(k: number, cpu: number, mem: number, length: number, from: number, notBefore?: (n: number) => number): number {
+    const opens: number[] = [];
+    const closes: number[] = [];
+    for (let n = 0; n < this.nodes.length; n++) {
+      const nb = notBefore ? Math.max(from, notBefore(n)) : from;
+      if (nb === Infinity) continue;
+      for (const [a, b] of this.freeWindows(n, nb, cpu, mem)) {
+        const lastStart = b - length;
+        if (lastStart >= a) {
+          opens.push(a);
+          closes.push(lastStart);
+        }
+      }
+    }
+    if (opens.length < k) return Infinity;
+    opens.sort((x, y) => x - y);
+    closes.sort((x, y) => x - y);
+    let open = 0;
+    let c = 0;
+    for (const t of opens) {
+      while (c < closes.length && closes[c] < t) {
+        c++;
+        open--;
+      }
+      open++;
+      if (open >= k) return t;
+    }
+    return Infinity;
   }
 
   /** Leases with a reservation on node n that overlaps [t, end). */

@@ -1,0 +1,54 @@
+import { readFileSync } from 'node:fs';
+import { TraceError } from '../sim/readers/index.ts';
+import { SIM_USAGE, simCommand } from './sim-command.ts';
+import { UsageError } from './usage-error.ts';
+
+const USAGE = `usage: vws <command> [options]
+
+commands
+  sim       simulate the lease scheduler over a workload trace
+  version   print the version
+  help      this text (vws help sim: the options of sim)
+`;
+
+function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
+}
+
+/** Runs one vws command; returns the process exit code (2 for a usage or input error). */
+export async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  try {
+    switch (command) {
+      case 'sim':
+        if (rest.includes('--help') || rest.includes('-h')) {
+          process.stdout.write(SIM_USAGE);
+          return 0;
+        }
+        return await simCommand(rest);
+      case 'version':
+      case '--version':
+        process.stdout.write(`vws ${version()}\n`);
+        return 0;
+      case 'help':
+      case '--help':
+      case '-h':
+      case undefined:
+        process.stdout.write(rest[0] === 'sim' ? SIM_USAGE : USAGE);
+        return command === undefined ? 2 : 0;
+      default:
+        throw new UsageError(`unknown command '${command}'`);
+    }
+  } catch (e) {
+    if (e instanceof UsageError) {
+      process.stderr.write(`vws: ${e.message}\n${command === 'sim' ? 'run `vws sim --help` for the options' : USAGE}\n`);
+      return 2;
+    }
+    if (e instanceof TraceError || e instanceof RangeError) {
+      process.stderr.write(`vws: ${e.message}\n`);
+      return 2;
+    }
+    throw e;
+  }
+}

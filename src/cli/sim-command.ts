@@ -1,0 +1,129 @@
+import { createWriteStream, mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { once } from 'node:events';
+import { parseArgs } from 'node:util';
+import { configWith, type SchedulerConfig } from '../core/config.ts';
+import { PREEMPTION_POLICIES } from '../core/preemption-policy.ts';
+import { runExperiment, type ExperimentSpec } from '../sim/experiment.ts';
+import { IMAGE_CHOICES } from '../sim/image-assignment.ts';
+import { STUDY_POOL } from '../sim/pool.ts';
+import { scheduleLines } from '../sim/schedule-export.ts';
+import { metricsTable, progressBar } from './format.ts';
+import { choiceOption, nonNegative, numberOption, positive, positiveInteger } from './options.ts';
+import { UsageError } from './usage-error.ts';
+
+export const SIM_USAGE = `usage: vws sim --trace FILE [--inject FILE]... [options]
+
+Runs the lease scheduler over a workload on a simulated clock.
+
+workload
+  --trace FILE              SWF (.swf, .swf.gz) or LWF (XML or AR lines) workload
+  --inject FILE             advance reservations to add (may be repeated)
+pool
+  --nodes N                 number of identical nodes (144)
+  --node-cpu C              CPUs per node (1)
+  --node-memory MiB         memory per node (1024)
+scheduling
+  --backfill MODE           easy | conservative | none (easy)
+  --preemption MODE         suspend | requeue (suspend)
+  --policy NAME             which preemptible leases give way first: ${Object.keys(PREEMPTION_POLICIES).join(' | ')} (youngest-first)
+  --suspend-rate MBps       memory saved per second when suspending (50; inf = free)
+  --resume-rate MBps        memory restored per second when resuming (50; inf = free)
+  --migrate-bandwidth MBps  moving a suspended lease's memory and disk to other nodes (100; inf = free)
+  --no-migration            a suspended lease resumes only where it was
+  --threshold-factor F      run at least F x the suspend/resume overheads (1)
+virtual machines
+  --images MODE             predeployed | transfer (predeployed)
+  --image-choice C          none | single | uniform | skewed: which image each lease uses (none = no VMs)
+  --image-count N           distinct images for uniform/skewed (37)
+  --image-size MiB          size of every image (4096)
+  --image-bandwidth MBps    image repository link (100)
+  --image-cache MiB         per-node image cache, 0 = no reuse (20000)
+  --seed N                  seed for the image draw (1)
+  --runtime-overhead PCT    best-effort leases run PCT% longer in a VM (0)
+  --boot-overhead S         seconds to boot a lease's VMs (0)
+  --shutdown-overhead S     seconds to shut them down (0)
+output
+  --json                    print the metrics object as JSON
+  --schedule FILE           write the vws.schedule/v1 export (JSON Lines)
+`;
+
+export function parseSimArgs(argv: string[]): { spec: ExperimentSpec; json: boolean; schedule: string | null } {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      strict: true,
+      allowPositionals: false,
+      options: {
+        trace: { type: 'string' }, inject: { type: 'string', multiple: true },
+        nodes: { type: 'string' }, 'node-cpu': { type: 'string' }, 'node-memory': { type: 'string' },
+        backfill: { type: 'string' }, preemption: { type: 'string' }, policy: { type: 'string' },
+        'suspend-rate': { type: 'string' }, 'resume-rate': { type: 'string' }, 'migrate-bandwidth': { type: 'string' },
+        'no-migration': { type: 'boolean' }, 'threshold-factor': { type: 'string' },
+        images: { type: 'string' }, 'image-choice': { type: 'string' }, 'image-count': { type: 'string' },
+        'image-size': { type: 'string' }, 'image-bandwidth': { type: 'string' }, 'image-cache': { type: 'string' },
+        seed: { type: 'string' }, 'runtime-overhead': { type: 'string' }, 'boot-overhead': { type: 'string' },
+        'shutdown-overhead': { type: 'string' }, json: { type: 'boolean' }, schedule: { type: 'string' },
+      },
+    });
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+  const v = parsed.values;
+  if (!v.trace) throw new UsageError('--trace FILE is required: the workload to simulate');
+  const images = choiceOption('images', v.images, ['predeployed', 'transfer'] as const, 'predeployed');
+  const imageChoice = choiceOption('image-choice', v['image-choice'], IMAGE_CHOICES, images === 'transfer' ? 'single' : 'none');
+  const config: SchedulerConfig = configWith({
+    backfill: choiceOption('backfill', v.backfill, ['easy', 'conservative', 'none'] as const, 'easy'),
+    preemption: choiceOption('preemption', v.preemption, ['suspend', 'requeue'] as const, 'suspend'),
+    preemptionPolicy: choiceOption('policy', v.policy, Object.keys(PREEMPTION_POLICIES), 'youngest-first'),
+    suspendRateMBps: numberOption('suspend-rate', v['suspend-rate'], 50, positive, 'a positive rate in MB/s or inf'),
+    resumeRateMBps: numberOption('resume-rate', v['resume-rate'], 50, positive, 'a positive rate in MB/s or inf'),
+    migrateBandwidthMBps: numberOption('migrate-bandwidth', v['migrate-bandwidth'], 100, positive, 'a positive rate in MB/s or inf'),
+    migration: !v['no-migration'],
+    suspendThresholdFactor: numberOption('threshold-factor', v['threshold-factor'], 1, nonNegative, 'a number >= 0'),
+    images,
+    imageBandwidthMBps: numberOption('image-bandwidth', v['image-bandwidth'], 100, positive, 'a positive rate in MB/s or inf'),
+    imageCacheMiB: numberOption('image-cache', v['image-cache'], 20_000, nonNegative, 'a size in MiB >= 0'),
+    runtimeOverheadPercent: numberOption('runtime-overhead', v['runtime-overhead'], 0, nonNegative, 'a percentage >= 0'),
+    bootSeconds: numberOption('boot-overhead', v['boot-overhead'], 0, (n) => Number.isInteger(n) && n >= 0, 'whole seconds >= 0'),
+    shutdownSeconds: numberOption('shutdown-overhead', v['shutdown-overhead'], 0, (n) => Number.isInteger(n) && n >= 0, 'whole seconds >= 0'),
+  });
+  const spec: ExperimentSpec = {
+    traces: [v.trace],
+    injections: v.inject ?? [],
+    pool: {
+      nodes: numberOption('nodes', v.nodes, STUDY_POOL.nodes, positiveInteger, 'a positive integer'),
+      cpu: numberOption('node-cpu', v['node-cpu'], STUDY_POOL.cpu, positive, 'a positive number'),
+      memoryMiB: numberOption('node-memory', v['node-memory'], STUDY_POOL.memoryMiB, positive, 'a positive number of MiB'),
+      diskMiB: STUDY_POOL.diskMiB,
+    },
+    config,
+    images: {
+      choice: imageChoice,
+      count: numberOption('image-count', v['image-count'], 37, positiveInteger, 'a positive integer'),
+      sizeMiB: numberOption('image-size', v['image-size'], 4096, positive, 'a positive size in MiB'),
+      seed: numberOption('seed', v.seed, 1, Number.isInteger, 'an integer'),
+    },
+  };
+  return { spec, json: v.json ?? false, schedule: v.schedule ?? null };
+}
+
+export async function simCommand(argv: string[]): Promise<number> {
+  const { spec, json, schedule } = parseSimArgs(argv);
+  const bar = progressBar(process.stderr, 'simulating');
+  const result = runExperiment({ ...spec, onProgress: (f) => bar.update(f) });
+  bar.done();
+  if (schedule) await writeLines(schedule, scheduleLines(result.scheduler.allLeases(), result.nodes));
+  process.stdout.write(json ? `${JSON.stringify(result.metrics)}\n` : `${metricsTable(result.metrics)}\n`);
+  return 0;
+}
+
+async function writeLines(path: string, lines: Iterable<string>): Promise<void> {
+  mkdirSync(dirname(path), { recursive: true });
+  const out = createWriteStream(path);
+  for (const line of lines) if (!out.write(`${line}\n`)) await once(out, 'drain');
+  out.end();
+  await once(out, 'finish');
+}

@@ -51,7 +51,7 @@ export class Scheduler {
   private pending: LeaseRecord[] = [];
   private readonly heap = new BoundaryHeap<Segment>();
   private readonly future = new Set<LeaseRecord>();
-  private readonly freeNowByShape = new Map<string, number[]>();
+  private readonly freeByShape = new Map<string, number[]>();
   private mustReevaluate = false;
   private seq = 0;
   private now = 0;
@@ -379,7 +379,7 @@ export class Scheduler {
 
   private processQueue(now: number, result: StepResult): void {
     if (this.queue.length === 0) return;
-    this.freeNowByShape.clear();
+    this.freeByShape.clear();
     const waiting: LeaseRecord[] = [];
     const q = this.queue;
     this.queue = [];
@@ -407,9 +407,9 @@ export class Scheduler {
   private scheduleBestEffort(lease: LeaseRecord, now: number, allowFuture: boolean): boolean {
     const req = lease.req;
     const times = this.nearTimes(lease, now);
-    const couldStartNow = times.length > 1 || (req.nodes <= this.table.nodesNotFullNow && this.windowNowAtLeast(lease, now));
-    if (!couldStartNow && !allowFuture) return false;
-    for (const t of couldStartNow ? times : []) {
+    for (const t of times) {
+      if (t === now && req.nodes > this.table.nodesNotFullNow) continue;
+      if (!this.windowAtLeast(lease, t, now)) continue;
       const spec = this.findChainAt(lease, t, now, true);
       if (spec) {
         this.buildChain(lease, spec, now);
@@ -442,24 +442,24 @@ export class Scheduler {
   }
 
   /**
-   * Whether n nodes have room now for at least the shortest acceptable chain: a necessary
-   * condition checked against a per-shape list of how long each node stays free, which
-   * is computed once and kept until something is placed.
+   * Whether n nodes have room at t for at least the shortest acceptable chain: a necessary
+   * condition, checked against a per-shape list of how long each node stays free from t,
+   * computed once and kept until the table changes.
    */
-  private windowNowAtLeast(lease: LeaseRecord, now: number): boolean {
+  private windowAtLeast(lease: LeaseRecord, t: number, now: number): boolean {
     const { cpu, memoryMiB } = lease.req.perNode;
-    const key = `${cpu}/${memoryMiB}`;
-    let until = this.freeNowByShape.get(key);
+    const key = `${cpu}/${memoryMiB}@${t}`;
+    let until = this.freeByShape.get(key);
     if (!until) {
       until = [];
       for (let i = 0; i < this.table.size; i++) {
-        if (this.table.fitsNow(i, cpu, memoryMiB)) until.push(this.table.freeUntil(i, now, cpu, memoryMiB, Infinity));
+        if (t > now || this.table.fitsNow(i, cpu, memoryMiB)) until.push(this.table.freeUntil(i, t, cpu, memoryMiB, Infinity));
       }
       until.sort((a, b) => b - a);
-      this.freeNowByShape.set(key, until);
+      this.freeByShape.set(key, until);
     }
     const n = lease.req.nodes;
-    return until.length >= n && until[n - 1] >= now + this.shortestAcceptableChain(lease);
+    return until.length >= n && until[n - 1] >= t + this.shortestAcceptableChain(lease);
   }
 
   /** A lower bound on the start of a lease that cannot start near now: when enough nodes open up for its shortest acceptable chain. */
@@ -561,7 +561,7 @@ export class Scheduler {
   }
 
   private place(lease: LeaseRecord, kind: SegmentKind, start: number, end: number, nodes: readonly number[]): Segment {
-    this.freeNowByShape.clear();
+    this.freeByShape.clear();
     const seg = this.table.reserve(lease.req.id, kind, start, end, nodes, lease.req.perNode.cpu, lease.req.perNode.memoryMiB);
     lease.history.push(seg);
     this.heap.push(end, END, seg);
@@ -571,7 +571,7 @@ export class Scheduler {
   }
 
   private truncate(seg: Segment, end: number): void {
-    this.freeNowByShape.clear();
+    this.freeByShape.clear();
     seg.end = end;
     if (seg.active && end <= this.now) {
       this.table.deactivate(seg);
@@ -592,7 +592,7 @@ export class Scheduler {
 
   /** Removes a segment that has not begun; one that has begun is cut at now. */
   private dropSegment(lease: LeaseRecord, seg: Segment): void {
-    this.freeNowByShape.clear();
+    this.freeByShape.clear();
     if (seg.active || seg.start < this.now) {
       this.truncate(seg, Math.min(seg.end, this.now));
       return;

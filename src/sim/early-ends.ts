@@ -5,8 +5,9 @@ import type { Segment } from '../core/segment.ts';
 export class EarlyEnds {
   private readonly heap = new BoundaryHeap<Segment>();
 
+  /** A run whose real work is done at `at`; at its planned end too, since a suspension may be planned there. */
   expect(run: Segment, at: number): void {
-    if (at < run.end) this.heap.push(at, 0, run);
+    if (at <= run.end) this.heap.push(at, 0, run);
   }
 
   /** The next instant at which a still-running lease ends early, Infinity if none. */
@@ -19,7 +20,7 @@ export class EarlyEnds {
     }
   }
 
-  /** Runs that end early at exactly `now`. */
+  /** Runs whose real work is done at exactly `now`. */
   takeAt(now: number): Segment[] {
     const out: Segment[] = [];
     while (this.nextTime() === now) out.push(this.heap.pop()!);
@@ -27,6 +28,6 @@ export class EarlyEnds {
   }
 
   private isLive(run: Segment, t: number): boolean {
-    return run.active && !run.removed && t < run.end;
+    return run.active && !run.removed && t <= run.end;
   }
 }

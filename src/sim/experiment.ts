@@ -28,7 +28,7 @@ export function loadRequests(spec: Pick<ExperimentSpec, 'traces' | 'injections' 
   const all: LeaseRequest[] = [];
   const seen = new Set<string>();
   [...spec.traces, ...spec.injections].forEach((path, k) => {
-    for (const l of readWorkload(path, { perNode }).leases) {
+    for (const l of readWorkload(path, { perNode, allowStartBeforeArrival: true }).leases) {
       // Ids are unique within a file; a second file's ids get the file's position in front.
       const id = seen.has(l.id) ? `f${k + 1}-${l.id}` : l.id;
       if (seen.has(id)) throw new RangeError(`${path}: lease id '${l.id}' appears twice; give each lease a unique id`);

@@ -35,7 +35,10 @@ export function simulate(input: SimulationInput): Scheduler {
     const arrival = next < requests.length ? requests[next].arrival : Infinity;
     const now = Math.min(arrival, scheduler.nextEventTime(), earlyEnds.nextTime());
     if (now === Infinity) break;
-    for (const run of earlyEnds.takeAt(now)) scheduler.finishEarly(run.leaseId, now);
+    for (const run of earlyEnds.takeAt(now)) {
+      // A run that ends as planned needs no help, unless a suspension was planned right where its work is done.
+      if (now < run.end || scheduler.lease(run.leaseId)!.chainEndsIn === 'suspend') scheduler.finishEarly(run.leaseId, now);
+    }
     while (next < requests.length && requests[next].arrival === now) scheduler.submit(requests[next++], now);
     const step = scheduler.advance(now);
     for (const seg of step.started) {

@@ -67,11 +67,15 @@ function parseArLine(line: string, file: string, lineNumber: number, opts: Injec
   const diskMiB = wholeNumber(7);
   const imageSizeMiB = wholeNumber(9);
   // CPUs per node may be a fraction of a core.
-  if (!DECIMAL_NUMBER.test(fields[5])) throw error(`cpu must be a number, found "${fields[5]}"`, `${FORMAT_HINT}; fix the line`);
+  if (!DECIMAL_NUMBER.test(fields[5])) {
+    throw error(`cpu must be a number, found "${fields[5]}"`, `${FORMAT_HINT}; fix the line`);
+  }
   const cpu = Number(fields[5]);
   const image = unquote(fields[8]);
 
-  if (arrival < 0) throw error(`arrival is negative (${arrival})`, 'times count seconds from the trace start; fix the line');
+  if (arrival < 0) {
+    throw error(`arrival is negative (${arrival})`, 'times count seconds from the trace start; fix the line');
+  }
   if (start < arrival && !opts.allowStartBeforeArrival) {
     throw error(`start ${start} is before arrival ${arrival}`,
       'an AR cannot be requested after it starts; fix the line, or read with allowStartBeforeArrival to keep it');

@@ -101,7 +101,7 @@ test('LWF mistakes are errors naming the line of the element at fault', () => {
     [workload(`${NODES}\n<start>soon</start>\n<duration time="01:00:00"/>`), 4, /unknown start term "soon"/],
     [workload(`${NODES}\n<start><exact/></start>\n<duration time="01:00:00"/>`), 4,
       /<exact> lacks the required attribute time; add time="\.\.\."/],
-    [workload(`${NODES}\n<start><exact time="00:10:00"/></start>\n<duration time="01:00:00"/>`, 'preemptible="false"', '00:20:00'), 2,
+    [workload(`${NODES}\n<start><exact time="00:10:00"/></start>\n<duration time="01:00:00"/>`, 'preemptible="false"', '00:20:00'), 4,
       /exact start 600 s is before arrival 1200 s/],
     [workload(`${NODES}\n<start/>\n<duration time="01:00:00"/>`, 'id="x"'), 2,
       /<lease> lacks the required attribute preemptible/],

@@ -53,7 +53,9 @@ class LwfReader {
   time(element: XmlElement, name: string): number {
     const value = this.attribute(element, name);
     const seconds = parseLwfTime(value);
-    if (seconds === null) throw this.error(element, `malformed time ${name}="${value}" in <${element.name}>`, TIME_FORMAT);
+    if (seconds === null) {
+      throw this.error(element, `malformed time ${name}="${value}" in <${element.name}>`, TIME_FORMAT);
+    }
     return seconds;
   }
 
@@ -80,7 +82,9 @@ class LwfReader {
       amounts.set(type, this.wholeNumber(res, 'amount', 0));
     }
     for (const type of ['CPU', 'Memory']) {
-      if (!amounts.has(type)) throw this.error(nodeSet, `<node-set> has no <res type="${type}">`, `add <res type="${type}" amount="..."/>`);
+      if (!amounts.has(type)) {
+        throw this.error(nodeSet, `<node-set> has no <res type="${type}">`, `add <res type="${type}" amount="..."/>`);
+      }
     }
     // Other types (Net-in, Net-out) have no counterpart in the lease model.
     return {
@@ -91,7 +95,9 @@ class LwfReader {
 
   nodes(nodes: XmlElement): { count: number; perNode: Resources } {
     this.onlyChildren(nodes, ['node-set']);
-    if (nodes.children.length === 0) throw this.error(nodes, '<nodes> has no <node-set>', 'add <node-set numnodes="...">');
+    if (nodes.children.length === 0) {
+      throw this.error(nodes, '<nodes> has no <node-set>', 'add <node-set numnodes="...">');
+    }
     const sets = nodes.children.map((nodeSet) => this.nodeSet(nodeSet));
     const [first] = sets;
     const sameResources = (r: Resources) =>
@@ -141,18 +147,21 @@ class LwfReader {
 
     const preemptibleText = this.attribute(lease, 'preemptible').trim().toLowerCase();
     if (preemptibleText !== 'true' && preemptibleText !== 'false') {
-      throw this.error(lease, `preemptible="${preemptibleText}" is neither true nor false`, 'write preemptible="true" or "false"');
+      throw this.error(lease, `preemptible="${preemptibleText}" is neither true nor false`,
+        'write preemptible="true" or "false"');
     }
     const deadline = this.child(lease, 'deadline', false);
     if (deadline) {
       // Haizea's deadline leases have an earliest start as well as a
       // deadline; the lease model has no way to say both yet.
-      throw this.error(deadline, 'deadline leases are not supported by this reader', 'remove <deadline> or read another workload');
+      throw this.error(deadline, 'deadline leases are not supported by this reader',
+        'remove <deadline> or read another workload');
     }
     const { count, perNode } = this.nodes(this.child(lease, 'nodes', true));
-    const { kind, requestedStart } = this.start(this.child(lease, 'start', true));
+    const start = this.child(lease, 'start', true);
+    const { kind, requestedStart } = this.start(start);
     if (requestedStart !== null && requestedStart < arrival && !this.opts.allowStartBeforeArrival) {
-      throw this.error(lease, `exact start ${requestedStart} s is before arrival ${arrival} s`,
+      throw this.error(start, `exact start ${requestedStart} s is before arrival ${arrival} s`,
         'a lease cannot be requested after it starts; fix the times, or read with allowStartBeforeArrival to keep it');
     }
     const duration = this.positiveTime(this.child(lease, 'duration', true));
@@ -201,7 +210,8 @@ export function parseLwfXml(text: string, file: string, opts: LwfOptions = {}): 
     const lease = reader.leaseRequest(request, index + 1);
     const earlier = lineOfId.get(lease.id);
     if (earlier !== undefined) {
-      throw reader.error(request, `lease id "${lease.id}" is already used at line ${earlier}`, 'give each lease its own id');
+      throw reader.error(request, `lease id "${lease.id}" is already used at line ${earlier}`,
+        'give each lease its own id');
     }
     lineOfId.set(lease.id, request.line);
     leases.push(lease);

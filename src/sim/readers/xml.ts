@@ -129,9 +129,14 @@ export function parseXml(text: string, file: string): XmlElement {
 
   const addText = (raw: string, line: number) => {
     const parent = open[open.length - 1];
-    if (parent) parent.text += raw;
-    else if (/\S/.test(raw)) {
-      throw cursor.error('text outside the root element', 'remove it or move it inside the root element', line);
+    if (parent) {
+      parent.text += raw;
+      return;
+    }
+    const firstVisible = raw.search(/\S/);
+    if (firstVisible >= 0) {
+      throw cursor.error('text outside the root element', 'remove it or move it inside the root element',
+        lineWithin(raw, firstVisible, line));
     }
   };
 

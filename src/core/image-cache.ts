@@ -13,7 +13,8 @@ export class ImageCache {
   private readonly entries = new Map<string, CachedImage>();
   private usedMiB = 0;
 
-  constructor(readonly limitMiB: number) {}
+  /** `onChange` hears of every image that arrives in or leaves this cache. */
+  constructor(readonly limitMiB: number, private readonly onChange: (imageId: string, present: boolean) => void = () => {}) {}
 
   /** When the image is (or will be) on this node, or undefined if it is not. */
   readyAt(imageId: string): number | undefined {
@@ -35,6 +36,7 @@ export class ImageCache {
     }
     this.entries.set(imageId, { sizeMiB, readyAt, refs: 1, lastUsed: now });
     this.usedMiB += sizeMiB;
+    this.onChange(imageId, true);
     return true;
   }
 
@@ -64,5 +66,6 @@ export class ImageCache {
   private drop(id: string, e: CachedImage): void {
     this.entries.delete(id);
     this.usedMiB -= e.sizeMiB;
+    this.onChange(id, false);
   }
 }

@@ -3,7 +3,7 @@ import type { SchedulerConfig } from './config.ts';
 import { secondsToMove, stretchedSeconds } from './costs.ts';
 import { ImageCache } from './image-cache.ts';
 import { type LeaseRecord, newLeaseRecord, queueBefore, remainingWork } from './lease-record.ts';
-import { chooseNodes, type NodeChoice } from './node-choice.ts';
+import { chooseNodes, type FreeProfile, freeProfile, type NodeChoice, profileHolds } from './node-choice.ts';
 import { orderVictims, PREEMPTION_POLICIES, type PreemptionPolicy, type VictimCandidate } from './preemption-policy.ts';
 import type { Segment } from './segment.ts';
 import { SlotTable } from './slot-table.ts';
@@ -44,6 +44,8 @@ export class Scheduler {
   readonly table: SlotTable;
   readonly link = new TransferLink();
   private readonly caches: ImageCache[];
+  /** Which nodes have (or are being sent) each image. */
+  private readonly imageHolders = new Map<string, Set<number>>();
   private readonly policy: PreemptionPolicy;
   private readonly leases = new Map<string, LeaseRecord>();
   private readonly order: LeaseRecord[] = [];
@@ -51,7 +53,8 @@ export class Scheduler {
   private pending: LeaseRecord[] = [];
   private readonly heap = new BoundaryHeap<Segment>();
   private readonly future = new Set<LeaseRecord>();
-  private readonly freeByShape = new Map<string, number[]>();
+  /** How long each node that could take a lease of a shape stays free from t, longest first; dropped when the table changes. */
+  private profiles: Array<{ cpu: number; memoryMiB: number; image: string | null; profile: FreeProfile }> = [];
   private mustReevaluate = false;
   private seq = 0;
   private now = 0;
@@ -65,7 +68,7 @@ export class Scheduler {
     if (nodes.length === 0) throw new RangeError('the pool has no nodes');
     this.config = config;
     this.table = new SlotTable(nodes);
-    this.caches = nodes.map(() => new ImageCache(config.imageCacheMiB));
+    this.caches = nodes.map((_, n) => new ImageCache(config.imageCacheMiB, (image, present) => this.noteImage(image, n, present)));
     const policy = PREEMPTION_POLICIES[config.preemptionPolicy];
     if (!policy) throw new RangeError(`unknown preemption policy '${config.preemptionPolicy}'; use one of ${Object.keys(PREEMPTION_POLICIES).join(', ')}`);
     this.policy = policy;
@@ -272,18 +275,16 @@ export class Scheduler {
     const to = start + lease.work + this.config.shutdownSeconds;
     const transfer = this.transferForDeadline(req, now, from);
     const eligible = (i: number): boolean => this.imageReadyBy(req, i, from) || transfer !== null;
-    const ask = {
-      t: from, n: req.nodes, cpu: req.perNode.cpu, memoryMiB: req.perNode.memoryMiB, fullLength: to - from,
-      minLength: null, eligible, onlyFreeNow: from === now,
-    };
-    let choice = chooseNodes(this.table, ask);
+    const shape = { t: from, cpu: req.perNode.cpu, memoryMiB: req.perNode.memoryMiB, eligible };
+    const ask = { n: req.nodes, fullLength: to - from, minLength: null };
+    let choice = chooseNodes(freeProfile(this.table, { ...shape, onlyFreeNow: from === now }), ask);
     let victims: string[] = [];
     if (!choice) {
       const candidates = this.victimCandidates(from, to, now);
       const ignore = new Set<string>();
       for (const v of orderVictims(this.policy, candidates)) {
         ignore.add(v.leaseId);
-        choice = chooseNodes(this.table, { ...ask, onlyFreeNow: false, ignore, ignoreFrom: from });
+        choice = chooseNodes(freeProfile(this.table, { ...shape, onlyFreeNow: false, ignore, ignoreFrom: from }), ask);
         if (choice) break;
       }
       if (!choice) {
@@ -379,7 +380,7 @@ export class Scheduler {
 
   private processQueue(now: number, result: StepResult): void {
     if (this.queue.length === 0) return;
-    this.freeByShape.clear();
+    this.profiles = [];
     const waiting: LeaseRecord[] = [];
     const q = this.queue;
     this.queue = [];
@@ -419,14 +420,17 @@ export class Scheduler {
     if (!allowFuture) return false;
     const bound = this.earliestPossibleStart(lease, times[times.length - 1], now);
     if (bound === Infinity) throw new Error(`internal: best-effort lease ${req.id} can never start`);
-    for (const t of [bound, ...this.table.endsAfter(bound)]) {
-      const spec = this.findChainAt(lease, t, now, true);
-      if (spec) {
-        this.buildChain(lease, spec, now);
-        lease.inFuture = true;
-        this.future.add(lease);
-        return true;
-      }
+    let spec = this.findChainAt(lease, bound, now, true);
+    // The bound ignores which nodes a suspended lease prefers and its images; later ends are tried only if it misses.
+    for (const t of spec ? [] : this.table.endsAfter(bound)) {
+      spec = this.findChainAt(lease, t, now, true);
+      if (spec) break;
+    }
+    if (spec) {
+      this.buildChain(lease, spec, now);
+      lease.inFuture = true;
+      this.future.add(lease);
+      return true;
     }
     throw new Error(`internal: no place found for best-effort lease ${req.id} even after every reservation ends`);
   }
@@ -447,19 +451,31 @@ export class Scheduler {
    * computed once and kept until the table changes.
    */
   private windowAtLeast(lease: LeaseRecord, t: number, now: number): boolean {
+    const image = this.imageNeededBefore(lease, t, now);
+    if (image !== null && (this.imageHolders.get(image)?.size ?? 0) < lease.req.nodes) return false;
+    return profileHolds(this.profileFor(lease, t, now, image), lease.req.nodes, this.shortestAcceptableChain(lease));
+  }
+
+  /** The image a fresh lease would need to find already cached on its nodes to start at t, or null if any node will do. */
+  private imageNeededBefore(lease: LeaseRecord, t: number, now: number): string | null {
+    return lease.state !== 'suspended' && this.needsTransfer(lease.req) && this.imageArrival(lease.req, now) > t ? lease.req.image!.id : null;
+  }
+
+  /** The free profile at t for the lease's shape, kept until the table changes. */
+  private profileFor(lease: LeaseRecord, t: number, now: number, image: string | null): FreeProfile {
     const { cpu, memoryMiB } = lease.req.perNode;
-    const key = `${cpu}/${memoryMiB}@${t}`;
-    let until = this.freeByShape.get(key);
-    if (!until) {
-      until = [];
-      for (let i = 0; i < this.table.size; i++) {
-        if (t > now || this.table.fitsNow(i, cpu, memoryMiB)) until.push(this.table.freeUntil(i, t, cpu, memoryMiB, Infinity));
-      }
-      until.sort((a, b) => b - a);
-      this.freeByShape.set(key, until);
-    }
-    const n = lease.req.nodes;
-    return until.length >= n && until[n - 1] >= t + this.shortestAcceptableChain(lease);
+    for (const p of this.profiles) if (p.profile.t === t && p.cpu === cpu && p.memoryMiB === memoryMiB && p.image === image) return p.profile;
+    const eligible = image === null ? undefined : (i: number) => this.imageReadyBy(lease.req, i, t);
+    const profile = freeProfile(this.table, { t, cpu, memoryMiB, eligible, onlyFreeNow: t === now });
+    if (this.profiles.length >= 16) this.profiles = [];
+    this.profiles.push({ cpu, memoryMiB, image, profile });
+    return profile;
+  }
+
+  /** When an image sent now (in the link's first free slot) would be on the nodes. */
+  private imageArrival(req: LeaseRequest, now: number): number {
+    const seconds = this.transferSeconds(req);
+    return this.link.earliestSlot(now, seconds) + seconds;
   }
 
   /** A lower bound on the start of a lease that cannot start near now: when enough nodes open up for its shortest acceptable chain. */
@@ -469,8 +485,7 @@ export class Scheduler {
     const length = this.shortestAcceptableChain(lease);
     let notBefore: ((n: number) => number) | undefined;
     if (!suspended && this.needsTransfer(req)) {
-      const seconds = this.transferSeconds(req);
-      const imageBy = this.link.earliestSlot(now, seconds) + seconds;
+      const imageBy = this.imageArrival(req, now);
       notBefore = (n) => Math.min(this.caches[n].readyAt(req.image!.id) ?? Infinity, imageBy);
     }
     return this.table.earliestWindow(req.nodes, req.perNode.cpu, req.perNode.memoryMiB, length, from, notBefore);
@@ -480,7 +495,7 @@ export class Scheduler {
   private nearTimes(lease: LeaseRecord, now: number): number[] {
     const req = lease.req;
     if (!this.needsTransfer(req) || lease.state === 'suspended') return [now];
-    const t = this.link.earliestSlot(now, this.transferSeconds(req)) + this.transferSeconds(req);
+    const t = this.imageArrival(req, now);
     return t > now ? [now, t] : [now];
   }
 
@@ -493,9 +508,8 @@ export class Scheduler {
     // A cut-short chain must still hold its overheads, a suspension and at least one second of run.
     const minLengthWith = (pre: number): number | null => (cut ? Math.max(threshold, pre + suspendTime + 1) : null);
     const transferStart = this.needsTransfer(req) && !suspended ? this.link.earliestSlot(now, this.transferSeconds(req)) : null;
-    const imageBy = transferStart === null ? -Infinity : transferStart + this.transferSeconds(req);
-    const eligible = suspended ? () => true : (i: number) => this.imageReadyBy(req, i, t) || imageBy <= t;
-    const base = { t, n: req.nodes, cpu: req.perNode.cpu, memoryMiB: req.perNode.memoryMiB, eligible, onlyFreeNow: t === now };
+    const profile = this.profileFor(lease, t, now, this.imageNeededBefore(lease, t, now));
+    const base = { n: req.nodes };
     const tail = remainingWork(lease) + this.config.shutdownSeconds;
     const spec = (choice: NodeChoice | null, moved: boolean, fullLength: number): ChainSpec | null => {
       if (!choice) return null;
@@ -505,7 +519,7 @@ export class Scheduler {
     };
     if (!suspended) {
       const boot = this.config.bootSeconds;
-      return spec(chooseNodes(this.table, { ...base, fullLength: boot + tail, minLength: minLengthWith(boot) }), false, boot + tail);
+      return spec(chooseNodes(profile, { ...base, fullLength: boot + tail, minLength: minLengthWith(boot) }), false, boot + tail);
     }
     const home = lease.suspendedOn!;
     const homeSet = new Set(home);
@@ -514,8 +528,8 @@ export class Scheduler {
     const migrate = this.migrateSeconds(lease);
     const stayLength = resume + tail;
     const moveLength = migrate + stayLength;
-    const stay = (minLength: number | null) => chooseNodes(this.table, { ...base, fullLength: stayLength, minLength, eligible: atHome, preferred: home });
-    const move = (minLength: number | null) => chooseNodes(this.table, { ...base, fullLength: moveLength, minLength, preferred: home });
+    const stay = (minLength: number | null) => chooseNodes(profile, { ...base, fullLength: stayLength, minLength, eligible: atHome, preferred: home });
+    const move = (minLength: number | null) => chooseNodes(profile, { ...base, fullLength: moveLength, minLength, preferred: home });
     const stayFull = stay(null);
     if (stayFull) return spec(stayFull, false, stayLength);
     if (!this.config.migration) return spec(stay(minLengthWith(resume)), false, stayLength);
@@ -561,7 +575,7 @@ export class Scheduler {
   }
 
   private place(lease: LeaseRecord, kind: SegmentKind, start: number, end: number, nodes: readonly number[]): Segment {
-    this.freeByShape.clear();
+    this.profiles = [];
     const seg = this.table.reserve(lease.req.id, kind, start, end, nodes, lease.req.perNode.cpu, lease.req.perNode.memoryMiB);
     lease.history.push(seg);
     this.heap.push(end, END, seg);
@@ -571,7 +585,7 @@ export class Scheduler {
   }
 
   private truncate(seg: Segment, end: number): void {
-    this.freeByShape.clear();
+    this.profiles = [];
     seg.end = end;
     if (seg.active && end <= this.now) {
       this.table.deactivate(seg);
@@ -592,7 +606,7 @@ export class Scheduler {
 
   /** Removes a segment that has not begun; one that has begun is cut at now. */
   private dropSegment(lease: LeaseRecord, seg: Segment): void {
-    this.freeByShape.clear();
+    this.profiles = [];
     if (seg.active || seg.start < this.now) {
       this.truncate(seg, Math.min(seg.end, this.now));
       return;
@@ -659,6 +673,13 @@ export class Scheduler {
 
   private needsTransfer(req: LeaseRequest): boolean {
     return this.config.images === 'transfer' && req.image !== undefined && req.image.sizeMiB > 0;
+  }
+
+  private noteImage(imageId: string, node: number, present: boolean): void {
+    let holders = this.imageHolders.get(imageId);
+    if (!holders) this.imageHolders.set(imageId, (holders = new Set()));
+    if (present) holders.add(node);
+    else holders.delete(node);
   }
 
   private imageReadyBy(req: LeaseRequest, node: number, t: number): boolean {

@@ -202,26 +202,29 @@ export class SlotTable {
    * A sweep over every node's free windows: O(W log W) for W windows in the pool.
    */
   earliestWindow(k: number, cpu: number, mem: number, length: number, from: number, notBefore?: (n: number) => number): number {
-    const opens: number[] = [];
-    const closes: number[] = [];
+    let count = 0;
+    const add = (a: number, b: number): void => {
+      const lastStart = b - length;
+      if (lastStart < a) return;
+      if (count === this.opens.length) this.growSweepBuffers();
+      this.opens[count] = a;
+      this.closes[count] = lastStart;
+      count++;
+    };
     for (let n = 0; n < this.nodes.length; n++) {
       const nb = notBefore ? Math.max(from, notBefore(n)) : from;
       if (nb === Infinity) continue;
-      for (const [a, b] of this.freeWindows(n, nb, cpu, mem)) {
-        const lastStart = b - length;
-        if (lastStart >= a) {
-          opens.push(a);
-          closes.push(lastStart);
-        }
-      }
+      if (!this.addExclusiveGaps(n, nb, cpu, mem, add)) for (const [a, b] of this.freeWindows(n, nb, cpu, mem)) add(a, b);
     }
-    if (opens.length < k) return Infinity;
-    opens.sort((x, y) => x - y);
-    closes.sort((x, y) => x - y);
+    if (count < k) return Infinity;
+    // Typed arrays sort numerically without a comparator, which is what makes this sweep cheap.
+    const opens = this.opens.subarray(0, count).sort();
+    const closes = this.closes.subarray(0, count).sort();
     let open = 0;
     let c = 0;
-    for (const t of opens) {
-      while (c < closes.length && closes[c] < t) {
+    for (let i = 0; i < count; i++) {
+      const t = opens[i];
+      while (c < count && closes[c] < t) {
         c++;
         open--;
       }
@@ -229,6 +232,35 @@ export class SlotTable {
       if (open >= k) return t;
     }
     return Infinity;
+  }
+
+  private opens = new Float64Array(1024);
+  private closes = new Float64Array(1024);
+
+  private growSweepBuffers(): void {
+    const grow = (a: Float64Array<ArrayBuffer>): Float64Array<ArrayBuffer> => {
+      const b = new Float64Array(a.length * 2);
+      b.set(a);
+      return b;
+    };
+    this.opens = grow(this.opens);
+    this.closes = grow(this.closes);
+  }
+
+  /** Reports node n's free gaps when no reservation can share the node with the request; false (nothing reported) otherwise. */
+  private addExclusiveGaps(n: number, from: number, cpu: number, mem: number, add: (a: number, b: number) => void): boolean {
+    const spec = this.nodes[n];
+    if (cpu > spec.cpu + EPS || mem > spec.memoryMiB + EPS) return true;
+    const cal = this.calendars[n];
+    for (const s of cal) if (s.end > from && s.cpu + cpu <= spec.cpu + EPS && s.memoryMiB + mem <= spec.memoryMiB + EPS) return false;
+    let cursor = from;
+    for (const s of cal) {
+      if (s.end <= from) continue;
+      if (s.start > cursor) add(cursor, s.start);
+      if (s.end > cursor) cursor = s.end;
+    }
+    add(cursor, Infinity);
+    return true;
   }
 
   /** Leases with a reservation on node n that overlaps [t, end). */

@@ -11,9 +11,19 @@ export interface LinkTransfer {
 
 export class TransferLink {
   private transfers: LinkTransfer[] = [];
+  /** Queue passes ask the same question for every waiting lease; the answer holds until the link changes. */
+  private earliestMemo: Array<{ from: number; seconds: number; slot: number }> = [];
 
   /** Earliest s >= from with [s, s + seconds) free. */
   earliestSlot(from: number, seconds: number): number {
+    for (const m of this.earliestMemo) if (m.from === from && m.seconds === seconds) return m.slot;
+    const slot = this.firstGap(from, seconds);
+    if (this.earliestMemo.length >= 8) this.earliestMemo = [];
+    this.earliestMemo.push({ from, seconds, slot });
+    return slot;
+  }
+
+  private firstGap(from: number, seconds: number): number {
     let s = from;
     for (const t of this.transfers) {
       if (t.end <= s) continue;
@@ -39,6 +49,7 @@ export class TransferLink {
   }
 
   add(transfer: LinkTransfer): void {
+    this.earliestMemo = [];
     let i = this.transfers.length;
     while (i > 0 && this.transfers[i - 1].start > transfer.start) i--;
     this.transfers.splice(i, 0, transfer);
@@ -46,10 +57,12 @@ export class TransferLink {
 
   /** Cancels a lease's transfers that have not begun by `now`. */
   cancel(leaseId: string, now: number): void {
+    this.earliestMemo = [];
     this.transfers = this.transfers.filter((t) => t.leaseId !== leaseId || t.start < now);
   }
 
   prune(now: number): void {
+    this.earliestMemo = [];
     if (this.transfers.length > 0 && this.transfers[0].end <= now) this.transfers = this.transfers.filter((t) => t.end > now);
   }
 

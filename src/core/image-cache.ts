@@ -30,7 +30,7 @@ export class ImageCache {
       e.readyAt = Math.min(e.readyAt, readyAt);
       return true;
     }
-    if (sizeMiB > this.limitMiB) return false;
+    if (this.usedMiB - this.unreferencedMiB() + sizeMiB > this.limitMiB) return false;
     while (this.usedMiB + sizeMiB > this.limitMiB) {
       if (!this.evictOne()) return false;
     }
@@ -47,6 +47,12 @@ export class ImageCache {
     e.refs = Math.max(0, e.refs - 1);
     e.lastUsed = Math.max(e.lastUsed, now);
     if (e.refs === 0 && e.readyAt > now) this.drop(imageId, e);
+  }
+
+  private unreferencedMiB(): number {
+    let sum = 0;
+    for (const e of this.entries.values()) if (e.refs === 0) sum += e.sizeMiB;
+    return sum;
   }
 
   private evictOne(): boolean {

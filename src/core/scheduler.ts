@@ -121,14 +121,28 @@ export class Scheduler {
     const lease = this.mustGet(id);
     const run = lease.chain.find((s) => s.kind === 'run' && s.active);
     if (!run) throw new Error(`lease ${id} is not running at ${now}`);
+    const heldUntil = lease.chain[lease.chain.length - 1].end;
     this.now = now;
     this.cutChainAfter(lease, run);
     this.truncate(run, now);
     lease.work = lease.done;
     lease.chainEndsIn = 'finish';
-    if (this.config.shutdownSeconds > 0) lease.chain.push(this.place(lease, 'shutdown', now, now + this.config.shutdownSeconds, run.nodes));
+    this.placeShutdown(lease, now, heldUntil, run.nodes);
     this.settleIfChainDone(lease, now);
     this.mustReevaluate = true;
+  }
+
+  /**
+   * A shutdown that cannot finish before its nodes are promised to another lease is cut
+   * short where the lease's own reservation ended: the VM is powered off.
+   */
+  private placeShutdown(lease: LeaseRecord, from: number, heldUntil: number, nodes: readonly number[]): void {
+    const full = from + this.config.shutdownSeconds;
+    if (full <= from) return;
+    const { cpu, memoryMiB } = lease.req.perNode;
+    const fits = full <= heldUntil || nodes.every((n) => this.table.freeUntil(n, from, cpu, memoryMiB, full) >= full);
+    const end = fits ? full : heldUntil;
+    if (end > from) lease.chain.push(this.place(lease, 'shutdown', from, end, nodes));
   }
 
   /** Applies everything that happens at `now`, then decides pending requests and the queue. */
@@ -191,7 +205,6 @@ export class Scheduler {
     }
     lease.state = 'active';
     if (lease.firstStart === null) lease.firstStart = seg.start;
-    if (seg.kind === 'suspend') lease.suspensions++;
     if (seg.kind === 'migrate') lease.migrations++;
   }
 
@@ -210,6 +223,7 @@ export class Scheduler {
     if (lease.chain.length > 0 || (lease.state !== 'active' && lease.state !== 'scheduled')) return;
     if (lease.chainEndsIn === 'suspend' && remainingWork(lease) > 0) {
       lease.state = 'suspended';
+      lease.suspensions++;
       lease.suspendedOn = lastNodes ?? lease.history[lease.history.length - 1]?.nodes ?? null;
       this.enqueue(lease);
     } else {
@@ -333,6 +347,10 @@ export class Scheduler {
     lease.preemptions++;
     const chain = lease.chain;
     if (chain.length === 0) return;
+    if (remainingWork(lease) <= 0) {
+      this.powerOffAt(lease, at);
+      return;
+    }
     if (chain[0].start >= at) {
       this.unschedule(lease, now);
       return;
@@ -340,6 +358,18 @@ export class Scheduler {
     if (this.config.preemption === 'suspend' && this.trySuspendBy(lease, at, now)) return;
     if (chain[0].start >= now && !chain[0].active) this.unschedule(lease, now);
     else this.restartLosingWork(lease, now);
+  }
+
+  /** A lease whose work is done has only its shutdown left: whatever of it falls after `at` is cut. */
+  private powerOffAt(lease: LeaseRecord, at: number): void {
+    for (const seg of [...lease.chain]) {
+      if (seg.start >= at) {
+        this.dropSegment(lease, seg);
+        const i = lease.chain.indexOf(seg);
+        if (i >= 0) lease.chain.splice(i, 1);
+      } else if (seg.end > at) this.truncate(seg, at);
+    }
+    this.settleIfChainDone(lease, at);
   }
 
   private trySuspendBy(lease: LeaseRecord, at: number, now: number): boolean {

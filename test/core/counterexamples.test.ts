@@ -1,0 +1,94 @@
+// Minimal counterexamples that the property tests found, written down as plain examples. Each
+// states the expected behaviour; see the comment above it for what the code did instead.
+
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { configWith, type SchedulerConfig } from '../../src/core/config.ts';
+import { ImageCache } from '../../src/core/image-cache.ts';
+import type { LeaseRequest, NodeSpec } from '../../src/core/types.ts';
+import { computeMetrics } from '../../src/sim/metrics.ts';
+import { scheduleLines } from '../../src/sim/schedule-export.ts';
+import { simulate } from '../../src/sim/simulator.ts';
+import { checkSchedule, parseSchedule } from './support/schedule-checker.ts';
+
+const ONE_NODE: NodeSpec[] = [{ id: 'n1', cpu: 1, memoryMiB: 1024, diskMiB: 0 }];
+const perNode = (cpu: number, memoryMiB: number) => ({ cpu, memoryMiB, diskMiB: 0 });
+
+function run(requests: LeaseRequest[], config: SchedulerConfig) {
+  const scheduler = simulate({ requests, nodes: ONE_NODE, config });
+  const lines = [...scheduleLines(scheduler.allLeases(), ONE_NODE)];
+  const violations = checkSchedule(lines, { runtimeOverheadPercent: config.runtimeOverheadPercent, drained: true });
+  return { scheduler, lines, violations, leases: parseSchedule(lines).leases };
+}
+
+// Found by "the checker finds no violation for random pools x streams x configs" (shrunk there to
+// cpu 1 / 0.25, durations 1 s, infinite suspend rate, shutdownSeconds 1). The best-effort lease
+// cannot fit run + shutdown (92 + 10 s) before the reservation at 100, so it gets a chain cut
+// short by a suspension (run [0, 94), suspend [94, 100)). Its work ends at 92 and finishEarly
+// appends a 10 s shutdown [92, 102) without asking the slot table: over the reservation's run.
+test('a lease that finishes inside a chain planned to end in a suspension does not shut down over a reservation', () => {
+  const { violations, leases } = run([
+    { id: 'ar', kind: 'exact', arrival: 0, requestedStart: 100, duration: 10, nodes: 1, perNode: perNode(1, 512), preemptible: false },
+    { id: 'be', kind: 'best-effort', arrival: 0, requestedStart: null, duration: 92, nodes: 1, perNode: perNode(0.5, 256), preemptible: true },
+  ], configWith({ shutdownSeconds: 10 }));
+  assert.deepEqual(violations, [], JSON.stringify(leases));
+});
+
+// Found by the same property (shrunk to resume rate 10 MB/s, shutdownSeconds 3). The reservation
+// arrives at the instant the best-effort lease's shutdown begins; preempt() sees a chain that
+// starts at or after the reservation and calls unschedule(), which takes any chain not starting
+// with boot or run for a suspended one: the lease, whose work is done, becomes 'suspended' and is
+// later "resumed" (resume [120, 141)) straight into a second shutdown, with no run. The same
+// happens with preemption 'requeue', which should never suspend at all.
+for (const preemption of ['suspend', 'requeue'] as const) {
+  test(`a lease preempted as its shutdown begins is not resumed without a run (preemption ${preemption})`, () => {
+    const { violations, leases } = run([
+      { id: 'be', kind: 'best-effort', arrival: 0, requestedStart: null, duration: 100, nodes: 1, perNode: perNode(1, 1024), preemptible: true },
+      { id: 'ar', kind: 'exact', arrival: 100, requestedStart: 100, duration: 10, nodes: 1, perNode: perNode(1, 1024), preemptible: false },
+    ], configWith({ shutdownSeconds: 10, preemption }));
+    assert.deepEqual(violations, [], JSON.stringify(leases));
+    const be = leases.find((l) => l.id === 'be')!;
+    assert.deepEqual(be.segments.filter((s) => s.kind === 'resume'), [], 'a lease whose work is done has nothing to resume');
+  });
+}
+
+// Found by the same property with the "lost attempt" rule (shrunk to four 1 s leases on one node,
+// shutdownSeconds 2). A reservation arrives while the best-effort lease is shutting down after its
+// whole run; preempt() finds no run to suspend and calls restartLosingWork(): the finished 100 s
+// are recorded as lost (be/attempt-1) and the lease runs all 100 s again from 125.
+test('a lease preempted during its shutdown does not run its finished work again', () => {
+  const { violations, leases } = run([
+    { id: 'be', kind: 'best-effort', arrival: 0, requestedStart: null, duration: 100, nodes: 1, perNode: perNode(1, 1024), preemptible: true },
+    { id: 'ar', kind: 'exact', arrival: 105, requestedStart: 105, duration: 10, nodes: 1, perNode: perNode(1, 1024), preemptible: false },
+  ], configWith({ shutdownSeconds: 10 }));
+  assert.deepEqual(violations, [], JSON.stringify(leases));
+  const ran = leases.filter((l) => l.id === 'be' || l.id.startsWith('be/')).flatMap((l) => l.segments).filter((s) => s.kind === 'run');
+  assert.equal(ran.reduce((a, s) => a + s.end - s.start, 0), 100, `be ran ${JSON.stringify(ran)}`);
+});
+
+// Found by "every suspension of a victim counts ... a zero-cost one too". With an infinite
+// suspend rate the victim is suspended (state 'suspended', resumed at 1100) but no suspend
+// segment is placed, and the counter is only bumped when a suspend segment starts
+// (Scheduler.startSegment), so the lease and the metrics report 0 suspensions.
+test('a zero-cost suspension still counts as a suspension', () => {
+  const { scheduler, leases } = run([
+    { id: 'be', kind: 'best-effort', arrival: 0, requestedStart: null, duration: 5000, nodes: 1, perNode: perNode(1, 1024), preemptible: true },
+    { id: 'ar', kind: 'exact', arrival: 100, requestedStart: 1000, duration: 100, nodes: 1, perNode: perNode(1, 1024), preemptible: false },
+  ], configWith({ suspendRateMBps: Infinity, resumeRateMBps: Infinity }));
+  const be = leases.find((l) => l.id === 'be')!;
+  assert.deepEqual(be.segments.map((s) => [s.kind, s.start, s.end]), [['run', 0, 1000], ['run', 1100, 5100]], 'be was suspended at 1000 and resumed at 1100');
+  assert.equal(scheduler.lease('be')!.suspensions, 1);
+  assert.equal(computeMetrics(scheduler.allLeases(), ONE_NODE, 0).suspensions, 1);
+});
+
+// Found by "random acquire/release sequences: a refused acquire leaves the cache as it was"
+// (shrunk). acquire() evicts unreferenced images one by one and only then finds that the rest are
+// referenced: it refuses 'e' but has already thrown away 'a', which a later lease could have reused.
+test('a refused image acquire does not evict anything', () => {
+  const cache = new ImageCache(1200);
+  assert.equal(cache.acquire('c', 700, 0, 1), true);
+  assert.equal(cache.acquire('a', 300, 0, 2), true);
+  cache.release('a', 3);
+  assert.equal(cache.acquire('e', 1000, 4, 4), false, 'c (700 MiB) is referenced: 1000 MiB cannot fit in 1200');
+  assert.equal(cache.readyAt('a'), 0, 'a is still cached');
+});

@@ -1,0 +1,209 @@
+// SlotTable's calendar queries against a brute-force model: per-second usage arrays over a
+// small horizon (every reservation ends by HORIZON; after it every node is empty).
+
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import fc from 'fast-check';
+import './support/setup.ts';
+import { SlotTable } from '../../src/core/slot-table.ts';
+import type { NodeSpec } from '../../src/core/types.ts';
+import { NODE_CPUS, NODE_MEMORIES } from './support/generators.ts';
+
+const HORIZON = 80;
+const LEASES = ['a', 'b', 'c', 'd', 'e'] as const;
+
+interface Res {
+  leaseId: string;
+  start: number;
+  end: number;
+  nodes: number[];
+  cpu: number;
+  memoryMiB: number;
+}
+
+interface Table {
+  nodes: NodeSpec[];
+  reservations: Res[];
+}
+
+/** A few nodes and reservations that respect capacity (as the scheduler keeps them), all ending by HORIZON. */
+const tableArb: fc.Arbitrary<Table> = fc
+  .record({
+    shapes: fc.array(fc.tuple(fc.constantFrom(...NODE_CPUS), fc.constantFrom(...NODE_MEMORIES)), { minLength: 1, maxLength: 4 }),
+    wanted: fc.array(
+      fc.record({
+        leaseId: fc.constantFrom(...LEASES),
+        start: fc.integer({ min: 0, max: HORIZON - 2 }),
+        length: fc.oneof(fc.integer({ min: 1, max: 10 }), fc.integer({ min: 1, max: 40 })),
+        nodeMask: fc.integer({ min: 1, max: 15 }),
+        cpu: fc.constantFrom(0.5, 0.5, 1, 1, 2, 4),
+        memoryMiB: fc.constantFrom(256, 512, 512, 1024, 1024, 2048, 4096),
+      }),
+      { maxLength: 20, size: 'max' },
+    ),
+  })
+  .map(({ shapes, wanted }) => {
+    const nodes = shapes.map(([cpu, memoryMiB], i) => ({ id: `n${i + 1}`, cpu, memoryMiB, diskMiB: 0 }));
+    const reservations: Res[] = [];
+    for (const w of wanted) {
+      const r: Res = {
+        leaseId: w.leaseId, start: w.start, end: Math.min(HORIZON, w.start + w.length),
+        nodes: nodes.map((_, i) => i).filter((i) => (w.nodeMask >> i) & 1), cpu: w.cpu, memoryMiB: w.memoryMiB,
+      };
+      if (r.nodes.length === 0) continue;
+      const ok = r.nodes.every((n) => {
+        for (let s = r.start; s < r.end; s++) {
+          const [c, m] = usageAt([...reservations, r], n, s);
+          if (c > nodes[n].cpu || m > nodes[n].memoryMiB) return false;
+        }
+        return true;
+      });
+      if (ok) reservations.push(r);
+    }
+    return { nodes, reservations };
+  });
+
+function usageAt(reservations: readonly Res[], n: number, s: number, ignore?: ReadonlySet<string>, ignoreFrom = -Infinity): [number, number] {
+  let c = 0;
+  let m = 0;
+  for (const r of reservations) {
+    if (!r.nodes.includes(n) || s < r.start || s >= r.end) continue;
+    if (ignore?.has(r.leaseId) && s >= ignoreFrom) continue;
+    c += r.cpu;
+    m += r.memoryMiB;
+  }
+  return [c, m];
+}
+
+function fitsAt(t: Table, n: number, s: number, cpu: number, mem: number, ignore?: ReadonlySet<string>, ignoreFrom?: number): boolean {
+  const [c, m] = usageAt(t.reservations, n, s, ignore, ignoreFrom);
+  return c + cpu <= t.nodes[n].cpu && m + mem <= t.nodes[n].memoryMiB;
+}
+
+function build(t: Table): SlotTable {
+  const table = new SlotTable(t.nodes);
+  for (const r of t.reservations) table.reserve(r.leaseId, 'run', r.start, r.end, r.nodes, r.cpu, r.memoryMiB);
+  return table;
+}
+
+/** Mostly requests that fit a node, now and then one that fits no node. */
+const requestArb = fc.oneof(
+  { weight: 5, arbitrary: fc.record({ cpu: fc.constantFrom(0.5, 1), mem: fc.constantFrom(256, 512, 1024) }) },
+  { weight: 1, arbitrary: fc.record({ cpu: fc.constantFrom(0.5, 1, 2, 4, 8), mem: fc.constantFrom(256, 1024, 4096, 8192) }) },
+);
+
+test('freeUntil matches a per-second brute force (with and without ignored leases)', () => {
+  fc.assert(
+    fc.property(
+      tableArb, requestArb, fc.nat(), fc.integer({ min: 0, max: HORIZON + 5 }), fc.oneof(fc.integer({ min: 1, max: 60 }), fc.constant(Infinity)),
+      fc.option(fc.record({ ids: fc.subarray([...LEASES]), from: fc.integer({ min: 0, max: HORIZON }) }), { nil: null }),
+      (t, { cpu, mem }, pick, at, span, ign) => {
+        const n = pick % t.nodes.length;
+        const horizon = at + span;
+        const ignore = ign ? new Set(ign.ids) : undefined;
+        const ignoreFrom = ign ? ign.from : undefined;
+        let expected: number;
+        if (!fitsAt(t, n, at, cpu, mem, ignore, ignoreFrom)) expected = at;
+        else {
+          expected = horizon;
+          for (let s = at + 1; s < Math.min(horizon, HORIZON); s++) {
+            if (!fitsAt(t, n, s, cpu, mem, ignore, ignoreFrom)) {
+              expected = s;
+              break;
+            }
+          }
+        }
+        const got = build(t).freeUntil(n, at, cpu, mem, horizon, ignore, ignoreFrom);
+        assert.equal(got, expected, `node ${n} from ${at} to ${horizon}, request ${cpu}/${mem}`);
+      },
+    ),
+    { numRuns: 1500 },
+  );
+});
+
+test('freeWindows matches the maximal free runs of a per-second brute force', () => {
+  fc.assert(
+    fc.property(tableArb, requestArb, fc.nat(), fc.integer({ min: 0, max: HORIZON + 5 }), (t, { cpu, mem }, pick, from) => {
+      const n = pick % t.nodes.length;
+      const expected: Array<[number, number]> = [];
+      if (cpu <= t.nodes[n].cpu && mem <= t.nodes[n].memoryMiB) {
+        let open: number | null = null;
+        const last = Math.max(from, HORIZON);
+        for (let s = from; s <= last; s++) {
+          const free = fitsAt(t, n, s, cpu, mem);
+          if (free && open === null) open = s;
+          if (!free && open !== null) {
+            expected.push([open, s]);
+            open = null;
+          }
+        }
+        expected.push([open!, Infinity]); // at `last` every node is empty
+      }
+      assert.deepEqual(build(t).freeWindows(n, from, cpu, mem), expected, `node ${n} from ${from}, request ${cpu}/${mem}`);
+    }),
+    { numRuns: 1500 },
+  );
+});
+
+test('earliestWindow matches a brute-force search for the first start with k nodes free for the length', () => {
+  fc.assert(
+    fc.property(
+      tableArb, requestArb, fc.nat(), fc.integer({ min: 1, max: 30 }), fc.integer({ min: 0, max: HORIZON }),
+      fc.option(fc.array(fc.oneof({ weight: 5, arbitrary: fc.integer({ min: 0, max: HORIZON + 10 }) }, { weight: 1, arbitrary: fc.constant(Infinity) }), { minLength: 4, maxLength: 4 }), { nil: null }),
+      (t, { cpu, mem }, pickK, length, from, nbs) => {
+        const k = 1 + (pickK % t.nodes.length);
+        const notBefore = nbs ? (i: number) => nbs[i] : undefined;
+        const finite = nbs ? nbs.filter((x) => x !== Infinity) : [];
+        const last = Math.max(HORIZON, from, ...finite);
+        let expected = Infinity;
+        for (let s = from; s <= last; s++) {
+          let count = 0;
+          for (let i = 0; i < t.nodes.length; i++) {
+            if (notBefore && s < notBefore(i)) continue;
+            let ok = true;
+            for (let x = s; x < s + length && ok; x++) ok = fitsAt(t, i, x, cpu, mem);
+            if (ok) count++;
+          }
+          if (count >= k) {
+            expected = s;
+            break;
+          }
+        }
+        const got = build(t).earliestWindow(k, cpu, mem, length, from, notBefore);
+        assert.equal(got, expected, `k=${k} length=${length} from=${from} notBefore=${JSON.stringify(nbs)} request ${cpu}/${mem}`);
+      },
+    ),
+    { numRuns: 1000 },
+  );
+});
+
+test('released reservations no longer count; leasesOverlapping lists the leases on a node in a window', () => {
+  const table = new SlotTable([{ id: 'n1', cpu: 1, memoryMiB: 1024, diskMiB: 0 }]);
+  const a = table.reserve('a', 'run', 0, 10, [0], 1, 512);
+  table.reserve('b', 'run', 10, 20, [0], 1, 512);
+  assert.equal(table.freeUntil(0, 0, 1, 512, 30), 0);
+  assert.deepEqual(table.leasesOverlapping(0, 5, 15), ['a', 'b']);
+  assert.deepEqual(table.leasesOverlapping(0, 10, 15), ['b']);
+  table.release(a);
+  assert.equal(table.freeUntil(0, 0, 1, 512, 30), 10);
+  assert.deepEqual(table.leasesOverlapping(0, 0, 10), []);
+});
+
+test('usage now follows activate/deactivate: fitsNow and nodesNotFullNow', () => {
+  const table = new SlotTable([
+    { id: 'n1', cpu: 2, memoryMiB: 2048, diskMiB: 0 },
+    { id: 'n2', cpu: 1, memoryMiB: 1024, diskMiB: 0 },
+  ]);
+  assert.equal(table.nodesNotFullNow, 2);
+  const half = table.reserve('a', 'run', 0, 10, [0, 1], 1, 512);
+  assert.equal(table.fitsNow(1, 1, 1024), true, 'a reservation not yet active does not count now');
+  table.activate(half);
+  assert.equal(table.nodesNotFullNow, 1, 'n2 is full by cpu');
+  assert.equal(table.fitsNow(0, 1, 1536), true);
+  assert.equal(table.fitsNow(0, 1, 1537), false);
+  assert.equal(table.fitsNow(1, 0.5, 0), false);
+  table.activate(half); // idempotent
+  table.deactivate(half);
+  assert.equal(table.nodesNotFullNow, 2);
+  assert.equal(table.fitsNow(1, 1, 1024), true);
+});

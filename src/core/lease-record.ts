@@ -28,6 +28,8 @@ export interface LeaseRecord {
   suspendedOn: readonly number[] | null;
   /** Placed in the future by backfilling (and so open to being placed again, earlier). */
   inFuture: boolean;
+  /** Where a lease taken back from the future to be placed again had been planned to start. */
+  lastPlannedStart: number | null;
   firstStart: number | null;
   endedAt: number | null;
   rejectReason: RejectReason | null;
@@ -41,7 +43,7 @@ export interface LeaseRecord {
 export function newLeaseRecord(req: LeaseRequest, seq: number, work: number): LeaseRecord {
   return {
     req, seq, state: 'queued', work, done: 0, chain: [], chainEndsIn: 'finish', history: [], lost: [],
-    suspendedOn: null, inFuture: false, firstStart: null, endedAt: null, rejectReason: null,
+    suspendedOn: null, inFuture: false, lastPlannedStart: null, firstStart: null, endedAt: null, rejectReason: null,
     suspensions: 0, migrations: 0, preemptions: 0, imageRefs: [],
   };
 }

@@ -457,6 +457,7 @@ export class Scheduler {
       if (spec) break;
     }
     if (spec) {
+      lease.lastPlannedStart = null;
       this.buildChain(lease, spec, now);
       lease.inFuture = true;
       this.future.add(lease);
@@ -517,6 +518,13 @@ export class Scheduler {
     if (!suspended && this.needsTransfer(req)) {
       const imageBy = this.imageArrival(req, now);
       notBefore = (n) => Math.min(this.caches[n].readyAt(req.image!.id) ?? Infinity, imageBy);
+    }
+    // Where the lease was placed before it was taken back to be placed again is usually still
+    // free: a sweep that leaves out windows opening later is much shorter.
+    const hint = lease.lastPlannedStart;
+    if (hint !== null && hint >= from) {
+      const t = this.table.earliestWindow(req.nodes, req.perNode.cpu, req.perNode.memoryMiB, length, from, notBefore, hint);
+      if (t !== Infinity) return t;
     }
     return this.table.earliestWindow(req.nodes, req.perNode.cpu, req.perNode.memoryMiB, length, from, notBefore);
   }
@@ -696,7 +704,11 @@ export class Scheduler {
     this.mustReevaluate = false;
     if (this.future.size === 0) return;
     const again = [...this.future].sort((a, b) => a.seq - b.seq);
-    for (const lease of again) if (lease.chain.length > 0 && lease.chain[0].start > now) this.unschedule(lease, now);
+    for (const lease of again) {
+      if (lease.chain.length === 0 || lease.chain[0].start <= now) continue;
+      lease.lastPlannedStart = lease.chain[0].start;
+      this.unschedule(lease, now);
+    }
   }
 
   // ---- images ----

@@ -53,10 +53,16 @@ export class SlotTable {
     for (const n of seg.nodes) this.addUsageNow(n, seg.cpu, seg.memoryMiB);
   }
 
+  /** Marks a reservation as over: it stops counting now and leaves the calendars, which then hold only what is current or to come. */
   deactivate(seg: Segment): void {
     if (!seg.active) return;
     seg.active = false;
-    for (const n of seg.nodes) this.addUsageNow(n, -seg.cpu, -seg.memoryMiB);
+    for (const n of seg.nodes) {
+      this.addUsageNow(n, -seg.cpu, -seg.memoryMiB);
+      const cal = this.calendars[n];
+      const i = cal.indexOf(seg);
+      if (i >= 0) cal.splice(i, 1);
+    }
   }
 
   private addUsageNow(n: number, cpu: number, mem: number): void {
@@ -198,14 +204,15 @@ export class SlotTable {
 
   /**
    * The earliest t >= from at which at least k nodes can each hold cpu/mem for `length`
-   * seconds from t, where node i may only start at notBefore(i). Infinity if never.
+   * seconds from t, where node i may only start at notBefore(i). Infinity if never (or if
+   * not at or before `latestStart`: windows opening later are left out of the sweep).
    * A sweep over every node's free windows: O(W log W) for W windows in the pool.
    */
-  earliestWindow(k: number, cpu: number, mem: number, length: number, from: number, notBefore?: (n: number) => number): number {
+  earliestWindow(k: number, cpu: number, mem: number, length: number, from: number, notBefore?: (n: number) => number, latestStart = Infinity): number {
     let count = 0;
     const add = (a: number, b: number): void => {
       const lastStart = b - length;
-      if (lastStart < a) return;
+      if (lastStart < a || a > latestStart) return;
       if (count === this.opens.length) this.growSweepBuffers();
       this.opens[count] = a;
       this.closes[count] = lastStart;
@@ -214,7 +221,7 @@ export class SlotTable {
     for (let n = 0; n < this.nodes.length; n++) {
       const nb = notBefore ? Math.max(from, notBefore(n)) : from;
       if (nb === Infinity) continue;
-      if (!this.addExclusiveGaps(n, nb, cpu, mem, add)) for (const [a, b] of this.freeWindows(n, nb, cpu, mem)) add(a, b);
+      if (!this.addExclusiveGaps(n, nb, cpu, mem, latestStart, add)) for (const [a, b] of this.freeWindows(n, nb, cpu, mem)) add(a, b);
     }
     if (count < k) return Infinity;
     // Typed arrays sort numerically without a comparator, which is what makes this sweep cheap.
@@ -248,13 +255,14 @@ export class SlotTable {
   }
 
   /** Reports node n's free gaps when no reservation can share the node with the request; false (nothing reported) otherwise. */
-  private addExclusiveGaps(n: number, from: number, cpu: number, mem: number, add: (a: number, b: number) => void): boolean {
+  private addExclusiveGaps(n: number, from: number, cpu: number, mem: number, latestOpen: number, add: (a: number, b: number) => void): boolean {
     const spec = this.nodes[n];
     if (cpu > spec.cpu + EPS || mem > spec.memoryMiB + EPS) return true;
     const cal = this.calendars[n];
     for (const s of cal) if (s.end > from && s.cpu + cpu <= spec.cpu + EPS && s.memoryMiB + mem <= spec.memoryMiB + EPS) return false;
     let cursor = from;
     for (const s of cal) {
+      if (cursor > latestOpen) return true;
       if (s.end <= from) continue;
       if (s.start > cursor) add(cursor, s.start);
       if (s.end > cursor) cursor = s.end;

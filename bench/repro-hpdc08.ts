@@ -37,8 +37,9 @@ function job(run: Run, k: number): RunJob {
 async function execute(runs: Run[]): Promise<void> {
   const jobs = runs.map(job);
   const started = Date.now();
-  const results = await runAll(jobs, undefined, (d, n) => process.stderr.write(`\r${d}/${n} runs, ${((Date.now() - started) / 1000).toFixed(0)} s`));
-  process.stderr.write('\n');
+  const progress = process.stderr.isTTY ? (d: number, n: number) => process.stderr.write(`\r${d}/${n} runs, ${((Date.now() - started) / 1000).toFixed(0)} s`) : undefined;
+  const results = await runAll(jobs, undefined, progress);
+  if (progress) process.stderr.write('\n');
   results.forEach((r, k) => {
     runs[k].metrics = r.metrics;
     if (validate) {

@@ -392,15 +392,7 @@ export class Scheduler {
 
   private enqueue(lease: LeaseRecord): void {
     if (lease.state !== 'suspended') lease.state = 'queued';
-    const q = this.queue;
-    let lo = 0;
-    let hi = q.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (queueBefore(q[mid], lease)) lo = mid + 1;
-      else hi = mid;
-    }
-    q.splice(lo, 0, lease);
+    insertSorted(this.queue, lease);
   }
 
   private canPlaceInFuture(): boolean {

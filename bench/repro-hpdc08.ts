@@ -5,6 +5,7 @@ import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import type { SchedulerConfig } from '../src/core/config.ts';
 import type { SimMetrics } from '../src/sim/metrics.ts';
 import {
   BASELINE_PUBLISHED, dependsOnBandwidth, injection, PUBLISHED, STUDY_CONFIGS, type StudyConfig, studySpec,
@@ -21,7 +22,15 @@ mkdirSync(RESULTS, { recursive: true });
 const validate = !opts['no-validate'];
 const bandwidths = (opts.bandwidth ?? ['10', '100']).map(Number);
 
+/** Policies the paper did not try, run on the suspend/resume configurations at B = 100 and set against the same published rows. */
+const VARIANTS: ReadonlyArray<{ name: string; overrides: Partial<SchedulerConfig> }> = [
+  { name: 'least-work-lost victims', overrides: { preemptionPolicy: 'least-work-lost' } },
+  { name: 'no migration on resume', overrides: { migration: false } },
+  { name: 'suspended leases queue at the back', overrides: { suspendedQueueOrder: 'suspension' } },
+];
+
 interface Run {
+  variant?: string;
   config: StudyConfig;
   bandwidth: number | null;
   workload: string | null;
@@ -30,7 +39,9 @@ interface Run {
 }
 
 function job(run: Run, k: number): RunJob {
-  const spec = studySpec(run.config, run.bandwidth ?? 100, run.workload ? [injection(run.workload)] : []);
+  const base = studySpec(run.config, run.bandwidth ?? 100, run.workload ? [injection(run.workload)] : []);
+  const overrides = VARIANTS.find((v) => v.name === run.variant)?.overrides ?? {};
+  const spec = { ...base, config: { ...base.config, ...overrides } };
   return { spec, schedulePath: validate ? join(scratch, `${k}.jsonl`) : undefined };
 }
 
@@ -62,6 +73,11 @@ async function table1(): Promise<void> {
       for (const load of TABLE_LOADS) runs.push({ config, bandwidth: b, workload: tableWorkload(load) });
     }
   }
+  for (const v of VARIANTS) {
+    for (const config of ['NOVM-SR', 'VM-PREDEPLOY'] as const) {
+      for (const load of TABLE_LOADS) runs.push({ variant: v.name, config, bandwidth: 100, workload: tableWorkload(load) });
+    }
+  }
   const t0 = Date.now();
   await execute(runs);
   const wall = (Date.now() - t0) / 1000;
@@ -73,6 +89,8 @@ async function table1(): Promise<void> {
   const head = `${'configuration'.padEnd(18)} ${'B'.padStart(4)} ${'load'.padStart(4)} | ${'growth: ours'.padStart(12)} ${'paper'.padStart(8)} ${'diff pp'.padStart(8)} | ${'wait ks: ours'.padStart(13)} ${'paper'.padStart(7)} | ${'slowdown: ours'.padStart(14)} ${'paper'.padStart(8)}`;
   lines.push(head, '-'.repeat(head.length));
   for (const r of runs.slice(1)) {
+    if (r.variant && !runs[runs.indexOf(r) - 1].variant) lines.push('', 'variants, not in the paper, against the same published rows:');
+    if (r.variant && runs[runs.indexOf(r) - 1].variant !== r.variant) lines.push(`  ${r.variant}:`);
     const load = Number(r.workload!.slice(5, 7));
     const i = TABLE_LOADS.indexOf(load as 10 | 20 | 30);
     const m = r.metrics!;
@@ -82,7 +100,7 @@ async function table1(): Promise<void> {
     const ps = PUBLISHED.meanBoundedSlowdown[r.config][i];
     lines.push(`${r.config.padEnd(18)} ${String(r.bandwidth ?? '-').padStart(4)} ${`${load}%`.padStart(4)} | ${pct(g).padStart(12)} ${pct(pg).padStart(8)} ${(g - pg).toFixed(2).padStart(8)} | ${(m.meanWait / 1000).toFixed(2).padStart(13)} ${pw.toFixed(2).padStart(7)} | ${m.meanBoundedSlowdown.toFixed(2).padStart(14)} ${ps.toFixed(2).padStart(8)}`);
     rows.push({
-      config: r.config, bandwidthMBps: r.bandwidth, workload: r.workload, loadPercent: load,
+      ...(r.variant ? { variant: r.variant } : {}), config: r.config, bandwidthMBps: r.bandwidth, workload: r.workload, loadPercent: load,
       growthPercent: round(g), publishedGrowthPercent: pg, growthDifferencePp: round(g - pg),
       meanWait: round(m.meanWait), publishedMeanWait: pw * 1000, meanBoundedSlowdown: round(m.meanBoundedSlowdown), publishedMeanBoundedSlowdown: ps,
       allBestEffort: m.allBestEffort, suspensions: m.suspensions, migrations: m.migrations, preemptions: m.preemptions, rejected: m.rejected,
@@ -90,7 +108,7 @@ async function table1(): Promise<void> {
     });
   }
   for (const b of bandwidths) {
-    const diffs = runs.slice(1).filter((r) => r.bandwidth === b).map((r) => {
+    const diffs = runs.slice(1).filter((r) => r.bandwidth === b && !r.variant).map((r) => {
       const i = TABLE_LOADS.indexOf(Number(r.workload!.slice(5, 7)) as 10 | 20 | 30);
       return Math.abs(growth(r.metrics!, base) - PUBLISHED.growthPercent[r.config][i]);
     });

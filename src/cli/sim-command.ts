@@ -32,6 +32,7 @@ scheduling
   --migrate-bandwidth MBps  moving a suspended lease's memory and disk to other nodes (100; inf = free)
   --no-migration            a suspended lease resumes only where it was
   --threshold-factor F      run at least F x the suspend/resume overheads (1)
+  --suspended-order O       where a suspended lease queues again: arrival | suspension (arrival)
 virtual machines
   --images MODE             predeployed | transfer (predeployed)
   --image-choice C          none | single | uniform | skewed: which image each lease uses (none = no VMs)
@@ -60,7 +61,7 @@ export function parseSimArgs(argv: string[]): { spec: ExperimentSpec; json: bool
         nodes: { type: 'string' }, 'node-cpu': { type: 'string' }, 'node-memory': { type: 'string' },
         backfill: { type: 'string' }, preemption: { type: 'string' }, policy: { type: 'string' },
         'suspend-rate': { type: 'string' }, 'resume-rate': { type: 'string' }, 'migrate-bandwidth': { type: 'string' },
-        'no-migration': { type: 'boolean' }, 'threshold-factor': { type: 'string' },
+        'no-migration': { type: 'boolean' }, 'threshold-factor': { type: 'string' }, 'suspended-order': { type: 'string' },
         images: { type: 'string' }, 'image-choice': { type: 'string' }, 'image-count': { type: 'string' },
         'image-size': { type: 'string' }, 'image-bandwidth': { type: 'string' }, 'image-cache': { type: 'string' },
         seed: { type: 'string' }, 'runtime-overhead': { type: 'string' }, 'boot-overhead': { type: 'string' },
@@ -83,6 +84,7 @@ export function parseSimArgs(argv: string[]): { spec: ExperimentSpec; json: bool
     migrateBandwidthMBps: numberOption('migrate-bandwidth', v['migrate-bandwidth'], 100, positive, 'a positive rate in MB/s or inf'),
     migration: !v['no-migration'],
     suspendThresholdFactor: numberOption('threshold-factor', v['threshold-factor'], 1, nonNegative, 'a number >= 0'),
+    suspendedQueueOrder: choiceOption('suspended-order', v['suspended-order'], ['arrival', 'suspension'] as const, 'arrival'),
     images,
     imageBandwidthMBps: numberOption('image-bandwidth', v['image-bandwidth'], 100, positive, 'a positive rate in MB/s or inf'),
     imageCacheMiB: numberOption('image-cache', v['image-cache'], 20_000, nonNegative, 'a size in MiB >= 0'),

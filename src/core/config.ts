@@ -1,6 +1,8 @@
 export type BackfillMode = 'easy' | 'conservative' | 'none';
 export type PreemptionMode = 'suspend' | 'requeue';
 export type ImageMode = 'predeployed' | 'transfer';
+/** Where a suspended lease's remainder re-enters the queue: at its original arrival, or behind what arrived before it was suspended. */
+export type SuspendedQueueOrder = 'arrival' | 'suspension';
 
 export interface SchedulerConfig {
   backfill: BackfillMode;
@@ -21,6 +23,7 @@ export interface SchedulerConfig {
   /** A lease is only started if it can run at least factor x its suspend/resume overheads. */
   suspendThresholdFactor: number;
   preemptionPolicy: string;
+  suspendedQueueOrder: SuspendedQueueOrder;
 }
 
 export const DEFAULT_CONFIG: SchedulerConfig = Object.freeze({
@@ -38,6 +41,7 @@ export const DEFAULT_CONFIG: SchedulerConfig = Object.freeze({
   shutdownSeconds: 0,
   suspendThresholdFactor: 1,
   preemptionPolicy: 'youngest-first',
+  suspendedQueueOrder: 'arrival',
 });
 
 export function configWith(overrides: Partial<SchedulerConfig>): SchedulerConfig {

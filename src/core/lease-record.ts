@@ -12,6 +12,8 @@ export interface LostAttempt {
 export interface LeaseRecord {
   readonly req: LeaseRequest;
   readonly seq: number;
+  /** The time the lease is ordered by in the queue: its arrival, unless a suspension sent it to the back. */
+  queuedAt: number;
   state: LeaseState;
   /** Run seconds the lease needs in all (stretched by the runtime overhead for best-effort leases). */
   work: number;
@@ -42,7 +44,7 @@ export interface LeaseRecord {
 
 export function newLeaseRecord(req: LeaseRequest, seq: number, work: number): LeaseRecord {
   return {
-    req, seq, state: 'queued', work, done: 0, chain: [], chainEndsIn: 'finish', history: [], lost: [],
+    req, seq, queuedAt: req.arrival, state: 'queued', work, done: 0, chain: [], chainEndsIn: 'finish', history: [], lost: [],
     suspendedOn: null, inFuture: false, lastPlannedStart: null, firstStart: null, endedAt: null, rejectReason: null,
     suspensions: 0, migrations: 0, preemptions: 0, imageRefs: [],
   };
@@ -52,7 +54,7 @@ export function remainingWork(lease: LeaseRecord): number {
   return lease.work - lease.done;
 }
 
-/** Queue order: original arrival, then submission order. */
+/** Queue order: when it was queued (its arrival, by default), then submission order. */
 export function queueBefore(a: LeaseRecord, b: LeaseRecord): boolean {
-  return a.req.arrival < b.req.arrival || (a.req.arrival === b.req.arrival && a.seq < b.seq);
+  return a.queuedAt < b.queuedAt || (a.queuedAt === b.queuedAt && a.seq < b.seq);
 }

@@ -224,6 +224,7 @@ export class Scheduler {
     if (lease.chainEndsIn === 'suspend' && remainingWork(lease) > 0) {
       lease.state = 'suspended';
       lease.suspensions++;
+      if (this.config.suspendedQueueOrder === 'suspension') lease.queuedAt = at;
       lease.suspendedOn = lastNodes ?? lease.history[lease.history.length - 1]?.nodes ?? null;
       this.enqueue(lease);
     } else {

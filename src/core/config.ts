@@ -22,7 +22,10 @@ export interface SchedulerConfig {
   shutdownSeconds: number;
   /** A lease is only started if it can run at least factor x its suspend/resume overheads. */
   suspendThresholdFactor: number;
+  /** Which preemptible leases give way to an advance reservation. */
   preemptionPolicy: string;
+  /** Which give way to an urgent lease: by default those whose preemption costs least. */
+  urgentPreemptionPolicy: string;
   suspendedQueueOrder: SuspendedQueueOrder;
 }
 
@@ -41,6 +44,7 @@ export const DEFAULT_CONFIG: SchedulerConfig = Object.freeze({
   shutdownSeconds: 0,
   suspendThresholdFactor: 1,
   preemptionPolicy: 'youngest-first',
+  urgentPreemptionPolicy: 'least-work-lost',
   suspendedQueueOrder: 'arrival',
 });
 

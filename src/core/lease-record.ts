@@ -1,7 +1,8 @@
 import type { Segment } from './segment.ts';
 import type { LeaseRequest, RejectReason } from './types.ts';
 
-export type LeaseState = 'queued' | 'scheduled' | 'active' | 'suspended' | 'completed' | 'rejected' | 'cancelled';
+/** 'held': placed, and released unless committed by `heldUntil`; 'expanded': a periodic lease, whose occurrences are leases of their own. */
+export type LeaseState = 'queued' | 'scheduled' | 'held' | 'active' | 'suspended' | 'completed' | 'rejected' | 'cancelled' | 'expanded';
 
 /** Segments of an attempt that was cancelled after it had begun: its work was lost. */
 export interface LostAttempt {
@@ -35,6 +36,9 @@ export interface LeaseRecord {
   firstStart: number | null;
   endedAt: number | null;
   rejectReason: RejectReason | null;
+  heldUntil: number | null;
+  /** For a periodic lease: the ids of its occurrences. */
+  occurrenceIds: string[] | null;
   suspensions: number;
   migrations: number;
   preemptions: number;
@@ -45,7 +49,7 @@ export interface LeaseRecord {
 export function newLeaseRecord(req: LeaseRequest, seq: number, work: number): LeaseRecord {
   return {
     req, seq, queuedAt: req.arrival, state: 'queued', work, done: 0, chain: [], chainEndsIn: 'finish', history: [], lost: [],
-    suspendedOn: null, inFuture: false, lastPlannedStart: null, firstStart: null, endedAt: null, rejectReason: null,
+    suspendedOn: null, inFuture: false, lastPlannedStart: null, firstStart: null, endedAt: null, rejectReason: null, heldUntil: null, occurrenceIds: null,
     suspensions: 0, migrations: 0, preemptions: 0, imageRefs: [],
   };
 }

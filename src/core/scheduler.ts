@@ -1,10 +1,16 @@
 import { BoundaryHeap } from './boundary-heap.ts';
 import type { SchedulerConfig } from './config.ts';
-import { secondsToMove, stretchedSeconds } from './costs.ts';
+import { stretchedSeconds } from './costs.ts';
+import { type DeadlinePlan, planDeadline } from './deadline-planner.ts';
 import { ImageCache } from './image-cache.ts';
+import { LeaseCosts } from './lease-costs.ts';
 import { type LeaseRecord, newLeaseRecord, queueBefore, remainingWork } from './lease-record.ts';
+import { asExactNow, type Quote, quote } from './negotiation.ts';
 import { chooseNodes, type FreeProfile, freeProfile, type NodeChoice, profileHolds } from './node-choice.ts';
-import { orderVictims, PREEMPTION_POLICIES, type PreemptionPolicy, type VictimCandidate } from './preemption-policy.ts';
+import { expandOccurrences } from './periodic.ts';
+import { type PlanContext, type Planned, type Preemption, preemptionKind, suspensionPoint } from './plan-context.ts';
+import { PREEMPTION_POLICIES, type PreemptionPolicy } from './preemption-policy.ts';
+import { planExact, planUrgent, type ReservationPlan } from './reservation-planner.ts';
 import type { Segment } from './segment.ts';
 import { SlotTable } from './slot-table.ts';
 import { TransferLink } from './transfer-link.ts';
@@ -14,8 +20,17 @@ const END = 0;
 const START = 1;
 
 export type Decision =
-  | { ok: true; leaseId: string; state: 'queued' | 'scheduled' }
-  | { ok: false; leaseId: string; reason: RejectReason; message: string };
+  | {
+    ok: true; leaseId: string; state: 'queued' | 'scheduled' | 'held';
+    /** For a placed lease: when it runs, where, and who made way for it. */
+    start?: number; end?: number; nodes?: number[]; preempted?: Preemption[];
+    /** For a periodic lease: its occurrences, and those refused when only some were accepted. */
+    occurrences?: string[]; refusedOccurrences?: string[];
+  }
+  | { ok: false; leaseId: string; reason: RejectReason; message: string; refusedOccurrences?: string[] };
+
+/** Lease kinds whose placement is fixed when accepted, and which can therefore be held. */
+const HOLDABLE = new Set(['exact', 'deadline', 'periodic']);
 
 /** What became true at one instant: the plan's actions that took effect. */
 export interface StepResult {
@@ -47,6 +62,10 @@ export class Scheduler {
   /** Which nodes have (or are being sent) each image. */
   private readonly imageHolders = new Map<string, Set<number>>();
   private readonly policy: PreemptionPolicy;
+  private readonly urgentPolicy: PreemptionPolicy;
+  readonly costs: LeaseCosts;
+  private readonly ctx: PlanContext;
+  private holds: LeaseRecord[] = [];
   private readonly leases = new Map<string, LeaseRecord>();
   private readonly order: LeaseRecord[] = [];
   private queue: LeaseRecord[] = [];
@@ -69,10 +88,20 @@ export class Scheduler {
     this.config = config;
     this.table = new SlotTable(nodes);
     this.caches = nodes.map((_, n) => new ImageCache(config.imageCacheMiB, (image, present) => this.noteImage(image, n, present)));
-    const policy = PREEMPTION_POLICIES[config.preemptionPolicy];
-    if (!policy) throw new RangeError(`unknown preemption policy '${config.preemptionPolicy}'; use one of ${Object.keys(PREEMPTION_POLICIES).join(', ')}`);
-    this.policy = policy;
+    this.policy = policyNamed(config.preemptionPolicy);
+    this.urgentPolicy = policyNamed(config.urgentPreemptionPolicy);
+    this.costs = new LeaseCosts(config);
     this.maxNodesPerLease = (cpu, mem) => nodes.filter((n) => n.cpu >= cpu && n.memoryMiB >= mem).length;
+    const self = this;
+    this.ctx = {
+      table: this.table, link: this.link, config, costs: this.costs,
+      get now() {
+        return self.now;
+      },
+      leaseById: (id) => this.mustGet(id),
+      imageReadyBy: (req, node, t) => this.imageReadyBy(req, node, t),
+      nodesThatFit: this.maxNodesPerLease,
+    };
   }
 
   get time(): number {
@@ -92,8 +121,12 @@ export class Scheduler {
     return this.queue.length;
   }
 
-  /** The next instant at which a planned segment starts or ends, Infinity if none. */
+  /** The next instant at which a planned segment starts or ends or a hold expires, Infinity if none. */
   nextEventTime(): number {
+    return Math.min(this.nextBoundary(), this.holds[0]?.heldUntil ?? Infinity);
+  }
+
+  private nextBoundary(): number {
     for (;;) {
       const t = this.heap.peekTime();
       if (t === Infinity) return t;
@@ -121,7 +154,7 @@ export class Scheduler {
     const lease = this.mustGet(id);
     const run = lease.chain.find((s) => s.kind === 'run' && s.active);
     if (!run) throw new Error(`lease ${id} is not running at ${now}`);
-    const heldUntil = lease.chain[lease.chain.length - 1].end;
+    const heldUntil = contiguousEnd(lease.chain, lease.chain.indexOf(run));
     this.now = now;
     this.cutChainAfter(lease, run);
     this.truncate(run, now);
@@ -129,6 +162,120 @@ export class Scheduler {
     lease.chainEndsIn = 'finish';
     this.placeShutdown(lease, now, heldUntil, run.nodes);
     this.settleIfChainDone(lease, now);
+    this.mustReevaluate = true;
+  }
+
+  // ---- negotiation ----
+
+  /**
+   * What the scheduler would do with `req` now, without doing it: accepted with its plan, or
+   * refused with the earliest feasible start and alternatives, each of which would be accepted
+   * if requested unchanged before anything else changes. The scheduler must have been advanced to `now`.
+   */
+  quote(req: LeaseRequest, now: number, maxAlternatives = 3): Quote {
+    this.mustBeAt(now, 'quote');
+    return quote(this.ctx, req, { preemption: this.policy, urgent: this.urgentPolicy, queueLength: this.queue.length }, maxAlternatives);
+  }
+
+  /**
+   * Decides `req` at once and holds what it was given until `now + ttlSeconds` (or until just
+   * before it would begin): unless committed by then, it is cancelled and its resources freed.
+   * Leases it preempts are preempted as for an accepted lease, since a hold must be kept.
+   */
+  hold(req: LeaseRequest, now: number, ttlSeconds: number): Decision {
+    this.mustBeAt(now, 'hold');
+    if (!HOLDABLE.has(req.kind)) throw new RangeError(`a ${req.kind} lease cannot be held: only ${[...HOLDABLE].join(', ')} leases are placed when accepted`);
+    if (!(ttlSeconds > 0)) throw new RangeError(`a hold must last more than 0 s, got ${ttlSeconds}`);
+    const q = this.quote(req, now, 0);
+    this.submit(req, now);
+    this.pending.pop();
+    const lease = this.mustGet(req.id);
+    if (q.ok && q.start - this.config.bootSeconds <= now) {
+      return this.reject(lease, 'too-late', `it would begin now (${now}): there is nothing to hold; create it instead`);
+    }
+    const decision = this.decide(lease, now);
+    if (!decision.ok) return decision;
+    const parts = this.partsOf(lease).filter((p) => p.state === 'scheduled');
+    const begins = Math.min(...parts.map((p) => p.chain[0]?.start ?? Infinity));
+    const until = Math.min(now + ttlSeconds, begins);
+    lease.heldUntil = until;
+    for (const p of parts) p.state = 'held';
+    insertByTime(this.holds, lease);
+    return { ...decision, state: 'held' };
+  }
+
+  /** Makes a held lease binding. */
+  commit(id: string, now: number): Decision {
+    this.mustBeAt(now, 'commit');
+    const lease = this.leases.get(id);
+    if (!lease) throw new RangeError(`no lease '${id}' to commit`);
+    if (lease.heldUntil === null) {
+      const why = lease.state === 'cancelled' ? 'its hold expired' : `it is ${lease.state}, not held`;
+      return { ok: false, leaseId: id, reason: 'policy', message: `cannot commit lease '${id}': ${why}` };
+    }
+    this.holds.splice(this.holds.indexOf(lease), 1);
+    lease.heldUntil = null;
+    for (const p of this.partsOf(lease)) if (p.state === 'held') p.state = 'scheduled';
+    return { ok: true, leaseId: id, state: 'scheduled' };
+  }
+
+  /**
+   * Withdraws a lease: a queued one leaves the queue; a placed one gives its reservations up;
+   * a running one stops now. Its outcome is `cancelled`. False if it had already ended.
+   */
+  cancel(id: string, now: number): boolean {
+    this.mustBeAt(now, 'cancel');
+    const lease = this.leases.get(id);
+    if (!lease) throw new RangeError(`no lease '${id}' to cancel`);
+    const live = this.partsOf(lease).filter((p) => p.state !== 'completed' && p.state !== 'rejected' && p.state !== 'cancelled');
+    if (live.length === 0) return false;
+    if (lease.heldUntil !== null) {
+      this.holds.splice(this.holds.indexOf(lease), 1);
+      lease.heldUntil = null;
+    }
+    for (const p of live) this.cancelLease(p, now);
+    if (lease.state === 'expanded') lease.state = 'cancelled';
+    return true;
+  }
+
+  private mustBeAt(now: number, what: string): void {
+    if (now !== this.now) throw new RangeError(`${what} at ${now}, but the scheduler is at ${this.now}: advance it to ${now} first`);
+  }
+
+  /** A lease and, for a periodic one, its occurrences: the records that hold reservations. */
+  private partsOf(lease: LeaseRecord): LeaseRecord[] {
+    return lease.occurrenceIds ? lease.occurrenceIds.map((id) => this.mustGet(id)) : [lease];
+  }
+
+  private expireHolds(now: number): void {
+    while (this.holds.length > 0 && this.holds[0].heldUntil! <= now) {
+      const lease = this.holds.shift()!;
+      lease.heldUntil = null;
+      for (const p of this.partsOf(lease)) this.cancelLease(p, now);
+      if (lease.state === 'expanded') lease.state = 'cancelled';
+    }
+  }
+
+  private cancelLease(lease: LeaseRecord, now: number): void {
+    if (lease.state === 'queued' || lease.state === 'suspended') {
+      const i = this.queue.indexOf(lease);
+      if (i >= 0) this.queue.splice(i, 1);
+    }
+    const running = lease.chain.find((s) => s.active);
+    if (running) {
+      this.cutChainAfter(lease, running);
+      this.truncate(running, now);
+    }
+    for (const seg of lease.chain) this.dropSegment(lease, seg);
+    lease.chain = [];
+    if (lease.inFuture) {
+      lease.inFuture = false;
+      this.future.delete(lease);
+    }
+    this.link.cancel(lease.req.id, now);
+    this.releaseImage(lease);
+    lease.state = 'cancelled';
+    lease.endedAt = now;
     this.mustReevaluate = true;
   }
 
@@ -153,6 +300,7 @@ export class Scheduler {
     this.startedBuffer = [];
     this.completedBuffer = [];
     this.result = result;
+    this.expireHolds(now);
     this.applyBoundaries(now, result);
     this.decidePending(now, result);
     if (this.mustReevaluate) this.reevaluateFuture(now);
@@ -215,6 +363,11 @@ export class Scheduler {
     if (seg.kind === 'run') lease.done += seg.end - seg.start;
     const i = lease.chain.indexOf(seg);
     if (i >= 0) lease.chain.splice(i, 1);
+    if (seg.kind === 'suspend' && lease.chain.length > 0) {
+      // A deadline lease planned in pieces waits, suspended, for its next piece.
+      lease.suspensions++;
+      lease.state = 'scheduled';
+    }
     this.settleIfChainDone(lease, seg.end, seg.nodes);
   }
 
@@ -244,23 +397,29 @@ export class Scheduler {
   private decidePending(now: number, result: StepResult): void {
     const pending = this.pending;
     this.pending = [];
-    for (const lease of pending) {
-      const { req } = lease;
-      const fit = this.maxNodesPerLease(req.perNode.cpu, req.perNode.memoryMiB);
-      if (req.nodes > fit) {
-        result.decisions.push(this.reject(lease, 'exceeds-pool', `asks for ${req.nodes} nodes with ${req.perNode.cpu} CPU and ${req.perNode.memoryMiB} MiB each; the pool has ${fit} such nodes`));
-        continue;
-      }
-      if (req.kind === 'best-effort') {
+    for (const lease of pending) result.decisions.push(this.decide(lease, now));
+  }
+
+  private decide(lease: LeaseRecord, now: number): Decision {
+    const { req } = lease;
+    const fit = this.maxNodesPerLease(req.perNode.cpu, req.perNode.memoryMiB);
+    if (req.nodes > fit) {
+      return this.reject(lease, 'exceeds-pool', `asks for ${req.nodes} nodes with ${req.perNode.cpu} CPU and ${req.perNode.memoryMiB} MiB each; the pool has ${fit} such nodes`);
+    }
+    switch (req.kind) {
+      case 'best-effort':
         this.enqueue(lease);
-        result.decisions.push({ ok: true, leaseId: req.id, state: 'queued' });
-      } else if (req.kind === 'exact') {
-        result.decisions.push(this.reserveExact(lease, now));
-      } else if (req.kind === 'immediate') {
-        result.decisions.push(this.startImmediately(lease, now));
-      } else {
-        result.decisions.push(this.reject(lease, 'policy', `lease kind '${req.kind}' is not supported by this scheduler yet`));
-      }
+        return { ok: true, leaseId: req.id, state: 'queued' };
+      case 'exact':
+        return this.placeReservation(lease, planExact(this.ctx, req, this.policy), now);
+      case 'immediate':
+        return this.placeReservation(lease, planExact(this.ctx, asExactNow(this.ctx, req), null), now);
+      case 'urgent':
+        return this.placeReservation(lease, planUrgent(this.ctx, req, this.urgentPolicy), now);
+      case 'deadline':
+        return this.placeDeadline(lease, planDeadline(this.ctx, req), now);
+      case 'periodic':
+        return this.placePeriodic(lease, now);
     }
   }
 
@@ -270,95 +429,100 @@ export class Scheduler {
     return { ok: false, leaseId: lease.req.id, reason, message };
   }
 
-  private startImmediately(lease: LeaseRecord, now: number): Decision {
-    const spec = this.findChainAt(lease, now, now, false);
-    if (!spec) return this.reject(lease, 'insufficient-capacity', `no ${lease.req.nodes} nodes are free now for ${lease.req.duration} s`);
-    this.buildChain(lease, spec, now);
-    return { ok: true, leaseId: lease.req.id, state: 'scheduled' };
+  // ---- leases placed when accepted ----
+
+  private placeReservation(lease: LeaseRecord, planned: Planned<ReservationPlan>, now: number): Decision {
+    if (!planned.ok) return this.reject(lease, planned.reason, planned.message);
+    const { plan } = planned;
+    for (const p of plan.preempted) this.preempt(this.mustGet(p.leaseId), plan.from, now);
+    this.buildChain(lease, { t: plan.from, nodes: plan.nodes, end: plan.end, full: true, moved: false, transferStart: plan.transferStart }, now);
+    return { ok: true, leaseId: lease.req.id, state: 'scheduled', start: plan.start, end: plan.end, nodes: plan.nodes, preempted: plan.preempted };
   }
 
-  // ---- advance reservations ----
-
-  private reserveExact(lease: LeaseRecord, now: number): Decision {
-    const { req } = lease;
-    const start = req.requestedStart ?? now;
-    const boot = this.config.bootSeconds;
-    const from = start - boot;
-    if (from < now) {
-      return this.reject(lease, 'too-late', `must start at ${start} but its ${boot} s boot cannot begin before now (${now})`);
-    }
-    const to = start + lease.work + this.config.shutdownSeconds;
-    const transfer = this.transferForDeadline(req, now, from);
-    const eligible = (i: number): boolean => this.imageReadyBy(req, i, from) || transfer !== null;
-    const shape = { t: from, cpu: req.perNode.cpu, memoryMiB: req.perNode.memoryMiB, eligible };
-    const ask = { n: req.nodes, fullLength: to - from, minLength: null };
-    let choice = chooseNodes(freeProfile(this.table, { ...shape, onlyFreeNow: from === now }), ask);
-    let victims: string[] = [];
-    if (!choice) {
-      const candidates = this.victimCandidates(from, to, now);
-      const ignore = new Set<string>();
-      for (const v of orderVictims(this.policy, candidates)) {
-        ignore.add(v.leaseId);
-        choice = chooseNodes(freeProfile(this.table, { ...shape, onlyFreeNow: false, ignore, ignoreFrom: from }), ask);
-        if (choice) break;
+  /** Lays out a deadline lease's pieces: boot or (migrate and) resume, run, then suspend or, in the last, shutdown. */
+  private placeDeadline(lease: LeaseRecord, planned: Planned<DeadlinePlan>, now: number): Decision {
+    if (!planned.ok) return this.reject(lease, planned.reason, planned.message);
+    const { pieces, transferStart } = planned.plan;
+    lease.chain = [];
+    lease.state = 'scheduled';
+    let remaining = remainingWork(lease);
+    for (const piece of pieces) {
+      let t = piece.from;
+      const add = (kind: SegmentKind, seconds: number): void => {
+        if (seconds <= 0) return;
+        lease.chain.push(this.place(lease, kind, t, t + seconds, piece.nodes));
+        t += seconds;
+      };
+      if (piece.first) add('boot', this.config.bootSeconds);
+      else {
+        if (piece.moved) add('migrate', this.costs.migrateSeconds(lease.req));
+        add('resume', this.costs.resumeSeconds(lease.req));
       }
-      if (!choice) {
-        return this.reject(lease, 'insufficient-capacity', `${req.nodes} nodes cannot be freed for [${start}, ${start + req.duration})`);
-      }
-      victims = this.victimsOn(choice.nodes, from, to, ignore);
-      for (const v of victims) this.preempt(this.mustGet(v), from, now);
-    }
-    const needsTransfer = transfer !== null && choice.nodes.some((i) => !this.imageReadyBy(req, i, from));
-    this.buildChain(lease, { t: from, nodes: choice.nodes, end: to, full: true, moved: false, transferStart: needsTransfer ? transfer : null }, now);
-    return { ok: true, leaseId: req.id, state: 'scheduled' };
-  }
-
-  private victimCandidates(from: number, to: number, now: number): VictimCandidate[] {
-    const seen = new Set<string>();
-    const out: VictimCandidate[] = [];
-    for (let n = 0; n < this.table.size; n++) {
-      for (const id of this.table.leasesOverlapping(n, from, to)) {
-        if (seen.has(id)) continue;
-        seen.add(id);
-        const l = this.mustGet(id);
-        if (!this.isPreemptible(l)) continue;
-        const running = l.chain.find((s) => s.kind === 'run' && s.active);
-        out.push({
-          leaseId: id, arrival: l.req.arrival, seq: l.seq,
-          workAtRisk: this.config.preemption === 'suspend' ? 0 : l.done + (running ? now - running.start : 0),
-          memoryMiB: l.req.perNode.memoryMiB * l.req.nodes,
-        });
+      if (piece.last) {
+        add('run', remaining);
+        add('shutdown', this.config.shutdownSeconds);
+      } else {
+        const suspend = this.costs.suspendSeconds(lease.req);
+        const run = piece.end - suspend - t;
+        add('run', run);
+        add('suspend', suspend);
+        remaining -= run;
       }
     }
-    return out;
+    lease.chainEndsIn = 'finish';
+    if (transferStart !== null) this.deployImage(lease, pieces[0].nodes, transferStart, now);
+    else if (this.costs.needsTransfer(lease.req)) this.takeCachedImage(lease, pieces[0].nodes, now);
+    const first = pieces[0];
+    return { ok: true, leaseId: lease.req.id, state: 'scheduled', start: first.from + (first.first ? this.config.bootSeconds : 0), end: planned.plan.end, nodes: first.nodes, preempted: [] };
   }
 
-  private isPreemptible(lease: LeaseRecord): boolean {
-    return lease.req.preemptible && lease.req.kind === 'best-effort';
+  /**
+   * A periodic lease is accepted whole if every occurrence fits (or, if the client allows, as the
+   * occurrences that fit); each occurrence becomes an exact lease of its own, `ID#K`.
+   */
+  private placePeriodic(lease: LeaseRecord, now: number): Decision {
+    const occurrences = expandOccurrences(lease.req, this.config);
+    if (typeof occurrences === 'string') return this.reject(lease, 'invalid', occurrences);
+    const plans = occurrences.map((o) => ({ o, planned: planExact(this.ctx, o, this.policy) }));
+    const refused = plans.filter((p) => !p.planned.ok).map((p) => p.o.id);
+    const partial = lease.req.recurrence?.acceptPartial === true;
+    if (refused.length === plans.length || (refused.length > 0 && !partial)) {
+      const first = plans.find((p) => !p.planned.ok)!.planned as { ok: false; reason: RejectReason; message: string };
+      const decision = this.reject(lease, first.reason, `${refused.length} of ${plans.length} occurrences do not fit, the first (${refused[0]}) because: ${first.message}`);
+      return { ...decision, refusedOccurrences: refused };
+    }
+    const ids: string[] = [];
+    for (const { o } of plans) {
+      const part = newLeaseRecord(o, this.seq++, o.duration);
+      this.leases.set(o.id, part);
+      this.order.push(part);
+      ids.push(o.id);
+      if (refused.includes(o.id)) {
+        this.reject(part, 'insufficient-capacity', 'this occurrence does not fit');
+        continue;
+      }
+      // Earlier occurrences only took time before this one's and freed what they preempted: it still fits.
+      const placed = this.placeReservation(part, planExact(this.ctx, o, this.policy), now);
+      if (!placed.ok) throw new Error(`internal: occurrence ${o.id} fitted when quoted but not when placed: ${placed.message}`);
+    }
+    lease.state = 'expanded';
+    lease.occurrenceIds = ids;
+    return { ok: true, leaseId: lease.req.id, state: 'scheduled', occurrences: ids.filter((id) => !refused.includes(id)), refusedOccurrences: refused };
   }
 
-  private victimsOn(nodes: readonly number[], from: number, to: number, ignore: ReadonlySet<string>): string[] {
-    const out: string[] = [];
-    for (const n of nodes) for (const id of this.table.leasesOverlapping(n, from, to)) if (ignore.has(id) && !out.includes(id)) out.push(id);
-    return out.sort((a, b) => this.mustGet(a).seq - this.mustGet(b).seq);
-  }
-
-  /** Makes a lease give up its resources from `at` on: suspended before it, or cancelled and queued again. */
+  /** Makes a lease give up its resources from `at` on. */
   private preempt(lease: LeaseRecord, at: number, now: number): void {
     lease.preemptions++;
-    const chain = lease.chain;
-    if (chain.length === 0) return;
-    if (remainingWork(lease) <= 0) {
-      this.powerOffAt(lease, at);
-      return;
+    switch (preemptionKind(this.ctx, lease, at)) {
+      case 'power-off':
+        return this.powerOffAt(lease, at);
+      case 'unschedule':
+        return lease.chain.length > 0 ? this.unschedule(lease, now) : undefined;
+      case 'suspend':
+        return this.suspendBy(lease, at);
+      case 'requeue':
+        return this.restartLosingWork(lease, now);
     }
-    if (chain[0].start >= at) {
-      this.unschedule(lease, now);
-      return;
-    }
-    if (this.config.preemption === 'suspend' && this.trySuspendBy(lease, at, now)) return;
-    if (chain[0].start >= now && !chain[0].active) this.unschedule(lease, now);
-    else this.restartLosingWork(lease, now);
   }
 
   /** A lease whose work is done has only its shutdown left: whatever of it falls after `at` is cut. */
@@ -373,20 +537,15 @@ export class Scheduler {
     this.settleIfChainDone(lease, at);
   }
 
-  private trySuspendBy(lease: LeaseRecord, at: number, now: number): boolean {
-    const s = this.suspendSeconds(lease);
-    const runIdx = findLastIndex(lease.chain, (seg) => seg.kind === 'run' && seg.start < at);
-    if (runIdx < 0) return false;
-    const run = lease.chain[runIdx];
-    const suspendAt = at - s;
-    if (suspendAt < now || suspendAt <= run.start) return false;
-    if (at - run.start < this.suspendThreshold(lease)) return false;
+  private suspendBy(lease: LeaseRecord, at: number): void {
+    const point = suspensionPoint(this.ctx, lease, at)!;
+    const run = lease.chain[point.runIndex];
     this.cutChainAfter(lease, run);
-    this.truncate(run, suspendAt);
+    this.truncate(run, point.suspendAt);
     lease.chainEndsIn = 'suspend';
-    if (s > 0) lease.chain.push(this.place(lease, 'suspend', suspendAt, at, run.nodes));
+    const s = this.costs.suspendSeconds(lease.req);
+    if (s > 0) lease.chain.push(this.place(lease, 'suspend', point.suspendAt, at, run.nodes));
     this.settleIfChainDone(lease, at, run.nodes);
-    return true;
   }
 
   // ---- best-effort queue ----
@@ -463,9 +622,9 @@ export class Scheduler {
   private shortestAcceptableChain(lease: LeaseRecord): number {
     const suspended = lease.state === 'suspended' && lease.suspendedOn !== null;
     const cut = this.config.preemption === 'suspend' && lease.req.preemptible;
-    const pre = suspended ? this.resumeSeconds(lease) : this.config.bootSeconds;
+    const pre = suspended ? this.costs.resumeSeconds(lease.req) : this.config.bootSeconds;
     return cut
-      ? Math.max(this.suspendThreshold(lease), pre + this.suspendSeconds(lease) + 1)
+      ? Math.max(this.suspendThreshold(lease), pre + this.costs.suspendSeconds(lease.req) + 1)
       : pre + remainingWork(lease) + this.config.shutdownSeconds;
   }
 
@@ -482,7 +641,7 @@ export class Scheduler {
 
   /** The image a fresh lease would need to find already cached on its nodes to start at t, or null if any node will do. */
   private imageNeededBefore(lease: LeaseRecord, t: number, now: number): string | null {
-    return lease.state !== 'suspended' && this.needsTransfer(lease.req) && this.imageArrival(lease.req, now) > t ? lease.req.image!.id : null;
+    return lease.state !== 'suspended' && this.costs.needsTransfer(lease.req) && this.imageArrival(lease.req, now) > t ? lease.req.image!.id : null;
   }
 
   /** The free profile at t for the lease's shape, kept until the table changes. */
@@ -498,7 +657,7 @@ export class Scheduler {
 
   /** When an image sent now (in the link's first free slot) would be on the nodes. */
   private imageArrival(req: LeaseRequest, now: number): number {
-    const seconds = this.transferSeconds(req);
+    const seconds = this.costs.transferSeconds(req);
     return this.link.earliestSlot(now, seconds) + seconds;
   }
 
@@ -508,7 +667,7 @@ export class Scheduler {
     const suspended = lease.state === 'suspended' && lease.suspendedOn !== null;
     const length = this.shortestAcceptableChain(lease);
     let notBefore: ((n: number) => number) | undefined;
-    if (!suspended && this.needsTransfer(req)) {
+    if (!suspended && this.costs.needsTransfer(req)) {
       const imageBy = this.imageArrival(req, now);
       notBefore = (n) => Math.min(this.caches[n].readyAt(req.image!.id) ?? Infinity, imageBy);
     }
@@ -525,7 +684,7 @@ export class Scheduler {
   /** Times at which a queued lease could start without waiting for others: now, and when its image could arrive. */
   private nearTimes(lease: LeaseRecord, now: number): number[] {
     const req = lease.req;
-    if (!this.needsTransfer(req) || lease.state === 'suspended') return [now];
+    if (!this.costs.needsTransfer(req) || lease.state === 'suspended') return [now];
     const t = this.imageArrival(req, now);
     return t > now ? [now, t] : [now];
   }
@@ -535,10 +694,10 @@ export class Scheduler {
     const suspended = lease.state === 'suspended' && lease.suspendedOn !== null;
     const cut = mayCut && this.config.preemption === 'suspend' && req.preemptible;
     const threshold = this.suspendThreshold(lease);
-    const suspendTime = this.suspendSeconds(lease);
+    const suspendTime = this.costs.suspendSeconds(lease.req);
     // A cut-short chain must still hold its overheads, a suspension and at least one second of run.
     const minLengthWith = (pre: number): number | null => (cut ? Math.max(threshold, pre + suspendTime + 1) : null);
-    const transferStart = this.needsTransfer(req) && !suspended ? this.link.earliestSlot(now, this.transferSeconds(req)) : null;
+    const transferStart = this.costs.needsTransfer(req) && !suspended ? this.link.earliestSlot(now, this.costs.transferSeconds(req)) : null;
     const profile = this.profileFor(lease, t, now, this.imageNeededBefore(lease, t, now));
     const base = { n: req.nodes };
     const tail = remainingWork(lease) + this.config.shutdownSeconds;
@@ -555,8 +714,8 @@ export class Scheduler {
     const home = lease.suspendedOn!;
     const homeSet = new Set(home);
     const atHome = (i: number): boolean => homeSet.has(i);
-    const resume = this.resumeSeconds(lease);
-    const migrate = this.migrateSeconds(lease);
+    const resume = this.costs.resumeSeconds(lease.req);
+    const migrate = this.costs.migrateSeconds(lease.req);
     const stayLength = resume + tail;
     const moveLength = migrate + stayLength;
     const stay = (minLength: number | null) => chooseNodes(profile, { ...base, fullLength: stayLength, minLength, eligible: atHome, preferred: home });
@@ -587,15 +746,15 @@ export class Scheduler {
     lease.state = 'scheduled';
     if (!suspended) add('boot', this.config.bootSeconds);
     else {
-      if (spec.moved) add('migrate', this.migrateSeconds(lease));
-      add('resume', this.resumeSeconds(lease));
+      if (spec.moved) add('migrate', this.costs.migrateSeconds(lease.req));
+      add('resume', this.costs.resumeSeconds(lease.req));
     }
     if (spec.full) {
       add('run', remainingWork(lease));
       add('shutdown', this.config.shutdownSeconds);
       lease.chainEndsIn = 'finish';
     } else {
-      const s = this.suspendSeconds(lease);
+      const s = this.costs.suspendSeconds(lease.req);
       add('run', spec.end - s - t);
       add('suspend', s);
       lease.chainEndsIn = 'suspend';
@@ -706,10 +865,6 @@ export class Scheduler {
 
   // ---- images ----
 
-  private needsTransfer(req: LeaseRequest): boolean {
-    return this.config.images === 'transfer' && req.image !== undefined && req.image.sizeMiB > 0;
-  }
-
   private noteImage(imageId: string, node: number, present: boolean): void {
     let holders = this.imageHolders.get(imageId);
     if (!holders) this.imageHolders.set(imageId, (holders = new Set()));
@@ -718,24 +873,14 @@ export class Scheduler {
   }
 
   private imageReadyBy(req: LeaseRequest, node: number, t: number): boolean {
-    if (!this.needsTransfer(req)) return true;
+    if (!this.costs.needsTransfer(req)) return true;
     const at = this.caches[node].readyAt(req.image!.id);
     return at !== undefined && at <= t;
   }
 
-  private transferSeconds(req: LeaseRequest): number {
-    return secondsToMove(req.image?.sizeMiB ?? 0, this.config.imageBandwidthMBps);
-  }
-
-  /** The link slot for an image needed on the nodes by `by`, as late as possible. */
-  private transferForDeadline(req: LeaseRequest, now: number, by: number): number | null {
-    if (!this.needsTransfer(req)) return null;
-    return this.link.latestSlot(now, by, this.transferSeconds(req));
-  }
-
   private deployImage(lease: LeaseRecord, nodes: readonly number[], start: number, now: number): void {
     const img = lease.req.image!;
-    const end = start + this.transferSeconds(lease.req);
+    const end = start + this.costs.transferSeconds(lease.req);
     this.link.add({ leaseId: lease.req.id, imageId: img.id, start, end });
     for (const n of nodes) if (this.caches[n].acquire(img.id, img.sizeMiB, end, now)) lease.imageRefs.push(n);
   }
@@ -753,25 +898,8 @@ export class Scheduler {
 
   // ---- costs ----
 
-  private memoryOf(lease: LeaseRecord): number {
-    return lease.req.perNode.memoryMiB;
-  }
-
-  private suspendSeconds(lease: LeaseRecord): number {
-    return secondsToMove(this.memoryOf(lease), this.config.suspendRateMBps);
-  }
-
-  private resumeSeconds(lease: LeaseRecord): number {
-    return secondsToMove(this.memoryOf(lease), this.config.resumeRateMBps);
-  }
-
-  private migrateSeconds(lease: LeaseRecord): number {
-    return secondsToMove(this.memoryOf(lease) + (lease.req.image?.sizeMiB ?? 0), this.config.migrateBandwidthMBps);
-  }
-
   private suspendThreshold(lease: LeaseRecord): number {
-    const overhead = this.suspendSeconds(lease) + (lease.state === 'suspended' ? this.resumeSeconds(lease) : 0);
-    return Math.max(1, overhead * (1 + this.config.suspendThresholdFactor));
+    return this.costs.suspendThreshold(lease.req, lease.state === 'suspended');
   }
 
   private mustGet(id: string): LeaseRecord {
@@ -779,6 +907,26 @@ export class Scheduler {
     if (!l) throw new Error(`internal: unknown lease ${id}`);
     return l;
   }
+}
+
+function policyNamed(name: string): PreemptionPolicy {
+  const policy = PREEMPTION_POLICIES[name];
+  if (!policy) throw new RangeError(`unknown preemption policy '${name}'; use one of ${Object.keys(PREEMPTION_POLICIES).join(', ')}`);
+  return policy;
+}
+
+/** Keeps held leases ordered by when their holds expire (ties: the order they were held). */
+function insertByTime(holds: LeaseRecord[], lease: LeaseRecord): void {
+  let i = holds.length;
+  while (i > 0 && holds[i - 1].heldUntil! > lease.heldUntil!) i--;
+  holds.splice(i, 0, lease);
+}
+
+/** Where the segments from index i on stop following one another without a gap. */
+function contiguousEnd(chain: readonly Segment[], i: number): number {
+  let end = chain[i].end;
+  for (let k = i + 1; k < chain.length && chain[k].start === end; k++) end = chain[k].end;
+  return end;
 }
 
 function findLastIndex<T>(xs: readonly T[], p: (x: T) => boolean): number {

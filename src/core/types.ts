@@ -18,12 +18,24 @@ export interface ImageRef {
   sizeMiB: number;
 }
 
+/** How a periodic lease repeats: every `period` seconds, `count` times or while starts are before `until`. */
+export interface Recurrence {
+  period: number;
+  count?: number;
+  until?: number;
+  /** Accept the occurrences that fit even if some do not (otherwise all or nothing). */
+  acceptPartial?: boolean;
+}
+
 /** What a client asks for. `realDuration` is only known to a simulation. */
 export interface LeaseRequest {
   id: string;
   kind: LeaseKind;
   arrival: number;
-  /** Exact start for `exact` (and each occurrence of `periodic`); null otherwise. */
+  /**
+   * Exact start for `exact`, the first occurrence's for `periodic`, the earliest start for
+   * `deadline` (null: from arrival); null otherwise.
+   */
   requestedStart: number | null;
   duration: number;
   realDuration?: number;
@@ -32,6 +44,7 @@ export interface LeaseRequest {
   image?: ImageRef;
   preemptible: boolean;
   deadline?: number;
+  recurrence?: Recurrence;
 }
 
 export type SegmentKind = 'transfer' | 'boot' | 'run' | 'shutdown' | 'suspend' | 'resume' | 'migrate';

@@ -30,7 +30,10 @@ export function computeMetrics(leases: readonly LeaseRecord[], nodes: readonly N
   let runCpuSeconds = 0;
   let lastEnd = 0;
   const bestEffort: LeaseRecord[] = [];
+  let counted = 0;
   for (const l of leases) {
+    if (l.state === 'expanded') continue;
+    counted++;
     if (l.state === 'completed') completed++;
     if (l.state === 'rejected') rejected++;
     suspensions += l.suspensions;
@@ -56,7 +59,7 @@ export function computeMetrics(leases: readonly LeaseRecord[], nodes: readonly N
   }
   const poolCpu = nodes.reduce((a, n) => a + n.cpu, 0);
   return {
-    leases: leases.length,
+    leases: counted,
     completed,
     rejected,
     allBestEffort,

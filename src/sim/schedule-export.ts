@@ -27,6 +27,8 @@ function segmentsOut(segments: readonly Segment[], nodes: readonly NodeSpec[]) {
 export function* scheduleLines(leases: readonly LeaseRecord[], nodes: readonly NodeSpec[]): Generator<string> {
   yield scheduleHeader(nodes);
   for (const l of leases) {
+    // A periodic lease is exported as its occurrences, each a line of its own.
+    if (l.state === 'expanded') continue;
     const r = l.req;
     const common = {
       kind: r.kind, arrival: r.arrival, requestedStart: r.requestedStart, duration: r.duration,

@@ -36,8 +36,11 @@ export function simulate(input: SimulationInput): Scheduler {
     const now = Math.min(arrival, scheduler.nextEventTime(), earlyEnds.nextTime());
     if (now === Infinity) break;
     for (const run of earlyEnds.takeAt(now)) {
-      // A run that ends as planned needs no help, unless a suspension was planned right where its work is done.
-      if (now < run.end || scheduler.lease(run.leaseId)!.chainEndsIn === 'suspend') scheduler.finishEarly(run.leaseId, now);
+      // A run that ends as planned needs no help, unless more was planned after it (a suspension, a later piece) where its work is done.
+      const lease = scheduler.lease(run.leaseId)!;
+      const after = lease.chain[lease.chain.indexOf(run) + 1];
+      const morePlanned = lease.chainEndsIn === 'suspend' || (after !== undefined && after.kind !== 'shutdown');
+      if (now < run.end || morePlanned) scheduler.finishEarly(run.leaseId, now);
     }
     while (next < requests.length && requests[next].arrival === now) scheduler.submit(requests[next++], now);
     const step = scheduler.advance(now);

@@ -42,7 +42,7 @@ test('an immediate lease is decided at its arrival: accepted on a free pool, rej
   const perNode = { cpu: 1, memoryMiB: 1024, diskMiB: 0 };
   const scheduler = new Scheduler(nodes, configWith({}));
   scheduler.submit({ id: 'a', kind: 'immediate', arrival: 0, requestedStart: null, duration: 100, nodes: 1, perNode, preemptible: false }, 0);
-  assert.deepEqual(scheduler.advance(0).decisions, [{ ok: true, leaseId: 'a', state: 'scheduled' }]);
+  assert.deepEqual(scheduler.advance(0).decisions, [{ ok: true, leaseId: 'a', state: 'scheduled', start: 0, end: 100, nodes: [0], preempted: [] }]);
   scheduler.submit({ id: 'b', kind: 'immediate', arrival: 50, requestedStart: null, duration: 10, nodes: 1, perNode, preemptible: false }, 50);
   const [decision] = scheduler.advance(50).decisions;
   assert.equal(decision.ok, false);

@@ -181,6 +181,7 @@ const configFields = {
   shutdownSeconds: smallSeconds,
   suspendThresholdFactor: fc.oneof(fc.constantFrom(0, 1, 2), fc.double({ min: 0, max: 2, noNaN: true })),
   preemptionPolicy: fc.constantFrom('youngest-first', 'least-work-lost'),
+  urgentPreemptionPolicy: fc.constantFrom('youngest-first', 'least-work-lost'),
   suspendedQueueOrder: fc.constantFrom('arrival', 'suspension'),
 } satisfies { [K in keyof SchedulerConfig]: fc.Arbitrary<SchedulerConfig[K]> };
 

@@ -1,0 +1,139 @@
+import { remainingWork } from './lease-record.ts';
+import { chooseNodes, freeProfile, type NodeChoice } from './node-choice.ts';
+import { type PlanContext, type Planned, type Preemption, preemptionKind, refuse } from './plan-context.ts';
+import { orderVictims, type PreemptionPolicy, type VictimCandidate } from './preemption-policy.ts';
+import type { LeaseRequest } from './types.ts';
+
+/** A lease placed at a fixed time on fixed nodes, and who must make way for it. */
+export interface ReservationPlan {
+  /** When its first segment (boot) begins. */
+  from: number;
+  /** When it starts running. */
+  start: number;
+  /** When its last segment ends. */
+  end: number;
+  nodes: number[];
+  preempted: Preemption[];
+  /** When its image leaves the repository, if it must be sent. */
+  transferStart: number | null;
+}
+
+/** The run seconds a lease of this kind needs. */
+export function workOf(req: LeaseRequest): number {
+  return req.duration;
+}
+
+function exceedsPool(ctx: PlanContext, req: LeaseRequest): string | null {
+  const fit = ctx.nodesThatFit(req.perNode.cpu, req.perNode.memoryMiB);
+  return req.nodes > fit ? `asks for ${req.nodes} nodes with ${req.perNode.cpu} CPU and ${req.perNode.memoryMiB} MiB each; the pool has ${fit} such nodes` : null;
+}
+
+/** Preemptible leases with a reservation overlapping [from, to), and what each would cost to preempt. */
+export function victimCandidates(ctx: PlanContext, from: number, to: number): VictimCandidate[] {
+  const seen = new Set<string>();
+  const out: VictimCandidate[] = [];
+  for (let n = 0; n < ctx.table.size; n++) {
+    for (const id of ctx.table.leasesOverlapping(n, from, to)) {
+      if (seen.has(id)) continue;
+      seen.add(id);
+      const l = ctx.leaseById(id);
+      if (!l.req.preemptible || l.req.kind !== 'best-effort') continue;
+      const running = l.chain.find((s) => s.kind === 'run' && s.active);
+      const ranSeconds = l.done + (running ? ctx.now - running.start : 0);
+      out.push({
+        leaseId: id, arrival: l.req.arrival, seq: l.seq,
+        workAtRisk: preemptionKind(ctx, l, from) === 'requeue' ? ranSeconds * l.req.nodes : 0,
+        memoryMiB: l.req.perNode.memoryMiB * l.req.nodes,
+      });
+    }
+  }
+  return out;
+}
+
+function victimsOn(ctx: PlanContext, nodes: readonly number[], from: number, to: number, ignore: ReadonlySet<string>): string[] {
+  const out: string[] = [];
+  for (const n of nodes) for (const id of ctx.table.leasesOverlapping(n, from, to)) if (ignore.has(id) && !out.includes(id)) out.push(id);
+  return out.sort((a, b) => ctx.leaseById(a).seq - ctx.leaseById(b).seq);
+}
+
+interface WindowAsk {
+  req: LeaseRequest;
+  from: number;
+  length: number;
+  eligible?: (node: number) => boolean;
+}
+
+/** Nodes for [from, from + length): free ones if enough, else after ignoring victims one by one in the policy's order. */
+function chooseWithVictims(ctx: PlanContext, ask: WindowAsk, policy: PreemptionPolicy | null): { choice: NodeChoice; victims: string[] } | null {
+  const { req, from, length, eligible } = ask;
+  const shape = { t: from, cpu: req.perNode.cpu, memoryMiB: req.perNode.memoryMiB, eligible };
+  const nodeAsk = { n: req.nodes, fullLength: length, minLength: null };
+  const free = chooseNodes(freeProfile(ctx.table, { ...shape, onlyFreeNow: from === ctx.now }), nodeAsk);
+  if (free) return { choice: free, victims: [] };
+  if (policy === null) return null;
+  const ignore = new Set<string>();
+  for (const v of orderVictims(policy, victimCandidates(ctx, from, from + length))) {
+    ignore.add(v.leaseId);
+    const choice = chooseNodes(freeProfile(ctx.table, { ...shape, onlyFreeNow: false, ignore, ignoreFrom: from }), nodeAsk);
+    if (choice) return { choice, victims: victimsOn(ctx, choice.nodes, from, from + length, ignore) };
+  }
+  return null;
+}
+
+const describe = (ctx: PlanContext, victims: readonly string[], at: number): Preemption[] =>
+  victims.map((id) => ({ leaseId: id, how: preemptionKind(ctx, ctx.leaseById(id), at) }));
+
+/**
+ * An exact lease: every node free, or freed by preemption (unless `policy` is null), over
+ * [start - boot, start + duration + shutdown).
+ */
+export function planExact(ctx: PlanContext, req: LeaseRequest, policy: PreemptionPolicy | null): Planned<ReservationPlan> {
+  const tooBig = exceedsPool(ctx, req);
+  if (tooBig) return refuse('exceeds-pool', tooBig);
+  const { bootSeconds, shutdownSeconds } = ctx.config;
+  const start = req.requestedStart ?? ctx.now;
+  const from = start - bootSeconds;
+  if (from < ctx.now) return refuse('too-late', `must start at ${start} but its ${bootSeconds} s boot cannot begin before now (${ctx.now})`);
+  const length = bootSeconds + workOf(req) + shutdownSeconds;
+  const transfer = ctx.costs.needsTransfer(req) ? ctx.link.latestSlot(ctx.now, from, ctx.costs.transferSeconds(req)) : null;
+  const eligible = (i: number): boolean => ctx.imageReadyBy(req, i, from) || transfer !== null;
+  const found = chooseWithVictims(ctx, { req, from, length, eligible }, policy);
+  if (!found) return refuse('insufficient-capacity', `${req.nodes} nodes are not free${policy ? ' and cannot be freed' : ''} for [${start}, ${start + req.duration})`);
+  const { choice, victims } = found;
+  const needsTransfer = transfer !== null && choice.nodes.some((i) => !ctx.imageReadyBy(req, i, from));
+  return { ok: true, plan: { from, start, end: from + length, nodes: choice.nodes, preempted: describe(ctx, victims, from), transferStart: needsTransfer ? transfer : null } };
+}
+
+/**
+ * An urgent lease: as soon as possible from now, preempting what it must. A victim that is running
+ * is suspended first, so the lease starts once the slowest suspension is done (at once when
+ * victims are requeued or had not started).
+ */
+export function planUrgent(ctx: PlanContext, req: LeaseRequest, policy: PreemptionPolicy): Planned<ReservationPlan> {
+  const tooBig = exceedsPool(ctx, req);
+  if (tooBig) return refuse('exceeds-pool', tooBig);
+  const { bootSeconds, shutdownSeconds } = ctx.config;
+  const length = bootSeconds + workOf(req) + shutdownSeconds;
+  const transfer = ctx.costs.needsTransfer(req) ? ctx.costs.transferSeconds(req) : 0;
+  const imageAt = transfer > 0 ? ctx.link.earliestSlot(ctx.now, transfer) + transfer : ctx.now;
+  let from = ctx.now;
+  // Each round's suspensions can only push the start later; a few rounds settle it.
+  for (let round = 0; round < 4; round++) {
+    const found = chooseWithVictims(ctx, { req, from, length }, policy);
+    if (!found) break;
+    const lacksImage = found.choice.nodes.some((i) => !ctx.imageReadyBy(req, i, from));
+    let at = lacksImage ? Math.max(from, imageAt) : from;
+    for (const id of found.victims) {
+      const victim = ctx.leaseById(id);
+      const s = ctx.costs.suspendSeconds(victim.req);
+      if (remainingWork(victim) > 0 && preemptionKind(ctx, victim, ctx.now + s) === 'suspend') at = Math.max(at, ctx.now + s);
+    }
+    if (at === from) {
+      const transferStart = lacksImage ? imageAt - transfer : null;
+      return { ok: true, plan: { from, start: from + bootSeconds, end: from + length, nodes: found.choice.nodes, preempted: describe(ctx, found.victims, from), transferStart } };
+    }
+    from = at;
+  }
+  return refuse('insufficient-capacity', `${req.nodes} nodes cannot be freed now, even by preempting every preemptible lease`);
+}
+

@@ -27,7 +27,8 @@ const MAX_PIECES = 64;
  * completion leaves the most slack before the deadline for whatever goes wrong, and keeps
  * later capacity for reservations that have not been asked for yet. A preemptible one may be
  * planned in pieces (suspended before a reservation in its way and resumed after it, on the
- * same nodes or migrated) as long as the last piece ends by the deadline.
+ * same nodes or migrated) as long as the last piece ends by the deadline. Best-effort leases
+ * that backfilling placed in the future are not in its way: they are placed again after it.
  */
 export function planDeadline(ctx: PlanContext, req: LeaseRequest): Planned<DeadlinePlan> {
   const plan = planEarliestCompletion(ctx, req);
@@ -52,6 +53,7 @@ export function planEarliestCompletion(ctx: PlanContext, req: LeaseRequest): Pla
   const notBefore = Math.max(ctx.now, req.requestedStart ?? ctx.now);
   const imageBy = (n: number): number => (transfer === 0 || ctx.imageReadyBy(req, n, notBefore) ? notBefore : Math.max(notBefore, imageAt));
   const suspend = costs.suspendSeconds(req);
+  const ignore = ctx.tentative;
   const pieces: Piece[] = [];
   let remaining = req.duration;
   let t = notBefore;
@@ -63,9 +65,9 @@ export function planEarliestCompletion(ctx: PlanContext, req: LeaseRequest): Pla
     const whole = pre + remaining + config.shutdownSeconds;
     const cutMin = req.preemptible ? Math.max(costs.suspendThreshold(req, resuming), pre + suspend + 1) : null;
     const shortest = cutMin === null ? whole : Math.min(whole, cutMin);
-    const earliest = ctx.table.earliestWindow(req.nodes, cpu, mem, shortest, t, resuming ? undefined : imageBy);
+    const earliest = ctx.table.earliestWindow(req.nodes, cpu, mem, shortest, t, { notBefore: resuming ? undefined : imageBy, ignore });
     if (earliest === Infinity) return refuse('insufficient-capacity', `${req.nodes} nodes are never free for ${shortest} s`);
-    const placed = pieceAt(ctx, req, earliest, { previous, pre, whole, cutMin, imageBy: resuming ? null : imageBy });
+    const placed = pieceAt(ctx, req, earliest, { previous, pre, whole, cutMin, imageBy: resuming ? null : imageBy, ignore });
     if (!placed) {
       // Only a reservation ending (or the image arriving) can change the answer.
       const next = Math.min(ctx.table.endsAfter(earliest)[0] ?? Infinity, imageAt > earliest ? imageAt : Infinity);
@@ -92,12 +94,13 @@ interface PieceAsk {
   whole: number;
   cutMin: number | null;
   imageBy: ((n: number) => number) | null;
+  ignore: ReadonlySet<string>;
 }
 
 /** Nodes for a piece starting at t: staying where the last piece was if it can, else moving (paying a migration). */
 function pieceAt(ctx: PlanContext, req: LeaseRequest, t: number, ask: PieceAsk): { choice: NodeChoice; moved: boolean; overhead: number } | null {
   const eligible = ask.imageBy ? (n: number) => ask.imageBy!(n) <= t : undefined;
-  const profile = freeProfile(ctx.table, { t, cpu: req.perNode.cpu, memoryMiB: req.perNode.memoryMiB, eligible, onlyFreeNow: t === ctx.now });
+  const profile = freeProfile(ctx.table, { t, cpu: req.perNode.cpu, memoryMiB: req.perNode.memoryMiB, eligible, onlyFreeNow: t === ctx.now && ask.ignore.size === 0, ignore: ask.ignore });
   const base = { n: req.nodes };
   if (ask.previous === null) {
     const choice = chooseNodes(profile, { ...base, fullLength: ask.whole, minLength: ask.cutMin });

@@ -12,6 +12,8 @@ export interface PlanContext {
   readonly config: SchedulerConfig;
   readonly costs: LeaseCosts;
   readonly now: number;
+  /** Best-effort leases placed in the future by backfilling: the scheduler's own tentative plan, which a firm lease may displace. */
+  readonly tentative: ReadonlySet<string>;
   leaseById(id: string): LeaseRecord;
   imageReadyBy(req: LeaseRequest, node: number, t: number): boolean;
   /** How many nodes of the pool could hold one VM of this shape at all. */

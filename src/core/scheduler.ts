@@ -98,6 +98,9 @@ export class Scheduler {
       get now() {
         return self.now;
       },
+      get tentative() {
+        return new Set([...self.future].map((l) => l.req.id));
+      },
       leaseById: (id) => this.mustGet(id),
       imageReadyBy: (req, node, t) => this.imageReadyBy(req, node, t),
       nodesThatFit: this.maxNodesPerLease,
@@ -442,6 +445,7 @@ export class Scheduler {
   /** Lays out a deadline lease's pieces: boot or (migrate and) resume, run, then suspend or, in the last, shutdown. */
   private placeDeadline(lease: LeaseRecord, planned: Planned<DeadlinePlan>, now: number): Decision {
     if (!planned.ok) return this.reject(lease, planned.reason, planned.message);
+    for (const l of [...this.future].sort((a, b) => a.seq - b.seq)) if (l.chain.length > 0 && l.chain[0].start > now) this.unschedule(l, now);
     const { pieces, transferStart } = planned.plan;
     lease.chain = [];
     lease.state = 'scheduled';
@@ -675,10 +679,10 @@ export class Scheduler {
     // free: a sweep that leaves out windows opening later is much shorter.
     const hint = lease.lastPlannedStart;
     if (hint !== null && hint >= from) {
-      const t = this.table.earliestWindow(req.nodes, req.perNode.cpu, req.perNode.memoryMiB, length, from, notBefore, hint);
+      const t = this.table.earliestWindow(req.nodes, req.perNode.cpu, req.perNode.memoryMiB, length, from, { notBefore, latestStart: hint });
       if (t !== Infinity) return t;
     }
-    return this.table.earliestWindow(req.nodes, req.perNode.cpu, req.perNode.memoryMiB, length, from, notBefore);
+    return this.table.earliestWindow(req.nodes, req.perNode.cpu, req.perNode.memoryMiB, length, from, { notBefore });
   }
 
   /** Times at which a queued lease could start without waiting for others: now, and when its image could arrive. */

@@ -158,23 +158,24 @@ export class SlotTable {
 
   /**
    * Maximal windows [a, b) at or after `from` in which node n can hold cpu/mem on top of its
-   * reservations (b is Infinity for the last one).
+   * reservations (b is Infinity for the last one), those of leases in `ignore` left out.
    */
-  freeWindows(n: number, from: number, cpu: number, mem: number): Array<[number, number]> {
+  freeWindows(n: number, from: number, cpu: number, mem: number, ignore?: ReadonlySet<string>): Array<[number, number]> {
     const spec = this.nodes[n];
     if (cpu > spec.cpu + EPS || mem > spec.memoryMiB + EPS) return [];
-    const gaps = this.exclusiveGaps(this.calendars[n], spec, from, cpu, mem);
+    const ignoring = ignore !== undefined && ignore.size > 0 && this.calendars[n].some((s) => ignore.has(s.leaseId));
+    const gaps = ignoring ? null : this.exclusiveGaps(this.calendars[n], spec, from, cpu, mem);
     if (gaps !== null) return gaps;
     const out: Array<[number, number]> = [];
     let t = from;
     for (let guard = 0; guard < 100_000; guard++) {
-      const until = this.freeUntil(n, t, cpu, mem, Infinity);
+      const until = this.freeUntil(n, t, cpu, mem, Infinity, ignoring ? ignore : undefined);
       if (until > t) {
         out.push([t, until]);
         if (until === Infinity) return out;
         t = until;
       }
-      const next = this.nextReleaseAfter(n, t);
+      const next = this.nextReleaseAfter(n, t, ignoring ? ignore : undefined);
       if (next === Infinity) return out;
       t = next;
     }
@@ -195,20 +196,24 @@ export class SlotTable {
     return out;
   }
 
-  private nextReleaseAfter(n: number, t: number): number {
+  private nextReleaseAfter(n: number, t: number, ignore?: ReadonlySet<string>): number {
     let next = Infinity;
-    for (const s of this.calendars[n]) if (s.end > t && s.end < next && s.start <= t) next = s.end;
-    if (next === Infinity) for (const s of this.calendars[n]) if (s.end > t && s.end < next) next = s.end;
+    const counts = (s: Segment): boolean => ignore === undefined || !ignore.has(s.leaseId);
+    for (const s of this.calendars[n]) if (s.end > t && s.end < next && s.start <= t && counts(s)) next = s.end;
+    if (next === Infinity) for (const s of this.calendars[n]) if (s.end > t && s.end < next && counts(s)) next = s.end;
     return next;
   }
 
   /**
    * The earliest t >= from at which at least k nodes can each hold cpu/mem for `length`
-   * seconds from t, where node i may only start at notBefore(i). Infinity if never (or if
-   * not at or before `latestStart`: windows opening later are left out of the sweep).
+   * seconds from t, where node i may only start at notBefore(i), and reservations of leases in
+   * `ignore` do not count. Infinity if never (or if not at or before `latestStart`: windows
+   * opening later are left out of the sweep).
    * A sweep over every node's free windows: O(W log W) for W windows in the pool.
    */
-  earliestWindow(k: number, cpu: number, mem: number, length: number, from: number, notBefore?: (n: number) => number, latestStart = Infinity): number {
+  earliestWindow(k: number, cpu: number, mem: number, length: number, from: number, opts: WindowOptions = {}): number {
+    const { notBefore, latestStart = Infinity, ignore } = opts;
+    const ignoring = ignore !== undefined && ignore.size > 0;
     let count = 0;
     const add = (a: number, b: number): void => {
       const lastStart = b - length;
@@ -221,7 +226,7 @@ export class SlotTable {
     for (let n = 0; n < this.nodes.length; n++) {
       const nb = notBefore ? Math.max(from, notBefore(n)) : from;
       if (nb === Infinity) continue;
-      if (!this.addExclusiveGaps(n, nb, cpu, mem, latestStart, add)) for (const [a, b] of this.freeWindows(n, nb, cpu, mem)) add(a, b);
+      if (ignoring || !this.addExclusiveGaps(n, nb, cpu, mem, latestStart, add)) for (const [a, b] of this.freeWindows(n, nb, cpu, mem, ignore)) add(a, b);
     }
     if (count < k) return Infinity;
     // Typed arrays sort numerically without a comparator, which is what makes this sweep cheap.
@@ -302,6 +307,12 @@ export class SlotTable {
   reservationsOn(n: number): readonly Segment[] {
     return this.calendars[n];
   }
+}
+
+export interface WindowOptions {
+  notBefore?: (n: number) => number;
+  latestStart?: number;
+  ignore?: ReadonlySet<string>;
 }
 
 function insertByStart(cal: Segment[], seg: Segment): void {

@@ -26,8 +26,6 @@ export function simulate(input: SimulationInput): Scheduler {
   const { config } = input;
   const requests = [...input.requests].sort((a, b) => a.arrival - b.arrival);
   const scheduler = new Scheduler(input.nodes, config);
-  const realWork = new Map<string, number>();
-  for (const r of requests) realWork.set(r.id, realWorkOf(r, config));
   const earlyEnds = new EarlyEnds();
   let next = 0;
   let lastReport = 0;
@@ -47,7 +45,8 @@ export function simulate(input: SimulationInput): Scheduler {
     for (const seg of step.started) {
       if (seg.kind !== 'run') continue;
       const lease = scheduler.lease(seg.leaseId)!;
-      earlyEnds.expect(seg, seg.start + realWork.get(seg.leaseId)! - lease.done);
+      // Occurrences of a periodic lease are leases the scheduler made: their request is read from the lease.
+      earlyEnds.expect(seg, seg.start + realWorkOf(lease.req, config) - lease.done);
     }
     if (input.onProgress && next - lastReport >= 1000) {
       lastReport = next;

@@ -169,7 +169,7 @@ test('earliestWindow matches a brute-force search for the first start with k nod
             break;
           }
         }
-        const got = build(t).earliestWindow(k, cpu, mem, length, from, notBefore);
+        const got = build(t).earliestWindow(k, cpu, mem, length, from, { notBefore });
         assert.equal(got, expected, `k=${k} length=${length} from=${from} notBefore=${JSON.stringify(nbs)} request ${cpu}/${mem}`);
       },
     ),

@@ -110,8 +110,16 @@ test('LWF mistakes are errors naming the line of the element at fault', () => {
     [workload(`${NODES}\n<start/>`), 2, /<lease> has no <duration>; add a <duration> element/],
     [workload(`${NODES}\n<start/>\n<duration time="01:00:00"/>\n<duraton time="01:00:00"/>`), 6,
       /unexpected <duraton> inside <lease>/],
-    [workload(`${NODES}\n<start/>\n<duration time="01:00:00"/>\n<deadline time="02:00:00"/>`), 6,
-      /deadline leases are not supported/],
+    [workload(`${NODES}\n<start><now/></start>\n<duration time="01:00:00"/>\n<deadline time="02:00:00"/>`), 6,
+      /a <deadline> lease cannot have the start term <now>/],
+    [workload(`${NODES}\n<start/>\n<duration time="01:00:00"/>\n<deadline time="00:00:00"/>`), 6,
+      /deadline 0 s is not after the earliest start 0 s/],
+    [workload(`${NODES}\n<start>\n<periodic time="01:00:00" period="24:00:00"/></start>\n<duration time="01:00:00"/>`), 5,
+      /<periodic> needs exactly one of count="N" or until="TIME"/],
+    [workload(`${NODES}\n<start>\n<periodic time="01:00:00" period="00:00:00" count="2"/></start>\n<duration time="01:00:00"/>`), 5,
+      /period="\.\.\." in <periodic> must be longer than 0 s/],
+    [workload(`${NODES}\n<start>\n<periodic time="01:00:00" period="01:00:00" count="2" partial="yes"/></start>\n<duration time="01:00:00"/>`), 5,
+      /partial="yes" is neither true nor false/],
     [workload('<nodes>\n<node-set numnodes="0"><res type="CPU" amount="100"/><res type="Memory" amount="1"/></node-set></nodes>\n' +
       '<start/><duration time="01:00:00"/>'), 4, /numnodes="0" in <node-set> is not a whole number >= 1/],
     [workload('<nodes>\n<node-set numnodes="1">\n<res type="Memory" amount="1"/></node-set></nodes>\n' +

@@ -1,4 +1,4 @@
-import type { ImageRef, LeaseKind, LeaseRequest, Resources } from '../../core/types.ts';
+import type { ImageRef, LeaseKind, LeaseRequest, Recurrence, Resources } from '../../core/types.ts';
 import { TraceError } from './errors.ts';
 import { parseLwfTime } from './lwf-time.ts';
 import { parseXml, type XmlElement } from './xml.ts';
@@ -8,7 +8,7 @@ export interface LwfOptions {
   allowStartBeforeArrival?: boolean;
 }
 
-const START_TERMS = 'use <start/>, <start><exact time="..."/></start> or <start><now/></start>';
+const START_TERMS = 'use <start/>, or in <start> one of <exact time="..."/>, <now/>, <urgent/>, <periodic time="..." period="..." count="..."/>';
 const TIME_FORMAT = 'write times as [DD:]HH:MM:SS[.ss] from the workload start';
 
 // Reads the parts of one LWF document, so that each error can name the file
@@ -110,14 +110,32 @@ class LwfReader {
     return { count: sets.reduce((sum, set) => sum + set.count, 0), perNode: first.perNode };
   }
 
-  start(start: XmlElement): { kind: LeaseKind; requestedStart: number | null } {
+  start(start: XmlElement): { kind: LeaseKind; requestedStart: number | null; recurrence?: Recurrence } {
     if (/\S/.test(start.text)) throw this.error(start, `unknown start term "${start.text.trim()}"`, START_TERMS);
     if (start.children.length === 0) return { kind: 'best-effort', requestedStart: null };
     const [term, extra] = start.children;
     if (extra) throw this.error(extra, 'more than one start term in <start>', START_TERMS);
     if (term.name === 'exact') return { kind: 'exact', requestedStart: this.time(term, 'time') };
     if (term.name === 'now') return { kind: 'immediate', requestedStart: null };
+    if (term.name === 'urgent') return { kind: 'urgent', requestedStart: null };
+    if (term.name === 'periodic') return { kind: 'periodic', requestedStart: this.time(term, 'time'), recurrence: this.recurrence(term) };
     throw this.error(term, `unknown start term <${term.name}>`, START_TERMS);
+  }
+
+  recurrence(term: XmlElement): Recurrence {
+    const period = this.time(term, 'period');
+    if (period <= 0) throw this.error(term, 'period="..." in <periodic> must be longer than 0 s', 'fix the period');
+    const hasCount = term.attributes.has('count');
+    if (hasCount === term.attributes.has('until')) {
+      throw this.error(term, '<periodic> needs exactly one of count="N" or until="TIME"', 'say how many occurrences, or until when');
+    }
+    const recurrence: Recurrence = hasCount ? { period, count: this.wholeNumber(term, 'count', 1) } : { period, until: this.time(term, 'until') };
+    const partial = term.attributes.get('partial');
+    if (partial !== undefined) {
+      if (partial !== 'true' && partial !== 'false') throw this.error(term, `partial="${partial}" is neither true nor false`, 'write partial="true" or "false"');
+      recurrence.acceptPartial = partial === 'true';
+    }
+    return recurrence;
   }
 
   software(software: XmlElement): ImageRef | undefined {
@@ -150,16 +168,22 @@ class LwfReader {
       throw this.error(lease, `preemptible="${preemptibleText}" is neither true nor false`,
         'write preemptible="true" or "false"');
     }
-    const deadline = this.child(lease, 'deadline', false);
-    if (deadline) {
-      // Haizea's deadline leases have an earliest start as well as a
-      // deadline; the lease model has no way to say both yet.
-      throw this.error(deadline, 'deadline leases are not supported by this reader',
-        'remove <deadline> or read another workload');
-    }
+    const deadlineElement = this.child(lease, 'deadline', false);
     const { count, perNode } = this.nodes(this.child(lease, 'nodes', true));
     const start = this.child(lease, 'start', true);
-    const { kind, requestedStart } = this.start(start);
+    const term = this.start(start);
+    let { kind } = term;
+    const { requestedStart, recurrence } = term;
+    let deadline: number | undefined;
+    if (deadlineElement) {
+      // As in Haizea, a deadline lease may also give an earliest start: <start><exact time=.../></start>.
+      if (kind !== 'best-effort' && kind !== 'exact') {
+        throw this.error(deadlineElement, `a <deadline> lease cannot have the start term <${start.children[0].name}>`,
+          'give <start/> (from arrival) or <start><exact time="..."/></start> (the earliest start)');
+      }
+      kind = 'deadline';
+      deadline = this.time(deadlineElement, 'time');
+    }
     if (requestedStart !== null && requestedStart < arrival && !this.opts.allowStartBeforeArrival) {
       throw this.error(start, `exact start ${requestedStart} s is before arrival ${arrival} s`,
         'a lease cannot be requested after it starts; fix the times, or read with allowStartBeforeArrival to keep it');
@@ -183,6 +207,13 @@ class LwfReader {
       perNode,
       preemptible: preemptibleText === 'true',
     };
+    if (deadline !== undefined) {
+      if (deadline <= (requestedStart ?? arrival)) {
+        throw this.error(deadlineElement!, `deadline ${deadline} s is not after the earliest start ${requestedStart ?? arrival} s`, 'fix the times');
+      }
+      leaseRequest.deadline = deadline;
+    }
+    if (recurrence) leaseRequest.recurrence = recurrence;
     if (realDurationElement) leaseRequest.realDuration = this.positiveTime(realDurationElement);
     if (image) leaseRequest.image = image;
     return leaseRequest;

@@ -50,7 +50,7 @@ export function poolArb(opts: PoolOptions = {}): fc.Arbitrary<NodeSpec[]> {
 
 /** A request's shape before it is fitted to a pool. */
 export interface RawLease {
-  kind: 'best-effort' | 'immediate' | 'exact';
+  kind: LeaseKind;
   /** Fraction of the stream's arrival scale. */
   arrivalFrac: number;
   /** exact: requestedStart - arrival (0 means "start now"). */
@@ -70,6 +70,12 @@ export interface RawLease {
   preemptible: boolean;
   /** Index into the stream's image catalog, or null for no image. */
   image: number | null;
+  /** deadline: slack after the earliest possible end, as a fraction of 4 x duration. */
+  slackFrac: number;
+  /** periodic: extra period beyond one occurrence, occurrences, and whether the fitting ones are enough. */
+  periodExtra: number;
+  count: number;
+  acceptPartial: boolean;
 }
 
 export interface RawStream {
@@ -101,7 +107,7 @@ function percent(p: number): fc.Arbitrary<boolean> {
 const fraction = fc.integer({ min: 0, max: 1000 }).map((x) => x / 1000);
 
 export function rawLeaseArb(opts: StreamOptions = {}): fc.Arbitrary<RawLease> {
-  const kinds = opts.kinds ?? ['best-effort', 'best-effort', 'immediate', 'exact'];
+  const kinds = opts.kinds ?? ['best-effort', 'best-effort', 'best-effort', 'immediate', 'exact', 'exact', 'urgent', 'deadline', 'periodic'];
   return fc.record({
     kind: fc.constantFrom(...kinds),
     arrivalFrac: fraction,
@@ -115,6 +121,10 @@ export function rawLeaseArb(opts: StreamOptions = {}): fc.Arbitrary<RawLease> {
     large: percent(opts.largePercent ?? 0),
     preemptible: fc.boolean(),
     image: fc.option(fc.integer({ min: 0, max: 3 }), { nil: null }),
+    slackFrac: fraction,
+    periodExtra: fc.integer({ min: 60, max: 4000 }),
+    count: fc.integer({ min: 1, max: 4 }),
+    acceptPartial: fc.boolean(),
   });
 }
 
@@ -145,11 +155,12 @@ export function resolveStream(pool: readonly NodeSpec[], raw: RawStream): LeaseR
     const fit = nodesThatFit(pool, cpu, memoryMiB);
     const nodes = r.exceed > 0 ? fit + r.exceed : Math.max(1, Math.min(fit, 1 + Math.floor(r.nodesFrac * fit)));
     const realDuration = r.realFrac === null ? r.duration : 1 + Math.floor(r.realFrac * (r.duration - 1));
+    const fixedStart = r.kind === 'exact' || r.kind === 'periodic' || (r.kind === 'deadline' && r.startOffset > 0);
     const req: LeaseRequest = {
       id: `L${i + 1}`,
       kind: r.kind,
       arrival,
-      requestedStart: r.kind === 'exact' ? arrival + r.startOffset : null,
+      requestedStart: fixedStart ? arrival + r.startOffset : null,
       duration: r.duration,
       realDuration,
       nodes,
@@ -157,6 +168,8 @@ export function resolveStream(pool: readonly NodeSpec[], raw: RawStream): LeaseR
       preemptible: r.preemptible,
     };
     if (r.image !== null) req.image = images[r.image];
+    if (r.kind === 'deadline') req.deadline = (req.requestedStart ?? arrival) + r.duration + 1 + Math.floor(r.slackFrac * 4 * r.duration);
+    if (r.kind === 'periodic') req.recurrence = { period: r.duration + r.periodExtra, count: r.count, acceptPartial: r.acceptPartial };
     return req;
   });
 }

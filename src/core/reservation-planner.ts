@@ -1,4 +1,4 @@
-import { remainingWork } from './lease-record.ts';
+import { type LeaseRecord, remainingWork } from './lease-record.ts';
 import { chooseNodes, freeProfile, type NodeChoice } from './node-choice.ts';
 import { type PlanContext, type Planned, type Preemption, preemptionKind, refuse } from './plan-context.ts';
 import { orderVictims, type PreemptionPolicy, type VictimCandidate } from './preemption-policy.ts';
@@ -37,7 +37,7 @@ export function victimCandidates(ctx: PlanContext, from: number, to: number): Vi
       if (seen.has(id)) continue;
       seen.add(id);
       const l = ctx.leaseById(id);
-      if (!l.req.preemptible || l.req.kind !== 'best-effort') continue;
+      if (!l.req.preemptible || l.req.kind !== 'best-effort' || justResumed(l, ctx.now)) continue;
       const running = l.chain.find((s) => s.kind === 'run' && s.active);
       const ranSeconds = l.done + (running ? ctx.now - running.start : 0);
       out.push({
@@ -48,6 +48,15 @@ export function victimCandidates(ctx: PlanContext, from: number, to: number): Vi
     }
   }
   return out;
+}
+
+/**
+ * A lease whose run begins this very instant after a resume cannot give way now: it has run
+ * nothing that a suspension could save, yet cancelling it would lose the work its memory holds.
+ */
+function justResumed(l: LeaseRecord, now: number): boolean {
+  const first = l.chain[0];
+  return first !== undefined && first.active && first.kind === 'run' && first.start === now && l.done > 0;
 }
 
 function victimsOn(ctx: PlanContext, nodes: readonly number[], from: number, to: number, ignore: ReadonlySet<string>): string[] {

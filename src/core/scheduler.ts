@@ -269,7 +269,7 @@ export class Scheduler {
       this.cutChainAfter(lease, running);
       this.truncate(running, now);
     }
-    for (const seg of lease.chain) this.dropSegment(lease, seg);
+    for (const seg of [...lease.chain]) this.dropSegment(lease, seg);
     lease.chain = [];
     if (lease.inFuture) {
       lease.inFuture = false;
@@ -813,7 +813,7 @@ export class Scheduler {
   /** Takes a lease that has not begun its chain back to the queue, keeping its work. */
   private unschedule(lease: LeaseRecord, now: number): void {
     const wasSuspendedOn = lease.chain.length > 0 && lease.chain[0].kind !== 'boot' && lease.chain[0].kind !== 'run' ? this.previousMemoryNodes(lease) : null;
-    for (const s of lease.chain) this.dropSegment(lease, s);
+    for (const s of [...lease.chain]) this.dropSegment(lease, s);
     lease.chain = [];
     if (lease.inFuture) {
       lease.inFuture = false;

@@ -10,6 +10,8 @@ export interface SimulationInput {
   config: SchedulerConfig;
   /** Called now and then with the fraction of requests submitted so far. */
   onProgress?: (fraction: number) => void;
+  /** Stop at this instant (the scheduler advanced to it, later arrivals not submitted) instead of draining. */
+  until?: number;
 }
 
 /** Real work of a lease in run seconds: what it does before it ends by itself. */
@@ -32,6 +34,10 @@ export function simulate(input: SimulationInput): Scheduler {
   for (;;) {
     const arrival = next < requests.length ? requests[next].arrival : Infinity;
     const now = Math.min(arrival, scheduler.nextEventTime(), earlyEnds.nextTime());
+    if (input.until !== undefined && now > input.until) {
+      if (scheduler.time < input.until) scheduler.advance(input.until);
+      break;
+    }
     if (now === Infinity) break;
     for (const run of earlyEnds.takeAt(now)) {
       // A run that ends as planned needs no help, unless more was planned after it (a suspension, a later piece) where its work is done.

@@ -92,3 +92,35 @@ test('a refused image acquire does not evict anything', () => {
   assert.equal(cache.acquire('e', 1000, 4, 4), false, 'c (700 MiB) is referenced: 1000 MiB cannot fit in 1200');
   assert.equal(cache.readyAt('a'), 0, 'a is still cached');
 });
+
+// Found by "the checker finds no violation ..." once urgent leases were generated (shrunk to one
+// node, boot 11 s, shutdown 12 s). An urgent lease arrives at the instant three best-effort leases
+// end their boot; the preemptible one is taken back to the queue, but unschedule() iterated over
+// its chain while truncating the run spliced that chain, skipped the shutdown after it and left
+// it reserved: at 338 the node held 1.25 CPUs.
+test('a lease taken back to the queue at the instant its run begins leaves nothing behind', () => {
+  const nodes: NodeSpec[] = [{ id: 'n1', cpu: 1, memoryMiB: 1024, diskMiB: 0 }];
+  const be = (id: string, cpu: number, duration: number, preemptible: boolean): LeaseRequest => ({ id, kind: 'best-effort', arrival: 0, requestedStart: null, duration, realDuration: duration, nodes: 1, perNode: perNode(cpu, 256), preemptible });
+  const requests: LeaseRequest[] = [
+    { id: 'urgent', kind: 'urgent', arrival: 337, requestedStart: null, duration: 1, nodes: 1, perNode: perNode(0.25, 256), preemptible: false },
+    be('long', 1, 303, false), be('a', 0.25, 1, false), be('victim', 0.5, 1, true), be('b', 0.25, 1, false),
+  ];
+  const scheduler = simulate({ requests, nodes, config: configWith({ bootSeconds: 11, shutdownSeconds: 12, suspendRateMBps: Infinity, resumeRateMBps: Infinity }) });
+  const lines = [...scheduleLines(scheduler.allLeases(), nodes)];
+  assert.deepEqual(checkSchedule(lines, { runtimeOverheadPercent: 0, drained: true }), []);
+});
+
+// Found by the same property (shrunk to one node, free suspension, 50 MB/s resume). A lease is
+// resumed just before a second reservation that starts the instant its run does; unschedule()
+// saw a chain starting with a run and queued it as if it had never started, so its resume was
+// followed by a fresh run with no resume. Such a lease is not a candidate victim at that instant.
+test('a lease whose run begins at the instant a reservation needs its node is not preempted', () => {
+  const { violations } = run([
+    { id: 'ar1', kind: 'exact', arrival: 2915, requestedStart: 2926, duration: 3, nodes: 1, perNode: perNode(0.25, 256), preemptible: false },
+    { id: 'ar2', kind: 'exact', arrival: 2940, requestedStart: 2940, duration: 1, nodes: 1, perNode: perNode(0.25, 256), preemptible: false },
+    { id: 'be', kind: 'best-effort', arrival: 10, requestedStart: null, duration: 833, realDuration: 833, nodes: 1, perNode: perNode(1, 512), preemptible: true },
+    { id: 'filler', kind: 'best-effort', arrival: 5, requestedStart: null, duration: 1897, realDuration: 1897, nodes: 1, perNode: perNode(0.25, 256), preemptible: false },
+    { id: 'wide', kind: 'best-effort', arrival: 5, requestedStart: null, duration: 52, realDuration: 52, nodes: 1, perNode: perNode(0.25, 1024), preemptible: false },
+  ], configWith({ suspendRateMBps: Infinity, resumeRateMBps: 50, migration: false, runtimeOverheadPercent: 5 }));
+  assert.deepEqual(violations, []);
+});

@@ -6,6 +6,8 @@ export interface CheckOptions {
   runtimeOverheadPercent: number;
   /** The simulation ran until nothing was left to do: every lease is completed or rejected. */
   drained?: boolean;
+  /** Leases their clients withdrew (or whose holds expired): these may end cancelled. */
+  withdrawn?: ReadonlySet<string>;
 }
 
 export interface HeaderNode {
@@ -110,7 +112,8 @@ export function checkSchedule(lines: Iterable<string>, opts: CheckOptions): stri
     } else {
       if (mainIds.has(id)) out.push(`lease ${id}: listed twice`);
       mainIds.add(id);
-      if (l.outcome === 'cancelled') out.push(`lease ${id}: outcome cancelled on a lease's own line (only ID/attempt-K records may be cancelled)`);
+      // A lease withdrawn by its client (or whose hold expired) is cancelled; one the scheduler gave up on never is.
+      if (l.outcome === 'cancelled' && !opts.withdrawn?.has(id)) out.push(`lease ${id}: outcome cancelled on a lease's own line, yet nobody withdrew it`);
       else if (opts.drained && l.outcome !== 'completed' && l.outcome !== 'rejected') out.push(`lease ${id}: outcome ${l.outcome} after the simulation drained`);
     }
 

@@ -1,5 +1,5 @@
 import { planDeadline, planEarliestCompletion } from './deadline-planner.ts';
-import { expandOccurrences } from './periodic.ts';
+import { expandOccurrences, planOccurrences } from './periodic.ts';
 import type { PlanContext, Planned, Preemption } from './plan-context.ts';
 import type { PreemptionPolicy } from './preemption-policy.ts';
 import { planExact, planUrgent, type ReservationPlan } from './reservation-planner.ts';
@@ -170,7 +170,7 @@ function quoteDeadline(ctx: PlanContext, req: LeaseRequest): Quote {
 function quotePeriodic(ctx: PlanContext, req: LeaseRequest, policy: PreemptionPolicy): Quote {
   const occurrences = expandOccurrences(req, ctx.config);
   if (typeof occurrences === 'string') return { ok: false, leaseId: req.id, kind: req.kind, reason: 'invalid', message: occurrences, earliestStart: null, alternatives: [] };
-  const results = occurrences.map((o) => ({ o, planned: planExact(ctx, o, policy) }));
+  const results = planOccurrences(ctx, occurrences, policy).map(({ request, planned }) => ({ o: request, planned }));
   const quotes: OccurrenceQuote[] = results.map(({ o, planned }) => (planned.ok
     ? { id: o.id, start: o.requestedStart!, ok: true }
     : { id: o.id, start: o.requestedStart!, ok: false, reason: planned.reason, message: planned.message }));

@@ -1,4 +1,7 @@
 import type { SchedulerConfig } from './config.ts';
+import type { PlanContext, Planned } from './plan-context.ts';
+import type { PreemptionPolicy } from './preemption-policy.ts';
+import { planExact, type ReservationPlan } from './reservation-planner.ts';
 import type { LeaseRequest } from './types.ts';
 
 export const MAX_OCCURRENCES = 1000;
@@ -23,4 +26,21 @@ export function expandOccurrences(req: LeaseRequest, config: SchedulerConfig): L
   if (count > MAX_OCCURRENCES) return `${count} occurrences; at most ${MAX_OCCURRENCES} are accepted in one request`;
   const { recurrence: _, ...single } = req;
   return Array.from({ length: count }, (_, i) => ({ ...single, id: occurrenceId(req.id, i + 1), requestedStart: req.requestedStart! + i * r.period }));
+}
+
+/**
+ * Plans each occurrence as an exact lease, in order. Occurrences do not overlap in time, but their
+ * images share one link: the transfers planned for earlier ones are counted against later ones.
+ */
+export function planOccurrences(ctx: PlanContext, occurrences: readonly LeaseRequest[], policy: PreemptionPolicy): Array<{ request: LeaseRequest; planned: Planned<ReservationPlan> }> {
+  const link = ctx.link.clone();
+  const whatIf: PlanContext = Object.create(ctx, { link: { value: link } });
+  return occurrences.map((request) => {
+    const planned = planExact(whatIf, request, policy);
+    if (planned.ok && planned.plan.transferStart !== null) {
+      const start = planned.plan.transferStart;
+      link.add({ leaseId: request.id, imageId: request.image!.id, start, end: start + ctx.costs.transferSeconds(request) });
+    }
+    return { request, planned };
+  });
 }

@@ -7,7 +7,7 @@ import { LeaseCosts } from './lease-costs.ts';
 import { type LeaseRecord, newLeaseRecord, queueBefore, remainingWork } from './lease-record.ts';
 import { asExactNow, type Quote, quote } from './negotiation.ts';
 import { chooseNodes, type FreeProfile, freeProfile, type NodeChoice, profileHolds } from './node-choice.ts';
-import { expandOccurrences } from './periodic.ts';
+import { expandOccurrences, planOccurrences } from './periodic.ts';
 import { type PlanContext, type Planned, type Preemption, preemptionKind, suspensionPoint } from './plan-context.ts';
 import { PREEMPTION_POLICIES, type PreemptionPolicy } from './preemption-policy.ts';
 import { planExact, planUrgent, type ReservationPlan } from './reservation-planner.ts';
@@ -487,7 +487,7 @@ export class Scheduler {
   private placePeriodic(lease: LeaseRecord, now: number): Decision {
     const occurrences = expandOccurrences(lease.req, this.config);
     if (typeof occurrences === 'string') return this.reject(lease, 'invalid', occurrences);
-    const plans = occurrences.map((o) => ({ o, planned: planExact(this.ctx, o, this.policy) }));
+    const plans = planOccurrences(this.ctx, occurrences, this.policy).map(({ request, planned }) => ({ o: request, planned }));
     const refused = plans.filter((p) => !p.planned.ok).map((p) => p.o.id);
     const partial = lease.req.recurrence?.acceptPartial === true;
     if (refused.length === plans.length || (refused.length > 0 && !partial)) {

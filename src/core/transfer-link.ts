@@ -66,6 +66,13 @@ export class TransferLink {
     if (this.transfers.length > 0 && this.transfers[0].end <= now) this.transfers = this.transfers.filter((t) => t.end > now);
   }
 
+  /** A copy to plan on: what-if transfers added to it leave this link as it is. */
+  clone(): TransferLink {
+    const copy = new TransferLink();
+    copy.transfers = [...this.transfers];
+    return copy;
+  }
+
   get scheduled(): readonly LinkTransfer[] {
     return this.transfers;
   }

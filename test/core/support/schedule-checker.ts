@@ -114,7 +114,7 @@ export function checkSchedule(lines: Iterable<string>, opts: CheckOptions): stri
       mainIds.add(id);
       // A lease withdrawn by its client (or whose hold expired) is cancelled; one the scheduler gave up on never is.
       if (l.outcome === 'cancelled' && !opts.withdrawn?.has(id)) out.push(`lease ${id}: outcome cancelled on a lease's own line, yet nobody withdrew it`);
-      else if (opts.drained && l.outcome !== 'completed' && l.outcome !== 'rejected') out.push(`lease ${id}: outcome ${l.outcome} after the simulation drained`);
+      else if (opts.drained && l.outcome !== 'completed' && l.outcome !== 'rejected' && l.outcome !== 'cancelled') out.push(`lease ${id}: outcome ${l.outcome} after the simulation drained`);
     }
 
     const segs = Array.isArray(l.segments) ? l.segments : [];

@@ -10,6 +10,8 @@ import { STUDY_POOL } from '../sim/pool.ts';
 import { scheduleLines } from '../sim/schedule-export.ts';
 import { metricsTable, progressBar } from './format.ts';
 import { choiceOption, nonNegative, numberOption, positive, positiveInteger } from './options.ts';
+import { parseQuoteRequest, parseTime } from './quote-request.ts';
+import { quoteText } from './quote-format.ts';
 import { UsageError } from './usage-error.ts';
 
 export const SIM_USAGE = `usage: vws sim --trace FILE [--inject FILE]... [options]
@@ -47,9 +49,23 @@ virtual machines
 output
   --json                    print the metrics object as JSON
   --schedule FILE           write the vws.schedule/v1 export (JSON Lines)
+negotiation
+  --at TIME                 stop the simulation at TIME (seconds or [DD:]HH:MM:SS) ...
+  --quote JSON              ... and print what the scheduler would answer to this request then,
+                            e.g. '{"kind":"exact","start":"10:01:00:00","duration":"04:00:00","nodes":64}'
+                            (fields: kind, start, duration, nodes, cpu, memoryMiB, deadline,
+                            preemptible, period, count, until, acceptPartial, id)
 `;
 
-export function parseSimArgs(argv: string[]): { spec: ExperimentSpec; json: boolean; schedule: string | null } {
+export interface SimArgs {
+  spec: ExperimentSpec;
+  json: boolean;
+  schedule: string | null;
+  /** Quote this request (JSON) at `at` instead of draining the workload. */
+  quote: { at: number; request: string } | null;
+}
+
+export function parseSimArgs(argv: string[]): SimArgs {
   let parsed;
   try {
     parsed = parseArgs({
@@ -57,7 +73,7 @@ export function parseSimArgs(argv: string[]): { spec: ExperimentSpec; json: bool
       strict: true,
       allowPositionals: false,
       options: {
-        trace: { type: 'string' }, inject: { type: 'string', multiple: true },
+        trace: { type: 'string' }, inject: { type: 'string', multiple: true }, at: { type: 'string' }, quote: { type: 'string' },
         nodes: { type: 'string' }, 'node-cpu': { type: 'string' }, 'node-memory': { type: 'string' },
         backfill: { type: 'string' }, preemption: { type: 'string' }, policy: { type: 'string' },
         'suspend-rate': { type: 'string' }, 'resume-rate': { type: 'string' }, 'migrate-bandwidth': { type: 'string' },
@@ -109,14 +125,22 @@ export function parseSimArgs(argv: string[]): { spec: ExperimentSpec; json: bool
       seed: numberOption('seed', v.seed, 1, Number.isInteger, 'an integer'),
     },
   };
-  return { spec, json: v.json ?? false, schedule: v.schedule ?? null };
+  if ((v.at === undefined) !== (v.quote === undefined)) throw new UsageError('--at and --quote go together: the time to stop at and the request to quote then');
+  const quote = v.quote === undefined ? null : { at: parseTime('--at', v.at), request: v.quote };
+  return { spec, json: v.json ?? false, schedule: v.schedule ?? null, quote };
 }
 
 export async function simCommand(argv: string[]): Promise<number> {
-  const { spec, json, schedule } = parseSimArgs(argv);
+  const { spec, json, schedule, quote } = parseSimArgs(argv);
   const bar = progressBar(process.stderr, 'simulating');
-  const result = runExperiment({ ...spec, onProgress: (f) => bar.update(f) });
+  const result = runExperiment({ ...spec, onProgress: (f) => bar.update(f), until: quote?.at });
   bar.done();
+  if (quote) {
+    const request = parseQuoteRequest(quote.request, quote.at, spec.pool);
+    const q = result.scheduler.quote(request, quote.at);
+    process.stdout.write(json ? `${JSON.stringify(q)}\n` : `${quoteText(q, result.nodes.map((n) => n.id))}\n`);
+    return 0;
+  }
   if (schedule) await writeLines(schedule, scheduleLines(result.scheduler.allLeases(), result.nodes));
   process.stdout.write(json ? `${JSON.stringify(result.metrics)}\n` : `${metricsTable(result.metrics)}\n`);
   return 0;

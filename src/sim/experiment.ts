@@ -15,6 +15,8 @@ export interface ExperimentSpec {
   config: SchedulerConfig;
   images: ImageAssignment;
   onProgress?: (fraction: number) => void;
+  /** Stop at this instant instead of draining the workload. */
+  until?: number;
 }
 
 export interface ExperimentResult {
@@ -42,7 +44,7 @@ export function loadRequests(spec: Pick<ExperimentSpec, 'traces' | 'injections' 
 export function runExperiment(spec: ExperimentSpec, requests: readonly LeaseRequest[] = loadRequests(spec)): ExperimentResult {
   const nodes = uniformPool(spec.pool);
   const started = process.hrtime.bigint();
-  const scheduler = simulate({ requests, nodes, config: spec.config, onProgress: spec.onProgress });
+  const scheduler = simulate({ requests, nodes, config: spec.config, onProgress: spec.onProgress, until: spec.until });
   const wallSeconds = Number(process.hrtime.bigint() - started) / 1e9;
   return { metrics: computeMetrics(scheduler.allLeases(), nodes, wallSeconds), scheduler, nodes };
 }

@@ -269,13 +269,7 @@ export class Scheduler {
       this.cutChainAfter(lease, running);
       this.truncate(running, now);
     }
-    for (const seg of [...lease.chain]) this.dropSegment(lease, seg);
-    lease.chain = [];
-    if (lease.inFuture) {
-      lease.inFuture = false;
-      this.future.delete(lease);
-    }
-    this.link.cancel(lease.req.id, now);
+    this.dropPlan(lease, now);
     this.releaseImage(lease);
     lease.state = 'cancelled';
     lease.endedAt = now;
@@ -810,9 +804,8 @@ export class Scheduler {
     if (h >= 0) lease.history.splice(h, 1);
   }
 
-  /** Takes a lease that has not begun its chain back to the queue, keeping its work. */
-  private unschedule(lease: LeaseRecord, now: number): void {
-    const wasSuspendedOn = lease.chain.length > 0 && lease.chain[0].kind !== 'boot' && lease.chain[0].kind !== 'run' ? this.previousMemoryNodes(lease) : null;
+  /** Gives up every segment of the lease's chain that has not happened, and its planned transfers. */
+  private dropPlan(lease: LeaseRecord, now: number): void {
     for (const s of [...lease.chain]) this.dropSegment(lease, s);
     lease.chain = [];
     if (lease.inFuture) {
@@ -820,6 +813,12 @@ export class Scheduler {
       this.future.delete(lease);
     }
     this.link.cancel(lease.req.id, now);
+  }
+
+  /** Takes a lease that has not begun its chain back to the queue, keeping its work. */
+  private unschedule(lease: LeaseRecord, now: number): void {
+    const wasSuspendedOn = lease.chain.length > 0 && lease.chain[0].kind !== 'boot' && lease.chain[0].kind !== 'run' ? this.previousMemoryNodes(lease) : null;
+    this.dropPlan(lease, now);
     if (wasSuspendedOn) {
       lease.state = 'suspended';
       lease.suspendedOn = wasSuspendedOn;
@@ -837,19 +836,13 @@ export class Scheduler {
 
   /** Cancels a lease that has begun and queues it again from scratch: the work done so far is lost. */
   private restartLosingWork(lease: LeaseRecord, now: number): void {
-    for (const s of [...lease.chain]) this.dropSegment(lease, s);
-    lease.chain = [];
+    this.dropPlan(lease, now);
     lease.lost.push({ segments: lease.history });
     lease.history = [];
     lease.done = 0;
     lease.work = lease.req.kind === 'best-effort' ? stretchedSeconds(lease.req.duration, this.config.runtimeOverheadPercent) : lease.req.duration;
     lease.firstStart = null;
     lease.suspendedOn = null;
-    if (lease.inFuture) {
-      lease.inFuture = false;
-      this.future.delete(lease);
-    }
-    this.link.cancel(lease.req.id, now);
     this.releaseImage(lease);
     lease.state = 'queued';
     this.enqueue(lease);

@@ -2,11 +2,11 @@ import { BoundaryHeap } from './boundary-heap.ts';
 import type { SchedulerConfig } from './config.ts';
 import { stretchedSeconds } from './costs.ts';
 import { type DeadlinePlan, planDeadline } from './deadline-planner.ts';
-import { ImageCache } from './image-cache.ts';
+import { ImageDeployment } from './image-deployment.ts';
+import { type ChainSpec, QueuePlacement } from './queue-placement.ts';
 import { LeaseCosts } from './lease-costs.ts';
 import { type LeaseRecord, newLeaseRecord, queueBefore, remainingWork } from './lease-record.ts';
 import { asExactNow, type Quote, quote } from './negotiation.ts';
-import { chooseNodes, type FreeProfile, freeProfile, type NodeChoice, profileHolds } from './node-choice.ts';
 import { expandOccurrences, planOccurrences } from './periodic.ts';
 import { type PlanContext, type Planned, type Preemption, preemptionKind, suspensionPoint } from './plan-context.ts';
 import { PREEMPTION_POLICIES, type PreemptionPolicy } from './preemption-policy.ts';
@@ -41,15 +41,6 @@ export interface StepResult {
   decisions: Decision[];
 }
 
-interface ChainSpec {
-  t: number;
-  nodes: number[];
-  end: number;
-  full: boolean;
-  moved: boolean;
-  transferStart: number | null;
-}
-
 /**
  * The lease scheduler. Deterministic: state changes only through submit / finishEarly /
  * advance, each given the current time; no clock, no I/O.
@@ -58,9 +49,8 @@ export class Scheduler {
   readonly config: SchedulerConfig;
   readonly table: SlotTable;
   readonly link = new TransferLink();
-  private readonly caches: ImageCache[];
-  /** Which nodes have (or are being sent) each image. */
-  private readonly imageHolders = new Map<string, Set<number>>();
+  private readonly images: ImageDeployment;
+  private readonly placement: QueuePlacement;
   private readonly policy: PreemptionPolicy;
   private readonly urgentPolicy: PreemptionPolicy;
   readonly costs: LeaseCosts;
@@ -73,7 +63,6 @@ export class Scheduler {
   private readonly heap = new BoundaryHeap<Segment>();
   private readonly future = new Set<LeaseRecord>();
   /** How long each node that could take a lease of a shape stays free from t, longest first; dropped when the table changes. */
-  private profiles: Array<{ cpu: number; memoryMiB: number; image: string | null; profile: FreeProfile }> = [];
   private mustReevaluate = false;
   private seq = 0;
   private now = 0;
@@ -87,10 +76,10 @@ export class Scheduler {
     if (nodes.length === 0) throw new RangeError('the pool has no nodes');
     this.config = config;
     this.table = new SlotTable(nodes);
-    this.caches = nodes.map((_, n) => new ImageCache(config.imageCacheMiB, (image, present) => this.noteImage(image, n, present)));
     this.policy = policyNamed(config.preemptionPolicy);
     this.urgentPolicy = policyNamed(config.urgentPreemptionPolicy);
     this.costs = new LeaseCosts(config);
+    this.images = new ImageDeployment(nodes.length, config.imageCacheMiB, this.costs, this.link);
     this.maxNodesPerLease = (cpu, mem) => nodes.filter((n) => n.cpu >= cpu && n.memoryMiB >= mem).length;
     const self = this;
     this.ctx = {
@@ -102,9 +91,10 @@ export class Scheduler {
         return new Set([...self.future].map((l) => l.req.id));
       },
       leaseById: (id) => this.mustGet(id),
-      imageReadyBy: (req, node, t) => this.imageReadyBy(req, node, t),
+      imageReadyBy: (req, node, t) => this.images.readyBy(req, node, t),
       nodesThatFit: this.maxNodesPerLease,
     };
+    this.placement = new QueuePlacement(this.ctx, this.images);
   }
 
   get time(): number {
@@ -270,7 +260,7 @@ export class Scheduler {
       this.truncate(running, now);
     }
     this.dropPlan(lease, now);
-    this.releaseImage(lease);
+    this.images.release(lease, this.now);
     lease.state = 'cancelled';
     lease.endedAt = now;
     this.mustReevaluate = true;
@@ -386,7 +376,7 @@ export class Scheduler {
   private complete(lease: LeaseRecord, at: number): void {
     lease.state = 'completed';
     lease.endedAt = at;
-    this.releaseImage(lease);
+    this.images.release(lease, this.now);
   }
 
   // ---- requests ----
@@ -468,8 +458,8 @@ export class Scheduler {
       }
     }
     lease.chainEndsIn = 'finish';
-    if (transferStart !== null) this.deployImage(lease, pieces[0].nodes, transferStart, now);
-    else if (this.costs.needsTransfer(lease.req)) this.takeCachedImage(lease, pieces[0].nodes, now);
+    if (transferStart !== null) this.images.send(lease, pieces[0].nodes, transferStart, now);
+    else if (this.costs.needsTransfer(lease.req)) this.images.useCached(lease, pieces[0].nodes, now);
     const first = pieces[0];
     return { ok: true, leaseId: lease.req.id, state: 'scheduled', start: first.from + (first.first ? this.config.bootSeconds : 0), end: planned.plan.end, nodes: first.nodes, preempted: [] };
   }
@@ -560,7 +550,7 @@ export class Scheduler {
 
   private processQueue(now: number, result: StepResult): void {
     if (this.queue.length === 0) return;
-    this.profiles = [];
+    this.placement.forgetProfiles();
     const waiting: LeaseRecord[] = [];
     const q = this.queue;
     this.queue = [];
@@ -587,23 +577,23 @@ export class Scheduler {
 
   private scheduleBestEffort(lease: LeaseRecord, now: number, allowFuture: boolean): boolean {
     const req = lease.req;
-    const times = this.nearTimes(lease, now);
+    const times = this.placement.nearTimes(lease, now);
     for (const t of times) {
       if (t === now && req.nodes > this.table.nodesNotFullNow) continue;
-      if (!this.windowAtLeast(lease, t, now)) continue;
-      const spec = this.findChainAt(lease, t, now, true);
+      if (!this.placement.windowAtLeast(lease, t, now)) continue;
+      const spec = this.placement.findChainAt(lease, t, now, true);
       if (spec) {
         this.buildChain(lease, spec, now);
         return true;
       }
     }
     if (!allowFuture) return false;
-    const bound = this.earliestPossibleStart(lease, times[times.length - 1], now);
+    const bound = this.placement.earliestPossibleStart(lease, times[times.length - 1], now);
     if (bound === Infinity) throw new Error(`internal: best-effort lease ${req.id} can never start`);
-    let spec = this.findChainAt(lease, bound, now, true);
+    let spec = this.placement.findChainAt(lease, bound, now, true);
     // The bound ignores which nodes a suspended lease prefers and its images; later ends are tried only if it misses.
     for (const t of spec ? [] : this.table.endsAfter(bound)) {
-      spec = this.findChainAt(lease, t, now, true);
+      spec = this.placement.findChainAt(lease, t, now, true);
       if (spec) break;
     }
     if (spec) {
@@ -614,120 +604,6 @@ export class Scheduler {
       return true;
     }
     throw new Error(`internal: no place found for best-effort lease ${req.id} even after every reservation ends`);
-  }
-
-  /** The shortest chain a lease could accept: its overheads and a suspension if it may be cut short, else all of it. */
-  private shortestAcceptableChain(lease: LeaseRecord): number {
-    const suspended = lease.state === 'suspended' && lease.suspendedOn !== null;
-    const cut = this.config.preemption === 'suspend' && lease.req.preemptible;
-    const pre = suspended ? this.costs.resumeSeconds(lease.req) : this.config.bootSeconds;
-    return cut
-      ? Math.max(this.suspendThreshold(lease), pre + this.costs.suspendSeconds(lease.req) + 1)
-      : pre + remainingWork(lease) + this.config.shutdownSeconds;
-  }
-
-  /**
-   * Whether n nodes have room at t for at least the shortest acceptable chain: a necessary
-   * condition, checked against a per-shape list of how long each node stays free from t,
-   * computed once and kept until the table changes.
-   */
-  private windowAtLeast(lease: LeaseRecord, t: number, now: number): boolean {
-    const image = this.imageNeededBefore(lease, t, now);
-    if (image !== null && (this.imageHolders.get(image)?.size ?? 0) < lease.req.nodes) return false;
-    return profileHolds(this.profileFor(lease, t, now, image), lease.req.nodes, this.shortestAcceptableChain(lease));
-  }
-
-  /** The image a fresh lease would need to find already cached on its nodes to start at t, or null if any node will do. */
-  private imageNeededBefore(lease: LeaseRecord, t: number, now: number): string | null {
-    return lease.state !== 'suspended' && this.costs.needsTransfer(lease.req) && this.imageArrival(lease.req, now) > t ? lease.req.image!.id : null;
-  }
-
-  /** The free profile at t for the lease's shape, kept until the table changes. */
-  private profileFor(lease: LeaseRecord, t: number, now: number, image: string | null): FreeProfile {
-    const { cpu, memoryMiB } = lease.req.perNode;
-    for (const p of this.profiles) if (p.profile.t === t && p.cpu === cpu && p.memoryMiB === memoryMiB && p.image === image) return p.profile;
-    const eligible = image === null ? undefined : (i: number) => this.imageReadyBy(lease.req, i, t);
-    const profile = freeProfile(this.table, { t, cpu, memoryMiB, eligible, onlyFreeNow: t === now });
-    if (this.profiles.length >= 16) this.profiles = [];
-    this.profiles.push({ cpu, memoryMiB, image, profile });
-    return profile;
-  }
-
-  /** When an image sent now (in the link's first free slot) would be on the nodes. */
-  private imageArrival(req: LeaseRequest, now: number): number {
-    const seconds = this.costs.transferSeconds(req);
-    return this.link.earliestSlot(now, seconds) + seconds;
-  }
-
-  /** A lower bound on the start of a lease that cannot start near now: when enough nodes open up for its shortest acceptable chain. */
-  private earliestPossibleStart(lease: LeaseRecord, from: number, now: number): number {
-    const req = lease.req;
-    const suspended = lease.state === 'suspended' && lease.suspendedOn !== null;
-    const length = this.shortestAcceptableChain(lease);
-    let notBefore: ((n: number) => number) | undefined;
-    if (!suspended && this.costs.needsTransfer(req)) {
-      const imageBy = this.imageArrival(req, now);
-      notBefore = (n) => Math.min(this.caches[n].readyAt(req.image!.id) ?? Infinity, imageBy);
-    }
-    // Where the lease was placed before it was taken back to be placed again is usually still
-    // free: a sweep that leaves out windows opening later is much shorter.
-    const hint = lease.lastPlannedStart;
-    if (hint !== null && hint >= from) {
-      const t = this.table.earliestWindow(req.nodes, req.perNode.cpu, req.perNode.memoryMiB, length, from, { notBefore, latestStart: hint });
-      if (t !== Infinity) return t;
-    }
-    return this.table.earliestWindow(req.nodes, req.perNode.cpu, req.perNode.memoryMiB, length, from, { notBefore });
-  }
-
-  /** Times at which a queued lease could start without waiting for others: now, and when its image could arrive. */
-  private nearTimes(lease: LeaseRecord, now: number): number[] {
-    const req = lease.req;
-    if (!this.costs.needsTransfer(req) || lease.state === 'suspended') return [now];
-    const t = this.imageArrival(req, now);
-    return t > now ? [now, t] : [now];
-  }
-
-  private findChainAt(lease: LeaseRecord, t: number, now: number, mayCut: boolean): ChainSpec | null {
-    const req = lease.req;
-    const suspended = lease.state === 'suspended' && lease.suspendedOn !== null;
-    const cut = mayCut && this.config.preemption === 'suspend' && req.preemptible;
-    const threshold = this.suspendThreshold(lease);
-    const suspendTime = this.costs.suspendSeconds(lease.req);
-    // A cut-short chain must still hold its overheads, a suspension and at least one second of run.
-    const minLengthWith = (pre: number): number | null => (cut ? Math.max(threshold, pre + suspendTime + 1) : null);
-    const transferStart = this.costs.needsTransfer(req) && !suspended ? this.link.earliestSlot(now, this.costs.transferSeconds(req)) : null;
-    const profile = this.profileFor(lease, t, now, this.imageNeededBefore(lease, t, now));
-    const base = { n: req.nodes };
-    const tail = remainingWork(lease) + this.config.shutdownSeconds;
-    const spec = (choice: NodeChoice | null, moved: boolean, fullLength: number): ChainSpec | null => {
-      if (!choice) return null;
-      const full = choice.end >= t + fullLength;
-      const needsTransfer = transferStart !== null && choice.nodes.some((i) => !this.imageReadyBy(req, i, t));
-      return { t, nodes: choice.nodes, end: full ? t + fullLength : choice.end, full, moved, transferStart: needsTransfer ? transferStart : null };
-    };
-    if (!suspended) {
-      const boot = this.config.bootSeconds;
-      return spec(chooseNodes(profile, { ...base, fullLength: boot + tail, minLength: minLengthWith(boot) }), false, boot + tail);
-    }
-    const home = lease.suspendedOn!;
-    const homeSet = new Set(home);
-    const atHome = (i: number): boolean => homeSet.has(i);
-    const resume = this.costs.resumeSeconds(lease.req);
-    const migrate = this.costs.migrateSeconds(lease.req);
-    const stayLength = resume + tail;
-    const moveLength = migrate + stayLength;
-    const stay = (minLength: number | null) => chooseNodes(profile, { ...base, fullLength: stayLength, minLength, eligible: atHome, preferred: home });
-    const move = (minLength: number | null) => chooseNodes(profile, { ...base, fullLength: moveLength, minLength, preferred: home });
-    const stayFull = stay(null);
-    if (stayFull) return spec(stayFull, false, stayLength);
-    if (!this.config.migration) return spec(stay(minLengthWith(resume)), false, stayLength);
-    const moveFull = move(null);
-    if (moveFull) return spec(moveFull, !sameNodes(moveFull.nodes, home), moveLength);
-    if (!cut) return null;
-    const stayCut = stay(minLengthWith(resume));
-    if (stayCut) return spec(stayCut, false, stayLength);
-    const moveCut = move(minLengthWith(migrate + resume));
-    return spec(moveCut, moveCut !== null && !sameNodes(moveCut.nodes, home), moveLength);
   }
 
   /** Lays out boot / migrate / resume, run, and shutdown or suspend, on the chosen nodes. */
@@ -757,13 +633,13 @@ export class Scheduler {
       add('suspend', s);
       lease.chainEndsIn = 'suspend';
     }
-    if (spec.transferStart !== null) this.deployImage(lease, nodes, spec.transferStart, now);
-    else if (lease.req.image && this.config.images === 'transfer' && !suspended) this.takeCachedImage(lease, nodes, now);
+    if (spec.transferStart !== null) this.images.send(lease, nodes, spec.transferStart, now);
+    else if (lease.req.image && this.config.images === 'transfer' && !suspended) this.images.useCached(lease, nodes, now);
     if (suspended) lease.suspendedOn = null;
   }
 
   private place(lease: LeaseRecord, kind: SegmentKind, start: number, end: number, nodes: readonly number[]): Segment {
-    this.profiles = [];
+    this.placement.forgetProfiles();
     const seg = this.table.reserve(lease.req.id, kind, start, end, nodes, lease.req.perNode.cpu, lease.req.perNode.memoryMiB);
     lease.history.push(seg);
     this.heap.push(end, END, seg);
@@ -773,7 +649,7 @@ export class Scheduler {
   }
 
   private truncate(seg: Segment, end: number): void {
-    this.profiles = [];
+    this.placement.forgetProfiles();
     seg.end = end;
     if (seg.active && end <= this.now) {
       this.table.deactivate(seg);
@@ -794,7 +670,7 @@ export class Scheduler {
 
   /** Removes a segment that has not begun; one that has begun is cut at now. */
   private dropSegment(lease: LeaseRecord, seg: Segment): void {
-    this.profiles = [];
+    this.placement.forgetProfiles();
     if (seg.active || seg.start < this.now) {
       this.truncate(seg, Math.min(seg.end, this.now));
       return;
@@ -823,7 +699,7 @@ export class Scheduler {
       lease.state = 'suspended';
       lease.suspendedOn = wasSuspendedOn;
     } else {
-      this.releaseImage(lease);
+      this.images.release(lease, this.now);
       lease.state = 'queued';
     }
     this.enqueue(lease);
@@ -843,7 +719,7 @@ export class Scheduler {
     lease.work = lease.req.kind === 'best-effort' ? stretchedSeconds(lease.req.duration, this.config.runtimeOverheadPercent) : lease.req.duration;
     lease.firstStart = null;
     lease.suspendedOn = null;
-    this.releaseImage(lease);
+    this.images.release(lease, this.now);
     lease.state = 'queued';
     this.enqueue(lease);
   }
@@ -858,45 +734,6 @@ export class Scheduler {
       lease.lastPlannedStart = lease.chain[0].start;
       this.unschedule(lease, now);
     }
-  }
-
-  // ---- images ----
-
-  private noteImage(imageId: string, node: number, present: boolean): void {
-    let holders = this.imageHolders.get(imageId);
-    if (!holders) this.imageHolders.set(imageId, (holders = new Set()));
-    if (present) holders.add(node);
-    else holders.delete(node);
-  }
-
-  private imageReadyBy(req: LeaseRequest, node: number, t: number): boolean {
-    if (!this.costs.needsTransfer(req)) return true;
-    const at = this.caches[node].readyAt(req.image!.id);
-    return at !== undefined && at <= t;
-  }
-
-  private deployImage(lease: LeaseRecord, nodes: readonly number[], start: number, now: number): void {
-    const img = lease.req.image!;
-    const end = start + this.costs.transferSeconds(lease.req);
-    this.link.add({ leaseId: lease.req.id, imageId: img.id, start, end });
-    for (const n of nodes) if (this.caches[n].acquire(img.id, img.sizeMiB, end, now)) lease.imageRefs.push(n);
-  }
-
-  private takeCachedImage(lease: LeaseRecord, nodes: readonly number[], now: number): void {
-    const img = lease.req.image!;
-    for (const n of nodes) if (this.caches[n].acquire(img.id, img.sizeMiB, now, now)) lease.imageRefs.push(n);
-  }
-
-  private releaseImage(lease: LeaseRecord): void {
-    const img = lease.req.image;
-    if (img) for (const n of lease.imageRefs) this.caches[n].release(img.id, this.now);
-    lease.imageRefs = [];
-  }
-
-  // ---- costs ----
-
-  private suspendThreshold(lease: LeaseRecord): number {
-    return this.costs.suspendThreshold(lease.req, lease.state === 'suspended');
   }
 
   private mustGet(id: string): LeaseRecord {
@@ -929,12 +766,6 @@ function contiguousEnd(chain: readonly Segment[], i: number): number {
 function findLastIndex<T>(xs: readonly T[], p: (x: T) => boolean): number {
   for (let i = xs.length - 1; i >= 0; i--) if (p(xs[i])) return i;
   return -1;
-}
-
-function sameNodes(a: readonly number[], b: readonly number[]): boolean {
-  if (a.length !== b.length) return false;
-  const s = new Set(b);
-  return a.every((x) => s.has(x));
 }
 
 function insertSorted(q: LeaseRecord[], lease: LeaseRecord): void {

@@ -1,0 +1,150 @@
+import { chooseNodes, type FreeProfile, freeProfile, type NodeChoice, profileHolds } from './node-choice.ts';
+import type { ImageDeployment } from './image-deployment.ts';
+import { type LeaseRecord, remainingWork } from './lease-record.ts';
+import type { PlanContext } from './plan-context.ts';
+import type { LeaseRequest } from './types.ts';
+
+/** Where and how a queued lease's next chain goes: from t on `nodes`, whole or cut short at `end` by a suspension. */
+export interface ChainSpec {
+  t: number;
+  nodes: number[];
+  end: number;
+  full: boolean;
+  moved: boolean;
+  transferStart: number | null;
+}
+
+/**
+ * Finds places for queued (best-effort and suspended) leases. Reads the scheduler's state and
+ * changes nothing but its cache of free profiles, which the scheduler drops when the table changes.
+ */
+export class QueuePlacement {
+  /** How long each node that could take a lease of a shape stays free from t, longest first. */
+  private profiles: Array<{ cpu: number; memoryMiB: number; image: string | null; profile: FreeProfile }> = [];
+
+  constructor(private readonly ctx: PlanContext, private readonly images: ImageDeployment) {}
+
+  forgetProfiles(): void {
+    this.profiles = [];
+  }
+
+  /** The shortest chain a lease could accept: its overheads and a suspension if it may be cut short, else all of it. */
+  shortestAcceptableChain(lease: LeaseRecord): number {
+    const suspended = lease.state === 'suspended' && lease.suspendedOn !== null;
+    const cut = this.ctx.config.preemption === 'suspend' && lease.req.preemptible;
+    const pre = suspended ? this.ctx.costs.resumeSeconds(lease.req) : this.ctx.config.bootSeconds;
+    return cut
+      ? Math.max(this.ctx.costs.suspendThreshold(lease.req, lease.state === 'suspended'), pre + this.ctx.costs.suspendSeconds(lease.req) + 1)
+      : pre + remainingWork(lease) + this.ctx.config.shutdownSeconds;
+  }
+
+  /**
+   * Whether n nodes have room at t for at least the shortest acceptable chain: a necessary
+   * condition, checked against a per-shape list of how long each node stays free from t,
+   * computed once and kept until the table changes.
+   */
+  windowAtLeast(lease: LeaseRecord, t: number, now: number): boolean {
+    const image = this.imageNeededBefore(lease, t, now);
+    if (image !== null && this.images.holderCount(image) < lease.req.nodes) return false;
+    return profileHolds(this.profileFor(lease, t, now, image), lease.req.nodes, this.shortestAcceptableChain(lease));
+  }
+
+  /** The image a fresh lease would need to find already cached on its nodes to start at t, or null if any node will do. */
+  imageNeededBefore(lease: LeaseRecord, t: number, now: number): string | null {
+    return lease.state !== 'suspended' && this.ctx.costs.needsTransfer(lease.req) && this.imageArrival(lease.req, now) > t ? lease.req.image!.id : null;
+  }
+
+  /** The free profile at t for the lease's shape, kept until the table changes. */
+  profileFor(lease: LeaseRecord, t: number, now: number, image: string | null): FreeProfile {
+    const { cpu, memoryMiB } = lease.req.perNode;
+    for (const p of this.profiles) if (p.profile.t === t && p.cpu === cpu && p.memoryMiB === memoryMiB && p.image === image) return p.profile;
+    const eligible = image === null ? undefined : (i: number) => this.images.readyBy(lease.req, i, t);
+    const profile = freeProfile(this.ctx.table, { t, cpu, memoryMiB, eligible, onlyFreeNow: t === now });
+    if (this.profiles.length >= 16) this.profiles = [];
+    this.profiles.push({ cpu, memoryMiB, image, profile });
+    return profile;
+  }
+
+  /** When an image sent now (in the link's first free slot) would be on the nodes. */
+  imageArrival(req: LeaseRequest, now: number): number {
+    const seconds = this.ctx.costs.transferSeconds(req);
+    return this.ctx.link.earliestSlot(now, seconds) + seconds;
+  }
+
+  /** A lower bound on the start of a lease that cannot start near now: when enough nodes open up for its shortest acceptable chain. */
+  earliestPossibleStart(lease: LeaseRecord, from: number, now: number): number {
+    const req = lease.req;
+    const suspended = lease.state === 'suspended' && lease.suspendedOn !== null;
+    const length = this.shortestAcceptableChain(lease);
+    let notBefore: ((n: number) => number) | undefined;
+    if (!suspended && this.ctx.costs.needsTransfer(req)) {
+      const imageBy = this.imageArrival(req, now);
+      notBefore = (n) => Math.min(this.images.readyAt(req.image!.id, n) ?? Infinity, imageBy);
+    }
+    // Where the lease was placed before it was taken back to be placed again is usually still
+    // free: a sweep that leaves out windows opening later is much shorter.
+    const hint = lease.lastPlannedStart;
+    if (hint !== null && hint >= from) {
+      const t = this.ctx.table.earliestWindow(req.nodes, req.perNode.cpu, req.perNode.memoryMiB, length, from, { notBefore, latestStart: hint });
+      if (t !== Infinity) return t;
+    }
+    return this.ctx.table.earliestWindow(req.nodes, req.perNode.cpu, req.perNode.memoryMiB, length, from, { notBefore });
+  }
+
+  /** Times at which a queued lease could start without waiting for others: now, and when its image could arrive. */
+  nearTimes(lease: LeaseRecord, now: number): number[] {
+    const req = lease.req;
+    if (!this.ctx.costs.needsTransfer(req) || lease.state === 'suspended') return [now];
+    const t = this.imageArrival(req, now);
+    return t > now ? [now, t] : [now];
+  }
+
+  findChainAt(lease: LeaseRecord, t: number, now: number, mayCut: boolean): ChainSpec | null {
+    const req = lease.req;
+    const suspended = lease.state === 'suspended' && lease.suspendedOn !== null;
+    const cut = mayCut && this.ctx.config.preemption === 'suspend' && req.preemptible;
+    const threshold = this.ctx.costs.suspendThreshold(lease.req, lease.state === 'suspended');
+    const suspendTime = this.ctx.costs.suspendSeconds(lease.req);
+    // A cut-short chain must still hold its overheads, a suspension and at least one second of run.
+    const minLengthWith = (pre: number): number | null => (cut ? Math.max(threshold, pre + suspendTime + 1) : null);
+    const transferStart = this.ctx.costs.needsTransfer(req) && !suspended ? this.ctx.link.earliestSlot(now, this.ctx.costs.transferSeconds(req)) : null;
+    const profile = this.profileFor(lease, t, now, this.imageNeededBefore(lease, t, now));
+    const base = { n: req.nodes };
+    const tail = remainingWork(lease) + this.ctx.config.shutdownSeconds;
+    const spec = (choice: NodeChoice | null, moved: boolean, fullLength: number): ChainSpec | null => {
+      if (!choice) return null;
+      const full = choice.end >= t + fullLength;
+      const needsTransfer = transferStart !== null && choice.nodes.some((i) => !this.images.readyBy(req, i, t));
+      return { t, nodes: choice.nodes, end: full ? t + fullLength : choice.end, full, moved, transferStart: needsTransfer ? transferStart : null };
+    };
+    if (!suspended) {
+      const boot = this.ctx.config.bootSeconds;
+      return spec(chooseNodes(profile, { ...base, fullLength: boot + tail, minLength: minLengthWith(boot) }), false, boot + tail);
+    }
+    const home = lease.suspendedOn!;
+    const homeSet = new Set(home);
+    const atHome = (i: number): boolean => homeSet.has(i);
+    const resume = this.ctx.costs.resumeSeconds(lease.req);
+    const migrate = this.ctx.costs.migrateSeconds(lease.req);
+    const stayLength = resume + tail;
+    const moveLength = migrate + stayLength;
+    const stay = (minLength: number | null) => chooseNodes(profile, { ...base, fullLength: stayLength, minLength, eligible: atHome, preferred: home });
+    const move = (minLength: number | null) => chooseNodes(profile, { ...base, fullLength: moveLength, minLength, preferred: home });
+    const stayFull = stay(null);
+    if (stayFull) return spec(stayFull, false, stayLength);
+    if (!this.ctx.config.migration) return spec(stay(minLengthWith(resume)), false, stayLength);
+    const moveFull = move(null);
+    if (moveFull) return spec(moveFull, !sameNodes(moveFull.nodes, home), moveLength);
+    if (!cut) return null;
+    const stayCut = stay(minLengthWith(resume));
+    if (stayCut) return spec(stayCut, false, stayLength);
+    const moveCut = move(minLengthWith(migrate + resume));
+    return spec(moveCut, moveCut !== null && !sameNodes(moveCut.nodes, home), moveLength);
+  }
+}
+
+function sameNodes(a: readonly number[], b: readonly number[]): boolean {
+  if (a.length !== b.length) return false;
+  const s = new Set(b);
+  return a.every((x) => s.has(x));
+}

@@ -72,12 +72,14 @@ export class Scheduler {
   private completedBuffer: LeaseRecord[] = [];
   private readonly maxNodesPerLease: (cpu: number, mem: number) => number;
 
-  constructor(nodes: readonly NodeSpec[], config: SchedulerConfig) {
+  /** `policies`: a site's own preemption policies, named in the config like the built-in ones. */
+  constructor(nodes: readonly NodeSpec[], config: SchedulerConfig, policies: readonly PreemptionPolicy[] = []) {
     if (nodes.length === 0) throw new RangeError('the pool has no nodes');
     this.config = config;
     this.table = new SlotTable(nodes);
-    this.policy = policyNamed(config.preemptionPolicy);
-    this.urgentPolicy = policyNamed(config.urgentPreemptionPolicy);
+    const known = { ...PREEMPTION_POLICIES, ...Object.fromEntries(policies.map((p) => [p.name, p])) };
+    this.policy = policyNamed(known, config.preemptionPolicy);
+    this.urgentPolicy = policyNamed(known, config.urgentPreemptionPolicy);
     this.costs = new LeaseCosts(config);
     this.images = new ImageDeployment(nodes.length, config.imageCacheMiB, this.costs, this.link);
     this.maxNodesPerLease = (cpu, mem) => nodes.filter((n) => n.cpu >= cpu && n.memoryMiB >= mem).length;
@@ -743,9 +745,9 @@ export class Scheduler {
   }
 }
 
-function policyNamed(name: string): PreemptionPolicy {
-  const policy = PREEMPTION_POLICIES[name];
-  if (!policy) throw new RangeError(`unknown preemption policy '${name}'; use one of ${Object.keys(PREEMPTION_POLICIES).join(', ')}`);
+function policyNamed(known: Readonly<Record<string, PreemptionPolicy>>, name: string): PreemptionPolicy {
+  const policy = known[name];
+  if (!policy) throw new RangeError(`unknown preemption policy '${name}'; use one of ${Object.keys(known).join(', ')}`);
   return policy;
 }
 

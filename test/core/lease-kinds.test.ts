@@ -186,3 +186,21 @@ test('periodic: occurrences that would overlap are refused as invalid, with why'
   assert.equal(d.reason, 'invalid');
   assert.match(d.message, /period 3600 s is shorter than one occurrence \(3660 s with boot and shutdown\)/);
 });
+
+test('a site plugs in its own preemption policy: a score, lower gives way first', () => {
+  const oldestFirst = { name: 'oldest-first', score: (c: { arrival: number }) => c.arrival };
+  const victimsWith = (policy: string) => {
+    const scheduler = new Scheduler(POOL, configWith({ preemptionPolicy: policy }), [oldestFirst]);
+    const be = (id: string, arrival: number): LeaseRequest => ({ id, kind: 'best-effort', arrival, requestedStart: null, duration: 10 * HOUR, nodes: 2, perNode: whole, preemptible: true });
+    scheduler.submit(be('first', 0), 0);
+    scheduler.advance(0);
+    scheduler.submit(be('second', 10), 10);
+    scheduler.advance(10);
+    scheduler.submit({ id: 'ar', kind: 'exact', arrival: 20, requestedStart: 2 * HOUR, duration: HOUR, nodes: 2, perNode: whole, preemptible: false }, 20);
+    const [d] = scheduler.advance(20).decisions;
+    return d.ok ? d.preempted!.map((p) => p.leaseId) : [];
+  };
+  assert.deepEqual(victimsWith('youngest-first'), ['second']);
+  assert.deepEqual(victimsWith('oldest-first'), ['first']);
+  assert.throws(() => new Scheduler(POOL, configWith({ preemptionPolicy: 'nobody' })), /unknown preemption policy 'nobody'; use one of youngest-first, least-work-lost/);
+});

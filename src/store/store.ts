@@ -1,0 +1,178 @@
+// What the service keeps, and the one interface every store (SQLite, PostgreSQL) implements.
+// Times are integer seconds since the Unix epoch. JSON-valued fields are stored as JSON text
+// (SQLite) or jsonb (PostgreSQL) and come back as the same values.
+
+import type { LeaseKind, LeaseRequest } from '../core/types.ts';
+
+/** What a lease is to its owner, as the API shows it. */
+export type LeaseStatus =
+  | 'pending' | 'scheduled' | 'deploying' | 'running' | 'suspending' | 'suspended' | 'resuming' | 'ending'
+  | 'done' | 'cancelled' | 'rejected' | 'failed' | 'held';
+
+export type WorkspaceStatus = 'pending' | 'deploying' | 'running' | 'suspending' | 'suspended' | 'resuming' | 'stopping' | 'stopped' | 'failed';
+
+export type NodeStatus = 'active' | 'draining' | 'removed';
+
+export interface UserRow {
+  id: string;
+  name: string;
+  isAdmin: boolean;
+  createdAt: number;
+}
+
+export interface GroupRow {
+  name: string;
+  /** Members see and act on each other's leases. */
+  shareLeases: boolean;
+  createdAt: number;
+}
+
+export interface TokenRow {
+  id: string;
+  userId: string;
+  /** sha256 of the bearer token, hex; the token itself is never stored. */
+  hash: string;
+  label: string;
+  createdAt: number;
+  expiresAt: number | null;
+}
+
+/** Core-seconds and MiB-seconds spent per lease status. */
+export type Usage = Partial<Record<LeaseStatus, { coreSeconds: number; mibSeconds: number }>>;
+
+export interface LeaseRow {
+  id: string;
+  owner: string;
+  group: string | null;
+  kind: LeaseKind;
+  request: LeaseRequest;
+  status: LeaseStatus;
+  /** Why it was rejected, failed or cancelled: a reason code and a message a person can act on. */
+  reason: { code: string; message: string } | null;
+  plannedStart: number | null;
+  plannedEnd: number | null;
+  actualStart: number | null;
+  actualEnd: number | null;
+  nodes: string[];
+  usage: Usage;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export interface LeaseFilter {
+  status?: LeaseStatus;
+  owner?: string;
+  /** Leases owned by any of these users (a group's members). */
+  owners?: string[];
+  kind?: LeaseKind;
+  /** Rows with id > after, in id order. */
+  after?: string;
+  limit?: number;
+}
+
+export interface WorkspaceRow {
+  leaseId: string;
+  /** 0-based, one per node of the lease. */
+  index: number;
+  node: string | null;
+  status: WorkspaceStatus;
+  mac: string;
+  ip: string | null;
+  image: string | null;
+  /** Where the driver shows the console or log, if it has one. */
+  console: string | null;
+  updatedAt: number;
+}
+
+export interface NodeRow {
+  id: string;
+  cpu: number;
+  memoryMiB: number;
+  diskMiB: number;
+  status: NodeStatus;
+  addedAt: number;
+}
+
+export interface ImageRow {
+  name: string;
+  sizeMiB: number;
+  sha256: string;
+  owner: string;
+  /** Whether its content has been uploaded and verified. */
+  uploaded: boolean;
+  createdAt: number;
+}
+
+export interface EventRow {
+  id: number;
+  time: number;
+  type: string;
+  leaseId: string | null;
+  /** Who may see it: the lease's owner and group; null for admin-only events (nodes). */
+  owner: string | null;
+  group: string | null;
+  data: unknown;
+}
+
+/** One input to the scheduler, in the order it was given: replaying them rebuilds its state. */
+export interface InputRow {
+  seq: number;
+  time: number;
+  type: string;
+  data: unknown;
+}
+
+export interface Store {
+  /** Brings the schema to the latest version; safe to call on every start. */
+  migrate(): Promise<void>;
+  schemaVersion(): Promise<number>;
+  close(): Promise<void>;
+  /** Runs fn with every write in it committed together or not at all. Calls must not nest. */
+  transaction<T>(fn: () => Promise<T>): Promise<T>;
+
+  putUser(user: UserRow): Promise<void>;
+  getUser(id: string): Promise<UserRow | null>;
+  listUsers(): Promise<UserRow[]>;
+  putGroup(group: GroupRow): Promise<void>;
+  getGroup(name: string): Promise<GroupRow | null>;
+  listGroups(): Promise<GroupRow[]>;
+  addMember(group: string, userId: string): Promise<void>;
+  removeMember(group: string, userId: string): Promise<void>;
+  groupsOf(userId: string): Promise<string[]>;
+  membersOf(group: string): Promise<string[]>;
+  putToken(token: TokenRow): Promise<void>;
+  tokenByHash(hash: string): Promise<TokenRow | null>;
+  tokensOf(userId: string): Promise<TokenRow[]>;
+  deleteToken(id: string): Promise<boolean>;
+
+  appendInput(input: Omit<InputRow, 'seq'>): Promise<number>;
+  /** Inputs with seq > afterSeq, in seq order. */
+  inputs(afterSeq?: number): Promise<InputRow[]>;
+
+  putLease(lease: LeaseRow): Promise<void>;
+  getLease(id: string): Promise<LeaseRow | null>;
+  listLeases(filter?: LeaseFilter): Promise<LeaseRow[]>;
+  countLeasesByStatus(): Promise<Partial<Record<LeaseStatus, number>>>;
+
+  putWorkspace(ws: WorkspaceRow): Promise<void>;
+  workspacesOf(leaseId: string): Promise<WorkspaceRow[]>;
+  /** Workspaces placed on a node (any lease), for reconciliation and drains. */
+  workspacesOn(node: string): Promise<WorkspaceRow[]>;
+
+  putNode(node: NodeRow): Promise<void>;
+  getNode(id: string): Promise<NodeRow | null>;
+  listNodes(): Promise<NodeRow[]>;
+
+  putImage(image: ImageRow): Promise<void>;
+  getImage(name: string): Promise<ImageRow | null>;
+  listImages(): Promise<ImageRow[]>;
+
+  /** Appends an event and returns its id (strictly increasing). */
+  appendEvent(event: Omit<EventRow, 'id'>): Promise<number>;
+  /** Events with id > afterId, in id order, at most limit. */
+  eventsAfter(afterId: number, limit: number): Promise<EventRow[]>;
+
+  /** The response remembered for an Idempotency-Key of this user, if any. */
+  idempotentResponse(owner: string, key: string): Promise<{ leaseId: string; response: unknown } | null>;
+  rememberIdempotent(owner: string, key: string, leaseId: string, response: unknown): Promise<void>;
+}

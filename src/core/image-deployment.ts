@@ -12,8 +12,15 @@ export class ImageDeployment {
   private readonly caches: ImageCache[];
   private readonly holders = new Map<string, Set<number>>();
 
-  constructor(nodeCount: number, cacheMiB: number, private readonly costs: LeaseCosts, private readonly link: TransferLink) {
-    this.caches = Array.from({ length: nodeCount }, (_, n) => new ImageCache(cacheMiB, (image, present) => this.note(image, n, present)));
+  constructor(nodeCount: number, private readonly cacheMiB: number, private readonly costs: LeaseCosts, private readonly link: TransferLink) {
+    this.caches = [];
+    for (let n = 0; n < nodeCount; n++) this.addNode();
+  }
+
+  /** An empty cache for a node added to the pool (the next index). */
+  addNode(): void {
+    const n = this.caches.length;
+    this.caches.push(new ImageCache(this.cacheMiB, (image, present) => this.note(image, n, present)));
   }
 
   /** Whether the lease's image is on `node` by `t` (always, for a lease that needs none sent). */

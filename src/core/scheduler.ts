@@ -74,7 +74,6 @@ export class Scheduler {
 
   /** `policies`: a site's own preemption policies, named in the config like the built-in ones. */
   constructor(nodes: readonly NodeSpec[], config: SchedulerConfig, policies: readonly PreemptionPolicy[] = []) {
-    if (nodes.length === 0) throw new RangeError('the pool has no nodes');
     this.config = config;
     this.table = new SlotTable(nodes);
     const known = { ...PREEMPTION_POLICIES, ...Object.fromEntries(policies.map((p) => [p.name, p])) };
@@ -82,7 +81,7 @@ export class Scheduler {
     this.urgentPolicy = policyNamed(known, config.urgentPreemptionPolicy);
     this.costs = new LeaseCosts(config);
     this.images = new ImageDeployment(nodes.length, config.imageCacheMiB, this.costs, this.link);
-    this.maxNodesPerLease = (cpu, mem) => nodes.filter((n) => n.cpu >= cpu && n.memoryMiB >= mem).length;
+    this.maxNodesPerLease = (cpu, mem) => this.table.openNodesThatFit(cpu, mem);
     const self = this;
     this.ctx = {
       table: this.table, link: this.link, config, costs: this.costs,
@@ -158,6 +157,48 @@ export class Scheduler {
     this.placeShutdown(lease, now, heldUntil, run.nodes);
     this.settleIfChainDone(lease, now);
     this.mustReevaluate = true;
+  }
+
+  // ---- the pool ----
+
+  /** Adds a node; it takes leases from the next decision on. Returns its index (never reused). */
+  addNode(spec: NodeSpec, now: number): number {
+    this.mustBeAt(now, 'addNode');
+    const n = this.table.addNode(spec);
+    this.images.addNode();
+    this.placement.forgetProfiles();
+    this.mustReevaluate = true;
+    return n;
+  }
+
+  /**
+   * Drains node n: it takes no new leases; what runs there runs on. Best-effort leases merely
+   * planned there go back to the queue; other leases planned there keep their place, and are
+   * returned so that the caller can tell their owners.
+   */
+  closeNode(n: number, now: number): { requeued: string[]; stillPlanned: string[] } {
+    this.mustBeAt(now, 'closeNode');
+    if (n < 0 || n >= this.table.size) throw new RangeError(`no node ${n} in a pool of ${this.table.size}`);
+    this.table.close(n);
+    this.placement.forgetProfiles();
+    const requeued: string[] = [];
+    const stillPlanned: string[] = [];
+    // Leases due to arrive on the node later: to boot, resume or migrate there.
+    const arriving = this.table.reservationsOn(n).filter((s) => !s.active && s.start > now && (s.kind === 'boot' || s.kind === 'resume' || s.kind === 'migrate' || s.kind === 'run'));
+    for (const id of new Set(arriving.map((s) => s.leaseId))) {
+      const lease = this.mustGet(id);
+      const begun = lease.chain.length === 0 || lease.chain[0].active || lease.chain[0].start <= now;
+      if (lease.req.kind === 'best-effort' && !begun) {
+        this.unschedule(lease, now);
+        requeued.push(id);
+      } else if (lease.req.kind !== 'best-effort') stillPlanned.push(id);
+    }
+    return { requeued, stillPlanned };
+  }
+
+  /** Whether node n holds nothing now or later, so that it can leave the pool. */
+  nodeIsIdle(n: number): boolean {
+    return this.table.reservationsOn(n).length === 0;
   }
 
   // ---- negotiation ----
@@ -591,7 +632,8 @@ export class Scheduler {
     }
     if (!allowFuture) return false;
     const bound = this.placement.earliestPossibleStart(lease, times[times.length - 1], now);
-    if (bound === Infinity) throw new Error(`internal: best-effort lease ${req.id} can never start`);
+    // Only a pool that lost nodes (drained) can leave a lease with nowhere to go: it waits for nodes to be added.
+    if (bound === Infinity) return false;
     let spec = this.placement.findChainAt(lease, bound, now, true);
     // The bound ignores which nodes a suspended lease prefers and its images; later ends are tried only if it misses.
     for (const t of spec ? [] : this.table.endsAfter(bound)) {
@@ -605,6 +647,9 @@ export class Scheduler {
       this.future.add(lease);
       return true;
     }
+    // A suspended lease that may not migrate waits for all its nodes; one of them may have been drained.
+    const stranded = lease.state === 'suspended' && !this.config.migration && (lease.suspendedOn ?? []).some((n) => !this.table.isOpen(n));
+    if (stranded) return false;
     throw new Error(`internal: no place found for best-effort lease ${req.id} even after every reservation ends`);
   }
 

@@ -9,23 +9,55 @@ const EPS = 1e-9;
  * "is the pool full now" is O(1).
  */
 export class SlotTable {
-  readonly nodes: readonly NodeSpec[];
-  private readonly calendars: Segment[][];
-  private readonly usedCpuNow: Float64Array;
-  private readonly usedMemNow: Float64Array;
-  private notFullNow: number;
+  private readonly specs: NodeSpec[] = [];
+  private readonly calendars: Segment[][] = [];
+  private readonly usedCpuNow: number[] = [];
+  private readonly usedMemNow: number[] = [];
+  /** Nodes that take no new reservations (draining or removed); what they hold runs on. */
+  private readonly closed: boolean[] = [];
+  private notFullNow = 0;
   private nextSeq = 1;
 
   constructor(nodes: readonly NodeSpec[]) {
-    this.nodes = nodes;
-    this.calendars = nodes.map(() => []);
-    this.usedCpuNow = new Float64Array(nodes.length);
-    this.usedMemNow = new Float64Array(nodes.length);
-    this.notFullNow = nodes.length;
+    for (const n of nodes) this.addNode(n);
+  }
+
+  get nodes(): readonly NodeSpec[] {
+    return this.specs;
   }
 
   get size(): number {
-    return this.nodes.length;
+    return this.specs.length;
+  }
+
+  /** Adds a node to the pool and returns its index; indices are never reused. */
+  addNode(spec: NodeSpec): number {
+    this.specs.push(spec);
+    this.calendars.push([]);
+    this.usedCpuNow.push(0);
+    this.usedMemNow.push(0);
+    this.closed.push(false);
+    this.notFullNow++;
+    return this.specs.length - 1;
+  }
+
+  /** Stops node n from taking new reservations. */
+  close(n: number): void {
+    if (this.closed[n]) return;
+    const wasFull = this.isFullNow(n);
+    this.closed[n] = true;
+    if (!wasFull) this.notFullNow--;
+  }
+
+  isOpen(n: number): boolean {
+    return !this.closed[n];
+  }
+
+  /** Open nodes that could hold `cpu`/`mem` at all. */
+  openNodesThatFit(cpu: number, mem: number): number {
+    let count = 0;
+    for (let n = 0; n < this.specs.length; n++) if (!this.closed[n] && this.specs[n].cpu >= cpu && this.specs[n].memoryMiB >= mem) count++;
+    return count;
   }
 
   reserve(leaseId: string, kind: SegmentKind, start: number, end: number, nodes: readonly number[], cpu: number, memoryMiB: number): Segment {
@@ -76,8 +108,8 @@ export class SlotTable {
   }
 
   isFullNow(n: number): boolean {
-    const spec = this.nodes[n];
-    return this.usedCpuNow[n] >= spec.cpu - EPS || this.usedMemNow[n] >= spec.memoryMiB - EPS;
+    const spec = this.specs[n];
+    return this.closed[n] || this.usedCpuNow[n] >= spec.cpu - EPS || this.usedMemNow[n] >= spec.memoryMiB - EPS;
   }
 
   /** Nodes with some capacity left at the current instant. */
@@ -87,8 +119,8 @@ export class SlotTable {
 
   /** Whether `cpu`/`mem` fit on node n at the current instant, by the usage counters. */
   fitsNow(n: number, cpu: number, mem: number): boolean {
-    const spec = this.nodes[n];
-    return this.usedCpuNow[n] + cpu <= spec.cpu + EPS && this.usedMemNow[n] + mem <= spec.memoryMiB + EPS;
+    const spec = this.specs[n];
+    return !this.closed[n] && this.usedCpuNow[n] + cpu <= spec.cpu + EPS && this.usedMemNow[n] + mem <= spec.memoryMiB + EPS;
   }
 
   /**
@@ -97,8 +129,8 @@ export class SlotTable {
    * Reservations of leases in `ignore` are treated as absent from `ignoreFrom` on.
    */
   freeUntil(n: number, t: number, cpu: number, mem: number, horizon: number, ignore?: ReadonlySet<string>, ignoreFrom = -Infinity): number {
-    const spec = this.nodes[n];
-    if (cpu > spec.cpu + EPS || mem > spec.memoryMiB + EPS) return t;
+    const spec = this.specs[n];
+    if (this.closed[n] || cpu > spec.cpu + EPS || mem > spec.memoryMiB + EPS) return t;
     const cal = this.calendars[n];
     if (cal.length === 0) return horizon;
     if (ignore === undefined) {
@@ -161,8 +193,8 @@ export class SlotTable {
    * reservations (b is Infinity for the last one), those of leases in `ignore` left out.
    */
   freeWindows(n: number, from: number, cpu: number, mem: number, ignore?: ReadonlySet<string>): Array<[number, number]> {
-    const spec = this.nodes[n];
-    if (cpu > spec.cpu + EPS || mem > spec.memoryMiB + EPS) return [];
+    const spec = this.specs[n];
+    if (this.closed[n] || cpu > spec.cpu + EPS || mem > spec.memoryMiB + EPS) return [];
     const ignoring = ignore !== undefined && ignore.size > 0 && this.calendars[n].some((s) => ignore.has(s.leaseId));
     const gaps = ignoring ? null : this.exclusiveGaps(this.calendars[n], spec, from, cpu, mem);
     if (gaps !== null) return gaps;
@@ -261,8 +293,8 @@ export class SlotTable {
 
   /** Reports node n's free gaps when no reservation can share the node with the request; false (nothing reported) otherwise. */
   private addExclusiveGaps(n: number, from: number, cpu: number, mem: number, latestOpen: number, add: (a: number, b: number) => void): boolean {
-    const spec = this.nodes[n];
-    if (cpu > spec.cpu + EPS || mem > spec.memoryMiB + EPS) return true;
+    const spec = this.specs[n];
+    if (this.closed[n] || cpu > spec.cpu + EPS || mem > spec.memoryMiB + EPS) return true;
     const cal = this.calendars[n];
     for (const s of cal) if (s.end > from && s.cpu + cpu <= spec.cpu + EPS && s.memoryMiB + mem <= spec.memoryMiB + EPS) return false;
     let cursor = from;

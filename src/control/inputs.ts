@@ -1,0 +1,88 @@
+// What the scheduler is told, in order. Each input is written to the store before the scheduler
+// hears it, so that replaying the log rebuilds the scheduler exactly (the core is deterministic).
+
+import type { Decision, Scheduler } from '../core/scheduler.ts';
+import type { LeaseRequest, NodeSpec } from '../core/types.ts';
+
+export type Input =
+  /** The scheduler was brought to this instant with nothing else to do (a quote was asked). */
+  | { type: 'tick' }
+  | { type: 'submit'; owner: string; group: string | null; request: LeaseRequest }
+  | { type: 'hold'; owner: string; group: string | null; request: LeaseRequest; ttl: number }
+  | { type: 'commit'; id: string }
+  | { type: 'cancel'; id: string; by: string }
+  /** A lease's VMs ended by themselves: its work is done. */
+  | { type: 'finish'; id: string }
+  /** A lease's VMs failed or vanished: it is stopped and marked failed. */
+  | { type: 'fail'; id: string; detail: string }
+  | { type: 'node-add'; node: NodeSpec }
+  | { type: 'node-drain'; id: string };
+
+/** Who a lease belongs to, for the leases the inputs created. */
+export interface Ownership {
+  owner: string;
+  group: string | null;
+}
+
+/** The pool's node ids in the scheduler's index order. */
+export class NodeIndex {
+  readonly ids: string[] = [];
+  private readonly index = new Map<string, number>();
+
+  add(id: string): number {
+    if (this.index.has(id)) throw new RangeError(`node '${id}' is already in the pool`);
+    this.index.set(id, this.ids.length);
+    this.ids.push(id);
+    return this.ids.length - 1;
+  }
+
+  of(id: string): number | undefined {
+    return this.index.get(id);
+  }
+}
+
+export interface Applied {
+  decision?: Decision;
+  /** Leases the input touched directly (others follow from the step results). */
+  leases: string[];
+  drained?: { requeued: string[]; stillPlanned: string[] };
+}
+
+/**
+ * Applies one input at `now`. The scheduler must already be at `now` (advanced through every
+ * event up to it); a submit is decided by an advance at `now`.
+ */
+export function applyInput(scheduler: Scheduler, nodes: NodeIndex, owners: Map<string, Ownership>, input: Input, now: number): Applied {
+  switch (input.type) {
+    case 'tick':
+      return { leases: [] };
+    case 'submit': {
+      owners.set(input.request.id, { owner: input.owner, group: input.group });
+      scheduler.submit(input.request, now);
+      const step = scheduler.advance(now);
+      return { decision: step.decisions.find((d) => d.leaseId === input.request.id), leases: [input.request.id] };
+    }
+    case 'hold':
+      owners.set(input.request.id, { owner: input.owner, group: input.group });
+      return { decision: scheduler.hold(input.request, now, input.ttl), leases: [input.request.id] };
+    case 'commit':
+      return { decision: scheduler.commit(input.id, now), leases: [input.id] };
+    case 'cancel':
+    case 'fail':
+      scheduler.cancel(input.id, now);
+      return { leases: [input.id] };
+    case 'finish':
+      scheduler.finishEarly(input.id, now);
+      return { leases: [input.id] };
+    case 'node-add':
+      scheduler.addNode(input.node, now);
+      nodes.add(input.node.id);
+      return { leases: [] };
+    case 'node-drain': {
+      const n = nodes.of(input.id);
+      if (n === undefined) throw new RangeError(`no node '${input.id}' in the pool`);
+      const drained = scheduler.closeNode(n, now);
+      return { leases: [...drained.requeued, ...drained.stillPlanned], drained };
+    }
+  }
+}

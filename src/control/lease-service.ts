@@ -1,0 +1,342 @@
+// The control loop: the wall clock drives the same scheduler as the simulator. Every input is
+// written to the store before the scheduler hears it; what the scheduler then decides is written
+// as lease rows and events, and carried out on the driver by the reconciler. On start, the input
+// log is replayed into a fresh scheduler and the drivers' VMs are reconciled with it.
+
+import type { SchedulerConfig } from '../core/config.ts';
+import type { LeaseRecord } from '../core/lease-record.ts';
+import type { Quote } from '../core/negotiation.ts';
+import { Scheduler, type Decision, type StepResult } from '../core/scheduler.ts';
+import type { LeaseRequest, NodeSpec } from '../core/types.ts';
+import type { EventRow, LeaseRow, LeaseStatus, NodeRow, Store } from '../store/store.ts';
+import type { Clock } from './clock.ts';
+import type { Driver } from './driver.ts';
+import { applyInput, type Applied, type Input, NodeIndex, type Ownership } from './inputs.ts';
+import { plannedTimes, statusOf, usageOf } from './lease-view.ts';
+import { Reconciler } from './reconciler.ts';
+
+export interface ServiceOptions {
+  store: Store;
+  driver: Driver;
+  clock: Clock;
+  config: SchedulerConfig;
+}
+
+export type CreateResult =
+  | { ok: true; lease: LeaseRow; decision: Decision; replayed: boolean }
+  | { ok: false; quote: Extract<Quote, { ok: false }> };
+
+type Listener = (event: EventRow) => void;
+
+export class LeaseService {
+  readonly scheduler: Scheduler;
+  readonly nodes = new NodeIndex();
+  private readonly owners = new Map<string, Ownership>();
+  /** Why leases were stopped from outside the scheduler, from the inputs (so replays know too). */
+  private readonly endings = new Map<string, { status: 'failed' | 'cancelled'; code: string; message: string }>();
+  private readonly rows = new Map<string, LeaseRow>();
+  private readonly dirty = new Set<string>();
+  private readonly listeners = new Set<Listener>();
+  private readonly reconciler: Reconciler;
+  private chain: Promise<unknown> = Promise.resolve();
+  private cancelTimer: (() => void) | null = null;
+  private closed = false;
+
+  private constructor(private readonly opts: ServiceOptions) {
+    this.scheduler = new Scheduler([], opts.config);
+    this.reconciler = new Reconciler(opts.driver, opts.store, {
+      leaseById: (id) => this.scheduler.lease(id),
+      nodeId: (n) => this.nodes.ids[n],
+      vmEndedByItself: (leaseId, detail) => this.reportVmEnd(leaseId, detail),
+      event: (e) => {
+        const own = e.leaseId ? this.owners.get(e.leaseId) : undefined;
+        void this.event({ ...e, owner: own?.owner ?? null, group: own?.group ?? null });
+      },
+    });
+  }
+
+  /** Rebuilds the scheduler from the input log, catches up with the clock and reconciles the VMs. */
+  static async open(opts: ServiceOptions): Promise<LeaseService> {
+    const service = new LeaseService(opts);
+    await service.exclusive(async () => {
+      for (const row of await opts.store.inputs()) {
+        service.advanceTo(row.time);
+        service.apply(row.data as Input, row.time);
+      }
+      for (const l of service.scheduler.allLeases()) service.dirty.add(l.req.id);
+      service.advanceTo(opts.clock.now());
+      await service.flush();
+    });
+    await service.reconciler.reconcileAll(service.scheduler.allLeases());
+    service.armTimer();
+    return service;
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    this.cancelTimer?.();
+    await this.chain.catch(() => undefined);
+    await this.reconciler.idle();
+  }
+
+  // ---- reads ----
+
+  /** What the scheduler would answer now; it changes no lease. */
+  quote(request: LeaseRequest): Promise<Quote> {
+    return this.exclusive(async () => {
+      const now = await this.syncTo(this.opts.clock.now());
+      return this.scheduler.quote({ ...request, arrival: now }, now);
+    });
+  }
+
+  ownerOf(id: string): Ownership | undefined {
+    return this.owners.get(id);
+  }
+
+  onEvent(listener: Listener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  // ---- inputs ----
+
+  /**
+   * Creates a lease if the scheduler would accept it now; otherwise nothing is written and the
+   * refusal comes back with the earliest start and alternatives. An Idempotency-Key makes a
+   * repeated request return the first answer.
+   */
+  create(owner: string, group: string | null, request: LeaseRequest, idempotencyKey?: string): Promise<CreateResult> {
+    return this.exclusive(async () => {
+      if (idempotencyKey) {
+        const seen = await this.opts.store.idempotentResponse(owner, idempotencyKey);
+        if (seen) return { ok: true, lease: (await this.opts.store.getLease(seen.leaseId))!, decision: seen.response as Decision, replayed: true };
+      }
+      const now = await this.syncTo(this.opts.clock.now());
+      const req = { ...request, arrival: now };
+      const q = this.scheduler.quote(req, now, 3);
+      if (!q.ok) return { ok: false, quote: q };
+      const applied = await this.record({ type: 'submit', owner, group, request: req }, now);
+      await this.flush();
+      if (idempotencyKey) await this.opts.store.rememberIdempotent(owner, idempotencyKey, req.id, applied.decision);
+      return { ok: true, lease: this.rows.get(req.id)!, decision: applied.decision!, replayed: false };
+    });
+  }
+
+  hold(owner: string, group: string | null, request: LeaseRequest, ttlSeconds: number): Promise<CreateResult> {
+    return this.exclusive(async () => {
+      const now = await this.syncTo(this.opts.clock.now());
+      const req = { ...request, arrival: now };
+      const q = this.scheduler.quote(req, now, 3);
+      if (!q.ok) return { ok: false, quote: q };
+      const applied = await this.record({ type: 'hold', owner, group, request: req, ttl: ttlSeconds }, now);
+      await this.flush();
+      return { ok: true, lease: this.rows.get(req.id)!, decision: applied.decision!, replayed: false };
+    });
+  }
+
+  commit(id: string): Promise<Decision> {
+    return this.exclusive(async () => {
+      const now = await this.syncTo(this.opts.clock.now());
+      const applied = await this.record({ type: 'commit', id }, now);
+      await this.flush();
+      return applied.decision!;
+    });
+  }
+
+  /** Cancels a lease; false if it had already ended. */
+  cancel(id: string, by: string): Promise<boolean> {
+    return this.exclusive(async () => {
+      const now = await this.syncTo(this.opts.clock.now());
+      const lease = this.scheduler.lease(id);
+      if (!lease || ['completed', 'rejected', 'cancelled'].includes(lease.state)) return false;
+      await this.record({ type: 'cancel', id, by }, now);
+      await this.flush();
+      return true;
+    });
+  }
+
+  addNode(spec: NodeSpec): Promise<NodeRow> {
+    return this.exclusive(async () => {
+      if (this.nodes.of(spec.id) !== undefined) throw new RangeError(`node '${spec.id}' is already in the pool`);
+      const now = await this.syncTo(this.opts.clock.now());
+      await this.record({ type: 'node-add', node: spec }, now);
+      const row: NodeRow = { id: spec.id, cpu: spec.cpu, memoryMiB: spec.memoryMiB, diskMiB: spec.diskMiB, status: 'active', addedAt: now };
+      await this.opts.store.putNode(row);
+      await this.event({ time: now, type: 'node.added', leaseId: null, owner: null, group: null, data: row });
+      await this.flush();
+      return row;
+    });
+  }
+
+  /** Drains a node: no new leases there. Returns the leases that still plan to come to it. */
+  drainNode(id: string): Promise<{ requeued: string[]; stillPlanned: string[] }> {
+    return this.exclusive(async () => {
+      const row = await this.opts.store.getNode(id);
+      if (!row || row.status === 'removed') throw new RangeError(`no node '${id}' in the pool`);
+      const now = await this.syncTo(this.opts.clock.now());
+      const applied = row.status === 'draining' ? { drained: { requeued: [], stillPlanned: [] }, leases: [] } : await this.record({ type: 'node-drain', id }, now);
+      await this.opts.store.putNode({ ...row, status: 'draining' });
+      await this.event({ time: now, type: 'node.draining', leaseId: null, owner: null, group: null, data: { id, ...applied.drained } });
+      await this.flush();
+      return applied.drained!;
+    });
+  }
+
+  /** Removes a drained node once nothing runs or is planned there. */
+  removeNode(id: string): Promise<void> {
+    return this.exclusive(async () => {
+      const row = await this.opts.store.getNode(id);
+      const n = this.nodes.of(id);
+      if (!row || n === undefined || row.status === 'removed') throw new RangeError(`no node '${id}' in the pool`);
+      if (row.status !== 'draining') throw new RangeError(`node '${id}' is ${row.status}: drain it first`);
+      await this.syncTo(this.opts.clock.now());
+      if (!this.scheduler.nodeIsIdle(n)) throw new RangeError(`node '${id}' still holds leases: wait until they end, or cancel them`);
+      await this.opts.store.putNode({ ...row, status: 'removed' });
+      await this.event({ time: this.opts.clock.now(), type: 'node.removed', leaseId: null, owner: null, group: null, data: { id } });
+    });
+  }
+
+  // ---- the loop ----
+
+  /** Runs fn alone: inputs and clock steps never interleave. */
+  private exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.chain.then(fn, fn);
+    this.chain = run.catch(() => undefined);
+    return run;
+  }
+
+  /**
+   * Brings the scheduler to exactly `now`: its events up to then, and an advance at `now` itself,
+   * which is logged (a 'tick') so that a replay advances at the same instants.
+   */
+  private async syncTo(now: number): Promise<number> {
+    const t = Math.max(now, this.scheduler.time);
+    this.advanceTo(t);
+    if (this.scheduler.time < t) await this.record({ type: 'tick' }, t);
+    return t;
+  }
+
+  /** Applies every scheduler event up to `t`, in order. */
+  private advanceTo(t: number): void {
+    for (let e = this.scheduler.nextEventTime(); e <= t; e = this.scheduler.nextEventTime()) {
+      this.noteStep(this.scheduler.advance(e));
+    }
+  }
+
+  private apply(input: Input, now: number): Applied {
+    if (this.scheduler.time < now) this.noteStep(this.scheduler.advance(now));
+    const applied = applyInput(this.scheduler, this.nodes, this.owners, input, now);
+    if (input.type === 'fail') this.endings.set(input.id, { status: 'failed', code: 'vm-failed', message: input.detail });
+    if (input.type === 'cancel') this.endings.set(input.id, { status: 'cancelled', code: 'cancelled', message: `cancelled by ${input.by}` });
+    for (const id of applied.leases) this.markDirty(id);
+    return applied;
+  }
+
+  /** Writes the input to the store, then lets the scheduler hear it. */
+  private async record(input: Input, now: number): Promise<Applied> {
+    await this.opts.store.appendInput({ time: now, type: input.type, data: input });
+    return this.apply(input, now);
+  }
+
+  private noteStep(step: StepResult): void {
+    for (const d of step.decisions) this.markDirty(d.leaseId);
+    for (const s of step.started) this.markDirty(s.leaseId);
+    for (const s of step.ended) this.markDirty(s.leaseId);
+    for (const l of step.completed) this.markDirty(l.req.id);
+  }
+
+  private markDirty(id: string): void {
+    this.dirty.add(id);
+    const parent = id.includes('#') ? id.slice(0, id.lastIndexOf('#')) : null;
+    if (parent && this.scheduler.lease(parent)) this.dirty.add(parent);
+  }
+
+  /** Writes the rows of the leases that changed, their events, and has their VMs reconciled. */
+  private async flush(): Promise<void> {
+    const now = Math.max(this.opts.clock.now(), this.scheduler.time);
+    const changed: LeaseRecord[] = [];
+    for (const id of this.dirty) {
+      const lease = this.scheduler.lease(id);
+      if (!lease) continue;
+      const before = this.rows.get(id) ?? (await this.opts.store.getLease(id));
+      const row = this.rowOf(lease, before, now);
+      this.rows.set(id, row);
+      if (before && JSON.stringify(before) === JSON.stringify(row)) continue;
+      await this.opts.store.putLease(row);
+      if (!before || before.status !== row.status) {
+        await this.event({ time: now, type: 'lease.status', leaseId: id, owner: row.owner, group: row.group, data: { from: before?.status ?? null, to: row.status, reason: row.reason } });
+      }
+      changed.push(lease);
+    }
+    this.dirty.clear();
+    this.reconciler.reconcile(changed);
+    this.armTimer();
+  }
+
+  private rowOf(lease: LeaseRecord, before: LeaseRow | null, now: number): LeaseRow {
+    const own = this.owners.get(lease.req.id) ?? this.owners.get(lease.req.id.slice(0, lease.req.id.lastIndexOf('#'))) ?? { owner: 'unknown', group: null };
+    const planned = plannedTimes(lease);
+    const ending = lease.state === 'cancelled' ? this.endings.get(lease.req.id) : undefined;
+    const status = ending?.status ?? (lease.occurrenceIds ? this.seriesStatus(lease.occurrenceIds) : statusOf(lease));
+    const runs = lease.history.filter((s) => s.kind === 'run');
+    return {
+      id: lease.req.id,
+      owner: own.owner,
+      group: own.group,
+      kind: lease.req.kind,
+      request: lease.req,
+      status,
+      reason: ending ? { code: ending.code, message: ending.message } : lease.rejectReason ? { code: lease.rejectReason, message: before?.reason?.message ?? lease.rejectReason } : null,
+      plannedStart: planned.start,
+      plannedEnd: planned.end,
+      actualStart: lease.firstStart,
+      actualEnd: lease.endedAt ?? (runs.length && lease.state === 'completed' ? runs[runs.length - 1].end : null),
+      nodes: [...new Set((lease.chain[0] ?? lease.history[lease.history.length - 1])?.nodes ?? [])].map((n) => this.nodes.ids[n]),
+      usage: usageOf(lease, now),
+      createdAt: before?.createdAt ?? lease.req.arrival,
+      updatedAt: now,
+    };
+  }
+
+  /** A periodic lease is done once every occurrence has ended, and running while one runs. */
+  private seriesStatus(ids: readonly string[]): LeaseStatus {
+    const statuses = ids.map((id) => statusOf(this.scheduler.lease(id)!));
+    if (statuses.every((st) => st === 'done' || st === 'rejected' || st === 'cancelled')) return statuses.some((st) => st === 'done') ? 'done' : 'cancelled';
+    return statuses.find((st) => st !== 'scheduled' && st !== 'done' && st !== 'rejected' && st !== 'cancelled') ?? 'scheduled';
+  }
+
+  private async event(e: Omit<EventRow, 'id'>): Promise<void> {
+    const id = await this.opts.store.appendEvent(e);
+    this.emit({ ...e, id });
+  }
+
+  private emit(e: EventRow): void {
+    for (const l of this.listeners) l(e);
+  }
+
+  private armTimer(): void {
+    this.cancelTimer?.();
+    if (this.closed) return;
+    const next = this.scheduler.nextEventTime();
+    if (next === Infinity) return;
+    this.cancelTimer = this.opts.clock.at(next, () => {
+      void this.exclusive(async () => {
+        this.advanceTo(this.opts.clock.now());
+        await this.flush();
+      });
+    });
+  }
+
+  /** A lease's VM stopped or failed by itself: its work is done if it was running, else it failed. */
+  private reportVmEnd(leaseId: string, detail: { failed: boolean; message: string }): void {
+    void this.exclusive(async () => {
+      const now = await this.syncTo(this.opts.clock.now());
+      const lease = this.scheduler.lease(leaseId);
+      if (!lease || ['completed', 'rejected', 'cancelled'].includes(lease.state)) return;
+      const running = lease.chain.some((s) => s.active && s.kind === 'run');
+      if (running && !detail.failed) await this.record({ type: 'finish', id: leaseId }, now);
+      else await this.record({ type: 'fail', id: leaseId, detail: detail.message }, now);
+      await this.flush();
+    });
+  }
+}

@@ -1,0 +1,94 @@
+// How a lease in the scheduler looks from outside: its status, what its VMs should be doing,
+// and what it has used. Pure functions of the scheduler's record, so that a service rebuilt by
+// replaying its inputs shows exactly what it showed before.
+
+import type { LeaseRecord } from '../core/lease-record.ts';
+import type { Segment } from '../core/segment.ts';
+import type { SegmentKind } from '../core/types.ts';
+import type { LeaseStatus, Usage } from '../store/store.ts';
+
+const STATUS_OF_SEGMENT: Record<SegmentKind, LeaseStatus> = {
+  transfer: 'deploying',
+  boot: 'deploying',
+  run: 'running',
+  suspend: 'suspending',
+  resume: 'resuming',
+  migrate: 'resuming',
+  shutdown: 'ending',
+};
+
+export function activeSegment(lease: LeaseRecord): Segment | undefined {
+  return lease.chain.find((s) => s.active);
+}
+
+export function statusOf(lease: LeaseRecord): LeaseStatus {
+  switch (lease.state) {
+    case 'queued':
+      return 'pending';
+    case 'held':
+      return 'held';
+    case 'suspended':
+      return 'suspended';
+    case 'completed':
+      return 'done';
+    case 'rejected':
+      return 'rejected';
+    case 'cancelled':
+      return 'cancelled';
+    case 'expanded':
+      return 'scheduled';
+    case 'scheduled':
+      // Placed again after running some of its work (a resumption, a deadline lease's next piece): its VMs wait suspended.
+      return lease.done > 0 ? 'suspended' : 'scheduled';
+    case 'active': {
+      const seg = activeSegment(lease);
+      return seg ? STATUS_OF_SEGMENT[seg.kind] : 'running';
+    }
+  }
+}
+
+/** What each VM of a lease should be doing now, and where. */
+export type DesiredVm = { state: 'absent' } | { state: 'running' | 'suspended'; node: number };
+
+export function desiredVms(lease: LeaseRecord): DesiredVm[] {
+  const count = lease.req.nodes;
+  const absent = (): DesiredVm[] => Array.from({ length: count }, () => ({ state: 'absent' }));
+  const on = (state: 'running' | 'suspended', nodes: readonly number[]): DesiredVm[] => nodes.map((node) => ({ state, node }));
+  const seg = activeSegment(lease);
+  if (seg) {
+    if (seg.kind === 'boot' || seg.kind === 'run' || seg.kind === 'resume') return on('running', seg.nodes);
+    if (seg.kind === 'suspend' || seg.kind === 'migrate') return on('suspended', seg.nodes);
+    return absent();
+  }
+  const savedOn = lease.suspendedOn ?? lastSuspendNodes(lease);
+  if ((lease.state === 'suspended' || lease.state === 'scheduled') && savedOn && lease.done > 0 && lease.done < lease.work) return on('suspended', savedOn);
+  return absent();
+}
+
+function lastSuspendNodes(lease: LeaseRecord): readonly number[] | null {
+  for (let i = lease.history.length - 1; i >= 0; i--) if (lease.history[i].kind === 'suspend') return lease.history[i].nodes;
+  return null;
+}
+
+/** Core-seconds and MiB-seconds held on nodes up to `now`, by the status each segment stands for. */
+export function usageOf(lease: LeaseRecord, now: number): Usage {
+  const usage: Usage = {};
+  const segments = [...lease.lost.flatMap((a) => a.segments), ...lease.history];
+  for (const s of segments) {
+    const seconds = Math.max(0, Math.min(s.end, now) - s.start);
+    if (seconds === 0) continue;
+    const status = STATUS_OF_SEGMENT[s.kind];
+    const u = (usage[status] ??= { coreSeconds: 0, mibSeconds: 0 });
+    u.coreSeconds += seconds * s.cpu * s.nodes.length;
+    u.mibSeconds += seconds * s.memoryMiB * s.nodes.length;
+  }
+  return usage;
+}
+
+/** When the lease is planned to run (its first run segment) and to end (its last segment). */
+export function plannedTimes(lease: LeaseRecord): { start: number | null; end: number | null } {
+  const all = [...lease.history, ...lease.chain.filter((s) => !lease.history.includes(s))];
+  const run = all.find((s) => s.kind === 'run');
+  const last = all.reduce<number | null>((e, s) => (e === null || s.end > e ? s.end : e), null);
+  return { start: run?.start ?? null, end: last };
+}

@@ -1,0 +1,168 @@
+// Brings the VMs a driver runs in line with what the scheduler wants of each lease: the scheduler
+// says what each VM should be doing (lease-view.ts); this compares it with what the driver
+// reports and issues the operations that close the gap. It works from the difference, not from
+// a list of steps, so that it is the same code after a crash as in normal running.
+
+import { createHash } from 'node:crypto';
+import type { LeaseRecord } from '../core/lease-record.ts';
+import type { EventRow, Store, WorkspaceStatus } from '../store/store.ts';
+import type { Driver, VmSpec, VmState, VmStatus } from './driver.ts';
+import { type DesiredVm, desiredVms } from './lease-view.ts';
+
+export interface ReconcilerHooks {
+  leaseById(id: string): LeaseRecord | undefined;
+  nodeId(index: number): string;
+  /** A VM stopped or failed without being told to. */
+  vmEndedByItself(leaseId: string, detail: { failed: boolean; message: string }): void;
+  event(e: Omit<EventRow, 'id'>): void;
+}
+
+const WORKSPACE_STATUS: Record<VmState, WorkspaceStatus> = {
+  starting: 'deploying', running: 'running', suspending: 'suspending', suspended: 'suspended', resuming: 'resuming',
+  migrating: 'resuming', stopping: 'stopping', stopped: 'stopped', failed: 'failed',
+};
+
+/** A stable MAC address in the locally administered range, from the VM's id. */
+export function macOf(vmId: string): string {
+  const h = createHash('sha256').update(vmId).digest();
+  return ['52', '54', '00', h[0], h[1], h[2]].map((x) => (typeof x === 'string' ? x : x.toString(16).padStart(2, '0'))).join(':');
+}
+
+export const vmIdOf = (leaseId: string, index: number): string => `${leaseId}/${index}`;
+
+export class Reconciler {
+  private readonly actual = new Map<string, VmStatus>();
+  /** VMs being stopped on purpose: their 'stopped' is not a lease ending by itself. */
+  private readonly stopping = new Set<string>();
+  private readonly jobs = new Map<string, Promise<void>>();
+
+  constructor(private readonly driver: Driver, private readonly store: Store, private readonly hooks: ReconcilerHooks) {
+    driver.onChange((vm) => this.heard(vm));
+  }
+
+  /** Reconciles every lease against everything the driver runs; VMs no lease wants are stopped. */
+  async reconcileAll(leases: readonly LeaseRecord[]): Promise<void> {
+    for (const vm of await this.driver.status()) this.actual.set(vm.id, vm);
+    const wanted = new Set<string>();
+    for (const l of leases) desiredVms(l).forEach((d, i) => d.state !== 'absent' && wanted.add(vmIdOf(l.req.id, i)));
+    for (const vm of this.actual.values()) {
+      const leaseId = vm.id.slice(0, vm.id.lastIndexOf('/'));
+      if (!wanted.has(vm.id) && vm.state !== 'stopped' && !this.hooks.leaseById(leaseId)) {
+        this.hooks.event({ time: Math.floor(Date.now() / 1000), type: 'workspace.unknown', leaseId: null, owner: null, group: null, data: { vm: vm.id, node: vm.node, state: vm.state } });
+      }
+    }
+    const touched = new Set([...[...this.actual.keys()].map((id) => id.slice(0, id.lastIndexOf('/'))), ...leases.filter((l) => desiredVms(l).some((d) => d.state !== 'absent')).map((l) => l.req.id)]);
+    for (const id of touched) this.schedule(id);
+    for (const vm of [...this.actual.values()]) if (!this.hooks.leaseById(vm.id.slice(0, vm.id.lastIndexOf('/')))) this.stopUnknown(vm);
+    await this.idle();
+  }
+
+  /** Has these leases' VMs converged, in the background, one lease at a time. */
+  reconcile(leases: readonly LeaseRecord[]): void {
+    for (const l of leases) this.schedule(l.req.id);
+  }
+
+  async idle(): Promise<void> {
+    while (this.jobs.size > 0) await Promise.all([...this.jobs.values()]);
+  }
+
+  private schedule(leaseId: string): void {
+    const previous = this.jobs.get(leaseId) ?? Promise.resolve();
+    const job = previous.then(() => this.converge(leaseId)).catch((e: Error) => this.report(leaseId, e));
+    this.jobs.set(leaseId, job);
+    void job.then(() => {
+      if (this.jobs.get(leaseId) === job) this.jobs.delete(leaseId);
+    });
+  }
+
+  private async converge(leaseId: string): Promise<void> {
+    const lease = this.hooks.leaseById(leaseId);
+    if (!lease) return;
+    // Each pass does at most one operation per VM and looks again: the scheduler may have moved on meanwhile.
+    for (let pass = 0; pass < 6; pass++) {
+      const desired = desiredVms(lease);
+      const steps = await Promise.all(desired.map((d, i) => this.step(lease, i, d)));
+      if (steps.every((did) => !did)) return;
+    }
+  }
+
+  /** One operation towards what VM i should be doing; false when there is nothing to do. */
+  private async step(lease: LeaseRecord, i: number, desired: DesiredVm): Promise<boolean> {
+    const id = vmIdOf(lease.req.id, i);
+    const actual = this.actual.get(id);
+    const live = actual && actual.state !== 'stopped';
+    if (desired.state === 'absent') {
+      if (!live) return false;
+      this.stopping.add(id);
+      try {
+        await this.driver.stop(id, { graceful: actual.state === 'running' });
+      } finally {
+        this.stopping.delete(id);
+      }
+      this.heard({ ...actual, state: 'stopped' });
+      return true;
+    }
+    const node = this.hooks.nodeId(desired.node);
+    if (!live) {
+      if (desired.state === 'suspended') {
+        this.hooks.vmEndedByItself(lease.req.id, { failed: true, message: `the saved state of ${id} is gone from ${node}` });
+        return false;
+      }
+      const spec = this.specOf(lease, i, node);
+      if (spec.image) await this.driver.prepareImage(node, spec.image);
+      this.heard(await this.driver.start(spec));
+      return true;
+    }
+    if (actual.state !== 'running' && actual.state !== 'suspended') return false;
+    if (actual.state === 'running' && (desired.state === 'suspended' || actual.node !== node)) {
+      this.heard(await this.driver.suspend(id));
+      return true;
+    }
+    if (actual.state === 'suspended' && actual.node !== node) {
+      this.heard(await this.driver.migrate(id, node));
+      return true;
+    }
+    if (actual.state === 'suspended' && desired.state === 'running') {
+      this.heard(await this.driver.resume(id));
+      return true;
+    }
+    return false;
+  }
+
+  private specOf(lease: LeaseRecord, index: number, node: string): VmSpec {
+    const id = vmIdOf(lease.req.id, index);
+    return { id, leaseId: lease.req.id, index, node, cpu: lease.req.perNode.cpu, memoryMiB: lease.req.perNode.memoryMiB, image: lease.req.image?.id ?? null, mac: macOf(id) };
+  }
+
+  private heard(vm: VmStatus): void {
+    const before = this.actual.get(vm.id);
+    this.actual.set(vm.id, vm);
+    const slash = vm.id.lastIndexOf('/');
+    const leaseId = vm.id.slice(0, slash);
+    const lease = this.hooks.leaseById(leaseId);
+    if (lease) {
+      void this.store.putWorkspace({
+        leaseId, index: Number(vm.id.slice(slash + 1)), node: vm.node, status: WORKSPACE_STATUS[vm.state], mac: macOf(vm.id), ip: vm.ip,
+        image: lease.req.image?.id ?? null, console: vm.console, updatedAt: Math.floor(Date.now() / 1000),
+      });
+    }
+    const endedAlone = (vm.state === 'stopped' || vm.state === 'failed') && before?.state !== vm.state && !this.stopping.has(vm.id);
+    if (endedAlone && lease) {
+      const wanted = desiredVms(lease)[Number(vm.id.slice(slash + 1))];
+      if (wanted && wanted.state !== 'absent') this.hooks.vmEndedByItself(leaseId, { failed: vm.state === 'failed', message: vm.detail ?? `${vm.id} ${vm.state} by itself` });
+    }
+  }
+
+  private stopUnknown(vm: VmStatus): void {
+    if (vm.state === 'stopped') return;
+    this.stopping.add(vm.id);
+    void this.driver.stop(vm.id, { graceful: false }).finally(() => {
+      this.stopping.delete(vm.id);
+      this.actual.delete(vm.id);
+    });
+  }
+
+  private report(leaseId: string, e: Error): void {
+    this.hooks.event({ time: Math.floor(Date.now() / 1000), type: 'workspace.error', leaseId, owner: null, group: null, data: { message: e.message } });
+  }
+}

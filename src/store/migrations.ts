@@ -1,0 +1,257 @@
+// The schema, as an ordered list of migrations, and the one procedure both stores use to apply
+// them. A migration is never edited once released: change the schema by appending a new one.
+//
+// Text keys that are listed or paged in order are COLLATE "C" in PostgreSQL so that both stores
+// order them the same way (by code point), whatever the database's default collation is.
+
+export interface Migration {
+  version: number;
+  sqlite: string;
+  postgres: string;
+}
+
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    sqlite: `
+      CREATE TABLE users (
+        id         TEXT PRIMARY KEY,
+        name       TEXT NOT NULL,
+        is_admin   INTEGER NOT NULL CHECK (is_admin IN (0, 1)),
+        created_at INTEGER NOT NULL
+      );
+      CREATE TABLE user_groups (
+        name         TEXT PRIMARY KEY,
+        share_leases INTEGER NOT NULL CHECK (share_leases IN (0, 1)),
+        created_at   INTEGER NOT NULL
+      );
+      CREATE TABLE group_members (
+        group_name TEXT NOT NULL REFERENCES user_groups (name) ON DELETE CASCADE,
+        user_id    TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+        PRIMARY KEY (group_name, user_id)
+      );
+      CREATE INDEX group_members_by_user ON group_members (user_id);
+      CREATE TABLE tokens (
+        id         TEXT PRIMARY KEY,
+        user_id    TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+        hash       TEXT NOT NULL UNIQUE,
+        label      TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        expires_at INTEGER
+      );
+      CREATE INDEX tokens_by_user ON tokens (user_id);
+      CREATE TABLE inputs (
+        seq  INTEGER PRIMARY KEY AUTOINCREMENT,
+        time INTEGER NOT NULL,
+        type TEXT NOT NULL,
+        data TEXT NOT NULL
+      );
+      CREATE TABLE leases (
+        id            TEXT PRIMARY KEY,
+        owner         TEXT NOT NULL,
+        group_name    TEXT,
+        kind          TEXT NOT NULL,
+        request       TEXT NOT NULL,
+        status        TEXT NOT NULL,
+        reason        TEXT,
+        planned_start INTEGER,
+        planned_end   INTEGER,
+        actual_start  INTEGER,
+        actual_end    INTEGER,
+        nodes         TEXT NOT NULL,
+        usage         TEXT NOT NULL,
+        created_at    INTEGER NOT NULL,
+        updated_at    INTEGER NOT NULL
+      );
+      CREATE INDEX leases_by_status ON leases (status, id);
+      CREATE INDEX leases_by_owner ON leases (owner, id);
+      CREATE TABLE workspaces (
+        lease_id   TEXT NOT NULL REFERENCES leases (id) ON DELETE CASCADE,
+        idx        INTEGER NOT NULL,
+        node       TEXT,
+        status     TEXT NOT NULL,
+        mac        TEXT NOT NULL,
+        ip         TEXT,
+        image      TEXT,
+        console    TEXT,
+        updated_at INTEGER NOT NULL,
+        PRIMARY KEY (lease_id, idx)
+      );
+      CREATE INDEX workspaces_by_node ON workspaces (node);
+      CREATE TABLE nodes (
+        id         TEXT PRIMARY KEY,
+        cpu        REAL NOT NULL,
+        memory_mib REAL NOT NULL,
+        disk_mib   REAL NOT NULL,
+        status     TEXT NOT NULL,
+        added_at   INTEGER NOT NULL
+      );
+      CREATE TABLE images (
+        name       TEXT PRIMARY KEY,
+        size_mib   REAL NOT NULL,
+        sha256     TEXT NOT NULL,
+        owner      TEXT NOT NULL,
+        uploaded   INTEGER NOT NULL CHECK (uploaded IN (0, 1)),
+        created_at INTEGER NOT NULL
+      );
+      CREATE TABLE events (
+        id         INTEGER PRIMARY KEY AUTOINCREMENT,
+        time       INTEGER NOT NULL,
+        type       TEXT NOT NULL,
+        lease_id   TEXT,
+        owner      TEXT,
+        group_name TEXT,
+        data       TEXT NOT NULL
+      );
+      CREATE TABLE idempotency_keys (
+        owner    TEXT NOT NULL,
+        key      TEXT NOT NULL,
+        lease_id TEXT NOT NULL,
+        response TEXT NOT NULL,
+        PRIMARY KEY (owner, key)
+      );
+    `,
+    postgres: `
+      CREATE TABLE users (
+        id         TEXT COLLATE "C" PRIMARY KEY,
+        name       TEXT NOT NULL,
+        is_admin   BOOLEAN NOT NULL,
+        created_at BIGINT NOT NULL
+      );
+      CREATE TABLE user_groups (
+        name         TEXT COLLATE "C" PRIMARY KEY,
+        share_leases BOOLEAN NOT NULL,
+        created_at   BIGINT NOT NULL
+      );
+      CREATE TABLE group_members (
+        group_name TEXT COLLATE "C" NOT NULL REFERENCES user_groups (name) ON DELETE CASCADE,
+        user_id    TEXT COLLATE "C" NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+        PRIMARY KEY (group_name, user_id)
+      );
+      CREATE INDEX group_members_by_user ON group_members (user_id);
+      CREATE TABLE tokens (
+        id         TEXT COLLATE "C" PRIMARY KEY,
+        user_id    TEXT COLLATE "C" NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+        hash       TEXT NOT NULL UNIQUE,
+        label      TEXT NOT NULL,
+        created_at BIGINT NOT NULL,
+        expires_at BIGINT
+      );
+      CREATE INDEX tokens_by_user ON tokens (user_id);
+      CREATE TABLE inputs (
+        seq  BIGSERIAL PRIMARY KEY,
+        time BIGINT NOT NULL,
+        type TEXT NOT NULL,
+        data JSONB NOT NULL
+      );
+      CREATE TABLE leases (
+        id            TEXT COLLATE "C" PRIMARY KEY,
+        owner         TEXT NOT NULL,
+        group_name    TEXT,
+        kind          TEXT NOT NULL,
+        request       JSONB NOT NULL,
+        status        TEXT NOT NULL,
+        reason        JSONB,
+        planned_start BIGINT,
+        planned_end   BIGINT,
+        actual_start  BIGINT,
+        actual_end    BIGINT,
+        nodes         JSONB NOT NULL,
+        usage         JSONB NOT NULL,
+        created_at    BIGINT NOT NULL,
+        updated_at    BIGINT NOT NULL
+      );
+      CREATE INDEX leases_by_status ON leases (status, id);
+      CREATE INDEX leases_by_owner ON leases (owner, id);
+      CREATE TABLE workspaces (
+        lease_id   TEXT COLLATE "C" NOT NULL REFERENCES leases (id) ON DELETE CASCADE,
+        idx        INTEGER NOT NULL,
+        node       TEXT,
+        status     TEXT NOT NULL,
+        mac        TEXT NOT NULL,
+        ip         TEXT,
+        image      TEXT,
+        console    TEXT,
+        updated_at BIGINT NOT NULL,
+        PRIMARY KEY (lease_id, idx)
+      );
+      CREATE INDEX workspaces_by_node ON workspaces (node);
+      CREATE TABLE nodes (
+        id         TEXT COLLATE "C" PRIMARY KEY,
+        cpu        DOUBLE PRECISION NOT NULL,
+        memory_mib DOUBLE PRECISION NOT NULL,
+        disk_mib   DOUBLE PRECISION NOT NULL,
+        status     TEXT NOT NULL,
+        added_at   BIGINT NOT NULL
+      );
+      CREATE TABLE images (
+        name       TEXT COLLATE "C" PRIMARY KEY,
+        size_mib   DOUBLE PRECISION NOT NULL,
+        sha256     TEXT NOT NULL,
+        owner      TEXT NOT NULL,
+        uploaded   BOOLEAN NOT NULL,
+        created_at BIGINT NOT NULL
+      );
+      CREATE TABLE events (
+        id         BIGSERIAL PRIMARY KEY,
+        time       BIGINT NOT NULL,
+        type       TEXT NOT NULL,
+        lease_id   TEXT,
+        owner      TEXT,
+        group_name TEXT,
+        data       JSONB NOT NULL
+      );
+      CREATE TABLE idempotency_keys (
+        owner    TEXT NOT NULL,
+        key      TEXT NOT NULL,
+        lease_id TEXT NOT NULL,
+        response JSONB NOT NULL,
+        PRIMARY KEY (owner, key)
+      );
+    `,
+  },
+];
+
+export const LATEST_VERSION = MIGRATIONS.reduce((latest, m) => Math.max(latest, m.version), 0);
+
+/** Holds one row per applied migration; created outside the numbered list so it can record them. */
+export const SCHEMA_VERSION_TABLE = {
+  sqlite: 'CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)',
+  postgres: 'CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, applied_at BIGINT NOT NULL)',
+} as const;
+
+/** What applyMigrations needs from a store, in the store's own dialect. */
+export interface MigrationTarget {
+  dialect: 'sqlite' | 'postgres';
+  /**
+   * Runs fn in one transaction that no other migrator can interleave with, so the version read
+   * inside it is still true when the migration's DDL runs.
+   */
+  exclusively(fn: () => Promise<void>): Promise<void>;
+  exec(sql: string): Promise<void>;
+  /** The highest applied version, 0 when none (or when schema_version does not exist yet). */
+  appliedVersion(): Promise<number>;
+  recordVersion(version: number, appliedAt: number): Promise<void>;
+}
+
+/** Applies every migration newer than the applied version, each in its own transaction. */
+export async function applyMigrations(target: MigrationTarget): Promise<void> {
+  checkOrdered(MIGRATIONS);
+  await target.exclusively(() => target.exec(SCHEMA_VERSION_TABLE[target.dialect]));
+  for (const migration of MIGRATIONS) {
+    await target.exclusively(async () => {
+      // Re-read inside the lock: another migrator may have applied it since we last looked.
+      if ((await target.appliedVersion()) >= migration.version) return;
+      await target.exec(migration[target.dialect]);
+      await target.recordVersion(migration.version, Math.floor(Date.now() / 1000));
+    });
+  }
+}
+
+function checkOrdered(migrations: readonly Migration[]): void {
+  migrations.forEach((m, i) => {
+    if (m.version !== i + 1) {
+      throw new Error(`migration at position ${i} has version ${m.version}; versions must be 1, 2, 3, ... in order — fix MIGRATIONS in src/store/migrations.ts`);
+    }
+  });
+}

@@ -1,0 +1,368 @@
+// The Store on PostgreSQL through a pg.Pool. Outside transaction() each call takes whichever
+// pooled connection is free; inside it, every call made while fn runs (found through
+// AsyncLocalStorage) goes to the one client that holds the transaction.
+
+import { AsyncLocalStorage } from 'node:async_hooks';
+import pg from 'pg';
+import { applyMigrations } from './migrations.ts';
+import type {
+  EventRow, GroupRow, ImageRow, InputRow, LeaseFilter, LeaseRow, LeaseStatus, NodeRow, Store, TokenRow, UserRow,
+  WorkspaceRow,
+} from './store.ts';
+
+/** A row as pg returns it (the driver boundary); the to* functions below type it. */
+type Row = Record<string, any>;
+type SqlValue = string | number | boolean | null | string[];
+
+export interface PostgresStoreOptions {
+  /** Keep every table in this schema (created if missing), e.g. to isolate a test run. */
+  schema?: string;
+}
+
+interface OpenTransaction {
+  client: pg.PoolClient;
+  /** False once committed or rolled back: late calls from fn's context must not use the client. */
+  open: boolean;
+}
+
+export class PostgresStore implements Store {
+  private readonly pool: pg.Pool;
+  private readonly schema: string | undefined;
+  private readonly context = new AsyncLocalStorage<OpenTransaction>();
+  private closed = false;
+
+  constructor(url: string, options: PostgresStoreOptions = {}) {
+    this.schema = options.schema === undefined ? undefined : checkSchemaName(options.schema);
+    this.pool = new pg.Pool({
+      connectionString: url,
+      types: { getTypeParser: typeParser as typeof pg.types.getTypeParser },
+      // A startup parameter rather than a SET on 'connect': it is in force before the
+      // connection's first query, and cannot fail halfway and leave it on the public schema.
+      options: this.schema === undefined ? undefined : `-c search_path=${this.schema}`,
+    });
+    // An idle client whose server went away emits here; the pool drops it and opens a new one
+    // on demand, so there is nothing to do, but without a listener the process would crash.
+    this.pool.on('error', () => {});
+  }
+
+  async migrate(): Promise<void> {
+    if (this.schema !== undefined) await this.query(`CREATE SCHEMA IF NOT EXISTS "${this.schema}"`);
+    await applyMigrations({
+      dialect: 'postgres',
+      exclusively: (fn) => this.transaction(async () => {
+        // Held until this transaction ends; keyed by schema so separate schemas migrate in parallel.
+        await this.query("SELECT pg_advisory_xact_lock(hashtext('vws migrations ' || COALESCE(current_schema(), '')))");
+        await fn();
+      }),
+      exec: async (sql) => { await this.query(sql); },
+      appliedVersion: () => this.schemaVersion(),
+      recordVersion: async (version, appliedAt) => {
+        await this.query('INSERT INTO schema_version (version, applied_at) VALUES ($1, $2)', [version, appliedAt]);
+      },
+    });
+  }
+
+  async schemaVersion(): Promise<number> {
+    const [found] = await this.query("SELECT to_regclass('schema_version') IS NOT NULL AS present");
+    if (!found.present) return 0;
+    return (await this.query('SELECT COALESCE(MAX(version), 0) AS version FROM schema_version'))[0].version;
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.pool.end();
+  }
+
+  async transaction<T>(fn: () => Promise<T>): Promise<T> {
+    if (this.context.getStore()?.open) {
+      throw new Error('transaction() was called inside another transaction() on the same store; calls must not nest — run the inner work directly in the outer transaction');
+    }
+    const tx: OpenTransaction = { client: await this.pool.connect(), open: true };
+    let broken: Error | undefined;
+    try {
+      await tx.client.query('BEGIN');
+      const result = await this.context.run(tx, fn);
+      await tx.client.query('COMMIT');
+      return result;
+    } catch (error) {
+      broken = await tx.client.query('ROLLBACK').then(() => undefined, (e: Error) => e);
+      throw error;
+    } finally {
+      tx.open = false;
+      // A client that could not even roll back is in an unknown state: the pool must discard it.
+      tx.client.release(broken);
+    }
+  }
+
+  async putUser(u: UserRow): Promise<void> {
+    await this.upsert('users', ['id'], { id: u.id, name: u.name, is_admin: u.isAdmin, created_at: u.createdAt });
+  }
+  async getUser(id: string): Promise<UserRow | null> {
+    return mapped(await this.query('SELECT * FROM users WHERE id = $1', [id]), toUser);
+  }
+  async listUsers(): Promise<UserRow[]> {
+    return (await this.query('SELECT * FROM users ORDER BY id')).map(toUser);
+  }
+
+  async putGroup(g: GroupRow): Promise<void> {
+    await this.upsert('user_groups', ['name'], { name: g.name, share_leases: g.shareLeases, created_at: g.createdAt });
+  }
+  async getGroup(name: string): Promise<GroupRow | null> {
+    return mapped(await this.query('SELECT * FROM user_groups WHERE name = $1', [name]), toGroup);
+  }
+  async listGroups(): Promise<GroupRow[]> {
+    return (await this.query('SELECT * FROM user_groups ORDER BY name')).map(toGroup);
+  }
+  async addMember(group: string, userId: string): Promise<void> {
+    await this.query('INSERT INTO group_members (group_name, user_id) VALUES ($1, $2) ON CONFLICT DO NOTHING', [group, userId]);
+  }
+  async removeMember(group: string, userId: string): Promise<void> {
+    await this.query('DELETE FROM group_members WHERE group_name = $1 AND user_id = $2', [group, userId]);
+  }
+  async groupsOf(userId: string): Promise<string[]> {
+    const rows = await this.query('SELECT group_name FROM group_members WHERE user_id = $1 ORDER BY group_name', [userId]);
+    return rows.map((r) => r.group_name);
+  }
+  async membersOf(group: string): Promise<string[]> {
+    const rows = await this.query('SELECT user_id FROM group_members WHERE group_name = $1 ORDER BY user_id', [group]);
+    return rows.map((r) => r.user_id);
+  }
+
+  async putToken(t: TokenRow): Promise<void> {
+    await this.upsert('tokens', ['id'], {
+      id: t.id, user_id: t.userId, hash: t.hash, label: t.label, created_at: t.createdAt, expires_at: t.expiresAt,
+    });
+  }
+  async tokenByHash(hash: string): Promise<TokenRow | null> {
+    return mapped(await this.query('SELECT * FROM tokens WHERE hash = $1', [hash]), toToken);
+  }
+  async tokensOf(userId: string): Promise<TokenRow[]> {
+    return (await this.query('SELECT * FROM tokens WHERE user_id = $1 ORDER BY created_at, id', [userId])).map(toToken);
+  }
+  async deleteToken(id: string): Promise<boolean> {
+    return (await this.query('DELETE FROM tokens WHERE id = $1 RETURNING id', [id])).length > 0;
+  }
+
+  async appendInput(input: Omit<InputRow, 'seq'>): Promise<number> {
+    const sql = 'INSERT INTO inputs (time, type, data) VALUES ($1, $2, $3) RETURNING seq';
+    return (await this.query(sql, [input.time, input.type, json(input.data)]))[0].seq;
+  }
+  async inputs(afterSeq = 0): Promise<InputRow[]> {
+    const rows = await this.query('SELECT * FROM inputs WHERE seq > $1 ORDER BY seq', [afterSeq]);
+    return rows.map((r) => ({ seq: r.seq, time: r.time, type: r.type, data: r.data }));
+  }
+
+  async putLease(l: LeaseRow): Promise<void> {
+    await this.upsert('leases', ['id'], {
+      id: l.id, owner: l.owner, group_name: l.group, kind: l.kind, request: json(l.request), status: l.status,
+      reason: l.reason === null ? null : json(l.reason),
+      planned_start: l.plannedStart, planned_end: l.plannedEnd, actual_start: l.actualStart, actual_end: l.actualEnd,
+      nodes: json(l.nodes), usage: json(l.usage), created_at: l.createdAt, updated_at: l.updatedAt,
+    });
+  }
+  async getLease(id: string): Promise<LeaseRow | null> {
+    return mapped(await this.query('SELECT * FROM leases WHERE id = $1', [id]), toLease);
+  }
+  async listLeases(filter: LeaseFilter = {}): Promise<LeaseRow[]> {
+    const { sql, params } = leaseQuery(filter);
+    return (await this.query(sql, params)).map(toLease);
+  }
+  async countLeasesByStatus(): Promise<Partial<Record<LeaseStatus, number>>> {
+    const rows = await this.query('SELECT status, COUNT(*) AS n FROM leases GROUP BY status');
+    return Object.fromEntries(rows.map((r) => [r.status, r.n]));
+  }
+
+  async putWorkspace(w: WorkspaceRow): Promise<void> {
+    await this.upsert('workspaces', ['lease_id', 'idx'], {
+      lease_id: w.leaseId, idx: w.index, node: w.node, status: w.status, mac: w.mac, ip: w.ip, image: w.image,
+      console: w.console, updated_at: w.updatedAt,
+    });
+  }
+  async workspacesOf(leaseId: string): Promise<WorkspaceRow[]> {
+    return (await this.query('SELECT * FROM workspaces WHERE lease_id = $1 ORDER BY idx', [leaseId])).map(toWorkspace);
+  }
+  async workspacesOn(node: string): Promise<WorkspaceRow[]> {
+    return (await this.query('SELECT * FROM workspaces WHERE node = $1 ORDER BY lease_id, idx', [node])).map(toWorkspace);
+  }
+
+  async putNode(n: NodeRow): Promise<void> {
+    await this.upsert('nodes', ['id'], {
+      id: n.id, cpu: n.cpu, memory_mib: n.memoryMiB, disk_mib: n.diskMiB, status: n.status, added_at: n.addedAt,
+    });
+  }
+  async getNode(id: string): Promise<NodeRow | null> {
+    return mapped(await this.query('SELECT * FROM nodes WHERE id = $1', [id]), toNode);
+  }
+  async listNodes(): Promise<NodeRow[]> {
+    return (await this.query('SELECT * FROM nodes ORDER BY id')).map(toNode);
+  }
+
+  async putImage(i: ImageRow): Promise<void> {
+    await this.upsert('images', ['name'], {
+      name: i.name, size_mib: i.sizeMiB, sha256: i.sha256, owner: i.owner, uploaded: i.uploaded, created_at: i.createdAt,
+    });
+  }
+  async getImage(name: string): Promise<ImageRow | null> {
+    return mapped(await this.query('SELECT * FROM images WHERE name = $1', [name]), toImage);
+  }
+  async listImages(): Promise<ImageRow[]> {
+    return (await this.query('SELECT * FROM images ORDER BY name')).map(toImage);
+  }
+
+  async appendEvent(e: Omit<EventRow, 'id'>): Promise<number> {
+    const sql = `INSERT INTO events (time, type, lease_id, owner, group_name, data)
+      VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`;
+    return (await this.query(sql, [e.time, e.type, e.leaseId, e.owner, e.group, json(e.data)]))[0].id;
+  }
+  async eventsAfter(afterId: number, limit: number): Promise<EventRow[]> {
+    checkLimit(limit);
+    const rows = await this.query('SELECT * FROM events WHERE id > $1 ORDER BY id LIMIT $2', [afterId, limit]);
+    return rows.map((r) => ({
+      id: r.id, time: r.time, type: r.type, leaseId: r.lease_id, owner: r.owner, group: r.group_name, data: r.data,
+    }));
+  }
+
+  async idempotentResponse(owner: string, key: string): Promise<{ leaseId: string; response: unknown } | null> {
+    const rows = await this.query('SELECT lease_id, response FROM idempotency_keys WHERE owner = $1 AND key = $2', [owner, key]);
+    return mapped(rows, (r) => ({ leaseId: r.lease_id, response: r.response }));
+  }
+  async rememberIdempotent(owner: string, key: string, leaseId: string, response: unknown): Promise<void> {
+    // The first response stays: a retried request must get what the original one got.
+    await this.query(
+      'INSERT INTO idempotency_keys (owner, key, lease_id, response) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING',
+      [owner, key, leaseId, json(response)],
+    );
+  }
+
+  /** Runs sql on the open transaction's client if called from inside one, else on any pooled client. */
+  private async query(sql: string, params: SqlValue[] = []): Promise<Row[]> {
+    const tx = this.context.getStore();
+    const on = tx?.open ? tx.client : this.pool;
+    return (await on.query(sql, params)).rows;
+  }
+
+  /**
+   * Inserts the row or updates the one with the same key (rather than delete-and-insert, which
+   * would cascade to its workspaces, members or tokens).
+   */
+  private async upsert(table: string, key: string[], values: Record<string, SqlValue>): Promise<void> {
+    const columns = Object.keys(values);
+    const updates = columns.filter((c) => !key.includes(c)).map((c) => `${c} = EXCLUDED.${c}`);
+    const sql = `INSERT INTO ${table} (${columns.join(', ')}) VALUES (${columns.map((_, i) => `$${i + 1}`).join(', ')})
+      ON CONFLICT (${key.join(', ')}) DO UPDATE SET ${updates.join(', ')}`;
+    await this.query(sql, Object.values(values));
+  }
+}
+
+/** Connects to url, creates the schema if asked for one, and brings the tables up to date. */
+export async function openPostgresStore(url: string, options: PostgresStoreOptions = {}): Promise<PostgresStore> {
+  const store = new PostgresStore(url, options);
+  try {
+    await store.migrate();
+  } catch (error) {
+    await store.close();
+    throw error;
+  }
+  return store;
+}
+
+/**
+ * pg returns BIGINT (ids, seqs, times, COUNT) as strings so as not to lose digits; every value
+ * this store keeps is well inside JavaScript's exact integers, so they come back as numbers,
+ * and one that is not fails loudly instead of rounding.
+ */
+function typeParser(oid: number, format?: string): (text: string) => unknown {
+  if (oid === pg.types.builtins.INT8 && format !== 'binary') return parseInt8;
+  return pg.types.getTypeParser(oid, format as 'text');
+}
+
+function parseInt8(text: string): number {
+  const value = Number(text);
+  if (!Number.isSafeInteger(value)) {
+    throw new RangeError(`PostgreSQL returned the BIGINT ${text}, beyond the integers JavaScript holds exactly (±2^53); the store cannot represent it`);
+  }
+  return value;
+}
+
+function checkSchemaName(schema: string): string {
+  // The name goes into a startup parameter and DDL unescaped, so only plain identifiers pass.
+  if (!/^[a-z_][a-z0-9_]{0,62}$/.test(schema)) {
+    throw new Error(`schema name ${JSON.stringify(schema)} is not a plain lower-case identifier; use letters a-z, digits and _ (at most 63), not starting with a digit`);
+  }
+  return schema;
+}
+
+function leaseQuery(filter: LeaseFilter): { sql: string; params: SqlValue[] } {
+  const where: string[] = [];
+  const params: SqlValue[] = [];
+  const when = (condition: (placeholder: string) => string, value: SqlValue) => {
+    params.push(value);
+    where.push(condition(`$${params.length}`));
+  };
+  if (filter.status !== undefined) when((p) => `status = ${p}`, filter.status);
+  if (filter.owner !== undefined) when((p) => `owner = ${p}`, filter.owner);
+  if (filter.owners !== undefined) when((p) => `owner = ANY (${p}::text[])`, filter.owners);
+  if (filter.kind !== undefined) when((p) => `kind = ${p}`, filter.kind);
+  if (filter.after !== undefined) when((p) => `id > ${p}`, filter.after);
+  let sql = `SELECT * FROM leases ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id`;
+  if (filter.limit !== undefined) {
+    checkLimit(filter.limit);
+    params.push(filter.limit);
+    sql += ` LIMIT $${params.length}`;
+  }
+  return { sql, params };
+}
+
+function checkLimit(limit: number): void {
+  // Rejected here rather than by the server so both stores refuse the same limits the same way.
+  if (!Number.isSafeInteger(limit) || limit < 0) throw new RangeError(`limit must be a whole number ≥ 0, got ${limit}`);
+}
+
+/**
+ * JSON text for a jsonb column; undefined (which JSON cannot hold) is stored as null. Sent as
+ * text because pg would turn a JS array into a PostgreSQL array, not a JSON one.
+ */
+function json(value: unknown): string {
+  return JSON.stringify(value ?? null);
+}
+
+/** The first row, typed by to, or null when there is none. */
+function mapped<T>(rows: Row[], to: (row: Row) => T): T | null {
+  return rows.length === 0 ? null : to(rows[0]);
+}
+
+function toUser(r: Row): UserRow {
+  return { id: r.id, name: r.name, isAdmin: r.is_admin, createdAt: r.created_at };
+}
+
+function toGroup(r: Row): GroupRow {
+  return { name: r.name, shareLeases: r.share_leases, createdAt: r.created_at };
+}
+
+function toToken(r: Row): TokenRow {
+  return { id: r.id, userId: r.user_id, hash: r.hash, label: r.label, createdAt: r.created_at, expiresAt: r.expires_at };
+}
+
+function toLease(r: Row): LeaseRow {
+  return {
+    id: r.id, owner: r.owner, group: r.group_name, kind: r.kind, request: r.request, status: r.status, reason: r.reason,
+    plannedStart: r.planned_start, plannedEnd: r.planned_end, actualStart: r.actual_start, actualEnd: r.actual_end,
+    nodes: r.nodes, usage: r.usage, createdAt: r.created_at, updatedAt: r.updated_at,
+  };
+}
+
+function toWorkspace(r: Row): WorkspaceRow {
+  return {
+    leaseId: r.lease_id, index: r.idx, node: r.node, status: r.status, mac: r.mac, ip: r.ip, image: r.image,
+    console: r.console, updatedAt: r.updated_at,
+  };
+}
+
+function toNode(r: Row): NodeRow {
+  return { id: r.id, cpu: r.cpu, memoryMiB: r.memory_mib, diskMiB: r.disk_mib, status: r.status, addedAt: r.added_at };
+}
+
+function toImage(r: Row): ImageRow {
+  return { name: r.name, sizeMiB: r.size_mib, sha256: r.sha256, owner: r.owner, uploaded: r.uploaded, createdAt: r.created_at };
+}

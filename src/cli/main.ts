@@ -1,11 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { TraceError } from '../sim/readers/index.ts';
+import { SERVE_USAGE, serveCommand } from './serve-command.ts';
 import { SIM_USAGE, simCommand } from './sim-command.ts';
 import { UsageError } from './usage-error.ts';
 
 const USAGE = `usage: vws <command> [options]
 
 commands
+  serve     run the workspace service (REST API, store, control loop)
   sim       simulate the lease scheduler over a workload trace
   version   print the version
   help      this text (vws help sim: the options of sim)
@@ -27,6 +29,12 @@ export async function main(argv: string[]): Promise<number> {
           return 0;
         }
         return await simCommand(rest);
+      case 'serve':
+        if (rest.includes('--help') || rest.includes('-h')) {
+          process.stdout.write(SERVE_USAGE);
+          return 0;
+        }
+        return await serveCommand(rest);
       case 'version':
       case '--version':
         process.stdout.write(`vws ${version()}\n`);

@@ -8,7 +8,7 @@ import type { LeaseRecord } from '../core/lease-record.ts';
 import type { Quote } from '../core/negotiation.ts';
 import { Scheduler, type Decision, type StepResult } from '../core/scheduler.ts';
 import type { LeaseRequest, NodeSpec } from '../core/types.ts';
-import type { EventRow, LeaseRow, LeaseStatus, NodeRow, Store } from '../store/store.ts';
+import type { EventRow, LeaseRow, LeaseStatus, NodeRow, Store, Usage } from '../store/store.ts';
 import type { Clock } from './clock.ts';
 import type { Driver } from './driver.ts';
 import { applyInput, type Applied, type Input, NodeIndex, type Ownership } from './inputs.ts';
@@ -91,6 +91,24 @@ export class LeaseService {
 
   ownerOf(id: string): Ownership | undefined {
     return this.owners.get(id);
+  }
+
+  /** What a lease has used up to now (rows are written on changes, usage grows in between). */
+  usageNow(id: string): Usage | null {
+    const lease = this.scheduler.lease(id);
+    return lease ? usageOf(lease, Math.max(this.opts.clock.now(), this.scheduler.time)) : null;
+  }
+
+  /** Leases holding or planning reservations on a node. */
+  leasesOnNode(id: string): string[] {
+    const n = this.nodes.of(id);
+    return n === undefined ? [] : [...new Set(this.scheduler.table.reservationsOn(n).map((s) => s.leaseId))];
+  }
+
+  /** For each node, the fraction of its CPU held by leases now. */
+  nodeUtilization(): Array<[string, number]> {
+    const table = this.scheduler.table;
+    return this.nodes.ids.map((id, n) => [id, table.reservationsOn(n).filter((s) => s.active).reduce((sum, s) => sum + s.cpu, 0) / table.nodes[n].cpu]);
   }
 
   onEvent(listener: Listener): () => void {
@@ -243,6 +261,10 @@ export class LeaseService {
     for (const s of step.started) this.markDirty(s.leaseId);
     for (const s of step.ended) this.markDirty(s.leaseId);
     for (const l of step.completed) this.markDirty(l.req.id);
+    for (const l of step.expired) {
+      this.markDirty(l.req.id);
+      for (const id of l.occurrenceIds ?? []) this.markDirty(id);
+    }
   }
 
   private markDirty(id: string): void {

@@ -39,6 +39,8 @@ export interface StepResult {
   ended: Segment[];
   completed: LeaseRecord[];
   decisions: Decision[];
+  /** Leases whose holds expired: cancelled, their resources freed. */
+  expired: LeaseRecord[];
 }
 
 /**
@@ -283,13 +285,16 @@ export class Scheduler {
     return lease.occurrenceIds ? lease.occurrenceIds.map((id) => this.mustGet(id)) : [lease];
   }
 
-  private expireHolds(now: number): void {
+  private expireHolds(now: number): LeaseRecord[] {
+    const expired: LeaseRecord[] = [];
     while (this.holds.length > 0 && this.holds[0].heldUntil! <= now) {
       const lease = this.holds.shift()!;
       lease.heldUntil = null;
       for (const p of this.partsOf(lease)) this.cancelLease(p, now);
       if (lease.state === 'expanded') lease.state = 'cancelled';
+      expired.push(lease);
     }
+    return expired;
   }
 
   private cancelLease(lease: LeaseRecord, now: number): void {
@@ -326,11 +331,11 @@ export class Scheduler {
   advance(now: number): StepResult {
     if (now < this.now) throw new RangeError(`time went backwards: ${now} < ${this.now}`);
     this.now = now;
-    const result: StepResult = { now, started: this.startedBuffer, ended: [], completed: this.completedBuffer, decisions: [] };
+    const result: StepResult = { now, started: this.startedBuffer, ended: [], completed: this.completedBuffer, decisions: [], expired: [] };
     this.startedBuffer = [];
     this.completedBuffer = [];
     this.result = result;
-    this.expireHolds(now);
+    result.expired = this.expireHolds(now);
     this.applyBoundaries(now, result);
     this.decidePending(now, result);
     if (this.mustReevaluate) this.reevaluateFuture(now);

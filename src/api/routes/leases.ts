@@ -1,0 +1,160 @@
+import { randomUUID } from 'node:crypto';
+import type { FastifyInstance } from 'fastify';
+import type { Quote } from '../../core/negotiation.ts';
+import type { LeaseRequest } from '../../core/types.ts';
+import type { LeaseRow, LeaseStatus, Store } from '../../store/store.ts';
+import { type Caller, canSee } from '../auth.ts';
+import { ApiError, forbidden, notFound } from '../errors.ts';
+import { HoldBody, IdParam, LeaseList, LeaseQuery, LeaseSpec } from '../schemas.ts';
+import type { ApiContext } from '../server.ts';
+
+const REFUSAL_STATUS: Record<string, number> = { 'insufficient-capacity': 409, 'too-late': 409, 'exceeds-pool': 422, invalid: 422, policy: 409 };
+
+/** The scheduler's request for an API lease spec; the image must be registered. */
+async function toRequest(store: Store, caller: Caller, spec: LeaseSpec): Promise<LeaseRequest> {
+  if (spec.group !== undefined && !caller.groups.includes(spec.group) && !caller.user.isAdmin) {
+    throw forbidden(`you are not a member of group '${spec.group}'`);
+  }
+  const needsStart = spec.kind === 'exact' || spec.kind === 'periodic';
+  if (needsStart && spec.start === undefined) throw new ApiError(400, 'invalid-request', `body.start: a ${spec.kind} lease needs its start (epoch seconds)`, { path: 'body.start' });
+  if (spec.kind === 'deadline' && spec.deadline === undefined) throw new ApiError(400, 'invalid-request', 'body.deadline: a deadline lease needs its deadline (epoch seconds)', { path: 'body.deadline' });
+  if (spec.kind === 'periodic' && !spec.recurrence) throw new ApiError(400, 'invalid-request', 'body.recurrence: a periodic lease needs a recurrence (period, and count or until)', { path: 'body.recurrence' });
+  const req: LeaseRequest = {
+    id: `l-${randomUUID().slice(0, 13)}`,
+    kind: spec.kind,
+    arrival: 0,
+    requestedStart: spec.start ?? null,
+    duration: spec.duration,
+    nodes: spec.nodes,
+    perNode: { cpu: spec.cpu, memoryMiB: spec.memoryMiB, diskMiB: spec.diskMiB ?? 0 },
+    preemptible: spec.preemptible ?? spec.kind === 'best-effort',
+  };
+  if (spec.deadline !== undefined) req.deadline = spec.deadline;
+  if (spec.recurrence) req.recurrence = spec.recurrence;
+  if (spec.image !== undefined) {
+    const image = await store.getImage(spec.image);
+    if (!image) throw new ApiError(422, 'unknown-image', `no image '${spec.image}': register it first (POST /v1/images), or name one of GET /v1/images`, { path: 'body.image' });
+    req.image = { id: image.name, sizeMiB: image.sizeMiB };
+  }
+  return req;
+}
+
+/** A scheduler request back in the API's terms, so that a client can send it as it is. */
+export function specOf(req: LeaseRequest, group: string | null = null): LeaseSpec {
+  const spec: LeaseSpec = { kind: req.kind, nodes: req.nodes, cpu: req.perNode.cpu, memoryMiB: req.perNode.memoryMiB, diskMiB: req.perNode.diskMiB, duration: req.duration, preemptible: req.preemptible };
+  if (req.requestedStart !== null) spec.start = req.requestedStart;
+  if (req.deadline !== undefined) spec.deadline = req.deadline;
+  if (req.image) spec.image = req.image.id;
+  if (req.recurrence) spec.recurrence = req.recurrence;
+  if (group) spec.group = group;
+  return spec;
+}
+
+/** A quote with its alternatives in API terms. */
+export function quoteOut(q: Quote, group: string | null) {
+  if (q.ok) return q;
+  return { ...q, alternatives: q.alternatives.map((a) => ({ ...a, request: specOf(a.request, group) })) };
+}
+
+function refusal(q: Extract<Quote, { ok: false }>, group: string | null): ApiError {
+  const alternatives = q.alternatives.map((a) => ({ ...a, request: specOf(a.request, group) }));
+  return new ApiError(REFUSAL_STATUS[q.reason] ?? 409, q.reason, q.message, { earliestStart: q.earliestStart, alternatives, ...(q.occurrences ? { occurrences: q.occurrences } : {}) });
+}
+
+export function leaseOut(row: LeaseRow, workspaces?: unknown[], usage = row.usage) {
+  const { request, ...rest } = row;
+  return { ...rest, usage, spec: specOf(request, row.group), ...(workspaces ? { workspaces } : {}) };
+}
+
+async function visibleLease(ctx: ApiContext, caller: Caller, id: string): Promise<LeaseRow> {
+  const row = await ctx.store.getLease(id);
+  if (!row || !canSee(caller, row)) throw notFound('lease', id);
+  return row;
+}
+
+export function registerLeaseRoutes(app: FastifyInstance, ctx: ApiContext): void {
+  const timed = async <T>(fn: () => Promise<T>): Promise<T> => {
+    const t0 = process.hrtime.bigint();
+    try {
+      return await fn();
+    } finally {
+      ctx.metrics.observe(Number(process.hrtime.bigint() - t0) / 1e9);
+    }
+  };
+
+  app.post('/v1/leases', { schema: { body: LeaseSpec, tags: ['leases'], summary: 'Create a lease (any kind); refused requests change nothing' } }, async (req, reply) => {
+    const spec = req.body as LeaseSpec;
+    const request = await toRequest(ctx.store, req.caller, spec);
+    const key = req.headers['idempotency-key'];
+    const result = await timed(() => ctx.service.create(req.caller.user.id, spec.group ?? null, request, typeof key === 'string' ? key : undefined));
+    if (!result.ok) throw refusal(result.quote, spec.group ?? null);
+    return reply.code(result.replayed ? 200 : 201).send({ lease: leaseOut(result.lease), decision: result.decision });
+  });
+
+  app.post('/v1/leases/quote', { schema: { body: LeaseSpec, tags: ['leases'], summary: 'What the scheduler would do now, without doing it' } }, async (req) => {
+    const spec = req.body as LeaseSpec;
+    const request = await toRequest(ctx.store, req.caller, spec);
+    return quoteOut(await timed(() => ctx.service.quote(request)), spec.group ?? null);
+  });
+
+  app.post('/v1/leases/hold', { schema: { body: HoldBody, tags: ['leases'], summary: 'Place a lease and hold it for ttl seconds until committed' } }, async (req, reply) => {
+    const { lease: spec, ttl } = req.body as { lease: LeaseSpec; ttl: number };
+    const request = await toRequest(ctx.store, req.caller, spec);
+    const result = await timed(() => ctx.service.hold(req.caller.user.id, spec.group ?? null, request, ttl));
+    if (!result.ok) throw refusal(result.quote, spec.group ?? null);
+    return reply.code(201).send({ lease: leaseOut(result.lease), decision: result.decision });
+  });
+
+  app.post('/v1/leases/:id/commit', { schema: { params: IdParam, tags: ['leases'] } }, async (req) => {
+    const { id } = req.params as { id: string };
+    await visibleLease(ctx, req.caller, id);
+    const d = await ctx.service.commit(id);
+    if (!d.ok) throw new ApiError(409, d.reason, d.message);
+    return { lease: leaseOut((await ctx.store.getLease(id))!) };
+  });
+
+  app.get('/v1/leases', { schema: { querystring: LeaseQuery, response: { 200: LeaseList }, tags: ['leases'] } }, async (req) => {
+    const q = req.query as { status?: LeaseStatus; owner?: string; kind?: LeaseRequest['kind']; limit?: number; after?: string };
+    const limit = q.limit ?? 100;
+    const caller = req.caller;
+    const filter = { status: q.status, kind: q.kind, after: q.after, limit: limit + 1, owner: q.owner } as Parameters<Store['listLeases']>[0] & object;
+    if (!caller.user.isAdmin) {
+      if (q.owner && q.owner !== caller.user.id && !(await sharesWith(ctx.store, caller, q.owner))) return { leases: [], next: null };
+      if (!q.owner) filter.owners = await visibleOwners(ctx.store, caller);
+    }
+    const rows = (await ctx.store.listLeases(filter)).filter((r) => canSee(caller, r));
+    const page = rows.slice(0, limit);
+    return { leases: page.map((r) => leaseOut(r)), next: rows.length > limit ? page[page.length - 1].id : null };
+  });
+
+  app.get('/v1/leases/:id', { schema: { params: IdParam, tags: ['leases'] } }, async (req) => {
+    const { id } = req.params as { id: string };
+    const row = await visibleLease(ctx, req.caller, id);
+    return leaseOut(row, await ctx.store.workspacesOf(id), ctx.service.usageNow(id) ?? row.usage);
+  });
+
+  app.get('/v1/leases/:id/workspaces', { schema: { params: IdParam, tags: ['workspaces'] } }, async (req) => {
+    const { id } = req.params as { id: string };
+    await visibleLease(ctx, req.caller, id);
+    return { workspaces: await ctx.store.workspacesOf(id) };
+  });
+
+  app.delete('/v1/leases/:id', { schema: { params: IdParam, tags: ['leases'], summary: 'Cancel a lease' } }, async (req) => {
+    const { id } = req.params as { id: string };
+    await visibleLease(ctx, req.caller, id);
+    const cancelled = await ctx.service.cancel(id, req.caller.user.id);
+    const row = (await ctx.store.getLease(id))!;
+    if (!cancelled) throw new ApiError(409, 'already-ended', `lease '${id}' has already ended (${row.status}); there is nothing to cancel`);
+    return { lease: leaseOut(row) };
+  });
+}
+
+async function visibleOwners(store: Store, caller: Caller): Promise<string[]> {
+  const owners = new Set([caller.user.id]);
+  for (const g of caller.sharingGroups) for (const m of await store.membersOf(g)) owners.add(m);
+  return [...owners];
+}
+
+async function sharesWith(store: Store, caller: Caller, owner: string): Promise<boolean> {
+  return (await visibleOwners(store, caller)).includes(owner);
+}

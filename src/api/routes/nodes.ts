@@ -1,0 +1,44 @@
+import type { FastifyInstance } from 'fastify';
+import { ApiError, forbidden } from '../errors.ts';
+import { IdParam, NodeBody } from '../schemas.ts';
+import type { ApiContext } from '../server.ts';
+
+export function registerNodeRoutes(app: FastifyInstance, ctx: ApiContext): void {
+  app.addHook('onRequest', async (req) => {
+    if (req.url.startsWith('/v1/nodes') && req.caller && !req.caller.user.isAdmin) throw forbidden('nodes are for administrators');
+  });
+
+  app.post('/v1/nodes', { schema: { body: NodeBody, tags: ['nodes'], summary: 'Add a node to the pool' } }, async (req, reply) => {
+    const b = req.body as { id: string; cpu: number; memoryMiB: number; diskMiB?: number };
+    const existing = await ctx.store.getNode(b.id);
+    if (existing && existing.status !== 'removed') throw new ApiError(409, 'node-exists', `node '${b.id}' is already in the pool (${existing.status})`);
+    if (existing) throw new ApiError(409, 'node-removed', `node '${b.id}' was removed; node ids are not reused: give it a new id`);
+    const row = await ctx.service.addNode({ id: b.id, cpu: b.cpu, memoryMiB: b.memoryMiB, diskMiB: b.diskMiB ?? 0 });
+    return reply.code(201).send(row);
+  });
+
+  app.get('/v1/nodes', { schema: { tags: ['nodes'], summary: 'The pool: capacity, status and what runs on each node' } }, async () => {
+    const rows = await ctx.store.listNodes();
+    return { nodes: rows.map((n) => ({ ...n, leases: ctx.service.leasesOnNode(n.id) })) };
+  });
+
+  app.post('/v1/nodes/:id/drain', { schema: { params: IdParam, tags: ['nodes'], summary: 'No new leases on the node; those there run on' } }, async (req) => {
+    const { id } = req.params as { id: string };
+    try {
+      return await ctx.service.drainNode(id);
+    } catch (e) {
+      throw new ApiError(404, 'not-found', (e as Error).message);
+    }
+  });
+
+  app.delete('/v1/nodes/:id', { schema: { params: IdParam, tags: ['nodes'], summary: 'Remove a drained, idle node' } }, async (req) => {
+    const { id } = req.params as { id: string };
+    try {
+      await ctx.service.removeNode(id);
+    } catch (e) {
+      const msg = (e as Error).message;
+      throw new ApiError(/no node/.test(msg) ? 404 : 409, /no node/.test(msg) ? 'not-found' : 'node-busy', msg);
+    }
+    return { removed: id };
+  });
+}

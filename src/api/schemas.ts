@@ -1,0 +1,91 @@
+// The API's request and response shapes: the same schemas validate requests (fastify/ajv) and
+// make up the OpenAPI document, so the document cannot drift from what the server accepts.
+
+import { type Static, type TSchema, Type } from '@sinclair/typebox';
+
+const strict = { additionalProperties: false } as const;
+const Nullable = <T extends TSchema>(t: T) => Type.Union([t, Type.Null()]);
+
+export const ErrorBody = Type.Object({
+  code: Type.String({ description: 'stable, machine-readable reason' }),
+  message: Type.String({ description: 'what was wrong and what to do' }),
+  path: Type.Optional(Type.String({ description: 'the field at fault, for invalid input' })),
+  earliestStart: Type.Optional(Nullable(Type.Integer())),
+  alternatives: Type.Optional(Type.Array(Type.Unknown())),
+});
+
+export const LeaseKind = Type.Union([Type.Literal('best-effort'), Type.Literal('immediate'), Type.Literal('exact'), Type.Literal('urgent'), Type.Literal('deadline'), Type.Literal('periodic')]);
+
+export const Recurrence = Type.Object({
+  period: Type.Integer({ minimum: 1, description: 'seconds between occurrence starts' }),
+  count: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })),
+  until: Type.Optional(Type.Integer({ description: 'epoch seconds: occurrences start before it' })),
+  acceptPartial: Type.Optional(Type.Boolean()),
+}, strict);
+
+export const LeaseSpec = Type.Object({
+  kind: LeaseKind,
+  nodes: Type.Integer({ minimum: 1, maximum: 100000 }),
+  cpu: Type.Number({ exclusiveMinimum: 0, description: 'CPUs per node (may be fractional)' }),
+  memoryMiB: Type.Integer({ minimum: 1 }),
+  diskMiB: Type.Optional(Type.Integer({ minimum: 0 })),
+  duration: Type.Integer({ minimum: 1, description: 'seconds' }),
+  start: Type.Optional(Type.Integer({ description: 'epoch seconds: the exact start (exact, periodic) or the earliest (deadline)' })),
+  deadline: Type.Optional(Type.Integer({ description: 'epoch seconds (deadline leases)' })),
+  preemptible: Type.Optional(Type.Boolean({ description: 'default: true for best-effort, false otherwise' })),
+  image: Type.Optional(Type.String({ minLength: 1, description: 'a registered image name' })),
+  recurrence: Type.Optional(Recurrence),
+  group: Type.Optional(Type.String({ minLength: 1, description: 'share the lease with this group (you must be a member)' })),
+}, strict);
+export type LeaseSpec = Static<typeof LeaseSpec>;
+
+export const HoldBody = Type.Object({ lease: LeaseSpec, ttl: Type.Integer({ minimum: 1, maximum: 86400, description: 'seconds the hold lasts' }) }, strict);
+
+const UsageEntry = Type.Object({ coreSeconds: Type.Number(), mibSeconds: Type.Number() });
+
+export const Workspace = Type.Object({
+  leaseId: Type.String(), index: Type.Integer(), node: Nullable(Type.String()), status: Type.String(), mac: Type.String(),
+  ip: Nullable(Type.String()), image: Nullable(Type.String()), console: Nullable(Type.String()), updatedAt: Type.Integer(),
+});
+
+export const Lease = Type.Object({
+  id: Type.String(), owner: Type.String(), group: Nullable(Type.String()), kind: LeaseKind, status: Type.String(),
+  reason: Nullable(Type.Object({ code: Type.String(), message: Type.String() })),
+  nodes: Type.Array(Type.String()), plannedStart: Nullable(Type.Integer()), plannedEnd: Nullable(Type.Integer()),
+  actualStart: Nullable(Type.Integer()), actualEnd: Nullable(Type.Integer()),
+  usage: Type.Record(Type.String(), UsageEntry), createdAt: Type.Integer(), updatedAt: Type.Integer(),
+  spec: Type.Unknown(), workspaces: Type.Optional(Type.Array(Workspace)),
+});
+
+export const LeaseList = Type.Object({ leases: Type.Array(Lease), next: Nullable(Type.String()) });
+
+export const LeaseQuery = Type.Object({
+  status: Type.Optional(Type.String()), owner: Type.Optional(Type.String()), kind: Type.Optional(LeaseKind),
+  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })), after: Type.Optional(Type.String()),
+}, strict);
+
+export const IdParam = Type.Object({ id: Type.String({ minLength: 1 }) }, strict);
+
+export const NodeBody = Type.Object({
+  id: Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$' }),
+  cpu: Type.Number({ exclusiveMinimum: 0 }), memoryMiB: Type.Integer({ minimum: 1 }), diskMiB: Type.Optional(Type.Integer({ minimum: 0 })),
+}, strict);
+
+export const Node = Type.Object({
+  id: Type.String(), cpu: Type.Number(), memoryMiB: Type.Integer(), diskMiB: Type.Integer(), status: Type.String(), addedAt: Type.Integer(),
+  leases: Type.Optional(Type.Array(Type.String())),
+});
+
+export const UserBody = Type.Object({ name: Type.String({ pattern: '^[a-z][a-z0-9._-]{0,31}$' }), admin: Type.Optional(Type.Boolean()) }, strict);
+export const GroupBody = Type.Object({ name: Type.String({ pattern: '^[a-z][a-z0-9._-]{0,31}$' }), shareLeases: Type.Optional(Type.Boolean()) }, strict);
+export const MemberBody = Type.Object({ user: Type.String({ minLength: 1 }) }, strict);
+export const TokenBody = Type.Object({ label: Type.Optional(Type.String({ maxLength: 100 })), expiresIn: Type.Optional(Type.Integer({ minimum: 60 })) }, strict);
+
+export const ImageBody = Type.Object({
+  name: Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$' }),
+  sizeMiB: Type.Integer({ minimum: 1 }),
+  sha256: Type.String({ pattern: '^[0-9a-f]{64}$' }),
+}, strict);
+
+/** Named in the OpenAPI document's components. */
+export const COMPONENTS = { Error: ErrorBody, LeaseSpec, Lease, Workspace, Node };

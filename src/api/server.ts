@@ -1,0 +1,92 @@
+// The REST API under /v1: validation from the same schemas as the OpenAPI document, bearer
+// tokens on every endpoint but /v1/health, and errors that carry a stable code and a message a
+// person can act on.
+
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import type { LeaseService } from '../control/lease-service.ts';
+import type { Store } from '../store/store.ts';
+import { authenticate, type Caller } from './auth.ts';
+import { ApiError } from './errors.ts';
+import { Metrics } from './metrics.ts';
+import { collectRoutes, openApiDocument } from './openapi.ts';
+import { registerAdminRoutes } from './routes/admin.ts';
+import { registerEventRoutes } from './routes/events.ts';
+import { registerImageRoutes } from './routes/images.ts';
+import { registerLeaseRoutes } from './routes/leases.ts';
+import { registerNodeRoutes } from './routes/nodes.ts';
+
+export interface ServerOptions {
+  service: LeaseService;
+  store: Store;
+  version: string;
+  /** Where uploaded image content is kept. */
+  blobDir: string;
+  now: () => number;
+  https?: { cert: string; key: string };
+  logger?: boolean;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    caller: Caller;
+  }
+  interface FastifySchema {
+    tags?: string[];
+    summary?: string;
+  }
+}
+
+export interface ApiContext extends ServerOptions {
+  metrics: Metrics;
+}
+
+export function buildServer(opts: ServerOptions): FastifyInstance {
+  const app = Fastify({
+    logger: opts.logger ?? false,
+    ...(opts.https ? { https: opts.https } : {}),
+    bodyLimit: 64 * 1024 * 1024,
+    // Unknown fields are errors, not silently dropped.
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: false } },
+  }) as unknown as FastifyInstance;
+  const ctx: ApiContext = { ...opts, metrics: new Metrics() };
+  collectRoutes(app);
+  app.decorateRequest('caller', null as unknown as Caller);
+  app.setErrorHandler((err: FastifyError, _req, reply) => sendError(reply, err));
+  app.setNotFoundHandler((req, reply) => reply.code(404).send({ code: 'not-found', message: `no route ${req.method} ${req.url}; see /v1/openapi.json` }));
+
+  app.get('/v1/health', { config: { public: true } }, async () => ({ status: 'ok', version: opts.version }));
+  app.addHook('onRequest', async (req: FastifyRequest, reply: FastifyReply) => {
+    if ((req.routeOptions.config as { public?: boolean } | undefined)?.public) return;
+    const caller = await authenticate(opts.store, req.headers.authorization, opts.now());
+    if (!caller) {
+      return reply.code(401).header('www-authenticate', 'Bearer').send({ code: 'unauthorized', message: 'send a valid token as "Authorization: Bearer <token>" (vws login stores one)' });
+    }
+    req.caller = caller;
+  });
+  app.get('/v1/openapi.json', async () => openApiDocument(app, opts.version));
+  registerLeaseRoutes(app, ctx);
+  registerNodeRoutes(app, ctx);
+  registerAdminRoutes(app, ctx);
+  registerImageRoutes(app, ctx);
+  registerEventRoutes(app, ctx);
+  app.get('/metrics', async (req, reply) => {
+    if (!req.caller.user.isAdmin) throw new ApiError(403, 'forbidden', 'metrics are for administrators');
+    reply.type('text/plain; version=0.0.4');
+    return ctx.metrics.render(await opts.store.countLeasesByStatus(), opts.service);
+  });
+  return app;
+}
+
+function sendError(reply: FastifyReply, err: FastifyError | ApiError): FastifyReply {
+  if (err instanceof ApiError) return reply.code(err.status).send(err.body);
+  if (err.validation && err.validation.length > 0) {
+    const v = err.validation[0];
+    const extra = (v.params as { additionalProperty?: string }).additionalProperty;
+    const where = `${err.validationContext ?? 'body'}${v.instancePath.replaceAll('/', '.')}${extra ? `.${extra}` : ''}`;
+    const message = extra ? `unknown field '${extra}': remove it (see /v1/openapi.json for the fields)` : `${v.message ?? 'is invalid'}`;
+    return reply.code(400).send({ code: 'invalid-request', message: `${where}: ${message}`, path: where });
+  }
+  if (err.statusCode && err.statusCode < 500) return reply.code(err.statusCode).send({ code: err.code ?? 'bad-request', message: err.message });
+  reply.log.error(err);
+  return reply.code(500).send({ code: 'internal', message: `the server failed: ${err.message}` });
+}

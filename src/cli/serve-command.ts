@@ -1,0 +1,79 @@
+import { readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { buildServer } from '../api/server.ts';
+import { bootstrapAdmin } from '../api/auth.ts';
+import { configWith } from '../core/config.ts';
+import { wallClock } from '../control/clock.ts';
+import { LeaseService } from '../control/lease-service.ts';
+import { SimulatedDriver } from '../control/simulated-driver.ts';
+import { openStore } from '../store/open-store.ts';
+import { numberOption, positive, positiveInteger } from './options.ts';
+import { UsageError } from './usage-error.ts';
+
+export const SERVE_USAGE = `usage: vws serve [options]
+
+Runs the workspace service: the REST API under /v1 on the scheduling core.
+
+  --listen HOST:PORT     where to listen (127.0.0.1:8080)
+  --data DIR             data directory: SQLite store, image blobs, driver state (./vws-data)
+  --store URL            postgres://user@host:port/db to share one store between servers (default: SQLite in --data)
+  --driver NAME          simulated (the only driver in this build)
+  --nodes N              on an empty pool, add N simulated nodes (0)
+  --node-cpu C           their CPUs (4)
+  --node-memory MiB      their memory (8192)
+  --tls-cert FILE        serve HTTPS with this certificate ...
+  --tls-key FILE         ... and key
+
+On an empty store the first admin token is VWS_BOOTSTRAP_TOKEN if set, else a new one, printed once.
+`;
+
+export async function serveCommand(argv: string[]): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv, strict: true, allowPositionals: false,
+      options: {
+        listen: { type: 'string' }, data: { type: 'string' }, store: { type: 'string' }, driver: { type: 'string' }, nodes: { type: 'string' },
+        'node-cpu': { type: 'string' }, 'node-memory': { type: 'string' }, 'tls-cert': { type: 'string' }, 'tls-key': { type: 'string' },
+      },
+    });
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+  const v = parsed.values;
+  const [host, portText] = (v.listen ?? '127.0.0.1:8080').split(/:(?=\d+$)/);
+  const port = Number(portText);
+  if (!host || !Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--listen must be HOST:PORT, got '${v.listen}'`);
+  if ((v.driver ?? 'simulated') !== 'simulated') throw new UsageError(`--driver ${v.driver} is not in this build; use simulated`);
+  if ((v['tls-cert'] === undefined) !== (v['tls-key'] === undefined)) throw new UsageError('--tls-cert and --tls-key go together');
+  const data = resolve(v.data ?? 'vws-data');
+  const nodes = numberOption('nodes', v.nodes, 0, (n) => Number.isInteger(n) && n >= 0, 'a whole number >= 0');
+  const nodeCpu = numberOption('node-cpu', v['node-cpu'], 4, positive, 'a positive number');
+  const nodeMemory = numberOption('node-memory', v['node-memory'], 8192, positiveInteger, 'a positive number of MiB');
+
+  const store = await openStore(v.store ?? join(data, 'vws.db'));
+  const now = wallClock.now();
+  const token = await bootstrapAdmin(store, now, process.env.VWS_BOOTSTRAP_TOKEN);
+  const driver = new SimulatedDriver({ stateFile: join(data, 'simulated-vms.json') });
+  const service = await LeaseService.open({ store, driver, clock: wallClock, config: configWith({}) });
+  if (nodes > 0 && (await store.listNodes()).length === 0) {
+    for (let i = 1; i <= nodes; i++) await service.addNode({ id: `sim-${i}`, cpu: nodeCpu, memoryMiB: nodeMemory, diskMiB: 100_000 });
+  }
+  const version = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+  const https = v['tls-cert'] ? { cert: readFileSync(v['tls-cert']!, 'utf8'), key: readFileSync(v['tls-key']!, 'utf8') } : undefined;
+  const app = buildServer({ service, store, version, blobDir: join(data, 'blobs'), now: () => wallClock.now(), https });
+  const address = await app.listen({ host, port });
+  if (token) process.stdout.write(`admin token (shown once): ${token}\n`);
+  process.stdout.write(`vws ${version} serving ${address}/v1 (store ${v.store ? 'postgres' : join(data, 'vws.db')}, driver simulated)\n`);
+  await new Promise<void>((done) => {
+    const stop = (): void => done();
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+  await app.close();
+  await service.close();
+  await driver.close();
+  await store.close();
+  return 0;
+}

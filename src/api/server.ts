@@ -12,7 +12,7 @@ import { collectRoutes, openApiDocument } from './openapi.ts';
 import { registerAdminRoutes } from './routes/admin.ts';
 import { registerEventRoutes } from './routes/events.ts';
 import { registerImageRoutes } from './routes/images.ts';
-import { registerLeaseRoutes } from './routes/leases.ts';
+import { registerLeaseRoutes, registerUsageRoutes, registerWorkspaceActions } from './routes/leases.ts';
 import { registerNodeRoutes } from './routes/nodes.ts';
 
 export interface ServerOptions {
@@ -65,6 +65,8 @@ export function buildServer(opts: ServerOptions): FastifyInstance {
   });
   app.get('/v1/openapi.json', async () => openApiDocument(app, opts.version));
   registerLeaseRoutes(app, ctx);
+  registerUsageRoutes(app, ctx);
+  registerWorkspaceActions(app, ctx);
   registerNodeRoutes(app, ctx);
   registerAdminRoutes(app, ctx);
   registerImageRoutes(app, ctx);

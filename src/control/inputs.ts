@@ -1,7 +1,7 @@
 // What the scheduler is told, in order. Each input is written to the store before the scheduler
 // hears it, so that replaying the log rebuilds the scheduler exactly (the core is deterministic).
 
-import type { Decision, Scheduler } from '../core/scheduler.ts';
+import type { Decision, Scheduler, StepResult } from '../core/scheduler.ts';
 import type { LeaseRequest, NodeSpec } from '../core/types.ts';
 
 export type Input =
@@ -11,6 +11,9 @@ export type Input =
   | { type: 'hold'; owner: string; group: string | null; request: LeaseRequest; ttl: number }
   | { type: 'commit'; id: string }
   | { type: 'cancel'; id: string; by: string }
+  /** The owner suspends a running best-effort lease, or lets it resume. */
+  | { type: 'suspend'; id: string }
+  | { type: 'resume'; id: string }
   /** A lease's VMs ended by themselves: its work is done. */
   | { type: 'finish'; id: string }
   /** A lease's VMs failed or vanished: it is stopped and marked failed. */
@@ -43,25 +46,33 @@ export class NodeIndex {
 
 export interface Applied {
   decision?: Decision;
-  /** Leases the input touched directly (others follow from the step results). */
+  /** Leases the input touched directly (others follow from the step). */
   leases: string[];
   drained?: { requeued: string[]; stillPlanned: string[] };
+  /** The scheduler's pass at `now` after the input: what freed up or arrived is acted on at once. */
+  step: StepResult;
 }
 
 /**
- * Applies one input at `now`. The scheduler must already be at `now` (advanced through every
- * event up to it); a submit is decided by an advance at `now`.
+ * Applies one input at `now`, then advances the scheduler at `now` so that what it changed is
+ * acted on at once (a queue pass, a decision). The scheduler must already be at `now`. Live
+ * running and replays both go through here, which keeps them the same.
  */
 export function applyInput(scheduler: Scheduler, nodes: NodeIndex, owners: Map<string, Ownership>, input: Input, now: number): Applied {
+  const direct = applyOne(scheduler, nodes, owners, input, now);
+  const step = scheduler.advance(now);
+  const decision = direct.decision ?? (input.type === 'submit' ? step.decisions.find((d) => d.leaseId === input.request.id) : undefined);
+  return { ...direct, decision, step };
+}
+
+function applyOne(scheduler: Scheduler, nodes: NodeIndex, owners: Map<string, Ownership>, input: Input, now: number): Omit<Applied, 'step'> {
   switch (input.type) {
     case 'tick':
       return { leases: [] };
-    case 'submit': {
+    case 'submit':
       owners.set(input.request.id, { owner: input.owner, group: input.group });
       scheduler.submit(input.request, now);
-      const step = scheduler.advance(now);
-      return { decision: step.decisions.find((d) => d.leaseId === input.request.id), leases: [input.request.id] };
-    }
+      return { leases: [input.request.id] };
     case 'hold':
       owners.set(input.request.id, { owner: input.owner, group: input.group });
       return { decision: scheduler.hold(input.request, now, input.ttl), leases: [input.request.id] };
@@ -73,6 +84,12 @@ export function applyInput(scheduler: Scheduler, nodes: NodeIndex, owners: Map<s
       return { leases: [input.id] };
     case 'finish':
       scheduler.finishEarly(input.id, now);
+      return { leases: [input.id] };
+    case 'suspend':
+      scheduler.suspendByOwner(input.id, now);
+      return { leases: [input.id] };
+    case 'resume':
+      scheduler.resumeByOwner(input.id, now);
       return { leases: [input.id] };
     case 'node-add':
       scheduler.addNode(input.node, now);

@@ -173,6 +173,31 @@ export class LeaseService {
     });
   }
 
+  /**
+   * What an owner does to a running lease: stop it (its work is done), suspend it until it is
+   * resumed, or resume it. Refused with a reason when the lease is not in a state to allow it.
+   */
+  act(id: string, action: 'stop' | 'suspend' | 'resume'): Promise<void> {
+    return this.exclusive(async () => {
+      const now = await this.syncTo(this.opts.clock.now());
+      const lease = this.scheduler.lease(id);
+      if (!lease) throw new RangeError(`no lease '${id}'`);
+      if (action === 'stop') {
+        const running = lease.chain.some((s) => s.active && s.kind === 'run');
+        if (!running) throw new RangeError(`lease '${id}' is not running (${statusOf(lease)}); cancel it instead`);
+        await this.record({ type: 'finish', id }, now);
+      } else {
+        // Check first, so that a refused action is not written to the log.
+        if (action === 'suspend' && (lease.req.kind !== 'best-effort' || !lease.chain.some((s) => s.active && s.kind === 'run'))) {
+          throw new RangeError(`lease '${id}' cannot be suspended: only a running best-effort lease can (it is ${lease.req.kind}, ${statusOf(lease)})`);
+        }
+        if (action === 'resume' && !lease.parked) throw new RangeError(`lease '${id}' was not suspended by its owner; there is nothing to resume`);
+        await this.record({ type: action, id }, now);
+      }
+      await this.flush();
+    });
+  }
+
   addNode(spec: NodeSpec): Promise<NodeRow> {
     return this.exclusive(async () => {
       if (this.nodes.of(spec.id) !== undefined) throw new RangeError(`node '${spec.id}' is already in the pool`);
@@ -244,6 +269,7 @@ export class LeaseService {
   private apply(input: Input, now: number): Applied {
     if (this.scheduler.time < now) this.noteStep(this.scheduler.advance(now));
     const applied = applyInput(this.scheduler, this.nodes, this.owners, input, now);
+    this.noteStep(applied.step);
     if (input.type === 'fail') this.endings.set(input.id, { status: 'failed', code: 'vm-failed', message: input.detail });
     if (input.type === 'cancel') this.endings.set(input.id, { status: 'cancelled', code: 'cancelled', message: `cancelled by ${input.by}` });
     for (const id of applied.leases) this.markDirty(id);

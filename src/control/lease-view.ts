@@ -61,7 +61,8 @@ export function desiredVms(lease: LeaseRecord): DesiredVm[] {
     return absent();
   }
   const savedOn = lease.suspendedOn ?? lastSuspendNodes(lease);
-  if ((lease.state === 'suspended' || lease.state === 'scheduled') && savedOn && lease.done > 0 && lease.done < lease.work) return on('suspended', savedOn);
+  const hasSavedState = lease.parked || (lease.done > 0 && lease.done < lease.work);
+  if ((lease.state === 'suspended' || lease.state === 'scheduled') && savedOn && hasSavedState) return on('suspended', savedOn);
   return absent();
 }
 

@@ -29,6 +29,8 @@ export interface LeaseRecord {
   lost: LostAttempt[];
   /** Nodes holding the lease's saved memory while it is suspended. */
   suspendedOn: readonly number[] | null;
+  /** Suspended by its owner: it waits, not in the queue, until its owner resumes it. */
+  parked: boolean;
   /** Placed in the future by backfilling (and so open to being placed again, earlier). */
   inFuture: boolean;
   /** Where a lease taken back from the future to be placed again had been planned to start. */
@@ -49,7 +51,7 @@ export interface LeaseRecord {
 export function newLeaseRecord(req: LeaseRequest, seq: number, work: number): LeaseRecord {
   return {
     req, seq, queuedAt: req.arrival, state: 'queued', work, done: 0, chain: [], chainEndsIn: 'finish', history: [], lost: [],
-    suspendedOn: null, inFuture: false, lastPlannedStart: null, firstStart: null, endedAt: null, rejectReason: null, heldUntil: null, occurrenceIds: null,
+    suspendedOn: null, parked: false, inFuture: false, lastPlannedStart: null, firstStart: null, endedAt: null, rejectReason: null, heldUntil: null, occurrenceIds: null,
     suspensions: 0, migrations: 0, preemptions: 0, imageRefs: [],
   };
 }

@@ -327,6 +327,35 @@ export class Scheduler {
     if (end > from) lease.chain.push(this.place(lease, 'shutdown', from, end, nodes));
   }
 
+  /**
+   * The owner suspends a running best-effort lease now: its run ends, its memory is saved, and it
+   * waits, out of the queue, until resumeByOwner. Throws with what to do when it cannot.
+   */
+  suspendByOwner(id: string, now: number): void {
+    this.mustBeAt(now, 'suspendByOwner');
+    const lease = this.mustGet(id);
+    if (lease.req.kind !== 'best-effort') throw new RangeError(`lease ${id} is ${lease.req.kind}: only best-effort leases can be suspended by their owner (a reservation keeps its window; cancel it instead)`);
+    const run = lease.chain.find((s) => s.kind === 'run' && s.active);
+    if (!run) throw new RangeError(`lease ${id} is not running (${lease.state}); only a running lease can be suspended`);
+    this.cutChainAfter(lease, run);
+    this.truncate(run, now);
+    lease.chainEndsIn = 'suspend';
+    lease.parked = true;
+    const s = this.costs.suspendSeconds(lease.req);
+    if (s > 0) lease.chain.push(this.place(lease, 'suspend', now, now + s, run.nodes));
+    this.settleIfChainDone(lease, now, run.nodes);
+    this.mustReevaluate = true;
+  }
+
+  /** The owner lets a lease it suspended go back to the queue, by its original arrival. */
+  resumeByOwner(id: string, now: number): void {
+    this.mustBeAt(now, 'resumeByOwner');
+    const lease = this.mustGet(id);
+    if (!lease.parked) throw new RangeError(`lease ${id} was not suspended by its owner (${lease.state}); there is nothing to resume`);
+    lease.parked = false;
+    if (lease.state === 'suspended') this.enqueue(lease);
+  }
+
   /** Applies everything that happens at `now`, then decides pending requests and the queue. */
   advance(now: number): StepResult {
     if (now < this.now) throw new RangeError(`time went backwards: ${now} < ${this.now}`);
@@ -414,7 +443,7 @@ export class Scheduler {
       lease.suspensions++;
       if (this.config.suspendedQueueOrder === 'suspension') lease.queuedAt = at;
       lease.suspendedOn = lastNodes ?? lease.history[lease.history.length - 1]?.nodes ?? null;
-      this.enqueue(lease);
+      if (!lease.parked) this.enqueue(lease);
     } else {
       this.complete(lease, at);
       (this.result?.completed ?? this.completedBuffer).push(lease);

@@ -158,3 +158,45 @@ async function visibleOwners(store: Store, caller: Caller): Promise<string[]> {
 async function sharesWith(store: Store, caller: Caller, owner: string): Promise<boolean> {
   return (await visibleOwners(store, caller)).includes(owner);
 }
+
+/** Usage summed per user and per group, over the leases the caller may see. */
+export function registerUsageRoutes(app: FastifyInstance, ctx: ApiContext): void {
+  app.get('/v1/usage', { schema: { tags: ['usage'], summary: 'Core-seconds and MiB-seconds per user and per group' } }, async (req) => {
+    const rows = (await ctx.store.listLeases({ limit: 1_000_000 })).filter((r) => canSee(req.caller, r));
+    const byUser: Record<string, { coreSeconds: number; mibSeconds: number; leases: number }> = {};
+    const byGroup: Record<string, { coreSeconds: number; mibSeconds: number; leases: number }> = {};
+    for (const r of rows) {
+      const usage = ctx.service.usageNow(r.id) ?? r.usage;
+      const add = (into: typeof byUser, key: string): void => {
+        const u = (into[key] ??= { coreSeconds: 0, mibSeconds: 0, leases: 0 });
+        u.leases++;
+        for (const e of Object.values(usage)) {
+          u.coreSeconds += e!.coreSeconds;
+          u.mibSeconds += e!.mibSeconds;
+        }
+      };
+      add(byUser, r.owner);
+      if (r.group) add(byGroup, r.group);
+    }
+    return { users: byUser, groups: byGroup };
+  });
+}
+
+/** What an owner does to its lease's workspaces; a lease's VMs are started, suspended and stopped together. */
+export function registerWorkspaceActions(app: FastifyInstance, ctx: ApiContext): void {
+  for (const action of ['stop', 'suspend', 'resume'] as const) {
+    const handler = async (req: { params: unknown; caller: Caller }) => {
+      const { id } = req.params as { id: string };
+      const row = await visibleLease(ctx, req.caller, id);
+      if (row.owner !== req.caller.user.id && !req.caller.user.isAdmin) throw forbidden(`only the owner of lease '${id}' may ${action} it`);
+      try {
+        await ctx.service.act(id, action);
+      } catch (e) {
+        throw new ApiError(409, `cannot-${action}`, (e as Error).message);
+      }
+      return { lease: leaseOut((await ctx.store.getLease(id))!, await ctx.store.workspacesOf(id)) };
+    };
+    app.post(`/v1/leases/:id/${action}`, { schema: { params: IdParam, tags: ['workspaces'], summary: `${action} all of the lease's workspaces` } }, handler);
+    app.post(`/v1/leases/:id/workspaces/:index/${action}`, { schema: { tags: ['workspaces'], summary: `${action} the workspace (its whole lease: a lease's VMs move together)` } }, handler);
+  }
+}

@@ -71,6 +71,11 @@ export function buildServer(opts: ServerOptions): FastifyInstance {
   registerAdminRoutes(app, ctx);
   registerImageRoutes(app, ctx);
   registerEventRoutes(app, ctx);
+  app.get('/v1/schedule', { schema: { tags: ['nodes'], summary: 'Every lease\'s reservations, past and planned, as vws.schedule/v1 JSON Lines (admin)' } }, async (req, reply) => {
+    if (!req.caller.user.isAdmin) throw new ApiError(403, 'forbidden', 'the whole schedule is for administrators');
+    reply.type('application/x-ndjson');
+    return `${[...opts.service.scheduleExport()].join('\n')}\n`;
+  });
   app.get('/metrics', async (req, reply) => {
     if (!req.caller.user.isAdmin) throw new ApiError(403, 'forbidden', 'metrics are for administrators');
     reply.type('text/plain; version=0.0.4');

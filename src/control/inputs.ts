@@ -7,7 +7,7 @@ import type { LeaseRequest, NodeSpec } from '../core/types.ts';
 export type Input =
   /** The scheduler was brought to this instant with nothing else to do (a quote was asked). */
   | { type: 'tick' }
-  | { type: 'submit'; owner: string; group: string | null; request: LeaseRequest }
+  | { type: 'submit'; owner: string; group: string | null; request: LeaseRequest; idempotencyKey?: string }
   | { type: 'hold'; owner: string; group: string | null; request: LeaseRequest; ttl: number }
   | { type: 'commit'; id: string }
   | { type: 'cancel'; id: string; by: string }

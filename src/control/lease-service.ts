@@ -14,6 +14,7 @@ import type { Driver } from './driver.ts';
 import { applyInput, type Applied, type Input, NodeIndex, type Ownership } from './inputs.ts';
 import { plannedTimes, statusOf, usageOf } from './lease-view.ts';
 import { Reconciler } from './reconciler.ts';
+import { scheduleLines } from '../sim/schedule-export.ts';
 
 export interface ServiceOptions {
   store: Store;
@@ -61,7 +62,9 @@ export class LeaseService {
     await service.exclusive(async () => {
       for (const row of await opts.store.inputs()) {
         service.advanceTo(row.time);
-        service.apply(row.data as Input, row.time);
+        const input = row.data as Input;
+        const applied = service.apply(input, row.time);
+        if (input.type === 'submit' && input.idempotencyKey) await opts.store.rememberIdempotent(input.owner, input.idempotencyKey, input.request.id, applied.decision);
       }
       for (const l of service.scheduler.allLeases()) service.dirty.add(l.req.id);
       service.advanceTo(opts.clock.now());
@@ -91,6 +94,11 @@ export class LeaseService {
 
   ownerOf(id: string): Ownership | undefined {
     return this.owners.get(id);
+  }
+
+  /** The schedule export (vws.schedule/v1) of every lease, with the pool's nodes. */
+  scheduleExport(): Iterable<string> {
+    return scheduleLines(this.scheduler.allLeases(), this.scheduler.table.nodes);
   }
 
   /** What a lease has used up to now (rows are written on changes, usage grows in between). */
@@ -133,7 +141,8 @@ export class LeaseService {
       const req = { ...request, arrival: now };
       const q = this.scheduler.quote(req, now, 3);
       if (!q.ok) return { ok: false, quote: q };
-      const applied = await this.record({ type: 'submit', owner, group, request: req }, now);
+      // The key travels in the input, so that a crash before it is remembered below is repaired by the replay.
+      const applied = await this.record({ type: 'submit', owner, group, request: req, ...(idempotencyKey ? { idempotencyKey } : {}) }, now);
       await this.flush();
       if (idempotencyKey) await this.opts.store.rememberIdempotent(owner, idempotencyKey, req.id, applied.decision);
       return { ok: true, lease: this.rows.get(req.id)!, decision: applied.decision!, replayed: false };

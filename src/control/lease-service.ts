@@ -41,6 +41,10 @@ export class LeaseService {
   private readonly reconciler: Reconciler;
   private chain: Promise<unknown> = Promise.resolve();
   private cancelTimer: (() => void) | null = null;
+  /** Events written in the transaction under way, sent to listeners once it commits. */
+  private outbox: EventRow[] | null = null;
+  private heardInputs = 0;
+  private broken: Error | null = null;
   private closed = false;
 
   private constructor(private readonly opts: ServiceOptions) {
@@ -251,8 +255,40 @@ export class LeaseService {
   // ---- the loop ----
 
   /** Runs fn alone: inputs and clock steps never interleave. */
+  /**
+   * Runs fn alone, and with every store write it makes in one transaction: an input, the rows and
+   * events it leads to and its idempotency key are kept together or not at all. Events reach
+   * listeners only once committed. If the store fails after the scheduler has heard an input, the
+   * two no longer agree: the service stops taking requests until it is restarted (and replays).
+   */
   private exclusive<T>(fn: () => Promise<T>): Promise<T> {
-    const run = this.chain.then(fn, fn);
+    const guarded = async (): Promise<T> => {
+      if (this.broken) throw new Error(`the service stopped after a store failure (${this.broken.message}); restart it`);
+      const heard = this.heardInputs;
+      const committed: EventRow[] = [];
+      this.outbox = committed;
+      try {
+        // A refusal (RangeError) still commits what came before it, such as a tick the scheduler heard.
+        const outcome = await this.opts.store.transaction(async () => {
+          try {
+            return { value: await fn() };
+          } catch (e) {
+            if (e instanceof RangeError) return { refused: e };
+            throw e;
+          }
+        });
+        for (const e of committed) this.emit(e);
+        if ('refused' in outcome) throw outcome.refused;
+        return outcome.value;
+      } catch (e) {
+        if (e instanceof RangeError) throw e;
+        if (this.heardInputs !== heard) this.broken = e as Error;
+        throw e;
+      } finally {
+        this.outbox = null;
+      }
+    };
+    const run = this.chain.then(guarded, guarded);
     this.chain = run.catch(() => undefined);
     return run;
   }
@@ -288,6 +324,7 @@ export class LeaseService {
   /** Writes the input to the store, then lets the scheduler hear it. */
   private async record(input: Input, now: number): Promise<Applied> {
     await this.opts.store.appendInput({ time: now, type: input.type, data: input });
+    this.heardInputs++;
     return this.apply(input, now);
   }
 
@@ -364,7 +401,8 @@ export class LeaseService {
 
   private async event(e: Omit<EventRow, 'id'>): Promise<void> {
     const id = await this.opts.store.appendEvent(e);
-    this.emit({ ...e, id });
+    if (this.outbox) this.outbox.push({ ...e, id });
+    else this.emit({ ...e, id });
   }
 
   private emit(e: EventRow): void {

@@ -2,7 +2,7 @@
 // operation spends a real delay in its transitional state, so the control loop meets the same
 // in-between states, orderings and races it would meet with real hypervisors.
 
-import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { DriverError, type Driver, type VmSpec, type VmState, type VmStatus } from './driver.ts';
 
 export interface SimulatedDelays {
@@ -212,7 +212,7 @@ export class SimulatedDriver implements Driver {
   private setState(vm: SimVm, state: VmState): void {
     vm.status.state = state;
     vm.status.ip = state === 'running' ? ipFromMac(vm.spec.mac) : null;
-    this.save();
+    this.save(vm);
     this.emit({ ...vm.status });
   }
 
@@ -246,20 +246,38 @@ export class SimulatedDriver implements Driver {
     if (this.closed) throw new Error('simulated driver is closed');
   }
 
-  /** Written synchronously and atomically, so a crash at any moment leaves the last whole table. */
-  private save(): void {
+  /**
+   * Appends the VM's new state (null once it is gone) to a journal, synchronously: one short write
+   * per change, however many VMs there are. A crash can only cut the last line short.
+   */
+  private save(vm: SimVm): void {
     if (!this.stateFile) return;
-    const temp = `${this.stateFile}.${process.pid}.tmp`;
-    writeFileSync(temp, JSON.stringify({ vms: [...this.vms.values()] }, null, 2));
-    renameSync(temp, this.stateFile);
+    const entry = this.vms.get(vm.spec.id) === vm ? vm : null;
+    appendFileSync(this.stateFile, `${JSON.stringify({ id: vm.spec.id, vm: entry })}\n`);
   }
 
   /** While the service was down its VMs carried on: transitions under way then have finished since. */
   private load(file: string): void {
     if (!existsSync(file)) return;
-    const saved = JSON.parse(readFileSync(file, 'utf8')) as { vms: SimVm[] };
-    for (const vm of saved.vms) this.vms.set(vm.spec.id, vm);
+    for (const line of readFileSync(file, 'utf8').split('\n')) {
+      if (line.trim() === '') continue;
+      let entry: { id: string; vm: SimVm | null };
+      try {
+        entry = JSON.parse(line);
+      } catch {
+        continue; // a line cut short by a crash
+      }
+      if (entry.vm) this.vms.set(entry.id, entry.vm);
+      else this.vms.delete(entry.id);
+    }
+    this.compact(file);
     for (const vm of [...this.vms.values()]) this.finishTransition(vm);
-    this.save();
+  }
+
+  /** Rewrites the journal as one line per live VM, atomically. */
+  private compact(file: string): void {
+    const temp = `${file}.${process.pid}.tmp`;
+    writeFileSync(temp, [...this.vms.values()].map((vm) => `${JSON.stringify({ id: vm.spec.id, vm })}\n`).join(''));
+    renameSync(temp, file);
   }
 }

@@ -64,8 +64,13 @@ test('VMs outlive the driver on its state file; transitions under way are found 
   await crashing.close();
   for (const op of interrupted) await assert.rejects(op, (err) => !(err instanceof DriverError));
   assert.deepEqual(readdirSync(dir), ['vms.json'], 'no temporary file is left behind');
-  const saved = JSON.parse(readFileSync(stateFile, 'utf8')) as { vms: Array<{ status: VmStatus }> };
-  assert.deepEqual(saved.vms.map((vm) => vm.status.state).sort(), [...TRANSITIONAL].sort());
+  // The state file is a journal of changes: the last line per VM is its state.
+  const last = new Map<string, { status: VmStatus } | null>();
+  for (const line of readFileSync(stateFile, 'utf8').trim().split('\n')) {
+    const entry = JSON.parse(line) as { id: string; vm: { status: VmStatus } | null };
+    last.set(entry.id, entry.vm);
+  }
+  assert.deepEqual([...last.values()].filter((vm) => vm !== null).map((vm) => vm!.status.state).sort(), [...TRANSITIONAL].sort());
 
   const after = new SimulatedDriver({ delaysMs: TINY, stateFile });
   const vms = byId(await after.status());

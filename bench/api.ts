@@ -1,0 +1,93 @@
+// npm run bench:api — lease decisions per second and latency of create and quote, with 1,000
+// nodes and 10,000 live leases, on SQLite and on PostgreSQL. The server runs as `vws serve`; the
+// load comes from autocannon in a second process on loopback. The baseline, measured in the
+// same run, is GET /v1/health: the HTTP stack with no decision behind it.
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+
+const root = new URL('..', import.meta.url).pathname;
+const TOKEN = 'bench-admin';
+const NODES = 1000;
+const LIVE = 10_000;
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
+const CONNECTIONS = 16;
+const POSTGRES = process.env.VWS_TEST_POSTGRES ?? 'postgres://postgres@127.0.0.1:5432/test';
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+async function start(dataDir: string, store?: string): Promise<{ proc: ChildProcess; url: string }> {
+  const port = await freePort();
+  const args = ['bin/vws.js', 'serve', '--data', dataDir, '--listen', `127.0.0.1:${port}`, '--nodes', String(NODES), '--node-cpu', '16', '--node-memory', '65536', ...(store ? ['--store', store] : [])];
+  const proc = spawn(process.execPath, args, { cwd: root, env: { ...process.env, VWS_BOOTSTRAP_TOKEN: TOKEN }, stdio: ['ignore', 'ignore', 'inherit'] });
+  const url = `http://127.0.0.1:${port}`;
+  for (let i = 0; i < 1200; i++) {
+    try {
+      if ((await fetch(`${url}/v1/health`)).ok) return { proc, url };
+    } catch {
+      // starting
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error('vws serve did not come up in 120 s');
+}
+
+/** 10,000 running best-effort leases, 16 requests at a time (not measured). */
+async function preload(url: string): Promise<void> {
+  const body = JSON.stringify({ kind: 'best-effort', nodes: 1, cpu: 1, memoryMiB: 1024, duration: 86400 });
+  const headers = { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' };
+  for (let done = 0; done < LIVE; done += 16) {
+    const batch = Array.from({ length: Math.min(16, LIVE - done) }, () => fetch(`${url}/v1/leases`, { method: 'POST', body, headers }));
+    for (const res of await Promise.all(batch)) if (res.status !== 201) throw new Error(`preload: ${res.status} ${await res.text()}`);
+  }
+}
+
+function load(url: string, kind: string): Record<string, unknown> {
+  const out = execFileSync(process.execPath, ['--import', 'tsx', join(root, 'bench/api-load.ts'), url, TOKEN, kind, String(SECONDS), String(CONNECTIONS)], { cwd: root, encoding: 'utf8' });
+  return JSON.parse(out.trim().split('\n').pop()!);
+}
+
+async function runOn(name: string, store?: string): Promise<Record<string, unknown>> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'vws-bench-api-'));
+  const { proc, url } = await start(dataDir, store);
+  try {
+    const t0 = Date.now();
+    await preload(url);
+    const preloadSeconds = (Date.now() - t0) / 1000;
+    const health = load(url, 'health');
+    const quote = load(url, 'quote');
+    const create = load(url, 'create');
+    const ratio = (x: Record<string, unknown>): number => Math.round(((x.requestsPerSecond as number) / (health.requestsPerSecond as number)) * 1000) / 1000;
+    const row = { store: name, nodes: NODES, liveLeases: LIVE, preloadSeconds, health, quote: { ...quote, overHealth: ratio(quote) }, create: { ...create, overHealth: ratio(create) } };
+    console.log(`${name}: create ${Math.round(create.requestsPerSecond as number)}/s p50 ${(create.latencyMs as { p50: number }).p50} ms p99 ${(create.latencyMs as { p99: number }).p99} ms (x${ratio(create)} health); ` +
+      `quote ${Math.round(quote.requestsPerSecond as number)}/s p50 ${(quote.latencyMs as { p50: number }).p50} ms p99 ${(quote.latencyMs as { p99: number }).p99} ms (x${ratio(quote)}); health ${Math.round(health.requestsPerSecond as number)}/s; preload ${preloadSeconds.toFixed(1)} s`);
+    return row;
+  } finally {
+    proc.kill('SIGTERM');
+    await new Promise((r) => proc.once('exit', r));
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+const schema = `vws_bench_${process.pid}`;
+const results = [await runOn('sqlite')];
+const client = new pg.Client(POSTGRES);
+await client.connect();
+try {
+  results.push(await runOn('postgres', `${POSTGRES}?schema=${schema}`));
+} finally {
+  await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+  await client.end();
+}
+mkdirSync(join(root, 'bench/results'), { recursive: true });
+writeFileSync(join(root, 'bench/results/api.json'), `${JSON.stringify({ aim: 'create >= 2000/s with p99 < 20 ms on SQLite', connections: CONNECTIONS, seconds: SECONDS, results }, null, 2)}\n`);

@@ -43,6 +43,7 @@ export class LeaseService {
   private cancelTimer: (() => void) | null = null;
   /** Events written in the transaction under way, sent to listeners once it commits. */
   private outbox: EventRow[] | null = null;
+  private readonly toReconcile = new Set<LeaseRecord>();
   private heardInputs = 0;
   private broken: Error | null = null;
   private closed = false;
@@ -278,6 +279,8 @@ export class LeaseService {
           }
         });
         for (const e of committed) this.emit(e);
+        this.reconciler.reconcile([...this.toReconcile]);
+        this.toReconcile.clear();
         if ('refused' in outcome) throw outcome.refused;
         return outcome.value;
       } catch (e) {
@@ -286,6 +289,7 @@ export class LeaseService {
         throw e;
       } finally {
         this.outbox = null;
+        this.toReconcile.clear();
       }
     };
     const run = this.chain.then(guarded, guarded);
@@ -363,7 +367,8 @@ export class LeaseService {
       changed.push(lease);
     }
     this.dirty.clear();
-    this.reconciler.reconcile(changed);
+    // The driver acts only on what has been committed: the reconciler is woken after the transaction.
+    for (const l of changed) this.toReconcile.add(l);
     this.armTimer();
   }
 

@@ -144,8 +144,10 @@ export class LeaseService {
       }
       const now = await this.syncTo(this.opts.clock.now());
       const req = { ...request, arrival: now };
-      const q = this.scheduler.quote(req, now, 3);
-      if (!q.ok) return { ok: false, quote: q };
+      // A best-effort lease is only refused when the pool can never hold it: no need for a full quote.
+      const fits = req.kind === 'best-effort' && this.scheduler.table.openNodesThatFit(req.perNode.cpu, req.perNode.memoryMiB) >= req.nodes;
+      const q = fits ? null : this.scheduler.quote(req, now, 3);
+      if (q && !q.ok) return { ok: false, quote: q };
       // The key travels in the input, so that a crash before it is remembered below is repaired by the replay.
       const applied = await this.record({ type: 'submit', owner, group, request: req, ...(idempotencyKey ? { idempotencyKey } : {}) }, now);
       await this.flush();

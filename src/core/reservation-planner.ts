@@ -77,7 +77,7 @@ function chooseWithVictims(ctx: PlanContext, ask: WindowAsk, policy: PreemptionP
   const { req, from, length, eligible } = ask;
   const shape = { t: from, cpu: req.perNode.cpu, memoryMiB: req.perNode.memoryMiB, eligible };
   const nodeAsk = { n: req.nodes, fullLength: length, minLength: null };
-  const free = chooseNodes(freeProfile(ctx.table, { ...shape, onlyFreeNow: from === ctx.now }), nodeAsk);
+  const free = firstWholeNodes(ctx, ask) ?? chooseNodes(freeProfile(ctx.table, { ...shape, onlyFreeNow: from === ctx.now }), nodeAsk);
   if (free) return { choice: free, victims: [] };
   if (policy === null) return null;
   const ignore = new Set<string>();
@@ -87,6 +87,21 @@ function chooseWithVictims(ctx: PlanContext, ask: WindowAsk, policy: PreemptionP
     if (choice) return { choice, victims: victimsOn(ctx, choice.nodes, from, from + length, ignore) };
   }
   return null;
+}
+
+/**
+ * The first n nodes, in index order, free for the whole window: what chooseNodes would pick from
+ * the full profile when enough nodes hold the whole window, found without building the profile.
+ */
+function firstWholeNodes(ctx: PlanContext, ask: WindowAsk): NodeChoice | null {
+  const { req, from, length, eligible } = ask;
+  const end = from + length;
+  const nodes: number[] = [];
+  for (let i = 0; i < ctx.table.size && nodes.length < req.nodes; i++) {
+    if (eligible && !eligible(i)) continue;
+    if (ctx.table.freeUntil(i, from, req.perNode.cpu, req.perNode.memoryMiB, end) >= end) nodes.push(i);
+  }
+  return nodes.length === req.nodes ? { nodes, end } : null;
 }
 
 const describe = (ctx: PlanContext, victims: readonly string[], at: number): Preemption[] =>

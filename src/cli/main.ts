@@ -1,5 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { TraceError } from '../sim/readers/index.ts';
+import { CLIENT_SUMMARY, clientCommand, isClientCommand } from './client/dispatch.ts';
+import { demoCommand } from './demo-command.ts';
 import { SERVE_USAGE, serveCommand } from './serve-command.ts';
 import { SIM_USAGE, simCommand } from './sim-command.ts';
 import { UsageError } from './usage-error.ts';
@@ -7,11 +9,14 @@ import { UsageError } from './usage-error.ts';
 const USAGE = `usage: vws <command> [options]
 
 commands
+  demo      watch a minute of the service: a lease suspended for a reservation, then resumed
   serve     run the workspace service (REST API, store, control loop)
   sim       simulate the lease scheduler over a workload trace
   version   print the version
   help      this text (vws help sim: the options of sim)
-`;
+
+client commands (vws <command> --help for their options)
+${CLIENT_SUMMARY}`;
 
 function version(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -29,6 +34,8 @@ export async function main(argv: string[]): Promise<number> {
           return 0;
         }
         return await simCommand(rest);
+      case 'demo':
+        return await demoCommand(rest);
       case 'serve':
         if (rest.includes('--help') || rest.includes('-h')) {
           process.stdout.write(SERVE_USAGE);
@@ -46,6 +53,7 @@ export async function main(argv: string[]): Promise<number> {
         process.stdout.write(rest[0] === 'sim' ? SIM_USAGE : USAGE);
         return command === undefined ? 2 : 0;
       default:
+        if (isClientCommand(command)) return await clientCommand(command, rest);
         throw new UsageError(`unknown command '${command}'`);
     }
   } catch (e) {

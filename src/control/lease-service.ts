@@ -112,6 +112,11 @@ export class LeaseService {
     return lease ? usageOf(lease, Math.max(this.opts.clock.now(), this.scheduler.time)) : null;
   }
 
+  /** When a held lease's hold runs out, null if it is not held. */
+  heldUntil(id: string): number | null {
+    return this.scheduler.lease(id)?.heldUntil ?? null;
+  }
+
   /** Leases holding or planning reservations on a node. */
   leasesOnNode(id: string): string[] {
     const n = this.nodes.of(id);
@@ -158,6 +163,8 @@ export class LeaseService {
 
   hold(owner: string, group: string | null, request: LeaseRequest, ttlSeconds: number): Promise<CreateResult> {
     return this.exclusive(async () => {
+      if (!['exact', 'deadline', 'periodic'].includes(request.kind)) throw new RangeError(`a ${request.kind} lease cannot be held: only exact, deadline and periodic leases are placed when accepted`);
+      if (!(ttlSeconds > 0)) throw new RangeError(`a hold must last more than 0 s, got ${ttlSeconds}`);
       const now = await this.syncTo(this.opts.clock.now());
       const req = { ...request, arrival: now };
       const q = this.scheduler.quote(req, now, 3);
@@ -331,7 +338,14 @@ export class LeaseService {
   private async record(input: Input, now: number): Promise<Applied> {
     await this.opts.store.appendInput({ time: now, type: input.type, data: input });
     this.heardInputs++;
-    return this.apply(input, now);
+    try {
+      return this.apply(input, now);
+    } catch (e) {
+      // An input the scheduler throws out must not stay in the log (a replay would stop on it): the
+      // transaction rolls back, and the service, whose scheduler may be half-changed, stops.
+      this.broken = e as Error;
+      throw new Error(`internal: the scheduler refused a recorded ${input.type} (${(e as Error).message})`);
+    }
   }
 
   private noteStep(step: StepResult): void {

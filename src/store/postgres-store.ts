@@ -4,6 +4,7 @@
 
 import { AsyncLocalStorage } from 'node:async_hooks';
 import pg from 'pg';
+import { checkLimit, imageColumns, imageFrom, json, leaseColumns, leaseFrom, nodeColumns, nodeFrom, workspaceColumns, workspaceFrom } from './columns.ts';
 import { applyMigrations } from './migrations.ts';
 import type {
   EventRow, GroupRow, ImageRow, InputRow, LeaseFilter, LeaseRow, LeaseStatus, NodeRow, Store, TokenRow, UserRow,
@@ -154,19 +155,14 @@ export class PostgresStore implements Store {
   }
 
   async putLease(l: LeaseRow): Promise<void> {
-    await this.upsert('leases', ['id'], {
-      id: l.id, owner: l.owner, group_name: l.group, kind: l.kind, request: json(l.request), status: l.status,
-      reason: l.reason === null ? null : json(l.reason),
-      planned_start: l.plannedStart, planned_end: l.plannedEnd, actual_start: l.actualStart, actual_end: l.actualEnd,
-      nodes: json(l.nodes), usage: json(l.usage), created_at: l.createdAt, updated_at: l.updatedAt,
-    });
+    await this.upsert('leases', ['id'], leaseColumns(l));
   }
   async getLease(id: string): Promise<LeaseRow | null> {
-    return mapped(await this.query('SELECT * FROM leases WHERE id = $1', [id]), toLease);
+    return mapped(await this.query('SELECT * FROM leases WHERE id = $1', [id]), (r) => leaseFrom(r));
   }
   async listLeases(filter: LeaseFilter = {}): Promise<LeaseRow[]> {
     const { sql, params } = leaseQuery(filter);
-    return (await this.query(sql, params)).map(toLease);
+    return (await this.query(sql, params)).map((r) => leaseFrom(r));
   }
   async countLeasesByStatus(): Promise<Partial<Record<LeaseStatus, number>>> {
     const rows = await this.query('SELECT status, COUNT(*) AS n FROM leases GROUP BY status');
@@ -174,40 +170,33 @@ export class PostgresStore implements Store {
   }
 
   async putWorkspace(w: WorkspaceRow): Promise<void> {
-    await this.upsert('workspaces', ['lease_id', 'idx'], {
-      lease_id: w.leaseId, idx: w.index, node: w.node, status: w.status, mac: w.mac, ip: w.ip, image: w.image,
-      console: w.console, updated_at: w.updatedAt,
-    });
+    await this.upsert('workspaces', ['lease_id', 'idx'], workspaceColumns(w));
   }
   async workspacesOf(leaseId: string): Promise<WorkspaceRow[]> {
-    return (await this.query('SELECT * FROM workspaces WHERE lease_id = $1 ORDER BY idx', [leaseId])).map(toWorkspace);
+    return (await this.query('SELECT * FROM workspaces WHERE lease_id = $1 ORDER BY idx', [leaseId])).map(workspaceFrom);
   }
   async workspacesOn(node: string): Promise<WorkspaceRow[]> {
-    return (await this.query('SELECT * FROM workspaces WHERE node = $1 ORDER BY lease_id, idx', [node])).map(toWorkspace);
+    return (await this.query('SELECT * FROM workspaces WHERE node = $1 ORDER BY lease_id, idx', [node])).map(workspaceFrom);
   }
 
   async putNode(n: NodeRow): Promise<void> {
-    await this.upsert('nodes', ['id'], {
-      id: n.id, cpu: n.cpu, memory_mib: n.memoryMiB, disk_mib: n.diskMiB, status: n.status, added_at: n.addedAt,
-    });
+    await this.upsert('nodes', ['id'], nodeColumns(n));
   }
   async getNode(id: string): Promise<NodeRow | null> {
-    return mapped(await this.query('SELECT * FROM nodes WHERE id = $1', [id]), toNode);
+    return mapped(await this.query('SELECT * FROM nodes WHERE id = $1', [id]), nodeFrom);
   }
   async listNodes(): Promise<NodeRow[]> {
-    return (await this.query('SELECT * FROM nodes ORDER BY id')).map(toNode);
+    return (await this.query('SELECT * FROM nodes ORDER BY id')).map(nodeFrom);
   }
 
   async putImage(i: ImageRow): Promise<void> {
-    await this.upsert('images', ['name'], {
-      name: i.name, size_mib: i.sizeMiB, sha256: i.sha256, owner: i.owner, uploaded: i.uploaded, created_at: i.createdAt,
-    });
+    await this.upsert('images', ['name'], imageColumns(i, (b) => b));
   }
   async getImage(name: string): Promise<ImageRow | null> {
-    return mapped(await this.query('SELECT * FROM images WHERE name = $1', [name]), toImage);
+    return mapped(await this.query('SELECT * FROM images WHERE name = $1', [name]), imageFrom);
   }
   async listImages(): Promise<ImageRow[]> {
-    return (await this.query('SELECT * FROM images ORDER BY name')).map(toImage);
+    return (await this.query('SELECT * FROM images ORDER BY name')).map(imageFrom);
   }
 
   async appendEvent(e: Omit<EventRow, 'id'>): Promise<number> {
@@ -314,18 +303,7 @@ function leaseQuery(filter: LeaseFilter): { sql: string; params: SqlValue[] } {
   return { sql, params };
 }
 
-function checkLimit(limit: number): void {
-  // Rejected here rather than by the server so both stores refuse the same limits the same way.
-  if (!Number.isSafeInteger(limit) || limit < 0) throw new RangeError(`limit must be a whole number ≥ 0, got ${limit}`);
-}
 
-/**
- * JSON text for a jsonb column; undefined (which JSON cannot hold) is stored as null. Sent as
- * text because pg would turn a JS array into a PostgreSQL array, not a JSON one.
- */
-function json(value: unknown): string {
-  return JSON.stringify(value ?? null);
-}
 
 /** The first row, typed by to, or null when there is none. */
 function mapped<T>(rows: Row[], to: (row: Row) => T): T | null {
@@ -344,25 +322,6 @@ function toToken(r: Row): TokenRow {
   return { id: r.id, userId: r.user_id, hash: r.hash, label: r.label, createdAt: r.created_at, expiresAt: r.expires_at };
 }
 
-function toLease(r: Row): LeaseRow {
-  return {
-    id: r.id, owner: r.owner, group: r.group_name, kind: r.kind, request: r.request, status: r.status, reason: r.reason,
-    plannedStart: r.planned_start, plannedEnd: r.planned_end, actualStart: r.actual_start, actualEnd: r.actual_end,
-    nodes: r.nodes, usage: r.usage, createdAt: r.created_at, updatedAt: r.updated_at,
-  };
-}
 
-function toWorkspace(r: Row): WorkspaceRow {
-  return {
-    leaseId: r.lease_id, index: r.idx, node: r.node, status: r.status, mac: r.mac, ip: r.ip, image: r.image,
-    console: r.console, updatedAt: r.updated_at,
-  };
-}
 
-function toNode(r: Row): NodeRow {
-  return { id: r.id, cpu: r.cpu, memoryMiB: r.memory_mib, diskMiB: r.disk_mib, status: r.status, addedAt: r.added_at };
-}
 
-function toImage(r: Row): ImageRow {
-  return { name: r.name, sizeMiB: r.size_mib, sha256: r.sha256, owner: r.owner, uploaded: r.uploaded, createdAt: r.created_at };
-}

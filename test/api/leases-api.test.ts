@@ -105,6 +105,20 @@ test('hold, commit, expiry and cancel', async () => {
   await w.close();
 });
 
+test('a lease kind that cannot be held is refused before anything is written, and the service still restarts', async () => {
+  const w = await apiWorld();
+  const inputs = (await w.store.inputs()).length;
+  for (const kind of ['best-effort', 'immediate', 'urgent']) {
+    const r = await w.call(w.tokens.alice, 'POST', '/v1/leases/hold', { lease: lease({ kind }), ttl: 60 });
+    assert.equal(r.status, 400, JSON.stringify(r.body));
+    assert.match(r.body.message, /cannot be held/);
+  }
+  await assert.rejects(w.service.hold('alice', null, { id: 'x', kind: 'immediate', arrival: 0, requestedStart: null, duration: 60, nodes: 1, perNode: { cpu: 1, memoryMiB: 1024, diskMiB: 0 }, preemptible: false }, 60), /cannot be held/);
+  assert.equal((await w.store.inputs()).length, inputs);
+  assert.equal((await w.call(w.tokens.alice, 'GET', '/v1/leases?status=bogus')).status, 400);
+  await w.close();
+});
+
 test('the OpenAPI document describes the routes with the schemas that validate them', async () => {
   const w = await apiWorld();
   const doc = (await w.call(w.tokens.alice, 'GET', '/v1/openapi.json')).body;

@@ -10,6 +10,12 @@ function visible(caller: Caller, e: EventRow): boolean {
   return e.owner !== null && canSee(caller, { owner: e.owner, group: e.group });
 }
 
+async function latestEventId(ctx: ApiContext): Promise<number> {
+  let last = 0;
+  for (let page = await ctx.store.eventsAfter(0, 10_000); page.length > 0; page = await ctx.store.eventsAfter(last, 10_000)) last = page[page.length - 1].id;
+  return last;
+}
+
 const frame = (e: EventRow): string => `id: ${e.id}\nevent: ${e.type}\ndata: ${JSON.stringify({ time: e.time, leaseId: e.leaseId, ...(e.data as object) })}\n\n`;
 
 /** Server-Sent Events of what the caller may see, resumable with Last-Event-ID. */
@@ -17,7 +23,8 @@ export function registerEventRoutes(app: FastifyInstance, ctx: ApiContext): void
   app.get('/v1/events', { schema: { tags: ['events'], summary: 'Lease, workspace and node changes as Server-Sent Events' } }, async (req, reply) => {
     const header = req.headers['last-event-id'];
     const query = (req.query as { after?: string }).after;
-    let last = Number(header ?? query ?? 0) || 0;
+    // ?after=now skips the history: only what happens from here on.
+    let last = query === 'now' ? await latestEventId(ctx) : Number(header ?? query ?? 0) || 0;
     const caller = req.caller;
     reply.hijack();
     const res = reply.raw;

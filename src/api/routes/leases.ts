@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import type { Quote } from '../../core/negotiation.ts';
+import type { Decision } from '../../core/scheduler.ts';
 import type { LeaseRequest } from '../../core/types.ts';
 import type { LeaseRow, LeaseStatus, Store } from '../../store/store.ts';
 import { type Caller, canSee } from '../auth.ts';
@@ -50,10 +51,15 @@ export function specOf(req: LeaseRequest, group: string | null = null): LeaseSpe
   return spec;
 }
 
-/** A quote with its alternatives in API terms. */
-export function quoteOut(q: Quote, group: string | null) {
-  if (q.ok) return q;
+/** A quote with nodes by name and its alternatives in API terms. */
+export function quoteOut(ctx: ApiContext, q: Quote, group: string | null) {
+  if (q.ok) return { ...q, nodes: q.nodes.map((n) => ctx.service.nodes.ids[n]) };
   return { ...q, alternatives: q.alternatives.map((a) => ({ ...a, request: specOf(a.request, group) })) };
+}
+
+/** A decision with nodes by name. */
+function decisionOut(ctx: ApiContext, d: Decision) {
+  return d.ok && d.nodes ? { ...d, nodes: d.nodes.map((n) => ctx.service.nodes.ids[n]) } : d;
 }
 
 function refusal(q: Extract<Quote, { ok: false }>, group: string | null): ApiError {
@@ -88,21 +94,22 @@ export function registerLeaseRoutes(app: FastifyInstance, ctx: ApiContext): void
     const key = req.headers['idempotency-key'];
     const result = await timed(() => ctx.service.create(req.caller.user.id, spec.group ?? null, request, typeof key === 'string' ? key : undefined));
     if (!result.ok) throw refusal(result.quote, spec.group ?? null);
-    return reply.code(result.replayed ? 200 : 201).send({ lease: leaseOut(result.lease), decision: result.decision });
+    return reply.code(result.replayed ? 200 : 201).send({ lease: leaseOut(result.lease), decision: decisionOut(ctx, result.decision) });
   });
 
   app.post('/v1/leases/quote', { schema: { body: LeaseSpec, tags: ['leases'], summary: 'What the scheduler would do now, without doing it' } }, async (req) => {
     const spec = req.body as LeaseSpec;
     const request = await toRequest(ctx.store, req.caller, spec);
-    return quoteOut(await timed(() => ctx.service.quote(request)), spec.group ?? null);
+    return quoteOut(ctx, await timed(() => ctx.service.quote(request)), spec.group ?? null);
   });
 
   app.post('/v1/leases/hold', { schema: { body: HoldBody, tags: ['leases'], summary: 'Place a lease and hold it for ttl seconds until committed' } }, async (req, reply) => {
     const { lease: spec, ttl } = req.body as { lease: LeaseSpec; ttl: number };
+    if (!['exact', 'deadline', 'periodic'].includes(spec.kind)) throw new ApiError(400, 'invalid-request', `body.lease.kind: a ${spec.kind} lease cannot be held: only exact, deadline and periodic leases are placed when accepted; create it instead`, { path: 'body.lease.kind' });
     const request = await toRequest(ctx.store, req.caller, spec);
     const result = await timed(() => ctx.service.hold(req.caller.user.id, spec.group ?? null, request, ttl));
     if (!result.ok) throw refusal(result.quote, spec.group ?? null);
-    return reply.code(201).send({ lease: leaseOut(result.lease), decision: result.decision });
+    return reply.code(201).send({ lease: leaseOut(result.lease), decision: decisionOut(ctx, result.decision), heldUntil: ctx.service.heldUntil(result.lease.id) });
   });
 
   app.post('/v1/leases/:id/commit', { schema: { params: IdParam, tags: ['leases'] } }, async (req) => {
@@ -124,7 +131,7 @@ export function registerLeaseRoutes(app: FastifyInstance, ctx: ApiContext): void
     }
     const rows = (await ctx.store.listLeases(filter)).filter((r) => canSee(caller, r));
     const page = rows.slice(0, limit);
-    return { leases: page.map((r) => leaseOut(r)), next: rows.length > limit ? page[page.length - 1].id : null };
+    return { leases: page.map((r) => leaseOut(r, undefined, ctx.service.usageNow(r.id) ?? r.usage)), next: rows.length > limit ? page[page.length - 1].id : null };
   });
 
   app.get('/v1/leases/:id', { schema: { params: IdParam, tags: ['leases'] } }, async (req) => {

@@ -1,0 +1,74 @@
+// vws image add NAME --file PATH | list. An image is registered by size and sha256, then its
+// content is uploaded; the server checks the content against the registered hash.
+
+import { createHash } from 'node:crypto';
+import { createReadStream, statSync } from 'node:fs';
+import { Readable } from 'node:stream';
+import { UsageError } from '../usage-error.ts';
+import { Args } from './args.ts';
+import { type Command, connect, emit, enc } from './command.ts';
+import { ApiFailure } from './errors.ts';
+import type { Api } from './http.ts';
+import { table, when } from './tables.ts';
+
+const MIB = 1024 * 1024;
+
+interface ImageBody {
+  name: string;
+  sizeMiB: number;
+  sha256: string;
+  owner: string;
+  uploaded: boolean;
+  createdAt: number;
+}
+
+async function sha256Of(path: string): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
+  return hash.digest('hex');
+}
+
+/** Registers the image; if a failed `image add` already registered the same content, carries on from there. */
+async function register(api: Api, name: string, sizeMiB: number, sha256: string): Promise<ImageBody> {
+  try {
+    return (await api.send<ImageBody>('POST', '/v1/images', { name, sizeMiB, sha256 })).body;
+  } catch (e) {
+    if (!(e instanceof ApiFailure) || e.body.code !== 'image-exists') throw e;
+    const existing = (await api.get<{ images: ImageBody[] }>('/v1/images')).body.images.find((i) => i.name === name);
+    if (!existing || existing.sha256 !== sha256 || existing.uploaded) throw e;
+    return existing;
+  }
+}
+
+const add: Command = async (argv) => {
+  const args = Args.parse('image add', argv, { file: 'string' }, ['NAME']);
+  const name = args.positionals[0];
+  const path = args.required('file', 'PATH (the image content)');
+  let bytes: number;
+  try {
+    const st = statSync(path);
+    if (!st.isFile()) throw new Error('not a regular file');
+    bytes = st.size;
+  } catch (e) {
+    throw new UsageError(`--file ${path}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`);
+  }
+  const sha256 = await sha256Of(path);
+  // The API counts whole MiB; a partial MiB still takes room, so round up.
+  const sizeMiB = Math.max(1, Math.ceil(bytes / MIB));
+  const api = connect(args);
+  const image = await register(api, name, sizeMiB, sha256);
+  // The server keeps content by hash: identical content uploaded before need not be sent again.
+  const upload = image.uploaded ? null : (await api.upload<{ name: string; sha256: string; bytes: number }>(`/v1/images/${enc(name)}/content`, Readable.toWeb(createReadStream(path)) as ReadableStream<Uint8Array>, bytes)).body;
+  return emit(args, { image: { ...image, uploaded: true }, upload }, () => `image ${name} added: ${bytes} bytes (${sizeMiB} MiB), sha256 ${sha256}${upload ? '' : ' (content already on the server)'}`);
+};
+
+const list: Command = async (argv) => {
+  const args = Args.parse('image list', argv, {});
+  const res = await connect(args).get<{ images: ImageBody[] }>('/v1/images');
+  return emit(args, res.body, () =>
+    res.body.images.length === 0
+      ? 'no images'
+      : table(['NAME', 'SIZE MiB', 'SHA256', 'OWNER', 'UPLOADED', 'CREATED'], res.body.images.map((i) => [i.name, String(i.sizeMiB), i.sha256.slice(0, 16), i.owner, i.uploaded ? 'yes' : 'no', when(i.createdAt)])));
+};
+
+export const IMAGE_COMMANDS: Record<string, Command> = { add, list };

@@ -1,0 +1,99 @@
+// Leases and workspaces as the API returns them, and as people read them.
+
+import type { LeaseSpec } from './lease-spec.ts';
+import { durationText } from './parse-time.ts';
+import { fields, hours, orDash, table, when } from './tables.ts';
+
+export const LEASE_STATUSES = ['pending', 'scheduled', 'deploying', 'running', 'suspending', 'suspended', 'resuming', 'ending', 'done', 'cancelled', 'rejected', 'failed', 'held'] as const;
+
+/** Statuses a lease never leaves. */
+export const FINAL_STATUSES: readonly string[] = ['done', 'cancelled', 'rejected', 'failed'];
+
+export interface WorkspaceBody {
+  leaseId: string;
+  index: number;
+  node: string | null;
+  status: string;
+  mac: string;
+  ip: string | null;
+  image: string | null;
+  console: string | null;
+  updatedAt: number;
+}
+
+export interface LeaseBody {
+  id: string;
+  owner: string;
+  group: string | null;
+  kind: string;
+  status: string;
+  reason: { code: string; message: string } | null;
+  nodes: string[];
+  plannedStart: number | null;
+  plannedEnd: number | null;
+  actualStart: number | null;
+  actualEnd: number | null;
+  usage: Record<string, { coreSeconds: number; mibSeconds: number }>;
+  createdAt: number;
+  updatedAt: number;
+  spec: LeaseSpec;
+  workspaces?: WorkspaceBody[];
+}
+
+export function leaseTable(leases: LeaseBody[]): string {
+  if (leases.length === 0) return 'no leases';
+  return table(
+    ['ID', 'KIND', 'STATUS', 'OWNER', 'GROUP', 'NODES', 'START', 'END'],
+    leases.map((l) => [l.id, l.kind, l.status, l.owner, orDash(l.group), String(l.spec.nodes), when(l.actualStart ?? l.plannedStart), when(l.actualEnd ?? l.plannedEnd)]),
+  );
+}
+
+/** "2 x (1.5 CPU, 2048 MiB) for 2h30m, preemptible" */
+export function specText(s: LeaseSpec): string {
+  const parts = [`${s.nodes} x (${s.cpu} CPU, ${s.memoryMiB} MiB${s.diskMiB ? `, ${s.diskMiB} MiB disk` : ''}) for ${durationText(s.duration)}`];
+  if (s.preemptible) parts.push('preemptible');
+  if (s.image) parts.push(`image ${s.image}`);
+  if (s.deadline !== undefined) parts.push(`deadline ${when(s.deadline)}`);
+  if (s.recurrence) parts.push(`every ${durationText(s.recurrence.period)}${s.recurrence.count ? `, ${s.recurrence.count} times` : ''}${s.recurrence.until ? ` until ${when(s.recurrence.until)}` : ''}`);
+  return parts.join(', ');
+}
+
+export function usageTotals(usage: LeaseBody['usage']): { coreSeconds: number; mibSeconds: number } {
+  const total = { coreSeconds: 0, mibSeconds: 0 };
+  for (const u of Object.values(usage)) {
+    total.coreSeconds += u.coreSeconds;
+    total.mibSeconds += u.mibSeconds;
+  }
+  return total;
+}
+
+export function leaseDetail(l: LeaseBody): string {
+  const used = usageTotals(l.usage);
+  const text = fields([
+    ['lease', l.id],
+    ['owner', l.owner],
+    ['group', orDash(l.group)],
+    ['kind', l.kind],
+    ['status', l.status],
+    ['reason', l.reason ? `${l.reason.message} (${l.reason.code})` : '-'],
+    ['asked', specText(l.spec)],
+    ['nodes', l.nodes.length ? l.nodes.join(', ') : '-'],
+    ['planned', `${when(l.plannedStart)} to ${when(l.plannedEnd)}`],
+    ['actual', `${when(l.actualStart)} to ${when(l.actualEnd)}`],
+    ['used', `${hours(used.coreSeconds)} core-hours, ${hours(used.mibSeconds, 1024)} GiB-hours`],
+    ['created', when(l.createdAt)],
+  ]);
+  return l.workspaces ? `${text}\n\n${workspaceTable(l.workspaces)}` : text;
+}
+
+export function workspaceTable(workspaces: WorkspaceBody[]): string {
+  if (workspaces.length === 0) return 'no workspaces yet';
+  return table(['INDEX', 'NODE', 'STATUS', 'IP', 'MAC', 'IMAGE', 'CONSOLE'], workspaces.map((w) => [String(w.index), orDash(w.node), w.status, orDash(w.ip), w.mac, orDash(w.image), orDash(w.console)]));
+}
+
+export function workspaceDetail(w: WorkspaceBody): string {
+  return fields([
+    ['lease', w.leaseId], ['index', String(w.index)], ['node', orDash(w.node)], ['status', w.status], ['ip', orDash(w.ip)],
+    ['mac', w.mac], ['image', orDash(w.image)], ['console', orDash(w.console)], ['updated', when(w.updatedAt)],
+  ]);
+}

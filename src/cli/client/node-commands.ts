@@ -1,0 +1,58 @@
+// vws node add | list | drain | remove: the pool, for administrators.
+
+import { Args, integerOption, positiveNumberOption } from './args.ts';
+import { type Command, connect, emit, enc } from './command.ts';
+import { table, when } from './tables.ts';
+
+interface NodeBody {
+  id: string;
+  cpu: number;
+  memoryMiB: number;
+  diskMiB: number;
+  status: string;
+  addedAt: number;
+  leases?: string[];
+}
+
+const add: Command = async (argv) => {
+  const args = Args.parse('node add', argv, { cpu: 'string', memory: 'string', disk: 'string' }, ['ID']);
+  const disk = args.string('disk');
+  const body = {
+    id: args.positionals[0],
+    cpu: positiveNumberOption('cpu', args.required('cpu', 'C (its CPUs)')),
+    memoryMiB: integerOption('memory', args.required('memory', 'MiB (its memory)'), 1),
+    ...(disk !== undefined ? { diskMiB: integerOption('disk', disk, 0) } : {}),
+  };
+  const res = await connect(args).send<NodeBody>('POST', '/v1/nodes', body);
+  return emit(args, res.body, () => `node ${res.body.id} added: ${res.body.cpu} CPU, ${res.body.memoryMiB} MiB, ${res.body.diskMiB} MiB disk`);
+};
+
+const list: Command = async (argv) => {
+  const args = Args.parse('node list', argv, {});
+  const res = await connect(args).get<{ nodes: NodeBody[] }>('/v1/nodes');
+  return emit(args, res.body, () =>
+    res.body.nodes.length === 0
+      ? 'no nodes'
+      : table(['ID', 'STATUS', 'CPU', 'MEMORY MiB', 'DISK MiB', 'LEASES', 'ADDED'], res.body.nodes.map((n) => [n.id, n.status, String(n.cpu), String(n.memoryMiB), String(n.diskMiB), String(n.leases?.length ?? 0), when(n.addedAt)])));
+};
+
+const drain: Command = async (argv) => {
+  const args = Args.parse('node drain', argv, {}, ['ID']);
+  const id = args.positionals[0];
+  const res = await connect(args).send<{ requeued: string[]; stillPlanned: string[] }>('POST', `/v1/nodes/${enc(id)}/drain`);
+  const { requeued, stillPlanned } = res.body;
+  return emit(args, res.body, () =>
+    [
+      `node ${id} draining: it takes no new leases`,
+      ...(requeued.length ? [`  back in the queue: ${requeued.join(', ')}`] : []),
+      ...(stillPlanned.length ? [`  still planned there (remove it once they end): ${stillPlanned.join(', ')}`] : []),
+    ].join('\n'));
+};
+
+const remove: Command = async (argv) => {
+  const args = Args.parse('node remove', argv, {}, ['ID']);
+  const res = await connect(args).send<{ removed: string }>('DELETE', `/v1/nodes/${enc(args.positionals[0])}`);
+  return emit(args, res.body, () => `node ${res.body.removed} removed`);
+};
+
+export const NODE_COMMANDS: Record<string, Command> = { add, list, drain, remove };

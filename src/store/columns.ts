@@ -1,0 +1,68 @@
+// How rows become columns, shared by the SQLite and PostgreSQL stores: the same column names
+// and encodings, so that the two cannot drift apart. JSON goes in as text (undefined, which JSON
+// cannot hold, as null); a store that cannot bind booleans passes its own `flag`.
+
+import type { ImageRow, LeaseRow, NodeRow, WorkspaceRow } from './store.ts';
+
+type Columns = Record<string, string | number | null>;
+
+export function json(value: unknown): string {
+  return JSON.stringify(value ?? null);
+}
+
+export function checkLimit(limit: number): void {
+  // Checked here so that both stores refuse the same limits the same way (SQLite reads a negative LIMIT as "none").
+  if (!Number.isSafeInteger(limit) || limit < 0) throw new RangeError(`limit must be a whole number ≥ 0, got ${limit}`);
+}
+
+export function leaseColumns(l: LeaseRow): Columns {
+  return {
+    id: l.id, owner: l.owner, group_name: l.group, kind: l.kind, request: json(l.request), status: l.status,
+    reason: l.reason === null ? null : json(l.reason),
+    planned_start: l.plannedStart, planned_end: l.plannedEnd, actual_start: l.actualStart, actual_end: l.actualEnd,
+    nodes: json(l.nodes), usage: json(l.usage), created_at: l.createdAt, updated_at: l.updatedAt,
+  };
+}
+
+export function workspaceColumns(w: WorkspaceRow): Columns {
+  return {
+    lease_id: w.leaseId, idx: w.index, node: w.node, status: w.status, mac: w.mac, ip: w.ip, image: w.image,
+    console: w.console, updated_at: w.updatedAt,
+  };
+}
+
+export function nodeColumns(n: NodeRow): Columns {
+  return { id: n.id, cpu: n.cpu, memory_mib: n.memoryMiB, disk_mib: n.diskMiB, status: n.status, added_at: n.addedAt };
+}
+
+export function imageColumns<F extends boolean | number>(i: ImageRow, flag: (b: boolean) => F): Record<string, string | number | null | F> {
+  return { name: i.name, size_mib: i.sizeMiB, sha256: i.sha256, owner: i.owner, uploaded: flag(i.uploaded), created_at: i.createdAt };
+}
+
+/** A row as a driver returns it (the driver boundary); the functions below type it. */
+type Row = Record<string, any>;
+
+/** The other way: `decode` turns a JSON column into its value (SQLite keeps text, PostgreSQL hands back jsonb parsed). */
+export function leaseFrom(r: Row, decode: (v: unknown) => unknown = (v) => v): LeaseRow {
+  return {
+    id: r.id, owner: r.owner, group: r.group_name, kind: r.kind, request: decode(r.request) as LeaseRow['request'], status: r.status,
+    reason: r.reason === null ? null : (decode(r.reason) as LeaseRow['reason']),
+    plannedStart: r.planned_start, plannedEnd: r.planned_end, actualStart: r.actual_start, actualEnd: r.actual_end,
+    nodes: decode(r.nodes) as string[], usage: decode(r.usage) as LeaseRow['usage'], createdAt: r.created_at, updatedAt: r.updated_at,
+  };
+}
+
+export function workspaceFrom(r: Row): WorkspaceRow {
+  return {
+    leaseId: r.lease_id, index: r.idx, node: r.node, status: r.status, mac: r.mac, ip: r.ip, image: r.image,
+    console: r.console, updatedAt: r.updated_at,
+  };
+}
+
+export function nodeFrom(r: Row): NodeRow {
+  return { id: r.id, cpu: r.cpu, memoryMiB: r.memory_mib, diskMiB: r.disk_mib, status: r.status, addedAt: r.added_at };
+}
+
+export function imageFrom(r: Row): ImageRow {
+  return { name: r.name, sizeMiB: r.size_mib, sha256: r.sha256, owner: r.owner, uploaded: r.uploaded === true || r.uploaded === 1, createdAt: r.created_at };
+}

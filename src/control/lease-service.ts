@@ -64,6 +64,7 @@ export class LeaseService {
   /** Rebuilds the scheduler from the input log, catches up with the clock and reconciles the VMs. */
   static async open(opts: ServiceOptions): Promise<LeaseService> {
     const service = new LeaseService(opts);
+    await service.reconciler.observe();
     await service.exclusive(async () => {
       for (const row of await opts.store.inputs()) {
         service.advanceTo(row.time);
@@ -85,6 +86,7 @@ export class LeaseService {
     this.cancelTimer?.();
     await this.chain.catch(() => undefined);
     await this.reconciler.idle();
+    this.reconciler.detach();
   }
 
   // ---- reads ----

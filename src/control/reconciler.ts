@@ -35,14 +35,21 @@ export class Reconciler {
   /** VMs being stopped on purpose: their 'stopped' is not a lease ending by itself. */
   private readonly stopping = new Set<string>();
   private readonly jobs = new Map<string, Promise<void>>();
+  /** Once the service closes, the driver's news is no longer ours to act on. */
+  private detached = false;
 
   constructor(private readonly driver: Driver, private readonly store: Store, private readonly hooks: ReconcilerHooks) {
     driver.onChange((vm) => this.heard(vm));
   }
 
+  /** Learns what the driver runs, before anything is reconciled against it. */
+  async observe(): Promise<void> {
+    for (const vm of await this.driver.status()) this.actual.set(vm.id, vm);
+  }
+
   /** Reconciles every lease against everything the driver runs; VMs no lease wants are stopped. */
   async reconcileAll(leases: readonly LeaseRecord[]): Promise<void> {
-    for (const vm of await this.driver.status()) this.actual.set(vm.id, vm);
+    await this.observe();
     const wanted = new Set<string>();
     for (const l of leases) desiredVms(l).forEach((d, i) => d.state !== 'absent' && wanted.add(vmIdOf(l.req.id, i)));
     for (const vm of this.actual.values()) {
@@ -60,6 +67,10 @@ export class Reconciler {
   /** Has these leases' VMs converged, in the background, one lease at a time. */
   reconcile(leases: readonly LeaseRecord[]): void {
     for (const l of leases) this.schedule(l.req.id);
+  }
+
+  detach(): void {
+    this.detached = true;
   }
 
   async idle(): Promise<void> {
@@ -108,6 +119,12 @@ export class Reconciler {
         this.hooks.vmEndedByItself(lease.req.id, { failed: true, message: `the saved state of ${id} is gone from ${node}` });
         return false;
       }
+      // A VM the store last saw alive has vanished (its node lost it while the service was away): that is a failure, not a start.
+      const seen = (await this.store.workspacesOf(lease.req.id)).find((w) => w.index === i);
+      if (seen && ['running', 'suspending', 'suspended', 'resuming'].includes(seen.status) && !actual) {
+        this.hooks.vmEndedByItself(lease.req.id, { failed: true, message: `${id} vanished from ${seen.node ?? node}` });
+        return false;
+      }
       const spec = this.specOf(lease, i, node);
       if (spec.image) await this.driver.prepareImage(node, spec.image);
       this.heard(await this.driver.start(spec));
@@ -135,6 +152,7 @@ export class Reconciler {
   }
 
   private heard(vm: VmStatus): void {
+    if (this.detached) return;
     const before = this.actual.get(vm.id);
     this.actual.set(vm.id, vm);
     const slash = vm.id.lastIndexOf('/');

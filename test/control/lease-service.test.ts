@@ -124,3 +124,29 @@ test('a VM that ends by itself finishes its lease early; one that fails marks it
   assert.match(dies.reason!.message, /kernel panic/);
   await service.close();
 });
+
+test('on start, a VM no lease wants is stopped and reported; a lease whose VM vanished is marked failed', async () => {
+  const w = await world();
+  await w.service.addNode({ id: 'n1', ...whole });
+  await w.service.addNode({ id: 'n2', ...whole });
+  await w.service.create('alice', null, be('kept', 1, 7200));
+  await w.service.create('alice', null, be('lost', 1, 7200));
+  await settle(w.service);
+  await w.service.close();
+  // While the service is down, a VM appears that nobody asked for, and one of the leases' VMs disappears.
+  await w.driver.start({ id: 'stray/0', leaseId: 'stray', index: 0, node: 'n2', cpu: 1, memoryMiB: 512, image: null, mac: '52:54:00:aa:bb:cc' });
+  await w.driver.stop('lost/0', { graceful: false });
+  await w.driver.close();
+  await w.store.close();
+  const again = await world(w.dir);
+  await settle(again.service);
+  const vms = (await again.driver.status()).map((v) => [v.id, v.state]).sort();
+  assert.deepEqual(vms, [['kept/0', 'running']]);
+  const events = await again.store.eventsAfter(0, 1000);
+  assert.ok(events.some((e) => e.type === 'workspace.unknown' && (e.data as { vm: string }).vm === 'stray/0'), 'the stray VM is reported');
+  const lost = (await again.store.getLease('lost'))!;
+  assert.equal(lost.status, 'failed');
+  assert.match(lost.reason!.message, /lost\/0/);
+  assert.equal(await statusOf(again.store, 'kept'), 'running');
+  await again.service.close();
+});

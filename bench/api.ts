@@ -80,14 +80,17 @@ async function runOn(name: string, store?: string): Promise<Record<string, unkno
 }
 
 const schema = `vws_bench_${process.pid}`;
-const results = [await runOn('sqlite')];
-const client = new pg.Client(POSTGRES);
-await client.connect();
-try {
-  results.push(await runOn('postgres', `${POSTGRES}?schema=${schema}`));
-} finally {
-  await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
-  await client.end();
+const stores = (process.env.BENCH_STORES ?? 'sqlite,postgres').split(',');
+const results = stores.includes('sqlite') ? [await runOn('sqlite')] : [];
+if (stores.includes('postgres')) {
+  const client = new pg.Client(POSTGRES);
+  await client.connect();
+  try {
+    results.push(await runOn('postgres', `${POSTGRES}?schema=${schema}`));
+  } finally {
+    await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+    await client.end();
+  }
 }
 mkdirSync(join(root, 'bench/results'), { recursive: true });
 writeFileSync(join(root, 'bench/results/api.json'), `${JSON.stringify({ aim: 'create >= 2000/s with p99 < 20 ms on SQLite', connections: CONNECTIONS, seconds: SECONDS, results }, null, 2)}\n`);

@@ -23,6 +23,9 @@ export interface ServiceOptions {
   config: SchedulerConfig;
 }
 
+/** At most this many waiting operations share one transaction. */
+const MAX_BATCH = 64;
+
 export type CreateResult =
   | { ok: true; lease: LeaseRow; decision: Decision; replayed: boolean }
   | { ok: false; quote: Extract<Quote, { ok: false }> };
@@ -39,7 +42,8 @@ export class LeaseService {
   private readonly dirty = new Set<string>();
   private readonly listeners = new Set<Listener>();
   private readonly reconciler: Reconciler;
-  private chain: Promise<unknown> = Promise.resolve();
+  private readonly waiting: Array<{ fn: () => Promise<unknown>; resolve: (v: unknown) => void; reject: (e: unknown) => void }> = [];
+  private draining: Promise<void> | null = null;
   private cancelTimer: (() => void) | null = null;
   /** Events written in the transaction under way, sent to listeners once it commits. */
   private outbox: EventRow[] | null = null;
@@ -84,7 +88,7 @@ export class LeaseService {
   async close(): Promise<void> {
     this.closed = true;
     this.cancelTimer?.();
-    await this.chain.catch(() => undefined);
+    await this.draining;
     await this.reconciler.idle();
     this.reconciler.detach();
   }
@@ -266,46 +270,64 @@ export class LeaseService {
 
   // ---- the loop ----
 
-  /** Runs fn alone: inputs and clock steps never interleave. */
   /**
-   * Runs fn alone, and with every store write it makes in one transaction: an input, the rows and
-   * events it leads to and its idempotency key are kept together or not at all. Events reach
-   * listeners only once committed. If the store fails after the scheduler has heard an input, the
-   * two no longer agree: the service stops taking requests until it is restarted (and replays).
+   * Runs fn alone (inputs and clock steps never interleave), and with every store write it makes
+   * in one transaction: an input, the rows and events it leads to and its idempotency key are kept
+   * together or not at all. Operations that wait while one runs are run together next, one after
+   * another in a single transaction (a group commit: one disk flush for many decisions). Events
+   * reach listeners, and the driver hears of decisions, only once committed. If the store fails
+   * after the scheduler has heard an input, the two no longer agree: the service stops taking
+   * requests until it is restarted (and replays).
    */
   private exclusive<T>(fn: () => Promise<T>): Promise<T> {
-    const guarded = async (): Promise<T> => {
-      if (this.broken) throw new Error(`the service stopped after a store failure (${this.broken.message}); restart it`);
+    return new Promise<T>((resolve, reject) => {
+      this.waiting.push({ fn, resolve: resolve as (v: unknown) => void, reject });
+      this.kick();
+    });
+  }
+
+  private kick(): void {
+    if (this.draining) return;
+    this.draining = this.drain().finally(() => {
+      this.draining = null;
+      // An operation may have arrived after the loop looked for more, and before this ran.
+      if (this.waiting.length > 0) this.kick();
+    });
+  }
+
+  private async drain(): Promise<void> {
+    while (this.waiting.length > 0) {
+      const batch = this.waiting.splice(0, MAX_BATCH);
+      if (this.broken) {
+        for (const op of batch) op.reject(new Error(`the service stopped after a store failure (${this.broken.message}); restart it`));
+        continue;
+      }
       const heard = this.heardInputs;
-      const committed: EventRow[] = [];
-      this.outbox = committed;
+      const outcomes: Array<{ value?: unknown; refused?: RangeError }> = [];
+      this.outbox = [];
       try {
-        // A refusal (RangeError) still commits what came before it, such as a tick the scheduler heard.
-        const outcome = await this.opts.store.transaction(async () => {
-          try {
-            return { value: await fn() };
-          } catch (e) {
-            if (e instanceof RangeError) return { refused: e };
-            throw e;
+        await this.opts.store.transaction(async () => {
+          for (const op of batch) {
+            try {
+              outcomes.push({ value: await op.fn() });
+            } catch (e) {
+              // A refusal still commits what came before it, such as a tick the scheduler heard.
+              if (!(e instanceof RangeError)) throw e;
+              outcomes.push({ refused: e });
+            }
           }
         });
-        for (const e of committed) this.emit(e);
+        for (const e of this.outbox) this.emit(e);
         this.reconciler.reconcile([...this.toReconcile]);
-        this.toReconcile.clear();
-        if ('refused' in outcome) throw outcome.refused;
-        return outcome.value;
+        batch.forEach((op, k) => (outcomes[k].refused ? op.reject(outcomes[k].refused) : op.resolve(outcomes[k].value)));
       } catch (e) {
-        if (e instanceof RangeError) throw e;
         if (this.heardInputs !== heard) this.broken = e as Error;
-        throw e;
+        for (const op of batch) op.reject(e);
       } finally {
         this.outbox = null;
         this.toReconcile.clear();
       }
-    };
-    const run = this.chain.then(guarded, guarded);
-    this.chain = run.catch(() => undefined);
-    return run;
+    }
   }
 
   /**

@@ -5,7 +5,7 @@
 
 import { createHash } from 'node:crypto';
 import type { LeaseRecord } from '../core/lease-record.ts';
-import type { EventRow, Store, WorkspaceStatus } from '../store/store.ts';
+import type { EventRow, Store, WorkspaceRow, WorkspaceStatus } from '../store/store.ts';
 import type { Driver, VmSpec, VmState, VmStatus } from './driver.ts';
 import { type DesiredVm, desiredVms } from './lease-view.ts';
 
@@ -35,6 +35,8 @@ export class Reconciler {
   /** VMs being stopped on purpose: their 'stopped' is not a lease ending by itself. */
   private readonly stopping = new Set<string>();
   private readonly jobs = new Map<string, Promise<void>>();
+  private readonly unwritten = new Map<string, WorkspaceRow>();
+  private writing: Promise<void> | null = null;
   /** Once the service closes, the driver's news is no longer ours to act on. */
   private detached = false;
 
@@ -74,7 +76,7 @@ export class Reconciler {
   }
 
   async idle(): Promise<void> {
-    while (this.jobs.size > 0) await Promise.all([...this.jobs.values()]);
+    while (this.jobs.size > 0 || this.writing) await Promise.all([...this.jobs.values(), this.writing]);
   }
 
   private schedule(leaseId: string): void {
@@ -159,7 +161,7 @@ export class Reconciler {
     const leaseId = vm.id.slice(0, slash);
     const lease = this.hooks.leaseById(leaseId);
     if (lease) {
-      void this.store.putWorkspace({
+      this.keep({
         leaseId, index: Number(vm.id.slice(slash + 1)), node: vm.node, status: WORKSPACE_STATUS[vm.state], mac: macOf(vm.id), ip: vm.ip,
         image: lease.req.image?.id ?? null, console: vm.console, updatedAt: Math.floor(Date.now() / 1000),
       });
@@ -171,6 +173,22 @@ export class Reconciler {
     }
   }
 
+  /** Workspace rows are written in batches, one transaction for all the changes heard meanwhile. */
+  private keep(row: WorkspaceRow): void {
+    this.unwritten.set(`${row.leaseId}/${row.index}`, row);
+    if (this.writing) return;
+    this.writing = new Promise<void>((resolve) => setImmediate(resolve)).then(async () => {
+      const rows = [...this.unwritten.values()];
+      this.unwritten.clear();
+      await this.store.transaction(async () => {
+        for (const r of rows) await this.store.putWorkspace(r);
+      });
+    }).catch((e: Error) => this.report(null, e)).finally(() => {
+      this.writing = null;
+      if (this.unwritten.size > 0) this.keep(this.unwritten.values().next().value!);
+    });
+  }
+
   private stopUnknown(vm: VmStatus): void {
     if (vm.state === 'stopped') return;
     this.stopping.add(vm.id);
@@ -180,7 +198,7 @@ export class Reconciler {
     });
   }
 
-  private report(leaseId: string, e: Error): void {
+  private report(leaseId: string | null, e: Error): void {
     this.hooks.event({ time: Math.floor(Date.now() / 1000), type: 'workspace.error', leaseId, owner: null, group: null, data: { message: e.message } });
   }
 }

@@ -9,18 +9,13 @@ import { Args } from './args.ts';
 import { type Command, connect, emit, enc } from './command.ts';
 import { ApiFailure } from './errors.ts';
 import type { Api } from './http.ts';
+import type { ImageRow } from '../../store/store.ts';
 import { table, when } from './tables.ts';
 
 const MIB = 1024 * 1024;
 
-interface ImageBody {
-  name: string;
-  sizeMiB: number;
-  sha256: string;
-  owner: string;
-  uploaded: boolean;
-  createdAt: number;
-}
+/** The API answers with the image's row as the server keeps it. */
+type ImageBody = ImageRow;
 
 async function sha256Of(path: string): Promise<string> {
   const hash = createHash('sha256');

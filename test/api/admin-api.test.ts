@@ -129,3 +129,18 @@ test('events stream as SSE, filtered to what the caller may see, and resume afte
   assert.ok(after.every((e) => Number(e.id) > Number(admins[0].id)));
   await w.close();
 });
+
+test('a token can be made with no body at all, and one workspace can be read on its own', async () => {
+  const w = await apiWorld();
+  const res = await w.app.inject({ method: 'POST', url: '/v1/users/alice/tokens', headers: { authorization: `Bearer ${w.tokens.alice}` } });
+  assert.equal(res.statusCode, 201, res.body);
+  const id = (await w.call(w.tokens.alice, 'POST', '/v1/leases', lease())).body.lease.id;
+  await settle();
+  const ws = await w.call(w.tokens.alice, 'GET', `/v1/leases/${id}/workspaces/0`);
+  assert.equal(ws.status, 200);
+  assert.equal(ws.body.status, 'running');
+  assert.match(ws.body.mac, /^52:54:00(:[0-9a-f]{2}){3}$/);
+  assert.equal((await w.call(w.tokens.alice, 'GET', `/v1/leases/${id}/workspaces/1`)).status, 404);
+  assert.equal((await w.call(w.tokens.bob, 'GET', `/v1/leases/${id}/workspaces/0`)).status, 404);
+  await w.close();
+});

@@ -1,3 +1,4 @@
+import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { issueToken } from '../auth.ts';
 import { ApiError, forbidden, notFound } from '../errors.ts';
@@ -58,7 +59,7 @@ export function registerAdminRoutes(app: FastifyInstance, ctx: ApiContext): void
     return { group: name, members: await ctx.store.membersOf(name) };
   });
 
-  app.post('/v1/users/:id/tokens', { schema: { body: TokenBody, tags: ['users'], summary: 'Issue a token: shown once, stored only as a hash' } }, async (req, reply) => {
+  app.post('/v1/users/:id/tokens', { schema: { body: Type.Union([TokenBody, Type.Null()]), tags: ['users'], summary: 'Issue a token: shown once, stored only as a hash (the body is optional)' } }, async (req, reply) => {
     const { id } = req.params as { id: string };
     if (!req.caller.user.isAdmin && req.caller.user.id !== id) throw forbidden('you may only make tokens for yourself');
     if (!(await ctx.store.getUser(id))) throw notFound('user', id);

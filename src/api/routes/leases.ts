@@ -146,6 +146,14 @@ export function registerLeaseRoutes(app: FastifyInstance, ctx: ApiContext): void
     return { workspaces: await ctx.store.workspacesOf(id) };
   });
 
+  app.get('/v1/leases/:id/workspaces/:index', { schema: { tags: ['workspaces'], summary: 'One workspace of a lease' } }, async (req) => {
+    const { id, index } = req.params as { id: string; index: string };
+    await visibleLease(ctx, req.caller, id);
+    const ws = (await ctx.store.workspacesOf(id)).find((w) => String(w.index) === index);
+    if (!ws) throw notFound('workspace', `${id}/${index}`);
+    return ws;
+  });
+
   app.delete('/v1/leases/:id', { schema: { params: IdParam, tags: ['leases'], summary: 'Cancel a lease' } }, async (req) => {
     const { id } = req.params as { id: string };
     await visibleLease(ctx, req.caller, id);

@@ -84,7 +84,7 @@ function quoteBestEffort(ctx: PlanContext, req: LeaseRequest, queueLength: numbe
  * that works and alternatives at the requested start.
  */
 function quoteFixed(ctx: PlanContext, original: LeaseRequest, req: LeaseRequest, policy: PreemptionPolicy | null, maxAlternatives: number): Quote {
-  const planned = planExact(ctx, req, policy);
+  const planned = ctx.planExact ? ctx.planExact(req, policy) : planExact(ctx, req, policy);
   if (planned.ok) return accepted(original, planned.plan);
   const later = earliestExactStart(ctx, req, policy);
   const alternatives: Alternative[] = [];

@@ -2,6 +2,8 @@ import type { SchedulerConfig } from './config.ts';
 import type { LeaseCosts } from './lease-costs.ts';
 import { type LeaseRecord, remainingWork } from './lease-record.ts';
 import type { SlotTable } from './slot-table.ts';
+import type { PreemptionPolicy } from './preemption-policy.ts';
+import type { ReservationPlan } from './reservation-planner.ts';
 import type { TransferLink } from './transfer-link.ts';
 import type { LeaseRequest, RejectReason } from './types.ts';
 
@@ -18,6 +20,8 @@ export interface PlanContext {
   imageReadyBy(req: LeaseRequest, node: number, t: number): boolean;
   /** How many nodes of the pool could hold one VM of this shape at all. */
   nodesThatFit(cpu: number, memoryMiB: number): number;
+  /** planExact, which the scheduler may answer from its memory of an unchanged state. */
+  planExact?(req: LeaseRequest, policy: PreemptionPolicy | null): Planned<ReservationPlan>;
 }
 
 export type Planned<P> = { ok: true; plan: P } | { ok: false; reason: RejectReason; message: string };

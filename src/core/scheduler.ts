@@ -58,6 +58,9 @@ export class Scheduler {
   readonly costs: LeaseCosts;
   private readonly ctx: PlanContext;
   private holds: LeaseRecord[] = [];
+  /** Bumped by every change that can alter a plan: a plan computed at the same stamp is still right. */
+  private stamp = 0;
+  private planMemo: { key: string; stamp: number; planned: Planned<ReservationPlan> } | null = null;
   private readonly leases = new Map<string, LeaseRecord>();
   private readonly order: LeaseRecord[] = [];
   private queue: LeaseRecord[] = [];
@@ -96,6 +99,7 @@ export class Scheduler {
       leaseById: (id) => this.mustGet(id),
       imageReadyBy: (req, node, t) => this.images.readyBy(req, node, t),
       nodesThatFit: this.maxNodesPerLease,
+      planExact: (req, policy) => this.planExactOnce(req, policy),
     };
     this.placement = new QueuePlacement(this.ctx, this.images);
   }
@@ -139,6 +143,7 @@ export class Scheduler {
     this.leases.set(req.id, lease);
     this.order.push(lease);
     this.pending.push(lease);
+    if (now > this.now) this.stamp++;
     this.now = Math.max(this.now, now);
   }
 
@@ -166,6 +171,7 @@ export class Scheduler {
   /** Adds a node; it takes leases from the next decision on. Returns its index (never reused). */
   addNode(spec: NodeSpec, now: number): number {
     this.mustBeAt(now, 'addNode');
+    this.stamp++;
     const n = this.table.addNode(spec);
     this.images.addNode();
     this.placement.forgetProfiles();
@@ -181,6 +187,7 @@ export class Scheduler {
   closeNode(n: number, now: number): { requeued: string[]; stillPlanned: string[] } {
     this.mustBeAt(now, 'closeNode');
     if (n < 0 || n >= this.table.size) throw new RangeError(`no node ${n} in a pool of ${this.table.size}`);
+    this.stamp++;
     this.table.close(n);
     this.placement.forgetProfiles();
     const requeued: string[] = [];
@@ -298,6 +305,7 @@ export class Scheduler {
   }
 
   private cancelLease(lease: LeaseRecord, now: number): void {
+    this.stamp++;
     if (lease.state === 'queued' || lease.state === 'suspended') {
       const i = this.queue.indexOf(lease);
       if (i >= 0) this.queue.splice(i, 1);
@@ -308,6 +316,7 @@ export class Scheduler {
       this.truncate(running, now);
     }
     this.dropPlan(lease, now);
+    this.stamp++;
     this.images.release(lease, this.now);
     lease.state = 'cancelled';
     lease.endedAt = now;
@@ -359,6 +368,7 @@ export class Scheduler {
   /** Applies everything that happens at `now`, then decides pending requests and the queue. */
   advance(now: number): StepResult {
     if (now < this.now) throw new RangeError(`time went backwards: ${now} < ${this.now}`);
+    if (now > this.now) this.stamp++;
     this.now = now;
     const result: StepResult = { now, started: this.startedBuffer, ended: [], completed: this.completedBuffer, decisions: [], expired: [] };
     this.startedBuffer = [];
@@ -408,6 +418,7 @@ export class Scheduler {
   }
 
   private startSegment(seg: Segment): void {
+    this.stamp++;
     const lease = this.mustGet(seg.leaseId);
     this.table.activate(seg);
     (this.result?.started ?? this.startedBuffer).push(seg);
@@ -421,6 +432,7 @@ export class Scheduler {
   }
 
   private endSegment(seg: Segment, result: StepResult): void {
+    this.stamp++;
     const lease = this.mustGet(seg.leaseId);
     this.table.deactivate(seg);
     result.ended.push(seg);
@@ -453,6 +465,7 @@ export class Scheduler {
   private complete(lease: LeaseRecord, at: number): void {
     lease.state = 'completed';
     lease.endedAt = at;
+    this.stamp++;
     this.images.release(lease, this.now);
   }
 
@@ -475,9 +488,9 @@ export class Scheduler {
         this.enqueue(lease);
         return { ok: true, leaseId: req.id, state: 'queued' };
       case 'exact':
-        return this.placeReservation(lease, planExact(this.ctx, req, this.policy), now);
+        return this.placeReservation(lease, this.planExactOnce(req, this.policy), now);
       case 'immediate':
-        return this.placeReservation(lease, planExact(this.ctx, asExactNow(this.ctx, req), null), now);
+        return this.placeReservation(lease, this.planExactOnce(asExactNow(this.ctx, req), null), now);
       case 'urgent':
         return this.placeReservation(lease, planUrgent(this.ctx, req, this.urgentPolicy), now);
       case 'deadline':
@@ -485,6 +498,19 @@ export class Scheduler {
       case 'periodic':
         return this.placePeriodic(lease, now);
     }
+  }
+
+  /**
+   * planExact, remembering its last answer: a request quoted and then decided with nothing changed
+   * in between (the service's create, a hold) is planned once. The stamp makes a remembered plan
+   * exactly what planning again would give, so that live running and replays stay the same.
+   */
+  private planExactOnce(req: LeaseRequest, policy: PreemptionPolicy | null): Planned<ReservationPlan> {
+    const key = JSON.stringify([req, policy?.name ?? null]);
+    if (this.planMemo && this.planMemo.key === key && this.planMemo.stamp === this.stamp) return this.planMemo.planned;
+    const planned = planExact(this.ctx, req, policy);
+    this.planMemo = { key, stamp: this.stamp, planned };
+    return planned;
   }
 
   private reject(lease: LeaseRecord, reason: RejectReason, message: string): Decision {
@@ -720,6 +746,7 @@ export class Scheduler {
   }
 
   private place(lease: LeaseRecord, kind: SegmentKind, start: number, end: number, nodes: readonly number[]): Segment {
+    this.stamp++;
     this.placement.forgetProfiles();
     const seg = this.table.reserve(lease.req.id, kind, start, end, nodes, lease.req.perNode.cpu, lease.req.perNode.memoryMiB);
     lease.history.push(seg);
@@ -730,6 +757,7 @@ export class Scheduler {
   }
 
   private truncate(seg: Segment, end: number): void {
+    this.stamp++;
     this.placement.forgetProfiles();
     seg.end = end;
     if (seg.active && end <= this.now) {
@@ -751,6 +779,7 @@ export class Scheduler {
 
   /** Removes a segment that has not begun; one that has begun is cut at now. */
   private dropSegment(lease: LeaseRecord, seg: Segment): void {
+    this.stamp++;
     this.placement.forgetProfiles();
     if (seg.active || seg.start < this.now) {
       this.truncate(seg, Math.min(seg.end, this.now));
@@ -763,6 +792,7 @@ export class Scheduler {
 
   /** Gives up every segment of the lease's chain that has not happened, and its planned transfers. */
   private dropPlan(lease: LeaseRecord, now: number): void {
+    this.stamp++;
     for (const s of [...lease.chain]) this.dropSegment(lease, s);
     lease.chain = [];
     if (lease.inFuture) {
@@ -780,7 +810,8 @@ export class Scheduler {
       lease.state = 'suspended';
       lease.suspendedOn = wasSuspendedOn;
     } else {
-      this.images.release(lease, this.now);
+      this.stamp++;
+    this.images.release(lease, this.now);
       lease.state = 'queued';
     }
     this.enqueue(lease);
@@ -800,6 +831,7 @@ export class Scheduler {
     lease.work = lease.req.kind === 'best-effort' ? stretchedSeconds(lease.req.duration, this.config.runtimeOverheadPercent) : lease.req.duration;
     lease.firstStart = null;
     lease.suspendedOn = null;
+    this.stamp++;
     this.images.release(lease, this.now);
     lease.state = 'queued';
     this.enqueue(lease);

@@ -117,3 +117,20 @@ test('a deadline quote is kept: accepted as quoted, or its later-deadline altern
     { numRuns: 150 },
   );
 });
+
+test('a decision right after a quote (answered from the remembered plan) is what a scheduler that was not asked decides', () => {
+  fc.assert(
+    fc.property(scenarioArb({ stream: { maxLeases: 12 } }), askArb, (s, ask) => {
+      const { t, req } = askIn(s, ask);
+      const asked = schedulerAt(s, t);
+      asked.quote(req, t);
+      asked.submit(req, t);
+      const afterQuote = asked.advance(t).decisions;
+      const fresh = schedulerAt(s, t);
+      fresh.submit(req, t);
+      assert.deepEqual(afterQuote, fresh.advance(t).decisions, describeScenario(s));
+      assert.equal(fingerprint(asked, s), fingerprint(fresh, s));
+    }),
+    { numRuns: 150 },
+  );
+});

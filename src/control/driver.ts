@@ -29,13 +29,6 @@ export interface VmStatus {
   detail?: string;
 }
 
-/** Measured durations of the last operations, fed back to the scheduler's cost model. */
-export interface OperationTimes {
-  suspendSeconds?: number;
-  resumeSeconds?: number;
-  migrateSeconds?: number;
-}
-
 export interface Driver {
   readonly name: string;
   /** Makes the image available on the node (a no-op where it is already cached). */

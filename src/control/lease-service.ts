@@ -4,7 +4,8 @@
 // log is replayed into a fresh scheduler and the drivers' VMs are reconciled with it.
 
 import type { SchedulerConfig } from '../core/config.ts';
-import type { LeaseRecord } from '../core/lease-record.ts';
+import { hasEnded, type LeaseRecord } from '../core/lease-record.ts';
+import { seriesOf } from '../core/periodic.ts';
 import type { Quote } from '../core/negotiation.ts';
 import { Scheduler, type Decision, type StepResult } from '../core/scheduler.ts';
 import type { LeaseRequest, NodeSpec } from '../core/types.ts';
@@ -195,7 +196,7 @@ export class LeaseService {
     return this.exclusive(async () => {
       const now = await this.syncTo(this.opts.clock.now());
       const lease = this.scheduler.lease(id);
-      if (!lease || ['completed', 'rejected', 'cancelled'].includes(lease.state)) return false;
+      if (!lease || hasEnded(lease)) return false;
       await this.record({ type: 'cancel', id, by }, now);
       await this.flush();
       return true;
@@ -385,7 +386,7 @@ export class LeaseService {
 
   private markDirty(id: string): void {
     this.dirty.add(id);
-    const parent = id.includes('#') ? id.slice(0, id.lastIndexOf('#')) : null;
+    const parent = seriesOf(id);
     if (parent && this.scheduler.lease(parent)) this.dirty.add(parent);
   }
 
@@ -413,7 +414,8 @@ export class LeaseService {
   }
 
   private rowOf(lease: LeaseRecord, before: LeaseRow | null, now: number): LeaseRow {
-    const own = this.owners.get(lease.req.id) ?? this.owners.get(lease.req.id.slice(0, lease.req.id.lastIndexOf('#'))) ?? { owner: 'unknown', group: null };
+    const series = seriesOf(lease.req.id);
+    const own = this.owners.get(lease.req.id) ?? (series ? this.owners.get(series) : undefined) ?? { owner: 'unknown', group: null };
     const planned = plannedTimes(lease);
     const ending = lease.state === 'cancelled' ? this.endings.get(lease.req.id) : undefined;
     const status = ending?.status ?? (lease.occurrenceIds ? this.seriesStatus(lease.occurrenceIds) : statusOf(lease));
@@ -472,7 +474,7 @@ export class LeaseService {
     void this.exclusive(async () => {
       const now = await this.syncTo(this.opts.clock.now());
       const lease = this.scheduler.lease(leaseId);
-      if (!lease || ['completed', 'rejected', 'cancelled'].includes(lease.state)) return;
+      if (!lease || hasEnded(lease)) return;
       const running = lease.chain.some((s) => s.active && s.kind === 'run');
       if (running && !detail.failed) await this.record({ type: 'finish', id: leaseId }, now);
       else await this.record({ type: 'fail', id: leaseId, detail: detail.message }, now);

@@ -30,6 +30,12 @@ export function macOf(vmId: string): string {
 
 export const vmIdOf = (leaseId: string, index: number): string => `${leaseId}/${index}`;
 
+/** The lease and index a VM id stands for (the inverse of vmIdOf). */
+function partsOfVm(vmId: string): { leaseId: string; index: number } {
+  const slash = vmId.lastIndexOf('/');
+  return { leaseId: vmId.slice(0, slash), index: Number(vmId.slice(slash + 1)) };
+}
+
 export class Reconciler {
   private readonly actual = new Map<string, VmStatus>();
   /** VMs being stopped on purpose: their 'stopped' is not a lease ending by itself. */
@@ -52,17 +58,16 @@ export class Reconciler {
   /** Reconciles every lease against everything the driver runs; VMs no lease wants are stopped. */
   async reconcileAll(leases: readonly LeaseRecord[]): Promise<void> {
     await this.observe();
-    const wanted = new Set<string>();
-    for (const l of leases) desiredVms(l).forEach((d, i) => d.state !== 'absent' && wanted.add(vmIdOf(l.req.id, i)));
-    for (const vm of this.actual.values()) {
-      const leaseId = vm.id.slice(0, vm.id.lastIndexOf('/'));
-      if (!wanted.has(vm.id) && vm.state !== 'stopped' && !this.hooks.leaseById(leaseId)) {
+    const touched = new Set(leases.filter((l) => desiredVms(l).some((d) => d.state !== 'absent')).map((l) => l.req.id));
+    for (const vm of [...this.actual.values()]) {
+      const { leaseId } = partsOfVm(vm.id);
+      if (this.hooks.leaseById(leaseId)) touched.add(leaseId);
+      else if (vm.state !== 'stopped') {
         this.hooks.event({ time: Math.floor(Date.now() / 1000), type: 'workspace.unknown', leaseId: null, owner: null, group: null, data: { vm: vm.id, node: vm.node, state: vm.state } });
+        this.stopUnknown(vm);
       }
     }
-    const touched = new Set([...[...this.actual.keys()].map((id) => id.slice(0, id.lastIndexOf('/'))), ...leases.filter((l) => desiredVms(l).some((d) => d.state !== 'absent')).map((l) => l.req.id)]);
     for (const id of touched) this.schedule(id);
-    for (const vm of [...this.actual.values()]) if (!this.hooks.leaseById(vm.id.slice(0, vm.id.lastIndexOf('/')))) this.stopUnknown(vm);
     await this.idle();
   }
 
@@ -157,18 +162,17 @@ export class Reconciler {
     if (this.detached) return;
     const before = this.actual.get(vm.id);
     this.actual.set(vm.id, vm);
-    const slash = vm.id.lastIndexOf('/');
-    const leaseId = vm.id.slice(0, slash);
+    const { leaseId, index } = partsOfVm(vm.id);
     const lease = this.hooks.leaseById(leaseId);
     if (lease) {
       this.keep({
-        leaseId, index: Number(vm.id.slice(slash + 1)), node: vm.node, status: WORKSPACE_STATUS[vm.state], mac: macOf(vm.id), ip: vm.ip,
+        leaseId, index, node: vm.node, status: WORKSPACE_STATUS[vm.state], mac: macOf(vm.id), ip: vm.ip,
         image: lease.req.image?.id ?? null, console: vm.console, updatedAt: Math.floor(Date.now() / 1000),
       });
     }
     const endedAlone = (vm.state === 'stopped' || vm.state === 'failed') && before?.state !== vm.state && !this.stopping.has(vm.id);
     if (endedAlone && lease) {
-      const wanted = desiredVms(lease)[Number(vm.id.slice(slash + 1))];
+      const wanted = desiredVms(lease)[index];
       if (wanted && wanted.state !== 'absent') this.hooks.vmEndedByItself(leaseId, { failed: vm.state === 'failed', message: vm.detail ?? `${vm.id} ${vm.state} by itself` });
     }
   }
@@ -190,7 +194,6 @@ export class Reconciler {
   }
 
   private stopUnknown(vm: VmStatus): void {
-    if (vm.state === 'stopped') return;
     this.stopping.add(vm.id);
     void this.driver.stop(vm.id, { graceful: false }).finally(() => {
       this.stopping.delete(vm.id);

@@ -56,6 +56,11 @@ export function newLeaseRecord(req: LeaseRequest, seq: number, work: number): Le
   };
 }
 
+/** Whether the lease has reached an outcome: nothing more will happen to it. */
+export function hasEnded(lease: LeaseRecord): boolean {
+  return lease.state === 'completed' || lease.state === 'rejected' || lease.state === 'cancelled';
+}
+
 export function remainingWork(lease: LeaseRecord): number {
   return lease.work - lease.done;
 }

@@ -9,6 +9,12 @@ export const MAX_OCCURRENCES = 1000;
 /** The id of occurrence k (from 1) of a periodic lease. */
 export const occurrenceId = (id: string, k: number): string => `${id}#${k}`;
 
+/** The periodic lease an occurrence id belongs to, or null for any other id. */
+export function seriesOf(id: string): string | null {
+  const hash = id.lastIndexOf('#');
+  return hash < 0 ? null : id.slice(0, hash);
+}
+
 /**
  * The exact leases a periodic lease stands for, or what is wrong with it. Occurrences may not
  * overlap (each needs its boot, run and shutdown before the next boots).

@@ -5,7 +5,7 @@ import { type DeadlinePlan, planDeadline } from './deadline-planner.ts';
 import { ImageDeployment } from './image-deployment.ts';
 import { type ChainSpec, QueuePlacement } from './queue-placement.ts';
 import { LeaseCosts } from './lease-costs.ts';
-import { type LeaseRecord, newLeaseRecord, queueBefore, remainingWork } from './lease-record.ts';
+import { hasEnded, type LeaseRecord, newLeaseRecord, queueBefore, remainingWork } from './lease-record.ts';
 import { asExactNow, type Quote, quote } from './negotiation.ts';
 import { expandOccurrences, planOccurrences } from './periodic.ts';
 import { type PlanContext, type Planned, type Preemption, preemptionKind, suspensionPoint } from './plan-context.ts';
@@ -272,7 +272,7 @@ export class Scheduler {
     this.mustBeAt(now, 'cancel');
     const lease = this.leases.get(id);
     if (!lease) throw new RangeError(`no lease '${id}' to cancel`);
-    const live = this.partsOf(lease).filter((p) => p.state !== 'completed' && p.state !== 'rejected' && p.state !== 'cancelled');
+    const live = this.partsOf(lease).filter((p) => !hasEnded(p));
     if (live.length === 0) return false;
     if (lease.heldUntil !== null) {
       this.holds.splice(this.holds.indexOf(lease), 1);

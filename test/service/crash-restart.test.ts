@@ -5,11 +5,11 @@
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import pg from 'pg';
+import { freePort } from '../support/free-port.ts';
 
 const root = new URL('../../', import.meta.url).pathname;
 const CHECKER = new URL('../../../shared/tools/validate-schedule', import.meta.url).pathname;
@@ -17,14 +17,6 @@ const TOKEN = 'crash-test-admin';
 const POSTGRES = process.env.VWS_TEST_POSTGRES ?? 'postgres://postgres@127.0.0.1:5432/test';
 const NODES = 6;
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 async function startServer(dataDir: string, port: number, store?: string): Promise<ChildProcess> {
   const args = ['bin/vws.js', 'serve', '--data', dataDir, '--listen', `127.0.0.1:${port}`, '--nodes', String(NODES), '--node-cpu', '1', '--node-memory', '1024', ...(store ? ['--store', store] : [])];

@@ -2,8 +2,9 @@
 // process too: the tests see exactly what a person at a shell would.
 
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
+import { freePort } from '../../support/free-port.ts';
+export { freePort };
 
 export const root = new URL('../../../', import.meta.url).pathname;
 const bin = join(root, 'bin/vws.js');
@@ -18,16 +19,6 @@ export interface RealServer {
 }
 
 /** A port nobody listens on right now; the server is then started on it, so a restart can reuse it. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.on('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as { port: number };
-      probe.close(() => resolve(port));
-    });
-  });
-}
 
 /** Starts `vws serve` on `dataDir` and resolves when it serves and /v1/health answers. */
 export async function startServer(dataDir: string, port: number): Promise<RealServer> {

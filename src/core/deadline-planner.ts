@@ -76,8 +76,10 @@ export function planEarliestCompletion(ctx: PlanContext, req: LeaseRequest): Pla
       continue;
     }
     const { choice, moved, overhead } = placed;
-    const last = choice.end >= earliest + overhead + whole;
-    const end = last ? earliest + overhead + whole : choice.end;
+    const wholeFits = choice.end >= earliest + overhead + whole;
+    // A window that holds the rest of the work but not its shutdown ends the lease too (the shutdown is cut short).
+    const last = wholeFits || choice.end - earliest - overhead - pre - suspend >= remaining;
+    const end = wholeFits ? earliest + overhead + whole : choice.end;
     pieces.push({ from: earliest, end, nodes: choice.nodes, first: !resuming, moved, last });
     remaining -= last ? remaining : end - earliest - overhead - pre - suspend;
     previous = choice.nodes;

@@ -551,7 +551,7 @@ export class Scheduler {
       }
       if (piece.last) {
         add('run', remaining);
-        add('shutdown', this.config.shutdownSeconds);
+        add('shutdown', Math.min(this.config.shutdownSeconds, piece.end - t));
       } else {
         const suspend = this.costs.suspendSeconds(lease.req);
         const run = piece.end - suspend - t;
@@ -733,6 +733,12 @@ export class Scheduler {
     if (spec.full) {
       add('run', remainingWork(lease));
       add('shutdown', this.config.shutdownSeconds);
+      lease.chainEndsIn = 'finish';
+    } else if (spec.end - this.costs.suspendSeconds(lease.req) - t >= remainingWork(lease)) {
+      // The work fits before the window ends, only its shutdown does not: the VM is powered off
+      // where the window ends, as placeShutdown does, rather than "suspended" with nothing left to do.
+      add('run', remainingWork(lease));
+      add('shutdown', spec.end - t);
       lease.chainEndsIn = 'finish';
     } else {
       const s = this.costs.suspendSeconds(lease.req);

@@ -124,3 +124,26 @@ test('a lease whose run begins at the instant a reservation needs its node is no
   ], configWith({ suspendRateMBps: Infinity, resumeRateMBps: 50, migration: false, runtimeOverheadPercent: 5 }));
   assert.deepEqual(violations, []);
 });
+
+// Found by "holds never share resources ..." (shrunk to one node, free suspension, 4 s shutdown).
+// A best-effort lease with 1 s of work fit a 2 s window before a reservation, but not its
+// shutdown, so buildChain cut it short "to suspend" and laid out a 2 s run: it ran twice its work.
+// (A simulation ends the run early when the work is done, which hides it: here nothing does.)
+test('a lease whose work fits a window but whose shutdown does not runs its work, then is powered off', () => {
+  const be = (id: string, cpu: number, preemptible: boolean): LeaseRequest => ({ id, kind: 'best-effort', arrival: 0, requestedStart: null, duration: 1, realDuration: 1, nodes: 1, perNode: perNode(cpu, 256), preemptible });
+  const requests: LeaseRequest[] = [
+    be('L1', 0.25, false), be('L2', 1, true),
+    { id: 'L3', kind: 'immediate', arrival: 0, requestedStart: null, duration: 1, realDuration: 1, nodes: 1, perNode: perNode(1, 256), preemptible: false },
+    be('L4', 0.25, false),
+  ];
+  const config = configWith({ shutdownSeconds: 4, suspendRateMBps: Infinity, resumeRateMBps: Infinity, suspendThresholdFactor: 0, migration: false, imageCacheMiB: 0 });
+  const scheduler = simulate({ requests, nodes: ONE_NODE, config, until: 0 });
+  const held = (id: string, start: number): LeaseRequest => ({ id, kind: 'exact', arrival: 0, requestedStart: start, duration: 1, nodes: 1, perNode: perNode(1, 1024), preemptible: false });
+  assert.ok(scheduler.hold(held('H1', 12), 0, 1).ok);
+  scheduler.hold(held('H2', 1), 0, 1);
+  scheduler.commit('H1', 0);
+  for (let now = scheduler.nextEventTime(); now !== Infinity; now = scheduler.nextEventTime()) scheduler.advance(now);
+  const l2 = scheduler.lease('L2')!;
+  assert.deepEqual(l2.history.filter((x) => x.kind === 'run').map((x) => x.end - x.start), [1]);
+  assert.equal(l2.state, 'completed');
+});

@@ -289,7 +289,9 @@ export class LeaseService {
 
   private kick(): void {
     if (this.draining) return;
-    this.draining = this.drain().finally(() => {
+    // Waiting one turn of the event loop lets every request already read from the sockets join
+    // the batch: started at once, a batch would hold only the request that woke it.
+    this.draining = new Promise((turn) => setImmediate(turn)).then(() => this.drain()).finally(() => {
       this.draining = null;
       // An operation may have arrived after the loop looked for more, and before this ran.
       if (this.waiting.length > 0) this.kick();

@@ -204,6 +204,11 @@ export class PostgresStore implements Store {
       VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`;
     return (await this.query(sql, [e.time, e.type, e.leaseId, e.owner, e.group, json(e.data)]))[0].id;
   }
+  async lastEventId(): Promise<number> {
+    const [row] = await this.query('SELECT COALESCE(MAX(id), 0) AS id FROM events');
+    return Number(row.id);
+  }
+
   async eventsAfter(afterId: number, limit: number): Promise<EventRow[]> {
     checkLimit(limit);
     const rows = await this.query('SELECT * FROM events WHERE id > $1 ORDER BY id LIMIT $2', [afterId, limit]);

@@ -202,6 +202,11 @@ export class SqliteStore implements Store {
     );
     return Number(result.lastInsertRowid);
   }
+  async lastEventId(): Promise<number> {
+    const [row] = await this.all('SELECT COALESCE(MAX(id), 0) AS id FROM events');
+    return Number(row.id);
+  }
+
   async eventsAfter(afterId: number, limit: number): Promise<EventRow[]> {
     checkLimit(limit);
     const rows = await this.all('SELECT * FROM events WHERE id > ? ORDER BY id LIMIT ?', afterId, limit);

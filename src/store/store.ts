@@ -169,6 +169,8 @@ export interface Store {
 
   /** Appends an event and returns its id (strictly increasing). */
   appendEvent(event: Omit<EventRow, 'id'>): Promise<number>;
+  /** The id of the newest event, 0 when there is none. */
+  lastEventId(): Promise<number>;
   /** Events with id > afterId, in id order, at most limit. */
   eventsAfter(afterId: number, limit: number): Promise<EventRow[]>;
 

@@ -261,6 +261,14 @@ export function storeContract(name: string, open: () => Promise<OpenedStore>): v
       assert.deepEqual(await store.eventsAfter(0, 0), []);
     });
 
+    it('lastEventId is 0 on an empty store and the newest id after appends', async (store) => {
+      assert.equal(await store.lastEventId(), 0);
+      const first = await store.appendEvent(event());
+      const second = await store.appendEvent(event({ type: 'node.drained' }));
+      assert.equal(await store.lastEventId(), second);
+      assert.ok(second > first);
+    });
+
     it('property: any JSON value comes back as itself from inputs, events and idempotency keys', async (store) => {
       await fc.assert(fc.asyncProperty(fc.jsonValue(), (data) => inDiscardedTransaction(store, async () => {
         const expected = JSON.parse(JSON.stringify(data)); // JSON itself turns -0 into 0

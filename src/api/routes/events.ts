@@ -10,12 +10,6 @@ function visible(caller: Caller, e: EventRow): boolean {
   return e.owner !== null && canSee(caller, { owner: e.owner, group: e.group });
 }
 
-async function latestEventId(ctx: ApiContext): Promise<number> {
-  let last = 0;
-  for (let page = await ctx.store.eventsAfter(0, 10_000); page.length > 0; page = await ctx.store.eventsAfter(last, 10_000)) last = page[page.length - 1].id;
-  return last;
-}
-
 const frame = (e: EventRow): string => `id: ${e.id}\nevent: ${e.type}\ndata: ${JSON.stringify({ time: e.time, leaseId: e.leaseId, ...(e.data as object) })}\n\n`;
 
 /** Server-Sent Events of what the caller may see, resumable with Last-Event-ID. */
@@ -24,7 +18,7 @@ export function registerEventRoutes(app: FastifyInstance, ctx: ApiContext): void
     const header = req.headers['last-event-id'];
     const query = (req.query as { after?: string }).after;
     // ?after=now skips the history: only what happens from here on.
-    let last = query === 'now' ? await latestEventId(ctx) : Number(header ?? query ?? 0) || 0;
+    let last = query === 'now' ? await ctx.store.lastEventId() : Number(header ?? query ?? 0) || 0;
     const caller = req.caller;
     reply.hijack();
     const res = reply.raw;

@@ -86,6 +86,11 @@ export const ImageBody = Type.Object({
   name: Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$' }),
   sizeMiB: Type.Integer({ minimum: 1 }),
   sha256: Type.String({ pattern: '^[0-9a-f]{64}$' }),
+  boot: Type.Optional(Type.Object({
+    kernel: Type.String({ minLength: 1, description: 'the registered image holding the kernel' }),
+    initrd: Type.String({ minLength: 1, description: 'the registered image holding the initrd' }),
+    cmdline: Type.String({ maxLength: 4096 }),
+  }, { ...strict, description: 'how to boot a disk that has no boot loader' })),
 }, strict);
 
 /** Named in the OpenAPI document's components. */

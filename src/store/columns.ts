@@ -36,7 +36,7 @@ export function nodeColumns(n: NodeRow): Columns {
 }
 
 export function imageColumns<F extends boolean | number>(i: ImageRow, flag: (b: boolean) => F): Record<string, string | number | null | F> {
-  return { name: i.name, size_mib: i.sizeMiB, sha256: i.sha256, owner: i.owner, uploaded: flag(i.uploaded), created_at: i.createdAt };
+  return { name: i.name, size_mib: i.sizeMiB, sha256: i.sha256, owner: i.owner, uploaded: flag(i.uploaded), created_at: i.createdAt, boot: i.boot === null ? null : json(i.boot) };
 }
 
 /** A row as a driver returns it (the driver boundary); the functions below type it. */
@@ -63,6 +63,9 @@ export function nodeFrom(r: Row): NodeRow {
   return { id: r.id, cpu: r.cpu, memoryMiB: r.memory_mib, diskMiB: r.disk_mib, status: r.status, addedAt: r.added_at };
 }
 
-export function imageFrom(r: Row): ImageRow {
-  return { name: r.name, sizeMiB: r.size_mib, sha256: r.sha256, owner: r.owner, uploaded: r.uploaded === true || r.uploaded === 1, createdAt: r.created_at };
+export function imageFrom(r: Row, decode: (v: unknown) => unknown = (v) => v): ImageRow {
+  return {
+    name: r.name, sizeMiB: r.size_mib, sha256: r.sha256, owner: r.owner, uploaded: r.uploaded === true || r.uploaded === 1, createdAt: r.created_at,
+    boot: r.boot === null || r.boot === undefined ? null : (decode(r.boot) as ImageRow['boot']),
+  };
 }

@@ -210,6 +210,12 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    // How to boot an image that is a disk without a boot loader: a kernel and an initrd (both images too) and a command line.
+    version: 2,
+    sqlite: 'ALTER TABLE images ADD COLUMN boot TEXT',
+    postgres: 'ALTER TABLE images ADD COLUMN boot JSONB',
+  },
 ];
 
 export const LATEST_VERSION = MIGRATIONS.reduce((latest, m) => Math.max(latest, m.version), 0);

@@ -193,10 +193,10 @@ export class PostgresStore implements Store {
     await this.upsert('images', ['name'], imageColumns(i, (b) => b));
   }
   async getImage(name: string): Promise<ImageRow | null> {
-    return mapped(await this.query('SELECT * FROM images WHERE name = $1', [name]), imageFrom);
+    return mapped(await this.query('SELECT * FROM images WHERE name = $1', [name]), (r) => imageFrom(r));
   }
   async listImages(): Promise<ImageRow[]> {
-    return (await this.query('SELECT * FROM images ORDER BY name')).map(imageFrom);
+    return (await this.query('SELECT * FROM images ORDER BY name')).map((r) => imageFrom(r));
   }
 
   async appendEvent(e: Omit<EventRow, 'id'>): Promise<number> {

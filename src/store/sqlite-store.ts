@@ -189,10 +189,10 @@ export class SqliteStore implements Store {
     await this.upsert('images', ['name'], imageColumns(i, flag));
   }
   async getImage(name: string): Promise<ImageRow | null> {
-    return mapped(await this.one('SELECT * FROM images WHERE name = ?', name), imageFrom);
+    return mapped(await this.one('SELECT * FROM images WHERE name = ?', name), (r) => imageFrom(r, parseJson));
   }
   async listImages(): Promise<ImageRow[]> {
-    return (await this.all('SELECT * FROM images ORDER BY name')).map(imageFrom);
+    return (await this.all('SELECT * FROM images ORDER BY name')).map((r) => imageFrom(r, parseJson));
   }
 
   async appendEvent(e: Omit<EventRow, 'id'>): Promise<number> {

@@ -101,6 +101,14 @@ export interface ImageRow {
   /** Whether its content has been uploaded and verified. */
   uploaded: boolean;
   createdAt: number;
+  /** For a disk with no boot loader: the images holding its kernel and initrd, and the kernel command line. */
+  boot: ImageBoot | null;
+}
+
+export interface ImageBoot {
+  kernel: string;
+  initrd: string;
+  cmdline: string;
 }
 
 export interface EventRow {

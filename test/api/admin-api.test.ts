@@ -60,6 +60,23 @@ test('image content is verified against its registered sha256 before it is kept'
   await w.close();
 });
 
+test('an image booted from a kernel and an initrd names images that are registered', async () => {
+  const w = await apiWorld();
+  const sha256 = 'c'.repeat(64);
+  const boot = { kernel: 'k', initrd: 'i', cmdline: 'console=ttyS0' };
+  const refused = await w.call(w.tokens.alice, 'POST', '/v1/images', { name: 'disk', sizeMiB: 16, sha256, boot });
+  assert.equal(refused.status, 400);
+  assert.equal(refused.body.code, 'unknown-image');
+  assert.equal(refused.body.path, 'body.boot');
+  assert.equal(await w.store.getImage('disk'), null);
+  for (const name of ['k', 'i']) assert.equal((await w.call(w.tokens.alice, 'POST', '/v1/images', { name, sizeMiB: 1, sha256 })).status, 201);
+  const made = await w.call(w.tokens.alice, 'POST', '/v1/images', { name: 'disk', sizeMiB: 16, sha256, boot });
+  assert.equal(made.status, 201);
+  assert.deepEqual(made.body.boot, boot);
+  assert.deepEqual((await w.store.getImage('disk'))!.boot, boot);
+  await w.close();
+});
+
 test('the owner stops, suspends and resumes its lease; others may not', async () => {
   const w = await apiWorld();
   const id = (await w.call(w.tokens.alice, 'POST', '/v1/leases', lease())).body.lease.id;

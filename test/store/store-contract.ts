@@ -34,7 +34,7 @@ const token = (id: string, userId: string, o: Partial<TokenRow> = {}): TokenRow 
 const node = (id: string, o: Partial<NodeRow> = {}): NodeRow =>
   ({ id, cpu: 0.5, memoryMiB: 2048, diskMiB: 10240, status: 'active', addedAt: T, ...o });
 const image = (name: string, o: Partial<ImageRow> = {}): ImageRow =>
-  ({ name, sizeMiB: 600, sha256: 'ab'.repeat(32), owner: 'ann', uploaded: false, createdAt: T, ...o });
+  ({ name, sizeMiB: 600, sha256: 'ab'.repeat(32), owner: 'ann', uploaded: false, createdAt: T, boot: null, ...o });
 const workspace = (leaseId: string, index: number, o: Partial<WorkspaceRow> = {}): WorkspaceRow =>
   ({ leaseId, index, node: null, status: 'pending', mac: `52:54:00:00:00:0${index}`, ip: null, image: null, console: null, updatedAt: T, ...o });
 const event = (o: Partial<Omit<EventRow, 'id'>> = {}): Omit<EventRow, 'id'> =>
@@ -246,6 +246,9 @@ export function storeContract(name: string, open: () => Promise<OpenedStore>): v
       await store.putImage(image('a.img'));
       assert.deepEqual(await store.getImage('u.img'), image('u.img', { uploaded: true, sizeMiB: 601 }));
       assert.deepEqual(await store.listImages(), [image('a.img'), image('u.img', { uploaded: true, sizeMiB: 601 })]);
+      const boot = { kernel: 'guest-kernel', initrd: 'guest-initrd', cmdline: 'console=ttyS0 quiet' };
+      await store.putImage(image('b.img', { boot }));
+      assert.deepEqual((await store.getImage('b.img'))?.boot, boot);
     });
 
     it('events: ids strictly increase and eventsAfter(afterId, limit) pages through them', async (store) => {

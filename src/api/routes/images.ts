@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { ApiError, forbidden, notFound } from '../errors.ts';
 import { ImageBody } from '../schemas.ts';
+import type { ImageBoot } from '../../store/store.ts';
 import type { ApiContext } from '../server.ts';
 
 const MIB = 1024 * 1024;
@@ -13,10 +14,13 @@ export function registerImageRoutes(app: FastifyInstance, ctx: ApiContext): void
   app.addContentTypeParser('application/octet-stream', { parseAs: 'buffer', bodyLimit: 4096 * MIB }, (_req, body, done) => done(null, body));
 
   app.post('/v1/images', { schema: { body: ImageBody, tags: ['images'], summary: 'Register an image by name, size and sha256' } }, async (req, reply) => {
-    const b = req.body as { name: string; sizeMiB: number; sha256: string };
+    const b = req.body as { name: string; sizeMiB: number; sha256: string; boot?: ImageBoot };
     const existing = await ctx.store.getImage(b.name);
     if (existing) throw new ApiError(409, 'image-exists', `image '${b.name}' is registered (sha256 ${existing.sha256}); pick another name`);
-    const row = { ...b, owner: req.caller.user.id, uploaded: existsSync(join(ctx.blobDir, b.sha256)), createdAt: ctx.now() };
+    for (const part of b.boot ? [b.boot.kernel, b.boot.initrd] : []) {
+      if (!(await ctx.store.getImage(part))) throw new ApiError(400, 'unknown-image', `boot names image '${part}', which is not registered: register the kernel and initrd first`, { path: 'body.boot' });
+    }
+    const row = { ...b, owner: req.caller.user.id, uploaded: existsSync(join(ctx.blobDir, b.sha256)), createdAt: ctx.now(), boot: b.boot ?? null };
     await ctx.store.putImage(row);
     return reply.code(201).send(row);
   });

@@ -14,6 +14,8 @@ import { registerEventRoutes } from './routes/events.ts';
 import { registerImageRoutes } from './routes/images.ts';
 import { registerLeaseRoutes, registerUsageRoutes, registerWorkspaceActions } from './routes/leases.ts';
 import { registerNodeRoutes } from './routes/nodes.ts';
+import type { AgentHub } from '../control/agents/agent-hub.ts';
+import { acceptAgents } from './agent-channel.ts';
 
 export interface ServerOptions {
   service: LeaseService;
@@ -24,6 +26,8 @@ export interface ServerOptions {
   now: () => number;
   https?: { cert: string; key: string };
   logger?: boolean;
+  /** Where node agents connect, when VMs run on agents. */
+  agents?: AgentHub;
 }
 
 declare module 'fastify' {
@@ -64,6 +68,7 @@ export function buildServer(opts: ServerOptions): FastifyInstance {
     req.caller = caller;
   });
   app.get('/v1/openapi.json', async () => openApiDocument(app, opts.version));
+  if (opts.agents) acceptAgents(app, opts.agents, opts.store, opts.now);
   registerLeaseRoutes(app, ctx);
   registerUsageRoutes(app, ctx);
   registerWorkspaceActions(app, ctx);

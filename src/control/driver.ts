@@ -43,6 +43,11 @@ export interface Driver {
   resume(id: string): Promise<VmStatus>;
   /** Moves a suspended VM's saved state (and disk) to another node (a cold migration). */
   migrate(id: string, toNode: string): Promise<VmStatus>;
+  /**
+   * Moves a running VM to another node while it runs (where the driver can): it keeps running
+   * there with its memory and disk; the report says how long it took and how long it was paused.
+   */
+  liveMigrate?(id: string, toNode: string): Promise<{ status: VmStatus; totalMs: number; downtimeMs: number }>;
   /** Every VM the driver knows, whatever the control loop thinks. */
   status(): Promise<VmStatus[]>;
   /** Hears of VMs that change by themselves (exit, fail, take an address). */
@@ -52,8 +57,8 @@ export interface Driver {
 
 /** A driver refuses an operation it cannot do in the VM's present state. */
 export class DriverError extends Error {
-  constructor(readonly vmId: string, message: string) {
-    super(`${vmId}: ${message}`);
+  constructor(readonly vmId: string, readonly reason: string) {
+    super(`${vmId}: ${reason}`);
     this.name = 'DriverError';
   }
 }

@@ -2,7 +2,7 @@
 // real driver (QEMU, EC2, ...) can run the same suite against real nodes.
 //
 // `make` must return a driver that knows no VMs yet, two distinct nodes it can run VMs on, and a
-// cleanup. Each test stops the VMs it started before cleaning up, so a real pool is left empty.
+// cleanup; and, for a driver that cannot boot a VM without one, the image its VMs boot. Each test stops the VMs it started before cleaning up, so a real pool is left empty.
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
@@ -12,6 +12,7 @@ export interface DriverFixture {
   driver: Driver;
   nodes: [string, string];
   cleanup: () => Promise<void>;
+  image?: string;
 }
 
 /** How long to wait for a state before giving up: only a guard against hanging, never a measure. */
@@ -73,9 +74,11 @@ export function driverContract(name: string, make: () => Promise<DriverFixture>)
   async function withDriver(body: (f: DriverFixture, start: (spec: VmSpec) => Promise<VmStatus>) => Promise<void>): Promise<void> {
     const fixture = await make();
     const started = new Set<string>();
-    const start = (spec: VmSpec): Promise<VmStatus> => {
+    const start = async (spec: VmSpec): Promise<VmStatus> => {
       started.add(spec.id);
-      return fixture.driver.start(spec);
+      const withImage = { ...spec, image: fixture.image ?? null };
+      if (withImage.image) await fixture.driver.prepareImage(spec.node, withImage.image);
+      return fixture.driver.start(withImage);
     };
     try {
       await body(fixture, start);

@@ -1,0 +1,134 @@
+// The agent's end of its channel to the service: it dials home, says hello with what the node
+// has and runs, and carries out the calls it is sent on its host. A lost connection is dialled
+// again with backoff; the VMs run on meanwhile, and the hello after reconnecting tells the
+// service what there is now.
+
+import WebSocket from 'ws';
+import { DriverError, type VmStatus } from '../control/driver.ts';
+import { AGENT_PATH, type AgentCalls, type AgentMessage, type AgentOp, type NetworkPlan, type NodeReport, PROTOCOL_VERSION, type ServiceMessage, type Timing, parseFrame } from './protocol.ts';
+
+/** What a node can do: one method per call of the protocol. */
+export type HostOps = { [K in AgentOp]: (args: AgentCalls[K]['args']) => Promise<AgentCalls[K]['value']> };
+
+export interface AgentHost extends HostOps {
+  node(): NodeReport;
+  /** Sets up (or finds set up) the node's network as the service planned it. */
+  useNetwork(plan: NetworkPlan): Promise<void>;
+  onChange(listener: (vm: VmStatus) => void): void;
+  onTiming(listener: (t: Timing) => void): void;
+}
+
+export interface NodeAgentOptions {
+  /** The service's base URL, http(s)://host:port. */
+  server: string;
+  token: string;
+  host: AgentHost;
+  /** Trusted CA certificate (PEM) for a service with a self-signed certificate. */
+  ca?: string;
+  log?: (line: string) => void;
+}
+
+const BACKOFF_MS = [250, 500, 1000, 2000, 5000, 10_000];
+
+export class NodeAgent {
+  private socket: WebSocket | null = null;
+  private ready: Promise<void> | null = null;
+  private attempt = 0;
+  private stopped = false;
+  private retry: NodeJS.Timeout | null = null;
+  private readonly connectedWaiters: Array<() => void> = [];
+
+  constructor(private readonly opts: NodeAgentOptions) {
+    opts.host.onChange((vm) => this.send({ type: 'vm', vm }));
+    opts.host.onTiming((timing) => this.send({ type: 'timing', timing }));
+  }
+
+  start(): void {
+    this.dial();
+  }
+
+  /** Resolves once the service has welcomed the agent and the node's network is up. */
+  async connected(): Promise<void> {
+    if (this.ready && this.socket?.readyState === WebSocket.OPEN) return this.ready;
+    await new Promise<void>((resolve) => this.connectedWaiters.push(resolve));
+    return this.ready!;
+  }
+
+  /** Hangs up (VMs keep running). */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.retry) clearTimeout(this.retry);
+    const socket = this.socket;
+    if (socket && socket.readyState !== WebSocket.CLOSED) {
+      await new Promise<void>((resolve) => {
+        socket.once('close', () => resolve());
+        socket.close(1000, 'agent stopping');
+      });
+    }
+  }
+
+  private dial(): void {
+    if (this.stopped) return;
+    const url = `${this.opts.server.replace(/^http/, 'ws').replace(/\/$/, '')}${AGENT_PATH}`;
+    const socket = new WebSocket(url, { headers: { authorization: `Bearer ${this.opts.token}` }, ca: this.opts.ca, handshakeTimeout: 10_000 });
+    this.socket = socket;
+    socket.on('unexpected-response', (_req, res) => {
+      let body = '';
+      res.on('data', (c: Buffer) => (body += c.toString()));
+      res.on('end', () => this.log(`the service refused the agent (${res.statusCode}): ${body}`));
+    });
+    socket.on('open', () => {
+      void this.opts.host.status({}).then((vms) => {
+        this.send({ type: 'hello', version: PROTOCOL_VERSION, node: this.opts.host.node(), vms });
+      });
+    });
+    socket.on('message', (data) => this.heard(data));
+    socket.on('error', (e) => this.log(`connection to ${url}: ${e.message}`));
+    socket.on('close', () => {
+      if (this.socket === socket) this.socket = null;
+      if (this.stopped) return;
+      const wait = BACKOFF_MS[Math.min(this.attempt++, BACKOFF_MS.length - 1)];
+      this.retry = setTimeout(() => this.dial(), wait);
+    });
+  }
+
+  private heard(data: unknown): void {
+    let m: ServiceMessage;
+    try {
+      m = parseFrame<ServiceMessage>(data, 'the service');
+    } catch (e) {
+      this.log((e as Error).message);
+      return;
+    }
+    if (m.type === 'welcome') {
+      this.attempt = 0;
+      this.ready = this.opts.host.useNetwork(m.network);
+      this.ready.catch((e: Error) => this.log(`network: ${e.message}`));
+      for (const w of this.connectedWaiters.splice(0)) w();
+    } else if (m.type === 'refused') {
+      this.log(`the service refused the agent: ${m.message}`);
+    } else if (m.type === 'call') {
+      void this.answer(m.id, m.op, m.args);
+    }
+  }
+
+  private async answer(id: number, op: AgentOp, args: unknown): Promise<void> {
+    try {
+      await this.ready;
+      const fn = this.opts.host[op] as ((a: unknown) => Promise<unknown>) | undefined;
+      if (typeof fn !== 'function') throw new Error(`this agent does not know the call '${op}': run the same vws version as the service`);
+      const value = await fn.call(this.opts.host, args);
+      this.send({ type: 'result', id, ok: true, value: value ?? null });
+    } catch (e) {
+      this.send({ type: 'result', id, ok: false, error: e instanceof DriverError ? { message: e.reason, refused: true } : { message: (e as Error).message, refused: false } });
+    }
+  }
+
+  private send(m: AgentMessage): void {
+    if (this.socket?.readyState === WebSocket.OPEN) this.socket.send(JSON.stringify(m));
+  }
+
+  private log(line: string): void {
+    (this.opts.log ?? ((l: string) => process.stderr.write(`${l}\n`)))(line);
+  }
+}

@@ -1,0 +1,114 @@
+// What the service and a node agent say to each other over the agent's WebSocket. The agent dials
+// home (the service never reaches into a node), says who it is and what it runs, then answers the
+// service's calls and reports what changes by itself. Both sides import these types.
+
+import type { VmSpec, VmStatus } from '../control/driver.ts';
+
+export const PROTOCOL_VERSION = 1;
+export const AGENT_PATH = '/v1/agent';
+
+export interface NodeReport {
+  name: string;
+  cpu: number;
+  memoryMiB: number;
+  diskMiB: number;
+  /** Where other agents reach this node for migrations. */
+  migrationAddress: string;
+}
+
+/** What the agent needs to fetch an image from the service and check it. */
+export interface ImageRef {
+  name: string;
+  sha256: string;
+  sizeMiB: number;
+}
+
+/** The addresses of the node's bridge; VMs get theirs from the service one by one. */
+export interface NetworkPlan {
+  bridgeAddress: string;
+  prefix: number;
+}
+
+/** Everything a node needs to run a VM: its spec, its address, and the images it boots from. */
+export interface Workload {
+  vm: VmSpec;
+  ip: string;
+  disk: ImageRef | null;
+  boot: { kernel: ImageRef; initrd: ImageRef; cmdline: string } | null;
+}
+
+/** Where a VM's state goes to, on the node that receives it. */
+export interface Landing {
+  address: string;
+  port: number;
+  /** Shown by the sender so that nobody else can push state to the receiving port. */
+  ticket: string;
+  /** For a live migration: where the receiver exports its disk for the sender to mirror into. */
+  diskPort?: number;
+}
+
+export interface LiveMigrationReport {
+  totalMs: number;
+  downtimeMs: number;
+}
+
+/** The calls the service makes, with their arguments and what they answer. */
+export interface AgentCalls {
+  prepareImages: { args: { images: ImageRef[] }; value: void };
+  start: { args: Workload; value: VmStatus };
+  stop: { args: { id: string; graceful: boolean }; value: void };
+  suspend: { args: { id: string }; value: VmStatus };
+  resume: { args: { id: string }; value: VmStatus };
+  /** Cold migration, receiving side: be ready to take a suspended VM's files. */
+  receive: { args: Workload; value: Landing };
+  /** Cold migration, sending side: push the suspended VM's files, then forget it. */
+  send: { args: { id: string; to: Landing }; value: void };
+  /** The receiving side, once the files are in: the VM is suspended here now. */
+  received: { args: { id: string }; value: VmStatus };
+  /** Live migration, receiving side: an incoming QEMU waiting for the sender. */
+  incoming: { args: Workload; value: Landing };
+  /** Live migration, sending side: migrate the running VM, then forget it. */
+  migrateLive: { args: { id: string; to: Landing }; value: LiveMigrationReport };
+  /** The receiving side, once the sender finished: the VM runs here now. */
+  arrived: { args: { id: string }; value: VmStatus };
+  /** Either side of a migration that failed: drop what was made for it. */
+  abandon: { args: { id: string }; value: void };
+  status: { args: Record<string, never>; value: VmStatus[] };
+  /** What a VM on the node was started with: what the other side of a migration needs. */
+  workload: { args: { id: string }; value: Workload };
+}
+
+export type AgentOp = keyof AgentCalls;
+
+/** How long an operation took on a node, for the scheduler's running estimates. */
+export interface Timing {
+  op: 'boot' | 'suspend' | 'resume' | 'migrate' | 'live-migrate';
+  memoryMiB: number;
+  ms: number;
+}
+
+export type AgentMessage =
+  | { type: 'hello'; version: number; node: NodeReport; vms: VmStatus[] }
+  | { type: 'result'; id: number; ok: true; value: unknown }
+  | { type: 'result'; id: number; ok: false; error: { message: string; refused: boolean } }
+  | { type: 'vm'; vm: VmStatus }
+  | { type: 'timing'; timing: Timing };
+
+export type ServiceMessage =
+  | { type: 'welcome'; network: NetworkPlan }
+  | { type: 'refused'; message: string }
+  | { type: 'call'; id: number; op: AgentOp; args: unknown };
+
+/** Reads a frame, or says what is wrong with it (a peer of another version, or garbage). */
+export function parseFrame<T extends { type: string }>(data: unknown, from: string): T {
+  let value: unknown;
+  try {
+    value = JSON.parse(String(data));
+  } catch {
+    throw new Error(`${from} sent a frame that is not JSON: ${String(data).slice(0, 80)}`);
+  }
+  if (typeof value !== 'object' || value === null || typeof (value as { type?: unknown }).type !== 'string') {
+    throw new Error(`${from} sent a frame without a type: ${String(data).slice(0, 80)}`);
+  }
+  return value as T;
+}

@@ -1,0 +1,179 @@
+// The Driver whose VMs run on node agents: each operation becomes a call to the agent of the VM's
+// node; migrations are a conversation with two agents (the receiver gets ready, the sender
+// pushes, the receiver takes over). What the driver knows of each VM is what the agents last
+// reported, so a VM is on the node whose agent says it has it.
+
+import type { Store } from '../../store/store.ts';
+import { type Driver, DriverError, type VmSpec, type VmStatus } from '../driver.ts';
+import type { ImageRef, Workload } from '../../agent/protocol.ts';
+import type { AddressBook } from './address-book.ts';
+import type { AgentHub } from './agent-hub.ts';
+
+export interface AgentDriverOptions {
+  hub: AgentHub;
+  store: Store;
+  addresses: AddressBook;
+  /** On its first status(), how long to wait for the agents of the pool's nodes to come back. */
+  reconnectGraceMs: number;
+}
+
+export class AgentDriver implements Driver {
+  readonly name = 'qemu';
+  private readonly vms = new Map<string, VmStatus>();
+  private readonly listeners: Array<(vm: VmStatus) => void> = [];
+  private waitedForAgents = false;
+  /** VMs in the middle of a migration: their reports from either side are not yet the truth. */
+  private readonly moving = new Set<string>();
+
+  constructor(private readonly opts: AgentDriverOptions) {}
+
+  /** The hub's listener calls this with what an agent reports. */
+  heard(node: string, vm: VmStatus): void {
+    if (this.moving.has(vm.id)) return;
+    if (vm.node !== node) return;
+    if (vm.state === 'stopped') this.vms.delete(vm.id);
+    else this.vms.set(vm.id, vm);
+    for (const l of this.listeners) l(vm);
+  }
+
+  /** An agent said hello with what it runs: VMs it no longer has are gone from it. */
+  nodeReported(node: string, vms: VmStatus[]): void {
+    const now = new Set(vms.map((v) => v.id));
+    for (const [id, vm] of this.vms) if (vm.node === node && !now.has(id) && !this.moving.has(id)) this.vms.delete(id);
+    for (const vm of vms) this.heard(node, vm);
+  }
+
+  async prepareImage(node: string, image: string): Promise<void> {
+    const { disk, boot } = await this.imagesOf(image);
+    await this.opts.hub.call(node, 'prepareImages', { images: [disk!, ...(boot ? [boot.kernel, boot.initrd] : [])] });
+  }
+
+  async start(vm: VmSpec): Promise<VmStatus> {
+    const known = this.vms.get(vm.id);
+    if (known && known.state !== 'failed') return known;
+    return this.record(await this.opts.hub.call(vm.node, 'start', await this.workloadOf(vm), vm.id));
+  }
+
+  async stop(id: string, opts: { graceful: boolean }): Promise<void> {
+    const vm = this.vms.get(id);
+    if (vm) {
+      await this.opts.hub.call(vm.node, 'stop', { id, graceful: opts.graceful }, id);
+      this.vms.delete(id);
+      this.emit({ ...vm, state: 'stopped', ip: null });
+    }
+    this.opts.addresses.release(id);
+  }
+
+  async suspend(id: string): Promise<VmStatus> {
+    return this.record(await this.opts.hub.call(this.nodeOf(id), 'suspend', { id }, id));
+  }
+
+  async resume(id: string): Promise<VmStatus> {
+    return this.record(await this.opts.hub.call(this.nodeOf(id), 'resume', { id }, id));
+  }
+
+  async migrate(id: string, toNode: string): Promise<VmStatus> {
+    const from = this.nodeOf(id);
+    const vm = this.vms.get(id)!;
+    if (vm.state !== 'suspended') throw new DriverError(id, `is ${vm.state}: only a suspended VM migrates cold; suspend it first`);
+    if (from === toNode) throw new DriverError(id, `is already on ${toNode}`);
+    const moved = await this.moveBetween(id, from, toNode, async (workload) => {
+      const landing = await this.opts.hub.call(toNode, 'receive', workload, id);
+      await this.opts.hub.call(from, 'send', { id, to: landing }, id);
+      return { status: await this.opts.hub.call(toNode, 'received', { id }, id) };
+    });
+    return moved.status;
+  }
+
+  async liveMigrate(id: string, toNode: string): Promise<{ status: VmStatus; totalMs: number; downtimeMs: number }> {
+    const from = this.nodeOf(id);
+    const vm = this.vms.get(id)!;
+    if (vm.state !== 'running') throw new DriverError(id, `is ${vm.state}: only a running VM migrates live`);
+    if (from === toNode) throw new DriverError(id, `is already on ${toNode}`);
+    return this.moveBetween(id, from, toNode, async (workload) => {
+      const landing = await this.opts.hub.call(toNode, 'incoming', workload, id);
+      const report = await this.opts.hub.call(from, 'migrateLive', { id, to: landing }, id);
+      return { ...report, status: await this.opts.hub.call(toNode, 'arrived', { id }, id) };
+    });
+  }
+
+  async status(): Promise<VmStatus[]> {
+    if (!this.waitedForAgents) {
+      // Right after a restart the agents are still dialling in: a VM of a node not yet back is not a VM that vanished.
+      this.waitedForAgents = true;
+      const nodes = (await this.opts.store.listNodes()).filter((n) => n.status !== 'removed').map((n) => n.id);
+      await this.opts.hub.waitFor(nodes, this.opts.reconnectGraceMs);
+    }
+    for (const node of this.opts.hub.connectedNodes()) {
+      try {
+        this.nodeReported(node, await this.opts.hub.call(node, 'status', {}));
+      } catch {
+        // The node went away while asked: what it said last stands.
+      }
+    }
+    return [...this.vms.values()];
+  }
+
+  onChange(listener: (vm: VmStatus) => void): void {
+    this.listeners.push(listener);
+  }
+
+  async close(): Promise<void> {
+    this.listeners.length = 0;
+  }
+
+  private async moveBetween<T extends { status: VmStatus }>(id: string, from: string, to: string, move: (w: Workload) => Promise<T>): Promise<T> {
+    const workload = await this.opts.hub.call(from, 'workload', { id }, id);
+    const there: Workload = { ...workload, vm: { ...workload.vm, node: to } };
+    if (workload.disk) await this.opts.hub.call(to, 'prepareImages', { images: [workload.disk, ...(workload.boot ? [workload.boot.kernel, workload.boot.initrd] : [])] }, id);
+    this.moving.add(id);
+    this.emit({ ...this.vms.get(id)!, state: 'migrating' });
+    try {
+      const result = await move(there);
+      this.moving.delete(id);
+      this.record(result.status);
+      return result;
+    } catch (e) {
+      this.moving.delete(id);
+      await this.opts.hub.call(to, 'abandon', { id }, id).catch(() => undefined);
+      // The VM stays where it was, in the state the sender reports.
+      const back = (await this.opts.hub.call(from, 'status', {}, id).catch(() => [] as VmStatus[])).find((v) => v.id === id);
+      if (back) this.record(back);
+      throw e;
+    }
+  }
+
+  private nodeOf(id: string): string {
+    const vm = this.vms.get(id);
+    if (!vm) throw new DriverError(id, 'no node runs this VM');
+    return vm.node;
+  }
+
+  private record(vm: VmStatus): VmStatus {
+    this.vms.set(vm.id, vm);
+    this.emit(vm);
+    return vm;
+  }
+
+  private emit(vm: VmStatus): void {
+    for (const l of this.listeners) l(vm);
+  }
+
+  private async workloadOf(vm: VmSpec): Promise<Workload> {
+    const images = vm.image ? await this.imagesOf(vm.image) : { disk: null, boot: null };
+    return { vm, ip: this.opts.addresses.vm(vm.id), ...images };
+  }
+
+  private async imagesOf(name: string): Promise<{ disk: ImageRef | null; boot: Workload['boot'] }> {
+    const ref = async (n: string): Promise<ImageRef> => {
+      const row = await this.opts.store.getImage(n);
+      if (!row) throw new DriverError(n, `image '${n}' is not registered`);
+      if (!row.uploaded) throw new DriverError(n, `image '${n}' has no content yet: upload it (PUT /v1/images/${n}/content)`);
+      return { name: row.name, sha256: row.sha256, sizeMiB: row.sizeMiB };
+    };
+    const row = await this.opts.store.getImage(name);
+    const disk = await ref(name);
+    const boot = row?.boot ? { kernel: await ref(row.boot.kernel), initrd: await ref(row.boot.initrd), cmdline: row.boot.cmdline } : null;
+    return { disk, boot };
+  }
+}

@@ -1,0 +1,203 @@
+// The service's end of the node agents' channels: one WebSocket per node, opened by the agent.
+// Calls go out with an id and wait for their result; what an agent reports by itself (a VM that
+// changed, how long an operation took) goes to listeners. An agent that reconnects replaces its
+// old channel; one that stays away is reported once its grace period is over.
+
+import type { WebSocket } from 'ws';
+import type { VmStatus } from '../driver.ts';
+import { DriverError } from '../driver.ts';
+import { type AgentCalls, type AgentMessage, type AgentOp, type NetworkPlan, type NodeReport, type ServiceMessage, type Timing, PROTOCOL_VERSION, parseFrame } from '../../agent/protocol.ts';
+
+export interface HubListener {
+  /** An agent said hello; the answer is its network plan. Throwing refuses the agent. */
+  hello(node: NodeReport, vms: VmStatus[]): Promise<NetworkPlan>;
+  vm(node: string, vm: VmStatus): void;
+  timing(node: string, timing: Timing): void;
+  /** The agent has been away for longer than the grace period. */
+  away(node: string): void;
+}
+
+export interface HubOptions {
+  /** How long an agent may be away before its node is reported. */
+  graceMs: number;
+  /** How long a call may take before it is given up on (a stuck node must not stall the service). */
+  callTimeoutMs: number;
+  helloTimeoutMs?: number;
+  pingMs?: number;
+}
+
+interface Pending {
+  op: AgentOp;
+  vmId: string;
+  resolve: (v: unknown) => void;
+  reject: (e: Error) => void;
+  timer: NodeJS.Timeout;
+}
+
+interface Channel {
+  socket: WebSocket;
+  node: NodeReport;
+  pending: Map<number, Pending>;
+  alive: boolean;
+}
+
+/** A call the agent could not make because of the VM's state (as opposed to the node failing). */
+export class AgentRefusal extends DriverError {}
+
+export class AgentHub {
+  private readonly channels = new Map<string, Channel>();
+  private readonly awayTimers = new Map<string, NodeJS.Timeout>();
+  private readonly waiters = new Set<() => void>();
+  private nextId = 1;
+  private readonly pinger: NodeJS.Timeout;
+  private closed = false;
+
+  constructor(private readonly opts: HubOptions, private readonly listener: HubListener) {
+    this.pinger = setInterval(() => this.ping(), opts.pingMs ?? 10_000);
+    this.pinger.unref();
+  }
+
+  connectedNodes(): string[] {
+    return [...this.channels.keys()];
+  }
+
+  isConnected(node: string): boolean {
+    return this.channels.has(node);
+  }
+
+  /** Resolves once every one of `nodes` is connected, or after `ms` with those that are not. */
+  async waitFor(nodes: string[], ms: number): Promise<string[]> {
+    const missing = (): string[] => nodes.filter((n) => !this.channels.has(n));
+    if (missing().length === 0) return [];
+    await new Promise<void>((resolve) => {
+      const done = (): void => {
+        clearTimeout(timer);
+        this.waiters.delete(check);
+        resolve();
+      };
+      const check = (): void => {
+        if (missing().length === 0) done();
+      };
+      const timer = setTimeout(done, ms);
+      this.waiters.add(check);
+    });
+    return missing();
+  }
+
+  /** Takes a new agent connection (already authenticated). */
+  attach(socket: WebSocket): void {
+    const helloTimer = setTimeout(() => socket.close(4000, 'no hello'), this.opts.helloTimeoutMs ?? 10_000);
+    socket.once('message', (data) => {
+      clearTimeout(helloTimer);
+      void this.greet(socket, data).catch((e: Error) => {
+        this.send(socket, { type: 'refused', message: e.message });
+        socket.close(4001, e.message.slice(0, 120));
+      });
+    });
+    socket.on('error', () => socket.terminate());
+  }
+
+  call<K extends AgentOp>(node: string, op: K, args: AgentCalls[K]['args'], vmId = node): Promise<AgentCalls[K]['value']> {
+    const channel = this.channels.get(node);
+    if (!channel) return Promise.reject(new DriverError(vmId, `the agent of node '${node}' is not connected`));
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        channel.pending.delete(id);
+        reject(new DriverError(vmId, `node '${node}' did not answer ${op} within ${this.opts.callTimeoutMs} ms`));
+      }, this.opts.callTimeoutMs);
+      channel.pending.set(id, { op, vmId, resolve: resolve as (v: unknown) => void, reject, timer });
+      this.send(channel.socket, { type: 'call', id, op, args });
+    });
+  }
+
+  close(): void {
+    this.closed = true;
+    clearInterval(this.pinger);
+    for (const t of this.awayTimers.values()) clearTimeout(t);
+    for (const [node, channel] of this.channels) {
+      this.fail(channel, `the service is closing`);
+      channel.socket.close(1001, 'service closing');
+      this.channels.delete(node);
+    }
+  }
+
+  private async greet(socket: WebSocket, data: unknown): Promise<void> {
+    const hello = parseFrame<AgentMessage>(data, 'an agent');
+    if (hello.type !== 'hello') throw new Error(`an agent must say hello first, not ${hello.type}`);
+    if (hello.version !== PROTOCOL_VERSION) throw new Error(`agent protocol ${hello.version} is not ${PROTOCOL_VERSION}: run the same vws version on the node`);
+    const plan = await this.listener.hello(hello.node, hello.vms);
+    const name = hello.node.name;
+    const old = this.channels.get(name);
+    if (old) {
+      this.fail(old, `the agent of node '${name}' reconnected`);
+      old.socket.close(4002, 'replaced by a new connection');
+    }
+    clearTimeout(this.awayTimers.get(name));
+    this.awayTimers.delete(name);
+    const channel: Channel = { socket, node: hello.node, pending: new Map(), alive: true };
+    this.channels.set(name, channel);
+    socket.on('message', (frame) => this.heard(channel, frame));
+    socket.on('pong', () => (channel.alive = true));
+    socket.on('close', () => this.lost(channel));
+    this.send(socket, { type: 'welcome', network: plan });
+    for (const vm of hello.vms) this.listener.vm(name, vm);
+    for (const w of [...this.waiters]) w();
+  }
+
+  private heard(channel: Channel, frame: unknown): void {
+    let m: AgentMessage;
+    try {
+      m = parseFrame<AgentMessage>(frame, `the agent of node '${channel.node.name}'`);
+    } catch {
+      return;
+    }
+    if (m.type === 'result') {
+      const p = channel.pending.get(m.id);
+      if (!p) return;
+      channel.pending.delete(m.id);
+      clearTimeout(p.timer);
+      if (m.ok) p.resolve(m.value);
+      else p.reject(m.error.refused ? new AgentRefusal(p.vmId, m.error.message) : new Error(`node '${channel.node.name}' failed ${p.op}: ${m.error.message}`));
+    } else if (m.type === 'vm') this.listener.vm(channel.node.name, m.vm);
+    else if (m.type === 'timing') this.listener.timing(channel.node.name, m.timing);
+  }
+
+  private lost(channel: Channel): void {
+    const name = channel.node.name;
+    if (this.channels.get(name) !== channel) return;
+    this.channels.delete(name);
+    this.fail(channel, `the agent of node '${name}' went away`);
+    if (this.closed) return;
+    const timer = setTimeout(() => {
+      this.awayTimers.delete(name);
+      if (!this.channels.has(name)) this.listener.away(name);
+    }, this.opts.graceMs);
+    timer.unref();
+    this.awayTimers.set(name, timer);
+  }
+
+  private fail(channel: Channel, why: string): void {
+    for (const p of channel.pending.values()) {
+      clearTimeout(p.timer);
+      p.reject(new DriverError(p.vmId, `${why} during ${p.op}`));
+    }
+    channel.pending.clear();
+  }
+
+  private ping(): void {
+    for (const channel of this.channels.values()) {
+      // Two pings unanswered: the connection is dead even if TCP has not said so.
+      if (!channel.alive) {
+        channel.socket.terminate();
+        continue;
+      }
+      channel.alive = false;
+      channel.socket.ping();
+    }
+  }
+
+  private send(socket: WebSocket, m: ServiceMessage): void {
+    if (socket.readyState === socket.OPEN) socket.send(JSON.stringify(m));
+  }
+}

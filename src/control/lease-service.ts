@@ -86,6 +86,11 @@ export class LeaseService {
     return service;
   }
 
+  /** Has every lease's VMs converged again: after a node's agent came back, say. */
+  reconcileNow(): Promise<void> {
+    return this.reconciler.reconcileAll(this.scheduler.allLeases());
+  }
+
   async close(): Promise<void> {
     this.closed = true;
     this.cancelTimer?.();

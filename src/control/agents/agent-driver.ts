@@ -3,6 +3,7 @@
 // pushes, the receiver takes over). What the driver knows of each VM is what the agents last
 // reported, so a VM is on the node whose agent says it has it.
 
+import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import type { Store } from '../../store/store.ts';
 import { type Driver, DriverError, type VmSpec, type VmStatus } from '../driver.ts';
 import type { ImageRef, Workload } from '../../agent/protocol.ts';
@@ -13,19 +14,24 @@ export interface AgentDriverOptions {
   hub: AgentHub;
   store: Store;
   addresses: AddressBook;
-  /** On its first status(), how long to wait for the agents of the pool's nodes to come back. */
-  reconnectGraceMs: number;
+  /**
+   * Where the VMs last reported are kept: after a restart of the service, a VM on a node whose
+   * agent has not dialled in yet is as it was last seen, not vanished.
+   */
+  stateFile: string;
 }
 
 export class AgentDriver implements Driver {
   readonly name = 'qemu';
   private readonly vms = new Map<string, VmStatus>();
   private readonly listeners: Array<(vm: VmStatus) => void> = [];
-  private waitedForAgents = false;
+  private saving: NodeJS.Immediate | null = null;
   /** VMs in the middle of a migration: their reports from either side are not yet the truth. */
   private readonly moving = new Set<string>();
 
-  constructor(private readonly opts: AgentDriverOptions) {}
+  constructor(private readonly opts: AgentDriverOptions) {
+    if (existsSync(opts.stateFile)) for (const vm of JSON.parse(readFileSync(opts.stateFile, 'utf8')) as VmStatus[]) this.vms.set(vm.id, vm);
+  }
 
   /** The hub's listener calls this with what an agent reports. */
   heard(node: string, vm: VmStatus): void {
@@ -33,13 +39,19 @@ export class AgentDriver implements Driver {
     if (vm.node !== node) return;
     if (vm.state === 'stopped') this.vms.delete(vm.id);
     else this.vms.set(vm.id, vm);
+    this.changed();
     for (const l of this.listeners) l(vm);
   }
 
-  /** An agent said hello with what it runs: VMs it no longer has are gone from it. */
+  /** An agent said what it runs: a VM it was last seen with and no longer has has vanished. */
   nodeReported(node: string, vms: VmStatus[]): void {
     const now = new Set(vms.map((v) => v.id));
-    for (const [id, vm] of this.vms) if (vm.node === node && !now.has(id) && !this.moving.has(id)) this.vms.delete(id);
+    for (const [id, vm] of [...this.vms]) {
+      if (vm.node !== node || now.has(id) || this.moving.has(id)) continue;
+      this.vms.delete(id);
+      this.changed();
+      this.emit({ ...vm, state: 'failed', ip: null, detail: `${id} vanished from node '${node}' (its agent no longer has it)` });
+    }
     for (const vm of vms) this.heard(node, vm);
   }
 
@@ -59,6 +71,7 @@ export class AgentDriver implements Driver {
     if (vm) {
       await this.opts.hub.call(vm.node, 'stop', { id, graceful: opts.graceful }, id);
       this.vms.delete(id);
+      this.changed();
       this.emit({ ...vm, state: 'stopped', ip: null });
     }
     this.opts.addresses.release(id);
@@ -98,12 +111,6 @@ export class AgentDriver implements Driver {
   }
 
   async status(): Promise<VmStatus[]> {
-    if (!this.waitedForAgents) {
-      // Right after a restart the agents are still dialling in: a VM of a node not yet back is not a VM that vanished.
-      this.waitedForAgents = true;
-      const nodes = (await this.opts.store.listNodes()).filter((n) => n.status !== 'removed').map((n) => n.id);
-      await this.opts.hub.waitFor(nodes, this.opts.reconnectGraceMs);
-    }
     for (const node of this.opts.hub.connectedNodes()) {
       try {
         this.nodeReported(node, await this.opts.hub.call(node, 'status', {}));
@@ -120,6 +127,21 @@ export class AgentDriver implements Driver {
 
   async close(): Promise<void> {
     this.listeners.length = 0;
+    if (this.saving) {
+      clearImmediate(this.saving);
+      this.save();
+    }
+  }
+
+  private changed(): void {
+    this.saving ??= setImmediate(() => this.save());
+  }
+
+  private save(): void {
+    this.saving = null;
+    const tmp = `${this.opts.stateFile}.tmp`;
+    writeFileSync(tmp, JSON.stringify([...this.vms.values()]));
+    renameSync(tmp, this.opts.stateFile);
   }
 
   private async moveBetween<T extends { status: VmStatus }>(id: string, from: string, to: string, move: (w: Workload) => Promise<T>): Promise<T> {
@@ -151,6 +173,7 @@ export class AgentDriver implements Driver {
 
   private record(vm: VmStatus): VmStatus {
     this.vms.set(vm.id, vm);
+    this.changed();
     this.emit(vm);
     return vm;
   }

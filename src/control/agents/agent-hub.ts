@@ -9,7 +9,7 @@ import { DriverError } from '../driver.ts';
 import { type AgentCalls, type AgentMessage, type AgentOp, type NetworkPlan, type NodeReport, type ServiceMessage, type Timing, PROTOCOL_VERSION, parseFrame } from '../../agent/protocol.ts';
 
 export interface HubListener {
-  /** An agent said hello; the answer is its network plan. Throwing refuses the agent. */
+  /** An agent said hello with what it runs; the answer is its network plan. Throwing refuses the agent. */
   hello(node: NodeReport, vms: VmStatus[]): Promise<NetworkPlan>;
   vm(node: string, vm: VmStatus): void;
   timing(node: string, timing: Timing): void;
@@ -47,7 +47,6 @@ export class AgentRefusal extends DriverError {}
 export class AgentHub {
   private readonly channels = new Map<string, Channel>();
   private readonly awayTimers = new Map<string, NodeJS.Timeout>();
-  private readonly waiters = new Set<() => void>();
   private nextId = 1;
   private readonly pinger: NodeJS.Timeout;
   private closed = false;
@@ -63,25 +62,6 @@ export class AgentHub {
 
   isConnected(node: string): boolean {
     return this.channels.has(node);
-  }
-
-  /** Resolves once every one of `nodes` is connected, or after `ms` with those that are not. */
-  async waitFor(nodes: string[], ms: number): Promise<string[]> {
-    const missing = (): string[] => nodes.filter((n) => !this.channels.has(n));
-    if (missing().length === 0) return [];
-    await new Promise<void>((resolve) => {
-      const done = (): void => {
-        clearTimeout(timer);
-        this.waiters.delete(check);
-        resolve();
-      };
-      const check = (): void => {
-        if (missing().length === 0) done();
-      };
-      const timer = setTimeout(done, ms);
-      this.waiters.add(check);
-    });
-    return missing();
   }
 
   /** Takes a new agent connection (already authenticated). */
@@ -141,8 +121,6 @@ export class AgentHub {
     socket.on('pong', () => (channel.alive = true));
     socket.on('close', () => this.lost(channel));
     this.send(socket, { type: 'welcome', network: plan });
-    for (const vm of hello.vms) this.listener.vm(name, vm);
-    for (const w of [...this.waiters]) w();
   }
 
   private heard(channel: Channel, frame: unknown): void {

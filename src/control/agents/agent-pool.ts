@@ -1,0 +1,68 @@
+// A pool of nodes run by agents: the hub their channels end in, the driver the service uses, the
+// VM network's address book, and what happens when an agent says hello (a new node joins the
+// pool; a known one is reconciled again) or stays away.
+
+import { join } from 'node:path';
+import type { NodeReport, Timing } from '../../agent/protocol.ts';
+import type { Store } from '../../store/store.ts';
+import type { VmStatus } from '../driver.ts';
+import type { LeaseService } from '../lease-service.ts';
+import { AddressBook } from './address-book.ts';
+import { AgentDriver } from './agent-driver.ts';
+import { AgentHub } from './agent-hub.ts';
+import { OperationEstimates } from './operation-estimates.ts';
+
+export interface AgentPoolOptions {
+  store: Store;
+  /** Where the pool keeps its files (addresses, VMs last seen). */
+  dir: string;
+  /** The VM network, A.B.C.D/P. */
+  network: string;
+  graceMs?: number;
+  callTimeoutMs?: number;
+  log?: (line: string) => void;
+}
+
+export class AgentPool {
+  readonly hub: AgentHub;
+  readonly driver: AgentDriver;
+  readonly addresses: AddressBook;
+  readonly estimates = new OperationEstimates();
+  private service: LeaseService | null = null;
+
+  constructor(private readonly opts: AgentPoolOptions) {
+    this.addresses = new AddressBook(opts.network, join(opts.dir, 'addresses.json'));
+    this.hub = new AgentHub({ graceMs: opts.graceMs ?? 60_000, callTimeoutMs: opts.callTimeoutMs ?? 600_000 }, {
+      hello: (node, vms) => this.hello(node, vms),
+      vm: (node, vm) => this.driver.heard(node, vm),
+      timing: (node, t) => this.timing(node, t),
+      away: (node) => this.log(`the agent of node '${node}' has been away for ${(opts.graceMs ?? 60_000) / 1000} s`),
+    });
+    this.driver = new AgentDriver({ hub: this.hub, store: opts.store, addresses: this.addresses, stateFile: join(opts.dir, 'vms.json') });
+  }
+
+  /** The service is open: agents that say hello from now on join its pool. */
+  bind(service: LeaseService): void {
+    this.service = service;
+  }
+
+  private async hello(node: NodeReport, vms: VmStatus[]): Promise<{ bridgeAddress: string; prefix: number }> {
+    if (!this.service) throw new Error('the service is starting: try again in a moment');
+    const row = await this.opts.store.getNode(node.name);
+    if (row?.status === 'removed') throw new Error(`node '${node.name}' was removed from the pool: add it under another name`);
+    if (!row) await this.service.addNode({ id: node.name, cpu: node.cpu, memoryMiB: node.memoryMiB, diskMiB: node.diskMiB });
+    this.driver.nodeReported(node.name, vms);
+    this.log(`node '${node.name}' connected (${node.cpu} CPUs, ${node.memoryMiB} MiB, ${vms.length} VMs)`);
+    // What the node runs may have drifted while it was away: converge once its channel is up.
+    setImmediate(() => void this.service?.reconcileNow().catch((e: Error) => this.log(`reconcile after '${node.name}' came back: ${e.message}`)));
+    return { bridgeAddress: this.addresses.node(node.name), prefix: this.addresses.prefix };
+  }
+
+  private timing(node: string, t: Timing): void {
+    this.estimates.note(node, t);
+  }
+
+  private log(line: string): void {
+    (this.opts.log ?? ((l: string) => process.stderr.write(`${l}\n`)))(line);
+  }
+}

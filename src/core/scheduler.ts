@@ -356,6 +356,48 @@ export class Scheduler {
     this.mustReevaluate = true;
   }
 
+  /**
+   * Why the running lease `id` cannot move to `toNodes` now (live, as it runs), or null if it can:
+   * it must be running, on as many nodes as it has, open ones it is not on, with room there for
+   * the rest of its chain.
+   */
+  liveMigrationRefusal(id: string, toNodes: readonly number[], now: number): string | null {
+    const lease = this.leases.get(id);
+    if (!lease) return `no lease ${id}`;
+    // The schedule contract keeps a reservation's run in one piece on its nodes; only leases whose runs may be split move.
+    if (lease.req.kind !== 'best-effort' && lease.req.kind !== 'deadline') return `lease ${id} is ${lease.req.kind}: only best-effort and deadline leases migrate (a reservation keeps its nodes)`;
+    const run = lease.chain.find((s) => s.kind === 'run' && s.active);
+    if (!run || run.start > now) return `lease ${id} is not running (${lease.state}); only a running lease migrates live`;
+    if (run.start === now) return `lease ${id} starts running at this very instant: migrate it once it runs`;
+    if (toNodes.length !== run.nodes.length) return `lease ${id} runs on ${run.nodes.length} node(s): name as many to move to, not ${toNodes.length}`;
+    if (new Set(toNodes).size !== toNodes.length) return 'name each node to move to once';
+    const { cpu, memoryMiB } = lease.req.perNode;
+    for (const n of toNodes) {
+      if (n < 0 || n >= this.table.size || !this.table.isOpen(n)) return `node ${n} is not open to new work`;
+      if (run.nodes.includes(n)) return `lease ${id} already runs on node ${n}`;
+      for (const seg of lease.chain.slice(lease.chain.indexOf(run))) {
+        const from = Math.max(seg.start, now);
+        if (this.table.freeUntil(n, from, cpu, memoryMiB, seg.end) < seg.end) return `node ${n} has no room for lease ${id} from ${from} to ${seg.end}`;
+      }
+    }
+    return null;
+  }
+
+  /** Moves a running lease to `toNodes` now: its run goes on there, and the rest of its chain follows. */
+  migrateLive(id: string, toNodes: readonly number[], now: number): void {
+    this.mustBeAt(now, 'migrateLive');
+    const refusal = this.liveMigrationRefusal(id, toNodes, now);
+    if (refusal) throw new RangeError(refusal);
+    const lease = this.mustGet(id);
+    const run = lease.chain.find((s) => s.kind === 'run' && s.active)!;
+    const rest = lease.chain.slice(lease.chain.indexOf(run)).map((s) => ({ kind: s.kind, start: Math.max(s.start, now), end: s.end }));
+    this.cutChainAfter(lease, run);
+    this.truncate(run, now);
+    for (const s of rest) if (s.end > s.start) lease.chain.push(this.place(lease, s.kind, s.start, s.end, toNodes));
+    lease.migrations++;
+    this.mustReevaluate = true;
+  }
+
   /** The owner lets a lease it suspended go back to the queue, by its original arrival. */
   resumeByOwner(id: string, now: number): void {
     this.mustBeAt(now, 'resumeByOwner');

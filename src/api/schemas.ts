@@ -82,6 +82,10 @@ export const GroupBody = Type.Object({ name: Type.String({ pattern: '^[a-z][a-z0
 export const MemberBody = Type.Object({ user: Type.String({ minLength: 1 }) }, strict);
 export const TokenBody = Type.Object({ label: Type.Optional(Type.String({ maxLength: 100 })), expiresIn: Type.Optional(Type.Integer({ minimum: 60 })) }, strict);
 
+export const MigrateBody = Type.Object({
+  nodes: Type.Array(Type.String({ minLength: 1 }), { minItems: 1, description: 'the nodes to move to, one for each node the lease runs on' }),
+}, strict);
+
 export const ImageBody = Type.Object({
   name: Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$' }),
   sizeMiB: Type.Integer({ minimum: 1 }),

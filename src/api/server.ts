@@ -12,7 +12,7 @@ import { collectRoutes, openApiDocument } from './openapi.ts';
 import { registerAdminRoutes } from './routes/admin.ts';
 import { registerEventRoutes } from './routes/events.ts';
 import { registerImageRoutes } from './routes/images.ts';
-import { registerLeaseRoutes, registerUsageRoutes, registerWorkspaceActions } from './routes/leases.ts';
+import { registerLeaseRoutes, registerMigration, registerUsageRoutes, registerWorkspaceActions } from './routes/leases.ts';
 import { registerNodeRoutes } from './routes/nodes.ts';
 import type { AgentHub } from '../control/agents/agent-hub.ts';
 import { acceptAgents } from './agent-channel.ts';
@@ -72,6 +72,7 @@ export function buildServer(opts: ServerOptions): FastifyInstance {
   registerLeaseRoutes(app, ctx);
   registerUsageRoutes(app, ctx);
   registerWorkspaceActions(app, ctx);
+  registerMigration(app, ctx);
   registerNodeRoutes(app, ctx);
   registerAdminRoutes(app, ctx);
   registerImageRoutes(app, ctx);

@@ -19,7 +19,9 @@ export type Input =
   /** A lease's VMs failed or vanished: it is stopped and marked failed. */
   | { type: 'fail'; id: string; detail: string }
   | { type: 'node-add'; node: NodeSpec }
-  | { type: 'node-drain'; id: string };
+  | { type: 'node-drain'; id: string }
+  /** An administrator moves a running lease to other nodes while it runs. */
+  | { type: 'migrate'; id: string; to: string[] };
 
 /** Who a lease belongs to, for the leases the inputs created. */
 export interface Ownership {
@@ -95,6 +97,9 @@ function applyOne(scheduler: Scheduler, nodes: NodeIndex, owners: Map<string, Ow
       scheduler.addNode(input.node, now);
       nodes.add(input.node.id);
       return { leases: [] };
+    case 'migrate':
+      scheduler.migrateLive(input.id, input.to.map((id) => nodes.of(id) ?? -1), now);
+      return { leases: [input.id] };
     case 'node-drain': {
       const n = nodes.of(input.id);
       if (n === undefined) throw new RangeError(`no node '${input.id}' in the pool`);

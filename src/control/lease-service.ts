@@ -233,6 +233,20 @@ export class LeaseService {
     });
   }
 
+  /** An administrator moves a running lease to the named nodes, live where the driver can. */
+  migrate(id: string, to: string[]): Promise<void> {
+    return this.exclusive(async () => {
+      const now = await this.syncTo(this.opts.clock.now());
+      const unknown = to.find((n) => this.nodes.of(n) === undefined);
+      if (unknown) throw new RangeError(`no node '${unknown}' in the pool`);
+      // Checked first: an input the scheduler throws out must never reach the log.
+      const refusal = this.scheduler.liveMigrationRefusal(id, to.map((n) => this.nodes.of(n)!), now);
+      if (refusal) throw new RangeError(refusal.replace(/node (\d+)/g, (_, n: string) => `node '${this.nodes.ids[Number(n)]}'`));
+      await this.record({ type: 'migrate', id, to }, now);
+      await this.flush();
+    });
+  }
+
   addNode(spec: NodeSpec): Promise<NodeRow> {
     return this.exclusive(async () => {
       if (this.nodes.of(spec.id) !== undefined) throw new RangeError(`node '${spec.id}' is already in the pool`);

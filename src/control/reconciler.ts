@@ -138,6 +138,13 @@ export class Reconciler {
       return true;
     }
     if (actual.state !== 'running' && actual.state !== 'suspended') return false;
+    if (actual.state === 'running' && desired.state === 'running' && actual.node !== node && this.driver.liveMigrate) {
+      const from = actual.node;
+      const moved = await this.driver.liveMigrate(id, node);
+      this.heard(moved.status);
+      this.hooks.event({ time: Math.floor(Date.now() / 1000), type: 'workspace.migrated', leaseId: lease.req.id, owner: null, group: null, data: { vm: id, from, to: node, live: true, totalMs: moved.totalMs, downtimeMs: moved.downtimeMs } });
+      return true;
+    }
     if (actual.state === 'running' && (desired.state === 'suspended' || actual.node !== node)) {
       this.heard(await this.driver.suspend(id));
       return true;

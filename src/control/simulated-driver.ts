@@ -27,6 +27,8 @@ interface SimVm {
   status: VmStatus;
   /** Kept while migrating, so that a reload can finish the move. */
   toNode?: string;
+  /** A live migration: the VM arrives running. */
+  live?: boolean;
 }
 
 interface PendingDelay {
@@ -34,13 +36,14 @@ interface PendingDelay {
   reject: (err: Error) => void;
 }
 
-type GuardedOp = 'start' | 'suspend' | 'resume' | 'migrate' | 'fail' | 'exit';
+type GuardedOp = 'start' | 'suspend' | 'resume' | 'migrate' | 'liveMigrate' | 'fail' | 'exit';
 
 const LEGAL_FROM: Record<GuardedOp, readonly VmState[]> = {
   start: ['stopped', 'failed'],
   suspend: ['running'],
   resume: ['suspended'],
   migrate: ['suspended'],
+  liveMigrate: ['running'],
   fail: ['running'],
   exit: ['running'],
 };
@@ -122,6 +125,18 @@ export class SimulatedDriver implements Driver {
     });
   }
 
+  /** Like a real live migration, the VM is never down for long enough to notice: the report says 0 ms. */
+  async liveMigrate(id: string, toNode: string): Promise<{ status: VmStatus; totalMs: number; downtimeMs: number }> {
+    const status = await this.serialize(id, async () => {
+      const vm = this.requireState(id, this.vms.get(id), 'liveMigrate');
+      if (vm.status.node === toNode) throw new DriverError(id, `cannot migrate: already on ${toNode}; migrate needs a different node`);
+      vm.toNode = toNode;
+      vm.live = true;
+      return this.transition(vm, 'migrating', this.delays.migrate);
+    });
+    return { status, totalMs: this.delays.migrate, downtimeMs: 0 };
+  }
+
   async status(): Promise<VmStatus[]> {
     return [...this.vms.values()].map((vm) => ({ ...vm.status })).sort((a, b) => a.id.localeCompare(b.id));
   }
@@ -192,7 +207,8 @@ export class SimulatedDriver implements Driver {
       case 'migrating':
         vm.status.node = vm.spec.node = vm.toNode ?? vm.status.node;
         delete vm.toNode;
-        this.setState(vm, 'suspended');
+        this.setState(vm, vm.live ? 'running' : 'suspended');
+        delete vm.live;
         return;
       case 'stopping':
         this.vms.delete(vm.spec.id);

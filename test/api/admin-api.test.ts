@@ -161,3 +161,30 @@ test('a token can be made with no body at all, and one workspace can be read on 
   assert.equal((await w.call(w.tokens.bob, 'GET', `/v1/leases/${id}/workspaces/0`)).status, 404);
   await w.close();
 });
+
+test('an administrator moves a running best-effort lease to another node while it runs', async () => {
+  const w = await apiWorld();
+  const id = (await w.call(w.tokens.alice, 'POST', '/v1/leases', lease())).body.lease.id;
+  await settle();
+  const before = (await w.call(w.tokens.alice, 'GET', `/v1/leases/${id}`)).body;
+  assert.equal(before.status, 'running');
+  const from = before.nodes[0];
+  const to = ['n1', 'n2', 'n3', 'n4'].find((n) => n !== from)!;
+  w.clock.advance(60);
+  assert.equal((await w.call(w.tokens.alice, 'POST', `/v1/leases/${id}/migrate`, { nodes: [to] })).status, 403);
+  const same = await w.call(w.tokens.admin, 'POST', `/v1/leases/${id}/migrate`, { nodes: [from] });
+  assert.equal(same.status, 409);
+  assert.match(same.body.message, new RegExp(`already runs on node '${from}'`));
+  const unknown = await w.call(w.tokens.admin, 'POST', `/v1/leases/${id}/migrate`, { nodes: ['nowhere'] });
+  assert.equal(unknown.status, 409);
+  assert.match(unknown.body.message, /no node 'nowhere'/);
+  const inputsBefore = (await w.store.inputs()).length;
+  const moved = await w.call(w.tokens.admin, 'POST', `/v1/leases/${id}/migrate`, { nodes: [to] });
+  assert.equal(moved.status, 200, JSON.stringify(moved.body));
+  assert.deepEqual(moved.body.lease.nodes, [to]);
+  assert.equal((await w.store.inputs()).length, inputsBefore + 1, 'only the accepted migration is logged');
+  for (let i = 0; i < 100 && (await w.driver.status()).find((v) => v.id === `${id}/0`)?.node !== to; i++) await settle();
+  const vm = (await w.driver.status()).find((v) => v.id === `${id}/0`);
+  assert.deepEqual([vm?.node, vm?.state], [to, 'running']);
+  await w.close();
+});

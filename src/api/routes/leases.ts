@@ -6,7 +6,7 @@ import type { LeaseRequest } from '../../core/types.ts';
 import type { LeaseRow, LeaseStatus, Store } from '../../store/store.ts';
 import { type Caller, canSee } from '../auth.ts';
 import { ApiError, forbidden, notFound } from '../errors.ts';
-import { HoldBody, IdParam, LeaseList, LeaseQuery, LeaseSpec } from '../schemas.ts';
+import { HoldBody, IdParam, LeaseList, LeaseQuery, LeaseSpec, MigrateBody } from '../schemas.ts';
 import type { ApiContext } from '../server.ts';
 
 const REFUSAL_STATUS: Record<string, number> = { 'insufficient-capacity': 409, 'too-late': 409, 'exceeds-pool': 422, invalid: 422, policy: 409 };
@@ -194,6 +194,22 @@ export function registerUsageRoutes(app: FastifyInstance, ctx: ApiContext): void
       if (r.group) add(byGroup, r.group);
     }
     return { users: byUser, groups: byGroup };
+  });
+}
+
+/** An administrator moves a running lease's VMs to other nodes while they run. */
+export function registerMigration(app: FastifyInstance, ctx: ApiContext): void {
+  app.post('/v1/leases/:id/migrate', { schema: { params: IdParam, body: MigrateBody, tags: ['workspaces'], summary: 'Move a running lease to other nodes while it runs (live migration; admin)' } }, async (req) => {
+    const { id } = req.params as { id: string };
+    if (!req.caller.user.isAdmin) throw forbidden('moving leases between nodes is for administrators');
+    await visibleLease(ctx, req.caller, id);
+    try {
+      await ctx.service.migrate(id, (req.body as { nodes: string[] }).nodes);
+    } catch (e) {
+      if (e instanceof RangeError) throw new ApiError(409, 'cannot-migrate', e.message);
+      throw e;
+    }
+    return { lease: leaseOut((await ctx.store.getLease(id))!, await ctx.store.workspacesOf(id)) };
   });
 }
 

@@ -40,6 +40,7 @@ ${COMMON}`,
                                       leases you may see (ended ones only with --all or --status),
                                       fetched N (500) at a time
   show ID                             a lease with its workspaces
+  migrate ID --to NODE[,NODE...]      move a running lease to other nodes while it runs (admin)
   cancel ID                           cancel a lease
   watch [ID] [--after EVENT]          follow events (with ID: that lease's, until it ends)
 

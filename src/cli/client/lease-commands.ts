@@ -101,4 +101,12 @@ const cancel: Command = async (argv) => {
   return emit(args, res.body, () => `lease ${res.body.lease.id} ${res.body.lease.status}`);
 };
 
-export const LEASE_COMMANDS: Record<string, Command> = { create, quote, hold, commit, list, show, cancel };
+const migrate: Command = async (argv) => {
+  const args = Args.parse('lease migrate', argv, { to: 'string' }, ['ID']);
+  const to = args.string('to');
+  if (!to) throw new UsageError('--to NODE[,NODE...] is needed: the nodes to move the lease to, one per node it runs on');
+  const res = await connect(args).send<{ lease: LeaseBody }>('POST', `/v1/leases/${enc(args.positionals[0])}/migrate`, { nodes: to.split(',') });
+  return emit(args, res.body, () => `lease ${res.body.lease.id} moving live to ${res.body.lease.nodes.join(', ')}`);
+};
+
+export const LEASE_COMMANDS: Record<string, Command> = { create, quote, hold, commit, list, show, cancel, migrate };

@@ -12,7 +12,9 @@ export interface NodeReport {
   cpu: number;
   memoryMiB: number;
   diskMiB: number;
-  /** Where other agents reach this node for migrations. */
+  /** Where other agents reach this agent to hand it a suspended VM's files. */
+  transferAddress: string;
+  /** Where this node's QEMU listens for live migrations (a migration network, where a site has one). */
   migrationAddress: string;
 }
 

@@ -27,7 +27,7 @@ class MemoryHost implements AgentHost {
   private timed: (t: Timing) => void = () => undefined;
   constructor(readonly name: string, readonly slowStop = false) {}
   node(): NodeReport {
-    return { name: this.name, cpu: 4, memoryMiB: 8192, diskMiB: 100_000, migrationAddress: '127.0.0.1' };
+    return { name: this.name, cpu: 4, memoryMiB: 8192, diskMiB: 100_000, transferAddress: '127.0.0.1', migrationAddress: '127.0.0.1' };
   }
   async useNetwork(plan: NetworkPlan): Promise<void> {
     this.networks.push(plan);

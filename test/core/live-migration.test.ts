@@ -19,7 +19,7 @@ const whole = { cpu: 1, memoryMiB: 1024, diskMiB: 0 };
 test('a running lease moves live to a free node: its run goes on there, and it completes with its whole run', () => {
   const scheduler = new Scheduler([node('n1'), node('n2')], configWith({ shutdownSeconds: 5 }));
   scheduler.advance(0);
-  scheduler.submit({ id: 'be', kind: 'best-effort', arrival: 0, duration: 100, nodes: 1, perNode: whole, preemptible: true }, 0);
+  scheduler.submit({ id: 'be', kind: 'best-effort', arrival: 0, requestedStart: null, duration: 100, nodes: 1, perNode: whole, preemptible: true }, 0);
   scheduler.advance(0);
   assert.deepEqual(scheduler.lease('be')!.chain.map((s) => s.nodes), [[0], [0]]);
   scheduler.advance(40);
@@ -39,7 +39,7 @@ test('a running lease moves live to a free node: its run goes on there, and it c
 test('a lease does not move live to a node that is taken later in its run, nor when it is not running', () => {
   const scheduler = new Scheduler([node('n1'), node('n2')], configWith({}));
   scheduler.advance(0);
-  scheduler.submit({ id: 'be', kind: 'best-effort', arrival: 0, duration: 100, nodes: 1, perNode: whole, preemptible: true }, 0);
+  scheduler.submit({ id: 'be', kind: 'best-effort', arrival: 0, requestedStart: null, duration: 100, nodes: 1, perNode: whole, preemptible: true }, 0);
   scheduler.submit({ id: 'ar', kind: 'exact', arrival: 0, requestedStart: 60, duration: 10, nodes: 1, perNode: whole, preemptible: false }, 0);
   scheduler.advance(0);
   const arNode = scheduler.lease('ar')!.chain[0].nodes[0];

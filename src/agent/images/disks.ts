@@ -29,6 +29,16 @@ export async function createOverlay(base: string, overlay: string): Promise<void
   await qemuImg(['create', '-q', '-f', 'qcow2', '-b', absBase, '-F', format, overlay]);
 }
 
+/**
+ * Points an overlay that arrived from another node at this node's copy of its base (the same
+ * content, by sha256, at another path). Unsafe mode: only the header changes, no data is read.
+ */
+export async function rebaseOverlay(overlay: string, base: string): Promise<void> {
+  const absBase = resolve(base);
+  const { format } = await inspect(absBase, false);
+  await qemuImg(['rebase', '-u', '-b', absBase, '-F', format, overlay]);
+}
+
 /** A blank qcow2 disk of `sizeMiB` MiB (virtual; it takes space only as the guest writes). */
 export async function createScratch(path: string, sizeMiB: number): Promise<void> {
   if (!Number.isSafeInteger(sizeMiB) || sizeMiB <= 0) throw new RangeError(`a scratch disk size must be a whole number of MiB > 0, got ${sizeMiB}`);

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { TraceError } from '../sim/readers/index.ts';
 import { CLIENT_SUMMARY, clientCommand, isClientCommand } from './client/dispatch.ts';
+import { AGENT_USAGE, agentCommand } from './agent-command.ts';
 import { demoCommand } from './demo-command.ts';
 import { SERVE_USAGE, serveCommand } from './serve-command.ts';
 import { SIM_USAGE, simCommand } from './sim-command.ts';
@@ -11,6 +12,7 @@ const USAGE = `usage: vws <command> [options]
 commands
   demo      watch a minute of the service: a lease suspended for a reservation, then resumed
   serve     run the workspace service (REST API, store, control loop)
+  agent     run a pool node: dial the service and run its VMs under QEMU
   sim       simulate the lease scheduler over a workload trace
   version   print the version
   help      this text (vws help sim: the options of sim)
@@ -42,6 +44,12 @@ export async function main(argv: string[]): Promise<number> {
           return 0;
         }
         return await serveCommand(rest);
+      case 'agent':
+        if (rest.includes('--help') || rest.includes('-h')) {
+          process.stdout.write(AGENT_USAGE);
+          return 0;
+        }
+        return await agentCommand(rest);
       case 'version':
       case '--version':
         process.stdout.write(`vws ${version()}\n`);

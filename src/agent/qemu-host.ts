@@ -1,0 +1,390 @@
+// A pool node as its agent runs it: every VM a QEMU process with a copy-on-write overlay over a
+// cached base image, a tap on the node's bridge, and the address the service gave it handed out
+// by the node's DHCP server. What each VM is and where it stands is written under its own
+// directory, so that a restarted agent adopts the VMs that ran on without it.
+
+import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { DriverError, type VmState, type VmStatus } from '../control/driver.ts';
+import type { AgentHost } from './node-agent.ts';
+import type { AgentCalls, ImageRef, Landing, NetworkPlan, NodeReport, Timing, Workload } from './protocol.ts';
+import { ImageCache } from './images/image-cache.ts';
+import { fetchBlob } from './images/http-fetch.ts';
+import { createOverlay, rebaseOverlay, removeDisk } from './images/disks.ts';
+import { NodeNetwork, tapName } from './network/node-network.ts';
+import { newTicket, receiveFiles, sendFiles } from './state-transfer.ts';
+import type { IncomingVm, VmProcess, VmProcessConfig, VmRuntime } from './vm-runtime.ts';
+import { qemuRuntime } from './qemu-runtime.ts';
+
+export interface QemuHostOptions {
+  data: string;
+  server: string;
+  token: string;
+  node: NodeReport;
+  imageCacheMiB: number;
+  bridge: string;
+  netns?: string;
+  runtime?: VmRuntime;
+}
+
+interface Held {
+  workload: Workload;
+  status: VmStatus;
+  proc: VmProcess | null;
+  incoming?: IncomingVm;
+  receiving?: { done: Promise<{ ms: number }>; cancel: () => void };
+  bootStarted?: number;
+}
+
+const MEMORY_FILE = 'memory.state';
+const DISK_FILE = 'disk.qcow2';
+const TRANSFER_TIMEOUT_MS = 600_000;
+
+type Args<K extends keyof AgentCalls> = AgentCalls[K]['args'];
+
+const dirName = (id: string): string => id.replace(/[^A-Za-z0-9._-]/g, (c) => `%${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+
+export class QemuHost implements AgentHost {
+  private readonly vms = new Map<string, Held>();
+  private readonly changeListeners: Array<(vm: VmStatus) => void> = [];
+  private readonly timingListeners: Array<(t: Timing) => void> = [];
+  private network: NodeNetwork | null = null;
+  private readonly runtime: VmRuntime;
+
+  private constructor(private readonly opts: QemuHostOptions, private readonly images: ImageCache) {
+    this.runtime = opts.runtime ?? qemuRuntime;
+  }
+
+  static async open(opts: QemuHostOptions): Promise<QemuHost> {
+    mkdirSync(join(opts.data, 'vms'), { recursive: true });
+    const images = await ImageCache.open({ dir: join(opts.data, 'images'), limitBytes: opts.imageCacheMiB * 2 ** 20 });
+    const host = new QemuHost(opts, images);
+    await host.adoptAll();
+    return host;
+  }
+
+  node(): NodeReport {
+    return this.opts.node;
+  }
+
+  async useNetwork(plan: NetworkPlan): Promise<void> {
+    if (this.network && this.network.config.gateway === plan.bridgeAddress) return;
+    this.network = await NodeNetwork.open({ netns: this.opts.netns, bridge: this.opts.bridge, gateway: plan.bridgeAddress, prefix: plan.prefix, dir: join(this.opts.data, 'network') });
+    this.network.onLease((mac, ip) => this.leased(mac, ip));
+    for (const held of this.vms.values()) {
+      if (held.status.state === 'running' || held.status.state === 'suspended') await this.network.setHost(held.workload.vm.mac, held.workload.ip);
+    }
+  }
+
+  onChange(listener: (vm: VmStatus) => void): void {
+    this.changeListeners.push(listener);
+  }
+
+  onTiming(listener: (t: Timing) => void): void {
+    this.timingListeners.push(listener);
+  }
+
+  async status(): Promise<VmStatus[]> {
+    return [...this.vms.values()].map((h) => h.status);
+  }
+
+  async workload({ id }: Args<'workload'>): Promise<Workload> {
+    return this.held(id).workload;
+  }
+
+  async prepareImages({ images }: Args<'prepareImages'>): Promise<void> {
+    for (const image of images) await this.fetchImage(image);
+  }
+
+  async start(w: Args<'start'>): Promise<VmStatus> {
+    const existing = this.vms.get(w.vm.id);
+    if (existing && existing.status.state !== 'failed') return existing.status;
+    const dir = this.dirOf(w.vm.id);
+    mkdirSync(dir, { recursive: true });
+    const held: Held = { workload: w, status: this.statusOf(w, 'starting'), proc: null };
+    this.vms.set(w.vm.id, held);
+    this.save(held);
+    this.set(held, 'starting');
+    try {
+      const config = await this.configFor(w, dir, true);
+      held.bootStarted = Date.now();
+      this.watch(held, await this.runtime.boot(config));
+      this.set(held, 'running');
+    } catch (e) {
+      await this.unplug(held);
+      this.set(held, 'failed', `QEMU did not start: ${(e as Error).message}`);
+    }
+    return held.status;
+  }
+
+  async stop({ id, graceful }: Args<'stop'>): Promise<void> {
+    const held = this.vms.get(id);
+    if (!held) return;
+    this.set(held, 'stopping');
+    if (held.proc) await held.proc.stop(graceful);
+    held.proc = null;
+    await this.forget(held);
+    this.set(held, 'stopped');
+  }
+
+  async suspend({ id }: Args<'suspend'>): Promise<VmStatus> {
+    const held = this.inState(id, 'running', 'suspended');
+    this.set(held, 'suspending');
+    try {
+      const { ms } = await held.proc!.saveTo(join(this.dirOf(id), MEMORY_FILE));
+      held.proc = null;
+      this.timed({ op: 'suspend', memoryMiB: held.workload.vm.memoryMiB, ms });
+    } catch (e) {
+      this.set(held, 'running');
+      throw e;
+    }
+    await this.network?.removeTap(tapName(id));
+    return this.set(held, 'suspended');
+  }
+
+  async resume({ id }: Args<'resume'>): Promise<VmStatus> {
+    const held = this.inState(id, 'suspended', 'resumed');
+    this.set(held, 'resuming');
+    const file = join(this.dirOf(id), MEMORY_FILE);
+    try {
+      const config = await this.configFor(held.workload, this.dirOf(id), false);
+      const { vm, ms } = await this.runtime.restore(config, file);
+      this.watch(held, vm);
+      this.timed({ op: 'resume', memoryMiB: held.workload.vm.memoryMiB, ms });
+    } catch (e) {
+      this.set(held, 'suspended');
+      throw e;
+    }
+    rmSync(file, { force: true });
+    // The guest kept its address through the suspension.
+    held.status = { ...held.status, ip: held.workload.ip };
+    return this.set(held, 'running');
+  }
+
+  async receive(w: Args<'receive'>): Promise<Landing> {
+    const dir = this.dirOf(w.vm.id);
+    this.mustNotHold(w.vm.id);
+    mkdirSync(dir, { recursive: true });
+    const ticket = newTicket();
+    const landing = await receiveFiles({ address: this.opts.node.transferAddress, dir, ticket, timeoutMs: TRANSFER_TIMEOUT_MS });
+    const held: Held = { workload: w, status: this.statusOf(w, 'migrating'), proc: null, receiving: landing };
+    this.vms.set(w.vm.id, held);
+    this.save(held);
+    return { address: this.opts.node.transferAddress, port: landing.port, ticket };
+  }
+
+  async send({ id, to }: Args<'send'>): Promise<void> {
+    const held = this.inState(id, 'suspended', 'sent to another node');
+    const dir = this.dirOf(id);
+    const files = [MEMORY_FILE, ...(held.workload.disk ? [DISK_FILE] : [])].map((name) => ({ name, path: join(dir, name) }));
+    const report = await sendFiles(to, files);
+    this.timed({ op: 'migrate', memoryMiB: held.workload.vm.memoryMiB, ms: report.ms });
+    await this.forget(held);
+  }
+
+  async received({ id }: Args<'received'>): Promise<VmStatus> {
+    const held = this.held(id);
+    if (!held.receiving) throw new DriverError(id, 'nothing is being received for this VM here');
+    await held.receiving.done;
+    held.receiving = undefined;
+    if (held.workload.disk) {
+      // The overlay names its base by the sender's path: point it at this node's copy.
+      const base = await this.fetchImage(held.workload.disk, true);
+      await rebaseOverlay(join(this.dirOf(id), DISK_FILE), base);
+    }
+    return this.set(held, 'suspended');
+  }
+
+  async incoming(w: Args<'incoming'>): Promise<Landing> {
+    this.mustNotHold(w.vm.id);
+    const dir = this.dirOf(w.vm.id);
+    mkdirSync(dir, { recursive: true });
+    const held: Held = { workload: w, status: this.statusOf(w, 'migrating'), proc: null };
+    this.vms.set(w.vm.id, held);
+    this.save(held);
+    try {
+      held.incoming = await this.runtime.receive(await this.configFor(w, dir, true), this.opts.node.migrationAddress);
+    } catch (e) {
+      await this.forget(held);
+      throw e;
+    }
+    return { address: this.opts.node.migrationAddress, port: held.incoming.port, diskPort: held.incoming.diskPort, ticket: '' };
+  }
+
+  async migrateLive({ id, to }: Args<'migrateLive'>): Promise<{ totalMs: number; downtimeMs: number }> {
+    const held = this.inState(id, 'running', 'migrated live');
+    const report = await held.proc!.migrateTo(to);
+    held.proc = null;
+    this.timed({ op: 'live-migrate', memoryMiB: held.workload.vm.memoryMiB, ms: report.totalMs });
+    await this.forget(held);
+    return report;
+  }
+
+  async arrived({ id }: Args<'arrived'>): Promise<VmStatus> {
+    const held = this.held(id);
+    if (!held.incoming) throw new DriverError(id, 'no migration is arriving for this VM here');
+    this.watch(held, await held.incoming.finish());
+    held.incoming = undefined;
+    held.status = { ...held.status, ip: held.workload.ip };
+    return this.set(held, 'running');
+  }
+
+  async abandon({ id }: Args<'abandon'>): Promise<void> {
+    const held = this.vms.get(id);
+    if (!held || (!held.incoming && !held.receiving)) return;
+    held.receiving?.cancel();
+    await held.incoming?.abort();
+    await this.forget(held);
+  }
+
+  /** Lets go of every VM (they run on) and of the network (it stays up). */
+  async close(): Promise<void> {
+    for (const held of this.vms.values()) await held.proc?.release();
+    await this.network?.close();
+  }
+
+  // ---- the parts ----
+
+  private async fetchImage(image: ImageRef, acquire = false): Promise<string> {
+    const url = `${this.opts.server.replace(/\/$/, '')}/v1/images/${encodeURIComponent(image.name)}/content`;
+    return this.images.ensure(image.sha256, () => fetchBlob(url, this.opts.token), { acquire });
+  }
+
+  /** Everything the VM's process needs on this node: its images, overlay, tap and DHCP entry. */
+  private async configFor(w: Workload, dir: string, freshOverlay: boolean): Promise<VmProcessConfig> {
+    if (!this.network) throw new Error('the node network is not up yet: the service has not welcomed this agent');
+    const disk = join(dir, DISK_FILE);
+    if (w.disk && freshOverlay) {
+      await removeDisk(disk);
+      await createOverlay(await this.fetchImage(w.disk, true), disk);
+    }
+    const tap = tapName(w.vm.id);
+    await this.network.addTap(tap);
+    await this.network.setHost(w.vm.mac, w.ip);
+    return {
+      id: w.vm.id, dir, cpu: Math.max(1, Math.ceil(w.vm.cpu)), memoryMiB: w.vm.memoryMiB,
+      ...(w.boot ? { kernel: await this.fetchImage(w.boot.kernel, freshOverlay), initrd: await this.fetchImage(w.boot.initrd, freshOverlay), cmdline: w.boot.cmdline } : {}),
+      disks: w.disk ? [{ path: disk, format: 'qcow2' }] : [],
+      nic: { mac: w.vm.mac, tap },
+      netns: this.opts.netns,
+    };
+  }
+
+  private watch(held: Held, proc: VmProcess): void {
+    held.proc = proc;
+    proc.onExit((detail) => {
+      if (held.proc !== proc) return;
+      held.proc = null;
+      void this.forget(held).then(() => this.set(held, 'stopped', detail));
+    });
+  }
+
+  /** Drops everything the VM had on this node. */
+  private async forget(held: Held): Promise<void> {
+    const id = held.workload.vm.id;
+    await this.unplug(held);
+    for (const image of this.imagesOf(held.workload)) this.releaseImage(image);
+    rmSync(this.dirOf(id), { recursive: true, force: true });
+    this.vms.delete(id);
+  }
+
+  private async unplug(held: Held): Promise<void> {
+    await this.network?.removeTap(tapName(held.workload.vm.id));
+    await this.network?.removeHost(held.workload.vm.mac);
+  }
+
+  private imagesOf(w: Workload): ImageRef[] {
+    return [...(w.disk ? [w.disk] : []), ...(w.boot ? [w.boot.kernel, w.boot.initrd] : [])];
+  }
+
+  private releaseImage(image: ImageRef): void {
+    if (this.images.entries().some((e) => e.sha256 === image.sha256 && e.users > 0)) this.images.release(image.sha256);
+  }
+
+  private leased(mac: string, ip: string): void {
+    for (const held of this.vms.values()) {
+      if (held.workload.vm.mac.toLowerCase() !== mac.toLowerCase() || held.status.ip === ip) continue;
+      held.status = { ...held.status, ip };
+      if (held.bootStarted !== undefined) {
+        this.timed({ op: 'boot', memoryMiB: held.workload.vm.memoryMiB, ms: Date.now() - held.bootStarted });
+        held.bootStarted = undefined;
+      }
+      this.emit(held);
+    }
+  }
+
+  private set(held: Held, state: VmState, detail?: string): VmStatus {
+    const live = state === 'running' || state === 'suspending' || state === 'migrating';
+    held.status = { ...held.status, state, ip: live ? held.status.ip : null, ...(detail ? { detail } : {}) };
+    if (this.vms.has(held.workload.vm.id)) this.save(held);
+    this.emit(held);
+    return held.status;
+  }
+
+  private emit(held: Held): void {
+    for (const l of this.changeListeners) l(held.status);
+  }
+
+  private timed(t: Timing): void {
+    for (const l of this.timingListeners) l(t);
+  }
+
+  private statusOf(w: Workload, state: VmState): VmStatus {
+    return { id: w.vm.id, node: this.opts.node.name, state, ip: null, console: null };
+  }
+
+  private held(id: string): Held {
+    const held = this.vms.get(id);
+    if (!held) throw new DriverError(id, `node '${this.opts.node.name}' has no such VM`);
+    return held;
+  }
+
+  private inState(id: string, state: VmState, toBe: string): Held {
+    const held = this.held(id);
+    if (held.status.state !== state) throw new DriverError(id, `is ${held.status.state}: only a ${state} VM can be ${toBe}`);
+    return held;
+  }
+
+  private mustNotHold(id: string): void {
+    if (this.vms.has(id)) throw new DriverError(id, `node '${this.opts.node.name}' already has this VM`);
+  }
+
+  private dirOf(id: string): string {
+    return join(this.opts.data, 'vms', dirName(id));
+  }
+
+  private save(held: Held): void {
+    const file = join(this.dirOf(held.workload.vm.id), 'vm.json');
+    if (!existsSync(this.dirOf(held.workload.vm.id))) return;
+    writeFileSync(`${file}.tmp`, JSON.stringify({ workload: held.workload, status: held.status }));
+    renameSync(`${file}.tmp`, file);
+  }
+
+  /** After a restart: VMs whose process runs are adopted; saved ones stay suspended; the rest ended while the agent was away. */
+  private async adoptAll(): Promise<void> {
+    for (const name of readdirSync(join(this.opts.data, 'vms'))) {
+      const dir = join(this.opts.data, 'vms', name);
+      const file = join(dir, 'vm.json');
+      if (!existsSync(file)) {
+        rmSync(dir, { recursive: true, force: true });
+        continue;
+      }
+      const { workload, status } = JSON.parse(readFileSync(file, 'utf8')) as { workload: Workload; status: VmStatus };
+      const held: Held = { workload, status: { ...status, node: this.opts.node.name }, proc: null };
+      this.vms.set(workload.vm.id, held);
+      for (const image of this.imagesOf(workload)) if (existsSync(this.images.pathOf(image.sha256))) this.images.acquire(image.sha256);
+      const proc = await this.runtime.adopt(dir);
+      if (proc) {
+        this.watch(held, proc);
+        held.status = { ...held.status, state: 'running', ip: held.status.ip ?? null };
+      } else if (existsSync(join(dir, MEMORY_FILE)) && status.state === 'suspended') {
+        held.status = { ...held.status, state: 'suspended', ip: null };
+      } else {
+        // It ended while nobody watched: the service learns it is gone from the agent's hello.
+        await this.forget(held);
+        continue;
+      }
+      this.save(held);
+    }
+  }
+}

@@ -1,0 +1,164 @@
+// The QEMU layer with the real test guest under TCG, in a network namespace of the test's own:
+// boot, save to a file and restore (the guest's counter goes on from where it stopped), a live
+// migration to a second process with the disk's writes carried along, adoption by a new agent, a
+// graceful stop, and a QEMU that cannot start saying why.
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { buildTestGuest } from '../../../guest/build.ts';
+import { createOverlay } from '../../../src/agent/images/disks.ts';
+import { isRunning } from '../../../src/agent/network/dnsmasq.ts';
+import { NodeNetwork, tapName } from '../../../src/agent/network/node-network.ts';
+import { adoptVm, bootVm, receiveVm, restoreVm, type QemuVm } from '../../../src/agent/qemu/qemu-vm.ts';
+import type { VmProcessConfig } from '../../../src/agent/vm-runtime.ts';
+import { httpGet, sandbox, type Sandbox } from '../network/sandbox.ts';
+
+const guest = buildTestGuest();
+
+interface Bed {
+  box: Sandbox;
+  net: NodeNetwork;
+  vms: QemuVm[];
+  config(name: string, mac: string, ip: string): Promise<VmProcessConfig>;
+}
+
+async function bed(t: { after(fn: () => Promise<void>): void }, label: string): Promise<Bed> {
+  const box = sandbox(label);
+  const vms: QemuVm[] = [];
+  t.after(async () => {
+    for (const vm of vms) if (isRunning(vm.pid)) process.kill(vm.pid, 'SIGKILL');
+    await box.cleanup();
+  });
+  const net = await NodeNetwork.open({ netns: box.netns, bridge: 'vwsbr0', gateway: '10.77.0.1', prefix: 24, dir: join(box.dir, 'net') });
+  return {
+    box,
+    net,
+    vms,
+    async config(name, mac, ip) {
+      const dir = join(box.dir, name);
+      mkdirSync(dir, { recursive: true });
+      await createOverlay(guest.disk, join(dir, 'disk.qcow2'));
+      await net.addTap(tapName(name));
+      await net.setHost(mac, ip);
+      return {
+        id: name, dir, cpu: 1, memoryMiB: 128, kernel: guest.kernel, initrd: guest.initrd, cmdline: guest.cmdline,
+        disks: [{ path: join(dir, 'disk.qcow2'), format: 'qcow2' }], nic: { mac, tap: tapName(name) }, netns: box.netns,
+      };
+    },
+  };
+}
+
+const counter = async (box: Sandbox, ip: string): Promise<number> => Number((await httpGet(box, ip, '/counter')).trim());
+
+/** The guest's counter once it is past `n` (the guest counts once a second). */
+async function countPast(box: Sandbox, ip: string, n: number): Promise<number> {
+  for (;;) {
+    const value = await counter(box, ip);
+    if (value > n) return value;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
+test('a VM saved to a file and restored in a new process counts on from where it stopped', { timeout: 240_000 }, async (t) => {
+  const b = await bed(t, 'qsave');
+  const config = await b.config('save', '52:54:00:77:01:0a', '10.77.0.10');
+  const vm = await bootVm(config);
+  b.vms.push(vm);
+  // Let it count a little first, so that a restart from 1 cannot pass for continuing.
+  const atSave = await countPast(b.box, '10.77.0.10', 5);
+
+  const file = join(config.dir, 'memory.state');
+  const saved = await vm.saveTo(file);
+  assert.ok(!isRunning(vm.pid), 'the process is gone after a save');
+  assert.ok(saved.bytes > 1_000_000 && saved.ms > 0, `a state file was written: ${JSON.stringify(saved)}`);
+  await new Promise((resolve) => setTimeout(resolve, 3_000));
+
+  const restored = await restoreVm(config, file);
+  b.vms.push(restored.vm);
+  assert.notEqual(restored.vm.pid, vm.pid);
+  const after = await counter(b.box, '10.77.0.10');
+  assert.ok(after >= atSave && after < atSave + 3, `the counter went on from ${atSave} (read ${after}), not from 1 and not through the pause`);
+  await countPast(b.box, '10.77.0.10', after);
+  await restored.vm.stop(false);
+  assert.ok(!isRunning(restored.vm.pid));
+});
+
+test('a live migration moves the running guest to a waiting process with its disk writes, and reports total time and downtime', { timeout: 240_000 }, async (t) => {
+  const b = await bed(t, 'qlive');
+  const mac = '52:54:00:77:02:0a';
+  const source = await b.config('src', mac, '10.77.0.11');
+  const vm = await bootVm(source);
+  b.vms.push(vm);
+  const before = await countPast(b.box, '10.77.0.11', 3);
+
+  // The destination has its own tap and a fresh overlay over the same base, as another node would.
+  const target = await b.config('dst', mac, '10.77.0.11');
+  const incoming = await receiveVm(target, '127.0.0.1');
+  const report = await vm.migrateTo({ address: '127.0.0.1', port: incoming.port });
+  const moved = await incoming.finish();
+  b.vms.push(moved);
+  assert.ok(!isRunning(vm.pid), 'the source process is gone');
+  assert.ok(report.totalMs > 0 && report.downtimeMs >= 0 && report.downtimeMs < report.totalMs, JSON.stringify(report));
+
+  const after = await counter(b.box, '10.77.0.11');
+  assert.ok(after >= before, `the counter went on (${before} -> ${after})`);
+  await countPast(b.box, '10.77.0.11', after);
+  assert.equal((await httpGet(b.box, '10.77.0.11', '/ip')).trim(), '10.77.0.11');
+
+  await moved.stop(false);
+  // The guest wrote its boot record into its disk on the source; block migration copied those
+  // clusters into the destination's overlay, which was empty when it was made.
+  const map = JSON.parse(execFileSync('qemu-img', ['map', '--output=json', join(target.dir, 'disk.qcow2')], { encoding: 'utf8' })) as Array<{ depth: number; data: boolean }>;
+  assert.ok(map.some((extent) => extent.depth === 0 && extent.data), 'the destination overlay holds the data the guest wrote');
+});
+
+test('a VM outlives the agent that started it and is adopted from its directory; a graceful stop powers the guest off', { timeout: 180_000 }, async (t) => {
+  const b = await bed(t, 'qadopt');
+  const config = await b.config('adopt', '52:54:00:77:03:0a', '10.77.0.12');
+  const first = await bootVm(config);
+  b.vms.push(first);
+  await countPast(b.box, '10.77.0.12', 1);
+  let reported = '';
+  first.onExit((detail) => (reported = detail));
+  await first.release();
+  assert.ok(isRunning(first.pid), 'releasing leaves the process running');
+
+  const adopted = await adoptVm(config.dir);
+  assert.ok(adopted, 'the VM is adopted');
+  assert.equal(adopted.pid, first.pid);
+  await countPast(b.box, '10.77.0.12', 2);
+
+  let exit = '';
+  adopted.onExit((detail) => (exit = detail));
+  await adopted.stop(true);
+  assert.ok(!isRunning(adopted.pid));
+  const serial = await import('node:fs').then((fs) => fs.readFileSync(join(config.dir, 'serial.log'), 'utf8'));
+  assert.match(serial, /reboot: Power down/, 'the guest heard the power button and powered itself off');
+  assert.equal(exit, '', 'a stop the agent asked for is not reported as an unexpected exit');
+  assert.equal(reported, '');
+  assert.equal(await adoptVm(config.dir), null, 'nothing to adopt once it stopped');
+});
+
+test('a guest that powers off by itself is reported with the reason', { timeout: 180_000 }, async (t) => {
+  const b = await bed(t, 'qexit');
+  const config = await b.config('exit', '52:54:00:77:04:0a', '10.77.0.13');
+  const vm = await bootVm(config);
+  b.vms.push(vm);
+  await countPast(b.box, '10.77.0.13', 1);
+  const exited = new Promise<string>((resolve) => vm.onExit(resolve));
+  // The power button, pressed from outside the agent's own calls, is the guest's own decision.
+  await vm.qmp.execute('system_powerdown');
+  assert.match(await exited, /guest powered off|guest-shutdown/);
+});
+
+test('a QEMU that cannot start says why', { timeout: 60_000 }, async (t) => {
+  const b = await bed(t, 'qfail');
+  const config = await b.config('fail', '52:54:00:77:05:0a', '10.77.0.14');
+  await assert.rejects(bootVm({ ...config, kernel: join(b.box.dir, 'no-such-kernel') }), (e: Error) => {
+    assert.match(e.message, /qemu-system-x86_64 exited with code 1: .*no-such-kernel/s);
+    return true;
+  });
+  assert.ok(!existsSync(join(config.dir, 'qemu.pid')), 'no pidfile left');
+});

@@ -1,0 +1,57 @@
+// Network namespaces a test builds for itself and takes down afterwards: nothing here touches the
+// machine's own network. Names carry the process id so that runs side by side do not meet.
+
+import { execFileSync } from 'node:child_process';
+
+export function ip(...args: string[]): string {
+  try {
+    return execFileSync('ip', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  } catch (e) {
+    throw new Error(`ip ${args.join(' ')} failed: ${(e as { stderr?: string }).stderr?.trim() ?? (e as Error).message}`);
+  }
+}
+
+/** Runs a command inside a namespace and returns what it printed. */
+export function inNetns(ns: string, command: string[], timeoutMs = 15_000): string {
+  return execFileSync('ip', ['netns', 'exec', ns, ...command], { encoding: 'utf8', timeout: timeoutMs, stdio: ['ignore', 'pipe', 'pipe'] });
+}
+
+export interface TwoNodeFabric {
+  namespaces: [string, string];
+  /** The addresses of the two ends of the link between them. */
+  addresses: [string, string];
+  destroy(): void;
+}
+
+/** Two namespaces joined by a veth pair (10.98.0.1/30 and 10.98.0.2/30), each with lo up. */
+export function twoNodeFabric(tag: string): TwoNodeFabric {
+  const base = `vws-${tag}-${process.pid}`;
+  const namespaces: [string, string] = [`${base}-a`, `${base}-b`];
+  const addresses: [string, string] = ['10.98.0.1', '10.98.0.2'];
+  const destroy = (): void => {
+    for (const ns of namespaces) {
+      try {
+        ip('netns', 'del', ns);
+      } catch {
+        // not made, or already gone
+      }
+    }
+  };
+  try {
+    for (const ns of namespaces) {
+      ip('netns', 'add', ns);
+      ip('-n', ns, 'link', 'set', 'lo', 'up');
+    }
+    const [va, vb] = [`vwsa${process.pid % 100000}`, `vwsb${process.pid % 100000}`];
+    ip('link', 'add', va, 'netns', namespaces[0], 'type', 'veth', 'peer', 'name', vb, 'netns', namespaces[1]);
+    namespaces.forEach((ns, i) => {
+      const dev = i === 0 ? va : vb;
+      ip('-n', ns, 'addr', 'add', `${addresses[i]}/30`, 'dev', dev);
+      ip('-n', ns, 'link', 'set', dev, 'up');
+    });
+  } catch (e) {
+    destroy();
+    throw e;
+  }
+  return { namespaces, addresses, destroy };
+}

@@ -2,6 +2,8 @@
 // machine's own network. Names carry the process id so that runs side by side do not meet.
 
 import { execFileSync } from 'node:child_process';
+import { isRunning } from '../../src/agent/network/dnsmasq.ts';
+import { waitUntil } from '../../src/agent/network/wait-until.ts';
 
 export function ip(...args: string[]): string {
   try {
@@ -14,6 +16,19 @@ export function ip(...args: string[]): string {
 /** Runs a command inside a namespace and returns what it printed. */
 export function inNetns(ns: string, command: string[], timeoutMs = 15_000): string {
   return execFileSync('ip', ['netns', 'exec', ns, ...command], { encoding: 'utf8', timeout: timeoutMs, stdio: ['ignore', 'pipe', 'pipe'] });
+}
+
+/** Kills every process in a namespace and waits until they are gone. */
+export async function killAllIn(netns: string): Promise<void> {
+  const pids = execFileSync('ip', ['netns', 'pids', netns], { encoding: 'utf8' }).split('\n').filter(Boolean).map(Number);
+  for (const pid of pids) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // gone already
+    }
+  }
+  await waitUntil(() => pids.every((pid) => !isRunning(pid)), 10_000, () => new Error(`processes in ${netns} survived SIGKILL: ${pids.join(' ')}`));
 }
 
 export interface TwoNodeFabric {

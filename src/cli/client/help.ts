@@ -61,6 +61,8 @@ ${COMMON}`,
   image: `usage: vws image <subcommand>
 
   add NAME --file PATH   register the file's size and sha256 and upload it
+      [--kernel IMAGE --initrd IMAGE --cmdline TEXT]
+                         a disk with no boot loader: boot it with these registered images
   list                   registered images
 ${COMMON}`,
   user: `usage: vws user add NAME [--admin] | list   (administrators)

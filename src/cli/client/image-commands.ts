@@ -1,5 +1,6 @@
-// vws image add NAME --file PATH | list. An image is registered by size and sha256, then its
-// content is uploaded; the server checks the content against the registered hash.
+// vws image add NAME --file PATH [--kernel IMAGE --initrd IMAGE --cmdline TEXT] | list. An image
+// is registered by size and sha256 (and how it boots, if it has no boot loader), then its content
+// is uploaded; the server checks the content against the registered hash.
 
 import { createHash } from 'node:crypto';
 import { createReadStream, statSync } from 'node:fs';
@@ -24,9 +25,9 @@ async function sha256Of(path: string): Promise<string> {
 }
 
 /** Registers the image; if a failed `image add` already registered the same content, carries on from there. */
-async function register(api: Api, name: string, sizeMiB: number, sha256: string): Promise<ImageBody> {
+async function register(api: Api, name: string, sizeMiB: number, sha256: string, boot?: ImageRow['boot']): Promise<ImageBody> {
   try {
-    return (await api.send<ImageBody>('POST', '/v1/images', { name, sizeMiB, sha256 })).body;
+    return (await api.send<ImageBody>('POST', '/v1/images', { name, sizeMiB, sha256, ...(boot ? { boot } : {}) })).body;
   } catch (e) {
     if (!(e instanceof ApiFailure) || e.body.code !== 'image-exists') throw e;
     const existing = (await api.get<{ images: ImageBody[] }>('/v1/images')).body.images.find((i) => i.name === name);
@@ -36,9 +37,12 @@ async function register(api: Api, name: string, sizeMiB: number, sha256: string)
 }
 
 const add: Command = async (argv) => {
-  const args = Args.parse('image add', argv, { file: 'string' }, ['NAME']);
+  const args = Args.parse('image add', argv, { file: 'string', kernel: 'string', initrd: 'string', cmdline: 'string' }, ['NAME']);
   const name = args.positionals[0];
   const path = args.required('file', 'PATH (the image content)');
+  const [kernel, initrd] = [args.string('kernel'), args.string('initrd')];
+  if (Boolean(kernel) !== Boolean(initrd)) throw new UsageError('--kernel and --initrd go together: a disk without a boot loader needs both (images registered before this one)');
+  const boot = kernel && initrd ? { kernel, initrd, cmdline: args.string('cmdline') ?? '' } : undefined;
   let bytes: number;
   try {
     const st = statSync(path);
@@ -51,7 +55,7 @@ const add: Command = async (argv) => {
   // The API counts whole MiB; a partial MiB still takes room, so round up.
   const sizeMiB = Math.max(1, Math.ceil(bytes / MIB));
   const api = connect(args);
-  const image = await register(api, name, sizeMiB, sha256);
+  const image = await register(api, name, sizeMiB, sha256, boot);
   // The server keeps content by hash: identical content uploaded before need not be sent again.
   const upload = image.uploaded ? null : (await api.upload<{ name: string; sha256: string; bytes: number }>(`/v1/images/${enc(name)}/content`, Readable.toWeb(createReadStream(path)) as ReadableStream<Uint8Array>, bytes)).body;
   return emit(args, { image: { ...image, uploaded: true }, upload }, () => `image ${name} added: ${bytes} bytes (${sizeMiB} MiB), sha256 ${sha256}${upload ? '' : ' (content already on the server)'}`);

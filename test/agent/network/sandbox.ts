@@ -6,8 +6,8 @@ import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildTestGuest, READY_MARKER, type TestGuest } from '../../../guest/build.ts';
-import { isRunning } from '../../../src/agent/network/dnsmasq.ts';
 import { waitUntil } from '../../../src/agent/network/wait-until.ts';
+import { killAllIn } from '../../support/netns.ts';
 
 export interface Sandbox {
   netns: string;
@@ -40,15 +40,7 @@ export function sandbox(label: string): Sandbox {
     sh,
     async cleanup() {
       try {
-        const pids = execFileSync('ip', ['netns', 'pids', netns], { encoding: 'utf8' }).split('\n').filter(Boolean).map(Number);
-        for (const pid of pids) {
-          try {
-            process.kill(pid, 'SIGKILL');
-          } catch {
-            // already gone
-          }
-        }
-        await waitUntil(() => pids.every((p) => !isRunning(p)), 10_000, () => new Error(`processes in ${netns} survived SIGKILL: ${pids.join(' ')}`));
+        await killAllIn(netns);
       } finally {
         execFileSync('ip', ['netns', 'del', netns]);
         rmSync(dir, { recursive: true, force: true });

@@ -20,9 +20,9 @@ export interface RealServer {
 
 /** A port nobody listens on right now; the server is then started on it, so a restart can reuse it. */
 
-/** Starts `vws serve` on `dataDir` and resolves when it serves and /v1/health answers. */
-export async function startServer(dataDir: string, port: number): Promise<RealServer> {
-  const child = spawn(process.execPath, [bin, 'serve', '--data', dataDir, '--listen', `127.0.0.1:${port}`, '--nodes', '4'], {
+/** Starts `vws serve` on `dataDir` (with `pool`: simulated nodes unless told otherwise) and resolves when it serves and /v1/health answers. */
+export async function startServer(dataDir: string, port: number, pool: string[] = ['--nodes', '4']): Promise<RealServer> {
+  const child = spawn(process.execPath, [bin, 'serve', '--data', dataDir, '--listen', `127.0.0.1:${port}`, ...pool], {
     cwd: root, env: { ...process.env, VWS_BOOTSTRAP_TOKEN: BOOTSTRAP_TOKEN }, stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';

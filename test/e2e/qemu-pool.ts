@@ -1,0 +1,114 @@
+// The pieces of an end-to-end run with real VMs: `vws agent` processes for nodes that live in
+// network namespaces of the test's own, a small JSON client for polling the service, and what a
+// namespace still holds (QEMU processes, taps) once the test asks for everything to be gone.
+
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { root } from '../cli/client/real-server.ts';
+
+const bin = join(root, 'bin/vws.js');
+
+export interface AgentProcess {
+  name: string;
+  process: ChildProcess;
+  output(): string;
+  /** SIGKILL, as a crashed agent: its VMs run on. */
+  kill(): Promise<void>;
+}
+
+export interface AgentOptions {
+  name: string;
+  server: string;
+  token: string;
+  data: string;
+  netns: string;
+  migrationAddress: string;
+}
+
+export function startAgent(o: AgentOptions): AgentProcess {
+  const child = spawn(process.execPath, [
+    bin, 'agent', '--server', o.server, '--token', o.token, '--data', o.data, '--name', o.name,
+    '--cpu', '1', '--memory', '512', '--disk', '4096', '--netns', o.netns, '--bridge', 'vwsbr0',
+    '--transfer-address', '127.0.0.1', '--migration-address', o.migrationAddress,
+  ], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout.on('data', (d: Buffer) => (output += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (output += d.toString()));
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  return {
+    name: o.name,
+    process: child,
+    output: () => output,
+    async kill() {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      await exited;
+    },
+  };
+}
+
+/** A caller of the service's API with one token. */
+export function api(url: string, token: string) {
+  const call = async <T>(method: string, path: string, body?: unknown): Promise<T> => {
+    const res = await fetch(`${url}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await res.text();
+    if (!res.ok) throw new Error(`${method} ${path} answered ${res.status}: ${text}`);
+    return JSON.parse(text) as T;
+  };
+  return { get: <T>(path: string) => call<T>('GET', path), post: <T>(path: string, body: unknown) => call<T>('POST', path, body) };
+}
+
+export interface WorkspaceView {
+  index: number;
+  node: string | null;
+  status: string;
+  ip: string | null;
+}
+
+export interface LeaseView {
+  id: string;
+  status: string;
+  nodes: string[];
+  plannedStart: number | null;
+  plannedEnd: number | null;
+  reason: { code: string; message: string } | null;
+  workspaces?: WorkspaceView[];
+}
+
+/** The pids of QEMU processes running in a namespace. */
+export function qemuPids(netns: string): number[] {
+  const pids = execFileSync('ip', ['netns', 'pids', netns], { encoding: 'utf8' }).split('\n').filter(Boolean).map(Number);
+  return pids.filter((pid) => {
+    try {
+      return readFileSync(`/proc/${pid}/cmdline`, 'utf8').startsWith('qemu-system');
+    } catch {
+      return false;
+    }
+  });
+}
+
+/** The VM taps (the agent names them vwt…) in a namespace. */
+export function taps(netns: string): string[] {
+  return execFileSync('ip', ['-n', netns, '-o', 'link', 'show'], { encoding: 'utf8' })
+    .split('\n')
+    .map((line) => /^\d+: (vwt[0-9a-f]+)/.exec(line)?.[1])
+    .filter((t): t is string => Boolean(t));
+}
+
+/** What is left under an agent's VM directories (overlays, state files). */
+export function vmLeftovers(agentData: string): string[] {
+  try {
+    return readdirSync(join(agentData, 'vms'), { recursive: true }).map(String);
+  } catch {
+    return [];
+  }
+}
+
+/** Runs busybox wget inside a namespace: the only way to reach a guest is from its node. */
+export function wgetIn(netns: string, url: string): string {
+  return execFileSync('ip', ['netns', 'exec', netns, 'busybox', 'wget', '-q', '-O-', url], { encoding: 'utf8', timeout: 15_000, stdio: ['ignore', 'pipe', 'pipe'] });
+}

@@ -1,0 +1,206 @@
+// npm run bench:vm — real VMs of the project's test guest, under TCG here (KVM where usable):
+// (1) request -> running-with-IP through vws serve and a vws agent, against a bare
+//     qemu-system-x86_64 boot of the same guest to its ready marker (it prints it once DHCP gave
+//     it its address), measured in the same run: the ratio is what the service adds;
+// (2) suspend (save to a file) and resume (a new process from it) at 128, 256 and 512 MiB;
+// (3) live migration between two namespaces over a veth: total time and downtime.
+// Each figure is the median of REPEAT runs; writes bench/results/vm.json.
+import { execFileSync } from 'node:child_process';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { buildTestGuest } from '../guest/build.ts';
+import { createOverlay } from '../src/agent/images/disks.ts';
+import { NodeNetwork, tapName } from '../src/agent/network/node-network.ts';
+import { kvmUsable } from '../src/agent/qemu/qemu-argv.ts';
+import { bootVm, receiveVm, restoreVm } from '../src/agent/qemu/qemu-vm.ts';
+import type { VmProcessConfig } from '../src/agent/vm-runtime.ts';
+import { bootGuest, sandbox } from '../test/agent/network/sandbox.ts';
+import { BOOTSTRAP_TOKEN, freePort, startServer, vws } from '../test/cli/client/real-server.ts';
+import { api, type LeaseView, qemuPids, startAgent } from '../test/e2e/qemu-pool.ts';
+import { killAllIn, twoNodeFabric } from '../test/support/netns.ts';
+
+const root = new URL('..', import.meta.url).pathname;
+const REPEAT = Number(process.env.BENCH_REPEAT ?? 3);
+const MEMORY_SIZES = [128, 256, 512];
+const guest = buildTestGuest();
+
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+const round = (x: number, places = 3): number => Math.round(x * 10 ** places) / 10 ** places;
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function bareBoots(): Promise<number[]> {
+  const box = sandbox('benchbare');
+  try {
+    const net = await NodeNetwork.open({ netns: box.netns, bridge: 'vwsbr0', gateway: '10.77.0.1', prefix: 24, dir: join(box.dir, 'net') });
+    const times: number[] = [];
+    for (let i = 0; i < REPEAT; i++) {
+      const mac = `52:54:00:78:00:${(10 + i).toString(16).padStart(2, '0')}`;
+      await net.addTap(tapName(`bare-${i}`));
+      await net.setHost(mac, `10.77.0.${10 + i}`);
+      const started = performance.now();
+      const g = bootGuest(box, `bare-${i}`, tapName(`bare-${i}`), mac);
+      await g.waitForSerial(/VWS-GUEST-READY ip=\S+/, 180_000);
+      times.push(performance.now() - started);
+      await g.stop();
+    }
+    return times;
+  } finally {
+    await box.cleanup();
+  }
+}
+
+async function serviceBoots(): Promise<{ coldMs: number; warmMs: number[] }> {
+  const dir = mkdtempSync(join(tmpdir(), 'vws-bench-vm-'));
+  chmodSync(dir, 0o755);
+  const fabric = twoNodeFabric('benchvm');
+  const server = await startServer(join(dir, 'service'), await freePort(), ['--driver', 'qemu']);
+  const agentDir = join(dir, 'agent');
+  mkdirSync(agentDir, { mode: 0o755 });
+  const agent = startAgent({ name: 'node-a', server: server.url, token: BOOTSTRAP_TOKEN, data: agentDir, netns: fabric.namespaces[0], migrationAddress: fabric.addresses[0] });
+  try {
+    const config = join(dir, 'config.json');
+    vws(config, 'login', '--server', `${server.url}/v1`, '--token', BOOTSTRAP_TOKEN);
+    for (const [name, file, extra] of [['k', guest.kernel, []], ['i', guest.initrd, []], ['g', guest.disk, ['--kernel', 'k', '--initrd', 'i', '--cmdline', guest.cmdline]]] as const) {
+      const r = vws(config, 'image', 'add', name, '--file', file, ...extra);
+      if (r.status !== 0) throw new Error(r.stderr);
+    }
+    const call = api(server.url, BOOTSTRAP_TOKEN);
+    while (!(await call.get<{ nodes: unknown[] }>('/v1/nodes')).nodes.length) await sleep(100);
+    const times: number[] = [];
+    for (let i = 0; i <= REPEAT; i++) {
+      const started = performance.now();
+      const { lease } = await call.post<{ lease: LeaseView }>('/v1/leases', { kind: 'best-effort', nodes: 1, cpu: 1, memoryMiB: 128, duration: 3600, image: 'g' });
+      for (;;) {
+        const l = await call.get<LeaseView>(`/v1/leases/${lease.id}`);
+        if (l.workspaces?.[0]?.status === 'running' && l.workspaces[0].ip) break;
+        if (['failed', 'rejected'].includes(l.status)) throw new Error(JSON.stringify(l));
+        await sleep(20);
+      }
+      times.push(performance.now() - started);
+      await fetch(`${server.url}/v1/leases/${lease.id}`, { method: 'DELETE', headers: { authorization: `Bearer ${BOOTSTRAP_TOKEN}` } });
+      while (qemuPids(fabric.namespaces[0]).length) await sleep(100);
+    }
+    // The first includes fetching the images into the node's cache.
+    return { coldMs: times[0], warmMs: times.slice(1) };
+  } finally {
+    await agent.kill();
+    await server.kill();
+    for (const ns of fabric.namespaces) await killAllIn(ns);
+    fabric.destroy();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+async function vmConfig(net: NodeNetwork, netns: string, dir: string, name: string, memoryMiB: number, mac: string, ip: string): Promise<VmProcessConfig> {
+  const vmDir = join(dir, name);
+  mkdirSync(vmDir, { recursive: true });
+  await createOverlay(guest.disk, join(vmDir, 'disk.qcow2'));
+  await net.addTap(tapName(name));
+  await net.setHost(mac, ip);
+  return {
+    id: name, dir: vmDir, cpu: 1, memoryMiB, kernel: guest.kernel, initrd: guest.initrd, cmdline: guest.cmdline,
+    disks: [{ path: join(vmDir, 'disk.qcow2'), format: 'qcow2' }], nic: { mac, tap: tapName(name) }, netns,
+  };
+}
+
+async function waitReady(serial: string): Promise<void> {
+  const { readFileSync, existsSync } = await import('node:fs');
+  for (let i = 0; i < 1800; i++) {
+    if (existsSync(serial) && readFileSync(serial, 'utf8').includes('VWS-GUEST-READY')) return;
+    await sleep(100);
+  }
+  throw new Error(`no ready marker in ${serial}`);
+}
+
+async function suspendResume(): Promise<Array<{ memoryMiB: number; suspendMs: number; resumeMs: number; stateMiB: number }>> {
+  const box = sandbox('benchsr');
+  try {
+    const net = await NodeNetwork.open({ netns: box.netns, bridge: 'vwsbr0', gateway: '10.77.0.1', prefix: 24, dir: join(box.dir, 'net') });
+    const rows = [];
+    let n = 0;
+    for (const memoryMiB of MEMORY_SIZES) {
+      const suspend: number[] = [];
+      const resume: number[] = [];
+      const bytes: number[] = [];
+      for (let i = 0; i < REPEAT; i++) {
+        n++;
+        const config = await vmConfig(net, box.netns, box.dir, `sr${n}`, memoryMiB, `52:54:00:79:00:${n.toString(16).padStart(2, '0')}`, `10.77.0.${10 + n}`);
+        const vm = await bootVm(config);
+        await waitReady(join(config.dir, 'serial.log'));
+        const file = join(config.dir, 'memory.state');
+        const saved = await vm.saveTo(file);
+        const restored = await restoreVm(config, file);
+        suspend.push(saved.ms);
+        resume.push(restored.ms);
+        bytes.push(saved.bytes);
+        await restored.vm.stop(false);
+      }
+      rows.push({ memoryMiB, suspendMs: median(suspend), resumeMs: median(resume), stateMiB: round(median(bytes) / 2 ** 20, 1) });
+      console.log(`suspend/resume ${memoryMiB} MiB: suspend ${Math.round(median(suspend))} ms, resume ${Math.round(median(resume))} ms, state file ${round(median(bytes) / 2 ** 20, 1)} MiB`);
+    }
+    return rows;
+  } finally {
+    await box.cleanup();
+  }
+}
+
+async function liveMigrations(): Promise<Array<{ memoryMiB: number; totalMs: number; downtimeMs: number }>> {
+  const fabric = twoNodeFabric('benchlm');
+  const dir = mkdtempSync(join(tmpdir(), 'vws-bench-lm-'));
+  chmodSync(dir, 0o755);
+  try {
+    const nets = await Promise.all(fabric.namespaces.map((netns, i) => NodeNetwork.open({ netns, bridge: 'vwsbr0', gateway: `10.77.0.${254 - i}`, prefix: 24, dir: join(dir, `net${i}`) })));
+    const rows = [];
+    let n = 0;
+    for (const memoryMiB of MEMORY_SIZES) {
+      const total: number[] = [];
+      const down: number[] = [];
+      for (let i = 0; i < REPEAT; i++) {
+        n++;
+        const mac = `52:54:00:7a:00:${n.toString(16).padStart(2, '0')}`;
+        const ip = `10.77.0.${10 + n}`;
+        const src = await vmConfig(nets[0], fabric.namespaces[0], join(dir, 'a'), `lm${n}`, memoryMiB, mac, ip);
+        const vm = await bootVm(src);
+        await waitReady(join(src.dir, 'serial.log'));
+        const dst = await vmConfig(nets[1], fabric.namespaces[1], join(dir, 'b'), `lm${n}`, memoryMiB, mac, ip);
+        const incoming = await receiveVm(dst, fabric.addresses[1]);
+        const report = await vm.migrateTo({ address: fabric.addresses[1], port: incoming.port });
+        const moved = await incoming.finish();
+        total.push(report.totalMs);
+        down.push(report.downtimeMs);
+        await moved.stop(false);
+      }
+      rows.push({ memoryMiB, totalMs: median(total), downtimeMs: median(down) });
+      console.log(`live migration ${memoryMiB} MiB: total ${median(total)} ms, downtime ${median(down)} ms`);
+    }
+    return rows;
+  } finally {
+    for (const ns of fabric.namespaces) await killAllIn(ns);
+    fabric.destroy();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+const accelerator = kvmUsable() ? 'kvm' : 'tcg';
+console.log(`bench:vm on ${accelerator}, median of ${REPEAT}`);
+const bare = await bareBoots();
+console.log(`bare qemu boot to ready marker: ${Math.round(median(bare))} ms (${bare.map(Math.round).join(', ')})`);
+const service = await serviceBoots();
+const ratio = round(median(service.warmMs) / median(bare));
+console.log(`vws request -> running with IP: ${Math.round(median(service.warmMs))} ms warm (${service.warmMs.map(Math.round).join(', ')}), ${Math.round(service.coldMs)} ms with images fetched; x${ratio} the bare boot`);
+const suspendResumeRows = await suspendResume();
+const live = await liveMigrations();
+
+const qemu = execFileSync('qemu-system-x86_64', ['--version'], { encoding: 'utf8' }).split('\n')[0];
+mkdirSync(join(root, 'bench/results'), { recursive: true });
+writeFileSync(join(root, 'bench/results/vm.json'), `${JSON.stringify({
+  qemu, accelerator, repeat: REPEAT, guest: { kernel: guest.kernelVersion, memoryMiB: 128 },
+  boot: { bareMs: round(median(bare), 0), bareRunsMs: bare.map(Math.round), requestToIpMs: round(median(service.warmMs), 0), requestToIpRunsMs: service.warmMs.map(Math.round), coldRequestToIpMs: Math.round(service.coldMs), overBare: ratio },
+  suspendResume: suspendResumeRows.map((r) => ({ ...r, suspendMs: Math.round(r.suspendMs), resumeMs: Math.round(r.resumeMs) })),
+  liveMigration: live,
+}, null, 2)}\n`);
+console.log('wrote bench/results/vm.json');

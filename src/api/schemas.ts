@@ -4,7 +4,7 @@
 import { type Static, type TSchema, Type } from '@sinclair/typebox';
 
 const strict = { additionalProperties: false } as const;
-const Nullable = <T extends TSchema>(t: T) => Type.Union([t, Type.Null()]);
+const Nullable = <T extends TSchema>(t: T, description?: string) => Type.Union([t, Type.Null()], description ? { description } : {});
 
 export const ErrorBody = Type.Object({
   code: Type.String({ description: 'stable, machine-readable reason' }),
@@ -72,10 +72,23 @@ export const NodeBody = Type.Object({
   cpu: Type.Number({ exclusiveMinimum: 0 }), memoryMiB: Type.Integer({ minimum: 1 }), diskMiB: Type.Optional(Type.Integer({ minimum: 0 })),
 }, strict);
 
+export const NodeEstimates = Type.Object({
+  suspendMiBps: Nullable(Type.Number({ description: 'memory saved per second, MiB/s' })),
+  resumeMiBps: Nullable(Type.Number({ description: 'memory restored per second, MiB/s' })),
+  migrateMiBps: Nullable(Type.Number({ description: 'memory moved to another node per second, MiB/s' })),
+  bootSeconds: Nullable(Type.Number({ description: 'from start until the guest took its address' })),
+  samples: Type.Integer({ description: 'operations measured' }),
+}, { description: 'running estimates of how long VM operations take on the node, from what its agent measured; the scheduler plans with the slowest node\'s' });
+
 export const Node = Type.Object({
-  id: Type.String(), cpu: Type.Number(), memoryMiB: Type.Integer(), diskMiB: Type.Integer(), status: Type.String(), addedAt: Type.Integer(),
+  id: Type.String(), cpu: Type.Number(), memoryMiB: Type.Number(), diskMiB: Type.Number(),
+  status: Type.Union(['active', 'draining', 'unavailable', 'removed'].map((s) => Type.Literal(s)), { description: 'unavailable: its agent has been away longer than its grace period; it takes nothing new until the agent is back' }),
+  addedAt: Type.Integer(),
   leases: Type.Optional(Type.Array(Type.String())),
+  estimates: Type.Optional(Nullable(NodeEstimates, 'null until its agent has measured an operation; absent when the nodes do not run agents')),
 });
+
+export const NodeList = Type.Object({ nodes: Type.Array(Node) });
 
 export const UserBody = Type.Object({ name: Type.String({ pattern: '^[a-z][a-z0-9._-]{0,31}$' }), admin: Type.Optional(Type.Boolean()) }, strict);
 export const GroupBody = Type.Object({ name: Type.String({ pattern: '^[a-z][a-z0-9._-]{0,31}$' }), shareLeases: Type.Optional(Type.Boolean()) }, strict);
@@ -98,4 +111,4 @@ export const ImageBody = Type.Object({
 }, strict);
 
 /** Named in the OpenAPI document's components. */
-export const COMPONENTS = { Error: ErrorBody, LeaseSpec, Lease, Workspace, Node };
+export const COMPONENTS = { Error: ErrorBody, LeaseSpec, Lease, Workspace, Node, NodeEstimates };

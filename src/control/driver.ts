@@ -52,6 +52,14 @@ export interface Driver {
   status(): Promise<VmStatus[]>;
   /** Hears of VMs that change by themselves (exit, fail, take an address). */
   onChange(listener: (vm: VmStatus) => void): void;
+  /**
+   * The service lost the node and gave its VMs up (their leases were moved or failed): forget
+   * them, and should the node come back with them, stop them there (where the driver's nodes can
+   * go away and come back).
+   */
+  writeOff?(node: string, vmIds: readonly string[]): void;
+  /** Hears of written-off VMs a node came back with, once they are stopped. */
+  onStray?(listener: (vm: VmStatus) => void): void;
   close(): Promise<void>;
 }
 

@@ -1,6 +1,8 @@
 // What the scheduler is told, in order. Each input is written to the store before the scheduler
 // hears it, so that replaying the log rebuilds the scheduler exactly (the core is deterministic).
 
+import type { CostFigures } from '../core/cost-figures.ts';
+import type { NodeLoss } from '../core/node-loss.ts';
 import type { Decision, Scheduler, StepResult } from '../core/scheduler.ts';
 import type { LeaseRequest, NodeSpec } from '../core/types.ts';
 
@@ -20,6 +22,15 @@ export type Input =
   | { type: 'fail'; id: string; detail: string }
   | { type: 'node-add'; node: NodeSpec }
   | { type: 'node-drain'; id: string }
+  /** The node's agent stayed away: its VMs are written off and its leases dealt with by policy (core/node-loss.ts). */
+  | { type: 'node-unavailable'; id: string }
+  /** Its agent said hello again: the node takes new work (unless drained). */
+  | { type: 'node-available'; id: string }
+  /**
+   * Cost-model figures from what the agents measured, as the scheduler is to plan with them
+   * (already made conservative: see control/agents/measured-costs.ts). Missing ones are unchanged.
+   */
+  | ({ type: 'costs' } & CostFigures)
   /** An administrator moves a running lease to other nodes while it runs. */
   | { type: 'migrate'; id: string; to: string[] };
 
@@ -51,6 +62,7 @@ export interface Applied {
   /** Leases the input touched directly (others follow from the step). */
   leases: string[];
   drained?: { requeued: string[]; stillPlanned: string[] };
+  loss?: NodeLoss;
   /** The scheduler's pass at `now` after the input: what freed up or arrived is acted on at once. */
   step: StepResult;
 }
@@ -101,10 +113,26 @@ function applyOne(scheduler: Scheduler, nodes: NodeIndex, owners: Map<string, Ow
       scheduler.migrateLive(input.id, input.to.map((id) => nodes.of(id) ?? -1), now);
       return { leases: [input.id] };
     case 'node-drain': {
-      const n = nodes.of(input.id);
-      if (n === undefined) throw new RangeError(`no node '${input.id}' in the pool`);
-      const drained = scheduler.closeNode(n, now);
+      const drained = scheduler.closeNode(mustFind(nodes, input.id), now);
       return { leases: [...drained.requeued, ...drained.stillPlanned], drained };
     }
+    case 'node-unavailable': {
+      const loss = scheduler.loseNode(mustFind(nodes, input.id), now);
+      return { leases: [...loss.restarted, ...loss.requeued, ...loss.failed, ...loss.finished, ...loss.waiting], loss };
+    }
+    case 'node-available':
+      scheduler.regainNode(mustFind(nodes, input.id), now);
+      return { leases: [] };
+    case 'costs': {
+      const { type: _, ...figures } = input;
+      scheduler.setCosts(figures, now);
+      return { leases: [] };
+    }
   }
+}
+
+function mustFind(nodes: NodeIndex, id: string): number {
+  const n = nodes.of(id);
+  if (n === undefined) throw new RangeError(`no node '${id}' in the pool`);
+  return n;
 }

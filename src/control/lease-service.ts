@@ -4,6 +4,8 @@
 // log is replayed into a fresh scheduler and the drivers' VMs are reconciled with it.
 
 import type { SchedulerConfig } from '../core/config.ts';
+import { COST_FIGURE_KEYS, type CostFigures, costFiguresProblem } from '../core/cost-figures.ts';
+import type { NodeLoss } from '../core/node-loss.ts';
 import { hasEnded, type LeaseRecord } from '../core/lease-record.ts';
 import { seriesOf } from '../core/periodic.ts';
 import type { Quote } from '../core/negotiation.ts';
@@ -12,6 +14,7 @@ import type { LeaseRequest, NodeSpec } from '../core/types.ts';
 import type { EventRow, LeaseRow, LeaseStatus, NodeRow, Store, Usage } from '../store/store.ts';
 import type { Clock } from './clock.ts';
 import type { Driver } from './driver.ts';
+import type { NodeEstimate } from './agents/operation-estimates.ts';
 import { applyInput, type Applied, type Input, NodeIndex, type Ownership } from './inputs.ts';
 import { plannedTimes, statusOf, usageOf } from './lease-view.ts';
 import { Reconciler } from './reconciler.ts';
@@ -49,6 +52,9 @@ export class LeaseService {
   /** Events written in the transaction under way, sent to listeners once it commits. */
   private outbox: EventRow[] | null = null;
   private readonly toReconcile = new Set<LeaseRecord>();
+  /** Nodes whose VMs are written off once the transaction that made them unavailable commits. */
+  private readonly toWriteOff = new Set<string>();
+  private estimates: ((node: string) => NodeEstimate | null) | null = null;
   private heardInputs = 0;
   private broken: Error | null = null;
   private closed = false;
@@ -81,6 +87,8 @@ export class LeaseService {
       service.advanceTo(opts.clock.now());
       await service.flush();
     });
+    // Again after a crash that may have come between logging a node's loss and forgetting its VMs.
+    for (const node of await opts.store.listNodes()) if (node.status === 'unavailable') service.reconciler.writeOff(node.id);
     await service.reconciler.reconcileAll(service.scheduler.allLeases());
     service.armTimer();
     return service;
@@ -139,6 +147,16 @@ export class LeaseService {
   nodeUtilization(): Array<[string, number]> {
     const table = this.scheduler.table;
     return this.nodes.ids.map((id, n) => [id, table.reservationsOn(n).filter((s) => s.active).reduce((sum, s) => sum + s.cpu, 0) / table.nodes[n].cpu]);
+  }
+
+  /** Where measured operation times per node come from, when the nodes run agents. */
+  useNodeEstimates(of: (node: string) => NodeEstimate | null): void {
+    this.estimates = of;
+  }
+
+  /** A node's measured operation times: null if none yet, undefined if the pool does not measure. */
+  nodeEstimates(node: string): NodeEstimate | null | undefined {
+    return this.estimates ? this.estimates(node) : undefined;
   }
 
   onEvent(listener: Listener): () => void {
@@ -266,8 +284,10 @@ export class LeaseService {
       const row = await this.opts.store.getNode(id);
       if (!row || row.status === 'removed') throw new RangeError(`no node '${id}' in the pool`);
       const now = await this.syncTo(this.opts.clock.now());
-      const applied = row.status === 'draining' ? { drained: { requeued: [], stillPlanned: [] }, leases: [] } : await this.record({ type: 'node-drain', id }, now);
-      await this.opts.store.putNode({ ...row, status: 'draining' });
+      const drained = this.scheduler.nodeIsDrained(this.nodes.of(id)!);
+      const applied = drained ? { drained: { requeued: [], stillPlanned: [] }, leases: [] } : await this.record({ type: 'node-drain', id }, now);
+      // An unavailable node shows that first; it comes back as draining.
+      if (row.status !== 'unavailable') await this.opts.store.putNode({ ...row, status: 'draining' });
       await this.event({ time: now, type: 'node.draining', leaseId: null, owner: null, group: null, data: { id, ...applied.drained } });
       await this.flush();
       return applied.drained!;
@@ -280,11 +300,73 @@ export class LeaseService {
       const row = await this.opts.store.getNode(id);
       const n = this.nodes.of(id);
       if (!row || n === undefined || row.status === 'removed') throw new RangeError(`no node '${id}' in the pool`);
-      if (row.status !== 'draining') throw new RangeError(`node '${id}' is ${row.status}: drain it first`);
+      if (!this.scheduler.nodeIsDrained(n)) throw new RangeError(`node '${id}' is ${row.status}: drain it first`);
       await this.syncTo(this.opts.clock.now());
       if (!this.scheduler.nodeIsIdle(n)) throw new RangeError(`node '${id}' still holds leases: wait until they end, or cancel them`);
       await this.opts.store.putNode({ ...row, status: 'removed' });
       await this.event({ time: this.opts.clock.now(), type: 'node.removed', leaseId: null, owner: null, group: null, data: { id } });
+    });
+  }
+
+  /**
+   * The node's agent has stayed away: the node takes nothing new, its VMs are written off, and its
+   * leases are dealt with by policy (core/node-loss.ts). What became of each is in the
+   * node.unavailable event; the owners of the best-effort leases sent back to the queue get a
+   * lease.requeued event (a failed reservation's get its lease.status event, with the reason).
+   */
+  markNodeUnavailable(id: string): Promise<NodeLoss | null> {
+    return this.exclusive(async () => {
+      const row = await this.opts.store.getNode(id);
+      if (!row || row.status === 'removed' || this.nodes.of(id) === undefined) throw new RangeError(`no node '${id}' in the pool`);
+      if (row.status === 'unavailable') return null;
+      const now = await this.syncTo(this.opts.clock.now());
+      const loss = (await this.record({ type: 'node-unavailable', id }, now)).loss!;
+      await this.opts.store.putNode({ ...row, status: 'unavailable' });
+      await this.event({ time: now, type: 'node.unavailable', leaseId: null, owner: null, group: null, data: { id, was: row.status, ...loss } });
+      for (const leaseId of [...loss.restarted, ...loss.requeued]) {
+        const own = this.owners.get(leaseId);
+        const workLost = loss.restarted.includes(leaseId);
+        const message = workLost
+          ? `node '${id}' became unavailable with the lease's VMs on it: the lease is back in the queue and starts again from the beginning on other nodes`
+          : `node '${id}', where the lease was to run, became unavailable: the lease is back in the queue`;
+        await this.event({ time: now, type: 'lease.requeued', leaseId, owner: own?.owner ?? null, group: own?.group ?? null, data: { node: id, workLost, message } });
+      }
+      this.toWriteOff.add(id);
+      await this.flush();
+      return loss;
+    });
+  }
+
+  /**
+   * The node's agent is back: the node takes new work again (or, if it was drained meanwhile,
+   * drains). False if it was not unavailable.
+   */
+  markNodeAvailable(id: string): Promise<boolean> {
+    return this.exclusive(async () => {
+      const row = await this.opts.store.getNode(id);
+      const n = this.nodes.of(id);
+      if (!row || row.status !== 'unavailable' || n === undefined) return false;
+      const now = await this.syncTo(this.opts.clock.now());
+      await this.record({ type: 'node-available', id }, now);
+      const status = this.scheduler.nodeIsDrained(n) ? 'draining' : 'active';
+      await this.opts.store.putNode({ ...row, status });
+      await this.event({ time: now, type: 'node.available', leaseId: null, owner: null, group: null, data: { id, status } });
+      await this.flush();
+      return true;
+    });
+  }
+
+  /** Has the scheduler plan with figures measured on the pool from now on (see Scheduler.setCosts). */
+  setMeasuredCosts(given: CostFigures): Promise<void> {
+    return this.exclusive(async () => {
+      const figures: CostFigures = Object.fromEntries(COST_FIGURE_KEYS.filter((k) => given[k] !== undefined).map((k) => [k, given[k]]));
+      // Checked first: an input the scheduler throws out must never reach the log.
+      const problem = costFiguresProblem(figures);
+      if (problem) throw new RangeError(`measured costs: ${problem}`);
+      const now = await this.syncTo(this.opts.clock.now());
+      await this.record({ type: 'costs', ...figures }, now);
+      await this.event({ time: now, type: 'pool.costs', leaseId: null, owner: null, group: null, data: figures });
+      await this.flush();
     });
   }
 
@@ -340,6 +422,8 @@ export class LeaseService {
           }
         });
         for (const e of this.outbox) this.emit(e);
+        // Before any lease is reconciled: a lease moved off a lost node must not be looked for there.
+        for (const node of this.toWriteOff) this.reconciler.writeOff(node);
         this.reconciler.reconcile([...this.toReconcile]);
         batch.forEach((op, k) => (outcomes[k].refused ? op.reject(outcomes[k].refused) : op.resolve(outcomes[k].value)));
       } catch (e) {
@@ -348,6 +432,7 @@ export class LeaseService {
       } finally {
         this.outbox = null;
         this.toReconcile.clear();
+        this.toWriteOff.clear();
       }
     }
   }
@@ -399,6 +484,7 @@ export class LeaseService {
     for (const s of step.started) this.markDirty(s.leaseId);
     for (const s of step.ended) this.markDirty(s.leaseId);
     for (const l of step.completed) this.markDirty(l.req.id);
+    for (const l of step.failed) this.markDirty(l.req.id);
     for (const l of step.expired) {
       this.markDirty(l.req.id);
       for (const id of l.occurrenceIds ?? []) this.markDirty(id);
@@ -438,7 +524,7 @@ export class LeaseService {
     const series = seriesOf(lease.req.id);
     const own = this.owners.get(lease.req.id) ?? (series ? this.owners.get(series) : undefined) ?? { owner: 'unknown', group: null };
     const planned = plannedTimes(lease);
-    const ending = lease.state === 'cancelled' ? this.endings.get(lease.req.id) : undefined;
+    const ending = lease.state === 'cancelled' ? this.endings.get(lease.req.id) ?? (lease.failure ? { status: 'failed' as const, ...lease.failure } : undefined) : undefined;
     const status = ending?.status ?? (lease.occurrenceIds ? this.seriesStatus(lease.occurrenceIds) : statusOf(lease));
     const runs = lease.history.filter((s) => s.kind === 'run');
     return {

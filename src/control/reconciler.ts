@@ -40,6 +40,11 @@ export class Reconciler {
   private readonly actual = new Map<string, VmStatus>();
   /** VMs being stopped on purpose: their 'stopped' is not a lease ending by itself. */
   private readonly stopping = new Set<string>();
+  /**
+   * VMs written off with a lost node: that one of them is gone is known and dealt with (its lease
+   * was moved or failed), not a VM that vanished. Until the id is heard of again.
+   */
+  private readonly writtenOff = new Set<string>();
   private readonly jobs = new Map<string, Promise<void>>();
   private readonly unwritten = new Map<string, WorkspaceRow>();
   private writing: Promise<void> | null = null;
@@ -48,6 +53,26 @@ export class Reconciler {
 
   constructor(private readonly driver: Driver, private readonly store: Store, private readonly hooks: ReconcilerHooks) {
     driver.onChange((vm) => this.heard(vm));
+    driver.onStray?.((vm) => {
+      if (this.detached) return;
+      this.hooks.event({ time: Math.floor(Date.now() / 1000), type: 'workspace.stray', leaseId: null, owner: null, group: null, data: { vm: vm.id, node: vm.node, stopped: true } });
+    });
+  }
+
+  /**
+   * The node is lost: what ran there is gone for the service's purposes. Its VMs are forgotten
+   * (the driver stops them should the node come back with them) and their workspaces shown failed.
+   */
+  writeOff(node: string): void {
+    const lost = [...this.actual.values()].filter((vm) => vm.node === node && vm.state !== 'stopped');
+    for (const vm of lost) {
+      this.actual.delete(vm.id);
+      this.writtenOff.add(vm.id);
+      const { leaseId, index } = partsOfVm(vm.id);
+      const lease = this.hooks.leaseById(leaseId);
+      if (lease) this.keep({ leaseId, index, node, status: 'failed', mac: macOf(vm.id), ip: null, image: lease.req.image?.id ?? null, console: null, updatedAt: Math.floor(Date.now() / 1000) });
+    }
+    this.driver.writeOff?.(node, lost.map((vm) => vm.id));
   }
 
   /** Learns what the driver runs, before anything is reconciled against it. */
@@ -128,7 +153,7 @@ export class Reconciler {
       }
       // A VM the store last saw alive has vanished (its node lost it while the service was away): that is a failure, not a start.
       const seen = (await this.store.workspacesOf(lease.req.id)).find((w) => w.index === i);
-      if (seen && ['running', 'suspending', 'suspended', 'resuming'].includes(seen.status) && !actual) {
+      if (seen && ['running', 'suspending', 'suspended', 'resuming'].includes(seen.status) && !actual && !this.writtenOff.has(id)) {
         this.hooks.vmEndedByItself(lease.req.id, { failed: true, message: `${id} vanished from ${seen.node ?? node}` });
         return false;
       }
@@ -167,6 +192,7 @@ export class Reconciler {
 
   private heard(vm: VmStatus): void {
     if (this.detached) return;
+    this.writtenOff.delete(vm.id);
     const before = this.actual.get(vm.id);
     this.actual.set(vm.id, vm);
     const { leaseId, index } = partsOfVm(vm.id);

@@ -38,6 +38,8 @@ export interface LeaseRecord {
   firstStart: number | null;
   endedAt: number | null;
   rejectReason: RejectReason | null;
+  /** Why the scheduler stopped the lease itself (a node it needed was lost); it is then 'cancelled'. */
+  failure: { code: string; message: string } | null;
   heldUntil: number | null;
   /** For a periodic lease: the ids of its occurrences. */
   occurrenceIds: string[] | null;
@@ -51,7 +53,7 @@ export interface LeaseRecord {
 export function newLeaseRecord(req: LeaseRequest, seq: number, work: number): LeaseRecord {
   return {
     req, seq, queuedAt: req.arrival, state: 'queued', work, done: 0, chain: [], chainEndsIn: 'finish', history: [], lost: [],
-    suspendedOn: null, parked: false, inFuture: false, lastPlannedStart: null, firstStart: null, endedAt: null, rejectReason: null, heldUntil: null, occurrenceIds: null,
+    suspendedOn: null, parked: false, inFuture: false, lastPlannedStart: null, firstStart: null, endedAt: null, rejectReason: null, failure: null, heldUntil: null, occurrenceIds: null,
     suspensions: 0, migrations: 0, preemptions: 0, imageRefs: [],
   };
 }

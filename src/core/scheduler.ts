@@ -1,5 +1,6 @@
 import { BoundaryHeap } from './boundary-heap.ts';
 import type { SchedulerConfig } from './config.ts';
+import { COST_FIGURE_KEYS, type CostFigures, costFiguresProblem } from './cost-figures.ts';
 import { stretchedSeconds } from './costs.ts';
 import { type DeadlinePlan, planDeadline } from './deadline-planner.ts';
 import { ImageDeployment } from './image-deployment.ts';
@@ -7,6 +8,7 @@ import { type ChainSpec, QueuePlacement } from './queue-placement.ts';
 import { LeaseCosts } from './lease-costs.ts';
 import { hasEnded, type LeaseRecord, newLeaseRecord, queueBefore, remainingWork } from './lease-record.ts';
 import { asExactNow, type Quote, quote } from './negotiation.ts';
+import { lossOutcome, type NodeLoss } from './node-loss.ts';
 import { expandOccurrences, planOccurrences } from './periodic.ts';
 import { type PlanContext, type Planned, type Preemption, preemptionKind, suspensionPoint } from './plan-context.ts';
 import { PREEMPTION_POLICIES, type PreemptionPolicy } from './preemption-policy.ts';
@@ -41,6 +43,8 @@ export interface StepResult {
   decisions: Decision[];
   /** Leases whose holds expired: cancelled, their resources freed. */
   expired: LeaseRecord[];
+  /** Leases that could not begin where they were planned, a node there being lost: see `failure`. */
+  failed: LeaseRecord[];
 }
 
 /**
@@ -76,10 +80,15 @@ export class Scheduler {
   private startedBuffer: Segment[] = [];
   private completedBuffer: LeaseRecord[] = [];
   private readonly maxNodesPerLease: (cpu: number, mem: number) => number;
+  /** Nodes closed by a drain, and nodes lost (their agents away): either keeps a node from new work. */
+  private readonly drained = new Set<number>();
+  private readonly lost = new Set<number>();
 
   /** `policies`: a site's own preemption policies, named in the config like the built-in ones. */
   constructor(nodes: readonly NodeSpec[], config: SchedulerConfig, policies: readonly PreemptionPolicy[] = []) {
-    this.config = config;
+    // A copy: measured costs change it (setCosts), and the caller's configuration is not ours to change.
+    this.config = { ...config };
+    config = this.config;
     this.table = new SlotTable(nodes);
     const known = { ...PREEMPTION_POLICIES, ...Object.fromEntries(policies.map((p) => [p.name, p])) };
     this.policy = policyNamed(known, config.preemptionPolicy);
@@ -188,6 +197,7 @@ export class Scheduler {
     this.mustBeAt(now, 'closeNode');
     if (n < 0 || n >= this.table.size) throw new RangeError(`no node ${n} in a pool of ${this.table.size}`);
     this.stamp++;
+    this.drained.add(n);
     this.table.close(n);
     this.placement.forgetProfiles();
     const requeued: string[] = [];
@@ -208,6 +218,87 @@ export class Scheduler {
   /** Whether node n holds nothing now or later, so that it can leave the pool. */
   nodeIsIdle(n: number): boolean {
     return this.table.reservationsOn(n).length === 0;
+  }
+
+  nodeIsDrained(n: number): boolean {
+    return this.drained.has(n);
+  }
+
+  nodeIsLost(n: number): boolean {
+    return this.lost.has(n);
+  }
+
+  /**
+   * Node n is lost: its VMs are gone with what they held, and it takes nothing new until
+   * regainNode. Each lease that had a VM there, or planned to come to it, is dealt with by
+   * lossOutcome (node-loss.ts); the queue pass of the next advance places the requeued ones.
+   */
+  loseNode(n: number, now: number): NodeLoss {
+    this.mustBeAt(now, 'loseNode');
+    if (n < 0 || n >= this.table.size) throw new RangeError(`no node ${n} in a pool of ${this.table.size}`);
+    const loss: NodeLoss = { restarted: [], requeued: [], failed: [], finished: [], waiting: [] };
+    if (this.lost.has(n)) return loss;
+    this.stamp++;
+    this.lost.add(n);
+    this.table.close(n);
+    this.placement.forgetProfiles();
+    this.mustReevaluate = true;
+    const name = this.table.nodes[n].id;
+    for (const lease of this.order) {
+      if (hasEnded(lease) || lease.state === 'expanded' || lease.state === 'rejected') continue;
+      switch (lossOutcome(lease, n)) {
+        case 'restart':
+          this.restartLost(lease, now);
+          loss.restarted.push(lease.req.id);
+          break;
+        case 'unschedule':
+          this.unschedule(lease, now);
+          loss.requeued.push(lease.req.id);
+          break;
+        case 'power-off':
+          this.powerOffAt(lease, now);
+          loss.finished.push(lease.req.id);
+          break;
+        case 'fail':
+          this.failLease(lease, now, 'node-unavailable', `node '${name}' became unavailable while the lease's VMs were on it: a ${lease.req.kind} lease's run cannot be interrupted and moved, so it could not be kept`);
+          loss.failed.push(lease.req.id);
+          break;
+        case 'wait':
+          loss.waiting.push(lease.req.id);
+          break;
+        case 'untouched':
+          break;
+      }
+    }
+    return loss;
+  }
+
+  /** A lost node is back: it takes new work again, unless it was drained meanwhile. */
+  regainNode(n: number, now: number): void {
+    this.mustBeAt(now, 'regainNode');
+    if (!this.lost.delete(n)) return;
+    this.stamp++;
+    if (!this.drained.has(n)) this.table.open(n);
+    this.placement.forgetProfiles();
+    this.mustReevaluate = true;
+  }
+
+  /**
+   * Replaces cost figures of the model with measured ones. Whatever is planned from now on uses
+   * them; what is already planned keeps its times, as other leases were planned around them. Leases
+   * backfilled into the future are placed again, with the new figures.
+   */
+  setCosts(figures: CostFigures, now: number): void {
+    this.mustBeAt(now, 'setCosts');
+    const problem = costFiguresProblem(figures);
+    if (problem) throw new RangeError(problem);
+    for (const key of COST_FIGURE_KEYS) {
+      const value = figures[key];
+      if (value !== undefined) this.config[key] = value;
+    }
+    this.stamp++;
+    this.placement.forgetProfiles();
+    this.mustReevaluate = true;
   }
 
   // ---- negotiation ----
@@ -404,7 +495,8 @@ export class Scheduler {
     const lease = this.mustGet(id);
     if (!lease.parked) throw new RangeError(`lease ${id} was not suspended by its owner (${lease.state}); there is nothing to resume`);
     lease.parked = false;
-    if (lease.state === 'suspended') this.enqueue(lease);
+    // 'queued': its saved state was lost with a node, and it starts again from scratch.
+    if (lease.state === 'suspended' || lease.state === 'queued') this.enqueue(lease);
   }
 
   /** Applies everything that happens at `now`, then decides pending requests and the queue. */
@@ -412,7 +504,7 @@ export class Scheduler {
     if (now < this.now) throw new RangeError(`time went backwards: ${now} < ${this.now}`);
     if (now > this.now) this.stamp++;
     this.now = now;
-    const result: StepResult = { now, started: this.startedBuffer, ended: [], completed: this.completedBuffer, decisions: [], expired: [] };
+    const result: StepResult = { now, started: this.startedBuffer, ended: [], completed: this.completedBuffer, decisions: [], expired: [], failed: [] };
     this.startedBuffer = [];
     this.completedBuffer = [];
     this.result = result;
@@ -455,6 +547,7 @@ export class Scheduler {
       if (!this.isLiveBoundary(seg, t)) continue;
       if (t < now) throw new Error(`internal: missed a boundary at ${t} (now ${now})`);
       if (seg.active) this.endSegment(seg, result);
+      else if (this.lost.size > 0 && seg.nodes.some((n) => this.lost.has(n))) this.failOnLostNode(seg, now, result);
       else this.startSegment(seg);
     }
   }
@@ -502,6 +595,28 @@ export class Scheduler {
       this.complete(lease, at);
       (this.result?.completed ?? this.completedBuffer).push(lease);
     }
+  }
+
+  /** A reservation that waited for a lost node is due to begin there, and the node is still lost. */
+  private failOnLostNode(seg: Segment, now: number, result: StepResult): void {
+    const lease = this.mustGet(seg.leaseId);
+    const names = seg.nodes.filter((n) => this.lost.has(n)).map((n) => `'${this.table.nodes[n].id}'`).join(', ');
+    this.failLease(lease, now, 'node-unavailable', `its ${seg.kind} was due to begin at ${now} on node ${names}, which is still unavailable`);
+    result.failed.push(lease);
+  }
+
+  /** Stops a lease for good, with a reason its owner can read (lease.failure). */
+  private failLease(lease: LeaseRecord, now: number, code: string, message: string): void {
+    this.cancelLease(lease, now);
+    lease.failure = { code, message };
+  }
+
+  /** A best-effort lease whose VMs were lost starts again from scratch; one its owner suspended stays out of the queue. */
+  private restartLost(lease: LeaseRecord, now: number): void {
+    const i = this.queue.indexOf(lease);
+    if (i >= 0) this.queue.splice(i, 1);
+    this.restartLosingWork(lease, now);
+    if (lease.parked) this.queue.splice(this.queue.indexOf(lease), 1);
   }
 
   private complete(lease: LeaseRecord, at: number): void {

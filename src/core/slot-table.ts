@@ -13,7 +13,7 @@ export class SlotTable {
   private readonly calendars: Segment[][] = [];
   private readonly usedCpuNow: number[] = [];
   private readonly usedMemNow: number[] = [];
-  /** Nodes that take no new reservations (draining or removed); what they hold runs on. */
+  /** Nodes that take no new reservations (draining, removed or lost); what they hold runs on. */
   private readonly closed: boolean[] = [];
   private notFullNow = 0;
   private nextSeq = 1;
@@ -47,6 +47,13 @@ export class SlotTable {
     const wasFull = this.isFullNow(n);
     this.closed[n] = true;
     if (!wasFull) this.notFullNow--;
+  }
+
+  /** Lets node n take new reservations again. */
+  open(n: number): void {
+    if (!this.closed[n]) return;
+    this.closed[n] = false;
+    if (!this.isFullNow(n)) this.notFullNow++;
   }
 
   isOpen(n: number): boolean {

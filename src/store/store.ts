@@ -11,7 +11,8 @@ export type LeaseStatus =
 
 export type WorkspaceStatus = 'pending' | 'deploying' | 'running' | 'suspending' | 'suspended' | 'resuming' | 'stopping' | 'stopped' | 'failed';
 
-export type NodeStatus = 'active' | 'draining' | 'removed';
+/** 'unavailable': its agent stayed away; it takes nothing new until the agent is back (a free-text column: no migration). */
+export type NodeStatus = 'active' | 'draining' | 'unavailable' | 'removed';
 
 export interface UserRow {
   id: string;

@@ -23,6 +23,8 @@ export function registerEventRoutes(app: FastifyInstance, ctx: ApiContext): void
     reply.hijack();
     const res = reply.raw;
     res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
+    // Sent now, not with the first event: a client on a quiet stream knows at once that it is subscribed.
+    res.flushHeaders();
     // Events that arrive while the backlog is read wait here, so none is lost or sent twice.
     const waiting: EventRow[] = [];
     let replaying = true;

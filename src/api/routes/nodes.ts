@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { ApiError, forbidden } from '../errors.ts';
-import { IdParam, NodeBody } from '../schemas.ts';
+import { IdParam, NodeBody, NodeList } from '../schemas.ts';
 import type { ApiContext } from '../server.ts';
 
 export function registerNodeRoutes(app: FastifyInstance, ctx: ApiContext): void {
@@ -17,9 +17,14 @@ export function registerNodeRoutes(app: FastifyInstance, ctx: ApiContext): void 
     return reply.code(201).send(row);
   });
 
-  app.get('/v1/nodes', { schema: { tags: ['nodes'], summary: 'The pool: capacity, status and what runs on each node' } }, async () => {
+  app.get('/v1/nodes', { schema: { response: { 200: NodeList }, tags: ['nodes'], summary: 'The pool: capacity, status, what runs on each node and, with agents, how fast its VM operations are' } }, async () => {
     const rows = await ctx.store.listNodes();
-    return { nodes: rows.map((n) => ({ ...n, leases: ctx.service.leasesOnNode(n.id) })) };
+    return {
+      nodes: rows.map((n) => {
+        const estimates = ctx.service.nodeEstimates(n.id);
+        return { ...n, leases: ctx.service.leasesOnNode(n.id), ...(estimates !== undefined ? { estimates } : {}) };
+      }),
+    };
   });
 
   app.post('/v1/nodes/:id/drain', { schema: { params: IdParam, tags: ['nodes'], summary: 'No new leases on the node; those there run on' } }, async (req) => {

@@ -12,7 +12,11 @@ interface NodeBody {
   status: string;
   addedAt: number;
   leases?: string[];
+  /** Only when the nodes run agents; null until one has measured an operation. */
+  estimates?: { suspendMiBps: number | null; resumeMiBps: number | null; migrateMiBps: number | null; bootSeconds: number | null; samples: number } | null;
 }
+
+const figure = (v: number | null | undefined): string => (v === null || v === undefined ? '-' : v.toFixed(v < 10 ? 1 : 0));
 
 const add: Command = async (argv) => {
   const args = Args.parse('node add', argv, { cpu: 'string', memory: 'string', disk: 'string' }, ['ID']);
@@ -30,10 +34,13 @@ const add: Command = async (argv) => {
 const list: Command = async (argv) => {
   const args = Args.parse('node list', argv, {});
   const res = await connect(args).get<{ nodes: NodeBody[] }>('/v1/nodes');
-  return emit(args, res.body, () =>
-    res.body.nodes.length === 0
-      ? 'no nodes'
-      : table(['ID', 'STATUS', 'CPU', 'MEMORY MiB', 'DISK MiB', 'LEASES', 'ADDED'], res.body.nodes.map((n) => [n.id, n.status, String(n.cpu), String(n.memoryMiB), String(n.diskMiB), String(n.leases?.length ?? 0), when(n.addedAt)])));
+  const measured = res.body.nodes.some((n) => n.estimates !== undefined);
+  const head = ['ID', 'STATUS', 'CPU', 'MEMORY MiB', 'DISK MiB', 'LEASES', 'ADDED', ...(measured ? ['SUSPEND MiB/s', 'RESUME MiB/s', 'MIGRATE MiB/s', 'BOOT s'] : [])];
+  const row = (n: NodeBody): string[] => [
+    n.id, n.status, String(n.cpu), String(n.memoryMiB), String(n.diskMiB), String(n.leases?.length ?? 0), when(n.addedAt),
+    ...(measured ? [figure(n.estimates?.suspendMiBps), figure(n.estimates?.resumeMiBps), figure(n.estimates?.migrateMiBps), figure(n.estimates?.bootSeconds)] : []),
+  ];
+  return emit(args, res.body, () => (res.body.nodes.length === 0 ? 'no nodes' : table(head, res.body.nodes.map(row))));
 };
 
 const drain: Command = async (argv) => {

@@ -15,8 +15,8 @@ export interface AgentDriverOptions {
   store: Store;
   addresses: AddressBook;
   /**
-   * Where the VMs last reported are kept: after a restart of the service, a VM on a node whose
-   * agent has not dialled in yet is as it was last seen, not vanished.
+   * Where the VMs last reported are kept (and those written off): after a restart of the service,
+   * a VM on a node whose agent has not dialled in yet is as it was last seen, not vanished.
    */
   stateFile: string;
 }
@@ -28,15 +28,33 @@ export class AgentDriver implements Driver {
   private saving: NodeJS.Immediate | null = null;
   /** VMs in the middle of a migration: their reports from either side are not yet the truth. */
   private readonly moving = new Set<string>();
+  /**
+   * Per node, VMs the service gave up with the node: if it comes back with them they are strays,
+   * and the same ids may meanwhile run elsewhere, so they are never taken for the VMs of now.
+   */
+  private readonly writtenOff = new Map<string, Set<string>>();
+  private readonly strayStops = new Set<string>();
+  private readonly strayListeners: Array<(vm: VmStatus) => void> = [];
 
   constructor(private readonly opts: AgentDriverOptions) {
-    if (existsSync(opts.stateFile)) for (const vm of JSON.parse(readFileSync(opts.stateFile, 'utf8')) as VmStatus[]) this.vms.set(vm.id, vm);
+    if (existsSync(opts.stateFile)) {
+      const saved = JSON.parse(readFileSync(opts.stateFile, 'utf8')) as VmStatus[] | SavedState;
+      // An array is the file as written before VMs could be written off.
+      const state: SavedState = Array.isArray(saved) ? { vms: saved, writtenOff: {} } : saved;
+      for (const vm of state.vms) this.vms.set(vm.id, vm);
+      for (const [node, ids] of Object.entries(state.writtenOff)) this.writtenOff.set(node, new Set(ids));
+    }
   }
 
   /** The hub's listener calls this with what an agent reports. */
   heard(node: string, vm: VmStatus): void {
     if (this.moving.has(vm.id)) return;
     if (vm.node !== node) return;
+    if (this.writtenOff.get(node)?.has(vm.id)) return;
+    // What a node says of a VM the driver has on another node is an old copy's news (a stray's, or
+    // a migration's source): it must not overwrite the copy that counts.
+    const known = this.vms.get(vm.id);
+    if (known && known.node !== node) return;
     if (vm.state === 'stopped') this.vms.delete(vm.id);
     else this.vms.set(vm.id, vm);
     this.changed();
@@ -44,7 +62,8 @@ export class AgentDriver implements Driver {
   }
 
   /** An agent said what it runs: a VM it was last seen with and no longer has has vanished. */
-  nodeReported(node: string, vms: VmStatus[]): void {
+  nodeReported(node: string, reported: VmStatus[]): void {
+    const vms = this.setStraysApart(node, reported);
     const now = new Set(vms.map((v) => v.id));
     for (const [id, vm] of [...this.vms]) {
       if (vm.node !== node || now.has(id) || this.moving.has(id)) continue;
@@ -53,6 +72,21 @@ export class AgentDriver implements Driver {
       this.emit({ ...vm, state: 'failed', ip: null, detail: `${id} vanished from node '${node}' (its agent no longer has it)` });
     }
     for (const vm of vms) this.heard(node, vm);
+  }
+
+  writeOff(node: string, vmIds: readonly string[]): void {
+    if (vmIds.length === 0) return;
+    const set = this.writtenOff.get(node) ?? new Set<string>();
+    for (const id of vmIds) {
+      set.add(id);
+      if (this.vms.get(id)?.node === node) this.vms.delete(id);
+    }
+    this.writtenOff.set(node, set);
+    this.changed();
+  }
+
+  onStray(listener: (vm: VmStatus) => void): void {
+    this.strayListeners.push(listener);
   }
 
   async prepareImage(node: string, image: string): Promise<void> {
@@ -127,6 +161,7 @@ export class AgentDriver implements Driver {
 
   async close(): Promise<void> {
     this.listeners.length = 0;
+    this.strayListeners.length = 0;
     if (this.saving) {
       clearImmediate(this.saving);
       this.save();
@@ -137,10 +172,41 @@ export class AgentDriver implements Driver {
     this.saving ??= setImmediate(() => this.save());
   }
 
+  /**
+   * Takes the written-off VMs out of a node's report and has them stopped there (once its channel
+   * is up: a report at hello comes before). Ids the node no longer has are off the list.
+   */
+  private setStraysApart(node: string, reported: VmStatus[]): VmStatus[] {
+    const off = this.writtenOff.get(node);
+    if (!off) return reported;
+    const strays = reported.filter((vm) => off.has(vm.id));
+    for (const id of [...off]) if (!strays.some((vm) => vm.id === id)) off.delete(id);
+    if (off.size === 0) this.writtenOff.delete(node);
+    this.changed();
+    if (this.opts.hub.isConnected(node)) for (const vm of strays) this.stopStray(node, vm);
+    return reported.filter((vm) => !off.has(vm.id));
+  }
+
+  private stopStray(node: string, vm: VmStatus): void {
+    const key = `${node}\u0000${vm.id}`;
+    if (this.strayStops.has(key)) return;
+    this.strayStops.add(key);
+    this.opts.hub.call(node, 'stop', { id: vm.id, graceful: false }, vm.id).then(() => {
+      const off = this.writtenOff.get(node);
+      off?.delete(vm.id);
+      if (off?.size === 0) this.writtenOff.delete(node);
+      this.changed();
+      for (const l of this.strayListeners) l({ ...vm, state: 'stopped', ip: null });
+    }, () => {
+      // Still written off: the node's next report has it stopped again.
+    }).finally(() => this.strayStops.delete(key));
+  }
+
   private save(): void {
     this.saving = null;
     const tmp = `${this.opts.stateFile}.tmp`;
-    writeFileSync(tmp, JSON.stringify([...this.vms.values()]));
+    const state: SavedState = { vms: [...this.vms.values()], writtenOff: Object.fromEntries([...this.writtenOff].map(([node, ids]) => [node, [...ids]])) };
+    writeFileSync(tmp, JSON.stringify(state));
     renameSync(tmp, this.opts.stateFile);
   }
 
@@ -199,4 +265,9 @@ export class AgentDriver implements Driver {
     const boot = row?.boot ? { kernel: await ref(row.boot.kernel), initrd: await ref(row.boot.initrd), cmdline: row.boot.cmdline } : null;
     return { disk, boot };
   }
+}
+
+interface SavedState {
+  vms: VmStatus[];
+  writtenOff: Record<string, string[]>;
 }

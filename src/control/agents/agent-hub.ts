@@ -64,6 +64,15 @@ export class AgentHub {
     return this.channels.has(node);
   }
 
+  /**
+   * Nodes whose agents should dial in (the pool's, when the service starts): each that has not
+   * said hello by the end of its grace period is reported away, as if its channel had just gone.
+   * Otherwise a node that died while the service was down would be waited for forever.
+   */
+  expect(nodes: readonly string[]): void {
+    for (const name of nodes) if (!this.channels.has(name) && !this.awayTimers.has(name)) this.startGrace(name);
+  }
+
   /** Takes a new agent connection (already authenticated). */
   attach(socket: WebSocket): void {
     const helloTimer = setTimeout(() => socket.close(4000, 'no hello'), this.opts.helloTimeoutMs ?? 10_000);
@@ -146,6 +155,10 @@ export class AgentHub {
     if (this.channels.get(name) !== channel) return;
     this.channels.delete(name);
     this.fail(channel, `the agent of node '${name}' went away`);
+    this.startGrace(name);
+  }
+
+  private startGrace(name: string): void {
     if (this.closed) return;
     const timer = setTimeout(() => {
       this.awayTimers.delete(name);

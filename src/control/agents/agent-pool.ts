@@ -1,6 +1,8 @@
 // A pool of nodes run by agents: the hub their channels end in, the driver the service uses, the
 // VM network's address book, and what happens when an agent says hello (a new node joins the
-// pool; a known one is reconciled again) or stays away.
+// pool; a known one is reconciled again, and is available again if it had been lost), stays away
+// (the node is unavailable: its leases are dealt with by the service's policy) or reports how
+// long an operation took (the scheduler's cost figures follow the slowest node).
 
 import { join } from 'node:path';
 import type { NodeReport, Timing } from '../../agent/protocol.ts';
@@ -10,6 +12,7 @@ import type { LeaseService } from '../lease-service.ts';
 import { AddressBook } from './address-book.ts';
 import { AgentDriver } from './agent-driver.ts';
 import { AgentHub } from './agent-hub.ts';
+import { planningFigures, type Slowest, worthLogging } from './measured-costs.ts';
 import { OperationEstimates } from './operation-estimates.ts';
 
 export interface AgentPoolOptions {
@@ -29,6 +32,9 @@ export class AgentPool {
   readonly addresses: AddressBook;
   readonly estimates = new OperationEstimates();
   private service: LeaseService | null = null;
+  /** The slowest figures last logged as costs, and the logging under way (one at a time). */
+  private loggedCosts: Slowest | null = null;
+  private loggingCosts: Promise<void> | null = null;
 
   constructor(private readonly opts: AgentPoolOptions) {
     this.addresses = new AddressBook(opts.network, join(opts.dir, 'addresses.json'));
@@ -36,7 +42,7 @@ export class AgentPool {
       hello: (node, vms) => this.hello(node, vms),
       vm: (node, vm) => this.driver.heard(node, vm),
       timing: (node, t) => this.timing(node, t),
-      away: (node) => this.log(`the agent of node '${node}' has been away for ${(opts.graceMs ?? 60_000) / 1000} s`),
+      away: (node) => this.away(node),
     });
     this.driver = new AgentDriver({ hub: this.hub, store: opts.store, addresses: this.addresses, stateFile: join(opts.dir, 'vms.json') });
   }
@@ -44,6 +50,12 @@ export class AgentPool {
   /** The service is open: agents that say hello from now on join its pool. */
   bind(service: LeaseService): void {
     this.service = service;
+    service.useNodeEstimates((node) => this.estimates.of(node) ?? null);
+    this.logCostsIfChanged();
+    void this.opts.store.listNodes().then(
+      (rows) => this.hub.expect(rows.filter((r) => r.status === 'active' || r.status === 'draining').map((r) => r.id)),
+      (e: Error) => this.log(`could not list the pool's nodes: ${e.message}`),
+    );
   }
 
   private async hello(node: NodeReport, vms: VmStatus[]): Promise<{ bridgeAddress: string; prefix: number }> {
@@ -51,6 +63,8 @@ export class AgentPool {
     const row = await this.opts.store.getNode(node.name);
     if (row?.status === 'removed') throw new Error(`node '${node.name}' was removed from the pool: add it under another name`);
     if (!row) await this.service.addNode({ id: node.name, cpu: node.cpu, memoryMiB: node.memoryMiB, diskMiB: node.diskMiB });
+    // Asked whatever the row said: a loss being logged as the agent came back is decided in turn.
+    if (row && (await this.service.markNodeAvailable(node.name))) this.log(`node '${node.name}' is available again`);
     this.driver.nodeReported(node.name, vms);
     this.log(`node '${node.name}' connected (${node.cpu} CPUs, ${node.memoryMiB} MiB, ${vms.length} VMs)`);
     // What the node runs may have drifted while it was away: converge once its channel is up.
@@ -58,11 +72,43 @@ export class AgentPool {
     return { bridgeAddress: this.addresses.node(node.name), prefix: this.addresses.prefix };
   }
 
+  private away(node: string): void {
+    this.log(`the agent of node '${node}' has been away for ${(this.opts.graceMs ?? 60_000) / 1000} s: the node is unavailable`);
+    if (!this.service) return;
+    this.service.markNodeUnavailable(node).then((loss) => {
+      if (loss) this.log(`node '${node}' unavailable: restarted elsewhere ${list(loss.restarted)}; requeued ${list(loss.requeued)}; failed ${list(loss.failed)}; waiting for it ${list(loss.waiting)}`);
+    }, (e: Error) => this.log(`could not mark node '${node}' unavailable: ${e.message}`));
+  }
+
   private timing(node: string, t: Timing): void {
     this.estimates.note(node, t);
+    this.logCostsIfChanged();
+  }
+
+  /**
+   * Logs the scheduler's cost figures anew when the slowest node's estimates moved enough (or
+   * for the first time), one input at a time: timings that arrive meanwhile are looked at when it
+   * is logged, so the last word is not lost and a burst of timings makes one input.
+   */
+  private logCostsIfChanged(): void {
+    const service = this.service;
+    if (!service || this.loggingCosts) return;
+    const slowest = this.estimates.slowest();
+    if (!worthLogging(this.loggedCosts, slowest)) return;
+    this.loggingCosts = service.setMeasuredCosts(planningFigures(slowest)).then(() => {
+      this.loggedCosts = slowest;
+      this.loggingCosts = null;
+      this.logCostsIfChanged();
+    }, (e: Error) => {
+      // The next timing tries again.
+      this.loggingCosts = null;
+      this.log(`could not log the measured costs: ${e.message}`);
+    });
   }
 
   private log(line: string): void {
     (this.opts.log ?? ((l: string) => process.stderr.write(`${l}\n`)))(line);
   }
 }
+
+const list = (ids: string[]): string => (ids.length ? ids.join(', ') : 'none');

@@ -163,8 +163,8 @@ export function checkSchedule(lines: Iterable<string>, opts: CheckOptions): stri
       }
       if (s.kind === 'resume') {
         const next = ordered[k + 1];
-        // A cancelled attempt may have been cut while it was resuming: its work was lost there.
-        const cutShort = isAttempt && next === undefined;
+        // A cancelled attempt, or a lease withdrawn or failed, may have been cut while it was resuming: its work was lost there.
+        const cutShort = (isAttempt || l.outcome === 'cancelled') && next === undefined;
         if (!cutShort && (!next || next.kind !== 'run' || next.start !== s.end || !sameSet(next.nodes, s.nodes))) {
           out.push(`lease ${id}: resume [${s.start}, ${s.end}) is not directly followed by a run on the same nodes (after it: ${next ? `${next.kind} [${next.start}, ${next.end})` : 'nothing'})`);
         }

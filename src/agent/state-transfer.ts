@@ -98,7 +98,9 @@ class Reader {
  * left then).
  */
 export async function receiveFiles(opts: { address: string; dir: string; ticket: string; timeoutMs: number }): Promise<{ port: number; done: Promise<TransferReport>; cancel: () => void }> {
-  const server = createServer();
+  // Half-open: the sender ends its side once everything is sent and waits for our verdict, which
+  // a socket that closed along with the sender's end could no longer send.
+  const server = createServer({ allowHalfOpen: true });
   let settle!: { resolve: (r: TransferReport) => void; reject: (e: Error) => void };
   const done = new Promise<TransferReport>((resolve, reject) => (settle = { resolve, reject }));
   done.catch(() => undefined);
@@ -148,12 +150,21 @@ async function take(socket: Socket, opts: { dir: string; ticket: string }): Prom
       const partial = join(opts.dir, `.${f.name}.partial`);
       landed.push(partial);
       const out = createWriteStream(partial);
+      // A write that fails (the VM's directory removed under us, a full disk) must fail this
+      // transfer, not the agent: an unheard stream error would end the whole process.
+      let writeError: Error | null = null;
+      out.on('error', (e) => (writeError ??= e));
       const hash = createHash('sha256');
       await reader.copy(f.bytes, (c) => {
         hash.update(c);
-        out.write(c);
+        if (!writeError) out.write(c);
       });
-      await new Promise<void>((resolve, reject) => out.end((e?: Error | null) => (e ? reject(e) : resolve())));
+      await new Promise<void>((resolve) => {
+        if (out.closed) return resolve();
+        out.once('close', resolve);
+        out.end();
+      });
+      if (writeError) throw new Error(`cannot write ${f.name} here: ${(writeError as Error).message}`);
       const claimed = (await reader.line()).trim();
       const actual = hash.digest('hex');
       if (claimed !== actual) throw new Error(`${f.name} arrived with sha256 ${actual}, not the sender's ${claimed}: it was damaged on the way`);

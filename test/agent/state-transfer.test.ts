@@ -75,3 +75,18 @@ test('a receiver that nobody sends to gives up at its deadline', async () => {
     rmSync(root, { recursive: true, force: true });
   }
 });
+
+test('a receiving directory that disappears fails the transfer on both sides, and the receiver lives on', async () => {
+  const { root, from, to } = dirs();
+  try {
+    writeFileSync(join(from, 'memory.state'), randomBytes(1024 * 1024));
+    const ticket = newTicket();
+    // Removed before anything arrives: the agent abandoning a migration does the same.
+    rmSync(to, { recursive: true });
+    const landing = await receiveFiles({ address: '127.0.0.1', dir: to, ticket, timeoutMs: 30_000 });
+    await assert.rejects(sendFiles({ address: '127.0.0.1', port: landing.port, ticket }, [{ name: 'memory.state', path: join(from, 'memory.state') }]), /refused the files: cannot write memory.state here: ENOENT/);
+    await assert.rejects(landing.done, /cannot write memory.state here/);
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+});

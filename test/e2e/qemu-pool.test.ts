@@ -43,7 +43,7 @@ async function leaseUntil(id: string, what: string, ok: (l: LeaseView) => boolea
   for (;;) {
     last = await lease(id);
     if (ok(last)) return last;
-    if (Date.now() > end) throw new Error(`lease ${id} never ${what}; last seen ${JSON.stringify(last)}\nagent a:\n${agents['node-a'].output()}\nagent b:\n${agents['node-b'].output()}`);
+    if (Date.now() > end) throw new Error(`lease ${id} never ${what}; last seen ${JSON.stringify(last)}\nservice:\n${server.output()}\nagent a:\n${agents['node-a'].output()}\nagent b:\n${agents['node-b'].output()}`);
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
 }
@@ -176,4 +176,15 @@ test('a best-effort VM boots, survives its agent, is suspended for a reservation
   await leaseUntil(be.id, 'was cancelled', (l) => l.status === 'cancelled', MINUTE);
   await pollUntil(async () => Object.values(netnsOf).every((ns) => qemuPids(ns).length === 0 && taps(ns).length === 0), 'no QEMU process or tap left');
   for (const name of ['node-a', 'node-b'] as const) assert.deepEqual(vmLeftovers(agentData[name]), [], `nothing left in ${name}'s VM directories`);
+});
+
+test('a VM whose QEMU cannot start fails its lease with QEMU\'s own words, and leaves nothing behind', { timeout: 5 * MINUTE }, async () => {
+  const guest = buildTestGuest();
+  // An initrd is no kernel: QEMU refuses to load it and says so on stderr.
+  cli('image', 'add', 'broken', '--file', guest.disk, '--kernel', 'guest-initrd', '--initrd', 'guest-initrd', '--cmdline', guest.cmdline);
+  const doomed = (cli('lease', 'create', '--kind', 'best-effort', '--nodes', '1', '--cpu', '1', '--memory', '128', '--duration', '1h', '--image', 'broken') as { lease: LeaseView }).lease;
+  const failed = await leaseUntil(doomed.id, 'failed', (l) => l.status === 'failed', 2 * MINUTE);
+  assert.match(failed.reason?.message ?? '', /QEMU did not start: qemu-system-x86_64 exited with code 1: qemu-system-x86_64: .*kernel/i, JSON.stringify(failed.reason));
+  await pollUntil(async () => Object.values(netnsOf).every((ns) => taps(ns).length === 0), 'no tap left');
+  for (const name of ['node-a', 'node-b'] as const) await pollUntil(async () => vmLeftovers(agentData[name]).length === 0, `nothing left in ${name}'s VM directories`);
 });

@@ -14,6 +14,8 @@ export interface RealServer {
   url: string;
   port: number;
   process: ChildProcess;
+  /** What it has printed so far. */
+  output(): string;
   /** SIGKILL, as a crash would: resolves once it has exited. */
   kill(): Promise<void>;
 }
@@ -41,6 +43,7 @@ export async function startServer(dataDir: string, port: number, pool: string[] 
   if (!health.ok || ((await health.json()) as { status?: string }).status !== 'ok') throw new Error(`GET /v1/health answered ${health.status}`);
   return {
     url, port, process: child,
+    output: () => output,
     async kill() {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
       await exited;

@@ -10,7 +10,7 @@ import type { AgentHost } from './node-agent.ts';
 import type { AgentCalls, ImageRef, Landing, NetworkPlan, NodeReport, Timing, Workload } from './protocol.ts';
 import { ImageCache } from './images/image-cache.ts';
 import { fetchBlob } from './images/http-fetch.ts';
-import { createOverlay, rebaseOverlay, removeDisk } from './images/disks.ts';
+import { createOverlay, createScratch, rebaseOverlay, removeDisk } from './images/disks.ts';
 import { NodeNetwork, tapName } from './network/node-network.ts';
 import { newTicket, receiveFiles, sendFiles } from './state-transfer.ts';
 import type { IncomingVm, VmProcess, VmProcessConfig, VmRuntime } from './vm-runtime.ts';
@@ -38,9 +38,12 @@ interface Held {
 
 const MEMORY_FILE = 'memory.state';
 const DISK_FILE = 'disk.qcow2';
+const SCRATCH_FILE = 'scratch.qcow2';
 const TRANSFER_TIMEOUT_MS = 600_000;
 
 type Args<K extends keyof AgentCalls> = AgentCalls[K]['args'];
+
+const scratchOf = (w: Workload): number => w.vm.scratchMiB ?? 0;
 
 const dirName = (id: string): string => id.replace(/[^A-Za-z0-9._-]/g, (c) => `%${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
 
@@ -176,7 +179,7 @@ export class QemuHost implements AgentHost {
   async send({ id, to }: Args<'send'>): Promise<void> {
     const held = this.inState(id, 'suspended', 'sent to another node');
     const dir = this.dirOf(id);
-    const files = [MEMORY_FILE, ...(held.workload.disk ? [DISK_FILE] : [])].map((name) => ({ name, path: join(dir, name) }));
+    const files = [MEMORY_FILE, ...(held.workload.disk ? [DISK_FILE] : []), ...(scratchOf(held.workload) ? [SCRATCH_FILE] : [])].map((name) => ({ name, path: join(dir, name) }));
     const report = await sendFiles(to, files);
     this.timed({ op: 'migrate', memoryMiB: held.workload.vm.memoryMiB, ms: report.ms });
     await this.forget(held);
@@ -258,13 +261,18 @@ export class QemuHost implements AgentHost {
       await removeDisk(disk);
       await createOverlay(await this.fetchImage(w.disk, true), disk);
     }
+    const scratch = join(dir, SCRATCH_FILE);
+    if (scratchOf(w) && freshOverlay) {
+      await removeDisk(scratch);
+      await createScratch(scratch, scratchOf(w));
+    }
     const tap = tapName(w.vm.id);
     await this.network.addTap(tap);
     await this.network.setHost(w.vm.mac, w.ip);
     return {
       id: w.vm.id, dir, cpu: Math.max(1, Math.ceil(w.vm.cpu)), memoryMiB: w.vm.memoryMiB,
       ...(w.boot ? { kernel: await this.fetchImage(w.boot.kernel, freshOverlay), initrd: await this.fetchImage(w.boot.initrd, freshOverlay), cmdline: w.boot.cmdline } : {}),
-      disks: w.disk ? [{ path: disk, format: 'qcow2' }] : [],
+      disks: [...(w.disk ? [{ path: disk, format: 'qcow2' as const }] : []), ...(scratchOf(w) ? [{ path: scratch, format: 'qcow2' as const }] : [])],
       nic: { mac: w.vm.mac, tap },
       netns: this.opts.netns,
     };

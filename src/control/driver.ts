@@ -13,6 +13,8 @@ export interface VmSpec {
   /** Image name, or null for a blank VM. */
   image: string | null;
   mac: string;
+  /** A blank scratch disk of this size for the lease's data, if it asked for disk space. */
+  scratchMiB?: number;
 }
 
 export type VmState = 'starting' | 'running' | 'suspending' | 'suspended' | 'resuming' | 'migrating' | 'stopping' | 'stopped' | 'failed';

@@ -187,7 +187,7 @@ export class Reconciler {
 
   private specOf(lease: LeaseRecord, index: number, node: string): VmSpec {
     const id = vmIdOf(lease.req.id, index);
-    return { id, leaseId: lease.req.id, index, node, cpu: lease.req.perNode.cpu, memoryMiB: lease.req.perNode.memoryMiB, image: lease.req.image?.id ?? null, mac: macOf(id) };
+    return { id, leaseId: lease.req.id, index, node, cpu: lease.req.perNode.cpu, memoryMiB: lease.req.perNode.memoryMiB, image: lease.req.image?.id ?? null, mac: macOf(id), scratchMiB: lease.req.perNode.diskMiB };
   }
 
   private heard(vm: VmStatus): void {

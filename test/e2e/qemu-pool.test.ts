@@ -1,6 +1,6 @@
 // End to end with real VMs under QEMU (TCG here): `vws serve --driver qemu`, two `vws agent`
 // processes whose VMs, bridges and DHCP servers live in two network namespaces joined by a veth,
-// and the `vws` client. A best-effort lease boots and answers over TCP; its agent is killed and
+// and the `vws` client. A best-effort lease with a scratch disk boots and answers over TCP; its agent is killed and
 // restarted and adopts it; a reservation that needs both nodes suspends it to a file in time and
 // boots on schedule; when the reservation ends the lease resumes on the other node (a cold
 // migration: its state file crosses between agents) with its counter going on; an administrator
@@ -116,11 +116,12 @@ test('a best-effort VM boots, survives its agent, is suspended for a reservation
   cli('image', 'add', 'guest', '--file', guest.disk, '--kernel', 'guest-kernel', '--initrd', 'guest-initrd', '--cmdline', guest.cmdline);
 
   // 1. A best-effort lease of one VM boots, takes its address by DHCP and answers over TCP.
-  const be = (cli('lease', 'create', '--kind', 'best-effort', '--nodes', '1', '--cpu', '1', '--memory', '128', '--duration', '2h', '--image', 'guest') as { lease: LeaseView }).lease;
+  const be = (cli('lease', 'create', '--kind', 'best-effort', '--nodes', '1', '--cpu', '1', '--memory', '128', '--disk', '64', '--duration', '2h', '--image', 'guest') as { lease: LeaseView }).lease;
   const running = await leaseUntil(be.id, 'ran with an address', runningWithIp);
   const ws = running.workspaces![0];
   assert.equal(ws.node, 'node-a', 'the first node of the pool');
   assert.equal((await httpFrom('node-a', ws.ip!, '/ip')).trim(), ws.ip, 'a TCP connection to the guest from its node');
+  assert.equal((await httpFrom('node-a', ws.ip!, '/scratch-mib')).trim(), '64', 'the guest sees a blank scratch disk of the size asked for');
   const [qemuBefore] = qemuPids(netnsOf['node-a']);
 
   // 2. A killed agent leaves the VM running; the restarted one adopts it.
@@ -159,6 +160,7 @@ test('a best-effort VM boots, survives its agent, is suspended for a reservation
   const resumed = await leaseUntil(be.id, 'resumed', runningWithIp, 3 * MINUTE);
   assert.equal(resumed.workspaces![0].node, 'node-b', 'resumed on the other node');
   assert.equal(resumed.workspaces![0].ip, ws.ip, 'with its address');
+  assert.ok(vmLeftovers(agentData['node-b']).some((f) => f.endsWith('scratch.qcow2')), 'its scratch disk came along');
   const afterResume = await counterOn('node-b', ws.ip!);
   const pausedFor = Date.now() / 1000 - suspendedAt;
   assert.ok(counterAtSuspend >= 5, `the counter had counted before the suspension (${counterAtSuspend})`);

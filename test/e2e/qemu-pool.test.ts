@@ -1,7 +1,7 @@
 // End to end with real VMs under QEMU (TCG here): `vws serve --driver qemu`, two `vws agent`
 // processes whose VMs, bridges and DHCP servers live in two network namespaces joined by a veth,
-// and the `vws` client. A best-effort lease with a scratch disk boots and answers over TCP; its agent is killed and
-// restarted and adopts it; a reservation that needs both nodes suspends it to a file in time and
+// and the `vws` client. A best-effort lease with a scratch disk boots and answers over TCP; its
+// agent is killed and restarted and adopts it; a reservation that needs both nodes suspends it to a file in time and
 // boots on schedule; when the reservation ends the lease resumes on the other node (a cold
 // migration: its state file crosses between agents) with its counter going on; an administrator
 // moves it back live; cancelling leaves no QEMU process, tap or overlay behind.

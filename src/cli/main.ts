@@ -25,31 +25,30 @@ function version(): string {
   return pkg.version;
 }
 
+/** Commands that run here rather than call a server, with their help texts. */
+const SERVER_COMMANDS: Record<'sim' | 'serve' | 'agent', [string, (argv: string[]) => Promise<number>]> = {
+  sim: [SIM_USAGE, simCommand],
+  serve: [SERVE_USAGE, serveCommand],
+  agent: [AGENT_USAGE, agentCommand],
+};
+
 /** Runs one vws command; returns the process exit code (2 for a usage or input error). */
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   try {
     switch (command) {
       case 'sim':
+      case 'serve':
+      case 'agent': {
+        const [usage, run] = SERVER_COMMANDS[command];
         if (rest.includes('--help') || rest.includes('-h')) {
-          process.stdout.write(SIM_USAGE);
+          process.stdout.write(usage);
           return 0;
         }
-        return await simCommand(rest);
+        return await run(rest);
+      }
       case 'demo':
         return await demoCommand(rest);
-      case 'serve':
-        if (rest.includes('--help') || rest.includes('-h')) {
-          process.stdout.write(SERVE_USAGE);
-          return 0;
-        }
-        return await serveCommand(rest);
-      case 'agent':
-        if (rest.includes('--help') || rest.includes('-h')) {
-          process.stdout.write(AGENT_USAGE);
-          return 0;
-        }
-        return await agentCommand(rest);
       case 'version':
       case '--version':
         process.stdout.write(`vws ${version()}\n`);

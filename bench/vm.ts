@@ -179,7 +179,7 @@ async function liveMigrations(): Promise<Array<{ memoryMiB: number; writtenMiB: 
         await waitReady(src);
         const dst = await vmConfig(nets[1], fabric.namespaces[1], join(dir, 'b'), `lm${n}`, memoryMiB, mac, ip);
         const incoming = await receiveVm(dst, fabric.addresses[1]);
-        const report = await vm.migrateTo({ address: fabric.addresses[1], port: incoming.port });
+        const report = await vm.migrateTo({ address: fabric.addresses[1], port: incoming.port, diskPort: incoming.diskPort });
         const moved = await incoming.finish();
         total.push(report.totalMs);
         down.push(report.downtimeMs);

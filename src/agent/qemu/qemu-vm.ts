@@ -7,6 +7,7 @@ import { existsSync, readFileSync, rmSync, statSync } from 'node:fs';
 import type { IncomingVm, VmProcess, VmProcessConfig } from '../vm-runtime.ts';
 import { isRunning } from '../network/dnsmasq.ts';
 import { waitUntil } from '../network/wait-until.ts';
+import { abandonMirrors, completeMirrors, diskDevices, exportDisks, mirrorDisks, stopExport } from './disk-mirror.ts';
 import { type Incoming, qemuCommand, vmFiles } from './qemu-argv.ts';
 import { Qmp, type QmpEvent } from './qmp.ts';
 
@@ -67,14 +68,17 @@ export interface IncomingQemuVm extends IncomingVm {
 export async function receiveVm(config: VmProcessConfig, address: string): Promise<IncomingQemuVm> {
   const vm = await launch(config, 'defer');
   try {
+    const diskPort = await exportDisks(vm.qmp, address);
     await vm.qmp.execute('migrate-incoming', { uri: `tcp:${address}:0` });
     const info = await vm.qmp.execute<MigrationInfo>('query-migrate');
     const port = Number(info['socket-address']?.find((a) => a.type === 'inet')?.port);
     if (!(port > 0)) throw new Error(`QEMU did not say which port it listens on for the migration: ${JSON.stringify(info)}`);
     return {
       port,
+      ...(diskPort === undefined ? {} : { diskPort }),
       finish: async () => {
         await vm.whenIncomingDone();
+        await stopExport(vm.qmp);
         return vm;
       },
       abort: () => vm.kill(),
@@ -164,21 +168,27 @@ export class QemuVm implements VmProcess {
     return { ms: Date.now() - started, bytes: statSync(file).size };
   }
 
-  async migrateTo(to: { address: string; port: number }): Promise<{ totalMs: number; downtimeMs: number }> {
+  async migrateTo(to: { address: string; port: number; diskPort?: number }): Promise<{ totalMs: number; downtimeMs: number }> {
     this.ending = true;
     let info: MigrationInfo;
+    let mirrors: string[] = [];
     try {
       await this.qmp.execute('migrate-set-parameters', { 'max-bandwidth': UNTHROTTLED, 'downtime-limit': DOWNTIME_LIMIT_MS });
-      if (await this.hasDisks()) {
-        // The destination has its own overlay over its own copy of the same base: only what the
-        // guest wrote (the overlay's clusters) travels with the memory.
-        await this.qmp.execute('migrate-set-capabilities', { capabilities: [{ capability: 'block', state: true }] });
-        await this.qmp.execute('migrate-set-parameters', { 'block-incremental': true });
+      if ((await diskDevices(this.qmp)).length > 0) {
+        if (to.diskPort === undefined) throw new Error(`the destination ${to.address} exports no disks to mirror this VM's disks into`);
+        mirrors = await mirrorDisks(this.qmp, to.address, to.diskPort);
+        // The guest's last writes must reach the destination's disks before its guest runs: the
+        // migration waits, guest stopped, while the mirrors finish.
+        await this.qmp.execute('migrate-set-capabilities', { capabilities: [{ capability: 'pause-before-switchover', state: true }] });
       }
       await this.qmp.execute('migrate', { uri: `tcp:${to.address}:${to.port}` });
-      info = await this.migrationDone(`migrating to ${to.address}:${to.port}`);
+      info = await this.migrationDone(`migrating to ${to.address}:${to.port}`, async () => {
+        await completeMirrors(this.qmp, mirrors);
+        await this.qmp.execute('migrate-continue', { state: 'pre-switchover' });
+      });
     } catch (e) {
       this.ending = false;
+      await abandonMirrors(this.qmp, mirrors);
       // A failed migration leaves the source running (or paused at the very end): it keeps the guest.
       const { status } = await this.qmp.execute<{ status: string }>('query-status').catch(() => ({ status: '' }));
       if (status === 'paused' || status === 'postmigrate') await this.qmp.execute('cont').catch(() => undefined);
@@ -219,16 +229,15 @@ export class QemuVm implements VmProcess {
     }
   }
 
-  private async hasDisks(): Promise<boolean> {
-    const devices = await this.qmp.execute<Array<{ inserted?: unknown }>>('query-block');
-    return devices.some((d) => d.inserted);
-  }
-
-  private async migrationDone(what: string): Promise<MigrationInfo> {
+  private async migrationDone(what: string, atSwitchover?: () => Promise<void>): Promise<MigrationInfo> {
     for (;;) {
       const info = await this.qmp.execute<MigrationInfo>('query-migrate');
       if (info.status === 'completed') return info;
       if (info.status === 'failed' || info.status === 'cancelled') throw new Error(`${what} failed: ${info['error-desc'] ?? info.status}`);
+      if (info.status === 'pre-switchover' && atSwitchover) {
+        await atSwitchover();
+        atSwitchover = undefined;
+      }
       await sleep(POLL_MS);
     }
   }

@@ -96,7 +96,7 @@ test('a live migration moves the running guest to a waiting process with its dis
   // The destination has its own tap and a fresh overlay over the same base, as another node would.
   const target = await b.config('dst', mac, '10.77.0.11');
   const incoming = await receiveVm(target, '127.0.0.1');
-  const report = await vm.migrateTo({ address: '127.0.0.1', port: incoming.port });
+  const report = await vm.migrateTo({ address: '127.0.0.1', port: incoming.port, diskPort: incoming.diskPort });
   const moved = await incoming.finish();
   b.vms.push(moved);
   assert.ok(!isRunning(vm.pid), 'the source process is gone');

@@ -12,12 +12,13 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, wr
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildTestGuest } from '../guest/build.ts';
-import { createOverlay } from '../src/agent/images/disks.ts';
 import { NodeNetwork, tapName } from '../src/agent/network/node-network.ts';
+import { sleep } from '../src/agent/network/wait-until.ts';
 import { kvmUsable } from '../src/agent/qemu/qemu-argv.ts';
 import { bootVm, receiveVm, restoreVm } from '../src/agent/qemu/qemu-vm.ts';
 import type { VmProcessConfig } from '../src/agent/vm-runtime.ts';
 import { bootGuest, sandbox } from '../test/agent/network/sandbox.ts';
+import { guestVmConfig } from '../test/agent/qemu/guest-vm.ts';
 import { BOOTSTRAP_TOKEN, freePort, startServer, vws } from '../test/cli/client/real-server.ts';
 import { api, type LeaseView, qemuPids, startAgent } from '../test/e2e/qemu-pool.ts';
 import { killAllIn, twoNodeFabric } from '../test/support/netns.ts';
@@ -34,7 +35,6 @@ const median = (xs: number[]): number => {
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 };
 const round = (x: number, places = 3): number => Math.round(x * 10 ** places) / 10 ** places;
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 async function bareBoots(): Promise<number[]> {
   const box = sandbox('benchbare');
@@ -99,18 +99,9 @@ async function serviceBoots(): Promise<{ coldMs: number; warmMs: number[] }> {
   }
 }
 
-async function vmConfig(net: NodeNetwork, netns: string, dir: string, name: string, memoryMiB: number, mac: string, ip: string): Promise<VmProcessConfig> {
-  const fillMiB = Math.round(memoryMiB * FILL);
-  const vmDir = join(dir, name);
-  mkdirSync(vmDir, { recursive: true });
-  await createOverlay(guest.disk, join(vmDir, 'disk.qcow2'));
-  await net.addTap(tapName(name));
-  await net.setHost(mac, ip);
-  return {
-    id: name, dir: vmDir, cpu: 1, memoryMiB, kernel: guest.kernel, initrd: guest.initrd, cmdline: `${guest.cmdline} vws.fill=${fillMiB}`,
-    disks: [{ path: join(vmDir, 'disk.qcow2'), format: 'qcow2' }], nic: { mac, tap: tapName(name) }, netns,
-  };
-}
+/** A test-guest VM that writes FILL of its memory before it reports ready. */
+const vmConfig = (net: NodeNetwork, netns: string, dir: string, name: string, memoryMiB: number, mac: string, ip: string): Promise<VmProcessConfig> =>
+  guestVmConfig(net, netns, { dir, name, memoryMiB, mac, ip, cmdline: `vws.fill=${Math.round(memoryMiB * FILL)}` });
 
 /** Waits for the guest's ready marker, checking it wrote the memory it was asked to. */
 async function waitReady(config: VmProcessConfig): Promise<void> {

@@ -11,10 +11,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { buildTestGuest } from '../../guest/build.ts';
-import { waitUntil } from '../../src/agent/network/wait-until.ts';
 import { BOOTSTRAP_TOKEN, freePort, type RealServer, startServer, vws } from '../cli/client/real-server.ts';
-import { killAllIn, twoNodeFabric, type TwoNodeFabric } from '../support/netns.ts';
-import { type AgentProcess, api, type LeaseView, qemuPids, startAgent, taps, vmLeftovers, wgetIn } from './qemu-pool.ts';
+import { httpGetIn, killAllIn, twoNodeFabric, type TwoNodeFabric } from '../support/netns.ts';
+import { type AgentProcess, api, type LeaseView, qemuPids, startAgent, taps, vmLeftovers } from './qemu-pool.ts';
 
 const MINUTE = 60_000;
 /** Deadlines below only guard against a hang; nothing asserts how fast a step was. */
@@ -50,21 +49,8 @@ async function leaseUntil(id: string, what: string, ok: (l: LeaseView) => boolea
 
 const runningWithIp = (l: LeaseView): boolean => l.status === 'running' && (l.workspaces ?? []).length > 0 && l.workspaces!.every((w) => w.status === 'running' && w.ip !== null);
 
-/**
- * GET http://IP/PATH from the node the guest runs on. Retried: a guest takes its address a moment
- * before its HTTP server listens.
- */
-async function httpFrom(node: string, ip: string, path: string): Promise<string> {
-  let last = '';
-  return waitUntil(() => {
-    try {
-      return wgetIn(netnsOf[node], `http://${ip}${path}`);
-    } catch (e) {
-      last = (e as Error).message;
-      return undefined;
-    }
-  }, MINUTE, () => new Error(`no answer from http://${ip}${path} on ${node}: ${last}`), 200);
-}
+/** GET http://IP/PATH from the node the guest runs on. */
+const httpFrom = (node: string, ip: string, path: string): Promise<string> => httpGetIn(netnsOf[node], ip, path);
 
 const counterOn = async (node: string, ip: string): Promise<number> => Number((await httpFrom(node, ip, '/counter')).trim());
 

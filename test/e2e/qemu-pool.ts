@@ -107,8 +107,3 @@ export function vmLeftovers(agentData: string): string[] {
     return [];
   }
 }
-
-/** Runs busybox wget inside a namespace: the only way to reach a guest is from its node. */
-export function wgetIn(netns: string, url: string): string {
-  return execFileSync('ip', ['netns', 'exec', netns, 'busybox', 'wget', '-q', '-O-', url], { encoding: 'utf8', timeout: 15_000, stdio: ['ignore', 'pipe', 'pipe'] });
-}

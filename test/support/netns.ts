@@ -31,6 +31,29 @@ export async function killAllIn(netns: string): Promise<void> {
   await waitUntil(() => pids.every((pid) => !isRunning(pid)), 10_000, () => new Error(`processes in ${netns} survived SIGKILL: ${pids.join(' ')}`));
 }
 
+/**
+ * The body of http://IP/PATH fetched from inside a namespace, where the guest's bridge is: the
+ * only place a guest can be reached from. Retried: a guest takes its address a moment before its
+ * HTTP server listens.
+ */
+export function httpGetIn(netns: string, ip: string, path: string): Promise<string> {
+  let last = '';
+  return waitUntil(
+    () => {
+      try {
+        // No -T: this busybox's wget segfaults with it; the exec timeout guards against a hang instead.
+        return inNetns(netns, ['busybox', 'wget', '-q', '-O-', `http://${ip}${path}`], 30_000);
+      } catch (e) {
+        last = (e as { stderr?: string }).stderr?.trim() || (e as Error).message;
+        return undefined;
+      }
+    },
+    60_000,
+    () => new Error(`no HTTP answer from http://${ip}${path} in ${netns}: ${last}`),
+    200,
+  );
+}
+
 export interface TwoNodeFabric {
   namespaces: [string, string];
   /** The addresses of the two ends of the link between them. */

@@ -3,6 +3,7 @@
 // so a disk never travels whole. QEMU's older block migration did this inside the migration
 // stream, but it was deprecated in 8.1 and removed in 9.1; NBD and drive-mirror work from 1.3 on.
 
+import { sleep } from '../network/wait-until.ts';
 import type { Qmp } from './qmp.ts';
 import { QmpError } from './qmp.ts';
 
@@ -82,5 +83,3 @@ export async function completeMirrors(qmp: Qmp, jobs: string[]): Promise<void> {
 export async function abandonMirrors(qmp: Qmp, jobs: string[]): Promise<void> {
   for (const job of jobs) await qmp.execute('block-job-cancel', { device: job, force: true }).catch(() => undefined);
 }
-
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));

@@ -6,9 +6,9 @@ import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, rmSync, statSync } from 'node:fs';
 import type { IncomingVm, VmProcess, VmProcessConfig } from '../vm-runtime.ts';
 import { isRunning } from '../network/dnsmasq.ts';
-import { waitUntil } from '../network/wait-until.ts';
+import { sleep, waitUntil } from '../network/wait-until.ts';
 import { abandonMirrors, completeMirrors, diskDevices, exportDisks, mirrorDisks, stopExport } from './disk-mirror.ts';
-import { type Incoming, qemuCommand, vmFiles } from './qemu-argv.ts';
+import { type Incoming, QEMU_BINARY, qemuCommand, vmFiles } from './qemu-argv.ts';
 import { Qmp, type QmpEvent } from './qmp.ts';
 
 export const POWERDOWN_TIMEOUT_MS = Number(process.env.VWS_POWERDOWN_TIMEOUT_MS ?? 30_000);
@@ -36,7 +36,7 @@ async function launch(config: VmProcessConfig, incoming: Incoming): Promise<Qemu
     child.once('error', (e) => reject(new Error(`cannot run ${program}: ${e.message}`)));
     child.once('close', (c) => resolve(c));
   });
-  if (code !== 0) throw new Error(`${program === 'ip' ? args[3] : program} exited with code ${code}: ${stderr.trim() || 'no message'}`);
+  if (code !== 0) throw new Error(`${QEMU_BINARY} exited with code ${code}: ${stderr.trim() || 'no message'}`);
   const pid = Number(readFileSync(files.pidfile, 'utf8').trim());
   return new QemuVm(pid, await Qmp.connect(files.qmp), config.dir);
 }
@@ -104,8 +104,7 @@ export async function adoptVm(dir: string): Promise<QemuVm | null> {
   }
   const vm = new QemuVm(pid, qmp, dir);
   // An agent that died between `stop` and the end of a save leaves the guest paused.
-  const { status } = await qmp.execute<{ status: string }>('query-status');
-  if (status === 'paused' || status === 'postmigrate') await qmp.execute('cont');
+  await vm.continueIfStopped();
   return vm;
 }
 
@@ -190,8 +189,7 @@ export class QemuVm implements VmProcess {
       this.ending = false;
       await abandonMirrors(this.qmp, mirrors);
       // A failed migration leaves the source running (or paused at the very end): it keeps the guest.
-      const { status } = await this.qmp.execute<{ status: string }>('query-status').catch(() => ({ status: '' }));
-      if (status === 'paused' || status === 'postmigrate') await this.qmp.execute('cont').catch(() => undefined);
+      await this.continueIfStopped().catch(() => undefined);
       throw e;
     }
     await this.kill();
@@ -213,6 +211,12 @@ export class QemuVm implements VmProcess {
       if (isRunning(this.pid)) process.kill(this.pid, 'SIGKILL');
     }
     await this.gone();
+  }
+
+  /** Lets a guest stopped for a save or a migration that did not finish run on. */
+  async continueIfStopped(): Promise<void> {
+    const { status } = await this.qmp.execute<{ status: string }>('query-status');
+    if (status === 'paused' || status === 'postmigrate') await this.qmp.execute('cont');
   }
 
   /** Resolves once an incoming migration (from a file or a peer) has loaded, with the guest running. */
@@ -259,5 +263,3 @@ export class QemuVm implements VmProcess {
     return `QEMU exited unexpectedly${tail ? `; last console lines: ${tail}` : ''}`;
   }
 }
-
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));

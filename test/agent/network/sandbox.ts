@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildTestGuest, READY_MARKER, type TestGuest } from '../../../guest/build.ts';
 import { waitUntil } from '../../../src/agent/network/wait-until.ts';
-import { killAllIn } from '../../support/netns.ts';
+import { httpGetIn, killAllIn } from '../../support/netns.ts';
 
 export interface Sandbox {
   netns: string;
@@ -106,26 +106,7 @@ export function bootGuest(box: Sandbox, name: string, tap: string, mac: string):
   };
 }
 
-/**
- * The body of http://IP/PATH fetched from inside the namespace. Retried: the guest reports its
- * address before its HTTP server starts.
- */
-export async function httpGet(box: Sandbox, ip: string, path: string): Promise<string> {
-  let last = '';
-  return waitUntil(
-    () => {
-      try {
-        // No -T: this busybox's wget segfaults with it; sh's timeout guards against a hang instead.
-        return box.sh('busybox', ['wget', '-q', '-O-', `http://${ip}${path}`]);
-      } catch (e) {
-        last = (e as Error).message;
-        return undefined;
-      }
-    },
-    60_000,
-    () => new Error(`no HTTP answer from ${ip}${path}: ${last}`),
-    200,
-  );
-}
+/** The body of http://IP/PATH fetched from inside the sandbox's namespace (retried, see httpGetIn). */
+export const httpGet = (box: Sandbox, ip: string, path: string): Promise<string> => httpGetIn(box.netns, ip, path);
 
 export { READY_MARKER };

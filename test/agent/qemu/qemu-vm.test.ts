@@ -4,50 +4,27 @@
 // graceful stop, and a QEMU that cannot start saying why.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { buildTestGuest } from '../../../guest/build.ts';
-import { createOverlay } from '../../../src/agent/images/disks.ts';
 import { isRunning } from '../../../src/agent/network/dnsmasq.ts';
-import { NodeNetwork, tapName } from '../../../src/agent/network/node-network.ts';
-import { adoptVm, bootVm, receiveVm, restoreVm, type QemuVm } from '../../../src/agent/qemu/qemu-vm.ts';
+import { NodeNetwork } from '../../../src/agent/network/node-network.ts';
+import { adoptVm, bootVm, receiveVm, restoreVm } from '../../../src/agent/qemu/qemu-vm.ts';
 import type { VmProcessConfig } from '../../../src/agent/vm-runtime.ts';
 import { httpGet, sandbox, type Sandbox } from '../network/sandbox.ts';
-
-const guest = buildTestGuest();
+import { guestVmConfig } from './guest-vm.ts';
 
 interface Bed {
   box: Sandbox;
-  net: NodeNetwork;
-  vms: QemuVm[];
   config(name: string, mac: string, ip: string): Promise<VmProcessConfig>;
 }
 
+/** A sandbox with a node network; its cleanup kills whatever runs in it, VMs included. */
 async function bed(t: { after(fn: () => Promise<void>): void }, label: string): Promise<Bed> {
   const box = sandbox(label);
-  const vms: QemuVm[] = [];
-  t.after(async () => {
-    for (const vm of vms) if (isRunning(vm.pid)) process.kill(vm.pid, 'SIGKILL');
-    await box.cleanup();
-  });
+  t.after(() => box.cleanup());
   const net = await NodeNetwork.open({ netns: box.netns, bridge: 'vwsbr0', gateway: '10.77.0.1', prefix: 24, dir: join(box.dir, 'net') });
-  return {
-    box,
-    net,
-    vms,
-    async config(name, mac, ip) {
-      const dir = join(box.dir, name);
-      mkdirSync(dir, { recursive: true });
-      await createOverlay(guest.disk, join(dir, 'disk.qcow2'));
-      await net.addTap(tapName(name));
-      await net.setHost(mac, ip);
-      return {
-        id: name, dir, cpu: 1, memoryMiB: 128, kernel: guest.kernel, initrd: guest.initrd, cmdline: guest.cmdline,
-        disks: [{ path: join(dir, 'disk.qcow2'), format: 'qcow2' }], nic: { mac, tap: tapName(name) }, netns: box.netns,
-      };
-    },
-  };
+  return { box, config: (name, mac, ip) => guestVmConfig(net, box.netns, { dir: box.dir, name, memoryMiB: 128, mac, ip }) };
 }
 
 const counter = async (box: Sandbox, ip: string): Promise<number> => Number((await httpGet(box, ip, '/counter')).trim());
@@ -65,7 +42,6 @@ test('a VM saved to a file and restored in a new process counts on from where it
   const b = await bed(t, 'qsave');
   const config = await b.config('save', '52:54:00:77:01:0a', '10.77.0.10');
   const vm = await bootVm(config);
-  b.vms.push(vm);
   // Let it count a little first, so that a restart from 1 cannot pass for continuing.
   const atSave = await countPast(b.box, '10.77.0.10', 5);
 
@@ -76,7 +52,6 @@ test('a VM saved to a file and restored in a new process counts on from where it
   await new Promise((resolve) => setTimeout(resolve, 3_000));
 
   const restored = await restoreVm(config, file);
-  b.vms.push(restored.vm);
   assert.notEqual(restored.vm.pid, vm.pid);
   const after = await counter(b.box, '10.77.0.10');
   assert.ok(after >= atSave && after < atSave + 3, `the counter went on from ${atSave} (read ${after}), not from 1 and not through the pause`);
@@ -90,7 +65,6 @@ test('a live migration moves the running guest to a waiting process with its dis
   const mac = '52:54:00:77:02:0a';
   const source = await b.config('src', mac, '10.77.0.11');
   const vm = await bootVm(source);
-  b.vms.push(vm);
   const before = await countPast(b.box, '10.77.0.11', 3);
 
   // The destination has its own tap and a fresh overlay over the same base, as another node would.
@@ -98,7 +72,6 @@ test('a live migration moves the running guest to a waiting process with its dis
   const incoming = await receiveVm(target, '127.0.0.1');
   const report = await vm.migrateTo({ address: '127.0.0.1', port: incoming.port, diskPort: incoming.diskPort });
   const moved = await incoming.finish();
-  b.vms.push(moved);
   assert.ok(!isRunning(vm.pid), 'the source process is gone');
   assert.ok(report.totalMs > 0 && report.downtimeMs >= 0 && report.downtimeMs < report.totalMs, JSON.stringify(report));
 
@@ -108,7 +81,7 @@ test('a live migration moves the running guest to a waiting process with its dis
   assert.equal((await httpGet(b.box, '10.77.0.11', '/ip')).trim(), '10.77.0.11');
 
   await moved.stop(false);
-  // The guest wrote its boot record into its disk on the source; block migration copied those
+  // The guest wrote its boot record into its disk on the source; the disk mirror copied those
   // clusters into the destination's overlay, which was empty when it was made.
   const map = JSON.parse(execFileSync('qemu-img', ['map', '--output=json', join(target.dir, 'disk.qcow2')], { encoding: 'utf8' })) as Array<{ depth: number; data: boolean }>;
   assert.ok(map.some((extent) => extent.depth === 0 && extent.data), 'the destination overlay holds the data the guest wrote');
@@ -118,7 +91,6 @@ test('a VM outlives the agent that started it and is adopted from its directory;
   const b = await bed(t, 'qadopt');
   const config = await b.config('adopt', '52:54:00:77:03:0a', '10.77.0.12');
   const first = await bootVm(config);
-  b.vms.push(first);
   await countPast(b.box, '10.77.0.12', 1);
   let reported = '';
   first.onExit((detail) => (reported = detail));
@@ -134,7 +106,7 @@ test('a VM outlives the agent that started it and is adopted from its directory;
   adopted.onExit((detail) => (exit = detail));
   await adopted.stop(true);
   assert.ok(!isRunning(adopted.pid));
-  const serial = await import('node:fs').then((fs) => fs.readFileSync(join(config.dir, 'serial.log'), 'utf8'));
+  const serial = readFileSync(join(config.dir, 'serial.log'), 'utf8');
   assert.match(serial, /reboot: Power down/, 'the guest heard the power button and powered itself off');
   assert.equal(exit, '', 'a stop the agent asked for is not reported as an unexpected exit');
   assert.equal(reported, '');
@@ -145,7 +117,6 @@ test('a guest that powers off by itself is reported with the reason', { timeout:
   const b = await bed(t, 'qexit');
   const config = await b.config('exit', '52:54:00:77:04:0a', '10.77.0.13');
   const vm = await bootVm(config);
-  b.vms.push(vm);
   await countPast(b.box, '10.77.0.13', 1);
   const exited = new Promise<string>((resolve) => vm.onExit(resolve));
   // The power button, pressed from outside the agent's own calls, is the guest's own decision.

@@ -30,15 +30,12 @@ export function planRequest(ctx: PlanContext, req: LeaseRequest, policies: Polic
   const refuse = (reason: RejectReason, message: string, offer?: Offer): RefusedPlan =>
     ({ ...head, ok: false, reason, message, earliestStart: offer?.earliestStart ?? null, alternatives: offer?.alternatives ?? [] });
   const max = detail.quoting ? detail.maxAlternatives : 0;
-  if (!detail.quoting) {
-    const fit = ctx.nodesThatFit(req.perNode.cpu, req.perNode.memoryMiB);
-    if (req.nodes > fit) return refuse('exceeds-pool', `asks for ${req.nodes} nodes with ${req.perNode.cpu} CPU and ${req.perNode.memoryMiB} MiB each; the pool has ${fit} such nodes`);
-  }
+  // Whatever its kind, a request for more nodes than the pool has of its shape can never be accepted.
+  const fit = ctx.nodesThatFit(req.perNode.cpu, req.perNode.memoryMiB);
+  if (req.nodes > fit) return refuse('exceeds-pool', `asks for ${req.nodes} nodes with ${req.perNode.cpu} CPU and ${req.perNode.memoryMiB} MiB each; the pool has ${fit} such nodes`);
   switch (req.kind) {
     case 'best-effort': {
       if (!detail.quoting) return accept({ kind: 'queue' });
-      const fit = ctx.nodesThatFit(req.perNode.cpu, req.perNode.memoryMiB);
-      if (req.nodes > fit) return refuse('exceeds-pool', `asks for ${req.nodes} nodes; the pool has ${fit} that can hold one of its VMs`);
       const length = ctx.costs.wholeChain(req.duration);
       const from = ctx.table.earliestWindow(req.nodes, req.perNode.cpu, req.perNode.memoryMiB, length, ctx.now);
       const note = `queued behind ${detail.queueLength} waiting leases; the start is the earliest the pool has room, not a promise`;

@@ -3,12 +3,11 @@
 
 import type { CoreState } from './core-state.ts';
 import { insertSorted, unschedule } from './lease-lifecycle.ts';
-import type { LeaseRecord } from './lease-record.ts';
-import { remainingWork } from './lease-record.ts';
+import { type LeaseRecord, remainingWork } from './lease-record.ts';
 import type { ChainSpec, QueuePlacement } from './queue-placement.ts';
 import { layoutChain, moveImage, placeChain } from './vm-chain.ts';
 
-/** A pass over the queue at `now`; `decisions` hears of each lease placed. */
+/** A pass over the queue at `now`; `placed` hears of each lease placed. */
 export function processQueue(s: CoreState, placement: QueuePlacement, now: number, placed: (lease: LeaseRecord) => void): void {
   if (s.queue.length === 0) return;
   const waiting: LeaseRecord[] = [];

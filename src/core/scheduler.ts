@@ -184,14 +184,19 @@ export class Scheduler {
    */
   plan(req: LeaseRequest, now: number, maxAlternatives = 3): Plan {
     this.mustBeAt(now, 'plan');
-    const plan = planRequest(this.s, req, this.policies, { quoting: true, maxAlternatives, queueLength: this.s.queue.length });
-    this.observer.planned?.(plan);
-    return plan;
+    return this.quoted(req, maxAlternatives);
   }
 
   /** The plan for `req` now, as the client reads it. */
   quote(req: LeaseRequest, now: number, maxAlternatives = 3): Quote {
-    return quoteOf(this.plan(req, now, maxAlternatives));
+    this.mustBeAt(now, 'quote');
+    return quoteOf(this.quoted(req, maxAlternatives));
+  }
+
+  private quoted(req: LeaseRequest, maxAlternatives: number): Plan {
+    const plan = planRequest(this.s, req, this.policies, { quoting: true, maxAlternatives, queueLength: this.s.queue.length });
+    this.observer.planned?.(plan);
+    return plan;
   }
 
   /** Decides `req` at once and holds it for `ttlSeconds`; see holds.ts. */

@@ -97,10 +97,12 @@ function applyOne(scheduler: Scheduler, nodes: NodeIndex, owners: Map<string, Ow
     case 'commit':
       return { decision: decided(scheduler.commit(input.id, now)), leases: [input.id] };
     case 'cancel':
-    case 'fail':
-      // A lease that has already ended stays as it was.
-      scheduler.cancel(input.id, now);
+    case 'fail': {
+      // A lease that has already ended stays as it was; one the scheduler never heard of is a bug.
+      const cancelled = scheduler.cancel(input.id, now);
+      if (!cancelled.ok && cancelled.code === 'not-found') done(cancelled);
       return { leases: [input.id] };
+    }
     case 'finish':
       done(scheduler.finishEarly(input.id, now));
       return { leases: [input.id] };

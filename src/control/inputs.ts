@@ -3,8 +3,8 @@
 
 import type { CostFigures } from '../core/cost-figures.ts';
 import type { NodeLoss } from '../core/node-loss.ts';
-import type { Decision, Scheduler, StepResult } from '../core/scheduler.ts';
-import type { LeaseRequest, NodeSpec } from '../core/types.ts';
+import type { Decision, Plan, Scheduler, StepResult } from '../core/scheduler.ts';
+import type { LeaseRequest, NodeSpec, Refusal } from '../core/types.ts';
 
 export type Input =
   /** The scheduler was brought to this instant with nothing else to do (a quote was asked). */
@@ -72,52 +72,59 @@ export interface Applied {
  * acted on at once (a queue pass, a decision). The scheduler must already be at `now`. Live
  * running and replays both go through here, which keeps them the same.
  */
-export function applyInput(scheduler: Scheduler, nodes: NodeIndex, owners: Map<string, Ownership>, input: Input, now: number): Applied {
-  const direct = applyOne(scheduler, nodes, owners, input, now);
+export function applyInput(scheduler: Scheduler, nodes: NodeIndex, owners: Map<string, Ownership>, input: Input, now: number, plan?: Plan): Applied {
+  const direct = applyOne(scheduler, nodes, owners, input, now, plan);
   const step = scheduler.advance(now);
   const decision = direct.decision ?? (input.type === 'submit' ? step.decisions.find((d) => d.leaseId === input.request.id) : undefined);
   return { ...direct, decision, step };
 }
 
-function applyOne(scheduler: Scheduler, nodes: NodeIndex, owners: Map<string, Ownership>, input: Input, now: number): Omit<Applied, 'step'> {
+/**
+ * `plan`: for a submit or hold, the plan the service quoted for this very request, applied if
+ * nothing changed since (a replay has none, and plans again: the same plan, the core being deterministic).
+ */
+function applyOne(scheduler: Scheduler, nodes: NodeIndex, owners: Map<string, Ownership>, input: Input, now: number, plan: Plan | undefined): Omit<Applied, 'step'> {
   switch (input.type) {
     case 'tick':
       return { leases: [] };
     case 'submit':
       owners.set(input.request.id, { owner: input.owner, group: input.group });
-      scheduler.submit(input.request, now);
+      done(scheduler.submit(input.request, now, plan));
       return { leases: [input.request.id] };
     case 'hold':
       owners.set(input.request.id, { owner: input.owner, group: input.group });
-      return { decision: scheduler.hold(input.request, now, input.ttl), leases: [input.request.id] };
+      return { decision: decided(scheduler.hold(input.request, now, input.ttl, plan)), leases: [input.request.id] };
     case 'commit':
-      return { decision: scheduler.commit(input.id, now), leases: [input.id] };
+      return { decision: decided(scheduler.commit(input.id, now)), leases: [input.id] };
     case 'cancel':
-    case 'fail':
-      scheduler.cancel(input.id, now);
+    case 'fail': {
+      // A lease that has already ended stays as it was; one the scheduler never heard of is a bug.
+      const cancelled = scheduler.cancel(input.id, now);
+      if (!cancelled.ok && cancelled.code === 'not-found') done(cancelled);
       return { leases: [input.id] };
+    }
     case 'finish':
-      scheduler.finishEarly(input.id, now);
+      done(scheduler.finishEarly(input.id, now));
       return { leases: [input.id] };
     case 'suspend':
-      scheduler.suspendByOwner(input.id, now);
+      done(scheduler.suspendByOwner(input.id, now));
       return { leases: [input.id] };
     case 'resume':
-      scheduler.resumeByOwner(input.id, now);
+      done(scheduler.resumeByOwner(input.id, now));
       return { leases: [input.id] };
     case 'node-add':
       scheduler.addNode(input.node, now);
       nodes.add(input.node.id);
       return { leases: [] };
     case 'migrate':
-      scheduler.migrateLive(input.id, input.to.map((id) => nodes.of(id) ?? -1), now);
+      done(scheduler.migrateLive(input.id, input.to.map((id) => nodes.of(id) ?? -1), now));
       return { leases: [input.id] };
     case 'node-drain': {
-      const drained = scheduler.closeNode(mustFind(nodes, input.id), now);
+      const { ok: _, ...drained } = done(scheduler.closeNode(mustFind(nodes, input.id), now));
       return { leases: [...drained.requeued, ...drained.stillPlanned], drained };
     }
     case 'node-unavailable': {
-      const loss = scheduler.loseNode(mustFind(nodes, input.id), now);
+      const { ok: _, ...loss } = done(scheduler.loseNode(mustFind(nodes, input.id), now));
       return { leases: [...loss.restarted, ...loss.requeued, ...loss.failed, ...loss.finished, ...loss.waiting], loss };
     }
     case 'node-available':
@@ -125,10 +132,21 @@ function applyOne(scheduler: Scheduler, nodes: NodeIndex, owners: Map<string, Ow
       return { leases: [] };
     case 'costs': {
       const { type: _, ...figures } = input;
-      scheduler.setCosts(figures, now);
+      done(scheduler.setCosts(figures, now));
       return { leases: [] };
     }
   }
+}
+
+/** The service checks an input before it logs it: the scheduler refusing a logged input is a bug, as it was when it threw. */
+function done<T extends { ok: boolean }>(r: T | Refusal): T {
+  if (!r.ok && 'code' in r) throw new RangeError((r as Refusal).message);
+  return r as T;
+}
+
+function decided(r: Decision | Refusal): Decision {
+  if (!r.ok && 'code' in r) throw new RangeError(r.message);
+  return r as Decision;
 }
 
 function mustFind(nodes: NodeIndex, id: string): number {

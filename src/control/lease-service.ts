@@ -8,8 +8,8 @@ import { COST_FIGURE_KEYS, type CostFigures, costFiguresProblem } from '../core/
 import type { NodeLoss } from '../core/node-loss.ts';
 import { hasEnded, type LeaseRecord } from '../core/lease-record.ts';
 import { seriesOf } from '../core/periodic.ts';
-import type { Quote } from '../core/negotiation.ts';
-import { Scheduler, type Decision, type StepResult } from '../core/scheduler.ts';
+import { type Quote, quoteOf } from '../core/negotiation.ts';
+import { Scheduler, type Decision, type Plan, type StepResult } from '../core/scheduler.ts';
 import type { LeaseRequest, NodeSpec } from '../core/types.ts';
 import type { EventRow, LeaseRow, LeaseStatus, NodeRow, Store, Usage } from '../store/store.ts';
 import type { Clock } from './clock.ts';
@@ -181,10 +181,11 @@ export class LeaseService {
       const req = { ...request, arrival: now };
       // A best-effort lease is only refused when the pool can never hold it: no need for a full quote.
       const fits = req.kind === 'best-effort' && this.scheduler.table.openNodesThatFit(req.perNode.cpu, req.perNode.memoryMiB) >= req.nodes;
-      const q = fits ? null : this.scheduler.quote(req, now, 3);
-      if (q && !q.ok) return { ok: false, quote: q };
+      const plan = fits ? undefined : this.scheduler.plan(req, now, 3);
+      if (plan && !plan.ok) return { ok: false, quote: quoteOf(plan) };
       // The key travels in the input, so that a crash before it is remembered below is repaired by the replay.
-      const applied = await this.record({ type: 'submit', owner, group, request: req, ...(idempotencyKey ? { idempotencyKey } : {}) }, now);
+      // The quoted plan is what the scheduler applies (a replay plans again, to the same plan).
+      const applied = await this.record({ type: 'submit', owner, group, request: req, ...(idempotencyKey ? { idempotencyKey } : {}) }, now, plan);
       await this.flush();
       if (idempotencyKey) await this.opts.store.rememberIdempotent(owner, idempotencyKey, req.id, applied.decision);
       return { ok: true, lease: this.rows.get(req.id)!, decision: applied.decision!, replayed: false };
@@ -197,9 +198,9 @@ export class LeaseService {
       if (!(ttlSeconds > 0)) throw new RangeError(`a hold must last more than 0 s, got ${ttlSeconds}`);
       const now = await this.syncTo(this.opts.clock.now());
       const req = { ...request, arrival: now };
-      const q = this.scheduler.quote(req, now, 3);
-      if (!q.ok) return { ok: false, quote: q };
-      const applied = await this.record({ type: 'hold', owner, group, request: req, ttl: ttlSeconds }, now);
+      const plan = this.scheduler.plan(req, now, 3);
+      if (!plan.ok) return { ok: false, quote: quoteOf(plan) };
+      const applied = await this.record({ type: 'hold', owner, group, request: req, ttl: ttlSeconds }, now, plan);
       await this.flush();
       return { ok: true, lease: this.rows.get(req.id)!, decision: applied.decision!, replayed: false };
     });
@@ -259,7 +260,7 @@ export class LeaseService {
       if (unknown) throw new RangeError(`no node '${unknown}' in the pool`);
       // Checked first: an input the scheduler throws out must never reach the log.
       const refusal = this.scheduler.liveMigrationRefusal(id, to.map((n) => this.nodes.of(n)!), now);
-      if (refusal) throw new RangeError(refusal.replace(/node (\d+)/g, (_, n: string) => `node '${this.nodes.ids[Number(n)]}'`));
+      if (refusal) throw new RangeError(refusal.message.replace(/node (\d+)/g, (_, n: string) => `node '${this.nodes.ids[Number(n)]}'`));
       await this.record({ type: 'migrate', id, to }, now);
       await this.flush();
     });
@@ -455,9 +456,9 @@ export class LeaseService {
     }
   }
 
-  private apply(input: Input, now: number): Applied {
+  private apply(input: Input, now: number, plan?: Plan): Applied {
     if (this.scheduler.time < now) this.noteStep(this.scheduler.advance(now));
-    const applied = applyInput(this.scheduler, this.nodes, this.owners, input, now);
+    const applied = applyInput(this.scheduler, this.nodes, this.owners, input, now, plan);
     this.noteStep(applied.step);
     if (input.type === 'fail') this.endings.set(input.id, { status: 'failed', code: 'vm-failed', message: input.detail });
     if (input.type === 'cancel') this.endings.set(input.id, { status: 'cancelled', code: 'cancelled', message: `cancelled by ${input.by}` });
@@ -466,11 +467,11 @@ export class LeaseService {
   }
 
   /** Writes the input to the store, then lets the scheduler hear it. */
-  private async record(input: Input, now: number): Promise<Applied> {
+  private async record(input: Input, now: number, plan?: Plan): Promise<Applied> {
     await this.opts.store.appendInput({ time: now, type: input.type, data: input });
     this.heardInputs++;
     try {
-      return this.apply(input, now);
+      return this.apply(input, now, plan);
     } catch (e) {
       // An input the scheduler throws out must not stay in the log (a replay would stop on it): the
       // transaction rolls back, and the service, whose scheduler may be half-changed, stops.

@@ -11,14 +11,21 @@ import type { LeaseRequest } from './types.ts';
 export class ImageDeployment {
   private readonly caches: ImageCache[];
   private readonly holders = new Map<string, Set<number>>();
+  private changes = 0;
 
   constructor(nodeCount: number, private readonly cacheMiB: number, private readonly costs: LeaseCosts, private readonly link: TransferLink) {
     this.caches = [];
     for (let n = 0; n < nodeCount; n++) this.addNode();
   }
 
+  /** Bumped by every change to what the caches hold or will hold. */
+  get version(): number {
+    return this.changes;
+  }
+
   /** An empty cache for a node added to the pool (the next index). */
   addNode(): void {
+    this.changes++;
     const n = this.caches.length;
     this.caches.push(new ImageCache(this.cacheMiB, (image, present) => this.note(image, n, present)));
   }
@@ -42,6 +49,7 @@ export class ImageDeployment {
 
   /** Sends the lease's image to `nodes` over the link from `start`, and has it referenced there. */
   send(lease: LeaseRecord, nodes: readonly number[], start: number, now: number): void {
+    this.changes++;
     const img = lease.req.image!;
     const end = start + this.costs.transferSeconds(lease.req);
     this.link.add({ leaseId: lease.req.id, imageId: img.id, start, end });
@@ -50,11 +58,13 @@ export class ImageDeployment {
 
   /** References the lease's image where it is already cached. */
   useCached(lease: LeaseRecord, nodes: readonly number[], now: number): void {
+    this.changes++;
     const img = lease.req.image!;
     for (const n of nodes) if (this.caches[n].acquire(img.id, img.sizeMiB, now, now)) lease.imageRefs.push(n);
   }
 
   release(lease: LeaseRecord, now: number): void {
+    if (lease.imageRefs.length > 0) this.changes++;
     const img = lease.req.image;
     if (img) for (const n of lease.imageRefs) this.caches[n].release(img.id, now);
     lease.imageRefs = [];

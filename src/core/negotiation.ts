@@ -1,17 +1,14 @@
-import { planDeadline, planEarliestCompletion } from './deadline-planner.ts';
-import { expandOccurrences, planOccurrences } from './periodic.ts';
-import type { PlanContext, Planned, Preemption } from './plan-context.ts';
+// What the scheduler offers instead of a request it refuses (the earliest start that works, and
+// alternatives), and a plan told as a quote: the answer a client reads.
+
+import { planEarliestCompletion } from './deadline-planner.ts';
+import type { PlanContext, Planned } from './plan-context.ts';
+import type { Alternative, OccurrencePlan, Plan, Preemption, RefusedPlan } from './plan.ts';
 import type { PreemptionPolicy } from './preemption-policy.ts';
-import { planExact, planUrgent, type ReservationPlan } from './reservation-planner.ts';
+import { planExact, type ReservationPlan } from './reservation-planner.ts';
 import type { LeaseKind, LeaseRequest, RejectReason } from './types.ts';
 
-/** Another request the client could make instead, which would be accepted as it stands right now. */
-export interface Alternative {
-  kind: 'later-start' | 'fewer-nodes' | 'shorter' | 'later-deadline';
-  request: LeaseRequest;
-  start: number;
-  end: number;
-}
+export type { Alternative } from './plan.ts';
 
 export interface OccurrenceQuote {
   id: string;
@@ -33,28 +30,10 @@ export type Quote =
     earliestStart: number | null; alternatives: Alternative[]; occurrences?: OccurrenceQuote[];
   };
 
-export interface QuotePolicies {
-  preemption: PreemptionPolicy;
-  urgent: PreemptionPolicy;
-  queueLength: number;
-}
-
-/** What the scheduler would do with `req` now, and if it would refuse it, what it would accept instead. Changes nothing. */
-export function quote(ctx: PlanContext, req: LeaseRequest, policies: QuotePolicies, maxAlternatives = 3): Quote {
-  switch (req.kind) {
-    case 'best-effort':
-      return quoteBestEffort(ctx, req, policies.queueLength);
-    case 'exact':
-      return quoteFixed(ctx, req, req, policies.preemption, maxAlternatives);
-    case 'immediate':
-      return quoteFixed(ctx, req, asExactNow(ctx, req), null, maxAlternatives);
-    case 'urgent':
-      return quoteUrgent(ctx, req, policies, maxAlternatives);
-    case 'deadline':
-      return quoteDeadline(ctx, req);
-    case 'periodic':
-      return quotePeriodic(ctx, req, policies.preemption);
-  }
+/** What the earliest start and the alternatives to a refused request are. */
+export interface Offer {
+  earliestStart: number | null;
+  alternatives: Alternative[];
 }
 
 /** An immediate lease is an exact lease that boots now and preempts nobody. */
@@ -62,45 +41,43 @@ export function asExactNow(ctx: PlanContext, req: LeaseRequest): LeaseRequest {
   return { ...req, requestedStart: ctx.now + ctx.config.bootSeconds };
 }
 
-function accepted(req: LeaseRequest, plan: ReservationPlan): Quote {
-  return { ok: true, leaseId: req.id, kind: req.kind, state: 'scheduled', start: plan.start, end: plan.end, nodes: plan.nodes, preempted: plan.preempted };
-}
-
-function quoteBestEffort(ctx: PlanContext, req: LeaseRequest, queueLength: number): Quote {
-  const fit = ctx.nodesThatFit(req.perNode.cpu, req.perNode.memoryMiB);
-  if (req.nodes > fit) {
-    return { ok: false, leaseId: req.id, kind: req.kind, reason: 'exceeds-pool', message: `asks for ${req.nodes} nodes; the pool has ${fit} that can hold one of its VMs`, earliestStart: null, alternatives: [] };
-  }
-  const length = ctx.costs.wholeChain(req.duration);
-  const from = ctx.table.earliestWindow(req.nodes, req.perNode.cpu, req.perNode.memoryMiB, length, ctx.now);
-  return {
-    ok: true, leaseId: req.id, kind: req.kind, state: 'queued', start: from + ctx.config.bootSeconds, end: from + length, nodes: [], preempted: [],
-    note: `queued behind ${queueLength} waiting leases; the start is the earliest the pool has room, not a promise`,
-  };
-}
-
 /**
- * An exact (or immediate) request: accepted as planned, or refused with the earliest start
- * that works and alternatives at the requested start.
+ * For an exact (or immediate) request refused for `reason`: the earliest start that works, and
+ * alternatives at the requested start (fewer nodes, shorter).
  */
-function quoteFixed(ctx: PlanContext, original: LeaseRequest, req: LeaseRequest, policy: PreemptionPolicy | null, maxAlternatives: number): Quote {
-  const planned = ctx.planExact ? ctx.planExact(req, policy) : planExact(ctx, req, policy);
-  if (planned.ok) return accepted(original, planned.plan);
+export function exactOffer(ctx: PlanContext, original: LeaseRequest, req: LeaseRequest, policy: PreemptionPolicy | null, reason: RejectReason, maxAlternatives: number): Offer {
   const later = earliestExactStart(ctx, req, policy);
   const alternatives: Alternative[] = [];
   const offer = (kind: Alternative['kind'], request: LeaseRequest, plan: ReservationPlan): void => {
     if (alternatives.length < maxAlternatives) alternatives.push({ kind, request, start: plan.start, end: plan.end });
   };
   if (later) offer('later-start', { ...original, kind: original.kind === 'immediate' ? 'exact' : original.kind, requestedStart: later.start }, later);
-  if (planned.reason !== 'too-late') {
+  if (reason !== 'too-late') {
     const fewer = largestFeasible(1, req.nodes - 1, (k) => planExact(ctx, { ...req, nodes: k }, policy));
     if (fewer) offer('fewer-nodes', { ...original, nodes: fewer.value }, fewer.plan);
-    if (planned.reason === 'insufficient-capacity') {
+    if (reason === 'insufficient-capacity') {
       const shorter = largestFeasible(1, req.duration - 1, (d) => planExact(ctx, { ...req, duration: d, realDuration: Math.min(req.realDuration ?? d, d) }, policy));
       if (shorter) offer('shorter', { ...original, duration: shorter.value, realDuration: Math.min(original.realDuration ?? shorter.value, shorter.value) }, shorter.plan);
     }
   }
-  return { ok: false, leaseId: original.id, kind: original.kind, reason: planned.reason, message: planned.message, earliestStart: later?.start ?? null, alternatives };
+  return { earliestStart: later?.start ?? null, alternatives };
+}
+
+/** What cannot start now even by preemption may be reserved for later, as an exact lease. */
+export function urgentOffer(ctx: PlanContext, req: LeaseRequest, policy: PreemptionPolicy, maxAlternatives: number): Offer {
+  const exact: LeaseRequest = { ...asExactNow(ctx, req), kind: 'exact' };
+  const planned = planExact(ctx, exact, policy);
+  if (planned.ok) return { earliestStart: planned.plan.start, alternatives: [{ kind: 'later-start', request: exact, start: planned.plan.start, end: planned.plan.end }] };
+  return exactOffer(ctx, exact, exact, policy, planned.reason, maxAlternatives);
+}
+
+/** A deadline lease that cannot end by its deadline: the deadline it could meet. */
+export function deadlineOffer(ctx: PlanContext, req: LeaseRequest, reason: RejectReason): Offer {
+  const earliest = reason === 'insufficient-capacity' ? planEarliestCompletion(ctx, req) : null;
+  const alternatives: Alternative[] = earliest?.ok
+    ? [{ kind: 'later-deadline', request: { ...req, deadline: earliest.plan.end }, start: earliest.plan.pieces[0].from + ctx.config.bootSeconds, end: earliest.plan.end }]
+    : [];
+  return { earliestStart: null, alternatives };
 }
 
 /**
@@ -143,49 +120,40 @@ function largestFeasible(lo: number, hi: number, plan: (v: number) => Planned<Re
   return best;
 }
 
-function quoteUrgent(ctx: PlanContext, req: LeaseRequest, policies: QuotePolicies, maxAlternatives: number): Quote {
-  const planned = planUrgent(ctx, req, policies.urgent);
-  if (planned.ok) return accepted(req, planned.plan);
-  // What cannot start now even by preemption may be reserved for later, as an exact lease.
-  const exact: LeaseRequest = { ...asExactNow(ctx, req), kind: 'exact' };
-  const asExact = quoteFixed(ctx, exact, exact, policies.preemption, maxAlternatives);
-  const alternatives: Alternative[] = asExact.ok ? [{ kind: 'later-start', request: exact, start: asExact.start, end: asExact.end }] : asExact.alternatives;
-  const earliestStart = asExact.ok ? asExact.start : asExact.earliestStart;
-  return { ok: false, leaseId: req.id, kind: req.kind, reason: planned.reason, message: planned.message, earliestStart, alternatives };
-}
-
-function quoteDeadline(ctx: PlanContext, req: LeaseRequest): Quote {
-  const planned = planDeadline(ctx, req);
-  if (planned.ok) {
-    const { pieces, end } = planned.plan;
-    return { ok: true, leaseId: req.id, kind: req.kind, state: 'scheduled', start: pieces[0].from + ctx.config.bootSeconds, end, nodes: pieces[0].nodes, preempted: [] };
-  }
-  const earliest = planned.reason === 'insufficient-capacity' ? planEarliestCompletion(ctx, req) : null;
-  const alternatives: Alternative[] = earliest?.ok
-    ? [{ kind: 'later-deadline', request: { ...req, deadline: earliest.plan.end }, start: earliest.plan.pieces[0].from + ctx.config.bootSeconds, end: earliest.plan.end }]
-    : [];
-  return { ok: false, leaseId: req.id, kind: req.kind, reason: planned.reason, message: planned.message, earliestStart: null, alternatives };
-}
-
-function quotePeriodic(ctx: PlanContext, req: LeaseRequest, policy: PreemptionPolicy): Quote {
-  const occurrences = expandOccurrences(req, ctx.config);
-  if (typeof occurrences === 'string') return { ok: false, leaseId: req.id, kind: req.kind, reason: 'invalid', message: occurrences, earliestStart: null, alternatives: [] };
-  const results = planOccurrences(ctx, occurrences, policy).map(({ request, planned }) => ({ o: request, planned }));
-  const quotes: OccurrenceQuote[] = results.map(({ o, planned }) => (planned.ok
-    ? { id: o.id, start: o.requestedStart!, ok: true }
-    : { id: o.id, start: o.requestedStart!, ok: false, reason: planned.reason, message: planned.message }));
-  const failed = quotes.filter((q) => !q.ok);
-  const fits = results.filter((r) => r.planned.ok);
-  if (failed.length === 0 || (req.recurrence?.acceptPartial && fits.length > 0)) {
-    const first = fits[0].planned as { ok: true; plan: ReservationPlan };
-    const last = fits[fits.length - 1].planned as { ok: true; plan: ReservationPlan };
+/** The plan as the client reads it: accepted with when and where, or refused with what would be accepted instead. */
+export function quoteOf(plan: RefusedPlan): Quote & { ok: false };
+export function quoteOf(plan: Plan): Quote;
+export function quoteOf(plan: Plan): Quote {
+  const req = plan.request;
+  const head = { leaseId: req.id, kind: req.kind };
+  if (!plan.ok) {
+    const occurrences = plan.occurrences?.map(occurrenceQuote);
+    if (!occurrences) return { ok: false, ...head, reason: plan.reason, message: plan.message, earliestStart: plan.earliestStart, alternatives: plan.alternatives };
+    const failed = occurrences.filter((q) => !q.ok);
     return {
-      ok: true, leaseId: req.id, kind: req.kind, state: 'scheduled', start: first.plan.start, end: last.plan.end, nodes: first.plan.nodes,
-      preempted: fits.flatMap((r) => (r.planned.ok ? r.planned.plan.preempted : [])), occurrences: quotes,
+      ok: false, ...head, reason: plan.reason, earliestStart: null, alternatives: [], occurrences,
+      message: `${failed.length} of ${occurrences.length} occurrences do not fit (${failed.slice(0, 5).map((q) => q.id).join(', ')}${failed.length > 5 ? ', ...' : ''}); ask with acceptPartial to take the others`,
     };
   }
-  return {
-    ok: false, leaseId: req.id, kind: req.kind, reason: failed[0].reason!, earliestStart: null, alternatives: [], occurrences: quotes,
-    message: `${failed.length} of ${quotes.length} occurrences do not fit (${failed.slice(0, 5).map((q) => q.id).join(', ')}${failed.length > 5 ? ', ...' : ''}); ask with acceptPartial to take the others`,
-  };
+  const p = plan.placement;
+  switch (p.kind) {
+    case 'queue':
+      return { ok: true, ...head, state: 'queued', start: p.estimate!.start, end: p.estimate!.end, nodes: [], preempted: [], note: p.estimate!.note };
+    case 'reservation': {
+      const r = p.reservation;
+      return { ok: true, ...head, state: 'scheduled', start: r.start, end: r.end, nodes: r.nodes, preempted: r.preemptions };
+    }
+    case 'series': {
+      const fits = p.occurrences.filter((o) => o.reservation !== null).map((o) => o.reservation!);
+      return {
+        ok: true, ...head, state: 'scheduled', start: fits[0].start, end: fits[fits.length - 1].end, nodes: fits[0].nodes,
+        preempted: fits.flatMap((r) => r.preemptions), occurrences: p.occurrences.map(occurrenceQuote),
+      };
+    }
+  }
+}
+
+function occurrenceQuote(o: OccurrencePlan): OccurrenceQuote {
+  const start = o.request.requestedStart!;
+  return o.reservation ? { id: o.request.id, start, ok: true } : { id: o.request.id, start, ok: false, reason: o.reason, message: o.message };
 }

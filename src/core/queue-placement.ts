@@ -16,17 +16,15 @@ export interface ChainSpec {
 
 /**
  * Finds places for queued (best-effort and suspended) leases. Reads the scheduler's state and
- * changes nothing but its cache of free profiles, which the scheduler drops when the table changes.
+ * changes nothing but its cache of free profiles, which holds while the state's version and the
+ * current instant stay the same.
  */
 export class QueuePlacement {
   /** How long each node that could take a lease of a shape stays free from t, longest first. */
   private profiles: Array<{ cpu: number; memoryMiB: number; image: string | null; profile: FreeProfile }> = [];
+  private profilesAt = { version: -1, now: -1 };
 
   constructor(private readonly ctx: PlanContext, private readonly images: ImageDeployment) {}
-
-  forgetProfiles(): void {
-    this.profiles = [];
-  }
 
   /** The shortest chain a lease could accept: its overheads and a suspension if it may be cut short, else all of it. */
   shortestAcceptableChain(lease: LeaseRecord): number {
@@ -41,7 +39,7 @@ export class QueuePlacement {
   /**
    * Whether n nodes have room at t for at least the shortest acceptable chain: a necessary
    * condition, checked against a per-shape list of how long each node stays free from t,
-   * computed once and kept until the table changes.
+   * computed once and kept while the state does not change.
    */
   windowAtLeast(lease: LeaseRecord, t: number, now: number): boolean {
     const image = this.imageNeededBefore(lease, t, now);
@@ -54,9 +52,13 @@ export class QueuePlacement {
     return lease.state !== 'suspended' && this.ctx.costs.needsTransfer(lease.req) && this.imageArrival(lease.req, now) > t ? lease.req.image!.id : null;
   }
 
-  /** The free profile at t for the lease's shape, kept until the table changes. */
+  /** The free profile at t for the lease's shape, kept while the state does not change. */
   profileFor(lease: LeaseRecord, t: number, now: number, image: string | null): FreeProfile {
     const { cpu, memoryMiB } = lease.req.perNode;
+    if (this.profilesAt.version !== this.ctx.version || this.profilesAt.now !== now) {
+      this.profiles = [];
+      this.profilesAt = { version: this.ctx.version, now };
+    }
     for (const p of this.profiles) if (p.profile.t === t && p.cpu === cpu && p.memoryMiB === memoryMiB && p.image === image) return p.profile;
     const eligible = image === null ? undefined : (i: number) => this.images.readyBy(lease.req, i, t);
     const profile = freeProfile(this.ctx.table, { t, cpu, memoryMiB, eligible, onlyFreeNow: t === now });

@@ -1,7 +1,9 @@
-import { type LeaseRecord, remainingWork } from './lease-record.ts';
+import { remainingWork } from './lease-record.ts';
 import { chooseNodes, freeProfile, type NodeChoice } from './node-choice.ts';
-import { type PlanContext, type Planned, type Preemption, preemptionKind, refuse } from './plan-context.ts';
-import { orderVictims, type PreemptionPolicy, type VictimCandidate } from './preemption-policy.ts';
+import { type PlanContext, type Planned, refuse } from './plan-context.ts';
+import type { Preemption } from './plan.ts';
+import { preemptionKind, victimCandidates } from './preemption.ts';
+import { orderVictims, type PreemptionPolicy } from './preemption-policy.ts';
 import type { LeaseRequest } from './types.ts';
 
 /** A lease placed at a fixed time on fixed nodes, and who must make way for it. */
@@ -26,37 +28,6 @@ export function workOf(req: LeaseRequest): number {
 function exceedsPool(ctx: PlanContext, req: LeaseRequest): string | null {
   const fit = ctx.nodesThatFit(req.perNode.cpu, req.perNode.memoryMiB);
   return req.nodes > fit ? `asks for ${req.nodes} nodes with ${req.perNode.cpu} CPU and ${req.perNode.memoryMiB} MiB each; the pool has ${fit} such nodes` : null;
-}
-
-/** Preemptible leases with a reservation overlapping [from, to), and what each would cost to preempt. */
-export function victimCandidates(ctx: PlanContext, from: number, to: number): VictimCandidate[] {
-  const seen = new Set<string>();
-  const out: VictimCandidate[] = [];
-  for (let n = 0; n < ctx.table.size; n++) {
-    for (const id of ctx.table.leasesOverlapping(n, from, to)) {
-      if (seen.has(id)) continue;
-      seen.add(id);
-      const l = ctx.leaseById(id);
-      if (!l.req.preemptible || l.req.kind !== 'best-effort' || justResumed(l, ctx.now)) continue;
-      const running = l.chain.find((s) => s.kind === 'run' && s.active);
-      const ranSeconds = l.done + (running ? ctx.now - running.start : 0);
-      out.push({
-        leaseId: id, arrival: l.req.arrival, seq: l.seq,
-        workAtRisk: preemptionKind(ctx, l, from) === 'requeue' ? ranSeconds * l.req.nodes : 0,
-        memoryMiB: l.req.perNode.memoryMiB * l.req.nodes,
-      });
-    }
-  }
-  return out;
-}
-
-/**
- * A lease whose run begins this very instant after a resume cannot give way now: it has run
- * nothing that a suspension could save, yet cancelling it would lose the work its memory holds.
- */
-function justResumed(l: LeaseRecord, now: number): boolean {
-  const first = l.chain[0];
-  return first !== undefined && first.active && first.kind === 'run' && first.start === now && l.done > 0;
 }
 
 function victimsOn(ctx: PlanContext, nodes: readonly number[], from: number, to: number, ignore: ReadonlySet<string>): string[] {

@@ -8,8 +8,9 @@ export interface Segment {
   readonly seq: number;
   readonly leaseId: string;
   readonly kind: SegmentKind;
-  start: number;
-  end: number;
+  readonly start: number;
+  /** Changed only by SlotTable.setEnd, so that the table's version moves with it. */
+  readonly end: number;
   readonly nodes: readonly number[];
   readonly cpu: number;
   readonly memoryMiB: number;

@@ -17,6 +17,8 @@ export class SlotTable {
   private readonly closed: boolean[] = [];
   private notFullNow = 0;
   private nextSeq = 1;
+  /** Bumped by every change to reservations or to which nodes take them: an answer computed at one version holds until it moves. */
+  private changes = 0;
 
   constructor(nodes: readonly NodeSpec[]) {
     for (const n of nodes) this.addNode(n);
@@ -30,8 +32,14 @@ export class SlotTable {
     return this.specs.length;
   }
 
+  /** The table's version: what was computed from it at one version is still right while the version is the same. */
+  get version(): number {
+    return this.changes;
+  }
+
   /** Adds a node to the pool and returns its index; indices are never reused. */
   addNode(spec: NodeSpec): number {
+    this.changes++;
     this.specs.push(spec);
     this.calendars.push([]);
     this.usedCpuNow.push(0);
@@ -44,6 +52,7 @@ export class SlotTable {
   /** Stops node n from taking new reservations. */
   close(n: number): void {
     if (this.closed[n]) return;
+    this.changes++;
     const wasFull = this.isFullNow(n);
     this.closed[n] = true;
     if (!wasFull) this.notFullNow--;
@@ -52,6 +61,7 @@ export class SlotTable {
   /** Lets node n take new reservations again. */
   open(n: number): void {
     if (!this.closed[n]) return;
+    this.changes++;
     this.closed[n] = false;
     if (!this.isFullNow(n)) this.notFullNow++;
   }
@@ -68,6 +78,7 @@ export class SlotTable {
   }
 
   reserve(leaseId: string, kind: SegmentKind, start: number, end: number, nodes: readonly number[], cpu: number, memoryMiB: number): Segment {
+    this.changes++;
     const seg: Segment = { seq: this.nextSeq++, leaseId, kind, start, end, nodes, cpu, memoryMiB, active: false, removed: false };
     for (const n of nodes) insertByStart(this.calendars[n], seg);
     return seg;
@@ -76,6 +87,7 @@ export class SlotTable {
   /** Drops a reservation; an active one stops counting towards usage now. */
   release(seg: Segment): void {
     if (seg.removed) return;
+    this.changes++;
     if (seg.active) this.deactivate(seg);
     seg.removed = true;
     for (const n of seg.nodes) {
@@ -85,9 +97,16 @@ export class SlotTable {
     }
   }
 
+  /** Moves a reservation's end (cut short, or stretched into room known to be free): the only way an end changes. */
+  setEnd(seg: Segment, end: number): void {
+    this.changes++;
+    (seg as { end: number }).end = end;
+  }
+
   /** Marks a reservation as in force at the current instant. */
   activate(seg: Segment): void {
     if (seg.active || seg.removed) return;
+    this.changes++;
     seg.active = true;
     for (const n of seg.nodes) this.addUsageNow(n, seg.cpu, seg.memoryMiB);
   }
@@ -95,6 +114,7 @@ export class SlotTable {
   /** Marks a reservation as over: it stops counting now and leaves the calendars, which then hold only what is current or to come. */
   deactivate(seg: Segment): void {
     if (!seg.active) return;
+    this.changes++;
     seg.active = false;
     for (const n of seg.nodes) {
       this.addUsageNow(n, -seg.cpu, -seg.memoryMiB);

@@ -13,6 +13,12 @@ export class TransferLink {
   private transfers: LinkTransfer[] = [];
   /** Queue passes ask the same question for every waiting lease; the answer holds until the link changes. */
   private earliestMemo: Array<{ from: number; seconds: number; slot: number }> = [];
+  private changes = 0;
+
+  /** Bumped by every change to the planned transfers. */
+  get version(): number {
+    return this.changes;
+  }
 
   /** Earliest s >= from with [s, s + seconds) free. */
   earliestSlot(from: number, seconds: number): number {
@@ -49,6 +55,7 @@ export class TransferLink {
   }
 
   add(transfer: LinkTransfer): void {
+    this.changes++;
     this.earliestMemo = [];
     let i = this.transfers.length;
     while (i > 0 && this.transfers[i - 1].start > transfer.start) i--;
@@ -57,11 +64,13 @@ export class TransferLink {
 
   /** Cancels a lease's transfers that have not begun by `now`. */
   cancel(leaseId: string, now: number): void {
+    this.changes++;
     this.earliestMemo = [];
     this.transfers = this.transfers.filter((t) => t.leaseId !== leaseId || t.start < now);
   }
 
   prune(now: number): void {
+    this.changes++;
     this.earliestMemo = [];
     if (this.transfers.length > 0 && this.transfers[0].end <= now) this.transfers = this.transfers.filter((t) => t.end > now);
   }

@@ -56,3 +56,24 @@ export const SEGMENT_KINDS: readonly SegmentKind[] = [
 export type RejectReason = 'insufficient-capacity' | 'exceeds-pool' | 'too-late' | 'invalid' | 'policy';
 
 export type Outcome = 'completed' | 'rejected' | 'cancelled';
+
+/**
+ * Why the core says no, as a value (never an exception): a lease refused (RejectReason), or an
+ * action on a lease or node that cannot be done. Exceptions are kept for bugs.
+ * - not-found: no such lease or node;
+ * - duplicate: a lease with this id was already submitted;
+ * - wrong-state: the lease is not in a state that allows it (not running, not held, ended, ...);
+ * - unsupported: the lease's kind does not allow it (holding a best-effort lease, suspending a reservation, ...).
+ */
+export type RefusalCode = RejectReason | 'not-found' | 'duplicate' | 'wrong-state' | 'unsupported';
+
+export interface Refusal {
+  ok: false;
+  code: RefusalCode;
+  message: string;
+}
+
+/** What a core action answers: done (with what it returns), or refused with a code. */
+export type Done<T extends object = object> = ({ ok: true } & T) | Refusal;
+
+export const refusal = (code: RefusalCode, message: string): Refusal => ({ ok: false, code, message });

@@ -1,7 +1,7 @@
 import { Scheduler } from '../core/scheduler.ts';
 import type { SchedulerConfig } from '../core/config.ts';
 import { stretchedSeconds } from '../core/costs.ts';
-import type { LeaseRequest, NodeSpec } from '../core/types.ts';
+import type { Done, LeaseRequest, NodeSpec } from '../core/types.ts';
 import { EarlyEnds } from './early-ends.ts';
 
 export interface SimulationInput {
@@ -18,6 +18,11 @@ export interface SimulationInput {
 export function realWorkOf(req: LeaseRequest, config: SchedulerConfig): number {
   const real = Math.min(req.realDuration ?? req.duration, req.duration);
   return req.kind === 'best-effort' ? stretchedSeconds(real, config.runtimeOverheadPercent) : real;
+}
+
+/** A workload the scheduler refuses to take in (two leases with one id) cannot be simulated. */
+function mustDo(r: Done): void {
+  if (!r.ok) throw new RangeError(r.message);
 }
 
 /**
@@ -44,9 +49,9 @@ export function simulate(input: SimulationInput): Scheduler {
       const lease = scheduler.lease(run.leaseId)!;
       const after = lease.chain[lease.chain.indexOf(run) + 1];
       const morePlanned = lease.chainEndsIn === 'suspend' || (after !== undefined && after.kind !== 'shutdown');
-      if (now < run.end || morePlanned) scheduler.finishEarly(run.leaseId, now);
+      if (now < run.end || morePlanned) mustDo(scheduler.finishEarly(run.leaseId, now));
     }
-    while (next < requests.length && requests[next].arrival === now) scheduler.submit(requests[next++], now);
+    while (next < requests.length && requests[next].arrival === now) mustDo(scheduler.submit(requests[next++], now));
     const step = scheduler.advance(now);
     for (const seg of step.started) {
       if (seg.kind !== 'run') continue;

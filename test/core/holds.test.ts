@@ -12,6 +12,7 @@ import { scheduleLines } from '../../src/sim/schedule-export.ts';
 import { simulate } from '../../src/sim/simulator.ts';
 import { describeScenario, scenarioArb } from './support/generators.ts';
 import { checkSchedule, parseSchedule } from './support/schedule-checker.ts';
+import { assertRefused } from './support/refusals.ts';
 
 /** Every node's reservations, summed at every instant, against its capacity. */
 function overCommitted(scheduler: Scheduler, nodes: readonly NodeSpec[]): string[] {
@@ -94,7 +95,7 @@ test('a hold is refused for a lease that would begin now: there is nothing to ho
   const scheduler = new Scheduler(NODES, configWith({}));
   scheduler.advance(100);
   const d = scheduler.hold(exact('now', 100, 1), 100, 600);
-  assert.deepEqual([d.ok, !d.ok && d.reason], [false, 'too-late']);
+  assert.deepEqual([d.ok, !d.ok && 'reason' in d && d.reason], [false, 'too-late']);
   assert.equal(scheduler.table.reservationsOn(0).length + scheduler.table.reservationsOn(1).length, 0);
 });
 
@@ -105,9 +106,12 @@ test('a hold lasts at most until just before its lease begins', () => {
   assert.equal(scheduler.lease('soon')!.heldUntil, 300);
 });
 
-test('quote, hold and commit at a time the scheduler is not at are refused with what to do', () => {
+test('quote at a time the scheduler is not at throws with what to do (a bug of the caller); a hold it cannot do is a refusal', () => {
   const scheduler = new Scheduler(NODES, configWith({}));
   scheduler.advance(50);
   assert.throws(() => scheduler.quote(exact('x', 7200, 1), 60), /advance it to 60 first/);
-  assert.throws(() => scheduler.hold({ ...exact('y', 7200, 1), kind: 'best-effort', requestedStart: null }, 50, 60), /a best-effort lease cannot be held/);
+  assertRefused(scheduler.hold({ ...exact('y', 7200, 1), kind: 'best-effort', requestedStart: null }, 50, 60), 'unsupported', /a best-effort lease cannot be held/);
+  assertRefused(scheduler.hold(exact('y', 7200, 1), 50, 0), 'invalid', /a hold must last more than 0 s, got 0/);
+  assertRefused(scheduler.commit('nobody', 50), 'not-found', /no lease 'nobody' to commit/);
+  assert.equal(scheduler.lease('y'), undefined, 'a refused hold leaves no lease behind');
 });

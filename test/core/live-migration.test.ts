@@ -12,6 +12,7 @@ import { scheduleLines } from '../../src/sim/schedule-export.ts';
 import { simulate } from '../../src/sim/simulator.ts';
 import { describeScenario, scenarioArb } from './support/generators.ts';
 import { checkSchedule } from './support/schedule-checker.ts';
+import { assertRefused, mustDo } from './support/refusals.ts';
 
 const node = (id: string): NodeSpec => ({ id, cpu: 1, memoryMiB: 1024, diskMiB: 0 });
 const whole = { cpu: 1, memoryMiB: 1024, diskMiB: 0 };
@@ -23,9 +24,10 @@ test('a running lease moves live to a free node: its run goes on there, and it c
   scheduler.advance(0);
   assert.deepEqual(scheduler.lease('be')!.chain.map((s) => s.nodes), [[0], [0]]);
   scheduler.advance(40);
-  assert.equal(scheduler.liveMigrationRefusal('be', [0], 40), 'lease be already runs on node 0');
-  assert.equal(scheduler.liveMigrationRefusal('be', [1, 0], 40), 'lease be runs on 1 node(s): name as many to move to, not 2');
-  scheduler.migrateLive('be', [1], 40);
+  assertRefused(scheduler.liveMigrationRefusal('be', [0], 40), 'invalid', /^lease be already runs on node 0$/);
+  assertRefused(scheduler.liveMigrationRefusal('be', [1, 0], 40), 'invalid', /^lease be runs on 1 node\(s\): name as many to move to, not 2$/);
+  assertRefused(scheduler.liveMigrationRefusal('nobody', [1], 40), 'not-found', /no lease nobody/);
+  assert.deepEqual(scheduler.migrateLive('be', [1], 40), { ok: true });
   const lease = scheduler.lease('be')!;
   assert.deepEqual(lease.chain.map((s) => [s.kind, s.start, s.end, s.nodes]), [['run', 40, 100, [1]], ['shutdown', 100, 105, [1]]]);
   assert.equal(lease.migrations, 1);
@@ -46,9 +48,9 @@ test('a lease does not move live to a node that is taken later in its run, nor w
   const beNode = scheduler.lease('be')!.chain[0].nodes[0];
   assert.notEqual(arNode, beNode);
   scheduler.advance(10);
-  assert.match(scheduler.liveMigrationRefusal('be', [arNode], 10)!, /has no room for lease be from 10 to 100/);
-  assert.throws(() => scheduler.migrateLive('be', [arNode], 10), /has no room/);
-  assert.match(scheduler.liveMigrationRefusal('ar', [beNode], 10)!, /lease ar is exact: only best-effort and deadline leases migrate/);
+  assertRefused(scheduler.liveMigrationRefusal('be', [arNode], 10), 'insufficient-capacity', /has no room for lease be from 10 to 100/);
+  assertRefused(scheduler.migrateLive('be', [arNode], 10), 'insufficient-capacity', /has no room/);
+  assertRefused(scheduler.liveMigrationRefusal('ar', [beNode], 10), 'unsupported', /lease ar is exact: only best-effort and deadline leases migrate/);
   assert.equal(scheduler.lease('be')!.chain[0].nodes[0], beNode);
 });
 
@@ -69,7 +71,7 @@ test('whatever runs, a live migration the scheduler agrees to keeps the schedule
       const to = [...others.slice(start), ...others.slice(0, start)].slice(0, width);
       if (scheduler.liveMigrationRefusal(lease.req.id, to, t) !== null) return;
       const workBefore = lease.work;
-      scheduler.migrateLive(lease.req.id, to, t);
+      mustDo(scheduler.migrateLive(lease.req.id, to, t));
       migrated++;
       for (let now = scheduler.nextEventTime(); now !== Infinity; now = scheduler.nextEventTime()) scheduler.advance(now);
       const lines = [...scheduleLines(scheduler.allLeases(), s.nodes)];

@@ -12,6 +12,7 @@ import { scheduleLines } from '../../src/sim/schedule-export.ts';
 import { simulate } from '../../src/sim/simulator.ts';
 import { describeScenario, scenarioArb } from './support/generators.ts';
 import { checkSchedule } from './support/schedule-checker.ts';
+import { assertRefused, mustDo } from './support/refusals.ts';
 
 const node = (id: string): NodeSpec => ({ id, cpu: 1, memoryMiB: 1024, diskMiB: 0 });
 const whole = { cpu: 1, memoryMiB: 1024, diskMiB: 0 };
@@ -36,7 +37,7 @@ test('while a node is lost nothing is on it; once regained, every lease reaches 
       const scheduler = simulate({ requests, nodes: s.nodes, config: s.config, until: t });
       const n = pick % s.nodes.length;
       const attemptsBefore = new Map(scheduler.allLeases().map((l) => [l.req.id, l.lost.length]));
-      const loss = scheduler.loseNode(n, t);
+      const loss = mustDo(scheduler.loseNode(n, t));
       for (const id of loss.requeued) assert.equal(scheduler.lease(id)!.lost.length, attemptsBefore.get(id), `${id} was only planned there and keeps its work`);
       for (const id of loss.restarted) assert.equal(scheduler.lease(id)!.lost.length, attemptsBefore.get(id)! + 1, `${id} ran there and loses its attempt`);
       scheduler.advance(t);
@@ -74,7 +75,7 @@ test('a running best-effort lease starts again elsewhere from scratch; a running
   const arNode = s.lease('ar')!.chain.find((x) => x.active)!.nodes[0];
   assert.equal(s.lease('job')!.state, 'active');
 
-  const lost = s.loseNode(jobNode, 100);
+  const lost = mustDo(s.loseNode(jobNode, 100));
   assert.deepEqual(lost, { restarted: ['job'], requeued: [], failed: [], finished: [], waiting: [] });
   s.advance(100);
   const job = s.lease('job')!;
@@ -83,7 +84,7 @@ test('a running best-effort lease starts again elsewhere from scratch; a running
   assert.equal(job.chain[0].kind, 'boot', 'it boots anew');
   assert.ok(![jobNode, arNode].includes(job.chain[0].nodes[0]), 'on the node still free');
 
-  const second = s.loseNode(arNode, 100);
+  const second = mustDo(s.loseNode(arNode, 100));
   assert.deepEqual(second.failed, ['ar']);
   const ar = s.lease('ar')!;
   assert.equal(ar.state, 'cancelled');
@@ -97,7 +98,7 @@ test('a reservation planned on a lost node waits for it, and fails when it is du
   s.submit(exact('early', 100, 50), 0);
   s.submit(exact('late', 1000, 50), 0);
   s.advance(0);
-  assert.deepEqual(s.loseNode(0, 0), { restarted: [], requeued: [], failed: [], finished: [], waiting: ['early', 'late'] });
+  assert.deepEqual(s.loseNode(0, 0), { ok: true, restarted: [], requeued: [], failed: [], finished: [], waiting: ['early', 'late'] });
   s.advance(0);
   const step = s.advance(100);
   assert.deepEqual(step.failed.map((l) => l.req.id), ['early']);
@@ -139,7 +140,7 @@ test('a lease its owner suspended, whose saved state was on the lost node, start
   s.advance(100);
   runUntilIdle(s);
   const on = s.lease('parked')!.suspendedOn![0];
-  assert.deepEqual(s.loseNode(on, s.time).restarted, ['parked']);
+  assert.deepEqual(mustDo(s.loseNode(on, s.time)).restarted, ['parked']);
   s.advance(s.time);
   assert.equal(s.lease('parked')!.chain.length, 0, 'still out of the queue while its owner keeps it suspended');
   s.resumeByOwner('parked', s.time);
@@ -156,6 +157,8 @@ test('measured costs change what is planned from then on', () => {
   s.advance(0);
   assert.deepEqual(s.lease('job')!.chain.map((x) => [x.kind, x.end - x.start]), [['boot', 3], ['run', 1000]]);
   assert.equal(s.config.resumeRateMBps, 100, 'a figure not given is kept');
-  assert.throws(() => s.setCosts({ resumeRateMBps: 0 }, 0), /resumeRateMBps must be a positive number of MiB\/s, got 0/);
-  assert.throws(() => s.setCosts({ bootSeconds: 1.5 }, 0), /bootSeconds must be a whole number/);
+  assertRefused(s.setCosts({ resumeRateMBps: 0 }, 0), 'invalid', /resumeRateMBps must be a positive number of MiB\/s, got 0/);
+  assertRefused(s.setCosts({ bootSeconds: 1.5 }, 0), 'invalid', /bootSeconds must be a whole number/);
+  assert.equal(s.config.bootSeconds, 3, 'a refused change changes nothing');
+  assertRefused(s.loseNode(7, 0), 'not-found', /no node 7 in a pool of 1/);
 });

@@ -9,6 +9,7 @@ import { Scheduler } from '../../src/core/scheduler.ts';
 import type { LeaseRequest, NodeSpec } from '../../src/core/types.ts';
 import { simulate } from '../../src/sim/simulator.ts';
 import { describeScenario, scenarioArb } from './support/generators.ts';
+import { mustDo } from './support/refusals.ts';
 
 const node = (id: string): NodeSpec => ({ id, cpu: 1, memoryMiB: 1024, diskMiB: 0 });
 const whole = { cpu: 1, memoryMiB: 1024, diskMiB: 0 };
@@ -35,7 +36,7 @@ test('a drained node takes no new lease; best-effort leases planned there go bac
       const n = pick % s.nodes.length;
       // Leases already on their way to the node or running there when it is drained carry on.
       const alreadyThere = new Set(scheduler.allLeases().filter((l) => l.chain.some((x) => x.active && x.nodes.includes(n))).flatMap((l) => l.chain));
-      const { requeued, stillPlanned } = scheduler.closeNode(n, t);
+      const { requeued, stillPlanned } = mustDo(scheduler.closeNode(n, t));
       for (const id of requeued) assert.equal(scheduler.lease(id)!.chain.length, 0, `${id} was requeued: ${describeScenario(s)}`);
       for (let now = scheduler.nextEventTime(); now !== Infinity; now = scheduler.nextEventTime()) scheduler.advance(now);
       for (const l of scheduler.allLeases()) {

@@ -1,0 +1,98 @@
+// The best-effort queue: queued and suspended leases placed in queue order, now or (backfilling)
+// in the future, and those placed in the future given another chance when room frees up early.
+
+import type { CoreState } from './core-state.ts';
+import { insertSorted, unschedule } from './lease-lifecycle.ts';
+import { type LeaseRecord, remainingWork } from './lease-record.ts';
+import type { ChainSpec, QueuePlacement } from './queue-placement.ts';
+import { layoutChain, moveImage, placeChain } from './vm-chain.ts';
+
+/** A pass over the queue at `now`; `placed` hears of each lease placed. */
+export function processQueue(s: CoreState, placement: QueuePlacement, now: number, placed: (lease: LeaseRecord) => void): void {
+  if (s.queue.length === 0) return;
+  const waiting: LeaseRecord[] = [];
+  const q = s.queue;
+  s.queue = [];
+  let i = 0;
+  for (; i < q.length; i++) {
+    const allowFuture = canPlaceInFuture(s);
+    if (!allowFuture && s.table.nodesNotFullNow === 0) break;
+    const lease = q[i];
+    if (scheduleBestEffort(s, placement, lease, now, allowFuture)) {
+      placed(lease);
+      continue;
+    }
+    waiting.push(lease);
+    if (s.config.backfill === 'none') {
+      i++;
+      break;
+    }
+  }
+  for (; i < q.length; i++) waiting.push(q[i]);
+  // Leases preempted while the queue was processed were enqueued into s.queue meanwhile.
+  for (const l of s.queue) insertSorted(waiting, l);
+  s.queue = waiting;
+}
+
+/** EASY backfilling places only the first lease that cannot start now in the future; conservative, every one. */
+function canPlaceInFuture(s: CoreState): boolean {
+  const b = s.config.backfill;
+  return b === 'conservative' || (b === 'easy' && s.future.size < 1);
+}
+
+function scheduleBestEffort(s: CoreState, placement: QueuePlacement, lease: LeaseRecord, now: number, allowFuture: boolean): boolean {
+  const req = lease.req;
+  const times = placement.nearTimes(lease, now);
+  for (const t of times) {
+    if (t === now && req.nodes > s.table.nodesNotFullNow) continue;
+    if (!placement.windowAtLeast(lease, t, now)) continue;
+    const spec = placement.findChainAt(lease, t, now, true);
+    if (spec) {
+      placeQueued(s, lease, spec, now);
+      return true;
+    }
+  }
+  if (!allowFuture) return false;
+  const bound = placement.earliestPossibleStart(lease, times[times.length - 1], now);
+  // Only a pool that lost nodes (drained) can leave a lease with nowhere to go: it waits for nodes to be added.
+  if (bound === Infinity) return false;
+  let spec = placement.findChainAt(lease, bound, now, true);
+  // The bound ignores which nodes a suspended lease prefers and its images; later ends are tried only if it misses.
+  for (const t of spec ? [] : s.table.endsAfter(bound)) {
+    spec = placement.findChainAt(lease, t, now, true);
+    if (spec) break;
+  }
+  if (spec) {
+    lease.lastPlannedStart = null;
+    placeQueued(s, lease, spec, now);
+    lease.inFuture = true;
+    s.future.add(lease);
+    return true;
+  }
+  // A suspended lease that may not migrate waits for all its nodes; one of them may have been drained.
+  const stranded = lease.state === 'suspended' && !s.config.migration && (lease.suspendedOn ?? []).some((n) => !s.table.isOpen(n));
+  if (stranded) return false;
+  throw new Error(`internal: no place found for best-effort lease ${req.id} even after every reservation ends`);
+}
+
+/** Lays out boot (or migrate and resume), run, and shutdown or suspend on the chosen nodes, and places them. */
+function placeQueued(s: CoreState, lease: LeaseRecord, spec: ChainSpec, now: number): void {
+  const suspended = lease.state === 'suspended';
+  const piece = { from: spec.t, end: spec.end, nodes: spec.nodes, first: !suspended, moved: spec.moved, last: spec.full || 'if-work-fits' as const };
+  placeChain(s, lease, layoutChain(s.config, s.costs, lease.req, remainingWork(lease), [piece]));
+  const cached = lease.req.image && s.config.images === 'transfer' && !suspended;
+  moveImage(s, lease, spec.transferStart !== null ? { nodes: spec.nodes, sendAt: spec.transferStart } : cached ? { nodes: spec.nodes, sendAt: null } : null, now);
+  if (suspended) lease.suspendedOn = null;
+}
+
+/** Leases placed in the future by backfilling get another chance once resources free up early. */
+export function reevaluateFuture(s: CoreState, now: number): void {
+  s.mustReevaluate = false;
+  if (s.future.size === 0) return;
+  const again = [...s.future].sort((a, b) => a.seq - b.seq);
+  for (const lease of again) {
+    if (lease.chain.length === 0 || lease.chain[0].start <= now) continue;
+    lease.lastPlannedStart = lease.chain[0].start;
+    unschedule(s, lease, now);
+  }
+}

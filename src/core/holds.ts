@@ -1,0 +1,68 @@
+// Holds: a lease decided at once and kept for its client until a deadline, binding only once
+// committed; released (cancelled) when the hold runs out.
+
+import { applyPlan, currentPlan, type Decision, type PlanObserver, reject } from './admission.ts';
+import type { CoreState } from './core-state.ts';
+import { stretchedSeconds } from './costs.ts';
+import { cancelLease } from './lease-lifecycle.ts';
+import type { LeaseRecord } from './lease-record.ts';
+import { type Plan, planStart } from './plan.ts';
+import type { Policies } from './request-planner.ts';
+import { type LeaseRequest, type Refusal, refusal } from './types.ts';
+
+/** Lease kinds whose placement is fixed when accepted, and which can therefore be held. */
+const HOLDABLE = new Set(['exact', 'deadline', 'periodic']);
+
+/** The run seconds a new lease needs: a best-effort one runs longer by the VMs' runtime overhead. */
+export function workOf(s: CoreState, req: LeaseRequest): number {
+  return req.kind === 'best-effort' ? stretchedSeconds(req.duration, s.config.runtimeOverheadPercent) : req.duration;
+}
+
+/**
+ * Decides `req` at once (applying `quoted` if it is still current) and holds what it was given
+ * until `now + ttlSeconds` (or until just before it would begin): unless committed by then, it is
+ * cancelled and its resources freed. Leases it preempts are preempted as for an accepted lease,
+ * since a hold must be kept.
+ */
+export function hold(s: CoreState, req: LeaseRequest, ttlSeconds: number, policies: Policies, observer: PlanObserver, quoted?: Plan): Decision | Refusal {
+  if (!HOLDABLE.has(req.kind)) return refusal('unsupported', `a ${req.kind} lease cannot be held: only ${[...HOLDABLE].join(', ')} leases are placed when accepted`);
+  if (!(ttlSeconds > 0)) return refusal('invalid', `a hold must last more than 0 s, got ${ttlSeconds}`);
+  if (s.book.has(req.id)) return refusal('duplicate', `lease id '${req.id}' was already submitted`);
+  const now = s.now;
+  const plan = currentPlan(s, req, policies, quoted, observer);
+  const lease = s.book.add(req, workOf(s, req));
+  const start = plan.ok ? planStart(plan) : null;
+  if (start !== null && start - s.config.bootSeconds <= now) {
+    return reject(lease, 'too-late', `it would begin now (${now}): there is nothing to hold; create it instead`);
+  }
+  const decision = applyPlan(s, lease, plan, policies, observer);
+  if (!decision.ok) return decision;
+  const parts = s.book.partsOf(lease).filter((p) => p.state === 'scheduled');
+  const begins = Math.min(...parts.map((p) => p.chain[0]?.start ?? Infinity));
+  s.book.hold(lease, Math.min(now + ttlSeconds, begins));
+  for (const p of parts) p.state = 'held';
+  return { ...decision, state: 'held' };
+}
+
+/** Makes a held lease binding. */
+export function commit(s: CoreState, id: string): Decision | Refusal {
+  const lease = s.book.get(id);
+  if (!lease) return refusal('not-found', `no lease '${id}' to commit`);
+  if (lease.heldUntil === null) {
+    const why = lease.state === 'cancelled' ? 'its hold expired' : `it is ${lease.state}, not held`;
+    return { ok: false, leaseId: id, reason: 'policy', message: `cannot commit lease '${id}': ${why}` };
+  }
+  s.book.unhold(lease);
+  for (const p of s.book.partsOf(lease)) if (p.state === 'held') p.state = 'scheduled';
+  return { ok: true, leaseId: id, state: 'scheduled' };
+}
+
+/** Releases the leases whose holds ran out by `now`. */
+export function expireHolds(s: CoreState, now: number): LeaseRecord[] {
+  const expired = s.book.takeExpired(now);
+  for (const lease of expired) {
+    for (const p of s.book.partsOf(lease)) cancelLease(s, p, now);
+    if (lease.state === 'expanded') lease.state = 'cancelled';
+  }
+  return expired;
+}

@@ -1,0 +1,142 @@
+// What an owner (or an administrator) does to a lease once it is in: ends it early, suspends it
+// and resumes it, cancels it, moves it live to other nodes. A "no" is a Refusal, not an exception.
+
+import type { CoreState } from './core-state.ts';
+import { cancelLease, enqueue, settleIfChainDone } from './lease-lifecycle.ts';
+import { hasEnded, type LeaseRecord } from './lease-record.ts';
+import { cutChainAfter, place, truncate } from './reservation-ops.ts';
+import type { Segment } from './segment.ts';
+import { type Done, type Refusal, refusal } from './types.ts';
+
+const runningRun = (lease: LeaseRecord): Segment | undefined => lease.chain.find((seg) => seg.kind === 'run' && seg.active);
+
+/**
+ * Ends a running lease's current run at `now` (its workload finished before the planned end, or
+ * the client stopped it): what was planned after it is cancelled.
+ */
+export function finishEarly(s: CoreState, id: string, now: number): Done {
+  const lease = s.book.get(id);
+  if (!lease) return refusal('not-found', `no lease '${id}'`);
+  const run = runningRun(lease);
+  if (!run) return refusal('wrong-state', `lease ${id} is not running at ${now}`);
+  const heldUntil = contiguousEnd(lease.chain, lease.chain.indexOf(run));
+  s.now = now;
+  cutChainAfter(s, lease, run);
+  truncate(s, run, now);
+  lease.work = lease.done;
+  lease.chainEndsIn = 'finish';
+  placeShutdown(s, lease, now, heldUntil, run.nodes);
+  settleIfChainDone(s, lease, now);
+  s.mustReevaluate = true;
+  return { ok: true };
+}
+
+/**
+ * A shutdown that cannot finish before its nodes are promised to another lease is cut
+ * short where the lease's own reservation ended: the VM is powered off.
+ */
+function placeShutdown(s: CoreState, lease: LeaseRecord, from: number, heldUntil: number, nodes: readonly number[]): void {
+  const full = from + s.config.shutdownSeconds;
+  if (full <= from) return;
+  const { cpu, memoryMiB } = lease.req.perNode;
+  const fits = full <= heldUntil || nodes.every((n) => s.table.freeUntil(n, from, cpu, memoryMiB, full) >= full);
+  const end = fits ? full : heldUntil;
+  if (end > from) lease.chain.push(place(s, lease, 'shutdown', from, end, nodes));
+}
+
+/** Where the segments from index i on stop following one another without a gap. */
+function contiguousEnd(chain: readonly Segment[], i: number): number {
+  let end = chain[i].end;
+  for (let k = i + 1; k < chain.length && chain[k].start === end; k++) end = chain[k].end;
+  return end;
+}
+
+/**
+ * The owner suspends a running best-effort lease now: its run ends, its memory is saved, and it
+ * waits, out of the queue, until resumeByOwner.
+ */
+export function suspendByOwner(s: CoreState, id: string, now: number): Done {
+  const lease = s.book.get(id);
+  if (!lease) return refusal('not-found', `no lease '${id}'`);
+  if (lease.req.kind !== 'best-effort') return refusal('unsupported', `lease ${id} is ${lease.req.kind}: only best-effort leases can be suspended by their owner (a reservation keeps its window; cancel it instead)`);
+  const run = runningRun(lease);
+  if (!run) return refusal('wrong-state', `lease ${id} is not running (${lease.state}); only a running lease can be suspended`);
+  cutChainAfter(s, lease, run);
+  truncate(s, run, now);
+  lease.chainEndsIn = 'suspend';
+  lease.parked = true;
+  const secs = s.costs.suspendSeconds(lease.req);
+  if (secs > 0) lease.chain.push(place(s, lease, 'suspend', now, now + secs, run.nodes));
+  settleIfChainDone(s, lease, now, run.nodes);
+  s.mustReevaluate = true;
+  return { ok: true };
+}
+
+/** The owner lets a lease it suspended go back to the queue, by its original arrival. */
+export function resumeByOwner(s: CoreState, id: string): Done {
+  const lease = s.book.get(id);
+  if (!lease) return refusal('not-found', `no lease '${id}'`);
+  if (!lease.parked) return refusal('wrong-state', `lease ${id} was not suspended by its owner (${lease.state}); there is nothing to resume`);
+  lease.parked = false;
+  // 'queued': its saved state was lost with a node, and it starts again from scratch.
+  if (lease.state === 'suspended' || lease.state === 'queued') enqueue(s, lease);
+  return { ok: true };
+}
+
+/**
+ * Withdraws a lease: a queued one leaves the queue; a placed one gives its reservations up;
+ * a running one stops now. Its outcome is `cancelled`. Refused if it had already ended.
+ */
+export function cancel(s: CoreState, id: string, now: number): Done {
+  const lease = s.book.get(id);
+  if (!lease) return refusal('not-found', `no lease '${id}' to cancel`);
+  const live = s.book.partsOf(lease).filter((p) => !hasEnded(p));
+  if (live.length === 0) return refusal('wrong-state', `lease '${id}' has already ended (${lease.state})`);
+  if (lease.heldUntil !== null) s.book.unhold(lease);
+  for (const p of live) cancelLease(s, p, now);
+  if (lease.state === 'expanded') lease.state = 'cancelled';
+  return { ok: true };
+}
+
+/**
+ * Why the running lease `id` cannot move to `toNodes` now (live, as it runs), or null if it can:
+ * it must be running, on as many nodes as it has, open ones it is not on, with room there for
+ * the rest of its chain.
+ */
+export function liveMigrationRefusal(s: CoreState, id: string, toNodes: readonly number[], now: number): Refusal | null {
+  const lease = s.book.get(id);
+  if (!lease) return refusal('not-found', `no lease ${id}`);
+  // The schedule contract keeps a reservation's run in one piece on its nodes; only leases whose runs may be split move.
+  if (lease.req.kind !== 'best-effort' && lease.req.kind !== 'deadline') return refusal('unsupported', `lease ${id} is ${lease.req.kind}: only best-effort and deadline leases migrate (a reservation keeps its nodes)`);
+  const run = runningRun(lease);
+  if (!run || run.start > now) return refusal('wrong-state', `lease ${id} is not running (${lease.state}); only a running lease migrates live`);
+  if (run.start === now) return refusal('wrong-state', `lease ${id} starts running at this very instant: migrate it once it runs`);
+  if (toNodes.length !== run.nodes.length) return refusal('invalid', `lease ${id} runs on ${run.nodes.length} node(s): name as many to move to, not ${toNodes.length}`);
+  if (new Set(toNodes).size !== toNodes.length) return refusal('invalid', 'name each node to move to once');
+  const { cpu, memoryMiB } = lease.req.perNode;
+  for (const n of toNodes) {
+    if (n < 0 || n >= s.table.size) return refusal('not-found', `node ${n} is not open to new work`);
+    if (!s.table.isOpen(n)) return refusal('wrong-state', `node ${n} is not open to new work`);
+    if (run.nodes.includes(n)) return refusal('invalid', `lease ${id} already runs on node ${n}`);
+    for (const seg of lease.chain.slice(lease.chain.indexOf(run))) {
+      const from = Math.max(seg.start, now);
+      if (s.table.freeUntil(n, from, cpu, memoryMiB, seg.end) < seg.end) return refusal('insufficient-capacity', `node ${n} has no room for lease ${id} from ${from} to ${seg.end}`);
+    }
+  }
+  return null;
+}
+
+/** Moves a running lease to `toNodes` now: its run goes on there, and the rest of its chain follows. */
+export function migrateLive(s: CoreState, id: string, toNodes: readonly number[], now: number): Done {
+  const refused = liveMigrationRefusal(s, id, toNodes, now);
+  if (refused) return refused;
+  const lease = s.book.mustGet(id);
+  const run = runningRun(lease)!;
+  const rest = lease.chain.slice(lease.chain.indexOf(run)).map((seg) => ({ kind: seg.kind, start: Math.max(seg.start, now), end: seg.end }));
+  cutChainAfter(s, lease, run);
+  truncate(s, run, now);
+  for (const seg of rest) if (seg.end > seg.start) lease.chain.push(place(s, lease, seg.kind, seg.start, seg.end, toNodes));
+  lease.migrations++;
+  s.mustReevaluate = true;
+  return { ok: true };
+}

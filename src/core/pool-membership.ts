@@ -1,0 +1,102 @@
+// Which nodes take new work: nodes added, drained (closed), lost (their agents away) and regained.
+
+import type { CoreState } from './core-state.ts';
+import { failLease, powerOffAt, restartLosingWork, unschedule } from './lease-lifecycle.ts';
+import { hasEnded, type LeaseRecord } from './lease-record.ts';
+import { lossOutcome, type NodeLoss } from './node-loss.ts';
+import { type Done, type NodeSpec, type Refusal, refusal } from './types.ts';
+
+/** Adds a node; it takes leases from the next decision on. Returns its index (never reused). */
+export function addNode(s: CoreState, spec: NodeSpec): number {
+  const n = s.table.addNode(spec);
+  s.images.addNode();
+  s.mustReevaluate = true;
+  return n;
+}
+
+function unknownNode(s: CoreState, n: number): Refusal | null {
+  return n < 0 || n >= s.table.size || !Number.isInteger(n) ? refusal('not-found', `no node ${n} in a pool of ${s.table.size}`) : null;
+}
+
+/**
+ * Drains node n: it takes no new leases; what runs there runs on. Best-effort leases merely
+ * planned there go back to the queue; other leases planned there keep their place, and are
+ * returned so that the caller can tell their owners.
+ */
+export function closeNode(s: CoreState, n: number, now: number): Done<{ requeued: string[]; stillPlanned: string[] }> {
+  const unknown = unknownNode(s, n);
+  if (unknown) return unknown;
+  s.drained.add(n);
+  s.table.close(n);
+  const requeued: string[] = [];
+  const stillPlanned: string[] = [];
+  // Leases due to arrive on the node later: to boot, resume or migrate there.
+  const arriving = s.table.reservationsOn(n).filter((seg) => !seg.active && seg.start > now && (seg.kind === 'boot' || seg.kind === 'resume' || seg.kind === 'migrate' || seg.kind === 'run'));
+  for (const id of new Set(arriving.map((seg) => seg.leaseId))) {
+    const lease = s.book.mustGet(id);
+    const begun = lease.chain.length === 0 || lease.chain[0].active || lease.chain[0].start <= now;
+    if (lease.req.kind === 'best-effort' && !begun) {
+      unschedule(s, lease, now);
+      requeued.push(id);
+    } else if (lease.req.kind !== 'best-effort') stillPlanned.push(id);
+  }
+  return { ok: true, requeued, stillPlanned };
+}
+
+/**
+ * Node n is lost: its VMs are gone with what they held, and it takes nothing new until
+ * regainNode. Each lease that had a VM there, or planned to come to it, is dealt with by
+ * lossOutcome (node-loss.ts); the queue pass of the next advance places the requeued ones.
+ */
+export function loseNode(s: CoreState, n: number, now: number): Done<NodeLoss> {
+  const unknown = unknownNode(s, n);
+  if (unknown) return unknown;
+  const loss: NodeLoss = { restarted: [], requeued: [], failed: [], finished: [], waiting: [] };
+  if (s.lost.has(n)) return { ok: true, ...loss };
+  s.lost.add(n);
+  s.table.close(n);
+  s.mustReevaluate = true;
+  const name = s.table.nodes[n].id;
+  for (const lease of s.book.all()) {
+    if (hasEnded(lease) || lease.state === 'expanded' || lease.state === 'rejected') continue;
+    switch (lossOutcome(lease, n)) {
+      case 'restart':
+        restartLost(s, lease, now);
+        loss.restarted.push(lease.req.id);
+        break;
+      case 'unschedule':
+        unschedule(s, lease, now);
+        loss.requeued.push(lease.req.id);
+        break;
+      case 'power-off':
+        powerOffAt(s, lease, now);
+        loss.finished.push(lease.req.id);
+        break;
+      case 'fail':
+        failLease(s, lease, now, 'node-unavailable', `node '${name}' became unavailable while the lease's VMs were on it: a ${lease.req.kind} lease's run cannot be interrupted and moved, so it could not be kept`);
+        loss.failed.push(lease.req.id);
+        break;
+      case 'wait':
+        loss.waiting.push(lease.req.id);
+        break;
+      case 'untouched':
+        break;
+    }
+  }
+  return { ok: true, ...loss };
+}
+
+/** A best-effort lease whose VMs were lost starts again from scratch; one its owner suspended stays out of the queue. */
+function restartLost(s: CoreState, lease: LeaseRecord, now: number): void {
+  const i = s.queue.indexOf(lease);
+  if (i >= 0) s.queue.splice(i, 1);
+  restartLosingWork(s, lease, now);
+  if (lease.parked) s.queue.splice(s.queue.indexOf(lease), 1);
+}
+
+/** A lost node is back: it takes new work again, unless it was drained meanwhile. */
+export function regainNode(s: CoreState, n: number): void {
+  if (!s.lost.delete(n)) return;
+  if (!s.drained.has(n)) s.table.open(n);
+  s.mustReevaluate = true;
+}

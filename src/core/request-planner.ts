@@ -1,0 +1,103 @@
+// Plans a request against the scheduler's state: what it would get (a place in the queue,
+// reservations with the preemptions and image moves they need) or why not. Changes nothing.
+
+import { type DeadlinePlan, planDeadline } from './deadline-planner.ts';
+import { asExactNow, deadlineOffer, exactOffer, type Offer, urgentOffer } from './negotiation.ts';
+import { expandOccurrences, planOccurrences } from './periodic.ts';
+import type { PlanContext } from './plan-context.ts';
+import type { AcceptedPlan, ImageMove, Placement, Plan, RefusedPlan, Reservation } from './plan.ts';
+import type { PreemptionPolicy } from './preemption-policy.ts';
+import { planExact, planUrgent, type ReservationPlan } from './reservation-planner.ts';
+import type { LeaseRequest, RejectReason } from './types.ts';
+import { layoutChain } from './vm-chain.ts';
+
+export interface Policies {
+  preemption: PreemptionPolicy;
+  urgent: PreemptionPolicy;
+}
+
+/**
+ * For a quote (`quoting`), a refusal comes with the earliest start and up to `maxAlternatives`
+ * alternatives, and a queued lease with an estimate of its start; a decision needs neither.
+ */
+export type PlanDetail = { quoting: true; maxAlternatives: number; queueLength: number } | { quoting: false };
+
+export const DECIDING: PlanDetail = { quoting: false };
+
+export function planRequest(ctx: PlanContext, req: LeaseRequest, policies: Policies, detail: PlanDetail): Plan {
+  const head = { request: req, at: ctx.now, version: ctx.version };
+  const accept = (placement: Placement): AcceptedPlan => ({ ...head, ok: true, placement });
+  const refuse = (reason: RejectReason, message: string, offer?: Offer): RefusedPlan =>
+    ({ ...head, ok: false, reason, message, earliestStart: offer?.earliestStart ?? null, alternatives: offer?.alternatives ?? [] });
+  const max = detail.quoting ? detail.maxAlternatives : 0;
+  // Whatever its kind, a request for more nodes than the pool has of its shape can never be accepted.
+  const fit = ctx.nodesThatFit(req.perNode.cpu, req.perNode.memoryMiB);
+  if (req.nodes > fit) return refuse('exceeds-pool', `asks for ${req.nodes} nodes with ${req.perNode.cpu} CPU and ${req.perNode.memoryMiB} MiB each; the pool has ${fit} such nodes`);
+  switch (req.kind) {
+    case 'best-effort': {
+      if (!detail.quoting) return accept({ kind: 'queue' });
+      const length = ctx.costs.wholeChain(req.duration);
+      const from = ctx.table.earliestWindow(req.nodes, req.perNode.cpu, req.perNode.memoryMiB, length, ctx.now);
+      const note = `queued behind ${detail.queueLength} waiting leases; the start is the earliest the pool has room, not a promise`;
+      return accept({ kind: 'queue', estimate: { start: from + ctx.config.bootSeconds, end: from + length, note } });
+    }
+    case 'exact':
+    case 'immediate': {
+      const asPlanned = req.kind === 'exact' ? req : asExactNow(ctx, req);
+      const policy = req.kind === 'exact' ? policies.preemption : null;
+      const planned = planExact(ctx, asPlanned, policy);
+      if (planned.ok) return accept({ kind: 'reservation', reservation: reservationOf(ctx, req, planned.plan) });
+      return refuse(planned.reason, planned.message, detail.quoting ? exactOffer(ctx, req, asPlanned, policy, planned.reason, max) : undefined);
+    }
+    case 'urgent': {
+      const planned = planUrgent(ctx, req, policies.urgent);
+      if (planned.ok) return accept({ kind: 'reservation', reservation: reservationOf(ctx, req, planned.plan) });
+      return refuse(planned.reason, planned.message, detail.quoting ? urgentOffer(ctx, req, policies.preemption, max) : undefined);
+    }
+    case 'deadline': {
+      const planned = planDeadline(ctx, req);
+      if (planned.ok) return accept({ kind: 'reservation', reservation: deadlineReservation(ctx, req, planned.plan) });
+      return refuse(planned.reason, planned.message, detail.quoting ? deadlineOffer(ctx, req, planned.reason) : undefined);
+    }
+    case 'periodic':
+      return planSeries(ctx, req, policies.preemption, accept, refuse);
+  }
+}
+
+/**
+ * A periodic lease is accepted whole if every occurrence fits (or, if the client allows, as the
+ * occurrences that fit); each occurrence becomes an exact lease of its own, `ID#K`.
+ */
+function planSeries(ctx: PlanContext, req: LeaseRequest, policy: PreemptionPolicy, accept: (p: Placement) => AcceptedPlan, refuse: (r: RejectReason, m: string) => RefusedPlan): Plan {
+  const expanded = expandOccurrences(req, ctx.config);
+  if (typeof expanded === 'string') return refuse('invalid', expanded);
+  const occurrences = planOccurrences(ctx, expanded, policy).map(({ request, planned }) => (planned.ok
+    ? { request, reservation: reservationOf(ctx, request, planned.plan) }
+    : { request, reservation: null, reason: planned.reason, message: planned.message }));
+  const refused = occurrences.filter((o) => o.reservation === null);
+  const partial = req.recurrence?.acceptPartial === true;
+  if (refused.length === 0 || (partial && refused.length < occurrences.length)) return accept({ kind: 'series', occurrences });
+  const first = refused[0];
+  return { ...refuse(first.reason!, `${refused.length} of ${occurrences.length} occurrences do not fit, the first (${first.request.id}) because: ${first.message}`), occurrences };
+}
+
+/** An exact, immediate or urgent lease (or an occurrence): one whole piece from the plan's start on its nodes. */
+export function reservationOf(ctx: PlanContext, req: LeaseRequest, plan: ReservationPlan): Reservation {
+  const chain = layoutChain(ctx.config, ctx.costs, req, req.duration, [{ from: plan.from, end: plan.end, nodes: plan.nodes, first: true, moved: false, last: true }]);
+  const image: ImageMove | null = plan.transferStart !== null
+    ? { nodes: plan.nodes, sendAt: plan.transferStart }
+    : req.image && ctx.config.images === 'transfer' ? { nodes: plan.nodes, sendAt: null } : null;
+  return { from: plan.from, chain, image, preemptions: plan.preempted, displacesTentative: false, start: plan.start, end: plan.end, nodes: plan.nodes };
+}
+
+function deadlineReservation(ctx: PlanContext, req: LeaseRequest, plan: DeadlinePlan): Reservation {
+  const first = plan.pieces[0];
+  const chain = layoutChain(ctx.config, ctx.costs, req, req.duration, plan.pieces);
+  const image: ImageMove | null = plan.transferStart !== null
+    ? { nodes: first.nodes, sendAt: plan.transferStart }
+    : ctx.costs.needsTransfer(req) ? { nodes: first.nodes, sendAt: null } : null;
+  return {
+    from: first.from, chain, image, preemptions: [], displacesTentative: true,
+    start: first.from + (first.first ? ctx.config.bootSeconds : 0), end: plan.end, nodes: first.nodes,
+  };
+}

@@ -1,0 +1,78 @@
+// Every change to a lease's reservations: placing a segment, moving its end, dropping what has
+// not happened. Each keeps the slot table, the boundaries and the lease's chain and history in
+// step; the table's version moves with each.
+
+import type { CoreState } from './core-state.ts';
+import type { LeaseRecord } from './lease-record.ts';
+import type { Segment } from './segment.ts';
+import type { SegmentKind } from './types.ts';
+
+/** At one instant, segments end before others start (what ends frees room for what starts). */
+const ENDS = 0;
+const STARTS = 1;
+
+export function place(s: CoreState, lease: LeaseRecord, kind: SegmentKind, start: number, end: number, nodes: readonly number[]): Segment {
+  const seg = s.table.reserve(lease.req.id, kind, start, end, nodes, lease.req.perNode.cpu, lease.req.perNode.memoryMiB);
+  lease.history.push(seg);
+  s.boundaries.push(end, ENDS, seg);
+  if (start <= s.now) startSegment(s, seg);
+  else s.boundaries.push(start, STARTS, seg);
+  return seg;
+}
+
+/** A segment begins: it counts in the table's usage now, and its lease is active. */
+export function startSegment(s: CoreState, seg: Segment): void {
+  const lease = s.book.mustGet(seg.leaseId);
+  s.table.activate(seg);
+  s.started.push(seg);
+  if (lease.inFuture) {
+    lease.inFuture = false;
+    s.future.delete(lease);
+  }
+  lease.state = 'active';
+  if (lease.firstStart === null) lease.firstStart = seg.start;
+  if (seg.kind === 'migrate') lease.migrations++;
+}
+
+/** Moves a segment's end to `end`; one that is running and so ends by now is over at once. */
+export function truncate(s: CoreState, seg: Segment, end: number): void {
+  s.table.setEnd(seg, end);
+  if (seg.active && end <= s.now) {
+    s.table.deactivate(seg);
+    const lease = s.book.mustGet(seg.leaseId);
+    if (seg.kind === 'run') lease.done += end - seg.start;
+    const i = lease.chain.indexOf(seg);
+    if (i >= 0) lease.chain.splice(i, 1);
+    return;
+  }
+  s.boundaries.push(end, ENDS, seg);
+}
+
+/** Drops every segment of the lease's chain after `seg`. */
+export function cutChainAfter(s: CoreState, lease: LeaseRecord, seg: Segment): void {
+  const i = lease.chain.indexOf(seg);
+  for (const later of lease.chain.slice(i + 1)) dropSegment(s, lease, later);
+  lease.chain.length = i + 1;
+}
+
+/** Removes a segment that has not begun; one that has begun is cut at now. */
+export function dropSegment(s: CoreState, lease: LeaseRecord, seg: Segment): void {
+  if (seg.active || seg.start < s.now) {
+    truncate(s, seg, Math.min(seg.end, s.now));
+    return;
+  }
+  s.table.release(seg);
+  const h = lease.history.lastIndexOf(seg);
+  if (h >= 0) lease.history.splice(h, 1);
+}
+
+/** Gives up every segment of the lease's chain that has not happened, and its planned transfers. */
+export function dropPlan(s: CoreState, lease: LeaseRecord, now: number): void {
+  for (const seg of [...lease.chain]) dropSegment(s, lease, seg);
+  lease.chain = [];
+  if (lease.inFuture) {
+    lease.inFuture = false;
+    s.future.delete(lease);
+  }
+  s.link.cancel(lease.req.id, now);
+}

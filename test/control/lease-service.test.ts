@@ -52,7 +52,7 @@ test('a best-effort lease is queued, runs on the driver, is suspended for a rese
 
   const ar = await service.create('bob', null, { id: 'ar', kind: 'exact', arrival: 0, requestedStart: T0 + 3600, duration: 1800, nodes: 2, perNode: whole, preemptible: false });
   assert.ok(ar.ok, JSON.stringify(ar));
-  assert.deepEqual(ar.decision.ok && ar.decision.preempted, [{ leaseId: 'job', how: 'suspend' }]);
+  assert.deepEqual(ar.value.decision.ok && ar.value.decision.preempted, [{ leaseId: 'job', how: 'suspend' }]);
   clock.advance(3600);
   await settle(service);
   assert.equal(await statusOf(store, 'job'), 'suspended');
@@ -72,7 +72,7 @@ test('a refused request writes nothing and says when it would fit', async () => 
   const before = (await store.inputs()).length;
   const r = await service.create('alice', null, { id: 'big', kind: 'exact', arrival: 0, requestedStart: T0 + 60, duration: 60, nodes: 3, perNode: whole, preemptible: false });
   assert.ok(!r.ok);
-  assert.equal(r.quote.reason, 'exceeds-pool');
+  assert.equal(r.code, 'exceeds-pool');
   assert.equal(await store.getLease('big'), null);
   assert.equal((await store.inputs()).length, before);
   await service.close();
@@ -84,8 +84,8 @@ test('an Idempotency-Key returns the first answer and creates one lease', async 
   const first = await service.create('alice', null, be('a', 1, 60), 'key-1');
   const second = await service.create('alice', null, be('b', 1, 60), 'key-1');
   assert.ok(first.ok && second.ok);
-  assert.equal(second.lease.id, 'a');
-  assert.equal(second.replayed, true);
+  assert.equal(second.value.lease.id, 'a');
+  assert.equal(second.value.replayed, true);
   assert.equal(await store.getLease('b'), null);
   await service.close();
 });

@@ -15,7 +15,7 @@ export const REFUSAL_STATUS = {
   'not-found': 404,
   /** The name or id is taken (a user, group, image, node or lease id), or was retired. */
   'already-exists': 409,
-  /** The lease or node is not in a state for it: stop or suspend what is not running, resume what was not suspended, cancel what ended, remove an undrained node. */
+  /** The lease or node is not in a state for it: stop or suspend what is not running, resume what was not suspended, commit what is not held, cancel what ended, remove an undrained node. */
   'wrong-state': 409,
   /** The node still holds leases. */
   'node-busy': 409,
@@ -25,7 +25,7 @@ export const REFUSAL_STATUS = {
   'insufficient-capacity': 409,
   /** The requested start has passed, or is too close to prepare for. */
   'too-late': 409,
-  /** The rules forbid it: suspending or migrating a reservation, committing a lease that is not held. */
+  /** The rules forbid it for this kind of lease: an owner suspending a reservation, migrating one. */
   policy: 409,
   /** The body is larger than the server takes. */
   'too-large': 413,

@@ -225,12 +225,17 @@ export class LeaseService {
     });
   }
 
-  /** Makes a held lease binding; refused (and logged, as the scheduler decides it) if it is not held. */
+  /** Makes a held lease binding; refused if it is not held (any more). */
   commit(id: string): Promise<Result<Decision>> {
     return this.exclusive(async () => {
-      // core-refusal: Scheduler.commit throws RangeError for an unknown lease.
+      // core-refusal: Scheduler.commit throws RangeError for an unknown lease, and answers a lease
+      // that is not held with a refused Decision; both are checked first, so that nothing is logged.
       if (!this.scheduler.lease(id)) return refuse('not-found', `no lease '${id}'`);
       const now = await this.syncTo(this.opts.clock.now());
+      const lease = this.scheduler.lease(id)!;
+      if (lease.heldUntil === null) {
+        return refuse('wrong-state', `cannot commit lease '${id}': ${lease.state === 'cancelled' ? 'its hold expired; hold or create it again' : `it is ${this.statusNow(lease)}, not held`}`);
+      }
       const applied = await this.record({ type: 'commit', id }, now);
       await this.flush();
       const d = applied.decision!;

@@ -150,3 +150,24 @@ test('on start, a VM no lease wants is stopped and reported; a lease whose VM va
   assert.equal(await statusOf(again.store, 'kept'), 'running');
   await again.service.close();
 });
+
+test('expected refusals are values: a taken lease id, an unknown lease or node, and none of them is logged or stops the service', async () => {
+  const { store, service } = await world();
+  assert.ok((await service.addNode({ id: 'n1', ...whole })).ok);
+  assert.ok((await service.create('alice', null, be('a', 1, 600))).ok);
+  const inputs = (await store.inputs()).length;
+  const taken = await service.create('bob', null, be('a', 1, 60));
+  assert.deepEqual(!taken.ok && [taken.code, taken.message], ['already-exists', "lease id 'a' is taken: send the request under a new id"]);
+  const held = await service.hold('bob', null, { ...be('a', 1, 60), kind: 'exact', requestedStart: T0 + 600, preemptible: false }, 60);
+  assert.equal(!held.ok && held.code, 'already-exists');
+  for (const refused of [await service.commit('none'), await service.cancel('none', 'bob'), await service.act('none', 'stop'), await service.migrate('none', ['n1'])]) {
+    assert.equal(!refused.ok && refused.code, 'not-found');
+  }
+  for (const refused of [await service.drainNode('none'), await service.removeNode('none')]) assert.equal(!refused.ok && refused.code, 'not-found');
+  const again = await service.addNode({ id: 'n1', ...whole });
+  assert.equal(!again.ok && again.code, 'already-exists');
+  assert.equal(await service.markNodeUnavailable('none'), null, 'nothing to log for a node the pool does not have');
+  assert.equal((await store.inputs()).length, inputs, 'no refusal reached the input log');
+  assert.ok((await service.create('bob', null, be('b', 1, 60))).ok, 'the service goes on (a taken id once stopped it)');
+  await service.close();
+});

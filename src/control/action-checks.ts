@@ -35,6 +35,7 @@ export function ownerActionRefusal(lease: LeaseRecord, action: OwnerAction, stat
  */
 export function migrationRefusal(scheduler: Scheduler, lease: LeaseRecord, to: readonly number[], names: readonly string[], now: number, status: string): Refusal | null {
   const id = lease.req.id;
+  // core-refusal: each check below is one of Scheduler.liveMigrationRefusal's, which answers text (and migrateLive throws it).
   // The schedule contract keeps a reservation's run in one piece on its nodes; only leases whose runs may be split move.
   if (lease.req.kind !== 'best-effort' && lease.req.kind !== 'deadline') return refuse('policy', `lease '${id}' is ${lease.req.kind}: only best-effort and deadline leases migrate (a reservation keeps its nodes)`);
   const run = runningRun(lease);

@@ -8,11 +8,16 @@ import { WebSocketServer } from 'ws';
 import { AGENT_PATH } from '../agent/protocol.ts';
 import type { AgentHub } from '../control/agents/agent-hub.ts';
 import type { Store } from '../store/store.ts';
+import { STATUS_CODES } from 'node:http';
+import type { RefusalCode } from '../control/refusal.ts';
 import { authenticate } from './auth.ts';
+import { REFUSAL_STATUS } from './refusal-status.ts';
 
-function refuse(socket: Duplex, status: number, message: string): void {
-  const body = JSON.stringify({ code: status === 401 ? 'unauthorized' : 'forbidden', message });
-  socket.end(`HTTP/1.1 ${status} ${status === 401 ? 'Unauthorized' : 'Forbidden'}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
+/** An HTTP answer on the raw socket of an upgrade, which Fastify's error handler never sees. */
+function refuse(socket: Duplex, code: RefusalCode, message: string): void {
+  const status = REFUSAL_STATUS[code];
+  const body = JSON.stringify({ code, message });
+  socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
 }
 
 export function acceptAgents(app: FastifyInstance, hub: AgentHub, store: Store, now: () => number): void {
@@ -20,10 +25,10 @@ export function acceptAgents(app: FastifyInstance, hub: AgentHub, store: Store, 
   app.server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     if (new URL(req.url ?? '/', 'http://x').pathname !== AGENT_PATH) return void socket.destroy();
     void authenticate(store, req.headers.authorization, now()).then((caller) => {
-      if (!caller) return refuse(socket, 401, 'send a valid token as "Authorization: Bearer <token>"');
-      if (!caller.user.isAdmin) return refuse(socket, 403, 'node agents need an administrator\'s token');
+      if (!caller) return refuse(socket, 'unauthorized', 'send a valid token as "Authorization: Bearer <token>"');
+      if (!caller.user.isAdmin) return refuse(socket, 'forbidden', 'node agents need an administrator\'s token');
       wss.handleUpgrade(req, socket, head, (ws) => hub.attach(ws));
-    }, () => socket.destroy());
+    }, (e: Error) => refuse(socket, 'store-unavailable', `could not check the token: ${e.message}`));
   });
   app.addHook('onClose', async () => {
     hub.close();

@@ -2,16 +2,23 @@
 // make up the OpenAPI document, so the document cannot drift from what the server accepts.
 
 import { type Static, type TSchema, Type } from '@sinclair/typebox';
+import type { RefusalCode } from '../control/refusal.ts';
+import { REFUSAL_STATUS } from './refusal-status.ts';
 
 const strict = { additionalProperties: false } as const;
 const Nullable = <T extends TSchema>(t: T, description?: string) => Type.Union([t, Type.Null()], description ? { description } : {});
 
+/** Every error answer; its code is one of the table's (api/refusal-status.ts), which gives the status. */
 export const ErrorBody = Type.Object({
-  code: Type.String({ description: 'stable, machine-readable reason' }),
+  code: Type.Unsafe<RefusalCode>({
+    type: 'string', enum: Object.keys(REFUSAL_STATUS),
+    description: `stable, machine-readable reason; each code has one status: ${Object.entries(REFUSAL_STATUS).map(([c, s]) => `${c} ${s}`).join(', ')}`,
+  }),
   message: Type.String({ description: 'what was wrong and what to do' }),
   path: Type.Optional(Type.String({ description: 'the field at fault, for invalid input' })),
-  earliestStart: Type.Optional(Nullable(Type.Integer())),
-  alternatives: Type.Optional(Type.Array(Type.Unknown())),
+  earliestStart: Type.Optional(Nullable(Type.Integer(), 'for a refused lease: the earliest start at which the same request would be accepted, null if none')),
+  alternatives: Type.Optional(Type.Array(Type.Unknown(), { description: 'for a refused lease: requests that would be accepted instead, each with its spec' })),
+  occurrences: Type.Optional(Type.Array(Type.Unknown(), { description: 'for a refused periodic lease: the answer for each occurrence' })),
 });
 
 export const LeaseKind = Type.Union([Type.Literal('best-effort'), Type.Literal('immediate'), Type.Literal('exact'), Type.Literal('urgent'), Type.Literal('deadline'), Type.Literal('periodic')]);

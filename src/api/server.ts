@@ -6,7 +6,8 @@ import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, ty
 import type { LeaseService } from '../control/lease-service.ts';
 import type { Store } from '../store/store.ts';
 import { authenticate, type Caller } from './auth.ts';
-import { ApiError } from './errors.ts';
+import { ApiError, forbidden } from './errors.ts';
+import { guardStore, StoreUnavailable } from '../store/store-failure.ts';
 import { Metrics } from './metrics.ts';
 import { collectRoutes, openApiDocument } from './openapi.ts';
 import { registerAdminRoutes } from './routes/admin.ts';
@@ -52,23 +53,25 @@ export function buildServer(opts: ServerOptions): FastifyInstance {
     // Unknown fields are errors, not silently dropped.
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: false } },
   }) as unknown as FastifyInstance;
-  const ctx: ApiContext = { ...opts, metrics: new Metrics() };
+  // A failing store answers 503, not a refusal of the caller (see sendError).
+  const store = guardStore(opts.store);
+  const ctx: ApiContext = { ...opts, store, metrics: new Metrics() };
   collectRoutes(app);
   app.decorateRequest('caller', null as unknown as Caller);
   app.setErrorHandler((err: FastifyError, _req, reply) => sendError(reply, err));
-  app.setNotFoundHandler((req, reply) => reply.code(404).send({ code: 'not-found', message: `no route ${req.method} ${req.url}; see /v1/openapi.json` }));
+  app.setNotFoundHandler((req, reply) => sendError(reply, new ApiError('not-found', `no route ${req.method} ${req.url}; see /v1/openapi.json`)));
 
   app.get('/v1/health', { config: { public: true } }, async () => ({ status: 'ok', version: opts.version }));
   app.addHook('onRequest', async (req: FastifyRequest, reply: FastifyReply) => {
     if ((req.routeOptions.config as { public?: boolean } | undefined)?.public) return;
-    const caller = await authenticate(opts.store, req.headers.authorization, opts.now());
+    const caller = await authenticate(store, req.headers.authorization, opts.now());
     if (!caller) {
-      return reply.code(401).header('www-authenticate', 'Bearer').send({ code: 'unauthorized', message: 'send a valid token as "Authorization: Bearer <token>" (vws login stores one)' });
+      return sendError(reply.header('www-authenticate', 'Bearer'), new ApiError('unauthorized', 'send a valid token as "Authorization: Bearer <token>" (vws login stores one)'));
     }
     req.caller = caller;
   });
   app.get('/v1/openapi.json', async () => openApiDocument(app, opts.version));
-  if (opts.agents) acceptAgents(app, opts.agents, opts.store, opts.now);
+  if (opts.agents) acceptAgents(app, opts.agents, store, opts.now);
   registerLeaseRoutes(app, ctx);
   registerUsageRoutes(app, ctx);
   registerWorkspaceActions(app, ctx);
@@ -78,28 +81,40 @@ export function buildServer(opts: ServerOptions): FastifyInstance {
   registerImageRoutes(app, ctx);
   registerEventRoutes(app, ctx);
   app.get('/v1/schedule', { schema: { tags: ['nodes'], summary: 'Every lease\'s reservations, past and planned, as vws.schedule/v1 JSON Lines (admin)' } }, async (req, reply) => {
-    if (!req.caller.user.isAdmin) throw new ApiError(403, 'forbidden', 'the whole schedule is for administrators');
+    if (!req.caller.user.isAdmin) throw forbidden('the whole schedule is for administrators');
     reply.type('application/x-ndjson');
     return `${[...opts.service.scheduleExport()].join('\n')}\n`;
   });
   app.get('/metrics', async (req, reply) => {
-    if (!req.caller.user.isAdmin) throw new ApiError(403, 'forbidden', 'metrics are for administrators');
+    if (!req.caller.user.isAdmin) throw forbidden('metrics are for administrators');
     reply.type('text/plain; version=0.0.4');
-    return ctx.metrics.render(await opts.store.countLeasesByStatus(), opts.service);
+    return ctx.metrics.render(await store.countLeasesByStatus(), opts.service);
   });
   return app;
 }
 
-function sendError(reply: FastifyReply, err: FastifyError | ApiError): FastifyReply {
+/**
+ * Every error answer: refusals with their status from the one table, Fastify's own 4xx (bad JSON,
+ * a body too large) under the table's codes, a failed store as 503, anything else as a bug (500).
+ */
+function sendError(reply: FastifyReply, err: FastifyError | ApiError | Error): FastifyReply {
   if (err instanceof ApiError) return reply.code(err.status).send(err.body);
-  if (err.validation && err.validation.length > 0) {
-    const v = err.validation[0];
+  const fe = err as FastifyError;
+  if (fe.validation && fe.validation.length > 0) {
+    const v = fe.validation[0];
     const extra = (v.params as { additionalProperty?: string }).additionalProperty;
-    const where = `${err.validationContext ?? 'body'}${v.instancePath.replaceAll('/', '.')}${extra ? `.${extra}` : ''}`;
+    const where = `${fe.validationContext ?? 'body'}${v.instancePath.replaceAll('/', '.')}${extra ? `.${extra}` : ''}`;
     const message = extra ? `unknown field '${extra}': remove it (see /v1/openapi.json for the fields)` : `${v.message ?? 'is invalid'}`;
-    return reply.code(400).send({ code: 'invalid-request', message: `${where}: ${message}`, path: where });
+    return sendError(reply, new ApiError('invalid-request', `${where}: ${message}`, { path: where }));
   }
-  if (err.statusCode && err.statusCode < 500) return reply.code(err.statusCode).send({ code: err.code ?? 'bad-request', message: err.message });
+  if (err instanceof StoreUnavailable) {
+    reply.log.error(err);
+    return sendError(reply, new ApiError('store-unavailable', `${err.message} (the request changed nothing)`));
+  }
+  if (fe.statusCode && fe.statusCode < 500) {
+    const code = fe.statusCode === 413 ? 'too-large' : fe.statusCode === 415 ? 'unsupported-media-type' : 'invalid-request';
+    return sendError(reply, new ApiError(code, err.message));
+  }
   reply.log.error(err);
-  return reply.code(500).send({ code: 'internal', message: `the server failed: ${err.message}` });
+  return sendError(reply, new ApiError('internal', `the server failed: ${err.message}`));
 }

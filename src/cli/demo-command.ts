@@ -25,7 +25,10 @@ export async function demoCommand(argv: string[]): Promise<number> {
   const adminToken = (await bootstrapAdmin(store, start))!;
   const driver = new SimulatedDriver({ stateFile: join(data, 'simulated-vms.json') });
   const service = await LeaseService.open({ store, driver, clock: wallClock, config: configWith({}) });
-  for (const id of ['node-1', 'node-2']) await service.addNode({ id, cpu: 1, memoryMiB: 1024, diskMiB: 100_000 });
+  for (const id of ['node-1', 'node-2']) {
+    const added = await service.addNode({ id, cpu: 1, memoryMiB: 1024, diskMiB: 100_000 });
+    if (!added.ok) throw new Error(`could not add ${id}: ${added.message}`);
+  }
   const app = buildServer({ service, store, version: 'demo', blobDir: join(data, 'blobs'), now: () => wallClock.now() });
   const url = await app.listen({ host: '127.0.0.1', port: 0 });
   await store.putUser({ id: 'ada', name: 'ada', isAdmin: false, createdAt: start });

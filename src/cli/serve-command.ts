@@ -70,7 +70,10 @@ export async function serveCommand(argv: string[]): Promise<number> {
   const service = await LeaseService.open({ store, driver, clock: wallClock, config: configWith({}) });
   pool?.bind(service);
   if (nodes > 0 && (await store.listNodes()).length === 0) {
-    for (let i = 1; i <= nodes; i++) await service.addNode({ id: `sim-${i}`, cpu: nodeCpu, memoryMiB: nodeMemory, diskMiB: 100_000 });
+    for (let i = 1; i <= nodes; i++) {
+      const added = await service.addNode({ id: `sim-${i}`, cpu: nodeCpu, memoryMiB: nodeMemory, diskMiB: 100_000 });
+      if (!added.ok) throw new Error(`could not add simulated node sim-${i}: ${added.message}`);
+    }
   }
   const version = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
   const https = v['tls-cert'] ? { cert: readFileSync(v['tls-cert']!, 'utf8'), key: readFileSync(v['tls-key']!, 'utf8') } : undefined;

@@ -46,7 +46,8 @@ export class NodeIndex {
   private readonly index = new Map<string, number>();
 
   add(id: string): number {
-    if (this.index.has(id)) throw new RangeError(`node '${id}' is already in the pool`);
+    // The service refuses a second node of a name before logging it: here it is a bug, or a log written by another.
+    if (this.index.has(id)) throw new Error(`internal: node '${id}' was added twice to the input log`);
     this.index.set(id, this.ids.length);
     this.ids.push(id);
     return this.ids.length - 1;
@@ -151,6 +152,7 @@ function decided(r: Decision | Refusal): Decision {
 
 function mustFind(nodes: NodeIndex, id: string): number {
   const n = nodes.of(id);
-  if (n === undefined) throw new RangeError(`no node '${id}' in the pool`);
+  // The service refuses inputs about nodes it does not have before logging them: here it is a bug.
+  if (n === undefined) throw new Error(`internal: the input log names node '${id}', which it never added`);
   return n;
 }

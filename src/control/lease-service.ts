@@ -18,6 +18,9 @@ import type { NodeEstimate } from './agents/operation-estimates.ts';
 import { applyInput, type Applied, type Input, NodeIndex, type Ownership } from './inputs.ts';
 import { plannedTimes, statusOf, usageOf } from './lease-view.ts';
 import { Reconciler } from './reconciler.ts';
+import { migrationRefusal, type OwnerAction, ownerActionRefusal } from './action-checks.ts';
+import { done, refuse, type Refusal, type Result } from './refusal.ts';
+import { guardStore, StoreUnavailable } from '../store/store-failure.ts';
 import { scheduleLines } from '../sim/schedule-export.ts';
 
 export interface ServiceOptions {
@@ -30,9 +33,16 @@ export interface ServiceOptions {
 /** At most this many waiting operations share one transaction. */
 const MAX_BATCH = 64;
 
-export type CreateResult =
-  | { ok: true; lease: LeaseRow; decision: Decision; replayed: boolean }
-  | { ok: false; quote: Extract<Quote, { ok: false }> };
+export interface Created {
+  lease: LeaseRow;
+  decision: Decision;
+  /** The answer remembered for an Idempotency-Key seen before. */
+  replayed: boolean;
+}
+
+/** A lease refused by the scheduler, with when it could start and what it would accept instead. */
+const quoteRefusal = (q: Extract<Quote, { ok: false }>): Refusal =>
+  refuse(q.reason, q.message, { earliestStart: q.earliestStart, alternatives: q.alternatives, ...(q.occurrences ? { occurrences: q.occurrences } : {}) });
 
 type Listener = (event: EventRow) => void;
 
@@ -58,8 +68,12 @@ export class LeaseService {
   private heardInputs = 0;
   private broken: Error | null = null;
   private closed = false;
+  private readonly opts: ServiceOptions;
 
-  private constructor(private readonly opts: ServiceOptions) {
+  private constructor(given: ServiceOptions) {
+    // The store's failures come out as StoreUnavailable, which the API answers with a 503.
+    const opts = { ...given, store: guardStore(given.store) };
+    this.opts = opts;
     this.scheduler = new Scheduler([], opts.config);
     this.reconciler = new Reconciler(opts.driver, opts.store, {
       leaseById: (id) => this.scheduler.lease(id),
@@ -165,65 +179,81 @@ export class LeaseService {
   }
 
   // ---- inputs ----
+  // Each answers an expected "no" as a Refusal; it throws only for bugs and store failures.
 
   /**
    * Creates a lease if the scheduler would accept it now; otherwise nothing is written and the
    * refusal comes back with the earliest start and alternatives. An Idempotency-Key makes a
    * repeated request return the first answer.
    */
-  create(owner: string, group: string | null, request: LeaseRequest, idempotencyKey?: string): Promise<CreateResult> {
+  create(owner: string, group: string | null, request: LeaseRequest, idempotencyKey?: string): Promise<Result<Created>> {
     return this.exclusive(async () => {
       if (idempotencyKey) {
         const seen = await this.opts.store.idempotentResponse(owner, idempotencyKey);
-        if (seen) return { ok: true, lease: (await this.opts.store.getLease(seen.leaseId))!, decision: seen.response as Decision, replayed: true };
+        if (seen) return done({ lease: (await this.opts.store.getLease(seen.leaseId))!, decision: seen.response as Decision, replayed: true });
       }
+      const taken = this.idTaken(request.id);
+      if (taken) return taken;
       const now = await this.syncTo(this.opts.clock.now());
       const req = { ...request, arrival: now };
       // A best-effort lease is only refused when the pool can never hold it: no need for a full quote.
       const fits = req.kind === 'best-effort' && this.scheduler.table.openNodesThatFit(req.perNode.cpu, req.perNode.memoryMiB) >= req.nodes;
       const plan = fits ? undefined : this.scheduler.plan(req, now, 3);
-      if (plan && !plan.ok) return { ok: false, quote: quoteOf(plan) };
+      if (plan && !plan.ok) return quoteRefusal(quoteOf(plan));
       // The key travels in the input, so that a crash before it is remembered below is repaired by the replay.
       // The quoted plan is what the scheduler applies (a replay plans again, to the same plan).
       const applied = await this.record({ type: 'submit', owner, group, request: req, ...(idempotencyKey ? { idempotencyKey } : {}) }, now, plan);
       await this.flush();
       if (idempotencyKey) await this.opts.store.rememberIdempotent(owner, idempotencyKey, req.id, applied.decision);
-      return { ok: true, lease: this.rows.get(req.id)!, decision: applied.decision!, replayed: false };
+      return done({ lease: this.rows.get(req.id)!, decision: applied.decision!, replayed: false });
     });
   }
 
-  hold(owner: string, group: string | null, request: LeaseRequest, ttlSeconds: number): Promise<CreateResult> {
+  hold(owner: string, group: string | null, request: LeaseRequest, ttlSeconds: number): Promise<Result<Created>> {
     return this.exclusive(async () => {
-      if (!['exact', 'deadline', 'periodic'].includes(request.kind)) throw new RangeError(`a ${request.kind} lease cannot be held: only exact, deadline and periodic leases are placed when accepted`);
-      if (!(ttlSeconds > 0)) throw new RangeError(`a hold must last more than 0 s, got ${ttlSeconds}`);
+      // core-refusal: Scheduler.hold throws RangeError for these two; checked first so that nothing is logged.
+      if (!['exact', 'deadline', 'periodic'].includes(request.kind)) return refuse('invalid-request', `a ${request.kind} lease cannot be held: only exact, deadline and periodic leases are placed when accepted; create it instead`, { path: 'body.lease.kind' });
+      if (!(ttlSeconds > 0)) return refuse('invalid-request', `a hold must last more than 0 s, got ${ttlSeconds}`, { path: 'body.ttl' });
+      const taken = this.idTaken(request.id);
+      if (taken) return taken;
       const now = await this.syncTo(this.opts.clock.now());
       const req = { ...request, arrival: now };
       const plan = this.scheduler.plan(req, now, 3);
-      if (!plan.ok) return { ok: false, quote: quoteOf(plan) };
+      if (!plan.ok) return quoteRefusal(quoteOf(plan));
       const applied = await this.record({ type: 'hold', owner, group, request: req, ttl: ttlSeconds }, now, plan);
       await this.flush();
-      return { ok: true, lease: this.rows.get(req.id)!, decision: applied.decision!, replayed: false };
+      return done({ lease: this.rows.get(req.id)!, decision: applied.decision!, replayed: false });
     });
   }
 
-  commit(id: string): Promise<Decision> {
+  /** Makes a held lease binding; refused if it is not held (any more). */
+  commit(id: string): Promise<Result<Decision>> {
     return this.exclusive(async () => {
+      // core-refusal: Scheduler.commit throws RangeError for an unknown lease, and answers a lease
+      // that is not held with a refused Decision; both are checked first, so that nothing is logged.
+      if (!this.scheduler.lease(id)) return refuse('not-found', `no lease '${id}'`);
       const now = await this.syncTo(this.opts.clock.now());
+      const lease = this.scheduler.lease(id)!;
+      if (lease.heldUntil === null) {
+        return refuse('wrong-state', `cannot commit lease '${id}': ${lease.state === 'cancelled' ? 'its hold expired; hold or create it again' : `it is ${this.statusNow(lease)}, not held`}`);
+      }
       const applied = await this.record({ type: 'commit', id }, now);
       await this.flush();
-      return applied.decision!;
+      const d = applied.decision!;
+      return d.ok ? done(d) : refuse(d.reason, d.message);
     });
   }
 
-  /** Cancels a lease; false if it had already ended. */
-  cancel(id: string, by: string): Promise<boolean> {
+  /** Cancels a lease; refused if it had already ended. */
+  cancel(id: string, by: string): Promise<Result<void>> {
     return this.exclusive(async () => {
+      if (!this.scheduler.lease(id)) return refuse('not-found', `no lease '${id}'`);
       const now = await this.syncTo(this.opts.clock.now());
-      const lease = this.scheduler.lease(id);
-      if (!lease || hasEnded(lease)) return false;
+      const lease = this.scheduler.lease(id)!;
+      if (hasEnded(lease)) return refuse('wrong-state', `lease '${id}' has already ended (${this.statusNow(lease)}); there is nothing to cancel`);
       await this.record({ type: 'cancel', id, by }, now);
       await this.flush();
-      return true;
+      return done(undefined);
     });
   }
 
@@ -231,81 +261,86 @@ export class LeaseService {
    * What an owner does to a running lease: stop it (its work is done), suspend it until it is
    * resumed, or resume it. Refused with a reason when the lease is not in a state to allow it.
    */
-  act(id: string, action: 'stop' | 'suspend' | 'resume'): Promise<void> {
+  act(id: string, action: OwnerAction): Promise<Result<void>> {
     return this.exclusive(async () => {
       const now = await this.syncTo(this.opts.clock.now());
       const lease = this.scheduler.lease(id);
-      if (!lease) throw new RangeError(`no lease '${id}'`);
-      if (action === 'stop') {
-        const running = lease.chain.some((s) => s.active && s.kind === 'run');
-        if (!running) throw new RangeError(`lease '${id}' is not running (${statusOf(lease)}); cancel it instead`);
-        await this.record({ type: 'finish', id }, now);
-      } else {
-        // Check first, so that a refused action is not written to the log.
-        if (action === 'suspend' && (lease.req.kind !== 'best-effort' || !lease.chain.some((s) => s.active && s.kind === 'run'))) {
-          throw new RangeError(`lease '${id}' cannot be suspended: only a running best-effort lease can (it is ${lease.req.kind}, ${statusOf(lease)})`);
-        }
-        if (action === 'resume' && !lease.parked) throw new RangeError(`lease '${id}' was not suspended by its owner; there is nothing to resume`);
-        await this.record({ type: action, id }, now);
-      }
+      if (!lease) return refuse('not-found', `no lease '${id}'`);
+      // Checked first, so that a refused action is not written to the log.
+      const refusal = ownerActionRefusal(lease, action, this.statusNow(lease));
+      if (refusal) return refusal;
+      await this.record({ type: action === 'stop' ? 'finish' : action, id }, now);
       await this.flush();
+      return done(undefined);
     });
   }
 
   /** An administrator moves a running lease to the named nodes, live where the driver can. */
-  migrate(id: string, to: string[]): Promise<void> {
+  migrate(id: string, to: string[]): Promise<Result<void>> {
     return this.exclusive(async () => {
       const now = await this.syncTo(this.opts.clock.now());
+      const lease = this.scheduler.lease(id);
+      if (!lease) return refuse('not-found', `no lease '${id}'`);
       const unknown = to.find((n) => this.nodes.of(n) === undefined);
-      if (unknown) throw new RangeError(`no node '${unknown}' in the pool`);
+      if (unknown !== undefined) return refuse('unknown-node', `no node '${unknown}' in the pool: name nodes of GET /v1/nodes`, { path: 'body.nodes' });
+      const nodes = to.map((n) => this.nodes.of(n)!);
       // Checked first: an input the scheduler throws out must never reach the log.
-      const refusal = this.scheduler.liveMigrationRefusal(id, to.map((n) => this.nodes.of(n)!), now);
-      if (refusal) throw new RangeError(refusal.message.replace(/node (\d+)/g, (_, n: string) => `node '${this.nodes.ids[Number(n)]}'`));
+      const refusal = migrationRefusal(this.scheduler, lease, nodes, to, now, this.statusNow(lease));
+      if (refusal) return refusal;
+      // core-refusal: every refusal of liveMigrationRefusal but a target without room has been answered above, so the one left is that.
+      const why = this.scheduler.liveMigrationRefusal(id, nodes, now);
+      if (why) return refuse('insufficient-capacity', why.message.replace(/node (\d+)/g, (_, n: string) => `node '${this.nodes.ids[Number(n)]}'`));
       await this.record({ type: 'migrate', id, to }, now);
       await this.flush();
+      return done(undefined);
     });
   }
 
-  addNode(spec: NodeSpec): Promise<NodeRow> {
+  addNode(spec: NodeSpec): Promise<Result<NodeRow>> {
     return this.exclusive(async () => {
-      if (this.nodes.of(spec.id) !== undefined) throw new RangeError(`node '${spec.id}' is already in the pool`);
+      const existing = await this.opts.store.getNode(spec.id);
+      if (existing?.status === 'removed') return refuse('already-exists', `node '${spec.id}' was removed; node ids are not reused: give it a new id`);
+      if (existing || this.nodes.of(spec.id) !== undefined) return refuse('already-exists', `node '${spec.id}' is already in the pool (${existing?.status ?? 'active'})`);
       const now = await this.syncTo(this.opts.clock.now());
       await this.record({ type: 'node-add', node: spec }, now);
       const row: NodeRow = { id: spec.id, cpu: spec.cpu, memoryMiB: spec.memoryMiB, diskMiB: spec.diskMiB, status: 'active', addedAt: now };
       await this.opts.store.putNode(row);
       await this.event({ time: now, type: 'node.added', leaseId: null, owner: null, group: null, data: row });
       await this.flush();
-      return row;
+      return done(row);
     });
   }
 
-  /** Drains a node: no new leases there. Returns the leases that still plan to come to it. */
-  drainNode(id: string): Promise<{ requeued: string[]; stillPlanned: string[] }> {
+  /** Drains a node: no new leases there. Answers the leases that still plan to come to it. */
+  drainNode(id: string): Promise<Result<{ requeued: string[]; stillPlanned: string[] }>> {
     return this.exclusive(async () => {
       const row = await this.opts.store.getNode(id);
-      if (!row || row.status === 'removed') throw new RangeError(`no node '${id}' in the pool`);
+      const n = this.nodes.of(id);
+      // core-refusal: Scheduler.closeNode throws RangeError for a node it does not have.
+      if (!row || row.status === 'removed' || n === undefined) return refuse('not-found', `no node '${id}' in the pool`);
       const now = await this.syncTo(this.opts.clock.now());
-      const drained = this.scheduler.nodeIsDrained(this.nodes.of(id)!);
+      const drained = this.scheduler.nodeIsDrained(n);
       const applied = drained ? { drained: { requeued: [], stillPlanned: [] }, leases: [] } : await this.record({ type: 'node-drain', id }, now);
       // An unavailable node shows that first; it comes back as draining.
       if (row.status !== 'unavailable') await this.opts.store.putNode({ ...row, status: 'draining' });
       await this.event({ time: now, type: 'node.draining', leaseId: null, owner: null, group: null, data: { id, ...applied.drained } });
       await this.flush();
-      return applied.drained!;
+      return done(applied.drained!);
     });
   }
 
   /** Removes a drained node once nothing runs or is planned there. */
-  removeNode(id: string): Promise<void> {
+  removeNode(id: string): Promise<Result<void>> {
     return this.exclusive(async () => {
       const row = await this.opts.store.getNode(id);
       const n = this.nodes.of(id);
-      if (!row || n === undefined || row.status === 'removed') throw new RangeError(`no node '${id}' in the pool`);
-      if (!this.scheduler.nodeIsDrained(n)) throw new RangeError(`node '${id}' is ${row.status}: drain it first`);
+      if (!row || n === undefined || row.status === 'removed') return refuse('not-found', `no node '${id}' in the pool`);
+      if (!this.scheduler.nodeIsDrained(n)) return refuse('wrong-state', `node '${id}' is ${row.status}: drain it first`);
       await this.syncTo(this.opts.clock.now());
-      if (!this.scheduler.nodeIsIdle(n)) throw new RangeError(`node '${id}' still holds leases: wait until they end, or cancel them`);
+      if (!this.scheduler.nodeIsIdle(n)) return refuse('node-busy', `node '${id}' still holds leases: wait until they end, or cancel them`);
       await this.opts.store.putNode({ ...row, status: 'removed' });
       await this.event({ time: this.opts.clock.now(), type: 'node.removed', leaseId: null, owner: null, group: null, data: { id } });
+      return done(undefined);
     });
   }
 
@@ -314,11 +349,13 @@ export class LeaseService {
    * leases are dealt with by policy (core/node-loss.ts). What became of each is in the
    * node.unavailable event; the owners of the best-effort leases sent back to the queue get a
    * lease.requeued event (a failed reservation's get its lease.status event, with the reason).
+   * Null when nothing was logged: the node is already unavailable, or not in the pool.
    */
   markNodeUnavailable(id: string): Promise<NodeLoss | null> {
     return this.exclusive(async () => {
       const row = await this.opts.store.getNode(id);
-      if (!row || row.status === 'removed' || this.nodes.of(id) === undefined) throw new RangeError(`no node '${id}' in the pool`);
+      // core-refusal: Scheduler.loseNode throws RangeError for a node it does not have.
+      if (!row || row.status === 'removed' || this.nodes.of(id) === undefined) return null;
       if (row.status === 'unavailable') return null;
       const now = await this.syncTo(this.opts.clock.now());
       const loss = (await this.record({ type: 'node-unavailable', id }, now)).loss!;
@@ -358,17 +395,29 @@ export class LeaseService {
   }
 
   /** Has the scheduler plan with figures measured on the pool from now on (see Scheduler.setCosts). */
-  setMeasuredCosts(given: CostFigures): Promise<void> {
+  setMeasuredCosts(given: CostFigures): Promise<Result<void>> {
     return this.exclusive(async () => {
       const figures: CostFigures = Object.fromEntries(COST_FIGURE_KEYS.filter((k) => given[k] !== undefined).map((k) => [k, given[k]]));
-      // Checked first: an input the scheduler throws out must never reach the log.
+      // core-refusal: Scheduler.setCosts throws RangeError for these; checked first, since an input the scheduler throws out must never reach the log.
       const problem = costFiguresProblem(figures);
-      if (problem) throw new RangeError(`measured costs: ${problem}`);
+      if (problem) return refuse('invalid-request', `measured costs: ${problem}`);
       const now = await this.syncTo(this.opts.clock.now());
       await this.record({ type: 'costs', ...figures }, now);
       await this.event({ time: now, type: 'pool.costs', leaseId: null, owner: null, group: null, data: figures });
       await this.flush();
+      return done(undefined);
     });
+  }
+
+  /** A request id names one lease for ever: a second lease under it would be refused by the scheduler. */
+  private idTaken(id: string): Refusal | null {
+    // core-refusal: Scheduler.submit throws RangeError for an id it has seen.
+    return this.scheduler.lease(id) ? refuse('already-exists', `lease id '${id}' is taken: send the request under a new id`) : null;
+  }
+
+  /** A lease's status as its owner is to read it now (its row may lag by one transaction). */
+  private statusNow(lease: LeaseRecord): string {
+    return this.endings.get(lease.req.id)?.status ?? statusOf(lease);
   }
 
   // ---- the loop ----
@@ -404,29 +453,23 @@ export class LeaseService {
     while (this.waiting.length > 0) {
       const batch = this.waiting.splice(0, MAX_BATCH);
       if (this.broken) {
-        for (const op of batch) op.reject(new Error(`the service stopped after a store failure (${this.broken.message}); restart it`));
+        const message = `the service stopped after a failure (${this.broken.message}); restart it: it replays its log`;
+        for (const op of batch) op.reject(this.broken instanceof StoreUnavailable ? new StoreUnavailable(message, this.broken) : new Error(message, { cause: this.broken }));
         continue;
       }
       const heard = this.heardInputs;
-      const outcomes: Array<{ value?: unknown; refused?: RangeError }> = [];
+      const outcomes: unknown[] = [];
       this.outbox = [];
       try {
+        // A refusal is a value: it commits what came before it, such as a tick the scheduler heard.
         await this.opts.store.transaction(async () => {
-          for (const op of batch) {
-            try {
-              outcomes.push({ value: await op.fn() });
-            } catch (e) {
-              // A refusal still commits what came before it, such as a tick the scheduler heard.
-              if (!(e instanceof RangeError)) throw e;
-              outcomes.push({ refused: e });
-            }
-          }
+          for (const op of batch) outcomes.push(await op.fn());
         });
         for (const e of this.outbox) this.emit(e);
         // Before any lease is reconciled: a lease moved off a lost node must not be looked for there.
         for (const node of this.toWriteOff) this.reconciler.writeOff(node);
         this.reconciler.reconcile([...this.toReconcile]);
-        batch.forEach((op, k) => (outcomes[k].refused ? op.reject(outcomes[k].refused) : op.resolve(outcomes[k].value)));
+        batch.forEach((op, k) => op.resolve(outcomes[k]));
       } catch (e) {
         if (this.heardInputs !== heard) this.broken = e as Error;
         for (const op of batch) op.reject(e);

@@ -10,19 +10,21 @@ test('nodes are for admins: add, list with their leases, drain, and remove once 
   const w = await apiWorld(1);
   assert.equal((await w.call(w.tokens.alice, 'GET', '/v1/nodes')).status, 403);
   assert.equal((await w.call(w.tokens.admin, 'POST', '/v1/nodes', { id: 'n2', cpu: 1, memoryMiB: 1024 })).status, 201);
-  assert.equal((await w.call(w.tokens.admin, 'POST', '/v1/nodes', { id: 'n2', cpu: 1, memoryMiB: 1024 })).body.code, 'node-exists');
+  assert.equal((await w.call(w.tokens.admin, 'POST', '/v1/nodes', { id: 'n2', cpu: 1, memoryMiB: 1024 })).body.code, 'already-exists');
   assert.equal((await w.call(w.tokens.admin, 'POST', '/v1/nodes', { id: 'bad id', cpu: 1, memoryMiB: 1024 })).status, 400);
   const l = await w.call(w.tokens.alice, 'POST', '/v1/leases', lease({ nodes: 2 }));
   assert.equal(l.status, 201);
   const nodes = (await w.call(w.tokens.admin, 'GET', '/v1/nodes')).body.nodes;
   assert.deepEqual(nodes.map((n: { id: string; leases: string[] }) => [n.id, n.leases]), [['n1', [l.body.lease.id]], ['n2', [l.body.lease.id]]]);
-  assert.equal((await w.call(w.tokens.admin, 'DELETE', '/v1/nodes/n2')).body.code, 'node-busy', 'drain first');
+  assert.equal((await w.call(w.tokens.admin, 'DELETE', '/v1/nodes/n2')).body.code, 'wrong-state', 'drain first');
   assert.equal((await w.call(w.tokens.admin, 'POST', '/v1/nodes/n2/drain')).status, 200);
   assert.equal((await w.call(w.tokens.alice, 'POST', '/v1/leases', lease({ nodes: 2 }))).body.code, 'exceeds-pool', 'a drained node takes no new lease');
   assert.equal((await w.call(w.tokens.admin, 'DELETE', '/v1/nodes/n2')).body.code, 'node-busy', 'its lease still runs');
   await w.call(w.tokens.alice, 'DELETE', `/v1/leases/${l.body.lease.id}`);
   assert.equal((await w.call(w.tokens.admin, 'DELETE', '/v1/nodes/n2')).status, 200);
-  assert.equal((await w.call(w.tokens.admin, 'POST', '/v1/nodes', { id: 'n2', cpu: 1, memoryMiB: 1024 })).body.code, 'node-removed');
+  const again = await w.call(w.tokens.admin, 'POST', '/v1/nodes', { id: 'n2', cpu: 1, memoryMiB: 1024 });
+  assert.deepEqual([again.status, again.body.code], [409, 'already-exists']);
+  assert.match(again.body.message, /was removed; node ids are not reused/);
   await w.close();
 });
 
@@ -65,7 +67,7 @@ test('an image booted from a kernel and an initrd names images that are register
   const sha256 = 'c'.repeat(64);
   const boot = { kernel: 'k', initrd: 'i', cmdline: 'console=ttyS0' };
   const refused = await w.call(w.tokens.alice, 'POST', '/v1/images', { name: 'disk', sizeMiB: 16, sha256, boot });
-  assert.equal(refused.status, 400);
+  assert.equal(refused.status, 422);
   assert.equal(refused.body.code, 'unknown-image');
   assert.equal(refused.body.path, 'body.boot');
   assert.equal(await w.store.getImage('disk'), null);
@@ -88,7 +90,7 @@ test('the owner stops, suspends and resumes its lease; others may not', async ()
   await settle();
   assert.equal((await w.call(w.tokens.alice, 'GET', `/v1/leases/${id}`)).body.status, 'suspended');
   assert.equal((await w.driver.status()).find((v) => v.id === `${id}/0`)?.state, 'suspended');
-  assert.equal((await w.call(w.tokens.alice, 'POST', `/v1/leases/${id}/stop`)).body.code, 'cannot-stop');
+  assert.equal((await w.call(w.tokens.alice, 'POST', `/v1/leases/${id}/stop`)).body.code, 'wrong-state');
   assert.equal((await w.call(w.tokens.alice, 'POST', `/v1/leases/${id}/resume`)).status, 200);
   await settle();
   assert.equal((await w.call(w.tokens.alice, 'GET', `/v1/leases/${id}`)).body.status, 'resuming', '1024 MiB at 50 MB/s: 21 s');
@@ -173,10 +175,10 @@ test('an administrator moves a running best-effort lease to another node while i
   w.clock.advance(60);
   assert.equal((await w.call(w.tokens.alice, 'POST', `/v1/leases/${id}/migrate`, { nodes: [to] })).status, 403);
   const same = await w.call(w.tokens.admin, 'POST', `/v1/leases/${id}/migrate`, { nodes: [from] });
-  assert.equal(same.status, 409);
+  assert.deepEqual([same.status, same.body.code], [400, 'invalid-request']);
   assert.match(same.body.message, new RegExp(`already runs on node '${from}'`));
   const unknown = await w.call(w.tokens.admin, 'POST', `/v1/leases/${id}/migrate`, { nodes: ['nowhere'] });
-  assert.equal(unknown.status, 409);
+  assert.deepEqual([unknown.status, unknown.body.code], [422, 'unknown-node']);
   assert.match(unknown.body.message, /no node 'nowhere'/);
   const inputsBefore = (await w.store.inputs()).length;
   const moved = await w.call(w.tokens.admin, 'POST', `/v1/leases/${id}/migrate`, { nodes: [to] });

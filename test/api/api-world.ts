@@ -26,9 +26,11 @@ export interface ApiWorld {
   close(): Promise<void>;
 }
 
-export async function apiWorld(nodes = 4): Promise<ApiWorld> {
+/** `serveFrom` gives the store the service and the server use (a wrapper that fails, say); `store` stays the file itself. */
+export async function apiWorld(nodes = 4, serveFrom: (store: Store) => Store = (s) => s): Promise<ApiWorld> {
   const dir = mkdtempSync(join(tmpdir(), 'vws-api-'));
   const store = await openSqliteStore(join(dir, 'vws.db'));
+  const served = serveFrom(store);
   const clock = new ManualClock(T0);
   const admin = (await bootstrapAdmin(store, T0, 'admin-token'))!;
   for (const name of ['alice', 'bob', 'carol']) await store.putUser({ id: name, name, isAdmin: false, createdAt: T0 });
@@ -37,9 +39,9 @@ export async function apiWorld(nodes = 4): Promise<ApiWorld> {
   await store.addMember('lab', 'carol');
   const tokens = { admin, alice: (await issueToken(store, 'alice', 't', T0)).token, bob: (await issueToken(store, 'bob', 't', T0)).token, carol: (await issueToken(store, 'carol', 't', T0)).token };
   const driver = new SimulatedDriver({ delaysMs: { start: 1, stop: 1, suspend: 1, resume: 1, migrate: 1, prepareImage: 1 } });
-  const service = await LeaseService.open({ store, driver, clock, config: configWith({}) });
+  const service = await LeaseService.open({ store: served, driver, clock, config: configWith({}) });
   for (let i = 1; i <= nodes; i++) await service.addNode({ id: `n${i}`, cpu: 1, memoryMiB: 1024, diskMiB: 10_000 });
-  const app = buildServer({ service, store, version: 'test', blobDir: join(dir, 'blobs'), now: () => clock.now() });
+  const app = buildServer({ service, store: served, version: 'test', blobDir: join(dir, 'blobs'), now: () => clock.now() });
   await app.ready();
   return {
     app, store, service, driver, clock, tokens,

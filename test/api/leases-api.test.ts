@@ -113,7 +113,8 @@ test('a lease kind that cannot be held is refused before anything is written, an
     assert.equal(r.status, 400, JSON.stringify(r.body));
     assert.match(r.body.message, /cannot be held/);
   }
-  await assert.rejects(w.service.hold('alice', null, { id: 'x', kind: 'immediate', arrival: 0, requestedStart: null, duration: 60, nodes: 1, perNode: { cpu: 1, memoryMiB: 1024, diskMiB: 0 }, preemptible: false }, 60), /cannot be held/);
+  const refused = await w.service.hold('alice', null, { id: 'x', kind: 'immediate', arrival: 0, requestedStart: null, duration: 60, nodes: 1, perNode: { cpu: 1, memoryMiB: 1024, diskMiB: 0 }, preemptible: false }, 60);
+  assert.ok(!refused.ok && refused.code === 'invalid-request' && /cannot be held/.test(refused.message), JSON.stringify(refused));
   assert.equal((await w.store.inputs()).length, inputs);
   assert.equal((await w.call(w.tokens.alice, 'GET', '/v1/leases?status=bogus')).status, 400);
   await w.close();

@@ -52,7 +52,7 @@ test('a best-effort lease is queued, runs on the driver, is suspended for a rese
 
   const ar = await service.create('bob', null, { id: 'ar', kind: 'exact', arrival: 0, requestedStart: T0 + 3600, duration: 1800, nodes: 2, perNode: whole, preemptible: false });
   assert.ok(ar.ok, JSON.stringify(ar));
-  assert.deepEqual(ar.decision.ok && ar.decision.preempted, [{ leaseId: 'job', how: 'suspend' }]);
+  assert.deepEqual(ar.value.decision.ok && ar.value.decision.preempted, [{ leaseId: 'job', how: 'suspend' }]);
   clock.advance(3600);
   await settle(service);
   assert.equal(await statusOf(store, 'job'), 'suspended');
@@ -72,7 +72,7 @@ test('a refused request writes nothing and says when it would fit', async () => 
   const before = (await store.inputs()).length;
   const r = await service.create('alice', null, { id: 'big', kind: 'exact', arrival: 0, requestedStart: T0 + 60, duration: 60, nodes: 3, perNode: whole, preemptible: false });
   assert.ok(!r.ok);
-  assert.equal(r.quote.reason, 'exceeds-pool');
+  assert.equal(r.code, 'exceeds-pool');
   assert.equal(await store.getLease('big'), null);
   assert.equal((await store.inputs()).length, before);
   await service.close();
@@ -84,8 +84,8 @@ test('an Idempotency-Key returns the first answer and creates one lease', async 
   const first = await service.create('alice', null, be('a', 1, 60), 'key-1');
   const second = await service.create('alice', null, be('b', 1, 60), 'key-1');
   assert.ok(first.ok && second.ok);
-  assert.equal(second.lease.id, 'a');
-  assert.equal(second.replayed, true);
+  assert.equal(second.value.lease.id, 'a');
+  assert.equal(second.value.replayed, true);
   assert.equal(await store.getLease('b'), null);
   await service.close();
 });
@@ -149,4 +149,25 @@ test('on start, a VM no lease wants is stopped and reported; a lease whose VM va
   assert.match(lost.reason!.message, /lost\/0/);
   assert.equal(await statusOf(again.store, 'kept'), 'running');
   await again.service.close();
+});
+
+test('expected refusals are values: a taken lease id, an unknown lease or node, and none of them is logged or stops the service', async () => {
+  const { store, service } = await world();
+  assert.ok((await service.addNode({ id: 'n1', ...whole })).ok);
+  assert.ok((await service.create('alice', null, be('a', 1, 600))).ok);
+  const inputs = (await store.inputs()).length;
+  const taken = await service.create('bob', null, be('a', 1, 60));
+  assert.deepEqual(!taken.ok && [taken.code, taken.message], ['already-exists', "lease id 'a' is taken: send the request under a new id"]);
+  const held = await service.hold('bob', null, { ...be('a', 1, 60), kind: 'exact', requestedStart: T0 + 600, preemptible: false }, 60);
+  assert.equal(!held.ok && held.code, 'already-exists');
+  for (const refused of [await service.commit('none'), await service.cancel('none', 'bob'), await service.act('none', 'stop'), await service.migrate('none', ['n1'])]) {
+    assert.equal(!refused.ok && refused.code, 'not-found');
+  }
+  for (const refused of [await service.drainNode('none'), await service.removeNode('none')]) assert.equal(!refused.ok && refused.code, 'not-found');
+  const again = await service.addNode({ id: 'n1', ...whole });
+  assert.equal(!again.ok && again.code, 'already-exists');
+  assert.equal(await service.markNodeUnavailable('none'), null, 'nothing to log for a node the pool does not have');
+  assert.equal((await store.inputs()).length, inputs, 'no refusal reached the input log');
+  assert.ok((await service.create('bob', null, be('b', 1, 60))).ok, 'the service goes on (a taken id once stopped it)');
+  await service.close();
 });

@@ -95,7 +95,9 @@ test('the service logs measured costs like any input: a restart replays them int
   assert.ok((await first.service.create('alice', null, be('job', 10_000))).ok);
   clock.advance(1000);
   await first.service.setMeasuredCosts({ suspendRateMBps: 20, resumeRateMBps: 50 });
-  await assert.rejects(first.service.setMeasuredCosts({ suspendRateMBps: -1 }), /measured costs: suspendRateMBps must be a positive number of MiB\/s, got -1/);
+  const refused = await first.service.setMeasuredCosts({ suspendRateMBps: -1 });
+  assert.ok(!refused.ok && refused.code === 'invalid-request', JSON.stringify(refused));
+  assert.match(refused.message, /measured costs: suspendRateMBps must be a positive number of MiB\/s, got -1/);
   const ar = await first.service.create('bob', null, exact('ar', clock.now() + 1000, 500));
   assert.ok(ar.ok, JSON.stringify(ar));
   const costs = (await first.store.inputs()).filter((r) => r.type === 'costs').map((r) => r.data);

@@ -16,7 +16,7 @@ export function registerAdminRoutes(app: FastifyInstance, ctx: ApiContext): void
   app.post('/v1/users', { schema: { body: UserBody, tags: ['users'] } }, async (req, reply) => {
     admin(req);
     const b = req.body as { name: string; admin?: boolean };
-    if (await ctx.store.getUser(b.name)) throw new ApiError(409, 'user-exists', `user '${b.name}' exists`);
+    if (await ctx.store.getUser(b.name)) throw new ApiError('already-exists', `user '${b.name}' exists: pick another name`);
     const user = { id: b.name, name: b.name, isAdmin: b.admin ?? false, createdAt: ctx.now() };
     await ctx.store.putUser(user);
     return reply.code(201).send(user);
@@ -30,7 +30,7 @@ export function registerAdminRoutes(app: FastifyInstance, ctx: ApiContext): void
   app.post('/v1/groups', { schema: { body: GroupBody, tags: ['users'] } }, async (req, reply) => {
     admin(req);
     const b = req.body as { name: string; shareLeases?: boolean };
-    if (await ctx.store.getGroup(b.name)) throw new ApiError(409, 'group-exists', `group '${b.name}' exists`);
+    if (await ctx.store.getGroup(b.name)) throw new ApiError('already-exists', `group '${b.name}' exists: pick another name`);
     const group = { name: b.name, shareLeases: b.shareLeases ?? true, createdAt: ctx.now() };
     await ctx.store.putGroup(group);
     return reply.code(201).send(group);
@@ -55,6 +55,7 @@ export function registerAdminRoutes(app: FastifyInstance, ctx: ApiContext): void
   app.delete('/v1/groups/:name/members/:user', { schema: { tags: ['users'] } }, async (req) => {
     admin(req);
     const { name, user } = req.params as { name: string; user: string };
+    if (!(await ctx.store.getGroup(name))) throw notFound('group', name);
     await ctx.store.removeMember(name, user);
     return { group: name, members: await ctx.store.membersOf(name) };
   });

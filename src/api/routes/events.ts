@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { EventRow } from '../../store/store.ts';
 import { type Caller, canSee } from '../auth.ts';
+import { invalidRequest } from '../errors.ts';
 import type { ApiContext } from '../server.ts';
 
 const HEARTBEAT_MS = 15_000;
@@ -10,36 +11,60 @@ function visible(caller: Caller, e: EventRow): boolean {
   return e.owner !== null && canSee(caller, { owner: e.owner, group: e.group });
 }
 
+/** Where to resume: after the event id in Last-Event-ID or ?after (an integer, or 'now'), else from the start. */
+function resumePoint(header: string | string[] | undefined, query: string | undefined): number | 'now' {
+  if (query === 'now') return 'now';
+  const [where, given] = header !== undefined ? ['header last-event-id', [header].flat()[0]] : ['querystring.after', query];
+  if (given === undefined) return 0;
+  if (!/^\d{1,15}$/.test(given)) throw invalidRequest(where, `must be an event id (a whole number)${where === 'querystring.after' ? " or 'now'" : ''}, got '${given}'`);
+  return Number(given);
+}
+
 const frame = (e: EventRow): string => `id: ${e.id}\nevent: ${e.type}\ndata: ${JSON.stringify({ time: e.time, leaseId: e.leaseId, ...(e.data as object) })}\n\n`;
 
 /** Server-Sent Events of what the caller may see, resumable with Last-Event-ID. */
 export function registerEventRoutes(app: FastifyInstance, ctx: ApiContext): void {
   app.get('/v1/events', { schema: { tags: ['events'], summary: 'Lease, workspace and node changes as Server-Sent Events' } }, async (req, reply) => {
-    const header = req.headers['last-event-id'];
-    const query = (req.query as { after?: string }).after;
+    const from = resumePoint(req.headers['last-event-id'], (req.query as { after?: string }).after);
     // ?after=now skips the history: only what happens from here on.
-    let last = query === 'now' ? await ctx.store.lastEventId() : Number(header ?? query ?? 0) || 0;
+    let last = from === 'now' ? await ctx.store.lastEventId() : from;
     const caller = req.caller;
-    reply.hijack();
-    const res = reply.raw;
-    res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
-    // Sent now, not with the first event: a client on a quiet stream knows at once that it is subscribed.
-    res.flushHeaders();
     // Events that arrive while the backlog is read wait here, so none is lost or sent twice.
     const waiting: EventRow[] = [];
     let replaying = true;
+    let res: typeof reply.raw | null = null;
     const send = (e: EventRow): void => {
       if (e.id <= last) return;
       last = e.id;
-      if (visible(caller, e)) res.write(frame(e));
+      if (visible(caller, e)) res?.write(frame(e));
     };
     const unsubscribe = ctx.service.onEvent((e) => (replaying ? waiting.push(e) : send(e)));
-    const heartbeat = setInterval(() => res.write(': keep-alive\n\n'), HEARTBEAT_MS);
+    // The first page is read before the stream opens, so that a store that fails answers with a status.
+    let page: EventRow[];
+    try {
+      page = await ctx.store.eventsAfter(last, 500);
+    } catch (e) {
+      unsubscribe();
+      throw e;
+    }
+    reply.hijack();
+    res = reply.raw;
+    res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
+    // Sent now, not with the first event: a client on a quiet stream knows at once that it is subscribed.
+    res.flushHeaders();
+    const heartbeat = setInterval(() => res?.write(': keep-alive\n\n'), HEARTBEAT_MS);
     req.raw.on('close', () => {
       unsubscribe();
       clearInterval(heartbeat);
     });
-    for (let page = await ctx.store.eventsAfter(last, 500); page.length > 0; page = await ctx.store.eventsAfter(last, 500)) page.forEach(send);
+    try {
+      for (; page.length > 0; page = await ctx.store.eventsAfter(last, 500)) page.forEach(send);
+    } catch (e) {
+      // The stream is open: the client sees it end, and resumes from the last id it got.
+      req.log.error(e);
+      res.end();
+      return;
+    }
     replaying = false;
     waiting.sort((a, b) => a.id - b.id).forEach(send);
   });

@@ -16,9 +16,9 @@ export function registerImageRoutes(app: FastifyInstance, ctx: ApiContext): void
   app.post('/v1/images', { schema: { body: ImageBody, tags: ['images'], summary: 'Register an image by name, size and sha256' } }, async (req, reply) => {
     const b = req.body as { name: string; sizeMiB: number; sha256: string; boot?: ImageBoot };
     const existing = await ctx.store.getImage(b.name);
-    if (existing) throw new ApiError(409, 'image-exists', `image '${b.name}' is registered (sha256 ${existing.sha256}); pick another name`);
+    if (existing) throw new ApiError('already-exists', `image '${b.name}' is registered (sha256 ${existing.sha256}); pick another name`);
     for (const part of b.boot ? [b.boot.kernel, b.boot.initrd] : []) {
-      if (!(await ctx.store.getImage(part))) throw new ApiError(400, 'unknown-image', `boot names image '${part}', which is not registered: register the kernel and initrd first`, { path: 'body.boot' });
+      if (!(await ctx.store.getImage(part))) throw new ApiError('unknown-image', `boot names image '${part}', which is not registered: register the kernel and initrd first`, { path: 'body.boot' });
     }
     const row = { ...b, owner: req.caller.user.id, uploaded: existsSync(join(ctx.blobDir, b.sha256)), createdAt: ctx.now(), boot: b.boot ?? null };
     await ctx.store.putImage(row);
@@ -32,9 +32,9 @@ export function registerImageRoutes(app: FastifyInstance, ctx: ApiContext): void
     const image = await ctx.store.getImage(name);
     if (!image) throw notFound('image', name);
     if (image.owner !== req.caller.user.id && !req.caller.user.isAdmin) throw forbidden(`image '${name}' is not yours to upload`);
-    if (!Buffer.isBuffer(req.body)) throw new ApiError(415, 'unsupported-media-type', 'send the content as application/octet-stream');
+    if (!Buffer.isBuffer(req.body)) throw new ApiError('unsupported-media-type', 'send the content as application/octet-stream');
     const sha256 = createHash('sha256').update(req.body).digest('hex');
-    if (sha256 !== image.sha256) throw new ApiError(422, 'checksum-mismatch', `the content's sha256 is ${sha256}, not the registered ${image.sha256}: nothing was stored`);
+    if (sha256 !== image.sha256) throw new ApiError('checksum-mismatch', `the content's sha256 is ${sha256}, not the registered ${image.sha256}: nothing was stored`);
     mkdirSync(ctx.blobDir, { recursive: true });
     const tmp = join(ctx.blobDir, `.${sha256}.${process.pid}`);
     writeFileSync(tmp, req.body);

@@ -1,15 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import type { Quote } from '../../core/negotiation.ts';
+import type { Refusal } from '../../control/refusal.ts';
 import type { Decision } from '../../core/scheduler.ts';
 import type { LeaseRequest } from '../../core/types.ts';
 import type { LeaseRow, LeaseStatus, Store } from '../../store/store.ts';
 import { type Caller, canSee } from '../auth.ts';
-import { ApiError, forbidden, notFound } from '../errors.ts';
+import { ApiError, forbidden, invalidRequest, notFound, refused, valueOr } from '../errors.ts';
 import { HoldBody, IdParam, LeaseList, LeaseQuery, LeaseSpec, MigrateBody } from '../schemas.ts';
 import type { ApiContext } from '../server.ts';
-
-const REFUSAL_STATUS: Record<string, number> = { 'insufficient-capacity': 409, 'too-late': 409, 'exceeds-pool': 422, invalid: 422, policy: 409 };
 
 /** The scheduler's request for an API lease spec; the image must be registered. */
 async function toRequest(store: Store, caller: Caller, spec: LeaseSpec): Promise<LeaseRequest> {
@@ -17,9 +16,9 @@ async function toRequest(store: Store, caller: Caller, spec: LeaseSpec): Promise
     throw forbidden(`you are not a member of group '${spec.group}'`);
   }
   const needsStart = spec.kind === 'exact' || spec.kind === 'periodic';
-  if (needsStart && spec.start === undefined) throw new ApiError(400, 'invalid-request', `body.start: a ${spec.kind} lease needs its start (epoch seconds)`, { path: 'body.start' });
-  if (spec.kind === 'deadline' && spec.deadline === undefined) throw new ApiError(400, 'invalid-request', 'body.deadline: a deadline lease needs its deadline (epoch seconds)', { path: 'body.deadline' });
-  if (spec.kind === 'periodic' && !spec.recurrence) throw new ApiError(400, 'invalid-request', 'body.recurrence: a periodic lease needs a recurrence (period, and count or until)', { path: 'body.recurrence' });
+  if (needsStart && spec.start === undefined) throw invalidRequest('body.start', `a ${spec.kind} lease needs its start (epoch seconds)`);
+  if (spec.kind === 'deadline' && spec.deadline === undefined) throw invalidRequest('body.deadline', 'a deadline lease needs its deadline (epoch seconds)');
+  if (spec.kind === 'periodic' && !spec.recurrence) throw invalidRequest('body.recurrence', 'a periodic lease needs a recurrence (period, and count or until)');
   const req: LeaseRequest = {
     id: `l-${randomUUID().slice(0, 13)}`,
     kind: spec.kind,
@@ -34,7 +33,7 @@ async function toRequest(store: Store, caller: Caller, spec: LeaseSpec): Promise
   if (spec.recurrence) req.recurrence = spec.recurrence;
   if (spec.image !== undefined) {
     const image = await store.getImage(spec.image);
-    if (!image) throw new ApiError(422, 'unknown-image', `no image '${spec.image}': register it first (POST /v1/images), or name one of GET /v1/images`, { path: 'body.image' });
+    if (!image) throw new ApiError('unknown-image', `no image '${spec.image}': register it first (POST /v1/images), or name one of GET /v1/images`, { path: 'body.image' });
     req.image = { id: image.name, sizeMiB: image.sizeMiB };
   }
   return req;
@@ -62,9 +61,9 @@ function decisionOut(ctx: ApiContext, d: Decision) {
   return d.ok && d.nodes ? { ...d, nodes: d.nodes.map((n) => ctx.service.nodes.ids[n]) } : d;
 }
 
-function refusal(q: Extract<Quote, { ok: false }>, group: string | null): ApiError {
-  const alternatives = q.alternatives.map((a) => ({ ...a, request: specOf(a.request, group) }));
-  return new ApiError(REFUSAL_STATUS[q.reason] ?? 409, q.reason, q.message, { earliestStart: q.earliestStart, alternatives, ...(q.occurrences ? { occurrences: q.occurrences } : {}) });
+/** A refusal with its alternatives in API terms, so that a client can send one as it is. */
+function leaseRefusal(r: Refusal, group: string | null): ApiError {
+  return refused(r, r.alternatives ? { alternatives: r.alternatives.map((a) => ({ ...a, request: specOf(a.request, group) })) } : {});
 }
 
 export function leaseOut(row: LeaseRow, workspaces?: unknown[], usage = row.usage) {
@@ -93,8 +92,9 @@ export function registerLeaseRoutes(app: FastifyInstance, ctx: ApiContext): void
     const request = await toRequest(ctx.store, req.caller, spec);
     const key = req.headers['idempotency-key'];
     const result = await timed(() => ctx.service.create(req.caller.user.id, spec.group ?? null, request, typeof key === 'string' ? key : undefined));
-    if (!result.ok) throw refusal(result.quote, spec.group ?? null);
-    return reply.code(result.replayed ? 200 : 201).send({ lease: leaseOut(result.lease), decision: decisionOut(ctx, result.decision) });
+    if (!result.ok) throw leaseRefusal(result, spec.group ?? null);
+    const { lease, decision, replayed } = result.value;
+    return reply.code(replayed ? 200 : 201).send({ lease: leaseOut(lease), decision: decisionOut(ctx, decision) });
   });
 
   app.post('/v1/leases/quote', { schema: { body: LeaseSpec, tags: ['leases'], summary: 'What the scheduler would do now, without doing it' } }, async (req) => {
@@ -105,18 +105,19 @@ export function registerLeaseRoutes(app: FastifyInstance, ctx: ApiContext): void
 
   app.post('/v1/leases/hold', { schema: { body: HoldBody, tags: ['leases'], summary: 'Place a lease and hold it for ttl seconds until committed' } }, async (req, reply) => {
     const { lease: spec, ttl } = req.body as { lease: LeaseSpec; ttl: number };
-    if (!['exact', 'deadline', 'periodic'].includes(spec.kind)) throw new ApiError(400, 'invalid-request', `body.lease.kind: a ${spec.kind} lease cannot be held: only exact, deadline and periodic leases are placed when accepted; create it instead`, { path: 'body.lease.kind' });
+    // Before the lease's own checks: an image or start missing does not matter for a kind that cannot be held.
+    if (!['exact', 'deadline', 'periodic'].includes(spec.kind)) throw invalidRequest('body.lease.kind', `a ${spec.kind} lease cannot be held: only exact, deadline and periodic leases are placed when accepted; create it instead`);
     const request = await toRequest(ctx.store, req.caller, spec);
     const result = await timed(() => ctx.service.hold(req.caller.user.id, spec.group ?? null, request, ttl));
-    if (!result.ok) throw refusal(result.quote, spec.group ?? null);
-    return reply.code(201).send({ lease: leaseOut(result.lease), decision: decisionOut(ctx, result.decision), heldUntil: ctx.service.heldUntil(result.lease.id) });
+    if (!result.ok) throw leaseRefusal(result, spec.group ?? null);
+    const { lease, decision } = result.value;
+    return reply.code(201).send({ lease: leaseOut(lease), decision: decisionOut(ctx, decision), heldUntil: ctx.service.heldUntil(lease.id) });
   });
 
   app.post('/v1/leases/:id/commit', { schema: { params: IdParam, tags: ['leases'] } }, async (req) => {
     const { id } = req.params as { id: string };
     await visibleLease(ctx, req.caller, id);
-    const d = await ctx.service.commit(id);
-    if (!d.ok) throw new ApiError(409, d.reason, d.message);
+    valueOr(await ctx.service.commit(id));
     return { lease: leaseOut((await ctx.store.getLease(id))!) };
   });
 
@@ -157,10 +158,8 @@ export function registerLeaseRoutes(app: FastifyInstance, ctx: ApiContext): void
   app.delete('/v1/leases/:id', { schema: { params: IdParam, tags: ['leases'], summary: 'Cancel a lease' } }, async (req) => {
     const { id } = req.params as { id: string };
     await visibleLease(ctx, req.caller, id);
-    const cancelled = await ctx.service.cancel(id, req.caller.user.id);
-    const row = (await ctx.store.getLease(id))!;
-    if (!cancelled) throw new ApiError(409, 'already-ended', `lease '${id}' has already ended (${row.status}); there is nothing to cancel`);
-    return { lease: leaseOut(row) };
+    valueOr(await ctx.service.cancel(id, req.caller.user.id));
+    return { lease: leaseOut((await ctx.store.getLease(id))!) };
   });
 }
 
@@ -203,12 +202,7 @@ export function registerMigration(app: FastifyInstance, ctx: ApiContext): void {
     const { id } = req.params as { id: string };
     if (!req.caller.user.isAdmin) throw forbidden('moving leases between nodes is for administrators');
     await visibleLease(ctx, req.caller, id);
-    try {
-      await ctx.service.migrate(id, (req.body as { nodes: string[] }).nodes);
-    } catch (e) {
-      if (e instanceof RangeError) throw new ApiError(409, 'cannot-migrate', e.message);
-      throw e;
-    }
+    valueOr(await ctx.service.migrate(id, (req.body as { nodes: string[] }).nodes));
     return { lease: leaseOut((await ctx.store.getLease(id))!, await ctx.store.workspacesOf(id)) };
   });
 }
@@ -220,11 +214,7 @@ export function registerWorkspaceActions(app: FastifyInstance, ctx: ApiContext):
       const { id } = req.params as { id: string };
       const row = await visibleLease(ctx, req.caller, id);
       if (row.owner !== req.caller.user.id && !req.caller.user.isAdmin) throw forbidden(`only the owner of lease '${id}' may ${action} it`);
-      try {
-        await ctx.service.act(id, action);
-      } catch (e) {
-        throw new ApiError(409, `cannot-${action}`, (e as Error).message);
-      }
+      valueOr(await ctx.service.act(id, action));
       return { lease: leaseOut((await ctx.store.getLease(id))!, await ctx.store.workspacesOf(id)) };
     };
     app.post(`/v1/leases/:id/${action}`, { schema: { params: IdParam, tags: ['workspaces'], summary: `${action} all of the lease's workspaces` } }, handler);

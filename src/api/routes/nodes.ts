@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { ApiError, forbidden } from '../errors.ts';
+import { forbidden, valueOr } from '../errors.ts';
 import { IdParam, NodeBody, NodeList } from '../schemas.ts';
 import type { ApiContext } from '../server.ts';
 
@@ -10,10 +10,7 @@ export function registerNodeRoutes(app: FastifyInstance, ctx: ApiContext): void 
 
   app.post('/v1/nodes', { schema: { body: NodeBody, tags: ['nodes'], summary: 'Add a node to the pool' } }, async (req, reply) => {
     const b = req.body as { id: string; cpu: number; memoryMiB: number; diskMiB?: number };
-    const existing = await ctx.store.getNode(b.id);
-    if (existing && existing.status !== 'removed') throw new ApiError(409, 'node-exists', `node '${b.id}' is already in the pool (${existing.status})`);
-    if (existing) throw new ApiError(409, 'node-removed', `node '${b.id}' was removed; node ids are not reused: give it a new id`);
-    const row = await ctx.service.addNode({ id: b.id, cpu: b.cpu, memoryMiB: b.memoryMiB, diskMiB: b.diskMiB ?? 0 });
+    const row = valueOr(await ctx.service.addNode({ id: b.id, cpu: b.cpu, memoryMiB: b.memoryMiB, diskMiB: b.diskMiB ?? 0 }));
     return reply.code(201).send(row);
   });
 
@@ -29,21 +26,12 @@ export function registerNodeRoutes(app: FastifyInstance, ctx: ApiContext): void 
 
   app.post('/v1/nodes/:id/drain', { schema: { params: IdParam, tags: ['nodes'], summary: 'No new leases on the node; those there run on' } }, async (req) => {
     const { id } = req.params as { id: string };
-    try {
-      return await ctx.service.drainNode(id);
-    } catch (e) {
-      throw new ApiError(404, 'not-found', (e as Error).message);
-    }
+    return valueOr(await ctx.service.drainNode(id));
   });
 
   app.delete('/v1/nodes/:id', { schema: { params: IdParam, tags: ['nodes'], summary: 'Remove a drained, idle node' } }, async (req) => {
     const { id } = req.params as { id: string };
-    try {
-      await ctx.service.removeNode(id);
-    } catch (e) {
-      const msg = (e as Error).message;
-      throw new ApiError(/no node/.test(msg) ? 404 : 409, /no node/.test(msg) ? 'not-found' : 'node-busy', msg);
-    }
+    valueOr(await ctx.service.removeNode(id));
     return { removed: id };
   });
 }

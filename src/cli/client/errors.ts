@@ -1,9 +1,12 @@
 // The two ways a client command fails after its command line was accepted: the API answered
 // with an error, or the client could not get an answer at all. Both exit 1.
 
+import type { RefusalCode } from '../../control/refusal.ts';
+
 /** The API's error body: a stable code, a message to act on, and for refusals what would work. */
 export interface ApiErrorBody {
-  code: string;
+  /** One of the server's refusal codes (GET /v1/openapi.json lists them), or the HTTP status when it sent none. */
+  code: RefusalCode | (string & {});
   message: string;
   path?: string;
   earliestStart?: number | null;

@@ -29,7 +29,7 @@ async function register(api: Api, name: string, sizeMiB: number, sha256: string,
   try {
     return (await api.send<ImageBody>('POST', '/v1/images', { name, sizeMiB, sha256, ...(boot ? { boot } : {}) })).body;
   } catch (e) {
-    if (!(e instanceof ApiFailure) || e.body.code !== 'image-exists') throw e;
+    if (!(e instanceof ApiFailure) || e.body.code !== 'already-exists') throw e;
     const existing = (await api.get<{ images: ImageBody[] }>('/v1/images')).body.images.find((i) => i.name === name);
     if (!existing || existing.sha256 !== sha256 || existing.uploaded) throw e;
     return existing;

@@ -202,7 +202,7 @@ describe('vws client against vws serve', { timeout: 300_000 }, () => {
     }
     const again = vws(alice, 'lease', 'cancel', aliceLease);
     assert.equal(again.status, 1);
-    assert.match(again.stderr, /has already ended \(cancelled\).*\(already-ended\)/);
+    assert.match(again.stderr, /has already ended \(cancelled\).*\(wrong-state\)/);
   });
 
   test('lease list hides ended leases unless --all; --json output parses', () => {

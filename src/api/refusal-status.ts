@@ -1,0 +1,50 @@
+// The one table from a refusal's code to the HTTP status it is answered with. Every error answer
+// of the API goes through it (api/errors.ts); its keys are the enum of the Error schema's code in
+// the OpenAPI document, and a test holds the table, the RefusalCode union and that enum together.
+
+import type { RefusalCode } from '../control/refusal.ts';
+
+export const REFUSAL_STATUS = {
+  /** Malformed or contradictory input: a missing field, an unknown one, a hold of a kind that cannot be held. */
+  'invalid-request': 400,
+  /** No token, or one that is unknown, expired or revoked. */
+  unauthorized: 401,
+  /** Known caller, not allowed: admin-only routes, someone else's lease or image, a group it is not in. */
+  forbidden: 403,
+  /** No such lease, node, user, group, token, image or route, or not the caller's to see. */
+  'not-found': 404,
+  /** The name or id is taken (a user, group, image, node or lease id), or was retired. */
+  'already-exists': 409,
+  /** The lease or node is not in a state for it: stop or suspend what is not running, resume what was not suspended, commit what is not held, cancel what ended, remove an undrained node. */
+  'wrong-state': 409,
+  /** The node still holds leases. */
+  'node-busy': 409,
+  /** A node named as a target takes no new work (draining or unavailable). */
+  'node-unavailable': 409,
+  /** The scheduler has no room for the request when asked (it may later: see earliestStart and alternatives). */
+  'insufficient-capacity': 409,
+  /** The requested start has passed, or is too close to prepare for. */
+  'too-late': 409,
+  /** The rules forbid it for this kind of lease: an owner suspending a reservation, migrating one. */
+  policy: 409,
+  /** The body is larger than the server takes. */
+  'too-large': 413,
+  /** The body's content type is not the one the route takes. */
+  'unsupported-media-type': 415,
+  /** The scheduler finds the request impossible as stated (a deadline before it could end, a bad recurrence). */
+  invalid: 422,
+  /** The request needs more than the whole pool has. */
+  'exceeds-pool': 422,
+  /** The request names an image that is not registered. */
+  'unknown-image': 422,
+  /** The request names a node that is not in the pool. */
+  'unknown-node': 422,
+  /** Uploaded content does not match the registered sha256. */
+  'checksum-mismatch': 422,
+  /** A bug: the server failed. */
+  internal: 500,
+  /** The store failed, or the service stopped after it did and must be restarted; nothing half-made was kept. */
+  'store-unavailable': 503,
+} as const satisfies Record<RefusalCode, number>;
+
+export const statusOfCode = (code: RefusalCode): number => REFUSAL_STATUS[code];

@@ -1,0 +1,44 @@
+// An expected "no" is a value, not an exception: the service answers it with a stable code and a
+// message that says what to do, and the API maps the code to an HTTP status in one table
+// (api/refusal-status.ts). Exceptions are left for bugs and for I/O that failed.
+
+import type { Alternative, OccurrenceQuote } from '../core/negotiation.ts';
+import type { RejectReason } from '../core/types.ts';
+
+/**
+ * Every code an error answer of the service can carry. The scheduler's own reasons for refusing
+ * a lease (core RejectReason) are among them, as are the two that name failures, not refusals
+ * (internal, store-unavailable), so that clients meet one list.
+ */
+export const REFUSAL_CODES = [
+  'invalid-request', 'unauthorized', 'forbidden', 'not-found',
+  'already-exists', 'wrong-state', 'node-busy', 'node-unavailable',
+  'insufficient-capacity', 'too-late', 'policy',
+  'too-large', 'unsupported-media-type',
+  'invalid', 'exceeds-pool', 'unknown-image', 'unknown-node', 'checksum-mismatch',
+  'internal', 'store-unavailable',
+] as const;
+
+export type RefusalCode = (typeof REFUSAL_CODES)[number];
+
+/** A "no" with what the caller can act on; earliestStart and alternatives come with lease refusals. */
+export interface Refusal {
+  ok: false;
+  code: RefusalCode;
+  message: string;
+  /** The field at fault, for invalid input. */
+  path?: string;
+  earliestStart?: number | null;
+  alternatives?: Alternative[];
+  occurrences?: OccurrenceQuote[];
+}
+
+export type Result<T> = { ok: true; value: T } | Refusal;
+
+export const refuse = (code: RefusalCode, message: string, details: Omit<Refusal, 'ok' | 'code' | 'message'> = {}): Refusal => ({ ok: false, code, message, ...details });
+
+export const done = <T>(value: T): { ok: true; value: T } => ({ ok: true, value });
+
+// The scheduler's reasons are codes as they are: a new RejectReason fails to compile until it is listed.
+const _rejectReasonsAreCodes: RejectReason extends RefusalCode ? true : never = true;
+void _rejectReasonsAreCodes;

@@ -141,12 +141,12 @@ function applyOne(scheduler: Scheduler, nodes: NodeIndex, owners: Map<string, Ow
 
 /** The service checks an input before it logs it: the scheduler refusing a logged input is a bug, as it was when it threw. */
 function done<T extends { ok: boolean }>(r: T | Refusal): T {
-  if (!r.ok && 'code' in r) throw new RangeError((r as Refusal).message);
+  if (!r.ok && 'code' in r) throw new Error(`internal: the scheduler refused a logged input (${(r as Refusal).code}): ${(r as Refusal).message}`);
   return r as T;
 }
 
 function decided(r: Decision | Refusal): Decision {
-  if (!r.ok && 'code' in r) throw new RangeError(r.message);
+  if (!r.ok && 'code' in r) throw new Error(`internal: the scheduler refused a logged input (${r.code}): ${r.message}`);
   return r as Decision;
 }
 

@@ -49,8 +49,8 @@ function explainErrors(cmd: Command): void {
   cmd.configureOutput({
     outputError: (text, write) => {
       const names = cmd.commands.map((c) => c.name()).filter((n) => n !== 'help');
-      const unknown = /^error: unknown command '([^']*)'/.exec(text);
-      if (unknown && path) text = `error: ${path} has no subcommand '${unknown[1]}'; it has ${names.join(', ')}\n`;
+      text = text.replace(/^error: unknown command '([^']*)'/, (_, name: string) =>
+        path ? `error: ${path} has no subcommand '${name}'; it has ${names.join(', ')}` : `error: unknown command '${name}'; the commands are ${names.join(', ')}`);
       const missing = /^error: missing required argument '([^']*)'/.exec(text);
       if (missing) text = `error: ${path} needs ${missing[1]}: vws ${path} ${cmd.registeredArguments.map((a) => (a.required ? `<${a.name()}>` : `[${a.name()}]`)).join(' ')}\n`;
       write(text.replace(/^error: /, 'vws: '));

@@ -7,11 +7,11 @@
 
 import { build } from 'esbuild';
 import { cpSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
-import { dirname, join, relative } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 
 const root = join(dirname(new URL(import.meta.url).pathname), '..');
-const src = join(root, 'src');
-const dist = join(root, 'dist');
+// `node scripts/build.mjs SRC DIST` builds another tree (the build's own test does).
+const [src, dist] = process.argv.length > 2 ? process.argv.slice(2, 4).map((p) => resolve(p)) : [join(root, 'src'), join(root, 'dist')];
 
 /** Every file under `dir`, as paths relative to it. */
 function filesUnder(dir) {
@@ -23,16 +23,16 @@ const sources = files.filter((f) => f.endsWith('.ts') && !f.endsWith('.test.ts')
 const assets = files.filter((f) => !f.endsWith('.ts'));
 
 /**
- * Bundling with every import left external is how esbuild rewrites import paths: relative imports
- * keep their module but end in .js (the sources name their .ts files, as Node's type stripping and
- * tsx expect), and packages stay imports of node_modules.
+ * Bundling with every import left external is how esbuild rewrites import paths: a relative import
+ * of a .ts file (the sources name their .ts files, as tsx and Node's type stripping expect) becomes
+ * one of its .js file, and packages stay imports of node_modules.
  */
 const relativeImportsToJs = {
   name: 'relative-imports-to-js',
   setup(b) {
     b.onResolve({ filter: /^\.\.?\// }, (args) => {
       if (args.kind === 'entry-point') return undefined;
-      if (!args.path.endsWith('.ts')) throw new Error(`${relative(root, args.importer)}: import '${args.path}' must name its .ts file`);
+      // Other files (JSON, .mjs) are copied to dist/ beside their importer, under the same name.
       return { path: args.path.replace(/\.ts$/, '.js'), external: true };
     });
   },

@@ -83,6 +83,7 @@ export function buildProgram(onRun: (invocation: Invocation, load: () => Promise
     .description('the virtual workspace service: leases virtual machines on a pool of nodes, and simulates its scheduler over workload traces')
     .usage('<command> [options]')
     .version(`vws ${packageVersion()}`, '-V, --version', 'print the version')
+    // Global options: read wherever they stand on the line, so no command may define its own of these names.
     .addOption(new Option('--server <URL>', 'the vws server (else VWS_SERVER, else the one vws login stored)'))
     .addOption(new Option('--token <T>', 'a bearer token (else VWS_TOKEN, else the one vws login stored)'))
     .addOption(new Option('--json', 'print JSON instead of text'))

@@ -5,7 +5,7 @@ import type { Args } from './args.ts';
 import { configPath, readConfig, resolveCredentials } from './config.ts';
 import { Api } from './http.ts';
 
-/** A subcommand: its arguments after the subcommand's name; resolves to the exit code. */
+/** A client command: runs with its parsed command line; resolves to the exit code. */
 export type Command = (args: Args) => Promise<number>;
 
 export function connect(args: Args): Api {

@@ -1,7 +1,12 @@
 #!/usr/bin/env node
-// Registers the TypeScript loader so the command runs from source without a build step.
-import { register } from 'tsx/esm/api';
+// Runs the compiled CLI: `npm ci` (through the prepare script) and `npm run build` compile src/
+// into dist/. Tests and development run the TypeScript itself through tsx.
+import { existsSync } from 'node:fs';
 
-register();
-const { main } = await import('../src/cli/main.ts');
+const entry = new URL('../dist/cli/main.js', import.meta.url);
+if (!existsSync(entry)) {
+  process.stderr.write(`vws: ${entry.pathname} is missing: run npm run build (npm ci runs it too)\n`);
+  process.exit(2);
+}
+const { main } = await import(entry.href);
 process.exitCode = await main(process.argv.slice(2));

@@ -17,8 +17,8 @@ const say = (line: string): void => {
   process.stdout.write(`${line}\n`);
 };
 
-export async function demoCommand(argv: string[]): Promise<number> {
-  const data = resolve(argv[0] ?? 'vws-data/demo');
+export async function demoCommand(dir: string | undefined): Promise<number> {
+  const data = resolve(dir ?? 'vws-data/demo');
   rmSync(data, { recursive: true, force: true });
   const store = await openStore(join(data, 'vws.db'));
   const start = wallClock.now();

@@ -1,6 +1,5 @@
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { buildServer } from '../api/server.ts';
 import { bootstrapAdmin } from '../api/auth.ts';
 import { configWith } from '../core/config.ts';
@@ -12,39 +11,13 @@ import { openStore } from '../store/open-store.ts';
 import { numberOption, positive, positiveInteger } from './options.ts';
 import { UsageError } from './usage-error.ts';
 
-export const SERVE_USAGE = `usage: vws serve [options]
+/** The options of vws serve by long name, as ./program.ts parsed them (they are described in ./local-commands.ts). */
+export interface ServeOptions {
+  listen?: string; data?: string; store?: string; driver?: string; 'vm-network'?: string;
+  nodes?: string; 'node-cpu'?: string; 'node-memory'?: string; 'tls-cert'?: string; 'tls-key'?: string;
+}
 
-Runs the workspace service: the REST API under /v1 on the scheduling core.
-
-  --listen HOST:PORT     where to listen (127.0.0.1:8080)
-  --data DIR             data directory: SQLite store, image blobs, driver state (./vws-data)
-  --store URL            postgres://user@host:port/db to share one store between servers (default: SQLite in --data)
-  --driver NAME          simulated (default: VMs that only pretend), or qemu (real VMs on node agents: vws agent)
-  --vm-network CIDR      with --driver qemu, the network VMs get their addresses from (10.77.0.0/24)
-  --nodes N              on an empty pool, add N simulated nodes (0)
-  --node-cpu C           their CPUs (4)
-  --node-memory MiB      their memory (8192)
-  --tls-cert FILE        serve HTTPS with this certificate ...
-  --tls-key FILE         ... and key
-
-On an empty store the first admin token is VWS_BOOTSTRAP_TOKEN if set, else a new one, printed once.
-`;
-
-export async function serveCommand(argv: string[]): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: argv, strict: true, allowPositionals: false,
-      options: {
-        listen: { type: 'string' }, data: { type: 'string' }, store: { type: 'string' }, driver: { type: 'string' }, nodes: { type: 'string' },
-        'node-cpu': { type: 'string' }, 'node-memory': { type: 'string' }, 'tls-cert': { type: 'string' }, 'tls-key': { type: 'string' },
-        'vm-network': { type: 'string' },
-      },
-    });
-  } catch (e) {
-    throw new UsageError((e as Error).message);
-  }
-  const v = parsed.values;
+export async function serveCommand(v: ServeOptions): Promise<number> {
   const [host, portText] = (v.listen ?? '127.0.0.1:8080').split(/:(?=\d+$)/);
   const port = Number(portText);
   if (!host || !Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--listen must be HOST:PORT, got '${v.listen}'`);

@@ -1,7 +1,6 @@
 import { createWriteStream, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { once } from 'node:events';
-import { parseArgs } from 'node:util';
 import { configWith, type SchedulerConfig } from '../core/config.ts';
 import { PREEMPTION_POLICIES } from '../core/preemption-policy.ts';
 import { runExperiment, type ExperimentSpec } from '../sim/experiment.ts';
@@ -14,48 +13,14 @@ import { parseQuoteRequest, parseTime } from './quote-request.ts';
 import { quoteText } from './quote-format.ts';
 import { UsageError } from './usage-error.ts';
 
-export const SIM_USAGE = `usage: vws sim --trace FILE [--inject FILE]... [options]
-
-Runs the lease scheduler over a workload on a simulated clock.
-
-workload
-  --trace FILE              SWF (.swf, .swf.gz) or LWF (XML or AR lines) workload
-  --inject FILE             advance reservations to add (may be repeated)
-pool
-  --nodes N                 number of identical nodes (144)
-  --node-cpu C              CPUs per node (1)
-  --node-memory MiB         memory per node (1024)
-scheduling
-  --backfill MODE           easy | conservative | none (easy)
-  --preemption MODE         suspend | requeue (suspend)
-  --policy NAME             which preemptible leases give way first: ${Object.keys(PREEMPTION_POLICIES).join(' | ')} (youngest-first)
-  --suspend-rate MBps       memory saved per second when suspending (50; inf = free)
-  --resume-rate MBps        memory restored per second when resuming (50; inf = free)
-  --migrate-bandwidth MBps  moving a suspended lease's memory and disk to other nodes (100; inf = free)
-  --no-migration            a suspended lease resumes only where it was
-  --threshold-factor F      run at least F x the suspend/resume overheads (1)
-  --suspended-order O       where a suspended lease queues again: arrival | suspension (arrival)
-virtual machines
-  --images MODE             predeployed | transfer (predeployed)
-  --image-choice C          none | single | uniform | skewed: which image each lease uses (none = no VMs)
-  --image-count N           distinct images for uniform/skewed (37)
-  --image-size MiB          size of every image (4096)
-  --image-bandwidth MBps    image repository link (100)
-  --image-cache MiB         per-node image cache, 0 = no reuse (20000)
-  --seed N                  seed for the image draw (1)
-  --runtime-overhead PCT    best-effort leases run PCT% longer in a VM (0)
-  --boot-overhead S         seconds to boot a lease's VMs (0)
-  --shutdown-overhead S     seconds to shut them down (0)
-output
-  --json                    print the metrics object as JSON
-  --schedule FILE           write the vws.schedule/v1 export (JSON Lines)
-negotiation
-  --at TIME                 stop the simulation at TIME (seconds or [DD:]HH:MM:SS) ...
-  --quote JSON              ... and print what the scheduler would answer to this request then,
-                            e.g. '{"kind":"exact","start":"10:01:00:00","duration":"04:00:00","nodes":64}'
-                            (fields: kind, start, duration, nodes, cpu, memoryMiB, deadline,
-                            preemptible, period, count, until, acceptPartial, id)
-`;
+/** The options of vws sim by long name, as ./program.ts parsed them (they are described in ./local-commands.ts). */
+export interface SimOptions {
+  trace?: string; inject?: string[]; at?: string; quote?: string; nodes?: string; 'node-cpu'?: string; 'node-memory'?: string;
+  backfill?: string; preemption?: string; policy?: string; 'suspend-rate'?: string; 'resume-rate'?: string; 'migrate-bandwidth'?: string;
+  'no-migration'?: boolean; 'threshold-factor'?: string; 'suspended-order'?: string; images?: string; 'image-choice'?: string;
+  'image-count'?: string; 'image-size'?: string; 'image-bandwidth'?: string; 'image-cache'?: string; seed?: string;
+  'runtime-overhead'?: string; 'boot-overhead'?: string; 'shutdown-overhead'?: string; json?: boolean; schedule?: string;
+}
 
 export interface SimArgs {
   spec: ExperimentSpec;
@@ -65,29 +30,7 @@ export interface SimArgs {
   quote: { at: number; request: string } | null;
 }
 
-export function parseSimArgs(argv: string[]): SimArgs {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: argv,
-      strict: true,
-      allowPositionals: false,
-      options: {
-        trace: { type: 'string' }, inject: { type: 'string', multiple: true }, at: { type: 'string' }, quote: { type: 'string' },
-        nodes: { type: 'string' }, 'node-cpu': { type: 'string' }, 'node-memory': { type: 'string' },
-        backfill: { type: 'string' }, preemption: { type: 'string' }, policy: { type: 'string' },
-        'suspend-rate': { type: 'string' }, 'resume-rate': { type: 'string' }, 'migrate-bandwidth': { type: 'string' },
-        'no-migration': { type: 'boolean' }, 'threshold-factor': { type: 'string' }, 'suspended-order': { type: 'string' },
-        images: { type: 'string' }, 'image-choice': { type: 'string' }, 'image-count': { type: 'string' },
-        'image-size': { type: 'string' }, 'image-bandwidth': { type: 'string' }, 'image-cache': { type: 'string' },
-        seed: { type: 'string' }, 'runtime-overhead': { type: 'string' }, 'boot-overhead': { type: 'string' },
-        'shutdown-overhead': { type: 'string' }, json: { type: 'boolean' }, schedule: { type: 'string' },
-      },
-    });
-  } catch (e) {
-    throw new UsageError((e as Error).message);
-  }
-  const v = parsed.values;
+export function parseSimArgs(v: SimOptions): SimArgs {
   if (!v.trace) throw new UsageError('--trace FILE is required: the workload to simulate');
   const images = choiceOption('images', v.images, ['predeployed', 'transfer'] as const, 'predeployed');
   const imageChoice = choiceOption('image-choice', v['image-choice'], IMAGE_CHOICES, images === 'transfer' ? 'single' : 'none');
@@ -130,8 +73,8 @@ export function parseSimArgs(argv: string[]): SimArgs {
   return { spec, json: v.json ?? false, schedule: v.schedule ?? null, quote };
 }
 
-export async function simCommand(argv: string[]): Promise<number> {
-  const { spec, json, schedule, quote } = parseSimArgs(argv);
+export async function simCommand(options: SimOptions): Promise<number> {
+  const { spec, json, schedule, quote } = parseSimArgs(options);
   const bar = progressBar(process.stderr, 'simulating');
   const result = runExperiment({ ...spec, onProgress: (f) => bar.update(f), until: quote?.at });
   bar.done();

@@ -6,13 +6,13 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { bin, root } from '../support/vws-bin.ts';
 
-const root = new URL('../../', import.meta.url).pathname;
 const checker = new URL('../../../shared/tools/validate-schedule', import.meta.url).pathname;
 const fixture = join(root, 'test/fixtures/lease-kinds.lwf');
 
 function vws(...args: string[]) {
-  return spawnSync(process.execPath, [join(root, 'bin/vws.js'), ...args], { encoding: 'utf8', cwd: root });
+  return spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', cwd: root });
 }
 
 test('every lease kind is read from LWF, scheduled, and exported with its kind; the shared checker accepts it', () => {

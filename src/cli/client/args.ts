@@ -1,38 +1,13 @@
-// Command lines of the client commands: node:util parseArgs (strict, so a misspelt option is an
-// error rather than silently ignored) plus the checks that turn text into the API's numbers.
+// A client command's parsed command line (commander parses it: see ../program.ts), and the checks
+// that turn option text into the API's numbers with messages that name the option.
 
-import { parseArgs } from 'node:util';
+import type { Values } from '../values.ts';
 import { UsageError } from '../usage-error.ts';
 import type { Credentials } from './config.ts';
 
-export type OptionKinds = Record<string, 'string' | 'boolean'>;
-
-/** Every client command takes these. */
-const COMMON: OptionKinds = { server: 'string', token: 'string', json: 'boolean' };
-
 export class Args {
-  private constructor(readonly command: string, private readonly values: Record<string, string | boolean | undefined>, readonly positionals: string[]) {}
-
-  /**
-   * `positionals` names the arguments in order; a trailing '?' marks one as optional.
-   * `command` ("lease create") is how messages name the command.
-   */
-  static parse(command: string, argv: string[], options: OptionKinds, positionals: string[] = []): Args {
-    let parsed;
-    try {
-      parsed = parseArgs({
-        args: argv, strict: true, allowPositionals: true,
-        options: Object.fromEntries(Object.entries({ ...COMMON, ...options }).map(([k, type]) => [k, { type }])),
-      });
-    } catch (e) {
-      throw new UsageError(`${command}: ${(e as Error).message.replace(/\. To specify a positional argument.*$/s, '')}`);
-    }
-    const required = positionals.filter((p) => !p.endsWith('?')).length;
-    const got = parsed.positionals;
-    if (got.length < required) throw new UsageError(`${command} needs ${positionals.slice(got.length, required).join(' ')}: vws ${command} ${positionals.join(' ')}`);
-    if (got.length > positionals.length) throw new UsageError(`${command}: unexpected argument '${got[positionals.length]}'`);
-    return new Args(command, parsed.values as Record<string, string | boolean | undefined>, got);
-  }
+  /** `command` ("lease create") is how messages name the command; `values` are keyed by long option name. */
+  constructor(readonly command: string, private readonly values: Values, readonly positionals: string[] = []) {}
 
   get json(): boolean {
     return this.values.json === true;
@@ -43,7 +18,8 @@ export class Args {
   }
 
   string(name: string): string | undefined {
-    return this.values[name] as string | undefined;
+    const v = this.values[name];
+    return typeof v === 'string' ? v : undefined;
   }
 
   required(name: string, what: string): string {
@@ -58,10 +34,8 @@ export class Args {
 
   /** An on/off option with a --no- twin; undefined when neither is given. */
   toggle(name: string): boolean | undefined {
-    const on = this.flag(name);
-    const off = this.flag(`no-${name}`);
-    if (on && off) throw new UsageError(`${this.command}: --${name} and --no-${name} contradict each other`);
-    return on ? true : off ? false : undefined;
+    const v = this.values[name];
+    return typeof v === 'boolean' ? v : undefined;
   }
 }
 

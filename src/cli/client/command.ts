@@ -5,8 +5,8 @@ import type { Args } from './args.ts';
 import { configPath, readConfig, resolveCredentials } from './config.ts';
 import { Api } from './http.ts';
 
-/** A subcommand: its arguments after the subcommand's name; resolves to the exit code. */
-export type Command = (argv: string[]) => Promise<number>;
+/** A client command: runs with its parsed command line; resolves to the exit code. */
+export type Command = (args: Args) => Promise<number>;
 
 export function connect(args: Args): Api {
   const config = readConfig(configPath(), (warning) => process.stderr.write(`vws: warning: ${warning}\n`));

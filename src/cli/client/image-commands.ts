@@ -6,7 +6,6 @@ import { createHash } from 'node:crypto';
 import { createReadStream, statSync } from 'node:fs';
 import { Readable } from 'node:stream';
 import { UsageError } from '../usage-error.ts';
-import { Args } from './args.ts';
 import { type Command, connect, emit, enc } from './command.ts';
 import { ApiFailure } from './errors.ts';
 import type { Api } from './http.ts';
@@ -36,8 +35,7 @@ async function register(api: Api, name: string, sizeMiB: number, sha256: string,
   }
 }
 
-const add: Command = async (argv) => {
-  const args = Args.parse('image add', argv, { file: 'string', kernel: 'string', initrd: 'string', cmdline: 'string' }, ['NAME']);
+const add: Command = async (args) => {
   const name = args.positionals[0];
   const path = args.required('file', 'PATH (the image content)');
   const [kernel, initrd] = [args.string('kernel'), args.string('initrd')];
@@ -61,8 +59,7 @@ const add: Command = async (argv) => {
   return emit(args, { image: { ...image, uploaded: true }, upload }, () => `image ${name} added: ${bytes} bytes (${sizeMiB} MiB), sha256 ${sha256}${upload ? '' : ' (content already on the server)'}`);
 };
 
-const list: Command = async (argv) => {
-  const args = Args.parse('image list', argv, {});
+const list: Command = async (args) => {
   const res = await connect(args).get<{ images: ImageBody[] }>('/v1/images');
   return emit(args, res.body, () =>
     res.body.images.length === 0

@@ -1,10 +1,10 @@
 // vws lease create | quote | hold | commit | list | show | cancel (watch is in watch.ts).
 
 import { UsageError } from '../usage-error.ts';
-import { Args, integerOption } from './args.ts';
+import { integerOption } from './args.ts';
 import { type Command, connect, emit, enc, now } from './command.ts';
 import { ApiFailure } from './errors.ts';
-import { KINDS, type LeaseSpec, SPEC_OPTIONS, specFromArgs } from './lease-spec.ts';
+import { KINDS, type LeaseSpec, specFromArgs } from './lease-spec.ts';
 import { FINAL_STATUSES, LEASE_STATUSES, type LeaseBody, leaseDetail, leaseTable } from './lease-text.ts';
 import { alternativesText, type QuoteBody, quoteText } from './offers.ts';
 import { durationText, parseDuration, relativeText } from './parse-time.ts';
@@ -33,8 +33,7 @@ function placedText(verb: string, { lease, decision }: Placed): string {
   return lines.join('\n');
 }
 
-const create: Command = async (argv) => {
-  const args = Args.parse('lease create', argv, { ...SPEC_OPTIONS, 'idempotency-key': 'string' });
+const create: Command = async (args) => {
   const spec = specFromArgs(args);
   const key = args.string('idempotency-key');
   const api = connect(args);
@@ -43,15 +42,13 @@ const create: Command = async (argv) => {
   return emit(args, res.body, () => placedText(res.status === 200 ? 'already created with this idempotency key' : 'created', res.body));
 };
 
-const quote: Command = async (argv) => {
-  const args = Args.parse('lease quote', argv, SPEC_OPTIONS);
+const quote: Command = async (args) => {
   const spec = specFromArgs(args);
   const res = await connect(args).send<QuoteBody>('POST', '/v1/leases/quote', spec);
   return emit(args, res.body, () => quoteText(res.body, now()));
 };
 
-const hold: Command = async (argv) => {
-  const args = Args.parse('lease hold', argv, { ...SPEC_OPTIONS, ttl: 'string' });
+const hold: Command = async (args) => {
   const spec: LeaseSpec = specFromArgs(args);
   // Only these are placed when accepted (the server answers others with 400 too; this says so without a round trip).
   if (!['exact', 'deadline', 'periodic'].includes(spec.kind)) throw new UsageError(`only exact, deadline and periodic leases can be held, not ${spec.kind}: use vws lease create`);
@@ -62,14 +59,12 @@ const hold: Command = async (argv) => {
   return emit(args, res.body, () => `${placedText('held', res.body)}\n  the hold lapses in ${durationText(ttl)} unless committed: vws lease commit ${res.body.lease.id}`);
 };
 
-const commit: Command = async (argv) => {
-  const args = Args.parse('lease commit', argv, {}, ['ID']);
+const commit: Command = async (args) => {
   const res = await connect(args).send<{ lease: LeaseBody }>('POST', `/v1/leases/${enc(args.positionals[0])}/commit`);
   return emit(args, res.body, () => placedText('committed', { lease: res.body.lease, decision: {} }));
 };
 
-const list: Command = async (argv) => {
-  const args = Args.parse('lease list', argv, { status: 'string', owner: 'string', kind: 'string', all: 'boolean', 'page-size': 'string' });
+const list: Command = async (args) => {
   const pageSize = integerOption('page-size', args.string('page-size') ?? '500', 1);
   if (pageSize > 1000) throw new UsageError(`--page-size must be at most 1000, got ${pageSize}`);
   const status = args.string('status');
@@ -89,24 +84,29 @@ const list: Command = async (argv) => {
   return emit(args, { leases: shown, next: null }, () => leaseTable(shown));
 };
 
-const show: Command = async (argv) => {
-  const args = Args.parse('lease show', argv, {}, ['ID']);
+const show: Command = async (args) => {
   const res = await connect(args).get<LeaseBody>(`/v1/leases/${enc(args.positionals[0])}`);
   return emit(args, res.body, () => leaseDetail(res.body));
 };
 
-const cancel: Command = async (argv) => {
-  const args = Args.parse('lease cancel', argv, {}, ['ID']);
+const cancel: Command = async (args) => {
   const res = await connect(args).send<{ lease: LeaseBody }>('DELETE', `/v1/leases/${enc(args.positionals[0])}`);
   return emit(args, res.body, () => `lease ${res.body.lease.id} ${res.body.lease.status}`);
 };
 
-const migrate: Command = async (argv) => {
-  const args = Args.parse('lease migrate', argv, { to: 'string' }, ['ID']);
+const migrate: Command = async (args) => {
   const to = args.string('to');
   if (!to) throw new UsageError('--to NODE[,NODE...] is needed: the nodes to move the lease to, one per node it runs on');
   const res = await connect(args).send<{ lease: LeaseBody }>('POST', `/v1/leases/${enc(args.positionals[0])}/migrate`, { nodes: to.split(',') });
   return emit(args, res.body, () => `lease ${res.body.lease.id} moving live to ${res.body.lease.nodes.join(', ')}`);
 };
 
-export const LEASE_COMMANDS: Record<string, Command> = { create, quote, hold, commit, list, show, cancel, migrate };
+/** An owner's action on a running lease; the server acts on all its VMs together. */
+const ownerAction = (action: 'stop' | 'suspend' | 'resume'): Command => async (args) => {
+  const res = await connect(args).send<{ lease: LeaseBody }>('POST', `/v1/leases/${enc(args.positionals[0])}/${action}`);
+  return emit(args, res.body, () => `lease ${res.body.lease.id} ${action}: now ${res.body.lease.status}`);
+};
+
+export const LEASE_COMMANDS: Record<string, Command> = {
+  create, quote, hold, commit, list, show, cancel, migrate, stop: ownerAction('stop'), suspend: ownerAction('suspend'), resume: ownerAction('resume'),
+};

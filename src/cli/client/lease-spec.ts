@@ -3,21 +3,16 @@
 
 import type { LeaseSpec } from '../../api/schemas.ts';
 import { UsageError } from '../usage-error.ts';
-import { type Args, integerOption, type OptionKinds, positiveNumberOption } from './args.ts';
+import { type Args, integerOption, positiveNumberOption } from './args.ts';
 import { durationText, parseDuration, parseTime, timeText } from './parse-time.ts';
 
 export type { LeaseSpec };
 
 export const KINDS = ['best-effort', 'immediate', 'exact', 'urgent', 'deadline', 'periodic'] as const;
 
-export const SPEC_OPTIONS: OptionKinds = {
-  kind: 'string', nodes: 'string', cpu: 'string', memory: 'string', disk: 'string', duration: 'string',
-  start: 'string', deadline: 'string', image: 'string', preemptible: 'boolean', 'no-preemptible': 'boolean',
-  period: 'string', count: 'string', until: 'string', 'accept-partial': 'boolean', group: 'string',
-};
-
 export function specFromArgs(args: Args, now = Math.floor(Date.now() / 1000)): LeaseSpec {
-  const kind = args.required('kind', `(${KINDS.join(', ')})`);
+  // Best-effort asks the least of the pool: it waits for room rather than being refused.
+  const kind = args.string('kind') ?? 'best-effort';
   if (!(KINDS as readonly string[]).includes(kind)) throw new UsageError(`--kind must be one of ${KINDS.join(', ')}; got '${kind}'`);
   const spec: LeaseSpec = {
     kind: kind as LeaseSpec['kind'],

@@ -1,13 +1,11 @@
 // vws login: checks a server and token against GET /v1/whoami, and only then stores them.
 
-import { Args } from './args.ts';
 import { type Command, emit } from './command.ts';
 import { configPath, resolveCredentials, writeConfig } from './config.ts';
 import { ApiFailure } from './errors.ts';
 import { Api } from './http.ts';
 
-export const LOGIN_COMMAND: Command = async (argv) => {
-  const args = Args.parse('login', argv, {});
+export const LOGIN_COMMAND: Command = async (args) => {
   // Not the config file: logging in with what is already stored would check nothing new.
   const credentials = resolveCredentials(args.credentials, process.env, null);
   const api = new Api(credentials.server, credentials.token);

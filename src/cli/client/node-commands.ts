@@ -1,6 +1,6 @@
 // vws node add | list | drain | remove: the pool, for administrators.
 
-import { Args, integerOption, positiveNumberOption } from './args.ts';
+import { integerOption, positiveNumberOption } from './args.ts';
 import { type Command, connect, emit, enc } from './command.ts';
 import { table, when } from './tables.ts';
 
@@ -18,8 +18,7 @@ interface NodeBody {
 
 const figure = (v: number | null | undefined): string => (v === null || v === undefined ? '-' : v.toFixed(v < 10 ? 1 : 0));
 
-const add: Command = async (argv) => {
-  const args = Args.parse('node add', argv, { cpu: 'string', memory: 'string', disk: 'string' }, ['ID']);
+const add: Command = async (args) => {
   const disk = args.string('disk');
   const body = {
     id: args.positionals[0],
@@ -31,8 +30,7 @@ const add: Command = async (argv) => {
   return emit(args, res.body, () => `node ${res.body.id} added: ${res.body.cpu} CPU, ${res.body.memoryMiB} MiB, ${res.body.diskMiB} MiB disk`);
 };
 
-const list: Command = async (argv) => {
-  const args = Args.parse('node list', argv, {});
+const list: Command = async (args) => {
   const res = await connect(args).get<{ nodes: NodeBody[] }>('/v1/nodes');
   const measured = res.body.nodes.some((n) => n.estimates !== undefined);
   const head = ['ID', 'STATUS', 'CPU', 'MEMORY MiB', 'DISK MiB', 'LEASES', 'ADDED', ...(measured ? ['SUSPEND MiB/s', 'RESUME MiB/s', 'MIGRATE MiB/s', 'BOOT s'] : [])];
@@ -43,8 +41,7 @@ const list: Command = async (argv) => {
   return emit(args, res.body, () => (res.body.nodes.length === 0 ? 'no nodes' : table(head, res.body.nodes.map(row))));
 };
 
-const drain: Command = async (argv) => {
-  const args = Args.parse('node drain', argv, {}, ['ID']);
+const drain: Command = async (args) => {
   const id = args.positionals[0];
   const res = await connect(args).send<{ requeued: string[]; stillPlanned: string[] }>('POST', `/v1/nodes/${enc(id)}/drain`);
   const { requeued, stillPlanned } = res.body;
@@ -56,8 +53,7 @@ const drain: Command = async (argv) => {
     ].join('\n'));
 };
 
-const remove: Command = async (argv) => {
-  const args = Args.parse('node remove', argv, {}, ['ID']);
+const remove: Command = async (args) => {
   const res = await connect(args).send<{ removed: string }>('DELETE', `/v1/nodes/${enc(args.positionals[0])}`);
   return emit(args, res.body, () => `node ${res.body.removed} removed`);
 };

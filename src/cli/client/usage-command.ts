@@ -1,6 +1,5 @@
 // vws usage: what the leases the caller may see have used, per user and per group.
 
-import { Args } from './args.ts';
 import { type Command, connect, emit } from './command.ts';
 import { hours, table } from './tables.ts';
 
@@ -12,8 +11,7 @@ function totalsTable(title: string, totals: Totals): string {
   return table([title, 'LEASES', 'CORE-HOURS', 'GiB-HOURS'], rows.map(([name, u]) => [name, String(u.leases), hours(u.coreSeconds), hours(u.mibSeconds, 1024)]));
 }
 
-export const USAGE_COMMAND: Command = async (argv) => {
-  const args = Args.parse('usage', argv, {});
+export const USAGE_COMMAND: Command = async (args) => {
   const res = await connect(args).get<{ users: Totals; groups: Totals }>('/v1/usage');
   return emit(args, res.body, () => `${totalsTable('USER', res.body.users)}\n\n${totalsTable('GROUP', res.body.groups)}`);
 };

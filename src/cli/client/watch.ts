@@ -2,7 +2,7 @@
 // replays those after Last-Event-ID, so a dropped connection is resumed without losing or
 // repeating a line; with an ID, the replay from the start is that lease's history.
 
-import { Args, integerOption } from './args.ts';
+import { integerOption } from './args.ts';
 import { type Command, connect, enc } from './command.ts';
 import { ApiFailure, ClientError } from './errors.ts';
 import type { Api } from './http.ts';
@@ -86,8 +86,7 @@ async function follow(api: Api, after: number, handle: Handler): Promise<Followe
   }
 }
 
-const watch: Command = async (argv) => {
-  const args = Args.parse('lease watch', argv, { after: 'string' }, ['ID?']);
+const watch: Command = async (args) => {
   const leaseId = args.positionals[0];
   const afterText = args.string('after');
   let last = afterText === undefined ? 0 : integerOption('after', afterText, 0);

@@ -1,18 +1,16 @@
 // vws workspace list LEASE | show LEASE INDEX: the VMs of a lease, one per node.
 
-import { Args, indexArgument } from './args.ts';
+import { indexArgument } from './args.ts';
 import { type Command, connect, emit, enc } from './command.ts';
 import { ClientError } from './errors.ts';
 import { type WorkspaceBody, workspaceDetail, workspaceTable } from './lease-text.ts';
 
-const list: Command = async (argv) => {
-  const args = Args.parse('workspace list', argv, {}, ['LEASE']);
+const list: Command = async (args) => {
   const res = await connect(args).get<{ workspaces: WorkspaceBody[] }>(`/v1/leases/${enc(args.positionals[0])}/workspaces`);
   return emit(args, res.body, () => workspaceTable(res.body.workspaces));
 };
 
-const show: Command = async (argv) => {
-  const args = Args.parse('workspace show', argv, {}, ['LEASE', 'INDEX']);
+const show: Command = async (args) => {
   const [lease, indexText] = args.positionals;
   const index = indexArgument('INDEX', indexText);
   // There is no endpoint for one workspace; the lease's list is short (one per node).

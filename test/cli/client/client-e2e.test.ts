@@ -10,12 +10,24 @@ import { after, before, describe, test } from 'node:test';
 import { timeSeconds } from '../../../src/cli/client/parse-time.ts';
 import { BOOTSTRAP_TOKEN, freePort, lineMatching, type RealServer, startServer, vws, vwsBackground } from './real-server.ts';
 
+/** Polls the lease until it has `status`; the simulated driver takes a moment for each step. */
+async function statusBecomes(config: string, id: string, status: string): Promise<void> {
+  let seen = '';
+  for (let i = 0; i < 300; i++) {
+    seen = JSON.parse(vws(config, 'lease', 'show', id, '--json').stdout).status;
+    if (seen === status) return;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  assert.fail(`lease ${id} is still ${seen}, not ${status}`);
+}
+
 describe('vws client against vws serve', { timeout: 300_000 }, () => {
   let dir: string;
   let server: RealServer;
   let admin: string;
   let alice: string;
   let aliceLease: string;
+  let aliceToken: string;
 
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'vws-client-'));
@@ -51,6 +63,7 @@ describe('vws client against vws serve', { timeout: 300_000 }, () => {
     assert.equal(made.status, 0, made.stderr);
     const { token, user } = JSON.parse(made.stdout);
     assert.equal(user, 'alice');
+    aliceToken = token;
     const login = vws(alice, 'login', '--server', server.url, '--token', token);
     assert.equal(login.status, 0, login.stderr);
     assert.match(login.stdout, /as alice;/);
@@ -83,6 +96,54 @@ describe('vws client against vws serve', { timeout: 300_000 }, () => {
     const missing = vws(alice, 'workspace', 'show', aliceLease, '5');
     assert.equal(missing.status, 1);
     assert.match(missing.stderr, /has no workspace 5 \(it has 0\)/);
+  });
+
+  test('without --kind a lease is best-effort; its owner stops, suspends and resumes it', async () => {
+    const created = vws(alice, 'lease', 'create', '--nodes', '1', '--cpu', '1', '--memory', '64', '--duration', '1h', '--json');
+    assert.equal(created.status, 0, created.stderr);
+    const { lease } = JSON.parse(created.stdout);
+    assert.equal(lease.spec.kind, 'best-effort');
+    await statusBecomes(alice, lease.id, 'running');
+
+    assert.match(vws(alice, 'lease', 'resume', lease.id).stderr, /^vws: .*nothing to resume \(cannot-resume\)$/m, 'a running lease has nothing to resume');
+    const other = vws(admin, 'lease', 'create', '--nodes', '1', '--cpu', '1', '--memory', '64', '--duration', '1h', '--json');
+    const notHers = vws(alice, 'lease', 'stop', JSON.parse(other.stdout).lease.id);
+    assert.equal(notHers.status, 1);
+    assert.match(notHers.stderr, /\(not-found\)$/m, 'a lease alice may not see is not there for her to stop');
+
+    const suspended = vws(alice, 'lease', 'suspend', lease.id);
+    assert.equal(suspended.status, 0, suspended.stderr);
+    assert.match(suspended.stdout, new RegExp(`^lease ${lease.id} suspend: now (suspending|suspended)\n$`));
+    await statusBecomes(alice, lease.id, 'suspended');
+    const resumed = vws(alice, 'lease', 'resume', lease.id, '--json');
+    assert.equal(resumed.status, 0, resumed.stderr);
+    assert.equal(JSON.parse(resumed.stdout).lease.id, lease.id);
+    await statusBecomes(alice, lease.id, 'running');
+    const stopped = vws(alice, 'lease', 'stop', lease.id);
+    assert.equal(stopped.status, 0, stopped.stderr);
+    assert.match(stopped.stdout, new RegExp(`^lease ${lease.id} stop: now \\S+\n$`));
+    await statusBecomes(alice, lease.id, 'done');
+    assert.equal(vws(admin, 'lease', 'cancel', JSON.parse(other.stdout).lease.id).status, 0);
+  });
+
+  test('global options work before the command, between its words and after them', () => {
+    const nowhere = join(dir, 'no-config.json');
+    const lines = [
+      ['--server', server.url, '--token', aliceToken, '--json', 'lease', 'list', '--all'],
+      ['lease', '--server', server.url, 'list', '--all', '--token', aliceToken, '--json'],
+      ['lease', 'list', '--all', '--json', '--server', server.url, '--token', aliceToken],
+    ];
+    const answers = lines.map((line) => {
+      const r = vws(nowhere, ...line);
+      assert.equal(r.status, 0, `${line.join(' ')}: ${r.stderr}`);
+      return JSON.parse(r.stdout).leases.map((l: { id: string }) => l.id);
+    });
+    assert.ok(answers[0].includes(aliceLease));
+    assert.deepEqual(answers[1], answers[0]);
+    assert.deepEqual(answers[2], answers[0]);
+    const who = vws(nowhere, '--token', aliceToken, 'login', '--server', server.url, '--json');
+    assert.equal(who.status, 0, who.stderr);
+    assert.equal(JSON.parse(who.stdout).id, 'alice');
   });
 
   test('an exact lease that does not fit is refused with alternatives, and the printed alternative is accepted', () => {
@@ -221,7 +282,7 @@ describe('vws client against vws serve', { timeout: 300_000 }, () => {
     const usage = JSON.parse(vws(alice, 'usage', '--json').stdout);
     assert.deepEqual(Object.keys(usage.users), ['alice'], 'alice sees only her own usage');
     assert.equal(usage.users.alice.leases, all.length);
-    assert.match(vws(admin, 'usage').stdout, /^USER\s+LEASES\s+CORE-HOURS\s+GiB-HOURS\nadmin\s+1\s/);
+    assert.match(vws(admin, 'usage').stdout, /^USER\s+LEASES\s+CORE-HOURS\s+GiB-HOURS\nadmin\s+2\s/, 'the admin\'s exact lease and the one alice may not stop');
   });
 
   test('users, groups and tokens', () => {
@@ -241,22 +302,22 @@ describe('vws client against vws serve', { timeout: 300_000 }, () => {
   });
 
   test('bad input exits 2 and says what to write instead', () => {
-    const cases: Array<[string[], RegExp]> = [
-      [['lease', 'create', '--kind', 'best-effort', '--nodes', '1', '--cpu', '1', '--memory', '1', '--duration', '2x'], /--duration must be a duration: seconds \(90\) or units in the order d, h, m, s \(45s, 2h30m, 1d, 1h15m30s\); got '2x'/],
-      [['lease', 'create', '--kind', 'exact', '--nodes', '1', '--cpu', '1', '--memory', '1', '--duration', '1h', '--start', 'tomorrow'], /--start must be an ISO-8601 time with a zone \(2026-11-25T14:00:00Z.*epoch seconds.*\+1h/],
-      [['lease', 'create', '--kind', 'exact', '--nodes', '1', '--cpu', '1', '--memory', '1', '--duration', '1h'], /an exact lease needs --start TIME/],
-      [['lease', 'list', '--status', 'runing'], /--status must be one of pending, scheduled, .*; got 'runing'/],
-      [['lease', 'frobnicate'], /lease has no subcommand 'frobnicate'; it has create, quote, hold/],
-      [['lease', 'show'], /lease show needs ID/],
-      [['node', 'list', '--colour'], /Unknown option '--colour'/],
-      [['token', 'create', '--expires', '30s'], /--expires must be at least 1m/],
-      [['workspace', 'show', 'l-1', 'first'], /INDEX must be a whole number >= 0, got 'first'/],
+    const cases: Array<[string[], RegExp, string]> = [
+      [['lease', 'create', '--kind', 'best-effort', '--nodes', '1', '--cpu', '1', '--memory', '1', '--duration', '2x'], /--duration must be a duration: seconds \(90\) or units in the order d, h, m, s \(45s, 2h30m, 1d, 1h15m30s\); got '2x'/, 'lease create'],
+      [['lease', 'create', '--kind', 'exact', '--nodes', '1', '--cpu', '1', '--memory', '1', '--duration', '1h', '--start', 'tomorrow'], /--start must be an ISO-8601 time with a zone \(2026-11-25T14:00:00Z.*epoch seconds.*\+1h/, 'lease create'],
+      [['lease', 'create', '--kind', 'exact', '--nodes', '1', '--cpu', '1', '--memory', '1', '--duration', '1h'], /an exact lease needs --start TIME/, 'lease create'],
+      [['lease', 'list', '--status', 'runing'], /option '--status <S>' argument 'runing' is invalid. Allowed choices are pending, scheduled, /, 'lease list'],
+      [['lease', 'frobnicate'], /lease has no subcommand 'frobnicate'; it has create, quote, hold/, 'lease'],
+      [['lease', 'show'], /lease show needs ID: vws lease show <ID>/, 'lease show'],
+      [['node', 'list', '--colour'], /unknown option '--colour'/, 'node list'],
+      [['token', 'create', '--expires', '30s'], /--expires must be at least 1m/, 'token create'],
+      [['workspace', 'show', 'l-1', 'first'], /INDEX must be a whole number >= 0, got 'first'/, 'workspace show'],
     ];
-    for (const [args, message] of cases) {
+    for (const [args, message, command] of cases) {
       const r = vws(alice, ...args);
       assert.equal(r.status, 2, `${args.join(' ')}: ${r.stderr}`);
       assert.match(r.stderr, message);
-      assert.match(r.stderr, new RegExp(`run \`vws ${args[0]} --help\` for the options`));
+      assert.ok(r.stderr.endsWith(`\nrun \`vws ${command} --help\` for the options\n`), r.stderr);
     }
     const nowhere = vws(join(dir, 'none.json'), 'lease', 'list');
     assert.equal(nowhere.status, 2);

@@ -2,11 +2,16 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
 import { Args } from '../../../src/cli/client/args.ts';
-import { commandLine, KINDS, type LeaseSpec, SPEC_OPTIONS, shellWord, specArgs, specFromArgs } from '../../../src/cli/client/lease-spec.ts';
+import { commandLine, KINDS, type LeaseSpec, shellWord, specArgs, specFromArgs } from '../../../src/cli/client/lease-spec.ts';
+import { parseLine } from '../../../src/cli/program.ts';
 import { UsageError } from '../../../src/cli/usage-error.ts';
 
 const NOW = 1_795_000_000;
-const parse = (argv: string[]): LeaseSpec => specFromArgs(Args.parse('lease create', argv, SPEC_OPTIONS), NOW);
+/** `vws lease create ...argv` through the real command line parser. */
+async function parse(argv: string[]): Promise<LeaseSpec> {
+  const { path, values, positionals } = await parseLine(['lease', 'create', ...argv]);
+  return specFromArgs(new Args(path, values, positionals), NOW);
+}
 const base = ['--nodes', '2', '--cpu', '1.5', '--memory', '2048', '--duration', '2h30m'];
 
 /** What the server makes of a spec: the defaults it would fill in, filled in. */
@@ -45,9 +50,9 @@ const specs: fc.Arbitrary<LeaseSpec> = fc
     return s;
   });
 
-test('the options printed for a spec ask for exactly that spec', () => {
-  fc.assert(fc.property(specs, (spec) => {
-    assert.deepEqual(effective(parse(specArgs(spec))), effective(spec));
+test('the options printed for a spec ask for exactly that spec', async () => {
+  await fc.assert(fc.asyncProperty(specs, async (spec) => {
+    assert.deepEqual(effective(await parse(specArgs(spec))), effective(spec));
   }), { numRuns: 500 });
 });
 
@@ -60,17 +65,22 @@ test('a printed command line splits back into the same words', () => {
   assert.equal(shellWord("it's here"), `'it'\\''s here'`);
 });
 
-test('a spec from options, with times and durations in people\'s forms', () => {
-  assert.deepEqual(parse(['--kind', 'exact', ...base, '--start', '+1h', '--disk', '0', '--no-preemptible', '--image', 'deb', '--group', 'lab']), {
+test('a spec from options, with times and durations in people\'s forms', async () => {
+  assert.deepEqual(await parse(['--kind', 'exact', ...base, '--start', '+1h', '--disk', '0', '--no-preemptible', '--image', 'deb', '--group', 'lab']), {
     kind: 'exact', nodes: 2, cpu: 1.5, memoryMiB: 2048, duration: 9000, diskMiB: 0, start: NOW + 3600, preemptible: false, image: 'deb', group: 'lab',
   });
-  assert.deepEqual(parse(['--kind', 'periodic', ...base, '--start', '2026-11-25T14:00:00Z', '--period', '1d', '--until', '+7d', '--accept-partial']).recurrence, { period: 86400, until: NOW + 7 * 86400, acceptPartial: true });
+  assert.deepEqual((await parse(['--kind', 'periodic', ...base, '--start', '2026-11-25T14:00:00Z', '--period', '1d', '--until', '+7d', '--accept-partial'])).recurrence, { period: 86400, until: NOW + 7 * 86400, acceptPartial: true });
 });
 
-test('wrong or missing options are usage errors that say what to write', () => {
+test('without --kind a lease is best-effort', async () => {
+  assert.equal((await parse(base)).kind, 'best-effort');
+  assert.deepEqual(await parse(base), await parse(['--kind', 'best-effort', ...base]));
+});
+
+test('wrong or missing options are usage errors that say what to write', async () => {
   const cases: Array<[string[], RegExp]> = [
-    [base, /lease create needs --kind \(best-effort, immediate/],
-    [['--kind', 'reserved', ...base], /--kind must be one of best-effort, immediate, exact, urgent, deadline, periodic; got 'reserved'/],
+    [['--kind', 'reserved', ...base], /--kind <K>' argument 'reserved' is invalid. Allowed choices are best-effort, immediate, exact, urgent, deadline, periodic/],
+    [['--nodes', '1', '--cpu', '1', '--memory', '1'], /lease create needs --duration D/],
     [['--kind', 'exact', ...base], /an exact lease needs --start TIME/],
     [['--kind', 'deadline', ...base], /a deadline lease needs --deadline TIME/],
     [['--kind', 'periodic', ...base, '--start', '+1h'], /a periodic lease needs --period D with --count N or --until TIME/],
@@ -81,10 +91,16 @@ test('wrong or missing options are usage errors that say what to write', () => {
     [['--kind', 'best-effort', '--nodes', '1', '--cpu=-1', '--memory', '1', '--duration', '1h'], /--cpu must be a number > 0/],
     [['--kind', 'best-effort', '--nodes', '1', '--cpu', '1', '--memory', '1.5', '--duration', '1h'], /--memory must be a whole number >= 1/],
     [['--kind', 'best-effort', ...base, '--preemptible', '--no-preemptible'], /contradict each other/],
-    [['--kind', 'best-effort', ...base, '--colour', 'red'], /Unknown option '--colour'/],
-    [['--kind', 'best-effort', ...base, 'extra'], /unexpected argument 'extra'/],
+    [['--kind', 'best-effort', ...base, '--colour', 'red'], /unknown option '--colour'/],
+    [['--kind', 'best-effort', ...base, 'extra'], /too many arguments for 'create'/],
+    [[...base, '--nodes'], /option '--nodes <N>' argument missing/],
   ];
   for (const [argv, message] of cases) {
-    assert.throws(() => parse(argv), (e: Error) => e instanceof UsageError && message.test(e.message), `${argv.join(' ')}`);
+    await assert.rejects(parse(argv), (e: Error) => e instanceof UsageError && message.test(e.message), `${argv.join(' ')}`);
   }
+});
+
+test('specFromArgs checks --kind too, for callers that skip the parser', () => {
+  assert.throws(() => specFromArgs(new Args('lease create', { kind: 'reserved', nodes: '1', cpu: '1', memory: '1', duration: '1h' }), NOW),
+    /--kind must be one of best-effort, immediate, exact, urgent, deadline, periodic; got 'reserved'/);
 });

@@ -2,12 +2,10 @@
 // process too: the tests see exactly what a person at a shell would.
 
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { join } from 'node:path';
 import { freePort } from '../../support/free-port.ts';
-export { freePort };
+import { bin, root } from '../../support/vws-bin.ts';
+export { freePort, root };
 
-export const root = new URL('../../../', import.meta.url).pathname;
-const bin = join(root, 'bin/vws.js');
 export const BOOTSTRAP_TOKEN = 'vws_test-bootstrap-token';
 
 export interface RealServer {

@@ -1,0 +1,82 @@
+#!/usr/bin/env bash
+# Installs the Debian packages the tests need, when they are missing: `npm test` runs this first
+# (its pretest script), so that the README's test command passes on a fresh machine, and .ci/run
+# is that same command. It changes nothing on a machine that has them all.
+#
+#   scripts/ensure-test-packages.sh [--dry-run] [PACKAGE...]
+#
+# --dry-run prints what it would run and changes nothing. PACKAGEs replace the list below (the
+# script's own test checks a package that no machine has, without installing anything).
+set -euo pipefail
+
+# What the tests need from Debian, and why: the one list.
+PACKAGES=(
+  python3          # runs the shared schedule checker (../shared/tools/validate-schedule)
+  openssl          # makes the TLS test's self-signed certificate
+  qemu-system-x86  # boots the test guest (agent, driver and end-to-end tests)
+  qemu-utils       # qemu-img: the guests' disks
+  busybox-static   # the test guest's initramfs
+  dnsmasq-base     # DHCP for the guests, in network namespaces
+  iproute2         # ip: network namespaces, bridges and taps
+  e2fsprogs        # mke2fs: the test guest's disk
+)
+# The test guest's kernel is fetched with apt-get download (guest/build.ts): apt's package lists
+# must know it, which a fresh machine's do not until apt-get update.
+KERNEL_PACKAGE=linux-image-cloud-amd64
+
+dry_run=false
+if [[ ${1-} == --dry-run ]]; then
+  dry_run=true
+  shift
+fi
+check_lists=true
+if (($# > 0)); then
+  PACKAGES=("$@")
+  check_lists=false
+fi
+
+if ! command -v dpkg-query >/dev/null || ! command -v apt-get >/dev/null; then
+  echo "ensure-test-packages: this is not a Debian system (no dpkg-query or apt-get). The tests need" >&2
+  echo "  ${PACKAGES[*]}" >&2
+  echo "or your system's equivalents: install them, then run the tests with: npm run build && npm test --ignore-scripts" >&2
+  exit 1
+fi
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  [[ $(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null) == installed ]] || missing+=("$p")
+done
+update=false
+((${#missing[@]} > 0)) && update=true
+if $check_lists && ! apt-cache show "$KERNEL_PACKAGE" >/dev/null 2>&1; then
+  update=true
+fi
+
+if ! $update; then
+  echo "ensure-test-packages: all ${#PACKAGES[@]} Debian packages the tests need are installed"
+  exit 0
+fi
+
+commands=("apt-get update")
+((${#missing[@]} > 0)) && commands+=("apt-get install -y ${missing[*]}")
+if $dry_run; then
+  echo "ensure-test-packages: missing: ${missing[*]:-none}"
+  for c in "${commands[@]}"; do echo "would run: $c"; done
+  exit 0
+fi
+if [[ $(id -u) != 0 ]]; then
+  if ((${#missing[@]} > 0)); then
+    echo "ensure-test-packages: the tests need Debian packages that are not installed: ${missing[*]}" >&2
+  else
+    echo "ensure-test-packages: apt's package lists do not know $KERNEL_PACKAGE, which the test guest is built from" >&2
+  fi
+  echo "that needs root; run:" >&2
+  for c in "${commands[@]}"; do echo "  sudo $c" >&2; done
+  echo "then npm test again (or run npm test as root, and it installs them itself)" >&2
+  exit 1
+fi
+export DEBIAN_FRONTEND=noninteractive
+for c in "${commands[@]}"; do
+  echo "ensure-test-packages: $c"
+  $c
+done

@@ -1,0 +1,127 @@
+// The client commands' lines and help: each calls the vws server named by the global --server
+// (else VWS_SERVER, else vws login's file). Their code is loaded when one runs.
+
+import { type Command as Cli, Option } from 'commander';
+import type { Leaf } from '../program.ts';
+import type { Runner } from '../values.ts';
+import { Args } from './args.ts';
+import type { Command } from './command.ts';
+import { KINDS } from './lease-spec.ts';
+import { LEASE_STATUSES } from './lease-text.ts';
+import { DURATION_FORMS, TIME_FORMS } from './parse-time.ts';
+
+const FORMS = `\ndurations: ${DURATION_FORMS}\ntimes: ${TIME_FORMS}`;
+
+/** A client command's code, given its parsed line as Args. */
+const client = (load: () => Promise<Command>) => async (): Promise<Runner> => {
+  const run = await load();
+  return (i) => run(new Args(i.path, i.values, i.positionals));
+};
+
+const lease = (name: string) => client(async () => (await import('./lease-commands.ts')).LEASE_COMMANDS[name]);
+
+/** The options that describe a lease: create, quote and hold take them. */
+function specOptions(cmd: Cli): Cli {
+  return cmd
+    .addOption(new Option('--kind <K>', 'the kind of lease (best-effort)').choices(KINDS))
+    .addOption(new Option('--nodes <N>', 'how many VMs, one per node'))
+    .addOption(new Option('--cpu <C>', 'CPUs per VM (may be fractional)'))
+    .addOption(new Option('--memory <MiB>', 'memory per VM'))
+    .addOption(new Option('--disk <MiB>', 'disk per VM (0)'))
+    .addOption(new Option('--duration <D>', 'how long each VM runs'))
+    .addOption(new Option('--start <TIME>', 'exact and periodic leases: when; deadline leases: not before'))
+    .addOption(new Option('--deadline <TIME>', 'deadline leases: done by'))
+    .addOption(new Option('--image <NAME>', 'a registered image (vws image list)'))
+    .addOption(new Option('--preemptible', 'may be suspended for others (default: only best-effort leases)'))
+    .addOption(new Option('--no-preemptible', 'may not be'))
+    .addOption(new Option('--period <D>', 'periodic leases: how often, with --count or --until'))
+    .addOption(new Option('--count <N>', 'periodic leases: how many times'))
+    .addOption(new Option('--until <TIME>', 'periodic leases: until when'))
+    .addOption(new Option('--accept-partial', 'periodic leases: accept even if some occurrences do not fit'))
+    .addOption(new Option('--group <G>', 'share the lease with a group you are in'))
+    .addHelpText('after', FORMS);
+}
+
+function addLease(program: Cli, leaf: Leaf): void {
+  const group = program.command('lease').description('create, quote, hold, commit, list, show, stop, suspend, resume, cancel and watch leases');
+  specOptions(leaf(group, 'create', 'ask for a lease; if refused, print what would be accepted instead', lease('create')))
+    .addOption(new Option('--idempotency-key <K>', 'a retry with the same key returns the lease the first try made'));
+  specOptions(leaf(group, 'quote', 'what the scheduler would answer now, without asking', lease('quote')));
+  specOptions(leaf(group, 'hold', 'place an exact, deadline or periodic lease and hold it until committed', lease('hold')))
+    .addOption(new Option('--ttl <D>', 'how long the hold lasts (at most 1d)'));
+  leaf(group, 'commit <ID>', 'commit a held lease', lease('commit'));
+  leaf(group, 'list', 'leases you may see (ended ones only with --all or --status)', lease('list'))
+    .addOption(new Option('--status <S>', 'only leases in this status').choices(LEASE_STATUSES))
+    .addOption(new Option('--owner <U>', "only this user's leases"))
+    .addOption(new Option('--kind <K>', 'only leases of this kind').choices(KINDS))
+    .addOption(new Option('--all', 'ended leases too'))
+    .addOption(new Option('--page-size <N>', 'fetch N leases a request (500, at most 1000)'));
+  leaf(group, 'show <ID>', 'a lease with its workspaces', lease('show'));
+  leaf(group, 'stop <ID>', 'end a running lease now: its work is done (owner)', lease('stop'));
+  leaf(group, 'suspend <ID>', 'suspend a running best-effort lease until you resume it (owner)', lease('suspend'));
+  leaf(group, 'resume <ID>', 'resume a lease you suspended (owner)', lease('resume'));
+  leaf(group, 'migrate <ID>', 'move a running lease to other nodes while it runs (admin)', lease('migrate'))
+    .addOption(new Option('--to <NODES>', 'the nodes to move to, NODE[,NODE...]: one per node it runs on'));
+  leaf(group, 'cancel <ID>', 'cancel a lease', lease('cancel'));
+  leaf(group, 'watch [ID]', "follow events (with ID: that lease's, until it ends)", client(async () => (await import('./watch.ts')).WATCH_COMMAND))
+    .addOption(new Option('--after <EVENT>', 'start after this event number'));
+}
+
+function addPool(program: Cli, leaf: Leaf): void {
+  const workspace = program.command('workspace').description('the VMs of a lease, one per node, with their node, status, address and console');
+  const ws = (name: string) => client(async () => (await import('./workspace-commands.ts')).WORKSPACE_COMMANDS[name]);
+  leaf(workspace, 'list <LEASE>', "a lease's workspaces", ws('list'));
+  leaf(workspace, 'show <LEASE> <INDEX>', 'one of them in full', ws('show'));
+
+  const node = program.command('node').description('add, list, drain and remove nodes (admin)');
+  const nd = (name: string) => client(async () => (await import('./node-commands.ts')).NODE_COMMANDS[name]);
+  leaf(node, 'add <ID>', 'add a node to the pool', nd('add'))
+    .addOption(new Option('--cpu <C>', 'its CPUs'))
+    .addOption(new Option('--memory <MiB>', 'its memory'))
+    .addOption(new Option('--disk <MiB>', 'its disk (0)'));
+  leaf(node, 'list', 'the pool and the leases on each node', nd('list'));
+  leaf(node, 'drain <ID>', 'no new leases on the node; those there run on', nd('drain'));
+  leaf(node, 'remove <ID>', 'remove a drained, idle node', nd('remove'));
+
+  const image = program.command('image').description('add and list images');
+  const im = (name: string) => client(async () => (await import('./image-commands.ts')).IMAGE_COMMANDS[name]);
+  leaf(image, 'add <NAME>', "register the file's size and sha256 and upload it", im('add'))
+    .addOption(new Option('--file <PATH>', 'the image content'))
+    .addOption(new Option('--kernel <IMAGE>', 'a disk with no boot loader: boot this registered kernel image ...'))
+    .addOption(new Option('--initrd <IMAGE>', '... with this registered initrd image ...'))
+    .addOption(new Option('--cmdline <TEXT>', '... and this kernel command line'));
+  leaf(image, 'list', 'registered images', im('list'));
+}
+
+function addAccounts(program: Cli, leaf: Leaf): void {
+  const account = (table: 'USER_COMMANDS' | 'GROUP_COMMANDS' | 'TOKEN_COMMANDS', name: string) =>
+    client(async () => (await import('./account-commands.ts'))[table][name]);
+  const user = program.command('user').description('add and list users (admin)');
+  leaf(user, 'add <NAME>', 'add a user', account('USER_COMMANDS', 'add')).addOption(new Option('--admin', 'an administrator'));
+  leaf(user, 'list', 'the users', account('USER_COMMANDS', 'list'));
+
+  const group = program.command('group').description('add and list groups and their members (admin)');
+  leaf(group, 'add <NAME>', "a group; members see each other's leases unless --no-share", account('GROUP_COMMANDS', 'add'))
+    .addOption(new Option('--no-share', 'members see only their own leases'));
+  leaf(group, 'list', 'groups and their members', account('GROUP_COMMANDS', 'list'));
+  leaf(group, 'add-member <GROUP> <USER>', 'put a user in a group', account('GROUP_COMMANDS', 'add-member'));
+  leaf(group, 'remove-member <GROUP> <USER>', 'take a user out of a group', account('GROUP_COMMANDS', 'remove-member'));
+
+  const token = program.command('token').description('create, list and revoke tokens');
+  leaf(token, 'create', 'a new token (yours unless --user), printed once', account('TOKEN_COMMANDS', 'create'))
+    .addOption(new Option('--user <U>', "another user's (admin)"))
+    .addOption(new Option('--label <L>', 'what it is for'))
+    .addOption(new Option('--expires <D>', 'it stops working after this long (never)'))
+    .addHelpText('after', FORMS);
+  leaf(token, 'list', 'tokens (not their secrets)', account('TOKEN_COMMANDS', 'list')).addOption(new Option('--user <U>', "another user's (admin)"));
+  leaf(token, 'revoke <ID>', 'stop a token working', account('TOKEN_COMMANDS', 'revoke'));
+}
+
+export function addClientCommands(program: Cli, leaf: Leaf): void {
+  leaf(program, 'login', 'check a server and token (--server, --token) and store them', client(async () => (await import('./login.ts')).LOGIN_COMMAND))
+    .addHelpText('after', '\nStores them in $VWS_CONFIG, else ~/.config/vws/config.json (mode 0600); nothing is stored if the check fails.');
+  addLease(program, leaf);
+  addPool(program, leaf);
+  addAccounts(program, leaf);
+  leaf(program, 'usage', 'core-hours and GiB-hours per user and group, over the leases you may see', client(async () => (await import('./usage-command.ts')).USAGE_COMMAND));
+}

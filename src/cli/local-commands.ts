@@ -1,0 +1,108 @@
+// The commands that run here rather than call a server: serve, agent, sim and demo. Only their
+// options are described here; their code is loaded when one runs.
+
+import { type Command, Option } from 'commander';
+import { PREEMPTION_POLICIES } from '../core/preemption-policy.ts';
+import { IMAGE_CHOICES } from '../sim/image-assignment.ts';
+import type { Leaf } from './program.ts';
+import type { AgentOptions } from './agent-command.ts';
+import type { ServeOptions } from './serve-command.ts';
+import type { SimOptions } from './sim-command.ts';
+
+const opt = (flags: string, description: string, group?: string): Option => {
+  const o = new Option(flags, description);
+  return group ? o.helpGroup(group) : o;
+};
+
+function addServe(program: Command, leaf: Leaf): void {
+  leaf(program, 'serve', 'run the workspace service (REST API, store, control loop)', async () => {
+    const { serveCommand } = await import('./serve-command.ts');
+    return ({ values }) => serveCommand(values as ServeOptions);
+  })
+    .addOption(opt('--listen <HOST:PORT>', 'where to listen (127.0.0.1:8080)'))
+    .addOption(opt('--data <DIR>', 'data directory: SQLite store, image blobs, driver state (./vws-data)'))
+    .addOption(opt('--store <URL>', 'postgres://user@host:port/db to share one store between servers (default: SQLite in --data)'))
+    .addOption(opt('--driver <NAME>', 'simulated (default: VMs that only pretend), or qemu (real VMs on node agents: vws agent)'))
+    .addOption(opt('--vm-network <CIDR>', 'with --driver qemu, the network VMs get their addresses from (10.77.0.0/24)'))
+    .addOption(opt('--nodes <N>', 'on an empty pool, add N simulated nodes (0)'))
+    .addOption(opt('--node-cpu <C>', 'their CPUs (4)'))
+    .addOption(opt('--node-memory <MiB>', 'their memory (8192)'))
+    .addOption(opt('--tls-cert <FILE>', 'serve HTTPS with this certificate ...'))
+    .addOption(opt('--tls-key <FILE>', '... and key'))
+    .addHelpText('after', '\nOn an empty store the first admin token is VWS_BOOTSTRAP_TOKEN if set, else a new one, printed once.');
+}
+
+function addAgent(program: Command, leaf: Leaf): void {
+  leaf(program, 'agent', 'run a pool node: dial the service and run its VMs under QEMU', async () => {
+    const { agentCommand } = await import('./agent-command.ts');
+    return ({ values }) => agentCommand(values as AgentOptions);
+  })
+    .addOption(opt('--data <DIR>', "the node's state: VMs, image cache, network (./vws-agent)"))
+    .addOption(opt('--name <NAME>', "the node's name in the pool (this host's name)"))
+    .addOption(opt('--cpu <N>', "CPUs offered to VMs (all of this host's)"))
+    .addOption(opt('--memory <MiB>', "memory offered to VMs (this host's, less 1 GiB)"))
+    .addOption(opt('--disk <MiB>', 'disk offered to VMs (free space of --data)'))
+    .addOption(opt('--image-cache <MiB>', 'size limit of the image cache (10240)'))
+    .addOption(opt('--bridge <NAME>', 'the bridge the agent owns (vwsbr0)'))
+    .addOption(opt('--netns <NAME>', 'run VMs, bridge and DHCP in this network namespace (tests)'))
+    .addOption(opt('--transfer-address <ADDR>', 'where other agents reach this one with suspended VMs (127.0.0.1)'))
+    .addOption(opt('--migration-address <ADDR>', "where this node's QEMU listens for live migrations (the transfer address)"))
+    .addOption(opt('--ca <FILE>', 'trust this CA certificate for an HTTPS service'))
+    .addHelpText('after', `
+Needs --server URL (the service, http(s)://host:port) and --token T (an administrator's token, or
+VWS_AGENT_TOKEN). Runs VMs under QEMU (KVM when /dev/kvm is usable, software emulation otherwise);
+they keep running when the agent stops or loses the service, and a restarted agent adopts them.`);
+}
+
+/** --inject may be given again and again. */
+const collect = (value: string, previous: string[] | undefined): string[] => [...(previous ?? []), value];
+
+function addSim(program: Command, leaf: Leaf): void {
+  const sim = leaf(program, 'sim', 'simulate the lease scheduler over a workload trace', async () => {
+    const { simCommand } = await import('./sim-command.ts');
+    return ({ values }) => simCommand(values as SimOptions);
+  });
+  const group = (heading: string, ...options: Array<[string, string]>): void => {
+    for (const [flags, description] of options) sim.addOption(opt(flags, description, heading));
+  };
+  group('workload:', ['--trace <FILE>', 'SWF (.swf, .swf.gz) or LWF (XML or AR lines) workload']);
+  sim.addOption(opt('--inject <FILE>', 'advance reservations to add (may be repeated)', 'workload:').argParser(collect));
+  group('pool:', ['--nodes <N>', 'number of identical nodes (144)'], ['--node-cpu <C>', 'CPUs per node (1)'], ['--node-memory <MiB>', 'memory per node (1024)']);
+  group('scheduling:',
+    ['--backfill <MODE>', 'easy | conservative | none (easy)'],
+    ['--preemption <MODE>', 'suspend | requeue (suspend)'],
+    ['--policy <NAME>', `which preemptible leases give way first: ${Object.keys(PREEMPTION_POLICIES).join(' | ')} (youngest-first)`],
+    ['--suspend-rate <MBps>', 'memory saved per second when suspending (50; inf = free)'],
+    ['--resume-rate <MBps>', 'memory restored per second when resuming (50; inf = free)'],
+    ['--migrate-bandwidth <MBps>', "moving a suspended lease's memory and disk to other nodes (100; inf = free)"],
+    ['--no-migration', 'a suspended lease resumes only where it was'],
+    ['--threshold-factor <F>', 'run at least F x the suspend/resume overheads (1)'],
+    ['--suspended-order <O>', 'where a suspended lease queues again: arrival | suspension (arrival)']);
+  group('virtual machines:',
+    ['--images <MODE>', 'predeployed | transfer (predeployed)'],
+    ['--image-choice <C>', `${IMAGE_CHOICES.join(' | ')}: which image each lease uses (none = no VMs)`],
+    ['--image-count <N>', 'distinct images for uniform/skewed (37)'],
+    ['--image-size <MiB>', 'size of every image (4096)'],
+    ['--image-bandwidth <MBps>', 'image repository link (100)'],
+    ['--image-cache <MiB>', 'per-node image cache, 0 = no reuse (20000)'],
+    ['--seed <N>', 'seed for the image draw (1)'],
+    ['--runtime-overhead <PCT>', 'best-effort leases run PCT% longer in a VM (0)'],
+    ['--boot-overhead <S>', "seconds to boot a lease's VMs (0)"],
+    ['--shutdown-overhead <S>', 'seconds to shut them down (0)']);
+  group('output:', ['--schedule <FILE>', 'write the vws.schedule/v1 export (JSON Lines); --json prints the metrics as JSON']);
+  group('negotiation:',
+    ['--at <TIME>', 'stop the simulation at TIME (seconds or [DD:]HH:MM:SS) ...'],
+    ['--quote <JSON>', `... and print what the scheduler would answer to this request then,
+e.g. '{"kind":"exact","start":"10:01:00:00","duration":"04:00:00","nodes":64}'
+(fields: kind, start, duration, nodes, cpu, memoryMiB, deadline, preemptible, period, count, until, acceptPartial, id)`]);
+}
+
+export function addLocalCommands(program: Command, leaf: Leaf): void {
+  leaf(program, 'demo [DIR]', 'watch a minute of the service: a lease suspended for a reservation, then resumed (data in DIR, ./vws-data/demo)', async () => {
+    const { demoCommand } = await import('./demo-command.ts');
+    return ({ positionals }) => demoCommand(positionals[0]);
+  });
+  addServe(program, leaf);
+  addAgent(program, leaf);
+  addSim(program, leaf);
+}

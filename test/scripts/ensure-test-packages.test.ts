@@ -1,0 +1,56 @@
+// scripts/ensure-test-packages.sh, which `npm test` runs first, tried with packages no machine has
+// and with apt-get and id stood in for, so that nothing is installed or removed here.
+
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+
+const script = new URL('../../scripts/ensure-test-packages.sh', import.meta.url).pathname;
+const ABSENT = 'vws-test-no-such-package';
+const PRESENT = 'bash'; // essential in Debian: every machine of this kind has it
+
+/** Runs the script with `stand-ins` (name -> shell body) first on PATH. */
+function ensure(args: string[], standIns: Record<string, string> = {}) {
+  const bin = mkdtempSync(join(tmpdir(), 'vws-ensure-'));
+  for (const [name, body] of Object.entries(standIns)) {
+    writeFileSync(join(bin, name), `#!/bin/sh\n${body}\n`);
+    chmodSync(join(bin, name), 0o755);
+  }
+  const r = spawnSync('bash', [script, ...args], { encoding: 'utf8', env: { ...process.env, PATH: `${bin}:${process.env.PATH}` } });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr, bin };
+}
+
+test('--dry-run names what is missing and the apt-get commands, and changes nothing', () => {
+  const r = ensure(['--dry-run', ABSENT, PRESENT]);
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(r.stdout, `ensure-test-packages: missing: ${ABSENT}\nwould run: apt-get update\nwould run: apt-get install -y ${ABSENT}\n`);
+});
+
+test('with everything installed it runs no apt-get', () => {
+  const r = ensure([PRESENT], { 'apt-get': 'echo "apt-get must not run" >&2; exit 9' });
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, /^ensure-test-packages: all 1 Debian packages the tests need are installed\n$/);
+});
+
+test('as root it updates apt\'s lists, then installs only what is missing', () => {
+  const log = join(mkdtempSync(join(tmpdir(), 'vws-ensure-log-')), 'apt-get.log');
+  const r = ensure([ABSENT, PRESENT], { 'apt-get': `echo "$DEBIAN_FRONTEND $*" >> ${log}`, id: 'echo 0' });
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(readFileSync(log, 'utf8'), `noninteractive update\nnoninteractive install -y ${ABSENT}\n`);
+});
+
+test('not as root it says what to run, installs nothing, and fails', () => {
+  const r = ensure([ABSENT, PRESENT], { 'apt-get': 'echo "apt-get must not run" >&2; exit 9', id: 'echo 1000' });
+  assert.equal(r.status, 1);
+  assert.equal(r.stdout, '');
+  assert.match(r.stderr, new RegExp(`not installed: ${ABSENT}\nthat needs root; run:\n  sudo apt-get update\n  sudo apt-get install -y ${ABSENT}\n`));
+});
+
+test('the default list is what the tests use, and this machine has it', () => {
+  const r = ensure(['--dry-run']);
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, /^ensure-test-packages: all 8 Debian packages the tests need are installed\n$/, 'npm test ran the script before this test, and installed them');
+});

@@ -5,8 +5,8 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import { WebSocketServer } from 'ws';
-import { AGENT_PATH } from '../agent/protocol.ts';
-import type { AgentHub } from '../control/agents/agent-hub.ts';
+import { AGENT_PATH } from '../drivers/qemu/protocol.ts';
+import type { AgentHub } from '../drivers/qemu/agent-hub.ts';
 import type { Store } from '../store/store.ts';
 import { authenticate } from './auth.ts';
 

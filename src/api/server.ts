@@ -14,7 +14,7 @@ import { registerEventRoutes } from './routes/events.ts';
 import { registerImageRoutes } from './routes/images.ts';
 import { registerLeaseRoutes, registerMigration, registerUsageRoutes, registerWorkspaceActions } from './routes/leases.ts';
 import { registerNodeRoutes } from './routes/nodes.ts';
-import type { AgentHub } from '../control/agents/agent-hub.ts';
+import type { AgentHub } from '../drivers/qemu/agent-hub.ts';
 import { acceptAgents } from './agent-channel.ts';
 
 export interface ServerOptions {

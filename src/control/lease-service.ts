@@ -13,8 +13,7 @@ import { Scheduler, type Decision, type StepResult } from '../core/scheduler.ts'
 import type { LeaseRequest, NodeSpec } from '../core/types.ts';
 import type { EventRow, LeaseRow, LeaseStatus, NodeRow, Store, Usage } from '../store/store.ts';
 import type { Clock } from './clock.ts';
-import type { Driver } from './driver.ts';
-import type { NodeEstimate } from './agents/operation-estimates.ts';
+import type { Driver, NodeEstimate } from '../drivers/driver.ts';
 import { applyInput, type Applied, type Input, NodeIndex, type Ownership } from './inputs.ts';
 import { plannedTimes, statusOf, usageOf } from './lease-view.ts';
 import { Reconciler } from './reconciler.ts';

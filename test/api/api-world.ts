@@ -9,7 +9,7 @@ import { buildServer } from '../../src/api/server.ts';
 import { configWith } from '../../src/core/config.ts';
 import { ManualClock } from '../../src/control/clock.ts';
 import { LeaseService } from '../../src/control/lease-service.ts';
-import { SimulatedDriver } from '../../src/control/simulated-driver.ts';
+import { SimulatedDriver } from '../../src/drivers/simulated/simulated-driver.ts';
 import { openSqliteStore } from '../../src/store/sqlite-store.ts';
 import type { Store } from '../../src/store/store.ts';
 

@@ -6,7 +6,7 @@
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { DriverError, type Driver, type VmSpec, type VmState, type VmStatus } from '../../src/control/driver.ts';
+import { DriverError, type Driver, type VmSpec, type VmState, type VmStatus } from '../../src/drivers/driver.ts';
 
 export interface DriverFixture {
   driver: Driver;

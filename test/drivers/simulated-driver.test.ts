@@ -9,8 +9,8 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import fc from 'fast-check';
 import '../core/support/setup.ts';
-import { DriverError, type VmSpec, type VmState, type VmStatus } from '../../src/control/driver.ts';
-import { SimulatedDriver, type SimulatedDelays } from '../../src/control/simulated-driver.ts';
+import { DriverError, type VmSpec, type VmState, type VmStatus } from '../../src/drivers/driver.ts';
+import { SimulatedDriver, type SimulatedDelays } from '../../src/drivers/simulated/simulated-driver.ts';
 import { driverContract } from './driver-contract.ts';
 
 const TINY: SimulatedDelays = { start: 2, stop: 1, suspend: 2, resume: 2, migrate: 2, prepareImage: 1 };

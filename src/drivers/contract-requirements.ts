@@ -23,7 +23,7 @@ export const CONTRACT_TESTS = {
   'suspend-resume': { title: 'suspend and resume one VM on its node; onChange reports each transition in order', needs: ['suspendToFile'] },
   'illegal-in-state': { title: "suspend and resume illegal in the VM's state reject with a DriverError and change nothing", needs: ['suspendToFile'] },
   'cold-migration': { title: 'a suspended VM migrated to the other node resumes there; a running one or one to its own node is refused', needs: ['suspendToFile', 'coldMigration'] },
-  'live-migration': { title: 'a running VM migrated live to the other node runs there with its address; a suspended one is refused', needs: ['liveMigration'] },
+  'live-migration': { title: 'a running VM migrated live to the other node runs there with an address; one to its own node is refused', needs: ['liveMigration'] },
   'scratch-disk': { title: 'a VM with a scratch disk runs, and suspends and resumes with it where the driver suspends', needs: ['scratchDisks'] },
   'refuses-suspend': refusal('suspendToFile', 'suspend and resume'),
   'refuses-cold-migration': refusal('coldMigration', 'migrate'),

@@ -38,6 +38,7 @@ import type { Store } from '../../../src/store/store.ts';
 import { killAllIn, twoNodeFabric, type TwoNodeFabric } from '../../support/netns.ts';
 import { qemuPids, taps, vmLeftovers } from '../../e2e/qemu-pool.ts';
 import { driverContract } from '../driver-contract.ts';
+import { ALL_CAPABILITIES } from '../../../src/drivers/capabilities.ts';
 
 const NODES = ['node-a', 'node-b'] as const;
 const IMAGE = 'guest';
@@ -190,7 +191,7 @@ async function sweep(): Promise<void> {
   }
 }
 
-driverContract('qemu on node agents', async () => {
+driverContract('qemu on node agents', ALL_CAPABILITIES, async () => {
   assert.ok(pool.hub, 'the pool is up');
   const left = await whatIsLeft();
   assert.deepEqual(left, [], 'the nodes run nothing before the test');

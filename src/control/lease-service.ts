@@ -17,6 +17,7 @@ import type { Driver, NodeEstimate } from '../drivers/driver.ts';
 import { applyInput, type Applied, type Input, NodeIndex, type Ownership } from './inputs.ts';
 import { plannedTimes, statusOf, usageOf } from './lease-view.ts';
 import { Reconciler } from './reconciler.ts';
+import { actionBeyondDriver, beyondDriverQuote, configForDriver, requestBeyondDriver } from './driver-fit.ts';
 import { scheduleLines } from '../sim/schedule-export.ts';
 
 export interface ServiceOptions {
@@ -59,7 +60,7 @@ export class LeaseService {
   private closed = false;
 
   private constructor(private readonly opts: ServiceOptions) {
-    this.scheduler = new Scheduler([], opts.config);
+    this.scheduler = new Scheduler([], configForDriver(opts.config, opts.driver.capabilities));
     this.reconciler = new Reconciler(opts.driver, opts.store, {
       leaseById: (id) => this.scheduler.lease(id),
       nodeId: (n) => this.nodes.ids[n],
@@ -112,6 +113,8 @@ export class LeaseService {
   quote(request: LeaseRequest): Promise<Quote> {
     return this.exclusive(async () => {
       const now = await this.syncTo(this.opts.clock.now());
+      const beyond = requestBeyondDriver(request, this.opts.driver);
+      if (beyond) return beyondDriverQuote(request, beyond);
       return this.scheduler.quote({ ...request, arrival: now }, now);
     });
   }
@@ -178,6 +181,8 @@ export class LeaseService {
       }
       const now = await this.syncTo(this.opts.clock.now());
       const req = { ...request, arrival: now };
+      const beyond = requestBeyondDriver(req, this.opts.driver);
+      if (beyond) return { ok: false, quote: beyondDriverQuote(req, beyond) };
       // A best-effort lease is only refused when the pool can never hold it: no need for a full quote.
       const fits = req.kind === 'best-effort' && this.scheduler.table.openNodesThatFit(req.perNode.cpu, req.perNode.memoryMiB) >= req.nodes;
       const q = fits ? null : this.scheduler.quote(req, now, 3);
@@ -196,6 +201,8 @@ export class LeaseService {
       if (!(ttlSeconds > 0)) throw new RangeError(`a hold must last more than 0 s, got ${ttlSeconds}`);
       const now = await this.syncTo(this.opts.clock.now());
       const req = { ...request, arrival: now };
+      const beyond = requestBeyondDriver(req, this.opts.driver);
+      if (beyond) return { ok: false, quote: beyondDriverQuote(req, beyond) };
       const q = this.scheduler.quote(req, now, 3);
       if (!q.ok) return { ok: false, quote: q };
       const applied = await this.record({ type: 'hold', owner, group, request: req, ttl: ttlSeconds }, now);
@@ -240,6 +247,8 @@ export class LeaseService {
         await this.record({ type: 'finish', id }, now);
       } else {
         // Check first, so that a refused action is not written to the log.
+        const beyond = action === 'suspend' ? actionBeyondDriver('suspend', this.opts.driver) : null;
+        if (beyond) throw new RangeError(`lease '${id}' cannot be suspended: ${beyond}`);
         if (action === 'suspend' && (lease.req.kind !== 'best-effort' || !lease.chain.some((s) => s.active && s.kind === 'run'))) {
           throw new RangeError(`lease '${id}' cannot be suspended: only a running best-effort lease can (it is ${lease.req.kind}, ${statusOf(lease)})`);
         }
@@ -256,6 +265,8 @@ export class LeaseService {
       const now = await this.syncTo(this.opts.clock.now());
       const unknown = to.find((n) => this.nodes.of(n) === undefined);
       if (unknown) throw new RangeError(`no node '${unknown}' in the pool`);
+      const beyond = actionBeyondDriver('migrate-live', this.opts.driver);
+      if (beyond) throw new RangeError(`lease '${id}' cannot move while it runs: ${beyond}`);
       // Checked first: an input the scheduler throws out must never reach the log.
       const refusal = this.scheduler.liveMigrationRefusal(id, to.map((n) => this.nodes.of(n)!), now);
       if (refusal) throw new RangeError(refusal.replace(/node (\d+)/g, (_, n: string) => `node '${this.nodes.ids[Number(n)]}'`));

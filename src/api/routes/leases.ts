@@ -7,7 +7,7 @@ import type { LeaseRow, LeaseStatus, Store } from '../../store/store.ts';
 import { type Caller, canSee } from '../auth.ts';
 import { ApiError, forbidden, notFound } from '../errors.ts';
 import { HoldBody, IdParam, LeaseList, LeaseQuery, LeaseSpec, MigrateBody } from '../schemas.ts';
-import type { ApiContext } from '../server.ts';
+import type { ApiContext } from '../context.ts';
 
 const REFUSAL_STATUS: Record<string, number> = { 'insufficient-capacity': 409, 'too-late': 409, 'exceeds-pool': 422, invalid: 422, policy: 409 };
 

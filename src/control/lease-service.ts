@@ -485,7 +485,7 @@ export class LeaseService {
       // An input the scheduler throws out must not stay in the log (a replay would stop on it): the
       // transaction rolls back, and the service, whose scheduler may be half-changed, stops.
       this.broken = e as Error;
-      throw new Error(`internal: the scheduler refused a recorded ${input.type} (${(e as Error).message})`);
+      throw new Error(`internal: the scheduler refused a recorded ${input.type} (${(e as Error).message})`, { cause: e });
     }
   }
 

@@ -115,8 +115,8 @@ test('a VM that ends by itself finishes its lease early; one that fails marks it
   await service.create('alice', null, be('ends', 1, 7200));
   await service.create('alice', null, be('dies', 1, 7200));
   await settle(service);
-  driver.exitVm('ends/0');
-  driver.failVm('dies/0', 'kernel panic');
+  await driver.exitVm('ends/0');
+  await driver.failVm('dies/0', 'kernel panic');
   await settle(service);
   assert.equal(await statusOf(store, 'ends'), 'done');
   const dies = (await store.getLease('dies'))!;

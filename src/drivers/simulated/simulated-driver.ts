@@ -224,8 +224,11 @@ export class SimulatedDriver implements Driver {
         this.vms.delete(vm.spec.id);
         this.setState(vm, 'stopped');
         return;
-      default:
-        return;
+      case 'running':
+      case 'suspended':
+      case 'stopped':
+      case 'failed':
+        return; // not in transition
     }
   }
 

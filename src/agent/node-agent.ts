@@ -4,8 +4,8 @@
 // service what there is now.
 
 import WebSocket from 'ws';
-import { DriverError, type VmStatus } from '../control/driver.ts';
-import { AGENT_PATH, type AgentCalls, type AgentMessage, type AgentOp, type NetworkPlan, type NodeReport, PROTOCOL_VERSION, type ServiceMessage, type Timing, parseFrame } from './protocol.ts';
+import { DriverError, type VmStatus } from '../drivers/driver.ts';
+import { AGENT_PATH, type AgentCalls, type AgentMessage, type AgentOp, type NetworkPlan, type NodeReport, PROTOCOL_VERSION, type ServiceMessage, type Timing, parseFrame } from '../drivers/qemu/protocol.ts';
 
 /** What a node can do: one method per call of the protocol. */
 export type HostOps = { [K in AgentOp]: (args: AgentCalls[K]['args']) => Promise<AgentCalls[K]['value']> };

@@ -5,9 +5,9 @@
 
 import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { DriverError, type VmState, type VmStatus } from '../control/driver.ts';
+import { DriverError, type VmState, type VmStatus } from '../drivers/driver.ts';
 import type { AgentHost } from './node-agent.ts';
-import type { AgentCalls, ImageRef, Landing, NetworkPlan, NodeReport, Timing, Workload } from './protocol.ts';
+import type { AgentCalls, ImageRef, Landing, NetworkPlan, NodeReport, Timing, Workload } from '../drivers/qemu/protocol.ts';
 import { ImageCache } from './images/image-cache.ts';
 import { fetchBlob } from './images/http-fetch.ts';
 import { createOverlay, createScratch, rebaseOverlay, removeDisk } from './images/disks.ts';

@@ -37,6 +37,8 @@ export const REFUSAL_STATUS = {
   'exceeds-pool': 422,
   /** The request names an image that is not registered. */
   'unknown-image': 422,
+  /** The back-end (the service's driver) cannot do it: suspend or live-migrate where its VMs cannot be. */
+  unsupported: 422,
   /** The request names a node that is not in the pool. */
   'unknown-node': 422,
   /** Uploaded content does not match the registered sha256. */

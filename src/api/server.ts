@@ -3,9 +3,8 @@
 // person can act on.
 
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
-import type { LeaseService } from '../control/lease-service.ts';
-import type { Store } from '../store/store.ts';
 import { authenticate, type Caller } from './auth.ts';
+import type { ApiContext, ServerOptions } from './context.ts';
 import { ApiError, forbidden } from './errors.ts';
 import { guardStore, StoreUnavailable } from '../store/store-failure.ts';
 import { Metrics } from './metrics.ts';
@@ -15,35 +14,9 @@ import { registerEventRoutes } from './routes/events.ts';
 import { registerImageRoutes } from './routes/images.ts';
 import { registerLeaseRoutes, registerMigration, registerUsageRoutes, registerWorkspaceActions } from './routes/leases.ts';
 import { registerNodeRoutes } from './routes/nodes.ts';
-import type { AgentHub } from '../control/agents/agent-hub.ts';
 import { acceptAgents } from './agent-channel.ts';
 
-export interface ServerOptions {
-  service: LeaseService;
-  store: Store;
-  version: string;
-  /** Where uploaded image content is kept. */
-  blobDir: string;
-  now: () => number;
-  https?: { cert: string; key: string };
-  logger?: boolean;
-  /** Where node agents connect, when VMs run on agents. */
-  agents?: AgentHub;
-}
-
-declare module 'fastify' {
-  interface FastifyRequest {
-    caller: Caller;
-  }
-  interface FastifySchema {
-    tags?: string[];
-    summary?: string;
-  }
-}
-
-export interface ApiContext extends ServerOptions {
-  metrics: Metrics;
-}
+export type { ApiContext, ServerOptions } from './context.ts';
 
 export function buildServer(opts: ServerOptions): FastifyInstance {
   const app = Fastify({

@@ -2,7 +2,7 @@
 // knows every command and option there is and cannot drift from them.
 
 import type { Command, Option } from 'commander';
-import { commandPath } from './program.ts';
+import { commandPath } from './values.ts';
 
 interface Node {
   path: string;

@@ -9,7 +9,7 @@ import { buildServer } from '../api/server.ts';
 import { configWith } from '../core/config.ts';
 import { wallClock } from '../control/clock.ts';
 import { LeaseService } from '../control/lease-service.ts';
-import { SimulatedDriver } from '../control/simulated-driver.ts';
+import { SimulatedDriver } from '../drivers/simulated/simulated-driver.ts';
 import { openStore } from '../store/open-store.ts';
 import type { EventRow } from '../store/store.ts';
 

@@ -3,8 +3,9 @@
 
 import { type Command, Option } from 'commander';
 import { PREEMPTION_POLICIES } from '../core/preemption-policy.ts';
+import { DEFAULT_DRIVER, DRIVERS } from '../drivers/registry.ts';
 import { IMAGE_CHOICES } from '../sim/image-assignment.ts';
-import type { Leaf } from './program.ts';
+import type { Leaf } from './values.ts';
 import type { AgentOptions } from './agent-command.ts';
 import type { ServeOptions } from './serve-command.ts';
 import type { SimOptions } from './sim-command.ts';
@@ -22,7 +23,7 @@ function addServe(program: Command, leaf: Leaf): void {
     .addOption(opt('--listen <HOST:PORT>', 'where to listen (127.0.0.1:8080)'))
     .addOption(opt('--data <DIR>', 'data directory: SQLite store, image blobs, driver state (./vws-data)'))
     .addOption(opt('--store <URL>', 'postgres://user@host:port/db to share one store between servers (default: SQLite in --data)'))
-    .addOption(opt('--driver <NAME>', 'simulated (default: VMs that only pretend), or qemu (real VMs on node agents: vws agent)'))
+    .addOption(opt('--driver <NAME>', `where VMs run (${DEFAULT_DRIVER}): ${DRIVERS.map((d) => `${d.name}: ${d.summary}`).join('; ')}`))
     .addOption(opt('--vm-network <CIDR>', 'with --driver qemu, the network VMs get their addresses from (10.77.0.0/24)'))
     .addOption(opt('--nodes <N>', 'on an empty pool, add N simulated nodes (0)'))
     .addOption(opt('--node-cpu <C>', 'their CPUs (4)'))

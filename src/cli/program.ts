@@ -7,20 +7,10 @@ import { Argument, Command, CommanderError, Option, type OutputConfiguration } f
 import { addClientCommands } from './client/commands.ts';
 import { addLocalCommands } from './local-commands.ts';
 import { UsageError } from './usage-error.ts';
-import type { Invocation, Runner, Values } from './values.ts';
-
-/** Adds a command that runs `load()`'s code; `nameAndArgs` is commander's "show <ID>". */
-export type Leaf = (parent: Command, nameAndArgs: string, summary: string, load: () => Promise<Runner>) => Command;
+import { commandPath, type Invocation, type Leaf, type Runner, type Values } from './values.ts';
 
 export function packageVersion(): string {
   return (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
-}
-
-/** "lease create": the words that name `cmd` on the command line. */
-export function commandPath(cmd: Command): string {
-  const names: string[] = [];
-  for (let c: Command | null = cmd; c?.parent; c = c.parent) names.unshift(c.name());
-  return names.join(' ');
 }
 
 /** The values of `cmd`'s options and its ancestors' (the global options), by long option name. */

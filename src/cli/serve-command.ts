@@ -5,8 +5,8 @@ import { bootstrapAdmin } from '../api/auth.ts';
 import { configWith } from '../core/config.ts';
 import { wallClock } from '../control/clock.ts';
 import { LeaseService } from '../control/lease-service.ts';
-import { SimulatedDriver } from '../control/simulated-driver.ts';
-import { AgentPool } from '../control/agents/agent-pool.ts';
+import type { OpenDriver } from '../drivers/plugin.ts';
+import { DEFAULT_DRIVER, driverNamed } from '../drivers/registry.ts';
 import { openStore } from '../store/open-store.ts';
 import { numberOption, positive, positiveInteger } from './options.ts';
 import { UsageError } from './usage-error.ts';
@@ -21,9 +21,17 @@ export async function serveCommand(v: ServeOptions): Promise<number> {
   const [host, portText] = (v.listen ?? '127.0.0.1:8080').split(/:(?=\d+$)/);
   const port = Number(portText);
   if (!host || !Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--listen must be HOST:PORT, got '${v.listen}'`);
-  const driverName = v.driver ?? 'simulated';
-  if (driverName !== 'simulated' && driverName !== 'qemu') throw new UsageError(`--driver must be simulated or qemu, got '${v.driver}'`);
-  if (driverName === 'qemu' && v.nodes !== undefined) throw new UsageError('--nodes adds simulated nodes; with --driver qemu, nodes join by running vws agent');
+  const driverName = v.driver ?? DEFAULT_DRIVER;
+  let plugin;
+  try {
+    plugin = driverNamed(driverName);
+  } catch (e) {
+    throw new UsageError(`--driver: ${(e as Error).message}`);
+  }
+  if (plugin.nodesJoin && v.nodes !== undefined) throw new UsageError(`--nodes adds nodes by hand; with --driver ${plugin.name}, ${plugin.nodesJoin}`);
+  for (const option of ['vm-network'] as const) {
+    if (v[option] !== undefined && !plugin.options.includes(option)) throw new UsageError(`--${option} is not an option of --driver ${plugin.name}`);
+  }
   if ((v['tls-cert'] === undefined) !== (v['tls-key'] === undefined)) throw new UsageError('--tls-cert and --tls-key go together');
   const data = resolve(v.data ?? 'vws-data');
   const nodes = numberOption('nodes', v.nodes, 0, (n) => Number.isInteger(n) && n >= 0, 'a whole number >= 0');
@@ -33,15 +41,15 @@ export async function serveCommand(v: ServeOptions): Promise<number> {
   const store = await openStore(v.store ?? join(data, 'vws.db'));
   const now = wallClock.now();
   const token = await bootstrapAdmin(store, now, process.env.VWS_BOOTSTRAP_TOKEN);
-  let pool: AgentPool | undefined;
+  let opened: OpenDriver;
   try {
-    pool = driverName === 'qemu' ? new AgentPool({ store, dir: join(data, 'agents'), network: v['vm-network'] ?? '10.77.0.0/24' }) : undefined;
+    opened = await plugin.open({ store, dataDir: data, vmNetwork: v['vm-network'] });
   } catch (e) {
     throw new UsageError((e as Error).message);
   }
-  const driver = pool?.driver ?? new SimulatedDriver({ stateFile: join(data, 'simulated-vms.json') });
+  const { driver } = opened;
   const service = await LeaseService.open({ store, driver, clock: wallClock, config: configWith({}) });
-  pool?.bind(service);
+  opened.bind?.(service);
   if (nodes > 0 && (await store.listNodes()).length === 0) {
     for (let i = 1; i <= nodes; i++) {
       const added = await service.addNode({ id: `sim-${i}`, cpu: nodeCpu, memoryMiB: nodeMemory, diskMiB: 100_000 });
@@ -50,7 +58,7 @@ export async function serveCommand(v: ServeOptions): Promise<number> {
   }
   const version = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
   const https = v['tls-cert'] ? { cert: readFileSync(v['tls-cert']!, 'utf8'), key: readFileSync(v['tls-key']!, 'utf8') } : undefined;
-  const app = buildServer({ service, store, version, blobDir: join(data, 'blobs'), now: () => wallClock.now(), https, agents: pool?.hub });
+  const app = buildServer({ service, store, version, blobDir: join(data, 'blobs'), now: () => wallClock.now(), https, agents: opened.agents });
   const address = await app.listen({ host, port });
   if (token) process.stdout.write(`admin token (shown once): ${token}\n`);
   process.stdout.write(`vws ${version} serving ${address}/v1 (store ${v.store ? 'postgres' : join(data, 'vws.db')}, driver ${driverName})\n`);

@@ -28,7 +28,7 @@ export type Input =
   | { type: 'node-available'; id: string }
   /**
    * Cost-model figures from what the agents measured, as the scheduler is to plan with them
-   * (already made conservative: see control/agents/measured-costs.ts). Missing ones are unchanged.
+   * (already made conservative: see drivers/qemu/measured-costs.ts). Missing ones are unchanged.
    */
   | ({ type: 'costs' } & CostFigures)
   /** An administrator moves a running lease to other nodes while it runs. */

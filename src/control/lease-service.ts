@@ -13,14 +13,14 @@ import { Scheduler, type Decision, type Plan, type StepResult } from '../core/sc
 import type { LeaseRequest, NodeSpec } from '../core/types.ts';
 import type { EventRow, LeaseRow, LeaseStatus, NodeRow, Store, Usage } from '../store/store.ts';
 import type { Clock } from './clock.ts';
-import type { Driver } from './driver.ts';
-import type { NodeEstimate } from './agents/operation-estimates.ts';
+import type { Driver, NodeEstimate } from '../drivers/driver.ts';
 import { applyInput, type Applied, type Input, NodeIndex, type Ownership } from './inputs.ts';
 import { plannedTimes, statusOf, usageOf } from './lease-view.ts';
 import { Reconciler } from './reconciler.ts';
 import { migrationRefusal, type OwnerAction, ownerActionRefusal } from './action-checks.ts';
 import { done, refuse, type Refusal, type Result } from './refusal.ts';
 import { guardStore, StoreUnavailable } from '../store/store-failure.ts';
+import { actionBeyondDriver, beyondDriverQuote, configForDriver, requestBeyondDriver } from './driver-fit.ts';
 import { scheduleLines } from '../sim/schedule-export.ts';
 
 export interface ServiceOptions {
@@ -74,7 +74,7 @@ export class LeaseService {
     // The store's failures come out as StoreUnavailable, which the API answers with a 503.
     const opts = { ...given, store: guardStore(given.store) };
     this.opts = opts;
-    this.scheduler = new Scheduler([], opts.config);
+    this.scheduler = new Scheduler([], configForDriver(opts.config, opts.driver.capabilities));
     this.reconciler = new Reconciler(opts.driver, opts.store, {
       leaseById: (id) => this.scheduler.lease(id),
       nodeId: (n) => this.nodes.ids[n],
@@ -127,6 +127,8 @@ export class LeaseService {
   quote(request: LeaseRequest): Promise<Quote> {
     return this.exclusive(async () => {
       const now = await this.syncTo(this.opts.clock.now());
+      const beyond = requestBeyondDriver(request, this.opts.driver);
+      if (beyond) return beyondDriverQuote(request, beyond);
       return this.scheduler.quote({ ...request, arrival: now }, now);
     });
   }
@@ -196,6 +198,8 @@ export class LeaseService {
       if (taken) return taken;
       const now = await this.syncTo(this.opts.clock.now());
       const req = { ...request, arrival: now };
+      const beyond = requestBeyondDriver(req, this.opts.driver);
+      if (beyond) return quoteRefusal(beyondDriverQuote(req, beyond));
       // A best-effort lease is only refused when the pool can never hold it: no need for a full quote.
       const fits = req.kind === 'best-effort' && this.scheduler.table.openNodesThatFit(req.perNode.cpu, req.perNode.memoryMiB) >= req.nodes;
       const plan = fits ? undefined : this.scheduler.plan(req, now, 3);
@@ -218,6 +222,8 @@ export class LeaseService {
       if (taken) return taken;
       const now = await this.syncTo(this.opts.clock.now());
       const req = { ...request, arrival: now };
+      const beyond = requestBeyondDriver(req, this.opts.driver);
+      if (beyond) return quoteRefusal(beyondDriverQuote(req, beyond));
       const plan = this.scheduler.plan(req, now, 3);
       if (!plan.ok) return quoteRefusal(quoteOf(plan));
       const applied = await this.record({ type: 'hold', owner, group, request: req, ttl: ttlSeconds }, now, plan);
@@ -267,6 +273,8 @@ export class LeaseService {
       const lease = this.scheduler.lease(id);
       if (!lease) return refuse('not-found', `no lease '${id}'`);
       // Checked first, so that a refused action is not written to the log.
+      const beyond = action === 'suspend' ? actionBeyondDriver('suspend', this.opts.driver) : null;
+      if (beyond) return refuse('unsupported', `lease '${id}' cannot be suspended: ${beyond}`);
       const refusal = ownerActionRefusal(lease, action, this.statusNow(lease));
       if (refusal) return refusal;
       await this.record({ type: action === 'stop' ? 'finish' : action, id }, now);
@@ -283,6 +291,8 @@ export class LeaseService {
       if (!lease) return refuse('not-found', `no lease '${id}'`);
       const unknown = to.find((n) => this.nodes.of(n) === undefined);
       if (unknown !== undefined) return refuse('unknown-node', `no node '${unknown}' in the pool: name nodes of GET /v1/nodes`, { path: 'body.nodes' });
+      const beyond = actionBeyondDriver('migrate-live', this.opts.driver);
+      if (beyond) return refuse('unsupported', `lease '${id}' cannot move while it runs: ${beyond}`);
       const nodes = to.map((n) => this.nodes.of(n)!);
       // Checked first: an input the scheduler throws out must never reach the log.
       const refusal = migrationRefusal(this.scheduler, lease, nodes, to, now, this.statusNow(lease));
@@ -519,7 +529,7 @@ export class LeaseService {
       // An input the scheduler throws out must not stay in the log (a replay would stop on it): the
       // transaction rolls back, and the service, whose scheduler may be half-changed, stops.
       this.broken = e as Error;
-      throw new Error(`internal: the scheduler refused a recorded ${input.type} (${(e as Error).message})`);
+      throw new Error(`internal: the scheduler refused a recorded ${input.type} (${(e as Error).message})`, { cause: e });
     }
   }
 

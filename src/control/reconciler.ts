@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import type { LeaseRecord } from '../core/lease-record.ts';
 import type { EventRow, Store, WorkspaceRow, WorkspaceStatus } from '../store/store.ts';
-import type { Driver, VmSpec, VmState, VmStatus } from './driver.ts';
+import type { Driver, VmSpec, VmState, VmStatus } from '../drivers/driver.ts';
 import { type DesiredVm, desiredVms } from './lease-view.ts';
 
 export interface ReconcilerHooks {
@@ -163,7 +163,7 @@ export class Reconciler {
       return true;
     }
     if (actual.state !== 'running' && actual.state !== 'suspended') return false;
-    if (actual.state === 'running' && desired.state === 'running' && actual.node !== node && this.driver.liveMigrate) {
+    if (actual.state === 'running' && desired.state === 'running' && actual.node !== node && this.driver.capabilities.has('liveMigration')) {
       const from = actual.node;
       const moved = await this.driver.liveMigrate(id, node);
       this.heard(moved.status);

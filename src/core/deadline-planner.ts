@@ -63,7 +63,7 @@ export function planEarliestCompletion(ctx: PlanContext, req: LeaseRequest): Pla
     const resuming = previous !== null;
     const pre = resuming ? costs.resumeSeconds(req) : config.bootSeconds;
     const whole = pre + remaining + config.shutdownSeconds;
-    const cutMin = req.preemptible ? Math.max(costs.suspendThreshold(req, resuming), pre + suspend + 1) : null;
+    const cutMin = req.preemptible && config.preemption === 'suspend' ? Math.max(costs.suspendThreshold(req, resuming), pre + suspend + 1) : null;
     const shortest = cutMin === null ? whole : Math.min(whole, cutMin);
     const earliest = ctx.table.earliestWindow(req.nodes, cpu, mem, shortest, t, { notBefore: resuming ? undefined : imageBy, ignore });
     if (earliest === Infinity) return refuse('insufficient-capacity', `${req.nodes} nodes are never free for ${shortest} s`);

@@ -40,6 +40,7 @@ export function imageColumns<F extends boolean | number>(i: ImageRow, flag: (b: 
 }
 
 /** A row as a driver returns it (the driver boundary); the functions below type it. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- the database driver's rows are untyped; the functions below give them types
 type Row = Record<string, any>;
 
 /** The other way: `decode` turns a JSON column into its value (SQLite keeps text, PostgreSQL hands back jsonb parsed). */

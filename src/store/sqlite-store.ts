@@ -15,6 +15,7 @@ import type {
 } from './store.ts';
 
 /** A row as better-sqlite3 returns it (the driver boundary); the to* functions below type it. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- the database driver's rows are untyped; the functions below give them types
 type Row = Record<string, any>;
 type SqlValue = string | number | null;
 

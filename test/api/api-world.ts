@@ -9,11 +9,14 @@ import { buildServer } from '../../src/api/server.ts';
 import { configWith } from '../../src/core/config.ts';
 import { ManualClock } from '../../src/control/clock.ts';
 import { LeaseService } from '../../src/control/lease-service.ts';
-import { SimulatedDriver } from '../../src/control/simulated-driver.ts';
+import { SimulatedDriver } from '../../src/drivers/simulated/simulated-driver.ts';
 import { openSqliteStore } from '../../src/store/sqlite-store.ts';
 import type { Store } from '../../src/store/store.ts';
 
 export const T0 = 1_800_000_000;
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- JSON from the API, read loosely: the tests' asserts check its shape
+type Json = any;
 
 export interface ApiWorld {
   app: FastifyInstance;
@@ -22,7 +25,7 @@ export interface ApiWorld {
   driver: SimulatedDriver;
   clock: ManualClock;
   tokens: { admin: string; alice: string; bob: string; carol: string };
-  call(token: string | null, method: string, url: string, body?: unknown, headers?: Record<string, string>): Promise<{ status: number; body: any }>;
+  call(token: string | null, method: string, url: string, body?: unknown, headers?: Record<string, string>): Promise<{ status: number; body: Json }>;
   close(): Promise<void>;
 }
 

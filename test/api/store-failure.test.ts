@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { configWith } from '../../src/core/config.ts';
 import { LeaseService } from '../../src/control/lease-service.ts';
-import { SimulatedDriver } from '../../src/control/simulated-driver.ts';
+import { SimulatedDriver } from '../../src/drivers/simulated/simulated-driver.ts';
 import { guardStore, StoreUnavailable } from '../../src/store/store-failure.ts';
 import type { Store } from '../../src/store/store.ts';
 import { apiWorld, lease } from './api-world.ts';

@@ -3,7 +3,7 @@
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { planningFigures, SAFETY_FACTOR } from '../../src/control/agents/measured-costs.ts';
+import { planningFigures, SAFETY_FACTOR } from '../../src/drivers/qemu/measured-costs.ts';
 import { MemoryHost, poolWorld, until } from './support/agent-pool-world.ts';
 
 test('timings from an agent are logged as costs when the slowest figures move by more than 10%, and GET /v1/nodes shows the estimates', async () => {

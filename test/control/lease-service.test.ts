@@ -9,7 +9,7 @@ import { configWith } from '../../src/core/config.ts';
 import type { LeaseRequest } from '../../src/core/types.ts';
 import { ManualClock } from '../../src/control/clock.ts';
 import { LeaseService } from '../../src/control/lease-service.ts';
-import { SimulatedDriver } from '../../src/control/simulated-driver.ts';
+import { SimulatedDriver } from '../../src/drivers/simulated/simulated-driver.ts';
 import { openSqliteStore } from '../../src/store/sqlite-store.ts';
 import type { Store } from '../../src/store/store.ts';
 
@@ -115,8 +115,8 @@ test('a VM that ends by itself finishes its lease early; one that fails marks it
   await service.create('alice', null, be('ends', 1, 7200));
   await service.create('alice', null, be('dies', 1, 7200));
   await settle(service);
-  driver.exitVm('ends/0');
-  driver.failVm('dies/0', 'kernel panic');
+  await driver.exitVm('ends/0');
+  await driver.failVm('dies/0', 'kernel panic');
   await settle(service);
   assert.equal(await statusOf(store, 'ends'), 'done');
   const dies = (await store.getLease('dies'))!;

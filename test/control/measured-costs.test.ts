@@ -12,7 +12,7 @@ import type { LeaseRequest } from '../../src/core/types.ts';
 import { ManualClock } from '../../src/control/clock.ts';
 import { applyInput, type Input, NodeIndex, type Ownership } from '../../src/control/inputs.ts';
 import { LeaseService } from '../../src/control/lease-service.ts';
-import { SimulatedDriver } from '../../src/control/simulated-driver.ts';
+import { SimulatedDriver } from '../../src/drivers/simulated/simulated-driver.ts';
 import { scheduleLines } from '../../src/sim/schedule-export.ts';
 import { openSqliteStore } from '../../src/store/sqlite-store.ts';
 

@@ -12,7 +12,7 @@ import { configWith } from '../../src/core/config.ts';
 import type { LeaseRequest } from '../../src/core/types.ts';
 import { ManualClock } from '../../src/control/clock.ts';
 import { LeaseService } from '../../src/control/lease-service.ts';
-import { SimulatedDriver } from '../../src/control/simulated-driver.ts';
+import { SimulatedDriver } from '../../src/drivers/simulated/simulated-driver.ts';
 import { openSqliteStore } from '../../src/store/sqlite-store.ts';
 import { MemoryHost, poolWorld, T0, until, watchEvents } from './support/agent-pool-world.ts';
 

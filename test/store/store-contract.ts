@@ -88,11 +88,12 @@ function countByStatus(model: Map<string, LeaseRow>): Partial<Record<LeaseStatus
 
 export function storeContract(name: string, open: () => Promise<OpenedStore>): void {
   /** A test on its own fresh store. */
-  const it = (title: string, body: (store: Store, opened: OpenedStore) => Promise<void>) =>
+  const it = (title: string, body: (store: Store, opened: OpenedStore) => Promise<void>): void => {
     test(title, async () => {
       const opened = await open();
       try { await body(opened.store, opened); } finally { await opened.cleanup(); }
     });
+  };
 
   describe(`Store contract: ${name}`, () => {
     it('migrate() again is harmless, and schemaVersion() is the latest migration', async (store) => {

@@ -32,7 +32,7 @@ export function readDhcpHosts(file: string): DhcpHost[] {
   try {
     return parseDhcpHosts(readFileSync(file, 'utf8'));
   } catch (e) {
-    throw new Error(`${file} was edited by hand and is no longer valid (${(e as Error).message}): fix or delete the line`);
+    throw new Error(`${file} was edited by hand and is no longer valid (${(e as Error).message}): fix or delete the line`, { cause: e });
   }
 }
 

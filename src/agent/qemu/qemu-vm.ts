@@ -255,9 +255,11 @@ export class QemuVm implements VmProcess {
   /** Why the process ended, as far as QMP and the serial console tell. */
   private async exited(): Promise<string> {
     await waitUntil(() => !isRunning(this.pid), EXIT_DEADLINE_MS, () => new Error('not yet')).catch(() => undefined);
-    const reason = this.lastShutdown?.data?.reason;
-    if (this.lastShutdown?.data?.guest === true) return `the guest powered off (${String(reason)})`;
-    if (reason) return `QEMU shut down (${String(reason)})`;
+    // QMP says why as a string ('guest-shutdown', 'host-signal', ...); anything else is shown as sent.
+    const said = this.lastShutdown?.data?.reason;
+    const reason = said === undefined || typeof said === 'string' ? said : JSON.stringify(said);
+    if (this.lastShutdown?.data?.guest === true) return `the guest powered off (${reason})`;
+    if (reason) return `QEMU shut down (${reason})`;
     const serial = vmFiles(this.dir).serial;
     const tail = existsSync(serial) ? readFileSync(serial, 'utf8').trim().split('\n').slice(-5).join(' | ') : '';
     return `QEMU exited unexpectedly${tail ? `; last console lines: ${tail}` : ''}`;

@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import { issueToken } from '../auth.ts';
 import { ApiError, forbidden, notFound } from '../errors.ts';
 import { GroupBody, MemberBody, TokenBody, UserBody } from '../schemas.ts';
-import type { ApiContext } from '../server.ts';
+import type { ApiContext } from '../context.ts';
 
 /** Users, groups and tokens. Admins manage all; a user may list and make its own tokens. */
 export function registerAdminRoutes(app: FastifyInstance, ctx: ApiContext): void {

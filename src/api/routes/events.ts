@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { EventRow } from '../../store/store.ts';
 import { type Caller, canSee } from '../auth.ts';
 import { invalidRequest } from '../errors.ts';
-import type { ApiContext } from '../server.ts';
+import type { ApiContext } from '../context.ts';
 
 const HEARTBEAT_MS = 15_000;
 

@@ -5,7 +5,7 @@ import type { FastifyInstance } from 'fastify';
 import { ApiError, forbidden, notFound } from '../errors.ts';
 import { ImageBody } from '../schemas.ts';
 import type { ImageBoot } from '../../store/store.ts';
-import type { ApiContext } from '../server.ts';
+import type { ApiContext } from '../context.ts';
 
 const MIB = 1024 * 1024;
 

@@ -8,7 +8,7 @@ import type { LeaseRow, LeaseStatus, Store } from '../../store/store.ts';
 import { type Caller, canSee } from '../auth.ts';
 import { ApiError, forbidden, invalidRequest, notFound, refused, valueOr } from '../errors.ts';
 import { HoldBody, IdParam, LeaseList, LeaseQuery, LeaseSpec, MigrateBody } from '../schemas.ts';
-import type { ApiContext } from '../server.ts';
+import type { ApiContext } from '../context.ts';
 
 /** The scheduler's request for an API lease spec; the image must be registered. */
 async function toRequest(store: Store, caller: Caller, spec: LeaseSpec): Promise<LeaseRequest> {

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { forbidden, valueOr } from '../errors.ts';
 import { IdParam, NodeBody, NodeList } from '../schemas.ts';
-import type { ApiContext } from '../server.ts';
+import type { ApiContext } from '../context.ts';
 
 export function registerNodeRoutes(app: FastifyInstance, ctx: ApiContext): void {
   app.addHook('onRequest', async (req) => {

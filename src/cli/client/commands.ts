@@ -2,7 +2,7 @@
 // (else VWS_SERVER, else vws login's file). Their code is loaded when one runs.
 
 import { type Command as Cli, Option } from 'commander';
-import type { Leaf } from '../program.ts';
+import type { Leaf } from '../values.ts';
 import type { Runner } from '../values.ts';
 import { Args } from './args.ts';
 import type { Command } from './command.ts';

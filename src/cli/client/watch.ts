@@ -36,7 +36,8 @@ export function eventLine(id: number, type: string, data: EventData): string {
   let what: string;
   if (type === 'lease.status') {
     const reason = rest.reason as { message?: string } | null | undefined;
-    what = `${leaseId} ${rest.from ?? 'new'} -> ${rest.to}${reason?.message ? ` (${reason.message})` : ''}`;
+    const from = typeof rest.from === 'string' ? rest.from : 'new';
+    what = `${leaseId} ${from} -> ${rest.to}${reason?.message ? ` (${reason.message})` : ''}`;
   } else if (type.startsWith('node.')) {
     what = String(rest.id);
   } else {

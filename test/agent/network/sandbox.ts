@@ -31,7 +31,7 @@ export function sandbox(label: string): Sandbox {
     try {
       return execFileSync('ip', ['netns', 'exec', netns, program, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 30_000 });
     } catch (e) {
-      throw new Error(`${program} ${args.join(' ')} in ${netns} failed: ${(e as { stderr?: string }).stderr?.trim() || (e as Error).message}`);
+      throw new Error(`${program} ${args.join(' ')} in ${netns} failed: ${(e as { stderr?: string }).stderr?.trim() || (e as Error).message}`, { cause: e });
     }
   };
   return {

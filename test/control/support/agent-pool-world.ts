@@ -11,10 +11,10 @@ import type { FastifyInstance } from 'fastify';
 import { bootstrapAdmin } from '../../../src/api/auth.ts';
 import { buildServer } from '../../../src/api/server.ts';
 import { type AgentHost, NodeAgent } from '../../../src/agent/node-agent.ts';
-import type { NetworkPlan, NodeReport, Timing, Workload } from '../../../src/agent/protocol.ts';
-import { AgentPool } from '../../../src/control/agents/agent-pool.ts';
+import type { NetworkPlan, NodeReport, Timing, Workload } from '../../../src/drivers/qemu/protocol.ts';
+import { AgentPool } from '../../../src/drivers/qemu/agent-pool.ts';
 import { ManualClock } from '../../../src/control/clock.ts';
-import { DriverError, type VmStatus } from '../../../src/control/driver.ts';
+import { DriverError, type VmStatus } from '../../../src/drivers/driver.ts';
 import { LeaseService } from '../../../src/control/lease-service.ts';
 import { configWith } from '../../../src/core/config.ts';
 import { openSqliteStore } from '../../../src/store/sqlite-store.ts';
@@ -79,6 +79,9 @@ export class MemoryHost implements AgentHost {
   workload = this.unused;
 }
 
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- JSON from the API, read loosely: the tests' asserts check its shape
+type Json = any;
+
 export interface PoolWorld {
   store: Store;
   pool: AgentPool;
@@ -91,7 +94,7 @@ export interface PoolWorld {
   logs: string[];
   /** Starts an agent for the host (a new one each time: a stopped agent stays stopped). */
   agent(host: MemoryHost): NodeAgent;
-  api(path: string): Promise<any>;
+  api(path: string): Promise<Json>;
   close(): Promise<void>;
 }
 
@@ -147,8 +150,8 @@ export async function until<T>(what: string, probe: () => T | undefined | Promis
 }
 
 /** Server-Sent Events read from GET /v1/events as a client would, from now on. */
-export async function watchEvents(server: string, token: string): Promise<{ events: Array<{ type: string; data: any }>; stop(): void }> {
-  const events: Array<{ type: string; data: any }> = [];
+export async function watchEvents(server: string, token: string): Promise<{ events: Array<{ type: string; data: Json }>; stop(): void }> {
+  const events: Array<{ type: string; data: Json }> = [];
   let buffer = '';
   const req = request(`${server}/v1/events?after=now`, { headers: { authorization: `Bearer ${token}` } });
   const res = await new Promise<IncomingMessage>((resolve, reject) => {

@@ -1,6 +1,10 @@
 // Where workspaces (the VMs of a lease) run. The control loop tells a driver what each VM should
-// be doing; the driver does it and reports what it finds. Every driver (simulated, QEMU on node
-// agents, EC2, batch pilots) passes the same contract suite (test/control/driver-contract.ts).
+// be doing; the driver does it and reports what it finds. Drivers differ in what they can do (an
+// EC2 instance cannot be suspended to a file and carried to another host): each declares its
+// capabilities, the service plans only what they include, and the contract suite
+// (test/drivers/driver-contract.ts) runs the tests they call for (contract-requirements.ts).
+
+import type { Capability } from './capabilities.ts';
 
 /** One VM of a lease: `id` is `${leaseId}/${index}`. */
 export interface VmSpec {
@@ -33,23 +37,25 @@ export interface VmStatus {
 
 export interface Driver {
   readonly name: string;
+  /** What the driver can do beyond starting and stopping VMs; an operation it leaves out is refused with an UnsupportedOperation. */
+  readonly capabilities: ReadonlySet<Capability>;
   /** Makes the image available on the node (a no-op where it is already cached). */
   prepareImage(node: string, image: string): Promise<void>;
   /** Boots the VM; resolves once it is running. Starting a VM that already runs is a no-op. */
   start(vm: VmSpec): Promise<VmStatus>;
   /** Stops the VM (gracefully: ACPI then, after a while, by force) and forgets it. Unknown ids are a no-op. */
   stop(id: string, opts: { graceful: boolean }): Promise<void>;
-  /** Saves the VM's state and stops it; it can be resumed on the same node or migrated. */
+  /** Saves the VM's state and stops it; it can be resumed on the same node or migrated (suspendToFile). */
   suspend(id: string): Promise<VmStatus>;
-  /** Continues a suspended VM where it stopped, on the node that holds its saved state. */
+  /** Continues a suspended VM where it stopped, on the node that holds its saved state (suspendToFile). */
   resume(id: string): Promise<VmStatus>;
-  /** Moves a suspended VM's saved state (and disk) to another node (a cold migration). */
+  /** Moves a suspended VM's saved state (and disk) to another node (coldMigration). */
   migrate(id: string, toNode: string): Promise<VmStatus>;
   /**
-   * Moves a running VM to another node while it runs (where the driver can): it keeps running
-   * there with its memory and disk; the report says how long it took and how long it was paused.
+   * Moves a running VM to another node while it runs (liveMigration): it keeps running there with
+   * its memory and disk; the report says how long it took and how long it was paused.
    */
-  liveMigrate?(id: string, toNode: string): Promise<{ status: VmStatus; totalMs: number; downtimeMs: number }>;
+  liveMigrate(id: string, toNode: string): Promise<{ status: VmStatus; totalMs: number; downtimeMs: number }>;
   /** Every VM the driver knows, whatever the control loop thinks. */
   status(): Promise<VmStatus[]>;
   /** Hears of VMs that change by themselves (exit, fail, take an address). */
@@ -71,4 +77,27 @@ export class DriverError extends Error {
     super(`${vmId}: ${reason}`);
     this.name = 'DriverError';
   }
+}
+
+/** A driver refuses an operation its capabilities leave out, whatever the VM's state. */
+export class UnsupportedOperation extends DriverError {
+  constructor(vmId: string, readonly driver: string, readonly capability: Capability, operation: string) {
+    super(vmId, `cannot ${operation}: the ${driver} driver does not have the capability ${capability}; the service must not ask it to`);
+    this.name = 'UnsupportedOperation';
+  }
+}
+
+/** Refuses `operation` unless `driver` declares `capability`; call it first in the operation. */
+export function requireCapability(driver: Pick<Driver, 'name' | 'capabilities'>, capability: Capability, vmId: string, operation: string): void {
+  if (!driver.capabilities.has(capability)) throw new UnsupportedOperation(vmId, driver.name, capability, operation);
+}
+
+/** How long operations take on one node, as measured by a driver whose nodes measure them. */
+export interface NodeEstimate {
+  /** Exponentially weighted: recent measurements count most, one odd one does not swing the plan. */
+  suspendMiBps: number | null;
+  resumeMiBps: number | null;
+  migrateMiBps: number | null;
+  bootSeconds: number | null;
+  samples: number;
 }

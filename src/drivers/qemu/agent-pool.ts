@@ -5,10 +5,10 @@
 // long an operation took (the scheduler's cost figures follow the slowest node).
 
 import { join } from 'node:path';
-import type { NodeReport, Timing } from '../../agent/protocol.ts';
+import type { NodeReport, Timing } from './protocol.ts';
 import type { Store } from '../../store/store.ts';
 import type { VmStatus } from '../driver.ts';
-import type { LeaseService } from '../lease-service.ts';
+import type { PoolControl } from '../pool-control.ts';
 import { AddressBook } from './address-book.ts';
 import { AgentDriver } from './agent-driver.ts';
 import { AgentHub } from './agent-hub.ts';
@@ -31,7 +31,7 @@ export class AgentPool {
   readonly driver: AgentDriver;
   readonly addresses: AddressBook;
   readonly estimates = new OperationEstimates();
-  private service: LeaseService | null = null;
+  private service: PoolControl | null = null;
   /** The slowest figures last logged as costs, and the logging under way (one at a time). */
   private loggedCosts: Slowest | null = null;
   private loggingCosts: Promise<void> | null = null;
@@ -48,7 +48,7 @@ export class AgentPool {
   }
 
   /** The service is open: agents that say hello from now on join its pool. */
-  bind(service: LeaseService): void {
+  bind(service: PoolControl): void {
     this.service = service;
     service.useNodeEstimates((node) => this.estimates.of(node) ?? null);
     this.logCostsIfChanged();
@@ -95,7 +95,9 @@ export class AgentPool {
     if (!service || this.loggingCosts) return;
     const slowest = this.estimates.slowest();
     if (!worthLogging(this.loggedCosts, slowest)) return;
-    this.loggingCosts = service.setMeasuredCosts(planningFigures(slowest)).then(() => {
+    this.loggingCosts = service.setMeasuredCosts(planningFigures(slowest)).then((r) => {
+      // Refused figures (not finite, not positive) are not retried until the timings change.
+      if (!r.ok) this.log(`the service refused the measured costs: ${r.message}`);
       this.loggedCosts = slowest;
       this.loggingCosts = null;
       this.logCostsIfChanged();

@@ -5,8 +5,9 @@
 
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import type { Store } from '../../store/store.ts';
+import { ALL_CAPABILITIES, type Capability } from '../capabilities.ts';
 import { type Driver, DriverError, type VmSpec, type VmStatus } from '../driver.ts';
-import type { ImageRef, Workload } from '../../agent/protocol.ts';
+import type { ImageRef, Workload } from './protocol.ts';
 import type { AddressBook } from './address-book.ts';
 import type { AgentHub } from './agent-hub.ts';
 
@@ -23,6 +24,8 @@ export interface AgentDriverOptions {
 
 export class AgentDriver implements Driver {
   readonly name = 'qemu';
+  /** QEMU saves state to files, carries them between agents, migrates live over NBD mirrors and makes scratch disks. */
+  readonly capabilities: ReadonlySet<Capability> = new Set(ALL_CAPABILITIES);
   private readonly vms = new Map<string, VmStatus>();
   private readonly listeners: Array<(vm: VmStatus) => void> = [];
   private saving: NodeJS.Immediate | null = null;

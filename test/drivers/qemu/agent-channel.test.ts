@@ -9,13 +9,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import Fastify from 'fastify';
-import { acceptAgents } from '../../src/api/agent-channel.ts';
-import { bootstrapAdmin, issueToken } from '../../src/api/auth.ts';
-import { type AgentHost, NodeAgent } from '../../src/agent/node-agent.ts';
-import type { NetworkPlan, NodeReport, Timing, Workload } from '../../src/agent/protocol.ts';
-import { AgentHub, type HubListener } from '../../src/control/agents/agent-hub.ts';
-import { DriverError, type VmStatus } from '../../src/control/driver.ts';
-import { openSqliteStore } from '../../src/store/sqlite-store.ts';
+import { acceptAgents } from '../../../src/api/agent-channel.ts';
+import { bootstrapAdmin, issueToken } from '../../../src/api/auth.ts';
+import { type AgentHost, NodeAgent } from '../../../src/agent/node-agent.ts';
+import type { NetworkPlan, NodeReport, Timing, Workload } from '../../../src/drivers/qemu/protocol.ts';
+import { AgentHub, type HubListener } from '../../../src/drivers/qemu/agent-hub.ts';
+import { DriverError, type VmStatus } from '../../../src/drivers/driver.ts';
+import { openSqliteStore } from '../../../src/store/sqlite-store.ts';
 
 const T = 1_800_000_000;
 

@@ -1,4 +1,4 @@
-// The simulated driver: the common contract, plus what only it has (a state file that outlives
+// The simulated driver: the common contract (with all capabilities, and with fewer), plus what only it has (a state file that outlives
 // the process, hooks that make guests die or exit) and a model-based property over random
 // concurrent operations.
 
@@ -9,16 +9,22 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import fc from 'fast-check';
 import '../core/support/setup.ts';
-import { DriverError, type VmSpec, type VmState, type VmStatus } from '../../src/control/driver.ts';
-import { SimulatedDriver, type SimulatedDelays } from '../../src/control/simulated-driver.ts';
+import { DriverError, type VmSpec, type VmState, type VmStatus } from '../../src/drivers/driver.ts';
+import { SimulatedDriver, type SimulatedDelays } from '../../src/drivers/simulated/simulated-driver.ts';
 import { driverContract } from './driver-contract.ts';
+import { ALL_CAPABILITIES, type Capability } from '../../src/drivers/capabilities.ts';
 
 const TINY: SimulatedDelays = { start: 2, stop: 1, suspend: 2, resume: 2, migrate: 2, prepareImage: 1 };
 /** Long enough that an operation is surely still in transition when the test looks. */
 const FOREVER: SimulatedDelays = { start: 600_000, stop: 600_000, suspend: 600_000, resume: 600_000, migrate: 600_000, prepareImage: 600_000 };
 const TRANSITIONAL: readonly VmState[] = ['starting', 'stopping', 'suspending', 'resuming', 'migrating'];
 
-driverContract('simulated', async () => ({ driver: new SimulatedDriver({ delaysMs: TINY }), nodes: ['node-a', 'node-b'], cleanup: async () => {} }));
+const simulatedWith = (capabilities?: Capability[]) => async () => ({ driver: new SimulatedDriver({ delaysMs: TINY, capabilities }), nodes: ['node-a', 'node-b'] as [string, string], cleanup: async () => {} });
+driverContract('simulated', ALL_CAPABILITIES, simulatedWith());
+// Standing in for back-ends that can do less: the suite asks of them only what they declare, and that they refuse the rest.
+driverContract('simulated with no capabilities', [], simulatedWith([]));
+driverContract('simulated like a cloud (scratch disks, no suspension)', ['scratchDisks'], simulatedWith(['scratchDisks']));
+driverContract('simulated like a batch pilot (suspends, never moves)', ['suspendToFile'], simulatedWith(['suspendToFile']));
 
 function spec(n: number, node = 'node-a'): VmSpec {
   const leaseId = `lease-${n}`;

@@ -3,7 +3,8 @@
 // in-between states, orderings and races it would meet with real hypervisors.
 
 import { appendFileSync, existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { DriverError, type Driver, type VmSpec, type VmState, type VmStatus } from './driver.ts';
+import { ALL_CAPABILITIES, type Capability, capabilitySet } from '../capabilities.ts';
+import { DriverError, type Driver, requireCapability, type VmSpec, type VmState, type VmStatus } from '../driver.ts';
 
 export interface SimulatedDelays {
   start: number;
@@ -18,6 +19,8 @@ export interface SimulatedDriverOptions {
   delaysMs?: Partial<SimulatedDelays>;
   /** Where the VM table survives restarts of the service (the VMs "keep running" meanwhile). */
   stateFile?: string;
+  /** What it pretends to be able to do (all capabilities by default): fewer stand in for a back-end that cannot, such as EC2. */
+  capabilities?: readonly Capability[];
 }
 
 const DEFAULT_DELAYS: SimulatedDelays = { start: 50, stop: 20, suspend: 30, resume: 30, migrate: 40, prepareImage: 10 };
@@ -63,6 +66,7 @@ function sameSpec(a: VmSpec, b: VmSpec): boolean {
 
 export class SimulatedDriver implements Driver {
   readonly name = 'simulated';
+  readonly capabilities: ReadonlySet<Capability>;
   private readonly delays: SimulatedDelays;
   private readonly stateFile: string | undefined;
   private readonly vms = new Map<string, SimVm>();
@@ -76,6 +80,7 @@ export class SimulatedDriver implements Driver {
   constructor(options: SimulatedDriverOptions = {}) {
     this.delays = { ...DEFAULT_DELAYS, ...options.delaysMs };
     this.stateFile = options.stateFile;
+    this.capabilities = capabilitySet(options.capabilities ?? ALL_CAPABILITIES);
     if (this.stateFile) this.load(this.stateFile);
   }
 
@@ -87,7 +92,8 @@ export class SimulatedDriver implements Driver {
     this.cachedImages.add(key);
   }
 
-  start(spec: VmSpec): Promise<VmStatus> {
+  async start(spec: VmSpec): Promise<VmStatus> {
+    if (spec.scratchMiB) requireCapability(this, 'scratchDisks', spec.id, 'start a VM with a scratch disk');
     return this.serialize(spec.id, async () => {
       if (!MAC_PATTERN.test(spec.mac)) throw new DriverError(spec.id, `cannot start: MAC address '${spec.mac}' is malformed`);
       const vm = this.vms.get(spec.id);
@@ -108,15 +114,18 @@ export class SimulatedDriver implements Driver {
     });
   }
 
-  suspend(id: string): Promise<VmStatus> {
+  async suspend(id: string): Promise<VmStatus> {
+    requireCapability(this, 'suspendToFile', id, 'suspend');
     return this.serialize(id, async () => this.transition(this.requireState(id, this.vms.get(id), 'suspend'), 'suspending', this.delays.suspend));
   }
 
-  resume(id: string): Promise<VmStatus> {
+  async resume(id: string): Promise<VmStatus> {
+    requireCapability(this, 'suspendToFile', id, 'resume');
     return this.serialize(id, async () => this.transition(this.requireState(id, this.vms.get(id), 'resume'), 'resuming', this.delays.resume));
   }
 
-  migrate(id: string, toNode: string): Promise<VmStatus> {
+  async migrate(id: string, toNode: string): Promise<VmStatus> {
+    requireCapability(this, 'coldMigration', id, 'migrate');
     return this.serialize(id, async () => {
       const vm = this.requireState(id, this.vms.get(id), 'migrate');
       if (vm.status.node === toNode) throw new DriverError(id, `cannot migrate: already on ${toNode}; migrate needs a different node`);
@@ -127,6 +136,7 @@ export class SimulatedDriver implements Driver {
 
   /** Like a real live migration, the VM is never down for long enough to notice: the report says 0 ms. */
   async liveMigrate(id: string, toNode: string): Promise<{ status: VmStatus; totalMs: number; downtimeMs: number }> {
+    requireCapability(this, 'liveMigration', id, 'migrate live');
     const status = await this.serialize(id, async () => {
       const vm = this.requireState(id, this.vms.get(id), 'liveMigrate');
       if (vm.status.node === toNode) throw new DriverError(id, `cannot migrate: already on ${toNode}; migrate needs a different node`);
@@ -214,8 +224,11 @@ export class SimulatedDriver implements Driver {
         this.vms.delete(vm.spec.id);
         this.setState(vm, 'stopped');
         return;
-      default:
-        return;
+      case 'running':
+      case 'suspended':
+      case 'stopped':
+      case 'failed':
+        return; // not in transition
     }
   }
 

@@ -20,24 +20,25 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import type { FastifyInstance } from 'fastify';
-import { buildTestGuest } from '../../guest/build.ts';
-import { NodeAgent } from '../../src/agent/node-agent.ts';
-import { QemuHost } from '../../src/agent/qemu-host.ts';
-import { waitUntil } from '../../src/agent/network/wait-until.ts';
-import { bootstrapAdmin } from '../../src/api/auth.ts';
-import { buildServer } from '../../src/api/server.ts';
-import { AddressBook } from '../../src/control/agents/address-book.ts';
-import { AgentDriver } from '../../src/control/agents/agent-driver.ts';
-import { AgentHub } from '../../src/control/agents/agent-hub.ts';
-import { wallClock } from '../../src/control/clock.ts';
-import { LeaseService } from '../../src/control/lease-service.ts';
-import { SimulatedDriver } from '../../src/control/simulated-driver.ts';
-import { configWith } from '../../src/core/config.ts';
-import { openSqliteStore } from '../../src/store/sqlite-store.ts';
-import type { Store } from '../../src/store/store.ts';
-import { killAllIn, twoNodeFabric, type TwoNodeFabric } from '../support/netns.ts';
-import { qemuPids, taps, vmLeftovers } from '../e2e/qemu-pool.ts';
-import { driverContract } from './driver-contract.ts';
+import { buildTestGuest } from '../../../guest/build.ts';
+import { NodeAgent } from '../../../src/agent/node-agent.ts';
+import { QemuHost } from '../../../src/agent/qemu-host.ts';
+import { waitUntil } from '../../../src/agent/network/wait-until.ts';
+import { bootstrapAdmin } from '../../../src/api/auth.ts';
+import { buildServer } from '../../../src/api/server.ts';
+import { AddressBook } from '../../../src/drivers/qemu/address-book.ts';
+import { AgentDriver } from '../../../src/drivers/qemu/agent-driver.ts';
+import { AgentHub } from '../../../src/drivers/qemu/agent-hub.ts';
+import { wallClock } from '../../../src/control/clock.ts';
+import { LeaseService } from '../../../src/control/lease-service.ts';
+import { SimulatedDriver } from '../../../src/drivers/simulated/simulated-driver.ts';
+import { configWith } from '../../../src/core/config.ts';
+import { openSqliteStore } from '../../../src/store/sqlite-store.ts';
+import type { Store } from '../../../src/store/store.ts';
+import { killAllIn, twoNodeFabric, type TwoNodeFabric } from '../../support/netns.ts';
+import { qemuPids, taps, vmLeftovers } from '../../e2e/qemu-pool.ts';
+import { driverContract } from '../driver-contract.ts';
+import { ALL_CAPABILITIES } from '../../../src/drivers/capabilities.ts';
 
 const NODES = ['node-a', 'node-b'] as const;
 const IMAGE = 'guest';
@@ -190,7 +191,7 @@ async function sweep(): Promise<void> {
   }
 }
 
-driverContract('qemu on node agents', async () => {
+driverContract('qemu on node agents', ALL_CAPABILITIES, async () => {
   assert.ok(pool.hub, 'the pool is up');
   const left = await whatIsLeft();
   assert.deepEqual(left, [], 'the nodes run nothing before the test');

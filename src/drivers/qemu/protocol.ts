@@ -2,7 +2,7 @@
 // home (the service never reaches into a node), says who it is and what it runs, then answers the
 // service's calls and reports what changes by itself. Both sides import these types.
 
-import type { VmSpec, VmStatus } from '../control/driver.ts';
+import type { VmSpec, VmStatus } from '../driver.ts';
 
 export const PROTOCOL_VERSION = 1;
 export const AGENT_PATH = '/v1/agent';

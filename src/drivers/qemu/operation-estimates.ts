@@ -2,16 +2,8 @@
 // the scheduler plans suspensions, resumptions, migrations and boots with them. Suspend, resume
 // and migration move memory, so they are kept as rates (MiB/s); a boot as seconds.
 
-import type { Timing } from '../../agent/protocol.ts';
-
-export interface NodeEstimate {
-  /** Exponentially weighted: recent measurements count most, one odd one does not swing the plan. */
-  suspendMiBps: number | null;
-  resumeMiBps: number | null;
-  migrateMiBps: number | null;
-  bootSeconds: number | null;
-  samples: number;
-}
+import type { NodeEstimate } from '../driver.ts';
+import type { Timing } from './protocol.ts';
 
 const WEIGHT = 0.3;
 

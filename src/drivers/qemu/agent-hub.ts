@@ -6,7 +6,7 @@
 import type { WebSocket } from 'ws';
 import type { VmStatus } from '../driver.ts';
 import { DriverError } from '../driver.ts';
-import { type AgentCalls, type AgentMessage, type AgentOp, type NetworkPlan, type NodeReport, type ServiceMessage, type Timing, PROTOCOL_VERSION, parseFrame } from '../../agent/protocol.ts';
+import { type AgentCalls, type AgentMessage, type AgentOp, type NetworkPlan, type NodeReport, type ServiceMessage, type Timing, PROTOCOL_VERSION, parseFrame } from './protocol.ts';
 
 export interface HubListener {
   /** An agent said hello with what it runs; the answer is its network plan. Throwing refuses the agent. */

@@ -1,0 +1,35 @@
+// What every route handler is given: the server's options and its metrics. Its own file, so that
+// the routes and the server that registers them do not import each other.
+
+import type { LeaseService } from '../control/lease-service.ts';
+import type { AgentHub } from '../drivers/qemu/agent-hub.ts';
+import type { Store } from '../store/store.ts';
+import type { Caller } from './auth.ts';
+import type { Metrics } from './metrics.ts';
+
+export interface ServerOptions {
+  service: LeaseService;
+  store: Store;
+  version: string;
+  /** Where uploaded image content is kept. */
+  blobDir: string;
+  now: () => number;
+  https?: { cert: string; key: string };
+  logger?: boolean;
+  /** Where node agents connect, when VMs run on agents. */
+  agents?: AgentHub;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    caller: Caller;
+  }
+  interface FastifySchema {
+    tags?: string[];
+    summary?: string;
+  }
+}
+
+export interface ApiContext extends ServerOptions {
+  metrics: Metrics;
+}

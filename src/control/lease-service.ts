@@ -17,7 +17,7 @@ import type { Driver, NodeEstimate } from '../drivers/driver.ts';
 import { applyInput, type Applied, type Input, NodeIndex, type Ownership } from './inputs.ts';
 import { plannedTimes, statusOf, usageOf } from './lease-view.ts';
 import { Reconciler } from './reconciler.ts';
-import { migrationRefusal, type OwnerAction, ownerActionRefusal } from './action-checks.ts';
+import { fromCore, type OwnerAction } from './action-checks.ts';
 import { done, refuse, type Refusal, type Result } from './refusal.ts';
 import { guardStore, StoreUnavailable } from '../store/store-failure.ts';
 import { actionBeyondDriver, beyondDriverQuote, configForDriver, requestBeyondDriver } from './driver-fit.ts';
@@ -215,7 +215,7 @@ export class LeaseService {
 
   hold(owner: string, group: string | null, request: LeaseRequest, ttlSeconds: number): Promise<Result<Created>> {
     return this.exclusive(async () => {
-      // core-refusal: Scheduler.hold throws RangeError for these two; checked first so that nothing is logged.
+      // Checked before anything is logged (the core refuses these too), with the field at fault.
       if (!['exact', 'deadline', 'periodic'].includes(request.kind)) return refuse('invalid-request', `a ${request.kind} lease cannot be held: only exact, deadline and periodic leases are placed when accepted; create it instead`, { path: 'body.lease.kind' });
       if (!(ttlSeconds > 0)) return refuse('invalid-request', `a hold must last more than 0 s, got ${ttlSeconds}`, { path: 'body.ttl' });
       const taken = this.idTaken(request.id);
@@ -235,8 +235,7 @@ export class LeaseService {
   /** Makes a held lease binding; refused if it is not held (any more). */
   commit(id: string): Promise<Result<Decision>> {
     return this.exclusive(async () => {
-      // core-refusal: Scheduler.commit throws RangeError for an unknown lease, and answers a lease
-      // that is not held with a refused Decision; both are checked first, so that nothing is logged.
+      // Checked before logging, as the core would refuse both (not-found, and a refused decision).
       if (!this.scheduler.lease(id)) return refuse('not-found', `no lease '${id}'`);
       const now = await this.syncTo(this.opts.clock.now());
       const lease = this.scheduler.lease(id)!;
@@ -270,12 +269,11 @@ export class LeaseService {
   act(id: string, action: OwnerAction): Promise<Result<void>> {
     return this.exclusive(async () => {
       const now = await this.syncTo(this.opts.clock.now());
-      const lease = this.scheduler.lease(id);
-      if (!lease) return refuse('not-found', `no lease '${id}'`);
+      if (!this.scheduler.lease(id)) return refuse('not-found', `no lease '${id}'`);
       // Checked first, so that a refused action is not written to the log.
       const beyond = action === 'suspend' ? actionBeyondDriver('suspend', this.opts.driver) : null;
       if (beyond) return refuse('unsupported', `lease '${id}' cannot be suspended: ${beyond}`);
-      const refusal = ownerActionRefusal(lease, action, this.statusNow(lease));
+      const refusal = fromCore(this.scheduler.ownerActionRefusal(id, action === 'stop' ? 'finish' : action));
       if (refusal) return refusal;
       await this.record({ type: action === 'stop' ? 'finish' : action, id }, now);
       await this.flush();
@@ -287,19 +285,15 @@ export class LeaseService {
   migrate(id: string, to: string[]): Promise<Result<void>> {
     return this.exclusive(async () => {
       const now = await this.syncTo(this.opts.clock.now());
-      const lease = this.scheduler.lease(id);
-      if (!lease) return refuse('not-found', `no lease '${id}'`);
+      if (!this.scheduler.lease(id)) return refuse('not-found', `no lease '${id}'`);
       const unknown = to.find((n) => this.nodes.of(n) === undefined);
       if (unknown !== undefined) return refuse('unknown-node', `no node '${unknown}' in the pool: name nodes of GET /v1/nodes`, { path: 'body.nodes' });
       const beyond = actionBeyondDriver('migrate-live', this.opts.driver);
       if (beyond) return refuse('unsupported', `lease '${id}' cannot move while it runs: ${beyond}`);
       const nodes = to.map((n) => this.nodes.of(n)!);
-      // Checked first: an input the scheduler throws out must never reach the log.
-      const refusal = migrationRefusal(this.scheduler, lease, nodes, to, now, this.statusNow(lease));
+      // Checked first: an input the scheduler refuses must never reach the log.
+      const refusal = fromCore(this.scheduler.liveMigrationRefusal(id, nodes, now), 'body.nodes');
       if (refusal) return refusal;
-      // core-refusal: every refusal of liveMigrationRefusal but a target without room has been answered above, so the one left is that.
-      const why = this.scheduler.liveMigrationRefusal(id, nodes, now);
-      if (why) return refuse('insufficient-capacity', why.message.replace(/node (\d+)/g, (_, n: string) => `node '${this.nodes.ids[Number(n)]}'`));
       await this.record({ type: 'migrate', id, to }, now);
       await this.flush();
       return done(undefined);
@@ -326,7 +320,7 @@ export class LeaseService {
     return this.exclusive(async () => {
       const row = await this.opts.store.getNode(id);
       const n = this.nodes.of(id);
-      // core-refusal: Scheduler.closeNode throws RangeError for a node it does not have.
+      // Checked before logging: the core refuses a node it does not have (not-found).
       if (!row || row.status === 'removed' || n === undefined) return refuse('not-found', `no node '${id}' in the pool`);
       const now = await this.syncTo(this.opts.clock.now());
       const drained = this.scheduler.nodeIsDrained(n);
@@ -364,7 +358,7 @@ export class LeaseService {
   markNodeUnavailable(id: string): Promise<NodeLoss | null> {
     return this.exclusive(async () => {
       const row = await this.opts.store.getNode(id);
-      // core-refusal: Scheduler.loseNode throws RangeError for a node it does not have.
+      // The core refuses a node it does not have (not-found); a logged input must never be refused.
       if (!row || row.status === 'removed' || this.nodes.of(id) === undefined) return null;
       if (row.status === 'unavailable') return null;
       const now = await this.syncTo(this.opts.clock.now());
@@ -408,7 +402,7 @@ export class LeaseService {
   setMeasuredCosts(given: CostFigures): Promise<Result<void>> {
     return this.exclusive(async () => {
       const figures: CostFigures = Object.fromEntries(COST_FIGURE_KEYS.filter((k) => given[k] !== undefined).map((k) => [k, given[k]]));
-      // core-refusal: Scheduler.setCosts throws RangeError for these; checked first, since an input the scheduler throws out must never reach the log.
+      // The core refuses these figures too (invalid); checked first, since an input the core refuses must never reach the log.
       const problem = costFiguresProblem(figures);
       if (problem) return refuse('invalid-request', `measured costs: ${problem}`);
       const now = await this.syncTo(this.opts.clock.now());
@@ -421,7 +415,7 @@ export class LeaseService {
 
   /** A request id names one lease for ever: a second lease under it would be refused by the scheduler. */
   private idTaken(id: string): Refusal | null {
-    // core-refusal: Scheduler.submit throws RangeError for an id it has seen.
+    // The core refuses an id it has seen (duplicate); checked before the request is logged.
     return this.scheduler.lease(id) ? refuse('already-exists', `lease id '${id}' is taken: send the request under a new id`) : null;
   }
 

@@ -10,15 +10,35 @@ import { type Done, type Refusal, refusal } from './types.ts';
 
 const runningRun = (lease: LeaseRecord): Segment | undefined => lease.chain.find((seg) => seg.kind === 'run' && seg.active);
 
+export type OwnerAction = 'finish' | 'suspend' | 'resume';
+
+/**
+ * Why the owner's action on lease `id` cannot be done now, or null if it can. Pure, so that the
+ * service asks it before it logs the action: a logged input the core refuses would stop a replay.
+ */
+export function ownerActionRefusal(s: CoreState, id: string, action: OwnerAction): Refusal | null {
+  const lease = s.book.get(id);
+  if (!lease) return refusal('not-found', `no lease '${id}'`);
+  switch (action) {
+    case 'finish':
+      return runningRun(lease) ? null : refusal('wrong-state', `lease '${id}' is not running (${lease.state}); cancel it instead`);
+    case 'suspend':
+      if (lease.req.kind !== 'best-effort') return refusal('policy', `lease '${id}' is ${lease.req.kind}: only a best-effort lease can be suspended by its owner (a reservation keeps its window; cancel it instead)`);
+      return runningRun(lease) ? null : refusal('wrong-state', `lease '${id}' is not running (${lease.state}); only a running lease can be suspended`);
+    case 'resume':
+      return lease.parked ? null : refusal('wrong-state', `lease '${id}' was not suspended by its owner (${lease.state}); there is nothing to resume`);
+  }
+}
+
 /**
  * Ends a running lease's current run at `now` (its workload finished before the planned end, or
  * the client stopped it): what was planned after it is cancelled.
  */
 export function finishEarly(s: CoreState, id: string, now: number): Done {
-  const lease = s.book.get(id);
-  if (!lease) return refusal('not-found', `no lease '${id}'`);
-  const run = runningRun(lease);
-  if (!run) return refusal('wrong-state', `lease ${id} is not running at ${now}`);
+  const refused = ownerActionRefusal(s, id, 'finish');
+  if (refused) return refused;
+  const lease = s.book.mustGet(id);
+  const run = runningRun(lease)!;
   const heldUntil = contiguousEnd(lease.chain, lease.chain.indexOf(run));
   s.now = now;
   cutChainAfter(s, lease, run);
@@ -56,11 +76,10 @@ function contiguousEnd(chain: readonly Segment[], i: number): number {
  * waits, out of the queue, until resumeByOwner.
  */
 export function suspendByOwner(s: CoreState, id: string, now: number): Done {
-  const lease = s.book.get(id);
-  if (!lease) return refusal('not-found', `no lease '${id}'`);
-  if (lease.req.kind !== 'best-effort') return refusal('unsupported', `lease ${id} is ${lease.req.kind}: only best-effort leases can be suspended by their owner (a reservation keeps its window; cancel it instead)`);
-  const run = runningRun(lease);
-  if (!run) return refusal('wrong-state', `lease ${id} is not running (${lease.state}); only a running lease can be suspended`);
+  const refused = ownerActionRefusal(s, id, 'suspend');
+  if (refused) return refused;
+  const lease = s.book.mustGet(id);
+  const run = runningRun(lease)!;
   cutChainAfter(s, lease, run);
   truncate(s, run, now);
   lease.chainEndsIn = 'suspend';
@@ -74,9 +93,9 @@ export function suspendByOwner(s: CoreState, id: string, now: number): Done {
 
 /** The owner lets a lease it suspended go back to the queue, by its original arrival. */
 export function resumeByOwner(s: CoreState, id: string): Done {
-  const lease = s.book.get(id);
-  if (!lease) return refusal('not-found', `no lease '${id}'`);
-  if (!lease.parked) return refusal('wrong-state', `lease ${id} was not suspended by its owner (${lease.state}); there is nothing to resume`);
+  const refused = ownerActionRefusal(s, id, 'resume');
+  if (refused) return refused;
+  const lease = s.book.mustGet(id);
   lease.parked = false;
   // 'queued': its saved state was lost with a node, and it starts again from scratch.
   if (lease.state === 'suspended' || lease.state === 'queued') enqueue(s, lease);
@@ -107,20 +126,21 @@ export function liveMigrationRefusal(s: CoreState, id: string, toNodes: readonly
   const lease = s.book.get(id);
   if (!lease) return refusal('not-found', `no lease ${id}`);
   // The schedule contract keeps a reservation's run in one piece on its nodes; only leases whose runs may be split move.
-  if (lease.req.kind !== 'best-effort' && lease.req.kind !== 'deadline') return refusal('unsupported', `lease ${id} is ${lease.req.kind}: only best-effort and deadline leases migrate (a reservation keeps its nodes)`);
+  if (lease.req.kind !== 'best-effort' && lease.req.kind !== 'deadline') return refusal('policy', `lease '${id}' is ${lease.req.kind}: only best-effort and deadline leases migrate (a reservation keeps its nodes)`);
   const run = runningRun(lease);
-  if (!run || run.start > now) return refusal('wrong-state', `lease ${id} is not running (${lease.state}); only a running lease migrates live`);
-  if (run.start === now) return refusal('wrong-state', `lease ${id} starts running at this very instant: migrate it once it runs`);
-  if (toNodes.length !== run.nodes.length) return refusal('invalid', `lease ${id} runs on ${run.nodes.length} node(s): name as many to move to, not ${toNodes.length}`);
+  if (!run || run.start > now) return refusal('wrong-state', `lease '${id}' is not running (${lease.state}); only a running lease migrates live`);
+  if (run.start === now) return refusal('wrong-state', `lease '${id}' starts running at this very instant: migrate it once it runs`);
+  if (toNodes.length !== run.nodes.length) return refusal('invalid', `lease '${id}' runs on ${run.nodes.length} node(s): name as many to move to, not ${toNodes.length}`);
   if (new Set(toNodes).size !== toNodes.length) return refusal('invalid', 'name each node to move to once');
   const { cpu, memoryMiB } = lease.req.perNode;
   for (const n of toNodes) {
-    if (n < 0 || n >= s.table.size) return refusal('not-found', `node ${n} is not open to new work`);
-    if (!s.table.isOpen(n)) return refusal('wrong-state', `node ${n} is not open to new work`);
-    if (run.nodes.includes(n)) return refusal('invalid', `lease ${id} already runs on node ${n}`);
+    if (n < 0 || n >= s.table.size) return refusal('not-found', `no node ${n} in a pool of ${s.table.size}`);
+    const name = `node '${s.table.nodes[n].id}'`;
+    if (!s.table.isOpen(n)) return refusal('node-unavailable', `${name} is not open to new work (draining or unavailable): pick another`);
+    if (run.nodes.includes(n)) return refusal('invalid', `lease '${id}' already runs on ${name}: name nodes it is not on`);
     for (const seg of lease.chain.slice(lease.chain.indexOf(run))) {
       const from = Math.max(seg.start, now);
-      if (s.table.freeUntil(n, from, cpu, memoryMiB, seg.end) < seg.end) return refusal('insufficient-capacity', `node ${n} has no room for lease ${id} from ${from} to ${seg.end}`);
+      if (s.table.freeUntil(n, from, cpu, memoryMiB, seg.end) < seg.end) return refusal('insufficient-capacity', `${name} has no room for lease '${id}' from ${from} to ${seg.end}`);
     }
   }
   return null;

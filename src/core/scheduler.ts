@@ -10,6 +10,7 @@ import type { LeaseRecord } from './lease-record.ts';
 import { type Quote, quoteOf } from './negotiation.ts';
 import type { NodeLoss } from './node-loss.ts';
 import * as owner from './owner-actions.ts';
+import type { OwnerAction } from './owner-actions.ts';
 import type { Plan } from './plan.ts';
 import * as pool from './pool-membership.ts';
 import { PREEMPTION_POLICIES, type PreemptionPolicy } from './preemption-policy.ts';
@@ -22,6 +23,7 @@ import { type Done, type LeaseRequest, type NodeSpec, type Refusal, refusal } fr
 
 export type { Decision, PlanObserver } from './admission.ts';
 export type { Plan } from './plan.ts';
+export type { OwnerAction } from './owner-actions.ts';
 
 /** What became true at one instant: the plan's actions that took effect. */
 export interface StepResult {
@@ -226,6 +228,11 @@ export class Scheduler {
   resumeByOwner(id: string, now: number): Done {
     this.mustBeAt(now, 'resumeByOwner');
     return owner.resumeByOwner(this.s, id);
+  }
+
+  /** Why the owner's action on lease `id` cannot be done now, or null if it can; changes nothing. */
+  ownerActionRefusal(id: string, action: OwnerAction): Refusal | null {
+    return owner.ownerActionRefusal(this.s, id, action);
   }
 
   /** Why the running lease `id` cannot move to `toNodes` now, live; null if it can. */

@@ -63,9 +63,11 @@ export type Outcome = 'completed' | 'rejected' | 'cancelled';
  * - not-found: no such lease or node;
  * - duplicate: a lease with this id was already submitted;
  * - wrong-state: the lease is not in a state that allows it (not running, not held, ended, ...);
- * - unsupported: the lease's kind does not allow it (holding a best-effort lease, suspending a reservation, ...).
+ * - unsupported: the lease's kind cannot be treated so (holding a best-effort lease);
+ * - policy (a RejectReason): the rules forbid it for this kind (suspending or moving a reservation);
+ * - node-unavailable: a node named for it takes no new work (draining or lost).
  */
-export type RefusalCode = RejectReason | 'not-found' | 'duplicate' | 'wrong-state' | 'unsupported';
+export type RefusalCode = RejectReason | 'not-found' | 'duplicate' | 'wrong-state' | 'unsupported' | 'node-unavailable';
 
 export interface Refusal {
   ok: false;

@@ -24,8 +24,8 @@ test('a running lease moves live to a free node: its run goes on there, and it c
   scheduler.advance(0);
   assert.deepEqual(scheduler.lease('be')!.chain.map((s) => s.nodes), [[0], [0]]);
   scheduler.advance(40);
-  assertRefused(scheduler.liveMigrationRefusal('be', [0], 40), 'invalid', /^lease be already runs on node 0$/);
-  assertRefused(scheduler.liveMigrationRefusal('be', [1, 0], 40), 'invalid', /^lease be runs on 1 node\(s\): name as many to move to, not 2$/);
+  assertRefused(scheduler.liveMigrationRefusal('be', [0], 40), 'invalid', /^lease 'be' already runs on node 'n1'/);
+  assertRefused(scheduler.liveMigrationRefusal('be', [1, 0], 40), 'invalid', /^lease 'be' runs on 1 node\(s\): name as many to move to, not 2$/);
   assertRefused(scheduler.liveMigrationRefusal('nobody', [1], 40), 'not-found', /no lease nobody/);
   assert.deepEqual(scheduler.migrateLive('be', [1], 40), { ok: true });
   const lease = scheduler.lease('be')!;
@@ -48,9 +48,9 @@ test('a lease does not move live to a node that is taken later in its run, nor w
   const beNode = scheduler.lease('be')!.chain[0].nodes[0];
   assert.notEqual(arNode, beNode);
   scheduler.advance(10);
-  assertRefused(scheduler.liveMigrationRefusal('be', [arNode], 10), 'insufficient-capacity', /has no room for lease be from 10 to 100/);
+  assertRefused(scheduler.liveMigrationRefusal('be', [arNode], 10), 'insufficient-capacity', /has no room for lease 'be' from 10 to 100/);
   assertRefused(scheduler.migrateLive('be', [arNode], 10), 'insufficient-capacity', /has no room/);
-  assertRefused(scheduler.liveMigrationRefusal('ar', [beNode], 10), 'unsupported', /lease ar is exact: only best-effort and deadline leases migrate/);
+  assertRefused(scheduler.liveMigrationRefusal('ar', [beNode], 10), 'policy', /lease 'ar' is exact: only best-effort and deadline leases migrate/);
   assert.equal(scheduler.lease('be')!.chain[0].nodes[0], beNode);
 });
 

@@ -105,7 +105,7 @@ describe('vws client against vws serve', { timeout: 300_000 }, () => {
     assert.equal(lease.spec.kind, 'best-effort');
     await statusBecomes(alice, lease.id, 'running');
 
-    assert.match(vws(alice, 'lease', 'resume', lease.id).stderr, /^vws: .*nothing to resume \(cannot-resume\)$/m, 'a running lease has nothing to resume');
+    assert.match(vws(alice, 'lease', 'resume', lease.id).stderr, /^vws: .*nothing to resume \(wrong-state\)$/m, 'a running lease has nothing to resume');
     const other = vws(admin, 'lease', 'create', '--nodes', '1', '--cpu', '1', '--memory', '64', '--duration', '1h', '--json');
     const notHers = vws(alice, 'lease', 'stop', JSON.parse(other.stdout).lease.id);
     assert.equal(notHers.status, 1);
@@ -204,7 +204,7 @@ describe('vws client against vws serve', { timeout: 300_000 }, () => {
     const body = JSON.parse(r.stdout);
     assert.equal(body.code, 'exceeds-pool');
     assert.deepEqual(body.alternatives, []);
-    assert.match(r.stderr, /^vws: asks for 9 nodes; the pool has 4/);
+    assert.match(r.stderr, /^vws: asks for 9 nodes with 1 CPU and 1024 MiB each; the pool has 4 such nodes/);
   });
 
   test('nodes: the admin adds, lists, drains and removes one; alice may not', () => {

@@ -194,16 +194,10 @@ export class LeaseService {
         const seen = await this.opts.store.idempotentResponse(owner, idempotencyKey);
         if (seen) return done({ lease: (await this.opts.store.getLease(seen.leaseId))!, decision: seen.response as Decision, replayed: true });
       }
-      const taken = this.idTaken(request.id);
-      if (taken) return taken;
-      const now = await this.syncTo(this.opts.clock.now());
-      const req = { ...request, arrival: now };
-      const beyond = requestBeyondDriver(req, this.opts.driver);
-      if (beyond) return quoteRefusal(beyondDriverQuote(req, beyond));
-      // A best-effort lease is only refused when the pool can never hold it: no need for a full quote.
-      const fits = req.kind === 'best-effort' && this.scheduler.table.openNodesThatFit(req.perNode.cpu, req.perNode.memoryMiB) >= req.nodes;
-      const plan = fits ? undefined : this.scheduler.plan(req, now, 3);
-      if (plan && !plan.ok) return quoteRefusal(quoteOf(plan));
+      // A best-effort lease is only refused when the pool can never hold it: no need for a full plan.
+      const planned = await this.planNow(request, (req) => req.kind === 'best-effort' && this.scheduler.table.openNodesThatFit(req.perNode.cpu, req.perNode.memoryMiB) >= req.nodes);
+      if (!planned.ok) return planned;
+      const { req, now, plan } = planned;
       // The key travels in the input, so that a crash before it is remembered below is repaired by the replay.
       // The quoted plan is what the scheduler applies (a replay plans again, to the same plan).
       const applied = await this.record({ type: 'submit', owner, group, request: req, ...(idempotencyKey ? { idempotencyKey } : {}) }, now, plan);
@@ -213,19 +207,31 @@ export class LeaseService {
     });
   }
 
+  /**
+   * The request as it arrives now, and the plan the core makes for it (none where `noPlanNeeded`
+   * says the queue will take it), or why it is refused: its id is taken, the driver cannot run it,
+   * or the core says no. Nothing is logged.
+   */
+  private async planNow(request: LeaseRequest, noPlanNeeded: (req: LeaseRequest) => boolean): Promise<{ ok: true; req: LeaseRequest; now: number; plan: Plan | undefined } | Refusal> {
+    const taken = this.idTaken(request.id);
+    if (taken) return taken;
+    const now = await this.syncTo(this.opts.clock.now());
+    const req = { ...request, arrival: now };
+    const beyond = requestBeyondDriver(req, this.opts.driver);
+    if (beyond) return quoteRefusal(beyondDriverQuote(req, beyond));
+    const plan = noPlanNeeded(req) ? undefined : this.scheduler.plan(req, now, 3);
+    if (plan && !plan.ok) return quoteRefusal(quoteOf(plan));
+    return { ok: true, req, now, plan };
+  }
+
   hold(owner: string, group: string | null, request: LeaseRequest, ttlSeconds: number): Promise<Result<Created>> {
     return this.exclusive(async () => {
       // Checked before anything is logged (the core refuses these too), with the field at fault.
       if (!['exact', 'deadline', 'periodic'].includes(request.kind)) return refuse('invalid-request', `a ${request.kind} lease cannot be held: only exact, deadline and periodic leases are placed when accepted; create it instead`, { path: 'body.lease.kind' });
       if (!(ttlSeconds > 0)) return refuse('invalid-request', `a hold must last more than 0 s, got ${ttlSeconds}`, { path: 'body.ttl' });
-      const taken = this.idTaken(request.id);
-      if (taken) return taken;
-      const now = await this.syncTo(this.opts.clock.now());
-      const req = { ...request, arrival: now };
-      const beyond = requestBeyondDriver(req, this.opts.driver);
-      if (beyond) return quoteRefusal(beyondDriverQuote(req, beyond));
-      const plan = this.scheduler.plan(req, now, 3);
-      if (!plan.ok) return quoteRefusal(quoteOf(plan));
+      const planned = await this.planNow(request, () => false);
+      if (!planned.ok) return planned;
+      const { req, now, plan } = planned;
       const applied = await this.record({ type: 'hold', owner, group, request: req, ttl: ttlSeconds }, now, plan);
       await this.flush();
       return done({ lease: this.rows.get(req.id)!, decision: applied.decision!, replayed: false });

@@ -1,20 +1,8 @@
 // One benchmark case in a process of its own, so that its peak memory is its own.
 // Prints a JSON line: wall time of the simulation, of parsing alone, leases, peak RSS.
 import { configWith } from '../src/core/config.ts';
-import { loadRequests, runExperiment, type ExperimentSpec } from '../src/sim/experiment.ts';
-import { STUDY_POOL } from '../src/sim/pool.ts';
-import { BLUE_30_DAYS, injection, TRACES } from './hpdc08-configs.ts';
-
-const CASES: Record<string, ExperimentSpec> = {
-  'blue-30days-work30': {
-    traces: [BLUE_30_DAYS], injections: [injection('work_30-dur_3h-size_2medium')], pool: STUDY_POOL,
-    config: configWith({}), images: { choice: 'none', count: 1, sizeMiB: 1, seed: 1 },
-  },
-  'sdsc-blue-whole-log': {
-    traces: [`${TRACES}archive/SDSC-BLUE-2000-4.2-cln.swf.gz`], injections: [], pool: { ...STUDY_POOL, nodes: 1152 },
-    config: configWith({}), images: { choice: 'none', count: 1, sizeMiB: 1, seed: 1 },
-  },
-};
+import { loadRequests, runExperiment } from '../src/sim/experiment.ts';
+import { CASES } from './sim-cases.ts';
 
 const [name, backfill] = process.argv.slice(2);
 const base = CASES[name];

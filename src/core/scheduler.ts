@@ -922,7 +922,7 @@ export class Scheduler {
   private truncate(seg: Segment, end: number): void {
     this.stamp++;
     this.placement.forgetProfiles();
-    seg.end = end;
+    this.table.setEnd(seg, end);
     if (seg.active && end <= this.now) {
       this.table.deactivate(seg);
       if (seg.kind === 'run') this.mustGet(seg.leaseId).done += end - seg.start;
@@ -1003,8 +1003,13 @@ export class Scheduler {
   /** Leases placed in the future by backfilling get another chance once resources free up early. */
   private reevaluateFuture(now: number): void {
     this.mustReevaluate = false;
+    const freedUntil = this.table.freedUntil;
+    this.table.forgetFreed();
     if (this.future.size === 0) return;
     const again = [...this.future].sort((a, b) => a.seq - b.seq);
+    // EASY's one reservation, first in the queue's order, stays put when nothing freed since could move it.
+    const head = again[0];
+    if (this.config.backfill === 'easy' && again.length === 1 && (this.queue.length === 0 || queueBefore(head, this.queue[0])) && this.placement.staysPut(head, now, freedUntil)) return;
     for (const lease of again) {
       if (lease.chain.length === 0 || lease.chain[0].start <= now) continue;
       lease.lastPlannedStart = lease.chain[0].start;

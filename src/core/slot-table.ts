@@ -17,6 +17,10 @@ export class SlotTable {
   private readonly closed: boolean[] = [];
   private notFullNow = 0;
   private nextSeq = 1;
+  private changes = 0;
+  /** Reservations that have not begun (not active, not released). */
+  private pending = 0;
+  private freedMark = -Infinity;
 
   constructor(nodes: readonly NodeSpec[]) {
     for (const n of nodes) this.addNode(n);
@@ -30,6 +34,29 @@ export class SlotTable {
     return this.specs.length;
   }
 
+  /** Bumped by every change to the table: an answer computed at the same version is still right. */
+  get version(): number {
+    return this.changes;
+  }
+
+  /** How many reservations are still to begin. */
+  get pendingReservations(): number {
+    return this.pending;
+  }
+
+  /**
+   * The latest instant up to which capacity was given back (a reservation released or cut
+   * short, a node opened: Infinity) since forgetFreed; -Infinity if none was. Lets a caller tell
+   * that nothing it planned after that instant could now be planned differently.
+   */
+  get freedUntil(): number {
+    return this.freedMark;
+  }
+
+  forgetFreed(): void {
+    this.freedMark = -Infinity;
+  }
+
   /** Adds a node to the pool and returns its index; indices are never reused. */
   addNode(spec: NodeSpec): number {
     this.specs.push(spec);
@@ -38,12 +65,15 @@ export class SlotTable {
     this.usedMemNow.push(0);
     this.closed.push(false);
     this.notFullNow++;
+    this.changes++;
+    this.freedMark = Infinity;
     return this.specs.length - 1;
   }
 
   /** Stops node n from taking new reservations. */
   close(n: number): void {
     if (this.closed[n]) return;
+    this.changes++;
     const wasFull = this.isFullNow(n);
     this.closed[n] = true;
     if (!wasFull) this.notFullNow--;
@@ -52,6 +82,8 @@ export class SlotTable {
   /** Lets node n take new reservations again. */
   open(n: number): void {
     if (!this.closed[n]) return;
+    this.changes++;
+    this.freedMark = Infinity;
     this.closed[n] = false;
     if (!this.isFullNow(n)) this.notFullNow++;
   }
@@ -70,13 +102,26 @@ export class SlotTable {
   reserve(leaseId: string, kind: SegmentKind, start: number, end: number, nodes: readonly number[], cpu: number, memoryMiB: number): Segment {
     const seg: Segment = { seq: this.nextSeq++, leaseId, kind, start, end, nodes, cpu, memoryMiB, active: false, removed: false };
     for (const n of nodes) insertByStart(this.calendars[n], seg);
+    this.changes++;
+    this.pending++;
     return seg;
+  }
+
+  /** Moves a reservation's end: the only way it changes. */
+  setEnd(seg: Segment, end: number): void {
+    if (end === seg.end) return;
+    this.changes++;
+    if (end < seg.end && !seg.removed) this.freedMark = Math.max(this.freedMark, seg.end);
+    seg.end = end;
   }
 
   /** Drops a reservation; an active one stops counting towards usage now. */
   release(seg: Segment): void {
     if (seg.removed) return;
+    this.changes++;
+    this.freedMark = Math.max(this.freedMark, seg.end);
     if (seg.active) this.deactivate(seg);
+    else this.pending--;
     seg.removed = true;
     for (const n of seg.nodes) {
       const cal = this.calendars[n];
@@ -88,6 +133,8 @@ export class SlotTable {
   /** Marks a reservation as in force at the current instant. */
   activate(seg: Segment): void {
     if (seg.active || seg.removed) return;
+    this.changes++;
+    this.pending--;
     seg.active = true;
     for (const n of seg.nodes) this.addUsageNow(n, seg.cpu, seg.memoryMiB);
   }
@@ -95,6 +142,7 @@ export class SlotTable {
   /** Marks a reservation as over: it stops counting now and leaves the calendars, which then hold only what is current or to come. */
   deactivate(seg: Segment): void {
     if (!seg.active) return;
+    this.changes++;
     seg.active = false;
     for (const n of seg.nodes) {
       this.addUsageNow(n, -seg.cpu, -seg.memoryMiB);
@@ -315,6 +363,24 @@ export class SlotTable {
     return true;
   }
 
+  /**
+   * When node n has room for cpu/mem from t on for good, leaving out the reservations of lease
+   * `skip`: t, or the end of the reservations that follow one another from t on. Infinity if it
+   * never will (closed, too small). Null when the answer is not that simple: a reservation could
+   * share the node with the request, or one begins after a gap (room comes and goes).
+   */
+  roomForGoodFrom(n: number, t: number, cpu: number, mem: number, skip: string): number | null {
+    const spec = this.specs[n];
+    if (this.closed[n] || cpu > spec.cpu + EPS || mem > spec.memoryMiB + EPS) return Infinity;
+    let from = t;
+    for (const s of this.calendars[n]) {
+      if (s.end <= from || s.leaseId === skip) continue;
+      if (s.start > from || (s.cpu + cpu <= spec.cpu + EPS && s.memoryMiB + mem <= spec.memoryMiB + EPS)) return null;
+      from = s.end;
+    }
+    return from;
+  }
+
   /** Leases with a reservation on node n that overlaps [t, end). */
   leasesOverlapping(n: number, t: number, end: number): string[] {
     const out: string[] = [];
@@ -334,6 +400,7 @@ export class SlotTable {
 
   /** Forgets reservations that ended by `now`; they live on in their leases' histories. */
   prune(now: number): void {
+    this.changes++;
     for (let n = 0; n < this.calendars.length; n++) {
       const cal = this.calendars[n];
       if (cal.length === 0) continue;

@@ -24,15 +24,20 @@ export interface ProfileAsk {
 export function freeProfile(table: SlotTable, ask: ProfileAsk): FreeProfile {
   const nodes: number[] = [];
   const until: number[] = [];
-  for (let i = 0; i < table.size; i++) {
-    if (ask.onlyFreeNow && !table.fitsNow(i, ask.cpu, ask.memoryMiB)) continue;
-    if (ask.eligible && !ask.eligible(i)) continue;
+  const consider = (i: number): void => {
+    if (ask.eligible && !ask.eligible(i)) return;
     const u = table.freeUntil(i, ask.t, ask.cpu, ask.memoryMiB, Infinity, ask.ignore, ask.ignoreFrom);
     if (u > ask.t) {
       nodes.push(i);
       until.push(u);
     }
-  }
+  };
+  // A node full now cannot take a request for some of each resource now: of a busy pool, only the few others are looked at.
+  if (ask.onlyFreeNow && ask.cpu >= 1e-6 && ask.memoryMiB >= 1e-6) {
+    for (const i of table.nodesNotFullNowList()) if (table.fitsNow(i, ask.cpu, ask.memoryMiB)) consider(i);
+  } else if (ask.onlyFreeNow) {
+    for (let i = 0; i < table.size; i++) if (table.fitsNow(i, ask.cpu, ask.memoryMiB)) consider(i);
+  } else for (let i = 0; i < table.size; i++) consider(i);
   return { t: ask.t, nodes, until };
 }
 

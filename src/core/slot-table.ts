@@ -16,6 +16,8 @@ export class SlotTable {
   /** Nodes that take no new reservations (draining, removed or lost); what they hold runs on. */
   private readonly closed: boolean[] = [];
   private notFullNow = 0;
+  /** Bit n set when node n is not full now: a profile of the present visits only these. */
+  private notFullBits = new Int32Array(1);
   private nextSeq = 1;
   private changes = 0;
   /** Reservations that have not begun (not active, not released). */
@@ -65,6 +67,13 @@ export class SlotTable {
     this.usedMemNow.push(0);
     this.closed.push(false);
     this.notFullNow++;
+    const n = this.specs.length - 1;
+    if (n >> 5 >= this.notFullBits.length) {
+      const bits = new Int32Array(this.notFullBits.length * 2);
+      bits.set(this.notFullBits);
+      this.notFullBits = bits;
+    }
+    this.markNotFull(n, true);
     this.changes++;
     this.freedMark = Infinity;
     return this.specs.length - 1;
@@ -76,7 +85,10 @@ export class SlotTable {
     this.changes++;
     const wasFull = this.isFullNow(n);
     this.closed[n] = true;
-    if (!wasFull) this.notFullNow--;
+    if (!wasFull) {
+      this.notFullNow--;
+      this.markNotFull(n, false);
+    }
   }
 
   /** Lets node n take new reservations again. */
@@ -85,7 +97,10 @@ export class SlotTable {
     this.changes++;
     this.freedMark = Infinity;
     this.closed[n] = false;
-    if (!this.isFullNow(n)) this.notFullNow++;
+    if (!this.isFullNow(n)) {
+      this.notFullNow++;
+      this.markNotFull(n, true);
+    }
   }
 
   isOpen(n: number): boolean {
@@ -159,7 +174,30 @@ export class SlotTable {
     if (Math.abs(this.usedCpuNow[n]) < EPS) this.usedCpuNow[n] = 0;
     if (Math.abs(this.usedMemNow[n]) < EPS) this.usedMemNow[n] = 0;
     const isFull = this.isFullNow(n);
-    if (wasFull !== isFull) this.notFullNow += isFull ? -1 : 1;
+    if (wasFull !== isFull) {
+      this.notFullNow += isFull ? -1 : 1;
+      this.markNotFull(n, !isFull);
+    }
+  }
+
+  private markNotFull(n: number, notFull: boolean): void {
+    if (notFull) this.notFullBits[n >> 5] |= 1 << (n & 31);
+    else this.notFullBits[n >> 5] &= ~(1 << (n & 31));
+  }
+
+  /** Nodes with some capacity left at the current instant, by index. */
+  nodesNotFullNowList(): number[] {
+    const out: number[] = [];
+    const bits = this.notFullBits;
+    for (let w = 0; w < bits.length; w++) {
+      let word = bits[w];
+      while (word !== 0) {
+        const low = word & -word;
+        out.push((w << 5) + 31 - Math.clz32(low));
+        word ^= low;
+      }
+    }
+    return out;
   }
 
   isFullNow(n: number): boolean {

@@ -5,8 +5,6 @@ export interface FreeProfile {
   readonly t: number;
   readonly nodes: readonly number[];
   readonly until: readonly number[];
-  /** `until`, longest first; filled on first use. */
-  longestFirst?: number[];
 }
 
 export interface ProfileAsk {
@@ -43,9 +41,12 @@ export function freeProfile(table: SlotTable, ask: ProfileAsk): FreeProfile {
 
 /** Whether n nodes of the profile stay free for at least `length` from its instant. */
 export function profileHolds(profile: FreeProfile, n: number, length: number): boolean {
-  if (profile.nodes.length < n) return false;
-  profile.longestFirst ??= [...profile.until].sort((a, b) => b - a);
-  return profile.longestFirst[n - 1] >= profile.t + length;
+  if (n < 1 || profile.nodes.length < n) return false;
+  // Counting beats sorting: a profile is asked this about twice before the table changes.
+  const end = profile.t + length;
+  let count = 0;
+  for (const u of profile.until) if (u >= end && ++count >= n) return true;
+  return false;
 }
 
 /** What a lease needs from n nodes of a profile. */

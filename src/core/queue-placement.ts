@@ -99,11 +99,12 @@ export class QueuePlacement {
    * start, whole. When no other reservation is still to begin, and capacity was given back since
    * the lease was placed (or last found to stay put) only before `freedUntil` < its start, that
    * cannot have changed: only a's already below the start were lowered. Otherwise it is checked
-   * node by node. A lease that needs an image moved, or was suspended, is placed again.
+   * node by node. A lease that needs an image moved, or has run before, is placed again.
    */
   staysPut(lease: LeaseRecord, now: number, freedUntil: number): boolean {
     const chain = lease.chain;
-    if (lease.state !== 'scheduled' || chain.length === 0 || lease.suspendedOn !== null) return false;
+    // Never begun: a lease that has run was placed under other rules (its nodes, its resume), even with a chain that starts with a run.
+    if (lease.state !== 'scheduled' || chain.length === 0 || lease.firstStart !== null) return false;
     if (lease.req.image !== undefined && this.ctx.config.images === 'transfer') return false;
     const start = chain[0].start;
     if (start <= now || !this.isWholeChain(lease)) return false;

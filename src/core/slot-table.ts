@@ -20,8 +20,8 @@ export class SlotTable {
   private notFullBits = new Int32Array(1);
   private nextSeq = 1;
   private changes = 0;
-  /** Reservations that have not begun (not active, not released). */
-  private pending = 0;
+  /** Reservations that have not begun (never activated, not released). */
+  private readonly pending = new Set<Segment>();
   private freedMark = -Infinity;
 
   constructor(nodes: readonly NodeSpec[]) {
@@ -43,7 +43,7 @@ export class SlotTable {
 
   /** How many reservations are still to begin. */
   get pendingReservations(): number {
-    return this.pending;
+    return this.pending.size;
   }
 
   /**
@@ -118,7 +118,7 @@ export class SlotTable {
     const seg: Segment = { seq: this.nextSeq++, leaseId, kind, start, end, nodes, cpu, memoryMiB, active: false, removed: false };
     for (const n of nodes) insertByStart(this.calendars[n], seg);
     this.changes++;
-    this.pending++;
+    this.pending.add(seg);
     return seg;
   }
 
@@ -136,7 +136,7 @@ export class SlotTable {
     this.changes++;
     this.freedMark = Math.max(this.freedMark, seg.end);
     if (seg.active) this.deactivate(seg);
-    else this.pending--;
+    this.pending.delete(seg);
     seg.removed = true;
     for (const n of seg.nodes) {
       const cal = this.calendars[n];
@@ -149,7 +149,7 @@ export class SlotTable {
   activate(seg: Segment): void {
     if (seg.active || seg.removed) return;
     this.changes++;
-    this.pending--;
+    this.pending.delete(seg);
     seg.active = true;
     for (const n of seg.nodes) this.addUsageNow(n, seg.cpu, seg.memoryMiB);
   }

@@ -339,6 +339,10 @@ export class SlotTable {
   earliestWindow(k: number, cpu: number, mem: number, length: number, from: number, opts: WindowOptions = {}): number {
     const { notBefore, latestStart = Infinity, ignore } = opts;
     const ignoring = ignore !== undefined && ignore.size > 0;
+    if (!ignoring) {
+      const simple = this.earliestWhereRoomStays(k, cpu, mem, from, notBefore, latestStart);
+      if (simple !== null) return simple;
+    }
     let count = 0;
     const add = (a: number, b: number): void => {
       const lastStart = b - length;
@@ -369,6 +373,26 @@ export class SlotTable {
       if (open >= k) return t;
     }
     return Infinity;
+  }
+
+  /**
+   * earliestWindow when every node, once it has room, keeps it (what is reserved on it follows on
+   * from `from` without a gap): each node's one window is [a, Infinity), so the answer is the k-th
+   * smallest a, found without building and sweeping windows. Null when some node is not that simple.
+   */
+  private earliestWhereRoomStays(k: number, cpu: number, mem: number, from: number, notBefore: ((n: number) => number) | undefined, latestStart: number): number | null {
+    let count = 0;
+    for (let n = 0; n < this.specs.length; n++) {
+      const nb = notBefore ? Math.max(from, notBefore(n)) : from;
+      if (nb === Infinity) continue;
+      const a = this.roomForGoodFrom(n, nb, cpu, mem);
+      if (a === null) return null;
+      if (a === Infinity || a > latestStart) continue;
+      if (count === this.opens.length) this.growSweepBuffers();
+      this.opens[count++] = a;
+    }
+    if (count < k) return Infinity;
+    return this.opens.subarray(0, count).sort()[k - 1];
   }
 
   private opens = new Float64Array(1024);
@@ -407,7 +431,7 @@ export class SlotTable {
    * never will (closed, too small). Null when the answer is not that simple: a reservation could
    * share the node with the request, or one begins after a gap (room comes and goes).
    */
-  roomForGoodFrom(n: number, t: number, cpu: number, mem: number, skip: string): number | null {
+  roomForGoodFrom(n: number, t: number, cpu: number, mem: number, skip?: string): number | null {
     const spec = this.specs[n];
     if (this.closed[n] || cpu > spec.cpu + EPS || mem > spec.memoryMiB + EPS) return Infinity;
     let from = t;

@@ -1,7 +1,6 @@
+import { addExclusiveGaps, EPS, exclusiveFreeUntil, exclusiveGaps, firstOfK, insertByStart, roomFromOn, sweepFreeUntil } from './calendar.ts';
 import type { Segment } from './segment.ts';
 import type { NodeSpec, SegmentKind } from './types.ts';
-
-const EPS = 1e-9;
 
 /**
  * Per-node calendars of reservations. Answers "until when can node i hold this much from t"
@@ -227,58 +226,10 @@ export class SlotTable {
     const cal = this.calendars[n];
     if (cal.length === 0) return horizon;
     if (ignore === undefined) {
-      const exclusive = this.exclusiveFreeUntil(cal, spec.cpu, spec.memoryMiB, t, cpu, mem, horizon);
+      const exclusive = exclusiveFreeUntil(cal, spec.cpu, spec.memoryMiB, t, cpu, mem, horizon);
       if (exclusive !== null) return exclusive;
     }
-    return this.sweepFreeUntil(cal, spec.cpu, spec.memoryMiB, t, cpu, mem, horizon, ignore, ignoreFrom);
-  }
-
-  /**
-   * The common case, where no reservation on the node can share it with the request: free
-   * until the first reservation that overlaps. Null when some reservation could share.
-   */
-  private exclusiveFreeUntil(cal: readonly Segment[], capCpu: number, capMem: number, t: number, cpu: number, mem: number, horizon: number): number | null {
-    for (let k = 0; k < cal.length; k++) {
-      const s = cal[k];
-      if (s.start >= horizon) return horizon;
-      if (s.end <= t) continue;
-      if (s.cpu + cpu <= capCpu + EPS && s.memoryMiB + mem <= capMem + EPS) return null;
-      if (s.start <= t) return t;
-      return s.start;
-    }
-    return horizon;
-  }
-
-  private sweepFreeUntil(cal: readonly Segment[], capCpu: number, capMem: number, t: number, cpu: number, mem: number, horizon: number, ignore: ReadonlySet<string> | undefined, ignoreFrom: number): number {
-    let usedC = 0;
-    let usedM = 0;
-    let changes: number[] | null = null; // flat triples: time, dCpu, dMem
-    for (let k = 0; k < cal.length; k++) {
-      const s = cal[k];
-      if (s.start >= horizon) break;
-      let end = s.end;
-      if (ignore !== undefined && ignore.has(s.leaseId)) end = Math.min(end, Math.max(s.start, ignoreFrom));
-      if (end <= t) continue;
-      if (s.start <= t) {
-        usedC += s.cpu;
-        usedM += s.memoryMiB;
-        if (end < horizon) (changes ??= []).push(end, -s.cpu, -s.memoryMiB);
-      } else {
-        (changes ??= []).push(s.start, s.cpu, s.memoryMiB);
-        if (end < horizon) changes.push(end, -s.cpu, -s.memoryMiB);
-      }
-    }
-    if (usedC + cpu > capCpu + EPS || usedM + mem > capMem + EPS) return t;
-    if (changes === null) return horizon;
-    const order = sortedTripleIndices(changes);
-    for (const i of order) {
-      const dc = changes[i + 1];
-      const dm = changes[i + 2];
-      usedC += dc;
-      usedM += dm;
-      if ((dc > 0 || dm > 0) && (usedC + cpu > capCpu + EPS || usedM + mem > capMem + EPS)) return changes[i];
-    }
-    return horizon;
+    return sweepFreeUntil(cal, spec.cpu, spec.memoryMiB, t, cpu, mem, horizon, ignore, ignoreFrom);
   }
 
   /**
@@ -289,7 +240,7 @@ export class SlotTable {
     const spec = this.specs[n];
     if (this.closed[n] || cpu > spec.cpu + EPS || mem > spec.memoryMiB + EPS) return [];
     const ignoring = ignore !== undefined && ignore.size > 0 && this.calendars[n].some((s) => ignore.has(s.leaseId));
-    const gaps = ignoring ? null : this.exclusiveGaps(this.calendars[n], spec, from, cpu, mem);
+    const gaps = ignoring ? null : exclusiveGaps(this.calendars[n], spec, from, cpu, mem);
     if (gaps !== null) return gaps;
     const out: Array<[number, number]> = [];
     let t = from;
@@ -305,20 +256,6 @@ export class SlotTable {
       t = next;
     }
     throw new Error(`internal: node ${n} has too many windows`);
-  }
-
-  /** Gaps between reservations when none of them can share the node with the request; else null. */
-  private exclusiveGaps(cal: readonly Segment[], spec: NodeSpec, from: number, cpu: number, mem: number): Array<[number, number]> | null {
-    const out: Array<[number, number]> = [];
-    let cursor = from;
-    for (const s of cal) {
-      if (s.end <= from) continue;
-      if (s.cpu + cpu <= spec.cpu + EPS && s.memoryMiB + mem <= spec.memoryMiB + EPS) return null;
-      if (s.start > cursor) out.push([cursor, s.start]);
-      if (s.end > cursor) cursor = s.end;
-    }
-    out.push([cursor, Infinity]);
-    return out;
   }
 
   private nextReleaseAfter(n: number, t: number, ignore?: ReadonlySet<string>): number {
@@ -355,24 +292,10 @@ export class SlotTable {
     for (let n = 0; n < this.nodes.length; n++) {
       const nb = notBefore ? Math.max(from, notBefore(n)) : from;
       if (nb === Infinity) continue;
-      if (ignoring || !this.addExclusiveGaps(n, nb, cpu, mem, latestStart, add)) for (const [a, b] of this.freeWindows(n, nb, cpu, mem, ignore)) add(a, b);
+      if (!ignoring && (!this.fitsAtAll(n, cpu, mem) || addExclusiveGaps(this.calendars[n], this.specs[n], nb, cpu, mem, latestStart, add))) continue;
+      for (const [a, b] of this.freeWindows(n, nb, cpu, mem, ignore)) add(a, b);
     }
-    if (count < k) return Infinity;
-    // Typed arrays sort numerically without a comparator, which is what makes this sweep cheap.
-    const opens = this.opens.subarray(0, count).sort();
-    const closes = this.closes.subarray(0, count).sort();
-    let open = 0;
-    let c = 0;
-    for (let i = 0; i < count; i++) {
-      const t = opens[i];
-      while (c < count && closes[c] < t) {
-        c++;
-        open--;
-      }
-      open++;
-      if (open >= k) return t;
-    }
-    return Infinity;
+    return count < k ? Infinity : firstOfK(this.opens.subarray(0, count), this.closes.subarray(0, count), k);
   }
 
   /**
@@ -408,23 +331,6 @@ export class SlotTable {
     this.closes = grow(this.closes);
   }
 
-  /** Reports node n's free gaps when no reservation can share the node with the request; false (nothing reported) otherwise. */
-  private addExclusiveGaps(n: number, from: number, cpu: number, mem: number, latestOpen: number, add: (a: number, b: number) => void): boolean {
-    const spec = this.specs[n];
-    if (this.closed[n] || cpu > spec.cpu + EPS || mem > spec.memoryMiB + EPS) return true;
-    const cal = this.calendars[n];
-    for (const s of cal) if (s.end > from && s.cpu + cpu <= spec.cpu + EPS && s.memoryMiB + mem <= spec.memoryMiB + EPS) return false;
-    let cursor = from;
-    for (const s of cal) {
-      if (cursor > latestOpen) return true;
-      if (s.end <= from) continue;
-      if (s.start > cursor) add(cursor, s.start);
-      if (s.end > cursor) cursor = s.end;
-    }
-    add(cursor, Infinity);
-    return true;
-  }
-
   /**
    * When node n has room for cpu/mem from t on for good, leaving out the reservations of lease
    * `skip`: t, or the end of the reservations that follow one another from t on. Infinity if it
@@ -432,16 +338,15 @@ export class SlotTable {
    * share the node with the request, or one begins after a gap (room comes and goes).
    */
   roomForGoodFrom(n: number, t: number, cpu: number, mem: number, skip?: string): number | null {
-    const spec = this.specs[n];
-    if (this.closed[n] || cpu > spec.cpu + EPS || mem > spec.memoryMiB + EPS) return Infinity;
-    let from = t;
-    for (const s of this.calendars[n]) {
-      if (s.end <= from || s.leaseId === skip) continue;
-      if (s.start > from || (s.cpu + cpu <= spec.cpu + EPS && s.memoryMiB + mem <= spec.memoryMiB + EPS)) return null;
-      from = s.end;
-    }
-    return from;
+    return this.fitsAtAll(n, cpu, mem) ? roomFromOn(this.calendars[n], this.specs[n], t, cpu, mem, skip) : Infinity;
   }
+
+  /** Whether node n is open and big enough for cpu/mem. */
+  private fitsAtAll(n: number, cpu: number, mem: number): boolean {
+    const spec = this.specs[n];
+    return !this.closed[n] && cpu <= spec.cpu + EPS && mem <= spec.memoryMiB + EPS;
+  }
+
 
   /** Leases with a reservation on node n that overlaps [t, end). */
   leasesOverlapping(n: number, t: number, end: number): string[] {
@@ -481,24 +386,4 @@ export interface WindowOptions {
   notBefore?: (n: number) => number;
   latestStart?: number;
   ignore?: ReadonlySet<string>;
-}
-
-function insertByStart(cal: Segment[], seg: Segment): void {
-  let lo = 0;
-  let hi = cal.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    const m = cal[mid];
-    if (m.start < seg.start || (m.start === seg.start && m.seq < seg.seq)) lo = mid + 1;
-    else hi = mid;
-  }
-  cal.splice(lo, 0, seg);
-}
-
-/** Indices of (time, dCpu, dMem) triples by time, releases before claims at equal times. */
-function sortedTripleIndices(changes: number[]): number[] {
-  const idx: number[] = [];
-  for (let i = 0; i < changes.length; i += 3) idx.push(i);
-  idx.sort((a, b) => changes[a] - changes[b] || changes[a + 1] - changes[b + 1] || a - b);
-  return idx;
 }

@@ -1,31 +1,31 @@
 // One benchmark case in a process of its own, so that its peak memory is its own.
-// Prints a JSON line: wall time of the simulation, of parsing alone, leases, peak RSS.
-import { configWith } from '../src/core/config.ts';
-import { loadRequests, runExperiment, type ExperimentSpec } from '../src/sim/experiment.ts';
-import { STUDY_POOL } from '../src/sim/pool.ts';
-import { BLUE_30_DAYS, injection, TRACES } from './hpdc08-configs.ts';
+// usage: sim-case.ts CASE [--schedule FILE]
+// Prints a JSON line: seconds to read the workload, to simulate, to write the schedule export, leases, peak RSS.
+import { createWriteStream } from 'node:fs';
+import { once } from 'node:events';
+import { parseArgs } from 'node:util';
+import { loadRequests, runExperiment } from '../src/sim/experiment.ts';
+import { scheduleLines } from '../src/sim/schedule-export.ts';
+import { CASES } from './sim-cases.ts';
 
-const CASES: Record<string, ExperimentSpec> = {
-  'blue-30days-work30': {
-    traces: [BLUE_30_DAYS], injections: [injection('work_30-dur_3h-size_2medium')], pool: STUDY_POOL,
-    config: configWith({}), images: { choice: 'none', count: 1, sizeMiB: 1, seed: 1 },
-  },
-  'sdsc-blue-whole-log': {
-    traces: [`${TRACES}archive/SDSC-BLUE-2000-4.2-cln.swf.gz`], injections: [], pool: { ...STUDY_POOL, nodes: 1152 },
-    config: configWith({}), images: { choice: 'none', count: 1, sizeMiB: 1, seed: 1 },
-  },
-};
-
-const [name, backfill] = process.argv.slice(2);
-const base = CASES[name];
-if (!base) throw new Error(`unknown case '${name}'; cases: ${Object.keys(CASES).join(', ')}`);
-const spec = backfill ? { ...base, config: configWith({ ...base.config, backfill: backfill as 'none' }) } : base;
+const { positionals: [name], values } = parseArgs({ allowPositionals: true, options: { schedule: { type: 'string' } } });
+const spec = CASES[name];
+if (!spec) throw new Error(`unknown case '${name}'; cases: ${Object.keys(CASES).join(', ')}`);
+const seconds = (since: bigint): number => Number(process.hrtime.bigint() - since) / 1e9;
 const parseStart = process.hrtime.bigint();
 const requests = loadRequests(spec);
-const parseSeconds = Number(process.hrtime.bigint() - parseStart) / 1e9;
-const { metrics } = runExperiment(spec, requests);
+const parseSeconds = seconds(parseStart);
+const { metrics, scheduler, nodes } = runExperiment(spec, requests);
+let exportSeconds = 0;
+if (values.schedule) {
+  const exportStart = process.hrtime.bigint();
+  const out = createWriteStream(values.schedule);
+  for (const line of scheduleLines(scheduler.allLeases(), nodes)) if (!out.write(`${line}\n`)) await once(out, 'drain');
+  out.end();
+  await once(out, 'finish');
+  exportSeconds = seconds(exportStart);
+}
 console.log(JSON.stringify({
-  case: name, backfill: spec.config.backfill, leases: metrics.leases, wallSeconds: metrics.wallSeconds, parseSeconds,
-  leasesPerSecond: metrics.leases / metrics.wallSeconds, peakRssMiB: process.resourceUsage().maxRSS / 1024,
-  allBestEffort: metrics.allBestEffort,
+  case: name, leases: metrics.leases, parseSeconds, simulateSeconds: metrics.wallSeconds, exportSeconds,
+  peakRssMiB: process.resourceUsage().maxRSS / 1024, allBestEffort: metrics.allBestEffort,
 }));

@@ -3,7 +3,7 @@
 
 import type { CoreState } from './core-state.ts';
 import { insertSorted, unschedule } from './lease-lifecycle.ts';
-import { type LeaseRecord, remainingWork } from './lease-record.ts';
+import { type LeaseRecord, queueBefore, remainingWork } from './lease-record.ts';
 import type { ChainSpec, QueuePlacement } from './queue-placement.ts';
 import { layoutChain, moveImage, placeChain } from './vm-chain.ts';
 
@@ -86,10 +86,15 @@ function placeQueued(s: CoreState, lease: LeaseRecord, spec: ChainSpec, now: num
 }
 
 /** Leases placed in the future by backfilling get another chance once resources free up early. */
-export function reevaluateFuture(s: CoreState, now: number): void {
+export function reevaluateFuture(s: CoreState, placement: QueuePlacement, now: number): void {
   s.mustReevaluate = false;
+  const freedUntil = s.table.freedUntil;
+  s.table.forgetFreed();
   if (s.future.size === 0) return;
   const again = [...s.future].sort((a, b) => a.seq - b.seq);
+  // EASY's one reservation, first in the queue's order, stays put when nothing freed since could move it.
+  const head = again[0];
+  if (s.config.backfill === 'easy' && again.length === 1 && (s.queue.length === 0 || queueBefore(head, s.queue[0])) && placement.staysPut(head, now, freedUntil)) return;
   for (const lease of again) {
     if (lease.chain.length === 0 || lease.chain[0].start <= now) continue;
     lease.lastPlannedStart = lease.chain[0].start;

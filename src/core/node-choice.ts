@@ -5,8 +5,6 @@ export interface FreeProfile {
   readonly t: number;
   readonly nodes: readonly number[];
   readonly until: readonly number[];
-  /** `until`, longest first; filled on first use. */
-  longestFirst?: number[];
 }
 
 export interface ProfileAsk {
@@ -24,23 +22,31 @@ export interface ProfileAsk {
 export function freeProfile(table: SlotTable, ask: ProfileAsk): FreeProfile {
   const nodes: number[] = [];
   const until: number[] = [];
-  for (let i = 0; i < table.size; i++) {
-    if (ask.onlyFreeNow && !table.fitsNow(i, ask.cpu, ask.memoryMiB)) continue;
-    if (ask.eligible && !ask.eligible(i)) continue;
+  const consider = (i: number): void => {
+    if (ask.eligible && !ask.eligible(i)) return;
     const u = table.freeUntil(i, ask.t, ask.cpu, ask.memoryMiB, Infinity, ask.ignore, ask.ignoreFrom);
     if (u > ask.t) {
       nodes.push(i);
       until.push(u);
     }
-  }
+  };
+  // A node full now cannot take a request for some of each resource now: of a busy pool, only the few others are looked at.
+  if (ask.onlyFreeNow && ask.cpu >= 1e-6 && ask.memoryMiB >= 1e-6) {
+    for (const i of table.nodesNotFullNowList()) if (table.fitsNow(i, ask.cpu, ask.memoryMiB)) consider(i);
+  } else if (ask.onlyFreeNow) {
+    for (let i = 0; i < table.size; i++) if (table.fitsNow(i, ask.cpu, ask.memoryMiB)) consider(i);
+  } else for (let i = 0; i < table.size; i++) consider(i);
   return { t: ask.t, nodes, until };
 }
 
 /** Whether n nodes of the profile stay free for at least `length` from its instant. */
 export function profileHolds(profile: FreeProfile, n: number, length: number): boolean {
-  if (profile.nodes.length < n) return false;
-  profile.longestFirst ??= [...profile.until].sort((a, b) => b - a);
-  return profile.longestFirst[n - 1] >= profile.t + length;
+  if (n < 1 || profile.nodes.length < n) return false;
+  // Counting beats sorting: a profile is asked this about twice before the table changes.
+  const end = profile.t + length;
+  let count = 0;
+  for (const u of profile.until) if (u >= end && ++count >= n) return true;
+  return false;
 }
 
 /** What a lease needs from n nodes of a profile. */

@@ -258,7 +258,7 @@ export class Scheduler {
     const pending = this.pending;
     this.pending = [];
     for (const { lease, plan } of pending) result.decisions.push(applyPlan(s, lease, currentPlan(s, lease.req, this.policies, plan, this.observer), this.policies, this.observer));
-    if (s.mustReevaluate) reevaluateFuture(s, now);
+    if (s.mustReevaluate) reevaluateFuture(s, this.placement, now);
     processQueue(s, this.placement, now, (lease) => result.decisions.push({ ok: true, leaseId: lease.req.id, state: 'scheduled' }));
     applyBoundaries(s, now, result);
     s.started = [];

@@ -1,7 +1,6 @@
+import { addExclusiveGaps, EPS, exclusiveFreeUntil, exclusiveGaps, firstOfK, insertByStart, roomFromOn, sweepFreeUntil } from './calendar.ts';
 import type { Segment } from './segment.ts';
 import type { NodeSpec, SegmentKind } from './types.ts';
-
-const EPS = 1e-9;
 
 /**
  * Per-node calendars of reservations. Answers "until when can node i hold this much from t"
@@ -16,9 +15,14 @@ export class SlotTable {
   /** Nodes that take no new reservations (draining, removed or lost); what they hold runs on. */
   private readonly closed: boolean[] = [];
   private notFullNow = 0;
+  /** Bit n set when node n is not full now: a profile of the present visits only these. */
+  private notFullBits = new Int32Array(1);
   private nextSeq = 1;
   /** Bumped by every change to reservations or to which nodes take them: an answer computed at one version holds until it moves. */
   private changes = 0;
+  /** Reservations that have not begun (never activated, not released). */
+  private readonly pending = new Set<Segment>();
+  private freedMark = -Infinity;
 
   constructor(nodes: readonly NodeSpec[]) {
     for (const n of nodes) this.addNode(n);
@@ -32,9 +36,27 @@ export class SlotTable {
     return this.specs.length;
   }
 
-  /** The table's version: what was computed from it at one version is still right while the version is the same. */
+  /** Bumped by every change to the table: an answer computed at the same version is still right. */
   get version(): number {
     return this.changes;
+  }
+
+  /** How many reservations are still to begin. */
+  get pendingReservations(): number {
+    return this.pending.size;
+  }
+
+  /**
+   * The latest instant up to which capacity was given back (a reservation released or cut
+   * short, a node opened: Infinity) since forgetFreed; -Infinity if none was. Lets a caller tell
+   * that nothing it planned after that instant could now be planned differently.
+   */
+  get freedUntil(): number {
+    return this.freedMark;
+  }
+
+  forgetFreed(): void {
+    this.freedMark = -Infinity;
   }
 
   /** Adds a node to the pool and returns its index; indices are never reused. */
@@ -46,6 +68,14 @@ export class SlotTable {
     this.usedMemNow.push(0);
     this.closed.push(false);
     this.notFullNow++;
+    const n = this.specs.length - 1;
+    if (n >> 5 >= this.notFullBits.length) {
+      const bits = new Int32Array(this.notFullBits.length * 2);
+      bits.set(this.notFullBits);
+      this.notFullBits = bits;
+    }
+    this.markNotFull(n, true);
+    this.freedMark = Infinity;
     return this.specs.length - 1;
   }
 
@@ -55,15 +85,22 @@ export class SlotTable {
     this.changes++;
     const wasFull = this.isFullNow(n);
     this.closed[n] = true;
-    if (!wasFull) this.notFullNow--;
+    if (!wasFull) {
+      this.notFullNow--;
+      this.markNotFull(n, false);
+    }
   }
 
   /** Lets node n take new reservations again. */
   open(n: number): void {
     if (!this.closed[n]) return;
     this.changes++;
+    this.freedMark = Infinity;
     this.closed[n] = false;
-    if (!this.isFullNow(n)) this.notFullNow++;
+    if (!this.isFullNow(n)) {
+      this.notFullNow++;
+      this.markNotFull(n, true);
+    }
   }
 
   isOpen(n: number): boolean {
@@ -81,14 +118,25 @@ export class SlotTable {
     this.changes++;
     const seg: Segment = { seq: this.nextSeq++, leaseId, kind, start, end, nodes, cpu, memoryMiB, active: false, removed: false };
     for (const n of nodes) insertByStart(this.calendars[n], seg);
+    this.pending.add(seg);
     return seg;
+  }
+
+  /** Moves a reservation's end (cut short, or stretched into room known to be free): the only way an end changes. */
+  setEnd(seg: Segment, end: number): void {
+    if (end === seg.end) return;
+    this.changes++;
+    if (end < seg.end && !seg.removed) this.freedMark = Math.max(this.freedMark, seg.end);
+    (seg as { end: number }).end = end;
   }
 
   /** Drops a reservation; an active one stops counting towards usage now. */
   release(seg: Segment): void {
     if (seg.removed) return;
     this.changes++;
+    this.freedMark = Math.max(this.freedMark, seg.end);
     if (seg.active) this.deactivate(seg);
+    this.pending.delete(seg);
     seg.removed = true;
     for (const n of seg.nodes) {
       const cal = this.calendars[n];
@@ -97,16 +145,11 @@ export class SlotTable {
     }
   }
 
-  /** Moves a reservation's end (cut short, or stretched into room known to be free): the only way an end changes. */
-  setEnd(seg: Segment, end: number): void {
-    this.changes++;
-    (seg as { end: number }).end = end;
-  }
-
   /** Marks a reservation as in force at the current instant. */
   activate(seg: Segment): void {
     if (seg.active || seg.removed) return;
     this.changes++;
+    this.pending.delete(seg);
     seg.active = true;
     for (const n of seg.nodes) this.addUsageNow(n, seg.cpu, seg.memoryMiB);
   }
@@ -131,7 +174,30 @@ export class SlotTable {
     if (Math.abs(this.usedCpuNow[n]) < EPS) this.usedCpuNow[n] = 0;
     if (Math.abs(this.usedMemNow[n]) < EPS) this.usedMemNow[n] = 0;
     const isFull = this.isFullNow(n);
-    if (wasFull !== isFull) this.notFullNow += isFull ? -1 : 1;
+    if (wasFull !== isFull) {
+      this.notFullNow += isFull ? -1 : 1;
+      this.markNotFull(n, !isFull);
+    }
+  }
+
+  private markNotFull(n: number, notFull: boolean): void {
+    if (notFull) this.notFullBits[n >> 5] |= 1 << (n & 31);
+    else this.notFullBits[n >> 5] &= ~(1 << (n & 31));
+  }
+
+  /** Nodes with some capacity left at the current instant, by index. */
+  nodesNotFullNowList(): number[] {
+    const out: number[] = [];
+    const bits = this.notFullBits;
+    for (let w = 0; w < bits.length; w++) {
+      let word = bits[w];
+      while (word !== 0) {
+        const low = word & -word;
+        out.push((w << 5) + 31 - Math.clz32(low));
+        word ^= low;
+      }
+    }
+    return out;
   }
 
   isFullNow(n: number): boolean {
@@ -161,58 +227,10 @@ export class SlotTable {
     const cal = this.calendars[n];
     if (cal.length === 0) return horizon;
     if (ignore === undefined) {
-      const exclusive = this.exclusiveFreeUntil(cal, spec.cpu, spec.memoryMiB, t, cpu, mem, horizon);
+      const exclusive = exclusiveFreeUntil(cal, spec.cpu, spec.memoryMiB, t, cpu, mem, horizon);
       if (exclusive !== null) return exclusive;
     }
-    return this.sweepFreeUntil(cal, spec.cpu, spec.memoryMiB, t, cpu, mem, horizon, ignore, ignoreFrom);
-  }
-
-  /**
-   * The common case, where no reservation on the node can share it with the request: free
-   * until the first reservation that overlaps. Null when some reservation could share.
-   */
-  private exclusiveFreeUntil(cal: readonly Segment[], capCpu: number, capMem: number, t: number, cpu: number, mem: number, horizon: number): number | null {
-    for (let k = 0; k < cal.length; k++) {
-      const s = cal[k];
-      if (s.start >= horizon) return horizon;
-      if (s.end <= t) continue;
-      if (s.cpu + cpu <= capCpu + EPS && s.memoryMiB + mem <= capMem + EPS) return null;
-      if (s.start <= t) return t;
-      return s.start;
-    }
-    return horizon;
-  }
-
-  private sweepFreeUntil(cal: readonly Segment[], capCpu: number, capMem: number, t: number, cpu: number, mem: number, horizon: number, ignore: ReadonlySet<string> | undefined, ignoreFrom: number): number {
-    let usedC = 0;
-    let usedM = 0;
-    let changes: number[] | null = null; // flat triples: time, dCpu, dMem
-    for (let k = 0; k < cal.length; k++) {
-      const s = cal[k];
-      if (s.start >= horizon) break;
-      let end = s.end;
-      if (ignore !== undefined && ignore.has(s.leaseId)) end = Math.min(end, Math.max(s.start, ignoreFrom));
-      if (end <= t) continue;
-      if (s.start <= t) {
-        usedC += s.cpu;
-        usedM += s.memoryMiB;
-        if (end < horizon) (changes ??= []).push(end, -s.cpu, -s.memoryMiB);
-      } else {
-        (changes ??= []).push(s.start, s.cpu, s.memoryMiB);
-        if (end < horizon) changes.push(end, -s.cpu, -s.memoryMiB);
-      }
-    }
-    if (usedC + cpu > capCpu + EPS || usedM + mem > capMem + EPS) return t;
-    if (changes === null) return horizon;
-    const order = sortedTripleIndices(changes);
-    for (const i of order) {
-      const dc = changes[i + 1];
-      const dm = changes[i + 2];
-      usedC += dc;
-      usedM += dm;
-      if ((dc > 0 || dm > 0) && (usedC + cpu > capCpu + EPS || usedM + mem > capMem + EPS)) return changes[i];
-    }
-    return horizon;
+    return sweepFreeUntil(cal, spec.cpu, spec.memoryMiB, t, cpu, mem, horizon, ignore, ignoreFrom);
   }
 
   /**
@@ -223,7 +241,7 @@ export class SlotTable {
     const spec = this.specs[n];
     if (this.closed[n] || cpu > spec.cpu + EPS || mem > spec.memoryMiB + EPS) return [];
     const ignoring = ignore !== undefined && ignore.size > 0 && this.calendars[n].some((s) => ignore.has(s.leaseId));
-    const gaps = ignoring ? null : this.exclusiveGaps(this.calendars[n], spec, from, cpu, mem);
+    const gaps = ignoring ? null : exclusiveGaps(this.calendars[n], spec, from, cpu, mem);
     if (gaps !== null) return gaps;
     const out: Array<[number, number]> = [];
     let t = from;
@@ -239,20 +257,6 @@ export class SlotTable {
       t = next;
     }
     throw new Error(`internal: node ${n} has too many windows`);
-  }
-
-  /** Gaps between reservations when none of them can share the node with the request; else null. */
-  private exclusiveGaps(cal: readonly Segment[], spec: NodeSpec, from: number, cpu: number, mem: number): Array<[number, number]> | null {
-    const out: Array<[number, number]> = [];
-    let cursor = from;
-    for (const s of cal) {
-      if (s.end <= from) continue;
-      if (s.cpu + cpu <= spec.cpu + EPS && s.memoryMiB + mem <= spec.memoryMiB + EPS) return null;
-      if (s.start > cursor) out.push([cursor, s.start]);
-      if (s.end > cursor) cursor = s.end;
-    }
-    out.push([cursor, Infinity]);
-    return out;
   }
 
   private nextReleaseAfter(n: number, t: number, ignore?: ReadonlySet<string>): number {
@@ -273,6 +277,10 @@ export class SlotTable {
   earliestWindow(k: number, cpu: number, mem: number, length: number, from: number, opts: WindowOptions = {}): number {
     const { notBefore, latestStart = Infinity, ignore } = opts;
     const ignoring = ignore !== undefined && ignore.size > 0;
+    if (!ignoring) {
+      const simple = this.earliestWhereRoomStays(k, cpu, mem, from, notBefore, latestStart);
+      if (simple !== null) return simple;
+    }
     let count = 0;
     const add = (a: number, b: number): void => {
       const lastStart = b - length;
@@ -285,24 +293,30 @@ export class SlotTable {
     for (let n = 0; n < this.nodes.length; n++) {
       const nb = notBefore ? Math.max(from, notBefore(n)) : from;
       if (nb === Infinity) continue;
-      if (ignoring || !this.addExclusiveGaps(n, nb, cpu, mem, latestStart, add)) for (const [a, b] of this.freeWindows(n, nb, cpu, mem, ignore)) add(a, b);
+      if (!ignoring && (!this.fitsAtAll(n, cpu, mem) || addExclusiveGaps(this.calendars[n], this.specs[n], nb, cpu, mem, latestStart, add))) continue;
+      for (const [a, b] of this.freeWindows(n, nb, cpu, mem, ignore)) add(a, b);
+    }
+    return count < k ? Infinity : firstOfK(this.opens.subarray(0, count), this.closes.subarray(0, count), k);
+  }
+
+  /**
+   * earliestWindow when every node, once it has room, keeps it (what is reserved on it follows on
+   * from `from` without a gap): each node's one window is [a, Infinity), so the answer is the k-th
+   * smallest a, found without building and sweeping windows. Null when some node is not that simple.
+   */
+  private earliestWhereRoomStays(k: number, cpu: number, mem: number, from: number, notBefore: ((n: number) => number) | undefined, latestStart: number): number | null {
+    let count = 0;
+    for (let n = 0; n < this.specs.length; n++) {
+      const nb = notBefore ? Math.max(from, notBefore(n)) : from;
+      if (nb === Infinity) continue;
+      const a = this.roomForGoodFrom(n, nb, cpu, mem);
+      if (a === null) return null;
+      if (a === Infinity || a > latestStart) continue;
+      if (count === this.opens.length) this.growSweepBuffers();
+      this.opens[count++] = a;
     }
     if (count < k) return Infinity;
-    // Typed arrays sort numerically without a comparator, which is what makes this sweep cheap.
-    const opens = this.opens.subarray(0, count).sort();
-    const closes = this.closes.subarray(0, count).sort();
-    let open = 0;
-    let c = 0;
-    for (let i = 0; i < count; i++) {
-      const t = opens[i];
-      while (c < count && closes[c] < t) {
-        c++;
-        open--;
-      }
-      open++;
-      if (open >= k) return t;
-    }
-    return Infinity;
+    return this.opens.subarray(0, count).sort()[k - 1];
   }
 
   private opens = new Float64Array(1024);
@@ -318,22 +332,22 @@ export class SlotTable {
     this.closes = grow(this.closes);
   }
 
-  /** Reports node n's free gaps when no reservation can share the node with the request; false (nothing reported) otherwise. */
-  private addExclusiveGaps(n: number, from: number, cpu: number, mem: number, latestOpen: number, add: (a: number, b: number) => void): boolean {
-    const spec = this.specs[n];
-    if (this.closed[n] || cpu > spec.cpu + EPS || mem > spec.memoryMiB + EPS) return true;
-    const cal = this.calendars[n];
-    for (const s of cal) if (s.end > from && s.cpu + cpu <= spec.cpu + EPS && s.memoryMiB + mem <= spec.memoryMiB + EPS) return false;
-    let cursor = from;
-    for (const s of cal) {
-      if (cursor > latestOpen) return true;
-      if (s.end <= from) continue;
-      if (s.start > cursor) add(cursor, s.start);
-      if (s.end > cursor) cursor = s.end;
-    }
-    add(cursor, Infinity);
-    return true;
+  /**
+   * When node n has room for cpu/mem from t on for good, leaving out the reservations of lease
+   * `skip`: t, or the end of the reservations that follow one another from t on. Infinity if it
+   * never will (closed, too small). Null when the answer is not that simple: a reservation could
+   * share the node with the request, or one begins after a gap (room comes and goes).
+   */
+  roomForGoodFrom(n: number, t: number, cpu: number, mem: number, skip?: string): number | null {
+    return this.fitsAtAll(n, cpu, mem) ? roomFromOn(this.calendars[n], this.specs[n], t, cpu, mem, skip) : Infinity;
   }
+
+  /** Whether node n is open and big enough for cpu/mem. */
+  private fitsAtAll(n: number, cpu: number, mem: number): boolean {
+    const spec = this.specs[n];
+    return !this.closed[n] && cpu <= spec.cpu + EPS && mem <= spec.memoryMiB + EPS;
+  }
+
 
   /** Leases with a reservation on node n that overlaps [t, end). */
   leasesOverlapping(n: number, t: number, end: number): string[] {
@@ -354,6 +368,7 @@ export class SlotTable {
 
   /** Forgets reservations that ended by `now`; they live on in their leases' histories. */
   prune(now: number): void {
+    this.changes++;
     for (let n = 0; n < this.calendars.length; n++) {
       const cal = this.calendars[n];
       if (cal.length === 0) continue;
@@ -372,24 +387,4 @@ export interface WindowOptions {
   notBefore?: (n: number) => number;
   latestStart?: number;
   ignore?: ReadonlySet<string>;
-}
-
-function insertByStart(cal: Segment[], seg: Segment): void {
-  let lo = 0;
-  let hi = cal.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    const m = cal[mid];
-    if (m.start < seg.start || (m.start === seg.start && m.seq < seg.seq)) lo = mid + 1;
-    else hi = mid;
-  }
-  cal.splice(lo, 0, seg);
-}
-
-/** Indices of (time, dCpu, dMem) triples by time, releases before claims at equal times. */
-function sortedTripleIndices(changes: number[]): number[] {
-  const idx: number[] = [];
-  for (let i = 0; i < changes.length; i += 3) idx.push(i);
-  idx.sort((a, b) => changes[a] - changes[b] || changes[a + 1] - changes[b + 1] || a - b);
-  return idx;
 }

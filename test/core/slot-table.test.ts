@@ -207,3 +207,67 @@ test('usage now follows activate/deactivate: fitsNow and nodesNotFullNow', () =>
   assert.equal(table.nodesNotFullNow, 2);
   assert.equal(table.fitsNow(1, 1, 1024), true);
 });
+
+test('roomForGoodFrom, when it answers, is where the node stops being busy for good (per-second brute force)', () => {
+  let answered = 0;
+  fc.assert(
+    fc.property(tableArb, requestArb, fc.nat(), fc.integer({ min: 0, max: HORIZON }), fc.constantFrom(...LEASES, 'none'), (t, { cpu, mem }, pick, at, skip) => {
+      const n = pick % t.nodes.length;
+      const got = build(t).roomForGoodFrom(n, at, cpu, mem, skip);
+      if (got === null) return;
+      answered++;
+      if (got === Infinity) {
+        assert.ok(cpu > t.nodes[n].cpu || mem > t.nodes[n].memoryMiB, `node ${n} can hold ${cpu}/${mem}, yet never has room`);
+        return;
+      }
+      const ignore = new Set([skip]);
+      for (let s = at; s <= HORIZON; s++) assert.equal(fitsAt(t, n, s, cpu, mem, ignore), s >= got, `node ${n} at ${s}: room from ${got} on, request ${cpu}/${mem}`);
+    }),
+    { numRuns: 1500 },
+  );
+  assert.ok(answered > 300, `only ${answered} answers`);
+});
+
+test('the table\'s counters follow its changes: nodes not full now, reservations still to begin, capacity given back, version', () => {
+  fc.assert(
+    fc.property(tableArb, fc.array(fc.nat(), { maxLength: 30 }), (t, ops) => {
+      const table = new SlotTable(t.nodes);
+      const segs = t.reservations.map((r) => table.reserve(r.leaseId, 'run', r.start, r.end, r.nodes, r.cpu, r.memoryMiB));
+      table.forgetFreed();
+      let freed = -Infinity;
+      const begun = new Set<object>();
+      for (const op of ops) {
+        const seg = segs[op % Math.max(1, segs.length)];
+        const before = table.version;
+        const what = (op >> 4) % 5;
+        if (what === 4) {
+          const n = op % t.nodes.length;
+          if (table.isOpen(n)) table.close(n);
+          else {
+            table.open(n);
+            freed = Infinity;
+          }
+        } else if (!seg) continue;
+        else if (what === 0) {
+          table.activate(seg);
+          if (!seg.removed) begun.add(seg);
+        }
+        else if (what === 1) table.deactivate(seg);
+        else if (what === 2 && !seg.removed) {
+          freed = Math.max(freed, seg.end);
+          table.release(seg);
+        } else if (what === 3 && !seg.removed && seg.end - 1 > seg.start) {
+          freed = Math.max(freed, seg.end);
+          table.setEnd(seg, seg.end - 1);
+        } else continue;
+        assert.ok(table.version >= before);
+        const notFull = t.nodes.map((_, n) => n).filter((n) => !table.isFullNow(n));
+        assert.deepEqual(table.nodesNotFullNowList(), notFull);
+        assert.equal(table.nodesNotFullNow, notFull.length);
+        assert.equal(table.pendingReservations, segs.filter((s) => !begun.has(s) && !s.removed).length);
+        assert.equal(table.freedUntil, freed);
+      }
+    }),
+    { numRuns: 500 },
+  );
+});

@@ -1,0 +1,136 @@
+import type { Segment } from './segment.ts';
+import type { NodeSpec } from './types.ts';
+
+// The slot table's pure pieces: queries over one node's calendar (its reservations ordered by
+// start, then seq), and the sweep over the pool's free windows.
+
+export const EPS = 1e-9;
+
+/**
+ * The common case, where no reservation on the node can share it with the request: free
+ * until the first reservation that overlaps. Null when some reservation could share.
+ */
+export function exclusiveFreeUntil(cal: readonly Segment[], capCpu: number, capMem: number, t: number, cpu: number, mem: number, horizon: number): number | null {
+  for (let k = 0; k < cal.length; k++) {
+    const s = cal[k];
+    if (s.start >= horizon) return horizon;
+    if (s.end <= t) continue;
+    if (s.cpu + cpu <= capCpu + EPS && s.memoryMiB + mem <= capMem + EPS) return null;
+    if (s.start <= t) return t;
+    return s.start;
+  }
+  return horizon;
+}
+
+export function sweepFreeUntil(cal: readonly Segment[], capCpu: number, capMem: number, t: number, cpu: number, mem: number, horizon: number, ignore: ReadonlySet<string> | undefined, ignoreFrom: number): number {
+  let usedC = 0;
+  let usedM = 0;
+  let changes: number[] | null = null; // flat triples: time, dCpu, dMem
+  for (let k = 0; k < cal.length; k++) {
+    const s = cal[k];
+    if (s.start >= horizon) break;
+    let end = s.end;
+    if (ignore !== undefined && ignore.has(s.leaseId)) end = Math.min(end, Math.max(s.start, ignoreFrom));
+    if (end <= t) continue;
+    if (s.start <= t) {
+      usedC += s.cpu;
+      usedM += s.memoryMiB;
+      if (end < horizon) (changes ??= []).push(end, -s.cpu, -s.memoryMiB);
+    } else {
+      (changes ??= []).push(s.start, s.cpu, s.memoryMiB);
+      if (end < horizon) changes.push(end, -s.cpu, -s.memoryMiB);
+    }
+  }
+  if (usedC + cpu > capCpu + EPS || usedM + mem > capMem + EPS) return t;
+  if (changes === null) return horizon;
+  const order = sortedTripleIndices(changes);
+  for (const i of order) {
+    const dc = changes[i + 1];
+    const dm = changes[i + 2];
+    usedC += dc;
+    usedM += dm;
+    if ((dc > 0 || dm > 0) && (usedC + cpu > capCpu + EPS || usedM + mem > capMem + EPS)) return changes[i];
+  }
+  return horizon;
+}
+
+/** Gaps between reservations when none of them can share the node with the request; else null. */
+export function exclusiveGaps(cal: readonly Segment[], spec: NodeSpec, from: number, cpu: number, mem: number): Array<[number, number]> | null {
+  const out: Array<[number, number]> = [];
+  let cursor = from;
+  for (const s of cal) {
+    if (s.end <= from) continue;
+    if (s.cpu + cpu <= spec.cpu + EPS && s.memoryMiB + mem <= spec.memoryMiB + EPS) return null;
+    if (s.start > cursor) out.push([cursor, s.start]);
+    if (s.end > cursor) cursor = s.end;
+  }
+  out.push([cursor, Infinity]);
+  return out;
+}
+
+/** Reports a node's free gaps when no reservation can share the node with the request; false (nothing reported) otherwise. */
+export function addExclusiveGaps(cal: readonly Segment[], spec: NodeSpec, from: number, cpu: number, mem: number, latestOpen: number, add: (a: number, b: number) => void): boolean {
+  for (const s of cal) if (s.end > from && s.cpu + cpu <= spec.cpu + EPS && s.memoryMiB + mem <= spec.memoryMiB + EPS) return false;
+  let cursor = from;
+  for (const s of cal) {
+    if (cursor > latestOpen) return true;
+    if (s.end <= from) continue;
+    if (s.start > cursor) add(cursor, s.start);
+    if (s.end > cursor) cursor = s.end;
+  }
+  add(cursor, Infinity);
+  return true;
+}
+
+/** SlotTable.roomForGoodFrom on a node that is open and big enough. */
+export function roomFromOn(cal: readonly Segment[], spec: NodeSpec, t: number, cpu: number, mem: number, skip?: string): number | null {
+  let from = t;
+  for (const s of cal) {
+    if (s.end <= from || s.leaseId === skip) continue;
+    if (s.start > from || (s.cpu + cpu <= spec.cpu + EPS && s.memoryMiB + mem <= spec.memoryMiB + EPS)) return null;
+    from = s.end;
+  }
+  return from;
+}
+
+export function insertByStart(cal: Segment[], seg: Segment): void {
+  let lo = 0;
+  let hi = cal.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    const m = cal[mid];
+    if (m.start < seg.start || (m.start === seg.start && m.seq < seg.seq)) lo = mid + 1;
+    else hi = mid;
+  }
+  cal.splice(lo, 0, seg);
+}
+
+/**
+ * The earliest instant at which k windows are open together: window i can be started from
+ * opens[i] to closes[i] (its last start). Sorts both arrays in place.
+ */
+export function firstOfK(opens: Float64Array, closes: Float64Array, k: number): number {
+  // Typed arrays sort numerically without a comparator, which is what makes this sweep cheap.
+  opens.sort();
+  closes.sort();
+  let open = 0;
+  let c = 0;
+  for (let i = 0; i < opens.length; i++) {
+    const t = opens[i];
+    while (c < closes.length && closes[c] < t) {
+      c++;
+      open--;
+    }
+    open++;
+    if (open >= k) return t;
+  }
+  return Infinity;
+}
+
+/** Indices of (time, dCpu, dMem) triples by time, releases before claims at equal times. */
+function sortedTripleIndices(changes: number[]): number[] {
+  const idx: number[] = [];
+  for (let i = 0; i < changes.length; i += 3) idx.push(i);
+  idx.sort((a, b) => changes[a] - changes[b] || changes[a + 1] - changes[b + 1] || a - b);
+  return idx;
+}

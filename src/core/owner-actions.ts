@@ -6,11 +6,22 @@ import { cancelLease, enqueue, settleIfChainDone } from './lease-lifecycle.ts';
 import { hasEnded, type LeaseRecord } from './lease-record.ts';
 import { cutChainAfter, place, truncate } from './reservation-ops.ts';
 import type { Segment } from './segment.ts';
-import { type Done, type Refusal, refusal } from './types.ts';
+import { type Done, type Refusal, refusal, type SegmentKind } from './types.ts';
 
 const runningRun = (lease: LeaseRecord): Segment | undefined => lease.chain.find((seg) => seg.kind === 'run' && seg.active);
 
 export type OwnerAction = 'finish' | 'suspend' | 'resume';
+
+const DOING: Record<SegmentKind, string> = {
+  transfer: 'receiving its image', boot: 'booting', run: 'running', shutdown: 'shutting down',
+  suspend: 'suspending', resume: 'resuming', migrate: 'migrating',
+};
+
+/** What the lease is doing, in the words its owner sees ('suspending' rather than the record's 'active'). */
+function doing(lease: LeaseRecord): string {
+  const seg = lease.chain.find((x) => x.active);
+  return seg ? DOING[seg.kind] : lease.state;
+}
 
 /**
  * Why the owner's action on lease `id` cannot be done now, or null if it can. Pure, so that the
@@ -21,12 +32,12 @@ export function ownerActionRefusal(s: CoreState, id: string, action: OwnerAction
   if (!lease) return refusal('not-found', `no lease '${id}'`);
   switch (action) {
     case 'finish':
-      return runningRun(lease) ? null : refusal('wrong-state', `lease '${id}' is not running (${lease.state}); cancel it instead`);
+      return runningRun(lease) ? null : refusal('wrong-state', `lease '${id}' is not running (${doing(lease)}); cancel it instead`);
     case 'suspend':
       if (lease.req.kind !== 'best-effort') return refusal('policy', `lease '${id}' is ${lease.req.kind}: only a best-effort lease can be suspended by its owner (a reservation keeps its window; cancel it instead)`);
-      return runningRun(lease) ? null : refusal('wrong-state', `lease '${id}' is not running (${lease.state}); only a running lease can be suspended`);
+      return runningRun(lease) ? null : refusal('wrong-state', `lease '${id}' is not running (${doing(lease)}); only a running lease can be suspended`);
     case 'resume':
-      return lease.parked ? null : refusal('wrong-state', `lease '${id}' was not suspended by its owner (${lease.state}); there is nothing to resume`);
+      return lease.parked ? null : refusal('wrong-state', `lease '${id}' was not suspended by its owner (${doing(lease)}); there is nothing to resume`);
   }
 }
 
@@ -128,7 +139,7 @@ export function liveMigrationRefusal(s: CoreState, id: string, toNodes: readonly
   // The schedule contract keeps a reservation's run in one piece on its nodes; only leases whose runs may be split move.
   if (lease.req.kind !== 'best-effort' && lease.req.kind !== 'deadline') return refusal('policy', `lease '${id}' is ${lease.req.kind}: only best-effort and deadline leases migrate (a reservation keeps its nodes)`);
   const run = runningRun(lease);
-  if (!run || run.start > now) return refusal('wrong-state', `lease '${id}' is not running (${lease.state}); only a running lease migrates live`);
+  if (!run || run.start > now) return refusal('wrong-state', `lease '${id}' is not running (${doing(lease)}); only a running lease migrates live`);
   if (run.start === now) return refusal('wrong-state', `lease '${id}' starts running at this very instant: migrate it once it runs`);
   if (toNodes.length !== run.nodes.length) return refusal('invalid', `lease '${id}' runs on ${run.nodes.length} node(s): name as many to move to, not ${toNodes.length}`);
   if (new Set(toNodes).size !== toNodes.length) return refusal('invalid', 'name each node to move to once');

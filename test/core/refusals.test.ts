@@ -23,7 +23,7 @@ test('owner actions the lease is not in a state for are refused with a code, and
   assertRefused(s.submit(be('job'), 0), 'duplicate', /lease id 'job' was already submitted/);
   assertRefused(s.suspendByOwner('ar', 0), 'policy', /lease 'ar' is exact: only a best-effort lease can be suspended by its owner/);
   assertRefused(s.suspendByOwner('nobody', 0), 'not-found', /no lease 'nobody'/);
-  assertRefused(s.resumeByOwner('job', 0), 'wrong-state', /lease 'job' was not suspended by its owner \(active\)/);
+  assertRefused(s.resumeByOwner('job', 0), 'wrong-state', /lease 'job' was not suspended by its owner \(running\)/);
   assertRefused(s.finishEarly('ar', 0), 'wrong-state', /lease 'ar' is not running \(scheduled\); cancel it instead/);
   assertRefused(s.cancel('nobody', 0), 'not-found', /no lease 'nobody' to cancel/);
   // A commit is a decision about the lease: refused as one (Decision), for its client to read.

@@ -5,7 +5,7 @@ import { createWriteStream } from 'node:fs';
 import { once } from 'node:events';
 import { parseArgs } from 'node:util';
 import { loadRequests, runExperiment } from '../src/sim/experiment.ts';
-import { scheduleLines } from '../src/sim/schedule-export.ts';
+import { scheduleLines, textChunks } from '../src/sim/schedule-export.ts';
 import { CASES } from './sim-cases.ts';
 
 const { positionals: [name], values } = parseArgs({ allowPositionals: true, options: { schedule: { type: 'string' } } });
@@ -20,7 +20,7 @@ let exportSeconds = 0;
 if (values.schedule) {
   const exportStart = process.hrtime.bigint();
   const out = createWriteStream(values.schedule);
-  for (const line of scheduleLines(scheduler.allLeases(), nodes)) if (!out.write(`${line}\n`)) await once(out, 'drain');
+  for (const chunk of textChunks(scheduleLines(scheduler.allLeases(), nodes))) if (!out.write(chunk)) await once(out, 'drain');
   out.end();
   await once(out, 'finish');
   exportSeconds = seconds(exportStart);

@@ -6,7 +6,7 @@ import { PREEMPTION_POLICIES } from '../core/preemption-policy.ts';
 import { runExperiment, type ExperimentSpec } from '../sim/experiment.ts';
 import { IMAGE_CHOICES } from '../sim/image-assignment.ts';
 import { STUDY_POOL } from '../sim/pool.ts';
-import { scheduleLines } from '../sim/schedule-export.ts';
+import { scheduleLines, textChunks } from '../sim/schedule-export.ts';
 import { metricsTable, progressBar } from './format.ts';
 import { choiceOption, nonNegative, numberOption, positive, positiveInteger } from './options.ts';
 import { parseQuoteRequest, parseTime } from './quote-request.ts';
@@ -92,7 +92,7 @@ export async function simCommand(options: SimOptions): Promise<number> {
 async function writeLines(path: string, lines: Iterable<string>): Promise<void> {
   mkdirSync(dirname(path), { recursive: true });
   const out = createWriteStream(path);
-  for (const line of lines) if (!out.write(`${line}\n`)) await once(out, 'drain');
+  for (const chunk of textChunks(lines)) if (!out.write(chunk)) await once(out, 'drain');
   out.end();
   await once(out, 'finish');
 }

@@ -53,14 +53,14 @@ export class ImageDeployment {
     const img = lease.req.image!;
     const end = start + this.costs.transferSeconds(lease.req);
     this.link.add({ leaseId: lease.req.id, imageId: img.id, start, end });
-    for (const n of nodes) if (this.caches[n].acquire(img.id, img.sizeMiB, end, now)) lease.imageRefs.push(n);
+    lease.imageRefs = [...lease.imageRefs, ...nodes.filter((n) => this.caches[n].acquire(img.id, img.sizeMiB, end, now))];
   }
 
   /** References the lease's image where it is already cached. */
   useCached(lease: LeaseRecord, nodes: readonly number[], now: number): void {
     this.changes++;
     const img = lease.req.image!;
-    for (const n of nodes) if (this.caches[n].acquire(img.id, img.sizeMiB, now, now)) lease.imageRefs.push(n);
+    lease.imageRefs = [...lease.imageRefs, ...nodes.filter((n) => this.caches[n].acquire(img.id, img.sizeMiB, now, now))];
   }
 
   release(lease: LeaseRecord, now: number): void {

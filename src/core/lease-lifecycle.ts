@@ -68,7 +68,7 @@ function previousMemoryNodes(s: CoreState, lease: LeaseRecord): readonly number[
 /** Cancels a lease that has begun and queues it again from scratch: the work done so far is lost. */
 export function restartLosingWork(s: CoreState, lease: LeaseRecord, now: number): void {
   dropPlan(s, lease, now);
-  lease.lost.push({ segments: lease.history });
+  lease.lost = [...lease.lost, { segments: lease.history }];
   lease.history = [];
   lease.done = 0;
   lease.work = lease.req.kind === 'best-effort' ? stretchedSeconds(lease.req.duration, s.config.runtimeOverheadPercent) : lease.req.duration;

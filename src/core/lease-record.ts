@@ -26,7 +26,8 @@ export interface LeaseRecord {
   chainEndsIn: 'finish' | 'suspend';
   /** Every segment that has not been cancelled before it began, in time order. */
   history: Segment[];
-  lost: LostAttempt[];
+  /** Replaced, never pushed to: a lease starts with the shared empty list (most never lose an attempt). */
+  lost: readonly LostAttempt[];
   /** Nodes holding the lease's saved memory while it is suspended. */
   suspendedOn: readonly number[] | null;
   /** Suspended by its owner: it waits, not in the queue, until its owner resumes it. */
@@ -47,14 +48,18 @@ export interface LeaseRecord {
   migrations: number;
   preemptions: number;
   /** Nodes on which the lease holds a reference to its image in the node's cache. */
-  imageRefs: number[];
+  imageRefs: readonly number[];
 }
+
+// Shared by every new lease, so that 232,562 leases of a whole log do not hold two empty arrays each.
+const NO_ATTEMPTS: readonly LostAttempt[] = Object.freeze([]);
+const NO_NODES: readonly number[] = Object.freeze([]);
 
 export function newLeaseRecord(req: LeaseRequest, seq: number, work: number): LeaseRecord {
   return {
-    req, seq, queuedAt: req.arrival, state: 'queued', work, done: 0, chain: [], chainEndsIn: 'finish', history: [], lost: [],
+    req, seq, queuedAt: req.arrival, state: 'queued', work, done: 0, chain: [], chainEndsIn: 'finish', history: [], lost: NO_ATTEMPTS,
     suspendedOn: null, parked: false, inFuture: false, lastPlannedStart: null, firstStart: null, endedAt: null, rejectReason: null, failure: null, heldUntil: null, occurrenceIds: null,
-    suspensions: 0, migrations: 0, preemptions: 0, imageRefs: [],
+    suspensions: 0, migrations: 0, preemptions: 0, imageRefs: NO_NODES,
   };
 }
 

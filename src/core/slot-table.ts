@@ -1,4 +1,5 @@
 import { addExclusiveGaps, EPS, exclusiveFreeUntil, exclusiveGaps, firstOfK, insertByStart, roomFromOn, sweepFreeUntil } from './calendar.ts';
+import { NodeLists } from './node-lists.ts';
 import type { Segment } from './segment.ts';
 import type { NodeSpec, SegmentKind } from './types.ts';
 
@@ -23,6 +24,7 @@ export class SlotTable {
   /** Reservations that have not begun (never activated, not released). */
   private readonly pending = new Set<Segment>();
   private freedMark = -Infinity;
+  private readonly nodeLists = new NodeLists();
 
   constructor(nodes: readonly NodeSpec[]) {
     for (const n of nodes) this.addNode(n);
@@ -165,6 +167,8 @@ export class SlotTable {
       const i = cal.indexOf(seg);
       if (i >= 0) cal.splice(i, 1);
     }
+    // Over, the segment is only history now: it keeps the shared copy of its node list.
+    (seg as { nodes: readonly number[] }).nodes = this.nodeLists.shared(seg.nodes);
   }
 
   private addUsageNow(n: number, cpu: number, mem: number): void {

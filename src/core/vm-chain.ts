@@ -65,7 +65,8 @@ export function layoutChain(config: SchedulerConfig, costs: LeaseCosts, req: Lea
 export function placeChain(s: CoreState, lease: LeaseRecord, layout: ChainLayout): void {
   lease.chain = [];
   lease.state = 'scheduled';
-  for (const seg of layout.segments) lease.chain.push(place(s, lease, seg.kind, seg.start, seg.end, seg.nodes));
+  // Built at its size: pushed into, a one-segment chain would keep room for 17.
+  lease.chain = layout.segments.map((seg) => place(s, lease, seg.kind, seg.start, seg.end, seg.nodes));
   lease.chainEndsIn = layout.endsIn;
 }
 

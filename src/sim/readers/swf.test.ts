@@ -46,12 +46,15 @@ test('a small SWF file gives the leases and skip counts the conventions say', ()
   ]);
 });
 
-test('perNode can be set and every lease gets its own copy', () => {
+test('perNode can be set, and no consumer can change it for every lease at once', () => {
   const perNode = { cpu: 8, memoryMiB: 4096, diskMiB: 100 };
   const { leases } = parseSwf(`${job()}\n${job({ 1: 2 })}\n`, 'x.swf', { perNode });
   assert.deepEqual(leases.map((lease) => lease.perNode), [perNode, perNode]);
-  assert.notEqual(leases[0].perNode, leases[1].perNode);
   assert.notEqual(leases[0].perNode, perNode);
+  perNode.cpu = 1;
+  assert.equal(leases[0].perNode.cpu, 8);
+  assert.throws(() => { (leases[0].perNode as { cpu: number }).cpu = 2; }, TypeError);
+  assert.equal(leases[1].perNode.cpu, 8);
 });
 
 test('leases come sorted by arrival, keeping file order among equal arrivals', () => {

@@ -148,7 +148,10 @@ function readHeaderLine(comment: string, header: SwfHeader): void {
  * requested time). Leases come in arrival order, ties in file order.
  */
 export function parseSwf(text: string, file: string, opts: SwfOptions = {}): SwfWorkload {
-  const perNode = opts.perNode ?? DEFAULT_PER_NODE;
+  const given = opts.perNode ?? DEFAULT_PER_NODE;
+  // One frozen copy shared by every lease of the file: no consumer can change it for all of them,
+  // and a whole log (232,562 leases) does not hold as many copies.
+  const perNode = Object.freeze({ cpu: given.cpu, memoryMiB: given.memoryMiB, diskMiB: given.diskMiB });
   const leases: LeaseRequest[] = [];
   const skipped: SwfSkipCounts = { cancelledWhileQueued: 0, noRequestedTime: 0, noProcessors: 0 };
   const header: SwfHeader = {};
@@ -196,8 +199,7 @@ export function parseSwf(text: string, file: string, opts: SwfOptions = {}): Swf
       duration: requestedTime,
       realDuration: Math.min(Math.max(runTime, 1), requestedTime),
       nodes,
-      // A copy per lease, so that no consumer can change every lease at once.
-      perNode: { cpu: perNode.cpu, memoryMiB: perNode.memoryMiB, diskMiB: perNode.diskMiB },
+      perNode,
       preemptible: true,
     });
   }

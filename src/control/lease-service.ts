@@ -7,6 +7,7 @@ import type { SchedulerConfig } from '../core/config.ts';
 import { COST_FIGURE_KEYS, type CostFigures, costFiguresProblem } from '../core/cost-figures.ts';
 import type { NodeLoss } from '../core/node-loss.ts';
 import { hasEnded, type LeaseRecord } from '../core/lease-record.ts';
+import { holdKindRefusal } from '../core/holds.ts';
 import { seriesOf } from '../core/periodic.ts';
 import { type Quote, quoteOf } from '../core/negotiation.ts';
 import { Scheduler, type Decision, type Plan, type StepResult } from '../core/scheduler.ts';
@@ -227,7 +228,8 @@ export class LeaseService {
   hold(owner: string, group: string | null, request: LeaseRequest, ttlSeconds: number): Promise<Result<Created>> {
     return this.exclusive(async () => {
       // Checked before anything is logged (the core refuses these too), with the field at fault.
-      if (!['exact', 'deadline', 'periodic'].includes(request.kind)) return refuse('invalid-request', `a ${request.kind} lease cannot be held: only exact, deadline and periodic leases are placed when accepted; create it instead`, { path: 'body.lease.kind' });
+      const unholdable = fromCore(holdKindRefusal(request.kind), 'body.lease.kind');
+      if (unholdable) return unholdable;
       if (!(ttlSeconds > 0)) return refuse('invalid-request', `a hold must last more than 0 s, got ${ttlSeconds}`, { path: 'body.ttl' });
       const planned = await this.planNow(request, () => false);
       if (!planned.ok) return planned;

@@ -8,10 +8,18 @@ import { cancelLease } from './lease-lifecycle.ts';
 import type { LeaseRecord } from './lease-record.ts';
 import { type Plan, planStart } from './plan.ts';
 import type { Policies } from './request-planner.ts';
-import { type LeaseRequest, type Refusal, refusal } from './types.ts';
+import { type LeaseKind, type LeaseRequest, type Refusal, refusal } from './types.ts';
 
 /** Lease kinds whose placement is fixed when accepted, and which can therefore be held. */
-const HOLDABLE = new Set(['exact', 'deadline', 'periodic']);
+const HOLDABLE: ReadonlySet<LeaseKind> = new Set<LeaseKind>(['exact', 'deadline', 'periodic']);
+
+/**
+ * Why a lease of this kind cannot be held, or null if it can. Pure: the service and the API ask
+ * it before anything else about a hold, and name the field at fault.
+ */
+export function holdKindRefusal(kind: LeaseKind): Refusal | null {
+  return HOLDABLE.has(kind) ? null : refusal('unsupported', `a ${kind} lease cannot be held: only ${[...HOLDABLE].join(', ')} leases are placed when accepted; create it instead`);
+}
 
 /** The run seconds a new lease needs: a best-effort one runs longer by the VMs' runtime overhead. */
 export function workOf(s: CoreState, req: LeaseRequest): number {
@@ -25,7 +33,8 @@ export function workOf(s: CoreState, req: LeaseRequest): number {
  * since a hold must be kept.
  */
 export function hold(s: CoreState, req: LeaseRequest, ttlSeconds: number, policies: Policies, observer: PlanObserver, quoted?: Plan): Decision | Refusal {
-  if (!HOLDABLE.has(req.kind)) return refusal('unsupported', `a ${req.kind} lease cannot be held: only ${[...HOLDABLE].join(', ')} leases are placed when accepted`);
+  const unholdable = holdKindRefusal(req.kind);
+  if (unholdable) return unholdable;
   if (!(ttlSeconds > 0)) return refusal('invalid', `a hold must last more than 0 s, got ${ttlSeconds}`);
   if (s.book.has(req.id)) return refusal('duplicate', `lease id '${req.id}' was already submitted`);
   const now = s.now;

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
+import { holdKindRefusal } from '../../core/holds.ts';
 import type { Quote } from '../../core/negotiation.ts';
 import type { Refusal } from '../../control/refusal.ts';
 import type { Decision } from '../../core/scheduler.ts';
@@ -106,7 +107,8 @@ export function registerLeaseRoutes(app: FastifyInstance, ctx: ApiContext): void
   app.post('/v1/leases/hold', { schema: { body: HoldBody, tags: ['leases'], summary: 'Place a lease and hold it for ttl seconds until committed' } }, async (req, reply) => {
     const { lease: spec, ttl } = req.body as { lease: LeaseSpec; ttl: number };
     // Before the lease's own checks: an image or start missing does not matter for a kind that cannot be held.
-    if (!['exact', 'deadline', 'periodic'].includes(spec.kind)) throw invalidRequest('body.lease.kind', `a ${spec.kind} lease cannot be held: only exact, deadline and periodic leases are placed when accepted; create it instead`);
+    const unholdable = holdKindRefusal(spec.kind);
+    if (unholdable) throw invalidRequest('body.lease.kind', unholdable.message);
     const request = await toRequest(ctx.store, req.caller, spec);
     const result = await timed(() => ctx.service.hold(req.caller.user.id, spec.group ?? null, request, ttl));
     if (!result.ok) throw leaseRefusal(result, spec.group ?? null);

@@ -68,20 +68,28 @@ async function serviceOn(capabilities: Capability[]) {
   return { store, driver, clock, service, calls, settle };
 }
 
+/** Two best-effort leases fill both nodes; a reservation for one node arrives an hour ahead and runs an hour later. */
+async function reservationOverBestEffort(capabilities: Capability[]) {
+  const world = await serviceOn(capabilities);
+  const { service, clock, settle } = world;
+  assert.ok((await service.create('alice', null, be('job', 3 * 3600))).ok);
+  assert.ok((await service.create('alice', null, be('other', 3 * 3600))).ok);
+  await settle();
+  const ar = await service.create('bob', null, { id: 'ar', kind: 'exact', arrival: 0, requestedStart: T0 + 3600, duration: 1800, nodes: 1, perNode: whole, preemptible: false });
+  assert.ok(ar.ok && ar.value.decision.ok, JSON.stringify(ar));
+  const preempted = ar.value.decision.preempted ?? [];
+  clock.advance(3600);
+  await settle();
+  return { ...world, preempted };
+}
+
 test('on a driver that cannot suspend, a reservation requeues the best-effort lease in its way and the driver is never asked to suspend', async () => {
-  const { store, clock, service, calls, settle } = await serviceOn([]);
+  const { store, service, calls, preempted } = await reservationOverBestEffort([]);
   try {
-    assert.ok((await service.create('alice', null, be('job', 3 * 3600))).ok);
-    assert.ok((await service.create('alice', null, be('other', 3 * 3600))).ok);
-    await settle();
-    const ar = await service.create('bob', null, { id: 'ar', kind: 'exact', arrival: 0, requestedStart: T0 + 3600, duration: 1800, nodes: 1, perNode: whole, preemptible: false });
-    assert.ok(ar.ok && ar.value.decision.ok, JSON.stringify(ar));
-    assert.deepEqual((ar.value.decision.preempted ?? []).map((p) => p.how), ['requeue']);
-    clock.advance(3600);
-    await settle();
+    assert.deepEqual(preempted.map((p) => p.how), ['requeue']);
     assert.equal((await store.getLease('ar'))?.status, 'running');
     assert.deepEqual(calls, []);
-    assert.equal(service.scheduler.lease(ar.value.decision.preempted![0].leaseId)!.suspensions, 0);
+    assert.equal(service.scheduler.lease(preempted[0].leaseId)!.suspensions, 0);
     const refused = await service.act('other', 'suspend');
     assert.ok(!refused.ok && refused.code === 'unsupported' && /cannot be suspended: the simulated driver cannot suspend VMs to a file/.test(refused.message), JSON.stringify(refused));
   } finally {
@@ -90,16 +98,9 @@ test('on a driver that cannot suspend, a reservation requeues the best-effort le
 });
 
 test('on a driver that suspends, the same reservation suspends the lease in its way', async () => {
-  const { clock, service, calls, settle } = await serviceOn(['suspendToFile']);
+  const { service, calls, preempted } = await reservationOverBestEffort(['suspendToFile']);
   try {
-    assert.ok((await service.create('alice', null, be('job', 3 * 3600))).ok);
-    assert.ok((await service.create('alice', null, be('other', 3 * 3600))).ok);
-    await settle();
-    const ar = await service.create('bob', null, { id: 'ar', kind: 'exact', arrival: 0, requestedStart: T0 + 3600, duration: 1800, nodes: 1, perNode: whole, preemptible: false });
-    assert.ok(ar.ok && ar.value.decision.ok, JSON.stringify(ar));
-    assert.deepEqual((ar.value.decision.preempted ?? []).map((p) => p.how), ['suspend']);
-    clock.advance(3600);
-    await settle();
+    assert.deepEqual(preempted.map((p) => p.how), ['suspend']);
     assert.deepEqual(calls, ['suspend']);
   } finally {
     await service.close();

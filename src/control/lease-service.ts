@@ -281,9 +281,11 @@ export class LeaseService {
       // Checked first, so that a refused action is not written to the log.
       const beyond = action === 'suspend' ? actionBeyondDriver('suspend', this.opts.driver) : null;
       if (beyond) return refuse('unsupported', `lease '${id}' cannot be suspended: ${beyond}`);
-      const refusal = fromCore(this.scheduler.ownerActionRefusal(id, action === 'stop' ? 'finish' : action));
+      // The owner's stop is the core's finish: the lease's work is done.
+      const input = action === 'stop' ? 'finish' : action;
+      const refusal = fromCore(this.scheduler.ownerActionRefusal(id, input));
       if (refusal) return refusal;
-      await this.record({ type: action === 'stop' ? 'finish' : action, id }, now);
+      await this.record({ type: input, id }, now);
       await this.flush();
       return done(undefined);
     });

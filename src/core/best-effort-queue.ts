@@ -18,7 +18,9 @@ export function processQueue(s: CoreState, placement: QueuePlacement, now: numbe
     const allowFuture = canPlaceInFuture(s);
     if (!allowFuture && s.table.nodesNotFullNow === 0) break;
     const lease = q[i];
-    if (scheduleBestEffort(s, placement, lease, now, allowFuture)) {
+    // Most of a long queue cannot start now and may not be placed later: told apart without planning.
+    const hopeless = !allowFuture && placement.onlyNow(lease) && lease.req.nodes > s.table.nodesNotFullNow;
+    if (!hopeless && scheduleBestEffort(s, placement, lease, now, allowFuture)) {
       placed(lease);
       continue;
     }
@@ -88,13 +90,13 @@ function placeQueued(s: CoreState, lease: LeaseRecord, spec: ChainSpec, now: num
 /** Leases placed in the future by backfilling get another chance once resources free up early. */
 export function reevaluateFuture(s: CoreState, placement: QueuePlacement, now: number): void {
   s.mustReevaluate = false;
-  const freedUntil = s.table.freedUntil;
+  const freed = { until: s.table.freedUntil, nodes: s.table.freedNodes };
   s.table.forgetFreed();
   if (s.future.size === 0) return;
   const again = [...s.future].sort((a, b) => a.seq - b.seq);
   // EASY's one reservation, first in the queue's order, stays put when nothing freed since could move it.
   const head = again[0];
-  if (s.config.backfill === 'easy' && again.length === 1 && (s.queue.length === 0 || queueBefore(head, s.queue[0])) && placement.staysPut(head, now, freedUntil)) return;
+  if (s.config.backfill === 'easy' && again.length === 1 && (s.queue.length === 0 || queueBefore(head, s.queue[0])) && placement.staysPut(head, now, freed)) return;
   for (const lease of again) {
     if (lease.chain.length === 0 || lease.chain[0].start <= now) continue;
     lease.lastPlannedStart = lease.chain[0].start;

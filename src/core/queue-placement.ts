@@ -2,6 +2,7 @@ import { chooseNodes, type FreeProfile, freeProfile, type NodeChoice, profileHol
 import type { ImageDeployment } from './image-deployment.ts';
 import { type LeaseRecord, remainingWork } from './lease-record.ts';
 import type { PlanContext } from './plan-context.ts';
+import { type Freed, StaysPut } from './stays-put.ts';
 import type { LeaseRequest } from './types.ts';
 
 /** Where and how a queued lease's next chain goes: from t on `nodes`, whole or cut short at `end` by a suspension. */
@@ -24,7 +25,11 @@ export class QueuePlacement {
   private profiles: Array<{ cpu: number; memoryMiB: number; image: string | null; profile: FreeProfile }> = [];
   private profilesAt = { version: -1, now: -1 };
 
-  constructor(private readonly ctx: PlanContext, private readonly images: ImageDeployment) {}
+  private readonly stays: StaysPut;
+
+  constructor(private readonly ctx: PlanContext, private readonly images: ImageDeployment) {
+    this.stays = new StaysPut(ctx);
+  }
 
   /** The shortest chain a lease could accept: its overheads and a suspension if it may be cut short, else all of it. */
   shortestAcceptableChain(lease: LeaseRecord): number {
@@ -93,59 +98,20 @@ export class QueuePlacement {
     return this.ctx.table.earliestWindow(req.nodes, req.perNode.cpu, req.perNode.memoryMiB, length, from, { notBefore });
   }
 
-  /**
-   * Whether a fresh lease placed whole in the future by backfilling would be placed exactly where
-   * it is if it were taken back and placed again now. Told without a search, and only when each
-   * node, once it has room, keeps it (its free windows are [a, Infinity)): placing again would then
-   * start the lease at the n-th smallest a, on the first n nodes by index with a at or before that
-   * start, whole. When no other reservation is still to begin, and capacity was given back since
-   * the lease was placed (or last found to stay put) only before `freedUntil` < its start, that
-   * cannot have changed: only a's already below the start were lowered. Otherwise it is checked
-   * node by node. A lease that needs an image moved, or has run before, is placed again.
-   */
-  staysPut(lease: LeaseRecord, now: number, freedUntil: number): boolean {
-    const chain = lease.chain;
-    // Never begun: a lease that has run was placed under other rules (its nodes, its resume), even with a chain that starts with a run.
-    if (lease.state !== 'scheduled' || chain.length === 0 || lease.firstStart !== null) return false;
-    if (lease.req.image !== undefined && this.ctx.config.images === 'transfer') return false;
-    const start = chain[0].start;
-    if (start <= now || !this.isWholeChain(lease)) return false;
-    if (freedUntil < start && this.ctx.table.pendingReservations === chain.length) return true;
-    const { table } = this.ctx;
-    const { nodes: k, perNode: { cpu, memoryMiB } } = lease.req;
-    const chosen = chain[0].nodes;
-    let before = 0;
-    let matched = 0;
-    for (let n = 0; n < table.size; n++) {
-      const a = table.roomForGoodFrom(n, now, cpu, memoryMiB, lease.req.id);
-      if (a === null) return false;
-      if (a > start) continue;
-      if (a < start && ++before >= k) return false;
-      if (matched < k && chosen[matched++] !== n) return false;
-    }
-    return matched === k;
+  /** Whether EASY's future reservation would be placed where it is if placed again now: see StaysPut.check. */
+  staysPut(lease: LeaseRecord, now: number, freed: Freed): boolean {
+    return this.stays.check(lease, now, freed);
   }
 
-  /** Whether a fresh lease's chain is what buildChain lays out when it fits whole: boot, all its work, shutdown. */
-  private isWholeChain(lease: LeaseRecord): boolean {
-    if (lease.chainEndsIn !== 'finish') return false;
-    const { bootSeconds, shutdownSeconds } = this.ctx.config;
-    const lengths: Array<[string, number]> = [['boot', bootSeconds], ['run', remainingWork(lease)], ['shutdown', shutdownSeconds]];
-    let i = 0;
-    let t = lease.chain[0].start;
-    for (const [kind, seconds] of lengths) {
-      if (seconds <= 0) continue;
-      const seg = lease.chain[i++];
-      if (!seg || seg.kind !== kind || seg.start !== t || seg.end !== t + seconds) return false;
-      t += seconds;
-    }
-    return i === lease.chain.length;
+  /** Whether now is the only time nearTimes would answer: no image to move before it starts. */
+  onlyNow(lease: LeaseRecord): boolean {
+    return lease.state === 'suspended' || !this.ctx.costs.needsTransfer(lease.req);
   }
 
   /** Times at which a queued lease could start without waiting for others: now, and when its image could arrive. */
   nearTimes(lease: LeaseRecord, now: number): number[] {
     const req = lease.req;
-    if (!this.ctx.costs.needsTransfer(req) || lease.state === 'suspended') return [now];
+    if (this.onlyNow(lease)) return [now];
     const t = this.imageArrival(req, now);
     return t > now ? [now, t] : [now];
   }

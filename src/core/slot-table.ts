@@ -1,5 +1,6 @@
 import { addExclusiveGaps, EPS, exclusiveFreeUntil, exclusiveGaps, firstOfK, insertByStart, roomFromOn, sweepFreeUntil } from './calendar.ts';
 import { NodeLists } from './node-lists.ts';
+import { NodeMemo } from './node-memo.ts';
 import type { Segment } from './segment.ts';
 import type { NodeSpec, SegmentKind } from './types.ts';
 
@@ -24,7 +25,16 @@ export class SlotTable {
   /** Reservations that have not begun (never activated, not released). */
   private readonly pending = new Set<Segment>();
   private freedMark = -Infinity;
+  /** Nodes of the reservations released or cut short since forgetFreed; null once longer than a few times the pool. */
+  private freedList: number[] | null = [];
   private readonly nodeLists = new NodeLists();
+  /** Bumped when a node is added, closed or opened: what openNodesThatFit answered holds until it moves. */
+  private membership = 0;
+  private fitCount = { membership: -1, cpu: 0, mem: 0, count: 0 };
+  /** For each node, the change count at which its calendar (or whether it is open) last changed: what NodeMemo answers are checked against. */
+  private readonly touched: number[] = [];
+  private readonly roomMemo = new NodeMemo();
+  private readonly freeMemo = new NodeMemo();
 
   constructor(nodes: readonly NodeSpec[]) {
     for (const n of nodes) this.addNode(n);
@@ -57,18 +67,34 @@ export class SlotTable {
     return this.freedMark;
   }
 
+  /** The nodes on which capacity was given back since forgetFreed (a node may be listed more than once), or null if too many. */
+  get freedNodes(): readonly number[] | null {
+    return this.freedList;
+  }
+
   forgetFreed(): void {
     this.freedMark = -Infinity;
+    this.freedList = [];
+  }
+
+  private noteFreed(seg: Segment): void {
+    this.freedMark = Math.max(this.freedMark, seg.end);
+    const list = this.freedList;
+    if (list === null) return;
+    if (list.length + seg.nodes.length > 4 * this.specs.length) this.freedList = null;
+    else for (const n of seg.nodes) list.push(n);
   }
 
   /** Adds a node to the pool and returns its index; indices are never reused. */
   addNode(spec: NodeSpec): number {
     this.changes++;
+    this.membership++;
     this.specs.push(spec);
     this.calendars.push([]);
     this.usedCpuNow.push(0);
     this.usedMemNow.push(0);
     this.closed.push(false);
+    this.touched.push(this.changes);
     this.notFullNow++;
     const n = this.specs.length - 1;
     if (n >> 5 >= this.notFullBits.length) {
@@ -85,6 +111,8 @@ export class SlotTable {
   close(n: number): void {
     if (this.closed[n]) return;
     this.changes++;
+    this.membership++;
+    this.touched[n] = this.changes;
     const wasFull = this.isFullNow(n);
     this.closed[n] = true;
     if (!wasFull) {
@@ -97,6 +125,8 @@ export class SlotTable {
   open(n: number): void {
     if (!this.closed[n]) return;
     this.changes++;
+    this.membership++;
+    this.touched[n] = this.changes;
     this.freedMark = Infinity;
     this.closed[n] = false;
     if (!this.isFullNow(n)) {
@@ -109,17 +139,23 @@ export class SlotTable {
     return !this.closed[n];
   }
 
-  /** Open nodes that could hold `cpu`/`mem` at all. */
+  /** Open nodes that could hold `cpu`/`mem` at all. Asked of every request: the last answer is kept while the pool stays the same. */
   openNodesThatFit(cpu: number, mem: number): number {
+    const last = this.fitCount;
+    if (last.membership === this.membership && last.cpu === cpu && last.mem === mem) return last.count;
     let count = 0;
     for (let n = 0; n < this.specs.length; n++) if (!this.closed[n] && this.specs[n].cpu >= cpu && this.specs[n].memoryMiB >= mem) count++;
+    this.fitCount = { membership: this.membership, cpu, mem, count };
     return count;
   }
 
   reserve(leaseId: string, kind: SegmentKind, start: number, end: number, nodes: readonly number[], cpu: number, memoryMiB: number): Segment {
     this.changes++;
     const seg: Segment = { seq: this.nextSeq++, leaseId, kind, start, end, nodes, cpu, memoryMiB, active: false, removed: false };
-    for (const n of nodes) insertByStart(this.calendars[n], seg);
+    for (const n of nodes) {
+      insertByStart(this.calendars[n], seg);
+      this.touched[n] = this.changes;
+    }
     this.pending.add(seg);
     return seg;
   }
@@ -128,15 +164,16 @@ export class SlotTable {
   setEnd(seg: Segment, end: number): void {
     if (end === seg.end) return;
     this.changes++;
-    if (end < seg.end && !seg.removed) this.freedMark = Math.max(this.freedMark, seg.end);
+    if (end < seg.end && !seg.removed) this.noteFreed(seg);
     (seg as { end: number }).end = end;
+    this.touch(seg.nodes);
   }
 
   /** Drops a reservation; an active one stops counting towards usage now. */
   release(seg: Segment): void {
     if (seg.removed) return;
     this.changes++;
-    this.freedMark = Math.max(this.freedMark, seg.end);
+    this.noteFreed(seg);
     if (seg.active) this.deactivate(seg);
     this.pending.delete(seg);
     seg.removed = true;
@@ -145,6 +182,11 @@ export class SlotTable {
       const i = cal.indexOf(seg);
       if (i >= 0) cal.splice(i, 1);
     }
+    this.touch(seg.nodes);
+  }
+
+  private touch(nodes: readonly number[]): void {
+    for (const n of nodes) this.touched[n] = this.changes;
   }
 
   /** Marks a reservation as in force at the current instant. */
@@ -166,6 +208,7 @@ export class SlotTable {
       const cal = this.calendars[n];
       const i = cal.indexOf(seg);
       if (i >= 0) cal.splice(i, 1);
+      this.touched[n] = this.changes;
     }
     // Over, the segment is only history now: it keeps the shared copy of its node list.
     (seg as { nodes: readonly number[] }).nodes = this.nodeLists.shared(seg.nodes);
@@ -230,11 +273,25 @@ export class SlotTable {
     if (this.closed[n] || cpu > spec.cpu + EPS || mem > spec.memoryMiB + EPS) return t;
     const cal = this.calendars[n];
     if (cal.length === 0) return horizon;
+    if (ignore === undefined && horizon === Infinity) return this.freeUntilForGood(n, t, cpu, mem);
     if (ignore === undefined) {
       const exclusive = exclusiveFreeUntil(cal, spec.cpu, spec.memoryMiB, t, cpu, mem, horizon);
       if (exclusive !== null) return exclusive;
     }
     return sweepFreeUntil(cal, spec.cpu, spec.memoryMiB, t, cpu, mem, horizon, ignore, ignoreFrom);
+  }
+
+  /** freeUntil with no horizon and nothing ignored, the profiles' question: remembered per node. */
+  private freeUntilForGood(n: number, t: number, cpu: number, mem: number): number {
+    const memo = this.freeMemo;
+    memo.forShape(cpu, mem, this.specs.length);
+    const known = memo.freeAt(n, t, this.touched[n]);
+    if (known !== undefined) return known;
+    const spec = this.specs[n];
+    const cal = this.calendars[n];
+    const v = exclusiveFreeUntil(cal, spec.cpu, spec.memoryMiB, t, cpu, mem, Infinity) ?? sweepFreeUntil(cal, spec.cpu, spec.memoryMiB, t, cpu, mem, Infinity, undefined, -Infinity);
+    memo.remember(n, t, v, this.changes);
+    return v;
   }
 
   /**
@@ -343,7 +400,15 @@ export class SlotTable {
    * share the node with the request, or one begins after a gap (room comes and goes).
    */
   roomForGoodFrom(n: number, t: number, cpu: number, mem: number, skip?: string): number | null {
-    return this.fitsAtAll(n, cpu, mem) ? roomFromOn(this.calendars[n], this.specs[n], t, cpu, mem, skip) : Infinity;
+    if (!this.fitsAtAll(n, cpu, mem)) return Infinity;
+    if (skip !== undefined) return roomFromOn(this.calendars[n], this.specs[n], t, cpu, mem, skip);
+    const memo = this.roomMemo;
+    memo.forShape(cpu, mem, this.specs.length);
+    const known = memo.roomAt(n, t, this.touched[n]);
+    if (known !== undefined) return Number.isNaN(known) ? null : known;
+    const v = roomFromOn(this.calendars[n], this.specs[n], t, cpu, mem);
+    memo.remember(n, t, v ?? Number.NaN, this.changes);
+    return v;
   }
 
   /** Whether node n is open and big enough for cpu/mem. */
@@ -379,6 +444,7 @@ export class SlotTable {
       let w = 0;
       for (let r = 0; r < cal.length; r++) if (cal[r].end > now || cal[r].active) cal[w++] = cal[r];
       cal.length = w;
+      this.touched[n] = this.changes;
     }
   }
 

@@ -1,0 +1,115 @@
+import { type LeaseRecord, remainingWork } from './lease-record.ts';
+import type { PlanContext } from './plan-context.ts';
+
+/** What capacity was given back since the last look: up to when, and on which nodes (null: too many to list). */
+export interface Freed {
+  until: number;
+  nodes: readonly number[] | null;
+}
+
+/** The last node-by-node check that found the lease in place, kept so that the next one looks only at the nodes freed since. */
+interface Confirmed {
+  lease: LeaseRecord;
+  start: number;
+  /** How many nodes had room for good before the start (at most: nodes given work since are not looked at). */
+  before: number;
+  /** From when each node had room for good, as last looked at. */
+  room: Float64Array;
+  /** The lease's nodes, by index: 1 where chosen. */
+  chosen: Uint8Array;
+  lastChosen: number;
+}
+
+/**
+ * Tells whether EASY's one future reservation would be placed exactly where it is if it were
+ * taken back and placed again now (QueuePlacement.staysPut says when that is asked).
+ */
+export class StaysPut {
+  private confirmed: Confirmed | null = null;
+
+  constructor(private readonly ctx: PlanContext) {}
+
+  /**
+   * Told without a search, and only when each node, once it has room, keeps it (its free windows
+   * are [a, Infinity)): placing again would then start the lease at the n-th smallest a, on the
+   * first n nodes by index with a at or before that start, whole. When no other reservation is
+   * still to begin, and capacity was given back since the lease was placed (or last found to stay
+   * put) only before `freed.until` < its start, that cannot have changed: only a's already below
+   * the start were lowered. Otherwise it is checked node by node, or, when the last check found it
+   * in place and the nodes freed since are known, on those nodes only: work given to other nodes
+   * since only raised their a's, which cannot move the lease. A lease that needs an image moved, or
+   * has run before, is placed again.
+   */
+  check(lease: LeaseRecord, now: number, freed: Freed): boolean {
+    const chain = lease.chain;
+    // Never begun: a lease that has run was placed under other rules (its nodes, its resume), even with a chain that starts with a run.
+    if (lease.state !== 'scheduled' || chain.length === 0 || lease.firstStart !== null) return false;
+    if (lease.req.image !== undefined && this.ctx.config.images === 'transfer') return false;
+    const start = chain[0].start;
+    if (start <= now || !this.isWholeChain(lease)) return false;
+    const alone = this.ctx.table.pendingReservations === chain.length;
+    if (freed.until < start && alone) return true;
+    const last = this.confirmed;
+    this.confirmed = null;
+    if (last !== null && last.lease === lease && last.start === start && freed.until !== Infinity && freed.nodes !== null) {
+      if (!this.onlyFreedNodes(last, now, freed.nodes)) return false;
+      this.confirmed = last;
+      return true;
+    }
+    return this.everyNode(lease, now, start);
+  }
+
+  private everyNode(lease: LeaseRecord, now: number, start: number): boolean {
+    const { table } = this.ctx;
+    const { nodes: k, perNode: { cpu, memoryMiB } } = lease.req;
+    const chosen = lease.chain[0].nodes;
+    const room = new Float64Array(table.size);
+    let before = 0;
+    let matched = 0;
+    for (let n = 0; n < table.size; n++) {
+      // Only the lease's own nodes hold its reservations, to be left out.
+      const a = table.roomForGoodFrom(n, now, cpu, memoryMiB, matched < k && chosen[matched] === n ? lease.req.id : undefined);
+      if (a === null) return false;
+      room[n] = a;
+      if (a > start) continue;
+      if (a < start && ++before >= k) return false;
+      if (matched < k && chosen[matched++] !== n) return false;
+    }
+    if (matched !== k) return false;
+    const mark = new Uint8Array(table.size);
+    for (const n of chosen) mark[n] = 1;
+    this.confirmed = { lease, start, before, room, chosen: mark, lastChosen: chosen[k - 1] };
+    return true;
+  }
+
+  /** The check of everyNode on the nodes freed since it last passed (a node listed twice counts once: its delta is then 0). */
+  private onlyFreedNodes(c: Confirmed, now: number, freed: readonly number[]): boolean {
+    const { table } = this.ctx;
+    const { nodes: k, perNode: { cpu, memoryMiB }, id } = c.lease.req;
+    for (const n of freed) {
+      const mine = c.chosen[n] === 1;
+      const a = table.roomForGoodFrom(n, now, cpu, memoryMiB, mine ? id : undefined);
+      if (a === null) return false;
+      if (mine ? a > c.start : a <= c.start && n < c.lastChosen) return false;
+      c.before += Number(a < c.start) - Number(c.room[n] < c.start);
+      c.room[n] = a;
+    }
+    return c.before < k;
+  }
+
+  /** Whether a fresh lease's chain is what buildChain lays out when it fits whole: boot, all its work, shutdown. */
+  private isWholeChain(lease: LeaseRecord): boolean {
+    if (lease.chainEndsIn !== 'finish') return false;
+    const { bootSeconds, shutdownSeconds } = this.ctx.config;
+    const lengths: Array<[string, number]> = [['boot', bootSeconds], ['run', remainingWork(lease)], ['shutdown', shutdownSeconds]];
+    let i = 0;
+    let t = lease.chain[0].start;
+    for (const [kind, seconds] of lengths) {
+      if (seconds <= 0) continue;
+      const seg = lease.chain[i++];
+      if (!seg || seg.kind !== kind || seg.start !== t || seg.end !== t + seconds) return false;
+      t += seconds;
+    }
+    return i === lease.chain.length;
+  }
+}

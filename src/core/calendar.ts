@@ -127,6 +127,36 @@ export function firstOfK(opens: Float64Array, closes: Float64Array, k: number): 
   return Infinity;
 }
 
+/**
+ * The k-th smallest (1-based) of xs[0..count), reordering them: a selection, not a sort, as the
+ * earliest window of a pool where room stays is asked for each placement in the future.
+ */
+export function kthSmallest(xs: Float64Array, count: number, k: number): number {
+  let lo = 0;
+  let hi = count - 1;
+  const want = k - 1;
+  while (lo < hi) {
+    const pivot = xs[(lo + hi) >>> 1];
+    let i = lo;
+    let j = hi;
+    while (i <= j) {
+      while (xs[i] < pivot) i++;
+      while (xs[j] > pivot) j--;
+      if (i <= j) {
+        const x = xs[i];
+        xs[i] = xs[j];
+        xs[j] = x;
+        i++;
+        j--;
+      }
+    }
+    if (want <= j) hi = j;
+    else if (want >= i) lo = i;
+    else return xs[want];
+  }
+  return xs[want];
+}
+
 /** Indices of (time, dCpu, dMem) triples by time, releases before claims at equal times. */
 function sortedTripleIndices(changes: number[]): number[] {
   const idx: number[] = [];

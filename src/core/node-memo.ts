@@ -52,6 +52,18 @@ export class NodeMemo {
     return undefined;
   }
 
+  /**
+   * "Until when can node n hold the shape from t", told from a room-for-good answer v at t0 <= t
+   * (this memo keeping those): the reservations from t0 follow one another up to v and none can be
+   * shared, so the node is taken at t < v, and free for good from v.
+   */
+  freeFromRoom(n: number, t: number, changed: number, cpu: number, mem: number): number | undefined {
+    if (cpu !== this.cpu || mem !== this.mem || this.stamp[n] < changed) return undefined;
+    const v = this.value[n];
+    if (Number.isNaN(v) || t < this.at[n]) return undefined;
+    return t >= v ? Infinity : t;
+  }
+
   remember(n: number, t: number, v: number, stamp: number): void {
     this.at[n] = t;
     this.value[n] = v;

@@ -1,4 +1,4 @@
-import { addExclusiveGaps, EPS, exclusiveFreeUntil, exclusiveGaps, firstOfK, insertByStart, roomFromOn, sweepFreeUntil } from './calendar.ts';
+import { addExclusiveGaps, EPS, exclusiveFreeUntil, exclusiveGaps, firstOfK, insertByStart, kthSmallest, roomFromOn, sweepFreeUntil } from './calendar.ts';
 import { NodeLists } from './node-lists.ts';
 import { NodeMemo } from './node-memo.ts';
 import type { Segment } from './segment.ts';
@@ -285,7 +285,7 @@ export class SlotTable {
   private freeUntilForGood(n: number, t: number, cpu: number, mem: number): number {
     const memo = this.freeMemo;
     memo.forShape(cpu, mem, this.specs.length);
-    const known = memo.freeAt(n, t, this.touched[n]);
+    const known = memo.freeAt(n, t, this.touched[n]) ?? this.roomMemo.freeFromRoom(n, t, this.touched[n], cpu, mem);
     if (known !== undefined) return known;
     const spec = this.specs[n];
     const cal = this.calendars[n];
@@ -377,7 +377,7 @@ export class SlotTable {
       this.opens[count++] = a;
     }
     if (count < k) return Infinity;
-    return this.opens.subarray(0, count).sort()[k - 1];
+    return kthSmallest(this.opens, count, k);
   }
 
   private opens = new Float64Array(1024);

@@ -31,14 +31,19 @@ export class QueuePlacement {
     this.stays = new StaysPut(ctx);
   }
 
-  /** The shortest chain a lease could accept: its overheads and a suspension if it may be cut short, else all of it. */
+  /**
+   * The shortest chain a lease could accept: all of it, or, if it may be cut short, its overheads
+   * and a suspension when that is shorter. A chain that fits whole needs no suspension, however
+   * long the threshold of a worthwhile cut: a short lease is not kept waiting for a window longer
+   * than itself.
+   */
   shortestAcceptableChain(lease: LeaseRecord): number {
     const suspended = lease.state === 'suspended' && lease.suspendedOn !== null;
     const cut = this.ctx.config.preemption === 'suspend' && lease.req.preemptible;
     const pre = suspended ? this.ctx.costs.resumeSeconds(lease.req) : this.ctx.config.bootSeconds;
-    return cut
-      ? Math.max(this.ctx.costs.suspendThreshold(lease.req, lease.state === 'suspended'), pre + this.ctx.costs.suspendSeconds(lease.req) + 1)
-      : pre + remainingWork(lease) + this.ctx.config.shutdownSeconds;
+    const whole = pre + remainingWork(lease) + this.ctx.config.shutdownSeconds;
+    if (!cut) return whole;
+    return Math.min(whole, Math.max(this.ctx.costs.suspendThreshold(lease.req, lease.state === 'suspended'), pre + this.ctx.costs.suspendSeconds(lease.req) + 1));
   }
 
   /**

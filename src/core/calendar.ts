@@ -94,6 +94,12 @@ export function roomFromOn(cal: readonly Segment[], spec: NodeSpec, t: number, c
 }
 
 export function insertByStart(cal: Segment[], seg: Segment): void {
+  const last = cal.length > 0 ? cal[cal.length - 1] : undefined;
+  // Most reservations begin after every other one on their nodes.
+  if (last === undefined || last.start < seg.start || (last.start === seg.start && last.seq < seg.seq)) {
+    cal.push(seg);
+    return;
+  }
   let lo = 0;
   let hi = cal.length;
   while (lo < hi) {

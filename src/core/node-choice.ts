@@ -1,10 +1,54 @@
 import type { SlotTable } from './slot-table.ts';
 
-/** For one instant t and one request shape: the nodes that can take it at t and until when each stays free. */
-export interface FreeProfile {
-  readonly t: number;
-  readonly nodes: readonly number[];
-  readonly until: readonly number[];
+/**
+ * For one instant t and one request shape: the nodes that can take it at t, by index, and until
+ * when each stays free. Built lazily, as far as it is read: a lease that needs n nodes usually
+ * finds them among the first few free ones, while a pool holding back nodes for EASY's reservation
+ * may have hundreds free now. Read only while the table stays as it was when the profile was made.
+ */
+export class FreeProfile {
+  readonly nodes: number[] = [];
+  readonly until: number[] = [];
+  /** The next node index to look at; the table's size once every node has been. */
+  private next = 0;
+  private readonly version: number;
+
+  constructor(private readonly table: SlotTable, private readonly ask: ProfileAsk) {
+    this.version = table.version;
+  }
+
+  get t(): number {
+    return this.ask.t;
+  }
+
+  /** Looks at more nodes until `count` are known to take the request or none is left; answers how many are known. */
+  fill(count: number): number {
+    const { table, ask, nodes, until } = this;
+    if (table.version !== this.version) throw new Error('internal: a free profile read after the table changed');
+    // A node full now cannot take a request for some of each resource now: of a busy pool, only the few others are looked at.
+    const notFullOnly = ask.onlyFreeNow && ask.cpu >= 1e-6 && ask.memoryMiB >= 1e-6;
+    while (nodes.length < count && this.next < table.size) {
+      const i = notFullOnly ? table.nextNotFullNow(this.next) : this.next;
+      if (i < 0) {
+        this.next = table.size;
+        break;
+      }
+      this.next = i + 1;
+      if (ask.onlyFreeNow && !table.fitsNow(i, ask.cpu, ask.memoryMiB)) continue;
+      if (ask.eligible && !ask.eligible(i)) continue;
+      const u = table.freeUntil(i, ask.t, ask.cpu, ask.memoryMiB, Infinity, ask.ignore, ask.ignoreFrom);
+      if (u > ask.t) {
+        nodes.push(i);
+        until.push(u);
+      }
+    }
+    return nodes.length;
+  }
+
+  /** Whether entry k exists, looking at more nodes if needed. */
+  has(k: number): boolean {
+    return k < this.nodes.length || this.fill(k + 1) > k;
+  }
 }
 
 export interface ProfileAsk {
@@ -20,32 +64,15 @@ export interface ProfileAsk {
 }
 
 export function freeProfile(table: SlotTable, ask: ProfileAsk): FreeProfile {
-  const nodes: number[] = [];
-  const until: number[] = [];
-  const consider = (i: number): void => {
-    if (ask.eligible && !ask.eligible(i)) return;
-    const u = table.freeUntil(i, ask.t, ask.cpu, ask.memoryMiB, Infinity, ask.ignore, ask.ignoreFrom);
-    if (u > ask.t) {
-      nodes.push(i);
-      until.push(u);
-    }
-  };
-  // A node full now cannot take a request for some of each resource now: of a busy pool, only the few others are looked at.
-  if (ask.onlyFreeNow && ask.cpu >= 1e-6 && ask.memoryMiB >= 1e-6) {
-    for (const i of table.nodesNotFullNowList()) if (table.fitsNow(i, ask.cpu, ask.memoryMiB)) consider(i);
-  } else if (ask.onlyFreeNow) {
-    for (let i = 0; i < table.size; i++) if (table.fitsNow(i, ask.cpu, ask.memoryMiB)) consider(i);
-  } else for (let i = 0; i < table.size; i++) consider(i);
-  return { t: ask.t, nodes, until };
+  return new FreeProfile(table, ask);
 }
 
 /** Whether n nodes of the profile stay free for at least `length` from its instant. */
 export function profileHolds(profile: FreeProfile, n: number, length: number): boolean {
-  if (n < 1 || profile.nodes.length < n) return false;
-  // Counting beats sorting: a profile is asked this about twice before the table changes.
+  if (n < 1) return false;
   const end = profile.t + length;
   let count = 0;
-  for (const u of profile.until) if (u >= end && ++count >= n) return true;
+  for (let k = 0; profile.has(k); k++) if (profile.until[k] >= end && ++count >= n) return true;
   return false;
 }
 
@@ -76,17 +103,18 @@ export interface NodeChoice {
 export function chooseNodes(profile: FreeProfile, ask: NodeAsk): NodeChoice | null {
   const { t } = profile;
   const horizon = t + ask.fullLength;
-  if (profile.nodes.length < ask.n) return null;
+  if (profile.fill(ask.n) < ask.n) return null;
   const full: number[] = [];
   const partial: Array<{ node: number; until: number }> = [];
   const preferred = ask.preferred && ask.preferred.length > 0 ? new Set(ask.preferred) : null;
   if (preferred) {
+    profile.fill(Infinity);
     for (let k = 0; k < profile.nodes.length; k++) {
       const i = profile.nodes[k];
       if (preferred.has(i) && (!ask.eligible || ask.eligible(i)) && profile.until[k] >= horizon) full.push(i);
     }
   }
-  for (let k = 0; k < profile.nodes.length && full.length < ask.n; k++) {
+  for (let k = 0; full.length < ask.n && profile.has(k); k++) {
     const i = profile.nodes[k];
     if (preferred?.has(i) && profile.until[k] >= horizon) continue;
     if (ask.eligible && !ask.eligible(i)) continue;

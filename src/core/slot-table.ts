@@ -247,6 +247,19 @@ export class SlotTable {
     return out;
   }
 
+  /** The first node at or after `from`, by index, with some capacity left at the current instant; -1 if none. */
+  nextNotFullNow(from: number): number {
+    const bits = this.notFullBits;
+    let w = from >> 5;
+    if (w >= bits.length) return -1;
+    let word = bits[w] & (-1 << (from & 31));
+    for (;;) {
+      if (word !== 0) return (w << 5) + 31 - Math.clz32(word & -word);
+      if (++w >= bits.length) return -1;
+      word = bits[w];
+    }
+  }
+
   isFullNow(n: number): boolean {
     const spec = this.specs[n];
     return this.closed[n] || this.usedCpuNow[n] >= spec.cpu - EPS || this.usedMemNow[n] >= spec.memoryMiB - EPS;

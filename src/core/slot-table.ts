@@ -1,4 +1,4 @@
-import { addExclusiveGaps, EPS, exclusiveFreeUntil, exclusiveGaps, firstOfK, insertByStart, kthSmallest, roomFromOn, sweepFreeUntil } from './calendar.ts';
+import { addExclusiveGaps, EPS, exclusiveFreeUntil, exclusiveGaps, firstOfK, insertByStart, kthSmallest, removeFrom, roomFromOn, sweepFreeUntil } from './calendar.ts';
 import { NodeLists } from './node-lists.ts';
 import { NodeMemo } from './node-memo.ts';
 import type { Segment } from './segment.ts';
@@ -177,11 +177,7 @@ export class SlotTable {
     if (seg.active) this.deactivate(seg);
     this.pending.delete(seg);
     seg.removed = true;
-    for (const n of seg.nodes) {
-      const cal = this.calendars[n];
-      const i = cal.indexOf(seg);
-      if (i >= 0) cal.splice(i, 1);
-    }
+    for (const n of seg.nodes) removeFrom(this.calendars[n], seg);
     this.touch(seg.nodes);
   }
 
@@ -205,9 +201,7 @@ export class SlotTable {
     seg.active = false;
     for (const n of seg.nodes) {
       this.addUsageNow(n, -seg.cpu, -seg.memoryMiB);
-      const cal = this.calendars[n];
-      const i = cal.indexOf(seg);
-      if (i >= 0) cal.splice(i, 1);
+      removeFrom(this.calendars[n], seg);
       this.touched[n] = this.changes;
     }
     // Over, the segment is only history now: it keeps the shared copy of its node list.

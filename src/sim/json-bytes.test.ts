@@ -36,13 +36,21 @@ test('a full buffer is flushed and reused, or grows when there is nowhere to flu
   }, 4), Array.from({ length: 1000 }, (_, i) => i).join(''));
 });
 
-test('the dictionary is kept across flushes and growth, and copied from by range', () => {
+test('the dictionary stays at the start of the buffer, across flushes and growth, to be copied from', () => {
   const pieces: string[] = [];
   const out = new JsonBytes(4, (bytes) => void pieces.push(Buffer.from(bytes).toString()), new Uint8Array(Buffer.from('"a","bb","ccc"')));
-  out.fromDictionary(0, 3);
-  out.fromDictionary(4, 14);
-  out.fromDictionary(4, 14);
+  const copy = (from: number, to: number) => {
+    const b = out.reserve(to - from);
+    b.copyWithin(out.pos, from, to);
+    out.pos += to - from;
+  };
+  copy(0, 3);
+  copy(4, 14);
+  out.num(12345);
+  copy(4, 14);
   out.end();
-  assert.equal(pieces.join(''), '"a""bb","ccc""bb","ccc"');
-  assert.equal(pieces.join('').length, 23);
+  assert.equal(pieces.join(''), '"a""bb","ccc"12345"bb","ccc"');
+  assert.equal(written((o) => {
+    for (let i = 0; i < 100; i++) o.num(i % 10);
+  }, 4), '0123456789'.repeat(10));
 });

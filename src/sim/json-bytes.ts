@@ -4,15 +4,17 @@
  * (concatenated strings are flattened, then encoded, before a byte reaches the file). Full, the
  * buffer is handed to `flush` and reused; without a `flush` it grows instead.
  *
- * The buffer begins with a dictionary, bytes given once and copied from often (`fromDictionary`):
- * a copy within one buffer needs no view of the source made first, which, for the 540,000 runs of
- * node ids in a whole log's export, cost as much as the copies.
+ * The buffer begins with a dictionary, bytes given once and copied from often: bytes [i, j) of it
+ * are at [i, j) of the buffer `reserve` returns, for its copyWithin. A copy within one buffer needs
+ * no view of the source made first, which, for the 540,000 runs of node ids in a whole log's
+ * export, cost as much as the copies.
  */
 export class JsonBytes {
   private buf: Uint8Array;
   /** Where the text written so far begins (after the dictionary) and ends. */
   private readonly start: number;
-  private pos: number;
+  /** Where the next byte goes: moved by the writer that asked for room with `reserve`. */
+  pos: number;
 
   constructor(size: number, private readonly flush: ((bytes: Uint8Array) => void) | null = null, dictionary: Uint8Array = new Uint8Array(0)) {
     this.start = dictionary.length;
@@ -46,7 +48,15 @@ export class JsonBytes {
     this.pos = this.start;
   }
 
-  /** Makes room for `n` more bytes. */
+  /**
+   * The buffer, with room for `n` bytes from `pos`: a writer of many short pieces asks once, puts
+   * them (putBytes, putNum), and sets `pos` after them.
+   */
+  reserve(n: number): Uint8Array {
+    this.room(n);
+    return this.buf;
+  }
+
   private room(n: number): void {
     if (this.pos + n <= this.buf.length) return;
     if (this.flush !== null && this.pos > this.start) {
@@ -62,17 +72,7 @@ export class JsonBytes {
   /** Bytes that are JSON already (a literal of the format, encoded once). */
   lit(bytes: Uint8Array): void {
     this.room(bytes.length);
-    const b = this.buf;
-    let p = this.pos;
-    for (let i = 0; i < bytes.length; i++) b[p++] = bytes[i];
-    this.pos = p;
-  }
-
-  /** Bytes [from, to) of the dictionary. */
-  fromDictionary(from: number, to: number): void {
-    this.room(to - from);
-    this.buf.copyWithin(this.pos, from, to);
-    this.pos += to - from;
+    this.pos = putBytes(this.buf, this.pos, bytes);
   }
 
   /** Text that is JSON already (a JSON.stringify result). */
@@ -113,31 +113,47 @@ export class JsonBytes {
     this.pos = p;
   }
 
-  /** A number as JSON.stringify writes it; integers below 2^31, nearly all of them, two digits at a time. */
   num(x: number): void {
-    // (x | 0) === x also lets -0 through, which JSON.stringify writes 0, as this does.
-    if (x < 0 || (x | 0) !== x) {
-      this.text(Number.isFinite(x) ? `${x}` : 'null');
-      return;
-    }
-    this.room(10);
-    const b = this.buf;
-    let p = this.pos + digitCount(x);
-    this.pos = p;
-    while (x >= 100) {
-      const q = (x / 100) | 0;
-      const pair = 2 * (x - 100 * q);
-      b[--p] = PAIRS[pair + 1];
-      b[--p] = PAIRS[pair];
-      x = q;
-    }
-    if (x >= 10) {
-      b[p - 1] = PAIRS[2 * x + 1];
-      b[p - 2] = PAIRS[2 * x];
-    } else b[p - 1] = 0x30 + x;
+    this.room(NUM_ROOM);
+    this.pos = putNum(this.buf, this.pos, x);
   }
 }
 
+/** Bytes `src` at `b[p]`, where there is room; returns the position after them. */
+export function putBytes(b: Uint8Array, p: number, src: Uint8Array): number {
+  for (let i = 0; i < src.length; i++) b[p++] = src[i];
+  return p;
+}
+
+/** Room enough for putNum: a number's text is at most 25 characters (-0.0000012345678901234567). */
+export const NUM_ROOM = 32;
+
+/**
+ * A number as JSON.stringify writes it at `b[p]`, where there is room for NUM_ROOM bytes; returns
+ * the position after it. Integers below 2^31, nearly all of them, are written two digits at a time.
+ */
+export function putNum(b: Uint8Array, p: number, x: number): number {
+  // (x | 0) === x also lets -0 through, which JSON.stringify writes 0, as this does.
+  if (x < 0 || (x | 0) !== x) {
+    const text = Number.isFinite(x) ? `${x}` : 'null';
+    for (let i = 0; i < text.length; i++) b[p++] = text.charCodeAt(i);
+    return p;
+  }
+  const end = p + digitCount(x);
+  p = end;
+  while (x >= 100) {
+    const q = (x / 100) | 0;
+    const pair = 2 * (x - 100 * q);
+    b[--p] = PAIRS[pair + 1];
+    b[--p] = PAIRS[pair];
+    x = q;
+  }
+  if (x >= 10) {
+    b[p - 1] = PAIRS[2 * x + 1];
+    b[p - 2] = PAIRS[2 * x];
+  } else b[p - 1] = 0x30 + x;
+  return end;
+}
 /** "00" to "99", as bytes. */
 const PAIRS = new Uint8Array(200);
 for (let i = 0; i < 100; i++) {

@@ -3,7 +3,7 @@ import { dirname } from 'node:path';
 import type { LeaseRecord } from '../core/lease-record.ts';
 import type { Segment } from '../core/segment.ts';
 import type { LeaseRequest, NodeSpec, Outcome, Resources } from '../core/types.ts';
-import { JsonBytes } from './json-bytes.ts';
+import { JsonBytes, NUM_ROOM, putBytes, putNum } from './json-bytes.ts';
 
 export const SCHEDULE_FORMAT = 'vws.schedule/v1';
 
@@ -38,8 +38,10 @@ const FIRST_START = lit('{"start":');
 const START = lit(',{"start":');
 const END = lit(',"end":');
 const SEGMENT_NODES = lit(',"nodes":[');
-const COMMA = lit(',');
 const LINE_END = lit(']}\n');
+/** Room for the literals and numbers of fields(), but for the two made once (kind, perNode); and of a segment but for its kind and node ids. */
+const FIELDS_ROOM = 7 * 32 + 6 * NUM_ROOM;
+const SEGMENT_ROOM = 4 * 32 + 2 * NUM_ROOM;
 
 /**
  * Writes leases as JSON lines, byte for byte as JSON.stringify would write them: on the whole SDSC
@@ -53,6 +55,8 @@ class LineWriter {
   private readonly ids: readonly string[];
   /** Where node i's JSON starts in the dictionary; at [n], one past the end (as if a comma followed). */
   private readonly offsets: Int32Array;
+  /** Room for one node's id in a list, its comma included. */
+  private readonly idRoom: number;
   /** Literals that end with a value that recurs (a kind), by that value. */
   private readonly kindThenArrival = new Map<string, Uint8Array>();
   private readonly segmentKindThenEnd = new Map<string, Uint8Array>();
@@ -64,6 +68,7 @@ class LineWriter {
     const json = this.ids.map((id) => JSON.stringify(id));
     this.offsets = new Int32Array(json.length + 1);
     for (let i = 0; i < json.length; i++) this.offsets[i + 1] = this.offsets[i] + Buffer.byteLength(json[i]) + 1;
+    this.idRoom = json.reduce((most, id) => Math.max(most, Buffer.byteLength(id) + 1), 0);
     this.out = new JsonBytes(size, flush, lit(json.join(',')));
   }
 
@@ -93,35 +98,29 @@ class LineWriter {
 
   /** The members from "kind" to "deadline", each after a comma. */
   private fields(r: LeaseRequest): void {
-    const out = this.out;
-    out.lit(cached(this.kindThenArrival, r.kind, (kind) => `,"kind":${kind},"arrival":`));
-    out.num(r.arrival);
-    if (r.requestedStart === null) out.lit(NO_REQUESTED_START);
-    else {
-      out.lit(REQUESTED_START);
-      out.num(r.requestedStart);
-    }
-    out.lit(DURATION);
-    out.num(r.duration);
-    out.lit(REAL_DURATION);
-    out.num(r.realDuration ?? r.duration);
-    out.lit(NODES);
-    out.num(r.nodes);
     if (r.perNode !== this.lastPerNode) {
       // A trace's leases share one perNode (sim/readers): its members are written once.
       this.lastPerNode = r.perNode;
-      const perNode = new JsonBytes(32);
+      const perNode = new JsonBytes(64);
       perNode.lit(CPU);
       perNode.num(r.perNode.cpu);
       perNode.lit(MEMORY);
       perNode.num(r.perNode.memoryMiB);
       this.lastPerNodeJson = perNode.bytes();
     }
-    out.lit(this.lastPerNodeJson);
-    if (r.deadline !== undefined) {
-      out.lit(DEADLINE);
-      out.num(r.deadline);
-    }
+    const kind = cached(this.kindThenArrival, r.kind, (json) => `,"kind":${json},"arrival":`);
+    const out = this.out;
+    const b = out.reserve(FIELDS_ROOM + kind.length + this.lastPerNodeJson.length);
+    let p = putBytes(b, out.pos, kind);
+    p = putNum(b, p, r.arrival);
+    if (r.requestedStart === null) p = putBytes(b, p, NO_REQUESTED_START);
+    else p = putNum(b, putBytes(b, p, REQUESTED_START), r.requestedStart);
+    p = putNum(b, putBytes(b, p, DURATION), r.duration);
+    p = putNum(b, putBytes(b, p, REAL_DURATION), r.realDuration ?? r.duration);
+    p = putNum(b, putBytes(b, p, NODES), r.nodes);
+    p = putBytes(b, p, this.lastPerNodeJson);
+    if (r.deadline !== undefined) p = putNum(b, putBytes(b, p, DEADLINE), r.deadline);
+    out.pos = p;
   }
 
   /** "segments": [{start, end, nodes: [ids], kind}] of the segments that last a while, and the line's end. */
@@ -131,29 +130,33 @@ class LineWriter {
     let first = true;
     for (const s of segments) {
       if (!(s.end > s.start)) continue;
-      out.lit(first ? FIRST_START : START);
+      const nodes = s.nodes;
+      const kind = cached(this.segmentKindThenEnd, s.kind, (json) => `],"kind":${json}}`);
+      const b = out.reserve(SEGMENT_ROOM + kind.length + nodes.length * this.idRoom);
+      let p = putBytes(b, out.pos, first ? FIRST_START : START);
       first = false;
-      out.num(s.start);
-      out.lit(END);
-      out.num(s.end);
-      out.lit(SEGMENT_NODES);
-      this.nodes(s.nodes);
-      out.lit(cached(this.segmentKindThenEnd, s.kind, (kind) => `],"kind":${kind}}`));
+      p = putNum(b, p, s.start);
+      p = putNum(b, putBytes(b, p, END), s.end);
+      p = this.putNodes(b, putBytes(b, p, SEGMENT_NODES), nodes);
+      out.pos = putBytes(b, p, kind);
     }
     out.lit(LINE_END);
   }
 
-  /** The ids of `nodes`, comma-separated, a run of consecutive nodes at a time. */
-  private nodes(nodes: readonly number[]): void {
-    const out = this.out;
+  /** The ids of `nodes`, comma-separated, at `b[p]`, copied from the dictionary a run of consecutive nodes at a time. */
+  private putNodes(b: Uint8Array, p: number, nodes: readonly number[]): number {
     const offsets = this.offsets;
     for (let i = 0; i < nodes.length;) {
       let j = i + 1;
       while (j < nodes.length && nodes[j] === nodes[j - 1] + 1) j++;
-      if (i > 0) out.lit(COMMA);
-      out.fromDictionary(offsets[nodes[i]], offsets[nodes[j - 1] + 1] - 1);
+      if (i > 0) b[p++] = 0x2c;
+      const from = offsets[nodes[i]];
+      const to = offsets[nodes[j - 1] + 1] - 1;
+      b.copyWithin(p, from, to);
+      p += to - from;
       i = j;
     }
+    return p;
   }
 }
 

@@ -11,7 +11,7 @@
  */
 export class JsonBytes {
   private buf: Uint8Array;
-  /** Where the text written so far begins (after the dictionary) and ends. */
+  /** Where the text begins, after the dictionary. */
   private readonly start: number;
   /** Where the next byte goes: moved by the writer that asked for room with `reserve`. */
   pos: number;
@@ -154,6 +154,7 @@ export function putNum(b: Uint8Array, p: number, x: number): number {
   } else b[p - 1] = 0x30 + x;
   return end;
 }
+
 /** "00" to "99", as bytes. */
 const PAIRS = new Uint8Array(200);
 for (let i = 0; i < 100; i++) {

@@ -1,11 +1,9 @@
 // One benchmark case in a process of its own, so that its peak memory is its own.
 // usage: sim-case.ts CASE [--schedule FILE]
 // Prints a JSON line: seconds to read the workload, to simulate, to write the schedule export, leases, peak RSS.
-import { createWriteStream } from 'node:fs';
-import { once } from 'node:events';
 import { parseArgs } from 'node:util';
 import { loadRequests, runExperiment } from '../src/sim/experiment.ts';
-import { scheduleLines, textChunks } from '../src/sim/schedule-export.ts';
+import { writeSchedule } from '../src/sim/schedule-export.ts';
 import { CASES } from './sim-cases.ts';
 
 const { positionals: [name], values } = parseArgs({ allowPositionals: true, options: { schedule: { type: 'string' } } });
@@ -19,10 +17,7 @@ const { metrics, scheduler, nodes } = runExperiment(spec, requests);
 let exportSeconds = 0;
 if (values.schedule) {
   const exportStart = process.hrtime.bigint();
-  const out = createWriteStream(values.schedule);
-  for (const chunk of textChunks(scheduleLines(scheduler.allLeases(), nodes))) if (!out.write(chunk)) await once(out, 'drain');
-  out.end();
-  await once(out, 'finish');
+  writeSchedule(values.schedule, scheduler.allLeases(), nodes);
   exportSeconds = seconds(exportStart);
 }
 console.log(JSON.stringify({

@@ -16,3 +16,10 @@ export const CASES: Record<string, ExperimentSpec> = {
   },
   'sdsc-blue-whole-log': { traces: [SDSC_BLUE_LOG], injections: [], pool: { ...STUDY_POOL, nodes: 1152 }, config: configWith({}), images: NO_IMAGES },
 };
+
+/**
+ * `vws sim` arguments for 'sdsc-blue-whole-log', as a user would type them: the CLI's defaults are
+ * the case's configuration (its images count and size differ, unused with no images). bench/sim.ts
+ * checks that both write the same export.
+ */
+export const SDSC_BLUE_WHOLE_LOG_CLI = ['sim', '--trace', SDSC_BLUE_LOG, '--nodes', '1152'];

@@ -3,15 +3,16 @@
 // (a) `vws sim` as a user runs it, start-up included, on 500 SDSC Blue jobs and 39 ARs read from
 //     Haizea's XML LWF (fixtures/blue-500-work30.lwf): against `node -e 0`, and against Haizea 1.0's
 //     302 s of CPU for the same input on this machine kind (a published figure, from vws issue 13).
-// (b) the whole SDSC Blue log (232,562 leases, 1,152 nodes) with the per-node slot table and the
-//     schedule export written: against a minimal node-count FCFS+EASY loop in Python
-//     (baselines/easy_loop.py) on the same log.
+// (b) `vws sim` as a user runs it on the whole SDSC Blue log (232,562 leases, 1,152 nodes), with the
+//     per-node slot table and the schedule export written: against a minimal node-count FCFS+EASY
+//     loop in Python (baselines/easy_loop.py) on the same log. The same case run in process
+//     (sim-case.ts, under tsx) says where the time goes and how much memory it takes.
 // (c) the 217-run sweep of repro:hpdc08 --all on every core: against its 60 s budget.
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BLUE_500_WORK30_LWF, SDSC_BLUE_LOG } from './sim-cases.ts';
+import { BLUE_500_WORK30_LWF, SDSC_BLUE_LOG, SDSC_BLUE_WHOLE_LOG_CLI } from './sim-cases.ts';
 
 const root = new URL('..', import.meta.url).pathname;
 const here = `${root}bench/`;
@@ -28,6 +29,8 @@ const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floo
 const lastJson = (out: string) => JSON.parse(out.trim().split('\n').pop()!);
 const node = process.execPath;
 const tsx = (args: string[]) => timed(node, ['--import', 'tsx', ...args]);
+// bin/vws.js runs dist/: built now, so that (a) and (b) time the code as it is.
+execFileSync(node, ['scripts/build.mjs'], { cwd: root });
 
 const rows: string[][] = [['figure', 'value', 'baseline (same run)', 'ratio']];
 const row = (...cells: string[]): void => void rows.push(cells);
@@ -55,27 +58,35 @@ row(`(a) vws sim, ${a.leases} leases from XML LWF, whole process`, s(a.wallSecon
 row('    the same against Haizea 1.0', s(a.wallSeconds), `Haizea: ${HAIZEA_CPU_SECONDS} s CPU (published)`, `${Math.round(a.timesFasterThanHaizea)}x faster (aim: >= 1000x)`);
 row('    in process: read + simulate', `${s(aCase.parseSeconds)} + ${s(aCase.simulateSeconds)}`, `whole process: ${s(a.wallSeconds)}`, `${((aCase.parseSeconds + aCase.simulateSeconds) / a.wallSeconds * 100).toFixed(0)}% of it`);
 
-// (b) The Python loop first and last, vws between: the baseline is the mean of the two.
+// (b) The Python loop first and last, vws between: the baseline is the mean of the two. The
+// in-process run comes after, and its export must be the CLI's, byte for byte (the same case).
 const scratch = join(tmpdir(), `vws-bench-sim-${process.pid}`);
 mkdirSync(scratch, { recursive: true });
 const python = () => {
   const r = timed('python3', [`${here}baselines/easy_loop.py`, SDSC_BLUE_LOG, '1152']);
   return { wallSeconds: r.seconds, ...lastJson(r.out) };
 };
+const cliArgs = ['bin/vws.js', ...SDSC_BLUE_WHOLE_LOG_CLI, '--schedule', join(scratch, 'cli.jsonl'), '--json'];
 const py1 = python();
-const bRun = tsx([`${here}sim-case.ts`, 'sdsc-blue-whole-log', '--schedule', join(scratch, 'whole-log.jsonl')]);
+const cliRun = timed(node, cliArgs);
 const py2 = python();
+const bRun = tsx([`${here}sim-case.ts`, 'sdsc-blue-whole-log', '--schedule', join(scratch, 'in-process.jsonl')]);
+const sameExport = readFileSync(join(scratch, 'cli.jsonl')).equals(readFileSync(join(scratch, 'in-process.jsonl')));
 rmSync(scratch, { recursive: true, force: true });
+if (!sameExport) throw new Error(`(b): the export of \`node ${cliArgs.join(' ')}\` differs from sim-case.ts sdsc-blue-whole-log's: SDSC_BLUE_WHOLE_LOG_CLI no longer says the case`);
 const bCase = lastJson(bRun.out);
+const cliMetrics = lastJson(cliRun.out) as { leases: number; wallSeconds: number };
 const pyWall = (py1.wallSeconds + py2.wallSeconds) / 2;
 const b = {
-  leases: bCase.leases, wallSeconds: bRun.seconds, ...bCase, pythonEasyLoop: { runs: [py1, py2], wallSeconds: pyWall },
-  overPython: bRun.seconds / pyWall, inProcessOverPython: (bCase.parseSeconds + bCase.simulateSeconds + bCase.exportSeconds) / ((py1.parseSeconds + py1.simulateSeconds + py2.parseSeconds + py2.simulateSeconds) / 2),
+  leases: bCase.leases, command: `node ${cliArgs.join(' ')}`, wallSeconds: cliRun.seconds, cliSimulateSeconds: cliMetrics.wallSeconds,
+  ...bCase, inProcessWallSecondsUnderTsx: bRun.seconds, pythonEasyLoop: { runs: [py1, py2], wallSeconds: pyWall },
+  overPython: cliRun.seconds / pyWall, inProcessOverPython: (bCase.parseSeconds + bCase.simulateSeconds + bCase.exportSeconds) / ((py1.parseSeconds + py1.simulateSeconds + py2.parseSeconds + py2.simulateSeconds) / 2),
   aimPeakRssMiB: 400,
 };
-row(`(b) whole SDSC Blue log, ${b.leases} leases, with export`, s(b.wallSeconds), `Python EASY loop: ${s(pyWall)}`, `x${b.overPython.toFixed(2)} (aim: <= 1)`);
-row('    in process: read + simulate + export', `${s(bCase.parseSeconds)} + ${s(bCase.simulateSeconds)} + ${s(bCase.exportSeconds)}`, 'Python: read + simulate', `x${b.inProcessOverPython.toFixed(2)}`);
-row('    peak RSS', `${bCase.peakRssMiB.toFixed(0)} MiB`, `Python: ${py1.peakRssMiB.toFixed(0)} MiB`, `x${(bCase.peakRssMiB / py1.peakRssMiB).toFixed(1)} (aim: <= 400 MiB)`);
+row(`(b) vws sim, whole SDSC Blue log, ${b.leases} leases, with export, whole process`, s(b.wallSeconds), `Python EASY loop: ${s(pyWall)}`, `x${b.overPython.toFixed(2)} (aim: <= 1)`);
+row('    in process (sim-case.ts): read + simulate + export', `${s(bCase.parseSeconds)} + ${s(bCase.simulateSeconds)} + ${s(bCase.exportSeconds)}`, 'Python: read + simulate', `x${b.inProcessOverPython.toFixed(2)}`);
+row('    the same case, whole process under tsx', s(b.inProcessWallSecondsUnderTsx), `vws sim: ${s(b.wallSeconds)}`, `x${(b.inProcessWallSecondsUnderTsx / b.wallSeconds).toFixed(2)}`);
+row('    peak RSS (in process)', `${bCase.peakRssMiB.toFixed(0)} MiB`, `Python: ${py1.peakRssMiB.toFixed(0)} MiB`, `x${(bCase.peakRssMiB / py1.peakRssMiB).toFixed(1)} (aim: <= 400 MiB)`);
 
 // (c)
 // The sweep rewrites results/hpdc08-all.json without the checker's verdicts: the checked file is put back.

@@ -1,12 +1,9 @@
-import { createWriteStream, mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
-import { once } from 'node:events';
 import { configWith, type SchedulerConfig } from '../core/config.ts';
 import { PREEMPTION_POLICIES } from '../core/preemption-policy.ts';
 import { runExperiment, type ExperimentSpec } from '../sim/experiment.ts';
 import { IMAGE_CHOICES } from '../sim/image-assignment.ts';
 import { STUDY_POOL } from '../sim/pool.ts';
-import { scheduleLines, textChunks } from '../sim/schedule-export.ts';
+import { writeSchedule } from '../sim/schedule-export.ts';
 import { metricsTable, progressBar } from './format.ts';
 import { choiceOption, nonNegative, numberOption, positive, positiveInteger } from './options.ts';
 import { parseQuoteRequest, parseTime } from './quote-request.ts';
@@ -84,15 +81,7 @@ export async function simCommand(options: SimOptions): Promise<number> {
     process.stdout.write(json ? `${JSON.stringify(q)}\n` : `${quoteText(q, result.nodes.map((n) => n.id))}\n`);
     return 0;
   }
-  if (schedule) await writeLines(schedule, scheduleLines(result.scheduler.allLeases(), result.nodes));
+  if (schedule) writeSchedule(schedule, result.scheduler.allLeases(), result.nodes);
   process.stdout.write(json ? `${JSON.stringify(result.metrics)}\n` : `${metricsTable(result.metrics)}\n`);
   return 0;
-}
-
-async function writeLines(path: string, lines: Iterable<string>): Promise<void> {
-  mkdirSync(dirname(path), { recursive: true });
-  const out = createWriteStream(path);
-  for (const chunk of textChunks(lines)) if (!out.write(chunk)) await once(out, 'drain');
-  out.end();
-  await once(out, 'finish');
 }

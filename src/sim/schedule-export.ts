@@ -1,6 +1,9 @@
+import { closeSync, mkdirSync, openSync, writeSync } from 'node:fs';
+import { dirname } from 'node:path';
 import type { LeaseRecord } from '../core/lease-record.ts';
 import type { Segment } from '../core/segment.ts';
-import type { NodeSpec, Outcome } from '../core/types.ts';
+import type { LeaseRequest, NodeSpec, Outcome, Resources } from '../core/types.ts';
+import { JsonBytes, NUM_ROOM, putBytes, putNum } from './json-bytes.ts';
 
 export const SCHEDULE_FORMAT = 'vws.schedule/v1';
 
@@ -14,32 +17,181 @@ function outcomeOf(lease: LeaseRecord): Outcome {
   return 'cancelled';
 }
 
+/** The UTF-8 bytes of a literal of the format. */
+const lit = (text: string): Uint8Array => new Uint8Array(Buffer.from(text));
+
+const ID = lit('{"id":');
+const REQUESTED_START = lit(',"requestedStart":');
+const NO_REQUESTED_START = lit(',"requestedStart":null');
+const DURATION = lit(',"duration":');
+const REAL_DURATION = lit(',"realDuration":');
+const NODES = lit(',"nodes":');
+const CPU = lit(',"cpu":');
+const MEMORY = lit(',"memoryMiB":');
+const DEADLINE = lit(',"deadline":');
+const REQUEUED = lit(',"outcome":"cancelled","requeued":true');
+const OUTCOME: Record<Outcome, Uint8Array> = {
+  completed: lit(',"outcome":"completed"'), rejected: lit(',"outcome":"rejected"'), cancelled: lit(',"outcome":"cancelled"'),
+};
+const SEGMENTS = lit(',"segments":[');
+const FIRST_START = lit('{"start":');
+const START = lit(',{"start":');
+const END = lit(',"end":');
+const SEGMENT_NODES = lit(',"nodes":[');
+const LINE_END = lit(']}\n');
+/** Room for the literals and numbers of fields(), but for the two made once (kind, perNode); and of a segment but for its kind and node ids. */
+const FIELDS_ROOM = 7 * 32 + 6 * NUM_ROOM;
+const SEGMENT_ROOM = 4 * 32 + 2 * NUM_ROOM;
+
 /**
- * The JSON of a lease's segments, written by hand as JSON.stringify would write
- * [{start, end, nodes: [ids], kind}]: on the whole SDSC log (232,562 leases) building and
- * stringifying those objects took longer than the rest of the line. Node lists are shared by a
- * chain's segments and written once.
+ * Writes leases as JSON lines, byte for byte as JSON.stringify would write them: on the whole SDSC
+ * log (232,562 leases, 150 MB) building an object per line and stringifying it took most of the
+ * export's time. Node lists are copied from the JSON of the whole pool's list, kept in the buffer's
+ * dictionary: EASY takes the first free nodes by index, so a list is a few runs of consecutive
+ * nodes (10.3 million ids in 540,000 runs in a whole log's segments).
  */
-function segmentsJson(segments: readonly Segment[], nodeIds: readonly string[]): string {
-  let out = '[';
-  let lastNodes: readonly number[] | null = null;
-  let lastJson = '';
-  for (const s of segments) {
-    if (!(s.end > s.start)) continue;
-    if (s.nodes !== lastNodes) {
-      lastNodes = s.nodes;
-      lastJson = s.nodes.map((i) => nodeIds[i]).join(',');
-    }
-    if (out.length > 1) out += ',';
-    out += `{"start":${JSON.stringify(s.start)},"end":${JSON.stringify(s.end)},"nodes":[${lastJson}],"kind":${JSON.stringify(s.kind)}}`;
+class LineWriter {
+  readonly out: JsonBytes;
+  private readonly ids: readonly string[];
+  /** Where node i's JSON starts in the dictionary; at [n], one past the end (as if a comma followed). */
+  private readonly offsets: Int32Array;
+  /** Room for one node's id in a list, its comma included. */
+  private readonly idRoom: number;
+  /** Literals that end with a value that recurs (a kind), by that value. */
+  private readonly kindThenArrival = new Map<string, Uint8Array>();
+  private readonly segmentKindThenEnd = new Map<string, Uint8Array>();
+  private lastPerNode: Resources | null = null;
+  private lastPerNodeJson: Uint8Array = new Uint8Array(0);
+
+  constructor(nodes: readonly NodeSpec[], size: number, flush: ((bytes: Uint8Array) => void) | null) {
+    this.ids = nodes.map((n) => n.id);
+    const json = this.ids.map((id) => JSON.stringify(id));
+    this.offsets = new Int32Array(json.length + 1);
+    for (let i = 0; i < json.length; i++) this.offsets[i + 1] = this.offsets[i] + Buffer.byteLength(json[i]) + 1;
+    this.idRoom = json.reduce((most, id) => Math.max(most, Buffer.byteLength(id) + 1), 0);
+    this.out = new JsonBytes(size, flush, lit(json.join(',')));
   }
-  return `${out}]`;
+
+  /** The lease's lines, each newline-terminated (a periodic lease has none: its occurrences are leases of their own). */
+  lease(l: LeaseRecord): void {
+    if (l.state === 'expanded') return;
+    const r = l.req;
+    const out = this.out;
+    if (!hasExpectedShape(r)) {
+      out.text(slowLeaseText(l, this.ids));
+      return;
+    }
+    for (let k = 0; k < l.lost.length; k++) {
+      out.lit(ID);
+      out.str(`${r.id}/attempt-${k + 1}`);
+      this.fields(r);
+      out.lit(REQUEUED);
+      this.segments(l.lost[k].segments);
+    }
+    out.lit(ID);
+    out.str(r.id);
+    this.fields(r);
+    out.lit(OUTCOME[outcomeOf(l)]);
+    if (l.rejectReason) out.text(`,"reason":${JSON.stringify(l.rejectReason)}`);
+    this.segments(l.history);
+  }
+
+  /** The members from "kind" to "deadline", each after a comma. */
+  private fields(r: LeaseRequest): void {
+    if (r.perNode !== this.lastPerNode) {
+      // A trace's leases share one perNode (sim/readers): its members are written once.
+      this.lastPerNode = r.perNode;
+      const perNode = new JsonBytes(64);
+      perNode.lit(CPU);
+      perNode.num(r.perNode.cpu);
+      perNode.lit(MEMORY);
+      perNode.num(r.perNode.memoryMiB);
+      this.lastPerNodeJson = perNode.bytes();
+    }
+    const kind = cached(this.kindThenArrival, r.kind, (json) => `,"kind":${json},"arrival":`);
+    const out = this.out;
+    const b = out.reserve(FIELDS_ROOM + kind.length + this.lastPerNodeJson.length);
+    let p = putBytes(b, out.pos, kind);
+    p = putNum(b, p, r.arrival);
+    if (r.requestedStart === null) p = putBytes(b, p, NO_REQUESTED_START);
+    else p = putNum(b, putBytes(b, p, REQUESTED_START), r.requestedStart);
+    p = putNum(b, putBytes(b, p, DURATION), r.duration);
+    p = putNum(b, putBytes(b, p, REAL_DURATION), r.realDuration ?? r.duration);
+    p = putNum(b, putBytes(b, p, NODES), r.nodes);
+    p = putBytes(b, p, this.lastPerNodeJson);
+    if (r.deadline !== undefined) p = putNum(b, putBytes(b, p, DEADLINE), r.deadline);
+    out.pos = p;
+  }
+
+  /** "segments": [{start, end, nodes: [ids], kind}] of the segments that last a while, and the line's end. */
+  private segments(segments: readonly Segment[]): void {
+    const out = this.out;
+    out.lit(SEGMENTS);
+    let first = true;
+    for (const s of segments) {
+      if (!(s.end > s.start)) continue;
+      const nodes = s.nodes;
+      const kind = cached(this.segmentKindThenEnd, s.kind, (json) => `],"kind":${json}}`);
+      const b = out.reserve(SEGMENT_ROOM + kind.length + nodes.length * this.idRoom);
+      let p = putBytes(b, out.pos, first ? FIRST_START : START);
+      first = false;
+      p = putNum(b, p, s.start);
+      p = putNum(b, putBytes(b, p, END), s.end);
+      p = this.putNodes(b, putBytes(b, p, SEGMENT_NODES), nodes);
+      out.pos = putBytes(b, p, kind);
+    }
+    out.lit(LINE_END);
+  }
+
+  /** The ids of `nodes`, comma-separated, at `b[p]`, copied from the dictionary a run of consecutive nodes at a time. */
+  private putNodes(b: Uint8Array, p: number, nodes: readonly number[]): number {
+    const offsets = this.offsets;
+    for (let i = 0; i < nodes.length;) {
+      let j = i + 1;
+      while (j < nodes.length && nodes[j] === nodes[j - 1] + 1) j++;
+      if (i > 0) b[p++] = 0x2c;
+      const from = offsets[nodes[i]];
+      const to = offsets[nodes[j - 1] + 1] - 1;
+      b.copyWithin(p, from, to);
+      p += to - from;
+      i = j;
+    }
+    return p;
+  }
 }
 
-/** A line whose last member is "segments": the lease's fields stringified, the segments' JSON put in place of []. */
-function withSegments(fields: object, segments: string): string {
-  const json = JSON.stringify({ ...fields, segments: [] });
-  return `${json.slice(0, -3)}${segments}}`;
+/** The literal made by `make` from the JSON of `value`, made once per value. */
+function cached(literals: Map<string, Uint8Array>, value: string, make: (json: string) => string): Uint8Array {
+  let bytes = literals.get(value);
+  if (bytes === undefined) {
+    bytes = lit(make(JSON.stringify(value)));
+    literals.set(value, bytes);
+  }
+  return bytes;
+}
+
+/** Whether every member is of the type the request's interface says, so none is one JSON.stringify would write otherwise (or leave out). */
+function hasExpectedShape(r: LeaseRequest): boolean {
+  const realDuration = r.realDuration ?? r.duration;
+  return typeof r.id === 'string' && typeof r.kind === 'string' && typeof r.arrival === 'number' && typeof r.duration === 'number'
+    && typeof realDuration === 'number' && typeof r.nodes === 'number' && typeof r.perNode.cpu === 'number' && typeof r.perNode.memoryMiB === 'number'
+    && (r.requestedStart === null || typeof r.requestedStart === 'number') && (r.deadline === undefined || typeof r.deadline === 'number');
+}
+
+/** The lines of a lease whose request is not of the expected shape, through JSON.stringify, as they were always written. */
+function slowLeaseText(l: LeaseRecord, ids: readonly string[]): string {
+  const r = l.req;
+  const common = {
+    kind: r.kind, arrival: r.arrival, requestedStart: r.requestedStart, duration: r.duration,
+    realDuration: r.realDuration ?? r.duration, nodes: r.nodes, cpu: r.perNode.cpu, memoryMiB: r.perNode.memoryMiB,
+  };
+  const deadline = r.deadline !== undefined ? { deadline: r.deadline } : {};
+  const segments = (list: readonly Segment[]) => list.filter((s) => s.end > s.start)
+    .map((s) => ({ start: s.start, end: s.end, nodes: s.nodes.map((i) => ids[i]), kind: s.kind }));
+  const reason = l.rejectReason ? { reason: l.rejectReason } : {};
+  const lines = l.lost.map((a, k) => ({ id: `${r.id}/attempt-${k + 1}`, ...common, ...deadline, outcome: 'cancelled', requeued: true, segments: segments(a.segments) }));
+  lines.push({ id: r.id, ...common, ...deadline, outcome: outcomeOf(l), ...reason, segments: segments(l.history) } as (typeof lines)[number]);
+  return lines.map((line) => `${JSON.stringify(line)}\n`).join('');
 }
 
 /**
@@ -48,36 +200,35 @@ function withSegments(fields: object, segments: string): string {
  */
 export function* scheduleLines(leases: readonly LeaseRecord[], nodes: readonly NodeSpec[]): Generator<string> {
   yield scheduleHeader(nodes);
-  const nodeIds = nodes.map((n) => JSON.stringify(n.id));
+  const writer = new LineWriter(nodes, 1 << 16, null);
+  const out = writer.out;
   for (const l of leases) {
-    // A periodic lease is exported as its occurrences, each a line of its own.
-    if (l.state === 'expanded') continue;
-    const r = l.req;
-    const common = {
-      kind: r.kind, arrival: r.arrival, requestedStart: r.requestedStart, duration: r.duration,
-      realDuration: r.realDuration ?? r.duration, nodes: r.nodes, cpu: r.perNode.cpu, memoryMiB: r.perNode.memoryMiB,
-    };
-    const deadline = r.deadline !== undefined ? { deadline: r.deadline } : {};
-    for (let k = 0; k < l.lost.length; k++) {
-      yield withSegments({ id: `${r.id}/attempt-${k + 1}`, ...common, ...deadline, outcome: 'cancelled', requeued: true }, segmentsJson(l.lost[k].segments, nodeIds));
-    }
-    const reason = l.rejectReason ? { reason: l.rejectReason } : {};
-    yield withSegments({ id: r.id, ...common, ...deadline, outcome: outcomeOf(l), ...reason }, segmentsJson(l.history, nodeIds));
+    out.clear();
+    writer.lease(l);
+    if (out.length === 0) continue;
+    const text = out.toString(1);
+    // Lines of lost attempts are rare: splitting the lease's text only then costs nothing on the whole.
+    if (l.lost.length === 0) yield text;
+    else yield* text.split('\n');
   }
 }
 
 /**
- * The lines, newline-terminated, in pieces of about `size` characters: written one line at a time,
- * a whole SDSC log's export (150 MB in 232,563 lines) spends its time in the stream's bookkeeping.
+ * Writes the export to `path` (its folder made if missing), synchronously and in pieces of 1 MiB:
+ * the process has nothing else to do meanwhile, and a stream's bookkeeping cost more than the
+ * writes themselves.
  */
-export function* textChunks(lines: Iterable<string>, size = 1 << 20): Generator<string> {
-  let chunk = '';
-  for (const line of lines) {
-    chunk += `${line}\n`;
-    if (chunk.length >= size) {
-      yield chunk;
-      chunk = '';
-    }
+export function writeSchedule(path: string, leases: readonly LeaseRecord[], nodes: readonly NodeSpec[]): void {
+  mkdirSync(dirname(path), { recursive: true });
+  const fd = openSync(path, 'w');
+  try {
+    const writer = new LineWriter(nodes, 1 << 20, (bytes) => {
+      for (let at = 0; at < bytes.length;) at += writeSync(fd, bytes, at);
+    });
+    writer.out.text(`${scheduleHeader(nodes)}\n`);
+    for (const l of leases) writer.lease(l);
+    writer.out.end();
+  } finally {
+    closeSync(fd);
   }
-  if (chunk.length > 0) yield chunk;
 }

@@ -105,7 +105,6 @@ export function chooseNodes(profile: FreeProfile, ask: NodeAsk): NodeChoice | nu
   const horizon = t + ask.fullLength;
   if (profile.fill(ask.n) < ask.n) return null;
   const full: number[] = [];
-  const partial: Array<{ node: number; until: number }> = [];
   const preferred = ask.preferred && ask.preferred.length > 0 ? new Set(ask.preferred) : null;
   if (preferred) {
     profile.fill(Infinity);
@@ -114,16 +113,24 @@ export function chooseNodes(profile: FreeProfile, ask: NodeAsk): NodeChoice | nu
       if (preferred.has(i) && (!ask.eligible || ask.eligible(i)) && profile.until[k] >= horizon) full.push(i);
     }
   }
+  // Nodes that hold the whole chain first; only if too few do, a second pass for those that hold part of it.
   for (let k = 0; full.length < ask.n && profile.has(k); k++) {
     const i = profile.nodes[k];
-    if (preferred?.has(i) && profile.until[k] >= horizon) continue;
-    if (ask.eligible && !ask.eligible(i)) continue;
     const u = profile.until[k];
-    if (u >= horizon) full.push(i);
-    else if (ask.minLength !== null && u - t >= ask.minLength) partial.push({ node: i, until: u });
+    if (u < horizon || (preferred !== null && preferred.has(i)) || (ask.eligible && !ask.eligible(i))) continue;
+    full.push(i);
   }
-  if (full.length >= ask.n) return { nodes: full.slice(0, ask.n), end: horizon };
-  if (ask.minLength === null || full.length + partial.length < ask.n) return null;
+  if (full.length >= ask.n) return { nodes: full.length === ask.n ? full : full.slice(0, ask.n), end: horizon };
+  const minLength = ask.minLength;
+  if (minLength === null) return null;
+  const partial: Array<{ node: number; until: number }> = [];
+  for (let k = 0; k < profile.nodes.length; k++) {
+    const i = profile.nodes[k];
+    const u = profile.until[k];
+    if (u >= horizon || u - t < minLength || (ask.eligible && !ask.eligible(i))) continue;
+    partial.push({ node: i, until: u });
+  }
+  if (full.length + partial.length < ask.n) return null;
   partial.sort((a, b) => (preferred ? Number(preferred.has(b.node)) - Number(preferred.has(a.node)) : 0) || b.until - a.until || a.node - b.node);
   const picked = partial.slice(0, ask.n - full.length);
   const end = Math.min(...picked.map((p) => p.until));

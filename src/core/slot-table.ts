@@ -27,6 +27,7 @@ export class SlotTable {
   private freedMark = -Infinity;
   /** Nodes of the reservations released or cut short since forgetFreed; null once longer than a few times the pool. */
   private freedList: number[] | null = [];
+  private spareFreedList: number[] = [];
   private readonly nodeLists = new NodeLists();
   /** Bumped when a node is added, closed or opened: what openNodesThatFit answered holds until it moves. */
   private membership = 0;
@@ -72,9 +73,13 @@ export class SlotTable {
     return this.freedList;
   }
 
+  /** Forgets what was freed. The list last read through freedNodes stays as it was until the next call: two lists take turns. */
   forgetFreed(): void {
     this.freedMark = -Infinity;
-    this.freedList = [];
+    const spare = this.spareFreedList;
+    this.spareFreedList = this.freedList ?? [];
+    spare.length = 0;
+    this.freedList = spare;
   }
 
   private noteFreed(seg: Segment): void {

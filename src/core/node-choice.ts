@@ -45,6 +45,16 @@ export class FreeProfile {
     return nodes.length;
   }
 
+  /** Until when node i stays free from t, if it is one of the profile's nodes (by the rules that fill follows); null if not. */
+  untilOf(i: number): number | null {
+    const { table, ask } = this;
+    if (table.version !== this.version) throw new Error('internal: a free profile read after the table changed');
+    if (ask.onlyFreeNow && !table.fitsNow(i, ask.cpu, ask.memoryMiB)) return null;
+    if (ask.eligible && !ask.eligible(i)) return null;
+    const u = table.freeUntil(i, ask.t, ask.cpu, ask.memoryMiB, Infinity, ask.ignore, ask.ignoreFrom);
+    return u > ask.t ? u : null;
+  }
+
   /** Whether entry k exists, looking at more nodes if needed. */
   has(k: number): boolean {
     return k < this.nodes.length || this.fill(k + 1) > k;
@@ -132,6 +142,30 @@ export function chooseNodes(profile: FreeProfile, ask: NodeAsk): NodeChoice | nu
   }
   if (full.length + partial.length < ask.n) return null;
   partial.sort((a, b) => (preferred ? Number(preferred.has(b.node)) - Number(preferred.has(a.node)) : 0) || b.until - a.until || a.node - b.node);
+  const picked = partial.slice(0, ask.n - full.length);
+  const end = Math.min(...picked.map((p) => p.until));
+  return { nodes: [...full, ...picked.map((p) => p.node)], end };
+}
+
+/**
+ * chooseNodes when only the nodes `among` may be chosen and each of them is preferred (a suspended
+ * lease staying where its memory is): the same answer, from those nodes alone rather than the
+ * whole profile, which a busy pool's EASY reservation can make hundreds of nodes long.
+ */
+export function chooseAmong(profile: FreeProfile, among: readonly number[], ask: Omit<NodeAsk, 'eligible' | 'preferred'>): NodeChoice | null {
+  const { t } = profile;
+  const horizon = t + ask.fullLength;
+  const full: number[] = [];
+  const partial: Array<{ node: number; until: number }> = [];
+  for (const i of [...among].sort((a, b) => a - b)) {
+    const u = profile.untilOf(i);
+    if (u === null) continue;
+    if (u >= horizon) full.push(i);
+    else if (ask.minLength !== null && u - t >= ask.minLength) partial.push({ node: i, until: u });
+  }
+  if (full.length >= ask.n) return { nodes: full.slice(0, ask.n), end: horizon };
+  if (ask.minLength === null || full.length + partial.length < ask.n) return null;
+  partial.sort((a, b) => b.until - a.until || a.node - b.node);
   const picked = partial.slice(0, ask.n - full.length);
   const end = Math.min(...picked.map((p) => p.until));
   return { nodes: [...full, ...picked.map((p) => p.node)], end };

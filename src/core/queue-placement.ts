@@ -1,4 +1,4 @@
-import { chooseNodes, type FreeProfile, freeProfile, type NodeChoice, profileHolds } from './node-choice.ts';
+import { chooseAmong, chooseNodes, type FreeProfile, freeProfile, type NodeChoice, profileHolds } from './node-choice.ts';
 import type { ImageDeployment } from './image-deployment.ts';
 import { type LeaseRecord, remainingWork } from './lease-record.ts';
 import type { PlanContext } from './plan-context.ts';
@@ -144,13 +144,11 @@ export class QueuePlacement {
       return spec(chooseNodes(profile, { ...base, fullLength: boot + tail, minLength: minLengthWith(boot) }), false, boot + tail);
     }
     const home = lease.suspendedOn!;
-    const homeSet = new Set(home);
-    const atHome = (i: number): boolean => homeSet.has(i);
     const resume = this.ctx.costs.resumeSeconds(lease.req);
     const migrate = this.ctx.costs.migrateSeconds(lease.req);
     const stayLength = resume + tail;
     const moveLength = migrate + stayLength;
-    const stay = (minLength: number | null) => chooseNodes(profile, { ...base, fullLength: stayLength, minLength, eligible: atHome, preferred: home });
+    const stay = (minLength: number | null) => chooseAmong(profile, home, { ...base, fullLength: stayLength, minLength });
     const move = (minLength: number | null) => chooseNodes(profile, { ...base, fullLength: moveLength, minLength, preferred: home });
     const stayFull = stay(null);
     if (stayFull) return spec(stayFull, false, stayLength);

@@ -1,8 +1,12 @@
-import { addExclusiveGaps, EPS, exclusiveFreeUntil, exclusiveGaps, firstOfK, insertByStart, kthSmallest, removeFrom, roomFromOn, sweepFreeUntil } from './calendar.ts';
+import { EPS, exclusiveFreeUntil, exclusiveGaps, insertByStart, removeFrom, roomFromOn, sweepFreeUntil } from './calendar.ts';
 import { NodeLists } from './node-lists.ts';
 import { NodeMemo } from './node-memo.ts';
 import type { Segment } from './segment.ts';
 import type { NodeSpec, SegmentKind } from './types.ts';
+import { UsageNow } from './usage-now.ts';
+import { WindowSearch, type WindowOptions } from './window-search.ts';
+
+export type { WindowOptions } from './window-search.ts';
 
 /**
  * Per-node calendars of reservations. Answers "until when can node i hold this much from t"
@@ -12,13 +16,9 @@ import type { NodeSpec, SegmentKind } from './types.ts';
 export class SlotTable {
   private readonly specs: NodeSpec[] = [];
   private readonly calendars: Segment[][] = [];
-  private readonly usedCpuNow: number[] = [];
-  private readonly usedMemNow: number[] = [];
   /** Nodes that take no new reservations (draining, removed or lost); what they hold runs on. */
   private readonly closed: boolean[] = [];
-  private notFullNow = 0;
-  /** Bit n set when node n is not full now: a profile of the present visits only these. */
-  private notFullBits = new Int32Array(1);
+  private readonly usage = new UsageNow(this.specs, this.closed);
   private nextSeq = 1;
   /** Bumped by every change to reservations or to which nodes take them: an answer computed at one version holds until it moves. */
   private changes = 0;
@@ -36,6 +36,7 @@ export class SlotTable {
   private readonly touched: number[] = [];
   private readonly roomMemo = new NodeMemo();
   private readonly freeMemo = new NodeMemo();
+  private readonly windows = new WindowSearch(this);
 
   constructor(nodes: readonly NodeSpec[]) {
     for (const n of nodes) this.addNode(n);
@@ -96,18 +97,9 @@ export class SlotTable {
     this.membership++;
     this.specs.push(spec);
     this.calendars.push([]);
-    this.usedCpuNow.push(0);
-    this.usedMemNow.push(0);
     this.closed.push(false);
     this.touched.push(this.changes);
-    this.notFullNow++;
-    const n = this.specs.length - 1;
-    if (n >> 5 >= this.notFullBits.length) {
-      const bits = new Int32Array(this.notFullBits.length * 2);
-      bits.set(this.notFullBits);
-      this.notFullBits = bits;
-    }
-    this.markNotFull(n, true);
+    this.usage.nodeAdded();
     this.freedMark = Infinity;
     return this.specs.length - 1;
   }
@@ -118,12 +110,9 @@ export class SlotTable {
     this.changes++;
     this.membership++;
     this.touched[n] = this.changes;
-    const wasFull = this.isFullNow(n);
+    const wasFull = this.usage.isFull(n);
     this.closed[n] = true;
-    if (!wasFull) {
-      this.notFullNow--;
-      this.markNotFull(n, false);
-    }
+    this.usage.closedChanged(n, wasFull);
   }
 
   /** Lets node n take new reservations again. */
@@ -133,11 +122,9 @@ export class SlotTable {
     this.membership++;
     this.touched[n] = this.changes;
     this.freedMark = Infinity;
+    const wasFull = this.usage.isFull(n);
     this.closed[n] = false;
-    if (!this.isFullNow(n)) {
-      this.notFullNow++;
-      this.markNotFull(n, true);
-    }
+    this.usage.closedChanged(n, wasFull);
   }
 
   isOpen(n: number): boolean {
@@ -196,7 +183,7 @@ export class SlotTable {
     this.changes++;
     this.pending.delete(seg);
     seg.active = true;
-    for (const n of seg.nodes) this.addUsageNow(n, seg.cpu, seg.memoryMiB);
+    for (const n of seg.nodes) this.usage.add(n, seg.cpu, seg.memoryMiB);
   }
 
   /** Marks a reservation as over: it stops counting now and leaves the calendars, which then hold only what is current or to come. */
@@ -205,7 +192,7 @@ export class SlotTable {
     this.changes++;
     seg.active = false;
     for (const n of seg.nodes) {
-      this.addUsageNow(n, -seg.cpu, -seg.memoryMiB);
+      this.usage.add(n, -seg.cpu, -seg.memoryMiB);
       removeFrom(this.calendars[n], seg);
       this.touched[n] = this.changes;
     }
@@ -213,66 +200,28 @@ export class SlotTable {
     (seg as { nodes: readonly number[] }).nodes = this.nodeLists.shared(seg.nodes);
   }
 
-  private addUsageNow(n: number, cpu: number, mem: number): void {
-    const wasFull = this.isFullNow(n);
-    this.usedCpuNow[n] += cpu;
-    this.usedMemNow[n] += mem;
-    if (Math.abs(this.usedCpuNow[n]) < EPS) this.usedCpuNow[n] = 0;
-    if (Math.abs(this.usedMemNow[n]) < EPS) this.usedMemNow[n] = 0;
-    const isFull = this.isFullNow(n);
-    if (wasFull !== isFull) {
-      this.notFullNow += isFull ? -1 : 1;
-      this.markNotFull(n, !isFull);
-    }
-  }
-
-  private markNotFull(n: number, notFull: boolean): void {
-    if (notFull) this.notFullBits[n >> 5] |= 1 << (n & 31);
-    else this.notFullBits[n >> 5] &= ~(1 << (n & 31));
-  }
-
   /** Nodes with some capacity left at the current instant, by index. */
   nodesNotFullNowList(): number[] {
-    const out: number[] = [];
-    const bits = this.notFullBits;
-    for (let w = 0; w < bits.length; w++) {
-      let word = bits[w];
-      while (word !== 0) {
-        const low = word & -word;
-        out.push((w << 5) + 31 - Math.clz32(low));
-        word ^= low;
-      }
-    }
-    return out;
+    return this.usage.notFullList();
   }
 
   /** The first node at or after `from`, by index, with some capacity left at the current instant; -1 if none. */
   nextNotFullNow(from: number): number {
-    const bits = this.notFullBits;
-    let w = from >> 5;
-    if (w >= bits.length) return -1;
-    let word = bits[w] & (-1 << (from & 31));
-    for (;;) {
-      if (word !== 0) return (w << 5) + 31 - Math.clz32(word & -word);
-      if (++w >= bits.length) return -1;
-      word = bits[w];
-    }
+    return this.usage.nextNotFull(from);
   }
 
   isFullNow(n: number): boolean {
-    const spec = this.specs[n];
-    return this.closed[n] || this.usedCpuNow[n] >= spec.cpu - EPS || this.usedMemNow[n] >= spec.memoryMiB - EPS;
+    return this.usage.isFull(n);
   }
 
   /** Nodes with some capacity left at the current instant. */
   get nodesNotFullNow(): number {
-    return this.notFullNow;
+    return this.usage.notFullCount;
   }
 
   /** Whether `cpu`/`mem` fit on node n at the current instant, by the usage counters. */
   fitsNow(n: number, cpu: number, mem: number): boolean {
-    const spec = this.specs[n];
-    return !this.closed[n] && this.usedCpuNow[n] + cpu <= spec.cpu + EPS && this.usedMemNow[n] + mem <= spec.memoryMiB + EPS;
+    return this.usage.fits(n, cpu, mem);
   }
 
   /**
@@ -342,67 +291,10 @@ export class SlotTable {
 
   /**
    * The earliest t >= from at which at least k nodes can each hold cpu/mem for `length`
-   * seconds from t, where node i may only start at notBefore(i), and reservations of leases in
-   * `ignore` do not count. Infinity if never (or if not at or before `latestStart`: windows
-   * opening later are left out of the sweep).
-   * A sweep over every node's free windows: O(W log W) for W windows in the pool.
+   * seconds from t: see WindowSearch.
    */
   earliestWindow(k: number, cpu: number, mem: number, length: number, from: number, opts: WindowOptions = {}): number {
-    const { notBefore, latestStart = Infinity, ignore } = opts;
-    const ignoring = ignore !== undefined && ignore.size > 0;
-    if (!ignoring) {
-      const simple = this.earliestWhereRoomStays(k, cpu, mem, from, notBefore, latestStart);
-      if (simple !== null) return simple;
-    }
-    let count = 0;
-    const add = (a: number, b: number): void => {
-      const lastStart = b - length;
-      if (lastStart < a || a > latestStart) return;
-      if (count === this.opens.length) this.growSweepBuffers();
-      this.opens[count] = a;
-      this.closes[count] = lastStart;
-      count++;
-    };
-    for (let n = 0; n < this.nodes.length; n++) {
-      const nb = notBefore ? Math.max(from, notBefore(n)) : from;
-      if (nb === Infinity) continue;
-      if (!ignoring && (!this.fitsAtAll(n, cpu, mem) || addExclusiveGaps(this.calendars[n], this.specs[n], nb, cpu, mem, latestStart, add))) continue;
-      for (const [a, b] of this.freeWindows(n, nb, cpu, mem, ignore)) add(a, b);
-    }
-    return count < k ? Infinity : firstOfK(this.opens.subarray(0, count), this.closes.subarray(0, count), k);
-  }
-
-  /**
-   * earliestWindow when every node, once it has room, keeps it (what is reserved on it follows on
-   * from `from` without a gap): each node's one window is [a, Infinity), so the answer is the k-th
-   * smallest a, found without building and sweeping windows. Null when some node is not that simple.
-   */
-  private earliestWhereRoomStays(k: number, cpu: number, mem: number, from: number, notBefore: ((n: number) => number) | undefined, latestStart: number): number | null {
-    let count = 0;
-    for (let n = 0; n < this.specs.length; n++) {
-      const nb = notBefore ? Math.max(from, notBefore(n)) : from;
-      if (nb === Infinity) continue;
-      const a = this.roomForGoodFrom(n, nb, cpu, mem);
-      if (a === null) return null;
-      if (a === Infinity || a > latestStart) continue;
-      if (count === this.opens.length) this.growSweepBuffers();
-      this.opens[count++] = a;
-    }
-    if (count < k) return Infinity;
-    return kthSmallest(this.opens, count, k);
-  }
-
-  private opens = new Float64Array(1024);
-  private closes = new Float64Array(1024);
-
-  private growSweepBuffers(): void {
-    const grow = (a: Float64Array<ArrayBuffer>): Float64Array<ArrayBuffer> => {
-      const b = new Float64Array(a.length * 2);
-      b.set(a);
-      return b;
-    };
-    this.opens = grow(this.opens);
-    this.closes = grow(this.closes);
+    return this.windows.earliestWindow(k, cpu, mem, length, from, opts);
   }
 
   /**
@@ -424,7 +316,7 @@ export class SlotTable {
   }
 
   /** Whether node n is open and big enough for cpu/mem. */
-  private fitsAtAll(n: number, cpu: number, mem: number): boolean {
+  fitsAtAll(n: number, cpu: number, mem: number): boolean {
     const spec = this.specs[n];
     return !this.closed[n] && cpu <= spec.cpu + EPS && mem <= spec.memoryMiB + EPS;
   }
@@ -463,10 +355,4 @@ export class SlotTable {
   reservationsOn(n: number): readonly Segment[] {
     return this.calendars[n];
   }
-}
-
-export interface WindowOptions {
-  notBefore?: (n: number) => number;
-  latestStart?: number;
-  ignore?: ReadonlySet<string>;
 }

@@ -1,0 +1,86 @@
+import { EPS } from './calendar.ts';
+import type { NodeSpec } from './types.ts';
+
+/**
+ * What each node holds at the current instant and which nodes have room left: asked before every
+ * placement now, so "is the pool full" is a count and "which nodes are not" a bitset walk.
+ * Reads the slot table's node specs and closed flags; the table tells it when they change.
+ */
+export class UsageNow {
+  private readonly cpu: number[] = [];
+  private readonly mem: number[] = [];
+  private notFull = 0;
+  /** Bit n set when node n is not full now. */
+  private bits = new Int32Array(1);
+
+  constructor(private readonly specs: readonly NodeSpec[], private readonly closed: readonly boolean[]) {}
+
+  /** The table has just added a node (its spec and closed flag are in place). */
+  nodeAdded(): void {
+    const n = this.cpu.length;
+    this.cpu.push(0);
+    this.mem.push(0);
+    if (n >> 5 >= this.bits.length) {
+      const bits = new Int32Array(this.bits.length * 2);
+      bits.set(this.bits);
+      this.bits = bits;
+    }
+    this.follow(n, true);
+  }
+
+  /** Node n was closed or opened; `wasFull` is what isFull answered before. */
+  closedChanged(n: number, wasFull: boolean): void {
+    this.follow(n, wasFull);
+  }
+
+  add(n: number, cpu: number, mem: number): void {
+    const wasFull = this.isFull(n);
+    this.cpu[n] += cpu;
+    this.mem[n] += mem;
+    if (Math.abs(this.cpu[n]) < EPS) this.cpu[n] = 0;
+    if (Math.abs(this.mem[n]) < EPS) this.mem[n] = 0;
+    this.follow(n, wasFull);
+  }
+
+  private follow(n: number, wasFull: boolean): void {
+    const isFull = this.isFull(n);
+    if (wasFull === isFull) return;
+    this.notFull += isFull ? -1 : 1;
+    if (isFull) this.bits[n >> 5] &= ~(1 << (n & 31));
+    else this.bits[n >> 5] |= 1 << (n & 31);
+  }
+
+  isFull(n: number): boolean {
+    const spec = this.specs[n];
+    return this.closed[n] || this.cpu[n] >= spec.cpu - EPS || this.mem[n] >= spec.memoryMiB - EPS;
+  }
+
+  fits(n: number, cpu: number, mem: number): boolean {
+    const spec = this.specs[n];
+    return !this.closed[n] && this.cpu[n] + cpu <= spec.cpu + EPS && this.mem[n] + mem <= spec.memoryMiB + EPS;
+  }
+
+  get notFullCount(): number {
+    return this.notFull;
+  }
+
+  /** Nodes not full, by index. */
+  notFullList(): number[] {
+    const out: number[] = [];
+    for (let n = this.nextNotFull(0); n >= 0; n = this.nextNotFull(n + 1)) out.push(n);
+    return out;
+  }
+
+  /** The first node at or after `from`, by index, that is not full; -1 if none. */
+  nextNotFull(from: number): number {
+    const bits = this.bits;
+    let w = from >> 5;
+    if (w >= bits.length) return -1;
+    let word = bits[w] & (-1 << (from & 31));
+    for (;;) {
+      if (word !== 0) return (w << 5) + 31 - Math.clz32(word & -word);
+      if (++w >= bits.length) return -1;
+      word = bits[w];
+    }
+  }
+}

@@ -6,11 +6,25 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
 import './support/setup.ts';
+import { configWith } from '../../src/core/config.ts';
 import { QueuePlacement } from '../../src/core/queue-placement.ts';
+import { Scheduler } from '../../src/core/scheduler.ts';
+import type { LeaseRequest } from '../../src/core/types.ts';
+import { StaysPut } from '../../src/core/stays-put.ts';
 import { configArb, describeScenario, type Scenario, scenarioArb } from './support/generators.ts';
 import { runScenario } from './support/run.ts';
 
 const staysPut = QueuePlacement.prototype.staysPut;
+
+/** How often StaysPut confirmed a reservation from the nodes freed since its last check alone. */
+const incremental = { kept: 0 };
+const proto = StaysPut.prototype as unknown as { onlyFreedNodes: (...args: unknown[]) => boolean };
+const onlyFreedNodes = proto.onlyFreedNodes;
+proto.onlyFreedNodes = function (...args: unknown[]): boolean {
+  const kept = onlyFreedNodes.apply(this, args);
+  if (kept) incremental.kept++;
+  return kept;
+};
 
 /** Runs the scenario with the shortcut, counting how often it kept a reservation, and without it. */
 function bothWays(s: Scenario): { kept: number; withShortcut: string[]; without: string[] } {
@@ -51,6 +65,21 @@ test('keeping EASY\'s reservation in place gives the schedule that placing it ag
   assert.ok(kept > 20, `the shortcut kept a reservation only ${kept} times in 300 scenarios`);
 });
 
+test('keeping EASY\'s reservation after looking only at the nodes freed since gives the schedule that placing it again gives', () => {
+  // Many short best-effort leases that end early on a small pool: the reservation is confirmed again and again.
+  const easy = configArb({ backfill: fc.constant('easy') });
+  const before = incremental.kept;
+  fc.assert(
+    fc.property(scenarioArb({ config: easy, stream: { minLeases: 30, maxLeases: 80, kinds: ['best-effort'] } }), (s) => {
+      const run = bothWays(s);
+      assert.deepEqual(run.withShortcut, run.without, describeScenario(s));
+    }),
+    { numRuns: 200 },
+  );
+  const kept = incremental.kept - before;
+  assert.ok(kept > 50, `the freed nodes alone confirmed a reservation only ${kept} times in 200 scenarios`);
+});
+
 test('a lease that ran before (suspended, resuming in 0 s) is placed again, as it was placed under its own rules', () => {
   // Found by the property above: L4 resumes on its own nodes only (no migration); its chain starts with a run.
   const s: Scenario = {
@@ -70,4 +99,31 @@ test('a lease that ran before (suspended, resuming in 0 s) is placed again, as i
   };
   const run = bothWays(s);
   assert.deepEqual(run.withShortcut, run.without);
+});
+
+test('a node of lower index that gets room by the reservation\'s start takes the place of a chosen one: the reservation moves', () => {
+  // n1 runs X then holds an AR up to 900; EASY's reservation for H (2 nodes) is at 500 on n2 and n3.
+  // Once the AR is cancelled, n1 has room from 500 too, and placing H again would take n1 and n2.
+  const nodes = ['n1', 'n2', 'n3'].map((id) => ({ id, cpu: 1, memoryMiB: 1024, diskMiB: 0 }));
+  const perNode = { cpu: 1, memoryMiB: 1024, diskMiB: 0 };
+  const config = { ...configWith({ backfill: 'easy', suspendRateMBps: Infinity, resumeRateMBps: Infinity }) };
+  const be = (id: string, arrival: number, duration: number, n = 1): LeaseRequest => ({ id, kind: 'best-effort', arrival, requestedStart: null, duration, nodes: n, perNode, preemptible: false });
+  const sched = new Scheduler(nodes, config);
+  const at = (now: number, ...reqs: LeaseRequest[]): void => {
+    for (const r of reqs) assert.ok(sched.submit(r, now).ok);
+    sched.advance(now);
+  };
+  at(0, be('X', 0, 500), { id: 'AR', kind: 'exact', arrival: 0, requestedStart: 500, duration: 400, nodes: 1, perNode, preemptible: false }, be('Y', 0, 500));
+  at(1, be('H', 1, 100, 2));
+  assert.deepEqual(sched.lease('H')!.chain[0].nodes, [1, 2]);
+  at(5, be('W', 5, 10));
+  // W ends early: the reservation is checked node by node and found in place.
+  assert.ok(sched.finishEarly('W', 8).ok);
+  sched.advance(8);
+  assert.deepEqual(sched.lease('H')!.chain[0].nodes, [1, 2]);
+  sched.advance(10);
+  assert.ok(sched.cancel('AR', 10).ok);
+  sched.advance(10);
+  const h = sched.lease('H')!.chain[0];
+  assert.deepEqual([h.start, h.nodes], [500, [0, 1]]);
 });

@@ -24,7 +24,14 @@ export type PlanDetail = { quoting: true; maxAlternatives: number; queueLength: 
 
 export const DECIDING: PlanDetail = { quoting: false };
 
+/** A best-effort lease decided (not quoted) is queued: the same placement for all of them. */
+const QUEUED: Placement = Object.freeze({ kind: 'queue' });
+
 export function planRequest(ctx: PlanContext, req: LeaseRequest, policies: Policies, detail: PlanDetail): Plan {
+  // Every lease of a trace is best-effort and decided: planned without the closures the other kinds use.
+  if (req.kind === 'best-effort' && !detail.quoting && req.nodes <= ctx.nodesThatFit(req.perNode.cpu, req.perNode.memoryMiB)) {
+    return { request: req, at: ctx.now, version: ctx.version, ok: true, placement: QUEUED };
+  }
   const head = { request: req, at: ctx.now, version: ctx.version };
   const accept = (placement: Placement): AcceptedPlan => ({ ...head, ok: true, placement });
   const refuse = (reason: RejectReason, message: string, offer?: Offer): RefusedPlan =>

@@ -46,9 +46,9 @@ export function loadRequests(spec: Pick<ExperimentSpec, 'traces' | 'injections' 
  * How far V8 lets the heap grow past what a full collection left live, in percent. A simulation
  * keeps every lease to its end, so what is live only grows, and V8's default (up to 4x on a large
  * machine) lets the garbage between full collections take most of the peak: the whole SDSC log
- * peaked near 470 MiB for 190 MiB live, and 360 MiB at 50% (about 0.3-1 s more collecting of
- * 10 s). A flag V8 reads at every collection, so set in the process rather than by a re-exec;
- * one given on the node command line is left alone.
+ * (190 MiB live at its end) peaked near 470 MiB, and near 370 MiB at 50%, no slower within the
+ * noise of a shared machine. A flag V8 reads at every collection, so set in the process rather
+ * than by a re-exec; one given on the node command line is left alone.
  */
 export const SIM_HEAP_GROWING_PERCENT = 50;
 

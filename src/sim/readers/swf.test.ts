@@ -69,6 +69,11 @@ test('CRLF line ends, blank lines and a missing final newline are fine', () => {
   assert.equal(header.maxNodes, 4);
 });
 
+test('header numbers are read with any blanks around the colon; other comments and malformed ones are ignored', () => {
+  const text = [';MaxProcs :\t128', ';  MaxNodes:16 nodes', '; MaxNodesX: 9', '; MaxJobs: 3', '; MaxNodes: none', job({ 1: 1 })].join('\n');
+  assert.deepEqual(parseSwf(text, 'x.swf').header, { maxNodes: 16, maxProcs: 128 });
+});
+
 test('a line with 7 fields is an error naming the file and line', () => {
   const file = `${fixtures}seven-fields.swf`;
   const error = thrownBy(() => parseSwf(readTraceText(file), file));

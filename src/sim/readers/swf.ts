@@ -50,8 +50,6 @@ const WHOLE_NUMBER_FIELDS = [JOB, SUBMIT, RUN, ALLOCATED_PROCS, REQUESTED_PROCS,
 
 const DEFAULT_PER_NODE: Resources = { cpu: 1, memoryMiB: 1024, diskMiB: 0 };
 
-const HEADER_NUMBER = /^;\s*(MaxNodes|MaxProcs)\s*:\s*(\d+)/;
-
 function isBlank(code: number): boolean {
   return code === 32 || code === 9 || code === 13 || code === 11 || code === 12;
 }
@@ -134,11 +132,39 @@ function checkFields(text: string, lineStart: number, lineEnd: number, count: nu
   }
 }
 
-function readHeaderLine(comment: string, header: SwfHeader): void {
-  const match = HEADER_NUMBER.exec(comment);
-  if (!match) return;
-  if (match[1] === 'MaxNodes') header.maxNodes = Number(match[2]);
-  else header.maxProcs = Number(match[2]);
+function skipBlanks(text: string, i: number, end: number): number {
+  while (i < end && isBlank(text.charCodeAt(i))) i++;
+  return i;
+}
+
+/**
+ * Reads `; MaxNodes: N` or `; MaxProcs: N` from the comment line at [start, end), in place: a
+ * regex run on a slice of the text would keep the whole text (22 MB for the SDSC log) alive for
+ * the rest of the run, as the subject of the last match.
+ */
+function readHeaderLine(text: string, start: number, end: number, header: SwfHeader): void {
+  let i = skipBlanks(text, start + 1, end);
+  const key = text.startsWith('MaxNodes', i) ? 'maxNodes' : text.startsWith('MaxProcs', i) ? 'maxProcs' : null;
+  if (key === null) return;
+  i = skipBlanks(text, i + 'MaxNodes'.length, end);
+  if (text.charCodeAt(i) !== 58 /* : */) return;
+  i = skipBlanks(text, i + 1, end);
+  let value = 0;
+  let digits = 0;
+  for (; i < end; i++, digits++) {
+    const code = text.charCodeAt(i);
+    if (code < 48 || code > 57) break;
+    value = value * 10 + (code - 48);
+  }
+  if (digits > 0) header[key] = value;
+}
+
+/**
+ * A whole number as V8 stores it unboxed (a small integer): read from a Float64Array it would be
+ * a heap number, and the lease's copies of it (its queue time, its segments' times) with it.
+ */
+function compact(x: number): number {
+  return x === (x | 0) ? x | 0 : x;
 }
 
 /**
@@ -171,7 +197,7 @@ export function parseSwf(text: string, file: string, opts: SwfOptions = {}): Swf
     while (first < lineEnd && isBlank(text.charCodeAt(first))) first++;
     if (first === lineEnd) continue;
     if (text.charCodeAt(first) === 59 /* ; */) {
-      readHeaderLine(text.slice(first, lineEnd), header);
+      readHeaderLine(text, first, lineEnd, header);
       continue;
     }
 
@@ -194,11 +220,11 @@ export function parseSwf(text: string, file: string, opts: SwfOptions = {}): Swf
     leases.push({
       id: String(fields[JOB]),
       kind: 'best-effort',
-      arrival,
+      arrival: compact(arrival),
       requestedStart: null,
-      duration: requestedTime,
-      realDuration: Math.min(Math.max(runTime, 1), requestedTime),
-      nodes,
+      duration: compact(requestedTime),
+      realDuration: compact(Math.min(Math.max(runTime, 1), requestedTime)),
+      nodes: compact(nodes),
       perNode,
       preemptible: true,
     });

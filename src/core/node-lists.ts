@@ -11,13 +11,12 @@ export class NodeLists {
     let h = nodes.length;
     for (const n of nodes) h = (Math.imul(h, 31) + n) | 0;
     const bucket = this.buckets.get(h);
-    if (bucket === undefined) {
-      this.buckets.set(h, [nodes]);
-      return nodes;
-    }
-    for (const list of bucket) if (sameList(list, nodes)) return list;
-    bucket.push(nodes);
-    return nodes;
+    if (bucket !== undefined) for (const list of bucket) if (sameList(list, nodes)) return list;
+    // A copy of exactly its length: the list given may have been built by pushes, with room to spare.
+    const kept = nodes.slice();
+    if (bucket === undefined) this.buckets.set(h, [kept]);
+    else bucket.push(kept);
+    return kept;
   }
 }
 

@@ -143,7 +143,7 @@ export class SlotTable {
 
   reserve(leaseId: string, kind: SegmentKind, start: number, end: number, nodes: readonly number[], cpu: number, memoryMiB: number): Segment {
     this.changes++;
-    const seg: Segment = { seq: this.nextSeq++, leaseId, kind, start, end, nodes, cpu, memoryMiB, active: false, removed: false };
+    const seg: Segment = { seq: this.nextSeq++, leaseId, kind, start: small(start), end: small(end), nodes, cpu, memoryMiB, active: false, removed: false };
     for (const n of nodes) {
       insertByStart(this.calendars[n], seg);
       this.touched[n] = this.changes;
@@ -157,7 +157,7 @@ export class SlotTable {
     if (end === seg.end) return;
     this.changes++;
     if (end < seg.end && !seg.removed) this.noteFreed(seg);
-    (seg as { end: number }).end = end;
+    (seg as { end: number }).end = small(end);
     this.touch(seg.nodes);
   }
 
@@ -355,4 +355,12 @@ export class SlotTable {
   reservationsOn(n: number): readonly Segment[] {
     return this.calendars[n];
   }
+}
+
+/**
+ * A whole number of seconds as V8's small integer where it fits: times computed in typed arrays come
+ * back as heap numbers, 16 bytes each, and every segment of a whole log is kept to its end.
+ */
+function small(t: number): number {
+  return t === (t | 0) ? t | 0 : t;
 }

@@ -52,8 +52,8 @@ function scheduleBestEffort(s: CoreState, placement: QueuePlacement, lease: Leas
   const times = placement.nearTimes(lease, now);
   for (const t of times) {
     if (t === now && req.nodes > s.table.nodesNotFullNow) continue;
-    // The cheap test only spares the several node choices of a suspended lease: a fresh one has one, which implies it.
-    if (lease.state === 'suspended' && !placement.windowAtLeast(lease, t, now)) continue;
+    // A cheap necessary condition, asked of a profile shared by the whole queue pass: most leases that cannot start now fail it.
+    if (!placement.windowAtLeast(lease, t, now)) continue;
     const spec = placement.findChainAt(lease, t, now, true);
     if (spec) {
       placeQueued(s, lease, spec, now);

@@ -56,20 +56,8 @@ const NO_ATTEMPTS: readonly LostAttempt[] = Object.freeze([]);
 const NO_NODES: readonly number[] = Object.freeze([]);
 
 /** The fields most leases never move from these values, kept out of the record until one does. */
-interface Rare {
-  lost: readonly LostAttempt[];
-  suspendedOn: readonly number[] | null;
-  parked: boolean;
-  lastPlannedStart: number | null;
-  rejectReason: RejectReason | null;
-  failure: { code: string; message: string } | null;
-  heldUntil: number | null;
-  occurrenceIds: string[] | null;
-  suspensions: number;
-  migrations: number;
-  preemptions: number;
-  imageRefs: readonly number[];
-}
+type Rare = Pick<LeaseRecord, 'lost' | 'suspendedOn' | 'parked' | 'lastPlannedStart' | 'rejectReason' | 'failure' | 'heldUntil' | 'occurrenceIds'
+  | 'suspensions' | 'migrations' | 'preemptions' | 'imageRefs'>;
 
 // A literal rather than a copy of the frozen defaults: every side object then has its fields in the object itself, with one shape.
 function rareDefaults(): Rare {

@@ -142,9 +142,13 @@ export function chooseNodes(profile: FreeProfile, ask: NodeAsk): NodeChoice | nu
   }
   if (full.length + partial.length < ask.n) return null;
   partial.sort((a, b) => (preferred ? Number(preferred.has(b.node)) - Number(preferred.has(a.node)) : 0) || b.until - a.until || a.node - b.node);
-  const picked = partial.slice(0, ask.n - full.length);
-  const end = Math.min(...picked.map((p) => p.until));
-  return { nodes: [...full, ...picked.map((p) => p.node)], end };
+  return withPartial(full, partial, ask.n);
+}
+
+/** The whole-chain nodes and, after them, the first partly-free ones (in the order given) up to n: the chain ends when the first of those is taken. */
+function withPartial(full: readonly number[], partial: ReadonlyArray<{ node: number; until: number }>, n: number): NodeChoice {
+  const picked = partial.slice(0, n - full.length);
+  return { nodes: [...full, ...picked.map((p) => p.node)], end: Math.min(...picked.map((p) => p.until)) };
 }
 
 /**
@@ -166,7 +170,5 @@ export function chooseAmong(profile: FreeProfile, among: readonly number[], ask:
   if (full.length >= ask.n) return { nodes: full.slice(0, ask.n), end: horizon };
   if (ask.minLength === null || full.length + partial.length < ask.n) return null;
   partial.sort((a, b) => b.until - a.until || a.node - b.node);
-  const picked = partial.slice(0, ask.n - full.length);
-  const end = Math.min(...picked.map((p) => p.until));
-  return { nodes: [...full, ...picked.map((p) => p.node)], end };
+  return withPartial(full, partial, ask.n);
 }

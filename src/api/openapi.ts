@@ -4,6 +4,7 @@ import { COMPONENTS } from './schemas.ts';
 interface RouteInfo {
   method: string | string[];
   url: string;
+  role: string;
   schema?: { body?: unknown; querystring?: unknown; params?: unknown; response?: Record<string, unknown>; tags?: string[]; summary?: string };
 }
 
@@ -14,7 +15,7 @@ export function collectRoutes(app: FastifyInstance): void {
   const list: RouteInfo[] = [];
   routes.set(app, list);
   app.addHook('onRoute', (r) => {
-    list.push({ method: r.method, url: r.url, schema: r.schema as RouteInfo['schema'] });
+    list.push({ method: r.method, url: r.url, role: (r.config as { role: string }).role, schema: r.schema as RouteInfo['schema'] });
   });
 }
 
@@ -35,7 +36,9 @@ export function openApiDocument(app: FastifyInstance, version: string): unknown 
         parameters: [...params, ...query],
         ...(s.body ? { requestBody: { required: true, content: { 'application/json': { schema: s.body } } } } : {}),
         responses: { ...Object.fromEntries(Object.entries(s.response ?? {}).map(([code, schema]) => [code, { description: code, content: { 'application/json': { schema } } }])), default: { description: 'an error', content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } } },
-        ...(r.url === '/v1/health' ? {} : { security: [{ bearer: [] }] }),
+        // Who may call it (see route-roles.ts): decided on the matched route, whatever the URL's spelling.
+        'x-vws-role': r.role,
+        ...(r.role === 'public' ? {} : { security: [{ bearer: [] }] }),
       };
     }
   }

@@ -9,6 +9,7 @@ import { ApiError, forbidden } from './errors.ts';
 import { guardStore, StoreUnavailable } from '../store/store-failure.ts';
 import { Metrics } from './metrics.ts';
 import { collectRoutes, openApiDocument } from './openapi.ts';
+import { requireRoles, role, roleOf } from './route-roles.ts';
 import { registerAdminRoutes } from './routes/admin.ts';
 import { registerEventRoutes } from './routes/events.ts';
 import { registerImageRoutes } from './routes/images.ts';
@@ -29,21 +30,24 @@ export function buildServer(opts: ServerOptions): FastifyInstance {
   // A failing store answers 503, not a refusal of the caller (see sendError).
   const store = guardStore(opts.store);
   const ctx: ApiContext = { ...opts, store, metrics: new Metrics() };
+  requireRoles(app);
   collectRoutes(app);
   app.decorateRequest('caller', null as unknown as Caller);
   app.setErrorHandler((err: FastifyError, _req, reply) => sendError(reply, err));
   app.setNotFoundHandler((req, reply) => sendError(reply, new ApiError('not-found', `no route ${req.method} ${req.url}; see /v1/openapi.json`)));
 
-  app.get('/v1/health', { config: { public: true } }, async () => ({ status: 'ok', version: opts.version }));
+  app.get('/v1/health', role('public'), async () => ({ status: 'ok', version: opts.version }));
   app.addHook('onRequest', async (req: FastifyRequest, reply: FastifyReply) => {
-    if ((req.routeOptions.config as { public?: boolean } | undefined)?.public) return;
+    const needed = roleOf(req);
+    if (needed === 'public') return;
     const caller = await authenticate(store, req.headers.authorization, opts.now());
     if (!caller) {
       return sendError(reply.header('www-authenticate', 'Bearer'), new ApiError('unauthorized', 'send a valid token as "Authorization: Bearer <token>" (vws login stores one)'));
     }
     req.caller = caller;
+    if (needed === 'admin' && !caller.user.isAdmin) return sendError(reply, forbidden(`${req.method} ${req.routeOptions.url} is for administrators`));
   });
-  app.get('/v1/openapi.json', async () => openApiDocument(app, opts.version));
+  app.get('/v1/openapi.json', role('user'), async () => openApiDocument(app, opts.version));
   if (opts.agents) acceptAgents(app, opts.agents, store, opts.now);
   registerLeaseRoutes(app, ctx);
   registerUsageRoutes(app, ctx);
@@ -53,13 +57,11 @@ export function buildServer(opts: ServerOptions): FastifyInstance {
   registerAdminRoutes(app, ctx);
   registerImageRoutes(app, ctx);
   registerEventRoutes(app, ctx);
-  app.get('/v1/schedule', { schema: { tags: ['nodes'], summary: 'Every lease\'s reservations, past and planned, as vws.schedule/v1 JSON Lines (admin)' } }, async (req, reply) => {
-    if (!req.caller.user.isAdmin) throw forbidden('the whole schedule is for administrators');
+  app.get('/v1/schedule', { ...role('admin'), schema: { tags: ['nodes'], summary: 'Every lease\'s reservations, past and planned, as vws.schedule/v1 JSON Lines (admin)' } }, async (req, reply) => {
     reply.type('application/x-ndjson');
     return `${[...opts.service.scheduleExport()].join('\n')}\n`;
   });
-  app.get('/metrics', async (req, reply) => {
-    if (!req.caller.user.isAdmin) throw forbidden('metrics are for administrators');
+  app.get('/metrics', role('admin'), async (_req, reply) => {
     reply.type('text/plain; version=0.0.4');
     return ctx.metrics.render(await store.countLeasesByStatus(), opts.service);
   });

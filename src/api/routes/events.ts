@@ -3,6 +3,7 @@ import type { EventRow } from '../../store/store.ts';
 import { type Caller, canSee } from '../auth.ts';
 import { invalidRequest } from '../errors.ts';
 import type { ApiContext } from '../context.ts';
+import { role } from '../route-roles.ts';
 
 const HEARTBEAT_MS = 15_000;
 
@@ -24,7 +25,7 @@ const frame = (e: EventRow): string => `id: ${e.id}\nevent: ${e.type}\ndata: ${J
 
 /** Server-Sent Events of what the caller may see, resumable with Last-Event-ID. */
 export function registerEventRoutes(app: FastifyInstance, ctx: ApiContext): void {
-  app.get('/v1/events', { schema: { tags: ['events'], summary: 'Lease, workspace and node changes as Server-Sent Events' } }, async (req, reply) => {
+  app.get('/v1/events', { ...role('user'), schema: { tags: ['events'], summary: 'Lease, workspace and node changes as Server-Sent Events' } }, async (req, reply) => {
     const from = resumePoint(req.headers['last-event-id'], (req.query as { after?: string }).after);
     // ?after=now skips the history: only what happens from here on.
     let last = from === 'now' ? await ctx.store.lastEventId() : from;

@@ -6,6 +6,7 @@ import { ApiError, forbidden, notFound } from '../errors.ts';
 import { ImageBody } from '../schemas.ts';
 import type { ImageBoot } from '../../store/store.ts';
 import type { ApiContext } from '../context.ts';
+import { role } from '../route-roles.ts';
 
 const MIB = 1024 * 1024;
 
@@ -13,7 +14,7 @@ const MIB = 1024 * 1024;
 export function registerImageRoutes(app: FastifyInstance, ctx: ApiContext): void {
   app.addContentTypeParser('application/octet-stream', { parseAs: 'buffer', bodyLimit: 4096 * MIB }, (_req, body, done) => done(null, body));
 
-  app.post('/v1/images', { schema: { body: ImageBody, tags: ['images'], summary: 'Register an image by name, size and sha256' } }, async (req, reply) => {
+  app.post('/v1/images', { ...role('user'), schema: { body: ImageBody, tags: ['images'], summary: 'Register an image by name, size and sha256' } }, async (req, reply) => {
     const b = req.body as { name: string; sizeMiB: number; sha256: string; boot?: ImageBoot };
     const existing = await ctx.store.getImage(b.name);
     if (existing) throw new ApiError('already-exists', `image '${b.name}' is registered (sha256 ${existing.sha256}); pick another name`);
@@ -25,9 +26,9 @@ export function registerImageRoutes(app: FastifyInstance, ctx: ApiContext): void
     return reply.code(201).send(row);
   });
 
-  app.get('/v1/images', { schema: { tags: ['images'] } }, async () => ({ images: await ctx.store.listImages() }));
+  app.get('/v1/images', { ...role('user'), schema: { tags: ['images'] } }, async () => ({ images: await ctx.store.listImages() }));
 
-  app.put('/v1/images/:name/content', { schema: { tags: ['images'], summary: 'Upload the content (application/octet-stream); it must match the registered sha256' } }, async (req) => {
+  app.put('/v1/images/:name/content', { ...role('user'), schema: { tags: ['images'], summary: 'Upload the content (application/octet-stream); it must match the registered sha256' } }, async (req) => {
     const { name } = req.params as { name: string };
     const image = await ctx.store.getImage(name);
     if (!image) throw notFound('image', name);
@@ -43,7 +44,7 @@ export function registerImageRoutes(app: FastifyInstance, ctx: ApiContext): void
     return { name, sha256, bytes: req.body.length };
   });
 
-  app.get('/v1/images/:name/content', { schema: { tags: ['images'] } }, async (req, reply) => {
+  app.get('/v1/images/:name/content', { ...role('user'), schema: { tags: ['images'] } }, async (req, reply) => {
     const { name } = req.params as { name: string };
     const image = await ctx.store.getImage(name);
     if (!image || !image.uploaded) throw notFound('image content', name);

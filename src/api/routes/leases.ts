@@ -10,6 +10,7 @@ import { type Caller, canSee } from '../auth.ts';
 import { ApiError, forbidden, invalidRequest, notFound, refused, valueOr } from '../errors.ts';
 import { HoldBody, IdParam, LeaseList, LeaseQuery, LeaseSpec, MigrateBody } from '../schemas.ts';
 import type { ApiContext } from '../context.ts';
+import { role } from '../route-roles.ts';
 
 /** The scheduler's request for an API lease spec; the image must be registered. */
 async function toRequest(store: Store, caller: Caller, spec: LeaseSpec): Promise<LeaseRequest> {
@@ -88,7 +89,7 @@ export function registerLeaseRoutes(app: FastifyInstance, ctx: ApiContext): void
     }
   };
 
-  app.post('/v1/leases', { schema: { body: LeaseSpec, tags: ['leases'], summary: 'Create a lease (any kind); refused requests change nothing' } }, async (req, reply) => {
+  app.post('/v1/leases', { ...role('user'), schema: { body: LeaseSpec, tags: ['leases'], summary: 'Create a lease (any kind); refused requests change nothing' } }, async (req, reply) => {
     const spec = req.body as LeaseSpec;
     const request = await toRequest(ctx.store, req.caller, spec);
     const key = req.headers['idempotency-key'];
@@ -98,13 +99,13 @@ export function registerLeaseRoutes(app: FastifyInstance, ctx: ApiContext): void
     return reply.code(replayed ? 200 : 201).send({ lease: leaseOut(lease), decision: decisionOut(ctx, decision) });
   });
 
-  app.post('/v1/leases/quote', { schema: { body: LeaseSpec, tags: ['leases'], summary: 'What the scheduler would do now, without doing it' } }, async (req) => {
+  app.post('/v1/leases/quote', { ...role('user'), schema: { body: LeaseSpec, tags: ['leases'], summary: 'What the scheduler would do now, without doing it' } }, async (req) => {
     const spec = req.body as LeaseSpec;
     const request = await toRequest(ctx.store, req.caller, spec);
     return quoteOut(ctx, await timed(() => ctx.service.quote(request)), spec.group ?? null);
   });
 
-  app.post('/v1/leases/hold', { schema: { body: HoldBody, tags: ['leases'], summary: 'Place a lease and hold it for ttl seconds until committed' } }, async (req, reply) => {
+  app.post('/v1/leases/hold', { ...role('user'), schema: { body: HoldBody, tags: ['leases'], summary: 'Place a lease and hold it for ttl seconds until committed' } }, async (req, reply) => {
     const { lease: spec, ttl } = req.body as { lease: LeaseSpec; ttl: number };
     // Before the lease's own checks: an image or start missing does not matter for a kind that cannot be held.
     const unholdable = holdKindRefusal(spec.kind);
@@ -116,14 +117,14 @@ export function registerLeaseRoutes(app: FastifyInstance, ctx: ApiContext): void
     return reply.code(201).send({ lease: leaseOut(lease), decision: decisionOut(ctx, decision), heldUntil: ctx.service.heldUntil(lease.id) });
   });
 
-  app.post('/v1/leases/:id/commit', { schema: { params: IdParam, tags: ['leases'] } }, async (req) => {
+  app.post('/v1/leases/:id/commit', { ...role('user'), schema: { params: IdParam, tags: ['leases'] } }, async (req) => {
     const { id } = req.params as { id: string };
     await visibleLease(ctx, req.caller, id);
     valueOr(await ctx.service.commit(id));
     return { lease: leaseOut((await ctx.store.getLease(id))!) };
   });
 
-  app.get('/v1/leases', { schema: { querystring: LeaseQuery, response: { 200: LeaseList }, tags: ['leases'] } }, async (req) => {
+  app.get('/v1/leases', { ...role('user'), schema: { querystring: LeaseQuery, response: { 200: LeaseList }, tags: ['leases'] } }, async (req) => {
     const q = req.query as { status?: LeaseStatus; owner?: string; kind?: LeaseRequest['kind']; limit?: number; after?: string };
     const limit = q.limit ?? 100;
     const caller = req.caller;
@@ -137,19 +138,19 @@ export function registerLeaseRoutes(app: FastifyInstance, ctx: ApiContext): void
     return { leases: page.map((r) => leaseOut(r, undefined, ctx.service.usageNow(r.id) ?? r.usage)), next: rows.length > limit ? page[page.length - 1].id : null };
   });
 
-  app.get('/v1/leases/:id', { schema: { params: IdParam, tags: ['leases'] } }, async (req) => {
+  app.get('/v1/leases/:id', { ...role('user'), schema: { params: IdParam, tags: ['leases'] } }, async (req) => {
     const { id } = req.params as { id: string };
     const row = await visibleLease(ctx, req.caller, id);
     return leaseOut(row, await ctx.store.workspacesOf(id), ctx.service.usageNow(id) ?? row.usage);
   });
 
-  app.get('/v1/leases/:id/workspaces', { schema: { params: IdParam, tags: ['workspaces'] } }, async (req) => {
+  app.get('/v1/leases/:id/workspaces', { ...role('user'), schema: { params: IdParam, tags: ['workspaces'] } }, async (req) => {
     const { id } = req.params as { id: string };
     await visibleLease(ctx, req.caller, id);
     return { workspaces: await ctx.store.workspacesOf(id) };
   });
 
-  app.get('/v1/leases/:id/workspaces/:index', { schema: { tags: ['workspaces'], summary: 'One workspace of a lease' } }, async (req) => {
+  app.get('/v1/leases/:id/workspaces/:index', { ...role('user'), schema: { tags: ['workspaces'], summary: 'One workspace of a lease' } }, async (req) => {
     const { id, index } = req.params as { id: string; index: string };
     await visibleLease(ctx, req.caller, id);
     const ws = (await ctx.store.workspacesOf(id)).find((w) => String(w.index) === index);
@@ -157,7 +158,7 @@ export function registerLeaseRoutes(app: FastifyInstance, ctx: ApiContext): void
     return ws;
   });
 
-  app.delete('/v1/leases/:id', { schema: { params: IdParam, tags: ['leases'], summary: 'Cancel a lease' } }, async (req) => {
+  app.delete('/v1/leases/:id', { ...role('user'), schema: { params: IdParam, tags: ['leases'], summary: 'Cancel a lease' } }, async (req) => {
     const { id } = req.params as { id: string };
     await visibleLease(ctx, req.caller, id);
     valueOr(await ctx.service.cancel(id, req.caller.user.id));
@@ -177,7 +178,7 @@ async function sharesWith(store: Store, caller: Caller, owner: string): Promise<
 
 /** Usage summed per user and per group, over the leases the caller may see. */
 export function registerUsageRoutes(app: FastifyInstance, ctx: ApiContext): void {
-  app.get('/v1/usage', { schema: { tags: ['usage'], summary: 'Core-seconds and MiB-seconds per user and per group' } }, async (req) => {
+  app.get('/v1/usage', { ...role('user'), schema: { tags: ['usage'], summary: 'Core-seconds and MiB-seconds per user and per group' } }, async (req) => {
     const rows = (await ctx.store.listLeases({ limit: 1_000_000 })).filter((r) => canSee(req.caller, r));
     const byUser: Record<string, { coreSeconds: number; mibSeconds: number; leases: number }> = {};
     const byGroup: Record<string, { coreSeconds: number; mibSeconds: number; leases: number }> = {};
@@ -200,9 +201,8 @@ export function registerUsageRoutes(app: FastifyInstance, ctx: ApiContext): void
 
 /** An administrator moves a running lease's VMs to other nodes while they run. */
 export function registerMigration(app: FastifyInstance, ctx: ApiContext): void {
-  app.post('/v1/leases/:id/migrate', { schema: { params: IdParam, body: MigrateBody, tags: ['workspaces'], summary: 'Move a running lease to other nodes while it runs (live migration; admin)' } }, async (req) => {
+  app.post('/v1/leases/:id/migrate', { ...role('admin'), schema: { params: IdParam, body: MigrateBody, tags: ['workspaces'], summary: 'Move a running lease to other nodes while it runs (live migration; admin)' } }, async (req) => {
     const { id } = req.params as { id: string };
-    if (!req.caller.user.isAdmin) throw forbidden('moving leases between nodes is for administrators');
     await visibleLease(ctx, req.caller, id);
     valueOr(await ctx.service.migrate(id, (req.body as { nodes: string[] }).nodes));
     return { lease: leaseOut((await ctx.store.getLease(id))!, await ctx.store.workspacesOf(id)) };
@@ -219,7 +219,7 @@ export function registerWorkspaceActions(app: FastifyInstance, ctx: ApiContext):
       valueOr(await ctx.service.act(id, action));
       return { lease: leaseOut((await ctx.store.getLease(id))!, await ctx.store.workspacesOf(id)) };
     };
-    app.post(`/v1/leases/:id/${action}`, { schema: { params: IdParam, tags: ['workspaces'], summary: `${action} all of the lease's workspaces` } }, handler);
-    app.post(`/v1/leases/:id/workspaces/:index/${action}`, { schema: { tags: ['workspaces'], summary: `${action} the workspace (its whole lease: a lease's VMs move together)` } }, handler);
+    app.post(`/v1/leases/:id/${action}`, { ...role('user'), schema: { params: IdParam, tags: ['workspaces'], summary: `${action} all of the lease's workspaces` } }, handler);
+    app.post(`/v1/leases/:id/workspaces/:index/${action}`, { ...role('user'), schema: { tags: ['workspaces'], summary: `${action} the workspace (its whole lease: a lease's VMs move together)` } }, handler);
   }
 }

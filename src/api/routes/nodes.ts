@@ -1,20 +1,17 @@
 import type { FastifyInstance } from 'fastify';
-import { forbidden, valueOr } from '../errors.ts';
+import { valueOr } from '../errors.ts';
+import { role } from '../route-roles.ts';
 import { IdParam, NodeBody, NodeList } from '../schemas.ts';
 import type { ApiContext } from '../context.ts';
 
 export function registerNodeRoutes(app: FastifyInstance, ctx: ApiContext): void {
-  app.addHook('onRequest', async (req) => {
-    if (req.url.startsWith('/v1/nodes') && req.caller && !req.caller.user.isAdmin) throw forbidden('nodes are for administrators');
-  });
-
-  app.post('/v1/nodes', { schema: { body: NodeBody, tags: ['nodes'], summary: 'Add a node to the pool' } }, async (req, reply) => {
+  app.post('/v1/nodes', { ...role('admin'), schema: { body: NodeBody, tags: ['nodes'], summary: 'Add a node to the pool' } }, async (req, reply) => {
     const b = req.body as { id: string; cpu: number; memoryMiB: number; diskMiB?: number };
     const row = valueOr(await ctx.service.addNode({ id: b.id, cpu: b.cpu, memoryMiB: b.memoryMiB, diskMiB: b.diskMiB ?? 0 }));
     return reply.code(201).send(row);
   });
 
-  app.get('/v1/nodes', { schema: { response: { 200: NodeList }, tags: ['nodes'], summary: 'The pool: capacity, status, what runs on each node and, with agents, how fast its VM operations are' } }, async () => {
+  app.get('/v1/nodes', { ...role('admin'), schema: { response: { 200: NodeList }, tags: ['nodes'], summary: 'The pool: capacity, status, what runs on each node and, with agents, how fast its VM operations are' } }, async () => {
     const rows = await ctx.store.listNodes();
     return {
       nodes: rows.map((n) => {
@@ -24,12 +21,12 @@ export function registerNodeRoutes(app: FastifyInstance, ctx: ApiContext): void 
     };
   });
 
-  app.post('/v1/nodes/:id/drain', { schema: { params: IdParam, tags: ['nodes'], summary: 'No new leases on the node; those there run on' } }, async (req) => {
+  app.post('/v1/nodes/:id/drain', { ...role('admin'), schema: { params: IdParam, tags: ['nodes'], summary: 'No new leases on the node; those there run on' } }, async (req) => {
     const { id } = req.params as { id: string };
     return valueOr(await ctx.service.drainNode(id));
   });
 
-  app.delete('/v1/nodes/:id', { schema: { params: IdParam, tags: ['nodes'], summary: 'Remove a drained, idle node' } }, async (req) => {
+  app.delete('/v1/nodes/:id', { ...role('admin'), schema: { params: IdParam, tags: ['nodes'], summary: 'Remove a drained, idle node' } }, async (req) => {
     const { id } = req.params as { id: string };
     valueOr(await ctx.service.removeNode(id));
     return { removed: id };

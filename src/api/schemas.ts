@@ -3,9 +3,13 @@
 
 import { type Static, type TSchema, Type } from '@sinclair/typebox';
 import type { RefusalCode } from '../control/refusal.ts';
+import { LARGEST_IMAGE_MIB, LATEST_INSTANT, LONGEST_SECONDS, MOST_CPUS, MOST_DISK_MIB, MOST_MEMORY_MIB, MOST_NODES } from './limits.ts';
 import { REFUSAL_STATUS } from './refusal-status.ts';
 
 const strict = { additionalProperties: false } as const;
+/** Epoch seconds a request may name: 0 to 2100. */
+const Instant = (description: string) => Type.Integer({ minimum: 0, maximum: LATEST_INSTANT, description: `${description}; at most ${LATEST_INSTANT} (2100)` });
+const Seconds = (description: string) => Type.Integer({ minimum: 1, maximum: LONGEST_SECONDS, description: `${description}; at most ${LONGEST_SECONDS} (366 days)` });
 const Nullable = <T extends TSchema>(t: T, description?: string) => Type.Union([t, Type.Null()], description ? { description } : {});
 
 /** Every error answer; its code is one of the table's (api/refusal-status.ts), which gives the status. */
@@ -24,21 +28,21 @@ export const ErrorBody = Type.Object({
 export const LeaseKind = Type.Union([Type.Literal('best-effort'), Type.Literal('immediate'), Type.Literal('exact'), Type.Literal('urgent'), Type.Literal('deadline'), Type.Literal('periodic')]);
 
 export const Recurrence = Type.Object({
-  period: Type.Integer({ minimum: 1, description: 'seconds between occurrence starts' }),
+  period: Seconds('seconds between occurrence starts'),
   count: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })),
-  until: Type.Optional(Type.Integer({ description: 'epoch seconds: occurrences start before it' })),
+  until: Type.Optional(Instant('epoch seconds: occurrences start before it')),
   acceptPartial: Type.Optional(Type.Boolean()),
 }, strict);
 
 export const LeaseSpec = Type.Object({
   kind: LeaseKind,
-  nodes: Type.Integer({ minimum: 1, maximum: 100000 }),
-  cpu: Type.Number({ exclusiveMinimum: 0, description: 'CPUs per node (may be fractional)' }),
-  memoryMiB: Type.Integer({ minimum: 1 }),
-  diskMiB: Type.Optional(Type.Integer({ minimum: 0 })),
-  duration: Type.Integer({ minimum: 1, description: 'seconds' }),
-  start: Type.Optional(Type.Integer({ description: 'epoch seconds: the exact start (exact, periodic) or the earliest (deadline)' })),
-  deadline: Type.Optional(Type.Integer({ description: 'epoch seconds (deadline leases)' })),
+  nodes: Type.Integer({ minimum: 1, maximum: MOST_NODES }),
+  cpu: Type.Number({ exclusiveMinimum: 0, maximum: MOST_CPUS, description: 'CPUs per node (may be fractional)' }),
+  memoryMiB: Type.Integer({ minimum: 1, maximum: MOST_MEMORY_MIB }),
+  diskMiB: Type.Optional(Type.Integer({ minimum: 0, maximum: MOST_DISK_MIB })),
+  duration: Seconds('seconds'),
+  start: Type.Optional(Instant('epoch seconds: the exact start (exact, periodic) or the earliest (deadline)')),
+  deadline: Type.Optional(Instant('epoch seconds (deadline leases)')),
   preemptible: Type.Optional(Type.Boolean({ description: 'default: true for best-effort, false otherwise' })),
   image: Type.Optional(Type.String({ minLength: 1, description: 'a registered image name' })),
   recurrence: Type.Optional(Recurrence),
@@ -76,7 +80,8 @@ export const IdParam = Type.Object({ id: Type.String({ minLength: 1 }) }, strict
 
 export const NodeBody = Type.Object({
   id: Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$' }),
-  cpu: Type.Number({ exclusiveMinimum: 0 }), memoryMiB: Type.Integer({ minimum: 1 }), diskMiB: Type.Optional(Type.Integer({ minimum: 0 })),
+  cpu: Type.Number({ exclusiveMinimum: 0, maximum: MOST_CPUS }), memoryMiB: Type.Integer({ minimum: 1, maximum: MOST_MEMORY_MIB }),
+  diskMiB: Type.Optional(Type.Integer({ minimum: 0, maximum: MOST_DISK_MIB })),
 }, strict);
 
 export const NodeEstimates = Type.Object({
@@ -100,15 +105,15 @@ export const NodeList = Type.Object({ nodes: Type.Array(Node) });
 export const UserBody = Type.Object({ name: Type.String({ pattern: '^[a-z][a-z0-9._-]{0,31}$' }), admin: Type.Optional(Type.Boolean()) }, strict);
 export const GroupBody = Type.Object({ name: Type.String({ pattern: '^[a-z][a-z0-9._-]{0,31}$' }), shareLeases: Type.Optional(Type.Boolean()) }, strict);
 export const MemberBody = Type.Object({ user: Type.String({ minLength: 1 }) }, strict);
-export const TokenBody = Type.Object({ label: Type.Optional(Type.String({ maxLength: 100 })), expiresIn: Type.Optional(Type.Integer({ minimum: 60 })) }, strict);
+export const TokenBody = Type.Object({ label: Type.Optional(Type.String({ maxLength: 100 })), expiresIn: Type.Optional(Type.Integer({ minimum: 60, maximum: LONGEST_SECONDS })) }, strict);
 
 export const MigrateBody = Type.Object({
-  nodes: Type.Array(Type.String({ minLength: 1 }), { minItems: 1, description: 'the nodes to move to, one for each node the lease runs on' }),
+  nodes: Type.Array(Type.String({ minLength: 1 }), { minItems: 1, maxItems: MOST_NODES, description: 'the nodes to move to, one for each node the lease runs on' }),
 }, strict);
 
 export const ImageBody = Type.Object({
   name: Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$' }),
-  sizeMiB: Type.Integer({ minimum: 1 }),
+  sizeMiB: Type.Integer({ minimum: 1, maximum: LARGEST_IMAGE_MIB }),
   sha256: Type.String({ pattern: '^[0-9a-f]{64}$' }),
   boot: Type.Optional(Type.Object({
     kernel: Type.String({ minLength: 1, description: 'the registered image holding the kernel' }),

@@ -10,6 +10,7 @@ import { guardStore, StoreUnavailable } from '../store/store-failure.ts';
 import { Metrics } from './metrics.ts';
 import { collectRoutes, openApiDocument } from './openapi.ts';
 import { requireRoles, role, roleOf } from './route-roles.ts';
+import { installValidation } from './validation.ts';
 import { registerAdminRoutes } from './routes/admin.ts';
 import { registerEventRoutes } from './routes/events.ts';
 import { registerImageRoutes } from './routes/images.ts';
@@ -24,12 +25,12 @@ export function buildServer(opts: ServerOptions): FastifyInstance {
     logger: opts.logger ?? false,
     ...(opts.https ? { https: opts.https } : {}),
     bodyLimit: 64 * 1024 * 1024,
-    // Unknown fields are errors, not silently dropped.
-    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: false } },
   }) as unknown as FastifyInstance;
   // A failing store answers 503, not a refusal of the caller (see sendError).
   const store = guardStore(opts.store);
   const ctx: ApiContext = { ...opts, store, metrics: new Metrics() };
+  // Unknown fields are errors, not silently dropped; bodies are not coerced (validation.ts).
+  installValidation(app);
   requireRoles(app);
   collectRoutes(app);
   app.decorateRequest('caller', null as unknown as Caller);

@@ -43,6 +43,8 @@ export const REFUSAL_STATUS = {
   'unknown-node': 422,
   /** Uploaded content does not match the registered sha256. */
   'checksum-mismatch': 422,
+  /** An Idempotency-Key sent again with a request other than the one it first came with. */
+  'idempotency-key-reused': 422,
   /** A bug: the server failed. */
   internal: 500,
   /** The store failed, or the service stopped after it did and must be restarted; nothing half-made was kept. */

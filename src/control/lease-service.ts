@@ -20,6 +20,7 @@ import { plannedTimes, statusOf, usageOf } from './lease-view.ts';
 import { Reconciler } from './reconciler.ts';
 import { fromCore, type OwnerAction } from './action-checks.ts';
 import { done, refuse, type Refusal, type Result } from './refusal.ts';
+import { sameRequest } from './same-request.ts';
 import { guardStore, StoreUnavailable } from '../store/store-failure.ts';
 import { actionBeyondDriver, beyondDriverQuote, configForDriver, requestBeyondDriver } from './driver-fit.ts';
 import { scheduleLines } from '../sim/schedule-export.ts';
@@ -193,7 +194,14 @@ export class LeaseService {
     return this.exclusive(async () => {
       if (idempotencyKey) {
         const seen = await this.opts.store.idempotentResponse(owner, idempotencyKey);
-        if (seen) return done({ lease: (await this.opts.store.getLease(seen.leaseId))!, decision: seen.response as Decision, replayed: true });
+        if (seen) {
+          const first = (await this.opts.store.getLease(seen.leaseId))!;
+          // A retry gets the first answer; another request under the same key is a client's mistake, not a retry.
+          if (first.group !== group || !sameRequest(first.request, request)) {
+            return refuse('idempotency-key-reused', `Idempotency-Key '${idempotencyKey}' already made lease '${first.id}' from another request: send a new key for a new request`);
+          }
+          return done({ lease: first, decision: seen.response as Decision, replayed: true });
+        }
       }
       // A best-effort lease is only refused when the pool can never hold it: no need for a full plan.
       const planned = await this.planNow(request, (req) => req.kind === 'best-effort' && this.scheduler.table.openNodesThatFit(req.perNode.cpu, req.perNode.memoryMiB) >= req.nodes);

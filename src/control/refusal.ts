@@ -15,7 +15,7 @@ export const REFUSAL_CODES = [
   'already-exists', 'wrong-state', 'node-busy', 'node-unavailable',
   'insufficient-capacity', 'too-late', 'policy',
   'too-large', 'unsupported-media-type',
-  'invalid', 'exceeds-pool', 'unknown-image', 'unknown-node', 'checksum-mismatch', 'unsupported',
+  'invalid', 'exceeds-pool', 'unknown-image', 'unknown-node', 'checksum-mismatch', 'unsupported', 'idempotency-key-reused',
   'internal', 'store-unavailable',
 ] as const;
 

@@ -71,14 +71,19 @@ test('a refused reservation comes with alternatives a client can send back as th
   await w.close();
 });
 
-test('an Idempotency-Key makes a retried create return the first lease', async () => {
+test('an Idempotency-Key makes a retried create return the first lease, and refuses another request under it', async () => {
   const w = await apiWorld();
   const h = { 'idempotency-key': 'k1' };
   const first = await w.call(w.tokens.alice, 'POST', '/v1/leases', lease(), h);
-  const second = await w.call(w.tokens.alice, 'POST', '/v1/leases', lease({ nodes: 2 }), h);
   assert.equal(first.status, 201);
-  assert.equal(second.status, 200);
-  assert.equal(second.body.lease.id, first.body.lease.id);
+  w.clock.advance(30);
+  // The same request later, its fields in another order: a retry.
+  const { duration, ...rest } = lease();
+  const retry = await w.call(w.tokens.alice, 'POST', '/v1/leases', { duration, ...rest }, h);
+  assert.deepEqual([retry.status, retry.body.lease.id], [200, first.body.lease.id]);
+  const other = await w.call(w.tokens.alice, 'POST', '/v1/leases', lease({ nodes: 2 }), h);
+  assert.deepEqual([other.status, other.body.code], [422, 'idempotency-key-reused']);
+  assert.match(other.body.message, new RegExp(`already made lease '${first.body.lease.id}' from another request: send a new key`));
   assert.equal((await w.call(w.tokens.alice, 'GET', '/v1/leases')).body.leases.length, 1);
   await w.close();
 });

@@ -24,7 +24,8 @@ export function buildServer(opts: ServerOptions): FastifyInstance {
   const app = Fastify({
     logger: opts.logger ?? false,
     ...(opts.https ? { https: opts.https } : {}),
-    bodyLimit: 64 * 1024 * 1024,
+    // JSON bodies are small; image content is streamed by its own route (routes/images.ts).
+    bodyLimit: 1024 * 1024,
   }) as unknown as FastifyInstance;
   // A failing store answers 503, not a refusal of the caller (see sendError).
   const store = guardStore(opts.store);

@@ -1,6 +1,6 @@
 // A service with its API on a real SQLite file, the simulated driver and a clock the test moves.
 
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
@@ -25,6 +25,8 @@ export interface ApiWorld {
   driver: SimulatedDriver;
   clock: ManualClock;
   tokens: { admin: string; alice: string; bob: string; carol: string };
+  /** Where the server keeps image content. */
+  blobDir: string;
   call(token: string | null, method: string, url: string, body?: unknown, headers?: Record<string, string>): Promise<{ status: number; body: Json }>;
   close(): Promise<void>;
 }
@@ -44,10 +46,12 @@ export async function apiWorld(nodes = 4, serveFrom: (store: Store) => Store = (
   const driver = new SimulatedDriver({ delaysMs: { start: 1, stop: 1, suspend: 1, resume: 1, migrate: 1, prepareImage: 1 } });
   const service = await LeaseService.open({ store: served, driver, clock, config: configWith({}) });
   for (let i = 1; i <= nodes; i++) await service.addNode({ id: `n${i}`, cpu: 1, memoryMiB: 1024, diskMiB: 10_000 });
-  const app = buildServer({ service, store: served, version: 'test', blobDir: join(dir, 'blobs'), now: () => clock.now() });
+  const blobDir = join(dir, 'blobs');
+  mkdirSync(blobDir);
+  const app = buildServer({ service, store: served, version: 'test', blobDir, now: () => clock.now() });
   await app.ready();
   return {
-    app, store, service, driver, clock, tokens,
+    app, store, service, driver, clock, tokens, blobDir,
     async call(token, method, url, body, headers = {}) {
       const res = await app.inject({
         method: method as 'GET', url, payload: body as object,

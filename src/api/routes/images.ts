@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
-import { createReadStream, existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { createReadStream, createWriteStream, existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import type { Readable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import { ApiError, forbidden, notFound } from '../errors.ts';
 import { ImageBody } from '../schemas.ts';
@@ -12,7 +13,8 @@ const MIB = 1024 * 1024;
 
 /** Images by name with size and sha256; their content is kept by hash (content-addressed) and verified on upload. */
 export function registerImageRoutes(app: FastifyInstance, ctx: ApiContext): void {
-  app.addContentTypeParser('application/octet-stream', { parseAs: 'buffer', bodyLimit: 4096 * MIB }, (_req, body, done) => done(null, body));
+  // Content is not read here but by the route, once it knows the image is the caller's: streamed to disk while hashed.
+  app.addContentTypeParser('application/octet-stream', (_req, payload, done) => done(null, payload));
 
   app.post('/v1/images', { ...role('user'), schema: { body: ImageBody, tags: ['images'], summary: 'Register an image by name, size and sha256' } }, async (req, reply) => {
     const b = req.body as { name: string; sizeMiB: number; sha256: string; boot?: ImageBoot };
@@ -33,15 +35,20 @@ export function registerImageRoutes(app: FastifyInstance, ctx: ApiContext): void
     const image = await ctx.store.getImage(name);
     if (!image) throw notFound('image', name);
     if (image.owner !== req.caller.user.id && !req.caller.user.isAdmin) throw forbidden(`image '${name}' is not yours to upload`);
-    if (!Buffer.isBuffer(req.body)) throw new ApiError('unsupported-media-type', 'send the content as application/octet-stream');
-    const sha256 = createHash('sha256').update(req.body).digest('hex');
-    if (sha256 !== image.sha256) throw new ApiError('checksum-mismatch', `the content's sha256 is ${sha256}, not the registered ${image.sha256}: nothing was stored`);
+    const body = req.body as Readable | undefined;
+    if (!body || typeof body.pipe !== 'function') throw new ApiError('unsupported-media-type', 'send the content as application/octet-stream');
+    const limit = image.sizeMiB * MIB;
     mkdirSync(ctx.blobDir, { recursive: true });
-    const tmp = join(ctx.blobDir, `.${sha256}.${process.pid}`);
-    writeFileSync(tmp, req.body);
-    renameSync(tmp, join(ctx.blobDir, sha256));
-    await ctx.store.putImage({ ...image, uploaded: true });
-    return { name, sha256, bytes: req.body.length };
+    const tmp = join(ctx.blobDir, `.upload-${req.id}`);
+    try {
+      const got = await receive(body, limit, tmp, `the content is larger than the registered ${image.sizeMiB} MiB: nothing was stored`);
+      if (got.sha256 !== image.sha256) throw new ApiError('checksum-mismatch', `the content's sha256 is ${got.sha256}, not the registered ${image.sha256}: nothing was stored`);
+      renameSync(tmp, join(ctx.blobDir, got.sha256));
+      await ctx.store.putImage({ ...image, uploaded: true });
+      return { name, sha256: got.sha256, bytes: got.bytes };
+    } finally {
+      rmSync(tmp, { force: true });
+    }
   });
 
   app.get('/v1/images/:name/content', { ...role('user'), schema: { tags: ['images'] } }, async (req, reply) => {
@@ -50,5 +57,38 @@ export function registerImageRoutes(app: FastifyInstance, ctx: ApiContext): void
     if (!image || !image.uploaded) throw notFound('image content', name);
     reply.type('application/octet-stream').header('x-sha256', image.sha256);
     return reply.send(createReadStream(join(ctx.blobDir, image.sha256)));
+  });
+}
+
+/**
+ * Writes the body to `file` while hashing it. Past `limit` bytes it stops reading, without
+ * destroying the request, so that the client still gets the answer (Node discards the rest).
+ */
+function receive(body: Readable, limit: number, file: string, tooLarge: string): Promise<{ bytes: number; sha256: string }> {
+  return new Promise((resolve, reject) => {
+    const out = createWriteStream(file);
+    const hash = createHash('sha256');
+    let bytes = 0;
+    const stop = (err: Error): void => {
+      body.off('data', onData);
+      body.off('end', onEnd);
+      body.pause();
+      out.destroy();
+      reject(err);
+    };
+    const onData = (chunk: Buffer): void => {
+      bytes += chunk.length;
+      if (bytes > limit) return stop(new ApiError('too-large', tooLarge));
+      hash.update(chunk);
+      if (!out.write(chunk)) {
+        body.pause();
+        out.once('drain', () => body.resume());
+      }
+    };
+    const onEnd = (): void => void out.end(() => resolve({ bytes, sha256: hash.digest('hex') }));
+    body.on('data', onData);
+    body.once('end', onEnd);
+    body.once('error', stop);
+    out.once('error', stop);
   });
 }

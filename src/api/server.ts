@@ -6,6 +6,7 @@ import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, ty
 import { authenticate, type Caller } from './auth.ts';
 import type { ApiContext, ServerOptions } from './context.ts';
 import { ApiError, forbidden } from './errors.ts';
+import type { RefusalCode } from '../control/refusal.ts';
 import { guardStore, StoreUnavailable } from '../store/store-failure.ts';
 import { Metrics } from './metrics.ts';
 import { collectRoutes, openApiDocument } from './openapi.ts';
@@ -71,11 +72,13 @@ export function buildServer(opts: ServerOptions): FastifyInstance {
 }
 
 /**
- * Every error answer: refusals with their status from the one table, Fastify's own 4xx (bad JSON,
- * a body too large) under the table's codes, a failed store as 503, anything else as a bug (500).
+ * Every error answer, in one format: refusals with their status from the one table, Fastify's own
+ * 4xx (bad JSON, a body too large, another content type) under the table's codes and in our words,
+ * a failed store as 503, anything else as a bug (500). Internals (a database's error text, a
+ * stack) are logged with the request's id and never sent; echoed input is cut short.
  */
 function sendError(reply: FastifyReply, err: FastifyError | ApiError | Error): FastifyReply {
-  if (err instanceof ApiError) return reply.code(err.status).send(err.body);
+  if (err instanceof ApiError) return reply.code(err.status).send(shortened(err.body));
   const fe = err as FastifyError;
   if (fe.validation && fe.validation.length > 0) {
     const v = fe.validation[0];
@@ -84,14 +87,36 @@ function sendError(reply: FastifyReply, err: FastifyError | ApiError | Error): F
     const message = extra ? `unknown field '${extra}': remove it (see /v1/openapi.json for the fields)` : `${v.message ?? 'is invalid'}`;
     return sendError(reply, new ApiError('invalid-request', `${where}: ${message}`, { path: where }));
   }
+  const logged = `the server's log has the cause under request ${reply.request.id}`;
   if (err instanceof StoreUnavailable) {
     reply.log.error(err);
-    return sendError(reply, new ApiError('store-unavailable', `${err.message} (the request changed nothing)`));
+    const what = err.stopped ? 'the service stopped after a store failure and takes nothing until an administrator restarts it (it replays its log)' : 'the store is unavailable';
+    return sendError(reply, new ApiError('store-unavailable', `${what}; the request changed nothing (${logged})`));
   }
+  const own = fe.code ? FRAMEWORK_ERRORS[fe.code] : undefined;
+  if (own) return sendError(reply, new ApiError(own[0], own[1]));
   if (fe.statusCode && fe.statusCode < 500) {
     const code = fe.statusCode === 413 ? 'too-large' : fe.statusCode === 415 ? 'unsupported-media-type' : 'invalid-request';
     return sendError(reply, new ApiError(code, err.message));
   }
   reply.log.error(err);
-  return sendError(reply, new ApiError('internal', `the server failed: ${err.message}`));
+  return sendError(reply, new ApiError('internal', `the server failed (${logged})`));
+}
+
+/** Fastify's own refusals, said as the API says everything else. */
+const FRAMEWORK_ERRORS: Record<string, [RefusalCode, string]> = {
+  FST_ERR_CTP_INVALID_JSON_BODY: ['invalid-request', 'the body is not valid JSON: check its quotes, commas and brackets'],
+  FST_ERR_CTP_EMPTY_JSON_BODY: ['invalid-request', 'the body is empty but says it is JSON: send a JSON object, or no Content-Type'],
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: ['unsupported-media-type', 'send the body as application/json (image content as application/octet-stream)'],
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: ['invalid-request', 'the Content-Length does not match the body sent'],
+  FST_ERR_CTP_BODY_TOO_LARGE: ['too-large', 'the body is larger than 1 MiB: a JSON request is small (image content goes to PUT /v1/images/{name}/content)'],
+};
+
+/** The longest message sent back: input echoed in one (a name, a path) is cut there. */
+const LONGEST_MESSAGE = 1000;
+
+function shortened(body: Record<string, unknown>): Record<string, unknown> {
+  const m = body.message;
+  if (typeof m !== 'string' || m.length <= LONGEST_MESSAGE) return body;
+  return { ...body, message: `${m.slice(0, LONGEST_MESSAGE)}… (${m.length - LONGEST_MESSAGE} more characters cut)` };
 }

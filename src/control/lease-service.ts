@@ -476,7 +476,7 @@ export class LeaseService {
       const batch = this.waiting.splice(0, MAX_BATCH);
       if (this.broken) {
         const message = `the service stopped after a failure (${this.broken.message}); restart it: it replays its log`;
-        for (const op of batch) op.reject(this.broken instanceof StoreUnavailable ? new StoreUnavailable(message, this.broken) : new Error(message, { cause: this.broken }));
+        for (const op of batch) op.reject(this.broken instanceof StoreUnavailable ? new StoreUnavailable(message, this.broken, true) : new Error(message, { cause: this.broken }));
         continue;
       }
       const heard = this.heardInputs;

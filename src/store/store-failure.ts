@@ -7,7 +7,8 @@ import type { Store } from './store.ts';
 
 /** The store failed to read or write; what it says is in `cause`. */
 export class StoreUnavailable extends Error {
-  constructor(message: string, cause: unknown) {
+  /** `stopped`: the service takes nothing more until it is restarted (it heard an input the store lost). */
+  constructor(message: string, cause: unknown, readonly stopped = false) {
     super(message, { cause });
     this.name = 'StoreUnavailable';
   }

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { buildServer } from '../api/server.ts';
 import { bootstrapAdmin } from '../api/auth.ts';
@@ -38,6 +38,9 @@ export async function serveCommand(v: ServeOptions): Promise<number> {
   const nodeCpu = numberOption('node-cpu', v['node-cpu'], 4, positive, 'a positive number');
   const nodeMemory = numberOption('node-memory', v['node-memory'], 8192, positiveInteger, 'a positive number of MiB');
 
+  // vws's own directory (store, image content, driver state): the service's user's alone.
+  mkdirSync(data, { recursive: true, mode: 0o700 });
+  chmodSync(data, 0o700);
   const store = await openStore(v.store ?? join(data, 'vws.db'));
   const now = wallClock.now();
   const token = await bootstrapAdmin(store, now, process.env.VWS_BOOTSTRAP_TOKEN);
@@ -60,7 +63,9 @@ export async function serveCommand(v: ServeOptions): Promise<number> {
   const https = v['tls-cert'] ? { cert: readFileSync(v['tls-cert']!, 'utf8'), key: readFileSync(v['tls-key']!, 'utf8') } : undefined;
   const app = buildServer({ service, store, version, blobDir: join(data, 'blobs'), now: () => wallClock.now(), https, agents: opened.agents });
   const address = await app.listen({ host, port });
-  if (token) process.stdout.write(`admin token (shown once): ${token}\n`);
+  // A token the operator gave (VWS_BOOTSTRAP_TOKEN) is theirs already: printing it would put it in logs.
+  if (token && process.env.VWS_BOOTSTRAP_TOKEN) process.stdout.write('admin token: the one given in VWS_BOOTSTRAP_TOKEN\n');
+  else if (token) process.stdout.write(`admin token (shown once): ${token}\n`);
   process.stdout.write(`vws ${version} serving ${address}/v1 (store ${v.store ? 'postgres' : join(data, 'vws.db')}, driver ${driverName})\n`);
   await new Promise<void>((done) => {
     const stop = (): void => done();

@@ -4,7 +4,7 @@
 // until it ends rather than slipping into it.
 
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { mkdirSync } from 'node:fs';
+import { chmodSync, closeSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { checkLimit, imageColumns, imageFrom, json, leaseColumns, leaseFrom, nodeColumns, nodeFrom, workspaceColumns, workspaceFrom } from './columns.ts';
@@ -34,7 +34,7 @@ export class SqliteStore implements Store {
   private open: OpenTransaction | null = null;
 
   constructor(readonly path: string) {
-    mkdirSync(dirname(path), { recursive: true });
+    privateFile(path);
     this.db = new Database(path);
     // WAL lets readers in other processes (backups, an admin's sqlite3) run while we write.
     const mode = this.db.pragma('journal_mode = WAL', { simple: true });
@@ -323,3 +323,15 @@ function toToken(r: Row): TokenRow {
 }
 
 const parseJson = (v: unknown): unknown => JSON.parse(v as string);
+
+/**
+ * The store holds every user's leases and token hashes: its directory is the owner's alone (0700)
+ * and its file readable by the owner only (0600), whatever the umask; SQLite gives its -wal and
+ * -shm files the database file's mode.
+ */
+function privateFile(path: string): void {
+  const dir = dirname(path);
+  if (mkdirSync(dir, { recursive: true }) !== undefined) chmodSync(dir, 0o700);
+  closeSync(openSync(path, 'a', 0o600));
+  chmodSync(path, 0o600);
+}

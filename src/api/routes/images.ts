@@ -38,7 +38,8 @@ export function registerImageRoutes(app: FastifyInstance, ctx: ApiContext): void
     const body = req.body as Readable | undefined;
     if (!body || typeof body.pipe !== 'function') throw new ApiError('unsupported-media-type', 'send the content as application/octet-stream');
     const limit = image.sizeMiB * MIB;
-    mkdirSync(ctx.blobDir, { recursive: true });
+    // Content is the owner's: a private directory and private files, whatever the umask.
+    mkdirSync(ctx.blobDir, { recursive: true, mode: 0o700 });
     const tmp = join(ctx.blobDir, `.upload-${req.id}`);
     try {
       const got = await receive(body, limit, tmp, `the content is larger than the registered ${image.sizeMiB} MiB: nothing was stored`);
@@ -66,7 +67,7 @@ export function registerImageRoutes(app: FastifyInstance, ctx: ApiContext): void
  */
 function receive(body: Readable, limit: number, file: string, tooLarge: string): Promise<{ bytes: number; sha256: string }> {
   return new Promise((resolve, reject) => {
-    const out = createWriteStream(file);
+    const out = createWriteStream(file, { mode: 0o600 });
     const hash = createHash('sha256');
     let bytes = 0;
     const stop = (err: Error): void => {

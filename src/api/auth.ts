@@ -6,6 +6,8 @@ import type { LeaseRow, Store, UserRow } from '../store/store.ts';
 
 export interface Caller {
   user: UserRow;
+  /** When the token the caller came with expires (null: never): a token it makes may not outlive it. */
+  tokenExpiresAt: number | null;
   groups: string[];
   /** Groups of the caller whose members share leases. */
   sharingGroups: string[];
@@ -21,11 +23,12 @@ export async function authenticate(store: Store, authorization: string | undefin
   const token = await store.tokenByHash(hashToken(m[1]));
   if (!token || (token.expiresAt !== null && token.expiresAt <= now)) return null;
   const user = await store.getUser(token.userId);
-  if (!user) return null;
+  // A disabled user's tokens all stop at once.
+  if (!user || user.disabled) return null;
   const groups = await store.groupsOf(user.id);
   const sharingGroups: string[] = [];
   for (const g of groups) if ((await store.getGroup(g))?.shareLeases) sharingGroups.push(g);
-  return { user, groups, sharingGroups };
+  return { user, tokenExpiresAt: token.expiresAt, groups, sharingGroups };
 }
 
 export function canSee(caller: Caller, lease: Pick<LeaseRow, 'owner' | 'group'>): boolean {
@@ -33,10 +36,11 @@ export function canSee(caller: Caller, lease: Pick<LeaseRow, 'owner' | 'group'>)
 }
 
 /** Issues a token for a user; the token itself is returned once and never stored. */
-export async function issueToken(store: Store, userId: string, label: string, now: number, expiresIn?: number, token = newToken()): Promise<{ id: string; token: string }> {
+export async function issueToken(store: Store, userId: string, label: string, now: number, expiresIn?: number, token = newToken()): Promise<{ id: string; token: string; expiresAt: number | null }> {
   const id = randomUUID();
-  await store.putToken({ id, userId, hash: hashToken(token), label, createdAt: now, expiresAt: expiresIn ? now + expiresIn : null });
-  return { id, token };
+  const expiresAt = expiresIn ? now + expiresIn : null;
+  await store.putToken({ id, userId, hash: hashToken(token), label, createdAt: now, expiresAt });
+  return { id, token, expiresAt };
 }
 
 /**

@@ -216,6 +216,12 @@ export const MIGRATIONS: readonly Migration[] = [
     sqlite: 'ALTER TABLE images ADD COLUMN boot TEXT',
     postgres: 'ALTER TABLE images ADD COLUMN boot JSONB',
   },
+  {
+    // A disabled user's tokens all stop at once, without deleting the user or what it owns.
+    version: 3,
+    sqlite: 'ALTER TABLE users ADD COLUMN disabled INTEGER NOT NULL DEFAULT 0 CHECK (disabled IN (0, 1))',
+    postgres: 'ALTER TABLE users ADD COLUMN disabled BOOLEAN NOT NULL DEFAULT false',
+  },
 ];
 
 export const LATEST_VERSION = MIGRATIONS.reduce((latest, m) => Math.max(latest, m.version), 0);

@@ -98,7 +98,7 @@ export class PostgresStore implements Store {
   }
 
   async putUser(u: UserRow): Promise<void> {
-    await this.upsert('users', ['id'], { id: u.id, name: u.name, is_admin: u.isAdmin, created_at: u.createdAt });
+    await this.upsert('users', ['id'], { id: u.id, name: u.name, is_admin: u.isAdmin, created_at: u.createdAt, disabled: u.disabled ?? false });
   }
   async getUser(id: string): Promise<UserRow | null> {
     return mapped(await this.query('SELECT * FROM users WHERE id = $1', [id]), toUser);
@@ -317,7 +317,7 @@ function mapped<T>(rows: Row[], to: (row: Row) => T): T | null {
 }
 
 function toUser(r: Row): UserRow {
-  return { id: r.id, name: r.name, isAdmin: r.is_admin, createdAt: r.created_at };
+  return { id: r.id, name: r.name, isAdmin: r.is_admin, createdAt: r.created_at, ...(r.disabled ? { disabled: true } : {}) };
 }
 
 function toGroup(r: Row): GroupRow {

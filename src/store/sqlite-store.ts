@@ -94,7 +94,7 @@ export class SqliteStore implements Store {
   }
 
   async putUser(u: UserRow): Promise<void> {
-    await this.upsert('users', ['id'], { id: u.id, name: u.name, is_admin: flag(u.isAdmin), created_at: u.createdAt });
+    await this.upsert('users', ['id'], { id: u.id, name: u.name, is_admin: flag(u.isAdmin), created_at: u.createdAt, disabled: flag(u.disabled ?? false) });
   }
   async getUser(id: string): Promise<UserRow | null> {
     return mapped(await this.one('SELECT * FROM users WHERE id = ?', id), toUser);
@@ -311,7 +311,7 @@ function mapped<T>(row: Row | undefined, to: (row: Row) => T): T | null {
 }
 
 function toUser(r: Row): UserRow {
-  return { id: r.id, name: r.name, isAdmin: r.is_admin === 1, createdAt: r.created_at };
+  return { id: r.id, name: r.name, isAdmin: r.is_admin === 1, createdAt: r.created_at, ...(r.disabled === 1 ? { disabled: true } : {}) };
 }
 
 function toGroup(r: Row): GroupRow {

@@ -19,6 +19,8 @@ export interface UserRow {
   name: string;
   isAdmin: boolean;
   createdAt: number;
+  /** A disabled user's tokens are refused; absent means false. */
+  disabled?: boolean;
 }
 
 export interface GroupRow {

@@ -111,6 +111,10 @@ export function storeContract(name: string, open: () => Promise<OpenedStore>): v
       await store.putUser(user('ann', { name: 'Ann Lee', isAdmin: true, createdAt: T + 5 }));
       assert.deepEqual(await store.getUser('ann'), user('ann', { name: 'Ann Lee', isAdmin: true, createdAt: T + 5 }));
       assert.deepEqual((await store.listUsers()).map((u) => u.id), ['ann', 'bob']);
+      await store.putUser(user('bob', { isAdmin: true, disabled: true }));
+      assert.equal((await store.getUser('bob'))!.disabled, true);
+      await store.putUser(user('bob', { isAdmin: true, disabled: false }));
+      assert.deepEqual(await store.getUser('bob'), user('bob', { isAdmin: true }), 'enabled again, the row is as it was');
       assert.equal(await store.getGroup('lab'), null);
       await store.putGroup(group('lab'));
       await store.putGroup(group('lab', { shareLeases: false }));

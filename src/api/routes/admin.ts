@@ -1,7 +1,8 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { issueToken } from '../auth.ts';
-import { ApiError, forbidden, notFound } from '../errors.ts';
+import { ApiError, forbidden, invalidRequest, notFound } from '../errors.ts';
+import { LONGEST_SECONDS } from '../limits.ts';
 import { GroupBody, MemberBody, TokenBody, UserBody } from '../schemas.ts';
 import type { ApiContext } from '../context.ts';
 import { role } from '../route-roles.ts';
@@ -56,9 +57,27 @@ export function registerAdminRoutes(app: FastifyInstance, ctx: ApiContext): void
     if (!req.caller.user.isAdmin && req.caller.user.id !== id) throw forbidden('you may only make tokens for yourself');
     if (!(await ctx.store.getUser(id))) throw notFound('user', id);
     const b = (req.body ?? {}) as { label?: string; expiresIn?: number };
-    const issued = await issueToken(ctx.store, id, b.label ?? '', ctx.now(), b.expiresIn);
+    const now = ctx.now();
+    // Every token made here expires, at the latest when the one that made it does.
+    const callerLeft = req.caller.tokenExpiresAt === null ? Infinity : req.caller.tokenExpiresAt - now;
+    if (b.expiresIn !== undefined && b.expiresIn > callerLeft) {
+      throw invalidRequest('body.expiresIn', `the token you call with expires in ${callerLeft} s: a token it makes cannot outlive it; ask for at most ${callerLeft}`);
+    }
+    const expiresIn = b.expiresIn ?? Math.min(LONGEST_SECONDS, callerLeft);
+    const issued = await issueToken(ctx.store, id, b.label ?? '', now, expiresIn);
     return reply.code(201).send({ ...issued, user: id });
   });
+
+  for (const [action, disabled] of [['disable', true], ['enable', false]] as const) {
+    app.post(`/v1/users/:id/${action}`, { ...role('admin'), schema: { tags: ['users'], summary: disabled ? 'Disable a user: all its tokens stop at once; its leases stay' : 'Enable a disabled user again' } }, async (req) => {
+      const { id } = req.params as { id: string };
+      const user = await ctx.store.getUser(id);
+      if (!user) throw notFound('user', id);
+      if (disabled && id === req.caller.user.id) throw new ApiError('wrong-state', 'you cannot disable yourself: another administrator can');
+      await ctx.store.putUser({ ...user, disabled });
+      return { ...user, disabled };
+    });
+  }
 
   app.get('/v1/users/:id/tokens', { ...role('user'), schema: { tags: ['users'] } }, async (req) => {
     const { id } = req.params as { id: string };

@@ -70,8 +70,9 @@ const tokenCreate: Command = async (args) => {
   const body = { ...(label !== undefined ? { label } : {}), ...(expires !== undefined ? { expiresIn: parseDuration('expires', expires, 60) } : {}) };
   const api = connect(args);
   const user = await userOf(args, api);
-  const res = await api.send<{ id: string; token: string; user: string }>('POST', `/v1/users/${enc(user)}/tokens`, body);
-  const until = body.expiresIn === undefined ? 'never expires' : `expires ${when(Math.floor(Date.now() / 1000) + body.expiresIn)}`;
+  const res = await api.send<{ id: string; token: string; user: string; expiresAt: number | null }>('POST', `/v1/users/${enc(user)}/tokens`, body);
+  // The server says when: every token it makes expires, at the latest with the one that asked.
+  const until = res.body.expiresAt === null ? 'never expires' : `expires ${when(res.body.expiresAt)}`;
   return emit(args, res.body, () => `token ${res.body.id} for ${res.body.user} (${until}); it is shown only this once:\n${res.body.token}`);
 };
 

@@ -79,6 +79,16 @@ async function visibleLease(ctx: ApiContext, caller: Caller, id: string): Promis
   return row;
 }
 
+/**
+ * A lease the caller may change: members of a group that shares it see it; only its owner and
+ * administrators change it (cancel, commit, stop, suspend, resume).
+ */
+async function ownLease(ctx: ApiContext, caller: Caller, id: string, action: string): Promise<LeaseRow> {
+  const row = await visibleLease(ctx, caller, id);
+  if (row.owner !== caller.user.id && !caller.user.isAdmin) throw forbidden(`only the owner of lease '${id}' (${row.owner}) or an administrator may ${action} it; its group's members see it`);
+  return row;
+}
+
 export function registerLeaseRoutes(app: FastifyInstance, ctx: ApiContext): void {
   const timed = async <T>(fn: () => Promise<T>): Promise<T> => {
     const t0 = process.hrtime.bigint();
@@ -119,7 +129,7 @@ export function registerLeaseRoutes(app: FastifyInstance, ctx: ApiContext): void
 
   app.post('/v1/leases/:id/commit', { ...role('user'), schema: { params: IdParam, tags: ['leases'] } }, async (req) => {
     const { id } = req.params as { id: string };
-    await visibleLease(ctx, req.caller, id);
+    await ownLease(ctx, req.caller, id, 'commit');
     valueOr(await ctx.service.commit(id));
     return { lease: leaseOut((await ctx.store.getLease(id))!) };
   });
@@ -158,9 +168,9 @@ export function registerLeaseRoutes(app: FastifyInstance, ctx: ApiContext): void
     return ws;
   });
 
-  app.delete('/v1/leases/:id', { ...role('user'), schema: { params: IdParam, tags: ['leases'], summary: 'Cancel a lease' } }, async (req) => {
+  app.delete('/v1/leases/:id', { ...role('user'), schema: { params: IdParam, tags: ['leases'], summary: 'Cancel a lease (its owner or an administrator; members of its group only see it)' } }, async (req) => {
     const { id } = req.params as { id: string };
-    await visibleLease(ctx, req.caller, id);
+    await ownLease(ctx, req.caller, id, 'cancel');
     valueOr(await ctx.service.cancel(id, req.caller.user.id));
     return { lease: leaseOut((await ctx.store.getLease(id))!) };
   });
@@ -214,8 +224,7 @@ export function registerWorkspaceActions(app: FastifyInstance, ctx: ApiContext):
   for (const action of ['stop', 'suspend', 'resume'] as const) {
     const handler = async (req: { params: unknown; caller: Caller }) => {
       const { id } = req.params as { id: string };
-      const row = await visibleLease(ctx, req.caller, id);
-      if (row.owner !== req.caller.user.id && !req.caller.user.isAdmin) throw forbidden(`only the owner of lease '${id}' may ${action} it`);
+      await ownLease(ctx, req.caller, id, action);
       valueOr(await ctx.service.act(id, action));
       return { lease: leaseOut((await ctx.store.getLease(id))!, await ctx.store.workspacesOf(id)) };
     };

@@ -42,6 +42,11 @@ export async function serveCommand(v: ServeOptions): Promise<number> {
   mkdirSync(data, { recursive: true, mode: 0o700 });
   chmodSync(data, 0o700);
   const store = await openStore(v.store ?? join(data, 'vws.db'));
+  const taken = await store.claimForServer();
+  if (taken) {
+    await store.close();
+    throw new UsageError(taken);
+  }
   const now = wallClock.now();
   const token = await bootstrapAdmin(store, now, process.env.VWS_BOOTSTRAP_TOKEN);
   let opened: OpenDriver;

@@ -33,7 +33,7 @@ export class PostgresStore implements Store {
   private readonly context = new AsyncLocalStorage<OpenTransaction>();
   private closed = false;
 
-  constructor(url: string, options: PostgresStoreOptions = {}) {
+  constructor(private readonly url: string, options: PostgresStoreOptions = {}) {
     this.schema = options.schema === undefined ? undefined : checkSchemaName(options.schema);
     this.pool = new pg.Pool({
       connectionString: url,
@@ -70,9 +70,27 @@ export class PostgresStore implements Store {
     return (await this.query('SELECT COALESCE(MAX(version), 0) AS version FROM schema_version'))[0].version;
   }
 
+  /** The connection that holds the server's advisory lock for the server's life: the lock goes with it if the server dies. */
+  private claim: pg.Client | null = null;
+
+  async claimForServer(): Promise<string | null> {
+    if (this.claim) return null;
+    const client = new pg.Client({ connectionString: this.url, options: this.schema === undefined ? undefined : `-c search_path=${this.schema}` });
+    client.on('error', () => {});
+    await client.connect();
+    const [row] = (await client.query("SELECT pg_try_advisory_lock(hashtext('vws server ' || COALESCE(current_schema(), ''))) AS taken")).rows;
+    if (!row.taken) {
+      await client.end();
+      return `another vws serve is running on this PostgreSQL store${this.schema ? ` (schema ${this.schema})` : ''}: stop it first, or give this one another --store or ?schema= (several servers on one store are not supported yet)`;
+    }
+    this.claim = client;
+    return null;
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    await this.claim?.end();
     await this.pool.end();
   }
 

@@ -137,6 +137,12 @@ export interface Store {
   /** Brings the schema to the latest version; safe to call on every start. */
   migrate(): Promise<void>;
   schemaVersion(): Promise<number>;
+  /**
+   * Takes the store for one server, for as long as it stays open: null when taken, else why not
+   * (another live server holds it). Several servers on one store are not safe yet: each would
+   * schedule the same nodes.
+   */
+  claimForServer(): Promise<string | null>;
   close(): Promise<void>;
   /** Runs fn with every write in it committed together or not at all. Calls must not nest. */
   transaction<T>(fn: () => Promise<T>): Promise<T>;

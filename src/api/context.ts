@@ -1,6 +1,7 @@
 // What every route handler is given: the server's options and its metrics. Its own file, so that
 // the routes and the server that registers them do not import each other.
 
+import type { EventEmitter } from 'node:events';
 import type { LeaseService } from '../control/lease-service.ts';
 import type { AgentHub } from '../drivers/qemu/agent-hub.ts';
 import type { Store } from '../store/store.ts';
@@ -32,4 +33,9 @@ declare module 'fastify' {
 
 export interface ApiContext extends ServerOptions {
   metrics: Metrics;
+  /**
+   * Told whenever who may see what changes (a token revoked, a user disabled, a group's members
+   * changed): open event streams check their caller again, so none outlives its rights.
+   */
+  rightsChanged: EventEmitter<{ changed: [] }>;
 }

@@ -2,6 +2,7 @@
 // tokens on every endpoint but /v1/health, and errors that carry a stable code and a message a
 // person can act on.
 
+import { EventEmitter } from 'node:events';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { authenticate, type Caller } from './auth.ts';
 import type { ApiContext, ServerOptions } from './context.ts';
@@ -30,7 +31,10 @@ export function buildServer(opts: ServerOptions): FastifyInstance {
   }) as unknown as FastifyInstance;
   // A failing store answers 503, not a refusal of the caller (see sendError).
   const store = guardStore(opts.store);
-  const ctx: ApiContext = { ...opts, store, metrics: new Metrics() };
+  const rightsChanged = new EventEmitter<{ changed: [] }>();
+  // One listener per open event stream.
+  rightsChanged.setMaxListeners(0);
+  const ctx: ApiContext = { ...opts, store, metrics: new Metrics(), rightsChanged };
   // Unknown fields are errors, not silently dropped; bodies are not coerced (validation.ts).
   installValidation(app);
   requireRoles(app);

@@ -42,6 +42,7 @@ export function registerAdminRoutes(app: FastifyInstance, ctx: ApiContext): void
     if (!(await ctx.store.getGroup(name))) throw notFound('group', name);
     if (!(await ctx.store.getUser(user))) throw notFound('user', user);
     await ctx.store.addMember(name, user);
+    ctx.rightsChanged.emit('changed');
     return reply.code(201).send({ group: name, members: await ctx.store.membersOf(name) });
   });
 
@@ -49,6 +50,7 @@ export function registerAdminRoutes(app: FastifyInstance, ctx: ApiContext): void
     const { name, user } = req.params as { name: string; user: string };
     if (!(await ctx.store.getGroup(name))) throw notFound('group', name);
     await ctx.store.removeMember(name, user);
+    ctx.rightsChanged.emit('changed');
     return { group: name, members: await ctx.store.membersOf(name) };
   });
 
@@ -75,6 +77,7 @@ export function registerAdminRoutes(app: FastifyInstance, ctx: ApiContext): void
       if (!user) throw notFound('user', id);
       if (disabled && id === req.caller.user.id) throw new ApiError('wrong-state', 'you cannot disable yourself: another administrator can');
       await ctx.store.putUser({ ...user, disabled });
+      ctx.rightsChanged.emit('changed');
       return { ...user, disabled };
     });
   }
@@ -90,6 +93,7 @@ export function registerAdminRoutes(app: FastifyInstance, ctx: ApiContext): void
     const mine = (await ctx.store.tokensOf(req.caller.user.id)).some((t) => t.id === id);
     if (!req.caller.user.isAdmin && !mine) throw notFound('token', id);
     if (!(await ctx.store.deleteToken(id))) throw notFound('token', id);
+    ctx.rightsChanged.emit('changed');
     return { deleted: id };
   });
 }

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { EventRow } from '../../store/store.ts';
-import { type Caller, canSee } from '../auth.ts';
+import { authenticate, type Caller, canSee } from '../auth.ts';
 import { invalidRequest } from '../errors.ts';
 import type { ApiContext } from '../context.ts';
 import { role } from '../route-roles.ts';
@@ -29,7 +29,7 @@ export function registerEventRoutes(app: FastifyInstance, ctx: ApiContext): void
     const from = resumePoint(req.headers['last-event-id'], (req.query as { after?: string }).after);
     // ?after=now skips the history: only what happens from here on.
     let last = from === 'now' ? await ctx.store.lastEventId() : from;
-    const caller = req.caller;
+    let caller = req.caller;
     // Events that arrive while the backlog is read wait here, so none is lost or sent twice.
     const waiting: EventRow[] = [];
     let replaying = true;
@@ -39,7 +39,9 @@ export function registerEventRoutes(app: FastifyInstance, ctx: ApiContext): void
       last = e.id;
       if (visible(caller, e)) res?.write(frame(e));
     };
-    const unsubscribe = ctx.service.onEvent((e) => (replaying ? waiting.push(e) : send(e)));
+    // While the caller is checked again after a change of rights, events wait, so that none goes out under the old rights.
+    let held: EventRow[] | null = null;
+    const unsubscribe = ctx.service.onEvent((e) => (replaying ? waiting.push(e) : held ? held.push(e) : send(e)));
     // The first page is read before the stream opens, so that a store that fails answers with a status.
     let page: EventRow[];
     try {
@@ -53,10 +55,30 @@ export function registerEventRoutes(app: FastifyInstance, ctx: ApiContext): void
     res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
     // Sent now, not with the first event: a client on a quiet stream knows at once that it is subscribed.
     res.flushHeaders();
-    const heartbeat = setInterval(() => res?.write(': keep-alive\n\n'), HEARTBEAT_MS);
+    // The stream lasts as long as its rights: the caller is checked again whenever they change
+    // anywhere, and the token's expiry at each heartbeat; a stream whose token no longer holds ends.
+    const authorization = req.headers.authorization;
+    const recheck = async (): Promise<void> => {
+      const again = await authenticate(ctx.store, authorization, ctx.now()).catch(() => null);
+      const waitingNow = held ?? [];
+      held = null;
+      if (!again) return void res?.end();
+      caller = again;
+      waitingNow.forEach(send);
+    };
+    const onRightsChanged = (): void => {
+      held ??= [];
+      void recheck();
+    };
+    ctx.rightsChanged.on('changed', onRightsChanged);
+    const heartbeat = setInterval(() => {
+      if (caller.tokenExpiresAt !== null && caller.tokenExpiresAt <= ctx.now()) return void res?.end();
+      res?.write(': keep-alive\n\n');
+    }, HEARTBEAT_MS);
     req.raw.on('close', () => {
       unsubscribe();
       clearInterval(heartbeat);
+      ctx.rightsChanged.off('changed', onRightsChanged);
     });
     try {
       for (; page.length > 0; page = await ctx.store.eventsAfter(last, 500)) page.forEach(send);

@@ -175,19 +175,16 @@ test('blue/30days.swf: 5,108 leases, 437 cancelled-while-queued jobs skipped, at
   assert.equal(new Set(leases.map((lease) => lease.id)).size, leases.length);
 });
 
-test('the SDSC Blue archive log (243,306 jobs, gzip) parses quickly', () => {
+// How fast it parses is a benchmark's question, not a test's: bench:sim (b) prints the read time
+// of this log against a Python loop reading it in the same run.
+test('the SDSC Blue archive log (243,306 jobs, gzip) parses: 232,562 leases, the cancelled-while-queued skipped', () => {
   const file = `${traces}archive/SDSC-BLUE-2000-4.2-cln.swf.gz`;
-  const started = performance.now();
   const { leases, skipped, header } = parseSwf(readTraceText(file), file);
-  const elapsedMs = performance.now() - started;
   assert.ok(leases.length > 0);
   // Counted independently with awk: 10,744 jobs have a run time of -1.
   assert.equal(leases.length, 232_562);
   assert.deepEqual(skipped, { cancelledWhileQueued: 10_744, noRequestedTime: 0, noProcessors: 0 });
   assert.deepEqual(header, { maxNodes: 144, maxProcs: 1152 });
-  // Typically 0.4-0.7 s including gunzip on a 2-CPU machine; the bound
-  // catches a slide into per-field regex work without flaking under load.
-  assert.ok(elapsedMs < 3000, `read and parse took ${elapsedMs.toFixed(0)} ms`);
 });
 
 test('the KTH SP2 archive log parses; the one job with no processor count is skipped', () => {

@@ -28,21 +28,18 @@ export const DECIDING: PlanDetail = { quoting: false };
 const QUEUED: Placement = Object.freeze({ kind: 'queue' });
 
 export function planRequest(ctx: PlanContext, req: LeaseRequest, policies: Policies, detail: PlanDetail): Plan {
-  // Every lease of a trace is best-effort and decided: planned without the closures the other kinds use.
-  if (req.kind === 'best-effort' && !detail.quoting && req.nodes <= ctx.nodesThatFit(req.perNode.cpu, req.perNode.memoryMiB)) {
-    return { request: req, at: ctx.now, version: ctx.version, ok: true, placement: QUEUED };
-  }
-  const head = { request: req, at: ctx.now, version: ctx.version };
-  const accept = (placement: Placement): AcceptedPlan => ({ ...head, ok: true, placement });
+  const { now: at, version } = ctx;
+  // Plans written out rather than spread from a common head: every lease of a trace is planned here.
+  const accept = (placement: Placement): AcceptedPlan => ({ request: req, at, version, ok: true, placement });
   const refuse = (reason: RejectReason, message: string, offer?: Offer): RefusedPlan =>
-    ({ ...head, ok: false, reason, message, earliestStart: offer?.earliestStart ?? null, alternatives: offer?.alternatives ?? [] });
+    ({ request: req, at, version, ok: false, reason, message, earliestStart: offer?.earliestStart ?? null, alternatives: offer?.alternatives ?? [] });
   const max = detail.quoting ? detail.maxAlternatives : 0;
   // Whatever its kind, a request for more nodes than the pool has of its shape can never be accepted.
   const fit = ctx.nodesThatFit(req.perNode.cpu, req.perNode.memoryMiB);
   if (req.nodes > fit) return refuse('exceeds-pool', `asks for ${req.nodes} nodes with ${req.perNode.cpu} CPU and ${req.perNode.memoryMiB} MiB each; the pool has ${fit} such nodes`);
   switch (req.kind) {
     case 'best-effort': {
-      if (!detail.quoting) return accept({ kind: 'queue' });
+      if (!detail.quoting) return accept(QUEUED);
       const length = ctx.costs.wholeChain(req.duration);
       const from = ctx.table.earliestWindow(req.nodes, req.perNode.cpu, req.perNode.memoryMiB, length, ctx.now);
       const note = `queued behind ${detail.queueLength} waiting leases; the start is the earliest the pool has room, not a promise`;

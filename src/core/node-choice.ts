@@ -24,7 +24,6 @@ export class FreeProfile {
   /** Looks at more nodes until `count` are known to take the request or none is left; answers how many are known. */
   fill(count: number): number {
     const { table, ask, nodes, until } = this;
-    if (table.version !== this.version) throw new Error('internal: a free profile read after the table changed');
     // A node full now cannot take a request for some of each resource now: of a busy pool, only the few others are looked at.
     const notFullOnly = ask.onlyFreeNow && ask.cpu >= 1e-6 && ask.memoryMiB >= 1e-6;
     while (nodes.length < count && this.next < table.size) {
@@ -34,10 +33,8 @@ export class FreeProfile {
         break;
       }
       this.next = i + 1;
-      if (ask.onlyFreeNow && !table.fitsNow(i, ask.cpu, ask.memoryMiB)) continue;
-      if (ask.eligible && !ask.eligible(i)) continue;
-      const u = table.freeUntil(i, ask.t, ask.cpu, ask.memoryMiB, Infinity, ask.ignore, ask.ignoreFrom);
-      if (u > ask.t) {
+      const u = this.untilOf(i);
+      if (u !== null) {
         nodes.push(i);
         until.push(u);
       }
@@ -45,7 +42,7 @@ export class FreeProfile {
     return nodes.length;
   }
 
-  /** Until when node i stays free from t, if it is one of the profile's nodes (by the rules that fill follows); null if not. */
+  /** Until when node i stays free from t, if it is one of the profile's nodes; null if not. The one rule fill lists nodes by. */
   untilOf(i: number): number | null {
     const { table, ask } = this;
     if (table.version !== this.version) throw new Error('internal: a free profile read after the table changed');

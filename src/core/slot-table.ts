@@ -200,11 +200,6 @@ export class SlotTable {
     (seg as { nodes: readonly number[] }).nodes = this.nodeLists.shared(seg.nodes);
   }
 
-  /** Nodes with some capacity left at the current instant, by index. */
-  nodesNotFullNowList(): number[] {
-    return this.usage.notFullList();
-  }
-
   /** The first node at or after `from`, by index, with some capacity left at the current instant; -1 if none. */
   nextNotFullNow(from: number): number {
     return this.usage.nextNotFull(from);

@@ -64,13 +64,6 @@ export class UsageNow {
     return this.notFull;
   }
 
-  /** Nodes not full, by index. */
-  notFullList(): number[] {
-    const out: number[] = [];
-    for (let n = this.nextNotFull(0); n >= 0; n = this.nextNotFull(n + 1)) out.push(n);
-    return out;
-  }
-
   /** The first node at or after `from`, by index, that is not full; -1 if none. */
   nextNotFull(from: number): number {
     const bits = this.bits;

@@ -33,15 +33,19 @@ export class PostgresStore implements Store {
   private readonly context = new AsyncLocalStorage<OpenTransaction>();
   private closed = false;
 
-  constructor(private readonly url: string, options: PostgresStoreOptions = {}) {
+  /** How every connection of the store is opened, the pool's and the server claim's. */
+  private readonly connection: pg.ClientConfig;
+
+  constructor(url: string, options: PostgresStoreOptions = {}) {
     this.schema = options.schema === undefined ? undefined : checkSchemaName(options.schema);
-    this.pool = new pg.Pool({
+    this.connection = {
       connectionString: url,
       types: { getTypeParser: typeParser as typeof pg.types.getTypeParser },
       // A startup parameter rather than a SET on 'connect': it is in force before the
       // connection's first query, and cannot fail halfway and leave it on the public schema.
       options: this.schema === undefined ? undefined : `-c search_path=${this.schema}`,
-    });
+    };
+    this.pool = new pg.Pool(this.connection);
     // An idle client whose server went away emits here; the pool drops it and opens a new one
     // on demand, so there is nothing to do, but without a listener the process would crash.
     this.pool.on('error', () => {});
@@ -75,7 +79,7 @@ export class PostgresStore implements Store {
 
   async claimForServer(): Promise<string | null> {
     if (this.claim) return null;
-    const client = new pg.Client({ connectionString: this.url, options: this.schema === undefined ? undefined : `-c search_path=${this.schema}` });
+    const client = new pg.Client(this.connection);
     client.on('error', () => {});
     await client.connect();
     const [row] = (await client.query("SELECT pg_try_advisory_lock(hashtext('vws server ' || COALESCE(current_schema(), ''))) AS taken")).rows;

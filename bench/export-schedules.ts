@@ -2,11 +2,10 @@
 // before and after a change: the whole SDSC Blue log, and the 30-day trace with work_30 under
 // the three profiles of repro:hpdc08 --all.
 // usage: node --import tsx bench/export-schedules.ts DIR [NAME...]
-import { createWriteStream, mkdirSync } from 'node:fs';
-import { once } from 'node:events';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { runExperiment, type ExperimentSpec } from '../src/sim/experiment.ts';
-import { scheduleLines } from '../src/sim/schedule-export.ts';
+import { writeSchedule } from '../src/sim/schedule-export.ts';
 import { injection, studySpec } from './hpdc08-configs.ts';
 import { CASES } from './sim-cases.ts';
 
@@ -25,9 +24,6 @@ for (const name of names.length ? names : Object.keys(EXPORTS)) {
   const spec = EXPORTS[name];
   if (!spec) throw new Error(`unknown export '${name}'; known: ${Object.keys(EXPORTS).join(', ')}`);
   const { scheduler, nodes, metrics } = runExperiment(spec);
-  const out = createWriteStream(join(dir, `${name}.jsonl`));
-  for (const line of scheduleLines(scheduler.allLeases(), nodes)) if (!out.write(`${line}\n`)) await once(out, 'drain');
-  out.end();
-  await once(out, 'finish');
+  writeSchedule(join(dir, `${name}.jsonl`), scheduler.allLeases(), nodes);
   console.log(`${name}: ${metrics.leases} leases, simulated in ${metrics.wallSeconds.toFixed(2)} s`);
 }

@@ -9,13 +9,13 @@ export const REFUSAL_STATUS = {
   'invalid-request': 400,
   /** No token, or one that is unknown, expired or revoked. */
   unauthorized: 401,
-  /** Known caller, not allowed: admin-only routes, someone else's lease or image, a group it is not in. */
+  /** Known caller, not allowed: admin-only routes, changing a lease or image it sees but does not own, making an image public, a group it is not in. */
   forbidden: 403,
-  /** No such lease, node, user, group, token, image or route, or not the caller's to see. */
+  /** No such lease, node, user, group, token, image or route, or not the caller's to see (an image it may not see is answered so). */
   'not-found': 404,
   /** The name or id is taken (a user, group, image, node or lease id), or was retired. */
   'already-exists': 409,
-  /** The lease or node is not in a state for it: stop or suspend what is not running, resume what was not suspended, commit what is not held, cancel what ended, remove an undrained node. */
+  /** The lease, node or image is not in a state for it: stop or suspend what is not running, resume what was not suspended, commit what is not held, cancel what ended, remove an undrained node, lease an image whose content is not uploaded. */
   'wrong-state': 409,
   /** The node still holds leases. */
   'node-busy': 409,
@@ -35,7 +35,7 @@ export const REFUSAL_STATUS = {
   invalid: 422,
   /** The request needs more than the whole pool has. */
   'exceeds-pool': 422,
-  /** The request names an image that is not registered. */
+  /** The request names an image that is not registered, or that the caller may not see. */
   'unknown-image': 422,
   /** The back-end (the service's driver) cannot do it: suspend or live-migrate where its VMs cannot be. */
   unsupported: 422,

@@ -111,16 +111,39 @@ export const MigrateBody = Type.Object({
   nodes: Type.Array(Type.String({ minLength: 1 }), { minItems: 1, maxItems: MOST_NODES, description: 'the nodes to move to, one for each node the lease runs on' }),
 }, strict);
 
+const ImageName = Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$' });
+const ImageBoot = Type.Object({
+  kernel: Type.String({ minLength: 1, description: 'the registered image holding the kernel' }),
+  initrd: Type.String({ minLength: 1, description: 'the registered image holding the initrd' }),
+  cmdline: Type.String({ maxLength: 4096 }),
+}, { ...strict, description: 'how to boot a disk that has no boot loader' });
+
+const RULE = 'private: its owner and administrators; group: also the members of its group; public: every user (only an administrator makes an image public). '
+  + 'An image the caller may not see answers as if it did not exist (404, or unknown-image when a lease names it); members see and use, only the owner and administrators change it';
+const Visibility = (description: string) => Type.Union([Type.Literal('private'), Type.Literal('group'), Type.Literal('public')], { description });
+const ImageGroup = Type.String({ minLength: 1, description: 'the group that sees it when its visibility is group: one you are in; default: yours, if you are in exactly one' });
+
 export const ImageBody = Type.Object({
-  name: Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$' }),
+  name: ImageName,
   sizeMiB: Type.Integer({ minimum: 1, maximum: LARGEST_IMAGE_MIB }),
   sha256: Type.String({ pattern: '^[0-9a-f]{64}$' }),
-  boot: Type.Optional(Type.Object({
-    kernel: Type.String({ minLength: 1, description: 'the registered image holding the kernel' }),
-    initrd: Type.String({ minLength: 1, description: 'the registered image holding the initrd' }),
-    cmdline: Type.String({ maxLength: 4096 }),
-  }, { ...strict, description: 'how to boot a disk that has no boot loader' })),
+  boot: Type.Optional(ImageBoot),
+  visibility: Type.Optional(Visibility(`who sees and uses the image, private unless asked. ${RULE}`)),
+  group: Type.Optional(ImageGroup),
 }, strict);
 
+export const ImagePatch = Type.Object({ visibility: Type.Optional(Visibility(`who sees and uses the image. ${RULE}`)), group: Type.Optional(ImageGroup) }, strict);
+
+export const ImageNameParam = Type.Object({ name: Type.String({ minLength: 1 }) }, strict);
+
+export const Image = Type.Object({
+  name: Type.String(), sizeMiB: Type.Integer(), sha256: Type.String(), owner: Type.String(),
+  group: Nullable(Type.String()), visibility: Visibility(RULE),
+  uploaded: Type.Boolean({ description: 'its content is stored and verified. Registering content stored for another image counts as uploaded only if the caller may see such an image; otherwise the caller uploads it' }),
+  createdAt: Type.Integer(), boot: Nullable(ImageBoot),
+});
+
+export const ImageList = Type.Object({ images: Type.Array(Image, { description: 'the images the caller may see' }) });
+
 /** Named in the OpenAPI document's components. */
-export const COMPONENTS = { Error: ErrorBody, LeaseSpec, Lease, Workspace, Node, NodeEstimates };
+export const COMPONENTS = { Error: ErrorBody, LeaseSpec, Lease, Workspace, Node, NodeEstimates, Image };

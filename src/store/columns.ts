@@ -36,7 +36,10 @@ export function nodeColumns(n: NodeRow): Columns {
 }
 
 export function imageColumns<F extends boolean | number>(i: ImageRow, flag: (b: boolean) => F): Record<string, string | number | null | F> {
-  return { name: i.name, size_mib: i.sizeMiB, sha256: i.sha256, owner: i.owner, uploaded: flag(i.uploaded), created_at: i.createdAt, boot: i.boot === null ? null : json(i.boot) };
+  return {
+    name: i.name, size_mib: i.sizeMiB, sha256: i.sha256, owner: i.owner, group_name: i.group, visibility: i.visibility,
+    uploaded: flag(i.uploaded), created_at: i.createdAt, boot: i.boot === null ? null : json(i.boot),
+  };
 }
 
 /** A row as a driver returns it (the driver boundary); the functions below type it. */
@@ -66,7 +69,7 @@ export function nodeFrom(r: Row): NodeRow {
 
 export function imageFrom(r: Row, decode: (v: unknown) => unknown = (v) => v): ImageRow {
   return {
-    name: r.name, sizeMiB: r.size_mib, sha256: r.sha256, owner: r.owner, uploaded: r.uploaded === true || r.uploaded === 1, createdAt: r.created_at,
+    name: r.name, sizeMiB: r.size_mib, sha256: r.sha256, owner: r.owner, group: r.group_name, visibility: r.visibility, uploaded: r.uploaded === true || r.uploaded === 1, createdAt: r.created_at,
     boot: r.boot === null || r.boot === undefined ? null : (decode(r.boot) as ImageRow['boot']),
   };
 }

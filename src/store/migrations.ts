@@ -10,6 +10,13 @@ export interface Migration {
   postgres: string;
 }
 
+/** Migration 4, the same in both dialects. */
+const IMAGE_VISIBILITY = `
+  ALTER TABLE images ADD COLUMN group_name TEXT;
+  ALTER TABLE images ADD COLUMN visibility TEXT NOT NULL DEFAULT 'public' CHECK (visibility IN ('private', 'group', 'public'));
+  CREATE INDEX images_by_sha256 ON images (sha256);
+`;
+
 export const MIGRATIONS: readonly Migration[] = [
   {
     version: 1,
@@ -221,6 +228,15 @@ export const MIGRATIONS: readonly Migration[] = [
     version: 3,
     sqlite: 'ALTER TABLE users ADD COLUMN disabled INTEGER NOT NULL DEFAULT 0 CHECK (disabled IN (0, 1))',
     postgres: 'ALTER TABLE users ADD COLUMN disabled BOOLEAN NOT NULL DEFAULT false',
+  },
+  {
+    // Images get a group and a visibility. Every image registered before was seen and used by
+    // everyone, so they stay public (the default here); the stores write the column on every
+    // row they keep, and the API registers new images private unless asked otherwise. Content
+    // is looked up by hash to decide whether a new registration may share stored content.
+    version: 4,
+    sqlite: IMAGE_VISIBILITY,
+    postgres: IMAGE_VISIBILITY,
   },
 ];
 

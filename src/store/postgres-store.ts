@@ -221,6 +221,9 @@ export class PostgresStore implements Store {
   async listImages(): Promise<ImageRow[]> {
     return (await this.query('SELECT * FROM images ORDER BY name')).map((r) => imageFrom(r));
   }
+  async imagesWithSha256(sha256: string): Promise<ImageRow[]> {
+    return (await this.query('SELECT * FROM images WHERE sha256 = $1 ORDER BY name', [sha256])).map((r) => imageFrom(r));
+  }
 
   async appendEvent(e: Omit<EventRow, 'id'>): Promise<number> {
     const sql = `INSERT INTO events (time, type, lease_id, owner, group_name, data)

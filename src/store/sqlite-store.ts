@@ -212,6 +212,9 @@ export class SqliteStore implements Store {
   async listImages(): Promise<ImageRow[]> {
     return (await this.all('SELECT * FROM images ORDER BY name')).map((r) => imageFrom(r, parseJson));
   }
+  async imagesWithSha256(sha256: string): Promise<ImageRow[]> {
+    return (await this.all('SELECT * FROM images WHERE sha256 = ? ORDER BY name', sha256)).map((r) => imageFrom(r, parseJson));
+  }
 
   async appendEvent(e: Omit<EventRow, 'id'>): Promise<number> {
     const result = await this.run(

@@ -96,11 +96,20 @@ export interface NodeRow {
   addedAt: number;
 }
 
+/**
+ * Who may see and use an image besides its owner and administrators: no one else, the members of
+ * its group, or everyone.
+ */
+export type ImageVisibility = 'private' | 'group' | 'public';
+
 export interface ImageRow {
   name: string;
   sizeMiB: number;
   sha256: string;
   owner: string;
+  /** The group whose members see it when its visibility is 'group': the owner's at registration (or the one named), else null. */
+  group: string | null;
+  visibility: ImageVisibility;
   /** Whether its content has been uploaded and verified. */
   uploaded: boolean;
   createdAt: number;
@@ -183,6 +192,8 @@ export interface Store {
   putImage(image: ImageRow): Promise<void>;
   getImage(name: string): Promise<ImageRow | null>;
   listImages(): Promise<ImageRow[]>;
+  /** The images registered with this content (sha256), by name: whose content is stored once, by hash. */
+  imagesWithSha256(sha256: string): Promise<ImageRow[]>;
 
   /** Appends an event and returns its id (strictly increasing). */
   appendEvent(event: Omit<EventRow, 'id'>): Promise<number>;

@@ -56,7 +56,7 @@ test('image content is verified against its registered sha256 before it is kept'
   assert.equal(JSON.parse(wrong.body).code, 'checksum-mismatch');
   assert.equal((await w.store.getImage('tiny'))!.uploaded, false);
   assert.equal((await put(content)).statusCode, 200);
-  const got = await w.app.inject({ method: 'GET', url: '/v1/images/tiny/content', headers: { authorization: `Bearer ${w.tokens.bob}` } });
+  const got = await w.app.inject({ method: 'GET', url: '/v1/images/tiny/content', headers: { authorization: `Bearer ${w.tokens.alice}` } });
   assert.equal(got.rawPayload.toString(), content.toString());
   assert.equal((await w.call(w.tokens.alice, 'POST', '/v1/leases', lease({ image: 'tiny' }))).status, 201);
   await w.close();

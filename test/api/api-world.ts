@@ -1,4 +1,5 @@
-// A service with its API on a real SQLite file, the simulated driver and a clock the test moves.
+// A service with its API on a real SQLite file (or a PostgreSQL schema of its own), the simulated
+// driver and a clock the test moves.
 
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -12,6 +13,7 @@ import { LeaseService } from '../../src/control/lease-service.ts';
 import { SimulatedDriver } from '../../src/drivers/simulated/simulated-driver.ts';
 import { openSqliteStore } from '../../src/store/sqlite-store.ts';
 import type { Store } from '../../src/store/store.ts';
+import { dropTestSchema, freshSchema, openTestPostgres } from '../support/test-postgres.ts';
 
 export const T0 = 1_800_000_000;
 
@@ -31,10 +33,19 @@ export interface ApiWorld {
   close(): Promise<void>;
 }
 
-/** `serveFrom` gives the store the service and the server use (a wrapper that fails, say); `store` stays the file itself. */
-export async function apiWorld(nodes = 4, serveFrom: (store: Store) => Store = (s) => s): Promise<ApiWorld> {
+export type StoreKind = 'sqlite' | 'postgres';
+
+/** Both stores, for tests that run on each. */
+export const STORE_KINDS: readonly StoreKind[] = ['sqlite', 'postgres'];
+
+/**
+ * `serveFrom` gives the store the service and the server use (a wrapper that fails, say); `store`
+ * stays the store itself: a SQLite file, or with `kind` 'postgres' a schema dropped on close.
+ */
+export async function apiWorld(nodes = 4, serveFrom: (store: Store) => Store = (s) => s, kind: StoreKind = 'sqlite'): Promise<ApiWorld> {
   const dir = mkdtempSync(join(tmpdir(), 'vws-api-'));
-  const store = await openSqliteStore(join(dir, 'vws.db'));
+  const schema = kind === 'postgres' ? freshSchema() : null;
+  const store = schema ? await openTestPostgres(schema) : await openSqliteStore(join(dir, 'vws.db'));
   const served = serveFrom(store);
   const clock = new ManualClock(T0);
   const admin = (await bootstrapAdmin(store, T0, 'admin-token'))!;
@@ -65,6 +76,7 @@ export async function apiWorld(nodes = 4, serveFrom: (store: Store) => Store = (
       await service.close();
       await driver.close();
       await store.close();
+      if (schema) await dropTestSchema(schema);
       rmSync(dir, { recursive: true, force: true });
     },
   };

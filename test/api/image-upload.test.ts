@@ -41,10 +41,13 @@ test('a large upload to an image that is not the caller\'s is refused before it 
   const missing = await put(w.tokens.bob, 'nothing-here', nowhere.stream);
   assert.equal(missing.statusCode, 404);
   assert.ok(nowhere.read() <= 16 * MIB, `${nowhere.read() / MIB} MiB of 256 were read for an image that does not exist`);
-  assert.equal((await w.call(w.tokens.alice, 'POST', '/v1/images', { name: 'disk', sizeMiB: 3, sha256: sha(3) })).status, 201);
-  const others = lazyContent(256);
-  assert.equal((await put(w.tokens.bob, 'disk', others.stream)).statusCode, 403);
-  assert.ok(others.read() <= 16 * MIB, `${others.read() / MIB} MiB were read of bob's upload to alice's image`);
+  // Shared with alice's group: carol sees it but may not change it; bob may not see it.
+  assert.equal((await w.call(w.tokens.alice, 'POST', '/v1/images', { name: 'disk', sizeMiB: 3, sha256: sha(3), visibility: 'group' })).status, 201);
+  for (const [who, status] of [['carol', 403], ['bob', 404]] as const) {
+    const others = lazyContent(256);
+    assert.equal((await put(w.tokens[who], 'disk', others.stream)).statusCode, status, who);
+    assert.ok(others.read() <= 16 * MIB, `${others.read() / MIB} MiB were read of ${who}'s upload to alice's image`);
+  }
   // More than registered: cut off, nothing kept, no partial file left.
   const big = lazyContent(64);
   const tooLarge = await put(w.tokens.alice, 'disk', big.stream);

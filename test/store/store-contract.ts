@@ -34,7 +34,7 @@ const token = (id: string, userId: string, o: Partial<TokenRow> = {}): TokenRow 
 const node = (id: string, o: Partial<NodeRow> = {}): NodeRow =>
   ({ id, cpu: 0.5, memoryMiB: 2048, diskMiB: 10240, status: 'active', addedAt: T, ...o });
 const image = (name: string, o: Partial<ImageRow> = {}): ImageRow =>
-  ({ name, sizeMiB: 600, sha256: 'ab'.repeat(32), owner: 'ann', uploaded: false, createdAt: T, boot: null, ...o });
+  ({ name, sizeMiB: 600, sha256: 'ab'.repeat(32), owner: 'ann', group: null, visibility: 'private', uploaded: false, createdAt: T, boot: null, ...o });
 const workspace = (leaseId: string, index: number, o: Partial<WorkspaceRow> = {}): WorkspaceRow =>
   ({ leaseId, index, node: null, status: 'pending', mac: `52:54:00:00:00:0${index}`, ip: null, image: null, console: null, updatedAt: T, ...o });
 const event = (o: Partial<Omit<EventRow, 'id'>> = {}): Omit<EventRow, 'id'> =>
@@ -254,6 +254,23 @@ export function storeContract(name: string, open: () => Promise<OpenedStore>): v
       const boot = { kernel: 'guest-kernel', initrd: 'guest-initrd', cmdline: 'console=ttyS0 quiet' };
       await store.putImage(image('b.img', { boot }));
       assert.deepEqual((await store.getImage('b.img'))?.boot, boot);
+    });
+
+    it('images keep their group and visibility, and are found by their content hash', async (store) => {
+      const other = 'cd'.repeat(32);
+      await store.putImage(image('z.img', { group: 'lab', visibility: 'group' }));
+      await store.putImage(image('p.img', { visibility: 'public', uploaded: true }));
+      await store.putImage(image('o.img', { sha256: other }));
+      assert.deepEqual(await store.getImage('z.img'), image('z.img', { group: 'lab', visibility: 'group' }));
+      assert.deepEqual(await store.getImage('p.img'), image('p.img', { visibility: 'public', uploaded: true }));
+      assert.deepEqual(await store.imagesWithSha256('ab'.repeat(32)), [image('p.img', { visibility: 'public', uploaded: true }), image('z.img', { group: 'lab', visibility: 'group' })]);
+      assert.deepEqual(await store.imagesWithSha256(other), [image('o.img', { sha256: other })]);
+      assert.deepEqual(await store.imagesWithSha256('ef'.repeat(32)), []);
+      await store.putImage(image('z.img', { group: null, visibility: 'private' }));
+      assert.deepEqual(await store.getImage('z.img'), image('z.img'));
+      // Only the three visibilities are kept: a bug that writes another is caught by the store.
+      await assert.rejects(store.putImage(image('bad.img', { visibility: 'secret' as ImageRow['visibility'] })));
+      assert.equal(await store.getImage('bad.img'), null);
     });
 
     it('events: ids strictly increase and eventsAfter(afterId, limit) pages through them', async (store) => {

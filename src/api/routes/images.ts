@@ -3,38 +3,60 @@ import { createReadStream, createWriteStream, existsSync, mkdirSync, renameSync,
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
-import { ApiError, forbidden, notFound } from '../errors.ts';
-import { ImageBody } from '../schemas.ts';
-import type { ImageBoot } from '../../store/store.ts';
+import { ApiError, invalidRequest, notFound } from '../errors.ts';
+import { canSeeImage, groupAtRegistration, ownImage, type SharingAsked, sharingOf, visibleImage } from '../image-rights.ts';
+import { Image, ImageBody, ImageList, ImageNameParam, ImagePatch } from '../schemas.ts';
+import type { ImageBoot, ImageRow } from '../../store/store.ts';
 import type { ApiContext } from '../context.ts';
 import { role } from '../route-roles.ts';
 
 const MIB = 1024 * 1024;
 
-/** Images by name with size and sha256; their content is kept by hash (content-addressed) and verified on upload. */
+/**
+ * Images by name with size and sha256; their content is kept by hash (content-addressed) and
+ * verified on upload. Who sees, uses and changes an image: ../image-rights.ts.
+ */
 export function registerImageRoutes(app: FastifyInstance, ctx: ApiContext): void {
   // Content is not read here but by the route, once it knows the image is the caller's: streamed to disk while hashed.
   app.addContentTypeParser('application/octet-stream', (_req, payload, done) => done(null, payload));
 
-  app.post('/v1/images', { ...role('user'), schema: { body: ImageBody, tags: ['images'], summary: 'Register an image by name, size and sha256' } }, async (req, reply) => {
-    const b = req.body as { name: string; sizeMiB: number; sha256: string; boot?: ImageBoot };
+  app.post('/v1/images', { ...role('user'), schema: { body: ImageBody, response: { 201: Image }, tags: ['images'], summary: 'Register an image by name, size and sha256 (private unless asked; only administrators make one public)' } }, async (req, reply) => {
+    const { visibility, group, ...b } = req.body as { name: string; sizeMiB: number; sha256: string; boot?: ImageBoot } & SharingAsked;
+    const caller = req.caller;
     const existing = await ctx.store.getImage(b.name);
-    if (existing) throw new ApiError('already-exists', `image '${b.name}' is registered (sha256 ${existing.sha256}); pick another name`);
+    // Names are one namespace, so a taken name is said to be taken; what holds it is said only to whoever may see it.
+    if (existing) throw new ApiError('already-exists', canSeeImage(caller, existing) ? `image '${b.name}' is registered (sha256 ${existing.sha256}); pick another name` : `the image name '${b.name}' is taken; pick another name`);
     for (const part of b.boot ? [b.boot.kernel, b.boot.initrd] : []) {
-      if (!(await ctx.store.getImage(part))) throw new ApiError('unknown-image', `boot names image '${part}', which is not registered: register the kernel and initrd first`, { path: 'body.boot' });
+      const found = await ctx.store.getImage(part);
+      if (!found || !canSeeImage(caller, found)) throw new ApiError('unknown-image', `boot names image '${part}', which is not registered: register the kernel and initrd first`, { path: 'body.boot' });
     }
-    const row = { ...b, owner: req.caller.user.id, uploaded: existsSync(join(ctx.blobDir, b.sha256)), createdAt: ctx.now(), boot: b.boot ?? null };
+    const sharing = await sharingOf(ctx.store, caller, { visibility, group }, { visibility: 'private', group: groupAtRegistration(caller) });
+    // Stored content is shared only with whoever could already read it: through an image it sees
+    // whose content is uploaded. Anyone else uploads the bytes (checked against the hash) and is
+    // told uploaded:false whether or not they are stored, so the answer does not say they are.
+    const seen = (await ctx.store.imagesWithSha256(b.sha256)).some((i) => i.uploaded && canSeeImage(caller, i));
+    const row: ImageRow = { ...b, owner: caller.user.id, ...sharing, uploaded: seen && existsSync(join(ctx.blobDir, b.sha256)), createdAt: ctx.now(), boot: b.boot ?? null };
     await ctx.store.putImage(row);
     return reply.code(201).send(row);
   });
 
-  app.get('/v1/images', { ...role('user'), schema: { tags: ['images'] } }, async () => ({ images: await ctx.store.listImages() }));
+  app.get('/v1/images', { ...role('user'), schema: { response: { 200: ImageList }, tags: ['images'], summary: 'The images the caller may see' } }, async (req) => (
+    { images: (await ctx.store.listImages()).filter((i) => canSeeImage(req.caller, i)) }
+  ));
 
-  app.put('/v1/images/:name/content', { ...role('user'), schema: { tags: ['images'], summary: 'Upload the content (application/octet-stream); it must match the registered sha256' } }, async (req) => {
+  app.patch('/v1/images/:name', { ...role('user'), schema: { params: ImageNameParam, body: ImagePatch, response: { 200: Image }, tags: ['images'], summary: "Change who sees the image (its owner or an administrator; only administrators make it public)" } }, async (req) => {
     const { name } = req.params as { name: string };
-    const image = await ctx.store.getImage(name);
-    if (!image) throw notFound('image', name);
-    if (image.owner !== req.caller.user.id && !req.caller.user.isAdmin) throw forbidden(`image '${name}' is not yours to upload`);
+    const asked = req.body as SharingAsked;
+    if (asked.visibility === undefined && asked.group === undefined) throw invalidRequest('body', 'name the visibility (private, group or public), the group, or both');
+    const image = await ownImage(ctx.store, req.caller, name, 'change');
+    const row = { ...image, ...(await sharingOf(ctx.store, req.caller, asked, image)) };
+    await ctx.store.putImage(row);
+    return row;
+  });
+
+  app.put('/v1/images/:name/content', { ...role('user'), schema: { params: ImageNameParam, tags: ['images'], summary: 'Upload the content (application/octet-stream); it must match the registered sha256' } }, async (req) => {
+    const { name } = req.params as { name: string };
+    const image = await ownImage(ctx.store, req.caller, name, 'upload the content of');
     const body = req.body as Readable | undefined;
     if (!body || typeof body.pipe !== 'function') throw new ApiError('unsupported-media-type', 'send the content as application/octet-stream');
     const limit = image.sizeMiB * MIB;
@@ -52,10 +74,10 @@ export function registerImageRoutes(app: FastifyInstance, ctx: ApiContext): void
     }
   });
 
-  app.get('/v1/images/:name/content', { ...role('user'), schema: { tags: ['images'] } }, async (req, reply) => {
+  app.get('/v1/images/:name/content', { ...role('user'), schema: { params: ImageNameParam, tags: ['images'], summary: 'Download the content of an image the caller may see' } }, async (req, reply) => {
     const { name } = req.params as { name: string };
-    const image = await ctx.store.getImage(name);
-    if (!image || !image.uploaded) throw notFound('image content', name);
+    const image = await visibleImage(ctx.store, req.caller, name, 'image content');
+    if (!image.uploaded) throw notFound('image content', name);
     reply.type('application/octet-stream').header('x-sha256', image.sha256);
     return reply.send(createReadStream(join(ctx.blobDir, image.sha256)));
   });

@@ -7,12 +7,13 @@ import type { Decision } from '../../core/scheduler.ts';
 import type { LeaseRequest } from '../../core/types.ts';
 import type { LeaseRow, LeaseStatus, Store } from '../../store/store.ts';
 import { type Caller, canSee } from '../auth.ts';
-import { ApiError, forbidden, invalidRequest, notFound, refused, valueOr } from '../errors.ts';
+import { type ApiError, forbidden, invalidRequest, notFound, refused, valueOr } from '../errors.ts';
+import { imageForLease } from '../image-rights.ts';
 import { HoldBody, IdParam, LeaseList, LeaseQuery, LeaseSpec, MigrateBody } from '../schemas.ts';
 import type { ApiContext } from '../context.ts';
 import { role } from '../route-roles.ts';
 
-/** The scheduler's request for an API lease spec; the image must be registered. */
+/** The scheduler's request for an API lease spec; the image must be one the caller may use. */
 async function toRequest(store: Store, caller: Caller, spec: LeaseSpec): Promise<LeaseRequest> {
   if (spec.group !== undefined && !caller.groups.includes(spec.group) && !caller.user.isAdmin) {
     throw forbidden(`you are not a member of group '${spec.group}'`);
@@ -34,8 +35,7 @@ async function toRequest(store: Store, caller: Caller, spec: LeaseSpec): Promise
   if (spec.deadline !== undefined) req.deadline = spec.deadline;
   if (spec.recurrence) req.recurrence = spec.recurrence;
   if (spec.image !== undefined) {
-    const image = await store.getImage(spec.image);
-    if (!image) throw new ApiError('unknown-image', `no image '${spec.image}': register it first (POST /v1/images), or name one of GET /v1/images`, { path: 'body.image' });
+    const image = await imageForLease(store, caller, spec.image, 'body.image');
     req.image = { id: image.name, sizeMiB: image.sizeMiB };
   }
   return req;

@@ -10,6 +10,9 @@ import { KINDS } from './lease-spec.ts';
 import { LEASE_STATUSES } from './lease-text.ts';
 import { DURATION_FORMS, TIME_FORMS } from './parse-time.ts';
 
+/** Who sees an image (the API's ImageVisibility). */
+const VISIBILITIES = ['private', 'group', 'public'];
+
 const FORMS = `\ndurations: ${DURATION_FORMS}\ntimes: ${TIME_FORMS}`;
 
 /** A client command's code, given its parsed line as Args. */
@@ -83,14 +86,21 @@ function addPool(program: Cli, leaf: Leaf): void {
   leaf(node, 'drain <ID>', 'no new leases on the node; those there run on', nd('drain'));
   leaf(node, 'remove <ID>', 'remove a drained, idle node', nd('remove'));
 
-  const image = program.command('image').description('add and list images');
+  const image = program.command('image').description('add, list and share images');
   const im = (name: string) => client(async () => (await import('./image-commands.ts')).IMAGE_COMMANDS[name]);
+  const visibility = (what: string) => new Option('--visibility <V>', what).choices(VISIBILITIES);
+  const group = new Option('--group <G>', 'the group that sees it: one you are in (default: yours, if you are in one)');
   leaf(image, 'add <NAME>', "register the file's size and sha256 and upload it", im('add'))
     .addOption(new Option('--file <PATH>', 'the image content'))
     .addOption(new Option('--kernel <IMAGE>', 'a disk with no boot loader: boot this registered kernel image ...'))
     .addOption(new Option('--initrd <IMAGE>', '... with this registered initrd image ...'))
-    .addOption(new Option('--cmdline <TEXT>', '... and this kernel command line'));
-  leaf(image, 'list', 'registered images', im('list'));
+    .addOption(new Option('--cmdline <TEXT>', '... and this kernel command line'))
+    .addOption(visibility('who sees and uses it: you alone (private, the default), your group, or everyone (public: administrators only)'))
+    .addOption(group);
+  leaf(image, 'list', 'the images you may see', im('list'));
+  leaf(image, 'share <NAME>', 'change who sees and uses an image of yours (owner or admin)', im('share'))
+    .addOption(visibility('private, group, or public (administrators only)'))
+    .addOption(group);
 }
 
 function addAccounts(program: Cli, leaf: Leaf): void {

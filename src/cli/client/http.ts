@@ -17,7 +17,7 @@ export class Api {
   }
 
   /** A JSON body, or none: some POSTs take no body, and sending `{}` keeps their validation happy. */
-  send<T>(method: 'POST' | 'PUT' | 'DELETE', path: string, json?: unknown, headers: Record<string, string> = {}): Promise<Answer<T>> {
+  send<T>(method: 'POST' | 'PUT' | 'PATCH' | 'DELETE', path: string, json?: unknown, headers: Record<string, string> = {}): Promise<Answer<T>> {
     if (json === undefined) return this.request<T>(method, path, { headers });
     return this.request<T>(method, path, { body: JSON.stringify(json), headers: { 'content-type': 'application/json', ...headers } });
   }

@@ -1,6 +1,8 @@
-// vws image add NAME --file PATH [--kernel IMAGE --initrd IMAGE --cmdline TEXT] | list. An image
-// is registered by size and sha256 (and how it boots, if it has no boot loader), then its content
-// is uploaded; the server checks the content against the registered hash.
+// vws image add NAME --file PATH [--kernel IMAGE --initrd IMAGE --cmdline TEXT] [--visibility V
+// --group G] | list | share NAME --visibility V [--group G]. An image is registered by size and
+// sha256 (and how it boots, if it has no boot loader), then its content is uploaded; the server
+// checks the content against the registered hash. Who sees it: the server's rule (private unless
+// asked; only administrators make one public).
 
 import { createHash } from 'node:crypto';
 import { createReadStream, statSync } from 'node:fs';
@@ -24,9 +26,9 @@ async function sha256Of(path: string): Promise<string> {
 }
 
 /** Registers the image; if a failed `image add` already registered the same content, carries on from there. */
-async function register(api: Api, name: string, sizeMiB: number, sha256: string, boot?: ImageRow['boot']): Promise<ImageBody> {
+async function register(api: Api, name: string, sizeMiB: number, sha256: string, boot: ImageRow['boot'] | undefined, sharing: Sharing): Promise<ImageBody> {
   try {
-    return (await api.send<ImageBody>('POST', '/v1/images', { name, sizeMiB, sha256, ...(boot ? { boot } : {}) })).body;
+    return (await api.send<ImageBody>('POST', '/v1/images', { name, sizeMiB, sha256, ...(boot ? { boot } : {}), ...sharing })).body;
   } catch (e) {
     if (!(e instanceof ApiFailure) || e.body.code !== 'already-exists') throw e;
     const existing = (await api.get<{ images: ImageBody[] }>('/v1/images')).body.images.find((i) => i.name === name);
@@ -34,6 +36,13 @@ async function register(api: Api, name: string, sizeMiB: number, sha256: string,
     return existing;
   }
 }
+
+type Sharing = { visibility?: string; group?: string };
+
+const sharingOf = (args: Parameters<Command>[0]): Sharing => {
+  const [visibility, group] = [args.string('visibility'), args.string('group')];
+  return { ...(visibility ? { visibility } : {}), ...(group ? { group } : {}) };
+};
 
 const add: Command = async (args) => {
   const name = args.positionals[0];
@@ -53,8 +62,8 @@ const add: Command = async (args) => {
   // The API counts whole MiB; a partial MiB still takes room, so round up.
   const sizeMiB = Math.max(1, Math.ceil(bytes / MIB));
   const api = connect(args);
-  const image = await register(api, name, sizeMiB, sha256, boot);
-  // The server keeps content by hash: identical content uploaded before need not be sent again.
+  const image = await register(api, name, sizeMiB, sha256, boot, sharingOf(args));
+  // The server keeps content by hash: content of an image this user sees need not be sent again.
   const upload = image.uploaded ? null : (await api.upload<{ name: string; sha256: string; bytes: number }>(`/v1/images/${enc(name)}/content`, Readable.toWeb(createReadStream(path)) as ReadableStream<Uint8Array>, bytes)).body;
   return emit(args, { image: { ...image, uploaded: true }, upload }, () => `image ${name} added: ${bytes} bytes (${sizeMiB} MiB), sha256 ${sha256}${upload ? '' : ' (content already on the server)'}`);
 };
@@ -64,7 +73,15 @@ const list: Command = async (args) => {
   return emit(args, res.body, () =>
     res.body.images.length === 0
       ? 'no images'
-      : table(['NAME', 'SIZE MiB', 'SHA256', 'OWNER', 'UPLOADED', 'CREATED'], res.body.images.map((i) => [i.name, String(i.sizeMiB), i.sha256.slice(0, 16), i.owner, i.uploaded ? 'yes' : 'no', when(i.createdAt)])));
+      : table(['NAME', 'SIZE MiB', 'SHA256', 'OWNER', 'VISIBILITY', 'UPLOADED', 'CREATED'], res.body.images.map((i) => [i.name, String(i.sizeMiB), i.sha256.slice(0, 16), i.owner, i.visibility === 'group' ? `group ${i.group}` : i.visibility, i.uploaded ? 'yes' : 'no', when(i.createdAt)])));
 };
 
-export const IMAGE_COMMANDS: Record<string, Command> = { add, list };
+const share: Command = async (args) => {
+  const name = args.positionals[0];
+  const sharing = sharingOf(args);
+  if (!sharing.visibility && !sharing.group) throw new UsageError('say who sees it: --visibility private|group|public, --group G, or both');
+  const image = (await connect(args).send<ImageBody>('PATCH', `/v1/images/${enc(name)}`, sharing)).body;
+  return emit(args, image, () => `image ${name} is ${image.visibility === 'group' ? `shared with group ${image.group}` : image.visibility}`);
+};
+
+export const IMAGE_COMMANDS: Record<string, Command> = { add, list, share };

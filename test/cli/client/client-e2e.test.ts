@@ -247,6 +247,24 @@ describe('vws client against vws serve', { timeout: 300_000 }, () => {
     assert.equal(JSON.parse(withImage.stdout).ok, true);
   });
 
+  test('image add registers private unless asked; image share changes who sees it, and only an admin publishes', () => {
+    const file = join(dir, 'tools.img');
+    writeFileSync(file, randomBytes(4096));
+    assert.equal(vws(alice, 'image', 'add', 'tools', '--file', file).status, 0);
+    assert.match(vws(alice, 'image', 'list').stdout, /^tools\s+1\s+\S+\s+alice\s+private\s+yes\s/m);
+    const publish = vws(alice, 'image', 'share', 'tools', '--visibility', 'public');
+    assert.equal(publish.status, 1);
+    assert.match(publish.stderr, /only an administrator may make an image public.*\(forbidden\)/);
+    const shared = vws(admin, 'image', 'share', 'tools', '--visibility', 'public');
+    assert.equal(shared.status, 0, shared.stderr);
+    assert.equal(shared.stdout, 'image tools is public\n');
+    assert.equal(JSON.parse(vws(alice, 'image', 'share', 'tools', '--visibility', 'private', '--json').stdout).visibility, 'private', 'the owner narrows it');
+    assert.equal(vws(alice, 'image', 'share', 'tools').status, 2, 'nothing to change is a usage error');
+    const wrong = vws(alice, 'image', 'add', 'other', '--file', file, '--visibility', 'everyone');
+    assert.equal(wrong.status, 2);
+    assert.match(wrong.stderr, /Allowed choices are private, group, public/);
+  });
+
   test('lease watch ID follows the lease until it is cancelled, then exits', async () => {
     const watch = vwsBackground(alice, 'lease', 'watch', aliceLease);
     try {

@@ -141,6 +141,8 @@ export class LeaseService {
 
   /** The schedule export (vws.schedule/v1) of every lease, with the pool's nodes. */
   scheduleExport(): Iterable<string> {
+    // A stopped service's scheduler heard inputs the store lost: what it holds is no schedule of the service's.
+    if (this.broken) throw this.stopped();
     return scheduleLines(this.scheduler.allLeases(), this.scheduler.table.nodes);
   }
 
@@ -475,8 +477,7 @@ export class LeaseService {
     while (this.waiting.length > 0) {
       const batch = this.waiting.splice(0, MAX_BATCH);
       if (this.broken) {
-        const message = `the service stopped after a failure (${this.broken.message}); restart it: it replays its log`;
-        for (const op of batch) op.reject(this.broken instanceof StoreUnavailable ? new StoreUnavailable(message, this.broken, true) : new Error(message, { cause: this.broken }));
+        for (const op of batch) op.reject(this.stopped());
         continue;
       }
       const heard = this.heardInputs;
@@ -501,6 +502,13 @@ export class LeaseService {
         this.toWriteOff.clear();
       }
     }
+  }
+
+  /** Why the service takes nothing more, once broken. */
+  private stopped(): Error {
+    const broken = this.broken!;
+    const message = `the service stopped after a failure (${broken.message}); restart it: it replays its log`;
+    return broken instanceof StoreUnavailable ? new StoreUnavailable(message, broken, true) : new Error(message, { cause: broken });
   }
 
   /**

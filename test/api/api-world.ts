@@ -1,19 +1,27 @@
-// A service with its API on a real SQLite file, the simulated driver and a clock the test moves.
+// A service with its API on a real SQLite file (or a PostgreSQL schema of its own), the simulated
+// driver and a clock the test moves.
 
+import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
+import pg from 'pg';
 import { bootstrapAdmin, issueToken } from '../../src/api/auth.ts';
 import { buildServer } from '../../src/api/server.ts';
 import { configWith } from '../../src/core/config.ts';
 import { ManualClock } from '../../src/control/clock.ts';
 import { LeaseService } from '../../src/control/lease-service.ts';
 import { SimulatedDriver } from '../../src/drivers/simulated/simulated-driver.ts';
+import { openPostgresStore } from '../../src/store/postgres-store.ts';
 import { openSqliteStore } from '../../src/store/sqlite-store.ts';
 import type { Store } from '../../src/store/store.ts';
 
 export const T0 = 1_800_000_000;
+
+export const POSTGRES = process.env.VWS_TEST_POSTGRES ?? 'postgres://postgres@127.0.0.1:5432/test';
+
+export type Backend = 'sqlite' | 'postgres';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- JSON from the API, read loosely: the tests' asserts check its shape
 type Json = any;
@@ -28,13 +36,39 @@ export interface ApiWorld {
   /** Where the server keeps image content. */
   blobDir: string;
   call(token: string | null, method: string, url: string, body?: unknown, headers?: Record<string, string>): Promise<{ status: number; body: Json }>;
+  /**
+   * Stops the service and its server and starts new ones on the same store, driver and clock, as
+   * a restarted `vws serve` would (its VMs ran on meanwhile): the new service replays the log.
+   */
+  restart(): Promise<void>;
   close(): Promise<void>;
 }
 
-/** `serveFrom` gives the store the service and the server use (a wrapper that fails, say); `store` stays the file itself. */
-export async function apiWorld(nodes = 4, serveFrom: (store: Store) => Store = (s) => s): Promise<ApiWorld> {
+/** A store of the backend, and how to remove it once closed. */
+async function openStore(backend: Backend, dir: string): Promise<{ store: Store; remove(): Promise<void> }> {
+  if (backend === 'sqlite') return { store: await openSqliteStore(join(dir, 'vws.db')), remove: async () => {} };
+  const schema = `vws_api_${process.pid}_${randomBytes(6).toString('hex')}`;
+  return {
+    store: await openPostgresStore(POSTGRES, { schema }),
+    async remove() {
+      const client = new pg.Client({ connectionString: POSTGRES });
+      await client.connect();
+      try {
+        await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+      } finally {
+        await client.end();
+      }
+    },
+  };
+}
+
+/**
+ * `serveFrom` gives the store the service and the server use (a wrapper that fails, say); `store`
+ * stays the store itself. `backend`: SQLite (a file), or PostgreSQL (a schema dropped on close).
+ */
+export async function apiWorld(nodes = 4, serveFrom: (store: Store) => Store = (s) => s, backend: Backend = 'sqlite'): Promise<ApiWorld> {
   const dir = mkdtempSync(join(tmpdir(), 'vws-api-'));
-  const store = await openSqliteStore(join(dir, 'vws.db'));
+  const { store, remove } = await openStore(backend, dir);
   const served = serveFrom(store);
   const clock = new ManualClock(T0);
   const admin = (await bootstrapAdmin(store, T0, 'admin-token'))!;
@@ -48,26 +82,37 @@ export async function apiWorld(nodes = 4, serveFrom: (store: Store) => Store = (
   for (let i = 1; i <= nodes; i++) await service.addNode({ id: `n${i}`, cpu: 1, memoryMiB: 1024, diskMiB: 10_000 });
   const blobDir = join(dir, 'blobs');
   mkdirSync(blobDir);
-  const app = buildServer({ service, store: served, version: 'test', blobDir, now: () => clock.now() });
-  await app.ready();
-  return {
-    app, store, service, driver, clock, tokens, blobDir,
+  const serve = async (on: LeaseService): Promise<FastifyInstance> => {
+    const server = buildServer({ service: on, store: served, version: 'test', blobDir, now: () => clock.now() });
+    await server.ready();
+    return server;
+  };
+  const world: ApiWorld = {
+    app: await serve(service), store, service, driver, clock, tokens, blobDir,
     async call(token, method, url, body, headers = {}) {
-      const res = await app.inject({
+      const res = await world.app.inject({
         method: method as 'GET', url, payload: body as object,
         headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...headers },
       });
       const text = res.body;
-      return { status: res.statusCode, body: res.headers['content-type']?.toString().includes('json') ? JSON.parse(text) : text };
+      return { status: res.statusCode, body: res.headers['content-type']?.toString().startsWith('application/json') ? JSON.parse(text) : text };
+    },
+    async restart() {
+      await world.app.close();
+      await world.service.close();
+      world.service = await LeaseService.open({ store: served, driver, clock, config: configWith({}) });
+      world.app = await serve(world.service);
     },
     async close() {
-      await app.close();
-      await service.close();
+      await world.app.close();
+      await world.service.close();
       await driver.close();
       await store.close();
+      await remove();
       rmSync(dir, { recursive: true, force: true });
     },
   };
+  return world;
 }
 
 export const lease = (over: Record<string, unknown> = {}) => ({ kind: 'best-effort', nodes: 1, cpu: 1, memoryMiB: 1024, duration: 3600, ...over });

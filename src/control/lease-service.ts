@@ -81,6 +81,7 @@ export class LeaseService {
       leaseById: (id) => this.scheduler.lease(id),
       nodeId: (n) => this.nodes.ids[n],
       vmEndedByItself: (leaseId, detail) => this.reportVmEnd(leaseId, detail),
+      migrationFailed: (leaseId, vm) => this.moveBack(leaseId, vm),
       event: (e) => {
         const own = e.leaseId ? this.owners.get(e.leaseId) : undefined;
         void this.event({ ...e, owner: own?.owner ?? null, group: own?.group ?? null });
@@ -647,6 +648,29 @@ export class LeaseService {
         this.advanceTo(this.opts.clock.now());
         await this.flush();
       });
+    });
+  }
+
+  /**
+   * A live migration failed and the VM runs on at its source: the lease is moved back there, as an
+   * administrator's migration would move it (the same input, so a replay agrees), once the core
+   * takes it (not at the instant the run it leaves began), and if the source still has room.
+   * Otherwise the lease stays planned where it was going, and the reconciler tries again.
+   */
+  private moveBack(leaseId: string, vm: { index: number; from: string }): void {
+    void this.exclusive(async () => {
+      const now = await this.syncTo(this.opts.clock.now());
+      const run = this.scheduler.lease(leaseId)?.chain.find((s) => s.kind === 'run' && s.active);
+      const from = this.nodes.of(vm.from);
+      if (!run || from === undefined || run.nodes[vm.index] === from) return;
+      if (run.start >= now) {
+        this.opts.clock.at(run.start + 1, () => this.moveBack(leaseId, vm));
+        return;
+      }
+      const to = run.nodes.map((n, k) => (k === vm.index ? from : n));
+      if (this.scheduler.liveMigrationRefusal(leaseId, to, now)) return;
+      await this.record({ type: 'migrate', id: leaseId, to: to.map((n) => this.nodes.ids[n]) }, now);
+      await this.flush();
     });
   }
 

@@ -664,7 +664,9 @@ export class LeaseService {
       const from = this.nodes.of(vm.from);
       if (!run || from === undefined || run.nodes[vm.index] === from) return;
       if (run.start >= now) {
-        this.opts.clock.at(run.start + 1, () => this.moveBack(leaseId, vm));
+        this.opts.clock.at(run.start + 1, () => {
+          if (!this.closed) this.moveBack(leaseId, vm);
+        });
         return;
       }
       const to = run.nodes.map((n, k) => (k === vm.index ? from : n));

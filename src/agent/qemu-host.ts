@@ -147,8 +147,10 @@ export class QemuHost implements AgentHost {
 
   async resume({ id }: Args<'resume'>): Promise<VmStatus> {
     const held = this.inState(id, 'suspended', 'resumed');
-    this.set(held, 'resuming');
     const file = join(this.dirOf(id), MEMORY_FILE);
+    // Without its saved state the VM can never resume: it has failed (its lease with it), which no retry mends.
+    if (!existsSync(file)) return this.set(held, 'failed', `the saved state of ${id} is gone from node '${this.opts.node.name}' (no ${file}): it cannot be resumed`);
+    this.set(held, 'resuming');
     try {
       const config = await this.configFor(held.workload, this.dirOf(id), false);
       const { vm, ms } = await this.runtime.restore(config, file);

@@ -81,6 +81,7 @@ export class LeaseService {
       leaseById: (id) => this.scheduler.lease(id),
       nodeId: (n) => this.nodes.ids[n],
       vmEndedByItself: (leaseId, detail) => this.reportVmEnd(leaseId, detail),
+      migrationFailed: (leaseId, vm) => this.moveBack(leaseId, vm),
       event: (e) => {
         const own = e.leaseId ? this.owners.get(e.leaseId) : undefined;
         void this.event({ ...e, owner: own?.owner ?? null, group: own?.group ?? null });
@@ -141,6 +142,8 @@ export class LeaseService {
 
   /** The schedule export (vws.schedule/v1) of every lease, with the pool's nodes. */
   scheduleExport(): Iterable<string> {
+    // A stopped service's scheduler heard inputs the store lost: what it holds is no schedule of the service's.
+    if (this.broken) throw this.stopped();
     return scheduleLines(this.scheduler.allLeases(), this.scheduler.table.nodes);
   }
 
@@ -475,8 +478,7 @@ export class LeaseService {
     while (this.waiting.length > 0) {
       const batch = this.waiting.splice(0, MAX_BATCH);
       if (this.broken) {
-        const message = `the service stopped after a failure (${this.broken.message}); restart it: it replays its log`;
-        for (const op of batch) op.reject(this.broken instanceof StoreUnavailable ? new StoreUnavailable(message, this.broken, true) : new Error(message, { cause: this.broken }));
+        for (const op of batch) op.reject(this.stopped());
         continue;
       }
       const heard = this.heardInputs;
@@ -501,6 +503,13 @@ export class LeaseService {
         this.toWriteOff.clear();
       }
     }
+  }
+
+  /** Why the service takes nothing more, once broken. */
+  private stopped(): Error {
+    const broken = this.broken!;
+    const message = `the service stopped after a failure (${broken.message}); restart it: it replays its log`;
+    return broken instanceof StoreUnavailable ? new StoreUnavailable(message, broken, true) : new Error(message, { cause: broken });
   }
 
   /**
@@ -639,6 +648,31 @@ export class LeaseService {
         this.advanceTo(this.opts.clock.now());
         await this.flush();
       });
+    });
+  }
+
+  /**
+   * A live migration failed and the VM runs on at its source: the lease is moved back there, as an
+   * administrator's migration would move it (the same input, so a replay agrees), once the core
+   * takes it (not at the instant the run it leaves began), and if the source still has room.
+   * Otherwise the lease stays planned where it was going, and the reconciler tries again.
+   */
+  private moveBack(leaseId: string, vm: { index: number; from: string }): void {
+    void this.exclusive(async () => {
+      const now = await this.syncTo(this.opts.clock.now());
+      const run = this.scheduler.lease(leaseId)?.chain.find((s) => s.kind === 'run' && s.active);
+      const from = this.nodes.of(vm.from);
+      if (!run || from === undefined || run.nodes[vm.index] === from) return;
+      if (run.start >= now) {
+        this.opts.clock.at(run.start + 1, () => {
+          if (!this.closed) this.moveBack(leaseId, vm);
+        });
+        return;
+      }
+      const to = run.nodes.map((n, k) => (k === vm.index ? from : n));
+      if (this.scheduler.liveMigrationRefusal(leaseId, to, now)) return;
+      await this.record({ type: 'migrate', id: leaseId, to: to.map((n) => this.nodes.ids[n]) }, now);
+      await this.flush();
     });
   }
 

@@ -14,6 +14,8 @@ export interface ReconcilerHooks {
   nodeId(index: number): string;
   /** A VM stopped or failed without being told to. */
   vmEndedByItself(leaseId: string, detail: { failed: boolean; message: string }): void;
+  /** A live migration failed and the VM runs on where it was, on `from`. */
+  migrationFailed(leaseId: string, vm: { index: number; from: string }): void;
   event(e: Omit<EventRow, 'id'>): void;
 }
 
@@ -165,7 +167,12 @@ export class Reconciler {
     if (actual.state !== 'running' && actual.state !== 'suspended') return false;
     if (actual.state === 'running' && desired.state === 'running' && actual.node !== node && this.driver.capabilities.has('liveMigration')) {
       const from = actual.node;
-      const moved = await this.driver.liveMigrate(id, node);
+      const moved = await this.driver.liveMigrate(id, node).catch((e: unknown) => {
+        // The driver keeps the VM where it was when it can: the scheduler must then learn that it runs there.
+        const back = this.actual.get(id);
+        if (back?.state === 'running' && back.node === from) this.hooks.migrationFailed(lease.req.id, { index: i, from });
+        throw e;
+      });
       this.heard(moved.status);
       this.hooks.event({ time: Math.floor(Date.now() / 1000), type: 'workspace.migrated', leaseId: lease.req.id, owner: null, group: null, data: { vm: id, from, to: node, live: true, totalMs: moved.totalMs, downtimeMs: moved.downtimeMs } });
       return true;

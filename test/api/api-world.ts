@@ -30,6 +30,11 @@ export interface ApiWorld {
   /** Where the server keeps image content. */
   blobDir: string;
   call(token: string | null, method: string, url: string, body?: unknown, headers?: Record<string, string>): Promise<{ status: number; body: Json }>;
+  /**
+   * Stops the service and its server and starts new ones on the same store, driver and clock, as
+   * a restarted `vws serve` would (its VMs ran on meanwhile): the new service replays the log.
+   */
+  restart(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -59,27 +64,37 @@ export async function apiWorld(nodes = 4, serveFrom: (store: Store) => Store = (
   for (let i = 1; i <= nodes; i++) await service.addNode({ id: `n${i}`, cpu: 1, memoryMiB: 1024, diskMiB: 10_000 });
   const blobDir = join(dir, 'blobs');
   mkdirSync(blobDir);
-  const app = buildServer({ service, store: served, version: 'test', blobDir, now: () => clock.now() });
-  await app.ready();
-  return {
-    app, store, service, driver, clock, tokens, blobDir,
+  const serve = async (on: LeaseService): Promise<FastifyInstance> => {
+    const server = buildServer({ service: on, store: served, version: 'test', blobDir, now: () => clock.now() });
+    await server.ready();
+    return server;
+  };
+  const world: ApiWorld = {
+    app: await serve(service), store, service, driver, clock, tokens, blobDir,
     async call(token, method, url, body, headers = {}) {
-      const res = await app.inject({
+      const res = await world.app.inject({
         method: method as 'GET', url, payload: body as object,
         headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...headers },
       });
       const text = res.body;
-      return { status: res.statusCode, body: res.headers['content-type']?.toString().includes('json') ? JSON.parse(text) : text };
+      return { status: res.statusCode, body: res.headers['content-type']?.toString().startsWith('application/json') ? JSON.parse(text) : text };
+    },
+    async restart() {
+      await world.app.close();
+      await world.service.close();
+      world.service = await LeaseService.open({ store: served, driver, clock, config: configWith({}) });
+      world.app = await serve(world.service);
     },
     async close() {
-      await app.close();
-      await service.close();
+      await world.app.close();
+      await world.service.close();
       await driver.close();
       await store.close();
       if (schema) await dropTestSchema(schema);
       rmSync(dir, { recursive: true, force: true });
     },
   };
+  return world;
 }
 
 export const lease = (over: Record<string, unknown> = {}) => ({ kind: 'best-effort', nodes: 1, cpu: 1, memoryMiB: 1024, duration: 3600, ...over });

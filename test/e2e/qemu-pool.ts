@@ -2,8 +2,10 @@
 // network namespaces of the test's own, a small JSON client for polling the service, and what a
 // namespace still holds (QEMU processes, taps) once the test asks for everything to be gone.
 
+import assert from 'node:assert/strict';
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { readFileSync, readdirSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { root } from '../cli/client/real-server.ts';
 
@@ -106,4 +108,19 @@ export function vmLeftovers(agentData: string): string[] {
   } catch {
     return [];
   }
+}
+
+/** Registers an image and uploads its content, as `vws image add` does. */
+export async function registerImage(server: string, token: string, name: string, file: string, boot?: { kernel: string; initrd: string; cmdline: string }): Promise<void> {
+  const content = readFileSync(file);
+  const sha256 = createHash('sha256').update(content).digest('hex');
+  const headers = { authorization: `Bearer ${token}` };
+  const registered = await fetch(`${server}/v1/images`, {
+    method: 'POST',
+    headers: { ...headers, 'content-type': 'application/json' },
+    body: JSON.stringify({ name, sizeMiB: Math.max(1, Math.ceil(statSync(file).size / 2 ** 20)), sha256, ...(boot ? { boot } : {}) }),
+  });
+  assert.equal(registered.status, 201, `POST /v1/images ${name}: ${await registered.text()}`);
+  const uploaded = await fetch(`${server}/v1/images/${name}/content`, { method: 'PUT', headers: { ...headers, 'content-type': 'application/octet-stream' }, body: content });
+  assert.equal(uploaded.status, 200, `PUT /v1/images/${name}/content: ${await uploaded.text()}`);
 }

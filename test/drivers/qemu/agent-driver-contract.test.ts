@@ -14,8 +14,7 @@
 // add` does.
 
 import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -36,7 +35,7 @@ import { configWith } from '../../../src/core/config.ts';
 import { openSqliteStore } from '../../../src/store/sqlite-store.ts';
 import type { Store } from '../../../src/store/store.ts';
 import { killAllIn, twoNodeFabric, type TwoNodeFabric } from '../../support/netns.ts';
-import { qemuPids, taps, vmLeftovers } from '../../e2e/qemu-pool.ts';
+import { qemuPids, registerImage, taps, vmLeftovers } from '../../e2e/qemu-pool.ts';
 import { driverContract } from '../driver-contract.ts';
 import { ALL_CAPABILITIES } from '../../../src/drivers/capabilities.ts';
 
@@ -65,20 +64,6 @@ let current: AgentDriver | null = null;
 let driversMade = 0;
 /** What a test left on the nodes after stopping everything it started (swept by its cleanup). */
 const leftovers: string[] = [];
-
-async function registerImage(server: string, token: string, name: string, file: string, boot?: { kernel: string; initrd: string; cmdline: string }): Promise<void> {
-  const content = readFileSync(file);
-  const sha256 = createHash('sha256').update(content).digest('hex');
-  const headers = { authorization: `Bearer ${token}` };
-  const registered = await fetch(`${server}/v1/images`, {
-    method: 'POST',
-    headers: { ...headers, 'content-type': 'application/json' },
-    body: JSON.stringify({ name, sizeMiB: Math.max(1, Math.ceil(statSync(file).size / 2 ** 20)), sha256, ...(boot ? { boot } : {}) }),
-  });
-  assert.equal(registered.status, 201, `POST /v1/images ${name}: ${await registered.text()}`);
-  const uploaded = await fetch(`${server}/v1/images/${name}/content`, { method: 'PUT', headers: { ...headers, 'content-type': 'application/octet-stream' }, body: content });
-  assert.equal(uploaded.status, 200, `PUT /v1/images/${name}/content: ${await uploaded.text()}`);
-}
 
 before(async () => {
   const guest = buildTestGuest();

@@ -1,0 +1,169 @@
+// When the driver refuses what the reconciler asks of it. The reconciler works from the difference
+// between what the scheduler wants and what the driver reports: an operation that rejects is
+// reported to the lease's owner (a workspace.error event with the driver's words) and leaves the
+// lease as the scheduler has it; the next reconcile of the lease (a change to it, an agent coming
+// back, a restart) tries again from the difference. A live migration that fails with the VM still
+// running at its source moves the lease back there in the scheduler, so that what the lease shows
+// is where it runs. On a real SQLite file, with the simulated driver told to refuse one call.
+
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+import { configWith } from '../../src/core/config.ts';
+import type { LeaseRequest } from '../../src/core/types.ts';
+import { ManualClock } from '../../src/control/clock.ts';
+import { LeaseService } from '../../src/control/lease-service.ts';
+import type { VmSpec, VmStatus } from '../../src/drivers/driver.ts';
+import { SimulatedDriver } from '../../src/drivers/simulated/simulated-driver.ts';
+import { openSqliteStore } from '../../src/store/sqlite-store.ts';
+import type { EventRow } from '../../src/store/store.ts';
+
+const T0 = 1_800_000_000;
+const whole = { cpu: 1, memoryMiB: 1024, diskMiB: 0 };
+const dirs: string[] = [];
+after(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+
+type Refusable = 'start' | 'stop' | 'liveMigrate';
+
+/** The simulated driver, whose calls of an operation can be made to reject, as a back-end that refuses would. */
+class RefusingDriver extends SimulatedDriver {
+  private readonly refusals = new Map<Refusable, string>();
+  /** Calls of `operation` reject with `message` from now on; null: they work again. */
+  refuse(operation: Refusable, message: string | null): void {
+    if (message === null) this.refusals.delete(operation);
+    else this.refusals.set(operation, message);
+  }
+  override async start(spec: VmSpec): Promise<VmStatus> {
+    this.refused('start');
+    return super.start(spec);
+  }
+  override async stop(id: string, opts: { graceful: boolean }): Promise<void> {
+    this.refused('stop');
+    return super.stop(id, opts);
+  }
+  override async liveMigrate(id: string, toNode: string): Promise<{ status: VmStatus; totalMs: number; downtimeMs: number }> {
+    this.refused('liveMigrate');
+    return super.liveMigrate(id, toNode);
+  }
+  private refused(operation: Refusable): void {
+    const message = this.refusals.get(operation);
+    if (message !== undefined) throw new Error(message);
+  }
+}
+
+async function world(nodes: number, dir = mkdtempSync(join(tmpdir(), 'vws-reconciler-'))) {
+  dirs.push(dir);
+  const store = await openSqliteStore(join(dir, 'vws.db'));
+  const driver = new RefusingDriver({ delaysMs: { start: 1, stop: 1, suspend: 1, resume: 1, migrate: 1, prepareImage: 1 }, stateFile: join(dir, 'vms.json') });
+  const clock = new ManualClock(T0);
+  const service = await LeaseService.open({ store, driver, clock, config: configWith({}) });
+  for (let i = 1; i <= nodes; i++) await service.addNode({ id: `n${i}`, ...whole });
+  const events: EventRow[] = [];
+  service.onEvent((e) => events.push(e));
+  /** The first event (from now on) that `match` likes, once it comes. */
+  const next = (match: (e: EventRow) => boolean): Promise<EventRow> => {
+    const from = events.length;
+    return new Promise((resolve) => {
+      const off = service.onEvent((e) => {
+        if (events.indexOf(e, from) >= 0 && match(e)) {
+          off();
+          resolve(e);
+        }
+      });
+    });
+  };
+  /** Has the control loop done what was queued before: a quote waits in the same queue. */
+  const caughtUp = async (): Promise<void> => {
+    await service.quote(be('probe', 1));
+  };
+  /** And then has the reconciler try every lease again and finish. */
+  const settled = async (): Promise<void> => {
+    await caughtUp();
+    await service.reconcileNow();
+  };
+  return { dir, store, driver, clock, service, events, next, caughtUp, settled };
+}
+
+const be = (id: string, nodes: number): LeaseRequest => ({ id, kind: 'best-effort', arrival: 0, requestedStart: null, duration: 7200, nodes, perNode: whole, preemptible: true });
+
+const vms = async (driver: SimulatedDriver) => (await driver.status()).map((v) => [v.id, v.node, v.state]);
+
+test('a start the driver refuses is reported to the owner with the driver\'s words; the lease is not failed, and the next reconcile starts it', async () => {
+  const w = await world(1);
+  w.driver.refuse('start', 'the back-end is out of VM slots');
+  const error = w.next((e) => e.type === 'workspace.error');
+  assert.ok((await w.service.create('alice', null, be('job', 1))).ok);
+  const e = await error;
+  assert.deepEqual([e.leaseId, e.owner, e.data], ['job', 'alice', { message: 'the back-end is out of VM slots' }], 'the owner sees why in the lease\'s events');
+  assert.deepEqual(await vms(w.driver), []);
+  assert.equal((await w.store.getLease('job'))!.status, 'running', 'the scheduler runs it: the refusal is not the lease\'s failure');
+  assert.deepEqual(await w.store.workspacesOf('job'), []);
+
+  w.driver.refuse('start', null);
+  await w.service.reconcileNow();
+  assert.deepEqual(await vms(w.driver), [['job/0', 'n1', 'running']]);
+  assert.equal((await w.store.workspacesOf('job'))[0].status, 'running');
+  await w.service.close();
+});
+
+test('a stop the driver refuses is reported, the VM runs on, and the next reconcile stops it', async () => {
+  const w = await world(1);
+  assert.ok((await w.service.create('alice', null, be('job', 1))).ok);
+  await w.settled();
+  assert.deepEqual(await vms(w.driver), [['job/0', 'n1', 'running']]);
+  w.driver.refuse('stop', 'the node does not answer');
+  const error = w.next((e) => e.type === 'workspace.error');
+  assert.ok((await w.service.cancel('job', 'alice')).ok);
+  assert.deepEqual((await error).data, { message: 'the node does not answer' });
+  assert.deepEqual(await vms(w.driver), [['job/0', 'n1', 'running']], 'nothing stopped it');
+  assert.equal((await w.store.getLease('job'))!.status, 'cancelled');
+  w.driver.refuse('stop', null);
+  await w.service.reconcileNow();
+  assert.deepEqual(await vms(w.driver), []);
+  await w.service.close();
+});
+
+test('a live migration that fails with the VM still at its source moves the lease back there, once the core can, and a restart agrees', async () => {
+  const w = await world(2);
+  assert.ok((await w.service.create('alice', null, be('job', 1))).ok);
+  await w.settled();
+  assert.deepEqual(await vms(w.driver), [['job/0', 'n1', 'running']]);
+  w.clock.advance(60);
+  w.driver.refuse('liveMigrate', 'cannot reach n2 on the migration network');
+  const error = w.next((e) => e.type === 'workspace.error');
+  assert.ok((await w.service.migrate('job', ['n2'])).ok);
+  assert.deepEqual((await w.store.getLease('job'))!.nodes, ['n2'], 'planned on n2');
+  assert.deepEqual((await error).data, { message: 'cannot reach n2 on the migration network' });
+  await w.caughtUp();
+  assert.deepEqual(await vms(w.driver), [['job/0', 'n1', 'running']], 'the VM runs on at its source');
+  // At the instant the run on n2 began the core takes no migration of it: a second later, it
+  // does, without waiting for anything to reconcile the lease again.
+  assert.deepEqual((await w.store.getLease('job'))!.nodes, ['n2']);
+  w.clock.advance(1);
+  await w.caughtUp();
+  const row = (await w.store.getLease('job'))!;
+  assert.deepEqual([row.status, row.nodes], ['running', ['n1']], 'the lease shows where it runs');
+  assert.deepEqual((await w.store.workspacesOf('job')).map((ws) => [ws.node, ws.status]), [['n1', 'running']]);
+  assert.ok(!w.events.some((e) => e.type === 'workspace.migrated'));
+  w.driver.refuse('liveMigrate', null);
+  await w.service.reconcileNow();
+  assert.deepEqual(await vms(w.driver), [['job/0', 'n1', 'running']], 'nothing tries to move it any more');
+  assert.deepEqual((await w.store.inputs()).filter((i) => i.type === 'migrate').map((i) => [i.time, i.data]), [
+    [T0 + 60, { type: 'migrate', id: 'job', to: ['n2'] }],
+    [T0 + 61, { type: 'migrate', id: 'job', to: ['n1'] }],
+  ]);
+  // n2 is free again: another lease may take it, and the moved-back lease keeps n1.
+  assert.ok((await w.service.create('bob', null, be('other', 1))).ok);
+  await w.settled();
+  assert.deepEqual((await vms(w.driver)).sort(), [['job/0', 'n1', 'running'], ['other/0', 'n2', 'running']]);
+
+  await w.service.close();
+  await w.driver.close();
+  await w.store.close();
+  const again = await world(0, w.dir);
+  assert.deepEqual((await again.store.getLease('job'))!.nodes, ['n1'], 'a replay moves it back too');
+  assert.deepEqual((await vms(again.driver)).sort(), [['job/0', 'n1', 'running'], ['other/0', 'n2', 'running']]);
+  await again.service.close();
+});

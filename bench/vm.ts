@@ -53,7 +53,10 @@ async function bareBoots(): Promise<number[]> {
       await net.setHost(mac, `10.77.0.${10 + i}`);
       const started = performance.now();
       const g = bootGuest(box, `bare-${i}`, tapName(`bare-${i}`), mac, { kvm });
-      await g.waitForSerial(/VWS-GUEST-READY ip=\S+/, 180_000);
+      await g.waitForSerial(/VWS-GUEST-READY ip=\S+/, 180_000).catch((e: Error) => {
+        // The probe only has QEMU set a KVM machine up; a nested host can pass it and still hang the guest's kernel.
+        throw kvm ? new Error(`${e.message}\nThe guest did not boot under KVM, which the agent would choose here too: run with VWS_ACCEL=tcg`, { cause: e }) : e;
+      });
       times.push(performance.now() - started);
       await g.stop();
     }

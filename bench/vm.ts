@@ -2,7 +2,7 @@
 // agent's own choice, kvmUsable: VWS_ACCEL=kvm|tcg overrides it), the baselines included:
 // (1) request -> running-with-IP through vws serve and a vws agent, against a bare
 //     qemu-system-x86_64 boot of the same guest to its ready marker (it prints it once DHCP gave
-//     it its address), measured in the same run: the ratio is what the service adds;
+//     it its address), the two taking turns in the same run: the ratio is what the service adds;
 // (2) suspend (save to a file) and resume (a new process from it) at 128, 256 and 512 MiB, the
 //     guest having written a quarter of its memory (vws.fill; more runs the 128 MiB guest out of
 //     memory), as an idle guest's untouched pages cost next to nothing; against the disk itself:
@@ -42,31 +42,42 @@ const median = (xs: number[]): number => {
 };
 const round = (x: number, places = 3): number => Math.round(x * 10 ** places) / 10 ** places;
 
-async function bareBoots(): Promise<number[]> {
+/** Boots one VM and times it to running with its address; close() tears everything down. */
+interface BootBed {
+  boot(i: number): Promise<number>;
+  close(): Promise<void>;
+}
+
+/** Bare qemu-system-x86_64 in a namespace of its own, to the guest's ready marker. */
+async function bareBed(): Promise<BootBed> {
   const box = sandbox('benchbare');
   try {
     const net = await NodeNetwork.open({ netns: box.netns, bridge: 'vwsbr0', gateway: '10.77.0.1', prefix: 24, dir: join(box.dir, 'net') });
-    const times: number[] = [];
-    for (let i = 0; i < REPEAT; i++) {
-      const mac = `52:54:00:78:00:${(10 + i).toString(16).padStart(2, '0')}`;
-      await net.addTap(tapName(`bare-${i}`));
-      await net.setHost(mac, `10.77.0.${10 + i}`);
-      const started = performance.now();
-      const g = bootGuest(box, `bare-${i}`, tapName(`bare-${i}`), mac, { kvm });
-      await g.waitForSerial(/VWS-GUEST-READY ip=\S+/, 180_000).catch((e: Error) => {
-        // The probe only has QEMU set a KVM machine up; a nested host can pass it and still hang the guest's kernel.
-        throw kvm ? new Error(`${e.message}\nThe guest did not boot under KVM, which the agent would choose here too: run with VWS_ACCEL=tcg`, { cause: e }) : e;
-      });
-      times.push(performance.now() - started);
-      await g.stop();
-    }
-    return times;
-  } finally {
+    return {
+      async boot(i) {
+        const mac = `52:54:00:78:00:${(10 + i).toString(16).padStart(2, '0')}`;
+        await net.addTap(tapName(`bare-${i}`));
+        await net.setHost(mac, `10.77.0.${10 + i}`);
+        const started = performance.now();
+        const g = bootGuest(box, `bare-${i}`, tapName(`bare-${i}`), mac, { kvm });
+        await g.waitForSerial(/VWS-GUEST-READY ip=\S+/, 180_000).catch((e: Error) => {
+          // The probe only has QEMU set a KVM machine up; a nested host can pass it and still hang the guest's kernel.
+          throw kvm ? new Error(`${e.message}\nThe guest did not boot under KVM, which the agent would choose here too: run with VWS_ACCEL=tcg`, { cause: e }) : e;
+        });
+        const ms = performance.now() - started;
+        await g.stop();
+        return ms;
+      },
+      close: () => box.cleanup(),
+    };
+  } catch (e) {
     await box.cleanup();
+    throw e;
   }
 }
 
-async function serviceBoots(): Promise<{ coldMs: number; warmMs: number[] }> {
+/** vws serve and a vws agent: POST /v1/leases to the workspace running with its IP. */
+async function serviceBed(): Promise<BootBed> {
   const dir = mkdtempSync(join(tmpdir(), 'vws-bench-vm-'));
   chmodSync(dir, 0o755);
   const fabric = twoNodeFabric('benchvm');
@@ -74,6 +85,13 @@ async function serviceBoots(): Promise<{ coldMs: number; warmMs: number[] }> {
   const agentDir = join(dir, 'agent');
   mkdirSync(agentDir, { mode: 0o755 });
   const agent = startAgent({ name: 'node-a', server: server.url, token: BOOTSTRAP_TOKEN, data: agentDir, netns: fabric.namespaces[0], migrationAddress: fabric.addresses[0] });
+  const close = async (): Promise<void> => {
+    await agent.kill();
+    await server.kill();
+    for (const ns of fabric.namespaces) await killAllIn(ns);
+    fabric.destroy();
+    rmSync(dir, { recursive: true, force: true });
+  };
   try {
     const config = join(dir, 'config.json');
     vws(config, 'login', '--server', `${server.url}/v1`, '--token', BOOTSTRAP_TOKEN);
@@ -83,33 +101,57 @@ async function serviceBoots(): Promise<{ coldMs: number; warmMs: number[] }> {
     }
     const call = api(server.url, BOOTSTRAP_TOKEN);
     while (!(await call.get<{ nodes: unknown[] }>('/v1/nodes')).nodes.length) await sleep(100);
-    const times: number[] = [];
-    for (let i = 0; i <= REPEAT; i++) {
-      const started = performance.now();
-      const { lease } = await call.post<{ lease: LeaseView }>('/v1/leases', { kind: 'best-effort', nodes: 1, cpu: 1, memoryMiB: 128, duration: 3600, image: 'g' });
-      for (;;) {
-        const l = await call.get<LeaseView>(`/v1/leases/${lease.id}`);
-        if (l.workspaces?.[0]?.status === 'running' && l.workspaces[0].ip) break;
-        if (['failed', 'rejected'].includes(l.status)) throw new Error(JSON.stringify(l));
-        await sleep(20);
+    return {
+      async boot() {
+        const started = performance.now();
+        const { lease } = await call.post<{ lease: LeaseView }>('/v1/leases', { kind: 'best-effort', nodes: 1, cpu: 1, memoryMiB: 128, duration: 3600, image: 'g' });
+        for (;;) {
+          const l = await call.get<LeaseView>(`/v1/leases/${lease.id}`);
+          if (l.workspaces?.[0]?.status === 'running' && l.workspaces[0].ip) break;
+          if (['failed', 'rejected'].includes(l.status)) throw new Error(JSON.stringify(l));
+          await sleep(20);
+        }
+        const ms = performance.now() - started;
+        // The ratio means something only if the service's VM runs under the baseline's accelerator.
+        for (const pid of qemuPids(fabric.namespaces[0])) {
+          const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+          if (!argv.some((a) => a.includes(`accel=${kvm ? 'kvm' : 'tcg'}`))) throw new Error(`the service's QEMU runs with ${argv.join(' ')}, not under the baseline's ${kvm ? 'kvm' : 'tcg'}`);
+        }
+        await fetch(`${server.url}/v1/leases/${lease.id}`, { method: 'DELETE', headers: { authorization: `Bearer ${BOOTSTRAP_TOKEN}` } });
+        while (qemuPids(fabric.namespaces[0]).length) await sleep(100);
+        return ms;
+      },
+      close,
+    };
+  } catch (e) {
+    await close();
+    throw e;
+  }
+}
+
+/**
+ * Bare boots and the service's take turns, so that on a shared machine both meet the same load:
+ * run one after the other, a neighbour's burst could fall on one side only. The service's first
+ * boot, which fetches the images into the node's cache, is set apart.
+ */
+async function boots(): Promise<{ bare: number[]; coldMs: number; warmMs: number[] }> {
+  const bareSide = await bareBed();
+  try {
+    const serviceSide = await serviceBed();
+    try {
+      const coldMs = await serviceSide.boot(0);
+      const bare: number[] = [];
+      const warmMs: number[] = [];
+      for (let i = 0; i < REPEAT; i++) {
+        bare.push(await bareSide.boot(i));
+        warmMs.push(await serviceSide.boot(i + 1));
       }
-      times.push(performance.now() - started);
-      // The ratio means something only if the service's VM runs under the baseline's accelerator.
-      for (const pid of qemuPids(fabric.namespaces[0])) {
-        const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
-        if (!argv.some((a) => a.includes(`accel=${kvm ? 'kvm' : 'tcg'}`))) throw new Error(`the service's QEMU runs with ${argv.join(' ')}, not under the baseline's ${kvm ? 'kvm' : 'tcg'}`);
-      }
-      await fetch(`${server.url}/v1/leases/${lease.id}`, { method: 'DELETE', headers: { authorization: `Bearer ${BOOTSTRAP_TOKEN}` } });
-      while (qemuPids(fabric.namespaces[0]).length) await sleep(100);
+      return { bare, coldMs, warmMs };
+    } finally {
+      await serviceSide.close();
     }
-    // The first includes fetching the images into the node's cache.
-    return { coldMs: times[0], warmMs: times.slice(1) };
   } finally {
-    await agent.kill();
-    await server.kill();
-    for (const ns of fabric.namespaces) await killAllIn(ns);
-    fabric.destroy();
-    rmSync(dir, { recursive: true, force: true });
+    await bareSide.close();
   }
 }
 
@@ -253,9 +295,8 @@ async function liveMigrations(): Promise<Array<{ memoryMiB: number; writtenMiB: 
 
 const accelerator = kvm ? 'kvm' : 'tcg';
 console.log(`bench:vm on ${accelerator}, median of ${REPEAT}`);
-const bare = await bareBoots();
+const { bare, ...service } = await boots();
 console.log(`bare qemu boot to ready marker: ${Math.round(median(bare))} ms (${bare.map(Math.round).join(', ')})`);
-const service = await serviceBoots();
 const ratio = round(median(service.warmMs) / median(bare));
 console.log(`vws request -> running with IP: ${Math.round(median(service.warmMs))} ms warm (${service.warmMs.map(Math.round).join(', ')}), ${Math.round(service.coldMs)} ms with images fetched; x${ratio} the bare boot`);
 const suspendResumeRows = await suspendResume();

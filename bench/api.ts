@@ -45,8 +45,14 @@ async function preload(url: string): Promise<void> {
 }
 
 function load(url: string, kind: string): Record<string, unknown> {
-  const out = execFileSync(process.execPath, ['--import', 'tsx', join(root, 'bench/api-load.ts'), url, TOKEN, kind, String(SECONDS), String(CONNECTIONS)], { cwd: root, encoding: 'utf8' });
-  return JSON.parse(out.trim().split('\n').pop()!);
+  try {
+    const out = execFileSync(process.execPath, ['--import', 'tsx', join(root, 'bench/api-load.ts'), url, TOKEN, kind, String(SECONDS), String(CONNECTIONS)], { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    return JSON.parse(out.trim().split('\n').pop()!);
+  } catch (e) {
+    // The load generator refuses a run in which answers other than the expected status came back.
+    const { stdout, stderr } = e as { stdout?: string; stderr?: string };
+    throw new Error(`the ${kind} load failed: ${stderr?.trim() || (e as Error).message}\n${stdout?.trim() ?? ''}`, { cause: e });
+  }
 }
 
 async function runOn(name: string, store?: string): Promise<Record<string, unknown>> {

@@ -66,6 +66,8 @@ export class LeaseService {
   private readonly toReconcile = new Set<LeaseRecord>();
   /** Nodes whose VMs are written off once the transaction that made them unavailable commits. */
   private readonly toWriteOff = new Set<string>();
+  /** The reconciler's events, written outside any operation. */
+  private readonly eventsInFlight = new Set<Promise<void>>();
   private estimates: ((node: string) => NodeEstimate | null) | null = null;
   private heardInputs = 0;
   private broken: Error | null = null;
@@ -84,7 +86,10 @@ export class LeaseService {
       migrationFailed: (leaseId, vm) => this.moveBack(leaseId, vm),
       event: (e) => {
         const own = e.leaseId ? this.owners.get(e.leaseId) : undefined;
-        void this.event({ ...e, owner: own?.owner ?? null, group: own?.group ?? null });
+        const written = this.event({ ...e, owner: own?.owner ?? null, group: own?.group ?? null });
+        // Kept until written, so that idle() waits for it.
+        this.eventsInFlight.add(written);
+        void written.finally(() => this.eventsInFlight.delete(written));
       },
     });
   }
@@ -114,6 +119,22 @@ export class LeaseService {
   /** Has every lease's VMs converged again: after a node's agent came back, say. */
   reconcileNow(): Promise<void> {
     return this.reconciler.reconcileAll(this.scheduler.allLeases());
+  }
+
+  /**
+   * Resolves once the service has nothing of its own left to do: no operation queued or running,
+   * no changed lease left unwritten, no event being written and the reconciler idle. What waits
+   * for the clock is not pending. Tests wait on this instead of sleeping.
+   */
+  async idle(): Promise<void> {
+    for (;;) {
+      if (this.draining) await this.draining;
+      else if (this.eventsInFlight.size > 0) await Promise.all(this.eventsInFlight);
+      else if (this.reconciler.busy) await this.reconciler.settled();
+      // A refusal after the scheduler moved on leaves rows for the next operation to write.
+      else if (this.dirty.size > 0 && !this.broken && !this.closed) await this.exclusive(() => this.flush());
+      else return;
+    }
   }
 
   async close(): Promise<void> {

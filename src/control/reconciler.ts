@@ -50,6 +50,7 @@ export class Reconciler {
   private readonly jobs = new Map<string, Promise<void>>();
   private readonly unwritten = new Map<string, WorkspaceRow>();
   private writing: Promise<void> | null = null;
+  private readonly strayStops = new Set<Promise<void>>();
   /** Once the service closes, the driver's news is no longer ours to act on. */
   private detached = false;
 
@@ -105,6 +106,16 @@ export class Reconciler {
 
   detach(): void {
     this.detached = true;
+  }
+
+  /** A lease is converging, workspace rows wait to be written, or a VM no lease wants is stopping. */
+  get busy(): boolean {
+    return this.jobs.size > 0 || this.writing !== null || this.strayStops.size > 0;
+  }
+
+  /** Resolves once nothing is under way, the stops of unwanted VMs included (idle() lets those run on). */
+  async settled(): Promise<void> {
+    while (this.busy) await Promise.all([...this.jobs.values(), this.writing, ...this.strayStops]);
   }
 
   async idle(): Promise<void> {
@@ -235,10 +246,12 @@ export class Reconciler {
 
   private stopUnknown(vm: VmStatus): void {
     this.stopping.add(vm.id);
-    void this.driver.stop(vm.id, { graceful: false }).finally(() => {
+    const stopped = this.driver.stop(vm.id, { graceful: false }).finally(() => {
       this.stopping.delete(vm.id);
       this.actual.delete(vm.id);
     });
+    this.strayStops.add(stopped);
+    void stopped.finally(() => this.strayStops.delete(stopped));
   }
 
   private report(leaseId: string | null, e: Error): void {

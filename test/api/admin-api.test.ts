@@ -2,9 +2,8 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { test } from 'node:test';
 import { hashToken } from '../../src/api/auth.ts';
+import { PATIENCE_MS } from '../support/wait.ts';
 import { apiWorld, lease } from './api-world.ts';
-
-const settle = () => new Promise((r) => setTimeout(r, 60));
 
 test('nodes are for admins: add, list with their leases, drain, and remove once idle', async () => {
   const w = await apiWorld(1);
@@ -82,24 +81,24 @@ test('an image booted from a kernel and an initrd names images that are register
 test('the owner stops, suspends and resumes its lease; others may not', async () => {
   const w = await apiWorld();
   const id = (await w.call(w.tokens.alice, 'POST', '/v1/leases', lease())).body.lease.id;
-  await settle();
+  await w.service.idle();
   assert.equal((await w.call(w.tokens.bob, 'POST', `/v1/leases/${id}/suspend`)).status, 404);
   const suspended = await w.call(w.tokens.alice, 'POST', `/v1/leases/${id}/workspaces/0/suspend`);
   assert.equal(suspended.status, 200, JSON.stringify(suspended.body));
   w.clock.advance(60);
-  await settle();
+  await w.service.idle();
   assert.equal((await w.call(w.tokens.alice, 'GET', `/v1/leases/${id}`)).body.status, 'suspended');
   assert.equal((await w.driver.status()).find((v) => v.id === `${id}/0`)?.state, 'suspended');
   assert.equal((await w.call(w.tokens.alice, 'POST', `/v1/leases/${id}/stop`)).body.code, 'wrong-state');
   assert.equal((await w.call(w.tokens.alice, 'POST', `/v1/leases/${id}/resume`)).status, 200);
-  await settle();
+  await w.service.idle();
   assert.equal((await w.call(w.tokens.alice, 'GET', `/v1/leases/${id}`)).body.status, 'resuming', '1024 MiB at 50 MB/s: 21 s');
   w.clock.advance(21);
-  await settle();
+  await w.service.idle();
   assert.equal((await w.call(w.tokens.alice, 'GET', `/v1/leases/${id}`)).body.status, 'running');
   w.clock.advance(100);
   assert.equal((await w.call(w.tokens.alice, 'POST', `/v1/leases/${id}/stop`)).status, 200);
-  await settle();
+  await w.service.idle();
   const done = (await w.call(w.tokens.alice, 'GET', `/v1/leases/${id}`)).body;
   assert.equal(done.status, 'done');
   assert.equal(done.usage.running.coreSeconds, 100);
@@ -122,22 +121,28 @@ test('metrics in Prometheus text format, for admins', async () => {
   await w.close();
 });
 
-test('events stream as SSE, filtered to what the caller may see, and resume after Last-Event-ID', async () => {
+test('events stream as SSE, filtered to what the caller may see, and resume after Last-Event-ID', { timeout: PATIENCE_MS }, async () => {
   const w = await apiWorld();
   await w.app.listen({ host: '127.0.0.1', port: 0 });
   const port = (w.app.server.address() as { port: number }).port;
   const mine = (await w.call(w.tokens.alice, 'POST', '/v1/leases', lease())).body.lease.id;
   await w.call(w.tokens.bob, 'POST', '/v1/leases', lease());
+  // Each read ends at a fence: a lease of alice's made once the stream is open. Events come in id
+  // order, so all that was there before it (bob's lease included) has been sent by then, or never will be.
   const read = async (token: string, lastId?: string) => {
     const ac = new AbortController();
     const res = await fetch(`http://127.0.0.1:${port}/v1/events`, { headers: { authorization: `Bearer ${token}`, ...(lastId ? { 'last-event-id': lastId } : {}) }, signal: ac.signal });
     const reader = res.body!.getReader();
+    const fence = (await w.call(w.tokens.alice, 'POST', '/v1/leases', lease())).body.lease.id;
     let text = '';
-    const until = Date.now() + 2000;
-    while (Date.now() < until && !text.includes(`"leaseId":"${mine}"`)) text += new TextDecoder().decode((await reader.read()).value);
-    await new Promise((r) => setTimeout(r, 100));
+    while (!text.includes(`"leaseId":"${fence}"`)) {
+      const { done, value } = await reader.read();
+      if (done) assert.fail(`the stream ended before the fence: ${text}`);
+      text += new TextDecoder().decode(value);
+    }
     ac.abort();
-    return text.split('\n\n').filter((f) => f.startsWith('id:')).map((f) => ({ id: f.split('\n')[0].slice(4), data: JSON.parse(f.split('\n')[2].slice(6)) }));
+    const frames = text.split('\n\n').filter((f) => f.startsWith('id:')).map((f) => ({ id: f.split('\n')[0].slice(4), data: JSON.parse(f.split('\n')[2].slice(6)) }));
+    return frames.filter((e) => e.data.leaseId !== fence);
   };
   const alices = await read(w.tokens.alice);
   assert.ok(alices.length > 0);
@@ -154,7 +159,7 @@ test('a token can be made with no body at all, and one workspace can be read on 
   const res = await w.app.inject({ method: 'POST', url: '/v1/users/alice/tokens', headers: { authorization: `Bearer ${w.tokens.alice}` } });
   assert.equal(res.statusCode, 201, res.body);
   const id = (await w.call(w.tokens.alice, 'POST', '/v1/leases', lease())).body.lease.id;
-  await settle();
+  await w.service.idle();
   const ws = await w.call(w.tokens.alice, 'GET', `/v1/leases/${id}/workspaces/0`);
   assert.equal(ws.status, 200);
   assert.equal(ws.body.status, 'running');
@@ -167,7 +172,7 @@ test('a token can be made with no body at all, and one workspace can be read on 
 test('an administrator moves a running best-effort lease to another node while it runs', async () => {
   const w = await apiWorld();
   const id = (await w.call(w.tokens.alice, 'POST', '/v1/leases', lease())).body.lease.id;
-  await settle();
+  await w.service.idle();
   const before = (await w.call(w.tokens.alice, 'GET', `/v1/leases/${id}`)).body;
   assert.equal(before.status, 'running');
   const from = before.nodes[0];
@@ -185,7 +190,7 @@ test('an administrator moves a running best-effort lease to another node while i
   assert.equal(moved.status, 200, JSON.stringify(moved.body));
   assert.deepEqual(moved.body.lease.nodes, [to]);
   assert.equal((await w.store.inputs()).length, inputsBefore + 1, 'only the accepted migration is logged');
-  for (let i = 0; i < 100 && (await w.driver.status()).find((v) => v.id === `${id}/0`)?.node !== to; i++) await settle();
+  await w.service.idle();
   const vm = (await w.driver.status()).find((v) => v.id === `${id}/0`);
   assert.deepEqual([vm?.node, vm?.state], [to, 'running']);
   await w.close();

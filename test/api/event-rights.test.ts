@@ -13,20 +13,27 @@ async function openStream(url: string, token: string) {
   const decoder = new TextDecoder();
   let text = '';
   let ended = false;
-  const pump = (async () => {
+  // Woken by each chunk and by the end: a waiter looks again only when something came.
+  let wake = (): void => undefined;
+  void (async () => {
     for (;;) {
       const { done, value } = await reader.read();
       if (done) break;
       text += decoder.decode(value);
+      wake();
     }
     ended = true;
+    wake();
   })();
   return {
     text: () => text,
     ended: () => ended,
     /** Resolves once `ready` holds; the test's own timeout bounds it. */
     async until(ready: () => boolean): Promise<void> {
-      while (!ready()) await Promise.race([pump, new Promise((r) => setTimeout(r, 20))]);
+      while (!ready()) {
+        if (ended) assert.fail(`the stream ended before what was awaited came: ${text}`);
+        await new Promise<void>((resolve) => (wake = resolve));
+      }
     },
     close: () => reader.cancel(),
   };

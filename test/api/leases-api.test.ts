@@ -99,7 +99,7 @@ test('hold, commit, expiry and cancel', async () => {
   assert.equal((await w.call(w.tokens.alice, 'POST', `/v1/leases/${id}/commit`)).body.lease.status, 'scheduled');
   const second = await w.call(w.tokens.alice, 'POST', '/v1/leases/hold', { lease: lease({ kind: 'exact', start: T0 + 7200, nodes: 2 }), ttl: 600 });
   w.clock.advance(601);
-  await new Promise((r) => setTimeout(r, 50));
+  await w.service.idle();
   const expired = await w.call(w.tokens.alice, 'GET', `/v1/leases/${second.body.lease.id}`);
   assert.equal(expired.body.status, 'cancelled');
   assert.equal((await w.call(w.tokens.alice, 'POST', `/v1/leases/${second.body.lease.id}/commit`)).status, 409);

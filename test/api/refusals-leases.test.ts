@@ -6,7 +6,6 @@ import { test } from 'node:test';
 import { apiWorld, lease, T0 } from './api-world.ts';
 import { assertRefused } from './refusal-assert.ts';
 
-const settle = () => new Promise((r) => setTimeout(r, 60));
 /** What the scheduler was told, but the ticks that bring it to the time a request was asked at. */
 const told = async (w: { store: { inputs(): Promise<Array<{ type: string }>> } }) => (await w.store.inputs()).filter((i) => i.type !== 'tick').length;
 
@@ -47,7 +46,7 @@ test('acting on a lease: not-found, forbidden, wrong-state and policy, each with
   const a = w.tokens.alice;
   const exact = (await w.call(a, 'POST', '/v1/leases', lease({ kind: 'exact', start: T0 + 1000, group: 'lab' }))).body.lease.id;
   const be = (await w.call(a, 'POST', '/v1/leases', lease())).body.lease.id;
-  await settle();
+  await w.service.idle();
   const inputs = (await told(w));
   for (const [method, url] of [['GET', '/v1/leases/l-none'], ['DELETE', '/v1/leases/l-none'], ['POST', '/v1/leases/l-none/commit'], ['POST', '/v1/leases/l-none/stop'], ['GET', `/v1/leases/${be}/workspaces/7`]]) {
     assertRefused(await w.call(a, method, url), 'not-found', `${method} ${url}`);
@@ -77,7 +76,7 @@ test('moving a lease: every refusal of a live migration has its own code', async
   const second = (await w.call(a, 'POST', '/v1/leases', lease())).body.lease.id;
   const queued = (await w.call(a, 'POST', '/v1/leases', lease({ nodes: 3 }))).body.lease.id;
   const exact = (await w.call(a, 'POST', '/v1/leases', lease({ kind: 'exact', start: T0 + 100_000 }))).body.lease.id;
-  await settle();
+  await w.service.idle();
   w.clock.advance(60);
   const nodes = async (id: string) => (await w.call(admin, 'GET', `/v1/leases/${id}`)).body.nodes as string[];
   const [from] = await nodes(first);

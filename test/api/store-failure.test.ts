@@ -12,8 +12,6 @@ import type { Store } from '../../src/store/store.ts';
 import { apiWorld, lease } from './api-world.ts';
 import { assertRefused } from './refusal-assert.ts';
 
-const settle = () => new Promise((r) => setTimeout(r, 60));
-
 /** The store, but the methods named in `failing` throw as a full disk would. */
 function breakable(store: Store): { store: Store; failing: Set<string> } {
   const failing = new Set<string>();
@@ -76,7 +74,7 @@ test('a lease create whose store write fails answers 503 and leaves no lease, in
 test('an owner\'s action and a cancel whose store write fails answer 503 and change nothing', async () => {
   const { w, failing } = await brokenWorld();
   const id = (await w.call(w.tokens.alice, 'POST', '/v1/leases', lease())).body.lease.id;
-  await settle();
+  await w.service.idle();
   const row = await w.store.getLease(id);
   assert.equal(row!.status, 'running');
   const inputs = (await w.store.inputs()).length;

@@ -62,24 +62,21 @@ async function serviceOn(capabilities: Capability[]) {
   const service = await LeaseService.open({ store, driver, clock, config: configWith({ suspendRateMBps: 1024, resumeRateMBps: 1024 }) });
   await service.addNode({ id: 'n1', ...whole });
   await service.addNode({ id: 'n2', ...whole });
-  const settle = async (): Promise<void> => {
-    for (let i = 0; i < 50; i++) await new Promise((r) => setTimeout(r, 5));
-  };
-  return { store, driver, clock, service, calls, settle };
+  return { store, driver, clock, service, calls };
 }
 
 /** Two best-effort leases fill both nodes; a reservation for one node arrives an hour ahead and runs an hour later. */
 async function reservationOverBestEffort(capabilities: Capability[]) {
   const world = await serviceOn(capabilities);
-  const { service, clock, settle } = world;
+  const { service, clock } = world;
   assert.ok((await service.create('alice', null, be('job', 3 * 3600))).ok);
   assert.ok((await service.create('alice', null, be('other', 3 * 3600))).ok);
-  await settle();
+  await service.idle();
   const ar = await service.create('bob', null, { id: 'ar', kind: 'exact', arrival: 0, requestedStart: T0 + 3600, duration: 1800, nodes: 1, perNode: whole, preemptible: false });
   assert.ok(ar.ok && ar.value.decision.ok, JSON.stringify(ar));
   const preempted = ar.value.decision.preempted ?? [];
   clock.advance(3600);
-  await settle();
+  await service.idle();
   return { ...world, preempted };
 }
 
@@ -108,10 +105,10 @@ test('on a driver that suspends, the same reservation suspends the lease in its 
 });
 
 test('on a driver that cannot migrate live, moving a running lease is refused before anything is logged', async () => {
-  const { store, service, settle } = await serviceOn(['suspendToFile', 'coldMigration']);
+  const { store, service } = await serviceOn(['suspendToFile', 'coldMigration']);
   try {
     assert.ok((await service.create('alice', null, be('job', 3600))).ok);
-    await settle();
+    await service.idle();
     const node = (await store.workspacesOf('job'))[0].node;
     const before = (await store.inputs()).length;
     const refused = await service.migrate('job', [node === 'n1' ? 'n2' : 'n1']);

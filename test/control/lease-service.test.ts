@@ -28,12 +28,6 @@ async function world(dir = mkdtempSync(join(tmpdir(), 'vws-service-'))) {
   return { dir, store, driver, clock, service };
 }
 
-async function settle(service: LeaseService): Promise<void> {
-  // The reconciler works in the background; let it and the driver's timers run.
-  for (let i = 0; i < 50; i++) await new Promise((r) => setTimeout(r, 5));
-  void service;
-}
-
 const be = (id: string, nodes: number, duration: number): LeaseRequest => ({ id, kind: 'best-effort', arrival: 0, requestedStart: null, duration, nodes, perNode: whole, preemptible: true });
 
 async function statusOf(store: Store, id: string) {
@@ -46,7 +40,7 @@ test('a best-effort lease is queued, runs on the driver, is suspended for a rese
   await service.addNode({ id: 'n2', ...whole });
   const created = await service.create('alice', null, be('job', 2, 3 * 3600));
   assert.ok(created.ok);
-  await settle(service);
+  await service.idle();
   assert.equal(await statusOf(store, 'job'), 'running');
   assert.deepEqual((await driver.status()).map((v) => [v.id, v.state]).sort(), [['job/0', 'running'], ['job/1', 'running']]);
 
@@ -54,11 +48,11 @@ test('a best-effort lease is queued, runs on the driver, is suspended for a rese
   assert.ok(ar.ok, JSON.stringify(ar));
   assert.deepEqual(ar.value.decision.ok && ar.value.decision.preempted, [{ leaseId: 'job', how: 'suspend' }]);
   clock.advance(3600);
-  await settle(service);
+  await service.idle();
   assert.equal(await statusOf(store, 'job'), 'suspended');
   assert.equal(await statusOf(store, 'ar'), 'running');
   clock.advance(1800 + 5);
-  await settle(service);
+  await service.idle();
   assert.equal(await statusOf(store, 'ar'), 'done');
   assert.equal(await statusOf(store, 'job'), 'running');
   const usage = (await store.getLease('job'))!.usage;
@@ -95,14 +89,14 @@ test('after a restart the scheduler is rebuilt from the input log and the VMs ar
   await w.service.addNode({ id: 'n1', ...whole });
   await w.service.create('alice', null, be('a', 1, 7200));
   await w.service.create('alice', null, be('b', 1, 600));
-  await settle(w.service);
+  await w.service.idle();
   const rowsBefore = (await w.store.listLeases()).map((l) => [l.id, l.status, l.plannedStart, l.plannedEnd]);
   await w.service.close();
   await w.driver.close();
   await w.store.close();
   // A restart in the same data directory, with the VMs kept running by the driver meanwhile.
   const again = await world(w.dir);
-  await settle(again.service);
+  await again.service.idle();
   assert.deepEqual((await again.store.listLeases()).map((l) => [l.id, l.status, l.plannedStart, l.plannedEnd]), rowsBefore);
   assert.deepEqual((await again.driver.status()).map((v) => [v.id, v.state]), [['a/0', 'running']]);
   await again.service.close();
@@ -114,10 +108,10 @@ test('a VM that ends by itself finishes its lease early; one that fails marks it
   await service.addNode({ id: 'n2', ...whole });
   await service.create('alice', null, be('ends', 1, 7200));
   await service.create('alice', null, be('dies', 1, 7200));
-  await settle(service);
+  await service.idle();
   await driver.exitVm('ends/0');
   await driver.failVm('dies/0', 'kernel panic');
-  await settle(service);
+  await service.idle();
   assert.equal(await statusOf(store, 'ends'), 'done');
   const dies = (await store.getLease('dies'))!;
   assert.equal(dies.status, 'failed');
@@ -131,7 +125,7 @@ test('on start, a VM no lease wants is stopped and reported; a lease whose VM va
   await w.service.addNode({ id: 'n2', ...whole });
   await w.service.create('alice', null, be('kept', 1, 7200));
   await w.service.create('alice', null, be('lost', 1, 7200));
-  await settle(w.service);
+  await w.service.idle();
   await w.service.close();
   // While the service is down, a VM appears that nobody asked for, and one of the leases' VMs disappears.
   await w.driver.start({ id: 'stray/0', leaseId: 'stray', index: 0, node: 'n2', cpu: 1, memoryMiB: 512, image: null, mac: '52:54:00:aa:bb:cc' });
@@ -139,7 +133,7 @@ test('on start, a VM no lease wants is stopped and reported; a lease whose VM va
   await w.driver.close();
   await w.store.close();
   const again = await world(w.dir);
-  await settle(again.service);
+  await again.service.idle();
   const vms = (await again.driver.status()).map((v) => [v.id, v.state]).sort();
   assert.deepEqual(vms, [['kept/0', 'running']]);
   const events = await again.store.eventsAfter(0, 1000);

@@ -11,6 +11,7 @@ import { test } from 'node:test';
 import { type Capability, capabilitiesProblem } from '../../src/drivers/capabilities.ts';
 import { CONTRACT_TESTS, type ContractTestId, contractTestsFor } from '../../src/drivers/contract-requirements.ts';
 import { DriverError, type Driver, UnsupportedOperation, type VmSpec, type VmState, type VmStatus } from '../../src/drivers/driver.ts';
+import { waitFor } from '../support/wait.ts';
 
 export interface DriverFixture {
   driver: Driver;
@@ -33,15 +34,7 @@ function vmSpec(node: string): VmSpec {
   return { id: `${leaseId}/0`, leaseId, index: 0, node, cpu: 1, memoryMiB: 256, image: null, mac: `52:54:00:${tail}` };
 }
 
-async function eventually<T>(what: string, probe: () => Promise<T | undefined>): Promise<T> {
-  const giveUpAt = Date.now() + PATIENCE_MS;
-  for (;;) {
-    const found = await probe();
-    if (found !== undefined) return found;
-    if (Date.now() > giveUpAt) assert.fail(`gave up waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, POLL_MS));
-  }
-}
+const eventually = <T>(what: string, probe: () => Promise<T | undefined>): Promise<T> => waitFor(what, probe, { timeoutMs: PATIENCE_MS, everyMs: POLL_MS });
 
 async function statusOf(driver: Driver, id: string): Promise<VmStatus | undefined> {
   return (await driver.status()).find((vm) => vm.id === id);

@@ -13,6 +13,7 @@ import { DriverError, type VmSpec, type VmState, type VmStatus } from '../../src
 import { SimulatedDriver, type SimulatedDelays } from '../../src/drivers/simulated/simulated-driver.ts';
 import { driverContract } from './driver-contract.ts';
 import { ALL_CAPABILITIES, type Capability } from '../../src/drivers/capabilities.ts';
+import { waitFor } from '../support/wait.ts';
 
 const TINY: SimulatedDelays = { start: 2, stop: 1, suspend: 2, resume: 2, migrate: 2, prepareImage: 1 };
 /** Long enough that an operation is surely still in transition when the test looks. */
@@ -31,13 +32,11 @@ function spec(n: number, node = 'node-a'): VmSpec {
   return { id: `${leaseId}/0`, leaseId, index: 0, node, cpu: 1, memoryMiB: 512, image: null, mac: `52:54:00:00:00:${n.toString(16).padStart(2, '0')}` };
 }
 
-async function until(what: string, driver: SimulatedDriver, check: (vms: VmStatus[]) => boolean): Promise<VmStatus[]> {
-  for (let tries = 0; tries < 10_000; tries++) {
+function until(what: string, driver: SimulatedDriver, check: (vms: VmStatus[]) => boolean): Promise<VmStatus[]> {
+  return waitFor(what, async () => {
     const vms = await driver.status();
-    if (check(vms)) return vms;
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-  return assert.fail(`gave up waiting for ${what}`);
+    return check(vms) && vms;
+  }, { everyMs: 5 });
 }
 
 function byId(vms: VmStatus[]): Map<string, VmStatus> {

@@ -69,6 +69,8 @@ export interface WorkspaceView {
   node: string | null;
   status: string;
   ip: string | null;
+  /** When the service last heard of the VM, by its clock (epoch seconds). */
+  updatedAt: number;
 }
 
 export interface LeaseView {

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import pg from 'pg';
 import { freePort } from '../support/free-port.ts';
+import { waitFor } from '../support/wait.ts';
 
 const root = new URL('../../', import.meta.url).pathname;
 const CHECKER = new URL('../../../shared/tools/validate-schedule', import.meta.url).pathname;
@@ -23,17 +24,16 @@ async function startServer(dataDir: string, port: number, store?: string): Promi
   const proc = spawn(process.execPath, args, { cwd: root, env: { ...process.env, VWS_BOOTSTRAP_TOKEN: TOKEN }, stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   proc.stderr!.on('data', (d) => (stderr += d));
-  for (let i = 0; i < 300; i++) {
-    if (proc.exitCode !== null) throw new Error(`the server exited (${proc.exitCode}): ${stderr}`);
-    try {
-      if ((await fetch(`http://127.0.0.1:${port}/v1/health`)).ok) return proc;
-    } catch {
-      // not listening yet
-    }
-    await new Promise((r) => setTimeout(r, 50));
+  try {
+    await waitFor('the server to answer /v1/health', async () => {
+      if (proc.exitCode !== null) throw new Error(`the server exited (${proc.exitCode}): ${stderr}`);
+      return (await fetch(`http://127.0.0.1:${port}/v1/health`).catch(() => null))?.ok;
+    }, { everyMs: 50, seen: () => stderr });
+    return proc;
+  } catch (e) {
+    proc.kill('SIGKILL');
+    throw e;
   }
-  proc.kill('SIGKILL');
-  throw new Error(`the server did not answer /v1/health in 15 s: ${stderr}`);
 }
 
 /** A deterministic stream of mixed requests, so that a failure can be replayed. */

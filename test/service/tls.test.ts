@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { freePort } from '../support/free-port.ts';
+import { waitFor } from '../support/wait.ts';
 
 const root = new URL('../../', import.meta.url).pathname;
 
@@ -34,12 +35,8 @@ test('vws serve with --tls-cert and --tls-key answers over HTTPS', async () => {
   const port = await freePort();
   const proc = spawn(process.execPath, ['bin/vws.js', 'serve', '--data', join(dir, 'data'), '--listen', `127.0.0.1:${port}`, '--tls-cert', cert, '--tls-key', key], { cwd: root, env: { ...process.env, VWS_BOOTSTRAP_TOKEN: 'tls-admin' }, stdio: 'ignore' });
   try {
-    let health: { status: number; body: string } | null = null;
-    for (let i = 0; i < 300 && !health; i++) {
-      health = await get(port, '/v1/health').catch(() => null);
-      if (!health) await new Promise((r) => setTimeout(r, 50));
-    }
-    assert.equal(health?.status, 200);
+    const health = await waitFor('vws serve to answer over HTTPS', async () => (await get(port, '/v1/health').catch(() => null)) ?? undefined, { everyMs: 50 });
+    assert.equal(health.status, 200);
     assert.equal((await get(port, '/v1/leases')).status, 401);
     assert.equal((await get(port, '/v1/leases', 'tls-admin')).status, 200);
   } finally {

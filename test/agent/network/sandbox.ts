@@ -60,8 +60,8 @@ export interface Guest {
   stop(): Promise<void>;
 }
 
-/** Boots the test guest under QEMU in the sandbox's namespace, its NIC on `tap` with `mac`. */
-export function bootGuest(box: Sandbox, name: string, tap: string, mac: string): Guest {
+/** Boots the test guest under QEMU in the sandbox's namespace, its NIC on `tap` with `mac`; under TCG unless `kvm`. */
+export function bootGuest(box: Sandbox, name: string, tap: string, mac: string, opts: { kvm?: boolean } = {}): Guest {
   testGuest ??= buildTestGuest();
   const overlay = join(box.dir, `${name}.qcow2`);
   const serialLog = join(box.dir, `${name}.serial`);
@@ -71,7 +71,7 @@ export function bootGuest(box: Sandbox, name: string, tap: string, mac: string):
     'ip',
     [
       ...['netns', 'exec', box.netns, 'qemu-system-x86_64'],
-      ...['-machine', 'q35,accel=tcg', '-m', '128', '-smp', '1', '-nographic', '-no-reboot'],
+      ...['-machine', `q35,accel=${opts.kvm ? 'kvm' : 'tcg'}`, ...(opts.kvm ? ['-cpu', 'host'] : []), '-m', '128', '-smp', '1', '-nographic', '-no-reboot'],
       ...['-kernel', testGuest.kernel, '-initrd', testGuest.initrd, '-append', testGuest.cmdline],
       ...['-drive', `file=${overlay},if=virtio,format=qcow2`],
       ...['-netdev', `tap,id=n0,ifname=${tap},script=no,downscript=no`, '-device', `virtio-net-pci,netdev=n0,mac=${mac},romfile=`],

@@ -12,6 +12,7 @@ import { NodeNetwork } from '../../../src/agent/network/node-network.ts';
 import { adoptVm, bootVm, receiveVm, restoreVm } from '../../../src/agent/qemu/qemu-vm.ts';
 import type { VmProcessConfig } from '../../../src/agent/vm-runtime.ts';
 import { httpGet, sandbox, type Sandbox } from '../network/sandbox.ts';
+import { waitFor } from '../../support/wait.ts';
 import { guestVmConfig } from './guest-vm.ts';
 
 interface Bed {
@@ -30,33 +31,46 @@ async function bed(t: { after(fn: () => Promise<void>): void }, label: string): 
 const counter = async (box: Sandbox, ip: string): Promise<number> => Number((await httpGet(box, ip, '/counter')).trim());
 
 /** The guest's counter once it is past `n` (the guest counts once a second). */
-async function countPast(box: Sandbox, ip: string, n: number): Promise<number> {
-  for (;;) {
+const countPast = (box: Sandbox, ip: string, n: number): Promise<number> =>
+  waitFor(`the counter of ${ip} to pass ${n}`, async () => {
     const value = await counter(box, ip);
-    if (value > n) return value;
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-}
+    return value > n && value;
+  }, { everyMs: 200 });
+
+/** While the saved guest is away, a second guest keeps counting: the pause is measured in its ticks, not in host time. */
+const PAUSE_TICKS = 8;
 
 test('a VM saved to a file and restored in a new process counts on from where it stopped', { timeout: 240_000 }, async (t) => {
   const b = await bed(t, 'qsave');
   const config = await b.config('save', '52:54:00:77:01:0a', '10.77.0.10');
+  const witness = await bootVm(await b.config('witness', '52:54:00:77:01:0b', '10.77.0.9'));
   const vm = await bootVm(config);
   // Let it count a little first, so that a restart from 1 cannot pass for continuing.
-  const atSave = await countPast(b.box, '10.77.0.10', 5);
+  await countPast(b.box, '10.77.0.10', 5);
+  await countPast(b.box, '10.77.0.9', 0);
+  // The witness is read first at the start and last at the end: its stretch holds the guest's.
+  const witnessFrom = await counter(b.box, '10.77.0.9');
+  const atSave = await counter(b.box, '10.77.0.10');
 
   const file = join(config.dir, 'memory.state');
   const saved = await vm.saveTo(file);
   assert.ok(!isRunning(vm.pid), 'the process is gone after a save');
   assert.ok(saved.bytes > 1_000_000 && saved.ms > 0, `a state file was written: ${JSON.stringify(saved)}`);
-  await new Promise((resolve) => setTimeout(resolve, 3_000));
+  await countPast(b.box, '10.77.0.9', (await counter(b.box, '10.77.0.9')) + PAUSE_TICKS - 1);
 
   const restored = await restoreVm(config, file);
   assert.notEqual(restored.vm.pid, vm.pid);
   const after = await counter(b.box, '10.77.0.10');
-  assert.ok(after >= atSave && after < atSave + 3, `the counter went on from ${atSave} (read ${after}), not from 1 and not through the pause`);
+  const witnessTo = await counter(b.box, '10.77.0.9');
+  // Over the same stretch the witness counted through the pause and the saved guest did not: the
+  // two differ by the pause's PAUSE_TICKS, less one for its edge and one for each end of the
+  // stretch. A guest counting through the pause would be within a tick or two of the witness.
+  assert.ok(after >= atSave, `the counter went on from ${atSave} (read ${after}), not from 1`);
+  assert.ok(after - atSave <= witnessTo - witnessFrom - (PAUSE_TICKS - 3),
+    `the counter went ${after - atSave} from ${atSave} while the witness went ${witnessTo - witnessFrom} with ${PAUSE_TICKS} of them in the pause: it counted through the pause`);
   await countPast(b.box, '10.77.0.10', after);
   await restored.vm.stop(false);
+  await witness.stop(false);
   assert.ok(!isRunning(restored.vm.pid));
 });
 

@@ -9,16 +9,12 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { timeSeconds } from '../../../src/cli/client/parse-time.ts';
 import { BOOTSTRAP_TOKEN, freePort, lineMatching, type RealServer, startServer, vws, vwsBackground } from './real-server.ts';
+import { waitFor } from '../../support/wait.ts';
 
 /** Polls the lease until it has `status`; the simulated driver takes a moment for each step. */
 async function statusBecomes(config: string, id: string, status: string): Promise<void> {
   let seen = '';
-  for (let i = 0; i < 300; i++) {
-    seen = JSON.parse(vws(config, 'lease', 'show', id, '--json').stdout).status;
-    if (seen === status) return;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  assert.fail(`lease ${id} is still ${seen}, not ${status}`);
+  await waitFor(`lease ${id} to be ${status}`, () => (seen = JSON.parse(vws(config, 'lease', 'show', id, '--json').stdout).status) === status, { everyMs: 100, seen: () => seen });
 }
 
 describe('vws client against vws serve', { timeout: 300_000 }, () => {

@@ -19,6 +19,7 @@ import { LeaseService } from '../../../src/control/lease-service.ts';
 import { configWith } from '../../../src/core/config.ts';
 import { openSqliteStore } from '../../../src/store/sqlite-store.ts';
 import type { Store } from '../../../src/store/store.ts';
+import { waitFor } from '../../support/wait.ts';
 
 export const T0 = 1_800_000_000;
 
@@ -140,14 +141,7 @@ export async function poolWorld(opts: { graceMs?: number; dir?: string } = {}): 
 }
 
 /** Polls until probe gives a value (the service works in the background); no time limit is asserted. */
-export async function until<T>(what: string, probe: () => T | undefined | Promise<T | undefined>): Promise<T> {
-  for (let i = 0; i < 3000; i++) {
-    const v = await probe();
-    if (v !== undefined) return v;
-    await new Promise((r) => setTimeout(r, 10));
-  }
-  throw new Error(`gave up waiting for ${what}`);
-}
+export const until = <T>(what: string, probe: () => T | undefined | Promise<T | undefined>): Promise<T> => waitFor(what, probe, { everyMs: 10 });
 
 /** Server-Sent Events read from GET /v1/events as a client would, from now on. */
 export async function watchEvents(server: string, token: string): Promise<{ events: Array<{ type: string; data: Json }>; stop(): void }> {

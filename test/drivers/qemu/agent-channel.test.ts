@@ -16,6 +16,7 @@ import type { NetworkPlan, NodeReport, Timing, Workload } from '../../../src/dri
 import { AgentHub, type HubListener } from '../../../src/drivers/qemu/agent-hub.ts';
 import { DriverError, type VmStatus } from '../../../src/drivers/driver.ts';
 import { openSqliteStore } from '../../../src/store/sqlite-store.ts';
+import { waitFor } from '../../support/wait.ts';
 
 const T = 1_800_000_000;
 
@@ -47,7 +48,8 @@ class MemoryHost implements AgentHost {
     return vm;
   }
   async stop({ id }: { id: string }): Promise<void> {
-    if (this.slowStop) await new Promise((r) => setTimeout(r, 60_000).unref());
+    // A stop that never ends: the agent goes away while the call is pending.
+    if (this.slowStop) await new Promise(() => undefined);
     this.vms.delete(id);
   }
   async suspend({ id }: { id: string }): Promise<VmStatus> {
@@ -121,14 +123,7 @@ async function world(graceMs = 60_000) {
   };
 }
 
-async function until<T>(what: string, probe: () => T | undefined): Promise<T> {
-  for (let i = 0; i < 2000; i++) {
-    const v = probe();
-    if (v !== undefined) return v;
-    await new Promise((r) => setTimeout(r, 10));
-  }
-  throw new Error(`gave up waiting for ${what}`);
-}
+const until = <T>(what: string, probe: () => T | undefined): Promise<T> => waitFor(what, probe, { everyMs: 10 });
 
 test('an agent says hello with what it runs, gets its network plan, and answers calls', async () => {
   const w = await world();
@@ -209,8 +204,13 @@ test('an agent that comes back within its grace period replaces its old channel 
     await second.connected();
     assert.deepEqual(w.heard.hellos.map((h) => h.vms.length), [0, 1]);
     assert.deepEqual((await w.hub.call('n1', 'status', {})).map((v) => v.id), ['kept/0']);
-    await new Promise((r) => setTimeout(r, 1300));
-    assert.deepEqual(w.heard.away, []);
+    // The fence: another node's agent goes away after n1's did, with the same grace period, so
+    // n1's report, had its grace period not been called off, would have come first.
+    const other = w.agent(new MemoryHost('n2'));
+    await other.connected();
+    await other.stop();
+    await until('the away report of n2', () => (w.heard.away.includes('n2') ? true : undefined));
+    assert.deepEqual(w.heard.away, ['n2']);
   } finally {
     await w.close();
   }

@@ -38,6 +38,7 @@ import { killAllIn, twoNodeFabric, type TwoNodeFabric } from '../../support/netn
 import { qemuPids, registerImage, taps, vmLeftovers } from '../../e2e/qemu-pool.ts';
 import { driverContract } from '../driver-contract.ts';
 import { ALL_CAPABILITIES } from '../../../src/drivers/capabilities.ts';
+import { waitFor } from '../../support/wait.ts';
 
 const NODES = ['node-a', 'node-b'] as const;
 const IMAGE = 'guest';
@@ -194,11 +195,8 @@ driverContract('qemu on node agents', ALL_CAPABILITIES, async () => {
       if (found.length > 0) {
         leftovers.push(`after test ${n}: ${found.join('; ')}`);
         await sweep();
-        const end = Date.now() + 30_000;
-        for (let still = await whatIsLeft(); still.length > 0; still = await whatIsLeft()) {
-          if (Date.now() > end) throw new Error(`the nodes still hold: ${still.join('; ')}`);
-          await new Promise((resolve) => setTimeout(resolve, 100));
-        }
+        let still: string[] = [];
+        await waitFor('the nodes to be empty after the sweep', async () => (still = await whatIsLeft()).length === 0, { everyMs: 100, seen: () => still });
       }
     },
   };

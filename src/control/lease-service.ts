@@ -21,6 +21,7 @@ import { Reconciler } from './reconciler.ts';
 import { fromCore, type OwnerAction } from './action-checks.ts';
 import { done, refuse, type Refusal, type Result } from './refusal.ts';
 import { sameRequest } from './same-request.ts';
+import { costsProblem, holdProblem, nodeProblem, requestProblem } from './storable.ts';
 import { guardStore, StoreUnavailable } from '../store/store-failure.ts';
 import { actionBeyondDriver, beyondDriverQuote, configForDriver, requestBeyondDriver } from './driver-fit.ts';
 import { scheduleLines } from '../sim/schedule-export.ts';
@@ -222,7 +223,7 @@ export class LeaseService {
    * or the core says no. Nothing is logged.
    */
   private async planNow(request: LeaseRequest, noPlanNeeded: (req: LeaseRequest) => boolean): Promise<{ ok: true; req: LeaseRequest; now: number; plan: Plan | undefined } | Refusal> {
-    const taken = this.idTaken(request.id);
+    const taken = requestProblem(request) ?? this.idTaken(request.id);
     if (taken) return taken;
     const now = await this.syncTo(this.opts.clock.now());
     const req = { ...request, arrival: now };
@@ -238,7 +239,8 @@ export class LeaseService {
       // Checked before anything is logged (the core refuses these too), with the field at fault.
       const unholdable = fromCore(holdKindRefusal(request.kind), 'body.lease.kind');
       if (unholdable) return unholdable;
-      if (!(ttlSeconds > 0)) return refuse('invalid-request', `a hold must last more than 0 s, got ${ttlSeconds}`, { path: 'body.ttl' });
+      const badTtl = holdProblem(ttlSeconds);
+      if (badTtl) return badTtl;
       const planned = await this.planNow(request, () => false);
       if (!planned.ok) return planned;
       const { req, now, plan } = planned;
@@ -320,6 +322,8 @@ export class LeaseService {
 
   addNode(spec: NodeSpec): Promise<Result<NodeRow>> {
     return this.exclusive(async () => {
+      const unstorable = nodeProblem(spec);
+      if (unstorable) return unstorable;
       const existing = await this.opts.store.getNode(spec.id);
       if (existing?.status === 'removed') return refuse('already-exists', `node '${spec.id}' was removed; node ids are not reused: give it a new id`);
       if (existing || this.nodes.of(spec.id) !== undefined) return refuse('already-exists', `node '${spec.id}' is already in the pool (${existing?.status ?? 'active'})`);
@@ -423,6 +427,8 @@ export class LeaseService {
       // The core refuses these figures too (invalid); checked first, since an input the core refuses must never reach the log.
       const problem = costFiguresProblem(figures);
       if (problem) return refuse('invalid-request', `measured costs: ${problem}`);
+      const unstorable = costsProblem(figures);
+      if (unstorable) return unstorable;
       const now = await this.syncTo(this.opts.clock.now());
       await this.record({ type: 'costs', ...figures }, now);
       await this.event({ time: now, type: 'pool.costs', leaseId: null, owner: null, group: null, data: figures });

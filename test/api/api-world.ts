@@ -1,4 +1,5 @@
-// A service with its API on a real SQLite file, the simulated driver and a clock the test moves.
+// A service with its API on a real SQLite file (or a PostgreSQL schema of its own), the simulated
+// driver and a clock the test moves.
 
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -10,7 +11,7 @@ import { configWith } from '../../src/core/config.ts';
 import { ManualClock } from '../../src/control/clock.ts';
 import { LeaseService } from '../../src/control/lease-service.ts';
 import { SimulatedDriver } from '../../src/drivers/simulated/simulated-driver.ts';
-import { openSqliteStore } from '../../src/store/sqlite-store.ts';
+import { openTestStore, type StoreKind } from '../support/test-stores.ts';
 import type { Store } from '../../src/store/store.ts';
 
 export const T0 = 1_800_000_000;
@@ -32,9 +33,9 @@ export interface ApiWorld {
 }
 
 /** `serveFrom` gives the store the service and the server use (a wrapper that fails, say); `store` stays the file itself. */
-export async function apiWorld(nodes = 4, serveFrom: (store: Store) => Store = (s) => s): Promise<ApiWorld> {
+export async function apiWorld(nodes = 4, serveFrom: (store: Store) => Store = (s) => s, kind: StoreKind = 'sqlite'): Promise<ApiWorld> {
   const dir = mkdtempSync(join(tmpdir(), 'vws-api-'));
-  const store = await openSqliteStore(join(dir, 'vws.db'));
+  const { store, drop } = await openTestStore(kind, dir);
   const served = serveFrom(store);
   const clock = new ManualClock(T0);
   const admin = (await bootstrapAdmin(store, T0, 'admin-token'))!;
@@ -65,6 +66,7 @@ export async function apiWorld(nodes = 4, serveFrom: (store: Store) => Store = (
       await service.close();
       await driver.close();
       await store.close();
+      await drop();
       rmSync(dir, { recursive: true, force: true });
     },
   };

@@ -8,7 +8,7 @@
 import type { RawData, WebSocket } from 'ws';
 import type { VmStatus } from '../driver.ts';
 import { DriverError } from '../driver.ts';
-import { AgentMessageError, readAgentMessage, readResultValue } from './agent-messages.ts';
+import { AgentMessageError, readAgentMessage, readHello, readResultValue } from './agent-messages.ts';
 import type { AgentCalls, AgentMessage, AgentOp, NetworkPlan, NodeReport, ServiceMessage, Timing } from './protocol.ts';
 
 export interface HubListener {
@@ -81,6 +81,8 @@ export class AgentHub {
   /** Takes a new agent connection (already authenticated); `peer` says who it is in the log. */
   attach(socket: WebSocket, peer = 'an agent'): void {
     const helloTimer = setTimeout(() => socket.close(4000, 'no hello'), this.opts.helloTimeoutMs ?? 10_000);
+    // An agent that goes before its hello (or whose first frame the socket refused) leaves no timer behind.
+    socket.once('close', () => clearTimeout(helloTimer));
     socket.once('message', (data, isBinary) => {
       clearTimeout(helloTimer);
       void this.greet(socket, data, isBinary).catch((e: Error) => {
@@ -119,8 +121,7 @@ export class AgentHub {
   }
 
   private async greet(socket: WebSocket, data: RawData, isBinary: boolean): Promise<void> {
-    const hello = readAgentMessage(data, isBinary);
-    if (hello.type !== 'hello') throw new AgentMessageError(`a ${hello.type} message first: an agent says hello first`);
+    const hello = readHello(data, isBinary);
     const plan = await this.listener.hello(hello.node, hello.vms);
     const name = hello.node.name;
     if (socket.readyState !== socket.OPEN) {

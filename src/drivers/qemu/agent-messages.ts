@@ -152,6 +152,13 @@ export function readAgentMessage(data: RawData, isBinary: boolean): AgentMessage
   throw new AgentMessageError(`a frame whose type is not one of hello, result, vm, timing (got ${JSON.stringify(type)?.slice(0, 40) ?? 'none'}): ${SAME_VERSION}`);
 }
 
+/** The first frame of a connection, which must be a hello. */
+export function readHello(data: RawData, isBinary: boolean): Extract<AgentMessage, { type: 'hello' }> {
+  const m = readAgentMessage(data, isBinary);
+  if (m.type !== 'hello') throw new AgentMessageError(`a ${m.type} message before its hello: an agent says hello first; ${SAME_VERSION}`);
+  return m;
+}
+
 /** The value of an agent's answer to a call, checked as that call answers; throws an AgentMessageError. */
 export function readResultValue<K extends AgentOp>(op: K, value: unknown): AgentCalls[K]['value'] {
   return check(VALUES[op], value, `result.value (${op})`, SAME_VERSION);

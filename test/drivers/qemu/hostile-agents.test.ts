@@ -86,7 +86,7 @@ for (const kind of STORE_KINDS) {
     try {
       const agent = await RawAgent.dial(w.server, w.admin);
       agent.send(helloOf('odd'));
-      await agent.next((m) => m.type === 'welcome');
+      assert.ok(await agent.next((m) => m.type === 'welcome'), `welcomed: ${JSON.stringify(agent.heard)}`);
       assert.deepEqual(await nodeIds(w), ['good', 'odd']);
       // An answer to a call nobody made, a VM the node does not run, a timing: heard, and nothing breaks.
       agent.send({ type: 'result', id: 987_654, ok: true, value: null });
@@ -108,7 +108,7 @@ for (const kind of STORE_KINDS) {
       // The same for a report the agent sends by itself.
       const other = await RawAgent.dial(w.server, w.admin);
       other.send(helloOf('odd2'));
-      await other.next((m) => m.type === 'welcome');
+      assert.ok(await other.next((m) => m.type === 'welcome'), `welcomed: ${JSON.stringify(other.heard)}`);
       other.send({ type: 'timing', timing: { op: 'boot', memoryMiB: 256, ms: 1e300 } });
       const second = await other.closed;
       assert.deepEqual([second.code, second.reason], [4003, `invalid message: timing.timing.ms must be <= 31622400000, got 1e+300: run the same vws version on the node as the service`.slice(0, 123)]);

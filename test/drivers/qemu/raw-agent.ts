@@ -42,12 +42,11 @@ export class RawAgent {
     else this.socket.send(typeof frame === 'string' ? frame : JSON.stringify(frame));
   }
 
-  /** The first frame from the service that `match` accepts, once it has come. */
+  /** The first frame from the service that `match` accepts, once it has come; undefined if the connection closed first. */
   async next(match: (m: Json) => boolean): Promise<Json> {
     for (;;) {
       const found = this.heard.find(match);
-      if (found) return found;
-      if (this.socket.readyState !== WebSocket.OPEN) throw new Error(`the connection closed before the frame came; heard ${JSON.stringify(this.heard).slice(0, 500)}`);
+      if (found || this.socket.readyState !== WebSocket.OPEN) return found;
       await Promise.race([new Promise<void>((resolve) => this.waiters.push(resolve)), this.closed]);
     }
   }

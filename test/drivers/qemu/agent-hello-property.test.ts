@@ -68,9 +68,10 @@ function bent(name: string, c: Change): { frame: Json; valid: boolean; name: unk
   return { frame: hello, valid: FIELDS[c.path](sent), name: c.path === 'node.name' ? sent : name };
 }
 
-const frames = fc.oneof(
-  { weight: 1, arbitrary: fc.jsonValue().map((frame): { frame: Json; valid: boolean; name: unknown } => ({ frame, valid: false, name: undefined })) },
-  { weight: 5, arbitrary: change.map((c) => (name: string) => bent(name, c)) },
+/** A random JSON value, or a valid hello bent by a change. */
+const frames: fc.Arbitrary<{ raw: Json } | { change: Change }> = fc.oneof(
+  { weight: 1, arbitrary: fc.jsonValue().map((raw) => ({ raw })) },
+  { weight: 5, arbitrary: change.map((c) => ({ change: c })) },
 );
 
 for (const kind of STORE_KINDS) {
@@ -83,7 +84,7 @@ for (const kind of STORE_KINDS) {
       const expected = new Set([WELL_BEHAVED]);
       let run = 0;
       await fc.assert(fc.asyncProperty(frames, async (made) => {
-        const { frame, valid, name } = typeof made === 'function' ? made(`p${run++}`) : made;
+        const { frame, valid, name } = 'change' in made ? bent(`p${run++}`, made.change) : { frame: made.raw, valid: false, name: undefined };
         const agent = await RawAgent.dial(w.server, w.admin);
         agent.send(JSON.stringify(frame));
         const welcome = await agent.next((m) => m.type === 'welcome');

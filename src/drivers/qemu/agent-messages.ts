@@ -152,6 +152,16 @@ export function readAgentMessage(data: RawData, isBinary: boolean): AgentMessage
   throw new AgentMessageError(`a frame whose type is not one of hello, result, vm, timing (got ${JSON.stringify(type)?.slice(0, 40) ?? 'none'}): ${SAME_VERSION}`);
 }
 
+/** What the service would refuse in a node's report, checked by the agent before it dials; null if nothing. */
+export function nodeReportProblem(node: NodeReport): string | null {
+  try {
+    check(NodeReportSchema, node, 'node', 'the service would refuse this node');
+    return null;
+  } catch (e) {
+    return (e as Error).message;
+  }
+}
+
 /** The first frame of a connection, which must be a hello. */
 export function readHello(data: RawData, isBinary: boolean): Extract<AgentMessage, { type: 'hello' }> {
   const m = readAgentMessage(data, isBinary);

@@ -3,7 +3,7 @@
 
 import { type Static, type TSchema, Type } from '@sinclair/typebox';
 import type { RefusalCode } from '../control/refusal.ts';
-import { LARGEST_IMAGE_MIB, LATEST_INSTANT, LONGEST_HOLD_SECONDS, LONGEST_SECONDS, MOST_CPUS, MOST_DISK_MIB, MOST_MEMORY_MIB, MOST_NODES, MOST_OCCURRENCES, NODE_ID_PATTERN } from './limits.ts';
+import { LARGEST_IMAGE_MIB, LATEST_INSTANT, LONGEST_HOLD_SECONDS, LONGEST_SECONDS, MOST_CPUS, MOST_DISK_MIB, MOST_MEMORY_MIB, MOST_NODES, MOST_OCCURRENCES, NODE_ID_PATTERN, STORABLE_TEXT_PATTERN } from './limits.ts';
 import { REFUSAL_STATUS } from './refusal-status.ts';
 
 const strict = { additionalProperties: false } as const;
@@ -79,7 +79,7 @@ export const LeaseQuery = Type.Object({
   limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })), after: Type.Optional(Type.String()),
 }, strict);
 
-export const IdParam = Type.Object({ id: Type.String({ minLength: 1 }) }, strict);
+export const IdParam = Type.Object({ id: Type.String({ minLength: 1, maxLength: 256, pattern: STORABLE_TEXT_PATTERN, description: 'at most 256 characters, without NUL' }) }, strict);
 
 export const NodeBody = Type.Object({
   id: Type.String({ pattern: NODE_ID_PATTERN }),

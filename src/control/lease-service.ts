@@ -340,9 +340,9 @@ export class LeaseService {
   /** Drains a node: no new leases there. Answers the leases that still plan to come to it. */
   drainNode(id: string): Promise<Result<{ requeued: string[]; stillPlanned: string[] }>> {
     return this.exclusive(async () => {
-      const row = await this.opts.store.getNode(id);
+      // Checked before logging: the core refuses a node it does not have (not-found). An id the pool never had is not looked up in the store.
       const n = this.nodes.of(id);
-      // Checked before logging: the core refuses a node it does not have (not-found).
+      const row = n === undefined ? null : await this.opts.store.getNode(id);
       if (!row || row.status === 'removed' || n === undefined) return refuse('not-found', `no node '${id}' in the pool`);
       const now = await this.syncTo(this.opts.clock.now());
       const drained = this.scheduler.nodeIsDrained(n);
@@ -358,8 +358,8 @@ export class LeaseService {
   /** Removes a drained node once nothing runs or is planned there. */
   removeNode(id: string): Promise<Result<void>> {
     return this.exclusive(async () => {
-      const row = await this.opts.store.getNode(id);
       const n = this.nodes.of(id);
+      const row = n === undefined ? null : await this.opts.store.getNode(id);
       if (!row || n === undefined || row.status === 'removed') return refuse('not-found', `no node '${id}' in the pool`);
       if (!this.scheduler.nodeIsDrained(n)) return refuse('wrong-state', `node '${id}' is ${row.status}: drain it first`);
       await this.syncTo(this.opts.clock.now());

@@ -82,10 +82,27 @@ for (const kind of STORE_KINDS) {
         if (!r.ok) assert.deepEqual([r.code, (r as { path?: string }).path], ['invalid-request', path], `${what}: ${r.message}`);
         await othersStillServed(w, what);
       }
+      // A node id the pool never had is not-found without a store lookup (PostgreSQL cannot look up a NUL).
+      for (const r of [await w.service.drainNode('n1\u0000'), await w.service.removeNode('n1\u0000')]) assert.deepEqual([r.ok, !r.ok && r.code], [false, 'not-found']);
       assert.deepEqual((await w.store.listNodes()).map((n) => n.id), ['n1']);
       const logged = (await w.store.inputs()).map((i) => i.data as Input).filter((i) => i.type !== 'tick');
       const said = logged.map((i) => (i.type === 'submit' ? `submit by ${i.owner}` : i.type === 'node-add' ? `node-add ${i.node.id}` : i.type));
       assert.deepEqual(said, ['node-add n1', ...refusals.map(() => 'submit by bob')], 'no refused input was logged');
+    } finally {
+      await w.close();
+    }
+  });
+
+  test(`${kind}: an id the store cannot look up, sent with other users' requests, stops nothing`, async () => {
+    const w = await apiWorld(2, undefined, kind);
+    try {
+      // Requests that arrive together share one store transaction: a lookup that fails there fails them all, and stops the service if they had logged inputs.
+      for (const [method, url] of [['POST', '/v1/nodes/n1%00/drain'], ['DELETE', '/v1/nodes/n1%00'], ['POST', '/v1/leases/l%00/commit'], ['DELETE', '/v1/leases/l%00']]) {
+        const [bob, odd] = await Promise.all([w.call(w.tokens.bob, 'POST', '/v1/leases', lease({ duration: 60 })), w.call(w.tokens.admin, method, url)]);
+        assert.equal(bob.status, 201, `bob's lease beside ${method} ${url}: ${JSON.stringify(bob.body)}`);
+        assert.deepEqual([odd.status, odd.body.code], [400, 'invalid-request'], `${method} ${url}: ${JSON.stringify(odd.body)}`);
+        await othersStillServed(w, `${method} ${url}`);
+      }
     } finally {
       await w.close();
     }

@@ -38,7 +38,6 @@ for (const kind of STORE_KINDS) {
         ['a token for 1e300 s', w.tokens.alice, '/v1/users/alice/tokens', { expiresIn: 1e300 }, 'body.expiresIn'],
         // An administrator may share a lease with any group: the name still has to be one the store holds.
         ['a group name with NUL', w.tokens.admin, '/v1/leases', lease({ group: 'lab\u0000' }), 'body.group'],
-        ['an image name with NUL', w.tokens.alice, '/v1/leases', lease({ image: 'disk\u0000' }), 'body.image'],
       ];
       for (const [what, token, url, body, path] of cases) {
         const res = await w.call(token, 'POST', url, body);

@@ -119,9 +119,14 @@ function problem(where: string, e: ErrorObject): string {
   return `${path} ${rule}, got ${got}`;
 }
 
-function check<T>(schema: TSchema, value: unknown, where: string, advice: string): T {
+function problemIn(schema: TSchema, value: unknown, where: string): string | null {
   const v = validator(schema);
-  if (!v(value)) throw new AgentMessageError(`${problem(where, v.errors![0])}: ${advice}`);
+  return v(value) ? null : problem(where, v.errors![0]);
+}
+
+function check<T>(schema: TSchema, value: unknown, where: string, advice: string): T {
+  const wrong = problemIn(schema, value, where);
+  if (wrong) throw new AgentMessageError(`${wrong}: ${advice}`);
   return value as T;
 }
 
@@ -154,12 +159,8 @@ export function readAgentMessage(data: RawData, isBinary: boolean): AgentMessage
 
 /** What the service would refuse in a node's report, checked by the agent before it dials; null if nothing. */
 export function nodeReportProblem(node: NodeReport): string | null {
-  try {
-    check(NodeReportSchema, node, 'node', 'the service would refuse this node');
-    return null;
-  } catch (e) {
-    return (e as Error).message;
-  }
+  const wrong = problemIn(NodeReportSchema, node, 'node');
+  return wrong && `${wrong}: the service would refuse this node`;
 }
 
 /** The first frame of a connection, which must be a hello. */

@@ -5,6 +5,7 @@
 
 import WebSocket from 'ws';
 import { DriverError, type VmStatus } from '../drivers/driver.ts';
+import { fitText } from '../drivers/qemu/agent-messages.ts';
 import { AGENT_PATH, type AgentCalls, type AgentMessage, type AgentOp, type NetworkPlan, type NodeReport, PROTOCOL_VERSION, type ServiceMessage, type Timing, parseFrame } from '../drivers/qemu/protocol.ts';
 
 /** What a node can do: one method per call of the protocol. */
@@ -120,7 +121,8 @@ export class NodeAgent {
       const value = await fn.call(this.opts.host, args);
       this.send({ type: 'result', id, ok: true, value: value ?? null });
     } catch (e) {
-      this.send({ type: 'result', id, ok: false, error: e instanceof DriverError ? { message: e.reason, refused: true } : { message: (e as Error).message, refused: false } });
+      // Cut to what the service takes: a long or odd message (a guest's console in it) must not get the agent refused.
+      this.send({ type: 'result', id, ok: false, error: e instanceof DriverError ? { message: fitText(e.reason), refused: true } : { message: fitText((e as Error).message), refused: false } });
     }
   }
 

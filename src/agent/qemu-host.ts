@@ -15,6 +15,7 @@ import { NodeNetwork, tapName } from './network/node-network.ts';
 import { newTicket, receiveFiles, sendFiles } from './state-transfer.ts';
 import type { IncomingVm, VmProcess, VmProcessConfig, VmRuntime } from './vm-runtime.ts';
 import { qemuRuntime } from './qemu-runtime.ts';
+import { fitText } from '../drivers/qemu/agent-messages.ts';
 
 export interface QemuHostOptions {
   data: string;
@@ -325,7 +326,8 @@ export class QemuHost implements AgentHost {
 
   private set(held: Held, state: VmState, detail?: string): VmStatus {
     const live = state === 'running' || state === 'suspending' || state === 'migrating';
-    held.status = { ...held.status, state, ip: live ? held.status.ip : null, ...(detail ? { detail } : {}) };
+    // The detail may quote the guest's console: cut to what the service takes, or the agent would be refused for it.
+    held.status = { ...held.status, state, ip: live ? held.status.ip : null, ...(detail ? { detail: fitText(detail) } : {}) };
     if (this.vms.has(held.workload.vm.id)) this.save(held);
     this.emit(held);
     return held.status;

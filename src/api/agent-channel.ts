@@ -27,7 +27,7 @@ export function acceptAgents(app: FastifyInstance, hub: AgentHub, store: Store, 
     void authenticate(store, req.headers.authorization, now()).then((caller) => {
       if (!caller) return refuse(socket, 'unauthorized', 'send a valid token as "Authorization: Bearer <token>"');
       if (!caller.user.isAdmin) return refuse(socket, 'forbidden', 'node agents need an administrator\'s token');
-      wss.handleUpgrade(req, socket, head, (ws) => hub.attach(ws));
+      wss.handleUpgrade(req, socket, head, (ws) => hub.attach(ws, `the agent at ${req.socket.remoteAddress ?? 'an unknown address'}`));
     }, (e: Error) => refuse(socket, 'store-unavailable', `could not check the token: ${e.message}`));
   });
   app.addHook('onClose', async () => {

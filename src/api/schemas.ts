@@ -3,13 +3,15 @@
 
 import { type Static, type TSchema, Type } from '@sinclair/typebox';
 import type { RefusalCode } from '../control/refusal.ts';
-import { LARGEST_IMAGE_MIB, LATEST_INSTANT, LONGEST_SECONDS, MOST_CPUS, MOST_DISK_MIB, MOST_MEMORY_MIB, MOST_NODES } from './limits.ts';
+import { LARGEST_IMAGE_MIB, LATEST_INSTANT, LONGEST_HOLD_SECONDS, LONGEST_SECONDS, MOST_CPUS, MOST_DISK_MIB, MOST_MEMORY_MIB, MOST_NODES, MOST_OCCURRENCES, NODE_ID_PATTERN, STORABLE_TEXT_PATTERN } from './limits.ts';
 import { REFUSAL_STATUS } from './refusal-status.ts';
 
 const strict = { additionalProperties: false } as const;
 /** Epoch seconds a request may name: 0 to 2100. */
 const Instant = (description: string) => Type.Integer({ minimum: 0, maximum: LATEST_INSTANT, description: `${description}; at most ${LATEST_INSTANT} (2100)` });
 const Seconds = (description: string) => Type.Integer({ minimum: 1, maximum: LONGEST_SECONDS, description: `${description}; at most ${LONGEST_SECONDS} (366 days)` });
+/** Group names (GroupBody, LeaseSpec.group). */
+const GROUP_NAME = '^[a-z][a-z0-9._-]{0,31}$';
 const Nullable = <T extends TSchema>(t: T, description?: string) => Type.Union([t, Type.Null()], description ? { description } : {});
 
 /** Every error answer; its code is one of the table's (api/refusal-status.ts), which gives the status. */
@@ -29,7 +31,7 @@ export const LeaseKind = Type.Union([Type.Literal('best-effort'), Type.Literal('
 
 export const Recurrence = Type.Object({
   period: Seconds('seconds between occurrence starts'),
-  count: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })),
+  count: Type.Optional(Type.Integer({ minimum: 1, maximum: MOST_OCCURRENCES })),
   until: Type.Optional(Instant('epoch seconds: occurrences start before it')),
   acceptPartial: Type.Optional(Type.Boolean()),
 }, strict);
@@ -46,11 +48,11 @@ export const LeaseSpec = Type.Object({
   preemptible: Type.Optional(Type.Boolean({ description: 'default: true for best-effort, false otherwise' })),
   image: Type.Optional(Type.String({ minLength: 1, description: 'a registered image name' })),
   recurrence: Type.Optional(Recurrence),
-  group: Type.Optional(Type.String({ minLength: 1, description: 'share the lease with this group (you must be a member)' })),
+  group: Type.Optional(Type.String({ pattern: GROUP_NAME, description: 'share the lease with this group (you must be a member)' })),
 }, strict);
 export type LeaseSpec = Static<typeof LeaseSpec>;
 
-export const HoldBody = Type.Object({ lease: LeaseSpec, ttl: Type.Integer({ minimum: 1, maximum: 86400, description: 'seconds the hold lasts' }) }, strict);
+export const HoldBody = Type.Object({ lease: LeaseSpec, ttl: Type.Integer({ minimum: 1, maximum: LONGEST_HOLD_SECONDS, description: 'seconds the hold lasts' }) }, strict);
 
 const UsageEntry = Type.Object({ coreSeconds: Type.Number(), mibSeconds: Type.Number() });
 
@@ -76,10 +78,10 @@ export const LeaseQuery = Type.Object({
   limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })), after: Type.Optional(Type.String()),
 }, strict);
 
-export const IdParam = Type.Object({ id: Type.String({ minLength: 1 }) }, strict);
+export const IdParam = Type.Object({ id: Type.String({ minLength: 1, maxLength: 256, pattern: STORABLE_TEXT_PATTERN, description: 'at most 256 characters, without NUL' }) }, strict);
 
 export const NodeBody = Type.Object({
-  id: Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$' }),
+  id: Type.String({ pattern: NODE_ID_PATTERN }),
   cpu: Type.Number({ exclusiveMinimum: 0, maximum: MOST_CPUS }), memoryMiB: Type.Integer({ minimum: 1, maximum: MOST_MEMORY_MIB }),
   diskMiB: Type.Optional(Type.Integer({ minimum: 0, maximum: MOST_DISK_MIB })),
 }, strict);
@@ -103,7 +105,7 @@ export const Node = Type.Object({
 export const NodeList = Type.Object({ nodes: Type.Array(Node) });
 
 export const UserBody = Type.Object({ name: Type.String({ pattern: '^[a-z][a-z0-9._-]{0,31}$' }), admin: Type.Optional(Type.Boolean()) }, strict);
-export const GroupBody = Type.Object({ name: Type.String({ pattern: '^[a-z][a-z0-9._-]{0,31}$' }), shareLeases: Type.Optional(Type.Boolean()) }, strict);
+export const GroupBody = Type.Object({ name: Type.String({ pattern: GROUP_NAME }), shareLeases: Type.Optional(Type.Boolean()) }, strict);
 export const MemberBody = Type.Object({ user: Type.String({ minLength: 1 }) }, strict);
 export const TokenBody = Type.Object({ label: Type.Optional(Type.String({ maxLength: 100 })), expiresIn: Type.Optional(Type.Integer({ minimum: 60, maximum: LONGEST_SECONDS })) }, strict);
 

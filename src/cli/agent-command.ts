@@ -3,6 +3,7 @@ import { cpus, hostname, totalmem } from 'node:os';
 import { resolve } from 'node:path';
 import { NodeAgent } from '../agent/node-agent.ts';
 import { QemuHost } from '../agent/qemu-host.ts';
+import { nodeReportProblem } from '../drivers/qemu/agent-messages.ts';
 import { numberOption, positive, positiveInteger } from './options.ts';
 import { UsageError } from './usage-error.ts';
 
@@ -20,18 +21,22 @@ export async function agentCommand(v: AgentOptions): Promise<number> {
   mkdirSync(data, { recursive: true });
   const fs = statfsSync(data);
   const transferAddress = v['transfer-address'] ?? '127.0.0.1';
+  const node = {
+    name: v.name ?? hostname(),
+    cpu: numberOption('cpu', v.cpu, cpus().length, positive, 'a positive number'),
+    memoryMiB: numberOption('memory', v.memory, Math.max(512, Math.floor(totalmem() / 2 ** 20) - 1024), positiveInteger, 'a positive number of MiB'),
+    diskMiB: numberOption('disk', v.disk, Math.floor((fs.bavail * fs.bsize) / 2 ** 20), positiveInteger, 'a positive number of MiB'),
+    transferAddress,
+    migrationAddress: v['migration-address'] ?? transferAddress,
+  };
+  // Said here rather than by the service at every redial: it would refuse this node's hello.
+  const refused = nodeReportProblem(node);
+  if (refused) throw new UsageError(`${refused} (--name, --cpu, --memory, --disk, --transfer-address, --migration-address)`);
   const host = await QemuHost.open({
     data,
     server: v.server,
     token,
-    node: {
-      name: v.name ?? hostname(),
-      cpu: numberOption('cpu', v.cpu, cpus().length, positive, 'a positive number'),
-      memoryMiB: numberOption('memory', v.memory, Math.max(512, Math.floor(totalmem() / 2 ** 20) - 1024), positiveInteger, 'a positive number of MiB'),
-      diskMiB: numberOption('disk', v.disk, Math.floor((fs.bavail * fs.bsize) / 2 ** 20), positiveInteger, 'a positive number of MiB'),
-      transferAddress,
-      migrationAddress: v['migration-address'] ?? transferAddress,
-    },
+    node,
     imageCacheMiB: numberOption('image-cache', v['image-cache'], 10_240, positiveInteger, 'a positive number of MiB'),
     bridge: v.bridge ?? 'vwsbr0',
     netns: v.netns,

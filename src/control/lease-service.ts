@@ -21,6 +21,7 @@ import { Reconciler } from './reconciler.ts';
 import { fromCore, type OwnerAction } from './action-checks.ts';
 import { done, refuse, type Refusal, type Result } from './refusal.ts';
 import { sameRequest } from './same-request.ts';
+import { costsProblem, holdProblem, nodeProblem, requestProblem } from './storable.ts';
 import { guardStore, StoreUnavailable } from '../store/store-failure.ts';
 import { actionBeyondDriver, beyondDriverQuote, configForDriver, requestBeyondDriver } from './driver-fit.ts';
 import { scheduleLines } from '../sim/schedule-export.ts';
@@ -246,7 +247,7 @@ export class LeaseService {
    * or the core says no. Nothing is logged.
    */
   private async planNow(request: LeaseRequest, noPlanNeeded: (req: LeaseRequest) => boolean): Promise<{ ok: true; req: LeaseRequest; now: number; plan: Plan | undefined } | Refusal> {
-    const taken = this.idTaken(request.id);
+    const taken = requestProblem(request) ?? this.idTaken(request.id);
     if (taken) return taken;
     const now = await this.syncTo(this.opts.clock.now());
     const req = { ...request, arrival: now };
@@ -262,7 +263,8 @@ export class LeaseService {
       // Checked before anything is logged (the core refuses these too), with the field at fault.
       const unholdable = fromCore(holdKindRefusal(request.kind), 'body.lease.kind');
       if (unholdable) return unholdable;
-      if (!(ttlSeconds > 0)) return refuse('invalid-request', `a hold must last more than 0 s, got ${ttlSeconds}`, { path: 'body.ttl' });
+      const badTtl = holdProblem(ttlSeconds);
+      if (badTtl) return badTtl;
       const planned = await this.planNow(request, () => false);
       if (!planned.ok) return planned;
       const { req, now, plan } = planned;
@@ -344,6 +346,8 @@ export class LeaseService {
 
   addNode(spec: NodeSpec): Promise<Result<NodeRow>> {
     return this.exclusive(async () => {
+      const unstorable = nodeProblem(spec);
+      if (unstorable) return unstorable;
       const existing = await this.opts.store.getNode(spec.id);
       if (existing?.status === 'removed') return refuse('already-exists', `node '${spec.id}' was removed; node ids are not reused: give it a new id`);
       if (existing || this.nodes.of(spec.id) !== undefined) return refuse('already-exists', `node '${spec.id}' is already in the pool (${existing?.status ?? 'active'})`);
@@ -360,9 +364,9 @@ export class LeaseService {
   /** Drains a node: no new leases there. Answers the leases that still plan to come to it. */
   drainNode(id: string): Promise<Result<{ requeued: string[]; stillPlanned: string[] }>> {
     return this.exclusive(async () => {
-      const row = await this.opts.store.getNode(id);
+      // Checked before logging: the core refuses a node it does not have (not-found). An id the pool never had is not looked up in the store.
       const n = this.nodes.of(id);
-      // Checked before logging: the core refuses a node it does not have (not-found).
+      const row = n === undefined ? null : await this.opts.store.getNode(id);
       if (!row || row.status === 'removed' || n === undefined) return refuse('not-found', `no node '${id}' in the pool`);
       const now = await this.syncTo(this.opts.clock.now());
       const drained = this.scheduler.nodeIsDrained(n);
@@ -378,8 +382,8 @@ export class LeaseService {
   /** Removes a drained node once nothing runs or is planned there. */
   removeNode(id: string): Promise<Result<void>> {
     return this.exclusive(async () => {
-      const row = await this.opts.store.getNode(id);
       const n = this.nodes.of(id);
+      const row = n === undefined ? null : await this.opts.store.getNode(id);
       if (!row || n === undefined || row.status === 'removed') return refuse('not-found', `no node '${id}' in the pool`);
       if (!this.scheduler.nodeIsDrained(n)) return refuse('wrong-state', `node '${id}' is ${row.status}: drain it first`);
       await this.syncTo(this.opts.clock.now());
@@ -447,6 +451,8 @@ export class LeaseService {
       // The core refuses these figures too (invalid); checked first, since an input the core refuses must never reach the log.
       const problem = costFiguresProblem(figures);
       if (problem) return refuse('invalid-request', `measured costs: ${problem}`);
+      const unstorable = costsProblem(figures);
+      if (unstorable) return unstorable;
       const now = await this.syncTo(this.opts.clock.now());
       await this.record({ type: 'costs', ...figures }, now);
       await this.event({ time: now, type: 'pool.costs', leaseId: null, owner: null, group: null, data: figures });

@@ -246,7 +246,8 @@ export class Reconciler {
 
   private stopUnknown(vm: VmStatus): void {
     this.stopping.add(vm.id);
-    const stopped = this.driver.stop(vm.id, { graceful: false }).finally(() => {
+    // A stop that fails (its node went away meanwhile) is reported, not left to reject unheard, which would end the process.
+    const stopped = this.driver.stop(vm.id, { graceful: false }).catch((e: Error) => this.report(null, e)).finally(() => {
       this.stopping.delete(vm.id);
       this.actual.delete(vm.id);
     });

@@ -8,8 +8,8 @@ import type { NodeSpec } from '../core/types.ts';
 import type { NodeEstimate } from './driver.ts';
 
 export interface PoolControl {
-  /** A node the pool has never had joins it. */
-  addNode(spec: NodeSpec): Promise<unknown>;
+  /** A node the pool has never had joins it, unless the service refuses it (and says why). */
+  addNode(spec: NodeSpec): Promise<{ ok: true } | { ok: false; code: string; message: string }>;
   /** A node that was lost is back; true if it had been marked unavailable. */
   markNodeAvailable(id: string): Promise<boolean>;
   /** A node is gone for longer than its grace: what became of its leases, or null if nothing changed. */

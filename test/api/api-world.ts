@@ -11,9 +11,10 @@ import { configWith } from '../../src/core/config.ts';
 import { ManualClock } from '../../src/control/clock.ts';
 import { LeaseService } from '../../src/control/lease-service.ts';
 import { SimulatedDriver } from '../../src/drivers/simulated/simulated-driver.ts';
-import { openSqliteStore } from '../../src/store/sqlite-store.ts';
+import { openTestStore, type StoreKind } from '../support/test-stores.ts';
+
+export { STORE_KINDS, type StoreKind } from '../support/test-stores.ts';
 import type { Store } from '../../src/store/store.ts';
-import { dropTestSchema, freshSchema, openTestPostgres } from '../support/test-postgres.ts';
 
 export const T0 = 1_800_000_000;
 
@@ -38,19 +39,10 @@ export interface ApiWorld {
   close(): Promise<void>;
 }
 
-export type StoreKind = 'sqlite' | 'postgres';
-
-/** Both stores, for tests that run on each. */
-export const STORE_KINDS: readonly StoreKind[] = ['sqlite', 'postgres'];
-
-/**
- * `serveFrom` gives the store the service and the server use (a wrapper that fails, say); `store`
- * stays the store itself: a SQLite file, or with `kind` 'postgres' a schema dropped on close.
- */
+/** `serveFrom` gives the store the service and the server use (a wrapper that fails, say); `store` stays the file itself. */
 export async function apiWorld(nodes = 4, serveFrom: (store: Store) => Store = (s) => s, kind: StoreKind = 'sqlite'): Promise<ApiWorld> {
   const dir = mkdtempSync(join(tmpdir(), 'vws-api-'));
-  const schema = kind === 'postgres' ? freshSchema() : null;
-  const store = schema ? await openTestPostgres(schema) : await openSqliteStore(join(dir, 'vws.db'));
+  const { store, drop } = await openTestStore(kind, dir);
   const served = serveFrom(store);
   const clock = new ManualClock(T0);
   const admin = (await bootstrapAdmin(store, T0, 'admin-token'))!;
@@ -90,7 +82,7 @@ export async function apiWorld(nodes = 4, serveFrom: (store: Store) => Store = (
       await world.service.close();
       await driver.close();
       await store.close();
-      if (schema) await dropTestSchema(schema);
+      await drop();
       rmSync(dir, { recursive: true, force: true });
     },
   };

@@ -1,12 +1,15 @@
 // The service's end of the node agents' channels: one WebSocket per node, opened by the agent.
 // Calls go out with an id and wait for their result; what an agent reports by itself (a VM that
 // changed, how long an operation took) goes to listeners. An agent that reconnects replaces its
-// old channel; one that stays away is reported once its grace period is over.
+// old channel; one that stays away is reported once its grace period is over. Every frame is
+// checked against the agents' schemas (agent-messages.ts) before it is acted on: an agent that
+// sends what they refuse is disconnected alone, and the service and the other agents go on.
 
-import type { WebSocket } from 'ws';
+import type { RawData, WebSocket } from 'ws';
 import type { VmStatus } from '../driver.ts';
 import { DriverError } from '../driver.ts';
-import { type AgentCalls, type AgentMessage, type AgentOp, type NetworkPlan, type NodeReport, type ServiceMessage, type Timing, PROTOCOL_VERSION, parseFrame } from './protocol.ts';
+import { AgentMessageError, readAgentMessage, readHello, readResultValue } from './agent-messages.ts';
+import type { AgentCalls, AgentMessage, AgentOp, NetworkPlan, NodeReport, ServiceMessage, Timing } from './protocol.ts';
 
 export interface HubListener {
   /** An agent said hello with what it runs; the answer is its network plan. Throwing refuses the agent. */
@@ -24,6 +27,8 @@ export interface HubOptions {
   callTimeoutMs: number;
   helloTimeoutMs?: number;
   pingMs?: number;
+  /** Where agents refused or disconnected for what they sent are told of. */
+  log?: (line: string) => void;
 }
 
 interface Pending {
@@ -73,14 +78,18 @@ export class AgentHub {
     for (const name of nodes) if (!this.channels.has(name) && !this.awayTimers.has(name)) this.startGrace(name);
   }
 
-  /** Takes a new agent connection (already authenticated). */
-  attach(socket: WebSocket): void {
+  /** Takes a new agent connection (already authenticated); `peer` says who it is in the log. */
+  attach(socket: WebSocket, peer = 'an agent'): void {
     const helloTimer = setTimeout(() => socket.close(4000, 'no hello'), this.opts.helloTimeoutMs ?? 10_000);
-    socket.once('message', (data) => {
+    // An agent that goes before its hello (or whose first frame the socket refused) leaves no timer behind.
+    socket.once('close', () => clearTimeout(helloTimer));
+    socket.once('message', (data, isBinary) => {
       clearTimeout(helloTimer);
-      void this.greet(socket, data).catch((e: Error) => {
-        this.send(socket, { type: 'refused', message: e.message });
-        socket.close(4001, e.message.slice(0, 120));
+      void this.greet(socket, data, isBinary).catch((e: Error) => {
+        const invalid = e instanceof AgentMessageError;
+        this.log(`refused ${peer} at hello: ${invalid ? `it sent ${e.message}` : e.message}`);
+        this.send(socket, { type: 'refused', message: invalid ? `the service refused the hello: ${e.message}` : e.message });
+        socket.close(4001, closeReason(invalid ? `invalid hello: ${e.message}` : e.message));
       });
     });
     socket.on('error', () => socket.terminate());
@@ -111,12 +120,15 @@ export class AgentHub {
     }
   }
 
-  private async greet(socket: WebSocket, data: unknown): Promise<void> {
-    const hello = parseFrame<AgentMessage>(data, 'an agent');
-    if (hello.type !== 'hello') throw new Error(`an agent must say hello first, not ${hello.type}`);
-    if (hello.version !== PROTOCOL_VERSION) throw new Error(`agent protocol ${hello.version} is not ${PROTOCOL_VERSION}: run the same vws version on the node`);
+  private async greet(socket: WebSocket, data: RawData, isBinary: boolean): Promise<void> {
+    const hello = readHello(data, isBinary);
     const plan = await this.listener.hello(hello.node, hello.vms);
     const name = hello.node.name;
+    if (socket.readyState !== socket.OPEN) {
+      // It hung up while its hello was heard: it is away, as if its channel had just gone.
+      if (!this.channels.has(name) && !this.awayTimers.has(name)) this.startGrace(name);
+      return;
+    }
     const old = this.channels.get(name);
     if (old) {
       this.fail(old, `the agent of node '${name}' reconnected`);
@@ -126,28 +138,55 @@ export class AgentHub {
     this.awayTimers.delete(name);
     const channel: Channel = { socket, node: hello.node, pending: new Map(), alive: true };
     this.channels.set(name, channel);
-    socket.on('message', (frame) => this.heard(channel, frame));
+    socket.on('message', (frame, isBinary) => this.heard(channel, frame, isBinary));
     socket.on('pong', () => (channel.alive = true));
     socket.on('close', () => this.lost(channel));
     this.send(socket, { type: 'welcome', network: plan });
   }
 
-  private heard(channel: Channel, frame: unknown): void {
+  /** Never throws: it runs in the socket's event handler. */
+  private heard(channel: Channel, frame: RawData, isBinary: boolean): void {
+    // A channel disconnected or replaced: what it still sends is not heard.
+    if (this.channels.get(channel.node.name) !== channel) return;
     let m: AgentMessage;
     try {
-      m = parseFrame<AgentMessage>(frame, `the agent of node '${channel.node.name}'`);
-    } catch {
+      m = readAgentMessage(frame, isBinary);
+      if (m.type === 'hello') throw new AgentMessageError('a second hello: an agent says hello once per connection');
+      if (m.type === 'result') this.answered(channel, m);
+    } catch (e) {
+      if (e instanceof AgentMessageError) this.expel(channel, e.message);
+      else this.log(`internal: the answer of node '${channel.node.name}' was not taken: ${(e as Error).message}`);
       return;
     }
-    if (m.type === 'result') {
-      const p = channel.pending.get(m.id);
-      if (!p) return;
-      channel.pending.delete(m.id);
-      clearTimeout(p.timer);
-      if (m.ok) p.resolve(m.value);
-      else p.reject(m.error.refused ? new AgentRefusal(p.vmId, m.error.message) : new Error(`node '${channel.node.name}' failed ${p.op}: ${m.error.message}`));
-    } else if (m.type === 'vm') this.listener.vm(channel.node.name, m.vm);
-    else if (m.type === 'timing') this.listener.timing(channel.node.name, m.timing);
+    try {
+      if (m.type === 'vm') this.listener.vm(channel.node.name, m.vm);
+      else if (m.type === 'timing') this.listener.timing(channel.node.name, m.timing);
+    } catch (e) {
+      this.log(`internal: the ${m.type} report of node '${channel.node.name}' was not taken: ${(e as Error).message}`);
+    }
+  }
+
+  /** An answer to a call; one to a call given up on (timed out, or its channel replaced) is dropped. */
+  private answered(channel: Channel, m: Extract<AgentMessage, { type: 'result' }>): void {
+    const p = channel.pending.get(m.id);
+    if (!p) return;
+    // Checked before the call is settled: an invalid answer fails it with the reason, with the rest of the channel's.
+    const value = m.ok ? readResultValue(p.op, m.value) : undefined;
+    channel.pending.delete(m.id);
+    clearTimeout(p.timer);
+    if (m.ok) p.resolve(value);
+    else p.reject(m.error.refused ? new AgentRefusal(p.vmId, m.error.message) : new Error(`node '${channel.node.name}' failed ${p.op}: ${m.error.message}`));
+  }
+
+  /** Disconnects an agent that sent what the service does not take: its calls fail, its node is as if it had gone away. */
+  private expel(channel: Channel, why: string): void {
+    const name = channel.node.name;
+    const message = `the agent of node '${name}' sent ${why}; it is disconnected`;
+    this.log(message);
+    this.fail(channel, message);
+    this.send(channel.socket, { type: 'refused', message });
+    channel.socket.close(4003, closeReason(`invalid message: ${why}`));
+    this.lost(channel);
   }
 
   private lost(channel: Channel): void {
@@ -191,4 +230,15 @@ export class AgentHub {
   private send(socket: WebSocket, m: ServiceMessage): void {
     if (socket.readyState === socket.OPEN) socket.send(JSON.stringify(m));
   }
+
+  private log(line: string): void {
+    (this.opts.log ?? ((l: string) => process.stderr.write(`${l}\n`)))(line);
+  }
+}
+
+/** A close frame's reason holds at most 123 bytes of UTF-8 (a longer one makes ws throw). */
+export function closeReason(text: string): string {
+  let reason = text.slice(0, 123);
+  while (Buffer.byteLength(reason) > 123) reason = reason.slice(0, -1);
+  return reason;
 }

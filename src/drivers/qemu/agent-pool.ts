@@ -38,7 +38,7 @@ export class AgentPool {
 
   constructor(private readonly opts: AgentPoolOptions) {
     this.addresses = new AddressBook(opts.network, join(opts.dir, 'addresses.json'));
-    this.hub = new AgentHub({ graceMs: opts.graceMs ?? 60_000, callTimeoutMs: opts.callTimeoutMs ?? 600_000 }, {
+    this.hub = new AgentHub({ graceMs: opts.graceMs ?? 60_000, callTimeoutMs: opts.callTimeoutMs ?? 600_000, log: (l) => this.log(l) }, {
       hello: (node, vms) => this.hello(node, vms),
       vm: (node, vm) => this.driver.heard(node, vm),
       timing: (node, t) => this.timing(node, t),
@@ -62,7 +62,11 @@ export class AgentPool {
     if (!this.service) throw new Error('the service is starting: try again in a moment');
     const row = await this.opts.store.getNode(node.name);
     if (row?.status === 'removed') throw new Error(`node '${node.name}' was removed from the pool: add it under another name`);
-    if (!row) await this.service.addNode({ id: node.name, cpu: node.cpu, memoryMiB: node.memoryMiB, diskMiB: node.diskMiB });
+    if (!row) {
+      const added = await this.service.addNode({ id: node.name, cpu: node.cpu, memoryMiB: node.memoryMiB, diskMiB: node.diskMiB });
+      // Another hello of the same node may have added it meanwhile; anything else refuses the agent.
+      if (!added.ok && added.code !== 'already-exists') throw new Error(`node '${node.name}' was not added: ${added.message}`);
+    }
     // Asked whatever the row said: a loss being logged as the agent came back is decided in turn.
     if (row && (await this.service.markNodeAvailable(node.name))) this.log(`node '${node.name}' is available again`);
     this.driver.nodeReported(node.name, vms);

@@ -1,5 +1,5 @@
 // A service whose nodes are node agents on real loopback WebSockets: an AgentPool, the
-// LeaseService on a SQLite file and a clock the test moves, the REST API listening on a port,
+// LeaseService on a SQLite file (or a PostgreSQL schema of its own) and a clock the test moves, the REST API listening on a port,
 // and agents whose hosts keep their VMs in memory (the QEMU host has its own tests; what these
 // tests are about is what the service makes of its agents).
 
@@ -17,7 +17,7 @@ import { ManualClock } from '../../../src/control/clock.ts';
 import { DriverError, type VmStatus } from '../../../src/drivers/driver.ts';
 import { LeaseService } from '../../../src/control/lease-service.ts';
 import { configWith } from '../../../src/core/config.ts';
-import { openSqliteStore } from '../../../src/store/sqlite-store.ts';
+import { openTestStore, type StoreKind } from '../../support/test-stores.ts';
 import type { Store } from '../../../src/store/store.ts';
 import { waitFor } from '../../support/wait.ts';
 
@@ -101,10 +101,10 @@ export interface PoolWorld {
 
 const ADMIN_TOKEN = 'vws_test-admin-token';
 
-/** `dir`: a data directory to open again (the caller removes it); a new one by default. */
-export async function poolWorld(opts: { graceMs?: number; dir?: string } = {}): Promise<PoolWorld> {
+/** `dir`: a data directory to open again (the caller removes it); a new one by default. `store`: SQLite by default. */
+export async function poolWorld(opts: { graceMs?: number; dir?: string; store?: StoreKind } = {}): Promise<PoolWorld> {
   const dir = opts.dir ?? mkdtempSync(join(tmpdir(), 'vws-agent-pool-'));
-  const store = await openSqliteStore(join(dir, 'vws.db'));
+  const { store, drop } = await openTestStore(opts.store ?? 'sqlite', dir);
   await bootstrapAdmin(store, T0, ADMIN_TOKEN);
   const admin = ADMIN_TOKEN;
   const logs: string[] = [];
@@ -135,6 +135,7 @@ export async function poolWorld(opts: { graceMs?: number; dir?: string } = {}): 
       await service.close();
       await pool.driver.close();
       await store.close();
+      await drop();
       if (!opts.dir) rmSync(dir, { recursive: true, force: true });
     },
   };

@@ -3,6 +3,7 @@ import { cpus, hostname, totalmem } from 'node:os';
 import { resolve } from 'node:path';
 import { NodeAgent } from '../agent/node-agent.ts';
 import { QemuHost } from '../agent/qemu-host.ts';
+import { accelChoice } from '../agent/qemu/accel-probe.ts';
 import { numberOption, positive, positiveInteger } from './options.ts';
 import { UsageError } from './usage-error.ts';
 
@@ -19,6 +20,9 @@ export async function agentCommand(v: AgentOptions): Promise<number> {
   const data = resolve(v.data ?? 'vws-agent');
   mkdirSync(data, { recursive: true });
   const fs = statfsSync(data);
+  // Probed before the agent dials: the probe blocks for up to its timeout, and a VM's start must not wait on it.
+  const accel = accelChoice();
+  process.stdout.write(`vws agent: VMs run under ${accel.kvm ? 'KVM' : 'TCG (software emulation)'}: ${accel.reason}\n`);
   const transferAddress = v['transfer-address'] ?? '127.0.0.1';
   const host = await QemuHost.open({
     data,

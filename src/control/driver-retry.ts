@@ -10,6 +10,9 @@ export type DriverOperation = 'start' | 'stop' | 'suspend' | 'resume' | 'migrate
 
 /** A driver call that rejected, with what it was and where; the message is the driver's own. */
 export class DriverCallFailed extends Error {
+  /** The failure is being dealt with by a change to the lease (a failed live migration moved back): no retry. */
+  settledElsewhere = false;
+
   constructor(readonly operation: DriverOperation, readonly vm: string, readonly node: string, cause: unknown) {
     super(cause instanceof Error ? cause.message : String(cause), { cause });
   }

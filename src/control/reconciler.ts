@@ -188,7 +188,11 @@ export class Reconciler {
       const moved = await driverCall('liveMigrate', id, from, () => this.driver.liveMigrate(id, node)).catch((e: unknown) => {
         // The driver keeps the VM where it was when it can: the scheduler must then learn that it runs there.
         const back = this.actual.get(id);
-        if (back?.state === 'running' && back.node === from) this.hooks.migrationFailed(lease.req.id, { index: i, from });
+        if (back?.state === 'running' && back.node === from) {
+          this.hooks.migrationFailed(lease.req.id, { index: i, from });
+          // The scheduler moves the lease back to where it runs; a retry racing it would move the VM away again.
+          if (e instanceof DriverCallFailed) e.settledElsewhere = true;
+        }
         throw e;
       });
       this.heard(moved.status);
@@ -265,7 +269,7 @@ export class Reconciler {
   private failed(leaseId: string, e: Error): void {
     this.report(leaseId, e);
     const lease = this.hooks.leaseById(leaseId);
-    if (this.detached || !lease) return this.retries.clear(leaseId);
+    if (this.detached || !lease || (e instanceof DriverCallFailed && e.settledElsewhere)) return this.retries.clear(leaseId);
     const failures = this.retries.failed(leaseId, JSON.stringify(desiredVms(lease)), () => this.schedule(leaseId));
     if (!(e instanceof DriverCallFailed) || failures !== this.retries.policy.maxFailures) return;
     if (e.givesUp) {

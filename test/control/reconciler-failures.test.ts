@@ -229,6 +229,7 @@ test('a live migration that fails with the VM still at its source moves the leas
   assert.deepEqual([row.status, row.nodes], ['running', ['n1']], 'the lease shows where it runs');
   assert.deepEqual((await w.store.workspacesOf('job')).map((ws) => [ws.node, ws.status]), [['n1', 'running']]);
   assert.ok(!w.events.some((e) => e.type === 'workspace.migrated'));
+  assert.equal(errorsOf(w.events, 'job').length, 1, 'no retry raced the move back (it would move the VM away from where the lease now is)');
   w.driver.refuse('liveMigrate', null);
   await w.service.reconcileNow();
   assert.deepEqual(await vms(w.driver), [['job/0', 'n1', 'running']], 'nothing tries to move it any more');

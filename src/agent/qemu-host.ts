@@ -3,7 +3,7 @@
 // by the node's DHCP server. What each VM is and where it stands is written under its own
 // directory, so that a restarted agent adopts the VMs that ran on without it.
 
-import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { DriverError, type VmState, type VmStatus } from '../drivers/driver.ts';
 import type { AgentHost } from './node-agent.ts';
@@ -16,6 +16,7 @@ import { newTicket, receiveFiles, sendFiles } from './state-transfer.ts';
 import type { IncomingVm, VmProcess, VmProcessConfig, VmRuntime } from './vm-runtime.ts';
 import { qemuRuntime } from './qemu-runtime.ts';
 import { fitText } from '../drivers/qemu/agent-messages.ts';
+import { fsSyncer, type Syncer, writeDurably } from './durable.ts';
 
 export interface QemuHostOptions {
   data: string;
@@ -26,6 +27,8 @@ export interface QemuHostOptions {
   bridge: string;
   netns?: string;
   runtime?: VmRuntime;
+  /** fsync, as a test records it. */
+  sync?: Syncer;
 }
 
 interface Held {
@@ -54,9 +57,11 @@ export class QemuHost implements AgentHost {
   private readonly timingListeners: Array<(t: Timing) => void> = [];
   private network: NodeNetwork | null = null;
   private readonly runtime: VmRuntime;
+  private readonly sync: Syncer;
 
   private constructor(private readonly opts: QemuHostOptions, private readonly images: ImageCache) {
     this.runtime = opts.runtime ?? qemuRuntime;
+    this.sync = opts.sync ?? fsSyncer;
   }
 
   static async open(opts: QemuHostOptions): Promise<QemuHost> {
@@ -134,8 +139,9 @@ export class QemuHost implements AgentHost {
   async suspend({ id }: Args<'suspend'>): Promise<VmStatus> {
     const held = this.inState(id, 'running', 'suspended');
     this.set(held, 'suspending');
+    const file = join(this.dirOf(id), MEMORY_FILE);
     try {
-      const { ms } = await held.proc!.saveTo(join(this.dirOf(id), MEMORY_FILE));
+      const { ms } = await held.proc!.saveTo(file);
       held.proc = null;
       this.timed({ op: 'suspend', memoryMiB: held.workload.vm.memoryMiB, ms });
     } catch (e) {
@@ -143,6 +149,12 @@ export class QemuHost implements AgentHost {
       throw e;
     }
     await this.network?.removeTap(tapName(id));
+    try {
+      // QEMU's `cat > file` never fsyncs; the directory entry is made durable with vm.json's in set().
+      this.sync.file(file);
+    } catch (e) {
+      return this.set(held, 'failed', `the saved state of ${id} could not be written to disk: ${(e as Error).message}`);
+    }
     return this.set(held, 'suspended');
   }
 
@@ -198,6 +210,7 @@ export class QemuHost implements AgentHost {
       const base = await this.fetchImage(held.workload.disk, true);
       await rebaseOverlay(join(this.dirOf(id), DISK_FILE), base);
     }
+    for (const name of [MEMORY_FILE, DISK_FILE, SCRATCH_FILE]) if (existsSync(join(this.dirOf(id), name))) this.sync.file(join(this.dirOf(id), name));
     return this.set(held, 'suspended');
   }
 
@@ -368,8 +381,8 @@ export class QemuHost implements AgentHost {
   private save(held: Held): void {
     const file = join(this.dirOf(held.workload.vm.id), 'vm.json');
     if (!existsSync(this.dirOf(held.workload.vm.id))) return;
-    writeFileSync(`${file}.tmp`, JSON.stringify({ workload: held.workload, status: held.status }));
-    renameSync(`${file}.tmp`, file);
+    // Durable: a suspended VM that a crash turns back into 'suspending' would be dropped at restart.
+    writeDurably(file, JSON.stringify({ workload: held.workload, status: held.status }), this.sync);
   }
 
   /** After a restart: VMs whose process runs are adopted; saved ones stay suspended; the rest ended while the agent was away. */

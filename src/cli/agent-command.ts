@@ -4,6 +4,7 @@ import { resolve } from 'node:path';
 import { NodeAgent } from '../agent/node-agent.ts';
 import { QemuHost } from '../agent/qemu-host.ts';
 import { nodeReportProblem } from '../drivers/qemu/agent-messages.ts';
+import { accelChoice } from '../agent/qemu/accel-probe.ts';
 import { numberOption, positive, positiveInteger } from './options.ts';
 import { UsageError } from './usage-error.ts';
 
@@ -32,6 +33,9 @@ export async function agentCommand(v: AgentOptions): Promise<number> {
   // Said here rather than by the service at every redial: it would refuse this node's hello.
   const refused = nodeReportProblem(node);
   if (refused) throw new UsageError(`${refused} (--name, --cpu, --memory, --disk, --transfer-address, --migration-address)`);
+  // Probed before the agent dials: the probe blocks for up to its timeout, and a VM's start must not wait on it.
+  const accel = accelChoice();
+  process.stdout.write(`vws agent: VMs run under ${accel.kvm ? 'KVM' : 'TCG (software emulation)'}: ${accel.reason}\n`);
   const host = await QemuHost.open({
     data,
     server: v.server,

@@ -51,8 +51,9 @@ function addAgent(program: Command, leaf: Leaf): void {
     .addOption(opt('--ca <FILE>', 'trust this CA certificate for an HTTPS service'))
     .addHelpText('after', `
 Needs --server URL (the service, http(s)://host:port) and --token T (an administrator's token, or
-VWS_AGENT_TOKEN). Runs VMs under QEMU (KVM when /dev/kvm is usable, software emulation otherwise);
-they keep running when the agent stops or loses the service, and a restarted agent adopts them.`);
+VWS_AGENT_TOKEN). Runs VMs under QEMU (KVM when a probe guest runs under it, software emulation
+otherwise; VWS_ACCEL=kvm|tcg decides instead); they keep running when the agent stops or loses the
+service, and a restarted agent adopts them.`);
 }
 
 /** --inject may be given again and again. */

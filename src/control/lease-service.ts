@@ -18,6 +18,7 @@ import type { Driver, NodeEstimate } from '../drivers/driver.ts';
 import { applyInput, type Applied, type Input, NodeIndex, type Ownership } from './inputs.ts';
 import { plannedTimes, statusOf, usageOf } from './lease-view.ts';
 import { Reconciler } from './reconciler.ts';
+import type { RetryPolicy } from './driver-retry.ts';
 import { fromCore, type OwnerAction } from './action-checks.ts';
 import { done, refuse, type Refusal, type Result } from './refusal.ts';
 import { sameRequest } from './same-request.ts';
@@ -31,6 +32,8 @@ export interface ServiceOptions {
   driver: Driver;
   clock: Clock;
   config: SchedulerConfig;
+  /** How refused driver calls are retried (driver-retry.ts). */
+  driverRetry?: Partial<RetryPolicy>;
 }
 
 /** At most this many waiting operations share one transaction. */
@@ -92,7 +95,7 @@ export class LeaseService {
         this.eventsInFlight.add(written);
         void written.finally(() => this.eventsInFlight.delete(written));
       },
-    });
+    }, { clock: opts.clock, retry: opts.driverRetry });
   }
 
   /** Rebuilds the scheduler from the input log, catches up with the clock and reconciles the VMs. */

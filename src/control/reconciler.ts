@@ -8,6 +8,8 @@ import type { LeaseRecord } from '../core/lease-record.ts';
 import type { EventRow, Store, WorkspaceRow, WorkspaceStatus } from '../store/store.ts';
 import type { Driver, VmSpec, VmState, VmStatus } from '../drivers/driver.ts';
 import { type DesiredVm, desiredVms } from './lease-view.ts';
+import type { Clock } from './clock.ts';
+import { DEFAULT_RETRY, driverCall, DriverCallFailed, Retries, type RetryPolicy } from './driver-retry.ts';
 
 export interface ReconcilerHooks {
   leaseById(id: string): LeaseRecord | undefined;
@@ -53,8 +55,10 @@ export class Reconciler {
   private readonly strayStops = new Set<Promise<void>>();
   /** Once the service closes, the driver's news is no longer ours to act on. */
   private detached = false;
+  private readonly retries: Retries;
 
-  constructor(private readonly driver: Driver, private readonly store: Store, private readonly hooks: ReconcilerHooks) {
+  constructor(private readonly driver: Driver, private readonly store: Store, private readonly hooks: ReconcilerHooks, opts: { clock: Clock; retry?: Partial<RetryPolicy> }) {
+    this.retries = new Retries(opts.clock, { ...DEFAULT_RETRY, ...opts.retry });
     driver.onChange((vm) => this.heard(vm));
     driver.onStray?.((vm) => {
       if (this.detached) return;
@@ -106,6 +110,7 @@ export class Reconciler {
 
   detach(): void {
     this.detached = true;
+    this.retries.clearAll();
   }
 
   /** A lease is converging, workspace rows wait to be written, or a VM no lease wants is stopping. */
@@ -124,7 +129,7 @@ export class Reconciler {
 
   private schedule(leaseId: string): void {
     const previous = this.jobs.get(leaseId) ?? Promise.resolve();
-    const job = previous.then(() => this.converge(leaseId)).catch((e: Error) => this.report(leaseId, e));
+    const job = previous.then(() => this.converge(leaseId)).then(() => this.retries.clear(leaseId), (e: Error) => this.failed(leaseId, e));
     this.jobs.set(leaseId, job);
     void job.then(() => {
       if (this.jobs.get(leaseId) === job) this.jobs.delete(leaseId);
@@ -151,7 +156,7 @@ export class Reconciler {
       if (!live) return false;
       this.stopping.add(id);
       try {
-        await this.driver.stop(id, { graceful: actual.state === 'running' });
+        await driverCall('stop', id, actual.node, () => this.driver.stop(id, { graceful: actual.state === 'running' }));
       } finally {
         this.stopping.delete(id);
       }
@@ -171,17 +176,23 @@ export class Reconciler {
         return false;
       }
       const spec = this.specOf(lease, i, node);
-      if (spec.image) await this.driver.prepareImage(node, spec.image);
-      this.heard(await this.driver.start(spec));
+      this.heard(await driverCall('start', id, node, async () => {
+        if (spec.image) await this.driver.prepareImage(node, spec.image);
+        return this.driver.start(spec);
+      }));
       return true;
     }
     if (actual.state !== 'running' && actual.state !== 'suspended') return false;
     if (actual.state === 'running' && desired.state === 'running' && actual.node !== node && this.driver.capabilities.has('liveMigration')) {
       const from = actual.node;
-      const moved = await this.driver.liveMigrate(id, node).catch((e: unknown) => {
+      const moved = await driverCall('liveMigrate', id, from, () => this.driver.liveMigrate(id, node)).catch((e: unknown) => {
         // The driver keeps the VM where it was when it can: the scheduler must then learn that it runs there.
         const back = this.actual.get(id);
-        if (back?.state === 'running' && back.node === from) this.hooks.migrationFailed(lease.req.id, { index: i, from });
+        if (back?.state === 'running' && back.node === from) {
+          this.hooks.migrationFailed(lease.req.id, { index: i, from });
+          // The scheduler moves the lease back to where it runs; a retry racing it would move the VM away again.
+          if (e instanceof DriverCallFailed) e.settledElsewhere = true;
+        }
         throw e;
       });
       this.heard(moved.status);
@@ -189,15 +200,15 @@ export class Reconciler {
       return true;
     }
     if (actual.state === 'running' && (desired.state === 'suspended' || actual.node !== node)) {
-      this.heard(await this.driver.suspend(id));
+      this.heard(await driverCall('suspend', id, actual.node, () => this.driver.suspend(id)));
       return true;
     }
     if (actual.state === 'suspended' && actual.node !== node) {
-      this.heard(await this.driver.migrate(id, node));
+      this.heard(await driverCall('migrate', id, actual.node, () => this.driver.migrate(id, node)));
       return true;
     }
     if (actual.state === 'suspended' && desired.state === 'running') {
-      this.heard(await this.driver.resume(id));
+      this.heard(await driverCall('resume', id, actual.node, () => this.driver.resume(id)));
       return true;
     }
     return false;
@@ -253,6 +264,25 @@ export class Reconciler {
     });
     this.strayStops.add(stopped);
     void stopped.finally(() => this.strayStops.delete(stopped));
+  }
+
+  /** The owner hears of each failure; the lease is tried again later, failed, or its node flagged to admins. */
+  private failed(leaseId: string, e: Error): void {
+    this.report(leaseId, e);
+    const lease = this.hooks.leaseById(leaseId);
+    if (this.detached || !lease || (e instanceof DriverCallFailed && e.settledElsewhere)) return this.retries.clear(leaseId);
+    const failures = this.retries.failed(leaseId, JSON.stringify(desiredVms(lease)), () => this.schedule(leaseId));
+    if (!(e instanceof DriverCallFailed) || failures !== this.retries.policy.maxFailures) return;
+    if (e.givesUp) {
+      this.retries.clear(leaseId);
+      this.hooks.vmEndedByItself(leaseId, { failed: true, message: `the driver refused to ${e.operation} ${e.vm} on ${e.node} ${failures} times: ${e.message}` });
+      return;
+    }
+    // Admin-only (no lease id, so no owner): the node needs a look, and the retries go on meanwhile.
+    this.hooks.event({
+      time: Math.floor(Date.now() / 1000), type: 'node.operation-failing', leaseId: null, owner: null, group: null,
+      data: { node: e.node, lease: leaseId, vm: e.vm, operation: e.operation, failures, message: e.message, retrying: true },
+    });
   }
 
   private report(leaseId: string | null, e: Error): void {

@@ -1,12 +1,11 @@
 // The command line of one VM's QEMU process. Everything the agent must find again after a
 // restart (pidfile, QMP socket, serial log) lives in the VM's directory.
 
-import { spawnSync } from 'node:child_process';
-import { accessSync, constants } from 'node:fs';
 import { join } from 'node:path';
 import type { VmProcessConfig } from '../vm-runtime.ts';
+import { accelChoice, QEMU_BINARY } from './accel-probe.ts';
 
-export const QEMU_BINARY = process.env.VWS_QEMU ?? 'qemu-system-x86_64';
+export { QEMU_BINARY };
 
 /** A unix socket path longer than this does not fit in sockaddr_un. */
 const SOCKET_PATH_MAX = 107;
@@ -17,28 +16,8 @@ export const vmFiles = (dir: string) => ({
   serial: join(dir, 'serial.log'),
 });
 
-let kvmVerdict: boolean | undefined;
-
-/**
- * Whether VMs can run under KVM here. An openable /dev/kvm is not enough: nested or restricted
- * hosts expose one that fails as the vCPU is set up (seen here: "failed to set MSR 0x10a"), so
- * QEMU is asked to set one up and quit. VWS_ACCEL=kvm|tcg overrides the probe.
- */
-export function kvmUsable(): boolean {
-  if (process.env.VWS_ACCEL) return process.env.VWS_ACCEL === 'kvm';
-  if (kvmVerdict !== undefined) return kvmVerdict;
-  try {
-    accessSync('/dev/kvm', constants.R_OK | constants.W_OK);
-  } catch {
-    return (kvmVerdict = false);
-  }
-  const probe = spawnSync(QEMU_BINARY, ['-machine', 'q35,accel=kvm', '-cpu', 'host', '-m', '16', '-nodefaults', '-display', 'none', '-S', '-qmp', 'stdio'], {
-    input: '{"execute":"qmp_capabilities"}\n{"execute":"quit"}\n',
-    timeout: 10_000,
-    encoding: 'utf8',
-  });
-  return (kvmVerdict = probe.status === 0 && !/error|assert/i.test(probe.stderr ?? ''));
-}
+/** Whether VMs run under KVM here (see accel-probe.ts). */
+export const kvmUsable = (): boolean => accelChoice().kvm;
 
 export type Incoming = 'none' | 'defer';
 

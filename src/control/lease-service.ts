@@ -115,6 +115,17 @@ export class LeaseService {
     return this.reconciler.reconcileAll(this.scheduler.allLeases());
   }
 
+  /**
+   * Resolves once nothing is left to do: no input waiting or under way, and the VMs caught up with
+   * what was decided (a VM that ends by itself is an input again, hence the loop).
+   */
+  async idle(): Promise<void> {
+    while (this.draining || this.waiting.length > 0 || this.reconciler.busy) {
+      await this.draining;
+      await this.reconciler.idle();
+    }
+  }
+
   async close(): Promise<void> {
     this.closed = true;
     this.cancelTimer?.();

@@ -105,6 +105,10 @@ export class Reconciler {
     this.detached = true;
   }
 
+  get busy(): boolean {
+    return this.jobs.size > 0 || this.writing !== null;
+  }
+
   async idle(): Promise<void> {
     while (this.jobs.size > 0 || this.writing) await Promise.all([...this.jobs.values(), this.writing]);
   }

@@ -25,7 +25,7 @@ function expectedLines(leases: readonly LeaseRecord[], nodes: readonly NodeSpec[
     };
     const deadline = r.deadline !== undefined ? { deadline: r.deadline } : {};
     l.lost.forEach((a, k) => lines.push(JSON.stringify({ id: `${r.id}/attempt-${k + 1}`, ...common, ...deadline, outcome: 'cancelled', requeued: true, segments: segments(a.segments) })));
-    const outcome = l.state === 'completed' || l.state === 'rejected' ? l.state : 'cancelled';
+    const outcome = l.state === 'completed' || l.state === 'rejected' || l.state === 'cancelled' ? l.state : 'pending';
     lines.push(JSON.stringify({ id: r.id, ...common, ...deadline, outcome, ...(l.rejectReason ? { reason: l.rejectReason } : {}), segments: segments(l.history) }));
   }
   return lines;

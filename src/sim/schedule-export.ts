@@ -11,10 +11,12 @@ export function scheduleHeader(nodes: readonly NodeSpec[]): string {
   return JSON.stringify({ format: SCHEDULE_FORMAT, nodes: nodes.map((n) => ({ id: n.id, cpu: n.cpu, memoryMiB: n.memoryMiB })) });
 }
 
+/** A lease still queued, held, planned or running has no outcome yet: a live export says so rather than guess one. */
 function outcomeOf(lease: LeaseRecord): Outcome {
   if (lease.state === 'completed') return 'completed';
   if (lease.state === 'rejected') return 'rejected';
-  return 'cancelled';
+  if (lease.state === 'cancelled') return 'cancelled';
+  return 'pending';
 }
 
 /** The UTF-8 bytes of a literal of the format. */
@@ -31,7 +33,7 @@ const MEMORY = lit(',"memoryMiB":');
 const DEADLINE = lit(',"deadline":');
 const REQUEUED = lit(',"outcome":"cancelled","requeued":true');
 const OUTCOME: Record<Outcome, Uint8Array> = {
-  completed: lit(',"outcome":"completed"'), rejected: lit(',"outcome":"rejected"'), cancelled: lit(',"outcome":"cancelled"'),
+  completed: lit(',"outcome":"completed"'), rejected: lit(',"outcome":"rejected"'), cancelled: lit(',"outcome":"cancelled"'), pending: lit(',"outcome":"pending"'),
 };
 const SEGMENTS = lit(',"segments":[');
 const FIRST_START = lit('{"start":');

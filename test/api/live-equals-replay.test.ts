@@ -33,6 +33,14 @@ async function liveEqualsReplay(place: (dir: string) => StorePlace, calls: reado
 
 const RUNS = Number(process.env.VWS_REPLAY_RUNS ?? 25);
 
+/** Counterexamples the property found, shrunk: each failed before its fix. */
+const lease = { who: 'alice', shared: false, nodes: 1, duration: 60, startIn: 0, slack: 0, count: 1, gap: 0, acceptPartial: false, preemptible: null } as const;
+const FOUND: Array<[string, Call[]]> = [
+  ['a running lease is "pending" in the live schedule, not "cancelled"', [{ op: 'create', kind: 'best-effort', ...lease }]],
+];
+
+for (const [name, calls] of FOUND) test(`found by the property (SQLite): ${name}`, () => liveEqualsReplay(sqlitePlace, calls));
+
 for (const [name, place] of [['SQLite', sqlitePlace], ['PostgreSQL', () => postgresPlace()]] as const) {
   test(`${name}: after random API calls the live view equals the replayed view, and the live schedule passes the checker`, async () => {
     await fc.assert(

@@ -556,16 +556,13 @@ export class LeaseService {
     }
   }
 
+  /**
+   * The core names every lease whose record changed, whoever's input changed it: a lease preempted
+   * by another's reservation, moved by a node's loss, an occurrence of a series. Their rows are
+   * written anew, as a replay writes every row.
+   */
   private noteStep(step: StepResult): void {
-    for (const d of step.decisions) this.markDirty(d.leaseId);
-    for (const s of step.started) this.markDirty(s.leaseId);
-    for (const s of step.ended) this.markDirty(s.leaseId);
-    for (const l of step.completed) this.markDirty(l.req.id);
-    for (const l of step.failed) this.markDirty(l.req.id);
-    for (const l of step.expired) {
-      this.markDirty(l.req.id);
-      for (const id of l.occurrenceIds ?? []) this.markDirty(id);
-    }
+    for (const l of step.changed) this.markDirty(l.req.id);
   }
 
   private markDirty(id: string): void {

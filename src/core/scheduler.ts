@@ -34,6 +34,12 @@ export interface StepResult {
   decisions: Decision[];
   /** Leases whose holds expired: cancelled, their resources freed. */
   expired: LeaseRecord[];
+  /**
+   * Every lease whose record changed since the previous advance: at this step, or by the actions
+   * heard since (a submit, a cancel, a node lost...), whoever's input it was. What a view of the
+   * leases must show anew.
+   */
+  changed: ReadonlySet<LeaseRecord>;
   /** Leases that could not begin where they were planned, a node there being lost: see `failure`. */
   failed: LeaseRecord[];
 }
@@ -252,7 +258,7 @@ export class Scheduler {
     const s = this.s;
     if (now < s.now) throw new RangeError(`time went backwards: ${now} < ${s.now}`);
     s.now = now;
-    const result: StepResult = { now, started: s.started, ended: [], completed: s.completed, decisions: [], expired: [], failed: [] };
+    const result: StepResult = { now, started: s.started, ended: [], completed: s.completed, decisions: [], expired: [], failed: [], changed: s.changed };
     result.expired = expireHolds(s, now);
     applyBoundaries(s, now, result);
     const pending = this.pending;
@@ -263,6 +269,7 @@ export class Scheduler {
     applyBoundaries(s, now, result);
     s.started = [];
     s.completed = [];
+    s.changed = new Set();
     if (++this.steps % 512 === 0) {
       s.table.prune(now);
       s.link.prune(now);

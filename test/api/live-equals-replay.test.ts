@@ -37,6 +37,15 @@ const RUNS = Number(process.env.VWS_REPLAY_RUNS ?? 25);
 const lease = { who: 'alice', shared: false, nodes: 1, duration: 60, startIn: 0, slack: 0, count: 1, gap: 0, acceptPartial: false, preemptible: null } as const;
 const FOUND: Array<[string, Call[]]> = [
   ['a running lease is "pending" in the live schedule, not "cancelled"', [{ op: 'create', kind: 'best-effort', ...lease }]],
+  ['every occurrence of a periodic lease shows at once, not once it starts', [{ op: 'create', kind: 'periodic', ...lease, startIn: 30, count: 2 }]],
+  ['a lease preempted by a later reservation shows its new planned end at once', [
+    { op: 'create', kind: 'best-effort', ...lease, nodes: 4, duration: 7200 },
+    { op: 'create', kind: 'exact', ...lease, who: 'bob', nodes: 2, startIn: 600 },
+  ]],
+  ['the occurrences of a committed periodic hold are scheduled, no longer held', [
+    { op: 'hold', kind: 'periodic', ttl: 60, ...lease, startIn: 600, count: 2 },
+    { op: 'commit', pick: 0 },
+  ]],
 ];
 
 for (const [name, calls] of FOUND) test(`found by the property (SQLite): ${name}`, () => liveEqualsReplay(sqlitePlace, calls));

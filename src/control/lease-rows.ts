@@ -56,3 +56,15 @@ function seriesStatus(from: RowSources, ids: readonly string[]): LeaseStatus {
   if (statuses.every((st) => st === 'done' || st === 'rejected' || st === 'cancelled')) return statuses.some((st) => st === 'done') ? 'done' : 'cancelled';
   return statuses.find((st) => st !== 'scheduled' && st !== 'done' && st !== 'rejected' && st !== 'cancelled') ?? 'scheduled';
 }
+
+/**
+ * Whether two rows say the same, but for their usage (which grows with every second a lease holds
+ * nodes, and which the API shows as of the moment it answers) and when they were written: a row
+ * is written again, and its updatedAt moves, only when what it says changed. A restart, which
+ * makes every row anew, then leaves them as they were.
+ */
+export function sameRow(a: LeaseRow, b: LeaseRow): boolean {
+  const { usage: _ua, updatedAt: _ta, ...restA } = a;
+  const { usage: _ub, updatedAt: _tb, ...restB } = b;
+  return JSON.stringify(restA) === JSON.stringify(restB);
+}

@@ -17,7 +17,7 @@ import type { Clock } from './clock.ts';
 import type { Driver, NodeEstimate } from '../drivers/driver.ts';
 import { applyInput, type Applied, type Input, NodeIndex, type Ownership } from './inputs.ts';
 import { statusOf, usageOf } from './lease-view.ts';
-import { type Ending, leaseRow, type RowSources } from './lease-rows.ts';
+import { type Ending, leaseRow, type RowSources, sameRow } from './lease-rows.ts';
 import { Reconciler } from './reconciler.ts';
 import { fromCore, type OwnerAction } from './action-checks.ts';
 import { done, refuse, type Refusal, type Result } from './refusal.ts';
@@ -587,8 +587,11 @@ export class LeaseService {
       if (!lease) continue;
       const before = this.rows.get(id) ?? (await this.opts.store.getLease(id));
       const row = leaseRow(lease, this.rowSources, before, now);
+      if (before && sameRow(before, row)) {
+        this.rows.set(id, before);
+        continue;
+      }
       this.rows.set(id, row);
-      if (before && JSON.stringify(before) === JSON.stringify(row)) continue;
       await this.opts.store.putLease(row);
       if (!before || before.status !== row.status) {
         await this.event({ time: now, type: 'lease.status', leaseId: id, owner: row.owner, group: row.group, data: { from: before?.status ?? null, to: row.status, reason: row.reason } });

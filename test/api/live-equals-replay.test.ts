@@ -46,6 +46,7 @@ const FOUND: Array<[string, Call[]]> = [
     { op: 'hold', kind: 'periodic', ttl: 60, ...lease, startIn: 600, count: 2 },
     { op: 'commit', pick: 0 },
   ]],
+  ['a restart leaves a row whose lease did not change as it was (its updatedAt)', [{ op: 'create', kind: 'best-effort', ...lease }, { op: 'wait', seconds: 1 }]],
 ];
 
 for (const [name, calls] of FOUND) test(`found by the property (SQLite): ${name}`, () => liveEqualsReplay(sqlitePlace, calls));

@@ -38,7 +38,7 @@ export function leaseRow(lease: LeaseRecord, from: RowSources, before: LeaseRow 
     kind: lease.req.kind,
     request: lease.req,
     status,
-    reason: ending ? { code: ending.code, message: ending.message } : lease.rejectReason ? { code: lease.rejectReason, message: before?.reason?.message ?? lease.rejectReason } : null,
+    reason: ending ? { code: ending.code, message: ending.message } : lease.rejectReason ? { code: lease.rejectReason, message: lease.rejectMessage ?? lease.rejectReason } : null,
     plannedStart: planned.start,
     plannedEnd: planned.end,
     actualStart: lease.firstStart,

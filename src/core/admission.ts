@@ -44,6 +44,7 @@ export function currentPlan(s: CoreState, req: LeaseRequest, policies: Policies,
 export function reject(s: CoreState, lease: LeaseRecord, reason: RejectReason, message: string): Decision & { ok: false } {
   lease.state = 'rejected';
   lease.rejectReason = reason;
+  lease.rejectMessage = message;
   s.changed.add(lease);
   return { ok: false, leaseId: lease.req.id, reason, message };
 }

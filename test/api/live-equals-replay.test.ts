@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
 import { configWith } from '../../src/core/config.ts';
-import { type Call, callArb, differences, outcomeMismatches, runCalls, snapshot, validateSchedule } from './live-replay-calls.ts';
+import { type Call, callArb, differences, outcomeMismatches, reasonsWithoutWords, runCalls, snapshot, validateSchedule } from './live-replay-calls.ts';
 import { postgresPlace, restartWorld, sqlitePlace, type StorePlace } from './restart-world.ts';
 
 const BOOT = 30;
@@ -26,6 +26,7 @@ async function liveEqualsReplay(place: (dir: string) => StorePlace, calls: reado
     await w.restart();
     const replayed = await snapshot(w, named);
     assert.deepEqual(differences(live, replayed), [], 'the live view differs from the view after a restart');
+    assert.deepEqual(reasonsWithoutWords(replayed), [], 'a lease\'s reason has no message beyond its code');
   } finally {
     await w.close();
   }
@@ -47,6 +48,11 @@ const FOUND: Array<[string, Call[]]> = [
     { op: 'commit', pick: 0 },
   ]],
   ['a restart leaves a row whose lease did not change as it was (its updatedAt)', [{ op: 'create', kind: 'best-effort', ...lease }, { op: 'wait', seconds: 1 }]],
+  ['a hold refused as too late keeps its message', [{ op: 'hold', kind: 'deadline', ttl: 1, ...lease }]],
+  ['an occurrence refused in a partly accepted series keeps its message', [
+    { op: 'create', kind: 'exact', ...lease, who: 'bob', nodes: 4, startIn: 3600, duration: 600 },
+    { op: 'create', kind: 'periodic', ...lease, startIn: 600, count: 2, gap: 2955, acceptPartial: true },
+  ]],
 ];
 
 for (const [name, calls] of FOUND) test(`found by the property (SQLite): ${name}`, () => liveEqualsReplay(sqlitePlace, calls));

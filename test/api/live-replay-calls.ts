@@ -208,3 +208,12 @@ export function outcomeMismatches(s: Snapshot): string[] {
       return l.outcome === want ? [] : [`${l.id}: outcome ${l.outcome}, status ${status} (want ${want})`];
     });
 }
+
+/** Leases whose reason (rejected, failed, cancelled) has no message beyond its code: a person could not tell why. */
+export function reasonsWithoutWords(s: Snapshot): string[] {
+  const leases = s.leases as Record<string, { body: { reason?: { code: string; message: string } | null } }>;
+  return Object.entries(leases).flatMap(([id, l]) => {
+    const r = l.body.reason;
+    return r && (r.message === r.code || r.message.trim() === '') ? [`${id}: ${JSON.stringify(r)}`] : [];
+  });
+}

@@ -53,6 +53,11 @@ const FOUND: Array<[string, Call[]]> = [
     { op: 'create', kind: 'exact', ...lease, who: 'bob', nodes: 4, startIn: 3600, duration: 600 },
     { op: 'create', kind: 'periodic', ...lease, startIn: 600, count: 2, gap: 2955, acceptPartial: true },
   ]],
+  ['a lease restarted elsewhere after its node was lost runs there, live as after a restart', [
+    { op: 'create', kind: 'best-effort', ...lease },
+    { op: 'unavailable', node: 0 },
+    { op: 'create', kind: 'best-effort', ...lease },
+  ]],
 ];
 
 for (const [name, calls] of FOUND) test(`found by the property (SQLite): ${name}`, () => liveEqualsReplay(sqlitePlace, calls));

@@ -58,6 +58,18 @@ const FOUND: Array<[string, Call[]]> = [
     { op: 'unavailable', node: 0 },
     { op: 'create', kind: 'best-effort', ...lease },
   ]],
+  ['a lease whose VM exits before its work is done is exported with the time it really ran', [
+    { op: 'create', kind: 'best-effort', ...lease, duration: 92 },
+    { op: 'wait', seconds: 120 },
+    { op: 'vm-ends', pick: 0, failed: false },
+    { op: 'wait', seconds: 120 },
+  ]],
+  ['a lease its owner stops is exported with the time it really ran', [
+    { op: 'create', kind: 'exact', ...lease, startIn: 600, duration: 600 },
+    { op: 'wait', seconds: 900 },
+    { op: 'act', action: 'stop', pick: 0 },
+    { op: 'wait', seconds: 120 },
+  ]],
 ];
 
 for (const [name, calls] of FOUND) test(`found by the property (SQLite): ${name}`, () => liveEqualsReplay(sqlitePlace, calls));

@@ -84,6 +84,7 @@ export class LeaseService {
     const opts = { ...given, store: guardStore(given.store) };
     this.opts = opts;
     this.scheduler = new Scheduler([], configForDriver(opts.config, opts.driver.capabilities));
+    this.scheduler.trackChanges();
     this.reconciler = new Reconciler(opts.driver, opts.store, {
       leaseById: (id) => this.scheduler.lease(id),
       nodeId: (n) => this.nodes.ids[n],

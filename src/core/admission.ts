@@ -45,7 +45,7 @@ export function reject(s: CoreState, lease: LeaseRecord, reason: RejectReason, m
   lease.state = 'rejected';
   lease.rejectReason = reason;
   lease.rejectMessage = message;
-  s.changed.add(lease);
+  s.changed?.add(lease);
   return { ok: false, leaseId: lease.req.id, reason, message };
 }
 
@@ -104,6 +104,6 @@ function placeSeries(s: CoreState, lease: LeaseRecord, version: number, occurren
   }
   lease.state = 'expanded';
   lease.occurrenceIds = ids;
-  s.changed.add(lease);
+  s.changed?.add(lease);
   return { ok: true, leaseId: lease.req.id, state: 'scheduled', occurrences: ids.filter((id) => !refused.includes(id)), refusedOccurrences: refused };
 }

@@ -51,7 +51,7 @@ export function hold(s: CoreState, req: LeaseRequest, ttlSeconds: number, polici
   s.book.hold(lease, Math.min(now + ttlSeconds, begins));
   for (const p of parts) {
     p.state = 'held';
-    s.changed.add(p);
+    s.changed?.add(p);
   }
   return { ...decision, state: 'held' };
 }
@@ -67,7 +67,7 @@ export function commit(s: CoreState, id: string): Decision | Refusal {
   s.book.unhold(lease);
   for (const p of s.book.partsOf(lease)) {
     if (p.state === 'held') p.state = 'scheduled';
-    s.changed.add(p);
+    s.changed?.add(p);
   }
   return { ok: true, leaseId: id, state: 'scheduled' };
 }
@@ -78,7 +78,7 @@ export function expireHolds(s: CoreState, now: number): LeaseRecord[] {
   for (const lease of expired) {
     for (const p of s.book.partsOf(lease)) cancelLease(s, p, now);
     if (lease.state === 'expanded') lease.state = 'cancelled';
-    s.changed.add(lease);
+    s.changed?.add(lease);
   }
   return expired;
 }

@@ -110,7 +110,7 @@ export function resumeByOwner(s: CoreState, id: string): Done {
   if (refused) return refused;
   const lease = s.book.mustGet(id);
   lease.parked = false;
-  s.changed.add(lease);
+  s.changed?.add(lease);
   // 'queued': its saved state was lost with a node, and it starts again from scratch.
   if (lease.state === 'suspended' || lease.state === 'queued') enqueue(s, lease);
   return { ok: true };
@@ -128,7 +128,7 @@ export function cancel(s: CoreState, id: string, now: number): Done {
   if (lease.heldUntil !== null) s.book.unhold(lease);
   for (const p of live) cancelLease(s, p, now);
   if (lease.state === 'expanded') lease.state = 'cancelled';
-  s.changed.add(lease);
+  s.changed?.add(lease);
   return { ok: true };
 }
 

@@ -77,7 +77,7 @@ for (const [name, calls] of FOUND) test(`found by the property (SQLite): ${name}
 for (const [name, place] of [['SQLite', sqlitePlace], ['PostgreSQL', () => postgresPlace()]] as const) {
   test(`${name}: after random API calls the live view equals the replayed view, and the live schedule passes the checker`, async () => {
     await fc.assert(
-      fc.asyncProperty(fc.array(callArb, { minLength: 1, maxLength: 30 }), (calls) => liveEqualsReplay(place, calls)),
+      fc.asyncProperty(fc.array(callArb, { minLength: 1, maxLength: Number(process.env.VWS_REPLAY_CALLS ?? 30) }), (calls) => liveEqualsReplay(place, calls)),
       { numRuns: RUNS, includeErrorInReport: true },
     );
   });

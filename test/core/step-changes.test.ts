@@ -25,6 +25,7 @@ function digest(l: LeaseRecord): string {
  */
 function unnamedChanges(nodes: ConstructorParameters<typeof Scheduler>[0], requests: Parameters<Scheduler['submit']>[0][], config: ConstructorParameters<typeof Scheduler>[1], cancelEvery: number): string[] {
   const scheduler = new Scheduler(nodes, config);
+  scheduler.trackChanges();
   const sorted = [...requests].sort((a, b) => a.arrival - b.arrival);
   const seen = new Map<string, string>();
   const toCancel: string[] = [];

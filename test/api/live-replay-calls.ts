@@ -17,13 +17,17 @@ const VALIDATOR = fileURLToPath(new URL('../../../shared/tools/validate-schedule
 type Owner = Exclude<User, 'admin'>;
 type Shape = { nodes: number; duration: number; startIn: number; slack: number; count: number; gap: number; acceptPartial: boolean; preemptible: boolean | null };
 
-/** One call; `pick` and `node` choose among the leases and nodes known so far (modulo their number). */
+/**
+ * One call; `pick` chooses among the leases the API shows in a state the call applies to (any, if
+ * none is), and `node` among the nodes added so far, modulo their number.
+ */
 export type Call =
   | ({ op: 'create'; who: Owner; shared: boolean; kind: 'best-effort' | 'immediate' | 'exact' | 'urgent' | 'deadline' | 'periodic' } & Shape)
   | ({ op: 'hold'; who: Owner; shared: boolean; kind: 'exact' | 'deadline' | 'periodic'; ttl: number } & Shape)
   | { op: 'commit' | 'cancel'; pick: number }
   | { op: 'act'; action: 'stop' | 'suspend' | 'resume'; pick: number }
-  | { op: 'migrate'; pick: number; to: number[] }
+  /** To as many nodes as the lease has, from the `offset`-th of the nodes it is not on. */
+  | { op: 'migrate'; pick: number; offset: number }
   | { op: 'vm-ends'; pick: number; failed: boolean }
   | { op: 'add-node' | 'drain' | 'remove' | 'unavailable' | 'available'; node: number }
   | { op: 'wait'; seconds: number };
@@ -40,13 +44,18 @@ const shape = {
 };
 const owner = fc.constantFrom<Owner>('alice', 'bob', 'carol');
 const pick = fc.nat(40);
+// Best-effort leases are the ones owners suspend and resume, and the ones that migrate: more of them.
+const createKind = fc.oneof(
+  { weight: 3, arbitrary: fc.constant('best-effort' as const) },
+  fc.constantFrom('immediate' as const, 'exact' as const, 'urgent' as const, 'deadline' as const, 'periodic' as const),
+);
 
 export const callArb: fc.Arbitrary<Call> = fc.oneof(
-  { weight: 6, arbitrary: fc.record({ op: fc.constant('create' as const), who: owner, shared: fc.boolean(), kind: fc.constantFrom('best-effort' as const, 'immediate' as const, 'exact' as const, 'urgent' as const, 'deadline' as const, 'periodic' as const), ...shape }) },
+  { weight: 6, arbitrary: fc.record({ op: fc.constant('create' as const), who: owner, shared: fc.boolean(), kind: createKind, ...shape }) },
   { weight: 2, arbitrary: fc.record({ op: fc.constant('hold' as const), who: owner, shared: fc.boolean(), kind: fc.constantFrom('exact' as const, 'deadline' as const, 'periodic' as const), ttl: fc.integer({ min: 1, max: 3600 }), ...shape }) },
   { weight: 2, arbitrary: fc.record({ op: fc.constantFrom('commit' as const, 'cancel' as const), pick }) },
   { weight: 2, arbitrary: fc.record({ op: fc.constant('act' as const), action: fc.constantFrom('stop' as const, 'suspend' as const, 'resume' as const), pick }) },
-  { weight: 1, arbitrary: fc.record({ op: fc.constant('migrate' as const), pick, to: fc.array(fc.nat(10), { minLength: 1, maxLength: 3 }) }) },
+  { weight: 1, arbitrary: fc.record({ op: fc.constant('migrate' as const), pick, offset: fc.nat(10) }) },
   { weight: 1, arbitrary: fc.record({ op: fc.constant('vm-ends' as const), pick, failed: fc.boolean() }) },
   { weight: 2, arbitrary: fc.record({ op: fc.constantFrom('add-node' as const, 'drain' as const, 'remove' as const, 'unavailable' as const, 'available' as const), node: fc.nat(10) }) },
   { weight: 5, arbitrary: fc.record({ op: fc.constant('wait' as const), seconds: fc.oneof(fc.integer({ min: 1, max: 120 }), fc.integer({ min: 120, max: 7200 })) }) },
@@ -66,17 +75,28 @@ function specOf(c: Extract<Call, { op: 'create' | 'hold' }>, now: number, bootAn
   return spec;
 }
 
+/** Statuses of a lease that has not ended. */
+const LIVE = ['pending', 'scheduled', 'held', 'deploying', 'running', 'suspending', 'suspended', 'resuming', 'ending'];
+
+interface Shown { id: string; owner: Owner; kind: string; status: string; nodes: string[] }
+
 /** Runs the calls against the world; any 5xx fails. Returns the ids of every lease the API named. */
 export async function runCalls(w: RestartWorld, calls: readonly Call[], bootAndShutdown: number): Promise<string[]> {
-  const leases: Array<{ id: string; owner: Owner }> = [];
+  const named: string[] = [];
   const nodes = ['n1', 'n2', 'n3', 'n4'];
   let added = 0;
-  const lease = (p: number) => (leases.length === 0 ? null : leases[p % leases.length]);
   const node = (p: number) => nodes[p % nodes.length];
   const path = (id: string) => `/v1/leases/${encodeURIComponent(id)}`;
   const ok = <R extends { status: number; body: unknown }>(what: string, r: R): R => {
     assert.ok(r.status < 500, `${what} answered ${r.status}: ${JSON.stringify(r.body)}`);
     return r;
+  };
+  /** The `p`-th of the leases shown in one of `statuses` (and `kinds`), or of all leases if none is: refusals are exercised too. */
+  const target = async (p: number, statuses: readonly string[], kinds?: readonly string[]): Promise<Shown | null> => {
+    const shown = (await w.call('admin', 'GET', '/v1/leases?limit=1000')).body.leases as Shown[];
+    const fit = shown.filter((l) => statuses.includes(l.status) && (!kinds || kinds.includes(l.kind)));
+    const from = fit.length > 0 ? fit : shown;
+    return from.length === 0 ? null : from[p % from.length];
   };
   for (const c of calls) {
     const now = w.clock.now();
@@ -87,31 +107,35 @@ export async function runCalls(w: RestartWorld, calls: readonly Call[], bootAndS
         const r = c.op === 'create'
           ? ok('create', await w.call(c.who, 'POST', '/v1/leases', spec))
           : ok('hold', await w.call(c.who, 'POST', '/v1/leases/hold', { lease: spec, ttl: c.ttl }));
-        if (r.status === 201) {
-          leases.push({ id: r.body.lease.id, owner: c.who });
-          for (const id of [...(r.body.decision.occurrences ?? []), ...(r.body.decision.refusedOccurrences ?? [])]) leases.push({ id, owner: c.who });
-        }
+        if (r.status === 201) named.push(r.body.lease.id, ...(r.body.decision.occurrences ?? []), ...(r.body.decision.refusedOccurrences ?? []));
         break;
       }
-      case 'commit':
+      case 'commit': {
+        const l = await target(c.pick, ['held']);
+        if (l) ok('commit', await w.call(l.owner, 'POST', `${path(l.id)}/commit`));
+        break;
+      }
       case 'cancel': {
-        const l = lease(c.pick);
-        if (l) ok(c.op, await w.call(l.owner, c.op === 'commit' ? 'POST' : 'DELETE', c.op === 'commit' ? `${path(l.id)}/commit` : path(l.id)));
+        const l = await target(c.pick, LIVE);
+        if (l) ok('cancel', await w.call(l.owner, 'DELETE', path(l.id)));
         break;
       }
       case 'act': {
-        const l = lease(c.pick);
+        const l = await target(c.pick, c.action === 'resume' ? ['suspended'] : ['running'], c.action === 'suspend' ? ['best-effort'] : undefined);
         if (l) ok(c.action, await w.call(l.owner, 'POST', `${path(l.id)}/${c.action}`));
         break;
       }
       case 'migrate': {
-        const l = lease(c.pick);
-        if (l) ok('migrate', await w.call('admin', 'POST', `${path(l.id)}/migrate`, { nodes: c.to.map(node) }));
+        const l = await target(c.pick, ['running'], ['best-effort', 'deadline']);
+        if (!l) break;
+        const elsewhere = nodes.filter((n) => !l.nodes.includes(n));
+        const to = Array.from({ length: Math.max(1, l.nodes.length) }, (_, i) => elsewhere[(c.offset + i) % Math.max(1, elsewhere.length)] ?? node(c.offset));
+        ok('migrate', await w.call('admin', 'POST', `${path(l.id)}/migrate`, { nodes: to }));
         break;
       }
       case 'vm-ends': {
         // The guest of the lease's first VM exits or crashes by itself, if it runs.
-        const l = lease(c.pick);
+        const l = await target(c.pick, ['running']);
         const vm = l && (await w.driver.status()).find((v) => v.id === `${l.id}/0` && v.state === 'running');
         if (vm) await (c.failed ? w.driver.failVm(vm.id, 'the guest crashed') : w.driver.exitVm(vm.id));
         break;
@@ -141,7 +165,7 @@ export async function runCalls(w: RestartWorld, calls: readonly Call[], bootAndS
     }
     await w.idle();
   }
-  return leases.map((l) => l.id);
+  return named;
 }
 
 /** Everything the API shows of leases, workspaces, usage, nodes and the schedule (events aside: they are history, not state). */

@@ -12,11 +12,12 @@ import { seriesOf } from '../core/periodic.ts';
 import { type Quote, quoteOf } from '../core/negotiation.ts';
 import { Scheduler, type Decision, type Plan, type StepResult } from '../core/scheduler.ts';
 import type { LeaseRequest, NodeSpec } from '../core/types.ts';
-import type { EventRow, LeaseRow, LeaseStatus, NodeRow, Store, Usage } from '../store/store.ts';
+import type { EventRow, LeaseRow, NodeRow, Store, Usage } from '../store/store.ts';
 import type { Clock } from './clock.ts';
 import type { Driver, NodeEstimate } from '../drivers/driver.ts';
 import { applyInput, type Applied, type Input, NodeIndex, type Ownership } from './inputs.ts';
-import { plannedTimes, statusOf, usageOf } from './lease-view.ts';
+import { statusOf, usageOf } from './lease-view.ts';
+import { type Ending, leaseRow, type RowSources, sameRow } from './lease-rows.ts';
 import { Reconciler } from './reconciler.ts';
 import type { RetryPolicy } from './driver-retry.ts';
 import { fromCore, type OwnerAction } from './action-checks.ts';
@@ -57,9 +58,15 @@ export class LeaseService {
   readonly nodes = new NodeIndex();
   private readonly owners = new Map<string, Ownership>();
   /** Why leases were stopped from outside the scheduler, from the inputs (so replays know too). */
-  private readonly endings = new Map<string, { status: 'failed' | 'cancelled'; code: string; message: string }>();
+  private readonly endings = new Map<string, Ending>();
   private readonly rows = new Map<string, LeaseRow>();
   private readonly dirty = new Set<string>();
+  private readonly rowSources: RowSources = {
+    lease: (id) => this.scheduler.lease(id),
+    ownerOf: (id) => this.owners.get(id),
+    endingOf: (id) => this.endings.get(id),
+    nodeId: (n) => this.nodes.ids[n],
+  };
   private readonly listeners = new Set<Listener>();
   private readonly reconciler: Reconciler;
   private readonly waiting: Array<{ fn: () => Promise<unknown>; resolve: (v: unknown) => void; reject: (e: unknown) => void }> = [];
@@ -83,6 +90,7 @@ export class LeaseService {
     const opts = { ...given, store: guardStore(given.store) };
     this.opts = opts;
     this.scheduler = new Scheduler([], configForDriver(opts.config, opts.driver.capabilities));
+    this.scheduler.trackChanges();
     this.reconciler = new Reconciler(opts.driver, opts.store, {
       leaseById: (id) => this.scheduler.lease(id),
       nodeId: (n) => this.nodes.ids[n],
@@ -584,16 +592,13 @@ export class LeaseService {
     }
   }
 
+  /**
+   * The core names every lease whose record changed, whoever's input changed it: a lease preempted
+   * by another's reservation, moved by a node's loss, an occurrence of a series. Their rows are
+   * written anew, as a replay writes every row.
+   */
   private noteStep(step: StepResult): void {
-    for (const d of step.decisions) this.markDirty(d.leaseId);
-    for (const s of step.started) this.markDirty(s.leaseId);
-    for (const s of step.ended) this.markDirty(s.leaseId);
-    for (const l of step.completed) this.markDirty(l.req.id);
-    for (const l of step.failed) this.markDirty(l.req.id);
-    for (const l of step.expired) {
-      this.markDirty(l.req.id);
-      for (const id of l.occurrenceIds ?? []) this.markDirty(id);
-    }
+    for (const l of step.changed) this.markDirty(l.req.id);
   }
 
   private markDirty(id: string): void {
@@ -610,9 +615,12 @@ export class LeaseService {
       const lease = this.scheduler.lease(id);
       if (!lease) continue;
       const before = this.rows.get(id) ?? (await this.opts.store.getLease(id));
-      const row = this.rowOf(lease, before, now);
+      const row = leaseRow(lease, this.rowSources, before, now);
+      if (before && sameRow(before, row)) {
+        this.rows.set(id, before);
+        continue;
+      }
       this.rows.set(id, row);
-      if (before && JSON.stringify(before) === JSON.stringify(row)) continue;
       await this.opts.store.putLease(row);
       if (!before || before.status !== row.status) {
         await this.event({ time: now, type: 'lease.status', leaseId: id, owner: row.owner, group: row.group, data: { from: before?.status ?? null, to: row.status, reason: row.reason } });
@@ -623,39 +631,6 @@ export class LeaseService {
     // The driver acts only on what has been committed: the reconciler is woken after the transaction.
     for (const l of changed) this.toReconcile.add(l);
     this.armTimer();
-  }
-
-  private rowOf(lease: LeaseRecord, before: LeaseRow | null, now: number): LeaseRow {
-    const series = seriesOf(lease.req.id);
-    const own = this.owners.get(lease.req.id) ?? (series ? this.owners.get(series) : undefined) ?? { owner: 'unknown', group: null };
-    const planned = plannedTimes(lease);
-    const ending = lease.state === 'cancelled' ? this.endings.get(lease.req.id) ?? (lease.failure ? { status: 'failed' as const, ...lease.failure } : undefined) : undefined;
-    const status = ending?.status ?? (lease.occurrenceIds ? this.seriesStatus(lease.occurrenceIds) : statusOf(lease));
-    const runs = lease.history.filter((s) => s.kind === 'run');
-    return {
-      id: lease.req.id,
-      owner: own.owner,
-      group: own.group,
-      kind: lease.req.kind,
-      request: lease.req,
-      status,
-      reason: ending ? { code: ending.code, message: ending.message } : lease.rejectReason ? { code: lease.rejectReason, message: before?.reason?.message ?? lease.rejectReason } : null,
-      plannedStart: planned.start,
-      plannedEnd: planned.end,
-      actualStart: lease.firstStart,
-      actualEnd: lease.endedAt ?? (runs.length && lease.state === 'completed' ? runs[runs.length - 1].end : null),
-      nodes: [...new Set((lease.chain[0] ?? lease.history[lease.history.length - 1])?.nodes ?? [])].map((n) => this.nodes.ids[n]),
-      usage: usageOf(lease, now),
-      createdAt: before?.createdAt ?? lease.req.arrival,
-      updatedAt: now,
-    };
-  }
-
-  /** A periodic lease is done once every occurrence has ended, and running while one runs. */
-  private seriesStatus(ids: readonly string[]): LeaseStatus {
-    const statuses = ids.map((id) => statusOf(this.scheduler.lease(id)!));
-    if (statuses.every((st) => st === 'done' || st === 'rejected' || st === 'cancelled')) return statuses.some((st) => st === 'done') ? 'done' : 'cancelled';
-    return statuses.find((st) => st !== 'scheduled' && st !== 'done' && st !== 'rejected' && st !== 'cancelled') ?? 'scheduled';
   }
 
   private async event(e: Omit<EventRow, 'id'>): Promise<void> {

@@ -41,9 +41,11 @@ export function currentPlan(s: CoreState, req: LeaseRequest, policies: Policies,
   return plan;
 }
 
-export function reject(lease: LeaseRecord, reason: RejectReason, message: string): Decision & { ok: false } {
+export function reject(s: CoreState, lease: LeaseRecord, reason: RejectReason, message: string): Decision & { ok: false } {
   lease.state = 'rejected';
   lease.rejectReason = reason;
+  lease.rejectMessage = message;
+  s.changed?.add(lease);
   return { ok: false, leaseId: lease.req.id, reason, message };
 }
 
@@ -52,7 +54,7 @@ export function applyPlan(s: CoreState, lease: LeaseRecord, plan: Plan, policies
   if (!isCurrent(s, plan, lease.req)) throw new Error(`internal: plan for ${plan.request.id} made at ${plan.at} (version ${plan.version}) applied at ${s.now} (version ${s.version})`);
   observer.applied?.(plan);
   if (!plan.ok) {
-    const decision = reject(lease, plan.reason, plan.message);
+    const decision = reject(s, lease, plan.reason, plan.message);
     return plan.occurrences ? { ...decision, refusedOccurrences: plan.occurrences.filter((o) => o.reservation === null).map((o) => o.request.id) } : decision;
   }
   const p = plan.placement;
@@ -89,7 +91,7 @@ function placeSeries(s: CoreState, lease: LeaseRecord, version: number, occurren
     ids.push(o.request.id);
     if (o.reservation === null) {
       refused.push(o.request.id);
-      reject(part, 'insufficient-capacity', 'this occurrence does not fit');
+      reject(s, part, 'insufficient-capacity', 'this occurrence does not fit');
       continue;
     }
     let r = o.reservation;
@@ -102,5 +104,6 @@ function placeSeries(s: CoreState, lease: LeaseRecord, version: number, occurren
   }
   lease.state = 'expanded';
   lease.occurrenceIds = ids;
+  s.changed?.add(lease);
   return { ok: true, leaseId: lease.req.id, state: 'scheduled', occurrences: ids.filter((id) => !refused.includes(id)), refusedOccurrences: refused };
 }

@@ -58,6 +58,7 @@ function endSegment(s: CoreState, seg: Segment, out: StepEffects): void {
   const lease = s.book.mustGet(seg.leaseId);
   s.table.deactivate(seg);
   out.ended.push(seg);
+  s.changed?.add(lease);
   if (seg.kind === 'run') lease.done += seg.end - seg.start;
   const i = lease.chain.indexOf(seg);
   if (i >= 0) lease.chain.splice(i, 1);

@@ -36,6 +36,12 @@ export class CoreState implements PlanContext {
   /** Segments begun and leases completed since the last advance took them. */
   started: Segment[] = [];
   completed: LeaseRecord[] = [];
+  /**
+   * Leases whose record changed (a segment placed, moved, begun, ended or dropped, or a change of
+   * state) since the last advance took them, whatever input caused it, the lease's own or another's.
+   * Null unless asked for (Scheduler.trackChanges): a simulation reads no view of its leases.
+   */
+  changed: Set<LeaseRecord> | null = null;
   private costChanges = 0;
 
   constructor(nodes: readonly NodeSpec[], config: SchedulerConfig) {

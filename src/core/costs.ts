@@ -10,3 +10,8 @@ export function secondsToMove(sizeMiB: number, rateMBps: number): number {
 export function stretchedSeconds(seconds: number, overheadPercent: number): number {
   return overheadPercent === 0 ? seconds : Math.round(seconds * (1 + overheadPercent / 100));
 }
+
+/** The seconds of work that `seconds` of stretched run time stand for (the inverse of stretchedSeconds, to the second). */
+export function unstretchedSeconds(seconds: number, overheadPercent: number): number {
+  return overheadPercent === 0 ? seconds : Math.round(seconds / (1 + overheadPercent / 100));
+}

@@ -42,14 +42,17 @@ export function hold(s: CoreState, req: LeaseRequest, ttlSeconds: number, polici
   const lease = s.book.add(req, workOf(s, req));
   const start = plan.ok ? planStart(plan) : null;
   if (start !== null && start - s.config.bootSeconds <= now) {
-    return reject(lease, 'too-late', `it would begin now (${now}): there is nothing to hold; create it instead`);
+    return reject(s, lease, 'too-late', `it would begin now (${now}): there is nothing to hold; create it instead`);
   }
   const decision = applyPlan(s, lease, plan, policies, observer);
   if (!decision.ok) return decision;
   const parts = s.book.partsOf(lease).filter((p) => p.state === 'scheduled');
   const begins = Math.min(...parts.map((p) => p.chain[0]?.start ?? Infinity));
   s.book.hold(lease, Math.min(now + ttlSeconds, begins));
-  for (const p of parts) p.state = 'held';
+  for (const p of parts) {
+    p.state = 'held';
+    s.changed?.add(p);
+  }
   return { ...decision, state: 'held' };
 }
 
@@ -62,7 +65,10 @@ export function commit(s: CoreState, id: string): Decision | Refusal {
     return { ok: false, leaseId: id, reason: 'policy', message: `cannot commit lease '${id}': ${why}` };
   }
   s.book.unhold(lease);
-  for (const p of s.book.partsOf(lease)) if (p.state === 'held') p.state = 'scheduled';
+  for (const p of s.book.partsOf(lease)) {
+    if (p.state === 'held') p.state = 'scheduled';
+    s.changed?.add(p);
+  }
   return { ok: true, leaseId: id, state: 'scheduled' };
 }
 
@@ -72,6 +78,7 @@ export function expireHolds(s: CoreState, now: number): LeaseRecord[] {
   for (const lease of expired) {
     for (const p of s.book.partsOf(lease)) cancelLease(s, p, now);
     if (lease.state === 'expanded') lease.state = 'cancelled';
+    s.changed?.add(lease);
   }
   return expired;
 }

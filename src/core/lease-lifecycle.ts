@@ -8,6 +8,7 @@ import { cutChainAfter, dropPlan, dropSegment, truncate } from './reservation-op
 /** Puts a lease in the queue, in queue order. */
 export function enqueue(s: CoreState, lease: LeaseRecord): void {
   if (lease.state !== 'suspended') lease.state = 'queued';
+  s.changed?.add(lease);
   insertSorted(s.queue, lease);
 }
 
@@ -25,6 +26,7 @@ export function insertSorted(q: LeaseRecord[], lease: LeaseRecord): void {
 /** Once a lease's chain has run out it is either complete or suspended and queued again. */
 export function settleIfChainDone(s: CoreState, lease: LeaseRecord, at: number, lastNodes?: readonly number[]): void {
   if (lease.chain.length > 0 || (lease.state !== 'active' && lease.state !== 'scheduled')) return;
+  s.changed?.add(lease);
   if (lease.chainEndsIn === 'suspend' && remainingWork(lease) > 0) {
     lease.state = 'suspended';
     lease.suspensions++;
@@ -68,6 +70,7 @@ function previousMemoryNodes(s: CoreState, lease: LeaseRecord): readonly number[
 /** Cancels a lease that has begun and queues it again from scratch: the work done so far is lost. */
 export function restartLosingWork(s: CoreState, lease: LeaseRecord, now: number): void {
   dropPlan(s, lease, now);
+  s.changed?.add(lease);
   lease.lost = [...lease.lost, { segments: lease.history }];
   lease.history = [];
   lease.done = 0;
@@ -94,6 +97,7 @@ export function cancelLease(s: CoreState, lease: LeaseRecord, now: number): void
   s.images.release(lease, s.now);
   lease.state = 'cancelled';
   lease.endedAt = now;
+  s.changed?.add(lease);
   s.mustReevaluate = true;
 }
 

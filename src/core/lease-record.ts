@@ -39,6 +39,13 @@ export interface LeaseRecord {
   firstStart: number | null;
   endedAt: number | null;
   rejectReason: RejectReason | null;
+  /** Why, in words (the decision's message), kept so that whoever shows the lease later can say it. */
+  rejectMessage: string | null;
+  /**
+   * How long its workload really ran, once it ended before its planned work (finishEarly): what a
+   * simulation reads from its trace as the request's realDuration, a live service learns then.
+   */
+  realDuration: number | null;
   /** Why the scheduler stopped the lease itself (a node it needed was lost); it is then 'cancelled'. */
   failure: { code: string; message: string } | null;
   heldUntil: number | null;
@@ -56,13 +63,13 @@ const NO_ATTEMPTS: readonly LostAttempt[] = Object.freeze([]);
 const NO_NODES: readonly number[] = Object.freeze([]);
 
 /** The fields most leases never move from these values, kept out of the record until one does. */
-type Rare = Pick<LeaseRecord, 'lost' | 'suspendedOn' | 'parked' | 'lastPlannedStart' | 'rejectReason' | 'failure' | 'heldUntil' | 'occurrenceIds'
+type Rare = Pick<LeaseRecord, 'lost' | 'suspendedOn' | 'parked' | 'lastPlannedStart' | 'rejectReason' | 'rejectMessage' | 'realDuration' | 'failure' | 'heldUntil' | 'occurrenceIds'
   | 'suspensions' | 'migrations' | 'preemptions' | 'imageRefs'>;
 
 // A literal rather than a copy of the frozen defaults: every side object then has its fields in the object itself, with one shape.
 function rareDefaults(): Rare {
   return {
-    lost: NO_ATTEMPTS, suspendedOn: null, parked: false, lastPlannedStart: null, rejectReason: null, failure: null,
+    lost: NO_ATTEMPTS, suspendedOn: null, parked: false, lastPlannedStart: null, rejectReason: null, rejectMessage: null, realDuration: null, failure: null,
     heldUntil: null, occurrenceIds: null, suspensions: 0, migrations: 0, preemptions: 0, imageRefs: NO_NODES,
   };
 }
@@ -113,6 +120,10 @@ class CompactLeaseRecord implements LeaseRecord {
   set lastPlannedStart(v: number | null) { this.write('lastPlannedStart', v); }
   get rejectReason(): RejectReason | null { return this.read('rejectReason'); }
   set rejectReason(v: RejectReason | null) { this.write('rejectReason', v); }
+  get rejectMessage(): string | null { return this.read('rejectMessage'); }
+  set rejectMessage(v: string | null) { this.write('rejectMessage', v); }
+  get realDuration(): number | null { return this.read('realDuration'); }
+  set realDuration(v: number | null) { this.write('realDuration', v); }
   get failure(): { code: string; message: string } | null { return this.read('failure'); }
   set failure(v: { code: string; message: string } | null) { this.write('failure', v); }
   get heldUntil(): number | null { return this.read('heldUntil'); }

@@ -2,6 +2,7 @@
 // and resumes it, cancels it, moves it live to other nodes. A "no" is a Refusal, not an exception.
 
 import type { CoreState } from './core-state.ts';
+import { unstretchedSeconds } from './costs.ts';
 import { cancelLease, enqueue, settleIfChainDone } from './lease-lifecycle.ts';
 import { hasEnded, type LeaseRecord } from './lease-record.ts';
 import { cutChainAfter, place, truncate } from './reservation-ops.ts';
@@ -55,6 +56,7 @@ export function finishEarly(s: CoreState, id: string, now: number): Done {
   cutChainAfter(s, lease, run);
   truncate(s, run, now);
   lease.work = lease.done;
+  lease.realDuration = lease.req.kind === 'best-effort' ? unstretchedSeconds(lease.done, s.config.runtimeOverheadPercent) : lease.done;
   lease.chainEndsIn = 'finish';
   placeShutdown(s, lease, now, heldUntil, run.nodes);
   settleIfChainDone(s, lease, now);
@@ -108,6 +110,7 @@ export function resumeByOwner(s: CoreState, id: string): Done {
   if (refused) return refused;
   const lease = s.book.mustGet(id);
   lease.parked = false;
+  s.changed?.add(lease);
   // 'queued': its saved state was lost with a node, and it starts again from scratch.
   if (lease.state === 'suspended' || lease.state === 'queued') enqueue(s, lease);
   return { ok: true };
@@ -125,6 +128,7 @@ export function cancel(s: CoreState, id: string, now: number): Done {
   if (lease.heldUntil !== null) s.book.unhold(lease);
   for (const p of live) cancelLease(s, p, now);
   if (lease.state === 'expanded') lease.state = 'cancelled';
+  s.changed?.add(lease);
   return { ok: true };
 }
 

@@ -13,6 +13,7 @@ const STARTS = 1;
 
 export function place(s: CoreState, lease: LeaseRecord, kind: SegmentKind, start: number, end: number, nodes: readonly number[]): Segment {
   const seg = s.table.reserve(lease.req.id, kind, start, end, nodes, lease.req.perNode.cpu, lease.req.perNode.memoryMiB);
+  s.changed?.add(lease);
   // A first push would give the array room for 17; most leases keep one segment, and there are 232,562 on a whole log.
   if (lease.history.length === 0) lease.history = [seg];
   else lease.history.push(seg);
@@ -27,6 +28,7 @@ export function startSegment(s: CoreState, seg: Segment): void {
   const lease = s.book.mustGet(seg.leaseId);
   s.table.activate(seg);
   s.started.push(seg);
+  s.changed?.add(lease);
   if (lease.inFuture) {
     lease.inFuture = false;
     s.future.delete(lease);
@@ -39,6 +41,7 @@ export function startSegment(s: CoreState, seg: Segment): void {
 /** Moves a segment's end to `end`; one that is running and so ends by now is over at once. */
 export function truncate(s: CoreState, seg: Segment, end: number): void {
   s.table.setEnd(seg, end);
+  s.changed?.add(s.book.mustGet(seg.leaseId));
   if (seg.active && end <= s.now) {
     s.table.deactivate(seg);
     const lease = s.book.mustGet(seg.leaseId);
@@ -64,6 +67,7 @@ export function dropSegment(s: CoreState, lease: LeaseRecord, seg: Segment): voi
     return;
   }
   s.table.release(seg);
+  s.changed?.add(lease);
   const h = lease.history.lastIndexOf(seg);
   if (h >= 0 && lease.history.length === 1) lease.history = [];
   else if (h >= 0) lease.history.splice(h, 1);

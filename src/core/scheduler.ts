@@ -34,6 +34,12 @@ export interface StepResult {
   decisions: Decision[];
   /** Leases whose holds expired: cancelled, their resources freed. */
   expired: LeaseRecord[];
+  /**
+   * Every lease whose record changed since the previous advance: at this step, or by the actions
+   * heard since (a submit, a cancel, a node lost...), whoever's input it was. What a view of the
+   * leases must show anew. Always empty unless the scheduler was asked to trackChanges().
+   */
+  changed: ReadonlySet<LeaseRecord>;
   /** Leases that could not begin where they were planned, a node there being lost: see `failure`. */
   failed: LeaseRecord[];
 }
@@ -245,6 +251,11 @@ export class Scheduler {
     return owner.migrateLive(this.s, id, toNodes, now);
   }
 
+  /** From now on each step names the leases whose record changed (StepResult.changed), for a view that shows them. */
+  trackChanges(): void {
+    this.s.changed ??= new Set();
+  }
+
   // ---- time ----
 
   /** Applies everything that happens at `now`, then decides pending requests and the queue. */
@@ -252,7 +263,7 @@ export class Scheduler {
     const s = this.s;
     if (now < s.now) throw new RangeError(`time went backwards: ${now} < ${s.now}`);
     s.now = now;
-    const result: StepResult = { now, started: s.started, ended: [], completed: s.completed, decisions: [], expired: [], failed: [] };
+    const result: StepResult = { now, started: s.started, ended: [], completed: s.completed, decisions: [], expired: [], failed: [], changed: s.changed ?? NOTHING_TRACKED };
     result.expired = expireHolds(s, now);
     applyBoundaries(s, now, result);
     const pending = this.pending;
@@ -263,6 +274,7 @@ export class Scheduler {
     applyBoundaries(s, now, result);
     s.started = [];
     s.completed = [];
+    if (s.changed) s.changed = new Set();
     if (++this.steps % 512 === 0) {
       s.table.prune(now);
       s.link.prune(now);
@@ -274,6 +286,8 @@ export class Scheduler {
     if (now !== this.s.now) throw new RangeError(`${what} at ${now}, but the scheduler is at ${this.s.now}: advance it to ${now} first`);
   }
 }
+
+const NOTHING_TRACKED: ReadonlySet<LeaseRecord> = new Set();
 
 function policyNamed(known: Readonly<Record<string, PreemptionPolicy>>, name: string): PreemptionPolicy {
   const policy = known[name];

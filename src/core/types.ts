@@ -55,7 +55,8 @@ export const SEGMENT_KINDS: readonly SegmentKind[] = [
 
 export type RejectReason = 'insufficient-capacity' | 'exceeds-pool' | 'too-late' | 'invalid' | 'policy';
 
-export type Outcome = 'completed' | 'rejected' | 'cancelled';
+/** A lease's outcome in a schedule export; 'pending': it has not ended yet (a live service's export). */
+export type Outcome = 'completed' | 'rejected' | 'cancelled' | 'pending';
 
 /**
  * Why the core says no, as a value (never an exception): a lease refused (RejectReason), or an

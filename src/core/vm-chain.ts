@@ -65,6 +65,7 @@ export function layoutChain(config: SchedulerConfig, costs: LeaseCosts, req: Lea
 export function placeChain(s: CoreState, lease: LeaseRecord, layout: ChainLayout): void {
   lease.chain = [];
   lease.state = 'scheduled';
+  s.changed?.add(lease);
   // Built at its size: pushed into, a one-segment chain would keep room for 17.
   lease.chain = layout.segments.map((seg) => place(s, lease, seg.kind, seg.start, seg.end, seg.nodes));
   lease.chainEndsIn = layout.endsIn;

@@ -21,11 +21,11 @@ function expectedLines(leases: readonly LeaseRecord[], nodes: readonly NodeSpec[
     const r = l.req;
     const common = {
       kind: r.kind, arrival: r.arrival, requestedStart: r.requestedStart, duration: r.duration,
-      realDuration: r.realDuration ?? r.duration, nodes: r.nodes, cpu: r.perNode.cpu, memoryMiB: r.perNode.memoryMiB,
+      realDuration: r.realDuration ?? l.realDuration ?? r.duration, nodes: r.nodes, cpu: r.perNode.cpu, memoryMiB: r.perNode.memoryMiB,
     };
     const deadline = r.deadline !== undefined ? { deadline: r.deadline } : {};
     l.lost.forEach((a, k) => lines.push(JSON.stringify({ id: `${r.id}/attempt-${k + 1}`, ...common, ...deadline, outcome: 'cancelled', requeued: true, segments: segments(a.segments) })));
-    const outcome = l.state === 'completed' || l.state === 'rejected' ? l.state : 'cancelled';
+    const outcome = l.state === 'completed' || l.state === 'rejected' || l.state === 'cancelled' ? l.state : 'pending';
     lines.push(JSON.stringify({ id: r.id, ...common, ...deadline, outcome, ...(l.rejectReason ? { reason: l.rejectReason } : {}), segments: segments(l.history) }));
   }
   return lines;
@@ -51,6 +51,8 @@ const LEASES: LeaseRecord[] = [
   // Not the request's declared shape (a member JSON.stringify leaves out): still written as it would be.
   lease({ id: '8', perNode: { cpu: undefined as unknown as number, memoryMiB: 64, diskMiB: 0 } }, { state: 'cancelled' }),
   lease({ id: '9', kind: 'immediate', arrival: -0 }, { state: 'active', history: [segment(3, 4, [2, 3, 4, 0, 1], 'transfer')] }),
+  // Stopped early in a live service: how long it really ran is the record's, not the request's.
+  lease({ id: '10' }, { state: 'completed', realDuration: 20, history: [segment(0, 20, [1])] }),
 ];
 
 test('scheduleLines and writeSchedule write what JSON.stringify of each line\'s object writes', () => {

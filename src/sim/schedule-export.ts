@@ -11,10 +11,20 @@ export function scheduleHeader(nodes: readonly NodeSpec[]): string {
   return JSON.stringify({ format: SCHEDULE_FORMAT, nodes: nodes.map((n) => ({ id: n.id, cpu: n.cpu, memoryMiB: n.memoryMiB })) });
 }
 
+/** A lease still queued, held, planned or running has no outcome yet: a live export says so rather than guess one. */
+/**
+ * The trace's real duration in a simulation; in a live service, how long a lease that ended early
+ * (stopped by its owner, its VM exiting) really ran; else the duration asked for.
+ */
+function realDurationOf(lease: LeaseRecord): number {
+  return lease.req.realDuration ?? lease.realDuration ?? lease.req.duration;
+}
+
 function outcomeOf(lease: LeaseRecord): Outcome {
   if (lease.state === 'completed') return 'completed';
   if (lease.state === 'rejected') return 'rejected';
-  return 'cancelled';
+  if (lease.state === 'cancelled') return 'cancelled';
+  return 'pending';
 }
 
 /** The UTF-8 bytes of a literal of the format. */
@@ -31,7 +41,7 @@ const MEMORY = lit(',"memoryMiB":');
 const DEADLINE = lit(',"deadline":');
 const REQUEUED = lit(',"outcome":"cancelled","requeued":true');
 const OUTCOME: Record<Outcome, Uint8Array> = {
-  completed: lit(',"outcome":"completed"'), rejected: lit(',"outcome":"rejected"'), cancelled: lit(',"outcome":"cancelled"'),
+  completed: lit(',"outcome":"completed"'), rejected: lit(',"outcome":"rejected"'), cancelled: lit(',"outcome":"cancelled"'), pending: lit(',"outcome":"pending"'),
 };
 const SEGMENTS = lit(',"segments":[');
 const FIRST_START = lit('{"start":');
@@ -77,27 +87,28 @@ class LineWriter {
     if (l.state === 'expanded') return;
     const r = l.req;
     const out = this.out;
-    if (!hasExpectedShape(r)) {
+    const real = realDurationOf(l);
+    if (!hasExpectedShape(r, real)) {
       out.text(slowLeaseText(l, this.ids));
       return;
     }
     for (let k = 0; k < l.lost.length; k++) {
       out.lit(ID);
       out.str(`${r.id}/attempt-${k + 1}`);
-      this.fields(r);
+      this.fields(r, real);
       out.lit(REQUEUED);
       this.segments(l.lost[k].segments);
     }
     out.lit(ID);
     out.str(r.id);
-    this.fields(r);
+    this.fields(r, real);
     out.lit(OUTCOME[outcomeOf(l)]);
     if (l.rejectReason) out.text(`,"reason":${JSON.stringify(l.rejectReason)}`);
     this.segments(l.history);
   }
 
   /** The members from "kind" to "deadline", each after a comma. */
-  private fields(r: LeaseRequest): void {
+  private fields(r: LeaseRequest, realDuration: number): void {
     if (r.perNode !== this.lastPerNode) {
       // A trace's leases share one perNode (sim/readers): its members are written once.
       this.lastPerNode = r.perNode;
@@ -116,7 +127,7 @@ class LineWriter {
     if (r.requestedStart === null) p = putBytes(b, p, NO_REQUESTED_START);
     else p = putNum(b, putBytes(b, p, REQUESTED_START), r.requestedStart);
     p = putNum(b, putBytes(b, p, DURATION), r.duration);
-    p = putNum(b, putBytes(b, p, REAL_DURATION), r.realDuration ?? r.duration);
+    p = putNum(b, putBytes(b, p, REAL_DURATION), realDuration);
     p = putNum(b, putBytes(b, p, NODES), r.nodes);
     p = putBytes(b, p, this.lastPerNodeJson);
     if (r.deadline !== undefined) p = putNum(b, putBytes(b, p, DEADLINE), r.deadline);
@@ -171,8 +182,7 @@ function cached(literals: Map<string, Uint8Array>, value: string, make: (json: s
 }
 
 /** Whether every member is of the type the request's interface says, so none is one JSON.stringify would write otherwise (or leave out). */
-function hasExpectedShape(r: LeaseRequest): boolean {
-  const realDuration = r.realDuration ?? r.duration;
+function hasExpectedShape(r: LeaseRequest, realDuration: number): boolean {
   return typeof r.id === 'string' && typeof r.kind === 'string' && typeof r.arrival === 'number' && typeof r.duration === 'number'
     && typeof realDuration === 'number' && typeof r.nodes === 'number' && typeof r.perNode.cpu === 'number' && typeof r.perNode.memoryMiB === 'number'
     && (r.requestedStart === null || typeof r.requestedStart === 'number') && (r.deadline === undefined || typeof r.deadline === 'number');
@@ -183,7 +193,7 @@ function slowLeaseText(l: LeaseRecord, ids: readonly string[]): string {
   const r = l.req;
   const common = {
     kind: r.kind, arrival: r.arrival, requestedStart: r.requestedStart, duration: r.duration,
-    realDuration: r.realDuration ?? r.duration, nodes: r.nodes, cpu: r.perNode.cpu, memoryMiB: r.perNode.memoryMiB,
+    realDuration: realDurationOf(l), nodes: r.nodes, cpu: r.perNode.cpu, memoryMiB: r.perNode.memoryMiB,
   };
   const deadline = r.deadline !== undefined ? { deadline: r.deadline } : {};
   const segments = (list: readonly Segment[]) => list.filter((s) => s.end > s.start)

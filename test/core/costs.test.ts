@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
 import './support/setup.ts';
-import { secondsToMove, stretchedSeconds } from '../../src/core/costs.ts';
+import { secondsToMove, stretchedSeconds, unstretchedSeconds } from '../../src/core/costs.ts';
 
 test('secondsToMove with an infinite rate is 0 (a free operation)', () => {
   fc.assert(fc.property(fc.integer({ min: 0, max: 1_000_000 }), (size) => secondsToMove(size, Infinity) === 0));
@@ -50,6 +50,15 @@ test('stretchedSeconds: no overhead leaves seconds as they are; p % rounds x (1 
       assert.ok(Number.isInteger(s));
       assert.ok(Math.abs(s - x * (1 + p / 100)) <= 0.5 + 1e-9);
       assert.ok(stretchedSeconds(x + 1, p) >= s, 'monotone');
+    }),
+  );
+});
+
+test('unstretchedSeconds undoes stretchedSeconds, and stretches back to within a second (the checker\'s tolerance)', () => {
+  fc.assert(
+    fc.property(fc.integer({ min: 0, max: 1_000_000 }), fc.integer({ min: 0, max: 100 }), (seconds, p) => {
+      assert.equal(unstretchedSeconds(stretchedSeconds(seconds, p), p), seconds);
+      assert.ok(Math.abs(unstretchedSeconds(seconds, p) * (1 + p / 100) - seconds) <= 1);
     }),
   );
 });

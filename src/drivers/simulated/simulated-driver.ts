@@ -151,6 +151,20 @@ export class SimulatedDriver implements Driver {
     return [...this.vms.values()].map((vm) => ({ ...vm.status })).sort((a, b) => a.id.localeCompare(b.id));
   }
 
+  /**
+   * The node was lost (its agent stayed away, as the service was told): its VMs are gone with
+   * everything they held, as they would be on real hosts, so that a lease moved elsewhere starts
+   * afresh there rather than finding its old VM running on a node the service has written off.
+   */
+  writeOff(node: string, vmIds: readonly string[]): void {
+    for (const id of vmIds) {
+      const vm = this.vms.get(id);
+      if (vm?.status.node !== node) continue;
+      this.vms.delete(id);
+      this.save(vm);
+    }
+  }
+
   onChange(listener: (vm: VmStatus) => void): void {
     this.listeners.push(listener);
   }

@@ -40,7 +40,8 @@ export interface ExportLease {
 }
 
 const LEASE_KINDS = new Set(['best-effort', 'immediate', 'exact', 'urgent', 'deadline', 'periodic']);
-const OUTCOMES = new Set(['completed', 'rejected', 'cancelled']);
+// 'pending': a lease not yet ended, in a live service's export (shared/DESIGN.md); a drained simulation has none.
+const OUTCOMES = new Set(['completed', 'rejected', 'cancelled', 'pending']);
 const SEGMENT_KINDS = new Set(['transfer', 'boot', 'run', 'shutdown', 'suspend', 'resume', 'migrate']);
 const ATTEMPT = /^(.*)\/attempt-(\d+)$/;
 const EPS = 1e-9;

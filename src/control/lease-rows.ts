@@ -1,0 +1,70 @@
+// A lease's row, as the store keeps it and the API shows it, made from the scheduler's record and
+// what the inputs said (who owns it, why it was stopped). One function for the live service and
+// for a service rebuilt by replaying its log, so that both show the same rows.
+
+import type { LeaseRecord } from '../core/lease-record.ts';
+import { seriesOf } from '../core/periodic.ts';
+import type { LeaseRow, LeaseStatus } from '../store/store.ts';
+import type { Ownership } from './inputs.ts';
+import { plannedTimes, statusOf, usageOf } from './lease-view.ts';
+
+/** Why a lease was stopped from outside the scheduler (a cancel, a VM that failed), from the inputs. */
+export interface Ending {
+  status: 'failed' | 'cancelled';
+  code: string;
+  message: string;
+}
+
+/** What a row is made from besides the lease's own record. */
+export interface RowSources {
+  lease(id: string): LeaseRecord | undefined;
+  ownerOf(id: string): Ownership | undefined;
+  endingOf(id: string): Ending | undefined;
+  nodeId(index: number): string;
+}
+
+/** The lease's row at `now`; `before` is the row the store has, if any (its creation time is kept). */
+export function leaseRow(lease: LeaseRecord, from: RowSources, before: LeaseRow | null, now: number): LeaseRow {
+  const series = seriesOf(lease.req.id);
+  const own = from.ownerOf(lease.req.id) ?? (series ? from.ownerOf(series) : undefined) ?? { owner: 'unknown', group: null };
+  const planned = plannedTimes(lease);
+  const ending = lease.state === 'cancelled' ? from.endingOf(lease.req.id) ?? (lease.failure ? { status: 'failed' as const, ...lease.failure } : undefined) : undefined;
+  const status = ending?.status ?? (lease.occurrenceIds ? seriesStatus(from, lease.occurrenceIds) : statusOf(lease));
+  const runs = lease.history.filter((s) => s.kind === 'run');
+  return {
+    id: lease.req.id,
+    owner: own.owner,
+    group: own.group,
+    kind: lease.req.kind,
+    request: lease.req,
+    status,
+    reason: ending ? { code: ending.code, message: ending.message } : lease.rejectReason ? { code: lease.rejectReason, message: lease.rejectMessage ?? lease.rejectReason } : null,
+    plannedStart: planned.start,
+    plannedEnd: planned.end,
+    actualStart: lease.firstStart,
+    actualEnd: lease.endedAt ?? (runs.length && lease.state === 'completed' ? runs[runs.length - 1].end : null),
+    nodes: [...new Set((lease.chain[0] ?? lease.history[lease.history.length - 1])?.nodes ?? [])].map((n) => from.nodeId(n)),
+    usage: usageOf(lease, now),
+    createdAt: before?.createdAt ?? lease.req.arrival,
+    updatedAt: now,
+  };
+}
+
+/** A periodic lease is done once every occurrence has ended, and running while one runs. */
+function seriesStatus(from: RowSources, ids: readonly string[]): LeaseStatus {
+  const statuses = ids.map((id) => statusOf(from.lease(id)!));
+  if (statuses.every((st) => st === 'done' || st === 'rejected' || st === 'cancelled')) return statuses.some((st) => st === 'done') ? 'done' : 'cancelled';
+  return statuses.find((st) => st !== 'scheduled' && st !== 'done' && st !== 'rejected' && st !== 'cancelled') ?? 'scheduled';
+}
+
+/**
+ * Whether two rows say the same, but for their usage (which grows with every second a lease holds
+ * nodes, and which the API shows as of the moment it answers) and when they were written: a row
+ * is written again, and its updatedAt moves, only when what it says changed. A restart, which
+ * makes every row anew, then leaves them as they were.
+ */
+export function sameRow(a: LeaseRow, b: LeaseRow): boolean {
+  const { usage: _ua, updatedAt: _ta, ...restA } = a;
+  const { usage: _ub, updatedAt: _tb, ...restB } = b;
+  return JSON.stringify(restA) === JSON.stringify(restB);
+}

@@ -2,24 +2,21 @@
 // simulated driver keeping its VMs in a state file, and a clock the test moves; it can be
 // restarted on the same store, as `vws serve` is after a stop: the VMs run on meanwhile.
 
-import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
-import pg from 'pg';
 import { bootstrapAdmin, issueToken } from '../../src/api/auth.ts';
 import { buildServer } from '../../src/api/server.ts';
 import type { SchedulerConfig } from '../../src/core/config.ts';
 import { ManualClock } from '../../src/control/clock.ts';
 import { LeaseService } from '../../src/control/lease-service.ts';
 import { SimulatedDriver } from '../../src/drivers/simulated/simulated-driver.ts';
-import { openPostgresStore } from '../../src/store/postgres-store.ts';
 import { openSqliteStore } from '../../src/store/sqlite-store.ts';
 import type { Store } from '../../src/store/store.ts';
+import { dropTestSchema, freshSchema, openTestPostgres } from '../support/test-postgres.ts';
 
 export const T0 = 1_800_000_000;
-export const POSTGRES = process.env.VWS_TEST_POSTGRES ?? 'postgres://postgres@127.0.0.1:5432/test';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- JSON from the API, read loosely: the tests' asserts check its shape
 type Json = any;
@@ -36,20 +33,8 @@ export function sqlitePlace(dir: string): StorePlace {
 }
 
 export function postgresPlace(): StorePlace {
-  const schema = `vws_replay_${process.pid}_${randomBytes(6).toString('hex')}`;
-  return {
-    name: 'PostgreSQL',
-    open: () => openPostgresStore(POSTGRES, { schema }),
-    async drop() {
-      const client = new pg.Client({ connectionString: POSTGRES });
-      await client.connect();
-      try {
-        await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-      } finally {
-        await client.end();
-      }
-    },
-  };
+  const schema = freshSchema();
+  return { name: 'PostgreSQL', open: () => openTestPostgres(schema), drop: () => dropTestSchema(schema) };
 }
 
 export type User = 'admin' | 'alice' | 'bob' | 'carol';

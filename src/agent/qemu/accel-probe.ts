@@ -22,8 +22,10 @@ export interface AccelChoice {
 const PROBE_VALUE = 0x31;
 export const PROBE_EXIT_STATUS = (PROBE_VALUE << 1) | 1;
 const DEBUG_EXIT_PORT = 0xf4;
-/** A guest that runs at all reaches its `out` in microseconds; QEMU's own start-up is the wait. */
-export const PROBE_TIMEOUT_MS = Number(process.env.VWS_ACCEL_PROBE_TIMEOUT_MS ?? 5_000);
+/** A guest that runs at all reaches its `out` in microseconds; QEMU's own start-up is the wait,
+ *  and on a loaded CI host that start-up alone took over 4 s. Waiting too little only costs speed
+ *  (a working KVM is taken for a hanging one and TCG is used), so the wait is generous. */
+export const PROBE_TIMEOUT_MS = Number(process.env.VWS_ACCEL_PROBE_TIMEOUT_MS ?? 15_000);
 
 /** A BIOS boot sector: `mov al, PROBE_VALUE; out DEBUG_EXIT_PORT, al; hlt`, signed 0x55AA. */
 function bootSector(): Buffer {
@@ -79,6 +81,10 @@ function probeKvm(): AccelChoice {
   } catch (e) {
     return { kvm: false, reason: `/dev/kvm cannot be opened read-write (${(e as Error).message})` };
   }
-  const probe = probeGuest('kvm');
+  return choiceFromProbe(probeGuest('kvm'));
+}
+
+/** KVM exactly when the probe guest reported back under it; the probe's own words are the reason. */
+export function choiceFromProbe(probe: ProbeResult): AccelChoice {
   return { kvm: probe.status === PROBE_EXIT_STATUS, reason: probe.detail };
 }

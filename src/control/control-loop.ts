@@ -1,0 +1,372 @@
+// The control loop: the wall clock drives the same scheduler as the simulator. Every input is
+// written to the store before the scheduler hears it; what the scheduler then decides is written
+// as lease rows and events, and carried out on the driver by the reconciler. On start, the input
+// log is replayed into a fresh scheduler and the drivers' VMs are reconciled with it. The
+// operations that make inputs (lease-service.ts, pool-inputs.ts) run through `exclusive`.
+
+import type { SchedulerConfig } from '../core/config.ts';
+import { hasEnded, type LeaseRecord } from '../core/lease-record.ts';
+import { seriesOf } from '../core/periodic.ts';
+import { Scheduler, type Plan, type StepResult } from '../core/scheduler.ts';
+import type { EventRow, LeaseRow, Store } from '../store/store.ts';
+import type { Clock } from './clock.ts';
+import type { Driver } from '../drivers/driver.ts';
+import { applyInput, type Applied, type Input, NodeIndex, type Ownership } from './inputs.ts';
+import { statusOf } from './lease-view.ts';
+import { type Ending, leaseRow, type RowSources, sameRow } from './lease-rows.ts';
+import { Reconciler } from './reconciler.ts';
+import type { RetryPolicy } from './driver-retry.ts';
+import { guardStore, StoreUnavailable } from '../store/store-failure.ts';
+import { configForDriver } from './driver-fit.ts';
+
+export interface ServiceOptions {
+  store: Store;
+  driver: Driver;
+  clock: Clock;
+  config: SchedulerConfig;
+  /** How refused driver calls are retried (driver-retry.ts). */
+  driverRetry?: Partial<RetryPolicy>;
+}
+
+/** At most this many waiting operations share one transaction. */
+const MAX_BATCH = 64;
+
+type Listener = (event: EventRow) => void;
+
+export class ControlLoop {
+  readonly scheduler: Scheduler;
+  readonly nodes = new NodeIndex();
+  readonly owners = new Map<string, Ownership>();
+  /** Why leases were stopped from outside the scheduler, from the inputs (so replays know too). */
+  private readonly endings = new Map<string, Ending>();
+  /** Each lease's row as last written. */
+  readonly rows = new Map<string, LeaseRow>();
+  private readonly dirty = new Set<string>();
+  private readonly rowSources: RowSources = {
+    lease: (id) => this.scheduler.lease(id),
+    ownerOf: (id) => this.owners.get(id),
+    endingOf: (id) => this.endings.get(id),
+    nodeId: (n) => this.nodes.ids[n],
+  };
+  private readonly listeners = new Set<Listener>();
+  private readonly reconciler: Reconciler;
+  private readonly waiting: Array<{ fn: () => Promise<unknown>; resolve: (v: unknown) => void; reject: (e: unknown) => void }> = [];
+  private draining: Promise<void> | null = null;
+  private cancelTimer: (() => void) | null = null;
+  /** Events written in the transaction under way, sent to listeners once it commits. */
+  private outbox: EventRow[] | null = null;
+  private readonly toReconcile = new Set<LeaseRecord>();
+  /** Nodes whose VMs are written off once the transaction that made them unavailable commits. */
+  private readonly toWriteOff = new Set<string>();
+  /** The reconciler's events, written outside any operation. */
+  private readonly eventsInFlight = new Set<Promise<void>>();
+  private heardInputs = 0;
+  private broken: Error | null = null;
+  private closed = false;
+  readonly store: Store;
+  readonly driver: Driver;
+  readonly clock: Clock;
+
+  constructor(given: ServiceOptions) {
+    // The store's failures come out as StoreUnavailable, which the API answers with a 503.
+    const opts = { ...given, store: guardStore(given.store) };
+    this.store = opts.store;
+    this.driver = opts.driver;
+    this.clock = opts.clock;
+    this.scheduler = new Scheduler([], configForDriver(opts.config, opts.driver.capabilities));
+    this.scheduler.trackChanges();
+    this.reconciler = new Reconciler(opts.driver, opts.store, {
+      leaseById: (id) => this.scheduler.lease(id),
+      nodeId: (n) => this.nodes.ids[n],
+      vmEndedByItself: (leaseId, detail) => this.reportVmEnd(leaseId, detail),
+      migrationFailed: (leaseId, vm) => this.moveBack(leaseId, vm),
+      event: (e) => {
+        const own = e.leaseId ? this.owners.get(e.leaseId) : undefined;
+        const written = this.event({ ...e, owner: own?.owner ?? null, group: own?.group ?? null });
+        // Kept until written, so that idle() waits for it.
+        this.eventsInFlight.add(written);
+        void written.finally(() => this.eventsInFlight.delete(written));
+      },
+    }, { clock: opts.clock, retry: opts.driverRetry });
+  }
+
+  /** Rebuilds the scheduler from the input log, catches up with the clock and reconciles the VMs. */
+  async replay(): Promise<void> {
+    await this.reconciler.observe();
+    await this.exclusive(async () => {
+      for (const row of await this.store.inputs()) {
+        this.advanceTo(row.time);
+        const input = row.data as Input;
+        const applied = this.apply(input, row.time);
+        if (input.type === 'submit' && input.idempotencyKey) await this.store.rememberIdempotent(input.owner, input.idempotencyKey, input.request.id, applied.decision);
+      }
+      for (const l of this.scheduler.allLeases()) this.dirty.add(l.req.id);
+      this.advanceTo(this.clock.now());
+      await this.flush();
+    });
+    // Again after a crash that may have come between logging a node's loss and forgetting its VMs.
+    for (const node of await this.store.listNodes()) if (node.status === 'unavailable') this.reconciler.writeOff(node.id);
+    await this.reconciler.reconcileAll(this.scheduler.allLeases());
+    this.armTimer();
+  }
+
+  /** Has every lease's VMs converged again: after a node's agent came back, say. */
+  reconcileNow(): Promise<void> {
+    return this.reconciler.reconcileAll(this.scheduler.allLeases());
+  }
+
+  /**
+   * Resolves once the service has nothing of its own left to do: no operation queued or running,
+   * no changed lease left unwritten, no event being written and the reconciler idle. What waits
+   * for the clock is not pending. Tests wait on this instead of sleeping.
+   */
+  async idle(): Promise<void> {
+    for (;;) {
+      if (this.draining) await this.draining;
+      else if (this.eventsInFlight.size > 0) await Promise.all(this.eventsInFlight);
+      else if (this.reconciler.busy) await this.reconciler.settled();
+      // A refusal after the scheduler moved on leaves rows for the next operation to write.
+      else if (this.dirty.size > 0 && !this.broken && !this.closed) await this.exclusive(() => this.flush());
+      else return;
+    }
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    this.cancelTimer?.();
+    await this.draining;
+    await this.reconciler.idle();
+    this.reconciler.detach();
+  }
+
+
+  onEvent(listener: Listener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** Why the service takes nothing more; null while it runs. */
+  get stoppedBy(): Error | null {
+    return this.broken ? this.stopped() : null;
+  }
+
+  /** Has the node's VMs written off once the transaction that made it unavailable commits. */
+  writeOffOnCommit(node: string): void {
+    this.toWriteOff.add(node);
+  }
+
+  /** A lease's status as its owner is to read it now (its row may lag by one transaction). */
+  statusNow(lease: LeaseRecord): string {
+    return this.endings.get(lease.req.id)?.status ?? statusOf(lease);
+  }
+
+
+  /**
+   * Runs fn alone (inputs and clock steps never interleave), and with every store write it makes
+   * in one transaction: an input, the rows and events it leads to and its idempotency key are kept
+   * together or not at all. Operations that wait while one runs are run together next, one after
+   * another in a single transaction (a group commit: one disk flush for many decisions). Events
+   * reach listeners, and the driver hears of decisions, only once committed. If the store fails
+   * after the scheduler has heard an input, the two no longer agree: the service stops taking
+   * requests until it is restarted (and replays).
+   */
+  exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.waiting.push({ fn, resolve: resolve as (v: unknown) => void, reject });
+      this.kick();
+    });
+  }
+
+  private kick(): void {
+    if (this.draining) return;
+    // Waiting one turn of the event loop lets every request already read from the sockets join
+    // the batch: started at once, a batch would hold only the request that woke it.
+    this.draining = new Promise((turn) => setImmediate(turn)).then(() => this.drain()).finally(() => {
+      this.draining = null;
+      // An operation may have arrived after the loop looked for more, and before this ran.
+      if (this.waiting.length > 0) this.kick();
+    });
+  }
+
+  private async drain(): Promise<void> {
+    while (this.waiting.length > 0) {
+      const batch = this.waiting.splice(0, MAX_BATCH);
+      if (this.broken) {
+        for (const op of batch) op.reject(this.stopped());
+        continue;
+      }
+      const heard = this.heardInputs;
+      const outcomes: unknown[] = [];
+      this.outbox = [];
+      try {
+        // A refusal is a value: it commits what came before it, such as a tick the scheduler heard.
+        await this.store.transaction(async () => {
+          for (const op of batch) outcomes.push(await op.fn());
+        });
+        for (const e of this.outbox) this.emit(e);
+        // Before any lease is reconciled: a lease moved off a lost node must not be looked for there.
+        for (const node of this.toWriteOff) this.reconciler.writeOff(node);
+        this.reconciler.reconcile([...this.toReconcile]);
+        batch.forEach((op, k) => op.resolve(outcomes[k]));
+      } catch (e) {
+        if (this.heardInputs !== heard) this.broken = e as Error;
+        for (const op of batch) op.reject(e);
+      } finally {
+        this.outbox = null;
+        this.toReconcile.clear();
+        this.toWriteOff.clear();
+      }
+    }
+  }
+
+  /** Why the service takes nothing more, once broken. */
+  private stopped(): Error {
+    const broken = this.broken!;
+    const message = `the service stopped after a failure (${broken.message}); restart it: it replays its log`;
+    return broken instanceof StoreUnavailable ? new StoreUnavailable(message, broken, true) : new Error(message, { cause: broken });
+  }
+
+  /**
+   * Brings the scheduler to exactly `now`: its events up to then, and an advance at `now` itself,
+   * which is logged (a 'tick') so that a replay advances at the same instants.
+   */
+  async syncTo(now: number): Promise<number> {
+    const t = Math.max(now, this.scheduler.time);
+    this.advanceTo(t);
+    if (this.scheduler.time < t) await this.record({ type: 'tick' }, t);
+    return t;
+  }
+
+  /** Applies every scheduler event up to `t`, in order. */
+  private advanceTo(t: number): void {
+    for (let e = this.scheduler.nextEventTime(); e <= t; e = this.scheduler.nextEventTime()) {
+      this.noteStep(this.scheduler.advance(e));
+    }
+  }
+
+  private apply(input: Input, now: number, plan?: Plan): Applied {
+    if (this.scheduler.time < now) this.noteStep(this.scheduler.advance(now));
+    const applied = applyInput(this.scheduler, this.nodes, this.owners, input, now, plan);
+    this.noteStep(applied.step);
+    if (input.type === 'fail') this.endings.set(input.id, { status: 'failed', code: 'vm-failed', message: input.detail });
+    if (input.type === 'cancel') this.endings.set(input.id, { status: 'cancelled', code: 'cancelled', message: `cancelled by ${input.by}` });
+    for (const id of applied.leases) this.markDirty(id);
+    return applied;
+  }
+
+  /** Writes the input to the store, then lets the scheduler hear it. */
+  async record(input: Input, now: number, plan?: Plan): Promise<Applied> {
+    await this.store.appendInput({ time: now, type: input.type, data: input });
+    this.heardInputs++;
+    try {
+      return this.apply(input, now, plan);
+    } catch (e) {
+      // An input the scheduler throws out must not stay in the log (a replay would stop on it): the
+      // transaction rolls back, and the service, whose scheduler may be half-changed, stops.
+      this.broken = e as Error;
+      throw new Error(`internal: the scheduler refused a recorded ${input.type} (${(e as Error).message})`, { cause: e });
+    }
+  }
+
+  /**
+   * The core names every lease whose record changed, whoever's input changed it: a lease preempted
+   * by another's reservation, moved by a node's loss, an occurrence of a series. Their rows are
+   * written anew, as a replay writes every row.
+   */
+  private noteStep(step: StepResult): void {
+    for (const l of step.changed) this.markDirty(l.req.id);
+  }
+
+  private markDirty(id: string): void {
+    this.dirty.add(id);
+    const parent = seriesOf(id);
+    if (parent && this.scheduler.lease(parent)) this.dirty.add(parent);
+  }
+
+  /** Writes the rows of the leases that changed, their events, and has their VMs reconciled. */
+  async flush(): Promise<void> {
+    const now = Math.max(this.clock.now(), this.scheduler.time);
+    const changed: LeaseRecord[] = [];
+    for (const id of this.dirty) {
+      const lease = this.scheduler.lease(id);
+      if (!lease) continue;
+      const before = this.rows.get(id) ?? (await this.store.getLease(id));
+      const row = leaseRow(lease, this.rowSources, before, now);
+      if (before && sameRow(before, row)) {
+        this.rows.set(id, before);
+        continue;
+      }
+      this.rows.set(id, row);
+      await this.store.putLease(row);
+      if (!before || before.status !== row.status) {
+        await this.event({ time: now, type: 'lease.status', leaseId: id, owner: row.owner, group: row.group, data: { from: before?.status ?? null, to: row.status, reason: row.reason } });
+      }
+      changed.push(lease);
+    }
+    this.dirty.clear();
+    // The driver acts only on what has been committed: the reconciler is woken after the transaction.
+    for (const l of changed) this.toReconcile.add(l);
+    this.armTimer();
+  }
+
+  async event(e: Omit<EventRow, 'id'>): Promise<void> {
+    const id = await this.store.appendEvent(e);
+    if (this.outbox) this.outbox.push({ ...e, id });
+    else this.emit({ ...e, id });
+  }
+
+  private emit(e: EventRow): void {
+    for (const l of this.listeners) l(e);
+  }
+
+  private armTimer(): void {
+    this.cancelTimer?.();
+    if (this.closed) return;
+    const next = this.scheduler.nextEventTime();
+    if (next === Infinity) return;
+    this.cancelTimer = this.clock.at(next, () => {
+      void this.exclusive(async () => {
+        this.advanceTo(this.clock.now());
+        await this.flush();
+      });
+    });
+  }
+
+  /**
+   * A live migration failed and the VM runs on at its source: the lease is moved back there, as an
+   * administrator's migration would move it (the same input, so a replay agrees), once the core
+   * takes it (not at the instant the run it leaves began), and if the source still has room.
+   * Otherwise the lease stays planned where it was going, and the reconciler tries again.
+   */
+  private moveBack(leaseId: string, vm: { index: number; from: string }): void {
+    void this.exclusive(async () => {
+      const now = await this.syncTo(this.clock.now());
+      const run = this.scheduler.lease(leaseId)?.chain.find((s) => s.kind === 'run' && s.active);
+      const from = this.nodes.of(vm.from);
+      if (!run || from === undefined || run.nodes[vm.index] === from) return;
+      if (run.start >= now) {
+        this.clock.at(run.start + 1, () => {
+          if (!this.closed) this.moveBack(leaseId, vm);
+        });
+        return;
+      }
+      const to = run.nodes.map((n, k) => (k === vm.index ? from : n));
+      if (this.scheduler.liveMigrationRefusal(leaseId, to, now)) return;
+      await this.record({ type: 'migrate', id: leaseId, to: to.map((n) => this.nodes.ids[n]) }, now);
+      await this.flush();
+    });
+  }
+
+  /** A lease's VM stopped or failed by itself: its work is done if it was running, else it failed. */
+  private reportVmEnd(leaseId: string, detail: { failed: boolean; message: string }): void {
+    void this.exclusive(async () => {
+      const now = await this.syncTo(this.clock.now());
+      const lease = this.scheduler.lease(leaseId);
+      if (!lease || hasEnded(lease)) return;
+      const running = lease.chain.some((s) => s.active && s.kind === 'run');
+      if (running && !detail.failed) await this.record({ type: 'finish', id: leaseId }, now);
+      else await this.record({ type: 'fail', id: leaseId, detail: detail.message }, now);
+      await this.flush();
+    });
+  }
+}

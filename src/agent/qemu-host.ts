@@ -1,19 +1,19 @@
 // A pool node as its agent runs it: every VM a QEMU process with a copy-on-write overlay over a
 // cached base image, a tap on the node's bridge, and the address the service gave it handed out
 // by the node's DHCP server. What each VM is and where it stands is written under its own
-// directory, so that a restarted agent adopts the VMs that ran on without it.
+// directory, so that a restarted agent adopts the VMs that ran on without it. The parts a VM needs
+// besides its process (images, disks, tap, address) are kept by vm-parts.ts.
 
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { DriverError, type VmState, type VmStatus } from '../drivers/driver.ts';
 import type { AgentHost } from './node-agent.ts';
-import type { AgentCalls, ImageRef, Landing, NetworkPlan, NodeReport, Timing, Workload } from '../drivers/qemu/protocol.ts';
+import type { AgentCalls, Landing, NetworkPlan, NodeReport, Timing, Workload } from '../drivers/qemu/protocol.ts';
 import { ImageCache } from './images/image-cache.ts';
-import { fetchBlob } from './images/http-fetch.ts';
-import { createOverlay, createScratch, rebaseOverlay, removeDisk } from './images/disks.ts';
-import { NodeNetwork, tapName } from './network/node-network.ts';
+import { rebaseOverlay } from './images/disks.ts';
+import { DISK_FILE, diskFilesOf, SCRATCH_FILE, VmParts } from './vm-parts.ts';
 import { newTicket, receiveFiles, sendFiles } from './state-transfer.ts';
-import type { IncomingVm, VmProcess, VmProcessConfig, VmRuntime } from './vm-runtime.ts';
+import type { IncomingVm, VmProcess, VmRuntime } from './vm-runtime.ts';
 import { qemuRuntime } from './qemu-runtime.ts';
 import { fitText } from '../drivers/qemu/agent-messages.ts';
 import { fsSyncer, type Syncer, writeDurably } from './durable.ts';
@@ -41,13 +41,9 @@ interface Held {
 }
 
 const MEMORY_FILE = 'memory.state';
-const DISK_FILE = 'disk.qcow2';
-const SCRATCH_FILE = 'scratch.qcow2';
 const TRANSFER_TIMEOUT_MS = 600_000;
 
 type Args<K extends keyof AgentCalls> = AgentCalls[K]['args'];
-
-const scratchOf = (w: Workload): number => w.vm.scratchMiB ?? 0;
 
 const dirName = (id: string): string => id.replace(/[^A-Za-z0-9._-]/g, (c) => `%${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
 
@@ -55,11 +51,10 @@ export class QemuHost implements AgentHost {
   private readonly vms = new Map<string, Held>();
   private readonly changeListeners: Array<(vm: VmStatus) => void> = [];
   private readonly timingListeners: Array<(t: Timing) => void> = [];
-  private network: NodeNetwork | null = null;
   private readonly runtime: VmRuntime;
   private readonly sync: Syncer;
 
-  private constructor(private readonly opts: QemuHostOptions, private readonly images: ImageCache) {
+  private constructor(private readonly opts: QemuHostOptions, private readonly parts: VmParts) {
     this.runtime = opts.runtime ?? qemuRuntime;
     this.sync = opts.sync ?? fsSyncer;
   }
@@ -67,7 +62,7 @@ export class QemuHost implements AgentHost {
   static async open(opts: QemuHostOptions): Promise<QemuHost> {
     mkdirSync(join(opts.data, 'vms'), { recursive: true });
     const images = await ImageCache.open({ dir: join(opts.data, 'images'), limitBytes: opts.imageCacheMiB * 2 ** 20 });
-    const host = new QemuHost(opts, images);
+    const host = new QemuHost(opts, new VmParts(opts, images));
     await host.adoptAll();
     return host;
   }
@@ -77,12 +72,8 @@ export class QemuHost implements AgentHost {
   }
 
   async useNetwork(plan: NetworkPlan): Promise<void> {
-    if (this.network && this.network.config.gateway === plan.bridgeAddress) return;
-    this.network = await NodeNetwork.open({ netns: this.opts.netns, bridge: this.opts.bridge, gateway: plan.bridgeAddress, prefix: plan.prefix, dir: join(this.opts.data, 'network') });
-    this.network.onLease((mac, ip) => this.leased(mac, ip));
-    for (const held of this.vms.values()) {
-      if (held.status.state === 'running' || held.status.state === 'suspended') await this.network.setHost(held.workload.vm.mac, held.workload.ip);
-    }
+    const addressed = [...this.vms.values()].filter((h) => h.status.state === 'running' || h.status.state === 'suspended').map((h) => h.workload);
+    await this.parts.useNetwork(plan, addressed, (mac, ip) => this.leased(mac, ip));
   }
 
   onChange(listener: (vm: VmStatus) => void): void {
@@ -102,7 +93,7 @@ export class QemuHost implements AgentHost {
   }
 
   async prepareImages({ images }: Args<'prepareImages'>): Promise<void> {
-    for (const image of images) await this.fetchImage(image);
+    for (const image of images) await this.parts.fetchImage(image);
   }
 
   async start(w: Args<'start'>): Promise<VmStatus> {
@@ -115,12 +106,12 @@ export class QemuHost implements AgentHost {
     this.save(held);
     this.set(held, 'starting');
     try {
-      const config = await this.configFor(w, dir, true);
+      const config = await this.parts.configFor(w, dir, true);
       held.bootStarted = Date.now();
       this.watch(held, await this.runtime.boot(config));
       this.set(held, 'running');
     } catch (e) {
-      await this.unplug(held);
+      await this.parts.unplug(held.workload);
       this.set(held, 'failed', `QEMU did not start: ${(e as Error).message}`);
     }
     return held.status;
@@ -148,7 +139,7 @@ export class QemuHost implements AgentHost {
       this.set(held, 'running');
       throw e;
     }
-    await this.network?.removeTap(tapName(id));
+    await this.parts.unplugTap(id);
     try {
       // QEMU's `cat > file` never fsyncs; the directory entry is made durable with vm.json's in set().
       this.sync.file(file);
@@ -165,7 +156,7 @@ export class QemuHost implements AgentHost {
     if (!existsSync(file)) return this.set(held, 'failed', `the saved state of ${id} is gone from node '${this.opts.node.name}' (no ${file}): it cannot be resumed`);
     this.set(held, 'resuming');
     try {
-      const config = await this.configFor(held.workload, this.dirOf(id), false);
+      const config = await this.parts.configFor(held.workload, this.dirOf(id), false);
       const { vm, ms } = await this.runtime.restore(config, file);
       this.watch(held, vm);
       this.timed({ op: 'resume', memoryMiB: held.workload.vm.memoryMiB, ms });
@@ -194,7 +185,7 @@ export class QemuHost implements AgentHost {
   async send({ id, to }: Args<'send'>): Promise<void> {
     const held = this.inState(id, 'suspended', 'sent to another node');
     const dir = this.dirOf(id);
-    const files = [MEMORY_FILE, ...(held.workload.disk ? [DISK_FILE] : []), ...(scratchOf(held.workload) ? [SCRATCH_FILE] : [])].map((name) => ({ name, path: join(dir, name) }));
+    const files = [MEMORY_FILE, ...diskFilesOf(held.workload)].map((name) => ({ name, path: join(dir, name) }));
     const report = await sendFiles(to, files);
     this.timed({ op: 'migrate', memoryMiB: held.workload.vm.memoryMiB, ms: report.ms });
     await this.forget(held);
@@ -207,7 +198,7 @@ export class QemuHost implements AgentHost {
     held.receiving = undefined;
     if (held.workload.disk) {
       // The overlay names its base by the sender's path: point it at this node's copy.
-      const base = await this.fetchImage(held.workload.disk, true);
+      const base = await this.parts.fetchImage(held.workload.disk, true);
       await rebaseOverlay(join(this.dirOf(id), DISK_FILE), base);
     }
     for (const name of [MEMORY_FILE, DISK_FILE, SCRATCH_FILE]) if (existsSync(join(this.dirOf(id), name))) this.sync.file(join(this.dirOf(id), name));
@@ -222,7 +213,7 @@ export class QemuHost implements AgentHost {
     this.vms.set(w.vm.id, held);
     this.save(held);
     try {
-      held.incoming = await this.runtime.receive(await this.configFor(w, dir, true), this.opts.node.migrationAddress);
+      held.incoming = await this.runtime.receive(await this.parts.configFor(w, dir, true), this.opts.node.migrationAddress);
     } catch (e) {
       await this.forget(held);
       throw e;
@@ -259,40 +250,10 @@ export class QemuHost implements AgentHost {
   /** Lets go of every VM (they run on) and of the network (it stays up). */
   async close(): Promise<void> {
     for (const held of this.vms.values()) await held.proc?.release();
-    await this.network?.close();
+    await this.parts.close();
   }
 
-  // ---- the parts ----
-
-  private async fetchImage(image: ImageRef, acquire = false): Promise<string> {
-    const url = `${this.opts.server.replace(/\/$/, '')}/v1/images/${encodeURIComponent(image.name)}/content`;
-    return this.images.ensure(image.sha256, () => fetchBlob(url, this.opts.token), { acquire });
-  }
-
-  /** Everything the VM's process needs on this node: its images, overlay, tap and DHCP entry. */
-  private async configFor(w: Workload, dir: string, freshOverlay: boolean): Promise<VmProcessConfig> {
-    if (!this.network) throw new Error('the node network is not up yet: the service has not welcomed this agent');
-    const disk = join(dir, DISK_FILE);
-    if (w.disk && freshOverlay) {
-      await removeDisk(disk);
-      await createOverlay(await this.fetchImage(w.disk, true), disk);
-    }
-    const scratch = join(dir, SCRATCH_FILE);
-    if (scratchOf(w) && freshOverlay) {
-      await removeDisk(scratch);
-      await createScratch(scratch, scratchOf(w));
-    }
-    const tap = tapName(w.vm.id);
-    await this.network.addTap(tap);
-    await this.network.setHost(w.vm.mac, w.ip);
-    return {
-      id: w.vm.id, dir, cpu: Math.max(1, Math.ceil(w.vm.cpu)), memoryMiB: w.vm.memoryMiB,
-      ...(w.boot ? { kernel: await this.fetchImage(w.boot.kernel, freshOverlay), initrd: await this.fetchImage(w.boot.initrd, freshOverlay), cmdline: w.boot.cmdline } : {}),
-      disks: [...(w.disk ? [{ path: disk, format: 'qcow2' as const }] : []), ...(scratchOf(w) ? [{ path: scratch, format: 'qcow2' as const }] : [])],
-      nic: { mac: w.vm.mac, tap },
-      netns: this.opts.netns,
-    };
-  }
+  // ---- the book of VMs ----
 
   private watch(held: Held, proc: VmProcess): void {
     held.proc = proc;
@@ -306,23 +267,10 @@ export class QemuHost implements AgentHost {
   /** Drops everything the VM had on this node. */
   private async forget(held: Held): Promise<void> {
     const id = held.workload.vm.id;
-    await this.unplug(held);
-    for (const image of this.imagesOf(held.workload)) this.releaseImage(image);
+    await this.parts.unplug(held.workload);
+    this.parts.releaseImages(held.workload);
     rmSync(this.dirOf(id), { recursive: true, force: true });
     this.vms.delete(id);
-  }
-
-  private async unplug(held: Held): Promise<void> {
-    await this.network?.removeTap(tapName(held.workload.vm.id));
-    await this.network?.removeHost(held.workload.vm.mac);
-  }
-
-  private imagesOf(w: Workload): ImageRef[] {
-    return [...(w.disk ? [w.disk] : []), ...(w.boot ? [w.boot.kernel, w.boot.initrd] : [])];
-  }
-
-  private releaseImage(image: ImageRef): void {
-    if (this.images.entries().some((e) => e.sha256 === image.sha256 && e.users > 0)) this.images.release(image.sha256);
   }
 
   private leased(mac: string, ip: string): void {
@@ -397,7 +345,7 @@ export class QemuHost implements AgentHost {
       const { workload, status } = JSON.parse(readFileSync(file, 'utf8')) as { workload: Workload; status: VmStatus };
       const held: Held = { workload, status: { ...status, node: this.opts.node.name }, proc: null };
       this.vms.set(workload.vm.id, held);
-      for (const image of this.imagesOf(workload)) if (existsSync(this.images.pathOf(image.sha256))) this.images.acquire(image.sha256);
+      this.parts.adoptImages(workload);
       const proc = await this.runtime.adopt(dir);
       if (proc) {
         this.watch(held, proc);

@@ -22,12 +22,22 @@ import { acceptAgents } from './agent-channel.ts';
 
 export type { ApiContext, ServerOptions } from './context.ts';
 
+/**
+ * The longest path parameter the router takes, as sent: the longest name a schema takes (IdParam's
+ * 256 characters) percent-encoded (3 characters each). Fastify's default, 100, turned away image
+ * names the API registers (up to 128 characters).
+ */
+const MAX_PARAM_LENGTH = 3 * 256;
+
 export function buildServer(opts: ServerOptions): FastifyInstance {
   const app = Fastify({
     logger: opts.logger ?? false,
     ...(opts.https ? { https: opts.https } : {}),
     // JSON bodies are small; image content is streamed by its own route (routes/images.ts).
     bodyLimit: 1024 * 1024,
+    maxParamLength: MAX_PARAM_LENGTH,
+    // The router's own refusals (a path that is not valid percent-encoding, a parameter too long) in the API's format.
+    frameworkErrors: (err, _req, reply) => void sendError(reply, err),
   }) as unknown as FastifyInstance;
   // A failing store answers 503, not a refusal of the caller (see sendError).
   const store = guardStore(opts.store);
@@ -113,6 +123,8 @@ const FRAMEWORK_ERRORS: Record<string, [RefusalCode, string]> = {
   FST_ERR_CTP_EMPTY_JSON_BODY: ['invalid-request', 'the body is empty but says it is JSON: send a JSON object, or no Content-Type'],
   FST_ERR_CTP_INVALID_MEDIA_TYPE: ['unsupported-media-type', 'send the body as application/json (image content as application/octet-stream)'],
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: ['invalid-request', 'the Content-Length does not match the body sent'],
+  FST_ERR_BAD_URL: ['invalid-request', 'the path is not valid percent-encoding (a % must be followed by two hex digits of UTF-8): encode names with encodeURIComponent'],
+  FST_ERR_MAX_PARAM_LENGTH: ['invalid-request', `a path parameter is longer than ${MAX_PARAM_LENGTH} characters: no id or name is that long`],
   FST_ERR_CTP_BODY_TOO_LARGE: ['too-large', 'the body is larger than 1 MiB: a JSON request is small (image content goes to PUT /v1/images/{name}/content)'],
 };
 

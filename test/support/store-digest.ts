@@ -13,61 +13,82 @@ import pg from 'pg';
 import { TEST_POSTGRES_URL } from './test-postgres.ts';
 
 export interface StoreDigest {
-  /** One sha256 over every table's rows. */
+  /** One value over every table's content: equal digests, equal content. */
   digest(): Promise<string>;
-  /** Rows per table, to say what changed when two digests differ. */
-  tables(): Promise<Record<string, string[]>>;
+  /**
+   * A number that changes whenever anything is committed to the store (SQLite's data_version),
+   * cheap enough to read around every request; null where the store has none.
+   */
+  commits(): Promise<number | null>;
+  /** Rows per table, to say where two digests differ. */
+  counts(): Promise<Record<string, number>>;
   close(): Promise<void>;
 }
 
-/** Rows as canonical text (keys sorted), sorted, so that the order a table returns them in does not matter. */
-function canonicalRows(rows: Record<string, unknown>[]): string[] {
-  const text = (v: unknown): string => (typeof v === 'bigint' ? v.toString() : Buffer.isBuffer(v) ? v.toString('hex') : JSON.stringify(v));
-  return rows.map((r) => Object.keys(r).sort().map((k) => `${k}=${text(r[k])}`).join('\u0001')).sort();
-}
+const text = (v: unknown): string => (typeof v === 'bigint' ? v.toString() : Buffer.isBuffer(v) ? v.toString('hex') : JSON.stringify(v) ?? 'undefined');
 
-function digestOf(tables: Record<string, string[]>): string {
-  const hash = createHash('sha256');
-  for (const name of Object.keys(tables).sort()) hash.update(`\u0002${name}\u0003${tables[name].join('\u0004')}`);
-  return hash.digest('hex');
-}
-
-function fromTables(read: () => Promise<Record<string, string[]>>, close: () => Promise<void>): StoreDigest {
-  return { tables: read, digest: async () => digestOf(await read()), close };
-}
+/** `SELECT *` sorted by every column: two reads of the same content agree whatever the rows' physical order. */
+const sortedSelect = (qualified: string, columns: number): string => `SELECT * FROM ${qualified} ORDER BY ${Array.from({ length: columns }, (_, i) => i + 1).join(', ')}`;
 
 /** The SQLite file at `path`, read by a second connection (WAL: it sees what the store committed). */
 export function sqliteDigest(path: string): StoreDigest {
   // Opened on first use: most tests of a world never digest it.
-  let db: Database.Database | null = null;
-  const read = async (): Promise<Record<string, string[]>> => {
-    db ??= new Database(path, { readonly: true, fileMustExist: true });
-    const names = (db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name").all() as { name: string }[]).map((r) => r.name);
-    // One read transaction for all tables: a snapshot.
-    return db.transaction(() => Object.fromEntries(names.map((t) => [t, canonicalRows(db!.prepare(`SELECT * FROM "${t}"`).all() as Record<string, unknown>[])])))();
+  let opened: Database.Database | null = null;
+  const db = (): Database.Database => (opened ??= new Database(path, { readonly: true, fileMustExist: true }));
+  const tables = (): string[] => (db().prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name").all() as { name: string }[]).map((r) => r.name);
+  const readAll = (): string => {
+    const hash = createHash('sha256');
+    for (const t of tables()) {
+      const columns = (db().prepare(`PRAGMA table_info("${t}")`).all() as { name: string }[]).map((c) => c.name);
+      hash.update(`\u0002${t}\u0003${columns.join()}`);
+      for (const row of db().prepare(sortedSelect(`"${t}"`, columns.length)).raw().iterate() as Iterable<unknown[]>) hash.update(`\u0004${row.map(text).join('\u0001')}`);
+    }
+    return hash.digest('hex');
   };
-  return fromTables(read, async () => void db?.close());
+  return {
+    // One read transaction for all tables: a snapshot.
+    digest: async () => db().transaction(readAll)(),
+    commits: async () => db().pragma('data_version', { simple: true }) as number,
+    counts: async () => Object.fromEntries(tables().map((t) => [t, (db().prepare(`SELECT count(*) AS n FROM "${t}"`).get() as { n: number }).n])),
+    close: async () => void opened?.close(),
+  };
 }
 
-/** The PostgreSQL schema `schema` on the test server. */
+/**
+ * The PostgreSQL schema `schema` on the test server. Rows are hashed by the server (each row's
+ * text through hashtextextended, summed: the order of rows does not matter), so that a digest
+ * costs one round trip per table rather than the whole store over the wire.
+ */
 export function postgresDigest(schema: string): StoreDigest {
   const client = new pg.Client({ connectionString: TEST_POSTGRES_URL });
   // Connected on first use: most tests of a world never digest it.
   let connected: Promise<unknown> | null = null;
-  const read = async (): Promise<Record<string, string[]>> => {
+  const tables = async (): Promise<string[]> => {
     await (connected ??= client.connect());
     const { rows } = await client.query<{ table_name: string }>("SELECT table_name FROM information_schema.tables WHERE table_schema = $1 AND table_type = 'BASE TABLE' ORDER BY table_name", [schema]);
-    const out: Record<string, string[]> = {};
+    return rows.map((r) => r.table_name);
+  };
+  const perTable = async (select: (qualified: string) => string): Promise<Record<string, string>> => {
+    const out: Record<string, string> = {};
     // One snapshot for all tables, so that a write committed between two tables' reads is seen whole or not at all.
+    await (connected ??= client.connect());
     await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
     try {
-      for (const { table_name: t } of rows) out[t] = canonicalRows((await client.query(`SELECT * FROM "${schema}"."${t}"`)).rows);
+      for (const t of await tables()) out[t] = text((await client.query({ text: select(`"${schema}"."${t}"`), rowMode: 'array' })).rows[0][0]);
     } finally {
       await client.query('COMMIT');
     }
     return out;
   };
-  return fromTables(read, async () => {
-    if (connected) await client.end();
-  });
+  return {
+    digest: async () => {
+      const sums = await perTable((q) => `SELECT count(*)::text || ':' || coalesce(sum(hashtextextended(x::text, 0)), 0)::text FROM ${q} AS x`);
+      return createHash('sha256').update(JSON.stringify(sums)).digest('hex');
+    },
+    commits: async () => null,
+    counts: async () => Object.fromEntries(Object.entries(await perTable((q) => `SELECT count(*) FROM ${q}`)).map(([t, n]) => [t, Number(JSON.parse(n))])),
+    close: async () => {
+      if (connected) await client.end();
+    },
+  };
 }

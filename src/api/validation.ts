@@ -28,16 +28,25 @@ export function installValidation(app: FastifyInstance): void {
   });
 }
 
-/** Where in a parsed request part the first unstorable text is (a value or a key), or null. */
+/**
+ * Where in a parsed request part the first unstorable text is (a value or a key), or null. A walk
+ * with its own stack: a body nested thousands deep is valid JSON, and must not overflow the call stack.
+ */
 function unstorableAt(value: unknown, at: string): string | null {
-  if (typeof value === 'string') return UNSTORABLE.test(value) ? at : null;
-  if (value === null || typeof value !== 'object') return null;
-  // Image content arrives as a stream (or bytes), read by its route.
-  if (Buffer.isBuffer(value) || typeof (value as { pipe?: unknown }).pipe === 'function') return null;
-  for (const [key, inner] of Object.entries(value)) {
-    if (UNSTORABLE.test(key)) return `${at}.${key.replace(UNSTORABLE, '?')}`;
-    const found = unstorableAt(inner, `${at}.${key}`);
-    if (found !== null) return found;
+  const todo: [unknown, string][] = [[value, at]];
+  for (let next = todo.pop(); next !== undefined; next = todo.pop()) {
+    const [v, where] = next;
+    if (typeof v === 'string') {
+      if (UNSTORABLE.test(v)) return where;
+      continue;
+    }
+    if (v === null || typeof v !== 'object') continue;
+    // Image content arrives as a stream (or bytes), read by its route.
+    if (Buffer.isBuffer(v) || typeof (v as { pipe?: unknown }).pipe === 'function') continue;
+    const entries = Object.entries(v);
+    for (const [key] of entries) if (UNSTORABLE.test(key)) return `${where}.${key.replace(UNSTORABLE, '?')}`;
+    // Reversed onto the stack, so that the first field is looked at first.
+    for (let i = entries.length - 1; i >= 0; i--) todo.push([entries[i][1], `${where}.${entries[i][0]}`]);
   }
   return null;
 }

@@ -31,6 +31,9 @@ for (const kind of STORE_KINDS) {
         assert.deepEqual([res.status, res.body.code, res.body.path], [400, 'invalid-request', path], `${what}: ${JSON.stringify(res.body)}`);
         assert.match(res.body.message, /NUL|surrogate/);
       }
+      // The search goes as deep as the body: JSON nested 20,000 deep is looked through (and refused by the schema), not a 500.
+      const deep = await w.app.inject({ method: 'POST', url: '/v1/nodes', payload: `${'['.repeat(20_000)}${']'.repeat(20_000)}`, headers: { authorization: `Bearer ${w.tokens.admin}`, 'content-type': 'application/json' } });
+      assert.deepEqual([deep.statusCode, deep.json().code], [400, 'invalid-request'], deep.body.slice(0, 300));
       const made = await w.call(w.tokens.alice, 'POST', '/v1/users/alice/tokens', { label: 'fine' });
       assert.equal(made.status, 201, 'the service keeps serving');
     } finally {

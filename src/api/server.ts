@@ -5,8 +5,9 @@
 import { EventEmitter } from 'node:events';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { authenticate, type Caller } from './auth.ts';
+import { answerClientError, answerExpectation } from './client-errors.ts';
 import type { ApiContext, ServerOptions } from './context.ts';
-import { ApiError, forbidden } from './errors.ts';
+import { ApiError, forbidden, invalidRequest } from './errors.ts';
 import type { RefusalCode } from '../control/refusal.ts';
 import { guardStore, StoreUnavailable } from '../store/store-failure.ts';
 import { Metrics } from './metrics.ts';
@@ -32,13 +33,17 @@ const MAX_PARAM_LENGTH = 3 * 256;
 export function buildServer(opts: ServerOptions): FastifyInstance {
   const app = Fastify({
     logger: opts.logger ?? false,
-    ...(opts.https ? { https: opts.https } : {}),
+    // Node answers a request without Host with a bare 400 of its own: the API checks it instead (onRequest below).
+    ...(opts.https ? { https: { ...opts.https, requireHostHeader: false } } : { http: { requireHostHeader: false } }),
     // JSON bodies are small; image content is streamed by its own route (routes/images.ts).
     bodyLimit: 1024 * 1024,
-    maxParamLength: MAX_PARAM_LENGTH,
+    routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
     // The router's own refusals (a path that is not valid percent-encoding, a parameter too long) in the API's format.
     frameworkErrors: (err, _req, reply) => void sendError(reply, err),
+    // And Node's parser's (headers too large, not HTTP, too slow), before any route.
+    clientErrorHandler: answerClientError,
   }) as unknown as FastifyInstance;
+  app.server.on('checkExpectation', answerExpectation);
   // A failing store answers 503, not a refusal of the caller (see sendError).
   const store = guardStore(opts.store);
   const rightsChanged = new EventEmitter<{ changed: [] }>();
@@ -55,6 +60,9 @@ export function buildServer(opts: ServerOptions): FastifyInstance {
 
   app.get('/v1/health', role('public'), async () => ({ status: 'ok', version: opts.version }));
   app.addHook('onRequest', async (req: FastifyRequest, reply: FastifyReply) => {
+    if (req.raw.httpVersion === '1.1' && req.headers.host === undefined) {
+      return sendError(reply, invalidRequest('header host', 'an HTTP/1.1 request needs a Host header (any HTTP client sends one)'));
+    }
     const needed = roleOf(req);
     if (needed === 'public') return;
     const caller = await authenticate(store, req.headers.authorization, opts.now());

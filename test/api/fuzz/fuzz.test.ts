@@ -56,7 +56,8 @@ async function fuzz(t: test.TestContext, kind: StoreKind, requests: number): Pro
     assert.ok(figures.requests >= requests, `only ${figures.requests} requests`);
     const missed = ops.map((op) => `${op.method} ${op.path}`).filter((r) => !(r in figures.routes));
     assert.deepEqual(missed, [], 'every route of the document was called');
-    assert.ok(figures.refusalsDigested >= Math.min(2000, figures.refusals / 2), `the store was digested around only ${figures.refusalsDigested} of ${figures.refusals} refusals`);
+    // Thousands of refusals had the whole store digested around them (about two in three sampled requests are refused).
+    assert.ok(figures.refusalsDigested >= Math.min(1500, figures.refusals / 2), `the store was digested around only ${figures.refusalsDigested} of ${figures.refusals} refusals`);
     if (kind === 'sqlite') assert.equal(figures.refusalsCommitsWatched, figures.refusals, 'the commit counter was read around every refusal');
     assert.equal(Object.keys(figures.roles).length, 6, JSON.stringify(figures.roles));
 

@@ -31,6 +31,10 @@ export const REFUSAL_STATUS = {
   'too-large': 413,
   /** The body's content type is not the one the route takes. */
   'unsupported-media-type': 415,
+  /** The request's headers are larger than the server reads (Node's parser gave up on them). */
+  'headers-too-large': 431,
+  /** The request's headers did not arrive in time. */
+  'request-timeout': 408,
   /** The scheduler finds the request impossible as stated (a deadline before it could end, a bad recurrence). */
   invalid: 422,
   /** The request needs more than the whole pool has. */

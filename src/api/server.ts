@@ -5,8 +5,9 @@
 import { EventEmitter } from 'node:events';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { authenticate, type Caller } from './auth.ts';
+import { answerClientError, answerExpectation } from './client-errors.ts';
 import type { ApiContext, ServerOptions } from './context.ts';
-import { ApiError, forbidden } from './errors.ts';
+import { ApiError, forbidden, invalidRequest } from './errors.ts';
 import type { RefusalCode } from '../control/refusal.ts';
 import { guardStore, StoreUnavailable } from '../store/store-failure.ts';
 import { Metrics } from './metrics.ts';
@@ -22,13 +23,27 @@ import { acceptAgents } from './agent-channel.ts';
 
 export type { ApiContext, ServerOptions } from './context.ts';
 
+/**
+ * The longest path parameter the router takes, as sent: the longest name a schema takes (IdParam's
+ * 256 characters) percent-encoded (3 characters each). Fastify's default, 100, turned away image
+ * names the API registers (up to 128 characters).
+ */
+const MAX_PARAM_LENGTH = 3 * 256;
+
 export function buildServer(opts: ServerOptions): FastifyInstance {
   const app = Fastify({
     logger: opts.logger ?? false,
-    ...(opts.https ? { https: opts.https } : {}),
+    // Node answers a request without Host with a bare 400 of its own: the API checks it instead (onRequest below).
+    ...(opts.https ? { https: { ...opts.https, requireHostHeader: false } } : { http: { requireHostHeader: false } }),
     // JSON bodies are small; image content is streamed by its own route (routes/images.ts).
     bodyLimit: 1024 * 1024,
+    routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
+    // The router's own refusals (a path that is not valid percent-encoding, a parameter too long) in the API's format.
+    frameworkErrors: (err, _req, reply) => void sendError(reply, err),
+    // And Node's parser's (headers too large, not HTTP, too slow), before any route.
+    clientErrorHandler: answerClientError,
   }) as unknown as FastifyInstance;
+  app.server.on('checkExpectation', answerExpectation);
   // A failing store answers 503, not a refusal of the caller (see sendError).
   const store = guardStore(opts.store);
   const rightsChanged = new EventEmitter<{ changed: [] }>();
@@ -45,6 +60,9 @@ export function buildServer(opts: ServerOptions): FastifyInstance {
 
   app.get('/v1/health', role('public'), async () => ({ status: 'ok', version: opts.version }));
   app.addHook('onRequest', async (req: FastifyRequest, reply: FastifyReply) => {
+    if (req.raw.httpVersion === '1.1' && req.headers.host === undefined) {
+      return sendError(reply, invalidRequest('header host', 'an HTTP/1.1 request needs a Host header (any HTTP client sends one)'));
+    }
     const needed = roleOf(req);
     if (needed === 'public') return;
     const caller = await authenticate(store, req.headers.authorization, opts.now());
@@ -113,6 +131,8 @@ const FRAMEWORK_ERRORS: Record<string, [RefusalCode, string]> = {
   FST_ERR_CTP_EMPTY_JSON_BODY: ['invalid-request', 'the body is empty but says it is JSON: send a JSON object, or no Content-Type'],
   FST_ERR_CTP_INVALID_MEDIA_TYPE: ['unsupported-media-type', 'send the body as application/json (image content as application/octet-stream)'],
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: ['invalid-request', 'the Content-Length does not match the body sent'],
+  FST_ERR_BAD_URL: ['invalid-request', 'the path is not valid percent-encoding (a % must be followed by two hex digits of UTF-8): encode names with encodeURIComponent'],
+  FST_ERR_MAX_PARAM_LENGTH: ['invalid-request', `a path parameter is longer than ${MAX_PARAM_LENGTH} characters: no id or name is that long`],
   FST_ERR_CTP_BODY_TOO_LARGE: ['too-large', 'the body is larger than 1 MiB: a JSON request is small (image content goes to PUT /v1/images/{name}/content)'],
 };
 

@@ -14,7 +14,7 @@ export const REFUSAL_CODES = [
   'invalid-request', 'unauthorized', 'forbidden', 'not-found',
   'already-exists', 'wrong-state', 'node-busy', 'node-unavailable',
   'insufficient-capacity', 'too-late', 'policy',
-  'too-large', 'unsupported-media-type',
+  'too-large', 'unsupported-media-type', 'headers-too-large', 'request-timeout',
   'invalid', 'exceeds-pool', 'unknown-image', 'unknown-node', 'checksum-mismatch', 'unsupported', 'idempotency-key-reused',
   'internal', 'store-unavailable',
 ] as const;

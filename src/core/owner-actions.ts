@@ -36,7 +36,10 @@ export function ownerActionRefusal(s: CoreState, id: string, action: OwnerAction
       return runningRun(lease) ? null : refusal('wrong-state', `lease '${id}' is not running (${doing(lease)}); cancel it instead`);
     case 'suspend':
       if (lease.req.kind !== 'best-effort') return refusal('policy', `lease '${id}' is ${lease.req.kind}: only a best-effort lease can be suspended by its owner (a reservation keeps its window; cancel it instead)`);
-      return runningRun(lease) ? null : refusal('wrong-state', `lease '${id}' is not running (${doing(lease)}); only a running lease can be suspended`);
+      if (!runningRun(lease)) return refusal('wrong-state', `lease '${id}' is not running (${doing(lease)}); only a running lease can be suspended`);
+      // As for a live migration: a suspend in the run's first instant would leave a run of no length.
+      if (runningRun(lease)!.start === s.now) return refusal('wrong-state', `lease '${id}' starts running at this very instant: suspend it once it runs`);
+      return null;
     case 'resume':
       return lease.parked ? null : refusal('wrong-state', `lease '${id}' was not suspended by its owner (${doing(lease)}); there is nothing to resume`);
   }

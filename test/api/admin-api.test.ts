@@ -83,6 +83,8 @@ test('the owner stops, suspends and resumes its lease; others may not', async ()
   const id = (await w.call(w.tokens.alice, 'POST', '/v1/leases', lease())).body.lease.id;
   await w.service.idle();
   assert.equal((await w.call(w.tokens.bob, 'POST', `/v1/leases/${id}/suspend`)).status, 404);
+  // Not in the second its run began (a run of no length): one second later.
+  w.clock.advance(1);
   const suspended = await w.call(w.tokens.alice, 'POST', `/v1/leases/${id}/workspaces/0/suspend`);
   assert.equal(suspended.status, 200, JSON.stringify(suspended.body));
   w.clock.advance(60);
@@ -101,11 +103,11 @@ test('the owner stops, suspends and resumes its lease; others may not', async ()
   await w.service.idle();
   const done = (await w.call(w.tokens.alice, 'GET', `/v1/leases/${id}`)).body;
   assert.equal(done.status, 'done');
-  assert.equal(done.usage.running.coreSeconds, 100);
+  assert.equal(done.usage.running.coreSeconds, 1 + 100);
   assert.equal(done.usage.resuming.mibSeconds, 21 * 1024);
   const usage = (await w.call(w.tokens.alice, 'GET', '/v1/usage')).body;
   assert.equal(done.usage.suspending.coreSeconds, 21);
-  assert.equal(usage.users.alice.coreSeconds, 21 + 21 + 100, 'suspending, resuming and running');
+  assert.equal(usage.users.alice.coreSeconds, 21 + 21 + 1 + 100, 'suspending, resuming and running');
   await w.close();
 });
 

@@ -15,6 +15,7 @@ import { openTestStore, type StoreKind } from '../support/test-stores.ts';
 
 export { STORE_KINDS, type StoreKind } from '../support/test-stores.ts';
 import type { Store } from '../../src/store/store.ts';
+import type { StoreDigest } from '../support/store-digest.ts';
 
 export const T0 = 1_800_000_000;
 
@@ -28,6 +29,9 @@ export interface ApiWorld {
   driver: SimulatedDriver;
   clock: ManualClock;
   tokens: { admin: string; alice: string; bob: string; carol: string };
+  kind: StoreKind;
+  /** Everything the store holds, read on a connection of its own: equal digests, nothing changed. */
+  digest: StoreDigest;
   /** Where the server keeps image content. */
   blobDir: string;
   call(token: string | null, method: string, url: string, body?: unknown, headers?: Record<string, string>): Promise<{ status: number; body: Json }>;
@@ -42,7 +46,7 @@ export interface ApiWorld {
 /** `serveFrom` gives the store the service and the server use (a wrapper that fails, say); `store` stays the file itself. */
 export async function apiWorld(nodes = 4, serveFrom: (store: Store) => Store = (s) => s, kind: StoreKind = 'sqlite'): Promise<ApiWorld> {
   const dir = mkdtempSync(join(tmpdir(), 'vws-api-'));
-  const { store, drop } = await openTestStore(kind, dir);
+  const { store, drop, digester } = await openTestStore(kind, dir);
   const served = serveFrom(store);
   const clock = new ManualClock(T0);
   const admin = (await bootstrapAdmin(store, T0, 'admin-token'))!;
@@ -62,7 +66,7 @@ export async function apiWorld(nodes = 4, serveFrom: (store: Store) => Store = (
     return server;
   };
   const world: ApiWorld = {
-    app: await serve(service), store, service, driver, clock, tokens, blobDir,
+    app: await serve(service), store, service, driver, clock, tokens, blobDir, kind, digest: digester(),
     async call(token, method, url, body, headers = {}) {
       const res = await world.app.inject({
         method: method as 'GET', url, payload: body as object,
@@ -81,6 +85,7 @@ export async function apiWorld(nodes = 4, serveFrom: (store: Store) => Store = (
       await world.app.close();
       await world.service.close();
       await driver.close();
+      await world.digest.close();
       await store.close();
       await drop();
       rmSync(dir, { recursive: true, force: true });

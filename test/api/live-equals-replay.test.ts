@@ -8,7 +8,8 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
 import { configWith } from '../../src/core/config.ts';
-import { type Call, callArb, differences, outcomeMismatches, reasonsWithoutWords, runCalls, snapshot, validateSchedule } from './live-replay-calls.ts';
+import { type Call, callArb, differences, outcomeMismatches, reasonsWithoutWords, runCalls, snapshot } from './live-replay-calls.ts';
+import { validateSchedule } from '../support/validate-schedule.ts';
 import { postgresPlace, restartWorld, sqlitePlace, type StorePlace } from './restart-world.ts';
 
 const BOOT = 30;

@@ -4,15 +4,8 @@
 // rebuilds its view by replaying its input log (issue 14, finding 11).
 
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import type { RestartWorld, User } from './restart-world.ts';
-
-const VALIDATOR = fileURLToPath(new URL('../../../shared/tools/validate-schedule', import.meta.url));
 
 type Owner = Exclude<User, 'admin'>;
 type Shape = { nodes: number; duration: number; startIn: number; slack: number; count: number; gap: number; acceptPartial: boolean; preemptible: boolean | null };
@@ -191,20 +184,6 @@ export async function snapshot(w: RestartWorld, named: readonly string[]): Promi
     nodes: await get('admin', '/v1/nodes'),
     schedule: await get('admin', '/v1/schedule'),
   };
-}
-
-/** The independent checker's verdict on an export: exit status and what it printed. */
-export function validateSchedule(text: string): { status: number | null; output: string } {
-  const dir = mkdtempSync(join(tmpdir(), 'vws-live-schedule-'));
-  try {
-    const file = join(dir, 'schedule.jsonl');
-    writeFileSync(file, text);
-    const r = spawnSync('python3', [VALIDATOR, file], { encoding: 'utf8' });
-    if (r.error) throw r.error;
-    return { status: r.status, output: `${r.stdout}${r.stderr}` };
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
 }
 
 /** Where two snapshots differ, one line per differing value (deepEqual's own diff cuts them short). */

@@ -57,6 +57,8 @@ test('acting on a lease: not-found, forbidden, wrong-state and policy, each with
   assertRefused(await w.call(a, 'POST', `/v1/leases/${exact}/stop`), 'wrong-state', 'not running yet');
   assertRefused(await w.call(a, 'POST', `/v1/leases/${exact}/suspend`), 'policy', 'a reservation is not suspended by its owner');
   assertRefused(await w.call(a, 'POST', `/v1/leases/${be}/resume`), 'wrong-state', 'not suspended');
+  assertRefused(await w.call(a, 'POST', `/v1/leases/${be}/suspend`), 'wrong-state', 'in the second its run began');
+  w.clock.advance(1);
   assert.equal((await w.call(a, 'POST', `/v1/leases/${be}/suspend`)).status, 200);
   assertRefused(await w.call(a, 'POST', `/v1/leases/${be}/workspaces/0/suspend`), 'wrong-state', 'already suspended');
   const before = (await told(w));

@@ -77,6 +77,10 @@ test('an owner\'s action and a cancel whose store write fails answer 503 and cha
   await w.service.idle();
   const row = await w.store.getLease(id);
   assert.equal(row!.status, 'running');
+  // A second into its run (a suspend in its first second is refused), and the service brought there by a quote.
+  w.clock.advance(1);
+  assert.equal((await w.call(w.tokens.alice, 'POST', '/v1/leases/quote', lease())).status, 200);
+  await w.service.idle();
   const inputs = (await w.store.inputs()).length;
   const events = await w.store.lastEventId();
   failing.add('appendEvent');

@@ -2,30 +2,15 @@
 // rejects a hand-made over-committed one (so that its "OK" means something here).
 
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
+import { validateSchedule } from '../support/validate-schedule.ts';
 import './support/setup.ts';
 import { describeScenario, scenarioArb } from './support/generators.ts';
 import { runScenario, violationsOf } from './support/run.ts';
 
-const VALIDATOR = fileURLToPath(new URL('../../../shared/tools/validate-schedule', import.meta.url));
-
 function validate(lines: readonly string[], overheadPercent: number): { status: number | null; output: string } {
-  const dir = mkdtempSync(join(tmpdir(), 'vws-schedule-'));
-  try {
-    const file = join(dir, 'schedule.jsonl');
-    writeFileSync(file, `${lines.join('\n')}\n`);
-    const r = spawnSync('python3', [VALIDATOR, file, '--cpu', '1', '--mem', '1024', '--runtime-overhead', String(overheadPercent)], { encoding: 'utf8' });
-    if (r.error) throw r.error;
-    return { status: r.status, output: `${r.stdout}${r.stderr}` };
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  return validateSchedule(`${lines.join('\n')}\n`, ['--cpu', '1', '--mem', '1024', '--runtime-overhead', String(overheadPercent)]);
 }
 
 test('validate-schedule accepts the exports of generated runs (exit code 0)', () => {

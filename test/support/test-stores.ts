@@ -4,6 +4,7 @@
 import { join } from 'node:path';
 import { openSqliteStore } from '../../src/store/sqlite-store.ts';
 import type { Store } from '../../src/store/store.ts';
+import { postgresDigest, sqliteDigest, type StoreDigest } from './store-digest.ts';
 import { dropTestSchema, freshSchema, openTestPostgres, TEST_POSTGRES_URL } from './test-postgres.ts';
 
 export type StoreKind = 'sqlite' | 'postgres';
@@ -15,10 +16,15 @@ export interface TestStore {
   store: Store;
   /** Drops what the store made outside `dir` (a PostgreSQL schema); call it once the store is closed. */
   drop(): Promise<void>;
+  /** A reader of everything the store holds, on a connection of its own (close it before drop). */
+  digester(): StoreDigest;
 }
 
 export async function openTestStore(kind: StoreKind, dir: string): Promise<TestStore> {
-  if (kind === 'sqlite') return { store: await openSqliteStore(join(dir, 'vws.db')), drop: async () => {} };
+  if (kind === 'sqlite') {
+    const path = join(dir, 'vws.db');
+    return { store: await openSqliteStore(path), drop: async () => {}, digester: () => sqliteDigest(path) };
+  }
   const schema = freshSchema();
-  return { store: await openTestPostgres(schema), drop: () => dropTestSchema(schema) };
+  return { store: await openTestPostgres(schema), drop: () => dropTestSchema(schema), digester: () => postgresDigest(schema) };
 }

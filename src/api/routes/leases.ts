@@ -13,15 +13,30 @@ import { HoldBody, IdParam, LeaseList, LeaseQuery, LeaseSpec, MigrateBody } from
 import type { ApiContext } from '../context.ts';
 import { role } from '../route-roles.ts';
 
-/** The scheduler's request for an API lease spec; the image must be one the caller may use. */
-async function toRequest(store: Store, caller: Caller, spec: LeaseSpec): Promise<LeaseRequest> {
+/**
+ * The kinds that use each time field: sent with another kind, a field is refused rather than kept
+ * (a best-effort lease with a start was stored with a requested start nothing honoured).
+ */
+const FIELD_KINDS: Record<'start' | 'deadline' | 'recurrence', readonly LeaseSpec['kind'][]> = {
+  start: ['exact', 'periodic', 'deadline'],
+  deadline: ['deadline'],
+  recurrence: ['periodic'],
+};
+
+/** The scheduler's request for an API lease spec (at `at` in the body); the image must be one the caller may use. */
+async function toRequest(store: Store, caller: Caller, spec: LeaseSpec, at = 'body'): Promise<LeaseRequest> {
   if (spec.group !== undefined && !caller.groups.includes(spec.group) && !caller.user.isAdmin) {
     throw forbidden(`you are not a member of group '${spec.group}'`);
   }
+  for (const [field, kinds] of Object.entries(FIELD_KINDS)) {
+    if (spec[field as keyof typeof FIELD_KINDS] !== undefined && !kinds.includes(spec.kind)) {
+      throw invalidRequest(`${at}.${field}`, `a ${spec.kind} lease takes no ${field} (only ${kinds.join(', ')} leases do): remove it, or ask for one of those kinds`);
+    }
+  }
   const needsStart = spec.kind === 'exact' || spec.kind === 'periodic';
-  if (needsStart && spec.start === undefined) throw invalidRequest('body.start', `a ${spec.kind} lease needs its start (epoch seconds)`);
-  if (spec.kind === 'deadline' && spec.deadline === undefined) throw invalidRequest('body.deadline', 'a deadline lease needs its deadline (epoch seconds)');
-  if (spec.kind === 'periodic' && !spec.recurrence) throw invalidRequest('body.recurrence', 'a periodic lease needs a recurrence (period, and count or until)');
+  if (needsStart && spec.start === undefined) throw invalidRequest(`${at}.start`, `a ${spec.kind} lease needs its start (epoch seconds)`);
+  if (spec.kind === 'deadline' && spec.deadline === undefined) throw invalidRequest(`${at}.deadline`, 'a deadline lease needs its deadline (epoch seconds)');
+  if (spec.kind === 'periodic' && !spec.recurrence) throw invalidRequest(`${at}.recurrence`, 'a periodic lease needs a recurrence (period, and count or until)');
   const req: LeaseRequest = {
     id: `l-${randomUUID().slice(0, 13)}`,
     kind: spec.kind,
@@ -35,7 +50,7 @@ async function toRequest(store: Store, caller: Caller, spec: LeaseSpec): Promise
   if (spec.deadline !== undefined) req.deadline = spec.deadline;
   if (spec.recurrence) req.recurrence = spec.recurrence;
   if (spec.image !== undefined) {
-    const image = await imageForLease(store, caller, spec.image, 'body.image');
+    const image = await imageForLease(store, caller, spec.image, `${at}.image`);
     req.image = { id: image.name, sizeMiB: image.sizeMiB };
   }
   return req;
@@ -120,7 +135,7 @@ export function registerLeaseRoutes(app: FastifyInstance, ctx: ApiContext): void
     // Before the lease's own checks: an image or start missing does not matter for a kind that cannot be held.
     const unholdable = holdKindRefusal(spec.kind);
     if (unholdable) throw invalidRequest('body.lease.kind', unholdable.message);
-    const request = await toRequest(ctx.store, req.caller, spec);
+    const request = await toRequest(ctx.store, req.caller, spec, 'body.lease');
     const result = await timed(() => ctx.service.hold(req.caller.user.id, spec.group ?? null, request, ttl));
     if (!result.ok) throw leaseRefusal(result, spec.group ?? null);
     const { lease, decision } = result.value;

@@ -60,6 +60,9 @@ async function fuzz(t: test.TestContext, kind: StoreKind, requests: number): Pro
     assert.ok(figures.refusalsDigested >= Math.min(1500, figures.refusals / 2), `the store was digested around only ${figures.refusalsDigested} of ${figures.refusals} refusals`);
     if (kind === 'sqlite') assert.equal(figures.refusalsCommitsWatched, figures.refusals, 'the commit counter was read around every refusal');
     assert.equal(Object.keys(figures.roles).length, 6, JSON.stringify(figures.roles));
+    // The valid flows reached the routes that random requests only get refused on.
+    const flowRoutes = ['POST /v1/leases/{id}/commit', 'PUT /v1/images/{name}/content', 'GET /v1/images/{name}/content', 'POST /v1/leases/{id}/migrate'];
+    assert.deepEqual(flowRoutes.filter((r) => !(r in figures.routesAccepted)), [], 'each flow route answered 2xx at least once');
 
     // The service still serves: a normal create, health, and a schedule the shared checker accepts.
     const made = await w.call(w.tokens.bob, 'POST', '/v1/leases', lease({ duration: 600 }));

@@ -39,7 +39,16 @@ export interface FuzzRequest {
 export type Step =
   | { type: 'request'; request: FuzzRequest }
   | { type: 'advance'; seconds: number }
-  | { type: 'lease'; kind: LeaseKindName; who: 'alice' | 'bob' | 'carol'; hold: boolean; shared: boolean; nodes: number; duration: number; offset: number; image: number | null };
+  | { type: 'lease'; kind: LeaseKindName; who: 'alice' | 'bob' | 'carol'; hold: boolean; shared: boolean; nodes: number; duration: number; offset: number; image: number | null }
+  | { type: 'flow'; flow: Flow; who: 'alice' | 'bob' | 'carol'; n: number };
+
+/**
+ * Valid sequences that random requests almost never hit: a hold its owner commits, an image
+ * registered, uploaded and read back, a running lease an administrator moves. Without them those
+ * routes would be tested on their refusals only.
+ */
+export const FLOWS = ['hold-commit', 'image-round-trip', 'migrate'] as const;
+export type Flow = (typeof FLOWS)[number];
 
 export type LeaseKindName = 'best-effort' | 'immediate' | 'exact' | 'urgent' | 'deadline' | 'periodic';
 
@@ -142,6 +151,7 @@ export function stepArb(ops: Operation[], ctx: SchemaContext): fc.Arbitrary<Step
   return fc.oneof(
     { weight: 85, arbitrary: requests },
     { weight: 12, arbitrary: leaseStep },
+    { weight: 2, arbitrary: fc.record({ type: fc.constant('flow' as const), flow: fc.constantFrom(...FLOWS), who: fc.constantFrom('alice' as const, 'bob' as const, 'carol' as const), n: fc.nat(1_000_000) }) },
     { weight: 3, arbitrary: fc.integer({ min: 1, max: 1800 }).map((seconds): Step => ({ type: 'advance', seconds })) },
   );
 }

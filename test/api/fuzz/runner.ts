@@ -31,6 +31,7 @@ export class FuzzRunner {
   };
   private sent = 0;
   private addedNodes = 0;
+  private flowNodes = 0;
 
   constructor(readonly world: ApiWorld, readonly tally: Tally, readonly plan: DigestPlan) {}
 
@@ -39,8 +40,9 @@ export class FuzzRunner {
   }
 
   async step(step: Step): Promise<void> {
-    if (step.type === 'request') return this.send(step.request);
+    if (step.type === 'request') return void (await this.send(step.request));
     if (step.type === 'advance') return this.advance(step.seconds);
+    if (step.type === 'flow') return this.flow(step);
     const now = this.world.clock.now();
     const lease: Record<string, unknown> = { kind: step.kind, nodes: step.nodes, cpu: 1, memoryMiB: 1024, duration: step.duration };
     if (step.kind === 'exact' || step.kind === 'periodic') lease.start = now + step.offset;
@@ -54,6 +56,54 @@ export class FuzzRunner {
       op, role: step.who, params: {}, query: {}, urlMutation: null, authorization: null, idempotencyKey: null,
       body: { body: { kind: 'json', value: step.hold ? { lease, ttl: 600 } : lease }, mutation: 'valid-lease' },
     });
+  }
+
+  /** A valid sequence (FLOWS), each request sent and checked as any other. */
+  private async flow(step: Extract<Step, { type: 'flow' }>): Promise<void> {
+    const { who, n } = step;
+    if (step.flow === 'hold-commit') {
+      const start = this.world.clock.now() + 60 + (n % 3600);
+      const held = await this.valid(who, 'POST', '/v1/leases/hold', {}, { lease: { kind: 'exact', nodes: 1, cpu: 1, memoryMiB: 1024, duration: 600, start }, ttl: 600 });
+      if (held?.lease?.id) await this.valid(who, 'POST', '/v1/leases/{id}/commit', { id: held.lease.id });
+    } else if (step.flow === 'image-round-trip') {
+      const content = CONTENTS[n % CONTENTS.length];
+      const name = `flow-${who}-${n}`;
+      const made = await this.valid(who, 'POST', '/v1/images', {}, { name, sizeMiB: 1, sha256: this.pools.sha256[n % CONTENTS.length] });
+      if (!made) return;
+      await this.valid(who, 'PUT', '/v1/images/{name}/content', { name }, content);
+      await this.valid(who, 'GET', '/v1/images/{name}/content', { name });
+    } else {
+      // Only these kinds move (a reservation keeps its nodes), and only to nodes open to work.
+      const running = (await this.world.store.listLeases({ status: 'running' })).filter((l) => l.nodes.length > 0 && (l.kind === 'best-effort' || l.kind === 'deadline'));
+      if (running.length === 0) return;
+      const moving = running[n % running.length];
+      // Nodes with nothing on them and the pool's usual size. The pool is mostly full: an administrator
+      // adds one to move a lease to (a few at most, so that the pool keeps its size and its refusals).
+      const idle = async (): Promise<string[]> => (await this.world.store.listNodes())
+        .filter((node) => node.status === 'active' && node.cpu >= 1 && node.memoryMiB >= 1024 && !moving.nodes.includes(node.id) && this.world.service.leasesOnNode(node.id).length === 0)
+        .map((node) => node.id);
+      let others = await idle();
+      if (others.length < moving.nodes.length && this.flowNodes < 8) {
+        const id = `m${++this.flowNodes}`;
+        await this.valid('admin', 'POST', '/v1/nodes', {}, { id, cpu: 1, memoryMiB: 1024, diskMiB: 10_000 });
+        others = await idle();
+      }
+      if (others.length < moving.nodes.length) return;
+      await this.valid('admin', 'POST', '/v1/leases/{id}/migrate', { id: moving.id }, { nodes: others.slice(n % (others.length - moving.nodes.length + 1)).slice(0, moving.nodes.length) });
+    }
+  }
+
+  /** Sends one request of a flow as `who`; its JSON answer when accepted, else null. */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the API's JSON, read by route
+  private async valid(who: Role, method: string, path: string, params: Record<string, string>, body?: unknown): Promise<any> {
+    const role = who === 'admin' ? 'admin' as const : 'user' as const;
+    const op = { method, path, role, params: Object.keys(params), query: {}, body: null };
+    const plan = body === undefined ? { kind: 'none' as const } : Buffer.isBuffer(body) ? { kind: 'raw' as const, payload: body, contentType: 'application/octet-stream' } : { kind: 'json' as const, value: body };
+    const res = await this.send({
+      op, role: who, params: Object.fromEntries(Object.entries(params).map(([k, v]) => [k, { junk: encodeURIComponent(v) }])),
+      query: {}, urlMutation: null, authorization: null, idempotencyKey: null, body: { body: plan, mutation: 'valid-flow' },
+    });
+    return res && res.statusCode < 300 && String(res.headers['content-type'] ?? '').startsWith('application/json') ? JSON.parse(res.body) : res && res.statusCode < 300 ? {} : null;
   }
 
   /** The clock moves on; the service is brought to the new instant before the next request, so that its catching up is no request's doing. */
@@ -96,7 +146,7 @@ export class FuzzRunner {
     return `Bearer ${this.world.tokens[role]}`;
   }
 
-  private async send(req: FuzzRequest): Promise<void> {
+  private async send(req: FuzzRequest): Promise<LightMyRequestResponse | null> {
     const url = this.urlOf(req);
     const headers: Record<string, string> = {};
     const auth = this.authorization(req.role, req.authorization);
@@ -124,7 +174,7 @@ export class FuzzRunner {
     } catch (e) {
       // Node refuses to build some requests (a header it deems invalid): nothing reached the server.
       this.tally.notSent((e as { code?: string }).code ?? 'error');
-      return;
+      return null;
     }
     const route = `${req.op.method} ${req.op.path}`;
     const what = `${route} as ${req.role} [${mutations.join(', ') || 'valid'}]: ${req.op.method} ${url.slice(0, 300)} ${String(payload ?? '').slice(0, 300)}`;
@@ -137,6 +187,7 @@ export class FuzzRunner {
     }
     this.tally.answered(route, req.role, mutations, res.statusCode, code, { digested: refused && before !== null, commitsWatched: refused && commitsBefore !== null });
     if (!refused) await this.learn(req, url, res);
+    return res;
   }
 
   /** The answer's error code, after holding what every answer must be. */

@@ -9,7 +9,7 @@ import type { LightMyRequestResponse } from 'fastify';
 import { REFUSAL_STATUS } from '../../../src/api/refusal-status.ts';
 import type { ApiWorld } from '../api-world.ts';
 import { URL_MUTATIONS } from './mutations.ts';
-import type { FuzzRequest, Role, Step } from './request-generator.ts';
+import { FLOWS, type FuzzRequest, type Role, type Step } from './request-generator.ts';
 import { isPlaceholder, type Pool } from './schema-arbitraries.ts';
 import type { Tally } from './tally.ts';
 
@@ -56,6 +56,16 @@ export class FuzzRunner {
       op, role: step.who, params: {}, query: {}, urlMutation: null, authorization: null, idempotencyKey: null,
       body: { body: { kind: 'json', value: step.hold ? { lease, ttl: 600 } : lease }, mutation: 'valid-lease' },
     });
+  }
+
+  /**
+   * Each flow once on the fresh pool, where each can succeed: a run whose random state never lets
+   * a lease be moved (a full pool, no running best-effort lease) still checks that route's success.
+   */
+  async warmUp(): Promise<void> {
+    await this.step({ type: 'lease', kind: 'best-effort', who: 'bob', hold: false, shared: false, nodes: 1, duration: 3600, offset: 60, image: null });
+    await this.advance(1);
+    for (const flow of FLOWS) await this.flow({ type: 'flow', flow, who: 'bob', n: 0 });
   }
 
   /** A valid sequence (FLOWS), each request sent and checked as any other. */

@@ -1,20 +1,32 @@
+import { bitCount, lowestBit } from './node-bits.ts';
 import type { SlotTable } from './slot-table.ts';
 
 /**
- * For one instant t and one request shape: the nodes that can take it at t, by index, and until
- * when each stays free. Built lazily, as far as it is read: a lease that needs n nodes usually
- * finds them among the first few free ones, while a pool holding back nodes for EASY's reservation
- * may have hundreds free now. Read only while the table stays as it was when the profile was made.
+ * For one instant t and one request shape: the nodes that can take it at t, and until when each
+ * stays free. Built lazily, 32 nodes at a time and as far as it is read: a lease that needs n nodes
+ * usually finds them among the first free ones, while a pool holding back nodes for EASY's
+ * reservation may have hundreds free now. Nodes free for good are kept as bits: a node whose
+ * calendar is empty is one without being asked, so a busy pool's profile costs a few words and its
+ * nodes with something planned. Read only while the table stays as it was when it was made.
  */
 export class FreeProfile {
-  readonly nodes: number[] = [];
-  readonly until: number[] = [];
-  /** The next node index to look at; the table's size once every node has been. */
-  private next = 0;
+  /** Bit b of word w: node 32w + b is free from t for good. */
+  private readonly good: number[] = [];
+  private goodCount = 0;
+  /** The nodes free from t for a while only, by index, and until when. */
+  private readonly limitedNodes: number[] = [];
+  private readonly limitedUntil: number[] = [];
+  /** Words looked at so far. */
+  private words = 0;
+  private readonly wordsInAll: number;
   private readonly version: number;
+  /** Whether an empty calendar alone tells that a node is free for good (nothing else to ask of it). */
+  private readonly emptyIsFree: boolean;
 
   constructor(private readonly table: SlotTable, private readonly ask: ProfileAsk) {
     this.version = table.version;
+    this.wordsInAll = (table.size + 31) >> 5;
+    this.emptyIsFree = ask.eligible === undefined;
   }
 
   get t(): number {
@@ -23,26 +35,39 @@ export class FreeProfile {
 
   /** Looks at more nodes until `count` are known to take the request or none is left; answers how many are known. */
   fill(count: number): number {
-    const { table, ask, nodes, until } = this;
-    // A node full now cannot take a request for some of each resource now: of a busy pool, only the few others are looked at.
-    const notFullOnly = ask.onlyFreeNow && ask.cpu >= 1e-6 && ask.memoryMiB >= 1e-6;
-    while (nodes.length < count && this.next < table.size) {
-      const i = notFullOnly ? table.nextNotFullNow(this.next) : this.next;
-      if (i < 0) {
-        this.next = table.size;
-        break;
-      }
-      this.next = i + 1;
-      const u = this.untilOf(i);
-      if (u !== null) {
-        nodes.push(i);
-        until.push(u);
-      }
-    }
-    return nodes.length;
+    while (this.goodCount + this.limitedNodes.length < count && this.words < this.wordsInAll) this.fillWord();
+    return this.goodCount + this.limitedNodes.length;
   }
 
-  /** Until when node i stays free from t, if it is one of the profile's nodes; null if not. The one rule fill lists nodes by. */
+  private fillWord(): void {
+    const { table, ask } = this;
+    const w = this.words++;
+    // A node full now cannot take a request for some of each resource now: of a busy pool, only the few others are looked at.
+    const notFullOnly = ask.onlyFreeNow && ask.cpu >= 1e-6 && ask.memoryMiB >= 1e-6;
+    const last = table.size - (w << 5);
+    let candidates = notFullOnly ? table.notFullNow.word(w) : last >= 32 ? -1 : (1 << last) - 1;
+    let good = 0;
+    if (this.emptyIsFree) {
+      good = candidates & table.emptyNodes.word(w) & table.openFitting(ask.cpu, ask.memoryMiB).word(w);
+      candidates &= ~good;
+    }
+    while (candidates !== 0) {
+      const b = lowestBit(candidates);
+      candidates &= candidates - 1;
+      const i = (w << 5) + b;
+      const u = this.untilOf(i);
+      if (u === null) continue;
+      if (u === Infinity) good |= 1 << b;
+      else {
+        this.limitedNodes.push(i);
+        this.limitedUntil.push(u);
+      }
+    }
+    this.good.push(good);
+    this.goodCount += bitCount(good);
+  }
+
+  /** Until when node i stays free from t, if it is one of the profile's nodes; null if not. The one rule the profile lists nodes by. */
   untilOf(i: number): number | null {
     const { table, ask } = this;
     if (table.version !== this.version) throw new Error('internal: a free profile read after the table changed');
@@ -52,9 +77,55 @@ export class FreeProfile {
     return u > ask.t ? u : null;
   }
 
-  /** Whether entry k exists, looking at more nodes if needed. */
-  has(k: number): boolean {
-    return k < this.nodes.length || this.fill(k + 1) > k;
+  /** Whether at least n of the profile's nodes stay free until `end` or later. */
+  holds(n: number, end: number): boolean {
+    let limited = 0;
+    let seen = 0;
+    for (;;) {
+      for (; seen < this.limitedNodes.length; seen++) if (this.limitedUntil[seen] >= end) limited++;
+      if (this.goodCount + limited >= n) return true;
+      if (this.words === this.wordsInAll) return false;
+      this.fillWord();
+    }
+  }
+
+  /**
+   * Calls `take` with each of the profile's nodes that stays free until `end` or later, by index,
+   * until it answers true (enough taken) or no node is left.
+   */
+  eachFreeUntil(end: number, take: (node: number) => boolean): void {
+    let k = 0;
+    for (let w = 0; ; w++) {
+      if (w === this.words) {
+        if (this.words === this.wordsInAll) return;
+        this.fillWord();
+      }
+      let good = this.good[w];
+      const next = (w + 1) << 5;
+      for (;;) {
+        const g = good === 0 ? next : (w << 5) + lowestBit(good);
+        const l = k < this.limitedNodes.length ? this.limitedNodes[k] : next;
+        if (g >= next && l >= next) break;
+        if (g < l) {
+          good &= good - 1;
+          if (take(g)) return;
+        } else if (this.limitedUntil[k++] >= end && take(l)) return;
+      }
+    }
+  }
+
+  /** Until when node i stays free, from what the profile holds (looking at every node first); null if it is not one of them. */
+  untilIn(i: number): number | null {
+    this.fill(Infinity);
+    if ((this.good[i >> 5] & (1 << (i & 31))) !== 0) return Infinity;
+    const k = indexIn(this.limitedNodes, i);
+    return k < 0 ? null : this.limitedUntil[k];
+  }
+
+  /** The nodes free for a while only, by index, and until when (every node looked at first). */
+  limited(): { nodes: readonly number[]; until: readonly number[] } {
+    this.fill(Infinity);
+    return { nodes: this.limitedNodes, until: this.limitedUntil };
   }
 }
 
@@ -76,11 +147,7 @@ export function freeProfile(table: SlotTable, ask: ProfileAsk): FreeProfile {
 
 /** Whether n nodes of the profile stay free for at least `length` from its instant. */
 export function profileHolds(profile: FreeProfile, n: number, length: number): boolean {
-  if (n < 1) return false;
-  const end = profile.t + length;
-  let count = 0;
-  for (let k = 0; profile.has(k); k++) if (profile.until[k] >= end && ++count >= n) return true;
-  return false;
+  return n >= 1 && profile.holds(n, profile.t + length);
 }
 
 /** What a lease needs from n nodes of a profile. */
@@ -112,34 +179,56 @@ export function chooseNodes(profile: FreeProfile, ask: NodeAsk): NodeChoice | nu
   const horizon = t + ask.fullLength;
   if (profile.fill(ask.n) < ask.n) return null;
   const full: number[] = [];
-  const preferred = ask.preferred && ask.preferred.length > 0 ? new Set(ask.preferred) : null;
+  const preferred = ask.preferred && ask.preferred.length > 0 ? sortedOnce(ask.preferred) : null;
+  const { eligible, n } = ask;
   if (preferred) {
-    profile.fill(Infinity);
-    for (let k = 0; k < profile.nodes.length; k++) {
-      const i = profile.nodes[k];
-      if (preferred.has(i) && (!ask.eligible || ask.eligible(i)) && profile.until[k] >= horizon) full.push(i);
+    for (const i of preferred) {
+      const u = profile.untilIn(i);
+      if (u !== null && u >= horizon && (!eligible || eligible(i))) full.push(i);
     }
   }
   // Nodes that hold the whole chain first; only if too few do, a second pass for those that hold part of it.
-  for (let k = 0; full.length < ask.n && profile.has(k); k++) {
-    const i = profile.nodes[k];
-    const u = profile.until[k];
-    if (u < horizon || (preferred !== null && preferred.has(i)) || (ask.eligible && !ask.eligible(i))) continue;
-    full.push(i);
+  if (full.length < n) {
+    profile.eachFreeUntil(horizon, (i) => {
+      if ((preferred === null || indexIn(preferred, i) < 0) && (!eligible || eligible(i))) full.push(i);
+      return full.length >= n;
+    });
   }
-  if (full.length >= ask.n) return { nodes: full.length === ask.n ? full : full.slice(0, ask.n), end: horizon };
+  if (full.length >= n) return { nodes: full.length === n ? full : full.slice(0, n), end: horizon };
   const minLength = ask.minLength;
   if (minLength === null) return null;
   const partial: Array<{ node: number; until: number }> = [];
-  for (let k = 0; k < profile.nodes.length; k++) {
-    const i = profile.nodes[k];
-    const u = profile.until[k];
-    if (u >= horizon || u - t < minLength || (ask.eligible && !ask.eligible(i))) continue;
+  const limited = profile.limited();
+  for (let k = 0; k < limited.nodes.length; k++) {
+    const i = limited.nodes[k];
+    const u = limited.until[k];
+    if (u >= horizon || u - t < minLength || (eligible && !eligible(i))) continue;
     partial.push({ node: i, until: u });
   }
-  if (full.length + partial.length < ask.n) return null;
-  partial.sort((a, b) => (preferred ? Number(preferred.has(b.node)) - Number(preferred.has(a.node)) : 0) || b.until - a.until || a.node - b.node);
-  return withPartial(full, partial, ask.n);
+  if (full.length + partial.length < n) return null;
+  partial.sort((a, b) => (preferred ? Number(indexIn(preferred, b.node) >= 0) - Number(indexIn(preferred, a.node) >= 0) : 0) || b.until - a.until || a.node - b.node);
+  return withPartial(full, partial, n);
+}
+
+/** The distinct nodes of a list, ascending. */
+function sortedOnce(nodes: readonly number[]): number[] {
+  const sorted = [...nodes].sort((a, b) => a - b);
+  let w = 0;
+  for (let r = 0; r < sorted.length; r++) if (r === 0 || sorted[r] !== sorted[r - 1]) sorted[w++] = sorted[r];
+  sorted.length = w;
+  return sorted;
+}
+
+/** Where node i is in an ascending list; -1 if it is not. */
+function indexIn(sorted: readonly number[], i: number): number {
+  let lo = 0;
+  let hi = sorted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (sorted[mid] < i) lo = mid + 1;
+    else hi = mid;
+  }
+  return sorted[lo] === i ? lo : -1;
 }
 
 /** The whole-chain nodes and, after them, the first partly-free ones (in the order given) up to n: the chain ends when the first of those is taken. */

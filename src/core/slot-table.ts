@@ -1,4 +1,5 @@
 import { EPS, exclusiveFreeUntil, exclusiveGaps, insertByStart, removeFrom, roomFromOn, sweepFreeUntil } from './calendar.ts';
+import { NodeBits } from './node-bits.ts';
 import { NodeLists } from './node-lists.ts';
 import { NodeMemo } from './node-memo.ts';
 import type { Segment } from './segment.ts';
@@ -32,6 +33,9 @@ export class SlotTable {
   /** Bumped when a node is added, closed or opened: what openNodesThatFit answered holds until it moves. */
   private membership = 0;
   private fitCount = { membership: -1, cpu: 0, mem: 0, count: 0 };
+  private fitting = { membership: -1, cpu: 0, mem: 0, nodes: new NodeBits() };
+  /** Nodes whose calendar is empty: free for good, for any shape that fits them, if they are open. */
+  private readonly empty = new NodeBits();
   /** For each node, the change count at which its calendar (or whether it is open) last changed: what NodeMemo answers are checked against. */
   private readonly touched: number[] = [];
   private readonly roomMemo = new NodeMemo();
@@ -97,6 +101,7 @@ export class SlotTable {
     this.membership++;
     this.specs.push(spec);
     this.calendars.push([]);
+    this.empty.add(this.specs.length - 1);
     this.closed.push(false);
     this.touched.push(this.changes);
     this.usage.nodeAdded();
@@ -141,11 +146,32 @@ export class SlotTable {
     return count;
   }
 
+  /** Open nodes big enough for cpu/mem (fitsAtAll), kept while the pool and the shape stay the same. */
+  openFitting(cpu: number, mem: number): NodeBits {
+    const last = this.fitting;
+    if (last.membership === this.membership && last.cpu === cpu && last.mem === mem) return last.nodes;
+    const nodes = new NodeBits();
+    for (let n = 0; n < this.specs.length; n++) if (this.fitsAtAll(n, cpu, mem)) nodes.add(n);
+    this.fitting = { membership: this.membership, cpu, mem, nodes };
+    return nodes;
+  }
+
+  /** Nodes whose calendar is empty (closed ones included). */
+  get emptyNodes(): NodeBits {
+    return this.empty;
+  }
+
+  /** Nodes with some capacity left at the current instant. */
+  get notFullNow(): NodeBits {
+    return this.usage.notFull;
+  }
+
   reserve(leaseId: string, kind: SegmentKind, start: number, end: number, nodes: readonly number[], cpu: number, memoryMiB: number): Segment {
     this.changes++;
     const seg: Segment = { seq: this.nextSeq++, leaseId, kind, start: small(start), end: small(end), nodes, cpu, memoryMiB, active: false, removed: false };
     for (const n of nodes) {
       insertByStart(this.calendars[n], seg);
+      this.empty.delete(n);
       this.touched[n] = this.changes;
     }
     this.pending.add(seg);
@@ -169,8 +195,14 @@ export class SlotTable {
     if (seg.active) this.deactivate(seg);
     this.pending.delete(seg);
     seg.removed = true;
-    for (const n of seg.nodes) removeFrom(this.calendars[n], seg);
+    for (const n of seg.nodes) this.takeOut(n, seg);
     this.touch(seg.nodes);
+  }
+
+  private takeOut(n: number, seg: Segment): void {
+    const cal = this.calendars[n];
+    removeFrom(cal, seg);
+    if (cal.length === 0) this.empty.add(n);
   }
 
   private touch(nodes: readonly number[]): void {
@@ -193,7 +225,7 @@ export class SlotTable {
     seg.active = false;
     for (const n of seg.nodes) {
       this.usage.add(n, -seg.cpu, -seg.memoryMiB);
-      removeFrom(this.calendars[n], seg);
+      this.takeOut(n, seg);
       this.touched[n] = this.changes;
     }
     // Over, the segment is only history now: it keeps the shared copy of its node list.
@@ -343,6 +375,7 @@ export class SlotTable {
       let w = 0;
       for (let r = 0; r < cal.length; r++) if (cal[r].end > now || cal[r].active) cal[w++] = cal[r];
       cal.length = w;
+      if (w === 0) this.empty.add(n);
       this.touched[n] = this.changes;
     }
   }

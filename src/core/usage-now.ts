@@ -1,4 +1,5 @@
 import { EPS } from './calendar.ts';
+import { NodeBits } from './node-bits.ts';
 import type { NodeSpec } from './types.ts';
 
 /**
@@ -9,9 +10,8 @@ import type { NodeSpec } from './types.ts';
 export class UsageNow {
   private readonly cpu: number[] = [];
   private readonly mem: number[] = [];
-  private notFull = 0;
-  /** Bit n set when node n is not full now. */
-  private bits = new Int32Array(1);
+  /** The nodes not full now. */
+  readonly notFull = new NodeBits();
 
   constructor(private readonly specs: readonly NodeSpec[], private readonly closed: readonly boolean[]) {}
 
@@ -20,11 +20,6 @@ export class UsageNow {
     const n = this.cpu.length;
     this.cpu.push(0);
     this.mem.push(0);
-    if (n >> 5 >= this.bits.length) {
-      const bits = new Int32Array(this.bits.length * 2);
-      bits.set(this.bits);
-      this.bits = bits;
-    }
     this.follow(n, true);
   }
 
@@ -45,9 +40,8 @@ export class UsageNow {
   private follow(n: number, wasFull: boolean): void {
     const isFull = this.isFull(n);
     if (wasFull === isFull) return;
-    this.notFull += isFull ? -1 : 1;
-    if (isFull) this.bits[n >> 5] &= ~(1 << (n & 31));
-    else this.bits[n >> 5] |= 1 << (n & 31);
+    if (isFull) this.notFull.delete(n);
+    else this.notFull.add(n);
   }
 
   isFull(n: number): boolean {
@@ -61,19 +55,11 @@ export class UsageNow {
   }
 
   get notFullCount(): number {
-    return this.notFull;
+    return this.notFull.size;
   }
 
   /** The first node at or after `from`, by index, that is not full; -1 if none. */
   nextNotFull(from: number): number {
-    const bits = this.bits;
-    let w = from >> 5;
-    if (w >= bits.length) return -1;
-    let word = bits[w] & (-1 << (from & 31));
-    for (;;) {
-      if (word !== 0) return (w << 5) + 31 - Math.clz32(word & -word);
-      if (++w >= bits.length) return -1;
-      word = bits[w];
-    }
+    return this.notFull.next(from);
   }
 }

@@ -11,7 +11,7 @@ import type { SlotTable } from './slot-table.ts';
  */
 export class FreeProfile {
   /** Bit b of word w: node 32w + b is free from t for good. */
-  private readonly good: number[] = [];
+  private readonly good: number[];
   private goodCount = 0;
   /** The nodes free from t for a while only, by index, and until when. */
   private readonly limitedNodes: number[] = [];
@@ -20,12 +20,15 @@ export class FreeProfile {
   private words = 0;
   private readonly wordsInAll: number;
   private readonly version: number;
+  /** Of a profile of the future, which nodes the table's RoomIndex tells free for good from t, and which it cannot tell. */
+  private roomBits: { good: number[]; unknown: number[] } | null = null;
   /** Whether an empty calendar alone tells that a node is free for good (nothing else to ask of it). */
   private readonly emptyIsFree: boolean;
 
   constructor(private readonly table: SlotTable, private readonly ask: ProfileAsk) {
     this.version = table.version;
     this.wordsInAll = (table.size + 31) >> 5;
+    this.good = new Array<number>(this.wordsInAll).fill(0);
     this.emptyIsFree = ask.eligible === undefined;
   }
 
@@ -51,6 +54,11 @@ export class FreeProfile {
       good = candidates & table.emptyNodes.word(w) & table.openFitting(ask.cpu, ask.memoryMiB).word(w);
       candidates &= ~good;
     }
+    if (this.emptyIsFree && ask.ignore === undefined && !ask.onlyFreeNow) {
+      const known = (this.roomBits ??= roomBits(table, ask.t, ask.cpu, ask.memoryMiB));
+      good |= candidates & known.good[w];
+      candidates &= known.unknown[w];
+    }
     while (candidates !== 0) {
       const b = lowestBit(candidates);
       candidates &= candidates - 1;
@@ -63,7 +71,7 @@ export class FreeProfile {
         this.limitedUntil.push(u);
       }
     }
-    this.good.push(good);
+    this.good[w] = good;
     this.goodCount += bitCount(good);
   }
 
@@ -90,28 +98,31 @@ export class FreeProfile {
   }
 
   /**
-   * Calls `take` with each of the profile's nodes that stays free until `end` or later, by index,
-   * until it answers true (enough taken) or no node is left.
+   * Appends to out[count..] the profile's nodes that stay free until `end` or later, by index,
+   * leaving out those in `skip` (ascending) and those not `eligible`, until out holds n; answers
+   * how many it holds.
    */
-  eachFreeUntil(end: number, take: (node: number) => boolean): void {
+  collectFreeUntil(end: number, n: number, out: number[], count: number, skip: readonly number[] | null, eligible: ((node: number) => boolean) | undefined): number {
     let k = 0;
-    for (let w = 0; ; w++) {
+    for (let w = 0; count < n; w++) {
       if (w === this.words) {
-        if (this.words === this.wordsInAll) return;
+        if (this.words === this.wordsInAll) break;
         this.fillWord();
       }
       let good = this.good[w];
       const next = (w + 1) << 5;
-      for (;;) {
+      while (count < n) {
         const g = good === 0 ? next : (w << 5) + lowestBit(good);
         const l = k < this.limitedNodes.length ? this.limitedNodes[k] : next;
         if (g >= next && l >= next) break;
-        if (g < l) {
-          good &= good - 1;
-          if (take(g)) return;
-        } else if (this.limitedUntil[k++] >= end && take(l)) return;
+        let i = g;
+        if (g < l) good &= good - 1;
+        else if (this.limitedUntil[k++] >= end) i = l;
+        else continue;
+        if ((skip === null || indexIn(skip, i) < 0) && (eligible === undefined || eligible(i))) out[count++] = i;
       }
     }
+    return count;
   }
 
   /** Until when node i stays free, from what the profile holds (looking at every node first); null if it is not one of them. */
@@ -143,6 +154,30 @@ export interface ProfileAsk {
 
 export function freeProfile(table: SlotTable, ask: ProfileAsk): FreeProfile {
   return new FreeProfile(table, ask);
+}
+
+/**
+ * Of each node, whether it is free from t for good, by when it has room for good: where that is
+ * simple (reservations follow one another up to it), a node free at t is free for good, and one not
+ * free at t has no room before then. Where it is not, the node is asked itself.
+ */
+function roomBits(table: SlotTable, t: number, cpu: number, mem: number): { good: number[]; unknown: number[] } {
+  const room = table.roomFrom(t, cpu, mem);
+  const good: number[] = [];
+  const unknown: number[] = [];
+  for (let w = 0; w << 5 < room.length; w++) {
+    let g = 0;
+    let u = 0;
+    const last = Math.min(32, room.length - (w << 5));
+    for (let b = 0; b < last; b++) {
+      const v = room[(w << 5) + b];
+      if (v !== v) u |= 1 << b;
+      else if (v <= t) g |= 1 << b;
+    }
+    good.push(g);
+    unknown.push(u);
+  }
+  return { good, unknown };
 }
 
 /** Whether n nodes of the profile stay free for at least `length` from its instant. */
@@ -178,23 +213,21 @@ export function chooseNodes(profile: FreeProfile, ask: NodeAsk): NodeChoice | nu
   const { t } = profile;
   const horizon = t + ask.fullLength;
   if (profile.fill(ask.n) < ask.n) return null;
-  const full: number[] = [];
   const preferred = ask.preferred && ask.preferred.length > 0 ? sortedOnce(ask.preferred) : null;
   const { eligible, n } = ask;
+  // Collected in a buffer kept from call to call, and copied out at the size found.
+  const buffer = scratch;
+  let count = 0;
   if (preferred) {
     for (const i of preferred) {
       const u = profile.untilIn(i);
-      if (u !== null && u >= horizon && (!eligible || eligible(i))) full.push(i);
+      if (u !== null && u >= horizon && (!eligible || eligible(i))) buffer[count++] = i;
     }
   }
   // Nodes that hold the whole chain first; only if too few do, a second pass for those that hold part of it.
-  if (full.length < n) {
-    profile.eachFreeUntil(horizon, (i) => {
-      if ((preferred === null || indexIn(preferred, i) < 0) && (!eligible || eligible(i))) full.push(i);
-      return full.length >= n;
-    });
-  }
-  if (full.length >= n) return { nodes: full.length === n ? full : full.slice(0, n), end: horizon };
+  if (count < n) count = profile.collectFreeUntil(horizon, n, buffer, count, preferred, eligible);
+  if (count >= n) return { nodes: buffer.slice(0, n), end: horizon };
+  const full = buffer.slice(0, count);
   const minLength = ask.minLength;
   if (minLength === null) return null;
   const partial: Array<{ node: number; until: number }> = [];
@@ -209,6 +242,8 @@ export function chooseNodes(profile: FreeProfile, ask: NodeAsk): NodeChoice | nu
   partial.sort((a, b) => (preferred ? Number(indexIn(preferred, b.node) >= 0) - Number(indexIn(preferred, a.node) >= 0) : 0) || b.until - a.until || a.node - b.node);
   return withPartial(full, partial, n);
 }
+
+const scratch: number[] = [];
 
 /** The distinct nodes of a list, ascending. */
 function sortedOnce(nodes: readonly number[]): number[] {

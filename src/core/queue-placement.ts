@@ -131,18 +131,13 @@ export class QueuePlacement {
     const minLengthWith = (pre: number): number | null => (cut ? Math.max(threshold, pre + suspendTime + 1) : null);
     const transferStart = this.ctx.costs.needsTransfer(req) && !suspended ? this.ctx.link.earliestSlot(now, this.ctx.costs.transferSeconds(req)) : null;
     const profile = this.profileFor(lease, t, now, this.imageNeededBefore(lease, t, now));
-    const base = { n: req.nodes };
     const tail = remainingWork(lease) + this.ctx.config.shutdownSeconds;
-    const spec = (choice: NodeChoice | null, moved: boolean, fullLength: number): ChainSpec | null => {
-      if (!choice) return null;
-      const full = choice.end >= t + fullLength;
-      const needsTransfer = transferStart !== null && choice.nodes.some((i) => !this.images.readyBy(req, i, t));
-      return { t, nodes: choice.nodes, end: full ? t + fullLength : choice.end, full, moved, transferStart: needsTransfer ? transferStart : null };
-    };
     if (!suspended) {
       const boot = this.ctx.config.bootSeconds;
-      return spec(chooseNodes(profile, { ...base, fullLength: boot + tail, minLength: minLengthWith(boot) }), false, boot + tail);
+      return this.spec(lease, t, transferStart, chooseNodes(profile, { n: req.nodes, fullLength: boot + tail, minLength: minLengthWith(boot) }), false, boot + tail);
     }
+    const base = { n: req.nodes };
+    const spec = (choice: NodeChoice | null, moved: boolean, fullLength: number): ChainSpec | null => this.spec(lease, t, transferStart, choice, moved, fullLength);
     const home = lease.suspendedOn!;
     const resume = this.ctx.costs.resumeSeconds(lease.req);
     const migrate = this.ctx.costs.migrateSeconds(lease.req);
@@ -160,6 +155,13 @@ export class QueuePlacement {
     if (stayCut) return spec(stayCut, false, stayLength);
     const moveCut = move(minLengthWith(migrate + resume));
     return spec(moveCut, moveCut !== null && !sameNodes(moveCut.nodes, home), moveLength);
+  }
+
+  private spec(lease: LeaseRecord, t: number, transferStart: number | null, choice: NodeChoice | null, moved: boolean, fullLength: number): ChainSpec | null {
+    if (!choice) return null;
+    const full = choice.end >= t + fullLength;
+    const needsTransfer = transferStart !== null && choice.nodes.some((i) => !this.images.readyBy(lease.req, i, t));
+    return { t, nodes: choice.nodes, end: full ? t + fullLength : choice.end, full, moved, transferStart: needsTransfer ? transferStart : null };
   }
 }
 

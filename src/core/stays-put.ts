@@ -4,7 +4,7 @@ import type { PlanContext } from './plan-context.ts';
 /** What capacity was given back since the last look: up to when, and on which nodes (null: too many to list). */
 export interface Freed {
   until: number;
-  nodes: readonly number[] | null;
+  nodes: ArrayLike<number> | null;
 }
 
 /** The last node-by-node check that found the lease in place, kept so that the next one looks only at the nodes freed since. */
@@ -63,12 +63,15 @@ export class StaysPut {
     const { table } = this.ctx;
     const { nodes: k, perNode: { cpu, memoryMiB } } = lease.req;
     const chosen = lease.chain[0].nodes;
+    const index = table.roomFrom(now, cpu, memoryMiB);
     const room = new Float64Array(table.size);
     let before = 0;
     let matched = 0;
     for (let n = 0; n < table.size; n++) {
       // Only the lease's own nodes hold its reservations, to be left out.
-      const a = table.roomForGoodFrom(n, now, cpu, memoryMiB, matched < k && chosen[matched] === n ? lease.req.id : undefined);
+      const mine = matched < k && chosen[matched] === n;
+      const v = index[n];
+      const a = mine ? table.roomForGoodFrom(n, now, cpu, memoryMiB, lease.req.id) : v !== v ? null : v > now ? v : now;
       if (a === null) return false;
       room[n] = a;
       if (a > start) continue;
@@ -83,10 +86,11 @@ export class StaysPut {
   }
 
   /** The check of everyNode on the nodes freed since it last passed (a node listed twice counts once: its delta is then 0). */
-  private onlyFreedNodes(c: Confirmed, now: number, freed: readonly number[]): boolean {
+  private onlyFreedNodes(c: Confirmed, now: number, freed: ArrayLike<number>): boolean {
     const { table } = this.ctx;
     const { nodes: k, perNode: { cpu, memoryMiB }, id } = c.lease.req;
-    for (const n of freed) {
+    for (let f = 0; f < freed.length; f++) {
+      const n = freed[f];
       const mine = c.chosen[n] === 1;
       const a = table.roomForGoodFrom(n, now, cpu, memoryMiB, mine ? id : undefined);
       if (a === null) return false;

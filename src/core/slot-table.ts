@@ -3,7 +3,7 @@ import { FreedNodes } from './freed-nodes.ts';
 import { NodeBits } from './node-bits.ts';
 import { NodeLists } from './node-lists.ts';
 import { NodeMemo } from './node-memo.ts';
-import { RoomIndex } from './room-index.ts';
+import { RoomIndex, TouchLog } from './room-index.ts';
 import type { Segment } from './segment.ts';
 import type { NodeSpec, SegmentKind } from './types.ts';
 import { UsageNow } from './usage-now.ts';
@@ -39,6 +39,8 @@ export class SlotTable {
   private readonly touchedAt: number[] = [];
   private readonly roomMemo = new NodeMemo();
   private rooms: RoomIndex | null = null;
+  /** The nodes touched since the RoomIndex last looked. */
+  private readonly touchLog = new TouchLog();
   private readonly freeMemo = new NodeMemo();
   private readonly windows = new WindowSearch(this);
 
@@ -106,7 +108,7 @@ export class SlotTable {
     if (this.closed[n]) return;
     this.changes++;
     this.membership++;
-    this.touchedAt[n] = this.changes;
+    this.stampNode(n);
     const wasFull = this.usage.isFull(n);
     this.closed[n] = true;
     this.usage.closedChanged(n, wasFull);
@@ -117,7 +119,7 @@ export class SlotTable {
     if (!this.closed[n]) return;
     this.changes++;
     this.membership++;
-    this.touchedAt[n] = this.changes;
+    this.stampNode(n);
     this.freed.until = Infinity;
     const wasFull = this.usage.isFull(n);
     this.closed[n] = false;
@@ -164,7 +166,7 @@ export class SlotTable {
     for (const n of nodes) {
       insertByStart(this.calendars[n], seg);
       this.empty.delete(n);
-      this.touchedAt[n] = this.changes;
+      this.stampNode(n);
     }
     this.pending.add(seg);
     return seg;
@@ -197,8 +199,14 @@ export class SlotTable {
     if (cal.length === 0) this.empty.add(n);
   }
 
+  /** Node n's calendar, or whether it is open, changed. */
+  private stampNode(n: number): void {
+    this.touchedAt[n] = this.changes;
+    this.touchLog.note(n);
+  }
+
   private touch(nodes: readonly number[]): void {
-    for (const n of nodes) this.touchedAt[n] = this.changes;
+    for (const n of nodes) this.stampNode(n);
   }
 
   /** Marks a reservation as in force at the current instant. */
@@ -218,7 +226,7 @@ export class SlotTable {
     for (const n of seg.nodes) {
       this.usage.add(n, -seg.cpu, -seg.memoryMiB);
       this.takeOut(n, seg);
-      this.touchedAt[n] = this.changes;
+      this.stampNode(n);
     }
     // Over, the segment is only history now: it keeps the shared copy of its node list.
     (seg as { nodes: readonly number[] }).nodes = this.nodeLists.shared(seg.nodes);
@@ -334,7 +342,7 @@ export class SlotTable {
   /** roomForGoodFrom(n, t, cpu, mem) of every node n, as RoomIndex.from reads it: kept for the last shape asked. */
   roomFrom(t: number, cpu: number, mem: number): Float64Array {
     if (this.rooms === null || this.rooms.cpu !== cpu || this.rooms.mem !== mem) this.rooms = new RoomIndex(this, cpu, mem);
-    return this.rooms.from(t);
+    return this.rooms.from(t, this.touchLog.take());
   }
 
   /** Whether node n is open and big enough for cpu/mem. */
@@ -371,7 +379,7 @@ export class SlotTable {
       for (let r = 0; r < cal.length; r++) if (cal[r].end > now || cal[r].active) cal[w++] = cal[r];
       cal.length = w;
       if (w === 0) this.empty.add(n);
-      this.touchedAt[n] = this.changes;
+      this.stampNode(n);
     }
   }
 

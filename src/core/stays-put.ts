@@ -13,7 +13,7 @@ interface Confirmed {
   start: number;
   /** How many nodes had room for good before the start (at most: nodes given work since are not looked at). */
   before: number;
-  /** From when each node had room for good, as last looked at. */
+  /** From when each node had room for good, as last looked at (before now, when it has room now). */
   room: Float64Array;
   /** The lease's nodes, by index: 1 where chosen. */
   chosen: Uint8Array;
@@ -26,6 +26,19 @@ interface Confirmed {
  */
 export class StaysPut {
   private confirmed: Confirmed | null = null;
+  /** The buffers of the last Confirmed, reused by the next (there is one at a time), and which nodes the mark holds. */
+  private room = new Float64Array(0);
+  private chosenMark = new Uint8Array(0);
+  private marked: readonly number[] = [];
+
+  private reused(size: number): Float64Array {
+    if (this.room.length !== size) {
+      this.room = new Float64Array(size);
+      this.chosenMark = new Uint8Array(size);
+      this.marked = [];
+    }
+    return this.room;
+  }
 
   constructor(private readonly ctx: PlanContext) {}
 
@@ -63,24 +76,28 @@ export class StaysPut {
     const { table } = this.ctx;
     const { nodes: k, perNode: { cpu, memoryMiB } } = lease.req;
     const chosen = lease.chain[0].nodes;
-    const index = table.roomFrom(now, cpu, memoryMiB);
-    const room = new Float64Array(table.size);
+    // The table's answers as they are, not max(now, a): both compare alike with a start after now.
+    const room = this.reused(table.size);
+    room.set(table.roomFrom(now, cpu, memoryMiB));
     let before = 0;
     let matched = 0;
-    for (let n = 0; n < table.size; n++) {
+    for (let n = 0; n < room.length; n++) {
+      let a = room[n];
       // Only the lease's own nodes hold its reservations, to be left out.
-      const mine = matched < k && chosen[matched] === n;
-      const v = index[n];
-      const a = mine ? table.roomForGoodFrom(n, now, cpu, memoryMiB, lease.req.id) : v !== v ? null : v > now ? v : now;
-      if (a === null) return false;
-      room[n] = a;
+      if (matched < k && chosen[matched] === n) {
+        const own = table.roomForGoodFrom(n, now, cpu, memoryMiB, lease.req.id);
+        if (own === null) return false;
+        room[n] = a = own;
+      } else if (a !== a) return false;
       if (a > start) continue;
       if (a < start && ++before >= k) return false;
       if (matched < k && chosen[matched++] !== n) return false;
     }
     if (matched !== k) return false;
-    const mark = new Uint8Array(table.size);
+    const mark = this.chosenMark;
+    for (const n of this.marked) mark[n] = 0;
     for (const n of chosen) mark[n] = 1;
+    this.marked = chosen;
     this.confirmed = { lease, start, before, room, chosen: mark, lastChosen: chosen[k - 1] };
     return true;
   }

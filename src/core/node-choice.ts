@@ -7,39 +7,62 @@ import type { SlotTable } from './slot-table.ts';
  * usually finds them among the first free ones, while a pool holding back nodes for EASY's
  * reservation may have hundreds free now. Nodes free for good are kept as bits: a node whose
  * calendar is empty is one without being asked, so a busy pool's profile costs a few words and its
- * nodes with something planned. Read only while the table stays as it was when it was made.
+ * nodes with something planned. Read only while the table stays as it was when it was made (or
+ * last reused: a queue pass makes one for each of 250,000 placements, and reuses the last ones).
  */
 export class FreeProfile {
   /** Bit b of word w: node 32w + b is free from t for good. */
-  private readonly good: number[];
+  private good: number[] = [];
   private goodCount = 0;
-  /** The nodes free from t for a while only, by index, and until when. */
+  /** The nodes free from t for a while only, by index, and until when: the first limitedCount entries. */
   private readonly limitedNodes: number[] = [];
   private readonly limitedUntil: number[] = [];
+  private limitedCount = 0;
   /** Words looked at so far. */
   private words = 0;
-  private readonly wordsInAll: number;
-  private readonly version: number;
-  /** Of a profile of the future, which nodes the table's RoomIndex tells free for good from t, and which it cannot tell. */
-  private roomBits: { good: number[]; unknown: number[] } | null = null;
+  private wordsInAll = 0;
+  private version = -1;
+  /** Of a profile of the future, which nodes the table's RoomIndex tells free for good from t, and which it cannot tell (once roomKnown). */
+  private readonly roomGood: number[] = [];
+  private readonly roomUnknown: number[] = [];
+  private roomKnown = false;
   /** Whether an empty calendar alone tells that a node is free for good (nothing else to ask of it). */
-  private readonly emptyIsFree: boolean;
+  private emptyIsFree = false;
 
-  constructor(private readonly table: SlotTable, private readonly ask: ProfileAsk) {
-    this.version = table.version;
-    this.wordsInAll = (table.size + 31) >> 5;
-    this.good = new Array<number>(this.wordsInAll).fill(0);
+  constructor(private readonly table: SlotTable, private ask: ProfileAsk) {
+    this.reuse(ask);
+  }
+
+  /** Makes this the profile of `ask` at the table's present version, keeping its arrays. */
+  reuse(ask: ProfileAsk): this {
+    this.ask = ask;
+    this.version = this.table.version;
+    this.wordsInAll = (this.table.size + 31) >> 5;
+    if (this.good.length !== this.wordsInAll) this.good = new Array<number>(this.wordsInAll).fill(0);
     this.emptyIsFree = ask.eligible === undefined;
+    this.goodCount = 0;
+    this.limitedCount = 0;
+    this.words = 0;
+    this.roomKnown = false;
+    return this;
   }
 
   get t(): number {
     return this.ask.t;
   }
 
+  get cpu(): number {
+    return this.ask.cpu;
+  }
+
+  get memoryMiB(): number {
+    return this.ask.memoryMiB;
+  }
+
   /** Looks at more nodes until `count` are known to take the request or none is left; answers how many are known. */
   fill(count: number): number {
-    while (this.goodCount + this.limitedNodes.length < count && this.words < this.wordsInAll) this.fillWord();
-    return this.goodCount + this.limitedNodes.length;
+    while (this.goodCount + this.limitedCount < count && this.words < this.wordsInAll) this.fillWord();
+    return this.goodCount + this.limitedCount;
   }
 
   private fillWord(): void {
@@ -55,9 +78,12 @@ export class FreeProfile {
       candidates &= ~good;
     }
     if (this.emptyIsFree && ask.ignore === undefined && !ask.onlyFreeNow) {
-      const known = (this.roomBits ??= roomBits(table, ask.t, ask.cpu, ask.memoryMiB));
-      good |= candidates & known.good[w];
-      candidates &= known.unknown[w];
+      if (!this.roomKnown) {
+        roomBits(table, ask.t, ask.cpu, ask.memoryMiB, this.roomGood, this.roomUnknown);
+        this.roomKnown = true;
+      }
+      good |= candidates & this.roomGood[w];
+      candidates &= this.roomUnknown[w];
     }
     while (candidates !== 0) {
       const b = lowestBit(candidates);
@@ -67,8 +93,8 @@ export class FreeProfile {
       if (u === null) continue;
       if (u === Infinity) good |= 1 << b;
       else {
-        this.limitedNodes.push(i);
-        this.limitedUntil.push(u);
+        this.limitedNodes[this.limitedCount] = i;
+        this.limitedUntil[this.limitedCount++] = u;
       }
     }
     this.good[w] = good;
@@ -90,7 +116,7 @@ export class FreeProfile {
     let limited = 0;
     let seen = 0;
     for (;;) {
-      for (; seen < this.limitedNodes.length; seen++) if (this.limitedUntil[seen] >= end) limited++;
+      for (; seen < this.limitedCount; seen++) if (this.limitedUntil[seen] >= end) limited++;
       if (this.goodCount + limited >= n) return true;
       if (this.words === this.wordsInAll) return false;
       this.fillWord();
@@ -113,7 +139,7 @@ export class FreeProfile {
       const next = (w + 1) << 5;
       while (count < n) {
         const g = good === 0 ? next : (w << 5) + lowestBit(good);
-        const l = k < this.limitedNodes.length ? this.limitedNodes[k] : next;
+        const l = k < this.limitedCount ? this.limitedNodes[k] : next;
         if (g >= next && l >= next) break;
         let i = g;
         if (g < l) good &= good - 1;
@@ -129,14 +155,14 @@ export class FreeProfile {
   untilIn(i: number): number | null {
     this.fill(Infinity);
     if ((this.good[i >> 5] & (1 << (i & 31))) !== 0) return Infinity;
-    const k = indexIn(this.limitedNodes, i);
+    const k = indexIn(this.limitedNodes, i, this.limitedCount);
     return k < 0 ? null : this.limitedUntil[k];
   }
 
   /** The nodes free for a while only, by index, and until when (every node looked at first). */
-  limited(): { nodes: readonly number[]; until: readonly number[] } {
+  limited(): { nodes: readonly number[]; until: readonly number[]; count: number } {
     this.fill(Infinity);
-    return { nodes: this.limitedNodes, until: this.limitedUntil };
+    return { nodes: this.limitedNodes, until: this.limitedUntil, count: this.limitedCount };
   }
 }
 
@@ -161,10 +187,8 @@ export function freeProfile(table: SlotTable, ask: ProfileAsk): FreeProfile {
  * simple (reservations follow one another up to it), a node free at t is free for good, and one not
  * free at t has no room before then. Where it is not, the node is asked itself.
  */
-function roomBits(table: SlotTable, t: number, cpu: number, mem: number): { good: number[]; unknown: number[] } {
+function roomBits(table: SlotTable, t: number, cpu: number, mem: number, good: number[], unknown: number[]): void {
   const room = table.roomFrom(t, cpu, mem);
-  const good: number[] = [];
-  const unknown: number[] = [];
   for (let w = 0; w << 5 < room.length; w++) {
     let g = 0;
     let u = 0;
@@ -174,10 +198,9 @@ function roomBits(table: SlotTable, t: number, cpu: number, mem: number): { good
       if (v !== v) u |= 1 << b;
       else if (v <= t) g |= 1 << b;
     }
-    good.push(g);
-    unknown.push(u);
+    good[w] = g;
+    unknown[w] = u;
   }
-  return { good, unknown };
 }
 
 /** Whether n nodes of the profile stay free for at least `length` from its instant. */
@@ -232,7 +255,7 @@ export function chooseNodes(profile: FreeProfile, ask: NodeAsk): NodeChoice | nu
   if (minLength === null) return null;
   const partial: Array<{ node: number; until: number }> = [];
   const limited = profile.limited();
-  for (let k = 0; k < limited.nodes.length; k++) {
+  for (let k = 0; k < limited.count; k++) {
     const i = limited.nodes[k];
     const u = limited.until[k];
     if (u >= horizon || u - t < minLength || (eligible && !eligible(i))) continue;
@@ -254,16 +277,16 @@ function sortedOnce(nodes: readonly number[]): number[] {
   return sorted;
 }
 
-/** Where node i is in an ascending list; -1 if it is not. */
-function indexIn(sorted: readonly number[], i: number): number {
+/** Where node i is in an ascending list (its first `length` entries); -1 if it is not. */
+function indexIn(sorted: readonly number[], i: number, length = sorted.length): number {
   let lo = 0;
-  let hi = sorted.length;
+  let hi = length;
   while (lo < hi) {
     const mid = (lo + hi) >>> 1;
     if (sorted[mid] < i) lo = mid + 1;
     else hi = mid;
   }
-  return sorted[lo] === i ? lo : -1;
+  return lo < length && sorted[lo] === i ? lo : -1;
 }
 
 /** The whole-chain nodes and, after them, the first partly-free ones (in the order given) up to n: the chain ends when the first of those is taken. */

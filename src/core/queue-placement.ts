@@ -21,9 +21,12 @@ export interface ChainSpec {
  * current instant stay the same.
  */
 export class QueuePlacement {
-  /** How long each node that could take a lease of a shape stays free from t, longest first. */
-  private profiles: Array<{ cpu: number; memoryMiB: number; image: string | null; profile: FreeProfile }> = [];
-  private profilesAt = { version: -1, now: -1 };
+  /** How long each node that could take a lease of a shape stays free from t, and the image its nodes must hold (profileFor). */
+  private readonly profiles: FreeProfile[] = [];
+  private readonly profileImages: Array<string | null> = [];
+  private profileCount = 0;
+  private profilesVersion = -1;
+  private profilesNow = -1;
 
   private readonly stays: StaysPut;
 
@@ -65,16 +68,24 @@ export class QueuePlacement {
   /** The free profile at t for the lease's shape, kept while the state does not change. */
   profileFor(lease: LeaseRecord, t: number, now: number, image: string | null): FreeProfile {
     const { cpu, memoryMiB } = lease.req.perNode;
-    if (this.profilesAt.version !== this.ctx.version || this.profilesAt.now !== now) {
-      this.profiles = [];
-      this.profilesAt = { version: this.ctx.version, now };
+    // Profiles of a state gone by are made again for the new one, keeping their arrays.
+    if (this.profilesVersion !== this.ctx.version || this.profilesNow !== now) {
+      this.profileCount = 0;
+      this.profilesVersion = this.ctx.version;
+      this.profilesNow = now;
     }
-    for (const p of this.profiles) if (p.profile.t === t && p.cpu === cpu && p.memoryMiB === memoryMiB && p.image === image) return p.profile;
+    for (let k = 0; k < this.profileCount; k++) {
+      const p = this.profiles[k];
+      if (p.t === t && p.cpu === cpu && p.memoryMiB === memoryMiB && this.profileImages[k] === image) return p;
+    }
     const eligible = image === null ? undefined : (i: number) => this.images.readyBy(lease.req, i, t);
-    const profile = freeProfile(this.ctx.table, { t, cpu, memoryMiB, eligible, onlyFreeNow: t === now });
-    if (this.profiles.length >= 16) this.profiles = [];
-    this.profiles.push({ cpu, memoryMiB, image, profile });
-    return profile;
+    const ask = { t, cpu, memoryMiB, eligible, onlyFreeNow: t === now };
+    if (this.profileCount >= 16) this.profileCount = 0;
+    const k = this.profileCount++;
+    if (k === this.profiles.length) this.profiles.push(freeProfile(this.ctx.table, ask));
+    else this.profiles[k].reuse(ask);
+    this.profileImages[k] = image;
+    return this.profiles[k];
   }
 
   /** When an image sent now (in the link's first free slot) would be on the nodes. */

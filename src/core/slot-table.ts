@@ -215,7 +215,7 @@ export class SlotTable {
     this.changes++;
     this.pending.delete(seg);
     seg.active = true;
-    for (const n of seg.nodes) this.usage.add(n, seg.cpu, seg.memoryMiB);
+    this.usage.addAll(seg.nodes, seg.cpu, seg.memoryMiB);
   }
 
   /** Marks a reservation as over: it stops counting now and leaves the calendars, which then hold only what is current or to come. */
@@ -223,8 +223,8 @@ export class SlotTable {
     if (!seg.active) return;
     this.changes++;
     seg.active = false;
+    this.usage.addAll(seg.nodes, -seg.cpu, -seg.memoryMiB);
     for (const n of seg.nodes) {
-      this.usage.add(n, -seg.cpu, -seg.memoryMiB);
       this.takeOut(n, seg);
       this.stampNode(n);
     }

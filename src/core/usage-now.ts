@@ -28,13 +28,31 @@ export class UsageNow {
     this.follow(n, wasFull);
   }
 
-  add(n: number, cpu: number, mem: number): void {
-    const wasFull = this.isFull(n);
-    this.cpu[n] += cpu;
-    this.mem[n] += mem;
-    if (Math.abs(this.cpu[n]) < EPS) this.cpu[n] = 0;
-    if (Math.abs(this.mem[n]) < EPS) this.mem[n] = 0;
-    this.follow(n, wasFull);
+  /**
+   * Adds cpu/mem (negative: takes them back) to what each of `nodes` holds now: what activating and
+   * deactivating a segment does on each of its nodes, 9.6 million node-slots on the whole SDSC log.
+   */
+  addAll(nodes: readonly number[], cpu: number, mem: number): void {
+    const { specs, closed } = this;
+    const used = this.cpu;
+    const usedMem = this.mem;
+    for (let k = 0; k < nodes.length; k++) {
+      const n = nodes[k];
+      const spec = specs[n];
+      const fullCpu = spec.cpu - EPS;
+      const fullMem = spec.memoryMiB - EPS;
+      const wasFull = closed[n] || used[n] >= fullCpu || usedMem[n] >= fullMem;
+      let c = used[n] + cpu;
+      let m = usedMem[n] + mem;
+      if (Math.abs(c) < EPS) c = 0;
+      if (Math.abs(m) < EPS) m = 0;
+      used[n] = c;
+      usedMem[n] = m;
+      const isFull = closed[n] || c >= fullCpu || m >= fullMem;
+      if (wasFull === isFull) continue;
+      if (isFull) this.notFull.delete(n);
+      else this.notFull.add(n);
+    }
   }
 
   private follow(n: number, wasFull: boolean): void {

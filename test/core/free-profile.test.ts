@@ -1,12 +1,13 @@
 // The free profile keeps nodes free for good as bits and takes a node with an empty calendar as one
 // without asking: through any sequence of changes to a table, its answers (and node choices made
-// from it) must be those of the profile that asks the table node by node (the reference).
+// from it) must be those of the profile that asks the table node by node (the reference), also
+// when the profile is one reused from earlier asks.
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
 import './support/setup.ts';
-import { chooseNodes, freeProfile, profileHolds } from '../../src/core/node-choice.ts';
+import { chooseNodes, type FreeProfile, freeProfile, profileHolds } from '../../src/core/node-choice.ts';
 import * as ref from './support/reference-node-choice.ts';
 import { changeArb, TableDriver } from './support/table-changes.ts';
 
@@ -23,6 +24,7 @@ test('the profile answers as the node-by-node reference through any changes to t
     fc.property(fc.integer({ min: 1, max: 80 }), fc.array(fc.tuple(changeArb, fc.option(askArb, { freq: 3 })), { maxLength: 40 }), (size, steps) => {
       const driver = new TableDriver(size);
       const { table } = driver;
+      let kept: FreeProfile | null = null;
       for (const [change, query] of steps) {
         driver.apply(change);
         const now = driver.now;
@@ -37,6 +39,10 @@ test('the profile answers as the node-by-node reference through any changes to t
         const nodeAsk = { n: query.n, fullLength: query.fullLength, minLength: query.minLength, preferred: query.preferred?.filter((i) => i < size) };
         const want = ref.chooseNodes(ref.freeProfile(table, ask), nodeAsk);
         assert.deepEqual(chooseNodes(freeProfile(table, ask), nodeAsk), want);
+        // A profile made for other asks, at other versions of the table, and reused for this one answers alike.
+        kept = kept === null ? freeProfile(table, ask) : kept.reuse(ask);
+        assert.equal(profileHolds(kept, query.n, query.holdLength), ref.profileHolds(ref.freeProfile(table, ask), query.n, query.holdLength));
+        assert.deepEqual(chooseNodes(kept.reuse(ask), nodeAsk), want);
         if (want) chosen++;
       }
     }),

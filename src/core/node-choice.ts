@@ -1,4 +1,4 @@
-import { bitCount, lowestBit } from './node-bits.ts';
+import { bitCount, lowestBit, type NodeBits } from './node-bits.ts';
 import type { SlotTable } from './slot-table.ts';
 
 /**
@@ -28,6 +28,8 @@ export class FreeProfile {
   private roomKnown = false;
   /** Whether an empty calendar alone tells that a node is free for good (nothing else to ask of it). */
   private emptyIsFree = false;
+  /** The open nodes big enough for the shape, when emptyIsFree. */
+  private fitting: NodeBits | null = null;
 
   constructor(private readonly table: SlotTable, private ask: ProfileAsk) {
     this.reuse(ask);
@@ -40,6 +42,7 @@ export class FreeProfile {
     this.wordsInAll = (this.table.size + 31) >> 5;
     if (this.good.length !== this.wordsInAll) this.good = new Array<number>(this.wordsInAll).fill(0);
     this.emptyIsFree = ask.eligible === undefined;
+    this.fitting = this.emptyIsFree ? this.table.openFitting(ask.cpu, ask.memoryMiB) : null;
     this.goodCount = 0;
     this.limitedCount = 0;
     this.words = 0;
@@ -67,6 +70,7 @@ export class FreeProfile {
 
   private fillWord(): void {
     const { table, ask } = this;
+    if (table.version !== this.version) throw new Error('internal: a free profile read after the table changed');
     const w = this.words++;
     // A node full now cannot take a request for some of each resource now: of a busy pool, only the few others are looked at.
     const notFullOnly = ask.onlyFreeNow && ask.cpu >= 1e-6 && ask.memoryMiB >= 1e-6;
@@ -74,7 +78,7 @@ export class FreeProfile {
     let candidates = notFullOnly ? table.notFullNow.word(w) : last >= 32 ? -1 : (1 << last) - 1;
     let good = 0;
     if (this.emptyIsFree) {
-      good = candidates & table.emptyNodes.word(w) & table.openFitting(ask.cpu, ask.memoryMiB).word(w);
+      good = candidates & table.emptyNodes.word(w) & this.fitting!.word(w);
       candidates &= ~good;
     }
     if (this.emptyIsFree && ask.ignore === undefined && !ask.onlyFreeNow) {
@@ -253,16 +257,16 @@ export function chooseNodes(profile: FreeProfile, ask: NodeAsk): NodeChoice | nu
   const full = buffer.slice(0, count);
   const minLength = ask.minLength;
   if (minLength === null) return null;
-  const partial: Array<{ node: number; until: number }> = [];
+  const partial: Array<{ node: number; until: number; preferred: boolean }> = [];
   const limited = profile.limited();
   for (let k = 0; k < limited.count; k++) {
     const i = limited.nodes[k];
     const u = limited.until[k];
     if (u >= horizon || u - t < minLength || (eligible && !eligible(i))) continue;
-    partial.push({ node: i, until: u });
+    partial.push({ node: i, until: u, preferred: preferred !== null && indexIn(preferred, i) >= 0 });
   }
   if (full.length + partial.length < n) return null;
-  partial.sort((a, b) => (preferred ? Number(indexIn(preferred, b.node) >= 0) - Number(indexIn(preferred, a.node) >= 0) : 0) || b.until - a.until || a.node - b.node);
+  partial.sort((a, b) => Number(b.preferred) - Number(a.preferred) || b.until - a.until || a.node - b.node);
   return withPartial(full, partial, n);
 }
 

@@ -295,8 +295,13 @@ function indexIn(sorted: readonly number[], i: number, length = sorted.length): 
 
 /** The whole-chain nodes and, after them, the first partly-free ones (in the order given) up to n: the chain ends when the first of those is taken. */
 function withPartial(full: readonly number[], partial: ReadonlyArray<{ node: number; until: number }>, n: number): NodeChoice {
-  const picked = partial.slice(0, n - full.length);
-  return { nodes: [...full, ...picked.map((p) => p.node)], end: Math.min(...picked.map((p) => p.until)) };
+  const nodes = full.slice();
+  let end = Infinity;
+  for (let k = 0; k < n - full.length && k < partial.length; k++) {
+    nodes.push(partial[k].node);
+    end = Math.min(end, partial[k].until);
+  }
+  return { nodes, end };
 }
 
 /**

@@ -29,6 +29,7 @@ export class QueuePlacement {
   private profilesNow = -1;
 
   private readonly stays: StaysPut;
+  private marks = new Uint8Array(0);
 
   constructor(private readonly ctx: PlanContext, private readonly images: ImageDeployment) {
     this.stays = new StaysPut(ctx);
@@ -160,12 +161,24 @@ export class QueuePlacement {
     if (stayFull) return spec(stayFull, false, stayLength);
     if (!this.ctx.config.migration) return spec(stay(minLengthWith(resume)), false, stayLength);
     const moveFull = move(null);
-    if (moveFull) return spec(moveFull, !sameNodes(moveFull.nodes, home), moveLength);
+    if (moveFull) return spec(moveFull, !this.sameNodes(moveFull.nodes, home), moveLength);
     if (!cut) return null;
     const stayCut = stay(minLengthWith(resume));
     if (stayCut) return spec(stayCut, false, stayLength);
     const moveCut = move(minLengthWith(migrate + resume));
-    return spec(moveCut, moveCut !== null && !sameNodes(moveCut.nodes, home), moveLength);
+    return spec(moveCut, moveCut !== null && !this.sameNodes(moveCut.nodes, home), moveLength);
+  }
+
+  /** Whether a and b hold the same nodes, whatever their order: marked in a buffer kept from call to call rather than in a Set made each time. */
+  private sameNodes(a: readonly number[], b: readonly number[]): boolean {
+    if (a.length !== b.length) return false;
+    if (this.marks.length !== this.ctx.table.size) this.marks = new Uint8Array(this.ctx.table.size);
+    const marks = this.marks;
+    for (const n of b) marks[n] = 1;
+    let same = true;
+    for (const n of a) if (marks[n] !== 1) same = false;
+    for (const n of b) marks[n] = 0;
+    return same;
   }
 
   private spec(lease: LeaseRecord, t: number, transferStart: number | null, choice: NodeChoice | null, moved: boolean, fullLength: number): ChainSpec | null {
@@ -174,10 +187,4 @@ export class QueuePlacement {
     const needsTransfer = transferStart !== null && choice.nodes.some((i) => !this.images.readyBy(lease.req, i, t));
     return { t, nodes: choice.nodes, end: full ? t + fullLength : choice.end, full, moved, transferStart: needsTransfer ? transferStart : null };
   }
-}
-
-function sameNodes(a: readonly number[], b: readonly number[]): boolean {
-  if (a.length !== b.length) return false;
-  const s = new Set(b);
-  return a.every((x) => s.has(x));
 }

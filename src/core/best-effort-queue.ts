@@ -99,10 +99,12 @@ export function reevaluateFuture(s: CoreState, placement: QueuePlacement, now: n
   const freed = { until: s.table.freedUntil, nodes: s.table.freedNodes };
   s.table.forgetFreed();
   if (s.future.size === 0) return;
-  const again = [...s.future].sort((a, b) => a.seq - b.seq);
   // EASY's one reservation, first in the queue's order, stays put when nothing freed since could move it.
-  const head = again[0];
-  if (s.config.backfill === 'easy' && again.length === 1 && (s.queue.length === 0 || queueBefore(head, s.queue[0])) && placement.staysPut(head, now, freed)) return;
+  if (s.config.backfill === 'easy' && s.future.size === 1) {
+    const [head] = s.future;
+    if ((s.queue.length === 0 || queueBefore(head, s.queue[0])) && placement.staysPut(head, now, freed)) return;
+  }
+  const again = [...s.future].sort((a, b) => a.seq - b.seq);
   for (const lease of again) {
     if (lease.chain.length === 0 || lease.chain[0].start <= now) continue;
     lease.lastPlannedStart = lease.chain[0].start;

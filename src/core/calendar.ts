@@ -82,6 +82,15 @@ export function addExclusiveGaps(cal: readonly Segment[], spec: NodeSpec, from: 
   return true;
 }
 
+/** When the next reservation that holds the node at t (or, if none does, any later one) ends; those of leases in `ignore` left out. */
+export function nextReleaseAfter(cal: readonly Segment[], t: number, ignore?: ReadonlySet<string>): number {
+  let next = Infinity;
+  const counts = (s: Segment): boolean => ignore === undefined || !ignore.has(s.leaseId);
+  for (const s of cal) if (s.end > t && s.end < next && s.start <= t && counts(s)) next = s.end;
+  if (next === Infinity) for (const s of cal) if (s.end > t && s.end < next && counts(s)) next = s.end;
+  return next;
+}
+
 /** SlotTable.roomForGoodFrom on a node that is open and big enough. */
 export function roomFromOn(cal: readonly Segment[], spec: NodeSpec, t: number, cpu: number, mem: number, skip?: string): number | null {
   let from = t;

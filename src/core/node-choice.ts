@@ -1,48 +1,111 @@
+import { bitCount, lowestBit, type NodeBits } from './node-bits.ts';
 import type { SlotTable } from './slot-table.ts';
 
 /**
- * For one instant t and one request shape: the nodes that can take it at t, by index, and until
- * when each stays free. Built lazily, as far as it is read: a lease that needs n nodes usually
- * finds them among the first few free ones, while a pool holding back nodes for EASY's reservation
- * may have hundreds free now. Read only while the table stays as it was when the profile was made.
+ * For one instant t and one request shape: the nodes that can take it at t, and until when each
+ * stays free. Built lazily, 32 nodes at a time and as far as it is read: a lease that needs n nodes
+ * usually finds them among the first free ones, while a pool holding back nodes for EASY's
+ * reservation may have hundreds free now. Nodes free for good are kept as bits: a node whose
+ * calendar is empty is one without being asked, so a busy pool's profile costs a few words and its
+ * nodes with something planned. Read only while the table stays as it was when it was made (or
+ * last reused: a queue pass makes one for each of 250,000 placements, and reuses the last ones).
  */
 export class FreeProfile {
-  readonly nodes: number[] = [];
-  readonly until: number[] = [];
-  /** The next node index to look at; the table's size once every node has been. */
-  private next = 0;
-  private readonly version: number;
+  /** Bit b of word w: node 32w + b is free from t for good. */
+  private good: number[] = [];
+  private goodCount = 0;
+  /** The nodes free from t for a while only, by index, and until when: the first limitedCount entries. */
+  private readonly limitedNodes: number[] = [];
+  private readonly limitedUntil: number[] = [];
+  private limitedCount = 0;
+  /** Words looked at so far. */
+  private words = 0;
+  private wordsInAll = 0;
+  private version = -1;
+  /** Of a profile of the future, which nodes the table's RoomIndex tells free for good from t, and which it cannot tell (once roomKnown). */
+  private readonly roomGood: number[] = [];
+  private readonly roomUnknown: number[] = [];
+  private roomKnown = false;
+  /** Whether an empty calendar alone tells that a node is free for good (nothing else to ask of it). */
+  private emptyIsFree = false;
+  /** The open nodes big enough for the shape, when emptyIsFree. */
+  private fitting: NodeBits | null = null;
 
-  constructor(private readonly table: SlotTable, private readonly ask: ProfileAsk) {
-    this.version = table.version;
+  constructor(private readonly table: SlotTable, private ask: ProfileAsk) {
+    this.reuse(ask);
+  }
+
+  /** Makes this the profile of `ask` at the table's present version, keeping its arrays. */
+  reuse(ask: ProfileAsk): this {
+    this.ask = ask;
+    this.version = this.table.version;
+    this.wordsInAll = (this.table.size + 31) >> 5;
+    if (this.good.length !== this.wordsInAll) this.good = new Array<number>(this.wordsInAll).fill(0);
+    this.emptyIsFree = ask.eligible === undefined;
+    this.fitting = this.emptyIsFree ? this.table.openFitting(ask.cpu, ask.memoryMiB) : null;
+    this.goodCount = 0;
+    this.limitedCount = 0;
+    this.words = 0;
+    this.roomKnown = false;
+    return this;
   }
 
   get t(): number {
     return this.ask.t;
   }
 
-  /** Looks at more nodes until `count` are known to take the request or none is left; answers how many are known. */
-  fill(count: number): number {
-    const { table, ask, nodes, until } = this;
-    // A node full now cannot take a request for some of each resource now: of a busy pool, only the few others are looked at.
-    const notFullOnly = ask.onlyFreeNow && ask.cpu >= 1e-6 && ask.memoryMiB >= 1e-6;
-    while (nodes.length < count && this.next < table.size) {
-      const i = notFullOnly ? table.nextNotFullNow(this.next) : this.next;
-      if (i < 0) {
-        this.next = table.size;
-        break;
-      }
-      this.next = i + 1;
-      const u = this.untilOf(i);
-      if (u !== null) {
-        nodes.push(i);
-        until.push(u);
-      }
-    }
-    return nodes.length;
+  get cpu(): number {
+    return this.ask.cpu;
   }
 
-  /** Until when node i stays free from t, if it is one of the profile's nodes; null if not. The one rule fill lists nodes by. */
+  get memoryMiB(): number {
+    return this.ask.memoryMiB;
+  }
+
+  /** Looks at more nodes until `count` are known to take the request or none is left; answers how many are known. */
+  fill(count: number): number {
+    while (this.goodCount + this.limitedCount < count && this.words < this.wordsInAll) this.fillWord();
+    return this.goodCount + this.limitedCount;
+  }
+
+  private fillWord(): void {
+    const { table, ask } = this;
+    if (table.version !== this.version) throw new Error('internal: a free profile read after the table changed');
+    const w = this.words++;
+    // A node full now cannot take a request for some of each resource now: of a busy pool, only the few others are looked at.
+    const notFullOnly = ask.onlyFreeNow && ask.cpu >= 1e-6 && ask.memoryMiB >= 1e-6;
+    const last = table.size - (w << 5);
+    let candidates = notFullOnly ? table.notFullNow.word(w) : last >= 32 ? -1 : (1 << last) - 1;
+    let good = 0;
+    if (this.emptyIsFree) {
+      good = candidates & table.emptyNodes.word(w) & this.fitting!.word(w);
+      candidates &= ~good;
+    }
+    if (this.emptyIsFree && ask.ignore === undefined && !ask.onlyFreeNow) {
+      if (!this.roomKnown) {
+        roomBits(table, ask.t, ask.cpu, ask.memoryMiB, this.roomGood, this.roomUnknown);
+        this.roomKnown = true;
+      }
+      good |= candidates & this.roomGood[w];
+      candidates &= this.roomUnknown[w];
+    }
+    while (candidates !== 0) {
+      const b = lowestBit(candidates);
+      candidates &= candidates - 1;
+      const i = (w << 5) + b;
+      const u = this.untilOf(i);
+      if (u === null) continue;
+      if (u === Infinity) good |= 1 << b;
+      else {
+        this.limitedNodes[this.limitedCount] = i;
+        this.limitedUntil[this.limitedCount++] = u;
+      }
+    }
+    this.good[w] = good;
+    this.goodCount += bitCount(good);
+  }
+
+  /** Until when node i stays free from t, if it is one of the profile's nodes; null if not. The one rule the profile lists nodes by. */
   untilOf(i: number): number | null {
     const { table, ask } = this;
     if (table.version !== this.version) throw new Error('internal: a free profile read after the table changed');
@@ -52,9 +115,58 @@ export class FreeProfile {
     return u > ask.t ? u : null;
   }
 
-  /** Whether entry k exists, looking at more nodes if needed. */
-  has(k: number): boolean {
-    return k < this.nodes.length || this.fill(k + 1) > k;
+  /** Whether at least n of the profile's nodes stay free until `end` or later. */
+  holds(n: number, end: number): boolean {
+    let limited = 0;
+    let seen = 0;
+    for (;;) {
+      for (; seen < this.limitedCount; seen++) if (this.limitedUntil[seen] >= end) limited++;
+      if (this.goodCount + limited >= n) return true;
+      if (this.words === this.wordsInAll) return false;
+      this.fillWord();
+    }
+  }
+
+  /**
+   * Appends to out[count..] the profile's nodes that stay free until `end` or later, by index,
+   * leaving out those in `skip` (ascending) and those not `eligible`, until out holds n; answers
+   * how many it holds.
+   */
+  collectFreeUntil(end: number, n: number, out: number[], count: number, skip: readonly number[] | null, eligible: ((node: number) => boolean) | undefined): number {
+    let k = 0;
+    for (let w = 0; count < n; w++) {
+      if (w === this.words) {
+        if (this.words === this.wordsInAll) break;
+        this.fillWord();
+      }
+      let good = this.good[w];
+      const next = (w + 1) << 5;
+      while (count < n) {
+        const g = good === 0 ? next : (w << 5) + lowestBit(good);
+        const l = k < this.limitedCount ? this.limitedNodes[k] : next;
+        if (g >= next && l >= next) break;
+        let i = g;
+        if (g < l) good &= good - 1;
+        else if (this.limitedUntil[k++] >= end) i = l;
+        else continue;
+        if ((skip === null || indexIn(skip, i) < 0) && (eligible === undefined || eligible(i))) out[count++] = i;
+      }
+    }
+    return count;
+  }
+
+  /** Until when node i stays free, from what the profile holds (looking at every node first); null if it is not one of them. */
+  untilIn(i: number): number | null {
+    this.fill(Infinity);
+    if ((this.good[i >> 5] & (1 << (i & 31))) !== 0) return Infinity;
+    const k = indexIn(this.limitedNodes, i, this.limitedCount);
+    return k < 0 ? null : this.limitedUntil[k];
+  }
+
+  /** The nodes free for a while only, by index, and until when (every node looked at first). */
+  limited(): { nodes: readonly number[]; until: readonly number[]; count: number } {
+    this.fill(Infinity);
+    return { nodes: this.limitedNodes, until: this.limitedUntil, count: this.limitedCount };
   }
 }
 
@@ -74,13 +186,30 @@ export function freeProfile(table: SlotTable, ask: ProfileAsk): FreeProfile {
   return new FreeProfile(table, ask);
 }
 
+/**
+ * Of each node, whether it is free from t for good, by when it has room for good: where that is
+ * simple (reservations follow one another up to it), a node free at t is free for good, and one not
+ * free at t has no room before then. Where it is not, the node is asked itself.
+ */
+function roomBits(table: SlotTable, t: number, cpu: number, mem: number, good: number[], unknown: number[]): void {
+  const room = table.roomFrom(t, cpu, mem);
+  for (let w = 0; w << 5 < room.length; w++) {
+    let g = 0;
+    let u = 0;
+    const last = Math.min(32, room.length - (w << 5));
+    for (let b = 0; b < last; b++) {
+      const v = room[(w << 5) + b];
+      if (v !== v) u |= 1 << b;
+      else if (v <= t) g |= 1 << b;
+    }
+    good[w] = g;
+    unknown[w] = u;
+  }
+}
+
 /** Whether n nodes of the profile stay free for at least `length` from its instant. */
 export function profileHolds(profile: FreeProfile, n: number, length: number): boolean {
-  if (n < 1) return false;
-  const end = profile.t + length;
-  let count = 0;
-  for (let k = 0; profile.has(k); k++) if (profile.until[k] >= end && ++count >= n) return true;
-  return false;
+  return n >= 1 && profile.holds(n, profile.t + length);
 }
 
 /** What a lease needs from n nodes of a profile. */
@@ -111,41 +240,68 @@ export function chooseNodes(profile: FreeProfile, ask: NodeAsk): NodeChoice | nu
   const { t } = profile;
   const horizon = t + ask.fullLength;
   if (profile.fill(ask.n) < ask.n) return null;
-  const full: number[] = [];
-  const preferred = ask.preferred && ask.preferred.length > 0 ? new Set(ask.preferred) : null;
+  const preferred = ask.preferred && ask.preferred.length > 0 ? sortedOnce(ask.preferred) : null;
+  const { eligible, n } = ask;
+  // Collected in a buffer kept from call to call, and copied out at the size found.
+  const buffer = scratch;
+  let count = 0;
   if (preferred) {
-    profile.fill(Infinity);
-    for (let k = 0; k < profile.nodes.length; k++) {
-      const i = profile.nodes[k];
-      if (preferred.has(i) && (!ask.eligible || ask.eligible(i)) && profile.until[k] >= horizon) full.push(i);
+    for (const i of preferred) {
+      const u = profile.untilIn(i);
+      if (u !== null && u >= horizon && (!eligible || eligible(i))) buffer[count++] = i;
     }
   }
   // Nodes that hold the whole chain first; only if too few do, a second pass for those that hold part of it.
-  for (let k = 0; full.length < ask.n && profile.has(k); k++) {
-    const i = profile.nodes[k];
-    const u = profile.until[k];
-    if (u < horizon || (preferred !== null && preferred.has(i)) || (ask.eligible && !ask.eligible(i))) continue;
-    full.push(i);
-  }
-  if (full.length >= ask.n) return { nodes: full.length === ask.n ? full : full.slice(0, ask.n), end: horizon };
+  if (count < n) count = profile.collectFreeUntil(horizon, n, buffer, count, preferred, eligible);
+  if (count >= n) return { nodes: buffer.slice(0, n), end: horizon };
+  const full = buffer.slice(0, count);
   const minLength = ask.minLength;
   if (minLength === null) return null;
-  const partial: Array<{ node: number; until: number }> = [];
-  for (let k = 0; k < profile.nodes.length; k++) {
-    const i = profile.nodes[k];
-    const u = profile.until[k];
-    if (u >= horizon || u - t < minLength || (ask.eligible && !ask.eligible(i))) continue;
-    partial.push({ node: i, until: u });
+  const partial: Array<{ node: number; until: number; preferred: boolean }> = [];
+  const limited = profile.limited();
+  for (let k = 0; k < limited.count; k++) {
+    const i = limited.nodes[k];
+    const u = limited.until[k];
+    if (u >= horizon || u - t < minLength || (eligible && !eligible(i))) continue;
+    partial.push({ node: i, until: u, preferred: preferred !== null && indexIn(preferred, i) >= 0 });
   }
-  if (full.length + partial.length < ask.n) return null;
-  partial.sort((a, b) => (preferred ? Number(preferred.has(b.node)) - Number(preferred.has(a.node)) : 0) || b.until - a.until || a.node - b.node);
-  return withPartial(full, partial, ask.n);
+  if (full.length + partial.length < n) return null;
+  partial.sort((a, b) => Number(b.preferred) - Number(a.preferred) || b.until - a.until || a.node - b.node);
+  return withPartial(full, partial, n);
+}
+
+const scratch: number[] = [];
+
+/** The distinct nodes of a list, ascending. */
+function sortedOnce(nodes: readonly number[]): number[] {
+  const sorted = [...nodes].sort((a, b) => a - b);
+  let w = 0;
+  for (let r = 0; r < sorted.length; r++) if (r === 0 || sorted[r] !== sorted[r - 1]) sorted[w++] = sorted[r];
+  sorted.length = w;
+  return sorted;
+}
+
+/** Where node i is in an ascending list (its first `length` entries); -1 if it is not. */
+function indexIn(sorted: readonly number[], i: number, length = sorted.length): number {
+  let lo = 0;
+  let hi = length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (sorted[mid] < i) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo < length && sorted[lo] === i ? lo : -1;
 }
 
 /** The whole-chain nodes and, after them, the first partly-free ones (in the order given) up to n: the chain ends when the first of those is taken. */
 function withPartial(full: readonly number[], partial: ReadonlyArray<{ node: number; until: number }>, n: number): NodeChoice {
-  const picked = partial.slice(0, n - full.length);
-  return { nodes: [...full, ...picked.map((p) => p.node)], end: Math.min(...picked.map((p) => p.until)) };
+  const nodes = full.slice();
+  let end = Infinity;
+  for (let k = 0; k < n - full.length && k < partial.length; k++) {
+    nodes.push(partial[k].node);
+    end = Math.min(end, partial[k].until);
+  }
+  return { nodes, end };
 }
 
 /**

@@ -21,11 +21,15 @@ export interface ChainSpec {
  * current instant stay the same.
  */
 export class QueuePlacement {
-  /** How long each node that could take a lease of a shape stays free from t, longest first. */
-  private profiles: Array<{ cpu: number; memoryMiB: number; image: string | null; profile: FreeProfile }> = [];
-  private profilesAt = { version: -1, now: -1 };
+  /** How long each node that could take a lease of a shape stays free from t, and the image its nodes must hold (profileFor). */
+  private readonly profiles: FreeProfile[] = [];
+  private readonly profileImages: Array<string | null> = [];
+  private profileCount = 0;
+  private profilesVersion = -1;
+  private profilesNow = -1;
 
   private readonly stays: StaysPut;
+  private marks = new Uint8Array(0);
 
   constructor(private readonly ctx: PlanContext, private readonly images: ImageDeployment) {
     this.stays = new StaysPut(ctx);
@@ -65,16 +69,24 @@ export class QueuePlacement {
   /** The free profile at t for the lease's shape, kept while the state does not change. */
   profileFor(lease: LeaseRecord, t: number, now: number, image: string | null): FreeProfile {
     const { cpu, memoryMiB } = lease.req.perNode;
-    if (this.profilesAt.version !== this.ctx.version || this.profilesAt.now !== now) {
-      this.profiles = [];
-      this.profilesAt = { version: this.ctx.version, now };
+    // Profiles of a state gone by are made again for the new one, keeping their arrays.
+    if (this.profilesVersion !== this.ctx.version || this.profilesNow !== now) {
+      this.profileCount = 0;
+      this.profilesVersion = this.ctx.version;
+      this.profilesNow = now;
     }
-    for (const p of this.profiles) if (p.profile.t === t && p.cpu === cpu && p.memoryMiB === memoryMiB && p.image === image) return p.profile;
+    for (let k = 0; k < this.profileCount; k++) {
+      const p = this.profiles[k];
+      if (p.t === t && p.cpu === cpu && p.memoryMiB === memoryMiB && this.profileImages[k] === image) return p;
+    }
     const eligible = image === null ? undefined : (i: number) => this.images.readyBy(lease.req, i, t);
-    const profile = freeProfile(this.ctx.table, { t, cpu, memoryMiB, eligible, onlyFreeNow: t === now });
-    if (this.profiles.length >= 16) this.profiles = [];
-    this.profiles.push({ cpu, memoryMiB, image, profile });
-    return profile;
+    const ask = { t, cpu, memoryMiB, eligible, onlyFreeNow: t === now };
+    if (this.profileCount >= 16) this.profileCount = 0;
+    const k = this.profileCount++;
+    if (k === this.profiles.length) this.profiles.push(freeProfile(this.ctx.table, ask));
+    else this.profiles[k].reuse(ask);
+    this.profileImages[k] = image;
+    return this.profiles[k];
   }
 
   /** When an image sent now (in the link's first free slot) would be on the nodes. */
@@ -131,18 +143,13 @@ export class QueuePlacement {
     const minLengthWith = (pre: number): number | null => (cut ? Math.max(threshold, pre + suspendTime + 1) : null);
     const transferStart = this.ctx.costs.needsTransfer(req) && !suspended ? this.ctx.link.earliestSlot(now, this.ctx.costs.transferSeconds(req)) : null;
     const profile = this.profileFor(lease, t, now, this.imageNeededBefore(lease, t, now));
-    const base = { n: req.nodes };
     const tail = remainingWork(lease) + this.ctx.config.shutdownSeconds;
-    const spec = (choice: NodeChoice | null, moved: boolean, fullLength: number): ChainSpec | null => {
-      if (!choice) return null;
-      const full = choice.end >= t + fullLength;
-      const needsTransfer = transferStart !== null && choice.nodes.some((i) => !this.images.readyBy(req, i, t));
-      return { t, nodes: choice.nodes, end: full ? t + fullLength : choice.end, full, moved, transferStart: needsTransfer ? transferStart : null };
-    };
     if (!suspended) {
       const boot = this.ctx.config.bootSeconds;
-      return spec(chooseNodes(profile, { ...base, fullLength: boot + tail, minLength: minLengthWith(boot) }), false, boot + tail);
+      return this.spec(lease, t, transferStart, chooseNodes(profile, { n: req.nodes, fullLength: boot + tail, minLength: minLengthWith(boot) }), false, boot + tail);
     }
+    const base = { n: req.nodes };
+    const spec = (choice: NodeChoice | null, moved: boolean, fullLength: number): ChainSpec | null => this.spec(lease, t, transferStart, choice, moved, fullLength);
     const home = lease.suspendedOn!;
     const resume = this.ctx.costs.resumeSeconds(lease.req);
     const migrate = this.ctx.costs.migrateSeconds(lease.req);
@@ -154,17 +161,30 @@ export class QueuePlacement {
     if (stayFull) return spec(stayFull, false, stayLength);
     if (!this.ctx.config.migration) return spec(stay(minLengthWith(resume)), false, stayLength);
     const moveFull = move(null);
-    if (moveFull) return spec(moveFull, !sameNodes(moveFull.nodes, home), moveLength);
+    if (moveFull) return spec(moveFull, !this.sameNodes(moveFull.nodes, home), moveLength);
     if (!cut) return null;
     const stayCut = stay(minLengthWith(resume));
     if (stayCut) return spec(stayCut, false, stayLength);
     const moveCut = move(minLengthWith(migrate + resume));
-    return spec(moveCut, moveCut !== null && !sameNodes(moveCut.nodes, home), moveLength);
+    return spec(moveCut, moveCut !== null && !this.sameNodes(moveCut.nodes, home), moveLength);
   }
-}
 
-function sameNodes(a: readonly number[], b: readonly number[]): boolean {
-  if (a.length !== b.length) return false;
-  const s = new Set(b);
-  return a.every((x) => s.has(x));
+  /** Whether a and b hold the same nodes, whatever their order: marked in a buffer kept from call to call rather than in a Set made each time. */
+  private sameNodes(a: readonly number[], b: readonly number[]): boolean {
+    if (a.length !== b.length) return false;
+    if (this.marks.length !== this.ctx.table.size) this.marks = new Uint8Array(this.ctx.table.size);
+    const marks = this.marks;
+    for (const n of b) marks[n] = 1;
+    let same = true;
+    for (const n of a) if (marks[n] !== 1) same = false;
+    for (const n of b) marks[n] = 0;
+    return same;
+  }
+
+  private spec(lease: LeaseRecord, t: number, transferStart: number | null, choice: NodeChoice | null, moved: boolean, fullLength: number): ChainSpec | null {
+    if (!choice) return null;
+    const full = choice.end >= t + fullLength;
+    const needsTransfer = transferStart !== null && choice.nodes.some((i) => !this.images.readyBy(lease.req, i, t));
+    return { t, nodes: choice.nodes, end: full ? t + fullLength : choice.end, full, moved, transferStart: needsTransfer ? transferStart : null };
+  }
 }

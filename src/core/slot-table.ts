@@ -1,6 +1,9 @@
-import { EPS, exclusiveFreeUntil, exclusiveGaps, insertByStart, removeFrom, roomFromOn, sweepFreeUntil } from './calendar.ts';
+import { EPS, exclusiveFreeUntil, exclusiveGaps, insertByStart, nextReleaseAfter, removeFrom, roomFromOn, sweepFreeUntil } from './calendar.ts';
+import { FreedNodes } from './freed-nodes.ts';
+import { NodeBits } from './node-bits.ts';
 import { NodeLists } from './node-lists.ts';
 import { NodeMemo } from './node-memo.ts';
+import { RoomIndex, TouchLog } from './room-index.ts';
 import type { Segment } from './segment.ts';
 import type { NodeSpec, SegmentKind } from './types.ts';
 import { UsageNow } from './usage-now.ts';
@@ -24,17 +27,20 @@ export class SlotTable {
   private changes = 0;
   /** Reservations that have not begun (never activated, not released). */
   private readonly pending = new Set<Segment>();
-  private freedMark = -Infinity;
-  /** Nodes of the reservations released or cut short since forgetFreed; null once longer than a few times the pool. */
-  private freedList: number[] | null = [];
-  private spareFreedList: number[] = [];
+  private readonly freed = new FreedNodes();
   private readonly nodeLists = new NodeLists();
   /** Bumped when a node is added, closed or opened: what openNodesThatFit answered holds until it moves. */
   private membership = 0;
   private fitCount = { membership: -1, cpu: 0, mem: 0, count: 0 };
+  private fitting = { membership: -1, cpu: 0, mem: 0, nodes: new NodeBits() };
+  /** Nodes whose calendar is empty: free for good, for any shape that fits them, if they are open. */
+  private readonly empty = new NodeBits();
   /** For each node, the change count at which its calendar (or whether it is open) last changed: what NodeMemo answers are checked against. */
-  private readonly touched: number[] = [];
+  private readonly touchedAt: number[] = [];
   private readonly roomMemo = new NodeMemo();
+  private rooms: RoomIndex | null = null;
+  /** The nodes touched since the RoomIndex last looked. */
+  private readonly touchLog = new TouchLog();
   private readonly freeMemo = new NodeMemo();
   private readonly windows = new WindowSearch(this);
 
@@ -66,29 +72,21 @@ export class SlotTable {
    * that nothing it planned after that instant could now be planned differently.
    */
   get freedUntil(): number {
-    return this.freedMark;
+    return this.freed.until;
   }
 
   /** The nodes on which capacity was given back since forgetFreed (a node may be listed more than once), or null if too many. */
-  get freedNodes(): readonly number[] | null {
-    return this.freedList;
+  get freedNodes(): ArrayLike<number> | null {
+    return this.freed.nodes;
   }
 
-  /** Forgets what was freed. The list last read through freedNodes stays as it was until the next call: two lists take turns. */
+  /** Forgets what was freed. The list last read through freedNodes stays as it was until the next call. */
   forgetFreed(): void {
-    this.freedMark = -Infinity;
-    const spare = this.spareFreedList;
-    this.spareFreedList = this.freedList ?? [];
-    spare.length = 0;
-    this.freedList = spare;
+    this.freed.forget();
   }
 
   private noteFreed(seg: Segment): void {
-    this.freedMark = Math.max(this.freedMark, seg.end);
-    const list = this.freedList;
-    if (list === null) return;
-    if (list.length + seg.nodes.length > 4 * this.specs.length) this.freedList = null;
-    else for (const n of seg.nodes) list.push(n);
+    this.freed.note(seg.nodes, seg.end, 4 * this.specs.length);
   }
 
   /** Adds a node to the pool and returns its index; indices are never reused. */
@@ -97,10 +95,11 @@ export class SlotTable {
     this.membership++;
     this.specs.push(spec);
     this.calendars.push([]);
+    this.empty.add(this.specs.length - 1);
     this.closed.push(false);
-    this.touched.push(this.changes);
+    this.touchedAt.push(this.changes);
     this.usage.nodeAdded();
-    this.freedMark = Infinity;
+    this.freed.until = Infinity;
     return this.specs.length - 1;
   }
 
@@ -109,7 +108,7 @@ export class SlotTable {
     if (this.closed[n]) return;
     this.changes++;
     this.membership++;
-    this.touched[n] = this.changes;
+    this.stampNode(n);
     const wasFull = this.usage.isFull(n);
     this.closed[n] = true;
     this.usage.closedChanged(n, wasFull);
@@ -120,8 +119,8 @@ export class SlotTable {
     if (!this.closed[n]) return;
     this.changes++;
     this.membership++;
-    this.touched[n] = this.changes;
-    this.freedMark = Infinity;
+    this.stampNode(n);
+    this.freed.until = Infinity;
     const wasFull = this.usage.isFull(n);
     this.closed[n] = false;
     this.usage.closedChanged(n, wasFull);
@@ -141,12 +140,33 @@ export class SlotTable {
     return count;
   }
 
+  /** Open nodes big enough for cpu/mem (fitsAtAll), kept while the pool and the shape stay the same. */
+  openFitting(cpu: number, mem: number): NodeBits {
+    const last = this.fitting;
+    if (last.membership === this.membership && last.cpu === cpu && last.mem === mem) return last.nodes;
+    const nodes = new NodeBits();
+    for (let n = 0; n < this.specs.length; n++) if (this.fitsAtAll(n, cpu, mem)) nodes.add(n);
+    this.fitting = { membership: this.membership, cpu, mem, nodes };
+    return nodes;
+  }
+
+  /** Nodes whose calendar is empty (closed ones included). */
+  get emptyNodes(): NodeBits {
+    return this.empty;
+  }
+
+  /** Nodes with some capacity left at the current instant. */
+  get notFullNow(): NodeBits {
+    return this.usage.notFull;
+  }
+
   reserve(leaseId: string, kind: SegmentKind, start: number, end: number, nodes: readonly number[], cpu: number, memoryMiB: number): Segment {
     this.changes++;
     const seg: Segment = { seq: this.nextSeq++, leaseId, kind, start: small(start), end: small(end), nodes, cpu, memoryMiB, active: false, removed: false };
     for (const n of nodes) {
       insertByStart(this.calendars[n], seg);
-      this.touched[n] = this.changes;
+      this.empty.delete(n);
+      this.stampNode(n);
     }
     this.pending.add(seg);
     return seg;
@@ -169,12 +189,24 @@ export class SlotTable {
     if (seg.active) this.deactivate(seg);
     this.pending.delete(seg);
     seg.removed = true;
-    for (const n of seg.nodes) removeFrom(this.calendars[n], seg);
+    for (const n of seg.nodes) this.takeOut(n, seg);
     this.touch(seg.nodes);
   }
 
+  private takeOut(n: number, seg: Segment): void {
+    const cal = this.calendars[n];
+    removeFrom(cal, seg);
+    if (cal.length === 0) this.empty.add(n);
+  }
+
+  /** Node n's calendar, or whether it is open, changed. */
+  private stampNode(n: number): void {
+    this.touchedAt[n] = this.changes;
+    this.touchLog.note(n);
+  }
+
   private touch(nodes: readonly number[]): void {
-    for (const n of nodes) this.touched[n] = this.changes;
+    for (const n of nodes) this.stampNode(n);
   }
 
   /** Marks a reservation as in force at the current instant. */
@@ -183,7 +215,7 @@ export class SlotTable {
     this.changes++;
     this.pending.delete(seg);
     seg.active = true;
-    for (const n of seg.nodes) this.usage.add(n, seg.cpu, seg.memoryMiB);
+    this.usage.addAll(seg.nodes, seg.cpu, seg.memoryMiB);
   }
 
   /** Marks a reservation as over: it stops counting now and leaves the calendars, which then hold only what is current or to come. */
@@ -191,10 +223,10 @@ export class SlotTable {
     if (!seg.active) return;
     this.changes++;
     seg.active = false;
+    this.usage.addAll(seg.nodes, -seg.cpu, -seg.memoryMiB);
     for (const n of seg.nodes) {
-      this.usage.add(n, -seg.cpu, -seg.memoryMiB);
-      removeFrom(this.calendars[n], seg);
-      this.touched[n] = this.changes;
+      this.takeOut(n, seg);
+      this.stampNode(n);
     }
     // Over, the segment is only history now: it keeps the shared copy of its node list.
     (seg as { nodes: readonly number[] }).nodes = this.nodeLists.shared(seg.nodes);
@@ -241,7 +273,7 @@ export class SlotTable {
   private freeUntilForGood(n: number, t: number, cpu: number, mem: number): number {
     const memo = this.freeMemo;
     memo.forShape(cpu, mem, this.specs.length);
-    const known = memo.freeAt(n, t, this.touched[n]) ?? this.roomMemo.freeFromRoom(n, t, this.touched[n], cpu, mem);
+    const known = memo.freeAt(n, t, this.touchedAt[n]) ?? this.roomMemo.freeFromRoom(n, t, this.touchedAt[n], cpu, mem);
     if (known !== undefined) return known;
     const spec = this.specs[n];
     const cal = this.calendars[n];
@@ -269,19 +301,11 @@ export class SlotTable {
         if (until === Infinity) return out;
         t = until;
       }
-      const next = this.nextReleaseAfter(n, t, ignoring ? ignore : undefined);
+      const next = nextReleaseAfter(this.calendars[n], t, ignoring ? ignore : undefined);
       if (next === Infinity) return out;
       t = next;
     }
     throw new Error(`internal: node ${n} has too many windows`);
-  }
-
-  private nextReleaseAfter(n: number, t: number, ignore?: ReadonlySet<string>): number {
-    let next = Infinity;
-    const counts = (s: Segment): boolean => ignore === undefined || !ignore.has(s.leaseId);
-    for (const s of this.calendars[n]) if (s.end > t && s.end < next && s.start <= t && counts(s)) next = s.end;
-    if (next === Infinity) for (const s of this.calendars[n]) if (s.end > t && s.end < next && counts(s)) next = s.end;
-    return next;
   }
 
   /**
@@ -303,11 +327,22 @@ export class SlotTable {
     if (skip !== undefined) return roomFromOn(this.calendars[n], this.specs[n], t, cpu, mem, skip);
     const memo = this.roomMemo;
     memo.forShape(cpu, mem, this.specs.length);
-    const known = memo.roomAt(n, t, this.touched[n]);
+    const known = memo.roomAt(n, t, this.touchedAt[n]);
     if (known !== undefined) return Number.isNaN(known) ? null : known;
     const v = roomFromOn(this.calendars[n], this.specs[n], t, cpu, mem);
     memo.remember(n, t, v ?? Number.NaN, this.changes);
     return v;
+  }
+
+  /** For each node, the change count at which its calendar, or whether it is open, last changed. */
+  get touched(): readonly number[] {
+    return this.touchedAt;
+  }
+
+  /** roomForGoodFrom(n, t, cpu, mem) of every node n, as RoomIndex.from reads it: kept for the last shape asked. */
+  roomFrom(t: number, cpu: number, mem: number): Float64Array {
+    if (this.rooms === null || this.rooms.cpu !== cpu || this.rooms.mem !== mem) this.rooms = new RoomIndex(this, cpu, mem);
+    return this.rooms.from(t, this.touchLog.take());
   }
 
   /** Whether node n is open and big enough for cpu/mem. */
@@ -343,7 +378,8 @@ export class SlotTable {
       let w = 0;
       for (let r = 0; r < cal.length; r++) if (cal[r].end > now || cal[r].active) cal[w++] = cal[r];
       cal.length = w;
-      this.touched[n] = this.changes;
+      if (w === 0) this.empty.add(n);
+      this.stampNode(n);
     }
   }
 

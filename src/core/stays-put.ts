@@ -4,7 +4,7 @@ import type { PlanContext } from './plan-context.ts';
 /** What capacity was given back since the last look: up to when, and on which nodes (null: too many to list). */
 export interface Freed {
   until: number;
-  nodes: readonly number[] | null;
+  nodes: ArrayLike<number> | null;
 }
 
 /** The last node-by-node check that found the lease in place, kept so that the next one looks only at the nodes freed since. */
@@ -13,7 +13,7 @@ interface Confirmed {
   start: number;
   /** How many nodes had room for good before the start (at most: nodes given work since are not looked at). */
   before: number;
-  /** From when each node had room for good, as last looked at. */
+  /** From when each node had room for good, as last looked at (before now, when it has room now). */
   room: Float64Array;
   /** The lease's nodes, by index: 1 where chosen. */
   chosen: Uint8Array;
@@ -26,6 +26,19 @@ interface Confirmed {
  */
 export class StaysPut {
   private confirmed: Confirmed | null = null;
+  /** The buffers of the last Confirmed, reused by the next (there is one at a time), and which nodes the mark holds. */
+  private room = new Float64Array(0);
+  private chosenMark = new Uint8Array(0);
+  private marked: readonly number[] = [];
+
+  private reused(size: number): Float64Array {
+    if (this.room.length !== size) {
+      this.room = new Float64Array(size);
+      this.chosenMark = new Uint8Array(size);
+      this.marked = [];
+    }
+    return this.room;
+  }
 
   constructor(private readonly ctx: PlanContext) {}
 
@@ -63,30 +76,38 @@ export class StaysPut {
     const { table } = this.ctx;
     const { nodes: k, perNode: { cpu, memoryMiB } } = lease.req;
     const chosen = lease.chain[0].nodes;
-    const room = new Float64Array(table.size);
+    // The table's answers as they are, not max(now, a): both compare alike with a start after now.
+    const room = this.reused(table.size);
+    room.set(table.roomFrom(now, cpu, memoryMiB));
     let before = 0;
     let matched = 0;
-    for (let n = 0; n < table.size; n++) {
+    for (let n = 0; n < room.length; n++) {
+      let a = room[n];
       // Only the lease's own nodes hold its reservations, to be left out.
-      const a = table.roomForGoodFrom(n, now, cpu, memoryMiB, matched < k && chosen[matched] === n ? lease.req.id : undefined);
-      if (a === null) return false;
-      room[n] = a;
+      if (matched < k && chosen[matched] === n) {
+        const own = table.roomForGoodFrom(n, now, cpu, memoryMiB, lease.req.id);
+        if (own === null) return false;
+        room[n] = a = own;
+      } else if (a !== a) return false;
       if (a > start) continue;
       if (a < start && ++before >= k) return false;
       if (matched < k && chosen[matched++] !== n) return false;
     }
     if (matched !== k) return false;
-    const mark = new Uint8Array(table.size);
+    const mark = this.chosenMark;
+    for (const n of this.marked) mark[n] = 0;
     for (const n of chosen) mark[n] = 1;
+    this.marked = chosen;
     this.confirmed = { lease, start, before, room, chosen: mark, lastChosen: chosen[k - 1] };
     return true;
   }
 
   /** The check of everyNode on the nodes freed since it last passed (a node listed twice counts once: its delta is then 0). */
-  private onlyFreedNodes(c: Confirmed, now: number, freed: readonly number[]): boolean {
+  private onlyFreedNodes(c: Confirmed, now: number, freed: ArrayLike<number>): boolean {
     const { table } = this.ctx;
     const { nodes: k, perNode: { cpu, memoryMiB }, id } = c.lease.req;
-    for (const n of freed) {
+    for (let f = 0; f < freed.length; f++) {
+      const n = freed[f];
       const mine = c.chosen[n] === 1;
       const a = table.roomForGoodFrom(n, now, cpu, memoryMiB, mine ? id : undefined);
       if (a === null) return false;

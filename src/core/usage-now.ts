@@ -1,4 +1,5 @@
 import { EPS } from './calendar.ts';
+import { NodeBits } from './node-bits.ts';
 import type { NodeSpec } from './types.ts';
 
 /**
@@ -9,9 +10,8 @@ import type { NodeSpec } from './types.ts';
 export class UsageNow {
   private readonly cpu: number[] = [];
   private readonly mem: number[] = [];
-  private notFull = 0;
-  /** Bit n set when node n is not full now. */
-  private bits = new Int32Array(1);
+  /** The nodes not full now. */
+  readonly notFull = new NodeBits();
 
   constructor(private readonly specs: readonly NodeSpec[], private readonly closed: readonly boolean[]) {}
 
@@ -20,11 +20,6 @@ export class UsageNow {
     const n = this.cpu.length;
     this.cpu.push(0);
     this.mem.push(0);
-    if (n >> 5 >= this.bits.length) {
-      const bits = new Int32Array(this.bits.length * 2);
-      bits.set(this.bits);
-      this.bits = bits;
-    }
     this.follow(n, true);
   }
 
@@ -33,21 +28,38 @@ export class UsageNow {
     this.follow(n, wasFull);
   }
 
-  add(n: number, cpu: number, mem: number): void {
-    const wasFull = this.isFull(n);
-    this.cpu[n] += cpu;
-    this.mem[n] += mem;
-    if (Math.abs(this.cpu[n]) < EPS) this.cpu[n] = 0;
-    if (Math.abs(this.mem[n]) < EPS) this.mem[n] = 0;
-    this.follow(n, wasFull);
+  /**
+   * Adds cpu/mem (negative: takes them back) to what each of `nodes` holds now: what activating and
+   * deactivating a segment does on each of its nodes, 9.6 million node-slots on the whole SDSC log.
+   */
+  addAll(nodes: readonly number[], cpu: number, mem: number): void {
+    const { specs, closed } = this;
+    const used = this.cpu;
+    const usedMem = this.mem;
+    for (let k = 0; k < nodes.length; k++) {
+      const n = nodes[k];
+      const spec = specs[n];
+      const fullCpu = spec.cpu - EPS;
+      const fullMem = spec.memoryMiB - EPS;
+      const wasFull = closed[n] || used[n] >= fullCpu || usedMem[n] >= fullMem;
+      let c = used[n] + cpu;
+      let m = usedMem[n] + mem;
+      if (Math.abs(c) < EPS) c = 0;
+      if (Math.abs(m) < EPS) m = 0;
+      used[n] = c;
+      usedMem[n] = m;
+      const isFull = closed[n] || c >= fullCpu || m >= fullMem;
+      if (wasFull === isFull) continue;
+      if (isFull) this.notFull.delete(n);
+      else this.notFull.add(n);
+    }
   }
 
   private follow(n: number, wasFull: boolean): void {
     const isFull = this.isFull(n);
     if (wasFull === isFull) return;
-    this.notFull += isFull ? -1 : 1;
-    if (isFull) this.bits[n >> 5] &= ~(1 << (n & 31));
-    else this.bits[n >> 5] |= 1 << (n & 31);
+    if (isFull) this.notFull.delete(n);
+    else this.notFull.add(n);
   }
 
   isFull(n: number): boolean {
@@ -61,19 +73,11 @@ export class UsageNow {
   }
 
   get notFullCount(): number {
-    return this.notFull;
+    return this.notFull.size;
   }
 
   /** The first node at or after `from`, by index, that is not full; -1 if none. */
   nextNotFull(from: number): number {
-    const bits = this.bits;
-    let w = from >> 5;
-    if (w >= bits.length) return -1;
-    let word = bits[w] & (-1 << (from & 31));
-    for (;;) {
-      if (word !== 0) return (w << 5) + 31 - Math.clz32(word & -word);
-      if (++w >= bits.length) return -1;
-      word = bits[w];
-    }
+    return this.notFull.next(from);
   }
 }

@@ -15,6 +15,7 @@ export interface WindowSource {
   reservationsOn(n: number): readonly Segment[];
   freeWindows(n: number, from: number, cpu: number, mem: number, ignore?: ReadonlySet<string>): Array<[number, number]>;
   roomForGoodFrom(n: number, t: number, cpu: number, mem: number): number | null;
+  roomFrom(t: number, cpu: number, mem: number): Float64Array;
 }
 
 /** The earliest start at which enough nodes are free long enough, over the table's per-node calendars. */
@@ -65,6 +66,20 @@ export class WindowSearch {
   private earliestWhereRoomStays(k: number, cpu: number, mem: number, from: number, notBefore: ((n: number) => number) | undefined, latestStart: number): number | null {
     const table = this.table;
     let count = 0;
+    if (notBefore === undefined) {
+      // Every node from the same instant: the table's index, brought up to date where it changed.
+      const room = table.roomFrom(from, cpu, mem);
+      if (this.opens.length < room.length) this.grow(room.length);
+      const opens = this.opens;
+      for (let n = 0; n < room.length; n++) {
+        const v = room[n];
+        if (v !== v) return null;
+        const a = v > from ? v : from;
+        if (a === Infinity || a > latestStart) continue;
+        opens[count++] = a;
+      }
+      return count < k ? Infinity : kthSmallest(opens, count, k);
+    }
     for (let n = 0; n < table.nodes.length; n++) {
       const nb = notBefore ? Math.max(from, notBefore(n)) : from;
       if (nb === Infinity) continue;
@@ -78,9 +93,9 @@ export class WindowSearch {
     return kthSmallest(this.opens, count, k);
   }
 
-  private grow(): void {
+  private grow(atLeast = 0): void {
     const twice = (a: Float64Array<ArrayBuffer>): Float64Array<ArrayBuffer> => {
-      const b = new Float64Array(a.length * 2);
+      const b = new Float64Array(Math.max(a.length * 2, atLeast));
       b.set(a);
       return b;
     };

@@ -1,0 +1,52 @@
+// The free profile keeps nodes free for good as bits and takes a node with an empty calendar as one
+// without asking: through any sequence of changes to a table, its answers (and node choices made
+// from it) must be those of the profile that asks the table node by node (the reference), also
+// when the profile is one reused from earlier asks.
+
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import fc from 'fast-check';
+import './support/setup.ts';
+import { chooseNodes, type FreeProfile, freeProfile, profileHolds } from '../../src/core/node-choice.ts';
+import * as ref from './support/reference-node-choice.ts';
+import { changeArb, TableDriver } from './support/table-changes.ts';
+
+const askArb = fc.record({
+  later: fc.integer({ min: 0, max: 30 }), cpu: fc.constantFrom(0.5, 1, 2), n: fc.integer({ min: 1, max: 50 }),
+  fullLength: fc.integer({ min: 1, max: 50 }), minLength: fc.option(fc.integer({ min: 1, max: 30 })), holdLength: fc.integer({ min: 1, max: 50 }),
+  eligibleMod: fc.option(fc.integer({ min: 2, max: 5 })), preferred: fc.option(fc.uniqueArray(fc.nat({ max: 79 }), { maxLength: 12 })), ignore: fc.boolean(),
+});
+
+test('the profile answers as the node-by-node reference through any changes to the table', () => {
+  let asked = 0;
+  let chosen = 0;
+  fc.assert(
+    fc.property(fc.integer({ min: 1, max: 80 }), fc.array(fc.tuple(changeArb, fc.option(askArb, { freq: 3 })), { maxLength: 40 }), (size, steps) => {
+      const driver = new TableDriver(size);
+      const { table } = driver;
+      let kept: FreeProfile | null = null;
+      for (const [change, query] of steps) {
+        driver.apply(change);
+        const now = driver.now;
+        const lease = driver.leases;
+        if (query === null) continue;
+        asked++;
+        const t = now + query.later;
+        const eligible = query.eligibleMod === null ? undefined : (i: number) => i % query.eligibleMod! !== 0;
+        const ignore = query.ignore && lease > 0 ? new Set([`l${lease - 1}`]) : undefined;
+        const ask = { t, cpu: query.cpu, memoryMiB: 256, eligible, onlyFreeNow: t === now && ignore === undefined, ignore, ignoreFrom: ignore ? t : undefined };
+        assert.equal(profileHolds(freeProfile(table, ask), query.n, query.holdLength), ref.profileHolds(ref.freeProfile(table, ask), query.n, query.holdLength));
+        const nodeAsk = { n: query.n, fullLength: query.fullLength, minLength: query.minLength, preferred: query.preferred?.filter((i) => i < size) };
+        const want = ref.chooseNodes(ref.freeProfile(table, ask), nodeAsk);
+        assert.deepEqual(chooseNodes(freeProfile(table, ask), nodeAsk), want);
+        // A profile made for other asks, at other versions of the table, and reused for this one answers alike.
+        kept = kept === null ? freeProfile(table, ask) : kept.reuse(ask);
+        assert.equal(profileHolds(kept, query.n, query.holdLength), ref.profileHolds(ref.freeProfile(table, ask), query.n, query.holdLength));
+        assert.deepEqual(chooseNodes(kept.reuse(ask), nodeAsk), want);
+        if (want) chosen++;
+      }
+    }),
+    { numRuns: 1500 },
+  );
+  assert.ok(asked > 3000 && chosen > 500, `only ${asked} asks and ${chosen} choices made`);
+});

@@ -80,11 +80,20 @@ function placeShutdown(s: CoreState, lease: LeaseRecord, from: number, heldUntil
   if (end > from) lease.chain.push(place(s, lease, 'shutdown', from, end, nodes));
 }
 
-/** Where the segments from index i on stop following one another without a gap. */
+/**
+ * Until when the lease's plan holds segment i's nodes without a gap: the segments after it that
+ * follow on the same nodes. A plan that goes on elsewhere (a suspension, then a move) no longer
+ * holds the nodes it leaves, however seamless its times.
+ */
 function contiguousEnd(chain: readonly Segment[], i: number): number {
+  const nodes = chain[i].nodes;
   let end = chain[i].end;
-  for (let k = i + 1; k < chain.length && chain[k].start === end; k++) end = chain[k].end;
+  for (let k = i + 1; k < chain.length && chain[k].start === end && sameNodes(chain[k].nodes, nodes); k++) end = chain[k].end;
   return end;
+}
+
+function sameNodes(a: readonly number[], b: readonly number[]): boolean {
+  return a.length === b.length && a.every((n, k) => n === b[k]);
 }
 
 /**

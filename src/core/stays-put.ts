@@ -79,9 +79,12 @@ export class StaysPut {
     const last = this.confirmed;
     this.confirmed = null;
     if (last !== null && last.lease === lease && last.start === start && freed.until !== Infinity && freed.nodes !== null) {
-      if (!this.onlyFreedNodes(last, now, freed.nodes)) return false;
-      this.confirmed = last;
-      return true;
+      const kept = this.onlyFreedNodes(last, now, freed.nodes);
+      if (kept === false) return false;
+      if (kept) {
+        this.confirmed = last;
+        return true;
+      }
     }
     return home === null ? this.everyNode(lease, now, start) : this.everyNodeResuming(lease, now, start, home);
   }
@@ -116,8 +119,12 @@ export class StaysPut {
     return true;
   }
 
-  /** The check of everyNode on the nodes freed since it last passed (a node listed twice counts once: its delta is then 0). */
-  private onlyFreedNodes(c: Confirmed, now: number, freed: ArrayLike<number>): boolean {
+  /**
+   * The check of everyNode on the nodes freed since it last passed (a node listed twice counts once:
+   * its delta is then 0). null when only the count of nodes with room before the start says no: it
+   * is at most, and a look at every node then finds the lease in place after all about one time in three (1,640 of 4,553 on the whole SDSC log).
+   */
+  private onlyFreedNodes(c: Confirmed, now: number, freed: ArrayLike<number>): boolean | null {
     const { table } = this.ctx;
     const { nodes: k, perNode: { cpu, memoryMiB }, id } = c.lease.req;
     for (let f = 0; f < freed.length; f++) {
@@ -129,7 +136,7 @@ export class StaysPut {
       c.before += Number(a < c.start) - Number(c.room[n] < c.start);
       c.room[n] = a;
     }
-    return c.before < k;
+    return c.before < k ? true : null;
   }
 
   /**

@@ -16,13 +16,25 @@ import { runScenario } from './support/run.ts';
 
 const staysPut = QueuePlacement.prototype.staysPut;
 
-/** How often StaysPut confirmed a reservation from the nodes freed since its last check alone. */
-const incremental = { kept: 0 };
-const proto = StaysPut.prototype as unknown as { onlyFreedNodes: (...args: unknown[]) => boolean };
+/**
+ * How often StaysPut confirmed a reservation from the nodes freed since its last check alone, and
+ * how often a look at every node found it in place when the freed nodes alone could not tell.
+ */
+const incremental = { kept: 0, recounted: 0 };
+const proto = StaysPut.prototype as unknown as { onlyFreedNodes: (...args: unknown[]) => boolean | null; everyNode: (...args: unknown[]) => boolean };
 const onlyFreedNodes = proto.onlyFreedNodes;
-proto.onlyFreedNodes = function (...args: unknown[]): boolean {
+const everyNode = proto.everyNode;
+let unsure = false;
+proto.onlyFreedNodes = function (...args: unknown[]): boolean | null {
   const kept = onlyFreedNodes.apply(this, args);
   if (kept) incremental.kept++;
+  unsure = kept === null;
+  return kept;
+};
+proto.everyNode = function (...args: unknown[]): boolean {
+  const kept = everyNode.apply(this, args);
+  if (kept && unsure) incremental.recounted++;
+  unsure = false;
   return kept;
 };
 
@@ -70,7 +82,7 @@ test('keeping EASY\'s reservation in place gives the schedule that placing it ag
 test('keeping EASY\'s reservation after looking only at the nodes freed since gives the schedule that placing it again gives', () => {
   // Many short best-effort leases that end early on a small pool: the reservation is confirmed again and again.
   const easy = configArb({ backfill: fc.constant('easy') });
-  const before = incremental.kept;
+  const before = { ...incremental };
   fc.assert(
     fc.property(scenarioArb({ config: easy, stream: { minLeases: 30, maxLeases: 80, kinds: ['best-effort'] } }), (s) => {
       const run = bothWays(s);
@@ -78,8 +90,9 @@ test('keeping EASY\'s reservation after looking only at the nodes freed since gi
     }),
     { numRuns: 200 },
   );
-  const kept = incremental.kept - before;
+  const kept = incremental.kept - before.kept;
   assert.ok(kept > 50, `the freed nodes alone confirmed a reservation only ${kept} times in 200 scenarios`);
+
 });
 
 test('keeping the reservation of a suspended lease, to resume where its memory is or elsewhere, gives the schedule that placing it again gives', () => {
@@ -196,4 +209,53 @@ test('a suspended lease moving off its nodes is kept on those that hold its memo
   assert.deepEqual(withShortcut.at299, [['resume', 300, [2, 3]], ['run', 321, [2, 3]], ['shutdown', 1242, [2, 3]]]);
   assert.deepEqual([withShortcut.at150, withShortcut.at299], [without.at150, without.at299]);
   assert.equal(withShortcut.kept, 1);
+});
+
+test('when the freed nodes alone count too many with room before the start, a look at every node finds the reservation in place', () => {
+  // H (2 nodes) is placed at 501 on n1 and n2; n3 has room from 201, then W takes it past 501. When
+  // X ends early on n1, the count kept since says two nodes have room before 501 (n1, and n3 as it
+  // was): the lease would start earlier. Looking at every node, n3 has not: H stays where it is.
+  const nodes = ['n1', 'n2', 'n3'].map((id) => ({ id, cpu: 1, memoryMiB: 1024, diskMiB: 0 }));
+  const perNode = { cpu: 1, memoryMiB: 1024, diskMiB: 0 };
+  const config = configWith({ backfill: 'easy', shutdownSeconds: 1 });
+  const be = (id: string, arrival: number, duration: number, n = 1): LeaseRequest => ({ id, kind: 'best-effort', arrival, requestedStart: null, duration, nodes: n, perNode, preemptible: false });
+  const run = (keep: boolean): { kept: number; recounted: number; chains: unknown[] } => {
+    let kept = 0;
+    const before = incremental.recounted;
+    QueuePlacement.prototype.staysPut = function (...args: Parameters<typeof staysPut>): boolean {
+      const stays = keep && staysPut.apply(this, args);
+      if (stays) kept++;
+      return stays;
+    };
+    try {
+      const sched = new Scheduler(nodes, config);
+      const chains: unknown[] = [];
+      const chainOfH = (): unknown => sched.lease('H')!.chain.map((seg) => [seg.kind, seg.start, seg.nodes]);
+      let now = 0;
+      const until = (end: number): void => {
+        for (; now < end; ) sched.advance(++now);
+      };
+      for (const r of [be('X', 0, 500), be('Y', 0, 500), be('Z', 0, 300), be('H', 0, 1000, 2)]) assert.ok(sched.submit(r, 0).ok);
+      sched.advance(0);
+      chains.push(chainOfH());
+      until(199);
+      assert.ok(sched.finishEarly('Z', 200).ok);
+      assert.ok(sched.submit(be('W', 200, 1000), 200).ok);
+      until(201);
+      chains.push(chainOfH(), sched.lease('W')!.chain[0].nodes);
+      until(299);
+      assert.ok(sched.finishEarly('X', 300).ok);
+      until(300);
+      chains.push(chainOfH());
+      return { kept, recounted: incremental.recounted - before, chains };
+    } finally {
+      QueuePlacement.prototype.staysPut = staysPut;
+    }
+  };
+  const withShortcut = run(true);
+  const without = run(false);
+  assert.deepEqual(withShortcut.chains[0], [['run', 501, [0, 1]], ['shutdown', 1501, [0, 1]]]);
+  assert.deepEqual(withShortcut.chains[2], [2]);
+  assert.deepEqual(withShortcut.chains, without.chains);
+  assert.deepEqual([withShortcut.kept, withShortcut.recounted], [2, 1]);
 });

@@ -26,6 +26,8 @@ export class RoomIndex {
   private stamp = new Float64Array(0);
   /** The nodes whose answer was not simple when last computed (each listed once, as `listed` marks). */
   private notSimple: number[] = [];
+  /** The list before last, emptied and reused: from is asked hundreds of thousands of times. */
+  private spare: number[] = [];
   private listed = new Uint8Array(0);
   /** The latest instant an answer is of; Infinity until every node has been looked at. */
   private latest = Infinity;
@@ -42,7 +44,8 @@ export class RoomIndex {
     // The nodes touched since the last call and those without a simple answer are all that can be
     // out of date, unless the instant went back.
     const before = this.notSimple;
-    this.notSimple = [];
+    this.notSimple = this.spare;
+    this.notSimple.length = 0;
     for (const n of before) this.listed[n] = 0;
     if (t < this.latest) {
       let latest = -Infinity;
@@ -59,6 +62,7 @@ export class RoomIndex {
     }
     // A node not simple whose answer was still good (asked at the same instant) is listed again.
     for (const n of before) if (this.value[n] !== this.value[n] && !this.listed[n]) this.list(n);
+    this.spare = before;
     return this.value;
   }
 
@@ -87,6 +91,7 @@ export class RoomIndex {
     this.stamp = new Float64Array(size).fill(-1);
     this.listed = new Uint8Array(size);
     this.notSimple = [];
+    this.spare = [];
     this.latest = Infinity;
   }
 }

@@ -47,21 +47,24 @@ function canPlaceInFuture(s: CoreState): boolean {
   return b === 'conservative' || (b === 'easy' && s.future.size < 1);
 }
 
+/** Places a queued lease to start at t (now, or when its image could arrive), if it can. */
+function placeNear(s: CoreState, placement: QueuePlacement, lease: LeaseRecord, t: number, now: number): boolean {
+  if (t === now && lease.req.nodes > s.table.nodesNotFullNow) return false;
+  // A cheap necessary condition, asked of a profile shared by the whole queue pass: most leases that cannot start now fail it.
+  if (!placement.windowAtLeast(lease, t, now)) return false;
+  const spec = placement.findChainAt(lease, t, now, true);
+  if (!spec) return false;
+  placeQueued(s, lease, spec, now);
+  return true;
+}
+
 function scheduleBestEffort(s: CoreState, placement: QueuePlacement, lease: LeaseRecord, now: number, allowFuture: boolean): boolean {
-  const req = lease.req;
-  const times = placement.nearTimes(lease, now);
-  for (const t of times) {
-    if (t === now && req.nodes > s.table.nodesNotFullNow) continue;
-    // A cheap necessary condition, asked of a profile shared by the whole queue pass: most leases that cannot start now fail it.
-    if (!placement.windowAtLeast(lease, t, now)) continue;
-    const spec = placement.findChainAt(lease, t, now, true);
-    if (spec) {
-      placeQueued(s, lease, spec, now);
-      return true;
-    }
-  }
+  // Now, then when its image could arrive: asked of every queued lease at every step, without a list of the two.
+  const last = placement.lastNearTime(lease, now);
+  if (placeNear(s, placement, lease, now, now)) return true;
+  if (last > now && placeNear(s, placement, lease, last, now)) return true;
   if (!allowFuture) return false;
-  const bound = placement.earliestPossibleStart(lease, times[times.length - 1], now);
+  const bound = placement.earliestPossibleStart(lease, last, now);
   // Only a pool that lost nodes (drained) can leave a lease with nowhere to go: it waits for nodes to be added.
   if (bound === Infinity) return false;
   let spec = placement.findChainAt(lease, bound, now, true);
@@ -80,7 +83,7 @@ function scheduleBestEffort(s: CoreState, placement: QueuePlacement, lease: Leas
   // A suspended lease that may not migrate waits for all its nodes; one of them may have been drained.
   const stranded = lease.state === 'suspended' && !s.config.migration && (lease.suspendedOn ?? []).some((n) => !s.table.isOpen(n));
   if (stranded) return false;
-  throw new Error(`internal: no place found for best-effort lease ${req.id} even after every reservation ends`);
+  throw new Error(`internal: no place found for best-effort lease ${lease.req.id} even after every reservation ends`);
 }
 
 /** Lays out boot (or migrate and resume), run, and shutdown or suspend on the chosen nodes, and places them. */

@@ -254,22 +254,35 @@ export function chooseNodes(profile: FreeProfile, ask: NodeAsk): NodeChoice | nu
   // Nodes that hold the whole chain first; only if too few do, a second pass for those that hold part of it.
   if (count < n) count = profile.collectFreeUntil(horizon, n, buffer, count, preferred, eligible);
   if (count >= n) return { nodes: buffer.slice(0, n), end: horizon };
-  const full = buffer.slice(0, count);
   const minLength = ask.minLength;
   if (minLength === null) return null;
-  const partial: Array<{ node: number; until: number; preferred: boolean }> = [];
+  // The partly-free nodes, as their places in `limited`, in a list kept from call to call: most
+  // calls find too few of them, and a whole log makes millions of calls.
   const limited = profile.limited();
+  const picked = partialScratch;
+  let m = 0;
   for (let k = 0; k < limited.count; k++) {
     const i = limited.nodes[k];
     const u = limited.until[k];
     if (u >= horizon || u - t < minLength || (eligible && !eligible(i))) continue;
-    partial.push({ node: i, until: u, preferred: preferred !== null && indexIn(preferred, i) >= 0 });
+    prefScratch[k] = preferred !== null && indexIn(preferred, i) >= 0 ? 1 : 0;
+    picked[m++] = k;
   }
-  if (full.length + partial.length < n) return null;
-  partial.sort((a, b) => Number(b.preferred) - Number(a.preferred) || b.until - a.until || a.node - b.node);
-  return withPartial(full, partial, n);
+  if (count + m < n) return null;
+  picked.length = m;
+  const { nodes: ln, until: lu } = limited;
+  picked.sort((a, b) => prefScratch[b] - prefScratch[a] || lu[b] - lu[a] || ln[a] - ln[b]);
+  const nodes = buffer.slice(0, count);
+  let end = Infinity;
+  for (let k = 0; k < n - count && k < m; k++) {
+    nodes.push(ln[picked[k]]);
+    end = Math.min(end, lu[picked[k]]);
+  }
+  return { nodes, end };
 }
 
+const partialScratch: number[] = [];
+const prefScratch: number[] = [];
 const scratch: number[] = [];
 
 /** The distinct nodes of a list, ascending. */

@@ -120,17 +120,16 @@ export class QueuePlacement {
     return this.stays.check(lease, now, freed);
   }
 
-  /** Whether now is the only time nearTimes would answer: no image to move before it starts. */
+  /** Whether now is the only time lastNearTime could answer: no image to move before it starts. */
   onlyNow(lease: LeaseRecord): boolean {
     return lease.state === 'suspended' || !this.ctx.costs.needsTransfer(lease.req);
   }
 
-  /** Times at which a queued lease could start without waiting for others: now, and when its image could arrive. */
-  nearTimes(lease: LeaseRecord, now: number): number[] {
-    const req = lease.req;
-    if (this.onlyNow(lease)) return [now];
-    const t = this.imageArrival(req, now);
-    return t > now ? [now, t] : [now];
+  /** The later of the times at which a queued lease could start without waiting for others: when its image could arrive, or now. */
+  lastNearTime(lease: LeaseRecord, now: number): number {
+    if (this.onlyNow(lease)) return now;
+    const t = this.imageArrival(lease.req, now);
+    return t > now ? t : now;
   }
 
   findChainAt(lease: LeaseRecord, t: number, now: number, mayCut: boolean): ChainSpec | null {

@@ -25,7 +25,13 @@ export class RoomIndex {
   private asOf = new Float64Array(0);
   private stamp = new Float64Array(0);
   /** The nodes whose answer was not simple when last computed (each listed once, as `listed` marks). */
-  private notSimple: number[] = [];
+  private notSimple = new Int32Array(0);
+  private notSimpleCount = 0;
+  /**
+   * The list before last, reused: from is asked hundreds of thousands of times. Both are as long as
+   * the pool, which they cannot outgrow (a node is listed once), so they are never grown either.
+   */
+  private spare = new Int32Array(0);
   private listed = new Uint8Array(0);
   /** The latest instant an answer is of; Infinity until every node has been looked at. */
   private latest = Infinity;
@@ -42,8 +48,10 @@ export class RoomIndex {
     // The nodes touched since the last call and those without a simple answer are all that can be
     // out of date, unless the instant went back.
     const before = this.notSimple;
-    this.notSimple = [];
-    for (const n of before) this.listed[n] = 0;
+    const beforeCount = this.notSimpleCount;
+    this.notSimple = this.spare;
+    this.notSimpleCount = 0;
+    for (let i = 0; i < beforeCount; i++) this.listed[before[i]] = 0;
     if (t < this.latest) {
       let latest = -Infinity;
       for (let n = 0; n < size; n++) {
@@ -54,11 +62,15 @@ export class RoomIndex {
     } else {
       let any = false;
       for (let i = 0; i < changed.length; i++) any = this.refresh(changed[i], t) || any;
-      for (const n of before) any = this.refresh(n, t) || any;
+      for (let i = 0; i < beforeCount; i++) any = this.refresh(before[i], t) || any;
       if (any) this.latest = t;
     }
     // A node not simple whose answer was still good (asked at the same instant) is listed again.
-    for (const n of before) if (this.value[n] !== this.value[n] && !this.listed[n]) this.list(n);
+    for (let i = 0; i < beforeCount; i++) {
+      const n = before[i];
+      if (this.value[n] !== this.value[n] && !this.listed[n]) this.list(n);
+    }
+    this.spare = before;
     return this.value;
   }
 
@@ -78,7 +90,7 @@ export class RoomIndex {
 
   private list(n: number): void {
     this.listed[n] = 1;
-    this.notSimple.push(n);
+    this.notSimple[this.notSimpleCount++] = n;
   }
 
   private resize(size: number): void {
@@ -86,7 +98,9 @@ export class RoomIndex {
     this.asOf = new Float64Array(size);
     this.stamp = new Float64Array(size).fill(-1);
     this.listed = new Uint8Array(size);
-    this.notSimple = [];
+    this.notSimple = new Int32Array(size);
+    this.notSimpleCount = 0;
+    this.spare = new Int32Array(size);
     this.latest = Infinity;
   }
 }

@@ -263,8 +263,8 @@ export class Scheduler {
     const s = this.s;
     if (now < s.now) throw new RangeError(`time went backwards: ${now} < ${s.now}`);
     s.now = now;
-    const result: StepResult = { now, started: s.started, ended: [], completed: s.completed, decisions: [], expired: [], failed: [], changed: s.changed ?? NOTHING_TRACKED };
-    result.expired = expireHolds(s, now);
+    const expired = expireHolds(s, now);
+    const result: StepResult = { now, started: s.started, ended: [], completed: s.completed, decisions: [], expired, failed: [], changed: s.changed ?? NOTHING_TRACKED };
     applyBoundaries(s, now, result);
     const pending = this.pending;
     this.pending = [];

@@ -1,5 +1,6 @@
 import { type LeaseRecord, remainingWork } from './lease-record.ts';
 import type { PlanContext } from './plan-context.ts';
+import type { SegmentKind } from './types.ts';
 
 /** What capacity was given back since the last look: up to when, and on which nodes (null: too many to list). */
 export interface Freed {
@@ -199,19 +200,20 @@ export class StaysPut {
     const first = lease.chain[0];
     // unschedule takes a chain that begins with neither back as a fresh lease's.
     if (resuming && first.kind !== 'migrate' && first.kind !== 'resume') return false;
-    const pre: Array<[string, number]> = resuming
-      ? [['migrate', first.kind === 'migrate' ? this.ctx.costs.migrateSeconds(lease.req) : 0], ['resume', this.ctx.costs.resumeSeconds(lease.req)]]
-      : [['boot', bootSeconds]];
-    const lengths: Array<[string, number]> = [...pre, ['run', remainingWork(lease)], ['shutdown', shutdownSeconds]];
+    // Segment by segment, without building the list of lengths: asked of many queued leases at each step.
     let i = 0;
     let t = first.start;
-    for (const [kind, seconds] of lengths) {
-      if (seconds <= 0) continue;
+    const next = (kind: SegmentKind, seconds: number): boolean => {
+      if (seconds <= 0) return true;
       const seg = lease.chain[i++];
       if (!seg || seg.kind !== kind || seg.start !== t || seg.end !== t + seconds) return false;
       t += seconds;
-    }
-    return i === lease.chain.length;
+      return true;
+    };
+    const pre = resuming
+      ? next('migrate', first.kind === 'migrate' ? this.ctx.costs.migrateSeconds(lease.req) : 0) && next('resume', this.ctx.costs.resumeSeconds(lease.req))
+      : next('boot', bootSeconds);
+    return pre && next('run', remainingWork(lease)) && next('shutdown', shutdownSeconds) && i === lease.chain.length;
   }
 }
 

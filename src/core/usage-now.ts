@@ -10,6 +10,9 @@ import type { NodeSpec } from './types.ts';
 export class UsageNow {
   private readonly cpu: number[] = [];
   private readonly mem: number[] = [];
+  /** Each node's capacity less EPS, at or past which it is full: read per node-slot by addAll, without going through its spec. */
+  private readonly fullCpu: number[] = [];
+  private readonly fullMem: number[] = [];
   /** The nodes not full now. */
   readonly notFull = new NodeBits();
 
@@ -20,6 +23,9 @@ export class UsageNow {
     const n = this.cpu.length;
     this.cpu.push(0);
     this.mem.push(0);
+    const spec = this.specs[n];
+    this.fullCpu.push(spec.cpu - EPS);
+    this.fullMem.push(spec.memoryMiB - EPS);
     this.follow(n, true);
   }
 
@@ -33,14 +39,15 @@ export class UsageNow {
    * deactivating a segment does on each of its nodes, 9.6 million node-slots on the whole SDSC log.
    */
   addAll(nodes: readonly number[], cpu: number, mem: number): void {
-    const { specs, closed } = this;
+    const { closed } = this;
     const used = this.cpu;
     const usedMem = this.mem;
+    const fullCpus = this.fullCpu;
+    const fullMems = this.fullMem;
     for (let k = 0; k < nodes.length; k++) {
       const n = nodes[k];
-      const spec = specs[n];
-      const fullCpu = spec.cpu - EPS;
-      const fullMem = spec.memoryMiB - EPS;
+      const fullCpu = fullCpus[n];
+      const fullMem = fullMems[n];
       const wasFull = closed[n] || used[n] >= fullCpu || usedMem[n] >= fullMem;
       let c = used[n] + cpu;
       let m = usedMem[n] + mem;

@@ -2,6 +2,7 @@
 // node, in index order, every answer asked of the table. The naive reference that
 // test/core/free-profile.test.ts holds the present ones to.
 
+import type { NodeAsk, NodeChoice, ProfileAsk } from '../../../src/core/node-choice.ts';
 import type { SlotTable } from '../../../src/core/slot-table.ts';
 
 /**
@@ -62,18 +63,6 @@ export class ReferenceProfile {
   }
 }
 
-export interface ProfileAsk {
-  t: number;
-  cpu: number;
-  memoryMiB: number;
-  /** Whether node i may take part at all (image available in time, ...). */
-  eligible?: (node: number) => boolean;
-  /** Consider only nodes with room at the current instant (t is now), by the table's usage counters. */
-  onlyFreeNow: boolean;
-  ignore?: ReadonlySet<string>;
-  ignoreFrom?: number;
-}
-
 export function freeProfile(table: SlotTable, ask: ProfileAsk): ReferenceProfile {
   return new ReferenceProfile(table, ask);
 }
@@ -85,25 +74,6 @@ export function profileHolds(profile: ReferenceProfile, n: number, length: numbe
   let count = 0;
   for (let k = 0; profile.has(k); k++) if (profile.until[k] >= end && ++count >= n) return true;
   return false;
-}
-
-/** What a lease needs from n nodes of a profile. */
-export interface NodeAsk {
-  n: number;
-  /** Chain length if it runs to the end. */
-  fullLength: number;
-  /** Shortest acceptable chain when the lease may be cut short by a suspension; null if it may not. */
-  minLength: number | null;
-  /** A further restriction on the profile's nodes. */
-  eligible?: (node: number) => boolean;
-  /** Nodes to take first when they qualify (where a suspended lease's memory lies). */
-  preferred?: readonly number[];
-}
-
-export interface NodeChoice {
-  nodes: number[];
-  /** When the chosen nodes stop being available together (t + fullLength when the chain fits whole). */
-  end: number;
 }
 
 /**

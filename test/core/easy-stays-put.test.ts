@@ -38,24 +38,31 @@ proto.everyNode = function (...args: unknown[]): boolean {
   return kept;
 };
 
-/** Runs the scenario with the shortcut, counting how often it kept a reservation (and one of a lease that has run), and without it. */
-function bothWays(s: Scenario): { kept: number; keptResuming: number; withShortcut: string[]; without: string[] } {
+/**
+ * Runs fn with the shortcut taken where it says so (keep) or never, counting how often it kept a
+ * reservation, and of those how often one of a lease that has run.
+ */
+function countingStaysPut<T>(keep: boolean, fn: () => T): { value: T; kept: number; keptResuming: number } {
   let kept = 0;
   let keptResuming = 0;
   QueuePlacement.prototype.staysPut = function (...args: Parameters<typeof staysPut>): boolean {
-    const stays = staysPut.apply(this, args);
+    const stays = keep && staysPut.apply(this, args);
     if (stays) kept++;
     if (stays && args[0].firstStart !== null) keptResuming++;
     return stays;
   };
   try {
-    const withShortcut = runScenario(structuredClone(s)).lines;
-    QueuePlacement.prototype.staysPut = () => false;
-    const without = runScenario(structuredClone(s)).lines;
-    return { kept, keptResuming, withShortcut, without };
+    return { value: fn(), kept, keptResuming };
   } finally {
     QueuePlacement.prototype.staysPut = staysPut;
   }
+}
+
+/** Runs the scenario with the shortcut, counting how often it kept a reservation (and one of a lease that has run), and without it. */
+function bothWays(s: Scenario): { kept: number; keptResuming: number; withShortcut: string[]; without: string[] } {
+  const withShortcut = countingStaysPut(true, () => runScenario(structuredClone(s)).lines);
+  const without = countingStaysPut(false, () => runScenario(structuredClone(s)).lines);
+  return { kept: withShortcut.kept, keptResuming: withShortcut.keptResuming, withShortcut: withShortcut.value, without: without.value };
 }
 
 test('keeping EASY\'s reservation in place gives the schedule that placing it again gives', () => {
@@ -169,13 +176,7 @@ test('a suspended lease moving off its nodes is kept on those that hold its memo
   const config = configWith({ backfill: 'easy', shutdownSeconds: 1 });
   const be = (id: string, arrival: number, duration: number, n = 1, preemptible = false): LeaseRequest => ({ id, kind: 'best-effort', arrival, requestedStart: null, duration, nodes: n, perNode, preemptible });
   const placements = (keep: boolean): { kept: number; at150: unknown; at299: unknown } => {
-    let kept = 0;
-    QueuePlacement.prototype.staysPut = function (...args: Parameters<typeof staysPut>): boolean {
-      const stays = keep && staysPut.apply(this, args);
-      if (stays) kept++;
-      return stays;
-    };
-    try {
+    const { value, kept } = countingStaysPut(keep, () => {
       const sched = new Scheduler(nodes, config);
       let now = 0;
       const until = (end: number): void => {
@@ -198,10 +199,9 @@ test('a suspended lease moving off its nodes is kept on those that hold its memo
       until(299);
       assert.ok(sched.finishEarly('AR', 299).ok);
       sched.advance(299);
-      return { kept, at150, at299: chainOfA() };
-    } finally {
-      QueuePlacement.prototype.staysPut = staysPut;
-    }
+      return { at150, at299: chainOfA() };
+    });
+    return { kept, ...value };
   };
   const withShortcut = placements(true);
   const without = placements(false);
@@ -220,14 +220,8 @@ test('when the freed nodes alone count too many with room before the start, a lo
   const config = configWith({ backfill: 'easy', shutdownSeconds: 1 });
   const be = (id: string, arrival: number, duration: number, n = 1): LeaseRequest => ({ id, kind: 'best-effort', arrival, requestedStart: null, duration, nodes: n, perNode, preemptible: false });
   const run = (keep: boolean): { kept: number; recounted: number; chains: unknown[] } => {
-    let kept = 0;
     const before = incremental.recounted;
-    QueuePlacement.prototype.staysPut = function (...args: Parameters<typeof staysPut>): boolean {
-      const stays = keep && staysPut.apply(this, args);
-      if (stays) kept++;
-      return stays;
-    };
-    try {
+    const { value, kept } = countingStaysPut(keep, () => {
       const sched = new Scheduler(nodes, config);
       const chains: unknown[] = [];
       const chainOfH = (): unknown => sched.lease('H')!.chain.map((seg) => [seg.kind, seg.start, seg.nodes]);
@@ -247,10 +241,9 @@ test('when the freed nodes alone count too many with room before the start, a lo
       assert.ok(sched.finishEarly('X', 300).ok);
       until(300);
       chains.push(chainOfH());
-      return { kept, recounted: incremental.recounted - before, chains };
-    } finally {
-      QueuePlacement.prototype.staysPut = staysPut;
-    }
+      return { recounted: incremental.recounted - before, chains };
+    });
+    return { kept, ...value };
   };
   const withShortcut = run(true);
   const without = run(false);

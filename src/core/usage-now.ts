@@ -55,23 +55,23 @@ export class UsageNow {
       if (Math.abs(m) < EPS) m = 0;
       used[n] = c;
       usedMem[n] = m;
-      const isFull = closed[n] || c >= fullCpu || m >= fullMem;
-      if (wasFull === isFull) continue;
-      if (isFull) this.notFull.delete(n);
-      else this.notFull.add(n);
+      this.followTo(n, wasFull, closed[n] || c >= fullCpu || m >= fullMem);
     }
   }
 
   private follow(n: number, wasFull: boolean): void {
-    const isFull = this.isFull(n);
+    this.followTo(n, wasFull, this.isFull(n));
+  }
+
+  private followTo(n: number, wasFull: boolean, isFull: boolean): void {
     if (wasFull === isFull) return;
     if (isFull) this.notFull.delete(n);
     else this.notFull.add(n);
   }
 
+  /** Full at the thresholds addAll reads (kept when the node is added), so that both say the same. */
   isFull(n: number): boolean {
-    const spec = this.specs[n];
-    return this.closed[n] || this.cpu[n] >= spec.cpu - EPS || this.mem[n] >= spec.memoryMiB - EPS;
+    return this.closed[n] || this.cpu[n] >= this.fullCpu[n] || this.mem[n] >= this.fullMem[n];
   }
 
   fits(n: number, cpu: number, mem: number): boolean {

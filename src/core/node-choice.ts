@@ -286,7 +286,7 @@ const prefScratch: number[] = [];
 const scratch: number[] = [];
 
 /** The distinct nodes of a list, ascending. */
-function sortedOnce(nodes: readonly number[]): number[] {
+export function sortedOnce(nodes: readonly number[]): number[] {
   const sorted = [...nodes].sort((a, b) => a - b);
   let w = 0;
   for (let r = 0; r < sorted.length; r++) if (r === 0 || sorted[r] !== sorted[r - 1]) sorted[w++] = sorted[r];

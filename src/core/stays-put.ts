@@ -1,4 +1,5 @@
 import { type LeaseRecord, remainingWork } from './lease-record.ts';
+import { sortedOnce } from './node-choice.ts';
 import type { PlanContext } from './plan-context.ts';
 import type { SegmentKind } from './types.ts';
 
@@ -149,7 +150,7 @@ export class StaysPut {
     const { table, config } = this.ctx;
     const { nodes: k, perNode: { cpu, memoryMiB }, id } = lease.req;
     const chosen = lease.chain[0].nodes;
-    const homeSorted = [...new Set(home)].sort((x, y) => x - y);
+    const homeSorted = sortedOnce(home);
     if (homeSorted.length !== k || chosen.length !== k) return false;
     const room = this.reused(table.size);
     const mark = this.chosenMark;

@@ -20,7 +20,8 @@ export class NodeLists {
   }
 }
 
-function sameList(a: readonly number[], b: readonly number[]): boolean {
+/** Whether two node lists hold the same nodes in the same order. */
+export function sameList(a: readonly number[], b: readonly number[]): boolean {
   if (a === b) return true;
   if (a.length !== b.length) return false;
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;

@@ -6,6 +6,7 @@ import { unstretchedSeconds } from './costs.ts';
 import { cancelLease, enqueue, settleIfChainDone } from './lease-lifecycle.ts';
 import { hasEnded, type LeaseRecord } from './lease-record.ts';
 import { cutChainAfter, place, truncate } from './reservation-ops.ts';
+import { sameList } from './node-lists.ts';
 import type { Segment } from './segment.ts';
 import { type Done, type Refusal, refusal, type SegmentKind } from './types.ts';
 
@@ -88,13 +89,10 @@ function placeShutdown(s: CoreState, lease: LeaseRecord, from: number, heldUntil
 function contiguousEnd(chain: readonly Segment[], i: number): number {
   const nodes = chain[i].nodes;
   let end = chain[i].end;
-  for (let k = i + 1; k < chain.length && chain[k].start === end && sameNodes(chain[k].nodes, nodes); k++) end = chain[k].end;
+  for (let k = i + 1; k < chain.length && chain[k].start === end && sameList(chain[k].nodes, nodes); k++) end = chain[k].end;
   return end;
 }
 
-function sameNodes(a: readonly number[], b: readonly number[]): boolean {
-  return a.length === b.length && a.every((n, k) => n === b[k]);
-}
 
 /**
  * The owner suspends a running best-effort lease now: its run ends, its memory is saved, and it

@@ -121,25 +121,3 @@ function withPartial(full: readonly number[], partial: ReadonlyArray<{ node: num
   const picked = partial.slice(0, n - full.length);
   return { nodes: [...full, ...picked.map((p) => p.node)], end: Math.min(...picked.map((p) => p.until)) };
 }
-
-/**
- * chooseNodes when only the nodes `among` may be chosen and each of them is preferred (a suspended
- * lease staying where its memory is): the same answer, from those nodes alone rather than the
- * whole profile, which a busy pool's EASY reservation can make hundreds of nodes long.
- */
-export function chooseAmong(profile: ReferenceProfile, among: readonly number[], ask: Omit<NodeAsk, 'eligible' | 'preferred'>): NodeChoice | null {
-  const { t } = profile;
-  const horizon = t + ask.fullLength;
-  const full: number[] = [];
-  const partial: Array<{ node: number; until: number }> = [];
-  for (const i of [...among].sort((a, b) => a - b)) {
-    const u = profile.untilOf(i);
-    if (u === null) continue;
-    if (u >= horizon) full.push(i);
-    else if (ask.minLength !== null && u - t >= ask.minLength) partial.push({ node: i, until: u });
-  }
-  if (full.length >= ask.n) return { nodes: full.slice(0, ask.n), end: horizon };
-  if (ask.minLength === null || full.length + partial.length < ask.n) return null;
-  partial.sort((a, b) => b.until - a.until || a.node - b.node);
-  return withPartial(full, partial, ask.n);
-}

@@ -341,8 +341,13 @@ export class SlotTable {
 
   /** roomForGoodFrom(n, t, cpu, mem) of every node n, as RoomIndex.from reads it: kept for the last shape asked. */
   roomFrom(t: number, cpu: number, mem: number): Float64Array {
+    return this.roomIndex(t, cpu, mem).values;
+  }
+
+  /** The same answers with the questions asked of all of them at once (RoomIndex.kth and the like), at t. */
+  roomIndex(t: number, cpu: number, mem: number): RoomIndex {
     if (this.rooms === null || this.rooms.cpu !== cpu || this.rooms.mem !== mem) this.rooms = new RoomIndex(this, cpu, mem);
-    return this.rooms.from(t, this.touchLog.take());
+    return this.rooms.at(t, this.touchLog.take());
   }
 
   /** Whether node n is open and big enough for cpu/mem. */

@@ -24,10 +24,13 @@ export interface RoomSource {
  */
 export class RoomIndex {
   private value = new Float64Array(0);
-  private asOf = new Float64Array(0);
-  private stamp = new Float64Array(0);
-  /** For a NaN answer, the instant before which it stays NaN while the node is untouched. */
-  private until = new Float64Array(0);
+  /**
+   * Of node n, from 4n on: the instant its answer is of, the table's version then, and for a NaN
+   * answer the instant before which it stays NaN while the node is untouched. Side by side rather
+   * than in an array each: a refresh, 15 million of them on the whole SDSC log, then reads one line of
+   * memory instead of three.
+   */
+  private meta = new Float64Array(0);
   /**
    * The nodes whose answer was NaN when last computed (each listed once, as `listed` marks; one
    * whose answer has become a number since leaves at the next sweep), and the earliest of their
@@ -69,7 +72,7 @@ export class RoomIndex {
       let latest = -Infinity;
       for (let n = 0; n < size; n++) {
         this.refresh(n, t);
-        if (this.asOf[n] > latest) latest = this.asOf[n];
+        if (this.meta[4 * n] > latest) latest = this.meta[4 * n];
       }
       this.latest = latest;
       this.sweep(t);
@@ -130,7 +133,7 @@ export class RoomIndex {
 
   /** Looks again at the listed nodes, keeping those still not simple; answers whether any answer was recomputed. */
   private sweep(t: number): boolean {
-    const { notSimple, listed, value, until } = this;
+    const { notSimple, listed, value, meta } = this;
     let any = false;
     let kept = 0;
     let sweepAt = Infinity;
@@ -143,7 +146,7 @@ export class RoomIndex {
         continue;
       }
       notSimple[kept++] = n;
-      if (until[n] < sweepAt) sweepAt = until[n];
+      if (meta[4 * n + 2] < sweepAt) sweepAt = meta[4 * n + 2];
     }
     // refresh lists no node while it sweeps: each listed one is already.
     this.notSimpleCount = kept;
@@ -153,19 +156,20 @@ export class RoomIndex {
 
   /** Recomputes node n's answer if it may be out of date at t; answers whether it did. */
   private refresh(n: number, t: number): boolean {
-    const { table, cpu, mem, value, asOf, stamp, until } = this;
+    const { table, cpu, mem, value, meta } = this;
     const v = value[n];
-    if (stamp[n] >= table.touched[n] && t >= asOf[n] && (v === v || t < until[n])) return false;
+    const m = 4 * n;
+    if (meta[m + 1] >= table.touched[n] && t >= meta[m] && (v === v || t < meta[m + 2])) return false;
     let a = Infinity;
     if (table.fitsAtAll(n, cpu, mem)) {
       const cal = table.reservationsOn(n);
       const spec = table.nodes[n];
       a = roomFromOn(cal, spec, t, cpu, mem) ?? Number.NaN;
-      if (a !== a) until[n] = notSimpleUntil(cal, spec, t, cpu, mem);
+      if (a !== a) meta[m + 2] = notSimpleUntil(cal, spec, t, cpu, mem);
     }
     value[n] = a;
-    asOf[n] = t;
-    stamp[n] = table.version;
+    meta[m] = t;
+    meta[m + 1] = table.version;
     if (v !== v) this.nan--;
     if (a !== a) this.nan++;
     // NaN compares false: not counted.
@@ -181,16 +185,15 @@ export class RoomIndex {
         this.listed[n] = 1;
         this.notSimple[this.notSimpleCount++] = n;
       }
-      if (until[n] < this.sweepAt) this.sweepAt = until[n];
+      if (meta[m + 2] < this.sweepAt) this.sweepAt = meta[m + 2];
     }
     return true;
   }
 
   private resize(size: number): void {
     this.value = new Float64Array(size);
-    this.asOf = new Float64Array(size);
-    this.stamp = new Float64Array(size).fill(-1);
-    this.until = new Float64Array(size);
+    this.meta = new Float64Array(4 * size);
+    for (let n = 0; n < size; n++) this.meta[4 * n + 1] = -1;
     this.listed = new Uint8Array(size);
     this.notSimple = new Int32Array(size);
     this.notSimpleCount = 0;

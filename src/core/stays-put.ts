@@ -113,6 +113,8 @@ export class StaysPut {
     for (const n of this.marked) mark[n] = 0;
     this.marked = chosen;
     index.watch(start, chosen[k - 1]);
+    // The counts are of the answers with the lease's own reservations in: its nodes are told apart
+    // first, and then asked with them left out, which costs more.
     let before = index.countBelow;
     let early = index.earlyBelow;
     let notSimple = index.notSimpleNodes;
@@ -121,17 +123,19 @@ export class StaysPut {
       const n = chosen[i];
       if (n <= last) return false;
       last = n;
-      // The counts are of the answers with the lease's own reservations in: its nodes are told apart.
       const v = values[n];
       if (v !== v) notSimple--;
       else if (v < start) before--;
       if (i < k - 1 && v <= start) early--;
+    }
+    if (notSimple > 0 || early > 0 || before >= k) return false;
+    for (let i = 0; i < k; i++) {
+      const n = chosen[i];
       const own = table.roomForGoodFrom(n, now, cpu, memoryMiB, id);
       if (own === null || own > start) return false;
-      if (own < start) before++;
+      if (own < start && ++before >= k) return false;
       room[n] = own;
     }
-    if (notSimple > 0 || before >= k || early > 0) return false;
     for (const n of chosen) mark[n] = 1;
     this.confirmed = { lease, start, before, room, chosen: mark, lastChosen: last, home: null };
     return true;

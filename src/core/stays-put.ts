@@ -1,4 +1,5 @@
 import { type LeaseRecord, remainingWork } from './lease-record.ts';
+import { NodeMemo } from './node-memo.ts';
 import { sortedOnce } from './node-choice.ts';
 import type { PlanContext } from './plan-context.ts';
 import type { SegmentKind } from './types.ts';
@@ -49,7 +50,61 @@ export class StaysPut {
     return this.room;
   }
 
+  /**
+   * From when each of the lease's nodes has room for good with its own reservations left out, for
+   * the lease last asked about: a check asks it of every node of the lease (hundreds, for the large
+   * leases that wait at the head of the SDSC log's queue), while between two checks few of them change.
+   */
+  private own = new NodeMemo();
+  private ownOf = '';
+
   constructor(private readonly ctx: PlanContext) {}
+
+  /** roomForGoodFrom(n, now, ..., the lease's id), remembered per node until the node changes (NodeMemo.roomAt). */
+  private ownRoom(lease: LeaseRecord, n: number, now: number): number | null {
+    const { table } = this.ctx;
+    const { id, perNode: { cpu, memoryMiB } } = lease.req;
+    const memo = this.ownMemo(lease);
+    const known = memo.roomAt(n, now, table.touched[n]);
+    if (known !== undefined) return known !== known ? null : known;
+    const v = table.roomForGoodFrom(n, now, cpu, memoryMiB, id);
+    memo.remember(n, now, v ?? Number.NaN, table.version);
+    return v;
+  }
+
+  private ownMemo(lease: LeaseRecord): NodeMemo {
+    if (this.ownOf !== lease.req.id) {
+      this.own = new NodeMemo();
+      this.ownOf = lease.req.id;
+    }
+    this.own.forShape(lease.req.perNode.cpu, lease.req.perNode.memoryMiB, this.ctx.table.size);
+    return this.own;
+  }
+
+  /**
+   * What `nodes` answer at `now` before the lease, which holds no reservation, is placed on them:
+   * once it is, their answers with its reservations left out (see placed).
+   */
+  roomBefore(lease: LeaseRecord, nodes: readonly number[], now: number): Float64Array {
+    const room = this.ctx.table.roomFrom(now, lease.req.perNode.cpu, lease.req.perNode.memoryMiB);
+    const out = new Float64Array(nodes.length);
+    for (let i = 0; i < nodes.length; i++) {
+      const v = room[nodes[i]];
+      out[i] = v !== v || v > now ? v : now;
+    }
+    return out;
+  }
+
+  /**
+   * The lease was just placed on `nodes`, which answered `before` (roomBefore) just before: kept as
+   * its own answers there until the nodes change. Its placement changed every one of them, so that
+   * the check that follows a placement would otherwise ask each anew.
+   */
+  placed(lease: LeaseRecord, nodes: readonly number[], before: Float64Array, now: number): void {
+    const memo = this.ownMemo(lease);
+    const version = this.ctx.table.version;
+    for (let i = 0; i < nodes.length; i++) memo.remember(nodes[i], now, before[i], version);
+  }
 
   /**
    * Told without a search, and only when each node, once it has room, keeps it (its free windows
@@ -101,7 +156,7 @@ export class StaysPut {
    */
   private everyNode(lease: LeaseRecord, now: number, start: number): boolean {
     const { table } = this.ctx;
-    const { nodes: k, perNode: { cpu, memoryMiB }, id } = lease.req;
+    const { nodes: k, perNode: { cpu, memoryMiB } } = lease.req;
     const chosen = lease.chain[0].nodes;
     if (chosen.length < k) return false;
     const index = table.roomIndex(now, cpu, memoryMiB);
@@ -131,7 +186,7 @@ export class StaysPut {
     if (notSimple > 0 || early > 0 || before >= k) return false;
     for (let i = 0; i < k; i++) {
       const n = chosen[i];
-      const own = table.roomForGoodFrom(n, now, cpu, memoryMiB, id);
+      const own = this.ownRoom(lease, n, now);
       if (own === null || own > start) return false;
       if (own < start && ++before >= k) return false;
       room[n] = own;
@@ -148,11 +203,11 @@ export class StaysPut {
    */
   private onlyFreedNodes(c: Confirmed, now: number, freed: ArrayLike<number>): boolean | null {
     const { table } = this.ctx;
-    const { nodes: k, perNode: { cpu, memoryMiB }, id } = c.lease.req;
+    const { nodes: k, perNode: { cpu, memoryMiB } } = c.lease.req;
     for (let f = 0; f < freed.length; f++) {
       const n = freed[f];
       const mine = c.chosen[n] === 1;
-      const a = table.roomForGoodFrom(n, now, cpu, memoryMiB, mine ? id : undefined);
+      const a = mine ? this.ownRoom(c.lease, n, now) : table.roomForGoodFrom(n, now, cpu, memoryMiB);
       if (a === null) return false;
       if (mine ? a > c.start : a <= c.start && (n < c.lastChosen || (c.home !== null && c.home[n] === 1))) return false;
       c.before += Number(a < c.start) - Number(c.room[n] < c.start);
@@ -168,7 +223,7 @@ export class StaysPut {
    */
   private everyNodeResuming(lease: LeaseRecord, now: number, start: number, home: readonly number[]): boolean {
     const { table, config } = this.ctx;
-    const { nodes: k, perNode: { cpu, memoryMiB }, id } = lease.req;
+    const { nodes: k, perNode: { cpu, memoryMiB } } = lease.req;
     const chosen = lease.chain[0].nodes;
     const homeSorted = sortedOnce(home);
     if (homeSorted.length !== k || chosen.length !== k) return false;
@@ -182,7 +237,7 @@ export class StaysPut {
     for (const n of homeSorted) homeMark[n] = 1;
     room.set(table.roomFrom(now, cpu, memoryMiB));
     for (const n of chosen) {
-      const own = table.roomForGoodFrom(n, now, cpu, memoryMiB, id);
+      const own = this.ownRoom(lease, n, now);
       if (own === null) return false;
       room[n] = own;
     }

@@ -55,8 +55,11 @@ export class StaysPut {
    * the lease last asked about: a check asks it of every node of the lease (hundreds, for the large
    * leases that wait at the head of the SDSC log's queue), while between two checks few of them change.
    */
-  private own = new NodeMemo();
+  private readonly own = new NodeMemo();
   private ownOf = '';
+  /** Which lease each node's memo entry is for: the entry holds only if it is `ownGeneration` (counted up rather than a memo made anew for each lease). */
+  private ownFor = new Int32Array(0);
+  private ownGeneration = 0;
 
   constructor(private readonly ctx: PlanContext) {}
 
@@ -65,19 +68,25 @@ export class StaysPut {
     const { table } = this.ctx;
     const { id, perNode: { cpu, memoryMiB } } = lease.req;
     const memo = this.ownMemo(lease);
-    const known = memo.roomAt(n, now, table.touched[n]);
+    const known = this.ownFor[n] === this.ownGeneration ? memo.roomAt(n, now, table.touched[n]) : undefined;
     if (known !== undefined) return known !== known ? null : known;
     const v = table.roomForGoodFrom(n, now, cpu, memoryMiB, id);
     memo.remember(n, now, v ?? Number.NaN, table.version);
+    this.ownFor[n] = this.ownGeneration;
     return v;
   }
 
   private ownMemo(lease: LeaseRecord): NodeMemo {
-    if (this.ownOf !== lease.req.id) {
-      this.own = new NodeMemo();
-      this.ownOf = lease.req.id;
+    const size = this.ctx.table.size;
+    if (this.ownFor.length !== size) {
+      this.ownFor = new Int32Array(size);
+      this.ownOf = '';
     }
-    this.own.forShape(lease.req.perNode.cpu, lease.req.perNode.memoryMiB, this.ctx.table.size);
+    if (this.ownOf !== lease.req.id) {
+      this.ownOf = lease.req.id;
+      this.ownGeneration++;
+    }
+    this.own.forShape(lease.req.perNode.cpu, lease.req.perNode.memoryMiB, size);
     return this.own;
   }
 
@@ -103,7 +112,10 @@ export class StaysPut {
   placed(lease: LeaseRecord, nodes: readonly number[], before: Float64Array, now: number): void {
     const memo = this.ownMemo(lease);
     const version = this.ctx.table.version;
-    for (let i = 0; i < nodes.length; i++) memo.remember(nodes[i], now, before[i], version);
+    for (let i = 0; i < nodes.length; i++) {
+      memo.remember(nodes[i], now, before[i], version);
+      this.ownFor[nodes[i]] = this.ownGeneration;
+    }
   }
 
   /**

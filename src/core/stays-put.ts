@@ -56,6 +56,7 @@ export class StaysPut {
    * leases that wait at the head of the SDSC log's queue), while between two checks few of them change.
    */
   private readonly own = new NodeMemo();
+  private before = new Float64Array(0);
   private ownOf = '';
   /** Which lease each node's memo entry is for: the entry holds only if it is `ownGeneration` (counted up rather than a memo made anew for each lease). */
   private ownFor = new Int32Array(0);
@@ -63,11 +64,14 @@ export class StaysPut {
 
   constructor(private readonly ctx: PlanContext) {}
 
-  /** roomForGoodFrom(n, now, ..., the lease's id), remembered per node until the node changes (NodeMemo.roomAt). */
+  /**
+   * roomForGoodFrom(n, now, ..., the lease's id), remembered per node until the node changes
+   * (NodeMemo.roomAt). The memo must have been made ready for the lease (ownMemo), once for all its nodes.
+   */
   private ownRoom(lease: LeaseRecord, n: number, now: number): number | null {
     const { table } = this.ctx;
     const { id, perNode: { cpu, memoryMiB } } = lease.req;
-    const memo = this.ownMemo(lease);
+    const memo = this.own;
     const known = this.ownFor[n] === this.ownGeneration ? memo.roomAt(n, now, table.touched[n]) : undefined;
     if (known !== undefined) return known !== known ? null : known;
     const v = table.roomForGoodFrom(n, now, cpu, memoryMiB, id);
@@ -96,7 +100,9 @@ export class StaysPut {
    */
   roomBefore(lease: LeaseRecord, nodes: readonly number[], now: number): Float64Array {
     const room = this.ctx.table.roomFrom(now, lease.req.perNode.cpu, lease.req.perNode.memoryMiB);
-    const out = new Float64Array(nodes.length);
+    // A buffer kept from call to call: a typed array made for each of 20,000 placements cost more than the rest.
+    if (this.before.length < nodes.length) this.before = new Float64Array(Math.max(nodes.length, room.length));
+    const out = this.before;
     for (let i = 0; i < nodes.length; i++) {
       const v = room[nodes[i]];
       out[i] = v !== v || v > now ? v : now;
@@ -196,6 +202,7 @@ export class StaysPut {
       if (i < k - 1 && v <= start) early--;
     }
     if (notSimple > 0 || early > 0 || before >= k) return false;
+    this.ownMemo(lease);
     for (let i = 0; i < k; i++) {
       const n = chosen[i];
       const own = this.ownRoom(lease, n, now);
@@ -216,6 +223,7 @@ export class StaysPut {
   private onlyFreedNodes(c: Confirmed, now: number, freed: ArrayLike<number>): boolean | null {
     const { table } = this.ctx;
     const { nodes: k, perNode: { cpu, memoryMiB } } = c.lease.req;
+    this.ownMemo(c.lease);
     for (let f = 0; f < freed.length; f++) {
       const n = freed[f];
       const mine = c.chosen[n] === 1;
@@ -248,6 +256,7 @@ export class StaysPut {
     this.homeMarked = homeSorted;
     for (const n of homeSorted) homeMark[n] = 1;
     room.set(table.roomFrom(now, cpu, memoryMiB));
+    this.ownMemo(lease);
     for (const n of chosen) {
       const own = this.ownRoom(lease, n, now);
       if (own === null) return false;

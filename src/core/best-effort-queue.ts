@@ -75,10 +75,7 @@ function scheduleBestEffort(s: CoreState, placement: QueuePlacement, lease: Leas
   }
   if (spec) {
     lease.lastPlannedStart = null;
-    // EASY checks its one reservation, once placed, on its nodes with it left out: they answer so now.
-    const before = s.config.backfill === 'easy' ? placement.roomBefore(lease, spec.nodes, now) : null;
     placeQueued(s, lease, spec, now);
-    if (before !== null) placement.placed(lease, spec.nodes, before, now);
     lease.inFuture = true;
     s.future.add(lease);
     return true;

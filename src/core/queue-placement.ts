@@ -120,15 +120,6 @@ export class QueuePlacement {
     return this.stays.check(lease, now, freed);
   }
 
-  /** What a lease's nodes answer before it is placed on them, and then that it was: see StaysPut.roomBefore and placed. */
-  roomBefore(lease: LeaseRecord, nodes: readonly number[], now: number): Float64Array {
-    return this.stays.roomBefore(lease, nodes, now);
-  }
-
-  placed(lease: LeaseRecord, nodes: readonly number[], before: Float64Array, now: number): void {
-    this.stays.placed(lease, nodes, before, now);
-  }
-
   /** Whether now is the only time lastNearTime could answer: no image to move before it starts. */
   onlyNow(lease: LeaseRecord): boolean {
     return lease.state === 'suspended' || !this.ctx.costs.needsTransfer(lease.req);

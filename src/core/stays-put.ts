@@ -1,5 +1,4 @@
 import { type LeaseRecord, remainingWork } from './lease-record.ts';
-import { NodeMemo } from './node-memo.ts';
 import { sortedOnce } from './node-choice.ts';
 import type { PlanContext } from './plan-context.ts';
 import type { SegmentKind } from './types.ts';
@@ -50,79 +49,7 @@ export class StaysPut {
     return this.room;
   }
 
-  /**
-   * From when each of the lease's nodes has room for good with its own reservations left out, for
-   * the lease last asked about: a check asks it of every node of the lease (hundreds, for the large
-   * leases that wait at the head of the SDSC log's queue), while between two checks few of them change.
-   */
-  private readonly own = new NodeMemo();
-  private before = new Float64Array(0);
-  private ownOf = '';
-  /** Which lease each node's memo entry is for: the entry holds only if it is `ownGeneration` (counted up rather than a memo made anew for each lease). */
-  private ownFor = new Int32Array(0);
-  private ownGeneration = 0;
-
   constructor(private readonly ctx: PlanContext) {}
-
-  /**
-   * roomForGoodFrom(n, now, ..., the lease's id), remembered per node until the node changes
-   * (NodeMemo.roomAt). The memo must have been made ready for the lease (ownMemo), once for all its nodes.
-   */
-  private ownRoom(lease: LeaseRecord, n: number, now: number): number | null {
-    const { table } = this.ctx;
-    const { id, perNode: { cpu, memoryMiB } } = lease.req;
-    const memo = this.own;
-    const known = this.ownFor[n] === this.ownGeneration ? memo.roomAt(n, now, table.touched[n]) : undefined;
-    if (known !== undefined) return known !== known ? null : known;
-    const v = table.roomForGoodFrom(n, now, cpu, memoryMiB, id);
-    memo.remember(n, now, v ?? Number.NaN, table.version);
-    this.ownFor[n] = this.ownGeneration;
-    return v;
-  }
-
-  private ownMemo(lease: LeaseRecord): NodeMemo {
-    const size = this.ctx.table.size;
-    if (this.ownFor.length !== size) {
-      this.ownFor = new Int32Array(size);
-      this.ownOf = '';
-    }
-    if (this.ownOf !== lease.req.id) {
-      this.ownOf = lease.req.id;
-      this.ownGeneration++;
-    }
-    this.own.forShape(lease.req.perNode.cpu, lease.req.perNode.memoryMiB, size);
-    return this.own;
-  }
-
-  /**
-   * What `nodes` answer at `now` before the lease, which holds no reservation, is placed on them:
-   * once it is, their answers with its reservations left out (see placed).
-   */
-  roomBefore(lease: LeaseRecord, nodes: readonly number[], now: number): Float64Array {
-    const room = this.ctx.table.roomFrom(now, lease.req.perNode.cpu, lease.req.perNode.memoryMiB);
-    // A buffer kept from call to call: a typed array made for each of 20,000 placements cost more than the rest.
-    if (this.before.length < nodes.length) this.before = new Float64Array(Math.max(nodes.length, room.length));
-    const out = this.before;
-    for (let i = 0; i < nodes.length; i++) {
-      const v = room[nodes[i]];
-      out[i] = v !== v || v > now ? v : now;
-    }
-    return out;
-  }
-
-  /**
-   * The lease was just placed on `nodes`, which answered `before` (roomBefore) just before: kept as
-   * its own answers there until the nodes change. Its placement changed every one of them, so that
-   * the check that follows a placement would otherwise ask each anew.
-   */
-  placed(lease: LeaseRecord, nodes: readonly number[], before: Float64Array, now: number): void {
-    const memo = this.ownMemo(lease);
-    const version = this.ctx.table.version;
-    for (let i = 0; i < nodes.length; i++) {
-      memo.remember(nodes[i], now, before[i], version);
-      this.ownFor[nodes[i]] = this.ownGeneration;
-    }
-  }
 
   /**
    * Told without a search, and only when each node, once it has room, keeps it (its free windows
@@ -174,7 +101,7 @@ export class StaysPut {
    */
   private everyNode(lease: LeaseRecord, now: number, start: number): boolean {
     const { table } = this.ctx;
-    const { nodes: k, perNode: { cpu, memoryMiB } } = lease.req;
+    const { nodes: k, perNode: { cpu, memoryMiB }, id } = lease.req;
     const chosen = lease.chain[0].nodes;
     if (chosen.length < k) return false;
     const index = table.roomIndex(now, cpu, memoryMiB);
@@ -202,10 +129,9 @@ export class StaysPut {
       if (i < k - 1 && v <= start) early--;
     }
     if (notSimple > 0 || early > 0 || before >= k) return false;
-    this.ownMemo(lease);
     for (let i = 0; i < k; i++) {
       const n = chosen[i];
-      const own = this.ownRoom(lease, n, now);
+      const own = table.roomForGoodFrom(n, now, cpu, memoryMiB, id);
       if (own === null || own > start) return false;
       if (own < start && ++before >= k) return false;
       room[n] = own;
@@ -222,12 +148,11 @@ export class StaysPut {
    */
   private onlyFreedNodes(c: Confirmed, now: number, freed: ArrayLike<number>): boolean | null {
     const { table } = this.ctx;
-    const { nodes: k, perNode: { cpu, memoryMiB } } = c.lease.req;
-    this.ownMemo(c.lease);
+    const { nodes: k, perNode: { cpu, memoryMiB }, id } = c.lease.req;
     for (let f = 0; f < freed.length; f++) {
       const n = freed[f];
       const mine = c.chosen[n] === 1;
-      const a = mine ? this.ownRoom(c.lease, n, now) : table.roomForGoodFrom(n, now, cpu, memoryMiB);
+      const a = table.roomForGoodFrom(n, now, cpu, memoryMiB, mine ? id : undefined);
       if (a === null) return false;
       if (mine ? a > c.start : a <= c.start && (n < c.lastChosen || (c.home !== null && c.home[n] === 1))) return false;
       c.before += Number(a < c.start) - Number(c.room[n] < c.start);
@@ -243,7 +168,7 @@ export class StaysPut {
    */
   private everyNodeResuming(lease: LeaseRecord, now: number, start: number, home: readonly number[]): boolean {
     const { table, config } = this.ctx;
-    const { nodes: k, perNode: { cpu, memoryMiB } } = lease.req;
+    const { nodes: k, perNode: { cpu, memoryMiB }, id } = lease.req;
     const chosen = lease.chain[0].nodes;
     const homeSorted = sortedOnce(home);
     if (homeSorted.length !== k || chosen.length !== k) return false;
@@ -256,9 +181,8 @@ export class StaysPut {
     this.homeMarked = homeSorted;
     for (const n of homeSorted) homeMark[n] = 1;
     room.set(table.roomFrom(now, cpu, memoryMiB));
-    this.ownMemo(lease);
     for (const n of chosen) {
-      const own = this.ownRoom(lease, n, now);
+      const own = table.roomForGoodFrom(n, now, cpu, memoryMiB, id);
       if (own === null) return false;
       room[n] = own;
     }

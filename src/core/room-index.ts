@@ -19,14 +19,15 @@ export interface RoomSource {
  * SDSC log each time it places its reservation or builds a profile of the future, while between two
  * asks a few nodes change. An answer v computed at t0 reads max(t, v) at any t >= t0 while the node
  * is untouched (see NodeMemo.roomAt); a null one (NaN here) holds from t0 until the instant
- * notSimpleUntil tells. Counts of the answers for one instant (watch) are kept as they change, for
+ * explainNull tells. Counts of the answers for one instant (watch) are kept as they change, for
  * the question EASY asks of all of them at each check of its reservation.
  */
 export class RoomIndex {
   private value = new Float64Array(0);
   /**
    * Of node n, from 4n on: the instant its answer is of, the table's version then, and for a NaN
-   * answer the instant before which it stays NaN while the node is untouched. Side by side rather
+   * answer what explainNull tells: the instant before which it stays NaN while the node is untouched,
+   * and, for a gap, where the reservations that follow one another end before it. Side by side rather
    * than in an array each: a refresh, 15 million of them on the whole SDSC log, then reads one line of
    * memory instead of three.
    */
@@ -88,6 +89,18 @@ export class RoomIndex {
   /** The answers as numbers, node by node (read as `from` says). */
   get values(): Float64Array {
     return this.value;
+  }
+
+  /**
+   * For node n, whose answer at t is NaN for a gap before a reservation that begins at `at`: from when
+   * it has room with that reservation and those after it left out (EASY's reservation, when no other
+   * is still to begin). NaN when its answer is not so.
+   */
+  roomBeforeGap(n: number, t: number, at: number): number {
+    const m = 4 * n;
+    const front = this.meta[m + 3];
+    if (this.value[n] === this.value[n] || this.meta[m + 2] !== at || front !== front) return Number.NaN;
+    return front > t ? front : t;
   }
 
   /** How many nodes have no simple answer. */
@@ -165,7 +178,7 @@ export class RoomIndex {
       const cal = table.reservationsOn(n);
       const spec = table.nodes[n];
       a = roomFromOn(cal, spec, t, cpu, mem) ?? Number.NaN;
-      if (a !== a) meta[m + 2] = notSimpleUntil(cal, spec, t, cpu, mem);
+      if (a !== a) explainNull(cal, spec, t, cpu, mem, meta, m + 2);
     }
     value[n] = a;
     meta[m] = t;
@@ -205,20 +218,30 @@ export class RoomIndex {
 }
 
 /**
- * How long roomFromOn's null answer at t stays null, the calendar unchanged: until the reservation
- * that made it null no longer decides. One the request could share the node with does until it
- * ends; one that begins after a gap, until it begins (at later instants the walk from t follows the
- * same reservations, its front only moved to max(t, front)).
+ * Why roomFromOn answers null at t, written to out[at] and out[at + 1]. First, how long it stays
+ * null, the calendar unchanged: until the reservation that made it null no longer decides. One the
+ * request could share the node with does until it ends; one that begins after a gap, until it begins
+ * (at later instants the walk from t follows the same reservations, its front only moved to
+ * max(t, front)). Second, for a gap, that front: where the reservations that follow one another from
+ * t end, before it; NaN for a reservation that could be shared.
  */
-export function notSimpleUntil(cal: readonly Segment[], spec: NodeSpec, t: number, cpu: number, mem: number): number {
+export function explainNull(cal: readonly Segment[], spec: NodeSpec, t: number, cpu: number, mem: number, out: Float64Array, at: number): void {
   let from = t;
   for (const s of cal) {
     if (s.end <= from) continue;
-    if (s.cpu + cpu <= spec.cpu + EPS && s.memoryMiB + mem <= spec.memoryMiB + EPS) return s.end;
-    if (s.start > from) return s.start;
+    if (s.cpu + cpu <= spec.cpu + EPS && s.memoryMiB + mem <= spec.memoryMiB + EPS) {
+      out[at] = s.end;
+      out[at + 1] = Number.NaN;
+      return;
+    }
+    if (s.start > from) {
+      out[at] = s.start;
+      out[at + 1] = from;
+      return;
+    }
     from = s.end;
   }
-  throw new Error('internal: notSimpleUntil asked of a node whose room is simple');
+  throw new Error('internal: explainNull asked of a node whose room is simple');
 }
 
 /** The nodes whose calendars changed since the last take, each listed once, in a reused buffer. */

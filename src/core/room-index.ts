@@ -1,4 +1,4 @@
-import { EPS, roomFromOn } from './calendar.ts';
+import { EPS } from './calendar.ts';
 import type { Segment } from './segment.ts';
 import type { NodeSpec } from './types.ts';
 
@@ -19,14 +19,14 @@ export interface RoomSource {
  * SDSC log each time it places its reservation or builds a profile of the future, while between two
  * asks a few nodes change. An answer v computed at t0 reads max(t, v) at any t >= t0 while the node
  * is untouched (see NodeMemo.roomAt); a null one (NaN here) holds from t0 until the instant
- * explainNull tells. Counts of the answers for one instant (watch) are kept as they change, for
+ * roomExplained tells. Counts of the answers for one instant (watch) are kept as they change, for
  * the question EASY asks of all of them at each check of its reservation.
  */
 export class RoomIndex {
   private value = new Float64Array(0);
   /**
    * Of node n, from 4n on: the instant its answer is of, the table's version then, and for a NaN
-   * answer what explainNull tells: the instant before which it stays NaN while the node is untouched,
+   * answer what roomExplained tells: the instant before which it stays NaN while the node is untouched,
    * and, for a gap, where the reservations that follow one another end before it. Side by side rather
    * than in an array each: a refresh, 15 million of them on the whole SDSC log, then reads one line of
    * memory instead of three.
@@ -177,8 +177,7 @@ export class RoomIndex {
     if (table.fitsAtAll(n, cpu, mem)) {
       const cal = table.reservationsOn(n);
       const spec = table.nodes[n];
-      a = roomFromOn(cal, spec, t, cpu, mem) ?? Number.NaN;
-      if (a !== a) explainNull(cal, spec, t, cpu, mem, meta, m + 2);
+      a = roomExplained(cal, spec, t, cpu, mem, meta, m + 2);
     }
     value[n] = a;
     meta[m] = t;
@@ -218,30 +217,31 @@ export class RoomIndex {
 }
 
 /**
- * Why roomFromOn answers null at t, written to out[at] and out[at + 1]. First, how long it stays
- * null, the calendar unchanged: until the reservation that made it null no longer decides. One the
- * request could share the node with does until it ends; one that begins after a gap, until it begins
- * (at later instants the walk from t follows the same reservations, its front only moved to
- * max(t, front)). Second, for a gap, that front: where the reservations that follow one another from
- * t end, before it; NaN for a reservation that could be shared.
+ * roomFromOn(cal, spec, t, cpu, mem), NaN for null, and for null why, written to out[at] and
+ * out[at + 1] (in the same walk: the index takes a null answer for some 3 million nodes of the SDSC
+ * log). First, how long it stays null, the calendar unchanged: until the reservation that made it
+ * null no longer decides. One the request could share the node with does until it ends; one that
+ * begins after a gap, until it begins (at later instants the walk from t follows the same
+ * reservations, its front only moved to max(t, front)). Second, for a gap, that front: where the
+ * reservations that follow one another from t end, before it; NaN for a reservation that could be shared.
  */
-export function explainNull(cal: readonly Segment[], spec: NodeSpec, t: number, cpu: number, mem: number, out: Float64Array, at: number): void {
+export function roomExplained(cal: readonly Segment[], spec: NodeSpec, t: number, cpu: number, mem: number, out: Float64Array, at: number): number {
   let from = t;
   for (const s of cal) {
     if (s.end <= from) continue;
     if (s.cpu + cpu <= spec.cpu + EPS && s.memoryMiB + mem <= spec.memoryMiB + EPS) {
       out[at] = s.end;
       out[at + 1] = Number.NaN;
-      return;
+      return Number.NaN;
     }
     if (s.start > from) {
       out[at] = s.start;
       out[at + 1] = from;
-      return;
+      return Number.NaN;
     }
     from = s.end;
   }
-  throw new Error('internal: explainNull asked of a node whose room is simple');
+  return from;
 }
 
 /** The nodes whose calendars changed since the last take, each listed once, in a reused buffer. */

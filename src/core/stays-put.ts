@@ -147,7 +147,7 @@ export class StaysPut {
    * after its start: its room with the lease left out, told from the index's answer with the lease
    * in, without a walk over its calendar (hundreds of nodes at each check of the SDSC log's large
    * leases). Chained through the lease's reservations, it had reservations following one another up
-   * to the start; not simple for the gap before them, up to the front explainNull kept. Null when
+   * to the start; not simple for the gap before them, up to the front roomExplained kept. Null when
    * neither, or when another reservation begins later (asked of the calendar then).
    */
   private ownFromIndex(lease: LeaseRecord, index: RoomIndex, n: number, now: number, start: number): number | null {

@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import fc from 'fast-check';
 import './support/setup.ts';
 import { roomFromOn } from '../../src/core/calendar.ts';
-import { explainNull } from '../../src/core/room-index.ts';
+import { roomExplained } from '../../src/core/room-index.ts';
 import { changeArb, TableDriver } from './support/table-changes.ts';
 
 test('roomFrom answers, node by node, what the calendar says now', () => {
@@ -94,11 +94,11 @@ test('the counts RoomIndex keeps are those of the fresh answers', () => {
 });
 
 // A null answer of roomFromOn (room comes and goes, or a reservation could share the node) stays
-// null, the calendar unchanged, at every later instant before the one explainNull tells: the index
+// null, the calendar unchanged, at every later instant before the one roomExplained tells: the index
 // keeps it that long without looking at the node again. For a gap, the front it tells is the answer
 // with the reservation after the gap, and those after it, left out: what EASY's check takes for the
 // room of its reservation's nodes without it.
-test('explainNull: a null answer stays null until then, and the front is the room before the gap', () => {
+test('roomExplained answers as roomFromOn; a null answer stays null until the instant it tells, and the front is the room before the gap', () => {
   let nulls = 0;
   let gaps = 0;
   const out = new Float64Array(2);
@@ -112,9 +112,11 @@ test('explainNull: a null answer stays null until then, and the front is the roo
         const cal = table.reservationsOn(n);
         const spec = table.nodes[n];
         const t = driver.now + later;
-        if (roomFromOn(cal, spec, t, cpu, 256) !== null) continue;
+        const room = roomFromOn(cal, spec, t, cpu, 256);
+        const explained = roomExplained(cal, spec, t, cpu, 256, out, 0);
+        assert.equal(Number.isNaN(explained) ? null : explained, room, `node ${n} at ${t}`);
+        if (room !== null) continue;
         nulls++;
-        explainNull(cal, spec, t, cpu, 256, out, 0);
         const [until, front] = out;
         assert.ok(until > t, `null at ${t} until ${until}`);
         for (let u = t; u < until && u < t + 200; u++) assert.equal(roomFromOn(cal, spec, u, cpu, 256), null, `node ${n} at ${u} (null at ${t} until ${until})`);

@@ -11,6 +11,7 @@ import './support/setup.ts';
 import { Scheduler } from '../../src/core/scheduler.ts';
 import type { LeaseRequest, NodeSpec } from '../../src/core/types.ts';
 import { describeScenario, poolArb, scenarioArb, type Scenario } from './support/generators.ts';
+import { stepLine } from './support/run.ts';
 
 interface Extra {
   /** Nodes added to the pool while it runs, each at the instant of the step with that index. */
@@ -48,12 +49,7 @@ function trace(s: Scenario, extra: Extra, quote: boolean): string[] {
       }
     }
     while (next < byArrival.length && byArrival[next].arrival === now) scheduler.submit(byArrival[next++], now);
-    const result = scheduler.advance(now);
-    out.push(JSON.stringify({
-      now, decisions: result.decisions,
-      started: result.started.map((x) => [x.leaseId, x.kind, x.start, x.end, x.nodes]),
-      ended: result.ended.map((x) => [x.leaseId, x.kind, x.start, x.end]),
-    }));
+    out.push(stepLine(now, scheduler.advance(now)));
   }
   throw new Error('the scheduler did not drain in 100000 steps');
 }

@@ -7,18 +7,20 @@ import type { SlotTable } from './slot-table.ts';
  * usually finds them among the first free ones, while a pool holding back nodes for EASY's
  * reservation may have hundreds free now. Nodes free for good are kept as bits: a node whose
  * calendar is empty is one without being asked, so a busy pool's profile costs a few words and its
- * nodes with something planned. Read only while the table stays as it was when it was made (or
- * last reused: a queue pass makes one for each of 250,000 placements, and reuses the last ones).
+ * nodes with something planned. Read only while the table stays as it was when it was made, reused
+ * or followed to the present (a queue pass asks for one for each of 250,000 placements).
  */
 export class FreeProfile {
   /** Bit b of word w: node 32w + b is free from t for good. */
   private good: number[] = [];
   private goodCount = 0;
-  /** The nodes free from t for a while only, by index, and until when: the first limitedCount entries. */
-  private readonly limitedNodes: number[] = [];
-  private readonly limitedUntil: number[] = [];
+  /** Bit b of word w: node 32w + b is free from t for a while only, until until[32w + b]. */
+  private lim: number[] = [];
+  private until = new Float64Array(0);
   private limitedCount = 0;
-  /** Words looked at so far. */
+  /** Of each word looked at, the earliest t after which it must be looked at again though nothing about its nodes changed (see follow). */
+  private expires: number[] = [];
+  /** Words looked at so far (the first `words`), of all, at the table's version. */
   private words = 0;
   private wordsInAll = 0;
   private version = -1;
@@ -30,6 +32,9 @@ export class FreeProfile {
   private emptyIsFree = false;
   /** The open nodes big enough for the shape, when emptyIsFree. */
   private fitting: NodeBits | null = null;
+  /** The limited nodes packed by index, and until when, as limited() last listed them. */
+  private readonly limitedNodes: number[] = [];
+  private readonly limitedUntil: number[] = [];
 
   constructor(private readonly table: SlotTable, private ask: ProfileAsk) {
     this.reuse(ask);
@@ -40,13 +45,45 @@ export class FreeProfile {
     this.ask = ask;
     this.version = this.table.version;
     this.wordsInAll = (this.table.size + 31) >> 5;
-    if (this.good.length !== this.wordsInAll) this.good = new Array<number>(this.wordsInAll).fill(0);
+    if (this.good.length !== this.wordsInAll) {
+      this.good = new Array<number>(this.wordsInAll).fill(0);
+      this.lim = new Array<number>(this.wordsInAll).fill(0);
+      this.expires = new Array<number>(this.wordsInAll).fill(0);
+    }
+    if (this.until.length !== this.table.size) this.until = new Float64Array(this.table.size);
     this.emptyIsFree = ask.eligible === undefined;
     this.fitting = this.emptyIsFree ? this.table.openFitting(ask.cpu, ask.memoryMiB) : null;
     this.goodCount = 0;
     this.limitedCount = 0;
     this.words = 0;
     this.roomKnown = false;
+    return this;
+  }
+
+  /**
+   * Makes this profile of the current instant (onlyFreeNow, nothing ineligible or ignored) the one
+   * at `now` and the table's present version, looking again only at the words of nodes where
+   * something changed since (the table stamps them), or whose free-until it answered may have
+   * passed. At each step of a whole log the queue places leases at a new instant or version while
+   * only the nodes of a few leases started or ended changed: the others' answers hold.
+   */
+  follow(now: number): this {
+    const { table, ask } = this;
+    const simple = ask.onlyFreeNow && ask.eligible === undefined && ask.ignore === undefined;
+    if (!simple || now < ask.t || this.wordsInAll !== ((table.size + 31) >> 5) || this.fitting !== table.openFitting(ask.cpu, ask.memoryMiB)) {
+      return this.reuse({ ...ask, t: now });
+    }
+    if (this.version === table.version && now === ask.t) return this;
+    const since = this.version;
+    const moved = now > ask.t;
+    this.ask = { ...ask, t: now };
+    this.version = table.version;
+    for (let w = 0; w < this.words; w++) {
+      if (table.wordChangedAt(w) <= since && !(moved && this.expires[w] <= now)) continue;
+      this.goodCount -= bitCount(this.good[w]);
+      this.limitedCount -= bitCount(this.lim[w]);
+      this.look(w);
+    }
     return this;
   }
 
@@ -64,19 +101,21 @@ export class FreeProfile {
 
   /** Looks at more nodes until `count` are known to take the request or none is left; answers how many are known. */
   fill(count: number): number {
-    while (this.goodCount + this.limitedCount < count && this.words < this.wordsInAll) this.fillWord();
+    while (this.goodCount + this.limitedCount < count && this.words < this.wordsInAll) this.look(this.words++);
     return this.goodCount + this.limitedCount;
   }
 
-  private fillWord(): void {
+  /** Looks at the nodes of word w, adding them to the counts. */
+  private look(w: number): void {
     const { table, ask } = this;
     if (table.version !== this.version) throw new Error('internal: a free profile read after the table changed');
-    const w = this.words++;
     // A node full now cannot take a request for some of each resource now: of a busy pool, only the few others are looked at.
     const notFullOnly = ask.onlyFreeNow && ask.cpu >= 1e-6 && ask.memoryMiB >= 1e-6;
     const last = table.size - (w << 5);
     let candidates = notFullOnly ? table.notFullNow.word(w) : last >= 32 ? -1 : (1 << last) - 1;
     let good = 0;
+    let lim = 0;
+    let expires = Infinity;
     if (this.emptyIsFree) {
       good = candidates & table.emptyNodes.word(w) & this.fitting!.word(w);
       candidates &= ~good;
@@ -94,15 +133,21 @@ export class FreeProfile {
       candidates &= candidates - 1;
       const i = (w << 5) + b;
       const u = this.untilOf(i);
+      // A node with no room at t by its calendar (not its usage) may have some later with nothing changed: looked at again then.
+      if (u === null && ask.onlyFreeNow && ask.eligible === undefined && table.fitsNow(i, ask.cpu, ask.memoryMiB)) expires = ask.t;
       if (u === null) continue;
       if (u === Infinity) good |= 1 << b;
       else {
-        this.limitedNodes[this.limitedCount] = i;
-        this.limitedUntil[this.limitedCount++] = u;
+        lim |= 1 << b;
+        this.until[i] = u;
+        if (u < expires) expires = u;
       }
     }
     this.good[w] = good;
+    this.lim[w] = lim;
+    this.expires[w] = expires;
     this.goodCount += bitCount(good);
+    this.limitedCount += bitCount(lim);
   }
 
   /** Until when node i stays free from t, if it is one of the profile's nodes; null if not. The one rule the profile lists nodes by. */
@@ -120,11 +165,22 @@ export class FreeProfile {
     let limited = 0;
     let seen = 0;
     for (;;) {
-      for (; seen < this.limitedCount; seen++) if (this.limitedUntil[seen] >= end) limited++;
+      for (; seen < this.words; seen++) limited += this.limitedUntilAtLeast(seen, end);
       if (this.goodCount + limited >= n) return true;
       if (this.words === this.wordsInAll) return false;
-      this.fillWord();
+      this.look(this.words++);
     }
+  }
+
+  /** How many of word w's limited nodes stay free until `end` or later. */
+  private limitedUntilAtLeast(w: number, end: number): number {
+    let lim = this.lim[w];
+    let count = 0;
+    while (lim !== 0) {
+      if (this.until[(w << 5) + lowestBit(lim)] >= end) count++;
+      lim &= lim - 1;
+    }
+    return count;
   }
 
   /**
@@ -133,22 +189,18 @@ export class FreeProfile {
    * how many it holds.
    */
   collectFreeUntil(end: number, n: number, out: number[], count: number, skip: readonly number[] | null, eligible: ((node: number) => boolean) | undefined): number {
-    let k = 0;
     for (let w = 0; count < n; w++) {
       if (w === this.words) {
         if (this.words === this.wordsInAll) break;
-        this.fillWord();
+        this.look(this.words++);
       }
-      let good = this.good[w];
-      const next = (w + 1) << 5;
-      while (count < n) {
-        const g = good === 0 ? next : (w << 5) + lowestBit(good);
-        const l = k < this.limitedCount ? this.limitedNodes[k] : next;
-        if (g >= next && l >= next) break;
-        let i = g;
-        if (g < l) good &= good - 1;
-        else if (this.limitedUntil[k++] >= end) i = l;
-        else continue;
+      const good = this.good[w];
+      let both = good | this.lim[w];
+      while (both !== 0 && count < n) {
+        const b = lowestBit(both);
+        both &= both - 1;
+        const i = (w << 5) + b;
+        if ((good & (1 << b)) === 0 && this.until[i] < end) continue;
         if ((skip === null || indexIn(skip, i) < 0) && (eligible === undefined || eligible(i))) out[count++] = i;
       }
     }
@@ -158,15 +210,23 @@ export class FreeProfile {
   /** Until when node i stays free, from what the profile holds (looking at every node first); null if it is not one of them. */
   untilIn(i: number): number | null {
     this.fill(Infinity);
-    if ((this.good[i >> 5] & (1 << (i & 31))) !== 0) return Infinity;
-    const k = indexIn(this.limitedNodes, i, this.limitedCount);
-    return k < 0 ? null : this.limitedUntil[k];
+    const bit = 1 << (i & 31);
+    if ((this.good[i >> 5] & bit) !== 0) return Infinity;
+    return (this.lim[i >> 5] & bit) !== 0 ? this.until[i] : null;
   }
 
   /** The nodes free for a while only, by index, and until when (every node looked at first). */
   limited(): { nodes: readonly number[]; until: readonly number[]; count: number } {
     this.fill(Infinity);
-    return { nodes: this.limitedNodes, until: this.limitedUntil, count: this.limitedCount };
+    let count = 0;
+    for (let w = 0; w < this.words; w++) {
+      for (let lim = this.lim[w]; lim !== 0; lim &= lim - 1) {
+        const i = (w << 5) + lowestBit(lim);
+        this.limitedNodes[count] = i;
+        this.limitedUntil[count++] = this.until[i];
+      }
+    }
+    return { nodes: this.limitedNodes, until: this.limitedUntil, count };
   }
 }
 

@@ -27,6 +27,8 @@ export class QueuePlacement {
   private profileCount = 0;
   private profilesVersion = -1;
   private profilesNow = -1;
+  /** Profiles of the current instant for leases with no image to wait for, one per shape: followed from instant to instant rather than made again. */
+  private readonly nowProfiles: FreeProfile[] = [];
 
   private readonly stays: StaysPut;
   private marks = new Uint8Array(0);
@@ -69,6 +71,7 @@ export class QueuePlacement {
   /** The free profile at t for the lease's shape, kept while the state does not change. */
   profileFor(lease: LeaseRecord, t: number, now: number, image: string | null): FreeProfile {
     const { cpu, memoryMiB } = lease.req.perNode;
+    if (t === now && image === null) return this.nowProfile(cpu, memoryMiB, now);
     // Profiles of a state gone by are made again for the new one, keeping their arrays.
     if (this.profilesVersion !== this.ctx.version || this.profilesNow !== now) {
       this.profileCount = 0;
@@ -87,6 +90,14 @@ export class QueuePlacement {
     else this.profiles[k].reuse(ask);
     this.profileImages[k] = image;
     return this.profiles[k];
+  }
+
+  private nowProfile(cpu: number, memoryMiB: number, now: number): FreeProfile {
+    for (const p of this.nowProfiles) if (p.cpu === cpu && p.memoryMiB === memoryMiB) return p.follow(now);
+    if (this.nowProfiles.length >= 4) this.nowProfiles.shift();
+    const p = freeProfile(this.ctx.table, { t: now, cpu, memoryMiB, onlyFreeNow: true });
+    this.nowProfiles.push(p);
+    return p;
   }
 
   /** When an image sent now (in the link's first free slot) would be on the nodes. */

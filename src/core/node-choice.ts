@@ -61,22 +61,22 @@ export class FreeProfile {
   }
 
   /**
-   * Makes this profile of the current instant (onlyFreeNow, nothing ineligible or ignored) the one
-   * at `now` and the table's present version, looking again only at the words of nodes where
-   * something changed since (the table stamps them), or whose free-until it answered may have
-   * passed. At each step of a whole log the queue places leases at a new instant or version while
-   * only the nodes of a few leases started or ended changed: the others' answers hold.
+   * Makes this profile of the current instant (onlyFreeNow, nothing ineligible or ignored) the one at
+   * `now` and the table's present version, looking again only at the words of nodes where something
+   * changed since (the table stamps them) or whose free-until may have passed. At each placement of a
+   * whole log only the nodes of a few leases started or ended changed: the others' answers hold.
    */
   follow(now: number): this {
     const { table, ask } = this;
     const simple = ask.onlyFreeNow && ask.eligible === undefined && ask.ignore === undefined;
-    if (!simple || now < ask.t || this.wordsInAll !== ((table.size + 31) >> 5) || this.fitting !== table.openFitting(ask.cpu, ask.memoryMiB)) {
-      return this.reuse({ ...ask, t: now });
-    }
-    if (this.version === table.version && now === ask.t) return this;
+    const kept = simple && now >= ask.t && this.wordsInAll === ((table.size + 31) >> 5) && this.fitting === table.openFitting(ask.cpu, ask.memoryMiB);
+    if (kept && this.version === table.version && now === ask.t) return this;
+    // Made as a literal of one layout: spreading `ask` took V8's slow path, a third of the time here.
+    const at: ProfileAsk = simple ? { t: now, cpu: ask.cpu, memoryMiB: ask.memoryMiB, onlyFreeNow: true } : { ...ask, t: now };
+    if (!kept) return this.reuse(at);
     const since = this.version;
     const moved = now > ask.t;
-    this.ask = { ...ask, t: now };
+    this.ask = at;
     this.version = table.version;
     for (let w = 0; w < this.words; w++) {
       if (table.wordChangedAt(w) <= since && !(moved && this.expires[w] <= now)) continue;

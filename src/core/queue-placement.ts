@@ -1,4 +1,5 @@
-import { chooseAmong, chooseNodes, type FreeProfile, freeProfile, type NodeChoice, profileHolds } from './node-choice.ts';
+import { type FreeProfile, freeProfile, profileHolds } from './free-profile.ts';
+import { chooseAmong, chooseNodes, type NodeChoice } from './node-choice.ts';
 import type { ImageDeployment } from './image-deployment.ts';
 import { type LeaseRecord, remainingWork } from './lease-record.ts';
 import type { PlanContext } from './plan-context.ts';

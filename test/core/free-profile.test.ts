@@ -7,7 +7,8 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
 import './support/setup.ts';
-import { chooseNodes, type FreeProfile, freeProfile, profileHolds } from '../../src/core/node-choice.ts';
+import { type FreeProfile, freeProfile, profileHolds } from '../../src/core/free-profile.ts';
+import { chooseNodes } from '../../src/core/node-choice.ts';
 import * as ref from './support/reference-node-choice.ts';
 import { changeArb, TableDriver } from './support/table-changes.ts';
 

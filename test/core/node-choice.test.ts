@@ -5,7 +5,8 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
 import './support/setup.ts';
-import { chooseAmong, chooseNodes, freeProfile } from '../../src/core/node-choice.ts';
+import { freeProfile } from '../../src/core/free-profile.ts';
+import { chooseAmong, chooseNodes } from '../../src/core/node-choice.ts';
 import { SlotTable } from '../../src/core/slot-table.ts';
 
 const caseArb = fc.record({

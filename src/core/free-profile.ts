@@ -208,12 +208,18 @@ export class FreeProfile {
     return count;
   }
 
-  /** Until when node i stays free, from what the profile holds (looking at every node first); null if it is not one of them. */
-  untilIn(i: number): number | null {
-    this.fill(Infinity);
+  /** untilOf(i), from what the profile holds if it has looked at i's word already (a suspended lease's home nodes, asked one by one, mostly are). */
+  untilKnown(i: number): number | null {
+    if (i >> 5 >= this.words) return this.untilOf(i);
     const bit = 1 << (i & 31);
     if ((this.good[i >> 5] & bit) !== 0) return Infinity;
     return (this.lim[i >> 5] & bit) !== 0 ? this.until[i] : null;
+  }
+
+  /** Until when node i stays free, from what the profile holds (looking at every node first); null if it is not one of them. */
+  untilIn(i: number): number | null {
+    this.fill(Infinity);
+    return this.untilKnown(i);
   }
 
   /** The nodes free for a while only, by index, and until when (every node looked at first). */

@@ -119,7 +119,7 @@ export function chooseAmong(profile: FreeProfile, among: readonly number[], ask:
   const full: number[] = [];
   const partial: Array<{ node: number; until: number }> = [];
   for (const i of ascending(among) ? among : [...among].sort((a, b) => a - b)) {
-    const u = profile.untilOf(i);
+    const u = profile.untilKnown(i);
     if (u === null) continue;
     if (u >= horizon) full.push(i);
     else if (ask.minLength !== null && u - t >= ask.minLength) partial.push({ node: i, until: u });

@@ -159,15 +159,14 @@ export class QueuePlacement {
       const boot = this.ctx.config.bootSeconds;
       return this.spec(lease, t, transferStart, chooseNodes(profile, { n: req.nodes, fullLength: boot + tail, minLength: minLengthWith(boot) }), false, boot + tail);
     }
-    const base = { n: req.nodes };
     const spec = (choice: NodeChoice | null, moved: boolean, fullLength: number): ChainSpec | null => this.spec(lease, t, transferStart, choice, moved, fullLength);
     const home = lease.suspendedOn!;
     const resume = this.ctx.costs.resumeSeconds(lease.req);
     const migrate = this.ctx.costs.migrateSeconds(lease.req);
     const stayLength = resume + tail;
     const moveLength = migrate + stayLength;
-    const stay = (minLength: number | null) => chooseAmong(profile, home, { ...base, fullLength: stayLength, minLength });
-    const move = (minLength: number | null) => chooseNodes(profile, { ...base, fullLength: moveLength, minLength, preferred: home });
+    const stay = (minLength: number | null) => chooseAmong(profile, home, { n: req.nodes, fullLength: stayLength, minLength });
+    const move = (minLength: number | null) => chooseNodes(profile, { n: req.nodes, fullLength: moveLength, minLength, preferred: home });
     const stayFull = stay(null);
     if (stayFull) return spec(stayFull, false, stayLength);
     if (!this.ctx.config.migration) return spec(stay(minLengthWith(resume)), false, stayLength);

@@ -9,7 +9,7 @@ import { test } from 'node:test';
 import fc from 'fast-check';
 import './support/setup.ts';
 import { type FreeProfile, freeProfile, profileHolds } from '../../src/core/free-profile.ts';
-import { chooseNodes } from '../../src/core/node-choice.ts';
+import { chooseAmong, chooseNodes } from '../../src/core/node-choice.ts';
 import { SlotTable } from '../../src/core/slot-table.ts';
 import * as ref from './support/reference-node-choice.ts';
 import { changeArb, TableDriver } from './support/table-changes.ts';
@@ -82,6 +82,11 @@ test('a profile of the current instant followed through any changes answers as o
         const nodeAsk = { n: query.n, fullLength: query.fullLength, minLength: query.minLength, preferred: query.preferred?.filter((i) => i < size) };
         const want = ref.chooseNodes(fresh(), nodeAsk);
         assert.deepEqual(chooseNodes(kept, nodeAsk), want);
+        const home = [...new Set(nodeAsk.preferred ?? [])].sort((a, b) => a - b);
+        if (home.length > 0) {
+          const wantAmong = ref.chooseNodes(ref.freeProfile(table, { ...ask, eligible: (i) => home.includes(i) }), { ...nodeAsk, preferred: home });
+          assert.deepEqual(chooseAmong(kept, home, { n: query.n, fullLength: query.fullLength, minLength: query.minLength }), wantAmong);
+        }
         // Sometimes read whole, so that the words looked at are all kept to the next step; else only as far as the asks went.
         if (query.whole) {
           const probe = query.probe % size;

@@ -115,3 +115,27 @@ test('a followed profile looks again at a node its calendar held back once that 
   assert.equal(profile.follow(10).untilIn(0), Infinity);
   assert.equal(profile.untilIn(1), Infinity);
 });
+
+test('n nodes hold the shortest acceptable chain exactly when chooseNodes finds n nodes (what lets a lease not resuming skip windowAtLeast)', () => {
+  let found = 0;
+  let refused = 0;
+  fc.assert(
+    fc.property(fc.integer({ min: 1, max: 80 }), fc.array(fc.tuple(changeArb, fc.option(askArb, { freq: 3 })), { maxLength: 40 }), (size, steps) => {
+      const driver = new TableDriver(size);
+      for (const [change, query] of steps) {
+        driver.apply(change);
+        if (query === null) continue;
+        const t = driver.now + query.later;
+        const eligible = query.eligibleMod === null ? undefined : (i: number) => i % query.eligibleMod! !== 0;
+        const ask = { t, cpu: query.cpu, memoryMiB: 256, eligible, onlyFreeNow: t === driver.now };
+        const shortest = query.minLength === null ? query.fullLength : Math.min(query.fullLength, query.minLength);
+        const holds = profileHolds(freeProfile(driver.table, ask), query.n, shortest);
+        assert.equal(chooseNodes(freeProfile(driver.table, ask), { n: query.n, fullLength: query.fullLength, minLength: query.minLength }) !== null, holds);
+        if (holds) found++;
+        else refused++;
+      }
+    }),
+    { numRuns: 1000 },
+  );
+  assert.ok(found > 300 && refused > 300, `only ${found} found and ${refused} refused`);
+});

@@ -196,6 +196,13 @@ export class FreeProfile {
         this.look(this.words++);
       }
       const good = this.good[w];
+      if (skip === null && eligible === undefined) {
+        // The common case (a lease placed afresh): the word's nodes free long enough as bits, taken lowest first.
+        let take = good;
+        for (let lim = this.lim[w]; lim !== 0; lim &= lim - 1) if (this.until[(w << 5) + lowestBit(lim)] >= end) take |= lim & -lim;
+        for (; take !== 0 && count < n; take &= take - 1) out[count++] = (w << 5) + lowestBit(take);
+        continue;
+      }
       let both = good | this.lim[w];
       while (both !== 0 && count < n) {
         const b = lowestBit(both);

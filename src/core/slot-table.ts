@@ -21,7 +21,7 @@ export class SlotTable {
   private readonly calendars: Segment[][] = [];
   /** Nodes that take no new reservations (draining, removed or lost); what they hold runs on. */
   private readonly closed: boolean[] = [];
-  private readonly usage = new UsageNow(this.specs, this.closed);
+  private readonly usage = new UsageNow(this.specs, this.closed, () => this.changes);
   private nextSeq = 1;
   /** Bumped by every change to reservations or to which nodes take them: an answer computed at one version holds until it moves. */
   private changes = 0;
@@ -202,6 +202,7 @@ export class SlotTable {
   /** Node n's calendar, or whether it is open, changed. */
   private stampNode(n: number): void {
     this.touchedAt[n] = this.changes;
+    this.usage.noteChange(n);
     this.touchLog.note(n);
   }
 
@@ -239,6 +240,11 @@ export class SlotTable {
 
   isFullNow(n: number): boolean {
     return this.usage.isFull(n);
+  }
+
+  /** The change count after which nothing about nodes 32w..32w+31 (calendars, open or not, usage now) changed. */
+  wordChangedAt(w: number): number {
+    return this.usage.wordChanged(w);
   }
 
   /** Nodes with some capacity left at the current instant. */
@@ -356,7 +362,6 @@ export class SlotTable {
     return !this.closed[n] && cpu <= spec.cpu + EPS && mem <= spec.memoryMiB + EPS;
   }
 
-
   /** Leases with a reservation on node n that overlaps [t, end). */
   leasesOverlapping(n: number, t: number, end: number): string[] {
     const out: string[] = [];
@@ -393,10 +398,7 @@ export class SlotTable {
   }
 }
 
-/**
- * A whole number of seconds as V8's small integer where it fits: times computed in typed arrays come
- * back as heap numbers, 16 bytes each, and every segment of a whole log is kept to its end.
- */
+/** A whole number of seconds as V8's small integer where it fits: times from typed arrays come back as 16-byte heap numbers, and every segment is kept. */
 function small(t: number): number {
   return t === (t | 0) ? t | 0 : t;
 }

@@ -103,7 +103,7 @@ export function roomFromOn(cal: readonly Segment[], spec: NodeSpec, t: number, c
 }
 
 /**
- * Takes `seg` out of a calendar, keeping the order. By hand rather than with splice, which makes
+ * Takes `seg` out of a calendar or a chain, keeping the order. By hand rather than with splice, which makes
  * an array of what it removed: ten million of them on the whole SDSC log, all garbage at once.
  */
 export function removeFrom(cal: Segment[], seg: Segment): void {

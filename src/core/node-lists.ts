@@ -9,7 +9,12 @@ export class NodeLists {
   /** The shared list equal to `nodes` (itself, the first time). */
   shared(nodes: readonly number[]): readonly number[] {
     let h = nodes.length;
-    for (const n of nodes) h = (Math.imul(h, 31) + n) | 0;
+    for (const n of nodes) h = nodeListHashStep(h, n);
+    return this.sharedByHash(nodes, h);
+  }
+
+  /** shared, given the list's hash: a caller that goes over the nodes anyway folds it in as it goes (see nodeListHashStep). */
+  sharedByHash(nodes: readonly number[], h: number): readonly number[] {
     const bucket = this.buckets.get(h);
     if (bucket !== undefined) for (const list of bucket) if (sameList(list, nodes)) return list;
     // A copy of exactly its length: the list given may have been built by pushes, with room to spare.
@@ -18,6 +23,11 @@ export class NodeLists {
     else bucket.push(kept);
     return kept;
   }
+}
+
+/** One node's step of a list's hash, which starts at the list's length and takes its nodes in order. */
+export function nodeListHashStep(h: number, n: number): number {
+  return (Math.imul(h, 31) + n) | 0;
 }
 
 /** Whether two node lists hold the same nodes in the same order. */

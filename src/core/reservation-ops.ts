@@ -2,6 +2,7 @@
 // not happened. Each keeps the slot table, the boundaries and the lease's chain and history in
 // step; the table's version moves with each.
 
+import { removeFrom } from './calendar.ts';
 import type { CoreState } from './core-state.ts';
 import type { LeaseRecord } from './lease-record.ts';
 import type { Segment } from './segment.ts';
@@ -40,22 +41,23 @@ export function startSegment(s: CoreState, seg: Segment): void {
 
 /** Moves a segment's end to `end`; one that is running and so ends by now is over at once. */
 export function truncate(s: CoreState, seg: Segment, end: number): void {
-  s.table.setEnd(seg, end);
-  s.changed?.add(s.book.mustGet(seg.leaseId));
+  const lease = s.book.mustGet(seg.leaseId);
+  s.changed?.add(lease);
   if (seg.active && end <= s.now) {
-    s.table.deactivate(seg);
-    const lease = s.book.mustGet(seg.leaseId);
+    s.table.endAt(seg, end);
     if (seg.kind === 'run') lease.done += end - seg.start;
-    const i = lease.chain.indexOf(seg);
-    if (i >= 0) lease.chain.splice(i, 1);
+    removeFrom(lease.chain, seg);
     return;
   }
+  s.table.setEnd(seg, end);
   s.boundaries.push(end, ENDS, seg);
 }
 
 /** Drops every segment of the lease's chain after `seg`. */
 export function cutChainAfter(s: CoreState, lease: LeaseRecord, seg: Segment): void {
   const i = lease.chain.indexOf(seg);
+  // Most chains end with the segment (an early end of a lease planned in one run): nothing to copy or cut.
+  if (i + 1 >= lease.chain.length) return;
   for (const later of lease.chain.slice(i + 1)) dropSegment(s, lease, later);
   lease.chain.length = i + 1;
 }

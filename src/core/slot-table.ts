@@ -1,7 +1,7 @@
 import { EPS, exclusiveFreeUntil, exclusiveGaps, insertByStart, nextReleaseAfter, removeFrom, roomFromOn, sweepFreeUntil } from './calendar.ts';
 import { FreedNodes } from './freed-nodes.ts';
 import { NodeBits } from './node-bits.ts';
-import { NodeLists } from './node-lists.ts';
+import { NodeLists, nodeListHashStep } from './node-lists.ts';
 import { NodeMemo } from './node-memo.ts';
 import { RoomIndex, TouchLog } from './room-index.ts';
 import type { Segment } from './segment.ts';
@@ -174,11 +174,25 @@ export class SlotTable {
 
   /** Moves a reservation's end (cut short, or stretched into room known to be free): the only way an end changes. */
   setEnd(seg: Segment, end: number): void {
-    if (end === seg.end) return;
+    if (this.moveEnd(seg, end)) this.touch(seg.nodes);
+  }
+
+  /**
+   * A running reservation cut short at `end`, by now, is over: setEnd then deactivate, with its
+   * nodes gone over once (an early end, 157,000 on the whole SDSC log: deactivate stamps them anyway).
+   */
+  endAt(seg: Segment, end: number): void {
+    this.moveEnd(seg, end);
+    this.deactivate(seg);
+  }
+
+  /** setEnd but for stamping the nodes; answers whether the end moved. */
+  private moveEnd(seg: Segment, end: number): boolean {
+    if (end === seg.end) return false;
     this.changes++;
     if (end < seg.end && !seg.removed) this.noteFreed(seg);
     (seg as { end: number }).end = small(end);
-    this.touch(seg.nodes);
+    return true;
   }
 
   /** Drops a reservation; an active one stops counting towards usage now. */
@@ -223,13 +237,17 @@ export class SlotTable {
     if (!seg.active) return;
     this.changes++;
     seg.active = false;
-    this.usage.addAll(seg.nodes, -seg.cpu, -seg.memoryMiB);
-    for (const n of seg.nodes) {
+    const nodes = seg.nodes;
+    this.usage.addAll(nodes, -seg.cpu, -seg.memoryMiB);
+    let h = nodes.length;
+    for (let k = 0; k < nodes.length; k++) {
+      const n = nodes[k];
       this.takeOut(n, seg);
       this.stampNode(n);
+      h = nodeListHashStep(h, n);
     }
     // Over, the segment is only history now: it keeps the shared copy of its node list.
-    (seg as { nodes: readonly number[] }).nodes = this.nodeLists.shared(seg.nodes);
+    (seg as { nodes: readonly number[] }).nodes = this.nodeLists.sharedByHash(nodes, h);
   }
 
   /** The first node at or after `from`, by index, with some capacity left at the current instant; -1 if none. */

@@ -163,11 +163,16 @@ export class SlotTable {
   reserve(leaseId: string, kind: SegmentKind, start: number, end: number, nodes: readonly number[], cpu: number, memoryMiB: number): Segment {
     this.changes++;
     const seg: Segment = { seq: this.nextSeq++, leaseId, kind, start: small(start), end: small(end), nodes, cpu, memoryMiB, active: false, removed: false };
-    for (const n of nodes) {
+    let h = nodes.length;
+    for (let k = 0; k < nodes.length; k++) {
+      const n = nodes[k];
       insertByStart(this.calendars[n], seg);
       this.empty.delete(n);
       this.stampNode(n);
+      h = nodeListHashStep(h, n);
     }
+    // The list given dies young; one kept to the segment's end (minutes of simulated time) would be promoted, then collected from the old space.
+    (seg as { nodes: readonly number[] }).nodes = this.nodeLists.sharedByHash(nodes, h);
     this.pending.add(seg);
     return seg;
   }
@@ -237,17 +242,11 @@ export class SlotTable {
     if (!seg.active) return;
     this.changes++;
     seg.active = false;
-    const nodes = seg.nodes;
-    this.usage.addAll(nodes, -seg.cpu, -seg.memoryMiB);
-    let h = nodes.length;
-    for (let k = 0; k < nodes.length; k++) {
-      const n = nodes[k];
+    this.usage.addAll(seg.nodes, -seg.cpu, -seg.memoryMiB);
+    for (const n of seg.nodes) {
       this.takeOut(n, seg);
       this.stampNode(n);
-      h = nodeListHashStep(h, n);
     }
-    // Over, the segment is only history now: it keeps the shared copy of its node list.
-    (seg as { nodes: readonly number[] }).nodes = this.nodeLists.sharedByHash(nodes, h);
   }
 
   /** The first node at or after `from`, by index, with some capacity left at the current instant; -1 if none. */

@@ -107,7 +107,8 @@ export function roomFromOn(cal: readonly Segment[], spec: NodeSpec, t: number, c
  * an array of what it removed: ten million of them on the whole SDSC log, all garbage at once.
  */
 export function removeFrom(cal: Segment[], seg: Segment): void {
-  const i = cal.indexOf(seg);
+  // A segment that ends is first on each of its nodes (12.9 million times on the whole SDSC log): no search then.
+  const i = cal[0] === seg ? 0 : cal.indexOf(seg);
   if (i < 0) return;
   for (let k = i + 1; k < cal.length; k++) cal[k - 1] = cal[k];
   cal.pop();

@@ -193,3 +193,11 @@ function sortedTripleIndices(changes: number[]): number[] {
   idx.sort((a, b) => changes[a] - changes[b] || changes[a + 1] - changes[b + 1] || a - b);
   return idx;
 }
+
+/**
+ * A whole number of seconds as V8's small integer where it fits: times computed in typed arrays come
+ * back as heap numbers, 16 bytes each, and every segment of a whole log is kept to its end.
+ */
+export function small(t: number): number {
+  return t === (t | 0) ? t | 0 : t;
+}

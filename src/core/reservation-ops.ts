@@ -43,13 +43,13 @@ export function startSegment(s: CoreState, seg: Segment): void {
 export function truncate(s: CoreState, seg: Segment, end: number): void {
   const lease = s.book.mustGet(seg.leaseId);
   s.changed?.add(lease);
+  s.table.setEnd(seg, end);
   if (seg.active && end <= s.now) {
-    s.table.endAt(seg, end);
+    s.table.deactivate(seg);
     if (seg.kind === 'run') lease.done += end - seg.start;
     removeFrom(lease.chain, seg);
     return;
   }
-  s.table.setEnd(seg, end);
   s.boundaries.push(end, ENDS, seg);
 }
 

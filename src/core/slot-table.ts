@@ -1,4 +1,4 @@
-import { EPS, exclusiveFreeUntil, exclusiveGaps, insertByStart, nextReleaseAfter, removeFrom, roomFromOn, sweepFreeUntil } from './calendar.ts';
+import { EPS, exclusiveFreeUntil, exclusiveGaps, insertByStart, nextReleaseAfter, removeFrom, roomFromOn, small, sweepFreeUntil } from './calendar.ts';
 import { FreedNodes } from './freed-nodes.ts';
 import { NodeBits } from './node-bits.ts';
 import { NodeLists, nodeListHashStep } from './node-lists.ts';
@@ -179,25 +179,11 @@ export class SlotTable {
 
   /** Moves a reservation's end (cut short, or stretched into room known to be free): the only way an end changes. */
   setEnd(seg: Segment, end: number): void {
-    if (this.moveEnd(seg, end)) this.touch(seg.nodes);
-  }
-
-  /**
-   * A running reservation cut short at `end`, by now, is over: setEnd then deactivate, with its
-   * nodes gone over once (an early end, 157,000 on the whole SDSC log: deactivate stamps them anyway).
-   */
-  endAt(seg: Segment, end: number): void {
-    this.moveEnd(seg, end);
-    this.deactivate(seg);
-  }
-
-  /** setEnd but for stamping the nodes; answers whether the end moved. */
-  private moveEnd(seg: Segment, end: number): boolean {
-    if (end === seg.end) return false;
+    if (end === seg.end) return;
     this.changes++;
     if (end < seg.end && !seg.removed) this.noteFreed(seg);
     (seg as { end: number }).end = small(end);
-    return true;
+    this.touch(seg.nodes);
   }
 
   /** Drops a reservation; an active one stops counting towards usage now. */
@@ -237,16 +223,18 @@ export class SlotTable {
     this.usage.addAll(seg.nodes, seg.cpu, seg.memoryMiB);
   }
 
-  /** Marks a reservation as over: it stops counting now and leaves the calendars, which then hold only what is current or to come. */
+  /**
+   * Marks a reservation as over, at its end (one cut short is at its new end, set and stamped by
+   * setEnd): it stops counting now and leaves the calendars, which then hold only what is current
+   * or to come. Its nodes are not stamped: every question is of an instant at or after now, where
+   * an ended reservation is passed over, so every answer remembered with it holds without it.
+   */
   deactivate(seg: Segment): void {
     if (!seg.active) return;
     this.changes++;
     seg.active = false;
     this.usage.addAll(seg.nodes, -seg.cpu, -seg.memoryMiB);
-    for (const n of seg.nodes) {
-      this.takeOut(n, seg);
-      this.stampNode(n);
-    }
+    for (const n of seg.nodes) this.takeOut(n, seg);
   }
 
   /** The first node at or after `from`, by index, with some capacity left at the current instant; -1 if none. */
@@ -403,12 +391,4 @@ export class SlotTable {
   reservationsOn(n: number): readonly Segment[] {
     return this.calendars[n];
   }
-}
-
-/**
- * A whole number of seconds as V8's small integer where it fits: times computed in typed arrays come
- * back as heap numbers, 16 bytes each, and every segment of a whole log is kept to its end.
- */
-function small(t: number): number {
-  return t === (t | 0) ? t | 0 : t;
 }

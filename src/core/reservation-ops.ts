@@ -13,20 +13,20 @@ const ENDS = 0;
 const STARTS = 1;
 
 export function place(s: CoreState, lease: LeaseRecord, kind: SegmentKind, start: number, end: number, nodes: readonly number[]): Segment {
-  const seg = s.table.reserve(lease.req.id, kind, start, end, nodes, lease.req.perNode.cpu, lease.req.perNode.memoryMiB);
+  const begins = start <= s.now;
+  const seg = s.table.reserve(lease.req.id, kind, start, end, nodes, lease.req.perNode.cpu, lease.req.perNode.memoryMiB, begins);
   s.changed?.add(lease);
   // A first push would give the array room for 17; most leases keep one segment, and there are 232,562 on a whole log.
   if (lease.history.length === 0) lease.history = [seg];
   else lease.history.push(seg);
   s.boundaries.push(end, ENDS, seg);
-  if (start <= s.now) startSegment(s, seg);
+  if (begins) startSegment(s, seg, lease);
   else s.boundaries.push(start, STARTS, seg);
   return seg;
 }
 
-/** A segment begins: it counts in the table's usage now, and its lease is active. */
-export function startSegment(s: CoreState, seg: Segment): void {
-  const lease = s.book.mustGet(seg.leaseId);
+/** A segment begins: it counts in the table's usage now (one placed to begin now already does), and its lease is active. */
+export function startSegment(s: CoreState, seg: Segment, lease = s.book.mustGet(seg.leaseId)): void {
   s.table.activate(seg);
   s.started.push(seg);
   s.changed?.add(lease);

@@ -160,20 +160,23 @@ export class SlotTable {
     return this.usage.notFull;
   }
 
-  reserve(leaseId: string, kind: SegmentKind, start: number, end: number, nodes: readonly number[], cpu: number, memoryMiB: number): Segment {
+  /** A reservation; one that `begins` now is activated as it is made, its nodes gone over once (232,000 of the SDSC log's 336,000). */
+  reserve(leaseId: string, kind: SegmentKind, start: number, end: number, nodes: readonly number[], cpu: number, memoryMiB: number, begins = false): Segment {
     this.changes++;
-    const seg: Segment = { seq: this.nextSeq++, leaseId, kind, start: small(start), end: small(end), nodes, cpu, memoryMiB, active: false, removed: false };
+    const seg: Segment = { seq: this.nextSeq++, leaseId, kind, start: small(start), end: small(end), nodes, cpu, memoryMiB, active: begins, removed: false };
     let h = nodes.length;
     for (let k = 0; k < nodes.length; k++) {
       const n = nodes[k];
       insertByStart(this.calendars[n], seg);
       this.empty.delete(n);
       this.stampNode(n);
+      if (begins) this.usage.add(n, cpu, memoryMiB);
       h = nodeListHashStep(h, n);
     }
     // The list given dies young; one kept to the segment's end (minutes of simulated time) would be promoted, then collected from the old space.
     (seg as { nodes: readonly number[] }).nodes = this.nodeLists.sharedByHash(nodes, h);
-    this.pending.add(seg);
+    if (begins) this.changes++;
+    else this.pending.add(seg);
     return seg;
   }
 

@@ -311,3 +311,27 @@ test('as the clock moves on and reservations end at their ends, what the table r
     { numRuns: 1000 },
   );
 });
+
+test('a reservation made to begin now is the reservation made and then activated', () => {
+  fc.assert(
+    fc.property(tableArb, fc.array(fc.boolean(), { maxLength: 20 }), (t, begins) => {
+      const fused = new SlotTable(t.nodes);
+      const apart = new SlotTable(t.nodes);
+      t.reservations.forEach((r, i) => {
+        const now = begins[i] ?? false;
+        fused.reserve(r.leaseId, 'run', r.start, r.end, r.nodes, r.cpu, r.memoryMiB, now);
+        const seg = apart.reserve(r.leaseId, 'run', r.start, r.end, r.nodes, r.cpu, r.memoryMiB);
+        if (now) apart.activate(seg);
+      });
+      assert.equal(fused.version, apart.version);
+      assert.equal(fused.pendingReservations, apart.pendingReservations);
+      assert.equal(fused.nodesNotFullNow, apart.nodesNotFullNow);
+      t.nodes.forEach((_, n) => {
+        assert.equal(fused.isFullNow(n), apart.isFullNow(n));
+        assert.deepEqual(fused.reservationsOn(n).map((s) => [s.seq, s.active]), apart.reservationsOn(n).map((s) => [s.seq, s.active]));
+        for (const [cpu, mem] of [[0.5, 256], [1, 1024], [2, 2048]]) assert.equal(fused.fitsNow(n, cpu, mem), apart.fitsNow(n, cpu, mem));
+      });
+    }),
+    { numRuns: 500 },
+  );
+});

@@ -385,6 +385,8 @@ export class SlotTable {
       if (cal.length === 0) continue;
       let w = 0;
       for (let r = 0; r < cal.length; r++) if (cal[r].end > now || cal[r].active) cal[w++] = cal[r];
+      // Ended reservations leave the calendars as they end: what is left here is rare, and a node whose calendar stays as it was keeps what was remembered of it.
+      if (w === cal.length) continue;
       cal.length = w;
       if (w === 0) this.empty.add(n);
       this.stampNode(n);

@@ -3,7 +3,7 @@ import { PREEMPTION_POLICIES } from '../core/preemption-policy.ts';
 import { runExperiment, type ExperimentSpec } from '../sim/experiment.ts';
 import { IMAGE_CHOICES } from '../sim/image-assignment.ts';
 import { STUDY_POOL } from '../sim/pool.ts';
-import { writeSchedule } from '../sim/schedule-export.ts';
+import { exportSchedule } from '../sim/schedule-export.ts';
 import { metricsTable, progressBar } from './format.ts';
 import { choiceOption, nonNegative, numberOption, positive, positiveInteger } from './options.ts';
 import { parseQuoteRequest, parseTime } from './quote-request.ts';
@@ -81,7 +81,7 @@ export async function simCommand(options: SimOptions): Promise<number> {
     process.stdout.write(json ? `${JSON.stringify(q)}\n` : `${quoteText(q, result.nodes.map((n) => n.id))}\n`);
     return 0;
   }
-  if (schedule) writeSchedule(schedule, result.scheduler.allLeases(), result.nodes);
+  if (schedule) await exportSchedule(schedule, result.scheduler.allLeases(), result.nodes);
   process.stdout.write(json ? `${JSON.stringify(result.metrics)}\n` : `${metricsTable(result.metrics)}\n`);
   return 0;
 }

@@ -5,7 +5,7 @@
 import type { CostFigures } from '../core/cost-figures.ts';
 import type { NodeLoss } from '../core/node-loss.ts';
 import { hasEnded } from '../core/lease-record.ts';
-import { holdKindRefusal } from '../core/holds.ts';
+import { holdKindRefusal, tooLateToHold } from '../core/holds.ts';
 import { type Quote, quoteOf } from '../core/negotiation.ts';
 import type { Decision, Plan, Scheduler } from '../core/scheduler.ts';
 import type { LeaseRequest, NodeSpec } from '../core/types.ts';
@@ -194,6 +194,9 @@ export class LeaseService {
       const planned = await this.planNow(request, () => false);
       if (!planned.ok) return planned;
       const { req, now, plan } = planned;
+      // The core would refuse it too, after logging it: a rejected lease the client never made.
+      const late = fromCore(tooLateToHold(plan!, this.scheduler.config.bootSeconds, now));
+      if (late) return late;
       const applied = await this.loop.record({ type: 'hold', owner, group, request: req, ttl: ttlSeconds }, now, plan);
       await this.loop.flush();
       return done({ lease: this.loop.rows.get(req.id)!, decision: applied.decision!, replayed: false });

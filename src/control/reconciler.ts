@@ -56,13 +56,16 @@ export class Reconciler {
   /** Once the service closes, the driver's news is no longer ours to act on. */
   private detached = false;
   private readonly retries: Retries;
+  /** The service's clock: what a workspace row or event says the time was is the time its leases' rows say. */
+  private readonly clock: Clock;
 
   constructor(private readonly driver: Driver, private readonly store: Store, private readonly hooks: ReconcilerHooks, opts: { clock: Clock; retry?: Partial<RetryPolicy> }) {
+    this.clock = opts.clock;
     this.retries = new Retries(opts.clock, { ...DEFAULT_RETRY, ...opts.retry });
     driver.onChange((vm) => this.heard(vm));
     driver.onStray?.((vm) => {
       if (this.detached) return;
-      this.hooks.event({ time: Math.floor(Date.now() / 1000), type: 'workspace.stray', leaseId: null, owner: null, group: null, data: { vm: vm.id, node: vm.node, stopped: true } });
+      this.hooks.event({ time: this.clock.now(), type: 'workspace.stray', leaseId: null, owner: null, group: null, data: { vm: vm.id, node: vm.node, stopped: true } });
     });
   }
 
@@ -77,7 +80,7 @@ export class Reconciler {
       this.writtenOff.add(vm.id);
       const { leaseId, index } = partsOfVm(vm.id);
       const lease = this.hooks.leaseById(leaseId);
-      if (lease) this.keep({ leaseId, index, node, status: 'failed', mac: macOf(vm.id), ip: null, image: lease.req.image?.id ?? null, console: null, updatedAt: Math.floor(Date.now() / 1000) });
+      if (lease) this.keep({ leaseId, index, node, status: 'failed', mac: macOf(vm.id), ip: null, image: lease.req.image?.id ?? null, console: null, updatedAt: this.clock.now() });
     }
     this.driver.writeOff?.(node, lost.map((vm) => vm.id));
   }
@@ -95,7 +98,7 @@ export class Reconciler {
       const { leaseId } = partsOfVm(vm.id);
       if (this.hooks.leaseById(leaseId)) touched.add(leaseId);
       else if (vm.state !== 'stopped') {
-        this.hooks.event({ time: Math.floor(Date.now() / 1000), type: 'workspace.unknown', leaseId: null, owner: null, group: null, data: { vm: vm.id, node: vm.node, state: vm.state } });
+        this.hooks.event({ time: this.clock.now(), type: 'workspace.unknown', leaseId: null, owner: null, group: null, data: { vm: vm.id, node: vm.node, state: vm.state } });
         this.stopUnknown(vm);
       }
     }
@@ -196,7 +199,7 @@ export class Reconciler {
         throw e;
       });
       this.heard(moved.status);
-      this.hooks.event({ time: Math.floor(Date.now() / 1000), type: 'workspace.migrated', leaseId: lease.req.id, owner: null, group: null, data: { vm: id, from, to: node, live: true, totalMs: moved.totalMs, downtimeMs: moved.downtimeMs } });
+      this.hooks.event({ time: this.clock.now(), type: 'workspace.migrated', leaseId: lease.req.id, owner: null, group: null, data: { vm: id, from, to: node, live: true, totalMs: moved.totalMs, downtimeMs: moved.downtimeMs } });
       return true;
     }
     if (actual.state === 'running' && (desired.state === 'suspended' || actual.node !== node)) {
@@ -229,7 +232,7 @@ export class Reconciler {
     if (lease) {
       this.keep({
         leaseId, index, node: vm.node, status: WORKSPACE_STATUS[vm.state], mac: macOf(vm.id), ip: vm.ip,
-        image: lease.req.image?.id ?? null, console: vm.console, updatedAt: Math.floor(Date.now() / 1000),
+        image: lease.req.image?.id ?? null, console: vm.console, updatedAt: this.clock.now(),
       });
     }
     const endedAlone = (vm.state === 'stopped' || vm.state === 'failed') && before?.state !== vm.state && !this.stopping.has(vm.id);
@@ -280,12 +283,12 @@ export class Reconciler {
     }
     // Admin-only (no lease id, so no owner): the node needs a look, and the retries go on meanwhile.
     this.hooks.event({
-      time: Math.floor(Date.now() / 1000), type: 'node.operation-failing', leaseId: null, owner: null, group: null,
+      time: this.clock.now(), type: 'node.operation-failing', leaseId: null, owner: null, group: null,
       data: { node: e.node, lease: leaseId, vm: e.vm, operation: e.operation, failures, message: e.message, retrying: true },
     });
   }
 
   private report(leaseId: string | null, e: Error): void {
-    this.hooks.event({ time: Math.floor(Date.now() / 1000), type: 'workspace.error', leaseId, owner: null, group: null, data: { message: e.message } });
+    this.hooks.event({ time: this.clock.now(), type: 'workspace.error', leaseId, owner: null, group: null, data: { message: e.message } });
   }
 }

@@ -1,4 +1,5 @@
-import { chooseNodes, freeProfile, type NodeChoice } from './node-choice.ts';
+import { freeProfile } from './free-profile.ts';
+import { chooseNodes, type NodeChoice } from './node-choice.ts';
 import { type PlanContext, type Planned, refuse } from './plan-context.ts';
 import type { LeaseRequest } from './types.ts';
 

@@ -21,6 +21,15 @@ export function holdKindRefusal(kind: LeaseKind): Refusal | null {
   return HOLDABLE.has(kind) ? null : refusal('unsupported', `a ${kind} lease cannot be held: only ${[...HOLDABLE].join(', ')} leases are placed when accepted; create it instead`);
 }
 
+/**
+ * A plan that would begin (its VMs boot) at once leaves nothing to hold: the client should create
+ * the lease instead. Asked before a hold is logged, so that such a hold is refused like any other.
+ */
+export function tooLateToHold(plan: Plan, bootSeconds: number, now: number): Refusal | null {
+  const start = plan.ok ? planStart(plan) : null;
+  return start !== null && start - bootSeconds <= now ? refusal('too-late', `it would begin now (${now}): there is nothing to hold; create it instead`) : null;
+}
+
 /** The run seconds a new lease needs: a best-effort one runs longer by the VMs' runtime overhead. */
 export function workOf(s: CoreState, req: LeaseRequest): number {
   return req.kind === 'best-effort' ? stretchedSeconds(req.duration, s.config.runtimeOverheadPercent) : req.duration;
@@ -40,10 +49,8 @@ export function hold(s: CoreState, req: LeaseRequest, ttlSeconds: number, polici
   const now = s.now;
   const plan = currentPlan(s, req, policies, quoted, observer);
   const lease = s.book.add(req, workOf(s, req));
-  const start = plan.ok ? planStart(plan) : null;
-  if (start !== null && start - s.config.bootSeconds <= now) {
-    return reject(s, lease, 'too-late', `it would begin now (${now}): there is nothing to hold; create it instead`);
-  }
+  const late = tooLateToHold(plan, s.config.bootSeconds, now);
+  if (late) return reject(s, lease, 'too-late', late.message);
   const decision = applyPlan(s, lease, plan, policies, observer);
   if (!decision.ok) return decision;
   const parts = s.book.partsOf(lease).filter((p) => p.state === 'scheduled');

@@ -1,216 +1,5 @@
-import { bitCount, lowestBit, type NodeBits } from './node-bits.ts';
-import type { SlotTable } from './slot-table.ts';
-
-/**
- * For one instant t and one request shape: the nodes that can take it at t, and until when each
- * stays free. Built lazily, 32 nodes at a time and as far as it is read: a lease that needs n nodes
- * usually finds them among the first free ones, while a pool holding back nodes for EASY's
- * reservation may have hundreds free now. Nodes free for good are kept as bits: a node whose
- * calendar is empty is one without being asked, so a busy pool's profile costs a few words and its
- * nodes with something planned. Read only while the table stays as it was when it was made (or
- * last reused: a queue pass makes one for each of 250,000 placements, and reuses the last ones).
- */
-export class FreeProfile {
-  /** Bit b of word w: node 32w + b is free from t for good. */
-  private good: number[] = [];
-  private goodCount = 0;
-  /** The nodes free from t for a while only, by index, and until when: the first limitedCount entries. */
-  private readonly limitedNodes: number[] = [];
-  private readonly limitedUntil: number[] = [];
-  private limitedCount = 0;
-  /** Words looked at so far. */
-  private words = 0;
-  private wordsInAll = 0;
-  private version = -1;
-  /** Of a profile of the future, which nodes the table's RoomIndex tells free for good from t, and which it cannot tell (once roomKnown). */
-  private readonly roomGood: number[] = [];
-  private readonly roomUnknown: number[] = [];
-  private roomKnown = false;
-  /** Whether an empty calendar alone tells that a node is free for good (nothing else to ask of it). */
-  private emptyIsFree = false;
-  /** The open nodes big enough for the shape, when emptyIsFree. */
-  private fitting: NodeBits | null = null;
-
-  constructor(private readonly table: SlotTable, private ask: ProfileAsk) {
-    this.reuse(ask);
-  }
-
-  /** Makes this the profile of `ask` at the table's present version, keeping its arrays. */
-  reuse(ask: ProfileAsk): this {
-    this.ask = ask;
-    this.version = this.table.version;
-    this.wordsInAll = (this.table.size + 31) >> 5;
-    if (this.good.length !== this.wordsInAll) this.good = new Array<number>(this.wordsInAll).fill(0);
-    this.emptyIsFree = ask.eligible === undefined;
-    this.fitting = this.emptyIsFree ? this.table.openFitting(ask.cpu, ask.memoryMiB) : null;
-    this.goodCount = 0;
-    this.limitedCount = 0;
-    this.words = 0;
-    this.roomKnown = false;
-    return this;
-  }
-
-  get t(): number {
-    return this.ask.t;
-  }
-
-  get cpu(): number {
-    return this.ask.cpu;
-  }
-
-  get memoryMiB(): number {
-    return this.ask.memoryMiB;
-  }
-
-  /** Looks at more nodes until `count` are known to take the request or none is left; answers how many are known. */
-  fill(count: number): number {
-    while (this.goodCount + this.limitedCount < count && this.words < this.wordsInAll) this.fillWord();
-    return this.goodCount + this.limitedCount;
-  }
-
-  private fillWord(): void {
-    const { table, ask } = this;
-    if (table.version !== this.version) throw new Error('internal: a free profile read after the table changed');
-    const w = this.words++;
-    // A node full now cannot take a request for some of each resource now: of a busy pool, only the few others are looked at.
-    const notFullOnly = ask.onlyFreeNow && ask.cpu >= 1e-6 && ask.memoryMiB >= 1e-6;
-    const last = table.size - (w << 5);
-    let candidates = notFullOnly ? table.notFullNow.word(w) : last >= 32 ? -1 : (1 << last) - 1;
-    let good = 0;
-    if (this.emptyIsFree) {
-      good = candidates & table.emptyNodes.word(w) & this.fitting!.word(w);
-      candidates &= ~good;
-    }
-    if (this.emptyIsFree && ask.ignore === undefined && !ask.onlyFreeNow) {
-      if (!this.roomKnown) {
-        roomBits(table, ask.t, ask.cpu, ask.memoryMiB, this.roomGood, this.roomUnknown);
-        this.roomKnown = true;
-      }
-      good |= candidates & this.roomGood[w];
-      candidates &= this.roomUnknown[w];
-    }
-    while (candidates !== 0) {
-      const b = lowestBit(candidates);
-      candidates &= candidates - 1;
-      const i = (w << 5) + b;
-      const u = this.untilOf(i);
-      if (u === null) continue;
-      if (u === Infinity) good |= 1 << b;
-      else {
-        this.limitedNodes[this.limitedCount] = i;
-        this.limitedUntil[this.limitedCount++] = u;
-      }
-    }
-    this.good[w] = good;
-    this.goodCount += bitCount(good);
-  }
-
-  /** Until when node i stays free from t, if it is one of the profile's nodes; null if not. The one rule the profile lists nodes by. */
-  untilOf(i: number): number | null {
-    const { table, ask } = this;
-    if (table.version !== this.version) throw new Error('internal: a free profile read after the table changed');
-    if (ask.onlyFreeNow && !table.fitsNow(i, ask.cpu, ask.memoryMiB)) return null;
-    if (ask.eligible && !ask.eligible(i)) return null;
-    const u = table.freeUntil(i, ask.t, ask.cpu, ask.memoryMiB, Infinity, ask.ignore, ask.ignoreFrom);
-    return u > ask.t ? u : null;
-  }
-
-  /** Whether at least n of the profile's nodes stay free until `end` or later. */
-  holds(n: number, end: number): boolean {
-    let limited = 0;
-    let seen = 0;
-    for (;;) {
-      for (; seen < this.limitedCount; seen++) if (this.limitedUntil[seen] >= end) limited++;
-      if (this.goodCount + limited >= n) return true;
-      if (this.words === this.wordsInAll) return false;
-      this.fillWord();
-    }
-  }
-
-  /**
-   * Appends to out[count..] the profile's nodes that stay free until `end` or later, by index,
-   * leaving out those in `skip` (ascending) and those not `eligible`, until out holds n; answers
-   * how many it holds.
-   */
-  collectFreeUntil(end: number, n: number, out: number[], count: number, skip: readonly number[] | null, eligible: ((node: number) => boolean) | undefined): number {
-    let k = 0;
-    for (let w = 0; count < n; w++) {
-      if (w === this.words) {
-        if (this.words === this.wordsInAll) break;
-        this.fillWord();
-      }
-      let good = this.good[w];
-      const next = (w + 1) << 5;
-      while (count < n) {
-        const g = good === 0 ? next : (w << 5) + lowestBit(good);
-        const l = k < this.limitedCount ? this.limitedNodes[k] : next;
-        if (g >= next && l >= next) break;
-        let i = g;
-        if (g < l) good &= good - 1;
-        else if (this.limitedUntil[k++] >= end) i = l;
-        else continue;
-        if ((skip === null || indexIn(skip, i) < 0) && (eligible === undefined || eligible(i))) out[count++] = i;
-      }
-    }
-    return count;
-  }
-
-  /** Until when node i stays free, from what the profile holds (looking at every node first); null if it is not one of them. */
-  untilIn(i: number): number | null {
-    this.fill(Infinity);
-    if ((this.good[i >> 5] & (1 << (i & 31))) !== 0) return Infinity;
-    const k = indexIn(this.limitedNodes, i, this.limitedCount);
-    return k < 0 ? null : this.limitedUntil[k];
-  }
-
-  /** The nodes free for a while only, by index, and until when (every node looked at first). */
-  limited(): { nodes: readonly number[]; until: readonly number[]; count: number } {
-    this.fill(Infinity);
-    return { nodes: this.limitedNodes, until: this.limitedUntil, count: this.limitedCount };
-  }
-}
-
-export interface ProfileAsk {
-  t: number;
-  cpu: number;
-  memoryMiB: number;
-  /** Whether node i may take part at all (image available in time, ...). */
-  eligible?: (node: number) => boolean;
-  /** Consider only nodes with room at the current instant (t is now), by the table's usage counters. */
-  onlyFreeNow: boolean;
-  ignore?: ReadonlySet<string>;
-  ignoreFrom?: number;
-}
-
-export function freeProfile(table: SlotTable, ask: ProfileAsk): FreeProfile {
-  return new FreeProfile(table, ask);
-}
-
-/**
- * Of each node, whether it is free from t for good, by when it has room for good: where that is
- * simple (reservations follow one another up to it), a node free at t is free for good, and one not
- * free at t has no room before then. Where it is not, the node is asked itself.
- */
-function roomBits(table: SlotTable, t: number, cpu: number, mem: number, good: number[], unknown: number[]): void {
-  const room = table.roomFrom(t, cpu, mem);
-  for (let w = 0; w << 5 < room.length; w++) {
-    let g = 0;
-    let u = 0;
-    const last = Math.min(32, room.length - (w << 5));
-    for (let b = 0; b < last; b++) {
-      const v = room[(w << 5) + b];
-      if (v !== v) u |= 1 << b;
-      else if (v <= t) g |= 1 << b;
-    }
-    good[w] = g;
-    unknown[w] = u;
-  }
-}
-
-/** Whether n nodes of the profile stay free for at least `length` from its instant. */
-export function profileHolds(profile: FreeProfile, n: number, length: number): boolean {
-  return n >= 1 && profile.holds(n, profile.t + length);
-}
+import type { FreeProfile } from './free-profile.ts';
+import { indexIn } from './node-lists.ts';
 
 /** What a lease needs from n nodes of a profile. */
 export interface NodeAsk {
@@ -240,7 +29,7 @@ export function chooseNodes(profile: FreeProfile, ask: NodeAsk): NodeChoice | nu
   const { t } = profile;
   const horizon = t + ask.fullLength;
   if (profile.fill(ask.n) < ask.n) return null;
-  const preferred = ask.preferred && ask.preferred.length > 0 ? sortedOnce(ask.preferred) : null;
+  const preferred = ask.preferred && ask.preferred.length > 0 ? ascendingOnce(ask.preferred) : null;
   const { eligible, n } = ask;
   // Collected in a buffer kept from call to call, and copied out at the size found.
   const buffer = scratch;
@@ -271,7 +60,10 @@ export function chooseNodes(profile: FreeProfile, ask: NodeAsk): NodeChoice | nu
   if (count + m < n) return null;
   picked.length = m;
   const { nodes: ln, until: lu } = limited;
-  picked.sort((a, b) => prefScratch[b] - prefScratch[a] || lu[b] - lu[a] || ln[a] - ln[b]);
+  // Listed by node, the partly-free nodes are most often in order already (all free until EASY's reservation): then not sorted.
+  let ordered = true;
+  for (let k = 1; k < m && ordered; k++) ordered = prefScratch[picked[k - 1]] > prefScratch[picked[k]] || (prefScratch[picked[k - 1]] === prefScratch[picked[k]] && lu[picked[k - 1]] >= lu[picked[k]]);
+  if (!ordered) picked.sort((a, b) => prefScratch[b] - prefScratch[a] || lu[b] - lu[a] || ln[a] - ln[b]);
   const nodes = buffer.slice(0, count);
   let end = Infinity;
   for (let k = 0; k < n - count && k < m; k++) {
@@ -294,16 +86,15 @@ export function sortedOnce(nodes: readonly number[]): number[] {
   return sorted;
 }
 
-/** Where node i is in an ascending list (its first `length` entries); -1 if it is not. */
-function indexIn(sorted: readonly number[], i: number, length = sorted.length): number {
-  let lo = 0;
-  let hi = length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (sorted[mid] < i) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo < length && sorted[lo] === i ? lo : -1;
+/** The distinct nodes of a list, ascending: the list itself when it is already (a suspended lease's nodes mostly are). */
+function ascendingOnce(nodes: readonly number[]): readonly number[] {
+  for (let k = 1; k < nodes.length; k++) if (nodes[k] <= nodes[k - 1]) return sortedOnce(nodes);
+  return nodes;
+}
+
+function ascending(nodes: readonly number[]): boolean {
+  for (let k = 1; k < nodes.length; k++) if (nodes[k] < nodes[k - 1]) return false;
+  return true;
 }
 
 /** The whole-chain nodes and, after them, the first partly-free ones (in the order given) up to n: the chain ends when the first of those is taken. */
@@ -327,8 +118,8 @@ export function chooseAmong(profile: FreeProfile, among: readonly number[], ask:
   const horizon = t + ask.fullLength;
   const full: number[] = [];
   const partial: Array<{ node: number; until: number }> = [];
-  for (const i of [...among].sort((a, b) => a - b)) {
-    const u = profile.untilOf(i);
+  for (const i of ascending(among) ? among : [...among].sort((a, b) => a - b)) {
+    const u = profile.untilKnown(i);
     if (u === null) continue;
     if (u >= horizon) full.push(i);
     else if (ask.minLength !== null && u - t >= ask.minLength) partial.push({ node: i, until: u });

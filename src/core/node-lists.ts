@@ -48,3 +48,15 @@ export function sameList(a: readonly number[], b: readonly number[]): boolean {
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
   return true;
 }
+
+/** Where node i is in an ascending list (its first `length` entries); -1 if it is not. */
+export function indexIn(sorted: readonly number[], i: number, length = sorted.length): number {
+  let lo = 0;
+  let hi = length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (sorted[mid] < i) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo < length && sorted[lo] === i ? lo : -1;
+}

@@ -32,7 +32,7 @@ export class NodeMemo {
    * ones left still follow one another. A null (room comes and goes) holds only at t0.
    */
   roomAt(n: number, t: number, changed: number): number | undefined {
-    if (this.stamp[n] < changed) return undefined;
+    if (!this.holds(n, changed)) return undefined;
     const t0 = this.at[n];
     const v = this.value[n];
     if (t === t0) return v;
@@ -45,7 +45,7 @@ export class NodeMemo {
    * [t0, v), the node having room throughout [t0, v) and not at v.
    */
   freeAt(n: number, t: number, changed: number): number | undefined {
-    if (this.stamp[n] < changed) return undefined;
+    if (!this.holds(n, changed)) return undefined;
     const t0 = this.at[n];
     const v = this.value[n];
     if (t === t0 || (t > t0 && t < v)) return v;
@@ -58,10 +58,20 @@ export class NodeMemo {
    * shared, so the node is taken at t < v, and free for good from v.
    */
   freeFromRoom(n: number, t: number, changed: number, cpu: number, mem: number): number | undefined {
-    if (cpu !== this.cpu || mem !== this.mem || this.stamp[n] < changed) return undefined;
+    if (cpu !== this.cpu || mem !== this.mem || !this.holds(n, changed)) return undefined;
     const v = this.value[n];
     if (Number.isNaN(v) || t < this.at[n]) return undefined;
     return t >= v ? Infinity : t;
+  }
+
+  /**
+   * Whether node n's answer was computed since its calendar last changed. Written so that a node
+   * beyond the arrays says no: a memo sized for the pool before a node was added (freeFromRoom
+   * reads the room memo without resizing it) read undefined there, which `stamp < changed` took
+   * for a good answer, and a discarded plan then changed later placements.
+   */
+  private holds(n: number, changed: number): boolean {
+    return this.stamp[n] >= changed;
   }
 
   remember(n: number, t: number, v: number, stamp: number): void {

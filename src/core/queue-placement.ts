@@ -1,4 +1,5 @@
-import { chooseAmong, chooseNodes, type FreeProfile, freeProfile, type NodeChoice, profileHolds } from './node-choice.ts';
+import { type FreeProfile, freeProfile, profileHolds } from './free-profile.ts';
+import { chooseAmong, chooseNodes, type NodeChoice } from './node-choice.ts';
 import type { ImageDeployment } from './image-deployment.ts';
 import { type LeaseRecord, remainingWork } from './lease-record.ts';
 import type { PlanContext } from './plan-context.ts';
@@ -27,6 +28,8 @@ export class QueuePlacement {
   private profileCount = 0;
   private profilesVersion = -1;
   private profilesNow = -1;
+  /** Profiles of the current instant for leases with no image to wait for, one per shape: followed from instant to instant rather than made again. */
+  private readonly nowProfiles: FreeProfile[] = [];
 
   private readonly stays: StaysPut;
   private marks = new Uint8Array(0);
@@ -69,6 +72,7 @@ export class QueuePlacement {
   /** The free profile at t for the lease's shape, kept while the state does not change. */
   profileFor(lease: LeaseRecord, t: number, now: number, image: string | null): FreeProfile {
     const { cpu, memoryMiB } = lease.req.perNode;
+    if (t === now && image === null) return this.nowProfile(cpu, memoryMiB, now);
     // Profiles of a state gone by are made again for the new one, keeping their arrays.
     if (this.profilesVersion !== this.ctx.version || this.profilesNow !== now) {
       this.profileCount = 0;
@@ -87,6 +91,14 @@ export class QueuePlacement {
     else this.profiles[k].reuse(ask);
     this.profileImages[k] = image;
     return this.profiles[k];
+  }
+
+  private nowProfile(cpu: number, memoryMiB: number, now: number): FreeProfile {
+    for (const p of this.nowProfiles) if (p.cpu === cpu && p.memoryMiB === memoryMiB) return p.follow(now);
+    if (this.nowProfiles.length >= 4) this.nowProfiles.shift();
+    const p = freeProfile(this.ctx.table, { t: now, cpu, memoryMiB, onlyFreeNow: true });
+    this.nowProfiles.push(p);
+    return p;
   }
 
   /** When an image sent now (in the link's first free slot) would be on the nodes. */
@@ -147,15 +159,14 @@ export class QueuePlacement {
       const boot = this.ctx.config.bootSeconds;
       return this.spec(lease, t, transferStart, chooseNodes(profile, { n: req.nodes, fullLength: boot + tail, minLength: minLengthWith(boot) }), false, boot + tail);
     }
-    const base = { n: req.nodes };
     const spec = (choice: NodeChoice | null, moved: boolean, fullLength: number): ChainSpec | null => this.spec(lease, t, transferStart, choice, moved, fullLength);
     const home = lease.suspendedOn!;
     const resume = this.ctx.costs.resumeSeconds(lease.req);
     const migrate = this.ctx.costs.migrateSeconds(lease.req);
     const stayLength = resume + tail;
     const moveLength = migrate + stayLength;
-    const stay = (minLength: number | null) => chooseAmong(profile, home, { ...base, fullLength: stayLength, minLength });
-    const move = (minLength: number | null) => chooseNodes(profile, { ...base, fullLength: moveLength, minLength, preferred: home });
+    const stay = (minLength: number | null) => chooseAmong(profile, home, { n: req.nodes, fullLength: stayLength, minLength });
+    const move = (minLength: number | null) => chooseNodes(profile, { n: req.nodes, fullLength: moveLength, minLength, preferred: home });
     const stayFull = stay(null);
     if (stayFull) return spec(stayFull, false, stayLength);
     if (!this.ctx.config.migration) return spec(stay(minLengthWith(resume)), false, stayLength);

@@ -1,5 +1,6 @@
+import { freeProfile } from './free-profile.ts';
 import { remainingWork } from './lease-record.ts';
-import { chooseNodes, freeProfile, type NodeChoice } from './node-choice.ts';
+import { chooseNodes, type NodeChoice } from './node-choice.ts';
 import { type PlanContext, type Planned, refuse } from './plan-context.ts';
 import type { Preemption } from './plan.ts';
 import { preemptionKind, victimCandidates } from './preemption.ts';

@@ -15,8 +15,14 @@ export class UsageNow {
   private readonly fullMem: number[] = [];
   /** The nodes not full now. */
   readonly notFull = new NodeBits();
+  /**
+   * For each word of 32 nodes, the table's change count when what one of them holds, its calendar,
+   * or whether it is open last changed: lets a profile of the current instant keep the words that did not.
+   */
+  private readonly wordChangedAt: number[] = [];
 
-  constructor(private readonly specs: readonly NodeSpec[], private readonly closed: readonly boolean[]) {}
+  /** `changes` tells the table's change count, which the table moves before telling of a change. */
+  constructor(private readonly specs: readonly NodeSpec[], private readonly closed: readonly boolean[], private readonly changes: () => number) {}
 
   /** The table has just added a node (its spec and closed flag are in place). */
   nodeAdded(): void {
@@ -26,11 +32,13 @@ export class UsageNow {
     const spec = this.specs[n];
     this.fullCpu.push(spec.cpu - EPS);
     this.fullMem.push(spec.memoryMiB - EPS);
+    this.wordChangedAt[n >> 5] = this.changes();
     this.follow(n, true);
   }
 
   /** Node n was closed or opened; `wasFull` is what isFull answered before. */
   closedChanged(n: number, wasFull: boolean): void {
+    this.wordChangedAt[n >> 5] = this.changes();
     this.follow(n, wasFull);
   }
 
@@ -39,11 +47,16 @@ export class UsageNow {
    * deactivating a segment does on each of its nodes, 9.6 million node-slots on the whole SDSC log.
    */
   addAll(nodes: readonly number[], cpu: number, mem: number): void {
-    for (let k = 0; k < nodes.length; k++) this.add(nodes[k], cpu, mem);
+    const stamp = this.changes();
+    for (let k = 0; k < nodes.length; k++) this.add(nodes[k], cpu, mem, stamp);
   }
 
-  /** addAll on one node: for a caller that goes over the nodes anyway (SlotTable.reserve of what begins now). */
-  add(n: number, cpu: number, mem: number): void {
+  /**
+   * addAll on one node, `stamp` being the table's change count: for a caller that goes over the
+   * nodes anyway (SlotTable.reserve of what begins now).
+   */
+  add(n: number, cpu: number, mem: number, stamp: number): void {
+    this.wordChangedAt[n >> 5] = stamp;
     const closed = this.closed[n];
     const fullCpu = this.fullCpu[n];
     const fullMem = this.fullMem[n];
@@ -75,6 +88,16 @@ export class UsageNow {
   fits(n: number, cpu: number, mem: number): boolean {
     const spec = this.specs[n];
     return !this.closed[n] && this.cpu[n] + cpu <= spec.cpu + EPS && this.mem[n] + mem <= spec.memoryMiB + EPS;
+  }
+
+  /** The change count when something about one of nodes 32w..32w+31 last changed. */
+  wordChanged(w: number): number {
+    return this.wordChangedAt[w];
+  }
+
+  /** The table changed node n's calendar or whether it is open. */
+  noteChange(n: number): void {
+    this.wordChangedAt[n >> 5] = this.changes();
   }
 
   get notFullCount(): number {

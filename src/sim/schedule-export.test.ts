@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { newLeaseRecord, type LeaseRecord } from '../core/lease-record.ts';
 import type { Segment } from '../core/segment.ts';
 import type { LeaseRequest, NodeSpec, SegmentKind } from '../core/types.ts';
-import { scheduleHeader, scheduleLines, writeSchedule } from './schedule-export.ts';
+import { exportSchedule, scheduleHeader, scheduleLines, writeSchedule } from './schedule-export.ts';
 
 const scratch = mkdtempSync(join(tmpdir(), 'vws-schedule-export-'));
 after(() => rmSync(scratch, { recursive: true, force: true }));
@@ -63,9 +63,21 @@ test('scheduleLines and writeSchedule write what JSON.stringify of each line\'s 
   assert.equal(readFileSync(file, 'utf8'), `${expected.join('\n')}\n`);
 });
 
-test('an export bigger than the writing buffer comes out whole', () => {
+test('an export bigger than the writing buffer comes out whole, written at once or piece by piece in the background', async () => {
+  // About 3 MB: pieces of 1 MiB, more of them than exportSchedule holds in flight.
   const many = Array.from({ length: 20_000 }, (_, i) => lease({ id: `${i}`, arrival: i }, { state: 'completed', history: [segment(i, i + 100, i % 2 ? shared : [5, 3, 1])] }));
+  const expected = `${expectedLines(many, NODES).join('\n')}\n`;
+  assert.ok(expected.length > 3 << 20, `only ${expected.length} bytes`);
   const file = join(scratch, 'many.jsonl');
   writeSchedule(file, many, NODES);
-  assert.equal(readFileSync(file, 'utf8'), `${expectedLines(many, NODES).join('\n')}\n`);
+  assert.equal(readFileSync(file, 'utf8'), expected);
+  const background = join(scratch, 'sub', 'many-background.jsonl');
+  await exportSchedule(background, many, NODES);
+  assert.equal(readFileSync(background, 'utf8'), expected);
+});
+
+test('exportSchedule says why it cannot write', async () => {
+  const file = join(scratch, 'a-file');
+  writeFileSync(file, '');
+  await assert.rejects(exportSchedule(join(file, 'x.jsonl'), LEASES, NODES), /ENOTDIR|EEXIST/);
 });

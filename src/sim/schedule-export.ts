@@ -1,4 +1,5 @@
 import { closeSync, mkdirSync, openSync, writeSync } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { LeaseRecord } from '../core/lease-record.ts';
 import type { Segment } from '../core/segment.ts';
@@ -225,8 +226,7 @@ export function* scheduleLines(leases: readonly LeaseRecord[], nodes: readonly N
 
 /**
  * Writes the export to `path` (its folder made if missing), synchronously and in pieces of 1 MiB:
- * the process has nothing else to do meanwhile, and a stream's bookkeeping cost more than the
- * writes themselves.
+ * a stream's bookkeeping cost more than the writes themselves.
  */
 export function writeSchedule(path: string, leases: readonly LeaseRecord[], nodes: readonly NodeSpec[]): void {
   mkdirSync(dirname(path), { recursive: true });
@@ -240,5 +240,39 @@ export function writeSchedule(path: string, leases: readonly LeaseRecord[], node
     writer.out.end();
   } finally {
     closeSync(fd);
+  }
+}
+
+/** Pieces of the export being written at once by exportSchedule: more would only hold more memory. */
+const PIECES_IN_FLIGHT = 2;
+
+/**
+ * writeSchedule with each 1 MiB piece written by libuv's threads while the next is made (each at
+ * its own offset): on the whole SDSC log (150 MB), the CLI's last work, the writes then overlap
+ * the making instead of following it. At most PIECES_IN_FLIGHT pieces are held.
+ */
+export async function exportSchedule(path: string, leases: readonly LeaseRecord[], nodes: readonly NodeSpec[]): Promise<void> {
+  mkdirSync(dirname(path), { recursive: true });
+  const file = await open(path, 'w');
+  const inFlight: Array<Promise<unknown>> = [];
+  try {
+    let offset = 0;
+    const writer = new LineWriter(nodes, 1 << 20, (bytes) => {
+      // A copy: the writer reuses its buffer at once.
+      const piece = Buffer.from(bytes);
+      inFlight.push(file.write(piece, 0, piece.length, offset));
+      offset += piece.length;
+    });
+    writer.out.text(`${scheduleHeader(nodes)}\n`);
+    for (const l of leases) {
+      writer.lease(l);
+      if (inFlight.length > PIECES_IN_FLIGHT) await inFlight.shift();
+    }
+    writer.out.end();
+    await Promise.all(inFlight.splice(0));
+  } finally {
+    // A write that failed is reported by the await that met it; the others are let finish first.
+    await Promise.allSettled(inFlight);
+    await file.close();
   }
 }

@@ -4,9 +4,10 @@
 // until it ends rather than slipping into it.
 
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { chmodSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, closeSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
+import { SqliteClaim } from './sqlite-claim.ts';
 import { checkLimit, imageColumns, imageFrom, json, leaseColumns, leaseFrom, nodeColumns, nodeFrom, workspaceColumns, workspaceFrom } from './columns.ts';
 import { applyMigrations } from './migrations.ts';
 import type {
@@ -65,24 +66,23 @@ export class SqliteStore implements Store {
     return (await this.one('SELECT COALESCE(MAX(version), 0) AS version FROM schema_version'))!.version;
   }
 
-  /** The file beside the store naming the server's process, while this store holds it. */
-  private claimFile: string | null = null;
+  /** The server's hold on the store, while this store has it. */
+  private claim: SqliteClaim | null = null;
 
   async claimForServer(): Promise<string | null> {
-    if (this.claimFile) return null;
-    const file = `${this.path}.server`;
-    const holder = livingHolder(file);
-    if (holder !== null) return `another vws serve (process ${holder}) is running on ${this.path}: stop it first, or give this one another --data (several servers on one store are not supported yet)`;
-    // A holder that died (kill -9) left its file: taken over. Written whole, then moved in place.
-    writeFileSync(`${file}.${process.pid}`, `${process.pid}\n`, { mode: 0o600 });
-    renameSync(`${file}.${process.pid}`, file);
-    this.claimFile = file;
+    if (this.claim) return null;
+    const taken = SqliteClaim.take(this.path);
+    if (!(taken instanceof SqliteClaim)) {
+      const who = taken.heldBy === null ? '' : ` (process ${taken.heldBy})`;
+      return `another vws serve${who} is running on ${this.path}: stop it first, or give this one another --data (several servers on one store are not supported yet)`;
+    }
+    this.claim = taken;
     return null;
   }
 
   async close(): Promise<void> {
-    if (this.claimFile && livingHolder(this.claimFile) === process.pid) rmSync(this.claimFile, { force: true });
-    this.claimFile = null;
+    this.claim?.release();
+    this.claim = null;
     if (this.db.open) this.db.close();
   }
 
@@ -356,16 +356,3 @@ function privateFile(path: string): void {
   chmodSync(path, 0o600);
 }
 
-/** The process named in a server's claim file, if that process is alive; null if none is. */
-function livingHolder(file: string): number | null {
-  if (!existsSync(file)) return null;
-  const pid = Number.parseInt(readFileSync(file, 'utf8'), 10);
-  if (!Number.isInteger(pid) || pid <= 0) return null;
-  try {
-    process.kill(pid, 0);
-    return pid;
-  } catch (e) {
-    // EPERM: alive, but someone else's.
-    return (e as NodeJS.ErrnoException).code === 'EPERM' ? pid : null;
-  }
-}

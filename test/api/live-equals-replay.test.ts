@@ -75,7 +75,7 @@ const FOUND: Array<[string, Call[]]> = [
     { op: 'act', action: 'stop', pick: 0 },
     { op: 'wait', seconds: 120 },
   ]],
-  // Found (seed 488184943) while a hold that would begin at once was refused before logging; that change was reverted.
+  // Found (seed 488184943) once a hold that would begin at once was refused before logging: the plan made for it, and dropped, had sized a node memo that then misread a node added later.
   ['a hold of a deadline lease that would begin at once leaves later placements as a restart makes them', [
     { op: 'hold', who: 'alice', shared: false, kind: 'deadline', ttl: 1, nodes: 1, duration: 60, startIn: 0, slack: 0, count: 1, gap: 0, acceptPartial: false, preemptible: null },
     { op: 'create', who: 'alice', shared: false, kind: 'best-effort', nodes: 2, duration: 60, startIn: 0, slack: 0, count: 1, gap: 0, acceptPartial: false, preemptible: null },

@@ -28,7 +28,10 @@ test('creating and holding a lease: each refusal with its code, its status and n
   assertRefused(await w.call(a, 'POST', '/v1/leases', lease({ kind: 'periodic', start: T0 + 100, recurrence: { period: 60, count: 3 } })), 'invalid', 'occurrences would overlap');
   assertRefused(await w.call(a, 'POST', '/v1/leases/hold', { lease: lease(), ttl: 60 }), 'invalid-request', 'a best-effort lease cannot be held');
   assertRefused(await w.call(a, 'POST', '/v1/leases/hold', { lease: lease({ kind: 'exact', start: T0 + 1000 }), ttl: 0 }), 'invalid-request', 'a hold of 0 s');
+  // A hold of what would begin at once holds nothing: refused like any other, with no lease made (it was a 201 with a rejected lease).
+  assertRefused(await w.call(a, 'POST', '/v1/leases/hold', { lease: lease({ kind: 'exact', start: T0 }), ttl: 600 }), 'too-late', 'a hold that would begin now');
   assert.equal((await told(w)), inputs, 'no refused request reached the input log');
+  assert.deepEqual((await w.store.listLeases()).map((l) => l.status), [], 'no lease was made by a refused request');
 
   assert.equal((await w.call(w.tokens.bob, 'POST', '/v1/leases', lease({ kind: 'exact', nodes: 4, start: T0 + 1000 }))).status, 201);
   const full = await w.call(a, 'POST', '/v1/leases', lease({ kind: 'exact', start: T0 + 1000 }));

@@ -128,8 +128,11 @@ test('a start the driver refuses is reported to the owner with the driver\'s wor
   w.driver.refuse('start', null);
   await tick(w, 4);
   assert.deepEqual(await vms(w.driver), [['job/0', 'n1', 'running']]);
-  assert.equal((await w.store.workspacesOf('job'))[0].status, 'running');
+  const [ws] = await w.store.workspacesOf('job');
+  assert.equal(ws.status, 'running');
   assert.equal((await w.store.getLease('job'))!.status, 'running');
+  // By the service's clock, as the lease's own row: not by the machine's.
+  assert.equal(ws.updatedAt, w.clock.now(), 'the workspace row was written at the service\'s time');
   // Converged: no retry is left armed to fail again.
   await tick(w, 60);
   assert.equal(errorsOf(w.events, 'job').length, 3);

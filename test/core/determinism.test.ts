@@ -6,7 +6,7 @@ import fc from 'fast-check';
 import './support/setup.ts';
 import { Scheduler } from '../../src/core/scheduler.ts';
 import { describeScenario, scenarioArb } from './support/generators.ts';
-import { runScenario } from './support/run.ts';
+import { runScenario, stepLine } from './support/run.ts';
 
 test('simulating the same input twice gives byte-identical export lines and identical metrics', () => {
   fc.assert(
@@ -32,13 +32,7 @@ test('driving the Scheduler by hand twice gives the same decisions at the same i
           const now = Math.min(byArrival[next]?.arrival ?? Infinity, scheduler.nextEventTime());
           if (now === Infinity) return out;
           while (next < byArrival.length && byArrival[next].arrival === now) scheduler.submit(byArrival[next++], now);
-          const step = scheduler.advance(now);
-          out.push(JSON.stringify({
-            now, decisions: step.decisions,
-            started: step.started.map((x) => [x.leaseId, x.kind, x.start, x.end, x.nodes]),
-            ended: step.ended.map((x) => [x.leaseId, x.kind, x.start, x.end]),
-            completed: step.completed.map((l) => l.req.id),
-          }));
+          out.push(stepLine(now, scheduler.advance(now)));
         }
         throw new Error('the scheduler did not drain in 100000 steps');
       };

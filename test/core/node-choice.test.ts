@@ -1,11 +1,13 @@
 // chooseAmong is chooseNodes for a suspended lease that stays where its memory is (only its home
-// nodes may be chosen, each preferred), found from those nodes alone: both must always agree.
+// nodes may be chosen, each preferred), found from those nodes alone: both must always agree, also
+// when the profile has already looked at some nodes (and answers from what it holds).
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
 import './support/setup.ts';
-import { chooseAmong, chooseNodes, freeProfile } from '../../src/core/node-choice.ts';
+import { freeProfile } from '../../src/core/free-profile.ts';
+import { chooseAmong, chooseNodes } from '../../src/core/node-choice.ts';
 import { SlotTable } from '../../src/core/slot-table.ts';
 
 const caseArb = fc.record({
@@ -17,6 +19,7 @@ const caseArb = fc.record({
   minLength: fc.option(fc.integer({ min: 1, max: 20 })),
   home: fc.uniqueArray(fc.nat({ max: 6 }), { minLength: 1, maxLength: 5 }),
   cpu: fc.constantFrom(0.5, 1),
+  readFirst: fc.integer({ min: 0, max: 8 }),
 });
 
 test('chooseAmong answers what chooseNodes answers with the home nodes eligible and preferred', () => {
@@ -35,6 +38,9 @@ test('chooseAmong answers what chooseNodes answers with the home nodes eligible 
       const want = chooseNodes(freeProfile(table, ask), { n: c.n, fullLength: c.fullLength, minLength: c.minLength, eligible: (i) => set.has(i), preferred: home });
       const got = chooseAmong(freeProfile(table, ask), home, { n: c.n, fullLength: c.fullLength, minLength: c.minLength });
       assert.deepEqual(got, want);
+      const read = freeProfile(table, ask);
+      read.fill(c.readFirst);
+      assert.deepEqual(chooseAmong(read, home, { n: c.n, fullLength: c.fullLength, minLength: c.minLength }), want);
       if (want) chosen++;
     }),
     { numRuns: 2000 },

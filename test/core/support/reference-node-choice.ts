@@ -2,7 +2,8 @@
 // node, in index order, every answer asked of the table. The naive reference that
 // test/core/free-profile.test.ts holds the present ones to.
 
-import type { NodeAsk, NodeChoice, ProfileAsk } from '../../../src/core/node-choice.ts';
+import type { ProfileAsk } from '../../../src/core/free-profile.ts';
+import type { NodeAsk, NodeChoice } from '../../../src/core/node-choice.ts';
 import type { SlotTable } from '../../../src/core/slot-table.ts';
 
 /**

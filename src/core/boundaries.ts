@@ -1,5 +1,6 @@
 // The instants at which planned segments start and end, and what happens then.
 
+import { removeFrom } from './calendar.ts';
 import type { CoreState } from './core-state.ts';
 import { failLease, settleIfChainDone } from './lease-lifecycle.ts';
 import type { LeaseRecord } from './lease-record.ts';
@@ -60,8 +61,7 @@ function endSegment(s: CoreState, seg: Segment, out: StepEffects): void {
   out.ended.push(seg);
   s.changed?.add(lease);
   if (seg.kind === 'run') lease.done += seg.end - seg.start;
-  const i = lease.chain.indexOf(seg);
-  if (i >= 0) lease.chain.splice(i, 1);
+  removeFrom(lease.chain, seg);
   if (seg.kind === 'suspend' && lease.chain.length > 0) {
     // A deadline lease planned in pieces waits, suspended, for its next piece.
     lease.suspensions++;

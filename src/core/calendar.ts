@@ -103,11 +103,12 @@ export function roomFromOn(cal: readonly Segment[], spec: NodeSpec, t: number, c
 }
 
 /**
- * Takes `seg` out of a calendar, keeping the order. By hand rather than with splice, which makes
+ * Takes `seg` out of a calendar or a chain, keeping the order. By hand rather than with splice, which makes
  * an array of what it removed: ten million of them on the whole SDSC log, all garbage at once.
  */
 export function removeFrom(cal: Segment[], seg: Segment): void {
-  const i = cal.indexOf(seg);
+  // A segment that ends is first on each of its nodes (12.9 million times on the whole SDSC log): no search then.
+  const i = cal[0] === seg ? 0 : cal.indexOf(seg);
   if (i < 0) return;
   for (let k = i + 1; k < cal.length; k++) cal[k - 1] = cal[k];
   cal.pop();
@@ -191,4 +192,12 @@ function sortedTripleIndices(changes: number[]): number[] {
   for (let i = 0; i < changes.length; i += 3) idx.push(i);
   idx.sort((a, b) => changes[a] - changes[b] || changes[a + 1] - changes[b + 1] || a - b);
   return idx;
+}
+
+/**
+ * A whole number of seconds as V8's small integer where it fits: times computed in typed arrays come
+ * back as heap numbers, 16 bytes each, and every segment of a whole log is kept to its end.
+ */
+export function small(t: number): number {
+  return t === (t | 0) ? t | 0 : t;
 }

@@ -63,13 +63,13 @@ const NO_ATTEMPTS: readonly LostAttempt[] = Object.freeze([]);
 const NO_NODES: readonly number[] = Object.freeze([]);
 
 /** The fields most leases never move from these values, kept out of the record until one does. */
-type Rare = Pick<LeaseRecord, 'lost' | 'suspendedOn' | 'parked' | 'lastPlannedStart' | 'rejectReason' | 'rejectMessage' | 'realDuration' | 'failure' | 'heldUntil' | 'occurrenceIds'
+type Rare = Pick<LeaseRecord, 'lost' | 'suspendedOn' | 'parked' | 'lastPlannedStart' | 'rejectReason' | 'rejectMessage' | 'failure' | 'heldUntil' | 'occurrenceIds'
   | 'suspensions' | 'migrations' | 'preemptions' | 'imageRefs'>;
 
 // A literal rather than a copy of the frozen defaults: every side object then has its fields in the object itself, with one shape.
 function rareDefaults(): Rare {
   return {
-    lost: NO_ATTEMPTS, suspendedOn: null, parked: false, lastPlannedStart: null, rejectReason: null, rejectMessage: null, realDuration: null, failure: null,
+    lost: NO_ATTEMPTS, suspendedOn: null, parked: false, lastPlannedStart: null, rejectReason: null, rejectMessage: null, failure: null,
     heldUntil: null, occurrenceIds: null, suspensions: 0, migrations: 0, preemptions: 0, imageRefs: NO_NODES,
   };
 }
@@ -92,6 +92,8 @@ class CompactLeaseRecord implements LeaseRecord {
   inFuture = false;
   firstStart: number | null = null;
   endedAt: number | null = null;
+  /** Not a rare field: most leases of a trace end before their planned work (188,000 of the SDSC log's 232,562), and a side object each would cost 17 times its 8 bytes. */
+  realDuration: number | null = null;
   private rare: Rare | null = null;
 
   constructor(readonly req: LeaseRequest, readonly seq: number, public work: number) {
@@ -122,8 +124,6 @@ class CompactLeaseRecord implements LeaseRecord {
   set rejectReason(v: RejectReason | null) { this.write('rejectReason', v); }
   get rejectMessage(): string | null { return this.read('rejectMessage'); }
   set rejectMessage(v: string | null) { this.write('rejectMessage', v); }
-  get realDuration(): number | null { return this.read('realDuration'); }
-  set realDuration(v: number | null) { this.write('realDuration', v); }
   get failure(): { code: string; message: string } | null { return this.read('failure'); }
   set failure(v: { code: string; message: string } | null) { this.write('failure', v); }
   get heldUntil(): number | null { return this.read('heldUntil'); }

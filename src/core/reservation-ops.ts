@@ -2,6 +2,7 @@
 // not happened. Each keeps the slot table, the boundaries and the lease's chain and history in
 // step; the table's version moves with each.
 
+import { removeFrom } from './calendar.ts';
 import type { CoreState } from './core-state.ts';
 import type { LeaseRecord } from './lease-record.ts';
 import type { Segment } from './segment.ts';
@@ -12,20 +13,20 @@ const ENDS = 0;
 const STARTS = 1;
 
 export function place(s: CoreState, lease: LeaseRecord, kind: SegmentKind, start: number, end: number, nodes: readonly number[]): Segment {
-  const seg = s.table.reserve(lease.req.id, kind, start, end, nodes, lease.req.perNode.cpu, lease.req.perNode.memoryMiB);
+  const begins = start <= s.now;
+  const seg = s.table.reserve(lease.req.id, kind, start, end, nodes, lease.req.perNode.cpu, lease.req.perNode.memoryMiB, begins);
   s.changed?.add(lease);
   // A first push would give the array room for 17; most leases keep one segment, and there are 232,562 on a whole log.
   if (lease.history.length === 0) lease.history = [seg];
   else lease.history.push(seg);
   s.boundaries.push(end, ENDS, seg);
-  if (start <= s.now) startSegment(s, seg);
+  if (begins) startSegment(s, seg, lease);
   else s.boundaries.push(start, STARTS, seg);
   return seg;
 }
 
-/** A segment begins: it counts in the table's usage now, and its lease is active. */
-export function startSegment(s: CoreState, seg: Segment): void {
-  const lease = s.book.mustGet(seg.leaseId);
+/** A segment begins: it counts in the table's usage now (one placed to begin now already does), and its lease is active. */
+export function startSegment(s: CoreState, seg: Segment, lease = s.book.mustGet(seg.leaseId)): void {
   s.table.activate(seg);
   s.started.push(seg);
   s.changed?.add(lease);
@@ -40,14 +41,13 @@ export function startSegment(s: CoreState, seg: Segment): void {
 
 /** Moves a segment's end to `end`; one that is running and so ends by now is over at once. */
 export function truncate(s: CoreState, seg: Segment, end: number): void {
+  const lease = s.book.mustGet(seg.leaseId);
+  s.changed?.add(lease);
   s.table.setEnd(seg, end);
-  s.changed?.add(s.book.mustGet(seg.leaseId));
   if (seg.active && end <= s.now) {
     s.table.deactivate(seg);
-    const lease = s.book.mustGet(seg.leaseId);
     if (seg.kind === 'run') lease.done += end - seg.start;
-    const i = lease.chain.indexOf(seg);
-    if (i >= 0) lease.chain.splice(i, 1);
+    removeFrom(lease.chain, seg);
     return;
   }
   s.boundaries.push(end, ENDS, seg);
@@ -56,6 +56,8 @@ export function truncate(s: CoreState, seg: Segment, end: number): void {
 /** Drops every segment of the lease's chain after `seg`. */
 export function cutChainAfter(s: CoreState, lease: LeaseRecord, seg: Segment): void {
   const i = lease.chain.indexOf(seg);
+  // Most chains end with the segment (an early end of a lease planned in one run): nothing to copy or cut.
+  if (i + 1 >= lease.chain.length) return;
   for (const later of lease.chain.slice(i + 1)) dropSegment(s, lease, later);
   lease.chain.length = i + 1;
 }

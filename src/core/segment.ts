@@ -11,7 +11,7 @@ export interface Segment {
   readonly start: number;
   /** Changed only by SlotTable.setEnd, so that the table's version moves with it. */
   readonly end: number;
-  /** Replaced by an equal list shared with other ended segments when the segment ends (SlotTable.deactivate). */
+  /** Shared with every other segment on the same nodes, in the same order (SlotTable.reserve): never changed. */
   readonly nodes: readonly number[];
   readonly cpu: number;
   readonly memoryMiB: number;

@@ -1,7 +1,7 @@
-import { EPS, exclusiveFreeUntil, exclusiveGaps, insertByStart, nextReleaseAfter, removeFrom, roomFromOn, sweepFreeUntil } from './calendar.ts';
+import { EPS, exclusiveFreeUntil, exclusiveGaps, insertByStart, nextReleaseAfter, removeFrom, roomFromOn, small, sweepFreeUntil } from './calendar.ts';
 import { FreedNodes } from './freed-nodes.ts';
 import { NodeBits } from './node-bits.ts';
-import { NodeLists } from './node-lists.ts';
+import { NodeLists, nodeListHashStep } from './node-lists.ts';
 import { NodeMemo } from './node-memo.ts';
 import { RoomIndex, TouchLog } from './room-index.ts';
 import type { Segment } from './segment.ts';
@@ -160,15 +160,22 @@ export class SlotTable {
     return this.usage.notFull;
   }
 
-  reserve(leaseId: string, kind: SegmentKind, start: number, end: number, nodes: readonly number[], cpu: number, memoryMiB: number): Segment {
-    this.changes++;
-    const seg: Segment = { seq: this.nextSeq++, leaseId, kind, start: small(start), end: small(end), nodes, cpu, memoryMiB, active: false, removed: false };
-    for (const n of nodes) {
+  /** A reservation; one that `begins` now is activated as it is made (two changes, read by nothing in between), its nodes gone over once (232,000 of the SDSC log's 336,000). */
+  reserve(leaseId: string, kind: SegmentKind, start: number, end: number, nodes: readonly number[], cpu: number, memoryMiB: number, begins = false): Segment {
+    this.changes += begins ? 2 : 1;
+    const seg: Segment = { seq: this.nextSeq++, leaseId, kind, start: small(start), end: small(end), nodes, cpu, memoryMiB, active: begins, removed: false };
+    let h = nodes.length;
+    for (let k = 0; k < nodes.length; k++) {
+      const n = nodes[k];
       insertByStart(this.calendars[n], seg);
       this.empty.delete(n);
       this.stampNode(n);
+      if (begins) this.usage.add(n, cpu, memoryMiB, this.changes);
+      h = nodeListHashStep(h, n);
     }
-    this.pending.add(seg);
+    // The list given dies young; one kept to the segment's end (minutes of simulated time) would be promoted, then collected from the old space.
+    (seg as { nodes: readonly number[] }).nodes = this.nodeLists.sharedByHash(nodes, h);
+    if (!begins) this.pending.add(seg);
     return seg;
   }
 
@@ -219,18 +226,16 @@ export class SlotTable {
     this.usage.addAll(seg.nodes, seg.cpu, seg.memoryMiB);
   }
 
-  /** Marks a reservation as over: it stops counting now and leaves the calendars, which then hold only what is current or to come. */
+  /**
+   * Marks a reservation as over at its end (one cut short: its new end, set and stamped by setEnd): it stops counting now and leaves the calendars.
+   * Its nodes are not stamped: every question is of an instant at or after now, where an ended reservation is passed over, so what was remembered holds.
+   */
   deactivate(seg: Segment): void {
     if (!seg.active) return;
     this.changes++;
     seg.active = false;
     this.usage.addAll(seg.nodes, -seg.cpu, -seg.memoryMiB);
-    for (const n of seg.nodes) {
-      this.takeOut(n, seg);
-      this.stampNode(n);
-    }
-    // Over, the segment is only history now: it keeps the shared copy of its node list.
-    (seg as { nodes: readonly number[] }).nodes = this.nodeLists.shared(seg.nodes);
+    for (const n of seg.nodes) this.takeOut(n, seg);
   }
 
   /** The first node at or after `from`, by index, with some capacity left at the current instant; -1 if none. */
@@ -384,9 +389,10 @@ export class SlotTable {
     this.changes++;
     for (let n = 0; n < this.calendars.length; n++) {
       const cal = this.calendars[n];
-      if (cal.length === 0) continue;
       let w = 0;
       for (let r = 0; r < cal.length; r++) if (cal[r].end > now || cal[r].active) cal[w++] = cal[r];
+      // Ended reservations leave the calendars as they end: what is left here is rare, and a node whose calendar stays as it was keeps what was remembered of it.
+      if (w === cal.length) continue;
       cal.length = w;
       if (w === 0) this.empty.add(n);
       this.stampNode(n);
@@ -396,9 +402,4 @@ export class SlotTable {
   reservationsOn(n: number): readonly Segment[] {
     return this.calendars[n];
   }
-}
-
-/** A whole number of seconds as V8's small integer where it fits: times from typed arrays come back as 16-byte heap numbers, and every segment is kept. */
-function small(t: number): number {
-  return t === (t | 0) ? t | 0 : t;
 }

@@ -47,27 +47,27 @@ export class UsageNow {
    * deactivating a segment does on each of its nodes, 9.6 million node-slots on the whole SDSC log.
    */
   addAll(nodes: readonly number[], cpu: number, mem: number): void {
-    const { closed } = this;
-    const used = this.cpu;
-    const usedMem = this.mem;
-    const fullCpus = this.fullCpu;
-    const fullMems = this.fullMem;
-    const changedAt = this.wordChangedAt;
     const stamp = this.changes();
-    for (let k = 0; k < nodes.length; k++) {
-      const n = nodes[k];
-      changedAt[n >> 5] = stamp;
-      const fullCpu = fullCpus[n];
-      const fullMem = fullMems[n];
-      const wasFull = closed[n] || used[n] >= fullCpu || usedMem[n] >= fullMem;
-      let c = used[n] + cpu;
-      let m = usedMem[n] + mem;
-      if (Math.abs(c) < EPS) c = 0;
-      if (Math.abs(m) < EPS) m = 0;
-      used[n] = c;
-      usedMem[n] = m;
-      this.followTo(n, wasFull, closed[n] || c >= fullCpu || m >= fullMem);
-    }
+    for (let k = 0; k < nodes.length; k++) this.add(nodes[k], cpu, mem, stamp);
+  }
+
+  /**
+   * addAll on one node, `stamp` being the table's change count: for a caller that goes over the
+   * nodes anyway (SlotTable.reserve of what begins now).
+   */
+  add(n: number, cpu: number, mem: number, stamp: number): void {
+    this.wordChangedAt[n >> 5] = stamp;
+    const closed = this.closed[n];
+    const fullCpu = this.fullCpu[n];
+    const fullMem = this.fullMem[n];
+    const wasFull = closed || this.cpu[n] >= fullCpu || this.mem[n] >= fullMem;
+    let c = this.cpu[n] + cpu;
+    let m = this.mem[n] + mem;
+    if (Math.abs(c) < EPS) c = 0;
+    if (Math.abs(m) < EPS) m = 0;
+    this.cpu[n] = c;
+    this.mem[n] = m;
+    this.followTo(n, wasFull, closed || c >= fullCpu || m >= fullMem);
   }
 
   private follow(n: number, wasFull: boolean): void {

@@ -44,7 +44,7 @@ export function simulate(input: SimulationInput): Scheduler {
       break;
     }
     if (now === Infinity) break;
-    for (const run of earlyEnds.takeAt(now)) {
+    for (let run = earlyEnds.takeNext(now); run !== undefined; run = earlyEnds.takeNext(now)) {
       // A run that ends as planned needs no help, unless more was planned after it (a suspension, a later piece) where its work is done.
       const lease = scheduler.lease(run.leaseId)!;
       const after = lease.chain[lease.chain.indexOf(run) + 1];

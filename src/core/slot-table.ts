@@ -1,5 +1,6 @@
-import { EPS, exclusiveFreeUntil, exclusiveGaps, insertByStart, nextReleaseAfter, removeFrom, roomFromOn, small, sweepFreeUntil } from './calendar.ts';
+import { EPS, exclusiveFreeUntil, insertByStart, removeFrom, roomFromOn, small, sweepFreeUntil } from './calendar.ts';
 import { FreedNodes } from './freed-nodes.ts';
+import { freeWindows } from './free-windows.ts';
 import { NodeBits } from './node-bits.ts';
 import { NodeLists, nodeListHashStep } from './node-lists.ts';
 import { NodeMemo } from './node-memo.ts';
@@ -293,30 +294,9 @@ export class SlotTable {
     return v;
   }
 
-  /**
-   * Maximal windows [a, b) at or after `from` in which node n can hold cpu/mem on top of its
-   * reservations (b is Infinity for the last one), those of leases in `ignore` left out.
-   */
+  /** See free-windows.ts. */
   freeWindows(n: number, from: number, cpu: number, mem: number, ignore?: ReadonlySet<string>): Array<[number, number]> {
-    const spec = this.specs[n];
-    if (this.closed[n] || cpu > spec.cpu + EPS || mem > spec.memoryMiB + EPS) return [];
-    const ignoring = ignore !== undefined && ignore.size > 0 && this.calendars[n].some((s) => ignore.has(s.leaseId));
-    const gaps = ignoring ? null : exclusiveGaps(this.calendars[n], spec, from, cpu, mem);
-    if (gaps !== null) return gaps;
-    const out: Array<[number, number]> = [];
-    let t = from;
-    for (let guard = 0; guard < 100_000; guard++) {
-      const until = this.freeUntil(n, t, cpu, mem, Infinity, ignoring ? ignore : undefined);
-      if (until > t) {
-        out.push([t, until]);
-        if (until === Infinity) return out;
-        t = until;
-      }
-      const next = nextReleaseAfter(this.calendars[n], t, ignoring ? ignore : undefined);
-      if (next === Infinity) return out;
-      t = next;
-    }
-    throw new Error(`internal: node ${n} has too many windows`);
+    return freeWindows(this, n, from, cpu, mem, ignore);
   }
 
   /**
@@ -352,8 +332,13 @@ export class SlotTable {
 
   /** roomForGoodFrom(n, t, cpu, mem) of every node n, as RoomIndex.from reads it: kept for the last shape asked. */
   roomFrom(t: number, cpu: number, mem: number): Float64Array {
+    return this.roomIndex(t, cpu, mem).values;
+  }
+
+  /** The same answers with the questions asked of all of them at once (RoomIndex.kth and the like), at t. */
+  roomIndex(t: number, cpu: number, mem: number): RoomIndex {
     if (this.rooms === null || this.rooms.cpu !== cpu || this.rooms.mem !== mem) this.rooms = new RoomIndex(this, cpu, mem);
-    return this.rooms.from(t, this.touchLog.take());
+    return this.rooms.at(t, this.touchLog.take());
   }
 
   /** Whether node n is open and big enough for cpu/mem. */

@@ -1,4 +1,5 @@
 import { addExclusiveGaps, firstOfK, kthSmallest } from './calendar.ts';
+import type { RoomIndex } from './room-index.ts';
 import type { Segment } from './segment.ts';
 import type { NodeSpec } from './types.ts';
 
@@ -15,7 +16,7 @@ export interface WindowSource {
   reservationsOn(n: number): readonly Segment[];
   freeWindows(n: number, from: number, cpu: number, mem: number, ignore?: ReadonlySet<string>): Array<[number, number]>;
   roomForGoodFrom(n: number, t: number, cpu: number, mem: number): number | null;
-  roomFrom(t: number, cpu: number, mem: number): Float64Array;
+  roomIndex(t: number, cpu: number, mem: number): RoomIndex;
 }
 
 /** The earliest start at which enough nodes are free long enough, over the table's per-node calendars. */
@@ -67,13 +68,15 @@ export class WindowSearch {
     const table = this.table;
     let count = 0;
     if (notBefore === undefined) {
-      // Every node from the same instant: the table's index, brought up to date where it changed.
-      const room = table.roomFrom(from, cpu, mem);
+      // Every node from the same instant: the table's index, brought up to date where it changed,
+      // which counts the nodes that are not simple as they change.
+      const index = table.roomIndex(from, cpu, mem);
+      if (index.notSimpleNodes > 0) return null;
+      const room = index.values;
       if (this.opens.length < room.length) this.grow(room.length);
       const opens = this.opens;
       for (let n = 0; n < room.length; n++) {
         const v = room[n];
-        if (v !== v) return null;
         const a = v > from ? v : from;
         if (a === Infinity || a > latestStart) continue;
         opens[count++] = a;

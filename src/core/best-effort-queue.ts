@@ -50,10 +50,11 @@ function canPlaceInFuture(s: CoreState): boolean {
 /** Places a queued lease to start at t (now, or when its image could arrive), if it can. */
 function placeNear(s: CoreState, placement: QueuePlacement, lease: LeaseRecord, t: number, now: number): boolean {
   if (t === now && lease.req.nodes > s.table.nodesNotFullNow) return false;
-  // A cheap necessary condition for a lease to resume (staying, then moving, tried in turn): of one
-  // not resuming it is exactly whether findChainAt finds nodes, and the profile the same, so not asked.
-  const resuming = lease.state === 'suspended' && lease.suspendedOn !== null;
-  if (resuming && !placement.windowAtLeast(lease, t, now)) return false;
+  // A cheap necessary condition, asked of a profile shared by the whole queue pass: most leases
+  // that cannot start now fail it. Of a lease not resuming it says exactly what findChainAt would
+  // (free-profile.test.ts), but counting is cheaper than choosing nodes where most fail: left out,
+  // the 30-day runs with reservations of repro:hpdc08 took 1.6 times as long.
+  if (!placement.windowAtLeast(lease, t, now)) return false;
   const spec = placement.findChainAt(lease, t, now, true);
   if (!spec) return false;
   placeQueued(s, lease, spec, now);

@@ -1,4 +1,4 @@
-import { EPS } from './calendar.ts';
+import { roomExplained } from './calendar.ts';
 import type { Segment } from './segment.ts';
 import type { NodeSpec } from './types.ts';
 
@@ -214,34 +214,6 @@ export class RoomIndex {
     this.nan = 0;
     this.recount();
   }
-}
-
-/**
- * roomFromOn(cal, spec, t, cpu, mem), NaN for null, and for null why, written to out[at] and
- * out[at + 1] (in the same walk: the index takes a null answer for some 3 million nodes of the SDSC
- * log). First, how long it stays null, the calendar unchanged: until the reservation that made it
- * null no longer decides. One the request could share the node with does until it ends; one that
- * begins after a gap, until it begins (at later instants the walk from t follows the same
- * reservations, its front only moved to max(t, front)). Second, for a gap, that front: where the
- * reservations that follow one another from t end, before it; NaN for a reservation that could be shared.
- */
-export function roomExplained(cal: readonly Segment[], spec: NodeSpec, t: number, cpu: number, mem: number, out: Float64Array, at: number): number {
-  let from = t;
-  for (const s of cal) {
-    if (s.end <= from) continue;
-    if (s.cpu + cpu <= spec.cpu + EPS && s.memoryMiB + mem <= spec.memoryMiB + EPS) {
-      out[at] = s.end;
-      out[at + 1] = Number.NaN;
-      return Number.NaN;
-    }
-    if (s.start > from) {
-      out[at] = s.start;
-      out[at + 1] = from;
-      return Number.NaN;
-    }
-    from = s.end;
-  }
-  return from;
 }
 
 /** The nodes whose calendars changed since the last take, each listed once, in a reused buffer. */

@@ -7,8 +7,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
 import './support/setup.ts';
-import { roomFromOn } from '../../src/core/calendar.ts';
-import { roomExplained } from '../../src/core/room-index.ts';
+import { roomExplained, roomFromOn } from '../../src/core/calendar.ts';
 import { changeArb, TableDriver } from './support/table-changes.ts';
 
 test('roomFrom answers, node by node, what the calendar says now', () => {

@@ -151,14 +151,10 @@ export class FreeProfile {
     this.limitedCount += bitCount(lim);
   }
 
-  /** Until when node i stays free from t, if it is one of the profile's nodes; null if not. The one rule the profile lists nodes by. */
+  /** Until when node i stays free from t, if it is one of the profile's nodes; null if not (see untilFor). */
   untilOf(i: number): number | null {
-    const { table, ask } = this;
-    if (table.version !== this.version) throw new Error('internal: a free profile read after the table changed');
-    if (ask.onlyFreeNow && !table.fitsNow(i, ask.cpu, ask.memoryMiB)) return null;
-    if (ask.eligible && !ask.eligible(i)) return null;
-    const u = table.freeUntil(i, ask.t, ask.cpu, ask.memoryMiB, Infinity, ask.ignore, ask.ignoreFrom);
-    return u > ask.t ? u : null;
+    if (this.table.version !== this.version) throw new Error('internal: a free profile read after the table changed');
+    return untilFor(this.table, this.ask, i);
   }
 
   /** Whether at least n of the profile's nodes stay free until `end` or later. */
@@ -254,6 +250,17 @@ export interface ProfileAsk {
   onlyFreeNow: boolean;
   ignore?: ReadonlySet<string>;
   ignoreFrom?: number;
+}
+
+/**
+ * Until when node i stays free from ask.t for the ask, if it takes part; null if not. The one rule a
+ * profile lists nodes by, whatever keeps them (the naive reference of the tests does too).
+ */
+export function untilFor(table: SlotTable, ask: ProfileAsk, i: number): number | null {
+  if (ask.onlyFreeNow && !table.fitsNow(i, ask.cpu, ask.memoryMiB)) return null;
+  if (ask.eligible && !ask.eligible(i)) return null;
+  const u = table.freeUntil(i, ask.t, ask.cpu, ask.memoryMiB, Infinity, ask.ignore, ask.ignoreFrom);
+  return u > ask.t ? u : null;
 }
 
 export function freeProfile(table: SlotTable, ask: ProfileAsk): FreeProfile {

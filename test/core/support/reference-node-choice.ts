@@ -2,7 +2,7 @@
 // node, in index order, every answer asked of the table. The naive reference that
 // test/core/free-profile.test.ts holds the present ones to.
 
-import type { ProfileAsk } from '../../../src/core/free-profile.ts';
+import { type ProfileAsk, untilFor } from '../../../src/core/free-profile.ts';
 import type { NodeAsk, NodeChoice } from '../../../src/core/node-choice.ts';
 import type { SlotTable } from '../../../src/core/slot-table.ts';
 
@@ -48,14 +48,10 @@ export class ReferenceProfile {
     return nodes.length;
   }
 
-  /** Until when node i stays free from t, if it is one of the profile's nodes; null if not. The one rule fill lists nodes by. */
+  /** Until when node i stays free from t, if it is one of the profile's nodes; null if not: the profile's one rule, the same for both (untilFor). */
   untilOf(i: number): number | null {
-    const { table, ask } = this;
-    if (table.version !== this.version) throw new Error('internal: a free profile read after the table changed');
-    if (ask.onlyFreeNow && !table.fitsNow(i, ask.cpu, ask.memoryMiB)) return null;
-    if (ask.eligible && !ask.eligible(i)) return null;
-    const u = table.freeUntil(i, ask.t, ask.cpu, ask.memoryMiB, Infinity, ask.ignore, ask.ignoreFrom);
-    return u > ask.t ? u : null;
+    if (this.table.version !== this.version) throw new Error('internal: a free profile read after the table changed');
+    return untilFor(this.table, this.ask, i);
   }
 
   /** Whether entry k exists, looking at more nodes if needed. */

@@ -78,7 +78,7 @@ const prefScratch: number[] = [];
 const scratch: number[] = [];
 
 /** The distinct nodes of a list, ascending. */
-export function sortedOnce(nodes: readonly number[]): number[] {
+function sortedOnce(nodes: readonly number[]): number[] {
   const sorted = [...nodes].sort((a, b) => a - b);
   let w = 0;
   for (let r = 0; r < sorted.length; r++) if (r === 0 || sorted[r] !== sorted[r - 1]) sorted[w++] = sorted[r];
@@ -87,7 +87,7 @@ export function sortedOnce(nodes: readonly number[]): number[] {
 }
 
 /** The distinct nodes of a list, ascending: the list itself when it is already (a suspended lease's nodes mostly are). */
-function ascendingOnce(nodes: readonly number[]): readonly number[] {
+export function ascendingOnce(nodes: readonly number[]): readonly number[] {
   for (let k = 1; k < nodes.length; k++) if (nodes[k] <= nodes[k - 1]) return sortedOnce(nodes);
   return nodes;
 }

@@ -1,5 +1,5 @@
 import { type LeaseRecord, remainingWork } from './lease-record.ts';
-import { sortedOnce } from './node-choice.ts';
+import { ascendingOnce } from './node-choice.ts';
 import type { PlanContext } from './plan-context.ts';
 import type { RoomIndex } from './room-index.ts';
 import type { SegmentKind } from './types.ts';
@@ -191,7 +191,8 @@ export class StaysPut {
     const { table, config } = this.ctx;
     const { nodes: k, perNode: { cpu, memoryMiB }, id } = lease.req;
     const chosen = lease.chain[0].nodes;
-    const homeSorted = sortedOnce(home);
+    // Mostly ascending already (the nodes of the run it left): then the list itself, not a sorted copy.
+    const homeSorted = ascendingOnce(home);
     if (homeSorted.length !== k || chosen.length !== k) return false;
     const room = this.reused(table.size);
     const mark = this.chosenMark;

@@ -93,7 +93,6 @@ function contiguousEnd(chain: readonly Segment[], i: number): number {
   return end;
 }
 
-
 /**
  * The owner suspends a running best-effort lease now: its run ends, its memory is saved, and it
  * waits, out of the queue, until resumeByOwner.

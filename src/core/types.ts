@@ -27,6 +27,29 @@ export interface Recurrence {
   acceptPartial?: boolean;
 }
 
+/** The networks a cluster role's VMs join: the site's public network, and the cluster's own private one. */
+export type NetworkName = 'public' | 'private';
+
+export const NETWORK_NAMES: readonly NetworkName[] = ['public', 'private'];
+
+/**
+ * One role of a cluster lease: `count` VMs of one shape and image, on distinct nodes (VMs of
+ * different roles may share a node). What its members provide and require are context entries:
+ * `provides` names entries of this role's own (every member also provides `ip`, `hostname` and
+ * `host-key` unasked); `requires` names another role's entry as `ROLE.ENTRY`.
+ */
+export interface ClusterRole {
+  name: string;
+  count: number;
+  perNode: Resources;
+  image?: ImageRef;
+  networks: readonly NetworkName[];
+  provides: readonly string[];
+  requires: readonly string[];
+  /** How many members must come up with their context for the role to be up; all of them (count) when absent. */
+  minCount?: number;
+}
+
 /** What a client asks for. `realDuration` is only known to a simulation. */
 export interface LeaseRequest {
   id: string;
@@ -45,6 +68,12 @@ export interface LeaseRequest {
   preemptible: boolean;
   deadline?: number;
   recurrence?: Recurrence;
+  /**
+   * A cluster lease: its VMs by role, co-allocated (they start, stop, suspend, resume and move
+   * together). `nodes` is then the sum of the counts and `perNode` the largest of each resource
+   * over the roles, so that anything that reads only those over-reserves rather than overcommits.
+   */
+  roles?: readonly ClusterRole[];
 }
 
 export type SegmentKind = 'transfer' | 'boot' | 'run' | 'shutdown' | 'suspend' | 'resume' | 'migrate';

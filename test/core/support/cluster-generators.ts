@@ -3,6 +3,7 @@
 
 import fc from 'fast-check';
 import { clusterEnvelope } from '../../../src/core/roles.ts';
+import type { SchedulerConfig } from '../../../src/core/config.ts';
 import type { ClusterRole, LeaseKind, LeaseRequest, NodeSpec } from '../../../src/core/types.ts';
 import { configArb, nodesThatFit, poolArb, rawStreamArb, resolveStream, type Scenario } from './generators.ts';
 
@@ -39,13 +40,14 @@ export function asCluster(pool: readonly NodeSpec[], req: LeaseRequest, raw: rea
 export interface ClusterStreamOptions {
   kinds?: readonly LeaseKind[];
   maxLeases?: number;
+  config?: fc.Arbitrary<SchedulerConfig>;
 }
 
 /** A pool, a stream in which about a third of the leases are clusters, and a configuration. */
 export function clusterScenarioArb(opts: ClusterStreamOptions = {}): fc.Arbitrary<Scenario> {
   const stream = rawStreamArb({ kinds: opts.kinds, maxLeases: opts.maxLeases ?? 20, exceedPercent: 0 });
   const clusterMarks = fc.array(fc.option(fc.array(rawRoleArb, { minLength: 1, maxLength: 3 }), { nil: null, freq: 2 }), { minLength: 40, maxLength: 40 });
-  return fc.tuple(poolArb({ maxNodes: 8 }), stream, clusterMarks, configArb()).map(([nodes, raw, marks, config]) => {
+  return fc.tuple(poolArb({ maxNodes: 8 }), stream, clusterMarks, opts.config ?? configArb()).map(([nodes, raw, marks, config]) => {
     const requests = resolveStream(nodes, raw).map((req, i) => (marks[i] ? asCluster(nodes, req, marks[i]!) : req));
     return { nodes, requests, config };
   });

@@ -51,3 +51,14 @@ export function activePhase(lease: LeaseRecord): Segment[] {
 export function distinctNodes(nodes: readonly number[]): number[] {
   return [...new Set(nodes)].sort((a, b) => a - b);
 }
+
+/**
+ * What a lease's VMs are doing now and where, one node per VM: a plain lease's active segment's
+ * nodes; a cluster's active phase member by member (roles.ts membersOf), so that workspace k is
+ * member k. Null when nothing of the lease is active.
+ */
+export function membersNow(lease: LeaseRecord): { kind: Segment['kind']; nodes: readonly number[] } | null {
+  const active = activePhase(lease);
+  if (active.length === 0) return null;
+  return { kind: active[0].kind, nodes: active[0].role === undefined ? active[0].nodes : memberNodes(active) };
+}

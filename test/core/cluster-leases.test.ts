@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import './support/setup.ts';
 import { configWith } from '../../src/core/config.ts';
+import { membersNow } from '../../src/core/cluster-chain.ts';
 import { clusterEnvelope, membersOf } from '../../src/core/roles.ts';
 import { Scheduler } from '../../src/core/scheduler.ts';
 import type { ClusterRole, LeaseKind, LeaseRequest, NodeSpec } from '../../src/core/types.ts';
@@ -172,4 +173,13 @@ test('an exact reservation suspends a running cluster whole, and it resumes whol
   const kinds = (r: number) => c.history.filter((x) => x.role === r && x.end > x.start).map((x) => [x.kind, x.start, x.end]);
   assert.deepEqual(kinds(0), kinds(1));
   assert.ok(kinds(0).some(([k]) => k === 'resume'));
+});
+
+test('membersNow lists a cluster\'s nodes member by member, as membersOf orders the members', () => {
+  const s = running();
+  const now = membersNow(s.lease('c')!);
+  assert.deepEqual(now, { kind: 'run', nodes: [0, 1, 2] });
+  assert.equal(now!.nodes.length, membersOf(s.lease('c')!.req.roles!).length);
+  s.suspendByOwner('c', 50);
+  assert.deepEqual(membersNow(s.lease('c')!), { kind: 'suspend', nodes: [0, 1, 2] });
 });

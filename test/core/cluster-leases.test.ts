@@ -183,3 +183,44 @@ test('membersNow lists a cluster\'s nodes member by member, as membersOf orders 
   s.suspendByOwner('c', 50);
   assert.deepEqual(membersNow(s.lease('c')!), { kind: 'suspend', nodes: [0, 1, 2] });
 });
+
+test('an urgent cluster preempts to make room for all its roles, and a cluster victim is suspended whole', () => {
+  const s = running();
+  s.submit(cluster('u', 'urgent', [role('head', 1), role('worker', 1)], { arrival: 50, preemptible: false }), 50);
+  const d = s.advance(50).decisions.find((x) => x.leaseId === 'u')!;
+  assert.ok(d.ok, JSON.stringify(d));
+  assert.deepEqual(d.preempted, [{ leaseId: 'c', how: 'suspend' }]);
+  const c = s.lease('c')!;
+  assert.deepEqual(c.chain.filter((x) => x.kind === 'suspend').map((x) => x.role), [0, 1], 'every role of the victim suspends');
+  while (s.nextEventTime() !== Infinity) s.advance(s.nextEventTime());
+  assert.equal(s.lease('u')!.state, 'completed');
+  assert.equal(c.state, 'completed');
+  assert.equal(c.done, 1000);
+});
+
+test('a deadline cluster is planned around a reservation in pieces, every role in every piece', () => {
+  const s = new Scheduler(pool(2), config);
+  s.submit({ id: 'ar', kind: 'exact', arrival: 0, requestedStart: 500, duration: 200, nodes: 2, perNode: { cpu: 2, memoryMiB: 2048, diskMiB: 0 }, preemptible: false }, 0);
+  s.submit(cluster('d', 'deadline', [role('head', 1), role('worker', 2)], { deadline: 5000 }), 0);
+  const decided = s.advance(0).decisions.find((x) => x.leaseId === 'd')!;
+  assert.ok(decided.ok, JSON.stringify(decided));
+  const d = s.lease('d')!;
+  const times = (r: number) => d.chain.filter((x) => x.role === r).map((x) => [x.kind, x.start, x.end]);
+  assert.deepEqual(times(0), times(1));
+  assert.ok(times(0).some(([k]) => k === 'suspend'), 'it makes way for the reservation');
+  while (s.nextEventTime() !== Infinity) s.advance(s.nextEventTime());
+  assert.equal(d.state, 'completed');
+  assert.ok(d.endedAt! <= 5000);
+});
+
+test('a periodic cluster is a cluster in every occurrence', () => {
+  const s = new Scheduler(pool(2), config);
+  s.submit(cluster('p', 'periodic', [role('head', 1), role('worker', 2)], { requestedStart: 100, duration: 100, recurrence: { period: 1000, count: 3 } }), 0);
+  const d = s.advance(0).decisions[0];
+  assert.ok(d.ok && d.occurrences?.length === 3, JSON.stringify(d));
+  for (const id of d.occurrences!) {
+    const o = s.lease(id)!;
+    assert.equal(o.req.roles?.length, 2);
+    assert.deepEqual(o.chain.filter((x) => x.kind === 'run').map((x) => [x.role, x.start, x.nodes.length]), [[0, o.req.requestedStart, 1], [1, o.req.requestedStart, 2]]);
+  }
+});

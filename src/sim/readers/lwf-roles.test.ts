@@ -3,7 +3,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import fc from 'fast-check';
 import { configWith } from '../../core/config.ts';
+import { checkRoles } from '../../core/roles.ts';
 import { validateSchedule } from '../../../test/support/validate-schedule.ts';
 import { scheduleLines } from '../schedule-export.ts';
 import { simulate } from '../simulator.ts';
@@ -82,4 +84,25 @@ test('the cluster fixture simulates with every role co-allocated, and the shared
   const checked = validateSchedule(`${lines.join('\n')}\n`, ['--nodes', '4']);
   assert.equal(checked.status, 0, checked.output);
   assert.match(checked.output, /clusters 2/);
+});
+
+test('property: any role attributes give a cluster that checkRoles accepts, or a TraceError naming the file and a line', () => {
+  const word = fc.stringMatching(/^[a-zA-Z0-9.\- ]{0,12}$/);
+  const attributes = fc.record({
+    role: fc.option(fc.constantFrom('head', 'worker', 'Head', 'w', '', '1x', 'db'), { nil: undefined }),
+    min: fc.option(fc.constantFrom('0', '1', '2', 'x', '-1', '1.5'), { nil: undefined }),
+    networks: fc.option(fc.oneof(fc.constantFrom('public', 'private', 'public private', 'private private', ''), word), { nil: undefined }),
+    provides: fc.option(fc.oneof(fc.constantFrom('port', 'ip', 'port port'), word), { nil: undefined }),
+    requires: fc.option(fc.oneof(fc.constantFrom('head.ip', 'worker.port', 'head.port', 'nodot'), word), { nil: undefined }),
+  });
+  fc.assert(fc.property(fc.array(attributes, { minLength: 1, maxLength: 3 }), (sets) => {
+    const text = workload(sets.map((a) => set(Object.entries(a).filter(([, v]) => v !== undefined).map(([k, v]) => `${k}="${v}"`).join(' '))));
+    try {
+      const [lease] = parseLwfXml(text, 'c.lwf');
+      if (lease.roles) assert.equal(checkRoles(lease.roles), null);
+    } catch (error) {
+      assert.ok(error instanceof TraceError, String(error));
+      assert.match(error.message, /^c\.lwf:\d+: /);
+    }
+  }), { numRuns: 500 });
 });

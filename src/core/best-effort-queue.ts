@@ -2,7 +2,7 @@
 // in the future, and those placed in the future given another chance when room frees up early.
 
 import { distinctNodes } from './cluster-chain.ts';
-import { clusterLowerBound, findClusterChainAt } from './cluster-queue.ts';
+import { clusterLowerBound, findClusterChainAt, rolesFitNow } from './cluster-queue.ts';
 import type { CoreState } from './core-state.ts';
 import { insertSorted, unschedule } from './lease-lifecycle.ts';
 import { type LeaseRecord, queueBefore, remainingWork } from './lease-record.ts';
@@ -100,7 +100,7 @@ function scheduleBestEffort(s: CoreState, placement: QueuePlacement, lease: Leas
 function scheduleCluster(s: CoreState, placement: QueuePlacement, lease: LeaseRecord, now: number, allowFuture: boolean): boolean {
   const last = placement.lastNearTime(lease, now);
   for (const t of last > now ? [now, last] : [now]) {
-    const spec = findClusterChainAt(s, placement, lease, t, now, true);
+    const spec = t > now || rolesFitNow(s.table, lease.req.roles!) ? findClusterChainAt(s, placement, lease, t, now, true) : null;
     if (spec) {
       placeQueued(s, lease, spec, now);
       return true;

@@ -22,6 +22,8 @@ export interface ClusterAsk {
   /** Reservations of these leases count as absent from ignoreFrom on (victims of a preemption). */
   ignore?: ReadonlySet<string>;
   ignoreFrom?: number;
+  /** t is the current instant and nothing is ignored: a node full now can take nothing, and is passed over unasked. */
+  atNow?: boolean;
 }
 
 export interface ClusterChoice {
@@ -34,7 +36,7 @@ export interface ClusterChoice {
 }
 
 /** What node choice asks of the pool: SlotTable's answers, or an empty pool's (emptyPool). */
-export type ClusterRoom = Pick<SlotTable, 'size' | 'freeUntil'>;
+export type ClusterRoom = Pick<SlotTable, 'size' | 'freeUntil'> & Partial<Pick<SlotTable, 'nextNotFullNow'>>;
 
 /** The table's open nodes as if they held nothing: whether a cluster could ever fit. */
 export function emptyPool(table: SlotTable): ClusterRoom {
@@ -44,13 +46,17 @@ export function emptyPool(table: SlotTable): ClusterRoom {
   };
 }
 
-/** The nodes a role may take, those it prefers first, each once. */
-function candidates(size: number, only: readonly number[] | undefined, preferred: readonly number[] | undefined): number[] {
+/** The nodes a role may take, those it prefers first, each once; only those with room left now when `atNow`. */
+function candidates(room: ClusterRoom, only: readonly number[] | undefined, preferred: readonly number[] | undefined, atNow: boolean): number[] {
   if (only) return [...new Set(only)].sort((a, b) => a - b);
   const first = preferred ? [...new Set(preferred)].sort((a, b) => a - b) : [];
   const seen = new Set(first);
   const out = first.slice();
-  for (let n = 0; n < size; n++) if (!seen.has(n)) out.push(n);
+  if (atNow && room.nextNotFullNow) {
+    for (let n = room.nextNotFullNow(0); n >= 0; n = room.nextNotFullNow(n + 1)) if (!seen.has(n)) out.push(n);
+  } else {
+    for (let n = 0; n < room.size; n++) if (!seen.has(n)) out.push(n);
+  }
   return out;
 }
 
@@ -72,7 +78,7 @@ export function chooseCluster(table: ClusterRoom, roles: readonly ClusterRole[],
     const count = roles[r].count;
     const full: number[] = [];
     const partial: Array<{ node: number; until: number }> = [];
-    for (const n of candidates(table.size, ask.only?.[r], ask.preferred?.[r])) {
+    for (const n of candidates(table, ask.only?.[r], ask.preferred?.[r], ask.atNow === true)) {
       if (full.length >= count) break;
       if (ask.eligible && !ask.eligible(n)) continue;
       const u = table.freeUntil(n, t, cpu + (takenCpu.get(n) ?? 0), memoryMiB + (takenMem.get(n) ?? 0), horizon, ask.ignore, ask.ignoreFrom);

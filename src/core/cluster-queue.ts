@@ -7,6 +7,8 @@ import { type LeaseRecord, remainingWork } from './lease-record.ts';
 import type { PlanContext } from './plan-context.ts';
 import type { ChainSpec, QueuePlacement } from './queue-placement.ts';
 import { splitByRole } from './roles.ts';
+import type { SlotTable } from './slot-table.ts';
+import type { ClusterRole } from './types.ts';
 
 /** The cluster's chain from t, whole or (if it may be) cut short; a suspended one stays on its nodes if it can, else moves as a whole. */
 export function findClusterChainAt(ctx: PlanContext, placement: QueuePlacement, lease: LeaseRecord, t: number, now: number, mayCut: boolean): ChainSpec | null {
@@ -22,6 +24,7 @@ export function findClusterChainAt(ctx: PlanContext, placement: QueuePlacement, 
   // An image that cannot arrive by t leaves only the nodes that hold it already.
   const eligible = transfer && placement.imageArrival(req, now) > t ? (i: number) => ctx.imageReadyBy(req, i, t) : undefined;
   const tail = remainingWork(lease) + ctx.config.shutdownSeconds;
+  const atNow = t === now;
   const spec = (choice: ClusterChoice | null, moved: boolean, fullLength: number): ChainSpec | null => {
     if (!choice) return null;
     const full = choice.end >= t + fullLength;
@@ -30,7 +33,7 @@ export function findClusterChainAt(ctx: PlanContext, placement: QueuePlacement, 
   };
   if (!suspended) {
     const boot = ctx.config.bootSeconds;
-    return spec(chooseCluster(ctx.table, roles, { t, fullLength: boot + tail, minLength: minLengthWith(boot), eligible }), false, boot + tail);
+    return spec(chooseCluster(ctx.table, roles, { t, fullLength: boot + tail, minLength: minLengthWith(boot), eligible, atNow }), false, boot + tail);
   }
   const home = splitByRole(roles, lease.suspendedOn!);
   const resume = ctx.costs.resumeSeconds(req);
@@ -38,7 +41,7 @@ export function findClusterChainAt(ctx: PlanContext, placement: QueuePlacement, 
   const stayLength = resume + tail;
   const moveLength = migrate + stayLength;
   const stay = (minLength: number | null) => chooseCluster(ctx.table, roles, { t, fullLength: stayLength, minLength, only: home });
-  const move = (minLength: number | null) => chooseCluster(ctx.table, roles, { t, fullLength: moveLength, minLength, preferred: home });
+  const move = (minLength: number | null) => chooseCluster(ctx.table, roles, { t, fullLength: moveLength, minLength, preferred: home, atNow });
   const moved = (c: ClusterChoice | null): boolean => c !== null && c.roleNodes.some((nodes, r) => !sameSet(nodes, home[r]));
   const stayFull = stay(null);
   if (stayFull) return spec(stayFull, false, stayLength);
@@ -67,4 +70,20 @@ export function clusterLowerBound(ctx: PlanContext, placement: QueuePlacement, l
   let bound = from;
   for (const r of lease.req.roles!) bound = Math.max(bound, ctx.table.earliestWindow(r.count, r.perNode.cpu, r.perNode.memoryMiB, length, from));
   return bound;
+}
+
+/**
+ * Whether each role has `count` nodes with room for one of its VMs now: necessary for a cluster
+ * to start now, and far cheaper than its node choice, which most queued clusters fail. Read from
+ * the usage counters, not from free profiles: a profile per role shape would push the plain
+ * leases' profiles and node memo (kept for one shape) out.
+ */
+export function rolesFitNow(table: SlotTable, roles: readonly ClusterRole[]): boolean {
+  if (table.nodesNotFullNow < Math.max(...roles.map((r) => r.count))) return false;
+  for (const r of roles) {
+    let found = 0;
+    for (let n = table.nextNotFullNow(0); n >= 0 && found < r.count; n = table.nextNotFullNow(n + 1)) if (table.fitsNow(n, r.perNode.cpu, r.perNode.memoryMiB)) found++;
+    if (found < r.count) return false;
+  }
+  return true;
 }

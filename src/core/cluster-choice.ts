@@ -110,6 +110,10 @@ export function clusterAdmission(req: LeaseRequest, fit: (cpu: number, memoryMiB
   const roles = req.roles!;
   const envelope = clusterEnvelope(roles);
   if (req.nodes !== envelope.nodes) return { reason: 'invalid', message: `nodes (${req.nodes}) must be the sum of the roles' counts (${envelope.nodes})` };
+  // Costs (suspend, resume, migrate) are read from perNode: the largest role's, so that every role's chain has the same times.
+  if (req.perNode.cpu !== envelope.perNode.cpu || req.perNode.memoryMiB !== envelope.perNode.memoryMiB) {
+    return { reason: 'invalid', message: `perNode (${req.perNode.cpu} CPU, ${req.perNode.memoryMiB} MiB) must be the largest of each resource over the roles (${envelope.perNode.cpu} CPU, ${envelope.perNode.memoryMiB} MiB)` };
+  }
   for (const role of roles) {
     const { cpu, memoryMiB } = role.perNode;
     const n = fit(cpu, memoryMiB);
@@ -127,7 +131,7 @@ export function clusterAdmission(req: LeaseRequest, fit: (cpu: number, memoryMiB
 export function withFewerMembers(req: LeaseRequest, count: number): LeaseRequest {
   const roles = req.roles!;
   const big = largestRole(roles);
-  const changed = roles.map((r, k) => (k === big ? { ...r, count, minCount: r.minCount === undefined ? undefined : Math.min(r.minCount, count) } : r));
+  const changed = roles.map((r, k) => (k !== big ? r : r.minCount === undefined ? { ...r, count } : { ...r, count, minCount: Math.min(r.minCount, count) }));
   const envelope = clusterEnvelope(changed);
   return { ...req, roles: changed, nodes: envelope.nodes, perNode: { ...req.perNode, ...envelope.perNode } };
 }

@@ -69,11 +69,14 @@ test('roles that are not a cluster are refused as invalid, with checkRoles\' mes
   assert.match(e.message, /no role 'head'/);
 });
 
-test('a cluster whose nodes are not the sum of its counts is refused as invalid', () => {
+test('a cluster whose nodes are not the sum of its counts, or whose perNode is not its largest role\'s, is refused as invalid', () => {
   const s = new Scheduler(pool(3), config);
   const d = refused(s, { ...cluster('c', 'best-effort', [role('head', 1), role('worker', 2)]), nodes: 2 });
   assert.equal(d.reason, 'invalid');
   assert.match(d.message, /sum of the roles' counts/);
+  const e = refused(s, { ...cluster('e', 'best-effort', [role('head', 1), role('worker', 2, 2, 1024)]), perNode: { cpu: 1, memoryMiB: 1024, diskMiB: 0 } });
+  assert.equal(e.reason, 'invalid');
+  assert.match(e.message, /perNode \(1 CPU, 1024 MiB\) must be the largest of each resource over the roles \(2 CPU, 1024 MiB\)/);
 });
 
 test('a head and a worker share a node when it holds both; the decision lists nodes member by member', () => {

@@ -108,6 +108,13 @@ export function chooseCluster(table: ClusterRoom, roles: readonly ClusterRole[],
  */
 export function clusterAdmission(req: LeaseRequest, fit: (cpu: number, memoryMiB: number) => number, table: SlotTable): { reason: 'exceeds-pool' | 'invalid'; message: string } | null {
   const roles = req.roles!;
+  for (const role of roles) {
+    const { cpu, memoryMiB, diskMiB } = role.perNode;
+    // A role's shape is summed with others' on shared nodes: one that is not a positive finite size would hide another's.
+    if (!(Number.isFinite(cpu) && cpu > 0 && Number.isFinite(memoryMiB) && memoryMiB > 0 && Number.isFinite(diskMiB) && diskMiB >= 0)) {
+      return { reason: 'invalid', message: `role '${role.name}': perNode needs cpu and memoryMiB above 0 and diskMiB of 0 or more, all finite (got ${cpu} CPU, ${memoryMiB} MiB, ${diskMiB} MiB disk)` };
+    }
+  }
   const envelope = clusterEnvelope(roles);
   if (req.nodes !== envelope.nodes) return { reason: 'invalid', message: `nodes (${req.nodes}) must be the sum of the roles' counts (${envelope.nodes})` };
   // Costs (suspend, resume, migrate) are read from perNode: the largest role's, so that every role's chain has the same times.

@@ -3,6 +3,7 @@
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import fc from 'fast-check';
 import './support/setup.ts';
 import { configWith } from '../../src/core/config.ts';
 import { membersNow } from '../../src/core/cluster-chain.ts';
@@ -226,4 +227,35 @@ test('a periodic cluster is a cluster in every occurrence', () => {
     assert.equal(o.req.roles?.length, 2);
     assert.deepEqual(o.chain.filter((x) => x.kind === 'run').map((x) => [x.role, x.start, x.nodes.length]), [[0, o.req.requestedStart, 1], [1, o.req.requestedStart, 2]]);
   }
+});
+
+test('a role whose shape is not a positive finite size is refused as invalid, naming the role', () => {
+  const s = new Scheduler(pool(2), config);
+  for (const [cpu, mem] of [[-1, 1024], [Number.NaN, 1024], [1, 0], [1, Infinity]]) {
+    const roles = [role('head', 1), role('worker', 1, cpu, mem)];
+    const d = refused(s, { ...cluster(`c${cpu}-${mem}`, 'best-effort', roles), perNode: { cpu: 1, memoryMiB: 1024, diskMiB: 0 } });
+    assert.equal(d.reason, 'invalid');
+    assert.match(d.message, /role 'worker': perNode needs cpu and memoryMiB above 0/);
+  }
+});
+
+test('fuzz: any roles a client could send are decided without an exception, and a refused cluster leaves nothing', () => {
+  const num = fc.oneof(fc.integer({ min: -2, max: 5 }), fc.constantFrom(Number.NaN, Infinity, 0.5, 1e9));
+  const roleArb = fc.record({
+    name: fc.constantFrom('head', 'worker', 'w', 'Bad', ''),
+    count: num, minCount: fc.option(num, { nil: undefined }),
+    cpu: num, mem: fc.oneof(num, fc.constantFrom(512, 1024, 4096)),
+    requires: fc.subarray(['head.ip', 'worker.port', 'x']), provides: fc.subarray(['port', 'ip']),
+  });
+  fc.assert(fc.property(fc.array(roleArb, { minLength: 0, maxLength: 4 }), fc.constantFrom<LeaseKind>('best-effort', 'immediate', 'exact', 'urgent', 'deadline'), (raw, kind) => {
+    const s = new Scheduler(pool(3), config);
+    const roles = raw.map((r) => ({ name: r.name, count: r.count, minCount: r.minCount, perNode: { cpu: r.cpu, memoryMiB: r.mem, diskMiB: 0 }, networks: ['private' as const], provides: r.provides, requires: r.requires }));
+    const envelope = clusterEnvelope(roles);
+    const req = cluster('f', kind, roles, { ...envelope, deadline: kind === 'deadline' ? 10_000 : undefined });
+    s.submit(req, 0);
+    const d = s.advance(0).decisions[0];
+    if (!d.ok) assert.equal(tableText(s), JSON.stringify([[], [], []]));
+    while (s.nextEventTime() !== Infinity) s.advance(s.nextEventTime());
+    assert.ok(['completed', 'rejected'].includes(s.lease('f')!.state), s.lease('f')!.state);
+  }), { numRuns: 400 });
 });

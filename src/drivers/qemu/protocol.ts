@@ -41,6 +41,12 @@ export interface SeedFiles {
   networkConfig: string;
 }
 
+/**
+ * Where a driver gets each VM's seed: the service wires one that knows the workspace (its lease's
+ * owner keys and user-data, its cluster context); null for a VM without one.
+ */
+export type SeedSource = (vm: VmSpec) => Promise<SeedFiles | null> | SeedFiles | null;
+
 /** Everything a node needs to run a VM: its spec, its address, and the images it boots from. */
 export interface Workload {
   vm: VmSpec;

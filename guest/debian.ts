@@ -10,6 +10,7 @@ import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdir
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { withLock } from './build-lock.ts';
 
 export interface DebianGuest {
   kernel: string;
@@ -31,8 +32,6 @@ export const DEBIAN_PACKAGES = [
 /** The root file system is the whole of the first virtio disk. */
 export const DEBIAN_CMDLINE = 'root=/dev/vda rw console=ttyS0 quiet';
 const DISK_SIZE = '1G';
-/** Only guards against a builder that died holding the lock without its pid being reused. */
-const LOCK_WAIT_MS = 20 * 60_000;
 
 const run = promisify(execFile);
 
@@ -53,43 +52,6 @@ export function debianCacheDir(): string {
 export function debianGuestKey(): string {
   return createHash('sha256').update(DEBIAN_RELEASE).update('\0').update(DEBIAN_PACKAGES.join(',')).update('\0')
     .update(readFileSync(CUSTOMIZE)).update('\0').update(DISK_SIZE).digest('hex').slice(0, 16);
-}
-
-const isRunning = (pid: number): boolean => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-};
-
-/** Holds `lock` (a directory: mkdir is atomic) until `work` ends; a lock whose holder died is taken over. */
-async function withLock<T>(lock: string, work: () => Promise<T>): Promise<T> {
-  const end = Date.now() + LOCK_WAIT_MS;
-  for (;;) {
-    try {
-      mkdirSync(lock);
-      writeFileSync(join(lock, 'pid'), String(process.pid));
-      break;
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-      let holder = NaN;
-      try {
-        holder = Number(readFileSync(join(lock, 'pid'), 'utf8'));
-      } catch {
-        // Made but its pid not written yet: wait for it.
-      }
-      if (Number.isInteger(holder) && !isRunning(holder)) rmSync(lock, { recursive: true, force: true });
-      else if (Date.now() > end) throw new Error(`the Debian guest is locked by ${lock} (pid ${holder}) for over ${LOCK_WAIT_MS / 60_000} minutes: remove it if no build runs`, { cause: e });
-      else await new Promise((resolve) => setTimeout(resolve, 1000));
-    }
-  }
-  try {
-    return await work();
-  } finally {
-    rmSync(lock, { recursive: true, force: true });
-  }
 }
 
 function need(path: string, pkg: string): void {

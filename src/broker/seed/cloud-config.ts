@@ -86,7 +86,9 @@ export function vwsCloudConfig(input: SeedInput): string {
   const doc: Record<string, YamlValue> = {
     hostname: input.hostname,
     fqdn,
-    manage_etc_hosts: true,
+    // Only the host's own line (127.0.1.1): the context agent writes the cluster's members into
+    // /etc/hosts, and `true` would have cloud-init rewrite the whole file at every boot.
+    manage_etc_hosts: 'localhost',
     ...sshPart(input),
     ...brokerPart(input),
   };

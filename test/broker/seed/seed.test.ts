@@ -49,7 +49,7 @@ function expectedConfig(input: SeedInput): Record<string, unknown> {
   return {
     hostname: input.hostname,
     fqdn: input.domain ? `${input.hostname}.${input.domain}` : input.hostname,
-    manage_etc_hosts: true,
+    manage_etc_hosts: 'localhost',
     ...(keys.length === 0 ? {} : user === 'root' ? { disable_root: false, ssh_authorized_keys: keys } : { users: ['default', { name: user, shell: '/bin/bash', sudo: 'ALL=(ALL) NOPASSWD:ALL', lock_passwd: true, ssh_authorized_keys: keys }] }),
   };
 }

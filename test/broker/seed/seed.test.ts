@@ -12,7 +12,8 @@ import { test } from 'node:test';
 import fc from 'fast-check';
 import { CONTEXT_AGENT, CONTEXT_CONFIG } from '../../../src/broker/seed/cloud-config.ts';
 import { BOUNDARY } from '../../../src/broker/seed/multipart.ts';
-import { hostnameOf, instanceIdOf, type SeedInput, seedInputProblem, HOSTNAME_PATTERN } from '../../../src/broker/seed/seed-input.ts';
+import { HOSTNAME_PATTERN, hostnameOf, instanceIdOf, LONGEST_PUBLIC_KEY, LONGEST_SSH_KEY, LONGEST_URL, LONGEST_USER_DATA_BYTES, MOST_NICS, MOST_SSH_KEYS, type SeedInput, seedInputProblem } from '../../../src/broker/seed/seed-input.ts';
+import { seedProblem } from '../../../src/drivers/qemu/agent-messages.ts';
 import { buildSeed, SeedInputError, USER_MERGE_TYPE, userDataParts } from '../../../src/broker/seed/seed.ts';
 import { type ReadSeed, readSeeds } from './seed-reader.ts';
 
@@ -231,4 +232,18 @@ test('whatever the input, the user-data has exactly one boundary line per part a
     for (const k of topKeys) assert.ok(allowed.has(k), `vws part has key ${k}`);
     assert.ok([...vws].every((c) => c === '\n' || (c >= ' ' && c <= '~')), 'the vws part is printable ASCII');
   }), { seed: 77, numRuns: 1000 });
+});
+
+test('the largest seed the generator makes is within what an agent writes', () => {
+  const longKey = `ssh-rsa ${'A'.repeat(LONGEST_SSH_KEY - 'ssh-rsa '.length)}`;
+  const largest: SeedInput = {
+    workspaceId: `${'l'.repeat(128)}/999999`, hostname: 'h'.repeat(63), domain: Array(3).fill('d'.repeat(62)).join('.'),
+    nics: Array.from({ length: MOST_NICS }, (_, i) => ({ name: `n${'x'.repeat(13)}${i}`, mac: `52:54:00:00:00:0${i}` })),
+    sshKeys: Array(MOST_SSH_KEYS).fill(longKey), sshUser: 'u'.repeat(32),
+    broker: { agentUrl: `http://h/${'"'.repeat(LONGEST_URL - 9)}`, agentSha256: 'f'.repeat(64), serviceUrl: `http://h/${'\\'.repeat(LONGEST_URL - 9)}`, secret: 's'.repeat(512), publicKey: '\n'.repeat(LONGEST_PUBLIC_KEY) },
+    userData: `#!/bin/sh\n${'€'.repeat(Math.floor((LONGEST_USER_DATA_BYTES - 10) / 3))}`,
+  };
+  assert.equal(seedInputProblem(largest), null);
+  const seed = buildSeed(largest);
+  assert.equal(seedProblem(seed), null, `sizes: ${seed.metaData.length}, ${seed.networkConfig.length}, ${seed.userData.length}`);
 });

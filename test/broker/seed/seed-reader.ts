@@ -14,6 +14,7 @@ export interface ReadPart {
   text: string;
   config?: Record<string, unknown> | null;
   schemaProblem?: string | null;
+  mergeProblem?: string;
 }
 
 export interface ReadSeed {
@@ -21,6 +22,8 @@ export interface ReadSeed {
   networkConfig: Record<string, unknown>;
   multipart: boolean;
   parts: ReadPart[];
+  /** The config cloud-init's part handler merges the #cloud-config parts into. */
+  merged: Record<string, unknown> | null;
 }
 
 export function cloudInitThere(): boolean {

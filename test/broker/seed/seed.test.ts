@@ -83,6 +83,12 @@ function assertReadsAsMeant(input: SeedInput, read: ReadSeed): void {
     assert.equal(files, undefined, `no broker, no context files ${where}`);
     assert.equal(runcmd, undefined, where);
   }
+  // What cloud-init merges: vws's settings stay whatever the lease's part says, and vws's commands still run, first.
+  const merged = read.merged!;
+  assert.equal(merged.hostname, input.hostname, `the lease's user-data cannot change vws's hostname ${where}`);
+  assert.equal(merged.fqdn, expectedConfig(input).fqdn, where);
+  if (input.sshKeys?.length && (input.sshUser ?? 'root') === 'root') assert.deepEqual((merged.ssh_authorized_keys as string[]).slice(0, input.sshKeys.length), input.sshKeys, where);
+  if (input.broker) assert.deepEqual((merged.runcmd as unknown[]).slice(0, (runcmd as unknown[]).length), runcmd, `vws's commands run first, whatever the lease adds ${where}`);
   if (input.userData !== undefined) {
     assert.equal(lease.text, input.userData, `the lease's user-data arrives byte for byte ${where}`);
     assert.equal(lease.mergeType, lease.type === 'text/cloud-config' ? USER_MERGE_TYPE : null, where);
@@ -108,6 +114,20 @@ test('every variant the generator makes passes `cloud-init schema --config-file`
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test("the lease's #cloud-config adds to vws's (cloud-init's own merge): its commands and files run beside vws's, vws's hostname and keys stay", () => {
+  const input: SeedInput = {
+    workspaceId: 'l/0', hostname: 'head-0', nics: [NIC_PUBLIC], sshKeys: [KEY_A], broker: BROKER,
+    userData: '#cloud-config\nhostname: other\nfqdn: other.example\nssh_authorized_keys: [ssh-ed25519 AAAAlease]\nruncmd:\n  - [touch, /lease]\nwrite_files:\n  - {path: /etc/lease, content: x}\n',
+  };
+  const [read] = readSeeds([buildSeed(input)]);
+  const merged = read.merged as { hostname: string; fqdn: string; ssh_authorized_keys: string[]; runcmd: string[][]; write_files: Array<{ path: string }> };
+  assert.equal(merged.hostname, 'head-0');
+  assert.equal(merged.fqdn, 'head-0');
+  assert.deepEqual(merged.ssh_authorized_keys, [KEY_A, 'ssh-ed25519 AAAAlease']);
+  assert.deepEqual(merged.runcmd.map((c) => c[0]), ['chmod', 'python3', 'systemctl', 'systemctl', 'touch']);
+  assert.deepEqual(merged.write_files.map((f) => f.path), [CONTEXT_CONFIG, '/etc/systemd/system/vws-context-agent.service', '/etc/lease']);
 });
 
 test('cloud-init schema can fail: a document with a wrong type is refused (the check above is not vacuous)', () => {

@@ -6,7 +6,7 @@
 // The seed carries the owner's ssh key, a context broker's bootstrap (the "context agent" is a
 // stand-in served in the namespace: what the guest must do is fetch it, check it, and run it
 // from the config it was given) and the lease's own user-data. One boot; the test then logs in
-// with the owner's key and reads what cloud-init did.
+// with the owner's key and reads what cloud-init did, and once more after a suspend and resume.
 import assert from 'node:assert/strict';
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -165,7 +165,7 @@ after(async () => {
   assert.deepEqual(failures, [], 'tearing down');
 });
 
-test('a stock Debian guest configures itself from its vws seed: hostname, address, owner key, context agent, lease user-data', async (t) => {
+test('a stock Debian guest configures itself from its vws seed (hostname, address, owner key, context agent, lease user-data) and keeps it through suspend and resume', async (t) => {
   const { driver, netns, dir } = s as Setup;
   await driver.prepareImage(NODE, IMAGE);
   const vm: VmSpec = { id: VM_ID, leaseId: 'deb-1', index: 0, node: NODE, cpu: 1, memoryMiB: 512, image: IMAGE, mac: MAC };
@@ -213,4 +213,11 @@ test('a stock Debian guest configures itself from its vws seed: hostname, addres
   }, 120_000, () => new Error(`the context agent never ran: ${ssh('systemctl status vws-context-agent.service --no-pager || true; tail -20 /var/log/cloud-init-output.log')}`), 2000)
     .then((ran) => assert.equal(ran, `${VM_ID} vm-secret-0123456789abcdef 0`, 'fetched, checked against its sha256, and run as root from the config the seed wrote'));
   assert.equal(ssh('cat /root/lease-user-data').trim(), 'lease user-data ran', 'the lease\'s own user-data ran too');
+
+  // Suspended to a file and resumed in a new QEMU, which must find the same seed drive: the guest
+  // runs on where it was, with what its seed gave it.
+  assert.equal((await driver.suspend(VM_ID)).state, 'suspended');
+  assert.equal((await driver.resume(VM_ID)).state, 'running');
+  assert.equal(statSync(join(vmDir, SEED_FILE)).mode & 0o777, 0o600);
+  assert.equal(ssh('hostname; cat /run/vws-context-agent-ran').trim(), `${hostname}\n${VM_ID} vm-secret-0123456789abcdef 0`);
 });

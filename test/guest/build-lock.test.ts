@@ -3,7 +3,7 @@
 // taken over, and the lock goes when the work fails.
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -51,6 +51,14 @@ test('a lock left by a process that died is taken over', async (t) => {
   const dead = spawnSync('sh', ['-c', 'echo $$']).stdout.toString().trim();
   mkdirSync(lock);
   writeFileSync(join(lock, 'pid'), dead);
+  assert.equal(await withLock(lock, async () => 'built', 5), 'built');
+});
+
+test('a lock without a pid, made over a minute ago, is taken over (its maker died before writing it)', async (t) => {
+  const lock = join(scratch(t), 'g.lock');
+  mkdirSync(lock);
+  const old = new Date(Date.now() - 120_000);
+  utimesSync(lock, old, old);
   assert.equal(await withLock(lock, async () => 'built', 5), 'built');
 });
 

@@ -116,7 +116,7 @@ export function deadlineOf(ctx: ClusterContext, p: MemberProgress): number | nul
     case 'report': return p.exchangedAt! + t.report;
     case 'context': return p.reportedAt! + t.context;
     case 'done': return p.deliveredAt! + t.done;
-    default: return null;
+    case 'complete': case 'failed': return null;
   }
 }
 
@@ -135,7 +135,7 @@ function timeoutReason(ctx: ClusterContext, m: BrokerMember, p: MemberProgress, 
     case 'exchange': return `${m.hostname} did not exchange its secret within ${s.exchange} s of its deployment (its VM did not boot, or its context agent did not start)`;
     case 'report': return `${m.hostname} did not report within ${s.report} s of exchanging its secret`;
     case 'context': return `${m.hostname} waited ${s.context} s for its context and still waits for ${waitsFor(ctx, m, t).join(', ') || 'nothing (it did not come to fetch it)'}`;
-    default: return `${m.hostname} did not report done within ${s.done} s of receiving its context`;
+    case 'done': case 'complete': case 'failed': return `${m.hostname} did not report done within ${s.done} s of receiving its context`;
   }
 }
 

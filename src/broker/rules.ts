@@ -81,10 +81,13 @@ export function waitsFor(ctx: ClusterContext, member: BrokerMember, t: Map<strin
   return out;
 }
 
-/** Whether the member may have its context now: once delivered, again (a lost answer is fetched twice). */
+/**
+ * Whether the member may have its context now: once delivered, again (a lost answer is fetched
+ * twice, a rebooted guest runs its agent again).
+ */
 export function deliverable(ctx: ClusterContext, member: BrokerMember, t: Map<string, RoleTally> = tallies(ctx)): boolean {
   const step = stepOf(progressOf(ctx, member.id));
-  return step === 'done' || (step === 'context' && [...t.values()].every(roleReady));
+  return step === 'done' || step === 'complete' || (step === 'context' && [...t.values()].every(roleReady));
 }
 
 export function roleNamed(ctx: ClusterContext, name: string): BrokerRole {

@@ -9,7 +9,7 @@ import { done as ok, refuse, type Result } from '../control/refusal.ts';
 import type { ContextMemberRow, Store } from '../store/store.ts';
 import { contextPayload, membersJson } from './payload.ts';
 import { registrationProblem, type Registration } from './registration.ts';
-import { advance, deliverable, nextDeadline, progressOf, reportProblem, roleNamed, stepOf, tallies, viewOf, waitsFor } from './rules.ts';
+import { advance, counted, deliverable, nextDeadline, overlay, progressOf, reportProblem, roleNamed, stepOf, tallies, viewOf, waitsFor, type RoleTally } from './rules.ts';
 import { DEFAULT_TIMEOUTS, FRESH, type BrokerMember, type ClusterContext, type ContextSpec, type ContextView, type MemberProgress, type Provided } from './types.ts';
 
 /** A guest's session, found from its bearer token: the one member it may speak for. */
@@ -31,6 +31,8 @@ interface Live {
   timerAt: number | null;
   /** membersJson of the current state, rebuilt only after a report or a failure. */
   members: string | null;
+  /** Each role's tally, kept up to date change by change: the rules would count all members. */
+  tally: Map<string, RoleTally>;
 }
 
 const sha256 = (text: string): string => createHash('sha256').update(text).digest('hex');
@@ -161,7 +163,7 @@ export class ContextBroker {
   async context(s: GuestSession): Promise<Result<ContextAnswer>> {
     return this.member<ContextAnswer>(s, async (live, member, p) => {
       if (stepOf(p) === 'report') return refuse('wrong-state', `member '${member.id}' has not reported yet: POST /v1/context/report first`);
-      const t = tallies(live);
+      const t = live.tally;
       if (!deliverable(live, member, t)) return ok({ ready: false, waitsFor: waitsFor(live, member, t) });
       const now = this.clock.now();
       live.members ??= membersJson(live);
@@ -209,14 +211,17 @@ export class ContextBroker {
   private adopt(spec: ContextSpec, rows: ContextMemberRow[]): Live {
     const live: Live = {
       spec, progress: new Map(rows.map((r) => [r.memberId, r.progress])), byId: new Map(spec.members.map((m) => [m.id, m])),
-      rows: new Map(rows.map((r) => [r.memberId, r])), cancelTimer: null, timerAt: null, members: null,
+      rows: new Map(rows.map((r) => [r.memberId, r])), cancelTimer: null, timerAt: null, members: null, tally: new Map(),
     };
+    live.tally = tallies(live);
     this.live.set(spec.leaseId, live);
     return live;
   }
 
   /** Applies the rules at the clock's time: timeouts and what follows from failures. */
   private async catchUp(leaseId: string, live: Live): Promise<void> {
+    // Nothing is due before the next deadline: failures are followed up as they are committed.
+    if (live.timerAt === null || this.clock.now() < live.timerAt) return;
     const changes = advance(live, this.clock.now());
     if (changes.size > 0) await this.commit(leaseId, live, changes);
   }
@@ -224,10 +229,11 @@ export class ContextBroker {
   /** Writes the changes (and what follows from them) in one transaction, then takes them in memory. */
   private async commit(leaseId: string, live: Live, changes: Map<string, MemberProgress>, session?: { memberId: string; sessionHash: string }): Promise<void> {
     const now = this.clock.now();
-    const next: ClusterContext = { spec: live.spec, progress: new Map([...live.progress, ...changes]) };
-    for (const [id, p] of advance(next, now)) {
-      changes.set(id, p);
-      (next.progress as Map<string, MemberProgress>).set(id, p);
+    const due = live.timerAt !== null && live.timerAt <= now;
+    const failing = [...changes].some(([id, p]) => p.failedAt !== null && live.progress.get(id)!.failedAt === null);
+    if (due || failing) {
+      const next: ClusterContext = { spec: live.spec, progress: overlay(live.progress, changes) };
+      for (const [id, p] of advance(next, now)) changes.set(id, p);
     }
     const rows = [...changes].map(([id, progress]) => ({
       ...live.rows.get(id)!, progress, updatedAt: now, ...(session?.memberId === id ? { sessionHash: session.sessionHash } : {}),
@@ -236,6 +242,9 @@ export class ContextBroker {
     for (const row of rows) {
       const before = live.progress.get(row.memberId)!;
       if (before.reportedAt !== row.progress.reportedAt || before.failedAt !== row.progress.failedAt) live.members = null;
+      const t = live.tally.get(live.byId.get(row.memberId)!.role)!;
+      counted(t, before, -1);
+      counted(t, row.progress, 1);
       live.rows.set(row.memberId, row);
       live.progress.set(row.memberId, row.progress);
       if (session?.memberId === row.memberId) this.sessions.set(session.sessionHash, { leaseId, memberId: row.memberId });
@@ -251,9 +260,14 @@ export class ContextBroker {
     live.cancelTimer?.();
     live.timerAt = at;
     live.cancelTimer = at === null ? null : this.clock.at(at, () => {
-      live.timerAt = null;
       live.cancelTimer = null;
-      void this.serial(leaseId, async () => { if (this.live.get(leaseId) === live) await this.catchUp(leaseId, live); }).catch(() => this.arm(leaseId, live));
+      void this.serial(leaseId, async () => {
+        if (this.live.get(leaseId) !== live) return;
+        await this.catchUp(leaseId, live);
+        // Re-armed whether or not anything changed: this timer has fired.
+        live.timerAt = null;
+        this.arm(leaseId, live);
+      }).catch(() => { live.timerAt = null; this.arm(leaseId, live); });
     });
   }
 

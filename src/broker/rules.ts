@@ -27,16 +27,17 @@ export const minOf = (role: BrokerRole): number => role.minCount ?? role.count;
 export function tallies(ctx: ClusterContext): Map<string, RoleTally> {
   const out = new Map<string, RoleTally>();
   for (const r of ctx.spec.roles) out.set(r.name, { count: r.count, min: minOf(r), reported: 0, done: 0, failed: 0 });
-  for (const m of ctx.spec.members) {
-    const t = out.get(m.role)!;
-    const p = progressOf(ctx, m.id);
-    if (p.failedAt !== null) t.failed++;
-    else {
-      if (p.reportedAt !== null) t.reported++;
-      if (p.doneAt !== null) t.done++;
-    }
-  }
+  for (const m of ctx.spec.members) counted(out.get(m.role)!, progressOf(ctx, m.id), 1);
   return out;
+}
+
+/** Adds (by 1) or takes away (by -1) what one member's progress counts for in its role's tally. */
+export function counted(t: RoleTally, p: MemberProgress, by: 1 | -1): void {
+  if (p.failedAt !== null) t.failed += by;
+  else {
+    if (p.reportedAt !== null) t.reported += by;
+    if (p.doneAt !== null) t.done += by;
+  }
 }
 
 export const progressOf = (ctx: ClusterContext, memberId: string): MemberProgress => {
@@ -179,7 +180,7 @@ export function advance(ctx: ClusterContext, now: number): Map<string, MemberPro
 }
 
 /** A map that reads through to `changes` first: the state as it would be with them applied. */
-function overlay(base: ReadonlyMap<string, MemberProgress>, changes: Map<string, MemberProgress>): ReadonlyMap<string, MemberProgress> {
+export function overlay(base: ReadonlyMap<string, MemberProgress>, changes: Map<string, MemberProgress>): ReadonlyMap<string, MemberProgress> {
   return { get: (id: string) => changes.get(id) ?? base.get(id) } as ReadonlyMap<string, MemberProgress>;
 }
 

@@ -11,8 +11,9 @@ set -euo pipefail
 
 # What the tests need from Debian, and why: the one list.
 PACKAGES=(
-  python3          # runs the shared schedule checker (../shared/tools/validate-schedule)
-  openssl          # makes the TLS test's self-signed certificate
+  python3          # runs the shared schedule checker (../shared/tools/validate-schedule), and the context agent in its tests
+  openssl          # makes the TLS test's self-signed certificate; the context agent checks signatures with it
+  openssh-client   # ssh-keygen: the context agent's tests make real host keys and look them up in known_hosts
   qemu-system-x86  # boots the test guest (agent, driver and end-to-end tests)
   qemu-utils       # qemu-img: the guests' disks
   busybox-static   # the test guest's initramfs

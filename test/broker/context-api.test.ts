@@ -123,6 +123,12 @@ test('hostile requests: wrong and reused secrets, other clusters, user tokens, b
     const changed = await report(w, head, 'head-0', { 'nfs-export': '/other' });
     assert.equal(changed.status, 409);
     assert.match(changed.body.message, /reports once/);
+    const doc = (await w.call(w.tokens.alice, 'GET', '/v1/openapi.json')).body;
+    assert.deepEqual(
+      ['/v1/context/exchange', '/v1/context/report', '/v1/context', '/v1/context/done', '/v1/context/agent', '/v1/leases/{id}/context'].map((p) => Object.values(doc.paths[p]).map((o) => (o as { 'x-vws-role': string })['x-vws-role'])[0]),
+      ['public', 'guest', 'guest', 'guest', 'public', 'user'],
+      'the document says who may call each context route',
+    );
     // The agent is served to anyone: it is shipped code, and holds nothing secret.
     const agent = await w.call(null, 'GET', '/v1/context/agent');
     assert.equal(agent.status, 200);

@@ -1,0 +1,132 @@
+// The broker in the service, without HTTP: registrations refused with their reason and nothing
+// kept; and random runs (exchanges, reports, fetches, done reports, time passing and restarts of
+// the broker on its SQLite file) in which a restart never changes what the owner sees, a secret
+// buys one session, and a context is only handed out with every role ready.
+
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import fc from 'fast-check';
+import '../core/support/setup.ts';
+import { ContextBroker, type GuestSession } from '../../src/broker/broker.ts';
+import type { Registration } from '../../src/broker/registration.ts';
+import { ManualClock } from '../../src/control/clock.ts';
+import { openSqliteStore } from '../../src/store/sqlite-store.ts';
+import { headAndWorkers, hostKey, T0 } from './context-world.ts';
+
+test('registrations that are not a cluster are refused with the reason, and nothing is kept', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'vws-broker-reg-'));
+  const store = await openSqliteStore(join(dir, 'vws.db'));
+  const broker = await ContextBroker.open(store, new ManualClock(T0));
+  try {
+    const base = headAndWorkers('L1');
+    const cases: Array<[Registration, RegExp]> = [
+      [{ ...base, members: base.members.slice(0, 2) }, /the roles count 3 members, but 2 are given/],
+      [{ ...base, members: [...base.members.slice(0, 2), { ...base.members[1], id: 'x' }] }, /host name 'worker-0'.*used twice/],
+      [{ ...base, members: [...base.members.slice(0, 2), { ...base.members[2], index: 5 }] }, /index 5, outside/],
+      [{ ...base, members: [...base.members.slice(0, 2), { ...base.members[2], role: 'db' }] }, /role 'db', which the cluster does not have/],
+      [{ ...base, roles: [base.roles[0], { ...base.roles[1], requires: ['head.smtp'] }] }, /requirement 'head.smtp' names no entry/],
+      [{ ...base, roles: [{ ...base.roles[0], files: [{ path: '/etc/../shadow', content: '', mode: 0o600 }] }, base.roles[1]] }, /not an absolute file path without '.' or '..'/],
+      [{ ...base, roles: [{ ...base.roles[0], files: [{ path: 'etc/x', content: '', mode: 0o600 }] }, base.roles[1]] }, /not an absolute file path/],
+      [{ ...base, roles: [{ ...base.roles[0], files: [{ path: '/etc/x', content: '', mode: 0o10000 }] }, base.roles[1]] }, /mode 4096, not from 0 to 0o7777/],
+      [{ ...base, roles: [base.roles[0], { ...base.roles[1], minCount: 3 }] }, /minCount must be from 1 to 2/],
+      [{ ...base, ownerKeys: ['ssh-ed25519 A\nssh-rsa B'] }, /one line/],
+      [{ ...base, timeouts: { report: 0 } }, /timeouts.report/],
+      [{ ...base, members: base.members.map((m, i) => (i === 0 ? { ...m, id: '../x' } : m)) }, /'..\/x' is not a member id/],
+    ];
+    for (const [r, reason] of cases) {
+      const out = await broker.register(r);
+      assert.equal(out.ok, false);
+      if (!out.ok) {
+        assert.equal(out.code, 'invalid-request');
+        assert.match(out.message, reason);
+      }
+    }
+    assert.deepEqual(await store.listContexts(), []);
+    assert.equal((await broker.register(base)).ok, true);
+    const twice = await broker.register(base);
+    assert.equal(twice.ok ? null : twice.code, 'already-exists');
+  } finally {
+    broker.close();
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+type Op =
+  | { k: 'exchange' | 'report' | 'context'; m: number }
+  | { k: 'done'; m: number; ok: boolean }
+  | { k: 'tick'; dt: number }
+  | { k: 'restart' };
+
+const opArb: fc.Arbitrary<Op> = fc.oneof(
+  { arbitrary: fc.record({ k: fc.constantFrom('exchange' as const, 'report' as const, 'context' as const), m: fc.nat(4) }), weight: 6 },
+  { arbitrary: fc.record({ k: fc.constant('done' as const), m: fc.nat(4), ok: fc.constantFrom(true, true, true, false) }), weight: 2 },
+  { arbitrary: fc.record({ k: fc.constant('tick' as const), dt: fc.integer({ min: 1, max: 400 }) }), weight: 1 },
+  { arbitrary: fc.constant({ k: 'restart' as const }), weight: 1 },
+);
+
+test('random runs with restarts: what the owner sees survives every restart, a secret buys one session, contexts wait for every role', async () => {
+  await fc.assert(fc.asyncProperty(fc.integer({ min: 1, max: 4 }), fc.option(fc.integer({ min: 1, max: 4 })), fc.array(opArb, { maxLength: 60 }), async (workers, min, ops) => {
+    const dir = mkdtempSync(join(tmpdir(), 'vws-broker-run-'));
+    const path = join(dir, 'vws.db');
+    let store = await openSqliteStore(path);
+    const clock = new ManualClock(T0);
+    let broker = await ContextBroker.open(store, clock);
+    try {
+      const reg = headAndWorkers('L', workers);
+      if (min !== null) reg.roles = [reg.roles[0], { ...reg.roles[1], minCount: Math.min(min, workers) }];
+      const out = await broker.register(reg);
+      assert.ok(out.ok);
+      const secrets = out.value;
+      const sessions = new Map<string, GuestSession>();
+      const tokens = new Map<string, string>();
+      for (const op of ops) {
+        if (op.k === 'tick') {
+          clock.advance(op.dt);
+          await broker.exchange('L', 'nobody', 'x'); // behind the timers' work on the cluster's queue
+          continue;
+        }
+        if (op.k === 'restart') {
+          const before = broker.view('L');
+          broker.close();
+          await store.close();
+          store = await openSqliteStore(path);
+          broker = await ContextBroker.open(store, clock);
+          assert.deepEqual(broker.view('L'), before, 'a restart changes nothing the owner sees');
+          for (const [m, token] of tokens) assert.deepEqual(broker.sessionOf(`Bearer ${token}`), sessions.get(m), 'sessions survive');
+          continue;
+        }
+        const { memberId, secret } = secrets[op.m % secrets.length];
+        const s = sessions.get(memberId);
+        if (op.k === 'exchange') {
+          const r = await broker.exchange('L', memberId, secret);
+          if (r.ok) {
+            assert.ok(!s, 'a second session for one secret');
+            tokens.set(memberId, r.value.session);
+            sessions.set(memberId, broker.sessionOf(`Bearer ${r.value.session}`)!);
+          } else assert.ok(s || r.code === 'wrong-state', r.message);
+          continue;
+        }
+        if (!s) continue;
+        if (op.k === 'report') {
+          await broker.report(s, { ip: '10.0.0.1', hostname: memberId, hostKey: hostKey(memberId), entries: memberId === 'head-0' ? { 'nfs-export': '/srv' } : {} });
+        } else if (op.k === 'done') {
+          await broker.done(s, op.ok, op.ok ? undefined : 'broken');
+        } else {
+          const step = broker.view('L')!.roles.flatMap((r) => r.members).find((m) => m.id === memberId)!.step;
+          const r = await broker.context(s);
+          if (r.ok && r.value.ready && step === 'context') {
+            for (const role of broker.view('L')!.roles) assert.equal(role.reported, role.count - role.failed, `role ${role.name} ready`);
+          }
+        }
+      }
+    } finally {
+      broker.close();
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }), { numRuns: 40 });
+});

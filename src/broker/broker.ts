@@ -4,6 +4,7 @@
 // secret cannot be exchanged twice by two requests racing each other.
 
 import { createHash, generateKeyPairSync, randomBytes, sign, timingSafeEqual, createPrivateKey, type KeyObject } from 'node:crypto';
+import { isIP } from 'node:net';
 import type { Clock } from '../control/clock.ts';
 import { done as ok, refuse, type Result } from '../control/refusal.ts';
 import type { ContextMemberRow, Store } from '../store/store.ts';
@@ -147,6 +148,7 @@ export class ContextBroker {
     return this.member(s, async (live, member, p) => {
       const problem = reportProblem(roleNamed(live, member.role), provided);
       if (problem) return refuse('invalid-request', problem, { path: problem.slice(0, problem.indexOf(':')) });
+      if (isIP(provided.ip) === 0) return refuse('invalid-request', `ip: '${provided.ip}' is not an IPv4 or IPv6 address`, { path: 'ip' });
       if (provided.hostname.toLowerCase() !== member.hostname.toLowerCase()) {
         return refuse('invalid-request', `hostname: '${provided.hostname}' is not this member's host name ('${member.hostname}', set by its seed): report that one`, { path: 'hostname' });
       }

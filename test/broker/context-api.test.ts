@@ -102,6 +102,7 @@ test('hostile requests: wrong and reused secrets, other clusters, user tokens, b
       [{ ip: '10.0.0.1', hostname: 'head-0', hostKey: 'not a key', entries: { 'nfs-export': '/srv' } }, /body.hostKey/],
       [{ ip: '10.0.0.1', hostname: 'head-0', hostKey: hostKey('h'), entries: { 'nfs-export': 'a\nb' } }, /entries.nfs-export/],
       [{ ip: '10.0.0.1', hostname: 'head-0', hostKey: hostKey('h'), entries: { 'nfs-export': '/srv' }, extra: 1 }, /unknown field 'extra'/],
+      [{ ip: '1:2:3::4::5', hostname: 'head-0', hostKey: hostKey('h'), entries: { 'nfs-export': '/srv' } }, /not an IPv4 or IPv6 address/],
       [{ ip: 10, hostname: 'head-0', hostKey: hostKey('h'), entries: {} }, /body.ip/],
       [[], /body/],
     ];

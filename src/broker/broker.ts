@@ -149,6 +149,9 @@ export class ContextBroker {
       const problem = reportProblem(roleNamed(live, member.role), provided);
       if (problem) return refuse('invalid-request', problem, { path: problem.slice(0, problem.indexOf(':')) });
       if (isIP(provided.ip) === 0) return refuse('invalid-request', `ip: '${provided.ip}' is not an IPv4 or IPv6 address`, { path: 'ip' });
+      if (member.ip !== undefined && provided.ip !== member.ip) {
+        return refuse('invalid-request', `ip: '${provided.ip}' is not the address the service gave this member (${member.ip}): report that one`, { path: 'ip' });
+      }
       if (provided.hostname.toLowerCase() !== member.hostname.toLowerCase()) {
         return refuse('invalid-request', `hostname: '${provided.hostname}' is not this member's host name ('${member.hostname}', set by its seed): report that one`, { path: 'hostname' });
       }

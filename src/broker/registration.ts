@@ -2,6 +2,7 @@
 // rules can take the spec as given. Registration comes from the service itself (a cluster lease's
 // deployment), but from input that users wrote (roles, files, keys), so every bound is checked.
 
+import { isIP } from 'node:net';
 import { ENTRY_NAME, IMPLICIT_ENTRIES, ROLE_NAME, splitRequirement } from '../core/roles.ts';
 import type { BrokerMember, BrokerRole, StepTimeouts } from './types.ts';
 
@@ -60,6 +61,7 @@ export function registrationProblem(r: Registration): string | null {
     if (!MEMBER_ID.test(m.id) || ids.has(m.id)) return `members: '${m.id}' is not a member id (letters, digits, . _ / -; up to 128) or is used twice`;
     if (!roles.has(m.role)) return `members: '${m.id}' has role '${m.role}', which the cluster does not have`;
     if (!HOSTNAME.test(m.hostname) || hostnames.has(m.hostname.toLowerCase())) return `members: '${m.id}' has host name '${m.hostname}', which is not a host name or is used twice`;
+    if (m.ip !== undefined && isIP(m.ip) === 0) return `members: '${m.id}' has ip '${m.ip}', which is not an IPv4 or IPv6 address`;
     const slot = `${m.role}/${m.index}`;
     if (!Number.isSafeInteger(m.index) || m.index < 0 || m.index >= roles.get(m.role)!.count || slots.has(slot)) return `members: '${m.id}' has index ${m.index}, outside 0..count-1 of its role or taken`;
     ids.add(m.id);

@@ -28,6 +28,11 @@ export interface BrokerMember {
   role: string;
   index: number;
   hostname: string;
+  /**
+   * The address the service gave it, when it knows it (its DHCP): the member must report this
+   * one, so that no member can put another's address under its name in every /etc/hosts.
+   */
+  ip?: string;
 }
 
 /** How long each step may take, in seconds, counted from the end of the step before it. */

@@ -122,6 +122,16 @@ test('hostile requests: wrong and reused secrets, other clusters, user tokens, b
     assert.equal((await report(w, head, 'head-0', { 'nfs-export': '/srv' })).status, 200);
     assert.equal((await report(w, head, 'head-0', { 'nfs-export': '/srv' })).status, 200, 'the same report again (a lost answer) is taken');
     const changed = await report(w, head, 'head-0', { 'nfs-export': '/other' });
+    // A member whose address the service knows must report that one.
+    const c = await w.aliceLease();
+    const known = headAndWorkers(c, 1);
+    known.members = known.members.map((m, i) => ({ ...m, ip: `10.3.0.${i + 1}` }));
+    const sc = await w.register(known);
+    const kw = await session(w, c, 'worker-0', sc.get('worker-0')!);
+    const spoof = await report(w, kw, 'worker-0', {}, '10.3.0.1');
+    assert.equal(spoof.status, 400);
+    assert.match(spoof.body.message, /not the address the service gave this member \(10\.3\.0\.2\)/);
+    assert.equal((await report(w, kw, 'worker-0', {}, '10.3.0.2')).status, 200);
     assert.equal(changed.status, 409);
     assert.match(changed.body.message, /reports once/);
     const doc = (await w.call(w.tokens.alice, 'GET', '/v1/openapi.json')).body;
@@ -163,8 +173,8 @@ test('a worker that never reports fails its role after the report timeout, and t
   }
 });
 
-test('a restart of the service in the middle: sessions, reports and timers carry on, and the context completes', async () => {
-  const w = await contextWorld('sqlite');
+for (const kind of STORE_KINDS) test(`a restart of the service in the middle (${kind}): sessions, reports and timers carry on, and the context completes`, async () => {
+  const w = await contextWorld(kind);
   try {
     const lease = await w.aliceLease();
     const secrets = await w.register(headAndWorkers(lease));

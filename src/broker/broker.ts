@@ -10,8 +10,8 @@ import { done as ok, refuse, type Result } from '../control/refusal.ts';
 import type { ContextMemberRow, Store } from '../store/store.ts';
 import { contextPayload, membersJson } from './payload.ts';
 import { registrationProblem, type Registration } from './registration.ts';
-import { advance, counted, deliverable, nextDeadline, overlay, progressOf, reportProblem, roleNamed, stepOf, tallies, viewOf, waitsFor, type RoleTally } from './rules.ts';
-import { DEFAULT_TIMEOUTS, FRESH, type BrokerMember, type ClusterContext, type ContextSpec, type ContextView, type MemberProgress, type Provided } from './types.ts';
+import { advance, counted, roleStatus, deliverable, nextDeadline, overlay, progressOf, reportProblem, roleNamed, stepOf, tallies, viewOf, waitsFor, type RoleTally } from './rules.ts';
+import { DEFAULT_TIMEOUTS, FRESH, type BrokerMember, type ClusterContext, type ContextSpec, type ContextStatus, type ContextView, type MemberProgress, type Provided } from './types.ts';
 
 /** A guest's session, found from its bearer token: the one member it may speak for. */
 export interface GuestSession {
@@ -34,14 +34,18 @@ interface Live {
   members: string | null;
   /** Each role's tally, kept up to date change by change: the rules would count all members. */
   tally: Map<string, RoleTally>;
+  status: ContextStatus;
 }
 
 const sha256 = (text: string): string => createHash('sha256').update(text).digest('hex');
 const SESSION_PREFIX = 'vwsctx_';
 
 export interface BrokerOptions {
-  /** Told after every change of a cluster's context, with its new view (for events). */
-  onChange?: (view: ContextView) => void;
+  /**
+   * Told when a cluster's context becomes complete or failed (after the change is stored), with
+   * its view: for the lease's events. Not awaited.
+   */
+  onSettled?: (view: ContextView) => void;
 }
 
 export class ContextBroker {
@@ -216,9 +220,10 @@ export class ContextBroker {
   private adopt(spec: ContextSpec, rows: ContextMemberRow[]): Live {
     const live: Live = {
       spec, progress: new Map(rows.map((r) => [r.memberId, r.progress])), byId: new Map(spec.members.map((m) => [m.id, m])),
-      rows: new Map(rows.map((r) => [r.memberId, r])), cancelTimer: null, timerAt: null, members: null, tally: new Map(),
+      rows: new Map(rows.map((r) => [r.memberId, r])), cancelTimer: null, timerAt: null, members: null, tally: new Map(), status: 'pending',
     };
     live.tally = tallies(live);
+    live.status = statusOf(live.tally);
     this.live.set(spec.leaseId, live);
     return live;
   }
@@ -255,7 +260,11 @@ export class ContextBroker {
       if (session?.memberId === row.memberId) this.sessions.set(session.sessionHash, { leaseId, memberId: row.memberId });
     }
     this.arm(leaseId, live);
-    this.options.onChange?.(viewOf(live));
+    const status = statusOf(live.tally);
+    if (status !== live.status) {
+      live.status = status;
+      if (status !== 'pending') this.options.onSettled?.(viewOf(live));
+    }
   }
 
   /** Keeps one timer per cluster, at its next deadline. */
@@ -284,6 +293,12 @@ export class ContextBroker {
     void settled.then(() => { if (this.queues.get(leaseId) === settled) this.queues.delete(leaseId); });
     return run;
   }
+}
+
+/** The cluster's status from its roles' tallies, as viewOf says it. */
+function statusOf(tally: Map<string, RoleTally>): ContextStatus {
+  const roles = [...tally.values()].map(roleStatus);
+  return roles.includes('failed') ? 'failed' : roles.every((r) => r === 'complete') ? 'complete' : 'pending';
 }
 
 function sameHash(a: string, b: string): boolean {

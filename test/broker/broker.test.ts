@@ -74,7 +74,9 @@ test('random runs with restarts: what the owner sees survives every restart, a s
     const path = join(dir, 'vws.db');
     let store = await openSqliteStore(path);
     const clock = new ManualClock(T0);
-    let broker = await ContextBroker.open(store, clock);
+    const settled: string[] = [];
+    const onSettled = (v: { status: string }) => { settled.push(v.status); };
+    let broker = await ContextBroker.open(store, clock, { onSettled });
     try {
       const reg = headAndWorkers('L', workers);
       if (min !== null) reg.roles = [reg.roles[0], { ...reg.roles[1], minCount: Math.min(min, workers) }];
@@ -94,7 +96,7 @@ test('random runs with restarts: what the owner sees survives every restart, a s
           broker.close();
           await store.close();
           store = await openSqliteStore(path);
-          broker = await ContextBroker.open(store, clock);
+          broker = await ContextBroker.open(store, clock, { onSettled });
           assert.deepEqual(broker.view('L'), before, 'a restart changes nothing the owner sees');
           for (const [m, token] of tokens) assert.deepEqual(broker.sessionOf(`Bearer ${token}`), sessions.get(m), 'sessions survive');
           continue;
@@ -123,6 +125,9 @@ test('random runs with restarts: what the owner sees survives every restart, a s
           }
         }
       }
+      // Told once when it settles (a restart does not tell again), and what it was told is what it is.
+      const status = broker.view('L')!.status;
+      assert.deepEqual(settled, status === 'pending' ? [] : [status]);
     } finally {
       broker.close();
       await store.close();

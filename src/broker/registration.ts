@@ -4,7 +4,8 @@
 
 import { isIP } from 'node:net';
 import { ENTRY_NAME, IMPLICIT_ENTRIES, ROLE_NAME, splitRequirement } from '../core/roles.ts';
-import type { BrokerMember, BrokerRole, StepTimeouts } from './types.ts';
+import type { ClusterRole } from '../core/types.ts';
+import type { BrokerMember, BrokerRole, RoleFile, StepTimeouts } from './types.ts';
 
 export const LIMITS = {
   members: 10_000,
@@ -92,4 +93,36 @@ function roleProblem(role: BrokerRole): string | null {
     if (!Number.isSafeInteger(f.mode) || f.mode < 0 || f.mode > 0o7777) return `files: '${f.path}' has mode ${f.mode}, not from 0 to 0o7777`;
   }
   return null;
+}
+
+/** One VM of a cluster lease as the service placed it: its role, its number in the role, its host name and address. */
+export interface PlacedMember {
+  role: string;
+  index: number;
+  hostname: string;
+  /** Its address on the cluster's network when the service gave it one (DHCP): it must report this one. */
+  ip?: string | null;
+}
+
+/**
+ * A cluster lease's registration from its roles (as the lease asked, core ClusterRole) and its
+ * placed VMs: member ids are `ROLE-K`, each role gets the files given for it (none by default).
+ */
+export function clusterRegistration(
+  leaseId: string,
+  roles: readonly ClusterRole[],
+  placed: readonly PlacedMember[],
+  ownerKeys: readonly string[],
+  files: Readonly<Record<string, readonly RoleFile[]>> = {},
+  timeouts?: Partial<StepTimeouts>,
+): Registration {
+  return {
+    leaseId, ownerKeys,
+    roles: roles.map((r) => ({
+      name: r.name, count: r.count, ...(r.minCount !== undefined ? { minCount: r.minCount } : {}),
+      provides: r.provides, requires: r.requires, files: files[r.name] ?? [],
+    })),
+    members: placed.map((m) => ({ id: `${m.role}-${m.index}`, role: m.role, index: m.index, hostname: m.hostname, ...(m.ip ? { ip: m.ip } : {}) })),
+    ...(timeouts ? { timeouts } : {}),
+  };
 }

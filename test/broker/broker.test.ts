@@ -11,7 +11,8 @@ import { test } from 'node:test';
 import fc from 'fast-check';
 import '../core/support/setup.ts';
 import { ContextBroker, type GuestSession } from '../../src/broker/broker.ts';
-import type { Registration } from '../../src/broker/registration.ts';
+import { clusterRegistration, type Registration } from '../../src/broker/registration.ts';
+import type { ClusterRole } from '../../src/core/types.ts';
 import { ManualClock } from '../../src/control/clock.ts';
 import { openSqliteStore } from '../../src/store/sqlite-store.ts';
 import { headAndWorkers, hostKey, T0 } from './context-world.ts';
@@ -48,6 +49,30 @@ test('registrations that are not a cluster are refused with the reason, and noth
     assert.equal((await broker.register(base)).ok, true);
     const twice = await broker.register(base);
     assert.equal(twice.ok ? null : twice.code, 'already-exists');
+  } finally {
+    broker.close();
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a cluster lease\'s roles and placed VMs make a registration the broker takes: member ids ROLE-K, the service\'s addresses kept', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'vws-broker-lease-'));
+  const store = await openSqliteStore(join(dir, 'vws.db'));
+  const broker = await ContextBroker.open(store, new ManualClock(T0));
+  try {
+    const perNode = { cpu: 1, memoryMiB: 512, diskMiB: 0 };
+    const roles: ClusterRole[] = [
+      { name: 'head', count: 1, perNode, networks: ['public', 'private'], provides: ['nfs-export'], requires: [] },
+      { name: 'worker', count: 2, perNode, networks: ['private'], provides: [], requires: ['head.nfs-export'], minCount: 1 },
+    ];
+    const placed = [{ role: 'head', index: 0, hostname: 'l1-head-0', ip: '10.5.0.2' }, { role: 'worker', index: 0, hostname: 'l1-worker-0', ip: null }, { role: 'worker', index: 1, hostname: 'l1-worker-1' }];
+    const reg = clusterRegistration('l1', roles, placed, ['ssh-ed25519 AAAA owner'], { worker: [{ path: '/etc/fstab.d/nfs', content: 'x', mode: 0o644 }] });
+    assert.deepEqual(reg.members.map((m) => [m.id, m.hostname, m.ip ?? null]), [['head-0', 'l1-head-0', '10.5.0.2'], ['worker-0', 'l1-worker-0', null], ['worker-1', 'l1-worker-1', null]]);
+    assert.deepEqual(reg.roles.map((r) => [r.name, r.minCount ?? null, r.files.length]), [['head', null, 0], ['worker', 1, 1]]);
+    const out = await broker.register(reg);
+    assert.ok(out.ok, out.ok ? '' : out.message);
+    assert.deepEqual(broker.view('l1')!.roles.map((r) => [r.name, r.minCount, r.members.map((m) => m.step)]), [['head', 1, ['exchange']], ['worker', 1, ['exchange', 'exchange']]]);
   } finally {
     broker.close();
     await store.close();

@@ -60,6 +60,9 @@ for (const kind of STORE_KINDS) {
         assert.equal((await w.call(w.tokens.admin, 'GET', `/v1/leases/${lease}/context`)).status, 200);
         const bob = await w.call(w.tokens.bob, 'GET', `/v1/leases/${lease}/context`);
         assert.equal(bob.status, 404, 'another user does not learn the lease exists');
+        const plain = await w.call(w.tokens.alice, 'GET', `/v1/leases/${await w.aliceLease()}/context`);
+        assert.equal(plain.status, 404);
+        assert.match(plain.body.message, /no context of lease/);
       } finally {
         await w.close();
       }

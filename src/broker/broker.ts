@@ -8,7 +8,7 @@ import { isIP } from 'node:net';
 import type { Clock } from '../control/clock.ts';
 import { done as ok, refuse, type Result } from '../control/refusal.ts';
 import type { ContextMemberRow, Store } from '../store/store.ts';
-import { contextPayload, membersJson } from './payload.ts';
+import { contextPayload, membersJson, roleTail } from './payload.ts';
 import { registrationProblem, type Registration } from './registration.ts';
 import { advance, counted, roleStatus, deliverable, nextDeadline, overlay, progressOf, reportProblem, roleNamed, stepOf, tallies, viewOf, waitsFor, type RoleTally } from './rules.ts';
 import { DEFAULT_TIMEOUTS, FRESH, type BrokerMember, type ClusterContext, type ContextSpec, type ContextStatus, type ContextView, type MemberProgress, type Provided } from './types.ts';
@@ -31,7 +31,9 @@ interface Live {
   cancelTimer: (() => void) | null;
   timerAt: number | null;
   /** membersJson of the current state, rebuilt only after a report or a failure. */
-  members: string | null;
+  members: Buffer | null;
+  /** roleTail of each role for the current state, dropped with `members`. */
+  tails: Map<string, Buffer>;
   /** Each role's tally, kept up to date change by change: the rules would count all members. */
   tally: Map<string, RoleTally>;
   status: ContextStatus;
@@ -176,7 +178,9 @@ export class ContextBroker {
       if (!deliverable(live, member, t)) return ok({ ready: false, waitsFor: waitsFor(live, member, t) });
       const now = this.clock.now();
       live.members ??= membersJson(live);
-      const payload = contextPayload(live, member, live.members, now);
+      let tail = live.tails.get(member.role);
+      if (!tail) live.tails.set(member.role, tail = roleTail(live, member.role));
+      const payload = contextPayload(live, member, live.members, tail, now);
       if (p.deliveredAt === null) await this.commit(s.leaseId, live, new Map([[member.id, { ...p, deliveredAt: now }]]));
       return ok({ ready: true, payload, signature: sign(null, payload, this.key).toString('base64') });
     });
@@ -220,7 +224,7 @@ export class ContextBroker {
   private adopt(spec: ContextSpec, rows: ContextMemberRow[]): Live {
     const live: Live = {
       spec, progress: new Map(rows.map((r) => [r.memberId, r.progress])), byId: new Map(spec.members.map((m) => [m.id, m])),
-      rows: new Map(rows.map((r) => [r.memberId, r])), cancelTimer: null, timerAt: null, members: null, tally: new Map(), status: 'pending',
+      rows: new Map(rows.map((r) => [r.memberId, r])), cancelTimer: null, timerAt: null, members: null, tails: new Map(), tally: new Map(), status: 'pending',
     };
     live.tally = tallies(live);
     live.status = statusOf(live.tally);
@@ -251,7 +255,10 @@ export class ContextBroker {
     await this.store.transaction(async () => { for (const row of rows) await this.store.putContextMember(row); });
     for (const row of rows) {
       const before = live.progress.get(row.memberId)!;
-      if (before.reportedAt !== row.progress.reportedAt || before.failedAt !== row.progress.failedAt) live.members = null;
+      if (before.reportedAt !== row.progress.reportedAt || before.failedAt !== row.progress.failedAt) {
+        live.members = null;
+        live.tails.clear();
+      }
       const t = live.tally.get(live.byId.get(row.memberId)!.role)!;
       counted(t, before, -1);
       counted(t, row.progress, 1);

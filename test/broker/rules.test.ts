@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
 import '../core/support/setup.ts';
-import { contextPayload, membersJson } from '../../src/broker/payload.ts';
+import { contextPayload, membersJson, roleTail } from '../../src/broker/payload.ts';
 import { advance, deliverable, minOf, nextDeadline, progressOf, stepOf, tallies, viewOf } from '../../src/broker/rules.ts';
 import { DEFAULT_TIMEOUTS, FRESH, type BrokerRole, type ClusterContext, type ContextSpec, type MemberProgress } from '../../src/broker/types.ts';
 
@@ -69,7 +69,7 @@ test('a context is handed out only when every role it lists is ready, holds only
               assert.ok(tally.reported >= tally.min, `role ${name}: at least its minimum reported`);
             }
           }
-          const payload = JSON.parse(contextPayload(c.ctx, member, membersJson(c.ctx), now).toString());
+          const payload = JSON.parse(contextPayload(c.ctx, member, membersJson(c.ctx), roleTail(c.ctx, member.role), now).toString());
           const other = c.ctx.spec.leaseId === 'A' ? 'B' : 'A';
           assert.equal(payload.lease, c.ctx.spec.leaseId);
           assert.ok(!JSON.stringify(payload).includes(`KEY-${other}`) && payload.members.every((x: { id: string }) => x.id.startsWith(`${c.ctx.spec.leaseId}/`)), 'only its own cluster');

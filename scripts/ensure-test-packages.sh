@@ -18,6 +18,7 @@ PACKAGES=(
   busybox-static   # the test guest's initramfs
   dnsmasq-base     # DHCP for the guests, in network namespaces
   iproute2         # ip: network namespaces, bridges and taps
+  nftables         # nft: the bridge filters on VMs' taps (the trusted networking layer)
   e2fsprogs        # mke2fs: the test guest's disk
 )
 # The test guest's kernel is fetched with apt-get download (guest/build.ts): apt's package lists

@@ -73,7 +73,8 @@ export class QemuHost implements AgentHost {
 
   async useNetwork(plan: NetworkPlan): Promise<void> {
     const addressed = [...this.vms.values()].filter((h) => h.status.state === 'running' || h.status.state === 'suspended').map((h) => h.workload);
-    await this.parts.useNetwork(plan, addressed, (mac, ip) => this.leased(mac, ip));
+    const running = [...this.vms.values()].filter((h) => h.status.state === 'running').map((h) => h.workload);
+    await this.parts.useNetwork(plan, addressed, (mac, ip) => this.leased(mac, ip), running);
   }
 
   onChange(listener: (vm: VmStatus) => void): void {

@@ -35,13 +35,16 @@ export class VmParts {
 
   /**
    * Brings the node's bridge and DHCP server up as the service plans them (once per plan), with
-   * the addresses of the VMs that keep theirs; `onLease` hears each address a guest takes.
+   * the addresses of the VMs that keep theirs and the guards of the `running` ones' taps; `onLease`
+   * hears each address a guest takes.
    */
-  async useNetwork(plan: NetworkPlan, addressed: Workload[], onLease: (mac: string, ip: string) => void): Promise<void> {
+  async useNetwork(plan: NetworkPlan, addressed: Workload[], onLease: (mac: string, ip: string) => void, running: Workload[] = []): Promise<void> {
     if (this.network && this.network.config.gateway === plan.bridgeAddress) return;
     this.network = await NodeNetwork.open({ netns: this.opts.netns, bridge: this.opts.bridge, gateway: plan.bridgeAddress, prefix: plan.prefix, dir: join(this.opts.data, 'network') });
     this.network.onLease(onLease);
     for (const w of addressed) await this.network.setHost(w.vm.mac, w.ip);
+    // A VM still running keeps its tap; its guard is set again, in case the rules were lost.
+    for (const w of running) await this.network.addTap(tapName(w.vm.id), { mac: w.vm.mac, ip: w.ip });
   }
 
   async fetchImage(image: ImageRef, acquire = false): Promise<string> {
@@ -63,7 +66,7 @@ export class VmParts {
       await createScratch(scratch, scratchOf(w));
     }
     const tap = tapName(w.vm.id);
-    await this.network.addTap(tap);
+    await this.network.addTap(tap, { mac: w.vm.mac, ip: w.ip });
     await this.network.setHost(w.vm.mac, w.ip);
     return {
       id: w.vm.id, dir, cpu: Math.max(1, Math.ceil(w.vm.cpu)), memoryMiB: w.vm.memoryMiB,

@@ -32,8 +32,11 @@ export interface NodeNetworkConfig {
    * network shares the public one's); otherwise this network keeps its own, in `dir`.
    */
   guards?: TapGuards;
-  /** Whether DHCP names the bridge as the guests' router; a private network has none. Default true. */
-  router?: boolean;
+  /**
+   * A private network's DHCP: no router (a guest keeps its default route on its public NIC, or has
+   * none) and this MTU (a VXLAN-joined bridge carries 50 bytes less than the underlay).
+   */
+  privateMtu?: number;
 }
 
 const RELEASE_DEADLINE_MS = 10_000;
@@ -83,7 +86,7 @@ export class NodeNetwork {
    * passing only frames from that MAC and address (see tap-guards.ts). A guard that cannot be set
    * leaves no new tap behind.
    */
-  addTap(name: string, guard?: { mac: string; ip: string }): Promise<void> {
+  async addTap(name: string, guard?: { mac: string; ip: string }): Promise<void> {
     const checked = guard && checkGuard({ tap: name, mac: guard.mac, ip: this.subnet.guestAddress(guard.ip) });
     return this.serial(async () => {
       const existed = (await findLink(this.cmds, checkIfname(name, 'tap'))) !== undefined;
@@ -196,9 +199,9 @@ export class NodeNetwork {
   /** The running dnsmasq, started again if it died (it reads the hosts and lease files as it starts). */
   private dnsmasq(): Promise<number> {
     const args = dnsmasqArgs(this.config.bridge, this.subnet, this.files);
-    // An empty option 3 sends no router: a guest on a private network keeps its default route on
-    // its public NIC, or has none.
-    return ensureDnsmasq(this.cmds, this.config.router === false ? [...args, '--dhcp-option=3'] : args, this.files);
+    // An empty option 3 sends no router; option 26 is the interface MTU.
+    const mtu = this.config.privateMtu;
+    return ensureDnsmasq(this.cmds, mtu === undefined ? args : [...args, '--dhcp-option=3', `--dhcp-option=26,${mtu}`], this.files);
   }
 
   private async release(mac: string, ip: string): Promise<void> {

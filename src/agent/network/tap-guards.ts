@@ -118,7 +118,7 @@ export class TapGuards {
   }
 
   /** Guards `guard.tap` (checked first: a bad field changes nothing). */
-  set(guard: TapGuard): Promise<void> {
+  async set(guard: TapGuard): Promise<void> {
     const g = checkGuard(guard);
     return this.serial(async () => {
       const before = this.guards.get(g.tap);

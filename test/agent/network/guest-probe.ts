@@ -36,8 +36,8 @@ export function probeResults(serial: string): Map<string, string> {
   return new Map([...serial.matchAll(PROBE_LINE)].map((m) => [m[1], m[2]]));
 }
 
-/** A shell function for probe scripts: `reach NAME IP` prints whether IP answers ping. */
-export const REACH = `reach() { if ping -c 3 -w 6 "$2" >/dev/null 2>&1; then echo "VWS-PROBE $1 reached"; else echo "VWS-PROBE $1 unreachable"; fi; }\n`;
+/** A shell function for probe scripts: `reach NAME IP [SOURCE]` prints whether IP answers ping. */
+export const REACH = `reach() { if ping -c 3 -w 6 \${3:+-I "$3"} "$2" >/dev/null 2>&1; then echo "VWS-PROBE $1 reached"; else echo "VWS-PROBE $1 unreachable"; fi; }\n`;
 
 /**
  * `await NAME IP`: waits for IP to answer (another guest may still be booting), up to about a

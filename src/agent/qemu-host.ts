@@ -26,6 +26,8 @@ export interface QemuHostOptions {
   imageCacheMiB: number;
   bridge: string;
   netns?: string;
+  /** This node's underlay address for cluster networks (see VmPartsOptions). */
+  underlay?: string;
   runtime?: VmRuntime;
   /** fsync, as a test records it. */
   sync?: Syncer;
@@ -91,6 +93,10 @@ export class QemuHost implements AgentHost {
 
   async workload({ id }: Args<'workload'>): Promise<Workload> {
     return this.held(id).workload;
+  }
+
+  async clusterPeers({ number, peers }: Args<'clusterPeers'>): Promise<void> {
+    await this.parts.clusterPeers(number, peers);
   }
 
   async prepareImages({ images }: Args<'prepareImages'>): Promise<void> {

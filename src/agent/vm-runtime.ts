@@ -12,7 +12,10 @@ export interface VmProcessConfig {
   initrd?: string;
   cmdline?: string;
   disks: Array<{ path: string; format: 'qcow2' | 'raw' }>;
+  /** The first NIC (the public one, or the private one of a private-only member). */
   nic: { mac: string; tap: string };
+  /** NICs after the first, in order (a cluster member's private NIC). */
+  moreNics?: Array<{ mac: string; tap: string }>;
   netns?: string;
 }
 

@@ -48,6 +48,7 @@ function addAgent(program: Command, leaf: Leaf): void {
     .addOption(opt('--netns <NAME>', 'run VMs, bridge and DHCP in this network namespace (tests)'))
     .addOption(opt('--transfer-address <ADDR>', 'where other agents reach this one with suspended VMs (127.0.0.1)'))
     .addOption(opt('--migration-address <ADDR>', "where this node's QEMU listens for live migrations (the transfer address)"))
+    .addOption(opt('--underlay <IP>', "this node's IPv4 address for cluster networks' VXLAN traffic (none: the node runs no cluster members)"))
     .addOption(opt('--ca <FILE>', 'trust this CA certificate for an HTTPS service'))
     .addHelpText('after', `
 Needs --server URL (the service, http(s)://host:port) and --token T (an administrator's token, or

@@ -124,6 +124,12 @@ export class ClusterNetworks {
     });
   }
 
+  /** The tap of a suspended member goes, wherever it is; its network and address stay. */
+  async unplugTap(tap: string): Promise<void> {
+    const n = [...this.nets.values()].find((net) => net.record.members.some((m) => m.tap === tap))?.record.spec.number;
+    if (n !== undefined) await this.unplug(n, tap, this.nets.get(n)!.record.members.find((m) => m.tap === tap)!.mac, false);
+  }
+
   /** Lets go of the networks (they stay up for the members that run on). */
   async close(): Promise<void> {
     await this.queue.catch(() => undefined);

@@ -66,7 +66,7 @@ export class VmParts {
     this.network = await NodeNetwork.open({ netns: this.opts.netns, bridge: this.opts.bridge, gateway: plan.bridgeAddress, prefix: plan.prefix, dir: join(this.opts.data, 'network') });
     this.network.onLease(onLease);
     // Cluster networks come back from their own records (members, addresses, peers).
-    this.clusters ??= await ClusterNetworks.open({ netns: this.opts.netns, dir: join(this.opts.data, 'network', 'clusters'), guards: this.network.guards });
+    this.clusters ??= await ClusterNetworks.open({ netns: this.opts.netns, dir: join(this.opts.data, 'network', 'clusters'), guards: this.network.guards, onLease });
     for (const w of addressed.filter((x) => x.publicNic !== false)) await this.network.setHost(w.vm.mac, w.ip);
     // A VM still running keeps its tap; its guard is set again, in case the rules were lost.
     for (const w of running.filter((x) => x.publicNic !== false)) await this.network.addTap(tapName(w.vm.id), { mac: w.vm.mac, ip: w.ip });

@@ -20,6 +20,7 @@ import {
 } from './cluster-spec.ts';
 import { deleteLink, listLinks } from './links.ts';
 import { NodeNetwork } from './node-network.ts';
+import type { LeaseListener } from './leases.ts';
 import type { TapGuards } from './tap-guards.ts';
 
 export interface ClusterNetworksConfig {
@@ -30,6 +31,8 @@ export interface ClusterNetworksConfig {
   guards: TapGuards;
   /** The underlay's MTU; the cluster networks carry VXLAN_OVERHEAD less. Default 1500. */
   underlayMtu?: number;
+  /** Hears each address a guest takes on any cluster network (a private-only member's is its address). */
+  onLease?: LeaseListener;
 }
 
 interface Record {
@@ -149,6 +152,7 @@ export class ClusterNetworks {
     let net = this.nets.get(spec.number);
     if (!net) {
       const network = await NodeNetwork.open({ netns: this.cfg.netns, bridge, gateway: spec.nodeAddress, prefix: spec.prefix, dir, guards: this.cfg.guards, privateMtu: mtu });
+      if (this.cfg.onLease) network.onLease(this.cfg.onLease);
       // Known before the rest is made, so that a failure below tears down what open made.
       net = { record: { spec, members }, network };
       this.nets.set(spec.number, net);

@@ -65,6 +65,7 @@ const WorkloadSchema = Type.Object({
     id: VmId, leaseId: Type.String({ pattern: `^${LEASE_ID}$` }), index: Type.Integer({ minimum: 0, maximum: MOST_NODES }), node: NodeName,
     cpu: Cpu, memoryMiB: MemoryMiB, image: OrNull(Type.String({ pattern: IMAGE_NAME })),
     mac: Type.String({ pattern: '^[0-9a-f]{2}(:[0-9a-f]{2}){5}$' }), scratchMiB: Type.Optional(Type.Integer({ minimum: 0, maximum: MOST_DISK_MIB })),
+    networks: Type.Optional(Type.Array(Type.Union([Type.Literal('public'), Type.Literal('private')]), { minItems: 1, maxItems: 2, uniqueItems: true })),
   }, strict),
   ip: Ip,
   disk: OrNull(ImageRefSchema),

@@ -84,6 +84,11 @@ export class ClusterAddressBook {
     return { number: entry.number, vni: this.options.vniBase + entry.number, cidr: `${dotted(this.subnetBase(entry.number))}/${this.options.clusterPrefix}`, prefix: this.options.clusterPrefix };
   }
 
+  /** The cluster's network if it has one already (without assigning one). */
+  known(lease: string): ClusterNet | undefined {
+    return lease in this.book.clusters ? this.cluster(lease) : undefined;
+  }
+
   /** A member's private address and MAC. */
   member(lease: string, vm: string): { ip: string; mac: string } {
     const entry = this.entry(lease);

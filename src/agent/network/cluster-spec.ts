@@ -2,7 +2,7 @@
 // passes before any of it reaches `ip`, `bridge` or dnsmasq: the service is trusted, but a bug or a
 // mismatched version there must fail here with the field's name, not as a half-made network.
 import { createHash } from 'node:crypto';
-import { checkHostname, checkIfname, formatIpv4, normalizeMac, parseIpv4, Subnet } from './addresses.ts';
+import { checkHostname, checkIfname, formatIpv4, normalizeMac, parseIpv4, shown, Subnet } from './addresses.ts';
 import { PRIVATE_TAP_PREFIX } from './tap-guards.ts';
 
 /** Cluster bridges are `vwc<number>`, their VXLAN ports `vwx<number>`: 3 + 8 digits fits 15 bytes. */
@@ -47,13 +47,13 @@ export function privateTapName(vmId: string): string {
 
 function checkInt(value: unknown, what: string, min: number, max: number): number {
   if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
-    throw new Error(`${what} ${JSON.stringify(value)} must be an integer from ${min} to ${max}`);
+    throw new Error(`${what} ${shown(value)} must be an integer from ${min} to ${max}`);
   }
   return value;
 }
 
 function checkUnderlay(value: unknown, what: string): string {
-  if (typeof value !== 'string') throw new Error(`${what} must be an IPv4 address string, got ${JSON.stringify(value)}`);
+  if (typeof value !== 'string') throw new Error(`${what} must be an IPv4 address string, got ${shown(value)}`);
   const n = parseIpv4(value, what);
   if (n === 0 || n >>> 24 === 127 || n >>> 28 >= 0xe) throw new Error(`${what} ${value} is not a unicast address another node can be reached at`);
   return formatIpv4(n);
@@ -65,7 +65,7 @@ export function checkClusterSpec(spec: ClusterNetworkSpec): ClusterNetworkSpec {
   const number = checkInt(spec.number, 'cluster network number', 1, MAX_CLUSTER_NUMBER);
   const vni = checkInt(spec.vni, `VNI of cluster network ${number}`, 1, MAX_VNI);
   const prefix = checkInt(spec.prefix, `prefix of cluster network ${number}`, 8, 30);
-  if (typeof spec.nodeAddress !== 'string') throw new Error(`node address of cluster network ${number} must be a string`);
+  if (typeof spec.nodeAddress !== 'string') throw new Error(`node address of cluster network ${number} must be an IPv4 address string, got ${shown(spec.nodeAddress)}`);
   const subnet = new Subnet(spec.nodeAddress, prefix);
   const local = checkUnderlay(spec.local, `underlay address of this node for cluster network ${number}`);
   if (!Array.isArray(spec.peers) || spec.peers.length > MAX_PEERS) throw new Error(`peers of cluster network ${number} must be a list of at most ${MAX_PEERS} addresses`);
@@ -77,7 +77,7 @@ export function checkClusterSpec(spec: ClusterNetworkSpec): ClusterNetworkSpec {
 export function checkMember(m: ClusterMember, subnet: Subnet): ClusterMember {
   if (typeof m !== 'object' || m === null) throw new Error('a cluster member must be an object');
   const tap = checkIfname(m.tap, 'private tap');
-  if (!tap.startsWith(PRIVATE_TAP_PREFIX)) throw new Error(`private tap ${tap} must be named ${PRIVATE_TAP_PREFIX}... (see privateTapName) so the node's filters know it`);
+  if (!tap.startsWith(PRIVATE_TAP_PREFIX)) throw new Error(`private tap ${shown(tap)} must be named ${PRIVATE_TAP_PREFIX}... (see privateTapName) so the node's filters know it`);
   const member: ClusterMember = { tap, mac: normalizeMac(m.mac), ip: subnet.guestAddress(m.ip) };
   if (m.hostname !== undefined) member.hostname = checkHostname(m.hostname);
   return member;

@@ -12,7 +12,7 @@ import type { PoolControl } from '../pool-control.ts';
 import { AddressBook } from './address-book.ts';
 import { AgentDriver } from './agent-driver.ts';
 import { AgentHub } from './agent-hub.ts';
-import { ClusterAddressBook, DEFAULT_CLUSTER_ADDRESSES, type ClusterAddressOptions } from './cluster-address-book.ts';
+import { ClusterAddressBook, DEFAULT_CLUSTER_ADDRESSES, networksOverlap, type ClusterAddressOptions } from './cluster-address-book.ts';
 import { planningFigures, type Slowest, worthLogging } from './measured-costs.ts';
 import { OperationEstimates } from './operation-estimates.ts';
 
@@ -51,6 +51,10 @@ export class AgentPool {
       away: (node) => this.away(node),
     });
     this.clusterAddresses = new ClusterAddressBook(opts.clusterAddresses ?? DEFAULT_CLUSTER_ADDRESSES, join(opts.dir, 'clusters.json'));
+    // A member on both networks would have two routes to the same addresses.
+    if (networksOverlap(this.clusterAddresses.options.range, opts.network)) {
+      throw new RangeError(`the cluster networks' range ${this.clusterAddresses.options.range} overlaps the VM network ${opts.network}: choose ranges apart`);
+    }
     const clusters = { book: this.clusterAddresses, underlayOf: (node: string) => this.underlays.get(node) };
     this.driver = new AgentDriver({ hub: this.hub, store: opts.store, addresses: this.addresses, clusters, stateFile: join(opts.dir, 'vms.json') });
   }

@@ -58,6 +58,20 @@ function parseRange(range: string, clusterPrefix: number): { base: number; prefi
   return { base: address - (address % size), prefix };
 }
 
+/** Whether two IPv4 networks A.B.C.D/P share an address (both already checked by their books). */
+export function networksOverlap(a: string, b: string): boolean {
+  const bounds = (cidr: string): [number, number] => {
+    const [address, prefix] = cidr.split('/');
+    const n = address.split('.').reduce((x, o) => x * 256 + Number(o), 0);
+    const size = 2 ** (32 - Number(prefix));
+    const base = n - (n % size);
+    return [base, base + size - 1];
+  };
+  const [a0, a1] = bounds(a);
+  const [b0, b1] = bounds(b);
+  return a0 <= b1 && b0 <= a1;
+}
+
 export class ClusterAddressBook {
   private readonly base: number;
   private readonly clusterSize: number;

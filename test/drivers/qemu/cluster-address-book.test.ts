@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import fc from 'fast-check';
 import { normalizeMac, parseIpv4, Subnet } from '../../../src/agent/network/addresses.ts';
-import { ClusterAddressBook, memberMac } from '../../../src/drivers/qemu/cluster-address-book.ts';
+import { ClusterAddressBook, memberMac, networksOverlap } from '../../../src/drivers/qemu/cluster-address-book.ts';
 
 const OPTIONS = { range: '10.200.0.0/22', clusterPrefix: 24, vniBase: 7000 };
 
@@ -92,6 +92,10 @@ test('settings are checked, and a book written with other settings is refused', 
     new ClusterAddressBook(OPTIONS, file).cluster('L');
     assert.throws(() => new ClusterAddressBook({ ...OPTIONS, vniBase: 1 }, file), /keep those settings/);
     assert.equal(memberMac(0x123456, '10.200.3.77'), '0a:12:34:56:03:4d');
+    assert.equal(networksOverlap('10.200.0.0/16', '10.77.0.0/24'), false);
+    assert.equal(networksOverlap('10.200.0.0/16', '10.200.5.0/24'), true);
+    assert.equal(networksOverlap('10.200.5.7/24', '10.0.0.0/8'), true);
+    assert.equal(networksOverlap('10.200.0.0/16', '10.201.0.0/16'), false);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -8,7 +8,7 @@
 // whose sender IP is the VM's (or 0.0.0.0, an address probe, which nobody learns from); IPv4 from
 // the VM's address, and DHCP's DISCOVER/REQUEST from 0.0.0.0 to broadcast (how it gets that address).
 // Everything else is dropped: other ether types too (IPv6, VLAN tags, ...), since the service assigns
-// no IPv6 address there is none to check a frame against.
+// no IPv6 address there is none to check a frame against; only QEMU's RARP announcement passes.
 //
 // The whole table is written in one `nft -f` transaction from the record of guards: a change never
 // leaves half a rule set, and the same call adds what is missing and removes what belongs to a tap
@@ -77,7 +77,9 @@ export function guardRuleset(guards: TapGuard[], table = GUARD_TABLE): string {
       `    ether type arp arp saddr ip != { ${g.ip}, 0.0.0.0 } counter drop comment "arp-other-ip"`,
       '    ether type ip ip saddr 0.0.0.0 ip daddr 255.255.255.255 udp sport 68 udp dport 67 accept comment "dhcp-client"',
       `    ether type ip ip saddr != ${g.ip} counter drop comment "ip-other-address"`,
-      '    ether type != { ip, arp } counter drop comment "not-ipv4-or-arp"',
+      // RARP (0x8035) is what QEMU announces a VM's new place with after a live migration; its
+      // source MAC was checked above, and nothing learns addresses from it.
+      '    ether type != { ip, arp, 0x8035 } counter drop comment "not-ipv4-or-arp"',
       '  }',
     ]),
     '}',

@@ -58,6 +58,9 @@ export class ClusterNetworks {
       if (!/^cluster-\d+$/.test(entry) || !existsSync(file)) continue;
       const record = JSON.parse(readFileSync(file, 'utf8')) as Record;
       await nets.bringUp(checkClusterSpec(record.spec), record.members);
+      // A member whose tap is still there is guarded again, even if the guards' record was lost.
+      const live = new Set((await listLinks(nets.cmds)).map((l) => l.ifname));
+      for (const m of record.members) if (live.has(m.tap)) await cfg.guards.set({ tap: m.tap, mac: m.mac, ip: m.ip });
     }
     return nets;
   }

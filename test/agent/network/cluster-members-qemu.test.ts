@@ -13,6 +13,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { buildTestGuest } from '../../../guest/build.ts';
+import { privateTapName } from '../../../src/agent/network/cluster-spec.ts';
+import { tapName } from '../../../src/agent/network/links.ts';
 import { waitUntil } from '../../../src/agent/network/wait-until.ts';
 import { QemuHost } from '../../../src/agent/qemu-host.ts';
 import { vmFiles } from '../../../src/agent/qemu/qemu-argv.ts';
@@ -100,6 +102,22 @@ test('a head on both networks and a private-only worker, started by agents on tw
   assert.equal(probeResults(serialOf(1, 'C9/1')).get('head'), 'reached', 'and the worker the head');
   await waitUntil(() => statuses.find((s) => s.id === 'C9/1' && s.ip === workerPrivate), 30_000, () => new Error(`the worker's node never reported its private address: ${JSON.stringify(statuses)}`));
   await waitUntil(() => statuses.find((s) => s.id === 'C9/0' && s.ip === '10.77.0.10'), 30_000, () => new Error(`the head's node never reported its public address: ${JSON.stringify(statuses)}`));
+
+  // The head's agent restarts after its filters were lost (table and record): it adopts the
+  // running VM and guards both its taps again.
+  const chains = () => [...inNetns(fabric.namespaces[0], ['nft', 'list', 'table', 'bridge', 'vws']).matchAll(/chain guard-(\S+) \{/g)].map((m) => m[1]).sort();
+  const headTaps = [tapName('C9/0'), privateTapName('C9/0')].sort();
+  assert.deepEqual(chains(), headTaps);
+  await hosts[0].close();
+  inNetns(fabric.namespaces[0], ['nft', 'delete', 'table', 'bridge', 'vws']);
+  rmSync(join(dir, 'node-0', 'network', 'tap-guards.json'));
+  hosts[0] = await QemuHost.open({
+    data: join(dir, 'node-0'), server: url, token: 't', imageCacheMiB: 256, bridge: 'vwsbr0', netns: fabric.namespaces[0], underlay: ua,
+    node: { name: 'n0', cpu: 2, memoryMiB: 1024, diskMiB: 1024, transferAddress: ua, migrationAddress: ua, underlayAddress: ua },
+  });
+  await hosts[0].useNetwork({ bridgeAddress: '10.77.0.1', prefix: 24 });
+  assert.deepEqual(chains(), headTaps, 'both taps of the running head are guarded again after the restart');
+  assert.equal((await hosts[0].status()).find((v) => v.id === 'C9/0')?.state, 'running', 'the head ran on through the restart');
 
   await hosts[1].stop({ id: 'C9/1', graceful: false });
   const links = JSON.parse(inNetns(fabric.namespaces[1], ['ip', '-j', 'link', 'show'])) as Array<{ ifname: string }>;

@@ -5,7 +5,7 @@
 // Each guest pings its own cluster's member on the other node (over VXLAN), the other cluster's
 // members on both nodes, and the node's own address on its bridge.
 import assert from 'node:assert/strict';
-import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -90,6 +90,13 @@ test('a guest reaches its own cluster on the other node and not the other cluste
       assert.equal(r.get(`other-${o.name}`), 'unreachable', `${name} cannot reach ${o.name} of the other cluster (${o.ip})`);
     }
     assert.equal(r.get('node'), 'unreachable', `${name} cannot reach its node's services through the private network`);
+  }
+  // DHCP stays on its node: no node's dnsmasq heard a guest of the other node (the broadcast would
+  // otherwise cross the VXLAN, and a server that does not know the MAC logs it as unanswered).
+  for (const vm of VMS) {
+    const log = readFileSync(join(dir, `node-${1 - vm.node}`, `cluster-${vm.cluster}`, 'dnsmasq.log'), 'utf8');
+    assert.ok(!log.includes(vm.mac), `node ${1 - vm.node}'s DHCP server never heard ${vm.name} of node ${vm.node}`);
+    assert.match(readFileSync(join(dir, `node-${vm.node}`, `cluster-${vm.cluster}`, 'dnsmasq.log'), 'utf8'), new RegExp(`DHCPACK\\(vwc${vm.cluster}\\) ${vm.ip.replace(/\./g, '\\.')} ${vm.mac}`), `${vm.name}'s own node served it`);
   }
   // The cross-cluster attempts were not merely unanswered: no frame of one cluster entered the
   // other's bridge, so neither node learned a MAC of the other cluster on a cluster bridge.

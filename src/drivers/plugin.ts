@@ -12,6 +12,8 @@ export interface DriverContext {
   dataDir: string;
   /** The network VMs take their addresses from (A.B.C.D/P), for drivers that take `--vm-network`. */
   vmNetwork?: string;
+  /** The private range cluster networks' subnets are cut from (A.B.C.D/P), for drivers that take `--cluster-network`. */
+  clusterNetwork?: string;
   log?: (line: string) => void;
 }
 

@@ -100,3 +100,17 @@ test('settings are checked, and a book written with other settings is refused', 
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('vws serve --cluster-network reaches the pool, which refuses a range overlapping the VM network', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'vws-cab-'));
+  try {
+    const { qemuPlugin } = await import('../../../src/drivers/qemu/plugin.ts');
+    const store = {} as Parameters<typeof qemuPlugin.open>[0]['store'];
+    await assert.rejects(qemuPlugin.open({ store, dataDir: join(dir, 'a'), vmNetwork: '10.77.0.0/24', clusterNetwork: '10.64.0.0/10' }), /cluster networks' range 10\.64\.0\.0\/10 overlaps the VM network 10\.77\.0\.0\/24/);
+    await assert.rejects(qemuPlugin.open({ store, dataDir: join(dir, 'b'), clusterNetwork: '10.201.0.0/25' }), /a cluster's prefix must be an integer from 25 to 28/);
+    const opened = await qemuPlugin.open({ store, dataDir: join(dir, 'c'), clusterNetwork: '172.20.0.0/16' });
+    assert.ok(opened.driver);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

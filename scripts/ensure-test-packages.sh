@@ -20,6 +20,10 @@ PACKAGES=(
   iproute2         # ip: network namespaces, bridges and taps
   nftables         # nft: the bridge filters on VMs' taps (the trusted networking layer)
   e2fsprogs        # mke2fs: the test guest's disk
+  cloud-init       # cloud-init schema and its YAML reader check every seed vws generates (test/broker/seed)
+  genisoimage      # the agent writes each VM's cloud-init seed as an iso9660 volume labelled cidata
+  mmdebstrap       # builds the Debian test guest that runs its own cloud-init (guest/debian.ts)
+  openssh-client   # the Debian guest's boot test logs in with the owner's key
 )
 # The test guest's kernel is fetched with apt-get download (guest/build.ts): apt's package lists
 # must know it, which a fresh machine's do not until apt-get update.

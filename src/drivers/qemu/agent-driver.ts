@@ -7,10 +7,10 @@ import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import type { Store } from '../../store/store.ts';
 import { ALL_CAPABILITIES, type Capability } from '../capabilities.ts';
 import { type Driver, DriverError, type VmSpec, type VmStatus } from '../driver.ts';
-import type { ImageRef, Workload } from './protocol.ts';
+import type { ImageRef, SeedSource, Workload } from './protocol.ts';
 import type { AddressBook } from './address-book.ts';
 import type { AgentHub } from './agent-hub.ts';
-import { clusterWorkload, isClusterMember, leaseOfVm, peersOf, type ClusterPlanning } from './cluster-plans.ts';
+import { clusterWorkload, isClusterMember, leaseOfVm, nicsOf, peersOf, type ClusterPlanning } from './cluster-plans.ts';
 
 export interface AgentDriverOptions {
   hub: AgentHub;
@@ -23,6 +23,8 @@ export interface AgentDriverOptions {
    * a VM on a node whose agent has not dialled in yet is as it was last seen, not vanished.
    */
   stateFile: string;
+  /** Each VM's cloud-init seed, given to its agent in the start call; none when absent. */
+  seedFor?: SeedSource;
 }
 
 export class AgentDriver implements Driver {
@@ -272,10 +274,19 @@ export class AgentDriver implements Driver {
 
   private async workloadOf(vm: VmSpec): Promise<Workload> {
     const images = vm.image ? await this.imagesOf(vm.image) : { disk: null, boot: null };
-    const base = { vm, ip: this.opts.addresses.vm(vm.id), ...images };
-    if (!isClusterMember(vm)) return base;
-    if (!this.opts.clusters) throw new DriverError(vm.id, 'is on its cluster\'s private network, but this service has no cluster networks configured');
-    return clusterWorkload(this.opts.clusters, base, this.memberNodes(vm.leaseId, vm.id));
+    let w: Workload = { vm, ip: this.opts.addresses.vm(vm.id), ...images };
+    if (isClusterMember(vm)) {
+      if (!this.opts.clusters) throw new DriverError(vm.id, 'is on its cluster\'s private network, but this service has no cluster networks configured');
+      w = clusterWorkload(this.opts.clusters, w, this.memberNodes(vm.leaseId, vm.id));
+    }
+    let seed;
+    try {
+      // The seed's network-config names each NIC by the MAC the VM will have.
+      seed = (await this.opts.seedFor?.(w.vm, nicsOf(w))) ?? null;
+    } catch (e) {
+      throw new DriverError(vm.id, `its cloud-init seed could not be made: ${(e as Error).message}`);
+    }
+    return seed ? { ...w, seed } : w;
   }
 
   /** The nodes holding the lease's VMs other than `except`. */

@@ -5,7 +5,7 @@
 // long an operation took (the scheduler's cost figures follow the slowest node).
 
 import { join } from 'node:path';
-import type { NodeReport, Timing } from './protocol.ts';
+import type { NodeReport, SeedSource, Timing } from './protocol.ts';
 import type { Store } from '../../store/store.ts';
 import type { VmStatus } from '../driver.ts';
 import type { PoolControl } from '../pool-control.ts';
@@ -24,6 +24,7 @@ export interface AgentPoolOptions {
   network: string;
   /** Where cluster networks' subnets and VNIs come from (default DEFAULT_CLUSTER_ADDRESSES). */
   clusterAddresses?: ClusterAddressOptions;
+  seedFor?: SeedSource;
   graceMs?: number;
   callTimeoutMs?: number;
   log?: (line: string) => void;
@@ -56,7 +57,7 @@ export class AgentPool {
       throw new RangeError(`the cluster networks' range ${this.clusterAddresses.options.range} overlaps the VM network ${opts.network}: choose ranges apart`);
     }
     const clusters = { book: this.clusterAddresses, underlayOf: (node: string) => this.underlays.get(node) };
-    this.driver = new AgentDriver({ hub: this.hub, store: opts.store, addresses: this.addresses, clusters, stateFile: join(opts.dir, 'vms.json') });
+    this.driver = new AgentDriver({ hub: this.hub, store: opts.store, addresses: this.addresses, clusters, stateFile: join(opts.dir, 'vms.json'), seedFor: opts.seedFor });
   }
 
   /** The service is open: agents that say hello from now on join its pool. */

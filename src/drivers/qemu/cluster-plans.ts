@@ -3,7 +3,7 @@
 // that node's VXLAN must flood to: the underlay addresses of the other nodes holding members.
 import { DriverError, type VmSpec } from '../driver.ts';
 import type { ClusterAddressBook } from './cluster-address-book.ts';
-import type { Workload } from './protocol.ts';
+import type { SeedNicPlan, Workload } from './protocol.ts';
 
 export interface ClusterPlanning {
   book: ClusterAddressBook;
@@ -43,4 +43,9 @@ export function clusterWorkload(p: ClusterPlanning, base: Workload, memberNodes:
   const nics = [{ network: 'private' as const, mac: member.mac, ip: member.ip }];
   if (vm.networks?.includes('public')) return { ...base, nics, cluster };
   return { ...base, vm: { ...vm, mac: member.mac }, ip: member.ip, nics, cluster, publicNic: false };
+}
+
+/** The VM's NICs in the order QEMU gets them, each with its network and MAC (what a seed's network-config matches). */
+export function nicsOf(w: Workload): SeedNicPlan[] {
+  return [...(w.publicNic === false ? [] : [{ network: 'public' as const, mac: w.vm.mac }]), ...(w.nics ?? []).map((n) => ({ network: n.network, mac: n.mac }))];
 }

@@ -10,7 +10,7 @@ export const qemuPlugin: DriverPlugin = {
     const { AgentPool } = await import('./agent-pool.ts');
     const { DEFAULT_CLUSTER_ADDRESSES } = await import('./cluster-address-book.ts');
     const clusterAddresses = ctx.clusterNetwork ? { ...DEFAULT_CLUSTER_ADDRESSES, range: ctx.clusterNetwork } : undefined;
-    const pool = new AgentPool({ store: ctx.store, dir: join(ctx.dataDir, 'agents'), network: ctx.vmNetwork ?? '10.77.0.0/24', ...(clusterAddresses ? { clusterAddresses } : {}), log: ctx.log });
+    const pool = new AgentPool({ store: ctx.store, dir: join(ctx.dataDir, 'agents'), network: ctx.vmNetwork ?? '10.77.0.0/24', ...(clusterAddresses ? { clusterAddresses } : {}), log: ctx.log, seedFor: ctx.seeds });
     return { driver: pool.driver, agents: pool.hub, bind: (service) => pool.bind(service) };
   },
 };

@@ -57,6 +57,28 @@ export interface ExtraNic {
   hostname?: string;
 }
 
+/**
+ * A VM's NoCloud seed, the three files the agent writes to the VM's `cidata` drive: the guest's
+ * cloud-init reads its instance-id, hostname, network and user-data from it (src/broker/seed).
+ */
+export interface SeedFiles {
+  metaData: string;
+  userData: string;
+  networkConfig: string;
+}
+
+/**
+ * Where a driver gets each VM's seed: the service wires one that knows the workspace (its lease's
+ * owner keys and user-data, its cluster context); null for a VM without one.
+ */
+export type SeedSource = (vm: VmSpec, nics?: SeedNicPlan[]) => Promise<SeedFiles | null> | SeedFiles | null;
+
+/** One of a VM's NICs as its seed names it: by network, matched by MAC (public first, then private). */
+export interface SeedNicPlan {
+  network: 'public' | 'private';
+  mac: string;
+}
+
 /** Everything a node needs to run a VM: its spec, its address, and the images it boots from. */
 export interface Workload {
   vm: VmSpec;
@@ -68,6 +90,8 @@ export interface Workload {
   cluster?: ClusterNetworkPlan;
   /** false: a member on the private network only, with no NIC on the node's public bridge. */
   publicNic?: boolean;
+  /** Attached as a read-only drive; kept with the VM through suspend, resume and migration. */
+  seed?: SeedFiles;
 }
 
 /** Where a VM's state goes to, on the node that receives it. */

@@ -112,3 +112,38 @@ test('a member on a node without an underlay address, or a service without clust
   const plainDriver = new AgentDriver({ hub: {} as AgentHub, store: {} as Store, addresses: new AddressBook('10.77.0.0/24', join(w.dir, 'a2.json')), stateFile: join(w.dir, 'v2.json') });
   await assert.rejects(plainDriver.start(vm(3, 'n1', ['public', 'private'])), /no cluster networks configured/);
 });
+
+test("a member's seed names each of its NICs by network and MAC: both for a head, the private one alone for a private-only worker", async (t) => {
+  const w = world();
+  t.after(async () => {
+    await new Promise((resolve) => setImmediate(resolve));
+    rmSync(w.dir, { recursive: true, force: true });
+  });
+  const { plainSeed } = await import('../../../src/broker/seed/plain-seed.ts');
+  const driver = new AgentDriver({
+    hub: {
+      call: (node: string, op: string, args: unknown) => {
+        w.calls.push({ node, op, args });
+        return Promise.resolve(op === 'start' ? { id: (args as Workload).vm.id, node, state: 'running', ip: null, console: null } : null);
+      },
+    } as unknown as AgentHub,
+    store: {} as Store, addresses: new AddressBook('10.77.0.0/24', join(w.dir, 'a3.json')),
+    clusters: { book: w.book, underlayOf: (n) => w.underlays.get(n) }, stateFile: join(w.dir, 'v3.json'),
+    seedFor: (vm, nics) => {
+      w.calls.push({ node: vm.node, op: 'seed', args: { vm, nics } });
+      return plainSeed(vm, nics);
+    },
+  });
+  await driver.start(vm(0, 'n1', ['public', 'private']));
+  await driver.start(vm(1, 'n2', ['private']));
+  await driver.start({ ...vm(0, 'n1'), id: 'P2/0', leaseId: 'P2' });
+  const seeds = w.calls.filter((c) => c.op === 'seed').map((c) => c.args as { vm: VmSpec; nics: unknown });
+  assert.deepEqual(seeds[0].nics, [{ network: 'public', mac: '52:54:00:00:01:10' }, { network: 'private', mac: '0a:00:00:01:00:0a' }]);
+  assert.deepEqual(seeds[1].nics, [{ network: 'private', mac: '0a:00:00:01:00:0b' }]);
+  assert.equal(seeds[1].vm.mac, '0a:00:00:01:00:0b', "a private-only member's seed is made for its private MAC");
+  assert.deepEqual(seeds[2].nics, [{ network: 'public', mac: '52:54:00:00:01:10' }]);
+  const config = (id: string) => (w.calls.find((c) => c.op === 'start' && (c.args as Workload).vm.id === id)!.args as Workload).seed!.networkConfig;
+  assert.match(config('C1/0'), /public:[\s\S]*macaddress: "?52:54:00:00:01:10"?[\s\S]*private:[\s\S]*macaddress: "?0a:00:00:01:00:0a"?/);
+  assert.doesNotMatch(config('C1/1'), /public/);
+  assert.match(config('C1/1'), /private:[\s\S]*macaddress: "?0a:00:00:01:00:0b"?/);
+});

@@ -19,6 +19,7 @@ PACKAGES=(
   busybox-static   # the test guest's initramfs
   dnsmasq-base     # DHCP for the guests, in network namespaces
   iproute2         # ip: network namespaces, bridges and taps
+  nftables         # nft: the bridge filters on VMs' taps (the trusted networking layer)
   e2fsprogs        # mke2fs: the test guest's disk
   cloud-init       # cloud-init schema and its YAML reader check every seed vws generates (test/broker/seed)
   genisoimage      # the agent writes each VM's cloud-init seed as an iso9660 volume labelled cidata

@@ -26,6 +26,8 @@ export interface QemuHostOptions {
   imageCacheMiB: number;
   bridge: string;
   netns?: string;
+  /** This node's underlay address for cluster networks (see VmPartsOptions). */
+  underlay?: string;
   runtime?: VmRuntime;
   /** fsync, as a test records it. */
   sync?: Syncer;
@@ -73,7 +75,8 @@ export class QemuHost implements AgentHost {
 
   async useNetwork(plan: NetworkPlan): Promise<void> {
     const addressed = [...this.vms.values()].filter((h) => h.status.state === 'running' || h.status.state === 'suspended').map((h) => h.workload);
-    await this.parts.useNetwork(plan, addressed, (mac, ip) => this.leased(mac, ip));
+    const running = [...this.vms.values()].filter((h) => h.status.state === 'running').map((h) => h.workload);
+    await this.parts.useNetwork(plan, addressed, (mac, ip) => this.leased(mac, ip), running);
   }
 
   onChange(listener: (vm: VmStatus) => void): void {
@@ -90,6 +93,10 @@ export class QemuHost implements AgentHost {
 
   async workload({ id }: Args<'workload'>): Promise<Workload> {
     return this.held(id).workload;
+  }
+
+  async clusterPeers({ number, peers }: Args<'clusterPeers'>): Promise<void> {
+    await this.parts.clusterPeers(number, peers);
   }
 
   async prepareImages({ images }: Args<'prepareImages'>): Promise<void> {

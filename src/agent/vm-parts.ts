@@ -9,6 +9,9 @@ import type { ImageRef, NetworkPlan, Workload } from '../drivers/qemu/protocol.t
 import type { ImageCache } from './images/image-cache.ts';
 import { fetchBlob } from './images/http-fetch.ts';
 import { createOverlay, createScratch, removeDisk } from './images/disks.ts';
+import { ClusterNetworks } from './network/cluster-networks.ts';
+import { checkClusterSpec, checkMember, privateTapName, type ClusterMember, type ClusterNetworkSpec } from './network/cluster-spec.ts';
+import { Subnet } from './network/addresses.ts';
 import { NodeNetwork, tapName } from './network/node-network.ts';
 import type { VmProcessConfig } from './vm-runtime.ts';
 import { SEED_FILE, writeSeedVolume } from './seed-volume.ts';
@@ -27,22 +30,47 @@ export interface VmPartsOptions {
   token: string;
   bridge: string;
   netns?: string;
+  /** This node's underlay address for cluster networks' VXLAN; without it the node runs no cluster members. */
+  underlay?: string;
+}
+
+/** A workload's private NIC and network, checked; undefined for a VM on the public network only. */
+function privateOf(w: Workload, underlay: string | undefined): { spec: ClusterNetworkSpec; member: ClusterMember } | undefined {
+  const nics = w.nics ?? [];
+  if (nics.length === 0 && !w.cluster) {
+    if (w.publicNic === false) throw new Error(`VM ${w.vm.id} has neither a public nor a private NIC: give it one`);
+    return undefined;
+  }
+  if (nics.length !== 1 || !w.cluster) throw new Error(`VM ${w.vm.id}: a cluster member has exactly one private NIC and its cluster network (got ${nics.length} NICs, ${w.cluster ? 'a' : 'no'} network)`);
+  if (!underlay) throw new Error(`VM ${w.vm.id} is a cluster member, but this agent has no underlay address for VXLAN: start it with --underlay ADDRESS`);
+  const tap = privateTapName(w.vm.id);
+  if (nics[0].tap !== undefined && nics[0].tap !== tap) throw new Error(`VM ${w.vm.id}'s private tap must be ${tap} (the agent names taps itself), got ${JSON.stringify(nics[0].tap)}`);
+  const spec = checkClusterSpec({ ...w.cluster, local: underlay });
+  const member = checkMember({ tap, mac: nics[0].mac, ip: nics[0].ip, ...(nics[0].hostname !== undefined ? { hostname: nics[0].hostname } : {}) }, new Subnet(spec.nodeAddress, spec.prefix));
+  if (member.mac === w.vm.mac && w.publicNic !== false) throw new Error(`VM ${w.vm.id}'s private NIC has its public MAC ${w.vm.mac}: each NIC needs its own`);
+  return { spec, member };
 }
 
 export class VmParts {
   private network: NodeNetwork | null = null;
+  private clusters: ClusterNetworks | null = null;
 
   constructor(private readonly opts: VmPartsOptions, private readonly images: ImageCache) {}
 
   /**
    * Brings the node's bridge and DHCP server up as the service plans them (once per plan), with
-   * the addresses of the VMs that keep theirs; `onLease` hears each address a guest takes.
+   * the addresses of the VMs that keep theirs and the guards of the `running` ones' taps; `onLease`
+   * hears each address a guest takes.
    */
-  async useNetwork(plan: NetworkPlan, addressed: Workload[], onLease: (mac: string, ip: string) => void): Promise<void> {
+  async useNetwork(plan: NetworkPlan, addressed: Workload[], onLease: (mac: string, ip: string) => void, running: Workload[] = []): Promise<void> {
     if (this.network && this.network.config.gateway === plan.bridgeAddress) return;
     this.network = await NodeNetwork.open({ netns: this.opts.netns, bridge: this.opts.bridge, gateway: plan.bridgeAddress, prefix: plan.prefix, dir: join(this.opts.data, 'network') });
     this.network.onLease(onLease);
-    for (const w of addressed) await this.network.setHost(w.vm.mac, w.ip);
+    // Cluster networks come back from their own records (members, addresses, peers).
+    this.clusters ??= await ClusterNetworks.open({ netns: this.opts.netns, dir: join(this.opts.data, 'network', 'clusters'), guards: this.network.guards, onLease });
+    for (const w of addressed.filter((x) => x.publicNic !== false)) await this.network.setHost(w.vm.mac, w.ip);
+    // A VM still running keeps its tap; its guard is set again, in case the rules were lost.
+    for (const w of running.filter((x) => x.publicNic !== false)) await this.network.addTap(tapName(w.vm.id), { mac: w.vm.mac, ip: w.ip });
   }
 
   async fetchImage(image: ImageRef, acquire = false): Promise<string> {
@@ -52,7 +80,9 @@ export class VmParts {
 
   /** Everything the VM's process needs on this node: its images, overlay, tap and DHCP entry. */
   async configFor(w: Workload, dir: string, freshOverlay: boolean): Promise<VmProcessConfig> {
-    if (!this.network) throw new Error('the node network is not up yet: the service has not welcomed this agent');
+    if (!this.network || !this.clusters) throw new Error('the node network is not up yet: the service has not welcomed this agent');
+    // Checked before anything is made for the VM.
+    const priv = privateOf(w, this.opts.underlay);
     const disk = join(dir, DISK_FILE);
     if (w.disk && freshOverlay) {
       await removeDisk(disk);
@@ -64,15 +94,24 @@ export class VmParts {
       await createScratch(scratch, scratchOf(w));
     }
     const seed = await this.ensureSeed(w, dir, freshOverlay);
-    const tap = tapName(w.vm.id);
-    await this.network.addTap(tap);
-    await this.network.setHost(w.vm.mac, w.ip);
+    const nics: Array<{ mac: string; tap: string }> = [];
+    if (w.publicNic !== false) {
+      const tap = tapName(w.vm.id);
+      await this.network.addTap(tap, { mac: w.vm.mac, ip: w.ip });
+      await this.network.setHost(w.vm.mac, w.ip);
+      nics.push({ mac: w.vm.mac, tap });
+    }
+    if (priv) {
+      await this.clusters.join(priv.spec, priv.member);
+      nics.push({ mac: priv.member.mac, tap: priv.member.tap });
+    }
     return {
       id: w.vm.id, dir, cpu: Math.max(1, Math.ceil(w.vm.cpu)), memoryMiB: w.vm.memoryMiB,
       ...(w.boot ? { kernel: await this.fetchImage(w.boot.kernel, freshOverlay), initrd: await this.fetchImage(w.boot.initrd, freshOverlay), cmdline: w.boot.cmdline } : {}),
       disks: [...(w.disk ? [{ path: disk, format: 'qcow2' as const }] : []), ...(scratchOf(w) ? [{ path: scratch, format: 'qcow2' as const }] : [])],
       ...(w.seed ? { seed } : {}),
-      nic: { mac: w.vm.mac, tap },
+      nic: nics[0],
+      ...(nics.length > 1 ? { moreNics: nics.slice(1) } : {}),
       netns: this.opts.netns,
     };
   }
@@ -87,15 +126,24 @@ export class VmParts {
     return seed;
   }
 
-  /** The VM's tap goes (it no longer runs here); its address stays for when it runs again. */
+  /** The VM's taps go (it no longer runs here); its addresses stay for when it runs again. */
   async unplugTap(id: string): Promise<void> {
     await this.network?.removeTap(tapName(id));
+    await this.clusters?.unplugTap(privateTapName(id));
   }
 
-  /** The VM's tap and address both go. */
+  /** The VM's taps and addresses all go; its cluster's network too when it was the last member here. */
   async unplug(w: Workload): Promise<void> {
     await this.network?.removeTap(tapName(w.vm.id));
-    await this.network?.removeHost(w.vm.mac);
+    if (w.publicNic !== false) await this.network?.removeHost(w.vm.mac);
+    const nic = w.nics?.[0];
+    if (w.cluster && nic) await this.clusters?.unplug(w.cluster.number, privateTapName(w.vm.id), nic.mac, true);
+  }
+
+  /** The nodes holding members of cluster `number` changed. */
+  async clusterPeers(number: number, peers: string[]): Promise<void> {
+    if (!this.clusters) throw new Error('the node network is not up yet: the service has not welcomed this agent');
+    await this.clusters.setPeers(number, peers);
   }
 
   /** The VM no longer uses its images: the cache may evict them. */
@@ -112,6 +160,7 @@ export class VmParts {
 
   /** The network stays up for the VMs that run on. */
   async close(): Promise<void> {
+    await this.clusters?.close();
     await this.network?.close();
   }
 }

@@ -14,7 +14,10 @@ export interface VmProcessConfig {
   disks: Array<{ path: string; format: 'qcow2' | 'raw' }>;
   /** The NoCloud seed volume (iso9660), attached read-only after the disks. */
   seed?: string;
+  /** The first NIC (the public one, or the private one of a private-only member). */
   nic: { mac: string; tap: string };
+  /** NICs after the first, in order (a cluster member's private NIC). */
+  moreNics?: Array<{ mac: string; tap: string }>;
   netns?: string;
 }
 

@@ -11,7 +11,7 @@ import { UsageError } from './usage-error.ts';
 /** The options of vws agent by long name, --server and --token (global options) among them, as ./program.ts parsed them. */
 export interface AgentOptions {
   server?: string; token?: string; data?: string; name?: string; cpu?: string; memory?: string; disk?: string;
-  'image-cache'?: string; bridge?: string; netns?: string; 'transfer-address'?: string; 'migration-address'?: string; ca?: string;
+  'image-cache'?: string; bridge?: string; netns?: string; 'transfer-address'?: string; 'migration-address'?: string; underlay?: string; ca?: string;
 }
 
 export async function agentCommand(v: AgentOptions): Promise<number> {
@@ -29,10 +29,11 @@ export async function agentCommand(v: AgentOptions): Promise<number> {
     diskMiB: numberOption('disk', v.disk, Math.floor((fs.bavail * fs.bsize) / 2 ** 20), positiveInteger, 'a positive number of MiB'),
     transferAddress,
     migrationAddress: v['migration-address'] ?? transferAddress,
+    ...(v.underlay !== undefined ? { underlayAddress: v.underlay } : {}),
   };
   // Said here rather than by the service at every redial: it would refuse this node's hello.
   const refused = nodeReportProblem(node);
-  if (refused) throw new UsageError(`${refused} (--name, --cpu, --memory, --disk, --transfer-address, --migration-address)`);
+  if (refused) throw new UsageError(`${refused} (--name, --cpu, --memory, --disk, --transfer-address, --migration-address, --underlay)`);
   // Probed before the agent dials: the probe blocks for up to its timeout, and a VM's start must not wait on it.
   const accel = accelChoice();
   process.stdout.write(`vws agent: VMs run under ${accel.kvm ? 'KVM' : 'TCG (software emulation)'}: ${accel.reason}\n`);
@@ -44,6 +45,7 @@ export async function agentCommand(v: AgentOptions): Promise<number> {
     imageCacheMiB: numberOption('image-cache', v['image-cache'], 10_240, positiveInteger, 'a positive number of MiB'),
     bridge: v.bridge ?? 'vwsbr0',
     netns: v.netns,
+    ...(v.underlay !== undefined ? { underlay: v.underlay } : {}),
   });
   const agent = new NodeAgent({ server: v.server, token, host, ca: v.ca ? readFileSync(v.ca, 'utf8') : undefined });
   agent.start();

@@ -25,6 +25,7 @@ function addServe(program: Command, leaf: Leaf): void {
     .addOption(opt('--store <URL>', 'postgres://user@host:port/db to share one store between servers (default: SQLite in --data)'))
     .addOption(opt('--driver <NAME>', `where VMs run (${DEFAULT_DRIVER}): ${DRIVERS.map((d) => `${d.name}: ${d.summary}`).join('; ')}`))
     .addOption(opt('--vm-network <CIDR>', 'with --driver qemu, the network VMs get their addresses from (10.77.0.0/24)'))
+    .addOption(opt('--cluster-network <CIDR>', "with --driver qemu, the private range cut into each cluster's /24 (10.200.0.0/16)"))
     .addOption(opt('--nodes <N>', 'on an empty pool, add N simulated nodes (0)'))
     .addOption(opt('--node-cpu <C>', 'their CPUs (4)'))
     .addOption(opt('--node-memory <MiB>', 'their memory (8192)'))
@@ -48,6 +49,7 @@ function addAgent(program: Command, leaf: Leaf): void {
     .addOption(opt('--netns <NAME>', 'run VMs, bridge and DHCP in this network namespace (tests)'))
     .addOption(opt('--transfer-address <ADDR>', 'where other agents reach this one with suspended VMs (127.0.0.1)'))
     .addOption(opt('--migration-address <ADDR>', "where this node's QEMU listens for live migrations (the transfer address)"))
+    .addOption(opt('--underlay <IP>', "this node's IPv4 address for cluster networks' VXLAN traffic (none: the node runs no cluster members)"))
     .addOption(opt('--ca <FILE>', 'trust this CA certificate for an HTTPS service'))
     .addHelpText('after', `
 Needs --server URL (the service, http(s)://host:port) and --token T (an administrator's token, or

@@ -15,7 +15,7 @@ import { UsageError } from './usage-error.ts';
 
 /** The options of vws serve by long name, as ./program.ts parsed them (they are described in ./local-commands.ts). */
 export interface ServeOptions {
-  listen?: string; data?: string; store?: string; driver?: string; 'vm-network'?: string;
+  listen?: string; data?: string; store?: string; driver?: string; 'vm-network'?: string; 'cluster-network'?: string;
   nodes?: string; 'node-cpu'?: string; 'node-memory'?: string; 'tls-cert'?: string; 'tls-key'?: string;
 }
 
@@ -31,7 +31,7 @@ export async function serveCommand(v: ServeOptions): Promise<number> {
     throw new UsageError(`--driver: ${(e as Error).message}`);
   }
   if (plugin.nodesJoin && v.nodes !== undefined) throw new UsageError(`--nodes adds nodes by hand; with --driver ${plugin.name}, ${plugin.nodesJoin}`);
-  for (const option of ['vm-network'] as const) {
+  for (const option of ['vm-network', 'cluster-network'] as const) {
     if (v[option] !== undefined && !plugin.options.includes(option)) throw new UsageError(`--${option} is not an option of --driver ${plugin.name}`);
   }
   if ((v['tls-cert'] === undefined) !== (v['tls-key'] === undefined)) throw new UsageError('--tls-cert and --tls-key go together');
@@ -53,7 +53,7 @@ export async function serveCommand(v: ServeOptions): Promise<number> {
   const token = await bootstrapAdmin(store, now, process.env.VWS_BOOTSTRAP_TOKEN);
   let opened: OpenDriver;
   try {
-    opened = await plugin.open({ store, dataDir: data, vmNetwork: v['vm-network'], seeds: plainSeed });
+    opened = await plugin.open({ store, dataDir: data, vmNetwork: v['vm-network'], clusterNetwork: v['cluster-network'], seeds: plainSeed });
   } catch (e) {
     throw new UsageError((e as Error).message);
   }

@@ -19,6 +19,8 @@ export interface VmSpec {
   mac: string;
   /** A blank scratch disk of this size for the lease's data, if it asked for disk space. */
   scratchMiB?: number;
+  /** A cluster member's networks (its role's); absent: the public network only. */
+  networks?: ReadonlyArray<'public' | 'private'>;
 }
 
 export type VmState = 'starting' | 'running' | 'suspending' | 'suspended' | 'resuming' | 'migrating' | 'stopping' | 'stopped' | 'failed';

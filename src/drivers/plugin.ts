@@ -15,6 +15,8 @@ export interface DriverContext {
   vmNetwork?: string;
   /** Each VM's cloud-init seed, for drivers that boot guests from one (qemu). */
   seeds?: SeedSource;
+  /** The private range cluster networks' subnets are cut from (A.B.C.D/P), for drivers that take `--cluster-network`. */
+  clusterNetwork?: string;
   log?: (line: string) => void;
 }
 

@@ -3,10 +3,17 @@
 // with a message naming it instead of as a confusing dnsmasq or `ip` error later.
 import { createHash } from 'node:crypto';
 
+/** A value as an error message shows it: JSON, cut short (it may be anything a peer sent). */
+export function shown(value: unknown): string {
+  const text = JSON.stringify(value) ?? String(value);
+  return text.length > 60 ? `${text.slice(0, 60)}…` : text;
+}
+
 export function parseIpv4(text: string, what = 'address'): number {
+  if (typeof text !== 'string') throw new Error(`${what} ${shown(text)} is not an IPv4 address like 10.77.0.5`);
   const parts = text.split('.');
   const octets = parts.map((p) => (/^(0|[1-9][0-9]{0,2})$/.test(p) ? Number(p) : NaN));
-  if (octets.length !== 4 || octets.some((o) => !(o <= 255))) throw new Error(`${what} ${JSON.stringify(text)} is not an IPv4 address like 10.77.0.5`);
+  if (octets.length !== 4 || octets.some((o) => !(o <= 255))) throw new Error(`${what} ${shown(text)} is not an IPv4 address like 10.77.0.5`);
   return ((octets[0] << 24) | (octets[1] << 16) | (octets[2] << 8) | octets[3]) >>> 0;
 }
 
@@ -55,8 +62,9 @@ export class Subnet {
 
 /** Lower-case, colon-separated; dnsmasq's lease file writes MACs that way, so they compare as strings. */
 export function normalizeMac(mac: string): string {
+  if (typeof mac !== 'string') throw new Error(`MAC ${shown(mac)} is not six hex octets like 52:54:00:12:34:56`);
   const m = /^([0-9a-f]{2})[:-]([0-9a-f]{2})[:-]([0-9a-f]{2})[:-]([0-9a-f]{2})[:-]([0-9a-f]{2})[:-]([0-9a-f]{2})$/i.exec(mac);
-  if (!m) throw new Error(`MAC ${JSON.stringify(mac)} is not six hex octets like 52:54:00:12:34:56`);
+  if (!m) throw new Error(`MAC ${shown(mac)} is not six hex octets like 52:54:00:12:34:56`);
   const octets = m.slice(1).map((o) => o.toLowerCase());
   if (parseInt(octets[0], 16) & 1) throw new Error(`MAC ${mac} is a multicast address: a guest needs a unicast one (even first octet)`);
   return octets.join(':');
@@ -74,8 +82,8 @@ const IFNAME = /^[A-Za-z0-9_.-]{1,15}$/;
 
 /** Linux interface names: at most 15 bytes, no '/', ':' or whitespace. */
 export function checkIfname(name: string, what: string): string {
-  if (!IFNAME.test(name) || name === '.' || name === '..') {
-    throw new Error(`${what} name ${JSON.stringify(name)} is not a valid Linux interface name (1 to 15 of A-Z a-z 0-9 _ . -)`);
+  if (typeof name !== 'string' || !IFNAME.test(name) || name === '.' || name === '..') {
+    throw new Error(`${what} name ${shown(name)} is not a valid Linux interface name (1 to 15 of A-Z a-z 0-9 _ . -)`);
   }
   return name;
 }
@@ -83,6 +91,6 @@ export function checkIfname(name: string, what: string): string {
 const HOSTNAME = /^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$/;
 
 export function checkHostname(hostname: string): string {
-  if (!HOSTNAME.test(hostname)) throw new Error(`hostname ${JSON.stringify(hostname)} is not a DNS label (letters, digits and inner '-', at most 63)`);
+  if (typeof hostname !== 'string' || !HOSTNAME.test(hostname)) throw new Error(`hostname ${shown(hostname)} is not a DNS label (letters, digits and inner '-', at most 63)`);
   return hostname;
 }

@@ -11,6 +11,7 @@ import { sendDhcpRelease } from './dhcp-release.ts';
 import { dnsmasqArgs, dnsmasqFiles, ensureDnsmasq, findDnsmasq, reloadHosts, stopDnsmasq, tail, type DnsmasqFiles } from './dnsmasq.ts';
 import { readLeases, LeaseWatcher, type LeaseListener } from './leases.ts';
 import { deleteLink, ensureBridge, ensureTap, findLink, isTap, listLinks, TAP_PREFIX } from './links.ts';
+import { checkGuard, TapGuards } from './tap-guards.ts';
 import { waitUntil } from './wait-until.ts';
 
 export { tapName } from './links.ts';
@@ -26,6 +27,16 @@ export interface NodeNetworkConfig {
   prefix: number;
   /** The agent's network state dir: dnsmasq's pid, hosts, lease and log files. */
   dir: string;
+  /**
+   * The node's tap filters, when another network of the node already keeps them (a cluster
+   * network shares the public one's); otherwise this network keeps its own, in `dir`.
+   */
+  guards?: TapGuards;
+  /**
+   * A private network's DHCP: no router (a guest keeps its default route on its public NIC, or has
+   * none) and this MTU (a VXLAN-joined bridge carries 50 bytes less than the underlay).
+   */
+  privateMtu?: number;
 }
 
 const RELEASE_DEADLINE_MS = 10_000;
@@ -40,6 +51,9 @@ export class NodeNetwork {
     private readonly cmds: Commands,
     private readonly subnet: Subnet,
     private readonly files: DnsmasqFiles,
+    /** The filters on the node's taps (see tap-guards.ts). */
+    readonly guards: TapGuards,
+    private readonly ownsGuards: boolean,
   ) {
     this.watcher = new LeaseWatcher(files.leases);
   }
@@ -54,7 +68,9 @@ export class NodeNetwork {
     const dir = resolve(cfg.dir);
     const files = dnsmasqFiles(dir);
     prepareStateDir(dir, files);
-    const network = new NodeNetwork({ ...cfg, dir }, new Commands(cfg.netns), subnet, files);
+    const cmds = new Commands(cfg.netns);
+    const guards = cfg.guards ?? (await TapGuards.open(cmds, `${dir}/tap-guards.json`, new Set((await listLinks(cmds)).filter(isTap).map((l) => l.ifname))));
+    const network = new NodeNetwork({ ...cfg, dir }, cmds, subnet, files, guards, !cfg.guards);
     await ensureBridge(network.cmds, cfg.bridge, subnet);
     await network.dnsmasq();
     return network;
@@ -65,9 +81,24 @@ export class NodeNetwork {
     return findDnsmasq(this.files)?.pid;
   }
 
-  /** A tap named `name` (see tapName) on the bridge and up, for a VM's QEMU to open. */
-  addTap(name: string): Promise<void> {
-    return this.serial(() => ensureTap(this.cmds, name, this.config.bridge));
+  /**
+   * A tap named `name` (see tapName) on the bridge and up, for a VM's QEMU to open; with `guard`,
+   * passing only frames from that MAC and address (see tap-guards.ts). A guard that cannot be set
+   * leaves no new tap behind.
+   */
+  async addTap(name: string, guard?: { mac: string; ip: string }): Promise<void> {
+    const checked = guard && checkGuard({ tap: name, mac: guard.mac, ip: this.subnet.guestAddress(guard.ip) });
+    return this.serial(async () => {
+      const existed = (await findLink(this.cmds, checkIfname(name, 'tap'))) !== undefined;
+      await ensureTap(this.cmds, name, this.config.bridge);
+      if (!checked) return;
+      try {
+        await this.guards.set(checked);
+      } catch (e) {
+        if (!existed) await deleteLink(this.cmds, name);
+        throw e;
+      }
+    });
   }
 
   removeTap(name: string): Promise<void> {
@@ -76,6 +107,8 @@ export class NodeNetwork {
       const link = await findLink(this.cmds, name);
       if (!link) return;
       if (!isTap(link)) throw new Error(`${name} is ${link.kind ? `a ${link.kind} device` : 'not a tap'}: refusing to delete it as a VM's tap`);
+      // The filter goes first: a tap is never left up without its guard.
+      await this.guards.remove(name);
       await deleteLink(this.cmds, name);
     });
   }
@@ -150,16 +183,25 @@ export class NodeNetwork {
     const running = findDnsmasq(this.files);
     if (running) await stopDnsmasq(running.pid);
     for (const link of await listLinks(this.cmds)) {
-      if (isTap(link) && (link.master === this.config.bridge || link.ifname.startsWith(TAP_PREFIX))) await deleteLink(this.cmds, link.ifname);
+      // Strays named like the public network's taps are its own only: a cluster network shares the
+      // node with it and with other clusters, and takes only what hangs on its bridge.
+      if (isTap(link) && (link.master === this.config.bridge || (this.ownsGuards && link.ifname.startsWith(TAP_PREFIX)))) {
+        await this.guards.remove(link.ifname);
+        await deleteLink(this.cmds, link.ifname);
+      }
     }
     await deleteLink(this.cmds, this.config.bridge);
     // The log stays, as the record of what happened.
     for (const f of [this.files.pid, this.files.hosts, `${this.files.hosts}.tmp`, this.files.leases]) rmSync(f, { force: true });
+    if (this.ownsGuards) await this.guards.tearDown();
   }
 
   /** The running dnsmasq, started again if it died (it reads the hosts and lease files as it starts). */
   private dnsmasq(): Promise<number> {
-    return ensureDnsmasq(this.cmds, dnsmasqArgs(this.config.bridge, this.subnet, this.files), this.files);
+    const args = dnsmasqArgs(this.config.bridge, this.subnet, this.files);
+    // An empty option 3 sends no router; option 26 is the interface MTU.
+    const mtu = this.config.privateMtu;
+    return ensureDnsmasq(this.cmds, mtu === undefined ? args : [...args, '--dhcp-option=3', `--dhcp-option=26,${mtu}`], this.files);
   }
 
   private async release(mac: string, ip: string): Promise<void> {

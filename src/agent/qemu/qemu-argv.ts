@@ -42,6 +42,10 @@ export function qemuCommand(config: VmProcessConfig, incoming: Incoming, kvm = k
     ...(config.seed ? ['-drive', `file=${config.seed},if=virtio,format=raw,readonly=on,id=${SEED_DRIVE}`] : []),
     ...['-netdev', `tap,id=net0,ifname=${config.nic.tap},script=no,downscript=no`],
     ...['-device', `virtio-net-pci,netdev=net0,mac=${config.nic.mac},romfile=`],
+    ...(config.moreNics ?? []).flatMap((n, i) => [
+      ...['-netdev', `tap,id=net${i + 1},ifname=${n.tap},script=no,downscript=no`],
+      ...['-device', `virtio-net-pci,netdev=net${i + 1},mac=${n.mac},romfile=`],
+    ]),
     ...['-chardev', `file,id=serial0,path=${files.serial},append=on`, '-serial', 'chardev:serial0'],
     ...['-qmp', `unix:${files.qmp},server=on,wait=off`],
     ...['-display', 'none', '-vga', 'none', '-no-reboot'],

@@ -8,6 +8,11 @@ import { buildSeed } from './seed.ts';
 /** The name the guest gives the NIC on the site's network. */
 export const PUBLIC_NIC = 'public';
 
-export function plainSeed(vm: { id: string; mac: string }): NoCloudSeed {
-  return buildSeed({ workspaceId: vm.id, hostname: hostnameOf(vm.id), nics: [{ name: PUBLIC_NIC, mac: vm.mac }] });
+/**
+ * With `nics` (a cluster member's, see src/drivers/qemu/cluster-plans.ts nicsOf), each NIC is named
+ * by its network ('public', 'private') and matched by its MAC.
+ */
+export function plainSeed(vm: { id: string; mac: string }, nics?: Array<{ network: 'public' | 'private'; mac: string }>): NoCloudSeed {
+  const named = nics?.length ? nics.map((n) => ({ name: n.network, mac: n.mac })) : [{ name: PUBLIC_NIC, mac: vm.mac }];
+  return buildSeed({ workspaceId: vm.id, hostname: hostnameOf(vm.id), nics: named });
 }

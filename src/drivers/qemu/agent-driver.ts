@@ -10,11 +10,14 @@ import { type Driver, DriverError, type VmSpec, type VmStatus } from '../driver.
 import type { ImageRef, SeedSource, Workload } from './protocol.ts';
 import type { AddressBook } from './address-book.ts';
 import type { AgentHub } from './agent-hub.ts';
+import { clusterWorkload, isClusterMember, leaseOfVm, nicsOf, peersOf, type ClusterPlanning } from './cluster-plans.ts';
 
 export interface AgentDriverOptions {
   hub: AgentHub;
   store: Store;
   addresses: AddressBook;
+  /** Cluster members' private networks; without it a VM on the private network is refused. */
+  clusters?: ClusterPlanning;
   /**
    * Where the VMs last reported are kept (and those written off): after a restart of the service,
    * a VM on a node whose agent has not dialled in yet is as it was last seen, not vanished.
@@ -102,7 +105,11 @@ export class AgentDriver implements Driver {
   async start(vm: VmSpec): Promise<VmStatus> {
     const known = this.vms.get(vm.id);
     if (known && known.state !== 'failed') return known;
-    return this.record(await this.opts.hub.call(vm.node, 'start', await this.workloadOf(vm), vm.id));
+    const workload = await this.workloadOf(vm);
+    // The nodes already holding members learn of this one's node first: its broadcasts reach them
+    // from its first frame.
+    if (workload.cluster) await this.tellPeers(leaseOfVm(vm.id), workload.cluster.number, [vm.node]);
+    return this.record(await this.opts.hub.call(vm.node, 'start', workload, vm.id));
   }
 
   async stop(id: string, opts: { graceful: boolean }): Promise<void> {
@@ -114,6 +121,7 @@ export class AgentDriver implements Driver {
       this.emit({ ...vm, state: 'stopped', ip: null });
     }
     this.opts.addresses.release(id);
+    await this.leftCluster(id);
   }
 
   async suspend(id: string): Promise<VmStatus> {
@@ -217,7 +225,16 @@ export class AgentDriver implements Driver {
 
   private async moveBetween<T extends { status: VmStatus }>(id: string, from: string, to: string, move: (w: Workload) => Promise<T>): Promise<T> {
     const workload = await this.opts.hub.call(from, 'workload', { id }, id);
-    const there: Workload = { ...workload, vm: { ...workload.vm, node: to } };
+    let there: Workload = { ...workload, vm: { ...workload.vm, node: to } };
+    if (workload.cluster && this.opts.clusters) {
+      // The cluster network as the target node joins it: its own address on the subnet, its peers.
+      const p = this.opts.clusters;
+      const lease = leaseOfVm(id);
+      const others = this.memberNodes(lease, id);
+      if (!p.underlayOf(to)) throw new DriverError(id, `node '${to}' reports no underlay address for cluster networks: restart its agent with --underlay ADDRESS`);
+      there = { ...there, cluster: { ...workload.cluster, nodeAddress: p.book.node(lease, to), peers: peersOf(p, id, to, others) } };
+      await this.tellPeers(lease, workload.cluster.number, [to]);
+    }
     if (workload.disk) await this.opts.hub.call(to, 'prepareImages', { images: [workload.disk, ...(workload.boot ? [workload.boot.kernel, workload.boot.initrd] : [])] }, id);
     this.moving.add(id);
     this.emit({ ...this.vms.get(id)!, state: 'migrating' });
@@ -225,6 +242,8 @@ export class AgentDriver implements Driver {
       const result = await move(there);
       this.moving.delete(id);
       this.record(result.status);
+      // The source node may hold no member any more: the others stop flooding to it (best effort, as in leftCluster).
+      if (workload.cluster) await this.tellPeers(leaseOfVm(id), workload.cluster.number).catch(() => undefined);
       return result;
     } catch (e) {
       this.moving.delete(id);
@@ -255,13 +274,53 @@ export class AgentDriver implements Driver {
 
   private async workloadOf(vm: VmSpec): Promise<Workload> {
     const images = vm.image ? await this.imagesOf(vm.image) : { disk: null, boot: null };
+    let w: Workload = { vm, ip: this.opts.addresses.vm(vm.id), ...images };
+    if (isClusterMember(vm)) {
+      if (!this.opts.clusters) throw new DriverError(vm.id, 'is on its cluster\'s private network, but this service has no cluster networks configured');
+      w = clusterWorkload(this.opts.clusters, w, this.memberNodes(vm.leaseId, vm.id));
+    }
     let seed;
     try {
-      seed = (await this.opts.seedFor?.(vm)) ?? null;
+      // The seed's network-config names each NIC by the MAC the VM will have.
+      seed = (await this.opts.seedFor?.(w.vm, nicsOf(w))) ?? null;
     } catch (e) {
       throw new DriverError(vm.id, `its cloud-init seed could not be made: ${(e as Error).message}`);
     }
-    return { vm, ip: this.opts.addresses.vm(vm.id), ...images, ...(seed ? { seed } : {}) };
+    return seed ? { ...w, seed } : w;
+  }
+
+  /** The nodes holding the lease's VMs other than `except`. */
+  private memberNodes(lease: string, except?: string): Set<string> {
+    return new Set([...this.vms.values()].filter((v) => v.id !== except && leaseOfVm(v.id) === lease).map((v) => v.node));
+  }
+
+  /**
+   * Each node holding members of the lease gets the full list of the other member nodes (with
+   * `plus`): the call sets the list, so a lost or repeated one is put right by the next.
+   */
+  private async tellPeers(lease: string, number: number, plus: string[] = []): Promise<void> {
+    const p = this.opts.clusters;
+    if (!p) return;
+    const nodes = new Set([...this.memberNodes(lease), ...plus]);
+    for (const node of this.memberNodes(lease)) {
+      await this.opts.hub.call(node, 'clusterPeers', { number, peers: peersOf(p, lease, node, nodes) }, lease);
+    }
+  }
+
+  /** A member stopped: its address is free; the last one's going frees the cluster's network. */
+  private async leftCluster(id: string): Promise<void> {
+    const p = this.opts.clusters;
+    const lease = leaseOfVm(id);
+    const net = p?.book.known(lease);
+    if (!p || !net) return;
+    p.book.releaseMember(lease, id);
+    if (this.memberNodes(lease).size === 0) {
+      p.book.release(lease);
+      return;
+    }
+    // Best effort: a stale peer only gets floods its node drops (the VNI is gone there), and the
+    // next member change sends the whole list again.
+    await this.tellPeers(lease, net.number).catch(() => undefined);
   }
 
   private async imagesOf(name: string): Promise<{ disk: ImageRef | null; boot: Workload['boot'] }> {

@@ -53,6 +53,7 @@ const NodeReportSchema = Type.Object({
   diskMiB: Type.Integer({ minimum: 0, maximum: MOST_DISK_MIB }),
   transferAddress: Address,
   migrationAddress: Address,
+  underlayAddress: Type.Optional(Ip),
 }, strict);
 
 const ImageRefSchema = Type.Object({
@@ -70,11 +71,22 @@ const WorkloadSchema = Type.Object({
     id: VmId, leaseId: Type.String({ pattern: `^${LEASE_ID}$` }), index: Type.Integer({ minimum: 0, maximum: MOST_NODES }), node: NodeName,
     cpu: Cpu, memoryMiB: MemoryMiB, image: OrNull(Type.String({ pattern: IMAGE_NAME })),
     mac: Type.String({ pattern: '^[0-9a-f]{2}(:[0-9a-f]{2}){5}$' }), scratchMiB: Type.Optional(Type.Integer({ minimum: 0, maximum: MOST_DISK_MIB })),
+    networks: Type.Optional(Type.Array(Type.Union([Type.Literal('public'), Type.Literal('private')]), { minItems: 1, maxItems: 2, uniqueItems: true })),
   }, strict),
   ip: Ip,
   disk: OrNull(ImageRefSchema),
   boot: OrNull(Type.Object({ kernel: ImageRefSchema, initrd: ImageRefSchema, cmdline: Text(LONGEST_TEXT) }, strict)),
   seed: Type.Optional(SeedSchema),
+  // A cluster member's private NIC and network: the agent checks each value again (cluster-spec.ts).
+  nics: Type.Optional(Type.Array(Type.Object({
+    network: Type.Literal('private'), mac: Type.String({ pattern: '^[0-9a-f]{2}(:[0-9a-f]{2}){5}$' }), ip: Ip,
+    tap: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9_.-]{1,15}$' })), hostname: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9-]{1,63}$' })),
+  }, strict), { maxItems: 1 })),
+  cluster: Type.Optional(Type.Object({
+    number: Type.Integer({ minimum: 1, maximum: 99_999_999 }), vni: Type.Integer({ minimum: 1, maximum: 0xff_ffff }),
+    nodeAddress: Ip, prefix: Type.Integer({ minimum: 8, maximum: 30 }), peers: Type.Array(Ip, { maxItems: 1024 }),
+  }, strict)),
+  publicNic: Type.Optional(Type.Boolean()),
 }, strict);
 
 const LandingSchema = Type.Object({ address: Address, port: Port, ticket: Type.String({ pattern: '^[A-Za-z0-9_-]{0,256}$' }), diskPort: Type.Optional(Port) }, strict);
@@ -84,7 +96,7 @@ const VALUES = {
   prepareImages: Type.Null(), start: VmStatusSchema, stop: Type.Null(), suspend: VmStatusSchema, resume: VmStatusSchema,
   receive: LandingSchema, send: Type.Null(), received: VmStatusSchema, incoming: LandingSchema,
   migrateLive: Type.Object({ totalMs: Ms, downtimeMs: Ms }, strict), arrived: VmStatusSchema, abandon: Type.Null(),
-  status: VmList, workload: WorkloadSchema,
+  status: VmList, workload: WorkloadSchema, clusterPeers: Type.Null(),
 } satisfies Record<AgentOp, TSchema>;
 
 const Id = Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER });

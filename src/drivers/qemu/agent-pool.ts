@@ -12,6 +12,7 @@ import type { PoolControl } from '../pool-control.ts';
 import { AddressBook } from './address-book.ts';
 import { AgentDriver } from './agent-driver.ts';
 import { AgentHub } from './agent-hub.ts';
+import { ClusterAddressBook, DEFAULT_CLUSTER_ADDRESSES, networksOverlap, type ClusterAddressOptions } from './cluster-address-book.ts';
 import { planningFigures, type Slowest, worthLogging } from './measured-costs.ts';
 import { OperationEstimates } from './operation-estimates.ts';
 
@@ -21,6 +22,8 @@ export interface AgentPoolOptions {
   dir: string;
   /** The VM network, A.B.C.D/P. */
   network: string;
+  /** Where cluster networks' subnets and VNIs come from (default DEFAULT_CLUSTER_ADDRESSES). */
+  clusterAddresses?: ClusterAddressOptions;
   seedFor?: SeedSource;
   graceMs?: number;
   callTimeoutMs?: number;
@@ -31,6 +34,9 @@ export class AgentPool {
   readonly hub: AgentHub;
   readonly driver: AgentDriver;
   readonly addresses: AddressBook;
+  readonly clusterAddresses: ClusterAddressBook;
+  /** Each node's underlay address for cluster networks, from its last hello. */
+  private readonly underlays = new Map<string, string>();
   readonly estimates = new OperationEstimates();
   private service: PoolControl | null = null;
   /** The slowest figures last logged as costs, and the logging under way (one at a time). */
@@ -45,7 +51,13 @@ export class AgentPool {
       timing: (node, t) => this.timing(node, t),
       away: (node) => this.away(node),
     });
-    this.driver = new AgentDriver({ hub: this.hub, store: opts.store, addresses: this.addresses, stateFile: join(opts.dir, 'vms.json'), seedFor: opts.seedFor });
+    this.clusterAddresses = new ClusterAddressBook(opts.clusterAddresses ?? DEFAULT_CLUSTER_ADDRESSES, join(opts.dir, 'clusters.json'));
+    // A member on both networks would have two routes to the same addresses.
+    if (networksOverlap(this.clusterAddresses.options.range, opts.network)) {
+      throw new RangeError(`the cluster networks' range ${this.clusterAddresses.options.range} overlaps the VM network ${opts.network}: choose ranges apart`);
+    }
+    const clusters = { book: this.clusterAddresses, underlayOf: (node: string) => this.underlays.get(node) };
+    this.driver = new AgentDriver({ hub: this.hub, store: opts.store, addresses: this.addresses, clusters, stateFile: join(opts.dir, 'vms.json'), seedFor: opts.seedFor });
   }
 
   /** The service is open: agents that say hello from now on join its pool. */
@@ -70,6 +82,8 @@ export class AgentPool {
     }
     // Asked whatever the row said: a loss being logged as the agent came back is decided in turn.
     if (row && (await this.service.markNodeAvailable(node.name))) this.log(`node '${node.name}' is available again`);
+    if (node.underlayAddress) this.underlays.set(node.name, node.underlayAddress);
+    else this.underlays.delete(node.name);
     this.driver.nodeReported(node.name, vms);
     this.log(`node '${node.name}' connected (${node.cpu} CPUs, ${node.memoryMiB} MiB, ${vms.length} VMs)`);
     // What the node runs may have drifted while it was away: converge once its channel is up.

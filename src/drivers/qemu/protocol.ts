@@ -16,6 +16,8 @@ export interface NodeReport {
   transferAddress: string;
   /** Where this node's QEMU listens for live migrations (a migration network, where a site has one). */
   migrationAddress: string;
+  /** Where other nodes send this node's cluster networks' VXLAN traffic; none: it runs no cluster members. */
+  underlayAddress?: string;
 }
 
 /** What the agent needs to fetch an image from the service and check it. */
@@ -32,6 +34,30 @@ export interface NetworkPlan {
 }
 
 /**
+ * A cluster's private network as one node joins it (checked by the agent in
+ * src/agent/network/cluster-spec.ts): the network number names its bridge, the VNI its VXLAN.
+ */
+export interface ClusterNetworkPlan {
+  number: number;
+  vni: number;
+  /** This node's address on the cluster's subnet (its DHCP server's), and the subnet's prefix. */
+  nodeAddress: string;
+  prefix: number;
+  /** The underlay addresses of the other nodes holding members of the cluster. */
+  peers: string[];
+}
+
+/** A NIC besides the public one: on the VM's cluster's private network. */
+export interface ExtraNic {
+  network: 'private';
+  mac: string;
+  ip: string;
+  /** If given, must be privateTapName(vm.id): the agent names taps itself. */
+  tap?: string;
+  hostname?: string;
+}
+
+/**
  * A VM's NoCloud seed, the three files the agent writes to the VM's `cidata` drive: the guest's
  * cloud-init reads its instance-id, hostname, network and user-data from it (src/broker/seed).
  */
@@ -45,7 +71,13 @@ export interface SeedFiles {
  * Where a driver gets each VM's seed: the service wires one that knows the workspace (its lease's
  * owner keys and user-data, its cluster context); null for a VM without one.
  */
-export type SeedSource = (vm: VmSpec) => Promise<SeedFiles | null> | SeedFiles | null;
+export type SeedSource = (vm: VmSpec, nics?: SeedNicPlan[]) => Promise<SeedFiles | null> | SeedFiles | null;
+
+/** One of a VM's NICs as its seed names it: by network, matched by MAC (public first, then private). */
+export interface SeedNicPlan {
+  network: 'public' | 'private';
+  mac: string;
+}
 
 /** Everything a node needs to run a VM: its spec, its address, and the images it boots from. */
 export interface Workload {
@@ -53,6 +85,11 @@ export interface Workload {
   ip: string;
   disk: ImageRef | null;
   boot: { kernel: ImageRef; initrd: ImageRef; cmdline: string } | null;
+  /** A cluster member's NIC on its private network (at most one), and that network. */
+  nics?: ExtraNic[];
+  cluster?: ClusterNetworkPlan;
+  /** false: a member on the private network only, with no NIC on the node's public bridge. */
+  publicNic?: boolean;
   /** Attached as a read-only drive; kept with the VM through suspend, resume and migration. */
   seed?: SeedFiles;
 }
@@ -96,6 +133,8 @@ export interface AgentCalls {
   status: { args: Record<string, never>; value: VmStatus[] };
   /** What a VM on the node was started with: what the other side of a migration needs. */
   workload: { args: { id: string }; value: Workload };
+  /** The nodes holding members of a cluster changed: its VXLAN floods to exactly these. */
+  clusterPeers: { args: { number: number; peers: string[] }; value: void };
 }
 
 export type AgentOp = keyof AgentCalls;

@@ -60,8 +60,11 @@ export interface Guest {
   stop(): Promise<void>;
 }
 
-/** Boots the test guest under QEMU in the sandbox's namespace, its NIC on `tap` with `mac`; under TCG unless `kvm`. */
-export function bootGuest(box: Sandbox, name: string, tap: string, mac: string, opts: { kvm?: boolean } = {}): Guest {
+/**
+ * Boots the test guest under QEMU in the sandbox's namespace, its NIC on `tap` with `mac`; under
+ * TCG unless `kvm`; from `initrd` instead of the guest's own when given (see guest-probe.ts).
+ */
+export function bootGuest(box: Pick<Sandbox, 'netns' | 'dir'>, name: string, tap: string, mac: string, opts: { kvm?: boolean; initrd?: string } = {}): Guest {
   testGuest ??= buildTestGuest();
   const overlay = join(box.dir, `${name}.qcow2`);
   const serialLog = join(box.dir, `${name}.serial`);
@@ -72,7 +75,7 @@ export function bootGuest(box: Sandbox, name: string, tap: string, mac: string, 
     [
       ...['netns', 'exec', box.netns, 'qemu-system-x86_64'],
       ...['-machine', `q35,accel=${opts.kvm ? 'kvm' : 'tcg'}`, ...(opts.kvm ? ['-cpu', 'host'] : []), '-m', '128', '-smp', '1', '-nographic', '-no-reboot'],
-      ...['-kernel', testGuest.kernel, '-initrd', testGuest.initrd, '-append', testGuest.cmdline],
+      ...['-kernel', testGuest.kernel, '-initrd', opts.initrd ?? testGuest.initrd, '-append', testGuest.cmdline],
       ...['-drive', `file=${overlay},if=virtio,format=qcow2`],
       ...['-netdev', `tap,id=n0,ifname=${tap},script=no,downscript=no`, '-device', `virtio-net-pci,netdev=n0,mac=${mac},romfile=`],
       ...['-serial', `file:${serialLog}`, '-display', 'none', '-monitor', 'none'],

@@ -78,6 +78,7 @@ export class MemoryHost implements AgentHost {
   arrived = this.unused;
   abandon = this.unused;
   workload = this.unused;
+  clusterPeers = this.unused;
 }
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- JSON from the API, read loosely: the tests' asserts check its shape

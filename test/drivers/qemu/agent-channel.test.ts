@@ -73,6 +73,7 @@ class MemoryHost implements AgentHost {
   arrived = this.resume as never;
   abandon = this.resume as never;
   workload = this.resume as never;
+  clusterPeers = this.resume as never;
 }
 
 interface Heard {

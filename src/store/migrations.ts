@@ -17,6 +17,14 @@ const IMAGE_VISIBILITY = `
   CREATE INDEX images_by_sha256 ON images (sha256);
 `;
 
+/** Migration 5, the same in both dialects. */
+const WORKSPACE_ROLES = `
+  ALTER TABLE workspaces ADD COLUMN role TEXT;
+  ALTER TABLE workspaces ADD COLUMN member INTEGER;
+  ALTER TABLE workspaces ADD COLUMN hostname TEXT;
+  UPDATE workspaces SET hostname = substr(lower(lease_id), 1, 50) || '-' || idx;
+`;
+
 export const MIGRATIONS: readonly Migration[] = [
   {
     version: 1,
@@ -237,6 +245,14 @@ export const MIGRATIONS: readonly Migration[] = [
     version: 4,
     sqlite: IMAGE_VISIBILITY,
     postgres: IMAGE_VISIBILITY,
+  },
+  {
+    // A cluster's VMs carry their role and member number, and every VM its host name. Rows kept
+    // before are of leases of one shape: no role, and a host name LEASE-K (lower case; ids the API
+    // made are DNS letters already), which the service writes anew as it next hears of the VM.
+    version: 5,
+    sqlite: WORKSPACE_ROLES,
+    postgres: WORKSPACE_ROLES,
   },
 ];
 

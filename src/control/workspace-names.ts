@@ -1,0 +1,48 @@
+// Which VM of a lease a workspace is, and the host name its guest gets. A cluster's VMs are its
+// members role by role, in the request's role order, `count` per role: the order in which the
+// core lists a cluster's nodes, so that workspace k is member k. (The core's own membersOf, from
+// the clusters-core work, says the same; this is the service's copy until that lands.)
+
+import type { ClusterRole } from '../core/types.ts';
+
+export interface Member {
+  role: string;
+  /** Which of its role's VMs, from 0. */
+  member: number;
+}
+
+/** A cluster's members in workspace order. */
+export function membersOf(roles: readonly ClusterRole[]): Member[] {
+  return roles.flatMap((r) => Array.from({ length: r.count }, (_, member) => ({ role: r.name, member })));
+}
+
+/** Member `index` of a cluster (membersOf(roles)[index]) without listing them all: a role may have thousands. */
+export function memberAt(roles: readonly ClusterRole[], index: number): Member | null {
+  let first = 0;
+  for (const r of roles) {
+    if (index < first + r.count) return index >= first ? { role: r.name, member: index - first } : null;
+    first += r.count;
+  }
+  return null;
+}
+
+/** Longest DNS label (RFC 1035). */
+export const LONGEST_LABEL = 63;
+
+/**
+ * The host name of workspace `index` of a lease: `LEASE-ROLE-K` for member K of a cluster's
+ * role, `LEASE-K` otherwise. A DNS label: lower case letters, digits and '-', neither first nor
+ * last, at most 63; a long or odd lease id is cut and cleaned, never the role or number, so the
+ * members of one lease keep distinct names.
+ */
+export function hostnameOf(leaseId: string, index: number, member: Member | null): string {
+  const suffix = member ? `-${member.role}-${member.member}` : `-${index}`;
+  const lease = leaseId.toLowerCase().replace(/[^a-z0-9-]+/g, '-').replace(/^-+/, '').slice(0, LONGEST_LABEL - suffix.length).replace(/-+$/, '');
+  return `${lease === '' ? 'vm' : lease}${suffix}`;
+}
+
+/** Role, member and host name for workspace `index` of a lease with these roles (none: a lease of one shape). */
+export function workspaceNaming(leaseId: string, index: number, roles: readonly ClusterRole[] | undefined): { role: string | null; member: number | null; hostname: string } {
+  const m = roles ? memberAt(roles, index) : null;
+  return { role: m?.role ?? null, member: m?.member ?? null, hostname: hostnameOf(leaseId, index, m) };
+}

@@ -1,0 +1,26 @@
+// A cluster lease body as the issue's example has it (one head on both networks, two workers on
+// the private one), and OpenSSH public key lines made from real key pairs, for the API's tests.
+
+import { generateKeyPairSync } from 'node:crypto';
+
+export const headRole = (over: Record<string, unknown> = {}) => ({
+  name: 'head', count: 1, cpu: 1, memoryMiB: 512, networks: ['public', 'private'], provides: ['nfs-export'], requires: [], ...over,
+});
+export const workerRole = (over: Record<string, unknown> = {}) => ({
+  name: 'worker', count: 2, cpu: 0.5, memoryMiB: 256, networks: ['private'], provides: [], requires: ['head.ip', 'head.host-key', 'head.nfs-export'], ...over,
+});
+
+export const cluster = (over: Record<string, unknown> = {}) => ({ kind: 'best-effort', duration: 3600, roles: [headRole(), workerRole()], ...over });
+
+/** `ssh-ed25519 BASE64 comment` of a fresh key pair, in SSH's wire form (RFC 8709). */
+export function ed25519Line(comment = 'ann@laptop'): string {
+  const der = generateKeyPairSync('ed25519').publicKey.export({ type: 'spki', format: 'der' });
+  const raw = der.subarray(der.length - 32);
+  return `ssh-ed25519 ${Buffer.concat([sshString(Buffer.from('ssh-ed25519')), sshString(raw)]).toString('base64')} ${comment}`;
+}
+
+const sshString = (b: Buffer): Buffer => {
+  const len = Buffer.alloc(4);
+  len.writeUInt32BE(b.length);
+  return Buffer.concat([len, b]);
+};

@@ -10,7 +10,7 @@ export const workerRole = (over: Record<string, unknown> = {}) => ({
   name: 'worker', count: 2, cpu: 0.5, memoryMiB: 256, networks: ['private'], provides: [], requires: ['head.ip', 'head.host-key', 'head.nfs-export'], ...over,
 });
 
-export const cluster = (over: Record<string, unknown> = {}) => ({ kind: 'best-effort', duration: 3600, roles: [headRole(), workerRole()], ...over });
+export const cluster = (over: Record<string, unknown> = {}): Record<string, unknown> => ({ kind: 'best-effort', duration: 3600, roles: [headRole(), workerRole()], ...over });
 
 /** `ssh-ed25519 BASE64 comment` of a fresh key pair, in SSH's wire form (RFC 8709). */
 export function ed25519Line(comment = 'ann@laptop'): string {

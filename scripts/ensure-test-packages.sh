@@ -19,6 +19,7 @@ PACKAGES=(
   dnsmasq-base     # DHCP for the guests, in network namespaces
   iproute2         # ip: network namespaces, bridges and taps
   e2fsprogs        # mke2fs: the test guest's disk
+  openssh-client   # ssh-keygen: real keys of each type that a lease's sshPublicKeys must accept
 )
 # The test guest's kernel is fetched with apt-get download (guest/build.ts): apt's package lists
 # must know it, which a fresh machine's do not until apt-get update.

@@ -87,20 +87,34 @@ export function guestFields(spec: LeaseSpec, at: string): Pick<LeaseRequest, 'us
   return out;
 }
 
+/** What each key type's wire form holds after its name: its fields' sizes, or a check of them. */
+const KEY_FIELDS: Record<string, (fields: Buffer[]) => string | null> = {
+  'ssh-ed25519': (f) => (f.length === 1 && f[0].length === 32 ? null : 'an ed25519 key is 32 bytes'),
+  // e and n; RSA keys under 1024 bits are refused by OpenSSH itself.
+  'ssh-rsa': (f) => (f.length === 2 && f[0].length >= 1 && f[1].length >= 128 ? null : 'an RSA key has an exponent and a modulus of at least 1024 bits'),
+  'ecdsa-sha2-nistp256': (f) => (f.length === 2 && f[0].toString('latin1') === 'nistp256' && f[1].length === 65 && f[1][0] === 4 ? null : 'a nistp256 key is the curve\'s name and an uncompressed point of 65 bytes'),
+};
+
 /**
  * Why a key line that matched the pattern is still not a key, or null: its base64 must hold the
- * SSH wire form, whose first field names the same type as the line (a pasted truncation or a
- * key of another type under a wrong label would reach authorized_keys and never work).
+ * SSH wire form (RFC 4253 section 6.6: length-prefixed fields, nothing left over) of the type the
+ * line names, with that type's fields (a pasted truncation, or a key of another type under a
+ * wrong label, would reach authorized_keys and never work).
  */
 export function sshKeyProblem(line: string): string | null {
   const [type, b64] = line.split(' ');
   const blob = Buffer.from(b64, 'base64');
   if (blob.toString('base64') !== b64) return 'its key is not canonical base64';
-  if (blob.length < 4) return 'its key is too short to be one';
-  const length = blob.readUInt32BE(0);
-  if (length > blob.length - 4) return 'its key is cut short';
-  const inside = blob.subarray(4, 4 + length).toString('latin1');
+  const fields: Buffer[] = [];
+  for (let at = 0; at < blob.length;) {
+    if (at + 4 > blob.length) return 'its key is cut short';
+    const length = blob.readUInt32BE(at);
+    if (length > blob.length - at - 4) return 'its key is cut short';
+    fields.push(blob.subarray(at + 4, at + 4 + length));
+    at += 4 + length;
+  }
+  const inside = fields.shift()?.toString('latin1') ?? '';
   if (inside !== type) return `its key says it is '${inside.slice(0, 40)}', not '${type}'`;
-  if (blob.length < 4 + length + 4 + 16) return 'its key is cut short';
-  return null;
+  const check = KEY_FIELDS[type];
+  return check ? check(fields) : `unknown key type '${type}'`;
 }

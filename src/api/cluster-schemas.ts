@@ -42,7 +42,9 @@ export const Role = Type.Object({
 
 export const Roles = Type.Array(Role, {
   minItems: 1, maxItems: MAX_ROLES,
-  description: `a cluster lease's roles, instead of nodes/cpu/memoryMiB/diskMiB: its VMs start, stop, suspend, resume and move together; the counts add up to at most ${MOST_NODES}`,
+  description: `a cluster lease's roles, instead of nodes/cpu/memoryMiB/diskMiB/image: its VMs start, stop, suspend, resume and move together; the counts add up to at most ${MOST_NODES}. `
+    + 'Refused, changing nothing, at quote time as at create: invalid-request (400) when the roles do not make a cluster (a name used twice, a requirement no role provides, ...), '
+    + 'unknown-image (422) for a role\'s image the caller may not use, exceeds-pool (422) when a role is too large for any node or has more VMs than the nodes that can hold it',
 });
 
 export const UserData = Type.String({

@@ -16,7 +16,7 @@ export const cluster = (over: Record<string, unknown> = {}): Record<string, unkn
 export function ed25519Line(comment = 'ann@laptop'): string {
   const der = generateKeyPairSync('ed25519').publicKey.export({ type: 'spki', format: 'der' });
   const raw = der.subarray(der.length - 32);
-  return keyLine('ssh-ed25519', raw, comment);
+  return keyLine('ssh-ed25519', [raw], comment);
 }
 
 const sshString = (b: Buffer): Buffer => {
@@ -26,13 +26,13 @@ const sshString = (b: Buffer): Buffer => {
 };
 
 /** `TYPE BASE64 comment` with the key's bytes given: the wire form the service checks, made the same in every run. */
-export function keyLine(type: string, key: Buffer, comment = 'fuzz@vws'): string {
-  return `${type} ${Buffer.concat([sshString(Buffer.from(type)), sshString(key)]).toString('base64')} ${comment}`;
+export function keyLine(type: string, fields: Buffer[], comment = 'fuzz@vws'): string {
+  return `${type} ${Buffer.concat([sshString(Buffer.from(type)), ...fields.map(sshString)]).toString('base64')} ${comment}`;
 }
 
 /** Fixed key lines of each accepted type (the bytes stand in for a key: the service checks the wire form, not the curve). */
 export const KEY_LINES: readonly string[] = [
-  keyLine('ssh-ed25519', Buffer.alloc(32, 0x11)),
-  keyLine('ssh-rsa', Buffer.concat([Buffer.from([0, 0, 0, 3, 1, 0, 1]), Buffer.from([0, 0, 1, 0]), Buffer.alloc(256, 0xc3)]), 'rsa@vws'),
-  keyLine('ecdsa-sha2-nistp256', Buffer.concat([Buffer.from([0, 0, 0, 8]), Buffer.from('nistp256'), Buffer.from([0, 0, 0, 65, 4]), Buffer.alloc(64, 0x22)]), 'ec@vws'),
+  keyLine('ssh-ed25519', [Buffer.alloc(32, 0x11)]),
+  keyLine('ssh-rsa', [Buffer.from([1, 0, 1]), Buffer.alloc(256, 0xc3)], 'rsa@vws'),
+  keyLine('ecdsa-sha2-nistp256', [Buffer.from('nistp256'), Buffer.concat([Buffer.from([4]), Buffer.alloc(64, 0x22)])], 'ec@vws'),
 ];

@@ -6,7 +6,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { type ApiWorld, apiWorld, lease, T0 } from './api-world.ts';
-import { cluster, ed25519Line, headRole, workerRole } from './cluster-body.ts';
+import { ENTRY_NAME, MAX_ROLES, ROLE_NAME } from '../../src/core/roles.ts';
+import { cluster, ed25519Line, headRole, KEY_LINES, workerRole } from './cluster-body.ts';
 import { assertRefused } from './refusal-assert.ts';
 import type { VmSpec } from '../../src/drivers/driver.ts';
 
@@ -143,5 +144,26 @@ test('a role too large for any node, or with more VMs than nodes that hold it, e
   const leases = await w.store.listLeases({});
   assert.ok(leases.every((l) => l.status === 'rejected'), JSON.stringify(leases.map((l) => l.status)));
   for (const l of leases) assert.deepEqual(await w.store.workspacesOf(l.id), []);
+  await w.close();
+});
+
+test('the OpenAPI document describes roles, user-data and keys with the patterns and bounds the server holds', async () => {
+  const w = await apiWorld(1);
+  const doc = (await w.call(w.tokens.alice, 'GET', '/v1/openapi.json')).body;
+  const spec = doc.paths['/v1/leases'].post.requestBody.content['application/json'].schema;
+  const role = doc.components.schemas.Role;
+  assert.deepEqual(spec.properties.roles.items, role);
+  assert.equal(role.additionalProperties, false);
+  assert.deepEqual([...role.required].sort(), ['count', 'cpu', 'memoryMiB', 'name', 'networks', 'provides', 'requires']);
+  assert.equal(role.properties.name.pattern, ROLE_NAME.source);
+  assert.equal(role.properties.provides.items.pattern, ENTRY_NAME.source);
+  assert.equal(spec.properties.roles.maxItems, MAX_ROLES);
+  assert.match(spec.properties.roles.description, /exceeds-pool/);
+  assert.equal(spec.properties.userData.maxLength, 16 * 1024);
+  assert.equal(spec.properties.sshPublicKeys.maxItems, 16);
+  for (const key of KEY_LINES) assert.match(key, new RegExp(spec.properties.sshPublicKeys.items.pattern));
+  const codes = doc.components.schemas.Error.properties.code.enum;
+  for (const code of ['invalid-request', 'exceeds-pool', 'unknown-image', 'invalid']) assert.ok(codes.includes(code), code);
+  assert.deepEqual(Object.keys(doc.components.schemas.Workspace.properties).filter((k) => ['role', 'member', 'hostname'].includes(k)), ['role', 'member', 'hostname']);
   await w.close();
 });

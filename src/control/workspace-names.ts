@@ -28,16 +28,22 @@ export function memberAt(roles: readonly ClusterRole[], index: number): Member |
 
 /** Longest DNS label (RFC 1035). */
 export const LONGEST_LABEL = 63;
+/**
+ * How much of the lease's id a host name keeps: the same for every VM of a lease, so that two
+ * suffixes never meet a differently cut prefix ("…-a" + "-b-1" is "…" + "-a-b-1"), and short
+ * enough for the longest suffix ('-', a role of 31, '-', a member of 5 digits).
+ */
+const LEASE_PART = LONGEST_LABEL - 38;
 
 /**
  * The host name of workspace `index` of a lease: `LEASE-ROLE-K` for member K of a cluster's
  * role, `LEASE-K` otherwise. A DNS label: lower case letters, digits and '-', neither first nor
- * last, at most 63; a long or odd lease id is cut and cleaned, never the role or number, so the
- * members of one lease keep distinct names.
+ * last, at most 63; a long or odd lease id is cut (to the same length for all its VMs) and
+ * cleaned, never the role or number, so the members of one lease keep distinct names.
  */
 export function hostnameOf(leaseId: string, index: number, member: Member | null): string {
   const suffix = member ? `-${member.role}-${member.member}` : `-${index}`;
-  const lease = leaseId.toLowerCase().replace(/[^a-z0-9-]+/g, '-').replace(/^-+/, '').slice(0, LONGEST_LABEL - suffix.length).replace(/-+$/, '');
+  const lease = leaseId.toLowerCase().replace(/[^a-z0-9-]+/g, '-').replace(/^-+/, '').slice(0, LEASE_PART).replace(/-+$/, '');
   return `${lease === '' ? 'vm' : lease}${suffix}`;
 }
 

@@ -167,3 +167,19 @@ test('the OpenAPI document describes roles, user-data and keys with the patterns
   assert.deepEqual(Object.keys(doc.components.schemas.Workspace.properties).filter((k) => ['role', 'member', 'hostname'].includes(k)), ['role', 'member', 'hostname']);
   await w.close();
 });
+
+test('a cluster is held and committed like any lease, and a retry under its Idempotency-Key is the same cluster', async () => {
+  const w = await apiWorld(4);
+  const held = await w.call(w.tokens.alice, 'POST', '/v1/leases/hold', { lease: cluster({ kind: 'exact', start: T0 + 3600 }), ttl: 600 });
+  assert.equal(held.status, 201, JSON.stringify(held.body));
+  assert.equal((await w.call(w.tokens.alice, 'POST', `/v1/leases/${held.body.lease.id}/commit`)).body.lease.status, 'scheduled');
+  assert.deepEqual(held.body.lease.spec.roles.map((r: Json) => r.name), ['head', 'worker']);
+  const h = { 'idempotency-key': 'c1' };
+  const first = await w.call(w.tokens.alice, 'POST', '/v1/leases', cluster({ sshPublicKeys: [KEY_LINES[0]] }), h);
+  assert.equal(first.status, 201, JSON.stringify(first.body));
+  const retry = await w.call(w.tokens.alice, 'POST', '/v1/leases', cluster({ sshPublicKeys: [KEY_LINES[0]] }), h);
+  assert.deepEqual([retry.status, retry.body.lease.id], [200, first.body.lease.id]);
+  const other = await w.call(w.tokens.alice, 'POST', '/v1/leases', cluster({ sshPublicKeys: [KEY_LINES[1]] }), h);
+  assertRefused(other, 'idempotency-key-reused', 'another key is another request');
+  await w.close();
+});

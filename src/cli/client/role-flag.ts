@@ -4,7 +4,7 @@
 
 import { UsageError } from '../usage-error.ts';
 import { integerOption, positiveNumberOption } from './args.ts';
-import type { LeaseSpec } from './lease-spec.ts';
+import type { LeaseSpec } from '../../api/schemas.ts';
 
 export type RoleSpec = NonNullable<LeaseSpec['roles']>[number];
 

@@ -183,3 +183,25 @@ test('a cluster is held and committed like any lease, and a retry under its Idem
   assertRefused(other, 'idempotency-key-reused', 'another key is another request');
   await w.close();
 });
+
+test('each role\'s image goes through the image-rights check a lease\'s image does, naming the role\'s field', async () => {
+  const w = await apiWorld(4);
+  await withImages(w);
+  await w.store.putImage({ name: 'empty.img', sizeMiB: 100, sha256: 'cd'.repeat(32), owner: 'bob', group: null, visibility: 'private', uploaded: false, createdAt: T0, boot: null });
+  const before = await w.digest.digest();
+  const asBob = cluster({ roles: [headRole(), workerRole({ image: 'worker.img' })] });
+  for (const route of ['/v1/leases', '/v1/leases/quote']) {
+    const hidden = await w.call(w.tokens.bob, 'POST', route, asBob);
+    assertRefused(hidden, 'unknown-image', `${route}: alice's private image, asked by bob`);
+    assert.equal(hidden.body.path, 'body.roles.1.image');
+    // Answered exactly as an image never registered.
+    const never = await w.call(w.tokens.bob, 'POST', route, cluster({ roles: [headRole(), workerRole({ image: 'nothing.img' })] }));
+    assert.equal(never.body.message.replace('nothing.img', 'worker.img'), hidden.body.message);
+    const empty = await w.call(w.tokens.bob, 'POST', route, cluster({ roles: [headRole({ image: 'empty.img' }), workerRole()] }));
+    assertRefused(empty, 'wrong-state', `${route}: an image with no content yet`);
+    assert.equal(empty.body.path, 'body.roles.0.image');
+  }
+  assert.equal(await w.digest.digest(), before, 'nothing was made or changed');
+  assert.equal((await w.call(w.tokens.alice, 'POST', '/v1/leases/quote', asBob)).body.ok, true, 'its owner may use it');
+  await w.close();
+});

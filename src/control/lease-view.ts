@@ -56,8 +56,9 @@ export function desiredVms(lease: LeaseRecord): DesiredVm[] {
   const on = (state: 'running' | 'suspended', nodes: readonly number[]): DesiredVm[] => nodes.map((node) => ({ state, node }));
   const seg = activeSegment(lease);
   if (seg) {
-    if (seg.kind === 'boot' || seg.kind === 'run' || seg.kind === 'resume') return on('running', seg.nodes);
-    if (seg.kind === 'suspend' || seg.kind === 'migrate') return on('suspended', seg.nodes);
+    const nodes = vmNodes(phaseOf(lease.chain, seg));
+    if (seg.kind === 'boot' || seg.kind === 'run' || seg.kind === 'resume') return on('running', nodes);
+    if (seg.kind === 'suspend' || seg.kind === 'migrate') return on('suspended', nodes);
     return absent();
   }
   const savedOn = lease.suspendedOn ?? lastSuspendNodes(lease);
@@ -67,8 +68,30 @@ export function desiredVms(lease: LeaseRecord): DesiredVm[] {
 }
 
 function lastSuspendNodes(lease: LeaseRecord): readonly number[] | null {
-  for (let i = lease.history.length - 1; i >= 0; i--) if (lease.history[i].kind === 'suspend') return lease.history[i].nodes;
+  for (let i = lease.history.length - 1; i >= 0; i--) {
+    const seg = lease.history[i];
+    if (seg.kind === 'suspend') return vmNodes(phaseOf(lease.history, seg));
+  }
   return null;
+}
+
+/** A segment's role (an index into its request's roles) where the core keeps a cluster as one segment per role per phase; undefined otherwise. */
+const roleOf = (s: Segment): number | undefined => (s as { readonly role?: number }).role;
+
+/** The segments among `segments` of the same phase as `seg` (all roles' at once): itself only, for a segment of no role. */
+export function phaseOf(segments: readonly Segment[], seg: Segment): Segment[] {
+  return roleOf(seg) === undefined ? [seg] : segments.filter((s) => s.kind === seg.kind && s.start === seg.start && roleOf(s) !== undefined);
+}
+
+/**
+ * One node per VM, in workspace order, from the segments of one phase: a plain lease's one
+ * segment's nodes; a cluster's, role by role in its request's order, so that VM k is member k
+ * (a node holding two members appears twice). A core that keeps a cluster in one segment lists
+ * its members in that order already.
+ */
+export function vmNodes(phase: readonly Segment[]): readonly number[] {
+  if (phase.length === 1) return phase[0].nodes;
+  return [...phase].sort((a, b) => roleOf(a)! - roleOf(b)!).flatMap((s) => s.nodes);
 }
 
 /** Core-seconds and MiB-seconds held on nodes up to `now`, by the status each segment stands for. */

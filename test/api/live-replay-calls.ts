@@ -208,10 +208,11 @@ const OUTCOME_OF_STATUS: Record<string, string> = { done: 'completed', rejected:
 /** Lines of the live export whose outcome is not what the lease's status says. */
 export function outcomeMismatches(s: Snapshot): string[] {
   const leases = s.leases as Record<string, { body: { status?: string } }>;
-  return s.schedule.body.split('\n').filter((line) => line.trim() !== '').map((line) => JSON.parse(line) as { id?: string; outcome?: string })
+  return s.schedule.body.split('\n').filter((line) => line.trim() !== '').map((line) => JSON.parse(line) as { id?: string; outcome?: string; cluster?: string })
     .filter((l) => l.id !== undefined && !l.id.includes('/attempt-'))
     .flatMap((l) => {
-      const status = leases[l.id!]?.body.status;
+      // A cluster may be exported as one line per role (LEASE/ROLE), each naming its lease.
+      const status = leases[l.cluster ?? l.id!]?.body.status;
       const want = status === undefined ? 'a lease the API shows' : OUTCOME_OF_STATUS[status] ?? 'pending';
       return l.outcome === want ? [] : [`${l.id}: outcome ${l.outcome}, status ${status} (want ${want})`];
     });

@@ -245,9 +245,10 @@ export class FuzzRunner {
     if (route === 'POST /v1/groups') add('group', body?.name);
     if (route === 'POST /v1/nodes') add('node', body?.id);
     if (route === 'POST /v1/users/{id}/tokens') add('token', body?.id);
-    // The run's own users stay usable: one disabled, or taken out of lab, is put back at once.
-    const m = /^\/v1\/users\/(alice|bob|carol)\/disable$/.exec(url);
-    if (route === 'POST /v1/users/{id}/disable' && m) await this.repair('POST', `/v1/users/${m[1]}/enable`);
+    // The run's own users stay usable: one disabled, or taken out of lab, is put back at once. Who
+    // was disabled is read from the answer: a mutated URL (b%6Fb) names bob too, and the URL's text did not.
+    const disabled = route === 'POST /v1/users/{id}/disable' && ['alice', 'bob', 'carol'].includes(body?.id) ? body.id as string : null;
+    if (disabled) await this.repair('POST', `/v1/users/${disabled}/enable`);
     const left = /^\/v1\/groups\/lab\/members\/(alice|carol)$/.exec(url);
     if (route === 'DELETE /v1/groups/{name}/members/{user}' && left) await this.repair('POST', '/v1/groups/lab/members', { user: left[1] });
     if (route === 'POST /v1/nodes/{id}/drain' || route === 'DELETE /v1/nodes/{id}') {

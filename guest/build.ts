@@ -22,7 +22,8 @@ export interface TestGuest {
 const here = new URL('.', import.meta.url).pathname;
 const KERNEL_META = 'linux-image-cloud-amd64';
 /** What the guest needs; what they depend on comes along. */
-const MODULES = ['virtio_pci', 'virtio_net', 'virtio_blk', 'button', 'evdev'];
+/** cdrom and isofs: the guest reads the hostname from a cloud-init seed (an iso9660 `cidata` drive) when it has one. */
+const MODULES = ['virtio_pci', 'virtio_net', 'virtio_blk', 'button', 'evdev', 'cdrom', 'isofs'];
 const BUSYBOX = '/bin/busybox';
 export const GUEST_CMDLINE = 'console=ttyS0 panic=-1 quiet loglevel=3';
 export const READY_MARKER = 'VWS-GUEST-READY';

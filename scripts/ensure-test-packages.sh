@@ -19,7 +19,10 @@ PACKAGES=(
   dnsmasq-base     # DHCP for the guests, in network namespaces
   iproute2         # ip: network namespaces, bridges and taps
   e2fsprogs        # mke2fs: the test guest's disk
-  openssh-client   # ssh-keygen: real keys of each type that a lease's sshPublicKeys must accept
+  cloud-init       # cloud-init schema and its YAML reader check every seed vws generates (test/broker/seed)
+  genisoimage      # the agent writes each VM's cloud-init seed as an iso9660 volume labelled cidata
+  mmdebstrap       # builds the Debian test guest that runs its own cloud-init (guest/debian.ts)
+  openssh-client   # the Debian guest's boot test logs in with the owner's key; ssh-keygen makes real keys of each type a lease's sshPublicKeys must accept
 )
 # The test guest's kernel is fetched with apt-get download (guest/build.ts): apt's package lists
 # must know it, which a fresh machine's do not until apt-get update.

@@ -201,6 +201,8 @@ export class QemuHost implements AgentHost {
       const base = await this.parts.fetchImage(held.workload.disk, true);
       await rebaseOverlay(join(this.dirOf(id), DISK_FILE), base);
     }
+    // The seed does not travel with the state: it is made here from the same workload.
+    await this.parts.ensureSeed(held.workload, this.dirOf(id), true);
     for (const name of [MEMORY_FILE, DISK_FILE, SCRATCH_FILE]) if (existsSync(join(this.dirOf(id), name))) this.sync.file(join(this.dirOf(id), name));
     return this.set(held, 'suspended');
   }

@@ -1,7 +1,7 @@
 // What a VM's process needs on its node besides itself: the cached base images it boots from, a
-// copy-on-write overlay and a scratch disk in its directory, a tap on the node's bridge and the
-// address the service gave it in the node's DHCP server. The host (qemu-host.ts) keeps the book
-// of VMs; this keeps their parts.
+// copy-on-write overlay, a scratch disk and a cloud-init seed volume in its directory, a tap on the
+// node's bridge and the address the service gave it in the node's DHCP server. The host
+// (qemu-host.ts) keeps the book of VMs; this keeps their parts.
 
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -11,6 +11,7 @@ import { fetchBlob } from './images/http-fetch.ts';
 import { createOverlay, createScratch, removeDisk } from './images/disks.ts';
 import { NodeNetwork, tapName } from './network/node-network.ts';
 import type { VmProcessConfig } from './vm-runtime.ts';
+import { SEED_FILE, writeSeedVolume } from './seed-volume.ts';
 
 export const DISK_FILE = 'disk.qcow2';
 export const SCRATCH_FILE = 'scratch.qcow2';
@@ -62,6 +63,7 @@ export class VmParts {
       await removeDisk(scratch);
       await createScratch(scratch, scratchOf(w));
     }
+    const seed = await this.ensureSeed(w, dir, freshOverlay);
     const tap = tapName(w.vm.id);
     await this.network.addTap(tap);
     await this.network.setHost(w.vm.mac, w.ip);
@@ -69,9 +71,20 @@ export class VmParts {
       id: w.vm.id, dir, cpu: Math.max(1, Math.ceil(w.vm.cpu)), memoryMiB: w.vm.memoryMiB,
       ...(w.boot ? { kernel: await this.fetchImage(w.boot.kernel, freshOverlay), initrd: await this.fetchImage(w.boot.initrd, freshOverlay), cmdline: w.boot.cmdline } : {}),
       disks: [...(w.disk ? [{ path: disk, format: 'qcow2' as const }] : []), ...(scratchOf(w) ? [{ path: scratch, format: 'qcow2' as const }] : [])],
+      ...(w.seed ? { seed } : {}),
       nic: { mac: w.vm.mac, tap },
       netns: this.opts.netns,
     };
+  }
+
+  /**
+   * Writes the VM's seed volume from its workload (afresh, or where it is missing): a VM resumed
+   * here or received from another node boots no more, but QEMU must find the drives it was saved with.
+   */
+  async ensureSeed(w: Workload, dir: string, fresh: boolean): Promise<string> {
+    const seed = join(dir, SEED_FILE);
+    if (w.seed && (fresh || !existsSync(seed))) await writeSeedVolume(w.seed, seed);
+    return seed;
   }
 
   /** The VM's tap goes (it no longer runs here); its address stays for when it runs again. */

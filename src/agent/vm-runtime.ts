@@ -12,6 +12,8 @@ export interface VmProcessConfig {
   initrd?: string;
   cmdline?: string;
   disks: Array<{ path: string; format: 'qcow2' | 'raw' }>;
+  /** The NoCloud seed volume (iso9660), attached read-only after the disks. */
+  seed?: string;
   nic: { mac: string; tap: string };
   netns?: string;
 }

@@ -8,6 +8,7 @@ import { LeaseService } from '../control/lease-service.ts';
 import type { OpenDriver } from '../drivers/plugin.ts';
 import { DEFAULT_DRIVER, driverNamed } from '../drivers/registry.ts';
 import { openStore } from '../store/open-store.ts';
+import { plainSeed } from '../broker/seed/plain-seed.ts';
 import { numberOption, positive, positiveInteger } from './options.ts';
 import { UsageError } from './usage-error.ts';
 
@@ -51,7 +52,7 @@ export async function serveCommand(v: ServeOptions): Promise<number> {
   const token = await bootstrapAdmin(store, now, process.env.VWS_BOOTSTRAP_TOKEN);
   let opened: OpenDriver;
   try {
-    opened = await plugin.open({ store, dataDir: data, vmNetwork: v['vm-network'] });
+    opened = await plugin.open({ store, dataDir: data, vmNetwork: v['vm-network'], seeds: plainSeed });
   } catch (e) {
     throw new UsageError((e as Error).message);
   }

@@ -1,6 +1,8 @@
 // The best-effort queue: queued and suspended leases placed in queue order, now or (backfilling)
 // in the future, and those placed in the future given another chance when room frees up early.
 
+import { distinctNodes } from './cluster-chain.ts';
+import { clusterLowerBound, findClusterChainAt, rolesFitNow } from './cluster-queue.ts';
 import type { CoreState } from './core-state.ts';
 import { insertSorted, unschedule } from './lease-lifecycle.ts';
 import { type LeaseRecord, queueBefore, remainingWork } from './lease-record.ts';
@@ -21,7 +23,7 @@ export function processQueue(s: CoreState, placement: QueuePlacement, now: numbe
     if (!allowFuture && s.table.nodesNotFullNow === 0) break;
     const lease = q[i];
     // Most of a long queue cannot start now and may not be placed later: told apart without planning.
-    const hopeless = !allowFuture && placement.onlyNow(lease) && lease.req.nodes > s.table.nodesNotFullNow;
+    const hopeless = !allowFuture && placement.onlyNow(lease) && lease.req.nodes > s.table.nodesNotFullNow && lease.req.roles === undefined;
     if (!hopeless && scheduleBestEffort(s, placement, lease, now, allowFuture)) {
       placed(lease);
       continue;
@@ -62,6 +64,7 @@ function placeNear(s: CoreState, placement: QueuePlacement, lease: LeaseRecord, 
 }
 
 function scheduleBestEffort(s: CoreState, placement: QueuePlacement, lease: LeaseRecord, now: number, allowFuture: boolean): boolean {
+  if (lease.req.roles) return scheduleCluster(s, placement, lease, now, allowFuture);
   // Now, then when its image could arrive: asked of every queued lease at every step, without a list of the two.
   const last = placement.lastNearTime(lease, now);
   if (placeNear(s, placement, lease, now, now)) return true;
@@ -89,13 +92,43 @@ function scheduleBestEffort(s: CoreState, placement: QueuePlacement, lease: Leas
   throw new Error(`internal: no place found for best-effort lease ${lease.req.id} even after every reservation ends`);
 }
 
+/**
+ * scheduleBestEffort for a cluster: now (or when its image could arrive), else, if it may be
+ * placed later, at the first instant from a lower bound on, among the ends of reservations, at
+ * which every role fits.
+ */
+function scheduleCluster(s: CoreState, placement: QueuePlacement, lease: LeaseRecord, now: number, allowFuture: boolean): boolean {
+  const last = placement.lastNearTime(lease, now);
+  for (const t of last > now ? [now, last] : [now]) {
+    const spec = t > now || rolesFitNow(s.table, lease.req.roles!) ? findClusterChainAt(s, placement, lease, t, now, true) : null;
+    if (spec) {
+      placeQueued(s, lease, spec, now);
+      return true;
+    }
+  }
+  if (!allowFuture) return false;
+  const bound = clusterLowerBound(s, placement, lease, last);
+  if (bound === Infinity) return false;
+  for (const t of [bound, ...s.table.endsAfter(bound)]) {
+    const spec = findClusterChainAt(s, placement, lease, t, now, true);
+    if (!spec) continue;
+    lease.lastPlannedStart = null;
+    placeQueued(s, lease, spec, now);
+    lease.inFuture = true;
+    s.future.add(lease);
+    return true;
+  }
+  return false;
+}
+
 /** Lays out boot (or migrate and resume), run, and shutdown or suspend on the chosen nodes, and places them. */
 function placeQueued(s: CoreState, lease: LeaseRecord, spec: ChainSpec, now: number): void {
   const suspended = lease.state === 'suspended';
-  const piece = { from: spec.t, end: spec.end, nodes: spec.nodes, first: !suspended, moved: spec.moved, last: spec.full || 'if-work-fits' as const };
+  const piece = { from: spec.t, end: spec.end, nodes: spec.nodes, first: !suspended, moved: spec.moved, last: spec.full || 'if-work-fits' as const, roleNodes: spec.roleNodes };
   placeChain(s, lease, layoutChain(s.config, s.costs, lease.req, remainingWork(lease), [piece]));
   const cached = lease.req.image && s.config.images === 'transfer' && !suspended;
-  moveImage(s, lease, spec.transferStart !== null ? { nodes: spec.nodes, sendAt: spec.transferStart } : cached ? { nodes: spec.nodes, sendAt: null } : null, now);
+  const nodes = spec.roleNodes ? distinctNodes(spec.nodes) : spec.nodes;
+  moveImage(s, lease, spec.transferStart !== null ? { nodes, sendAt: spec.transferStart } : cached ? { nodes, sendAt: null } : null, now);
   if (suspended) lease.suspendedOn = null;
 }
 
@@ -108,7 +141,8 @@ export function reevaluateFuture(s: CoreState, placement: QueuePlacement, now: n
   // EASY's one reservation, first in the queue's order, stays put when nothing freed since could move it.
   if (s.config.backfill === 'easy' && s.future.size === 1) {
     const [head] = s.future;
-    if ((s.queue.length === 0 || queueBefore(head, s.queue[0])) && placement.staysPut(head, now, freed)) return;
+    // A cluster is placed again every time: its node choice is not the one StaysPut knows.
+    if ((s.queue.length === 0 || queueBefore(head, s.queue[0])) && head.req.roles === undefined && placement.staysPut(head, now, freed)) return;
   }
   const again = [...s.future].sort((a, b) => a.seq - b.seq);
   for (const lease of again) {

@@ -5,7 +5,7 @@ import type { CoreState } from './core-state.ts';
 import { failLease, settleIfChainDone } from './lease-lifecycle.ts';
 import type { LeaseRecord } from './lease-record.ts';
 import { startSegment } from './reservation-ops.ts';
-import type { Segment } from './segment.ts';
+import { countsWork, type Segment } from './segment.ts';
 
 /** What became true at one instant: the plan's actions that took effect. */
 export interface StepEffects {
@@ -60,7 +60,7 @@ function endSegment(s: CoreState, seg: Segment, out: StepEffects): void {
   s.table.deactivate(seg);
   out.ended.push(seg);
   s.changed?.add(lease);
-  if (seg.kind === 'run') lease.done += seg.end - seg.start;
+  if (countsWork(seg)) lease.done += seg.end - seg.start;
   removeFrom(lease.chain, seg);
   if (seg.kind === 'suspend' && lease.chain.length > 0) {
     // A deadline lease planned in pieces waits, suspended, for its next piece.

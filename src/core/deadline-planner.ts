@@ -1,4 +1,6 @@
+import { chooseCluster, type ClusterChoice } from './cluster-choice.ts';
 import { freeProfile } from './free-profile.ts';
+import { splitByRole } from './roles.ts';
 import { chooseNodes, type NodeChoice } from './node-choice.ts';
 import { type PlanContext, type Planned, refuse } from './plan-context.ts';
 import type { LeaseRequest } from './types.ts';
@@ -13,6 +15,8 @@ export interface Piece {
   moved: boolean;
   /** Runs to the end of the work (then shuts down) rather than suspending. */
   last: boolean;
+  /** For a cluster lease: each role's nodes (by role number); `nodes` then lists them member by member. */
+  roleNodes?: number[][];
 }
 
 export interface DeadlinePlan {
@@ -43,7 +47,7 @@ export function planDeadline(ctx: PlanContext, req: LeaseRequest): Planned<Deadl
 
 /** The plan that ends earliest, whatever the deadline: what planDeadline checks, and what a refusal reports. */
 export function planEarliestCompletion(ctx: PlanContext, req: LeaseRequest): Planned<DeadlinePlan> {
-  const fit = ctx.nodesThatFit(req.perNode.cpu, req.perNode.memoryMiB);
+  const fit = req.roles ? req.nodes : ctx.nodesThatFit(req.perNode.cpu, req.perNode.memoryMiB);
   if (req.nodes > fit) return refuse('exceeds-pool', `asks for ${req.nodes} nodes; the pool has ${fit} that can hold one of its VMs`);
   if (req.deadline === undefined) return refuse('invalid', 'a deadline lease needs a deadline');
   const { costs, config } = ctx;
@@ -66,9 +70,10 @@ export function planEarliestCompletion(ctx: PlanContext, req: LeaseRequest): Pla
     const whole = pre + remaining + config.shutdownSeconds;
     const cutMin = req.preemptible && config.preemption === 'suspend' ? Math.max(costs.suspendThreshold(req, resuming), pre + suspend + 1) : null;
     const shortest = cutMin === null ? whole : Math.min(whole, cutMin);
-    const earliest = ctx.table.earliestWindow(req.nodes, cpu, mem, shortest, t, { notBefore: resuming ? undefined : imageBy, ignore });
+    const window = { notBefore: resuming ? undefined : imageBy, ignore };
+    const earliest = req.roles ? clusterBound(ctx, req, shortest, t, window) : ctx.table.earliestWindow(req.nodes, cpu, mem, shortest, t, window);
     if (earliest === Infinity) return refuse('insufficient-capacity', `${req.nodes} nodes are never free for ${shortest} s`);
-    const placed = pieceAt(ctx, req, earliest, { previous, pre, whole, cutMin, imageBy: resuming ? null : imageBy, ignore });
+    const placed = (req.roles ? clusterPieceAt : pieceAt)(ctx, req, earliest, { previous, pre, whole, cutMin, imageBy: resuming ? null : imageBy, ignore });
     if (!placed) {
       // Only a reservation ending (or the image arriving) can change the answer.
       const next = Math.min(ctx.table.endsAfter(earliest)[0] ?? Infinity, imageAt > earliest ? imageAt : Infinity);
@@ -81,7 +86,7 @@ export function planEarliestCompletion(ctx: PlanContext, req: LeaseRequest): Pla
     // A window that holds the rest of the work but not its shutdown ends the lease too (the shutdown is cut short).
     const last = wholeFits || choice.end - earliest - overhead - pre - suspend >= remaining;
     const end = wholeFits ? earliest + overhead + whole : choice.end;
-    pieces.push({ from: earliest, end, nodes: choice.nodes, first: !resuming, moved, last });
+    pieces.push({ from: earliest, end, nodes: choice.nodes, first: !resuming, moved, last, roleNodes: placed.roleNodes });
     remaining -= last ? remaining : end - earliest - overhead - pre - suspend;
     previous = choice.nodes;
     t = end;
@@ -101,7 +106,42 @@ interface PieceAsk {
 }
 
 /** Nodes for a piece starting at t: staying where the last piece was if it can, else moving (paying a migration). */
-function pieceAt(ctx: PlanContext, req: LeaseRequest, t: number, ask: PieceAsk): { choice: NodeChoice; moved: boolean; overhead: number } | null {
+interface PiecePlace {
+  choice: NodeChoice;
+  moved: boolean;
+  overhead: number;
+  roleNodes?: number[][];
+}
+
+/** No role of a cluster can start before `count` nodes can hold one of its VMs for `length`: a lower bound on the cluster's start. */
+function clusterBound(ctx: PlanContext, req: LeaseRequest, length: number, from: number, opts: { notBefore?: (n: number) => number; ignore: ReadonlySet<string> }): number {
+  let bound = from;
+  for (const r of req.roles!) bound = Math.max(bound, ctx.table.earliestWindow(r.count, r.perNode.cpu, r.perNode.memoryMiB, length, from, opts));
+  return bound;
+}
+
+/** pieceAt for a cluster: every role by the cluster's node choice, staying where the last piece was if the whole cluster can. */
+function clusterPieceAt(ctx: PlanContext, req: LeaseRequest, t: number, ask: PieceAsk): PiecePlace | null {
+  const roles = req.roles!;
+  const eligible = ask.imageBy ? (n: number) => ask.imageBy!(n) <= t : undefined;
+  const base = { t, eligible, ignore: ask.ignore, minLength: ask.cutMin };
+  const as = (c: ClusterChoice, moved: boolean, overhead: number): PiecePlace => ({ choice: { nodes: c.members, end: c.end }, moved, overhead, roleNodes: c.roleNodes });
+  if (ask.previous === null) {
+    const choice = chooseCluster(ctx.table, roles, { ...base, fullLength: ask.whole });
+    return choice && as(choice, false, 0);
+  }
+  const home = splitByRole(roles, ask.previous);
+  const stay = chooseCluster(ctx.table, roles, { ...base, fullLength: ask.whole, only: home });
+  if (stay) return as(stay, false, 0);
+  if (!ctx.config.migration) return null;
+  const migrate = ctx.costs.migrateSeconds(req);
+  const move = chooseCluster(ctx.table, roles, { ...base, fullLength: migrate + ask.whole, minLength: ask.cutMin === null ? null : migrate + ask.cutMin, preferred: home });
+  if (!move) return null;
+  const moved = move.roleNodes.some((nodes, r) => nodes.length !== home[r].length || nodes.some((i) => !home[r].includes(i)));
+  return as(move, moved, moved ? migrate : 0);
+}
+
+function pieceAt(ctx: PlanContext, req: LeaseRequest, t: number, ask: PieceAsk): PiecePlace | null {
   const eligible = ask.imageBy ? (n: number) => ask.imageBy!(n) <= t : undefined;
   const profile = freeProfile(ctx.table, { t, cpu: req.perNode.cpu, memoryMiB: req.perNode.memoryMiB, eligible, onlyFreeNow: t === ctx.now && ask.ignore.size === 0, ignore: ask.ignore });
   const base = { n: req.nodes };

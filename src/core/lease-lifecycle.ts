@@ -1,5 +1,6 @@
 // A lease's changes of state: queued, suspended and queued again, completed, cancelled, failed.
 
+import { clusterMemoryNodes, firstPhaseNodes } from './cluster-chain.ts';
 import { stretchedSeconds } from './costs.ts';
 import type { CoreState } from './core-state.ts';
 import { type LeaseRecord, queueBefore, remainingWork } from './lease-record.ts';
@@ -31,7 +32,7 @@ export function settleIfChainDone(s: CoreState, lease: LeaseRecord, at: number, 
     lease.state = 'suspended';
     lease.suspensions++;
     if (s.config.suspendedQueueOrder === 'suspension') lease.queuedAt = at;
-    lease.suspendedOn = lastNodes ?? lease.history[lease.history.length - 1]?.nodes ?? null;
+    lease.suspendedOn = lease.req.roles ? clusterMemoryNodes(lease, at) ?? lastNodes ?? null : lastNodes ?? lease.history[lease.history.length - 1]?.nodes ?? null;
     if (!lease.parked) enqueue(s, lease);
   } else {
     complete(s, lease, at);
@@ -60,6 +61,7 @@ export function unschedule(s: CoreState, lease: LeaseRecord, now: number): void 
 }
 
 function previousMemoryNodes(s: CoreState, lease: LeaseRecord): readonly number[] | null {
+  if (lease.req.roles) return clusterMemoryNodes(lease, s.now) ?? firstPhaseNodes(lease);
   for (let i = lease.history.length - 1; i >= 0; i--) {
     const seg = lease.history[i];
     if (seg.kind === 'suspend' && seg.end <= s.now) return seg.nodes;

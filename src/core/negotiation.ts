@@ -1,6 +1,7 @@
 // What the scheduler offers instead of a request it refuses (the earliest start that works, and
 // alternatives), and a plan told as a quote: the answer a client reads.
 
+import { largestRole, withFewerMembers } from './cluster-choice.ts';
 import { planEarliestCompletion } from './deadline-planner.ts';
 import type { PlanContext, Planned } from './plan-context.ts';
 import type { Alternative, OccurrencePlan, Plan, Preemption, RefusedPlan } from './plan.ts';
@@ -53,8 +54,15 @@ export function exactOffer(ctx: PlanContext, original: LeaseRequest, req: LeaseR
   };
   if (later) offer('later-start', { ...original, kind: original.kind === 'immediate' ? 'exact' : original.kind, requestedStart: later.start }, later);
   if (reason !== 'too-late') {
-    const fewer = largestFeasible(1, req.nodes - 1, (k) => planExact(ctx, { ...req, nodes: k }, policy));
-    if (fewer) offer('fewer-nodes', { ...original, nodes: fewer.value }, fewer.plan);
+    if (req.roles) {
+      // Fewer workers: the role with the most members, down to its minimum (or one).
+      const big = req.roles[largestRole(req.roles)];
+      const fewer = largestFeasible(Math.max(big.minCount ?? 1, 1), big.count - 1, (k) => planExact(ctx, withFewerMembers(req, k), policy));
+      if (fewer) offer('fewer-nodes', withFewerMembers(original, fewer.value), fewer.plan);
+    } else {
+      const fewer = largestFeasible(1, req.nodes - 1, (k) => planExact(ctx, { ...req, nodes: k }, policy));
+      if (fewer) offer('fewer-nodes', { ...original, nodes: fewer.value }, fewer.plan);
+    }
     if (reason === 'insufficient-capacity') {
       const shorter = largestFeasible(1, req.duration - 1, (d) => planExact(ctx, { ...req, duration: d, realDuration: Math.min(req.realDuration ?? d, d) }, policy));
       if (shorter) offer('shorter', { ...original, duration: shorter.value, realDuration: Math.min(original.realDuration ?? shorter.value, shorter.value) }, shorter.plan);

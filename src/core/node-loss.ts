@@ -2,6 +2,7 @@
 // gone with everything they held, so what matters is whether the lease had a VM there, or was
 // only planned to come to it.
 
+import { activePhase, clusterMemoryNodes, memberNodes } from './cluster-chain.ts';
 import { type LeaseRecord, remainingWork } from './lease-record.ts';
 
 /** What the scheduler did to the leases of a node it lost. */
@@ -29,6 +30,7 @@ export type LossOutcome = 'restart' | 'fail' | 'power-off' | 'unschedule' | 'wai
  */
 export function nodesHoldingVms(lease: LeaseRecord): readonly number[] {
   const saved = lease.suspendedOn ?? lastSuspendNodes(lease);
+  if (lease.req.roles) return clusterHolding(lease, saved);
   const seg = lease.chain.find((s) => s.active);
   if (seg) return seg.kind === 'migrate' && saved ? [...seg.nodes, ...saved] : seg.nodes;
   const waitsSuspended = lease.state === 'suspended' || (lease.state === 'scheduled' && lease.done > 0) || lease.parked;
@@ -51,7 +53,16 @@ export function lossOutcome(lease: LeaseRecord, node: number): LossOutcome {
   return lease.req.kind === 'best-effort' ? 'unschedule' : 'wait';
 }
 
+/** nodesHoldingVms of a cluster: the nodes of every role's active segment. */
+function clusterHolding(lease: LeaseRecord, saved: readonly number[] | null): readonly number[] {
+  const active = activePhase(lease);
+  if (active.length > 0) return active[0].kind === 'migrate' && saved ? [...memberNodes(active), ...saved] : memberNodes(active);
+  const waitsSuspended = lease.state === 'suspended' || (lease.state === 'scheduled' && lease.done > 0) || lease.parked;
+  return waitsSuspended && saved ? saved : [];
+}
+
 function lastSuspendNodes(lease: LeaseRecord): readonly number[] | null {
+  if (lease.req.roles) return clusterMemoryNodes(lease, Infinity);
   for (let i = lease.history.length - 1; i >= 0; i--) if (lease.history[i].kind === 'suspend') return lease.history[i].nodes;
   return null;
 }

@@ -3,6 +3,7 @@
 
 import type { CoreState } from './core-state.ts';
 import { unstretchedSeconds } from './costs.ts';
+import { cutClusterRuns, firstRoleChain, phaseFits, placePhase } from './cluster-cuts.ts';
 import { cancelLease, enqueue, settleIfChainDone } from './lease-lifecycle.ts';
 import { hasEnded, type LeaseRecord } from './lease-record.ts';
 import { cutChainAfter, place, truncate } from './reservation-ops.ts';
@@ -55,6 +56,7 @@ export function finishEarly(s: CoreState, id: string, now: number): Done {
   if (refused) return refused;
   const lease = s.book.mustGet(id);
   const run = runningRun(lease)!;
+  if (run.role !== undefined) return finishCluster(s, lease, run, now);
   const heldUntil = contiguousEnd(lease.chain, lease.chain.indexOf(run));
   s.now = now;
   cutChainAfter(s, lease, run);
@@ -63,6 +65,23 @@ export function finishEarly(s: CoreState, id: string, now: number): Done {
   lease.realDuration = lease.req.kind === 'best-effort' ? unstretchedSeconds(lease.done, s.config.runtimeOverheadPercent) : lease.done;
   lease.chainEndsIn = 'finish';
   placeShutdown(s, lease, now, heldUntil, run.nodes);
+  settleIfChainDone(s, lease, now);
+  s.mustReevaluate = true;
+  return { ok: true };
+}
+
+/** finishEarly of a cluster: every role's run ends now, and every role shuts down. */
+function finishCluster(s: CoreState, lease: LeaseRecord, run: Segment, now: number): Done {
+  const lead = firstRoleChain(lease);
+  const heldUntil = contiguousEnd(lead, lead.indexOf(run));
+  s.now = now;
+  const runs = cutClusterRuns(s, lease, run, now);
+  lease.work = lease.done;
+  lease.realDuration = lease.req.kind === 'best-effort' ? unstretchedSeconds(lease.done, s.config.runtimeOverheadPercent) : lease.done;
+  lease.chainEndsIn = 'finish';
+  const full = now + s.config.shutdownSeconds;
+  const end = full <= heldUntil || phaseFits(s, lease.req.roles!, runs, now, full) ? full : heldUntil;
+  if (end > now) placePhase(s, lease, 'shutdown', now, end, runs);
   settleIfChainDone(s, lease, now);
   s.mustReevaluate = true;
   return { ok: true };
@@ -102,11 +121,20 @@ export function suspendByOwner(s: CoreState, id: string, now: number): Done {
   if (refused) return refused;
   const lease = s.book.mustGet(id);
   const run = runningRun(lease)!;
+  const secs = s.costs.suspendSeconds(lease.req);
+  if (run.role !== undefined) {
+    const runs = cutClusterRuns(s, lease, run, now);
+    lease.chainEndsIn = 'suspend';
+    lease.parked = true;
+    if (secs > 0) placePhase(s, lease, 'suspend', now, now + secs, runs);
+    settleIfChainDone(s, lease, now);
+    s.mustReevaluate = true;
+    return { ok: true };
+  }
   cutChainAfter(s, lease, run);
   truncate(s, run, now);
   lease.chainEndsIn = 'suspend';
   lease.parked = true;
-  const secs = s.costs.suspendSeconds(lease.req);
   if (secs > 0) lease.chain.push(place(s, lease, 'suspend', now, now + secs, run.nodes));
   settleIfChainDone(s, lease, now, run.nodes);
   s.mustReevaluate = true;
@@ -150,6 +178,7 @@ export function liveMigrationRefusal(s: CoreState, id: string, toNodes: readonly
   const lease = s.book.get(id);
   if (!lease) return refusal('not-found', `no lease ${id}`);
   // The schedule contract keeps a reservation's run in one piece on its nodes; only leases whose runs may be split move.
+  if (lease.req.roles) return refusal('unsupported', `lease '${id}' is a cluster: it moves only as a whole, suspended and resumed elsewhere, not live`);
   if (lease.req.kind !== 'best-effort' && lease.req.kind !== 'deadline') return refusal('policy', `lease '${id}' is ${lease.req.kind}: only best-effort and deadline leases migrate (a reservation keeps its nodes)`);
   const run = runningRun(lease);
   if (!run || run.start > now) return refusal('wrong-state', `lease '${id}' is not running (${doing(lease)}); only a running lease migrates live`);

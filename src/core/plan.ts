@@ -19,6 +19,8 @@ export interface PlannedSegment {
   start: number;
   end: number;
   nodes: readonly number[];
+  /** For a cluster lease: the role it serves (nodes are then that role's). */
+  role?: number;
 }
 
 /** The image a lease needs on its nodes: sent over the repository's link from `sendAt`, or (null) referenced where it is cached. */
@@ -47,6 +49,7 @@ export interface Reservation {
   /** When it starts running, when its last segment ends, and where it starts. */
   start: number;
   end: number;
+  /** A cluster's are listed member by member (roles.ts membersOf): a node once per VM it holds. */
   nodes: number[];
 }
 

@@ -1,6 +1,7 @@
 // Leases making way for others: which ones could (candidates), how each would (suspended,
 // requeued, taken back to the queue, powered off), and doing it.
 
+import { cutClusterRuns, placePhase } from './cluster-cuts.ts';
 import type { CoreState } from './core-state.ts';
 import { powerOffAt, restartLosingWork, settleIfChainDone, unschedule } from './lease-lifecycle.ts';
 import { type LeaseRecord, remainingWork } from './lease-record.ts';
@@ -94,6 +95,13 @@ function suspendBy(s: CoreState, lease: LeaseRecord, at: number): void {
   const point = suspensionPoint(s, lease, at);
   if (point === null) throw new Error(`internal: lease ${lease.req.id} was planned to be suspended by ${at}, but cannot be`);
   const run = lease.chain[point.runIndex];
+  if (run.role !== undefined) {
+    const runs = cutClusterRuns(s, lease, run, point.suspendAt);
+    lease.chainEndsIn = 'suspend';
+    if (s.costs.suspendSeconds(lease.req) > 0) placePhase(s, lease, 'suspend', point.suspendAt, at, runs);
+    settleIfChainDone(s, lease, at);
+    return;
+  }
   cutChainAfter(s, lease, run);
   truncate(s, run, point.suspendAt);
   lease.chainEndsIn = 'suspend';

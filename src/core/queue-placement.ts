@@ -14,6 +14,8 @@ export interface ChainSpec {
   full: boolean;
   moved: boolean;
   transferStart: number | null;
+  /** For a cluster lease: each role's nodes (by role number); `nodes` then lists them member by member. */
+  roleNodes?: number[][];
 }
 
 /**

@@ -1,6 +1,9 @@
 // Plans a request against the scheduler's state: what it would get (a place in the queue,
 // reservations with the preemptions and image moves they need) or why not. Changes nothing.
 
+import { distinctNodes } from './cluster-chain.ts';
+import { chooseCluster, clusterAdmission } from './cluster-choice.ts';
+import { checkRoles } from './roles.ts';
 import { type DeadlinePlan, planDeadline } from './deadline-planner.ts';
 import { asExactNow, deadlineOffer, exactOffer, type Offer, urgentOffer } from './negotiation.ts';
 import { expandOccurrences, planOccurrences } from './periodic.ts';
@@ -34,8 +37,16 @@ export function planRequest(ctx: PlanContext, req: LeaseRequest, policies: Polic
   const refuse = (reason: RejectReason, message: string, offer?: Offer): RefusedPlan =>
     ({ request: req, at, version, ok: false, reason, message, earliestStart: offer?.earliestStart ?? null, alternatives: offer?.alternatives ?? [] });
   const max = detail.quoting ? detail.maxAlternatives : 0;
+  if (req.roles) {
+    // A cluster's roles may share nodes: it is judged role by role, never by its envelope.
+    const invalid = checkRoles(req.roles);
+    if (invalid) return refuse('invalid', invalid.message);
+    const bad = clusterAdmission(req, (cpu, mem) => ctx.nodesThatFit(cpu, mem), ctx.table);
+    if (bad) return refuse(bad.reason, bad.message);
+    if (req.kind === 'best-effort' && detail.quoting) return accept({ kind: 'queue', estimate: clusterEstimate(ctx, req, detail.queueLength) });
+  }
   // Whatever its kind, a request for more nodes than the pool has of its shape can never be accepted.
-  const fit = ctx.nodesThatFit(req.perNode.cpu, req.perNode.memoryMiB);
+  const fit = req.roles ? req.nodes : ctx.nodesThatFit(req.perNode.cpu, req.perNode.memoryMiB);
   if (req.nodes > fit) return refuse('exceeds-pool', `asks for ${req.nodes} nodes with ${req.perNode.cpu} CPU and ${req.perNode.memoryMiB} MiB each; the pool has ${fit} such nodes`);
   switch (req.kind) {
     case 'best-effort': {
@@ -87,19 +98,31 @@ function planSeries(ctx: PlanContext, req: LeaseRequest, policy: PreemptionPolic
 
 /** An exact, immediate or urgent lease (or an occurrence): one whole piece from the plan's start on its nodes. */
 export function reservationOf(ctx: PlanContext, req: LeaseRequest, plan: ReservationPlan): Reservation {
-  const chain = layoutChain(ctx.config, ctx.costs, req, req.duration, [{ from: plan.from, end: plan.end, nodes: plan.nodes, first: true, moved: false, last: true }]);
+  const chain = layoutChain(ctx.config, ctx.costs, req, req.duration, [{ from: plan.from, end: plan.end, nodes: plan.nodes, first: true, moved: false, last: true, roleNodes: plan.roleNodes }]);
+  const imageNodes = plan.roleNodes ? distinctNodes(plan.nodes) : plan.nodes;
   const image: ImageMove | null = plan.transferStart !== null
-    ? { nodes: plan.nodes, sendAt: plan.transferStart }
-    : req.image && ctx.config.images === 'transfer' ? { nodes: plan.nodes, sendAt: null } : null;
+    ? { nodes: imageNodes, sendAt: plan.transferStart }
+    : req.image && ctx.config.images === 'transfer' ? { nodes: imageNodes, sendAt: null } : null;
   return { from: plan.from, chain, image, preemptions: plan.preempted, displacesTentative: false, start: plan.start, end: plan.end, nodes: plan.nodes };
+}
+
+/** A queued cluster's estimate: when the pool first has room for every role at once, from now. */
+function clusterEstimate(ctx: PlanContext, req: LeaseRequest, queueLength: number): { start: number; end: number; note: string } {
+  const length = ctx.costs.wholeChain(req.duration);
+  const note = `queued behind ${queueLength} waiting leases; the start is the earliest the pool has room for every role, not a promise`;
+  for (const t of [ctx.now, ...ctx.table.endsAfter(ctx.now)]) {
+    if (chooseCluster(ctx.table, req.roles!, { t, fullLength: length, minLength: null })) return { start: t + ctx.config.bootSeconds, end: t + length, note };
+  }
+  return { start: Infinity, end: Infinity, note };
 }
 
 function deadlineReservation(ctx: PlanContext, req: LeaseRequest, plan: DeadlinePlan): Reservation {
   const first = plan.pieces[0];
   const chain = layoutChain(ctx.config, ctx.costs, req, req.duration, plan.pieces);
+  const imageNodes = first.roleNodes ? distinctNodes(first.nodes) : first.nodes;
   const image: ImageMove | null = plan.transferStart !== null
-    ? { nodes: first.nodes, sendAt: plan.transferStart }
-    : ctx.costs.needsTransfer(req) ? { nodes: first.nodes, sendAt: null } : null;
+    ? { nodes: imageNodes, sendAt: plan.transferStart }
+    : ctx.costs.needsTransfer(req) ? { nodes: imageNodes, sendAt: null } : null;
   return {
     from: first.from, chain, image, preemptions: [], displacesTentative: true,
     start: first.from + (first.first ? ctx.config.bootSeconds : 0), end: plan.end, nodes: first.nodes,

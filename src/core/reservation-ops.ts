@@ -5,16 +5,19 @@
 import { removeFrom } from './calendar.ts';
 import type { CoreState } from './core-state.ts';
 import type { LeaseRecord } from './lease-record.ts';
-import type { Segment } from './segment.ts';
+import { countsWork, type Segment } from './segment.ts';
 import type { SegmentKind } from './types.ts';
 
 /** At one instant, segments end before others start (what ends frees room for what starts). */
 const ENDS = 0;
 const STARTS = 1;
 
-export function place(s: CoreState, lease: LeaseRecord, kind: SegmentKind, start: number, end: number, nodes: readonly number[]): Segment {
+/** Places one segment; `role`: which role of a cluster lease it serves (it then holds that role's shape). */
+export function place(s: CoreState, lease: LeaseRecord, kind: SegmentKind, start: number, end: number, nodes: readonly number[], role?: number): Segment {
   const begins = start <= s.now;
-  const seg = s.table.reserve(lease.req.id, kind, start, end, nodes, lease.req.perNode.cpu, lease.req.perNode.memoryMiB, begins);
+  const shape = role === undefined ? lease.req.perNode : lease.req.roles![role].perNode;
+  const seg = s.table.reserve(lease.req.id, kind, start, end, nodes, shape.cpu, shape.memoryMiB, begins);
+  if (role !== undefined) (seg as { role?: number }).role = role;
   s.changed?.add(lease);
   // A first push would give the array room for 17; most leases keep one segment, and there are 232,562 on a whole log.
   if (lease.history.length === 0) lease.history = [seg];
@@ -46,7 +49,7 @@ export function truncate(s: CoreState, seg: Segment, end: number): void {
   s.table.setEnd(seg, end);
   if (seg.active && end <= s.now) {
     s.table.deactivate(seg);
-    if (seg.kind === 'run') lease.done += end - seg.start;
+    if (countsWork(seg)) lease.done += end - seg.start;
     removeFrom(lease.chain, seg);
     return;
   }

@@ -1,3 +1,5 @@
+import { distinctNodes } from './cluster-chain.ts';
+import { chooseCluster, type ClusterChoice, clusterAdmission } from './cluster-choice.ts';
 import { freeProfile } from './free-profile.ts';
 import { remainingWork } from './lease-record.ts';
 import { chooseNodes, type NodeChoice } from './node-choice.ts';
@@ -19,6 +21,8 @@ export interface ReservationPlan {
   preempted: Preemption[];
   /** When its image leaves the repository, if it must be sent. */
   transferStart: number | null;
+  /** For a cluster lease: each role's nodes (by role number); `nodes` then lists them member by member. */
+  roleNodes?: number[][];
 }
 
 /** The run seconds a lease of this kind needs. */
@@ -27,6 +31,7 @@ export function workOf(req: LeaseRequest): number {
 }
 
 function exceedsPool(ctx: PlanContext, req: LeaseRequest): string | null {
+  if (req.roles) return clusterAdmission(req, (cpu, mem) => ctx.nodesThatFit(cpu, mem), ctx.table)?.message ?? null;
   const fit = ctx.nodesThatFit(req.perNode.cpu, req.perNode.memoryMiB);
   return req.nodes > fit ? `asks for ${req.nodes} nodes with ${req.perNode.cpu} CPU and ${req.perNode.memoryMiB} MiB each; the pool has ${fit} such nodes` : null;
 }
@@ -45,8 +50,9 @@ interface WindowAsk {
 }
 
 /** Nodes for [from, from + length): free ones if enough, else after ignoring victims one by one in the policy's order. */
-function chooseWithVictims(ctx: PlanContext, ask: WindowAsk, policy: PreemptionPolicy | null): { choice: NodeChoice; victims: string[] } | null {
+function chooseWithVictims(ctx: PlanContext, ask: WindowAsk, policy: PreemptionPolicy | null): { choice: NodeChoice & { roleNodes?: number[][] }; victims: string[] } | null {
   const { req, from, length, eligible } = ask;
+  if (req.roles) return clusterWithVictims(ctx, ask, policy);
   const shape = { t: from, cpu: req.perNode.cpu, memoryMiB: req.perNode.memoryMiB, eligible };
   const nodeAsk = { n: req.nodes, fullLength: length, minLength: null };
   const free = firstWholeNodes(ctx, ask) ?? chooseNodes(freeProfile(ctx.table, { ...shape, onlyFreeNow: from === ctx.now }), nodeAsk);
@@ -57,6 +63,23 @@ function chooseWithVictims(ctx: PlanContext, ask: WindowAsk, policy: PreemptionP
     ignore.add(v.leaseId);
     const choice = chooseNodes(freeProfile(ctx.table, { ...shape, onlyFreeNow: false, ignore, ignoreFrom: from }), nodeAsk);
     if (choice) return { choice, victims: victimsOn(ctx, choice.nodes, from, from + length, ignore) };
+  }
+  return null;
+}
+
+/** chooseWithVictims for a cluster: every role placed by the cluster's node choice, over free room or room its victims give up. */
+function clusterWithVictims(ctx: PlanContext, ask: WindowAsk, policy: PreemptionPolicy | null): { choice: NodeChoice & { roleNodes: number[][] }; victims: string[] } | null {
+  const { req, from, length, eligible } = ask;
+  const roles = req.roles!;
+  const as = (c: ClusterChoice) => ({ nodes: c.members, end: c.end, roleNodes: c.roleNodes });
+  const free = chooseCluster(ctx.table, roles, { t: from, fullLength: length, minLength: null, eligible });
+  if (free) return { choice: as(free), victims: [] };
+  if (policy === null) return null;
+  const ignore = new Set<string>();
+  for (const v of orderVictims(policy, victimCandidates(ctx, from, from + length))) {
+    ignore.add(v.leaseId);
+    const choice = chooseCluster(ctx.table, roles, { t: from, fullLength: length, minLength: null, eligible, ignore, ignoreFrom: from });
+    if (choice) return { choice: as(choice), victims: victimsOn(ctx, distinctNodes(choice.members), from, from + length, ignore) };
   }
   return null;
 }
@@ -97,7 +120,7 @@ export function planExact(ctx: PlanContext, req: LeaseRequest, policy: Preemptio
   if (!found) return refuse('insufficient-capacity', `${req.nodes} nodes are not free${policy ? ' and cannot be freed' : ''} for [${start}, ${start + req.duration})`);
   const { choice, victims } = found;
   const needsTransfer = transfer !== null && choice.nodes.some((i) => !ctx.imageReadyBy(req, i, from));
-  return { ok: true, plan: { from, start, end: from + length, nodes: choice.nodes, preempted: describe(ctx, victims, from), transferStart: needsTransfer ? transfer : null } };
+  return { ok: true, plan: { from, start, end: from + length, nodes: choice.nodes, preempted: describe(ctx, victims, from), transferStart: needsTransfer ? transfer : null, roleNodes: choice.roleNodes } };
 }
 
 /**
@@ -126,7 +149,7 @@ export function planUrgent(ctx: PlanContext, req: LeaseRequest, policy: Preempti
     }
     if (at === from) {
       const transferStart = lacksImage ? imageAt - transfer : null;
-      return { ok: true, plan: { from, start: from + bootSeconds, end: from + length, nodes: found.choice.nodes, preempted: describe(ctx, found.victims, from), transferStart } };
+      return { ok: true, plan: { from, start: from + bootSeconds, end: from + length, nodes: found.choice.nodes, preempted: describe(ctx, found.victims, from), transferStart, roleNodes: found.choice.roleNodes } };
     }
     from = at;
   }

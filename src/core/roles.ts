@@ -83,3 +83,39 @@ export function clusterEnvelope(roles: readonly ClusterRole[]): { nodes: number;
   }
   return { nodes, perNode };
 }
+
+/** One member of a cluster: the `index`-th VM of role number `role`. */
+export interface Member {
+  role: number;
+  index: number;
+}
+
+/**
+ * A cluster's members role by role in the request's order, `count` each: the order in which the
+ * core lists a cluster's nodes (a node once per member it holds), so that workspace k of a
+ * cluster is member k here for the service and the core alike.
+ */
+export function membersOf(roles: readonly ClusterRole[]): Member[] {
+  const out: Member[] = [];
+  roles.forEach((r, role) => {
+    for (let index = 0; index < r.count; index++) out.push({ role, index });
+  });
+  return out;
+}
+
+/** Role numbers in the order a cluster's node choice serves them: largest cpu×memory first, then by name. */
+export function choiceOrder(roles: readonly ClusterRole[]): number[] {
+  const size = (r: ClusterRole): number => r.perNode.cpu * r.perNode.memoryMiB;
+  return roles.map((_, k) => k).sort((a, b) => size(roles[b]) - size(roles[a]) || (roles[a].name < roles[b].name ? -1 : roles[a].name > roles[b].name ? 1 : 0));
+}
+
+/** A cluster's member node list (role by role) cut back into one list per role. */
+export function splitByRole(roles: readonly ClusterRole[], members: readonly number[]): number[][] {
+  const out: number[][] = [];
+  let at = 0;
+  for (const r of roles) {
+    out.push(members.slice(at, at + r.count));
+    at += r.count;
+  }
+  return out;
+}

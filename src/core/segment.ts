@@ -18,4 +18,14 @@ export interface Segment {
   /** Whether the table has counted this segment in its usage at the current instant. */
   active: boolean;
   removed: boolean;
+  /**
+   * For a cluster lease: which of its roles (an index into its request's roles) the segment
+   * serves. Set only on a cluster's segments, so that every other keeps its shape.
+   */
+  readonly role?: number;
+}
+
+/** Whether a segment counts its lease's work: a cluster's run counts once per phase, by its first role. */
+export function countsWork(seg: Segment): boolean {
+  return seg.kind === 'run' && !(seg.role! > 0);
 }

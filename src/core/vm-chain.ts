@@ -24,6 +24,8 @@ export interface ChainPiece {
    * piece ends in a suspension. 'if-work-fits': whichever the window allows.
    */
   last: boolean | 'if-work-fits';
+  /** For a cluster lease: each role's nodes (by role number); `nodes` then lists them member by member. */
+  roleNodes?: ReadonlyArray<readonly number[]>;
 }
 
 /** The segments of a lease with `work` run seconds left, over `pieces`. Pure: placing them is placeChain's. */
@@ -36,7 +38,9 @@ export function layoutChain(config: SchedulerConfig, costs: LeaseCosts, req: Lea
     let t = piece.from;
     const add = (kind: PlannedSegment['kind'], seconds: number): void => {
       if (seconds <= 0) return;
-      segments.push({ kind, start: t, end: t + seconds, nodes: piece.nodes });
+      const byRole = piece.roleNodes;
+      if (byRole === undefined) segments.push({ kind, start: t, end: t + seconds, nodes: piece.nodes });
+      else for (let role = 0; role < byRole.length; role++) segments.push({ kind, start: t, end: t + seconds, nodes: byRole[role], role });
       t += seconds;
     };
     if (piece.first) add('boot', config.bootSeconds);
@@ -67,7 +71,7 @@ export function placeChain(s: CoreState, lease: LeaseRecord, layout: ChainLayout
   lease.state = 'scheduled';
   s.changed?.add(lease);
   // Built at its size: pushed into, a one-segment chain would keep room for 17.
-  lease.chain = layout.segments.map((seg) => place(s, lease, seg.kind, seg.start, seg.end, seg.nodes));
+  lease.chain = layout.segments.map((seg) => place(s, lease, seg.kind, seg.start, seg.end, seg.nodes, seg.role));
   lease.chainEndsIn = layout.endsIn;
 }
 

@@ -5,6 +5,7 @@ import type { Store } from '../store/store.ts';
 import type { Driver } from './driver.ts';
 import type { PoolControl } from './pool-control.ts';
 import type { AgentHub } from './qemu/agent-hub.ts';
+import type { SeedSource } from './qemu/protocol.ts';
 
 export interface DriverContext {
   store: Store;
@@ -12,6 +13,8 @@ export interface DriverContext {
   dataDir: string;
   /** The network VMs take their addresses from (A.B.C.D/P), for drivers that take `--vm-network`. */
   vmNetwork?: string;
+  /** Each VM's cloud-init seed, for drivers that boot guests from one (qemu). */
+  seeds?: SeedSource;
   log?: (line: string) => void;
 }
 

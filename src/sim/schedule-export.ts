@@ -89,6 +89,10 @@ class LineWriter {
     const r = l.req;
     const out = this.out;
     const real = realDurationOf(l);
+    if (r.roles !== undefined) {
+      out.text(clusterLeaseText(l, this.ids));
+      return;
+    }
     if (!hasExpectedShape(r, real)) {
       out.text(slowLeaseText(l, this.ids));
       return;
@@ -206,6 +210,29 @@ function slowLeaseText(l: LeaseRecord, ids: readonly string[]): string {
 }
 
 /**
+ * A cluster lease's lines: one per role, `LEASE/ROLE`, with that role's count and shape and only
+ * its own segments, and `"cluster":"LEASE"` to tie them together; a lost attempt is
+ * `LEASE/ROLE/attempt-K` of cluster `LEASE/attempt-K`.
+ */
+function clusterLeaseText(l: LeaseRecord, ids: readonly string[]): string {
+  const r = l.req;
+  const deadline = r.deadline !== undefined ? { deadline: r.deadline } : {};
+  const reason = l.rejectReason ? { reason: l.rejectReason } : {};
+  const segments = (list: readonly Segment[], role: number) => list.filter((s) => s.end > s.start && s.role === role)
+    .map((s) => ({ start: s.start, end: s.end, nodes: s.nodes.map((i) => ids[i]), kind: s.kind }));
+  const lines: string[] = [];
+  r.roles!.forEach((role, k) => {
+    const common = {
+      kind: r.kind, arrival: r.arrival, requestedStart: r.requestedStart, duration: r.duration,
+      realDuration: realDurationOf(l), nodes: role.count, cpu: role.perNode.cpu, memoryMiB: role.perNode.memoryMiB, ...deadline,
+    };
+    l.lost.forEach((a, n) => lines.push(JSON.stringify({ id: `${r.id}/${role.name}/attempt-${n + 1}`, cluster: `${r.id}/attempt-${n + 1}`, ...common, outcome: 'cancelled', requeued: true, segments: segments(a.segments, k) })));
+    lines.push(JSON.stringify({ id: `${r.id}/${role.name}`, cluster: r.id, ...common, outcome: outcomeOf(l), ...reason, segments: segments(l.history, k) }));
+  });
+  return lines.map((line) => `${line}\n`).join('');
+}
+
+/**
  * One JSON line per lease, in submission order. An attempt that was cancelled after it began
  * (its work lost, the lease queued again) is a line of its own, `ID/attempt-K`, outcome cancelled.
  */
@@ -219,7 +246,7 @@ export function* scheduleLines(leases: readonly LeaseRecord[], nodes: readonly N
     if (out.length === 0) continue;
     const text = out.toString(1);
     // Lines of lost attempts are rare: splitting the lease's text only then costs nothing on the whole.
-    if (l.lost.length === 0) yield text;
+    if (l.lost.length === 0 && l.req.roles === undefined) yield text;
     else yield* text.split('\n');
   }
 }

@@ -5,6 +5,7 @@
 
 import { sleep } from '../network/wait-until.ts';
 import type { Qmp } from './qmp.ts';
+import { SEED_DRIVE } from './qemu-argv.ts';
 import { QmpError } from './qmp.ts';
 
 const POLL_MS = 10;
@@ -16,7 +17,8 @@ type BlockJob = { device: string; ready: boolean; offset: number; len: number };
 
 export async function diskDevices(qmp: Qmp): Promise<string[]> {
   const devices = await qmp.execute<BlockDevice[]>('query-block');
-  return devices.filter((d) => d.inserted).map((d) => d.device);
+  // The seed is read-only and the same on both sides: the receiver made its own from the workload.
+  return devices.filter((d) => d.inserted && d.device !== SEED_DRIVE).map((d) => d.device);
 }
 
 /** Destination: serves every disk over NBD on `address`; the port, or undefined for a VM without disks. */

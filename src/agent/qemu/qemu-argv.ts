@@ -7,6 +7,9 @@ import { accelChoice, QEMU_BINARY } from './accel-probe.ts';
 
 export { QEMU_BINARY };
 
+/** The seed's drive: never mirrored in a live migration, as the receiver writes its own from the workload. */
+export const SEED_DRIVE = 'seed';
+
 /** A unix socket path longer than this does not fit in sockaddr_un. */
 const SOCKET_PATH_MAX = 107;
 
@@ -35,6 +38,8 @@ export function qemuCommand(config: VmProcessConfig, incoming: Incoming, kvm = k
     ...(config.initrd ? ['-initrd', config.initrd] : []),
     ...(config.cmdline ? ['-append', config.cmdline] : []),
     ...config.disks.flatMap((d, i) => ['-drive', `file=${d.path},if=virtio,format=${d.format},id=disk${i},cache=writeback`]),
+    // Last, so the disks keep their names (vda, vdb) in the guest with or without a seed.
+    ...(config.seed ? ['-drive', `file=${config.seed},if=virtio,format=raw,readonly=on,id=${SEED_DRIVE}`] : []),
     ...['-netdev', `tap,id=net0,ifname=${config.nic.tap},script=no,downscript=no`],
     ...['-device', `virtio-net-pci,netdev=net0,mac=${config.nic.mac},romfile=`],
     ...['-chardev', `file,id=serial0,path=${files.serial},append=on`, '-serial', 'chardev:serial0'],

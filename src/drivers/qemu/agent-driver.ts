@@ -7,7 +7,7 @@ import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import type { Store } from '../../store/store.ts';
 import { ALL_CAPABILITIES, type Capability } from '../capabilities.ts';
 import { type Driver, DriverError, type VmSpec, type VmStatus } from '../driver.ts';
-import type { ImageRef, Workload } from './protocol.ts';
+import type { ImageRef, SeedSource, Workload } from './protocol.ts';
 import type { AddressBook } from './address-book.ts';
 import type { AgentHub } from './agent-hub.ts';
 
@@ -20,6 +20,8 @@ export interface AgentDriverOptions {
    * a VM on a node whose agent has not dialled in yet is as it was last seen, not vanished.
    */
   stateFile: string;
+  /** Each VM's cloud-init seed, given to its agent in the start call; none when absent. */
+  seedFor?: SeedSource;
 }
 
 export class AgentDriver implements Driver {
@@ -253,7 +255,13 @@ export class AgentDriver implements Driver {
 
   private async workloadOf(vm: VmSpec): Promise<Workload> {
     const images = vm.image ? await this.imagesOf(vm.image) : { disk: null, boot: null };
-    return { vm, ip: this.opts.addresses.vm(vm.id), ...images };
+    let seed;
+    try {
+      seed = (await this.opts.seedFor?.(vm)) ?? null;
+    } catch (e) {
+      throw new DriverError(vm.id, `its cloud-init seed could not be made: ${(e as Error).message}`);
+    }
+    return { vm, ip: this.opts.addresses.vm(vm.id), ...images, ...(seed ? { seed } : {}) };
   }
 
   private async imagesOf(name: string): Promise<{ disk: ImageRef | null; boot: Workload['boot'] }> {

@@ -10,10 +10,12 @@ import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import type { RawData } from 'ws';
 import type { VmStatus } from '../driver.ts';
 import { LARGEST_IMAGE_MIB, LONGEST_SECONDS, MOST_CPUS, MOST_DISK_MIB, MOST_MEMORY_MIB, MOST_NODES, NODE_ID_PATTERN, STORABLE_TEXT_PATTERN, UNSTORABLE_CHARACTER } from '../../core/limits.ts';
-import { type AgentCalls, type AgentMessage, type AgentOp, type NodeReport, PROTOCOL_VERSION, type Timing } from './protocol.ts';
+import { type AgentCalls, type AgentMessage, type AgentOp, type NodeReport, PROTOCOL_VERSION, type SeedFiles, type Timing } from './protocol.ts';
 
 /** The longest free text an agent sends (a VM's detail, an error's message); the agent cuts its own to fit (fitText). */
 export const LONGEST_TEXT = 4096;
+/** The most a seed's files may hold (meta-data, network-config, user-data): what vws makes fits with room to spare. */
+export const LONGEST_SEED_TEXT = { metaData: 4096, networkConfig: 16_384, userData: 262_144 } as const;
 /** The most VMs one node reports. */
 export const MOST_VMS_PER_NODE = 4096;
 /** The longest an operation on a node may be reported to have taken. */
@@ -59,6 +61,10 @@ const ImageRefSchema = Type.Object({
   sizeMiB: Type.Integer({ minimum: 1, maximum: LARGEST_IMAGE_MIB }),
 }, strict);
 
+const SeedSchema = Type.Object({
+  metaData: Text(LONGEST_SEED_TEXT.metaData), networkConfig: Text(LONGEST_SEED_TEXT.networkConfig), userData: Text(LONGEST_SEED_TEXT.userData),
+}, strict);
+
 const WorkloadSchema = Type.Object({
   vm: Type.Object({
     id: VmId, leaseId: Type.String({ pattern: `^${LEASE_ID}$` }), index: Type.Integer({ minimum: 0, maximum: MOST_NODES }), node: NodeName,
@@ -68,6 +74,7 @@ const WorkloadSchema = Type.Object({
   ip: Ip,
   disk: OrNull(ImageRefSchema),
   boot: OrNull(Type.Object({ kernel: ImageRefSchema, initrd: ImageRefSchema, cmdline: Text(LONGEST_TEXT) }, strict)),
+  seed: Type.Optional(SeedSchema),
 }, strict);
 
 const LandingSchema = Type.Object({ address: Address, port: Port, ticket: Type.String({ pattern: '^[A-Za-z0-9_-]{0,256}$' }), diskPort: Type.Optional(Port) }, strict);
@@ -93,7 +100,7 @@ const MESSAGES = {
 };
 
 // The schemas say no more than the protocol's types: a change to one that the other does not follow fails to compile.
-const _sameShapes: [Static<typeof NodeReportSchema>, Static<typeof VmStatusSchema>, Static<(typeof MESSAGES)['timing']>['timing']] extends [NodeReport, VmStatus, Timing] ? true : never = true;
+const _sameShapes: [Static<typeof NodeReportSchema>, Static<typeof VmStatusSchema>, Static<(typeof MESSAGES)['timing']>['timing'], Static<typeof SeedSchema>] extends [NodeReport, VmStatus, Timing, SeedFiles] ? true : never = true;
 void _sameShapes;
 
 /** What an agent sent that the service does not take: the agent is refused; nothing of the frame was acted on. */
@@ -155,6 +162,12 @@ export function readAgentMessage(data: RawData, isBinary: boolean): AgentMessage
   if (type === 'result') return check((m as { ok?: unknown }).ok === true ? MESSAGES.answer : MESSAGES.failure, m, 'result', SAME_VERSION);
   if (type === 'vm' || type === 'timing') return check(MESSAGES[type], m, type, SAME_VERSION);
   throw new AgentMessageError(`a frame whose type is not one of hello, result, vm, timing (got ${JSON.stringify(type)?.slice(0, 40) ?? 'none'}): ${SAME_VERSION}`);
+}
+
+/** What is wrong with a VM's seed (too large, or text a file cannot hold), or null: the agent checks before it writes one. */
+export function seedProblem(seed: unknown): string | null {
+  const wrong = problemIn(SeedSchema, seed, 'seed');
+  return wrong && `${wrong}: the service sent a seed this agent does not write`;
 }
 
 /** What the service would refuse in a node's report, checked by the agent before it dials; null if nothing. */

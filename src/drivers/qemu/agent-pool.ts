@@ -5,7 +5,7 @@
 // long an operation took (the scheduler's cost figures follow the slowest node).
 
 import { join } from 'node:path';
-import type { NodeReport, Timing } from './protocol.ts';
+import type { NodeReport, SeedSource, Timing } from './protocol.ts';
 import type { Store } from '../../store/store.ts';
 import type { VmStatus } from '../driver.ts';
 import type { PoolControl } from '../pool-control.ts';
@@ -21,6 +21,7 @@ export interface AgentPoolOptions {
   dir: string;
   /** The VM network, A.B.C.D/P. */
   network: string;
+  seedFor?: SeedSource;
   graceMs?: number;
   callTimeoutMs?: number;
   log?: (line: string) => void;
@@ -44,7 +45,7 @@ export class AgentPool {
       timing: (node, t) => this.timing(node, t),
       away: (node) => this.away(node),
     });
-    this.driver = new AgentDriver({ hub: this.hub, store: opts.store, addresses: this.addresses, stateFile: join(opts.dir, 'vms.json') });
+    this.driver = new AgentDriver({ hub: this.hub, store: opts.store, addresses: this.addresses, stateFile: join(opts.dir, 'vms.json'), seedFor: opts.seedFor });
   }
 
   /** The service is open: agents that say hello from now on join its pool. */

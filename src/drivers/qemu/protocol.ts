@@ -31,12 +31,30 @@ export interface NetworkPlan {
   prefix: number;
 }
 
+/**
+ * A VM's NoCloud seed, the three files the agent writes to the VM's `cidata` drive: the guest's
+ * cloud-init reads its instance-id, hostname, network and user-data from it (src/broker/seed).
+ */
+export interface SeedFiles {
+  metaData: string;
+  userData: string;
+  networkConfig: string;
+}
+
+/**
+ * Where a driver gets each VM's seed: the service wires one that knows the workspace (its lease's
+ * owner keys and user-data, its cluster context); null for a VM without one.
+ */
+export type SeedSource = (vm: VmSpec) => Promise<SeedFiles | null> | SeedFiles | null;
+
 /** Everything a node needs to run a VM: its spec, its address, and the images it boots from. */
 export interface Workload {
   vm: VmSpec;
   ip: string;
   disk: ImageRef | null;
   boot: { kernel: ImageRef; initrd: ImageRef; cmdline: string } | null;
+  /** Attached as a read-only drive; kept with the VM through suspend, resume and migration. */
+  seed?: SeedFiles;
 }
 
 /** Where a VM's state goes to, on the node that receives it. */

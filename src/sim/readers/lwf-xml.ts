@@ -1,4 +1,5 @@
-import type { ImageRef, LeaseKind, LeaseRequest, Recurrence, Resources } from '../../core/types.ts';
+import { checkRoles, clusterEnvelope } from '../../core/roles.ts';
+import { type ClusterRole, type ImageRef, type LeaseKind, type LeaseRequest, type NetworkName, NETWORK_NAMES, type Recurrence, type Resources } from '../../core/types.ts';
 import { TraceError } from './errors.ts';
 import { parseLwfTime } from './lwf-time.ts';
 import { parseXml, type XmlElement } from './xml.ts';
@@ -93,12 +94,14 @@ class LwfReader {
     };
   }
 
-  nodes(nodes: XmlElement): { count: number; perNode: Resources } {
+  nodes(nodes: XmlElement): { count: number; perNode: Resources; roles?: ClusterRole[] } {
     this.onlyChildren(nodes, ['node-set']);
     if (nodes.children.length === 0) {
       throw this.error(nodes, '<nodes> has no <node-set>', 'add <node-set numnodes="...">');
     }
     const sets = nodes.children.map((nodeSet) => this.nodeSet(nodeSet));
+    const named = nodes.children.filter((set) => set.attributes.has('role'));
+    if (named.length > 0) return this.cluster(nodes, sets);
     const [first] = sets;
     const sameResources = (r: Resources) =>
       r.cpu === first.perNode.cpu && r.memoryMiB === first.perNode.memoryMiB && r.diskMiB === first.perNode.diskMiB;
@@ -108,6 +111,50 @@ class LwfReader {
         'split the lease, or give every <node-set> the same resources');
     }
     return { count: sets.reduce((sum, set) => sum + set.count, 0), perNode: first.perNode };
+  }
+
+  /**
+   * A cluster: one <node-set> per role, each with role="NAME" and optionally min="N" (members that
+   * must come up), networks="public private", provides="ENTRY ..." and requires="ROLE.ENTRY ...".
+   */
+  cluster(nodes: XmlElement, sets: ReadonlyArray<{ count: number; perNode: Resources }>): { count: number; perNode: Resources; roles: ClusterRole[] } {
+    const roles = nodes.children.map((set, k): ClusterRole => {
+      if (!set.attributes.has('role')) {
+        throw this.error(set, 'a <node-set> without role="..." in a lease whose other node sets name their roles',
+          'name the role of every <node-set> of a cluster, or of none');
+      }
+      const role: ClusterRole = {
+        name: this.attribute(set, 'role').trim(), count: sets[k].count, perNode: sets[k].perNode,
+        networks: this.networks(set), provides: this.list(set, 'provides'), requires: this.list(set, 'requires'),
+      };
+      if (set.attributes.has('min')) role.minCount = this.wholeNumber(set, 'min', 1);
+      return role;
+    });
+    const bad = checkRoles(roles);
+    if (bad) {
+      // The first node set of the role the message names, or the whole <nodes>.
+      const at = nodes.children.find((set, k) => bad.message.includes(`'${roles[k].name}'`)) ?? nodes;
+      throw this.error(at, bad.message, 'fix the <node-set> attributes (role, min, networks, provides, requires)');
+    }
+    const { nodes: count, perNode } = clusterEnvelope(roles);
+    return { count, perNode, roles };
+  }
+
+  list(set: XmlElement, name: string): string[] {
+    const value = set.attributes.get(name);
+    return value === undefined ? [] : value.split(/\s+/).filter((x) => x !== '');
+  }
+
+  networks(set: XmlElement): NetworkName[] {
+    const value = set.attributes.get('networks');
+    if (value === undefined) return ['private'];
+    const names = this.list(set, 'networks');
+    for (const n of names) {
+      if (!(NETWORK_NAMES as readonly string[]).includes(n)) {
+        throw this.error(set, `unknown network "${n}" in networks="${value}"`, `use ${NETWORK_NAMES.join(' and/or ')}, separated by spaces`);
+      }
+    }
+    return names as NetworkName[];
   }
 
   start(start: XmlElement): { kind: LeaseKind; requestedStart: number | null; recurrence?: Recurrence } {
@@ -169,7 +216,7 @@ class LwfReader {
         'write preemptible="true" or "false"');
     }
     const deadlineElement = this.child(lease, 'deadline', false);
-    const { count, perNode } = this.nodes(this.child(lease, 'nodes', true));
+    const { count, perNode, roles } = this.nodes(this.child(lease, 'nodes', true));
     const start = this.child(lease, 'start', true);
     const term = this.start(start);
     let { kind } = term;
@@ -214,6 +261,7 @@ class LwfReader {
       leaseRequest.deadline = deadline;
     }
     if (recurrence) leaseRequest.recurrence = recurrence;
+    if (roles) leaseRequest.roles = roles;
     if (realDurationElement) leaseRequest.realDuration = this.positiveTime(realDurationElement);
     if (image) leaseRequest.image = image;
     return leaseRequest;

@@ -37,6 +37,7 @@ import type { Store } from '../../../src/store/store.ts';
 import { killAllIn, twoNodeFabric, type TwoNodeFabric } from '../../support/netns.ts';
 import { qemuPids, registerImage, taps, vmLeftovers } from '../../e2e/qemu-pool.ts';
 import { driverContract } from '../driver-contract.ts';
+import { plainSeed } from '../../../src/broker/seed/plain-seed.ts';
 import { ALL_CAPABILITIES } from '../../../src/drivers/capabilities.ts';
 import { waitFor } from '../../support/wait.ts';
 
@@ -182,7 +183,7 @@ driverContract('qemu on node agents', ALL_CAPABILITIES, async () => {
   const left = await whatIsLeft();
   assert.deepEqual(left, [], 'the nodes run nothing before the test');
   const n = ++driversMade;
-  const driver = new AgentDriver({ hub: pool.hub, store: pool.store!, addresses: pool.addresses!, stateFile: join(pool.dir!, 'service', `driver-${n}.json`) });
+  const driver = new AgentDriver({ hub: pool.hub, store: pool.store!, addresses: pool.addresses!, stateFile: join(pool.dir!, 'service', `driver-${n}.json`), seedFor: plainSeed });
   current = driver;
   return {
     driver,

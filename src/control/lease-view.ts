@@ -2,6 +2,7 @@
 // and what it has used. Pure functions of the scheduler's record, so that a service rebuilt by
 // replaying its inputs shows exactly what it showed before.
 
+import { memberNodes, membersNow } from '../core/cluster-chain.ts';
 import type { LeaseRecord } from '../core/lease-record.ts';
 import type { Segment } from '../core/segment.ts';
 import type { SegmentKind } from '../core/types.ts';
@@ -54,11 +55,10 @@ export function desiredVms(lease: LeaseRecord): DesiredVm[] {
   const count = lease.req.nodes;
   const absent = (): DesiredVm[] => Array.from({ length: count }, () => ({ state: 'absent' }));
   const on = (state: 'running' | 'suspended', nodes: readonly number[]): DesiredVm[] => nodes.map((node) => ({ state, node }));
-  const seg = activeSegment(lease);
-  if (seg) {
-    const nodes = vmNodes(phaseOf(lease.chain, seg));
-    if (seg.kind === 'boot' || seg.kind === 'run' || seg.kind === 'resume') return on('running', nodes);
-    if (seg.kind === 'suspend' || seg.kind === 'migrate') return on('suspended', nodes);
+  const now = membersNow(lease);
+  if (now) {
+    if (now.kind === 'boot' || now.kind === 'run' || now.kind === 'resume') return on('running', now.nodes);
+    if (now.kind === 'suspend' || now.kind === 'migrate') return on('suspended', now.nodes);
     return absent();
   }
   const savedOn = lease.suspendedOn ?? lastSuspendNodes(lease);
@@ -75,23 +75,17 @@ function lastSuspendNodes(lease: LeaseRecord): readonly number[] | null {
   return null;
 }
 
-/** A segment's role (an index into its request's roles) where the core keeps a cluster as one segment per role per phase; undefined otherwise. */
-const roleOf = (s: Segment): number | undefined => (s as { readonly role?: number }).role;
-
-/** The segments among `segments` of the same phase as `seg` (all roles' at once): itself only, for a segment of no role. */
+/**
+ * The segments among `segments` (a chain or a history) of the same phase as `seg`: every role's,
+ * for a cluster (the core keeps one segment per role per phase); itself only otherwise.
+ */
 export function phaseOf(segments: readonly Segment[], seg: Segment): Segment[] {
-  return roleOf(seg) === undefined ? [seg] : segments.filter((s) => s.kind === seg.kind && s.start === seg.start && roleOf(s) !== undefined);
+  return seg.role === undefined ? [seg] : segments.filter((s) => s.kind === seg.kind && s.start === seg.start && s.role !== undefined);
 }
 
-/**
- * One node per VM, in workspace order, from the segments of one phase: a plain lease's one
- * segment's nodes; a cluster's, role by role in its request's order, so that VM k is member k
- * (a node holding two members appears twice). A core that keeps a cluster in one segment lists
- * its members in that order already.
- */
+/** One node per VM, in workspace order, from the segments of one phase: a cluster's member by member (the core's memberNodes), so that VM k is member k. */
 export function vmNodes(phase: readonly Segment[]): readonly number[] {
-  if (phase.length === 1) return phase[0].nodes;
-  return [...phase].sort((a, b) => roleOf(a)! - roleOf(b)!).flatMap((s) => s.nodes);
+  return phase.length === 1 ? phase[0].nodes : memberNodes(phase);
 }
 
 /** Core-seconds and MiB-seconds held on nodes up to `now`, by the status each segment stands for. */

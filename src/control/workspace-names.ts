@@ -1,7 +1,6 @@
 // Which VM of a lease a workspace is, and the host name its guest gets. A cluster's VMs are its
-// members role by role, in the request's role order, `count` per role: the order in which the
-// core lists a cluster's nodes, so that workspace k is member k. (The core's own membersOf, from
-// the clusters-core work, says the same; this is the service's copy until that lands.)
+// members role by role, in the request's role order, `count` per role (the core's membersOf, in
+// core/roles.ts), so that workspace k is member k.
 
 import type { ClusterRole } from '../core/types.ts';
 
@@ -11,12 +10,7 @@ export interface Member {
   member: number;
 }
 
-/** A cluster's members in workspace order. */
-export function membersOf(roles: readonly ClusterRole[]): Member[] {
-  return roles.flatMap((r) => Array.from({ length: r.count }, (_, member) => ({ role: r.name, member })));
-}
-
-/** Member `index` of a cluster (membersOf(roles)[index]) without listing them all: a role may have thousands. */
+/** Member `index` of a cluster, by its role's name (the core's membersOf(roles)[index]) without listing them all: a role may have thousands. */
 export function memberAt(roles: readonly ClusterRole[], index: number): Member | null {
   let first = 0;
   for (const r of roles) {

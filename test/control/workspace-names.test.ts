@@ -4,8 +4,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import { hostnameOf, memberAt, membersOf, workspaceNaming } from '../../src/control/workspace-names.ts';
-import { ROLE_NAME } from '../../src/core/roles.ts';
+import { hostnameOf, memberAt, workspaceNaming } from '../../src/control/workspace-names.ts';
+import { membersOf as coreMembersOf, ROLE_NAME } from '../../src/core/roles.ts';
 import type { ClusterRole } from '../../src/core/types.ts';
 
 const LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
@@ -15,9 +15,12 @@ const role = (name: string, count: number): ClusterRole => ({ name, count, perNo
 const rolesArb = fc.uniqueArray(fc.stringMatching(ROLE_NAME), { minLength: 1, maxLength: 5, selector: (n) => n })
   .chain((names) => fc.tuple(...names.map((n) => fc.integer({ min: 1, max: 6 }).map((c) => role(n, c)))));
 
-test('members are listed role by role in the request\'s order, count per role, and memberAt agrees', () => {
+/** The core's members (role numbers) by role name, as the service names them. */
+const membersOf = (roles: readonly ClusterRole[]) => coreMembersOf(roles).map((m) => ({ role: roles[m.role].name, member: m.index }));
+
+test('members are listed role by role in the request\'s order, count per role, and memberAt agrees with the core\'s membersOf', () => {
   const roles = [role('head', 1), role('worker', 2), role('db', 1)];
-  assert.deepEqual(membersOf(roles), [{ role: 'head', member: 0 }, { role: 'worker', member: 0 }, { role: 'worker', member: 1 }, { role: 'db', member: 0 }]);
+  assert.deepEqual([0, 1, 2, 3].map((i) => memberAt(roles, i)), [{ role: 'head', member: 0 }, { role: 'worker', member: 0 }, { role: 'worker', member: 1 }, { role: 'db', member: 0 }]);
   fc.assert(fc.property(rolesArb, (rs) => {
     const all = membersOf(rs);
     assert.equal(all.length, rs.reduce((n, r) => n + r.count, 0));

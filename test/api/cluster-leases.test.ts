@@ -129,15 +129,23 @@ test('roles that do not make a cluster are refused with checkRoles\' reason, at 
 
 test('a role too large for any node, or with more VMs than nodes that hold it, exceeds the pool: refused with the reason, changing nothing', async () => {
   const w = await apiWorld(4); // four nodes of 1 CPU and 1024 MiB
-  const tooBig = cluster({ roles: [headRole({ cpu: 2 }), workerRole()] });
-  const tooMany = cluster({ roles: [headRole(), workerRole({ count: 5 })] });
-  for (const [what, body] of [['a head of 2 CPUs', tooBig], ['five workers and a head on four nodes', tooMany]] as const) {
-    const quote = await w.call(w.tokens.alice, 'POST', '/v1/leases/quote', body);
-    assert.equal(quote.status, 200, `${what}: ${JSON.stringify(quote.body)}`);
-    assert.deepEqual([quote.body.ok, quote.body.reason], [false, 'exceeds-pool'], `${what}: ${JSON.stringify(quote.body)}`);
-    assert.ok(quote.body.message.length > 10, what);
-    const made = await w.call(w.tokens.alice, 'POST', '/v1/leases', body);
-    assertRefused(made, 'exceeds-pool', what);
+  const tooBig = (over: Record<string, unknown>) => cluster({ ...over, roles: [headRole({ cpu: 2 }), workerRole()] });
+  const tooMany = (over: Record<string, unknown>) => cluster({ ...over, roles: [headRole(), workerRole({ count: 5 })] });
+  const kinds: Array<[string, Record<string, unknown>]> = [
+    ['best-effort', {}], ['immediate', { kind: 'immediate' }], ['exact', { kind: 'exact', start: T0 + 3600 }], ['urgent', { kind: 'urgent' }],
+    ['deadline', { kind: 'deadline', deadline: T0 + 86_400 }], ['periodic', { kind: 'periodic', start: T0 + 3600, recurrence: { period: 86_400, count: 2 } }],
+  ];
+  for (const [kind, over] of kinds) {
+    for (const [what, body, reason] of [['a head of 2 CPUs', tooBig(over), /role 'head' .*no open node of the pool can hold/], ['five workers on four nodes', tooMany(over), /role 'worker' asks for 5 VMs .*only 4 open nodes can hold one/]] as const) {
+      const at = `${kind}: ${what}`;
+      const quote = await w.call(w.tokens.alice, 'POST', '/v1/leases/quote', body);
+      assert.equal(quote.status, 200, `${at}: ${JSON.stringify(quote.body)}`);
+      assert.deepEqual([quote.body.ok, quote.body.reason], [false, 'exceeds-pool'], `${at}: ${JSON.stringify(quote.body)}`);
+      assert.match(JSON.stringify(quote.body), reason, at);
+      const made = await w.call(w.tokens.alice, 'POST', '/v1/leases', body);
+      assertRefused(made, 'exceeds-pool', at);
+      assert.match(made.body.message, reason, at);
+    }
   }
   // Refused leases are kept as refused (as for a lease of one shape); nothing runs, no workspace is made.
   assert.equal((await w.driver.status()).length, 0);

@@ -69,6 +69,8 @@ test('cluster bodies are taken as sent and bounded: counts, names, role lists, u
     ['user-data as a number', cluster({ userData: 1 }), 'body.userData'],
     ['user-data of 16 KiB and one character', cluster({ userData: 'x'.repeat(16 * 1024 + 1) }), 'body.userData'],
     ['user-data of 16 KiB in characters, more in bytes', cluster({ userData: 'é'.repeat(16 * 1024) }), 'body.userData'],
+    ['user-data cloud-init would not read', cluster({ userData: 'hello\n' }), 'body.userData'],
+    ['empty user-data', cluster({ userData: '' }), 'body.userData'],
     ['17 keys', cluster({ sshPublicKeys: Array.from({ length: 17 }, (_, i) => keyLine('ssh-ed25519', [Buffer.alloc(32, i)])) }), 'body.sshPublicKeys'],
     ['a key of another type', cluster({ sshPublicKeys: ['ssh-dss AAAAB3NzaC1kc3M= x'] }), 'body.sshPublicKeys.0'],
     ['a key labelled as another type', cluster({ sshPublicKeys: [KEY_LINES[1].replace('ssh-rsa', 'ssh-ed25519')] }), 'body.sshPublicKeys.0'],
@@ -89,7 +91,7 @@ test('cluster bodies are taken as sent and bounded: counts, names, role lists, u
   // At the bounds, the same fields are taken: 16 KiB of user-data, 16 keys of each type, 16 roles.
   const most = cluster({
     roles: Array.from({ length: 16 }, (_, i) => headRole({ name: `r${i}`, count: 1, cpu: 0.01, memoryMiB: 1, provides: [] })),
-    userData: 'x'.repeat(16 * 1024), sshPublicKeys: [...KEY_LINES, ...Array.from({ length: 13 }, (_, i) => keyLine('ssh-ed25519', [Buffer.alloc(32, i)]))],
+    userData: `#cloud-config\n${'#'.repeat(16 * 1024 - 14)}`, sshPublicKeys: [...KEY_LINES, ...Array.from({ length: 13 }, (_, i) => keyLine('ssh-ed25519', [Buffer.alloc(32, i)]))],
   });
   const quote = await w.call(w.tokens.alice, 'POST', '/v1/leases/quote', most);
   assert.equal(quote.status, 200, JSON.stringify(quote.body).slice(0, 400));

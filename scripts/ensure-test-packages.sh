@@ -11,8 +11,9 @@ set -euo pipefail
 
 # What the tests need from Debian, and why: the one list.
 PACKAGES=(
-  python3          # runs the shared schedule checker (../shared/tools/validate-schedule)
-  openssl          # makes the TLS test's self-signed certificate
+  python3          # runs the shared schedule checker (../shared/tools/validate-schedule), and the context agent in its tests
+  openssl          # makes the TLS test's self-signed certificate; the context agent checks signatures with it
+  openssh-client   # ssh-keygen makes the context agent tests' host keys and looks them up in known_hosts, and real keys of each type a lease's sshPublicKeys must accept; ssh logs in to the Debian guest with the owner's key
   qemu-system-x86  # boots the test guest (agent, driver and end-to-end tests)
   qemu-utils       # qemu-img: the guests' disks
   busybox-static   # the test guest's initramfs
@@ -22,7 +23,6 @@ PACKAGES=(
   cloud-init       # cloud-init schema and its YAML reader check every seed vws generates (test/broker/seed)
   genisoimage      # the agent writes each VM's cloud-init seed as an iso9660 volume labelled cidata
   mmdebstrap       # builds the Debian test guest that runs its own cloud-init (guest/debian.ts)
-  openssh-client   # the Debian guest's boot test logs in with the owner's key; ssh-keygen makes real keys of each type a lease's sshPublicKeys must accept
 )
 # The test guest's kernel is fetched with apt-get download (guest/build.ts): apt's package lists
 # must know it, which a fresh machine's do not until apt-get update.

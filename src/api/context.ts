@@ -2,6 +2,7 @@
 // the routes and the server that registers them do not import each other.
 
 import type { EventEmitter } from 'node:events';
+import type { ContextBroker } from '../broker/broker.ts';
 import type { LeaseService } from '../control/lease-service.ts';
 import type { AgentHub } from '../drivers/qemu/agent-hub.ts';
 import type { Store } from '../store/store.ts';
@@ -19,6 +20,8 @@ export interface ServerOptions {
   logger?: boolean;
   /** Where node agents connect, when VMs run on agents. */
   agents?: AgentHub;
+  /** The context broker of cluster leases, when the service runs one: its routes are served then. */
+  broker?: ContextBroker;
 }
 
 declare module 'fastify' {

@@ -20,6 +20,7 @@ import { registerImageRoutes } from './routes/images.ts';
 import { registerLeaseRoutes, registerMigration, registerUsageRoutes, registerWorkspaceActions } from './routes/leases.ts';
 import { registerNodeRoutes } from './routes/nodes.ts';
 import { acceptAgents } from './agent-channel.ts';
+import { registerContextRoutes } from './routes/context.ts';
 
 export type { ApiContext, ServerOptions } from './context.ts';
 
@@ -65,6 +66,12 @@ export function buildServer(opts: ServerOptions): FastifyInstance {
     }
     const needed = roleOf(req);
     if (needed === 'public') return;
+    if (needed === 'guest') {
+      const session = opts.broker?.sessionOf(req.headers.authorization) ?? null;
+      if (!session) return sendError(reply.header('www-authenticate', 'Bearer'), new ApiError('unauthorized', 'send the session token that POST /v1/context/exchange gave this member as "Authorization: Bearer <session>"'));
+      req.guest = session;
+      return;
+    }
     const caller = await authenticate(store, req.headers.authorization, opts.now());
     if (!caller) {
       return sendError(reply.header('www-authenticate', 'Bearer'), new ApiError('unauthorized', 'send a valid token as "Authorization: Bearer <token>" (vws login stores one)'));
@@ -82,6 +89,7 @@ export function buildServer(opts: ServerOptions): FastifyInstance {
   registerAdminRoutes(app, ctx);
   registerImageRoutes(app, ctx);
   registerEventRoutes(app, ctx);
+  if (opts.broker) registerContextRoutes(app, ctx, opts.broker);
   app.get('/v1/schedule', { ...role('admin'), schema: { tags: ['nodes'], summary: 'Every lease\'s reservations, past and planned, as vws.schedule/v1 JSON Lines (admin)' } }, async (req, reply) => {
     reply.type('application/x-ndjson');
     return `${[...opts.service.scheduleExport()].join('\n')}\n`;

@@ -1,6 +1,7 @@
 import { chmodSync, mkdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { buildServer } from '../api/server.ts';
+import { ContextBroker } from '../broker/broker.ts';
 import { bootstrapAdmin } from '../api/auth.ts';
 import { configWith } from '../core/config.ts';
 import { leaseSeeds } from '../control/lease-seeds.ts';
@@ -67,7 +68,9 @@ export async function serveCommand(v: ServeOptions): Promise<number> {
   }
   const version = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
   const https = v['tls-cert'] ? { cert: readFileSync(v['tls-cert']!, 'utf8'), key: readFileSync(v['tls-key']!, 'utf8') } : undefined;
-  const app = buildServer({ service, store, version, blobDir: join(data, 'blobs'), now: () => wallClock.now(), https, agents: opened.agents });
+  // Cluster leases' context broker: its state and key live in the store, so a restart resumes it.
+  const broker = await ContextBroker.open(store, wallClock);
+  const app = buildServer({ service, store, version, blobDir: join(data, 'blobs'), now: () => wallClock.now(), https, agents: opened.agents, broker });
   const address = await app.listen({ host, port });
   // A token the operator gave (VWS_BOOTSTRAP_TOKEN) is theirs already: printing it would put it in logs.
   if (token && process.env.VWS_BOOTSTRAP_TOKEN) process.stdout.write('admin token: the one given in VWS_BOOTSTRAP_TOKEN\n');
@@ -79,6 +82,7 @@ export async function serveCommand(v: ServeOptions): Promise<number> {
     process.once('SIGTERM', stop);
   });
   await app.close();
+  broker.close();
   await service.close();
   await driver.close();
   await store.close();

@@ -2,7 +2,7 @@
 // and encodings, so that the two cannot drift apart. JSON goes in as text (undefined, which JSON
 // cannot hold, as null); a store that cannot bind booleans passes its own `flag`.
 
-import type { ImageRow, LeaseRow, NodeRow, WorkspaceRow } from './store.ts';
+import type { ContextMemberRow, ImageRow, LeaseRow, NodeRow, WorkspaceRow } from './store.ts';
 
 type Columns = Record<string, string | number | null>;
 
@@ -72,4 +72,13 @@ export function imageFrom(r: Row, decode: (v: unknown) => unknown = (v) => v): I
     name: r.name, sizeMiB: r.size_mib, sha256: r.sha256, owner: r.owner, group: r.group_name, visibility: r.visibility, uploaded: r.uploaded === true || r.uploaded === 1, createdAt: r.created_at,
     boot: r.boot === null || r.boot === undefined ? null : (decode(r.boot) as ImageRow['boot']),
   };
+}
+
+export function contextMemberColumns(m: ContextMemberRow): Columns {
+  return { lease_id: m.leaseId, member_id: m.memberId, secret_hash: m.secretHash, session_hash: m.sessionHash, progress: json(m.progress), updated_at: m.updatedAt };
+}
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- a driver's row, typed here
+export function contextMemberFrom(r: Record<string, any>, parse: (v: unknown) => unknown = (v) => v): ContextMemberRow {
+  return { leaseId: r.lease_id, memberId: r.member_id, secretHash: r.secret_hash, sessionHash: r.session_hash, progress: parse(r.progress) as ContextMemberRow['progress'], updatedAt: Number(r.updated_at) };
 }

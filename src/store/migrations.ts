@@ -17,7 +17,31 @@ const IMAGE_VISIBILITY = `
   CREATE INDEX images_by_sha256 ON images (sha256);
 `;
 
-/** Migration 5, the same in both dialects. */
+/** Migration 5: the context broker's clusters, members and signing key (src/broker). */
+const CONTEXT_TABLES = (text: string, bigint: string, json: string) => `
+  CREATE TABLE contexts (
+    lease_id   ${text} PRIMARY KEY,
+    spec       ${json} NOT NULL,
+    created_at ${bigint} NOT NULL
+  );
+  CREATE TABLE context_members (
+    lease_id     ${text} NOT NULL REFERENCES contexts (lease_id) ON DELETE CASCADE,
+    member_id    ${text} NOT NULL,
+    secret_hash  TEXT NOT NULL,
+    session_hash TEXT UNIQUE,
+    progress     ${json} NOT NULL,
+    updated_at   ${bigint} NOT NULL,
+    PRIMARY KEY (lease_id, member_id)
+  );
+  CREATE TABLE broker_keys (
+    id          TEXT PRIMARY KEY,
+    public_key  TEXT NOT NULL,
+    private_key TEXT NOT NULL,
+    created_at  ${bigint} NOT NULL
+  );
+`;
+
+/** Migration 6, the same in both dialects. */
 const WORKSPACE_ROLES = `
   ALTER TABLE workspaces ADD COLUMN role TEXT;
   ALTER TABLE workspaces ADD COLUMN member INTEGER;
@@ -247,10 +271,18 @@ export const MIGRATIONS: readonly Migration[] = [
     postgres: IMAGE_VISIBILITY,
   },
   {
+    // The context broker keeps each cluster's members and their progress, so that a restart in
+    // the middle of a deployment picks up where it was; its Ed25519 key is made once and kept,
+    // since every guest's seed carries the public half.
+    version: 5,
+    sqlite: CONTEXT_TABLES('TEXT', 'INTEGER', 'TEXT'),
+    postgres: CONTEXT_TABLES('TEXT COLLATE "C"', 'BIGINT', 'JSONB'),
+  },
+  {
     // A cluster's VMs carry their role and member number, and every VM its host name. Rows kept
     // before are of leases of one shape: no role, and a host name LEASE-K (lower case; ids the API
     // made are DNS letters already), which the service writes anew as it next hears of the VM.
-    version: 5,
+    version: 6,
     sqlite: WORKSPACE_ROLES,
     postgres: WORKSPACE_ROLES,
   },

@@ -4,10 +4,10 @@
 
 import { AsyncLocalStorage } from 'node:async_hooks';
 import pg from 'pg';
-import { checkLimit, imageColumns, imageFrom, json, leaseColumns, leaseFrom, nodeColumns, nodeFrom, workspaceColumns, workspaceFrom } from './columns.ts';
+import { checkLimit, contextMemberColumns, contextMemberFrom, imageColumns, imageFrom, json, leaseColumns, leaseFrom, nodeColumns, nodeFrom, workspaceColumns, workspaceFrom } from './columns.ts';
 import { applyMigrations } from './migrations.ts';
 import type {
-  EventRow, GroupRow, ImageRow, InputRow, LeaseFilter, LeaseRow, LeaseStatus, NodeRow, Store, TokenRow, UserRow,
+  BrokerKeyRow, ContextMemberRow, ContextRow, EventRow, GroupRow, ImageRow, InputRow, LeaseFilter, LeaseRow, LeaseStatus, NodeRow, Store, TokenRow, UserRow,
   WorkspaceRow,
 } from './store.ts';
 
@@ -256,6 +256,30 @@ export class PostgresStore implements Store {
   }
 
   /** Runs sql on the open transaction's client if called from inside one, else on any pooled client. */
+  async putContext(c: ContextRow, members: ContextMemberRow[]): Promise<void> {
+    await this.upsert('contexts', ['lease_id'], { lease_id: c.leaseId, spec: json(c.spec), created_at: c.createdAt });
+    for (const m of members) await this.putContextMember(m);
+  }
+  async listContexts(): Promise<ContextRow[]> {
+    return (await this.query('SELECT * FROM contexts ORDER BY lease_id')).map((r) => ({ leaseId: r.lease_id, spec: r.spec, createdAt: Number(r.created_at) }));
+  }
+  async deleteContext(leaseId: string): Promise<boolean> {
+    return (await this.query('DELETE FROM contexts WHERE lease_id = $1 RETURNING lease_id', [leaseId])).length > 0;
+  }
+  async putContextMember(m: ContextMemberRow): Promise<void> {
+    await this.upsert('context_members', ['lease_id', 'member_id'], contextMemberColumns(m));
+  }
+  async contextMembers(leaseId: string): Promise<ContextMemberRow[]> {
+    return (await this.query('SELECT * FROM context_members WHERE lease_id = $1 ORDER BY member_id', [leaseId])).map((r) => contextMemberFrom(r));
+  }
+  async brokerKey(): Promise<BrokerKeyRow | null> {
+    return mapped(await this.query("SELECT * FROM broker_keys WHERE id = 'context'"), toBrokerKey);
+  }
+  async keepBrokerKey(k: BrokerKeyRow): Promise<BrokerKeyRow> {
+    await this.query("INSERT INTO broker_keys (id, public_key, private_key, created_at) VALUES ('context', $1, $2, $3) ON CONFLICT DO NOTHING", [k.publicKey, k.privateKey, k.createdAt]);
+    return (await this.brokerKey())!;
+  }
+
   private async query(sql: string, params: SqlValue[] = []): Promise<Row[]> {
     const tx = this.context.getStore();
     const on = tx?.open ? tx.client : this.pool;
@@ -356,3 +380,7 @@ function toToken(r: Row): TokenRow {
 
 
 
+
+function toBrokerKey(r: Row): BrokerKeyRow {
+  return { publicKey: r.public_key, privateKey: r.private_key, createdAt: Number(r.created_at) };
+}

@@ -8,10 +8,10 @@ import { chmodSync, closeSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { SqliteClaim } from './sqlite-claim.ts';
-import { checkLimit, imageColumns, imageFrom, json, leaseColumns, leaseFrom, nodeColumns, nodeFrom, workspaceColumns, workspaceFrom } from './columns.ts';
+import { checkLimit, contextMemberColumns, contextMemberFrom, imageColumns, imageFrom, json, leaseColumns, leaseFrom, nodeColumns, nodeFrom, workspaceColumns, workspaceFrom } from './columns.ts';
 import { applyMigrations } from './migrations.ts';
 import type {
-  EventRow, GroupRow, ImageRow, InputRow, LeaseFilter, LeaseRow, LeaseStatus, NodeRow, Store, TokenRow, UserRow,
+  BrokerKeyRow, ContextMemberRow, ContextRow, EventRow, GroupRow, ImageRow, InputRow, LeaseFilter, LeaseRow, LeaseStatus, NodeRow, Store, TokenRow, UserRow,
   WorkspaceRow,
 } from './store.ts';
 
@@ -248,6 +248,30 @@ export class SqliteStore implements Store {
     );
   }
 
+  async putContext(c: ContextRow, members: ContextMemberRow[]): Promise<void> {
+    await this.upsert('contexts', ['lease_id'], { lease_id: c.leaseId, spec: json(c.spec), created_at: c.createdAt });
+    for (const m of members) await this.putContextMember(m);
+  }
+  async listContexts(): Promise<ContextRow[]> {
+    return (await this.all('SELECT * FROM contexts ORDER BY lease_id')).map((r) => ({ leaseId: r.lease_id, spec: JSON.parse(r.spec), createdAt: r.created_at }));
+  }
+  async deleteContext(leaseId: string): Promise<boolean> {
+    return (await this.run('DELETE FROM contexts WHERE lease_id = ?', leaseId)).changes > 0;
+  }
+  async putContextMember(m: ContextMemberRow): Promise<void> {
+    await this.upsert('context_members', ['lease_id', 'member_id'], contextMemberColumns(m));
+  }
+  async contextMembers(leaseId: string): Promise<ContextMemberRow[]> {
+    return (await this.all('SELECT * FROM context_members WHERE lease_id = ? ORDER BY member_id', leaseId)).map((r) => contextMemberFrom(r, parseJson));
+  }
+  async brokerKey(): Promise<BrokerKeyRow | null> {
+    return mapped(await this.one("SELECT * FROM broker_keys WHERE id = 'context'"), toBrokerKey);
+  }
+  async keepBrokerKey(k: BrokerKeyRow): Promise<BrokerKeyRow> {
+    await this.run("INSERT INTO broker_keys (id, public_key, private_key, created_at) VALUES ('context', ?, ?, ?) ON CONFLICT DO NOTHING", k.publicKey, k.privateKey, k.createdAt);
+    return (await this.brokerKey())!;
+  }
+
   private insideOpenTransaction(): boolean {
     return this.open !== null && this.context.getStore() === this.open;
   }
@@ -356,3 +380,7 @@ function privateFile(path: string): void {
   chmodSync(path, 0o600);
 }
 
+
+function toBrokerKey(r: Row): BrokerKeyRow {
+  return { publicKey: r.public_key, privateKey: r.private_key, createdAt: Number(r.created_at) };
+}

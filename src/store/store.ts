@@ -2,6 +2,7 @@
 // Times are integer seconds since the Unix epoch. JSON-valued fields are stored as JSON text
 // (SQLite) or jsonb (PostgreSQL) and come back as the same values.
 
+import type { ContextSpec, MemberProgress } from '../broker/types.ts';
 import type { LeaseKind, LeaseRequest } from '../core/types.ts';
 
 /** What a lease is to its owner, as the API shows it. */
@@ -147,6 +148,31 @@ export interface InputRow {
   data: unknown;
 }
 
+/** A cluster registered with the context broker. */
+export interface ContextRow {
+  leaseId: string;
+  spec: ContextSpec;
+  createdAt: number;
+}
+
+/** One member of a cluster's context: its secret and session only as sha256 hashes (hex). */
+export interface ContextMemberRow {
+  leaseId: string;
+  memberId: string;
+  secretHash: string;
+  /** Null until the secret is exchanged. */
+  sessionHash: string | null;
+  progress: MemberProgress;
+  updatedAt: number;
+}
+
+/** The broker's Ed25519 key pair, PEM (SPKI and PKCS#8). */
+export interface BrokerKeyRow {
+  publicKey: string;
+  privateKey: string;
+  createdAt: number;
+}
+
 export interface Store {
   /** Brings the schema to the latest version; safe to call on every start. */
   migrate(): Promise<void>;
@@ -210,4 +236,16 @@ export interface Store {
   /** The response remembered for an Idempotency-Key of this user, if any. */
   idempotentResponse(owner: string, key: string): Promise<{ leaseId: string; response: unknown } | null>;
   rememberIdempotent(owner: string, key: string, leaseId: string, response: unknown): Promise<void>;
+
+  /** Adds a cluster's context with all its members, or replaces the spec of one that exists (its members stay). */
+  putContext(context: ContextRow, members: ContextMemberRow[]): Promise<void>;
+  listContexts(): Promise<ContextRow[]>;
+  /** Forgets a cluster's context and its members; false when there was none. */
+  deleteContext(leaseId: string): Promise<boolean>;
+  putContextMember(member: ContextMemberRow): Promise<void>;
+  contextMembers(leaseId: string): Promise<ContextMemberRow[]>;
+  /** The broker's key pair, null until one was kept. */
+  brokerKey(): Promise<BrokerKeyRow | null>;
+  /** Keeps this key pair unless one is kept already; returns the one kept. */
+  keepBrokerKey(key: BrokerKeyRow): Promise<BrokerKeyRow>;
 }

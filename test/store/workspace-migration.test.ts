@@ -1,6 +1,6 @@
-// Migration 5 gives workspaces a role, a member number and a host name. Rows from before it are of
+// Migration 6 gives workspaces a role, a member number and a host name. Rows from before it are of
 // leases of one shape: no role, and the host name LEASE-K. On a real SQLite file and a real
-// PostgreSQL schema, each built at version 4 by the released migrations themselves.
+// PostgreSQL schema, each built at version 5 by the released migrations themselves.
 
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -14,7 +14,7 @@ import type { Store, WorkspaceRow } from '../../src/store/store.ts';
 import { dropTestSchema, freshSchema, openTestPostgres, withTestClient } from '../support/test-postgres.ts';
 
 const T = 1_700_000_000;
-const BEFORE = MIGRATIONS.filter((m) => m.version <= 4);
+const BEFORE = MIGRATIONS.filter((m) => m.version <= 5);
 const REQUEST = JSON.stringify({ id: 'l-0a1b2c3d-4e5f', kind: 'best-effort', arrival: T, requestedStart: null, duration: 60, nodes: 2, perNode: { cpu: 1, memoryMiB: 64, diskMiB: 0 }, preemptible: true });
 const INSERTS = [
   `INSERT INTO leases (id, owner, group_name, kind, request, status, reason, planned_start, planned_end, actual_start, actual_end, nodes, usage, created_at, updated_at)
@@ -32,7 +32,7 @@ async function check(store: Store): Promise<void> {
   assert.deepEqual(await store.workspacesOf('l-0a1b2c3d-4e5f'), [migrated(0), migrated(1)]);
 }
 
-test('SQLite: workspaces from before migration 5 have no role and the host name LEASE-K', async () => {
+test('SQLite: workspaces from before migration 6 have no role and the host name LEASE-K', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'vws-migrate-'));
   try {
     const path = join(dir, 'vws.db');
@@ -55,7 +55,7 @@ test('SQLite: workspaces from before migration 5 have no role and the host name 
   }
 });
 
-test('PostgreSQL: workspaces from before migration 5 have no role and the host name LEASE-K', async () => {
+test('PostgreSQL: workspaces from before migration 6 have no role and the host name LEASE-K', async () => {
   const schema = freshSchema();
   try {
     await withTestClient(schema, async (client) => {

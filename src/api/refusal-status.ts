@@ -37,7 +37,7 @@ export const REFUSAL_STATUS = {
   'request-timeout': 408,
   /** The scheduler finds the request impossible as stated (a deadline before it could end, a bad recurrence). */
   invalid: 422,
-  /** The request needs more than the whole pool has. */
+  /** The request needs more than the whole pool has (for a cluster: a role too large for any node, or more of its VMs than nodes that hold one). */
   'exceeds-pool': 422,
   /** The request names an image that is not registered, or that the caller may not see. */
   'unknown-image': 422,

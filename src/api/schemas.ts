@@ -5,6 +5,7 @@ import { type Static, type TSchema, Type } from '@sinclair/typebox';
 import type { RefusalCode } from '../control/refusal.ts';
 import { LARGEST_IMAGE_MIB, LATEST_INSTANT, LONGEST_HOLD_SECONDS, LONGEST_SECONDS, MOST_CPUS, MOST_DISK_MIB, MOST_MEMORY_MIB, MOST_NODES, MOST_OCCURRENCES, NODE_ID_PATTERN, STORABLE_TEXT_PATTERN } from './limits.ts';
 import { REFUSAL_STATUS } from './refusal-status.ts';
+import { Role, Roles, SshPublicKeys, UserData } from './cluster-schemas.ts';
 
 const strict = { additionalProperties: false } as const;
 /** Epoch seconds a request may name: 0 to 2100. */
@@ -38,10 +39,13 @@ export const Recurrence = Type.Object({
 
 export const LeaseSpec = Type.Object({
   kind: LeaseKind,
-  nodes: Type.Integer({ minimum: 1, maximum: MOST_NODES }),
-  cpu: Type.Number({ exclusiveMinimum: 0, maximum: MOST_CPUS, description: 'CPUs per node (may be fractional)' }),
-  memoryMiB: Type.Integer({ minimum: 1, maximum: MOST_MEMORY_MIB }),
+  nodes: Type.Optional(Type.Integer({ minimum: 1, maximum: MOST_NODES, description: 'VMs (one per node); with cpu and memoryMiB, for a lease of one shape (else roles)' })),
+  cpu: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: MOST_CPUS, description: 'CPUs per node (may be fractional)' })),
+  memoryMiB: Type.Optional(Type.Integer({ minimum: 1, maximum: MOST_MEMORY_MIB })),
   diskMiB: Type.Optional(Type.Integer({ minimum: 0, maximum: MOST_DISK_MIB })),
+  roles: Type.Optional(Roles),
+  userData: Type.Optional(UserData),
+  sshPublicKeys: Type.Optional(SshPublicKeys),
   duration: Seconds('seconds'),
   start: Type.Optional(Instant('epoch seconds: the exact start (exact, periodic) or the earliest (deadline)')),
   deadline: Type.Optional(Instant('epoch seconds (deadline leases)')),
@@ -59,6 +63,9 @@ const UsageEntry = Type.Object({ coreSeconds: Type.Number(), mibSeconds: Type.Nu
 export const Workspace = Type.Object({
   leaseId: Type.String(), index: Type.Integer(), node: Nullable(Type.String()), status: Type.String(), mac: Type.String(),
   ip: Nullable(Type.String()), image: Nullable(Type.String()), console: Nullable(Type.String()), updatedAt: Type.Integer(),
+  role: Nullable(Type.String(), 'the role of a cluster lease\'s VM, null for a lease of one shape'),
+  member: Nullable(Type.Integer(), 'which of its role\'s VMs it is, from 0; null for a lease of one shape'),
+  hostname: Type.String({ description: 'its host name, a DNS label: LEASE-ROLE-K for a cluster\'s VM, LEASE-K otherwise' }),
 });
 
 export const Lease = Type.Object({
@@ -148,4 +155,4 @@ export const Image = Type.Object({
 export const ImageList = Type.Object({ images: Type.Array(Image, { description: 'the images the caller may see' }) });
 
 /** Named in the OpenAPI document's components. */
-export const COMPONENTS = { Error: ErrorBody, LeaseSpec, Lease, Workspace, Node, NodeEstimates, Image };
+export const COMPONENTS = { Error: ErrorBody, LeaseSpec, Role, Lease, Workspace, Node, NodeEstimates, Image };

@@ -4,12 +4,12 @@ import { buildServer } from '../api/server.ts';
 import { ContextBroker } from '../broker/broker.ts';
 import { bootstrapAdmin } from '../api/auth.ts';
 import { configWith } from '../core/config.ts';
+import { leaseSeeds } from '../control/lease-seeds.ts';
 import { wallClock } from '../control/clock.ts';
 import { LeaseService } from '../control/lease-service.ts';
 import type { OpenDriver } from '../drivers/plugin.ts';
 import { DEFAULT_DRIVER, driverNamed } from '../drivers/registry.ts';
 import { openStore } from '../store/open-store.ts';
-import { plainSeed } from '../broker/seed/plain-seed.ts';
 import { numberOption, positive, positiveInteger } from './options.ts';
 import { UsageError } from './usage-error.ts';
 
@@ -53,7 +53,7 @@ export async function serveCommand(v: ServeOptions): Promise<number> {
   const token = await bootstrapAdmin(store, now, process.env.VWS_BOOTSTRAP_TOKEN);
   let opened: OpenDriver;
   try {
-    opened = await plugin.open({ store, dataDir: data, vmNetwork: v['vm-network'], clusterNetwork: v['cluster-network'], seeds: plainSeed });
+    opened = await plugin.open({ store, dataDir: data, vmNetwork: v['vm-network'], clusterNetwork: v['cluster-network'], seeds: leaseSeeds(store) });
   } catch (e) {
     throw new UsageError((e as Error).message);
   }

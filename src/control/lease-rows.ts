@@ -6,7 +6,7 @@ import type { LeaseRecord } from '../core/lease-record.ts';
 import { seriesOf } from '../core/periodic.ts';
 import type { LeaseRow, LeaseStatus } from '../store/store.ts';
 import type { Ownership } from './inputs.ts';
-import { plannedTimes, statusOf, usageOf } from './lease-view.ts';
+import { phaseOf, plannedTimes, statusOf, usageOf, vmNodes } from './lease-view.ts';
 
 /** Why a lease was stopped from outside the scheduler (a cancel, a VM that failed), from the inputs. */
 export interface Ending {
@@ -43,11 +43,17 @@ export function leaseRow(lease: LeaseRecord, from: RowSources, before: LeaseRow 
     plannedEnd: planned.end,
     actualStart: lease.firstStart,
     actualEnd: lease.endedAt ?? (runs.length && lease.state === 'completed' ? runs[runs.length - 1].end : null),
-    nodes: [...new Set((lease.chain[0] ?? lease.history[lease.history.length - 1])?.nodes ?? [])].map((n) => from.nodeId(n)),
+    nodes: [...new Set(placedOn(lease))].map((n) => from.nodeId(n)),
     usage: usageOf(lease, now),
     createdAt: before?.createdAt ?? lease.req.arrival,
     updatedAt: now,
   };
+}
+
+/** Where the lease is planned, or last was: every VM's node (all roles' of a cluster). */
+function placedOn(lease: LeaseRecord): readonly number[] {
+  const [list, seg] = lease.chain[0] ? [lease.chain, lease.chain[0]] : [lease.history, lease.history[lease.history.length - 1]];
+  return seg ? vmNodes(phaseOf(list, seg)) : [];
 }
 
 /** A periodic lease is done once every occurrence has ended, and running while one runs. */

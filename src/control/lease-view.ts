@@ -2,6 +2,7 @@
 // and what it has used. Pure functions of the scheduler's record, so that a service rebuilt by
 // replaying its inputs shows exactly what it showed before.
 
+import { memberNodes, membersNow } from '../core/cluster-chain.ts';
 import type { LeaseRecord } from '../core/lease-record.ts';
 import type { Segment } from '../core/segment.ts';
 import type { SegmentKind } from '../core/types.ts';
@@ -54,10 +55,10 @@ export function desiredVms(lease: LeaseRecord): DesiredVm[] {
   const count = lease.req.nodes;
   const absent = (): DesiredVm[] => Array.from({ length: count }, () => ({ state: 'absent' }));
   const on = (state: 'running' | 'suspended', nodes: readonly number[]): DesiredVm[] => nodes.map((node) => ({ state, node }));
-  const seg = activeSegment(lease);
-  if (seg) {
-    if (seg.kind === 'boot' || seg.kind === 'run' || seg.kind === 'resume') return on('running', seg.nodes);
-    if (seg.kind === 'suspend' || seg.kind === 'migrate') return on('suspended', seg.nodes);
+  const now = membersNow(lease);
+  if (now) {
+    if (now.kind === 'boot' || now.kind === 'run' || now.kind === 'resume') return on('running', now.nodes);
+    if (now.kind === 'suspend' || now.kind === 'migrate') return on('suspended', now.nodes);
     return absent();
   }
   const savedOn = lease.suspendedOn ?? lastSuspendNodes(lease);
@@ -67,8 +68,24 @@ export function desiredVms(lease: LeaseRecord): DesiredVm[] {
 }
 
 function lastSuspendNodes(lease: LeaseRecord): readonly number[] | null {
-  for (let i = lease.history.length - 1; i >= 0; i--) if (lease.history[i].kind === 'suspend') return lease.history[i].nodes;
+  for (let i = lease.history.length - 1; i >= 0; i--) {
+    const seg = lease.history[i];
+    if (seg.kind === 'suspend') return vmNodes(phaseOf(lease.history, seg));
+  }
   return null;
+}
+
+/**
+ * The segments among `segments` (a chain or a history) of the same phase as `seg`: every role's,
+ * for a cluster (the core keeps one segment per role per phase); itself only otherwise.
+ */
+export function phaseOf(segments: readonly Segment[], seg: Segment): Segment[] {
+  return seg.role === undefined ? [seg] : segments.filter((s) => s.kind === seg.kind && s.start === seg.start && s.role !== undefined);
+}
+
+/** One node per VM, in workspace order, from the segments of one phase: a cluster's member by member (the core's memberNodes), so that VM k is member k. */
+export function vmNodes(phase: readonly Segment[]): readonly number[] {
+  return phase.length === 1 ? phase[0].nodes : memberNodes(phase);
 }
 
 /** Core-seconds and MiB-seconds held on nodes up to `now`, by the status each segment stands for. */

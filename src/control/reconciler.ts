@@ -5,10 +5,12 @@
 
 import { createHash } from 'node:crypto';
 import type { LeaseRecord } from '../core/lease-record.ts';
+import type { ImageRef, Resources } from '../core/types.ts';
 import type { EventRow, Store, WorkspaceRow, WorkspaceStatus } from '../store/store.ts';
 import type { Driver, VmSpec, VmState, VmStatus } from '../drivers/driver.ts';
 import { type DesiredVm, desiredVms } from './lease-view.ts';
 import type { Clock } from './clock.ts';
+import { memberAt, workspaceNaming } from './workspace-names.ts';
 import { DEFAULT_RETRY, driverCall, DriverCallFailed, Retries, type RetryPolicy } from './driver-retry.ts';
 
 export interface ReconcilerHooks {
@@ -38,6 +40,12 @@ export const vmIdOf = (leaseId: string, index: number): string => `${leaseId}/${
 function partsOfVm(vmId: string): { leaseId: string; index: number } {
   const slash = vmId.lastIndexOf('/');
   return { leaseId: vmId.slice(0, slash), index: Number(vmId.slice(slash + 1)) };
+}
+
+/** A VM's own shape and image: its role's, for a cluster's VM (workspace k is member k). */
+function shapeOfVm(lease: LeaseRecord, index: number): { perNode: Resources; image?: ImageRef } {
+  const m = lease.req.roles ? memberAt(lease.req.roles, index) : null;
+  return (m && lease.req.roles!.find((r) => r.name === m.role)) || lease.req;
 }
 
 export class Reconciler {
@@ -80,7 +88,7 @@ export class Reconciler {
       this.writtenOff.add(vm.id);
       const { leaseId, index } = partsOfVm(vm.id);
       const lease = this.hooks.leaseById(leaseId);
-      if (lease) this.keep({ leaseId, index, node, status: 'failed', mac: macOf(vm.id), ip: null, image: lease.req.image?.id ?? null, console: null, updatedAt: this.clock.now() });
+      if (lease) this.keep({ leaseId, index, node, status: 'failed', mac: macOf(vm.id), ip: null, image: shapeOfVm(lease, index).image?.id ?? null, console: null, updatedAt: this.clock.now(), ...workspaceNaming(leaseId, index, lease.req.roles) });
     }
     this.driver.writeOff?.(node, lost.map((vm) => vm.id));
   }
@@ -219,7 +227,8 @@ export class Reconciler {
 
   private specOf(lease: LeaseRecord, index: number, node: string): VmSpec {
     const id = vmIdOf(lease.req.id, index);
-    return { id, leaseId: lease.req.id, index, node, cpu: lease.req.perNode.cpu, memoryMiB: lease.req.perNode.memoryMiB, image: lease.req.image?.id ?? null, mac: macOf(id), scratchMiB: lease.req.perNode.diskMiB };
+    const shape = shapeOfVm(lease, index);
+    return { id, leaseId: lease.req.id, index, node, cpu: shape.perNode.cpu, memoryMiB: shape.perNode.memoryMiB, image: shape.image?.id ?? null, mac: macOf(id), scratchMiB: shape.perNode.diskMiB };
   }
 
   private heard(vm: VmStatus): void {
@@ -232,7 +241,8 @@ export class Reconciler {
     if (lease) {
       this.keep({
         leaseId, index, node: vm.node, status: WORKSPACE_STATUS[vm.state], mac: macOf(vm.id), ip: vm.ip,
-        image: lease.req.image?.id ?? null, console: vm.console, updatedAt: this.clock.now(),
+        image: shapeOfVm(lease, index).image?.id ?? null, console: vm.console, updatedAt: this.clock.now(),
+        ...workspaceNaming(leaseId, index, lease.req.roles),
       });
     }
     const endedAlone = (vm.state === 'stopped' || vm.state === 'failed') && before?.state !== vm.state && !this.stopping.has(vm.id);

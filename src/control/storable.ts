@@ -9,6 +9,7 @@ import type { CostFigures } from '../core/cost-figures.ts';
 import {
   LARGEST_IMAGE_MIB, LATEST_INSTANT, LONGEST_HOLD_SECONDS, LONGEST_SECONDS, MOST_CPUS, MOST_DISK_MIB, MOST_MEMORY_MIB, MOST_NODES, MOST_OCCURRENCES, NODE_ID_PATTERN, UNSTORABLE_CHARACTER,
 } from '../core/limits.ts';
+import { MAX_ROLES } from '../core/roles.ts';
 import type { LeaseRequest, NodeSpec } from '../core/types.ts';
 import { type Refusal, refuse } from './refusal.ts';
 
@@ -35,6 +36,7 @@ function firstFailed(what: string, checks: Check[]): Refusal | null {
 export function requestProblem(req: LeaseRequest): Refusal | null {
   const r = req.recurrence;
   return firstFailed('lease request', [
+    ...rolesChecks(req),
     [text(req.id, 128), 'id', 'a name of at most 128 characters', req.id],
     [whole(req.nodes, 1, MOST_NODES), 'body.nodes', `a whole number from 1 to ${MOST_NODES}`, req.nodes],
     [within(req.perNode.cpu, 0, MOST_CPUS), 'body.cpu', `a number above 0 and at most ${MOST_CPUS}`, req.perNode.cpu],
@@ -49,6 +51,28 @@ export function requestProblem(req: LeaseRequest): Refusal | null {
     [r?.count === undefined || whole(r.count, 1, MOST_OCCURRENCES), 'body.recurrence.count', `a whole number from 1 to ${MOST_OCCURRENCES}`, r?.count],
     [r?.until === undefined || whole(r.until, 0, LATEST_INSTANT), 'body.recurrence.until', `epoch seconds up to ${LATEST_INSTANT}`, r?.until],
   ]);
+}
+
+/** A cluster's roles and the text for its guests: what the store keeps of them (names, numbers) must fit, as for any request. */
+function rolesChecks(req: LeaseRequest): Check[] {
+  const checks: Check[] = [
+    [req.userData === undefined || (typeof req.userData === 'string' && req.userData.length <= 16_384 && !UNSTORABLE_TEXT.test(req.userData)), 'body.userData', 'text of at most 16 KiB without NUL', req.userData],
+    [req.sshPublicKeys === undefined || (req.sshPublicKeys.length <= 16 && req.sshPublicKeys.every((k) => text(k, 4096))), 'body.sshPublicKeys', 'at most 16 keys of at most 4096 characters', req.sshPublicKeys?.length],
+    [req.roles === undefined || req.roles.length <= MAX_ROLES, 'body.roles', `at most ${MAX_ROLES} roles`, req.roles?.length],
+  ];
+  for (const [i, role] of (req.roles ?? []).slice(0, MAX_ROLES).entries()) {
+    const at = `body.roles.${i}`;
+    checks.push(
+      [text(role.name, 31), `${at}.name`, 'a role name', role.name],
+      [whole(role.count, 1, MOST_NODES), `${at}.count`, `a whole number from 1 to ${MOST_NODES}`, role.count],
+      [within(role.perNode.cpu, 0, MOST_CPUS), `${at}.cpu`, `a number above 0 and at most ${MOST_CPUS}`, role.perNode.cpu],
+      [whole(role.perNode.memoryMiB, 1, MOST_MEMORY_MIB), `${at}.memoryMiB`, `a whole number of MiB from 1 to ${MOST_MEMORY_MIB}`, role.perNode.memoryMiB],
+      [whole(role.perNode.diskMiB, 0, MOST_DISK_MIB), `${at}.diskMiB`, `a whole number of MiB from 0 to ${MOST_DISK_MIB}`, role.perNode.diskMiB],
+      [role.image === undefined || text(role.image.id, 128), `${at}.image`, 'a registered image name', role.image?.id],
+      [[...role.provides, ...role.requires].every((e) => text(e, 128)), `${at}.provides`, 'entry names', role.name],
+    );
+  }
+  return checks;
 }
 
 export function nodeProblem(spec: NodeSpec): Refusal | null {

@@ -74,6 +74,10 @@ export interface LeaseRequest {
    * over the roles, so that anything that reads only those over-reserves rather than overcommits.
    */
   roles?: readonly ClusterRole[];
+  /** The lease's own cloud-init user-data, as given: the scheduler ignores it, the guests' seeds carry it. */
+  userData?: string;
+  /** OpenSSH public keys for the VMs' authorized_keys (the scheduler ignores them). */
+  sshPublicKeys?: readonly string[];
 }
 
 export type SegmentKind = 'transfer' | 'boot' | 'run' | 'shutdown' | 'suspend' | 'resume' | 'migrate';

@@ -27,7 +27,7 @@ export function leaseColumns(l: LeaseRow): Columns {
 export function workspaceColumns(w: WorkspaceRow): Columns {
   return {
     lease_id: w.leaseId, idx: w.index, node: w.node, status: w.status, mac: w.mac, ip: w.ip, image: w.image,
-    console: w.console, updated_at: w.updatedAt,
+    console: w.console, updated_at: w.updatedAt, role: w.role, member: w.member, hostname: w.hostname,
   };
 }
 
@@ -59,7 +59,7 @@ export function leaseFrom(r: Row, decode: (v: unknown) => unknown = (v) => v): L
 export function workspaceFrom(r: Row): WorkspaceRow {
   return {
     leaseId: r.lease_id, index: r.idx, node: r.node, status: r.status, mac: r.mac, ip: r.ip, image: r.image,
-    console: r.console, updatedAt: r.updated_at,
+    console: r.console, updatedAt: r.updated_at, role: r.role ?? null, member: r.member ?? null, hostname: r.hostname,
   };
 }
 

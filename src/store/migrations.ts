@@ -41,6 +41,14 @@ const CONTEXT_TABLES = (text: string, bigint: string, json: string) => `
   );
 `;
 
+/** Migration 6, the same in both dialects. */
+const WORKSPACE_ROLES = `
+  ALTER TABLE workspaces ADD COLUMN role TEXT;
+  ALTER TABLE workspaces ADD COLUMN member INTEGER;
+  ALTER TABLE workspaces ADD COLUMN hostname TEXT;
+  UPDATE workspaces SET hostname = substr(lower(lease_id), 1, 50) || '-' || idx;
+`;
+
 export const MIGRATIONS: readonly Migration[] = [
   {
     version: 1,
@@ -269,6 +277,14 @@ export const MIGRATIONS: readonly Migration[] = [
     version: 5,
     sqlite: CONTEXT_TABLES('TEXT', 'INTEGER', 'TEXT'),
     postgres: CONTEXT_TABLES('TEXT COLLATE "C"', 'BIGINT', 'JSONB'),
+  },
+  {
+    // A cluster's VMs carry their role and member number, and every VM its host name. Rows kept
+    // before are of leases of one shape: no role, and a host name LEASE-K (lower case; ids the API
+    // made are DNS letters already), which the service writes anew as it next hears of the VM.
+    version: 6,
+    sqlite: WORKSPACE_ROLES,
+    postgres: WORKSPACE_ROLES,
   },
 ];
 

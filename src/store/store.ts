@@ -86,6 +86,11 @@ export interface WorkspaceRow {
   /** Where the driver shows the console or log, if it has one. */
   console: string | null;
   updatedAt: number;
+  /** A cluster's VM: its role's name and which of that role's VMs it is (from 0); null for a lease of one shape. */
+  role: string | null;
+  member: number | null;
+  /** The guest's host name, a DNS label (workspace-names.ts). */
+  hostname: string;
 }
 
 export interface NodeRow {

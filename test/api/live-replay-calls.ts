@@ -6,9 +6,10 @@
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import type { RestartWorld, User } from './restart-world.ts';
+import { headRole, KEY_LINES, workerRole } from './cluster-body.ts';
 
 type Owner = Exclude<User, 'admin'>;
-type Shape = { nodes: number; duration: number; startIn: number; slack: number; count: number; gap: number; acceptPartial: boolean; preemptible: boolean | null };
+type Shape = { cluster?: boolean; nodes: number; duration: number; startIn: number; slack: number; count: number; gap: number; acceptPartial: boolean; preemptible: boolean | null };
 
 /**
  * One call; `pick` chooses among the leases the API shows in a state the call applies to (any, if
@@ -26,6 +27,8 @@ export type Call =
   | { op: 'wait'; seconds: number };
 
 const shape = {
+  // One lease in four a cluster: a head and nodes-1 (at least one) workers.
+  cluster: fc.nat(3).map((n) => n === 0),
   nodes: fc.integer({ min: 1, max: 3 }),
   duration: fc.integer({ min: 60, max: 7200 }),
   startIn: fc.integer({ min: 0, max: 7200 }),
@@ -56,7 +59,9 @@ export const callArb: fc.Arbitrary<Call> = fc.oneof(
 
 /** What a generated lease asks for, as the API takes it. */
 function specOf(c: Extract<Call, { op: 'create' | 'hold' }>, now: number, bootAndShutdown: number): Record<string, unknown> {
-  const spec: Record<string, unknown> = { kind: c.kind, nodes: c.nodes, cpu: 1, memoryMiB: 1024, duration: c.duration };
+  const spec: Record<string, unknown> = c.cluster
+    ? { kind: c.kind, roles: [headRole(), workerRole({ count: Math.max(1, c.nodes - 1) })], duration: c.duration, userData: '#cloud-config\n', sshPublicKeys: [KEY_LINES[0]] }
+    : { kind: c.kind, nodes: c.nodes, cpu: 1, memoryMiB: 1024, duration: c.duration };
   if (c.preemptible !== null) spec.preemptible = c.preemptible;
   if (c.shared && c.who !== 'bob') spec.group = 'lab';
   if (c.kind === 'exact' || c.kind === 'periodic') spec.start = now + c.startIn;
@@ -203,10 +208,11 @@ const OUTCOME_OF_STATUS: Record<string, string> = { done: 'completed', rejected:
 /** Lines of the live export whose outcome is not what the lease's status says. */
 export function outcomeMismatches(s: Snapshot): string[] {
   const leases = s.leases as Record<string, { body: { status?: string } }>;
-  return s.schedule.body.split('\n').filter((line) => line.trim() !== '').map((line) => JSON.parse(line) as { id?: string; outcome?: string })
+  return s.schedule.body.split('\n').filter((line) => line.trim() !== '').map((line) => JSON.parse(line) as { id?: string; outcome?: string; cluster?: string })
     .filter((l) => l.id !== undefined && !l.id.includes('/attempt-'))
     .flatMap((l) => {
-      const status = leases[l.id!]?.body.status;
+      // A cluster may be exported as one line per role (LEASE/ROLE), each naming its lease.
+      const status = leases[l.cluster ?? l.id!]?.body.status;
       const want = status === undefined ? 'a lease the API shows' : OUTCOME_OF_STATUS[status] ?? 'pending';
       return l.outcome === want ? [] : [`${l.id}: outcome ${l.outcome}, status ${status} (want ${want})`];
     });

@@ -5,7 +5,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { LATEST_INSTANT, LONGEST_SECONDS } from '../../src/api/limits.ts';
+import { MOST_NODES } from '../../src/api/limits.ts';
 import { apiWorld, lease } from './api-world.ts';
+import { cluster, headRole, KEY_LINES, keyLine, workerRole } from './cluster-body.ts';
 
 test('lease bodies are not coerced and their numbers are finite and bounded', async () => {
   const w = await apiWorld(2);
@@ -36,6 +38,63 @@ test('lease bodies are not coerced and their numbers are finite and bounded', as
   // What the bounds allow still works, and a query string is still read from its text.
   assert.equal((await w.call(w.tokens.alice, 'POST', '/v1/leases', lease({ duration: LONGEST_SECONDS }))).status, 201);
   assert.equal((await w.call(w.tokens.alice, 'GET', '/v1/leases?limit=1')).body.leases.length, 1);
+  await w.close();
+});
+
+test('cluster bodies are taken as sent and bounded: counts, names, role lists, user-data and keys', async () => {
+  const w = await apiWorld(2);
+  const before = await w.digest.digest();
+  const roles = (...r: unknown[]) => cluster({ roles: r });
+  const cases: Array<[string, unknown, string]> = [
+    ['count "2"', roles(headRole({ count: '2' })), 'body.roles.0.count'],
+    ['count 2.5', roles(headRole({ count: 2.5 })), 'body.roles.0.count'],
+    ['count over the node limit', roles(headRole({ count: MOST_NODES + 1 })), 'body.roles.0.count'],
+    ['counts adding up over the node limit', roles(headRole({ count: MOST_NODES }), workerRole({ count: 1 })), 'body.roles'],
+    ['cpu "1"', roles(headRole({ cpu: '1' })), 'body.roles.0.cpu'],
+    ['cpu 1e300', roles(headRole({ cpu: 1e300 })), 'body.roles.0.cpu'],
+    ['memoryMiB null', roles(headRole({ memoryMiB: null })), 'body.roles.0.memoryMiB'],
+    ['minCount 0', roles(headRole({ minCount: 0 })), 'body.roles.0.minCount'],
+    ['a role without networks', roles({ ...headRole(), networks: undefined }), 'body.roles.0'],
+    ['an unknown network', roles(headRole({ networks: ['dmz'] })), 'body.roles.0.networks.0'],
+    ['networks as a string', roles(headRole({ networks: 'public' })), 'body.roles.0.networks'],
+    ['an unknown role field', roles(headRole({ colour: 'blue' })), 'body.roles.0.colour'],
+    ['a role name with a capital', roles(headRole({ name: 'Head' })), 'body.roles.0.name'],
+    ['a role name of 32 characters', roles(headRole({ name: `h${'x'.repeat(31)}` })), 'body.roles.0.name'],
+    ['a requirement without a role', roles(headRole({ requires: ['ip'] })), 'body.roles.0.requires.0'],
+    ['65 entries provided', roles(headRole({ provides: Array.from({ length: 65 }, (_, i) => `e${i}`) })), 'body.roles.0.provides'],
+    ['no roles', roles(), 'body.roles'],
+    ['17 roles', cluster({ roles: Array.from({ length: 17 }, (_, i) => headRole({ name: `r${i}`, provides: [] })) }), 'body.roles'],
+    ['10,000 roles', cluster({ roles: Array.from({ length: 10_000 }, () => ({})) }), 'body.roles'],
+    ['roles as an object', cluster({ roles: { head: headRole() } }), 'body.roles'],
+    ['user-data as a number', cluster({ userData: 1 }), 'body.userData'],
+    ['user-data of 16 KiB and one character', cluster({ userData: 'x'.repeat(16 * 1024 + 1) }), 'body.userData'],
+    ['user-data of 16 KiB in characters, more in bytes', cluster({ userData: 'é'.repeat(16 * 1024) }), 'body.userData'],
+    ['user-data cloud-init would not read', cluster({ userData: 'hello\n' }), 'body.userData'],
+    ['empty user-data', cluster({ userData: '' }), 'body.userData'],
+    ['17 keys', cluster({ sshPublicKeys: Array.from({ length: 17 }, (_, i) => keyLine('ssh-ed25519', [Buffer.alloc(32, i)])) }), 'body.sshPublicKeys'],
+    ['a key of another type', cluster({ sshPublicKeys: ['ssh-dss AAAAB3NzaC1kc3M= x'] }), 'body.sshPublicKeys.0'],
+    ['a key labelled as another type', cluster({ sshPublicKeys: [KEY_LINES[1].replace('ssh-rsa', 'ssh-ed25519')] }), 'body.sshPublicKeys.0'],
+    ['a key cut short', cluster({ sshPublicKeys: [KEY_LINES[0].slice(0, 40)] }), 'body.sshPublicKeys.0'],
+    ['a key with a newline in its comment', cluster({ sshPublicKeys: [`${KEY_LINES[0]}\nssh-ed25519 AAAA evil`] }), 'body.sshPublicKeys.0'],
+    ['a key given twice', cluster({ sshPublicKeys: [KEY_LINES[0], KEY_LINES[0]] }), 'body.sshPublicKeys'],
+  ];
+  for (const route of ['/v1/leases', '/v1/leases/quote']) {
+    for (const [what, body, path] of cases) {
+      const res = await w.call(w.tokens.alice, 'POST', route, body);
+      assert.deepEqual([res.status, res.body.code, res.body.path], [400, 'invalid-request', path], `${route} with ${what}: ${JSON.stringify(res.body).slice(0, 400)}`);
+    }
+  }
+  // 10,000 whole roles are more than a body may be: refused before they are read.
+  const huge = await w.call(w.tokens.alice, 'POST', '/v1/leases', cluster({ roles: Array.from({ length: 10_000 }, (_, i) => headRole({ name: `r${i}`, provides: [] })) }));
+  assert.deepEqual([huge.status, huge.body.code], [413, 'too-large']);
+  assert.equal(await w.digest.digest(), before, 'a refused body changes nothing');
+  // At the bounds, the same fields are taken: 16 KiB of user-data, 16 keys of each type, 16 roles.
+  const most = cluster({
+    roles: Array.from({ length: 16 }, (_, i) => headRole({ name: `r${i}`, count: 1, cpu: 0.01, memoryMiB: 1, provides: [] })),
+    userData: `#cloud-config\n${'#'.repeat(16 * 1024 - 14)}`, sshPublicKeys: [...KEY_LINES, ...Array.from({ length: 13 }, (_, i) => keyLine('ssh-ed25519', [Buffer.alloc(32, i)]))],
+  });
+  const quote = await w.call(w.tokens.alice, 'POST', '/v1/leases/quote', most);
+  assert.equal(quote.status, 200, JSON.stringify(quote.body).slice(0, 400));
   await w.close();
 });
 

@@ -8,7 +8,9 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { T0, apiWorld, lease, type ApiWorld } from './api-world.ts';
 import { STORE_KINDS } from '../support/test-stores.ts';
-import type { LeaseRequest } from '../../src/core/types.ts';
+import type { ClusterRole, LeaseRequest } from '../../src/core/types.ts';
+
+const ROLE: ClusterRole = { name: 'head', count: 1, perNode: { cpu: 1, memoryMiB: 512, diskMiB: 0 }, networks: ['private'], provides: [], requires: [] };
 import type { Input } from '../../src/control/inputs.ts';
 
 /** bob's requests still answer, whatever alice or the administrator sent before. */
@@ -70,6 +72,11 @@ for (const kind of STORE_KINDS) {
         ['duration Infinity', await w.service.create('alice', null, request({ duration: Infinity })), 'body.duration'],
         ['a request id with NUL', await w.service.create('alice', null, request({ id: 'l-\u0000' })), 'id'],
         ['hold ttl 1e300', await w.service.hold('alice', null, request({}), 1e300), 'body.ttl'],
+        ['a role of count Infinity', await w.service.create('alice', null, request({ roles: [{ ...ROLE, count: Infinity }] })), 'body.roles.0.count'],
+        ['a role name with NUL', await w.service.create('alice', null, request({ roles: [{ ...ROLE, name: 'h\u0000' }] })), 'body.roles.0.name'],
+        ['a role of memory 1e300', await w.service.create('alice', null, request({ roles: [{ ...ROLE, perNode: { cpu: 1, memoryMiB: 1e300, diskMiB: 0 } }] })), 'body.roles.0.memoryMiB'],
+        ['user-data with a lone surrogate', await w.service.create('alice', null, request({ userData: '\ud800' })), 'body.userData'],
+        ['17 ssh keys', await w.service.create('alice', null, request({ sshPublicKeys: Array.from({ length: 17 }, () => 'ssh-ed25519 AAAA') })), 'body.sshPublicKeys'],
         ['node without diskMiB', await w.service.addNode({ id: 'n9', cpu: 1, memoryMiB: 1024 } as never), 'body.diskMiB'],
         ['node named ../../x', await w.service.addNode({ id: '../../x', cpu: 1, memoryMiB: 1024, diskMiB: 0 }), 'body.id'],
         ['node of cpu -1', await w.service.addNode({ id: 'n9', cpu: -1, memoryMiB: 1024, diskMiB: 0 }), 'body.cpu'],

@@ -7,6 +7,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { apiWorld } from './api-world.ts';
+import { cluster, headRole, KEY_LINES, workerRole } from './cluster-body.ts';
 import { STORE_KINDS } from '../support/test-stores.ts';
 
 for (const kind of STORE_KINDS) {
@@ -25,6 +26,10 @@ for (const kind of STORE_KINDS) {
         ['a lone surrogate in a label', 'alice', 'POST', '/v1/users/alice/tokens', { label: 'a\ud800' }, 'body.label'],
         ['a boot command line', 'alice', 'POST', '/v1/images', { name: 'k', sizeMiB: 1, sha256: 'a'.repeat(64), boot: { kernel: 'k', initrd: 'k', cmdline: 'x\u0000' } }, 'body.boot.cmdline'],
         ['a lease\'s image', 'alice', 'POST', '/v1/leases', { kind: 'best-effort', nodes: 1, cpu: 1, memoryMiB: 512, duration: 60, image: 'i\ud800' }, 'body.image'],
+        ['a role\'s name', 'alice', 'POST', '/v1/leases', cluster({ roles: [headRole({ name: 'he\u0000ad' })] }), 'body.roles.0.name'],
+        ['a role\'s requirement', 'alice', 'POST', '/v1/leases/quote', cluster({ roles: [headRole(), workerRole({ requires: ['head.ip\ud800'] })] }), 'body.roles.1.requires.0'],
+        ['user-data', 'alice', 'POST', '/v1/leases', cluster({ userData: '#!/bin/sh\n\u0000' }), 'body.userData'],
+        ['an ssh key\'s comment', 'alice', 'POST', '/v1/leases', cluster({ sshPublicKeys: [`${KEY_LINES[0]}\ud800`] }), 'body.sshPublicKeys.0'],
       ];
       for (const [what, who, method, url, body, path] of cases) {
         const res = await w.call(w.tokens[who], method, url, body);
@@ -34,6 +39,11 @@ for (const kind of STORE_KINDS) {
       // The search goes as deep as the body: JSON nested 20,000 deep is looked through (and refused by the schema), not a 500.
       const deep = await w.app.inject({ method: 'POST', url: '/v1/nodes', payload: `${'['.repeat(20_000)}${']'.repeat(20_000)}`, headers: { authorization: `Bearer ${w.tokens.admin}`, 'content-type': 'application/json' } });
       assert.deepEqual([deep.statusCode, deep.json().code], [400, 'invalid-request'], deep.body.slice(0, 300));
+      // Junk nested deep inside a lease's roles: the schema's answer, naming the field.
+      const junk = JSON.stringify(cluster({ roles: [headRole({ provides: ['@'] })] })).replace('"@"', `${'['.repeat(20_000)}"\\u0000"${']'.repeat(20_000)}`);
+      const nested = await w.app.inject({ method: 'POST', url: '/v1/leases', payload: junk, headers: { authorization: `Bearer ${w.tokens.alice}`, 'content-type': 'application/json' } });
+      assert.deepEqual([nested.statusCode, nested.json().code, String(nested.json().path).slice(0, 25)], [400, 'invalid-request', 'body.roles.0.provides.0.0'], nested.body.slice(0, 300));
+      assert.deepEqual(await w.store.listLeases({}), [], 'no lease was made of any of them');
       const made = await w.call(w.tokens.alice, 'POST', '/v1/users/alice/tokens', { label: 'fine' });
       assert.equal(made.status, 201, 'the service keeps serving');
     } finally {

@@ -37,7 +37,7 @@ const node = (id: string, o: Partial<NodeRow> = {}): NodeRow =>
 const image = (name: string, o: Partial<ImageRow> = {}): ImageRow =>
   ({ name, sizeMiB: 600, sha256: 'ab'.repeat(32), owner: 'ann', group: null, visibility: 'private', uploaded: false, createdAt: T, boot: null, ...o });
 const workspace = (leaseId: string, index: number, o: Partial<WorkspaceRow> = {}): WorkspaceRow =>
-  ({ leaseId, index, node: null, status: 'pending', mac: `52:54:00:00:00:0${index}`, ip: null, image: null, console: null, updatedAt: T, ...o });
+  ({ leaseId, index, node: null, status: 'pending', mac: `52:54:00:00:00:0${index}`, ip: null, image: null, console: null, updatedAt: T, role: null, member: null, hostname: `${leaseId}-${index}`, ...o }) as WorkspaceRow;
 const event = (o: Partial<Omit<EventRow, 'id'>> = {}): Omit<EventRow, 'id'> =>
   ({ time: T, type: 'lease.created', leaseId: null, owner: null, group: null, data: null, ...o });
 
@@ -56,6 +56,17 @@ function lease(id: string, o: Partial<LeaseRow> = {}): LeaseRow {
     createdAt: T, updatedAt: T + 1, ...o,
   };
 }
+
+/** What a cluster's request adds: text that needs quoting in SQL and JSON (quotes, newlines, non-ASCII) on purpose. */
+const CLUSTER = {
+  nodes: 3, perNode: { cpu: 1, memoryMiB: 1024, diskMiB: 0 },
+  roles: [
+    { name: 'head', count: 1, perNode: { cpu: 1, memoryMiB: 512, diskMiB: 0 }, image: { id: 'head.img', sizeMiB: 600 }, networks: ['public', 'private'] as const, provides: ['nfs-export'], requires: [] },
+    { name: 'worker', count: 2, minCount: 1, perNode: { cpu: 0.5, memoryMiB: 1024, diskMiB: 100 }, networks: ['private'] as const, provides: [], requires: ['head.ip', 'head.nfs-export'] },
+  ],
+  userData: "#cloud-config\nruncmd:\n  - echo 'it''s \"quoted\"' > /tmp/é",
+  sshPublicKeys: ['ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGm0c6fJ0ZrFv6Vb2xw2vJwq0Zr4l3sY4p3Zq6b8m9nK ann@laptop'],
+};
 
 const NULLS: Partial<LeaseRow> = {
   group: null, reason: null, plannedStart: null, plannedEnd: null, actualStart: null, actualEnd: null, nodes: [], usage: {},
@@ -238,6 +249,19 @@ export function storeContract(name: string, open: () => Promise<OpenedStore>): v
       assert.deepEqual(await store.workspacesOn('n9'), []);
       assert.deepEqual(await store.workspacesOf('l9'), []);
       await assert.rejects(store.putWorkspace(workspace('no-such-lease', 0)));
+    });
+
+    it('a cluster lease keeps its roles, user-data and keys, and its workspaces their role, member and host name', async (store) => {
+      const cluster = lease('c1', { kind: 'best-effort', request: { ...lease('c1').request, kind: 'best-effort', recurrence: undefined, ...CLUSTER } });
+      delete (cluster.request as { recurrence?: unknown }).recurrence;
+      await store.putLease(cluster);
+      assert.deepEqual(await store.getLease('c1'), cluster);
+      const head = workspace('c1', 0, { role: 'head', member: 0, hostname: 'c1-head-0' });
+      const worker = workspace('c1', 2, { role: 'worker', member: 1, hostname: 'c1-worker-1', node: 'n1' });
+      await store.putWorkspace(worker);
+      await store.putWorkspace(head);
+      assert.deepEqual(await store.workspacesOf('c1'), [head, worker]);
+      assert.deepEqual(await store.workspacesOn('n1'), [worker]);
     });
 
     it('nodes and images round-trip, a second put updates, lists are in key order', async (store) => {

@@ -8,7 +8,7 @@ import type { LeaseRequest } from '../../core/types.ts';
 import type { LeaseRow, LeaseStatus, Store } from '../../store/store.ts';
 import { type Caller, canSee } from '../auth.ts';
 import { type ApiError, forbidden, invalidRequest, notFound, refused, valueOr } from '../errors.ts';
-import { imageForLease } from '../image-rights.ts';
+import { guestFields, roleSpecOf, shapeOf } from '../cluster-request.ts';
 import { HoldBody, IdParam, LeaseList, LeaseQuery, LeaseSpec, MigrateBody } from '../schemas.ts';
 import type { ApiContext } from '../context.ts';
 import { role } from '../route-roles.ts';
@@ -37,32 +37,34 @@ async function toRequest(store: Store, caller: Caller, spec: LeaseSpec, at = 'bo
   if (needsStart && spec.start === undefined) throw invalidRequest(`${at}.start`, `a ${spec.kind} lease needs its start (epoch seconds)`);
   if (spec.kind === 'deadline' && spec.deadline === undefined) throw invalidRequest(`${at}.deadline`, 'a deadline lease needs its deadline (epoch seconds)');
   if (spec.kind === 'periodic' && !spec.recurrence) throw invalidRequest(`${at}.recurrence`, 'a periodic lease needs a recurrence (period, and count or until)');
+  const shape = await shapeOf(store, caller, spec, at);
   const req: LeaseRequest = {
     id: `l-${randomUUID().slice(0, 13)}`,
     kind: spec.kind,
     arrival: 0,
     requestedStart: spec.start ?? null,
     duration: spec.duration,
-    nodes: spec.nodes,
-    perNode: { cpu: spec.cpu, memoryMiB: spec.memoryMiB, diskMiB: spec.diskMiB ?? 0 },
+    ...shape,
     preemptible: spec.preemptible ?? spec.kind === 'best-effort',
+    ...guestFields(spec, at),
   };
   if (spec.deadline !== undefined) req.deadline = spec.deadline;
   if (spec.recurrence) req.recurrence = spec.recurrence;
-  if (spec.image !== undefined) {
-    const image = await imageForLease(store, caller, spec.image, `${at}.image`);
-    req.image = { id: image.name, sizeMiB: image.sizeMiB };
-  }
   return req;
 }
 
 /** A scheduler request back in the API's terms, so that a client can send it as it is. */
 export function specOf(req: LeaseRequest, group: string | null = null): LeaseSpec {
-  const spec: LeaseSpec = { kind: req.kind, nodes: req.nodes, cpu: req.perNode.cpu, memoryMiB: req.perNode.memoryMiB, diskMiB: req.perNode.diskMiB, duration: req.duration, preemptible: req.preemptible };
+  const shape = req.roles
+    ? { roles: req.roles.map(roleSpecOf) }
+    : { nodes: req.nodes, cpu: req.perNode.cpu, memoryMiB: req.perNode.memoryMiB, diskMiB: req.perNode.diskMiB };
+  const spec: LeaseSpec = { kind: req.kind, ...shape, duration: req.duration, preemptible: req.preemptible };
   if (req.requestedStart !== null) spec.start = req.requestedStart;
   if (req.deadline !== undefined) spec.deadline = req.deadline;
-  if (req.image) spec.image = req.image.id;
+  if (req.image && !req.roles) spec.image = req.image.id;
   if (req.recurrence) spec.recurrence = req.recurrence;
+  if (req.userData !== undefined) spec.userData = req.userData;
+  if (req.sshPublicKeys) spec.sshPublicKeys = [...req.sshPublicKeys];
   if (group) spec.group = group;
   return spec;
 }

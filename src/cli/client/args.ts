@@ -22,6 +22,12 @@ export class Args {
     return typeof v === 'string' ? v : undefined;
   }
 
+  /** A repeatable option's values, in the order given. */
+  list(name: string): string[] {
+    const v = this.values[name];
+    return Array.isArray(v) ? v : typeof v === 'string' ? [v] : [];
+  }
+
   required(name: string, what: string): string {
     const v = this.string(name);
     if (v === undefined) throw new UsageError(`${this.command} needs --${name} ${what}`);

@@ -8,10 +8,14 @@ import { Args } from './args.ts';
 import type { Command } from './command.ts';
 import { KINDS } from './lease-spec.ts';
 import { LEASE_STATUSES } from './lease-text.ts';
+import { ROLE_FLAG_HELP } from './role-flag.ts';
 import { DURATION_FORMS, TIME_FORMS } from './parse-time.ts';
 
 /** Who sees an image (the API's ImageVisibility). */
 const VISIBILITIES = ['private', 'group', 'public'];
+
+/** A repeatable option's values, in order. */
+const repeated = (value: string, before: string[] | undefined): string[] => [...(before ?? []), value];
 
 const FORMS = `\ndurations: ${DURATION_FORMS}\ntimes: ${TIME_FORMS}`;
 
@@ -42,7 +46,11 @@ function specOptions(cmd: Cli): Cli {
     .addOption(new Option('--until <TIME>', 'periodic leases: until when'))
     .addOption(new Option('--accept-partial', 'periodic leases: accept even if some occurrences do not fit'))
     .addOption(new Option('--group <G>', 'share the lease with a group you are in'))
-    .addHelpText('after', FORMS);
+    .addOption(new Option('-f, --file <FILE>', 'the lease as a YAML or JSON file with the API\'s fields (see docs/api.md); options given too replace its fields'))
+    .addOption(new Option('--role <SPEC>', ROLE_FLAG_HELP).argParser(repeated))
+    .addOption(new Option('--user-data <FILE>', 'cloud-init user-data for every VM (#cloud-config or a script, at most 16 KiB)'))
+    .addOption(new Option('--ssh-key <FILE>', 'an OpenSSH public key file for the VMs\' authorized_keys, repeatable').argParser(repeated))
+    .addHelpText('after', `${FORMS}\nroles: instead of --nodes/--cpu/--memory, e.g.\n  --role 'head:count=1,cpu=1,memory=512,networks=public+private,provides=nfs-export'\n  --role 'worker:count=2,cpu=1,memory=512,requires=head.ip+head.nfs-export'`);
 }
 
 function addLease(program: Cli, leaf: Leaf): void {

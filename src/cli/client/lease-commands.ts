@@ -1,7 +1,8 @@
 // vws lease create | quote | hold | commit | list | show | cancel (watch is in watch.ts).
 
 import { UsageError } from '../usage-error.ts';
-import { integerOption } from './args.ts';
+import { type Args, integerOption } from './args.ts';
+import { readLeaseFile, whereInFile } from './lease-file.ts';
 import { type Command, connect, emit, enc, now } from './command.ts';
 import { ApiFailure } from './errors.ts';
 import { KINDS, type LeaseSpec, specFromArgs } from './lease-spec.ts';
@@ -33,29 +34,49 @@ function placedText(verb: string, { lease, decision }: Placed): string {
   return lines.join('\n');
 }
 
+/** The body from -f FILE (if given) and the options over it; a refusal of one of the file's fields then names its line. */
+function asked(args: Args): { spec: LeaseSpec; located<T>(prefix: string, call: () => Promise<T>): Promise<T> } {
+  const path = args.string('file');
+  const file = path !== undefined ? readLeaseFile(path) : null;
+  const spec = specFromArgs(args, now(), file?.body);
+  const fromFlags = new Set(Object.keys(spec).filter((k) => !file || JSON.stringify(spec[k as keyof LeaseSpec]) !== JSON.stringify(file.body[k])));
+  return {
+    spec,
+    async located(prefix, call) {
+      try {
+        return await call();
+      } catch (e) {
+        const where = file && e instanceof ApiFailure ? whereInFile(file, e.body.path, prefix, fromFlags) : '';
+        if (where) (e as ApiFailure).hint.unshift(`  in ${where}`);
+        throw e;
+      }
+    },
+  };
+}
+
 const create: Command = async (args) => {
-  const spec = specFromArgs(args);
+  const { spec, located } = asked(args);
   const key = args.string('idempotency-key');
   const api = connect(args);
-  const res = await negotiate('create', [], () => api.send<Placed>('POST', '/v1/leases', spec, key ? { 'idempotency-key': key } : {}));
+  const res = await located('body', () => negotiate('create', [], () => api.send<Placed>('POST', '/v1/leases', spec, key ? { 'idempotency-key': key } : {})));
   // 200 rather than 201: the key was seen before, and this is the lease it made then.
   return emit(args, res.body, () => placedText(res.status === 200 ? 'already created with this idempotency key' : 'created', res.body));
 };
 
 const quote: Command = async (args) => {
-  const spec = specFromArgs(args);
-  const res = await connect(args).send<QuoteBody>('POST', '/v1/leases/quote', spec);
+  const { spec, located } = asked(args);
+  const res = await located('body', () => connect(args).send<QuoteBody>('POST', '/v1/leases/quote', spec));
   return emit(args, res.body, () => quoteText(res.body, now()));
 };
 
 const hold: Command = async (args) => {
-  const spec: LeaseSpec = specFromArgs(args);
+  const { spec, located } = asked(args);
   // Only these are placed when accepted (the server answers others with 400 too; this says so without a round trip).
   if (!['exact', 'deadline', 'periodic'].includes(spec.kind)) throw new UsageError(`only exact, deadline and periodic leases can be held, not ${spec.kind}: use vws lease create`);
   const ttl = parseDuration('ttl', args.required('ttl', 'D (how long the hold lasts, at most 1d)'));
   if (ttl > 86400) throw new UsageError(`--ttl must be at most 1d, got '${args.string('ttl')}'`);
   const api = connect(args);
-  const res = await negotiate('hold', ['--ttl', durationText(ttl)], () => api.send<Placed>('POST', '/v1/leases/hold', { lease: spec, ttl }));
+  const res = await located('body.lease', () => negotiate('hold', ['--ttl', durationText(ttl)], () => api.send<Placed>('POST', '/v1/leases/hold', { lease: spec, ttl })));
   return emit(args, res.body, () => `${placedText('held', res.body)}\n  the hold lapses in ${durationText(ttl)} unless committed: vws lease commit ${res.body.lease.id}`);
 };
 

@@ -2,25 +2,39 @@
 // is how a refusal's alternatives become command lines a person can paste back.
 
 import type { LeaseSpec } from '../../api/schemas.ts';
+import { readFileSync } from 'node:fs';
 import { UsageError } from '../usage-error.ts';
 import { type Args, integerOption, positiveNumberOption } from './args.ts';
 import { durationText, parseDuration, parseTime, timeText } from './parse-time.ts';
+import { roleFlag, roleFromFlag } from './role-flag.ts';
 
 export type { LeaseSpec };
 
 export const KINDS = ['best-effort', 'immediate', 'exact', 'urgent', 'deadline', 'periodic'] as const;
 
-export function specFromArgs(args: Args, now = Math.floor(Date.now() / 1000)): LeaseSpec {
+/**
+ * The lease body from the options, over `base` (a lease file's body): an option given replaces
+ * the file's field. Without a file or --role, a lease of one shape needs --nodes, --cpu and
+ * --memory; with them, what is missing or wrong is left to the server, which names the field.
+ */
+export function specFromArgs(args: Args, now = Math.floor(Date.now() / 1000), base: Record<string, unknown> = {}): LeaseSpec {
   // Best-effort asks the least of the pool: it waits for room rather than being refused.
-  const kind = args.string('kind') ?? 'best-effort';
-  if (!(KINDS as readonly string[]).includes(kind)) throw new UsageError(`--kind must be one of ${KINDS.join(', ')}; got '${kind}'`);
-  const spec: LeaseSpec = {
-    kind: kind as LeaseSpec['kind'],
-    nodes: integerOption('nodes', args.required('nodes', 'N (how many VMs, one per node)'), 1),
-    cpu: positiveNumberOption('cpu', args.required('cpu', 'C (CPUs per VM)')),
-    memoryMiB: integerOption('memory', args.required('memory', 'MiB (memory per VM)'), 1),
-    duration: parseDuration('duration', args.required('duration', 'D (e.g. 2h30m)')),
-  };
+  const flagKind = args.string('kind');
+  if (flagKind !== undefined && !(KINDS as readonly string[]).includes(flagKind)) throw new UsageError(`--kind must be one of ${KINDS.join(', ')}; got '${flagKind}'`);
+  // A file's kind, right or wrong, goes to the server, which names the field.
+  const kind = flagKind ?? (base.kind as string | undefined) ?? 'best-effort';
+  const roles = args.list('role').map(roleFromFlag);
+  const spec = { ...base, kind } as LeaseSpec;
+  if (roles.length > 0) spec.roles = roles;
+  const fromFile = Object.keys(base).length > 0;
+  const shaped = fromFile || roles.length > 0;
+  const shape = [['nodes', 'nodes', 'N (how many VMs, one per node)'], ['cpu', 'cpu', 'C (CPUs per VM)'], ['memory', 'memoryMiB', 'MiB (memory per VM)']] as const;
+  for (const [option, field, what] of shape) {
+    const text = shaped ? args.string(option) : args.required(option, roles.length === 0 ? `${what}, or --role (a cluster), or -f FILE` : what);
+    if (text !== undefined) spec[field] = option === 'cpu' ? positiveNumberOption(option, text) : integerOption(option, text, 1);
+  }
+  const duration = fromFile ? args.string('duration') : args.required('duration', 'D (e.g. 2h30m)');
+  if (duration !== undefined) spec.duration = parseDuration('duration', duration);
   const disk = args.string('disk');
   if (disk !== undefined) spec.diskMiB = integerOption('disk', disk, 0);
   const start = args.string('start');
@@ -35,6 +49,7 @@ export function specFromArgs(args: Args, now = Math.floor(Date.now() / 1000)): L
   if (group !== undefined) spec.group = group;
   const recurrence = recurrenceFromArgs(args, now);
   if (recurrence) spec.recurrence = recurrence;
+  Object.assign(spec, guestFilesFromArgs(args));
 
   // The server checks these too; checking here makes them usage errors worded in options.
   if ((kind === 'exact' || kind === 'periodic') && spec.start === undefined) throw new UsageError(`${kind === 'exact' ? 'an' : 'a'} ${kind} lease needs --start TIME`);
@@ -42,6 +57,25 @@ export function specFromArgs(args: Args, now = Math.floor(Date.now() / 1000)): L
   if (kind === 'periodic' && !spec.recurrence) throw new UsageError('a periodic lease needs --period D with --count N or --until TIME');
   if (kind !== 'periodic' && spec.recurrence) throw new UsageError('--period, --count, --until and --accept-partial are for periodic leases (--kind periodic)');
   return spec;
+}
+
+/** --user-data FILE and --ssh-key FILE (repeatable): the files' text, as the API takes it. */
+function guestFilesFromArgs(args: Args): Pick<LeaseSpec, 'userData' | 'sshPublicKeys'> {
+  const out: Pick<LeaseSpec, 'userData' | 'sshPublicKeys'> = {};
+  const userData = args.string('user-data');
+  if (userData !== undefined) out.userData = readText('user-data', userData);
+  const keys = args.list('ssh-key');
+  // A .pub file holds one key line; authorized_keys-style files may hold several.
+  if (keys.length > 0) out.sshPublicKeys = keys.flatMap((f) => readText('ssh-key', f).split('\n').map((l) => l.trim()).filter((l) => l !== '' && !l.startsWith('#')));
+  return out;
+}
+
+function readText(option: string, path: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (e) {
+    throw new UsageError(`--${option} ${path}: cannot read it (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
 }
 
 function recurrenceFromArgs(args: Args, now: number): LeaseSpec['recurrence'] | undefined {
@@ -62,9 +96,11 @@ function recurrenceFromArgs(args: Args, now: number): LeaseSpec['recurrence'] | 
   };
 }
 
-/** The options that make specFromArgs return `spec`; defaults the server fills in are left out. */
+/** The options that make specFromArgs return `spec`; defaults the server fills in are left out (and user-data and keys, which are files). */
 export function specArgs(spec: LeaseSpec): string[] {
-  const out = ['--kind', spec.kind, '--nodes', String(spec.nodes), '--cpu', String(spec.cpu), '--memory', String(spec.memoryMiB)];
+  const out = ['--kind', spec.kind];
+  if (spec.roles) for (const r of spec.roles) out.push('--role', roleFlag(r));
+  else out.push('--nodes', String(spec.nodes), '--cpu', String(spec.cpu), '--memory', String(spec.memoryMiB));
   if (spec.diskMiB) out.push('--disk', String(spec.diskMiB));
   out.push('--duration', durationText(spec.duration));
   if (spec.start !== undefined) out.push('--start', timeText(spec.start));

@@ -19,6 +19,10 @@ export interface WorkspaceBody {
   image: string | null;
   console: string | null;
   updatedAt: number;
+  /** A cluster's VM: its role and which of the role's VMs it is; null otherwise (absent from older servers). */
+  role?: string | null;
+  member?: number | null;
+  hostname?: string;
 }
 
 export interface LeaseBody {
@@ -44,18 +48,35 @@ export function leaseTable(leases: LeaseBody[]): string {
   if (leases.length === 0) return 'no leases';
   return table(
     ['ID', 'KIND', 'STATUS', 'OWNER', 'GROUP', 'NODES', 'START', 'END'],
-    leases.map((l) => [l.id, l.kind, l.status, l.owner, orDash(l.group), String(l.spec.nodes), when(l.actualStart ?? l.plannedStart), when(l.actualEnd ?? l.plannedEnd)]),
+    leases.map((l) => [l.id, l.kind, l.status, l.owner, orDash(l.group), String(vmsOf(l.spec)), when(l.actualStart ?? l.plannedStart), when(l.actualEnd ?? l.plannedEnd)]),
   );
 }
 
-/** "2 x (1.5 CPU, 2048 MiB) for 2h30m, preemptible" */
+/** How many VMs a lease asks for: its nodes, or its roles' counts. */
+const vmsOf = (s: LeaseSpec): number => s.roles?.reduce((n, r) => n + r.count, 0) ?? s.nodes ?? 0;
+
+const shapeText = (n: number | undefined, cpu: number | undefined, memoryMiB: number | undefined, diskMiB: number | undefined): string =>
+  `${n} x (${cpu} CPU, ${memoryMiB} MiB${diskMiB ? `, ${diskMiB} MiB disk` : ''})`;
+
+/** "2 x (1.5 CPU, 2048 MiB) for 2h30m, preemptible"; a cluster: "a cluster of 3 VMs in 2 roles for 1h" (its roles are listed apart). */
 export function specText(s: LeaseSpec): string {
-  const parts = [`${s.nodes} x (${s.cpu} CPU, ${s.memoryMiB} MiB${s.diskMiB ? `, ${s.diskMiB} MiB disk` : ''}) for ${durationText(s.duration)}`];
+  const what = s.roles ? `a cluster of ${vmsOf(s)} VMs in ${s.roles.length} role${s.roles.length > 1 ? 's' : ''}` : shapeText(s.nodes, s.cpu, s.memoryMiB, s.diskMiB);
+  const parts = [`${what} for ${durationText(s.duration)}`];
   if (s.preemptible) parts.push('preemptible');
   if (s.image) parts.push(`image ${s.image}`);
   if (s.deadline !== undefined) parts.push(`deadline ${when(s.deadline)}`);
   if (s.recurrence) parts.push(`every ${durationText(s.recurrence.period)}${s.recurrence.count ? `, ${s.recurrence.count} times` : ''}${s.recurrence.until ? ` until ${when(s.recurrence.until)}` : ''}`);
+  if (s.userData !== undefined) parts.push(`user-data ${Buffer.byteLength(s.userData)} bytes`);
+  if (s.sshPublicKeys?.length) parts.push(`${s.sshPublicKeys.length} ssh key${s.sshPublicKeys.length > 1 ? 's' : ''}`);
   return parts.join(', ');
+}
+
+/** One line per role: "head: 1 x (1 CPU, 512 MiB), image i, on public+private, provides nfs-export, requires -" */
+export function roleLines(s: LeaseSpec): Array<[string, string]> {
+  return (s.roles ?? []).map((r) => [`role ${r.name}`, [
+    shapeText(r.count, r.cpu, r.memoryMiB, r.diskMiB), ...(r.minCount !== undefined ? [`at least ${r.minCount} up`] : []), `image ${r.image ?? '-'}`, `on ${r.networks.join('+')}`,
+    `provides ${r.provides.join(' ') || '-'}`, `requires ${r.requires.join(' ') || '-'}`,
+  ].join(', ')]);
 }
 
 export function usageTotals(usage: LeaseBody['usage']): { coreSeconds: number; mibSeconds: number } {
@@ -77,6 +98,7 @@ export function leaseDetail(l: LeaseBody): string {
     ['status', l.status],
     ['reason', l.reason ? `${l.reason.message} (${l.reason.code})` : '-'],
     ['asked', specText(l.spec)],
+    ...roleLines(l.spec),
     ['nodes', l.nodes.length ? l.nodes.join(', ') : '-'],
     ['planned', `${when(l.plannedStart)} to ${when(l.plannedEnd)}`],
     ['actual', `${when(l.actualStart)} to ${when(l.actualEnd)}`],
@@ -88,12 +110,16 @@ export function leaseDetail(l: LeaseBody): string {
 
 export function workspaceTable(workspaces: WorkspaceBody[]): string {
   if (workspaces.length === 0) return 'no workspaces yet';
-  return table(['INDEX', 'NODE', 'STATUS', 'IP', 'MAC', 'IMAGE', 'CONSOLE'], workspaces.map((w) => [String(w.index), orDash(w.node), w.status, orDash(w.ip), w.mac, orDash(w.image), orDash(w.console)]));
+  const roles = workspaces.some((w) => w.role);
+  const head = ['INDEX', ...(roles ? ['ROLE'] : []), 'HOSTNAME', 'NODE', 'STATUS', 'IP', 'MAC', 'IMAGE', 'CONSOLE'];
+  return table(head, workspaces.map((w) => [
+    String(w.index), ...(roles ? [w.role ? `${w.role}/${w.member}` : '-'] : []), orDash(w.hostname ?? null), orDash(w.node), w.status, orDash(w.ip), w.mac, orDash(w.image), orDash(w.console),
+  ]));
 }
 
 export function workspaceDetail(w: WorkspaceBody): string {
   return fields([
-    ['lease', w.leaseId], ['index', String(w.index)], ['node', orDash(w.node)], ['status', w.status], ['ip', orDash(w.ip)],
+    ['lease', w.leaseId], ['index', String(w.index)], ...(w.role ? [['role', `${w.role} (member ${w.member})`] as [string, string]] : []), ['hostname', orDash(w.hostname ?? null)], ['node', orDash(w.node)], ['status', w.status], ['ip', orDash(w.ip)],
     ['mac', w.mac], ['image', orDash(w.image)], ['console', orDash(w.console)], ['updated', when(w.updatedAt)],
   ]);
 }

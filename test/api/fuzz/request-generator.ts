@@ -39,7 +39,7 @@ export interface FuzzRequest {
 export type Step =
   | { type: 'request'; request: FuzzRequest }
   | { type: 'advance'; seconds: number }
-  | { type: 'lease'; kind: LeaseKindName; who: 'alice' | 'bob' | 'carol'; hold: boolean; shared: boolean; nodes: number; duration: number; offset: number; image: number | null }
+  | { type: 'lease'; kind: LeaseKindName; who: 'alice' | 'bob' | 'carol'; hold: boolean; shared: boolean; nodes: number; duration: number; offset: number; image: number | null; cluster?: boolean }
   | { type: 'flow'; flow: Flow; who: 'alice' | 'bob' | 'carol'; n: number };
 
 /**
@@ -143,6 +143,8 @@ const leaseStep: fc.Arbitrary<Step> = fc.record({
   hold: fc.nat(9).map((n) => n < 3),
   shared: fc.boolean(), nodes: fc.integer({ min: 1, max: 2 }), duration: fc.integer({ min: 60, max: 5400 }),
   offset: fc.integer({ min: 60, max: 4 * 3600 }), image: sometimes(1, 2, fc.nat(10)),
+  // One valid lease in four is a cluster (a head and `nodes` workers), with user-data and a key.
+  cluster: fc.nat(3).map((n) => n === 0),
 });
 
 /** The stream: every operation alike (so every one is met often), valid leases, and the clock. */

@@ -8,6 +8,7 @@ import { createHash } from 'node:crypto';
 import type { LightMyRequestResponse } from 'fastify';
 import { REFUSAL_STATUS } from '../../../src/api/refusal-status.ts';
 import type { ApiWorld } from '../api-world.ts';
+import { headRole, KEY_LINES, workerRole } from '../cluster-body.ts';
 import { URL_MUTATIONS } from './mutations.ts';
 import { FLOWS, type FuzzRequest, type Role, type Step } from './request-generator.ts';
 import { isPlaceholder, type Pool } from './schema-arbitraries.ts';
@@ -23,6 +24,16 @@ export interface DigestPlan {
 }
 
 const LONGEST_MESSAGE = 1000 + 60;
+
+/** The lease as a cluster of a head and `workers` workers: its image (if any) goes to the head. */
+function asCluster(lease: Record<string, unknown>, workers: number): void {
+  const image = lease.image === undefined ? {} : { image: lease.image };
+  for (const field of ['nodes', 'cpu', 'memoryMiB', 'image']) delete lease[field];
+  Object.assign(lease, {
+    roles: [headRole({ ...image, cpu: 1, memoryMiB: 1024 }), workerRole({ count: workers, cpu: 1, memoryMiB: 512 })],
+    userData: '#cloud-config\nruncmd: [[touch, /tmp/up]]\n', sshPublicKeys: [KEY_LINES[0]],
+  });
+}
 
 export class FuzzRunner {
   readonly pools: Record<Pool, string[]> = {
@@ -50,6 +61,7 @@ export class FuzzRunner {
     if (step.kind === 'periodic') lease.recurrence = { period: step.duration + 600, count: 2 + (step.offset % 2) };
     if (step.shared && step.who !== 'bob') lease.group = 'lab';
     if (step.image !== null && this.pools.image.length > 0) lease.image = this.pools.image[step.image % this.pools.image.length];
+    if (step.cluster) asCluster(lease, step.nodes);
     const path = step.hold ? '/v1/leases/hold' : '/v1/leases';
     const op = { method: 'POST', path, role: 'user' as const, params: [], query: {}, body: null };
     await this.send({
@@ -233,9 +245,10 @@ export class FuzzRunner {
     if (route === 'POST /v1/groups') add('group', body?.name);
     if (route === 'POST /v1/nodes') add('node', body?.id);
     if (route === 'POST /v1/users/{id}/tokens') add('token', body?.id);
-    // The run's own users stay usable: one disabled, or taken out of lab, is put back at once.
-    const m = /^\/v1\/users\/(alice|bob|carol)\/disable$/.exec(url);
-    if (route === 'POST /v1/users/{id}/disable' && m) await this.repair('POST', `/v1/users/${m[1]}/enable`);
+    // The run's own users stay usable: one disabled, or taken out of lab, is put back at once. Who
+    // was disabled is read from the answer: a mutated URL (b%6Fb) names bob too, and the URL's text did not.
+    const disabled = route === 'POST /v1/users/{id}/disable' && ['alice', 'bob', 'carol'].includes(body?.id) ? body.id as string : null;
+    if (disabled) await this.repair('POST', `/v1/users/${disabled}/enable`);
     const left = /^\/v1\/groups\/lab\/members\/(alice|carol)$/.exec(url);
     if (route === 'DELETE /v1/groups/{name}/members/{user}' && left) await this.repair('POST', '/v1/groups/lab/members', { user: left[1] });
     if (route === 'POST /v1/nodes/{id}/drain' || route === 'DELETE /v1/nodes/{id}') {

@@ -9,6 +9,7 @@
 // exist then, and instants around the clock's now, so that valid requests reach the service.
 
 import fc from 'fast-check';
+import { headRole, KEY_LINES, workerRole } from '../cluster-body.ts';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- JSON Schema, read as the document gives it
 export type Schema = any;
@@ -43,8 +44,13 @@ const NAMED: Record<string, fc.Arbitrary<unknown>> = {
   period: fc.integer({ min: 600, max: 7200 }), count: fc.integer({ min: 1, max: 4 }), ttl: fc.integer({ min: 1, max: 3600 }),
 };
 
-/** Items of a named array field. */
-const NAMED_ITEMS: Record<string, fc.Arbitrary<unknown>> = { nodes: pick('node') };
+/** Items of a named array field: roles that can make a cluster (random ones almost never meet checkRoles), keys in their wire form. */
+const NAMED_ITEMS: Record<string, fc.Arbitrary<unknown>> = {
+  nodes: pick('node'),
+  roles: fc.constantFrom(headRole(), headRole({ name: 'db', provides: [] }), workerRole({ requires: ['head.ip'] }), workerRole({ count: 1, cpu: 1, memoryMiB: 1024, requires: [] })),
+  requires: fc.constantFrom('head.ip', 'head.host-key', 'head.nfs-export', 'db.hostname'),
+  sshPublicKeys: fc.constantFrom(...KEY_LINES),
+};
 
 export interface SchemaContext {
   /** The document's components, for $ref. */

@@ -84,7 +84,7 @@ describe('vws client against vws serve', { timeout: 300_000 }, () => {
     assert.equal(show.status, 0, show.stderr);
     assert.match(show.stdout, new RegExp(`^lease\\s+${aliceLease}$`, 'm'));
     assert.match(show.stdout, /^asked\s+1 x \(1 CPU, 1024 MiB\) for 2h, preemptible$/m);
-    assert.match(show.stdout, /^INDEX\s+NODE\s+STATUS\s+IP/m);
+    assert.match(show.stdout, /^INDEX\s+HOSTNAME\s+NODE\s+STATUS\s+IP/m);
     const shown = JSON.parse(vws(alice, 'lease', 'show', aliceLease, '--json').stdout);
     assert.equal(shown.workspaces.length, 1);
     const ws = JSON.parse(vws(alice, 'workspace', 'show', aliceLease, '0', '--json').stdout);

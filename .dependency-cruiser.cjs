@@ -7,9 +7,10 @@
 // speaks the protocol its driver defines (agent -> drivers; never drivers -> agent).
 const LAYERS = [
   ['core'], // pure: lease model, slot table, scheduler, policies
-  ['sim', 'store'], // trace readers and the simulator loop; the stores
+  ['sim', 'store', 'seed'], // trace readers and the simulator loop; the stores; guests' NoCloud seeds (pure)
   ['drivers', 'agent'], // where VMs run (interface, registry, simulated/, qemu/); the node agent
   ['control'], // the service's brain: applies plans through drivers, reconciles
+  ['broker'], // contextualization of clusters: takes the service's clock and refusals, is told of deployments, never called by control
   ['api'], // REST, events, auth
   ['cli'], // the vws command
 ];

@@ -15,7 +15,7 @@ import { buildTestGuest, READY_MARKER } from '../guest/build.ts';
 import { sleep } from '../src/agent/network/wait-until.ts';
 import { kvmUsable, QEMU_BINARY } from '../src/agent/qemu/qemu-argv.ts';
 import { writeSeedVolume } from '../src/agent/seed-volume.ts';
-import { buildSeed } from '../src/broker/seed/seed.ts';
+import { buildSeed } from '../src/seed/seed.ts';
 
 const root = new URL('..', import.meta.url).pathname;
 const REPEAT = Number(process.env.BENCH_REPEAT ?? 2);

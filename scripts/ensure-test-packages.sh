@@ -21,7 +21,7 @@ PACKAGES=(
   iproute2         # ip: network namespaces, bridges and taps
   nftables         # nft: the bridge filters on VMs' taps (the trusted networking layer)
   e2fsprogs        # mke2fs: the test guest's disk
-  cloud-init       # cloud-init schema and its YAML reader check every seed vws generates (test/broker/seed)
+  cloud-init       # cloud-init schema and its YAML reader check every seed vws generates (test/seed)
   genisoimage      # the agent writes each VM's cloud-init seed as an iso9660 volume labelled cidata
   mmdebstrap       # builds the Debian test guest that runs its own cloud-init (guest/debian.ts)
 )

@@ -1,7 +1,7 @@
 // A lease body's shape in the scheduler's terms: one shape (nodes, cpu, memoryMiB) or roles, never
 // both; and the fields that reach its guests (user-data, ssh keys), checked beyond their schemas.
 
-import { userDataType } from '../broker/seed/seed-input.ts';
+import { userDataType } from '../seed/seed-input.ts';
 import { checkRoles, clusterEnvelope } from '../core/roles.ts';
 import type { ClusterRole, ImageRef, LeaseRequest, Resources } from '../core/types.ts';
 import type { Store } from '../store/store.ts';
@@ -75,7 +75,7 @@ export function guestFields(spec: LeaseSpec, at: string): Pick<LeaseRequest, 'us
   if (spec.userData !== undefined) {
     const bytes = Buffer.byteLength(spec.userData, 'utf8');
     if (bytes > MOST_USER_DATA_BYTES) throw invalidRequest(`${at}.userData`, `is ${bytes} bytes of UTF-8; user-data takes at most ${MOST_USER_DATA_BYTES}: shorten it, or have it fetch the rest`);
-    // What the guests' seeds take (broker/seed): refused now rather than when a VM starts.
+    // What the guests' seeds take (src/seed): refused now rather than when a VM starts.
     const type = userDataType(spec.userData);
     if ('problem' in type) throw invalidRequest(`${at}.userData`, type.problem);
     out.userData = spec.userData;

@@ -4,7 +4,7 @@ import { buildServer } from '../api/server.ts';
 import { ContextBroker } from '../broker/broker.ts';
 import { bootstrapAdmin } from '../api/auth.ts';
 import { configWith } from '../core/config.ts';
-import { leaseSeeds } from '../control/lease-seeds.ts';
+import { leaseSeeds } from '../broker/lease-seeds.ts';
 import { wallClock } from '../control/clock.ts';
 import { LeaseService } from '../control/lease-service.ts';
 import type { OpenDriver } from '../drivers/plugin.ts';

@@ -2,7 +2,7 @@
 // Times are integer seconds since the Unix epoch. JSON-valued fields are stored as JSON text
 // (SQLite) or jsonb (PostgreSQL) and come back as the same values.
 
-import type { ContextSpec, MemberProgress } from '../broker/types.ts';
+import type { ContextSpec, MemberProgress } from './context-records.ts';
 import type { LeaseKind, LeaseRequest } from '../core/types.ts';
 
 /** What a lease is to its owner, as the API shows it. */

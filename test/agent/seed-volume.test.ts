@@ -12,7 +12,7 @@ import { QemuHost } from '../../src/agent/qemu-host.ts';
 import { qemuCommand } from '../../src/agent/qemu/qemu-argv.ts';
 import { SEED_FILE, writeSeedVolume } from '../../src/agent/seed-volume.ts';
 import type { VmProcess, VmRuntime } from '../../src/agent/vm-runtime.ts';
-import { buildSeed } from '../../src/broker/seed/seed.ts';
+import { buildSeed } from '../../src/seed/seed.ts';
 import { LONGEST_SEED_TEXT, readResultValue, seedProblem } from '../../src/drivers/qemu/agent-messages.ts';
 import type { Workload } from '../../src/drivers/qemu/protocol.ts';
 

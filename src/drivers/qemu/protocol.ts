@@ -59,7 +59,7 @@ export interface ExtraNic {
 
 /**
  * A VM's NoCloud seed, the three files the agent writes to the VM's `cidata` drive: the guest's
- * cloud-init reads its instance-id, hostname, network and user-data from it (src/broker/seed).
+ * cloud-init reads its instance-id, hostname, network and user-data from it (src/seed).
  */
 export interface SeedFiles {
   metaData: string;

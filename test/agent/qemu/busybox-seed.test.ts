@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import { NodeNetwork } from '../../../src/agent/network/node-network.ts';
 import { bootVm, restoreVm } from '../../../src/agent/qemu/qemu-vm.ts';
 import { SEED_FILE, writeSeedVolume } from '../../../src/agent/seed-volume.ts';
-import { plainSeed } from '../../../src/broker/seed/plain-seed.ts';
+import { plainSeed } from '../../../src/seed/plain-seed.ts';
 import { httpGet, sandbox } from '../network/sandbox.ts';
 import { waitFor } from '../../support/wait.ts';
 import { inNetns } from '../../support/netns.ts';

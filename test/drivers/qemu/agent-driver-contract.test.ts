@@ -37,7 +37,7 @@ import type { Store } from '../../../src/store/store.ts';
 import { killAllIn, twoNodeFabric, type TwoNodeFabric } from '../../support/netns.ts';
 import { qemuPids, registerImage, taps, vmLeftovers } from '../../e2e/qemu-pool.ts';
 import { driverContract } from '../driver-contract.ts';
-import { plainSeed } from '../../../src/broker/seed/plain-seed.ts';
+import { plainSeed } from '../../../src/seed/plain-seed.ts';
 import { ALL_CAPABILITIES } from '../../../src/drivers/capabilities.ts';
 import { waitFor } from '../../support/wait.ts';
 

@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { plainSeed } from '../../../src/broker/seed/plain-seed.ts';
+import { plainSeed } from '../../../src/seed/plain-seed.ts';
 import { DriverError, type VmSpec } from '../../../src/drivers/driver.ts';
 import { AddressBook } from '../../../src/drivers/qemu/address-book.ts';
 import { AgentDriver } from '../../../src/drivers/qemu/agent-driver.ts';

@@ -119,7 +119,7 @@ test("a member's seed names each of its NICs by network and MAC: both for a head
     await new Promise((resolve) => setImmediate(resolve));
     rmSync(w.dir, { recursive: true, force: true });
   });
-  const { plainSeed } = await import('../../../src/broker/seed/plain-seed.ts');
+  const { plainSeed } = await import('../../../src/seed/plain-seed.ts');
   const driver = new AgentDriver({
     hub: {
       call: (node: string, op: string, args: unknown) => {

@@ -1,12 +1,12 @@
 // Each VM's NoCloud seed from its lease: the host name its workspace row shows, the owner's ssh
-// keys and the lease's own user-data, as the lease was asked for (broker/seed builds the files).
+// keys and the lease's own user-data, as the lease was asked for (src/seed builds the files).
 // The context broker's part (a secret, its URL and key) joins here once it is wired.
 
-import { PUBLIC_NIC, plainSeed } from '../broker/seed/plain-seed.ts';
-import { buildSeed } from '../broker/seed/seed.ts';
+import { PUBLIC_NIC, plainSeed } from '../seed/plain-seed.ts';
+import { buildSeed } from '../seed/seed.ts';
 import type { SeedSource } from '../drivers/qemu/protocol.ts';
 import type { Store } from '../store/store.ts';
-import { workspaceNaming } from './workspace-names.ts';
+import { workspaceNaming } from '../control/workspace-names.ts';
 
 /** Seeds read from the store: a VM whose lease it does not have (none should) gets the plain seed. */
 export function leaseSeeds(store: Store): SeedSource {

@@ -10,11 +10,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import { CONTEXT_AGENT, CONTEXT_CONFIG } from '../../../src/broker/seed/cloud-config.ts';
-import { BOUNDARY } from '../../../src/broker/seed/multipart.ts';
-import { HOSTNAME_PATTERN, hostnameOf, instanceIdOf, LONGEST_PUBLIC_KEY, LONGEST_SSH_KEY, LONGEST_URL, LONGEST_USER_DATA_BYTES, MOST_NICS, MOST_SSH_KEYS, type SeedInput, seedInputProblem } from '../../../src/broker/seed/seed-input.ts';
-import { seedProblem } from '../../../src/drivers/qemu/agent-messages.ts';
-import { buildSeed, SeedInputError, USER_MERGE_TYPE, userDataParts } from '../../../src/broker/seed/seed.ts';
+import { CONTEXT_AGENT, CONTEXT_CONFIG } from '../../src/seed/cloud-config.ts';
+import { BOUNDARY } from '../../src/seed/multipart.ts';
+import { HOSTNAME_PATTERN, hostnameOf, instanceIdOf, LONGEST_PUBLIC_KEY, LONGEST_SSH_KEY, LONGEST_URL, LONGEST_USER_DATA_BYTES, MOST_NICS, MOST_SSH_KEYS, type SeedInput, seedInputProblem } from '../../src/seed/seed-input.ts';
+import { seedProblem } from '../../src/drivers/qemu/agent-messages.ts';
+import { buildSeed, SeedInputError, USER_MERGE_TYPE, userDataParts } from '../../src/seed/seed.ts';
 import { type ReadSeed, readSeeds } from './seed-reader.ts';
 
 const KEY_A = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIIb2o0mQ5sOqk1w8Zq2n9yR3u4pP0s1b2c3d4e5f6g7h owner@laptop';

@@ -4,12 +4,12 @@
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { leaseSeeds } from '../../src/control/lease-seeds.ts';
+import { leaseSeeds } from '../../src/broker/lease-seeds.ts';
 import type { VmSpec } from '../../src/drivers/driver.ts';
 import type { SeedFiles } from '../../src/drivers/qemu/protocol.ts';
 import { apiWorld, lease } from '../api/api-world.ts';
 import { cluster, ed25519Line } from '../api/cluster-body.ts';
-import { readSeeds } from '../broker/seed/seed-reader.ts';
+import { readSeeds } from '../seed/seed-reader.ts';
 
 const vm = (leaseId: string, index: number): VmSpec => ({ id: `${leaseId}/${index}`, leaseId, index, node: 'n1', cpu: 1, memoryMiB: 256, image: null, mac: `52:54:00:00:00:1${index}` });
 

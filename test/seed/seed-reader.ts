@@ -2,7 +2,7 @@
 // splitter and schema (Debian's cloud-init package on the host), many per process.
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import type { NoCloudSeed } from '../../../src/broker/seed/seed-input.ts';
+import type { NoCloudSeed } from '../../src/seed/seed-input.ts';
 
 const READER = new URL('read-seed.py', import.meta.url).pathname;
 /** cloud-init's Python: its modules are importable there, whatever python3 is first on PATH. */

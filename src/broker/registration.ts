@@ -105,6 +105,12 @@ export interface PlacedMember {
 }
 
 /**
+ * A member's id in the broker and in its seed: `ROLE-K` for member K of its role (workspace
+ * naming's order), short and the same whatever the lease is called.
+ */
+export const memberIdOf = (role: string, k: number): string => `${role}-${k}`;
+
+/**
  * A cluster lease's registration from its roles (as the lease asked, core ClusterRole) and its
  * placed VMs: member ids are `ROLE-K`, each role gets the files given for it (none by default).
  */
@@ -122,7 +128,7 @@ export function clusterRegistration(
       name: r.name, count: r.count, ...(r.minCount !== undefined ? { minCount: r.minCount } : {}),
       provides: r.provides, requires: r.requires, files: files[r.name] ?? [],
     })),
-    members: placed.map((m) => ({ id: `${m.role}-${m.index}`, role: m.role, index: m.index, hostname: m.hostname, ...(m.ip ? { ip: m.ip } : {}) })),
+    members: placed.map((m) => ({ id: memberIdOf(m.role, m.index), role: m.role, index: m.index, hostname: m.hostname, ...(m.ip ? { ip: m.ip } : {}) })),
     ...(timeouts ? { timeouts } : {}),
   };
 }

@@ -1,0 +1,240 @@
+// A cluster lease's context through the whole service: a 1 head + 2 workers lease made through the
+// API on a real SQLite file (simulated driver), registered with the broker as it deploys, each
+// member's seed made as `vws serve` makes it (leaseSeeds), the context agent's config read out of
+// the seed's user-data with cloud-init's own reader, and the REAL context agent run as a process
+// per member under its own --root against the service listening on a port. The lease view, the
+// CLI's text of it and the lease's event stream show the context; cancelling forgets it. And a
+// worker that never reports fails the cluster with the step's reason after its (short) timeout.
+
+import assert from 'node:assert/strict';
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { test } from 'node:test';
+import type { FastifyInstance } from 'fastify';
+import { bootstrapAdmin, issueToken } from '../../src/api/auth.ts';
+import { agentSha256 } from '../../src/api/routes/context.ts';
+import { buildServer } from '../../src/api/server.ts';
+import { ContextBroker } from '../../src/broker/broker.ts';
+import { CONTEXT_CONFIG, CONTEXT_ENTRIES } from '../../src/broker/seed/cloud-config.ts';
+import type { StepTimeouts } from '../../src/broker/types.ts';
+import { leaseDetail } from '../../src/cli/client/lease-text.ts';
+import { ManualClock } from '../../src/control/clock.ts';
+import { ClusterContexts } from '../../src/control/cluster-contexts.ts';
+import { LeaseService } from '../../src/control/lease-service.ts';
+import { leaseSeeds } from '../../src/control/lease-seeds.ts';
+import { configWith } from '../../src/core/config.ts';
+import type { VmSpec } from '../../src/drivers/driver.ts';
+import type { SeedFiles } from '../../src/drivers/qemu/protocol.ts';
+import { SimulatedDriver } from '../../src/drivers/simulated/simulated-driver.ts';
+import { openSqliteStore } from '../../src/store/sqlite-store.ts';
+import type { Store } from '../../src/store/store.ts';
+import { cluster, ed25519Line } from '../api/cluster-body.ts';
+import { readSeeds } from '../broker/seed/seed-reader.ts';
+
+const AGENT = fileURLToPath(new URL('../../guest/context-agent/vws-context-agent', import.meta.url));
+const T0 = 1_800_000_000;
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- JSON from the API, read loosely: the asserts check its shape
+type Json = any;
+
+interface World {
+  dir: string;
+  store: Store;
+  clock: ManualClock;
+  service: LeaseService;
+  broker: ContextBroker;
+  contexts: ClusterContexts;
+  app: FastifyInstance;
+  url: string;
+  alice: string;
+  call(method: string, url: string, body?: unknown): Promise<{ status: number; body: Json }>;
+  /** Until nothing of the service's own or the contexts' is under way. */
+  settle(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** The service as `vws serve` wires it: the broker opened first, its settling written into the lease's stream. */
+async function world(timeouts?: Partial<StepTimeouts>): Promise<World> {
+  const dir = mkdtempSync(join(tmpdir(), 'vws-cluster-ctx-'));
+  const store = await openSqliteStore(join(dir, 'vws.db'));
+  const clock = new ManualClock(T0);
+  await bootstrapAdmin(store, T0, 'admin-token');
+  await store.putUser({ id: 'alice', name: 'alice', isAdmin: false, createdAt: T0 });
+  const alice = (await issueToken(store, 'alice', 't', T0)).token;
+  let contexts: ClusterContexts | null = null;
+  const broker = await ContextBroker.open(store, clock, { onSettled: (v) => contexts?.settled(v) });
+  contexts = new ClusterContexts(store, broker, { timeouts });
+  const driver = new SimulatedDriver({ delaysMs: { start: 1, stop: 1, suspend: 1, resume: 1, migrate: 1, prepareImage: 1 } });
+  const service = await LeaseService.open({ store, driver, clock, config: configWith({}) });
+  for (let i = 1; i <= 4; i++) await service.addNode({ id: `n${i}`, cpu: 1, memoryMiB: 1024, diskMiB: 10_000 });
+  const unwatch = await contexts.watch(service);
+  const app = buildServer({ service, store, version: 'test', blobDir: join(dir, 'blobs'), now: () => clock.now(), broker });
+  await app.listen({ host: '127.0.0.1', port: 0 });
+  const url = `http://127.0.0.1:${(app.server.address() as { port: number }).port}`;
+  const ctx = contexts;
+  return {
+    dir, store, clock, service, broker, contexts: ctx, app, url, alice,
+    async call(method, path, body) {
+      const res = await app.inject({ method: method as 'GET', url: path, payload: body as object, headers: { authorization: `Bearer ${alice}` } });
+      return { status: res.statusCode, body: res.headers['content-type']?.toString().startsWith('application/json') ? JSON.parse(res.body) : res.body };
+    },
+    async settle() {
+      for (let i = 0; i < 5; i++) {
+        await service.idle();
+        await ctx.idle();
+      }
+    },
+    async close() {
+      await app.close();
+      unwatch();
+      await ctx.idle();
+      broker.close();
+      await service.close();
+      await driver.close();
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+const vmOf = (leaseId: string, index: number): VmSpec => ({ id: `${leaseId}/${index}`, leaseId, index, node: 'n1', cpu: 1, memoryMiB: 256, image: null, mac: `52:54:00:00:02:1${index}` });
+
+interface MemberSeed { member: string; hostname: string; configText: string; agentUrl: string; agentHash: string }
+
+/** Each VM's seed as the driver would get it, read back with cloud-init's reader: the agent's config file and how the agent is fetched. */
+async function memberSeeds(w: World, leaseId: string, count: number): Promise<Array<MemberSeed | null>> {
+  const seeds = leaseSeeds(w.store, { contexts: w.contexts, guestUrl: w.url, agentSha256: agentSha256() });
+  const made: SeedFiles[] = [];
+  for (let i = 0; i < count; i++) made.push((await seeds(vmOf(leaseId, i)))!);
+  return readSeeds(made).map((r) => {
+    const config = r.parts[0].config as { write_files?: Array<{ path: string; content: string }>; runcmd?: string[][] };
+    assert.equal(r.parts[0].schemaProblem ?? null, null, 'cloud-init schema takes the seed');
+    const file = config.write_files?.find((f) => f.path === CONTEXT_CONFIG);
+    if (!file) return null;
+    const fetch = config.runcmd!.find((c) => c[0] === 'python3')!;
+    const parsed = JSON.parse(file.content) as { member: string; hostname: string };
+    return { member: parsed.member, hostname: parsed.hostname, configText: file.content, agentUrl: fetch[3], agentHash: fetch[5] };
+  });
+}
+
+/** A member's root as its guest would have it: a host key made by ssh-keygen, /etc/hosts, the config from its seed, its entries. */
+function memberRoot(w: World, s: MemberSeed, entries: Record<string, string>): { root: string; config: string } {
+  const root = join(w.dir, s.member);
+  mkdirSync(join(root, 'etc/ssh'), { recursive: true });
+  mkdirSync(join(root, 'etc/vws'), { recursive: true });
+  execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', `root@${s.hostname}`, '-f', join(root, 'etc/ssh/ssh_host_ed25519_key')]);
+  writeFileSync(join(root, 'etc/hosts'), '127.0.0.1 localhost\n');
+  writeFileSync(join(root, CONTEXT_ENTRIES), JSON.stringify(entries));
+  const config = join(root, CONTEXT_CONFIG);
+  writeFileSync(config, s.configText, { mode: 0o600 });
+  return { root, config };
+}
+
+function runAgent(m: { root: string; config: string }): Promise<{ code: number | null; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn('python3', [AGENT, '--config', m.config, '--root', m.root, '--poll', '0.1', '--timeout', '120']);
+    let stderr = '';
+    child.stderr.on('data', (d) => { stderr += d; });
+    child.on('close', (code) => resolve({ code, stderr }));
+  });
+}
+
+/** Makes the 1 + 2 cluster and waits until the broker holds its context (its deployment registered it). */
+async function deployedCluster(w: World): Promise<string> {
+  const made = await w.call('POST', '/v1/leases', cluster({ sshPublicKeys: [ed25519Line('alice@laptop')] }));
+  assert.equal(made.status, 201, JSON.stringify(made.body));
+  const id = made.body.lease.id as string;
+  for (let round = 0; round < 30 && !w.broker.view(id); round++) {
+    await w.settle();
+    if (!w.broker.view(id)) w.clock.advance(1);
+  }
+  assert.ok(w.broker.view(id), 'the cluster is registered as it deploys, before any seed is made');
+  return id;
+}
+
+async function leaseEvents(w: World, id: string): Promise<Array<{ type: string; data: Json }>> {
+  return (await w.store.eventsAfter(0, 10_000)).filter((e) => e.leaseId === id).map((e) => ({ type: e.type, data: e.data as Json }));
+}
+
+test('a 1 + 2 cluster deploys, its seeds carry each member\'s context config, the real agents complete it: the lease view, the CLI and the event stream show it; cancelling forgets it', async () => {
+  const w = await world();
+  try {
+    const id = await deployedCluster(w);
+    const seeds = (await memberSeeds(w, id, 3)).map((s) => s!);
+    assert.deepEqual(seeds.map((s) => s.member), ['head-0', 'worker-0', 'worker-1']);
+    assert.deepEqual(seeds.map((s) => s.hostname), [`${id}-head-0`, `${id}-worker-0`, `${id}-worker-1`]);
+    for (const s of seeds) {
+      assert.equal(s.agentUrl, `${w.url}/v1/context/agent`);
+      assert.equal(s.agentHash, agentSha256());
+      assert.equal(JSON.parse(s.configText).server, w.url);
+    }
+    // What the seed names is the agent the service serves.
+    const served = await fetch(seeds[0].agentUrl);
+    assert.equal((await served.text()), readFileSync(AGENT, 'utf8'));
+    const roots = seeds.map((s) => memberRoot(w, s, s.member === 'head-0' ? { 'nfs-export': `${s.hostname}:/srv` } : {}));
+    const results = await Promise.all(roots.map(runAgent));
+    for (const [i, r] of results.entries()) assert.equal(r.code, 0, `${seeds[i].member}: ${r.stderr}`);
+    for (const m of roots) {
+      const hosts = readFileSync(join(m.root, 'etc/hosts'), 'utf8');
+      for (const s of seeds) assert.match(hosts, new RegExp(` ${s.hostname}$`, 'm'), `every member knows ${s.hostname}`);
+    }
+    await w.settle();
+    const shown = (await w.call('GET', `/v1/leases/${id}`)).body;
+    assert.deepEqual(shown.workspaces.map((x: Json) => x.context), seeds.map(() => ({ state: 'complete', reason: null, waitsFor: [] })));
+    assert.equal(shown.context.status, 'complete');
+    assert.deepEqual(shown.context.roles.map((r: Json) => [r.name, r.reported, r.done, r.failed, r.status]), [['head', 1, 1, 0, 'complete'], ['worker', 2, 2, 0, 'complete']]);
+    const text = leaseDetail(shown);
+    assert.match(text, /^context +complete$/m);
+    assert.match(text, /^context worker +complete, 2 of 2 reported, 2 done, 0 failed \(needs 2\)$/m);
+    assert.match(text, /CONTEXT/);
+    const events = await leaseEvents(w, id);
+    const settled = events.filter((e) => e.type.startsWith('lease.context'));
+    assert.deepEqual(settled.map((e) => [e.type, e.data.status, e.data.reason]), [['lease.context-complete', 'complete', null]]);
+    // A seed made again (the VM restarted) carries no secret: its agent holds a session already.
+    assert.deepEqual(await memberSeeds(w, id, 3), [null, null, null]);
+
+    assert.equal((await w.call('DELETE', `/v1/leases/${id}`)).status < 300, true);
+    await w.settle();
+    assert.equal(w.broker.view(id), null, 'the broker forgot the cancelled lease');
+    assert.deepEqual(await w.store.listContexts(), []);
+    assert.equal((await w.call('GET', `/v1/leases/${id}`)).body.context, undefined);
+  } finally {
+    await w.close();
+  }
+});
+
+test('a worker that never reports fails the cluster with the step\'s reason after its timeout, shown in the view, the CLI and the event stream', async () => {
+  const w = await world({ exchange: 60, report: 300, context: 300, done: 300 });
+  try {
+    const id = await deployedCluster(w);
+    const seeds = (await memberSeeds(w, id, 3)).map((s) => s!);
+    const running = seeds.slice(0, 2).map((s) => runAgent(memberRoot(w, s, s.member === 'head-0' ? { 'nfs-export': `${s.hostname}:/srv` } : {})));
+    // The two that run report and then wait for the third: only then is time moved past its timeout.
+    for (let round = 0; round < 600; round++) {
+      const steps = w.broker.view(id)!.roles.flatMap((r) => r.members.map((m) => m.step));
+      if (steps.filter((s) => s === 'context').length === 2) break;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const before = (await w.call('GET', `/v1/leases/${id}`)).body;
+    assert.deepEqual(before.workspaces.map((x: Json) => x.context.state), ['pending', 'pending', 'pending']);
+    assert.ok(before.workspaces[0].context.waitsFor.length > 0, JSON.stringify(before.workspaces[0].context));
+    w.clock.advance(61);
+    const results = await Promise.all(running);
+    for (const r of results) assert.notEqual(r.code, 0, 'the agents are told the cluster failed');
+    await w.settle();
+    const shown = (await w.call('GET', `/v1/leases/${id}`)).body;
+    assert.equal(shown.context.status, 'failed');
+    assert.match(shown.context.reason, /worker-1/);
+    const lost = shown.workspaces[2].context;
+    assert.equal(lost.state, 'failed');
+    assert.match(lost.reason, /exchange|secret|boot/i, `the reason names the step: ${lost.reason}`);
+    assert.match(leaseDetail(shown), /^context +failed: /m);
+    const settled = (await leaseEvents(w, id)).filter((e) => e.type.startsWith('lease.context'));
+    assert.deepEqual(settled.map((e) => [e.type, e.data.reason]), [['lease.context-failed', shown.context.reason]]);
+  } finally {
+    await w.close();
+  }
+});

@@ -44,6 +44,9 @@ test('a 1 + 2 cluster deploys, its seeds carry each member\'s context config, th
     assert.deepEqual(shown.workspaces.map((x: Json) => x.context), seeds.map(() => ({ state: 'complete', reason: null, waitsFor: [] })));
     assert.equal(shown.context.status, 'complete');
     assert.deepEqual(shown.context.roles.map((r: Json) => [r.name, r.reported, r.done, r.failed, r.status]), [['head', 1, 1, 0, 'complete'], ['worker', 2, 2, 0, 'complete']]);
+    const doc = (await w.call('GET', '/v1/openapi.json')).body;
+    assert.deepEqual(Object.keys(doc.components.schemas.Workspace.properties.context.properties), ['state', 'reason', 'waitsFor'], 'the OpenAPI document describes it');
+    assert.ok(doc.components.schemas.Lease.properties.context);
     const text = leaseDetail(shown);
     assert.match(text, /^context +complete$/m);
     assert.match(text, /^context worker +complete, 2 of 2 reported, 2 done, 0 failed \(needs 2\)$/m);

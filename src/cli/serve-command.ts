@@ -37,6 +37,7 @@ export async function serveCommand(v: ServeOptions): Promise<number> {
     if (v[option] !== undefined && !plugin.options.includes(option)) throw new UsageError(`--${option} is not an option of --driver ${plugin.name}`);
   }
   if ((v['tls-cert'] === undefined) !== (v['tls-key'] === undefined)) throw new UsageError('--tls-cert and --tls-key go together');
+  const guestUrl = guestUrlOf(v['guest-url'], host, port, v['tls-cert'] !== undefined);
   const data = resolve(v.data ?? 'vws-data');
   const nodes = numberOption('nodes', v.nodes, 0, (n) => Number.isInteger(n) && n >= 0, 'a whole number >= 0');
   const nodeCpu = numberOption('node-cpu', v['node-cpu'], 4, positive, 'a positive number');
@@ -53,7 +54,6 @@ export async function serveCommand(v: ServeOptions): Promise<number> {
   }
   const now = wallClock.now();
   const token = await bootstrapAdmin(store, now, process.env.VWS_BOOTSTRAP_TOKEN);
-  const guestUrl = guestUrlOf(v['guest-url'], host, port, v['tls-cert'] !== undefined);
   // Cluster leases' context broker: its state and key live in the store, so a restart resumes it.
   // Opened before the driver, whose seeds carry each cluster member's secret from it.
   let contexts: ClusterContexts | null = null;

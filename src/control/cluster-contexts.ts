@@ -87,7 +87,7 @@ export class ClusterContexts {
     if (e.type !== 'lease.status' || !e.leaseId) return;
     const to = (e.data as { to?: LeaseStatus }).to;
     if (to && ENDED.has(to)) this.track(this.forget(e.leaseId));
-    else if (to && DEPLOYED.has(to)) this.track(this.ensure(e.leaseId));
+    else if (to && DEPLOYED.has(to)) this.track(this.ensure(e.leaseId).then((r) => this.unregistered(e.leaseId!, r)));
   }
 
   /** After a restart: contexts of leases that ended meanwhile are forgotten, deployed clusters registered. */
@@ -99,6 +99,11 @@ export class ClusterContexts {
     for (const status of DEPLOYED) {
       for (const row of await this.store.listLeases({ status })) if (row.request.roles) await this.ensure(row.id);
     }
+  }
+
+  /** A cluster the broker refused is said in its lease's stream: its members' seeds will say so too, but the owner should hear why. */
+  private async unregistered(leaseId: string, r: Result<void>): Promise<void> {
+    if (!r.ok && this.sink) await this.sink(leaseId, 'lease.context-failed', { status: 'failed', reason: `its cluster could not be registered with the context broker: ${r.message}`, roles: [] });
   }
 
   /** Resolves once what the events started is done (tests wait on this). */

@@ -133,3 +133,26 @@ test('a crash between deploying a cluster and registering it, or between its end
     await w.close();
   }
 });
+
+test('a cluster the broker refuses to register is said in its lease\'s stream with why', async () => {
+  const w = await world();
+  try {
+    const made = await w.call('POST', '/v1/leases', cluster());
+    const id = made.body.lease.id as string;
+    await w.settle();
+    const row = (await w.store.getLease(id))!;
+    // A stored request the broker cannot take (the API refuses it; a store written by an older version might hold one).
+    const roles = row.request.roles!.map((r) => (r.name === 'worker' ? { ...r, requires: ['head.nothing-provides-this'] } : r));
+    await w.broker.forget(id);
+    await w.store.putLease({ ...row, request: { ...row.request, roles } });
+    w.contexts.heard({ id: 0, time: w.clock.now(), type: 'lease.status', leaseId: id, owner: 'alice', group: null, data: { from: 'scheduled', to: 'deploying' } });
+    await w.settle();
+    assert.equal(w.broker.view(id), null);
+    const failed = (await leaseEvents(w, id)).filter((e) => e.type === 'lease.context-failed');
+    assert.equal(failed.length, 1);
+    assert.match(failed[0].data.reason, /could not be registered with the context broker: .*head\.nothing-provides-this/);
+    await assert.rejects(memberSeeds(w, id, 1), /cannot carry its context secret: .*head\.nothing-provides-this/);
+  } finally {
+    await w.close();
+  }
+});

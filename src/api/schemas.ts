@@ -66,6 +66,11 @@ export const Workspace = Type.Object({
   role: Nullable(Type.String(), 'the role of a cluster lease\'s VM, null for a lease of one shape'),
   member: Nullable(Type.Integer(), 'which of its role\'s VMs it is, from 0; null for a lease of one shape'),
   hostname: Type.String({ description: 'its host name, a DNS label: LEASE-ROLE-K for a cluster\'s VM, LEASE-K otherwise' }),
+  context: Type.Optional(Type.Object({
+    state: Type.Union([Type.Literal('pending'), Type.Literal('complete'), Type.Literal('failed')]),
+    reason: Nullable(Type.String(), 'why it failed'),
+    waitsFor: Type.Array(Type.String(), { description: 'what it still waits for, while pending' }),
+  }, { description: 'a cluster member\'s context state, in GET /v1/leases/{id} while the broker holds the lease\'s context' })),
 });
 
 export const Lease = Type.Object({
@@ -75,6 +80,14 @@ export const Lease = Type.Object({
   actualStart: Nullable(Type.Integer()), actualEnd: Nullable(Type.Integer()),
   usage: Type.Record(Type.String(), UsageEntry), createdAt: Type.Integer(), updatedAt: Type.Integer(),
   spec: Type.Unknown(), workspaces: Type.Optional(Type.Array(Workspace)),
+  context: Type.Optional(Type.Object({
+    status: Type.Union([Type.Literal('pending'), Type.Literal('complete'), Type.Literal('failed')]),
+    reason: Nullable(Type.String(), 'the first failure'),
+    roles: Type.Array(Type.Object({
+      name: Type.String(), count: Type.Integer(), minCount: Type.Integer(), status: Type.String(),
+      reported: Type.Integer(), done: Type.Integer(), failed: Type.Integer(),
+    })),
+  }, { description: 'a cluster lease\'s context (GET /v1/leases/{id}, while the broker holds it): its status and each role\'s progress' })),
 });
 
 export const LeaseList = Type.Object({ leases: Type.Array(Lease), next: Nullable(Type.String()) });

@@ -86,12 +86,16 @@ export class ContextBroker {
     return broker;
   }
 
-  /** Registers a cluster as its VMs are deployed: one secret per member, to put in that member's seed only. */
+  /**
+   * Registers a cluster as its VMs are deployed: one secret per member, to put in that member's
+   * seed only. A lease registered already is left as it is (none are made): the service registers
+   * again after a crash between deploying and registering, and seeds get fresh ones (issueSecret).
+   */
   async register(r: Registration): Promise<Result<Array<{ memberId: string; secret: string }>>> {
     const problem = registrationProblem(r);
     if (problem) return refuse('invalid-request', `cluster context of lease ${r.leaseId}: ${problem}`);
     return this.serial(r.leaseId, async () => {
-      if (this.live.has(r.leaseId)) return refuse('already-exists', `lease ${r.leaseId} has a context already: forget it first to register it again`);
+      if (this.live.has(r.leaseId)) return ok([]);
       const now = this.clock.now();
       const spec: ContextSpec = {
         leaseId: r.leaseId, ownerKeys: [...r.ownerKeys], roles: r.roles, members: r.members,
@@ -102,6 +106,27 @@ export class ContextBroker {
       await this.store.transaction(() => this.store.putContext({ leaseId: r.leaseId, spec, createdAt: now }, rows));
       this.arm(r.leaseId, this.adopt(spec, rows));
       return ok(secrets);
+    });
+  }
+
+  /**
+   * A fresh secret for a member that has not exchanged one yet, replacing the one kept (its hash):
+   * a seed is made each time its VM starts, and the broker keeps no secret it could put in it again.
+   */
+  async issueSecret(leaseId: string, memberId: string): Promise<Result<{ secret: string }>> {
+    return this.serial(leaseId, async () => {
+      const live = this.live.get(leaseId);
+      const row = live?.rows.get(memberId);
+      if (!live || !row) return refuse('not-found', `lease '${leaseId}' has no member '${memberId}' in its context: register the cluster first`);
+      const p = progressOf(live, memberId);
+      if (p.exchangedAt !== null) {
+        return refuse('wrong-state', `member '${memberId}' of lease '${leaseId}' exchanged its secret at ${new Date(p.exchangedAt * 1000).toISOString()}: its agent holds a session, and a secret buys one session only`);
+      }
+      const secret = randomBytes(32).toString('base64url');
+      const next = { ...row, secretHash: sha256(secret), updatedAt: this.clock.now() };
+      await this.store.transaction(() => this.store.putContextMember(next));
+      live.rows.set(memberId, next);
+      return ok({ secret });
     });
   }
 

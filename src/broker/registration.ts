@@ -3,6 +3,7 @@
 // deployment), but from input that users wrote (roles, files, keys), so every bound is checked.
 
 import { isIP } from 'node:net';
+import { MEMBER_ID } from '../seed/seed-input.ts';
 import { ENTRY_NAME, IMPLICIT_ENTRIES, ROLE_NAME, splitRequirement } from '../core/roles.ts';
 import type { ClusterRole } from '../core/types.ts';
 import type { BrokerMember, BrokerRole, RoleFile, StepTimeouts } from './types.ts';
@@ -19,8 +20,7 @@ export const LIMITS = {
 
 /** A host name: labels of letters, digits and '-', as /etc/hosts and ssh take them. */
 export const HOSTNAME = /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
-/** A member id: safe in a path, a URL and a log line. */
-export const MEMBER_ID = /^[A-Za-z0-9][A-Za-z0-9._/-]{0,127}$/;
+export { MEMBER_ID } from '../seed/seed-input.ts';
 
 export interface Registration {
   leaseId: string;
@@ -105,6 +105,12 @@ export interface PlacedMember {
 }
 
 /**
+ * A member's id in the broker and in its seed: `ROLE-K` for member K of its role (workspace
+ * naming's order), short and the same whatever the lease is called.
+ */
+export const memberIdOf = (role: string, k: number): string => `${role}-${k}`;
+
+/**
  * A cluster lease's registration from its roles (as the lease asked, core ClusterRole) and its
  * placed VMs: member ids are `ROLE-K`, each role gets the files given for it (none by default).
  */
@@ -122,7 +128,7 @@ export function clusterRegistration(
       name: r.name, count: r.count, ...(r.minCount !== undefined ? { minCount: r.minCount } : {}),
       provides: r.provides, requires: r.requires, files: files[r.name] ?? [],
     })),
-    members: placed.map((m) => ({ id: `${m.role}-${m.index}`, role: m.role, index: m.index, hostname: m.hostname, ...(m.ip ? { ip: m.ip } : {}) })),
+    members: placed.map((m) => ({ id: memberIdOf(m.role, m.index), role: m.role, index: m.index, hostname: m.hostname, ...(m.ip ? { ip: m.ip } : {}) })),
     ...(timeouts ? { timeouts } : {}),
   };
 }

@@ -5,6 +5,8 @@ import { ContextBroker } from '../broker/broker.ts';
 import { bootstrapAdmin } from '../api/auth.ts';
 import { configWith } from '../core/config.ts';
 import { leaseSeeds } from '../broker/lease-seeds.ts';
+import { ClusterContexts } from '../broker/cluster-contexts.ts';
+import { agentSha256 } from '../api/routes/context.ts';
 import { wallClock } from '../control/clock.ts';
 import { LeaseService } from '../control/lease-service.ts';
 import type { OpenDriver } from '../drivers/plugin.ts';
@@ -15,7 +17,7 @@ import { UsageError } from './usage-error.ts';
 
 /** The options of vws serve by long name, as ./program.ts parsed them (they are described in ./local-commands.ts). */
 export interface ServeOptions {
-  listen?: string; data?: string; store?: string; driver?: string; 'vm-network'?: string; 'cluster-network'?: string;
+  listen?: string; data?: string; store?: string; driver?: string; 'vm-network'?: string; 'cluster-network'?: string; 'guest-url'?: string;
   nodes?: string; 'node-cpu'?: string; 'node-memory'?: string; 'tls-cert'?: string; 'tls-key'?: string;
 }
 
@@ -35,6 +37,7 @@ export async function serveCommand(v: ServeOptions): Promise<number> {
     if (v[option] !== undefined && !plugin.options.includes(option)) throw new UsageError(`--${option} is not an option of --driver ${plugin.name}`);
   }
   if ((v['tls-cert'] === undefined) !== (v['tls-key'] === undefined)) throw new UsageError('--tls-cert and --tls-key go together');
+  const guestUrl = guestUrlOf(v['guest-url'], host, port, v['tls-cert'] !== undefined);
   const data = resolve(v.data ?? 'vws-data');
   const nodes = numberOption('nodes', v.nodes, 0, (n) => Number.isInteger(n) && n >= 0, 'a whole number >= 0');
   const nodeCpu = numberOption('node-cpu', v['node-cpu'], 4, positive, 'a positive number');
@@ -51,9 +54,14 @@ export async function serveCommand(v: ServeOptions): Promise<number> {
   }
   const now = wallClock.now();
   const token = await bootstrapAdmin(store, now, process.env.VWS_BOOTSTRAP_TOKEN);
+  // Cluster leases' context broker: its state and key live in the store, so a restart resumes it.
+  // Opened before the driver, whose seeds carry each cluster member's secret from it.
+  let contexts: ClusterContexts | null = null;
+  const broker = await ContextBroker.open(store, wallClock, { onSettled: (view) => contexts?.settled(view) });
+  contexts = new ClusterContexts(store, broker);
   let opened: OpenDriver;
   try {
-    opened = await plugin.open({ store, dataDir: data, vmNetwork: v['vm-network'], clusterNetwork: v['cluster-network'], seeds: leaseSeeds(store) });
+    opened = await plugin.open({ store, dataDir: data, vmNetwork: v['vm-network'], clusterNetwork: v['cluster-network'], seeds: leaseSeeds(store, { contexts, guestUrl, agentSha256: agentSha256() }) });
   } catch (e) {
     throw new UsageError((e as Error).message);
   }
@@ -68,8 +76,7 @@ export async function serveCommand(v: ServeOptions): Promise<number> {
   }
   const version = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
   const https = v['tls-cert'] ? { cert: readFileSync(v['tls-cert']!, 'utf8'), key: readFileSync(v['tls-key']!, 'utf8') } : undefined;
-  // Cluster leases' context broker: its state and key live in the store, so a restart resumes it.
-  const broker = await ContextBroker.open(store, wallClock);
+  const unwatch = await contexts.watch(service);
   const app = buildServer({ service, store, version, blobDir: join(data, 'blobs'), now: () => wallClock.now(), https, agents: opened.agents, broker });
   const address = await app.listen({ host, port });
   // A token the operator gave (VWS_BOOTSTRAP_TOKEN) is theirs already: printing it would put it in logs.
@@ -82,9 +89,29 @@ export async function serveCommand(v: ServeOptions): Promise<number> {
     process.once('SIGTERM', stop);
   });
   await app.close();
+  unwatch();
+  await contexts.idle();
   broker.close();
   await service.close();
   await driver.close();
   await store.close();
   return 0;
+}
+
+/**
+ * The service's base URL as guests reach it: --guest-url as given (http or https, no query), or
+ * the listen address's (a guest cannot reach 0.0.0.0 or localhost: say --guest-url then).
+ */
+export function guestUrlOf(given: string | undefined, host: string, port: number, tls: boolean): string {
+  if (given === undefined) return `${tls ? 'https' : 'http'}://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  let url: URL;
+  try {
+    url = new URL(given);
+  } catch {
+    throw new UsageError(`--guest-url must be a URL such as http://10.77.0.1:8080, got '${given}'`);
+  }
+  if ((url.protocol !== 'http:' && url.protocol !== 'https:') || url.search || url.hash || url.username || given.length > 1024) {
+    throw new UsageError(`--guest-url must be an http or https URL without query, fragment or user (at most 1024 characters), got '${given.slice(0, 100)}'`);
+  }
+  return given.replace(/\/+$/, '');
 }

@@ -76,6 +76,12 @@ export class LeaseService {
     return this.loop.onEvent(listener);
   }
 
+  /** Adds an event to a lease's stream, seen by whoever sees the lease (its context settling, say). */
+  leaseEvent(leaseId: string, type: string, data: unknown): Promise<void> {
+    const own = this.loop.owners.get(leaseId);
+    return this.loop.event({ time: this.loop.clock.now(), type, leaseId, owner: own?.owner ?? null, group: own?.group ?? null, data });
+  }
+
   // ---- reads ----
 
   /** What the scheduler would answer now; it changes no lease. */

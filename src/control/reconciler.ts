@@ -5,7 +5,7 @@
 
 import { createHash } from 'node:crypto';
 import type { LeaseRecord } from '../core/lease-record.ts';
-import type { ImageRef, Resources } from '../core/types.ts';
+import type { ImageRef, NetworkName, Resources } from '../core/types.ts';
 import type { EventRow, Store, WorkspaceRow, WorkspaceStatus } from '../store/store.ts';
 import type { Driver, VmSpec, VmState, VmStatus } from '../drivers/driver.ts';
 import { type DesiredVm, desiredVms } from './lease-view.ts';
@@ -42,8 +42,8 @@ function partsOfVm(vmId: string): { leaseId: string; index: number } {
   return { leaseId: vmId.slice(0, slash), index: Number(vmId.slice(slash + 1)) };
 }
 
-/** A VM's own shape and image: its role's, for a cluster's VM (workspace k is member k). */
-function shapeOfVm(lease: LeaseRecord, index: number): { perNode: Resources; image?: ImageRef } {
+/** A VM's own shape, image and networks: its role's, for a cluster's VM (workspace k is member k). */
+function shapeOfVm(lease: LeaseRecord, index: number): { perNode: Resources; image?: ImageRef; networks?: readonly NetworkName[] } {
   const m = lease.req.roles ? memberAt(lease.req.roles, index) : null;
   return (m && lease.req.roles!.find((r) => r.name === m.role)) || lease.req;
 }
@@ -228,7 +228,9 @@ export class Reconciler {
   private specOf(lease: LeaseRecord, index: number, node: string): VmSpec {
     const id = vmIdOf(lease.req.id, index);
     const shape = shapeOfVm(lease, index);
-    return { id, leaseId: lease.req.id, index, node, cpu: shape.perNode.cpu, memoryMiB: shape.perNode.memoryMiB, image: shape.image?.id ?? null, mac: macOf(id), scratchMiB: shape.perNode.diskMiB };
+    // A cluster member's networks are its role's: the driver gives it the private NIC and cluster network they name.
+    const networks = shape.networks ? { networks: [...shape.networks] } : {};
+    return { id, leaseId: lease.req.id, index, node, cpu: shape.perNode.cpu, memoryMiB: shape.perNode.memoryMiB, image: shape.image?.id ?? null, mac: macOf(id), scratchMiB: shape.perNode.diskMiB, ...networks };
   }
 
   private heard(vm: VmStatus): void {

@@ -3,6 +3,7 @@
 // alone, with a systemd unit that fetches the agent from the service and keeps it running. Only
 // modules Debian's cloud-init runs by default are used, so a stock image needs nothing of vws.
 
+import { agentConfigText } from './agent-config.ts';
 import type { SeedBroker, SeedInput } from './seed-input.ts';
 import { type YamlValue, yamlDocument } from './yaml.ts';
 
@@ -33,9 +34,19 @@ const FETCH_AGENT = [
   'os.replace(dest + ".tmp", dest)',
 ].join('\n');
 
-/** What the context agent reads at start: where the service is, who this VM is, its secret, and the key the service signs with. */
-export function contextAgentConfig(workspaceId: string, broker: SeedBroker): string {
-  return `${JSON.stringify({ service: broker.serviceUrl, workspace: workspaceId, secret: broker.secret, publicKey: broker.publicKey }, null, 2)}\n`;
+/** Where the lease's own user-data may write the entries its role provides (a JSON object), for the agent to report. */
+export const CONTEXT_ENTRIES = `${CONTEXT_DIR}/entries.json`;
+
+/**
+ * What the context agent reads at start, in its own format (seed/agent-config.ts): where the
+ * service is, which lease and member this VM is, its secret, its host name and the key the
+ * service signs with.
+ */
+export function contextAgentConfig(input: Pick<SeedInput, 'workspaceId' | 'hostname'>, broker: SeedBroker): string {
+  return agentConfigText({
+    server: broker.serviceUrl, lease: input.workspaceId.slice(0, input.workspaceId.lastIndexOf('/')), member: broker.member ?? input.workspaceId,
+    secret: broker.secret, hostname: input.hostname, publicKey: broker.publicKey, entriesFile: CONTEXT_ENTRIES,
+  });
 }
 
 const unit = (): string => [
@@ -68,7 +79,7 @@ function brokerPart(input: SeedInput): Record<string, YamlValue> {
   if (!broker) return {};
   return {
     write_files: [
-      { path: CONTEXT_CONFIG, owner: 'root:root', permissions: '0600', content: contextAgentConfig(input.workspaceId, broker) },
+      { path: CONTEXT_CONFIG, owner: 'root:root', permissions: '0600', content: contextAgentConfig(input, broker) },
       { path: `/etc/systemd/system/${CONTEXT_UNIT}`, owner: 'root:root', permissions: '0644', content: unit() },
     ],
     runcmd: [

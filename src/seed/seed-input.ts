@@ -2,6 +2,9 @@
 // is written: each a value a user or the service chose, so each is bounded and has one form. A
 // problem is reported by its field with what to do, never repaired.
 
+/** A context member's id, as the broker registers it (ROLE-K): safe in a path, a URL and a log line. */
+export const MEMBER_ID = /^[A-Za-z0-9][A-Za-z0-9._/-]{0,127}$/;
+
 /** A network interface of the VM: the guest renames the NIC with this MAC to `name`. */
 export interface SeedNic {
   name: string;
@@ -18,6 +21,8 @@ export interface SeedBroker {
   serviceUrl: string;
   /** This VM's one-time secret: good for one exchange, written readable by root only. */
   secret: string;
+  /** The VM's member id in its cluster's context (ROLE-K); absent: its workspace id. */
+  member?: string;
   /** The service's signing key (Ed25519, PEM or base64) the agent checks what it is sent with. */
   publicKey: string;
 }
@@ -131,6 +136,7 @@ export function seedInputProblem(input: SeedInput): string | null {
     if (b.agentSha256 !== undefined && (typeof b.agentSha256 !== 'string' || !SHA256.test(b.agentSha256))) return 'broker.agentSha256 must be 64 lowercase hex digits';
     if (typeof b.secret !== 'string' || !SECRET.test(b.secret)) return 'broker.secret must be 16 to 512 characters of base64url (A-Z, a-z, 0-9, "-", "_")';
     if (typeof b.publicKey !== 'string' || b.publicKey.length > LONGEST_PUBLIC_KEY || !PUBLIC_KEY.test(b.publicKey)) return `broker.publicKey must be a PEM or base64 key of at most ${LONGEST_PUBLIC_KEY} characters`;
+    if (b.member !== undefined && (typeof b.member !== 'string' || !MEMBER_ID.test(b.member))) return 'broker.member must be a member id (letters, digits, . _ / -; up to 128), as the broker registered it';
   }
   if (input.userData !== undefined) {
     const t = userDataType(input.userData);

@@ -47,8 +47,10 @@ test('registrations that are not a cluster are refused with the reason, and noth
     }
     assert.deepEqual(await store.listContexts(), []);
     assert.equal((await broker.register(base)).ok, true);
+    const rows = await store.contextMembers(base.leaseId);
     const twice = await broker.register(base);
-    assert.equal(twice.ok ? null : twice.code, 'already-exists');
+    assert.deepEqual(twice.ok ? twice.value : twice.code, [], 'registered again: left as it is, no secrets made');
+    assert.deepEqual(await store.contextMembers(base.leaseId), rows);
   } finally {
     broker.close();
     await store.close();
@@ -73,6 +75,41 @@ test('a cluster lease\'s roles and placed VMs make a registration the broker tak
     const out = await broker.register(reg);
     assert.ok(out.ok, out.ok ? '' : out.message);
     assert.deepEqual(broker.view('l1')!.roles.map((r) => [r.name, r.minCount, r.members.map((m) => m.step)]), [['head', 1, ['exchange']], ['worker', 1, ['exchange', 'exchange']]]);
+  } finally {
+    broker.close();
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('issueSecret replaces a member\'s secret until it is exchanged: the old one buys nothing, the new one a session; after the exchange it is refused with why, also after a restart', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'vws-broker-issue-'));
+  const store = await openSqliteStore(join(dir, 'vws.db'));
+  const clock = new ManualClock(T0);
+  let broker = await ContextBroker.open(store, clock);
+  try {
+    const reg = headAndWorkers('L2');
+    const made = await broker.register(reg);
+    assert.ok(made.ok);
+    const first = made.value.find((s) => s.memberId === 'worker-0')!.secret;
+    const fresh = await broker.issueSecret('L2', 'worker-0');
+    assert.ok(fresh.ok, fresh.ok ? '' : fresh.message);
+    assert.notEqual(fresh.value.secret, first);
+    assert.equal((await broker.exchange('L2', 'worker-0', first)).ok, false, 'the replaced secret buys nothing');
+    broker.close();
+    broker = await ContextBroker.open(store, clock);
+    const again = await broker.issueSecret('L2', 'worker-0');
+    assert.ok(again.ok);
+    assert.equal((await broker.exchange('L2', 'worker-0', fresh.value.secret)).ok, false, 'nor does the one before');
+    assert.equal((await broker.exchange('L2', 'worker-0', again.value.secret)).ok, true);
+    broker.close();
+    broker = await ContextBroker.open(store, clock);
+    const late = await broker.issueSecret('L2', 'worker-0');
+    assert.equal(late.ok ? null : late.code, 'wrong-state');
+    assert.match(late.ok ? '' : late.message, /exchanged its secret at .*a secret buys one session only/);
+    const nobody = await broker.issueSecret('L2', 'worker-9');
+    assert.equal(nobody.ok ? null : nobody.code, 'not-found');
+    assert.equal((await broker.issueSecret('L3', 'head-0')).ok, false);
   } finally {
     broker.close();
     await store.close();

@@ -11,7 +11,7 @@ import { createServer, request, type Server } from 'node:http';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
-import { agentCommands, agentConfigText } from '../../src/broker/agent-config.ts';
+import { agentCommands, agentConfigText } from '../../src/seed/agent-config.ts';
 import { contextWorld, headAndWorkers, type ContextWorld } from './context-world.ts';
 
 const AGENT = fileURLToPath(new URL('../../guest/context-agent/vws-context-agent', import.meta.url));

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import { CONTEXT_AGENT, CONTEXT_CONFIG } from '../../src/seed/cloud-config.ts';
+import { CONTEXT_AGENT, CONTEXT_CONFIG, CONTEXT_ENTRIES } from '../../src/seed/cloud-config.ts';
 import { BOUNDARY } from '../../src/seed/multipart.ts';
 import { HOSTNAME_PATTERN, hostnameOf, instanceIdOf, LONGEST_PUBLIC_KEY, LONGEST_SSH_KEY, LONGEST_URL, LONGEST_USER_DATA_BYTES, MOST_NICS, MOST_SSH_KEYS, type SeedInput, seedInputProblem } from '../../src/seed/seed-input.ts';
 import { seedProblem } from '../../src/drivers/qemu/agent-messages.ts';
@@ -76,7 +76,10 @@ function assertReadsAsMeant(input: SeedInput, read: ReadSeed): void {
     assert.equal(written[0].path, CONTEXT_CONFIG, where);
     assert.equal(written[0].permissions, '0600', `the context agent's config is root's alone ${where}`);
     assert.equal(written[0].owner, 'root:root', where);
-    assert.deepEqual(JSON.parse(written[0].content), { service: input.broker.serviceUrl, workspace: input.workspaceId, secret: input.broker.secret, publicKey: input.broker.publicKey }, where);
+    assert.deepEqual(JSON.parse(written[0].content), {
+      server: input.broker.serviceUrl, lease: input.workspaceId.slice(0, input.workspaceId.lastIndexOf('/')), member: input.broker.member ?? input.workspaceId,
+      secret: input.broker.secret, hostname: input.hostname, publicKey: input.broker.publicKey, entriesFile: CONTEXT_ENTRIES,
+    }, `the context agent's own config format ${where}`);
     const fetch = (runcmd as string[][]).find((c) => c[0] === 'python3')!;
     assert.deepEqual(fetch.slice(3), [input.broker.agentUrl, CONTEXT_AGENT, input.broker.agentSha256 ?? ''], `URL and hash are arguments, whole ${where}`);
   } else {

@@ -3,6 +3,7 @@
 // it; the lease's owner watches. Guest routes take no lease or member id: the session names the
 // one member it speaks for, so a guest can only ever see its own cluster.
 
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
 import type { ContextBroker, GuestSession } from '../../broker/broker.ts';
@@ -59,6 +60,11 @@ export function registerContextRoutes(app: FastifyInstance, ctx: ApiContext, bro
     if (!view) throw notFound('context of lease', id);
     return view;
   });
+}
+
+/** The sha256 (hex) of the agent as served: what a seed tells the guest to check before it runs it. */
+export function agentSha256(): string {
+  return createHash('sha256').update(agentText(), 'utf8').digest('hex');
 }
 
 let agent: string | null = null;

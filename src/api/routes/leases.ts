@@ -12,6 +12,7 @@ import { guestFields, roleSpecOf, shapeOf } from '../cluster-request.ts';
 import { HoldBody, IdParam, LeaseList, LeaseQuery, LeaseSpec, MigrateBody } from '../schemas.ts';
 import type { ApiContext } from '../context.ts';
 import { role } from '../route-roles.ts';
+import { withContext } from '../lease-context.ts';
 
 /**
  * The kinds that use each time field: sent with another kind, a field is refused rather than kept
@@ -168,7 +169,8 @@ export function registerLeaseRoutes(app: FastifyInstance, ctx: ApiContext): void
   app.get('/v1/leases/:id', { ...role('user'), schema: { params: IdParam, tags: ['leases'] } }, async (req) => {
     const { id } = req.params as { id: string };
     const row = await visibleLease(ctx, req.caller, id);
-    return leaseOut(row, await ctx.store.workspacesOf(id), ctx.service.usageNow(id) ?? row.usage);
+    const { workspaces, context } = withContext(ctx.broker, id, await ctx.store.workspacesOf(id));
+    return { ...leaseOut(row, workspaces, ctx.service.usageNow(id) ?? row.usage), ...(context ? { context } : {}) };
   });
 
   app.get('/v1/leases/:id/workspaces', { ...role('user'), schema: { params: IdParam, tags: ['workspaces'] } }, async (req) => {

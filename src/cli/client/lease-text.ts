@@ -23,6 +23,15 @@ export interface WorkspaceBody {
   role?: string | null;
   member?: number | null;
   hostname?: string;
+  /** A cluster member's context state, while the service's broker holds its lease's context. */
+  context?: { state: string; reason: string | null; waitsFor: string[] };
+}
+
+/** A cluster lease's context: its status and each role's progress. */
+export interface LeaseContextBody {
+  status: string;
+  reason: string | null;
+  roles: Array<{ name: string; count: number; minCount: number; status: string; reported: number; done: number; failed: number }>;
 }
 
 export interface LeaseBody {
@@ -42,6 +51,7 @@ export interface LeaseBody {
   updatedAt: number;
   spec: LeaseSpec;
   workspaces?: WorkspaceBody[];
+  context?: LeaseContextBody;
 }
 
 export function leaseTable(leases: LeaseBody[]): string {
@@ -104,16 +114,36 @@ export function leaseDetail(l: LeaseBody): string {
     ['actual', `${when(l.actualStart)} to ${when(l.actualEnd)}`],
     ['used', `${hours(used.coreSeconds)} core-hours, ${hours(used.mibSeconds, 1024)} GiB-hours`],
     ['created', when(l.createdAt)],
+    ...contextLines(l.context),
   ]);
   return l.workspaces ? `${text}\n\n${workspaceTable(l.workspaces)}` : text;
+}
+
+/** "context: failed, …" and one line per role: "context head: complete, 1 of 1 reported, 1 done, 0 failed (needs 1)". */
+export function contextLines(c: LeaseContextBody | undefined): Array<[string, string]> {
+  if (!c) return [];
+  return [
+    ['context', c.reason ? `${c.status}: ${c.reason}` : c.status],
+    ...c.roles.map((r): [string, string] => [`context ${r.name}`, `${r.status}, ${r.reported} of ${r.count} reported, ${r.done} done, ${r.failed} failed (needs ${r.minCount})`]),
+  ];
+}
+
+/** A workspace's context in a word or a few: complete, pending (waits for …), failed: why. */
+export function workspaceContextText(c: WorkspaceBody['context']): string {
+  if (!c) return '-';
+  if (c.state === 'failed') return `failed: ${c.reason ?? 'no reason given'}`;
+  if (c.state === 'pending' && c.waitsFor.length > 0) return `pending (waits for ${c.waitsFor.join(', ')})`;
+  return c.state;
 }
 
 export function workspaceTable(workspaces: WorkspaceBody[]): string {
   if (workspaces.length === 0) return 'no workspaces yet';
   const roles = workspaces.some((w) => w.role);
-  const head = ['INDEX', ...(roles ? ['ROLE'] : []), 'HOSTNAME', 'NODE', 'STATUS', 'IP', 'MAC', 'IMAGE', 'CONSOLE'];
+  const contexts = workspaces.some((w) => w.context);
+  const head = ['INDEX', ...(roles ? ['ROLE'] : []), 'HOSTNAME', 'NODE', 'STATUS', 'IP', 'MAC', 'IMAGE', 'CONSOLE', ...(contexts ? ['CONTEXT'] : [])];
   return table(head, workspaces.map((w) => [
     String(w.index), ...(roles ? [w.role ? `${w.role}/${w.member}` : '-'] : []), orDash(w.hostname ?? null), orDash(w.node), w.status, orDash(w.ip), w.mac, orDash(w.image), orDash(w.console),
+    ...(contexts ? [workspaceContextText(w.context)] : []),
   ]));
 }
 

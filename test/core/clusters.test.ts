@@ -150,6 +150,7 @@ test('owner actions and a lost node act on a cluster as a whole: it never runs i
       const driver = new Driver({ ...s, requests: s.requests.map(({ realDuration: _, ...r }) => r) });
       const scheduler = driver.scheduler;
       const lost: number[] = [];
+      const finished = new Set<string>();
       for (const a of [...actions].sort((x, y) => x.at - y.at)) {
         driver.runTo(Math.max(a.at, scheduler.time));
         const now = scheduler.time;
@@ -160,7 +161,7 @@ test('owner actions and a lost node act on a cluster as a whole: it never runs i
           if (!lost.includes(n) && scheduler.loseNode(n, now).ok) lost.push(n);
         } else if (c && a.what === 'suspend') scheduler.suspendByOwner(c.req.id, now);
         else if (c && a.what === 'resume') scheduler.resumeByOwner(c.req.id, now);
-        else if (c && a.what === 'finish') scheduler.finishEarly(c.req.id, now);
+        else if (c && a.what === 'finish' && scheduler.finishEarly(c.req.id, now).ok) finished.add(c.req.id);
         else if (c && a.what === 'cancel') scheduler.cancel(c.req.id, now);
         scheduler.advance(now);
         for (const l of clusters) {
@@ -176,7 +177,9 @@ test('owner actions and a lost node act on a cluster as a whole: it never runs i
       driver.runUntilIdle();
       const lines = [...scheduleLines(scheduler.allLeases(), s.nodes)];
       const withdrawn = new Set(scheduler.allLeases().filter((l) => l.state === 'cancelled').flatMap((l) => (l.req.roles ? l.req.roles.map((r) => `${l.req.id}/${r.name}`) : [l.req.id])));
-      assert.deepEqual(checkSchedule(lines, { runtimeOverheadPercent: s.config.runtimeOverheadPercent, drained: true, withdrawn }), [], describeScenario(s));
+      // A lease's attempt records are named by its line: a cluster's by each role's line (LEASE/ROLE).
+      const finishedByOwner = new Set([...finished].flatMap((id) => [id, ...(scheduler.allLeases().find((l) => l.req.id === id)?.req.roles ?? []).map((r) => `${id}/${r.name}`)]));
+      assert.deepEqual(checkSchedule(lines, { runtimeOverheadPercent: s.config.runtimeOverheadPercent, drained: true, withdrawn, finishedByOwner }), [], describeScenario(s));
       assert.deepEqual(clusterViolations(s, lines), [], describeScenario(s));
     }),
     { numRuns: 200 },

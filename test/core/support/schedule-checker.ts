@@ -8,6 +8,12 @@ export interface CheckOptions {
   drained?: boolean;
   /** Leases their clients withdrew (or whose holds expired): these may end cancelled. */
   withdrawn?: ReadonlySet<string>;
+  /**
+   * Leases whose owner said they were done (finishEarly with no real duration known beforehand):
+   * their real duration is what the last attempt ran, decided after an earlier attempt was lost,
+   * so a lost attempt may have run longer than that without having finished.
+   */
+  finishedByOwner?: ReadonlySet<string>;
 }
 
 export interface HeaderNode {
@@ -172,7 +178,7 @@ export function checkSchedule(lines: Iterable<string>, opts: CheckOptions): stri
       }
     }
 
-    if (isAttempt) {
+    if (isAttempt && !opts.finishedByOwner?.has(m[1])) {
       // A record of lost work: an attempt that had already run all of its work lost nothing.
       const ran = ordered.filter((s) => s.kind === 'run').reduce((a, s) => a + (s.end - s.start), 0);
       const want = expectedRunSeconds(l, opts.runtimeOverheadPercent);

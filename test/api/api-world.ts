@@ -10,6 +10,8 @@ import { buildServer } from '../../src/api/server.ts';
 import { configWith } from '../../src/core/config.ts';
 import { ManualClock } from '../../src/control/clock.ts';
 import { LeaseService } from '../../src/control/lease-service.ts';
+import { ContextBroker } from '../../src/broker/broker.ts';
+import { ClusterContexts } from '../../src/broker/cluster-contexts.ts';
 import { SimulatedDriver } from '../../src/drivers/simulated/simulated-driver.ts';
 import { openTestStore, type StoreKind } from '../support/test-stores.ts';
 
@@ -35,6 +37,8 @@ export interface ApiWorld {
   /** Where the server keeps image content. */
   blobDir: string;
   call(token: string | null, method: string, url: string, body?: unknown, headers?: Record<string, string>): Promise<{ status: number; body: Json }>;
+  /** Waits until the service, and the cluster contexts when wired, have nothing left to do. */
+  idle(): Promise<void>;
   /**
    * Stops the service and its server and starts new ones on the same store, driver and clock, as
    * a restarted `vws serve` would (its VMs ran on meanwhile): the new service replays the log.
@@ -44,7 +48,12 @@ export interface ApiWorld {
 }
 
 /** `serveFrom` gives the store the service and the server use (a wrapper that fails, say); `store` stays the file itself. */
-export async function apiWorld(nodes = 4, serveFrom: (store: Store) => Store = (s) => s, kind: StoreKind = 'sqlite'): Promise<ApiWorld> {
+export interface ApiWorldOptions {
+  /** Wire the context broker as `vws serve` does: its routes are served, cluster leases register with it. */
+  contexts?: boolean;
+}
+
+export async function apiWorld(nodes = 4, serveFrom: (store: Store) => Store = (s) => s, kind: StoreKind = 'sqlite', options: ApiWorldOptions = {}): Promise<ApiWorld> {
   const dir = mkdtempSync(join(tmpdir(), 'vws-api-'));
   const { store, drop, digester } = await openTestStore(kind, dir);
   const served = serveFrom(store);
@@ -58,10 +67,14 @@ export async function apiWorld(nodes = 4, serveFrom: (store: Store) => Store = (
   const driver = new SimulatedDriver({ delaysMs: { start: 1, stop: 1, suspend: 1, resume: 1, migrate: 1, prepareImage: 1 } });
   const service = await LeaseService.open({ store: served, driver, clock, config: configWith({}) });
   for (let i = 1; i <= nodes; i++) await service.addNode({ id: `n${i}`, cpu: 1, memoryMiB: 1024, diskMiB: 10_000 });
+  let contexts: ClusterContexts | null = null;
+  const broker = options.contexts ? await ContextBroker.open(served, clock, { onSettled: (view) => contexts?.settled(view) }) : undefined;
+  if (broker) contexts = new ClusterContexts(served, broker);
+  let unwatch = contexts ? await contexts.watch(service) : () => {};
   const blobDir = join(dir, 'blobs');
   mkdirSync(blobDir);
   const serve = async (on: LeaseService): Promise<FastifyInstance> => {
-    const server = buildServer({ service: on, store: served, version: 'test', blobDir, now: () => clock.now() });
+    const server = buildServer({ service: on, store: served, version: 'test', blobDir, now: () => clock.now(), ...(broker ? { broker } : {}) });
     await server.ready();
     return server;
   };
@@ -75,14 +88,26 @@ export async function apiWorld(nodes = 4, serveFrom: (store: Store) => Store = (
       const text = res.body;
       return { status: res.statusCode, body: res.headers['content-type']?.toString().startsWith('application/json') ? JSON.parse(text) : text };
     },
+    async idle() {
+      await world.service.idle();
+      if (!contexts) return;
+      await contexts.idle();
+      await world.service.idle();
+    },
     async restart() {
       await world.app.close();
+      unwatch();
+      await contexts?.idle();
       await world.service.close();
       world.service = await LeaseService.open({ store: served, driver, clock, config: configWith({}) });
+      if (contexts) unwatch = await contexts.watch(world.service);
       world.app = await serve(world.service);
     },
     async close() {
       await world.app.close();
+      unwatch();
+      await contexts?.idle();
+      broker?.close();
       await world.service.close();
       await driver.close();
       await world.digest.close();

@@ -45,11 +45,11 @@ const MAC = '52:54:00:d0:00:01';
 const AGENT_PORT = 8099;
 /** Guards against a hang only (a guest that never finishes); nothing asserts how fast it was. */
 const BOOT_DEADLINE_MS = 10 * 60_000;
-/** The stand-in context agent: it proves it ran, as root, from the config the seed wrote. */
+/** The stand-in context agent: it proves it ran, as root, from the config the seed wrote (the shipped agent's format: a plain lease's member is its workspace). */
 const CONTEXT_AGENT = [
   'import json, os, sys',
   'config = json.load(open(sys.argv[sys.argv.index("--config") + 1]))',
-  'with open("/run/vws-context-agent-ran", "w") as f: f.write("%s %s %d" % (config["workspace"], config["secret"], os.getuid()))',
+  'with open("/run/vws-context-agent-ran", "w") as f: f.write("%s %s %d" % (config["member"], config["secret"], os.getuid()))',
 ].join('\n');
 const LEASE_USER_DATA = '#!/bin/sh\necho "lease user-data ran" > /root/lease-user-data\n';
 

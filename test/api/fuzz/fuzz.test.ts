@@ -33,7 +33,8 @@ const DIGESTS = { sqlite: { first: 1000, every: 10 }, postgres: { first: 2000, e
 const seed = Number(process.env.VWS_FUZZ_SEED ?? Date.now() % 2 ** 31);
 
 async function fuzz(t: test.TestContext, kind: StoreKind, requests: number): Promise<void> {
-  const w = await apiWorld(4, undefined, kind);
+  // The context broker wired as `vws serve` wires it: its routes are fuzzed with the rest.
+  const w = await apiWorld(4, undefined, kind, { contexts: true });
   try {
     const doc = (await w.call(w.tokens.admin, 'GET', '/v1/openapi.json')).body;
     const ops = operationsOf(doc).filter((op) => !(`${op.method} ${op.path}` in ELSEWHERE));
@@ -69,7 +70,7 @@ async function fuzz(t: test.TestContext, kind: StoreKind, requests: number): Pro
     const made = await w.call(w.tokens.bob, 'POST', '/v1/leases', lease({ duration: 600 }));
     assert.equal(made.status, 201, JSON.stringify(made.body));
     assert.deepEqual((await w.call(null, 'GET', '/v1/health')).body.status, 'ok');
-    await w.service.idle();
+    await w.idle();
     const schedule = await w.call(w.tokens.admin, 'GET', '/v1/schedule');
     assert.equal(schedule.status, 200, 'the service has not stopped: its schedule is exported');
     const checked = validateSchedule(schedule.body);

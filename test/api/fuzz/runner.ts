@@ -133,7 +133,7 @@ export class FuzzRunner {
     this.world.clock.advance(seconds);
     this.tally.figures.clockAdvances++;
     await this.world.service.quote({ id: 'l-sync', kind: 'best-effort', arrival: 0, requestedStart: null, duration: 60, nodes: 1, perNode: { cpu: 1, memoryMiB: 256, diskMiB: 0 }, preemptible: true });
-    await this.world.service.idle();
+    await this.world.idle();
   }
 
   private resolve(v: unknown): unknown {
@@ -187,7 +187,7 @@ export class FuzzRunner {
       .filter((m): m is string => m !== null);
     const digested = this.sent < this.plan.first || this.sent % this.plan.every === 0;
     this.sent++;
-    await this.world.service.idle();
+    await this.world.idle();
     const commitsBefore = await this.world.digest.commits();
     const before = digested ? await this.world.digest.digest() : null;
     let res: LightMyRequestResponse;
@@ -203,7 +203,7 @@ export class FuzzRunner {
     const code = this.checkAnswer(res, what);
     const refused = res.statusCode >= 400;
     if (refused) {
-      await this.world.service.idle();
+      await this.world.idle();
       const changed = (commitsBefore !== null && (await this.world.digest.commits()) !== commitsBefore) || (before !== null && (await this.world.digest.digest()) !== before);
       if (changed) throw new Error(`a refused request changed the store (${res.statusCode} ${code}): ${what}\nrows now: ${JSON.stringify(await this.world.digest.counts())}`);
     }

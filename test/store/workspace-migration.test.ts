@@ -3,18 +3,12 @@
 // PostgreSQL schema, each built at version 5 by the released migrations themselves.
 
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { test } from 'node:test';
-import Database from 'better-sqlite3';
-import { MIGRATIONS, SCHEMA_VERSION_TABLE } from '../../src/store/migrations.ts';
-import { openSqliteStore } from '../../src/store/sqlite-store.ts';
+import { MIGRATIONS } from '../../src/store/migrations.ts';
 import type { Store, WorkspaceRow } from '../../src/store/store.ts';
-import { dropTestSchema, freshSchema, openTestPostgres, withTestClient } from '../support/test-postgres.ts';
+import { postgresStoreFrom, sqliteStoreFrom } from '../support/store-at-version.ts';
 
 const T = 1_700_000_000;
-const BEFORE = MIGRATIONS.filter((m) => m.version <= 5);
 const REQUEST = JSON.stringify({ id: 'l-0a1b2c3d-4e5f', kind: 'best-effort', arrival: T, requestedStart: null, duration: 60, nodes: 2, perNode: { cpu: 1, memoryMiB: 64, diskMiB: 0 }, preemptible: true });
 const INSERTS = [
   `INSERT INTO leases (id, owner, group_name, kind, request, status, reason, planned_start, planned_end, actual_start, actual_end, nodes, usage, created_at, updated_at)
@@ -32,47 +26,6 @@ async function check(store: Store): Promise<void> {
   assert.deepEqual(await store.workspacesOf('l-0a1b2c3d-4e5f'), [migrated(0), migrated(1)]);
 }
 
-test('SQLite: workspaces from before migration 6 have no role and the host name LEASE-K', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'vws-migrate-'));
-  try {
-    const path = join(dir, 'vws.db');
-    const db = new Database(path);
-    db.exec(SCHEMA_VERSION_TABLE.sqlite);
-    for (const m of BEFORE) {
-      db.exec(m.sqlite);
-      db.prepare('INSERT INTO schema_version (version, applied_at) VALUES (?, ?)').run(m.version, T);
-    }
-    for (const sql of INSERTS) db.exec(sql);
-    db.close();
-    const store = await openSqliteStore(path);
-    try {
-      await check(store);
-    } finally {
-      await store.close();
-    }
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-});
+test('SQLite: workspaces from before migration 6 have no role and the host name LEASE-K', () => sqliteStoreFrom(5, INSERTS, check));
 
-test('PostgreSQL: workspaces from before migration 6 have no role and the host name LEASE-K', async () => {
-  const schema = freshSchema();
-  try {
-    await withTestClient(schema, async (client) => {
-      await client.query(SCHEMA_VERSION_TABLE.postgres);
-      for (const m of BEFORE) {
-        await client.query(m.postgres);
-        await client.query('INSERT INTO schema_version (version, applied_at) VALUES ($1, $2)', [m.version, T]);
-      }
-      for (const sql of INSERTS) await client.query(sql);
-    });
-    const store = await openTestPostgres(schema);
-    try {
-      await check(store);
-    } finally {
-      await store.close();
-    }
-  } finally {
-    await dropTestSchema(schema);
-  }
-});
+test('PostgreSQL: workspaces from before migration 6 have no role and the host name LEASE-K', () => postgresStoreFrom(5, INSERTS, check));

@@ -10,7 +10,8 @@ import type { SeedBroker } from '../seed/seed-input.ts';
 import type { SeedSource } from '../drivers/qemu/protocol.ts';
 import type { Store } from '../store/store.ts';
 import type { ClusterContexts } from './cluster-contexts.ts';
-import { workspaceNaming } from '../control/workspace-names.ts';
+import { memberAt, workspaceNaming } from '../control/workspace-names.ts';
+import type { ClusterRole } from '../core/types.ts';
 
 /** What cluster members' seeds need of the context broker. */
 export interface SeedContexts {
@@ -27,7 +28,7 @@ export function leaseSeeds(store: Store, wired?: SeedContexts): SeedSource {
     const lease = await store.getLease(vm.leaseId);
     if (!lease) return plainSeed(vm, nics);
     const req = lease.request;
-    const broker = wired && req.roles ? await brokerPart(wired, vm.leaseId, vm.index) : null;
+    const broker = wired && req.roles ? await brokerPart(wired, vm.leaseId, vm.index, providesOf(req.roles, vm.index)) : null;
     return buildSeed({
       workspaceId: vm.id,
       hostname: workspaceNaming(vm.leaseId, vm.index, req.roles).hostname,
@@ -44,7 +45,7 @@ export function leaseSeeds(store: Store, wired?: SeedContexts): SeedSource {
  * The member's broker part, with a fresh secret; null once its agent has exchanged one (it keeps
  * its session across reboots, and cloud-init, seeing the same instance-id, writes no files again).
  */
-async function brokerPart(wired: SeedContexts, leaseId: string, index: number): Promise<SeedBroker | null> {
+async function brokerPart(wired: SeedContexts, leaseId: string, index: number, provides: readonly string[]): Promise<SeedBroker | null> {
   const issued = await wired.contexts.secretFor(leaseId, index);
   if (!issued.ok) {
     if (issued.code === 'wrong-state') return null;
@@ -55,5 +56,12 @@ async function brokerPart(wired: SeedContexts, leaseId: string, index: number): 
   return {
     agentUrl: `${serviceUrl}/v1/context/agent`, agentSha256: wired.agentSha256, serviceUrl,
     secret: issued.value.secret, member: issued.value.memberId, publicKey: wired.contexts.broker.publicKeyPem,
+    ...(provides.length > 0 ? { provides: [...provides] } : {}),
   };
+}
+
+/** The entries the role of member `index` provides (what its agent waits for its user-data to write). */
+function providesOf(roles: readonly ClusterRole[], index: number): readonly string[] {
+  const member = memberAt(roles, index);
+  return roles.find((r) => r.name === member?.role)?.provides ?? [];
 }

@@ -22,6 +22,8 @@ export interface AgentConfig {
   ip?: string;
   /** A JSON object file with its role's provided entries, written by the user's own user-data. */
   entriesFile?: string;
+  /** The entries its role provides: the agent waits for the entries file to hold them all before it reports. */
+  provides?: string[];
 }
 
 /** The config file's text: write it mode 0600, owner root (cloud-init write_files: permissions '0600'). */

@@ -46,6 +46,7 @@ export function contextAgentConfig(input: Pick<SeedInput, 'workspaceId' | 'hostn
   return agentConfigText({
     server: broker.serviceUrl, lease: input.workspaceId.slice(0, input.workspaceId.lastIndexOf('/')), member: broker.member ?? input.workspaceId,
     secret: broker.secret, hostname: input.hostname, publicKey: broker.publicKey, entriesFile: CONTEXT_ENTRIES,
+    ...(broker.provides && broker.provides.length > 0 ? { provides: [...broker.provides] } : {}),
   });
 }
 

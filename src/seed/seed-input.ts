@@ -2,6 +2,11 @@
 // is written: each a value a user or the service chose, so each is bounded and has one form. A
 // problem is reported by its field with what to do, never repaired.
 
+import { ENTRY_NAME } from '../core/roles.ts';
+
+/** As many entries as a role may declare (the API's bound). */
+const MAX_PROVIDES = 64;
+
 /** A context member's id, as the broker registers it (ROLE-K): safe in a path, a URL and a log line. */
 export const MEMBER_ID = /^[A-Za-z0-9][A-Za-z0-9._/-]{0,127}$/;
 
@@ -25,6 +30,8 @@ export interface SeedBroker {
   member?: string;
   /** The service's signing key (Ed25519, PEM or base64) the agent checks what it is sent with. */
   publicKey: string;
+  /** The entries the member's role provides beyond ip, hostname and host-key (its user-data writes them). */
+  provides?: string[];
 }
 
 export interface SeedInput {
@@ -137,6 +144,9 @@ export function seedInputProblem(input: SeedInput): string | null {
     if (typeof b.secret !== 'string' || !SECRET.test(b.secret)) return 'broker.secret must be 16 to 512 characters of base64url (A-Z, a-z, 0-9, "-", "_")';
     if (typeof b.publicKey !== 'string' || b.publicKey.length > LONGEST_PUBLIC_KEY || !PUBLIC_KEY.test(b.publicKey)) return `broker.publicKey must be a PEM or base64 key of at most ${LONGEST_PUBLIC_KEY} characters`;
     if (b.member !== undefined && (typeof b.member !== 'string' || !MEMBER_ID.test(b.member))) return 'broker.member must be a member id (letters, digits, . _ / -; up to 128), as the broker registered it';
+    if (b.provides !== undefined && (!Array.isArray(b.provides) || b.provides.length > MAX_PROVIDES || !b.provides.every((e) => typeof e === 'string' && ENTRY_NAME.test(e)))) {
+      return `broker.provides must be at most ${MAX_PROVIDES} entry names (a lower-case letter, then up to 62 of a-z, 0-9 and '-'), as the role declares them`;
+    }
   }
   if (input.userData !== undefined) {
     const t = userDataType(input.userData);

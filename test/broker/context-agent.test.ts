@@ -17,15 +17,15 @@ import { contextWorld, headAndWorkers, type ContextWorld } from './context-world
 const AGENT = fileURLToPath(new URL('../../guest/context-agent/vws-context-agent', import.meta.url));
 
 /** A member's root: its ssh host key made by ssh-keygen, its config (mode 0600), its entries file. */
-function memberRoot(w: ContextWorld, server: string, lease: string, member: string, secret: string, ip: string, entries: Record<string, string> = {}): { root: string; config: string } {
+function memberRoot(w: ContextWorld, server: string, lease: string, member: string, secret: string, ip: string, entries: Record<string, string> | null = {}, provides?: string[]): { root: string; config: string } {
   const root = join(w.dir, member);
   mkdirSync(join(root, 'etc/ssh'), { recursive: true });
   mkdirSync(join(root, 'etc/vws'), { recursive: true });
   execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', `root@${member}`, '-f', join(root, 'etc/ssh/ssh_host_ed25519_key')]);
   writeFileSync(join(root, 'etc/hosts'), '127.0.0.1 localhost\n');
-  writeFileSync(join(root, 'etc/vws/entries.json'), JSON.stringify(entries));
+  if (entries) writeFileSync(join(root, 'etc/vws/entries.json'), JSON.stringify(entries));
   const config = join(root, 'etc/vws/context.json');
-  writeFileSync(config, agentConfigText({ server, lease, member, secret, hostname: member, ip, publicKey: w.broker.publicKeyPem, entriesFile: '/etc/vws/entries.json' }), { mode: 0o600 });
+  writeFileSync(config, agentConfigText({ server, lease, member, secret, hostname: member, ip, publicKey: w.broker.publicKeyPem, entriesFile: '/etc/vws/entries.json', ...(provides ? { provides } : {}) }), { mode: 0o600 });
   return { root, config };
 }
 
@@ -163,6 +163,68 @@ test('the service restarts while members wait for their context: the agents ride
     assert.equal(last.code, 0, last.stderr);
     for (const r of await Promise.all(first)) assert.equal(r.code, 0, r.stderr);
     assert.equal((await w.call(w.tokens.alice, 'GET', `/v1/leases/${lease}/context`)).body.status, 'complete');
+  } finally {
+    await w.close();
+  }
+});
+
+/** An executable hook in a member's /etc/vws/context.d. */
+function hook(root: string, name: string, script: string): void {
+  mkdirSync(join(root, 'etc/vws/context.d'), { recursive: true });
+  writeFileSync(join(root, 'etc/vws/context.d', name), script, { mode: 0o755 });
+}
+
+test('a head whose export is made at boot reports once its user-data has written it; hooks run with the verified context, and a failing hook fails the context in its own words', async () => {
+  const w = await contextWorld('sqlite', true);
+  try {
+    const lease = await w.aliceLease();
+    const secrets = await w.register(headAndWorkers(lease, 2));
+    // No entries file yet: the head's agent waits for it rather than reporting without nfs-export.
+    const head = memberRoot(w, w.url, lease, 'head-0', secrets.get('head-0')!, '10.9.0.1', null, ['nfs-export']);
+    const good = memberRoot(w, w.url, lease, 'worker-0', secrets.get('worker-0')!, '10.9.0.2');
+    const bad = memberRoot(w, w.url, lease, 'worker-1', secrets.get('worker-1')!, '10.9.0.3');
+    // The hook reads the export from the context it is handed, as a mount would.
+    hook(good.root, '10-mount', '#!/usr/bin/env python3\nimport json, os\nc = json.load(open(os.environ["VWS_CONTEXT"]))\nopen(os.path.join(os.environ["VWS_ROOT"], "mounted"), "w").write(c["entries"]["head.nfs-export"][0]["value"])\n');
+    hook(good.root, '.hidden', '#!/bin/sh\nexit 9\n');
+    hook(bad.root, '20-join', '#!/bin/sh\necho "no scheduler at $VWS_ROOT" >&2\nexit 3\n');
+    const running = [runAgent(head), runAgent(good), runAgent(bad)];
+    // The head has not reported while its entries file is missing.
+    await new Promise((r) => setTimeout(r, 1500));
+    const before = (await w.call(w.tokens.alice, 'GET', `/v1/leases/${lease}/context`)).body;
+    assert.equal(before.roles.find((r: { name: string }) => r.name === 'head').reported, 0, JSON.stringify(before));
+    // Written in two steps as a boot script might: a half-written file is read again, not refused.
+    writeFileSync(join(head.root, 'etc/vws/entries.json'), '{"nfs-ex');
+    await new Promise((r) => setTimeout(r, 300));
+    writeFileSync(join(head.root, 'etc/vws/entries.json'), JSON.stringify({ 'nfs-export': '10.9.0.1:/srv', extra: 'not declared' }));
+    const [h, g, b] = await Promise.all(running);
+    assert.equal(g.code, 0, g.stderr);
+    assert.equal(read(good.root, 'mounted'), '10.9.0.1:/srv', 'the hook saw the head\'s export');
+    assert.equal(b.code, 1);
+    assert.match(b.stderr, /hook 20-join exited with 3: no scheduler at/);
+    // The head may have finished before worker-1 failed the cluster, or been told it failed.
+    assert.ok(h.code === 0 || /role 'worker' failed/.test(h.stderr), h.stderr);
+    const view = (await w.call(w.tokens.alice, 'GET', `/v1/leases/${lease}/context`)).body;
+    assert.equal(view.status, 'failed');
+    assert.match(view.reason, /worker-1 failed: hook 20-join exited with 3/);
+  } finally {
+    await w.close();
+  }
+});
+
+test('a role that provides an entry its user-data never writes fails with the entry named, not a bare timeout', async () => {
+  const w = await contextWorld('sqlite', true);
+  try {
+    const lease = await w.aliceLease();
+    const secrets = await w.register(headAndWorkers(lease, 1));
+    const head = memberRoot(w, w.url, lease, 'head-0', secrets.get('head-0')!, '10.9.0.1', {}, ['nfs-export']);
+    const r = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
+      const child = spawn('python3', [AGENT, '--config', head.config, '--root', head.root, '--poll', '0.1', '--timeout', '1']);
+      let stderr = '';
+      child.stderr.on('data', (d) => { stderr += d; });
+      child.on('close', (code) => resolve({ code, stderr }));
+    });
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /gave up waiting for this member's entries: \/etc\/vws\/entries\.json does not provide nfs-export yet \(the role's user-data writes them\)/);
   } finally {
     await w.close();
   }

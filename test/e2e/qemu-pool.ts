@@ -26,12 +26,17 @@ export interface AgentOptions {
   data: string;
   netns: string;
   migrationAddress: string;
+  /** The node's size (default 1 CPU, 512 MiB). */
+  cpu?: number;
+  memoryMiB?: number;
+  /** Where other nodes' VXLAN packets for cluster networks reach this one (vws agent --underlay). */
+  underlay?: string;
 }
 
 export function startAgent(o: AgentOptions): AgentProcess {
   const child = spawn(process.execPath, [
     bin, 'agent', '--server', o.server, '--token', o.token, '--data', o.data, '--name', o.name,
-    '--cpu', '1', '--memory', '512', '--disk', '4096', '--netns', o.netns, '--bridge', 'vwsbr0',
+    '--cpu', String(o.cpu ?? 1), '--memory', String(o.memoryMiB ?? 512), '--disk', '4096', ...(o.underlay ? ['--underlay', o.underlay] : []), '--netns', o.netns, '--bridge', 'vwsbr0',
     '--transfer-address', '127.0.0.1', '--migration-address', o.migrationAddress,
   ], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';

@@ -70,7 +70,7 @@ test('a head on both networks and a private-only worker, started by agents on tw
     host.onChange((vm) => statuses.push(vm));
     await host.useNetwork({ bridgeAddress: '10.77.0.1', prefix: 24 });
   }
-  const cluster = { number: 9, vni: 10_009, prefix: 24 };
+  const cluster = { number: 9, vni: 10_009, prefix: 24, contextAddress: '10.200.9.1' };
   const head: Workload = {
     vm: { id: 'C9/0', leaseId: 'C9', index: 0, node: 'n0', cpu: 1, memoryMiB: 128, image: null, mac: '52:54:00:09:00:10', networks: ['public', 'private'] },
     ip: '10.77.0.10', disk: null, boot: { kernel: ref('kernel'), initrd: ref('head-initrd'), cmdline: guest.cmdline },

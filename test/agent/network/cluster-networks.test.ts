@@ -41,7 +41,7 @@ async function twoNodes(t: TestContext, tag: string): Promise<{ nodes: [Node, No
   return { nodes: nodes as [Node, Node], addresses: fabric.addresses };
 }
 
-const specOf = (n: number, nodeAddress: string, local: string, peers: string[]): ClusterNetworkSpec => ({ number: n, vni: 1000 + n, nodeAddress, prefix: 24, local, peers });
+const specOf = (n: number, nodeAddress: string, local: string, peers: string[]): ClusterNetworkSpec => ({ number: n, vni: 1000 + n, nodeAddress, prefix: 24, contextAddress: nodeAddress.replace(/\.\d+$/, '.1'), local, peers });
 
 function vxlan(ns: string, n: number): { id: number; local: string; master: string; mtu: number } | undefined {
   const [l] = JSON.parse(sh(ns, 'ip', ['-j', '-d', 'link', 'show', 'dev', clusterVxlanName(n)]).trim() || '[]') as Array<{ mtu: number; master: string; linkinfo: { info_data: { id: number; local: string } } }>;

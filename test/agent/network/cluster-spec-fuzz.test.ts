@@ -13,7 +13,7 @@ import { checkGuard, type TapGuard } from '../../../src/agent/network/tap-guards
 const DOTTED = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
 const SAFE_NAME = /^[A-Za-z0-9_.-]{1,15}$/;
 
-const good: ClusterNetworkSpec = { number: 4, vni: 10_004, nodeAddress: '10.200.3.254', prefix: 24, local: '10.98.0.1', peers: ['10.98.0.2'] };
+const good: ClusterNetworkSpec = { number: 4, vni: 10_004, nodeAddress: '10.200.3.254', prefix: 24, contextAddress: '10.200.3.1', local: '10.98.0.1', peers: ['10.98.0.2'] };
 const goodMember: ClusterMember = { tap: 'vwp0123456789', mac: '0a:00:00:04:03:0a', ip: '10.200.3.10', hostname: 'head' };
 
 const octet = fc.integer({ min: -5, max: 300 });

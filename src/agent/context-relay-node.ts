@@ -77,7 +77,17 @@ class Forwarder {
     return pid !== undefined && this.isOurs(pid) ? pid : undefined;
   }
 
+  /** Starts it; one that cannot start is not tried again (the agent does not start either). */
   async start(): Promise<void> {
+    try {
+      await this.launch();
+    } catch (e) {
+      await this.stop();
+      throw e;
+    }
+  }
+
+  private async launch(): Promise<void> {
     // One left by an agent that crashed holds the port: it goes, and ours takes its place.
     const stale = readPid(this.pidFile);
     if (stale !== undefined && this.isOurs(stale)) await stopPid(stale);
@@ -117,7 +127,7 @@ class Forwarder {
       this.restart = null;
       if (this.stopping) return;
       // A failed start is tried again the same way: the exit of what it spawned schedules it.
-      this.start().catch((e: Error) => process.stderr.write(`vws agent: ${e.message}\n`));
+      this.launch().catch((e: Error) => process.stderr.write(`vws agent: ${e.message}\n`));
     }, RESTART_DELAY_MS);
     this.restart.unref();
   }

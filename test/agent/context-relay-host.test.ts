@@ -1,13 +1,14 @@
 // The relay as the agent's host runs it (vws agent --netns, as tests run agents): opened with the
 // host, forwarding to its --server inside the namespace, and gone with the host.
 import assert from 'node:assert/strict';
-import { execFile, execFileSync } from 'node:child_process';
+import { execFile, execFileSync, spawn } from 'node:child_process';
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { NodeContextRelay } from '../../src/agent/context-relay-node.ts';
 import { QemuHost } from '../../src/agent/qemu-host.ts';
 import { CONTEXT_RELAY_PORT } from '../../src/drivers/qemu/protocol.ts';
 import { ip, killAllIn } from '../support/netns.ts';
@@ -41,4 +42,20 @@ test('a host opened with the context relay answers in its namespace on the relay
   assert.equal(pidsIn(ns).length, 1, 'the forwarder runs in the namespace');
   await host.close();
   assert.deepEqual(pidsIn(ns), [], 'nothing of the relay is left in the namespace');
+});
+
+test('a relay port already taken in the namespace is refused at start with the forwarder\'s own words', { timeout: 60_000 }, async (t) => {
+  const ns = `vws-crt-${process.pid}`;
+  const dir = mkdtempSync(join(tmpdir(), 'vws-crt-'));
+  t.after(async () => {
+    await killAllIn(ns).catch(() => undefined);
+    ip('netns', 'del', ns);
+    rmSync(dir, { recursive: true, force: true });
+  });
+  ip('netns', 'add', ns);
+  ip('-n', ns, 'link', 'set', 'lo', 'up');
+  const squatter = spawn('ip', ['netns', 'exec', ns, process.execPath, '-e', `require('node:net').createServer().listen(${CONTEXT_RELAY_PORT}, '0.0.0.0', () => console.log('listening'))`], { stdio: ['ignore', 'pipe', 'inherit'] });
+  t.after(() => squatter.kill('SIGKILL'));
+  await new Promise<void>((resolve) => squatter.stdout.once('data', () => resolve()));
+  await assert.rejects(NodeContextRelay.start({ server: 'http://127.0.0.1:9', netns: ns, dir }), /forwarder in vws-crt-\d+ exited as it started; its log .* cannot listen on 0\.0\.0\.0:8775: .*EADDRINUSE/);
 });

@@ -40,7 +40,7 @@ try {
     const tapDownMs = await timed(() => net.removeTap(tap));
     const guardedUpMs = await timed(() => net.addTap(tap, { mac: '52:54:00:00:00:0a', ip: '10.77.0.10' }));
     const guardedDownMs = await timed(() => net.removeTap(tap));
-    const spec = { number: 1 + i, vni: 20_000 + i, nodeAddress: '10.200.0.254', prefix: 24, local: '10.98.0.1', peers: ['10.98.0.2'] };
+    const spec = { number: 1 + i, vni: 20_000 + i, nodeAddress: '10.200.0.254', prefix: 24, contextAddress: '10.200.0.1', local: '10.98.0.1', peers: ['10.98.0.2'] };
     const member = { tap: privateTapName(`member-${i}`), mac: '0a:00:00:01:00:0a', ip: '10.200.0.10' };
     const clusterUpMs = await timed(() => clusters.join(spec, member));
     const clusterDownMs = await timed(() => clusters.unplug(spec.number, member.tap, member.mac, true));

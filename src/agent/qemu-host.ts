@@ -17,6 +17,7 @@ import type { IncomingVm, VmProcess, VmRuntime } from './vm-runtime.ts';
 import { qemuRuntime } from './qemu-runtime.ts';
 import { fitText } from '../drivers/qemu/agent-messages.ts';
 import { fsSyncer, type Syncer, writeDurably } from './durable.ts';
+import { NodeContextRelay } from './context-relay-node.ts';
 
 export interface QemuHostOptions {
   data: string;
@@ -31,6 +32,11 @@ export interface QemuHostOptions {
   runtime?: VmRuntime;
   /** fsync, as a test records it. */
   sync?: Syncer;
+  /**
+   * Runs the node's context relay (context-relay.ts), forwarding to `server` with this CA: how the
+   * cluster members here reach the context broker. None: no relay (vws agent --context-relay off).
+   */
+  contextRelay?: { ca?: string };
 }
 
 interface Held {
@@ -55,6 +61,7 @@ export class QemuHost implements AgentHost {
   private readonly timingListeners: Array<(t: Timing) => void> = [];
   private readonly runtime: VmRuntime;
   private readonly sync: Syncer;
+  private relay: NodeContextRelay | null = null;
 
   private constructor(private readonly opts: QemuHostOptions, private readonly parts: VmParts) {
     this.runtime = opts.runtime ?? qemuRuntime;
@@ -66,6 +73,14 @@ export class QemuHost implements AgentHost {
     const images = await ImageCache.open({ dir: join(opts.data, 'images'), limitBytes: opts.imageCacheMiB * 2 ** 20 });
     const host = new QemuHost(opts, new VmParts(opts, images));
     await host.adoptAll();
+    if (opts.contextRelay) {
+      try {
+        host.relay = await NodeContextRelay.start({ server: opts.server, netns: opts.netns, dir: opts.data, ...(opts.contextRelay.ca ? { ca: opts.contextRelay.ca } : {}) });
+      } catch (e) {
+        await host.close();
+        throw e;
+      }
+    }
     return host;
   }
 
@@ -259,6 +274,8 @@ export class QemuHost implements AgentHost {
   /** Lets go of every VM (they run on) and of the network (it stays up). */
   async close(): Promise<void> {
     for (const held of this.vms.values()) await held.proc?.release();
+    await this.relay?.close();
+    this.relay = null;
     await this.parts.close();
   }
 

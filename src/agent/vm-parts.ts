@@ -46,7 +46,7 @@ function privateOf(w: Workload, underlay: string | undefined): { spec: ClusterNe
   const tap = privateTapName(w.vm.id);
   if (nics[0].tap !== undefined && nics[0].tap !== tap) throw new Error(`VM ${w.vm.id}'s private tap must be ${tap} (the agent names taps itself), got ${JSON.stringify(nics[0].tap)}`);
   const spec = checkClusterSpec({ ...w.cluster, local: underlay });
-  const member = checkMember({ tap, mac: nics[0].mac, ip: nics[0].ip, ...(nics[0].hostname !== undefined ? { hostname: nics[0].hostname } : {}) }, new Subnet(spec.nodeAddress, spec.prefix));
+  const member = checkMember({ tap, mac: nics[0].mac, ip: nics[0].ip, ...(nics[0].hostname !== undefined ? { hostname: nics[0].hostname } : {}) }, new Subnet(spec.nodeAddress, spec.prefix), spec.contextAddress);
   if (member.mac === w.vm.mac && w.publicNic !== false) throw new Error(`VM ${w.vm.id}'s private NIC has its public MAC ${w.vm.mac}: each NIC needs its own`);
   return { spec, member };
 }

@@ -12,12 +12,15 @@ import { UsageError } from './usage-error.ts';
 export interface AgentOptions {
   server?: string; token?: string; data?: string; name?: string; cpu?: string; memory?: string; disk?: string;
   'image-cache'?: string; bridge?: string; netns?: string; 'transfer-address'?: string; 'migration-address'?: string; underlay?: string; ca?: string;
+  'context-relay'?: string;
 }
 
 export async function agentCommand(v: AgentOptions): Promise<number> {
   if (!v.server || !/^https?:\/\//.test(v.server)) throw new UsageError(`--server must be the service's http(s)://host:port, got '${v.server ?? ''}'`);
   const token = v.token ?? process.env.VWS_AGENT_TOKEN;
   if (!token) throw new UsageError('--token (or VWS_AGENT_TOKEN) is needed: an administrator\'s token (vws token create)');
+  const relay = v['context-relay'] ?? 'on';
+  if (relay !== 'on' && relay !== 'off') throw new UsageError(`--context-relay must be on or off, got '${relay}'`);
   const data = resolve(v.data ?? 'vws-agent');
   mkdirSync(data, { recursive: true });
   const fs = statfsSync(data);
@@ -37,6 +40,7 @@ export async function agentCommand(v: AgentOptions): Promise<number> {
   // Probed before the agent dials: the probe blocks for up to its timeout, and a VM's start must not wait on it.
   const accel = accelChoice();
   process.stdout.write(`vws agent: VMs run under ${accel.kvm ? 'KVM' : 'TCG (software emulation)'}: ${accel.reason}\n`);
+  const ca = v.ca ? readFileSync(v.ca, 'utf8') : undefined;
   const host = await QemuHost.open({
     data,
     server: v.server,
@@ -46,8 +50,9 @@ export async function agentCommand(v: AgentOptions): Promise<number> {
     bridge: v.bridge ?? 'vwsbr0',
     netns: v.netns,
     ...(v.underlay !== undefined ? { underlay: v.underlay } : {}),
+    ...(relay === 'on' ? { contextRelay: { ...(ca ? { ca } : {}) } } : {}),
   });
-  const agent = new NodeAgent({ server: v.server, token, host, ca: v.ca ? readFileSync(v.ca, 'utf8') : undefined });
+  const agent = new NodeAgent({ server: v.server, token, host, ca });
   agent.start();
   process.stdout.write(`vws agent: node '${host.node().name}' dialling ${v.server} (data ${data}${v.netns ? `, netns ${v.netns}` : ''})\n`);
   await new Promise<void>((done) => {

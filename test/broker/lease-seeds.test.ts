@@ -10,6 +10,7 @@ import type { SeedFiles } from '../../src/drivers/qemu/protocol.ts';
 import { apiWorld, lease } from '../api/api-world.ts';
 import { cluster, ed25519Line } from '../api/cluster-body.ts';
 import { readSeeds } from '../seed/seed-reader.ts';
+import { deployedCluster, memberSeeds, world } from '../control/support/cluster-context-world.ts';
 
 const vm = (leaseId: string, index: number): VmSpec => ({ id: `${leaseId}/${index}`, leaseId, index, node: 'n1', cpu: 1, memoryMiB: 256, image: null, mac: `52:54:00:00:00:1${index}` });
 
@@ -43,6 +44,28 @@ test('each VM of a cluster gets its role\'s host name, the owner\'s keys and the
       shown = (await w.call(w.tokens.alice, 'GET', `/v1/leases/${id}`)).body.workspaces.map((x: { hostname: string }) => x.hostname);
     }
     assert.deepEqual(shown, read.slice(0, 3).map((r) => r.metaData['local-hostname']));
+  } finally {
+    await w.close();
+  }
+});
+
+test('a member with a NIC on its cluster\'s private network reaches the broker through its node\'s relay at the context address; one without keeps the guest URL', async () => {
+  const w = await world();
+  try {
+    const id = await deployedCluster(w);
+    const relay = 'http://10.200.3.1:8775';
+    const privateNic = { network: 'private' as const, mac: '0a:00:00:03:00:0b', contextAddress: '10.200.3.1' };
+    const seeds = await memberSeeds(w, id, 3, (i) => [
+      [{ network: 'public' as const, mac: '52:54:00:00:02:10' }, { ...privateNic, mac: '0a:00:00:03:00:0a' }],
+      [privateNic],
+      undefined,
+    ][i]);
+    const urls = seeds.map((s) => ({ agent: s!.agentUrl, server: (JSON.parse(s!.configText) as { server: string }).server }));
+    assert.deepEqual(urls, [
+      { agent: `${relay}/v1/context/agent`, server: relay },
+      { agent: `${relay}/v1/context/agent`, server: relay },
+      { agent: `${w.url}/v1/context/agent`, server: w.url },
+    ]);
   } finally {
     await w.close();
   }

@@ -90,6 +90,10 @@ test('global options are read wherever they stand on the line', async () => {
   }
   const agent = await parseLine(['agent', '--name', 'n1', '--server', 'http://a:1']);
   assert.deepEqual([agent.path, agent.values.server, agent.values.name], ['agent', 'http://a:1', 'n1']);
+  const relayOff = await parseLine(['agent', '--server', 'http://a:1', '--context-relay', 'off']);
+  assert.equal(relayOff.values['context-relay'], 'off');
+  const { agentCommand } = await import('../../src/cli/agent-command.ts');
+  await assert.rejects(agentCommand({ server: 'http://a:1', token: 't', 'context-relay': 'maybe' }), (e: Error) => e instanceof UsageError && /--context-relay must be on or off, got 'maybe'/.test(e.message));
   const sim = await parseLine(['--json', 'sim', '--trace', 't.swf', '--inject', 'a.lwf', '--inject', 'b.lwf', '--no-migration']);
   assert.deepEqual([sim.values.json, sim.values.inject, sim.values['no-migration']], [true, ['a.lwf', 'b.lwf'], true]);
   const group = await parseLine(['group', 'add', 'lab', '--no-share']);

@@ -12,7 +12,7 @@
 // each node's dnsmasq serves only the members it runs.
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { normalizeMac, Subnet } from './addresses.ts';
+import { formatIpv4, normalizeMac, Subnet } from './addresses.ts';
 import { Commands } from './commands.ts';
 import {
   checkClusterSpec, checkMember, clusterBridgeName, clusterVxlanName, VXLAN_OVERHEAD, VXLAN_PORT,
@@ -57,6 +57,9 @@ export class ClusterNetworks {
       const file = join(nets.cfg.dir, entry, 'cluster.json');
       if (!/^cluster-\d+$/.test(entry) || !existsSync(file)) continue;
       const record = JSON.parse(readFileSync(file, 'utf8')) as Record;
+      // Recorded before clusters had a context address: theirs is the one the service assigns every
+      // cluster (its subnet's first host), so the relay answers their members too after the upgrade.
+      record.spec.contextAddress ??= formatIpv4(new Subnet(record.spec.nodeAddress, record.spec.prefix).network + 1);
       await nets.bringUp(checkClusterSpec(record.spec), record.members);
       // A member whose tap is still there is guarded again, even if the guards' record was lost.
       const live = new Set((await listLinks(nets.cmds)).map((l) => l.ifname));
@@ -81,11 +84,12 @@ export class ClusterNetworks {
    */
   async join(spec: ClusterNetworkSpec, member: ClusterMember): Promise<void> {
     const s = checkClusterSpec(spec);
-    const m = checkMember(member, new Subnet(s.nodeAddress, s.prefix));
+    const m = checkMember(member, new Subnet(s.nodeAddress, s.prefix), s.contextAddress);
     return this.serial(async () => {
       const existing = this.nets.get(s.number);
-      if (existing && (existing.record.spec.vni !== s.vni || existing.record.spec.nodeAddress !== s.nodeAddress || existing.record.spec.prefix !== s.prefix)) {
-        throw new Error(`cluster network ${s.number} runs here with VNI ${existing.record.spec.vni} on ${existing.record.spec.nodeAddress}/${existing.record.spec.prefix}: its last member must leave before the number is reused`);
+      const was = existing?.record.spec;
+      if (was && (was.vni !== s.vni || was.nodeAddress !== s.nodeAddress || was.prefix !== s.prefix || was.contextAddress !== s.contextAddress)) {
+        throw new Error(`cluster network ${s.number} runs here with VNI ${was.vni} on ${was.nodeAddress}/${was.prefix} (context address ${was.contextAddress}): its last member must leave before the number is reused`);
       }
       const clash = existing?.record.members.find((o) => o.mac !== m.mac && (o.ip === m.ip || o.tap === m.tap));
       if (clash) throw new Error(`cluster network ${s.number} already has ${clash.mac} on ${clash.ip} (tap ${clash.tap})`);
@@ -154,7 +158,10 @@ export class ClusterNetworks {
     const mtu = (this.cfg.underlayMtu ?? 1500) - VXLAN_OVERHEAD;
     let net = this.nets.get(spec.number);
     if (!net) {
-      const network = await NodeNetwork.open({ netns: this.cfg.netns, bridge, gateway: spec.nodeAddress, prefix: spec.prefix, dir, guards: this.cfg.guards, privateMtu: mtu });
+      const network = await NodeNetwork.open({
+        netns: this.cfg.netns, bridge, gateway: spec.nodeAddress, prefix: spec.prefix, dir, guards: this.cfg.guards, privateMtu: mtu,
+        alsoAddress: spec.contextAddress,
+      });
       if (this.cfg.onLease) network.onLease(this.cfg.onLease);
       // Known before the rest is made, so that a failure below tears down what open made.
       net = { record: { spec, members }, network };

@@ -23,6 +23,11 @@ export interface ClusterNetworkSpec {
   /** This node's address on the cluster subnet (its DHCP server's), and the subnet's prefix. */
   nodeAddress: string;
   prefix: number;
+  /**
+   * The cluster's context address: the same on every node's bridge (beside the node's own), where
+   * each node's context relay answers the members it runs (see context-relay.ts).
+   */
+  contextAddress: string;
   /** This node's underlay address, where the other nodes' VXLAN packets arrive. */
   local: string;
   /** The underlay addresses of the other nodes that hold members of this cluster. */
@@ -67,18 +72,30 @@ export function checkClusterSpec(spec: ClusterNetworkSpec): ClusterNetworkSpec {
   const prefix = checkInt(spec.prefix, `prefix of cluster network ${number}`, 8, 30);
   if (typeof spec.nodeAddress !== 'string') throw new Error(`node address of cluster network ${number} must be an IPv4 address string, got ${shown(spec.nodeAddress)}`);
   const subnet = new Subnet(spec.nodeAddress, prefix);
+  const contextAddress = checkContextAddress(spec.contextAddress, subnet, number);
   const local = checkUnderlay(spec.local, `underlay address of this node for cluster network ${number}`);
   if (!Array.isArray(spec.peers) || spec.peers.length > MAX_PEERS) throw new Error(`peers of cluster network ${number} must be a list of at most ${MAX_PEERS} addresses`);
   const peers = [...new Set(spec.peers.map((p, i) => checkUnderlay(p, `peer ${i} of cluster network ${number}`)))];
   if (peers.includes(local)) throw new Error(`peers of cluster network ${number} include this node's own address ${local}`);
-  return { number, vni, nodeAddress: formatIpv4(subnet.gatewayAddress), prefix, local, peers: peers.sort() };
+  return { number, vni, nodeAddress: formatIpv4(subnet.gatewayAddress), prefix, contextAddress, local, peers: peers.sort() };
 }
 
-export function checkMember(m: ClusterMember, subnet: Subnet): ClusterMember {
+/** A host address of the subnet other than the node's own (Subnet.guestAddress says which rule failed). */
+function checkContextAddress(value: unknown, subnet: Subnet, number: number): string {
+  if (typeof value !== 'string') throw new Error(`context address of cluster network ${number} must be an IPv4 address string, got ${shown(value)}`);
+  try {
+    return subnet.guestAddress(value);
+  } catch (e) {
+    throw new Error(`context address of cluster network ${number}: ${(e as Error).message}`, { cause: e });
+  }
+}
+
+export function checkMember(m: ClusterMember, subnet: Subnet, contextAddress?: string): ClusterMember {
   if (typeof m !== 'object' || m === null) throw new Error('a cluster member must be an object');
   const tap = checkIfname(m.tap, 'private tap');
   if (!tap.startsWith(PRIVATE_TAP_PREFIX)) throw new Error(`private tap ${shown(tap)} must be named ${PRIVATE_TAP_PREFIX}... (see privateTapName) so the node's filters know it`);
   const member: ClusterMember = { tap, mac: normalizeMac(m.mac), ip: subnet.guestAddress(m.ip) };
+  if (member.ip === contextAddress) throw new Error(`member address ${member.ip} is the cluster's context address (every member node's relay answers there): give the member another`);
   if (m.hostname !== undefined) member.hostname = checkHostname(m.hostname);
   return member;
 }

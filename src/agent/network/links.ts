@@ -54,7 +54,7 @@ export function isTap(link: Link): boolean {
 }
 
 /** The bridge, with the gateway address and up; created if missing. */
-export async function ensureBridge(cmds: Commands, name: string, subnet: Subnet): Promise<void> {
+export async function ensureBridge(cmds: Commands, name: string, subnet: Subnet, secondary?: string): Promise<void> {
   checkIfname(name, 'bridge');
   const existing = await findLink(cmds, name);
   if (existing && existing.kind !== 'bridge') {
@@ -63,15 +63,16 @@ export async function ensureBridge(cmds: Commands, name: string, subnet: Subnet)
   if (!existing) {
     await cmds.ip(['link', 'add', 'name', name, 'address', bridgeMac(name), 'type', 'bridge', 'stp_state', '0']);
   }
-  // replace, not add: a second open() must not fail on the address the first one set.
+  // replace, not add: a second open() must not fail on the address the first one set. The gateway
+  // first: the first address of a subnet on a device is its primary, the one dnsmasq answers from.
   await cmds.ip(['addr', 'replace', `${subnet.gateway}/${subnet.prefix}`, 'dev', name]);
+  if (secondary !== undefined) await cmds.ip(['addr', 'replace', `${secondary}/${subnet.prefix}`, 'dev', name]);
   // The bridge is the agent's alone: an address from an earlier configuration would route part of
   // the old subnet to it.
   const [info] = JSON.parse((await cmds.ip(['-j', 'addr', 'show', 'dev', name])) || '[]') as Array<{ addr_info?: Array<{ family: string; local: string; prefixlen: number }> }>;
   for (const a of info?.addr_info ?? []) {
-    if (a.family === 'inet' && (a.local !== subnet.gateway || a.prefixlen !== subnet.prefix)) {
-      await cmds.ip(['addr', 'del', `${a.local}/${a.prefixlen}`, 'dev', name]);
-    }
+    if (a.family === 'inet' && a.prefixlen === subnet.prefix && (a.local === subnet.gateway || a.local === secondary)) continue;
+    if (a.family === 'inet') await cmds.ip(['addr', 'del', `${a.local}/${a.prefixlen}`, 'dev', name]);
   }
   await cmds.ip(['link', 'set', 'dev', name, 'up']);
 }

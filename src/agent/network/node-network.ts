@@ -37,6 +37,11 @@ export interface NodeNetworkConfig {
    * none) and this MTU (a VXLAN-joined bridge carries 50 bytes less than the underlay).
    */
   privateMtu?: number;
+  /**
+   * A second address of the subnet on the bridge (a cluster's context address, where the node's
+   * context relay answers its members); the bridge keeps `gateway` as its primary, DHCP's.
+   */
+  alsoAddress?: string;
 }
 
 const RELEASE_DEADLINE_MS = 10_000;
@@ -71,7 +76,7 @@ export class NodeNetwork {
     const cmds = new Commands(cfg.netns);
     const guards = cfg.guards ?? (await TapGuards.open(cmds, `${dir}/tap-guards.json`, new Set((await listLinks(cmds)).filter(isTap).map((l) => l.ifname))));
     const network = new NodeNetwork({ ...cfg, dir }, cmds, subnet, files, guards, !cfg.guards);
-    await ensureBridge(network.cmds, cfg.bridge, subnet);
+    await ensureBridge(network.cmds, cfg.bridge, subnet, cfg.alsoAddress === undefined ? undefined : subnet.guestAddress(cfg.alsoAddress));
     await network.dnsmasq();
     return network;
   }

@@ -16,6 +16,7 @@
 import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { checkIfname, formatIpv4, normalizeMac, parseIpv4 } from './addresses.ts';
 import { CommandFailed, type Commands } from './commands.ts';
+import { CONTEXT_RELAY_PORT } from '../../drivers/qemu/protocol.ts';
 
 export const GUARD_TABLE = 'vws';
 /** VXLAN devices of cluster networks are named with this prefix (see cluster-network.ts). */
@@ -60,11 +61,19 @@ export function guardRuleset(guards: TapGuard[], table = GUARD_TABLE): string {
     `    iifname "${VXLAN_PREFIX}*" udp dport { 67, 68 } counter drop comment "dhcp-stays-on-node"`,
     `    oifname "${VXLAN_PREFIX}*" udp dport { 67, 68 } counter drop comment "dhcp-stays-on-node"`,
     '  }',
-    // A node has an address on each cluster bridge only to serve DHCP: a guest of a private
-    // network must not reach the node's own services (the agent's ports) through it.
+    // A node has an address on each cluster bridge only to serve DHCP and the context relay: a
+    // guest of a private network must not reach the node's other services (the agent's ports).
     // (By the port a frame came in on: the kernel's bridge family cannot match the bridge's name.)
     '  chain input {',
     '    type filter hook input priority 0; policy accept;',
+    // Every member node has the cluster's context address on its bridge: a member must find its
+    // own node's relay there, so a node answers ARP only for the members it runs. A broadcast
+    // request from another node is still flooded to the local taps (forward, not input), so
+    // members still find each other across nodes.
+    `    iifname "${VXLAN_PREFIX}*" ether type arp counter drop comment "context-address-stays-on-node"`,
+    // The relay is the one service of the node its own members may reach (it forwards only the
+    // context broker's guest routes); nothing from another node's members comes this way.
+    `    iifname "${PRIVATE_TAP_PREFIX}*" ether type ip tcp dport ${CONTEXT_RELAY_PORT} counter accept comment "member-to-context-relay"`,
     ...[PRIVATE_TAP_PREFIX, VXLAN_PREFIX].flatMap((p) => [
       `    iifname "${p}*" ether type ip udp dport 67 accept`,
       `    iifname "${p}*" ether type ip counter drop comment "node-not-on-private-network"`,

@@ -232,7 +232,8 @@ export class AgentDriver implements Driver {
       const lease = leaseOfVm(id);
       const others = this.memberNodes(lease, id);
       if (!p.underlayOf(to)) throw new DriverError(id, `node '${to}' reports no underlay address for cluster networks: restart its agent with --underlay ADDRESS`);
-      there = { ...there, cluster: { ...workload.cluster, nodeAddress: p.book.node(lease, to), peers: peersOf(p, id, to, others) } };
+      // The context address from the book too: a workload made before clusters had one carries none.
+      there = { ...there, cluster: { ...workload.cluster, nodeAddress: p.book.node(lease, to), contextAddress: p.book.contextAddress(lease), peers: peersOf(p, id, to, others) } };
       await this.tellPeers(lease, workload.cluster.number, [to]);
     }
     if (workload.disk) await this.opts.hub.call(to, 'prepareImages', { images: [workload.disk, ...(workload.boot ? [workload.boot.kernel, workload.boot.initrd] : [])] }, id);

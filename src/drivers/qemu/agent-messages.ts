@@ -84,7 +84,7 @@ const WorkloadSchema = Type.Object({
   }, strict), { maxItems: 1 })),
   cluster: Type.Optional(Type.Object({
     number: Type.Integer({ minimum: 1, maximum: 99_999_999 }), vni: Type.Integer({ minimum: 1, maximum: 0xff_ffff }),
-    nodeAddress: Ip, prefix: Type.Integer({ minimum: 8, maximum: 30 }), peers: Type.Array(Ip, { maxItems: 1024 }),
+    nodeAddress: Ip, prefix: Type.Integer({ minimum: 8, maximum: 30 }), contextAddress: Ip, peers: Type.Array(Ip, { maxItems: 1024 }),
   }, strict)),
   publicNic: Type.Optional(Type.Boolean()),
 }, strict);

@@ -40,6 +40,12 @@ export const DEFAULT_CLUSTER_ADDRESSES: ClusterAddressOptions = { range: '10.200
 
 /** Members' addresses start here, like the public network's: the first are left for the site. */
 const FIRST_MEMBER_HOST = 10;
+/**
+ * Every node holding members has this host address on its cluster bridge too, where its context
+ * relay answers: one address for the whole cluster, so that the URL a seed is made with once stays
+ * right wherever the members run later.
+ */
+const CONTEXT_HOST = 1;
 const MAX_VNI = 0xff_ffff;
 
 const dotted = (n: number): string => [24, 16, 8, 0].map((s) => Math.floor(n / 2 ** s) % 256).join('.');
@@ -103,6 +109,11 @@ export class ClusterAddressBook {
     return lease in this.book.clusters ? this.cluster(lease) : undefined;
   }
 
+  /** The cluster's context address (the relay's, on every node with members): its subnet's first host. */
+  contextAddress(lease: string): string {
+    return dotted(this.subnetBase(this.entry(lease).number) + CONTEXT_HOST);
+  }
+
   /** A member's private address and MAC. */
   member(lease: string, vm: string): { ip: string; mac: string } {
     const entry = this.entry(lease);
@@ -151,7 +162,8 @@ export class ClusterAddressBook {
 
   private take(lease: string, entry: Entry, kind: 'members' | 'nodes', key: string, from: number, step: 1 | -1): string {
     const used = new Set([...Object.values(entry.members), ...Object.values(entry.nodes)]);
-    for (let host = from; host > 0 && host < this.clusterSize - 1; host += step) {
+    // Above CONTEXT_HOST: a node counting down never takes the context address.
+    for (let host = from; host > CONTEXT_HOST && host < this.clusterSize - 1; host += step) {
       const address = dotted(this.subnetBase(entry.number) + host);
       if (used.has(address)) continue;
       entry[kind][key] = address;

@@ -38,14 +38,22 @@ export function clusterWorkload(p: ClusterPlanning, base: Workload, memberNodes:
   if (!p.underlayOf(vm.node)) throw new DriverError(vm.id, `node '${vm.node}' reports no underlay address for cluster networks: restart its agent with --underlay ADDRESS`);
   const net = p.book.cluster(vm.leaseId);
   const member = p.book.member(vm.leaseId, vm.id);
-  const cluster = { number: net.number, vni: net.vni, nodeAddress: p.book.node(vm.leaseId, vm.node), prefix: net.prefix, peers: peersOf(p, vm.id, vm.node, memberNodes) };
+  const cluster = {
+    number: net.number, vni: net.vni, nodeAddress: p.book.node(vm.leaseId, vm.node), prefix: net.prefix,
+    contextAddress: p.book.contextAddress(vm.leaseId), peers: peersOf(p, vm.id, vm.node, memberNodes),
+  };
   // No DHCP hostname: the guest's NoCloud seed names it (its role's name is not known here).
   const nics = [{ network: 'private' as const, mac: member.mac, ip: member.ip }];
   if (vm.networks?.includes('public')) return { ...base, nics, cluster };
   return { ...base, vm: { ...vm, mac: member.mac }, ip: member.ip, nics, cluster, publicNic: false };
 }
 
-/** The VM's NICs in the order QEMU gets them, each with its network and MAC (what a seed's network-config matches). */
+/**
+ * The VM's NICs in the order QEMU gets them, each with its network and MAC (what a seed's
+ * network-config matches); a private one with its cluster's context address (where the seed points
+ * the member's context agent).
+ */
 export function nicsOf(w: Workload): SeedNicPlan[] {
-  return [...(w.publicNic === false ? [] : [{ network: 'public' as const, mac: w.vm.mac }]), ...(w.nics ?? []).map((n) => ({ network: n.network, mac: n.mac }))];
+  const context = w.cluster ? { contextAddress: w.cluster.contextAddress } : {};
+  return [...(w.publicNic === false ? [] : [{ network: 'public' as const, mac: w.vm.mac }]), ...(w.nics ?? []).map((n) => ({ network: n.network, mac: n.mac, ...context }))];
 }

@@ -6,6 +6,12 @@ import type { VmSpec, VmStatus } from '../driver.ts';
 
 export const PROTOCOL_VERSION = 1;
 export const AGENT_PATH = '/v1/agent';
+/**
+ * Where each node's context relay listens for the cluster members it runs, at their cluster's
+ * context address (the port OpenStack's metadata service uses): a member on the private network
+ * only has no route to the service, but always has one to its own node.
+ */
+export const CONTEXT_RELAY_PORT = 8775;
 
 export interface NodeReport {
   name: string;
@@ -43,6 +49,8 @@ export interface ClusterNetworkPlan {
   /** This node's address on the cluster's subnet (its DHCP server's), and the subnet's prefix. */
   nodeAddress: string;
   prefix: number;
+  /** The cluster's context address, on every member node's bridge besides its own: where the relay answers. */
+  contextAddress: string;
   /** The underlay addresses of the other nodes holding members of the cluster. */
   peers: string[];
 }
@@ -77,6 +85,8 @@ export type SeedSource = (vm: VmSpec, nics?: SeedNicPlan[]) => Promise<SeedFiles
 export interface SeedNicPlan {
   network: 'public' | 'private';
   mac: string;
+  /** A private NIC's cluster context address: the member reaches the broker through its node's relay there. */
+  contextAddress?: string;
 }
 
 /** Everything a node needs to run a VM: its spec, its address, and the images it boots from. */

@@ -54,7 +54,7 @@ test('a guest reaches its own cluster on the other node and not the other cluste
 
   for (const vm of VMS) {
     const peer = fabric.addresses[1 - vm.node];
-    const spec = { number: vm.cluster, vni: 5000 + vm.cluster, nodeAddress: nodeAddress(vm.cluster, vm.node), prefix: 24, local: fabric.addresses[vm.node], peers: [peer] };
+    const spec = { number: vm.cluster, vni: 5000 + vm.cluster, nodeAddress: nodeAddress(vm.cluster, vm.node), prefix: 24, contextAddress: `10.200.1.${vm.cluster}`, local: fabric.addresses[vm.node], peers: [peer] };
     await nets[vm.node].join(spec, { tap: privateTapName(vm.name), mac: vm.mac, ip: vm.ip, hostname: vm.name });
   }
 

@@ -3,7 +3,8 @@
 // both networks on one node (two NICs: public first, private second) and a private-only worker on
 // the other (one NIC). The worker's address is the private one and its node reports it; each
 // reaches the other over the cluster's VXLAN; stopping the worker takes its node's cluster
-// network down.
+// network down. Each member fetches the context agent through its own node's context relay at the
+// cluster's context address: each node's service answers with the node's name.
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { chmodSync, createReadStream, existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
@@ -19,9 +20,12 @@ import { waitUntil } from '../../../src/agent/network/wait-until.ts';
 import { QemuHost } from '../../../src/agent/qemu-host.ts';
 import { vmFiles } from '../../../src/agent/qemu/qemu-argv.ts';
 import type { VmStatus } from '../../../src/drivers/driver.ts';
-import type { ImageRef, Workload } from '../../../src/drivers/qemu/protocol.ts';
+import { CONTEXT_RELAY_PORT, type ImageRef, type Workload } from '../../../src/drivers/qemu/protocol.ts';
 import { inNetns, killAllIn, twoNodeFabric } from '../../support/netns.ts';
 import { AWAIT, probeInitrd, probeResults, REACH } from './guest-probe.ts';
+
+/** The probe line: what the context agent's route answers through the relay at the cluster's context address. */
+const RELAYED = `echo "VWS-PROBE relay $(wget -q -O- http://10.200.9.1:${CONTEXT_RELAY_PORT}/v1/context/agent || echo failed)"`;
 
 // The runtime's KVM probe is not what this test is about; TCG everywhere, as the other VM tests.
 process.env.VWS_ACCEL = 'tcg';
@@ -44,33 +48,38 @@ test('a head on both networks and a private-only worker, started by agents on tw
   const files: Record<string, string> = {
     kernel: guest.kernel,
     'head-initrd': probeInitrd(
-      [REACH, AWAIT, 'ip link set eth1 up', 'udhcpc -i eth1 -s /etc/udhcpc.script -n -q -t 20 -T 1 >/dev/null 2>&1', `await worker ${workerPrivate}`, 'echo "VWS-PROBE done yes"'].join('\n'),
+      [REACH, AWAIT, 'ip link set eth1 up', 'udhcpc -i eth1 -s /etc/udhcpc.script -n -q -t 20 -T 1 >/dev/null 2>&1', `await worker ${workerPrivate}`, RELAYED, 'echo "VWS-PROBE done yes"'].join('\n'),
       join(dir, 'head.initrd'),
     ),
-    'worker-initrd': probeInitrd([REACH, AWAIT, `await head ${headPrivate}`, 'echo "VWS-PROBE done yes"'].join('\n'), join(dir, 'worker.initrd')),
+    'worker-initrd': probeInitrd([REACH, AWAIT, `await head ${headPrivate}`, RELAYED, 'echo "VWS-PROBE done yes"'].join('\n'), join(dir, 'worker.initrd')),
   };
-  // The service's image store, as far as the agent's fetch needs it.
-  const server = createServer((req, res) => {
-    const name = /^\/v1\/images\/([^/]+)\/content$/.exec(req.url ?? '')?.[1];
-    if (!name || !files[name]) return void res.writeHead(404).end();
-    createReadStream(files[name]).pipe(res.writeHead(200));
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  t.after(() => new Promise<void>((resolve) => server.close(() => resolve())));
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  // The service's image store, as far as the agent's fetch needs it, and the context agent's
+  // route, answered with the node's name: one service per node, so a member's answer says which
+  // node's relay it reached.
+  const urls = await Promise.all(fabric.namespaces.map(async (_, i) => {
+    const server = createServer((req, res) => {
+      if (req.url === '/v1/context/agent') return void res.end(`agent-via-n${i}`);
+      const name = /^\/v1\/images\/([^/]+)\/content$/.exec(req.url ?? '')?.[1];
+      if (!name || !files[name]) return void res.writeHead(404).end();
+      createReadStream(files[name]).pipe(res.writeHead(200));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    t.after(() => new Promise<void>((resolve) => server.close(() => resolve())));
+    return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  }));
   const ref = (name: string): ImageRef => ({ name, sha256: createHash('sha256').update(readFileSync(files[name])).digest('hex'), sizeMiB: Math.max(1, Math.ceil(statSync(files[name]).size / 2 ** 20)) });
 
   const statuses: VmStatus[] = [];
   for (const [i, ns] of fabric.namespaces.entries()) {
     const host = await QemuHost.open({
-      data: join(dir, `node-${i}`), server: url, token: 't', imageCacheMiB: 256, bridge: 'vwsbr0', netns: ns, underlay: fabric.addresses[i],
+      data: join(dir, `node-${i}`), server: urls[i], token: 't', imageCacheMiB: 256, bridge: 'vwsbr0', netns: ns, underlay: fabric.addresses[i], contextRelay: {},
       node: { name: `n${i}`, cpu: 2, memoryMiB: 1024, diskMiB: 1024, transferAddress: fabric.addresses[i], migrationAddress: fabric.addresses[i], underlayAddress: fabric.addresses[i] },
     });
     hosts.push(host);
     host.onChange((vm) => statuses.push(vm));
     await host.useNetwork({ bridgeAddress: '10.77.0.1', prefix: 24 });
   }
-  const cluster = { number: 9, vni: 10_009, prefix: 24 };
+  const cluster = { number: 9, vni: 10_009, prefix: 24, contextAddress: '10.200.9.1' };
   const head: Workload = {
     vm: { id: 'C9/0', leaseId: 'C9', index: 0, node: 'n0', cpu: 1, memoryMiB: 128, image: null, mac: '52:54:00:09:00:10', networks: ['public', 'private'] },
     ip: '10.77.0.10', disk: null, boot: { kernel: ref('kernel'), initrd: ref('head-initrd'), cmdline: guest.cmdline },
@@ -100,6 +109,8 @@ test('a head on both networks and a private-only worker, started by agents on tw
   assert.match(headSerial, new RegExp(`VWS-GUEST-READY ip=${headPrivate.replace(/\./g, '\\.')} mac=0a:00:00:09:00:0a`), 'its second NIC got its private address');
   assert.equal(probeResults(headSerial).get('worker'), 'reached', 'the head reaches the worker on the other node');
   assert.equal(probeResults(serialOf(1, 'C9/1')).get('head'), 'reached', 'and the worker the head');
+  assert.equal(probeResults(headSerial).get('relay'), 'agent-via-n0', "the head reaches the broker's routes through its own node's relay");
+  assert.equal(probeResults(serialOf(1, 'C9/1')).get('relay'), 'agent-via-n1', 'and the private-only worker through its own node\'s, on the other node');
   await waitUntil(() => statuses.find((s) => s.id === 'C9/1' && s.ip === workerPrivate), 30_000, () => new Error(`the worker's node never reported its private address: ${JSON.stringify(statuses)}`));
   await waitUntil(() => statuses.find((s) => s.id === 'C9/0' && s.ip === '10.77.0.10'), 30_000, () => new Error(`the head's node never reported its public address: ${JSON.stringify(statuses)}`));
 
@@ -112,7 +123,7 @@ test('a head on both networks and a private-only worker, started by agents on tw
   inNetns(fabric.namespaces[0], ['nft', 'delete', 'table', 'bridge', 'vws']);
   rmSync(join(dir, 'node-0', 'network', 'tap-guards.json'));
   hosts[0] = await QemuHost.open({
-    data: join(dir, 'node-0'), server: url, token: 't', imageCacheMiB: 256, bridge: 'vwsbr0', netns: fabric.namespaces[0], underlay: ua,
+    data: join(dir, 'node-0'), server: urls[0], token: 't', imageCacheMiB: 256, bridge: 'vwsbr0', netns: fabric.namespaces[0], underlay: ua,
     node: { name: 'n0', cpu: 2, memoryMiB: 1024, diskMiB: 1024, transferAddress: ua, migrationAddress: ua, underlayAddress: ua },
   });
   await hosts[0].useNetwork({ bridgeAddress: '10.77.0.1', prefix: 24 });

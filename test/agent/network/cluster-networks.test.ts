@@ -3,7 +3,7 @@
 // restarted agent, tear-down with the last member, and bad input refused with nothing left made.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
@@ -41,7 +41,7 @@ async function twoNodes(t: TestContext, tag: string): Promise<{ nodes: [Node, No
   return { nodes: nodes as [Node, Node], addresses: fabric.addresses };
 }
 
-const specOf = (n: number, nodeAddress: string, local: string, peers: string[]): ClusterNetworkSpec => ({ number: n, vni: 1000 + n, nodeAddress, prefix: 24, local, peers });
+const specOf = (n: number, nodeAddress: string, local: string, peers: string[]): ClusterNetworkSpec => ({ number: n, vni: 1000 + n, nodeAddress, prefix: 24, contextAddress: nodeAddress.replace(/\.\d+$/, '.1'), local, peers });
 
 function vxlan(ns: string, n: number): { id: number; local: string; master: string; mtu: number } | undefined {
   const [l] = JSON.parse(sh(ns, 'ip', ['-j', '-d', 'link', 'show', 'dev', clusterVxlanName(n)]).trim() || '[]') as Array<{ mtu: number; master: string; linkinfo: { info_data: { id: number; local: string } } }>;
@@ -53,6 +53,10 @@ const peersOf = (ns: string, n: number): string[] =>
     .filter((e) => e.mac === '00:00:00:00:00:00')
     .map((e) => e.dst!)
     .sort();
+
+const bridgeAddresses = (ns: string, n: number): string[] =>
+  (JSON.parse(sh(ns, 'ip', ['-j', 'addr', 'show', 'dev', clusterBridgeName(n)])) as Array<{ addr_info: Array<{ family: string; local: string; prefixlen: number }> }>)[0]
+    .addr_info.filter((a) => a.family === 'inet').map((a) => `${a.local}/${a.prefixlen}`);
 
 const linkNames = (ns: string): string[] => (JSON.parse(sh(ns, 'ip', ['-j', 'link', 'show'])) as Array<{ ifname: string }>).map((l) => l.ifname);
 
@@ -77,13 +81,27 @@ test('each node gets the cluster bridge, its VXLAN port with the VNI and the pee
   await a.nets.setPeers(8, []);
   assert.deepEqual(peersOf(a.ns, 8), []);
 
-  // The agent restarts without closing anything: everything is adopted, a lost FDB entry comes back.
+  // Each node's bridge has its own address first (DHCP's) and the cluster's context address.
+  assert.deepEqual(bridgeAddresses(a.ns, 7), ['10.200.7.254/24', '10.200.7.1/24']);
+  assert.deepEqual(bridgeAddresses(b.ns, 7), ['10.200.7.253/24', '10.200.7.1/24']);
+
+  // The agent restarts without closing anything: everything is adopted, a lost FDB entry and a
+  // lost context address come back; a record written before clusters had a context address gets
+  // its cluster's (the subnet's first host).
   sh(a.ns, 'bridge', ['fdb', 'del', '00:00:00:00:00:00', 'dev', clusterVxlanName(7), 'dst', ub]);
+  sh(a.ns, 'ip', ['addr', 'del', '10.200.7.1/24', 'dev', clusterBridgeName(7)]);
+  const old = join(a.dir, 'cluster-8', 'cluster.json');
+  const record = JSON.parse(readFileSync(old, 'utf8')) as { spec: Partial<ClusterNetworkSpec> };
+  delete record.spec.contextAddress;
+  writeFileSync(old, JSON.stringify(record));
+  sh(a.ns, 'ip', ['addr', 'del', '10.200.8.1/24', 'dev', clusterBridgeName(8)]);
   const guards2 = await TapGuards.open(new Commands(a.ns), join(a.dir, 'tap-guards.json'), new Set(linkNames(a.ns)));
   const again = await ClusterNetworks.open({ netns: a.ns, dir: a.dir, guards: guards2 });
   assert.deepEqual(again.list(), [7, 8]);
   assert.deepEqual(peersOf(a.ns, 7), [ub], 'the peer entry is restored');
   assert.equal(guards2.list().length, 2, 'the guards are reconciled, not lost');
+  assert.deepEqual(bridgeAddresses(a.ns, 7), ['10.200.7.254/24', '10.200.7.1/24'], 'the context address is back');
+  assert.deepEqual(bridgeAddresses(a.ns, 8), ['10.200.8.254/24', '10.200.8.1/24'], 'an older record gets its context address');
 
   // A suspended member keeps the network; the last member leaving takes it down.
   await again.unplug(8, privateTapName('c8/0'), '52:54:00:08:00:0a', false);
@@ -119,6 +137,9 @@ test('bad cluster input is refused by field, and a refused first join leaves not
     ['multicast MAC', good, { ...member, mac: '01:00:5e:00:00:01' }, /multicast/],
     ['address outside the subnet', good, { ...member, ip: '10.200.10.10' }, /outside the bridge subnet/],
     ['address is the node', good, { ...member, ip: '10.200.9.254' }, /gateway/],
+    ['address is the context address', good, { ...member, ip: '10.200.9.1' }, /is the cluster's context address/],
+    ['context address outside the subnet', { ...good, contextAddress: '10.200.10.1' }, member, /context address of cluster network 9: .*outside/],
+    ['context address is the node', { ...good, contextAddress: '10.200.9.254' }, member, /context address of cluster network 9: .*gateway/],
   ];
   for (const [what, spec, m, message] of cases) {
     await assert.rejects(a.nets.join(spec, m), message, what);

@@ -13,7 +13,7 @@ import { checkGuard, type TapGuard } from '../../../src/agent/network/tap-guards
 const DOTTED = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
 const SAFE_NAME = /^[A-Za-z0-9_.-]{1,15}$/;
 
-const good: ClusterNetworkSpec = { number: 4, vni: 10_004, nodeAddress: '10.200.3.254', prefix: 24, local: '10.98.0.1', peers: ['10.98.0.2'] };
+const good: ClusterNetworkSpec = { number: 4, vni: 10_004, nodeAddress: '10.200.3.254', prefix: 24, contextAddress: '10.200.3.1', local: '10.98.0.1', peers: ['10.98.0.2'] };
 const goodMember: ClusterMember = { tap: 'vwp0123456789', mac: '0a:00:00:04:03:0a', ip: '10.200.3.10', hostname: 'head' };
 
 const octet = fc.integer({ min: -5, max: 300 });
@@ -37,13 +37,15 @@ const checkSpecOut = (v: unknown): void => {
   assert.ok(Number.isInteger(s.number) && s.number >= 1 && SAFE_NAME.test(clusterBridgeName(s.number)) && SAFE_NAME.test(clusterVxlanName(s.number)));
   assert.ok(Number.isInteger(s.vni) && s.vni >= 1 && s.vni <= MAX_VNI);
   assert.ok(Number.isInteger(s.prefix) && s.prefix >= 8 && s.prefix <= 30);
-  for (const a of [s.nodeAddress, s.local, ...s.peers]) assert.match(a, DOTTED);
+  for (const a of [s.nodeAddress, s.contextAddress, s.local, ...s.peers]) assert.match(a, DOTTED);
   assert.ok(!s.peers.includes(s.local));
+  const subnet = new Subnet(s.nodeAddress, s.prefix);
+  assert.equal(subnet.guestAddress(s.contextAddress), s.contextAddress, 'the context address is a host of the subnet, not the node\'s');
   assert.deepEqual(checkClusterSpec(s), s, 'canonical: checking again changes nothing');
 };
 
 test('any value in any field of a cluster network spec is refused with a message or accepted safe and canonical', () => {
-  const field = fc.constantFrom<keyof ClusterNetworkSpec>('number', 'vni', 'nodeAddress', 'prefix', 'local', 'peers');
+  const field = fc.constantFrom<keyof ClusterNetworkSpec>('number', 'vni', 'nodeAddress', 'prefix', 'contextAddress', 'local', 'peers');
   fc.assert(
     fc.property(field, anything, fc.array(ipish, { maxLength: 4 }), (key, value, peers) => {
       refusedOrSafe(() => checkClusterSpec({ ...good, [key]: value } as ClusterNetworkSpec), checkSpecOut);
@@ -51,6 +53,18 @@ test('any value in any field of a cluster network spec is refused with a message
     }),
     { numRuns: 3000 },
   );
+});
+
+test('a context address outside the subnet, on the node\'s own address or not an address is refused naming it', () => {
+  const cases: Array<[unknown, RegExp]> = [
+    ['10.200.4.1', /context address of cluster network 4: .*10\.200\.4\.1 is outside the bridge subnet 10\.200\.3\.0\/24/],
+    ['10.200.3.254', /context address of cluster network 4: .*is the gateway/],
+    ['10.200.3.255', /context address of cluster network 4: .*broadcast/],
+    ['10.200.3', /context address of cluster network 4: .*not an IPv4 address/],
+    [undefined, /context address of cluster network 4 must be an IPv4 address string, got undefined/],
+  ];
+  for (const [contextAddress, message] of cases) assert.throws(() => checkClusterSpec({ ...good, contextAddress } as ClusterNetworkSpec), message);
+  assert.throws(() => checkMember({ ...goodMember, ip: good.contextAddress }, new Subnet(good.nodeAddress, good.prefix), good.contextAddress), /member address 10\.200\.3\.1 is the cluster's context address/);
 });
 
 test('any value in any field of a member or a tap guard is refused with a message or accepted safe and canonical', () => {

@@ -14,7 +14,7 @@ import { VmParts } from '../../../src/agent/vm-parts.ts';
 import type { Workload } from '../../../src/drivers/qemu/protocol.ts';
 import { sandbox } from './sandbox.ts';
 
-const cluster = { number: 3, vni: 10_003, nodeAddress: '10.200.2.254', prefix: 24, peers: ['10.98.0.2'] };
+const cluster = { number: 3, vni: 10_003, nodeAddress: '10.200.2.254', prefix: 24, contextAddress: '10.200.2.1', peers: ['10.98.0.2'] };
 
 function member(index: number, networks: 'both' | 'private'): Workload {
   const id = `L${process.pid}/${index}`;

@@ -22,7 +22,7 @@ import { LeaseService } from '../../../src/control/lease-service.ts';
 import { leaseSeeds } from '../../../src/broker/lease-seeds.ts';
 import { configWith } from '../../../src/core/config.ts';
 import type { VmSpec } from '../../../src/drivers/driver.ts';
-import type { SeedFiles } from '../../../src/drivers/qemu/protocol.ts';
+import type { SeedFiles, SeedNicPlan } from '../../../src/drivers/qemu/protocol.ts';
 import { SimulatedDriver } from '../../../src/drivers/simulated/simulated-driver.ts';
 import { openSqliteStore } from '../../../src/store/sqlite-store.ts';
 import type { Store } from '../../../src/store/store.ts';
@@ -115,10 +115,10 @@ export const vmOf = (leaseId: string, index: number): VmSpec => ({ id: `${leaseI
 export interface MemberSeed { member: string; hostname: string; configText: string; agentUrl: string; agentHash: string }
 
 /** Each VM's seed as the driver would get it, read back with cloud-init's reader: the agent's config file and how the agent is fetched. */
-export async function memberSeeds(w: World, leaseId: string, count: number): Promise<Array<MemberSeed | null>> {
+export async function memberSeeds(w: World, leaseId: string, count: number, nicsOf?: (index: number) => SeedNicPlan[] | undefined): Promise<Array<MemberSeed | null>> {
   const seeds = leaseSeeds(w.store, { contexts: w.contexts, guestUrl: w.url, agentSha256: agentSha256() });
   const made: SeedFiles[] = [];
-  for (let i = 0; i < count; i++) made.push((await seeds(vmOf(leaseId, i)))!);
+  for (let i = 0; i < count; i++) made.push((await seeds(vmOf(leaseId, i), nicsOf?.(i)))!);
   return readSeeds(made).map((r) => {
     const config = r.parts[0].config as { write_files?: Array<{ path: string; content: string }>; runcmd?: string[][] };
     assert.equal(r.parts[0].schemaProblem ?? null, null, 'cloud-init schema takes the seed');

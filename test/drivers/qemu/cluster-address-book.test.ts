@@ -62,6 +62,9 @@ test('live clusters never share a number, VNI, subnet, address or MAC, and a res
           const entry = live.get(lease)!;
           const addresses = [...[...entry.members.values()].map((m) => m.ip), ...entry.nodes.values()];
           assert.equal(new Set(addresses).size, addresses.length, `addresses of ${lease} taken once`);
+          const context = book.contextAddress(lease);
+          assert.equal(parseIpv4(context), subnet.network + 1, 'the context address is the subnet\'s first host');
+          assert.ok(!addresses.includes(context), `${context} is no member's or node's: every member node's relay answers there`);
           for (const a of addresses) {
             const n = parseIpv4(a);
             assert.ok(n > subnet.network && n < subnet.broadcast, `${a} inside ${net.cidr}`);
@@ -110,6 +113,19 @@ test('vws serve --cluster-network reaches the pool, which refuses a range overla
     await assert.rejects(qemuPlugin.open({ store, dataDir: join(dir, 'b'), clusterNetwork: '10.201.0.0/25' }), /a cluster's prefix must be an integer from 25 to 28/);
     const opened = await qemuPlugin.open({ store, dataDir: join(dir, 'c'), clusterNetwork: '172.20.0.0/16' });
     assert.ok(opened.driver);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('nodes counting down from the top of a full subnet stop above the context address', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'vws-cab-'));
+  try {
+    const book = new ClusterAddressBook({ ...OPTIONS, clusterPrefix: 28 }, join(dir, 'clusters.json'));
+    const nodes = Array.from({ length: 13 }, (_, i) => book.node('L', `n${i}`));
+    assert.equal(book.contextAddress('L'), '10.200.0.1');
+    assert.equal(nodes.at(-1), '10.200.0.2', 'the last host a node may take');
+    assert.throws(() => book.node('L', 'n13'), /no address left for n13/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

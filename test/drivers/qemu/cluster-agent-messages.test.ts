@@ -15,7 +15,7 @@ const workload: Workload = {
   disk: null,
   boot: null,
   nics: [{ network: 'private', mac: '0a:00:00:01:00:0a', ip: '10.200.0.10' }],
-  cluster: { number: 1, vni: 10_001, nodeAddress: '10.200.0.254', prefix: 24, peers: ['10.98.0.2'] },
+  cluster: { number: 1, vni: 10_001, nodeAddress: '10.200.0.254', prefix: 24, contextAddress: '10.200.0.1', peers: ['10.98.0.2'] },
 };
 
 test('a node report with an underlay address passes; a bad one is refused naming the field', () => {

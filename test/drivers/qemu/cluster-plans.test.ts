@@ -63,7 +63,7 @@ test('members get their private NIC and network; peers follow the members; the l
   assert.equal(head.vm.mac, '52:54:00:00:01:10', 'a member on both networks keeps its public MAC');
   assert.equal(head.publicNic, undefined);
   assert.deepEqual(head.nics, [{ network: 'private', mac: '0a:00:00:01:00:0a', ip: '10.200.0.10' }]);
-  assert.deepEqual(head.cluster, { number: 1, vni: 10_001, nodeAddress: '10.200.0.254', prefix: 24, peers: [] });
+  assert.deepEqual(head.cluster, { number: 1, vni: 10_001, nodeAddress: '10.200.0.254', prefix: 24, contextAddress: '10.200.0.1', peers: [] });
   assert.deepEqual(peersCalls(), [], 'nobody else to tell');
 
   await w.driver.start(vm(1, 'n2', ['private']));
@@ -71,7 +71,7 @@ test('members get their private NIC and network; peers follow the members; the l
   assert.equal(worker.publicNic, false);
   assert.equal(worker.vm.mac, '0a:00:00:01:00:0b', "a private-only member's MAC is its private one");
   assert.equal(worker.ip, '10.200.0.11', 'and so is its address');
-  assert.deepEqual(worker.cluster, { number: 1, vni: 10_001, nodeAddress: '10.200.0.253', prefix: 24, peers: ['10.98.0.1'] }, "n2's own address on the subnet (one per node), flooding to n1");
+  assert.deepEqual(worker.cluster, { number: 1, vni: 10_001, nodeAddress: '10.200.0.253', prefix: 24, contextAddress: '10.200.0.1', peers: ['10.98.0.1'] }, "n2's own address on the subnet (one per node), the cluster's context address, flooding to n1");
   const startIndex = w.calls.findIndex((c) => c.op === 'start' && (c.args as Workload).vm.id === 'C1/1');
   const toldIndex = w.calls.findIndex((c) => c.op === 'clusterPeers' && c.node === 'n1');
   assert.ok(toldIndex >= 0 && toldIndex < startIndex, 'n1 learned of n2 before the member started there');
@@ -138,8 +138,8 @@ test("a member's seed names each of its NICs by network and MAC: both for a head
   await driver.start(vm(1, 'n2', ['private']));
   await driver.start({ ...vm(0, 'n1'), id: 'P2/0', leaseId: 'P2' });
   const seeds = w.calls.filter((c) => c.op === 'seed').map((c) => c.args as { vm: VmSpec; nics: unknown });
-  assert.deepEqual(seeds[0].nics, [{ network: 'public', mac: '52:54:00:00:01:10' }, { network: 'private', mac: '0a:00:00:01:00:0a' }]);
-  assert.deepEqual(seeds[1].nics, [{ network: 'private', mac: '0a:00:00:01:00:0b' }]);
+  assert.deepEqual(seeds[0].nics, [{ network: 'public', mac: '52:54:00:00:01:10' }, { network: 'private', mac: '0a:00:00:01:00:0a', contextAddress: '10.200.0.1' }]);
+  assert.deepEqual(seeds[1].nics, [{ network: 'private', mac: '0a:00:00:01:00:0b', contextAddress: '10.200.0.1' }], 'the private NIC with its context address (where the seed points the context agent)');
   assert.equal(seeds[1].vm.mac, '0a:00:00:01:00:0b', "a private-only member's seed is made for its private MAC");
   assert.deepEqual(seeds[2].nics, [{ network: 'public', mac: '52:54:00:00:01:10' }]);
   const config = (id: string) => (w.calls.find((c) => c.op === 'start' && (c.args as Workload).vm.id === id)!.args as Workload).seed!.networkConfig;

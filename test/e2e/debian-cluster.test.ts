@@ -31,13 +31,14 @@ function checkContext(l: ClusterView, when: string): void {
   const [head] = membersOf(l, 'head');
   const workers = membersOf(l, 'worker');
   const headKey = pool.onPublic(head, 'cat /etc/ssh/ssh_host_ed25519_key.pub').trim().split(' ').slice(0, 2).join(' ');
-  const headPrivate = pool.onPublic(head, `getent hosts ${head.hostname}`).trim().split(/\s+/)[0];
+  // A member's own name is its loopback line (cloud-init's manage_etc_hosts: localhost); the others' are the context's.
+  const resolve = (on: (command: string) => string, name: string): string => on(`getent hosts ${name}`).trim().split(/\s+/)[0];
+  const headPrivate = resolve((c) => pool.onPrivate(head, workers[0], c), head.hostname);
   assert.ok(headPrivate.startsWith(CLUSTER_RANGE_PREFIX), `${when}: the head's name resolves to its private address, not ${headPrivate}`);
   for (const w of workers) {
-    assert.equal(pool.onPublic(head, `getent hosts ${w.hostname}`).trim().split(/\s+/)[0], w.ip, `${when}: the head resolves ${w.hostname}`);
-    for (const other of [head, ...workers]) {
-      const resolved = pool.onPrivate(head, w, `getent hosts ${other.hostname}`).trim().split(/\s+/)[0];
-      assert.equal(resolved, other === head ? headPrivate : other.ip, `${when}: ${w.hostname} resolves ${other.hostname}`);
+    assert.equal(resolve((c) => pool.onPublic(head, c), w.hostname), w.ip, `${when}: the head resolves ${w.hostname}`);
+    for (const other of [head, ...workers].filter((o) => o !== w)) {
+      assert.equal(resolve((c) => pool.onPrivate(head, w, c), other.hostname), other === head ? headPrivate : other.ip, `${when}: ${w.hostname} resolves ${other.hostname}`);
     }
     const known = pool.onPrivate(head, w, `ssh-keygen -F ${head.hostname} -f /etc/ssh/ssh_known_hosts`);
     assert.ok(known.includes(headKey), `${when}: ${w.hostname} has the head's host key in its known_hosts:\n${known}`);

@@ -22,6 +22,7 @@ import { deleteLink, listLinks } from './links.ts';
 import { NodeNetwork } from './node-network.ts';
 import type { LeaseListener } from './leases.ts';
 import type { TapGuards } from './tap-guards.ts';
+import { UnderlayGuard } from './underlay-guard.ts';
 
 export interface ClusterNetworksConfig {
   netns?: string;
@@ -47,7 +48,11 @@ export class ClusterNetworks {
   private readonly nets = new Map<number, { record: Record; network: NodeNetwork }>();
   private queue: Promise<unknown> = Promise.resolve();
 
-  private constructor(private readonly cfg: ClusterNetworksConfig, private readonly cmds: Commands) {}
+  private readonly underlay: UnderlayGuard;
+
+  private constructor(private readonly cfg: ClusterNetworksConfig, private readonly cmds: Commands) {
+    this.underlay = new UnderlayGuard(cmds, join(cfg.dir, 'underlay.nft'));
+  }
 
   /** Adopts the cluster networks recorded in `dir`, setting up again whatever of them is missing. */
   static async open(cfg: ClusterNetworksConfig): Promise<ClusterNetworks> {
@@ -191,6 +196,8 @@ export class ClusterNetworks {
 
   /** The all-zeros FDB entries of the VXLAN device become exactly the peers. */
   private async syncPeers(spec: ClusterNetworkSpec): Promise<void> {
+    // The underlay lets in this VNI from exactly these peers before they are flooded to.
+    await this.guardUnderlay(spec);
     const dev = clusterVxlanName(spec.number);
     const entries = JSON.parse((await this.cmds.exec('bridge', ['-j', 'fdb', 'show', 'dev', dev])) || '[]') as Array<{ mac: string; dst?: string }>;
     const have = new Set(entries.filter((e) => e.mac === ZERO_MAC && e.dst).map((e) => e.dst!));
@@ -208,7 +215,20 @@ export class ClusterNetworks {
     // Only our own kind of device: a foreign one with the name (why a join failed) is not ours to remove.
     const vx = (await listLinks(this.cmds)).find((l) => l.ifname === clusterVxlanName(n));
     if (vx?.kind === 'vxlan') await deleteLink(this.cmds, vx.ifname);
+    await this.guardUnderlay();
     rmSync(dir, { recursive: true, force: true });
+  }
+
+  /** The underlay's filter for every cluster network here, `changed` as it is about to be. */
+  private guardUnderlay(changed?: ClusterNetworkSpec): Promise<void> {
+    const specs = new Map([...this.nets.values()].map(({ record }) => [record.spec.number, record.spec]));
+    if (changed) specs.set(changed.number, changed);
+    return this.underlay.set([...specs.values()].map((s) => ({ vni: s.vni, peers: s.peers })));
+  }
+
+  /** Packets from the underlay dropped because they came for a cluster's VNI from a node that is not its peer. */
+  underlayDrops(): Promise<number> {
+    return this.underlay.dropped();
   }
 
   private save(record: Record): void {

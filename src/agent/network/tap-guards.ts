@@ -61,6 +61,12 @@ export function guardRuleset(guards: TapGuard[], table = GUARD_TABLE): string {
     `    iifname "${VXLAN_PREFIX}*" udp dport { 67, 68 } counter drop comment "dhcp-stays-on-node"`,
     `    oifname "${VXLAN_PREFIX}*" udp dport { 67, 68 } counter drop comment "dhcp-stays-on-node"`,
     '  }',
+    // The node's own dnsmasq answers are sent, not forwarded: a broadcast one would flood to the
+    // other nodes' members through the VXLAN port.
+    '  chain output {',
+    '    type filter hook output priority 0; policy accept;',
+    `    oifname "${VXLAN_PREFIX}*" udp sport 67 counter drop comment "dhcp-stays-on-node"`,
+    '  }',
     // A node has an address on each cluster bridge only to serve DHCP and the context relay: a
     // guest of a private network must not reach the node's other services (the agent's ports).
     // (By the port a frame came in on: the kernel's bridge family cannot match the bridge's name.)

@@ -156,3 +156,35 @@ test('bad cluster input is refused by field, and a refused first join leaves not
   await a.nets.join(good, member);
   assert.deepEqual(a.nets.list(), [9]);
 });
+
+test('the underlay takes a cluster\'s VXLAN only from its peers: a node that is not one is dropped before the bridge, other VNIs pass', async (t) => {
+  const { nodes: [a, b], addresses: [ua, ub] } = await twoNodes(t, 'cund');
+  const m = (vm: string, mac: string, ip: string) => ({ tap: privateTapName(vm), mac, ip });
+  await a.nets.join(specOf(9, '10.200.9.254', ua, [ub]), m('c9/0', '52:54:00:09:00:0a', '10.200.9.10'));
+  await b.nets.join(specOf(9, '10.200.9.253', ub, [ua]), m('c9/1', '52:54:00:09:00:0b', '10.200.9.11'));
+  // b's bridge asks for an address on the cluster's subnet: its ARP broadcast floods to a over VXLAN.
+  const send = (): void => {
+    try {
+      sh(b.ns, 'busybox', ['ping', '-c', '2', '-W', '1', '-I', clusterBridgeName(9), '10.200.9.77']);
+    } catch {
+      // nobody has that address: only the frames sent matter
+    }
+  };
+  send();
+  assert.equal(await a.nets.underlayDrops(), 0, 'a peer\'s VXLAN passes');
+  // b holds no member of cluster 9 any more as far as a knows: its packets for VNI 1009 are dropped.
+  await a.nets.setPeers(9, []);
+  send();
+  const dropped = await a.nets.underlayDrops();
+  assert.ok(dropped > 0, `a non-peer's VXLAN for the cluster's VNI is dropped (${dropped})`);
+  // Another overlay's VNI on the same port is not ours to filter: its ping is answered.
+  for (const [ns, local, remote, address] of [[a.ns, ua, ub, '192.168.42.1/24'], [b.ns, ub, ua, '192.168.42.2/24']]) {
+    sh(ns, 'ip', ['link', 'add', 'othervx', 'type', 'vxlan', 'id', '4242', 'dstport', '4789', 'local', local, 'remote', remote]);
+    sh(ns, 'ip', ['addr', 'add', address, 'dev', 'othervx']);
+    sh(ns, 'ip', ['link', 'set', 'othervx', 'up']);
+  }
+  assert.match(sh(b.ns, 'busybox', ['ping', '-c', '1', '-W', '5', '192.168.42.1']), /1 packets received/, 'VXLAN for a VNI that is no cluster\'s passes');
+  // The last cluster gone: the table goes with it.
+  await a.nets.unplug(9, privateTapName('c9/0'), '52:54:00:09:00:0a', true);
+  assert.throws(() => sh(a.ns, 'nft', ['list', 'table', 'inet', 'vws-underlay']), 'the underlay table is removed with the last cluster');
+});

@@ -156,6 +156,20 @@ export class ClusterPool {
     ]);
   }
 
+  /** Each node's cluster bridges' and VXLAN ports' forwarding entries and links: what a failed reachability check is read against. */
+  networkState(): string {
+    return NODES.map((name) => {
+      const run = (args: string[]): string => {
+        try {
+          return execFileSync('ip', ['netns', 'exec', this.netnsOf(name), ...args], { encoding: 'utf8' });
+        } catch (e) {
+          return (e as Error).message;
+        }
+      };
+      return [`== ${name}`, run(['ip', '-br', 'link']), run(['ip', '-br', 'addr']), run(['bridge', 'fdb', 'show']), run(['nft', 'list', 'ruleset'])].join('\n');
+    }).join('\n');
+  }
+
   async close(): Promise<void> {
     for (const a of Object.values(this.agents)) await a.kill();
     await this.server.kill();
@@ -200,7 +214,8 @@ write_files:
       source = c["entries"]["head.ip"][0]["value"] + ":" + c["entries"]["head.nfs-export"][0]["value"]
       os.makedirs("/mnt/shared", exist_ok=True)
       for attempt in range(30):
-          r = subprocess.run(["mount", "-t", "nfs4", "-o", "hard,timeo=100", source, "/mnt/shared"], capture_output=True, text=True)
+          # retry=0: one try per attempt, so that this loop (not mount's own two minutes) bounds it.
+          r = subprocess.run(["mount", "-t", "nfs4", "-o", "hard,timeo=100,retry=0", source, "/mnt/shared"], capture_output=True, text=True)
           if r.returncode == 0:
               break
           time.sleep(2)
@@ -215,7 +230,13 @@ runcmd:
       case "$(hostname)" in *-head-*)
         mkdir -p /srv/shared && chmod 1777 /srv/shared
         echo "/srv/shared *(rw,sync,no_subtree_check,no_root_squash)" > /etc/exports
-        systemctl restart nfs-kernel-server && exportfs -ra
+        # NFSv4's grace period (90 s by default) holds every client's first open after a server
+        # start; a test cluster has no state to recover, so a short one (the lease stays 90 s: members
+        # resumed a little apart must not find their state expired).
+        systemctl stop nfs-kernel-server
+        mountpoint -q /proc/fs/nfsd || mount -t nfsd nfsd /proc/fs/nfsd
+        echo 10 > /proc/fs/nfsd/nfsv4gracetime
+        systemctl start nfs-kernel-server && exportfs -ra
         echo '{"nfs-export": "/srv/shared"}' > /etc/vws/entries.json.tmp && mv /etc/vws/entries.json.tmp /etc/vws/entries.json
       esac
 `;

@@ -99,8 +99,13 @@ export class ClusterNetworks {
       const clash = existing?.record.members.find((o) => o.mac !== m.mac && (o.ip === m.ip || o.tap === m.tap));
       if (clash) throw new Error(`cluster network ${s.number} already has ${clash.mac} on ${clash.ip} (tap ${clash.tap})`);
       const others = existing?.record.members.filter((o) => o.mac !== m.mac) ?? [];
+      // A member's workload carries the peers as they were when it started; the service has kept
+      // the network's own up to date since (setPeers). A resumption must not put old ones back: a
+      // peer dropped here cuts the member off from the cluster (no floods to it, its VXLAN refused).
+      // Both lists, then: a peer too many only floods a node until the service's next list.
+      const peers = existing ? [...new Set([...was!.peers, ...s.peers])].sort() : s.peers;
       try {
-        const network = await this.bringUp(s, others);
+        const network = await this.bringUp({ ...s, peers }, others);
         await network.addTap(m.tap, { mac: m.mac, ip: m.ip });
         await network.setHost(m.mac, m.ip, m.hostname);
       } catch (e) {

@@ -129,7 +129,12 @@ export class AgentDriver implements Driver {
   }
 
   async resume(id: string): Promise<VmStatus> {
-    return this.record(await this.opts.hub.call(this.nodeOf(id), 'resume', { id }, id));
+    const status = this.record(await this.opts.hub.call(this.nodeOf(id), 'resume', { id }, id));
+    // Its node rejoined the cluster's network from the member's saved workload: every member node
+    // gets the exact list again (best effort, as in leftCluster; the next change sends it too).
+    const net = this.opts.clusters?.book.known(leaseOfVm(id));
+    if (net) await this.tellPeers(leaseOfVm(id), net.number).catch(() => undefined);
+    return status;
   }
 
   async migrate(id: string, toNode: string): Promise<VmStatus> {

@@ -172,6 +172,13 @@ test('the underlay takes a cluster\'s VXLAN only from its peers: a node that is 
   };
   send();
   assert.equal(await a.nets.underlayDrops(), 0, 'a peer\'s VXLAN passes');
+  // A member resumed from its saved workload, whose peers are as they were at its start (none):
+  // the network keeps the peers the service set since.
+  await a.nets.unplug(9, privateTapName('c9/0'), '52:54:00:09:00:0a', false);
+  await a.nets.join(specOf(9, '10.200.9.254', ua, []), m('c9/0', '52:54:00:09:00:0a', '10.200.9.10'));
+  assert.deepEqual(peersOf(a.ns, 9), [ub], 'a resumption does not put back the peers of its start');
+  send();
+  assert.equal(await a.nets.underlayDrops(), 0, 'nor refuse the peer\'s VXLAN');
   // b holds no member of cluster 9 any more as far as a knows: its packets for VNI 1009 are dropped.
   await a.nets.setPeers(9, []);
   send();

@@ -32,6 +32,10 @@ function world() {
         const w = args as Workload;
         return Promise.resolve<VmStatus>({ id: w.vm.id, node, state: 'running', ip: w.ip, console: null });
       }
+      if (op === 'suspend' || op === 'resume') {
+        const { id } = args as { id: string };
+        return Promise.resolve<VmStatus>({ id, node, state: op === 'suspend' ? 'suspended' : 'running', ip: null, console: null });
+      }
       return Promise.resolve(null);
     },
   } as unknown as AgentHub;
@@ -79,6 +83,13 @@ test('members get their private NIC and network; peers follow the members; the l
 
   // A member on a second node of its own would not share n2's node address.
   assert.notEqual(w.book.node('C1', 'n1'), w.book.node('C1', 'n2'));
+
+  // A member resumed on its node rejoined the network from its saved workload: every member node
+  // gets the exact list again.
+  w.calls.length = 0;
+  await w.driver.suspend('C1/1');
+  await w.driver.resume('C1/1');
+  assert.deepEqual(peersCalls(), [{ node: 'n1', number: 1, peers: ['10.98.0.2'] }, { node: 'n2', number: 1, peers: ['10.98.0.1'] }]);
 
   w.calls.length = 0;
   await w.driver.stop('C1/0', { graceful: false });

@@ -69,9 +69,14 @@ test('a head and two workers on two nodes: names, host keys and an NFS export sh
   // 2. A reservation of both whole nodes: the cluster (best-effort, preemptible) is suspended as a
   // whole before it starts, and resumed as a whole after it.
   const arSpec = ['--kind', 'exact', '--duration', '40s', '--nodes', '2', '--cpu', '2', '--memory', '128', '--image', 'busybox'];
-  const wanted = Math.floor(Date.now() / 1000) + 90;
+  // Far enough ahead for the cluster's suspension and the reservation's boots as the service has
+  // measured them on these nodes (TCG, a loaded machine); the earliest start offered otherwise.
+  const wanted = Math.floor(Date.now() / 1000) + 180;
   const offer = pool.cli('lease', 'quote', ...arSpec, '--start', String(wanted)) as { ok: boolean; earliestStart?: number };
   const ar = (pool.cli('lease', 'create', ...arSpec, '--start', String(offer.ok ? wanted : offer.earliestStart!)) as { lease: ClusterView }).lease;
+  const before = await pool.lease(created.id);
+  process.stderr.write(`reservation ${ar.id} from ${ar.plannedStart} (asked ${wanted}, offer ${JSON.stringify(offer)}); the cluster planned until ${before.plannedEnd}\n`);
+  assert.ok(ar.plannedStart! < before.plannedEnd!, `the reservation (${ar.plannedStart}) falls inside the cluster's lease (until ${before.plannedEnd}), so it must preempt it`);
   const suspended = await pool.leaseUntil(created.id, 'was suspended', (l) => l.workspaces!.every((w) => w.status === 'suspended'), 10 * MINUTE);
   for (const w of suspended.workspaces!) assert.equal(w.status, 'suspended', 'never half a cluster');
   // By pid: the reservation's VMs may be booting already.

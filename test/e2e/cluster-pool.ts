@@ -119,7 +119,9 @@ export class ClusterPool {
   async leaseUntil(id: string, what: string, ok: (l: ClusterView) => boolean, deadlineMs: number): Promise<ClusterView> {
     const end = Date.now() + deadlineMs;
     for (;;) {
-      const last = await this.lease(id);
+      const last = await this.lease(id).catch((e: Error) => {
+        throw new Error(`asking for lease ${id}: ${e.message} (${String((e.cause as Error | undefined)?.message ?? '')})\n${this.logs()}`, { cause: e });
+      });
       if (ok(last)) return last;
       if (Date.now() > end) throw new Error(`lease ${id} never ${what}; last seen ${JSON.stringify(last)}\n${this.logs()}`);
       await new Promise((resolve) => setTimeout(resolve, 500));

@@ -66,7 +66,14 @@ export function api(url: string, token: string) {
     if (!res.ok) throw new Error(`${method} ${path} answered ${res.status}: ${text}`);
     return JSON.parse(text) as T;
   };
-  return { get: <T>(path: string) => call<T>('GET', path), post: <T>(path: string, body: unknown) => call<T>('POST', path, body) };
+  // A GET is asked again once if its pooled connection was closed under it: a test that blocks its
+  // event loop (an ssh run synchronously) does not see the server close an idle keep-alive socket
+  // before it sends on it again.
+  const get = <T>(path: string): Promise<T> => call<T>('GET', path).catch((e: Error) => {
+    if (e.message !== 'fetch failed') throw e;
+    return call<T>('GET', path);
+  });
+  return { get, post: <T>(path: string, body: unknown) => call<T>('POST', path, body) };
 }
 
 export interface WorkspaceView {

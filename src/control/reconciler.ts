@@ -287,7 +287,13 @@ export class Reconciler {
     const lease = this.hooks.leaseById(leaseId);
     if (this.detached || !lease || (e instanceof DriverCallFailed && e.settledElsewhere)) return this.retries.clear(leaseId);
     const failures = this.retries.failed(leaseId, JSON.stringify(desiredVms(lease)), () => this.schedule(leaseId));
-    if (!(e instanceof DriverCallFailed) || failures !== this.retries.policy.maxFailures) return;
+    if (!(e instanceof DriverCallFailed)) return;
+    if (e.givesUp && e.permanent) {
+      this.retries.clear(leaseId);
+      this.hooks.vmEndedByItself(leaseId, { failed: true, message: `the driver refused to ${e.operation} ${e.vm} on ${e.node}, for good: ${e.message}` });
+      return;
+    }
+    if (failures !== this.retries.policy.maxFailures) return;
     if (e.givesUp) {
       this.retries.clear(leaseId);
       this.hooks.vmEndedByItself(leaseId, { failed: true, message: `the driver refused to ${e.operation} ${e.vm} on ${e.node} ${failures} times: ${e.message}` });

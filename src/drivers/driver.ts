@@ -73,11 +73,18 @@ export interface Driver {
   close(): Promise<void>;
 }
 
-/** A driver refuses an operation it cannot do in the VM's present state. */
+/**
+ * A driver refuses an operation it cannot do in the VM's present state. A permanent refusal is one
+ * that trying again cannot change (an image the back-end does not have, an owner with no account
+ * there): the service fails the lease at once rather than retrying.
+ */
 export class DriverError extends Error {
-  constructor(readonly vmId: string, readonly reason: string) {
+  readonly permanent: boolean;
+
+  constructor(readonly vmId: string, readonly reason: string, opts: { permanent?: boolean } = {}) {
     super(`${vmId}: ${reason}`);
     this.name = 'DriverError';
+    this.permanent = opts.permanent ?? false;
   }
 }
 

@@ -15,7 +15,7 @@ export const ec2Plugin: DriverPlugin = {
     try {
       text = readFileSync(ctx.ec2Config, 'utf8');
     } catch (e) {
-      throw new RangeError(`--ec2-config ${ctx.ec2Config} cannot be read: ${(e as Error).message}`);
+      throw new RangeError(`--ec2-config ${ctx.ec2Config} cannot be read: ${(e as Error).message}`, { cause: e });
     }
     const config = siteConfigFromText(ctx.ec2Config, text);
     const { store } = ctx;

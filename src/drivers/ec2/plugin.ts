@@ -11,6 +11,7 @@ export const ec2Plugin: DriverPlugin = {
     if (!ctx.ec2Config) throw new RangeError('--driver ec2 needs --ec2-config FILE: the site\'s EC2 region, instance types, AMIs and accounts (docs/ec2-backend.md)');
     const { siteConfigFromText } = await import('./site-config.ts');
     const { Ec2Driver } = await import('./ec2-driver.ts');
+    const { leaseOwners } = await import('./lease-owners.ts');
     let text: string;
     try {
       text = readFileSync(ctx.ec2Config, 'utf8');
@@ -18,13 +19,9 @@ export const ec2Plugin: DriverPlugin = {
       throw new RangeError(`--ec2-config ${ctx.ec2Config} cannot be read: ${(e as Error).message}`, { cause: e });
     }
     const config = siteConfigFromText(ctx.ec2Config, text);
-    const { store } = ctx;
     const driver = new Ec2Driver({
       config, configFile: ctx.ec2Config, stateFile: join(ctx.dataDir, 'ec2-vms.json'), seedFor: ctx.seeds, log: ctx.log, watchMs: 30_000,
-      ownerOf: async (leaseId) => {
-        const lease = await store.getLease(leaseId);
-        return lease ? { owner: lease.owner, group: lease.group, memberOf: await store.groupsOf(lease.owner) } : null;
-      },
+      ownerOf: leaseOwners(ctx.store),
     });
     return { driver, nodes: driver.nodes() };
   },

@@ -15,6 +15,7 @@ import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import {
   DescribeInstancesCommand, EC2Client, type Instance, RunInstancesCommand, TerminateInstancesCommand, type Filter,
 } from '@aws-sdk/client-ec2';
+import { MOST_CPUS, MOST_MEMORY_MIB } from '../../core/limits.ts';
 import type { NodeSpec } from '../../core/types.ts';
 import type { Capability } from '../capabilities.ts';
 import { type Driver, DriverError, requireCapability, type VmSpec, type VmState, type VmStatus } from '../driver.ts';
@@ -115,9 +116,9 @@ export class Ec2Driver implements Driver {
     return this.state.serviceId;
   }
 
-  /** The nodes the back-end offers: one per configured zone, else one for the region. */
+  /** The nodes the back-end offers: one per configured zone, else one for the region; as large as a node may be unless configured. */
   nodes(): NodeSpec[] {
-    const capacity = this.opts.config.nodeCapacity ?? { cpu: 100_000, memoryMiB: 400_000_000 };
+    const capacity = this.opts.config.nodeCapacity ?? { cpu: MOST_CPUS, memoryMiB: MOST_MEMORY_MIB };
     const places = this.opts.config.zones ?? [this.opts.config.region];
     return places.map((p) => ({ id: `ec2-${p}`, cpu: capacity.cpu, memoryMiB: capacity.memoryMiB, diskMiB: 0 }));
   }

@@ -3,6 +3,8 @@
 // EC2 account pays for whose leases. Read strictly: a field that is missing, mistyped or unknown is
 // refused naming the field, since a typo here would otherwise launch on the wrong account or type.
 
+import { MOST_CPUS, MOST_MEMORY_MIB } from '../../core/limits.ts';
+
 export interface InstanceType {
   name: string;
   cpu: number;
@@ -122,6 +124,8 @@ export function parseSiteConfig(raw: unknown): Ec2SiteConfig {
     if (!isObject(raw.nodeCapacity)) throw new Ec2ConfigError('nodeCapacity', 'must be an object {cpu, memoryMiB}');
     only('nodeCapacity', raw.nodeCapacity, ['cpu', 'memoryMiB']);
     config.nodeCapacity = { cpu: positive('nodeCapacity.cpu', raw.nodeCapacity.cpu), memoryMiB: positive('nodeCapacity.memoryMiB', raw.nodeCapacity.memoryMiB) };
+    if (config.nodeCapacity.cpu > MOST_CPUS) throw new Ec2ConfigError('nodeCapacity.cpu', `at most ${MOST_CPUS} (a node's limit), got ${config.nodeCapacity.cpu}`);
+    if (config.nodeCapacity.memoryMiB > MOST_MEMORY_MIB) throw new Ec2ConfigError('nodeCapacity.memoryMiB', `at most ${MOST_MEMORY_MIB} (a node's limit), got ${config.nodeCapacity.memoryMiB}`);
   }
   return config;
 }

@@ -143,7 +143,8 @@ export class Ec2Driver implements Driver {
       const launch = await this.launchPlan(spec);
       if (known?.status.state === 'failed') await this.forget(known);
       // A launch decided before a crash or a lost answer keeps its token: EC2 (or the look below) gives back its instance.
-      const attempt = known && known.instanceId === null ? known.attempt : (this.state.attempts[spec.id] ?? 0) + 1;
+      const resumed = known !== undefined && known.instanceId === null;
+      const attempt = resumed ? known.attempt : (this.state.attempts[spec.id] ?? 0) + 1;
       this.state.attempts[spec.id] = attempt;
       const vm: Ec2Vm = {
         spec: { ...spec }, account: launch.account, attempt, clientToken: this.tokenFor(spec.id, attempt), instanceId: null,
@@ -154,7 +155,8 @@ export class Ec2Driver implements Driver {
       this.save();
       let instance: Instance;
       try {
-        instance = (await this.launchedBefore(vm)) ?? await this.runInstance(vm, launch);
+        // Only a token sent before can have an instance: a fresh attempt's goes straight to RunInstances.
+        instance = (resumed ? await this.launchedBefore(vm) : null) ?? await this.runInstance(vm, launch);
       } catch (e) {
         const refusal = refusalOf(spec.id, 'RunInstances', e);
         // Without an answer the instance may exist: the record and its token stay for the retry.

@@ -105,7 +105,7 @@ test('throttling is retried with backoff inside the driver: the service sees the
   const driver = driverOn(fake.endpoint);
   try {
     await assert.rejects(driver.start(spec()), /InsufficientInstanceCapacity/);
-    assert.deepEqual(fake.calls.slice(0, 4), ['DescribeInstances', 'DescribeInstances', 'RunInstances', 'RunInstances'], 'each throttled call was made again');
+    assert.deepEqual(fake.calls.slice(0, 2), ['RunInstances', 'RunInstances'], 'the throttled call was made again, and its second answer is what the driver says');
   } finally {
     await driver.close();
   }

@@ -68,6 +68,11 @@ export interface Driver {
    * go away and come back).
    */
   writeOff?(node: string, vmIds: readonly string[]): void;
+  /**
+   * Why a VM of this shape can never run here, or null: a back-end with a fixed menu (a cloud's
+   * instance types, its images) says so before a lease is accepted rather than when it starts.
+   */
+  refusesShape?(shape: { cpu: number; memoryMiB: number; image: string | null }): string | null;
   /** Hears of written-off VMs a node came back with, once they are stopped. */
   onStray?(listener: (vm: VmStatus) => void): void;
   close(): Promise<void>;

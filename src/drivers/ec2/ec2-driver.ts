@@ -129,6 +129,15 @@ export class Ec2Driver implements Driver {
     return this.state.charges.filter((c) => c.leaseId === leaseId).map((c) => charged(c, now));
   }
 
+  /** A shape no instance type fits, or an image without an AMI, is refused before a lease is accepted. */
+  refusesShape(shape: { cpu: number; memoryMiB: number; image: string | null }): string | null {
+    const type = typeFor(this.opts.config.instanceTypes, shape.cpu, shape.memoryMiB);
+    if (typeof type === 'string') return type;
+    if (!shape.image) return 'every EC2 instance boots from an AMI: give the lease an image that the site maps to one';
+    if (!Object.hasOwn(this.opts.config.images, shape.image)) return `image '${shape.image}' has no AMI in ${this.opts.configFile ?? 'the EC2 site configuration'}: an administrator maps it under images`;
+    return null;
+  }
+
   async prepareImage(node: string, image: string): Promise<void> {
     this.zoneOf(node, image);
     this.amiOf(image, image);

@@ -84,3 +84,20 @@ test('a lease whose owner has no EC2 account fails at once, saying why; nothing 
     await driver.close();
   }
 });
+
+test('a shape no instance type fits, or an image without an AMI, is refused at quote and create time, saying why', async () => {
+  const { store, service, driver } = await serviceOnEc2();
+  try {
+    const big = { ...be(`fit-${process.pid}-big`), perNode: { cpu: 64, memoryMiB: 1024, diskMiB: 0 } };
+    const quote = await service.quote(big);
+    assert.ok(!quote.ok);
+    assert.match(quote.message, /cannot run on the ec2 driver \(its VMs\): no instance type of the site fits 64 CPU and 1024 MiB: the types are t3\.micro/);
+    const centos = { ...be(`fit-${process.pid}-centos`), image: { id: 'centos', sizeMiB: 100 } };
+    const created = await service.create('alice', null, centos);
+    assert.ok(!created.ok && /image 'centos' has no AMI in the EC2 site configuration/.test(created.message), JSON.stringify(created));
+    assert.equal(await store.getLease(centos.id), null, 'nothing was kept');
+  } finally {
+    await service.close();
+    await driver.close();
+  }
+});

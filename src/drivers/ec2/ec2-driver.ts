@@ -292,6 +292,13 @@ export class Ec2Driver implements Driver {
       return;
     }
     if (!instance && this.now() - vm.launchedAt < (this.opts.launchGraceSeconds ?? 120)) return;
+    if (vm.status.state === 'stopping' && state !== 'stopping' && state !== 'stopped') {
+      // The service's own termination, whose end a crash or a failed call kept it from seeing.
+      this.endCharge(vm.instanceId);
+      this.vms.delete(vm.spec.id);
+      this.setStatus(vm, 'stopped', null);
+      return;
+    }
     const reason = instance?.StateReason?.Message ?? instance?.StateTransitionReason;
     if (instance?.StateReason?.Code === 'Client.InstanceInitiatedShutdown') {
       this.endCharge(vm.instanceId);

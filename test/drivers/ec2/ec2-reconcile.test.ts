@@ -128,3 +128,27 @@ test('a launch whose answer was lost (the service died mid-call) is found by its
     await again.driver.close();
   }
 });
+
+test("a termination the service began before it died is found finished on restart: the VM is stopped, not failed", async () => {
+  const first = await motoDriver();
+  const vm = spec();
+  await first.driver.start(vm);
+  await first.driver.close();
+  const [instance] = await instancesTagged(first.endpoint, TAG_WORKSPACE, vm.id);
+  // The state as saved once the stop had begun: then TerminateInstances went out and the service died.
+  const file = join(first.dir, 'ec2-vms.json');
+  const saved = JSON.parse(readFileSync(file, 'utf8'));
+  saved.vms[0].status.state = 'stopping';
+  writeFileSync(file, JSON.stringify(saved));
+  await sdk(first.endpoint).send(new TerminateInstancesCommand({ InstanceIds: [instance!.InstanceId!] }));
+  const again = await motoDriver({ dir: first.dir });
+  try {
+    const changes: VmStatus[] = [];
+    again.driver.onChange((s) => changes.push(s));
+    assert.deepEqual(await again.driver.status(), []);
+    assert.deepEqual(changes.map((s) => s.state), ['stopped']);
+    assert.notEqual(again.driver.charges(vm.leaseId)[0]!.until, null, 'its charge ended');
+  } finally {
+    await again.driver.close();
+  }
+});

@@ -193,6 +193,11 @@ export class Reconciler {
       }));
       return true;
     }
+    if (actual.state === 'failed') {
+      // A VM that failed while the service was away (found failed as it came back): nobody heard it fail.
+      this.hooks.vmEndedByItself(lease.req.id, { failed: true, message: actual.detail ?? `${id} failed on ${actual.node}` });
+      return false;
+    }
     if (actual.state !== 'running' && actual.state !== 'suspended') return false;
     if (actual.state === 'running' && desired.state === 'running' && actual.node !== node && this.driver.capabilities.has('liveMigration')) {
       const from = actual.node;

@@ -192,7 +192,8 @@ export class Ec2Driver implements Driver {
       if (instanceId) {
         vm.instanceId = instanceId;
         await this.terminate(vm.account, instanceId, id);
-        await this.until(vm, instanceId, (i) => i === null || i.State?.Name === 'terminated', 'terminated');
+        // EC2 stops billing once an instance is shutting down, and it never comes back from there: that is stopped.
+        await this.until(vm, instanceId, (i) => i === null || i.State?.Name === 'shutting-down' || i.State?.Name === 'terminated', 'terminated');
       }
       this.endCharge(instanceId);
       this.vms.delete(id);

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { DescribeInstancesCommand, type Instance } from '@aws-sdk/client-ec2';
+import { DescribeInstancesCommand, type Instance, RunInstancesCommand, TerminateInstancesCommand } from '@aws-sdk/client-ec2';
 import { configWith } from '../../../src/core/config.ts';
 import type { LeaseRequest } from '../../../src/core/types.ts';
 import { ManualClock } from '../../../src/control/clock.ts';
@@ -13,8 +13,10 @@ import { LeaseService } from '../../../src/control/lease-service.ts';
 import { Ec2Driver } from '../../../src/drivers/ec2/ec2-driver.ts';
 import { leaseOwners } from '../../../src/drivers/ec2/lease-owners.ts';
 import { openSqliteStore } from '../../../src/store/sqlite-store.ts';
-import { TAG_LEASE } from '../../../src/drivers/ec2/ec2-driver.ts';
-import { sdk, siteConfig, tempDir, theMoto } from './moto-fixture.ts';
+import type { Store } from '../../../src/store/store.ts';
+import { waitFor } from '../../support/wait.ts';
+import { TAG_LEASE, TAG_SERVICE, TAG_WORKSPACE } from '../../../src/drivers/ec2/ec2-driver.ts';
+import { AMI, sdk, siteConfig, tempDir, theMoto } from './moto-fixture.ts';
 
 const T0 = 1_800_000_000;
 const whole = { cpu: 1, memoryMiB: 1024, diskMiB: 0 };
@@ -26,10 +28,10 @@ async function instancesOf(endpoint: string, leaseId: string): Promise<Instance[
   return (r.Reservations ?? []).flatMap((x) => x.Instances ?? []);
 }
 
-async function serviceOnEc2() {
+async function serviceOnEc2(again?: { dir: string; store: Store; clock: ManualClock }) {
   const { endpoint } = await theMoto();
-  const dir = tempDir();
-  const store = await openSqliteStore(join(dir, 'vws.db'));
+  const dir = again?.dir ?? tempDir();
+  const store = again?.store ?? await openSqliteStore(join(dir, 'vws.db'));
   // Zones as small as one lease, so that a reservation must take one from a best-effort lease.
   const driver = new Ec2Driver({ config: siteConfig(endpoint, { nodeCapacity: { cpu: 1, memoryMiB: 1024 } }), stateFile: join(dir, 'ec2-vms.json'), ownerOf: leaseOwners(store), pollMs: 20 });
   const calls: string[] = [];
@@ -37,10 +39,10 @@ async function serviceOnEc2() {
     const real = driver[op].bind(driver) as (...a: unknown[]) => Promise<unknown>;
     (driver as unknown as Record<string, unknown>)[op] = (...a: unknown[]) => (calls.push(op), real(...a));
   }
-  const clock = new ManualClock(T0);
+  const clock = again?.clock ?? new ManualClock(T0);
   const service = await LeaseService.open({ store, driver, clock, config: configWith({}) });
-  for (const node of driver.nodes()) assert.ok((await service.addNode(node)).ok);
-  return { endpoint, store, driver, clock, service, calls };
+  if (!again) for (const node of driver.nodes()) assert.ok((await service.addNode(node)).ok);
+  return { endpoint, dir, store, driver, clock, service, calls };
 }
 
 test('on EC2 a reservation requeues the preemptible lease in its way, whose instance is terminated: nothing is ever suspended', async () => {
@@ -99,5 +101,41 @@ test('a shape no instance type fits, or an image without an AMI, is refused at q
   } finally {
     await service.close();
     await driver.close();
+  }
+});
+
+test('a restarted service fails the lease whose instance went behind its back, keeps the other, and terminates and reports a stray', async () => {
+  const first = await serviceOnEc2();
+  const { endpoint, store, clock, dir } = first;
+  const [kept, lost] = [`fit-${process.pid}-kept`, `fit-${process.pid}-lost`];
+  assert.ok((await first.service.create('alice', null, be(kept))).ok);
+  assert.ok((await first.service.create('alice', null, be(lost))).ok);
+  await first.service.idle();
+  const serviceId = first.driver.serviceId;
+  await first.service.close();
+  await first.driver.close(); // the service dies; its instances run on
+  const ec2 = sdk(endpoint);
+  await ec2.send(new TerminateInstancesCommand({ InstanceIds: [(await instancesOf(endpoint, lost))[0]!.InstanceId!] }));
+  const strayLease = `fit-${process.pid}-stray`;
+  await ec2.send(new RunInstancesCommand({
+    ImageId: AMI, InstanceType: 't3.micro', MinCount: 1, MaxCount: 1,
+    TagSpecifications: [{ ResourceType: 'instance', Tags: [{ Key: TAG_SERVICE, Value: serviceId }, { Key: TAG_LEASE, Value: strayLease }, { Key: TAG_WORKSPACE, Value: `${strayLease}/0` }] }],
+  }));
+  const second = await serviceOnEc2({ dir, store, clock });
+  try {
+    await second.service.idle();
+    const failed = await waitFor(`lease ${lost} failed`, async () => {
+      const l = await store.getLease(lost);
+      return l?.status === 'failed' ? l : undefined;
+    });
+    assert.match(failed.reason!.message, /was terminated behind the service's back/);
+    assert.equal((await store.getLease(kept))?.status, 'running');
+    assert.deepEqual((await instancesOf(endpoint, kept)).map((i) => i.State?.Name), ['running']);
+    assert.deepEqual((await instancesOf(endpoint, strayLease)).map((i) => i.State?.Name), ['terminated']);
+    const events = await store.eventsAfter(0, 10_000);
+    assert.deepEqual(events.filter((e) => e.type === 'workspace.stray').map((e) => (e.data as { vm: string }).vm), [`${strayLease}/0`]);
+  } finally {
+    await second.service.close();
+    await second.driver.close();
   }
 });

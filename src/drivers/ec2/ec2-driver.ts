@@ -223,7 +223,8 @@ export class Ec2Driver implements Driver {
 
   /** Every VM the driver has, as EC2 shows them now (strays terminated, vanished ones failed). */
   async status(): Promise<VmStatus[]> {
-    await this.refresh();
+    // EC2 out of reach (or an account's keys refused) must not stop the service: what was last seen stands.
+    await this.refresh().catch((e: Error) => this.opts.log?.(`ec2: the instances could not be looked at: ${e.message}`));
     return [...this.vms.values()].map((vm) => ({ ...vm.status })).sort((a, b) => a.id.localeCompare(b.id));
   }
 
@@ -257,11 +258,18 @@ export class Ec2Driver implements Driver {
   private async reconcile(): Promise<void> {
     this.ensureOpen();
     const seen = new Map<string, { instance: Instance; account: string }>();
+    const unreachable = new Map<string, string>();
     for (const [account, client] of this.accountClients()) {
-      for (const instance of await describeAll(client, [{ Name: `tag:${TAG_SERVICE}`, Values: [this.serviceId] }])) seen.set(instance.InstanceId!, { instance, account });
+      try {
+        for (const instance of await describeAll(client, [{ Name: `tag:${TAG_SERVICE}`, Values: [this.serviceId] }])) seen.set(instance.InstanceId!, { instance, account });
+      } catch (e) {
+        unreachable.set(account, (e as Error).message);
+      }
     }
     const mine = new Set<string>();
     for (const vm of this.vms.values()) {
+      // An account whose instances could not be listed says nothing of them: its VMs are as last seen.
+      if (unreachable.has(vm.account)) continue;
       if (this.queues.has(vm.spec.id)) {
         // An operation under way decides this VM's fate; its instance is not a stray.
         if (vm.instanceId) mine.add(vm.instanceId);
@@ -280,6 +288,7 @@ export class Ec2Driver implements Driver {
       await this.terminateStray(account, instance);
     }
     this.save();
+    if (unreachable.size > 0) throw new Error([...unreachable].map(([account, why]) => `account ${account}: ${why}`).join('; '));
   }
 
   /** A VM's instance as EC2 shows it, or null if EC2 no longer lists it: what the VM is now. */

@@ -9,8 +9,9 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { DescribeInstanceAttributeCommand, DescribeInstancesCommand, type Instance, RunInstancesCommand, TerminateInstancesCommand } from '@aws-sdk/client-ec2';
 import type { VmSpec, VmStatus } from '../../../src/drivers/driver.ts';
-import { TAG_LEASE, TAG_NODE, TAG_SERVICE, TAG_WORKSPACE } from '../../../src/drivers/ec2/ec2-driver.ts';
-import { AMI, motoDriver, sdk } from './moto-fixture.ts';
+import { Ec2Driver, TAG_LEASE, TAG_NODE, TAG_SERVICE, TAG_WORKSPACE } from '../../../src/drivers/ec2/ec2-driver.ts';
+import { freePort } from '../../support/free-port.ts';
+import { alice, AMI, motoDriver, sdk, siteConfig } from './moto-fixture.ts';
 
 let n = 0;
 function spec(node = 'ec2-us-east-1a', shape: Partial<VmSpec> = {}): VmSpec {
@@ -151,4 +152,26 @@ test("a termination the service began before it died is found finished on restar
   } finally {
     await again.driver.close();
   }
+});
+
+test('EC2 out of reach: status() says what was last seen and logs why, rather than failing the service or its VMs', async () => {
+  const first = await motoDriver();
+  const vm = spec();
+  await first.driver.start(vm);
+  await first.driver.close();
+  const lines: string[] = [];
+  const port = await freePort(); // nothing listens there
+  const away = new Ec2Driver({ config: siteConfig(`http://127.0.0.1:${port}`), stateFile: join(first.dir, 'ec2-vms.json'), ownerOf: async () => alice, maxAttempts: 1, log: (l) => lines.push(l) });
+  try {
+    const changes: VmStatus[] = [];
+    away.onChange((s) => changes.push(s));
+    assert.deepEqual((await away.status()).map((s) => [s.id, s.state]), [[vm.id, 'running']]);
+    assert.deepEqual(changes, []);
+    assert.match(lines.join('\n'), /ec2: the instances could not be looked at: account key:AKIAVWSTESTALICE0001: .*ECONNREFUSED/);
+  } finally {
+    await away.close();
+  }
+  const back = await motoDriver({ dir: first.dir });
+  await back.driver.stop(vm.id, { graceful: false });
+  await back.driver.close();
 });

@@ -48,7 +48,7 @@ async function instancesOf(ec2: EC2Client, leaseId: string): Promise<Instance[]>
   return (r.Reservations ?? []).flatMap((x) => x.Instances ?? []);
 }
 
-test('a bad --ec2-config keeps the server from starting, naming the field', () => {
+test('a bad or missing --ec2-config, or --nodes with --driver ec2, keeps the server from starting, saying why', () => {
   const file = join(dir, 'bad.json');
   writeFileSync(file, JSON.stringify({ ...siteConfig('http://127.0.0.1:1'), images: { debian: 'debian-12' } }));
   const r = spawnSync(process.execPath, [bin, 'serve', '--data', join(dir, 'bad-data'), '--listen', '127.0.0.1:0', '--driver', 'ec2', '--ec2-config', file], { cwd: root, encoding: 'utf8' });
@@ -56,6 +56,8 @@ test('a bad --ec2-config keeps the server from starting, naming the field', () =
   assert.match(r.stderr, /images\.debian: 'debian-12' is not an AMI id/);
   const none = spawnSync(process.execPath, [bin, 'serve', '--data', join(dir, 'bad-data'), '--listen', '127.0.0.1:0', '--driver', 'ec2'], { cwd: root, encoding: 'utf8' });
   assert.match(none.stderr, /--driver ec2 needs --ec2-config FILE/);
+  const nodes = spawnSync(process.execPath, [bin, 'serve', '--data', join(dir, 'bad-data'), '--listen', '127.0.0.1:0', '--driver', 'ec2', '--ec2-config', file, '--nodes', '2'], { cwd: root, encoding: 'utf8' });
+  assert.match(nodes.stderr, /--nodes adds nodes by hand; with --driver ec2, its nodes are the region or zones of --ec2-config/);
 });
 
 test('vws serve --driver ec2: a lease made through the API runs as a tagged instance with its user-data and type; cancelling it terminates it', async () => {

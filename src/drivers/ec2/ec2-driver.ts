@@ -12,22 +12,19 @@
 
 import { createHash, randomUUID } from 'node:crypto';
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import {
-  DescribeInstancesCommand, EC2Client, type Instance, RunInstancesCommand, TerminateInstancesCommand, type Filter,
-} from '@aws-sdk/client-ec2';
+import { type EC2Client, type Instance, RunInstancesCommand, TerminateInstancesCommand } from '@aws-sdk/client-ec2';
 import { MOST_CPUS, MOST_MEMORY_MIB } from '../../core/limits.ts';
 import type { NodeSpec } from '../../core/types.ts';
 import type { Capability } from '../capabilities.ts';
 import { type Driver, DriverError, requireCapability, type VmSpec, type VmState, type VmStatus } from '../driver.ts';
 import type { DriverContext } from '../plugin.ts';
 import { type Charge, charged, type ChargeRecord } from './charges.ts';
+import { Ec2Clients, identityOf } from './ec2-clients.ts';
 import { refusalOf } from './ec2-errors.ts';
-import { accountFor, type Ec2Account, type Ec2SiteConfig, type LeaseOwner, typeFor } from './site-config.ts';
+import { addressOf, describeAll, LIVE, TAG_LEASE, TAG_NODE, TAG_SERVICE, TAG_WORKSPACE, tagsOf } from './instances.ts';
+import { accountFor, type Ec2SiteConfig, type LeaseOwner, typeFor } from './site-config.ts';
 
-export const TAG_LEASE = 'vws:lease';
-export const TAG_WORKSPACE = 'vws:workspace';
-export const TAG_SERVICE = 'vws:service';
-export const TAG_NODE = 'vws:node';
+export { TAG_LEASE, TAG_NODE, TAG_SERVICE, TAG_WORKSPACE } from './instances.ts';
 
 /** EC2 takes at most 16 KB of user-data (before base64). */
 const USER_DATA_LIMIT = 16 * 1024;
@@ -78,14 +75,12 @@ interface SavedState {
   charges: ChargeRecord[];
 }
 
-const LIVE = new Set(['pending', 'running', 'stopping', 'stopped']);
-
 export class Ec2Driver implements Driver {
   readonly name = 'ec2';
   readonly capabilities: ReadonlySet<Capability> = new Set<Capability>();
   private readonly state: SavedState;
   private readonly vms = new Map<string, Ec2Vm>();
-  private readonly clients = new Map<string, EC2Client>();
+  private readonly clients: Ec2Clients;
   private readonly queues = new Map<string, Promise<void>>();
   private readonly listeners: Array<(vm: VmStatus) => void> = [];
   private readonly strayListeners: Array<(vm: VmStatus) => void> = [];
@@ -98,6 +93,7 @@ export class Ec2Driver implements Driver {
   private readonly now: () => number;
 
   constructor(private readonly opts: Ec2DriverOptions) {
+    this.clients = new Ec2Clients(opts.config, opts.configFile, opts.maxAttempts ?? 5);
     this.pollMs = opts.pollMs ?? 2000;
     this.now = opts.now ?? (() => Date.now() / 1000);
     this.state = existsSync(opts.stateFile)
@@ -243,8 +239,7 @@ export class Ec2Driver implements Driver {
     if (this.watcher) clearInterval(this.watcher);
     await Promise.allSettled([...this.queues.values()]);
     await this.refreshing?.catch(() => undefined);
-    for (const c of this.clients.values()) c.destroy();
-    this.clients.clear();
+    this.clients.destroy();
     this.listeners.length = 0;
     this.strayListeners.length = 0;
   }
@@ -259,7 +254,7 @@ export class Ec2Driver implements Driver {
     this.ensureOpen();
     const seen = new Map<string, { instance: Instance; account: string }>();
     const unreachable = new Map<string, string>();
-    for (const [account, client] of this.accountClients()) {
+    for (const [account, client] of this.clients.all()) {
       try {
         for (const instance of await describeAll(client, [{ Name: `tag:${TAG_SERVICE}`, Values: [this.serviceId] }])) seen.set(instance.InstanceId!, { instance, account });
       } catch (e) {
@@ -356,7 +351,7 @@ export class Ec2Driver implements Driver {
       throw new DriverError(spec.id, `its user-data is ${Buffer.byteLength(userData)} bytes, more than EC2's ${USER_DATA_LIMIT}: make the lease's user-data smaller`, { permanent: true });
     }
     const account = identityOf(chosen.account);
-    return { account, client: this.client(chosen.account), zone, ami, type, userData };
+    return { account, client: this.clients.of(chosen.account), zone, ami, type, userData };
   }
 
   private runInstance(vm: Ec2Vm, launch: Awaited<ReturnType<Ec2Driver['launchPlan']>>): Promise<Instance> {
@@ -380,7 +375,7 @@ export class Ec2Driver implements Driver {
 
   /** An instance already launched with this VM's token (a launch whose answer was lost), if any. */
   private async launchedBefore(vm: Ec2Vm): Promise<Instance | null> {
-    const client = this.clientByIdentity(vm.account);
+    const client = this.clients.byIdentity(vm.account);
     const found = await describeAll(client, [{ Name: `tag:${TAG_WORKSPACE}`, Values: [vm.spec.id] }, { Name: `tag:${TAG_SERVICE}`, Values: [this.serviceId] }])
       .catch((e: unknown) => {
         throw refusalOf(vm.spec.id, 'DescribeInstances', e);
@@ -397,7 +392,7 @@ export class Ec2Driver implements Driver {
 
   /** Polls the instance until `done` holds; null once EC2 does not list it. */
   private async until(vm: Ec2Vm, instanceId: string, done: (i: Instance | null) => boolean, what: string): Promise<Instance | null> {
-    const client = this.clientByIdentity(vm.account);
+    const client = this.clients.byIdentity(vm.account);
     for (;;) {
       this.ensureOpen();
       let instance: Instance | null;
@@ -414,7 +409,7 @@ export class Ec2Driver implements Driver {
 
   private async terminate(account: string, instanceId: string, vmId: string): Promise<void> {
     try {
-      await this.clientByIdentity(account).send(new TerminateInstancesCommand({ InstanceIds: [instanceId] }));
+      await this.clients.byIdentity(account).send(new TerminateInstancesCommand({ InstanceIds: [instanceId] }));
     } catch (e) {
       if ((e as Error).name !== 'InvalidInstanceID.NotFound') throw refusalOf(vmId, 'TerminateInstances', e);
     }
@@ -474,34 +469,6 @@ export class Ec2Driver implements Driver {
     return `vws-${createHash('sha256').update(`${this.serviceId}\n${vmId}\n${attempt}`).digest('hex').slice(0, 40)}`;
   }
 
-  private accountClients(): Array<[string, EC2Client]> {
-    const { users = {}, groups = {}, default: fallback } = this.opts.config.accounts;
-    const all = [...Object.values(users), ...Object.values(groups), ...(fallback ? [fallback] : [])];
-    const byIdentity = new Map(all.map((a) => [identityOf(a), a]));
-    return [...byIdentity].map(([identity, a]) => [identity, this.client(a)]);
-  }
-
-  private client(account: Ec2Account): EC2Client {
-    const identity = identityOf(account);
-    let client = this.clients.get(identity);
-    if (!client) {
-      const { endpoint, region } = this.opts.config;
-      client = new EC2Client({
-        region, maxAttempts: this.opts.maxAttempts ?? 5, ...(endpoint ? { endpoint } : {}),
-        ...('profile' in account ? { profile: account.profile } : { credentials: { accessKeyId: account.accessKeyId, secretAccessKey: account.secretAccessKey } }),
-      });
-      this.clients.set(identity, client);
-    }
-    return client;
-  }
-
-  private clientByIdentity(identity: string): EC2Client {
-    const { users = {}, groups = {}, default: fallback } = this.opts.config.accounts;
-    const account = [...Object.values(users), ...Object.values(groups), ...(fallback ? [fallback] : [])].find((a) => identityOf(a) === identity);
-    if (!account) throw new DriverError(identity, `the EC2 account ${identity} is no longer in ${this.opts.configFile ?? 'the EC2 site configuration'}: its instances cannot be reached`);
-    return this.client(account);
-  }
-
   private serialize<T>(id: string, op: () => Promise<T>): Promise<T> {
     const run = (): Promise<T> => {
       this.ensureOpen();
@@ -526,29 +493,4 @@ export class Ec2Driver implements Driver {
     writeFileSync(tmp, JSON.stringify(this.state));
     renameSync(tmp, this.opts.stateFile);
   }
-}
-
-/** Who an account is, without its secret: the access key id or the profile name. */
-function identityOf(a: Ec2Account): string {
-  return 'profile' in a ? `profile:${a.profile}` : `key:${a.accessKeyId}`;
-}
-
-function tagsOf(i: Instance): Record<string, string> {
-  return Object.fromEntries((i.Tags ?? []).map((t) => [t.Key ?? '', t.Value ?? '']));
-}
-
-function addressOf(i: Instance): string | null {
-  return i.PublicIpAddress ?? i.PrivateIpAddress ?? null;
-}
-
-/** Every instance matching, over all pages. */
-async function describeAll(client: EC2Client, filters: Filter[], ids?: string[]): Promise<Instance[]> {
-  const out: Instance[] = [];
-  let token: string | undefined;
-  do {
-    const page = await client.send(new DescribeInstancesCommand({ ...(filters.length ? { Filters: filters } : {}), ...(ids ? { InstanceIds: ids } : {}), ...(token ? { NextToken: token } : {}) }));
-    for (const r of page.Reservations ?? []) out.push(...(r.Instances ?? []));
-    token = page.NextToken;
-  } while (token);
-  return out;
 }

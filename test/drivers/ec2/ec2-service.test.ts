@@ -132,8 +132,11 @@ test('a restarted service fails the lease whose instance went behind its back, k
     assert.equal((await store.getLease(kept))?.status, 'running');
     assert.deepEqual((await instancesOf(endpoint, kept)).map((i) => i.State?.Name), ['running']);
     assert.deepEqual((await instancesOf(endpoint, strayLease)).map((i) => i.State?.Name), ['terminated']);
-    const events = await store.eventsAfter(0, 10_000);
-    assert.deepEqual(events.filter((e) => e.type === 'workspace.stray').map((e) => (e.data as { vm: string }).vm), [`${strayLease}/0`]);
+    const strays = await waitFor('the stray reported', async () => {
+      const found = (await store.eventsAfter(0, 10_000)).filter((e) => e.type === 'workspace.stray');
+      return found.length > 0 ? found : undefined;
+    });
+    assert.deepEqual(strays.map((e) => (e.data as { vm: string }).vm), [`${strayLease}/0`]);
   } finally {
     await second.service.close();
     await second.driver.close();

@@ -15,7 +15,9 @@ const TRANSIENT = new Set([
 
 /** Codes (or their prefix before the dot) that no retry can change. */
 const PERMANENT = ['InvalidAMIID', 'Unsupported', 'UnsupportedOperation', 'InvalidParameterValue', 'InvalidParameterCombination',
-  'InvalidInstanceType', 'AuthFailure', 'UnauthorizedOperation', 'OptInRequired', 'InvalidUserData', 'Blocked', 'PendingVerification'];
+  'InvalidInstanceType', 'AuthFailure', 'UnauthorizedOperation', 'OptInRequired', 'InvalidUserData', 'Blocked', 'PendingVerification',
+  // The same ClientToken with other parameters (the site changed a type or AMI mid-launch): the same call fails the same way.
+  'IdempotentParameterMismatch'];
 
 export function isPermanent(code: string): boolean {
   return PERMANENT.includes(code) || PERMANENT.includes(code.split('.')[0]!);

@@ -26,6 +26,7 @@ function addServe(program: Command, leaf: Leaf): void {
     .addOption(opt('--driver <NAME>', `where VMs run (${DEFAULT_DRIVER}): ${DRIVERS.map((d) => `${d.name}: ${d.summary}`).join('; ')}`))
     .addOption(opt('--vm-network <CIDR>', 'with --driver qemu, the network VMs get their addresses from (10.77.0.0/24)'))
     .addOption(opt('--cluster-network <CIDR>', "with --driver qemu, the private range cut into each cluster's /24 (10.200.0.0/16)"))
+    .addOption(opt('--ec2-config <FILE>', "with --driver ec2, the site's EC2 region, instance types, AMIs and accounts (JSON; docs/ec2-backend.md)"))
     .addOption(opt('--guest-url <URL>', "the service's URL as guests reach it, put in cluster members' seeds for their context agent (the listen URL)"))
     .addOption(opt('--nodes <N>', 'on an empty pool, add N simulated nodes (0)'))
     .addOption(opt('--node-cpu <C>', 'their CPUs (4)'))

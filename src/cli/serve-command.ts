@@ -17,7 +17,7 @@ import { UsageError } from './usage-error.ts';
 
 /** The options of vws serve by long name, as ./program.ts parsed them (they are described in ./local-commands.ts). */
 export interface ServeOptions {
-  listen?: string; data?: string; store?: string; driver?: string; 'vm-network'?: string; 'cluster-network'?: string; 'guest-url'?: string;
+  listen?: string; data?: string; store?: string; driver?: string; 'ec2-config'?: string; 'vm-network'?: string; 'cluster-network'?: string; 'guest-url'?: string;
   nodes?: string; 'node-cpu'?: string; 'node-memory'?: string; 'tls-cert'?: string; 'tls-key'?: string;
 }
 
@@ -33,7 +33,7 @@ export async function serveCommand(v: ServeOptions): Promise<number> {
     throw new UsageError(`--driver: ${(e as Error).message}`);
   }
   if (plugin.nodesJoin && v.nodes !== undefined) throw new UsageError(`--nodes adds nodes by hand; with --driver ${plugin.name}, ${plugin.nodesJoin}`);
-  for (const option of ['vm-network', 'cluster-network'] as const) {
+  for (const option of ['vm-network', 'cluster-network', 'ec2-config'] as const) {
     if (v[option] !== undefined && !plugin.options.includes(option)) throw new UsageError(`--${option} is not an option of --driver ${plugin.name}`);
   }
   if ((v['tls-cert'] === undefined) !== (v['tls-key'] === undefined)) throw new UsageError('--tls-cert and --tls-key go together');
@@ -61,13 +61,19 @@ export async function serveCommand(v: ServeOptions): Promise<number> {
   contexts = new ClusterContexts(store, broker);
   let opened: OpenDriver;
   try {
-    opened = await plugin.open({ store, dataDir: data, vmNetwork: v['vm-network'], clusterNetwork: v['cluster-network'], seeds: leaseSeeds(store, { contexts, guestUrl, agentSha256: agentSha256() }) });
+    opened = await plugin.open({ store, dataDir: data, vmNetwork: v['vm-network'], clusterNetwork: v['cluster-network'], ec2Config: v['ec2-config'], log: (line) => process.stderr.write(`${line}\n`), seeds: leaseSeeds(store, { contexts, guestUrl, agentSha256: agentSha256() }) });
   } catch (e) {
     throw new UsageError((e as Error).message);
   }
   const { driver } = opened;
   const service = await LeaseService.open({ store, driver, clock: wallClock, config: configWith({}) });
   opened.bind?.(service);
+  const have = new Set((await store.listNodes()).map((n) => n.id));
+  for (const node of opened.nodes ?? []) {
+    if (have.has(node.id)) continue;
+    const added = await service.addNode(node);
+    if (!added.ok) throw new Error(`could not add the ${driverName} driver's node ${node.id}: ${added.message}`);
+  }
   if (nodes > 0 && (await store.listNodes()).length === 0) {
     for (let i = 1; i <= nodes; i++) {
       const added = await service.addNode({ id: `sim-${i}`, cpu: nodeCpu, memoryMiB: nodeMemory, diskMiB: 100_000 });

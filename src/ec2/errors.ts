@@ -6,7 +6,7 @@ export type Ec2ErrorCode =
   | 'InvalidInstanceID.Malformed' | 'InvalidInstanceID.NotFound' | 'InvalidAMIID.NotFound' | 'InvalidAMIID.Malformed'
   | 'InvalidKeyPair.NotFound' | 'InvalidKeyPair.Duplicate' | 'InvalidKeyPair.Format' | 'IncorrectInstanceState'
   | 'AuthFailure' | 'SignatureDoesNotMatch' | 'RequestExpired' | 'InsufficientInstanceCapacity' | 'IdempotentParameterMismatch'
-  | 'InvalidHttpRequest' | 'RequestEntityTooLarge' | 'InternalError' | 'ServiceUnavailable';
+  | 'InvalidHttpRequest' | 'RequestEntityTooLarge' | 'InternalError' | 'ServiceUnavailable' | 'DryRunOperation';
 
 const STATUS: Record<Ec2ErrorCode, number> = {
   InvalidAction: 400,
@@ -31,6 +31,7 @@ const STATUS: Record<Ec2ErrorCode, number> = {
   RequestEntityTooLarge: 413,
   InternalError: 500,
   ServiceUnavailable: 503,
+  DryRunOperation: 412,
 };
 
 export class Ec2Error extends Error {

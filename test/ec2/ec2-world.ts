@@ -10,6 +10,10 @@ import { join } from 'node:path';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { BOOTSTRAP_TOKEN, freePort, type RealServer, startServer } from '../cli/client/real-server.ts';
 
+/** A REST answer's JSON, read by the tests field by field. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- JSON answers are checked by the assertions that read them
+type Json = any;
+
 export interface Keys {
   accessKeyId: string;
   secretAccessKey: string;
@@ -23,7 +27,7 @@ export interface Ec2World {
   bob: Keys;
   imageName: string;
   /** An admin's REST call. */
-  call(method: string, path: string, body?: unknown): Promise<{ status: number; body: any }>;
+  call(method: string, path: string, body?: unknown): Promise<{ status: number; body: Json }>;
   close(): Promise<void>;
 }
 

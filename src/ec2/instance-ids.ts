@@ -4,8 +4,8 @@
 
 import type { Ec2Caller, Ec2Options } from './context.ts';
 import { Ec2Error } from './errors.ts';
-import { INSTANCE_ID } from './ids.ts';
-import { type Instance, ownInstances } from './instance-view.ts';
+import { INSTANCE_ID, instanceIdOf } from './ids.ts';
+import { type Instance, instancesOfLease, ownLeases, shown } from './instance-view.ts';
 import type { Params } from './query.ts';
 
 export function readInstanceIds(p: Params, required: boolean): string[] {
@@ -21,9 +21,33 @@ export function checkInstanceIds(ids: string[]): string[] {
   return ids;
 }
 
+/**
+ * Where each instance id seen is (its lease and index): ids are hashes, so the front-end keeps
+ * this map rather than list the caller's leases on every request that names instances. A lease's
+ * id, owner and size never change, so an entry never goes stale; one missing is looked for among
+ * the caller's leases again.
+ */
+const located = new WeakMap<Ec2Options, Map<string, string>>();
+
+async function leaseIdsOf(opts: Ec2Options, caller: Ec2Caller, ids: string[]): Promise<Map<string, string>> {
+  const known = located.get(opts) ?? new Map<string, string>();
+  located.set(opts, known);
+  if (ids.some((id) => !known.has(id))) {
+    for (const l of await ownLeases(opts, caller)) for (let k = 0; k < l.request.nodes; k++) known.set(instanceIdOf(l.id, k), l.id);
+  }
+  return known;
+}
+
 /** The caller's instances of these ids, in the order given. */
 export async function ownInstancesNamed(opts: Ec2Options, caller: Ec2Caller, ids: string[]): Promise<Instance[]> {
-  const own = new Map((await ownInstances(opts, caller)).map((i) => [i.id, i]));
+  const known = await leaseIdsOf(opts, caller, ids);
+  const own = new Map<string, Instance>();
+  for (const leaseId of new Set(ids.map((id) => known.get(id)).filter((l) => l !== undefined))) {
+    const lease = await opts.store.getLease(leaseId);
+    // Another user's lease, or one no longer shown, is answered as an id nobody has.
+    if (!lease || lease.owner !== caller.user.id || !shown(lease, opts.now())) continue;
+    for (const i of await instancesOfLease(opts, lease)) own.set(i.id, i);
+  }
   const unknown = ids.filter((id) => !own.has(id));
   if (unknown.length > 0) throw new Ec2Error('InvalidInstanceID.NotFound', `The instance ID${unknown.length > 1 ? 's' : ''} '${unknown.join(', ')}' do${unknown.length > 1 ? '' : 'es'} not exist`);
   return ids.map((id) => own.get(id)!);

@@ -50,6 +50,10 @@ export interface Instance {
 
 const ended = (l: LeaseRow): boolean => ['done', 'cancelled', 'rejected', 'failed'].includes(l.status);
 
+/** Whether a lease's instances are shown: not a rejected request, nor one that ended over an hour ago. */
+export const shown = (l: LeaseRow, now: number): boolean =>
+  l.status !== 'rejected' && !(ended(l) && (l.actualEnd ?? l.updatedAt) < now - TERMINATED_VISIBLE_SECONDS);
+
 /** The instances of one lease, one per VM, whether or not its workspaces exist yet. */
 export async function instancesOfLease(opts: Ec2Options, lease: LeaseRow): Promise<Instance[]> {
   const rows = await opts.store.workspacesOf(lease.id);
@@ -59,11 +63,15 @@ export async function instancesOfLease(opts: Ec2Options, lease: LeaseRow): Promi
   });
 }
 
+/** The caller's own leases whose instances are shown: all but those ended over an hour ago. */
+export async function ownLeases(opts: Ec2Options, caller: Ec2Caller): Promise<LeaseRow[]> {
+  const now = opts.now();
+  return (await opts.store.listLeases({ owner: caller.user.id })).filter((l) => shown(l, now));
+}
+
 /** Every instance of the caller's own leases, in lease order, but those of leases ended over an hour ago. */
 export async function ownInstances(opts: Ec2Options, caller: Ec2Caller): Promise<Instance[]> {
-  const now = opts.now();
-  const leases = (await opts.store.listLeases({ owner: caller.user.id }))
-    .filter((l) => l.status !== 'rejected' && !(ended(l) && (l.actualEnd ?? l.updatedAt) < now - TERMINATED_VISIBLE_SECONDS));
+  const leases = await ownLeases(opts, caller);
   const out: Instance[] = [];
   for (const l of leases) out.push(...await instancesOfLease(opts, l));
   return out;

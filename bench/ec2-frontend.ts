@@ -36,9 +36,12 @@ async function main(): Promise<void> {
     const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
     const body = JSON.stringify({ kind: 'immediate', nodes: 1, cpu: 1, memoryMiB: 1024, duration: 86400, image: w.imageName });
 
+    // The launch call alone too: the front-end's own cost, without the VM's start delay that dominates the rest.
+    const calls = { ec2: [] as number[], native: [] as number[] };
     const viaEc2 = async (): Promise<number> => {
       const t0 = performance.now();
       const run = await ec2.send(new RunInstancesCommand({ ImageId: ami, InstanceType: 't3.micro', MinCount: 1, MaxCount: 1 }));
+      calls.ec2.push(performance.now() - t0);
       const id = run.Instances![0].InstanceId!;
       for (;;) {
         const d = await ec2.send(new DescribeInstancesCommand({ InstanceIds: [id] }));
@@ -51,6 +54,7 @@ async function main(): Promise<void> {
       const made = await fetch(`${w.rest}/v1/leases`, { method: 'POST', headers, body });
       if (made.status !== 201) throw new Error(`POST /v1/leases: ${made.status} ${await made.text()}`);
       const id = ((await made.json()) as { lease: { id: string } }).lease.id;
+      calls.native.push(performance.now() - t0);
       for (;;) {
         // Running as EC2 says it: the lease running and its VM too (the simulated VM spends its start delay first).
         const l = (await (await fetch(`${w.rest}/v1/leases/${id}`, { headers })).json()) as { status: string; workspaces: { status: string }[] };
@@ -62,6 +66,8 @@ async function main(): Promise<void> {
     // Warm-up (not measured): both paths once, so neither pays for first-use costs.
     await viaEc2();
     await native();
+    calls.ec2.length = 0;
+    calls.native.length = 0;
     const latency = { ec2: [] as number[], native: [] as number[] };
     for (let i = 0; i < LAUNCHES; i++) {
       latency.ec2.push(await viaEc2());
@@ -75,6 +81,7 @@ async function main(): Promise<void> {
       }));
       return Math.round((LAUNCHES / ((performance.now() - t0) / 1000)) * 10) / 10;
     };
+    const callStats = { ec2: stats(calls.ec2), native: stats(calls.native) };
     const perSecond = { ec2: await throughput(viaEc2), native: await throughput(native) };
     const ec2Stats = stats(latency.ec2);
     const nativeStats = stats(latency.native);
@@ -83,11 +90,13 @@ async function main(): Promise<void> {
       when: new Date().toISOString(),
       setup: { nodes: NODES, nodeCpu: 16, driver: 'simulated', store: 'sqlite', launches: LAUNCHES, concurrency: CONCURRENCY, pollMs: POLL_MS, ec2Client: '@aws-sdk/client-ec2', nativeClient: 'fetch' },
       latencyMs: { ec2: ec2Stats, native: nativeStats },
+      launchCallMs: callStats,
       launchesPerSecond: perSecond,
       ratio: {
         p50: Math.round((ec2Stats.p50 / nativeStats.p50) * 100) / 100,
         p99: Math.round((ec2Stats.p99 / nativeStats.p99) * 100) / 100,
         throughput: Math.round((perSecond.native / perSecond.ec2) * 100) / 100,
+        launchCallP50: Math.round((callStats.ec2.p50 / callStats.native.p50) * 100) / 100,
       },
       aim: 'ec2 latency <= 1.5x native (issue 16, item 6)',
     };

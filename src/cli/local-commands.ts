@@ -33,7 +33,11 @@ function addServe(program: Command, leaf: Leaf): void {
     .addOption(opt('--node-memory <MiB>', 'their memory (8192)'))
     .addOption(opt('--tls-cert <FILE>', 'serve HTTPS with this certificate ...'))
     .addOption(opt('--tls-key <FILE>', '... and key'))
-    .addHelpText('after', '\nOn an empty store the first admin token is VWS_BOOTSTRAP_TOKEN if set, else a new one, printed once.');
+    .addOption(opt('--ec2-listen <HOST:PORT>', 'also answer the EC2 Query API at http://HOST:PORT/ec2 (off unless given; docs/ec2.md)'))
+    .addOption(opt('--ec2-region <NAME>', 'the region EC2 clients sign for (vws)'))
+    .addOption(opt('--ec2-instance-types <FILE>', 'JSON {"TYPE": {"cpu": N, "memoryMiB": N}, ...} replacing the built-in instance types'))
+    .addOption(opt('--ec2-lease-seconds <S>', 'how long a RunInstances lease lasts, as EC2 instances name no end (86400)'))
+    .addHelpText('after', '\nOn an empty store the first admin token is VWS_BOOTSTRAP_TOKEN if set, else a new one, printed once.\nEC2 access keys: POST /v1/users/{name}/ec2-credentials; then aws ec2 ... --endpoint-url http://HOST:PORT/ec2 --region vws.');
 }
 
 function addAgent(program: Command, leaf: Leaf): void {

@@ -37,3 +37,23 @@ export interface ClientTokenRow {
   /** sha256 of the request's parameters: the same token with other parameters is refused. */
   paramsHash: string;
 }
+
+/** A row as either store reads it (snake_case columns). */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- the database drivers' rows are untyped; these give them types
+type Ec2Row = Record<string, any>;
+
+export function toCredential(r: Ec2Row): Ec2CredentialRow {
+  return { accessKeyId: r.access_key_id, userId: r.user_id, sealedSecret: r.sealed_secret, createdAt: Number(r.created_at) };
+}
+
+export function toKeyPair(r: Ec2Row): KeyPairRow {
+  return { owner: r.owner, name: r.name, keyPairId: r.key_pair_id, keyType: r.key_type, publicKey: r.public_key, fingerprint: r.fingerprint, createdAt: Number(r.created_at) };
+}
+
+export function toTag(r: Ec2Row): TagRow {
+  return { owner: r.owner, resourceId: r.resource_id, key: r.tag_key, value: r.tag_value };
+}
+
+export function toClientToken(r: Ec2Row): ClientTokenRow {
+  return { owner: r.owner, token: r.token, leaseId: r.lease_id, paramsHash: r.params_hash };
+}

@@ -10,7 +10,7 @@ import type {
   BrokerKeyRow, ContextMemberRow, ContextRow, EventRow, GroupRow, ImageRow, InputRow, LeaseFilter, LeaseRow, LeaseStatus, NodeRow, Store, TokenRow, UserRow,
   WorkspaceRow,
 } from './store.ts';
-import type { ClientTokenRow, Ec2CredentialRow, KeyPairRow, TagRow } from './ec2-records.ts';
+import { type ClientTokenRow, type Ec2CredentialRow, type KeyPairRow, type TagRow, toClientToken, toCredential, toKeyPair, toTag } from './ec2-records.ts';
 
 /** A row as pg returns it (the driver boundary); the to* functions below type it. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the database driver's rows are untyped; the functions below give them types
@@ -401,8 +401,6 @@ function leaseQuery(filter: LeaseFilter): { sql: string; params: SqlValue[] } {
   return { sql, params };
 }
 
-
-
 /** The first row, typed by to, or null when there is none. */
 function mapped<T>(rows: Row[], to: (row: Row) => T): T | null {
   return rows.length === 0 ? null : to(rows[0]);
@@ -420,26 +418,7 @@ function toToken(r: Row): TokenRow {
   return { id: r.id, userId: r.user_id, hash: r.hash, label: r.label, createdAt: r.created_at, expiresAt: r.expires_at };
 }
 
-
-
-
-
 function toBrokerKey(r: Row): BrokerKeyRow {
   return { publicKey: r.public_key, privateKey: r.private_key, createdAt: Number(r.created_at) };
 }
 
-function toCredential(r: Row): Ec2CredentialRow {
-  return { accessKeyId: r.access_key_id, userId: r.user_id, sealedSecret: r.sealed_secret, createdAt: Number(r.created_at) };
-}
-
-function toKeyPair(r: Row): KeyPairRow {
-  return { owner: r.owner, name: r.name, keyPairId: r.key_pair_id, keyType: r.key_type, publicKey: r.public_key, fingerprint: r.fingerprint, createdAt: Number(r.created_at) };
-}
-
-function toTag(r: Row): TagRow {
-  return { owner: r.owner, resourceId: r.resource_id, key: r.tag_key, value: r.tag_value };
-}
-
-function toClientToken(r: Row): ClientTokenRow {
-  return { owner: r.owner, token: r.token, leaseId: r.lease_id, paramsHash: r.params_hash };
-}

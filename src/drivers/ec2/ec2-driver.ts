@@ -23,6 +23,7 @@ import { Ec2Clients, identityOf } from './ec2-clients.ts';
 import { refusalOf } from './ec2-errors.ts';
 import { addressOf, describeAll, LIVE, TAG_LEASE, TAG_NODE, TAG_SERVICE, TAG_WORKSPACE, tagsOf } from './instances.ts';
 import { accountFor, type Ec2SiteConfig, type LeaseOwner, typeFor } from './site-config.ts';
+import { KeyedQueue } from '../keyed-queue.ts';
 
 export { TAG_LEASE, TAG_NODE, TAG_SERVICE, TAG_WORKSPACE } from './instances.ts';
 
@@ -81,7 +82,7 @@ export class Ec2Driver implements Driver {
   private readonly state: SavedState;
   private readonly vms = new Map<string, Ec2Vm>();
   private readonly clients: Ec2Clients;
-  private readonly queues = new Map<string, Promise<void>>();
+  private readonly queues = new KeyedQueue();
   private readonly listeners: Array<(vm: VmStatus) => void> = [];
   private readonly strayListeners: Array<(vm: VmStatus) => void> = [];
   /** Strays found before anyone listened. */
@@ -237,7 +238,7 @@ export class Ec2Driver implements Driver {
   async close(): Promise<void> {
     this.closed = true;
     if (this.watcher) clearInterval(this.watcher);
-    await Promise.allSettled([...this.queues.values()]);
+    await this.queues.idle();
     await this.refreshing?.catch(() => undefined);
     this.clients.destroy();
     this.listeners.length = 0;
@@ -265,7 +266,7 @@ export class Ec2Driver implements Driver {
     for (const vm of this.vms.values()) {
       // An account whose instances could not be listed says nothing of them: its VMs are as last seen.
       if (unreachable.has(vm.account)) continue;
-      if (this.queues.has(vm.spec.id)) {
+      if (this.queues.busy(vm.spec.id)) {
         // An operation under way decides this VM's fate; its instance is not a stray.
         if (vm.instanceId) mine.add(vm.instanceId);
         for (const { instance } of seen.values()) if (instance.ClientToken === vm.clientToken) mine.add(instance.InstanceId!);
@@ -470,17 +471,7 @@ export class Ec2Driver implements Driver {
   }
 
   private serialize<T>(id: string, op: () => Promise<T>): Promise<T> {
-    const run = (): Promise<T> => {
-      this.ensureOpen();
-      return op();
-    };
-    const result = (this.queues.get(id) ?? Promise.resolve()).then(run);
-    const tail = result.then(() => {}, () => {});
-    this.queues.set(id, tail);
-    void tail.then(() => {
-      if (this.queues.get(id) === tail) this.queues.delete(id);
-    });
-    return result;
+    return this.queues.run(id, op, () => this.ensureOpen());
   }
 
   private ensureOpen(): void {

@@ -11,7 +11,7 @@ const LAYERS = [
   ['drivers', 'agent'], // where VMs run (interface, registry, simulated/, qemu/); the node agent
   ['control'], // the service's brain: applies plans through drivers, reconciles
   ['broker'], // contextualization of clusters: takes the service's clock and refusals, is told of deployments, never called by control
-  ['api'], // REST, events, auth
+  ['api', 'ec2'], // REST, events, auth; the EC2-compatible Query API (src/ec2) beside it
   ['cli'], // the vws command
 ];
 const SAME_LAYER_ALLOWED = [['agent', 'drivers']];

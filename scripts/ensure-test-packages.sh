@@ -13,7 +13,7 @@ set -euo pipefail
 PACKAGES=(
   python3          # runs the shared schedule checker (../shared/tools/validate-schedule), and the context agent in its tests
   openssl          # makes the TLS test's self-signed certificate; the context agent checks signatures with it
-  openssh-client   # ssh-keygen makes the context agent tests' host keys and looks them up in known_hosts, and real keys of each type a lease's sshPublicKeys must accept; ssh logs in to the Debian guest with the owner's key
+  openssh-client   # ssh-keygen makes the context agent tests' host keys and looks them up in known_hosts, and real keys of each type a lease's sshPublicKeys must accept; ssh logs in to the Debian guest with the owner's key; the EC2 front-end's CreateKeyPair makes keys with it
   qemu-system-x86  # boots the test guest (agent, driver and end-to-end tests)
   qemu-utils       # qemu-img: the guests' disks
   busybox-static   # the test guest's initramfs

@@ -1,5 +1,5 @@
 // The import rules of src/ (.dependency-cruiser.cjs: layers core < sim,store,seed < drivers,agent <
-// control < broker < api < cli; a pure core; no circles; driver folders apart) hold, and they are not a
+// control < broker < api,ec2 < cli; a pure core; no circles; driver folders apart) hold, and they are not a
 // test that cannot fail: the same rules run on a deliberately broken fixture tree report it.
 
 import assert from 'node:assert/strict';
@@ -36,6 +36,6 @@ test('the rules report a core module that does I/O and a lower layer importing a
   const message = (await format(result, { outputType: 'err-long' })).output as string;
   const flat = message.replace(/\s+/g, ' ');
   assert.match(flat, /error core-no-io: src\/core\/clock\.ts → fs\s+src\/core is pure and deterministic: it imports no node: module/);
-  assert.match(flat, /error layer-store: src\/store\/store\.ts → src\/control\/service\.ts\s+src\/store is below src\/drivers, src\/agent, src\/control, src\/broker, src\/api, src\/cli \(layers: core < sim,store,seed < drivers,agent < control < broker < api < cli\)/);
+  assert.match(flat, /error layer-store: src\/store\/store\.ts → src\/control\/service\.ts\s+src\/store is below src\/drivers, src\/agent, src\/control, src\/broker, src\/api, src\/ec2, src\/cli \(layers: core < sim,store,seed < drivers,agent < control < broker < api,ec2 < cli\)/);
   if (process.env.SHOW_ARCHITECTURE_MESSAGE) process.stdout.write(message);
 });

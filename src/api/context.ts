@@ -5,6 +5,7 @@ import type { EventEmitter } from 'node:events';
 import type { ContextBroker } from '../broker/broker.ts';
 import type { LeaseService } from '../control/lease-service.ts';
 import type { AgentHub } from '../drivers/qemu/agent-hub.ts';
+import type { SecretBox } from '../store/secret-box.ts';
 import type { Store } from '../store/store.ts';
 import type { Caller } from './auth.ts';
 import type { Metrics } from './metrics.ts';
@@ -22,6 +23,8 @@ export interface ServerOptions {
   agents?: AgentHub;
   /** The context broker of cluster leases, when the service runs one: its routes are served then. */
   broker?: ContextBroker;
+  /** Seals EC2 secret access keys: the EC2 credential routes are served when given. */
+  secretBox?: SecretBox;
 }
 
 declare module 'fastify' {

@@ -21,6 +21,7 @@ import { registerLeaseRoutes, registerMigration, registerUsageRoutes, registerWo
 import { registerNodeRoutes } from './routes/nodes.ts';
 import { acceptAgents } from './agent-channel.ts';
 import { registerContextRoutes } from './routes/context.ts';
+import { registerEc2CredentialRoutes } from './routes/ec2-credentials.ts';
 
 export type { ApiContext, ServerOptions } from './context.ts';
 
@@ -90,6 +91,7 @@ export function buildServer(opts: ServerOptions): FastifyInstance {
   registerImageRoutes(app, ctx);
   registerEventRoutes(app, ctx);
   if (opts.broker) registerContextRoutes(app, ctx, opts.broker);
+  if (opts.secretBox) registerEc2CredentialRoutes(app, ctx, opts.secretBox);
   app.get('/v1/schedule', { ...role('admin'), schema: { tags: ['nodes'], summary: 'Every lease\'s reservations, past and planned, as vws.schedule/v1 JSON Lines (admin)' } }, async (req, reply) => {
     reply.type('application/x-ndjson');
     return `${[...opts.service.scheduleExport()].join('\n')}\n`;

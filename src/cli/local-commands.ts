@@ -26,13 +26,18 @@ function addServe(program: Command, leaf: Leaf): void {
     .addOption(opt('--driver <NAME>', `where VMs run (${DEFAULT_DRIVER}): ${DRIVERS.map((d) => `${d.name}: ${d.summary}`).join('; ')}`))
     .addOption(opt('--vm-network <CIDR>', 'with --driver qemu, the network VMs get their addresses from (10.77.0.0/24)'))
     .addOption(opt('--cluster-network <CIDR>', "with --driver qemu, the private range cut into each cluster's /24 (10.200.0.0/16)"))
+    .addOption(opt('--ec2-config <FILE>', "with --driver ec2, the site's EC2 region, instance types, AMIs and accounts (JSON; docs/ec2-backend.md)"))
     .addOption(opt('--guest-url <URL>', "the service's URL as guests reach it, put in cluster members' seeds for their context agent (the listen URL)"))
     .addOption(opt('--nodes <N>', 'on an empty pool, add N simulated nodes (0)'))
     .addOption(opt('--node-cpu <C>', 'their CPUs (4)'))
     .addOption(opt('--node-memory <MiB>', 'their memory (8192)'))
     .addOption(opt('--tls-cert <FILE>', 'serve HTTPS with this certificate ...'))
     .addOption(opt('--tls-key <FILE>', '... and key'))
-    .addHelpText('after', '\nOn an empty store the first admin token is VWS_BOOTSTRAP_TOKEN if set, else a new one, printed once.');
+    .addOption(opt('--ec2-listen <HOST:PORT>', 'also answer the EC2 Query API at http://HOST:PORT/ec2 (off unless given; docs/ec2.md)'))
+    .addOption(opt('--ec2-region <NAME>', 'the region EC2 clients sign for (vws)'))
+    .addOption(opt('--ec2-instance-types <FILE>', 'JSON {"TYPE": {"cpu": N, "memoryMiB": N}, ...} replacing the built-in instance types'))
+    .addOption(opt('--ec2-lease-seconds <S>', 'how long a RunInstances lease lasts, as EC2 instances name no end (86400)'))
+    .addHelpText('after', '\nOn an empty store the first admin token is VWS_BOOTSTRAP_TOKEN if set, else a new one, printed once.\nEC2 access keys: POST /v1/users/{name}/ec2-credentials; then aws ec2 ... --endpoint-url http://HOST:PORT/ec2 --region vws.');
 }
 
 function addAgent(program: Command, leaf: Leaf): void {

@@ -14,10 +14,12 @@ import { DEFAULT_DRIVER, driverNamed } from '../drivers/registry.ts';
 import { openStore } from '../store/open-store.ts';
 import { numberOption, positive, positiveInteger } from './options.ts';
 import { UsageError } from './usage-error.ts';
+import { SecretBox } from '../store/secret-box.ts';
+import { type Ec2Flags, ec2Settings, startEc2 } from './ec2-serve.ts';
 
 /** The options of vws serve by long name, as ./program.ts parsed them (they are described in ./local-commands.ts). */
-export interface ServeOptions {
-  listen?: string; data?: string; store?: string; driver?: string; 'vm-network'?: string; 'cluster-network'?: string; 'guest-url'?: string;
+export interface ServeOptions extends Ec2Flags {
+  listen?: string; data?: string; store?: string; driver?: string; 'ec2-config'?: string; 'vm-network'?: string; 'cluster-network'?: string; 'guest-url'?: string;
   nodes?: string; 'node-cpu'?: string; 'node-memory'?: string; 'tls-cert'?: string; 'tls-key'?: string;
 }
 
@@ -33,7 +35,7 @@ export async function serveCommand(v: ServeOptions): Promise<number> {
     throw new UsageError(`--driver: ${(e as Error).message}`);
   }
   if (plugin.nodesJoin && v.nodes !== undefined) throw new UsageError(`--nodes adds nodes by hand; with --driver ${plugin.name}, ${plugin.nodesJoin}`);
-  for (const option of ['vm-network', 'cluster-network'] as const) {
+  for (const option of ['vm-network', 'cluster-network', 'ec2-config'] as const) {
     if (v[option] !== undefined && !plugin.options.includes(option)) throw new UsageError(`--${option} is not an option of --driver ${plugin.name}`);
   }
   if ((v['tls-cert'] === undefined) !== (v['tls-key'] === undefined)) throw new UsageError('--tls-cert and --tls-key go together');
@@ -42,6 +44,7 @@ export async function serveCommand(v: ServeOptions): Promise<number> {
   const nodes = numberOption('nodes', v.nodes, 0, (n) => Number.isInteger(n) && n >= 0, 'a whole number >= 0');
   const nodeCpu = numberOption('node-cpu', v['node-cpu'], 4, positive, 'a positive number');
   const nodeMemory = numberOption('node-memory', v['node-memory'], 8192, positiveInteger, 'a positive number of MiB');
+  const ec2 = ec2Settings(v);
 
   // vws's own directory (store, image content, driver state): the service's user's alone.
   mkdirSync(data, { recursive: true, mode: 0o700 });
@@ -61,13 +64,19 @@ export async function serveCommand(v: ServeOptions): Promise<number> {
   contexts = new ClusterContexts(store, broker);
   let opened: OpenDriver;
   try {
-    opened = await plugin.open({ store, dataDir: data, vmNetwork: v['vm-network'], clusterNetwork: v['cluster-network'], seeds: leaseSeeds(store, { contexts, guestUrl, agentSha256: agentSha256() }) });
+    opened = await plugin.open({ store, dataDir: data, vmNetwork: v['vm-network'], clusterNetwork: v['cluster-network'], ec2Config: v['ec2-config'], log: (line) => process.stderr.write(`${line}\n`), seeds: leaseSeeds(store, { contexts, guestUrl, agentSha256: agentSha256() }) });
   } catch (e) {
     throw new UsageError((e as Error).message);
   }
   const { driver } = opened;
   const service = await LeaseService.open({ store, driver, clock: wallClock, config: configWith({}) });
   opened.bind?.(service);
+  const have = new Set((await store.listNodes()).map((n) => n.id));
+  for (const node of opened.nodes ?? []) {
+    if (have.has(node.id)) continue;
+    const added = await service.addNode(node);
+    if (!added.ok) throw new Error(`could not add the ${driverName} driver's node ${node.id}: ${added.message}`);
+  }
   if (nodes > 0 && (await store.listNodes()).length === 0) {
     for (let i = 1; i <= nodes; i++) {
       const added = await service.addNode({ id: `sim-${i}`, cpu: nodeCpu, memoryMiB: nodeMemory, diskMiB: 100_000 });
@@ -77,11 +86,14 @@ export async function serveCommand(v: ServeOptions): Promise<number> {
   const version = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
   const https = v['tls-cert'] ? { cert: readFileSync(v['tls-cert']!, 'utf8'), key: readFileSync(v['tls-key']!, 'utf8') } : undefined;
   const unwatch = await contexts.watch(service);
-  const app = buildServer({ service, store, version, blobDir: join(data, 'blobs'), now: () => wallClock.now(), https, agents: opened.agents, broker });
+  const secretBox = new SecretBox(join(data, 'ec2-secret.key'));
+  const app = buildServer({ service, store, version, blobDir: join(data, 'blobs'), now: () => wallClock.now(), https, agents: opened.agents, broker, secretBox });
   const address = await app.listen({ host, port });
+  const ec2Server = ec2 ? await startEc2(ec2, { service, store, secretBox, now: () => wallClock.now() }) : null;
   // A token the operator gave (VWS_BOOTSTRAP_TOKEN) is theirs already: printing it would put it in logs.
   if (token && process.env.VWS_BOOTSTRAP_TOKEN) process.stdout.write('admin token: the one given in VWS_BOOTSTRAP_TOKEN\n');
   else if (token) process.stdout.write(`admin token (shown once): ${token}\n`);
+  if (ec2Server) process.stdout.write(`EC2 Query API at ${ec2Server.url} (region ${ec2!.region})\n`);
   process.stdout.write(`vws ${version} serving ${address}/v1 (store ${v.store ? 'postgres' : join(data, 'vws.db')}, driver ${driverName})\n`);
   await new Promise<void>((done) => {
     const stop = (): void => done();
@@ -89,6 +101,7 @@ export async function serveCommand(v: ServeOptions): Promise<number> {
     process.once('SIGTERM', stop);
   });
   await app.close();
+  await ec2Server?.close();
   unwatch();
   await contexts.idle();
   broker.close();

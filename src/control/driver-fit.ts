@@ -18,12 +18,20 @@ export function configForDriver(config: SchedulerConfig, capabilities: ReadonlyS
 interface DriverFacts {
   name: string;
   capabilities: ReadonlySet<Capability>;
+  refusesShape?(shape: { cpu: number; memoryMiB: number; image: string | null }): string | null;
 }
 
 /** Why the driver cannot run this request, or null. */
 export function requestBeyondDriver(req: LeaseRequest, driver: DriverFacts): string | null {
   if (req.perNode.diskMiB > 0 && !driver.capabilities.has('scratchDisks')) {
     return `lease '${req.id}' asks for ${req.perNode.diskMiB} MiB of disk per node, but the ${driver.name} driver makes no scratch disks: ask for none (diskMiB 0)`;
+  }
+  if (driver.refusesShape) {
+    const shapes = req.roles ? req.roles.map((r) => ({ of: `role '${r.name}'`, ...r.perNode, image: r.image?.id ?? null })) : [{ of: 'its VMs', ...req.perNode, image: req.image?.id ?? null }];
+    for (const { of, cpu, memoryMiB, image } of shapes) {
+      const why = driver.refusesShape({ cpu, memoryMiB, image });
+      if (why) return `lease '${req.id}' cannot run on the ${driver.name} driver (${of}): ${why}`;
+    }
   }
   return null;
 }

@@ -4,6 +4,7 @@
 // failed is tried again after a capped exponential backoff on the service's clock, until it
 // converges or what the scheduler wants of it changes (which starts the count again).
 
+import { DriverError } from '../drivers/driver.ts';
 import type { Clock } from './clock.ts';
 
 export type DriverOperation = 'start' | 'stop' | 'suspend' | 'resume' | 'migrate' | 'liveMigrate';
@@ -24,6 +25,11 @@ export class DriverCallFailed extends Error {
    */
   get givesUp(): boolean {
     return this.operation === 'start' || this.operation === 'resume';
+  }
+
+  /** The driver said no retry can succeed (a permanent DriverError): a start or resume gives up at once. */
+  get permanent(): boolean {
+    return this.cause instanceof DriverError && this.cause.permanent;
   }
 }
 

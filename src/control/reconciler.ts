@@ -193,6 +193,11 @@ export class Reconciler {
       }));
       return true;
     }
+    if (actual.state === 'failed') {
+      // A VM that failed while the service was away (found failed as it came back): nobody heard it fail.
+      this.hooks.vmEndedByItself(lease.req.id, { failed: true, message: actual.detail ?? `${id} failed on ${actual.node}` });
+      return false;
+    }
     if (actual.state !== 'running' && actual.state !== 'suspended') return false;
     if (actual.state === 'running' && desired.state === 'running' && actual.node !== node && this.driver.capabilities.has('liveMigration')) {
       const from = actual.node;
@@ -287,7 +292,13 @@ export class Reconciler {
     const lease = this.hooks.leaseById(leaseId);
     if (this.detached || !lease || (e instanceof DriverCallFailed && e.settledElsewhere)) return this.retries.clear(leaseId);
     const failures = this.retries.failed(leaseId, JSON.stringify(desiredVms(lease)), () => this.schedule(leaseId));
-    if (!(e instanceof DriverCallFailed) || failures !== this.retries.policy.maxFailures) return;
+    if (!(e instanceof DriverCallFailed)) return;
+    if (e.givesUp && e.permanent) {
+      this.retries.clear(leaseId);
+      this.hooks.vmEndedByItself(leaseId, { failed: true, message: `the driver refused to ${e.operation} ${e.vm} on ${e.node}, for good: ${e.message}` });
+      return;
+    }
+    if (failures !== this.retries.policy.maxFailures) return;
     if (e.givesUp) {
       this.retries.clear(leaseId);
       this.hooks.vmEndedByItself(leaseId, { failed: true, message: `the driver refused to ${e.operation} ${e.vm} on ${e.node} ${failures} times: ${e.message}` });

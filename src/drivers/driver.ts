@@ -68,16 +68,28 @@ export interface Driver {
    * go away and come back).
    */
   writeOff?(node: string, vmIds: readonly string[]): void;
+  /**
+   * Why a VM of this shape can never run here, or null: a back-end with a fixed menu (a cloud's
+   * instance types, its images) says so before a lease is accepted rather than when it starts.
+   */
+  refusesShape?(shape: { cpu: number; memoryMiB: number; image: string | null }): string | null;
   /** Hears of written-off VMs a node came back with, once they are stopped. */
   onStray?(listener: (vm: VmStatus) => void): void;
   close(): Promise<void>;
 }
 
-/** A driver refuses an operation it cannot do in the VM's present state. */
+/**
+ * A driver refuses an operation it cannot do in the VM's present state. A permanent refusal is one
+ * that trying again cannot change (an image the back-end does not have, an owner with no account
+ * there): the service fails the lease at once rather than retrying.
+ */
 export class DriverError extends Error {
-  constructor(readonly vmId: string, readonly reason: string) {
+  readonly permanent: boolean;
+
+  constructor(readonly vmId: string, readonly reason: string, opts: { permanent?: boolean } = {}) {
     super(`${vmId}: ${reason}`);
     this.name = 'DriverError';
+    this.permanent = opts.permanent ?? false;
   }
 }
 

@@ -1,6 +1,7 @@
 // A driver as the service finds it by name (`vws serve --driver NAME`): how to open it on the
 // service's store and data directory, and what else the service must wire once it is open.
 
+import type { NodeSpec } from '../core/types.ts';
 import type { Store } from '../store/store.ts';
 import type { Driver } from './driver.ts';
 import type { PoolControl } from './pool-control.ts';
@@ -17,6 +18,8 @@ export interface DriverContext {
   seeds?: SeedSource;
   /** The private range cluster networks' subnets are cut from (A.B.C.D/P), for drivers that take `--cluster-network`. */
   clusterNetwork?: string;
+  /** The site's EC2 configuration file, for drivers that take `--ec2-config`. */
+  ec2Config?: string;
   log?: (line: string) => void;
 }
 
@@ -26,6 +29,8 @@ export interface OpenDriver {
   agents?: AgentHub;
   /** Called once the service is open, for drivers whose nodes join and leave by themselves. */
   bind?(service: PoolControl): void;
+  /** The nodes the driver brings (a cloud's region or zones): the service adds those its pool lacks. */
+  nodes?: NodeSpec[];
 }
 
 export interface DriverPlugin {

@@ -1,6 +1,7 @@
 // Every driver the service can run on, by name. Adding one is a folder under src/drivers, a line
 // here, and passing the contract suite for the capabilities it declares (test/drivers/).
 
+import { ec2Plugin } from './ec2/plugin.ts';
 import type { DriverPlugin } from './plugin.ts';
 import { qemuPlugin } from './qemu/plugin.ts';
 import { simulatedPlugin } from './simulated/plugin.ts';
@@ -8,6 +9,7 @@ import { simulatedPlugin } from './simulated/plugin.ts';
 export const DRIVERS: readonly DriverPlugin[] = [
   simulatedPlugin,
   qemuPlugin,
+  ec2Plugin,
 ];
 
 export const DEFAULT_DRIVER = simulatedPlugin.name;

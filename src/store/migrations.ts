@@ -49,6 +49,41 @@ const WORKSPACE_ROLES = `
   UPDATE workspaces SET hostname = substr(lower(lease_id), 1, 50) || '-' || idx;
 `;
 
+/** Migration 7: the EC2 front-end's access keys, key pairs, tags and client tokens (src/ec2). */
+const EC2_TABLES = (text: string, bigint: string) => `
+  CREATE TABLE ec2_credentials (
+    access_key_id ${text} PRIMARY KEY,
+    user_id       ${text} NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    sealed_secret TEXT NOT NULL,
+    created_at    ${bigint} NOT NULL
+  );
+  CREATE INDEX ec2_credentials_by_user ON ec2_credentials (user_id);
+  CREATE TABLE ec2_key_pairs (
+    owner        ${text} NOT NULL,
+    name         ${text} NOT NULL,
+    key_pair_id  TEXT NOT NULL,
+    key_type     TEXT NOT NULL CHECK (key_type IN ('rsa', 'ed25519')),
+    public_key   TEXT NOT NULL,
+    fingerprint  TEXT NOT NULL,
+    created_at   ${bigint} NOT NULL,
+    PRIMARY KEY (owner, name)
+  );
+  CREATE TABLE ec2_tags (
+    owner       ${text} NOT NULL,
+    resource_id ${text} NOT NULL,
+    tag_key     ${text} NOT NULL,
+    tag_value   TEXT NOT NULL,
+    PRIMARY KEY (owner, resource_id, tag_key)
+  );
+  CREATE TABLE ec2_client_tokens (
+    owner       ${text} NOT NULL,
+    token       ${text} NOT NULL,
+    lease_id    TEXT NOT NULL,
+    params_hash TEXT NOT NULL,
+    PRIMARY KEY (owner, token)
+  );
+`;
+
 export const MIGRATIONS: readonly Migration[] = [
   {
     version: 1,
@@ -285,6 +320,14 @@ export const MIGRATIONS: readonly Migration[] = [
     version: 6,
     sqlite: WORKSPACE_ROLES,
     postgres: WORKSPACE_ROLES,
+  },
+  {
+    // The EC2-compatible front-end: per-user access keys (the secret sealed by the server's key),
+    // key pairs and tags per user, and RunInstances' ClientTokens, so that a retried launch makes
+    // no second lease, across restarts too.
+    version: 7,
+    sqlite: EC2_TABLES('TEXT', 'INTEGER'),
+    postgres: EC2_TABLES('TEXT COLLATE "C"', 'BIGINT'),
   },
 ];
 

@@ -14,6 +14,7 @@ import type {
   BrokerKeyRow, ContextMemberRow, ContextRow, EventRow, GroupRow, ImageRow, InputRow, LeaseFilter, LeaseRow, LeaseStatus, NodeRow, Store, TokenRow, UserRow,
   WorkspaceRow,
 } from './store.ts';
+import { type ClientTokenRow, type Ec2CredentialRow, type KeyPairRow, type TagRow, toClientToken, toCredential, toKeyPair, toTag } from './ec2-records.ts';
 
 /** A row as better-sqlite3 returns it (the driver boundary); the to* functions below type it. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the database driver's rows are untyped; the functions below give them types
@@ -272,6 +273,48 @@ export class SqliteStore implements Store {
     return (await this.brokerKey())!;
   }
 
+  async putEc2Credential(c: Ec2CredentialRow): Promise<void> {
+    await this.run('INSERT INTO ec2_credentials (access_key_id, user_id, sealed_secret, created_at) VALUES (?, ?, ?, ?)', c.accessKeyId, c.userId, c.sealedSecret, c.createdAt);
+  }
+  async ec2Credential(accessKeyId: string): Promise<Ec2CredentialRow | null> {
+    return mapped(await this.one('SELECT * FROM ec2_credentials WHERE access_key_id = ?', accessKeyId), toCredential);
+  }
+  async ec2CredentialsOf(userId: string): Promise<Ec2CredentialRow[]> {
+    return (await this.all('SELECT * FROM ec2_credentials WHERE user_id = ? ORDER BY created_at, access_key_id', userId)).map(toCredential);
+  }
+  async deleteEc2Credential(accessKeyId: string): Promise<boolean> {
+    return (await this.run('DELETE FROM ec2_credentials WHERE access_key_id = ?', accessKeyId)).changes > 0;
+  }
+  async addKeyPair(k: KeyPairRow): Promise<boolean> {
+    const r = await this.run(
+      'INSERT INTO ec2_key_pairs (owner, name, key_pair_id, key_type, public_key, fingerprint, created_at) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING',
+      k.owner, k.name, k.keyPairId, k.keyType, k.publicKey, k.fingerprint, k.createdAt,
+    );
+    return r.changes > 0;
+  }
+  async keyPairsOf(owner: string): Promise<KeyPairRow[]> {
+    return (await this.all('SELECT * FROM ec2_key_pairs WHERE owner = ? ORDER BY name', owner)).map(toKeyPair);
+  }
+  async deleteKeyPair(owner: string, name: string): Promise<boolean> {
+    return (await this.run('DELETE FROM ec2_key_pairs WHERE owner = ? AND name = ?', owner, name)).changes > 0;
+  }
+  async putTag(t: TagRow): Promise<void> {
+    await this.upsert('ec2_tags', ['owner', 'resource_id', 'tag_key'], { owner: t.owner, resource_id: t.resourceId, tag_key: t.key, tag_value: t.value });
+  }
+  async deleteTag(owner: string, resourceId: string, key: string): Promise<boolean> {
+    return (await this.run('DELETE FROM ec2_tags WHERE owner = ? AND resource_id = ? AND tag_key = ?', owner, resourceId, key)).changes > 0;
+  }
+  async tagsOf(owner: string): Promise<TagRow[]> {
+    return (await this.all('SELECT * FROM ec2_tags WHERE owner = ? ORDER BY resource_id, tag_key', owner)).map(toTag);
+  }
+  async clientToken(owner: string, token: string): Promise<ClientTokenRow | null> {
+    return mapped(await this.one('SELECT * FROM ec2_client_tokens WHERE owner = ? AND token = ?', owner, token), toClientToken);
+  }
+  async keepClientToken(c: ClientTokenRow): Promise<ClientTokenRow> {
+    await this.run('INSERT INTO ec2_client_tokens (owner, token, lease_id, params_hash) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING', c.owner, c.token, c.leaseId, c.paramsHash);
+    return (await this.clientToken(c.owner, c.token))!;
+  }
+
   private insideOpenTransaction(): boolean {
     return this.open !== null && this.context.getStore() === this.open;
   }
@@ -343,8 +386,6 @@ function leaseQuery(filter: LeaseFilter): { sql: string; params: SqlValue[] } {
   return { sql, params };
 }
 
-
-
 /** better-sqlite3 cannot bind booleans; the columns hold 0 or 1. */
 function flag(value: boolean): number {
   return value ? 1 : 0;
@@ -380,7 +421,7 @@ function privateFile(path: string): void {
   chmodSync(path, 0o600);
 }
 
-
 function toBrokerKey(r: Row): BrokerKeyRow {
   return { publicKey: r.public_key, privateKey: r.private_key, createdAt: Number(r.created_at) };
 }
+

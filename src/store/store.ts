@@ -3,6 +3,7 @@
 // (SQLite) or jsonb (PostgreSQL) and come back as the same values.
 
 import type { ContextSpec, MemberProgress } from './context-records.ts';
+import type { ClientTokenRow, Ec2CredentialRow, KeyPairRow, TagRow } from './ec2-records.ts';
 import type { LeaseKind, LeaseRequest } from '../core/types.ts';
 
 /** What a lease is to its owner, as the API shows it. */
@@ -248,4 +249,24 @@ export interface Store {
   brokerKey(): Promise<BrokerKeyRow | null>;
   /** Keeps this key pair unless one is kept already; returns the one kept. */
   keepBrokerKey(key: BrokerKeyRow): Promise<BrokerKeyRow>;
+
+  // The EC2 front-end's (ec2-records.ts).
+  putEc2Credential(credential: Ec2CredentialRow): Promise<void>;
+  ec2Credential(accessKeyId: string): Promise<Ec2CredentialRow | null>;
+  /** A user's access keys, oldest first. */
+  ec2CredentialsOf(userId: string): Promise<Ec2CredentialRow[]>;
+  deleteEc2Credential(accessKeyId: string): Promise<boolean>;
+  /** Adds the key pair; false (and nothing written) when the owner has one of that name. */
+  addKeyPair(keyPair: KeyPairRow): Promise<boolean>;
+  /** An owner's key pairs by name. */
+  keyPairsOf(owner: string): Promise<KeyPairRow[]>;
+  deleteKeyPair(owner: string, name: string): Promise<boolean>;
+  /** Sets the tag (its value replaced when the key is there). */
+  putTag(tag: TagRow): Promise<void>;
+  deleteTag(owner: string, resourceId: string, key: string): Promise<boolean>;
+  /** An owner's tags by resource and key. */
+  tagsOf(owner: string): Promise<TagRow[]>;
+  clientToken(owner: string, token: string): Promise<ClientTokenRow | null>;
+  /** Keeps the token unless the owner has it already; returns the one kept. */
+  keepClientToken(row: ClientTokenRow): Promise<ClientTokenRow>;
 }

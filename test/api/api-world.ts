@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { bootstrapAdmin, issueToken } from '../../src/api/auth.ts';
 import { buildServer } from '../../src/api/server.ts';
+import { SecretBox } from '../../src/store/secret-box.ts';
 import { configWith } from '../../src/core/config.ts';
 import { ManualClock } from '../../src/control/clock.ts';
 import { LeaseService } from '../../src/control/lease-service.ts';
@@ -49,7 +50,7 @@ export interface ApiWorld {
 
 /** `serveFrom` gives the store the service and the server use (a wrapper that fails, say); `store` stays the file itself. */
 export interface ApiWorldOptions {
-  /** Wire the context broker as `vws serve` does: its routes are served, cluster leases register with it. */
+  /** Wire the context broker as `vws serve` does: its routes are served, cluster leases register with it (and the EC2 credential routes). */
   contexts?: boolean;
 }
 
@@ -73,8 +74,10 @@ export async function apiWorld(nodes = 4, serveFrom: (store: Store) => Store = (
   let unwatch = contexts ? await contexts.watch(service) : () => {};
   const blobDir = join(dir, 'blobs');
   mkdirSync(blobDir);
+  // Wired as `vws serve` wires it (with the broker): the EC2 credential routes are served too.
+  const secretBox = new SecretBox(join(dir, 'ec2-secret.key'));
   const serve = async (on: LeaseService): Promise<FastifyInstance> => {
-    const server = buildServer({ service: on, store: served, version: 'test', blobDir, now: () => clock.now(), ...(broker ? { broker } : {}) });
+    const server = buildServer({ service: on, store: served, version: 'test', blobDir, now: () => clock.now(), ...(broker ? { broker, secretBox } : {}) });
     await server.ready();
     return server;
   };

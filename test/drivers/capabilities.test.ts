@@ -1,7 +1,7 @@
 // Capabilities, the contract tests they call for, and the registry `vws serve --driver` reads.
 
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -64,7 +64,7 @@ test('the refusal test fails a driver that leaves a capability out but does the 
 
 test('an unknown driver name is refused with the registered ones listed', () => {
   assert.equal(driverNamed('qemu').name, 'qemu');
-  assert.throws(() => driverNamed('ec2'), { name: 'RangeError', message: "no driver named 'ec2': the registered drivers are simulated, qemu" });
+  assert.throws(() => driverNamed('pbs'), { name: 'RangeError', message: "no driver named 'pbs': the registered drivers are simulated, qemu, ec2" });
 });
 
 test('every registered driver opens on a data directory and declares a coherent set of capabilities', async () => {
@@ -72,8 +72,11 @@ test('every registered driver opens on a data directory and declares a coherent 
   const store = await openSqliteStore(join(dir, 'vws.db'));
   try {
     assert.equal(new Set(DRIVERS.map((d) => d.name)).size, DRIVERS.length, 'names are unique');
+    // A driver of a cloud opens on its site's configuration (nothing is asked of the cloud until a VM starts).
+    const ec2Config = join(dir, 'ec2.json');
+    writeFileSync(ec2Config, JSON.stringify({ region: 'us-east-1', instanceTypes: [{ name: 't3.micro', cpu: 2, memoryMiB: 1024, pricePerHour: 0.0104 }], images: {}, accounts: {} }));
     for (const plugin of DRIVERS) {
-      const opened = await plugin.open({ store, dataDir: dir });
+      const opened = await plugin.open({ store, dataDir: dir, ...(plugin.options.includes('ec2-config') ? { ec2Config } : {}) });
       try {
         assert.equal(opened.driver.name, plugin.name);
         assert.doesNotThrow(() => capabilitySet([...opened.driver.capabilities]), `${plugin.name}'s capabilities`);

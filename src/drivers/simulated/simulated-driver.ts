@@ -5,6 +5,7 @@
 import { appendFileSync, existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { ALL_CAPABILITIES, type Capability, capabilitySet } from '../capabilities.ts';
 import { DriverError, type Driver, requireCapability, type VmSpec, type VmState, type VmStatus } from '../driver.ts';
+import { KeyedQueue } from '../keyed-queue.ts';
 
 export interface SimulatedDelays {
   start: number;
@@ -71,7 +72,7 @@ export class SimulatedDriver implements Driver {
   private readonly stateFile: string | undefined;
   private readonly vms = new Map<string, SimVm>();
   /** The tail of each VM's queue of operations: one operation at a time per VM, in call order. */
-  private readonly queues = new Map<string, Promise<void>>();
+  private readonly queues = new KeyedQueue();
   private readonly listeners: Array<(vm: VmStatus) => void> = [];
   private readonly pending = new Set<PendingDelay>();
   private readonly cachedImages = new Set<string>();
@@ -190,17 +191,7 @@ export class SimulatedDriver implements Driver {
   }
 
   private serialize<T>(id: string, op: () => Promise<T>): Promise<T> {
-    const run = (): Promise<T> => {
-      this.ensureOpen();
-      return op();
-    };
-    const result = (this.queues.get(id) ?? Promise.resolve()).then(run);
-    const tail = result.then(() => {}, () => {});
-    this.queues.set(id, tail);
-    void tail.then(() => {
-      if (this.queues.get(id) === tail) this.queues.delete(id);
-    });
-    return result;
+    return this.queues.run(id, op, () => this.ensureOpen());
   }
 
   private requireState(id: string, vm: SimVm | undefined, op: GuardedOp): SimVm {

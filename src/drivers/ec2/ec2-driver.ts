@@ -1,0 +1,487 @@
+// The Driver whose VMs are EC2 instances. Each VM becomes one instance on the EC2 account its
+// lease's owner maps to (site-config.ts), of the smallest instance type that fits its shape, from
+// the AMI its image maps to, with its seed's user-data. Every instance carries tags naming its
+// lease, its workspace and this service, so a restarted service finds its own instances and
+// reconciles them with its state file: an instance it does not have is terminated and reported
+// (onStray); one it has that EC2 no longer runs is reported failed. Each launch carries a
+// ClientToken derived from the workspace and its attempt, saved before the call: a start retried
+// after a lost answer or a crash finds or gets the same instance, never a second one.
+//
+// EC2 cannot save a running instance to a file nor carry one to another host: the driver declares
+// none of suspendToFile, coldMigration, liveMigration and scratchDisks, and refuses them.
+
+import { createHash, randomUUID } from 'node:crypto';
+import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { type EC2Client, type Instance, RunInstancesCommand, TerminateInstancesCommand } from '@aws-sdk/client-ec2';
+import { MOST_CPUS, MOST_MEMORY_MIB } from '../../core/limits.ts';
+import type { NodeSpec } from '../../core/types.ts';
+import type { Capability } from '../capabilities.ts';
+import { type Driver, DriverError, requireCapability, type VmSpec, type VmState, type VmStatus } from '../driver.ts';
+import type { DriverContext } from '../plugin.ts';
+import { type Charge, charged, type ChargeRecord } from './charges.ts';
+import { Ec2Clients, identityOf } from './ec2-clients.ts';
+import { refusalOf } from './ec2-errors.ts';
+import { addressOf, describeAll, LIVE, TAG_LEASE, TAG_NODE, TAG_SERVICE, TAG_WORKSPACE, tagsOf } from './instances.ts';
+import { accountFor, type Ec2SiteConfig, type LeaseOwner, typeFor } from './site-config.ts';
+import { KeyedQueue } from '../keyed-queue.ts';
+
+export { TAG_LEASE, TAG_NODE, TAG_SERVICE, TAG_WORKSPACE } from './instances.ts';
+
+/** EC2 takes at most 16 KB of user-data (before base64). */
+const USER_DATA_LIMIT = 16 * 1024;
+
+type Seeds = NonNullable<DriverContext['seeds']>;
+
+export interface Ec2DriverOptions {
+  config: Ec2SiteConfig;
+  /** The configuration file's name, for refusals that tell an administrator where to look. */
+  configFile?: string;
+  /** The driver's state (service id, VMs, attempts, charges), in the service's data directory. */
+  stateFile: string;
+  /** Who a lease is for (its owner, its group, the owner's groups); null for a lease the service does not have. */
+  ownerOf: (leaseId: string) => Promise<LeaseOwner | null>;
+  seedFor?: Seeds;
+  /** How often an instance changing state (launching, terminating) is looked at again. */
+  pollMs?: number;
+  /** How often every instance is looked at for changes of its own (0: only when status() is asked). */
+  watchMs?: number;
+  /** An instance launched this recently and not yet listed by EC2 is not taken for vanished (EC2 lists new instances late). */
+  launchGraceSeconds?: number;
+  /** Attempts per EC2 call, throttling included (the SDK backs off between them). */
+  maxAttempts?: number;
+  /** Unix seconds now (charges end then). */
+  now?: () => number;
+  log?: (line: string) => void;
+}
+
+interface Ec2Vm {
+  spec: VmSpec;
+  /** The account's identity (not its secret): which client reaches the instance. */
+  account: string;
+  attempt: number;
+  clientToken: string;
+  /** Null from the moment the launch is decided until EC2 answers it. */
+  instanceId: string | null;
+  instanceType: string;
+  pricePerHour: number;
+  launchedAt: number;
+  status: VmStatus;
+}
+
+interface SavedState {
+  serviceId: string;
+  vms: Ec2Vm[];
+  /** Per workspace, how many launches it has had: the next one's ClientToken differs. */
+  attempts: Record<string, number>;
+  charges: ChargeRecord[];
+}
+
+export class Ec2Driver implements Driver {
+  readonly name = 'ec2';
+  readonly capabilities: ReadonlySet<Capability> = new Set<Capability>();
+  private readonly state: SavedState;
+  private readonly vms = new Map<string, Ec2Vm>();
+  private readonly clients: Ec2Clients;
+  private readonly queues = new KeyedQueue();
+  private readonly listeners: Array<(vm: VmStatus) => void> = [];
+  private readonly strayListeners: Array<(vm: VmStatus) => void> = [];
+  /** Strays found before anyone listened. */
+  private readonly unreportedStrays: VmStatus[] = [];
+  private watcher: NodeJS.Timeout | null = null;
+  private refreshing: Promise<void> | null = null;
+  private closed = false;
+  private readonly pollMs: number;
+  private readonly now: () => number;
+
+  constructor(private readonly opts: Ec2DriverOptions) {
+    this.clients = new Ec2Clients(opts.config, opts.configFile, opts.maxAttempts ?? 5);
+    this.pollMs = opts.pollMs ?? 2000;
+    this.now = opts.now ?? (() => Date.now() / 1000);
+    this.state = existsSync(opts.stateFile)
+      ? (JSON.parse(readFileSync(opts.stateFile, 'utf8')) as SavedState)
+      : { serviceId: randomUUID(), vms: [], attempts: {}, charges: [] };
+    for (const vm of this.state.vms) this.vms.set(vm.spec.id, vm);
+    this.save();
+    if (opts.watchMs) {
+      this.watcher = setInterval(() => void this.refresh().catch((e: Error) => opts.log?.(`ec2: looking at the instances failed: ${e.message}`)), opts.watchMs);
+      this.watcher.unref();
+    }
+  }
+
+  /** This service's id, as its instances' vws:service tag carries it. */
+  get serviceId(): string {
+    return this.state.serviceId;
+  }
+
+  /** The nodes the back-end offers: one per configured zone, else one for the region; as large as a node may be unless configured. */
+  nodes(): NodeSpec[] {
+    const capacity = this.opts.config.nodeCapacity ?? { cpu: MOST_CPUS, memoryMiB: MOST_MEMORY_MIB };
+    const places = this.opts.config.zones ?? [this.opts.config.region];
+    return places.map((p) => ({ id: `ec2-${p}`, cpu: capacity.cpu, memoryMiB: capacity.memoryMiB, diskMiB: 0 }));
+  }
+
+  /** What EC2 charges for the lease's instances so far (running ones up to now). */
+  charges(leaseId: string): Charge[] {
+    const now = this.now();
+    return this.state.charges.filter((c) => c.leaseId === leaseId).map((c) => charged(c, now));
+  }
+
+  /** A shape no instance type fits, or an image without an AMI, is refused before a lease is accepted. */
+  refusesShape(shape: { cpu: number; memoryMiB: number; image: string | null }): string | null {
+    const type = typeFor(this.opts.config.instanceTypes, shape.cpu, shape.memoryMiB);
+    if (typeof type === 'string') return type;
+    if (!shape.image) return 'every EC2 instance boots from an AMI: give the lease an image that the site maps to one';
+    if (!Object.hasOwn(this.opts.config.images, shape.image)) return `image '${shape.image}' has no AMI in ${this.opts.configFile ?? 'the EC2 site configuration'}: an administrator maps it under images`;
+    return null;
+  }
+
+  async prepareImage(node: string, image: string): Promise<void> {
+    this.zoneOf(node, image);
+    this.amiOf(image, image);
+  }
+
+  async start(spec: VmSpec): Promise<VmStatus> {
+    if (spec.scratchMiB) requireCapability(this, 'scratchDisks', spec.id, 'start a VM with a scratch disk');
+    return this.serialize(spec.id, async () => {
+      const known = this.vms.get(spec.id);
+      if (known?.status.state === 'running') return { ...known.status };
+      if (known && known.status.state !== 'failed' && known.instanceId !== null) return this.untilRunning(known);
+      const launch = await this.launchPlan(spec);
+      if (known?.status.state === 'failed') await this.forget(known);
+      // A launch decided before a crash or a lost answer keeps its token: EC2 (or the look below) gives back its instance.
+      const resumed = known !== undefined && known.instanceId === null;
+      const attempt = resumed ? known.attempt : (this.state.attempts[spec.id] ?? 0) + 1;
+      this.state.attempts[spec.id] = attempt;
+      const vm: Ec2Vm = {
+        spec: { ...spec }, account: launch.account, attempt, clientToken: this.tokenFor(spec.id, attempt), instanceId: null,
+        instanceType: launch.type.name, pricePerHour: launch.type.pricePerHour, launchedAt: this.now(),
+        status: { id: spec.id, node: spec.node, state: 'starting', ip: null, console: null },
+      };
+      this.vms.set(spec.id, vm);
+      this.save();
+      let instance: Instance;
+      try {
+        // Only a token sent before can have an instance: a fresh attempt's goes straight to RunInstances.
+        instance = (resumed ? await this.launchedBefore(vm) : null) ?? await this.runInstance(vm, launch);
+      } catch (e) {
+        const refusal = refusalOf(spec.id, 'RunInstances', e);
+        // Without an answer the instance may exist: the record and its token stay for the retry.
+        if ((e as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode !== undefined || e instanceof DriverError) {
+          this.vms.delete(spec.id);
+          this.save();
+        }
+        throw refusal;
+      }
+      vm.instanceId = instance.InstanceId!;
+      // Only now does the VM exist to the service: a launch EC2 refused never seemed to start.
+      this.setStatus(vm, 'starting', null, undefined, { announce: true });
+      return this.untilRunning(vm);
+    });
+  }
+
+  /** EC2 terminates an instance the same way either way (an ACPI shutdown first): `graceful` changes nothing. */
+  stop(id: string, _opts: { graceful: boolean }): Promise<void> {
+    return this.serialize(id, async () => {
+      const vm = this.vms.get(id);
+      if (!vm) return;
+      if (vm.status.state !== 'failed') this.setStatus(vm, 'stopping', null);
+      const instanceId = vm.instanceId ?? (await this.launchedBefore(vm))?.InstanceId ?? null;
+      if (instanceId) {
+        vm.instanceId = instanceId;
+        await this.terminate(vm.account, instanceId, id);
+        // EC2 stops billing once an instance is shutting down, and it never comes back from there: that is stopped.
+        await this.until(vm, instanceId, (i) => i === null || i.State?.Name === 'shutting-down' || i.State?.Name === 'terminated', 'terminated');
+      }
+      this.endCharge(instanceId);
+      this.vms.delete(id);
+      this.setStatus(vm, 'stopped', null);
+    });
+  }
+
+  async suspend(id: string): Promise<VmStatus> {
+    requireCapability(this, 'suspendToFile', id, 'suspend');
+    throw new DriverError(id, 'unreachable');
+  }
+
+  async resume(id: string): Promise<VmStatus> {
+    requireCapability(this, 'suspendToFile', id, 'resume');
+    throw new DriverError(id, 'unreachable');
+  }
+
+  async migrate(id: string, _toNode: string): Promise<VmStatus> {
+    requireCapability(this, 'coldMigration', id, 'migrate');
+    throw new DriverError(id, 'unreachable');
+  }
+
+  async liveMigrate(id: string, _toNode: string): Promise<{ status: VmStatus; totalMs: number; downtimeMs: number }> {
+    requireCapability(this, 'liveMigration', id, 'migrate live');
+    throw new DriverError(id, 'unreachable');
+  }
+
+  /** Every VM the driver has, as EC2 shows them now (strays terminated, vanished ones failed). */
+  async status(): Promise<VmStatus[]> {
+    // EC2 out of reach (or an account's keys refused) must not stop the service: what was last seen stands.
+    await this.refresh().catch((e: Error) => this.opts.log?.(`ec2: the instances could not be looked at: ${e.message}`));
+    return [...this.vms.values()].map((vm) => ({ ...vm.status })).sort((a, b) => a.id.localeCompare(b.id));
+  }
+
+  onChange(listener: (vm: VmStatus) => void): void {
+    this.listeners.push(listener);
+  }
+
+  onStray(listener: (vm: VmStatus) => void): void {
+    this.strayListeners.push(listener);
+    for (const vm of this.unreportedStrays.splice(0)) listener(vm);
+  }
+
+  /** Instances run on: the next service finds them by their tags. */
+  async close(): Promise<void> {
+    this.closed = true;
+    if (this.watcher) clearInterval(this.watcher);
+    await this.queues.idle();
+    await this.refreshing?.catch(() => undefined);
+    this.clients.destroy();
+    this.listeners.length = 0;
+    this.strayListeners.length = 0;
+  }
+
+  /** Looks at every instance of this service on every configured account and reconciles. */
+  refresh(): Promise<void> {
+    this.refreshing ??= this.reconcile().finally(() => (this.refreshing = null));
+    return this.refreshing;
+  }
+
+  private async reconcile(): Promise<void> {
+    this.ensureOpen();
+    const seen = new Map<string, { instance: Instance; account: string }>();
+    const unreachable = new Map<string, string>();
+    for (const [account, client] of this.clients.all()) {
+      try {
+        for (const instance of await describeAll(client, [{ Name: `tag:${TAG_SERVICE}`, Values: [this.serviceId] }])) seen.set(instance.InstanceId!, { instance, account });
+      } catch (e) {
+        unreachable.set(account, (e as Error).message);
+      }
+    }
+    const mine = new Set<string>();
+    for (const vm of this.vms.values()) {
+      // An account whose instances could not be listed says nothing of them: its VMs are as last seen.
+      if (unreachable.has(vm.account)) continue;
+      if (this.queues.busy(vm.spec.id)) {
+        // An operation under way decides this VM's fate; its instance is not a stray.
+        if (vm.instanceId) mine.add(vm.instanceId);
+        for (const { instance } of seen.values()) if (instance.ClientToken === vm.clientToken) mine.add(instance.InstanceId!);
+        continue;
+      }
+      const found = vm.instanceId ? seen.get(vm.instanceId)?.instance : [...seen.values()].find((s) => s.instance.ClientToken === vm.clientToken)?.instance;
+      if (found) {
+        mine.add(found.InstanceId!);
+        vm.instanceId = found.InstanceId!;
+      }
+      this.judge(vm, found ?? null);
+    }
+    for (const { instance, account } of seen.values()) {
+      if (mine.has(instance.InstanceId!) || !LIVE.has(instance.State?.Name ?? '')) continue;
+      await this.terminateStray(account, instance);
+    }
+    this.save();
+    if (unreachable.size > 0) throw new Error([...unreachable].map(([account, why]) => `account ${account}: ${why}`).join('; '));
+  }
+
+  /** A VM's instance as EC2 shows it, or null if EC2 no longer lists it: what the VM is now. */
+  private judge(vm: Ec2Vm, instance: Instance | null): void {
+    if (vm.status.state === 'failed') return;
+    const state = instance?.State?.Name;
+    if (instance && (state === 'pending' || state === 'running')) {
+      const next: VmState = state === 'running' ? 'running' : 'starting';
+      if (next === 'running') this.beginCharge(vm, instance);
+      this.setStatus(vm, next, next === 'running' ? addressOf(instance) : null);
+      return;
+    }
+    if (!instance && this.now() - vm.launchedAt < (this.opts.launchGraceSeconds ?? 120)) return;
+    if (vm.status.state === 'stopping' && state !== 'stopping' && state !== 'stopped') {
+      // The service's own termination, whose end a crash or a failed call kept it from seeing.
+      this.endCharge(vm.instanceId);
+      this.vms.delete(vm.spec.id);
+      this.setStatus(vm, 'stopped', null);
+      return;
+    }
+    const reason = instance?.StateReason?.Message ?? instance?.StateTransitionReason;
+    if (instance?.StateReason?.Code === 'Client.InstanceInitiatedShutdown') {
+      this.endCharge(vm.instanceId);
+      this.vms.delete(vm.spec.id);
+      this.setStatus(vm, 'stopped', null, `the guest shut itself down (instance ${vm.instanceId} terminated)`);
+      return;
+    }
+    if (instance && (state === 'stopping' || state === 'stopped')) {
+      this.setStatus(vm, 'failed', null, `instance ${vm.instanceId} was stopped outside vws (${reason ?? 'no reason given'}); vws does not start stopped instances`);
+      return;
+    }
+    this.endCharge(vm.instanceId);
+    const what = instance ? `was ${state} behind the service's back (EC2: ${reason ?? 'no reason given'})` : 'vanished: EC2 no longer lists it';
+    this.setStatus(vm, 'failed', null, `instance ${vm.instanceId ?? `with ClientToken ${vm.clientToken}`} ${what}`);
+  }
+
+  private async terminateStray(account: string, instance: Instance): Promise<void> {
+    const tags = tagsOf(instance);
+    const id = tags[TAG_WORKSPACE] ?? instance.InstanceId!;
+    await this.terminate(account, instance.InstanceId!, id);
+    this.opts.log?.(`ec2: terminated stray instance ${instance.InstanceId} (workspace ${id}): this service does not have it`);
+    const stray: VmStatus = { id, node: tags[TAG_NODE] ?? this.nodes()[0]!.id, state: 'stopped', ip: null, console: null, detail: `instance ${instance.InstanceId} terminated: a stray (this service has no such VM)` };
+    if (this.strayListeners.length === 0) this.unreportedStrays.push(stray);
+    for (const l of this.strayListeners) l(stray);
+  }
+
+  /** Everything a launch needs, or a permanent refusal saying what is missing. */
+  private async launchPlan(spec: VmSpec): Promise<{ account: string; client: EC2Client; zone: string | null; ami: string; type: { name: string; pricePerHour: number }; userData: string | null }> {
+    const zone = this.zoneOf(spec.node, spec.id);
+    if (!spec.image) throw new DriverError(spec.id, 'cannot start on EC2 without an image: every instance boots from an AMI; give the lease an image that the site maps to one', { permanent: true });
+    const ami = this.amiOf(spec.image, spec.id);
+    const type = typeFor(this.opts.config.instanceTypes, spec.cpu, spec.memoryMiB);
+    if (typeof type === 'string') throw new DriverError(spec.id, type, { permanent: true });
+    const who = await this.opts.ownerOf(spec.leaseId);
+    if (!who) throw new DriverError(spec.id, `lease ${spec.leaseId} is not known to the service: no owner to charge on EC2`, { permanent: true });
+    const chosen = accountFor(this.opts.config, who, this.opts.configFile);
+    if (typeof chosen === 'string') throw new DriverError(spec.id, chosen, { permanent: true });
+    let userData: string | null;
+    try {
+      userData = (await this.opts.seedFor?.(spec))?.userData ?? null;
+    } catch (e) {
+      throw new DriverError(spec.id, `its cloud-init user-data could not be made: ${(e as Error).message}`);
+    }
+    if (userData !== null && Buffer.byteLength(userData) > USER_DATA_LIMIT) {
+      throw new DriverError(spec.id, `its user-data is ${Buffer.byteLength(userData)} bytes, more than EC2's ${USER_DATA_LIMIT}: make the lease's user-data smaller`, { permanent: true });
+    }
+    const account = identityOf(chosen.account);
+    return { account, client: this.clients.of(chosen.account), zone, ami, type, userData };
+  }
+
+  private runInstance(vm: Ec2Vm, launch: Awaited<ReturnType<Ec2Driver['launchPlan']>>): Promise<Instance> {
+    const tags = [
+      { Key: TAG_LEASE, Value: vm.spec.leaseId }, { Key: TAG_WORKSPACE, Value: vm.spec.id },
+      { Key: TAG_SERVICE, Value: this.serviceId }, { Key: TAG_NODE, Value: vm.spec.node },
+    ];
+    return launch.client.send(new RunInstancesCommand({
+      ImageId: launch.ami, InstanceType: launch.type.name as never, MinCount: 1, MaxCount: 1, ClientToken: vm.clientToken,
+      // A guest that powers itself off is done: its instance goes, and stops costing.
+      InstanceInitiatedShutdownBehavior: 'terminate',
+      ...(launch.zone ? { Placement: { AvailabilityZone: launch.zone } } : {}),
+      ...(launch.userData !== null ? { UserData: Buffer.from(launch.userData).toString('base64') } : {}),
+      TagSpecifications: [{ ResourceType: 'instance', Tags: tags }],
+    })).then((r) => {
+      const instance = r.Instances?.[0];
+      if (!instance?.InstanceId) throw new DriverError(vm.spec.id, 'EC2 accepted RunInstances but named no instance');
+      return instance;
+    });
+  }
+
+  /** An instance already launched with this VM's token (a launch whose answer was lost), if any. */
+  private async launchedBefore(vm: Ec2Vm): Promise<Instance | null> {
+    const client = this.clients.byIdentity(vm.account);
+    const found = await describeAll(client, [{ Name: `tag:${TAG_WORKSPACE}`, Values: [vm.spec.id] }, { Name: `tag:${TAG_SERVICE}`, Values: [this.serviceId] }])
+      .catch((e: unknown) => {
+        throw refusalOf(vm.spec.id, 'DescribeInstances', e);
+      });
+    return found.find((i) => i.ClientToken === vm.clientToken && LIVE.has(i.State?.Name ?? '')) ?? null;
+  }
+
+  private async untilRunning(vm: Ec2Vm): Promise<VmStatus> {
+    const instance = await this.until(vm, vm.instanceId!, (i) => i === null || i.State?.Name !== 'pending', 'running');
+    this.judge(vm, instance);
+    if (vm.status.state !== 'running') throw new DriverError(vm.spec.id, `instance ${vm.instanceId} did not come up: ${vm.status.detail ?? vm.status.state}`);
+    return { ...vm.status };
+  }
+
+  /** Polls the instance until `done` holds; null once EC2 does not list it. */
+  private async until(vm: Ec2Vm, instanceId: string, done: (i: Instance | null) => boolean, what: string): Promise<Instance | null> {
+    const client = this.clients.byIdentity(vm.account);
+    for (;;) {
+      this.ensureOpen();
+      let instance: Instance | null;
+      try {
+        instance = (await describeAll(client, [], [instanceId]))[0] ?? null;
+      } catch (e) {
+        if ((e as Error).name !== 'InvalidInstanceID.NotFound') throw refusalOf(vm.spec.id, `DescribeInstances (waiting for ${what})`, e);
+        instance = null;
+      }
+      if (done(instance)) return instance;
+      await new Promise((resolve) => setTimeout(resolve, this.pollMs));
+    }
+  }
+
+  private async terminate(account: string, instanceId: string, vmId: string): Promise<void> {
+    try {
+      await this.clients.byIdentity(account).send(new TerminateInstancesCommand({ InstanceIds: [instanceId] }));
+    } catch (e) {
+      if ((e as Error).name !== 'InvalidInstanceID.NotFound') throw refusalOf(vmId, 'TerminateInstances', e);
+    }
+  }
+
+  /** A failed VM is replaced by a new launch: its instance, if it still lives, goes first. */
+  private async forget(vm: Ec2Vm): Promise<void> {
+    if (vm.instanceId) await this.terminate(vm.account, vm.instanceId, vm.spec.id);
+    this.endCharge(vm.instanceId);
+    this.vms.delete(vm.spec.id);
+    this.save();
+  }
+
+  private beginCharge(vm: Ec2Vm, instance: Instance): void {
+    if (this.state.charges.some((c) => c.instanceId === instance.InstanceId)) return;
+    const from = instance.LaunchTime ? instance.LaunchTime.getTime() / 1000 : this.now();
+    this.state.charges.push({ leaseId: vm.spec.leaseId, vmId: vm.spec.id, instanceId: instance.InstanceId!, instanceType: vm.instanceType, pricePerHour: vm.pricePerHour, from, until: null });
+  }
+
+  private endCharge(instanceId: string | null): void {
+    const record = this.state.charges.find((c) => c.instanceId === instanceId && c.until === null);
+    if (record) record.until = Math.max(record.from, this.now());
+  }
+
+  private setStatus(vm: Ec2Vm, state: VmState, ip: string | null, detail?: string, opts: { announce?: boolean } = {}): void {
+    const before = vm.status;
+    if (!opts.announce && before.state === state && before.ip === ip && this.vms.has(vm.spec.id)) return;
+    vm.status = { id: vm.spec.id, node: vm.spec.node, state, ip, console: null, ...(detail ? { detail } : {}) };
+    this.save();
+    for (const l of this.listeners) {
+      try {
+        l({ ...vm.status });
+      } catch (err) {
+        queueMicrotask(() => {
+          throw err;
+        });
+      }
+    }
+  }
+
+  private zoneOf(node: string, vmId: string): string | null {
+    const { zones, region } = this.opts.config;
+    if (zones) {
+      const zone = zones.find((z) => `ec2-${z}` === node);
+      if (zone) return zone;
+    } else if (node === `ec2-${region}`) return null;
+    throw new DriverError(vmId, `node '${node}' is not one of the EC2 driver's nodes (${this.nodes().map((n) => n.id).join(', ')})`, { permanent: true });
+  }
+
+  private amiOf(image: string, vmId: string): string {
+    const ami = Object.hasOwn(this.opts.config.images, image) ? this.opts.config.images[image] : undefined;
+    if (!ami) throw new DriverError(vmId, `image '${image}' has no AMI in ${this.opts.configFile ?? 'the EC2 site configuration'}: an administrator maps it under images`, { permanent: true });
+    return ami;
+  }
+
+  private tokenFor(vmId: string, attempt: number): string {
+    return `vws-${createHash('sha256').update(`${this.serviceId}\n${vmId}\n${attempt}`).digest('hex').slice(0, 40)}`;
+  }
+
+  private serialize<T>(id: string, op: () => Promise<T>): Promise<T> {
+    return this.queues.run(id, op, () => this.ensureOpen());
+  }
+
+  private ensureOpen(): void {
+    if (this.closed) throw new Error('ec2 driver is closed');
+  }
+
+  private save(): void {
+    this.state.vms = [...this.vms.values()];
+    const tmp = `${this.opts.stateFile}.tmp`;
+    writeFileSync(tmp, JSON.stringify(this.state));
+    renameSync(tmp, this.opts.stateFile);
+  }
+}

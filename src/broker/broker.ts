@@ -228,6 +228,14 @@ export class ContextBroker {
     });
   }
 
+  /**
+   * Resolves once nothing is queued for any cluster, what its deadline timers started included
+   * (they run on their own, after the clock moved): tests wait on this before they read the store.
+   */
+  async idle(): Promise<void> {
+    while (this.queues.size > 0) await Promise.all(this.queues.values());
+  }
+
   close(): void {
     this.closed = true;
     for (const live of this.live.values()) live.cancelTimer?.();

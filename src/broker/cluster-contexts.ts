@@ -108,7 +108,11 @@ export class ClusterContexts {
 
   /** Resolves once what the events started is done (tests wait on this). */
   async idle(): Promise<void> {
-    while (this.pending.size > 0) await Promise.all(this.pending);
+    // The broker's own timers (a step's deadline passing) write too, and may settle a cluster here.
+    do {
+      while (this.pending.size > 0) await Promise.all(this.pending);
+      await this.broker.idle();
+    } while (this.pending.size > 0);
   }
 
   private serial<T>(leaseId: string, fn: () => Promise<T>): Promise<T> {

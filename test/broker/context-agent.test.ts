@@ -186,7 +186,10 @@ test('a head whose export is made at boot reports once its user-data has written
     // The hook reads the export from the context it is handed, as a mount would.
     hook(good.root, '10-mount', '#!/usr/bin/env python3\nimport json, os\nc = json.load(open(os.environ["VWS_CONTEXT"]))\nopen(os.path.join(os.environ["VWS_ROOT"], "mounted"), "w").write(c["entries"]["head.nfs-export"][0]["value"])\n');
     hook(good.root, '.hidden', '#!/bin/sh\nexit 9\n');
-    hook(bad.root, '20-join', '#!/bin/sh\necho "no scheduler at $VWS_ROOT" >&2\nexit 3\n');
+    // It fails only once the good worker is done: a failed member fails its whole role (all or
+    // nothing), and the good one must have had its context by then.
+    const goOn = join(w.dir, 'go-on');
+    hook(bad.root, '20-join', `#!/bin/sh\nwhile [ ! -e ${goOn} ]; do sleep 0.1; done\necho "no scheduler at $VWS_ROOT" >&2\nexit 3\n`);
     const running = [runAgent(head), runAgent(good), runAgent(bad)];
     // The head has not reported while its entries file is missing.
     await new Promise((r) => setTimeout(r, 1500));
@@ -196,8 +199,10 @@ test('a head whose export is made at boot reports once its user-data has written
     writeFileSync(join(head.root, 'etc/vws/entries.json'), '{"nfs-ex');
     await new Promise((r) => setTimeout(r, 300));
     writeFileSync(join(head.root, 'etc/vws/entries.json'), JSON.stringify({ 'nfs-export': '10.9.0.1:/srv', extra: 'not declared' }));
-    const [h, g, b] = await Promise.all(running);
+    const g = await running[1];
     assert.equal(g.code, 0, g.stderr);
+    writeFileSync(goOn, '');
+    const [h, , b] = await Promise.all(running);
     assert.equal(read(good.root, 'mounted'), '10.9.0.1:/srv', 'the hook saw the head\'s export');
     assert.equal(b.code, 1);
     assert.match(b.stderr, /hook 20-join exited with 3: no scheduler at/);

@@ -22,6 +22,8 @@ export interface StoreDigest {
   commits(): Promise<number | null>;
   /** Rows per table, to say where two digests differ. */
   counts(): Promise<Record<string, number>>;
+  /** One value per table: which tables two digests differ in. */
+  tables(): Promise<Record<string, string>>;
   close(): Promise<void>;
 }
 
@@ -36,20 +38,20 @@ export function sqliteDigest(path: string): StoreDigest {
   let opened: Database.Database | null = null;
   const db = (): Database.Database => (opened ??= new Database(path, { readonly: true, fileMustExist: true }));
   const tables = (): string[] => (db().prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name").all() as { name: string }[]).map((r) => r.name);
-  const readAll = (): string => {
+  const tableHash = (t: string): string => {
     const hash = createHash('sha256');
-    for (const t of tables()) {
-      const columns = (db().prepare(`PRAGMA table_info("${t}")`).all() as { name: string }[]).map((c) => c.name);
-      hash.update(`\u0002${t}\u0003${columns.join()}`);
-      for (const row of db().prepare(sortedSelect(`"${t}"`, columns.length)).raw().iterate() as Iterable<unknown[]>) hash.update(`\u0004${row.map(text).join('\u0001')}`);
-    }
+    const columns = (db().prepare(`PRAGMA table_info("${t}")`).all() as { name: string }[]).map((c) => c.name);
+    hash.update(`\u0002${t}\u0003${columns.join()}`);
+    for (const row of db().prepare(sortedSelect(`"${t}"`, columns.length)).raw().iterate() as Iterable<unknown[]>) hash.update(`\u0004${row.map(text).join('\u0001')}`);
     return hash.digest('hex');
   };
+  const readAll = (): string => createHash('sha256').update(tables().map(tableHash).join()).digest('hex');
   return {
     // One read transaction for all tables: a snapshot.
     digest: async () => db().transaction(readAll)(),
     commits: async () => db().pragma('data_version', { simple: true }) as number,
     counts: async () => Object.fromEntries(tables().map((t) => [t, (db().prepare(`SELECT count(*) AS n FROM "${t}"`).get() as { n: number }).n])),
+    tables: async () => db().transaction(() => Object.fromEntries(tables().map((t) => [t, tableHash(t)])))(),
     close: async () => void opened?.close(),
   };
 }
@@ -80,11 +82,10 @@ export function postgresDigest(schema: string): StoreDigest {
     }
     return out;
   };
+  const sums = (): Promise<Record<string, string>> => perTable((q) => `SELECT count(*)::text || ':' || coalesce(sum(hashtextextended(x::text, 0)), 0)::text FROM ${q} AS x`);
   return {
-    digest: async () => {
-      const sums = await perTable((q) => `SELECT count(*)::text || ':' || coalesce(sum(hashtextextended(x::text, 0)), 0)::text FROM ${q} AS x`);
-      return createHash('sha256').update(JSON.stringify(sums)).digest('hex');
-    },
+    digest: async () => createHash('sha256').update(JSON.stringify(await sums())).digest('hex'),
+    tables: sums,
     commits: async () => null,
     counts: async () => Object.fromEntries(Object.entries(await perTable((q) => `SELECT count(*) FROM ${q}`)).map(([t, n]) => [t, Number(JSON.parse(n))])),
     close: async () => {

@@ -189,7 +189,7 @@ export class FuzzRunner {
     this.sent++;
     await this.world.idle();
     const commitsBefore = await this.world.digest.commits();
-    const before = digested ? await this.world.digest.digest() : null;
+    const before = digested ? await this.world.digest.tables() : null;
     let res: LightMyRequestResponse;
     try {
       res = await this.world.app.inject({ method: req.op.method as 'GET', url, headers, ...(payload !== undefined ? { payload } : {}) });
@@ -204,8 +204,10 @@ export class FuzzRunner {
     const refused = res.statusCode >= 400;
     if (refused) {
       await this.world.idle();
-      const changed = (commitsBefore !== null && (await this.world.digest.commits()) !== commitsBefore) || (before !== null && (await this.world.digest.digest()) !== before);
-      if (changed) throw new Error(`a refused request changed the store (${res.statusCode} ${code}): ${what}\nrows now: ${JSON.stringify(await this.world.digest.counts())}`);
+      const after = before !== null ? await this.world.digest.tables() : null;
+      const tablesChanged = after ? Object.keys({ ...before, ...after }).filter((t) => before![t] !== after[t]) : [];
+      const changed = (commitsBefore !== null && (await this.world.digest.commits()) !== commitsBefore) || tablesChanged.length > 0;
+      if (changed) throw new Error(`a refused request changed the store (${res.statusCode} ${code}): ${what}\ntables changed: ${tablesChanged.join(', ') || '(a commit, seen by the commit counter)'}; rows now: ${JSON.stringify(await this.world.digest.counts())}`);
     }
     this.tally.answered(route, req.role, mutations, res.statusCode, code, { digested: refused && before !== null, commitsWatched: refused && commitsBefore !== null });
     if (!refused) await this.learn(req, url, res);

@@ -109,7 +109,12 @@ export class AgentDriver implements Driver {
     // The nodes already holding members learn of this one's node first: its broadcasts reach them
     // from its first frame.
     if (workload.cluster) await this.tellPeers(leaseOfVm(vm.id), workload.cluster.number, [vm.node]);
-    return this.record(await this.opts.hub.call(vm.node, 'start', workload, vm.id));
+    const status = this.record(await this.opts.hub.call(vm.node, 'start', workload, vm.id));
+    // Members of a cluster start side by side: one whose start began before another's was known
+    // here took an incomplete list. Once it runs, every member node gets the exact list (best
+    // effort, as in leftCluster; each later start or stop sends it again).
+    if (workload.cluster) await this.tellPeers(leaseOfVm(vm.id), workload.cluster.number).catch(() => undefined);
+    return status;
   }
 
   async stop(id: string, opts: { graceful: boolean }): Promise<void> {

@@ -68,8 +68,9 @@ test('members get their private NIC and network; peers follow the members; the l
   assert.equal(head.publicNic, undefined);
   assert.deepEqual(head.nics, [{ network: 'private', mac: '0a:00:00:01:00:0a', ip: '10.200.0.10' }]);
   assert.deepEqual(head.cluster, { number: 1, vni: 10_001, nodeAddress: '10.200.0.254', prefix: 24, contextAddress: '10.200.0.1', peers: [] });
-  assert.deepEqual(peersCalls(), [], 'nobody else to tell');
+  assert.deepEqual(peersCalls(), [{ node: 'n1', number: 1, peers: [] }], 'once it runs, its node is told the list: nobody else');
 
+  w.calls.length = 0;
   await w.driver.start(vm(1, 'n2', ['private']));
   const worker = started('C1/1');
   assert.equal(worker.publicNic, false);
@@ -79,7 +80,10 @@ test('members get their private NIC and network; peers follow the members; the l
   const startIndex = w.calls.findIndex((c) => c.op === 'start' && (c.args as Workload).vm.id === 'C1/1');
   const toldIndex = w.calls.findIndex((c) => c.op === 'clusterPeers' && c.node === 'n1');
   assert.ok(toldIndex >= 0 && toldIndex < startIndex, 'n1 learned of n2 before the member started there');
-  assert.deepEqual(peersCalls(), [{ node: 'n1', number: 1, peers: ['10.98.0.2'] }]);
+  assert.deepEqual(peersCalls(), [
+    { node: 'n1', number: 1, peers: ['10.98.0.2'] },
+    { node: 'n1', number: 1, peers: ['10.98.0.2'] }, { node: 'n2', number: 1, peers: ['10.98.0.1'] },
+  ], 'and once it runs, every member node the exact list');
 
   // A member on a second node of its own would not share n2's node address.
   assert.notEqual(w.book.node('C1', 'n1'), w.book.node('C1', 'n2'));
@@ -157,4 +161,16 @@ test("a member's seed names each of its NICs by network and MAC: both for a head
   assert.match(config('C1/0'), /public:[\s\S]*macaddress: "?52:54:00:00:01:10"?[\s\S]*private:[\s\S]*macaddress: "?0a:00:00:01:00:0a"?/);
   assert.doesNotMatch(config('C1/1'), /public/);
   assert.match(config('C1/1'), /private:[\s\S]*macaddress: "?0a:00:00:01:00:0b"?/);
+});
+
+test('members started side by side, each before the other was known: once both run, each node floods to the other', async (t) => {
+  const w = world();
+  t.after(async () => {
+    await new Promise((resolve) => setImmediate(resolve));
+    rmSync(w.dir, { recursive: true, force: true });
+  });
+  // Both starts are in flight at once, as the service issues a cluster's starts.
+  await Promise.all([w.driver.start(vm(0, 'n1', ['private'])), w.driver.start(vm(1, 'n2', ['private']))]);
+  const last = new Map(w.calls.filter((c) => c.op === 'clusterPeers').map((c) => [c.node, (c.args as { peers: string[] }).peers]));
+  assert.deepEqual(Object.fromEntries(last), { n1: ['10.98.0.2'], n2: ['10.98.0.1'] });
 });

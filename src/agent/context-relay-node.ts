@@ -5,19 +5,20 @@
 // and pipes each connection to that socket. The forwarder is the agent's: started again if it
 // dies, stopped when the agent closes, and one left by an agent that crashed is replaced.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, existsSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { closeSync, openSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CONTEXT_RELAY_PORT } from '../drivers/qemu/protocol.ts';
 import { ContextRelay } from './context-relay.ts';
-import { isRunning, tail } from './network/dnsmasq.ts';
+import { tail } from './network/dnsmasq.ts';
+import { commandLine, isRunning, readPid, stopProcess } from './network/processes.ts';
 import { waitUntil } from './network/wait-until.ts';
 
 /** The forwarder, shipped beside this file (scripts/build.mjs copies it to dist/ as it is). */
 export const FORWARDER_PATH = fileURLToPath(new URL('./context-relay-forwarder.mjs', import.meta.url));
 
 const START_DEADLINE_MS = 10_000;
-const STOP_DEADLINE_MS = 10_000;
+const FORWARDER = "the context relay's forwarder";
 /** A forwarder that keeps dying is not started again in a tight loop. */
 const RESTART_DELAY_MS = 1_000;
 
@@ -90,7 +91,7 @@ class Forwarder {
   private async launch(): Promise<void> {
     // One left by an agent that crashed holds the port: it goes, and ours takes its place.
     const stale = readPid(this.pidFile);
-    if (stale !== undefined && this.isOurs(stale)) await stopPid(stale);
+    if (stale !== undefined && this.isOurs(stale)) await stopProcess(stale, FORWARDER);
     rmSync(this.pidFile, { force: true });
     const logFd = openSync(this.log, 'a');
     const child = spawn('ip', ['netns', 'exec', this.netns, process.execPath, FORWARDER_PATH, '--port', String(CONTEXT_RELAY_PORT), '--socket', this.socket, '--pid-file', this.pidFile], {
@@ -118,7 +119,7 @@ class Forwarder {
     this.stopping = true;
     if (this.restart) clearTimeout(this.restart);
     const pid = this.pid ?? this.child?.pid;
-    if (pid !== undefined) await stopPid(pid);
+    if (pid !== undefined) await stopProcess(pid, FORWARDER);
     rmSync(this.pidFile, { force: true });
   }
 
@@ -135,34 +136,7 @@ class Forwarder {
   /** Whether `pid` is a forwarder of this data dir (a stale pid may be anyone's by now). */
   private isOurs(pid: number): boolean {
     if (!isRunning(pid)) return false;
-    try {
-      const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
-      return cmd.some((a) => a.endsWith('context-relay-forwarder.mjs')) && cmd.includes(this.pidFile);
-    } catch {
-      return false;
-    }
-  }
-}
-
-function readPid(file: string): number | undefined {
-  if (!existsSync(file)) return undefined;
-  const pid = Number(readFileSync(file, 'utf8').trim());
-  return Number.isInteger(pid) && pid > 0 ? pid : undefined;
-}
-
-async function stopPid(pid: number): Promise<void> {
-  const signal = (sig: NodeJS.Signals): void => {
-    try {
-      process.kill(pid, sig);
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'ESRCH') throw e;
-    }
-  };
-  signal('SIGTERM');
-  try {
-    await waitUntil(() => !isRunning(pid), STOP_DEADLINE_MS, () => new Error(`the context relay's forwarder ${pid} ignored SIGTERM`));
-  } catch {
-    signal('SIGKILL');
-    await waitUntil(() => !isRunning(pid), STOP_DEADLINE_MS, () => new Error(`the context relay's forwarder ${pid} survived SIGKILL`));
+    const cmd = commandLine(pid) ?? [];
+    return cmd.some((a) => a.endsWith('context-relay-forwarder.mjs')) && cmd.includes(this.pidFile);
   }
 }

@@ -2,7 +2,7 @@
 // machine's own network. Names carry the process id so that runs side by side do not meet.
 
 import { execFileSync } from 'node:child_process';
-import { isRunning } from '../../src/agent/network/dnsmasq.ts';
+import { isRunning } from '../../src/agent/network/processes.ts';
 import { waitUntil } from '../../src/agent/network/wait-until.ts';
 
 export function ip(...args: string[]): string {

@@ -1,16 +1,16 @@
 // The node's DHCP server: one dnsmasq per bridge, a daemon of its own so that it (and the guests'
 // leases) outlive the agent. The agent finds it again through its pid file.
-import { closeSync, existsSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Subnet } from './addresses.ts';
 import type { Commands } from './commands.ts';
+import { commandLine, isRunning, readPid, stopProcess } from './processes.ts';
 import { waitUntil } from './wait-until.ts';
 
 export const DNSMASQ = '/usr/sbin/dnsmasq';
 /** Long enough not to matter when the agent is down a while, short enough that a dead guest's lease ends. */
 export const LEASE_TIME = '1h';
 const START_DEADLINE_MS = 10_000;
-const STOP_DEADLINE_MS = 10_000;
 const RELOAD_DEADLINE_MS = 10_000;
 
 export interface DnsmasqFiles {
@@ -47,32 +47,6 @@ export function dnsmasqArgs(bridge: string, subnet: Subnet, files: DnsmasqFiles)
     '--dhcp-authoritative',
     `--log-facility=${files.log}`,
   ];
-}
-
-/** Running, or gone (a zombie counts as gone: no init may be reaping in a container). */
-export function isRunning(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
-    return state !== 'Z' && state !== 'X';
-  } catch {
-    return false;
-  }
-}
-
-function commandLine(pid: number): string[] | undefined {
-  try {
-    const raw = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
-    return raw ? raw.replace(/\0$/, '').split('\0') : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-function readPid(file: string): number | undefined {
-  if (!existsSync(file)) return undefined;
-  const pid = Number(readFileSync(file, 'utf8').trim());
-  return Number.isInteger(pid) && pid > 0 ? pid : undefined;
 }
 
 export interface RunningDnsmasq {
@@ -112,22 +86,8 @@ function sameArgs(a: string[], b: string[]): boolean {
   return a.length === b.length && a.every((x, i) => x === b[i]);
 }
 
-export async function stopDnsmasq(pid: number): Promise<void> {
-  signal(pid, 'SIGTERM');
-  try {
-    await waitUntil(() => !isRunning(pid), STOP_DEADLINE_MS, () => new Error(`dnsmasq ${pid} ignored SIGTERM`));
-  } catch {
-    signal(pid, 'SIGKILL');
-    await waitUntil(() => !isRunning(pid), STOP_DEADLINE_MS, () => new Error(`dnsmasq ${pid} survived SIGKILL`));
-  }
-}
-
-function signal(pid: number, sig: NodeJS.Signals): void {
-  try {
-    process.kill(pid, sig);
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'ESRCH') throw e;
-  }
+export function stopDnsmasq(pid: number): Promise<void> {
+  return stopProcess(pid, 'dnsmasq');
 }
 
 /**

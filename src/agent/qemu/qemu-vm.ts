@@ -5,7 +5,7 @@
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, rmSync, statSync } from 'node:fs';
 import type { IncomingVm, VmProcess, VmProcessConfig } from '../vm-runtime.ts';
-import { isRunning } from '../network/dnsmasq.ts';
+import { isRunning } from '../network/processes.ts';
 import { sleep, waitUntil } from '../network/wait-until.ts';
 import { abandonMirrors, completeMirrors, diskDevices, exportDisks, mirrorDisks, stopExport } from './disk-mirror.ts';
 import { type Incoming, QEMU_BINARY, qemuCommand, vmFiles } from './qemu-argv.ts';

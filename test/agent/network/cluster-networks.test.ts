@@ -10,7 +10,7 @@ import { test, type TestContext } from 'node:test';
 import { ClusterNetworks } from '../../../src/agent/network/cluster-networks.ts';
 import { clusterBridgeName, clusterVxlanName, privateTapName, type ClusterNetworkSpec } from '../../../src/agent/network/cluster-spec.ts';
 import { Commands } from '../../../src/agent/network/commands.ts';
-import { isRunning } from '../../../src/agent/network/dnsmasq.ts';
+import { isRunning } from '../../../src/agent/network/processes.ts';
 import { TapGuards } from '../../../src/agent/network/tap-guards.ts';
 import { killAllIn, twoNodeFabric } from '../../support/netns.ts';
 

@@ -16,7 +16,7 @@ import { FORWARDER_PATH, NodeContextRelay } from '../../../src/agent/context-rel
 import { ClusterNetworks } from '../../../src/agent/network/cluster-networks.ts';
 import { clusterBridgeName, privateTapName, type ClusterNetworkSpec } from '../../../src/agent/network/cluster-spec.ts';
 import { Commands } from '../../../src/agent/network/commands.ts';
-import { isRunning } from '../../../src/agent/network/dnsmasq.ts';
+import { isRunning } from '../../../src/agent/network/processes.ts';
 import { TapGuards } from '../../../src/agent/network/tap-guards.ts';
 import { waitUntil } from '../../../src/agent/network/wait-until.ts';
 import { CONTEXT_RELAY_PORT } from '../../../src/drivers/qemu/protocol.ts';

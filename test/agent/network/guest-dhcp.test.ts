@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
-import { isRunning } from '../../../src/agent/network/dnsmasq.ts';
+import { isRunning } from '../../../src/agent/network/processes.ts';
 import { NodeNetwork, tapName } from '../../../src/agent/network/node-network.ts';
 import { waitUntil } from '../../../src/agent/network/wait-until.ts';
 import { bootGuest, httpGet, READY_MARKER, sandbox, type Guest } from './sandbox.ts';

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
-import { isRunning } from '../../../src/agent/network/dnsmasq.ts';
+import { isRunning } from '../../../src/agent/network/processes.ts';
 import { NodeNetwork, tapName, type NodeNetworkConfig } from '../../../src/agent/network/node-network.ts';
 import { waitUntil } from '../../../src/agent/network/wait-until.ts';
 import { sandbox, type Sandbox } from './sandbox.ts';

@@ -7,7 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { isRunning } from '../../../src/agent/network/dnsmasq.ts';
+import { isRunning } from '../../../src/agent/network/processes.ts';
 import { NodeNetwork } from '../../../src/agent/network/node-network.ts';
 import { adoptVm, bootVm, receiveVm, restoreVm } from '../../../src/agent/qemu/qemu-vm.ts';
 import type { VmProcessConfig } from '../../../src/agent/vm-runtime.ts';

@@ -109,6 +109,16 @@ interface NftJson {
   nftables: Array<{ rule?: { chain: string; comment?: string; expr: Array<{ counter?: { packets: number } }> } }>;
 }
 
+/** The packets counted by each commented rule in `nft -j list ...` output, summed over rules that share a comment. */
+export function packetsByComment(nftJson: string): DropCounts {
+  const counts: DropCounts = {};
+  for (const { rule } of (JSON.parse(nftJson) as NftJson).nftables) {
+    const packets = rule?.expr.find((e) => e.counter)?.counter?.packets;
+    if (rule?.comment && packets !== undefined) counts[rule.comment] = (counts[rule.comment] ?? 0) + packets;
+  }
+  return counts;
+}
+
 export class TapGuards {
   private queue: Promise<unknown> = Promise.resolve();
   private guards = new Map<string, TapGuard>();
@@ -160,13 +170,7 @@ export class TapGuards {
 
   /** Drops per rule of `tap`'s chain. */
   async drops(tap: string): Promise<DropCounts> {
-    const out = JSON.parse(await this.cmds.exec('nft', ['-j', 'list', 'chain', 'bridge', this.table, chainOf(tap)])) as NftJson;
-    const counts: DropCounts = {};
-    for (const { rule } of out.nftables) {
-      const packets = rule?.expr.find((e) => e.counter)?.counter?.packets;
-      if (rule?.comment && packets !== undefined) counts[rule.comment] = packets;
-    }
-    return counts;
+    return packetsByComment(await this.cmds.exec('nft', ['-j', 'list', 'chain', 'bridge', this.table, chainOf(tap)]));
   }
 
   /** The table and the record go (the node leaves the pool). */

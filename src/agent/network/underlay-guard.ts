@@ -11,6 +11,7 @@ import { writeFileSync } from 'node:fs';
 import { formatIpv4, parseIpv4 } from './addresses.ts';
 import { CommandFailed, type Commands } from './commands.ts';
 import { MAX_VNI, VXLAN_PORT } from './cluster-spec.ts';
+import { packetsByComment } from './tap-guards.ts';
 
 export const UNDERLAY_TABLE = 'vws-underlay';
 export const UNDERLAY_DROP = 'vxlan-from-non-peer';
@@ -75,7 +76,6 @@ export class UnderlayGuard {
       if (e instanceof CommandFailed && /No such file or directory/.test(e.stderr)) return 0;
       throw e;
     }
-    const json = JSON.parse(out) as { nftables: Array<{ rule?: { comment?: string; expr: Array<{ counter?: { packets: number } }> } }> };
-    return json.nftables.reduce((n, { rule }) => n + (rule?.comment === UNDERLAY_DROP ? rule.expr.find((e) => e.counter)?.counter?.packets ?? 0 : 0), 0);
+    return packetsByComment(out)[UNDERLAY_DROP] ?? 0;
   }
 }

@@ -9,7 +9,7 @@
 // bench/results/cluster-boot.json.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ClusterPool, type ClusterView, MINUTE } from '../test/e2e/cluster-pool.ts';
+import { ClusterPool, type ClusterView, type MemberView, membersOf, MINUTE } from '../test/e2e/cluster-pool.ts';
 
 const root = new URL('..', import.meta.url).pathname;
 const REPEAT = Number(process.env.BENCH_REPEAT ?? 1);
@@ -22,12 +22,12 @@ const median = (xs: number[]): number => {
 };
 
 /** Cloud-init has finished on the guest (its boot-finished file), asked over ssh; false while it cannot be asked. */
-function cloudInitDone(pool: ClusterPool, view: ClusterView, index: number, jump?: ClusterView): boolean {
+function cloudInitDone(pool: ClusterPool, view: ClusterView, index: number, jump?: MemberView): boolean {
   const ws = view.workspaces?.[index];
   if (!ws || ws.status !== 'running' || !ws.ip) return false;
   try {
     const probe = 'test -e /var/lib/cloud/instance/boot-finished && echo done';
-    const out = jump ? pool.onPrivate(jump.workspaces![0], ws, probe) : pool.onPublic(ws, probe);
+    const out = jump ? pool.onPrivate(jump, ws, probe) : pool.onPublic(ws, probe);
     return out.trim() === 'done';
   } catch {
     return false;
@@ -63,7 +63,7 @@ async function clusterRun(pool: ClusterPool): Promise<{ toContextMs: number; toC
     const view = await pool.lease(id);
     if (view.context?.status === 'failed') throw new Error(`context failed: ${view.context.reason}`);
     if (toContextMs < 0 && view.context?.status === 'complete') toContextMs = Math.round(performance.now() - t0);
-    const head = { ...view, workspaces: (view.workspaces ?? []).filter((w) => w.role === 'head') };
+    const [head] = membersOf(view, 'head');
     for (const [i, ws] of (view.workspaces ?? []).entries()) {
       if (!booted.has(i) && cloudInitDone(pool, view, i, ws.role === 'head' ? undefined : head)) booted.add(i);
     }

@@ -31,6 +31,14 @@ test('a user makes, lists and revokes their own keys, and no one else\'s; secret
   assert.match(accessKeyId, /^AKIA[A-Z2-7]{16}$/);
   assert.equal(secretAccessKey.length, 40);
   assert.equal((await as(annToken, 'POST', '/v1/users/bob/ec2-credentials')).status, 403);
+  // The request has no fields: one it does not know, a number JSON cannot hold, or a key id not of
+  // the issued form is refused by field, and no key is made.
+  for (const body of ['{"label":"x"}', '{"n":1e309}', '[]']) {
+    const r = await fetch(`${w.rest}/v1/users/ann/ec2-credentials`, { method: 'POST', headers: { authorization: `Bearer ${annToken}`, 'content-type': 'application/json' }, body });
+    assert.equal(r.status, 400, body);
+    assert.equal(((await r.json()) as { code: string }).code, 'invalid-request');
+  }
+  assert.equal((await as(annToken, 'DELETE', '/v1/users/ann/ec2-credentials/AKIA%00')).status, 400);
   assert.equal((await as(annToken, 'GET', '/v1/users/bob/ec2-credentials')).status, 403);
 
   const listed = await as(annToken, 'GET', '/v1/users/ann/ec2-credentials');

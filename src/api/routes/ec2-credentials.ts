@@ -8,6 +8,8 @@ import type { ApiContext } from '../context.ts';
 import { forbidden, notFound } from '../errors.ts';
 import { role } from '../route-roles.ts';
 import type { SecretBox } from '../../store/secret-box.ts';
+import { Type } from '@sinclair/typebox';
+import { IdParam } from '../schemas.ts';
 
 const KEY_ID_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
 
@@ -23,9 +25,15 @@ function mayManage(caller: Caller, user: string, what: string): void {
   if (!caller.user.isAdmin && caller.user.id !== user) throw forbidden(`you may only ${what} your own EC2 credentials`);
 }
 
+const strict = { additionalProperties: false } as const;
+
+/** The request carries nothing (a body, if any, is an empty object): a key is made, not described. */
+const NoFields = Type.Union([Type.Object({}, { ...strict, description: 'no fields' }), Type.Null()]);
+const KeyParams = Type.Object({ id: IdParam.properties.id, keyId: Type.String({ pattern: '^AKIA[A-Z2-7]{16}$', description: 'an access key id as issued: AKIA and 16 of A-Z, 2-7' }) }, strict);
+
 export function registerEc2CredentialRoutes(app: FastifyInstance, ctx: ApiContext, box: SecretBox): void {
   const tags = ['users'];
-  app.post('/v1/users/:id/ec2-credentials', { ...role('user'), schema: { tags, summary: 'Issue an EC2 access key for the EC2 front-end: the secret is shown once' } }, async (req, reply) => {
+  app.post('/v1/users/:id/ec2-credentials', { ...role('user'), schema: { params: IdParam, body: NoFields, tags, summary: 'Issue an EC2 access key for the EC2 front-end: the secret is shown once' } }, async (req, reply) => {
     const { id } = req.params as { id: string };
     mayManage(req.caller, id, 'make');
     if (!(await ctx.store.getUser(id))) throw notFound('user', id);
@@ -35,13 +43,13 @@ export function registerEc2CredentialRoutes(app: FastifyInstance, ctx: ApiContex
     return reply.code(201).send({ accessKeyId, secretAccessKey, user: id });
   });
 
-  app.get('/v1/users/:id/ec2-credentials', { ...role('user'), schema: { tags, summary: 'A user\'s EC2 access key ids (never the secrets)' } }, async (req) => {
+  app.get('/v1/users/:id/ec2-credentials', { ...role('user'), schema: { params: IdParam, tags, summary: 'A user\'s EC2 access key ids (never the secrets)' } }, async (req) => {
     const { id } = req.params as { id: string };
     mayManage(req.caller, id, 'list');
     return { credentials: (await ctx.store.ec2CredentialsOf(id)).map((c) => ({ accessKeyId: c.accessKeyId, createdAt: c.createdAt })) };
   });
 
-  app.delete('/v1/users/:id/ec2-credentials/:keyId', { ...role('user'), schema: { tags, summary: 'Revoke an EC2 access key' } }, async (req) => {
+  app.delete('/v1/users/:id/ec2-credentials/:keyId', { ...role('user'), schema: { params: KeyParams, tags, summary: 'Revoke an EC2 access key' } }, async (req) => {
     const { id, keyId } = req.params as { id: string; keyId: string };
     mayManage(req.caller, id, 'revoke');
     const row = await ctx.store.ec2Credential(keyId);

@@ -78,6 +78,11 @@ export interface LeaseRequest {
   userData?: string;
   /** OpenSSH public keys for the VMs' authorized_keys (the scheduler ignores them). */
   sshPublicKeys?: readonly string[];
+  /**
+   * Which of the site's back-ends runs the lease (backends.ts): absent, the site's own pool. A
+   * service that chooses for the client writes its choice here before the request is logged.
+   */
+  backend?: string;
 }
 
 export type SegmentKind = 'transfer' | 'boot' | 'run' | 'shutdown' | 'suspend' | 'resume' | 'migrate';

@@ -13,6 +13,8 @@ const Instant = (description: string) => Type.Integer({ minimum: 0, maximum: LAT
 const Seconds = (description: string) => Type.Integer({ minimum: 1, maximum: LONGEST_SECONDS, description: `${description}; at most ${LONGEST_SECONDS} (366 days)` });
 /** Group names (GroupBody, LeaseSpec.group). */
 const GROUP_NAME = '^[a-z][a-z0-9._-]{0,31}$';
+/** Back-end names are driver names. */
+const BACKEND_NAME = '^[a-z][a-z0-9-]{0,31}$';
 const Nullable = <T extends TSchema>(t: T, description?: string) => Type.Union([t, Type.Null()], description ? { description } : {});
 
 /** Every error answer; its code is one of the table's (api/refusal-status.ts), which gives the status. */
@@ -53,6 +55,7 @@ export const LeaseSpec = Type.Object({
   image: Type.Optional(Type.String({ minLength: 1, description: 'a registered image name' })),
   recurrence: Type.Optional(Recurrence),
   group: Type.Optional(Type.String({ pattern: GROUP_NAME, description: 'share the lease with this group (you must be a member)' })),
+  backend: Type.Optional(Type.String({ pattern: BACKEND_NAME, description: 'the back-end to run on (GET /v1/backends); absent: the site\'s policy chooses (docs/backends.md)' })),
 }, strict);
 export type LeaseSpec = Static<typeof LeaseSpec>;
 
@@ -79,6 +82,11 @@ export const Lease = Type.Object({
   nodes: Type.Array(Type.String()), plannedStart: Nullable(Type.Integer()), plannedEnd: Nullable(Type.Integer()),
   actualStart: Nullable(Type.Integer()), actualEnd: Nullable(Type.Integer()),
   usage: Type.Record(Type.String(), UsageEntry), createdAt: Type.Integer(), updatedAt: Type.Integer(),
+  charge: Type.Optional(Type.Object({
+    amount: Nullable(Type.Number(), 'in the site\'s unit; null where a back-end\'s dollars have no conversion'), unit: Type.String(),
+    dollars: Type.Optional(Type.Number({ description: 'what a billing back-end (EC2) charged, by its model' })),
+  }, { description: 'what the lease has been charged so far' })),
+  backend: Type.Optional(Type.String({ description: 'the back-end it runs on' })),
   spec: Type.Unknown(), workspaces: Type.Optional(Type.Array(Workspace)),
   context: Type.Optional(Type.Object({
     status: Type.Union([Type.Literal('pending'), Type.Literal('complete'), Type.Literal('failed')]),
@@ -118,11 +126,25 @@ export const Node = Type.Object({
   id: Type.String(), cpu: Type.Number(), memoryMiB: Type.Number(), diskMiB: Type.Number(),
   status: Type.Union(['active', 'draining', 'unavailable', 'removed'].map((s) => Type.Literal(s)), { description: 'unavailable: its agent has been away longer than its grace period; it takes nothing new until the agent is back' }),
   addedAt: Type.Integer(),
+  backend: Type.Optional(Type.String({ description: 'the back-end it belongs to (the site\'s pool, or a cloud region leases burst to)' })),
   leases: Type.Optional(Type.Array(Type.String())),
   estimates: Type.Optional(Nullable(NodeEstimates, 'null until its agent has measured an operation; absent when the nodes do not run agents')),
 });
 
 export const NodeList = Type.Object({ nodes: Type.Array(Node) });
+
+export const BackendList = Type.Object({
+  backends: Type.Array(Type.Object({
+    name: Type.String(), driver: Type.String(),
+    capabilities: Type.Array(Type.String(), { description: 'what its driver can do beyond start and stop (suspendToFile, coldMigration, liveMigration, scratchDisks)' }),
+    nodes: Type.Integer({ description: 'nodes (a cloud\'s: its capacity slots) in the site\'s index' }),
+    bills: Type.Boolean({ description: 'runs leases on accounts it bills by instance (EC2): a lease needs its owner to have an account there' }),
+    mayRun: Nullable(Type.Boolean(), 'for the caller: null where the back-end takes everyone'),
+    why: Type.Optional(Type.String({ description: 'why the caller may not run there' })),
+  })),
+  policy: Type.Object({ burstAfterSeconds: Type.Integer({ description: 'how long a best-effort lease may wait on the pool before it bursts' }) }),
+  prices: Type.Object({ unit: Type.String(), perCoreHour: Type.Number(), perGiBHour: Type.Number(), unitsPerDollar: Type.Record(Type.String(), Nullable(Type.Number())) }),
+});
 
 export const UserBody = Type.Object({ name: Type.String({ pattern: '^[a-z][a-z0-9._-]{0,31}$' }), admin: Type.Optional(Type.Boolean()) }, strict);
 export const GroupBody = Type.Object({ name: Type.String({ pattern: GROUP_NAME }), shareLeases: Type.Optional(Type.Boolean()) }, strict);

@@ -24,6 +24,8 @@ function addServe(program: Command, leaf: Leaf): void {
     .addOption(opt('--data <DIR>', 'data directory: SQLite store, image blobs, driver state (./vws-data)'))
     .addOption(opt('--store <URL>', 'postgres://user@host:port/db to share one store between servers (default: SQLite in --data)'))
     .addOption(opt('--driver <NAME>', `where VMs run (${DEFAULT_DRIVER}): ${DRIVERS.map((d) => `${d.name}: ${d.summary}`).join('; ')}`))
+    .addOption(opt('--burst-to <NAME>', 'a second back-end that brings its own capacity (ec2): leases run there when the pool cannot meet their start (docs/backends.md)'))
+    .addOption(opt('--burst-after <SECONDS>', 'with --burst-to, how long a best-effort lease may wait on the pool before it bursts (0)'))
     .addOption(opt('--vm-network <CIDR>', 'with --driver qemu, the network VMs get their addresses from (10.77.0.0/24)'))
     .addOption(opt('--cluster-network <CIDR>', "with --driver qemu, the private range cut into each cluster's /24 (10.200.0.0/16)"))
     .addOption(opt('--ec2-config <FILE>', "with --driver ec2, the site's EC2 region, instance types, AMIs and accounts (JSON; docs/ec2-backend.md)"))

@@ -9,7 +9,10 @@ import { ClusterContexts } from '../broker/cluster-contexts.ts';
 import { agentSha256 } from '../api/routes/context.ts';
 import { wallClock } from '../control/clock.ts';
 import { LeaseService } from '../control/lease-service.ts';
-import type { OpenDriver } from '../drivers/plugin.ts';
+import type { DriverContext, DriverPlugin, OpenDriver } from '../drivers/plugin.ts';
+import type { ServiceBackend } from '../control/service-backend.ts';
+import { DEFAULT_BURST_POLICY } from '../core/bursting.ts';
+import { LONGEST_SECONDS } from '../core/limits.ts';
 import { DEFAULT_DRIVER, driverNamed } from '../drivers/registry.ts';
 import { openStore } from '../store/open-store.ts';
 import { numberOption, positive, positiveInteger } from './options.ts';
@@ -19,7 +22,7 @@ import { type Ec2Flags, ec2Settings, startEc2 } from './ec2-serve.ts';
 
 /** The options of vws serve by long name, as ./program.ts parsed them (they are described in ./local-commands.ts). */
 export interface ServeOptions extends Ec2Flags {
-  listen?: string; data?: string; store?: string; driver?: string; 'ec2-config'?: string; 'vm-network'?: string; 'cluster-network'?: string; 'guest-url'?: string;
+  listen?: string; data?: string; store?: string; driver?: string; 'burst-to'?: string; 'burst-after'?: string; 'ec2-config'?: string; 'vm-network'?: string; 'cluster-network'?: string; 'guest-url'?: string;
   nodes?: string; 'node-cpu'?: string; 'node-memory'?: string; 'tls-cert'?: string; 'tls-key'?: string;
 }
 
@@ -35,9 +38,13 @@ export async function serveCommand(v: ServeOptions): Promise<number> {
     throw new UsageError(`--driver: ${(e as Error).message}`);
   }
   if (plugin.nodesJoin && v.nodes !== undefined) throw new UsageError(`--nodes adds nodes by hand; with --driver ${plugin.name}, ${plugin.nodesJoin}`);
+  const burstTo = burstPlugin(v, plugin);
   for (const option of ['vm-network', 'cluster-network', 'ec2-config'] as const) {
-    if (v[option] !== undefined && !plugin.options.includes(option)) throw new UsageError(`--${option} is not an option of --driver ${plugin.name}`);
+    if (v[option] !== undefined && !plugin.options.includes(option) && !burstTo?.options.includes(option)) {
+      throw new UsageError(`--${option} is not an option of --driver ${plugin.name}${burstTo ? ` nor of --burst-to ${burstTo.name}` : ''}`);
+    }
   }
+  const burstAfter = numberOption('burst-after', v['burst-after'], DEFAULT_BURST_POLICY.afterSeconds, (n) => Number.isInteger(n) && n >= 0 && n <= LONGEST_SECONDS, `whole seconds from 0 to ${LONGEST_SECONDS}`);
   if ((v['tls-cert'] === undefined) !== (v['tls-key'] === undefined)) throw new UsageError('--tls-cert and --tls-key go together');
   const guestUrl = guestUrlOf(v['guest-url'], host, port, v['tls-cert'] !== undefined);
   const data = resolve(v.data ?? 'vws-data');
@@ -62,20 +69,20 @@ export async function serveCommand(v: ServeOptions): Promise<number> {
   let contexts: ClusterContexts | null = null;
   const broker = await ContextBroker.open(store, wallClock, { onSettled: (view) => contexts?.settled(view) });
   contexts = new ClusterContexts(store, broker);
-  let opened: OpenDriver;
-  try {
-    opened = await plugin.open({ store, dataDir: data, vmNetwork: v['vm-network'], clusterNetwork: v['cluster-network'], ec2Config: v['ec2-config'], log: (line) => process.stderr.write(`${line}\n`), seeds: leaseSeeds(store, { contexts, guestUrl, agentSha256: agentSha256() }) });
-  } catch (e) {
-    throw new UsageError((e as Error).message);
-  }
-  const { driver } = opened;
-  const service = await LeaseService.open({ store, driver, clock: wallClock, config: configWith({}) });
+  const context: DriverContext = { store, dataDir: data, vmNetwork: v['vm-network'], clusterNetwork: v['cluster-network'], ec2Config: v['ec2-config'], log: (line) => process.stderr.write(`${line}\n`), seeds: leaseSeeds(store, { contexts, guestUrl, agentSha256: agentSha256() }) };
+  const opened = await openPlugin(plugin, context);
+  const burst = burstTo ? await openPlugin(burstTo, context) : null;
+  const backends: ServiceBackend[] = [{ name: plugin.name, driver: opened.driver, billing: opened.billing }];
+  if (burst) backends.push({ name: burstTo!.name, driver: burst.driver, billing: burst.billing, ...(burst.bootSeconds !== undefined ? { config: { bootSeconds: burst.bootSeconds } } : {}) });
+  const service = await LeaseService.open({ store, backends, burst: { afterSeconds: burstAfter }, clock: wallClock, config: configWith({}) });
   opened.bind?.(service);
   const have = new Set((await store.listNodes()).map((n) => n.id));
-  for (const node of opened.nodes ?? []) {
-    if (have.has(node.id)) continue;
-    const added = await service.addNode(node);
-    if (!added.ok) throw new Error(`could not add the ${driverName} driver's node ${node.id}: ${added.message}`);
+  for (const [from, backend] of [[opened, plugin.name], ...(burst ? [[burst, burstTo!.name]] : [])] as Array<[OpenDriver, string]>) {
+    for (const node of from.nodes ?? []) {
+      if (have.has(node.id)) continue;
+      const added = await service.addNode(node, backend);
+      if (!added.ok) throw new Error(`could not add the ${backend} driver's node ${node.id}: ${added.message}`);
+    }
   }
   if (nodes > 0 && (await store.listNodes()).length === 0) {
     for (let i = 1; i <= nodes; i++) {
@@ -94,7 +101,7 @@ export async function serveCommand(v: ServeOptions): Promise<number> {
   if (token && process.env.VWS_BOOTSTRAP_TOKEN) process.stdout.write('admin token: the one given in VWS_BOOTSTRAP_TOKEN\n');
   else if (token) process.stdout.write(`admin token (shown once): ${token}\n`);
   if (ec2Server) process.stdout.write(`EC2 Query API at ${ec2Server.url} (region ${ec2!.region})\n`);
-  process.stdout.write(`vws ${version} serving ${address}/v1 (store ${v.store ? 'postgres' : join(data, 'vws.db')}, driver ${driverName})\n`);
+  process.stdout.write(`vws ${version} serving ${address}/v1 (store ${v.store ? 'postgres' : join(data, 'vws.db')}, driver ${driverName}${burstTo ? `, bursting to ${burstTo.name}` : ''})\n`);
   await new Promise<void>((done) => {
     const stop = (): void => done();
     process.once('SIGINT', stop);
@@ -106,9 +113,34 @@ export async function serveCommand(v: ServeOptions): Promise<number> {
   await contexts.idle();
   broker.close();
   await service.close();
-  await driver.close();
+  for (const b of backends) await b.driver.close();
   await store.close();
   return 0;
+}
+
+/** The back-end leases may burst to (--burst-to): a driver other than the pool's that brings its own nodes. */
+function burstPlugin(v: ServeOptions, pool: DriverPlugin): DriverPlugin | null {
+  if (v['burst-to'] === undefined) {
+    if (v['burst-after'] !== undefined) throw new UsageError('--burst-after goes with --burst-to: name the back-end leases may burst to (e.g. --burst-to ec2)');
+    return null;
+  }
+  let found: DriverPlugin;
+  try {
+    found = driverNamed(v['burst-to']);
+  } catch (e) {
+    throw new UsageError(`--burst-to: ${(e as Error).message}`);
+  }
+  if (found.name === pool.name) throw new UsageError(`--burst-to ${found.name} is the pool's own driver: name another back-end (e.g. --burst-to ec2)`);
+  if (!found.nodesJoin) throw new UsageError(`--burst-to ${found.name}: that driver's nodes are added by hand; only a back-end that brings its own capacity (ec2) can take bursts`);
+  return found;
+}
+
+async function openPlugin(plugin: DriverPlugin, context: DriverContext): Promise<OpenDriver> {
+  try {
+    return await plugin.open(context);
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
 }
 
 /**

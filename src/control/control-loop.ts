@@ -7,7 +7,9 @@
 import type { SchedulerConfig } from '../core/config.ts';
 import { hasEnded, type LeaseRecord } from '../core/lease-record.ts';
 import { seriesOf } from '../core/periodic.ts';
-import { Scheduler, type Plan, type StepResult } from '../core/scheduler.ts';
+import type { Plan, StepResult } from '../core/scheduler.ts';
+import { Backends } from '../core/backends.ts';
+import { type BurstPolicy, DEFAULT_BURST_POLICY } from '../core/bursting.ts';
 import type { EventRow, LeaseRow, Store } from '../store/store.ts';
 import type { Clock } from './clock.ts';
 import type { Driver } from '../drivers/driver.ts';
@@ -18,10 +20,20 @@ import { Reconciler } from './reconciler.ts';
 import type { RetryPolicy } from './driver-retry.ts';
 import { guardStore, StoreUnavailable } from '../store/store-failure.ts';
 import { configForDriver } from './driver-fit.ts';
+import { RoutedDriver } from '../drivers/routed-driver.ts';
+import type { ServiceBackend } from './service-backend.ts';
+import { DEFAULT_PRICES, type SitePrices } from './prices.ts';
 
 export interface ServiceOptions {
   store: Store;
-  driver: Driver;
+  /** The one driver of a service with one back-end (named after it); or give `backends`. */
+  driver?: Driver;
+  /** The site's back-ends, its own pool first: each lease runs on one of them (core/backends.ts). */
+  backends?: readonly ServiceBackend[];
+  /** When a lease that names no back-end leaves the pool for another (core/bursting.ts). */
+  burst?: BurstPolicy;
+  /** The site's unit of usage and its prices on the pool (prices.ts). */
+  prices?: SitePrices;
   clock: Clock;
   config: SchedulerConfig;
   /** How refused driver calls are retried (driver-retry.ts). */
@@ -34,7 +46,10 @@ const MAX_BATCH = 64;
 type Listener = (event: EventRow) => void;
 
 export class ControlLoop {
-  readonly scheduler: Scheduler;
+  readonly scheduler: Backends;
+  readonly backends: readonly ServiceBackend[];
+  readonly burst: BurstPolicy;
+  readonly prices: SitePrices;
   readonly nodes = new NodeIndex();
   readonly owners = new Map<string, Ownership>();
   /** Why leases were stopped from outside the scheduler, from the inputs (so replays know too). */
@@ -71,11 +86,20 @@ export class ControlLoop {
     // The store's failures come out as StoreUnavailable, which the API answers with a 503.
     const opts = { ...given, store: guardStore(given.store) };
     this.store = opts.store;
-    this.driver = opts.driver;
     this.clock = opts.clock;
-    this.scheduler = new Scheduler([], configForDriver(opts.config, opts.driver.capabilities));
+    this.burst = opts.burst ?? DEFAULT_BURST_POLICY;
+    this.prices = opts.prices ?? DEFAULT_PRICES;
+    this.backends = opts.backends ?? (opts.driver ? [{ name: opts.driver.name, driver: opts.driver }] : []);
+    this.scheduler = new Backends(this.backends.map((b) => ({ name: b.name, config: configForDriver({ ...opts.config, ...b.config }, b.driver.capabilities) })));
     this.scheduler.trackChanges();
-    this.reconciler = new Reconciler(opts.driver, opts.store, {
+    this.driver = this.backends.length === 1 ? this.backends[0].driver : new RoutedDriver(new Map(this.backends.map((b) => [b.name, b.driver])), {
+      backendOfNode: (node) => {
+        const n = this.nodes.of(node);
+        return n === undefined ? undefined : this.scheduler.nodeBackend(n);
+      },
+      backendOfVm: (vmId) => this.scheduler.leaseBackend(vmId.slice(0, vmId.lastIndexOf('/'))),
+    });
+    this.reconciler = new Reconciler(this.driver, opts.store, {
       leaseById: (id) => this.scheduler.lease(id),
       nodeId: (n) => this.nodes.ids[n],
       vmEndedByItself: (leaseId, detail) => this.reportVmEnd(leaseId, detail),
@@ -88,6 +112,12 @@ export class ControlLoop {
         void written.finally(() => this.eventsInFlight.delete(written));
       },
     }, { clock: opts.clock, retry: opts.driverRetry });
+  }
+
+  /** The back-end a lease lives on, or (for a request) would go to. */
+  backendOf(leaseOrRequest: string | { backend?: string }): ServiceBackend {
+    const name = typeof leaseOrRequest === 'string' ? this.scheduler.leaseBackend(leaseOrRequest) : this.scheduler.backendOf(leaseOrRequest);
+    return this.backends.find((b) => b.name === name) ?? this.backends[0];
   }
 
   /** Rebuilds the scheduler from the input log, catches up with the clock and reconciles the VMs. */

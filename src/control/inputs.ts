@@ -3,7 +3,8 @@
 
 import type { CostFigures } from '../core/cost-figures.ts';
 import type { NodeLoss } from '../core/node-loss.ts';
-import type { Decision, Plan, Scheduler, StepResult } from '../core/scheduler.ts';
+import type { Backends } from '../core/backends.ts';
+import type { Decision, Plan, StepResult } from '../core/scheduler.ts';
 import type { LeaseRequest, NodeSpec, Refusal } from '../core/types.ts';
 
 export type Input =
@@ -20,7 +21,8 @@ export type Input =
   | { type: 'finish'; id: string }
   /** A lease's VMs failed or vanished: it is stopped and marked failed. */
   | { type: 'fail'; id: string; detail: string }
-  | { type: 'node-add'; node: NodeSpec }
+  /** `backend`: the back-end it joins; absent, the site's own pool. */
+  | { type: 'node-add'; node: NodeSpec; backend?: string }
   | { type: 'node-drain'; id: string }
   /** The node's agent stayed away: its VMs are written off and its leases dealt with by policy (core/node-loss.ts). */
   | { type: 'node-unavailable'; id: string }
@@ -73,7 +75,7 @@ export interface Applied {
  * acted on at once (a queue pass, a decision). The scheduler must already be at `now`. Live
  * running and replays both go through here, which keeps them the same.
  */
-export function applyInput(scheduler: Scheduler, nodes: NodeIndex, owners: Map<string, Ownership>, input: Input, now: number, plan?: Plan): Applied {
+export function applyInput(scheduler: Backends, nodes: NodeIndex, owners: Map<string, Ownership>, input: Input, now: number, plan?: Plan): Applied {
   const direct = applyOne(scheduler, nodes, owners, input, now, plan);
   const step = scheduler.advance(now);
   const decision = direct.decision ?? (input.type === 'submit' ? step.decisions.find((d) => d.leaseId === input.request.id) : undefined);
@@ -84,7 +86,7 @@ export function applyInput(scheduler: Scheduler, nodes: NodeIndex, owners: Map<s
  * `plan`: for a submit or hold, the plan the service quoted for this very request, applied if
  * nothing changed since (a replay has none, and plans again: the same plan, the core being deterministic).
  */
-function applyOne(scheduler: Scheduler, nodes: NodeIndex, owners: Map<string, Ownership>, input: Input, now: number, plan: Plan | undefined): Omit<Applied, 'step'> {
+function applyOne(scheduler: Backends, nodes: NodeIndex, owners: Map<string, Ownership>, input: Input, now: number, plan: Plan | undefined): Omit<Applied, 'step'> {
   switch (input.type) {
     case 'tick':
       return { leases: [] };
@@ -114,7 +116,7 @@ function applyOne(scheduler: Scheduler, nodes: NodeIndex, owners: Map<string, Ow
       done(scheduler.resumeByOwner(input.id, now));
       return { leases: [input.id] };
     case 'node-add':
-      scheduler.addNode(input.node, now);
+      scheduler.addNode(input.node, now, input.backend);
       nodes.add(input.node.id);
       return { leases: [] };
     case 'migrate':

@@ -7,22 +7,29 @@ import type { NodeLoss } from '../core/node-loss.ts';
 import { hasEnded } from '../core/lease-record.ts';
 import { holdKindRefusal, tooLateToHold } from '../core/holds.ts';
 import { type Quote, quoteOf } from '../core/negotiation.ts';
-import type { Decision, Plan, Scheduler } from '../core/scheduler.ts';
+import type { Decision, Plan } from '../core/scheduler.ts';
+import type { Backends } from '../core/backends.ts';
 import type { LeaseRequest, NodeSpec } from '../core/types.ts';
 import type { EventRow, LeaseRow, NodeRow, Usage } from '../store/store.ts';
 import type { NodeEstimate } from '../drivers/driver.ts';
 import type { NodeIndex, Ownership } from './inputs.ts';
 import { usageOf } from './lease-view.ts';
 import { fromCore, type OwnerAction } from './action-checks.ts';
-import { done, refuse, type Refusal, type Result } from './refusal.ts';
+import { type BackendQuote, done, refuse, type Refusal, type Result } from './refusal.ts';
 import { sameRequest } from './same-request.ts';
 import { holdProblem, requestProblem } from './storable.ts';
-import { actionBeyondDriver, beyondDriverQuote, requestBeyondDriver } from './driver-fit.ts';
+import { actionBeyondDriver } from './driver-fit.ts';
+import { chooseFor } from './backend-choice.ts';
+import { chargeOf, type Price, type SitePrices } from './prices.ts';
+import type { LeaseOwner } from '../drivers/plugin.ts';
 import { scheduleLines } from '../sim/schedule-export.ts';
 import { ControlLoop, type ServiceOptions } from './control-loop.ts';
 import * as pool from './pool-inputs.ts';
 
 export type { ServiceOptions } from './control-loop.ts';
+
+/** A quote, with the back-end it is for and, on a site of several, every back-end's option. */
+export type QuoteWithOptions = Quote & { backend: string; options?: BackendQuote[] };
 
 export interface Created {
   lease: LeaseRow;
@@ -50,7 +57,7 @@ export class LeaseService {
     return service;
   }
 
-  get scheduler(): Scheduler {
+  get scheduler(): Backends {
     return this.loop.scheduler;
   }
 
@@ -84,14 +91,67 @@ export class LeaseService {
 
   // ---- reads ----
 
-  /** What the scheduler would answer now; it changes no lease. */
-  quote(request: LeaseRequest): Promise<Quote> {
+  /**
+   * What the scheduler would answer now; it changes no lease. On a site of several back-ends, the
+   * answer is the back-end the site's policy takes, with every back-end's option beside it. `who`:
+   * whose lease it would be, for back-ends that admit by account (none: an owner with no account).
+   */
+  quote(request: LeaseRequest, who: { owner: string; group: string | null } = { owner: '', group: null }): Promise<QuoteWithOptions> {
     return this.loop.exclusive(async () => {
       const now = await this.loop.syncTo(this.loop.clock.now());
-      const beyond = requestBeyondDriver(request, this.loop.driver);
-      if (beyond) return beyondDriverQuote(request, beyond);
-      return this.scheduler.quote({ ...request, arrival: now }, now);
+      const req = { ...request, arrival: now };
+      const choice = chooseFor(this.loop, await this.leaseOwner(who.owner, who.group), req, now, this.loop.prices, () => false);
+      const q = choice.refused ?? quoteOf(choice.plan!);
+      return { ...q, backend: this.loop.scheduler.backendOf(choice.req), ...(choice.options ? { options: choice.options } : {}) };
     });
+  }
+
+  /** Who a lease is for, as a billing back-end's account mapping reads it. */
+  private async leaseOwner(owner: string, group: string | null): Promise<LeaseOwner> {
+    const billing = this.loop.backends.some((b) => b.billing);
+    return { owner, group, memberOf: billing ? await this.loop.store.groupsOf(owner) : [] };
+  }
+
+  /** What a lease has been charged so far, in the site's unit (and dollars on a billing back-end). */
+  chargeNow(id: string, usage: Usage): Price {
+    return chargeOf(id, usage, this.loop.prices, this.loop.backendOf(id).billing);
+  }
+
+  /** The site's back-ends by name, its own pool first. */
+  get backendNames(): string[] {
+    return this.scheduler.names;
+  }
+
+  get prices(): SitePrices {
+    return this.loop.prices;
+  }
+
+  /** Where leases may run, as GET /v1/backends shows it to `who`. */
+  backendsFor(who: LeaseOwner) {
+    const counts = new Map<string, number>();
+    this.scheduler.nodes.forEach((_, n) => counts.set(this.scheduler.nodeBackend(n), (counts.get(this.scheduler.nodeBackend(n)) ?? 0) + 1));
+    return {
+      backends: this.loop.backends.map((b) => {
+        const why = b.billing?.refusesOwner(who) ?? null;
+        return {
+          name: b.name, driver: b.driver.name, capabilities: [...b.driver.capabilities].sort(), nodes: counts.get(b.name) ?? 0,
+          bills: b.billing !== undefined, mayRun: b.billing ? why === null : null, ...(why ? { why } : {}),
+        };
+      }),
+      policy: { burstAfterSeconds: this.loop.burst.afterSeconds },
+      prices: { ...this.loop.prices, unitsPerDollar: Object.fromEntries(this.loop.backends.filter((b) => b.billing).map((b) => [b.name, b.billing!.unitsPerDollar])) },
+    };
+  }
+
+  /** The back-end each lease runs on; the site's names, its own pool first. */
+  backendOfLease(id: string): string | undefined {
+    return this.scheduler.leaseBackend(id);
+  }
+
+  /** The back-end that holds a node. */
+  backendOfNode(id: string): string | undefined {
+    const n = this.nodes.of(id);
+    return n === undefined ? undefined : this.scheduler.nodeBackend(n);
   }
 
   ownerOf(id: string): Ownership | undefined {
@@ -103,7 +163,7 @@ export class LeaseService {
     // A stopped service's scheduler heard inputs the store lost: what it holds is no schedule of the service's.
     const stopped = this.loop.stoppedBy;
     if (stopped) throw stopped;
-    return scheduleLines(this.scheduler.allLeases(), this.scheduler.table.nodes);
+    return scheduleLines(this.scheduler.allLeases(), this.scheduler.nodes);
   }
 
   /** What a lease has used up to now (rows are written on changes, usage grows in between). */
@@ -120,13 +180,13 @@ export class LeaseService {
   /** Leases holding or planning reservations on a node. */
   leasesOnNode(id: string): string[] {
     const n = this.nodes.of(id);
-    return n === undefined ? [] : [...new Set(this.scheduler.table.reservationsOn(n).map((s) => s.leaseId))];
+    return n === undefined ? [] : [...new Set(this.scheduler.reservationsOn(n).map((s) => s.leaseId))];
   }
 
   /** For each node, the fraction of its CPU held by leases now. */
   nodeUtilization(): Array<[string, number]> {
-    const table = this.scheduler.table;
-    return this.nodes.ids.map((id, n) => [id, table.reservationsOn(n).filter((s) => s.active).reduce((sum, s) => sum + s.cpu, 0) / table.nodes[n].cpu]);
+    const { scheduler } = this;
+    return this.nodes.ids.map((id, n) => [id, scheduler.reservationsOn(n).filter((s) => s.active).reduce((sum, s) => sum + s.cpu, 0) / scheduler.nodes[n].cpu]);
   }
 
   /** Where measured operation times per node come from, when the nodes run agents. */
@@ -161,7 +221,7 @@ export class LeaseService {
         }
       }
       // A best-effort lease is only refused when the pool can never hold it: no need for a full plan.
-      const planned = await this.planNow(request, (req) => req.kind === 'best-effort' && this.scheduler.table.openNodesThatFit(req.perNode.cpu, req.perNode.memoryMiB) >= req.nodes);
+      const planned = await this.planNow(owner, group, request, (req) => req.kind === 'best-effort' && this.scheduler.openNodesThatFit(this.scheduler.backendOf(req), req.perNode.cpu, req.perNode.memoryMiB) >= req.nodes);
       if (!planned.ok) return planned;
       const { req, now, plan } = planned;
       // The key travels in the input, so that a crash before it is remembered below is repaired by the replay.
@@ -174,20 +234,17 @@ export class LeaseService {
   }
 
   /**
-   * The request as it arrives now, and the plan the core makes for it (none where `noPlanNeeded`
-   * says the queue will take it), or why it is refused: its id is taken, the driver cannot run it,
-   * or the core says no. Nothing is logged.
+   * The request as it arrives now (with its back-end, where the site has several), and the plan
+   * the core makes for it (none where `noPlanNeeded` says the queue will take it), or why it is
+   * refused: its id is taken, no back-end may or can run it, or the core says no. Nothing is logged.
    */
-  private async planNow(request: LeaseRequest, noPlanNeeded: (req: LeaseRequest) => boolean): Promise<{ ok: true; req: LeaseRequest; now: number; plan: Plan | undefined } | Refusal> {
+  private async planNow(owner: string, group: string | null, request: LeaseRequest, noPlanNeeded: (req: LeaseRequest) => boolean): Promise<{ ok: true; req: LeaseRequest; now: number; plan: Plan | undefined } | Refusal> {
     const taken = requestProblem(request) ?? this.idTaken(request.id);
     if (taken) return taken;
     const now = await this.loop.syncTo(this.loop.clock.now());
-    const req = { ...request, arrival: now };
-    const beyond = requestBeyondDriver(req, this.loop.driver);
-    if (beyond) return quoteRefusal(beyondDriverQuote(req, beyond));
-    const plan = noPlanNeeded(req) ? undefined : this.scheduler.plan(req, now, 3);
-    if (plan && !plan.ok) return quoteRefusal(quoteOf(plan));
-    return { ok: true, req, now, plan };
+    const choice = chooseFor(this.loop, await this.leaseOwner(owner, group), { ...request, arrival: now }, now, this.loop.prices, noPlanNeeded);
+    if (choice.refused) return { ...quoteRefusal(choice.refused), ...(choice.options ? { options: choice.options } : {}) };
+    return { ok: true, req: choice.req, now, plan: choice.plan };
   }
 
   hold(owner: string, group: string | null, request: LeaseRequest, ttlSeconds: number): Promise<Result<Created>> {
@@ -197,11 +254,11 @@ export class LeaseService {
       if (unholdable) return unholdable;
       const badTtl = holdProblem(ttlSeconds);
       if (badTtl) return badTtl;
-      const planned = await this.planNow(request, () => false);
+      const planned = await this.planNow(owner, group, request, () => false);
       if (!planned.ok) return planned;
       const { req, now, plan } = planned;
       // The core would refuse it too, after logging it: a rejected lease the client never made.
-      const late = fromCore(tooLateToHold(plan!, this.scheduler.config.bootSeconds, now));
+      const late = fromCore(tooLateToHold(plan!, this.scheduler.scheduler(this.scheduler.backendOf(req))!.config.bootSeconds, now));
       if (late) return late;
       const applied = await this.loop.record({ type: 'hold', owner, group, request: req, ttl: ttlSeconds }, now, plan);
       await this.loop.flush();
@@ -248,7 +305,7 @@ export class LeaseService {
       const now = await this.loop.syncTo(this.loop.clock.now());
       if (!this.scheduler.lease(id)) return refuse('not-found', `no lease '${id}'`);
       // Checked first, so that a refused action is not written to the log.
-      const beyond = action === 'suspend' ? actionBeyondDriver('suspend', this.loop.driver) : null;
+      const beyond = action === 'suspend' ? actionBeyondDriver('suspend', this.loop.backendOf(id).driver) : null;
       if (beyond) return refuse('unsupported', `lease '${id}' cannot be suspended: ${beyond}`);
       // The owner's stop is the core's finish: the lease's work is done.
       const input = action === 'stop' ? 'finish' : action;
@@ -267,7 +324,7 @@ export class LeaseService {
       if (!this.scheduler.lease(id)) return refuse('not-found', `no lease '${id}'`);
       const unknown = to.find((n) => this.nodes.of(n) === undefined);
       if (unknown !== undefined) return refuse('unknown-node', `no node '${unknown}' in the pool: name nodes of GET /v1/nodes`, { path: 'body.nodes' });
-      const beyond = actionBeyondDriver('migrate-live', this.loop.driver);
+      const beyond = actionBeyondDriver('migrate-live', this.loop.backendOf(id).driver);
       if (beyond) return refuse('unsupported', `lease '${id}' cannot move while it runs: ${beyond}`);
       const nodes = to.map((n) => this.nodes.of(n)!);
       // Checked first: an input the scheduler refuses must never reach the log.
@@ -287,8 +344,8 @@ export class LeaseService {
 
   // ---- the pool's inputs (pool-inputs.ts) ----
 
-  addNode(spec: NodeSpec): Promise<Result<NodeRow>> {
-    return pool.addNode(this.loop, spec);
+  addNode(spec: NodeSpec, backend?: string): Promise<Result<NodeRow>> {
+    return pool.addNode(this.loop, spec, backend);
   }
 
   /** Drains a node: no new leases there. Answers the leases that still plan to come to it. */

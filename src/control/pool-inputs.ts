@@ -10,15 +10,18 @@ import type { ControlLoop } from './control-loop.ts';
 import { done, refuse, type Result } from './refusal.ts';
 import { costsProblem, nodeProblem } from './storable.ts';
 
-export function addNode(loop: ControlLoop, spec: NodeSpec): Promise<Result<NodeRow>> {
+/** `backend`: the back-end the node belongs to (a cloud's region); absent, the site's own pool. */
+export function addNode(loop: ControlLoop, spec: NodeSpec, backend?: string): Promise<Result<NodeRow>> {
   return loop.exclusive(async () => {
     const unstorable = nodeProblem(spec);
     if (unstorable) return unstorable;
+    // The core throws on a back-end it does not have: checked before the input is logged.
+    if (backend !== undefined && !loop.backends.some((b) => b.name === backend)) return refuse('invalid-request', `no back-end '${backend}': this site has ${loop.backends.map((b) => b.name).join(', ')}`);
     const existing = await loop.store.getNode(spec.id);
     if (existing?.status === 'removed') return refuse('already-exists', `node '${spec.id}' was removed; node ids are not reused: give it a new id`);
     if (existing || loop.nodes.of(spec.id) !== undefined) return refuse('already-exists', `node '${spec.id}' is already in the pool (${existing?.status ?? 'active'})`);
     const now = await loop.syncTo(loop.clock.now());
-    await loop.record({ type: 'node-add', node: spec }, now);
+    await loop.record({ type: 'node-add', node: spec, ...(backend !== undefined && backend !== loop.backends[0].name ? { backend } : {}) }, now);
     const row: NodeRow = { id: spec.id, cpu: spec.cpu, memoryMiB: spec.memoryMiB, diskMiB: spec.diskMiB, status: 'active', addedAt: now };
     await loop.store.putNode(row);
     await loop.event({ time: now, type: 'node.added', leaseId: null, owner: null, group: null, data: row });

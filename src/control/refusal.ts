@@ -4,6 +4,7 @@
 
 import type { Alternative, OccurrenceQuote } from '../core/negotiation.ts';
 import type { RejectReason } from '../core/types.ts';
+import type { Price } from './prices.ts';
 
 /**
  * Every code an error answer of the service can carry. The scheduler's own reasons for refusing
@@ -31,6 +32,24 @@ export interface Refusal {
   earliestStart?: number | null;
   alternatives?: Alternative[];
   occurrences?: OccurrenceQuote[];
+  /** For a lease refused on a site of several back-ends: what each back-end answered. */
+  options?: BackendQuote[];
+}
+
+/** One back-end's answer to a request, as a quote shows it beside the others'. */
+export interface BackendQuote {
+  backend: string;
+  ok: boolean;
+  /** When it would start running and end there (a queued lease's: an estimate). */
+  start: number | null;
+  end: number | null;
+  /** For the requested duration (one occurrence of a periodic lease). */
+  price: Price | null;
+  /** The one the site's policy takes, unless the client names another. */
+  chosen: boolean;
+  /** Why it cannot run there. */
+  reason?: RefusalCode;
+  message?: string;
 }
 
 export type Result<T> = { ok: true; value: T } | Refusal;

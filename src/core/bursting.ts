@@ -17,10 +17,10 @@ export interface BurstPolicy {
 
 export const DEFAULT_BURST_POLICY: BurstPolicy = { afterSeconds: 0 };
 
-/** A back-end's plan for one request, the site's own pool's first. */
+/** A back-end's plan for one request, the site's own pool's first; null where it may not run there at all. */
 export interface BackendOption {
   backend: string;
-  plan: Plan;
+  plan: Plan | null;
 }
 
 export interface PoolNow {
@@ -32,8 +32,8 @@ export interface PoolNow {
 }
 
 /** Whether the pool's plan meets the request's start under the policy. */
-export function poolMeetsStart(plan: Plan, pool: PoolNow, policy: BurstPolicy): boolean {
-  if (!plan.ok) return false;
+export function poolMeetsStart(plan: Plan | null, pool: PoolNow, policy: BurstPolicy): boolean {
+  if (!plan?.ok) return false;
   if (plan.placement.kind !== 'queue') return true;
   const start = planStart(plan);
   return pool.queued === 0 && start !== null && start <= pool.now + pool.bootSeconds + policy.afterSeconds;
@@ -41,13 +41,13 @@ export function poolMeetsStart(plan: Plan, pool: PoolNow, policy: BurstPolicy): 
 
 /**
  * The index of the option the policy takes: the pool's (options[0]) when it meets the start,
- * else the first other back-end's that accepts the request, else the pool's (its refusal, with
- * its earliest start and alternatives, is the answer; an accepted but late pool plan is taken
- * when no other back-end accepts).
+ * else the first other back-end's that accepts the request, else the pool's (an accepted but
+ * late pool plan is taken when no other back-end accepts; a refusal there, with its earliest
+ * start and alternatives, is the answer).
  */
 export function chooseBackend(options: readonly BackendOption[], pool: PoolNow, policy: BurstPolicy): number {
   if (options.length === 0) throw new RangeError('chooseBackend needs at least the pool\'s option');
   if (poolMeetsStart(options[0].plan, pool, policy)) return 0;
-  const other = options.findIndex((o, k) => k > 0 && o.plan.ok);
+  const other = options.findIndex((o, k) => k > 0 && o.plan?.ok === true);
   return other > 0 ? other : 0;
 }

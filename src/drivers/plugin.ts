@@ -31,6 +31,35 @@ export interface OpenDriver {
   bind?(service: PoolControl): void;
   /** The nodes the driver brings (a cloud's region or zones): the service adds those its pool lacks. */
   nodes?: NodeSpec[];
+  /** For a back-end that bills per instance (a cloud): whose accounts may run there, and at what price. */
+  billing?: Billing;
+  /** Its own boot time, where it differs from the pool's (a cloud's instances). */
+  bootSeconds?: number;
+}
+
+/** Who a lease is for: the owner, the group it is shared with, and every group the owner belongs to. */
+export interface LeaseOwner {
+  owner: string;
+  group: string | null;
+  memberOf: readonly string[];
+}
+
+/** One VM shape of a request, as many times as the request has VMs of it. */
+export interface VmShape {
+  cpu: number;
+  memoryMiB: number;
+  count: number;
+}
+
+export interface Billing {
+  /** Why this owner's leases may not run here (no account for the user or its groups), or null. */
+  refusesOwner(who: LeaseOwner): string | null;
+  /** Dollars for running these VMs `seconds` each, as the back-end bills; null if a shape has no price. */
+  dollarsFor(vms: readonly VmShape[], seconds: number): number | null;
+  /** Dollars charged for the lease's instances so far (running ones up to now). */
+  chargedDollars(leaseId: string): number;
+  /** The site's unit of usage per dollar, where the site converts; null: prices stay in dollars. */
+  unitsPerDollar: number | null;
 }
 
 export interface DriverPlugin {

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { configWith } from '../../src/core/config.ts';
-import { Scheduler } from '../../src/core/scheduler.ts';
+import { Backends } from '../../src/core/backends.ts';
 import type { LeaseRequest } from '../../src/core/types.ts';
 import { ManualClock } from '../../src/control/clock.ts';
 import { applyInput, type Input, NodeIndex, type Ownership } from '../../src/control/inputs.ts';
@@ -26,7 +26,7 @@ const exact = (id: string, start: number, duration: number): LeaseRequest => ({ 
 
 /** Feeds timed inputs to a scheduler as the service does (events up to each input's time first). */
 class Log {
-  readonly scheduler = new Scheduler([], configWith({ suspendRateMBps: 100, resumeRateMBps: 100, migrateBandwidthMBps: 100 }));
+  readonly scheduler = new Backends([{ name: 'pool', config: configWith({ suspendRateMBps: 100, resumeRateMBps: 100, migrateBandwidthMBps: 100 }) }]);
   readonly nodes = new NodeIndex();
   readonly owners = new Map<string, Ownership>();
   readonly entries: Array<{ time: number; input: Input }> = [];
@@ -77,7 +77,7 @@ test('a costs input changes the planned suspension, resumption, migration and bo
   const replay = new Log();
   for (const { time, input } of log.entries) replay.apply(time, input);
   replay.runTo(20_000);
-  assert.deepEqual([...scheduleLines(replay.scheduler.allLeases(), replay.scheduler.table.nodes)], [...scheduleLines(log.scheduler.allLeases(), log.scheduler.table.nodes)]);
+  assert.deepEqual([...scheduleLines(replay.scheduler.allLeases(), replay.scheduler.nodes)], [...scheduleLines(log.scheduler.allLeases(), log.scheduler.nodes)]);
 });
 
 test('the service logs measured costs like any input: a restart replays them into the same schedule', async () => {

@@ -51,6 +51,7 @@ async function toRequest(store: Store, caller: Caller, spec: LeaseSpec, at = 'bo
   };
   if (spec.deadline !== undefined) req.deadline = spec.deadline;
   if (spec.recurrence) req.recurrence = spec.recurrence;
+  if (spec.backend !== undefined) req.backend = spec.backend;
   return req;
 }
 
@@ -66,6 +67,7 @@ export function specOf(req: LeaseRequest, group: string | null = null): LeaseSpe
   if (req.recurrence) spec.recurrence = req.recurrence;
   if (req.userData !== undefined) spec.userData = req.userData;
   if (req.sshPublicKeys) spec.sshPublicKeys = [...req.sshPublicKeys];
+  if (req.backend !== undefined) spec.backend = req.backend;
   if (group) spec.group = group;
   return spec;
 }
@@ -86,9 +88,15 @@ function leaseRefusal(r: Refusal, group: string | null): ApiError {
   return refused(r, r.alternatives ? { alternatives: r.alternatives.map((a) => ({ ...a, request: specOf(a.request, group) })) } : {});
 }
 
-export function leaseOut(row: LeaseRow, workspaces?: unknown[], usage = row.usage) {
+/**
+ * A lease as clients read it: its row, with what it has used and been charged up to now (rows are
+ * written on changes) and the back-end it runs on.
+ */
+export function leaseOut(ctx: ApiContext, row: LeaseRow, workspaces?: unknown[]) {
   const { request, ...rest } = row;
-  return { ...rest, usage, spec: specOf(request, row.group), ...(workspaces ? { workspaces } : {}) };
+  const usage = ctx.service.usageNow(row.id) ?? row.usage;
+  const backend = ctx.service.backendOfLease(row.id) ?? request.backend ?? ctx.service.backendNames[0];
+  return { ...rest, usage, charge: ctx.service.chargeNow(row.id, usage), backend, spec: specOf(request, row.group), ...(workspaces ? { workspaces } : {}) };
 }
 
 async function visibleLease(ctx: ApiContext, caller: Caller, id: string): Promise<LeaseRow> {
@@ -124,13 +132,13 @@ export function registerLeaseRoutes(app: FastifyInstance, ctx: ApiContext): void
     const result = await timed(() => ctx.service.create(req.caller.user.id, spec.group ?? null, request, typeof key === 'string' ? key : undefined));
     if (!result.ok) throw leaseRefusal(result, spec.group ?? null);
     const { lease, decision, replayed } = result.value;
-    return reply.code(replayed ? 200 : 201).send({ lease: leaseOut(lease), decision: decisionOut(ctx, decision) });
+    return reply.code(replayed ? 200 : 201).send({ lease: leaseOut(ctx, lease), decision: decisionOut(ctx, decision) });
   });
 
   app.post('/v1/leases/quote', { ...role('user'), schema: { body: LeaseSpec, tags: ['leases'], summary: 'What the scheduler would do now, without doing it' } }, async (req) => {
     const spec = req.body as LeaseSpec;
     const request = await toRequest(ctx.store, req.caller, spec);
-    return quoteOut(ctx, await timed(() => ctx.service.quote(request)), spec.group ?? null);
+    return quoteOut(ctx, await timed(() => ctx.service.quote(request, { owner: req.caller.user.id, group: spec.group ?? null })), spec.group ?? null);
   });
 
   app.post('/v1/leases/hold', { ...role('user'), schema: { body: HoldBody, tags: ['leases'], summary: 'Place a lease and hold it for ttl seconds until committed' } }, async (req, reply) => {
@@ -142,14 +150,14 @@ export function registerLeaseRoutes(app: FastifyInstance, ctx: ApiContext): void
     const result = await timed(() => ctx.service.hold(req.caller.user.id, spec.group ?? null, request, ttl));
     if (!result.ok) throw leaseRefusal(result, spec.group ?? null);
     const { lease, decision } = result.value;
-    return reply.code(201).send({ lease: leaseOut(lease), decision: decisionOut(ctx, decision), heldUntil: ctx.service.heldUntil(lease.id) });
+    return reply.code(201).send({ lease: leaseOut(ctx, lease), decision: decisionOut(ctx, decision), heldUntil: ctx.service.heldUntil(lease.id) });
   });
 
   app.post('/v1/leases/:id/commit', { ...role('user'), schema: { params: IdParam, tags: ['leases'] } }, async (req) => {
     const { id } = req.params as { id: string };
     await ownLease(ctx, req.caller, id, 'commit');
     valueOr(await ctx.service.commit(id));
-    return { lease: leaseOut((await ctx.store.getLease(id))!) };
+    return { lease: leaseOut(ctx, (await ctx.store.getLease(id))!) };
   });
 
   app.get('/v1/leases', { ...role('user'), schema: { querystring: LeaseQuery, response: { 200: LeaseList }, tags: ['leases'] } }, async (req) => {
@@ -163,14 +171,14 @@ export function registerLeaseRoutes(app: FastifyInstance, ctx: ApiContext): void
     }
     const rows = (await ctx.store.listLeases(filter)).filter((r) => canSee(caller, r));
     const page = rows.slice(0, limit);
-    return { leases: page.map((r) => leaseOut(r, undefined, ctx.service.usageNow(r.id) ?? r.usage)), next: rows.length > limit ? page[page.length - 1].id : null };
+    return { leases: page.map((r) => leaseOut(ctx, r)), next: rows.length > limit ? page[page.length - 1].id : null };
   });
 
   app.get('/v1/leases/:id', { ...role('user'), schema: { params: IdParam, tags: ['leases'] } }, async (req) => {
     const { id } = req.params as { id: string };
     const row = await visibleLease(ctx, req.caller, id);
     const { workspaces, context } = withContext(ctx.broker, id, await ctx.store.workspacesOf(id));
-    return { ...leaseOut(row, workspaces, ctx.service.usageNow(id) ?? row.usage), ...(context ? { context } : {}) };
+    return { ...leaseOut(ctx, row, workspaces), ...(context ? { context } : {}) };
   });
 
   app.get('/v1/leases/:id/workspaces', { ...role('user'), schema: { params: IdParam, tags: ['workspaces'] } }, async (req) => {
@@ -191,7 +199,7 @@ export function registerLeaseRoutes(app: FastifyInstance, ctx: ApiContext): void
     const { id } = req.params as { id: string };
     await ownLease(ctx, req.caller, id, 'cancel');
     valueOr(await ctx.service.cancel(id, req.caller.user.id));
-    return { lease: leaseOut((await ctx.store.getLease(id))!) };
+    return { lease: leaseOut(ctx, (await ctx.store.getLease(id))!) };
   });
 }
 
@@ -207,24 +215,29 @@ async function sharesWith(store: Store, caller: Caller, owner: string): Promise<
 
 /** Usage summed per user and per group, over the leases the caller may see. */
 export function registerUsageRoutes(app: FastifyInstance, ctx: ApiContext): void {
-  app.get('/v1/usage', { ...role('user'), schema: { tags: ['usage'], summary: 'Core-seconds and MiB-seconds per user and per group' } }, async (req) => {
+  app.get('/v1/usage', { ...role('user'), schema: { tags: ['usage'], summary: 'Core-seconds, MiB-seconds and charges (in the site\'s unit, and dollars on billing back-ends) per user and per group' } }, async (req) => {
     const rows = (await ctx.store.listLeases({ limit: 1_000_000 })).filter((r) => canSee(req.caller, r));
-    const byUser: Record<string, { coreSeconds: number; mibSeconds: number; leases: number }> = {};
-    const byGroup: Record<string, { coreSeconds: number; mibSeconds: number; leases: number }> = {};
+    type Totals = { coreSeconds: number; mibSeconds: number; leases: number; charge: number; dollars: number };
+    const byUser: Record<string, Totals> = {};
+    const byGroup: Record<string, Totals> = {};
     for (const r of rows) {
       const usage = ctx.service.usageNow(r.id) ?? r.usage;
+      const charge = ctx.service.chargeNow(r.id, usage);
       const add = (into: typeof byUser, key: string): void => {
-        const u = (into[key] ??= { coreSeconds: 0, mibSeconds: 0, leases: 0 });
+        const u = (into[key] ??= { coreSeconds: 0, mibSeconds: 0, leases: 0, charge: 0, dollars: 0 });
         u.leases++;
         for (const e of Object.values(usage)) {
           u.coreSeconds += e!.coreSeconds;
           u.mibSeconds += e!.mibSeconds;
         }
+        // Dollars without a conversion into the unit are kept apart rather than counted as nothing.
+        u.charge += charge.amount ?? 0;
+        u.dollars += charge.dollars ?? 0;
       };
       add(byUser, r.owner);
       if (r.group) add(byGroup, r.group);
     }
-    return { users: byUser, groups: byGroup };
+    return { unit: ctx.service.prices.unit, users: byUser, groups: byGroup };
   });
 }
 
@@ -234,7 +247,7 @@ export function registerMigration(app: FastifyInstance, ctx: ApiContext): void {
     const { id } = req.params as { id: string };
     await visibleLease(ctx, req.caller, id);
     valueOr(await ctx.service.migrate(id, (req.body as { nodes: string[] }).nodes));
-    return { lease: leaseOut((await ctx.store.getLease(id))!, await ctx.store.workspacesOf(id)) };
+    return { lease: leaseOut(ctx, (await ctx.store.getLease(id))!, await ctx.store.workspacesOf(id)) };
   });
 }
 
@@ -245,7 +258,7 @@ export function registerWorkspaceActions(app: FastifyInstance, ctx: ApiContext):
       const { id } = req.params as { id: string };
       await ownLease(ctx, req.caller, id, action);
       valueOr(await ctx.service.act(id, action));
-      return { lease: leaseOut((await ctx.store.getLease(id))!, await ctx.store.workspacesOf(id)) };
+      return { lease: leaseOut(ctx, (await ctx.store.getLease(id))!, await ctx.store.workspacesOf(id)) };
     };
     app.post(`/v1/leases/:id/${action}`, { ...role('user'), schema: { params: IdParam, tags: ['workspaces'], summary: `${action} all of the lease's workspaces` } }, handler);
     app.post(`/v1/leases/:id/workspaces/:index/${action}`, { ...role('user'), schema: { tags: ['workspaces'], summary: `${action} the workspace (its whole lease: a lease's VMs move together)` } }, handler);

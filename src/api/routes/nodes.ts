@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { valueOr } from '../errors.ts';
 import { role } from '../route-roles.ts';
-import { IdParam, NodeBody, NodeList } from '../schemas.ts';
+import { BackendList, IdParam, NodeBody, NodeList } from '../schemas.ts';
 import type { ApiContext } from '../context.ts';
 
 export function registerNodeRoutes(app: FastifyInstance, ctx: ApiContext): void {
@@ -16,9 +16,14 @@ export function registerNodeRoutes(app: FastifyInstance, ctx: ApiContext): void 
     return {
       nodes: rows.map((n) => {
         const estimates = ctx.service.nodeEstimates(n.id);
-        return { ...n, leases: ctx.service.leasesOnNode(n.id), ...(estimates !== undefined ? { estimates } : {}) };
+        const backend = ctx.service.backendOfNode(n.id);
+        return { ...n, ...(backend !== undefined ? { backend } : {}), leases: ctx.service.leasesOnNode(n.id), ...(estimates !== undefined ? { estimates } : {}) };
       }),
     };
+  });
+
+  app.get('/v1/backends', { ...role('user'), schema: { response: { 200: BackendList }, tags: ['nodes'], summary: 'Where leases may run: the site\'s pool and the back-ends they burst to, what each can do, whether the caller may run there, and the prices' } }, async (req) => {
+    return ctx.service.backendsFor({ owner: req.caller.user.id, group: null, memberOf: req.caller.groups });
   });
 
   app.post('/v1/nodes/:id/drain', { ...role('admin'), schema: { params: IdParam, tags: ['nodes'], summary: 'No new leases on the node; those there run on' } }, async (req) => {

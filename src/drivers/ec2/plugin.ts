@@ -23,6 +23,7 @@ export const ec2Plugin: DriverPlugin = {
       config, configFile: ctx.ec2Config, stateFile: join(ctx.dataDir, 'ec2-vms.json'), seedFor: ctx.seeds, log: ctx.log, watchMs: 30_000,
       ownerOf: leaseOwners(ctx.store),
     });
-    return { driver, nodes: driver.nodes() };
+    const { ec2Billing } = await import('./billing.ts');
+    return { driver, nodes: driver.nodes(), billing: ec2Billing(driver, config, ctx.ec2Config, null) };
   },
 };

@@ -145,7 +145,7 @@ async function launch(opts: Ec2Options, caller: Ec2Caller, r: RunRequest, base: 
     const request: LeaseRequest = { ...base, id: `l-${randomUUID().slice(0, 13)}`, nodes: n };
     if (r.spot) {
       // EC2 launches a spot instance now or refuses it; a best-effort lease would wait in the queue.
-      const now = await opts.service.quote({ ...request, kind: 'immediate', preemptible: false });
+      const now = await opts.service.quote({ ...request, kind: 'immediate', preemptible: false }, { owner: caller.user.id, group: null });
       if (!now.ok) {
         last = { ok: false, code: now.reason, message: now.message, earliestStart: now.earliestStart };
         continue;

@@ -1,0 +1,58 @@
+// What a lease costs, in the site's unit of resource usage: on the site's own pool, by the cores
+// and memory it holds over time (a service unit per core-hour by default, as XSEDE's SUs were);
+// on a back-end that bills per instance (EC2), by what the back-end charges in dollars, converted
+// at the site's rate. Quotes show the price of each option; lease views show the charge so far.
+
+import type { LeaseRequest } from '../core/types.ts';
+import type { Billing, VmShape } from '../drivers/plugin.ts';
+import type { Usage } from '../store/store.ts';
+
+export interface SitePrices {
+  /** The unit's name, as clients read it. */
+  unit: string;
+  perCoreHour: number;
+  perGiBHour: number;
+}
+
+export const DEFAULT_PRICES: SitePrices = { unit: 'SU', perCoreHour: 1, perGiBHour: 0 };
+
+/** An amount in the site's unit; null where a back-end's dollars have no conversion. Dollars for a back-end that bills in them. */
+export interface Price {
+  amount: number | null;
+  unit: string;
+  dollars?: number;
+}
+
+/** A request's VMs by shape. */
+export function vmShapes(req: LeaseRequest): VmShape[] {
+  return req.roles
+    ? req.roles.map((r) => ({ cpu: r.perNode.cpu, memoryMiB: r.perNode.memoryMiB, count: r.count }))
+    : [{ cpu: req.perNode.cpu, memoryMiB: req.perNode.memoryMiB, count: req.nodes }];
+}
+
+const round = (x: number): number => Math.round(x * 1e6) / 1e6;
+
+/** In the unit, from dollars at the back-end's rate. */
+function fromDollars(dollars: number, billing: Billing, prices: SitePrices): Price {
+  return { amount: billing.unitsPerDollar === null ? null : round(dollars * billing.unitsPerDollar), unit: prices.unit, dollars: round(dollars) };
+}
+
+/** The price of running the request for its whole duration (one occurrence of a periodic lease); null where a back-end cannot price a shape. */
+export function priceOf(req: LeaseRequest, prices: SitePrices, billing?: Billing): Price | null {
+  const shapes = vmShapes(req);
+  if (billing) {
+    const dollars = billing.dollarsFor(shapes, req.duration);
+    return dollars === null ? null : fromDollars(dollars, billing, prices);
+  }
+  const hours = req.duration / 3600;
+  const amount = shapes.reduce((sum, s) => sum + s.count * hours * (s.cpu * prices.perCoreHour + (s.memoryMiB / 1024) * prices.perGiBHour), 0);
+  return { amount: round(amount), unit: prices.unit };
+}
+
+/** What a lease has been charged so far: its usage on the pool, or the back-end's bill. */
+export function chargeOf(leaseId: string, usage: Usage, prices: SitePrices, billing?: Billing): Price {
+  if (billing) return fromDollars(billing.chargedDollars(leaseId), billing, prices);
+  let amount = 0;
+  for (const u of Object.values(usage)) amount += (u!.coreSeconds / 3600) * prices.perCoreHour + (u!.mibSeconds / 1024 / 3600) * prices.perGiBHour;
+  return { amount: round(amount), unit: prices.unit };
+}

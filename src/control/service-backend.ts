@@ -1,0 +1,15 @@
+// A back-end as the service runs it: its driver, the scheduler settings of its own, and, for one
+// that bills (an EC2 region), who may run there and what it costs. The site's pool has a driver only.
+
+import type { SchedulerConfig } from '../core/config.ts';
+import type { Billing } from '../drivers/plugin.ts';
+import type { Driver } from '../drivers/driver.ts';
+
+export interface ServiceBackend {
+  name: string;
+  driver: Driver;
+  /** Settings of its own: an EC2 region boots in its own time. */
+  config?: Partial<SchedulerConfig>;
+  /** For a back-end that bills per instance: whose accounts may run there, and at what price. */
+  billing?: Billing;
+}

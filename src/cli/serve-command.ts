@@ -13,7 +13,7 @@ import type { DriverContext, DriverPlugin, OpenDriver } from '../drivers/plugin.
 import type { ServiceBackend } from '../control/service-backend.ts';
 import { DEFAULT_BURST_POLICY } from '../core/bursting.ts';
 import { LONGEST_SECONDS } from '../core/limits.ts';
-import { DEFAULT_DRIVER, driverNamed } from '../drivers/registry.ts';
+import { DEFAULT_DRIVER, DRIVERS, driverNamed } from '../drivers/registry.ts';
 import { openStore } from '../store/open-store.ts';
 import { numberOption, positive, positiveInteger } from './options.ts';
 import { UsageError } from './usage-error.ts';
@@ -77,19 +77,22 @@ export async function serveCommand(v: ServeOptions): Promise<number> {
   const service = await LeaseService.open({ store, backends, burst: { afterSeconds: burstAfter }, clock: wallClock, config: configWith({}) });
   opened.bind?.(service);
   const have = new Set((await store.listNodes()).map((n) => n.id));
-  for (const [from, backend] of [[opened, plugin.name], ...(burst ? [[burst, burstTo!.name]] : [])] as Array<[OpenDriver, string]>) {
-    for (const node of from.nodes ?? []) {
+  const addNodes = async (from: OpenDriver | null, backend: string): Promise<void> => {
+    for (const node of from?.nodes ?? []) {
       if (have.has(node.id)) continue;
       const added = await service.addNode(node, backend);
       if (!added.ok) throw new Error(`could not add the ${backend} driver's node ${node.id}: ${added.message}`);
     }
-  }
+  };
+  await addNodes(opened, plugin.name);
+  // --nodes fills an empty pool: the nodes a burst back-end brings are not the pool's.
   if (nodes > 0 && (await store.listNodes()).length === 0) {
     for (let i = 1; i <= nodes; i++) {
       const added = await service.addNode({ id: `sim-${i}`, cpu: nodeCpu, memoryMiB: nodeMemory, diskMiB: 100_000 });
       if (!added.ok) throw new Error(`could not add simulated node sim-${i}: ${added.message}`);
     }
   }
+  await addNodes(burst, burstTo?.name ?? '');
   const version = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
   const https = v['tls-cert'] ? { cert: readFileSync(v['tls-cert']!, 'utf8'), key: readFileSync(v['tls-key']!, 'utf8') } : undefined;
   const unwatch = await contexts.watch(service);
@@ -131,7 +134,7 @@ function burstPlugin(v: ServeOptions, pool: DriverPlugin): DriverPlugin | null {
     throw new UsageError(`--burst-to: ${(e as Error).message}`);
   }
   if (found.name === pool.name) throw new UsageError(`--burst-to ${found.name} is the pool's own driver: name another back-end (e.g. --burst-to ec2)`);
-  if (!found.nodesJoin) throw new UsageError(`--burst-to ${found.name}: that driver's nodes are added by hand; only a back-end that brings its own capacity (ec2) can take bursts`);
+  if (!found.burstable) throw new UsageError(`--burst-to ${found.name}: that driver runs on nodes the site adds; only a back-end that brings its own capacity (${DRIVERS.filter((d) => d.burstable).map((d) => d.name).join(', ')}) can take bursts`);
   return found;
 }
 

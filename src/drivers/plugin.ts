@@ -68,6 +68,8 @@ export interface DriverPlugin {
   readonly summary: string;
   /** Serve options beyond the common ones that this driver reads (without dashes). */
   readonly options: readonly string[];
+  /** It brings capacity of its own (a cloud region) that a site's leases can burst to (`--burst-to`). */
+  readonly burstable?: boolean;
   /** How nodes join, where not by `--nodes` or the API (refuses `--nodes` then). */
   readonly nodesJoin?: string;
   /**

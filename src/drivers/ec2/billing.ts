@@ -7,10 +7,11 @@ import { ec2Charge } from './charges.ts';
 import type { Ec2Driver } from './ec2-driver.ts';
 import { accountFor, type Ec2SiteConfig, typeFor } from './site-config.ts';
 
-export function ec2Billing(driver: Pick<Ec2Driver, 'charges'>, config: Ec2SiteConfig, configFile: string, unitsPerDollar: number | null): Billing {
+// The refusal goes to users: it names the site's configuration, not the file that holds it.
+export function ec2Billing(driver: Pick<Ec2Driver, 'charges'>, config: Ec2SiteConfig, unitsPerDollar: number | null): Billing {
   return {
     refusesOwner: (who) => {
-      const account = accountFor(config, who, configFile);
+      const account = accountFor(config, who);
       return typeof account === 'string' ? account : null;
     },
     dollarsFor: (vms, seconds) => {

@@ -6,6 +6,7 @@ export const ec2Plugin: DriverPlugin = {
   name: 'ec2',
   summary: 'VMs as EC2 instances (or an EC2-compatible cloud) on the accounts --ec2-config maps users and groups to',
   options: ['ec2-config'],
+  burstable: true,
   nodesJoin: 'its nodes are the region or zones of --ec2-config',
   async open(ctx) {
     if (!ctx.ec2Config) throw new RangeError('--driver ec2 needs --ec2-config FILE: the site\'s EC2 region, instance types, AMIs and accounts (docs/ec2-backend.md)');
@@ -24,6 +25,6 @@ export const ec2Plugin: DriverPlugin = {
       ownerOf: leaseOwners(ctx.store),
     });
     const { ec2Billing } = await import('./billing.ts');
-    return { driver, nodes: driver.nodes(), billing: ec2Billing(driver, config, ctx.ec2Config, null) };
+    return { driver, nodes: driver.nodes(), billing: ec2Billing(driver, config, null) };
   },
 };

@@ -1,8 +1,9 @@
 // npm run bench:burst — what bursting to EC2 costs and saves on the 30-day SDSC Blue trace (the
 // study's pool: 144 nodes of 1 CPU and 1024 MB), and what it costs the simulator: the pool alone
 // against bursting after 0 s, 1 h and 6 h, each run's wall time set against the pool-alone run's
-// measured in the same run (medians of REPEATS, interleaved, after an untimed round). Each burst run's export goes through
-// the shared checker. Writes bench/results/burst.json.
+// measured in the same run (medians of REPEATS, interleaved, after an untimed round; then again
+// with each case in a process of its own). Each burst run's export goes through the shared
+// checker. Writes bench/results/burst.json.
 //
 // The EC2 configuration is bench/fixtures/ec2-us-east-1.json, read as the service reads it: three
 // instance types at AWS's on-demand Linux prices for us-east-1 (aws.amazon.com/ec2/pricing/on-demand:
@@ -21,7 +22,9 @@ import { STUDY_POOL } from '../src/sim/pool.ts';
 import { scheduleLines } from '../src/sim/schedule-export.ts';
 import { BLUE_30_DAYS } from './hpdc08-configs.ts';
 
-const REPEATS = Number(process.argv[2] ?? 5);
+/** `--alone K`: run case K only, REPEATS + 1 times, and print its wall seconds (the last REPEATS) as JSON. */
+const alone = process.argv[2] === '--alone' ? Number(process.argv[3]) : null;
+const REPEATS = Number((alone === null ? process.argv[2] : process.argv[4]) ?? 5);
 const CONFIG_FILE = new URL('./fixtures/ec2-us-east-1.json', import.meta.url).pathname;
 const site = siteConfigFromText(CONFIG_FILE, readFileSync(CONFIG_FILE, 'utf8'));
 const ec2 = { instanceTypes: site.instanceTypes, slots: site.slots ?? DEFAULT_EC2_SLOTS, bootSeconds: DEFAULT_BURST_BOOT_SECONDS, unitsPerDollar: site.unitsPerDollar };
@@ -33,6 +36,12 @@ const cases: Array<{ name: string; spec: ExperimentSpec }> = [
   ...[0, 3600, 6 * 3600].map((afterSeconds) => ({ name: `burst after ${afterSeconds} s`, spec: { ...base, burst: { ec2, policy: { afterSeconds } } } })),
 ];
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+if (alone !== null) {
+  const seconds: number[] = [];
+  for (let k = 0; k <= REPEATS; k++) seconds.push(runExperiment(cases[alone].spec, requests).metrics.wallSeconds);
+  console.log(JSON.stringify(seconds.slice(1)));
+  process.exit(0);
+}
 const checkerPath = new URL('../../shared/tools/validate-schedule', import.meta.url).pathname;
 const scratch = mkdtempSync(join(tmpdir(), 'vws-bench-burst-'));
 
@@ -64,20 +73,29 @@ for (let k = 0; k <= REPEATS; k++) {
 }
 rmSync(scratch, { recursive: true, force: true });
 const baseWall = median(walls[0]);
+// The same, each case in a process of its own: in one process the cases share V8's optimized code,
+// and the pool alone then runs code shaped by five rounds of both paths.
+const aloneWalls = cases.map((_, i) => {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', new URL(import.meta.url).pathname, '--alone', String(i), String(REPEATS)], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`case ${cases[i].name} alone: ${r.stderr}`);
+  return JSON.parse(r.stdout.trim().split('\n').pop()!) as number[];
+});
+const aloneBase = median(aloneWalls[0]);
 const rows = cases.map((c, i) => {
   const m = metrics[i]!;
   const e = m.burst?.backends.ec2;
   return {
     case: c.name, leases: m.leases, meanWait: m.meanWait, meanBoundedSlowdown: m.meanBoundedSlowdown, poolUtilization: m.utilization,
     leasesBurst: e?.leases ?? 0, instanceHours: e?.instanceHours ?? 0, dollars: e?.dollars ?? 0, siteUnits: e?.siteUnits ?? 0,
-    wallSeconds: median(walls[i]), wallRatio: median(walls[i]) / baseWall, runs: walls[i], checker: checked[i],
+    wallSeconds: median(walls[i]), wallRatio: median(walls[i]) / baseWall, runs: walls[i],
+    aloneWallSeconds: median(aloneWalls[i]), aloneWallRatio: median(aloneWalls[i]) / aloneBase, aloneRuns: aloneWalls[i], checker: checked[i],
   };
 });
 
-const table = [['case', 'mean wait', 'mean bounded slowdown', 'pool utilization', 'leases burst', 'instance-hours', 'dollars', 'sim wall (x pool alone)', 'checker']];
+const table = [['case', 'mean wait', 'mean bounded slowdown', 'pool utilization', 'leases burst', 'instance-hours', 'dollars', 'sim wall (x pool alone)', 'each in its own process', 'checker']];
 for (const r of rows) {
   table.push([r.case, `${r.meanWait.toFixed(0)} s`, r.meanBoundedSlowdown.toFixed(2), `${(r.poolUtilization * 100).toFixed(1)}%`, String(r.leasesBurst), r.instanceHours.toFixed(0),
-    `$${r.dollars.toFixed(2)}`, `${r.wallSeconds.toFixed(3)} s (x${r.wallRatio.toFixed(2)})`, r.checker]);
+    `$${r.dollars.toFixed(2)}`, `${r.wallSeconds.toFixed(3)} s (x${r.wallRatio.toFixed(2)})`, `${r.aloneWallSeconds.toFixed(3)} s (x${r.aloneWallRatio.toFixed(2)})`, r.checker]);
 }
 const widths = table[0].map((_, c) => Math.max(...table.map((row) => row[c].length)));
 for (const row of table) console.log(row.map((cell, c) => cell.padEnd(widths[c])).join('  '));

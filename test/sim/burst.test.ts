@@ -231,3 +231,19 @@ test('vws sim refuses burst options without --burst-to, and --burst-to without a
   refused(['--burst-to', 'ec2', '--ec2-config', siteConfig(), '--burst-after', '-1'], /--burst-after must be whole seconds >= 0, got '-1'/);
   refused(['--burst-to', 'ec2', '--ec2-config', siteConfig(), '--burst-slots', '2.5'], /--burst-slots must be a whole number of instances, 1 to 100000, got '2\.5'/);
 });
+
+test('vws sim --burst-to ec2 --at T --quote R answers each back-end that can run R', () => {
+  const trace = join(root, 'test/fixtures/small.swf');
+  const ask = (request: object, types: InstanceType[] = TYPES) => {
+    const r = vws('sim', '--trace', trace, '--nodes', '4', '--burst-to', 'ec2', '--ec2-config', siteConfig({ instanceTypes: types }), '--at', '100', '--quote', JSON.stringify(request), '--json');
+    assert.equal(r.status, 0, r.stderr);
+    return JSON.parse(r.stdout);
+  };
+  const both = ask({ kind: 'exact', start: 200, duration: 60, nodes: 6 });
+  assert.deepEqual(Object.keys(both), ['pool', 'ec2']);
+  assert.equal(both.pool.ok, false, 'the pool has 4 nodes');
+  assert.equal(both.ec2.ok, true);
+  assert.equal(both.ec2.start, 200);
+  const poolOnly = ask({ kind: 'exact', start: 200, duration: 60, nodes: 1 }, [{ name: 'half', cpu: 1, memoryMiB: 512, pricePerHour: 1 }]);
+  assert.deepEqual(Object.keys(poolOnly), ['pool'], 'no instance type fits a 1024 MiB VM');
+});

@@ -180,6 +180,17 @@ test('generated workloads: no segment crosses back-ends, no node is over capacit
   );
 });
 
+test('generated workloads that may not burst: the export is the plain simulation\'s, line for line', () => {
+  fc.assert(
+    fc.property(scenarioArb({ pool: { maxNodes: 6 }, stream: { maxLeases: 25 }, config: configArb() }), (s) => {
+      const plain = [...scheduleLines(simulate({ requests: s.requests, nodes: s.nodes, config: s.config }).allLeases(), s.nodes)].slice(1);
+      const backends = runBurst(s.requests, { mayRun: false, nodes: s.nodes, config: s.config });
+      assert.deepEqual(exportOf(backends).slice(1), plain, `scenario ${describeScenario(s)}`);
+    }),
+    { numRuns: 100 },
+  );
+});
+
 // ---- the command line ----
 
 function vws(...args: string[]) {

@@ -148,6 +148,14 @@ test('with a huge wait allowed, leases that find nobody queued ahead stay on the
   assert.ok(early.scheduler(EC2_BACKEND)!.allLeases().length > 0, 'without the allowance, the waiting ones burst');
 });
 
+test('requests that arrive at one instant are each planned with the ones before them in place', () => {
+  // The pool has room for one of the two now: the second must see the first there, not an empty pool.
+  const perNode = { cpu: 1, memoryMiB: 1024, diskMiB: 0 };
+  const two = ['a', 'b'].map((id): LeaseRequest => ({ id, kind: 'best-effort', arrival: 0, requestedStart: null, duration: 1000, nodes: 3, perNode, preemptible: false }));
+  const where = leaseBackends(runBurst(two));
+  assert.deepEqual([where.get('a'), where.get('b')], [POOL_BACKEND, EC2_BACKEND]);
+});
+
 test('the same input gives the same export', () => {
   assert.deepEqual(exportOf(runBurst(overflowing())), exportOf(runBurst(overflowing())));
 });

@@ -1,17 +1,20 @@
 import { configWith, type SchedulerConfig } from '../core/config.ts';
 import { PREEMPTION_POLICIES } from '../core/preemption-policy.ts';
 import { runExperiment, type ExperimentSpec } from '../sim/experiment.ts';
+import { fitsInstanceTypes } from '../sim/ec2-model.ts';
 import { IMAGE_CHOICES } from '../sim/image-assignment.ts';
+import { POOL_BACKEND } from '../sim/simulator.ts';
 import { STUDY_POOL } from '../sim/pool.ts';
 import { exportSchedule } from '../sim/schedule-export.ts';
 import { metricsTable, progressBar } from './format.ts';
 import { choiceOption, nonNegative, numberOption, positive, positiveInteger } from './options.ts';
 import { parseQuoteRequest, parseTime } from './quote-request.ts';
 import { quoteText } from './quote-format.ts';
+import { burstTable, parseBurst, type SimBurstOptions } from './sim-burst.ts';
 import { UsageError } from './usage-error.ts';
 
 /** The options of vws sim by long name, as ./program.ts parsed them (they are described in ./local-commands.ts). */
-export interface SimOptions {
+export interface SimOptions extends SimBurstOptions {
   trace?: string; inject?: string[]; at?: string; quote?: string; nodes?: string; 'node-cpu'?: string; 'node-memory'?: string;
   backfill?: string; preemption?: string; policy?: string; 'suspend-rate'?: string; 'resume-rate'?: string; 'migrate-bandwidth'?: string;
   'no-migration'?: boolean; 'threshold-factor'?: string; 'suspended-order'?: string; images?: string; 'image-choice'?: string;
@@ -65,6 +68,8 @@ export function parseSimArgs(v: SimOptions): SimArgs {
       seed: numberOption('seed', v.seed, 1, Number.isInteger, 'an integer'),
     },
   };
+  const burst = parseBurst(v);
+  if (burst) spec.burst = burst;
   if ((v.at === undefined) !== (v.quote === undefined)) throw new UsageError('--at and --quote go together: the time to stop at and the request to quote then');
   const quote = v.quote === undefined ? null : { at: parseTime('--at', v.at), request: v.quote };
   return { spec, json: v.json ?? false, schedule: v.schedule ?? null, quote };
@@ -77,11 +82,22 @@ export async function simCommand(options: SimOptions): Promise<number> {
   bar.done();
   if (quote) {
     const request = parseQuoteRequest(quote.request, quote.at, spec.pool);
+    const ids = result.nodes.map((n) => n.id);
+    const { backends } = result;
+    if (backends) {
+      // Each back-end's answer, the pool's first: the options the site's policy chooses among.
+      const ec2 = spec.burst!.ec2;
+      const names = backends.names.filter((name) => name === POOL_BACKEND || fitsInstanceTypes(ec2, request));
+      const quotes = Object.fromEntries(names.map((name) => [name, backends.quote({ ...request, backend: name }, quote.at)]));
+      process.stdout.write(json ? `${JSON.stringify(quotes)}\n` : `${Object.entries(quotes).map(([name, q]) => `on ${name}:\n${quoteText(q, ids)}`).join('\n\n')}\n`);
+      return 0;
+    }
     const q = result.scheduler.quote(request, quote.at);
-    process.stdout.write(json ? `${JSON.stringify(q)}\n` : `${quoteText(q, result.nodes.map((n) => n.id))}\n`);
+    process.stdout.write(json ? `${JSON.stringify(q)}\n` : `${quoteText(q, ids)}\n`);
     return 0;
   }
-  if (schedule) await exportSchedule(schedule, result.scheduler.allLeases(), result.nodes);
-  process.stdout.write(json ? `${JSON.stringify(result.metrics)}\n` : `${metricsTable(result.metrics)}\n`);
+  if (schedule) await exportSchedule(schedule, result.leases, result.nodes);
+  const table = result.metrics.burst ? `${metricsTable(result.metrics)}\n${burstTable(result.metrics.burst)}` : metricsTable(result.metrics);
+  process.stdout.write(json ? `${JSON.stringify(result.metrics)}\n` : `${table}\n`);
   return 0;
 }

@@ -1,11 +1,16 @@
 import { setFlagsFromString } from 'node:v8';
+import type { Backends } from '../core/backends.ts';
+import type { BurstPolicy } from '../core/bursting.ts';
 import type { SchedulerConfig } from '../core/config.ts';
+import type { LeaseRecord } from '../core/lease-record.ts';
 import type { LeaseRequest, NodeSpec } from '../core/types.ts';
+import { burstMetrics } from './burst-metrics.ts';
+import { EC2_BACKEND, ec2Backend, type Ec2Model, fitsInstanceTypes } from './ec2-model.ts';
 import { assignImages, type ImageAssignment } from './image-assignment.ts';
 import { computeMetrics, type SimMetrics } from './metrics.ts';
 import { type PoolShape, uniformPool } from './pool.ts';
 import { readWorkload } from './readers/index.ts';
-import { simulate } from './simulator.ts';
+import { POOL_BACKEND, simulate } from './simulator.ts';
 import type { Scheduler } from '../core/scheduler.ts';
 
 /** Everything one simulation run needs, as a command line or a benchmark states it. */
@@ -18,12 +23,20 @@ export interface ExperimentSpec {
   onProgress?: (fraction: number) => void;
   /** Stop at this instant instead of draining the workload. */
   until?: number;
+  /** Burst to an EC2 region when the pool cannot meet a lease's start (issue 16). */
+  burst?: { ec2: Ec2Model; policy: BurstPolicy };
 }
 
 export interface ExperimentResult {
   metrics: SimMetrics;
+  /** The pool's. */
   scheduler: Scheduler;
+  /** Every node the export lists: the pool's, then (bursting) EC2's. */
   nodes: NodeSpec[];
+  /** Every lease as the export writes them: the pool's, then (bursting) EC2's. */
+  leases: readonly LeaseRecord[];
+  /** With bursting: every back-end. */
+  backends?: Backends;
 }
 
 export function loadRequests(spec: Pick<ExperimentSpec, 'traces' | 'injections' | 'pool' | 'images'>): LeaseRequest[] {
@@ -61,7 +74,25 @@ export function runExperiment(spec: ExperimentSpec, requests: readonly LeaseRequ
   limitHeapGrowth();
   const nodes = uniformPool(spec.pool);
   const started = process.hrtime.bigint();
+  if (spec.burst) return runBursting(spec, spec.burst, requests, nodes, started);
   const scheduler = simulate({ requests, nodes, config: spec.config, onProgress: spec.onProgress, until: spec.until });
   const wallSeconds = Number(process.hrtime.bigint() - started) / 1e9;
-  return { metrics: computeMetrics(scheduler.allLeases(), nodes, wallSeconds), scheduler, nodes };
+  const leases = scheduler.allLeases();
+  return { metrics: computeMetrics(leases, nodes, wallSeconds), scheduler, nodes, leases };
+}
+
+function runBursting(spec: ExperimentSpec, burst: NonNullable<ExperimentSpec['burst']>, requests: readonly LeaseRequest[], nodes: NodeSpec[], started: bigint): ExperimentResult {
+  const backends = simulate({
+    requests, nodes, config: spec.config, onProgress: spec.onProgress, until: spec.until,
+    burst: { backends: [ec2Backend(spec.config, burst.ec2)], policy: burst.policy, mayRun: (req) => fitsInstanceTypes(burst.ec2, req) },
+  });
+  const wallSeconds = Number(process.hrtime.bigint() - started) / 1e9;
+  const leases = backends.allLeases();
+  // By the scheduler that holds it: a periodic lease's occurrences are made there, whatever their request says.
+  const where = new Map<LeaseRecord, string>();
+  for (const name of backends.names) for (const l of backends.scheduler(name)!.allLeases()) where.set(l, name);
+  const backendOf = (l: LeaseRecord): string => where.get(l)!;
+  const metrics = computeMetrics(leases, nodes, wallSeconds, { onPool: (l) => backendOf(l) === POOL_BACKEND });
+  metrics.burst = burstMetrics(leases, { policy: burst.policy, names: backends.names, backendOf, priced: { [EC2_BACKEND]: burst.ec2 } });
+  return { metrics, scheduler: backends.primary, nodes: [...backends.nodes], leases, backends };
 }

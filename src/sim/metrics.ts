@@ -1,5 +1,7 @@
 import type { LeaseRecord } from '../core/lease-record.ts';
 import type { NodeSpec } from '../core/types.ts';
+import type { BurstMetrics } from './burst-metrics.ts';
+import { pastRampUp, waitsOf } from './waits.ts';
 
 /** The metrics object of `vws sim --json` (DESIGN.md, "Contracts"). */
 export interface SimMetrics {
@@ -14,13 +16,24 @@ export interface SimMetrics {
   migrations: number;
   preemptions: number;
   wallSeconds: number;
+  /** With bursting: where the leases went and what that cost (burst-metrics.ts). */
+  burst?: BurstMetrics;
 }
 
-const RAMP_UP_FRACTION = 0.05;
-const SLOWDOWN_BOUND = 10;
+/**
+ * A run where the pool is one back-end of several: utilization is the pool's own (its nodes, the
+ * runs of leases it held), and waits break ties in arrival by position in the lease list, as the
+ * export writes them (each back-end numbers its leases from 0).
+ */
+export interface PoolScope {
+  onPool: (lease: LeaseRecord) => boolean;
+}
 
-/** Computes the contract metrics; waits and slowdowns leave out the first 5% of best-effort leases by arrival. */
-export function computeMetrics(leases: readonly LeaseRecord[], nodes: readonly NodeSpec[], wallSeconds: number): SimMetrics {
+/**
+ * Computes the contract metrics; waits and slowdowns leave out the first 5% of best-effort leases
+ * by arrival. `nodes`: the pool's (with `scope`, the other back-ends' are left out).
+ */
+export function computeMetrics(leases: readonly LeaseRecord[], nodes: readonly NodeSpec[], wallSeconds: number, scope?: PoolScope): SimMetrics {
   let completed = 0;
   let rejected = 0;
   let allBestEffort = 0;
@@ -39,32 +52,26 @@ export function computeMetrics(leases: readonly LeaseRecord[], nodes: readonly N
     suspensions += l.suspensions;
     migrations += l.migrations;
     preemptions += l.preemptions;
+    const onPool = scope === undefined || scope.onPool(l);
     for (const s of l.history) {
       lastEnd = Math.max(lastEnd, s.end);
-      if (s.kind === 'run') runCpuSeconds += (s.end - s.start) * s.nodes.length * s.cpu;
+      if (s.kind === 'run' && onPool) runCpuSeconds += (s.end - s.start) * s.nodes.length * s.cpu;
     }
     if (l.req.kind === 'best-effort' && l.state === 'completed') {
       bestEffort.push(l);
       allBestEffort = Math.max(allBestEffort, l.endedAt!);
     }
   }
-  bestEffort.sort((a, b) => a.req.arrival - b.req.arrival || a.seq - b.seq);
-  const measured = bestEffort.slice(Math.floor(bestEffort.length * RAMP_UP_FRACTION));
-  let waitSum = 0;
-  let slowdownSum = 0;
-  for (const l of measured) {
-    waitSum += l.firstStart! - l.req.arrival;
-    const dedicated = Math.min(l.req.realDuration ?? l.req.duration, l.req.duration);
-    slowdownSum += (l.endedAt! - l.req.arrival) / Math.max(dedicated, SLOWDOWN_BOUND);
-  }
+  const measured = pastRampUp(bestEffort, scope !== undefined);
+  const { meanWait, meanBoundedSlowdown } = waitsOf(measured);
   const poolCpu = nodes.reduce((a, n) => a + n.cpu, 0);
   return {
     leases: counted,
     completed,
     rejected,
     allBestEffort,
-    meanWait: measured.length ? waitSum / measured.length : 0,
-    meanBoundedSlowdown: measured.length ? slowdownSum / measured.length : 0,
+    meanWait,
+    meanBoundedSlowdown,
     utilization: lastEnd > 0 ? runCpuSeconds / (poolCpu * lastEnd) : 0,
     suspensions,
     migrations,

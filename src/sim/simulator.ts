@@ -1,8 +1,13 @@
+import type { Backends } from '../core/backends.ts';
 import { Scheduler } from '../core/scheduler.ts';
 import type { SchedulerConfig } from '../core/config.ts';
-import { stretchedSeconds } from '../core/costs.ts';
 import type { Done, LeaseRequest, NodeSpec } from '../core/types.ts';
+import { type BurstInput, simulateBursting } from './burst-simulation.ts';
 import { EarlyEnds } from './early-ends.ts';
+import { realWorkOf } from './real-work.ts';
+
+export { realWorkOf } from './real-work.ts';
+export { type BurstInput, POOL_BACKEND } from './burst-simulation.ts';
 
 export interface SimulationInput {
   requests: readonly LeaseRequest[];
@@ -14,12 +19,6 @@ export interface SimulationInput {
   until?: number;
 }
 
-/** Real work of a lease in run seconds: what it does before it ends by itself. */
-export function realWorkOf(req: LeaseRequest, config: SchedulerConfig): number {
-  const real = Math.min(req.realDuration ?? req.duration, req.duration);
-  return req.kind === 'best-effort' ? stretchedSeconds(real, config.runtimeOverheadPercent) : real;
-}
-
 /** A workload the scheduler refuses to take in (two leases with one id) cannot be simulated. */
 function mustDo(r: Done): void {
   if (!r.ok) throw new RangeError(r.message);
@@ -27,9 +26,13 @@ function mustDo(r: Done): void {
 
 /**
  * Drives the scheduler on a simulated clock: submits each request at its arrival, ends each
- * lease when its real work is done, and jumps from one event to the next.
+ * lease when its real work is done, and jumps from one event to the next. With `burst`, the pool
+ * and the back-ends it may burst to, each request sent where the site's policy chooses.
  */
-export function simulate(input: SimulationInput): Scheduler {
+export function simulate(input: SimulationInput & { burst: BurstInput }): Backends;
+export function simulate(input: SimulationInput): Scheduler;
+export function simulate(input: SimulationInput & { burst?: BurstInput }): Scheduler | Backends {
+  if (input.burst) return simulateBursting({ ...input, burst: input.burst });
   const { config } = input;
   const requests = [...input.requests].sort((a, b) => a.arrival - b.arrival);
   const scheduler = new Scheduler(input.nodes, config);

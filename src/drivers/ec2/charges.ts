@@ -2,14 +2,10 @@
 // hourly price. The driver keeps one record per instance (in its state file), so a lease's cost
 // on EC2 is known whatever the service makes of it later (it folds the amounts into usage).
 
-export const MINIMUM_SECONDS = 60;
+import { ec2Charge, MINIMUM_SECONDS } from '../../core/instance-types.ts';
 
-/** The charge for `seconds` of an instance at `pricePerHour`: whole seconds, at least a minute. */
-export function ec2Charge(seconds: number, pricePerHour: number): number {
-  if (!Number.isFinite(seconds) || seconds < 0) throw new RangeError(`an instance cannot run ${seconds} seconds`);
-  const billed = Math.max(MINIMUM_SECONDS, Math.ceil(seconds));
-  return (billed * pricePerHour) / 3600;
-}
+// The billing rule itself is pure, and the simulator prices burst leases by it: it lives in the core.
+export { ec2Charge, MINIMUM_SECONDS } from '../../core/instance-types.ts';
 
 /** One instance's billable life. */
 export interface ChargeRecord {

@@ -3,15 +3,11 @@
 // EC2 account pays for whose leases. Read strictly: a field that is missing, mistyped or unknown is
 // refused naming the field, since a typo here would otherwise launch on the wrong account or type.
 
+import type { InstanceType } from '../../core/instance-types.ts';
 import { MOST_CPUS, MOST_MEMORY_MIB } from '../../core/limits.ts';
 
-export interface InstanceType {
-  name: string;
-  cpu: number;
-  memoryMiB: number;
-  /** In the site's currency per hour, as EC2 bills it (per second, 60 s minimum). */
-  pricePerHour: number;
-}
+// The type choice is pure and the simulator prices burst leases with it: it lives in the core.
+export { type InstanceType, typeFor } from '../../core/instance-types.ts';
 
 /** Keys, or the name of a profile in the service's AWS shared config/credentials files. */
 export type Ec2Account = { accessKeyId: string; secretAccessKey: string } | { profile: string };
@@ -32,7 +28,14 @@ export interface Ec2SiteConfig {
   };
   /** What each node declares to the scheduler (EC2's own limits refuse beyond it). */
   nodeCapacity?: { cpu: number; memoryMiB: number };
+  /** How many instances run at once per zone (the simulator's EC2 node count; later the service's). */
+  slots?: number;
+  /** The site's unit of resource usage per dollar of EC2 charges, so a burst's cost reads as a charge. */
+  unitsPerDollar?: number;
 }
+
+/** Instances at once per zone beyond which a site surely mistyped (EC2's own quotas are far below). */
+export const MOST_SLOTS = 100_000;
 
 export class Ec2ConfigError extends RangeError {
   constructor(where: string, message: string) {
@@ -78,7 +81,7 @@ function accountTable(where: string, v: unknown): Record<string, Ec2Account> {
 /** The configuration from its parsed JSON, or an Ec2ConfigError naming the first field that is wrong. */
 export function parseSiteConfig(raw: unknown): Ec2SiteConfig {
   if (!isObject(raw)) throw new Ec2ConfigError('(the whole file)', 'must be a JSON object');
-  only('(top level)', raw, ['endpoint', 'region', 'zones', 'instanceTypes', 'images', 'accounts', 'nodeCapacity']);
+  only('(top level)', raw, ['endpoint', 'region', 'zones', 'instanceTypes', 'images', 'accounts', 'nodeCapacity', 'slots', 'unitsPerDollar']);
   const config: Ec2SiteConfig = { region: text('region', raw.region), instanceTypes: [], images: {}, accounts: {} };
   if (!/^[a-z]{2}(-[a-z]+)+-\d+$/.test(config.region)) throw new Ec2ConfigError('region', `'${config.region}' is not a region name such as us-east-1`);
   if (raw.endpoint !== undefined) {
@@ -127,6 +130,14 @@ export function parseSiteConfig(raw: unknown): Ec2SiteConfig {
     if (config.nodeCapacity.cpu > MOST_CPUS) throw new Ec2ConfigError('nodeCapacity.cpu', `at most ${MOST_CPUS} (a node's limit), got ${config.nodeCapacity.cpu}`);
     if (config.nodeCapacity.memoryMiB > MOST_MEMORY_MIB) throw new Ec2ConfigError('nodeCapacity.memoryMiB', `at most ${MOST_MEMORY_MIB} (a node's limit), got ${config.nodeCapacity.memoryMiB}`);
   }
+  if (raw.slots !== undefined) {
+    const slots = raw.slots;
+    if (typeof slots !== 'number' || !Number.isInteger(slots) || slots < 1 || slots > MOST_SLOTS) {
+      throw new Ec2ConfigError('slots', `must be a whole number of instances at once per zone, 1 to ${MOST_SLOTS}, got ${JSON.stringify(slots)}`);
+    }
+    config.slots = slots;
+  }
+  if (raw.unitsPerDollar !== undefined) config.unitsPerDollar = positive('unitsPerDollar', raw.unitsPerDollar);
   return config;
 }
 
@@ -139,15 +150,6 @@ export function siteConfigFromText(file: string, text: string): Ec2SiteConfig {
     throw new Ec2ConfigError(`in ${file}`, `is not JSON: ${(e as Error).message}`);
   }
   return parseSiteConfig(raw);
-}
-
-/** The smallest type that fits (fewest CPUs, then least memory, then cheapest), or why none does. */
-export function typeFor(types: readonly InstanceType[], cpu: number, memoryMiB: number): InstanceType | string {
-  const fits = types.filter((t) => t.cpu >= cpu && t.memoryMiB >= memoryMiB)
-    .sort((a, b) => a.cpu - b.cpu || a.memoryMiB - b.memoryMiB || a.pricePerHour - b.pricePerHour);
-  if (fits[0]) return fits[0];
-  const largest = types.map((t) => `${t.name} (${t.cpu} CPU, ${t.memoryMiB} MiB)`).join(', ');
-  return `no instance type of the site fits ${cpu} CPU and ${memoryMiB} MiB: the types are ${largest}; ask for a smaller shape`;
 }
 
 /** Who the lease is for, as the account mapping reads it. */

@@ -24,6 +24,11 @@ test('a good configuration is read as written', () => {
   assert.equal(c.instanceTypes.length, 4);
   assert.deepEqual(c.accounts.groups?.physics, { profile: 'physics' });
   assert.equal(c.accounts.default, undefined, 'no default account unless the site configures one');
+  assert.equal(c.slots, undefined, 'no slots unless given: the simulator takes its default');
+  assert.equal(c.unitsPerDollar, undefined);
+  const priced = parseSiteConfig({ ...good, slots: 100_000, unitsPerDollar: 12.5 });
+  assert.equal(priced.slots, 100_000);
+  assert.equal(priced.unitsPerDollar, 12.5);
 });
 
 test('each mistake is refused naming the field', () => {
@@ -40,6 +45,12 @@ test('each mistake is refused naming the field', () => {
     [{ ...good, zones: ['us-east-1a'] }, /zones: zone 'us-east-1a' is not in region eu-west-1/],
     [{ ...good, endpoint: 'moto' }, /endpoint: 'moto' is not a URL/],
     [{ ...good, regoin: 'x' }, /\(top level\): unknown field 'regoin'/],
+    [{ ...good, slots: 0 }, /slots: must be a whole number of instances at once per zone, 1 to 100000, got 0/],
+    [{ ...good, slots: 2.5 }, /slots: must be a whole number/],
+    [{ ...good, slots: 100_001 }, /slots: must be a whole number/],
+    [{ ...good, slots: '8' }, /slots: must be a whole number of instances at once per zone, 1 to 100000, got "8"/],
+    [{ ...good, unitsPerDollar: 0 }, /unitsPerDollar: must be a number > 0, got 0/],
+    [{ ...good, unitsPerDollar: null }, /unitsPerDollar: must be a number > 0, got null/],
   ];
   for (const [raw, message] of bad) assert.throws(() => parseSiteConfig(raw), message);
   assert.throws(() => siteConfigFromText('site.json', '{'), /in site\.json: is not JSON/);

@@ -1,0 +1,102 @@
+// The simulator's loop when the site may burst (issue 16): the pool and other back-ends (an EC2
+// region) under one Backends, each arriving request planned on the pool and on every back-end that
+// may run it, and sent where the site's policy (core/bursting.ts) chooses, as the service would.
+// A loop of its own: without bursting, simulator.ts drives a plain Scheduler as fast as it can.
+
+import { type BackendSpec, Backends } from '../core/backends.ts';
+import { type BackendOption, type BurstPolicy, chooseBackend } from '../core/bursting.ts';
+import type { SchedulerConfig } from '../core/config.ts';
+import type { Done, LeaseRequest, NodeSpec } from '../core/types.ts';
+import { EarlyEnds } from './early-ends.ts';
+import { realWorkOf } from './real-work.ts';
+
+/** The name of the site's own pool among the back-ends. */
+export const POOL_BACKEND = 'pool';
+
+export interface BurstInput {
+  /** The back-ends beyond the pool, in the order the site prefers them. */
+  backends: readonly BackendSpec[];
+  policy: BurstPolicy;
+  /** Whether `backend` can run the request at all (no instance type fits its shape: no). */
+  mayRun: (req: LeaseRequest, backend: string) => boolean;
+}
+
+export interface BurstSimulationInput {
+  requests: readonly LeaseRequest[];
+  nodes: readonly NodeSpec[];
+  config: SchedulerConfig;
+  burst: BurstInput;
+  onProgress?: (fraction: number) => void;
+  until?: number;
+}
+
+function mustDo(r: Done): void {
+  if (!r.ok) throw new RangeError(r.message);
+}
+
+export function simulateBursting(input: BurstSimulationInput): Backends {
+  const { config, burst } = input;
+  const requests = [...input.requests].sort((a, b) => a.arrival - b.arrival);
+  const backends = new Backends([{ name: POOL_BACKEND, config, nodes: input.nodes }, ...burst.backends]);
+  const others = backends.names.slice(1);
+  const earlyEnds = new EarlyEnds();
+  /** Whether something was submitted or ended since the last step: a plan made now would not see it. */
+  let unapplied = false;
+  let steppedAt = -Infinity;
+
+  const step = (now: number): void => {
+    unapplied = false;
+    steppedAt = now;
+    for (const seg of backends.advance(now).started) {
+      if (seg.kind !== 'run') continue;
+      const lease = backends.lease(seg.leaseId)!;
+      const own = backends.scheduler(backends.backendOf(lease.req))!.config;
+      earlyEnds.expect(seg, seg.start + realWorkOf(lease.req, own) - lease.done);
+    }
+  };
+
+  const send = (req: LeaseRequest, now: number): void => {
+    const candidates = others.filter((name) => burst.mayRun(req, name));
+    if (candidates.length === 0) {
+      // No choice to make: the pool takes it as a plain simulation would, planned when applied.
+      mustDo(backends.submit({ ...req, backend: POOL_BACKEND }, now));
+      unapplied = true;
+      return;
+    }
+    // The back-ends plan at `now` with every earlier request in place, those of this instant too.
+    if (unapplied || steppedAt !== now) step(now);
+    const options: BackendOption[] = [POOL_BACKEND, ...candidates].map((backend) => ({ backend, plan: backends.plan({ ...req, backend }, now) }));
+    const chosen = options[chooseBackend(options, { now, queued: backends.primary.queueLength, bootSeconds: config.bootSeconds }, burst.policy)];
+    mustDo(backends.submit({ ...req, backend: chosen.backend }, now, chosen.plan));
+    unapplied = true;
+  };
+
+  let next = 0;
+  let lastReport = 0;
+  for (;;) {
+    const arrival = next < requests.length ? requests[next].arrival : Infinity;
+    const now = Math.min(arrival, backends.nextEventTime(), earlyEnds.nextTime());
+    if (input.until !== undefined && now > input.until) {
+      if (backends.time < input.until) step(input.until);
+      break;
+    }
+    if (now === Infinity) break;
+    for (let run = earlyEnds.takeNext(now); run !== undefined; run = earlyEnds.takeNext(now)) {
+      const lease = backends.lease(run.leaseId)!;
+      const after = lease.chain[lease.chain.indexOf(run) + 1];
+      const morePlanned = lease.chainEndsIn === 'suspend' || (after !== undefined && after.kind !== 'shutdown');
+      if (now < run.end || morePlanned) {
+        mustDo(backends.finishEarly(run.leaseId, now));
+        unapplied = true;
+      }
+    }
+    while (next < requests.length && requests[next].arrival === now) send(requests[next++], now);
+    step(now);
+    if (input.onProgress && next - lastReport >= 1000) {
+      lastReport = next;
+      input.onProgress(next / requests.length);
+    }
+  }
+  input.onProgress?.(1);
+  return backends;
+}

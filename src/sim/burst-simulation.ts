@@ -67,7 +67,7 @@ export function simulateBursting(input: BurstSimulationInput): Backends {
     if (unapplied || steppedAt !== now) step(now);
     const options: BackendOption[] = [POOL_BACKEND, ...candidates].map((backend) => ({ backend, plan: backends.plan({ ...req, backend }, now) }));
     const chosen = options[chooseBackend(options, { now, queued: backends.primary.queueLength, bootSeconds: config.bootSeconds }, burst.policy)];
-    mustDo(backends.submit({ ...req, backend: chosen.backend }, now, chosen.plan));
+    mustDo(backends.submit({ ...req, backend: chosen.backend }, now, chosen.plan ?? undefined));
     unapplied = true;
   };
 

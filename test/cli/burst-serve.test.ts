@@ -26,6 +26,7 @@ after(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- JSON answers are checked by the assertions that read them
 interface Answer { status: number; body: Record<string, any> }
 
 async function call(token: string, method: string, path: string, body?: unknown, raw?: Buffer): Promise<Answer> {

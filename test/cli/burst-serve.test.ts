@@ -56,6 +56,7 @@ test('a lease runs on the pool while the pool meets its start, else on EC2 for a
     instanceTypes: [{ name: 't3.micro', cpu: 2, memoryMiB: 1024, pricePerHour: 0.0104 }, { name: 'm5.large', cpu: 2, memoryMiB: 8192, pricePerHour: 0.096 }],
     images: { debian: 'ami-12c6146b' },
     accounts: { users: { alice: KEYS } },
+    slots: 4, unitsPerDollar: 100,
   }));
   const args = ['--nodes', '1', '--node-cpu', '2', '--node-memory', '4096', '--burst-to', 'ec2', '--ec2-config', file];
   const port = await freePort();
@@ -91,7 +92,7 @@ test('a lease runs on the pool while the pool meets its start, else on EC2 for a
   assert.ok(onPool.start >= first.body.lease.plannedEnd, `the pool starts it once the first lease ends: ${JSON.stringify(quote.body)}`);
   assert.ok(onEc2.start < onPool.start);
   assert.deepEqual(onPool.price, { amount: 1, unit: 'SU' }, 'one core for an hour on the pool');
-  assert.equal(onEc2.price.dollars, 0.0104, 'an hour of t3.micro');
+  assert.deepEqual(onEc2.price, { amount: 1.04, unit: 'SU', dollars: 0.0104 }, 'an hour of t3.micro, at 100 SU a dollar');
 
   // Bob has no EC2 account: his lease waits on the pool, and his quote says why EC2 is not an option.
   const bobQuote = await call(token.bob, 'POST', '/v1/leases/quote', SMALL);
@@ -131,7 +132,7 @@ test('a lease runs on the pool while the pool meets its start, else on EC2 for a
   assert.equal(instance!.InstanceType, 't3.micro');
   const charged = (await call(token.alice, 'GET', `/v1/leases/${leaseId}`)).body.charge;
   assert.ok(charged.dollars >= A_MINUTE, `at least EC2's minute: ${JSON.stringify(charged)}`);
-  assert.equal(charged.amount, null, 'no conversion into the site\'s unit is configured');
+  assert.ok(Math.abs(charged.amount - charged.dollars * 100) < 1e-6, `in the site's unit at 100 a dollar: ${JSON.stringify(charged)}`);
 
   // A restart replays each lease onto its back-end and finds the instance its own.
   await server.kill();
@@ -142,6 +143,20 @@ test('a lease runs on the pool while the pool meets its start, else on EC2 for a
   assert.equal((await call(token.bob, 'GET', `/v1/leases/${bobs.body.lease.id}`)).body.backend, 'simulated');
   const after = await instancesOf(ec2, leaseId);
   assert.deepEqual(after.map((i) => [i.InstanceId, i.State?.Name]), [[instance!.InstanceId, 'running']], 'the same instance runs on, not taken for a stray');
+
+  // A cluster bursts whole: each member is an instance of its own, on a slot of its own.
+  const role = (name: string, count: number, requires: string[]) => ({ name, count, cpu: 1, memoryMiB: 1024, image: 'debian', networks: ['public'], provides: [], requires });
+  const cluster = await call(token.alice, 'POST', '/v1/leases', { kind: 'best-effort', duration: 3600, roles: [role('head', 1, []), role('worker', 2, ['head.ip'])] });
+  assert.equal(cluster.status, 201, JSON.stringify(cluster.body));
+  assert.equal(cluster.body.lease.backend, 'ec2');
+  const clusterId = cluster.body.lease.id as string;
+  const members = await waitFor(`cluster ${clusterId}'s three instances`, async () => {
+    const got = await instancesOf(ec2, clusterId);
+    return got.length === 3 ? got : undefined;
+  }, { everyMs: 100 });
+  assert.deepEqual(members.map((i) => i.Tags!.find((t) => t.Key === 'vws:workspace')!.Value).sort(), [0, 1, 2].map((k) => `${clusterId}/${k}`));
+  assert.equal(new Set(members.map((i) => i.Tags!.find((t) => t.Key === 'vws:node')!.Value)).size, 3, 'three slots');
+  assert.equal((await call(token.alice, 'DELETE', `/v1/leases/${clusterId}`)).status, 200);
 
   assert.equal((await call(token.alice, 'DELETE', `/v1/leases/${leaseId}`)).status, 200);
   await waitFor(`instance ${instance!.InstanceId} terminated`, async () => (await instancesOf(ec2, leaseId))[0]?.State?.Name === 'terminated', { everyMs: 100 });

@@ -113,11 +113,25 @@ export class Ec2Driver implements Driver {
     return this.state.serviceId;
   }
 
-  /** The nodes the back-end offers: one per configured zone, else one for the region; as large as a node may be unless configured. */
+  /**
+   * The nodes the back-end offers: per configured zone (else for the region) one node, or with
+   * `slots` one per instance that may run at once (a lease's VMs take distinct nodes, so a lease of
+   * N VMs needs N slots), each as large as the largest instance type, as the simulator models
+   * them; without slots, as large as a node may be; `nodeCapacity` where configured.
+   */
   nodes(): NodeSpec[] {
-    const capacity = this.opts.config.nodeCapacity ?? { cpu: MOST_CPUS, memoryMiB: MOST_MEMORY_MIB };
-    const places = this.opts.config.zones ?? [this.opts.config.region];
-    return places.map((p) => ({ id: `ec2-${p}`, cpu: capacity.cpu, memoryMiB: capacity.memoryMiB, diskMiB: 0 }));
+    const { nodeCapacity, slots, instanceTypes } = this.opts.config;
+    const largest = { cpu: Math.max(...instanceTypes.map((t) => t.cpu)), memoryMiB: Math.max(...instanceTypes.map((t) => t.memoryMiB)) };
+    const capacity = nodeCapacity ?? (slots !== undefined ? largest : { cpu: MOST_CPUS, memoryMiB: MOST_MEMORY_MIB });
+    return this.placesByNode().map(([id]) => ({ id, cpu: capacity.cpu, memoryMiB: capacity.memoryMiB, diskMiB: 0 }));
+  }
+
+  /** Each node's id and the zone it launches in (null: EC2 places instances in the region). */
+  private placesByNode(): Array<[string, string | null]> {
+    const { zones, region, slots } = this.opts.config;
+    const places: Array<[string, string | null]> = zones ? zones.map((z) => [`ec2-${z}`, z]) : [[`ec2-${region}`, null]];
+    if (slots === undefined) return places;
+    return places.flatMap(([id, zone]) => Array.from({ length: slots }, (_, k): [string, string | null] => [`${id}-${k + 1}`, zone]));
   }
 
   /** What EC2 charges for the lease's instances so far (running ones up to now). */
@@ -452,11 +466,8 @@ export class Ec2Driver implements Driver {
   }
 
   private zoneOf(node: string, vmId: string): string | null {
-    const { zones, region } = this.opts.config;
-    if (zones) {
-      const zone = zones.find((z) => `ec2-${z}` === node);
-      if (zone) return zone;
-    } else if (node === `ec2-${region}`) return null;
+    const place = this.placesByNode().find(([id]) => id === node);
+    if (place) return place[1];
     throw new DriverError(vmId, `node '${node}' is not one of the EC2 driver's nodes (${this.nodes().map((n) => n.id).join(', ')})`, { permanent: true });
   }
 

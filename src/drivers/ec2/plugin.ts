@@ -25,6 +25,6 @@ export const ec2Plugin: DriverPlugin = {
       ownerOf: leaseOwners(ctx.store),
     });
     const { ec2Billing } = await import('./billing.ts');
-    return { driver, nodes: driver.nodes(), billing: ec2Billing(driver, config, null) };
+    return { driver, nodes: driver.nodes(), billing: ec2Billing(driver, config, config.unitsPerDollar ?? null) };
   },
 };

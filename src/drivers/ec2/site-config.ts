@@ -28,7 +28,7 @@ export interface Ec2SiteConfig {
   };
   /** What each node declares to the scheduler (EC2's own limits refuse beyond it). */
   nodeCapacity?: { cpu: number; memoryMiB: number };
-  /** How many instances run at once per zone (the simulator's EC2 node count; later the service's). */
+  /** How many instances run at once per zone: the service's (and the simulator's) EC2 nodes, one per slot. */
   slots?: number;
   /** The site's unit of resource usage per dollar of EC2 charges, so a burst's cost reads as a charge. */
   unitsPerDollar?: number;

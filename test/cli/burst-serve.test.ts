@@ -14,7 +14,7 @@ import { after, test } from 'node:test';
 import { DescribeInstancesCommand, EC2Client, type Instance } from '@aws-sdk/client-ec2';
 import { type Moto, startMoto } from '../support/moto.ts';
 import { waitFor } from '../support/wait.ts';
-import { BOOTSTRAP_TOKEN, freePort, startServer, type RealServer } from './client/real-server.ts';
+import { BOOTSTRAP_TOKEN, freePort, startServer, type RealServer, vws } from './client/real-server.ts';
 
 const KEYS = { accessKeyId: 'AKIAVWSBURSTALICE001', secretAccessKey: 'alice-secret' };
 const dir = mkdtempSync(join(tmpdir(), 'vws-burst-'));
@@ -93,6 +93,15 @@ test('a lease runs on the pool while the pool meets its start, else on EC2 for a
   assert.ok(onEc2.start < onPool.start);
   assert.deepEqual(onPool.price, { amount: 1, unit: 'SU' }, 'one core for an hour on the pool');
   assert.deepEqual(onEc2.price, { amount: 1.04, unit: 'SU', dollars: 0.0104 }, 'an hour of t3.micro, at 100 SU a dollar');
+
+  // The same, as a person at a shell reads it.
+  const aliceConfig = join(dir, 'alice.json');
+  writeFileSync(aliceConfig, JSON.stringify({ server: server.url, token: token.alice }));
+  const shown = vws(aliceConfig, 'lease', 'quote', '--kind', 'best-effort', '--nodes', '1', '--cpu', '1', '--memory', '1024', '--duration', '1h', '--image', 'debian');
+  assert.equal(shown.status, 0, shown.stderr);
+  assert.match(shown.stdout, /on each back-end \(--backend NAME to choose\):\n  simulated: from .* to .*, 1 SU\n  ec2: from .*, 1\.04 SU = 0\.0104 USD  <- the site's choice/);
+  const listed = vws(aliceConfig, 'backends');
+  assert.match(listed.stdout, /^BACKEND\s+NODES\s+CAPABILITIES\s+PRICE\s+YOU MAY RUN\nsimulated \(pool\)\s+1\s+\S+\s+1 SU\/core-hour\s+yes\nec2\s+4\s+-\s+per instance, 100 SU\/USD\s+yes/);
 
   // Bob has no EC2 account: his lease waits on the pool, and his quote says why EC2 is not an option.
   const bobQuote = await call(token.bob, 'POST', '/v1/leases/quote', SMALL);

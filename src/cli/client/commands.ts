@@ -46,6 +46,7 @@ function specOptions(cmd: Cli): Cli {
     .addOption(new Option('--until <TIME>', 'periodic leases: until when'))
     .addOption(new Option('--accept-partial', 'periodic leases: accept even if some occurrences do not fit'))
     .addOption(new Option('--group <G>', 'share the lease with a group you are in'))
+    .addOption(new Option('--backend <NAME>', 'run on this back-end (vws backends); default: the site\'s policy chooses'))
     .addOption(new Option('-f, --file <FILE>', 'the lease as a YAML or JSON file with the API\'s fields (see docs/api.md); options given too replace its fields'))
     .addOption(new Option('--role <SPEC>', ROLE_FLAG_HELP).argParser(repeated))
     .addOption(new Option('--user-data <FILE>', 'cloud-init user-data for every VM (#cloud-config or a script, at most 16 KiB)'))
@@ -141,5 +142,6 @@ export function addClientCommands(program: Cli, leaf: Leaf): void {
   addLease(program, leaf);
   addPool(program, leaf);
   addAccounts(program, leaf);
-  leaf(program, 'usage', 'core-hours and GiB-hours per user and group, over the leases you may see', client(async () => (await import('./usage-command.ts')).USAGE_COMMAND));
+  leaf(program, 'usage', 'core-hours, GiB-hours and charges per user and group, over the leases you may see', client(async () => (await import('./usage-command.ts')).USAGE_COMMAND));
+  leaf(program, 'backends', 'where leases may run (the pool, and a cloud they burst to), at what price, and whether you may run there', client(async () => (await import('./usage-command.ts')).BACKENDS_COMMAND));
 }

@@ -47,6 +47,8 @@ export function specFromArgs(args: Args, now = Math.floor(Date.now() / 1000), ba
   if (image !== undefined) spec.image = image;
   const group = args.string('group');
   if (group !== undefined) spec.group = group;
+  const backend = args.string('backend');
+  if (backend !== undefined) spec.backend = backend;
   const recurrence = recurrenceFromArgs(args, now);
   if (recurrence) spec.recurrence = recurrence;
   Object.assign(spec, guestFilesFromArgs(args));
@@ -115,6 +117,7 @@ export function specArgs(spec: LeaseSpec): string[] {
     if (r.acceptPartial) out.push('--accept-partial');
   }
   if (spec.group !== undefined) out.push('--group', spec.group);
+  if (spec.backend !== undefined) out.push('--backend', spec.backend);
   return out;
 }
 

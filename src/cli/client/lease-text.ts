@@ -47,6 +47,8 @@ export interface LeaseBody {
   actualStart: number | null;
   actualEnd: number | null;
   usage: Record<string, { coreSeconds: number; mibSeconds: number }>;
+  charge?: { amount: number | null; unit: string; dollars?: number };
+  backend?: string;
   createdAt: number;
   updatedAt: number;
   spec: LeaseSpec;
@@ -112,11 +114,19 @@ export function leaseDetail(l: LeaseBody): string {
     ['nodes', l.nodes.length ? l.nodes.join(', ') : '-'],
     ['planned', `${when(l.plannedStart)} to ${when(l.plannedEnd)}`],
     ['actual', `${when(l.actualStart)} to ${when(l.actualEnd)}`],
+    ['backend', l.backend ?? '-'],
     ['used', `${hours(used.coreSeconds)} core-hours, ${hours(used.mibSeconds, 1024)} GiB-hours`],
+    ['charged', l.charge ? chargeText(l.charge) : '-'],
     ['created', when(l.createdAt)],
     ...contextLines(l.context),
   ]);
   return l.workspaces ? `${text}\n\n${workspaceTable(l.workspaces)}` : text;
+}
+
+/** "1.25 SU", "0.0104 USD" or both: a billing back-end's dollars beside the site's unit. */
+export function chargeText(c: { amount: number | null; unit: string; dollars?: number }): string {
+  const parts = [...(c.amount !== null ? [`${+c.amount.toFixed(4)} ${c.unit}`] : []), ...(c.dollars !== undefined ? [`${+c.dollars.toFixed(6)} USD`] : [])];
+  return parts.length > 0 ? parts.join(' = ') : '-';
 }
 
 /** "context: failed, …" and one line per role: "context head: complete, 1 of 1 reported, 1 done, 0 failed (needs 1)". */

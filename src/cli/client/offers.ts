@@ -4,6 +4,7 @@
 import { commandLine, type LeaseSpec, specArgs } from './lease-spec.ts';
 import { durationText, relativeText } from './parse-time.ts';
 import { when } from './tables.ts';
+import { chargeText } from './lease-text.ts';
 
 export interface Alternative {
   kind: string;
@@ -19,9 +20,17 @@ interface Occurrence {
   message?: string;
 }
 
-export type QuoteBody =
+/** One back-end's answer, beside the others', on a site of several. */
+export interface BackendOption {
+  backend: string; ok: boolean; start: number | null; end: number | null; chosen: boolean;
+  price: { amount: number | null; unit: string; dollars?: number } | null; reason?: string; message?: string;
+}
+
+type OnBackends = { backend?: string; options?: BackendOption[] };
+
+export type QuoteBody = OnBackends & (
   | { ok: true; kind: string; state: string; start: number; end: number; nodes: number[]; preempted: Array<{ leaseId: string; how: string }>; occurrences?: Occurrence[]; note?: string }
-  | { ok: false; kind: string; reason: string; message: string; earliestStart: number | null; alternatives: Alternative[]; occurrences?: Occurrence[] };
+  | { ok: false; kind: string; reason: string; message: string; earliestStart: number | null; alternatives: Alternative[]; occurrences?: Occurrence[] });
 
 /**
  * The earliest start and alternatives of a refusal. `verb` is the lease subcommand to print
@@ -52,5 +61,19 @@ export function quoteText(q: QuoteBody, now: number): string {
     lines.push(...alternativesText(q, 'create', [], now));
   }
   for (const o of q.occurrences ?? []) lines.push(`occurrence ${o.id} at ${when(o.start)}: ${o.ok ? 'fits' : `does not fit (${o.message ?? 'refused'})`}`);
+  lines.push(...optionLines(q.options, now));
   return lines.join('\n');
+}
+
+/** Each back-end's answer, the site's choice marked: what `--backend NAME` would pick instead. */
+export function optionLines(options: readonly BackendOption[] | undefined, now: number): string[] {
+  if (!options) return [];
+  const lines = ['on each back-end (--backend NAME to choose):'];
+  for (const o of options) {
+    const price = o.price ? `, ${chargeText(o.price)}` : '';
+    const mark = o.chosen ? '  <- the site\'s choice' : '';
+    if (o.ok && o.start !== null) lines.push(`  ${o.backend}: from ${when(o.start)} (${relativeText(o.start, now)})${o.end !== null ? ` to ${when(o.end)}` : ''}${price}${mark}`);
+    else lines.push(`  ${o.backend}: not possible (${o.reason ?? 'refused'}): ${o.message ?? ''}${mark}`);
+  }
+  return lines;
 }

@@ -296,7 +296,7 @@ describe('vws client against vws serve', { timeout: 300_000 }, () => {
     const usage = JSON.parse(vws(alice, 'usage', '--json').stdout);
     assert.deepEqual(Object.keys(usage.users), ['alice'], 'alice sees only her own usage');
     assert.equal(usage.users.alice.leases, all.length);
-    assert.match(vws(admin, 'usage').stdout, /^USER\s+LEASES\s+CORE-HOURS\s+GiB-HOURS\nadmin\s+2\s/, 'the admin\'s exact lease and the one alice may not stop');
+    assert.match(vws(admin, 'usage').stdout, /^USER\s+LEASES\s+CORE-HOURS\s+GiB-HOURS\s+CHARGED \(SU\)\s+USD\nadmin\s+2\s/, 'the admin\'s exact lease and the one alice may not stop');
   });
 
   test('users, groups and tokens', () => {

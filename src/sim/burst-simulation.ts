@@ -7,7 +7,7 @@ import { type BackendSpec, Backends } from '../core/backends.ts';
 import { type BackendOption, type BurstPolicy, chooseBackend } from '../core/bursting.ts';
 import type { SchedulerConfig } from '../core/config.ts';
 import type { Done, LeaseRequest, NodeSpec } from '../core/types.ts';
-import { EarlyEnds } from './early-ends.ts';
+import { EarlyEnds, mustEndEarly } from './early-ends.ts';
 import { realWorkOf } from './real-work.ts';
 
 /** The name of the site's own pool among the back-ends. */
@@ -82,10 +82,7 @@ export function simulateBursting(input: BurstSimulationInput): Backends {
     }
     if (now === Infinity) break;
     for (let run = earlyEnds.takeNext(now); run !== undefined; run = earlyEnds.takeNext(now)) {
-      const lease = backends.lease(run.leaseId)!;
-      const after = lease.chain[lease.chain.indexOf(run) + 1];
-      const morePlanned = lease.chainEndsIn === 'suspend' || (after !== undefined && after.kind !== 'shutdown');
-      if (now < run.end || morePlanned) {
+      if (mustEndEarly(backends.lease(run.leaseId)!, run, now)) {
         mustDo(backends.finishEarly(run.leaseId, now));
         unapplied = true;
       }

@@ -1,4 +1,5 @@
 import { BoundaryHeap } from '../core/boundary-heap.ts';
+import type { LeaseRecord } from '../core/lease-record.ts';
 import type { Segment } from '../core/segment.ts';
 
 /** When running leases finish their real work before their planned run ends. */
@@ -39,4 +40,13 @@ export class EarlyEnds {
   private isLive(run: Segment, t: number): boolean {
     return run.active && !run.removed && t <= run.end;
   }
+}
+
+/**
+ * Whether a run whose work is done at `now` must be ended by hand: a run that ends as planned
+ * needs no help, unless more was planned after it (a suspension, a later piece).
+ */
+export function mustEndEarly(lease: LeaseRecord, run: Segment, now: number): boolean {
+  const after = lease.chain[lease.chain.indexOf(run) + 1];
+  return now < run.end || lease.chainEndsIn === 'suspend' || (after !== undefined && after.kind !== 'shutdown');
 }

@@ -3,7 +3,7 @@ import { Scheduler } from '../core/scheduler.ts';
 import type { SchedulerConfig } from '../core/config.ts';
 import type { Done, LeaseRequest, NodeSpec } from '../core/types.ts';
 import { type BurstInput, simulateBursting } from './burst-simulation.ts';
-import { EarlyEnds } from './early-ends.ts';
+import { EarlyEnds, mustEndEarly } from './early-ends.ts';
 import { realWorkOf } from './real-work.ts';
 
 export { realWorkOf } from './real-work.ts';
@@ -48,11 +48,7 @@ export function simulate(input: SimulationInput & { burst?: BurstInput }): Sched
     }
     if (now === Infinity) break;
     for (let run = earlyEnds.takeNext(now); run !== undefined; run = earlyEnds.takeNext(now)) {
-      // A run that ends as planned needs no help, unless more was planned after it (a suspension, a later piece) where its work is done.
-      const lease = scheduler.lease(run.leaseId)!;
-      const after = lease.chain[lease.chain.indexOf(run) + 1];
-      const morePlanned = lease.chainEndsIn === 'suspend' || (after !== undefined && after.kind !== 'shutdown');
-      if (now < run.end || morePlanned) mustDo(scheduler.finishEarly(run.leaseId, now));
+      if (mustEndEarly(scheduler.lease(run.leaseId)!, run, now)) mustDo(scheduler.finishEarly(run.leaseId, now));
     }
     while (next < requests.length && requests[next].arrival === now) mustDo(scheduler.submit(requests[next++], now));
     const step = scheduler.advance(now);

@@ -5,6 +5,9 @@
 
 import type { InstanceType } from '../../core/instance-types.ts';
 import { MOST_CPUS, MOST_MEMORY_MIB } from '../../core/limits.ts';
+import type { LeaseOwner } from '../plugin.ts';
+
+export type { LeaseOwner };
 
 // The type choice is pure and the simulator prices burst leases with it: it lives in the core.
 export { type InstanceType, typeFor } from '../../core/instance-types.ts';
@@ -150,15 +153,6 @@ export function siteConfigFromText(file: string, text: string): Ec2SiteConfig {
     throw new Ec2ConfigError(`in ${file}`, `is not JSON: ${(e as Error).message}`);
   }
   return parseSiteConfig(raw);
-}
-
-/** Who the lease is for, as the account mapping reads it. */
-export interface LeaseOwner {
-  owner: string;
-  /** The group the lease is shared with, if any: its mapping comes before the owner's other groups. */
-  group: string | null;
-  /** Every group the owner belongs to. */
-  memberOf: readonly string[];
 }
 
 /**

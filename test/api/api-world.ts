@@ -14,6 +14,8 @@ import { LeaseService } from '../../src/control/lease-service.ts';
 import { ContextBroker } from '../../src/broker/broker.ts';
 import { ClusterContexts } from '../../src/broker/cluster-contexts.ts';
 import { SimulatedDriver } from '../../src/drivers/simulated/simulated-driver.ts';
+import type { Billing } from '../../src/drivers/plugin.ts';
+import type { ServiceBackend } from '../../src/control/service-backend.ts';
 import { openTestStore, type StoreKind } from '../support/test-stores.ts';
 
 export { STORE_KINDS, type StoreKind } from '../support/test-stores.ts';
@@ -52,6 +54,23 @@ export interface ApiWorld {
 export interface ApiWorldOptions {
   /** Wire the context broker as `vws serve` does: its routes are served, cluster leases register with it (and the EC2 credential routes). */
   contexts?: boolean;
+  /**
+   * A second back-end leases burst to, as `vws serve --burst-to` wires one: `cloud`, two nodes of
+   * 2 CPUs, on a simulated driver whose billing admits alice alone (a stand-in for EC2's accounts).
+   */
+  burst?: boolean;
+}
+
+/** The burst back-end of a world with `burst`: alice has an account, nobody else; a dollar an hour a VM. */
+function cloudBackend(): ServiceBackend {
+  const driver = new SimulatedDriver({ delaysMs: { start: 1, stop: 1, suspend: 1, resume: 1, migrate: 1, prepareImage: 1 } });
+  const billing: Billing = {
+    refusesOwner: (who) => (who.owner === 'alice' ? null : `user ${who.owner} may not run on cloud: no account`),
+    dollarsFor: (vms, seconds) => vms.reduce((sum, v) => sum + v.count * Math.max(60, seconds) / 3600, 0),
+    chargedDollars: () => 0,
+    unitsPerDollar: 10,
+  };
+  return { name: 'cloud', driver, billing };
 }
 
 export async function apiWorld(nodes = 4, serveFrom: (store: Store) => Store = (s) => s, kind: StoreKind = 'sqlite', options: ApiWorldOptions = {}): Promise<ApiWorld> {
@@ -66,8 +85,12 @@ export async function apiWorld(nodes = 4, serveFrom: (store: Store) => Store = (
   await store.addMember('lab', 'carol');
   const tokens = { admin, alice: (await issueToken(store, 'alice', 't', T0)).token, bob: (await issueToken(store, 'bob', 't', T0)).token, carol: (await issueToken(store, 'carol', 't', T0)).token };
   const driver = new SimulatedDriver({ delaysMs: { start: 1, stop: 1, suspend: 1, resume: 1, migrate: 1, prepareImage: 1 } });
-  const service = await LeaseService.open({ store: served, driver, clock, config: configWith({}) });
+  const cloud = options.burst ? cloudBackend() : null;
+  const backends: ServiceBackend[] = [{ name: driver.name, driver }, ...(cloud ? [cloud] : [])];
+  const open = (): Promise<LeaseService> => LeaseService.open({ store: served, backends, clock, config: configWith({}) });
+  const service = await open();
   for (let i = 1; i <= nodes; i++) await service.addNode({ id: `n${i}`, cpu: 1, memoryMiB: 1024, diskMiB: 10_000 });
+  if (cloud) for (let i = 1; i <= 2; i++) await service.addNode({ id: `cloud-${i}`, cpu: 2, memoryMiB: 2048, diskMiB: 10_000 }, 'cloud');
   let contexts: ClusterContexts | null = null;
   const broker = options.contexts ? await ContextBroker.open(served, clock, { onSettled: (view) => contexts?.settled(view) }) : undefined;
   if (broker) contexts = new ClusterContexts(served, broker);
@@ -102,7 +125,7 @@ export async function apiWorld(nodes = 4, serveFrom: (store: Store) => Store = (
       unwatch();
       await contexts?.idle();
       await world.service.close();
-      world.service = await LeaseService.open({ store: served, driver, clock, config: configWith({}) });
+      world.service = await open();
       if (contexts) unwatch = await contexts.watch(world.service);
       world.app = await serve(world.service);
     },
@@ -113,6 +136,7 @@ export async function apiWorld(nodes = 4, serveFrom: (store: Store) => Store = (
       broker?.close();
       await world.service.close();
       await driver.close();
+      await cloud?.driver.close();
       await world.digest.close();
       await store.close();
       await drop();

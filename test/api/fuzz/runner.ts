@@ -99,10 +99,13 @@ export class FuzzRunner {
       const running = (await this.world.store.listLeases({ status: 'running' })).filter((l) => l.nodes.length > 0 && (l.kind === 'best-effort' || l.kind === 'deadline'));
       if (running.length === 0) return;
       const moving = running[n % running.length];
-      // Nodes with nothing on them and the pool's usual size. The pool is mostly full: an administrator
-      // adds one to move a lease to (a few at most, so that the pool keeps its size and its refusals).
+      // Nodes with nothing on them and the pool's usual size, of the lease's own back-end (a lease never
+      // moves between back-ends). The pool is mostly full: an administrator adds one to move a lease to
+      // (a few at most, so that the pool keeps its size and its refusals).
+      const backend = this.world.service.backendOfLease(moving.id);
       const idle = async (): Promise<string[]> => (await this.world.store.listNodes())
         .filter((node) => node.status === 'active' && node.cpu >= 1 && node.memoryMiB >= 1024 && !moving.nodes.includes(node.id) && this.world.service.leasesOnNode(node.id).length === 0)
+        .filter((node) => this.world.service.backendOfNode(node.id) === backend)
         .map((node) => node.id);
       let others = await idle();
       if (others.length < moving.nodes.length && this.flowNodes < 8) {

@@ -257,7 +257,6 @@ export class PostgresStore extends PostgresEc2Records implements Store {
     );
   }
 
-  /** Runs sql on the open transaction's client if called from inside one, else on any pooled client. */
   async putContext(c: ContextRow, members: ContextMemberRow[]): Promise<void> {
     await this.upsert('contexts', ['lease_id'], { lease_id: c.leaseId, spec: json(c.spec), created_at: c.createdAt });
     for (const m of members) await this.putContextMember(m);
@@ -282,6 +281,7 @@ export class PostgresStore extends PostgresEc2Records implements Store {
     return (await this.brokerKey())!;
   }
 
+  /** Runs sql on the open transaction's client if called from inside one, else on any pooled client. */
   protected async query(sql: string, params: SqlValue[] = []): Promise<Row[]> {
     const tx = this.context.getStore();
     const on = tx?.open ? tx.client : this.pool;

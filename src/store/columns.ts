@@ -2,7 +2,7 @@
 // and encodings, so that the two cannot drift apart. JSON goes in as text (undefined, which JSON
 // cannot hold, as null); a store that cannot bind booleans passes its own `flag`.
 
-import type { ContextMemberRow, ImageRow, LeaseRow, NodeRow, WorkspaceRow } from './store.ts';
+import type { BrokerKeyRow, ContextMemberRow, ImageRow, LeaseRow, NodeRow, TokenRow, WorkspaceRow } from './store.ts';
 
 type Columns = Record<string, string | number | null>;
 
@@ -81,4 +81,12 @@ export function contextMemberColumns(m: ContextMemberRow): Columns {
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- a driver's row, typed here
 export function contextMemberFrom(r: Record<string, any>, parse: (v: unknown) => unknown = (v) => v): ContextMemberRow {
   return { leaseId: r.lease_id, memberId: r.member_id, secretHash: r.secret_hash, sessionHash: r.session_hash, progress: parse(r.progress) as ContextMemberRow['progress'], updatedAt: Number(r.updated_at) };
+}
+
+export function tokenFrom(r: Row): TokenRow {
+  return { id: r.id, userId: r.user_id, hash: r.hash, label: r.label, createdAt: r.created_at, expiresAt: r.expires_at };
+}
+
+export function brokerKeyFrom(r: Row): BrokerKeyRow {
+  return { publicKey: r.public_key, privateKey: r.private_key, createdAt: Number(r.created_at) };
 }

@@ -40,7 +40,7 @@ export interface ClientTokenRow {
 
 /** A row as either store reads it (snake_case columns). */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the database drivers' rows are untyped; these give them types
-type Ec2Row = Record<string, any>;
+export type Ec2Row = Record<string, any>;
 
 export function toCredential(r: Ec2Row): Ec2CredentialRow {
   return { accessKeyId: r.access_key_id, userId: r.user_id, sealedSecret: r.sealed_secret, createdAt: Number(r.created_at) };

@@ -4,13 +4,13 @@
 
 import { AsyncLocalStorage } from 'node:async_hooks';
 import pg from 'pg';
-import { checkLimit, contextMemberColumns, contextMemberFrom, imageColumns, imageFrom, json, leaseColumns, leaseFrom, nodeColumns, nodeFrom, workspaceColumns, workspaceFrom } from './columns.ts';
+import { brokerKeyFrom, checkLimit, contextMemberColumns, contextMemberFrom, imageColumns, imageFrom, json, leaseColumns, leaseFrom, nodeColumns, nodeFrom, tokenFrom, workspaceColumns, workspaceFrom } from './columns.ts';
 import { applyMigrations } from './migrations.ts';
 import type {
   BrokerKeyRow, ContextMemberRow, ContextRow, EventRow, GroupRow, ImageRow, InputRow, LeaseFilter, LeaseRow, LeaseStatus, NodeRow, Store, TokenRow, UserRow,
   WorkspaceRow,
 } from './store.ts';
-import { type ClientTokenRow, type Ec2CredentialRow, type KeyPairRow, type TagRow, toClientToken, toCredential, toKeyPair, toTag } from './ec2-records.ts';
+import { PostgresEc2Records } from './postgres-ec2.ts';
 
 /** A row as pg returns it (the driver boundary); the to* functions below type it. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the database driver's rows are untyped; the functions below give them types
@@ -28,7 +28,7 @@ interface OpenTransaction {
   open: boolean;
 }
 
-export class PostgresStore implements Store {
+export class PostgresStore extends PostgresEc2Records implements Store {
   private readonly pool: pg.Pool;
   private readonly schema: string | undefined;
   private readonly context = new AsyncLocalStorage<OpenTransaction>();
@@ -38,6 +38,7 @@ export class PostgresStore implements Store {
   private readonly connection: pg.ClientConfig;
 
   constructor(url: string, options: PostgresStoreOptions = {}) {
+    super();
     this.schema = options.schema === undefined ? undefined : checkSchemaName(options.schema);
     this.connection = {
       connectionString: url,
@@ -160,10 +161,10 @@ export class PostgresStore implements Store {
     });
   }
   async tokenByHash(hash: string): Promise<TokenRow | null> {
-    return mapped(await this.query('SELECT * FROM tokens WHERE hash = $1', [hash]), toToken);
+    return mapped(await this.query('SELECT * FROM tokens WHERE hash = $1', [hash]), tokenFrom);
   }
   async tokensOf(userId: string): Promise<TokenRow[]> {
-    return (await this.query('SELECT * FROM tokens WHERE user_id = $1 ORDER BY created_at, id', [userId])).map(toToken);
+    return (await this.query('SELECT * FROM tokens WHERE user_id = $1 ORDER BY created_at, id', [userId])).map(tokenFrom);
   }
   async deleteToken(id: string): Promise<boolean> {
     return (await this.query('DELETE FROM tokens WHERE id = $1 RETURNING id', [id])).length > 0;
@@ -256,7 +257,6 @@ export class PostgresStore implements Store {
     );
   }
 
-  /** Runs sql on the open transaction's client if called from inside one, else on any pooled client. */
   async putContext(c: ContextRow, members: ContextMemberRow[]): Promise<void> {
     await this.upsert('contexts', ['lease_id'], { lease_id: c.leaseId, spec: json(c.spec), created_at: c.createdAt });
     for (const m of members) await this.putContextMember(m);
@@ -274,56 +274,15 @@ export class PostgresStore implements Store {
     return (await this.query('SELECT * FROM context_members WHERE lease_id = $1 ORDER BY member_id', [leaseId])).map((r) => contextMemberFrom(r));
   }
   async brokerKey(): Promise<BrokerKeyRow | null> {
-    return mapped(await this.query("SELECT * FROM broker_keys WHERE id = 'context'"), toBrokerKey);
+    return mapped(await this.query("SELECT * FROM broker_keys WHERE id = 'context'"), brokerKeyFrom);
   }
   async keepBrokerKey(k: BrokerKeyRow): Promise<BrokerKeyRow> {
     await this.query("INSERT INTO broker_keys (id, public_key, private_key, created_at) VALUES ('context', $1, $2, $3) ON CONFLICT DO NOTHING", [k.publicKey, k.privateKey, k.createdAt]);
     return (await this.brokerKey())!;
   }
 
-  async putEc2Credential(c: Ec2CredentialRow): Promise<void> {
-    await this.query('INSERT INTO ec2_credentials (access_key_id, user_id, sealed_secret, created_at) VALUES ($1, $2, $3, $4)', [c.accessKeyId, c.userId, c.sealedSecret, c.createdAt]);
-  }
-  async ec2Credential(accessKeyId: string): Promise<Ec2CredentialRow | null> {
-    return mapped(await this.query('SELECT * FROM ec2_credentials WHERE access_key_id = $1', [accessKeyId]), toCredential);
-  }
-  async ec2CredentialsOf(userId: string): Promise<Ec2CredentialRow[]> {
-    return (await this.query('SELECT * FROM ec2_credentials WHERE user_id = $1 ORDER BY created_at, access_key_id', [userId])).map(toCredential);
-  }
-  async deleteEc2Credential(accessKeyId: string): Promise<boolean> {
-    return (await this.query('DELETE FROM ec2_credentials WHERE access_key_id = $1 RETURNING access_key_id', [accessKeyId])).length > 0;
-  }
-  async addKeyPair(k: KeyPairRow): Promise<boolean> {
-    const rows = await this.query(
-      'INSERT INTO ec2_key_pairs (owner, name, key_pair_id, key_type, public_key, fingerprint, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING RETURNING name',
-      [k.owner, k.name, k.keyPairId, k.keyType, k.publicKey, k.fingerprint, k.createdAt],
-    );
-    return rows.length > 0;
-  }
-  async keyPairsOf(owner: string): Promise<KeyPairRow[]> {
-    return (await this.query('SELECT * FROM ec2_key_pairs WHERE owner = $1 ORDER BY name', [owner])).map(toKeyPair);
-  }
-  async deleteKeyPair(owner: string, name: string): Promise<boolean> {
-    return (await this.query('DELETE FROM ec2_key_pairs WHERE owner = $1 AND name = $2 RETURNING name', [owner, name])).length > 0;
-  }
-  async putTag(t: TagRow): Promise<void> {
-    await this.upsert('ec2_tags', ['owner', 'resource_id', 'tag_key'], { owner: t.owner, resource_id: t.resourceId, tag_key: t.key, tag_value: t.value });
-  }
-  async deleteTag(owner: string, resourceId: string, key: string): Promise<boolean> {
-    return (await this.query('DELETE FROM ec2_tags WHERE owner = $1 AND resource_id = $2 AND tag_key = $3 RETURNING tag_key', [owner, resourceId, key])).length > 0;
-  }
-  async tagsOf(owner: string): Promise<TagRow[]> {
-    return (await this.query('SELECT * FROM ec2_tags WHERE owner = $1 ORDER BY resource_id, tag_key', [owner])).map(toTag);
-  }
-  async clientToken(owner: string, token: string): Promise<ClientTokenRow | null> {
-    return mapped(await this.query('SELECT * FROM ec2_client_tokens WHERE owner = $1 AND token = $2', [owner, token]), toClientToken);
-  }
-  async keepClientToken(c: ClientTokenRow): Promise<ClientTokenRow> {
-    await this.query('INSERT INTO ec2_client_tokens (owner, token, lease_id, params_hash) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING', [c.owner, c.token, c.leaseId, c.paramsHash]);
-    return (await this.clientToken(c.owner, c.token))!;
-  }
-
-  private async query(sql: string, params: SqlValue[] = []): Promise<Row[]> {
+  /** Runs sql on the open transaction's client if called from inside one, else on any pooled client. */
+  protected async query(sql: string, params: SqlValue[] = []): Promise<Row[]> {
     const tx = this.context.getStore();
     const on = tx?.open ? tx.client : this.pool;
     return (await on.query(sql, params)).rows;
@@ -333,7 +292,7 @@ export class PostgresStore implements Store {
    * Inserts the row or updates the one with the same key (rather than delete-and-insert, which
    * would cascade to its workspaces, members or tokens).
    */
-  private async upsert(table: string, key: string[], values: Record<string, SqlValue>): Promise<void> {
+  protected async upsert(table: string, key: string[], values: Record<string, SqlValue>): Promise<void> {
     const columns = Object.keys(values);
     const updates = columns.filter((c) => !key.includes(c)).map((c) => `${c} = EXCLUDED.${c}`);
     const sql = `INSERT INTO ${table} (${columns.join(', ')}) VALUES (${columns.map((_, i) => `$${i + 1}`).join(', ')})
@@ -413,12 +372,3 @@ function toUser(r: Row): UserRow {
 function toGroup(r: Row): GroupRow {
   return { name: r.name, shareLeases: r.share_leases, createdAt: r.created_at };
 }
-
-function toToken(r: Row): TokenRow {
-  return { id: r.id, userId: r.user_id, hash: r.hash, label: r.label, createdAt: r.created_at, expiresAt: r.expires_at };
-}
-
-function toBrokerKey(r: Row): BrokerKeyRow {
-  return { publicKey: r.public_key, privateKey: r.private_key, createdAt: Number(r.created_at) };
-}
-

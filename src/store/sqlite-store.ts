@@ -8,13 +8,13 @@ import { chmodSync, closeSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { SqliteClaim } from './sqlite-claim.ts';
-import { checkLimit, contextMemberColumns, contextMemberFrom, imageColumns, imageFrom, json, leaseColumns, leaseFrom, nodeColumns, nodeFrom, workspaceColumns, workspaceFrom } from './columns.ts';
+import { brokerKeyFrom, checkLimit, contextMemberColumns, contextMemberFrom, imageColumns, imageFrom, json, leaseColumns, leaseFrom, nodeColumns, nodeFrom, tokenFrom, workspaceColumns, workspaceFrom } from './columns.ts';
 import { applyMigrations } from './migrations.ts';
 import type {
   BrokerKeyRow, ContextMemberRow, ContextRow, EventRow, GroupRow, ImageRow, InputRow, LeaseFilter, LeaseRow, LeaseStatus, NodeRow, Store, TokenRow, UserRow,
   WorkspaceRow,
 } from './store.ts';
-import { type ClientTokenRow, type Ec2CredentialRow, type KeyPairRow, type TagRow, toClientToken, toCredential, toKeyPair, toTag } from './ec2-records.ts';
+import { SqliteEc2Records } from './sqlite-ec2.ts';
 
 /** A row as better-sqlite3 returns it (the driver boundary); the to* functions below type it. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the database driver's rows are untyped; the functions below give them types
@@ -29,13 +29,14 @@ interface OpenTransaction {
   ended: Promise<void>;
 }
 
-export class SqliteStore implements Store {
+export class SqliteStore extends SqliteEc2Records implements Store {
   private readonly db: Database.Database;
   private readonly statements = new Map<string, Database.Statement>();
   private readonly context = new AsyncLocalStorage<OpenTransaction>();
   private open: OpenTransaction | null = null;
 
   constructor(readonly path: string) {
+    super();
     privateFile(path);
     this.db = new Database(path);
     // WAL lets readers in other processes (backups, an admin's sqlite3) run while we write.
@@ -151,10 +152,10 @@ export class SqliteStore implements Store {
     });
   }
   async tokenByHash(hash: string): Promise<TokenRow | null> {
-    return mapped(await this.one('SELECT * FROM tokens WHERE hash = ?', hash), toToken);
+    return mapped(await this.one('SELECT * FROM tokens WHERE hash = ?', hash), tokenFrom);
   }
   async tokensOf(userId: string): Promise<TokenRow[]> {
-    return (await this.all('SELECT * FROM tokens WHERE user_id = ? ORDER BY created_at, id', userId)).map(toToken);
+    return (await this.all('SELECT * FROM tokens WHERE user_id = ? ORDER BY created_at, id', userId)).map(tokenFrom);
   }
   async deleteToken(id: string): Promise<boolean> {
     return (await this.run('DELETE FROM tokens WHERE id = ?', id)).changes > 0;
@@ -266,53 +267,11 @@ export class SqliteStore implements Store {
     return (await this.all('SELECT * FROM context_members WHERE lease_id = ? ORDER BY member_id', leaseId)).map((r) => contextMemberFrom(r, parseJson));
   }
   async brokerKey(): Promise<BrokerKeyRow | null> {
-    return mapped(await this.one("SELECT * FROM broker_keys WHERE id = 'context'"), toBrokerKey);
+    return mapped(await this.one("SELECT * FROM broker_keys WHERE id = 'context'"), brokerKeyFrom);
   }
   async keepBrokerKey(k: BrokerKeyRow): Promise<BrokerKeyRow> {
     await this.run("INSERT INTO broker_keys (id, public_key, private_key, created_at) VALUES ('context', ?, ?, ?) ON CONFLICT DO NOTHING", k.publicKey, k.privateKey, k.createdAt);
     return (await this.brokerKey())!;
-  }
-
-  async putEc2Credential(c: Ec2CredentialRow): Promise<void> {
-    await this.run('INSERT INTO ec2_credentials (access_key_id, user_id, sealed_secret, created_at) VALUES (?, ?, ?, ?)', c.accessKeyId, c.userId, c.sealedSecret, c.createdAt);
-  }
-  async ec2Credential(accessKeyId: string): Promise<Ec2CredentialRow | null> {
-    return mapped(await this.one('SELECT * FROM ec2_credentials WHERE access_key_id = ?', accessKeyId), toCredential);
-  }
-  async ec2CredentialsOf(userId: string): Promise<Ec2CredentialRow[]> {
-    return (await this.all('SELECT * FROM ec2_credentials WHERE user_id = ? ORDER BY created_at, access_key_id', userId)).map(toCredential);
-  }
-  async deleteEc2Credential(accessKeyId: string): Promise<boolean> {
-    return (await this.run('DELETE FROM ec2_credentials WHERE access_key_id = ?', accessKeyId)).changes > 0;
-  }
-  async addKeyPair(k: KeyPairRow): Promise<boolean> {
-    const r = await this.run(
-      'INSERT INTO ec2_key_pairs (owner, name, key_pair_id, key_type, public_key, fingerprint, created_at) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING',
-      k.owner, k.name, k.keyPairId, k.keyType, k.publicKey, k.fingerprint, k.createdAt,
-    );
-    return r.changes > 0;
-  }
-  async keyPairsOf(owner: string): Promise<KeyPairRow[]> {
-    return (await this.all('SELECT * FROM ec2_key_pairs WHERE owner = ? ORDER BY name', owner)).map(toKeyPair);
-  }
-  async deleteKeyPair(owner: string, name: string): Promise<boolean> {
-    return (await this.run('DELETE FROM ec2_key_pairs WHERE owner = ? AND name = ?', owner, name)).changes > 0;
-  }
-  async putTag(t: TagRow): Promise<void> {
-    await this.upsert('ec2_tags', ['owner', 'resource_id', 'tag_key'], { owner: t.owner, resource_id: t.resourceId, tag_key: t.key, tag_value: t.value });
-  }
-  async deleteTag(owner: string, resourceId: string, key: string): Promise<boolean> {
-    return (await this.run('DELETE FROM ec2_tags WHERE owner = ? AND resource_id = ? AND tag_key = ?', owner, resourceId, key)).changes > 0;
-  }
-  async tagsOf(owner: string): Promise<TagRow[]> {
-    return (await this.all('SELECT * FROM ec2_tags WHERE owner = ? ORDER BY resource_id, tag_key', owner)).map(toTag);
-  }
-  async clientToken(owner: string, token: string): Promise<ClientTokenRow | null> {
-    return mapped(await this.one('SELECT * FROM ec2_client_tokens WHERE owner = ? AND token = ?', owner, token), toClientToken);
-  }
-  async keepClientToken(c: ClientTokenRow): Promise<ClientTokenRow> {
-    await this.run('INSERT INTO ec2_client_tokens (owner, token, lease_id, params_hash) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING', c.owner, c.token, c.leaseId, c.paramsHash);
-    return (await this.clientToken(c.owner, c.token))!;
   }
 
   private insideOpenTransaction(): boolean {
@@ -331,15 +290,15 @@ export class SqliteStore implements Store {
     return statement;
   }
 
-  private run(sql: string, ...params: SqlValue[]): Promise<Database.RunResult> {
+  protected run(sql: string, ...params: SqlValue[]): Promise<Database.RunResult> {
     return this.use(() => this.statement(sql).run(...params));
   }
 
-  private one(sql: string, ...params: SqlValue[]): Promise<Row | undefined> {
+  protected one(sql: string, ...params: SqlValue[]): Promise<Row | undefined> {
     return this.use(() => this.statement(sql).get(...params) as Row | undefined);
   }
 
-  private all(sql: string, ...params: SqlValue[]): Promise<Row[]> {
+  protected all(sql: string, ...params: SqlValue[]): Promise<Row[]> {
     return this.use(() => this.statement(sql).all(...params) as Row[]);
   }
 
@@ -347,7 +306,7 @@ export class SqliteStore implements Store {
    * Inserts the row or updates the one with the same key. Not INSERT OR REPLACE: that deletes
    * the old row first, which would cascade to its workspaces, members or tokens.
    */
-  private async upsert(table: string, key: string[], values: Record<string, SqlValue>): Promise<void> {
+  protected async upsert(table: string, key: string[], values: Record<string, SqlValue>): Promise<void> {
     const columns = Object.keys(values);
     const updates = columns.filter((c) => !key.includes(c)).map((c) => `${c} = excluded.${c}`);
     const sql = `INSERT INTO ${table} (${columns.join(', ')}) VALUES (${columns.map(() => '?').join(', ')})
@@ -403,10 +362,6 @@ function toGroup(r: Row): GroupRow {
   return { name: r.name, shareLeases: r.share_leases === 1, createdAt: r.created_at };
 }
 
-function toToken(r: Row): TokenRow {
-  return { id: r.id, userId: r.user_id, hash: r.hash, label: r.label, createdAt: r.created_at, expiresAt: r.expires_at };
-}
-
 const parseJson = (v: unknown): unknown => JSON.parse(v as string);
 
 /**
@@ -420,8 +375,3 @@ function privateFile(path: string): void {
   closeSync(openSync(path, 'a', 0o600));
   chmodSync(path, 0o600);
 }
-
-function toBrokerKey(r: Row): BrokerKeyRow {
-  return { publicKey: r.public_key, privateKey: r.private_key, createdAt: Number(r.created_at) };
-}
-

@@ -2,6 +2,7 @@
 // hourly price. The driver keeps one record per instance (in its state file), so a lease's cost
 // on EC2 is known whatever the service makes of it later (it folds the amounts into usage).
 
+import type { Instance } from '@aws-sdk/client-ec2';
 import { ec2Charge, MINIMUM_SECONDS } from '../../core/instance-types.ts';
 
 // The billing rule itself is pure, and the simulator prices burst leases by it: it lives in the core.
@@ -30,4 +31,30 @@ export interface Charge extends ChargeRecord {
 export function charged(record: ChargeRecord, now: number): Charge {
   const seconds = Math.max(0, (record.until ?? now) - record.from);
   return { ...record, billedSeconds: Math.max(MINIMUM_SECONDS, Math.ceil(seconds)), amount: ec2Charge(seconds, record.pricePerHour) };
+}
+
+/**
+ * The driver's charge records (the very array its state file saves): one begins when an instance is
+ * first seen running, and ends when it is seen ending, by the service's hand or behind its back.
+ */
+export class ChargeBook {
+  constructor(private readonly records: ChargeRecord[], private readonly now: () => number) {}
+
+  /** The lease's charges so far (running instances up to now). */
+  of(leaseId: string): Charge[] {
+    const now = this.now();
+    return this.records.filter((c) => c.leaseId === leaseId).map((c) => charged(c, now));
+  }
+
+  /** Once per instance: seen running again, it keeps the charge it has. */
+  begin(vm: { leaseId: string; vmId: string; instanceType: string; pricePerHour: number }, instance: Instance): void {
+    if (this.records.some((c) => c.instanceId === instance.InstanceId)) return;
+    const from = instance.LaunchTime ? instance.LaunchTime.getTime() / 1000 : this.now();
+    this.records.push({ leaseId: vm.leaseId, vmId: vm.vmId, instanceId: instance.InstanceId!, instanceType: vm.instanceType, pricePerHour: vm.pricePerHour, from, until: null });
+  }
+
+  end(instanceId: string | null): void {
+    const record = this.records.find((c) => c.instanceId === instanceId && c.until === null);
+    if (record) record.until = Math.max(record.from, this.now());
+  }
 }

@@ -5,23 +5,26 @@
 // reconciles them with its state file: an instance it does not have is terminated and reported
 // (onStray); one it has that EC2 no longer runs is reported failed. Each launch carries a
 // ClientToken derived from the workspace and its attempt, saved before the call: a start retried
-// after a lost answer or a crash finds or gets the same instance, never a second one.
+// after a lost answer or a crash finds or gets the same instance, never a second one. The looking
+// at EC2 and the reconciling are reconciliation.ts's; the driver launches, stops and keeps state.
 //
 // EC2 cannot save a running instance to a file nor carry one to another host: the driver declares
 // none of suspendToFile, coldMigration, liveMigration and scratchDisks, and refuses them.
 
 import { createHash, randomUUID } from 'node:crypto';
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { type EC2Client, type Instance, RunInstancesCommand, TerminateInstancesCommand } from '@aws-sdk/client-ec2';
+import { type EC2Client, type Instance, RunInstancesCommand } from '@aws-sdk/client-ec2';
 import { MOST_CPUS, MOST_MEMORY_MIB } from '../../core/limits.ts';
 import type { NodeSpec } from '../../core/types.ts';
 import type { Capability } from '../capabilities.ts';
 import { type Driver, DriverError, requireCapability, type VmSpec, type VmState, type VmStatus } from '../driver.ts';
 import type { DriverContext } from '../plugin.ts';
-import { type Charge, charged, type ChargeRecord } from './charges.ts';
+import { type Charge, ChargeBook, type ChargeRecord } from './charges.ts';
 import { Ec2Clients, identityOf } from './ec2-clients.ts';
 import { refusalOf } from './ec2-errors.ts';
-import { addressOf, describeAll, LIVE, TAG_LEASE, TAG_NODE, TAG_SERVICE, TAG_WORKSPACE, tagsOf } from './instances.ts';
+import type { Ec2Vm } from './ec2-vm.ts';
+import { describeAll, LIVE, TAG_LEASE, TAG_NODE, TAG_SERVICE, TAG_WORKSPACE, terminate } from './instances.ts';
+import { Reconciler } from './reconciliation.ts';
 import { accountFor, type Ec2SiteConfig, type LeaseOwner, typeFor } from './site-config.ts';
 import { KeyedQueue } from '../keyed-queue.ts';
 
@@ -54,20 +57,6 @@ export interface Ec2DriverOptions {
   log?: (line: string) => void;
 }
 
-interface Ec2Vm {
-  spec: VmSpec;
-  /** The account's identity (not its secret): which client reaches the instance. */
-  account: string;
-  attempt: number;
-  clientToken: string;
-  /** Null from the moment the launch is decided until EC2 answers it. */
-  instanceId: string | null;
-  instanceType: string;
-  pricePerHour: number;
-  launchedAt: number;
-  status: VmStatus;
-}
-
 interface SavedState {
   serviceId: string;
   vms: Ec2Vm[];
@@ -84,11 +73,8 @@ export class Ec2Driver implements Driver {
   private readonly clients: Ec2Clients;
   private readonly queues = new KeyedQueue();
   private readonly listeners: Array<(vm: VmStatus) => void> = [];
-  private readonly strayListeners: Array<(vm: VmStatus) => void> = [];
-  /** Strays found before anyone listened. */
-  private readonly unreportedStrays: VmStatus[] = [];
-  private watcher: NodeJS.Timeout | null = null;
-  private refreshing: Promise<void> | null = null;
+  private readonly book: ChargeBook;
+  private readonly reconciler: Reconciler;
   private closed = false;
   private readonly pollMs: number;
   private readonly now: () => number;
@@ -101,11 +87,20 @@ export class Ec2Driver implements Driver {
       ? (JSON.parse(readFileSync(opts.stateFile, 'utf8')) as SavedState)
       : { serviceId: randomUUID(), vms: [], attempts: {}, charges: [] };
     for (const vm of this.state.vms) this.vms.set(vm.spec.id, vm);
+    this.book = new ChargeBook(this.state.charges, this.now);
     this.save();
-    if (opts.watchMs) {
-      this.watcher = setInterval(() => void this.refresh().catch((e: Error) => opts.log?.(`ec2: looking at the instances failed: ${e.message}`)), opts.watchMs);
-      this.watcher.unref();
-    }
+    this.reconciler = new Reconciler({
+      serviceId: this.state.serviceId, vms: this.vms, clients: this.clients, charges: this.book,
+      busy: (id) => this.queues.busy(id),
+      setStatus: (vm, state, ip, detail) => this.setStatus(vm, state, ip, detail),
+      save: () => this.save(),
+      ensureOpen: () => this.ensureOpen(),
+      fallbackNode: () => this.nodes()[0]!.id,
+      now: this.now,
+      launchGraceSeconds: opts.launchGraceSeconds ?? 120,
+      log: opts.log,
+    });
+    if (opts.watchMs) this.reconciler.watch(opts.watchMs);
   }
 
   /** This service's id, as its instances' vws:service tag carries it. */
@@ -136,8 +131,7 @@ export class Ec2Driver implements Driver {
 
   /** What EC2 charges for the lease's instances so far (running ones up to now). */
   charges(leaseId: string): Charge[] {
-    const now = this.now();
-    return this.state.charges.filter((c) => c.leaseId === leaseId).map((c) => charged(c, now));
+    return this.book.of(leaseId);
   }
 
   /** A shape no instance type fits, or an image without an AMI, is refused before a lease is accepted. */
@@ -202,11 +196,11 @@ export class Ec2Driver implements Driver {
       const instanceId = vm.instanceId ?? (await this.launchedBefore(vm))?.InstanceId ?? null;
       if (instanceId) {
         vm.instanceId = instanceId;
-        await this.terminate(vm.account, instanceId, id);
+        await terminate(this.clients, vm.account, instanceId, id);
         // EC2 stops billing once an instance is shutting down, and it never comes back from there: that is stopped.
         await this.until(vm, instanceId, (i) => i === null || i.State?.Name === 'shutting-down' || i.State?.Name === 'terminated', 'terminated');
       }
-      this.endCharge(instanceId);
+      this.book.end(instanceId);
       this.vms.delete(id);
       this.setStatus(vm, 'stopped', null);
     });
@@ -244,105 +238,23 @@ export class Ec2Driver implements Driver {
   }
 
   onStray(listener: (vm: VmStatus) => void): void {
-    this.strayListeners.push(listener);
-    for (const vm of this.unreportedStrays.splice(0)) listener(vm);
+    this.reconciler.onStray(listener);
   }
 
   /** Instances run on: the next service finds them by their tags. */
   async close(): Promise<void> {
     this.closed = true;
-    if (this.watcher) clearInterval(this.watcher);
+    this.reconciler.stopWatching();
     await this.queues.idle();
-    await this.refreshing?.catch(() => undefined);
+    await this.reconciler.settled();
     this.clients.destroy();
     this.listeners.length = 0;
-    this.strayListeners.length = 0;
+    this.reconciler.forgetListeners();
   }
 
   /** Looks at every instance of this service on every configured account and reconciles. */
   refresh(): Promise<void> {
-    this.refreshing ??= this.reconcile().finally(() => (this.refreshing = null));
-    return this.refreshing;
-  }
-
-  private async reconcile(): Promise<void> {
-    this.ensureOpen();
-    const seen = new Map<string, { instance: Instance; account: string }>();
-    const unreachable = new Map<string, string>();
-    for (const [account, client] of this.clients.all()) {
-      try {
-        for (const instance of await describeAll(client, [{ Name: `tag:${TAG_SERVICE}`, Values: [this.serviceId] }])) seen.set(instance.InstanceId!, { instance, account });
-      } catch (e) {
-        unreachable.set(account, (e as Error).message);
-      }
-    }
-    const mine = new Set<string>();
-    for (const vm of this.vms.values()) {
-      // An account whose instances could not be listed says nothing of them: its VMs are as last seen.
-      if (unreachable.has(vm.account)) continue;
-      if (this.queues.busy(vm.spec.id)) {
-        // An operation under way decides this VM's fate; its instance is not a stray.
-        if (vm.instanceId) mine.add(vm.instanceId);
-        for (const { instance } of seen.values()) if (instance.ClientToken === vm.clientToken) mine.add(instance.InstanceId!);
-        continue;
-      }
-      const found = vm.instanceId ? seen.get(vm.instanceId)?.instance : [...seen.values()].find((s) => s.instance.ClientToken === vm.clientToken)?.instance;
-      if (found) {
-        mine.add(found.InstanceId!);
-        vm.instanceId = found.InstanceId!;
-      }
-      this.judge(vm, found ?? null);
-    }
-    for (const { instance, account } of seen.values()) {
-      if (mine.has(instance.InstanceId!) || !LIVE.has(instance.State?.Name ?? '')) continue;
-      await this.terminateStray(account, instance);
-    }
-    this.save();
-    if (unreachable.size > 0) throw new Error([...unreachable].map(([account, why]) => `account ${account}: ${why}`).join('; '));
-  }
-
-  /** A VM's instance as EC2 shows it, or null if EC2 no longer lists it: what the VM is now. */
-  private judge(vm: Ec2Vm, instance: Instance | null): void {
-    if (vm.status.state === 'failed') return;
-    const state = instance?.State?.Name;
-    if (instance && (state === 'pending' || state === 'running')) {
-      const next: VmState = state === 'running' ? 'running' : 'starting';
-      if (next === 'running') this.beginCharge(vm, instance);
-      this.setStatus(vm, next, next === 'running' ? addressOf(instance) : null);
-      return;
-    }
-    if (!instance && this.now() - vm.launchedAt < (this.opts.launchGraceSeconds ?? 120)) return;
-    if (vm.status.state === 'stopping' && state !== 'stopping' && state !== 'stopped') {
-      // The service's own termination, whose end a crash or a failed call kept it from seeing.
-      this.endCharge(vm.instanceId);
-      this.vms.delete(vm.spec.id);
-      this.setStatus(vm, 'stopped', null);
-      return;
-    }
-    const reason = instance?.StateReason?.Message ?? instance?.StateTransitionReason;
-    if (instance?.StateReason?.Code === 'Client.InstanceInitiatedShutdown') {
-      this.endCharge(vm.instanceId);
-      this.vms.delete(vm.spec.id);
-      this.setStatus(vm, 'stopped', null, `the guest shut itself down (instance ${vm.instanceId} terminated)`);
-      return;
-    }
-    if (instance && (state === 'stopping' || state === 'stopped')) {
-      this.setStatus(vm, 'failed', null, `instance ${vm.instanceId} was stopped outside vws (${reason ?? 'no reason given'}); vws does not start stopped instances`);
-      return;
-    }
-    this.endCharge(vm.instanceId);
-    const what = instance ? `was ${state} behind the service's back (EC2: ${reason ?? 'no reason given'})` : 'vanished: EC2 no longer lists it';
-    this.setStatus(vm, 'failed', null, `instance ${vm.instanceId ?? `with ClientToken ${vm.clientToken}`} ${what}`);
-  }
-
-  private async terminateStray(account: string, instance: Instance): Promise<void> {
-    const tags = tagsOf(instance);
-    const id = tags[TAG_WORKSPACE] ?? instance.InstanceId!;
-    await this.terminate(account, instance.InstanceId!, id);
-    this.opts.log?.(`ec2: terminated stray instance ${instance.InstanceId} (workspace ${id}): this service does not have it`);
-    const stray: VmStatus = { id, node: tags[TAG_NODE] ?? this.nodes()[0]!.id, state: 'stopped', ip: null, console: null, detail: `instance ${instance.InstanceId} terminated: a stray (this service has no such VM)` };
-    if (this.strayListeners.length === 0) this.unreportedStrays.push(stray);
-    for (const l of this.strayListeners) l(stray);
+    return this.reconciler.refresh();
   }
 
   /** Everything a launch needs, or a permanent refusal saying what is missing. */
@@ -400,7 +312,7 @@ export class Ec2Driver implements Driver {
 
   private async untilRunning(vm: Ec2Vm): Promise<VmStatus> {
     const instance = await this.until(vm, vm.instanceId!, (i) => i === null || i.State?.Name !== 'pending', 'running');
-    this.judge(vm, instance);
+    this.reconciler.judge(vm, instance);
     if (vm.status.state !== 'running') throw new DriverError(vm.spec.id, `instance ${vm.instanceId} did not come up: ${vm.status.detail ?? vm.status.state}`);
     return { ...vm.status };
   }
@@ -422,31 +334,12 @@ export class Ec2Driver implements Driver {
     }
   }
 
-  private async terminate(account: string, instanceId: string, vmId: string): Promise<void> {
-    try {
-      await this.clients.byIdentity(account).send(new TerminateInstancesCommand({ InstanceIds: [instanceId] }));
-    } catch (e) {
-      if ((e as Error).name !== 'InvalidInstanceID.NotFound') throw refusalOf(vmId, 'TerminateInstances', e);
-    }
-  }
-
   /** A failed VM is replaced by a new launch: its instance, if it still lives, goes first. */
   private async forget(vm: Ec2Vm): Promise<void> {
-    if (vm.instanceId) await this.terminate(vm.account, vm.instanceId, vm.spec.id);
-    this.endCharge(vm.instanceId);
+    if (vm.instanceId) await terminate(this.clients, vm.account, vm.instanceId, vm.spec.id);
+    this.book.end(vm.instanceId);
     this.vms.delete(vm.spec.id);
     this.save();
-  }
-
-  private beginCharge(vm: Ec2Vm, instance: Instance): void {
-    if (this.state.charges.some((c) => c.instanceId === instance.InstanceId)) return;
-    const from = instance.LaunchTime ? instance.LaunchTime.getTime() / 1000 : this.now();
-    this.state.charges.push({ leaseId: vm.spec.leaseId, vmId: vm.spec.id, instanceId: instance.InstanceId!, instanceType: vm.instanceType, pricePerHour: vm.pricePerHour, from, until: null });
-  }
-
-  private endCharge(instanceId: string | null): void {
-    const record = this.state.charges.find((c) => c.instanceId === instanceId && c.until === null);
-    if (record) record.until = Math.max(record.from, this.now());
   }
 
   private setStatus(vm: Ec2Vm, state: VmState, ip: string | null, detail?: string, opts: { announce?: boolean } = {}): void {

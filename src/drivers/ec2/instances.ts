@@ -1,7 +1,9 @@
 // EC2 instances as the driver reads them: the tags that tie one to this service, its lease and
-// its workspace; its address; and every instance a filter matches, over all pages.
+// its workspace; its address; every instance a filter matches, over all pages; and terminating one.
 
-import { DescribeInstancesCommand, type EC2Client, type Filter, type Instance } from '@aws-sdk/client-ec2';
+import { DescribeInstancesCommand, type EC2Client, type Filter, type Instance, TerminateInstancesCommand } from '@aws-sdk/client-ec2';
+import type { Ec2Clients } from './ec2-clients.ts';
+import { refusalOf } from './ec2-errors.ts';
 
 export const TAG_LEASE = 'vws:lease';
 export const TAG_WORKSPACE = 'vws:workspace';
@@ -30,4 +32,16 @@ export async function describeAll(client: EC2Client, filters: Filter[], ids?: st
     token = page.NextToken;
   } while (token);
   return out;
+}
+
+/**
+ * Terminates the instance on the account; one EC2 no longer knows is already gone. A failure,
+ * an account the configuration lost included, is refused for `vmId`.
+ */
+export async function terminate(clients: Pick<Ec2Clients, 'byIdentity'>, account: string, instanceId: string, vmId: string): Promise<void> {
+  try {
+    await clients.byIdentity(account).send(new TerminateInstancesCommand({ InstanceIds: [instanceId] }));
+  } catch (e) {
+    if ((e as Error).name !== 'InvalidInstanceID.NotFound') throw refusalOf(vmId, 'TerminateInstances', e);
+  }
 }

@@ -99,7 +99,7 @@ test('a lease runs on the pool while the pool meets its start, else on EC2 for a
   writeFileSync(aliceConfig, JSON.stringify({ server: server.url, token: token.alice }));
   const shown = vws(aliceConfig, 'lease', 'quote', '--kind', 'best-effort', '--nodes', '1', '--cpu', '1', '--memory', '1024', '--duration', '1h', '--image', 'debian');
   assert.equal(shown.status, 0, shown.stderr);
-  assert.match(shown.stdout, /on each back-end \(--backend NAME to choose\):\n  simulated: from .* to .*, 1 SU\n  ec2: from .*, 1\.04 SU = 0\.0104 USD  <- the site's choice/);
+  assert.match(shown.stdout, /on each back-end \(--backend NAME to choose\):\n {2}simulated: from .* to .*, 1 SU\n {2}ec2: from .*, 1\.04 SU = 0\.0104 USD {2}<- the site's choice/);
   const listed = vws(aliceConfig, 'backends');
   assert.match(listed.stdout, /^BACKEND\s+NODES\s+CAPABILITIES\s+PRICE\s+YOU MAY RUN\nsimulated \(pool\)\s+1\s+\S+\s+1 SU\/core-hour\s+yes\nec2\s+4\s+-\s+per instance, 100 SU\/USD\s+yes/);
 

@@ -87,6 +87,7 @@ export const Lease = Type.Object({
     dollars: Type.Optional(Type.Number({ description: 'what a billing back-end (EC2) charged, by its model' })),
   }, { description: 'what the lease has been charged so far' })),
   backend: Type.Optional(Type.String({ description: 'the back-end it runs on' })),
+  burst: Type.Optional(Type.Object({ backend: Type.String(), at: Type.Integer() }, { description: 'a best-effort lease waiting on the pool: the back-end it moves to if it has not begun by `at`' })),
   spec: Type.Unknown(), workspaces: Type.Optional(Type.Array(Workspace)),
   context: Type.Optional(Type.Object({
     status: Type.Union([Type.Literal('pending'), Type.Literal('complete'), Type.Literal('failed')]),

@@ -56,12 +56,14 @@ export function chooseFor(loop: ControlLoop, who: LeaseOwner, request: LeaseRequ
     return { backend, req, plan, refused: plan && !plan.ok ? quoteOf(plan) : null };
   });
   const primary = loop.scheduler.primary;
-  const chosen = comparing
+  const { chosen, later } = comparing
     ? chooseBackend(answers.map((a): BackendOption => ({ backend: a.backend.name, plan: a.refused && !a.plan ? null : a.plan ?? null })), { now, queued: primary.queueLength, bootSeconds: primary.config.bootSeconds }, loop.burst)
-    : 0;
+    : { chosen: 0, later: undefined };
   const pick = answers[chosen];
   const options = comparing ? answers.map((a, k) => optionOf(a, k === chosen, prices)) : undefined;
-  return { req: pick.req, plan: pick.plan, refused: pick.refused, ...(options ? { options } : {}) };
+  // A lease left to wait on the pool carries where it goes if it is still waiting: the log keeps it, so a replay moves it too.
+  const req = later ? { ...pick.req, burst: later } : pick.req;
+  return { req, plan: pick.plan, refused: pick.refused, ...(options ? { options } : {}) };
 }
 
 function optionOf(a: Answer, chosen: boolean, prices: SitePrices): BackendQuote {

@@ -29,7 +29,7 @@ import * as pool from './pool-inputs.ts';
 export type { ServiceOptions } from './control-loop.ts';
 
 /** A quote, with the back-end it is for and, on a site of several, every back-end's option. */
-export type QuoteWithOptions = Quote & { backend: string; options?: BackendQuote[] };
+export type QuoteWithOptions = Quote & { backend: string; burst?: { backend: string; at: number }; options?: BackendQuote[] };
 
 export interface Created {
   lease: LeaseRow;
@@ -102,7 +102,7 @@ export class LeaseService {
       const req = { ...request, arrival: now };
       const choice = chooseFor(this.loop, await this.leaseOwner(who.owner, who.group), req, now, this.loop.prices, () => false);
       const q = choice.refused ?? quoteOf(choice.plan!);
-      return { ...q, backend: this.loop.scheduler.backendOf(choice.req), ...(choice.options ? { options: choice.options } : {}) };
+      return { ...q, backend: this.loop.scheduler.backendOf(choice.req), ...(choice.req.burst ? { burst: choice.req.burst } : {}), ...(choice.options ? { options: choice.options } : {}) };
     });
   }
 

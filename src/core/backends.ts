@@ -3,8 +3,10 @@
 // cannot suspend to a file, so its leases are requeued when preempted; it boots in its own time),
 // and a lease lives on exactly one of them. The back-ends share one index of nodes: every
 // scheduler holds every node, and each keeps the nodes of the others closed, so a node's index
-// means the same everywhere and nothing is ever placed on another back-end's node. One back-end
-// is the Scheduler itself, at no cost.
+// means the same everywhere and nothing is ever placed on another back-end's node. A back-end is
+// stepped only at its own events and at the inputs it is given, as it would be alone (a step at
+// another's instant can change a decision: an image released and wanted at one instant), so two
+// back-ends schedule exactly as two independent schedulers. One back-end is the Scheduler itself.
 
 import type { SchedulerConfig } from './config.ts';
 import type { CostFigures } from './cost-figures.ts';
@@ -28,6 +30,16 @@ export class Backends {
   /** Each node's back-end, by index into `list`. */
   private readonly nodeOwner: number[] = [];
   private readonly nodeSpecs: NodeSpec[] = [];
+  /** Leases left waiting on one back-end that go to another if they have not begun by `at`, soonest first. */
+  private readonly bursts: Array<{ at: number; id: string; backend: string }> = [];
+  /** Leases that moved, to the back-end that has them now (the one they left keeps a cancelled record, unseen). */
+  private readonly moved = new Map<string, string>();
+  /** The site's instant: every back-end is there, or has had nothing to do since it was last stepped. */
+  private now = 0;
+  /** Back-ends given a request since their last step: the next step decides it. */
+  private readonly touched = new Set<Scheduler>();
+  /** Steps taken to bring a back-end to an input's instant, reported with the next advance. */
+  private early: StepResult[] = [];
 
   constructor(specs: readonly BackendSpec[], policies: readonly PreemptionPolicy[] = [], observer: PlanObserver = {}) {
     if (specs.length === 0) throw new RangeError('a site needs at least one back-end');
@@ -76,7 +88,7 @@ export class Backends {
   }
 
   get time(): number {
-    return this.primary.time;
+    return this.list.length === 1 ? this.primary.time : this.now;
   }
 
   get config(): SchedulerConfig {
@@ -88,6 +100,8 @@ export class Backends {
   }
 
   lease(id: string): LeaseRecord | undefined {
+    const to = this.moved.get(id);
+    if (to !== undefined) return this.scheduler(to)!.lease(id);
     for (const b of this.list) {
       const found = b.scheduler.lease(id);
       if (found) return found;
@@ -97,16 +111,18 @@ export class Backends {
 
   /** Where lease `id` lives, or undefined. */
   leaseBackend(id: string): string | undefined {
-    return this.list.find((b) => b.scheduler.lease(id) !== undefined)?.name;
+    return this.moved.get(id) ?? this.list.find((b) => b.scheduler.lease(id) !== undefined)?.name;
   }
 
   /** Every lease: back-end by back-end, each in submission order. */
   allLeases(): readonly LeaseRecord[] {
-    return this.list.length === 1 ? this.primary.allLeases() : this.list.flatMap((b) => b.scheduler.allLeases());
+    if (this.list.length === 1) return this.primary.allLeases();
+    const all = this.list.flatMap((b) => b.scheduler.allLeases());
+    return this.moved.size === 0 ? all : all.filter((l) => (this.moved.get(l.req.id) ?? this.leaseHome(l)) === this.leaseHome(l));
   }
 
   nextEventTime(): number {
-    let next = Infinity;
+    let next = this.bursts.length > 0 ? this.bursts[0].at : Infinity;
     for (const b of this.list) next = Math.min(next, b.scheduler.nextEventTime());
     return next;
   }
@@ -118,43 +134,49 @@ export class Backends {
   }
 
   submit(req: LeaseRequest, now: number, plan?: Plan): Done {
-    const unknown = this.unknownBackend(req) ?? this.takenElsewhere(req.id);
+    const unknown = this.unknownBackend(req) ?? this.takenElsewhere(req.id) ?? this.badBurst(req);
     if (unknown) return unknown;
-    return this.of(req).submit(req, now, plan);
+    const to = this.of(req);
+    const done = to.submit(req, now, plan);
+    this.touched.add(to);
+    if (done.ok && req.burst) this.laterBurst({ at: req.burst.at, id: req.id, backend: req.burst.backend });
+    return done;
   }
 
   plan(req: LeaseRequest, now: number, maxAlternatives = 3): Plan {
-    return this.of(req).plan(req, now, maxAlternatives);
+    return this.at(this.of(req), now).plan(req, now, maxAlternatives);
   }
 
   quote(req: LeaseRequest, now: number, maxAlternatives = 3): Quote {
-    return this.of(req).quote(req, now, maxAlternatives);
+    return this.at(this.of(req), now).quote(req, now, maxAlternatives);
   }
 
   hold(req: LeaseRequest, now: number, ttlSeconds: number, plan?: Plan): Decision | Refusal {
     const unknown = this.unknownBackend(req) ?? this.takenElsewhere(req.id);
     if (unknown) return unknown;
-    return this.of(req).hold(req, now, ttlSeconds, plan);
+    const to = this.at(this.of(req), now);
+    this.touched.add(to);
+    return to.hold(req, now, ttlSeconds, plan);
   }
 
   commit(id: string, now: number): Decision | Refusal {
-    return this.holding(id).commit(id, now);
+    return this.touching(this.holding(id), now).commit(id, now);
   }
 
   cancel(id: string, now: number): Done {
-    return this.holding(id).cancel(id, now);
+    return this.touching(this.holding(id), now).cancel(id, now);
   }
 
   finishEarly(id: string, now: number): Done {
-    return this.holding(id).finishEarly(id, now);
+    return this.touching(this.holding(id), now).finishEarly(id, now);
   }
 
   suspendByOwner(id: string, now: number): Done {
-    return this.holding(id).suspendByOwner(id, now);
+    return this.touching(this.holding(id), now).suspendByOwner(id, now);
   }
 
   resumeByOwner(id: string, now: number): Done {
-    return this.holding(id).resumeByOwner(id, now);
+    return this.touching(this.holding(id), now).resumeByOwner(id, now);
   }
 
   ownerActionRefusal(id: string, action: OwnerAction): Refusal | null {
@@ -167,13 +189,13 @@ export class Backends {
     if (foreign !== undefined) {
       return { ok: false, code: 'wrong-state', message: `node '${this.nodeSpecs[foreign].id}' is on back-end '${this.nodeBackend(foreign)}', not the lease's: a lease moves only between nodes of its own back-end` };
     }
-    return scheduler.liveMigrationRefusal(id, toNodes, now);
+    return this.at(scheduler, now).liveMigrationRefusal(id, toNodes, now);
   }
 
   migrateLive(id: string, toNodes: readonly number[], now: number): Done {
     const refusal = this.list.length > 1 ? this.liveMigrationRefusal(id, toNodes, now) : null;
     if (refusal) return refusal;
-    return this.holding(id).migrateLive(id, toNodes, now);
+    return this.touching(this.holding(id), now).migrateLive(id, toNodes, now);
   }
 
   /** Adds a node to back-end `backend` (the pool's by default); answers its index. */
@@ -181,7 +203,7 @@ export class Backends {
     const b = this.list.findIndex((x) => x.name === backend);
     if (b < 0) throw new RangeError(`no back-end '${backend}': this site has ${this.names.join(', ')}`);
     let n = -1;
-    for (const x of this.list) n = x.scheduler.addNode(spec, now);
+    for (const x of this.list) n = this.touching(x.scheduler, now).addNode(spec, now);
     this.nodeSpecs.push(spec);
     this.nodeOwner.push(b);
     this.closeElsewhere(n, b, now);
@@ -189,7 +211,7 @@ export class Backends {
   }
 
   closeNode(n: number, now: number): Done<{ requeued: string[]; stillPlanned: string[] }> {
-    return this.owning(n).closeNode(n, now);
+    return this.touching(this.owning(n), now).closeNode(n, now);
   }
 
   nodeIsIdle(n: number): boolean {
@@ -205,16 +227,16 @@ export class Backends {
   }
 
   loseNode(n: number, now: number): Done<NodeLoss> {
-    return this.owning(n).loseNode(n, now);
+    return this.touching(this.owning(n), now).loseNode(n, now);
   }
 
   regainNode(n: number, now: number): void {
-    this.owning(n).regainNode(n, now);
+    this.touching(this.owning(n), now).regainNode(n, now);
   }
 
   /** Figures measured on the pool's nodes: the pool plans with them; other back-ends keep their own. */
   setCosts(figures: CostFigures, now: number): Done {
-    return this.primary.setCosts(figures, now);
+    return this.touching(this.primary, now).setCosts(figures, now);
   }
 
   /** The leases that hold or plan reservations on node n. */
@@ -231,10 +253,24 @@ export class Backends {
     for (const b of this.list) b.scheduler.trackChanges();
   }
 
-  /** Every back-end at `now`, one after another (they share nothing but the clock). */
+  /**
+   * Every back-end at `now`, one after another (they share nothing but the clock); then the
+   * leases due to move that have still not begun go to their other back-end, which takes them now.
+   */
   advance(now: number): StepResult {
     if (this.list.length === 1) return this.primary.advance(now);
-    const steps = this.list.map((b) => b.scheduler.advance(now));
+    if (now < this.now) throw new RangeError(`time went backwards: ${now} < ${this.now}`);
+    this.now = now;
+    const steps: StepResult[] = this.early;
+    this.early = [];
+    for (const { scheduler } of this.list) {
+      if (this.touched.has(scheduler) || scheduler.nextEventTime() <= now) steps.push(scheduler.advance(now));
+    }
+    this.touched.clear();
+    while (this.bursts.length > 0 && this.bursts[0].at <= now) {
+      const moved = this.burstNow(this.bursts.shift()!, now);
+      if (moved) steps.push(...moved);
+    }
     const changed = new Set<LeaseRecord>();
     for (const s of steps) for (const l of s.changed) changed.add(l);
     return {
@@ -249,6 +285,63 @@ export class Backends {
     };
   }
 
+  /**
+   * Moves a lease that still waits (queued, or planned but not begun) to the back-end it may burst
+   * to, if that one accepts it now as it stands; a lease that has begun, ended or been refused
+   * there stays where it is. The steps of both back-ends at `now`, or null if it stayed.
+   */
+  private burstNow(due: { id: string; backend: string }, now: number): StepResult[] | null {
+    const from = this.holding(due.id);
+    const lease = from.lease(due.id);
+    const to = this.scheduler(due.backend)!;
+    // Begun: a segment (history holds planned ones too) at or before now, or work done.
+    const begun = lease ? lease.firstStart !== null || lease.done > 0 || lease.history.some((seg) => seg.start <= now) || lease.chain.some((seg) => seg.active) : true;
+    if (!lease || begun || (lease.state !== 'queued' && lease.state !== 'scheduled')) return null;
+    const { burst: _, ...rest } = lease.req;
+    const req: LeaseRequest = { ...rest, backend: due.backend };
+    const plan = this.at(to, now).plan(req, now);
+    if (!plan.ok) return null;
+    mustBeDone(this.at(from, now).cancel(due.id, now), due.id);
+    this.moved.set(due.id, due.backend);
+    mustBeDone(to.submit(req, now, plan), due.id);
+    return [from.advance(now), to.advance(now)];
+  }
+
+  /** A burst names another back-end of the site, later than the lease's arrival. */
+  private badBurst(req: LeaseRequest): Refusal | null {
+    if (!req.burst) return null;
+    const where = this.backendOf(req);
+    if (req.burst.backend === where || !this.scheduler(req.burst.backend)) return { ok: false, code: 'invalid', message: `lease '${req.id}' may burst only to another back-end of this site (${this.names.filter((n) => n !== where).join(', ') || 'none'}), not '${req.burst.backend}'` };
+    if (req.kind !== 'best-effort') return { ok: false, code: 'invalid', message: `lease '${req.id}' is ${req.kind}: only a best-effort lease waits on the pool and bursts later` };
+    return null;
+  }
+
+  private laterBurst(due: { at: number; id: string; backend: string }): void {
+    let k = this.bursts.length;
+    while (k > 0 && this.bursts[k - 1].at > due.at) k--;
+    this.bursts.splice(k, 0, due);
+  }
+
+  /** The back-end whose scheduler holds this record (a moved lease has one in each). */
+  private leaseHome(l: LeaseRecord): string {
+    return l.req.backend ?? this.list[0].name;
+  }
+
+  /** The back-end brought to `now` (an input there steps it first, as it would step alone). */
+  private at(scheduler: Scheduler, now: number): Scheduler {
+    if (this.list.length > 1 && scheduler.time < now) {
+      // Its changes at `now` are the next step's: kept for it, as the step that makes them is not reported.
+      this.early.push(scheduler.advance(now));
+    }
+    return scheduler;
+  }
+
+  /** The back-end at `now`, and stepped again at the next advance: it has been given an input. */
+  private touching(scheduler: Scheduler, now: number): Scheduler {
+    this.touched.add(scheduler);
+    return this.at(scheduler, now);
+  }
+
   private of(req: Pick<LeaseRequest, 'backend'>): Scheduler {
     const found = this.scheduler(this.backendOf(req));
     if (!found) throw new RangeError(`no back-end '${req.backend}': this site has ${this.names.join(', ')}`);
@@ -257,6 +350,8 @@ export class Backends {
 
   /** The scheduler holding lease `id`; the pool's for an id nobody has (it answers not-found). */
   private holding(id: string): Scheduler {
+    const to = this.moved.get(id);
+    if (to !== undefined) return this.scheduler(to)!;
     return this.list.find((b) => b.scheduler.lease(id) !== undefined)?.scheduler ?? this.primary;
   }
 
@@ -277,4 +372,9 @@ export class Backends {
       if (k !== owner) b.scheduler.closeNode(n, Math.max(now, b.scheduler.time));
     });
   }
+}
+
+/** What the core did on its own initiative must not be refused: a refusal here is a bug. */
+function mustBeDone(done: Done, id: string): void {
+  if (!done.ok) throw new Error(`internal: moving lease '${id}' between back-ends was refused: ${done.message}`);
 }

@@ -83,6 +83,11 @@ export interface LeaseRequest {
    * service that chooses for the client writes its choice here before the request is logged.
    */
   backend?: string;
+  /**
+   * A best-effort lease the site let wait on the pool: if it has not begun by `at`, it moves to
+   * back-end `backend` (where the policy found room when it arrived), should that one take it then.
+   */
+  burst?: { backend: string; at: number };
 }
 
 export type SegmentKind = 'transfer' | 'boot' | 'run' | 'shutdown' | 'suspend' | 'resume' | 'migrate';

@@ -66,8 +66,9 @@ export function simulateBursting(input: BurstSimulationInput): Backends {
     // The back-ends plan at `now` with every earlier request in place, those of this instant too.
     if (unapplied || steppedAt !== now) step(now);
     const options: BackendOption[] = [POOL_BACKEND, ...candidates].map((backend) => ({ backend, plan: backends.plan({ ...req, backend }, now) }));
-    const chosen = options[chooseBackend(options, { now, queued: backends.primary.queueLength, bootSeconds: config.bootSeconds }, burst.policy)];
-    mustDo(backends.submit({ ...req, backend: chosen.backend }, now, chosen.plan ?? undefined));
+    const { chosen, later } = chooseBackend(options, { now, queued: backends.primary.queueLength, bootSeconds: config.bootSeconds }, burst.policy);
+    const option = options[chosen];
+    mustDo(backends.submit({ ...req, backend: option.backend, ...(later ? { burst: later } : {}) }, now, option.plan ?? undefined));
     unapplied = true;
   };
 

@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { DescribeInstancesCommand, EC2Client, type Instance } from '@aws-sdk/client-ec2';
 import { type Moto, startMoto } from '../support/moto.ts';
+import { validateSchedule } from '../support/validate-schedule.ts';
 import { waitFor } from '../support/wait.ts';
 import { BOOTSTRAP_TOKEN, freePort, startServer, type RealServer, vws } from './client/real-server.ts';
 
@@ -182,4 +183,48 @@ test('--burst-to needs a back-end that brings its own capacity, and --burst-afte
   assert.match(run('--burst-to', 'simulated').stderr, /--burst-to simulated is the pool's own driver/);
   assert.match(run('--burst-after', '60').stderr, /--burst-after goes with --burst-to/);
   assert.match(run('--burst-to', 'ec2', '--burst-after', '1.5', '--ec2-config', 'x').stderr, /--burst-after/);
+});
+
+test('with --burst-after, a best-effort lease waits on the pool and moves to EC2 only if it has not begun by then', async () => {
+  moto ??= await startMoto();
+  const file = join(dir, 'ec2-after.json');
+  writeFileSync(file, JSON.stringify({
+    endpoint: moto.endpoint, region: 'us-east-1', slots: 2,
+    instanceTypes: [{ name: 't3.micro', cpu: 2, memoryMiB: 1024, pricePerHour: 0.0104 }],
+    // The SDK marks the credentials objects it is given: the file gets the keys alone.
+    images: { debian: 'ami-12c6146b' }, accounts: { users: { admin: { accessKeyId: KEYS.accessKeyId, secretAccessKey: KEYS.secretAccessKey } } },
+  }));
+  await server?.kill();
+  server = await startServer(join(dir, 'data-after'), await freePort(), ['--nodes', '1', '--node-cpu', '2', '--node-memory', '4096', '--burst-to', 'ec2', '--burst-after', '3', '--ec2-config', file]);
+  const admin = BOOTSTRAP_TOKEN;
+  const content = Buffer.alloc(1024 * 1024);
+  assert.equal((await call(admin, 'POST', '/v1/images', { name: 'debian', sizeMiB: 1, sha256: createHash('sha256').update(content).digest('hex'), visibility: 'public' })).status, 201);
+  assert.ok((await call(admin, 'PUT', '/v1/images/debian/content', undefined, content)).status < 300);
+  assert.equal((await call(admin, 'POST', '/v1/leases', { ...SMALL, kind: 'immediate', cpu: 2 })).body.lease.backend, 'simulated');
+  const quote = await call(admin, 'POST', '/v1/leases/quote', SMALL);
+  assert.equal(quote.body.backend, 'simulated', 'it waits on the pool first');
+  assert.equal(quote.body.burst.backend, 'ec2');
+  const made = await call(admin, 'POST', '/v1/leases', SMALL);
+  assert.equal(made.status, 201, JSON.stringify(made.body));
+  const id = made.body.lease.id as string;
+  assert.equal(made.body.lease.backend, 'simulated');
+  assert.equal(made.body.lease.burst.backend, 'ec2');
+  assert.ok(made.body.lease.burst.at >= made.body.lease.createdAt + 3);
+  let last: unknown;
+  const moved = await waitFor(`lease ${id} moved to EC2 and running`, async () => {
+    const got = await call(admin, 'GET', `/v1/leases/${id}`);
+    last = got.body;
+    return got.body.backend === 'ec2' && got.body.workspaces?.[0]?.status === 'running' ? got.body : undefined;
+  }, { everyMs: 200, seen: () => last });
+  assert.equal(moved.burst, undefined, 'once moved, nothing is left to burst');
+  assert.ok(moved.actualStart >= made.body.lease.burst.at, 'it began on EC2 no earlier than its burst time');
+  const ec2 = new EC2Client({ endpoint: moto.endpoint, region: 'us-east-1', credentials: KEYS });
+  assert.equal((await instancesOf(ec2, id)).length, 1);
+  // The export has the moved lease once, where it ran, and passes the shared checker.
+  const schedule = await (await fetch(`${server!.url}/v1/schedule`, { headers: { authorization: `Bearer ${admin}` } })).text();
+  assert.equal(schedule.split('\n').filter((l) => l.startsWith(`{"id":"${id}"`)).length, 1);
+  const checked = validateSchedule(schedule);
+  assert.equal(checked.status, 0, checked.output);
+  await server!.kill();
+  server = null;
 });

@@ -66,8 +66,8 @@ test('property: two back-ends are two independent schedulers, and nothing crosse
     for (const [name, nodes] of [['pool', poolNodes], ['cloud', cloudNodes]] as const) {
       const alone = new Scheduler(nodes, s.config);
       drain(alone, requests.filter((r) => r.backend === name));
-      // A periodic lease's occurrences (ID#K) live where the lease does.
-      assert.deepEqual(leaseLines(lines, (id) => backendOf.get(id.split('#')[0]) === name), leaseLines(scheduleLines(alone.allLeases(), nodes)), `${name}: ${describeScenario(s)}`);
+      // A periodic lease's occurrences (ID#K) and a requeued lease's lost attempts (ID/attempt-N) live where the lease does.
+      assert.deepEqual(leaseLines(lines, (id) => backendOf.get(id.split(/[#/]/)[0]) === name), leaseLines(scheduleLines(alone.allLeases(), nodes)), `${name}: ${describeScenario(s)}`);
     }
   }), { numRuns: 60 });
 });
@@ -99,4 +99,42 @@ test('a request names a back-end the site has; one id is one lease whichever bac
   assert.equal(site.nodeBackend(n), 'cloud');
   assert.equal(site.primary.nodeIsDrained(n), true, 'the pool keeps the cloud\'s node closed');
   assert.throws(() => site.addNode(node('z'), 10, 'mars'), /no back-end 'mars'/);
+});
+
+test('a best-effort lease left waiting on the pool moves to its burst back-end if it has not begun by then, and only then', () => {
+  const node = (id: string, memoryMiB = 4096): NodeSpec => ({ id, cpu: 2, memoryMiB, diskMiB: 0 });
+  const config = configWith({});
+  const site = new Backends([{ name: 'pool', config, nodes: [node('a')] }, { name: 'cloud', config: { ...config, preemption: 'requeue' }, nodes: [node('c1', 2048), node('c2', 2048)] }]);
+  const req = (id: string, over: Partial<LeaseRequest> = {}): LeaseRequest => ({ id, kind: 'best-effort', arrival: 0, requestedStart: null, duration: 600, realDuration: 600, nodes: 1, perNode: { cpu: 2, memoryMiB: 1024, diskMiB: 0 }, preemptible: true, backend: 'pool', ...over });
+  assert.ok(site.submit(req('busy'), 0).ok);
+  // Waits behind `busy` (600 s): moves at 100.
+  assert.ok(site.submit(req('waits', { burst: { backend: 'cloud', at: 100 } }), 0).ok);
+  // Too large for any cloud node: stays on the pool when its time comes.
+  assert.ok(site.submit(req('big', { perNode: { cpu: 2, memoryMiB: 4096, diskMiB: 0 }, burst: { backend: 'cloud', at: 100 } }), 0).ok);
+  assert.equal(site.submit(req('bad', { burst: { backend: 'pool', at: 5 } }), 0).ok, false, 'a burst names another back-end');
+  site.advance(0);
+  assert.equal(site.nextEventTime(), 100, 'the move is an event');
+  for (let t = site.nextEventTime(); t < Infinity; t = site.nextEventTime()) site.advance(t);
+  assert.equal(site.leaseBackend('waits'), 'cloud');
+  assert.equal(site.leaseBackend('big'), 'pool');
+  assert.equal(site.leaseBackend('busy'), 'pool');
+  const waits = site.lease('waits')!;
+  assert.equal(waits.state, 'completed');
+  assert.equal(waits.history.find((s) => s.kind === 'run')!.start, 100, 'it runs on the cloud from its move');
+  assert.equal(site.lease('big')!.history.find((s) => s.kind === 'run')!.start, 600, 'the one that could not move waited its turn');
+  const lines = [...scheduleLines(site.allLeases(), site.nodes)];
+  assert.deepEqual(leaseLines(lines).map((l) => JSON.parse(l).id).sort(), ['big', 'busy', 'waits'], 'one line a lease, the moved one where it ran');
+  assert.deepEqual(checkSchedule(lines, { runtimeOverheadPercent: 0, drained: true }), []);
+});
+
+test('a lease that begins on the pool before its burst time stays there', () => {
+  const node = (id: string): NodeSpec => ({ id, cpu: 2, memoryMiB: 4096, diskMiB: 0 });
+  const config = configWith({});
+  const site = new Backends([{ name: 'pool', config, nodes: [node('a')] }, { name: 'cloud', config, nodes: [node('c1')] }]);
+  const req = (id: string, over: Partial<LeaseRequest> = {}): LeaseRequest => ({ id, kind: 'best-effort', arrival: 0, requestedStart: null, duration: 50, realDuration: 50, nodes: 1, perNode: { cpu: 2, memoryMiB: 1024, diskMiB: 0 }, preemptible: true, backend: 'pool', ...over });
+  assert.ok(site.submit(req('first'), 0).ok);
+  assert.ok(site.submit(req('second', { burst: { backend: 'cloud', at: 100 } }), 0).ok);
+  for (let t = 0; t < Infinity; t = site.nextEventTime()) site.advance(t);
+  assert.equal(site.leaseBackend('second'), 'pool');
+  assert.equal(site.lease('second')!.history.find((s) => s.kind === 'run')!.start, 50);
 });

@@ -96,7 +96,9 @@ export function leaseOut(ctx: ApiContext, row: LeaseRow, workspaces?: unknown[])
   const { request, ...rest } = row;
   const usage = ctx.service.usageNow(row.id) ?? row.usage;
   const backend = ctx.service.backendOfLease(row.id) ?? request.backend ?? ctx.service.backendNames[0];
-  return { ...rest, usage, charge: ctx.service.chargeNow(row.id, usage), backend, spec: specOf(request, row.group), ...(workspaces ? { workspaces } : {}) };
+  // A lease waiting on the pool that the site lets burst later says where and when, until it has moved.
+  const burst = request.burst && backend !== request.burst.backend ? { burst: request.burst } : {};
+  return { ...rest, usage, charge: ctx.service.chargeNow(row.id, usage), backend, ...burst, spec: specOf(request, row.group), ...(workspaces ? { workspaces } : {}) };
 }
 
 async function visibleLease(ctx: ApiContext, caller: Caller, id: string): Promise<LeaseRow> {

@@ -49,6 +49,7 @@ export interface LeaseBody {
   usage: Record<string, { coreSeconds: number; mibSeconds: number }>;
   charge?: { amount: number | null; unit: string; dollars?: number };
   backend?: string;
+  burst?: { backend: string; at: number };
   createdAt: number;
   updatedAt: number;
   spec: LeaseSpec;
@@ -114,7 +115,7 @@ export function leaseDetail(l: LeaseBody): string {
     ['nodes', l.nodes.length ? l.nodes.join(', ') : '-'],
     ['planned', `${when(l.plannedStart)} to ${when(l.plannedEnd)}`],
     ['actual', `${when(l.actualStart)} to ${when(l.actualEnd)}`],
-    ['backend', l.backend ?? '-'],
+    ['backend', `${l.backend ?? '-'}${l.burst ? ` (moves to ${l.burst.backend} at ${when(l.burst.at)} if it has not begun)` : ''}`],
     ['used', `${hours(used.coreSeconds)} core-hours, ${hours(used.mibSeconds, 1024)} GiB-hours`],
     ['charged', l.charge ? chargeText(l.charge) : '-'],
     ['created', when(l.createdAt)],

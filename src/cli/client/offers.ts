@@ -26,7 +26,7 @@ export interface BackendOption {
   price: { amount: number | null; unit: string; dollars?: number } | null; reason?: string; message?: string;
 }
 
-type OnBackends = { backend?: string; options?: BackendOption[] };
+type OnBackends = { backend?: string; burst?: { backend: string; at: number }; options?: BackendOption[] };
 
 export type QuoteBody = OnBackends & (
   | { ok: true; kind: string; state: string; start: number; end: number; nodes: number[]; preempted: Array<{ leaseId: string; how: string }>; occurrences?: Occurrence[]; note?: string }
@@ -61,6 +61,7 @@ export function quoteText(q: QuoteBody, now: number): string {
     lines.push(...alternativesText(q, 'create', [], now));
   }
   for (const o of q.occurrences ?? []) lines.push(`occurrence ${o.id} at ${when(o.start)}: ${o.ok ? 'fits' : `does not fit (${o.message ?? 'refused'})`}`);
+  if (q.burst) lines.push(`waits on the pool; moves to ${q.burst.backend} at ${when(q.burst.at)} (${relativeText(q.burst.at, now)}) if it has not begun`);
   lines.push(...optionLines(q.options, now));
   return lines.join('\n');
 }

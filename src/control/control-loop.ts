@@ -90,7 +90,8 @@ export class ControlLoop {
     this.burst = opts.burst ?? DEFAULT_BURST_POLICY;
     this.prices = opts.prices ?? DEFAULT_PRICES;
     this.backends = opts.backends ?? (opts.driver ? [{ name: opts.driver.name, driver: opts.driver }] : []);
-    this.scheduler = new Backends(this.backends.map((b) => ({ name: b.name, config: configForDriver({ ...opts.config, ...b.config }, b.driver.capabilities) })));
+    // Every back-end steps at every logged instant, so that a replay steps them alike.
+    this.scheduler = new Backends(this.backends.map((b) => ({ name: b.name, config: configForDriver({ ...opts.config, ...b.config }, b.driver.capabilities) })), [], {}, true);
     this.scheduler.trackChanges();
     this.driver = this.backends.length === 1 ? this.backends[0].driver : new RoutedDriver(new Map(this.backends.map((b) => [b.name, b.driver])), {
       backendOfNode: (node) => {

@@ -3,10 +3,11 @@
 // cannot suspend to a file, so its leases are requeued when preempted; it boots in its own time),
 // and a lease lives on exactly one of them. The back-ends share one index of nodes: every
 // scheduler holds every node, and each keeps the nodes of the others closed, so a node's index
-// means the same everywhere and nothing is ever placed on another back-end's node. A back-end is
-// stepped only at its own events and at the inputs it is given, as it would be alone (a step at
-// another's instant can change a decision: an image released and wanted at one instant), so two
-// back-ends schedule exactly as two independent schedulers. One back-end is the Scheduler itself.
+// means the same everywhere and nothing is ever placed on another back-end's node. In a
+// simulation a back-end is stepped only at its own events and at the inputs it is given, as it
+// would be alone (a step at another's instant can change a decision: an image released and wanted
+// at one instant), so two back-ends schedule exactly as two independent schedulers; a service
+// steps them all at every instant it steps (see the constructor). One back-end is the Scheduler itself.
 
 import type { SchedulerConfig } from './config.ts';
 import type { CostFigures } from './cost-figures.ts';
@@ -41,7 +42,12 @@ export class Backends {
   /** Steps taken to bring a back-end to an input's instant, reported with the next advance. */
   private early: StepResult[] = [];
 
-  constructor(specs: readonly BackendSpec[], policies: readonly PreemptionPolicy[] = [], observer: PlanObserver = {}) {
+  /**
+   * `stepAll`: step every back-end at every instant the site is stepped, as a service must (its
+   * log holds the instants it stepped at, quotes' included, and a replay steps every back-end at
+   * them alike); without it (a simulation), each back-end steps at its own events and inputs only.
+   */
+  constructor(specs: readonly BackendSpec[], policies: readonly PreemptionPolicy[] = [], observer: PlanObserver = {}, private readonly stepAll = false) {
     if (specs.length === 0) throw new RangeError('a site needs at least one back-end');
     const names = new Set<string>();
     for (const s of specs) {
@@ -264,7 +270,7 @@ export class Backends {
     const steps: StepResult[] = this.early;
     this.early = [];
     for (const { scheduler } of this.list) {
-      if (this.touched.has(scheduler) || scheduler.nextEventTime() <= now) steps.push(scheduler.advance(now));
+      if (this.stepAll || this.touched.has(scheduler) || scheduler.nextEventTime() <= now) steps.push(scheduler.advance(now));
     }
     this.touched.clear();
     while (this.bursts.length > 0 && this.bursts[0].at <= now) {

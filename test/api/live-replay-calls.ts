@@ -18,6 +18,8 @@ type Shape = { cluster?: boolean; nodes: number; duration: number; startIn: numb
 export type Call =
   | ({ op: 'create'; who: Owner; shared: boolean; kind: 'best-effort' | 'immediate' | 'exact' | 'urgent' | 'deadline' | 'periodic' } & Shape)
   | ({ op: 'hold'; who: Owner; shared: boolean; kind: 'exact' | 'deadline' | 'periodic'; ttl: number } & Shape)
+  /** A quote changes no lease, but the service steps to its instant and logs that (a tick). */
+  | ({ op: 'quote'; who: Owner; shared: boolean; kind: 'best-effort' | 'immediate' | 'exact' | 'urgent' | 'deadline' | 'periodic' } & Shape)
   | { op: 'commit' | 'cancel'; pick: number }
   | { op: 'act'; action: 'stop' | 'suspend' | 'resume'; pick: number }
   /** To as many nodes as the lease has, from the `offset`-th of the nodes it is not on. */
@@ -48,6 +50,7 @@ const createKind = fc.oneof(
 
 export const callArb: fc.Arbitrary<Call> = fc.oneof(
   { weight: 6, arbitrary: fc.record({ op: fc.constant('create' as const), who: owner, shared: fc.boolean(), kind: createKind, ...shape }) },
+  { weight: 2, arbitrary: fc.record({ op: fc.constant('quote' as const), who: owner, shared: fc.boolean(), kind: createKind, ...shape }) },
   { weight: 2, arbitrary: fc.record({ op: fc.constant('hold' as const), who: owner, shared: fc.boolean(), kind: fc.constantFrom('exact' as const, 'deadline' as const, 'periodic' as const), ttl: fc.integer({ min: 1, max: 3600 }), ...shape }) },
   { weight: 2, arbitrary: fc.record({ op: fc.constantFrom('commit' as const, 'cancel' as const), pick }) },
   { weight: 2, arbitrary: fc.record({ op: fc.constant('act' as const), action: fc.constantFrom('stop' as const, 'suspend' as const, 'resume' as const), pick }) },
@@ -58,7 +61,7 @@ export const callArb: fc.Arbitrary<Call> = fc.oneof(
 );
 
 /** What a generated lease asks for, as the API takes it. */
-function specOf(c: Extract<Call, { op: 'create' | 'hold' }>, now: number, bootAndShutdown: number): Record<string, unknown> {
+function specOf(c: Extract<Call, { op: 'create' | 'hold' | 'quote' }>, now: number, bootAndShutdown: number): Record<string, unknown> {
   const spec: Record<string, unknown> = c.cluster
     ? { kind: c.kind, roles: [headRole(), workerRole({ count: Math.max(1, c.nodes - 1) })], duration: c.duration, userData: '#cloud-config\n', sshPublicKeys: [KEY_LINES[0]] }
     : { kind: c.kind, nodes: c.nodes, cpu: 1, memoryMiB: 1024, duration: c.duration };
@@ -99,6 +102,9 @@ export async function runCalls(w: RestartWorld, calls: readonly Call[], bootAndS
   for (const c of calls) {
     const now = w.clock.now();
     switch (c.op) {
+      case 'quote':
+        ok('quote', await w.call(c.who, 'POST', '/v1/leases/quote', specOf(c, now, bootAndShutdown)));
+        break;
       case 'create':
       case 'hold': {
         const spec = specOf(c, now, bootAndShutdown);

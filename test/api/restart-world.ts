@@ -12,6 +12,8 @@ import type { SchedulerConfig } from '../../src/core/config.ts';
 import { ManualClock } from '../../src/control/clock.ts';
 import { LeaseService } from '../../src/control/lease-service.ts';
 import { SimulatedDriver } from '../../src/drivers/simulated/simulated-driver.ts';
+import type { Billing } from '../../src/drivers/plugin.ts';
+import type { ServiceBackend } from '../../src/control/service-backend.ts';
 import { openSqliteStore } from '../../src/store/sqlite-store.ts';
 import type { Store } from '../../src/store/store.ts';
 import { dropTestSchema, freshSchema, openTestPostgres } from '../support/test-postgres.ts';
@@ -54,11 +56,17 @@ export interface RestartWorld {
 interface Running {
   store: Store;
   driver: SimulatedDriver;
+  cloud: SimulatedDriver | null;
   service: LeaseService;
   app: FastifyInstance;
 }
 
-export async function restartWorld(place: (dir: string) => StorePlace, config: SchedulerConfig, nodes: number): Promise<RestartWorld> {
+/**
+ * `burst`: a second back-end, `cloud` (two nodes of 2 CPUs on a simulated driver whose billing
+ * admits alice alone), that leases burst to after `afterSeconds` on the pool, as `vws serve
+ * --burst-to --burst-after` wires one.
+ */
+export async function restartWorld(place: (dir: string) => StorePlace, config: SchedulerConfig, nodes: number, burst?: { afterSeconds: number }): Promise<RestartWorld> {
   const dir = mkdtempSync(join(tmpdir(), 'vws-restart-'));
   const blobDir = join(dir, 'blobs');
   mkdirSync(blobDir);
@@ -69,15 +77,24 @@ export async function restartWorld(place: (dir: string) => StorePlace, config: S
   const start = async (): Promise<Running> => {
     const store = await where.open();
     const driver = new SimulatedDriver({ delaysMs: { start: 1, stop: 1, suspend: 1, resume: 1, migrate: 1, prepareImage: 1 }, stateFile: join(dir, 'vms.json') });
-    const service = await LeaseService.open({ store, driver, clock, config });
+    const cloud = burst ? new SimulatedDriver({ delaysMs: { start: 1, stop: 1, suspend: 1, resume: 1, migrate: 1, prepareImage: 1 }, stateFile: join(dir, 'cloud-vms.json') }) : null;
+    const billing: Billing = {
+      refusesOwner: (who) => (who.owner === 'alice' ? null : `user ${who.owner} may not run on cloud: no account`),
+      dollarsFor: (vms, seconds) => vms.reduce((sum, v) => sum + (v.count * Math.max(60, seconds)) / 3600, 0),
+      chargedDollars: () => 0,
+      unitsPerDollar: null,
+    };
+    const backends: ServiceBackend[] = [{ name: driver.name, driver }, ...(cloud ? [{ name: 'cloud', driver: cloud, billing }] : [])];
+    const service = await LeaseService.open({ store, backends, clock, config, ...(burst ? { burst } : {}) });
     const app = buildServer({ service, store, version: 'test', blobDir, now: () => clock.now() });
     await app.ready();
-    return { store, driver, service, app };
+    return { store, driver, cloud, service, app };
   };
   const stop = async (r: Running): Promise<void> => {
     await r.app.close();
     await r.service.close();
     await r.driver.close();
+    await r.cloud?.close();
     await r.store.close();
   };
 
@@ -93,6 +110,7 @@ export async function restartWorld(place: (dir: string) => StorePlace, config: S
     await running.store.addMember('lab', 'alice');
     await running.store.addMember('lab', 'carol');
     for (let i = 1; i <= nodes; i++) await running.service.addNode({ id: `n${i}`, cpu: 1, memoryMiB: 1024, diskMiB: 10_000 });
+    if (burst) for (let i = 1; i <= 2; i++) await running.service.addNode({ id: `cloud-${i}`, cpu: 2, memoryMiB: 2048, diskMiB: 10_000 }, 'cloud');
   } catch (e) {
     await where.drop();
     rmSync(dir, { recursive: true, force: true });

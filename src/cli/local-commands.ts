@@ -105,7 +105,7 @@ function addSim(program: Command, leaf: Leaf): void {
   group('bursting (docs/simulator.md):',
     ['--burst-to <BACKEND>', "ec2: a lease the pool cannot start in time runs in an EC2 region instead, at its price"],
     ['--ec2-config <FILE>', "the site's EC2 configuration (docs/ec2-backend.md): instance types and prices, slots, unitsPerDollar"],
-    ['--burst-after <S>', 'a best-effort lease bursts unless the pool starts it within S seconds, nobody queued ahead (0)'],
+    ['--burst-after <S>', 'a best-effort lease the pool cannot start at once waits there, and bursts if it has not begun S seconds after it arrived (0: at once)'],
     ['--burst-boot <S>', 'seconds from launch to a running instance (60)'],
     ['--burst-slots <N>', "instances at once (the configuration's slots, else 1024)"]);
   group('output:', ['--schedule <FILE>', 'write the vws.schedule/v1 export (JSON Lines); --json prints the metrics as JSON']);

@@ -56,6 +56,9 @@ export function finishEarly(s: CoreState, id: string, now: number): Done {
   if (refused) return refused;
   const lease = s.book.mustGet(id);
   const run = runningRun(lease)!;
+  // Stopped at the instant its first run began, it never ran: withdrawn as a cancel, not completed
+  // with no run at all (an accepted reservation that completes must have run; the checker says so).
+  if (lease.done === 0 && run.start >= now) return cancel(s, id, now);
   if (run.role !== undefined) return finishCluster(s, lease, run, now);
   const heldUntil = contiguousEnd(lease.chain, lease.chain.indexOf(run));
   s.now = now;

@@ -102,13 +102,21 @@ test('after a restart the scheduler is rebuilt from the input log and the VMs ar
   await again.service.close();
 });
 
-test('a VM that ends by itself finishes its lease early; one that fails marks it failed', async () => {
-  const { store, driver, service } = await world();
+test('a VM that ends by itself finishes its lease early; one that fails marks it failed; one that ends as it begins never ran', async () => {
+  const { store, driver, clock, service } = await world();
   await service.addNode({ id: 'n1', ...whole });
   await service.addNode({ id: 'n2', ...whole });
+  await service.addNode({ id: 'n3', ...whole });
   await service.create('alice', null, be('ends', 1, 7200));
   await service.create('alice', null, be('dies', 1, 7200));
   await service.idle();
+  // At the instant it began: no second of it ran, so it is withdrawn, not done.
+  await service.create('alice', null, be('at-once', 1, 7200));
+  await service.idle();
+  await driver.exitVm('at-once/0');
+  await service.idle();
+  assert.equal(await statusOf(store, 'at-once'), 'cancelled');
+  clock.advance(5);
   await driver.exitVm('ends/0');
   await driver.failVm('dies/0', 'kernel panic');
   await service.idle();

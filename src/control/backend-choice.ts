@@ -40,10 +40,8 @@ export interface Choice {
  */
 export function chooseFor(loop: ControlLoop, who: LeaseOwner, request: LeaseRequest, now: number, prices: SitePrices, noPlanNeeded: (req: LeaseRequest) => boolean): Choice {
   const several = loop.backends.length > 1;
-  if (request.backend !== undefined && !loop.backends.some((b) => b.name === request.backend)) {
-    const message = `no back-end '${request.backend}': this site has ${loop.backends.map((b) => b.name).join(', ')}; name one of them, or none to let the site choose`;
-    return { req: request, plan: undefined, refused: beyondDriverQuote(request, message) };
-  }
+  const missing = request.backend === undefined ? null : loop.scheduler.missing(request.backend);
+  if (missing) return { req: request, plan: undefined, refused: beyondDriverQuote(request, `${missing}; name one of them, or none to let the site choose`) };
   const candidates = request.backend !== undefined ? loop.backends.filter((b) => b.name === request.backend) : loop.backends;
   const comparing = candidates.length > 1;
   const answers = candidates.map((backend): Answer => {

@@ -16,7 +16,8 @@ export function addNode(loop: ControlLoop, spec: NodeSpec, backend?: string): Pr
     const unstorable = nodeProblem(spec);
     if (unstorable) return unstorable;
     // The core throws on a back-end it does not have: checked before the input is logged.
-    if (backend !== undefined && !loop.backends.some((b) => b.name === backend)) return refuse('invalid-request', `no back-end '${backend}': this site has ${loop.backends.map((b) => b.name).join(', ')}`);
+    const missing = backend === undefined ? null : loop.scheduler.missing(backend);
+    if (missing) return refuse('invalid-request', missing);
     const existing = await loop.store.getNode(spec.id);
     if (existing?.status === 'removed') return refuse('already-exists', `node '${spec.id}' was removed; node ids are not reused: give it a new id`);
     if (existing || loop.nodes.of(spec.id) !== undefined) return refuse('already-exists', `node '${spec.id}' is already in the pool (${existing?.status ?? 'active'})`);

@@ -106,18 +106,12 @@ export class Backends {
   }
 
   lease(id: string): LeaseRecord | undefined {
-    const to = this.moved.get(id);
-    if (to !== undefined) return this.scheduler(to)!.lease(id);
-    for (const b of this.list) {
-      const found = b.scheduler.lease(id);
-      if (found) return found;
-    }
-    return undefined;
+    return this.home(id)?.scheduler.lease(id);
   }
 
   /** Where lease `id` lives, or undefined. */
   leaseBackend(id: string): string | undefined {
-    return this.moved.get(id) ?? this.list.find((b) => b.scheduler.lease(id) !== undefined)?.name;
+    return this.home(id)?.name;
   }
 
   /** Every lease: back-end by back-end, each in submission order. */
@@ -133,10 +127,15 @@ export class Backends {
     return next;
   }
 
+  /** Why there is no back-end of that name here, or null: the one message for every caller that names one. */
+  missing(name: string): string | null {
+    return this.scheduler(name) ? null : `no back-end '${name}': this site has ${this.names.join(', ')}`;
+  }
+
   /** A request naming a back-end the site does not have is refused here, as the core refuses what it cannot take. */
   unknownBackend(req: Pick<LeaseRequest, 'backend'>): Refusal | null {
-    if (req.backend === undefined || this.scheduler(req.backend)) return null;
-    return { ok: false, code: 'invalid', message: `no back-end '${req.backend}': this site has ${this.names.join(', ')}` };
+    const missing = req.backend === undefined ? null : this.missing(req.backend);
+    return missing === null ? null : { ok: false, code: 'invalid', message: missing };
   }
 
   submit(req: LeaseRequest, now: number, plan?: Plan): Done {
@@ -206,8 +205,9 @@ export class Backends {
 
   /** Adds a node to back-end `backend` (the pool's by default); answers its index. */
   addNode(spec: NodeSpec, now: number, backend: string = this.list[0].name): number {
+    const missing = this.missing(backend);
+    if (missing) throw new RangeError(missing);
     const b = this.list.findIndex((x) => x.name === backend);
-    if (b < 0) throw new RangeError(`no back-end '${backend}': this site has ${this.names.join(', ')}`);
     let n = -1;
     for (const x of this.list) n = this.touching(x.scheduler, now).addNode(spec, now);
     this.nodeSpecs.push(spec);
@@ -349,16 +349,21 @@ export class Backends {
   }
 
   private of(req: Pick<LeaseRequest, 'backend'>): Scheduler {
-    const found = this.scheduler(this.backendOf(req));
-    if (!found) throw new RangeError(`no back-end '${req.backend}': this site has ${this.names.join(', ')}`);
-    return found;
+    const name = this.backendOf(req);
+    const missing = this.missing(name);
+    if (missing) throw new RangeError(missing);
+    return this.scheduler(name)!;
+  }
+
+  /** The back-end that has lease `id`: the one it moved to, else the one whose book holds it. */
+  private home(id: string): { name: string; scheduler: Scheduler } | undefined {
+    const to = this.moved.get(id);
+    return to !== undefined ? this.list.find((b) => b.name === to) : this.list.find((b) => b.scheduler.lease(id) !== undefined);
   }
 
   /** The scheduler holding lease `id`; the pool's for an id nobody has (it answers not-found). */
   private holding(id: string): Scheduler {
-    const to = this.moved.get(id);
-    if (to !== undefined) return this.scheduler(to)!;
-    return this.list.find((b) => b.scheduler.lease(id) !== undefined)?.scheduler ?? this.primary;
+    return this.home(id)?.scheduler ?? this.primary;
   }
 
   private owning(n: number): Scheduler {

@@ -4,7 +4,6 @@
 // log is replayed into a fresh scheduler and the drivers' VMs are reconciled with it. The
 // operations that make inputs (lease-service.ts, pool-inputs.ts) run through `exclusive`.
 
-import type { SchedulerConfig } from '../core/config.ts';
 import { hasEnded, type LeaseRecord } from '../core/lease-record.ts';
 import { seriesOf } from '../core/periodic.ts';
 import type { Plan, StepResult } from '../core/scheduler.ts';
@@ -17,28 +16,13 @@ import { applyInput, type Applied, type Input, NodeIndex, type Ownership } from 
 import { statusOf } from './lease-view.ts';
 import { type Ending, leaseRow, type RowSources, sameRow } from './lease-rows.ts';
 import { Reconciler } from './reconciler.ts';
-import type { RetryPolicy } from './driver-retry.ts';
 import { guardStore, StoreUnavailable } from '../store/store-failure.ts';
 import { configForDriver } from './driver-fit.ts';
-import { RoutedDriver } from '../drivers/routed-driver.ts';
-import type { ServiceBackend } from './service-backend.ts';
+import { type ServiceBackend, siteDriver } from './service-backend.ts';
+import type { ServiceOptions } from './service-options.ts';
 import { DEFAULT_PRICES, type SitePrices } from './prices.ts';
 
-export interface ServiceOptions {
-  store: Store;
-  /** The one driver of a service with one back-end (named after it); or give `backends`. */
-  driver?: Driver;
-  /** The site's back-ends, its own pool first: each lease runs on one of them (core/backends.ts). */
-  backends?: readonly ServiceBackend[];
-  /** When a lease that names no back-end leaves the pool for another (core/bursting.ts). */
-  burst?: BurstPolicy;
-  /** The site's unit of usage and its prices on the pool (prices.ts). */
-  prices?: SitePrices;
-  clock: Clock;
-  config: SchedulerConfig;
-  /** How refused driver calls are retried (driver-retry.ts). */
-  driverRetry?: Partial<RetryPolicy>;
-}
+export type { ServiceOptions };
 
 /** At most this many waiting operations share one transaction. */
 const MAX_BATCH = 64;
@@ -93,11 +77,8 @@ export class ControlLoop {
     // Every back-end steps at every logged instant, so that a replay steps them alike.
     this.scheduler = new Backends(this.backends.map((b) => ({ name: b.name, config: configForDriver({ ...opts.config, ...b.config }, b.driver.capabilities) })), [], {}, true);
     this.scheduler.trackChanges();
-    this.driver = this.backends.length === 1 ? this.backends[0].driver : new RoutedDriver(new Map(this.backends.map((b) => [b.name, b.driver])), {
-      backendOfNode: (node) => {
-        const n = this.nodes.of(node);
-        return n === undefined ? undefined : this.scheduler.nodeBackend(n);
-      },
+    this.driver = siteDriver(this.backends, {
+      backendOfNode: (node) => this.backendOfNode(node),
       backendOfVm: (vmId) => this.scheduler.leaseBackend(vmId.slice(0, vmId.lastIndexOf('/'))),
     });
     this.reconciler = new Reconciler(this.driver, opts.store, {
@@ -113,6 +94,12 @@ export class ControlLoop {
         void written.finally(() => this.eventsInFlight.delete(written));
       },
     }, { clock: opts.clock, retry: opts.driverRetry });
+  }
+
+  /** The back-end that holds a node, by its id. */
+  backendOfNode(id: string): string | undefined {
+    const n = this.nodes.of(id);
+    return n === undefined ? undefined : this.scheduler.nodeBackend(n);
   }
 
   /** The back-end a lease lives on, or (for a request) would go to. */

@@ -129,7 +129,10 @@ export class LeaseService {
   /** Where leases may run, as GET /v1/backends shows it to `who`. */
   backendsFor(who: LeaseOwner) {
     const counts = new Map<string, number>();
-    this.scheduler.nodes.forEach((_, n) => counts.set(this.scheduler.nodeBackend(n), (counts.get(this.scheduler.nodeBackend(n)) ?? 0) + 1));
+    for (const id of this.nodes.ids) {
+      const backend = this.loop.backendOfNode(id)!;
+      counts.set(backend, (counts.get(backend) ?? 0) + 1);
+    }
     return {
       backends: this.loop.backends.map((b) => {
         const why = b.billing?.refusesOwner(who) ?? null;
@@ -150,8 +153,7 @@ export class LeaseService {
 
   /** The back-end that holds a node. */
   backendOfNode(id: string): string | undefined {
-    const n = this.nodes.of(id);
-    return n === undefined ? undefined : this.scheduler.nodeBackend(n);
+    return this.loop.backendOfNode(id);
   }
 
   ownerOf(id: string): Ownership | undefined {

@@ -4,6 +4,7 @@
 import type { SchedulerConfig } from '../core/config.ts';
 import type { Billing } from '../drivers/plugin.ts';
 import type { Driver } from '../drivers/driver.ts';
+import { RoutedDriver, type Routes } from '../drivers/routed-driver.ts';
 
 export interface ServiceBackend {
   name: string;
@@ -12,4 +13,9 @@ export interface ServiceBackend {
   config?: Partial<SchedulerConfig>;
   /** For a back-end that bills per instance: whose accounts may run there, and at what price. */
   billing?: Billing;
+}
+
+/** The one driver the service's reconciler talks to: a lone back-end's own, else one that routes to each. */
+export function siteDriver(backends: readonly ServiceBackend[], routes: Routes): Driver {
+  return backends.length === 1 ? backends[0].driver : new RoutedDriver(new Map(backends.map((b) => [b.name, b.driver])), routes);
 }

@@ -3,6 +3,7 @@
 // on a back-end that bills per instance (EC2), by what the back-end charges in dollars, converted
 // at the site's rate. Quotes show the price of each option; lease views show the charge so far.
 
+import { vmShapes } from '../core/roles.ts';
 import type { LeaseRequest } from '../core/types.ts';
 import type { Billing, VmShape } from '../drivers/plugin.ts';
 import type { Usage } from '../store/store.ts';
@@ -23,11 +24,9 @@ export interface Price {
   dollars?: number;
 }
 
-/** A request's VMs by shape. */
-export function vmShapes(req: LeaseRequest): VmShape[] {
-  return req.roles
-    ? req.roles.map((r) => ({ cpu: r.perNode.cpu, memoryMiB: r.perNode.memoryMiB, count: r.count }))
-    : [{ cpu: req.perNode.cpu, memoryMiB: req.perNode.memoryMiB, count: req.nodes }];
+/** A request's VMs by shape, as a billing back-end prices them. */
+function billedShapes(req: LeaseRequest): VmShape[] {
+  return vmShapes(req).map((s) => ({ cpu: s.perNode.cpu, memoryMiB: s.perNode.memoryMiB, count: s.count }));
 }
 
 // Sums of floating products: nine decimals keep a minute of the cheapest instance exact enough and hide the noise.
@@ -40,13 +39,12 @@ function fromDollars(dollars: number, billing: Billing, prices: SitePrices): Pri
 
 /** The price of running the request for its whole duration (one occurrence of a periodic lease); null where a back-end cannot price a shape. */
 export function priceOf(req: LeaseRequest, prices: SitePrices, billing?: Billing): Price | null {
-  const shapes = vmShapes(req);
   if (billing) {
-    const dollars = billing.dollarsFor(shapes, req.duration);
+    const dollars = billing.dollarsFor(billedShapes(req), req.duration);
     return dollars === null ? null : fromDollars(dollars, billing, prices);
   }
   const hours = req.duration / 3600;
-  const amount = shapes.reduce((sum, s) => sum + s.count * hours * (s.cpu * prices.perCoreHour + (s.memoryMiB / 1024) * prices.perGiBHour), 0);
+  const amount = vmShapes(req).reduce((sum, s) => sum + s.count * hours * (s.perNode.cpu * prices.perCoreHour + (s.perNode.memoryMiB / 1024) * prices.perGiBHour), 0);
   return { amount: round(amount), unit: prices.unit };
 }
 

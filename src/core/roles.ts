@@ -1,6 +1,6 @@
 // The rules a cluster lease's roles must follow, shared by every surface that takes them (API,
 // CLI, simulator input) and by the core: one place says what a well-formed cluster is.
-import { NETWORK_NAMES, refusal, type ClusterRole, type Refusal, type Resources } from './types.ts';
+import { NETWORK_NAMES, refusal, type ClusterRole, type LeaseRequest, type Refusal, type Resources } from './types.ts';
 
 /** Entries every member provides without being asked. */
 export const IMPLICIT_ENTRIES: readonly string[] = ['ip', 'hostname', 'host-key'];
@@ -118,4 +118,16 @@ export function splitByRole(roles: readonly ClusterRole[], members: readonly num
     at += r.count;
   }
   return out;
+}
+
+/** One shape of a request's VMs and how many have it: a cluster's per role (`role`, its index), else the request's own. */
+export interface VmShape {
+  count: number;
+  perNode: Resources;
+  role: number | undefined;
+}
+
+/** A request's VMs by shape, for what is priced or billed per VM (an EC2 instance each). */
+export function vmShapes(req: Pick<LeaseRequest, 'roles' | 'nodes' | 'perNode'>): VmShape[] {
+  return req.roles ? req.roles.map((r, k) => ({ count: r.count, perNode: r.perNode, role: k })) : [{ count: req.nodes, perNode: req.perNode, role: undefined }];
 }

@@ -9,7 +9,8 @@ import { ec2Charge, type InstanceType, typeFor } from '../core/instance-types.ts
 import type { LeaseRecord } from '../core/lease-record.ts';
 import type { Segment } from '../core/segment.ts';
 import { MOST_DISK_MIB } from '../core/limits.ts';
-import type { LeaseRequest, NodeSpec, Resources } from '../core/types.ts';
+import { vmShapes } from '../core/roles.ts';
+import type { LeaseRequest, NodeSpec } from '../core/types.ts';
 
 export const EC2_BACKEND = 'ec2';
 export const DEFAULT_EC2_SLOTS = 1024;
@@ -49,14 +50,9 @@ export function ec2Backend(pool: SchedulerConfig, model: Ec2Model): BackendSpec 
   return { name: EC2_BACKEND, config: ec2Config(pool, model), nodes: ec2Nodes(model) };
 }
 
-/** Each VM shape of the request, with how many VMs have it. */
-function shapesOf(req: LeaseRequest): Array<{ count: number; perNode: Resources; role: number | undefined }> {
-  return req.roles ? req.roles.map((r, k) => ({ count: r.count, perNode: r.perNode, role: k })) : [{ count: req.nodes, perNode: req.perNode, role: undefined }];
-}
-
 /** Whether some instance type fits every VM of the request (else it cannot burst). */
 export function fitsInstanceTypes(model: Ec2Model, req: LeaseRequest): boolean {
-  return shapesOf(req).every((s) => typeof typeFor(model.instanceTypes, s.perNode.cpu, s.perNode.memoryMiB) !== 'string');
+  return vmShapes(req).every((s) => typeof typeFor(model.instanceTypes, s.perNode.cpu, s.perNode.memoryMiB) !== 'string');
 }
 
 export interface Ec2Cost {
@@ -84,7 +80,7 @@ function spanOf(segments: readonly Segment[], role: number | undefined): number 
 export function ec2CostOf(model: Ec2Model, lease: LeaseRecord): Ec2Cost {
   const cost: Ec2Cost = { instanceSeconds: 0, dollars: 0 };
   const attempts = [...lease.lost.map((a) => a.segments), lease.history];
-  for (const shape of shapesOf(lease.req)) {
+  for (const shape of vmShapes(lease.req)) {
     const type = typeFor(model.instanceTypes, shape.perNode.cpu, shape.perNode.memoryMiB);
     if (typeof type === 'string') throw new RangeError(`lease '${lease.req.id}' ran on EC2 but ${type}`);
     for (const segments of attempts) {

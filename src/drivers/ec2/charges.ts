@@ -38,19 +38,35 @@ export function charged(record: ChargeRecord, now: number): Charge {
  * first seen running, and ends when it is seen ending, by the service's hand or behind its back.
  */
 export class ChargeBook {
-  constructor(private readonly records: ChargeRecord[], private readonly now: () => number) {}
+  /**
+   * The same records by lease: every lease view and usage total asks for one lease's charges, and
+   * the records grow with every instance ever launched.
+   */
+  private readonly byLease = new Map<string, ChargeRecord[]>();
+
+  constructor(private readonly records: ChargeRecord[], private readonly now: () => number) {
+    for (const r of records) this.index(r);
+  }
 
   /** The lease's charges so far (running instances up to now). */
   of(leaseId: string): Charge[] {
     const now = this.now();
-    return this.records.filter((c) => c.leaseId === leaseId).map((c) => charged(c, now));
+    return (this.byLease.get(leaseId) ?? []).map((c) => charged(c, now));
   }
 
   /** Once per instance: seen running again, it keeps the charge it has. */
   begin(vm: { leaseId: string; vmId: string; instanceType: string; pricePerHour: number }, instance: Instance): void {
     if (this.records.some((c) => c.instanceId === instance.InstanceId)) return;
     const from = instance.LaunchTime ? instance.LaunchTime.getTime() / 1000 : this.now();
-    this.records.push({ leaseId: vm.leaseId, vmId: vm.vmId, instanceId: instance.InstanceId!, instanceType: vm.instanceType, pricePerHour: vm.pricePerHour, from, until: null });
+    const record: ChargeRecord = { leaseId: vm.leaseId, vmId: vm.vmId, instanceId: instance.InstanceId!, instanceType: vm.instanceType, pricePerHour: vm.pricePerHour, from, until: null };
+    this.records.push(record);
+    this.index(record);
+  }
+
+  private index(record: ChargeRecord): void {
+    const list = this.byLease.get(record.leaseId);
+    if (list) list.push(record);
+    else this.byLease.set(record.leaseId, [record]);
   }
 
   end(instanceId: string | null): void {

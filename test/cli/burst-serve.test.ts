@@ -11,11 +11,11 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { DescribeInstancesCommand, EC2Client, type Instance } from '@aws-sdk/client-ec2';
-import { type Moto, startMoto } from '../support/moto.ts';
+import { EC2Client } from '@aws-sdk/client-ec2';
+import { instancesOf, type Moto, startMoto } from '../support/moto.ts';
 import { validateSchedule } from '../support/validate-schedule.ts';
 import { waitFor } from '../support/wait.ts';
-import { BOOTSTRAP_TOKEN, freePort, startServer, type RealServer, vws } from './client/real-server.ts';
+import { type Answer, apiCall, BOOTSTRAP_TOKEN, freePort, startServer, type RealServer, vws } from './client/real-server.ts';
 
 const KEYS = { accessKeyId: 'AKIAVWSBURSTALICE001', secretAccessKey: 'alice-secret' };
 const dir = mkdtempSync(join(tmpdir(), 'vws-burst-'));
@@ -27,22 +27,7 @@ after(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- JSON answers are checked by the assertions that read them
-interface Answer { status: number; body: Record<string, any> }
-
-async function call(token: string, method: string, path: string, body?: unknown, raw?: Buffer): Promise<Answer> {
-  const res = await fetch(`${server!.url}${path}`, {
-    method, headers: { authorization: `Bearer ${token}`, ...(raw ? { 'content-type': 'application/octet-stream' } : body !== undefined ? { 'content-type': 'application/json' } : {}) },
-    ...(raw ? { body: raw } : body !== undefined ? { body: JSON.stringify(body) } : {}),
-  });
-  const text = await res.text();
-  return { status: res.status, body: text ? JSON.parse(text) : {} };
-}
-
-async function instancesOf(ec2: EC2Client, leaseId: string): Promise<Instance[]> {
-  const r = await ec2.send(new DescribeInstancesCommand({ Filters: [{ Name: 'tag:vws:lease', Values: [leaseId] }] }));
-  return (r.Reservations ?? []).flatMap((x) => x.Instances ?? []);
-}
+const call = (token: string, method: string, path: string, body?: unknown, raw?: Buffer): Promise<Answer> => apiCall(server!, token, method, path, body, raw);
 
 /** EC2's minimum charge for a t3.micro, as the service rounds amounts (to nine decimals). */
 const A_MINUTE = Math.floor(((60 * 0.0104) / 3600) * 1e9) / 1e9;

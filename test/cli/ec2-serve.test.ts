@@ -9,11 +9,11 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { DescribeInstanceAttributeCommand, DescribeInstancesCommand, EC2Client, type Instance } from '@aws-sdk/client-ec2';
-import { type Moto, startMoto } from '../support/moto.ts';
+import { DescribeInstanceAttributeCommand, EC2Client } from '@aws-sdk/client-ec2';
+import { instancesOf, type Moto, startMoto } from '../support/moto.ts';
 import { bin, root } from '../support/vws-bin.ts';
 import { waitFor } from '../support/wait.ts';
-import { BOOTSTRAP_TOKEN, freePort, startServer, type RealServer } from './client/real-server.ts';
+import { type Answer, apiCall, BOOTSTRAP_TOKEN, freePort, startServer, type RealServer } from './client/real-server.ts';
 
 const KEYS = { accessKeyId: 'AKIAVWSSERVEADMIN001', secretAccessKey: 'admin-secret' };
 const dir = mkdtempSync(join(tmpdir(), 'vws-ec2-serve-'));
@@ -34,19 +34,7 @@ function siteConfig(endpoint: string): object {
   };
 }
 
-async function call(method: string, path: string, body?: unknown, raw?: Buffer): Promise<{ status: number; body: Record<string, unknown> }> {
-  const res = await fetch(`${server!.url}${path}`, {
-    method, headers: { authorization: `Bearer ${BOOTSTRAP_TOKEN}`, ...(raw ? { 'content-type': 'application/octet-stream' } : body !== undefined ? { 'content-type': 'application/json' } : {}) },
-    ...(raw ? { body: raw } : body !== undefined ? { body: JSON.stringify(body) } : {}),
-  });
-  const text = await res.text();
-  return { status: res.status, body: text ? JSON.parse(text) : {} };
-}
-
-async function instancesOf(ec2: EC2Client, leaseId: string): Promise<Instance[]> {
-  const r = await ec2.send(new DescribeInstancesCommand({ Filters: [{ Name: 'tag:vws:lease', Values: [leaseId] }] }));
-  return (r.Reservations ?? []).flatMap((x) => x.Instances ?? []);
-}
+const call = (method: string, path: string, body?: unknown, raw?: Buffer): Promise<Answer> => apiCall(server!, BOOTSTRAP_TOKEN, method, path, body, raw);
 
 test('a bad or missing --ec2-config, or --nodes with --driver ec2, keeps the server from starting, saying why', () => {
   const file = join(dir, 'bad.json');

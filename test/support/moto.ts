@@ -4,6 +4,7 @@
 // ClientToken used twice launches twice, MaxResults is ignored.
 
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { DescribeInstancesCommand, type EC2Client, type Instance } from '@aws-sdk/client-ec2';
 import { freePort } from './free-port.ts';
 import { waitFor } from './wait.ts';
 
@@ -33,4 +34,10 @@ export async function startMoto(env: Record<string, string> = {}): Promise<Moto>
       await exited;
     },
   };
+}
+
+/** The instances a vws service launched for a lease, found by its tag. */
+export async function instancesOf(ec2: EC2Client, leaseId: string): Promise<Instance[]> {
+  const r = await ec2.send(new DescribeInstancesCommand({ Filters: [{ Name: 'tag:vws:lease', Values: [leaseId] }] }));
+  return (r.Reservations ?? []).flatMap((x) => x.Instances ?? []);
 }

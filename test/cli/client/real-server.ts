@@ -49,6 +49,19 @@ export async function startServer(dataDir: string, port: number, pool: string[] 
   };
 }
 
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- JSON answers are checked by the assertions that read them
+export interface Answer { status: number; body: Record<string, any> }
+
+/** One REST call to a real server with a token: a JSON body, or raw bytes (image content). */
+export async function apiCall(server: Pick<RealServer, 'url'>, token: string, method: string, path: string, body?: unknown, raw?: Buffer): Promise<Answer> {
+  const res = await fetch(`${server.url}${path}`, {
+    method, headers: { authorization: `Bearer ${token}`, ...(raw ? { 'content-type': 'application/octet-stream' } : body !== undefined ? { 'content-type': 'application/json' } : {}) },
+    ...(raw ? { body: raw } : body !== undefined ? { body: JSON.stringify(body) } : {}),
+  });
+  const text = await res.text();
+  return { status: res.status, body: text ? JSON.parse(text) : {} };
+}
+
 export interface Run {
   status: number | null;
   stdout: string;

@@ -5,7 +5,7 @@
 
 import { type BackendOption, chooseBackend } from '../core/bursting.ts';
 import { type Quote, quoteOf } from '../core/negotiation.ts';
-import { planStart, type Plan } from '../core/plan.ts';
+import type { Plan } from '../core/plan.ts';
 import type { LeaseRequest } from '../core/types.ts';
 import type { LeaseOwner } from '../drivers/plugin.ts';
 import type { ControlLoop } from './control-loop.ts';
@@ -67,8 +67,7 @@ export function chooseFor(loop: ControlLoop, who: LeaseOwner, request: LeaseRequ
 function optionOf(a: Answer, chosen: boolean, prices: SitePrices): BackendQuote {
   const price = priceOf(a.req, prices, a.backend.billing);
   if (a.refused) return { backend: a.backend.name, ok: false, start: a.refused.earliestStart, end: null, price, chosen, reason: a.refused.reason, message: a.refused.message };
-  const plan = a.plan!;
-  const start = plan.ok ? planStart(plan) : null;
-  const end = plan.ok ? quoteOf(plan) : null;
-  return { backend: a.backend.name, ok: true, start, end: end && end.ok ? end.end : null, price, chosen };
+  // Not refused: compared back-ends all planned, and this one's plan is accepted.
+  const q = quoteOf(a.plan!);
+  return { backend: a.backend.name, ok: true, start: q.ok ? q.start : null, end: q.ok ? q.end : null, price, chosen };
 }

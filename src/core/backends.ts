@@ -299,10 +299,11 @@ export class Backends {
   private burstNow(due: { id: string; backend: string }, now: number): StepResult[] | null {
     const from = this.holding(due.id);
     const lease = from.lease(due.id);
+    if (!lease) return null;
     const to = this.scheduler(due.backend)!;
     // Begun: a segment (history holds planned ones too) at or before now, or work done.
-    const begun = lease ? lease.firstStart !== null || lease.done > 0 || lease.history.some((seg) => seg.start <= now) || lease.chain.some((seg) => seg.active) : true;
-    if (!lease || begun || (lease.state !== 'queued' && lease.state !== 'scheduled')) return null;
+    const begun = lease.firstStart !== null || lease.done > 0 || lease.history.some((seg) => seg.start <= now) || lease.chain.some((seg) => seg.active);
+    if (begun || (lease.state !== 'queued' && lease.state !== 'scheduled')) return null;
     const { burst: _, ...rest } = lease.req;
     const req: LeaseRequest = { ...rest, backend: due.backend };
     const plan = this.at(to, now).plan(req, now);

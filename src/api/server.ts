@@ -19,6 +19,7 @@ import { registerEventRoutes } from './routes/events.ts';
 import { registerImageRoutes } from './routes/images.ts';
 import { registerLeaseRoutes, registerMigration, registerUsageRoutes, registerWorkspaceActions } from './routes/leases.ts';
 import { registerNodeRoutes } from './routes/nodes.ts';
+import { registerTermsRoutes } from './routes/terms.ts';
 import { acceptAgents } from './agent-channel.ts';
 import { registerContextRoutes } from './routes/context.ts';
 import { registerEc2CredentialRoutes } from './routes/ec2-credentials.ts';
@@ -87,6 +88,7 @@ export function buildServer(opts: ServerOptions): FastifyInstance {
   registerWorkspaceActions(app, ctx);
   registerMigration(app, ctx);
   registerNodeRoutes(app, ctx);
+  registerTermsRoutes(app, ctx);
   registerAdminRoutes(app, ctx);
   registerImageRoutes(app, ctx);
   registerEventRoutes(app, ctx);

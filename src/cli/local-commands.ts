@@ -23,6 +23,7 @@ function addServe(program: Command, leaf: Leaf): void {
     .addOption(opt('--listen <HOST:PORT>', 'where to listen (127.0.0.1:8080)'))
     .addOption(opt('--data <DIR>', 'data directory: SQLite store, image blobs, driver state (./vws-data)'))
     .addOption(opt('--store <URL>', 'postgres://user@host:port/db to share one store between servers (default: SQLite in --data)'))
+    .addOption(opt('--terms <FILE>', "the site's terms (docs/terms.md): kinds offered and to whom, limits, prices, scheduling; put in force at start"))
     .addOption(opt('--driver <NAME>', `where VMs run (${DEFAULT_DRIVER}): ${DRIVERS.map((d) => `${d.name}: ${d.summary}`).join('; ')}`))
     .addOption(opt('--burst-to <NAME>', 'a second back-end that brings its own capacity (ec2): leases run there when the pool cannot meet their start (docs/backends.md)'))
     .addOption(opt('--burst-after <SECONDS>', 'with --burst-to, how long a best-effort lease may wait on the pool before it bursts (0)'))
@@ -90,7 +91,8 @@ function addSim(program: Command, leaf: Leaf): void {
     ['--migrate-bandwidth <MBps>', "moving a suspended lease's memory and disk to other nodes (100; inf = free)"],
     ['--no-migration', 'a suspended lease resumes only where it was'],
     ['--threshold-factor <F>', 'run at least F x the suspend/resume overheads (1)'],
-    ['--suspended-order <O>', 'where a suspended lease queues again: arrival | suspension (arrival)']);
+    ['--suspended-order <O>', 'where a suspended lease queues again: arrival | suspension (arrival)'],
+    ['--terms <FILE>', "the site's terms (docs/terms.md), as vws serve reads them: their scheduling instead of the options here, and their limits on each lease"]);
   group('virtual machines:',
     ['--images <MODE>', 'predeployed | transfer (predeployed)'],
     ['--image-choice <C>', `${IMAGE_CHOICES.join(' | ')}: which image each lease uses (none = no VMs)`],

@@ -19,11 +19,12 @@ import { numberOption, positive, positiveInteger } from './options.ts';
 import { UsageError } from './usage-error.ts';
 import { SecretBox } from '../store/secret-box.ts';
 import { type Ec2Flags, ec2Settings, startEc2 } from './ec2-serve.ts';
+import { readTermsFile } from './terms-file.ts';
 
 /** The options of vws serve by long name, as ./program.ts parsed them (they are described in ./local-commands.ts). */
 export interface ServeOptions extends Ec2Flags {
   listen?: string; data?: string; store?: string; driver?: string; 'burst-to'?: string; 'burst-after'?: string; 'ec2-config'?: string; 'vm-network'?: string; 'cluster-network'?: string; 'guest-url'?: string;
-  nodes?: string; 'node-cpu'?: string; 'node-memory'?: string; 'tls-cert'?: string; 'tls-key'?: string;
+  nodes?: string; 'node-cpu'?: string; 'node-memory'?: string; 'tls-cert'?: string; 'tls-key'?: string; terms?: string;
 }
 
 export async function serveCommand(v: ServeOptions): Promise<number> {
@@ -52,6 +53,7 @@ export async function serveCommand(v: ServeOptions): Promise<number> {
   const nodeCpu = numberOption('node-cpu', v['node-cpu'], 4, positive, 'a positive number');
   const nodeMemory = numberOption('node-memory', v['node-memory'], 8192, positiveInteger, 'a positive number of MiB');
   const ec2 = ec2Settings(v);
+  const terms = v.terms === undefined ? undefined : readTermsFile(v.terms);
 
   // vws's own directory (store, image content, driver state): the service's user's alone.
   mkdirSync(data, { recursive: true, mode: 0o700 });
@@ -74,7 +76,7 @@ export async function serveCommand(v: ServeOptions): Promise<number> {
   const burst = burstTo ? await openPlugin(burstTo, context) : null;
   const backends: ServiceBackend[] = [{ name: plugin.name, driver: opened.driver, billing: opened.billing }];
   if (burst) backends.push({ name: burstTo!.name, driver: burst.driver, billing: burst.billing, ...(burst.bootSeconds !== undefined ? { config: { bootSeconds: burst.bootSeconds } } : {}) });
-  const service = await LeaseService.open({ store, backends, burst: { afterSeconds: burstAfter }, clock: wallClock, config: configWith({}) });
+  const service = await LeaseService.open({ store, backends, burst: { afterSeconds: burstAfter }, clock: wallClock, config: configWith({}), ...(terms ? { terms, termsBy: `vws serve --terms ${v.terms}` } : {}) });
   opened.bind?.(service);
   const have = new Set((await store.listNodes()).map((n) => n.id));
   const addNodes = async (from: OpenDriver | null, backend: string): Promise<void> => {

@@ -1,4 +1,6 @@
 import { configWith, type SchedulerConfig } from '../core/config.ts';
+import { configOfTerms } from '../core/terms.ts';
+import { readTermsFile } from './terms-file.ts';
 import { PREEMPTION_POLICIES } from '../core/preemption-policy.ts';
 import { runExperiment, type ExperimentSpec } from '../sim/experiment.ts';
 import { fitsInstanceTypes } from '../sim/ec2-model.ts';
@@ -19,8 +21,11 @@ export interface SimOptions extends SimBurstOptions {
   backfill?: string; preemption?: string; policy?: string; 'suspend-rate'?: string; 'resume-rate'?: string; 'migrate-bandwidth'?: string;
   'no-migration'?: boolean; 'threshold-factor'?: string; 'suspended-order'?: string; images?: string; 'image-choice'?: string;
   'image-count'?: string; 'image-size'?: string; 'image-bandwidth'?: string; 'image-cache'?: string; seed?: string;
-  'runtime-overhead'?: string; 'boot-overhead'?: string; 'shutdown-overhead'?: string; json?: boolean; schedule?: string;
+  'runtime-overhead'?: string; 'boot-overhead'?: string; 'shutdown-overhead'?: string; json?: boolean; schedule?: string; terms?: string;
 }
+
+/** The options a terms document sets instead (its scheduling and preemption sections). */
+const SET_BY_TERMS = ['backfill', 'preemption', 'policy', 'suspend-rate', 'resume-rate', 'migrate-bandwidth', 'no-migration', 'threshold-factor', 'suspended-order', 'images', 'image-bandwidth', 'image-cache', 'runtime-overhead', 'boot-overhead', 'shutdown-overhead'] as const;
 
 export interface SimArgs {
   spec: ExperimentSpec;
@@ -32,9 +37,10 @@ export interface SimArgs {
 
 export function parseSimArgs(v: SimOptions): SimArgs {
   if (!v.trace) throw new UsageError('--trace FILE is required: the workload to simulate');
-  const images = choiceOption('images', v.images, ['predeployed', 'transfer'] as const, 'predeployed');
-  const imageChoice = choiceOption('image-choice', v['image-choice'], IMAGE_CHOICES, images === 'transfer' ? 'single' : 'none');
-  const config: SchedulerConfig = configWith({
+  const terms = v.terms === undefined ? undefined : readTermsFile(v.terms);
+  const given = SET_BY_TERMS.find((o) => v[o] !== undefined);
+  if (terms && given) throw new UsageError(`--${given} and --terms: the terms document sets the scheduling (its scheduling and preemption sections); change it there, or leave --terms out`);
+  const config: SchedulerConfig = terms ? configOfTerms(terms) : configWith({
     backfill: choiceOption('backfill', v.backfill, ['easy', 'conservative', 'none'] as const, 'easy'),
     preemption: choiceOption('preemption', v.preemption, ['suspend', 'requeue'] as const, 'suspend'),
     preemptionPolicy: choiceOption('policy', v.policy, Object.keys(PREEMPTION_POLICIES), 'youngest-first'),
@@ -44,13 +50,14 @@ export function parseSimArgs(v: SimOptions): SimArgs {
     migration: !v['no-migration'],
     suspendThresholdFactor: numberOption('threshold-factor', v['threshold-factor'], 1, nonNegative, 'a number >= 0'),
     suspendedQueueOrder: choiceOption('suspended-order', v['suspended-order'], ['arrival', 'suspension'] as const, 'arrival'),
-    images,
+    images: choiceOption('images', v.images, ['predeployed', 'transfer'] as const, 'predeployed'),
     imageBandwidthMBps: numberOption('image-bandwidth', v['image-bandwidth'], 100, positive, 'a positive rate in MB/s or inf'),
     imageCacheMiB: numberOption('image-cache', v['image-cache'], 20_000, nonNegative, 'a size in MiB >= 0'),
     runtimeOverheadPercent: numberOption('runtime-overhead', v['runtime-overhead'], 0, nonNegative, 'a percentage >= 0'),
     bootSeconds: numberOption('boot-overhead', v['boot-overhead'], 0, (n) => Number.isInteger(n) && n >= 0, 'whole seconds >= 0'),
     shutdownSeconds: numberOption('shutdown-overhead', v['shutdown-overhead'], 0, (n) => Number.isInteger(n) && n >= 0, 'whole seconds >= 0'),
   });
+  const imageChoice = choiceOption('image-choice', v['image-choice'], IMAGE_CHOICES, config.images === 'transfer' ? 'single' : 'none');
   const spec: ExperimentSpec = {
     traces: [v.trace],
     injections: v.inject ?? [],
@@ -70,6 +77,7 @@ export function parseSimArgs(v: SimOptions): SimArgs {
   };
   const burst = parseBurst(v);
   if (burst) spec.burst = burst;
+  if (terms) spec.terms = terms;
   if ((v.at === undefined) !== (v.quote === undefined)) throw new UsageError('--at and --quote go together: the time to stop at and the request to quote then');
   const quote = v.quote === undefined ? null : { at: parseTime('--at', v.at), request: v.quote };
   return { spec, json: v.json ?? false, schedule: v.schedule ?? null, quote };

@@ -10,7 +10,8 @@ import type { LeaseRequest } from '../core/types.ts';
 import type { LeaseOwner } from '../drivers/plugin.ts';
 import type { ControlLoop } from './control-loop.ts';
 import { beyondDriverQuote, requestBeyondDriver } from './driver-fit.ts';
-import { priceOf, type SitePrices } from './prices.ts';
+import { priceOf } from './prices.ts';
+import type { Terms } from '../core/terms.ts';
 import type { BackendQuote } from './refusal.ts';
 import type { ServiceBackend } from './service-backend.ts';
 
@@ -38,7 +39,7 @@ export interface Choice {
  * `noPlanNeeded`: a request the chosen back-end takes without a plan (a best-effort lease that
  * fits its open nodes); planned anyway where back-ends are compared.
  */
-export function chooseFor(loop: ControlLoop, who: LeaseOwner, request: LeaseRequest, now: number, prices: SitePrices, noPlanNeeded: (req: LeaseRequest) => boolean): Choice {
+export function chooseFor(loop: ControlLoop, who: LeaseOwner, request: LeaseRequest, now: number, terms: Terms, noPlanNeeded: (req: LeaseRequest) => boolean): Choice {
   const several = loop.backends.length > 1;
   const missing = request.backend === undefined ? null : loop.scheduler.missing(request.backend);
   if (missing) return { req: request, plan: undefined, refused: beyondDriverQuote(request, `${missing}; name one of them, or none to let the site choose`) };
@@ -58,14 +59,14 @@ export function chooseFor(loop: ControlLoop, who: LeaseOwner, request: LeaseRequ
     ? chooseBackend(answers.map((a): BackendOption => ({ backend: a.backend.name, plan: a.refused && !a.plan ? null : a.plan ?? null })), { now, queued: primary.queueLength, bootSeconds: primary.config.bootSeconds }, loop.burst)
     : { chosen: 0, later: undefined };
   const pick = answers[chosen];
-  const options = comparing ? answers.map((a, k) => optionOf(a, k === chosen, prices)) : undefined;
+  const options = comparing ? answers.map((a, k) => optionOf(a, k === chosen, terms)) : undefined;
   // A lease left to wait on the pool carries where it goes if it is still waiting: the log keeps it, so a replay moves it too.
   const req = later ? { ...pick.req, burst: later } : pick.req;
   return { req, plan: pick.plan, refused: pick.refused, ...(options ? { options } : {}) };
 }
 
-function optionOf(a: Answer, chosen: boolean, prices: SitePrices): BackendQuote {
-  const price = priceOf(a.req, prices, a.backend.billing);
+function optionOf(a: Answer, chosen: boolean, terms: Terms): BackendQuote {
+  const price = priceOf(a.req, terms, a.backend.billing);
   if (a.refused) return { backend: a.backend.name, ok: false, start: a.refused.earliestStart, end: null, price, chosen, reason: a.refused.reason, message: a.refused.message };
   // Not refused: compared back-ends all planned, and this one's plan is accepted.
   const q = quoteOf(a.plan!);

@@ -17,10 +17,10 @@ import { statusOf } from './lease-view.ts';
 import { type Ending, leaseRow, type RowSources, sameRow } from './lease-rows.ts';
 import { Reconciler } from './reconciler.ts';
 import { guardStore, StoreUnavailable } from '../store/store-failure.ts';
-import { configForDriver } from './driver-fit.ts';
+import { configForDriver, fixedForDriver } from './driver-fit.ts';
 import { type ServiceBackend, siteDriver } from './service-backend.ts';
 import type { ServiceOptions } from './service-options.ts';
-import { DEFAULT_PRICES, type SitePrices } from './prices.ts';
+import { SiteTerms } from './site-terms.ts';
 
 export type { ServiceOptions };
 
@@ -33,7 +33,7 @@ export class ControlLoop {
   readonly scheduler: Backends;
   readonly backends: readonly ServiceBackend[];
   readonly burst: BurstPolicy;
-  readonly prices: SitePrices;
+  readonly terms: SiteTerms;
   readonly nodes = new NodeIndex();
   readonly owners = new Map<string, Ownership>();
   /** Why leases were stopped from outside the scheduler, from the inputs (so replays know too). */
@@ -72,10 +72,12 @@ export class ControlLoop {
     this.store = opts.store;
     this.clock = opts.clock;
     this.burst = opts.burst ?? DEFAULT_BURST_POLICY;
-    this.prices = opts.prices ?? DEFAULT_PRICES;
+    this.terms = new SiteTerms(opts.config);
     this.backends = opts.backends ?? (opts.driver ? [{ name: opts.driver.name, driver: opts.driver }] : []);
     // Every back-end steps at every logged instant, so that a replay steps them alike.
-    this.scheduler = new Backends(this.backends.map((b) => ({ name: b.name, config: configForDriver({ ...opts.config, ...b.config }, b.driver.capabilities) })), [], {}, true);
+    this.scheduler = new Backends(this.backends.map((b) => ({
+      name: b.name, config: configForDriver({ ...opts.config, ...b.config }, b.driver.capabilities), fixed: { ...b.config, ...fixedForDriver(b.driver.capabilities) },
+    })), [], {}, true);
     this.scheduler.trackChanges();
     this.driver = siteDriver(this.backends, {
       backendOfNode: (node) => this.backendOfNode(node),
@@ -267,6 +269,7 @@ export class ControlLoop {
     const applied = applyInput(this.scheduler, this.nodes, this.owners, input, now, plan);
     this.noteStep(applied.step);
     if (input.type === 'fail') this.endings.set(input.id, { status: 'failed', code: 'vm-failed', message: input.detail });
+    if (input.type === 'terms') this.terms.took(input.terms, input.by, now);
     if (input.type === 'cancel') this.endings.set(input.id, { status: 'cancelled', code: 'cancelled', message: `cancelled by ${input.by}` });
     for (const id of applied.leases) this.markDirty(id);
     return applied;

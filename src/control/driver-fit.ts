@@ -8,10 +8,14 @@ import type { LeaseRequest } from '../core/types.ts';
 import type { Capability } from '../drivers/capabilities.ts';
 
 export function configForDriver(config: SchedulerConfig, capabilities: ReadonlySet<Capability>): SchedulerConfig {
+  return { ...config, ...fixedForDriver(capabilities) };
+}
+
+/** What a back-end keeps whatever policy the site sets, for what its driver cannot do. */
+export function fixedForDriver(capabilities: ReadonlySet<Capability>): Partial<SchedulerConfig> {
   return {
-    ...config,
-    preemption: capabilities.has('suspendToFile') ? config.preemption : 'requeue',
-    migration: config.migration && capabilities.has('coldMigration'),
+    ...(capabilities.has('suspendToFile') ? {} : { preemption: 'requeue' as const }),
+    ...(capabilities.has('coldMigration') ? {} : { migration: false }),
   };
 }
 

@@ -6,6 +6,7 @@ import type { NodeLoss } from '../core/node-loss.ts';
 import type { Backends } from '../core/backends.ts';
 import type { Decision, Plan, StepResult } from '../core/scheduler.ts';
 import type { LeaseRequest, NodeSpec, Refusal } from '../core/types.ts';
+import { configOfTerms, type Terms } from '../core/terms.ts';
 
 export type Input =
   /** The scheduler was brought to this instant with nothing else to do (a quote was asked). */
@@ -34,7 +35,9 @@ export type Input =
    */
   | ({ type: 'costs' } & CostFigures)
   /** An administrator moves a running lease to other nodes while it runs. */
-  | { type: 'migrate'; id: string; to: string[] };
+  | { type: 'migrate'; id: string; to: string[] }
+  /** The site's terms changed (site-terms.ts): whole, as read, so that a replay needs no reading of its own. */
+  | { type: 'terms'; terms: Terms; by: string };
 
 /** Who a lease belongs to, for the leases the inputs created. */
 export interface Ownership {
@@ -138,6 +141,9 @@ function applyOne(scheduler: Backends, nodes: NodeIndex, owners: Map<string, Own
       done(scheduler.setCosts(figures, now));
       return { leases: [] };
     }
+    case 'terms':
+      done(scheduler.setPolicy(configOfTerms(input.terms), now));
+      return { leases: [] };
   }
 }
 

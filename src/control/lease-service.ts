@@ -20,7 +20,11 @@ import { sameRequest } from './same-request.ts';
 import { holdProblem, requestProblem } from './storable.ts';
 import { actionBeyondDriver } from './driver-fit.ts';
 import { chooseFor } from './backend-choice.ts';
-import { chargeOf, type Price, type SitePrices } from './prices.ts';
+import { backendList, type BackendList } from './backend-list.ts';
+import { chargeOf, type Price, priceOf, type SitePrices, sitePrices } from './prices.ts';
+import type { Terms } from '../core/terms.ts';
+import { askerOf, holdTermsCheck, setTerms, termsCheck } from './terms-inputs.ts';
+import type { TermsInForce } from './site-terms.ts';
 import type { LeaseOwner } from '../drivers/plugin.ts';
 import { scheduleLines } from '../sim/schedule-export.ts';
 import { ControlLoop, type ServiceOptions } from './control-loop.ts';
@@ -29,7 +33,10 @@ import * as pool from './pool-inputs.ts';
 export type { ServiceOptions } from './control-loop.ts';
 
 /** A quote, with the back-end it is for and, on a site of several, every back-end's option. */
-export type QuoteWithOptions = Quote & { backend: string; burst?: { backend: string; at: number }; options?: BackendQuote[] };
+export type QuoteWithOptions = (Quote | TermsQuote) & { backend: string; burst?: { backend: string; at: number }; options?: BackendQuote[]; price?: Price | null };
+
+/** A request the site's terms refuse, as a quote: the rule, and the nearest request they take. */
+type TermsQuote = Extract<Quote, { ok: false }> & { rule: string; alternative?: LeaseRequest };
 
 export interface Created {
   lease: LeaseRow;
@@ -54,6 +61,13 @@ export class LeaseService {
   static async open(opts: ServiceOptions): Promise<LeaseService> {
     const service = new LeaseService(opts);
     await service.loop.replay();
+    if (opts.terms) {
+      const put = await service.setTerms(opts.terms, opts.termsBy ?? 'the service at its start');
+      if (!put.ok) {
+        await service.close();
+        throw new RangeError(`the terms given cannot be put in force: ${put.message}`);
+      }
+    }
     return service;
   }
 
@@ -100,9 +114,19 @@ export class LeaseService {
     return this.loop.exclusive(async () => {
       const now = await this.loop.syncTo(this.loop.clock.now());
       const req = { ...request, arrival: now };
-      const choice = chooseFor(this.loop, await this.leaseOwner(who.owner, who.group), req, now, this.loop.prices, () => false);
+      const terms = this.loop.terms.current;
+      const price = priceOf(req, terms, this.loop.backendOf(req).billing);
+      const byTerms = termsCheck(this.loop, req, await askerOf(this.loop, who.owner, who.group), now);
+      if (byTerms) {
+        return { ok: false, leaseId: req.id, kind: req.kind, reason: 'policy', message: byTerms.message, earliestStart: null, alternatives: [], rule: byTerms.rule!, ...(byTerms.alternative ? { alternative: byTerms.alternative } : {}), backend: this.loop.scheduler.backendOf(req), price };
+      }
+      const choice = chooseFor(this.loop, await this.leaseOwner(who.owner, who.group), req, now, terms, () => false);
       const q = choice.refused ?? quoteOf(choice.plan!);
-      return { ...q, backend: this.loop.scheduler.backendOf(choice.req), ...(choice.req.burst ? { burst: choice.req.burst } : {}), ...(choice.options ? { options: choice.options } : {}) };
+      const chosen = this.loop.backendOf(choice.req);
+      return {
+        ...q, backend: chosen.name, price: chosen === this.loop.backendOf(req) ? price : priceOf(choice.req, terms, chosen.billing),
+        ...(choice.req.burst ? { burst: choice.req.burst } : {}), ...(choice.options ? { options: choice.options } : {}),
+      };
     });
   }
 
@@ -113,8 +137,8 @@ export class LeaseService {
   }
 
   /** What a lease has been charged so far, in the site's unit (and dollars on a billing back-end). */
-  chargeNow(id: string, usage: Usage): Price {
-    return chargeOf(id, usage, this.loop.prices, this.loop.backendOf(id).billing);
+  chargeNow(req: LeaseRequest, usage: Usage): Price {
+    return chargeOf(req, usage, this.loop.terms.current, this.loop.backendOf(req.id).billing);
   }
 
   /** The site's back-ends by name, its own pool first. */
@@ -123,27 +147,22 @@ export class LeaseService {
   }
 
   get prices(): SitePrices {
-    return this.loop.prices;
+    return sitePrices(this.loop.terms.current);
+  }
+
+  /** The site's terms in force, with their version and since when. */
+  get terms(): TermsInForce {
+    return this.loop.terms.inForce;
+  }
+
+  /** Puts new terms in force from now on (an administrator's change); refused, the old ones stay. */
+  setTerms(terms: Terms, by: string): Promise<Result<TermsInForce>> {
+    return setTerms(this.loop, terms, by);
   }
 
   /** Where leases may run, as GET /v1/backends shows it to `who`. */
-  backendsFor(who: LeaseOwner) {
-    const counts = new Map<string, number>();
-    for (const id of this.nodes.ids) {
-      const backend = this.loop.backendOfNode(id)!;
-      counts.set(backend, (counts.get(backend) ?? 0) + 1);
-    }
-    return {
-      backends: this.loop.backends.map((b) => {
-        const why = b.billing?.refusesOwner(who) ?? null;
-        return {
-          name: b.name, driver: b.driver.name, capabilities: [...b.driver.capabilities].sort(), nodes: counts.get(b.name) ?? 0,
-          bills: b.billing !== undefined, mayRun: b.billing ? why === null : null, ...(why ? { why } : {}),
-        };
-      }),
-      policy: { burstAfterSeconds: this.loop.burst.afterSeconds },
-      prices: { ...this.loop.prices, unitsPerDollar: Object.fromEntries(this.loop.backends.filter((b) => b.billing).map((b) => [b.name, b.billing!.unitsPerDollar])) },
-    };
+  backendsFor(who: LeaseOwner): BackendList {
+    return backendList(this.loop, who);
   }
 
   /** The back-end each lease runs on; the site's names, its own pool first. */
@@ -244,7 +263,9 @@ export class LeaseService {
     const taken = requestProblem(request) ?? this.idTaken(request.id);
     if (taken) return taken;
     const now = await this.loop.syncTo(this.loop.clock.now());
-    const choice = chooseFor(this.loop, await this.leaseOwner(owner, group), { ...request, arrival: now }, now, this.loop.prices, noPlanNeeded);
+    const byTerms = termsCheck(this.loop, { ...request, arrival: now }, await askerOf(this.loop, owner, group), now);
+    if (byTerms) return byTerms;
+    const choice = chooseFor(this.loop, await this.leaseOwner(owner, group), { ...request, arrival: now }, now, this.loop.terms.current, noPlanNeeded);
     if (choice.refused) return { ...quoteRefusal(choice.refused), ...(choice.options ? { options: choice.options } : {}) };
     return { ok: true, req: choice.req, now, plan: choice.plan };
   }
@@ -254,7 +275,7 @@ export class LeaseService {
       // Checked before anything is logged (the core refuses these too), with the field at fault.
       const unholdable = fromCore(holdKindRefusal(request.kind), 'body.lease.kind');
       if (unholdable) return unholdable;
-      const badTtl = holdProblem(ttlSeconds);
+      const badTtl = holdProblem(ttlSeconds) ?? holdTermsCheck(this.loop, ttlSeconds);
       if (badTtl) return badTtl;
       const planned = await this.planNow(owner, group, request, () => false);
       if (!planned.ok) return planned;

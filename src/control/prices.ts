@@ -1,13 +1,17 @@
-// What a lease costs, in the site's unit of resource usage: on the site's own pool, by the cores
-// and memory it holds over time (a service unit per core-hour by default, as XSEDE's SUs were);
-// on a back-end that bills per instance (EC2), by what the back-end charges in dollars, converted
-// at the site's rate. Quotes show the price of each option; lease views show the charge so far.
+// What a lease costs, in the site's unit of resource usage (its terms, core/terms.ts): on the
+// site's own pool, by the cores and memory it holds over time (a service unit per core-hour by
+// default, as XSEDE's SUs were) times its kind's price factor; on a back-end that bills per
+// instance (EC2), by what the back-end charges in dollars, converted at the site's rate, as it is
+// passed on. Quotes show the price of each option; lease views show the charge so far. Usage is
+// metered from the schedule's run segments: time a lease spends suspended is not charged to it.
 
 import { vmShapes } from '../core/roles.ts';
+import { priceFactorOf, type Terms } from '../core/terms.ts';
 import type { LeaseRequest } from '../core/types.ts';
 import type { Billing, VmShape } from '../drivers/plugin.ts';
 import type { Usage } from '../store/store.ts';
 
+/** The base rates, as GET /v1/backends shows them beside the back-ends' (the terms hold the rest). */
 export interface SitePrices {
   /** The unit's name, as clients read it. */
   unit: string;
@@ -15,7 +19,7 @@ export interface SitePrices {
   perGiBHour: number;
 }
 
-export const DEFAULT_PRICES: SitePrices = { unit: 'SU', perCoreHour: 1, perGiBHour: 0 };
+export const sitePrices = (terms: Terms): SitePrices => ({ unit: terms.unit.name, perCoreHour: terms.unit.perCoreHour, perGiBHour: terms.unit.perGiBHour });
 
 /** An amount in the site's unit; null where a back-end's dollars have no conversion. Dollars for a back-end that bills in them. */
 export interface Price {
@@ -33,25 +37,27 @@ function billedShapes(req: LeaseRequest): VmShape[] {
 const round = (x: number): number => Math.round(x * 1e9) / 1e9;
 
 /** In the unit, from dollars at the back-end's rate. */
-function fromDollars(dollars: number, billing: Billing, prices: SitePrices): Price {
-  return { amount: billing.unitsPerDollar === null ? null : round(dollars * billing.unitsPerDollar), unit: prices.unit, dollars: round(dollars) };
+function fromDollars(dollars: number, billing: Billing, terms: Terms): Price {
+  return { amount: billing.unitsPerDollar === null ? null : round(dollars * billing.unitsPerDollar), unit: terms.unit.name, dollars: round(dollars) };
 }
 
 /** The price of running the request for its whole duration (one occurrence of a periodic lease); null where a back-end cannot price a shape. */
-export function priceOf(req: LeaseRequest, prices: SitePrices, billing?: Billing): Price | null {
+export function priceOf(req: LeaseRequest, terms: Terms, billing?: Billing): Price | null {
   if (billing) {
     const dollars = billing.dollarsFor(billedShapes(req), req.duration);
-    return dollars === null ? null : fromDollars(dollars, billing, prices);
+    return dollars === null ? null : fromDollars(dollars, billing, terms);
   }
+  const { perCoreHour, perGiBHour } = terms.unit;
   const hours = req.duration / 3600;
-  const amount = vmShapes(req).reduce((sum, s) => sum + s.count * hours * (s.perNode.cpu * prices.perCoreHour + (s.perNode.memoryMiB / 1024) * prices.perGiBHour), 0);
-  return { amount: round(amount), unit: prices.unit };
+  const amount = vmShapes(req).reduce((sum, s) => sum + s.count * hours * (s.perNode.cpu * perCoreHour + (s.perNode.memoryMiB / 1024) * perGiBHour), 0);
+  return { amount: round(amount * priceFactorOf(req, terms)), unit: terms.unit.name };
 }
 
 /** What a lease has been charged so far: its usage on the pool, or the back-end's bill. */
-export function chargeOf(leaseId: string, usage: Usage, prices: SitePrices, billing?: Billing): Price {
-  if (billing) return fromDollars(billing.chargedDollars(leaseId), billing, prices);
+export function chargeOf(req: LeaseRequest, usage: Usage, terms: Terms, billing?: Billing): Price {
+  if (billing) return fromDollars(billing.chargedDollars(req.id), billing, terms);
+  const { perCoreHour, perGiBHour } = terms.unit;
   let amount = 0;
-  for (const u of Object.values(usage)) amount += (u!.coreSeconds / 3600) * prices.perCoreHour + (u!.mibSeconds / 1024 / 3600) * prices.perGiBHour;
-  return { amount: round(amount), unit: prices.unit };
+  for (const u of Object.values(usage)) amount += (u!.coreSeconds / 3600) * perCoreHour + (u!.mibSeconds / 1024 / 3600) * perGiBHour;
+  return { amount: round(amount * priceFactorOf(req, terms)), unit: terms.unit.name };
 }

@@ -3,7 +3,7 @@
 // (api/refusal-status.ts). Exceptions are left for bugs and for I/O that failed.
 
 import type { Alternative, OccurrenceQuote } from '../core/negotiation.ts';
-import type { RejectReason } from '../core/types.ts';
+import type { LeaseRequest, RejectReason } from '../core/types.ts';
 import type { Price } from './prices.ts';
 
 /**
@@ -34,6 +34,9 @@ export interface Refusal {
   occurrences?: OccurrenceQuote[];
   /** For a lease refused on a site of several back-ends: what each back-end answered. */
   options?: BackendQuote[];
+  /** For a request the site's terms refuse: the rule (its path in the terms document), and the nearest request they take. */
+  rule?: string;
+  alternative?: LeaseRequest;
 }
 
 /** One back-end's answer to a request, as a quote shows it beside the others'. */

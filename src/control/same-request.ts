@@ -15,7 +15,7 @@ function canonical(r: LeaseRequest, anyBackend: boolean): string {
 }
 
 /** The value with its objects' keys in order, so that two spellings of one request compare equal. */
-function sorted(v: unknown): unknown {
+export function sorted(v: unknown): unknown {
   if (Array.isArray(v)) return v.map(sorted);
   if (v === null || typeof v !== 'object') return v;
   return Object.fromEntries(Object.keys(v).sort().map((k) => [k, sorted((v as Record<string, unknown>)[k])]));

@@ -1,13 +1,8 @@
 // Several back-ends under one lease API: the site's own pool, and others its leases may burst to
-// (an EC2 region, say). Each back-end is a Scheduler of its own, with its own configuration (EC2
-// cannot suspend to a file, so its leases are requeued when preempted; it boots in its own time),
-// and a lease lives on exactly one of them. The back-ends share one index of nodes: every
-// scheduler holds every node, and each keeps the nodes of the others closed, so a node's index
-// means the same everywhere and nothing is ever placed on another back-end's node. In a
-// simulation a back-end is stepped only at its own events and at the inputs it is given, as it
-// would be alone (a step at another's instant can change a decision: an image released and wanted
-// at one instant), so two back-ends schedule exactly as two independent schedulers; a service
-// steps them all at every instant it steps (see the constructor). One back-end is the Scheduler itself.
+// (an EC2 region, say), each a Scheduler with its own configuration; a lease lives on exactly one.
+// They share one index of nodes, each keeping the others' closed. In a simulation a back-end steps
+// only at its own events and inputs, as it would alone; a service steps them all at every instant
+// it steps (see the constructor). docs/backends.md says why, at length.
 
 import type { SchedulerConfig } from './config.ts';
 import type { CostFigures } from './cost-figures.ts';
@@ -21,13 +16,15 @@ import type { Done, LeaseRequest, NodeSpec, Refusal } from './types.ts';
 export interface BackendSpec {
   name: string;
   config: SchedulerConfig;
+  /** What it keeps whatever the site's policy says (what its driver cannot do otherwise): see setPolicy. */
+  fixed?: Partial<SchedulerConfig>;
   /** The nodes it starts with. */
   nodes?: readonly NodeSpec[];
 }
 
 export class Backends {
   /** In the order given: the first is the site's own pool, where a request without a back-end goes. */
-  private readonly list: Array<{ name: string; scheduler: Scheduler }>;
+  private readonly list: Array<{ name: string; scheduler: Scheduler; fixed: Partial<SchedulerConfig> }>;
   /** Each node's back-end, by index into `list`. */
   private readonly nodeOwner: number[] = [];
   private readonly nodeSpecs: NodeSpec[] = [];
@@ -55,7 +52,7 @@ export class Backends {
       names.add(s.name);
     }
     const all = specs.flatMap((s, b) => (s.nodes ?? []).map((node) => ({ node, b })));
-    this.list = specs.map((s) => ({ name: s.name, scheduler: new Scheduler(all.map((x) => x.node), s.config, policies, observer) }));
+    this.list = specs.map((s) => ({ name: s.name, scheduler: new Scheduler(all.map((x) => x.node), s.config, policies, observer), fixed: s.fixed ?? {} }));
     for (const { node, b } of all) {
       this.nodeSpecs.push(node);
       this.nodeOwner.push(b);
@@ -95,10 +92,6 @@ export class Backends {
 
   get time(): number {
     return this.list.length === 1 ? this.primary.time : this.now;
-  }
-
-  get config(): SchedulerConfig {
-    return this.primary.config;
   }
 
   get queueLength(): number {
@@ -243,6 +236,19 @@ export class Backends {
   /** Figures measured on the pool's nodes: the pool plans with them; other back-ends keep their own. */
   setCosts(figures: CostFigures, now: number): Done {
     return this.touching(this.primary, now).setCosts(figures, now);
+  }
+
+  /** The site's policy changed: every back-end takes it but for what it keeps (`fixed`), all or none. */
+  setPolicy(config: SchedulerConfig, now: number): Done {
+    const refused = this.policyRefusal(config);
+    if (!refused) for (const b of this.list) this.touching(b.scheduler, now).setPolicy({ ...config, ...b.fixed }, now);
+    return refused ?? { ok: true };
+  }
+
+  policyRefusal(config: SchedulerConfig): Refusal | null {
+    const b = this.list.find((x) => x.scheduler.policyRefusal({ ...config, ...x.fixed }));
+    const refused = b?.scheduler.policyRefusal({ ...config, ...b.fixed }) ?? null;
+    return refused && this.list.length > 1 ? { ...refused, message: `back-end '${b!.name}': ${refused.message}` } : refused;
   }
 
   /** The leases that hold or plan reservations on node n. */

@@ -19,7 +19,7 @@ export class CoreState implements PlanContext {
   readonly table: SlotTable;
   readonly link = new TransferLink();
   readonly costs: LeaseCosts;
-  readonly images: ImageDeployment;
+  images: ImageDeployment;
   readonly book = new LeaseBook();
   /** Where each planned segment starts and ends: the instants at which something happens. */
   readonly boundaries = new BoundaryHeap<Segment>();
@@ -54,6 +54,17 @@ export class CoreState implements PlanContext {
   /** Every counter only grows, so their sum moves whenever any of them does. */
   get version(): number {
     return this.table.version + this.link.version + this.images.version + this.costChanges;
+  }
+
+  /**
+   * Takes a new configuration in place (its readers hold this object). The image mode and cache
+   * size shape the image state kept from the first lease on, so they change only before one.
+   */
+  reconfigure(config: SchedulerConfig): void {
+    const images = config.images !== this.config.images || config.imageCacheMiB !== this.config.imageCacheMiB;
+    Object.assign(this.config, config);
+    if (images) this.images = new ImageDeployment(this.table.size, config.imageCacheMiB, this.costs, this.link);
+    this.costChanges++;
   }
 
   /** The cost figures were changed (setCosts). */

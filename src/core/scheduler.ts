@@ -1,4 +1,4 @@
-import { applyPlan, currentPlan, type Decision, type PlanObserver } from './admission.ts';
+import { applyPlan, currentPlan, type Decision, type PlanObserver, reject } from './admission.ts';
 import { processQueue, reevaluateFuture } from './best-effort-queue.ts';
 import { applyBoundaries, nextBoundary } from './boundaries.ts';
 import type { SchedulerConfig } from './config.ts';
@@ -19,7 +19,7 @@ import { planRequest, type Policies } from './request-planner.ts';
 import type { Segment } from './segment.ts';
 import type { SlotTable } from './slot-table.ts';
 import type { TransferLink } from './transfer-link.ts';
-import { type Done, type LeaseRequest, type NodeSpec, type Refusal, refusal } from './types.ts';
+import { type Done, type LeaseRequest, type NodeSpec, type Refusal, refusal, type RejectReason } from './types.ts';
 
 export type { Decision, PlanObserver } from './admission.ts';
 export type { Plan } from './plan.ts';
@@ -53,7 +53,8 @@ export interface StepResult {
 export class Scheduler {
   private readonly s: CoreState;
   private readonly placement: QueuePlacement;
-  private readonly policies: Policies;
+  private policies: Policies;
+  private readonly knownPolicies: Readonly<Record<string, PreemptionPolicy>>;
   private readonly observer: PlanObserver;
   private pending: Array<{ lease: LeaseRecord; plan: Plan | undefined }> = [];
   private steps = 0;
@@ -63,6 +64,7 @@ export class Scheduler {
     // A copy: measured costs change it (setCosts), and the caller's configuration is not ours to change.
     this.s = new CoreState(nodes, { ...config });
     const known = { ...PREEMPTION_POLICIES, ...Object.fromEntries(policies.map((p) => [p.name, p])) };
+    this.knownPolicies = known;
     this.policies = { preemption: policyNamed(known, config.preemptionPolicy), urgent: policyNamed(known, config.urgentPreemptionPolicy) };
     this.placement = new QueuePlacement(this.s, this.s.images);
     this.observer = observer;
@@ -124,6 +126,17 @@ export class Scheduler {
     return { ok: true };
   }
 
+  /**
+   * Takes in a request refused before it is planned (the site's terms forbid it, in a simulation):
+   * it is kept as rejected, with its reason, as the lease of a refused plan is.
+   */
+  refuse(req: LeaseRequest, now: number, reason: RejectReason, message: string): Done {
+    if (this.s.book.has(req.id)) return refusal('duplicate', `lease id '${req.id}' was already submitted`);
+    reject(this.s, this.s.book.add(req, workOf(this.s, req)), reason, message);
+    this.s.now = Math.max(this.s.now, now);
+    return { ok: true };
+  }
+
   /** Ends a running lease's current run at `now`: its work is done (or its client stopped it). */
   finishEarly(id: string, now: number): Done {
     return owner.finishEarly(this.s, id, now);
@@ -180,6 +193,37 @@ export class Scheduler {
     this.s.costsChanged();
     this.s.mustReevaluate = true;
     return { ok: true };
+  }
+
+  /**
+   * Takes a new policy (the site changed its terms). As with measured costs, what is planned from
+   * now on follows it and what is already planned keeps its times; leases backfilled into the
+   * future are placed again. The image mode and cache size may change only before the first lease.
+   */
+  setPolicy(config: SchedulerConfig, now: number): Done {
+    this.mustBeAt(now, 'setPolicy');
+    const refused = this.policyRefusal(config);
+    if (refused) return refused;
+    this.s.reconfigure(config);
+    this.policies = { preemption: policyNamed(this.knownPolicies, config.preemptionPolicy), urgent: policyNamed(this.knownPolicies, config.urgentPreemptionPolicy) };
+    this.s.mustReevaluate = true;
+    return { ok: true };
+  }
+
+  /** Why setPolicy would refuse this configuration now, or null. */
+  policyRefusal(config: SchedulerConfig): Refusal | null {
+    // Rates may be infinite here (free, as a simulation may say), unlike measured figures.
+    const rate = (['suspendRateMBps', 'resumeRateMBps', 'migrateBandwidthMBps', 'imageBandwidthMBps'] as const).find((k) => !(config[k] > 0));
+    if (rate) return refusal('invalid', `${rate} must be a positive number of MiB/s, got ${config[rate]}`);
+    const seconds = (['bootSeconds', 'shutdownSeconds'] as const).find((k) => !(Number.isInteger(config[k]) && config[k] >= 0));
+    if (seconds) return refusal('invalid', `${seconds} must be a whole number of seconds >= 0, got ${config[seconds]}`);
+    const unknown = [config.preemptionPolicy, config.urgentPreemptionPolicy].find((name) => !this.knownPolicies[name]);
+    if (unknown !== undefined) return refusal('invalid', `no preemption policy '${unknown}': name one of ${Object.keys(this.knownPolicies).join(', ')}`);
+    const c = this.s.config;
+    if ((config.images !== c.images || config.imageCacheMiB !== c.imageCacheMiB) && this.s.book.all().length > 0) {
+      return refusal('policy', `the image mode (${c.images}) and cache size (${c.imageCacheMiB} MiB) are kept from the first lease on: change them only on a new store`);
+    }
+    return null;
   }
 
   // ---- negotiation ----

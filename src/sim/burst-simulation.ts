@@ -9,6 +9,8 @@ import type { SchedulerConfig } from '../core/config.ts';
 import type { Done, LeaseRequest, NodeSpec } from '../core/types.ts';
 import { EarlyEnds, mustEndEarly } from './early-ends.ts';
 import { realWorkOf } from './real-work.ts';
+import { refusedByTerms } from './terms-admission.ts';
+import type { Terms } from '../core/terms.ts';
 
 /** The name of the site's own pool among the back-ends. */
 export const POOL_BACKEND = 'pool';
@@ -28,6 +30,7 @@ export interface BurstSimulationInput {
   burst: BurstInput;
   onProgress?: (fraction: number) => void;
   until?: number;
+  terms?: Terms;
 }
 
 function mustDo(r: Done): void {
@@ -56,6 +59,8 @@ export function simulateBursting(input: BurstSimulationInput): Backends {
   };
 
   const send = (req: LeaseRequest, now: number): void => {
+    const byTerms = refusedByTerms(req, now, input.terms);
+    if (byTerms) return void mustDo(backends.scheduler(POOL_BACKEND)!.refuse({ ...req, backend: POOL_BACKEND }, now, 'policy', byTerms));
     const candidates = others.filter((name) => burst.mayRun(req, name));
     if (candidates.length === 0) {
       // No choice to make: the pool takes it as a plain simulation would, planned when applied.

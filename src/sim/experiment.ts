@@ -1,3 +1,4 @@
+import type { Terms } from '../core/terms.ts';
 import { setFlagsFromString } from 'node:v8';
 import type { Backends } from '../core/backends.ts';
 import type { BurstPolicy } from '../core/bursting.ts';
@@ -25,6 +26,8 @@ export interface ExperimentSpec {
   until?: number;
   /** Burst to an EC2 region when the pool cannot meet a lease's start (issue 16). */
   burst?: { ec2: Ec2Model; policy: BurstPolicy };
+  /** The site's terms: requests they refuse are rejected at arrival (the configuration is theirs too: configOfTerms). */
+  terms?: Terms;
 }
 
 export interface ExperimentResult {
@@ -75,7 +78,7 @@ export function runExperiment(spec: ExperimentSpec, requests: readonly LeaseRequ
   const nodes = uniformPool(spec.pool);
   const started = process.hrtime.bigint();
   if (spec.burst) return runBursting(spec, spec.burst, requests, nodes, started);
-  const scheduler = simulate({ requests, nodes, config: spec.config, onProgress: spec.onProgress, until: spec.until });
+  const scheduler = simulate({ requests, nodes, config: spec.config, onProgress: spec.onProgress, until: spec.until, terms: spec.terms });
   const wallSeconds = Number(process.hrtime.bigint() - started) / 1e9;
   const leases = scheduler.allLeases();
   return { metrics: computeMetrics(leases, nodes, wallSeconds), scheduler, nodes, leases };
@@ -83,7 +86,7 @@ export function runExperiment(spec: ExperimentSpec, requests: readonly LeaseRequ
 
 function runBursting(spec: ExperimentSpec, burst: NonNullable<ExperimentSpec['burst']>, requests: readonly LeaseRequest[], nodes: NodeSpec[], started: bigint): ExperimentResult {
   const backends = simulate({
-    requests, nodes, config: spec.config, onProgress: spec.onProgress, until: spec.until,
+    requests, nodes, config: spec.config, onProgress: spec.onProgress, until: spec.until, terms: spec.terms,
     burst: { backends: [ec2Backend(spec.config, burst.ec2)], policy: burst.policy, mayRun: (req) => fitsInstanceTypes(burst.ec2, req) },
   });
   const wallSeconds = Number(process.hrtime.bigint() - started) / 1e9;

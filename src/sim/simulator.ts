@@ -2,6 +2,8 @@ import type { Backends } from '../core/backends.ts';
 import { Scheduler } from '../core/scheduler.ts';
 import type { SchedulerConfig } from '../core/config.ts';
 import type { Done, LeaseRequest, NodeSpec } from '../core/types.ts';
+import type { Terms } from '../core/terms.ts';
+import { submitUnder } from './terms-admission.ts';
 import { type BurstInput, simulateBursting } from './burst-simulation.ts';
 import { EarlyEnds, mustEndEarly } from './early-ends.ts';
 import { realWorkOf } from './real-work.ts';
@@ -17,6 +19,8 @@ export interface SimulationInput {
   onProgress?: (fraction: number) => void;
   /** Stop at this instant (the scheduler advanced to it, later arrivals not submitted) instead of draining. */
   until?: number;
+  /** The site's terms: a request they refuse is rejected at its arrival (reason policy), as the service refuses it. */
+  terms?: Terms;
 }
 
 /** A workload the scheduler refuses to take in (two leases with one id) cannot be simulated. */
@@ -50,7 +54,7 @@ export function simulate(input: SimulationInput & { burst?: BurstInput }): Sched
     for (let run = earlyEnds.takeNext(now); run !== undefined; run = earlyEnds.takeNext(now)) {
       if (mustEndEarly(scheduler.lease(run.leaseId)!, run, now)) mustDo(scheduler.finishEarly(run.leaseId, now));
     }
-    while (next < requests.length && requests[next].arrival === now) mustDo(scheduler.submit(requests[next++], now));
+    while (next < requests.length && requests[next].arrival === now) mustDo(submitUnder(scheduler, requests[next++], now, input.terms));
     const step = scheduler.advance(now);
     for (const seg of step.started) {
       if (seg.kind !== 'run') continue;

@@ -19,7 +19,7 @@ test('timings from an agent are logged as costs when the slowest figures move by
     n1.report({ op: 'suspend', memoryMiB: 1024, ms: 2000 });
     const [first] = await until('the first costs input', async () => ((await costInputs()).length ? costInputs() : undefined));
     assert.deepEqual(first, { type: 'costs', suspendRateMBps: 512 / SAFETY_FACTOR });
-    assert.equal(w.service.scheduler.config.suspendRateMBps, 512 / SAFETY_FACTOR, 'the scheduler plans with it');
+    assert.equal(w.service.scheduler.primary.config.suspendRateMBps, 512 / SAFETY_FACTOR, 'the scheduler plans with it');
     const listed = await w.api('/v1/nodes');
     assert.deepEqual(listed.nodes.map((n: { id: string; estimates: unknown }) => [n.id, n.estimates]), [['n1', { suspendMiBps: 512, resumeMiBps: null, migrateMiBps: null, bootSeconds: null, samples: 1 }]]);
 
@@ -38,7 +38,7 @@ test('timings from an agent are logged as costs when the slowest figures move by
     // Each logged input says what the estimates were when it was logged; none for the 1% change alone.
     for (const input of logged.slice(1)) assert.ok((input as { resumeRateMBps?: number }).resumeRateMBps !== undefined, JSON.stringify(logged));
     assert.deepEqual(logged.at(-1), { type: 'costs', ...planningFigures(w.pool.estimates.slowest()) });
-    assert.equal(w.service.scheduler.config.resumeRateMBps, 256 / SAFETY_FACTOR);
+    assert.equal(w.service.scheduler.primary.config.resumeRateMBps, 256 / SAFETY_FACTOR);
 
     const after = await w.api('/v1/nodes');
     const n2Row = after.nodes.find((n: { id: string }) => n.id === 'n2');

@@ -111,7 +111,7 @@ test('the service logs measured costs like any input: a restart replays them int
 
   const second = await open();
   assert.deepEqual([...second.service.scheduleExport()], schedule);
-  assert.equal(second.service.scheduler.config.suspendRateMBps, 20);
+  assert.equal(second.service.scheduler.primary.config.suspendRateMBps, 20);
   await second.service.close();
   await second.driver.close();
   await second.store.close();

@@ -73,9 +73,9 @@ export function specOf(req: LeaseRequest, group: string | null = null): LeaseSpe
 }
 
 /** A quote with nodes by name and its alternatives in API terms. */
-export function quoteOut(ctx: ApiContext, q: Quote, group: string | null) {
+export function quoteOut(ctx: ApiContext, q: Quote & { alternative?: LeaseRequest }, group: string | null) {
   if (q.ok) return { ...q, nodes: q.nodes.map((n) => ctx.service.nodes.ids[n]) };
-  return { ...q, alternatives: q.alternatives.map((a) => ({ ...a, request: specOf(a.request, group) })) };
+  return { ...q, alternatives: q.alternatives.map((a) => ({ ...a, request: specOf(a.request, group) })), ...(q.alternative ? { alternative: specOf(q.alternative, group) } : {}) };
 }
 
 /** A decision with nodes by name. */
@@ -85,7 +85,10 @@ function decisionOut(ctx: ApiContext, d: Decision) {
 
 /** A refusal with its alternatives in API terms, so that a client can send one as it is. */
 function leaseRefusal(r: Refusal, group: string | null): ApiError {
-  return refused(r, r.alternatives ? { alternatives: r.alternatives.map((a) => ({ ...a, request: specOf(a.request, group) })) } : {});
+  return refused(r, {
+    ...(r.alternatives ? { alternatives: r.alternatives.map((a) => ({ ...a, request: specOf(a.request, group) })) } : {}),
+    ...(r.alternative ? { alternative: specOf(r.alternative, group) } : {}),
+  });
 }
 
 /**
@@ -98,7 +101,7 @@ export function leaseOut(ctx: ApiContext, row: LeaseRow, workspaces?: unknown[])
   const backend = ctx.service.backendOfLease(row.id) ?? request.backend ?? ctx.service.backendNames[0];
   // A lease waiting on the pool that the site lets burst later says where and when, until it has moved.
   const burst = request.burst && backend !== request.burst.backend ? { burst: request.burst } : {};
-  return { ...rest, usage, charge: ctx.service.chargeNow(row.id, usage), backend, ...burst, spec: specOf(request, row.group), ...(workspaces ? { workspaces } : {}) };
+  return { ...rest, usage, charge: ctx.service.chargeNow(row.request, usage), backend, ...burst, spec: specOf(request, row.group), ...(workspaces ? { workspaces } : {}) };
 }
 
 async function visibleLease(ctx: ApiContext, caller: Caller, id: string): Promise<LeaseRow> {
@@ -224,7 +227,7 @@ export function registerUsageRoutes(app: FastifyInstance, ctx: ApiContext): void
     const byGroup: Record<string, Totals> = {};
     for (const r of rows) {
       const usage = ctx.service.usageNow(r.id) ?? r.usage;
-      const charge = ctx.service.chargeNow(r.id, usage);
+      const charge = ctx.service.chargeNow(r.request, usage);
       const add = (into: typeof byUser, key: string): void => {
         const u = (into[key] ??= { coreSeconds: 0, mibSeconds: 0, leases: 0, charge: 0, dollars: 0 });
         u.leases++;

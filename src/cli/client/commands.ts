@@ -143,5 +143,8 @@ export function addClientCommands(program: Cli, leaf: Leaf): void {
   addPool(program, leaf);
   addAccounts(program, leaf);
   leaf(program, 'usage', 'core-hours, GiB-hours and charges per user and group, over the leases you may see', client(async () => (await import('./usage-command.ts')).USAGE_COMMAND));
+  const terms = program.command('terms').description("the site's terms: kinds offered and to whom, limits, prices, scheduling (docs/terms.md)");
+  leaf(terms, 'show', 'the terms in force, and the kinds you may ask for', client(async () => (await import('./terms-commands.ts')).TERMS_COMMANDS.show));
+  leaf(terms, 'set <FILE>', 'put a terms document in force from now on (admin)', client(async () => (await import('./terms-commands.ts')).TERMS_COMMANDS.set));
   leaf(program, 'backends', 'where leases may run (the pool, and a cloud they burst to), at what price, and whether you may run there', client(async () => (await import('./usage-command.ts')).BACKENDS_COMMAND));
 }

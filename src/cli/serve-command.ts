@@ -76,7 +76,14 @@ export async function serveCommand(v: ServeOptions): Promise<number> {
   const burst = burstTo ? await openPlugin(burstTo, context) : null;
   const backends: ServiceBackend[] = [{ name: plugin.name, driver: opened.driver, billing: opened.billing }];
   if (burst) backends.push({ name: burstTo!.name, driver: burst.driver, billing: burst.billing, ...(burst.bootSeconds !== undefined ? { config: { bootSeconds: burst.bootSeconds } } : {}) });
-  const service = await LeaseService.open({ store, backends, burst: { afterSeconds: burstAfter }, clock: wallClock, config: configWith({}), ...(terms ? { terms, termsBy: `vws serve --terms ${v.terms}` } : {}) });
+  const service = await LeaseService.open({ store, backends, burst: { afterSeconds: burstAfter }, clock: wallClock, config: configWith({}) });
+  // The file's terms replace those in force (logged, as an administrator's change is); the same terms again change nothing.
+  const put = terms ? await service.setTerms(terms, `vws serve --terms ${v.terms}`) : null;
+  if (put && !put.ok) {
+    await service.close();
+    await store.close();
+    throw new UsageError(`--terms ${v.terms}: ${put.message}`);
+  }
   opened.bind?.(service);
   const have = new Set((await store.listNodes()).map((n) => n.id));
   const addNodes = async (from: OpenDriver | null, backend: string): Promise<void> => {

@@ -38,7 +38,7 @@ export interface SimArgs {
 export function parseSimArgs(v: SimOptions): SimArgs {
   if (!v.trace) throw new UsageError('--trace FILE is required: the workload to simulate');
   const terms = v.terms === undefined ? undefined : readTermsFile(v.terms);
-  const given = SET_BY_TERMS.find((o) => v[o] !== undefined);
+  const given = SET_BY_TERMS.find((o) => v[o] !== undefined && v[o] !== false);
   if (terms && given) throw new UsageError(`--${given} and --terms: the terms document sets the scheduling (its scheduling and preemption sections); change it there, or leave --terms out`);
   const config: SchedulerConfig = terms ? configOfTerms(terms) : configWith({
     backfill: choiceOption('backfill', v.backfill, ['easy', 'conservative', 'none'] as const, 'easy'),

@@ -61,13 +61,6 @@ export class LeaseService {
   static async open(opts: ServiceOptions): Promise<LeaseService> {
     const service = new LeaseService(opts);
     await service.loop.replay();
-    if (opts.terms) {
-      const put = await service.setTerms(opts.terms, opts.termsBy ?? 'the service at its start');
-      if (!put.ok) {
-        await service.close();
-        throw new RangeError(`the terms given cannot be put in force: ${put.message}`);
-      }
-    }
     return service;
   }
 

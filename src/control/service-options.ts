@@ -7,7 +7,6 @@ import type { Driver } from '../drivers/driver.ts';
 import type { Store } from '../store/store.ts';
 import type { Clock } from './clock.ts';
 import type { RetryPolicy } from './driver-retry.ts';
-import type { Terms } from '../core/terms.ts';
 import type { ServiceBackend } from './service-backend.ts';
 
 export interface ServiceOptions {
@@ -18,14 +17,8 @@ export interface ServiceOptions {
   backends?: readonly ServiceBackend[];
   /** When a lease that names no back-end leaves the pool for another (core/bursting.ts). */
   burst?: BurstPolicy;
-  /**
-   * The site's terms (core/terms.ts), put in force at open if they differ from those in force (as
-   * a logged change by `termsBy`); absent, the terms in force stay (the defaults, on a new store).
-   */
-  terms?: Terms;
-  termsBy?: string;
   clock: Clock;
-  /** The scheduler's configuration until terms are put in force. */
+  /** The scheduler's configuration until terms are put in force (LeaseService.setTerms). */
   config: SchedulerConfig;
   /** How refused driver calls are retried (driver-retry.ts). */
   driverRetry?: Partial<RetryPolicy>;

@@ -20,7 +20,7 @@ const config = configWith({ bootSeconds: BOOT, shutdownSeconds: SHUTDOWN });
 async function liveEqualsReplay(place: (dir: string) => StorePlace, calls: readonly Call[], burst?: { afterSeconds: number }): Promise<void> {
   const w = await restartWorld(place, config, 4, burst);
   try {
-    const named = await runCalls(w, calls, BOOT + SHUTDOWN);
+    const named = await runCalls(w, calls, BOOT + SHUTDOWN, { bootSeconds: BOOT, shutdownSeconds: SHUTDOWN });
     const live = await snapshot(w, named);
     const checked = validateSchedule(live.schedule.body);
     assert.equal(checked.status, 0, `the live /v1/schedule fails the shared checker:\n${checked.output}`);

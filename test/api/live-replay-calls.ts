@@ -26,7 +26,9 @@ export type Call =
   | { op: 'migrate'; pick: number; offset: number }
   | { op: 'vm-ends'; pick: number; failed: boolean }
   | { op: 'add-node' | 'drain' | 'remove' | 'unavailable' | 'available'; node: number }
-  | { op: 'wait'; seconds: number };
+  | { op: 'wait'; seconds: number }
+  /** An administrator puts new terms in force (its boot and shutdown times kept: the calls' periods assume them). */
+  | { op: 'terms'; backfill: 'easy' | 'conservative' | 'none'; how: 'suspend' | 'requeue'; migrate: boolean; victims: 'youngest-first' | 'least-work-lost'; maxNodes: number | null; exactForLab: boolean; maxTtl: number; threshold: number };
 
 const shape = {
   // One lease in four a cluster: a head and nodes-1 (at least one) workers.
@@ -57,6 +59,14 @@ export const callArb: fc.Arbitrary<Call> = fc.oneof(
   { weight: 1, arbitrary: fc.record({ op: fc.constant('migrate' as const), pick, offset: fc.nat(10) }) },
   { weight: 1, arbitrary: fc.record({ op: fc.constant('vm-ends' as const), pick, failed: fc.boolean() }) },
   { weight: 2, arbitrary: fc.record({ op: fc.constantFrom('add-node' as const, 'drain' as const, 'remove' as const, 'unavailable' as const, 'available' as const), node: fc.nat(10) }) },
+  {
+    weight: 1,
+    arbitrary: fc.record({
+      op: fc.constant('terms' as const), backfill: fc.constantFrom('easy' as const, 'conservative' as const, 'none' as const), how: fc.constantFrom('suspend' as const, 'requeue' as const),
+      migrate: fc.boolean(), victims: fc.constantFrom('youngest-first' as const, 'least-work-lost' as const), maxNodes: fc.option(fc.integer({ min: 1, max: 3 }), { nil: null }),
+      exactForLab: fc.boolean(), maxTtl: fc.integer({ min: 60, max: 3600 }), threshold: fc.constantFrom(0, 1, 2),
+    }),
+  },
   { weight: 5, arbitrary: fc.record({ op: fc.constant('wait' as const), seconds: fc.oneof(fc.integer({ min: 1, max: 120 }), fc.integer({ min: 120, max: 7200 })) }) },
 );
 
@@ -82,7 +92,7 @@ const LIVE = ['pending', 'scheduled', 'held', 'deploying', 'running', 'suspendin
 interface Shown { id: string; owner: Owner; kind: string; status: string; nodes: string[] }
 
 /** Runs the calls against the world; any 5xx fails. Returns the ids of every lease the API named. */
-export async function runCalls(w: RestartWorld, calls: readonly Call[], bootAndShutdown: number): Promise<string[]> {
+export async function runCalls(w: RestartWorld, calls: readonly Call[], bootAndShutdown: number, times: { bootSeconds: number; shutdownSeconds: number } = { bootSeconds: 0, shutdownSeconds: 0 }): Promise<string[]> {
   const named: string[] = [];
   const nodes = ['n1', 'n2', 'n3', 'n4'];
   let added = 0;
@@ -166,6 +176,17 @@ export async function runCalls(w: RestartWorld, calls: readonly Call[], bootAndS
       case 'wait':
         w.clock.advance(c.seconds);
         break;
+      case 'terms':
+        ok('terms', await w.call('admin', 'PUT', '/v1/terms', {
+          format: 'vws.terms/v1',
+          kinds: {
+            'best-effort': { maxNodes: c.maxNodes }, immediate: {}, exact: c.exactForLab ? { groups: ['lab'] } : {}, urgent: {}, deadline: {}, periodic: { maxNodes: c.maxNodes },
+          },
+          holds: { maxTtl: c.maxTtl },
+          preemption: { how: c.how, migrate: c.migrate, victims: c.victims },
+          scheduling: { backfill: c.backfill, suspendThresholdFactor: c.threshold, ...times },
+        }));
+        break;
     }
     await w.idle();
   }
@@ -193,6 +214,7 @@ export async function snapshot(w: RestartWorld, named: readonly string[]): Promi
     list, leases, usage,
     aliceList: await get('alice', '/v1/leases?limit=1000'),
     nodes: await get('admin', '/v1/nodes'),
+    terms: await get('bob', '/v1/terms'),
     schedule: await get('admin', '/v1/schedule'),
   };
 }

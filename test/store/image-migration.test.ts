@@ -12,7 +12,7 @@ import { postgresStoreFrom, sqliteStoreFrom } from '../support/store-at-version.
 const T = 1_700_000_000;
 const INSERT_V3_IMAGE = "INSERT INTO images (name, size_mib, sha256, owner, uploaded, created_at, boot) VALUES ('old.img', 10, '" + 'ab'.repeat(32) + "', 'ann', $UPLOADED, " + T + ', NULL)';
 
-const migrated: ImageRow = { name: 'old.img', sizeMiB: 10, sha256: 'ab'.repeat(32), owner: 'ann', group: null, visibility: 'public', uploaded: true, createdAt: T, boot: null };
+const migrated: ImageRow = { name: 'old.img', sizeMiB: 10, sha256: 'ab'.repeat(32), owner: 'ann', group: null, visibility: 'public', uploaded: true, createdAt: T, boot: null, description: null };
 
 async function check(store: Store): Promise<void> {
   assert.equal(await store.schemaVersion(), MIGRATIONS.length);

@@ -5,6 +5,7 @@
 import type { Static } from '@sinclair/typebox';
 import type { Resources } from '../core/types.ts';
 import type { ImageDescription, ImageFormat, ImageRow } from '../store/store.ts';
+import { belowMinimum } from '../control/image-minimum.ts';
 import { ApiError } from './errors.ts';
 import { imageFileInfo, notSelfContained, QemuImgError } from './image-file.ts';
 import { FORMATS, type ImageQuery } from './image-schemas.ts';
@@ -62,19 +63,6 @@ export function withFormat(d: ImageDescription | null, format: ImageFormat): Ima
  * instead, at `path` (the lease's image field, or the role's).
  */
 export function checkMinimum(image: ImageRow, perNode: Resources, path: string, what = 'each VM'): void {
-  const min = image.description?.minimum;
-  if (!min) return;
-  const short: string[] = [];
-  const instead: string[] = [];
-  if (min.cpu !== undefined && perNode.cpu < min.cpu) {
-    short.push(`cpu ${perNode.cpu} < ${min.cpu}`);
-    instead.push(`cpu ${min.cpu}`);
-  }
-  if (min.memoryMiB !== undefined && perNode.memoryMiB < min.memoryMiB) {
-    short.push(`memoryMiB ${perNode.memoryMiB} < ${min.memoryMiB}`);
-    instead.push(`memoryMiB ${min.memoryMiB}`);
-  }
-  if (short.length === 0) return;
-  const minimum = [min.cpu !== undefined ? `cpu ${min.cpu}` : null, min.memoryMiB !== undefined ? `memoryMiB ${min.memoryMiB}` : null].filter(Boolean).join(', ');
-  throw new ApiError('below-image-minimum', `image '${image.name}' needs at least ${minimum} per VM, and ${what} has ${short.join(', ')}: ask for ${instead.join(' and ')} (or more), or pick an image with a lower minimum (GET /v1/images?cpu=..&memoryMiB=..)`, { path });
+  const why = belowMinimum(image, perNode, what);
+  if (why) throw new ApiError('below-image-minimum', `${why}, or pick an image with a lower minimum (GET /v1/images?cpu=..&memoryMiB=..)`, { path });
 }

@@ -1,7 +1,7 @@
 // Migration 4 gives images a group and a visibility. Images registered before it were seen and
 // used by every user, so they come out public, with no group: nothing a user leased before stops
-// working. On a real SQLite file and a real PostgreSQL schema, each built at version 3 by the
-// released migrations themselves.
+// working. Migration 8 gives them no description (null). On a real SQLite file and a real
+// PostgreSQL schema, each built at version 3 by the released migrations themselves.
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';

@@ -15,7 +15,7 @@ PACKAGES=(
   openssl          # makes the TLS test's self-signed certificate; the context agent checks signatures with it
   openssh-client   # ssh-keygen makes the context agent tests' host keys and looks them up in known_hosts, and real keys of each type a lease's sshPublicKeys must accept; ssh logs in to the Debian guest with the owner's key; the EC2 front-end's CreateKeyPair makes keys with it
   qemu-system-x86  # boots the test guest (agent, driver and end-to-end tests)
-  qemu-utils       # qemu-img: the guests' disks
+  qemu-utils       # qemu-img: the guests' disks; the server's check of uploaded images and vws image import (test/api/image-*, test/cli/client/image-import)
   busybox-static   # the test guest's initramfs
   dnsmasq-base     # DHCP for the guests, in network namespaces
   iproute2         # ip: network namespaces, bridges and taps

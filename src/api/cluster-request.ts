@@ -8,6 +8,7 @@ import type { Store } from '../store/store.ts';
 import type { Caller } from './auth.ts';
 import { MOST_USER_DATA_BYTES, SSH_KEY_TYPES } from './cluster-schemas.ts';
 import { invalidRequest } from './errors.ts';
+import { checkMinimum } from './image-catalogue.ts';
 import { imageForLease } from './image-rights.ts';
 import { MOST_NODES } from './limits.ts';
 import type { LeaseSpec } from './schemas.ts';
@@ -19,7 +20,7 @@ const SHAPE_FIELDS = ['nodes', 'cpu', 'memoryMiB', 'diskMiB', 'image'] as const;
 
 export type Shape = Pick<LeaseRequest, 'nodes' | 'perNode' | 'image' | 'roles'>;
 
-/** What the lease asks of the pool, from its one shape or its roles; every image one the caller may use. */
+/** What the lease asks of the pool, from its one shape or its roles; every image one the caller may use, with VMs of at least its minimum. */
 export async function shapeOf(store: Store, caller: Caller, spec: LeaseSpec, at: string): Promise<Shape> {
   if (spec.roles === undefined) return plainShape(store, caller, spec, at);
   const both = SHAPE_FIELDS.filter((f) => spec[f] !== undefined);
@@ -34,6 +35,7 @@ export async function shapeOf(store: Store, caller: Caller, spec: LeaseSpec, at:
   for (const [i, r] of spec.roles.entries()) {
     if (r.image === undefined) continue;
     const image = await imageForLease(store, caller, r.image, `${at}.roles.${i}.image`);
+    checkMinimum(image, roles[i].perNode, `${at}.roles.${i}.image`, `role '${r.name}' (each of its VMs)`);
     roles[i] = { ...roles[i], image: { id: image.name, sizeMiB: image.sizeMiB } };
   }
   return { ...envelope, roles };
@@ -46,6 +48,7 @@ async function plainShape(store: Store, caller: Caller, spec: LeaseSpec, at: str
   const shape: Shape = { nodes: spec.nodes!, perNode: { cpu: spec.cpu!, memoryMiB: spec.memoryMiB!, diskMiB: spec.diskMiB ?? 0 } };
   if (spec.image !== undefined) {
     const image = await imageForLease(store, caller, spec.image, `${at}.image`);
+    checkMinimum(image, shape.perNode, `${at}.image`);
     shape.image = { id: image.name, sizeMiB: image.sizeMiB } satisfies ImageRef;
   }
   return shape;

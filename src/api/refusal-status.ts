@@ -41,12 +41,16 @@ export const REFUSAL_STATUS = {
   'exceeds-pool': 422,
   /** The request names an image that is not registered, or that the caller may not see. */
   'unknown-image': 422,
+  /** A VM of the lease (or of one of its roles) has less cpu or memory than its image's description says it needs. */
+  'below-image-minimum': 422,
   /** The back-end (the service's driver) cannot do it: suspend or live-migrate where its VMs cannot be. */
   unsupported: 422,
   /** The request names a node that is not in the pool. */
   'unknown-node': 422,
   /** Uploaded content does not match the registered sha256. */
   'checksum-mismatch': 422,
+  /** Uploaded content is not an image the server keeps: not qcow2 or raw, not the format its description says, or it names other files (a backing file). */
+  'invalid-image-content': 422,
   /** An Idempotency-Key sent again with a request other than the one it first came with. */
   'idempotency-key-reused': 422,
   /** A bug: the server failed. */

@@ -6,6 +6,7 @@ import type { RefusalCode } from '../control/refusal.ts';
 import { LARGEST_IMAGE_MIB, LATEST_INSTANT, LONGEST_HOLD_SECONDS, LONGEST_SECONDS, MOST_CPUS, MOST_DISK_MIB, MOST_MEMORY_MIB, MOST_NODES, MOST_OCCURRENCES, NODE_ID_PATTERN, STORABLE_TEXT_PATTERN } from './limits.ts';
 import { REFUSAL_STATUS } from './refusal-status.ts';
 import { Role, Roles, SshPublicKeys, UserData } from './cluster-schemas.ts';
+import { ImageDescription } from './image-schemas.ts';
 
 const strict = { additionalProperties: false } as const;
 /** Epoch seconds a request may name: 0 to 2100. */
@@ -175,9 +176,13 @@ export const ImageBody = Type.Object({
   boot: Type.Optional(ImageBoot),
   visibility: Type.Optional(Visibility(`who sees and uses the image, private unless asked. ${RULE}`)),
   group: Type.Optional(ImageGroup),
+  description: Type.Optional(ImageDescription),
 }, strict);
 
-export const ImagePatch = Type.Object({ visibility: Type.Optional(Visibility(`who sees and uses the image. ${RULE}`)), group: Type.Optional(ImageGroup) }, strict);
+export const ImagePatch = Type.Object({
+  visibility: Type.Optional(Visibility(`who sees and uses the image. ${RULE}`)), group: Type.Optional(ImageGroup),
+  description: Type.Optional(Nullable(ImageDescription, 'replaces the description whole (null: none); a format other than the stored content\'s is refused')),
+}, strict);
 
 export const ImageNameParam = Type.Object({ name: Type.String({ minLength: 1 }) }, strict);
 
@@ -186,9 +191,10 @@ export const Image = Type.Object({
   group: Nullable(Type.String()), visibility: Visibility(RULE),
   uploaded: Type.Boolean({ description: 'its content is stored and verified. Registering content stored for another image counts as uploaded only if the caller may see such an image; otherwise the caller uploads it' }),
   createdAt: Type.Integer(), boot: Nullable(ImageBoot),
+  description: Nullable(ImageDescription, 'its catalogue entry, null if never described'),
 });
 
 export const ImageList = Type.Object({ images: Type.Array(Image, { description: 'the images the caller may see' }) });
 
 /** Named in the OpenAPI document's components. */
-export const COMPONENTS = { Error: ErrorBody, LeaseSpec, Role, Lease, Workspace, Node, NodeEstimates, Image };
+export const COMPONENTS = { Error: ErrorBody, LeaseSpec, Role, Lease, Workspace, Node, NodeEstimates, Image, ImageDescription };

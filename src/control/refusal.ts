@@ -16,7 +16,7 @@ export const REFUSAL_CODES = [
   'already-exists', 'wrong-state', 'node-busy', 'node-unavailable',
   'insufficient-capacity', 'too-late', 'policy',
   'too-large', 'unsupported-media-type', 'headers-too-large', 'request-timeout',
-  'invalid', 'exceeds-pool', 'unknown-image', 'unknown-node', 'checksum-mismatch', 'unsupported', 'idempotency-key-reused',
+  'invalid', 'exceeds-pool', 'unknown-image', 'below-image-minimum', 'unknown-node', 'checksum-mismatch', 'invalid-image-content', 'unsupported', 'idempotency-key-reused',
   'internal', 'store-unavailable',
 ] as const;
 

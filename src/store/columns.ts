@@ -39,6 +39,7 @@ export function imageColumns<F extends boolean | number>(i: ImageRow, flag: (b: 
   return {
     name: i.name, size_mib: i.sizeMiB, sha256: i.sha256, owner: i.owner, group_name: i.group, visibility: i.visibility,
     uploaded: flag(i.uploaded), created_at: i.createdAt, boot: i.boot === null ? null : json(i.boot),
+    description: i.description === null ? null : json(i.description),
   };
 }
 
@@ -71,6 +72,7 @@ export function imageFrom(r: Row, decode: (v: unknown) => unknown = (v) => v): I
   return {
     name: r.name, sizeMiB: r.size_mib, sha256: r.sha256, owner: r.owner, group: r.group_name, visibility: r.visibility, uploaded: r.uploaded === true || r.uploaded === 1, createdAt: r.created_at,
     boot: r.boot === null || r.boot === undefined ? null : (decode(r.boot) as ImageRow['boot']),
+    description: r.description === null || r.description === undefined ? null : (decode(r.description) as ImageRow['description']),
   };
 }
 

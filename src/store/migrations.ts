@@ -329,6 +329,13 @@ export const MIGRATIONS: readonly Migration[] = [
     sqlite: EC2_TABLES('TEXT', 'INTEGER'),
     postgres: EC2_TABLES('TEXT COLLATE "C"', 'BIGINT'),
   },
+  {
+    // Images get a description (the appliance catalogue's entry: version, OS, maintainer, minimum
+    // resources, what they provide and require, format). Images registered before have none.
+    version: 8,
+    sqlite: 'ALTER TABLE images ADD COLUMN description TEXT',
+    postgres: 'ALTER TABLE images ADD COLUMN description JSONB',
+  },
 ];
 
 export const LATEST_VERSION = MIGRATIONS.reduce((latest, m) => Math.max(latest, m.version), 0);

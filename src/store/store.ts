@@ -122,6 +122,28 @@ export interface ImageRow {
   createdAt: number;
   /** For a disk with no boot loader: the images holding its kernel and initrd, and the kernel command line. */
   boot: ImageBoot | null;
+  /** What the image is and needs, as its owner describes it (the catalogue's entry); null if never described. */
+  description: ImageDescription | null;
+}
+
+/** How an image's content is stored: what the server accepts and agents boot (others are converted on import). */
+export type ImageFormat = 'qcow2' | 'raw';
+
+/**
+ * An appliance's description, after EC2 AMI descriptions and Glance image properties: every field
+ * is optional, so that an owner says what it knows. The minimum resources are enforced when a
+ * lease names the image; the rest is for people and for filtering the catalogue.
+ */
+export interface ImageDescription {
+  version?: string;
+  os?: { family: string; release?: string };
+  maintainer?: string;
+  summary?: string;
+  minimum?: { cpu?: number; memoryMiB?: number; diskMiB?: number };
+  /** What it offers to and needs from contextualization: short names such as ssh, nfs-server, cloud-init. */
+  provides?: string[];
+  requires?: string[];
+  format?: ImageFormat;
 }
 
 export interface ImageBoot {

@@ -16,7 +16,7 @@ type Json = any;
 
 async function withImages(w: ApiWorld): Promise<void> {
   for (const name of ['head.img', 'worker.img']) {
-    await w.store.putImage({ name, sizeMiB: 100, sha256: 'ab'.repeat(32), owner: 'alice', group: null, visibility: 'private', uploaded: true, createdAt: T0, boot: null });
+    await w.store.putImage({ name, sizeMiB: 100, sha256: 'ab'.repeat(32), owner: 'alice', group: null, visibility: 'private', uploaded: true, createdAt: T0, boot: null, description: null });
   }
 }
 
@@ -195,7 +195,7 @@ test('a cluster is held and committed like any lease, and a retry under its Idem
 test('each role\'s image goes through the image-rights check a lease\'s image does, naming the role\'s field', async () => {
   const w = await apiWorld(4);
   await withImages(w);
-  await w.store.putImage({ name: 'empty.img', sizeMiB: 100, sha256: 'cd'.repeat(32), owner: 'bob', group: null, visibility: 'private', uploaded: false, createdAt: T0, boot: null });
+  await w.store.putImage({ name: 'empty.img', sizeMiB: 100, sha256: 'cd'.repeat(32), owner: 'bob', group: null, visibility: 'private', uploaded: false, createdAt: T0, boot: null, description: null });
   const before = await w.digest.digest();
   const asBob = cluster({ roles: [headRole(), workerRole({ image: 'worker.img' })] });
   for (const route of ['/v1/leases', '/v1/leases/quote']) {

@@ -202,6 +202,12 @@ test('refused, with EC2\'s code and nothing changed: wrong secret, clock 20 minu
   assert.equal(await codeOf(ann.send(new RunInstancesCommand({ ImageId: ami, InstanceType: 't3.large', MinCount: 5, MaxCount: 5 }))), 'InsufficientInstanceCapacity');
   assert.equal(await codeOf(ann.send(new RunInstancesCommand({ ImageId: 'ami-00000000000000000', MinCount: 1, MaxCount: 1 }))), 'InvalidAMIID.NotFound');
   assert.equal(await codeOf(ann.send(new RunInstancesCommand({ ImageId: ami, InstanceType: 'x9.huge' as never, MinCount: 1, MaxCount: 1 }))), 'InvalidParameterValue');
+  // An instance type below the image's minimum (docs/images.md) is the wrong value, as EC2 answers a type of another architecture than the AMI's.
+  assert.equal((await w.call('PATCH', `/v1/images/${w.imageName}`, { description: { minimum: { memoryMiB: 2048 } } })).status, 200);
+  const small = await signedQuery(w.endpoint, w.ann, { Action: 'RunInstances', ImageId: ami, InstanceType: 't3.micro', MinCount: '1', MaxCount: '1' });
+  assert.deepEqual([small.status, small.code], [400, 'InvalidParameterValue']);
+  assert.match(small.text, /image &apos;debian-12&apos; needs at least memoryMiB 2048 per VM, and a t3\.micro instance has memoryMiB 1024 &lt; 2048: ask for memoryMiB 2048 \(or more\): an instance type that large/);
+  assert.equal((await w.call('PATCH', `/v1/images/${w.imageName}`, { description: null })).status, 200);
   assert.equal(await codeOf(ann.send(new RunInstancesCommand({ ImageId: ami, MinCount: 1, MaxCount: 1, UserData: 'not base64!' }))), 'InvalidParameterValue');
   assert.equal(await codeOf(ann.send(new DescribeInstancesCommand({ InstanceIds: ['i-nothex'] }))), 'InvalidInstanceID.Malformed');
   assert.equal(await leaseDigest(w), before);

@@ -36,7 +36,7 @@ const token = (id: string, userId: string, o: Partial<TokenRow> = {}): TokenRow 
 const node = (id: string, o: Partial<NodeRow> = {}): NodeRow =>
   ({ id, cpu: 0.5, memoryMiB: 2048, diskMiB: 10240, status: 'active', addedAt: T, ...o });
 const image = (name: string, o: Partial<ImageRow> = {}): ImageRow =>
-  ({ name, sizeMiB: 600, sha256: 'ab'.repeat(32), owner: 'ann', group: null, visibility: 'private', uploaded: false, createdAt: T, boot: null, ...o });
+  ({ name, sizeMiB: 600, sha256: 'ab'.repeat(32), owner: 'ann', group: null, visibility: 'private', uploaded: false, createdAt: T, boot: null, description: null, ...o });
 const workspace = (leaseId: string, index: number, o: Partial<WorkspaceRow> = {}): WorkspaceRow =>
   ({ leaseId, index, node: null, status: 'pending', mac: `52:54:00:00:00:0${index}`, ip: null, image: null, console: null, updatedAt: T, role: null, member: null, hostname: `${leaseId}-${index}`, ...o }) as WorkspaceRow;
 const event = (o: Partial<Omit<EventRow, 'id'>> = {}): Omit<EventRow, 'id'> =>
@@ -282,6 +282,21 @@ export function storeContract(name: string, open: () => Promise<OpenedStore>): v
       const boot = { kernel: 'guest-kernel', initrd: 'guest-initrd', cmdline: 'console=ttyS0 quiet' };
       await store.putImage(image('b.img', { boot }));
       assert.deepEqual((await store.getImage('b.img'))?.boot, boot);
+    });
+
+    it('images keep their description whole (fractional cpu, lists in order, nested OS) and lose it when it is cleared', async (store) => {
+      const description = {
+        version: '12.7-20261201', os: { family: 'debian', release: '12' }, maintainer: 'Ann <ann@example.org>',
+        summary: 'Debian 12 with cloud-init — NFS server ready', minimum: { cpu: 0.5, memoryMiB: 1024, diskMiB: 4096 },
+        provides: ['ssh', 'nfs-server'], requires: ['cloud-init', 'nocloud'], format: 'qcow2' as const,
+      };
+      await store.putImage(image('d.img', { description }));
+      assert.deepEqual(await store.getImage('d.img'), image('d.img', { description }));
+      assert.deepEqual((await store.listImages()).find((i) => i.name === 'd.img')?.description, description);
+      await store.putImage(image('d.img', { description: { format: 'raw' } }));
+      assert.deepEqual((await store.getImage('d.img'))?.description, { format: 'raw' });
+      await store.putImage(image('d.img', { description: null }));
+      assert.deepEqual(await store.getImage('d.img'), image('d.img'));
     });
 
     it('images keep their group and visibility, and are found by their content hash', async (store) => {

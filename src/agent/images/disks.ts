@@ -26,6 +26,10 @@ export async function createOverlay(base: string, overlay: string): Promise<void
   // workspace read a file on this host.
   if (backing !== null) throw new Error(`base image ${absBase} has a backing file of its own (${backing}); base images must be self-contained`);
   if (dataFile !== null) throw new Error(`base image ${absBase} keeps its data in an external file (${dataFile}); base images must be self-contained`);
+  // The server keeps qcow2 and raw only. Other formats can name files of their own that the checks
+  // above do not see (a vmdk descriptor's extents), and content stored before the server checked
+  // formats may be one of them.
+  if (format !== 'qcow2' && format !== 'raw') throw new Error(`base image ${absBase} is ${format}; base images are qcow2 or raw: re-import it (vws image import converts ${format} to qcow2)`);
   await qemuImg(['create', '-q', '-f', 'qcow2', '-b', absBase, '-F', format, overlay]);
 }
 

@@ -6,22 +6,26 @@ import type { FastifyInstance } from 'fastify';
 import { ApiError, invalidRequest, notFound } from '../errors.ts';
 import { canSeeImage, groupAtRegistration, ownImage, type SharingAsked, sharingOf, visibleImage } from '../image-rights.ts';
 import { Image, ImageBody, ImageList, ImageNameParam, ImagePatch } from '../schemas.ts';
-import type { ImageBoot, ImageRow } from '../../store/store.ts';
+import { ImageQuery } from '../image-schemas.ts';
+import { type ImageFilter, matches, storedFormat, withFormat } from '../image-catalogue.ts';
+import type { ImageBoot, ImageDescription, ImageRow } from '../../store/store.ts';
 import type { ApiContext } from '../context.ts';
 import { role } from '../route-roles.ts';
 
 const MIB = 1024 * 1024;
 
 /**
- * Images by name with size and sha256; their content is kept by hash (content-addressed) and
- * verified on upload. Who sees, uses and changes an image: ../image-rights.ts.
+ * Images by name with size, sha256 and description (the appliance catalogue); their content is
+ * kept by hash (content-addressed) and verified on upload: its hash, and that it is a qcow2 or raw
+ * image of the described format that reads no other file (../image-catalogue.ts). Who sees, uses
+ * and changes an image: ../image-rights.ts.
  */
 export function registerImageRoutes(app: FastifyInstance, ctx: ApiContext): void {
   // Content is not read here but by the route, once it knows the image is the caller's: streamed to disk while hashed.
   app.addContentTypeParser('application/octet-stream', (_req, payload, done) => done(null, payload));
 
-  app.post('/v1/images', { ...role('user'), schema: { body: ImageBody, response: { 201: Image }, tags: ['images'], summary: 'Register an image by name, size and sha256 (private unless asked; only administrators make one public)' } }, async (req, reply) => {
-    const { visibility, group, ...b } = req.body as { name: string; sizeMiB: number; sha256: string; boot?: ImageBoot } & SharingAsked;
+  app.post('/v1/images', { ...role('user'), schema: { body: ImageBody, response: { 201: Image }, tags: ['images'], summary: 'Register an image by name, size, sha256 and description (private unless asked; only administrators make one public)' } }, async (req, reply) => {
+    const { visibility, group, description, ...b } = req.body as { name: string; sizeMiB: number; sha256: string; boot?: ImageBoot; description?: ImageDescription } & SharingAsked;
     const caller = req.caller;
     const existing = await ctx.store.getImage(b.name);
     // Names are one namespace, so a taken name is said to be taken; what holds it is said only to whoever may see it.
@@ -35,21 +39,30 @@ export function registerImageRoutes(app: FastifyInstance, ctx: ApiContext): void
     // whose content is uploaded. Anyone else uploads the bytes (checked against the hash) and is
     // told uploaded:false whether or not they are stored, so the answer does not say they are.
     const seen = (await ctx.store.imagesWithSha256(b.sha256)).some((i) => i.uploaded && canSeeImage(caller, i));
-    const row: ImageRow = { ...b, owner: caller.user.id, ...sharing, uploaded: seen && existsSync(join(ctx.blobDir, b.sha256)), createdAt: ctx.now(), boot: b.boot ?? null };
+    const blob = join(ctx.blobDir, b.sha256);
+    const uploaded = seen && existsSync(blob);
+    // Content already stored is held to the same rule as an upload (it may have been kept before the rule).
+    const stored = uploaded ? withFormat(description ?? null, await storedFormat(blob, description?.format, 'nothing was registered')) : null;
+    const row: ImageRow = { ...b, owner: caller.user.id, ...sharing, uploaded, createdAt: ctx.now(), boot: b.boot ?? null, description: stored ?? description ?? null };
     await ctx.store.putImage(row);
     return reply.code(201).send(row);
   });
 
-  app.get('/v1/images', { ...role('user'), schema: { response: { 200: ImageList }, tags: ['images'], summary: 'The images the caller may see' } }, async (req) => (
-    { images: (await ctx.store.listImages()).filter((i) => canSeeImage(req.caller, i)) }
+  app.get('/v1/images', { ...role('user'), schema: { querystring: ImageQuery, response: { 200: ImageList }, tags: ['images'], summary: 'The catalogue: the images the caller may see, narrowed by the filters given (os, provides, ...)' } }, async (req) => {
+    const filter = req.query as ImageFilter;
+    return { images: (await ctx.store.listImages()).filter((i) => canSeeImage(req.caller, i) && matches(i, filter)) };
+  });
+
+  app.get('/v1/images/:name', { ...role('user'), schema: { params: ImageNameParam, response: { 200: Image }, tags: ['images'], summary: 'One image the caller may see, with its description' } }, async (req) => (
+    visibleImage(ctx.store, req.caller, (req.params as { name: string }).name)
   ));
 
-  app.patch('/v1/images/:name', { ...role('user'), schema: { params: ImageNameParam, body: ImagePatch, response: { 200: Image }, tags: ['images'], summary: "Change who sees the image (its owner or an administrator; only administrators make it public)" } }, async (req) => {
+  app.patch('/v1/images/:name', { ...role('user'), schema: { params: ImageNameParam, body: ImagePatch, response: { 200: Image }, tags: ['images'], summary: 'Change who sees the image, or its description (its owner or an administrator; only administrators make it public)' } }, async (req) => {
     const { name } = req.params as { name: string };
-    const asked = req.body as SharingAsked;
-    if (asked.visibility === undefined && asked.group === undefined) throw invalidRequest('body', 'name the visibility (private, group or public), the group, or both');
+    const { description, ...asked } = req.body as SharingAsked & { description?: ImageDescription | null };
+    if (asked.visibility === undefined && asked.group === undefined && description === undefined) throw invalidRequest('body', 'name the visibility (private, group or public), the group, the description, or some of them');
     const image = await ownImage(ctx.store, req.caller, name, 'change');
-    const row = { ...image, ...(await sharingOf(ctx.store, req.caller, asked, image)) };
+    const row = { ...image, ...(await sharingOf(ctx.store, req.caller, asked, image)), ...(description === undefined ? {} : { description: described(image, description) }) };
     await ctx.store.putImage(row);
     return row;
   });
@@ -66,8 +79,10 @@ export function registerImageRoutes(app: FastifyInstance, ctx: ApiContext): void
     try {
       const got = await receive(body, limit, tmp, `the content is larger than the registered ${image.sizeMiB} MiB: nothing was stored`);
       if (got.sha256 !== image.sha256) throw new ApiError('checksum-mismatch', `the content's sha256 is ${got.sha256}, not the registered ${image.sha256}: nothing was stored`);
+      // Checked before it is renamed into place, where agents would fetch it.
+      const format = await storedFormat(tmp, image.description?.format, 'nothing was stored');
       renameSync(tmp, join(ctx.blobDir, got.sha256));
-      await ctx.store.putImage({ ...image, uploaded: true });
+      await ctx.store.putImage({ ...image, uploaded: true, description: withFormat(image.description, format) });
       return { name, sha256: got.sha256, bytes: got.bytes };
     } finally {
       rmSync(tmp, { force: true });
@@ -81,6 +96,19 @@ export function registerImageRoutes(app: FastifyInstance, ctx: ApiContext): void
     reply.type('application/octet-stream').header('x-sha256', image.sha256);
     return reply.send(createReadStream(join(ctx.blobDir, image.sha256)));
   });
+}
+
+/**
+ * The description a PATCH sets: replaced whole, except that the format of uploaded content is a
+ * fact of the content, kept when the new description leaves it out (or is null) and never contradicted.
+ */
+function described(image: ImageRow, next: ImageDescription | null): ImageDescription | null {
+  const stored = image.uploaded ? image.description?.format : undefined;
+  if (stored === undefined) return next;
+  if (next?.format !== undefined && next.format !== stored) {
+    throw invalidRequest('body.description.format', `the uploaded content of '${image.name}' is ${stored}: leave format out, or register the ${next.format} content as another image`);
+  }
+  return withFormat(next, stored);
 }
 
 /**

@@ -95,21 +95,55 @@ function addPool(program: Cli, leaf: Leaf): void {
   leaf(node, 'drain <ID>', 'no new leases on the node; those there run on', nd('drain'));
   leaf(node, 'remove <ID>', 'remove a drained, idle node', nd('remove'));
 
-  const image = program.command('image').description('add, list and share images');
+  const image = program.command('image').description('add, import, list, show, describe and share images (the appliance catalogue)');
   const im = (name: string) => client(async () => (await import('./image-commands.ts')).IMAGE_COMMANDS[name]);
   const visibility = (what: string) => new Option('--visibility <V>', what).choices(VISIBILITIES);
-  const group = new Option('--group <G>', 'the group that sees it: one you are in (default: yours, if you are in one)');
-  leaf(image, 'add <NAME>', "register the file's size and sha256 and upload it", im('add'))
-    .addOption(new Option('--file <PATH>', 'the image content'))
+  const group = () => new Option('--group <G>', 'the group that sees it: one you are in (default: yours, if you are in one)');
+  describeOptions(leaf(image, 'add <NAME>', "register the file's size, sha256 and description and upload it", im('add'))
+    .addOption(new Option('--file <PATH>', 'the image content (qcow2 or raw; vws image import converts others)'))
     .addOption(new Option('--kernel <IMAGE>', 'a disk with no boot loader: boot this registered kernel image ...'))
     .addOption(new Option('--initrd <IMAGE>', '... with this registered initrd image ...'))
     .addOption(new Option('--cmdline <TEXT>', '... and this kernel command line'))
+    .addOption(new Option('--format <F>', 'the content\'s format, checked by the server (default: what it finds)').choices(['qcow2', 'raw']))
     .addOption(visibility('who sees and uses it: you alone (private, the default), your group, or everyone (public: administrators only)'))
-    .addOption(group);
-  leaf(image, 'list', 'the images you may see', im('list'));
+    .addOption(group()));
+  describeOptions(leaf(image, 'import <FILE>', 'convert a vmdk or vdi image to qcow2 (qcow2 and raw are kept as they are), then add it with its description', client(async () => (await import('./image-import.ts')).IMPORT_COMMAND))
+    .addOption(new Option('--name <NAME>', 'what to register it as'))
+    .addOption(new Option('--format <F>', 'what the file should be: refused if qemu-img finds another format').choices(['vmdk', 'vdi', 'raw', 'qcow2']))
+    .addOption(visibility('who sees and uses it: private (the default), group, or public (administrators only)'))
+    .addOption(group()));
+  leaf(image, 'list', 'the catalogue: the images you may see, narrowed by the filters given', im('list'))
+    .addOption(new Option('--os <FAMILY>', 'only this OS family (debian, ubuntu, ...)'))
+    .addOption(new Option('--release <R>', 'only this OS release'))
+    .addOption(new Option('--provides <NAME>', 'only images that provide this (ssh, nfs-server, ...)'))
+    .addOption(new Option('--requires <NAME>', 'only images that require this (cloud-init, ...)'))
+    .addOption(new Option('--format <F>', 'only images stored in this format').choices(['qcow2', 'raw']))
+    .addOption(new Option('--owner <USER>', "only this user's images"))
+    .addOption(new Option('--maintainer <TEXT>', 'only images whose maintainer contains this'))
+    .addOption(new Option('--cpu <C>', 'only images whose minimum a VM of C CPUs meets'))
+    .addOption(new Option('--memory <MiB>', 'only images whose minimum a VM of this memory meets'));
+  leaf(image, 'show <NAME>', 'one image with its description', im('show'));
+  describeOptions(leaf(image, 'describe <NAME>', 'change the fields of its description given here, keeping the others (owner or admin)', im('describe'))
+    .addOption(new Option('--format <F>', 'the stored format (an uploaded image\'s cannot change)').choices(['qcow2', 'raw']))
+    .addOption(new Option('--clear', 'start from no description (an uploaded image keeps its format)')));
   leaf(image, 'share <NAME>', 'change who sees and uses an image of yours (owner or admin)', im('share'))
     .addOption(visibility('private, group, or public (administrators only)'))
-    .addOption(group);
+    .addOption(group());
+}
+
+/** The options of an image's description: image add, import and describe take them. */
+function describeOptions(cmd: Cli): Cli {
+  return cmd
+    .addOption(new Option('--image-version <V>', 'its version, e.g. 12.7-20261201'))
+    .addOption(new Option('--os <FAMILY>', 'its OS family, e.g. debian'))
+    .addOption(new Option('--os-release <R>', 'its OS release, e.g. 12'))
+    .addOption(new Option('--maintainer <TEXT>', 'who maintains it'))
+    .addOption(new Option('--summary <TEXT>', 'what it is for'))
+    .addOption(new Option('--min-cpu <C>', 'the least CPUs a VM booting it needs (leases asking for fewer are refused)'))
+    .addOption(new Option('--min-memory <MiB>', 'the least memory a VM booting it needs'))
+    .addOption(new Option('--min-disk <MiB>', 'the disk its guest needs to work in'))
+    .addOption(new Option('--provides <NAMES>', 'what it provides for contextualization, comma-separated or repeated (ssh,nfs-server)').argParser(repeated))
+    .addOption(new Option('--requires <NAMES>', 'what it requires, comma-separated or repeated (cloud-init,nocloud)').argParser(repeated));
 }
 
 function addAccounts(program: Cli, leaf: Leaf): void {

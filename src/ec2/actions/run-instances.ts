@@ -11,6 +11,7 @@ import type { Ec2Caller, Ec2Options } from '../context.ts';
 import { Ec2Error, invalidValue } from '../errors.ts';
 import { AMI_ID } from '../ids.ts';
 import { usableImages } from '../images.ts';
+import { belowMinimum } from '../../control/image-minimum.ts';
 import { DEFAULT_INSTANCE_TYPE } from '../instance-types.ts';
 import { instanceItem, instancesOfLease } from '../instance-view.ts';
 import type { Params } from '../query.ts';
@@ -113,6 +114,9 @@ async function leaseRequest(opts: Ec2Options, caller: Ec2Caller, r: RunRequest):
   if (r.zone !== undefined && r.zone !== `${opts.region}a`) throw invalidValue('Placement.AvailabilityZone', r.zone, `The only zone is ${opts.region}a.`);
   const image = (await usableImages(opts, caller)).find((i) => i.amiId === r.imageId);
   if (!image) throw new Ec2Error('InvalidAMIID.NotFound', `The image id '[${r.imageId}]' does not exist`);
+  // As EC2 refuses an instance type of another architecture than the AMI's: the type is the wrong value.
+  const small = belowMinimum(image.image, shape, `a ${r.instanceType} instance`);
+  if (small) throw invalidValue('InstanceType', r.instanceType, `${small}: an instance type that large (DescribeInstanceTypes).`);
   let sshPublicKeys: string[] | undefined;
   if (r.keyName !== undefined) {
     const key = (await opts.store.keyPairsOf(caller.user.id)).find((k) => k.name === r.keyName);

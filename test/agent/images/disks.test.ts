@@ -85,6 +85,13 @@ test('createOverlay refuses a base with a backing file of its own, and will not 
   assert.equal(await readFile(overlay, 'utf8'), 'a workspace disk already here');
 });
 
+test('createOverlay refuses a base that is neither qcow2 nor raw: a vmdk descriptor names extents, files of the node', async (t) => {
+  const dir = await tempDir(t);
+  const vmdk = join(dir, 'flat.vmdk');
+  await run('qemu-img', ['create', '-q', '-f', 'vmdk', '-o', 'subformat=monolithicFlat', vmdk, '1M']);
+  await assert.rejects(createOverlay(vmdk, join(dir, 'o.qcow2')), /flat\.vmdk is vmdk; base images are qcow2 or raw: re-import it/);
+});
+
 test('a missing base fails with the qemu-img command and its stderr', async (t) => {
   const dir = await tempDir(t);
   const missing = join(dir, 'no such base.qcow2');

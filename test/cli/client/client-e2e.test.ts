@@ -247,7 +247,7 @@ describe('vws client against vws serve', { timeout: 300_000 }, () => {
     const file = join(dir, 'tools.img');
     writeFileSync(file, randomBytes(4096));
     assert.equal(vws(alice, 'image', 'add', 'tools', '--file', file).status, 0);
-    assert.match(vws(alice, 'image', 'list').stdout, /^tools\s+1\s+\S+\s+alice\s+private\s+yes\s/m);
+    assert.match(vws(alice, 'image', 'list').stdout, /^tools\s+-\s+-\s+raw\s+1\s+-\s+-\s+alice\s+private\s+yes$/m);
     const publish = vws(alice, 'image', 'share', 'tools', '--visibility', 'public');
     assert.equal(publish.status, 1);
     assert.match(publish.stderr, /only an administrator may make an image public.*\(forbidden\)/);

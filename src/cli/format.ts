@@ -20,6 +20,7 @@ export function metricsTable(m: SimMetrics): string {
     ['suspensions', String(m.suspensions)],
     ['migrations', String(m.migrations)],
     ['preemptions', String(m.preemptions)],
+    ...(m.charges ? [['charged', `${m.charges.total.toFixed(2)} ${m.charges.unit} (${Object.entries(m.charges.byKind).map(([k, v]) => `${k} ${v!.toFixed(2)}`).join(', ')})`] as [string, string]] : []),
     ['wall time', `${m.wallSeconds.toFixed(2)} s`],
   ];
   const width = Math.max(...rows.map(([k]) => k.length));

@@ -2,21 +2,14 @@
 // and what it has used. Pure functions of the scheduler's record, so that a service rebuilt by
 // replaying its inputs shows exactly what it showed before.
 
+import { meteredUsage, PHASE_OF_SEGMENT } from '../core/metering.ts';
 import { memberNodes, membersNow } from '../core/cluster-chain.ts';
 import type { LeaseRecord } from '../core/lease-record.ts';
 import type { Segment } from '../core/segment.ts';
 import type { SegmentKind } from '../core/types.ts';
 import type { LeaseStatus, Usage } from '../store/store.ts';
 
-const STATUS_OF_SEGMENT: Record<SegmentKind, LeaseStatus> = {
-  transfer: 'deploying',
-  boot: 'deploying',
-  run: 'running',
-  suspend: 'suspending',
-  resume: 'resuming',
-  migrate: 'resuming',
-  shutdown: 'ending',
-};
+const STATUS_OF_SEGMENT: Record<SegmentKind, LeaseStatus> = PHASE_OF_SEGMENT;
 
 export function activeSegment(lease: LeaseRecord): Segment | undefined {
   return lease.chain.find((s) => s.active);
@@ -90,17 +83,7 @@ export function vmNodes(phase: readonly Segment[]): readonly number[] {
 
 /** Core-seconds and MiB-seconds held on nodes up to `now`, by the status each segment stands for. */
 export function usageOf(lease: LeaseRecord, now: number): Usage {
-  const usage: Usage = {};
-  const segments = [...lease.lost.flatMap((a) => a.segments), ...lease.history];
-  for (const s of segments) {
-    const seconds = Math.max(0, Math.min(s.end, now) - s.start);
-    if (seconds === 0) continue;
-    const status = STATUS_OF_SEGMENT[s.kind];
-    const u = (usage[status] ??= { coreSeconds: 0, mibSeconds: 0 });
-    u.coreSeconds += seconds * s.cpu * s.nodes.length;
-    u.mibSeconds += seconds * s.memoryMiB * s.nodes.length;
-  }
-  return usage;
+  return meteredUsage(lease, now);
 }
 
 /** When the lease is planned to run (its first run segment) and to end (its last segment). */

@@ -2,10 +2,11 @@
 // site's own pool, by the cores and memory it holds over time (a service unit per core-hour by
 // default, as XSEDE's SUs were) times its kind's price factor; on a back-end that bills per
 // instance (EC2), by what the back-end charges in dollars, converted at the site's rate, as it is
-// passed on. Quotes show the price of each option; lease views show the charge so far. Usage is
-// metered from the schedule's run segments: time a lease spends suspended is not charged to it.
+// passed on. Quotes show the price of each option; lease views show the charge so far, metered
+// from the schedule (core/metering.ts says what is charged: not the time suspended for others).
 
 import { vmShapes } from '../core/roles.ts';
+import { roundUnits, unitsCharged } from '../core/metering.ts';
 import { priceFactorOf, type Terms } from '../core/terms.ts';
 import type { LeaseRequest } from '../core/types.ts';
 import type { Billing, VmShape } from '../drivers/plugin.ts';
@@ -33,8 +34,7 @@ function billedShapes(req: LeaseRequest): VmShape[] {
   return vmShapes(req).map((s) => ({ cpu: s.perNode.cpu, memoryMiB: s.perNode.memoryMiB, count: s.count }));
 }
 
-// Sums of floating products: nine decimals keep a minute of the cheapest instance exact enough and hide the noise.
-const round = (x: number): number => Math.round(x * 1e9) / 1e9;
+const round = roundUnits;
 
 /** In the unit, from dollars at the back-end's rate. */
 function fromDollars(dollars: number, billing: Billing, terms: Terms): Price {
@@ -56,8 +56,5 @@ export function priceOf(req: LeaseRequest, terms: Terms, billing?: Billing): Pri
 /** What a lease has been charged so far: its usage on the pool, or the back-end's bill. */
 export function chargeOf(req: LeaseRequest, usage: Usage, terms: Terms, billing?: Billing): Price {
   if (billing) return fromDollars(billing.chargedDollars(req.id), billing, terms);
-  const { perCoreHour, perGiBHour } = terms.unit;
-  let amount = 0;
-  for (const u of Object.values(usage)) amount += (u!.coreSeconds / 3600) * perCoreHour + (u!.mibSeconds / 1024 / 3600) * perGiBHour;
-  return { amount: round(amount * priceFactorOf(req, terms)), unit: terms.unit.name };
+  return { amount: unitsCharged(req, usage, terms), unit: terms.unit.name };
 }

@@ -1,4 +1,5 @@
 import type { Terms } from '../core/terms.ts';
+import { simCharges } from './charges.ts';
 import { setFlagsFromString } from 'node:v8';
 import type { Backends } from '../core/backends.ts';
 import type { BurstPolicy } from '../core/bursting.ts';
@@ -81,7 +82,7 @@ export function runExperiment(spec: ExperimentSpec, requests: readonly LeaseRequ
   const scheduler = simulate({ requests, nodes, config: spec.config, onProgress: spec.onProgress, until: spec.until, terms: spec.terms });
   const wallSeconds = Number(process.hrtime.bigint() - started) / 1e9;
   const leases = scheduler.allLeases();
-  return { metrics: computeMetrics(leases, nodes, wallSeconds), scheduler, nodes, leases };
+  return { metrics: { ...computeMetrics(leases, nodes, wallSeconds), charges: simCharges(leases, spec.terms) }, scheduler, nodes, leases };
 }
 
 function runBursting(spec: ExperimentSpec, burst: NonNullable<ExperimentSpec['burst']>, requests: readonly LeaseRequest[], nodes: NodeSpec[], started: bigint): ExperimentResult {
@@ -96,6 +97,7 @@ function runBursting(spec: ExperimentSpec, burst: NonNullable<ExperimentSpec['bu
   for (const name of backends.names) for (const l of backends.scheduler(name)!.allLeases()) where.set(l, name);
   const backendOf = (l: LeaseRecord): string => where.get(l)!;
   const metrics = computeMetrics(leases, nodes, wallSeconds, { onPool: (l) => backendOf(l) === POOL_BACKEND });
+  metrics.charges = simCharges(leases.filter((l) => backendOf(l) === POOL_BACKEND), spec.terms);
   metrics.burst = burstMetrics(leases, { policy: burst.policy, names: backends.names, backendOf, priced: { [EC2_BACKEND]: burst.ec2 } });
   return { metrics, scheduler: backends.primary, nodes: [...backends.nodes], leases, backends };
 }

@@ -1,3 +1,4 @@
+import type { SimCharges } from './charges.ts';
 import type { LeaseRecord } from '../core/lease-record.ts';
 import type { NodeSpec } from '../core/types.ts';
 import type { BurstMetrics } from './burst-metrics.ts';
@@ -18,6 +19,8 @@ export interface SimMetrics {
   wallSeconds: number;
   /** With bursting: where the leases went and what that cost (burst-metrics.ts). */
   burst?: BurstMetrics;
+  /** What the site's terms charge for the leases' runs, in their unit (charges.ts). */
+  charges?: SimCharges;
 }
 
 /**

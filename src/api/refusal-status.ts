@@ -27,6 +27,10 @@ export const REFUSAL_STATUS = {
   'too-late': 409,
   /** The rules forbid it for this kind of lease: an owner suspending a reservation, migrating one. */
   policy: 409,
+  /** The lease would take its group's account past its allocation for the period (the site's terms): see alternative. */
+  'insufficient-allocation': 409,
+  /** The lease would take its owner's or group's live leases past a quota on cores or memory held at once (the site's terms). */
+  'over-quota': 409,
   /** The body is larger than the server takes. */
   'too-large': 413,
   /** The body's content type is not the one the route takes. */

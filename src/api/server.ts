@@ -20,6 +20,7 @@ import { registerImageRoutes } from './routes/images.ts';
 import { registerLeaseRoutes, registerMigration, registerUsageRoutes, registerWorkspaceActions } from './routes/leases.ts';
 import { registerNodeRoutes } from './routes/nodes.ts';
 import { registerTermsRoutes } from './routes/terms.ts';
+import { registerAccountRoutes } from './routes/accounts.ts';
 import { acceptAgents } from './agent-channel.ts';
 import { registerContextRoutes } from './routes/context.ts';
 import { registerEc2CredentialRoutes } from './routes/ec2-credentials.ts';
@@ -89,6 +90,7 @@ export function buildServer(opts: ServerOptions): FastifyInstance {
   registerMigration(app, ctx);
   registerNodeRoutes(app, ctx);
   registerTermsRoutes(app, ctx);
+  registerAccountRoutes(app, ctx);
   registerAdminRoutes(app, ctx);
   registerImageRoutes(app, ctx);
   registerEventRoutes(app, ctx);

@@ -15,7 +15,7 @@ import type { NodeEstimate } from '../drivers/driver.ts';
 import type { NodeIndex, Ownership } from './inputs.ts';
 import { usageOf } from './lease-view.ts';
 import { fromCore, type OwnerAction } from './action-checks.ts';
-import { type BackendQuote, done, refuse, type Refusal, type Result } from './refusal.ts';
+import { type BackendQuote, done, refuse, type Refusal, type RefusalCode, type Result } from './refusal.ts';
 import { sameRequest } from './same-request.ts';
 import { holdProblem, requestProblem } from './storable.ts';
 import { actionBeyondDriver } from './driver-fit.ts';
@@ -23,8 +23,10 @@ import { chooseFor } from './backend-choice.ts';
 import { backendList, type BackendList } from './backend-list.ts';
 import { chargeOf, type Price, priceOf, type SitePrices, sitePrices } from './prices.ts';
 import type { Terms } from '../core/terms.ts';
-import { askerOf, holdTermsCheck, setTerms, termsCheck } from './terms-inputs.ts';
+import { admissionRefusal, holdTermsCheck, setTerms } from './terms-inputs.ts';
 import type { TermsInForce } from './site-terms.ts';
+import { type Statement, statementOf } from './statements.ts';
+import type { Period } from '../core/accounts.ts';
 import type { LeaseOwner } from '../drivers/plugin.ts';
 import { scheduleLines } from '../sim/schedule-export.ts';
 import { ControlLoop, type ServiceOptions } from './control-loop.ts';
@@ -35,8 +37,8 @@ export type { ServiceOptions } from './control-loop.ts';
 /** A quote, with the back-end it is for and, on a site of several, every back-end's option. */
 export type QuoteWithOptions = (Quote | TermsQuote) & { backend: string; burst?: { backend: string; at: number }; options?: BackendQuote[]; price?: Price | null };
 
-/** A request the site's terms refuse, as a quote: the rule, and the nearest request they take. */
-type TermsQuote = Extract<Quote, { ok: false }> & { rule: string; alternative?: LeaseRequest };
+/** A request the site's terms refuse (its kind, a quota, an allocation), as a quote: the rule, and the nearest request they take. */
+type TermsQuote = Omit<Extract<Quote, { ok: false }>, 'reason'> & { reason: RefusalCode; rule?: string; alternative?: LeaseRequest };
 
 export interface Created {
   lease: LeaseRow;
@@ -109,9 +111,10 @@ export class LeaseService {
       const req = { ...request, arrival: now };
       const terms = this.loop.terms.current;
       const price = priceOf(req, terms, this.loop.backendOf(req).billing);
-      const byTerms = termsCheck(this.loop, req, await askerOf(this.loop, who.owner, who.group), now);
+      const byTerms = await admissionRefusal(this.loop, req, who.owner, who.group, now);
       if (byTerms) {
-        return { ok: false, leaseId: req.id, kind: req.kind, reason: 'policy', message: byTerms.message, earliestStart: null, alternatives: [], rule: byTerms.rule!, ...(byTerms.alternative ? { alternative: byTerms.alternative } : {}), backend: this.loop.scheduler.backendOf(req), price };
+        const { code, message, rule, alternative } = byTerms;
+        return { ok: false, leaseId: req.id, kind: req.kind, reason: code, message, earliestStart: null, alternatives: [], rule, ...(alternative ? { alternative } : {}), backend: this.loop.scheduler.backendOf(req), price };
       }
       const choice = chooseFor(this.loop, await this.leaseOwner(who.owner, who.group), req, now, terms, () => false);
       const q = choice.refused ?? quoteOf(choice.plan!);
@@ -146,6 +149,12 @@ export class LeaseService {
   /** The site's terms in force, with their version and since when. */
   get terms(): TermsInForce {
     return this.loop.terms.inForce;
+  }
+
+  /** A group's statement for a period: its allocation, charges per user and usage records (statements.ts). */
+  statement(group: string, period: Period): Statement {
+    const now = Math.max(this.loop.clock.now(), this.scheduler.time);
+    return statementOf(this.loop, group, period, now, (id) => this.loop.statusNow(this.scheduler.lease(id)!));
   }
 
   /** Puts new terms in force from now on (an administrator's change); refused, the old ones stay. */
@@ -256,7 +265,7 @@ export class LeaseService {
     const taken = requestProblem(request) ?? this.idTaken(request.id);
     if (taken) return taken;
     const now = await this.loop.syncTo(this.loop.clock.now());
-    const byTerms = termsCheck(this.loop, { ...request, arrival: now }, await askerOf(this.loop, owner, group), now);
+    const byTerms = await admissionRefusal(this.loop, { ...request, arrival: now }, owner, group, now);
     if (byTerms) return byTerms;
     const choice = chooseFor(this.loop, await this.leaseOwner(owner, group), { ...request, arrival: now }, now, this.loop.terms.current, noPlanNeeded);
     if (choice.refused) return { ...quoteRefusal(choice.refused), ...(choice.options ? { options: choice.options } : {}) };

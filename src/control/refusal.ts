@@ -14,7 +14,7 @@ import type { Price } from './prices.ts';
 export const REFUSAL_CODES = [
   'invalid-request', 'unauthorized', 'forbidden', 'not-found',
   'already-exists', 'wrong-state', 'node-busy', 'node-unavailable',
-  'insufficient-capacity', 'too-late', 'policy',
+  'insufficient-capacity', 'too-late', 'policy', 'insufficient-allocation', 'over-quota',
   'too-large', 'unsupported-media-type', 'headers-too-large', 'request-timeout',
   'invalid', 'exceeds-pool', 'unknown-image', 'below-image-minimum', 'unknown-node', 'checksum-mismatch', 'invalid-image-content', 'unsupported', 'idempotency-key-reused',
   'internal', 'store-unavailable',

@@ -4,6 +4,7 @@
 
 import { configOfTerms, type Asker, type Terms, termsRefusal } from '../core/terms.ts';
 import type { LeaseRequest } from '../core/types.ts';
+import { allocationCheck, quotaCheck } from './allocations.ts';
 import type { ControlLoop } from './control-loop.ts';
 import { done, refuse, type Refusal, type Result } from './refusal.ts';
 import { sameTerms, type TermsInForce } from './site-terms.ts';
@@ -19,6 +20,15 @@ export async function askerOf(loop: ControlLoop, owner: string, group: string | 
 export function termsCheck(loop: ControlLoop, req: LeaseRequest, asker: Asker, now: number): Refusal | null {
   const r = termsRefusal(req, asker, loop.terms.current, now);
   return r ? refuse('policy', `${r.message} (terms rule ${r.rule})`, { rule: r.rule, ...(r.alternative ? { alternative: { ...req, ...r.alternative } } : {}) }) : null;
+}
+
+/**
+ * Everything the terms ask of a request before it is planned, in order: the kind and its limits,
+ * the quotas of its owner and group, and its group's allocation.
+ */
+export async function admissionRefusal(loop: ControlLoop, req: LeaseRequest, owner: string, group: string | null, now: number): Promise<Refusal | null> {
+  const asker = await askerOf(loop, owner, group);
+  return termsCheck(loop, req, asker, now) ?? quotaCheck(loop, req, owner, group) ?? allocationCheck(loop, req, asker, now);
 }
 
 /** A hold longer than the terms allow. */

@@ -25,11 +25,11 @@ export type MeteredUsage = Partial<Record<MeteredPhase, { coreSeconds: number; m
 
 const CHARGED: readonly MeteredPhase[] = ['running'];
 
-/** What the lease has used up to `now`, by phase. */
-export function meteredUsage(lease: LeaseRecord, now: number): MeteredUsage {
+/** What the lease has used up to `now` (from `from`), by phase. */
+export function meteredUsage(lease: LeaseRecord, now: number, from = -Infinity): MeteredUsage {
   const usage: MeteredUsage = {};
   for (const s of [...lease.lost.flatMap((a) => a.segments), ...lease.history]) {
-    const seconds = Math.max(0, Math.min(s.end, now) - s.start);
+    const seconds = Math.max(0, Math.min(s.end, now) - Math.max(s.start, from));
     if (seconds === 0) continue;
     const u = (usage[PHASE_OF_SEGMENT[s.kind]] ??= { coreSeconds: 0, mibSeconds: 0 });
     u.coreSeconds += seconds * s.cpu * s.nodes.length;

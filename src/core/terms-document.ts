@@ -7,7 +7,7 @@
 import type { SchedulerConfig } from './config.ts';
 import { LONGEST_HOLD_SECONDS, LONGEST_SECONDS, MOST_NODES } from './limits.ts';
 import { PREEMPTION_POLICIES } from './preemption-policy.ts';
-import { DEFAULT_TERMS, type KindTerms, LEASE_KINDS, type Terms } from './terms.ts';
+import { type AccountTerms, DEFAULT_TERMS, type KindTerms, LEASE_KINDS, type QuotaTerms, type Terms } from './terms.ts';
 import type { LeaseKind } from './types.ts';
 
 export const TERMS_FORMAT = 'vws.terms/v1';
@@ -131,8 +131,32 @@ export function readTerms(doc: unknown, policies: readonly string[] = []): Terms
   }
 }
 
+const USER_NAME = /^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$/;
+
+/** An object whose keys are names (of groups, of users), each value read by `read`. */
+function byName<T>(v: unknown, path: string, name: RegExp, what: string, readOne: (x: unknown, p: string) => T): Record<string, T> {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new Bad(path, `must be an object of ${what}s`);
+  const out: Record<string, T> = {};
+  for (const [k, x] of Object.entries(v)) {
+    if (!name.test(k)) throw new Bad(`${path}.${k}`, `must be named by a ${what} name`);
+    out[k] = readOne(x, `${path}.${k}`);
+  }
+  return out;
+}
+
+const quota = (v: unknown, path: string): QuotaTerms => section(v, path, { cpus: null, memoryMiB: null } as QuotaTerms, {
+  cpus: orNull((x, p) => number(x, p, 0, 1e9)),
+  memoryMiB: orNull((x, p) => number(x, p, 0, 1e15, true)),
+});
+
+const account = (v: unknown, path: string): AccountTerms => {
+  const o = object(v, path, ['allocation', 'period']);
+  if (o.allocation === undefined) throw new Bad(`${path}.allocation`, 'is required: the units granted each period');
+  return { allocation: number(o.allocation, `${path}.allocation`, 0, 1e15), period: o.period === undefined ? 'month' : oneOf(o.period, `${path}.period`, ['month', 'quarter', 'year'] as const) };
+};
+
 function read(doc: unknown, policies: string[]): Terms {
-  const d = object(doc, 'terms', ['format', 'description', 'unit', 'kinds', 'holds', 'preemption', 'scheduling']);
+  const d = object(doc, 'terms', ['format', 'description', 'unit', 'kinds', 'holds', 'preemption', 'scheduling', 'accounts', 'quotas']);
   if (d.format !== TERMS_FORMAT) throw new Bad('terms.format', `must be "${TERMS_FORMAT}" (a vws terms document), got ${JSON.stringify(d.format)}`);
   if (d.description !== undefined) text(d.description, 'terms.description', 1000);
   const D = DEFAULT_TERMS;
@@ -160,7 +184,14 @@ function read(doc: unknown, policies: string[]): Terms {
     const o = object(d.scheduling, 'terms.scheduling', SCHEDULING.map(([k]) => k));
     for (const [k, readOne] of SCHEDULING) if (o[k] !== undefined) (scheduling as Record<string, unknown>)[k] = readOne(o[k], `terms.scheduling.${k}`);
   }
-  return { unit, kinds, holds, preemption, scheduling };
+  const accounts = d.accounts === undefined ? D.accounts : byName(d.accounts, 'terms.accounts', GROUP_NAME, 'group', account);
+  const quotas = d.quotas === undefined ? D.quotas : section(d.quotas, 'terms.quotas', D.quotas, {
+    perUser: quota,
+    perGroup: quota,
+    users: (x, p) => byName(x, p, USER_NAME, 'user', quota),
+    groups: (x, p) => byName(x, p, GROUP_NAME, 'group', quota),
+  });
+  return { unit, kinds, holds, preemption, scheduling, accounts, quotas };
 }
 
 /** The document that reads back as these terms (what GET /v1/terms publishes). */

@@ -50,6 +50,28 @@ export interface PreemptionTerms {
 /** The rest of the scheduler's configuration (core/config.ts), by the same names. */
 export type SchedulingTerms = Omit<SchedulerConfig, 'preemption' | 'migration' | 'preemptionPolicy' | 'urgentPreemptionPolicy'>;
 
+export type PeriodKind = 'month' | 'quarter' | 'year';
+
+/** A group's account (accounts.ts): units granted each period. */
+export interface AccountTerms {
+  allocation: number;
+  period: PeriodKind;
+}
+
+/** The most cores and memory a user's or a group's live leases may hold at once; null: no limit. */
+export interface QuotaTerms {
+  cpus: number | null;
+  memoryMiB: number | null;
+}
+
+export interface QuotasTerms {
+  perUser: QuotaTerms;
+  perGroup: QuotaTerms;
+  /** Users and groups with quotas of their own. */
+  users: Record<string, QuotaTerms>;
+  groups: Record<string, QuotaTerms>;
+}
+
 export interface Terms {
   unit: UnitTerms;
   /** The kinds offered; a kind not listed is not offered. */
@@ -58,7 +80,12 @@ export interface Terms {
   holds: { maxTtl: number };
   preemption: PreemptionTerms;
   scheduling: SchedulingTerms;
+  /** Accounts by group: a lease for a group with an account is admitted within its allocation. */
+  accounts: Record<string, AccountTerms>;
+  quotas: QuotasTerms;
 }
+
+const NO_QUOTA: QuotaTerms = { cpus: null, memoryMiB: null };
 
 const OPEN_KIND: KindTerms = { groups: null, maxNodes: null, minDuration: null, maxDuration: null, maxHorizon: null, preemptible: true, priceFactor: 1 };
 
@@ -69,6 +96,8 @@ export const DEFAULT_TERMS: Terms = {
   holds: { maxTtl: 86_400 },
   preemption: { how: DEFAULT_CONFIG.preemption, migrate: DEFAULT_CONFIG.migration, victims: DEFAULT_CONFIG.preemptionPolicy, urgentVictims: DEFAULT_CONFIG.urgentPreemptionPolicy },
   scheduling: schedulingOf(DEFAULT_CONFIG),
+  accounts: {},
+  quotas: { perUser: NO_QUOTA, perGroup: NO_QUOTA, users: {}, groups: {} },
 };
 
 function schedulingOf(config: SchedulerConfig): SchedulingTerms {

@@ -5,6 +5,7 @@ import type { Quote } from '../../core/negotiation.ts';
 import type { Refusal } from '../../control/refusal.ts';
 import type { Decision } from '../../core/scheduler.ts';
 import type { LeaseRequest } from '../../core/types.ts';
+import type { QuoteWithOptions } from '../../control/lease-service.ts';
 import type { LeaseRow, LeaseStatus, Store } from '../../store/store.ts';
 import { type Caller, canSee } from '../auth.ts';
 import { type ApiError, forbidden, invalidRequest, notFound, refused, valueOr } from '../errors.ts';
@@ -73,9 +74,10 @@ export function specOf(req: LeaseRequest, group: string | null = null): LeaseSpe
 }
 
 /** A quote with nodes by name and its alternatives in API terms. */
-export function quoteOut(ctx: ApiContext, q: Quote & { alternative?: LeaseRequest }, group: string | null) {
+export function quoteOut(ctx: ApiContext, q: QuoteWithOptions | Quote, group: string | null) {
   if (q.ok) return { ...q, nodes: q.nodes.map((n) => ctx.service.nodes.ids[n]) };
-  return { ...q, alternatives: q.alternatives.map((a) => ({ ...a, request: specOf(a.request, group) })), ...(q.alternative ? { alternative: specOf(q.alternative, group) } : {}) };
+  const alternative = 'alternative' in q && q.alternative ? { alternative: specOf(q.alternative, group) } : {};
+  return { ...q, alternatives: q.alternatives.map((a) => ({ ...a, request: specOf(a.request, group) })), ...alternative };
 }
 
 /** A decision with nodes by name. */

@@ -177,6 +177,15 @@ export function addClientCommands(program: Cli, leaf: Leaf): void {
   addPool(program, leaf);
   addAccounts(program, leaf);
   leaf(program, 'usage', 'core-hours, GiB-hours and charges per user and group, over the leases you may see', client(async () => (await import('./usage-command.ts')).USAGE_COMMAND));
+  const accounts = program.command('account').description("groups' accounts: allocations per period, statements and usage records (docs/terms.md)");
+  const statements = async () => (await import('./statement-commands.ts')).STATEMENT_COMMANDS;
+  leaf(accounts, 'list', 'the accounts you may see, with what is charged and left this period', client(async () => (await statements()).list));
+  leaf(accounts, 'statement <GROUP>', "a group's charges per user and its usage records for a period", client(async () => (await statements()).statement))
+    .addOption(new Option('--period <P>', 'a month (2026-12), a quarter (2026-Q4) or a year (2026); default: the current one'))
+    .addOption(new Option('--csv', 'the usage records as CSV'));
+  leaf(accounts, 'set <GROUP>', "grant a group an allocation per period (admin; a change of the site's terms)", client(async () => (await statements()).set))
+    .addOption(new Option('--allocation <N>', 'units granted each period'))
+    .addOption(new Option('--period <P>', 'month | quarter | year (month)'));
   const terms = program.command('terms').description("the site's terms: kinds offered and to whom, limits, prices, scheduling (docs/terms.md)");
   leaf(terms, 'show', 'the terms in force, and the kinds you may ask for', client(async () => (await import('./terms-commands.ts')).TERMS_COMMANDS.show));
   leaf(terms, 'set <FILE>', 'put a terms document in force from now on (admin)', client(async () => (await import('./terms-commands.ts')).TERMS_COMMANDS.set));

@@ -21,6 +21,7 @@ import { configForDriver, fixedForDriver } from './driver-fit.ts';
 import { type ServiceBackend, siteDriver } from './service-backend.ts';
 import type { ServiceOptions } from './service-options.ts';
 import { SiteTerms } from './site-terms.ts';
+import { announcePreemptions } from './preemption-notices.ts';
 
 export type { ServiceOptions };
 
@@ -279,14 +280,17 @@ export class ControlLoop {
   async record(input: Input, now: number, plan?: Plan): Promise<Applied> {
     await this.store.appendInput({ time: now, type: input.type, data: input });
     this.heardInputs++;
+    let applied: Applied;
     try {
-      return this.apply(input, now, plan);
+      applied = this.apply(input, now, plan);
     } catch (e) {
       // An input the scheduler throws out must not stay in the log (a replay would stop on it): the
       // transaction rolls back, and the service, whose scheduler may be half-changed, stops.
       this.broken = e as Error;
       throw new Error(`internal: the scheduler refused a recorded ${input.type} (${(e as Error).message})`, { cause: e });
     }
+    await announcePreemptions(this, applied, now);
+    return applied;
   }
 
   /**

@@ -19,8 +19,8 @@ export interface TermsInForce {
 
 /** The default terms, with the scheduling policy of `config`. */
 export function termsOfConfig(config: SchedulerConfig): Terms {
-  const { preemption, migration, preemptionPolicy, urgentPreemptionPolicy, ...scheduling } = config;
-  return { ...DEFAULT_TERMS, preemption: { how: preemption, migrate: migration, victims: preemptionPolicy, urgentVictims: urgentPreemptionPolicy }, scheduling };
+  const { preemption, migration, preemptionPolicy, urgentPreemptionPolicy, preemptionNoticeSeconds, ...scheduling } = config;
+  return { ...DEFAULT_TERMS, preemption: { how: preemption, migrate: migration, victims: preemptionPolicy, urgentVictims: urgentPreemptionPolicy, noticeSeconds: preemptionNoticeSeconds }, scheduling };
 }
 
 export class SiteTerms {

@@ -27,6 +27,12 @@ export interface SchedulerConfig {
   /** Which give way to an urgent lease: by default those whose preemption costs least. */
   urgentPreemptionPolicy: string;
   suspendedQueueOrder: SuspendedQueueOrder;
+  /**
+   * How long before a reservation that preempts them begins its preemptible victims are told
+   * (an exact or periodic lease may preempt only if it begins that far ahead; an urgent lease that
+   * must preempt waits that long). 0: no notice, as in the HPDC'08 study.
+   */
+  preemptionNoticeSeconds: number;
 }
 
 export const DEFAULT_CONFIG: SchedulerConfig = Object.freeze({
@@ -46,6 +52,7 @@ export const DEFAULT_CONFIG: SchedulerConfig = Object.freeze({
   preemptionPolicy: 'youngest-first',
   urgentPreemptionPolicy: 'least-work-lost',
   suspendedQueueOrder: 'arrival',
+  preemptionNoticeSeconds: 0,
 });
 
 export function configWith(overrides: Partial<SchedulerConfig>): SchedulerConfig {

@@ -90,13 +90,15 @@ export function deadlineOffer(ctx: PlanContext, req: LeaseRequest, reason: Rejec
 
 /**
  * The earliest start at or after the requested one at which planExact accepts the request.
- * Whether it fits can only change where a reservation that cannot be preempted ends, or where
- * the image link frees up: those instants (plus boot) are the only candidates.
+ * Whether it fits can only change where a reservation that cannot be preempted ends, where the
+ * image link frees up, or where the victims' notice ends: those instants (plus boot) are the only candidates.
  */
 export function earliestExactStart(ctx: PlanContext, req: LeaseRequest, policy: PreemptionPolicy | null): (ReservationPlan & { start: number }) | null {
   const boot = ctx.config.bootSeconds;
   const first = Math.max(req.requestedStart ?? ctx.now, ctx.now + boot);
   const candidates = new Set<number>([first]);
+  // From the end of the victims' notice on, a reservation may preempt.
+  if (policy) candidates.add(ctx.now + ctx.config.preemptionNoticeSeconds + boot);
   for (const end of ctx.table.endsAfter(first - boot)) candidates.add(end + boot);
   if (ctx.costs.needsTransfer(req)) {
     const secs = ctx.costs.transferSeconds(req);

@@ -116,8 +116,14 @@ export function planExact(ctx: PlanContext, req: LeaseRequest, policy: Preemptio
   const length = bootSeconds + workOf(req) + shutdownSeconds;
   const transfer = ctx.costs.needsTransfer(req) ? ctx.link.latestSlot(ctx.now, from, ctx.costs.transferSeconds(req)) : null;
   const eligible = (i: number): boolean => ctx.imageReadyBy(req, i, from) || transfer !== null;
-  const found = chooseWithVictims(ctx, { req, from, length, eligible }, policy);
-  if (!found) return refuse('insufficient-capacity', `${req.nodes} nodes are not free${policy ? ' and cannot be freed' : ''} for [${start}, ${start + req.duration})`);
+  // Victims are told when the reservation is made: it may preempt only if it begins after their notice.
+  const notice = ctx.config.preemptionNoticeSeconds;
+  const mayPreempt = from >= ctx.now + notice ? policy : null;
+  const found = chooseWithVictims(ctx, { req, from, length, eligible }, mayPreempt);
+  if (!found) {
+    const late = policy && !mayPreempt ? `; it begins too soon to preempt (victims get ${notice} s notice)` : '';
+    return refuse('insufficient-capacity', `${req.nodes} nodes are not free${mayPreempt ? ' and cannot be freed' : ''} for [${start}, ${start + req.duration})${late}`);
+  }
   const { choice, victims } = found;
   const needsTransfer = transfer !== null && choice.nodes.some((i) => !ctx.imageReadyBy(req, i, from));
   return { ok: true, plan: { from, start, end: from + length, nodes: choice.nodes, preempted: describe(ctx, victims, from), transferStart: needsTransfer ? transfer : null, roleNodes: choice.roleNodes } };
@@ -136,10 +142,15 @@ export function planUrgent(ctx: PlanContext, req: LeaseRequest, policy: Preempti
   const transfer = ctx.costs.needsTransfer(req) ? ctx.costs.transferSeconds(req) : 0;
   const imageAt = transfer > 0 ? ctx.link.earliestSlot(ctx.now, transfer) + transfer : ctx.now;
   let from = ctx.now;
-  // Each round's suspensions can only push the start later; a few rounds settle it.
-  for (let round = 0; round < 4; round++) {
+  const noticeEnds = ctx.now + ctx.config.preemptionNoticeSeconds;
+  // Each round's suspensions (and the victims' notice) can only push the start later; a few rounds settle it.
+  for (let round = 0; round < 5; round++) {
     const found = chooseWithVictims(ctx, { req, from, length }, policy);
     if (!found) break;
+    if (found.victims.length > 0 && from < noticeEnds) {
+      from = noticeEnds;
+      continue;
+    }
     const lacksImage = found.choice.nodes.some((i) => !ctx.imageReadyBy(req, i, from));
     let at = lacksImage ? Math.max(from, imageAt) : from;
     for (const id of found.victims) {

@@ -178,6 +178,7 @@ function read(doc: unknown, policies: string[]): Terms {
     migrate: boolean,
     victims: (x, p) => oneOf(x, p, policies),
     urgentVictims: (x, p) => oneOf(x, p, policies),
+    noticeSeconds: (x, p) => seconds(x, p, 7 * 86_400, 0),
   });
   const scheduling = { ...D.scheduling };
   if (d.scheduling !== undefined) {

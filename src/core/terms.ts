@@ -45,10 +45,12 @@ export interface PreemptionTerms {
   migrate: boolean;
   victims: string;
   urgentVictims: string;
+  /** How long before a reservation that preempts them begins its victims are told (config.preemptionNoticeSeconds). */
+  noticeSeconds: number;
 }
 
 /** The rest of the scheduler's configuration (core/config.ts), by the same names. */
-export type SchedulingTerms = Omit<SchedulerConfig, 'preemption' | 'migration' | 'preemptionPolicy' | 'urgentPreemptionPolicy'>;
+export type SchedulingTerms = Omit<SchedulerConfig, 'preemption' | 'migration' | 'preemptionPolicy' | 'urgentPreemptionPolicy' | 'preemptionNoticeSeconds'>;
 
 export type PeriodKind = 'month' | 'quarter' | 'year';
 
@@ -94,21 +96,24 @@ export const DEFAULT_TERMS: Terms = {
   unit: { name: 'SU', definition: 'one CPU core with its share of memory for one hour', perCoreHour: 1, perGiBHour: 0, preemptibleFactor: 1 },
   kinds: Object.fromEntries(LEASE_KINDS.map((k) => [k, { ...OPEN_KIND, preemptible: k === 'best-effort' }])),
   holds: { maxTtl: 86_400 },
-  preemption: { how: DEFAULT_CONFIG.preemption, migrate: DEFAULT_CONFIG.migration, victims: DEFAULT_CONFIG.preemptionPolicy, urgentVictims: DEFAULT_CONFIG.urgentPreemptionPolicy },
+  preemption: {
+    how: DEFAULT_CONFIG.preemption, migrate: DEFAULT_CONFIG.migration, victims: DEFAULT_CONFIG.preemptionPolicy,
+    urgentVictims: DEFAULT_CONFIG.urgentPreemptionPolicy, noticeSeconds: DEFAULT_CONFIG.preemptionNoticeSeconds,
+  },
   scheduling: schedulingOf(DEFAULT_CONFIG),
   accounts: {},
   quotas: { perUser: NO_QUOTA, perGroup: NO_QUOTA, users: {}, groups: {} },
 };
 
 function schedulingOf(config: SchedulerConfig): SchedulingTerms {
-  const { preemption: _p, migration: _m, preemptionPolicy: _v, urgentPreemptionPolicy: _u, ...rest } = config;
+  const { preemption: _p, migration: _m, preemptionPolicy: _v, urgentPreemptionPolicy: _u, preemptionNoticeSeconds: _n, ...rest } = config;
   return rest;
 }
 
 /** The scheduler's configuration the terms set. */
 export function configOfTerms(terms: Terms): SchedulerConfig {
   const p = terms.preemption;
-  return { ...terms.scheduling, preemption: p.how, migration: p.migrate, preemptionPolicy: p.victims, urgentPreemptionPolicy: p.urgentVictims };
+  return { ...terms.scheduling, preemption: p.how, migration: p.migrate, preemptionPolicy: p.victims, urgentPreemptionPolicy: p.urgentVictims, preemptionNoticeSeconds: p.noticeSeconds };
 }
 
 /** Who asks: the group the lease is for (if named), the groups the owner is in, and whether an administrator asks. */

@@ -101,3 +101,30 @@ test('terms that the scheduler cannot take now are refused and the old ones stay
     await w.close();
   }
 });
+
+test('preemption notice: a reservation preempts only what it gives the terms\' notice to, and tells it', async () => {
+  const w = await apiWorld(2);
+  try {
+    const put = await w.call(w.tokens.admin, 'PUT', '/v1/terms', { format: 'vws.terms/v1', preemption: { noticeSeconds: '10m' } });
+    assert.equal(put.body.terms.preemption.noticeSeconds, 600);
+    const victim = await w.call(w.tokens.bob, 'POST', '/v1/leases', lease({ nodes: 2, duration: 7200, preemptible: true }));
+    assert.equal(victim.status, 201);
+    await w.idle();
+    const soon = await w.call(w.tokens.alice, 'POST', '/v1/leases', lease({ kind: 'exact', nodes: 2, start: T0 + 300, duration: 600 }));
+    assert.deepEqual([soon.status, soon.body.code], [409, 'insufficient-capacity']);
+    assert.match(soon.body.message, /begins too soon to preempt \(victims get 600 s notice\)/);
+    assert.equal(soon.body.earliestStart, T0 + 600, 'the earliest start is when the notice ends');
+    const urgent = await w.call(w.tokens.admin, 'POST', '/v1/leases/quote', lease({ kind: 'urgent', nodes: 2, duration: 600 }));
+    assert.ok(urgent.body.ok && urgent.body.start >= T0 + 600, `an urgent lease that must preempt waits for the notice: ${JSON.stringify(urgent.body)}`);
+    const after = await w.call(w.tokens.alice, 'POST', '/v1/leases', lease({ kind: 'exact', nodes: 2, start: T0 + 900, duration: 600 }));
+    assert.equal(after.status, 201, JSON.stringify(after.body));
+    const events = (await w.store.eventsAfter(0, 1000)).filter((e) => e.type === 'lease.preemption-notice');
+    assert.deepEqual(events.map((e) => [e.leaseId, e.owner, (e.data as { by: string }).by, (e.data as { at: number }).at, (e.data as { how: string }).how]), [
+      [victim.body.lease.id, 'bob', after.body.lease.id, T0 + 900, 'suspend'],
+    ]);
+    await w.restart();
+    assert.equal((await w.store.eventsAfter(0, 1000)).filter((e) => e.type === 'lease.preemption-notice').length, 1, 'a replay tells no one again');
+  } finally {
+    await w.close();
+  }
+});

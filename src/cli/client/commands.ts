@@ -45,7 +45,7 @@ function specOptions(cmd: Cli): Cli {
     .addOption(new Option('--count <N>', 'periodic leases: how many times'))
     .addOption(new Option('--until <TIME>', 'periodic leases: until when'))
     .addOption(new Option('--accept-partial', 'periodic leases: accept even if some occurrences do not fit'))
-    .addOption(new Option('--group <G>', 'share the lease with a group you are in'))
+    .addOption(new Option('--group <G>', 'share the lease with a group you are in, and charge it to the group'\''s account'))
     .addOption(new Option('--backend <NAME>', 'run on this back-end (vws backends); default: the site\'s policy chooses'))
     .addOption(new Option('-f, --file <FILE>', 'the lease as a YAML or JSON file with the API\'s fields (see docs/api.md); options given too replace its fields'))
     .addOption(new Option('--role <SPEC>', ROLE_FLAG_HELP).argParser(repeated))

@@ -109,7 +109,10 @@ export function failLease(s: CoreState, lease: LeaseRecord, now: number, code: s
   lease.failure = { code, message };
 }
 
-/** A lease whose work is done has only its shutdown left: whatever of it falls after `at` is cut. */
+/**
+ * A lease whose work is done, or whose planned runs end by `at`, has only its shutdown left after
+ * them: whatever of its chain falls after `at` is cut.
+ */
 export function powerOffAt(s: CoreState, lease: LeaseRecord, at: number): void {
   for (const seg of [...lease.chain]) {
     if (seg.start >= at) {

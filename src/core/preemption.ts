@@ -9,21 +9,38 @@ import type { PlanContext } from './plan-context.ts';
 import type { PreemptionKind } from './plan.ts';
 import type { VictimCandidate } from './preemption-policy.ts';
 import { cutChainAfter, place, truncate } from './reservation-ops.ts';
+import { countsWork } from './segment.ts';
 
 /**
  * Decides how `lease` makes way from `at` on: one that has not begun is taken back to the queue
- * (its work kept); one whose work is done powers off; one running is suspended so that the
- * suspension has ended by `at`, if preemption is by suspension and its run allows it; otherwise
- * it is cancelled and queued again, losing its work.
+ * (its work kept); one whose work is done, or will be by `at` (only its shutdown is in the way),
+ * powers off; one running is suspended so that the suspension has ended by `at`, if preemption
+ * is by suspension and its run allows it; otherwise it is cancelled and queued again, losing its
+ * work.
  */
 export function preemptionKind(ctx: PlanContext, lease: LeaseRecord, at: number): PreemptionKind {
   const chain = lease.chain;
   if (chain.length === 0) return 'unschedule';
-  if (remainingWork(lease) <= 0) return 'power-off';
+  if (remainingWork(lease) <= 0 || workDoneBy(lease, at)) return 'power-off';
   if (chain[0].start >= at) return 'unschedule';
   if (ctx.config.preemption === 'suspend' && suspensionPoint(ctx, lease, at) !== null) return 'suspend';
   if (chain[0].start >= ctx.now && !chain[0].active) return 'unschedule';
   return 'requeue';
+}
+
+/**
+ * Whether the runs planned in the lease's chain hold all its remaining work and end by `at`.
+ * Such a lease is not suspended at `at`: its suspension would begin after its work is done, and
+ * moving its run's end out to there would run it longer than its work (and add a suspension).
+ */
+function workDoneBy(lease: LeaseRecord, at: number): boolean {
+  let planned = 0;
+  for (const seg of lease.chain) {
+    if (!countsWork(seg)) continue;
+    if (seg.end > at) return false;
+    planned += seg.end - seg.start;
+  }
+  return planned >= remainingWork(lease);
 }
 
 /** Where the run to cut is, and when its suspension begins so that it ends by `at`; null if it cannot. */

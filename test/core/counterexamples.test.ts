@@ -147,3 +147,30 @@ test('a lease whose work fits a window but whose shutdown does not runs its work
   assert.deepEqual(l2.history.filter((x) => x.kind === 'run').map((x) => x.end - x.start), [1]);
   assert.equal(l2.state, 'completed');
 });
+
+// Found by "whatever runs, a live migration the scheduler agrees to keeps the schedule sound"
+// (shrunk to 3 nodes, free suspension, 2 s shutdown). A reservation at 422 arrives while a
+// best-effort lease runs [0, 421) with its shutdown [421, 423) in the way; the lease was
+// "suspended by 422": its run was stretched to [0, 422), 422 s for 421 s of work, and a live
+// migration carried the stretched run over. Only its shutdown was in the way: it is powered off.
+test('a lease whose work ends before a reservation but whose shutdown does not is powered off, not run longer', () => {
+  const nodes: NodeSpec[] = [
+    { id: 'n1', cpu: 1, memoryMiB: 1024, diskMiB: 40000 }, { id: 'n2', cpu: 1, memoryMiB: 4096, diskMiB: 40000 }, { id: 'n3', cpu: 1, memoryMiB: 1024, diskMiB: 40000 },
+  ];
+  const requests: LeaseRequest[] = [
+    { id: 'L1', kind: 'exact', arrival: 5, requestedStart: 422, duration: 1, realDuration: 1, nodes: 3, perNode: perNode(0.25, 256), preemptible: false },
+    { id: 'L2', kind: 'best-effort', arrival: 0, requestedStart: null, duration: 421, realDuration: 421, nodes: 1, perNode: perNode(0.25, 1024), preemptible: true },
+    { id: 'L3', kind: 'best-effort', arrival: 0, requestedStart: null, duration: 1, realDuration: 1, nodes: 1, perNode: perNode(0.25, 256), preemptible: false },
+  ];
+  const config = configWith({ shutdownSeconds: 2, suspendRateMBps: Infinity, resumeRateMBps: Infinity, suspendThresholdFactor: 0, migration: false, imageCacheMiB: 0 });
+  const scheduler = simulate({ requests, nodes, config, until: 5 });
+  const l2 = scheduler.lease('L2')!;
+  assert.deepEqual(l2.chain.map((x) => [x.kind, x.start, x.end, x.nodes]), [['run', 0, 421, [0]], ['shutdown', 421, 422, [0]]]);
+  assert.equal(scheduler.liveMigrationRefusal('L2', [1], 5), null);
+  assert.deepEqual(scheduler.migrateLive('L2', [1], 5), { ok: true });
+  for (let now = scheduler.nextEventTime(); now !== Infinity; now = scheduler.nextEventTime()) scheduler.advance(now);
+  const lines = [...scheduleLines(scheduler.allLeases(), nodes)];
+  assert.deepEqual(checkSchedule(lines, { runtimeOverheadPercent: 0, drained: true }), []);
+  assert.deepEqual(l2.history.filter((x) => x.kind === 'run').map((x) => [x.start, x.end, x.nodes]), [[0, 5, [0]], [5, 421, [1]]]);
+  assert.equal(l2.state, 'completed');
+});

@@ -4,6 +4,8 @@
 // Text keys that are listed or paged in order are COLLATE "C" in PostgreSQL so that both stores
 // order them the same way (by code point), whatever the database's default collation is.
 
+import { TRUST_TABLES } from './trust-records.ts';
+
 export interface Migration {
   version: number;
   sqlite: string;
@@ -328,6 +330,20 @@ export const MIGRATIONS: readonly Migration[] = [
     version: 7,
     sqlite: EC2_TABLES('TEXT', 'INTEGER'),
     postgres: EC2_TABLES('TEXT COLLATE "C"', 'BIGINT'),
+  },
+  {
+    // PLACEHOLDER on the trust branch only: version 8 is the image descriptions' (written on its
+    // own branch); at the merge this entry is replaced by that one, which must stay version 8.
+    version: 8,
+    sqlite: 'SELECT 1',
+    postgres: 'SELECT 1',
+  },
+  {
+    // The image trust policy: the signers a site trusts (and for which claims), its requirement,
+    // and the signed statements attached to images, in tables of their own (an image's go with it).
+    version: 9,
+    sqlite: TRUST_TABLES('TEXT', 'INTEGER'),
+    postgres: TRUST_TABLES('TEXT COLLATE "C"', 'BIGINT'),
   },
 ];
 

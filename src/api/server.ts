@@ -17,6 +17,7 @@ import { installValidation } from './validation.ts';
 import { registerAdminRoutes } from './routes/admin.ts';
 import { registerEventRoutes } from './routes/events.ts';
 import { registerImageRoutes } from './routes/images.ts';
+import { registerTrustRoutes } from './routes/trust.ts';
 import { registerLeaseRoutes, registerMigration, registerUsageRoutes, registerWorkspaceActions } from './routes/leases.ts';
 import { registerNodeRoutes } from './routes/nodes.ts';
 import { acceptAgents } from './agent-channel.ts';
@@ -89,6 +90,7 @@ export function buildServer(opts: ServerOptions): FastifyInstance {
   registerNodeRoutes(app, ctx);
   registerAdminRoutes(app, ctx);
   registerImageRoutes(app, ctx);
+  registerTrustRoutes(app, ctx);
   registerEventRoutes(app, ctx);
   if (opts.broker) registerContextRoutes(app, ctx, opts.broker);
   if (opts.secretBox) registerEc2CredentialRoutes(app, ctx, opts.secretBox);

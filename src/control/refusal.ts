@@ -17,6 +17,7 @@ export const REFUSAL_CODES = [
   'insufficient-capacity', 'too-late', 'policy',
   'too-large', 'unsupported-media-type', 'headers-too-large', 'request-timeout',
   'invalid', 'exceeds-pool', 'unknown-image', 'unknown-node', 'checksum-mismatch', 'unsupported', 'idempotency-key-reused',
+  'untrusted-image', 'invalid-statement',
   'internal', 'store-unavailable',
 ] as const;
 

@@ -6,7 +6,7 @@
 // the node agent share this module: it sits at the top of src/drivers, below all three, and does
 // no I/O besides node:crypto.
 
-import { createHash, createPublicKey, type KeyObject, sign, verify } from 'node:crypto';
+import { createHash, createPrivateKey, createPublicKey, type KeyObject, sign, verify } from 'node:crypto';
 
 export const STATEMENT_TYPE = 'vws.image-statement/v1';
 export const PAYLOAD_TYPE = 'application/vnd.vws.image-statement+json';
@@ -120,13 +120,19 @@ export const timeOf = (seconds: number): string => new Date(seconds * 1000).toIS
 
 /** Signs a statement with a private key (PKCS#8 PEM); the statement's signer is set to the key's id. */
 export function signStatement(statement: Omit<ImageStatement, 'signer' | 'type'>, privateKeyPem: string): StatementEnvelope {
-  const pub = createPublicKey(privateKeyPem);
+  let priv: KeyObject;
+  try {
+    priv = createPrivateKey(privateKeyPem);
+  } catch {
+    throw new RangeError('the signing key is not a PEM private key (PKCS#8, "-----BEGIN PRIVATE KEY-----"): give the signing.key.pem that vws image keygen wrote');
+  }
+  const pub = createPublicKey(priv);
   if (pub.asymmetricKeyType !== 'ed25519') throw new RangeError(`the signing key is ${pub.asymmetricKeyType ?? 'of no known type'}, not Ed25519: make one with vws image keygen`);
   const full: ImageStatement = { type: STATEMENT_TYPE, ...statement, signer: keyIdOf(pub) };
   const problem = statementProblem(full);
   if (problem) throw new RangeError(problem);
   const payload = Buffer.from(canonicalJson(full), 'utf8');
-  const signature = sign(null, pae(PAYLOAD_TYPE, payload), privateKeyPem);
+  const signature = sign(null, pae(PAYLOAD_TYPE, payload), priv);
   return { payloadType: PAYLOAD_TYPE, payload: payload.toString('base64'), keyId: full.signer, signature: signature.toString('base64'), publicKey: pub.export({ type: 'spki', format: 'pem' }).toString() };
 }
 

@@ -35,10 +35,10 @@ export function registerTrustRoutes(app: FastifyInstance, ctx: ApiContext): void
     return reply.code(201).send(row);
   });
 
-  app.delete('/v1/trust/signers/:name', { ...role('admin'), schema: { params: SignerNameParam, tags: ['trust'], summary: 'Stop trusting a signer: images it alone signed no longer run where the policy requires signing' } }, async (req, reply) => {
+  app.delete('/v1/trust/signers/:name', { ...role('admin'), schema: { params: SignerNameParam, tags: ['trust'], summary: 'Stop trusting a signer: images it alone signed no longer run where the policy requires signing' } }, async (req) => {
     const { name } = req.params as { name: string };
     if (!(await ctx.store.deleteSigner(name))) throw notFound('signer', name);
-    return reply.code(204).send();
+    return { removed: name };
   });
 
   const policyOut = async () => {

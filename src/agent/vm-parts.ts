@@ -9,6 +9,7 @@ import type { ImageRef, NetworkPlan, Workload } from '../drivers/qemu/protocol.t
 import type { ImageCache } from './images/image-cache.ts';
 import { fetchBlob } from './images/http-fetch.ts';
 import { createOverlay, createScratch, removeDisk } from './images/disks.ts';
+import { statementProblem } from './images/statement-check.ts';
 import { ClusterNetworks } from './network/cluster-networks.ts';
 import { checkClusterSpec, checkMember, privateTapName, type ClusterMember, type ClusterNetworkSpec } from './network/cluster-spec.ts';
 import { Subnet } from './network/addresses.ts';
@@ -75,7 +76,13 @@ export class VmParts {
 
   async fetchImage(image: ImageRef, acquire = false): Promise<string> {
     const url = `${this.opts.server.replace(/\/$/, '')}/v1/images/${encodeURIComponent(image.name)}/content`;
-    return this.images.ensure(image.sha256, () => fetchBlob(url, this.opts.token), { acquire });
+    const fetch = () => fetchBlob(url, this.opts.token);
+    if (image.trust) {
+      // Checked before the image is taken for a VM, so a refused one holds no reference in the cache.
+      const problem = statementProblem(image, await this.images.ensure(image.sha256, fetch));
+      if (problem) throw new Error(problem);
+    }
+    return this.images.ensure(image.sha256, fetch, { acquire });
   }
 
   /** Everything the VM's process needs on this node: its images, overlay, tap and DHCP entry. */

@@ -21,8 +21,8 @@ const SHAPE_FIELDS = ['nodes', 'cpu', 'memoryMiB', 'diskMiB', 'image'] as const;
 export type Shape = Pick<LeaseRequest, 'nodes' | 'perNode' | 'image' | 'roles'>;
 
 /** What the lease asks of the pool, from its one shape or its roles; every image one the caller may use, with VMs of at least its minimum. */
-export async function shapeOf(store: Store, caller: Caller, spec: LeaseSpec, at: string): Promise<Shape> {
-  if (spec.roles === undefined) return plainShape(store, caller, spec, at);
+export async function shapeOf(store: Store, caller: Caller, spec: LeaseSpec, at: string, now: number): Promise<Shape> {
+  if (spec.roles === undefined) return plainShape(store, caller, spec, at, now);
   const both = SHAPE_FIELDS.filter((f) => spec[f] !== undefined);
   if (both.length > 0) {
     throw invalidRequest(`${at}.${both[0]}`, `a lease with roles names ${both.join(', ')} per role, not for the whole lease: move ${both.length > 1 ? 'them' : 'it'} into each role, or drop roles for a lease of one shape`);
@@ -34,20 +34,20 @@ export async function shapeOf(store: Store, caller: Caller, spec: LeaseSpec, at:
   if (envelope.nodes > MOST_NODES) throw invalidRequest(`${at}.roles`, `the roles' counts add up to ${envelope.nodes} VMs; a lease has at most ${MOST_NODES}`);
   for (const [i, r] of spec.roles.entries()) {
     if (r.image === undefined) continue;
-    const image = await imageForLease(store, caller, r.image, `${at}.roles.${i}.image`);
+    const image = await imageForLease(store, caller, r.image, `${at}.roles.${i}.image`, now);
     checkMinimum(image, roles[i].perNode, `${at}.roles.${i}.image`, `role '${r.name}' (each of its VMs)`);
     roles[i] = { ...roles[i], image: { id: image.name, sizeMiB: image.sizeMiB } };
   }
   return { ...envelope, roles };
 }
 
-async function plainShape(store: Store, caller: Caller, spec: LeaseSpec, at: string): Promise<Shape> {
+async function plainShape(store: Store, caller: Caller, spec: LeaseSpec, at: string, now: number): Promise<Shape> {
   const missing = (['nodes', 'cpu', 'memoryMiB'] as const).filter((f) => spec[f] === undefined);
   if (missing.length === 3) throw invalidRequest(at, 'name the lease\'s shape: nodes, cpu and memoryMiB for VMs of one shape, or roles for a cluster');
   if (missing.length > 0) throw invalidRequest(`${at}.${missing[0]}`, `a lease of one shape needs nodes, cpu and memoryMiB: add ${missing.join(' and ')}`);
   const shape: Shape = { nodes: spec.nodes!, perNode: { cpu: spec.cpu!, memoryMiB: spec.memoryMiB!, diskMiB: spec.diskMiB ?? 0 } };
   if (spec.image !== undefined) {
-    const image = await imageForLease(store, caller, spec.image, `${at}.image`);
+    const image = await imageForLease(store, caller, spec.image, `${at}.image`, now);
     checkMinimum(image, shape.perNode, `${at}.image`);
     shape.image = { id: image.name, sizeMiB: image.sizeMiB } satisfies ImageRef;
   }

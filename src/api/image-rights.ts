@@ -9,6 +9,7 @@
 import type { ImageRow, ImageVisibility, Store } from '../store/store.ts';
 import type { Caller } from './auth.ts';
 import { ApiError, forbidden, invalidRequest, notFound } from './errors.ts';
+import { checkImageTrust } from './image-trust.ts';
 
 type Sharing = Pick<ImageRow, 'owner' | 'group' | 'visibility'>;
 
@@ -37,9 +38,10 @@ const unknownImage = (name: string, path: string): ApiError =>
 /**
  * The image a lease names, if the caller may use it: one it can see whose content is uploaded, and
  * so are the kernel and initrd it boots from. An image the caller cannot see is refused exactly as
- * one that was never registered.
+ * one that was never registered. Each must be one the site's trust policy lets the caller run at
+ * `now` (image-trust.ts).
  */
-export async function imageForLease(store: Store, caller: Caller, name: string, path: string): Promise<ImageRow> {
+export async function imageForLease(store: Store, caller: Caller, name: string, path: string, now: number): Promise<ImageRow> {
   const image = await store.getImage(name);
   if (!image || !canSeeImage(caller, image)) throw unknownImage(name, path);
   const parts = [image];
@@ -51,6 +53,7 @@ export async function imageForLease(store: Store, caller: Caller, name: string, 
   for (const p of parts) {
     if (!p.uploaded) throw new ApiError('wrong-state', `image '${p.name}' has no content yet: upload it (PUT /v1/images/${p.name}/content, or vws image add), then ask again`, { path });
   }
+  await checkImageTrust(store, parts, caller.user.isAdmin, now, path);
   return image;
 }
 

@@ -57,6 +57,15 @@ export const REFUSAL_STATUS = {
   'invalid-image-content': 422,
   /** An Idempotency-Key sent again with a request other than the one it first came with. */
   'idempotency-key-reused': 422,
+  /**
+   * The site's trust policy does not let this caller run the image (unsigned, an unknown signer, a
+   * claim missing, expired or from a signer not trusted for it): the caller is known and the
+   * request well formed, but the site's rules refuse it until the image's provider or an
+   * administrator acts, as with forbidden; the same request from an administrator may pass.
+   */
+  'untrusted-image': 403,
+  /** A statement attached to an image does not verify: its signature is over other bytes, or it is about other content. */
+  'invalid-statement': 422,
   /** A bug: the server failed. */
   internal: 500,
   /** The store failed, or the service stopped after it did and must be restarted; nothing half-made was kept. */

@@ -17,6 +17,7 @@ import { installValidation } from './validation.ts';
 import { registerAdminRoutes } from './routes/admin.ts';
 import { registerEventRoutes } from './routes/events.ts';
 import { registerImageRoutes } from './routes/images.ts';
+import { registerTrustRoutes } from './routes/trust.ts';
 import { registerLeaseRoutes, registerMigration, registerUsageRoutes, registerWorkspaceActions } from './routes/leases.ts';
 import { registerNodeRoutes } from './routes/nodes.ts';
 import { registerTermsRoutes } from './routes/terms.ts';
@@ -93,6 +94,7 @@ export function buildServer(opts: ServerOptions): FastifyInstance {
   registerAccountRoutes(app, ctx);
   registerAdminRoutes(app, ctx);
   registerImageRoutes(app, ctx);
+  registerTrustRoutes(app, ctx);
   registerEventRoutes(app, ctx);
   if (opts.broker) registerContextRoutes(app, ctx, opts.broker);
   if (opts.secretBox) registerEc2CredentialRoutes(app, ctx, opts.secretBox);

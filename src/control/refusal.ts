@@ -17,6 +17,7 @@ export const REFUSAL_CODES = [
   'insufficient-capacity', 'too-late', 'policy', 'insufficient-allocation', 'over-quota',
   'too-large', 'unsupported-media-type', 'headers-too-large', 'request-timeout',
   'invalid', 'exceeds-pool', 'unknown-image', 'below-image-minimum', 'unknown-node', 'checksum-mismatch', 'invalid-image-content', 'unsupported', 'idempotency-key-reused',
+  'untrusted-image', 'invalid-statement',
   'internal', 'store-unavailable',
 ] as const;
 

@@ -6,7 +6,7 @@ export type Ec2ErrorCode =
   | 'InvalidInstanceID.Malformed' | 'InvalidInstanceID.NotFound' | 'InvalidAMIID.NotFound' | 'InvalidAMIID.Malformed'
   | 'InvalidKeyPair.NotFound' | 'InvalidKeyPair.Duplicate' | 'InvalidKeyPair.Format' | 'IncorrectInstanceState'
   | 'AuthFailure' | 'SignatureDoesNotMatch' | 'RequestExpired' | 'InsufficientInstanceCapacity' | 'IdempotentParameterMismatch'
-  | 'InvalidHttpRequest' | 'RequestEntityTooLarge' | 'InternalError' | 'ServiceUnavailable' | 'DryRunOperation';
+  | 'InvalidHttpRequest' | 'RequestEntityTooLarge' | 'InternalError' | 'ServiceUnavailable' | 'DryRunOperation' | 'UnauthorizedOperation';
 
 const STATUS: Record<Ec2ErrorCode, number> = {
   InvalidAction: 400,
@@ -32,6 +32,8 @@ const STATUS: Record<Ec2ErrorCode, number> = {
   InternalError: 500,
   ServiceUnavailable: 503,
   DryRunOperation: 412,
+  /** EC2's answer to what the caller may not do; here, an image the site's trust policy does not let it run (docs/trust.md). */
+  UnauthorizedOperation: 403,
 };
 
 export class Ec2Error extends Error {

@@ -4,6 +4,8 @@
 // Text keys that are listed or paged in order are COLLATE "C" in PostgreSQL so that both stores
 // order them the same way (by code point), whatever the database's default collation is.
 
+import { TRUST_TABLES } from './trust-records.ts';
+
 export interface Migration {
   version: number;
   sqlite: string;
@@ -335,6 +337,13 @@ export const MIGRATIONS: readonly Migration[] = [
     version: 8,
     sqlite: 'ALTER TABLE images ADD COLUMN description TEXT',
     postgres: 'ALTER TABLE images ADD COLUMN description JSONB',
+  },
+  {
+    // The image trust policy: the signers a site trusts (and for which claims), its requirement,
+    // and the signed statements attached to images, in tables of their own (an image's go with it).
+    version: 9,
+    sqlite: TRUST_TABLES('TEXT', 'INTEGER'),
+    postgres: TRUST_TABLES('TEXT COLLATE "C"', 'BIGINT'),
   },
 ];
 

@@ -10,7 +10,7 @@ import type {
   BrokerKeyRow, ContextMemberRow, ContextRow, EventRow, GroupRow, ImageRow, InputRow, LeaseFilter, LeaseRow, LeaseStatus, NodeRow, Store, TokenRow, UserRow,
   WorkspaceRow,
 } from './store.ts';
-import { PostgresEc2Records } from './postgres-ec2.ts';
+import { PostgresTrustRecords } from './postgres-trust.ts';
 
 /** A row as pg returns it (the driver boundary); the to* functions below type it. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the database driver's rows are untyped; the functions below give them types
@@ -28,7 +28,7 @@ interface OpenTransaction {
   open: boolean;
 }
 
-export class PostgresStore extends PostgresEc2Records implements Store {
+export class PostgresStore extends PostgresTrustRecords implements Store {
   private readonly pool: pg.Pool;
   private readonly schema: string | undefined;
   private readonly context = new AsyncLocalStorage<OpenTransaction>();

@@ -14,7 +14,7 @@ import type {
   BrokerKeyRow, ContextMemberRow, ContextRow, EventRow, GroupRow, ImageRow, InputRow, LeaseFilter, LeaseRow, LeaseStatus, NodeRow, Store, TokenRow, UserRow,
   WorkspaceRow,
 } from './store.ts';
-import { SqliteEc2Records } from './sqlite-ec2.ts';
+import { SqliteTrustRecords } from './sqlite-trust.ts';
 
 /** A row as better-sqlite3 returns it (the driver boundary); the to* functions below type it. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the database driver's rows are untyped; the functions below give them types
@@ -29,7 +29,7 @@ interface OpenTransaction {
   ended: Promise<void>;
 }
 
-export class SqliteStore extends SqliteEc2Records implements Store {
+export class SqliteStore extends SqliteTrustRecords implements Store {
   private readonly db: Database.Database;
   private readonly statements = new Map<string, Database.Statement>();
   private readonly context = new AsyncLocalStorage<OpenTransaction>();

@@ -4,6 +4,7 @@
 
 import type { ContextSpec, MemberProgress } from './context-records.ts';
 import type { ClientTokenRow, Ec2CredentialRow, KeyPairRow, TagRow } from './ec2-records.ts';
+import type { SignerRow, StatementRow, TrustPolicyRow } from './trust-records.ts';
 import type { LeaseKind, LeaseRequest } from '../core/types.ts';
 
 /** What a lease is to its owner, as the API shows it. */
@@ -291,4 +292,18 @@ export interface Store {
   clientToken(owner: string, token: string): Promise<ClientTokenRow | null>;
   /** Keeps the token unless the owner has it already; returns the one kept. */
   keepClientToken(row: ClientTokenRow): Promise<ClientTokenRow>;
+
+  // The image trust policy's (trust-records.ts).
+  /** Adds a trusted signer; false (and nothing written) when its name or key is there already. */
+  addSigner(signer: SignerRow): Promise<boolean>;
+  /** The trusted signers by name. */
+  listSigners(): Promise<SignerRow[]>;
+  deleteSigner(name: string): Promise<boolean>;
+  /** The site's trust requirement; null until an administrator sets one (nothing is required then). */
+  trustPolicy(): Promise<TrustPolicyRow | null>;
+  putTrustPolicy(policy: TrustPolicyRow): Promise<void>;
+  /** Attaches a statement to an image, replacing the one by the same key. */
+  putImageStatement(statement: StatementRow): Promise<void>;
+  /** An image's statements by key id. */
+  imageStatements(image: string): Promise<StatementRow[]>;
 }

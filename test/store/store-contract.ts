@@ -9,6 +9,7 @@ import type { LeaseKind } from '../../src/core/types.ts';
 import { LATEST_VERSION } from '../../src/store/migrations.ts';
 import { contextContract } from './context-contract.ts';
 import { ec2Contract } from './ec2-contract.ts';
+import { trustContract } from './trust-contract.ts';
 import type {
   EventRow, GroupRow, ImageRow, LeaseFilter, LeaseRow, LeaseStatus, NodeRow, Store, TokenRow, UserRow, WorkspaceRow,
 } from '../../src/store/store.ts';
@@ -111,6 +112,7 @@ export function storeContract(name: string, open: () => Promise<OpenedStore>): v
   describe(`Store contract: ${name}`, () => {
     contextContract(it);
     ec2Contract(it);
+    trustContract(it);
     it('migrate() again is harmless, and schemaVersion() is the latest migration', async (store) => {
       await store.putUser(user('ann'));
       await store.migrate();

@@ -26,7 +26,7 @@ const FIELD_KINDS: Record<'start' | 'deadline' | 'recurrence', readonly LeaseSpe
 };
 
 /** The scheduler's request for an API lease spec (at `at` in the body); the image must be one the caller may use. */
-async function toRequest(store: Store, caller: Caller, spec: LeaseSpec, at = 'body'): Promise<LeaseRequest> {
+async function toRequest(ctx: ApiContext, caller: Caller, spec: LeaseSpec, at = 'body'): Promise<LeaseRequest> {
   if (spec.group !== undefined && !caller.groups.includes(spec.group) && !caller.user.isAdmin) {
     throw forbidden(`you are not a member of group '${spec.group}'`);
   }
@@ -39,7 +39,7 @@ async function toRequest(store: Store, caller: Caller, spec: LeaseSpec, at = 'bo
   if (needsStart && spec.start === undefined) throw invalidRequest(`${at}.start`, `a ${spec.kind} lease needs its start (epoch seconds)`);
   if (spec.kind === 'deadline' && spec.deadline === undefined) throw invalidRequest(`${at}.deadline`, 'a deadline lease needs its deadline (epoch seconds)');
   if (spec.kind === 'periodic' && !spec.recurrence) throw invalidRequest(`${at}.recurrence`, 'a periodic lease needs a recurrence (period, and count or until)');
-  const shape = await shapeOf(store, caller, spec, at);
+  const shape = await shapeOf(ctx.store, caller, spec, at, ctx.now());
   const req: LeaseRequest = {
     id: `l-${randomUUID().slice(0, 13)}`,
     kind: spec.kind,
@@ -134,7 +134,7 @@ export function registerLeaseRoutes(app: FastifyInstance, ctx: ApiContext): void
 
   app.post('/v1/leases', { ...role('user'), schema: { body: LeaseSpec, tags: ['leases'], summary: 'Create a lease (any kind); refused requests change nothing' } }, async (req, reply) => {
     const spec = req.body as LeaseSpec;
-    const request = await toRequest(ctx.store, req.caller, spec);
+    const request = await toRequest(ctx, req.caller, spec);
     const key = req.headers['idempotency-key'];
     const result = await timed(() => ctx.service.create(req.caller.user.id, spec.group ?? null, request, typeof key === 'string' ? key : undefined));
     if (!result.ok) throw leaseRefusal(result, spec.group ?? null);
@@ -144,7 +144,7 @@ export function registerLeaseRoutes(app: FastifyInstance, ctx: ApiContext): void
 
   app.post('/v1/leases/quote', { ...role('user'), schema: { body: LeaseSpec, tags: ['leases'], summary: 'What the scheduler would do now, without doing it' } }, async (req) => {
     const spec = req.body as LeaseSpec;
-    const request = await toRequest(ctx.store, req.caller, spec);
+    const request = await toRequest(ctx, req.caller, spec);
     return quoteOut(ctx, await timed(() => ctx.service.quote(request, { owner: req.caller.user.id, group: spec.group ?? null })), spec.group ?? null);
   });
 
@@ -153,7 +153,7 @@ export function registerLeaseRoutes(app: FastifyInstance, ctx: ApiContext): void
     // Before the lease's own checks: an image or start missing does not matter for a kind that cannot be held.
     const unholdable = holdKindRefusal(spec.kind);
     if (unholdable) throw invalidRequest('body.lease.kind', unholdable.message);
-    const request = await toRequest(ctx.store, req.caller, spec, 'body.lease');
+    const request = await toRequest(ctx, req.caller, spec, 'body.lease');
     const result = await timed(() => ctx.service.hold(req.caller.user.id, spec.group ?? null, request, ttl));
     if (!result.ok) throw leaseRefusal(result, spec.group ?? null);
     const { lease, decision } = result.value;

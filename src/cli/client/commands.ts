@@ -45,7 +45,7 @@ function specOptions(cmd: Cli): Cli {
     .addOption(new Option('--count <N>', 'periodic leases: how many times'))
     .addOption(new Option('--until <TIME>', 'periodic leases: until when'))
     .addOption(new Option('--accept-partial', 'periodic leases: accept even if some occurrences do not fit'))
-    .addOption(new Option('--group <G>', 'share the lease with a group you are in, and charge it to the group'\''s account'))
+    .addOption(new Option('--group <G>', "share the lease with a group you are in, and charge it to the group's account"))
     .addOption(new Option('--backend <NAME>', 'run on this back-end (vws backends); default: the site\'s policy chooses'))
     .addOption(new Option('-f, --file <FILE>', 'the lease as a YAML or JSON file with the API\'s fields (see docs/api.md); options given too replace its fields'))
     .addOption(new Option('--role <SPEC>', ROLE_FLAG_HELP).argParser(repeated))
@@ -129,6 +129,7 @@ function addPool(program: Cli, leaf: Leaf): void {
   leaf(image, 'share <NAME>', 'change who sees and uses an image of yours (owner or admin)', im('share'))
     .addOption(visibility('private, group, or public (administrators only)'))
     .addOption(group());
+  addTrust(program, image, leaf);
 }
 
 /** The options of an image's description: image add, import and describe take them. */
@@ -144,6 +145,34 @@ function describeOptions(cmd: Cli): Cli {
     .addOption(new Option('--min-disk <MiB>', 'the disk its guest needs to work in'))
     .addOption(new Option('--provides <NAMES>', 'what it provides for contextualization, comma-separated or repeated (ssh,nfs-server)').argParser(repeated))
     .addOption(new Option('--requires <NAMES>', 'what it requires, comma-separated or repeated (cloud-init,nocloud)').argParser(repeated));
+}
+
+/** Signed statements about images and the site's trust in their signers (docs/trust.md). */
+function addTrust(program: Cli, image: Cli, leaf: Leaf): void {
+  const st = (name: string) => client(async () => (await import('./trust-commands.ts')).TRUST_IMAGE_COMMANDS[name]);
+  leaf(image, 'keygen', 'make an Ed25519 key pair for signing image statements', st('keygen'))
+    .addOption(new Option('--out <DIR>', 'where to write signing.key.pem and signing.pub.pem'));
+  leaf(image, 'sign <FILE>', 'sign a statement about an image file (its sha256 and size, and claims)', st('sign'))
+    .addOption(new Option('--key <KEY>', 'the private key (PEM, from vws image keygen)'))
+    .addOption(new Option('--name <N>', 'the image the statement is about'))
+    .addOption(new Option('--description <TEXT>', 'what the image is'))
+    .addOption(new Option('--claim <K=V>', 'a claim, e.g. patched=2026-12-01; repeatable').argParser(repeated))
+    .addOption(new Option('--claim-expires <K=DATE>', 'when a claim stops being true; repeatable').argParser(repeated))
+    .addOption(new Option('--expires <DATE>', 'when the whole statement stops being true'))
+    .addOption(new Option('--out <FILE>', 'write the signed statement here (else stdout)'))
+    .addOption(new Option('--upload', 'attach it to the registered image NAME on the server (its owner or an administrator)'));
+  leaf(image, 'verify <FILE|NAME> [STATEMENT]', 'with FILE STATEMENT --signer PUB: check the file against the statement here; with NAME: ask the server whether its policy accepts the image, and why', st('verify'))
+    .addOption(new Option('--signer <PUB>', "the signer's public key (PEM) you trust"));
+  const trust = program.command('trust').description("the signers this site trusts for images, and what images need to run (admin)");
+  const tr = (name: string) => client(async () => (await import('./trust-commands.ts')).TRUST_COMMANDS[name]);
+  leaf(trust, 'add-signer <NAME>', 'trust a signer\'s public key', tr('add-signer'))
+    .addOption(new Option('--key <PUB>', 'its public key (PEM)'))
+    .addOption(new Option('--claims <A,B>', 'only for these claims (default: every claim)'));
+  leaf(trust, 'list', 'the trusted signers and the policy', tr('list'));
+  leaf(trust, 'remove <NAME>', 'stop trusting a signer', tr('remove'));
+  leaf(trust, 'policy', 'set what images need to run', tr('policy'))
+    .addOption(new Option('--require <R>', 'none, signed, or signed-unless-admin').choices(['none', 'signed', 'signed-unless-admin']))
+    .addOption(new Option('--claim <NAME[:DAYS]>', 'a claim images must carry, its date no older than DAYS; repeatable').argParser(repeated));
 }
 
 function addAccounts(program: Cli, leaf: Leaf): void {

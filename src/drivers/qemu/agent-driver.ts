@@ -8,6 +8,7 @@ import type { Store } from '../../store/store.ts';
 import { ALL_CAPABILITIES, type Capability } from '../capabilities.ts';
 import { type Driver, DriverError, type VmSpec, type VmStatus } from '../driver.ts';
 import type { ImageRef, SeedSource, Workload } from './protocol.ts';
+import { imageTrustOf } from './image-trust.ts';
 import type { AddressBook } from './address-book.ts';
 import type { AgentHub } from './agent-hub.ts';
 import { clusterWorkload, isClusterMember, leaseOfVm, nicsOf, peersOf, type ClusterPlanning } from './cluster-plans.ts';
@@ -339,7 +340,8 @@ export class AgentDriver implements Driver {
       const row = await this.opts.store.getImage(n);
       if (!row) throw new DriverError(n, `image '${n}' is not registered`);
       if (!row.uploaded) throw new DriverError(n, `image '${n}' has no content yet: upload it (PUT /v1/images/${n}/content)`);
-      return { name: row.name, sha256: row.sha256, sizeMiB: row.sizeMiB };
+      const trust = await imageTrustOf(this.opts.store, row);
+      return { name: row.name, sha256: row.sha256, sizeMiB: row.sizeMiB, ...(trust ? { trust } : {}) };
     };
     const row = await this.opts.store.getImage(name);
     const disk = await ref(name);

@@ -3,6 +3,7 @@
 // service's calls and reports what changes by itself. Both sides import these types.
 
 import type { VmSpec, VmStatus } from '../driver.ts';
+import type { StatementEnvelope } from '../image-statement.ts';
 
 export const PROTOCOL_VERSION = 1;
 export const AGENT_PATH = '/v1/agent';
@@ -31,6 +32,20 @@ export interface ImageRef {
   name: string;
   sha256: string;
   sizeMiB: number;
+  /** What the site's trust policy rests on for this image; absent: the agent checks the hash alone. */
+  trust?: ImageTrust;
+}
+
+/**
+ * The signed statements by the site's trusted signers on an image, and those signers' public keys
+ * (SPKI PEM): before it boots the image the agent checks that one of them verifies with one of the
+ * keys and is about the very file it holds (src/agent/images/statement-check.ts).
+ */
+export interface ImageTrust {
+  statements: StatementEnvelope[];
+  keys: string[];
+  /** The policy requires a signature: no statement at all is refused too. */
+  required: boolean;
 }
 
 /** The addresses of the node's bridge; VMs get theirs from the service one by one. */

@@ -4,8 +4,10 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { LeaseRequest } from '../../core/types.ts';
 import type { Refusal } from '../../control/refusal.ts';
+import { untrustedImage } from '../../control/image-trust.ts';
+import { reasonText } from '../../drivers/trust-policy.ts';
 import { userDataType } from '../../seed/seed-input.ts';
-import type { LeaseRow } from '../../store/store.ts';
+import type { ImageRow, LeaseRow } from '../../store/store.ts';
 import type { Action } from '../action.ts';
 import type { Ec2Caller, Ec2Options } from '../context.ts';
 import { Ec2Error, invalidValue } from '../errors.ts';
@@ -114,6 +116,7 @@ async function leaseRequest(opts: Ec2Options, caller: Ec2Caller, r: RunRequest):
   if (r.zone !== undefined && r.zone !== `${opts.region}a`) throw invalidValue('Placement.AvailabilityZone', r.zone, `The only zone is ${opts.region}a.`);
   const image = (await usableImages(opts, caller)).find((i) => i.amiId === r.imageId);
   if (!image) throw new Ec2Error('InvalidAMIID.NotFound', `The image id '[${r.imageId}]' does not exist`);
+  await checkTrust(opts, caller, image.image);
   // As EC2 refuses an instance type of another architecture than the AMI's: the type is the wrong value.
   const small = belowMinimum(image.image, shape, `a ${r.instanceType} instance`);
   if (small) throw invalidValue('InstanceType', r.instanceType, `${small}: an instance type that large (DescribeInstanceTypes).`);
@@ -134,6 +137,17 @@ async function leaseRequest(opts: Ec2Options, caller: Ec2Caller, r: RunRequest):
     ...(r.userData !== undefined ? { userData: r.userData } : {}),
     ...(sshPublicKeys ? { sshPublicKeys } : {}),
   };
+}
+
+/** The site's trust policy on the image and its boot parts (docs/trust.md), as the REST API checks it. */
+async function checkTrust(opts: Ec2Options, caller: Ec2Caller, image: ImageRow): Promise<void> {
+  const parts = [image];
+  for (const name of image.boot ? [image.boot.kernel, image.boot.initrd] : []) {
+    const part = await opts.store.getImage(name);
+    if (part) parts.push(part);
+  }
+  const refused = await untrustedImage(opts.store, parts, caller.user.isAdmin, opts.now());
+  if (refused) throw new Ec2Error('UnauthorizedOperation', `The image '${refused.image.name}' is not trusted by this site's policy (${refused.policy.require}): ${reasonText(refused.verdict)}`);
 }
 
 function refusalError(refusal: Refusal, tried: string): Ec2Error {

@@ -64,7 +64,7 @@ async function fuzz(t: test.TestContext, kind: StoreKind, requests: number, burs
     if (kind === 'sqlite') assert.equal(figures.refusalsCommitsWatched, figures.refusals, 'the commit counter was read around every refusal');
     assert.equal(Object.keys(figures.roles).length, 6, JSON.stringify(figures.roles));
     // The valid flows (once on the fresh pool, then at random) reached the routes that random requests only get refused on.
-    const flowRoutes = ['POST /v1/leases/{id}/commit', 'PUT /v1/images/{name}/content', 'GET /v1/images/{name}/content', 'POST /v1/leases/{id}/migrate'];
+    const flowRoutes = ['POST /v1/leases/{id}/commit', 'PUT /v1/images/{name}/content', 'GET /v1/images/{name}/content', 'POST /v1/images/{name}/statements', 'POST /v1/leases/{id}/migrate'];
     assert.deepEqual(flowRoutes.filter((r) => !(r in figures.routesAccepted)), [], 'each flow route answered 2xx at least once');
 
     if (burst) {

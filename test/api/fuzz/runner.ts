@@ -4,9 +4,10 @@
 // store around, nothing changed. It learns what the accepted requests made (leases, images,
 // users, nodes, tokens) so that later requests name them.
 
-import { createHash } from 'node:crypto';
+import { createHash, generateKeyPairSync } from 'node:crypto';
 import type { LightMyRequestResponse } from 'fastify';
 import { REFUSAL_STATUS } from '../../../src/api/refusal-status.ts';
+import { signStatement } from '../../../src/drivers/image-statement.ts';
 import type { ApiWorld } from '../api-world.ts';
 import { headRole, KEY_LINES, workerRole } from '../cluster-body.ts';
 import { URL_MUTATIONS } from './mutations.ts';
@@ -16,6 +17,8 @@ import type { Tally } from './tally.ts';
 
 /** The bytes the fuzz uploads as image content; images registered with their sha256 can be uploaded. */
 export const CONTENTS = [0, 1, 2, 3].map((n) => Buffer.from(`content ${n}`));
+/** A provider's key: the image flow attaches a statement it signed about the content. */
+const PROVIDER_KEY = generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
 
 export interface DigestPlan {
   /** Every request among the first `first` is digested around; after that, one in `every`. */
@@ -94,6 +97,8 @@ export class FuzzRunner {
       if (!made) return;
       await this.valid(who, 'PUT', '/v1/images/{name}/content', { name }, content);
       await this.valid(who, 'GET', '/v1/images/{name}/content', { name });
+      const subject = { name, sha256: this.pools.sha256[n % CONTENTS.length], sizeBytes: content.length };
+      await this.valid(who, 'POST', '/v1/images/{name}/statements', { name }, signStatement({ subject, claims: { patched: { value: '2026-12-01' } }, issuedAt: '2026-12-01T00:00:00Z' }, PROVIDER_KEY));
     } else {
       // Only these kinds move (a reservation keeps its nodes), and only to nodes open to work.
       const running = (await this.world.store.listLeases({ status: 'running' })).filter((l) => l.nodes.length > 0 && (l.kind === 'best-effort' || l.kind === 'deadline'));

@@ -2,27 +2,12 @@
 // terms are, before a request is planned or logged, inside the loop's exclusive section, so that
 // requests arriving together are admitted one after another and none spends what another was given.
 
-import { cpuOf, memoryOf, periodOf, quotaFor } from '../core/accounts.ts';
-import { hasEnded } from '../core/lease-record.ts';
-import type { LeaseRecord } from '../core/lease-record.ts';
-import { kindsOffered, type Asker, type Terms } from '../core/terms.ts';
+import { cpuOf, memoryOf, type Period, periodOf, quotaFor } from '../core/accounts.ts';
+import { kindsOffered, type Asker } from '../core/terms.ts';
 import type { LeaseRequest } from '../core/types.ts';
-import { meteredUsage } from '../core/metering.ts';
 import type { ControlLoop } from './control-loop.ts';
-import { chargeOf, priceOf } from './prices.ts';
+import { priceOf } from './prices.ts';
 import { refuse, type Refusal } from './refusal.ts';
-
-const live = (l: LeaseRecord): boolean => !hasEnded(l) && l.state !== 'rejected' && !l.req.recurrence;
-
-/** The leases of an owner (or, with `group`, of a group) that hold or will hold resources. */
-function liveLeasesOf(loop: ControlLoop, match: (own: { owner: string; group: string | null }) => boolean): LeaseRecord[] {
-  const out: LeaseRecord[] = [];
-  for (const l of loop.scheduler.allLeases()) {
-    const own = loop.owners.get(l.req.id) ?? loop.owners.get(l.req.id.split('#')[0]);
-    if (own && match(own) && live(l)) out.push(l);
-  }
-  return out;
-}
 
 /** Why the request would take its owner or its group past a quota on cores or memory held at once, or null. */
 export function quotaCheck(loop: ControlLoop, req: LeaseRequest, owner: string, group: string | null): Refusal | null {
@@ -31,9 +16,8 @@ export function quotaCheck(loop: ControlLoop, req: LeaseRequest, owner: string, 
   for (const { who, name } of scopes) {
     const q = quotaFor(terms, who, name);
     if (q.cpus === null && q.memoryMiB === null) continue;
-    const held = liveLeasesOf(loop, (o) => (who === 'user' ? o.owner === name : o.group === name));
-    const cpus = held.reduce((s, l) => s + cpuOf(l.req), 0);
-    const mem = held.reduce((s, l) => s + memoryOf(l.req), 0);
+    const tally = loop.tallies.at('month', loop.scheduler.time);
+    const { cpus, memoryMiB: mem } = who === 'user' ? tally.user(name) : tally.group(name);
     const rule = `quotas.${who === 'user' ? (terms.quotas.users[name] ? `users.${name}` : 'perUser') : terms.quotas.groups[name] ? `groups.${name}` : 'perGroup'}`;
     const over = q.cpus !== null && cpus + cpuOf(req) > q.cpus ? { what: 'cores', held: cpus, asked: cpuOf(req), max: q.cpus, per: req.perNode.cpu }
       : q.memoryMiB !== null && mem + memoryOf(req) > q.memoryMiB ? { what: 'MiB of memory', held: mem, asked: memoryOf(req), max: q.memoryMiB, per: req.perNode.memoryMiB } : null;
@@ -47,30 +31,11 @@ export function quotaCheck(loop: ControlLoop, req: LeaseRequest, owner: string, 
   return null;
 }
 
-/** What a lease counts against its account in the period [from, …) at `now`: charged in the period, and what it would still be charged. */
-function counted(loop: ControlLoop, l: LeaseRecord, terms: Terms, from: number, now: number): number {
-  const billing = loop.backendOf(l.req.id).billing;
-  const charged = billing ? chargeOf(l.req, meteredUsage(l, now), terms, billing).amount ?? 0 : chargeOf(l.req, meteredUsage(l, now, from), terms).amount ?? 0;
-  if (!live(l)) return charged;
-  const whole = priceOf(l.req, terms, billing)?.amount ?? 0;
-  const sofar = chargeOf(l.req, meteredUsage(l, now), terms, billing).amount ?? 0;
-  return charged + Math.max(0, whole - sofar);
-}
-
-/** What the account of `group` has spent and promised in its current period, and what it is granted; null when the group has no account. */
-export function balanceOf(loop: ControlLoop, group: string, now: number): { period: ReturnType<typeof periodOf>; allocation: number; spent: number } | null {
-  const terms = loop.terms.current;
-  const account = terms.accounts[group];
+/** What the account of `group` has spent and promised in its current period (account-tally.ts), and what it is granted; null when the group has no account. */
+export function balanceOf(loop: ControlLoop, group: string, now: number): { period: Period; allocation: number; spent: number } | null {
+  const account = loop.terms.current.accounts[group];
   if (!account) return null;
-  const period = periodOf(now, account.period);
-  let spent = 0;
-  for (const l of loop.scheduler.allLeases()) {
-    const own = loop.owners.get(l.req.id) ?? loop.owners.get(l.req.id.split('#')[0]);
-    if (own?.group !== group || l.state === 'rejected') continue;
-    // Leases that ended before the period began count nothing in it.
-    spent += counted(loop, l, terms, period.from, now);
-  }
-  return { period, allocation: account.allocation, spent };
+  return { period: periodOf(now, account.period), allocation: account.allocation, spent: loop.tallies.at(account.period, now).group(group).units };
 }
 
 /**

@@ -21,6 +21,7 @@ import { configForDriver, fixedForDriver } from './driver-fit.ts';
 import { type ServiceBackend, siteDriver } from './service-backend.ts';
 import type { ServiceOptions } from './service-options.ts';
 import { SiteTerms } from './site-terms.ts';
+import { AccountTallies } from './account-tally.ts';
 import { announcePreemptions } from './preemption-notices.ts';
 
 export type { ServiceOptions };
@@ -35,6 +36,8 @@ export class ControlLoop {
   readonly backends: readonly ServiceBackend[];
   readonly burst: BurstPolicy;
   readonly terms: SiteTerms;
+  /** What each group and owner holds and has promised, for admission (allocations.ts). */
+  readonly tallies: AccountTallies;
   readonly nodes = new NodeIndex();
   readonly owners = new Map<string, Ownership>();
   /** Why leases were stopped from outside the scheduler, from the inputs (so replays know too). */
@@ -73,7 +76,8 @@ export class ControlLoop {
     this.store = opts.store;
     this.clock = opts.clock;
     this.burst = opts.burst ?? DEFAULT_BURST_POLICY;
-    this.terms = new SiteTerms(opts.config);
+    this.terms = new SiteTerms(opts.config, () => this.tallies.reprice());
+    this.tallies = new AccountTallies({ owners: this.owners, allLeases: () => this.scheduler.allLeases(), terms: () => this.terms.current, billingOf: (id) => this.backendOf(id).billing });
     this.backends = opts.backends ?? (opts.driver ? [{ name: opts.driver.name, driver: opts.driver }] : []);
     // Every back-end steps at every logged instant, so that a replay steps them alike.
     this.scheduler = new Backends(this.backends.map((b) => ({
@@ -160,7 +164,6 @@ export class ControlLoop {
     this.reconciler.detach();
   }
 
-
   onEvent(listener: Listener): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
@@ -180,7 +183,6 @@ export class ControlLoop {
   statusNow(lease: LeaseRecord): string {
     return this.endings.get(lease.req.id)?.status ?? statusOf(lease);
   }
-
 
   /**
    * Runs fn alone (inputs and clock steps never interleave), and with every store write it makes
@@ -300,6 +302,7 @@ export class ControlLoop {
    */
   private noteStep(step: StepResult): void {
     for (const l of step.changed) this.markDirty(l.req.id);
+    this.tallies.observe(step.changed);
   }
 
   private markDirty(id: string): void {

@@ -26,7 +26,8 @@ export function termsOfConfig(config: SchedulerConfig): Terms {
 export class SiteTerms {
   private state: TermsInForce;
 
-  constructor(config: SchedulerConfig) {
+  /** `changed`: hears each change once it is in force. */
+  constructor(config: SchedulerConfig, private readonly changed: () => void = () => {}) {
     this.state = { terms: termsOfConfig(config), version: 0, since: 0, by: null };
   }
 
@@ -41,6 +42,7 @@ export class SiteTerms {
   /** A logged change, heard (live or in a replay). */
   took(terms: Terms, by: string, now: number): void {
     this.state = { terms, version: this.state.version + 1, since: now, by };
+    this.changed();
   }
 }
 

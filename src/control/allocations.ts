@@ -7,6 +7,7 @@ import { kindsOffered, type Asker } from '../core/terms.ts';
 import type { LeaseRequest } from '../core/types.ts';
 import type { ControlLoop } from './control-loop.ts';
 import { priceOf } from './prices.ts';
+import { occurrenceCount } from '../core/periodic.ts';
 import { refuse, type Refusal } from './refusal.ts';
 
 /** Why the request would take its owner or its group past a quota on cores or memory held at once, or null. */
@@ -19,8 +20,10 @@ export function quotaCheck(loop: ControlLoop, req: LeaseRequest, owner: string, 
     const tally = loop.tallies.at('month', loop.scheduler.time);
     const { cpus, memoryMiB: mem } = who === 'user' ? tally.user(name) : tally.group(name);
     const rule = `quotas.${who === 'user' ? (terms.quotas.users[name] ? `users.${name}` : 'perUser') : terms.quotas.groups[name] ? `groups.${name}` : 'perGroup'}`;
-    const over = q.cpus !== null && cpus + cpuOf(req) > q.cpus ? { what: 'cores', held: cpus, asked: cpuOf(req), max: q.cpus, per: req.perNode.cpu }
-      : q.memoryMiB !== null && mem + memoryOf(req) > q.memoryMiB ? { what: 'MiB of memory', held: mem, asked: memoryOf(req), max: q.memoryMiB, per: req.perNode.memoryMiB } : null;
+    // Each scheduled occurrence of a periodic lease is a live lease of its own, and counts.
+    const n = occurrenceCount(req);
+    const over = q.cpus !== null && cpus + n * cpuOf(req) > q.cpus ? { what: 'cores', held: cpus, asked: n * cpuOf(req), max: q.cpus, per: n * req.perNode.cpu }
+      : q.memoryMiB !== null && mem + n * memoryOf(req) > q.memoryMiB ? { what: 'MiB of memory', held: mem, asked: n * memoryOf(req), max: q.memoryMiB, per: n * req.perNode.memoryMiB } : null;
     if (!over) continue;
     const fit = req.roles || over.per <= 0 ? 0 : Math.floor((over.max - over.held) / over.per + 1e-9);
     const instead = fit >= 1 ? `ask for ${fit} node${fit === 1 ? '' : 's'} or fewer, or ` : '';
@@ -48,7 +51,8 @@ export function allocationCheck(loop: ControlLoop, req: LeaseRequest, asker: Ask
   if (!balance) return null;
   const terms = loop.terms.current;
   const billing = loop.backendOf(req).billing;
-  const price = (r: LeaseRequest): number => priceOf(r, terms, billing)?.amount ?? 0;
+  // A periodic lease is each of its occurrences, each charged once it runs.
+  const price = (r: LeaseRequest): number => (priceOf(r, terms, billing)?.amount ?? 0) * occurrenceCount(r);
   const left = balance.allocation - balance.spent;
   const cost = price(req);
   if (cost <= left + 1e-9) return null;

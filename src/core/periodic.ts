@@ -15,6 +15,14 @@ export function seriesOf(id: string): string | null {
   return hash < 0 ? null : id.slice(0, hash);
 }
 
+/** How many leases a request stands for: its occurrences for a periodic lease (at least 1, at most MAX_OCCURRENCES), else 1. */
+export function occurrenceCount(req: Pick<LeaseRequest, 'recurrence' | 'requestedStart'>): number {
+  const r = req.recurrence;
+  if (!r || !(r.period > 0)) return 1;
+  const count = r.count ?? (r.until !== undefined && req.requestedStart !== null ? Math.floor((r.until - req.requestedStart - 1) / r.period) + 1 : 1);
+  return Number.isInteger(count) ? Math.min(MAX_OCCURRENCES, Math.max(1, count)) : 1;
+}
+
 /**
  * The exact leases a periodic lease stands for, or what is wrong with it. Occurrences may not
  * overlap (each needs its boot, run and shutdown before the next boots).

@@ -81,7 +81,10 @@ test('quotas bound the cores a user\'s live leases hold at once, with the nodes 
 });
 
 test('no admission goes past an allocation or a quota under concurrent requests from many clients', async () => {
-  const ask = fc.record({ who: fc.constantFrom('alice', 'carol'), nodes: fc.integer({ min: 1, max: 3 }), hours: fc.integer({ min: 1, max: 3 }), exact: fc.boolean(), group: fc.boolean() });
+  const ask = fc.record({
+    who: fc.constantFrom('alice', 'carol'), nodes: fc.integer({ min: 1, max: 3 }), hours: fc.integer({ min: 1, max: 3 }),
+    kind: fc.constantFrom('best-effort', 'exact', 'periodic'), count: fc.integer({ min: 1, max: 3 }), group: fc.boolean(),
+  });
   await fc.assert(
     fc.asyncProperty(fc.array(ask, { minLength: 2, maxLength: 12 }), fc.integer({ min: 2, max: 20 }), fc.integer({ min: 2, max: 6 }), async (asks, allocation, cpus) => {
       const w = await apiWorld(4);
@@ -89,15 +92,18 @@ test('no admission goes past an allocation or a quota under concurrent requests 
         await w.call(w.tokens.admin, 'PUT', '/v1/terms', terms({ accounts: { lab: { allocation, period: 'month' } }, quotas: { perUser: { cpus } } }));
         const tokens = { alice: w.tokens.alice, carol: w.tokens.carol };
         const answers = await Promise.all(asks.map((a) => w.call(tokens[a.who as 'alice' | 'carol'], 'POST', '/v1/leases', lease({
-          nodes: a.nodes, duration: a.hours * 3600, ...(a.group ? { group: 'lab' } : {}), ...(a.exact ? { kind: 'exact', start: T0 + 36_000 } : {}),
+          nodes: a.nodes, duration: a.hours * 3600, ...(a.group ? { group: 'lab' } : {}), ...(a.kind === 'exact' ? { kind: 'exact', start: T0 + 36_000 } : {}),
+          ...(a.kind === 'periodic' ? { kind: 'periodic', start: T0 + 36_000, recurrence: { period: (a.hours + 1) * 3600, count: a.count } } : {}),
         }))));
         for (const r of answers) assert.ok([201, 409].includes(r.status), JSON.stringify(r.body));
         const made = asks.filter((_, k) => answers[k].status === 201);
-        const price = (a: (typeof asks)[number]) => a.nodes * a.hours * (a.exact ? 2 : 1);
+        // A periodic lease is charged for each occurrence, and each scheduled occurrence holds its cores.
+        const times = (a: (typeof asks)[number]) => (a.kind === 'periodic' ? a.count : 1);
+        const price = (a: (typeof asks)[number]) => a.nodes * a.hours * (a.kind === 'exact' ? 2 : 1) * times(a);
         const spent = made.filter((a) => a.group).reduce((s, a) => s + price(a), 0);
         assert.ok(spent <= allocation + 1e-9, `lab was promised ${spent} of ${allocation}`);
         for (const who of ['alice', 'carol']) {
-          const held = made.filter((a) => a.who === who).reduce((s, a) => s + a.nodes, 0);
+          const held = made.filter((a) => a.who === who).reduce((s, a) => s + a.nodes * times(a), 0);
           assert.ok(held <= cpus, `${who} holds ${held} cores, quota ${cpus}`);
         }
         // And each refusal was one of these two, not a failure.

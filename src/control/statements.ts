@@ -2,7 +2,7 @@
 // charges are (core/metering.ts). A record's fields follow the OGF Usage Record (GFD.98, and UR
 // 2.0's names): who, which lease, where, when, wall and core time, memory, and the charge.
 
-import { periodOf, type Period } from '../core/accounts.ts';
+import { cpuOf, memoryOf, periodOf, type Period } from '../core/accounts.ts';
 import type { LeaseRecord } from '../core/lease-record.ts';
 import { meteredUsage } from '../core/metering.ts';
 import type { ControlLoop } from './control-loop.ts';
@@ -53,10 +53,10 @@ function recordOf(loop: ControlLoop, l: LeaseRecord, owner: { owner: string; gro
   const price = chargeOf(l.req, usage, loop.terms.current, billing);
   if (runs.length === 0 && !(price.amount ?? 0)) return null;
   const running = usage.running ?? { coreSeconds: 0, mibSeconds: 0 };
-  const cpus = l.req.nodes * l.req.perNode.cpu;
+  const cpus = cpuOf(l.req);
   return {
     recordId: `${l.req.id}@${period.name}`, globalJobId: l.req.id, localUserId: owner.owner, group: owner.group, queue: l.req.kind, status,
-    machineName: loop.scheduler.leaseBackend(l.req.id) ?? loop.scheduler.names[0], nodeCount: l.req.nodes, processors: cpus, memoryMiB: l.req.nodes * l.req.perNode.memoryMiB,
+    machineName: loop.scheduler.leaseBackend(l.req.id) ?? loop.scheduler.names[0], nodeCount: l.req.nodes, processors: cpus, memoryMiB: memoryOf(l.req),
     startTime: runs.length > 0 ? Math.max(period.from, Math.min(...runs.map((s) => s.start))) : null,
     endTime: runs.length > 0 ? Math.min(to, Math.max(...runs.map((s) => s.end))) : null,
     wallDuration: cpus > 0 ? Math.round(running.coreSeconds / cpus) : 0, cpuDuration: running.coreSeconds,

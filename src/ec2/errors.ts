@@ -6,7 +6,8 @@ export type Ec2ErrorCode =
   | 'InvalidInstanceID.Malformed' | 'InvalidInstanceID.NotFound' | 'InvalidAMIID.NotFound' | 'InvalidAMIID.Malformed'
   | 'InvalidKeyPair.NotFound' | 'InvalidKeyPair.Duplicate' | 'InvalidKeyPair.Format' | 'IncorrectInstanceState'
   | 'AuthFailure' | 'SignatureDoesNotMatch' | 'RequestExpired' | 'InsufficientInstanceCapacity' | 'IdempotentParameterMismatch'
-  | 'InvalidHttpRequest' | 'RequestEntityTooLarge' | 'InternalError' | 'ServiceUnavailable' | 'DryRunOperation' | 'UnauthorizedOperation';
+  | 'InvalidHttpRequest' | 'RequestEntityTooLarge' | 'InternalError' | 'ServiceUnavailable' | 'DryRunOperation' | 'UnauthorizedOperation'
+  | 'VcpuLimitExceeded';
 
 const STATUS: Record<Ec2ErrorCode, number> = {
   InvalidAction: 400,
@@ -34,6 +35,8 @@ const STATUS: Record<Ec2ErrorCode, number> = {
   DryRunOperation: 412,
   /** EC2's answer to what the caller may not do; here, an image the site's trust policy does not let it run (docs/trust.md). */
   UnauthorizedOperation: 403,
+  /** A launch past the caller's vCPU limit; here, a quota of the site's terms (docs/terms.md). */
+  VcpuLimitExceeded: 400,
 };
 
 export class Ec2Error extends Error {

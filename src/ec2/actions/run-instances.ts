@@ -27,6 +27,8 @@ export const MOST_USER_DATA_BYTES = 16 * 1024;
 
 /** Refusals that mean "not now, not this many": fewer instances may still fit. */
 const CAPACITY = new Set(['insufficient-capacity', 'exceeds-pool', 'too-late', 'policy']);
+/** The site's terms' limits on what an owner or group holds or spends: fewer instances may fit those too. */
+const LIMITS = new Set(['over-quota', 'insufficient-allocation']);
 
 interface RunRequest {
   imageId: string;
@@ -153,6 +155,8 @@ async function checkTrust(opts: Ec2Options, caller: Ec2Caller, image: ImageRow):
 function refusalError(refusal: Refusal, tried: string): Ec2Error {
   const when = refusal.earliestStart ? ` The earliest it could start is ${new Date(refusal.earliestStart * 1000).toISOString()}.` : '';
   if (CAPACITY.has(refusal.code)) return new Ec2Error('InsufficientInstanceCapacity', `There is not enough capacity for ${tried} now: ${refusal.message}.${when}`);
+  // As EC2 answers a launch past the account's vCPU limit.
+  if (refusal.code === 'over-quota') return new Ec2Error('VcpuLimitExceeded', `You have requested more vCPU capacity than your current vCPU limit allows for ${tried}: ${refusal.message}.`);
   return new Ec2Error('InvalidParameterValue', `vws refused the launch (${refusal.code}): ${refusal.message}`);
 }
 
@@ -172,7 +176,7 @@ async function launch(opts: Ec2Options, caller: Ec2Caller, r: RunRequest, base: 
     const made = await opts.service.create(caller.user.id, null, request);
     if (made.ok) return made.value.lease;
     last = made;
-    if (!CAPACITY.has(made.code)) break;
+    if (!CAPACITY.has(made.code) && !LIMITS.has(made.code)) break;
   }
   throw refusalError(last!, r.minCount === r.maxCount ? `${r.minCount} ${r.instanceType} instance(s)` : `${r.minCount} to ${r.maxCount} ${r.instanceType} instances`);
 }

@@ -12,7 +12,7 @@
 import { chargedWithin, cpuOf, memoryOf, periodOf, type Period } from '../core/accounts.ts';
 import { hasEnded, type LeaseRecord } from '../core/lease-record.ts';
 import type { PeriodKind, Terms } from '../core/terms.ts';
-import type { Ownership } from './inputs.ts';
+import { type Ownership, ownershipOf } from './inputs.ts';
 import { chargeOf, priceOf } from './prices.ts';
 import type { Billing } from '../drivers/plugin.ts';
 
@@ -110,7 +110,7 @@ export class AccountTally {
     // A periodic series runs nothing itself (its occurrences are leases of their own); a refused lease holds nothing.
     if (l.req.recurrence || l.state === 'rejected') return void (before && this.remove(id, before));
     if (before && !before.live) return;
-    const own = this.from.owners.get(id) ?? this.from.owners.get(id.split('#')[0]);
+    const own = ownershipOf(this.from.owners, id);
     if (!own) return;
     const terms = this.from.terms();
     const live = !hasEnded(l);

@@ -12,7 +12,7 @@ import { type BurstPolicy, DEFAULT_BURST_POLICY } from '../core/bursting.ts';
 import type { EventRow, LeaseRow, Store } from '../store/store.ts';
 import type { Clock } from './clock.ts';
 import type { Driver } from '../drivers/driver.ts';
-import { applyInput, type Applied, type Input, NodeIndex, type Ownership } from './inputs.ts';
+import { applyInput, type Applied, type Input, NodeIndex, type Ownership, ownershipOf } from './inputs.ts';
 import { statusOf } from './lease-view.ts';
 import { type Ending, leaseRow, type RowSources, sameRow } from './lease-rows.ts';
 import { Reconciler } from './reconciler.ts';
@@ -47,7 +47,7 @@ export class ControlLoop {
   private readonly dirty = new Set<string>();
   private readonly rowSources: RowSources = {
     lease: (id) => this.scheduler.lease(id),
-    ownerOf: (id) => this.owners.get(id),
+    ownerOf: (id) => ownershipOf(this.owners, id),
     endingOf: (id) => this.endings.get(id),
     nodeId: (n) => this.nodes.ids[n],
   };

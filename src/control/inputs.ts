@@ -7,6 +7,7 @@ import type { Backends } from '../core/backends.ts';
 import type { Decision, Plan, StepResult } from '../core/scheduler.ts';
 import type { LeaseRequest, NodeSpec, Refusal } from '../core/types.ts';
 import { configOfTerms, type Terms } from '../core/terms.ts';
+import { seriesOf } from '../core/periodic.ts';
 
 export type Input =
   /** The scheduler was brought to this instant with nothing else to do (a quote was asked). */
@@ -43,6 +44,12 @@ export type Input =
 export interface Ownership {
   owner: string;
   group: string | null;
+}
+
+/** Who owns a lease: an occurrence of a periodic lease is its series' owner's (the inputs name the series). */
+export function ownershipOf(owners: ReadonlyMap<string, Ownership>, id: string): Ownership | undefined {
+  const series = seriesOf(id);
+  return owners.get(id) ?? (series === null ? undefined : owners.get(series));
 }
 
 /** The pool's node ids in the scheduler's index order. */

@@ -3,10 +3,10 @@
 // for a service rebuilt by replaying its log, so that both show the same rows.
 
 import type { LeaseRecord } from '../core/lease-record.ts';
-import { seriesOf } from '../core/periodic.ts';
 import type { LeaseRow, LeaseStatus } from '../store/store.ts';
 import type { Ownership } from './inputs.ts';
-import { phaseOf, plannedTimes, statusOf, usageOf, vmNodes } from './lease-view.ts';
+import { phaseOf, plannedTimes, statusOf, vmNodes } from './lease-view.ts';
+import { meteredUsage } from '../core/metering.ts';
 
 /** Why a lease was stopped from outside the scheduler (a cancel, a VM that failed), from the inputs. */
 export interface Ending {
@@ -25,8 +25,7 @@ export interface RowSources {
 
 /** The lease's row at `now`; `before` is the row the store has, if any (its creation time is kept). */
 export function leaseRow(lease: LeaseRecord, from: RowSources, before: LeaseRow | null, now: number): LeaseRow {
-  const series = seriesOf(lease.req.id);
-  const own = from.ownerOf(lease.req.id) ?? (series ? from.ownerOf(series) : undefined) ?? { owner: 'unknown', group: null };
+  const own = from.ownerOf(lease.req.id) ?? { owner: 'unknown', group: null };
   const planned = plannedTimes(lease);
   const ending = lease.state === 'cancelled' ? from.endingOf(lease.req.id) ?? (lease.failure ? { status: 'failed' as const, ...lease.failure } : undefined) : undefined;
   const status = ending?.status ?? (lease.occurrenceIds ? seriesStatus(from, lease.occurrenceIds) : statusOf(lease));
@@ -44,7 +43,7 @@ export function leaseRow(lease: LeaseRecord, from: RowSources, before: LeaseRow 
     actualStart: lease.firstStart,
     actualEnd: lease.endedAt ?? (runs.length && lease.state === 'completed' ? runs[runs.length - 1].end : null),
     nodes: [...new Set(placedOn(lease))].map((n) => from.nodeId(n)),
-    usage: usageOf(lease, now),
+    usage: meteredUsage(lease, now),
     createdAt: before?.createdAt ?? lease.req.arrival,
     updatedAt: now,
   };

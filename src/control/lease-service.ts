@@ -13,7 +13,7 @@ import type { LeaseRequest, NodeSpec } from '../core/types.ts';
 import type { EventRow, LeaseRow, NodeRow, Usage } from '../store/store.ts';
 import type { NodeEstimate } from '../drivers/driver.ts';
 import type { NodeIndex, Ownership } from './inputs.ts';
-import { usageOf } from './lease-view.ts';
+import { meteredUsage } from '../core/metering.ts';
 import { fromCore, type OwnerAction } from './action-checks.ts';
 import { type BackendQuote, done, refuse, type Refusal, type RefusalCode, type Result } from './refusal.ts';
 import { sameRequest } from './same-request.ts';
@@ -192,7 +192,7 @@ export class LeaseService {
   /** What a lease has used up to now (rows are written on changes, usage grows in between). */
   usageNow(id: string): Usage | null {
     const lease = this.scheduler.lease(id);
-    return lease ? usageOf(lease, Math.max(this.loop.clock.now(), this.scheduler.time)) : null;
+    return lease ? meteredUsage(lease, Math.max(this.loop.clock.now(), this.scheduler.time)) : null;
   }
 
   /** When a held lease's hold runs out, null if it is not held. */

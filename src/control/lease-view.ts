@@ -1,13 +1,13 @@
-// How a lease in the scheduler looks from outside: its status, what its VMs should be doing,
-// and what it has used. Pure functions of the scheduler's record, so that a service rebuilt by
-// replaying its inputs shows exactly what it showed before.
+// How a lease in the scheduler looks from outside: its status, what its VMs should be doing, and
+// when it is planned to run (what it used is metered by core/metering.ts). Pure functions of the
+// scheduler's record, so that a service rebuilt by replaying its inputs shows exactly what it showed before.
 
-import { meteredUsage, PHASE_OF_SEGMENT } from '../core/metering.ts';
+import { PHASE_OF_SEGMENT } from '../core/metering.ts';
 import { memberNodes, membersNow } from '../core/cluster-chain.ts';
 import type { LeaseRecord } from '../core/lease-record.ts';
 import type { Segment } from '../core/segment.ts';
 import type { SegmentKind } from '../core/types.ts';
-import type { LeaseStatus, Usage } from '../store/store.ts';
+import type { LeaseStatus } from '../store/store.ts';
 
 const STATUS_OF_SEGMENT: Record<SegmentKind, LeaseStatus> = PHASE_OF_SEGMENT;
 
@@ -82,10 +82,6 @@ export function vmNodes(phase: readonly Segment[]): readonly number[] {
 }
 
 /** Core-seconds and MiB-seconds held on nodes up to `now`, by the status each segment stands for. */
-export function usageOf(lease: LeaseRecord, now: number): Usage {
-  return meteredUsage(lease, now);
-}
-
 /** When the lease is planned to run (its first run segment) and to end (its last segment). */
 export function plannedTimes(lease: LeaseRecord): { start: number | null; end: number | null } {
   const all = [...lease.history, ...lease.chain.filter((s) => !lease.history.includes(s))];

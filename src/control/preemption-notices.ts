@@ -4,7 +4,7 @@
 // Written only as the input is first heard: a replay does not tell anyone again.
 
 import type { EventRow } from '../store/store.ts';
-import type { Applied, Ownership } from './inputs.ts';
+import { type Applied, type Ownership, ownershipOf } from './inputs.ts';
 
 /** What telling takes of the control loop: who owns each lease, and its event stream. */
 interface Teller {
@@ -17,7 +17,7 @@ export async function announcePreemptions(loop: Teller, applied: Applied, now: n
   for (const d of decisions) {
     if (!d.ok || !d.preempted || d.preempted.length === 0) continue;
     for (const p of d.preempted) {
-      const own = loop.owners.get(p.leaseId) ?? loop.owners.get(p.leaseId.split('#')[0]);
+      const own = ownershipOf(loop.owners, p.leaseId);
       await loop.event({ time: now, type: 'lease.preemption-notice', leaseId: p.leaseId, owner: own?.owner ?? null, group: own?.group ?? null, data: { by: d.leaseId, at: d.start ?? now, how: p.how } });
     }
   }

@@ -4,10 +4,11 @@
 
 import { cpuOf, memoryOf, periodOf, type Period } from '../core/accounts.ts';
 import type { LeaseRecord } from '../core/lease-record.ts';
-import { meteredUsage } from '../core/metering.ts';
+import { meteredUsage, pastSegments } from '../core/metering.ts';
 import type { ControlLoop } from './control-loop.ts';
 import { chargeOf } from './prices.ts';
 import { balanceOf } from './allocations.ts';
+import { ownershipOf } from './inputs.ts';
 
 export interface UsageRecord {
   recordId: string;
@@ -47,7 +48,7 @@ export interface Statement {
 
 function recordOf(loop: ControlLoop, l: LeaseRecord, owner: { owner: string; group: string | null }, period: Period, now: number, status: string): UsageRecord | null {
   const to = Math.min(period.to, now);
-  const runs = [...l.lost.flatMap((a) => a.segments), ...l.history].filter((s) => s.kind === 'run' && s.start < to && Math.min(s.end, to) > period.from);
+  const runs = pastSegments(l).filter((s) => s.kind === 'run' && s.start < to && Math.min(s.end, to) > period.from);
   const usage = meteredUsage(l, to, period.from);
   const billing = loop.backendOf(l.req.id).billing;
   const price = chargeOf(l.req, usage, loop.terms.current, billing);
@@ -68,7 +69,7 @@ function recordOf(loop: ControlLoop, l: LeaseRecord, owner: { owner: string; gro
 export function usageRecords(loop: ControlLoop, period: Period, now: number, include: (own: { owner: string; group: string | null }) => boolean, statusOf: (id: string) => string): UsageRecord[] {
   const out: UsageRecord[] = [];
   for (const l of loop.scheduler.allLeases()) {
-    const own = loop.owners.get(l.req.id) ?? loop.owners.get(l.req.id.split('#')[0]);
+    const own = ownershipOf(loop.owners, l.req.id);
     if (!own || !include(own) || l.req.recurrence) continue;
     const r = recordOf(loop, l, own, period, now, statusOf(l.req.id));
     if (r) out.push(r);

@@ -6,6 +6,7 @@
 // suspended uses nothing.
 
 import type { LeaseRecord } from './lease-record.ts';
+import type { Segment } from './segment.ts';
 import { priceFactorOf, type Terms } from './terms.ts';
 import type { LeaseRequest, SegmentKind } from './types.ts';
 
@@ -25,10 +26,15 @@ export type MeteredUsage = Partial<Record<MeteredPhase, { coreSeconds: number; m
 
 const CHARGED: readonly MeteredPhase[] = ['running'];
 
+/** The segments a lease has begun: those of attempts a lost node cut short, then its own. */
+export function pastSegments(lease: LeaseRecord): Segment[] {
+  return [...lease.lost.flatMap((a) => a.segments), ...lease.history];
+}
+
 /** What the lease has used up to `now` (from `from`), by phase. */
 export function meteredUsage(lease: LeaseRecord, now: number, from = -Infinity): MeteredUsage {
   const usage: MeteredUsage = {};
-  for (const s of [...lease.lost.flatMap((a) => a.segments), ...lease.history]) {
+  for (const s of pastSegments(lease)) {
     const seconds = Math.max(0, Math.min(s.end, now) - Math.max(s.start, from));
     if (seconds === 0) continue;
     const u = (usage[PHASE_OF_SEGMENT[s.kind]] ??= { coreSeconds: 0, mibSeconds: 0 });

@@ -11,7 +11,9 @@ import { sameTerms, type TermsInForce } from './site-terms.ts';
 
 /** Who asks, as the terms' rules read it: the lease's group, the owner's groups, whether an administrator. */
 export async function askerOf(loop: ControlLoop, owner: string, group: string | null): Promise<Asker> {
-  if (owner === '') return { group, memberOf: [], admin: false };
+  // The owner's groups and role matter only to rules on groups: terms with none need no reads of the store.
+  const byGroup = Object.values(loop.terms.current.kinds).some((k) => k.groups !== null);
+  if (owner === '' || !byGroup) return { group, memberOf: [], admin: false };
   const [user, memberOf] = await Promise.all([loop.store.getUser(owner), loop.store.groupsOf(owner)]);
   return { group, memberOf, admin: user?.isAdmin ?? false };
 }

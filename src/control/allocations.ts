@@ -2,7 +2,7 @@
 // terms are, before a request is planned or logged, inside the loop's exclusive section, so that
 // requests arriving together are admitted one after another and none spends what another was given.
 
-import { cpuOf, memoryOf, type Period, periodOf, quotaFor } from '../core/accounts.ts';
+import { accountOf, cpuOf, memoryOf, ownQuota, type Period, periodOf, quotaFor } from '../core/accounts.ts';
 import { kindsOffered, type Asker } from '../core/terms.ts';
 import type { LeaseRequest } from '../core/types.ts';
 import type { ControlLoop } from './control-loop.ts';
@@ -19,7 +19,7 @@ export function quotaCheck(loop: ControlLoop, req: LeaseRequest, owner: string, 
     if (q.cpus === null && q.memoryMiB === null) continue;
     const tally = loop.tallies.at('month', loop.scheduler.time);
     const { cpus, memoryMiB: mem } = who === 'user' ? tally.user(name) : tally.group(name);
-    const rule = `quotas.${who === 'user' ? (terms.quotas.users[name] ? `users.${name}` : 'perUser') : terms.quotas.groups[name] ? `groups.${name}` : 'perGroup'}`;
+    const rule = `quotas.${ownQuota(terms, who, name) ? `${who}s.${name}` : who === 'user' ? 'perUser' : 'perGroup'}`;
     // Each scheduled occurrence of a periodic lease is a live lease of its own, and counts.
     const n = occurrenceCount(req);
     const over = q.cpus !== null && cpus + n * cpuOf(req) > q.cpus ? { what: 'cores', held: cpus, asked: n * cpuOf(req), max: q.cpus, per: n * req.perNode.cpu }
@@ -36,7 +36,7 @@ export function quotaCheck(loop: ControlLoop, req: LeaseRequest, owner: string, 
 
 /** What the account of `group` has spent and promised in its current period (account-tally.ts), and what it is granted; null when the group has no account. */
 export function balanceOf(loop: ControlLoop, group: string, now: number): { period: Period; allocation: number; spent: number } | null {
-  const account = loop.terms.current.accounts[group];
+  const account = accountOf(loop.terms.current, group);
   if (!account) return null;
   return { period: periodOf(now, account.period), allocation: account.allocation, spent: loop.tallies.at(account.period, now).group(group).units };
 }

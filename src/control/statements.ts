@@ -2,7 +2,7 @@
 // charges are (core/metering.ts). A record's fields follow the OGF Usage Record (GFD.98, and UR
 // 2.0's names): who, which lease, where, when, wall and core time, memory, and the charge.
 
-import { cpuOf, memoryOf, periodOf, type Period } from '../core/accounts.ts';
+import { accountOf, cpuOf, memoryOf, periodOf, type Period } from '../core/accounts.ts';
 import type { LeaseRecord } from '../core/lease-record.ts';
 import { meteredUsage, pastSegments } from '../core/metering.ts';
 import type { ControlLoop } from './control-loop.ts';
@@ -80,7 +80,8 @@ export function usageRecords(loop: ControlLoop, period: Period, now: number, inc
 /** A group's statement for a period. */
 export function statementOf(loop: ControlLoop, group: string, period: Period, now: number, statusOf: (id: string) => string): Statement {
   const records = usageRecords(loop, period, now, (o) => o.group === group, statusOf);
-  const byUser: Statement['byUser'] = {};
+  // Keyed by user names, which may be any: no prototype for one to land on.
+  const byUser: Statement['byUser'] = Object.create(null) as Statement['byUser'];
   let charged = 0;
   for (const r of records) {
     const u = (byUser[r.localUserId] ??= { leases: 0, cpuDuration: 0, charged: 0 });
@@ -89,7 +90,7 @@ export function statementOf(loop: ControlLoop, group: string, period: Period, no
     u.charged += r.charge ?? 0;
     charged += r.charge ?? 0;
   }
-  const account = loop.terms.current.accounts[group];
+  const account = accountOf(loop.terms.current, group);
   const sameKind = account !== undefined && periodOf(period.from, account.period).name === period.name;
   const current = sameKind && period.from <= now && now < period.to ? balanceOf(loop, group, now) : null;
   return {

@@ -10,7 +10,7 @@
 
 import type { LeaseRecord } from './lease-record.ts';
 import { meteredUsage, unitsCharged } from './metering.ts';
-import type { PeriodKind, QuotaTerms, Terms } from './terms.ts';
+import type { AccountTerms, PeriodKind, QuotaTerms, Terms } from './terms.ts';
 import type { LeaseRequest } from './types.ts';
 
 export interface Period {
@@ -76,7 +76,16 @@ export function memoryOf(req: Pick<LeaseRequest, 'roles' | 'nodes' | 'perNode'>)
   return req.roles ? req.roles.reduce((s, r) => s + r.count * r.perNode.memoryMiB, 0) : req.nodes * req.perNode.memoryMiB;
 }
 
+// Names are the site's users and groups: one named "constructor" must not find Object's.
+const own = <T>(record: Record<string, T>, name: string): T | undefined => (Object.hasOwn(record, name) ? record[name] : undefined);
+
+/** A group's account, if the terms give it one. */
+export const accountOf = (terms: Terms, group: string): AccountTerms | undefined => own(terms.accounts, group);
+
+/** The quota a user or group has of its own, if the terms name one. */
+export const ownQuota = (terms: Terms, who: 'user' | 'group', name: string): QuotaTerms | undefined => own(who === 'user' ? terms.quotas.users : terms.quotas.groups, name);
+
 /** The quota that holds for a user or group: its own if the terms name one, else the default for all. */
 export function quotaFor(terms: Terms, who: 'user' | 'group', name: string): QuotaTerms {
-  return who === 'user' ? terms.quotas.users[name] ?? terms.quotas.perUser : terms.quotas.groups[name] ?? terms.quotas.perGroup;
+  return ownQuota(terms, who, name) ?? (who === 'user' ? terms.quotas.perUser : terms.quotas.perGroup);
 }

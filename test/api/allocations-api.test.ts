@@ -115,3 +115,19 @@ test('no admission goes past an allocation or a quota under concurrent requests 
     { numRuns: 15 },
   );
 });
+
+test('a group or user named as an Object property ("constructor") finds no account or quota it was not given', async () => {
+  const w = await apiWorld(2);
+  try {
+    await w.store.putGroup({ name: 'constructor', shareLeases: true, createdAt: T0 });
+    await w.store.addMember('constructor', 'bob');
+    assert.equal((await w.call(w.tokens.admin, 'PUT', '/v1/terms', terms())).status, 200);
+    const made = await w.call(w.tokens.bob, 'POST', '/v1/leases', lease({ group: 'constructor' }));
+    assert.equal(made.status, 201, JSON.stringify(made.body));
+    const st = await w.call(w.tokens.bob, 'GET', '/v1/accounts/constructor/statement');
+    assert.deepEqual([st.status, st.body.allocation, st.body.committed], [200, null, null]);
+    assert.equal((await w.call(w.tokens.bob, 'GET', '/v1/usage')).status, 200);
+  } finally {
+    await w.close();
+  }
+});

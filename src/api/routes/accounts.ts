@@ -1,6 +1,6 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
-import { periodNamed, periodOf } from '../../core/accounts.ts';
+import { accountOf, periodNamed, periodOf } from '../../core/accounts.ts';
 import { invalidRequest, notFound } from '../errors.ts';
 import type { ApiContext } from '../context.ts';
 import type { Caller } from '../auth.ts';
@@ -33,7 +33,7 @@ export function registerAccountRoutes(app: FastifyInstance, ctx: ApiContext): vo
     const { period: name } = req.query as { period?: string };
     // A group the caller is not in is answered as if it did not exist.
     if (!mayRead(req.caller, group) || !(await ctx.store.getGroup(group))) throw notFound('group', group);
-    const account = ctx.service.terms.terms.accounts[group];
+    const account = accountOf(ctx.service.terms.terms, group);
     const period = name === undefined ? periodOf(ctx.now(), account?.period ?? 'month') : periodNamed(name);
     if (!period) throw invalidRequest('querystring.period', `no period '${name}': name a month (2026-12), a quarter (2026-Q4) or a year (2026)`);
     return ctx.service.statement(group, period);

@@ -225,8 +225,9 @@ export function registerUsageRoutes(app: FastifyInstance, ctx: ApiContext): void
   app.get('/v1/usage', { ...role('user'), schema: { tags: ['usage'], summary: 'Core-seconds, MiB-seconds and charges (in the site\'s unit, and dollars on billing back-ends) per user and per group' } }, async (req) => {
     const rows = (await ctx.store.listLeases({ limit: 1_000_000 })).filter((r) => canSee(req.caller, r));
     type Totals = { coreSeconds: number; mibSeconds: number; leases: number; charge: number; dollars: number };
-    const byUser: Record<string, Totals> = {};
-    const byGroup: Record<string, Totals> = {};
+    // Keyed by user and group names, which may be any ("constructor"): no prototype for one to land on.
+    const byUser = Object.create(null) as Record<string, Totals>;
+    const byGroup = Object.create(null) as Record<string, Totals>;
     for (const r of rows) {
       const usage = ctx.service.usageNow(r.id) ?? r.usage;
       const charge = ctx.service.chargeNow(r.request, usage);

@@ -31,7 +31,8 @@ function object(v: unknown, path: string, keys: readonly string[]): Obj {
 }
 
 function number(v: unknown, path: string, min: number, max: number, whole = false): number {
-  if (typeof v !== 'number' || !Number.isFinite(v)) throw new Bad(path, `must be a number, got ${JSON.stringify(v)}`);
+  // String(): JSON.stringify writes an overflowed 1e400 (Infinity) as null.
+  if (typeof v !== 'number' || !Number.isFinite(v)) throw new Bad(path, `must be a finite number, got ${typeof v === 'number' ? String(v) : JSON.stringify(v)}`);
   if (whole && !Number.isInteger(v)) throw new Bad(path, `must be a whole number, got ${v}`);
   if (v < min || v > max) throw new Bad(path, `must be from ${min} to ${max}, got ${v}`);
   return v;

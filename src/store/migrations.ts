@@ -51,6 +51,22 @@ const WORKSPACE_ROLES = `
   UPDATE workspaces SET hostname = substr(lower(lease_id), 1, 50) || '-' || idx;
 `;
 
+/** Migration 10: one leader among the servers on a store. */
+const LEADERSHIP_TABLES = (instant: string) => `
+  CREATE TABLE leadership (
+    id      INTEGER PRIMARY KEY CHECK (id = 1),
+    epoch   BIGINT NOT NULL,
+    holder  TEXT NOT NULL,
+    address TEXT NOT NULL,
+    since   BIGINT NOT NULL
+  );
+  CREATE TABLE leader_heartbeat (
+    id         INTEGER PRIMARY KEY CHECK (id = 1),
+    epoch      BIGINT NOT NULL,
+    expires_at ${instant} NOT NULL
+  );
+`;
+
 /** Migration 7: the EC2 front-end's access keys, key pairs, tags and client tokens (src/ec2). */
 const EC2_TABLES = (text: string, bigint: string) => `
   CREATE TABLE ec2_credentials (
@@ -345,6 +361,15 @@ export const MIGRATIONS: readonly Migration[] = [
     sqlite: TRUST_TABLES('TEXT', 'INTEGER'),
     postgres: TRUST_TABLES('TEXT COLLATE "C"', 'BIGINT'),
   },
+  {
+    // Several servers on one PostgreSQL store: who leads and under which fencing token (epoch),
+    // and until when its leadership holds unless renewed (src/store/postgres-leadership.ts). Two
+    // rows in two tables: writes lock the first against a takeover, renewals touch only the second.
+    // SQLite stores have one server (a file lock), and the tables stay empty there.
+    version: 10,
+    sqlite: LEADERSHIP_TABLES('INTEGER'),
+    postgres: LEADERSHIP_TABLES('TIMESTAMPTZ'),
+  },
 ];
 
 export const LATEST_VERSION = MIGRATIONS.reduce((latest, m) => Math.max(latest, m.version), 0);
@@ -372,6 +397,10 @@ export interface MigrationTarget {
 /** Applies every migration newer than the applied version, each in its own transaction. */
 export async function applyMigrations(target: MigrationTarget): Promise<void> {
   checkOrdered(MIGRATIONS);
+  const applied = await target.appliedVersion();
+  if (applied > LATEST_VERSION) {
+    throw new Error(`the store is at schema version ${applied}, and this vws knows versions up to ${LATEST_VERSION}: a newer vws has used it; run that version (or a newer one) against this store`);
+  }
   await target.exclusively(() => target.exec(SCHEMA_VERSION_TABLE[target.dialect]));
   for (const migration of MIGRATIONS) {
     await target.exclusively(async () => {

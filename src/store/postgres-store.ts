@@ -11,6 +11,12 @@ import type {
   WorkspaceRow,
 } from './store.ts';
 import { PostgresTrustRecords } from './postgres-trust.ts';
+import { FENCE_FUNCTION, UNFENCED_NAMES, UNFENCED_TABLES, fenceTrigger } from './postgres-fence.ts';
+import { PostgresLeadership } from './postgres-leadership.ts';
+import { FENCED_SQLSTATE, type StoreLeadership } from './leadership.ts';
+
+/** How long the database lets a leader's transaction sit idle before it ends it (see fence()). */
+const IDLE_IN_TRANSACTION_MS = 5000;
 
 /** A row as pg returns it (the driver boundary); the to* functions below type it. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the database driver's rows are untyped; the functions below give them types
@@ -29,7 +35,7 @@ interface OpenTransaction {
 }
 
 export class PostgresStore extends PostgresTrustRecords implements Store {
-  private readonly pool: pg.Pool;
+  private pool: pg.Pool;
   private readonly schema: string | undefined;
   private readonly context = new AsyncLocalStorage<OpenTransaction>();
   private closed = false;
@@ -68,6 +74,11 @@ export class PostgresStore extends PostgresTrustRecords implements Store {
         await this.query('INSERT INTO schema_version (version, applied_at) VALUES ($1, $2)', [version, appliedAt]);
       },
     });
+    await this.transaction(async () => {
+      await this.query("SELECT pg_advisory_xact_lock(hashtext('vws migrations ' || COALESCE(current_schema(), '')))");
+      await this.query(FENCE_FUNCTION);
+      for (const { name } of await this.query(UNFENCED_TABLES, [UNFENCED_NAMES])) await this.query(fenceTrigger(name as string));
+    });
   }
 
   async schemaVersion(): Promise<number> {
@@ -76,27 +87,38 @@ export class PostgresStore extends PostgresTrustRecords implements Store {
     return (await this.query('SELECT COALESCE(MAX(version), 0) AS version FROM schema_version'))[0].version;
   }
 
-  /** The connection that holds the server's advisory lock for the server's life: the lock goes with it if the server dies. */
-  private claim: pg.Client | null = null;
-
+  /** Servers on PostgreSQL share the store: one leads by the election below, the others follow. */
   async claimForServer(): Promise<string | null> {
-    if (this.claim) return null;
-    const client = new pg.Client(this.connection);
-    client.on('error', () => {});
-    await client.connect();
-    const [row] = (await client.query("SELECT pg_try_advisory_lock(hashtext('vws server ' || COALESCE(current_schema(), ''))) AS taken")).rows;
-    if (!row.taken) {
-      await client.end();
-      return `another vws serve is running on this PostgreSQL store${this.schema ? ` (schema ${this.schema})` : ''}: stop it first, or give this one another --store or ?schema= (several servers on one store are not supported yet)`;
-    }
-    this.claim = client;
     return null;
+  }
+
+  leadership(): StoreLeadership {
+    return {
+      election: new PostgresLeadership({ ...this.connection }),
+      fence: (epoch) => this.fence(epoch),
+      onFenced: (listener) => { this.fenced = listener; },
+    };
+  }
+
+  private fenced: (() => void) | null = null;
+
+  /**
+   * From now on every connection writes as the leader of `epoch` (the fence refuses it once another
+   * leads). A transaction left idle by a paused process is ended by the database, so that its
+   * share lock cannot hold a takeover up.
+   */
+  private fence(epoch: number): void {
+    if (!Number.isSafeInteger(epoch) || epoch < 1) throw new RangeError(`an epoch is a whole number >= 1, got ${epoch}`);
+    const before = this.pool;
+    const options = [this.connection.options, `-c vws.epoch=${epoch}`, `-c idle_in_transaction_session_timeout=${IDLE_IN_TRANSACTION_MS}`].filter(Boolean).join(' ');
+    this.pool = new pg.Pool({ ...this.connection, options });
+    this.pool.on('error', () => {});
+    void before.end().catch(() => {});
   }
 
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    await this.claim?.end();
     await this.pool.end();
   }
 
@@ -285,7 +307,12 @@ export class PostgresStore extends PostgresTrustRecords implements Store {
   protected async query(sql: string, params: SqlValue[] = []): Promise<Row[]> {
     const tx = this.context.getStore();
     const on = tx?.open ? tx.client : this.pool;
-    return (await on.query(sql, params)).rows;
+    try {
+      return (await on.query(sql, params)).rows;
+    } catch (e) {
+      if ((e as { code?: string }).code === FENCED_SQLSTATE) this.fenced?.();
+      throw e;
+    }
   }
 
   /**

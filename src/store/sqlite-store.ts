@@ -71,12 +71,16 @@ export class SqliteStore extends SqliteTrustRecords implements Store {
   /** The server's hold on the store, while this store has it. */
   private claim: SqliteClaim | null = null;
 
+  leadership(): null {
+    return null;
+  }
+
   async claimForServer(): Promise<string | null> {
     if (this.claim) return null;
     const taken = SqliteClaim.take(this.path);
     if (!(taken instanceof SqliteClaim)) {
       const who = taken.heldBy === null ? '' : ` (process ${taken.heldBy})`;
-      return `another vws serve${who} is running on ${this.path}: stop it first, or give this one another --data (several servers on one store are not supported yet)`;
+      return `another vws serve${who} is running on ${this.path}: stop it first, or give this one another --data (several servers share a PostgreSQL store, not a SQLite file)`;
     }
     this.claim = taken;
     return null;

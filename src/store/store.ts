@@ -6,6 +6,7 @@ import type { ContextSpec, MemberProgress } from './context-records.ts';
 import type { ClientTokenRow, Ec2CredentialRow, KeyPairRow, TagRow } from './ec2-records.ts';
 import type { SignerRow, StatementRow, TrustPolicyRow } from './trust-records.ts';
 import type { LeaseKind, LeaseRequest } from '../core/types.ts';
+import type { StoreLeadership } from './leadership.ts';
 
 /** What a lease is to its owner, as the API shows it. */
 export type LeaseStatus =
@@ -207,6 +208,8 @@ export interface Store {
    * schedule the same nodes.
    */
   claimForServer(): Promise<string | null>;
+  /** The election and fence of a store that several servers share (PostgreSQL); null where one server holds it alone (SQLite). */
+  leadership(): StoreLeadership | null;
   close(): Promise<void>;
   /** Runs fn with every write in it committed together or not at all. Calls must not nest. */
   transaction<T>(fn: () => Promise<T>): Promise<T>;

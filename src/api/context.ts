@@ -25,6 +25,8 @@ export interface ServerOptions {
   broker?: ContextBroker;
   /** Seals EC2 secret access keys: the EC2 credential routes are served when given. */
   secretBox?: SecretBox;
+  /** Where several servers share the store: this one's part, added to GET /v1/health (role, leader). */
+  leadership?: () => Record<string, unknown>;
 }
 
 declare module 'fastify' {

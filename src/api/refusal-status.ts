@@ -70,6 +70,10 @@ export const REFUSAL_STATUS = {
   internal: 500,
   /** The store failed, or the service stopped after it did and must be restarted; nothing half-made was kept. */
   'store-unavailable': 503,
+  /** A follower has no leader to forward to (a takeover is under way): nothing was done; retry after Retry-After. */
+  'no-leader': 503,
+  /** The leader went away while answering a forwarded request: it may or may not have been carried out; retry with the same Idempotency-Key. */
+  'leader-lost': 502,
 } as const satisfies Record<RefusalCode, number>;
 
 export const statusOfCode = (code: RefusalCode): number => REFUSAL_STATUS[code];

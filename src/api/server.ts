@@ -63,7 +63,7 @@ export function buildServer(opts: ServerOptions): FastifyInstance {
   app.setErrorHandler((err: FastifyError, _req, reply) => sendError(reply, err));
   app.setNotFoundHandler((req, reply) => sendError(reply, new ApiError('not-found', `no route ${req.method} ${req.url}; see /v1/openapi.json`)));
 
-  app.get('/v1/health', role('public'), async () => ({ status: 'ok', version: opts.version }));
+  app.get('/v1/health', role('public'), async () => ({ status: 'ok', version: opts.version, ...opts.leadership?.() }));
   app.addHook('onRequest', async (req: FastifyRequest, reply: FastifyReply) => {
     if (req.raw.httpVersion === '1.1' && req.headers.host === undefined) {
       return sendError(reply, invalidRequest('header host', 'an HTTP/1.1 request needs a Host header (any HTTP client sends one)'));

@@ -18,7 +18,7 @@ export const REFUSAL_CODES = [
   'too-large', 'unsupported-media-type', 'headers-too-large', 'request-timeout',
   'invalid', 'exceeds-pool', 'unknown-image', 'below-image-minimum', 'unknown-node', 'checksum-mismatch', 'invalid-image-content', 'unsupported', 'idempotency-key-reused',
   'untrusted-image', 'invalid-statement',
-  'internal', 'store-unavailable',
+  'internal', 'store-unavailable', 'no-leader', 'leader-lost',
 ] as const;
 
 export type RefusalCode = (typeof REFUSAL_CODES)[number];

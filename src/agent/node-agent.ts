@@ -20,8 +20,8 @@ export interface AgentHost extends HostOps {
 }
 
 export interface NodeAgentOptions {
-  /** The service's base URL, http(s)://host:port. */
-  server: string;
+  /** The service's base URL, http(s)://host:port; or its servers' (on a shared store), tried in turn until the leader answers. */
+  server: string | readonly string[];
   token: string;
   host: AgentHost;
   /** Trusted CA certificate (PEM) for a service with a self-signed certificate. */
@@ -30,6 +30,12 @@ export interface NodeAgentOptions {
 }
 
 const BACKOFF_MS = [250, 500, 1000, 2000, 5000, 10_000];
+/**
+ * The service pings every 10 s (AgentHub's pingMs): hearing nothing for this long, the agent takes
+ * the service for gone (paused, or cut off without a reset) and dials again, so that a new leader
+ * is not left without this node.
+ */
+const SILENCE_MS = 25_000;
 
 export class NodeAgent {
   private socket: WebSocket | null = null;
@@ -38,8 +44,14 @@ export class NodeAgent {
   private stopped = false;
   private retry: NodeJS.Timeout | null = null;
   private readonly connectedWaiters: Array<() => void> = [];
+  private readonly servers: readonly string[];
+  /** Which of the servers to dial next. */
+  private next = 0;
+  private silence: NodeJS.Timeout | null = null;
 
   constructor(private readonly opts: NodeAgentOptions) {
+    this.servers = typeof opts.server === 'string' ? [opts.server] : [...opts.server];
+    if (this.servers.length === 0) throw new RangeError('a node agent needs at least one server URL');
     opts.host.onChange((vm) => this.send({ type: 'vm', vm }));
     opts.host.onTiming((timing) => this.send({ type: 'timing', timing }));
   }
@@ -59,6 +71,7 @@ export class NodeAgent {
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.retry) clearTimeout(this.retry);
+    if (this.silence) clearTimeout(this.silence);
     const socket = this.socket;
     if (socket && socket.readyState !== WebSocket.CLOSED) {
       await new Promise<void>((resolve) => {
@@ -70,27 +83,61 @@ export class NodeAgent {
 
   private dial(): void {
     if (this.stopped) return;
-    const url = `${this.opts.server.replace(/^http/, 'ws').replace(/\/$/, '')}${AGENT_PATH}`;
+    const server = this.servers[this.next % this.servers.length];
+    const url = `${server.replace(/^http/, 'ws').replace(/\/$/, '')}${AGENT_PATH}`;
     const socket = new WebSocket(url, { headers: { authorization: `Bearer ${this.opts.token}` }, ca: this.opts.ca, handshakeTimeout: 10_000 });
     this.socket = socket;
     socket.on('unexpected-response', (_req, res) => {
       let body = '';
       res.on('data', (c: Buffer) => (body += c.toString()));
-      res.on('end', () => this.log(`the service refused the agent (${res.statusCode}): ${body}`));
+      res.on('end', () => {
+        const leader = res.headers['x-vws-leader'];
+        const at = typeof leader === 'string' ? this.servers.findIndex((s) => sameServer(s, leader)) : -1;
+        if (at >= 0) {
+          // A follower: the leader is where to go, at once.
+          this.next = at;
+          this.attempt = 0;
+        } else {
+          this.next++;
+          this.log(`the service at ${server} refused the agent (${res.statusCode}): ${body}${typeof leader === 'string' ? ` (it names the leader ${leader}, which is not among --server: add it there)` : ''}`);
+        }
+        // Without this the half-made connection would hang, and the agent would never dial again.
+        socket.terminate();
+      });
     });
+    socket.on('ping', () => this.heardFrom(socket));
     socket.on('open', () => {
+      this.heardFrom(socket);
       void this.opts.host.status({}).then((vms) => {
         this.send({ type: 'hello', version: PROTOCOL_VERSION, node: this.opts.host.node(), vms });
       });
     });
-    socket.on('message', (data) => this.heard(data));
-    socket.on('error', (e) => this.log(`connection to ${url}: ${e.message}`));
+    socket.on('message', (data) => {
+      this.heardFrom(socket);
+      this.heard(data);
+    });
+    socket.on('error', (e) => {
+      // The next server in the list: this one may be down for good.
+      if (socket.readyState !== WebSocket.OPEN) this.next++;
+      this.log(`connection to ${url}: ${e.message}`);
+    });
     socket.on('close', () => {
+      if (this.silence) clearTimeout(this.silence);
       if (this.socket === socket) this.socket = null;
       if (this.stopped) return;
       const wait = BACKOFF_MS[Math.min(this.attempt++, BACKOFF_MS.length - 1)];
       this.retry = setTimeout(() => this.dial(), wait);
     });
+  }
+
+  /** Restarts the wait for the service's next word on this connection. */
+  private heardFrom(socket: WebSocket): void {
+    if (this.silence) clearTimeout(this.silence);
+    this.silence = setTimeout(() => {
+      this.log(`heard nothing from the service for ${SILENCE_MS / 1000} s: dialling again`);
+      socket.terminate();
+    }, SILENCE_MS);
+    this.silence.unref?.();
   }
 
   private heard(data: unknown): void {
@@ -132,5 +179,13 @@ export class NodeAgent {
 
   private log(line: string): void {
     (this.opts.log ?? ((l: string) => process.stderr.write(`${l}\n`)))(line);
+  }
+}
+
+function sameServer(a: string, b: string): boolean {
+  try {
+    return new URL(a).origin === new URL(b).origin;
+  } catch {
+    return false;
   }
 }

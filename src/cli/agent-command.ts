@@ -16,7 +16,8 @@ export interface AgentOptions {
 }
 
 export async function agentCommand(v: AgentOptions): Promise<number> {
-  if (!v.server || !/^https?:\/\//.test(v.server)) throw new UsageError(`--server must be the service's http(s)://host:port, got '${v.server ?? ''}'`);
+  const servers = (v.server ?? '').split(',').map((s) => s.trim());
+  if (servers.some((s) => !/^https?:\/\/[^\s,]+$/.test(s))) throw new UsageError(`--server must be the service's http(s)://host:port, or its servers' separated by commas, got '${v.server ?? ''}'`);
   const token = v.token ?? process.env.VWS_AGENT_TOKEN;
   if (!token) throw new UsageError('--token (or VWS_AGENT_TOKEN) is needed: an administrator\'s token (vws token create)');
   const relay = v['context-relay'] ?? 'on';
@@ -43,7 +44,8 @@ export async function agentCommand(v: AgentOptions): Promise<number> {
   const ca = v.ca ? readFileSync(v.ca, 'utf8') : undefined;
   const host = await QemuHost.open({
     data,
-    server: v.server,
+    // Image and context requests: any server answers them (a follower forwards to the leader).
+    server: servers[0],
     token,
     node,
     imageCacheMiB: numberOption('image-cache', v['image-cache'], 10_240, positiveInteger, 'a positive number of MiB'),
@@ -52,9 +54,9 @@ export async function agentCommand(v: AgentOptions): Promise<number> {
     ...(v.underlay !== undefined ? { underlay: v.underlay } : {}),
     ...(relay === 'on' ? { contextRelay: { ...(ca ? { ca } : {}) } } : {}),
   });
-  const agent = new NodeAgent({ server: v.server, token, host, ca });
+  const agent = new NodeAgent({ server: servers, token, host, ca });
   agent.start();
-  process.stdout.write(`vws agent: node '${host.node().name}' dialling ${v.server} (data ${data}${v.netns ? `, netns ${v.netns}` : ''})\n`);
+  process.stdout.write(`vws agent: node '${host.node().name}' dialling ${servers.join(', ')} (data ${data}${v.netns ? `, netns ${v.netns}` : ''})\n`);
   await new Promise<void>((done) => {
     process.once('SIGINT', () => done());
     process.once('SIGTERM', () => done());

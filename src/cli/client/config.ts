@@ -65,6 +65,11 @@ export function normalizeServer(raw: string): string {
   return `${parsed.origin}${parsed.pathname.replace(/\/+$/, '').replace(/\/v1$/, '')}`;
 }
 
+/** One server, or several servers of one site separated by commas (they share a store; any of them answers). */
+export function normalizeServers(raw: string): string {
+  return raw.split(',').filter((s) => s.trim() !== '').map(normalizeServer).join(',');
+}
+
 /** Flags first, then VWS_SERVER/VWS_TOKEN, then the config file. */
 export function resolveCredentials(flags: Partial<Credentials>, env: Env, config: Partial<Credentials> | null): Credentials {
   // An empty value counts as unset, as `VWS_TOKEN= vws ...` means to drop it.
@@ -72,5 +77,5 @@ export function resolveCredentials(flags: Partial<Credentials>, env: Env, config
   const token = flags.token || env.VWS_TOKEN || config?.token;
   if (!server) throw new UsageError('no server: pass --server URL, set VWS_SERVER, or run vws login --server URL --token T');
   if (!token) throw new UsageError('no token: pass --token T, set VWS_TOKEN, or run vws login --server URL --token T');
-  return { server: normalizeServer(server), token };
+  return { server: normalizeServers(server), token };
 }

@@ -59,7 +59,7 @@ export async function runRoles(
     role = { kind: 'none' };
     log(`stepping down: ${why}`);
     await running.close().catch((e: Error) => log(`while stepping down: ${e.message}`));
-    known = null;
+    known = await shared.election.current().catch(() => null);
     await follow();
   };
 

@@ -1,0 +1,183 @@
+// Three servers on one PostgreSQL store, a stream of 1,000 creates with Idempotency-Keys spread over
+// all three, and the leader killed -9 three times during it: exactly the accepted leases exist,
+// none twice, the schedule passes the shared checker (no node over capacity at any instant), and
+// every running lease's VMs are running. Then the fence: the leader paused with SIGSTOP until
+// another has taken over, and let go: it steps down, and what it was asked meanwhile is refused.
+
+import assert from 'node:assert/strict';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { freePort } from '../support/free-port.ts';
+import { bin, root } from '../support/vws-bin.ts';
+import { dropTestSchema, freshSchema, TEST_POSTGRES_URL } from '../support/test-postgres.ts';
+import { validateSchedule } from '../support/validate-schedule.ts';
+
+const TOKEN = 'vws_test-failover-admin-token';
+const CREATES = Number(process.env.VWS_FAILOVER_CREATES ?? 1000);
+const schema = freshSchema();
+const dir = mkdtempSync(join(tmpdir(), 'vws-failover-'));
+const store = `${TEST_POSTGRES_URL}?schema=${schema}`;
+
+interface Server { name: string; port: number; url: string; child: ChildProcess; output: string; exited: Promise<void> }
+const servers: Server[] = [];
+
+function start(name: string, port: number): Server {
+  // One --data for all: a site's servers share image content and the simulated VMs' table.
+  const child = spawn(process.execPath, [bin, 'serve', '--store', store, '--data', join(dir, 'data'), '--listen', `127.0.0.1:${port}`, '--name', name, '--nodes', '8'], {
+    cwd: root, env: { ...process.env, VWS_BOOTSTRAP_TOKEN: TOKEN }, stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const s: Server = { name, port, url: `http://127.0.0.1:${port}`, child, output: '', exited: new Promise((r) => child.once('exit', () => r())) };
+  child.stdout!.on('data', (c: Buffer) => (s.output += c.toString()));
+  child.stderr!.on('data', (c: Buffer) => (s.output += c.toString()));
+  return s;
+}
+
+async function health(s: Server): Promise<{ role?: string; leader?: { name: string; epoch: number } | null } | null> {
+  try {
+    const res = await fetch(`${s.url}/v1/health`, { signal: AbortSignal.timeout(2000) });
+    return (await res.json()) as { role?: string; leader?: { name: string; epoch: number } };
+  } catch {
+    return null;
+  }
+}
+
+/** The server that says it leads, once one does and the others agree. */
+async function leader(notEpochBelow = 0, timeoutMs = 30_000): Promise<{ server: Server; epoch: number }> {
+  const until = Date.now() + timeoutMs;
+  while (Date.now() < until) {
+    for (const s of servers) {
+      const h = await health(s);
+      if (h?.role === 'leader' && h.leader && h.leader.epoch >= notEpochBelow) return { server: s, epoch: h.leader.epoch };
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`no leader within ${timeoutMs} ms:\n${servers.map((s) => `${s.name}: ${s.output.slice(-800)}`).join('\n')}`);
+}
+
+async function call(url: string, method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<{ status: number; body: any }> {
+  const res = await fetch(`${url}${path}`, {
+    method, signal: AbortSignal.timeout(15_000),
+    headers: { authorization: `Bearer ${TOKEN}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  const text = await res.text();
+  return { status: res.status, body: res.headers.get('content-type')?.startsWith('application/json') ? JSON.parse(text) : text };
+}
+
+before(async () => {
+  for (const name of ['s1', 's2', 's3']) servers.push(start(name, await freePort()));
+  await leader();
+});
+
+after(async () => {
+  for (const s of servers) {
+    s.child.kill('SIGCONT');
+    s.child.kill('SIGKILL');
+    await s.exited;
+  }
+  await dropTestSchema(schema);
+  rmSync(dir, { recursive: true, force: true });
+});
+
+test(`${CREATES} creates over three servers, the leader killed -9 three times: exactly the accepted leases, none twice, a valid schedule`, { timeout: 600_000 }, async () => {
+  const accepted = new Map<string, string>();
+  const refused = new Set<string>();
+  let retries = 0;
+  let next = 0;
+  const createOne = async (i: number): Promise<void> => {
+    const key = `create-${i}`;
+    const request = { kind: 'best-effort', nodes: 1 + (i % 2), cpu: 1 + (i % 3), memoryMiB: 512, duration: 30 + (i % 7) * 20 };
+    for (let attempt = 0; ; attempt++) {
+      const s = servers[(i + attempt) % servers.length];
+      try {
+        const r = await call(s.url, 'POST', '/v1/leases', request, { 'idempotency-key': key });
+        if (r.status === 201 || r.status === 200) return void accepted.set(key, r.body.lease.id as string);
+        if (r.status === 409) return void refused.add(key);
+        assert.ok([502, 503].includes(r.status), `create ${key} at ${s.name}: ${r.status} ${JSON.stringify(r.body)}`);
+      } catch (e) {
+        if ((e as Error).name === 'AssertionError') throw e;
+      }
+      // Down, leaderless, or lost mid-answer: the same key again, elsewhere (a retry never makes a second lease).
+      retries++;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  };
+  const workers = Array.from({ length: 6 }, async () => {
+    for (let i = next++; i < CREATES; i = next++) await createOne(i);
+  });
+  const epochs: number[] = [];
+  const killer = (async () => {
+    for (const at of [0.25, 0.5, 0.75]) {
+      while (accepted.size + refused.size < CREATES * at) await new Promise((r) => setTimeout(r, 20));
+      const { server, epoch } = await leader();
+      epochs.push(epoch);
+      server.child.kill('SIGKILL');
+      await server.exited;
+      // Back as a follower, so that three servers stay.
+      servers[servers.indexOf(server)] = start(server.name, server.port);
+    }
+  })();
+  await Promise.all([...workers, killer]);
+  const { server: last, epoch } = await leader();
+  assert.ok(epoch >= epochs[epochs.length - 1] + 1, `three takeovers: epochs ${epochs.join(', ')}, now ${epoch}`);
+  assert.equal(accepted.size + refused.size, CREATES);
+  assert.ok(retries > 0, 'the kills interrupted the stream');
+
+  const ids = [...accepted.values()];
+  assert.equal(new Set(ids).size, ids.length, 'a key made two leases');
+  const listed: string[] = [];
+  for (let after: string | null = ''; after !== null;) {
+    const page = await call(last.url, 'GET', `/v1/leases?limit=500${after ? `&after=${after}` : ''}`);
+    listed.push(...(page.body.leases as { id: string }[]).map((l) => l.id));
+    after = page.body.next as string | null;
+  }
+  assert.deepEqual([...listed].sort(), [...ids].sort(), 'the leases in the store are exactly the accepted ones');
+
+  const schedule = await call(last.url, 'GET', '/v1/schedule');
+  const checked = validateSchedule(String(schedule.body));
+  assert.equal(checked.status, 0, `the schedule after three failovers fails the shared checker:\n${checked.output}`);
+
+  // Every running lease's VMs reach running under the last leader (reconciled after the takeovers).
+  const until = Date.now() + 60_000;
+  for (;;) {
+    const running = (await call(last.url, 'GET', '/v1/leases?status=running&limit=500')).body.leases as { id: string }[];
+    const behind: string[] = [];
+    for (const l of running) {
+      const ws = (await call(last.url, 'GET', `/v1/leases/${l.id}/workspaces`)).body.workspaces as { status: string }[];
+      if (ws.some((w) => w.status !== 'running')) behind.push(l.id);
+    }
+    if (behind.length === 0) break;
+    assert.ok(Date.now() < until, `leases whose VMs are not running a minute after the last takeover: ${behind.join(', ')}`);
+    await new Promise((r) => setTimeout(r, 500));
+  }
+});
+
+test('a leader paused (SIGSTOP) until another took over steps down when let go, and its writes are refused', { timeout: 120_000 }, async () => {
+  const { server: paused, epoch } = await leader();
+  paused.child.kill('SIGSTOP');
+  const { server: next, epoch: after } = await leader(epoch + 1);
+  assert.notEqual(next, paused);
+  assert.equal(after, epoch + 1);
+  const before = (await call(next.url, 'GET', '/v1/leases?limit=1')).status;
+  assert.equal(before, 200);
+  paused.child.kill('SIGCONT');
+  const until = Date.now() + 20_000;
+  while (!/stepping down/.test(paused.output)) {
+    assert.ok(Date.now() < until, `the paused leader did not step down:\n${paused.output.slice(-1500)}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  let h = await health(paused);
+  // Stepping down closes the service, then answers as a follower on the same port.
+  while (h?.role !== 'follower') {
+    assert.ok(Date.now() < until, `the paused leader stepped down but does not answer as a follower: ${JSON.stringify(h)}`);
+    await new Promise((r) => setTimeout(r, 100));
+    h = await health(paused);
+  }
+  assert.equal(h?.leader?.name, next.name);
+  // Through the old leader now: forwarded to the new one, which decides.
+  const made = await call(paused.url, 'POST', '/v1/leases', { kind: 'best-effort', nodes: 1, cpu: 1, memoryMiB: 256, duration: 60 }, { 'idempotency-key': 'after-pause' });
+  assert.equal(made.status, 201, JSON.stringify(made.body));
+});

@@ -57,6 +57,7 @@ async function leader(notEpochBelow = 0, timeoutMs = 30_000): Promise<{ server: 
   throw new Error(`no leader within ${timeoutMs} ms:\n${servers.map((s) => `${s.name}: ${s.output.slice(-800)}`).join('\n')}`);
 }
 
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- JSON answers are checked by the assertions that read them
 async function call(url: string, method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<{ status: number; body: any }> {
   const res = await fetch(`${url}${path}`, {
     method, signal: AbortSignal.timeout(15_000),

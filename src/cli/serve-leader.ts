@@ -44,6 +44,8 @@ export interface ServeSettings {
 
 export interface RunningLeader {
   address: string;
+  /** Why the service stopped taking inputs (the store lost one it heard): a restart replays the log. */
+  stoppedBy(): Error | null;
   close(): Promise<void>;
 }
 
@@ -101,6 +103,7 @@ export async function startLeader(s: ServeSettings, store: Store, leadership?: (
   process.stdout.write(`vws ${s.version} serving ${address}/v1 (store ${s.storeName}, driver ${s.plugin.name}${s.burstTo ? `, bursting to ${s.burstTo.name}` : ''})\n`);
   return {
     address,
+    stoppedBy: () => service.stoppedBy,
     close: async () => {
       await app.close();
       await ec2Server?.close();

@@ -67,6 +67,14 @@ export async function runRoles(
     if (stopping) return;
     if (role.kind === 'leader') {
       if (fenced) return stepDown('the store refused a write: another server leads now');
+      const stopped = role.running.stoppedBy();
+      if (stopped) {
+        // Its scheduler heard what the store lost: a leader that replays the log (another, or this one again) takes over.
+        const { epoch } = role;
+        await stepDown(stopped.message);
+        await shared.election.resign(epoch).catch(() => {});
+        return;
+      }
       const renewed = await shared.election.renew(role.epoch).catch((e: Error) => { log(`could not renew the leadership: ${e.message}`); return null; });
       if (renewed === false) return stepDown('another server took over the leadership');
       if (renewed) role.renewedAt = Date.now();

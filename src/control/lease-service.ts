@@ -1,6 +1,5 @@
-// What clients and the API ask of the service: quotes, leases made, held, committed, cancelled
-// and acted on, what the pool is doing, and the pool's own changes (pool-inputs.ts). Every input
-// runs through the control loop (control-loop.ts), which logs it before the scheduler hears it.
+// What clients and the API ask of the service: quotes, leases made, held, committed, cancelled, acted on, what the
+// pool does and its own changes (pool-inputs.ts). Every input runs through the control loop, which logs it first.
 
 import type { CostFigures } from '../core/cost-figures.ts';
 import type { NodeLoss } from '../core/node-loss.ts';
@@ -66,13 +65,9 @@ export class LeaseService {
     return service;
   }
 
-  get scheduler(): Backends {
-    return this.loop.scheduler;
-  }
+  get scheduler(): Backends { return this.loop.scheduler; }
 
-  get nodes(): NodeIndex {
-    return this.loop.nodes;
-  }
+  get nodes(): NodeIndex { return this.loop.nodes; }
 
   /** Has every lease's VMs converged again: after a node's agent came back, say. */
   reconcileNow(): Promise<void> {
@@ -181,11 +176,13 @@ export class LeaseService {
     return this.loop.owners.get(id);
   }
 
+  /** Why the service takes nothing more (it heard an input the store lost); null while it runs. */
+  get stoppedBy(): Error | null { return this.loop.stoppedBy; }
+
   /** The schedule export (vws.schedule/v1) of every lease, with the pool's nodes. */
   scheduleExport(): Iterable<string> {
     // A stopped service's scheduler heard inputs the store lost: what it holds is no schedule of the service's.
-    const stopped = this.loop.stoppedBy;
-    if (stopped) throw stopped;
+    if (this.stoppedBy) throw this.stoppedBy;
     return scheduleLines(this.scheduler.allLeases(), this.scheduler.nodes);
   }
 

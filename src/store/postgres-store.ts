@@ -48,6 +48,8 @@ export class PostgresStore extends PostgresTrustRecords implements Store {
     this.schema = options.schema === undefined ? undefined : checkSchemaName(options.schema);
     this.connection = {
       connectionString: url,
+      // Names the connections in pg_stat_activity: an operator sees which are vws's, and of which schema.
+      application_name: `vws ${this.schema ?? 'public'}`,
       types: { getTypeParser: typeParser as typeof pg.types.getTypeParser },
       // A startup parameter rather than a SET on 'connect': it is in force before the
       // connection's first query, and cannot fail halfway and leave it on the public schema.

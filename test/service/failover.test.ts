@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { freePort } from '../support/free-port.ts';
 import { bin, root } from '../support/vws-bin.ts';
-import { dropTestSchema, freshSchema, TEST_POSTGRES_URL } from '../support/test-postgres.ts';
+import { dropTestSchema, freshSchema, TEST_POSTGRES_URL, withTestClient } from '../support/test-postgres.ts';
 import { validateSchedule } from '../support/validate-schedule.ts';
 
 const TOKEN = 'vws_test-failover-admin-token';
@@ -154,6 +154,41 @@ test(`${CREATES} creates over three servers, the leader killed -9 three times: e
     assert.ok(Date.now() < until, `leases whose VMs are not running a minute after the last takeover: ${behind.join(', ')}`);
     await new Promise((r) => setTimeout(r, 500));
   }
+});
+
+test('every connection of the servers cut at once (as a database restart does) during a stream of creates: nothing accepted is lost', { timeout: 300_000 }, async () => {
+  const ids = new Map<string, string>();
+  let cut = false;
+  const create = async (i: number): Promise<void> => {
+    const key = `cut-${i}`;
+    for (let attempt = 0; ; attempt++) {
+      const s = servers[(i + attempt) % servers.length];
+      const r = await call(s.url, 'POST', '/v1/leases', { kind: 'best-effort', nodes: 1, cpu: 1, memoryMiB: 256, duration: 30 }, { 'idempotency-key': key }).catch(() => null);
+      if (r && (r.status === 201 || r.status === 200)) return void ids.set(key, r.body.lease.id as string);
+      assert.ok(!r || [502, 503].includes(r.status), `create ${key}: ${r?.status} ${JSON.stringify(r?.body)}`);
+      await new Promise((res) => setTimeout(res, 100));
+    }
+  };
+  let next = 0;
+  const workers = Array.from({ length: 4 }, async () => {
+    for (let i = next++; i < 300; i = next++) {
+      if (i === 150 && !cut) {
+        cut = true;
+        const killed = await withTestClient(schema, (c) => c.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1', [`vws ${schema}`]));
+        assert.ok(killed.rowCount! >= 3, `cut ${killed.rowCount} connections`);
+      }
+      await create(i);
+    }
+  });
+  await Promise.all(workers);
+  const { server } = await leader();
+  for (const [key, id] of ids) {
+    const r = await call(server.url, 'GET', `/v1/leases/${id}`);
+    assert.equal(r.status, 200, `lease ${id} (key ${key}) was accepted and is gone`);
+  }
+  assert.equal(new Set(ids.values()).size, 300);
+  const checked = validateSchedule(String((await call(server.url, 'GET', '/v1/schedule')).body));
+  assert.equal(checked.status, 0, checked.output);
 });
 
 test('a leader paused (SIGSTOP) until another took over steps down when let go, and its writes are refused', { timeout: 120_000 }, async () => {

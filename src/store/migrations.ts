@@ -364,7 +364,7 @@ export const MIGRATIONS: readonly Migration[] = [
   {
     // Several servers on one PostgreSQL store: who leads and under which fencing token (epoch),
     // and until when its leadership holds unless renewed (src/store/postgres-leadership.ts). Two
-    // rows in two tables: writes lock the first against a takeover, renewals touch only the second.
+    // rows in two tables: a takeover changes the first, renewals touch only the second.
     // SQLite stores have one server (a file lock), and the tables stay empty there.
     version: 10,
     sqlite: LEADERSHIP_TABLES('INTEGER'),

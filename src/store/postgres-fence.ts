@@ -1,11 +1,16 @@
 // The fence on a PostgreSQL store: a statement trigger on every table of vws's schema refuses a
 // write from a connection whose epoch (the custom setting vws.epoch, given when the connection
-// opens) is not the leader's. It takes a share lock on the leadership row, held to the end of the
-// writing transaction, so a takeover (which updates that row) waits for the writes already under
-// way and reads the input log only once they are in: none slips in behind the new leader's back.
-// Checked once per transaction: the lock holds to its end.
+// opens) is not the leader's. Before it reads the epoch it takes the fence lock in share mode (an
+// advisory lock: in memory, where a row lock would write to the row at every transaction), held to
+// the end of the writing transaction; a takeover takes it exclusively before it raises the epoch,
+// so it waits for the writes already under way and reads the input log only once they are in, and
+// every write after it reads the new epoch: none slips in behind the new leader's back. Checked
+// once per transaction: the lock holds to its end.
 
 import { FENCED_SQLSTATE } from './leadership.ts';
+
+/** The fence lock's key: one per schema, as the store's tables are. */
+export const FENCE_LOCK = "hashtext('vws fence ' || COALESCE(current_schema(), ''))";
 
 /** Tables the fence leaves alone: the election's own, and the schema's bookkeeping. */
 const UNFENCED = ['leadership', 'leader_heartbeat', 'schema_version'];
@@ -18,7 +23,8 @@ BEGIN
   -- A connection that never led (a tool, a migration) is not fenced; every server's is.
   IF mine IS NULL OR mine = '' THEN RETURN NULL; END IF;
   IF current_setting('vws.fenced_in', true) = txid_current()::text THEN RETURN NULL; END IF;
-  PERFORM 1 FROM leadership WHERE id = 1 AND epoch = mine::bigint FOR SHARE;
+  PERFORM pg_advisory_xact_lock_shared(${FENCE_LOCK});
+  PERFORM 1 FROM leadership WHERE id = 1 AND epoch = mine::bigint;
   IF NOT FOUND THEN
     RAISE EXCEPTION 'this server led the store as epoch %, and another server has taken over since: its writes are refused (it steps down and follows)', mine
       USING ERRCODE = '${FENCED_SQLSTATE}';

@@ -3,6 +3,7 @@
 // clocks never have to agree.
 
 import pg from 'pg';
+import { FENCE_LOCK } from './postgres-fence.ts';
 import { type Candidate, type Leader, type LeaderElection, TERM_MS } from './leadership.ts';
 
 /** A takeover waits this long for the writes of the old leader under way, then tries again later. */
@@ -33,7 +34,8 @@ export class PostgresLeadership implements LeaderElection {
         return null;
       }
       const since = Math.floor(Date.now() / 1000);
-      // Waits here for every write of the old leader still in a transaction (they hold the row in share).
+      // Waits here for every write of the old leader still in a transaction (they hold the fence lock in share).
+      await client.query(`SELECT pg_advisory_xact_lock(${FENCE_LOCK})`);
       const [won] = (await client.query(`INSERT INTO leadership (id, epoch, holder, address, since) VALUES (1, 1, $1, $2, $3)
         ON CONFLICT (id) DO UPDATE SET epoch = leadership.epoch + 1, holder = EXCLUDED.holder, address = EXCLUDED.address, since = EXCLUDED.since
         RETURNING epoch`, [me.holder, me.address, since])).rows;

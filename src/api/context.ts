@@ -18,6 +18,7 @@ export interface ServerOptions {
   blobDir: string;
   now: () => number;
   https?: { cert: string; key: string };
+  /** Log failures (the causes of 500s and 503s) to stderr: a server does; tests need not. */
   logger?: boolean;
   /** Where node agents connect, when VMs run on agents. */
   agents?: AgentHub;

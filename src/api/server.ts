@@ -37,7 +37,8 @@ const MAX_PARAM_LENGTH = 3 * 256;
 
 export function buildServer(opts: ServerOptions): FastifyInstance {
   const app = Fastify({
-    logger: opts.logger ?? false,
+    // Failures only, on stderr: an internal error's answer points to the log for its cause.
+    logger: opts.logger ? { level: 'error', stream: process.stderr } : false,
     // Node answers a request without Host with a bare 400 of its own: the API checks it instead (onRequest below).
     ...(opts.https ? { https: { ...opts.https, requireHostHeader: false } } : { http: { requireHostHeader: false } }),
     // JSON bodies are small; image content is streamed by its own route (routes/images.ts).

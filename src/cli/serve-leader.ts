@@ -93,7 +93,7 @@ export async function startLeader(s: ServeSettings, store: Store, leadership?: (
   await addNodes(burst, s.burstTo?.name ?? '');
   const unwatch = await contexts.watch(service);
   const secretBox = new SecretBox(join(s.data, 'ec2-secret.key'));
-  const app = buildServer({ service, store, version: s.version, blobDir: join(s.data, 'blobs'), now: () => wallClock.now(), https: s.https, agents: opened.agents, broker, secretBox, leadership });
+  const app = buildServer({ service, store, version: s.version, blobDir: join(s.data, 'blobs'), now: () => wallClock.now(), https: s.https, agents: opened.agents, broker, secretBox, leadership, logger: true });
   const address = await app.listen({ host: s.host, port: s.port });
   const ec2Server = s.ec2 ? await startEc2(s.ec2, { service, store, secretBox, now: () => wallClock.now() }) : null;
   // A token the operator gave (VWS_BOOTSTRAP_TOKEN) is theirs already: printing it would put it in logs.

@@ -1,21 +1,22 @@
-// The control loop: the wall clock drives the same scheduler as the simulator. Every input is
-// written to the store before the scheduler hears it; what the scheduler then decides is written
-// as lease rows and events, and carried out on the driver by the reconciler. On start, the input
-// log is replayed into a fresh scheduler and the drivers' VMs are reconciled with it. The
-// operations that make inputs (lease-service.ts, pool-inputs.ts) run through `exclusive`.
+// The control loop: the wall clock drives the same scheduler as the simulator. Every input is written to the store
+// before the scheduler hears it; what the scheduler then decides is written as lease rows and events, and carried
+// out on the driver by the reconciler. On start, the input log is replayed into a fresh scheduler and the drivers'
+// VMs are reconciled with it. The operations that make inputs (lease-service.ts, pool-inputs.ts) run through `exclusive`.
 
-import { hasEnded, type LeaseRecord } from '../core/lease-record.ts';
+import type { LeaseRecord } from '../core/lease-record.ts';
 import { seriesOf } from '../core/periodic.ts';
 import type { Plan, StepResult } from '../core/scheduler.ts';
 import { Backends } from '../core/backends.ts';
 import { type BurstPolicy, DEFAULT_BURST_POLICY } from '../core/bursting.ts';
-import type { EventRow, LeaseRow, Store } from '../store/store.ts';
+import type { EventRow, Store } from '../store/store.ts';
 import type { Clock } from './clock.ts';
 import type { Driver } from '../drivers/driver.ts';
 import { applyInput, type Applied, type Input, NodeIndex, type Ownership, ownershipOf } from './inputs.ts';
 import { statusOf } from './lease-view.ts';
 import { type Ending, leaseRow, type RowSources, sameRow } from './lease-rows.ts';
 import { Reconciler } from './reconciler.ts';
+import { IdempotencyKeys, WrittenRows } from './written-rows.ts';
+import { moveBack, reportVmEnd } from './vm-reports.ts';
 import { guardStore, StoreUnavailable } from '../store/store-failure.ts';
 import { configForDriver, fixedForDriver } from './driver-fit.ts';
 import { type ServiceBackend, siteDriver } from './service-backend.ts';
@@ -24,10 +25,7 @@ import { SiteTerms } from './site-terms.ts';
 import { AccountTallies } from './account-tally.ts';
 import { announcePreemptions } from './preemption-notices.ts';
 
-export type { ServiceOptions };
-
-/** At most this many waiting operations share one transaction. */
-const MAX_BATCH = 64;
+/** At most this many waiting operations share one transaction. */ const MAX_BATCH = 64;
 
 type Listener = (event: EventRow) => void;
 
@@ -42,8 +40,9 @@ export class ControlLoop {
   readonly owners = new Map<string, Ownership>();
   /** Why leases were stopped from outside the scheduler, from the inputs (so replays know too). */
   private readonly endings = new Map<string, Ending>();
-  /** Each lease's row as last written. */
-  readonly rows = new Map<string, LeaseRow>();
+  /** Each lease's row as last written, and each Idempotency-Key's first answer. */
+  readonly rows = new WrittenRows();
+  readonly keys: IdempotencyKeys;
   private readonly dirty = new Set<string>();
   private readonly rowSources: RowSources = {
     lease: (id) => this.scheduler.lease(id),
@@ -56,8 +55,8 @@ export class ControlLoop {
   private readonly waiting: Array<{ fn: () => Promise<unknown>; resolve: (v: unknown) => void; reject: (e: unknown) => void }> = [];
   private draining: Promise<void> | null = null;
   private cancelTimer: (() => void) | null = null;
-  /** Events written in the transaction under way, sent to listeners once it commits. */
-  private outbox: EventRow[] | null = null;
+  /** Events written in the transaction under way, sent to listeners once it commits (a store may give their ids only then). */
+  private outbox: Array<{ event: Omit<EventRow, 'id'>; id: Promise<number> }> | null = null;
   private readonly toReconcile = new Set<LeaseRecord>();
   /** Nodes whose VMs are written off once the transaction that made them unavailable commits. */
   private readonly toWriteOff = new Set<string>();
@@ -66,6 +65,7 @@ export class ControlLoop {
   private heardInputs = 0;
   private broken: Error | null = null;
   private closed = false;
+  get isClosed(): boolean { return this.closed; }
   readonly store: Store;
   readonly driver: Driver;
   readonly clock: Clock;
@@ -74,6 +74,7 @@ export class ControlLoop {
     // The store's failures come out as StoreUnavailable, which the API answers with a 503.
     const opts = { ...given, store: guardStore(given.store) };
     this.store = opts.store;
+    this.keys = new IdempotencyKeys(this.store);
     this.clock = opts.clock;
     this.burst = opts.burst ?? DEFAULT_BURST_POLICY;
     this.terms = new SiteTerms(opts.config, () => this.tallies.reprice());
@@ -91,11 +92,12 @@ export class ControlLoop {
     this.reconciler = new Reconciler(this.driver, opts.store, {
       leaseById: (id) => this.scheduler.lease(id),
       nodeId: (n) => this.nodes.ids[n],
-      vmEndedByItself: (leaseId, detail) => this.reportVmEnd(leaseId, detail),
-      migrationFailed: (leaseId, vm) => this.moveBack(leaseId, vm),
+      vmEndedByItself: (leaseId, detail) => reportVmEnd(this, leaseId, detail),
+      migrationFailed: (leaseId, vm) => moveBack(this, leaseId, vm),
       event: (e) => {
         const own = e.leaseId ? this.owners.get(e.leaseId) : undefined;
-        const written = this.event({ ...e, owner: own?.owner ?? null, group: own?.group ?? null });
+        // An event the store refuses (it failed, or this server no longer leads) is lost with it, never unhandled.
+        const written = this.event({ ...e, owner: own?.owner ?? null, group: own?.group ?? null }).catch(() => {});
         // Kept until written, so that idle() waits for it.
         this.eventsInFlight.add(written);
         void written.finally(() => this.eventsInFlight.delete(written));
@@ -123,11 +125,12 @@ export class ControlLoop {
         this.advanceTo(row.time);
         const input = row.data as Input;
         const applied = this.apply(input, row.time);
-        if (input.type === 'submit' && input.idempotencyKey) await this.store.rememberIdempotent(input.owner, input.idempotencyKey, input.request.id, applied.decision);
+        if (input.type === 'submit' && input.idempotencyKey) await this.keys.remember(input.owner, input.idempotencyKey, input.request.id, applied.decision);
       }
       for (const l of this.scheduler.allLeases()) this.dirty.add(l.req.id);
       this.advanceTo(this.clock.now());
       await this.flush();
+      this.rows.complete = true;
     });
     // Again after a crash that may have come between logging a node's loss and forgetting its VMs.
     for (const node of await this.store.listNodes()) if (node.status === 'unavailable') this.reconciler.writeOff(node.id);
@@ -223,10 +226,12 @@ export class ControlLoop {
       this.outbox = [];
       try {
         // A refusal is a value: it commits what came before it, such as a tick the scheduler heard.
-        await this.store.transaction(async () => {
+        const ids = await this.store.transaction(async () => {
           for (const op of batch) outcomes.push(await op.fn());
+          // Inside the transaction: what the store held back goes out now, and a failure undoes it all.
+          return Promise.all(this.outbox!.map((o) => o.id));
         });
-        for (const e of this.outbox) this.emit(e);
+        this.outbox.forEach((o, k) => this.emit({ ...o.event, id: ids[k] }));
         // Before any lease is reconciled: a lease moved off a lost node must not be looked for there.
         for (const node of this.toWriteOff) this.reconciler.writeOff(node);
         this.reconciler.reconcile([...this.toReconcile]);
@@ -318,7 +323,7 @@ export class ControlLoop {
     for (const id of this.dirty) {
       const lease = this.scheduler.lease(id);
       if (!lease) continue;
-      const before = this.rows.get(id) ?? (await this.store.getLease(id));
+      const before = await this.rows.before(id, this.store);
       const row = leaseRow(lease, this.rowSources, before, now);
       if (before && sameRow(before, row)) {
         this.rows.set(id, before);
@@ -338,9 +343,14 @@ export class ControlLoop {
   }
 
   async event(e: Omit<EventRow, 'id'>): Promise<void> {
-    const id = await this.store.appendEvent(e);
-    if (this.outbox) this.outbox.push({ ...e, id });
-    else this.emit({ ...e, id });
+    // Not waited on in a transaction: it goes out with the rest of the batch.
+    if (this.outbox) {
+      const id = this.store.appendEvent(e);
+      // A store that writes at once may have failed already: that failure is the batch's, read at its end, never unhandled.
+      if (id instanceof Promise) id.catch(() => {});
+      return void this.outbox.push({ event: e, id });
+    }
+    this.emit({ ...e, id: await this.store.appendEvent(e) });
   }
 
   private emit(e: EventRow): void {
@@ -357,44 +367,6 @@ export class ControlLoop {
         this.advanceTo(this.clock.now());
         await this.flush();
       });
-    });
-  }
-
-  /**
-   * A live migration failed and the VM runs on at its source: the lease is moved back there, as an
-   * administrator's migration would move it (the same input, so a replay agrees), once the core
-   * takes it (not at the instant the run it leaves began), and if the source still has room.
-   * Otherwise the lease stays planned where it was going, and the reconciler tries again.
-   */
-  private moveBack(leaseId: string, vm: { index: number; from: string }): void {
-    void this.exclusive(async () => {
-      const now = await this.syncTo(this.clock.now());
-      const run = this.scheduler.lease(leaseId)?.chain.find((s) => s.kind === 'run' && s.active);
-      const from = this.nodes.of(vm.from);
-      if (!run || from === undefined || run.nodes[vm.index] === from) return;
-      if (run.start >= now) {
-        this.clock.at(run.start + 1, () => {
-          if (!this.closed) this.moveBack(leaseId, vm);
-        });
-        return;
-      }
-      const to = run.nodes.map((n, k) => (k === vm.index ? from : n));
-      if (this.scheduler.liveMigrationRefusal(leaseId, to, now)) return;
-      await this.record({ type: 'migrate', id: leaseId, to: to.map((n) => this.nodes.ids[n]) }, now);
-      await this.flush();
-    });
-  }
-
-  /** A lease's VM stopped or failed by itself: its work is done if it was running, else it failed. */
-  private reportVmEnd(leaseId: string, detail: { failed: boolean; message: string }): void {
-    void this.exclusive(async () => {
-      const now = await this.syncTo(this.clock.now());
-      const lease = this.scheduler.lease(leaseId);
-      if (!lease || hasEnded(lease)) return;
-      const running = lease.chain.some((s) => s.active && s.kind === 'run');
-      if (running && !detail.failed) await this.record({ type: 'finish', id: leaseId }, now);
-      else await this.record({ type: 'fail', id: leaseId, detail: detail.message }, now);
-      await this.flush();
     });
   }
 }

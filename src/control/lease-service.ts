@@ -28,10 +28,11 @@ import { type Statement, statementOf } from './statements.ts';
 import type { Period } from '../core/accounts.ts';
 import type { LeaseOwner } from '../drivers/plugin.ts';
 import { scheduleLines } from '../sim/schedule-export.ts';
-import { ControlLoop, type ServiceOptions } from './control-loop.ts';
+import { ControlLoop } from './control-loop.ts';
+import type { ServiceOptions } from './service-options.ts';
 import * as pool from './pool-inputs.ts';
 
-export type { ServiceOptions } from './control-loop.ts';
+export type { ServiceOptions } from './service-options.ts';
 
 /** A quote, with the back-end it is for and, on a site of several, every back-end's option. */
 export type QuoteWithOptions = (Quote | TermsQuote) & { backend: string; burst?: { backend: string; at: number }; options?: BackendQuote[]; price?: Price | null };
@@ -230,9 +231,9 @@ export class LeaseService {
   create(owner: string, group: string | null, request: LeaseRequest, idempotencyKey?: string): Promise<Result<Created>> {
     return this.loop.exclusive(async () => {
       if (idempotencyKey) {
-        const seen = await this.loop.store.idempotentResponse(owner, idempotencyKey);
+        const seen = this.loop.keys.seen(owner, idempotencyKey);
         if (seen) {
-          const first = (await this.loop.store.getLease(seen.leaseId))!;
+          const first = this.loop.rows.get(seen.leaseId) ?? (await this.loop.store.getLease(seen.leaseId))!;
           // A retry gets the first answer; another request under the same key is a client's mistake, not a retry.
           if (first.group !== group || !sameRequest(first.request, request)) {
             return refuse('idempotency-key-reused', `Idempotency-Key '${idempotencyKey}' already made lease '${first.id}' from another request: send a new key for a new request`);
@@ -248,7 +249,7 @@ export class LeaseService {
       // The quoted plan is what the scheduler applies (a replay plans again, to the same plan).
       const applied = await this.loop.record({ type: 'submit', owner, group, request: req, ...(idempotencyKey ? { idempotencyKey } : {}) }, now, plan);
       await this.loop.flush();
-      if (idempotencyKey) await this.loop.store.rememberIdempotent(owner, idempotencyKey, req.id, applied.decision);
+      if (idempotencyKey) await this.loop.keys.remember(owner, idempotencyKey, req.id, applied.decision);
       return done({ lease: this.loop.rows.get(req.id)!, decision: applied.decision!, replayed: false });
     });
   }

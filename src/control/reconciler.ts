@@ -59,6 +59,7 @@ export class Reconciler {
   private readonly writtenOff = new Set<string>();
   private readonly jobs = new Map<string, Promise<void>>();
   private readonly unwritten = new Map<string, WorkspaceRow>();
+  private rowsRefreshed = false;
   private writing: Promise<void> | null = null;
   private readonly strayStops = new Set<Promise<void>>();
   /** Once the service closes, the driver's news is no longer ours to act on. */
@@ -102,10 +103,16 @@ export class Reconciler {
   async reconcileAll(leases: readonly LeaseRecord[]): Promise<void> {
     await this.observe();
     const touched = new Set(leases.filter((l) => desiredVms(l).some((d) => d.state !== 'absent')).map((l) => l.req.id));
+    const first = !this.rowsRefreshed;
+    this.rowsRefreshed = true;
     for (const vm of [...this.actual.values()]) {
-      const { leaseId } = partsOfVm(vm.id);
-      if (this.hooks.leaseById(leaseId)) touched.add(leaseId);
-      else if (vm.state !== 'stopped') {
+      const { leaseId, index } = partsOfVm(vm.id);
+      const lease = this.hooks.leaseById(leaseId);
+      if (lease) {
+        touched.add(leaseId);
+        // A service that died between a VM's change and its row's write left the row behind: at start, every row is written as the VM is.
+        if (first) this.keepRow(vm, lease, index);
+      } else if (vm.state !== 'stopped') {
         this.hooks.event({ time: this.clock.now(), type: 'workspace.unknown', leaseId: null, owner: null, group: null, data: { vm: vm.id, node: vm.node, state: vm.state } });
         this.stopUnknown(vm);
       }
@@ -245,18 +252,20 @@ export class Reconciler {
     this.actual.set(vm.id, vm);
     const { leaseId, index } = partsOfVm(vm.id);
     const lease = this.hooks.leaseById(leaseId);
-    if (lease) {
-      this.keep({
-        leaseId, index, node: vm.node, status: WORKSPACE_STATUS[vm.state], mac: macOf(vm.id), ip: vm.ip,
-        image: shapeOfVm(lease, index).image?.id ?? null, console: vm.console, updatedAt: this.clock.now(),
-        ...workspaceNaming(leaseId, index, lease.req.roles),
-      });
-    }
+    if (lease) this.keepRow(vm, lease, index);
     const endedAlone = (vm.state === 'stopped' || vm.state === 'failed') && before?.state !== vm.state && !this.stopping.has(vm.id);
     if (endedAlone && lease) {
       const wanted = desiredVms(lease)[index];
       if (wanted && wanted.state !== 'absent') this.hooks.vmEndedByItself(leaseId, { failed: vm.state === 'failed', message: vm.detail ?? `${vm.id} ${vm.state} by itself` });
     }
+  }
+
+  private keepRow(vm: VmStatus, lease: LeaseRecord, index: number): void {
+    this.keep({
+      leaseId: lease.req.id, index, node: vm.node, status: WORKSPACE_STATUS[vm.state], mac: macOf(vm.id), ip: vm.ip,
+      image: shapeOfVm(lease, index).image?.id ?? null, console: vm.console, updatedAt: this.clock.now(),
+      ...workspaceNaming(lease.req.id, index, lease.req.roles),
+    });
   }
 
   /** Workspace rows are written in batches, one transaction for all the changes heard meanwhile. */

@@ -18,10 +18,7 @@ import { FENCED_SQLSTATE, type StoreLeadership } from './leadership.ts';
 /** How long the database lets a leader's transaction sit idle before it ends it (see fence()). */
 const IDLE_IN_TRANSACTION_MS = 5000;
 
-/** A row as pg returns it (the driver boundary); the to* functions below type it. */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- the database driver's rows are untyped; the functions below give them types
-type Row = Record<string, any>;
-type SqlValue = string | number | boolean | null | string[];
+import { type Row, type SqlValue, WriteBuffer } from './postgres-write-buffer.ts';
 
 export interface PostgresStoreOptions {
   /** Keep every table in this schema (created if missing), e.g. to isolate a test run. */
@@ -32,6 +29,8 @@ interface OpenTransaction {
   client: pg.PoolClient;
   /** False once committed or rolled back: late calls from fn's context must not use the client. */
   open: boolean;
+  /** The rows of inputs, leases, workspaces, events and idempotency keys written and not sent yet. */
+  buffer: WriteBuffer;
 }
 
 export class PostgresStore extends PostgresTrustRecords implements Store {
@@ -128,11 +127,13 @@ export class PostgresStore extends PostgresTrustRecords implements Store {
     if (this.context.getStore()?.open) {
       throw new Error('transaction() was called inside another transaction() on the same store; calls must not nest — run the inner work directly in the outer transaction');
     }
-    const tx: OpenTransaction = { client: await this.pool.connect(), open: true };
+    const client = await this.pool.connect();
+    const tx: OpenTransaction = { client, open: true, buffer: new WriteBuffer((sql, params) => this.send(client, sql, params)) };
     let broken: Error | undefined;
     try {
       await tx.client.query('BEGIN');
       const result = await this.context.run(tx, fn);
+      await tx.buffer.flush();
       await tx.client.query('COMMIT');
       return result;
     } catch (error) {
@@ -194,7 +195,11 @@ export class PostgresStore extends PostgresTrustRecords implements Store {
     return (await this.query('DELETE FROM tokens WHERE id = $1 RETURNING id', [id])).length > 0;
   }
 
-  async appendInput(input: Omit<InputRow, 'seq'>): Promise<number> {
+  appendInput(input: Omit<InputRow, 'seq'>): Promise<number> {
+    const row = { time: input.time, type: input.type, data: json(input.data) };
+    return this.held?.add('inputs', row, { returning: 'seq', pick: (r) => Number(r.seq) }) ?? this.appendInputNow(input);
+  }
+  private async appendInputNow(input: Omit<InputRow, 'seq'>): Promise<number> {
     const sql = 'INSERT INTO inputs (time, type, data) VALUES ($1, $2, $3) RETURNING seq';
     return (await this.query(sql, [input.time, input.type, json(input.data)]))[0].seq;
   }
@@ -204,6 +209,8 @@ export class PostgresStore extends PostgresTrustRecords implements Store {
   }
 
   async putLease(l: LeaseRow): Promise<void> {
+    const held = this.held;
+    if (held) return void held.add('leases', leaseColumns(l), { key: ['id'], onConflict: 'update' });
     await this.upsert('leases', ['id'], leaseColumns(l));
   }
   async getLease(id: string): Promise<LeaseRow | null> {
@@ -219,6 +226,8 @@ export class PostgresStore extends PostgresTrustRecords implements Store {
   }
 
   async putWorkspace(w: WorkspaceRow): Promise<void> {
+    const held = this.held;
+    if (held) return void held.add('workspaces', workspaceColumns(w), { key: ['lease_id', 'idx'], onConflict: 'update' });
     await this.upsert('workspaces', ['lease_id', 'idx'], workspaceColumns(w));
   }
   async workspacesOf(leaseId: string): Promise<WorkspaceRow[]> {
@@ -251,7 +260,11 @@ export class PostgresStore extends PostgresTrustRecords implements Store {
     return (await this.query('SELECT * FROM images WHERE sha256 = $1 ORDER BY name', [sha256])).map((r) => imageFrom(r));
   }
 
-  async appendEvent(e: Omit<EventRow, 'id'>): Promise<number> {
+  appendEvent(e: Omit<EventRow, 'id'>): Promise<number> {
+    const row = { time: e.time, type: e.type, lease_id: e.leaseId, owner: e.owner, group_name: e.group, data: json(e.data) };
+    return this.held?.add('events', row, { returning: 'id', pick: (r) => Number(r.id) }) ?? this.appendEventNow(e);
+  }
+  private async appendEventNow(e: Omit<EventRow, 'id'>): Promise<number> {
     const sql = `INSERT INTO events (time, type, lease_id, owner, group_name, data)
       VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`;
     return (await this.query(sql, [e.time, e.type, e.leaseId, e.owner, e.group, json(e.data)]))[0].id;
@@ -275,6 +288,8 @@ export class PostgresStore extends PostgresTrustRecords implements Store {
   }
   async rememberIdempotent(owner: string, key: string, leaseId: string, response: unknown): Promise<void> {
     // The first response stays: a retried request must get what the original one got.
+    const held = this.held;
+    if (held) return void held.add('idempotency_keys', { owner, key, lease_id: leaseId, response: json(response) }, { key: ['owner', 'key'], onConflict: 'nothing' });
     await this.query(
       'INSERT INTO idempotency_keys (owner, key, lease_id, response) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING',
       [owner, key, leaseId, json(response)],
@@ -308,7 +323,18 @@ export class PostgresStore extends PostgresTrustRecords implements Store {
   /** Runs sql on the open transaction's client if called from inside one, else on any pooled client. */
   protected async query(sql: string, params: SqlValue[] = []): Promise<Row[]> {
     const tx = this.context.getStore();
-    const on = tx?.open ? tx.client : this.pool;
+    // What the transaction holds goes first: a read sees it, and statements stay in their order.
+    if (tx?.open && !tx.buffer.empty) await tx.buffer.flush();
+    return this.send(tx?.open ? tx.client : this.pool, sql, params);
+  }
+
+  /** The transaction's buffer, when called from inside one: writes there are held back (postgres-write-buffer.ts). */
+  private get held(): WriteBuffer | null {
+    const tx = this.context.getStore();
+    return tx?.open ? tx.buffer : null;
+  }
+
+  private async send(on: pg.Pool | pg.PoolClient, sql: string, params: SqlValue[]): Promise<Row[]> {
     try {
       return (await on.query(sql, params)).rows;
     } catch (e) {

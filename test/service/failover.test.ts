@@ -79,6 +79,7 @@ after(async () => {
     s.child.kill('SIGKILL');
     await s.exited;
   }
+  if (process.env.VWS_FAILOVER_KEEP) return void console.log(`kept schema ${schema} and ${dir}`);
   await dropTestSchema(schema);
   rmSync(dir, { recursive: true, force: true });
 });
@@ -148,10 +149,10 @@ test(`${CREATES} creates over three servers, the leader killed -9 three times: e
     const behind: string[] = [];
     for (const l of running) {
       const ws = (await call(last.url, 'GET', `/v1/leases/${l.id}/workspaces`)).body.workspaces as { status: string }[];
-      if (ws.some((w) => w.status !== 'running')) behind.push(l.id);
+      if (ws.some((w) => w.status !== 'running')) behind.push(`${l.id} (${ws.map((w) => w.status).join(', ')})`);
     }
     if (behind.length === 0) break;
-    assert.ok(Date.now() < until, `leases whose VMs are not running a minute after the last takeover: ${behind.join(', ')}`);
+    assert.ok(Date.now() < until, `leases whose VMs are not running a minute after the last takeover: ${behind.join(', ')}\n${last.output.slice(-3000)}`);
     await new Promise((r) => setTimeout(r, 500));
   }
 });
@@ -208,7 +209,7 @@ test('a leader paused (SIGSTOP) until another took over steps down when let go, 
   let h = await health(paused);
   // Stepping down closes the service, then answers as a follower on the same port.
   while (h?.role !== 'follower') {
-    assert.ok(Date.now() < until, `the paused leader stepped down but does not answer as a follower: ${JSON.stringify(h)}`);
+    assert.ok(Date.now() < until, `the paused leader stepped down but does not answer as a follower: ${JSON.stringify(h)}\n${paused.output.slice(-3000)}`);
     await new Promise((r) => setTimeout(r, 100));
     h = await health(paused);
   }

@@ -1,0 +1,103 @@
+// The front of a pool split into cells: routes each arriving lease to one cell. Its main policy
+// asks every cell that could hold the lease for a quote (Scheduler.plan, which changes nothing)
+// and takes the earliest start; two simpler policies, round-robin and least-loaded, ask nothing,
+// and are there to set the quotes' worth against.
+
+import type { LeaseRecord } from '../core/lease-record.ts';
+import { type Plan, planStart } from '../core/plan.ts';
+import type { Scheduler } from '../core/scheduler.ts';
+import type { LeaseRequest, NodeSpec } from '../core/types.ts';
+import type { FrontPolicy } from './cells.ts';
+
+export interface Cell {
+  /** Position in cell order (0-based): the last tie-break. */
+  index: number;
+  nodes: readonly NodeSpec[];
+  scheduler: Scheduler;
+  /** Leases routed here that were not yet seen finished. */
+  live: LeaseRecord[];
+}
+
+export interface Routing {
+  cell: Cell;
+  /** The plan the cell quoted, handed to submit so the cell applies what it quoted. */
+  plan?: Plan;
+}
+
+const FINISHED = new Set(['completed', 'rejected', 'cancelled', 'expanded']);
+
+/**
+ * The cell's backlog in seconds: the node-seconds of requested work its unfinished leases have
+ * not yet done, over its nodes; how long the whole cell would be busy with what it holds.
+ * Occurrences of a periodic lease, which the cell's scheduler makes, are not counted.
+ */
+export function cellLoad(cell: Cell): number {
+  cell.live = cell.live.filter((l) => !FINISHED.has(l.state));
+  let nodeSeconds = 0;
+  for (const l of cell.live) nodeSeconds += l.req.nodes * Math.max(0, l.req.duration - l.done);
+  return nodeSeconds / cell.nodes.length;
+}
+
+/**
+ * When a cell's quote says the lease would start: an accepted reservation's start; for a
+ * best-effort lease, the estimate the scheduler gives with a queued plan. That estimate is the
+ * earliest window of the cell's slot table with room for the lease's whole chain: it counts every
+ * reservation there (running leases to their requested end, advance reservations, and under EASY
+ * the queue head's backfill reservation), but not the leases queued behind the head. We take it
+ * as it is rather than add an estimate of our own for that queue: the cell has just decided its
+ * queue at this instant, so a lease it says starts now does start now (nothing queued could take
+ * that room, or it would have); only a start later than now is optimistic, and there running
+ * leases' requested times, which real runs seldom use up, err the other way. A refused plan
+ * counts by its earliest feasible start (Infinity if none), after every accepting cell.
+ */
+function quotedStart(plan: Plan): { refused: number; start: number } {
+  if (!plan.ok) return { refused: 1, start: plan.earliestStart ?? Infinity };
+  return { refused: 0, start: planStart(plan) ?? Infinity };
+}
+
+export class Front {
+  private turn = 0;
+
+  constructor(readonly policy: FrontPolicy) {}
+
+  /** The cell for `req` among `candidates` (in cell order, each able to hold it), every one at `now`. */
+  route(candidates: readonly Cell[], req: LeaseRequest, now: number): Routing {
+    if (candidates.length === 1) return { cell: candidates[0] };
+    switch (this.policy) {
+      case 'round-robin': {
+        // The first candidate at or after the turn, cyclically: a cell too small for this lease keeps its turn for the next.
+        const cell = candidates.find((c) => c.index >= this.turn) ?? candidates[0];
+        this.turn = cell.index + 1;
+        return { cell };
+      }
+      case 'least-loaded':
+        return { cell: leastLoaded(candidates) };
+      case 'earliest-start':
+        return earliestStart(candidates, req, now);
+    }
+  }
+}
+
+function leastLoaded(candidates: readonly Cell[]): Cell {
+  let best = candidates[0];
+  let bestLoad = cellLoad(best);
+  for (const c of candidates.slice(1)) {
+    const load = cellLoad(c);
+    if (load < bestLoad) [best, bestLoad] = [c, load];
+  }
+  return best;
+}
+
+/** Earliest quoted start; ties to the least loaded cell, then to cell order. Deterministic: no clock, no randomness. */
+function earliestStart(candidates: readonly Cell[], req: LeaseRequest, now: number): Routing {
+  let best: { cell: Cell; plan: Plan; refused: number; start: number; load: number } | null = null;
+  for (const cell of candidates) {
+    const plan = cell.scheduler.plan(req, now, 0);
+    const { refused, start } = quotedStart(plan);
+    if (best && (refused > best.refused || (refused === best.refused && start > best.start))) continue;
+    const load = cellLoad(cell);
+    if (best && refused === best.refused && start === best.start && load >= best.load) continue;
+    best = { cell, plan, refused, start, load };
+  }
+  return { cell: best!.cell, plan: best!.plan };
+}

@@ -1,7 +1,8 @@
 // The front of a pool split into cells: routes each arriving lease to one cell. Its main policy
 // asks every cell that could hold the lease for a quote (Scheduler.plan, which changes nothing)
-// and takes the earliest start; two simpler policies, round-robin and least-loaded, ask nothing,
-// and are there to set the quotes' worth against.
+// and takes the earliest start, a best-effort lease's pushed back by the queue ahead of it;
+// earliest-quote takes the scheduler's estimate alone. Two simpler policies, round-robin and
+// least-loaded, ask nothing, and are there to set the quotes' worth against.
 
 import type { LeaseRecord } from '../core/lease-record.ts';
 import { type Plan, planStart } from '../core/plan.ts';
@@ -43,16 +44,26 @@ export function cellLoad(cell: Cell): number {
  * best-effort lease, the estimate the scheduler gives with a queued plan. That estimate is the
  * earliest window of the cell's slot table with room for the lease's whole chain: it counts every
  * reservation there (running leases to their requested end, advance reservations, and under EASY
- * the queue head's backfill reservation), but not the leases queued behind the head. We take it
- * as it is rather than add an estimate of our own for that queue: the cell has just decided its
- * queue at this instant, so a lease it says starts now does start now (nothing queued could take
- * that room, or it would have); only a start later than now is optimistic, and there running
- * leases' requested times, which real runs seldom use up, err the other way. A refused plan
- * counts by its earliest feasible start (Infinity if none), after every accepting cell.
+ * the queue head's backfill reservation), but not the leases queued behind the head, which go
+ * first. A start of now is right as it stands: the cell has just decided its queue at this
+ * instant, so nothing queued could take that room, or it would have. A later start is optimistic
+ * by the queue ahead, and (`withQueue`) we push it back by that queue's remaining node-seconds
+ * spread over the cell's nodes: without it, a cell with a long queue and a hole in its table
+ * quotes as well as an idle one, and the front piles leases onto it (docs/scaling.md has both).
+ * A refused plan counts by its earliest feasible start (Infinity if none), after every accepting cell.
  */
-function quotedStart(plan: Plan): { refused: number; start: number } {
+function quotedStart(plan: Plan, cell: Cell, now: number, withQueue: boolean): { refused: number; start: number } {
   if (!plan.ok) return { refused: 1, start: plan.earliestStart ?? Infinity };
-  return { refused: 0, start: planStart(plan) ?? Infinity };
+  const start = planStart(plan) ?? Infinity;
+  if (!withQueue || plan.placement.kind !== 'queue' || start <= now) return { refused: 0, start };
+  return { refused: 0, start: start + queuedBacklog(cell) };
+}
+
+/** The node-seconds of requested work still to do of the cell's waiting leases (queued, or suspended to resume), over its nodes. */
+function queuedBacklog(cell: Cell): number {
+  let nodeSeconds = 0;
+  for (const l of cell.live) if (l.state === 'queued' || l.state === 'suspended') nodeSeconds += l.req.nodes * Math.max(0, l.req.duration - l.done);
+  return nodeSeconds / cell.nodes.length;
 }
 
 export class Front {
@@ -73,7 +84,8 @@ export class Front {
       case 'least-loaded':
         return { cell: leastLoaded(candidates) };
       case 'earliest-start':
-        return earliestStart(candidates, req, now);
+      case 'earliest-quote':
+        return earliestStart(candidates, req, now, this.policy === 'earliest-start');
     }
   }
 }
@@ -89,11 +101,11 @@ function leastLoaded(candidates: readonly Cell[]): Cell {
 }
 
 /** Earliest quoted start; ties to the least loaded cell, then to cell order. Deterministic: no clock, no randomness. */
-function earliestStart(candidates: readonly Cell[], req: LeaseRequest, now: number): Routing {
+function earliestStart(candidates: readonly Cell[], req: LeaseRequest, now: number, withQueue: boolean): Routing {
   let best: { cell: Cell; plan: Plan; refused: number; start: number; load: number } | null = null;
   for (const cell of candidates) {
     const plan = cell.scheduler.plan(req, now, 0);
-    const { refused, start } = quotedStart(plan);
+    const { refused, start } = quotedStart(plan, cell, now, withQueue);
     if (best && (refused > best.refused || (refused === best.refused && start > best.start))) continue;
     const load = cellLoad(cell);
     if (best && refused === best.refused && start === best.start && load >= best.load) continue;

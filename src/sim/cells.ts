@@ -5,7 +5,7 @@
 import type { LeaseRequest, NodeSpec } from '../core/types.ts';
 
 /** How the front chooses a cell for each arriving lease (cell-front.ts). */
-export const FRONT_POLICIES = ['earliest-start', 'round-robin', 'least-loaded'] as const;
+export const FRONT_POLICIES = ['earliest-start', 'earliest-quote', 'least-loaded', 'round-robin'] as const;
 export type FrontPolicy = (typeof FRONT_POLICIES)[number];
 
 export interface CellsSpec {

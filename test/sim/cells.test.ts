@@ -51,7 +51,7 @@ test('one cell gives exactly the one-pool result: the same export, byte for byte
       assert.deepEqual(metrics, computeMetrics(pool, s.nodes, 0));
       assert.equal(cells!.tooLarge, 0);
     }),
-    { numRuns: 120 },
+    { numRuns: 300 },
   );
 });
 
@@ -83,7 +83,7 @@ test('several cells: every request is in exactly one cell, runs on that cell\'s 
       assert.equal(cellsLeases(run).filter((l) => l.state === 'completed').length, cellsMetrics(run, s.nodes, front, 0).completed);
       assert.deepEqual([...cellsScheduleLines(runCells(s, sizes, front), s.nodes)], lines, 'the same input gives the same export');
     }),
-    { numRuns: 150 },
+    { numRuns: 300 },
   );
 });
 

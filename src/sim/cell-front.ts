@@ -55,7 +55,8 @@ export function cellLoad(cell: Cell): number {
 function quotedStart(plan: Plan, cell: Cell, now: number, withQueue: boolean): { refused: number; start: number } {
   if (!plan.ok) return { refused: 1, start: plan.earliestStart ?? Infinity };
   const start = planStart(plan) ?? Infinity;
-  if (!withQueue || plan.placement.kind !== 'queue' || start <= now) return { refused: 0, start };
+  // The estimate's start is when the lease's VMs have booted: room now means a start at now + boot.
+  if (!withQueue || plan.placement.kind !== 'queue' || start <= now + cell.scheduler.config.bootSeconds) return { refused: 0, start };
   return { refused: 0, start: start + queuedBacklog(cell) };
 }
 

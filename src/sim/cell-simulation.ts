@@ -9,13 +9,13 @@ import { type Cell, Front } from './cell-front.ts';
 import { EarlyEnds, mustEndEarly } from './early-ends.ts';
 import { realWorkOf } from './real-work.ts';
 import type { SimulationInput } from './simulator.ts';
-import { refusedByTerms, submitUnder } from './terms-admission.ts';
+import { refusedByTerms } from './terms-admission.ts';
 
 export interface CellsRun {
   cells: Cell[];
   /** Leases no cell was large enough for: refused by the front (kept, rejected, in the largest cell). */
   tooLarge: number;
-  /** How many leases the front sent to each cell (the too-large ones not counted). */
+  /** How many leases the front sent to each cell (not counting those the terms refused or no cell could hold). */
   routed: number[];
 }
 
@@ -55,15 +55,16 @@ export function simulateCells(input: SimulationInput & { nodes: readonly NodeSpe
     expectEnds(c, c.cell.scheduler.advance(now), config);
   };
   const route = (req: LeaseRequest, now: number): void => {
+    if (clocks.length > 1) for (const c of clocks) if (c.advancedAt !== now) advance(c, now);
+    // What the terms refuse is kept in the first cell, as one pool keeps it (submitUnder).
+    const refused = refusedByTerms(req, now, input.terms);
+    if (refused) return mustDo(cells[0].scheduler.refuse(req, now, 'policy', refused));
     if (clocks.length === 1) {
-      mustDo(submitUnder(cells[0].scheduler, req, now, input.terms));
+      mustDo(cells[0].scheduler.submit(req, now));
       run.routed[0]++;
       cells[0].live.push(cells[0].scheduler.lease(req.id)!);
       return;
     }
-    for (const c of clocks) if (c.advancedAt !== now) advance(c, now);
-    const refused = refusedByTerms(req, now, input.terms);
-    if (refused) return mustDo(cells[0].scheduler.refuse(req, now, 'policy', refused));
     const candidates = cells.filter((c) => cellHolds(c.nodes, req));
     if (candidates.length === 0) {
       run.tooLarge++;

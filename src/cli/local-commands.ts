@@ -5,6 +5,7 @@ import { type Command, Option } from 'commander';
 import { PREEMPTION_POLICIES } from '../core/preemption-policy.ts';
 import { DEFAULT_DRIVER, DRIVERS } from '../drivers/registry.ts';
 import { IMAGE_CHOICES } from '../sim/image-assignment.ts';
+import { FRONT_POLICIES } from '../sim/cells.ts';
 import type { Leaf } from './values.ts';
 import type { AgentOptions } from './agent-command.ts';
 import type { ServeOptions } from './serve-command.ts';
@@ -112,6 +113,10 @@ function addSim(program: Command, leaf: Leaf): void {
     ['--burst-after <S>', 'a best-effort lease the pool cannot start at once waits there, and bursts if it has not begun S seconds after it arrived (0: at once)'],
     ['--burst-boot <S>', 'seconds from launch to a running instance (60)'],
     ['--burst-slots <N>', "instances at once (the configuration's slots, else 1024)"]);
+  group('cells (docs/scaling.md):',
+    ['--cells <K>', 'split the pool into K cells of (nearly) equal size, each scheduled by itself behind a front'],
+    ['--cell-sizes <N,N,...>', "the cells' sizes instead (they make the pool: --nodes, if given, must be their sum)"],
+    ['--front <POLICY>', `how the front routes each lease to a cell: ${FRONT_POLICIES.join(' | ')} (earliest-start)`]);
   group('output:', ['--schedule <FILE>', 'write the vws.schedule/v1 export (JSON Lines); --json prints the metrics as JSON']);
   group('negotiation:',
     ['--at <TIME>', 'stop the simulation at TIME (seconds or [DD:]HH:MM:SS) ...'],

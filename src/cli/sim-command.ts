@@ -13,10 +13,12 @@ import { choiceOption, nonNegative, numberOption, positive, positiveInteger } fr
 import { parseQuoteRequest, parseTime } from './quote-request.ts';
 import { quoteText } from './quote-format.ts';
 import { burstTable, parseBurst, type SimBurstOptions } from './sim-burst.ts';
+import { cellsTable, parseCells, type SimCellsOptions } from './sim-cells.ts';
+import { writeCellsSchedule } from '../sim/cells-export.ts';
 import { UsageError } from './usage-error.ts';
 
 /** The options of vws sim by long name, as ./program.ts parsed them (they are described in ./local-commands.ts). */
-export interface SimOptions extends SimBurstOptions {
+export interface SimOptions extends SimBurstOptions, SimCellsOptions {
   trace?: string; inject?: string[]; at?: string; quote?: string; nodes?: string; 'node-cpu'?: string; 'node-memory'?: string;
   backfill?: string; preemption?: string; policy?: string; 'suspend-rate'?: string; 'resume-rate'?: string; 'migrate-bandwidth'?: string;
   'no-migration'?: boolean; 'threshold-factor'?: string; 'suspended-order'?: string; images?: string; 'image-choice'?: string;
@@ -78,6 +80,13 @@ export function parseSimArgs(v: SimOptions): SimArgs {
   const burst = parseBurst(v);
   if (burst) spec.burst = burst;
   if (terms) spec.terms = terms;
+  const cells = parseCells(v, spec.pool.nodes, v.nodes !== undefined);
+  if (cells) {
+    if (burst) throw new UsageError('--burst-to and --cells do not go together yet: simulate bursting from one pool, or cells without bursting');
+    if (v.at !== undefined || v.quote !== undefined) throw new UsageError('--at/--quote and --cells do not go together yet: quote on one pool');
+    spec.pool.nodes = cells.sizes.reduce((a, b) => a + b, 0);
+    spec.cells = cells;
+  }
   if ((v.at === undefined) !== (v.quote === undefined)) throw new UsageError('--at and --quote go together: the time to stop at and the request to quote then');
   const quote = v.quote === undefined ? null : { at: parseTime('--at', v.at), request: v.quote };
   return { spec, json: v.json ?? false, schedule: v.schedule ?? null, quote };
@@ -104,8 +113,10 @@ export async function simCommand(options: SimOptions): Promise<number> {
     process.stdout.write(json ? `${JSON.stringify(q)}\n` : `${quoteText(q, ids)}\n`);
     return 0;
   }
-  if (schedule) await exportSchedule(schedule, result.leases, result.nodes);
-  const table = result.metrics.burst ? `${metricsTable(result.metrics)}\n${burstTable(result.metrics.burst)}` : metricsTable(result.metrics);
+  if (schedule && result.cells) writeCellsSchedule(schedule, result.cells, result.nodes);
+  else if (schedule) await exportSchedule(schedule, result.leases, result.nodes);
+  const m = result.metrics;
+  const table = [metricsTable(m), ...(m.burst ? [burstTable(m.burst)] : []), ...(m.cells ? [cellsTable(m.cells)] : [])].join('\n');
   process.stdout.write(json ? `${JSON.stringify(result.metrics)}\n` : `${table}\n`);
   return 0;
 }

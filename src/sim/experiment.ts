@@ -14,6 +14,9 @@ import { type PoolShape, uniformPool } from './pool.ts';
 import { readWorkload } from './readers/index.ts';
 import { POOL_BACKEND, simulate } from './simulator.ts';
 import type { Scheduler } from '../core/scheduler.ts';
+import type { CellsSpec } from './cells.ts';
+import { cellsLeases, cellsMetrics } from './cell-metrics.ts';
+import { type CellsRun, simulateCells } from './cell-simulation.ts';
 
 /** Everything one simulation run needs, as a command line or a benchmark states it. */
 export interface ExperimentSpec {
@@ -29,6 +32,8 @@ export interface ExperimentSpec {
   burst?: { ec2: Ec2Model; policy: BurstPolicy };
   /** The site's terms: requests they refuse are rejected at arrival (the configuration is theirs too: configOfTerms). */
   terms?: Terms;
+  /** Split the pool into cells behind a front (cells.ts); not with `burst`. */
+  cells?: CellsSpec;
 }
 
 export interface ExperimentResult {
@@ -41,6 +46,8 @@ export interface ExperimentResult {
   leases: readonly LeaseRecord[];
   /** With bursting: every back-end. */
   backends?: Backends;
+  /** With cells: every cell (`scheduler` is then the first cell's). */
+  cells?: CellsRun;
 }
 
 export function loadRequests(spec: Pick<ExperimentSpec, 'traces' | 'injections' | 'pool' | 'images'>): LeaseRequest[] {
@@ -78,7 +85,9 @@ export function runExperiment(spec: ExperimentSpec, requests: readonly LeaseRequ
   limitHeapGrowth();
   const nodes = uniformPool(spec.pool);
   const started = process.hrtime.bigint();
+  if (spec.burst && spec.cells) throw new RangeError('bursting and cells do not go together yet: simulate one or the other');
   if (spec.burst) return runBursting(spec, spec.burst, requests, nodes, started);
+  if (spec.cells) return runCells(spec, spec.cells, requests, nodes, started);
   const scheduler = simulate({ requests, nodes, config: spec.config, onProgress: spec.onProgress, until: spec.until, terms: spec.terms });
   const wallSeconds = Number(process.hrtime.bigint() - started) / 1e9;
   const leases = scheduler.allLeases();
@@ -100,4 +109,12 @@ function runBursting(spec: ExperimentSpec, burst: NonNullable<ExperimentSpec['bu
   metrics.charges = simCharges(leases.filter((l) => backendOf(l) === POOL_BACKEND), spec.terms);
   metrics.burst = burstMetrics(leases, { policy: burst.policy, names: backends.names, backendOf, priced: { [EC2_BACKEND]: burst.ec2 } });
   return { metrics, scheduler: backends.primary, nodes: [...backends.nodes], leases, backends };
+}
+
+function runCells(spec: ExperimentSpec, cells: CellsSpec, requests: readonly LeaseRequest[], nodes: NodeSpec[], started: bigint): ExperimentResult {
+  const run = simulateCells({ requests, nodes, config: spec.config, onProgress: spec.onProgress, until: spec.until, terms: spec.terms }, cells);
+  const wallSeconds = Number(process.hrtime.bigint() - started) / 1e9;
+  const leases = cellsLeases(run);
+  const metrics = { ...cellsMetrics(run, nodes, cells.front, wallSeconds), charges: simCharges(leases, spec.terms) };
+  return { metrics, scheduler: run.cells[0].scheduler, nodes, leases, cells: run };
 }

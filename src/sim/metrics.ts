@@ -2,6 +2,7 @@ import type { SimCharges } from './charges.ts';
 import type { LeaseRecord } from '../core/lease-record.ts';
 import type { NodeSpec } from '../core/types.ts';
 import type { BurstMetrics } from './burst-metrics.ts';
+import type { CellsMetrics } from './cells.ts';
 import { pastRampUp, waitsOf } from './waits.ts';
 
 /** The metrics object of `vws sim --json` (DESIGN.md, "Contracts"). */
@@ -21,6 +22,8 @@ export interface SimMetrics {
   burst?: BurstMetrics;
   /** What the site's terms charge for the leases' runs, in their unit (charges.ts). */
   charges?: SimCharges;
+  /** With the pool split into cells: how, and each cell's figures (cells.ts). */
+  cells?: CellsMetrics;
 }
 
 /**

@@ -78,3 +78,27 @@ test('an unknown command is refused with the list of commands', () => {
   assert.match(r.stderr, /unknown command 'simulate'/);
   assert.match(r.stderr, /; the commands are demo, serve, agent, sim, /);
 });
+
+test('vws sim --cells: the whole 30-day trace with ARs on 4 cells, one export the shared checker accepts with the metrics, and a bad count refused', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'vws-cli-'));
+  const schedule = join(dir, 's.jsonl');
+  const metrics = join(dir, 'm.json');
+  const args = ['sim', '--trace', join(traces, 'blue/30days.swf'), '--inject', join(traces, 'blue/injected-30days/work_20-dur_3h-size_2medium.lwf'), '--cells', '4'];
+  const run = vws(...args, '--json', '--schedule', schedule);
+  assert.equal(run.status, 0, run.stderr);
+  const m = JSON.parse(run.stdout);
+  assert.deepEqual(m.cells.sizes, [36, 36, 36, 36]);
+  assert.equal(m.cells.front, 'earliest-start');
+  assert.ok(m.cells.tooLarge > 0 && m.rejected >= m.cells.tooLarge, 'ARs and jobs over 36 nodes are refused by the front');
+  assert.equal(m.cells.perCell.reduce((a: number, c: { routed: number }) => a + c.routed, 0) + m.cells.tooLarge, m.leases);
+  writeFileSync(metrics, run.stdout);
+  const check = spawnSync('python3', [checker, schedule, '--nodes', '144', '--metrics', metrics], { encoding: 'utf8' });
+  assert.equal(check.status, 0, check.stdout + check.stderr);
+  const table = vws(...args, '--front', 'round-robin');
+  assert.equal(table.status, 0, table.stderr);
+  assert.match(table.stdout, /^cells\s+4 \(36, 36, 36, 36 nodes\), front round-robin$/m);
+  assert.match(table.stdout, /^cell 4\s+36 nodes, \d+ leases, mean wait \d+ s/m);
+  const bad = vws('sim', '--trace', join(root, 'test/fixtures/small.swf'), '--cells', '0');
+  assert.equal(bad.status, 2);
+  assert.match(bad.stderr, /^vws: --cells must be a positive whole number of cells to split the pool into, got '0'\n/);
+});

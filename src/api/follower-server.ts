@@ -77,7 +77,11 @@ function forward(opts: FollowerOptions, leader: Leader, req: IncomingMessage, re
     back.on('error', () => res.destroy());
   });
   // Written into once connected: until then nothing of the request has reached the leader.
-  out.on('socket', (socket) => socket.once('connect', () => (sent = true)));
+  // A kept-alive socket is connected already (and would gather a listener per request that never fires).
+  out.on('socket', (socket) => {
+    if (!socket.connecting) sent = true;
+    else socket.once('connect', () => (sent = true));
+  });
   out.on('error', (e: NodeJS.ErrnoException) => {
     if (res.headersSent) return void res.destroy();
     if (!sent) return refuse(res, 'no-leader', `the leader at ${leader.address} cannot be reached (${e.code ?? e.message}): nothing was done; retry shortly`, true);

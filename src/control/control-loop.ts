@@ -362,11 +362,18 @@ export class ControlLoop {
     if (this.closed) return;
     const next = this.scheduler.nextEventTime();
     if (next === Infinity) return;
-    this.cancelTimer = this.clock.at(next, () => {
-      void this.exclusive(async () => {
-        this.advanceTo(this.clock.now());
-        await this.flush();
-      });
-    });
+    this.cancelTimer = this.clock.at(next, () => this.inBackground(async () => {
+      this.advanceTo(this.clock.now());
+      await this.flush();
+    }));
+  }
+
+  /**
+   * An operation nobody waits on (a clock step, a VM's report). Its failure is the service's, not
+   * an unhandled rejection: if the scheduler heard an input the store lost, the service stops and
+   * says so (stoppedBy); otherwise the rows it left unwritten go out with the next operation.
+   */
+  inBackground(fn: () => Promise<unknown>): void {
+    this.exclusive(fn).catch(() => {});
   }
 }

@@ -8,7 +8,7 @@ import type { Input, NodeIndex } from './inputs.ts';
 
 /** What of the control loop these need (control-loop.ts passes itself). */
 export interface ControlLoop {
-  exclusive<T>(fn: () => Promise<T>): Promise<T>;
+  inBackground(fn: () => Promise<unknown>): void;
   syncTo(now: number): Promise<number>;
   record(input: Input, now: number): Promise<unknown>;
   flush(): Promise<void>;
@@ -25,7 +25,7 @@ export interface ControlLoop {
  * Otherwise the lease stays planned where it was going, and the reconciler tries again.
  */
 export function moveBack(loop: ControlLoop, leaseId: string, vm: { index: number; from: string }): void {
-  void loop.exclusive(async () => {
+  loop.inBackground(async () => {
     const now = await loop.syncTo(loop.clock.now());
     const run = loop.scheduler.lease(leaseId)?.chain.find((s) => s.kind === 'run' && s.active);
     const from = loop.nodes.of(vm.from);
@@ -45,7 +45,7 @@ export function moveBack(loop: ControlLoop, leaseId: string, vm: { index: number
 
 /** A lease's VM stopped or failed by itself: its work is done if it was running, else it failed. */
 export function reportVmEnd(loop: ControlLoop, leaseId: string, detail: { failed: boolean; message: string }): void {
-  void loop.exclusive(async () => {
+  loop.inBackground(async () => {
     const now = await loop.syncTo(loop.clock.now());
     const lease = loop.scheduler.lease(leaseId);
     if (!lease || hasEnded(lease)) return;

@@ -103,22 +103,41 @@ export class Reconciler {
   async reconcileAll(leases: readonly LeaseRecord[]): Promise<void> {
     await this.observe();
     const touched = new Set(leases.filter((l) => desiredVms(l).some((d) => d.state !== 'absent')).map((l) => l.req.id));
-    const first = !this.rowsRefreshed;
+    if (!this.rowsRefreshed) await this.refreshRows();
     this.rowsRefreshed = true;
     for (const vm of [...this.actual.values()]) {
-      const { leaseId, index } = partsOfVm(vm.id);
-      const lease = this.hooks.leaseById(leaseId);
-      if (lease) {
-        touched.add(leaseId);
-        // A service that died between a VM's change and its row's write left the row behind: at start, every row is written as the VM is.
-        if (first) this.keepRow(vm, lease, index);
-      } else if (vm.state !== 'stopped') {
+      const { leaseId } = partsOfVm(vm.id);
+      if (this.hooks.leaseById(leaseId)) touched.add(leaseId);
+      else if (vm.state !== 'stopped') {
         this.hooks.event({ time: this.clock.now(), type: 'workspace.unknown', leaseId: null, owner: null, group: null, data: { vm: vm.id, node: vm.node, state: vm.state } });
         this.stopUnknown(vm);
       }
     }
     for (const id of touched) this.schedule(id);
     await this.idle();
+  }
+
+  /**
+   * A service that died between a VM's change and its row's write left the row behind (a VM
+   * running, its workspace 'deploying' for good): at start, each row that says otherwise than its
+   * VM is written as the VM is. Read node by node, not lease by lease: a pool has far fewer.
+   */
+  private async refreshRows(): Promise<void> {
+    const byNode = new Map<string, VmStatus[]>();
+    for (const vm of this.actual.values()) {
+      const on = byNode.get(vm.node);
+      if (on) on.push(vm);
+      else byNode.set(vm.node, [vm]);
+    }
+    for (const [node, vms] of byNode) {
+      const rows = new Map((await this.store.workspacesOn(node)).map((w) => [vmIdOf(w.leaseId, w.index), w]));
+      for (const vm of vms) {
+        const { leaseId, index } = partsOfVm(vm.id);
+        const lease = this.hooks.leaseById(leaseId);
+        const row = rows.get(vm.id);
+        if (lease && (!row || row.status !== WORKSPACE_STATUS[vm.state] || row.ip !== vm.ip)) this.keepRow(vm, lease, index);
+      }
+    }
   }
 
   /** Has these leases' VMs converged, in the background, one lease at a time. */

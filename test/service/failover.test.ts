@@ -92,8 +92,10 @@ test(`${CREATES} creates over three servers, the leader killed -9 three times: e
   const createOne = async (i: number): Promise<void> => {
     const key = `create-${i}`;
     const request = { kind: 'best-effort', nodes: 1 + (i % 2), cpu: 1 + (i % 3), memoryMiB: 512, duration: 30 + (i % 7) * 20 };
+    const giveUp = Date.now() + 120_000;
     for (let attempt = 0; ; attempt++) {
       const s = servers[(i + attempt) % servers.length];
+      assert.ok(Date.now() < giveUp, `create ${key} found no leader for two minutes:\n${servers.map((x) => `${x.name}: ${x.output.slice(-1500)}`).join('\n')}`);
       try {
         const r = await call(s.url, 'POST', '/v1/leases', request, { 'idempotency-key': key });
         if (r.status === 201 || r.status === 200) return void accepted.set(key, r.body.lease.id as string);

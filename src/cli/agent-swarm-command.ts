@@ -59,11 +59,7 @@ export async function agentSwarmCommand(v: AgentSwarmOptions): Promise<number> {
     agents.push(new NodeAgent({ server, token, host, log: (line) => log(`${host.node().name}: ${line}`) }));
   }
   const announce = (round: number): void => {
-    const vms: Record<string, number> = {};
-    for (const h of hosts) for (const [state, n] of Object.entries(h.counts())) vms[state] = (vms[state] ?? 0) + n;
-    const total = Object.values(vms).reduce((a, b) => a + b, 0);
-    const states = Object.entries(vms).map(([s, n]) => `${n} ${s}`).join(', ');
-    process.stdout.write(`vws agent-swarm: all ${count} agents welcomed (round ${round}, ${((Date.now() - started) / 1000).toFixed(1)} s since start): ${total} VMs${states ? ` (${states})` : ''}\n`);
+    process.stdout.write(`vws agent-swarm: all ${count} agents welcomed (round ${round}, ${((Date.now() - started) / 1000).toFixed(1)} s since start): ${census(hosts).text}\n`);
   };
 
   process.stdout.write(`vws agent-swarm: ${count} simulated nodes (${size.cpu} CPUs, ${size.memoryMiB} MiB each) dialling ${server}\n`);
@@ -83,7 +79,23 @@ export async function agentSwarmCommand(v: AgentSwarmOptions): Promise<number> {
   }
   await stopped;
   await Promise.all(agents.map((a) => a.stop()));
+  const last = census(hosts);
+  process.stdout.write(`vws agent-swarm: stopping with ${last.text} on ${last.nodes} nodes\n`);
   return 0;
+}
+
+/** The swarm's VMs by state ("5 VMs (4 running, 1 suspended)"), and on how many nodes. */
+function census(hosts: readonly SimulatedHost[]): { text: string; nodes: number } {
+  const vms: Record<string, number> = {};
+  let nodes = 0;
+  for (const h of hosts) {
+    const counts = Object.entries(h.counts());
+    if (counts.length > 0) nodes++;
+    for (const [state, n] of counts) vms[state] = (vms[state] ?? 0) + n;
+  }
+  const total = Object.values(vms).reduce((a, b) => a + b, 0);
+  const states = Object.entries(vms).map(([s, n]) => `${n} ${s}`).join(', ');
+  return { text: `${total} VMs${states ? ` (${states})` : ''}`, nodes };
 }
 
 /**

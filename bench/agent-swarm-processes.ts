@@ -88,6 +88,31 @@ export function rssMiB(pid: number): number {
   return Math.round((kb / 1024) * 10) / 10;
 }
 
+/** CPU seconds a process has used so far. */
+function cpuSeconds(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /, '').split(' ');
+  // utime and stime, fields 14 and 15 of stat, in clock ticks (100 per second on Linux).
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+/**
+ * Resolves once the process has used under a tenth of a CPU for two seconds running: after a
+ * swarm joins, the server works through the hellos' reconciliations for a while, and a baseline
+ * measured meanwhile would measure those.
+ */
+export async function quiet(pid: number): Promise<number> {
+  const t0 = Date.now();
+  let calm = 0;
+  let last = cpuSeconds(pid);
+  while (calm < 2) {
+    await new Promise((r) => setTimeout(r, 1000));
+    const now = cpuSeconds(pid);
+    calm = now - last < 0.1 ? calm + 1 : 0;
+    last = now;
+  }
+  return (Date.now() - t0) / 1000;
+}
+
 /** `count` running one-node leases put in through the API, `concurrency` at a time; their creates per second. */
 export async function fill(url: string, count: number, concurrency = 32): Promise<{ seconds: number; perSecond: number }> {
   const body = JSON.stringify({ kind: 'best-effort', nodes: 1, cpu: 1, memoryMiB: 1024, duration: 86400 });

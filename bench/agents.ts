@@ -13,13 +13,14 @@
 //
 // Full size by default (2,000 nodes, 20,000 leases; 1,000 and 10,000 for (2)); --quick: a tenth.
 // BENCH_NODES, BENCH_LIVE, BENCH_LOAD_NODES, BENCH_LOAD_LIVE, BENCH_SECONDS override. Writes
-// bench/results/agents.json.
+// bench/results/agents.json (agents-quick.json for --quick; BENCH_PARTS=failover or creates runs
+// one part, into agents-failover.json or agents-creates.json).
 
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
-import { createLoad, fill, poolState, type PoolState, type Proc, root, rssMiB, type Server, startServer, startSwarm, stop } from './agent-swarm-processes.ts';
+import { createLoad, fill, poolState, type PoolState, type Proc, quiet, root, rssMiB, type Server, startServer, startSwarm, stop } from './agent-swarm-processes.ts';
 
 const quick = process.argv.includes('--quick');
 const size = (name: string, full: number): number => Number(process.env[name] ?? (quick ? full / 10 : full));
@@ -147,13 +148,16 @@ async function decisionsRun(): Promise<Record<string, unknown>> {
     let swarm: Proc | null = null;
     try {
       swarm = (await swarmOf(server, LOAD_NODES)).swarm;
+      const settling = await quiet(server.proc.pid!);
+      say(`${LOAD_NODES} agents joined; the server was quiet ${settling} s later`);
       const empty = await createLoad(server.url, SECONDS);
       const filled = await fill(server.url, LOAD_LIVE);
+      await quiet(server.proc.pid!);
       const loaded = await createLoad(server.url, SECONDS);
       const ratio = Math.round((loaded.requestsPerSecond / empty.requestsPerSecond) * 1000) / 1000;
       say(`creates with ${LOAD_NODES} agents: no live lease ${Math.round(empty.requestsPerSecond)}/s p99 ${empty.latencyMs.p99} ms; ` +
         `${LOAD_LIVE} live leases ${Math.round(loaded.requestsPerSecond)}/s p50 ${loaded.latencyMs.p50} ms p99 ${loaded.latencyMs.p99} ms (x${ratio} the baseline)`);
-      return { nodes: LOAD_NODES, liveLeases: LOAD_LIVE, baselineNoLiveLeases: empty, fill: filled, withLiveLeases: loaded, overBaseline: ratio };
+      return { nodes: LOAD_NODES, liveLeases: LOAD_LIVE, quietAfterJoinSeconds: settling, baselineNoLiveLeases: empty, fill: filled, withLiveLeases: loaded, overBaseline: ratio };
     } finally {
       if (swarm) await stop(swarm);
       await stop(server);
@@ -165,7 +169,9 @@ const parts = (process.env.BENCH_PARTS ?? 'failover,creates').split(',');
 const failoverResult = parts.includes('failover') ? await failoverRun() : null;
 const createsResult = parts.includes('creates') ? await decisionsRun() : null;
 mkdirSync(join(root, 'bench/results'), { recursive: true });
-writeFileSync(join(root, 'bench/results/agents.json'), `${JSON.stringify({
+// A quick run or a run of one part does not overwrite the full run's figures.
+const resultFile = `agents${quick ? '-quick' : ''}${parts.length < 2 ? `-${parts.join('')}` : ''}.json`;
+writeFileSync(join(root, 'bench/results', resultFile), `${JSON.stringify({
   aims: 'failover to fully reconciled <= 30 s at 2,000 nodes; creates >= 1,000/s with p99 < 40 ms on PostgreSQL with 1,000 nodes and 10,000 live leases',
   store: 'postgres', quick, seconds: SECONDS, failover: failoverResult, creates: createsResult,
 }, null, 2)}\n`);

@@ -120,12 +120,15 @@ async function failoverRun(): Promise<Record<string, unknown>> {
         reconciled(db, lost.lostAt, LIVE),
       ]);
       const rssAfter = rssMiB(server.proc.pid!);
+      // A failover must not cost leases: nodes the new server gave up on (an agent not heard within its grace) move or fail theirs.
+      const lostNodes = await db.query(`SELECT type, COUNT(*)::int AS n FROM events WHERE time >= $1 AND type IN ('node.unavailable', 'lease.requeued', 'workspace.stray') GROUP BY type`, [Math.floor(lost.lostAt / 1000)]);
+      const casualties = Object.fromEntries(lostNodes.rows.map((r: { type: string; n: number }) => [r.type, r.n]));
       const row = {
         nodes: NODES, liveLeases: LIVE, agentsJoinSeconds: joined.seconds, fill: filled, beforeFailover: before,
         serverServingAgainSeconds: seconds(serving - lost.lostAt),
         allAgentsHelloAgainSeconds: seconds(hello.at - lost.lostAt),
         fullyReconciledSeconds: seconds(pool.at - lost.lostAt),
-        reconciledVms: pool.wanted,
+        reconciledVms: pool.wanted, afterFailoverEvents: casualties,
         swarmAfterHello: hello.text.replace(/^vws agent-swarm: /, ''),
         createsWhileReconciling: load,
         serverRssMiB: { empty: rssEmpty, withAgents: rssAgents, withLeases: rssFull, afterFailover: rssAfter },
@@ -133,7 +136,7 @@ async function failoverRun(): Promise<Record<string, unknown>> {
         serverRssPerAgentWithLeasesKiB: Math.round(((rssFull - rssEmpty) * 1024) / NODES),
       };
       say(`failover: serving again ${row.serverServingAgainSeconds} s, every agent hello ${row.allAgentsHelloAgainSeconds} s, fully reconciled ${row.fullyReconciledSeconds} s after the kill; ` +
-        `creates meanwhile ${Math.round(load.requestsPerSecond)}/s p99 ${load.latencyMs.p99} ms; RSS per agent ${row.serverRssPerAgentKiB} KiB (${row.serverRssPerAgentWithLeasesKiB} KiB with the leases)`);
+        `creates meanwhile ${Math.round(load.requestsPerSecond)}/s p99 ${load.latencyMs.p99} ms; RSS per agent ${row.serverRssPerAgentKiB} KiB (${row.serverRssPerAgentWithLeasesKiB} KiB with the leases); since the kill ${JSON.stringify(casualties)}`);
       return row;
     } finally {
       if (swarm) await stop(swarm);

@@ -8,6 +8,7 @@ import { IMAGE_CHOICES } from '../sim/image-assignment.ts';
 import { FRONT_POLICIES } from '../sim/cells.ts';
 import type { Leaf } from './values.ts';
 import type { AgentOptions } from './agent-command.ts';
+import type { AgentSwarmOptions } from './agent-swarm-command.ts';
 import type { ServeOptions } from './serve-command.ts';
 import type { SimOptions } from './sim-command.ts';
 
@@ -71,6 +72,23 @@ otherwise; VWS_ACCEL=kvm|tcg decides instead); they keep running when the agent 
 service, and a restarted agent adopts them.`);
 }
 
+function addAgentSwarm(program: Command, leaf: Leaf): void {
+  leaf(program, 'agent-swarm', 'run many simulated pool nodes in one process, each a real agent on its own connection (scale tests)', async () => {
+    const { agentSwarmCommand } = await import('./agent-swarm-command.ts');
+    return ({ values }) => agentSwarmCommand(values as AgentSwarmOptions);
+  })
+    .addOption(opt('--nodes <N>', 'how many nodes (agents) to run'))
+    .addOption(opt('--cpu <C>', 'CPUs of each node (4)'))
+    .addOption(opt('--memory <MiB>', 'memory of each node (8192)'))
+    .addOption(opt('--disk <MiB>', 'disk of each node (100000)'))
+    .addOption(opt('--name-prefix <P>', 'node names are P1, P2, ... zero-padded (swarm-)'))
+    .addHelpText('after', `
+Needs --server URL and --token T, as vws agent does. The VMs are simulated (in memory, small
+delays per operation, images taken as cached without their bytes) and are lost when the swarm
+stops; the agents follow the service through a restart as vws agent does. Prints a line each time
+every agent has been welcomed once more.`);
+}
+
 /** --inject may be given again and again. */
 const collect = (value: string, previous: string[] | undefined): string[] => [...(previous ?? []), value];
 
@@ -132,5 +150,6 @@ export function addLocalCommands(program: Command, leaf: Leaf): void {
   });
   addServe(program, leaf);
   addAgent(program, leaf);
+  addAgentSwarm(program, leaf);
   addSim(program, leaf);
 }

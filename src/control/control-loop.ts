@@ -138,10 +138,22 @@ export class ControlLoop {
     this.armTimer();
   }
 
-  /** Has every lease's VMs converged again: after a node's agent came back, say. */
+  /**
+   * Has every lease's VMs converged again: after a node's agent came back, say. After a restart
+   * thousands of agents say hello at once, and each pass asks every agent what it runs: one pass
+   * runs, and one more, started when it ends, serves everyone who asked meanwhile.
+   */
   reconcileNow(): Promise<void> {
-    return this.reconciler.reconcileAll(this.scheduler.allLeases());
+    const run = (): Promise<void> => (this.pass = this.reconciler.reconcileAll(this.scheduler.allLeases()).finally(() => { this.pass = null; }));
+    if (!this.pass) return run();
+    this.nextPass ??= this.pass.catch(() => {}).then(() => {
+      this.nextPass = null;
+      return run();
+    });
+    return this.nextPass;
   }
+  private pass: Promise<void> | null = null;
+  private nextPass: Promise<void> | null = null;
 
   /**
    * Resolves once the service has nothing of its own left to do: no operation queued or running,

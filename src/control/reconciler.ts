@@ -60,6 +60,8 @@ export class Reconciler {
   private readonly jobs = new Map<string, Promise<void>>();
   private readonly unwritten = new Map<string, WorkspaceRow>();
   private rowsRefreshed = false;
+  /** How many times each VM's row has failed to be written in a row. */
+  private readonly writeFailures = new Map<string, number>();
   private writing: Promise<void> | null = null;
   private readonly strayStops = new Set<Promise<void>>();
   /** Once the service closes, the driver's news is no longer ours to act on. */
@@ -294,9 +296,27 @@ export class Reconciler {
     this.writing = new Promise<void>((resolve) => setImmediate(resolve)).then(async () => {
       const rows = [...this.unwritten.values()];
       this.unwritten.clear();
-      await this.store.transaction(async () => {
-        for (const r of rows) await this.store.putWorkspace(r);
-      });
+      try {
+        await this.store.transaction(async () => {
+          for (const r of rows) await this.store.putWorkspace(r);
+        });
+        for (const r of rows) this.writeFailures.delete(`${r.leaseId}/${r.index}`);
+      } catch (e) {
+        // Tried again a second later (twice at most), unless a newer row of the same VM came
+        // meanwhile: a VM heard before its lease's row was committed (a hello's pass during a
+        // batch) fails the lease's foreign key for a moment only, and a store may come back.
+        for (const r of rows) {
+          const k = `${r.leaseId}/${r.index}`;
+          const failures = (this.writeFailures.get(k) ?? 0) + 1;
+          if (failures > 2 || this.unwritten.has(k)) this.writeFailures.delete(k);
+          else {
+            this.writeFailures.set(k, failures);
+            this.unwritten.set(k, r);
+          }
+        }
+        if (!this.detached && this.unwritten.size > 0) await new Promise((resolve) => setTimeout(resolve, 1000).unref());
+        throw e;
+      }
     }).catch((e: Error) => this.report(null, e)).finally(() => {
       this.writing = null;
       if (this.unwritten.size > 0) this.keep(this.unwritten.values().next().value!);

@@ -58,15 +58,17 @@ export interface Server extends Proc {
 }
 
 /** `vws serve --driver qemu` on `store`, at `port` (a new one unless given, for a restart); resolves once it serves. */
-export async function startServer(dataDir: string, store: string, port?: number): Promise<Server> {
+/** `name`: one of several servers on the store; it may start as a follower (`leads: false`). */
+export async function startServer(dataDir: string, store: string, port?: number, opts: { name?: string; leads?: boolean } = {}): Promise<Server> {
   const p = port ?? (await freePort());
   // A /16 VM network: the default /24 holds 244 VMs, and the bench runs tens of thousands.
-  const args = [join(root, 'bin/vws.js'), 'serve', '--driver', 'qemu', '--vm-network', '10.64.0.0/16', '--data', dataDir, '--store', store, '--listen', `127.0.0.1:${p}`];
+  const args = [join(root, 'bin/vws.js'), 'serve', '--driver', 'qemu', '--vm-network', '10.64.0.0/16', '--data', dataDir, '--store', store, '--listen', `127.0.0.1:${p}`, ...(opts.name ? ['--name', opts.name] : [])];
   // BENCH_CPU_PROF=DIR: the server writes a CPU profile there when it exits (not when killed -9).
   const prof = process.env.BENCH_CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_CPU_PROF] : [];
   const proc = spawn(process.execPath, [...prof, ...args], { cwd: root, env: { ...process.env, VWS_BOOTSTRAP_TOKEN: TOKEN }, stdio: ['ignore', 'pipe', 'pipe'] });
   const server = { ...watch(proc, 'vws serve'), url: `http://127.0.0.1:${p}`, port: p };
-  await server.line(/serving http:\/\//, 'vws serve to serve', 300_000);
+  if (opts.leads === false) await server.line(/following/, 'vws serve to follow', 300_000);
+  else await server.line(/serving http:\/\//, 'vws serve to serve', 300_000);
   return server;
 }
 

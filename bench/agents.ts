@@ -2,9 +2,8 @@
 // --driver qemu` on PostgreSQL (a schema of its own) and `vws agent-swarm` (real NodeAgents on real
 // WebSockets, simulated VMs) as separate processes, the live leases put in through the API.
 //
-// (1) Failover: NODES agents, LIVE running leases, the pool reconciled; the server is lost and
-//     comes back (failover(), below: kill -9 and a restart on the same store, until the lead's
-//     leader election lands: then "kill the leader, wait for another"). Measured from the loss:
+// (1) Failover: two servers on the store, NODES agents that know both, LIVE running leases, the
+//     pool reconciled; the leader is killed -9 and the follower takes over. Measured from the kill:
 //     every agent welcomed again, the pool fully reconciled (every running lease's VMs recorded
 //     running on its nodes, heard of since the loss, and no live VM for a lease that is not
 //     running), creates per second meanwhile, and the server's memory per agent.
@@ -42,10 +41,12 @@ const say = (line: string): void => console.log(`bench:agents: ${line}`);
  * data and port. The one step to swap for "kill the leader, wait for another" once several
  * servers follow one leader.
  */
-async function failover(server: Server, dataDir: string, store: string): Promise<{ server: Server; lostAt: number }> {
-  await stop(server, 'SIGKILL');
+/** The leader killed -9; the follower takes over (its term runs out, it campaigns, replays the log). */
+async function failover(leader: Server, follower: Server): Promise<{ server: Server; lostAt: number }> {
+  await stop(leader, 'SIGKILL');
   const lostAt = Date.now();
-  return { server: await startServer(dataDir, store, server.port), lostAt };
+  await follower.line(/leading as epoch/, 'the follower to take over', 120_000);
+  return { server: follower, lostAt };
 }
 
 /**
@@ -88,20 +89,21 @@ async function withSchema<T>(name: string, run: (store: string, db: pg.Client, d
   }
 }
 
-async function swarmOf(server: Server, nodes: number): Promise<{ swarm: Proc; seconds: number }> {
+async function swarmOf(server: Server, nodes: number, others: Server[] = []): Promise<{ swarm: Proc; seconds: number }> {
   const t0 = Date.now();
-  const swarm = startSwarm(server.url, nodes, NODE_CPU, NODE_MEMORY);
+  const swarm = startSwarm([server, ...others].map((s) => s.url).join(','), nodes, NODE_CPU, NODE_MEMORY);
   await swarm.line(new RegExp(`all ${nodes} agents welcomed \\(round 1,`), `${nodes} agents welcomed`);
   return { swarm, seconds: seconds(Date.now() - t0) };
 }
 
 async function failoverRun(): Promise<Record<string, unknown>> {
   return withSchema('failover', async (store, db, dataDir) => {
-    let server = await startServer(dataDir, store);
+    let server = await startServer(dataDir, store, undefined, { name: 'a' });
+    const follower = await startServer(dataDir, store, undefined, { name: 'b', leads: false });
     let swarm: Proc | null = null;
     try {
       const rssEmpty = rssMiB(server.proc.pid!);
-      const joined = await swarmOf(server, NODES);
+      const joined = await swarmOf(server, NODES, [follower]);
       swarm = joined.swarm;
       const rssAgents = rssMiB(server.proc.pid!);
       say(`${NODES} agents joined in ${joined.seconds} s; server RSS ${rssEmpty} → ${rssAgents} MiB`);
@@ -111,7 +113,7 @@ async function failoverRun(): Promise<Record<string, unknown>> {
       const rssFull = rssMiB(server.proc.pid!);
       say(`${LIVE} live leases in ${filled.seconds} s (${filled.perSecond}/s), settled ${seconds(Date.now() - t0 - 2000)} s later with ${before.reconciled} of ${before.wanted} workspaces recorded running, ${before.strays} strays; server RSS ${rssFull} MiB`);
 
-      const lost = await failover(server, dataDir, store);
+      const lost = await failover(server, follower);
       server = lost.server;
       const serving = Date.now();
       const [load, hello, pool] = await Promise.all([
@@ -141,6 +143,7 @@ async function failoverRun(): Promise<Record<string, unknown>> {
     } finally {
       if (swarm) await stop(swarm);
       await stop(server);
+      await stop(follower);
     }
   });
 }

@@ -20,8 +20,9 @@ export interface AgentSwarmOptions {
 const WAVE = 200;
 
 export async function agentSwarmCommand(v: AgentSwarmOptions): Promise<number> {
-  if (!v.server || !/^https?:\/\//.test(v.server)) throw new UsageError(`--server must be the service's http(s)://host:port, got '${v.server ?? ''}'`);
-  const server = v.server;
+  const servers = (v.server ?? '').split(',').map((s) => s.trim());
+  if (servers.some((s) => !/^https?:\/\/[^\s,]+$/.test(s))) throw new UsageError(`--server must be the service's http(s)://host:port, or its servers' separated by commas, got '${v.server ?? ''}'`);
+  const server = servers.join(', ');
   const token = v.token ?? process.env.VWS_AGENT_TOKEN;
   if (!token) throw new UsageError('--token (or VWS_AGENT_TOKEN) is needed: an administrator\'s token (vws token create)');
   const count = numberOption('nodes', v.nodes, 0, (n) => positiveInteger(n) && n <= MOST_NODES, `a whole number from 1 to ${MOST_NODES}`);
@@ -55,8 +56,8 @@ export async function agentSwarmCommand(v: AgentSwarmOptions): Promise<number> {
       },
     });
     hosts.push(host);
-    // One URL, passed through as given: NodeAgent is where following several servers belongs.
-    agents.push(new NodeAgent({ server, token, host, log: (line) => log(`${host.node().name}: ${line}`) }));
+    // NodeAgent follows the leader among the servers.
+    agents.push(new NodeAgent({ server: servers, token, host, log: (line) => log(`${host.node().name}: ${line}`) }));
   }
   const announce = (round: number): void => {
     process.stdout.write(`vws agent-swarm: all ${count} agents welcomed (round ${round}, ${((Date.now() - started) / 1000).toFixed(1)} s since start): ${census(hosts).text}\n`);

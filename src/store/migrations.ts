@@ -5,6 +5,7 @@
 // order them the same way (by code point), whatever the database's default collation is.
 
 import { TRUST_TABLES } from './trust-records.ts';
+import { CONTEXT_TABLES, EC2_TABLES, LEADERSHIP_TABLES } from './migration-tables.ts';
 
 export interface Migration {
   version: number;
@@ -19,29 +20,6 @@ const IMAGE_VISIBILITY = `
   CREATE INDEX images_by_sha256 ON images (sha256);
 `;
 
-/** Migration 5: the context broker's clusters, members and signing key (src/broker). */
-const CONTEXT_TABLES = (text: string, bigint: string, json: string) => `
-  CREATE TABLE contexts (
-    lease_id   ${text} PRIMARY KEY,
-    spec       ${json} NOT NULL,
-    created_at ${bigint} NOT NULL
-  );
-  CREATE TABLE context_members (
-    lease_id     ${text} NOT NULL REFERENCES contexts (lease_id) ON DELETE CASCADE,
-    member_id    ${text} NOT NULL,
-    secret_hash  TEXT NOT NULL,
-    session_hash TEXT UNIQUE,
-    progress     ${json} NOT NULL,
-    updated_at   ${bigint} NOT NULL,
-    PRIMARY KEY (lease_id, member_id)
-  );
-  CREATE TABLE broker_keys (
-    id          TEXT PRIMARY KEY,
-    public_key  TEXT NOT NULL,
-    private_key TEXT NOT NULL,
-    created_at  ${bigint} NOT NULL
-  );
-`;
 
 /** Migration 6, the same in both dialects. */
 const WORKSPACE_ROLES = `
@@ -51,56 +29,7 @@ const WORKSPACE_ROLES = `
   UPDATE workspaces SET hostname = substr(lower(lease_id), 1, 50) || '-' || idx;
 `;
 
-/** Migration 10: one leader among the servers on a store. */
-const LEADERSHIP_TABLES = (instant: string) => `
-  CREATE TABLE leadership (
-    id      INTEGER PRIMARY KEY CHECK (id = 1),
-    epoch   BIGINT NOT NULL,
-    holder  TEXT NOT NULL,
-    address TEXT NOT NULL,
-    since   BIGINT NOT NULL
-  );
-  CREATE TABLE leader_heartbeat (
-    id         INTEGER PRIMARY KEY CHECK (id = 1),
-    epoch      BIGINT NOT NULL,
-    expires_at ${instant} NOT NULL
-  );
-`;
 
-/** Migration 7: the EC2 front-end's access keys, key pairs, tags and client tokens (src/ec2). */
-const EC2_TABLES = (text: string, bigint: string) => `
-  CREATE TABLE ec2_credentials (
-    access_key_id ${text} PRIMARY KEY,
-    user_id       ${text} NOT NULL REFERENCES users (id) ON DELETE CASCADE,
-    sealed_secret TEXT NOT NULL,
-    created_at    ${bigint} NOT NULL
-  );
-  CREATE INDEX ec2_credentials_by_user ON ec2_credentials (user_id);
-  CREATE TABLE ec2_key_pairs (
-    owner        ${text} NOT NULL,
-    name         ${text} NOT NULL,
-    key_pair_id  TEXT NOT NULL,
-    key_type     TEXT NOT NULL CHECK (key_type IN ('rsa', 'ed25519')),
-    public_key   TEXT NOT NULL,
-    fingerprint  TEXT NOT NULL,
-    created_at   ${bigint} NOT NULL,
-    PRIMARY KEY (owner, name)
-  );
-  CREATE TABLE ec2_tags (
-    owner       ${text} NOT NULL,
-    resource_id ${text} NOT NULL,
-    tag_key     ${text} NOT NULL,
-    tag_value   TEXT NOT NULL,
-    PRIMARY KEY (owner, resource_id, tag_key)
-  );
-  CREATE TABLE ec2_client_tokens (
-    owner       ${text} NOT NULL,
-    token       ${text} NOT NULL,
-    lease_id    TEXT NOT NULL,
-    params_hash TEXT NOT NULL,
-    PRIMARY KEY (owner, token)
-  );
-`;
 
 export const MIGRATIONS: readonly Migration[] = [
   {

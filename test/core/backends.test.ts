@@ -11,6 +11,7 @@ import { Scheduler } from '../../src/core/scheduler.ts';
 import type { LeaseRequest, NodeSpec } from '../../src/core/types.ts';
 import { scheduleLines } from '../../src/sim/schedule-export.ts';
 import { describeScenario, type Scenario, scenarioArb } from './support/generators.ts';
+import { MOVED_END, movedEndScenario } from './support/moved-end.ts';
 import { checkSchedule } from './support/schedule-checker.ts';
 
 type Steppable = Pick<Scheduler, 'submit' | 'advance' | 'nextEventTime' | 'allLeases'>;
@@ -161,4 +162,24 @@ test('a run ended early reaches its back-end as it reaches the Scheduler alone: 
   const l3 = (leases: readonly LeaseRecord[]): number[] => leases.find((l) => l.req.id === 'L3')!.history.flatMap((s) => s.nodes);
   assert.deepEqual(l3(alone.allLeases()), [0, 0], 'boot and run on n1, the lower of the two free when its image is there');
   assert.deepEqual(l3(site.allLeases()), l3(alone.allLeases()));
+});
+
+test('a back-end named its next event once: asked again before it steps, the site answers the same, and steps it there as alone', () => {
+  const { nodes, config, requests } = movedEndScenario();
+  const { leaseEndingEarly, earlyEnd, movedEnd, waiting, startWhenSteppedThere } = MOVED_END;
+  const toEarlyEnd = (s: Pick<Scheduler, 'submit' | 'advance' | 'finishEarly' | 'nextEventTime'>): void => {
+    for (const r of requests) assert.ok(s.submit(r, 0).ok);
+    for (let t = 0; t < earlyEnd; t = s.nextEventTime()) s.advance(t);
+    assert.ok(s.finishEarly(leaseEndingEarly, earlyEnd).ok);
+    s.advance(earlyEnd);
+  };
+  const alone = new Scheduler(nodes, config);
+  toEarlyEnd(alone);
+  assert.equal(alone.nextEventTime(), movedEnd);
+  assert.ok(alone.nextEventTime() > movedEnd, 'the Scheduler names the moved instant only once');
+  const site = new Backends([{ name: 'pool', config, nodes }, { name: 'cloud', config, nodes: [{ ...nodes[0], id: 'c1' }] }]);
+  toEarlyEnd(site);
+  assert.deepEqual([site.nextEventTime(), site.nextEventTime()], [movedEnd, movedEnd]);
+  for (let t: number = movedEnd; t < Infinity; t = site.nextEventTime()) site.advance(t);
+  assert.equal(site.lease(waiting)!.firstStart, startWhenSteppedThere);
 });

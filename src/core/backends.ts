@@ -4,6 +4,7 @@
 // only at its own events and inputs, as it would alone; a service steps them all at every instant
 // it steps (see the constructor). docs/backends.md says why, at length.
 
+import { BackendSteps } from './backend-steps.ts';
 import type { SchedulerConfig } from './config.ts';
 import type { CostFigures } from './cost-figures.ts';
 import type { LeaseRecord } from './lease-record.ts';
@@ -34,17 +35,15 @@ export class Backends {
   private readonly moved = new Map<string, string>();
   /** The site's instant: every back-end is there, or has had nothing to do since it was last stepped. */
   private now = 0;
-  /** Back-ends given a request since their last step: the next step decides it. */
-  private readonly touched = new Set<Scheduler>();
-  /** Steps taken to bring a back-end to an input's instant, reported with the next advance. */
-  private early: StepResult[] = [];
+  /** When each back-end steps. */
+  private readonly clock: BackendSteps;
 
   /**
    * `stepAll`: step every back-end at every instant the site is stepped, as a service must (its
    * log holds the instants it stepped at, quotes' included, and a replay steps every back-end at
    * them alike); without it (a simulation), each back-end steps at its own events and inputs only.
    */
-  constructor(specs: readonly BackendSpec[], policies: readonly PreemptionPolicy[] = [], observer: PlanObserver = {}, private readonly stepAll = false) {
+  constructor(specs: readonly BackendSpec[], policies: readonly PreemptionPolicy[] = [], observer: PlanObserver = {}, stepAll = false) {
     if (specs.length === 0) throw new RangeError('a site needs at least one back-end');
     const names = new Set<string>();
     for (const s of specs) {
@@ -53,6 +52,7 @@ export class Backends {
     }
     const all = specs.flatMap((s, b) => (s.nodes ?? []).map((node) => ({ node, b })));
     this.list = specs.map((s) => ({ name: s.name, scheduler: new Scheduler(all.map((x) => x.node), s.config, policies, observer), fixed: s.fixed ?? {} }));
+    this.clock = new BackendSteps(this.list.map((b) => b.scheduler), stepAll);
     for (const { node, b } of all) {
       this.nodeSpecs.push(node);
       this.nodeOwner.push(b);
@@ -115,9 +115,7 @@ export class Backends {
   }
 
   nextEventTime(): number {
-    let next = this.bursts.length > 0 ? this.bursts[0].at : Infinity;
-    for (const b of this.list) next = Math.min(next, b.scheduler.nextEventTime());
-    return next;
+    return Math.min(this.bursts.length > 0 ? this.bursts[0].at : Infinity, this.clock.nextTime());
   }
 
   /** Why there is no back-end of that name here, or null: the one message for every caller that names one. */
@@ -136,45 +134,51 @@ export class Backends {
     if (unknown) return unknown;
     const to = this.of(req);
     const done = to.submit(req, now, plan);
-    this.touched.add(to);
+    this.clock.touch(to);
     if (done.ok && req.burst) this.laterBurst({ at: req.burst.at, id: req.id, backend: req.burst.backend });
     return done;
   }
 
   plan(req: LeaseRequest, now: number, maxAlternatives = 3): Plan {
-    return this.at(this.of(req), now).plan(req, now, maxAlternatives);
+    return this.clock.at(this.of(req), now).plan(req, now, maxAlternatives);
   }
 
   quote(req: LeaseRequest, now: number, maxAlternatives = 3): Quote {
-    return this.at(this.of(req), now).quote(req, now, maxAlternatives);
+    return this.clock.at(this.of(req), now).quote(req, now, maxAlternatives);
   }
 
   hold(req: LeaseRequest, now: number, ttlSeconds: number, plan?: Plan): Decision | Refusal {
     const unknown = this.unknownBackend(req) ?? this.takenElsewhere(req.id);
     if (unknown) return unknown;
-    const to = this.at(this.of(req), now);
-    this.touched.add(to);
+    const to = this.clock.at(this.of(req), now);
+    this.clock.touch(to);
     return to.hold(req, now, ttlSeconds, plan);
   }
 
   commit(id: string, now: number): Decision | Refusal {
-    return this.touching(this.holding(id), now).commit(id, now);
+    return this.clock.touching(this.holding(id), now).commit(id, now);
   }
 
   cancel(id: string, now: number): Done {
-    return this.touching(this.holding(id), now).cancel(id, now);
+    return this.clock.touching(this.holding(id), now).cancel(id, now);
   }
 
+  /**
+   * Taken as the Scheduler alone takes it, with no step at `now` first: the next advance steps the
+   * back-end at `now` with the run ended. A step before would decide its queue at `now` as if the
+   * run still held its nodes, and a lease placed then (its image sent) would stay where it was put.
+   */
   finishEarly(id: string, now: number): Done {
-    return this.touching(this.holding(id), now).finishEarly(id, now);
+    this.clock.touch(this.holding(id));
+    return this.holding(id).finishEarly(id, now);
   }
 
   suspendByOwner(id: string, now: number): Done {
-    return this.touching(this.holding(id), now).suspendByOwner(id, now);
+    return this.clock.touching(this.holding(id), now).suspendByOwner(id, now);
   }
 
   resumeByOwner(id: string, now: number): Done {
-    return this.touching(this.holding(id), now).resumeByOwner(id, now);
+    return this.clock.touching(this.holding(id), now).resumeByOwner(id, now);
   }
 
   ownerActionRefusal(id: string, action: OwnerAction): Refusal | null {
@@ -187,13 +191,13 @@ export class Backends {
     if (foreign !== undefined) {
       return { ok: false, code: 'wrong-state', message: `node '${this.nodeSpecs[foreign].id}' is on back-end '${this.nodeBackend(foreign)}', not the lease's: a lease moves only between nodes of its own back-end` };
     }
-    return this.at(scheduler, now).liveMigrationRefusal(id, toNodes, now);
+    return this.clock.at(scheduler, now).liveMigrationRefusal(id, toNodes, now);
   }
 
   migrateLive(id: string, toNodes: readonly number[], now: number): Done {
     const refusal = this.list.length > 1 ? this.liveMigrationRefusal(id, toNodes, now) : null;
     if (refusal) return refusal;
-    return this.touching(this.holding(id), now).migrateLive(id, toNodes, now);
+    return this.clock.touching(this.holding(id), now).migrateLive(id, toNodes, now);
   }
 
   /** Adds a node to back-end `backend` (the pool's by default); answers its index. */
@@ -202,7 +206,7 @@ export class Backends {
     if (missing) throw new RangeError(missing);
     const b = this.list.findIndex((x) => x.name === backend);
     let n = -1;
-    for (const x of this.list) n = this.touching(x.scheduler, now).addNode(spec, now);
+    for (const x of this.list) n = this.clock.touching(x.scheduler, now).addNode(spec, now);
     this.nodeSpecs.push(spec);
     this.nodeOwner.push(b);
     this.closeElsewhere(n, b, now);
@@ -210,7 +214,7 @@ export class Backends {
   }
 
   closeNode(n: number, now: number): Done<{ requeued: string[]; stillPlanned: string[] }> {
-    return this.touching(this.owning(n), now).closeNode(n, now);
+    return this.clock.touching(this.owning(n), now).closeNode(n, now);
   }
 
   nodeIsIdle(n: number): boolean {
@@ -226,22 +230,22 @@ export class Backends {
   }
 
   loseNode(n: number, now: number): Done<NodeLoss> {
-    return this.touching(this.owning(n), now).loseNode(n, now);
+    return this.clock.touching(this.owning(n), now).loseNode(n, now);
   }
 
   regainNode(n: number, now: number): void {
-    this.touching(this.owning(n), now).regainNode(n, now);
+    this.clock.touching(this.owning(n), now).regainNode(n, now);
   }
 
   /** Figures measured on the pool's nodes: the pool plans with them; other back-ends keep their own. */
   setCosts(figures: CostFigures, now: number): Done {
-    return this.touching(this.primary, now).setCosts(figures, now);
+    return this.clock.touching(this.primary, now).setCosts(figures, now);
   }
 
   /** The site's policy changed: every back-end takes it but for what it keeps (`fixed`), all or none. */
   setPolicy(config: SchedulerConfig, now: number): Done {
     const refused = this.policyRefusal(config);
-    if (!refused) for (const b of this.list) this.touching(b.scheduler, now).setPolicy({ ...config, ...b.fixed }, now);
+    if (!refused) for (const b of this.list) this.clock.touching(b.scheduler, now).setPolicy({ ...config, ...b.fixed }, now);
     return refused ?? { ok: true };
   }
 
@@ -273,12 +277,7 @@ export class Backends {
     if (this.list.length === 1) return this.primary.advance(now);
     if (now < this.now) throw new RangeError(`time went backwards: ${now} < ${this.now}`);
     this.now = now;
-    const steps: StepResult[] = this.early;
-    this.early = [];
-    for (const { scheduler } of this.list) {
-      if (this.stepAll || this.touched.has(scheduler) || scheduler.nextEventTime() <= now) steps.push(scheduler.advance(now));
-    }
-    this.touched.clear();
+    const steps = this.clock.stepAt(now);
     while (this.bursts.length > 0 && this.bursts[0].at <= now) {
       const moved = this.burstNow(this.bursts.shift()!, now);
       if (moved) steps.push(...moved);
@@ -312,12 +311,12 @@ export class Backends {
     if (begun || (lease.state !== 'queued' && lease.state !== 'scheduled')) return null;
     const { burst: _, ...rest } = lease.req;
     const req: LeaseRequest = { ...rest, backend: due.backend };
-    const plan = this.at(to, now).plan(req, now);
+    const plan = this.clock.at(to, now).plan(req, now);
     if (!plan.ok) return null;
-    mustBeDone(this.at(from, now).cancel(due.id, now), due.id);
+    mustBeDone(this.clock.at(from, now).cancel(due.id, now), due.id);
     this.moved.set(due.id, due.backend);
     mustBeDone(to.submit(req, now, plan), due.id);
-    return [from.advance(now), to.advance(now)];
+    return [this.clock.step(from, now), this.clock.step(to, now)];
   }
 
   /** A burst names another back-end of the site, later than the lease's arrival. */
@@ -338,21 +337,6 @@ export class Backends {
   /** The back-end whose scheduler holds this record (a moved lease has one in each). */
   private leaseHome(l: LeaseRecord): string {
     return l.req.backend ?? this.list[0].name;
-  }
-
-  /** The back-end brought to `now` (an input there steps it first, as it would step alone). */
-  private at(scheduler: Scheduler, now: number): Scheduler {
-    if (this.list.length > 1 && scheduler.time < now) {
-      // Its changes at `now` are the next step's: kept for it, as the step that makes them is not reported.
-      this.early.push(scheduler.advance(now));
-    }
-    return scheduler;
-  }
-
-  /** The back-end at `now`, and stepped again at the next advance: it has been given an input. */
-  private touching(scheduler: Scheduler, now: number): Scheduler {
-    this.touched.add(scheduler);
-    return this.at(scheduler, now);
   }
 
   private of(req: Pick<LeaseRequest, 'backend'>): Scheduler {

@@ -6,10 +6,12 @@ import { test } from 'node:test';
 import fc from 'fast-check';
 import { Backends } from '../../src/core/backends.ts';
 import { configWith } from '../../src/core/config.ts';
+import type { LeaseRecord } from '../../src/core/lease-record.ts';
 import { Scheduler } from '../../src/core/scheduler.ts';
 import type { LeaseRequest, NodeSpec } from '../../src/core/types.ts';
 import { scheduleLines } from '../../src/sim/schedule-export.ts';
 import { describeScenario, type Scenario, scenarioArb } from './support/generators.ts';
+import { MOVED_END, movedEndScenario } from './support/moved-end.ts';
 import { checkSchedule } from './support/schedule-checker.ts';
 
 type Steppable = Pick<Scheduler, 'submit' | 'advance' | 'nextEventTime' | 'allLeases'>;
@@ -137,4 +139,47 @@ test('a lease that begins on the pool before its burst time stays there', () => 
   for (let t = 0; t < Infinity; t = site.nextEventTime()) site.advance(t);
   assert.equal(site.leaseBackend('second'), 'pool');
   assert.equal(site.lease('second')!.history.find((s) => s.kind === 'run')!.start, 50);
+});
+
+test('a run ended early reaches its back-end as it reaches the Scheduler alone: the step at that instant sees its node free', () => {
+  // L2's work is done at 2, L1's run ends at 3; L3 (a whole node) waits for its image until 3.
+  const node = (id: string): NodeSpec => ({ id, cpu: 1, memoryMiB: 1024, diskMiB: 0 });
+  const config = configWith({ backfill: 'none', images: 'transfer', imageCacheMiB: 0, bootSeconds: 1 });
+  const req = (id: string, duration: number, cpu: number, memoryMiB: number): LeaseRequest => ({ id, kind: 'best-effort', arrival: 0, requestedStart: null, duration, nodes: 1, perNode: { cpu, memoryMiB, diskMiB: 0 }, preemptible: true });
+  const drive = (s: Pick<Scheduler, 'submit' | 'advance' | 'finishEarly' | 'nextEventTime'>): void => {
+    assert.ok(s.submit(req('L2', 3, 0.25, 1024), 0).ok);
+    s.advance(0);
+    assert.ok(s.submit(req('L1', 1, 0.25, 256), 1).ok);
+    assert.ok(s.submit({ ...req('L3', 1, 1, 256), image: { id: 'img', sizeMiB: 100 } }, 1).ok);
+    s.advance(1);
+    assert.ok(s.finishEarly('L2', 2).ok);
+    for (let t = 2; t < Infinity; t = s.nextEventTime()) s.advance(t);
+  };
+  const alone = new Scheduler([node('n1'), node('n2')], config);
+  const site = new Backends([{ name: 'pool', config, nodes: [node('n1'), node('n2')] }, { name: 'cloud', config, nodes: [node('c1')] }]);
+  drive(alone);
+  drive(site);
+  const l3 = (leases: readonly LeaseRecord[]): number[] => leases.find((l) => l.req.id === 'L3')!.history.flatMap((s) => s.nodes);
+  assert.deepEqual(l3(alone.allLeases()), [0, 0], 'boot and run on n1, the lower of the two free when its image is there');
+  assert.deepEqual(l3(site.allLeases()), l3(alone.allLeases()));
+});
+
+test('a back-end named its next event once: asked again before it steps, the site answers the same, and steps it there as alone', () => {
+  const { nodes, config, requests } = movedEndScenario();
+  const { leaseEndingEarly, earlyEnd, movedEnd, waiting, startWhenSteppedThere } = MOVED_END;
+  const toEarlyEnd = (s: Pick<Scheduler, 'submit' | 'advance' | 'finishEarly' | 'nextEventTime'>): void => {
+    for (const r of requests) assert.ok(s.submit(r, 0).ok);
+    for (let t = 0; t < earlyEnd; t = s.nextEventTime()) s.advance(t);
+    assert.ok(s.finishEarly(leaseEndingEarly, earlyEnd).ok);
+    s.advance(earlyEnd);
+  };
+  const alone = new Scheduler(nodes, config);
+  toEarlyEnd(alone);
+  assert.equal(alone.nextEventTime(), movedEnd);
+  assert.ok(alone.nextEventTime() > movedEnd, 'the Scheduler names the moved instant only once');
+  const site = new Backends([{ name: 'pool', config, nodes }, { name: 'cloud', config, nodes: [{ ...nodes[0], id: 'c1' }] }]);
+  toEarlyEnd(site);
+  assert.deepEqual([site.nextEventTime(), site.nextEventTime()], [movedEnd, movedEnd]);
+  for (let t: number = movedEnd; t < Infinity; t = site.nextEventTime()) site.advance(t);
+  assert.equal(site.lease(waiting)!.firstStart, startWhenSteppedThere);
 });

@@ -5,7 +5,7 @@
 // another has taken over, and let go: it steps down, and what it was asked meanwhile is refused.
 
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -219,4 +219,15 @@ test('a leader paused (SIGSTOP) until another took over steps down when let go, 
   // Through the old leader now: forwarded to the new one, which decides.
   const made = await call(paused.url, 'POST', '/v1/leases', { kind: 'best-effort', nodes: 1, cpu: 1, memoryMiB: 256, duration: 60 }, { 'idempotency-key': 'after-pause' });
   assert.equal(made.status, 201, JSON.stringify(made.body));
+});
+
+test('the vws client takes a list of servers: past one that is down, a follower answers for the leader', { timeout: 60_000 }, async () => {
+  const { server: lead } = await leader();
+  const follower = servers.find((s) => s !== lead)!;
+  const down = `http://127.0.0.1:${await freePort()}`;
+  const r = spawnSync(process.execPath, [bin, 'lease', 'list', '--json'], {
+    cwd: root, encoding: 'utf8', timeout: 30_000, env: { ...process.env, VWS_SERVER: `${down},${follower.url}`, VWS_TOKEN: TOKEN },
+  });
+  assert.equal(r.status, 0, r.stderr);
+  assert.ok(Array.isArray(JSON.parse(r.stdout).leases));
 });

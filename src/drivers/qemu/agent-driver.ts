@@ -11,7 +11,11 @@ import type { ImageRef, SeedSource, Workload } from './protocol.ts';
 import { imageTrustOf } from './image-trust.ts';
 import type { AddressBook } from './address-book.ts';
 import type { AgentHub } from './agent-hub.ts';
+import { VmTable } from './vm-table.ts';
 import { clusterWorkload, isClusterMember, leaseOfVm, nicsOf, peersOf, type ClusterPlanning } from './cluster-plans.ts';
+
+/** How many agents a status pass asks at once. */
+const STATUS_AT_ONCE = 32;
 
 export interface AgentDriverOptions {
   hub: AgentHub;
@@ -32,7 +36,7 @@ export class AgentDriver implements Driver {
   readonly name = 'qemu';
   /** QEMU saves state to files, carries them between agents, migrates live over NBD mirrors and makes scratch disks. */
   readonly capabilities: ReadonlySet<Capability> = new Set(ALL_CAPABILITIES);
-  private readonly vms = new Map<string, VmStatus>();
+  private readonly vms = new VmTable();
   private readonly listeners: Array<(vm: VmStatus) => void> = [];
   private saving: NodeJS.Immediate | null = null;
   /** VMs in the middle of a migration: their reports from either side are not yet the truth. */
@@ -74,8 +78,9 @@ export class AgentDriver implements Driver {
   nodeReported(node: string, reported: VmStatus[]): void {
     const vms = this.setStraysApart(node, reported);
     const now = new Set(vms.map((v) => v.id));
-    for (const [id, vm] of [...this.vms]) {
-      if (vm.node !== node || now.has(id) || this.moving.has(id)) continue;
+    for (const vm of this.vms.onNode(node)) {
+      const { id } = vm;
+      if (now.has(id) || this.moving.has(id)) continue;
       this.vms.delete(id);
       this.changed();
       this.emit({ ...vm, state: 'failed', ip: null, detail: `${id} vanished from node '${node}' (its agent no longer has it)` });
@@ -169,13 +174,18 @@ export class AgentDriver implements Driver {
   }
 
   async status(): Promise<VmStatus[]> {
-    for (const node of this.opts.hub.connectedNodes()) {
-      try {
-        this.nodeReported(node, await this.opts.hub.call(node, 'status', {}));
-      } catch {
-        // The node went away while asked: what it said last stands.
+    // Asked side by side, a few dozen at a time: one after another, 2,000 agents took a pass whole seconds.
+    const nodes = [...this.opts.hub.connectedNodes()];
+    const ask = async (): Promise<void> => {
+      for (let node = nodes.pop(); node !== undefined; node = nodes.pop()) {
+        try {
+          this.nodeReported(node, await this.opts.hub.call(node, 'status', {}));
+        } catch {
+          // The node went away while asked: what it said last stands.
+        }
       }
-    }
+    };
+    await Promise.all(Array.from({ length: STATUS_AT_ONCE }, ask));
     return [...this.vms.values()];
   }
 

@@ -69,6 +69,12 @@ export function buildServer(opts: ServerOptions): FastifyInstance {
     if (req.raw.httpVersion === '1.1' && req.headers.host === undefined) {
       return sendError(reply, invalidRequest('header host', 'an HTTP/1.1 request needs a Host header (any HTTP client sends one)'));
     }
+    // JSON is read as UTF-8 whatever charset a body claims: one that claims another (utf-16,
+    // latin1) would be read as what it does not say it is, and is refused instead.
+    const charset = /^application\/json\s*;.*\bcharset\s*=\s*"?([^";\s]*)/i.exec(req.headers['content-type'] ?? '')?.[1];
+    if (charset !== undefined && !/^utf-?8$/i.test(charset)) {
+      return sendError(reply, new ApiError('unsupported-media-type', `the body says charset=${charset.slice(0, 40)}: JSON is read as UTF-8; send it as application/json (charset=utf-8, or none)`));
+    }
     const needed = roleOf(req);
     if (needed === 'public') return;
     if (needed === 'guest') {

@@ -76,7 +76,7 @@ test('an unknown command is refused with the list of commands', () => {
   const r = vws('simulate');
   assert.equal(r.status, 2);
   assert.match(r.stderr, /unknown command 'simulate'/);
-  assert.match(r.stderr, /; the commands are demo, serve, agent, sim, /);
+  assert.match(r.stderr, /; the commands are demo, serve, agent, agent-swarm, sim, /);
 });
 
 test('vws sim --cells: the whole 30-day trace with ARs on 4 cells, one export the shared checker accepts with the metrics, and a bad count refused', () => {

@@ -6,6 +6,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import pg from 'pg';
 import { brokerKeyFrom, checkLimit, contextMemberColumns, contextMemberFrom, imageColumns, imageFrom, json, leaseColumns, leaseFrom, nodeColumns, nodeFrom, workspaceColumns, workspaceFrom } from './columns.ts';
 import { applyMigrations } from './migrations.ts';
+import { StoreUnavailable } from './store-failure.ts';
 import type {
   BrokerKeyRow, ContextMemberRow, ContextRow, EventRow, ImageRow, InputRow, LeaseFilter, LeaseRow, LeaseStatus, NodeRow, Store,
   WorkspaceRow,
@@ -128,7 +129,16 @@ export class PostgresStore extends PostgresUserRecords implements Store {
       throw new Error('transaction() was called inside another transaction() on the same store; calls must not nest — run the inner work directly in the outer transaction');
     }
     const client = await this.pool.connect();
-    const tx: OpenTransaction = { client, open: true, buffer: new WriteBuffer((sql, params) => this.send(client, sql, params)) };
+    // A connection ended under the transaction (the database restarted, or ended a transaction
+    // left idle) fails the statement under way or the next; its 'error' event, emitted on a client
+    // the pool has lent out, would end the process without a listener.
+    const lost = (): void => {};
+    client.on('error', lost);
+    // The held writes' failures are the store's, as its methods' are (store-failure.ts): a 503, never a 500.
+    const sendHeld = (sql: string, params: SqlValue[]): Promise<Row[]> => this.send(client, sql, params).catch((e: unknown) => {
+      throw new StoreUnavailable(`the store failed writing held rows: ${(e as Error)?.message ?? String(e)}`, e);
+    });
+    const tx: OpenTransaction = { client, open: true, buffer: new WriteBuffer(sendHeld) };
     let broken: Error | undefined;
     try {
       await tx.client.query('BEGIN');
@@ -141,6 +151,7 @@ export class PostgresStore extends PostgresUserRecords implements Store {
       throw error;
     } finally {
       tx.open = false;
+      client.off('error', lost);
       // A client that could not even roll back is in an unknown state: the pool must discard it.
       tx.client.release(broken);
     }

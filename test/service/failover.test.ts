@@ -228,6 +228,6 @@ test('the vws client takes a list of servers: past one that is down, a follower 
   const r = spawnSync(process.execPath, [bin, 'lease', 'list', '--json'], {
     cwd: root, encoding: 'utf8', timeout: 30_000, env: { ...process.env, VWS_SERVER: `${down},${follower.url}`, VWS_TOKEN: TOKEN },
   });
-  assert.equal(r.status, 0, r.stderr);
+  assert.equal(r.status, 0, `${r.stderr}\n${servers.map((x) => `${x.name} (${x.url}): ${x.output.slice(-1200)}`).join('\n')}`);
   assert.ok(Array.isArray(JSON.parse(r.stdout).leases));
 });

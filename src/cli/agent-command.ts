@@ -5,7 +5,7 @@ import { NodeAgent } from '../agent/node-agent.ts';
 import { QemuHost } from '../agent/qemu-host.ts';
 import { nodeReportProblem } from '../drivers/qemu/agent-messages.ts';
 import { accelChoice } from '../agent/qemu/accel-probe.ts';
-import { numberOption, positive, positiveInteger } from './options.ts';
+import { agentDial, numberOption, positive, positiveInteger } from './options.ts';
 import { UsageError } from './usage-error.ts';
 
 /** The options of vws agent by long name, --server and --token (global options) among them, as ./program.ts parsed them. */
@@ -16,10 +16,7 @@ export interface AgentOptions {
 }
 
 export async function agentCommand(v: AgentOptions): Promise<number> {
-  const servers = (v.server ?? '').split(',').map((s) => s.trim());
-  if (servers.some((s) => !/^https?:\/\/[^\s,]+$/.test(s))) throw new UsageError(`--server must be the service's http(s)://host:port, or its servers' separated by commas, got '${v.server ?? ''}'`);
-  const token = v.token ?? process.env.VWS_AGENT_TOKEN;
-  if (!token) throw new UsageError('--token (or VWS_AGENT_TOKEN) is needed: an administrator\'s token (vws token create)');
+  const { servers, token } = agentDial(v);
   const relay = v['context-relay'] ?? 'on';
   if (relay !== 'on' && relay !== 'off') throw new UsageError(`--context-relay must be on or off, got '${relay}'`);
   const data = resolve(v.data ?? 'vws-agent');

@@ -8,7 +8,7 @@ import { NodeAgent } from '../agent/node-agent.ts';
 import { SimulatedHost, TransferExchange } from '../agent/simulated-host.ts';
 import { nodeReportProblem } from '../drivers/qemu/agent-messages.ts';
 import { MOST_NODES } from '../core/limits.ts';
-import { numberOption, positive, positiveInteger } from './options.ts';
+import { agentDial, numberOption, positive, positiveInteger } from './options.ts';
 import { UsageError } from './usage-error.ts';
 
 /** The options of vws agent-swarm by long name, --server and --token (global options) among them. */
@@ -20,11 +20,8 @@ export interface AgentSwarmOptions {
 const WAVE = 200;
 
 export async function agentSwarmCommand(v: AgentSwarmOptions): Promise<number> {
-  const servers = (v.server ?? '').split(',').map((s) => s.trim());
-  if (servers.some((s) => !/^https?:\/\/[^\s,]+$/.test(s))) throw new UsageError(`--server must be the service's http(s)://host:port, or its servers' separated by commas, got '${v.server ?? ''}'`);
+  const { servers, token } = agentDial(v);
   const server = servers.join(', ');
-  const token = v.token ?? process.env.VWS_AGENT_TOKEN;
-  if (!token) throw new UsageError('--token (or VWS_AGENT_TOKEN) is needed: an administrator\'s token (vws token create)');
   const count = numberOption('nodes', v.nodes, 0, (n) => positiveInteger(n) && n <= MOST_NODES, `a whole number from 1 to ${MOST_NODES}`);
   if (count === 0) throw new UsageError('--nodes N is needed: how many simulated nodes to run');
   const prefix = v['name-prefix'] ?? 'swarm-';

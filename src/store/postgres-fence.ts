@@ -13,7 +13,7 @@ import { FENCED_SQLSTATE } from './leadership.ts';
 export const FENCE_LOCK = "hashtext('vws fence ' || COALESCE(current_schema(), ''))";
 
 /** Tables the fence leaves alone: the election's own, and the schema's bookkeeping. */
-const UNFENCED = ['leadership', 'leader_heartbeat', 'schema_version'];
+export const UNFENCED = ['leadership', 'leader_heartbeat', 'schema_version'];
 
 export const FENCE_FUNCTION = `
 CREATE OR REPLACE FUNCTION vws_fence() RETURNS trigger LANGUAGE plpgsql AS $fence$
@@ -41,7 +41,6 @@ WHERE n.nspname = current_schema() AND c.relkind = 'r'
   AND c.relname <> ALL ($1::text[])
   AND NOT EXISTS (SELECT 1 FROM pg_trigger t WHERE t.tgrelid = c.oid AND t.tgname = 'vws_fence')`;
 
-export const UNFENCED_NAMES = UNFENCED;
 
 export function fenceTrigger(table: string): string {
   return `CREATE TRIGGER vws_fence BEFORE INSERT OR UPDATE OR DELETE ON "${table}" FOR EACH STATEMENT EXECUTE FUNCTION vws_fence()`;

@@ -11,8 +11,8 @@ import type {
   BrokerKeyRow, ContextMemberRow, ContextRow, EventRow, ImageRow, InputRow, LeaseFilter, LeaseRow, LeaseStatus, NodeRow, Store,
   WorkspaceRow,
 } from './store.ts';
-import { PostgresUserRecords } from './postgres-users.ts';
-import { FENCE_FUNCTION, UNFENCED_NAMES, UNFENCED_TABLES, fenceTrigger } from './postgres-fence.ts';
+import { mapped, PostgresUserRecords } from './postgres-users.ts';
+import { FENCE_FUNCTION, UNFENCED, UNFENCED_TABLES, fenceTrigger } from './postgres-fence.ts';
 import { PostgresLeadership } from './postgres-leadership.ts';
 import { FENCED_SQLSTATE, type StoreLeadership } from './leadership.ts';
 
@@ -79,7 +79,7 @@ export class PostgresStore extends PostgresUserRecords implements Store {
     await this.transaction(async () => {
       await this.query("SELECT pg_advisory_xact_lock(hashtext('vws migrations ' || COALESCE(current_schema(), '')))");
       await this.query(FENCE_FUNCTION);
-      for (const { name } of await this.query(UNFENCED_TABLES, [UNFENCED_NAMES])) await this.query(fenceTrigger(name as string));
+      for (const { name } of await this.query(UNFENCED_TABLES, [UNFENCED])) await this.query(fenceTrigger(name as string));
     });
   }
 
@@ -377,7 +377,3 @@ function leaseQuery(filter: LeaseFilter): { sql: string; params: SqlValue[] } {
   return { sql, params };
 }
 
-/** The first row, typed by to, or null when there is none. */
-function mapped<T>(rows: Row[], to: (row: Row) => T): T | null {
-  return rows.length === 0 ? null : to(rows[0]);
-}

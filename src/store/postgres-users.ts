@@ -58,7 +58,7 @@ export abstract class PostgresUserRecords extends PostgresTrustRecords {
 }
 
 /** The first row, typed by to, or null when there is none. */
-function mapped<T>(rows: Row[], to: (row: Row) => T): T | null {
+export function mapped<T>(rows: Row[], to: (row: Row) => T): T | null {
   return rows.length === 0 ? null : to(rows[0]);
 }
 

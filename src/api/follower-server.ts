@@ -1,5 +1,6 @@
-// What a server that does not lead answers: its health (saying who leads), and every other
-// request forwarded to the leader as it came, answer and all (an event stream too). Agents are not
+// What a server that does not lead answers: its health (saying who leads), the lease reads from
+// the store (follower-reads.ts), and every other request forwarded to the leader as it came,
+// answer and all (an event stream too). Agents are not
 // forwarded: they are told where the leader is, and dial it themselves, so that the leader holds
 // their connections and a follower never relays a command. With no leader to forward to it says
 // so (503, Retry-After), never a guess.
@@ -9,6 +10,8 @@ import https from 'node:https';
 import type { Duplex } from 'node:stream';
 import type { AddressInfo } from 'node:net';
 import type { Leader } from '../store/leadership.ts';
+import type { Store } from '../store/store.ts';
+import { buildFollowerReads, isStoreRead } from './follower-reads.ts';
 import type { RefusalCode } from '../control/refusal.ts';
 import { REFUSAL_STATUS } from './refusal-status.ts';
 
@@ -21,6 +24,9 @@ export interface FollowerOptions {
   tls?: { cert: string; key: string };
   /** Trusted CA of the leader's certificate, where the site signs its own. */
   ca?: string;
+  /** Where the lease reads are answered from. */
+  store: Store;
+  now: () => number;
 }
 
 export const LEADER_HEADER = 'x-vws-leader';
@@ -32,27 +38,39 @@ export interface FollowerServer {
 }
 
 export async function startFollower(opts: FollowerOptions, host: string, port: number): Promise<FollowerServer> {
-  const handler = (req: IncomingMessage, res: ServerResponse): void => answer(opts, req, res);
-  const server = opts.tls ? https.createServer({ ...opts.tls }, handler) : http.createServer(handler);
-  server.on('upgrade', (req: IncomingMessage, socket: Duplex) => {
+  let server: http.Server | https.Server | undefined;
+  const app = buildFollowerReads({
+    store: opts.store, now: opts.now,
+    serverFactory: (reads) => {
+      // A request without Host is refused as the leader refuses it (api-app.ts), not forwarded with one added.
+      const here = (req: IncomingMessage): boolean => isStoreRead(req.method, req.url) || (req.httpVersion === '1.1' && req.headers.host === undefined);
+      const handler = (req: IncomingMessage, res: ServerResponse): void => (here(req) ? reads(req, res) : answer(opts, req, res));
+      server = opts.tls ? https.createServer({ ...opts.tls, requireHostHeader: false }, handler) : http.createServer({ requireHostHeader: false }, handler);
+      return server;
+    },
+    elsewhere: (req, reply) => {
+      reply.hijack();
+      const leader = opts.leader();
+      if (!leader) return refuse(reply.raw, 'no-leader', 'this server cannot answer it from the store, and no server leads right now (a takeover is under way): retry shortly', true);
+      forward(opts, leader, req.raw, reply.raw, false);
+    },
+  });
+  server!.on('upgrade', (req: IncomingMessage, socket: Duplex) => {
     const leader = opts.leader();
     const body = JSON.stringify(leader
       ? { code: 'no-leader', message: `this server follows; the leader is ${leader.address}: dial it`, leader: leader.address }
       : { code: 'no-leader', message: 'no server leads the store right now (a takeover is under way): dial again shortly' });
     socket.end(`HTTP/1.1 503 Service Unavailable\r\ncontent-type: application/json\r\nretry-after: ${RETRY_AFTER_SECONDS}\r\n${leader ? `${LEADER_HEADER}: ${leader.address}\r\n` : ''}content-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => resolve());
-  });
-  const bound = server.address() as AddressInfo;
+  await app.listen({ host, port });
+  const bound = server!.address() as AddressInfo;
   return {
     address: `${opts.tls ? 'https' : 'http'}://${bound.family === 'IPv6' ? `[${bound.address}]` : bound.address}:${bound.port}`,
-    close: () => new Promise<void>((resolve) => {
-      server.close(() => resolve());
+    close: async () => {
       // Forwarded event streams would hold the port: they end, and their clients reconnect to the new leader.
-      server.closeAllConnections();
-    }),
+      server!.closeAllConnections();
+      await app.close();
+    },
   };
 }
 
@@ -66,9 +84,14 @@ function answer(opts: FollowerOptions, req: IncomingMessage, res: ServerResponse
   forward(opts, leader, req, res);
 }
 
-function forward(opts: FollowerOptions, leader: Leader, req: IncomingMessage, res: ServerResponse): void {
+/** `withBody` false: the request's body was read here already (or it has none), and none is sent. */
+function forward(opts: FollowerOptions, leader: Leader, req: IncomingMessage, res: ServerResponse, withBody = true): void {
   const target = new URL(req.url ?? '/', leader.address);
   const headers = { ...req.headers, host: target.host, 'x-forwarded-for': req.socket.remoteAddress ?? '', 'x-vws-forwarded-by': opts.name };
+  if (!withBody) {
+    delete headers['content-length'];
+    delete headers['transfer-encoding'];
+  }
   const send = target.protocol === 'https:' ? https.request : http.request;
   let sent = false;
   const out = send(target, { method: req.method, headers, ...(opts.ca ? { ca: opts.ca } : {}) }, (back) => {
@@ -87,7 +110,8 @@ function forward(opts: FollowerOptions, leader: Leader, req: IncomingMessage, re
     if (!sent) return refuse(res, 'no-leader', `the leader at ${leader.address} cannot be reached (${e.code ?? e.message}): nothing was done; retry shortly`, true);
     refuse(res, 'leader-lost', `the leader at ${leader.address} went away while answering (${e.code ?? e.message}): the request may or may not have been carried out; retry it with the same Idempotency-Key, or look before retrying`, false);
   });
-  req.pipe(out);
+  if (withBody) req.pipe(out);
+  else out.end();
   req.on('aborted', () => out.destroy());
 }
 

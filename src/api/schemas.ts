@@ -83,6 +83,7 @@ export const Lease = Type.Object({
   nodes: Type.Array(Type.String()), plannedStart: Nullable(Type.Integer()), plannedEnd: Nullable(Type.Integer()),
   actualStart: Nullable(Type.Integer()), actualEnd: Nullable(Type.Integer()),
   usage: Type.Record(Type.String(), UsageEntry), createdAt: Type.Integer(), updatedAt: Type.Integer(),
+  usageAt: Type.Number({ description: 'the time (epoch seconds) usage and charge are counted up to: now, from the leader; the row\'s updatedAt, from a follower (which answers from the store)' }),
   charge: Type.Optional(Type.Object({
     amount: Nullable(Type.Number(), 'in the site\'s unit; null where a back-end\'s dollars have no conversion'), unit: Type.String(),
     dollars: Type.Optional(Type.Number({ description: 'what a billing back-end (EC2) charged, by its model' })),

@@ -69,7 +69,7 @@ export async function serveCommand(v: ServeOptions): Promise<number> {
   try {
     if (shared) {
       const me = { name: serverName(v.name), address: advertise ?? guestUrlOf(undefined, host, port, https !== undefined) };
-      const roles = await runRoles(settings, shared, me, (leadership) => startLeader(settings, store, leadership));
+      const roles = await runRoles(settings, shared, store, me, (leadership) => startLeader(settings, store, leadership));
       stop = () => roles.stop();
     } else {
       const taken = await store.claimForServer();

@@ -9,6 +9,8 @@ import { hostname } from 'node:os';
 import { startFollower, type FollowerServer } from '../api/follower-server.ts';
 import { type Leader, RENEW_MS, type StoreLeadership, TERM_MS } from '../store/leadership.ts';
 import type { RunningLeader, ServeSettings } from './serve-leader.ts';
+import type { Store } from '../store/store.ts';
+import { wallClock } from '../control/clock.ts';
 
 export interface Roles {
   /** Resolves once stop() has closed whichever role the server was in. */
@@ -24,6 +26,7 @@ export function serverName(given: string | undefined): string {
 export async function runRoles(
   s: ServeSettings,
   shared: StoreLeadership,
+  store: Store,
   me: { name: string; address: string },
   startLeader: (leadership: () => Record<string, unknown>) => Promise<RunningLeader>,
 ): Promise<Roles> {
@@ -37,7 +40,7 @@ export async function runRoles(
 
   const follow = async (): Promise<void> => {
     if (role.kind === 'follower') return;
-    const server = await startFollower({ version: s.version, name: me.name, leader: () => (known && !known.expired && known.holder !== me.name ? known : null), tls: s.https }, s.host, s.port);
+    const server = await startFollower({ version: s.version, name: me.name, leader: () => (known && !known.expired && known.holder !== me.name ? known : null), tls: s.https, store, now: () => wallClock.now() }, s.host, s.port);
     role = { kind: 'follower', server };
     log(`following${known ? ` ${known.holder} at ${known.address} (epoch ${known.epoch})` : ''}; answering at ${server.address}`);
   };

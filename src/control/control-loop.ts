@@ -24,6 +24,7 @@ import type { ServiceOptions } from './service-options.ts';
 import { SiteTerms } from './site-terms.ts';
 import { AccountTallies } from './account-tally.ts';
 import { announcePreemptions } from './preemption-notices.ts';
+import { chargeOf } from './prices.ts';
 
 /** At most this many waiting operations share one transaction. */ const MAX_BATCH = 64;
 
@@ -49,6 +50,8 @@ export class ControlLoop {
     ownerOf: (id) => ownershipOf(this.owners, id),
     endingOf: (id) => this.endings.get(id),
     nodeId: (n) => this.nodes.ids[n],
+    backendOf: (id) => this.scheduler.leaseBackend(id) ?? this.scheduler.names[0],
+    chargeOf: (req, usage) => chargeOf(req, usage, this.terms.current, this.backendOf(req.id).billing),
   };
   private readonly listeners = new Set<Listener>();
   private readonly reconciler: Reconciler;

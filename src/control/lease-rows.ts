@@ -21,6 +21,10 @@ export interface RowSources {
   ownerOf(id: string): Ownership | undefined;
   endingOf(id: string): Ending | undefined;
   nodeId(index: number): string;
+  /** The back-end the lease runs on (or is planned on). */
+  backendOf(id: string): string;
+  /** What the lease has been charged for this usage. */
+  chargeOf(req: LeaseRecord['req'], usage: LeaseRow['usage']): NonNullable<LeaseRow['charge']>;
 }
 
 /** The lease's row at `now`; `before` is the row the store has, if any (its creation time is kept). */
@@ -30,6 +34,7 @@ export function leaseRow(lease: LeaseRecord, from: RowSources, before: LeaseRow 
   const ending = lease.state === 'cancelled' ? from.endingOf(lease.req.id) ?? (lease.failure ? { status: 'failed' as const, ...lease.failure } : undefined) : undefined;
   const status = ending?.status ?? (lease.occurrenceIds ? seriesStatus(from, lease.occurrenceIds) : statusOf(lease));
   const runs = lease.history.filter((s) => s.kind === 'run');
+  const usage = meteredUsage(lease, now);
   return {
     id: lease.req.id,
     owner: own.owner,
@@ -43,9 +48,11 @@ export function leaseRow(lease: LeaseRecord, from: RowSources, before: LeaseRow 
     actualStart: lease.firstStart,
     actualEnd: lease.endedAt ?? (runs.length && lease.state === 'completed' ? runs[runs.length - 1].end : null),
     nodes: [...new Set(placedOn(lease))].map((n) => from.nodeId(n)),
-    usage: meteredUsage(lease, now),
+    usage,
     createdAt: before?.createdAt ?? lease.req.arrival,
     updatedAt: now,
+    backend: from.backendOf(lease.req.id),
+    charge: from.chargeOf(lease.req, usage),
   };
 }
 
@@ -63,13 +70,13 @@ function seriesStatus(from: RowSources, ids: readonly string[]): LeaseStatus {
 }
 
 /**
- * Whether two rows say the same, but for their usage (which grows with every second a lease holds
- * nodes, and which the API shows as of the moment it answers) and when they were written: a row
+ * Whether two rows say the same, but for their usage and charge (which grow with every second a
+ * lease holds nodes, and which the API shows as of the moment it answers) and when they were written: a row
  * is written again, and its updatedAt moves, only when what it says changed. A restart, which
  * makes every row anew, then leaves them as they were.
  */
 export function sameRow(a: LeaseRow, b: LeaseRow): boolean {
-  const { usage: _ua, updatedAt: _ta, ...restA } = a;
-  const { usage: _ub, updatedAt: _tb, ...restB } = b;
+  const { usage: _ua, charge: _ca, updatedAt: _ta, ...restA } = a;
+  const { usage: _ub, charge: _cb, updatedAt: _tb, ...restB } = b;
   return JSON.stringify(restA) === JSON.stringify(restB);
 }

@@ -21,6 +21,7 @@ export function leaseColumns(l: LeaseRow): Columns {
     reason: l.reason === null ? null : json(l.reason),
     planned_start: l.plannedStart, planned_end: l.plannedEnd, actual_start: l.actualStart, actual_end: l.actualEnd,
     nodes: json(l.nodes), usage: json(l.usage), created_at: l.createdAt, updated_at: l.updatedAt,
+    backend: l.backend ?? null, charge: l.charge === undefined ? null : json(l.charge),
   };
 }
 
@@ -54,6 +55,8 @@ export function leaseFrom(r: Row, decode: (v: unknown) => unknown = (v) => v): L
     reason: r.reason === null ? null : (decode(r.reason) as LeaseRow['reason']),
     plannedStart: r.planned_start, plannedEnd: r.planned_end, actualStart: r.actual_start, actualEnd: r.actual_end,
     nodes: decode(r.nodes) as string[], usage: decode(r.usage) as LeaseRow['usage'], createdAt: r.created_at, updatedAt: r.updated_at,
+    ...(r.backend != null ? { backend: r.backend as string } : {}),
+    ...(r.charge != null ? { charge: decode(r.charge) as NonNullable<LeaseRow['charge']> } : {}),
   };
 }
 

@@ -299,6 +299,14 @@ export const MIGRATIONS: readonly Migration[] = [
     sqlite: LEADERSHIP_TABLES('INTEGER'),
     postgres: LEADERSHIP_TABLES('TIMESTAMPTZ'),
   },
+  {
+    // A lease's row says where it runs and what it had been charged when it was written, so that a
+    // follower answers reads from the store as the leader would (both were known only to the
+    // leader's memory). Rows written before have neither until the leader next writes them.
+    version: 11,
+    sqlite: 'ALTER TABLE leases ADD COLUMN backend TEXT; ALTER TABLE leases ADD COLUMN charge TEXT;',
+    postgres: 'ALTER TABLE leases ADD COLUMN backend TEXT; ALTER TABLE leases ADD COLUMN charge JSONB;',
+  },
 ];
 
 export const LATEST_VERSION = MIGRATIONS.reduce((latest, m) => Math.max(latest, m.version), 0);

@@ -64,6 +64,19 @@ export interface LeaseRow {
   usage: Usage;
   createdAt: number;
   updatedAt: number;
+  /**
+   * As the leader had them when it wrote the row (at updatedAt): the back-end the lease runs on and
+   * what it had been charged. A follower answers reads from rows; rows written before migration 11 have neither.
+   */
+  backend?: string;
+  charge?: StoredPrice;
+}
+
+/** An amount in the site's unit (null where a back-end's dollars have no conversion), and dollars on a billing back-end. */
+export interface StoredPrice {
+  amount: number | null;
+  unit: string;
+  dollars?: number;
 }
 
 export interface LeaseFilter {

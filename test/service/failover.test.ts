@@ -5,12 +5,13 @@
 // another has taken over, and let go: it steps down, and what it was asked meanwhile is refused.
 
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { freePort } from '../support/free-port.ts';
+import { type Answer, call as callAs, health, leaderOf, type Server, startServer, stopServers } from '../support/serve-processes.ts';
 import { bin, root } from '../support/vws-bin.ts';
 import { dropTestSchema, freshSchema, TEST_POSTGRES_URL, withTestClient } from '../support/test-postgres.ts';
 import { validateSchedule } from '../support/validate-schedule.ts';
@@ -21,52 +22,11 @@ const schema = freshSchema();
 const dir = mkdtempSync(join(tmpdir(), 'vws-failover-'));
 const store = `${TEST_POSTGRES_URL}?schema=${schema}`;
 
-interface Server { name: string; port: number; url: string; child: ChildProcess; output: string; exited: Promise<void> }
 const servers: Server[] = [];
-
-function start(name: string, port: number): Server {
-  // One --data for all: a site's servers share image content and the simulated VMs' table.
-  const child = spawn(process.execPath, [bin, 'serve', '--store', store, '--data', join(dir, 'data'), '--listen', `127.0.0.1:${port}`, '--name', name, '--nodes', '8'], {
-    cwd: root, env: { ...process.env, VWS_BOOTSTRAP_TOKEN: TOKEN }, stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const s: Server = { name, port, url: `http://127.0.0.1:${port}`, child, output: '', exited: new Promise((r) => child.once('exit', () => r())) };
-  child.stdout!.on('data', (c: Buffer) => (s.output += c.toString()));
-  child.stderr!.on('data', (c: Buffer) => (s.output += c.toString()));
-  return s;
-}
-
-async function health(s: Server): Promise<{ role?: string; leader?: { name: string; epoch: number } | null } | null> {
-  try {
-    const res = await fetch(`${s.url}/v1/health`, { signal: AbortSignal.timeout(2000) });
-    return (await res.json()) as { role?: string; leader?: { name: string; epoch: number } };
-  } catch {
-    return null;
-  }
-}
-
-/** The server that says it leads, once one does and the others agree. */
-async function leader(notEpochBelow = 0, timeoutMs = 30_000): Promise<{ server: Server; epoch: number }> {
-  const until = Date.now() + timeoutMs;
-  while (Date.now() < until) {
-    for (const s of servers) {
-      const h = await health(s);
-      if (h?.role === 'leader' && h.leader && h.leader.epoch >= notEpochBelow) return { server: s, epoch: h.leader.epoch };
-    }
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error(`no leader within ${timeoutMs} ms:\n${servers.map((s) => `${s.name}: ${s.output.slice(-800)}`).join('\n')}`);
-}
-
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- JSON answers are checked by the assertions that read them
-async function call(url: string, method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<{ status: number; body: any }> {
-  const res = await fetch(`${url}${path}`, {
-    method, signal: AbortSignal.timeout(15_000),
-    headers: { authorization: `Bearer ${TOKEN}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  const text = await res.text();
-  return { status: res.status, body: res.headers.get('content-type')?.startsWith('application/json') ? JSON.parse(text) : text };
-}
+const serve = { store, dir, token: TOKEN };
+const start = (name: string, port: number): Server => startServer(serve, name, port);
+const leader = (notEpochBelow = 0, timeoutMs = 30_000): Promise<{ server: Server; epoch: number }> => leaderOf(servers, notEpochBelow, timeoutMs);
+const call = (url: string, method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<Answer> => callAs(TOKEN, url, method, path, body, headers);
 
 before(async () => {
   for (const name of ['s1', 's2', 's3']) servers.push(start(name, await freePort()));
@@ -74,11 +34,7 @@ before(async () => {
 });
 
 after(async () => {
-  for (const s of servers) {
-    s.child.kill('SIGCONT');
-    s.child.kill('SIGKILL');
-    await s.exited;
-  }
+  await stopServers(servers);
   if (process.env.VWS_FAILOVER_KEEP) return void console.log(`kept schema ${schema} and ${dir}`);
   await dropTestSchema(schema);
   rmSync(dir, { recursive: true, force: true });

@@ -43,10 +43,10 @@ const workspace = (leaseId: string, index: number, o: Partial<WorkspaceRow> = {}
 const event = (o: Partial<Omit<EventRow, 'id'>> = {}): Omit<EventRow, 'id'> =>
   ({ time: T, type: 'lease.created', leaseId: null, owner: null, group: null, data: null, ...o });
 
-/** A lease with every field filled in, nested JSON included; o overrides any of them. */
+/** A lease with every field filled in, nested JSON included; o overrides any of them (undefined: leaves it out). */
 function lease(id: string, o: Partial<LeaseRow> = {}): LeaseRow {
   const kind = o.kind ?? 'periodic';
-  return {
+  const row: LeaseRow = {
     id, owner: 'ann', group: 'lab', kind, status: 'scheduled',
     request: {
       id, kind, arrival: T, requestedStart: T + 60, duration: 3600, nodes: 2, perNode: { cpu: 1, memoryMiB: 1024, diskMiB: 0 },
@@ -55,8 +55,10 @@ function lease(id: string, o: Partial<LeaseRow> = {}): LeaseRow {
     reason: { code: 'policy', message: 'over quota: ask an admin' },
     plannedStart: T + 60, plannedEnd: T + 3660, actualStart: T + 61, actualEnd: T + 3700, nodes: ['n1', 'n2'],
     usage: { running: { coreSeconds: 7200, mibSeconds: 7_372_800 }, suspended: { coreSeconds: 0, mibSeconds: 12.5 } },
-    createdAt: T, updatedAt: T + 1, ...o,
+    createdAt: T, updatedAt: T + 1, backend: 'ec2', charge: { amount: null, unit: 'core-hour', dollars: 0.0116 }, ...o,
   };
+  for (const [k, v] of Object.entries(o)) if (v === undefined) delete row[k as keyof LeaseRow];
+  return row;
 }
 
 /** What a cluster's request adds: text that needs quoting in SQL and JSON (quotes, newlines, non-ASCII) on purpose. */
@@ -72,6 +74,7 @@ const CLUSTER = {
 
 const NULLS: Partial<LeaseRow> = {
   group: null, reason: null, plannedStart: null, plannedEnd: null, actualStart: null, actualEnd: null, nodes: [], usage: {},
+  backend: undefined, charge: undefined,
 };
 
 /** Thrown to roll back a property run's writes so the next run starts from an empty store. */

@@ -6,14 +6,14 @@ import type { Refusal } from '../../control/refusal.ts';
 import type { Decision } from '../../core/scheduler.ts';
 import type { LeaseRequest } from '../../core/types.ts';
 import type { QuoteWithOptions } from '../../control/lease-service.ts';
-import type { LeaseRow, LeaseStatus, Store } from '../../store/store.ts';
+import type { LeaseRow } from '../../store/store.ts';
 import { type Caller, canSee } from '../auth.ts';
-import { type ApiError, forbidden, invalidRequest, notFound, refused, valueOr } from '../errors.ts';
-import { guestFields, roleSpecOf, shapeOf } from '../cluster-request.ts';
-import { HoldBody, IdParam, LeaseList, LeaseQuery, LeaseSpec, MigrateBody } from '../schemas.ts';
+import { type ApiError, forbidden, invalidRequest, refused, valueOr } from '../errors.ts';
+import { guestFields, shapeOf } from '../cluster-request.ts';
+import { HoldBody, IdParam, LeaseSpec, MigrateBody } from '../schemas.ts';
 import type { ApiContext } from '../context.ts';
 import { role } from '../route-roles.ts';
-import { withContext } from '../lease-context.ts';
+import { type LeaseFigures, leaseOut as figuredLease, registerLeaseReads, specOf, visibleLease } from './lease-reads.ts';
 
 /**
  * The kinds that use each time field: sent with another kind, a field is refused rather than kept
@@ -56,23 +56,6 @@ async function toRequest(ctx: ApiContext, caller: Caller, spec: LeaseSpec, at = 
   return req;
 }
 
-/** A scheduler request back in the API's terms, so that a client can send it as it is. */
-export function specOf(req: LeaseRequest, group: string | null = null): LeaseSpec {
-  const shape = req.roles
-    ? { roles: req.roles.map(roleSpecOf) }
-    : { nodes: req.nodes, cpu: req.perNode.cpu, memoryMiB: req.perNode.memoryMiB, diskMiB: req.perNode.diskMiB };
-  const spec: LeaseSpec = { kind: req.kind, ...shape, duration: req.duration, preemptible: req.preemptible };
-  if (req.requestedStart !== null) spec.start = req.requestedStart;
-  if (req.deadline !== undefined) spec.deadline = req.deadline;
-  if (req.image && !req.roles) spec.image = req.image.id;
-  if (req.recurrence) spec.recurrence = req.recurrence;
-  if (req.userData !== undefined) spec.userData = req.userData;
-  if (req.sshPublicKeys) spec.sshPublicKeys = [...req.sshPublicKeys];
-  if (req.backend !== undefined) spec.backend = req.backend;
-  if (group) spec.group = group;
-  return spec;
-}
-
 /** A quote with nodes by name and its alternatives in API terms. */
 export function quoteOut(ctx: ApiContext, q: QuoteWithOptions | Quote, group: string | null) {
   if (q.ok) return { ...q, nodes: q.nodes.map((n) => ctx.service.nodes.ids[n]) };
@@ -93,23 +76,18 @@ function leaseRefusal(r: Refusal, group: string | null): ApiError {
   });
 }
 
-/**
- * A lease as clients read it: its row, with what it has used and been charged up to now (rows are
- * written on changes) and the back-end it runs on.
- */
-export function leaseOut(ctx: ApiContext, row: LeaseRow, workspaces?: unknown[]) {
-  const { request, ...rest } = row;
-  const usage = ctx.service.usageNow(row.id) ?? row.usage;
-  const backend = ctx.service.backendOfLease(row.id) ?? request.backend ?? ctx.service.backendNames[0];
-  // A lease waiting on the pool that the site lets burst later says where and when, until it has moved.
-  const burst = request.burst && backend !== request.burst.backend ? { burst: request.burst } : {};
-  return { ...rest, usage, charge: ctx.service.chargeNow(row.request, usage), backend, ...burst, spec: specOf(request, row.group), ...(workspaces ? { workspaces } : {}) };
+/** The leader's figures of a lease: as of now, from its scheduler. */
+function liveFigures(ctx: ApiContext): LeaseFigures {
+  return (row) => {
+    const usage = ctx.service.usageNow(row.id) ?? row.usage;
+    const backend = ctx.service.backendOfLease(row.id) ?? row.request.backend ?? ctx.service.backendNames[0];
+    return { usage, charge: ctx.service.chargeNow(row.request, usage), backend, usageAt: ctx.now() };
+  };
 }
 
-async function visibleLease(ctx: ApiContext, caller: Caller, id: string): Promise<LeaseRow> {
-  const row = await ctx.store.getLease(id);
-  if (!row || !canSee(caller, row)) throw notFound('lease', id);
-  return row;
+/** A lease as clients read it from the leader. */
+function leaseOut(ctx: ApiContext, row: LeaseRow, workspaces?: unknown[]) {
+  return figuredLease(liveFigures(ctx)(row, workspaces !== undefined)!, row, workspaces);
 }
 
 /**
@@ -117,12 +95,13 @@ async function visibleLease(ctx: ApiContext, caller: Caller, id: string): Promis
  * administrators change it (cancel, commit, stop, suspend, resume).
  */
 async function ownLease(ctx: ApiContext, caller: Caller, id: string, action: string): Promise<LeaseRow> {
-  const row = await visibleLease(ctx, caller, id);
+  const row = await visibleLease(ctx.store, caller, id);
   if (row.owner !== caller.user.id && !caller.user.isAdmin) throw forbidden(`only the owner of lease '${id}' (${row.owner}) or an administrator may ${action} it; its group's members see it`);
   return row;
 }
 
 export function registerLeaseRoutes(app: FastifyInstance, ctx: ApiContext): void {
+  registerLeaseReads(app, { store: ctx.store, now: ctx.now, broker: ctx.broker, figures: liveFigures(ctx) });
   const timed = async <T>(fn: () => Promise<T>): Promise<T> => {
     const t0 = process.hrtime.bigint();
     try {
@@ -167,57 +146,12 @@ export function registerLeaseRoutes(app: FastifyInstance, ctx: ApiContext): void
     return { lease: leaseOut(ctx, (await ctx.store.getLease(id))!) };
   });
 
-  app.get('/v1/leases', { ...role('user'), schema: { querystring: LeaseQuery, response: { 200: LeaseList }, tags: ['leases'] } }, async (req) => {
-    const q = req.query as { status?: LeaseStatus; owner?: string; kind?: LeaseRequest['kind']; limit?: number; after?: string };
-    const limit = q.limit ?? 100;
-    const caller = req.caller;
-    const filter = { status: q.status, kind: q.kind, after: q.after, limit: limit + 1, owner: q.owner } as Parameters<Store['listLeases']>[0] & object;
-    if (!caller.user.isAdmin) {
-      if (q.owner && q.owner !== caller.user.id && !(await sharesWith(ctx.store, caller, q.owner))) return { leases: [], next: null };
-      if (!q.owner) filter.owners = await visibleOwners(ctx.store, caller);
-    }
-    const rows = (await ctx.store.listLeases(filter)).filter((r) => canSee(caller, r));
-    const page = rows.slice(0, limit);
-    return { leases: page.map((r) => leaseOut(ctx, r)), next: rows.length > limit ? page[page.length - 1].id : null };
-  });
-
-  app.get('/v1/leases/:id', { ...role('user'), schema: { params: IdParam, tags: ['leases'] } }, async (req) => {
-    const { id } = req.params as { id: string };
-    const row = await visibleLease(ctx, req.caller, id);
-    const { workspaces, context } = withContext(ctx.broker, id, await ctx.store.workspacesOf(id));
-    return { ...leaseOut(ctx, row, workspaces), ...(context ? { context } : {}) };
-  });
-
-  app.get('/v1/leases/:id/workspaces', { ...role('user'), schema: { params: IdParam, tags: ['workspaces'] } }, async (req) => {
-    const { id } = req.params as { id: string };
-    await visibleLease(ctx, req.caller, id);
-    return { workspaces: await ctx.store.workspacesOf(id) };
-  });
-
-  app.get('/v1/leases/:id/workspaces/:index', { ...role('user'), schema: { tags: ['workspaces'], summary: 'One workspace of a lease' } }, async (req) => {
-    const { id, index } = req.params as { id: string; index: string };
-    await visibleLease(ctx, req.caller, id);
-    const ws = (await ctx.store.workspacesOf(id)).find((w) => String(w.index) === index);
-    if (!ws) throw notFound('workspace', `${id}/${index}`);
-    return ws;
-  });
-
   app.delete('/v1/leases/:id', { ...role('user'), schema: { params: IdParam, tags: ['leases'], summary: 'Cancel a lease (its owner or an administrator; members of its group only see it)' } }, async (req) => {
     const { id } = req.params as { id: string };
     await ownLease(ctx, req.caller, id, 'cancel');
     valueOr(await ctx.service.cancel(id, req.caller.user.id));
     return { lease: leaseOut(ctx, (await ctx.store.getLease(id))!) };
   });
-}
-
-async function visibleOwners(store: Store, caller: Caller): Promise<string[]> {
-  const owners = new Set([caller.user.id]);
-  for (const g of caller.sharingGroups) for (const m of await store.membersOf(g)) owners.add(m);
-  return [...owners];
-}
-
-async function sharesWith(store: Store, caller: Caller, owner: string): Promise<boolean> {
-  return (await visibleOwners(store, caller)).includes(owner);
 }
 
 /** Usage summed per user and per group, over the leases the caller may see. */
@@ -253,7 +187,7 @@ export function registerUsageRoutes(app: FastifyInstance, ctx: ApiContext): void
 export function registerMigration(app: FastifyInstance, ctx: ApiContext): void {
   app.post('/v1/leases/:id/migrate', { ...role('admin'), schema: { params: IdParam, body: MigrateBody, tags: ['workspaces'], summary: 'Move a running lease to other nodes while it runs (live migration; admin)' } }, async (req) => {
     const { id } = req.params as { id: string };
-    await visibleLease(ctx, req.caller, id);
+    await visibleLease(ctx.store, req.caller, id);
     valueOr(await ctx.service.migrate(id, (req.body as { nodes: string[] }).nodes));
     return { lease: leaseOut(ctx, (await ctx.store.getLease(id))!, await ctx.store.workspacesOf(id)) };
   });

@@ -1,0 +1,86 @@
+// `vws serve` processes on one store, for the tests of several servers (failover, follower reads):
+// started, asked who leads, and called as a client would.
+
+import { type ChildProcess, spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { bin, root } from './vws-bin.ts';
+
+export interface Server { name: string; port: number; url: string; child: ChildProcess; output: string; exited: Promise<void> }
+
+export interface ServeOptions {
+  store: string;
+  /** One --data for all: a site's servers share image content and the simulated VMs' table. */
+  dir: string;
+  token: string;
+  nodes?: number;
+  extra?: string[];
+}
+
+export function startServer(o: ServeOptions, name: string, port: number): Server {
+  const child = spawn(process.execPath, [bin, 'serve', '--store', o.store, '--data', join(o.dir, 'data'), '--listen', `127.0.0.1:${port}`, '--name', name, '--nodes', String(o.nodes ?? 8), ...(o.extra ?? [])], {
+    cwd: root, env: { ...process.env, VWS_BOOTSTRAP_TOKEN: o.token }, stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const s: Server = { name, port, url: `http://127.0.0.1:${port}`, child, output: '', exited: new Promise((r) => child.once('exit', () => r())) };
+  child.stdout!.on('data', (c: Buffer) => (s.output += c.toString()));
+  child.stderr!.on('data', (c: Buffer) => (s.output += c.toString()));
+  return s;
+}
+
+export async function health(s: Server): Promise<{ role?: string; leader?: { name: string; epoch: number } | null } | null> {
+  try {
+    const res = await fetch(`${s.url}/v1/health`, { signal: AbortSignal.timeout(2000) });
+    return (await res.json()) as { role?: string; leader?: { name: string; epoch: number } };
+  } catch {
+    return null;
+  }
+}
+
+/** The server that says it leads, once one does. */
+export async function leaderOf(servers: Server[], notEpochBelow = 0, timeoutMs = 30_000): Promise<{ server: Server; epoch: number }> {
+  const until = Date.now() + timeoutMs;
+  while (Date.now() < until) {
+    for (const s of servers) {
+      const h = await health(s);
+      if (h?.role === 'leader' && h.leader && h.leader.epoch >= notEpochBelow) return { server: s, epoch: h.leader.epoch };
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`no leader within ${timeoutMs} ms:\n${servers.map((s) => `${s.name}: ${s.output.slice(-800)}`).join('\n')}`);
+}
+
+/** The servers that say they follow `leader`, once all the others do. */
+export async function followersOf(servers: Server[], leader: Server, timeoutMs = 30_000): Promise<Server[]> {
+  const until = Date.now() + timeoutMs;
+  const others = servers.filter((s) => s !== leader);
+  while (Date.now() < until) {
+    const roles = await Promise.all(others.map(async (s) => ((await health(s))?.leader?.name === leader.name && (await health(s))?.role === 'follower')));
+    if (roles.every(Boolean)) return others;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`not every server follows ${leader.name} within ${timeoutMs} ms`);
+}
+
+export interface Answer {
+  status: number;
+  headers: Headers;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- JSON answers are checked by the assertions that read them
+  body: any;
+}
+
+export async function call(token: string | null, url: string, method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<Answer> {
+  const res = await fetch(`${url}${path}`, {
+    method, signal: AbortSignal.timeout(15_000),
+    headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  const text = await res.text();
+  return { status: res.status, headers: res.headers, body: text && res.headers.get('content-type')?.startsWith('application/json') ? JSON.parse(text) : text };
+}
+
+export async function stopServers(servers: Server[]): Promise<void> {
+  for (const s of servers) {
+    s.child.kill('SIGCONT');
+    s.child.kill('SIGKILL');
+    await s.exited;
+  }
+}

@@ -24,6 +24,7 @@ PACKAGES=(
   cloud-init       # cloud-init schema and its YAML reader check every seed vws generates (test/seed)
   genisoimage      # the agent writes each VM's cloud-init seed as an iso9660 volume labelled cidata
   mmdebstrap       # builds the Debian test guest that runs its own cloud-init (guest/debian.ts)
+  postgresql       # initdb and pg_ctl (/usr/lib/postgresql/NN/bin) for the private clusters the database-restart test restarts and crashes (test/support/private-postgres.ts); Debian's metapackage pulls in the release's postgresql-NN, so no version is named here
 )
 # The test guest's kernel is fetched with apt-get download (guest/build.ts): apt's package lists
 # must know it, which a fresh machine's do not until apt-get update.

@@ -36,6 +36,16 @@ export class PostgresLeadership implements LeaderElection {
       const since = Math.floor(Date.now() / 1000);
       // Waits here for every write of the old leader still in a transaction (they hold the fence lock in share).
       await client.query(`SELECT pg_advisory_xact_lock(${FENCE_LOCK})`);
+      if (!beat) {
+        // A store no one has led yet has no heartbeat row to queue on: two candidates both get
+        // here, the second once the first has committed. Without a second look it took the
+        // leadership from a leader of a moment ago, whose first writes were then fenced.
+        const [taken] = (await client.query('SELECT 1 FROM leader_heartbeat WHERE id = 1 AND expires_at >= clock_timestamp()')).rows;
+        if (taken) {
+          await client.query('ROLLBACK');
+          return null;
+        }
+      }
       const [won] = (await client.query(`INSERT INTO leadership (id, epoch, holder, address, since) VALUES (1, 1, $1, $2, $3)
         ON CONFLICT (id) DO UPDATE SET epoch = leadership.epoch + 1, holder = EXCLUDED.holder, address = EXCLUDED.address, since = EXCLUDED.since
         RETURNING epoch`, [me.holder, me.address, since])).rows;

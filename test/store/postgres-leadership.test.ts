@@ -84,6 +84,29 @@ test('a takeover waits for the old leader\'s writes under way, so none lands beh
   }
 });
 
+test('two servers campaigning at once on a store no one has led yet: one wins, and the other does not take over from it', async () => {
+  const fresh = freshSchema();
+  const c = await openTestPostgres(fresh);
+  const d = await openTestPostgres(fresh);
+  const lc = c.leadership();
+  const ld = d.leadership();
+  try {
+    // Several rounds, each from no leadership rows at all: the race is between two transactions,
+    // and one round may happen to run them one after the other.
+    for (let round = 0; round < 10; round++) {
+      await withTestClient(fresh, (client) => client.query('DELETE FROM leader_heartbeat; DELETE FROM leadership'));
+      const won = await Promise.all([lc.election.campaign({ holder: 'c', address: 'http://127.0.0.1:3' }), ld.election.campaign({ holder: 'd', address: 'http://127.0.0.1:4' })]);
+      assert.deepEqual(won.filter((e) => e !== null), [1], `round ${round}: both campaigns' answers ${JSON.stringify(won)} (one epoch 1, the other none)`);
+    }
+  } finally {
+    await lc.election.close();
+    await ld.election.close();
+    await c.close();
+    await d.close();
+    await dropTestSchema(fresh);
+  }
+});
+
 test('a store at a newer schema version than this vws knows is refused, with both versions', async () => {
   const other = freshSchema();
   try {

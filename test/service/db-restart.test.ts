@@ -8,7 +8,6 @@
 // schedule passes the shared checker.
 
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,7 +16,7 @@ import pg from 'pg';
 import { freePort } from '../support/free-port.ts';
 import { type PrivatePostgres, startPrivatePostgres } from '../support/private-postgres.ts';
 import { TERM_MS } from '../../src/store/leadership.ts';
-import { bin, root } from '../support/vws-bin.ts';
+import { type Answer, call as callAs, health, type Server, startServer } from '../support/serve-processes.ts';
 import { validateSchedule } from '../support/validate-schedule.ts';
 import { waitFor } from '../support/wait.ts';
 
@@ -32,31 +31,12 @@ const PLAN = [[1 / 4, 'fast', undefined], [2 / 4, 'immediate', undefined], [3 / 
 const dir = mkdtempSync(join(tmpdir(), 'vws-db-restart-'));
 let db: PrivatePostgres | null = null;
 
-interface Server { name: string; url: string; child: ChildProcess; output: string; exited: Promise<number | null> }
 const servers: Server[] = [];
-
-function start(name: string, port: number, store: string): Server {
-  const child = spawn(process.execPath, [bin, 'serve', '--store', store, '--data', join(dir, 'data'), '--listen', `127.0.0.1:${port}`, '--name', name, '--nodes', '8'], {
-    cwd: root, env: { ...process.env, VWS_BOOTSTRAP_TOKEN: TOKEN }, stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const s: Server = { name, url: `http://127.0.0.1:${port}`, child, output: '', exited: new Promise((r) => child.once('exit', (code) => r(code))) };
-  child.stdout!.on('data', (c: Buffer) => (s.output += c.toString()));
-  child.stderr!.on('data', (c: Buffer) => (s.output += c.toString()));
-  return s;
-}
+const start = (name: string, port: number, store: string): Server => startServer({ store, dir, token: TOKEN }, name, port);
+const call = (url: string, method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<Answer> => callAs(TOKEN, url, method, path, body, headers);
 
 const outputs = (): string =>
   [...servers.map((s) => `--- ${s.name} (exit ${s.child.exitCode}):\n${s.output.slice(-3000)}`), `--- PostgreSQL:\n${db?.log().slice(-1500) ?? ''}`].join('\n');
-
-type Health = { role?: string; server?: string; leader?: { name: string; epoch: number } | null };
-async function health(s: Server): Promise<Health | null> {
-  try {
-    const res = await fetch(`${s.url}/v1/health`, { signal: AbortSignal.timeout(2000) });
-    return res.ok ? ((await res.json()) as Health) : null;
-  } catch {
-    return null;
-  }
-}
 
 /** The leader, once one server says it leads and the other follows it. */
 async function settled(): Promise<Server> {
@@ -69,16 +49,6 @@ async function settled(): Promise<Server> {
   }, { timeoutMs: 60_000, everyMs: 200, seen: outputs });
 }
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- JSON answers are checked by the assertions that read them
-async function call(url: string, method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<{ status: number; body: any }> {
-  const res = await fetch(`${url}${path}`, {
-    method, signal: AbortSignal.timeout(15_000),
-    headers: { authorization: `Bearer ${TOKEN}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  const text = await res.text();
-  return { status: res.status, body: res.headers.get('content-type')?.startsWith('application/json') ? JSON.parse(text) : text };
-}
 
 before(async () => {
   db = await startPrivatePostgres();

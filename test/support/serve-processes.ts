@@ -26,10 +26,13 @@ export function startServer(o: ServeOptions, name: string, port: number): Server
   return s;
 }
 
-export async function health(s: Server): Promise<{ role?: string; leader?: { name: string; epoch: number } | null } | null> {
+export interface Health { role?: string; server?: string; leader?: { name: string; epoch: number } | null }
+
+/** What the server says of itself; null when it does not answer (down, or not serving yet). */
+export async function health(s: Server): Promise<Health | null> {
   try {
     const res = await fetch(`${s.url}/v1/health`, { signal: AbortSignal.timeout(2000) });
-    return (await res.json()) as { role?: string; leader?: { name: string; epoch: number } };
+    return res.ok ? ((await res.json()) as Health) : null;
   } catch {
     return null;
   }
@@ -53,8 +56,8 @@ export async function followersOf(servers: Server[], leader: Server, timeoutMs =
   const until = Date.now() + timeoutMs;
   const others = servers.filter((s) => s !== leader);
   while (Date.now() < until) {
-    const roles = await Promise.all(others.map(async (s) => ((await health(s))?.leader?.name === leader.name && (await health(s))?.role === 'follower')));
-    if (roles.every(Boolean)) return others;
+    const said = await Promise.all(others.map(health));
+    if (said.every((h) => h?.role === 'follower' && h.leader?.name === leader.name)) return others;
     await new Promise((r) => setTimeout(r, 200));
   }
   throw new Error(`not every server follows ${leader.name} within ${timeoutMs} ms`);

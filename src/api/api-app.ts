@@ -47,7 +47,14 @@ export function apiApp(opts: ApiAppOptions): FastifyInstance {
     frameworkErrors: (err, _req, reply) => void sendError(reply, err),
     // And Node's parser's (headers too large, not HTTP, too slow), before any route.
     clientErrorHandler: answerClientError,
+    // Fastify's own answer while closing is not in the API's format: the hook below answers instead.
+    return503OnClosing: false,
   }) as unknown as FastifyInstance;
+  let closing = false;
+  app.addHook('preClose', (done) => {
+    closing = true;
+    done();
+  });
   (app.server as Server).on('checkExpectation', answerExpectation);
   const { store } = opts;
   // Unknown fields are errors, not silently dropped; bodies are not coerced (validation.ts).
@@ -58,6 +65,11 @@ export function apiApp(opts: ApiAppOptions): FastifyInstance {
   app.setErrorHandler((err: FastifyError, _req, reply) => sendError(reply, err));
   app.setNotFoundHandler((req, reply) => sendError(reply, new ApiError('not-found', `no route ${req.method} ${req.url}; see /v1/openapi.json`)));
   app.addHook('onRequest', async (req: FastifyRequest, reply: FastifyReply) => {
+    if (closing) {
+      // A request on a kept-alive connection while the server stops or steps down: nothing of it is done.
+      reply.header('retry-after', '2').header('connection', 'close');
+      return sendError(reply, new ApiError('no-leader', 'this server is stopping (shutting down, or handing the leadership over): nothing was done; retry shortly, at another server of the site or at this one once it is back'));
+    }
     if (req.raw.httpVersion === '1.1' && req.headers.host === undefined) {
       return sendError(reply, invalidRequest('header host', 'an HTTP/1.1 request needs a Host header (any HTTP client sends one)'));
     }

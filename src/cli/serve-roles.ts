@@ -42,7 +42,8 @@ export async function runRoles(
     if (role.kind === 'follower') return;
     const server = await startFollower({ version: s.version, name: me.name, leader: () => (known && !known.expired && known.holder !== me.name ? known : null), tls: s.https, store, now: () => wallClock.now() }, s.host, s.port);
     role = { kind: 'follower', server };
-    log(`following${known ? ` ${known.holder} at ${known.address} (epoch ${known.epoch})` : ''}; answering at ${server.address}`);
+    const other = known && known.holder !== me.name ? known : null;
+    log(`following${other ? ` ${other.holder} at ${other.address} (epoch ${other.epoch})` : ' (no other server leads yet)'}; answering at ${server.address}`);
   };
 
   const lead = async (epoch: number): Promise<void> => {
@@ -51,9 +52,25 @@ export async function runRoles(
     if (role.kind === 'follower') await role.server.close();
     role = { kind: 'none' };
     const since = Date.now();
-    const running = await startLeader(() => ({ role: 'leader', server: me.name, leader: { name: me.name, address: me.address, epoch } }));
-    role = { kind: 'leader', epoch, running, renewedAt: since };
+    // The term is renewed while the log is replayed: a replay longer than a term would otherwise
+    // hand the leadership to another server before this one has taken a single decision.
+    let renewedAt = since;
+    let lost = false;
+    const renewing = setInterval(() => {
+      shared.election.renew(epoch).then((ok) => {
+        if (ok) renewedAt = Date.now();
+        else lost = true;
+      }, () => {});
+    }, RENEW_MS);
+    let running: RunningLeader;
+    try {
+      running = await startLeader(() => ({ role: 'leader', server: me.name, leader: { name: me.name, address: me.address, epoch } }));
+    } finally {
+      clearInterval(renewing);
+    }
+    role = { kind: 'leader', epoch, running, renewedAt };
     log(`leading as epoch ${epoch} (took ${Date.now() - since} ms to replay the log and start)`);
+    if (lost) await stepDown('another server took over the leadership while this one replayed the log');
   };
 
   const stepDown = async (why: string): Promise<void> => {

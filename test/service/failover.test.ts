@@ -5,7 +5,7 @@
 // another has taken over, and let go: it steps down, and what it was asked meanwhile is refused.
 
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -23,7 +23,29 @@ const dir = mkdtempSync(join(tmpdir(), 'vws-failover-'));
 const store = `${TEST_POSTGRES_URL}?schema=${schema}`;
 
 const servers: Server[] = [];
-const serve = { store, dir, token: TOKEN };
+const AGENTS = 8;
+// VMs run on agents (the agent driver), as at a real site: a swarm of simulated nodes that speak
+// the real agent protocol, each knowing all three servers, so that a kill also drops every agent.
+const serve = { store, dir, token: TOKEN, nodes: 0, extra: ['--driver', 'qemu', '--vm-network', '10.64.0.0/16'] };
+/** The swarm's output, each line with when it came. */
+const swarmLines: Array<{ at: number; line: string }> = [];
+let swarm: ChildProcess | null = null;
+
+/** The last round in which every agent has been welcomed, and when the swarm said so. */
+function lastWelcome(): { round: number; at: number } {
+  const said = swarmLines.map((l) => ({ at: l.at, m: new RegExp(`all ${AGENTS} agents welcomed \\(round (\\d+)`).exec(l.line) })).filter((x) => x.m);
+  const last = said[said.length - 1];
+  return last ? { round: Number(last.m![1]), at: last.at } : { round: 0, at: 0 };
+}
+
+async function agentsWelcomedSince(since: number, timeoutMs = 60_000): Promise<number> {
+  const until = Date.now() + timeoutMs;
+  while (lastWelcome().at < since) {
+    assert.ok(Date.now() < until, `not every agent was welcomed again within ${timeoutMs} ms:\n${swarmLines.slice(-20).map((l) => l.line).join('\n')}\n${servers.map((s) => `--- ${s.name} at ${s.url}:\n${s.output.slice(-2500)}`).join('\n')}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  return lastWelcome().round;
+}
 const start = (name: string, port: number): Server => startServer(serve, name, port);
 const leader = (notEpochBelow = 0, timeoutMs = 30_000): Promise<{ server: Server; epoch: number }> => leaderOf(servers, notEpochBelow, timeoutMs);
 const call = (url: string, method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<Answer> => callAs(TOKEN, url, method, path, body, headers);
@@ -31,9 +53,26 @@ const call = (url: string, method: string, path: string, body?: unknown, headers
 before(async () => {
   for (const name of ['s1', 's2', 's3']) servers.push(start(name, await freePort()));
   await leader();
+  swarm = spawn(process.execPath, [bin, 'agent-swarm', '--server', servers.map((s) => s.url).join(','), '--token', TOKEN, '--nodes', String(AGENTS), '--cpu', '8', '--memory', '16384'], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+  let partial = '';
+  const take = (c: Buffer): void => {
+    const lines = (partial + c.toString()).split('\n');
+    partial = lines.pop()!;
+    for (const line of lines) swarmLines.push({ at: Date.now(), line });
+  };
+  swarm.stdout!.on('data', take);
+  swarm.stderr!.on('data', take);
+  await agentsWelcomedSince(0);
+  for (const until = Date.now() + 30_000; ;) {
+    const nodes = (await call((await leader()).server.url, 'GET', '/v1/nodes')).body.nodes as { status: string }[];
+    if (nodes.filter((n) => n.status === 'active').length === AGENTS) break;
+    assert.ok(Date.now() < until, `the agents' nodes are not all in the pool: ${JSON.stringify(nodes)}\n${servers.map((s) => s.output.slice(-1500)).join('\n')}\n${swarmLines.slice(-10).map((l) => l.line).join('\n')}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
 });
 
 after(async () => {
+  swarm?.kill('SIGKILL');
   await stopServers(servers);
   if (process.env.VWS_FAILOVER_KEEP) return void console.log(`kept schema ${schema} and ${dir}`);
   await dropTestSchema(schema);
@@ -69,11 +108,13 @@ test(`${CREATES} creates over three servers, the leader killed -9 three times: e
     for (let i = next++; i < CREATES; i = next++) await createOne(i);
   });
   const epochs: number[] = [];
+  let lastKill = 0;
   const killer = (async () => {
     for (const at of [0.25, 0.5, 0.75]) {
       while (accepted.size + refused.size < CREATES * at) await new Promise((r) => setTimeout(r, 20));
       const { server, epoch } = await leader();
       epochs.push(epoch);
+      lastKill = Date.now();
       server.child.kill('SIGKILL');
       await server.exited;
       // Back as a follower, so that three servers stay.
@@ -83,6 +124,12 @@ test(`${CREATES} creates over three servers, the leader killed -9 three times: e
   await Promise.all([...workers, killer]);
   const { server: last, epoch } = await leader();
   assert.ok(epoch >= epochs[epochs.length - 1] + 1, `three takeovers: epochs ${epochs.join(', ')}, now ${epoch}`);
+  // No agent orphaned: every one has been welcomed again since the last kill (by the last leader,
+  // the only one that welcomes), once more for each takeover it lived through, and serves as a node.
+  const round = await agentsWelcomedSince(lastKill);
+  assert.ok(round >= 1 + epochs.length, `the agents were welcomed in ${round} rounds over ${epochs.length} takeovers`);
+  const nodes = (await call(last.url, 'GET', '/v1/nodes')).body.nodes as { id: string; status: string }[];
+  assert.deepEqual(nodes.filter((n) => n.status !== 'active'), [], 'every node is active under the last leader');
   assert.equal(accepted.size + refused.size, CREATES);
   assert.ok(retries > 0, 'the kills interrupted the stream');
 
@@ -111,6 +158,14 @@ test(`${CREATES} creates over three servers, the leader killed -9 three times: e
     }
     if (behind.length === 0) break;
     assert.ok(Date.now() < until, `leases whose VMs are not running a minute after the last takeover: ${behind.join(', ')}\n${last.output.slice(-3000)}`);
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  // And no VM is left live for a lease that has ended (a stray on an agent the takeover lost track of).
+  for (;;) {
+    const { rows } = await withTestClient(schema, (c) => c.query(`SELECT w.lease_id, w.idx, w.node, w.status, l.status AS lease FROM workspaces w JOIN leases l ON l.id = w.lease_id
+      WHERE l.status IN ('done', 'cancelled', 'failed', 'rejected') AND w.status NOT IN ('stopped', 'failed')`));
+    if (rows.length === 0) break;
+    assert.ok(Date.now() < until, `VMs live for ended leases a minute after the last takeover: ${JSON.stringify(rows.slice(0, 10))}`);
     await new Promise((r) => setTimeout(r, 500));
   }
 });

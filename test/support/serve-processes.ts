@@ -12,12 +12,13 @@ export interface ServeOptions {
   /** One --data for all: a site's servers share image content and the simulated VMs' table. */
   dir: string;
   token: string;
+  /** Simulated nodes (--nodes), 8 unless given; 0: none (nodes join as agents). */
   nodes?: number;
   extra?: string[];
 }
 
 export function startServer(o: ServeOptions, name: string, port: number): Server {
-  const child = spawn(process.execPath, [bin, 'serve', '--store', o.store, '--data', join(o.dir, 'data'), '--listen', `127.0.0.1:${port}`, '--name', name, '--nodes', String(o.nodes ?? 8), ...(o.extra ?? [])], {
+  const child = spawn(process.execPath, [bin, 'serve', '--store', o.store, '--data', join(o.dir, 'data'), '--listen', `127.0.0.1:${port}`, '--name', name, ...(o.nodes === 0 ? [] : ['--nodes', String(o.nodes ?? 8)]), ...(o.extra ?? [])], {
     cwd: root, env: { ...process.env, VWS_BOOTSTRAP_TOKEN: o.token }, stdio: ['ignore', 'pipe', 'pipe'],
   });
   const s: Server = { name, port, url: `http://127.0.0.1:${port}`, child, output: '', exited: new Promise((r) => child.once('exit', () => r())) };

@@ -70,7 +70,9 @@ export class AgentDriver implements Driver {
     if (known && known.node !== node) return;
     if (vm.state === 'stopped') this.vms.delete(vm.id);
     else this.vms.set(vm.id, vm);
-    this.changed();
+    // The table is rewritten whole (save): a report of what it holds already, as every VM's at a
+    // hello after a takeover, is no reason to. The listeners hear it all the same.
+    if (vm.state === 'stopped' ? known !== undefined : !known || !sameStatus(known, vm)) this.changed();
     for (const l of this.listeners) l(vm);
   }
 
@@ -358,6 +360,10 @@ export class AgentDriver implements Driver {
     const boot = row?.boot ? { kernel: await ref(row.boot.kernel), initrd: await ref(row.boot.initrd), cmdline: row.boot.cmdline } : null;
     return { disk, boot };
   }
+}
+
+function sameStatus(a: VmStatus, b: VmStatus): boolean {
+  return a.state === b.state && a.node === b.node && a.ip === b.ip && a.console === b.console && a.detail === b.detail;
 }
 
 interface SavedState {

@@ -47,6 +47,8 @@ export class AgentDriver implements Driver {
    */
   private readonly writtenOff = new Map<string, Set<string>>();
   private readonly strayStops = new Set<string>();
+  /** Written-off VMs a node reported at its hello, before its channel was up to stop them on. */
+  private readonly straysAtHello = new Map<string, VmStatus[]>();
   private readonly strayListeners: Array<(vm: VmStatus) => void> = [];
 
   constructor(private readonly opts: AgentDriverOptions) {
@@ -220,7 +222,15 @@ export class AgentDriver implements Driver {
     if (off.size === 0) this.writtenOff.delete(node);
     this.changed();
     if (this.opts.hub.isConnected(node)) for (const vm of strays) this.stopStray(node, vm);
+    else if (strays.length > 0) this.straysAtHello.set(node, strays);
     return reported.filter((vm) => !off.has(vm.id));
+  }
+
+  /** The node's channel is up (after its hello): the written-off VMs its hello reported are stopped. */
+  channelUp(node: string): void {
+    const strays = this.straysAtHello.get(node) ?? [];
+    this.straysAtHello.delete(node);
+    for (const vm of strays) if (this.writtenOff.get(node)?.has(vm.id)) this.stopStray(node, vm);
   }
 
   private stopStray(node: string, vm: VmStatus): void {

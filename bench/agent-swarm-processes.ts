@@ -3,7 +3,7 @@
 // leases put in through the API, and the pool's reconciled state as the server recorded it.
 
 import { type ChildProcess, spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { appendFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
 import { freePort } from '../test/support/free-port.ts';
@@ -29,6 +29,8 @@ function watch(proc: ChildProcess, name: string): Proc {
     partial = parts.pop()!;
     const at = Date.now();
     for (const text of parts) lines.push({ at, text });
+    // BENCH_LOG_DIR=DIR: every line of each process, with the instant it was read, to find where a run's time goes.
+    if (process.env.BENCH_LOG_DIR) appendFileSync(join(process.env.BENCH_LOG_DIR, `${name.replace(/\W+/g, '-')}-${proc.pid}.log`), parts.map((t) => `${at} ${t}\n`).join(''));
     for (const w of waiters.splice(0)) w();
   };
   proc.stdout!.on('data', heard);

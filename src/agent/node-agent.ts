@@ -29,7 +29,28 @@ export interface NodeAgentOptions {
   log?: (line: string) => void;
 }
 
-const BACKOFF_MS = [250, 500, 1000, 2000, 5000, 10_000];
+/**
+ * Waits between dials while the service is away. A failover (the leader's term running out, the
+ * next one replaying the log) keeps every server refusing for some seconds: waits that kept
+ * doubling to 10 s through it had agents asleep for seconds after the new leader served. So for
+ * the first TAKEOVER_MS of an outage the wait stops growing at 2 s; past that the service is down
+ * rather than changing hands, and the agent dials every 10 s.
+ */
+const BACKOFF_MS = [250, 500, 1000, 2000];
+const TAKEOVER_MS = 30_000;
+const DOWN_BACKOFF_MS = 10_000;
+
+/**
+ * How long to wait before the next round of dials: the `attempt`th since the agent was last
+ * welcomed, `awayMs` after it lost the service. A random part (`random` in [0, 1)) takes up to half
+ * of the wait off, so that thousands of agents that lost one server in the same instant do not all
+ * dial the next at once.
+ */
+export function redialDelay(attempt: number, awayMs: number, random: number): number {
+  const wait = awayMs >= TAKEOVER_MS ? DOWN_BACKOFF_MS : BACKOFF_MS[Math.min(attempt, BACKOFF_MS.length - 1)];
+  return Math.round(wait * (1 - random / 2));
+}
+
 /**
  * The service pings every 10 s (AgentHub's pingMs): hearing nothing for this long, the agent takes
  * the service for gone (paused, or cut off without a reset) and dials again, so that a new leader
@@ -40,7 +61,10 @@ const SILENCE_MS = 25_000;
 export class NodeAgent {
   private socket: WebSocket | null = null;
   private ready: Promise<void> | null = null;
+  /** Rounds of the server list failed since the last welcome. */
   private attempt = 0;
+  /** Servers dialled in vain in this round. */
+  private tried = 0;
   private stopped = false;
   private retry: NodeJS.Timeout | null = null;
   private readonly connectedWaiters: Array<() => void> = [];
@@ -48,6 +72,8 @@ export class NodeAgent {
   /** Which of the servers to dial next. */
   private next = 0;
   private silence: NodeJS.Timeout | null = null;
+  /** When the agent last lost (or first sought) the service: how long it has been away. */
+  private awaySince = Date.now();
 
   constructor(private readonly opts: NodeAgentOptions) {
     this.servers = typeof opts.server === 'string' ? [opts.server] : [...opts.server];
@@ -87,16 +113,20 @@ export class NodeAgent {
     const url = `${server.replace(/^http/, 'ws').replace(/\/$/, '')}${AGENT_PATH}`;
     const socket = new WebSocket(url, { headers: { authorization: `Bearer ${this.opts.token}` }, ca: this.opts.ca, handshakeTimeout: 10_000 });
     this.socket = socket;
+    /** Where to dial next has been decided by the server's answer: the error that ending the handshake raises must not move it on. */
+    let answered = false;
     socket.on('unexpected-response', (_req, res) => {
+      answered = true;
       let body = '';
       res.on('data', (c: Buffer) => (body += c.toString()));
       res.on('end', () => {
         const leader = res.headers['x-vws-leader'];
         const at = typeof leader === 'string' ? this.servers.findIndex((s) => sameServer(s, leader)) : -1;
         if (at >= 0) {
-          // A follower: the leader is where to go, at once.
+          // A follower: the leader is where to go next. The wait is not reset: in a takeover the
+          // follower names the old leader until its term runs out, and dialling a dead server
+          // and its follower in turn without a pause would be thousands of dials a second.
           this.next = at;
-          this.attempt = 0;
         } else {
           this.next++;
           this.log(`the service at ${server} refused the agent (${res.statusCode}): ${body}${typeof leader === 'string' ? ` (it names the leader ${leader}, which is not among --server: add it there)` : ''}`);
@@ -118,14 +148,21 @@ export class NodeAgent {
     });
     socket.on('error', (e) => {
       // The next server in the list: this one may be down for good.
-      if (socket.readyState !== WebSocket.OPEN) this.next++;
+      if (socket.readyState !== WebSocket.OPEN && !answered) this.next++;
       this.log(`connection to ${url}: ${e.message}`);
     });
     socket.on('close', () => {
       if (this.silence) clearTimeout(this.silence);
       if (this.socket === socket) this.socket = null;
       if (this.stopped) return;
-      const wait = BACKOFF_MS[Math.min(this.attempt++, BACKOFF_MS.length - 1)];
+      // The first close since the last welcome: the service was just lost.
+      const lost = this.attempt === 0 && this.tried === 0;
+      if (lost) this.awaySince = Date.now();
+      // The rest of the list is dialled at once, the wait comes once a round of it has failed: a
+      // wait after each server had agents that found the old leader dead wait again before the new.
+      const roundDone = lost || ++this.tried >= this.servers.length;
+      if (roundDone) this.tried = 0;
+      const wait = roundDone ? redialDelay(this.attempt++, Date.now() - this.awaySince, Math.random()) : 0;
       this.retry = setTimeout(() => this.dial(), wait);
     });
   }
@@ -150,6 +187,7 @@ export class NodeAgent {
     }
     if (m.type === 'welcome') {
       this.attempt = 0;
+      this.tried = 0;
       this.ready = this.opts.host.useNetwork(m.network);
       this.ready.catch((e: Error) => this.log(`network: ${e.message}`));
       for (const w of this.connectedWaiters.splice(0)) w();

@@ -15,6 +15,7 @@ import { applyInput, type Applied, type Input, NodeIndex, type Ownership, owners
 import { statusOf } from './lease-view.ts';
 import { type Ending, leaseRow, type RowSources, sameRow } from './lease-rows.ts';
 import { Reconciler } from './reconciler.ts';
+import { ReconcilePasses } from './reconcile-passes.ts';
 import { IdempotencyKeys, WrittenRows } from './written-rows.ts';
 import { moveBack, reportVmEnd } from './vm-reports.ts';
 import { guardStore, StoreUnavailable } from '../store/store-failure.ts';
@@ -55,6 +56,7 @@ export class ControlLoop {
   };
   private readonly listeners = new Set<Listener>();
   private readonly reconciler: Reconciler;
+  private readonly passes: ReconcilePasses;
   private readonly waiting: Array<{ fn: () => Promise<unknown>; resolve: (v: unknown) => void; reject: (e: unknown) => void }> = [];
   private draining: Promise<void> | null = null;
   private cancelTimer: (() => void) | null = null;
@@ -106,6 +108,7 @@ export class ControlLoop {
         void written.finally(() => this.eventsInFlight.delete(written));
       },
     }, { clock: opts.clock, retry: opts.driverRetry });
+    this.passes = new ReconcilePasses(this.reconciler, () => this.scheduler.allLeases());
   }
 
   /** The back-end that holds a node, by its id. */
@@ -132,8 +135,8 @@ export class ControlLoop {
       }
       for (const l of this.scheduler.allLeases()) this.dirty.add(l.req.id);
       this.advanceTo(this.clock.now());
+      await this.rows.readAll(this.store, (id) => this.scheduler.lease(id) !== undefined);
       await this.flush();
-      this.rows.complete = true;
     });
     // Again after a crash that may have come between logging a node's loss and forgetting its VMs.
     for (const node of await this.store.listNodes()) if (node.status === 'unavailable') this.reconciler.writeOff(node.id);
@@ -142,21 +145,12 @@ export class ControlLoop {
   }
 
   /**
-   * Has every lease's VMs converged again: after a node's agent came back, say. After a restart
-   * thousands of agents say hello at once, and each pass asks every agent what it runs: one pass
-   * runs, and one more, started when it ends, serves everyone who asked meanwhile.
+   * Has every lease's VMs converged again, or (given a node) those with a VM on the node or wanted
+   * there: after its agent came back, say. Passes asked for together are shared (ReconcilePasses).
    */
-  reconcileNow(): Promise<void> {
-    const run = (): Promise<void> => (this.pass = this.reconciler.reconcileAll(this.scheduler.allLeases()).finally(() => { this.pass = null; }));
-    if (!this.pass) return run();
-    this.nextPass ??= this.pass.catch(() => {}).then(() => {
-      this.nextPass = null;
-      return run();
-    });
-    return this.nextPass;
+  reconcileNow(node?: string): Promise<void> {
+    return node === undefined ? this.passes.all() : this.passes.node(node);
   }
-  private pass: Promise<void> | null = null;
-  private nextPass: Promise<void> | null = null;
 
   /**
    * Resolves once the service has nothing of its own left to do: no operation queued or running,

@@ -70,9 +70,9 @@ export class LeaseService {
 
   get nodes(): NodeIndex { return this.loop.nodes; }
 
-  /** Has every lease's VMs converged again: after a node's agent came back, say. */
-  reconcileNow(): Promise<void> {
-    return this.loop.reconcileNow();
+  /** Has every lease's VMs converged again, or those of one node: after its agent came back, say. */
+  reconcileNow(node?: string): Promise<void> {
+    return this.loop.reconcileNow(node);
   }
 
   /** Resolves once the service has nothing of its own left to do (ControlLoop.idle); tests wait on this instead of sleeping. */

@@ -107,7 +107,26 @@ export class Reconciler {
     const touched = new Set(leases.filter((l) => desiredVms(l).some((d) => d.state !== 'absent')).map((l) => l.req.id));
     if (!this.rowsRefreshed) await this.refreshRows();
     this.rowsRefreshed = true;
-    for (const vm of [...this.actual.values()]) {
+    this.takeOrStop([...this.actual.values()], touched);
+    for (const id of touched) this.schedule(id);
+    await this.idle();
+  }
+
+  /**
+   * Reconciles the leases with a VM on one of `nodes` or wanted there, against what the driver
+   * last heard of them (an agent's hello reports its node): VMs there that no lease wants are stopped.
+   */
+  async reconcileNodes(leases: readonly LeaseRecord[], nodes: ReadonlySet<string>): Promise<void> {
+    const touched = new Set<string>();
+    for (const l of leases) if (desiredVms(l).some((d) => d.state !== 'absent' && nodes.has(this.hooks.nodeId(d.node)))) touched.add(l.req.id);
+    this.takeOrStop([...this.actual.values()].filter((vm) => nodes.has(vm.node)), touched);
+    for (const id of touched) this.schedule(id);
+    await this.idle();
+  }
+
+  /** A VM of a lease puts its lease among those to converge; one of no lease is stopped. */
+  private takeOrStop(vms: readonly VmStatus[], touched: Set<string>): void {
+    for (const vm of vms) {
       const { leaseId } = partsOfVm(vm.id);
       if (this.hooks.leaseById(leaseId)) touched.add(leaseId);
       else if (vm.state !== 'stopped') {
@@ -115,8 +134,6 @@ export class Reconciler {
         this.stopUnknown(vm);
       }
     }
-    for (const id of touched) this.schedule(id);
-    await this.idle();
   }
 
   /**

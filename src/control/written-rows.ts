@@ -5,9 +5,27 @@
 
 import type { LeaseRow, Store } from '../store/store.ts';
 
+/** Lease rows read per query by readAll. */
+const ROWS_PAGE = 5000;
+
 export class WrittenRows extends Map<string, LeaseRow> {
   /** Set once the replay has written (or read) every lease's row: a lease not here then has none. */
   complete = false;
+
+  /**
+   * Reads the rows of the leases `held` names, a page at a time rather than one lease at a time
+   * (a takeover at 20,000 leases spent seconds of its replay on 20,000 round trips, comparing each
+   * row before writing it), and from then on takes a lease not here for one without a row. Rows
+   * of leases no longer held are not kept.
+   */
+  async readAll(store: Store, held: (id: string) => boolean): Promise<void> {
+    for (let after: string | undefined, page: LeaseRow[]; ; after = page[page.length - 1].id) {
+      page = await store.listLeases({ ...(after === undefined ? {} : { after }), limit: ROWS_PAGE });
+      for (const row of page) if (held(row.id)) this.set(row.id, row);
+      if (page.length < ROWS_PAGE) break;
+    }
+    this.complete = true;
+  }
 
   /** The lease's row as last written, or null where it has none yet. */
   async before(id: string, store: Store): Promise<LeaseRow | null> {

@@ -14,8 +14,8 @@ export interface PoolControl {
   markNodeAvailable(id: string): Promise<boolean>;
   /** A node is gone for longer than its grace: what became of its leases, or null if nothing changed. */
   markNodeUnavailable(id: string): Promise<NodeLoss | null>;
-  /** Converge what runs with what should, now (after a node came back with what it kept). */
-  reconcileNow(): Promise<void>;
+  /** Converge what runs with what should, now; given a node, what runs or should run there (after it came back with what it kept). */
+  reconcileNow(node?: string): Promise<void>;
   /** The scheduler plans with these measured figures from now on, unless it refuses them (and says why). */
   setMeasuredCosts(figures: CostFigures): Promise<{ ok: true } | { ok: false; message: string }>;
   /** Where per-node measurements come from, for the API to show. */

@@ -47,6 +47,8 @@ export class AgentDriver implements Driver {
    */
   private readonly writtenOff = new Map<string, Set<string>>();
   private readonly strayStops = new Set<string>();
+  /** Written-off VMs a node reported at its hello, before its channel was up to stop them on. */
+  private readonly straysAtHello = new Map<string, VmStatus[]>();
   private readonly strayListeners: Array<(vm: VmStatus) => void> = [];
 
   constructor(private readonly opts: AgentDriverOptions) {
@@ -70,7 +72,9 @@ export class AgentDriver implements Driver {
     if (known && known.node !== node) return;
     if (vm.state === 'stopped') this.vms.delete(vm.id);
     else this.vms.set(vm.id, vm);
-    this.changed();
+    // The table is rewritten whole (save): a report of what it holds already, as every VM's at a
+    // hello after a takeover, is no reason to. The listeners hear it all the same.
+    if (vm.state === 'stopped' ? known !== undefined : !known || !sameStatus(known, vm)) this.changed();
     for (const l of this.listeners) l(vm);
   }
 
@@ -218,7 +222,15 @@ export class AgentDriver implements Driver {
     if (off.size === 0) this.writtenOff.delete(node);
     this.changed();
     if (this.opts.hub.isConnected(node)) for (const vm of strays) this.stopStray(node, vm);
+    else if (strays.length > 0) this.straysAtHello.set(node, strays);
     return reported.filter((vm) => !off.has(vm.id));
+  }
+
+  /** The node's channel is up (after its hello): the written-off VMs its hello reported are stopped. */
+  channelUp(node: string): void {
+    const strays = this.straysAtHello.get(node) ?? [];
+    this.straysAtHello.delete(node);
+    for (const vm of strays) if (this.writtenOff.get(node)?.has(vm.id)) this.stopStray(node, vm);
   }
 
   private stopStray(node: string, vm: VmStatus): void {
@@ -358,6 +370,10 @@ export class AgentDriver implements Driver {
     const boot = row?.boot ? { kernel: await ref(row.boot.kernel), initrd: await ref(row.boot.initrd), cmdline: row.boot.cmdline } : null;
     return { disk, boot };
   }
+}
+
+function sameStatus(a: VmStatus, b: VmStatus): boolean {
+  return a.state === b.state && a.node === b.node && a.ip === b.ip && a.console === b.console && a.detail === b.detail;
 }
 
 interface SavedState {

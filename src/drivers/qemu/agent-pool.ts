@@ -87,7 +87,10 @@ export class AgentPool {
     this.driver.nodeReported(node.name, vms);
     this.log(`node '${node.name}' connected (${node.cpu} CPUs, ${node.memoryMiB} MiB, ${vms.length} VMs)`);
     // What the node runs may have drifted while it was away: converge once its channel is up.
-    setImmediate(() => void this.service?.reconcileNow().catch((e: Error) => this.log(`reconcile after '${node.name}' came back: ${e.message}`)));
+    setImmediate(() => {
+      this.driver.channelUp(node.name);
+      void this.service?.reconcileNow(node.name).catch((e: Error) => this.log(`reconcile after '${node.name}' came back: ${e.message}`));
+    });
     return { bridgeAddress: this.addresses.node(node.name), prefix: this.addresses.prefix };
   }
 

@@ -53,7 +53,7 @@ test('an agent told by a follower where the leader is dials that server next, no
   const between = await counted();
   let followerDials = 0;
   const follower = await startFollower({
-    version: 'test', name: 'b',
+    version: 'test', name: 'b', store, now: () => T,
     leader: () => {
       followerDials++;
       return { epoch: 1, holder: 'c', address: leaderUrl, since: T, expired: false };

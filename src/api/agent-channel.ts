@@ -30,7 +30,9 @@ export function acceptAgents(app: FastifyInstance, hub: AgentHub, store: Store, 
       wss.handleUpgrade(req, socket, head, (ws) => hub.attach(ws, `the agent at ${req.socket.remoteAddress ?? 'an unknown address'}`));
     }, (e: Error) => refuse(socket, 'store-unavailable', `could not check the token: ${e.message}`));
   });
-  app.addHook('onClose', async () => {
+  // Before the server closes, not after: it waits for every connection to end, the agents' too,
+  // and a leader stepping down waited for them to time out (its calls to them pending meanwhile).
+  app.addHook('preClose', async () => {
     hub.close();
     wss.close();
   });

@@ -34,6 +34,10 @@ export interface ApiAppOptions {
  */
 const MAX_PARAM_LENGTH = 3 * 256;
 
+/** The largest body but image content (streamed by its own route, routes/images.ts). */
+export const JSON_BODY_LIMIT = 1024 * 1024;
+export const TOO_LARGE = 'the body is larger than 1 MiB: a JSON request is small (image content goes to PUT /v1/images/{name}/content)';
+
 export function apiApp(opts: ApiAppOptions): FastifyInstance {
   const app = Fastify({
     // Failures only, on stderr: an internal error's answer points to the log for its cause.
@@ -41,7 +45,7 @@ export function apiApp(opts: ApiAppOptions): FastifyInstance {
     // Node answers a request without Host with a bare 400 of its own: the API checks it instead (onRequest below).
     ...(opts.serverFactory ? { serverFactory: opts.serverFactory } : opts.https ? { https: { ...opts.https, requireHostHeader: false } } : { http: { requireHostHeader: false } }),
     // JSON bodies are small; image content is streamed by its own route (routes/images.ts).
-    bodyLimit: 1024 * 1024,
+    bodyLimit: JSON_BODY_LIMIT,
     routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
     // The router's own refusals (a path that is not valid percent-encoding, a parameter too long) in the API's format.
     frameworkErrors: (err, _req, reply) => void sendError(reply, err),
@@ -137,7 +141,7 @@ const FRAMEWORK_ERRORS: Record<string, [RefusalCode, string]> = {
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: ['invalid-request', 'the Content-Length does not match the body sent'],
   FST_ERR_BAD_URL: ['invalid-request', 'the path is not valid percent-encoding (a % must be followed by two hex digits of UTF-8): encode names with encodeURIComponent'],
   FST_ERR_MAX_PARAM_LENGTH: ['invalid-request', `a path parameter is longer than ${MAX_PARAM_LENGTH} characters: no id or name is that long`],
-  FST_ERR_CTP_BODY_TOO_LARGE: ['too-large', 'the body is larger than 1 MiB: a JSON request is small (image content goes to PUT /v1/images/{name}/content)'],
+  FST_ERR_CTP_BODY_TOO_LARGE: ['too-large', TOO_LARGE],
 };
 
 /** The longest message sent back: input echoed in one (a name, a path) is cut there. */

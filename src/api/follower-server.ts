@@ -12,6 +12,10 @@ import type { AddressInfo } from 'node:net';
 import type { Leader } from '../store/leadership.ts';
 import type { Store } from '../store/store.ts';
 import { buildFollowerReads, isStoreRead } from './follower-reads.ts';
+import { JSON_BODY_LIMIT } from './api-app.ts';
+
+/** The one route whose body may be larger than JSON_BODY_LIMIT. */
+const IMAGE_CONTENT = /^\/v1\/images\/[^/]+\/content$/;
 import type { RefusalCode } from '../control/refusal.ts';
 import { REFUSAL_STATUS } from './refusal-status.ts';
 
@@ -52,7 +56,7 @@ export async function startFollower(opts: FollowerOptions, host: string, port: n
       reply.hijack();
       const leader = opts.leader();
       if (!leader) return refuse(reply.raw, 'no-leader', 'this server cannot answer it from the store, and no server leads right now (a takeover is under way): retry shortly', true);
-      forward(opts, leader, req.raw, reply.raw, false);
+      forward(opts, leader, req.raw, reply.raw, 'none');
     },
   });
   server!.on('upgrade', (req: IncomingMessage, socket: Duplex) => {
@@ -81,23 +85,35 @@ function answer(opts: FollowerOptions, req: IncomingMessage, res: ServerResponse
     return send(res, 200, { status: 'ok', version: opts.version, role: 'follower', server: opts.name, leader: leader ? { name: leader.holder, address: leader.address, epoch: leader.epoch } : null });
   }
   if (!leader) return refuse(res, 'no-leader', 'no server leads the store right now (a takeover is under way): nothing was done; retry shortly', true);
-  forward(opts, leader, req, res);
+  // A body the leader will not read (it refuses a JSON body this large from its Content-Length,
+  // after its checks of token and route) is not sent: sending it, the follower saw the leader hang
+  // up mid-body (EPIPE) instead of its answer.
+  const declared = Number(req.headers['content-length'] ?? 0);
+  forward(opts, leader, req, res, declared > JSON_BODY_LIMIT && !IMAGE_CONTENT.test(path) ? 'withhold' : 'pipe');
 }
 
-/** `withBody` false: the request's body was read here already (or it has none), and none is sent. */
-function forward(opts: FollowerOptions, leader: Leader, req: IncomingMessage, res: ServerResponse, withBody = true): void {
+/**
+ * How the request's body goes to the leader: piped as it comes; none (it was read here already, or
+ * there is none); or withheld (the leader answers without it, and the connections are then closed).
+ */
+type BodyMode = 'pipe' | 'none' | 'withhold';
+
+function forward(opts: FollowerOptions, leader: Leader, req: IncomingMessage, res: ServerResponse, body: BodyMode = 'pipe'): void {
   const target = new URL(req.url ?? '/', leader.address);
   const headers = { ...req.headers, host: target.host, 'x-forwarded-for': req.socket.remoteAddress ?? '', 'x-vws-forwarded-by': opts.name };
-  if (!withBody) {
+  if (body === 'none') {
     delete headers['content-length'];
     delete headers['transfer-encoding'];
   }
   const send = target.protocol === 'https:' ? https.request : http.request;
   let sent = false;
+  let answered = false;
   const out = send(target, { method: req.method, headers, ...(opts.ca ? { ca: opts.ca } : {}) }, (back) => {
-    res.writeHead(back.statusCode ?? 502, { ...back.headers, [LEADER_HEADER]: leader.address });
+    res.writeHead(back.statusCode ?? 502, { ...back.headers, [LEADER_HEADER]: leader.address, ...(body === 'withhold' ? { connection: 'close' } : {}) });
     back.pipe(res);
     back.on('error', () => res.destroy());
+    // The leader waits for a body it was promised and will never get: its connection is done with.
+    if (body === 'withhold') back.on('end', () => { answered = true; out.destroy(); });
   });
   // Written into once connected: until then nothing of the request has reached the leader.
   // A kept-alive socket is connected already (and would gather a listener per request that never fires).
@@ -106,12 +122,14 @@ function forward(opts: FollowerOptions, leader: Leader, req: IncomingMessage, re
     else socket.once('connect', () => (sent = true));
   });
   out.on('error', (e: NodeJS.ErrnoException) => {
+    if (answered) return;
     if (res.headersSent) return void res.destroy();
     if (!sent) return refuse(res, 'no-leader', `the leader at ${leader.address} cannot be reached (${e.code ?? e.message}): nothing was done; retry shortly`, true);
     refuse(res, 'leader-lost', `the leader at ${leader.address} went away while answering (${e.code ?? e.message}): the request may or may not have been carried out; retry it with the same Idempotency-Key, or look before retrying`, false);
   });
-  if (withBody) req.pipe(out);
-  else out.end();
+  if (body === 'pipe') req.pipe(out);
+  else if (body === 'none') out.end();
+  else out.flushHeaders();
   req.on('aborted', () => out.destroy());
 }
 

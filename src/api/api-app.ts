@@ -8,24 +8,14 @@ import { authenticate, type Caller } from './auth.ts';
 import { answerClientError, answerExpectation } from './client-errors.ts';
 import { ApiError, forbidden, invalidRequest } from './errors.ts';
 import type { RefusalCode } from '../control/refusal.ts';
-import type { ContextBroker } from '../broker/broker.ts';
+import type { ServerOptions } from './context.ts';
 import { StoreUnavailable } from '../store/store-failure.ts';
-import type { Store } from '../store/store.ts';
 import { collectRoutes } from './openapi.ts';
 import { requireRoles, roleOf } from './route-roles.ts';
 import { installValidation } from './validation.ts';
 
-export interface ApiAppOptions {
-  /** Guarded (guardStore): a failing store answers 503. */
-  store: Store;
-  now: () => number;
-  https?: { cert: string; key: string };
-  logger?: boolean;
-  /** Where guest routes (a cluster member's session) are served. */
-  broker?: ContextBroker;
-  /** The server to answer on, when it is not Fastify's own (a follower's answers some requests itself). */
-  serverFactory?: FastifyServerFactory;
-}
+/** What the app needs of the server's options (context.ts), and the server to answer on when it is not Fastify's own (a follower answers some requests itself). */
+export type ApiAppOptions = Pick<ServerOptions, 'store' | 'now' | 'https' | 'logger' | 'broker'> & { serverFactory?: FastifyServerFactory };
 
 /**
  * The longest path parameter the router takes, as sent: the longest name a schema takes (IdParam's

@@ -10,6 +10,11 @@ export function json(value: unknown): string {
   return JSON.stringify(value ?? null);
 }
 
+/** A row, typed by to, or null when there is none (a store's lookups by key). */
+export function mapped<R, T>(row: R | undefined, to: (row: R) => T): T | null {
+  return row === undefined ? null : to(row);
+}
+
 export function checkLimit(limit: number): void {
   // Checked here so that both stores refuse the same limits the same way (SQLite reads a negative LIMIT as "none").
   if (!Number.isSafeInteger(limit) || limit < 0) throw new RangeError(`limit must be a whole number ≥ 0, got ${limit}`);

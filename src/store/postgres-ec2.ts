@@ -2,6 +2,7 @@
 // (the secret sealed), key pairs, tags and ClientTokens. PostgresStore inherits them and supplies
 // its query primitives, so the store file holds only what is the store's own.
 
+import { mapped } from './columns.ts';
 import { type ClientTokenRow, type Ec2CredentialRow, type Ec2Row, type KeyPairRow, type TagRow, toClientToken, toCredential, toKeyPair, toTag } from './ec2-records.ts';
 
 type SqlValue = string | number | boolean | null | string[];
@@ -14,7 +15,7 @@ export abstract class PostgresEc2Records {
     await this.query('INSERT INTO ec2_credentials (access_key_id, user_id, sealed_secret, created_at) VALUES ($1, $2, $3, $4)', [c.accessKeyId, c.userId, c.sealedSecret, c.createdAt]);
   }
   async ec2Credential(accessKeyId: string): Promise<Ec2CredentialRow | null> {
-    return mapped(await this.query('SELECT * FROM ec2_credentials WHERE access_key_id = $1', [accessKeyId]), toCredential);
+    return mapped((await this.query('SELECT * FROM ec2_credentials WHERE access_key_id = $1', [accessKeyId]))[0], toCredential);
   }
   async ec2CredentialsOf(userId: string): Promise<Ec2CredentialRow[]> {
     return (await this.query('SELECT * FROM ec2_credentials WHERE user_id = $1 ORDER BY created_at, access_key_id', [userId])).map(toCredential);
@@ -45,7 +46,7 @@ export abstract class PostgresEc2Records {
     return (await this.query('SELECT * FROM ec2_tags WHERE owner = $1 ORDER BY resource_id, tag_key', [owner])).map(toTag);
   }
   async clientToken(owner: string, token: string): Promise<ClientTokenRow | null> {
-    return mapped(await this.query('SELECT * FROM ec2_client_tokens WHERE owner = $1 AND token = $2', [owner, token]), toClientToken);
+    return mapped((await this.query('SELECT * FROM ec2_client_tokens WHERE owner = $1 AND token = $2', [owner, token]))[0], toClientToken);
   }
   async keepClientToken(c: ClientTokenRow): Promise<ClientTokenRow> {
     await this.query('INSERT INTO ec2_client_tokens (owner, token, lease_id, params_hash) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING', [c.owner, c.token, c.leaseId, c.paramsHash]);
@@ -53,7 +54,3 @@ export abstract class PostgresEc2Records {
   }
 }
 
-/** The first row, typed by to, or null when there is none. */
-function mapped<T>(rows: Ec2Row[], to: (row: Ec2Row) => T): T | null {
-  return rows.length === 0 ? null : to(rows[0]);
-}

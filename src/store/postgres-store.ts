@@ -4,14 +4,14 @@
 
 import { AsyncLocalStorage } from 'node:async_hooks';
 import pg from 'pg';
-import { brokerKeyFrom, checkLimit, contextMemberColumns, contextMemberFrom, imageColumns, imageFrom, json, leaseColumns, leaseFrom, nodeColumns, nodeFrom, workspaceColumns, workspaceFrom } from './columns.ts';
+import { brokerKeyFrom, checkLimit, contextMemberColumns, contextMemberFrom, imageColumns, imageFrom, json, leaseColumns, leaseFrom, mapped, nodeColumns, nodeFrom, workspaceColumns, workspaceFrom } from './columns.ts';
 import { applyMigrations } from './migrations.ts';
 import { StoreUnavailable } from './store-failure.ts';
 import type {
   BrokerKeyRow, ContextMemberRow, ContextRow, EventRow, ImageRow, InputRow, LeaseFilter, LeaseRow, LeaseStatus, NodeRow, Store,
   WorkspaceRow,
 } from './store.ts';
-import { mapped, PostgresUserRecords } from './postgres-users.ts';
+import { PostgresUserRecords } from './postgres-users.ts';
 import { FENCE_FUNCTION, UNFENCED, UNFENCED_TABLES, fenceTrigger } from './postgres-fence.ts';
 import { PostgresLeadership } from './postgres-leadership.ts';
 import { FENCED_SQLSTATE, type StoreLeadership } from './leadership.ts';
@@ -176,7 +176,7 @@ export class PostgresStore extends PostgresUserRecords implements Store {
     await this.upsert('leases', ['id'], leaseColumns(l));
   }
   async getLease(id: string): Promise<LeaseRow | null> {
-    return mapped(await this.query('SELECT * FROM leases WHERE id = $1', [id]), (r) => leaseFrom(r));
+    return mapped((await this.query('SELECT * FROM leases WHERE id = $1', [id]))[0], (r) => leaseFrom(r));
   }
   async listLeases(filter: LeaseFilter = {}): Promise<LeaseRow[]> {
     const { sql, params } = leaseQuery(filter);
@@ -203,7 +203,7 @@ export class PostgresStore extends PostgresUserRecords implements Store {
     await this.upsert('nodes', ['id'], nodeColumns(n));
   }
   async getNode(id: string): Promise<NodeRow | null> {
-    return mapped(await this.query('SELECT * FROM nodes WHERE id = $1', [id]), nodeFrom);
+    return mapped((await this.query('SELECT * FROM nodes WHERE id = $1', [id]))[0], nodeFrom);
   }
   async listNodes(): Promise<NodeRow[]> {
     return (await this.query('SELECT * FROM nodes ORDER BY id')).map(nodeFrom);
@@ -213,7 +213,7 @@ export class PostgresStore extends PostgresUserRecords implements Store {
     await this.upsert('images', ['name'], imageColumns(i, (b) => b));
   }
   async getImage(name: string): Promise<ImageRow | null> {
-    return mapped(await this.query('SELECT * FROM images WHERE name = $1', [name]), (r) => imageFrom(r));
+    return mapped((await this.query('SELECT * FROM images WHERE name = $1', [name]))[0], (r) => imageFrom(r));
   }
   async listImages(): Promise<ImageRow[]> {
     return (await this.query('SELECT * FROM images ORDER BY name')).map((r) => imageFrom(r));
@@ -246,7 +246,7 @@ export class PostgresStore extends PostgresUserRecords implements Store {
 
   async idempotentResponse(owner: string, key: string): Promise<{ leaseId: string; response: unknown } | null> {
     const rows = await this.query('SELECT lease_id, response FROM idempotency_keys WHERE owner = $1 AND key = $2', [owner, key]);
-    return mapped(rows, (r) => ({ leaseId: r.lease_id, response: r.response }));
+    return mapped(rows[0], (r) => ({ leaseId: r.lease_id, response: r.response }));
   }
   async rememberIdempotent(owner: string, key: string, leaseId: string, response: unknown): Promise<void> {
     // The first response stays: a retried request must get what the original one got.
@@ -275,7 +275,7 @@ export class PostgresStore extends PostgresUserRecords implements Store {
     return (await this.query('SELECT * FROM context_members WHERE lease_id = $1 ORDER BY member_id', [leaseId])).map((r) => contextMemberFrom(r));
   }
   async brokerKey(): Promise<BrokerKeyRow | null> {
-    return mapped(await this.query("SELECT * FROM broker_keys WHERE id = 'context'"), brokerKeyFrom);
+    return mapped((await this.query("SELECT * FROM broker_keys WHERE id = 'context'"))[0], brokerKeyFrom);
   }
   async keepBrokerKey(k: BrokerKeyRow): Promise<BrokerKeyRow> {
     await this.query("INSERT INTO broker_keys (id, public_key, private_key, created_at) VALUES ('context', $1, $2, $3) ON CONFLICT DO NOTHING", [k.publicKey, k.privateKey, k.createdAt]);

@@ -1,7 +1,7 @@
 // The PostgreSQL store's methods for users, groups and tokens. PostgresStore inherits them (after
 // the image trust records' and the EC2 front-end's) and supplies its query primitives.
 
-import { tokenFrom } from './columns.ts';
+import { mapped, tokenFrom } from './columns.ts';
 import { PostgresTrustRecords } from './postgres-trust.ts';
 import type { Row } from './postgres-write-buffer.ts';
 import type { GroupRow, TokenRow, UserRow } from './store.ts';
@@ -11,7 +11,7 @@ export abstract class PostgresUserRecords extends PostgresTrustRecords {
     await this.upsert('users', ['id'], { id: u.id, name: u.name, is_admin: u.isAdmin, created_at: u.createdAt, disabled: u.disabled ?? false });
   }
   async getUser(id: string): Promise<UserRow | null> {
-    return mapped(await this.query('SELECT * FROM users WHERE id = $1', [id]), toUser);
+    return mapped((await this.query('SELECT * FROM users WHERE id = $1', [id]))[0], toUser);
   }
   async listUsers(): Promise<UserRow[]> {
     return (await this.query('SELECT * FROM users ORDER BY id')).map(toUser);
@@ -21,7 +21,7 @@ export abstract class PostgresUserRecords extends PostgresTrustRecords {
     await this.upsert('user_groups', ['name'], { name: g.name, share_leases: g.shareLeases, created_at: g.createdAt });
   }
   async getGroup(name: string): Promise<GroupRow | null> {
-    return mapped(await this.query('SELECT * FROM user_groups WHERE name = $1', [name]), toGroup);
+    return mapped((await this.query('SELECT * FROM user_groups WHERE name = $1', [name]))[0], toGroup);
   }
   async listGroups(): Promise<GroupRow[]> {
     return (await this.query('SELECT * FROM user_groups ORDER BY name')).map(toGroup);
@@ -47,7 +47,7 @@ export abstract class PostgresUserRecords extends PostgresTrustRecords {
     });
   }
   async tokenByHash(hash: string): Promise<TokenRow | null> {
-    return mapped(await this.query('SELECT * FROM tokens WHERE hash = $1', [hash]), tokenFrom);
+    return mapped((await this.query('SELECT * FROM tokens WHERE hash = $1', [hash]))[0], tokenFrom);
   }
   async tokensOf(userId: string): Promise<TokenRow[]> {
     return (await this.query('SELECT * FROM tokens WHERE user_id = $1 ORDER BY created_at, id', [userId])).map(tokenFrom);
@@ -57,10 +57,6 @@ export abstract class PostgresUserRecords extends PostgresTrustRecords {
   }
 }
 
-/** The first row, typed by to, or null when there is none. */
-export function mapped<T>(rows: Row[], to: (row: Row) => T): T | null {
-  return rows.length === 0 ? null : to(rows[0]);
-}
 
 function toUser(r: Row): UserRow {
   return { id: r.id, name: r.name, isAdmin: r.is_admin, createdAt: r.created_at, ...(r.disabled ? { disabled: true } : {}) };

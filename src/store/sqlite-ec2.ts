@@ -2,6 +2,7 @@
 // secret sealed), key pairs, tags and ClientTokens. SqliteStore inherits them and supplies the
 // connection's primitives, so the store file holds only what is the store's own.
 
+import { mapped } from './columns.ts';
 import { type ClientTokenRow, type Ec2CredentialRow, type Ec2Row, type KeyPairRow, type TagRow, toClientToken, toCredential, toKeyPair, toTag } from './ec2-records.ts';
 
 type SqlValue = string | number | null;
@@ -55,6 +56,3 @@ export abstract class SqliteEc2Records {
   }
 }
 
-function mapped<T>(row: Ec2Row | undefined, to: (row: Ec2Row) => T): T | null {
-  return row === undefined ? null : to(row);
-}

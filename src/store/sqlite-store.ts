@@ -8,7 +8,7 @@ import { chmodSync, closeSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { SqliteClaim } from './sqlite-claim.ts';
-import { brokerKeyFrom, checkLimit, contextMemberColumns, contextMemberFrom, imageColumns, imageFrom, json, leaseColumns, leaseFrom, nodeColumns, nodeFrom, tokenFrom, workspaceColumns, workspaceFrom } from './columns.ts';
+import { brokerKeyFrom, checkLimit, contextMemberColumns, contextMemberFrom, imageColumns, imageFrom, json, leaseColumns, leaseFrom, mapped, nodeColumns, nodeFrom, tokenFrom, workspaceColumns, workspaceFrom } from './columns.ts';
 import { applyMigrations } from './migrations.ts';
 import type {
   BrokerKeyRow, ContextMemberRow, ContextRow, EventRow, GroupRow, ImageRow, InputRow, LeaseFilter, LeaseRow, LeaseStatus, NodeRow, Store, TokenRow, UserRow,
@@ -354,9 +354,6 @@ function flag(value: boolean): number {
   return value ? 1 : 0;
 }
 
-function mapped<T>(row: Row | undefined, to: (row: Row) => T): T | null {
-  return row === undefined ? null : to(row);
-}
 
 function toUser(r: Row): UserRow {
   return { id: r.id, name: r.name, isAdmin: r.is_admin === 1, createdAt: r.created_at, ...(r.disabled === 1 ? { disabled: true } : {}) };

@@ -25,6 +25,10 @@ PACKAGES=(
   genisoimage      # the agent writes each VM's cloud-init seed as an iso9660 volume labelled cidata
   mmdebstrap       # builds the Debian test guest that runs its own cloud-init (guest/debian.ts)
   postgresql       # initdb and pg_ctl (/usr/lib/postgresql/NN/bin) for the private clusters the database-restart test restarts and crashes (test/support/private-postgres.ts); Debian's metapackage pulls in the release's postgresql-NN, so no version is named here
+  munge            # munged and mungekey: Slurm's daemons and commands prove who they are with munge; the Slurm harness (test/support/slurm.ts) runs a munged of its own on a key it makes
+  slurmctld        # Slurm's controller, which the pilot back-end submits to: the harness starts its own, in a temporary directory, never the system's
+  slurmd           # Slurm's node daemon, which runs the jobs (the pilots among them) on the harness's node(s)
+  slurm-client     # sbatch, squeue, scancel, scontrol, sinfo: how vws and the tests talk to Slurm
 )
 # The test guest's kernel is fetched with apt-get download (guest/build.ts): apt's package lists
 # must know it, which a fresh machine's do not until apt-get update.
@@ -82,6 +86,29 @@ if [[ $(id -u) != 0 ]]; then
   exit 1
 fi
 export DEBIAN_FRONTEND=noninteractive
+# munge, slurmctld and slurmd are services, and their postinst starts them (invoke-rc.d): munge's
+# would leave a system munged running on the key its postinst makes, and slurmctld's and slurmd's
+# start whenever the machine has an /etc/slurm/slurm.conf. The tests want none of them (the harness
+# runs its own, in a temporary directory). invoke-rc.d and deb-systemd-invoke ask
+# /usr/sbin/policy-rc.d first, and 101 means "not allowed": ours stands there for the install, and
+# whatever the machine had there (or nothing) is put back after, on any exit but a SIGKILL.
+# VWS_POLICY_RC_D moves it for this script's own test, which must not change the machine's.
+policy=${VWS_POLICY_RC_D:-/usr/sbin/policy-rc.d}
+saved_policy=""
+put_policy_back() {
+  if [[ -n $saved_policy ]]; then mv -f "$saved_policy" "$policy"; else rm -f "$policy"; fi
+}
+if ((${#missing[@]} > 0)); then
+  if [[ -e $policy ]]; then
+    saved_policy=$(mktemp "$policy.vws-saved.XXXXXX")
+    cp -p "$policy" "$saved_policy"
+  fi
+  trap put_policy_back EXIT
+  trap 'exit 130' INT TERM HUP
+  printf '#!/bin/sh\n# vws scripts/ensure-test-packages.sh: no service starts while it installs packages\nexit 101\n' >"$policy.vws-new"
+  chmod 0755 "$policy.vws-new"
+  mv -f "$policy.vws-new" "$policy"
+fi
 for c in "${commands[@]}"; do
   echo "ensure-test-packages: $c"
   $c

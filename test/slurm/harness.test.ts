@@ -1,0 +1,156 @@
+// The Slurm harness (test/support/slurm.ts) proved with real jobs on its own cluster of two slurmd:
+// a trivial job runs to COMPLETED; a long job in the low partition is preempted by a job in the
+// high one, is told first (its --signal=B:USR1, which its script traps) and killed after, and the
+// high job then runs; a job that ends otherwise fails a wait at once; stop() leaves nothing. It
+// prints what issue 19's pilot will be measured against: the cluster's start, sbatch to a trivial
+// job running, and a preemption's signal to the node free for the high job. No duration is asserted.
+
+import assert from 'node:assert/strict';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { type Slurm, startSlurm } from '../support/slurm.ts';
+import { waitFor } from '../support/wait.ts';
+
+let slurm: Slurm | null = null;
+let startMs = 0;
+
+before(async () => {
+  const t0 = performance.now();
+  slurm = await startSlurm({ nodes: 2, graceTimeSec: 10, killWaitSec: 5, preemptMode: 'CANCEL' });
+  startMs = performance.now() - t0;
+  console.log(`slurm harness: munged, slurmctld and ${slurm.nodeNames.length} slurmd started, nodes idle, in ${Math.round(startMs)} ms`);
+});
+
+after(async () => {
+  await slurm?.stop();
+});
+
+const cluster = (): Slurm => {
+  assert.ok(slurm, 'the cluster did not start');
+  return slurm;
+};
+/** The wall clock in ms, as the jobs' `date +%s%N` writes it (same machine, same clock). */
+const nowMs = (): number => Date.now();
+const stamp = (ns: string): number => Number(BigInt(ns) / 1_000_000n);
+const readIn = (name: string): string => {
+  const file = join(cluster().jobsDir, name);
+  return existsSync(file) ? readFileSync(file, 'utf8') : '';
+};
+
+test('the cluster has its nodes idle in both partitions', async () => {
+  const s = cluster();
+  assert.deepEqual((await s.nodes()).map((n) => [n.name, n.state]), s.nodeNames.map((n) => [n, 'idle']));
+  const partitions = (await s.command('sinfo', ['--noheader', '--format=%P %D %a'])).trim().split('\n').sort();
+  assert.deepEqual(partitions, [`${s.partitions.high} 2 up`, `${s.partitions.low}* 2 up`]);
+  // Its own controller, found through SLURM_CONF: the machine has no /etc/slurm of its own to find.
+  assert.match(await s.command('scontrol', ['show', 'config']), new RegExp(`SLURM_CONF\\s*=\\s*${s.dir}/slurm.conf`));
+});
+
+test('a trivial job runs to COMPLETED and its output says hi', async () => {
+  const s = cluster();
+  const submitted = nowMs();
+  const id = await s.sbatch(null, ['--output=hi.out', '--wrap', 'date +%s%N > hi.started; echo hi']);
+  assert.equal(await s.waitForState(id, ['COMPLETED']), 'COMPLETED');
+  const seenDone = nowMs();
+  assert.equal(readIn('hi.out'), 'hi\n');
+  const started = stamp(readIn('hi.started').trim());
+  console.log(`slurm harness: trivial job ${id}: sbatch -> running ${started - submitted} ms, sbatch -> COMPLETED seen ${seenDone - submitted} ms`);
+});
+
+/** Not gone and not a zombie (a daemon killed a moment ago that this process has not reaped yet). */
+const running = (pid: number): boolean => {
+  try {
+    return !/^\d+ \(.*\) Z /.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return false;
+  }
+};
+
+/** A low job that traps its warning and its kill, writing each with its instant to `marker` (in jobsDir). */
+const lowScript = (marker: string, exitOnWarning: boolean): string => `#!/bin/bash
+mark() { echo "$1 $(date +%s%N)" >> ${join(cluster().jobsDir, marker)}; }
+trap 'mark usr1${exitOnWarning ? '; exit 0' : ''}' USR1
+trap 'mark term; exit 143' TERM
+mark start
+# sleep in the background and wait for it: bash runs a trap only between commands, and wait returns at once on a signal.
+while :; do sleep 1000 & wait $!; done
+`;
+
+interface Marks { start?: number; usr1?: number; term?: number }
+const marksIn = (marker: string): Marks => Object.fromEntries(readIn(marker).trim().split('\n').filter(Boolean)
+  .map((l) => l.split(' ')).map(([what, ns]) => [what, stamp(ns!)]));
+
+/**
+ * Fills every node with a low job (`marker` its file), waits until its script runs, then submits a
+ * one-node high job and waits for it to complete. Returns the low job's id, its marks, the high
+ * job's start and when it was submitted.
+ */
+async function preempt(name: string, exitOnWarning: boolean) {
+  const s = cluster();
+  const marker = `${name}.marks`;
+  const low = await s.sbatch(lowScript(marker, exitOnWarning), [`--partition=${s.partitions.low}`, `--nodes=${s.nodeNames.length}`, '--exclusive',
+    '--signal=B:USR1@60', `--output=${name}-low.out`, `--job-name=${name}-low`]);
+  await s.waitForState(low, ['RUNNING']);
+  // RUNNING comes before the script has set its traps: its first mark says it has.
+  await waitFor(`low job ${low}'s script to start`, () => marksIn(marker).start !== undefined, { everyMs: 50, seen: () => readIn(`${name}-low.out`) });
+  const submitted = nowMs();
+  const high = await s.sbatch(null, [`--partition=${s.partitions.high}`, '--nodes=1', '--exclusive', `--output=${name}-high.out`,
+    `--job-name=${name}-high`, '--wrap', `date +%s%N > ${name}-high.started; echo high`]);
+  assert.equal(await s.waitForState(high, ['COMPLETED']), 'COMPLETED');
+  assert.equal(readIn(`${name}-high.out`), 'high\n');
+  return { low, marks: marksIn(marker), highStarted: stamp(readIn(`${name}-high.started`).trim()), submitted };
+}
+
+test('a high-priority job preempts a low one, which is signalled first and killed after its grace time', async () => {
+  const s = cluster();
+  const { low, marks, highStarted, submitted } = await preempt('kill', false);
+  assert.equal(await s.waitForState(low, ['PREEMPTED']), 'PREEMPTED', 'PreemptMode=CANCEL ends the low job PREEMPTED');
+  assert.ok(marks.usr1 !== undefined, `the low job's script never saw its USR1: ${JSON.stringify(marks)}\n${s.log()}`);
+  assert.ok(marks.term !== undefined, `the low job's script never saw the SIGTERM of its kill: ${JSON.stringify(marks)}`);
+  assert.ok(submitted <= marks.usr1 && marks.usr1 < marks.term, `USR1 came after the high job and before the kill: ${JSON.stringify({ submitted, ...marks })}`);
+  assert.ok(marks.term <= highStarted, `the high job started after the low one was killed: ${JSON.stringify({ ...marks, highStarted })}`);
+  console.log(`slurm harness: preemption (GraceTime=10 s, the low job waits to be killed): high sbatch -> USR1 ${marks.usr1 - submitted} ms, `
+    + `USR1 -> SIGTERM ${marks.term - marks.usr1} ms, USR1 -> node free for the high job (its start) ${highStarted - marks.usr1} ms`);
+});
+
+test('a low job that ends on its warning frees the node without waiting for its grace time to run out', async () => {
+  const s = cluster();
+  const { low, marks, highStarted, submitted } = await preempt('leave', true);
+  // Slurm records how the script ended, not why: a pilot cannot learn from the state that it was
+  // preempted, only from its signal.
+  const state = await s.waitForState(low, ['COMPLETED']);
+  assert.ok(marks.usr1 !== undefined && marks.term === undefined, `the script left on USR1 and was never killed: ${JSON.stringify(marks)}`);
+  assert.ok(submitted <= marks.usr1 && marks.usr1 <= highStarted, JSON.stringify({ submitted, ...marks, highStarted }));
+  console.log(`slurm harness: preemption (the low job exits on USR1; its end state ${state}): high sbatch -> USR1 ${marks.usr1 - submitted} ms, `
+    + `USR1 -> node free for the high job (its start) ${highStarted - marks.usr1} ms`);
+});
+
+test('waiting for a state fails at once, with the state, when the job ends in another', async () => {
+  const s = cluster();
+  const id = await s.sbatch(null, ['--output=/dev/null', '--wrap', 'exit 3']);
+  await assert.rejects(s.waitForState(id, ['COMPLETED']), new RegExp(`job ${id} ended FAILED, not COMPLETED`));
+});
+
+test('stop() ends every daemon and job of the cluster and removes its directory', async () => {
+  const s = cluster();
+  const daemons = s.daemons();
+  assert.deepEqual(daemons.map((d) => d.name).sort(), ['munged', 'slurmctld', ...s.nodeNames.map((n) => `slurmd-${n}`)].sort());
+  // A job still running when the test ends: stop() must end it too, not leave it to the machine.
+  const marker = 'left.marks';
+  const left = await s.sbatch(lowScript(marker, false), ['--output=/dev/null']);
+  await s.waitForState(left, ['RUNNING']);
+  await waitFor('the left job\'s script to start', () => marksIn(marker).start !== undefined, { everyMs: 50 });
+  await s.stop();
+  assert.equal(existsSync(s.dir), false, `${s.dir} is still there`);
+  const alive = daemons.filter(({ pid }) => running(pid));
+  assert.deepEqual(alive, [], 'daemons still running after stop()');
+  const withConf = readdirSync('/proc').filter((d) => /^\d+$/.test(d)).filter((pid) => {
+    try {
+      return readFileSync(`/proc/${pid}/environ`, 'latin1').split('\0').includes(`SLURM_CONF=${s.dir}/slurm.conf`);
+    } catch {
+      return false; // gone meanwhile, or not ours to read
+    }
+  });
+  assert.deepEqual(withConf, [], 'processes of the cluster (slurmstepd, the job) still running after stop()');
+});

@@ -66,8 +66,10 @@ export function slurmConf(c: SlurmConfInput): string {
     `SlurmdPidFile=${join(c.dir, 'spool', '%n', 'slurmd.pid')}`,
     'SelectType=select/cons_tres',
     'SelectTypeParameters=CR_Core',
-    // No cgroups: this machine mounts cgroup v1 hierarchies read-only in its container, and the
-    // harness must not depend on them. linuxproc follows a job's processes by parentage instead.
+    // Not cgroups, though proctrack/cgroup works on this machine (cgroup v1, the freezer): it makes
+    // slurm_<node> cgroups in the machine's hierarchy, outside the cluster's directory, named the
+    // same for every cluster (two at once would share them) and left behind. linuxproc follows a
+    // job's processes by parentage instead (a process that daemonizes escapes it).
     'ProctrackType=proctrack/linuxproc',
     'TaskPlugin=task/none',
     'JobAcctGatherType=jobacct_gather/none',

@@ -107,7 +107,7 @@ function userIds(name: string): { uid: number; gid: number } {
   try {
     return { uid: Number(execFileSync('id', ['-u', name], { encoding: 'utf8' })), gid: Number(execFileSync('id', ['-g', name], { encoding: 'utf8' })) };
   } catch (e) {
-    throw new Error(`no ${name} user on this machine: Debian's ${name === 'munge' ? 'munge' : 'slurm-client'} package makes it; run \`bash scripts/ensure-test-packages.sh\` as root`, { cause: e });
+    throw new Error(`no ${name} user on this machine: Debian's ${name === 'munge' ? 'munge package' : 'slurm-wlm-basic-plugins (which slurmd depends on)'} makes it; run \`bash scripts/ensure-test-packages.sh\` as root`, { cause: e });
   }
 }
 

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { freePort } from '../support/free-port.ts';
-import { type Answer, call as callAs, health, leaderOf, type Server, startServer, stopServers } from '../support/serve-processes.ts';
+import { type Answer, call as callAs, followersOf, health, leaderOf, type Server, startServer, stopServers } from '../support/serve-processes.ts';
 import { bin, root } from '../support/vws-bin.ts';
 import { dropTestSchema, freshSchema, TEST_POSTGRES_URL, withTestClient } from '../support/test-postgres.ts';
 import { validateSchedule } from '../support/validate-schedule.ts';
@@ -240,7 +240,8 @@ test('a leader paused (SIGSTOP) until another took over steps down when let go, 
 
 test('the vws client takes a list of servers: past one that is down, a follower answers for the leader', { timeout: 60_000 }, async () => {
   const { server: lead } = await leader();
-  const follower = servers.find((s) => s !== lead)!;
+  // One that follows now (the server paused in the test before may still be changing roles).
+  const [follower] = await followersOf(servers, lead);
   const down = `http://127.0.0.1:${await freePort()}`;
   const r = spawnSync(process.execPath, [bin, 'lease', 'list', '--json'], {
     cwd: root, encoding: 'utf8', timeout: 30_000, env: { ...process.env, VWS_SERVER: `${down},${follower.url}`, VWS_TOKEN: TOKEN },

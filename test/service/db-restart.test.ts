@@ -16,7 +16,7 @@ import pg from 'pg';
 import { freePort } from '../support/free-port.ts';
 import { type PrivatePostgres, startPrivatePostgres } from '../support/private-postgres.ts';
 import { TERM_MS } from '../../src/store/leadership.ts';
-import { type Answer, call as callAs, health, type Server, startServer } from '../support/serve-processes.ts';
+import { type Answer, call as callAs, createUntilAnswered, health, type Server, startServer } from '../support/serve-processes.ts';
 import { validateSchedule } from '../support/validate-schedule.ts';
 import { waitFor } from '../support/wait.ts';
 
@@ -74,26 +74,13 @@ test(`${CREATES} creates over two servers, their PostgreSQL restarted (fast), cr
   const createOne = async (i: number): Promise<void> => {
     const key = `restart-${i}`;
     const request = { kind: 'best-effort', nodes: 1 + (i % 2), cpu: 1 + (i % 3), memoryMiB: 512, duration: 30 + (i % 7) * 20 };
-    const giveUp = Date.now() + 60_000;
-    for (let attempt = 0; ; attempt++) {
-      const s = servers[(i + attempt) % servers.length];
-      assert.ok(Date.now() < giveUp, `create ${key} had no definite answer for a minute (retried on ${JSON.stringify(Object.fromEntries(retriedOn))}):\n${outputs()}`);
-      let why: string;
-      try {
-        const r = await call(s.url, 'POST', '/v1/leases', request, { 'idempotency-key': key });
-        if (r.status === 201 || r.status === 200) return void accepted.set(key, r.body.lease.id as string);
-        if (r.status === 409) return void refused.add(key);
-        // 503: the store or the leader was away, nothing done; 502: the leader went away mid-answer, done or not.
-        assert.ok([502, 503].includes(r.status), `create ${key} at ${s.name}: ${r.status} ${JSON.stringify(r.body)}\n${outputs()}`);
-        why = `${r.status} ${r.body?.code ?? JSON.stringify(r.body).slice(0, 200)}`;
-      } catch (e) {
-        if ((e as Error).name === 'AssertionError') throw e;
-        why = (e as Error).name;
-      }
-      // The same key again, at the other server: a retry never makes a second lease.
-      retriedOn.set(why, (retriedOn.get(why) ?? 0) + 1);
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    // 503: the store or the leader was away, nothing done; 502: the leader went away mid-answer, done or not.
+    const r = await createUntilAnswered(TOKEN, servers, i, key, request, {
+      giveUpMs: 60_000, retried: (why) => retriedOn.set(why, (retriedOn.get(why) ?? 0) + 1),
+      seen: () => `retried on ${JSON.stringify(Object.fromEntries(retriedOn))}\n${outputs()}`,
+    });
+    if ('accepted' in r) accepted.set(key, r.accepted);
+    else refused.add(key);
   };
   const workers = Array.from({ length: 6 }, async () => {
     for (let i = next++; i < CREATES; i = next++) await createOne(i);

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { freePort } from '../support/free-port.ts';
-import { type Answer, call as callAs, followersOf, health, leaderOf, type Server, startServer, stopServers } from '../support/serve-processes.ts';
+import { type Answer, call as callAs, createUntilAnswered, followersOf, health, leaderOf, type Server, startServer, stopServers } from '../support/serve-processes.ts';
 import { bin, root } from '../support/vws-bin.ts';
 import { dropTestSchema, freshSchema, TEST_POSTGRES_URL, withTestClient } from '../support/test-postgres.ts';
 import { validateSchedule } from '../support/validate-schedule.ts';
@@ -87,22 +87,10 @@ test(`${CREATES} creates over three servers, the leader killed -9 three times: e
   const createOne = async (i: number): Promise<void> => {
     const key = `create-${i}`;
     const request = { kind: 'best-effort', nodes: 1 + (i % 2), cpu: 1 + (i % 3), memoryMiB: 512, duration: 30 + (i % 7) * 20 };
-    const giveUp = Date.now() + 120_000;
-    for (let attempt = 0; ; attempt++) {
-      const s = servers[(i + attempt) % servers.length];
-      assert.ok(Date.now() < giveUp, `create ${key} found no leader for two minutes:\n${servers.map((x) => `${x.name}: ${x.output.slice(-1500)}`).join('\n')}`);
-      try {
-        const r = await call(s.url, 'POST', '/v1/leases', request, { 'idempotency-key': key });
-        if (r.status === 201 || r.status === 200) return void accepted.set(key, r.body.lease.id as string);
-        if (r.status === 409) return void refused.add(key);
-        assert.ok([502, 503].includes(r.status), `create ${key} at ${s.name}: ${r.status} ${JSON.stringify(r.body)}`);
-      } catch (e) {
-        if ((e as Error).name === 'AssertionError') throw e;
-      }
-      // Down, leaderless, or lost mid-answer: the same key again, elsewhere (a retry never makes a second lease).
-      retries++;
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    // Down, leaderless, or lost mid-answer: the same key again, elsewhere.
+    const r = await createUntilAnswered(TOKEN, servers, i, key, request, { giveUpMs: 120_000, retried: () => retries++, seen: () => servers.map((x) => `${x.name}: ${x.output.slice(-1500)}`).join('\n') });
+    if ('accepted' in r) accepted.set(key, r.accepted);
+    else refused.add(key);
   };
   const workers = Array.from({ length: 6 }, async () => {
     for (let i = next++; i < CREATES; i = next++) await createOne(i);
@@ -181,13 +169,9 @@ test('every connection of the servers cut at once (as a database restart does) d
   let cut = false;
   const create = async (i: number): Promise<void> => {
     const key = `cut-${i}`;
-    for (let attempt = 0; ; attempt++) {
-      const s = servers[(i + attempt) % servers.length];
-      const r = await call(s.url, 'POST', '/v1/leases', { kind: 'best-effort', nodes: 1, cpu: 1, memoryMiB: 256, duration: 30 }, { 'idempotency-key': key }).catch(() => null);
-      if (r && (r.status === 201 || r.status === 200)) return void ids.set(key, r.body.lease.id as string);
-      assert.ok(!r || [502, 503].includes(r.status), `create ${key}: ${r?.status} ${JSON.stringify(r?.body)}`);
-      await new Promise((res) => setTimeout(res, 100));
-    }
+    const r = await createUntilAnswered(TOKEN, servers, i, key, { kind: 'best-effort', nodes: 1, cpu: 1, memoryMiB: 256, duration: 30 }, { giveUpMs: 120_000, retried: () => undefined, seen: () => servers.map((x) => `${x.name}: ${x.output.slice(-1500)}`).join('\n') });
+    assert.ok('accepted' in r, `create ${key} refused: ${JSON.stringify(r)}`);
+    ids.set(key, r.accepted);
   };
   let next = 0;
   const workers = Array.from({ length: 4 }, async () => {

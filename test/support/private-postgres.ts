@@ -4,25 +4,16 @@
 // own directory. PostgreSQL refuses to run as root, so as root every binary runs as the
 // `postgres` user (runuser), which owns the directory.
 
-import { execFile, execFileSync, spawn } from 'node:child_process';
-import { appendFileSync, chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { execFile, execFileSync } from 'node:child_process';
+import { appendFileSync, chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { freePort } from './free-port.ts';
+import { tearDownWith } from './teardown.ts';
 
 const run = promisify(execFile);
 const ROOT = '/usr/lib/postgresql';
-
-/**
- * Waits for the test's process to end however it ends (a SIGKILL, a Ctrl-C, which run no exit
- * handler), then stops the cluster and removes its directory. In a session of its own, so that a
- * Ctrl-C to the test's process group does not end it too. Arguments: pid, data, dir, the pg_ctl command.
- */
-const WATCHDOG = `pid=$1 data=$2 dir=$3; shift 3
-while kill -0 "$pid" 2>/dev/null; do sleep 1; done
-"$@" -D "$data" -m immediate -w stop >/dev/null 2>&1
-rm -rf "$dir"`;
 
 export interface PrivatePostgres {
   /** postgres://postgres@127.0.0.1:PORT/postgres */
@@ -68,26 +59,16 @@ export async function startPrivatePostgres(): Promise<PrivatePostgres> {
     }
   };
   const readLog = (): string => (existsSync(logFile) ? readFileSync(logFile, 'utf8') : '');
-  const [ctl, ctlArgs] = as('pg_ctl', []);
-  const watchdog = spawn('sh', ['-c', WATCHDOG, 'vws-pg-watchdog', String(process.pid), data, dir, ctl, ...ctlArgs], { detached: true, stdio: 'ignore' });
-  watchdog.unref();
-  let stopped = false;
-  const stopNow = (): void => {
-    // Synchronous, for the process's exit: a test that failed or timed out must not leave a server behind.
-    if (stopped) return;
-    stopped = true;
-    watchdog.kill();
-    if (existsSync(join(data, 'postmaster.pid'))) {
-      const [file, argv] = as('pg_ctl', ['-D', data, '-m', 'immediate', '-w', 'stop']);
-      try {
-        execFileSync(file, argv, { stdio: 'ignore', timeout: 60_000 });
-      } catch {
-        // Not running after all (a failed start): nothing to stop.
-      }
+  const stopArgs = ['-D', data, '-m', 'immediate', '-w', 'stop'];
+  const stopNow = tearDownWith('vws-pg-watchdog', dir, as('pg_ctl', stopArgs).flat(), () => {
+    if (!existsSync(join(data, 'postmaster.pid'))) return;
+    const [file, argv] = as('pg_ctl', stopArgs);
+    try {
+      execFileSync(file, argv, { stdio: 'ignore', timeout: 60_000 });
+    } catch {
+      // Not running after all (a failed start): nothing to stop.
     }
-    rmSync(dir, { recursive: true, force: true });
-  };
-  process.once('exit', stopNow);
+  });
 
   try {
     if (asRoot) {
@@ -121,13 +102,9 @@ export async function startPrivatePostgres(): Promise<PrivatePostgres> {
         await new Promise((r) => setTimeout(r, downMs));
         await start();
       },
-      stop: async () => {
-        process.off('exit', stopNow);
-        stopNow();
-      },
+      stop: async () => stopNow(),
     };
   } catch (e) {
-    process.off('exit', stopNow);
     stopNow();
     throw e;
   }

@@ -88,3 +88,33 @@ export async function stopServers(servers: Server[]): Promise<void> {
     await s.exited;
   }
 }
+
+export type Created = { accepted: string } | { refused: string };
+
+/**
+ * Creates a lease under an Idempotency-Key, sending it round `servers` (read at each attempt: a
+ * test may replace a killed one) until it has a definite answer: accepted (201, or 200 for a key
+ * seen before) or refused (409). 503 (nothing done), 502 (done or not: the leader went away
+ * mid-answer) and a failed connection send the same key again at the next server, which never
+ * makes a second lease; `retried` is told why each time. Any other answer fails the test.
+ */
+export async function createUntilAnswered(token: string, servers: readonly Server[], first: number, key: string, request: unknown, o: { giveUpMs: number; retried: (why: string) => void; seen: () => string }): Promise<Created> {
+  const giveUp = Date.now() + o.giveUpMs;
+  for (let attempt = 0; ; attempt++) {
+    const s = servers[(first + attempt) % servers.length];
+    if (Date.now() >= giveUp) throw new Error(`create ${key} had no definite answer in ${o.giveUpMs / 1000} s:\n${o.seen()}`);
+    let why: string;
+    try {
+      const r = await call(token, s.url, 'POST', '/v1/leases', request, { 'idempotency-key': key });
+      if (r.status === 201 || r.status === 200) return { accepted: r.body.lease.id as string };
+      if (r.status === 409) return { refused: r.body.code as string };
+      if (r.status !== 502 && r.status !== 503) throw new Error(`create ${key} at ${s.name}: ${r.status} ${JSON.stringify(r.body)}\n${o.seen()}`);
+      why = `${r.status} ${r.body?.code ?? JSON.stringify(r.body).slice(0, 200)}`;
+    } catch (e) {
+      if ((e as Error).message.startsWith(`create ${key}`)) throw e;
+      why = (e as Error).name;
+    }
+    o.retried(why);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}

@@ -6,11 +6,12 @@
 // user, so the harness needs root (munged runs as the munge user, slurmctld drops to slurm).
 
 import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, chownSync, closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { freePort } from './free-port.ts';
+import { tearDownWith } from './teardown.ts';
 import { HIGH_PARTITION, LOW_PARTITION, nodeName, slurmConf, slurmPaths, type PreemptMode } from './slurm-conf.ts';
 import { waitFor, type WaitOptions } from './wait.ts';
 
@@ -93,16 +94,6 @@ for i in 1 2 3 4 5 6 7 8 9 10; do [ -z "$(ours)" ] && break; sleep 0.3; done
 pids=$(ours); [ -n "$pids" ] && kill -KILL $pids 2>/dev/null
 exit 0`;
 
-/**
- * Waits for the test's process to end however it ends (a SIGKILL or a Ctrl-C runs no exit handler),
- * then sweeps the cluster's processes and removes its directory. In a session of its own, so that a
- * Ctrl-C to the test's process group does not end it too. Arguments: pid, conf, dir, the sweep script.
- */
-const WATCHDOG = `pid=$1 conf=$2 dir=$3 sweep=$4
-while kill -0 "$pid" 2>/dev/null; do sleep 1; done
-sh -c "$sweep" sweep "$conf" "$pid"
-rm -rf "$dir"`;
-
 function userIds(name: string): { uid: number; gid: number } {
   try {
     return { uid: Number(execFileSync('id', ['-u', name], { encoding: 'utf8' })), gid: Number(execFileSync('id', ['-g', name], { encoding: 'utf8' })) };
@@ -175,21 +166,13 @@ export async function startSlurm(opts: SlurmOptions = {}): Promise<Slurm> {
     }
   };
 
-  const watchdog = spawn('sh', ['-c', WATCHDOG, 'vws-slurm-watchdog', String(process.pid), p.conf, dir, SWEEP], { detached: true, stdio: 'ignore' });
-  watchdog.unref();
+  // The sweep finds the cluster's processes (slurmstepd and jobs too) by its SLURM_CONF, or files and sockets in its directory.
+  const sweep = ['sh', '-c', SWEEP, 'sweep', p.conf, String(process.pid)];
   let stopped = false;
-  const stopNow = (): void => {
-    // Synchronous, for the process's exit: a failed or timed-out test must not leave a cluster behind.
-    if (stopped) return;
+  const stopNow = tearDownWith('vws-slurm-watchdog', dir, sweep, () => {
     stopped = true;
-    watchdog.kill();
-    try {
-      execFileSync('sh', ['-c', SWEEP, 'sweep', p.conf, String(process.pid)], { stdio: 'ignore', timeout: 30_000 });
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
-  };
-  process.once('exit', stopNow);
+    execFileSync(sweep[0], sweep.slice(1), { stdio: 'ignore', timeout: 30_000 });
+  });
 
   try {
     for (const d of [p.jobs, p.logs, p.pids, join(dir, 'spool'), ...nodeNames.map(p.spool)]) mkdirSync(d, { recursive: true, mode: 0o755 });
@@ -280,12 +263,10 @@ export async function startSlurm(opts: SlurmOptions = {}): Promise<Slurm> {
           await command('scancel', queued).catch(() => undefined);
           await waitFor('the harness\'s jobs to end', async () => (await command('squeue', ['--noheader', '--format=%i']).catch(() => '')).trim() === '', { timeoutMs: 30_000, everyMs: 200 }).catch(() => undefined);
         }
-        process.off('exit', stopNow);
         stopNow();
       },
     };
   } catch (e) {
-    process.off('exit', stopNow);
     stopNow();
     throw e;
   }

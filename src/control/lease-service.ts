@@ -4,6 +4,7 @@
 import type { CostFigures } from '../core/cost-figures.ts';
 import type { NodeLoss } from '../core/node-loss.ts';
 import { hasEnded } from '../core/lease-record.ts';
+import { DEPARTURE } from '../core/segment.ts';
 import { holdKindRefusal, tooLateToHold } from '../core/holds.ts';
 import { type Quote, quoteOf } from '../core/negotiation.ts';
 import type { Decision, Plan } from '../core/scheduler.ts';
@@ -201,7 +202,7 @@ export class LeaseService {
   /** Leases holding or planning reservations on a node. */
   leasesOnNode(id: string): string[] {
     const n = this.nodes.of(id);
-    return n === undefined ? [] : [...new Set(this.scheduler.reservationsOn(n).map((s) => s.leaseId))];
+    return n === undefined ? [] : [...new Set(this.scheduler.reservationsOn(n).filter((s) => s.leaseId !== DEPARTURE).map((s) => s.leaseId))];
   }
 
   /** For each node, the fraction of its CPU held by leases now. */

@@ -9,6 +9,7 @@ import type { SchedulerConfig } from './config.ts';
 import type { CostFigures } from './cost-figures.ts';
 import type { LeaseRecord } from './lease-record.ts';
 import type { NodeLoss } from './node-loss.ts';
+import type { NodeDeparture } from './node-departure.ts';
 import type { Quote } from './negotiation.ts';
 import type { PreemptionPolicy } from './preemption-policy.ts';
 import { type Decision, type OwnerAction, type Plan, type PlanObserver, Scheduler, type StepResult } from './scheduler.ts';
@@ -235,6 +236,14 @@ export class Backends {
 
   regainNode(n: number, now: number): void {
     this.clock.touching(this.owning(n), now).regainNode(n, now);
+  }
+
+  departNode(n: number, at: number, now: number): Done<NodeDeparture> {
+    return this.clock.touching(this.owning(n), now).departNode(n, at, now);
+  }
+
+  departureOf(n: number): number {
+    return this.owning(n).departureOf(n);
   }
 
   /** Figures measured on the pool's nodes: the pool plans with them; other back-ends keep their own. */

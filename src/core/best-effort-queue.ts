@@ -86,8 +86,8 @@ function scheduleBestEffort(s: CoreState, placement: QueuePlacement, lease: Leas
     s.future.add(lease);
     return true;
   }
-  // A suspended lease that may not migrate waits for all its nodes; one of them may have been drained.
-  const stranded = lease.state === 'suspended' && !s.config.migration && (lease.suspendedOn ?? []).some((n) => !s.table.isOpen(n));
+  // A suspended lease that may not migrate waits for all its nodes; one of them may have been drained, or leave the pool.
+  const stranded = lease.state === 'suspended' && !s.config.migration && (lease.suspendedOn ?? []).some((n) => !s.table.isOpen(n) || s.table.departureOf(n) !== Infinity);
   if (stranded) return false;
   throw new Error(`internal: no place found for best-effort lease ${lease.req.id} even after every reservation ends`);
 }

@@ -33,7 +33,15 @@ export interface SchedulerConfig {
    * must preempt waits that long). 0: no notice, as in the HPDC'08 study.
    */
   preemptionNoticeSeconds: number;
+  /**
+   * Where a suspended VM's state waits: on the node it was suspended on ('node'), or off the nodes
+   * in a depot they share ('depot'), as on a pilot's node, which leaves the pool when its job ends.
+   * From a depot a lease resumes on any node, through a migration (the fetch) and a resume.
+   */
+  suspendedState: SuspendedState;
 }
+
+export type SuspendedState = 'node' | 'depot';
 
 export const DEFAULT_CONFIG: SchedulerConfig = Object.freeze({
   backfill: 'easy',
@@ -53,6 +61,7 @@ export const DEFAULT_CONFIG: SchedulerConfig = Object.freeze({
   urgentPreemptionPolicy: 'least-work-lost',
   suspendedQueueOrder: 'arrival',
   preemptionNoticeSeconds: 0,
+  suspendedState: 'node',
 });
 
 export function configWith(overrides: Partial<SchedulerConfig>): SchedulerConfig {

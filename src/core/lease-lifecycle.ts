@@ -32,7 +32,7 @@ export function settleIfChainDone(s: CoreState, lease: LeaseRecord, at: number, 
     lease.state = 'suspended';
     lease.suspensions++;
     if (s.config.suspendedQueueOrder === 'suspension') lease.queuedAt = at;
-    lease.suspendedOn = lease.req.roles ? clusterMemoryNodes(lease, at) ?? lastNodes ?? null : lastNodes ?? lease.history[lease.history.length - 1]?.nodes ?? null;
+    lease.suspendedOn = memoryHome(s, lease, lease.req.roles ? clusterMemoryNodes(lease, at) ?? lastNodes ?? null : lastNodes ?? lease.history[lease.history.length - 1]?.nodes ?? null);
     if (!lease.parked) enqueue(s, lease);
   } else {
     complete(s, lease, at);
@@ -52,12 +52,17 @@ export function unschedule(s: CoreState, lease: LeaseRecord, now: number): void 
   dropPlan(s, lease, now);
   if (wasSuspendedOn) {
     lease.state = 'suspended';
-    lease.suspendedOn = wasSuspendedOn;
+    lease.suspendedOn = memoryHome(s, lease, wasSuspendedOn);
   } else {
     s.images.release(lease, s.now);
     lease.state = 'queued';
   }
   enqueue(s, lease);
+}
+
+/** Where a suspended lease's memory waits: on `nodes`, or in the depot (no node: []) where the back-end keeps it there. */
+function memoryHome(s: CoreState, lease: LeaseRecord, nodes: readonly number[] | null): readonly number[] | null {
+  return s.config.suspendedState === 'depot' && !lease.req.roles && nodes !== null ? [] : nodes;
 }
 
 function previousMemoryNodes(s: CoreState, lease: LeaseRecord): readonly number[] | null {

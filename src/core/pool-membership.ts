@@ -1,6 +1,7 @@
 // Which nodes take new work: nodes added, drained (closed), lost (their agents away) and regained.
 
 import type { CoreState } from './core-state.ts';
+import { DEPARTURE } from './segment.ts';
 import { failLease, powerOffAt, restartLosingWork, unschedule } from './lease-lifecycle.ts';
 import { hasEnded, type LeaseRecord } from './lease-record.ts';
 import { lossOutcome, type NodeLoss } from './node-loss.ts';
@@ -31,7 +32,7 @@ export function closeNode(s: CoreState, n: number, now: number): Done<{ requeued
   const requeued: string[] = [];
   const stillPlanned: string[] = [];
   // Leases due to arrive on the node later: to boot, resume or migrate there.
-  const arriving = s.table.reservationsOn(n).filter((seg) => !seg.active && seg.start > now && (seg.kind === 'boot' || seg.kind === 'resume' || seg.kind === 'migrate' || seg.kind === 'run'));
+  const arriving = s.table.reservationsOn(n).filter((seg) => !seg.active && seg.start > now && seg.leaseId !== DEPARTURE && (seg.kind === 'boot' || seg.kind === 'resume' || seg.kind === 'migrate' || seg.kind === 'run'));
   for (const id of new Set(arriving.map((seg) => seg.leaseId))) {
     const lease = s.book.mustGet(id);
     const begun = lease.chain.length === 0 || lease.chain[0].active || lease.chain[0].start <= now;
@@ -61,7 +62,7 @@ export function loseNode(s: CoreState, n: number, now: number): Done<NodeLoss> {
     if (hasEnded(lease) || lease.state === 'expanded' || lease.state === 'rejected') continue;
     switch (lossOutcome(lease, n)) {
       case 'restart':
-        restartLost(s, lease, now);
+        restartQueued(s, lease, now);
         loss.restarted.push(lease.req.id);
         break;
       case 'unschedule':
@@ -86,8 +87,8 @@ export function loseNode(s: CoreState, n: number, now: number): Done<NodeLoss> {
   return { ok: true, ...loss };
 }
 
-/** A best-effort lease whose VMs were lost starts again from scratch; one its owner suspended stays out of the queue. */
-function restartLost(s: CoreState, lease: LeaseRecord, now: number): void {
+/** A best-effort lease whose VMs are lost starts again from scratch; one its owner suspended stays out of the queue. */
+export function restartQueued(s: CoreState, lease: LeaseRecord, now: number): void {
   const i = s.queue.indexOf(lease);
   if (i >= 0) s.queue.splice(i, 1);
   restartLosingWork(s, lease, now);

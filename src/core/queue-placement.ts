@@ -169,13 +169,15 @@ export class QueuePlacement {
     const moveLength = migrate + stayLength;
     const stay = (minLength: number | null) => chooseAmong(profile, home, { n: req.nodes, fullLength: stayLength, minLength });
     const move = (minLength: number | null) => chooseNodes(profile, { n: req.nodes, fullLength: moveLength, minLength, preferred: home });
-    const stayFull = stay(null);
+    // Memory in a depot (no home node) is fetched to wherever the lease resumes, migration or not.
+    const atHome = home.length > 0;
+    const stayFull = atHome ? stay(null) : null;
     if (stayFull) return spec(stayFull, false, stayLength);
-    if (!this.ctx.config.migration) return spec(stay(minLengthWith(resume)), false, stayLength);
+    if (!this.ctx.config.migration && atHome) return spec(stay(minLengthWith(resume)), false, stayLength);
     const moveFull = move(null);
     if (moveFull) return spec(moveFull, !this.sameNodes(moveFull.nodes, home), moveLength);
     if (!cut) return null;
-    const stayCut = stay(minLengthWith(resume));
+    const stayCut = atHome ? stay(minLengthWith(resume)) : null;
     if (stayCut) return spec(stayCut, false, stayLength);
     const moveCut = move(minLengthWith(migrate + resume));
     return spec(moveCut, moveCut !== null && !this.sameNodes(moveCut.nodes, home), moveLength);

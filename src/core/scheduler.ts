@@ -9,6 +9,7 @@ import type { LeaseCosts } from './lease-costs.ts';
 import type { LeaseRecord } from './lease-record.ts';
 import { type Quote, quoteOf } from './negotiation.ts';
 import type { NodeLoss } from './node-loss.ts';
+import { departNode, type NodeDeparture } from './node-departure.ts';
 import * as owner from './owner-actions.ts';
 import type { OwnerAction } from './owner-actions.ts';
 import type { Plan } from './plan.ts';
@@ -156,7 +157,7 @@ export class Scheduler {
 
   /** Whether node n holds nothing now or later, so that it can leave the pool. */
   nodeIsIdle(n: number): boolean {
-    return this.s.table.reservationsOn(n).length === 0;
+    return this.s.table.holdsNoLease(n);
   }
 
   nodeIsDrained(n: number): boolean {
@@ -175,6 +176,17 @@ export class Scheduler {
   regainNode(n: number, now: number): void {
     this.mustBeAt(now, 'regainNode');
     pool.regainNode(this.s, n);
+  }
+
+  /** Node n leaves the pool at `at` (Infinity: it stays): see node-departure.ts. */
+  departNode(n: number, at: number, now: number): Done<NodeDeparture> {
+    this.mustBeAt(now, 'departNode');
+    return departNode(this.s, n, at, now);
+  }
+
+  /** When node n leaves the pool; Infinity if it stays. */
+  departureOf(n: number): number {
+    return this.s.table.departureOf(n);
   }
 
   /**

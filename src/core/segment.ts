@@ -25,6 +25,13 @@ export interface Segment {
   readonly role?: number;
 }
 
+/**
+ * The lease id of a node's departure (SlotTable.setDeparture): a segment that holds the whole node
+ * from the instant it leaves the pool on, so that nothing is planned across it. No lease has this
+ * id (ids are never empty), and nothing that maps segments to leases sees these segments.
+ */
+export const DEPARTURE = '';
+
 /** Whether a segment counts its lease's work: a cluster's run counts once per phase, by its first role. */
 export function countsWork(seg: Segment): boolean {
   return seg.kind === 'run' && !(seg.role! > 0);

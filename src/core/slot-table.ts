@@ -4,8 +4,9 @@ import { freeWindows } from './free-windows.ts';
 import { NodeBits } from './node-bits.ts';
 import { NodeLists, nodeListHashStep } from './node-lists.ts';
 import { NodeMemo } from './node-memo.ts';
+import { OpenFits } from './open-fits.ts';
 import { RoomIndex, TouchLog } from './room-index.ts';
-import type { Segment } from './segment.ts';
+import { DEPARTURE, type Segment } from './segment.ts';
 import type { NodeSpec, SegmentKind } from './types.ts';
 import { UsageNow } from './usage-now.ts';
 import { WindowSearch, type WindowOptions } from './window-search.ts';
@@ -30,10 +31,7 @@ export class SlotTable {
   private readonly pending = new Set<Segment>();
   private readonly freed = new FreedNodes();
   private readonly nodeLists = new NodeLists();
-  /** Bumped when a node is added, closed or opened: what openNodesThatFit answered holds until it moves. */
-  private membership = 0;
-  private fitCount = { membership: -1, cpu: 0, mem: 0, count: 0 };
-  private fitting = { membership: -1, cpu: 0, mem: 0, nodes: new NodeBits() };
+  private readonly fits = new OpenFits(this.specs, this.closed);
   /** Nodes whose calendar is empty: free for good, for any shape that fits them, if they are open. */
   private readonly empty = new NodeBits();
   /** For each node, the change count at which its calendar (or whether it is open) last changed: what NodeMemo answers are checked against. */
@@ -44,6 +42,8 @@ export class SlotTable {
   private readonly touchLog = new TouchLog();
   private readonly freeMemo = new NodeMemo();
   private readonly windows = new WindowSearch(this);
+  /** Each node's departure segment, where it has one (a pilot's node, leaving when its job ends). */
+  private readonly departures: Array<Segment | undefined> = [];
 
   constructor(nodes: readonly NodeSpec[]) {
     for (const n of nodes) this.addNode(n);
@@ -93,7 +93,7 @@ export class SlotTable {
   /** Adds a node to the pool and returns its index; indices are never reused. */
   addNode(spec: NodeSpec): number {
     this.changes++;
-    this.membership++;
+    this.fits.changed();
     this.specs.push(spec);
     this.calendars.push([]);
     this.empty.add(this.specs.length - 1);
@@ -108,7 +108,7 @@ export class SlotTable {
   close(n: number): void {
     if (this.closed[n]) return;
     this.changes++;
-    this.membership++;
+    this.fits.changed();
     this.stampNode(n);
     const wasFull = this.usage.isFull(n);
     this.closed[n] = true;
@@ -119,7 +119,7 @@ export class SlotTable {
   open(n: number): void {
     if (!this.closed[n]) return;
     this.changes++;
-    this.membership++;
+    this.fits.changed();
     this.stampNode(n);
     this.freed.until = Infinity;
     const wasFull = this.usage.isFull(n);
@@ -133,22 +133,12 @@ export class SlotTable {
 
   /** Open nodes that could hold `cpu`/`mem` at all. Asked of every request: the last answer is kept while the pool stays the same. */
   openNodesThatFit(cpu: number, mem: number): number {
-    const last = this.fitCount;
-    if (last.membership === this.membership && last.cpu === cpu && last.mem === mem) return last.count;
-    let count = 0;
-    for (let n = 0; n < this.specs.length; n++) if (!this.closed[n] && this.specs[n].cpu >= cpu && this.specs[n].memoryMiB >= mem) count++;
-    this.fitCount = { membership: this.membership, cpu, mem, count };
-    return count;
+    return this.fits.countThatFit(cpu, mem);
   }
 
   /** Open nodes big enough for cpu/mem (fitsAtAll), kept while the pool and the shape stay the same. */
   openFitting(cpu: number, mem: number): NodeBits {
-    const last = this.fitting;
-    if (last.membership === this.membership && last.cpu === cpu && last.mem === mem) return last.nodes;
-    const nodes = new NodeBits();
-    for (let n = 0; n < this.specs.length; n++) if (this.fitsAtAll(n, cpu, mem)) nodes.add(n);
-    this.fitting = { membership: this.membership, cpu, mem, nodes };
-    return nodes;
+    return this.fits.nodesThatFit(cpu, mem);
   }
 
   /** Nodes whose calendar is empty (closed ones included). */
@@ -343,8 +333,28 @@ export class SlotTable {
 
   /** Whether node n is open and big enough for cpu/mem. */
   fitsAtAll(n: number, cpu: number, mem: number): boolean {
+    return this.fits.fits(n, cpu, mem);
+  }
+
+  /**
+   * Node n leaves the pool at `at` (Infinity: it stays): from then on it holds nothing, as if one
+   * reservation took the whole node for good. What is planned across `at` is the caller's to move.
+   */
+  setDeparture(n: number, at: number): void {
+    const before = this.departures[n];
+    if (before?.start === at || (before === undefined && at === Infinity)) return;
+    if (before) this.release(before);
+    this.departures[n] = undefined;
+    if (at === Infinity) return;
     const spec = this.specs[n];
-    return !this.closed[n] && cpu <= spec.cpu + EPS && mem <= spec.memoryMiB + EPS;
+    const seg = this.reserve(DEPARTURE, 'run', at, Infinity, [n], spec.cpu, spec.memoryMiB);
+    this.pending.delete(seg);
+    this.departures[n] = seg;
+  }
+
+  /** When node n leaves the pool; Infinity if it stays. */
+  departureOf(n: number): number {
+    return this.departures[n]?.start ?? Infinity;
   }
 
   /** Leases with a reservation on node n that overlaps [t, end). */
@@ -352,15 +362,20 @@ export class SlotTable {
     const out: string[] = [];
     for (const s of this.calendars[n]) {
       if (s.start >= end) break;
-      if (s.end > t && !out.includes(s.leaseId)) out.push(s.leaseId);
+      if (s.end > t && s.leaseId !== DEPARTURE && !out.includes(s.leaseId)) out.push(s.leaseId);
     }
     return out;
   }
 
-  /** Distinct end times of reservations that end after t, ascending. */
+  /** Whether node n holds no lease's reservation now or later (its departure is not one). */
+  holdsNoLease(n: number): boolean {
+    return this.calendars[n].every((s) => s.leaseId === DEPARTURE);
+  }
+
+  /** Distinct end times of reservations that end after t, ascending (a departure never ends). */
   endsAfter(t: number): number[] {
     const ends = new Set<number>();
-    for (const cal of this.calendars) for (const s of cal) if (s.end > t) ends.add(s.end);
+    for (const cal of this.calendars) for (const s of cal) if (s.end > t && s.leaseId !== DEPARTURE) ends.add(s.end);
     return [...ends].sort((a, b) => a - b);
   }
 

@@ -197,6 +197,7 @@ const configFields = {
   urgentPreemptionPolicy: fc.constantFrom('youngest-first', 'least-work-lost'),
   suspendedQueueOrder: fc.constantFrom('arrival', 'suspension'),
   preemptionNoticeSeconds: fc.oneof({ weight: 3, arbitrary: fc.constant(0) }, fc.integer({ min: 1, max: 3600 })),
+  suspendedState: fc.constantFrom('node', 'node', 'depot'),
 } satisfies { [K in keyof SchedulerConfig]: fc.Arbitrary<SchedulerConfig[K]> };
 
 /** Every field of SchedulerConfig varied (the `satisfies` above fails to compile if one is missing). */

@@ -1,0 +1,73 @@
+// A node that leaves the pool at a known instant: a pilot's node goes back to its batch system when
+// the pilot job ends, or earlier when the batch system preempts the pilot. Nothing is planned across
+// the departure (the slot table holds the whole node from then on); what was planned across it when
+// the departure is set or brought forward makes way as for a reservation, by the departure.
+
+import type { CoreState } from './core-state.ts';
+import { failLease } from './lease-lifecycle.ts';
+import { restartQueued } from './pool-membership.ts';
+import { hasEnded, type LeaseRecord } from './lease-record.ts';
+import { preempt, preemptionKind } from './preemption.ts';
+import { type Done, refusal } from './types.ts';
+
+/** What the leases planned across a departure did. */
+export interface NodeDeparture {
+  /** When the node leaves (the instant asked, or now if that had passed). */
+  at: number;
+  /** Suspended so that their suspension ends by the departure; they resume elsewhere later. */
+  suspended: string[];
+  /** Not begun there by then: back in the queue with their work. */
+  requeued: string[];
+  /** Running, and could not be suspended in time: back in the queue, their work lost. */
+  restarted: string[];
+  /** Their work done by then: only their shutdown is cut short. */
+  finished: string[];
+  /** Leases whose terms allow no interruption (reservations, non-preemptible leases that had begun): they fail. */
+  failed: string[];
+}
+
+/**
+ * Node n leaves the pool at `at` (Infinity: it stays after all). Best-effort leases in the way
+ * make way as preemptible ones make way for a reservation (preemptionKind), a non-preemptible one
+ * only if it has not begun (it goes back to the queue); any other lease in the way fails, saying
+ * why: a site that puts reservations on nodes that may leave early takes that risk.
+ */
+export function departNode(s: CoreState, n: number, at: number, now: number): Done<NodeDeparture> {
+  if (!Number.isInteger(n) || n < 0 || n >= s.table.size) return refusal('not-found', `no node ${n} in a pool of ${s.table.size}`);
+  if (Number.isNaN(at) || at === -Infinity) return refusal('invalid', `a departure is an instant, or Infinity for none; got ${at}`);
+  const when = Math.max(at, now);
+  const out: NodeDeparture = { at: when, suspended: [], requeued: [], restarted: [], finished: [], failed: [] };
+  const inTheWay = s.table.leasesOverlapping(n, when, Infinity);
+  s.table.setDeparture(n, when);
+  s.mustReevaluate = true;
+  const name = s.table.nodes[n].id;
+  // Saved memory leaves with the node unless the back-end keeps it in a depot.
+  const depot = s.config.suspendedState === 'depot';
+  if (!depot) for (const lease of memoryLeavingWith(s, n, when)) {
+    if (inTheWay.includes(lease.req.id)) continue;
+    restartQueued(s, lease, now);
+    out.restarted.push(lease.req.id);
+  }
+  for (const id of inTheWay) {
+    const lease = s.book.mustGet(id);
+    if (hasEnded(lease)) continue;
+    s.changed?.add(lease);
+    const kind = preemptionKind(s, lease, when);
+    const how = kind === 'suspend' && !depot ? 'requeue' : kind;
+    const begun = how !== 'unschedule';
+    if (lease.req.kind !== 'best-effort' || (!lease.req.preemptible && begun && how !== 'power-off')) {
+      failLease(s, lease, now, 'node-unavailable', `node '${name}' leaves the pool at ${when} (its pilot job ends there), and the lease was planned on it after that; a ${lease.req.preemptible ? '' : 'non-preemptible '}${lease.req.kind} lease cannot be moved off it`);
+      out.failed.push(id);
+      continue;
+    }
+    preempt(s, lease, how, when, now);
+    const list = how === 'suspend' ? out.suspended : how === 'unschedule' ? out.requeued : how === 'requeue' ? out.restarted : out.finished;
+    list.push(id);
+  }
+  return { ok: true, ...out };
+}
+
+/** Suspended leases whose memory is on node n and that will not have left it by `at`. */
+function memoryLeavingWith(s: CoreState, n: number, at: number): LeaseRecord[] {
+  return s.book.all().filter((l) => !hasEnded(l) && l.state === 'suspended' && (l.suspendedOn ?? []).includes(n) && !(l.chain.length > 0 && l.chain[0].start < at));
+}

@@ -45,7 +45,7 @@ async function run(terms: Terms | null, round: number): Promise<number> {
   const service = await LeaseService.open({ store, backends: [{ name: driver.name, driver }], clock: new ManualClock(T0), config: configWith({}) });
   try {
     if (terms) await service.setTerms(terms, 'bench');
-    for (let i = 0; i < 1000; i++) await service.addNode({ id: `n${i}`, cpu: 16, memoryMiB: 65_536, diskMiB: 0 });
+    for (let i = 0; i < 1000; i++) await service.pool.addNode({ id: `n${i}`, cpu: 16, memoryMiB: 65_536, diskMiB: 0 });
     for (let i = 0; i < LIVE; i += 16) {
       await Promise.all(Array.from({ length: Math.min(16, LIVE - i) }, (_, k) => service.create('u', 'bench', lease(`pre-${round}-${i + k}`))));
     }

@@ -31,7 +31,7 @@ export class Metrics {
     });
     lines.push(`vws_scheduling_latency_seconds_bucket{le="+Inf"} ${this.total}`, `vws_scheduling_latency_seconds_sum ${this.sum}`, `vws_scheduling_latency_seconds_count ${this.total}`);
     lines.push('# HELP vws_node_utilization Fraction of each node\'s CPU held by leases now.', '# TYPE vws_node_utilization gauge');
-    for (const [node, used] of service.nodeUtilization()) lines.push(`vws_node_utilization{node="${node}"} ${used}`);
+    for (const [node, used] of service.pool.nodeUtilization()) lines.push(`vws_node_utilization{node="${node}"} ${used}`);
     return `${lines.join('\n')}\n`;
   }
 }

@@ -129,6 +129,8 @@ export const Node = Type.Object({
   id: Type.String(), cpu: Type.Number(), memoryMiB: Type.Number(), diskMiB: Type.Number(),
   status: Type.Union(['active', 'draining', 'unavailable', 'removed'].map((s) => Type.Literal(s)), { description: 'unavailable: its agent has been away longer than its grace period; it takes nothing new until the agent is back' }),
   addedAt: Type.Integer(),
+  departsAt: Nullable(Type.Integer(), 'when the node leaves the pool (a pilot\'s node: its batch job ends then, or its preemption began); null: it stays'),
+  pilot: Nullable(Type.String(), 'the batch job (a Slurm job id) whose pilot brought the node; null for a node of the site\'s own'),
   backend: Type.Optional(Type.String({ description: 'the back-end it belongs to (the site\'s pool, or a cloud region leases burst to)' })),
   leases: Type.Optional(Type.Array(Type.String())),
   estimates: Type.Optional(Nullable(NodeEstimates, 'null until its agent has measured an operation; absent when the nodes do not run agents')),

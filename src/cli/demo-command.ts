@@ -26,7 +26,7 @@ export async function demoCommand(dir: string | undefined): Promise<number> {
   const driver = new SimulatedDriver({ stateFile: join(data, 'simulated-vms.json') });
   const service = await LeaseService.open({ store, driver, clock: wallClock, config: configWith({}) });
   for (const id of ['node-1', 'node-2']) {
-    const added = await service.addNode({ id, cpu: 1, memoryMiB: 1024, diskMiB: 100_000 });
+    const added = await service.pool.addNode({ id, cpu: 1, memoryMiB: 1024, diskMiB: 100_000 });
     if (!added.ok) throw new Error(`could not add ${id}: ${added.message}`);
   }
   const app = buildServer({ service, store, version: 'demo', blobDir: join(data, 'blobs'), now: () => wallClock.now() });

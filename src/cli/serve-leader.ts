@@ -73,12 +73,12 @@ export async function startLeader(s: ServeSettings, store: Store, leadership?: (
     await closeCore();
     throw new UsageError(`--terms ${s.terms!.file}: ${put.message}`);
   }
-  opened.bind?.(service);
+  opened.bind?.(service.pool);
   const have = new Set((await store.listNodes()).map((n) => n.id));
   const addNodes = async (from: OpenDriver | null, backend: string): Promise<void> => {
     for (const node of from?.nodes ?? []) {
       if (have.has(node.id)) continue;
-      const added = await service.addNode(node, backend);
+      const added = await service.pool.addNode(node, backend);
       if (!added.ok) throw new Error(`could not add the ${backend} driver's node ${node.id}: ${added.message}`);
     }
   };
@@ -86,7 +86,7 @@ export async function startLeader(s: ServeSettings, store: Store, leadership?: (
   // --nodes fills an empty pool: the nodes a burst back-end brings are not the pool's.
   if (s.nodes > 0 && (await store.listNodes()).length === 0) {
     for (let i = 1; i <= s.nodes; i++) {
-      const added = await service.addNode({ id: `sim-${i}`, cpu: s.nodeCpu, memoryMiB: s.nodeMemory, diskMiB: 100_000 });
+      const added = await service.pool.addNode({ id: `sim-${i}`, cpu: s.nodeCpu, memoryMiB: s.nodeMemory, diskMiB: 100_000 });
       if (!added.ok) throw new Error(`could not add simulated node sim-${i}: ${added.message}`);
     }
   }

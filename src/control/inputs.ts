@@ -3,6 +3,7 @@
 
 import type { CostFigures } from '../core/cost-figures.ts';
 import type { NodeLoss } from '../core/node-loss.ts';
+import type { NodeDeparture } from '../core/node-departure.ts';
 import type { Backends } from '../core/backends.ts';
 import type { Decision, Plan, StepResult } from '../core/scheduler.ts';
 import type { LeaseRequest, NodeSpec, Refusal } from '../core/types.ts';
@@ -30,6 +31,8 @@ export type Input =
   | { type: 'node-unavailable'; id: string }
   /** Its agent said hello again: the node takes new work (unless drained). */
   | { type: 'node-available'; id: string }
+  /** The node leaves the pool at `at` (a pilot's job ends, or is preempted); null: it stays after all (core/node-departure.ts). */
+  | { type: 'node-departs'; id: string; at: number | null }
   /**
    * Cost-model figures from what the agents measured, as the scheduler is to plan with them
    * (already made conservative: see drivers/qemu/measured-costs.ts). Missing ones are unchanged.
@@ -76,6 +79,7 @@ export interface Applied {
   leases: string[];
   drained?: { requeued: string[]; stillPlanned: string[] };
   loss?: NodeLoss;
+  departure?: NodeDeparture;
   /** The scheduler's pass at `now` after the input: what freed up or arrived is acted on at once. */
   step: StepResult;
 }
@@ -143,6 +147,10 @@ function applyOne(scheduler: Backends, nodes: NodeIndex, owners: Map<string, Own
     case 'node-available':
       scheduler.regainNode(mustFind(nodes, input.id), now);
       return { leases: [] };
+    case 'node-departs': {
+      const { ok: _, ...departure } = done(scheduler.departNode(mustFind(nodes, input.id), input.at ?? Infinity, now));
+      return { leases: [...departure.suspended, ...departure.requeued, ...departure.restarted, ...departure.finished, ...departure.failed], departure };
+    }
     case 'costs': {
       const { type: _, ...figures } = input;
       done(scheduler.setCosts(figures, now));

@@ -1,17 +1,13 @@
 // What clients and the API ask of the service: quotes, leases made, held, committed, cancelled, acted on, what the
 // pool does and its own changes (pool-inputs.ts). Every input runs through the control loop, which logs it first.
 
-import type { CostFigures } from '../core/cost-figures.ts';
-import type { NodeLoss } from '../core/node-loss.ts';
 import { hasEnded } from '../core/lease-record.ts';
-import { DEPARTURE } from '../core/segment.ts';
 import { holdKindRefusal, tooLateToHold } from '../core/holds.ts';
 import { type Quote, quoteOf } from '../core/negotiation.ts';
 import type { Decision, Plan } from '../core/scheduler.ts';
 import type { Backends } from '../core/backends.ts';
-import type { LeaseRequest, NodeSpec } from '../core/types.ts';
-import type { EventRow, LeaseRow, NodeRow, Usage } from '../store/store.ts';
-import type { NodeEstimate } from '../drivers/driver.ts';
+import type { LeaseRequest } from '../core/types.ts';
+import type { EventRow, LeaseRow, Usage } from '../store/store.ts';
 import type { NodeIndex, Ownership } from './inputs.ts';
 import { meteredUsage } from '../core/metering.ts';
 import { fromCore, type OwnerAction } from './action-checks.ts';
@@ -31,7 +27,7 @@ import type { LeaseOwner } from '../drivers/plugin.ts';
 import { scheduleLines } from '../sim/schedule-export.ts';
 import { ControlLoop } from './control-loop.ts';
 import type { ServiceOptions } from './service-options.ts';
-import * as pool from './pool-inputs.ts';
+import { PoolService } from './pool-service.ts';
 
 export type { ServiceOptions } from './service-options.ts';
 
@@ -54,10 +50,12 @@ const quoteRefusal = (q: Extract<Quote, { ok: false }>): Refusal =>
 
 export class LeaseService {
   private readonly loop: ControlLoop;
-  private estimates: ((node: string) => NodeEstimate | null) | null = null;
+  /** The pool's nodes: what joins, drains, leaves and is lost, and what is known of each (pool-service.ts). */
+  readonly pool: PoolService;
 
   private constructor(opts: ServiceOptions) {
     this.loop = new ControlLoop(opts);
+    this.pool = new PoolService(this.loop);
   }
 
   /** Rebuilds the scheduler from the input log, catches up with the clock and reconciles the VMs. */
@@ -197,28 +195,6 @@ export class LeaseService {
   /** When a held lease's hold runs out, null if it is not held. */
   heldUntil(id: string): number | null {
     return this.scheduler.lease(id)?.heldUntil ?? null;
-  }
-
-  /** Leases holding or planning reservations on a node. */
-  leasesOnNode(id: string): string[] {
-    const n = this.nodes.of(id);
-    return n === undefined ? [] : [...new Set(this.scheduler.reservationsOn(n).filter((s) => s.leaseId !== DEPARTURE).map((s) => s.leaseId))];
-  }
-
-  /** For each node, the fraction of its CPU held by leases now. */
-  nodeUtilization(): Array<[string, number]> {
-    const { scheduler } = this;
-    return this.nodes.ids.map((id, n) => [id, scheduler.reservationsOn(n).filter((s) => s.active).reduce((sum, s) => sum + s.cpu, 0) / scheduler.nodes[n].cpu]);
-  }
-
-  /** Where measured operation times per node come from, when the nodes run agents. */
-  useNodeEstimates(of: (node: string) => NodeEstimate | null): void {
-    this.estimates = of;
-  }
-
-  /** A node's measured operation times: null if none yet, undefined if the pool does not measure. */
-  nodeEstimates(node: string): NodeEstimate | null | undefined {
-    return this.estimates ? this.estimates(node) : undefined;
   }
 
   // ---- inputs ----
@@ -364,36 +340,5 @@ export class LeaseService {
   private idTaken(id: string): Refusal | null {
     // The core refuses an id it has seen (duplicate); checked before the request is logged.
     return this.scheduler.lease(id) ? refuse('already-exists', `lease id '${id}' is taken: send the request under a new id`) : null;
-  }
-
-  // ---- the pool's inputs (pool-inputs.ts) ----
-
-  addNode(spec: NodeSpec, backend?: string): Promise<Result<NodeRow>> {
-    return pool.addNode(this.loop, spec, backend);
-  }
-
-  /** Drains a node: no new leases there. Answers the leases that still plan to come to it. */
-  drainNode(id: string): Promise<Result<{ requeued: string[]; stillPlanned: string[] }>> {
-    return pool.drainNode(this.loop, id);
-  }
-
-  /** Removes a drained node once nothing runs or is planned there. */
-  removeNode(id: string): Promise<Result<void>> {
-    return pool.removeNode(this.loop, id);
-  }
-
-  /** The node's agent has stayed away (pool-inputs.ts says what follows); null when nothing was logged. */
-  markNodeUnavailable(id: string): Promise<NodeLoss | null> {
-    return pool.markNodeUnavailable(this.loop, id);
-  }
-
-  /** The node's agent is back; false if it was not unavailable. */
-  markNodeAvailable(id: string): Promise<boolean> {
-    return pool.markNodeAvailable(this.loop, id);
-  }
-
-  /** Has the scheduler plan with figures measured on the pool from now on (see Scheduler.setCosts). */
-  setMeasuredCosts(given: CostFigures): Promise<Result<void>> {
-    return pool.setMeasuredCosts(this.loop, given);
   }
 }

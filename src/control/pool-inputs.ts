@@ -4,6 +4,7 @@
 
 import { COST_FIGURE_KEYS, type CostFigures, costFiguresProblem } from '../core/cost-figures.ts';
 import type { NodeLoss } from '../core/node-loss.ts';
+import type { NodeDeparture } from '../core/node-departure.ts';
 import type { NodeSpec } from '../core/types.ts';
 import type { NodeRow } from '../store/store.ts';
 import type { ControlLoop } from './control-loop.ts';
@@ -11,7 +12,7 @@ import { done, refuse, type Result } from './refusal.ts';
 import { costsProblem, nodeProblem } from './storable.ts';
 
 /** `backend`: the back-end the node belongs to (a cloud's region); absent, the site's own pool. */
-export function addNode(loop: ControlLoop, spec: NodeSpec, backend?: string): Promise<Result<NodeRow>> {
+export function addNode(loop: ControlLoop, spec: NodeSpec, backend?: string, pilot?: string): Promise<Result<NodeRow>> {
   return loop.exclusive(async () => {
     const unstorable = nodeProblem(spec);
     if (unstorable) return unstorable;
@@ -23,7 +24,7 @@ export function addNode(loop: ControlLoop, spec: NodeSpec, backend?: string): Pr
     if (existing || loop.nodes.of(spec.id) !== undefined) return refuse('already-exists', `node '${spec.id}' is already in the pool (${existing?.status ?? 'active'})`);
     const now = await loop.syncTo(loop.clock.now());
     await loop.record({ type: 'node-add', node: spec, ...(backend !== undefined && backend !== loop.backends[0].name ? { backend } : {}) }, now);
-    const row: NodeRow = { id: spec.id, cpu: spec.cpu, memoryMiB: spec.memoryMiB, diskMiB: spec.diskMiB, status: 'active', addedAt: now };
+    const row: NodeRow = { id: spec.id, cpu: spec.cpu, memoryMiB: spec.memoryMiB, diskMiB: spec.diskMiB, status: 'active', addedAt: now, departsAt: null, pilot: pilot ?? null };
     await loop.store.putNode(row);
     await loop.event({ time: now, type: 'node.added', leaseId: null, owner: null, group: null, data: row });
     await loop.flush();
@@ -111,6 +112,39 @@ export function markNodeAvailable(loop: ControlLoop, id: string): Promise<boolea
     await loop.event({ time: now, type: 'node.available', leaseId: null, owner: null, group: null, data: { id, status } });
     await loop.flush();
     return true;
+  });
+}
+
+/**
+ * The node leaves the pool at `at` (epoch seconds; null: it stays after all): a pilot's node when
+ * its batch job ends, or sooner when the batch system preempts the pilot. The leases planned there
+ * across it make way (core/node-departure.ts); their owners hear how in a lease.departure event.
+ */
+export function setNodeDeparture(loop: ControlLoop, id: string, at: number | null): Promise<Result<NodeDeparture>> {
+  return loop.exclusive(async () => {
+    if (at !== null && !(Number.isSafeInteger(at) && at >= 0)) return refuse('invalid-request', `a departure is a whole number of epoch seconds, or null for none; got ${at}`);
+    const n = loop.nodes.of(id);
+    const row = n === undefined ? null : await loop.store.getNode(id);
+    if (!row || row.status === 'removed' || n === undefined) return refuse('not-found', `no node '${id}' in the pool`);
+    const now = await loop.syncTo(loop.clock.now());
+    const departure = (await loop.record({ type: 'node-departs', id, at }, now)).departure!;
+    await loop.store.putNode({ ...row, departsAt: at === null ? null : departure.at });
+    await loop.event({ time: now, type: 'node.departing', leaseId: null, owner: null, group: null, data: { id, ...departure, at: at === null ? null : departure.at } });
+    const hows: Array<[keyof NodeDeparture, string]> = [
+      ['suspended', 'is suspended before then, its state kept off the node, and resumes on another node later'],
+      ['requeued', 'was to run there after then: it is back in the queue'],
+      ['restarted', 'could not be suspended in time: it is back in the queue and starts again from the beginning'],
+      ['finished', 'has done its work by then: only its shutdown is cut short'],
+      ['failed', 'cannot be moved off it and has failed'],
+    ];
+    for (const [how, what] of hows) {
+      for (const leaseId of departure[how] as string[]) {
+        const own = loop.owners.get(leaseId);
+        await loop.event({ time: now, type: 'lease.departure', leaseId, owner: own?.owner ?? null, group: own?.group ?? null, data: { node: id, at: departure.at, how, message: `node '${id}' leaves the pool at ${departure.at}: the lease ${what}` } });
+      }
+    }
+    await loop.flush();
+    return done(departure);
   });
 }
 

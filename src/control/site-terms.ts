@@ -4,7 +4,7 @@
 // Until terms are first logged, the site runs on the defaults with the configuration it was opened with.
 
 import type { SchedulerConfig } from '../core/config.ts';
-import { DEFAULT_TERMS, type Terms } from '../core/terms.ts';
+import { DEFAULT_TERMS, schedulingOf, type Terms } from '../core/terms.ts';
 import { sorted } from './same-request.ts';
 
 export interface TermsInForce {
@@ -19,8 +19,8 @@ export interface TermsInForce {
 
 /** The default terms, with the scheduling policy of `config`. */
 export function termsOfConfig(config: SchedulerConfig): Terms {
-  const { preemption, migration, preemptionPolicy, urgentPreemptionPolicy, preemptionNoticeSeconds, ...scheduling } = config;
-  return { ...DEFAULT_TERMS, preemption: { how: preemption, migrate: migration, victims: preemptionPolicy, urgentVictims: urgentPreemptionPolicy, noticeSeconds: preemptionNoticeSeconds }, scheduling };
+  const { preemption, migration, preemptionPolicy, urgentPreemptionPolicy, preemptionNoticeSeconds } = config;
+  return { ...DEFAULT_TERMS, preemption: { how: preemption, migrate: migration, victims: preemptionPolicy, urgentVictims: urgentPreemptionPolicy, noticeSeconds: preemptionNoticeSeconds }, scheduling: schedulingOf(config) };
 }
 
 export class SiteTerms {

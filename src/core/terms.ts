@@ -106,7 +106,7 @@ export const DEFAULT_TERMS: Terms = {
 };
 
 /** Where suspended state waits is a back-end's (what its driver can do: BackendSpec.fixed), not the site's to set. */
-function schedulingOf(config: SchedulerConfig): SchedulingTerms {
+export function schedulingOf(config: SchedulerConfig): SchedulingTerms {
   const { preemption: _p, migration: _m, preemptionPolicy: _v, urgentPreemptionPolicy: _u, preemptionNoticeSeconds: _n, suspendedState: _s, ...rest } = config;
   return rest;
 }

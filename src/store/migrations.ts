@@ -307,6 +307,13 @@ export const MIGRATIONS: readonly Migration[] = [
     sqlite: 'ALTER TABLE leases ADD COLUMN backend TEXT; ALTER TABLE leases ADD COLUMN charge TEXT;',
     postgres: 'ALTER TABLE leases ADD COLUMN backend TEXT; ALTER TABLE leases ADD COLUMN charge JSONB;',
   },
+  {
+    // Nodes brought by pilot jobs (a batch system's nodes, lent for a job's time): when each
+    // leaves the pool, and which job brought it. Nodes of the site's own have neither.
+    version: 12,
+    sqlite: 'ALTER TABLE nodes ADD COLUMN departs_at INTEGER; ALTER TABLE nodes ADD COLUMN pilot TEXT;',
+    postgres: 'ALTER TABLE nodes ADD COLUMN departs_at BIGINT; ALTER TABLE nodes ADD COLUMN pilot TEXT;',
+  },
 ];
 
 export const LATEST_VERSION = MIGRATIONS.reduce((latest, m) => Math.max(latest, m.version), 0);

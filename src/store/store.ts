@@ -116,6 +116,10 @@ export interface NodeRow {
   diskMiB: number;
   status: NodeStatus;
   addedAt: number;
+  /** When the node leaves the pool (a pilot's node, when its batch job ends); null: it stays. */
+  departsAt: number | null;
+  /** The batch job whose pilot brought the node (a Slurm job id); null for a node of the site's own. */
+  pilot: string | null;
 }
 
 /**

@@ -89,8 +89,8 @@ export async function apiWorld(nodes = 4, serveFrom: (store: Store) => Store = (
   const backends: ServiceBackend[] = [{ name: driver.name, driver }, ...(cloud ? [cloud] : [])];
   const open = (): Promise<LeaseService> => LeaseService.open({ store: served, backends, clock, config: configWith({}) });
   const service = await open();
-  for (let i = 1; i <= nodes; i++) await service.addNode({ id: `n${i}`, cpu: 1, memoryMiB: 1024, diskMiB: 10_000 });
-  if (cloud) for (let i = 1; i <= 2; i++) await service.addNode({ id: `cloud-${i}`, cpu: 2, memoryMiB: 2048, diskMiB: 10_000 }, 'cloud');
+  for (let i = 1; i <= nodes; i++) await service.pool.addNode({ id: `n${i}`, cpu: 1, memoryMiB: 1024, diskMiB: 10_000 });
+  if (cloud) for (let i = 1; i <= 2; i++) await service.pool.addNode({ id: `cloud-${i}`, cpu: 2, memoryMiB: 2048, diskMiB: 10_000 }, 'cloud');
   let contexts: ClusterContexts | null = null;
   const broker = options.contexts ? await ContextBroker.open(served, clock, { onSettled: (view) => contexts?.settled(view) }) : undefined;
   if (broker) contexts = new ClusterContexts(served, broker);

@@ -32,7 +32,7 @@ test('malformed JSON, another content type and a huge echoed name answer in the 
 test('a bug answers 500 with where to look, not what failed inside', async () => {
   const w = await apiWorld(1);
   // A fault inside the service, in its own terms: a bug, not a refusal and not the store's.
-  w.service.leasesOnNode = () => {
+  w.service.pool.leasesOnNode = () => {
     throw new TypeError('secret internals at /srv/vws/src/x.ts:42');
   };
   const res = await w.call(w.tokens.admin, 'GET', '/v1/nodes');

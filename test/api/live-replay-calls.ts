@@ -168,10 +168,10 @@ export async function runCalls(w: RestartWorld, calls: readonly Call[], bootAndS
         break;
       case 'unavailable':
         // What the agent channel does when a node's agent stays away, and on its hello.
-        await w.service.markNodeUnavailable(node(c.node));
+        await w.service.pool.markNodeUnavailable(node(c.node));
         break;
       case 'available':
-        await w.service.markNodeAvailable(node(c.node));
+        await w.service.pool.markNodeAvailable(node(c.node));
         break;
       case 'wait':
         w.clock.advance(c.seconds);

@@ -109,8 +109,8 @@ export async function restartWorld(place: (dir: string) => StorePlace, config: S
     await running.store.putGroup({ name: 'lab', shareLeases: true, createdAt: T0 });
     await running.store.addMember('lab', 'alice');
     await running.store.addMember('lab', 'carol');
-    for (let i = 1; i <= nodes; i++) await running.service.addNode({ id: `n${i}`, cpu: 1, memoryMiB: 1024, diskMiB: 10_000 });
-    if (burst) for (let i = 1; i <= 2; i++) await running.service.addNode({ id: `cloud-${i}`, cpu: 2, memoryMiB: 2048, diskMiB: 10_000 }, 'cloud');
+    for (let i = 1; i <= nodes; i++) await running.service.pool.addNode({ id: `n${i}`, cpu: 1, memoryMiB: 1024, diskMiB: 10_000 });
+    if (burst) for (let i = 1; i <= 2; i++) await running.service.pool.addNode({ id: `cloud-${i}`, cpu: 2, memoryMiB: 2048, diskMiB: 10_000 }, 'cloud');
   } catch (e) {
     await where.drop();
     rmSync(dir, { recursive: true, force: true });

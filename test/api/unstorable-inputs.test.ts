@@ -77,11 +77,11 @@ for (const kind of STORE_KINDS) {
         ['a role of memory 1e300', await w.service.create('alice', null, request({ roles: [{ ...ROLE, perNode: { cpu: 1, memoryMiB: 1e300, diskMiB: 0 } }] })), 'body.roles.0.memoryMiB'],
         ['user-data with a lone surrogate', await w.service.create('alice', null, request({ userData: '\ud800' })), 'body.userData'],
         ['17 ssh keys', await w.service.create('alice', null, request({ sshPublicKeys: Array.from({ length: 17 }, () => 'ssh-ed25519 AAAA') })), 'body.sshPublicKeys'],
-        ['node without diskMiB', await w.service.addNode({ id: 'n9', cpu: 1, memoryMiB: 1024 } as never), 'body.diskMiB'],
-        ['node named ../../x', await w.service.addNode({ id: '../../x', cpu: 1, memoryMiB: 1024, diskMiB: 0 }), 'body.id'],
-        ['node of cpu -1', await w.service.addNode({ id: 'n9', cpu: -1, memoryMiB: 1024, diskMiB: 0 }), 'body.cpu'],
-        ['a suspend rate of 1e-300 MiB/s', await w.service.setMeasuredCosts({ suspendRateMBps: 1e-300 }), 'suspendRateMBps'],
-        ['a boot of 1e300 s', await w.service.setMeasuredCosts({ bootSeconds: 1e300 }), 'bootSeconds'],
+        ['node without diskMiB', await w.service.pool.addNode({ id: 'n9', cpu: 1, memoryMiB: 1024 } as never), 'body.diskMiB'],
+        ['node named ../../x', await w.service.pool.addNode({ id: '../../x', cpu: 1, memoryMiB: 1024, diskMiB: 0 }), 'body.id'],
+        ['node of cpu -1', await w.service.pool.addNode({ id: 'n9', cpu: -1, memoryMiB: 1024, diskMiB: 0 }), 'body.cpu'],
+        ['a suspend rate of 1e-300 MiB/s', await w.service.pool.setMeasuredCosts({ suspendRateMBps: 1e-300 }), 'suspendRateMBps'],
+        ['a boot of 1e300 s', await w.service.pool.setMeasuredCosts({ bootSeconds: 1e300 }), 'bootSeconds'],
       ] as const;
       for (const [what, r, path] of refusals) {
         assert.equal(r.ok, false, what);
@@ -89,7 +89,7 @@ for (const kind of STORE_KINDS) {
         await othersStillServed(w, what);
       }
       // A node id the pool never had is not-found without a store lookup (PostgreSQL cannot look up a NUL).
-      for (const r of [await w.service.drainNode('n1\u0000'), await w.service.removeNode('n1\u0000')]) assert.deepEqual([r.ok, !r.ok && r.code], [false, 'not-found']);
+      for (const r of [await w.service.pool.drainNode('n1\u0000'), await w.service.pool.removeNode('n1\u0000')]) assert.deepEqual([r.ok, !r.ok && r.code], [false, 'not-found']);
       assert.deepEqual((await w.store.listNodes()).map((n) => n.id), ['n1']);
       const logged = (await w.store.inputs()).map((i) => i.data as Input).filter((i) => i.type !== 'tick');
       const said = logged.map((i) => (i.type === 'submit' ? `submit by ${i.owner}` : i.type === 'node-add' ? `node-add ${i.node.id}` : i.type));

@@ -50,7 +50,7 @@ export async function contextWorld(kind: StoreKind = 'sqlite', listen = false): 
   let port = 0;
   const start = async () => {
     const service = await LeaseService.open({ store, driver, clock, config: configWith({}) });
-    if ((await store.listNodes()).length === 0) for (let i = 1; i <= 4; i++) await service.addNode({ id: `n${i}`, cpu: 1, memoryMiB: 1024, diskMiB: 10_000 });
+    if ((await store.listNodes()).length === 0) for (let i = 1; i <= 4; i++) await service.pool.addNode({ id: `n${i}`, cpu: 1, memoryMiB: 1024, diskMiB: 10_000 });
     const broker = await ContextBroker.open(store, clock);
     const app = buildServer({ service, store, version: 'test', blobDir: join(dir, 'blobs'), now: () => clock.now(), broker });
     await app.ready();

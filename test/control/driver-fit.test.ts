@@ -60,8 +60,8 @@ async function serviceOn(capabilities: Capability[]) {
   }
   const clock = new ManualClock(T0);
   const service = await LeaseService.open({ store, driver, clock, config: configWith({ suspendRateMBps: 1024, resumeRateMBps: 1024 }) });
-  await service.addNode({ id: 'n1', ...whole });
-  await service.addNode({ id: 'n2', ...whole });
+  await service.pool.addNode({ id: 'n1', ...whole });
+  await service.pool.addNode({ id: 'n2', ...whole });
   return { store, driver, clock, service, calls };
 }
 

@@ -36,8 +36,8 @@ async function statusOf(store: Store, id: string) {
 
 test('a best-effort lease is queued, runs on the driver, is suspended for a reservation and resumed after it', async () => {
   const { store, driver, clock, service } = await world();
-  await service.addNode({ id: 'n1', ...whole });
-  await service.addNode({ id: 'n2', ...whole });
+  await service.pool.addNode({ id: 'n1', ...whole });
+  await service.pool.addNode({ id: 'n2', ...whole });
   const created = await service.create('alice', null, be('job', 2, 3 * 3600));
   assert.ok(created.ok);
   await service.idle();
@@ -62,7 +62,7 @@ test('a best-effort lease is queued, runs on the driver, is suspended for a rese
 
 test('a refused request writes nothing and says when it would fit', async () => {
   const { store, service } = await world();
-  await service.addNode({ id: 'n1', ...whole });
+  await service.pool.addNode({ id: 'n1', ...whole });
   const before = (await store.inputs()).length;
   const r = await service.create('alice', null, { id: 'big', kind: 'exact', arrival: 0, requestedStart: T0 + 60, duration: 60, nodes: 3, perNode: whole, preemptible: false });
   assert.ok(!r.ok);
@@ -74,7 +74,7 @@ test('a refused request writes nothing and says when it would fit', async () => 
 
 test('an Idempotency-Key returns the first answer and creates one lease', async () => {
   const { store, service } = await world();
-  await service.addNode({ id: 'n1', ...whole });
+  await service.pool.addNode({ id: 'n1', ...whole });
   const first = await service.create('alice', null, be('a', 1, 60), 'key-1');
   const second = await service.create('alice', null, be('b', 1, 60), 'key-1');
   assert.ok(first.ok && second.ok);
@@ -86,7 +86,7 @@ test('an Idempotency-Key returns the first answer and creates one lease', async 
 
 test('after a restart the scheduler is rebuilt from the input log and the VMs are reconciled with it', async () => {
   const w = await world();
-  await w.service.addNode({ id: 'n1', ...whole });
+  await w.service.pool.addNode({ id: 'n1', ...whole });
   await w.service.create('alice', null, be('a', 1, 7200));
   await w.service.create('alice', null, be('b', 1, 600));
   await w.service.idle();
@@ -104,9 +104,9 @@ test('after a restart the scheduler is rebuilt from the input log and the VMs ar
 
 test('a VM that ends by itself finishes its lease early; one that fails marks it failed; one that ends as it begins never ran', async () => {
   const { store, driver, clock, service } = await world();
-  await service.addNode({ id: 'n1', ...whole });
-  await service.addNode({ id: 'n2', ...whole });
-  await service.addNode({ id: 'n3', ...whole });
+  await service.pool.addNode({ id: 'n1', ...whole });
+  await service.pool.addNode({ id: 'n2', ...whole });
+  await service.pool.addNode({ id: 'n3', ...whole });
   await service.create('alice', null, be('ends', 1, 7200));
   await service.create('alice', null, be('dies', 1, 7200));
   await service.idle();
@@ -129,8 +129,8 @@ test('a VM that ends by itself finishes its lease early; one that fails marks it
 
 test('on start, a VM no lease wants is stopped and reported; a lease whose VM vanished is marked failed', async () => {
   const w = await world();
-  await w.service.addNode({ id: 'n1', ...whole });
-  await w.service.addNode({ id: 'n2', ...whole });
+  await w.service.pool.addNode({ id: 'n1', ...whole });
+  await w.service.pool.addNode({ id: 'n2', ...whole });
   await w.service.create('alice', null, be('kept', 1, 7200));
   await w.service.create('alice', null, be('lost', 1, 7200));
   await w.service.idle();
@@ -155,7 +155,7 @@ test('on start, a VM no lease wants is stopped and reported; a lease whose VM va
 
 test('expected refusals are values: a taken lease id, an unknown lease or node, and none of them is logged or stops the service', async () => {
   const { store, service } = await world();
-  assert.ok((await service.addNode({ id: 'n1', ...whole })).ok);
+  assert.ok((await service.pool.addNode({ id: 'n1', ...whole })).ok);
   assert.ok((await service.create('alice', null, be('a', 1, 600))).ok);
   const inputs = (await store.inputs()).length;
   const taken = await service.create('bob', null, be('a', 1, 60));
@@ -165,10 +165,10 @@ test('expected refusals are values: a taken lease id, an unknown lease or node, 
   for (const refused of [await service.commit('none'), await service.cancel('none', 'bob'), await service.act('none', 'stop'), await service.migrate('none', ['n1'])]) {
     assert.equal(!refused.ok && refused.code, 'not-found');
   }
-  for (const refused of [await service.drainNode('none'), await service.removeNode('none')]) assert.equal(!refused.ok && refused.code, 'not-found');
-  const again = await service.addNode({ id: 'n1', ...whole });
+  for (const refused of [await service.pool.drainNode('none'), await service.pool.removeNode('none')]) assert.equal(!refused.ok && refused.code, 'not-found');
+  const again = await service.pool.addNode({ id: 'n1', ...whole });
   assert.equal(!again.ok && again.code, 'already-exists');
-  assert.equal(await service.markNodeUnavailable('none'), null, 'nothing to log for a node the pool does not have');
+  assert.equal(await service.pool.markNodeUnavailable('none'), null, 'nothing to log for a node the pool does not have');
   assert.equal((await store.inputs()).length, inputs, 'no refusal reached the input log');
   assert.ok((await service.create('bob', null, be('b', 1, 60))).ok, 'the service goes on (a taken id once stopped it)');
   await service.close();

@@ -91,11 +91,11 @@ test('the service logs measured costs like any input: a restart replays them int
   };
   const clock = new ManualClock(1_800_000_000);
   const first = await open();
-  await first.service.addNode({ id: 'n1', ...whole });
+  await first.service.pool.addNode({ id: 'n1', ...whole });
   assert.ok((await first.service.create('alice', null, be('job', 10_000))).ok);
   clock.advance(1000);
-  await first.service.setMeasuredCosts({ suspendRateMBps: 20, resumeRateMBps: 50 });
-  const refused = await first.service.setMeasuredCosts({ suspendRateMBps: -1 });
+  await first.service.pool.setMeasuredCosts({ suspendRateMBps: 20, resumeRateMBps: 50 });
+  const refused = await first.service.pool.setMeasuredCosts({ suspendRateMBps: -1 });
   assert.ok(!refused.ok && refused.code === 'invalid-request', JSON.stringify(refused));
   assert.match(refused.message, /measured costs: suspendRateMBps must be a positive number of MiB\/s, got -1/);
   const ar = await first.service.create('bob', null, exact('ar', clock.now() + 1000, 500));

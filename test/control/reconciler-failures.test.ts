@@ -67,7 +67,7 @@ async function world(nodes: number, dir = mkdtempSync(join(tmpdir(), 'vws-reconc
   const driver = new RefusingDriver({ delaysMs: { start: 1, stop: 1, suspend: 1, resume: 1, migrate: 1, prepareImage: 1 }, stateFile: join(dir, 'vms.json') });
   const clock = new ManualClock(T0);
   const service = await LeaseService.open({ store, driver, clock, config: configWith({}) });
-  for (let i = 1; i <= nodes; i++) await service.addNode({ id: `n${i}`, ...whole });
+  for (let i = 1; i <= nodes; i++) await service.pool.addNode({ id: `n${i}`, ...whole });
   const events: EventRow[] = [];
   service.onEvent((e) => events.push(e));
   /** The first event (from now on) that `match` likes, once it comes. */

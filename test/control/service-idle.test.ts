@@ -35,7 +35,7 @@ test('idle() writes the rows a refusal left changed in the scheduler, and waits 
   const clock = new LateClock(T0);
   const service = await LeaseService.open({ store, driver, clock, config: configWith({}) });
   try {
-    await service.addNode({ id: 'n1', cpu: 1, memoryMiB: 1024, diskMiB: 0 });
+    await service.pool.addNode({ id: 'n1', cpu: 1, memoryMiB: 1024, diskMiB: 0 });
     const made = await service.create('alice', null, { id: 'job', kind: 'best-effort', arrival: 0, requestedStart: null, duration: 60, nodes: 1, perNode: { cpu: 1, memoryMiB: 1024, diskMiB: 0 }, preemptible: true });
     assert.ok(made.ok, JSON.stringify(made));
     await service.idle();

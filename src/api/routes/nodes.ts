@@ -7,7 +7,7 @@ import type { ApiContext } from '../context.ts';
 export function registerNodeRoutes(app: FastifyInstance, ctx: ApiContext): void {
   app.post('/v1/nodes', { ...role('admin'), schema: { body: NodeBody, tags: ['nodes'], summary: 'Add a node to the pool' } }, async (req, reply) => {
     const b = req.body as { id: string; cpu: number; memoryMiB: number; diskMiB?: number };
-    const row = valueOr(await ctx.service.addNode({ id: b.id, cpu: b.cpu, memoryMiB: b.memoryMiB, diskMiB: b.diskMiB ?? 0 }));
+    const row = valueOr(await ctx.service.pool.addNode({ id: b.id, cpu: b.cpu, memoryMiB: b.memoryMiB, diskMiB: b.diskMiB ?? 0 }));
     return reply.code(201).send(row);
   });
 
@@ -15,9 +15,9 @@ export function registerNodeRoutes(app: FastifyInstance, ctx: ApiContext): void 
     const rows = await ctx.store.listNodes();
     return {
       nodes: rows.map((n) => {
-        const estimates = ctx.service.nodeEstimates(n.id);
+        const estimates = ctx.service.pool.nodeEstimates(n.id);
         const backend = ctx.service.backendOfNode(n.id);
-        return { ...n, ...(backend !== undefined ? { backend } : {}), leases: ctx.service.leasesOnNode(n.id), ...(estimates !== undefined ? { estimates } : {}) };
+        return { ...n, ...(backend !== undefined ? { backend } : {}), leases: ctx.service.pool.leasesOnNode(n.id), ...(estimates !== undefined ? { estimates } : {}) };
       }),
     };
   });
@@ -28,12 +28,12 @@ export function registerNodeRoutes(app: FastifyInstance, ctx: ApiContext): void 
 
   app.post('/v1/nodes/:id/drain', { ...role('admin'), schema: { params: IdParam, tags: ['nodes'], summary: 'No new leases on the node; those there run on' } }, async (req) => {
     const { id } = req.params as { id: string };
-    return valueOr(await ctx.service.drainNode(id));
+    return valueOr(await ctx.service.pool.drainNode(id));
   });
 
   app.delete('/v1/nodes/:id', { ...role('admin'), schema: { params: IdParam, tags: ['nodes'], summary: 'Remove a drained, idle node' } }, async (req) => {
     const { id } = req.params as { id: string };
-    valueOr(await ctx.service.removeNode(id));
+    valueOr(await ctx.service.pool.removeNode(id));
     return { removed: id };
   });
 }

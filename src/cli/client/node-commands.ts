@@ -11,6 +11,8 @@ interface NodeBody {
   diskMiB: number;
   status: string;
   addedAt: number;
+  departsAt: number | null;
+  pilot: string | null;
   leases?: string[];
   /** Only when the nodes run agents; null until one has measured an operation. */
   estimates?: { suspendMiBps: number | null; resumeMiBps: number | null; migrateMiBps: number | null; bootSeconds: number | null; samples: number } | null;
@@ -33,9 +35,12 @@ const add: Command = async (args) => {
 const list: Command = async (args) => {
   const res = await connect(args).get<{ nodes: NodeBody[] }>('/v1/nodes');
   const measured = res.body.nodes.some((n) => n.estimates !== undefined);
-  const head = ['ID', 'STATUS', 'CPU', 'MEMORY MiB', 'DISK MiB', 'LEASES', 'ADDED', ...(measured ? ['SUSPEND MiB/s', 'RESUME MiB/s', 'MIGRATE MiB/s', 'BOOT s'] : [])];
+  // Pilots' nodes are lent by a batch system until their job ends: which job, and when they leave.
+  const lent = res.body.nodes.some((n) => n.pilot !== null || n.departsAt !== null);
+  const head = ['ID', 'STATUS', 'CPU', 'MEMORY MiB', 'DISK MiB', 'LEASES', 'ADDED', ...(lent ? ['PILOT JOB', 'DEPARTS'] : []), ...(measured ? ['SUSPEND MiB/s', 'RESUME MiB/s', 'MIGRATE MiB/s', 'BOOT s'] : [])];
   const row = (n: NodeBody): string[] => [
     n.id, n.status, String(n.cpu), String(n.memoryMiB), String(n.diskMiB), String(n.leases?.length ?? 0), when(n.addedAt),
+    ...(lent ? [n.pilot ?? '-', n.departsAt === null ? '-' : when(n.departsAt)] : []),
     ...(measured ? [figure(n.estimates?.suspendMiBps), figure(n.estimates?.resumeMiBps), figure(n.estimates?.migrateMiBps), figure(n.estimates?.bootSeconds)] : []),
   ];
   return emit(args, res.body, () => (res.body.nodes.length === 0 ? 'no nodes' : table(head, res.body.nodes.map(row))));

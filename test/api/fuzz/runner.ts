@@ -109,7 +109,7 @@ export class FuzzRunner {
       // (a few at most, so that the pool keeps its size and its refusals).
       const backend = this.world.service.backendOfLease(moving.id);
       const idle = async (): Promise<string[]> => (await this.world.store.listNodes())
-        .filter((node) => node.status === 'active' && node.cpu >= 1 && node.memoryMiB >= 1024 && !moving.nodes.includes(node.id) && this.world.service.leasesOnNode(node.id).length === 0)
+        .filter((node) => node.status === 'active' && node.cpu >= 1 && node.memoryMiB >= 1024 && !moving.nodes.includes(node.id) && this.world.service.pool.leasesOnNode(node.id).length === 0)
         .filter((node) => this.world.service.backendOfNode(node.id) === backend)
         .map((node) => node.id);
       let others = await idle();

@@ -112,7 +112,7 @@ export async function poolWorld(opts: { graceMs?: number; dir?: string; store?: 
   const pool = new AgentPool({ store, dir: join(dir, 'agents'), network: '10.77.0.0/24', graceMs: opts.graceMs ?? 60_000, callTimeoutMs: 10_000, log: (l) => logs.push(l) });
   const clock = new ManualClock(T0);
   const service = await LeaseService.open({ store, driver: pool.driver, clock, config: configWith({}) });
-  pool.bind(service);
+  pool.bind(service.pool);
   const app = buildServer({ service, store, version: 'test', blobDir: join(dir, 'blobs'), now: () => clock.now(), agents: pool.hub });
   await app.listen({ host: '127.0.0.1', port: 0 });
   const server = `http://127.0.0.1:${(app.server.address() as { port: number }).port}`;

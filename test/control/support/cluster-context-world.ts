@@ -72,7 +72,7 @@ export async function world(timeouts?: Partial<StepTimeouts>, watching = true): 
   contexts = new ClusterContexts(store, broker, { timeouts });
   const driver = new SimulatedDriver({ delaysMs: { start: 1, stop: 1, suspend: 1, resume: 1, migrate: 1, prepareImage: 1 } });
   const service = await LeaseService.open({ store, driver, clock, config: configWith({}) });
-  for (let i = 1; i <= 4; i++) await service.addNode({ id: `n${i}`, cpu: 1, memoryMiB: 1024, diskMiB: 10_000 });
+  for (let i = 1; i <= 4; i++) await service.pool.addNode({ id: `n${i}`, cpu: 1, memoryMiB: 1024, diskMiB: 10_000 });
   let unwatch = watching ? await contexts.watch(service) : () => {};
   const app = buildServer({ service, store, version: 'test', blobDir: join(dir, 'blobs'), now: () => clock.now(), broker });
   await app.listen({ host: '127.0.0.1', port: 0 });

@@ -41,7 +41,7 @@ async function serviceOnEc2(again?: { dir: string; store: Store; clock: ManualCl
   }
   const clock = again?.clock ?? new ManualClock(T0);
   const service = await LeaseService.open({ store, driver, clock, config: configWith({}) });
-  if (!again) for (const node of driver.nodes()) assert.ok((await service.addNode(node)).ok);
+  if (!again) for (const node of driver.nodes()) assert.ok((await service.pool.addNode(node)).ok);
   return { endpoint, dir, store, driver, clock, service, calls };
 }
 

@@ -4,20 +4,23 @@
 // directory, so that a restarted agent adopts the VMs that ran on without it. The parts a VM needs
 // besides its process (images, disks, tap, address) are kept by vm-parts.ts.
 
-import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { DriverError, type VmState, type VmStatus } from '../drivers/driver.ts';
+import { DEPOT_NODE, DriverError, type VmStatus } from '../drivers/driver.ts';
 import type { AgentHost } from './node-agent.ts';
-import type { AgentCalls, Landing, NetworkPlan, NodeReport, Timing, Workload } from '../drivers/qemu/protocol.ts';
+import type { AgentCalls, Landing, NetworkPlan, NodeReport, Workload } from '../drivers/qemu/protocol.ts';
 import { ImageCache } from './images/image-cache.ts';
 import { rebaseOverlay } from './images/disks.ts';
-import { DISK_FILE, diskFilesOf, SCRATCH_FILE, VmParts } from './vm-parts.ts';
+import { DISK_FILE, diskFilesOf, MEMORY_FILE, SCRATCH_FILE, vmDirName, VmParts } from './vm-parts.ts';
 import { newTicket, receiveFiles, sendFiles } from './state-transfer.ts';
-import type { IncomingVm, VmProcess, VmRuntime } from './vm-runtime.ts';
+import type { VmProcess, VmRuntime } from './vm-runtime.ts';
+import { type Held, VmBook } from './vm-book.ts';
 import { qemuRuntime } from './qemu-runtime.ts';
-import { fitText } from '../drivers/qemu/agent-messages.ts';
+import { vmIdProblem } from '../drivers/qemu/agent-messages.ts';
 import { fsSyncer, type Syncer, writeDurably } from './durable.ts';
 import { NodeContextRelay } from './context-relay-node.ts';
+import { Depot } from './depot.ts';
+import { landFromDepot, settleDepotStep, type DepotStep } from './depot-host.ts';
 
 export interface QemuHostOptions {
   data: string;
@@ -37,35 +40,26 @@ export interface QemuHostOptions {
    * cluster members here reach the context broker. None: no relay (vws agent --context-relay off).
    */
   contextRelay?: { ca?: string };
+  /** A directory the site's nodes share (vws agent --depot): suspended VMs are parked there (depot.ts). */
+  depot?: string;
 }
 
-interface Held {
-  workload: Workload;
-  status: VmStatus;
-  proc: VmProcess | null;
-  incoming?: IncomingVm;
-  receiving?: { done: Promise<{ ms: number }>; cancel: () => void };
-  bootStarted?: number;
-}
 
-const MEMORY_FILE = 'memory.state';
 const TRANSFER_TIMEOUT_MS = 600_000;
 
 type Args<K extends keyof AgentCalls> = AgentCalls[K]['args'];
 
-const dirName = (id: string): string => id.replace(/[^A-Za-z0-9._-]/g, (c) => `%${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
-
-export class QemuHost implements AgentHost {
-  private readonly vms = new Map<string, Held>();
-  private readonly changeListeners: Array<(vm: VmStatus) => void> = [];
-  private readonly timingListeners: Array<(t: Timing) => void> = [];
+export class QemuHost extends VmBook implements AgentHost {
   private readonly runtime: VmRuntime;
-  private readonly sync: Syncer;
   private relay: NodeContextRelay | null = null;
+  private readonly depot: Depot | null;
+  private readonly report: NodeReport;
 
   private constructor(private readonly opts: QemuHostOptions, private readonly parts: VmParts) {
+    super(opts.data, opts.node.name, opts.sync ?? fsSyncer);
     this.runtime = opts.runtime ?? qemuRuntime;
-    this.sync = opts.sync ?? fsSyncer;
+    this.depot = opts.depot ? Depot.open(opts.depot, opts.node.name, this.sync) : null;
+    this.report = this.depot ? { ...opts.node, depot: this.depot.id } : opts.node;
   }
 
   static async open(opts: QemuHostOptions): Promise<QemuHost> {
@@ -73,6 +67,7 @@ export class QemuHost implements AgentHost {
     const images = await ImageCache.open({ dir: join(opts.data, 'images'), limitBytes: opts.imageCacheMiB * 2 ** 20 });
     const host = new QemuHost(opts, new VmParts(opts, images));
     await host.adoptAll();
+    host.depot?.sweep();
     if (opts.contextRelay) {
       try {
         host.relay = await NodeContextRelay.start({ server: opts.server, netns: opts.netns, dir: opts.data, ...(opts.contextRelay.ca ? { ca: opts.contextRelay.ca } : {}) });
@@ -85,7 +80,7 @@ export class QemuHost implements AgentHost {
   }
 
   node(): NodeReport {
-    return this.opts.node;
+    return this.report;
   }
 
   async useNetwork(plan: NetworkPlan): Promise<void> {
@@ -94,19 +89,14 @@ export class QemuHost implements AgentHost {
     await this.parts.useNetwork(plan, addressed, (mac, ip) => this.leased(mac, ip), running);
   }
 
-  onChange(listener: (vm: VmStatus) => void): void {
-    this.changeListeners.push(listener);
-  }
-
-  onTiming(listener: (t: Timing) => void): void {
-    this.timingListeners.push(listener);
-  }
-
+  /** The node's VMs, and those parked in its depot (every node sharing it lists them: any may take them up). */
   async status(): Promise<VmStatus[]> {
-    return [...this.vms.values()].map((h) => h.status);
+    const parked = (this.depot?.parked() ?? []).filter((id) => !this.vms.has(id)).map((id) => ({ id, node: DEPOT_NODE, state: 'suspended' as const, ip: null, console: null }));
+    return [...[...this.vms.values()].map((h) => h.status), ...parked];
   }
 
   async workload({ id }: Args<'workload'>): Promise<Workload> {
+    if (!this.vms.has(id) && this.depot?.has(id)) return this.depot.entry(id).workload;
     return this.held(id).workload;
   }
 
@@ -141,7 +131,8 @@ export class QemuHost implements AgentHost {
 
   async stop({ id, graceful }: Args<'stop'>): Promise<void> {
     const held = this.vms.get(id);
-    if (!held) return;
+    // A parked VM is stopped by any node that shares its depot: its files go.
+    if (!held) return this.depot?.discard(id);
     this.set(held, 'stopping');
     if (held.proc) await held.proc.stop(graceful);
     held.proc = null;
@@ -190,6 +181,53 @@ export class QemuHost implements AgentHost {
     // The guest kept its address through the suspension.
     held.status = { ...held.status, ip: held.workload.ip };
     return this.set(held, 'running');
+  }
+
+  /** The suspended VM's files go whole into the depot (depot.ts says how a crash leaves them), then the node forgets it. */
+  async park({ id }: Args<'park'>): Promise<VmStatus> {
+    const depot = this.depotFor(id);
+    const held = this.inState(id, 'suspended', 'parked');
+    depot.begin(id);
+    held.depotStep = 'parking';
+    this.save(held);
+    try {
+      await depot.fill(id, held.workload, [MEMORY_FILE, ...diskFilesOf(held.workload)].map((name) => ({ name, path: join(this.dirOf(id), name) })));
+      depot.commit(id);
+    } catch (e) {
+      depot.abort(id);
+      held.depotStep = undefined;
+      this.save(held);
+      throw e;
+    }
+    await this.forget(held);
+    this.sync.dir(join(this.opts.data, 'vms'));
+    return { id, node: DEPOT_NODE, state: 'suspended', ip: null, console: null };
+  }
+
+  /** The parked VM's files come from the depot into this node's data dir; it is suspended here. */
+  async unpark({ workload }: Args<'unpark'>): Promise<VmStatus> {
+    const id = workload?.vm?.id;
+    const wrong = vmIdProblem(id);
+    if (wrong) throw new DriverError(String(id), `${wrong}: no VM has such an id, nothing was unparked`);
+    const depot = this.depotFor(id);
+    this.mustNotHold(id);
+    const landing = join(this.opts.data, 'vms', `.${vmDirName(id)}.unparking`);
+    const held: Held = { workload, status: this.statusOf(workload, 'suspended'), proc: null, depotStep: 'unparking' };
+    try {
+      await landFromDepot({ depot, parts: this.parts, sync: this.sync }, workload, landing, (file) => writeDurably(file, this.record(held), this.sync));
+      // The VM is on this node (marked so) before the depot lets go of it: a crash between leaves it in one of the two.
+      renameSync(landing, this.dirOf(id));
+      this.sync.dir(join(this.opts.data, 'vms'));
+    } catch (e) {
+      rmSync(landing, { recursive: true, force: true });
+      throw e;
+    }
+    this.vms.set(id, held);
+    depot.letGo(id);
+    held.depotStep = undefined;
+    this.save(held);
+    depot.cleared(id);
+    return this.set(held, 'suspended');
   }
 
   async receive(w: Args<'receive'>): Promise<Landing> {
@@ -311,52 +349,9 @@ export class QemuHost implements AgentHost {
     }
   }
 
-  private set(held: Held, state: VmState, detail?: string): VmStatus {
-    const live = state === 'running' || state === 'suspending' || state === 'migrating';
-    // The detail may quote the guest's console: cut to what the service takes, or the agent would be refused for it.
-    held.status = { ...held.status, state, ip: live ? held.status.ip : null, ...(detail ? { detail: fitText(detail) } : {}) };
-    if (this.vms.has(held.workload.vm.id)) this.save(held);
-    this.emit(held);
-    return held.status;
-  }
-
-  private emit(held: Held): void {
-    for (const l of this.changeListeners) l(held.status);
-  }
-
-  private timed(t: Timing): void {
-    for (const l of this.timingListeners) l(t);
-  }
-
-  private statusOf(w: Workload, state: VmState): VmStatus {
-    return { id: w.vm.id, node: this.opts.node.name, state, ip: null, console: null };
-  }
-
-  private held(id: string): Held {
-    const held = this.vms.get(id);
-    if (!held) throw new DriverError(id, `node '${this.opts.node.name}' has no such VM`);
-    return held;
-  }
-
-  private inState(id: string, state: VmState, toBe: string): Held {
-    const held = this.held(id);
-    if (held.status.state !== state) throw new DriverError(id, `is ${held.status.state}: only a ${state} VM can be ${toBe}`);
-    return held;
-  }
-
-  private mustNotHold(id: string): void {
-    if (this.vms.has(id)) throw new DriverError(id, `node '${this.opts.node.name}' already has this VM`);
-  }
-
-  private dirOf(id: string): string {
-    return join(this.opts.data, 'vms', dirName(id));
-  }
-
-  private save(held: Held): void {
-    const file = join(this.dirOf(held.workload.vm.id), 'vm.json');
-    if (!existsSync(this.dirOf(held.workload.vm.id))) return;
-    // Durable: a suspended VM that a crash turns back into 'suspending' would be dropped at restart.
-    writeDurably(file, JSON.stringify({ workload: held.workload, status: held.status }), this.sync);
+  private depotFor(id: string): Depot {
+    if (!this.depot) throw new DriverError(id, `node '${this.opts.node.name}' has no depot: start its agent with --depot DIR (a directory the nodes share)`);
+    return this.depot;
   }
 
   /** After a restart: VMs whose process runs are adopted; saved ones stay suspended; the rest ended while the agent was away. */
@@ -364,14 +359,19 @@ export class QemuHost implements AgentHost {
     for (const name of readdirSync(join(this.opts.data, 'vms'))) {
       const dir = join(this.opts.data, 'vms', name);
       const file = join(dir, 'vm.json');
-      if (!existsSync(file)) {
+      // No vm.json, or an unpark's landing that never became the VM's directory: nothing to keep.
+      if (!existsSync(file) || name.startsWith('.')) {
         rmSync(dir, { recursive: true, force: true });
         continue;
       }
-      const { workload, status } = JSON.parse(readFileSync(file, 'utf8')) as { workload: Workload; status: VmStatus };
+      const { workload, status, depotStep } = JSON.parse(readFileSync(file, 'utf8')) as { workload: Workload; status: VmStatus; depotStep?: DepotStep };
       const held: Held = { workload, status: { ...status, node: this.opts.node.name }, proc: null };
       this.vms.set(workload.vm.id, held);
       this.parts.adoptImages(workload);
+      if (depotStep && settleDepotStep(this.depot, workload.vm.id, depotStep) === 'elsewhere') {
+        await this.forget(held);
+        continue;
+      }
       const proc = await this.runtime.adopt(dir);
       if (proc) {
         this.watch(held, proc);

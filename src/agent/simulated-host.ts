@@ -227,6 +227,15 @@ export class SimulatedHost implements AgentHost {
     this.forget(held);
   }
 
+  /** A simulated node shares no depot (its hello names none): the service never asks it to park. */
+  async park({ id }: Args<'park'>): Promise<VmStatus> {
+    throw new DriverError(id, `simulated node '${this.report.name}' has no depot`);
+  }
+
+  async unpark({ workload }: Args<'unpark'>): Promise<VmStatus> {
+    throw new DriverError(workload.vm.id, `simulated node '${this.report.name}' has no depot`);
+  }
+
   private arrive(w: Workload, live: boolean): Landing {
     if (this.vms.has(w.vm.id)) throw new DriverError(w.vm.id, `node '${this.report.name}' already has this VM`);
     const { landing, delivered, cancel } = this.exchange.expect(live ? this.report.migrationAddress : this.report.transferAddress);

@@ -18,12 +18,16 @@ import type { VmProcessConfig } from './vm-runtime.ts';
 import { SEED_FILE, writeSeedVolume } from './seed-volume.ts';
 
 export const DISK_FILE = 'disk.qcow2';
+export const MEMORY_FILE = 'memory.state';
 export const SCRATCH_FILE = 'scratch.qcow2';
 
 const scratchOf = (w: Workload): number => w.vm.scratchMiB ?? 0;
 
 /** The disk files a VM of this workload has in its directory, by name. */
 export const diskFilesOf = (w: Workload): string[] => [...(w.disk ? [DISK_FILE] : []), ...(scratchOf(w) ? [SCRATCH_FILE] : [])];
+
+/** The VM's directory name under the agent's (and a depot's) vms/: its id with '/' and the like escaped. */
+export const vmDirName = (id: string): string => id.replace(/[^A-Za-z0-9._-]/g, (c) => `%${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
 
 export interface VmPartsOptions {
   data: string;

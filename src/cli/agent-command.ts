@@ -12,7 +12,7 @@ import { UsageError } from './usage-error.ts';
 export interface AgentOptions {
   server?: string; token?: string; data?: string; name?: string; cpu?: string; memory?: string; disk?: string;
   'image-cache'?: string; bridge?: string; netns?: string; 'transfer-address'?: string; 'migration-address'?: string; underlay?: string; ca?: string;
-  'context-relay'?: string;
+  'context-relay'?: string; depot?: string;
 }
 
 export async function agentCommand(v: AgentOptions): Promise<number> {
@@ -50,10 +50,11 @@ export async function agentCommand(v: AgentOptions): Promise<number> {
     netns: v.netns,
     ...(v.underlay !== undefined ? { underlay: v.underlay } : {}),
     ...(relay === 'on' ? { contextRelay: { ...(ca ? { ca } : {}) } } : {}),
+    ...(v.depot !== undefined ? { depot: resolve(v.depot) } : {}),
   });
   const agent = new NodeAgent({ server: servers, token, host, ca });
   agent.start();
-  process.stdout.write(`vws agent: node '${host.node().name}' dialling ${servers.join(', ')} (data ${data}${v.netns ? `, netns ${v.netns}` : ''})\n`);
+  process.stdout.write(`vws agent: node '${host.node().name}' dialling ${servers.join(', ')} (data ${data}${v.netns ? `, netns ${v.netns}` : ''}${host.node().depot ? `, depot ${resolve(v.depot!)} id ${host.node().depot}` : ''})\n`);
   await new Promise<void>((done) => {
     process.once('SIGINT', () => done());
     process.once('SIGTERM', () => done());

@@ -65,6 +65,7 @@ function addAgent(program: Command, leaf: Leaf): void {
     .addOption(opt('--underlay <IP>', "this node's IPv4 address for cluster networks' VXLAN traffic (none: the node runs no cluster members)"))
     .addOption(opt('--ca <FILE>', 'trust this CA certificate for an HTTPS service'))
     .addOption(opt('--context-relay <on|off>', "relay cluster members' context requests to the service, on port 8775 of their cluster's context address (on)"))
+    .addOption(opt('--depot <DIR>', 'a directory the nodes share: suspended VMs are parked there, to be resumed on any node sharing it (none)'))
     .addHelpText('after', `
 Needs --server URL (the service, http(s)://host:port) and --token T (an administrator's token, or
 VWS_AGENT_TOKEN). Runs VMs under QEMU (KVM when a probe guest runs under it, software emulation

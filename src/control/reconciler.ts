@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import type { LeaseRecord } from '../core/lease-record.ts';
 import type { ImageRef, NetworkName, Resources } from '../core/types.ts';
 import type { EventRow, Store, WorkspaceRow, WorkspaceStatus } from '../store/store.ts';
-import type { Driver, VmSpec, VmState, VmStatus } from '../drivers/driver.ts';
+import { DEPOT_NODE, type Driver, type VmSpec, type VmState, type VmStatus } from '../drivers/driver.ts';
 import { type DesiredVm, desiredVms } from './lease-view.ts';
 import type { Clock } from './clock.ts';
 import { memberAt, workspaceNaming } from './workspace-names.ts';
@@ -264,7 +264,8 @@ export class Reconciler {
       this.heard(await driverCall('suspend', id, actual.node, () => this.driver.suspend(id)));
       return true;
     }
-    if (actual.state === 'suspended' && actual.node !== node) {
+    // A VM parked in a depot waits there while it is to stay suspended: it leaves only to run.
+    if (actual.state === 'suspended' && actual.node !== node && !(actual.node === DEPOT_NODE && desired.state === 'suspended')) {
       this.heard(await driverCall('migrate', id, actual.node, () => this.driver.migrate(id, node)));
       return true;
     }

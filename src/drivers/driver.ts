@@ -23,6 +23,13 @@ export interface VmSpec {
   networks?: ReadonlyArray<'public' | 'private'>;
 }
 
+/**
+ * Where a suspended VM is when its files wait in a depot that several nodes share, on no node:
+ * a name no node can take (node names start with a letter or digit), so that losing the node it
+ * was suspended on neither fails it nor has it stopped there.
+ */
+export const DEPOT_NODE = '@depot';
+
 export type VmState = 'starting' | 'running' | 'suspending' | 'suspended' | 'resuming' | 'migrating' | 'stopping' | 'stopped' | 'failed';
 
 export interface VmStatus {

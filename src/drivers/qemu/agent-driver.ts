@@ -6,9 +6,11 @@
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import type { Store } from '../../store/store.ts';
 import { ALL_CAPABILITIES, type Capability } from '../capabilities.ts';
-import { type Driver, DriverError, type VmSpec, type VmStatus } from '../driver.ts';
-import type { ImageRef, SeedSource, Workload } from './protocol.ts';
-import { imageTrustOf } from './image-trust.ts';
+import { DEPOT_NODE, type Driver, DriverError, type VmSpec, type VmStatus } from '../driver.ts';
+import type { SeedSource, Workload } from './protocol.ts';
+import { imagesOf } from './image-trust.ts';
+import { ParkedVms } from './parked-vms.ts';
+import { StrayVms } from './stray-vms.ts';
 import type { AddressBook } from './address-book.ts';
 import type { AgentHub } from './agent-hub.ts';
 import { VmTable } from './vm-table.ts';
@@ -41,35 +43,29 @@ export class AgentDriver implements Driver {
   private saving: NodeJS.Immediate | null = null;
   /** VMs in the middle of a migration: their reports from either side are not yet the truth. */
   private readonly moving = new Set<string>();
-  /**
-   * Per node, VMs the service gave up with the node: if it comes back with them they are strays,
-   * and the same ids may meanwhile run elsewhere, so they are never taken for the VMs of now.
-   */
-  private readonly writtenOff = new Map<string, Set<string>>();
-  private readonly strayStops = new Set<string>();
-  /** Written-off VMs a node reported at its hello, before its channel was up to stop them on. */
-  private readonly straysAtHello = new Map<string, VmStatus[]>();
-  private readonly strayListeners: Array<(vm: VmStatus) => void> = [];
+  private readonly strays: StrayVms;
+  private readonly parked: ParkedVms;
 
   constructor(private readonly opts: AgentDriverOptions) {
-    if (existsSync(opts.stateFile)) {
-      const saved = JSON.parse(readFileSync(opts.stateFile, 'utf8')) as VmStatus[] | SavedState;
-      // An array is the file as written before VMs could be written off.
-      const state: SavedState = Array.isArray(saved) ? { vms: saved, writtenOff: {} } : saved;
-      for (const vm of state.vms) this.vms.set(vm.id, vm);
-      for (const [node, ids] of Object.entries(state.writtenOff)) this.writtenOff.set(node, new Set(ids));
-    }
+    const file = existsSync(opts.stateFile) ? (JSON.parse(readFileSync(opts.stateFile, 'utf8')) as VmStatus[] | SavedState) : null;
+    // An array is the file as written before VMs could be written off.
+    const saved: SavedState | null = Array.isArray(file) ? { vms: file, writtenOff: {} } : file;
+    for (const vm of saved?.vms ?? []) this.vms.set(vm.id, vm);
+    this.strays = new StrayVms(opts.hub, () => this.changed(), saved?.writtenOff);
+    this.parked = new ParkedVms(opts.hub, saved?.parked);
   }
 
   /** The hub's listener calls this with what an agent reports. */
   heard(node: string, vm: VmStatus): void {
     if (this.moving.has(vm.id)) return;
     if (vm.node !== node) return;
-    if (this.writtenOff.get(node)?.has(vm.id)) return;
+    if (this.strays.isWrittenOff(node, vm.id)) return;
     // What a node says of a VM the driver has on another node is an old copy's news (a stray's, or
     // a migration's source): it must not overwrite the copy that counts.
     const known = this.vms.get(vm.id);
-    if (known && known.node !== node) return;
+    // A node that has a VM the driver has in the depot took it from there (an unpark whose answer was lost).
+    if (known && known.node !== node && known.node !== DEPOT_NODE) return;
+    if (known?.node === DEPOT_NODE) this.parked.forget(vm.id);
     if (vm.state === 'stopped') this.vms.delete(vm.id);
     else this.vms.set(vm.id, vm);
     // The table is rewritten whole (save): a report of what it holds already, as every VM's at a
@@ -78,9 +74,20 @@ export class AgentDriver implements Driver {
     for (const l of this.listeners) l(vm);
   }
 
-  /** An agent said what it runs: a VM it was last seen with and no longer has has vanished. */
-  nodeReported(node: string, reported: VmStatus[]): void {
-    const vms = this.setStraysApart(node, reported);
+  /**
+   * An agent said what it runs (and, with `depot`, what is parked in the depot it shares): a VM it
+   * was last seen with and no longer has has vanished, unless it is parked now.
+   */
+  nodeReported(node: string, reported: VmStatus[], depot?: string): void {
+    if (depot) {
+      const listed = reported.filter((vm) => vm.node === DEPOT_NODE && !this.moving.has(vm.id));
+      const now = this.parked.newlyParked(node, depot, listed, (id) => this.vms.get(id));
+      for (const id of now) {
+        this.parked.park(id, depot);
+        this.record({ id, node: DEPOT_NODE, state: 'suspended', ip: null, console: null });
+      }
+    }
+    const vms = this.strays.setApart(node, reported.filter((vm) => vm.node !== DEPOT_NODE));
     const now = new Set(vms.map((v) => v.id));
     for (const vm of this.vms.onNode(node)) {
       const { id } = vm;
@@ -94,21 +101,16 @@ export class AgentDriver implements Driver {
 
   writeOff(node: string, vmIds: readonly string[]): void {
     if (vmIds.length === 0) return;
-    const set = this.writtenOff.get(node) ?? new Set<string>();
-    for (const id of vmIds) {
-      set.add(id);
-      if (this.vms.get(id)?.node === node) this.vms.delete(id);
-    }
-    this.writtenOff.set(node, set);
-    this.changed();
+    for (const id of vmIds) if (this.vms.get(id)?.node === node) this.vms.delete(id);
+    this.strays.writeOff(node, vmIds);
   }
 
   onStray(listener: (vm: VmStatus) => void): void {
-    this.strayListeners.push(listener);
+    this.strays.listeners.push(listener);
   }
 
   async prepareImage(node: string, image: string): Promise<void> {
-    const { disk, boot } = await this.imagesOf(image);
+    const { disk, boot } = await imagesOf(this.opts.store, image);
     await this.opts.hub.call(node, 'prepareImages', { images: [disk!, ...(boot ? [boot.kernel, boot.initrd] : [])] });
   }
 
@@ -130,8 +132,12 @@ export class AgentDriver implements Driver {
   async stop(id: string, opts: { graceful: boolean }): Promise<void> {
     const vm = this.vms.get(id);
     if (vm) {
-      await this.opts.hub.call(vm.node, 'stop', { id, graceful: opts.graceful }, id);
+      // A parked VM is stopped by any node that shares its depot: its files there go.
+      const via = vm.node === DEPOT_NODE ? this.parked.sharing(id) : vm.node;
+      if (via === null) throw new DriverError(id, 'is parked in a depot, and no node that shares it is connected to remove it');
+      await this.opts.hub.call(via, 'stop', { id, graceful: opts.graceful }, id);
       this.vms.delete(id);
+      this.parked.forget(id);
       this.changed();
       this.emit({ ...vm, state: 'stopped', ip: null });
     }
@@ -139,11 +145,25 @@ export class AgentDriver implements Driver {
     await this.leftCluster(id);
   }
 
+  /** On a node that shares a depot, the suspended VM is parked there too: it no longer needs its node. */
   async suspend(id: string): Promise<VmStatus> {
-    return this.record(await this.opts.hub.call(this.nodeOf(id), 'suspend', { id }, id));
+    const node = this.nodeOf(id);
+    if (node === DEPOT_NODE) throw new DriverError(id, 'is parked in a depot: it is suspended already');
+    const suspended = this.record(await this.opts.hub.call(node, 'suspend', { id }, id));
+    const depot = this.opts.hub.report(node)?.depot;
+    if (!depot || suspended.state !== 'suspended') return suspended;
+    let parked: VmStatus;
+    try {
+      parked = await this.opts.hub.call(node, 'park', { id }, id);
+    } catch (e) {
+      throw new DriverError(id, `is suspended on node '${node}' but could not be parked in its depot (it stays on the node): ${(e as Error).message}`);
+    }
+    this.parked.park(id, depot);
+    return this.record(parked);
   }
 
   async resume(id: string): Promise<VmStatus> {
+    if (this.nodeOf(id) === DEPOT_NODE) throw new DriverError(id, 'is parked in a depot: migrate it to a node that shares the depot first, then resume it there');
     const status = this.record(await this.opts.hub.call(this.nodeOf(id), 'resume', { id }, id));
     // Its node rejoined the cluster's network from the member's saved workload: every member node
     // gets the exact list again (best effort, as in leftCluster; the next change sends it too).
@@ -157,11 +177,21 @@ export class AgentDriver implements Driver {
     const vm = this.vms.get(id)!;
     if (vm.state !== 'suspended') throw new DriverError(id, `is ${vm.state}: only a suspended VM migrates cold; suspend it first`);
     if (from === toNode) throw new DriverError(id, `is already on ${toNode}`);
+    if (from === DEPOT_NODE) return this.unpark(id, toNode);
     const moved = await this.moveBetween(id, from, toNode, async (workload) => {
       const landing = await this.opts.hub.call(toNode, 'receive', workload, id);
       await this.opts.hub.call(from, 'send', { id, to: landing }, id);
       return { status: await this.opts.hub.call(toNode, 'received', { id }, id) };
     });
+    return moved.status;
+  }
+
+  /** A parked VM comes out of its depot onto `toNode`, which must share that depot. */
+  private async unpark(id: string, toNode: string): Promise<VmStatus> {
+    const wrong = this.parked.takerProblem(id, toNode);
+    if (wrong) throw new DriverError(id, wrong);
+    const moved = await this.moveBetween(id, toNode, toNode, async (workload) => ({ status: await this.opts.hub.call(toNode, 'unpark', { workload }, id) }));
+    this.parked.forget(id);
     return moved.status;
   }
 
@@ -183,7 +213,7 @@ export class AgentDriver implements Driver {
     const ask = async (): Promise<void> => {
       for (let node = nodes.pop(); node !== undefined; node = nodes.pop()) {
         try {
-          this.nodeReported(node, await this.opts.hub.call(node, 'status', {}));
+          this.nodeReported(node, await this.opts.hub.call(node, 'status', {}), this.opts.hub.report(node)?.depot);
         } catch {
           // The node went away while asked: what it said last stands.
         }
@@ -199,7 +229,7 @@ export class AgentDriver implements Driver {
 
   async close(): Promise<void> {
     this.listeners.length = 0;
-    this.strayListeners.length = 0;
+    this.strays.listeners.length = 0;
     if (this.saving) {
       clearImmediate(this.saving);
       this.save();
@@ -210,52 +240,20 @@ export class AgentDriver implements Driver {
     this.saving ??= setImmediate(() => this.save());
   }
 
-  /**
-   * Takes the written-off VMs out of a node's report and has them stopped there (once its channel
-   * is up: a report at hello comes before). Ids the node no longer has are off the list.
-   */
-  private setStraysApart(node: string, reported: VmStatus[]): VmStatus[] {
-    const off = this.writtenOff.get(node);
-    if (!off) return reported;
-    const strays = reported.filter((vm) => off.has(vm.id));
-    for (const id of [...off]) if (!strays.some((vm) => vm.id === id)) off.delete(id);
-    if (off.size === 0) this.writtenOff.delete(node);
-    this.changed();
-    if (this.opts.hub.isConnected(node)) for (const vm of strays) this.stopStray(node, vm);
-    else if (strays.length > 0) this.straysAtHello.set(node, strays);
-    return reported.filter((vm) => !off.has(vm.id));
-  }
-
   /** The node's channel is up (after its hello): the written-off VMs its hello reported are stopped. */
   channelUp(node: string): void {
-    const strays = this.straysAtHello.get(node) ?? [];
-    this.straysAtHello.delete(node);
-    for (const vm of strays) if (this.writtenOff.get(node)?.has(vm.id)) this.stopStray(node, vm);
-  }
-
-  private stopStray(node: string, vm: VmStatus): void {
-    const key = `${node}\u0000${vm.id}`;
-    if (this.strayStops.has(key)) return;
-    this.strayStops.add(key);
-    this.opts.hub.call(node, 'stop', { id: vm.id, graceful: false }, vm.id).then(() => {
-      const off = this.writtenOff.get(node);
-      off?.delete(vm.id);
-      if (off?.size === 0) this.writtenOff.delete(node);
-      this.changed();
-      for (const l of this.strayListeners) l({ ...vm, state: 'stopped', ip: null });
-    }, () => {
-      // Still written off: the node's next report has it stopped again.
-    }).finally(() => this.strayStops.delete(key));
+    this.strays.channelUp(node);
   }
 
   private save(): void {
     this.saving = null;
     const tmp = `${this.opts.stateFile}.tmp`;
-    const state: SavedState = { vms: [...this.vms.values()], writtenOff: Object.fromEntries([...this.writtenOff].map(([node, ids]) => [node, [...ids]])) };
+    const state: SavedState = { vms: [...this.vms.values()], writtenOff: this.strays.saved(), parked: this.parked.saved() };
     writeFileSync(tmp, JSON.stringify(state));
     renameSync(tmp, this.opts.stateFile);
   }
 
+  /** `from` is the node that has the VM: the target itself for a VM parked in a depot they share. */
   private async moveBetween<T extends { status: VmStatus }>(id: string, from: string, to: string, move: (w: Workload) => Promise<T>): Promise<T> {
     const workload = await this.opts.hub.call(from, 'workload', { id }, id);
     let there: Workload = { ...workload, vm: { ...workload.vm, node: to } };
@@ -307,7 +305,7 @@ export class AgentDriver implements Driver {
   }
 
   private async workloadOf(vm: VmSpec): Promise<Workload> {
-    const images = vm.image ? await this.imagesOf(vm.image) : { disk: null, boot: null };
+    const images = vm.image ? await imagesOf(this.opts.store, vm.image) : { disk: null, boot: null };
     let w: Workload = { vm, ip: this.opts.addresses.vm(vm.id), ...images };
     if (isClusterMember(vm)) {
       if (!this.opts.clusters) throw new DriverError(vm.id, 'is on its cluster\'s private network, but this service has no cluster networks configured');
@@ -356,20 +354,6 @@ export class AgentDriver implements Driver {
     // next member change sends the whole list again.
     await this.tellPeers(lease, net.number).catch(() => undefined);
   }
-
-  private async imagesOf(name: string): Promise<{ disk: ImageRef | null; boot: Workload['boot'] }> {
-    const ref = async (n: string): Promise<ImageRef> => {
-      const row = await this.opts.store.getImage(n);
-      if (!row) throw new DriverError(n, `image '${n}' is not registered`);
-      if (!row.uploaded) throw new DriverError(n, `image '${n}' has no content yet: upload it (PUT /v1/images/${n}/content)`);
-      const trust = await imageTrustOf(this.opts.store, row);
-      return { name: row.name, sha256: row.sha256, sizeMiB: row.sizeMiB, ...(trust ? { trust } : {}) };
-    };
-    const row = await this.opts.store.getImage(name);
-    const disk = await ref(name);
-    const boot = row?.boot ? { kernel: await ref(row.boot.kernel), initrd: await ref(row.boot.initrd), cmdline: row.boot.cmdline } : null;
-    return { disk, boot };
-  }
 }
 
 function sameStatus(a: VmStatus, b: VmStatus): boolean {
@@ -379,4 +363,6 @@ function sameStatus(a: VmStatus, b: VmStatus): boolean {
 interface SavedState {
   vms: VmStatus[];
   writtenOff: Record<string, string[]>;
+  /** VM id to the depot it is parked in (absent from files written before depots). */
+  parked?: Record<string, string>;
 }

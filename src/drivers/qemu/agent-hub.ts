@@ -69,6 +69,11 @@ export class AgentHub {
     return this.channels.has(node);
   }
 
+  /** What the node's agent said of it in its hello, while it is connected. */
+  report(node: string): NodeReport | undefined {
+    return this.channels.get(node)?.node;
+  }
+
   /**
    * Nodes whose agents should dial in (the pool's, when the service starts): each that has not
    * said hello by the end of its grace period is reported away, as if its channel had just gone.

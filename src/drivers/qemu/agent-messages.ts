@@ -8,7 +8,7 @@
 import { type Static, type TSchema, Type } from '@sinclair/typebox';
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import type { RawData } from 'ws';
-import type { VmStatus } from '../driver.ts';
+import { DEPOT_NODE, type VmStatus } from '../driver.ts';
 import { LARGEST_IMAGE_MIB, LONGEST_SECONDS, MOST_CPUS, MOST_DISK_MIB, MOST_MEMORY_MIB, MOST_NODES, NODE_ID_PATTERN, STORABLE_TEXT_PATTERN, UNSTORABLE_CHARACTER } from '../../core/limits.ts';
 import { type AgentCalls, type AgentMessage, type AgentOp, type NodeReport, PROTOCOL_VERSION, type SeedFiles, type Timing } from './protocol.ts';
 
@@ -28,6 +28,9 @@ const IMAGE_NAME = '^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$';
 const Text = (maxLength: number) => Type.String({ maxLength, pattern: STORABLE_TEXT_PATTERN, description: `at most ${maxLength} characters, without NUL` });
 const OrNull = <T extends TSchema>(t: T) => Type.Union([t, Type.Null()]);
 const NodeName = Type.String({ pattern: NODE_ID_PATTERN, description: '1 to 63 letters, digits, ".", "_" or "-", starting with a letter or digit' });
+/** Where a VM is: a node, or parked in its node's depot (DEPOT_NODE). */
+const VmNode = Type.String({ pattern: `^(${NODE_ID_PATTERN.slice(1, -1)}|${DEPOT_NODE})$`, description: `a node name or ${DEPOT_NODE}` });
+const DepotId = Type.String({ pattern: '^[0-9a-f]{32}$', description: "32 lowercase hex digits, the id in the depot's depot.json" });
 const VmId = Type.String({ pattern: `^${LEASE_ID}/(0|[1-9][0-9]{0,5})$`, description: 'a lease id, "/" and the index of the VM in the lease' });
 const Address = Type.String({ pattern: '^[A-Za-z0-9.:_%\\[\\]-]{1,255}$', description: 'a host name or an IP address' });
 const Ip = Type.String({ pattern: '^[0-9A-Fa-f.:]{2,45}$', description: 'an IP address' });
@@ -38,7 +41,7 @@ const MemoryMiB = Type.Integer({ minimum: 1, maximum: MOST_MEMORY_MIB });
 
 const VmStatusSchema = Type.Object({
   id: VmId,
-  node: NodeName,
+  node: VmNode,
   state: Type.Union((['starting', 'running', 'suspending', 'suspended', 'resuming', 'migrating', 'stopping', 'stopped', 'failed'] as const).map((s) => Type.Literal(s))),
   ip: OrNull(Ip),
   console: OrNull(Text(1024)),
@@ -54,6 +57,7 @@ const NodeReportSchema = Type.Object({
   transferAddress: Address,
   migrationAddress: Address,
   underlayAddress: Type.Optional(Ip),
+  depot: Type.Optional(DepotId),
 }, strict);
 
 const ImageRefSchema = Type.Object({
@@ -96,7 +100,7 @@ const VALUES = {
   prepareImages: Type.Null(), start: VmStatusSchema, stop: Type.Null(), suspend: VmStatusSchema, resume: VmStatusSchema,
   receive: LandingSchema, send: Type.Null(), received: VmStatusSchema, incoming: LandingSchema,
   migrateLive: Type.Object({ totalMs: Ms, downtimeMs: Ms }, strict), arrived: VmStatusSchema, abandon: Type.Null(),
-  status: VmList, workload: WorkloadSchema, clusterPeers: Type.Null(),
+  status: VmList, workload: WorkloadSchema, clusterPeers: Type.Null(), park: VmStatusSchema, unpark: VmStatusSchema,
 } satisfies Record<AgentOp, TSchema>;
 
 const Id = Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER });
@@ -150,7 +154,7 @@ function check<T>(schema: TSchema, value: unknown, where: string, advice: string
 }
 
 const SAME_VERSION = 'run the same vws version on the node as the service';
-const FIX_HELLO = `the node was not added or changed; correct what the agent reports (vws agent --name, --cpu, --memory, --disk, --transfer-address) or ${SAME_VERSION}`;
+const FIX_HELLO = `the node was not added or changed; correct what the agent reports (vws agent --name, --cpu, --memory, --disk, --transfer-address, --depot) or ${SAME_VERSION}`;
 
 /**
  * Reads a frame an agent sent: a JSON text frame holding one of the agent's messages, each field
@@ -180,6 +184,11 @@ export function readAgentMessage(data: RawData, isBinary: boolean): AgentMessage
 export function seedProblem(seed: unknown): string | null {
   const wrong = problemIn(SeedSchema, seed, 'seed');
   return wrong && `${wrong}: the service sent a seed this agent does not write`;
+}
+
+/** What is wrong with a VM id (one the service would never give: a path, say), or null. */
+export function vmIdProblem(id: unknown): string | null {
+  return problemIn(VmId, id, 'vm.id');
 }
 
 /** What the service would refuse in a node's report, checked by the agent before it dials; null if nothing. */

@@ -84,7 +84,7 @@ export class AgentPool {
     if (row && (await this.service.markNodeAvailable(node.name))) this.log(`node '${node.name}' is available again`);
     if (node.underlayAddress) this.underlays.set(node.name, node.underlayAddress);
     else this.underlays.delete(node.name);
-    this.driver.nodeReported(node.name, vms);
+    this.driver.nodeReported(node.name, vms, node.depot);
     this.log(`node '${node.name}' connected (${node.cpu} CPUs, ${node.memoryMiB} MiB, ${vms.length} VMs)`);
     // What the node runs may have drifted while it was away: converge once its channel is up.
     setImmediate(() => {

@@ -25,6 +25,12 @@ export interface NodeReport {
   migrationAddress: string;
   /** Where other nodes send this node's cluster networks' VXLAN traffic; none: it runs no cluster members. */
   underlayAddress?: string;
+  /**
+   * The depot the node shares with others (vws agent --depot): the id written in the depot's own
+   * marker file, not its path, since each node may mount the shared directory elsewhere. Two nodes
+   * with the same id see the same directory; none: the node keeps suspended VMs to itself.
+   */
+  depot?: string;
 }
 
 /** What the agent needs to fetch an image from the service and check it. */
@@ -156,7 +162,11 @@ export interface AgentCalls {
   /** Either side of a migration that failed: drop what was made for it. */
   abandon: { args: { id: string }; value: void };
   status: { args: Record<string, never>; value: VmStatus[] };
-  /** What a VM on the node was started with: what the other side of a migration needs. */
+  /** A suspended VM's files go into the node's depot; the node forgets it (the VM is then at DEPOT_NODE). */
+  park: { args: { id: string }; value: VmStatus };
+  /** A VM parked in the depot this node shares comes here, suspended, ready to resume. */
+  unpark: { args: { workload: Workload }; value: VmStatus };
+  /** What a VM on the node (or parked in its depot) was started with: what the other side of a migration needs. */
   workload: { args: { id: string }; value: Workload };
   /** The nodes holding members of a cluster changed: its VXLAN floods to exactly these. */
   clusterPeers: { args: { number: number; peers: string[] }; value: void };

@@ -79,6 +79,8 @@ export class MemoryHost implements AgentHost {
   abandon = this.unused;
   workload = this.unused;
   clusterPeers = this.unused;
+  park = this.unused;
+  unpark = this.unused;
 }
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- JSON from the API, read loosely: the tests' asserts check its shape

@@ -74,6 +74,8 @@ class MemoryHost implements AgentHost {
   abandon = this.resume as never;
   workload = this.resume as never;
   clusterPeers = this.resume as never;
+  park = this.resume as never;
+  unpark = this.resume as never;
 }
 
 interface Heard {

@@ -32,9 +32,12 @@ const FIELDS: Record<string, (v: unknown) => boolean> = {
   'node.diskMiB': (v) => whole(v, 0, MOST_DISK_MIB),
   'node.transferAddress': (v) => typeof v === 'string' && /^[A-Za-z0-9.:_%[\]-]{1,255}$/.test(v),
   'node.migrationAddress': (v) => typeof v === 'string' && /^[A-Za-z0-9.:_%[\]-]{1,255}$/.test(v),
+  'node.depot': (v) => typeof v === 'string' && /^[0-9a-f]{32}$/.test(v),
 };
+/** Fields a hello may leave out. */
+const OPTIONAL = new Set(['node.depot']);
 
-const anyValue = fc.oneof(fc.jsonValue(), fc.constantFrom<Json>(0, -0, -1, 0.5, 1, 1024, 1024.5, 1025, 2 ** 53, 1e300, '2', '', '../../x', 'a\u0000b', null, true, [], {}));
+const anyValue = fc.oneof(fc.jsonValue(), fc.constantFrom<Json>(0, -0, -1, 0.5, 1, 1024, 1024.5, 1025, 2 ** 53, 1e300, '2', '', '../../x', 'a\u0000b', null, true, [], {}, '@depot', 'F'.repeat(32), '0'.repeat(31), 'a'.repeat(32)));
 
 type Change = { kind: 'none' } | { kind: 'set' | 'drop'; path: string; value?: Json } | { kind: 'extra'; inNode: boolean; key: string; value: Json };
 
@@ -61,7 +64,7 @@ function bent(name: string, c: Change): { frame: Json; valid: boolean; name: unk
   const key = field ?? head;
   if (c.kind === 'drop') {
     delete owner[key];
-    return { frame: hello, valid: false, name };
+    return { frame: hello, valid: OPTIONAL.has(c.path), name };
   }
   const sent = JSON.parse(JSON.stringify(c.value));
   owner[key] = sent;

@@ -38,6 +38,8 @@ function world() {
       }
       return Promise.resolve(null);
     },
+    // The recorded nodes share no depot: a suspension stays on its node.
+    report: () => undefined,
   } as unknown as AgentHub;
   const underlays = new Map([['n1', '10.98.0.1'], ['n2', '10.98.0.2']]);
   const book = new ClusterAddressBook({ range: '10.200.0.0/16', clusterPrefix: 24, vniBase: 10_000 }, join(dir, 'clusters.json'));

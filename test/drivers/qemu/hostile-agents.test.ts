@@ -37,6 +37,9 @@ const nodeIds = async (w: PoolWorld): Promise<string[]> => (await w.store.listNo
 const BAD_HELLOS: Array<[string, unknown, RegExp]> = [
   ['a hello without diskMiB', helloOf('h1', (h) => delete h.node.diskMiB), /^invalid hello: hello\.node\.diskMiB is missing/],
   ['a node id ../../x', helloOf('../../x'), /^invalid hello: hello\.node\.name must be 1 to 63 letters/],
+  ['a node named @depot, where parked VMs are', helloOf('@depot'), /^invalid hello: hello\.node\.name must be 1 to 63 letters/],
+  ['a depot id that is a path', helloOf('h1', (h) => (h.node.depot = '../../depot')), /^invalid hello: hello\.node\.depot must be 32 lowercase hex digits/],
+  ['a VM on a node of another name than @depot', helloOf('h1', (h) => h.vms.push({ id: 'l-1/0', node: '@depot2', state: 'suspended', ip: null, console: null })), /^invalid hello: hello\.vms\.0\.node must be a node name or @depot/],
   ['cpu -1', helloOf('h1', (h) => (h.node.cpu = -1)), /^invalid hello: hello\.node\.cpu must be > 0, got -1/],
   ['cpu 1e300', helloOf('h1', (h) => (h.node.cpu = 1e300)), /^invalid hello: hello\.node\.cpu must be <= 1024, got 1e\+300/],
   ['cpu "2"', helloOf('h1', (h) => (h.node.cpu = '2')), /^invalid hello: hello\.node\.cpu must be number, got "2"/],

@@ -64,7 +64,7 @@ export class RawAgent {
 
 /** A hello that the service takes, for a node of this name; `change` alters it first. */
 export function helloOf(name: string, change: (hello: Json) => void = () => undefined): Json {
-  const hello = { type: 'hello', version: 1, node: { name, cpu: 2, memoryMiB: 2048, diskMiB: 10_000, transferAddress: '127.0.0.1', migrationAddress: '127.0.0.1' }, vms: [] };
+  const hello = { type: 'hello', version: 1, node: { name, cpu: 2, memoryMiB: 2048, diskMiB: 10_000, transferAddress: '127.0.0.1', migrationAddress: '127.0.0.1', depot: '0123456789abcdef0123456789abcdef' }, vms: [] };
   change(hello);
   return hello;
 }

@@ -8,8 +8,8 @@ import { DriverError, type VmStatus } from '../drivers/driver.ts';
 import { fitText } from '../drivers/qemu/agent-messages.ts';
 import { AGENT_PATH, type AgentCalls, type AgentMessage, type AgentOp, type NetworkPlan, type NodeReport, PROTOCOL_VERSION, type ServiceMessage, type Timing, parseFrame } from '../drivers/qemu/protocol.ts';
 
-/** What a node can do: one method per call of the protocol. */
-export type HostOps = { [K in AgentOp]: (args: AgentCalls[K]['args']) => Promise<AgentCalls[K]['value']> };
+/** What a node can do: one method per call of the protocol (but `leave`, which is the agent's own). */
+export type HostOps = { [K in Exclude<AgentOp, 'leave'>]: (args: AgentCalls[K]['args']) => Promise<AgentCalls[K]['value']> };
 
 export interface AgentHost extends HostOps {
   node(): NodeReport;
@@ -27,6 +27,8 @@ export interface NodeAgentOptions {
   /** Trusted CA certificate (PEM) for a service with a self-signed certificate. */
   ca?: string;
   log?: (line: string) => void;
+  /** The service lets a pilot's agent go (its `leave` call, answered first): the agent's process should end. */
+  onLeave?: () => void;
 }
 
 /**
@@ -74,6 +76,8 @@ export class NodeAgent {
   private silence: NodeJS.Timeout | null = null;
   /** When the agent last lost (or first sought) the service: how long it has been away. */
   private awaySince = Date.now();
+  /** The batch system is taking the node back: said to the service now and after every welcome until the agent goes. */
+  private leavingNode = false;
 
   constructor(private readonly opts: NodeAgentOptions) {
     this.servers = typeof opts.server === 'string' ? [opts.server] : [...opts.server];
@@ -91,6 +95,15 @@ export class NodeAgent {
     if (this.ready && this.socket?.readyState === WebSocket.OPEN) return this.ready;
     await new Promise<void>((resolve) => this.connectedWaiters.push(resolve));
     return this.ready!;
+  }
+
+  /**
+   * A pilot's batch system takes the node back (the job's signal: its preemption, or its time
+   * limit near): the service is told, moves what runs here off the node, then lets the agent go.
+   */
+  leaving(): void {
+    this.leavingNode = true;
+    this.send({ type: 'leaving' });
   }
 
   /** Hangs up (VMs keep running). */
@@ -191,6 +204,8 @@ export class NodeAgent {
       this.ready = this.opts.host.useNetwork(m.network);
       this.ready.catch((e: Error) => this.log(`network: ${e.message}`));
       for (const w of this.connectedWaiters.splice(0)) w();
+      // A service that took over meanwhile must hear it too.
+      if (this.leavingNode) this.send({ type: 'leaving' });
     } else if (m.type === 'refused') {
       this.log(`the service refused the agent: ${m.message}`);
     } else if (m.type === 'call') {
@@ -199,6 +214,12 @@ export class NodeAgent {
   }
 
   private async answer(id: number, op: AgentOp, args: unknown): Promise<void> {
+    if (op === 'leave') {
+      this.send({ type: 'result', id, ok: true, value: null });
+      this.log('the service lets this agent go: its node goes back to the batch system');
+      this.opts.onLeave?.();
+      return;
+    }
     try {
       await this.ready;
       const fn = this.opts.host[op] as ((a: unknown) => Promise<unknown>) | undefined;

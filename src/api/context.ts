@@ -4,6 +4,7 @@
 import type { EventEmitter } from 'node:events';
 import type { ContextBroker } from '../broker/broker.ts';
 import type { LeaseService } from '../control/lease-service.ts';
+import type { PilotControl } from '../drivers/plugin.ts';
 import type { AgentHub } from '../drivers/qemu/agent-hub.ts';
 import type { SecretBox } from '../store/secret-box.ts';
 import type { Store } from '../store/store.ts';
@@ -22,6 +23,8 @@ export interface ServerOptions {
   logger?: boolean;
   /** Where node agents connect, when VMs run on agents. */
   agents?: AgentHub;
+  /** The pilots, when the nodes come from a batch system's pilot jobs. */
+  pilots?: PilotControl;
   /** The context broker of cluster leases, when the service runs one: its routes are served then. */
   broker?: ContextBroker;
   /** Seals EC2 secret access keys: the EC2 credential routes are served when given. */

@@ -16,6 +16,7 @@ import { registerImageRoutes } from './routes/images.ts';
 import { registerTrustRoutes } from './routes/trust.ts';
 import { registerLeaseRoutes, registerMigration, registerUsageRoutes, registerWorkspaceActions } from './routes/leases.ts';
 import { registerNodeRoutes } from './routes/nodes.ts';
+import { registerPilotRoutes } from './routes/pilots.ts';
 import { registerTermsRoutes } from './routes/terms.ts';
 import { registerAccountRoutes } from './routes/accounts.ts';
 import { acceptAgents } from './agent-channel.ts';
@@ -40,6 +41,7 @@ export function buildServer(opts: ServerOptions): FastifyInstance {
   registerWorkspaceActions(app, ctx);
   registerMigration(app, ctx);
   registerNodeRoutes(app, ctx);
+  registerPilotRoutes(app, ctx);
   registerTermsRoutes(app, ctx);
   registerAccountRoutes(app, ctx);
   registerAdminRoutes(app, ctx);

@@ -12,7 +12,7 @@ import { UsageError } from './usage-error.ts';
 export interface AgentOptions {
   server?: string; token?: string; data?: string; name?: string; cpu?: string; memory?: string; disk?: string;
   'image-cache'?: string; bridge?: string; netns?: string; 'transfer-address'?: string; 'migration-address'?: string; underlay?: string; ca?: string;
-  'context-relay'?: string; depot?: string;
+  'context-relay'?: string; depot?: string; 'pilot-job'?: string;
 }
 
 export async function agentCommand(v: AgentOptions): Promise<number> {
@@ -31,10 +31,11 @@ export async function agentCommand(v: AgentOptions): Promise<number> {
     transferAddress,
     migrationAddress: v['migration-address'] ?? transferAddress,
     ...(v.underlay !== undefined ? { underlayAddress: v.underlay } : {}),
+    ...(v['pilot-job'] !== undefined ? { pilot: v['pilot-job'] } : {}),
   };
   // Said here rather than by the service at every redial: it would refuse this node's hello.
   const refused = nodeReportProblem(node);
-  if (refused) throw new UsageError(`${refused} (--name, --cpu, --memory, --disk, --transfer-address, --migration-address, --underlay)`);
+  if (refused) throw new UsageError(`${refused} (--name, --cpu, --memory, --disk, --transfer-address, --migration-address, --underlay, --pilot-job)`);
   // Probed before the agent dials: the probe blocks for up to its timeout, and a VM's start must not wait on it.
   const accel = accelChoice();
   process.stdout.write(`vws agent: VMs run under ${accel.kvm ? 'KVM' : 'TCG (software emulation)'}: ${accel.reason}\n`);
@@ -52,12 +53,19 @@ export async function agentCommand(v: AgentOptions): Promise<number> {
     ...(relay === 'on' ? { contextRelay: { ...(ca ? { ca } : {}) } } : {}),
     ...(v.depot !== undefined ? { depot: resolve(v.depot) } : {}),
   });
-  const agent = new NodeAgent({ server: servers, token, host, ca });
+  let leave = (): void => {};
+  const agent = new NodeAgent({ server: servers, token, host, ca, onLeave: () => leave() });
   agent.start();
   process.stdout.write(`vws agent: node '${host.node().name}' dialling ${servers.join(', ')} (data ${data}${v.netns ? `, netns ${v.netns}` : ''}${host.node().depot ? `, depot ${resolve(v.depot!)} id ${host.node().depot}` : ''})\n`);
   await new Promise<void>((done) => {
+    leave = done;
     process.once('SIGINT', () => done());
     process.once('SIGTERM', () => done());
+    // A pilot's job is signalled (sbatch --signal=B:USR1@G) when Slurm preempts it or its limit nears.
+    if (node.pilot) process.on('SIGUSR1', () => {
+      process.stdout.write('vws agent: the batch system takes the node back (SIGUSR1): telling the service\n');
+      agent.leaving();
+    });
   });
   await agent.stop();
   await host.close();

@@ -34,6 +34,7 @@ function addServe(program: Command, leaf: Leaf): void {
     .addOption(opt('--vm-network <CIDR>', 'with --driver qemu, the network VMs get their addresses from (10.77.0.0/24)'))
     .addOption(opt('--cluster-network <CIDR>', "with --driver qemu, the private range cut into each cluster's /24 (10.200.0.0/16)"))
     .addOption(opt('--ec2-config <FILE>', "with --driver ec2, the site's EC2 region, instance types, AMIs and accounts (JSON; docs/ec2-backend.md)"))
+    .addOption(opt('--pilot-config <FILE>', "with --driver pilot, the site's pilot policy: Slurm partition, pilots, time limits, and how nodes run vws agent (JSON; docs/pilots.md)"))
     .addOption(opt('--guest-url <URL>', "the service's URL as guests reach it, put in cluster members' seeds for their context agent (the listen URL)"))
     .addOption(opt('--nodes <N>', 'on an empty pool, add N simulated nodes (0)'))
     .addOption(opt('--node-cpu <C>', 'their CPUs (4)'))
@@ -65,6 +66,7 @@ function addAgent(program: Command, leaf: Leaf): void {
     .addOption(opt('--underlay <IP>', "this node's IPv4 address for cluster networks' VXLAN traffic (none: the node runs no cluster members)"))
     .addOption(opt('--ca <FILE>', 'trust this CA certificate for an HTTPS service'))
     .addOption(opt('--context-relay <on|off>', "relay cluster members' context requests to the service, on port 8775 of their cluster's context address (on)"))
+    .addOption(opt('--pilot-job <ID>', 'the batch job (a Slurm job id) whose pilot runs this agent: the node leaves the pool when the job ends, and SIGUSR1 says the batch system takes it back (none)'))
     .addOption(opt('--depot <DIR>', 'a directory the nodes share: suspended VMs are parked there, to be resumed on any node sharing it (none)'))
     .addHelpText('after', `
 Needs --server URL (the service, http(s)://host:port) and --token T (an administrator's token, or

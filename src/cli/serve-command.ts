@@ -14,7 +14,7 @@ import { runRoles, serverName } from './serve-roles.ts';
 
 /** The options of vws serve by long name, as ./program.ts parsed them (they are described in ./local-commands.ts). */
 export interface ServeOptions extends Ec2Flags {
-  listen?: string; data?: string; store?: string; driver?: string; 'burst-to'?: string; 'burst-after'?: string; 'ec2-config'?: string; 'vm-network'?: string; 'cluster-network'?: string; 'guest-url'?: string;
+  listen?: string; data?: string; store?: string; driver?: string; 'burst-to'?: string; 'burst-after'?: string; 'ec2-config'?: string; 'pilot-config'?: string; 'vm-network'?: string; 'cluster-network'?: string; 'guest-url'?: string;
   nodes?: string; 'node-cpu'?: string; 'node-memory'?: string; 'tls-cert'?: string; 'tls-key'?: string; terms?: string; advertise?: string; name?: string;
 }
 
@@ -31,7 +31,7 @@ export async function serveCommand(v: ServeOptions): Promise<number> {
   }
   if (plugin.nodesJoin && v.nodes !== undefined) throw new UsageError(`--nodes adds nodes by hand; with --driver ${plugin.name}, ${plugin.nodesJoin}`);
   const burstTo = burstPlugin(v, plugin);
-  for (const option of ['vm-network', 'cluster-network', 'ec2-config'] as const) {
+  for (const option of ['vm-network', 'cluster-network', 'ec2-config', 'pilot-config'] as const) {
     if (v[option] !== undefined && !plugin.options.includes(option) && !burstTo?.options.includes(option)) {
       throw new UsageError(`--${option} is not an option of --driver ${plugin.name}${burstTo ? ` nor of --burst-to ${burstTo.name}` : ''}`);
     }
@@ -50,7 +50,7 @@ export async function serveCommand(v: ServeOptions): Promise<number> {
   const https = v['tls-cert'] ? { cert: readFileSync(v['tls-cert']!, 'utf8'), key: readFileSync(v['tls-key']!, 'utf8') } : undefined;
   const settings: ServeSettings = {
     host, port, data, plugin, burstTo, burstAfter, guestUrl, nodes, nodeCpu, nodeMemory, ec2, version, https,
-    vmNetwork: v['vm-network'], clusterNetwork: v['cluster-network'], ec2Config: v['ec2-config'],
+    vmNetwork: v['vm-network'], clusterNetwork: v['cluster-network'], ec2Config: v['ec2-config'], pilotConfig: v['pilot-config'],
     ...(terms ? { terms: { file: v.terms!, terms } } : {}),
     storeName: v.store ? 'postgres' : join(data, 'vws.db'),
   };

@@ -32,6 +32,7 @@ export interface ServeSettings {
   vmNetwork?: string;
   clusterNetwork?: string;
   ec2Config?: string;
+  pilotConfig?: string;
   nodes: number;
   nodeCpu: number;
   nodeMemory: number;
@@ -57,11 +58,15 @@ export async function startLeader(s: ServeSettings, store: Store, leadership?: (
   let contexts: ClusterContexts | null = null;
   const broker = await ContextBroker.open(store, wallClock, { onSettled: (view) => contexts?.settled(view) });
   contexts = new ClusterContexts(store, broker);
-  const context: DriverContext = { store, dataDir: s.data, vmNetwork: s.vmNetwork, clusterNetwork: s.clusterNetwork, ec2Config: s.ec2Config, log: (line) => process.stderr.write(`${line}\n`), seeds: leaseSeeds(store, { contexts, guestUrl: s.guestUrl, agentSha256: agentSha256() }) };
+  const context: DriverContext = { store, dataDir: s.data, vmNetwork: s.vmNetwork, clusterNetwork: s.clusterNetwork, ec2Config: s.ec2Config, pilotConfig: s.pilotConfig, log: (line) => process.stderr.write(`${line}\n`), seeds: leaseSeeds(store, { contexts, guestUrl: s.guestUrl, agentSha256: agentSha256() }) };
   const opened = await openPlugin(s.plugin, context);
   const burst = s.burstTo ? await openPlugin(s.burstTo, context) : null;
-  const backends: ServiceBackend[] = [{ name: s.plugin.name, driver: opened.driver, billing: opened.billing }];
-  if (burst) backends.push({ name: s.burstTo!.name, driver: burst.driver, billing: burst.billing, ...(burst.bootSeconds !== undefined ? { config: { bootSeconds: burst.bootSeconds } } : {}) });
+  const backendOf = (name: string, o: OpenDriver): ServiceBackend => {
+    const config = { ...o.config, ...(o.bootSeconds !== undefined ? { bootSeconds: o.bootSeconds } : {}) };
+    return { name, driver: o.driver, billing: o.billing, ...(Object.keys(config).length > 0 ? { config } : {}), ...(o.refusesTerms ? { refusesTerms: (r) => o.refusesTerms!(r) } : {}) };
+  };
+  const backends: ServiceBackend[] = [backendOf(s.plugin.name, opened)];
+  if (burst) backends.push(backendOf(s.burstTo!.name, burst));
   const service = await LeaseService.open({ store, backends, burst: { afterSeconds: s.burstAfter }, clock: wallClock, config: configWith({}) });
   const closeCore = async (): Promise<void> => {
     await service.close();
@@ -93,7 +98,7 @@ export async function startLeader(s: ServeSettings, store: Store, leadership?: (
   await addNodes(burst, s.burstTo?.name ?? '');
   const unwatch = await contexts.watch(service);
   const secretBox = new SecretBox(join(s.data, 'ec2-secret.key'));
-  const app = buildServer({ service, store, version: s.version, blobDir: join(s.data, 'blobs'), now: () => wallClock.now(), https: s.https, agents: opened.agents, broker, secretBox, leadership, logger: true });
+  const app = buildServer({ service, store, version: s.version, blobDir: join(s.data, 'blobs'), now: () => wallClock.now(), https: s.https, agents: opened.agents, pilots: opened.pilots, broker, secretBox, leadership, logger: true });
   const address = await app.listen({ host: s.host, port: s.port });
   const ec2Server = s.ec2 ? await startEc2(s.ec2, { service, store, secretBox, now: () => wallClock.now() }) : null;
   // A token the operator gave (VWS_BOOTSTRAP_TOKEN) is theirs already: printing it would put it in logs.

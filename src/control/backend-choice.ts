@@ -49,6 +49,8 @@ export function chooseFor(loop: ControlLoop, who: LeaseOwner, request: LeaseRequ
     const req = several ? { ...request, backend: backend.name } : request;
     const notOwner = backend.billing?.refusesOwner(who) ?? null;
     if (notOwner) return { backend, req, plan: undefined, refused: { ...beyondDriverQuote(req, notOwner), reason: 'policy' } };
+    const terms = backend.refusesTerms?.(req) ?? null;
+    if (terms) return { backend, req, plan: undefined, refused: { ...beyondDriverQuote(req, terms), reason: 'policy' } };
     const beyond = requestBeyondDriver(req, backend.driver);
     if (beyond) return { backend, req, plan: undefined, refused: beyondDriverQuote(req, beyond) };
     const plan = !comparing && noPlanNeeded(req) ? undefined : loop.scheduler.plan(req, now, 3);

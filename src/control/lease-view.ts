@@ -42,7 +42,8 @@ export function statusOf(lease: LeaseRecord): LeaseStatus {
 }
 
 /** What each VM of a lease should be doing now, and where. */
-export type DesiredVm = { state: 'absent' } | { state: 'running' | 'suspended'; node: number };
+/** `moving`: the VM is on its way to `node` (a migration planned now): its saved state goes there, from a depot too. */
+export type DesiredVm = { state: 'absent' } | { state: 'running' | 'suspended'; node: number; moving?: true };
 
 export function desiredVms(lease: LeaseRecord): DesiredVm[] {
   const count = lease.req.nodes;
@@ -51,10 +52,12 @@ export function desiredVms(lease: LeaseRecord): DesiredVm[] {
   const now = membersNow(lease);
   if (now) {
     if (now.kind === 'boot' || now.kind === 'run' || now.kind === 'resume') return on('running', now.nodes);
-    if (now.kind === 'suspend' || now.kind === 'migrate') return on('suspended', now.nodes);
+    if (now.kind === 'suspend') return on('suspended', now.nodes);
+    if (now.kind === 'migrate') return now.nodes.map((node) => ({ state: 'suspended', node, moving: true }));
     return absent();
   }
-  const savedOn = lease.suspendedOn ?? lastSuspendNodes(lease);
+  // In a depot (no home node: []) the state waits on no node: it is wanted where it was suspended, which leaves it where it is.
+  const savedOn = lease.suspendedOn?.length ? lease.suspendedOn : lastSuspendNodes(lease);
   const hasSavedState = lease.parked || (lease.done > 0 && lease.done < lease.work);
   if ((lease.state === 'suspended' || lease.state === 'scheduled') && savedOn && hasSavedState) return on('suspended', savedOn);
   return absent();

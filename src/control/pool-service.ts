@@ -8,7 +8,8 @@ import type { NodeLoss } from '../core/node-loss.ts';
 import { DEPARTURE } from '../core/segment.ts';
 import type { NodeSpec } from '../core/types.ts';
 import type { NodeEstimate } from '../drivers/driver.ts';
-import type { PoolControl } from '../drivers/pool-control.ts';
+import type { PoolControl, WaitingLease } from '../drivers/pool-control.ts';
+import type { LeaseRecord } from '../core/lease-record.ts';
 import type { NodeRow } from '../store/store.ts';
 import type { ControlLoop } from './control-loop.ts';
 import * as pool from './pool-inputs.ts';
@@ -57,6 +58,19 @@ export class PoolService implements PoolControl {
   /** Has the scheduler plan with figures measured on the pool from now on (see Scheduler.setCosts). */
   setMeasuredCosts(given: CostFigures): Promise<Result<void>> {
     return pool.setMeasuredCosts(this.loop, given);
+  }
+
+  nodeIsIdle(id: string): boolean {
+    const n = this.loop.nodes.of(id);
+    return n !== undefined && this.loop.scheduler.nodeIsIdle(n);
+  }
+
+  waitingLeases(soonSeconds: number, backend?: string): WaitingLease[] {
+    const scheduler = backend === undefined ? this.loop.scheduler.primary : this.loop.scheduler.scheduler(backend);
+    if (!scheduler) return [];
+    const soon = this.loop.clock.now() + soonSeconds;
+    const waits = (l: LeaseRecord): boolean => (l.state === 'queued' || l.state === 'suspended' || (l.state === 'scheduled' && l.inFuture)) && !l.parked && (l.chain.length === 0 || l.chain[0].start > soon);
+    return scheduler.allLeases().filter(waits).map((l) => ({ id: l.req.id, nodes: l.req.nodes, perNode: l.req.perNode }));
   }
 
   /** Leases holding or planning reservations on a node. */

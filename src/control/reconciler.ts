@@ -264,8 +264,8 @@ export class Reconciler {
       this.heard(await driverCall('suspend', id, actual.node, () => this.driver.suspend(id)));
       return true;
     }
-    // A VM parked in a depot waits there while it is to stay suspended: it leaves only to run.
-    if (actual.state === 'suspended' && actual.node !== node && !(actual.node === DEPOT_NODE && desired.state === 'suspended')) {
+    // A VM parked in a depot stays there while its lease waits: it leaves when a migration or a resume is planned for it.
+    if (actual.state === 'suspended' && actual.node !== node && !(actual.node === DEPOT_NODE && desired.state === 'suspended' && !desired.moving)) {
       this.heard(await driverCall('migrate', id, actual.node, () => this.driver.migrate(id, node)));
       return true;
     }

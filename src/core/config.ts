@@ -39,6 +39,12 @@ export interface SchedulerConfig {
    * From a depot a lease resumes on any node, through a migration (the fetch) and a resume.
    */
   suspendedState: SuspendedState;
+  /**
+   * Nodes the back-end brings when leases wait (a pilot back-end: its most pilots' nodes, of its
+   * batch nodes' shape), besides those it has: a best-effort lease they could hold waits for them
+   * instead of being refused as larger than the pool. Null: the pool is what it has.
+   */
+  nodesToCome: { count: number; cpu: number; memoryMiB: number } | null;
 }
 
 export type SuspendedState = 'node' | 'depot';
@@ -62,6 +68,7 @@ export const DEFAULT_CONFIG: SchedulerConfig = Object.freeze({
   suspendedQueueOrder: 'arrival',
   preemptionNoticeSeconds: 0,
   suspendedState: 'node',
+  nodesToCome: null,
 });
 
 export function configWith(overrides: Partial<SchedulerConfig>): SchedulerConfig {

@@ -28,7 +28,8 @@ export interface NodeDeparture {
 
 /**
  * Node n leaves the pool at `at` (Infinity: it stays after all). Best-effort leases in the way
- * make way as preemptible ones make way for a reservation (preemptionKind), a non-preemptible one
+ * make way as preemptible ones make way for a reservation (preemptionKind), as soon as they can
+ * rather than by `at` (whoever takes the node back waits for it), a non-preemptible one
  * only if it has not begun (it goes back to the queue); any other lease in the way fails, saying
  * why: a site that puts reservations on nodes that may leave early takes that risk.
  */
@@ -52,7 +53,12 @@ export function departNode(s: CoreState, n: number, at: number, now: number): Do
     const lease = s.book.mustGet(id);
     if (hasEnded(lease)) continue;
     s.changed?.add(lease);
-    const kind = preemptionKind(s, lease, when);
+    // Promptly: the node is wanted back (a batch job waits for it), so a lease in the way is
+    // suspended now rather than at the last moment, unless only the later instant allows it.
+    const soon = Math.min(when, now + s.costs.suspendSeconds(lease.req));
+    const early = preemptionKind(s, lease, soon);
+    const by = early === 'requeue' && preemptionKind(s, lease, when) === 'suspend' ? when : soon;
+    const kind = by === soon ? early : 'suspend';
     const how = kind === 'suspend' && !depot ? 'requeue' : kind;
     const begun = how !== 'unschedule';
     if (lease.req.kind !== 'best-effort' || (!lease.req.preemptible && begun && how !== 'power-off')) {
@@ -60,7 +66,7 @@ export function departNode(s: CoreState, n: number, at: number, now: number): Do
       out.failed.push(id);
       continue;
     }
-    preempt(s, lease, how, when, now);
+    preempt(s, lease, how, by, now);
     const list = how === 'suspend' ? out.suspended : how === 'unschedule' ? out.requeued : how === 'requeue' ? out.restarted : out.finished;
     list.push(id);
   }

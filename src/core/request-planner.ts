@@ -27,6 +27,12 @@ export type PlanDetail = { quoting: true; maxAlternatives: number; queueLength: 
 
 export const DECIDING: PlanDetail = { quoting: false };
 
+/** How many of the nodes the back-end brings when leases wait could hold one of the request's VMs (a best-effort one alone waits for them). */
+function nodesToComeFor(ctx: PlanContext, req: LeaseRequest): number {
+  const more = ctx.config.nodesToCome;
+  return more !== null && req.kind === 'best-effort' && req.perNode.cpu <= more.cpu && req.perNode.memoryMiB <= more.memoryMiB ? more.count : 0;
+}
+
 /** A best-effort lease decided (not quoted) is queued: the same placement for all of them. */
 const QUEUED: Placement = Object.freeze({ kind: 'queue' });
 
@@ -46,14 +52,18 @@ export function planRequest(ctx: PlanContext, req: LeaseRequest, policies: Polic
     if (req.kind === 'best-effort' && detail.quoting) return accept({ kind: 'queue', estimate: clusterEstimate(ctx, req, detail.queueLength) });
   }
   // Whatever its kind, a request for more nodes than the pool has of its shape can never be accepted.
-  const fit = req.roles ? req.nodes : ctx.nodesThatFit(req.perNode.cpu, req.perNode.memoryMiB);
+  const fit = req.roles ? req.nodes : ctx.nodesThatFit(req.perNode.cpu, req.perNode.memoryMiB) + nodesToComeFor(ctx, req);
   if (req.nodes > fit) return refuse('exceeds-pool', `asks for ${req.nodes} nodes with ${req.perNode.cpu} CPU and ${req.perNode.memoryMiB} MiB each; the pool has ${fit} such nodes`);
   switch (req.kind) {
     case 'best-effort': {
       if (!detail.quoting) return accept(QUEUED);
       const length = ctx.costs.wholeChain(req.duration);
-      const from = ctx.table.earliestWindow(req.nodes, req.perNode.cpu, req.perNode.memoryMiB, length, ctx.now);
-      const note = `queued behind ${detail.queueLength} waiting leases; the start is the earliest the pool has room, not a promise`;
+      const room = ctx.table.earliestWindow(req.nodes, req.perNode.cpu, req.perNode.memoryMiB, length, ctx.now);
+      // No room among the nodes there are (a pilot back-end's may all be yet to come): the earliest it could start once they come.
+      const from = room === Infinity ? ctx.now : room;
+      const note = room === Infinity
+        ? `queued behind ${detail.queueLength} waiting leases; no node there is has room for it: it waits for the nodes the back-end brings, and the times are the earliest it could run once they come`
+        : `queued behind ${detail.queueLength} waiting leases; the start is the earliest the pool has room, not a promise`;
       return accept({ kind: 'queue', estimate: { start: from + ctx.config.bootSeconds, end: from + length, note } });
     }
     case 'exact':

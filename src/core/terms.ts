@@ -50,7 +50,7 @@ export interface PreemptionTerms {
 }
 
 /** The rest of the scheduler's configuration (core/config.ts), by the same names. */
-export type SchedulingTerms = Omit<SchedulerConfig, 'preemption' | 'migration' | 'preemptionPolicy' | 'urgentPreemptionPolicy' | 'preemptionNoticeSeconds' | 'suspendedState'>;
+export type SchedulingTerms = Omit<SchedulerConfig, 'preemption' | 'migration' | 'preemptionPolicy' | 'urgentPreemptionPolicy' | 'preemptionNoticeSeconds' | 'suspendedState' | 'nodesToCome'>;
 
 export type PeriodKind = 'month' | 'quarter' | 'year';
 
@@ -107,14 +107,14 @@ export const DEFAULT_TERMS: Terms = {
 
 /** Where suspended state waits is a back-end's (what its driver can do: BackendSpec.fixed), not the site's to set. */
 export function schedulingOf(config: SchedulerConfig): SchedulingTerms {
-  const { preemption: _p, migration: _m, preemptionPolicy: _v, urgentPreemptionPolicy: _u, preemptionNoticeSeconds: _n, suspendedState: _s, ...rest } = config;
+  const { preemption: _p, migration: _m, preemptionPolicy: _v, urgentPreemptionPolicy: _u, preemptionNoticeSeconds: _n, suspendedState: _s, nodesToCome: _c, ...rest } = config;
   return rest;
 }
 
 /** The scheduler's configuration the terms set. */
 export function configOfTerms(terms: Terms): SchedulerConfig {
   const p = terms.preemption;
-  return { ...terms.scheduling, preemption: p.how, migration: p.migrate, preemptionPolicy: p.victims, urgentPreemptionPolicy: p.urgentVictims, preemptionNoticeSeconds: p.noticeSeconds, suspendedState: DEFAULT_CONFIG.suspendedState };
+  return { ...terms.scheduling, preemption: p.how, migration: p.migrate, preemptionPolicy: p.victims, urgentPreemptionPolicy: p.urgentVictims, preemptionNoticeSeconds: p.noticeSeconds, suspendedState: DEFAULT_CONFIG.suspendedState, nodesToCome: DEFAULT_CONFIG.nodesToCome };
 }
 
 /** Who asks: the group the lease is for (if named), the groups the owner is in, and whether an administrator asks. */

@@ -1,7 +1,8 @@
 // A driver as the service finds it by name (`vws serve --driver NAME`): how to open it on the
 // service's store and data directory, and what else the service must wire once it is open.
 
-import type { NodeSpec } from '../core/types.ts';
+import type { SchedulerConfig } from '../core/config.ts';
+import type { LeaseRequest, NodeSpec } from '../core/types.ts';
 import type { Store } from '../store/store.ts';
 import type { Driver } from './driver.ts';
 import type { PoolControl } from './pool-control.ts';
@@ -20,6 +21,8 @@ export interface DriverContext {
   clusterNetwork?: string;
   /** The site's EC2 configuration file, for drivers that take `--ec2-config`. */
   ec2Config?: string;
+  /** The site's pilot policy file, for drivers that take `--pilot-config`. */
+  pilotConfig?: string;
   log?: (line: string) => void;
 }
 
@@ -33,8 +36,14 @@ export interface OpenDriver {
   nodes?: NodeSpec[];
   /** For a back-end that bills per instance (a cloud): whose accounts may run there, and at what price. */
   billing?: Billing;
+  /** Where its nodes come from pilot jobs: the pilots, for `vws pilot` (GET /v1/pilots). */
+  pilots?: PilotControl;
   /** Its own boot time, where it differs from the pool's (a cloud's instances). */
   bootSeconds?: number;
+  /** What its scheduler keeps whatever the site's policy says (a pilot's suspended VMs wait in a depot). */
+  config?: Partial<SchedulerConfig>;
+  /** Why it takes no lease on these terms, or null. */
+  refusesTerms?(req: LeaseRequest): string | null;
 }
 
 /** Who a lease is for: the owner, the group it is shared with, and every group the owner belongs to. */
@@ -60,6 +69,14 @@ export interface Billing {
   chargedDollars(leaseId: string): number;
   /** The site's unit of usage per dollar, where the site converts; null: prices stay in dollars. */
   unitsPerDollar: number | null;
+}
+
+/** What an administrator does with a back-end's pilots. */
+export interface PilotControl {
+  list(): Promise<unknown[]>;
+  /** False if the batch system knows no such pilot of the site's. */
+  drain(id: string): Promise<boolean>;
+  cancel(id: string): Promise<boolean>;
 }
 
 export interface DriverPlugin {

@@ -4,12 +4,31 @@
 
 import type { CostFigures } from '../core/cost-figures.ts';
 import type { NodeLoss } from '../core/node-loss.ts';
-import type { NodeSpec } from '../core/types.ts';
+import type { NodeSpec, Resources } from '../core/types.ts';
 import type { NodeEstimate } from './driver.ts';
 
+type Answer<T = unknown> = { ok: true; value: T } | { ok: false; code: string; message: string };
+
+/** A lease that waits for nodes on the driver's back-end: placed nowhere yet, or only later than soon. */
+export interface WaitingLease {
+  id: string;
+  nodes: number;
+  perNode: Resources;
+}
+
 export interface PoolControl {
-  /** A node the pool has never had joins it, unless the service refuses it (and says why). */
-  addNode(spec: NodeSpec): Promise<{ ok: true } | { ok: false; code: string; message: string }>;
+  /** A node the pool has never had joins it, unless the service refuses it (and says why); `pilot`: the batch job that lent it. */
+  addNode(spec: NodeSpec, backend?: string, pilot?: string): Promise<Answer>;
+  /** The node leaves the pool at `at` (epoch seconds; null: it stays): what was planned there across it makes way. */
+  setNodeDeparture(id: string, at: number | null): Promise<Answer>;
+  /** No new leases on the node. */
+  drainNode(id: string): Promise<Answer>;
+  /** A drained node that holds nothing leaves the pool for good. */
+  removeNode(id: string): Promise<Answer>;
+  /** Whether the node holds no lease now or later (so that it may go). */
+  nodeIsIdle(id: string): boolean;
+  /** The leases of the back-end `backend` (the site's pool when absent) that wait for nodes, at `now` (within `soonSeconds` counts as placed). */
+  waitingLeases(soonSeconds: number, backend?: string): WaitingLease[];
   /** A node that was lost is back; true if it had been marked unavailable. */
   markNodeAvailable(id: string): Promise<boolean>;
   /** A node is gone for longer than its grace: what became of its leases, or null if nothing changed. */

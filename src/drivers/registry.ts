@@ -4,12 +4,14 @@
 import { ec2Plugin } from './ec2/plugin.ts';
 import type { DriverPlugin } from './plugin.ts';
 import { qemuPlugin } from './qemu/plugin.ts';
+import { pilotPlugin } from './qemu/pilot/plugin.ts';
 import { simulatedPlugin } from './simulated/plugin.ts';
 
 export const DRIVERS: readonly DriverPlugin[] = [
   simulatedPlugin,
   qemuPlugin,
   ec2Plugin,
+  pilotPlugin,
 ];
 
 export const DEFAULT_DRIVER = simulatedPlugin.name;

@@ -64,7 +64,7 @@ test('the refusal test fails a driver that leaves a capability out but does the 
 
 test('an unknown driver name is refused with the registered ones listed', () => {
   assert.equal(driverNamed('qemu').name, 'qemu');
-  assert.throws(() => driverNamed('pbs'), { name: 'RangeError', message: "no driver named 'pbs': the registered drivers are simulated, qemu, ec2" });
+  assert.throws(() => driverNamed('pbs'), { name: 'RangeError', message: "no driver named 'pbs': the registered drivers are simulated, qemu, ec2, pilot" });
 });
 
 test('every registered driver opens on a data directory and declares a coherent set of capabilities', async () => {
@@ -75,8 +75,11 @@ test('every registered driver opens on a data directory and declares a coherent 
     // A driver of a cloud opens on its site's configuration (nothing is asked of the cloud until a VM starts).
     const ec2Config = join(dir, 'ec2.json');
     writeFileSync(ec2Config, JSON.stringify({ region: 'us-east-1', instanceTypes: [{ name: 't3.micro', cpu: 2, memoryMiB: 1024, pricePerHour: 0.0104 }], images: {}, accounts: {} }));
+    // The pilots' driver opens on its pilot policy (nothing is asked of the batch system until the service binds it).
+    const pilotConfig = join(dir, 'pilots.json');
+    writeFileSync(pilotConfig, JSON.stringify({ maxPilots: 1, timeLimitSeconds: 3600, idleTimeoutSeconds: 60, graceSeconds: 60, node: { cpu: 1, memoryMiB: 1024 }, agent: { command: ['vws', 'agent'], servers: ['http://127.0.0.1:1'], tokenFile: '/dev/null', depot: '/tmp', dataDir: '/tmp' } }));
     for (const plugin of DRIVERS) {
-      const opened = await plugin.open({ store, dataDir: dir, ...(plugin.options.includes('ec2-config') ? { ec2Config } : {}) });
+      const opened = await plugin.open({ store, dataDir: dir, ...(plugin.options.includes('ec2-config') ? { ec2Config } : {}), ...(plugin.options.includes('pilot-config') ? { pilotConfig } : {}) });
       try {
         assert.equal(opened.driver.name, plugin.name);
         assert.doesNotThrow(() => capabilitySet([...opened.driver.capabilities]), `${plugin.name}'s capabilities`);

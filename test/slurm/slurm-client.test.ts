@@ -8,7 +8,7 @@ import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { SlurmClient, slurmDuration } from '../../src/drivers/pilot/slurm-client.ts';
+import { SlurmClient, slurmDuration } from '../../src/drivers/qemu/pilot/slurm-client.ts';
 import { type Slurm, startSlurm } from '../support/slurm.ts';
 import { waitFor } from '../support/wait.ts';
 

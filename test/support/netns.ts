@@ -62,9 +62,10 @@ export interface TwoNodeFabric {
 }
 
 /** Two namespaces joined by a veth pair (10.98.0.1/30 and 10.98.0.2/30), each with lo up. */
-export function twoNodeFabric(tag: string): TwoNodeFabric {
+/** `suffixes` name the two namespaces after the base (`vws-TAG-PID-a` and `-b` by default). */
+export function twoNodeFabric(tag: string, suffixes: readonly [string, string] = ['a', 'b']): TwoNodeFabric {
   const base = `vws-${tag}-${process.pid}`;
-  const namespaces: [string, string] = [`${base}-a`, `${base}-b`];
+  const namespaces: [string, string] = [`${base}-${suffixes[0]}`, `${base}-${suffixes[1]}`];
   const addresses: [string, string] = ['10.98.0.1', '10.98.0.2'];
   const destroy = (): void => {
     for (const ns of namespaces) {

@@ -95,6 +95,12 @@ function addPool(program: Cli, leaf: Leaf): void {
   leaf(node, 'drain <ID>', 'no new leases on the node; those there run on', nd('drain'));
   leaf(node, 'remove <ID>', 'remove a drained, idle node', nd('remove'));
 
+  const pilot = program.command('pilot').description("the pilot jobs that lend a batch system's nodes (admin)");
+  const pl = (name: string) => client(async () => (await import('./pilot-commands.ts')).PILOT_COMMANDS[name]);
+  leaf(pilot, 'list', 'the pilot jobs, their state and end, and their nodes in the pool', pl('list'));
+  leaf(pilot, 'drain <JOB>', 'no new leases on the pilot; it goes back to the batch system once idle', pl('drain'));
+  leaf(pilot, 'cancel <JOB>', 'the pilot goes now: its VMs are suspended and resume on another pilot', pl('cancel'));
+
   const image = program.command('image').description('add, import, list, show, describe and share images (the appliance catalogue)');
   const im = (name: string) => client(async () => (await import('./image-commands.ts')).IMAGE_COMMANDS[name]);
   const visibility = (what: string) => new Option('--visibility <V>', what).choices(VISIBILITIES);

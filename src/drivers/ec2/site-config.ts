@@ -5,6 +5,7 @@
 
 import type { InstanceType } from '../../core/instance-types.ts';
 import { MOST_CPUS, MOST_MEMORY_MIB } from '../../core/limits.ts';
+import { configFields, isObject } from '../config-fields.ts';
 import type { LeaseOwner } from '../plugin.ts';
 
 export type { LeaseOwner };
@@ -47,24 +48,7 @@ export class Ec2ConfigError extends RangeError {
   }
 }
 
-type Json = Record<string, unknown>;
-
-const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
-
-function only(where: string, o: Json, allowed: readonly string[]): void {
-  const extra = Object.keys(o).filter((k) => !allowed.includes(k));
-  if (extra.length > 0) throw new Ec2ConfigError(where, `unknown field${extra.length > 1 ? 's' : ''} ${extra.map((k) => `'${k}'`).join(', ')}; the fields are ${allowed.join(', ')}`);
-}
-
-function text(where: string, v: unknown): string {
-  if (typeof v !== 'string' || v.trim() === '') throw new Ec2ConfigError(where, `must be a non-empty string, got ${JSON.stringify(v)}`);
-  return v;
-}
-
-function positive(where: string, v: unknown): number {
-  if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0) throw new Ec2ConfigError(where, `must be a number > 0, got ${JSON.stringify(v)}`);
-  return v;
-}
+const { only, text, positive, json } = configFields((where, message) => new Ec2ConfigError(where, message));
 
 function account(where: string, v: unknown): Ec2Account {
   if (!isObject(v)) throw new Ec2ConfigError(where, 'must be an object: {"accessKeyId", "secretAccessKey"} or {"profile"}');
@@ -146,13 +130,7 @@ export function parseSiteConfig(raw: unknown): Ec2SiteConfig {
 
 /** The configuration in a file, refusing unreadable or non-JSON text with the file's name. */
 export function siteConfigFromText(file: string, text: string): Ec2SiteConfig {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch (e) {
-    throw new Ec2ConfigError(`in ${file}`, `is not JSON: ${(e as Error).message}`);
-  }
-  return parseSiteConfig(raw);
+  return parseSiteConfig(json(file, text));
 }
 
 /**

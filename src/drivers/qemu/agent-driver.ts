@@ -32,10 +32,12 @@ export interface AgentDriverOptions {
   stateFile: string;
   /** Each VM's cloud-init seed, given to its agent in the start call; none when absent. */
   seedFor?: SeedSource;
+  /** The driver's name as the service shows it (qemu; pilot where the nodes are pilots'). */
+  name?: string;
 }
 
 export class AgentDriver implements Driver {
-  readonly name = 'qemu';
+  readonly name: string;
   /** QEMU saves state to files, carries them between agents, migrates live over NBD mirrors and makes scratch disks. */
   readonly capabilities: ReadonlySet<Capability> = new Set(ALL_CAPABILITIES);
   private readonly vms = new VmTable();
@@ -47,6 +49,7 @@ export class AgentDriver implements Driver {
   private readonly parked: ParkedVms;
 
   constructor(private readonly opts: AgentDriverOptions) {
+    this.name = opts.name ?? 'qemu';
     const file = existsSync(opts.stateFile) ? (JSON.parse(readFileSync(opts.stateFile, 'utf8')) as VmStatus[] | SavedState) : null;
     // An array is the file as written before VMs could be written off.
     const saved: SavedState | null = Array.isArray(file) ? { vms: file, writtenOff: {} } : file;

@@ -18,6 +18,8 @@ export interface HubListener {
   timing(node: string, timing: Timing): void;
   /** The agent has been away for longer than the grace period. */
   away(node: string): void;
+  /** A pilot's agent says its batch system takes the node back. */
+  leaving?(node: string): void;
 }
 
 export interface HubOptions {
@@ -166,6 +168,7 @@ export class AgentHub {
     try {
       if (m.type === 'vm') this.listener.vm(channel.node.name, m.vm);
       else if (m.type === 'timing') this.listener.timing(channel.node.name, m.timing);
+      else if (m.type === 'leaving') this.listener.leaving?.(channel.node.name);
     } catch (e) {
       this.log(`internal: the ${m.type} report of node '${channel.node.name}' was not taken: ${(e as Error).message}`);
     }

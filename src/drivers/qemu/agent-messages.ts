@@ -58,6 +58,7 @@ const NodeReportSchema = Type.Object({
   migrationAddress: Address,
   underlayAddress: Type.Optional(Ip),
   depot: Type.Optional(DepotId),
+  pilot: Type.Optional(Type.String({ pattern: '^[1-9][0-9]{0,18}$', description: 'a Slurm job id: digits' })),
 }, strict);
 
 const ImageRefSchema = Type.Object({
@@ -100,7 +101,7 @@ const VALUES = {
   prepareImages: Type.Null(), start: VmStatusSchema, stop: Type.Null(), suspend: VmStatusSchema, resume: VmStatusSchema,
   receive: LandingSchema, send: Type.Null(), received: VmStatusSchema, incoming: LandingSchema,
   migrateLive: Type.Object({ totalMs: Ms, downtimeMs: Ms }, strict), arrived: VmStatusSchema, abandon: Type.Null(),
-  status: VmList, workload: WorkloadSchema, clusterPeers: Type.Null(), park: VmStatusSchema, unpark: VmStatusSchema,
+  status: VmList, workload: WorkloadSchema, clusterPeers: Type.Null(), park: VmStatusSchema, unpark: VmStatusSchema, leave: Type.Null(),
 } satisfies Record<AgentOp, TSchema>;
 
 const Id = Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER });
@@ -109,6 +110,7 @@ const MESSAGES = {
   answer: Type.Object({ type: Type.Literal('result'), id: Id, ok: Type.Literal(true), value: Type.Unknown() }, strict),
   failure: Type.Object({ type: Type.Literal('result'), id: Id, ok: Type.Literal(false), error: Type.Object({ message: Text(LONGEST_TEXT), refused: Type.Boolean() }, strict) }, strict),
   vm: Type.Object({ type: Type.Literal('vm'), vm: VmStatusSchema }, strict),
+  leaving: Type.Object({ type: Type.Literal('leaving') }, strict),
   timing: Type.Object({
     type: Type.Literal('timing'),
     timing: Type.Object({ op: Type.Union((['boot', 'suspend', 'resume', 'migrate', 'live-migrate'] as const).map((s) => Type.Literal(s))), memoryMiB: MemoryMiB, ms: Ms }, strict),
@@ -154,7 +156,7 @@ function check<T>(schema: TSchema, value: unknown, where: string, advice: string
 }
 
 const SAME_VERSION = 'run the same vws version on the node as the service';
-const FIX_HELLO = `the node was not added or changed; correct what the agent reports (vws agent --name, --cpu, --memory, --disk, --transfer-address, --depot) or ${SAME_VERSION}`;
+const FIX_HELLO = `the node was not added or changed; correct what the agent reports (vws agent --name, --cpu, --memory, --disk, --transfer-address, --depot, --pilot-job) or ${SAME_VERSION}`;
 
 /**
  * Reads a frame an agent sent: a JSON text frame holding one of the agent's messages, each field
@@ -176,8 +178,8 @@ export function readAgentMessage(data: RawData, isBinary: boolean): AgentMessage
     return check(MESSAGES.hello, m, 'hello', FIX_HELLO);
   }
   if (type === 'result') return check((m as { ok?: unknown }).ok === true ? MESSAGES.answer : MESSAGES.failure, m, 'result', SAME_VERSION);
-  if (type === 'vm' || type === 'timing') return check(MESSAGES[type], m, type, SAME_VERSION);
-  throw new AgentMessageError(`a frame whose type is not one of hello, result, vm, timing (got ${JSON.stringify(type)?.slice(0, 40) ?? 'none'}): ${SAME_VERSION}`);
+  if (type === 'vm' || type === 'timing' || type === 'leaving') return check(MESSAGES[type], m, type, SAME_VERSION);
+  throw new AgentMessageError(`a frame whose type is not one of hello, result, vm, timing, leaving (got ${JSON.stringify(type)?.slice(0, 40) ?? 'none'}): ${SAME_VERSION}`);
 }
 
 /** What is wrong with a VM's seed (too large, or text a file cannot hold), or null: the agent checks before it writes one. */

@@ -28,6 +28,18 @@ export interface AgentPoolOptions {
   graceMs?: number;
   callTimeoutMs?: number;
   log?: (line: string) => void;
+  /** Where the nodes come from pilot jobs of a batch system (./pilot): who may join, and when each leaves. */
+  pilots?: PilotHooks;
+  /** The driver's name (qemu by default). */
+  driverName?: string;
+}
+
+/** What a pool whose nodes are lent by a batch system's pilot jobs asks of the pilots' manager. */
+export interface PilotHooks {
+  /** A pilot's agent says hello: the epoch second its node leaves the pool; throws to refuse it (not one of the site's pilots). */
+  admit(node: NodeReport): Promise<number>;
+  /** Its agent says the batch system takes the node back (the job's signal). */
+  leaving(node: string): void;
 }
 
 export class AgentPool {
@@ -50,6 +62,7 @@ export class AgentPool {
       vm: (node, vm) => this.driver.heard(node, vm),
       timing: (node, t) => this.timing(node, t),
       away: (node) => this.away(node),
+      leaving: (node) => opts.pilots?.leaving(node),
     });
     this.clusterAddresses = new ClusterAddressBook(opts.clusterAddresses ?? DEFAULT_CLUSTER_ADDRESSES, join(opts.dir, 'clusters.json'));
     // A member on both networks would have two routes to the same addresses.
@@ -57,7 +70,7 @@ export class AgentPool {
       throw new RangeError(`the cluster networks' range ${this.clusterAddresses.options.range} overlaps the VM network ${opts.network}: choose ranges apart`);
     }
     const clusters = { book: this.clusterAddresses, underlayOf: (node: string) => this.underlays.get(node) };
-    this.driver = new AgentDriver({ hub: this.hub, store: opts.store, addresses: this.addresses, clusters, stateFile: join(opts.dir, 'vms.json'), seedFor: opts.seedFor });
+    this.driver = new AgentDriver({ hub: this.hub, store: opts.store, addresses: this.addresses, clusters, stateFile: join(opts.dir, 'vms.json'), seedFor: opts.seedFor, ...(opts.driverName ? { name: opts.driverName } : {}) });
   }
 
   /** The service is open: agents that say hello from now on join its pool. */
@@ -75,10 +88,15 @@ export class AgentPool {
     if (!this.service) throw new Error('the service is starting: try again in a moment');
     const row = await this.opts.store.getNode(node.name);
     if (row?.status === 'removed') throw new Error(`node '${node.name}' was removed from the pool: add it under another name`);
+    const departsAt = await this.admitPilot(node);
     if (!row) {
-      const added = await this.service.addNode({ id: node.name, cpu: node.cpu, memoryMiB: node.memoryMiB, diskMiB: node.diskMiB });
+      const added = await this.service.addNode({ id: node.name, cpu: node.cpu, memoryMiB: node.memoryMiB, diskMiB: node.diskMiB }, undefined, node.pilot);
       // Another hello of the same node may have added it meanwhile; anything else refuses the agent.
       if (!added.ok && added.code !== 'already-exists') throw new Error(`node '${node.name}' was not added: ${added.message}`);
+    }
+    if (departsAt !== null && (row?.departsAt ?? null) === null) {
+      const set = await this.service.setNodeDeparture(node.name, departsAt);
+      if (!set.ok) throw new Error(`node '${node.name}': its departure was not set: ${set.message}`);
     }
     // Asked whatever the row said: a loss being logged as the agent came back is decided in turn.
     if (row && (await this.service.markNodeAvailable(node.name))) this.log(`node '${node.name}' is available again`);
@@ -92,6 +110,15 @@ export class AgentPool {
       void this.service?.reconcileNow(node.name).catch((e: Error) => this.log(`reconcile after '${node.name}' came back: ${e.message}`));
     });
     return { bridgeAddress: this.addresses.node(node.name), prefix: this.addresses.prefix };
+  }
+
+  /** When a pilot's node leaves the pool, or null for a node of the site's own; throws to refuse the agent. */
+  private async admitPilot(node: NodeReport): Promise<number | null> {
+    const pilots = this.opts.pilots;
+    if (!pilots && node.pilot === undefined) return null;
+    if (!pilots) throw new Error(`node '${node.name}' says it runs in pilot job ${node.pilot}, and this service runs no pilots: start vws agent without --pilot-job`);
+    if (node.pilot === undefined) throw new Error(`node '${node.name}' runs no pilot job, and this service's nodes come from pilot jobs (--driver pilot): the pilots' job script starts vws agent with --pilot-job`);
+    return pilots.admit(node);
   }
 
   private away(node: string): void {

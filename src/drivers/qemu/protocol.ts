@@ -31,6 +31,11 @@ export interface NodeReport {
    * with the same id see the same directory; none: the node keeps suspended VMs to itself.
    */
   depot?: string;
+  /**
+   * The batch job (a Slurm job id) whose pilot runs this agent: the node is lent for the job's time
+   * and leaves the pool when it ends (vws agent --pilot-job); none: a node of the site's own.
+   */
+  pilot?: string;
 }
 
 /** What the agent needs to fetch an image from the service and check it. */
@@ -170,6 +175,8 @@ export interface AgentCalls {
   workload: { args: { id: string }; value: Workload };
   /** The nodes holding members of a cluster changed: its VXLAN floods to exactly these. */
   clusterPeers: { args: { number: number; peers: string[] }; value: void };
+  /** A pilot's agent may go (nothing is left for it to do): it answers, then ends, and its node goes back to the batch system. */
+  leave: { args: Record<string, never>; value: void };
 }
 
 export type AgentOp = keyof AgentCalls;
@@ -186,7 +193,9 @@ export type AgentMessage =
   | { type: 'result'; id: number; ok: true; value: unknown }
   | { type: 'result'; id: number; ok: false; error: { message: string; refused: boolean } }
   | { type: 'vm'; vm: VmStatus }
-  | { type: 'timing'; timing: Timing };
+  | { type: 'timing'; timing: Timing }
+  /** A pilot's batch system takes the node back (its preemption, or its time limit near): the node must be left soon. */
+  | { type: 'leaving' };
 
 export type ServiceMessage =
   | { type: 'welcome'; network: NetworkPlan }

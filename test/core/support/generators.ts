@@ -198,6 +198,8 @@ const configFields = {
   suspendedQueueOrder: fc.constantFrom('arrival', 'suspension'),
   preemptionNoticeSeconds: fc.oneof({ weight: 3, arbitrary: fc.constant(0) }, fc.integer({ min: 1, max: 3600 })),
   suspendedState: fc.constantFrom('node', 'node', 'depot'),
+  // A pool that grows only as something outside adds nodes: a simulation of a fixed pool has none to come.
+  nodesToCome: fc.constant(null),
 } satisfies { [K in keyof SchedulerConfig]: fc.Arbitrary<SchedulerConfig[K]> };
 
 /** Every field of SchedulerConfig varied (the `satisfies` above fails to compile if one is missing). */

@@ -89,6 +89,9 @@ function scheduleBestEffort(s: CoreState, placement: QueuePlacement, lease: Leas
   // A suspended lease that may not migrate waits for all its nodes; one of them may have been drained, or leave the pool.
   const stranded = lease.state === 'suspended' && !s.config.migration && (lease.suspendedOn ?? []).some((n) => !s.table.isOpen(n) || s.table.departureOf(n) !== Infinity);
   if (stranded) return false;
+  // Nodes that leave the pool (pilots) may leave no window the lease can use before they go, the
+  // bound above being only a lower one: the lease waits for nodes to come.
+  for (let n = 0; n < s.table.size; n++) if (s.table.departureOf(n) !== Infinity) return false;
   throw new Error(`internal: no place found for best-effort lease ${lease.req.id} even after every reservation ends`);
 }
 

@@ -11,6 +11,7 @@ import type { AgentOptions } from './agent-command.ts';
 import type { AgentSwarmOptions } from './agent-swarm-command.ts';
 import type { ServeOptions } from './serve-command.ts';
 import type { SimOptions } from './sim-command.ts';
+import type { SimPilotsOptions } from './sim-pilots-command.ts';
 
 const opt = (flags: string, description: string, group?: string): Option => {
   const o = new Option(flags, description);
@@ -146,6 +147,21 @@ e.g. '{"kind":"exact","start":"10:01:00:00","duration":"04:00:00","nodes":64}'
 (fields: kind, start, duration, nodes, cpu, memoryMiB, deadline, preemptible, period, count, until, acceptPartial, id)`]);
 }
 
+function addSimPilots(program: Command, leaf: Leaf): void {
+  leaf(program, 'sim-pilots', "simulate a batch log and VM leases sharing one cluster through pilot jobs (docs/pilots.md)", async () => {
+    const { simPilotsCommand } = await import('./sim-pilots-command.ts');
+    return ({ values }) => Promise.resolve(simPilotsCommand(values as SimPilotsOptions));
+  })
+    .addOption(opt('--batch <FILE>', "the batch system's log (SWF): its jobs, FCFS with EASY backfilling, preempt pilots"))
+    .addOption(opt('--vms <FILE>', 'the VM leases (SWF or LWF): best-effort, run on pilot nodes only'))
+    .addOption(opt('--pilots <FILE>', 'the pilot policy, JSON: {"maxPilots", "nodesPerPilot", "timeLimitSeconds", "idleTimeoutSeconds", "graceSeconds"}'))
+    .addOption(opt('--nodes <N>', 'nodes of the cluster, 1 CPU each (144)'))
+    .addOption(opt('--node-memory <MiB>', 'memory per node (1024)'))
+    .addOption(opt('--window <S>', "VM work is also counted up to S seconds (the batch log's last submission)"))
+    .addOption(opt('--json', 'print the figures as JSON'))
+    .addOption(opt('--schedule <FILE>', "write the VM side's vws.schedule/v1 export (nodes b1..bN, each vws's only while a pilot holds it)"));
+}
+
 export function addLocalCommands(program: Command, leaf: Leaf): void {
   leaf(program, 'demo [DIR]', 'watch a minute of the service: a lease suspended for a reservation, then resumed (data in DIR, ./vws-data/demo)', async () => {
     const { demoCommand } = await import('./demo-command.ts');
@@ -155,4 +171,5 @@ export function addLocalCommands(program: Command, leaf: Leaf): void {
   addAgent(program, leaf);
   addAgentSwarm(program, leaf);
   addSim(program, leaf);
+  addSimPilots(program, leaf);
 }

@@ -52,11 +52,11 @@ export function pilotPolicyProblem(p: PilotPolicy): string | null {
 
 /**
  * Which pilots to submit and which to let go at `now`. Demand is the nodes the waiting leases ask
- * for (those a pilot's node could hold); supply is what pending pilots will bring and what idle
- * running pilots hold for longer than the grace time. Pilots are submitted, whole, for the
- * shortfall, within maxPilots. A running pilot idle for idleTimeoutSeconds is let go even if
- * leases wait: they could not use it (too short a time left, or too few nodes beside it), and a
- * new pilot (with a whole time limit) is asked for in its stead.
+ * for (those a pilot's node could hold); pending pilots count against it, then idle running
+ * pilots with more than the grace time left (those with the most time first). Pilots are
+ * submitted, whole, for what is left, within maxPilots. A running pilot idle for
+ * idleTimeoutSeconds is let go unless it is one of those counted: a lease that waits for more
+ * nodes beside it keeps it (letting it go would only ask for another).
  */
 export function pilotDecision(now: number, waiting: readonly WaitingLease[], pilots: readonly PilotView[], policy: PilotPolicy, pilotNode: Resources): PilotDecision {
   const ceiling = policy.maxPilots * policy.nodesPerPilot;
@@ -67,18 +67,19 @@ export function pilotDecision(now: number, waiting: readonly WaitingLease[], pil
     if (fits) demand += l.nodes;
     else unfit++;
   }
-  const release: string[] = [];
-  let supply = 0;
-  for (const p of pilots) {
-    if (p.state === 'pending') supply += p.nodes;
-    else if (!p.signalled && p.idleSince !== null) {
-      if (now - p.idleSince >= policy.idleTimeoutSeconds) release.push(p.id);
-      else if (p.endsAt !== null && p.endsAt - now > policy.graceSeconds) supply += p.nodes;
-    }
+  let need = demand;
+  for (const p of pilots) if (p.state === 'pending') need -= p.nodes;
+  const idle = pilots.filter((p) => p.state === 'running' && !p.signalled && p.idleSince !== null);
+  const usable = idle.filter((p) => p.endsAt !== null && p.endsAt - now > policy.graceSeconds).sort((a, b) => b.endsAt! - a.endsAt! || (a.id < b.id ? -1 : 1));
+  const kept = new Set<string>();
+  for (const p of usable) {
+    if (need <= 0) break;
+    kept.add(p.id);
+    need -= p.nodes;
   }
+  const release = idle.filter((p) => !kept.has(p.id) && now - p.idleSince! >= policy.idleTimeoutSeconds).map((p) => p.id);
   const room = policy.maxPilots - pilots.length + release.length;
-  const wanted = Math.ceil(Math.max(0, demand - supply) / policy.nodesPerPilot);
-  const count = Math.max(0, Math.min(wanted, room));
+  const count = Math.max(0, Math.min(Math.ceil(Math.max(0, need) / policy.nodesPerPilot), room));
   const submit = Array.from({ length: count }, () => ({ nodes: policy.nodesPerPilot, timeLimitSeconds: policy.timeLimitSeconds }));
   return { submit, release, unfit };
 }

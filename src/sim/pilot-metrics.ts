@@ -69,3 +69,27 @@ export function pilotMetrics(run: PilotSimResult): PilotMetrics {
   for (const l of run.scheduler.allLeases()) for (const s of l.history) if (s.kind !== 'transfer') used += (s.end - s.start) * s.nodes.length;
   return { ...run.pilots, heldNodeHours: held / 3600, usedShare: held > 0 ? used / held : 0 };
 }
+
+/**
+ * What the shared schedule checker cannot see, as the pool's nodes come and go: every VM segment
+ * (but image transfers) on a node while a pilot held it, and every pilot's hold of a node within
+ * its job's run on the batch side, on that job's nodes. Empty when sound.
+ */
+export function tenureViolations(run: PilotSimResult): string[] {
+  const out: string[] = [];
+  const byNode = new Map<number, Array<{ start: number; end: number }>>();
+  for (const t of run.tenures) byNode.set(t.node, [...(byNode.get(t.node) ?? []), t]);
+  for (const l of run.scheduler.allLeases()) {
+    for (const seg of [...l.history, ...l.lost.flatMap((a) => a.segments)]) {
+      if (seg.kind === 'transfer') continue;
+      for (const n of seg.nodes) {
+        if (!(byNode.get(n) ?? []).some((t) => t.start <= seg.start && seg.end <= t.end)) out.push(`${l.req.id} ${seg.kind} [${seg.start}, ${seg.end}) on ${run.nodes[n].id}, which no pilot held then`);
+      }
+    }
+  }
+  for (const t of run.tenures) {
+    const job = run.batch.record(t.pilot);
+    if (!job || !job.nodes.includes(t.node) || job.start !== t.start || job.end !== t.end) out.push(`${t.pilot} held ${run.nodes[t.node].id} over [${t.start}, ${t.end}), not its batch job's run`);
+  }
+  return out;
+}

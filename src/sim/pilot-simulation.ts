@@ -71,6 +71,14 @@ function mustDo(r: Done): void {
 export function simulatePilots(input: PilotSimInput): PilotSimResult {
   const problem = pilotPolicyProblem(input.policy);
   if (problem) throw new RangeError(`pilot policy: ${problem}`);
+  // A lease no set of pilots could hold at once would have pilots asked for and let go for ever.
+  const { maxPilots, nodesPerPilot } = input.policy;
+  const most = Math.min(maxPilots, Math.floor(input.clusterNodes / nodesPerPilot)) * nodesPerPilot;
+  for (const l of input.leases) {
+    if (l.nodes > most) throw new RangeError(`VM lease ${l.id} asks for ${l.nodes} nodes; at most ${most} pilots' nodes run at once (${maxPilots} pilots of ${nodesPerPilot} nodes on a cluster of ${input.clusterNodes}): leave it out or change the policy`);
+    const { cpu, memoryMiB } = l.perNode;
+    if (cpu > input.node.cpu || memoryMiB > input.node.memoryMiB) throw new RangeError(`VM lease ${l.id} asks for VMs of ${cpu} CPU and ${memoryMiB} MiB; a node has ${input.node.cpu} CPU and ${input.node.memoryMiB} MiB`);
+  }
   return new PilotLoop(input).run();
 }
 
@@ -131,6 +139,18 @@ class PilotLoop {
   }
 
   private applyBatch(step: BatchStep, now: number): boolean {
+    // Ends first: a node let go at this instant may be a new pilot's already.
+    for (const s of step.pilotsEnded) {
+      const p = this.pilots.get(s.id)!;
+      this.pilots.delete(s.id);
+      if (s.why === 'time-limit') this.counts.timeLimit++;
+      if (p.start === null) continue;
+      for (const n of p.nodes) {
+        if (this.scheduler.departureOf(n) > now) mustDo(this.scheduler.departNode(n, now, now));
+        if (!this.scheduler.nodeIsIdle(n)) throw new Error(`pilot ${p.id} left node ${this.nodes[n].id} at ${now} with a lease still on it`);
+        this.tenures.push({ node: n, pilot: p.id, start: p.start, end: now });
+      }
+    }
     for (const s of step.pilotsStarted) {
       const p = this.pilots.get(s.id)!;
       p.nodes = s.nodes;
@@ -145,17 +165,6 @@ class PilotLoop {
       p.end = Math.min(p.end, s.deadline);
       this.counts.preempted++;
       for (const n of p.nodes) if (this.scheduler.departureOf(n) > p.end) mustDo(this.scheduler.departNode(n, p.end, now));
-    }
-    for (const s of step.pilotsEnded) {
-      const p = this.pilots.get(s.id)!;
-      this.pilots.delete(s.id);
-      if (s.why === 'time-limit') this.counts.timeLimit++;
-      if (p.start === null) continue;
-      for (const n of p.nodes) {
-        if (this.scheduler.departureOf(n) > now) mustDo(this.scheduler.departNode(n, now, now));
-        if (!this.scheduler.nodeIsIdle(n)) throw new Error(`pilot ${p.id} left node ${this.nodes[n].id} at ${now} with a lease still on it`);
-        this.tenures.push({ node: n, pilot: p.id, start: p.start, end: now });
-      }
     }
     return step.pilotsStarted.length + step.pilotsSignalled.length + step.pilotsEnded.length + step.batchStarted.length > 0;
   }
@@ -214,10 +223,13 @@ class PilotLoop {
     return this.alive.filter((l) => l.chain.length === 0 && !l.parked);
   }
 
+  /** The next instant an idle pilot's timeout runs out; one that ran out already was kept for a lease that waits, and is asked about at the next event. */
   private nextIdleExpiry(): number {
     let t = Infinity;
+    const now = this.scheduler.time;
     for (const p of this.pilots.values()) {
-      if (p.idleSince !== null && !p.signalled) t = Math.min(t, p.idleSince + this.input.policy.idleTimeoutSeconds);
+      const at = p.idleSince === null || p.signalled ? Infinity : p.idleSince + this.input.policy.idleTimeoutSeconds;
+      if (at > now) t = Math.min(t, at);
     }
     return t;
   }

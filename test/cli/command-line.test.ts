@@ -29,7 +29,7 @@ test('--version and the version command print the package version', () => {
 test('help lists every command; a command\'s help lists its options and the global ones', () => {
   const top = vws(['--help']);
   assert.equal(top.status, 0, top.stderr);
-  for (const command of ['demo', 'serve', 'agent', 'agent-swarm', 'sim', 'login', 'lease', 'workspace', 'node', 'image', 'trust', 'user', 'group', 'token', 'usage', 'account', 'terms', 'completion']) {
+  for (const command of ['demo', 'serve', 'agent', 'agent-swarm', 'sim', 'sim-pilots', 'login', 'lease', 'workspace', 'node', 'image', 'trust', 'user', 'group', 'token', 'usage', 'account', 'terms', 'completion']) {
     assert.match(top.stdout, new RegExp(`^  ${command}\\b`, 'm'), command);
   }
   const lease = vws(['lease', '--help']);
@@ -57,7 +57,7 @@ test('no command prints the help on stderr and exits 2', () => {
 
 test('an unknown command or option exits 2, names it, and says where the options are', () => {
   const cases: Array<[string[], RegExp]> = [
-    [['frobnicate'], /^vws: unknown command 'frobnicate'; the commands are demo, serve, agent, agent-swarm, sim, version, completion, login, lease, workspace, node, image, trust, user, group, token, usage, account, terms, backends\nrun `vws --help` for the options\n$/],
+    [['frobnicate'], /^vws: unknown command 'frobnicate'; the commands are demo, serve, agent, agent-swarm, sim, sim-pilots, version, completion, login, lease, workspace, node, image, trust, user, group, token, usage, account, terms, backends\nrun `vws --help` for the options\n$/],
     [['leese', 'list'], /^vws: unknown command 'leese'; the commands are .*\n\(Did you mean lease\?\)\n/],
     [['lease', 'frobnicate'], /^vws: lease has no subcommand 'frobnicate'; it has create, quote, hold, commit, list, show, stop, suspend, resume, migrate, cancel, watch\nrun `vws lease --help`/],
     [['lease', 'list', '--colour'], /^vws: unknown option '--colour'\nrun `vws lease list --help` for the options\n$/],

@@ -49,6 +49,8 @@ export class PilotManager implements PilotHooks {
   private readonly signalled = new Set<string>();
   /** Pilots let go or drained, and when their agents were told to leave. */
   private readonly releasing = new Map<string, number>();
+  /** Nodes whose agents said they are leaving. */
+  private readonly leavingNodes = new Set<string>();
   /** Pilots an administrator drained: they take nothing new and go once idle. */
   private readonly drained = new Set<string>();
   private timer: NodeJS.Timeout | null = null;
@@ -92,7 +94,9 @@ export class PilotManager implements PilotHooks {
 
   leaving(node: string): void {
     const job = /^pilot-([0-9]+)-/.exec(node)?.[1];
-    if (!job || !this.service) return;
+    // Said once per node: an agent repeating it (after each redial, or a hostile one) logs no more departures.
+    if (!job || !this.service || this.leavingNodes.has(node)) return;
+    this.leavingNodes.add(node);
     this.signalled.add(job);
     const at = this.opts.now() + this.opts.config.graceSeconds - EXIT_MARGIN_SECONDS;
     this.opts.log(`pilot ${job}: the batch system takes node '${node}' back: it leaves the pool at ${at}`);
@@ -231,6 +235,7 @@ export class PilotManager implements PilotHooks {
       const removed = await service.removeNode(row.id);
       if (removed.ok) this.opts.log(`pilot ${row.pilot}: node '${row.id}' left the pool (its job ${job ? job.state.toLowerCase() : 'is over'})`);
       this.idleSince.delete(row.pilot);
+      this.leavingNodes.delete(row.id);
       this.signalled.delete(row.pilot);
       this.releasing.delete(row.pilot);
       this.drained.delete(row.pilot);

@@ -73,6 +73,8 @@ export class StaysPut {
     // A lease that has run is placed again as a suspended one, from the nodes that hold its memory.
     let home: readonly number[] | null = null;
     if (lease.firstStart !== null) {
+      // From a depot the memory is fetched wherever the lease resumes: nothing to tell from the nodes; placed again.
+      if (this.ctx.config.suspendedState === 'depot') return false;
       home = memoryNodes(lease, now);
       if (home === null) return false;
     }

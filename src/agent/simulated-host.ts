@@ -8,6 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { DriverError, type VmState, type VmStatus } from '../drivers/driver.ts';
 import type { AgentHost } from './node-agent.ts';
 import type { AgentCalls, Landing, LiveMigrationReport, NetworkPlan, NodeReport, Timing, Workload } from '../drivers/qemu/protocol.ts';
+import { heldVm, heldVmIn } from './held-vms.ts';
 
 export interface SimulatedHostDelays {
   boot: number;
@@ -269,15 +270,11 @@ export class SimulatedHost implements AgentHost {
   }
 
   private held(id: string): Held {
-    const held = this.vms.get(id);
-    if (!held) throw new DriverError(id, `node '${this.report.name}' has no such VM`);
-    return held;
+    return heldVm(this.vms, id, this.report.name);
   }
 
   private inState(id: string, state: VmState, toBe: string): Held {
-    const held = this.held(id);
-    if (held.status.state !== state) throw new DriverError(id, `is ${held.status.state}: only a ${state} VM can be ${toBe}`);
-    return held;
+    return heldVmIn(this.vms, id, this.report.name, state, toBe);
   }
 }
 

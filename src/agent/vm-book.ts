@@ -8,6 +8,7 @@ import { DriverError, type VmState, type VmStatus } from '../drivers/driver.ts';
 import { fitText } from '../drivers/qemu/agent-messages.ts';
 import type { Timing, Workload } from '../drivers/qemu/protocol.ts';
 import type { DepotStep } from './depot-host.ts';
+import { heldVm, heldVmIn } from './held-vms.ts';
 import { type Syncer, writeDurably } from './durable.ts';
 import { vmDirName } from './vm-parts.ts';
 import type { IncomingVm, VmProcess } from './vm-runtime.ts';
@@ -60,15 +61,11 @@ export abstract class VmBook {
   }
 
   protected held(id: string): Held {
-    const held = this.vms.get(id);
-    if (!held) throw new DriverError(id, `node '${this.nodeName}' has no such VM`);
-    return held;
+    return heldVm(this.vms, id, this.nodeName);
   }
 
   protected inState(id: string, state: VmState, toBe: string): Held {
-    const held = this.held(id);
-    if (held.status.state !== state) throw new DriverError(id, `is ${held.status.state}: only a ${state} VM can be ${toBe}`);
-    return held;
+    return heldVmIn(this.vms, id, this.nodeName, state, toBe);
   }
 
   protected mustNotHold(id: string): void {

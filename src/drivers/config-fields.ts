@@ -2,6 +2,8 @@
 // mistyped or unknown, in the driver's own error (what the file is, where in it), since a typo in
 // such a file would otherwise act on the wrong account, partition or path.
 
+import { readFileSync } from 'node:fs';
+
 export type Json = Record<string, unknown>;
 
 export const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -40,4 +42,13 @@ export function configFields(fail: (where: string, message: string) => Error) {
       }
     },
   };
+}
+
+/** A driver's configuration file's text, or a RangeError naming the option and why it cannot be read. */
+export function readConfigFile(option: string, file: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new RangeError(`--${option} ${file} cannot be read: ${(e as Error).message}`, { cause: e });
+  }
 }

@@ -8,10 +8,11 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { test } from 'node:test';
+import { type TestContext, test } from 'node:test';
 import { Depot } from '../../src/agent/depot.ts';
 import { fsSyncer } from '../../src/agent/durable.ts';
 import { MEMORY_FILE } from '../../src/agent/vm-parts.ts';
+import type { QemuHost } from '../../src/agent/qemu-host.ts';
 import { DriverError } from '../../src/drivers/driver.ts';
 import type { Workload } from '../../src/drivers/qemu/protocol.ts';
 import { laySuspended, openNode, VM_ID, workloadOf } from './support/depot-nodes.ts';
@@ -60,14 +61,20 @@ test('a VM parked by one node is unparked by another after the first node and it
   assert.deepEqual((await again.status()).map((v) => [v.id, v.node, v.state]), [[VM_ID, 'node-b', 'suspended']]);
 });
 
-test('a stop of a parked VM on any node sharing the depot removes its entry', async (t) => {
-  const w = world(t);
+/** The test's VM suspended on node-a and parked, node-a gone; node-b open on the same depot. */
+async function parkedFromA(t: TestContext, w: ReturnType<typeof world>): Promise<QemuHost> {
   laySuspended(w.a, workloadOf());
   const a = await openNode(w.a, 'node-a', w.depot);
   await a.park({ id: VM_ID });
   await a.close();
   const b = await openNode(w.b, 'node-b', w.depot);
   t.after(() => b.close());
+  return b;
+}
+
+test('a stop of a parked VM on any node sharing the depot removes its entry', async (t) => {
+  const w = world(t);
+  const b = await parkedFromA(t, w);
   await b.stop({ id: VM_ID, graceful: true });
   assert.deepEqual(await b.status(), []);
   assert.deepEqual(readdirSync(join(w.depot, 'vms')), []);
@@ -97,12 +104,7 @@ test('a node without a depot refuses to park or unpark, saying how to give it on
 
 test('hostile unparks are refused with what is wrong, and nothing is lost', async (t) => {
   const w = world(t);
-  laySuspended(w.a, workloadOf());
-  const a = await openNode(w.a, 'node-a', w.depot);
-  await a.park({ id: VM_ID });
-  await a.close();
-  const b = await openNode(w.b, 'node-b', w.depot);
-  t.after(() => b.close());
+  const b = await parkedFromA(t, w);
   const entry = join(w.depot, 'vms', ENTRY);
   const wl = (change: (x: Workload) => void = () => undefined): Workload => {
     const x = workloadOf(VM_ID, 'node-b');

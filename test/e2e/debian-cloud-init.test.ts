@@ -36,6 +36,7 @@ import { openSqliteStore } from '../../src/store/sqlite-store.ts';
 import type { Store } from '../../src/store/store.ts';
 import { inNetns, ip, killAllIn } from '../support/netns.ts';
 import { registerImage } from './qemu-pool.ts';
+import { runEveryStep } from '../support/teardown.ts';
 
 const NODE = 'node-a';
 const IMAGE = 'debian';
@@ -153,14 +154,7 @@ after(async () => {
     () => s.netns && ip('netns', 'del', s.netns),
     () => s.dir && rmSync(s.dir, { recursive: true, force: true }),
   ];
-  const failures: string[] = [];
-  for (const step of steps) {
-    try {
-      await step();
-    } catch (e) {
-      failures.push((e as Error).message);
-    }
-  }
+  const failures = await runEveryStep(steps);
   s = {};
   assert.deepEqual(failures, [], 'tearing down');
 });

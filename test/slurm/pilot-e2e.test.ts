@@ -162,10 +162,32 @@ test('a lease with an empty pool runs through a pilot; Slurm preempts the pilot,
   assert.ok(after > before, `the counter went on from ${before} to ${after}: the VM kept its memory`);
   await until('the first pilot\'s node retired', async () => (await nodes()).find((n) => n.id === ws.node)?.status === 'removed');
 
-  // 4. The lease ends: the idle pilot is let go and its node goes back to Slurm.
+  // 4. An administrator's tools: the pilots listed with their nodes; one drained (no new leases,
+  // what runs there runs on), then cancelled (its VM suspended and resumed on the next pilot).
+  const listedPilots = cli('pilot', 'list') as { pilots: PilotRow[] };
+  const mine = listedPilots.pilots.find((p) => p.id === second)!;
+  assert.deepEqual([mine.state, mine.poolNodes.map((n) => [n.id, n.status])], ['RUNNING', [[resumed.workspaces![0].node, 'active']]]);
+  assert.match(vws(config, 'pilot', 'list').stdout, new RegExp(`^${second}\\s+RUNNING\\s+${slurm.partitions.low}\\s`, 'm'));
+  assert.match(vws(config, 'pilot', 'drain', second).stdout, new RegExp(`pilot ${second} draining`));
+  assert.equal((await nodes()).find((n) => n.id === resumed.workspaces![0].node)?.status, 'draining');
+  assert.equal((await lease(be.id)).status, 'running', 'a drained pilot\'s VM runs on');
+  const unknown = vws(config, 'pilot', 'cancel', '999999');
+  assert.match(unknown.stderr, /no pilot '999999'/);
+  const beforeCancel = await counter(ns2, resumed.workspaces![0].ip!);
+  assert.match(vws(config, 'pilot', 'cancel', second).stdout, new RegExp(`pilot ${second} cancelled`));
+  const third = await until('the VM running on a third pilot', async () => {
+    const l = await lease(be.id);
+    const node = l.workspaces?.[0]?.node;
+    return l.status === 'running' && l.workspaces?.[0]?.ip && node && !node.startsWith(`pilot-${second}-`) && !node.startsWith(`pilot-${first.id}-`) ? l : undefined;
+  }, 6 * MINUTE);
+  const thirdJob = /^pilot-([0-9]+)-/.exec(third.workspaces![0].node!)![1];
+  const ns3 = netnsOf(slurmNodeOf(third.workspaces![0].node!));
+  await until('the guest counting on after the cancel', async () => ((await counter(ns3, third.workspaces![0].ip!)) > beforeCancel ? true : undefined));
+
+  // 5. The lease ends: the idle pilot is let go after its idle timeout and its node goes back to Slurm.
   cli('lease', 'cancel', be.id);
   await until('the idle pilot let go', async () => {
-    const state = await slurm.jobState(Number(second));
+    const state = await slurm.jobState(Number(thirdJob));
     return state === 'COMPLETED' || state === 'CANCELLED' ? state : undefined;
   });
   await slurm.command('scancel', [String(high)]);

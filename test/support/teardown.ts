@@ -39,3 +39,16 @@ export function tearDownWith(name: string, dir: string, stopCommand: readonly st
   process.once('exit', tearDown);
   return tearDown;
 }
+
+/** Runs every step of a teardown, whatever fails, and answers what failed (each step's message). */
+export async function runEveryStep(steps: ReadonlyArray<() => unknown>): Promise<string[]> {
+  const failures: string[] = [];
+  for (const step of steps) {
+    try {
+      await step();
+    } catch (e) {
+      failures.push((e as Error).message);
+    }
+  }
+  return failures;
+}

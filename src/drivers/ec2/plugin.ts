@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readConfigFile } from '../config-fields.ts';
 import { join } from 'node:path';
 import type { DriverPlugin } from '../plugin.ts';
 
@@ -13,13 +13,7 @@ export const ec2Plugin: DriverPlugin = {
     const { siteConfigFromText } = await import('./site-config.ts');
     const { Ec2Driver } = await import('./ec2-driver.ts');
     const { leaseOwners } = await import('./lease-owners.ts');
-    let text: string;
-    try {
-      text = readFileSync(ctx.ec2Config, 'utf8');
-    } catch (e) {
-      throw new RangeError(`--ec2-config ${ctx.ec2Config} cannot be read: ${(e as Error).message}`, { cause: e });
-    }
-    const config = siteConfigFromText(ctx.ec2Config, text);
+    const config = siteConfigFromText(ctx.ec2Config, readConfigFile('ec2-config', ctx.ec2Config));
     const driver = new Ec2Driver({
       config, configFile: ctx.ec2Config, stateFile: join(ctx.dataDir, 'ec2-vms.json'), seedFor: ctx.seeds, log: ctx.log, watchMs: 30_000,
       ownerOf: leaseOwners(ctx.store),

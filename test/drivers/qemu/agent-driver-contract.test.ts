@@ -40,6 +40,7 @@ import { driverContract } from '../driver-contract.ts';
 import { plainSeed } from '../../../src/seed/plain-seed.ts';
 import { ALL_CAPABILITIES } from '../../../src/drivers/capabilities.ts';
 import { waitFor } from '../../support/wait.ts';
+import { runEveryStep } from '../../support/teardown.ts';
 
 const NODES = ['node-a', 'node-b'] as const;
 const IMAGE = 'guest';
@@ -134,14 +135,7 @@ after(async () => {
     () => pool.fabric?.destroy(),
     () => pool.dir && rmSync(pool.dir, { recursive: true, force: true }),
   ];
-  const failures: string[] = [];
-  for (const step of steps) {
-    try {
-      await step();
-    } catch (e) {
-      failures.push((e as Error).message);
-    }
-  }
+  const failures = await runEveryStep(steps);
   pool = {};
   assert.deepEqual(failures, [], 'tearing the pool down');
 });

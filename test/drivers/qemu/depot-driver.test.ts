@@ -32,20 +32,13 @@ import { openSqliteStore } from '../../../src/store/sqlite-store.ts';
 import { qemuPids, registerImage, vmLeftovers } from '../../e2e/qemu-pool.ts';
 import { httpGetIn, killAllIn, twoNodeFabric } from '../../support/netns.ts';
 import { waitFor } from '../../support/wait.ts';
+import { runEveryStep } from '../../support/teardown.ts';
 
 const ID = `depot-${process.pid}/0`;
 
 /** Runs every step, whatever fails, and fails with what did. */
 async function teardown(steps: Array<() => unknown>): Promise<void> {
-  const failures: string[] = [];
-  for (const step of steps) {
-    try {
-      await step();
-    } catch (e) {
-      failures.push((e as Error).message);
-    }
-  }
-  assert.deepEqual(failures, [], 'tearing down');
+  assert.deepEqual(await runEveryStep(steps), [], 'tearing down');
 }
 const MEMORY_MIB = 256;
 

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readConfigFile } from '../../config-fields.ts';
 import { join } from 'node:path';
 import type { LeaseRequest } from '../../../core/types.ts';
 import type { DriverPlugin } from '../../plugin.ts';
@@ -23,13 +23,7 @@ export const pilotPlugin: DriverPlugin = {
   async open(ctx) {
     if (!ctx.pilotConfig) throw new RangeError("--driver pilot needs --pilot-config FILE: the site's pilot policy, its Slurm partition and how its nodes run vws agent (docs/pilots.md)");
     const { pilotConfigFromText } = await import('./pilot-config.ts');
-    let text: string;
-    try {
-      text = readFileSync(ctx.pilotConfig, 'utf8');
-    } catch (e) {
-      throw new RangeError(`--pilot-config ${ctx.pilotConfig} cannot be read: ${(e as Error).message}`, { cause: e });
-    }
-    const config = pilotConfigFromText(ctx.pilotConfig, text);
+    const config = pilotConfigFromText(ctx.pilotConfig, readConfigFile('pilot-config', ctx.pilotConfig));
     const { AgentPool } = await import('../agent-pool.ts');
     const { DEFAULT_CLUSTER_ADDRESSES } = await import('../cluster-address-book.ts');
     const { PilotManager } = await import('./pilot-manager.ts');

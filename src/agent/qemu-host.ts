@@ -309,6 +309,17 @@ export class QemuHost extends VmBook implements AgentHost {
     await this.forget(held);
   }
 
+  /**
+   * The node goes back to whoever lent it (a pilot's agent let go): no VM may be left running on
+   * it, and its VM networks are taken down, so that the next job on the node finds none of ours.
+   */
+  async handBack(): Promise<void> {
+    for (const held of [...this.vms.values()]) if (held.proc) await this.stop({ id: held.workload.vm.id, graceful: false });
+    await this.relay?.close();
+    this.relay = null;
+    await this.parts.tearDown();
+  }
+
   /** Lets go of every VM (they run on) and of the network (it stays up). */
   async close(): Promise<void> {
     for (const held of this.vms.values()) await held.proc?.release();

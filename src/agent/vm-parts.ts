@@ -174,6 +174,14 @@ export class VmParts {
     await this.clusters?.close();
     await this.network?.close();
   }
+
+  /** The node is handed back (a pilot's end): its VM networks go, dnsmasq, taps and bridges with them. */
+  async tearDown(): Promise<void> {
+    await this.clusters?.tearDownAll();
+    await this.network?.tearDown();
+    this.clusters = null;
+    this.network = null;
+  }
 }
 
 function imagesOf(w: Workload): ImageRef[] {

@@ -54,7 +54,11 @@ export async function agentCommand(v: AgentOptions): Promise<number> {
     ...(v.depot !== undefined ? { depot: resolve(v.depot) } : {}),
   });
   let leave = (): void => {};
-  const agent = new NodeAgent({ server: servers, token, host, ca, onLeave: () => leave() });
+  let handedBack = false;
+  const agent = new NodeAgent({ server: servers, token, host, ca, onLeave: () => {
+    handedBack = true;
+    leave();
+  } });
   agent.start();
   process.stdout.write(`vws agent: node '${host.node().name}' dialling ${servers.join(', ')} (data ${data}${v.netns ? `, netns ${v.netns}` : ''}${host.node().depot ? `, depot ${resolve(v.depot!)} id ${host.node().depot}` : ''})\n`);
   await new Promise<void>((done) => {
@@ -68,6 +72,8 @@ export async function agentCommand(v: AgentOptions): Promise<number> {
     });
   });
   await agent.stop();
+  // Let go by the service (a pilot's node goes back to the batch system): nothing of ours stays on it.
+  if (handedBack) await host.handBack();
   await host.close();
   return 0;
 }

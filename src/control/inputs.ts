@@ -32,7 +32,7 @@ export type Input =
   /** Its agent said hello again: the node takes new work (unless drained). */
   | { type: 'node-available'; id: string }
   /** The node leaves the pool at `at` (a pilot's job ends, or is preempted); null: it stays after all (core/node-departure.ts). */
-  | { type: 'node-departs'; id: string; at: number | null }
+  | { type: 'node-departs'; id: string; at: number | null; promptly?: true }
   /**
    * Cost-model figures from what the agents measured, as the scheduler is to plan with them
    * (already made conservative: see drivers/qemu/measured-costs.ts). Missing ones are unchanged.
@@ -148,7 +148,7 @@ function applyOne(scheduler: Backends, nodes: NodeIndex, owners: Map<string, Own
       scheduler.regainNode(mustFind(nodes, input.id), now);
       return { leases: [] };
     case 'node-departs': {
-      const { ok: _, ...departure } = done(scheduler.departNode(mustFind(nodes, input.id), input.at ?? Infinity, now));
+      const { ok: _, ...departure } = done(scheduler.departNode(mustFind(nodes, input.id), input.at ?? Infinity, now, input.promptly === true));
       return { leases: [...departure.suspended, ...departure.requeued, ...departure.restarted, ...departure.finished, ...departure.failed], departure };
     }
     case 'costs': {

@@ -120,15 +120,15 @@ export function markNodeAvailable(loop: ControlLoop, id: string): Promise<boolea
  * its batch job ends, or sooner when the batch system preempts the pilot. The leases planned there
  * across it make way (core/node-departure.ts); their owners hear how in a lease.departure event.
  */
-export function setNodeDeparture(loop: ControlLoop, id: string, at: number | null): Promise<Result<NodeDeparture>> {
+export function setNodeDeparture(loop: ControlLoop, id: string, at: number | null, promptly = false): Promise<Result<NodeDeparture>> {
   return loop.exclusive(async () => {
     if (at !== null && !(Number.isSafeInteger(at) && at >= 0)) return refuse('invalid-request', `a departure is a whole number of epoch seconds, or null for none; got ${at}`);
     const n = loop.nodes.of(id);
     const row = n === undefined ? null : await loop.store.getNode(id);
     if (!row || row.status === 'removed' || n === undefined) return refuse('not-found', `no node '${id}' in the pool`);
     const now = await loop.syncTo(loop.clock.now());
-    const departure = (await loop.record({ type: 'node-departs', id, at }, now)).departure!;
-    await loop.store.putNode({ ...row, departsAt: at === null ? null : departure.at });
+    const departure = (await loop.record({ type: 'node-departs', id, at, ...(promptly ? { promptly } : {}) }, now)).departure!;
+    await loop.store.putNode({ ...row, departsAt: at === null ? null : departure.at, ...(promptly && row.status === 'active' ? { status: 'draining' as const } : {}) });
     await loop.event({ time: now, type: 'node.departing', leaseId: null, owner: null, group: null, data: { id, ...departure, at: at === null ? null : departure.at } });
     const hows: Array<[keyof NodeDeparture, string]> = [
       ['suspended', 'is suspended before then, its state kept off the node, and resumes on another node later'],

@@ -40,9 +40,9 @@ export class PoolService implements PoolControl {
     return pool.removeNode(this.loop, id);
   }
 
-  /** The node leaves the pool at `at` (null: it stays after all); what became of the leases planned across it. */
-  setNodeDeparture(id: string, at: number | null): Promise<Result<NodeDeparture>> {
-    return pool.setNodeDeparture(this.loop, id, at);
+  /** The node leaves the pool at `at` (null: it stays after all), `promptly` if it is wanted back now; what became of the leases planned across it. */
+  setNodeDeparture(id: string, at: number | null, promptly = false): Promise<Result<NodeDeparture>> {
+    return pool.setNodeDeparture(this.loop, id, at, promptly);
   }
 
   /** The node's agent has stayed away (pool-inputs.ts says what follows); null when nothing was logged. */

@@ -238,8 +238,8 @@ export class Backends {
     this.clock.touching(this.owning(n), now).regainNode(n, now);
   }
 
-  departNode(n: number, at: number, now: number): Done<NodeDeparture> {
-    return this.clock.touching(this.owning(n), now).departNode(n, at, now);
+  departNode(n: number, at: number, now: number, promptly = false): Done<NodeDeparture> {
+    return this.clock.touching(this.owning(n), now).departNode(n, at, now, promptly);
   }
 
   departureOf(n: number): number {

@@ -30,6 +30,8 @@ export class CoreState implements PlanContext {
   /** Nodes closed by a drain, and nodes lost (their agents away): either keeps a node from new work. */
   readonly drained = new Set<number>();
   readonly lost = new Set<number>();
+  /** Nodes wanted back at once by whoever lent them (departNode promptly): they take nothing new either. */
+  readonly leaving = new Set<number>();
   now = 0;
   /** Resources freed earlier than planned: leases backfilled into the future may now go earlier. */
   mustReevaluate = false;

@@ -28,17 +28,22 @@ export interface NodeDeparture {
 
 /**
  * Node n leaves the pool at `at` (Infinity: it stays after all). Best-effort leases in the way
- * make way as preemptible ones make way for a reservation (preemptionKind), as soon as they can
- * rather than by `at` (whoever takes the node back waits for it), a non-preemptible one
- * only if it has not begun (it goes back to the queue); any other lease in the way fails, saying
- * why: a site that puts reservations on nodes that may leave early takes that risk.
+ * make way as preemptible ones make way for a reservation (preemptionKind), by `at`, a
+ * non-preemptible one only if it has not begun (it goes back to the queue); any other lease
+ * planned across `at` fails, saying why: a site that puts reservations on nodes that may leave
+ * early takes that risk.
+ *
+ * `promptly`: the node is wanted back now (a batch job waits for it): it takes no new work from
+ * now on (until a departure of Infinity), and every best-effort lease there makes way as soon as it can, rather
+ * than at the last moment; reservations that end by `at` keep their place.
  */
-export function departNode(s: CoreState, n: number, at: number, now: number): Done<NodeDeparture> {
+export function departNode(s: CoreState, n: number, at: number, now: number, promptly = false): Done<NodeDeparture> {
   if (!Number.isInteger(n) || n < 0 || n >= s.table.size) return refusal('not-found', `no node ${n} in a pool of ${s.table.size}`);
   if (Number.isNaN(at) || at === -Infinity) return refusal('invalid', `a departure is an instant, or Infinity for none; got ${at}`);
   const when = Math.max(at, now);
   const out: NodeDeparture = { at: when, suspended: [], requeued: [], restarted: [], finished: [], failed: [] };
-  const inTheWay = s.table.leasesOverlapping(n, when, Infinity);
+  const crosses = (id: string): boolean => s.book.mustGet(id).chain.some((seg) => seg.end > when && seg.nodes.includes(n));
+  const inTheWay = s.table.leasesOverlapping(n, promptly ? now : when, Infinity).filter((id) => crosses(id) || s.book.mustGet(id).req.kind === 'best-effort');
   s.table.setDeparture(n, when);
   s.mustReevaluate = true;
   const name = s.table.nodes[n].id;
@@ -53,11 +58,10 @@ export function departNode(s: CoreState, n: number, at: number, now: number): Do
     const lease = s.book.mustGet(id);
     if (hasEnded(lease)) continue;
     s.changed?.add(lease);
-    // Promptly: the node is wanted back (a batch job waits for it), so a lease in the way is
-    // suspended now rather than at the last moment, unless only the later instant allows it.
-    const soon = Math.min(when, now + s.costs.suspendSeconds(lease.req));
+    // Promptly, a lease is suspended now rather than at the last moment, unless only the later instant allows it.
+    const soon = promptly ? Math.min(when, now + s.costs.suspendSeconds(lease.req)) : when;
     const early = preemptionKind(s, lease, soon);
-    const by = early === 'requeue' && preemptionKind(s, lease, when) === 'suspend' ? when : soon;
+    const by = early === 'requeue' && soon < when && preemptionKind(s, lease, when) === 'suspend' ? when : soon;
     const kind = by === soon ? early : 'suspend';
     const how = kind === 'suspend' && !depot ? 'requeue' : kind;
     const begun = how !== 'unschedule';
@@ -70,6 +74,12 @@ export function departNode(s: CoreState, n: number, at: number, now: number): Do
     const list = how === 'suspend' ? out.suspended : how === 'unschedule' ? out.requeued : how === 'requeue' ? out.restarted : out.finished;
     list.push(id);
   }
+  // Wanted back now: no new work there, until it stays after all.
+  if (promptly) {
+    s.leaving.add(n);
+    s.table.close(n);
+  }
+  if (at === Infinity && s.leaving.delete(n) && !s.drained.has(n) && !s.lost.has(n)) s.table.open(n);
   return { ok: true, ...out };
 }
 

@@ -98,6 +98,6 @@ export function restartQueued(s: CoreState, lease: LeaseRecord, now: number): vo
 /** A lost node is back: it takes new work again, unless it was drained meanwhile. */
 export function regainNode(s: CoreState, n: number): void {
   if (!s.lost.delete(n)) return;
-  if (!s.drained.has(n)) s.table.open(n);
+  if (!s.drained.has(n) && !s.leaving.has(n)) s.table.open(n);
   s.mustReevaluate = true;
 }

@@ -179,9 +179,9 @@ export class Scheduler {
   }
 
   /** Node n leaves the pool at `at` (Infinity: it stays): see node-departure.ts. */
-  departNode(n: number, at: number, now: number): Done<NodeDeparture> {
+  departNode(n: number, at: number, now: number, promptly = false): Done<NodeDeparture> {
     this.mustBeAt(now, 'departNode');
-    return departNode(this.s, n, at, now);
+    return departNode(this.s, n, at, now, promptly);
   }
 
   /** When node n leaves the pool; Infinity if it stays. */

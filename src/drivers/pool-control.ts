@@ -19,8 +19,11 @@ export interface WaitingLease {
 export interface PoolControl {
   /** A node the pool has never had joins it, unless the service refuses it (and says why); `pilot`: the batch job that lent it. */
   addNode(spec: NodeSpec, backend?: string, pilot?: string): Promise<Answer>;
-  /** The node leaves the pool at `at` (epoch seconds; null: it stays): what was planned there across it makes way. */
-  setNodeDeparture(id: string, at: number | null): Promise<Answer>;
+  /**
+   * The node leaves the pool at `at` (epoch seconds; null: it stays): what was planned there across
+   * it makes way; `promptly`: it is wanted back now (no new work; its leases make way at once).
+   */
+  setNodeDeparture(id: string, at: number | null, promptly?: boolean): Promise<Answer>;
   /** No new leases on the node. */
   drainNode(id: string): Promise<Answer>;
   /** A drained node that holds nothing leaves the pool for good. */

@@ -57,7 +57,7 @@ test('no command prints the help on stderr and exits 2', () => {
 
 test('an unknown command or option exits 2, names it, and says where the options are', () => {
   const cases: Array<[string[], RegExp]> = [
-    [['frobnicate'], /^vws: unknown command 'frobnicate'; the commands are demo, serve, agent, agent-swarm, sim, sim-pilots, version, completion, login, lease, workspace, node, image, trust, user, group, token, usage, account, terms, backends\nrun `vws --help` for the options\n$/],
+    [['frobnicate'], /^vws: unknown command 'frobnicate'; the commands are demo, serve, agent, agent-swarm, sim, sim-pilots, version, completion, login, lease, workspace, node, pilot, image, trust, user, group, token, usage, account, terms, backends\nrun `vws --help` for the options\n$/],
     [['leese', 'list'], /^vws: unknown command 'leese'; the commands are .*\n\(Did you mean lease\?\)\n/],
     [['lease', 'frobnicate'], /^vws: lease has no subcommand 'frobnicate'; it has create, quote, hold, commit, list, show, stop, suspend, resume, migrate, cancel, watch\nrun `vws lease --help`/],
     [['lease', 'list', '--colour'], /^vws: unknown option '--colour'\nrun `vws lease list --help` for the options\n$/],
@@ -111,7 +111,7 @@ test('vws --help loads neither the service, nor the stores, nor the simulator', 
   const packages = new Set(loaded.flatMap((u) => /\/node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(u)?.[1] ?? []));
   assert.deepEqual([...packages], ['commander']);
   // The driver registry and its plugins' descriptions are read for serve's --driver help; they load no driver.
-  const light = /\/dist\/drivers\/(registry|[^/]+\/plugin)\.js$/;
+  const light = /\/dist\/drivers\/(registry|[^/]+\/plugin|[^/]+\/[^/]+\/plugin)\.js$/;
   const heavy = loaded.filter((u) => !light.test(u) && /\/dist\/(api|store|control|agent|drivers)\/|\/dist\/sim\/(simulator|experiment)\.js|\/dist\/core\/scheduler\.js/.test(u));
   assert.deepEqual(heavy, []);
 });

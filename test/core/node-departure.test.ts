@@ -32,14 +32,14 @@ function stepTo(s: Scheduler, later: LeaseRequest[], until: number): void {
   if (until !== Infinity && s.time < until) s.advance(until);
 }
 
-function departureRun(s: Scenario, t: number, delay: number, gap: number, pick: number) {
+function departureRun(s: Scenario, t: number, delay: number, gap: number, pick: number, promptly: boolean) {
   // Every lease runs its whole duration: the run is driven by hand, without the simulator's early ends.
   const requests = s.requests.map((r) => ({ ...r, realDuration: r.duration }));
   const scheduler = simulate({ requests: requests.filter((r) => r.arrival <= t), nodes: s.nodes, config: s.config, until: t });
   const later = requests.filter((r) => r.arrival > t).sort((a, b) => a.arrival - b.arrival);
   const n = pick % s.nodes.length;
   const d = t + delay;
-  const gone = mustDo(scheduler.departNode(n, d, t));
+  const gone = mustDo(scheduler.departNode(n, d, t, promptly));
   assert.equal(scheduler.departureOf(n), d);
   scheduler.advance(t);
   // The node stays after all (another pilot on it), long after: every lease can then end.
@@ -55,13 +55,15 @@ for (const state of ['depot', 'node'] as const satisfies readonly SuspendedState
   test(`${state}: nothing is on a node across its departure, what was planned across it makes way, and the schedule checks`, () => {
     const config = configArb({ suspendedState: fc.constant(state) });
     fc.assert(
-      fc.property(scenarioArb({ pool: { minNodes: 2 }, stream: { kinds: ['best-effort', 'best-effort', 'best-effort', 'exact', 'deadline', 'immediate'] }, config }), fc.integer({ min: 0, max: 4000 }), fc.integer({ min: 0, max: 3000 }), fc.integer({ min: 1, max: 20_000 }), fc.nat(), (s, t, delay, gap, pick) => {
-        const { scheduler, n, d, back, gone } = departureRun(s, t, delay, gap, pick);
+      fc.property(scenarioArb({ pool: { minNodes: 2 }, stream: { kinds: ['best-effort', 'best-effort', 'best-effort', 'exact', 'deadline', 'immediate'] }, config }), fc.integer({ min: 0, max: 4000 }), fc.integer({ min: 0, max: 3000 }), fc.integer({ min: 1, max: 20_000 }), fc.nat(), fc.boolean(), (s, t, delay, gap, pick, promptly) => {
+        const { scheduler, n, d, back, gone } = departureRun(s, t, delay, gap, pick, promptly);
         const why = describeScenario(s);
         for (const l of scheduler.allLeases()) {
           for (const seg of [...l.history, ...l.lost.flatMap((a) => a.segments)]) {
             if (seg.kind === 'transfer' || !seg.nodes.includes(n)) continue;
             assert.ok(seg.end <= d || seg.start >= back, `${l.req.id} held node ${n} over [${seg.start}, ${seg.end}) (${seg.kind}); it left at ${d} until ${back}: ${why}`);
+            // Wanted back at once: nothing best-effort comes to it from then on, and what was there leaves as soon as it can.
+            if (promptly && l.req.kind === 'best-effort') assert.ok(seg.start <= t || seg.start >= back || (seg.kind === 'suspend' || seg.kind === 'shutdown'), `${l.req.id} came to node ${n} at ${seg.start} (${seg.kind}) after it was wanted back at ${t}: ${why}`);
           }
         }
         for (const id of gone.failed) assert.equal(scheduler.lease(id)!.failure?.code, 'node-unavailable', `${id}: ${why}`);
@@ -106,7 +108,7 @@ test('a departure brought forward suspends the leases on the node at once; a res
   const jobNode = s.lease('job')!.chain[0].nodes[0];
   const arNode = s.lease('ar')!.chain[0].nodes[0];
   s.advance(100);
-  const early = mustDo(s.departNode(jobNode, 1000, 100));
+  const early = mustDo(s.departNode(jobNode, 1000, 100, true));
   assert.deepEqual(early.suspended, ['job']);
   // Suspended at once, not at the last moment: whoever takes the node back waits for it.
   assert.deepEqual(s.lease('job')!.chain.filter((x) => x.nodes.includes(jobNode)).map((x) => [x.kind, x.start, x.end <= 1000]), [['suspend', 100, true]]);

@@ -19,6 +19,7 @@ import { BOOTSTRAP_TOKEN, freePort, type RealServer, root, startServer, vws } fr
 import { api, type LeaseView } from '../e2e/qemu-pool.ts';
 import { httpGetIn, killAllIn, twoNodeFabric, type TwoNodeFabric } from '../support/netns.ts';
 import { type Slurm, startSlurm } from '../support/slurm.ts';
+import { validateSchedule } from '../support/validate-schedule.ts';
 
 const MINUTE = 60_000;
 const GRACE = 20;
@@ -191,6 +192,10 @@ test('a lease with an empty pool runs through a pilot; Slurm preempts the pilot,
     return state === 'COMPLETED' || state === 'CANCELLED' ? state : undefined;
   });
   await slurm.command('scancel', [String(high)]);
+  // The service's schedule, pilots' nodes coming and going, through the shared checker.
+  const schedule = await fetch(`${server.url}/v1/schedule`, { headers: { authorization: `Bearer ${BOOTSTRAP_TOKEN}` } });
+  const checked = validateSchedule(await schedule.text());
+  assert.equal(checked.status, 0, checked.output);
   console.log(`pilot e2e: sbatch -> running, trivial job ${bareMs} ms; lease request -> VM running through a pilot ${runningMs} ms; `
     + `high job submitted -> node back with Slurm (high job running) ${nodeBackMs} ms, grace ${GRACE} s`);
 });

@@ -1,4 +1,3 @@
-import { readConfigFile } from '../config-fields.ts';
 import { join } from 'node:path';
 import type { DriverPlugin } from '../plugin.ts';
 
@@ -11,6 +10,7 @@ export const ec2Plugin: DriverPlugin = {
   async open(ctx) {
     if (!ctx.ec2Config) throw new RangeError('--driver ec2 needs --ec2-config FILE: the site\'s EC2 region, instance types, AMIs and accounts (docs/ec2-backend.md)');
     const { siteConfigFromText } = await import('./site-config.ts');
+    const { readConfigFile } = await import('../config-fields.ts');
     const { Ec2Driver } = await import('./ec2-driver.ts');
     const { leaseOwners } = await import('./lease-owners.ts');
     const config = siteConfigFromText(ctx.ec2Config, readConfigFile('ec2-config', ctx.ec2Config));

@@ -19,6 +19,8 @@ export interface PilotManagerOptions {
   hub: Pick<AgentHub, 'isConnected' | 'call'>;
   /** The pool's node rows (the pilots' nodes among them). */
   nodes: () => Promise<NodeRow[]>;
+  /** How many VMs the node's agent still has (a suspension or a park still under way counts). */
+  vmsOn: (node: string) => number;
   /** The batch script every pilot runs (pilot-script.ts). */
   script: string;
   /** Where the pilots' output files go (sbatch's --output, %j the job id). */
@@ -100,7 +102,7 @@ export class PilotManager implements PilotHooks {
     this.signalled.add(job);
     const at = this.opts.now() + this.opts.config.graceSeconds - EXIT_MARGIN_SECONDS;
     this.opts.log(`pilot ${job}: the batch system takes node '${node}' back: it leaves the pool at ${at}`);
-    void this.service.setNodeDeparture(node, at).then((r) => {
+    void this.service.setNodeDeparture(node, at, true).then((r) => {
       if (!r.ok) this.opts.log(`pilot ${job}: the departure of '${node}' was not set: ${r.message}`);
       return this.tick();
     });
@@ -129,7 +131,7 @@ export class PilotManager implements PilotHooks {
     if (!(await this.readJobs()).has(id)) return false;
     this.signalled.add(id);
     const at = this.opts.now() + this.opts.config.graceSeconds - EXIT_MARGIN_SECONDS;
-    for (const row of (await this.opts.nodes()).filter((r) => r.pilot === id && r.status !== 'removed')) await this.service?.setNodeDeparture(row.id, at);
+    for (const row of (await this.opts.nodes()).filter((r) => r.pilot === id && r.status !== 'removed')) await this.service?.setNodeDeparture(row.id, at, true);
     await this.tick();
     return true;
   }
@@ -206,7 +208,8 @@ export class PilotManager implements PilotHooks {
       if (job.state !== 'RUNNING') continue;
       const nodes = nodesOf(job.id);
       const due = this.signalled.has(job.id) || this.releasing.has(job.id) || (this.drained.has(job.id) && nodes.length > 0) || nodes.some((r) => r.departsAt !== null && r.departsAt <= now);
-      if (!due || !nodes.every((r) => service.nodeIsIdle(r.id))) continue;
+      // Empty by the plan and by what its agent reports: a suspension or a park may take longer than planned.
+      if (!due || !nodes.every((r) => service.nodeIsIdle(r.id) && this.opts.vmsOn(r.id) === 0)) continue;
       if (!this.releasing.has(job.id)) this.releasing.set(job.id, now);
       for (const r of nodes) {
         if (!this.opts.hub.isConnected(r.id)) continue;
@@ -226,11 +229,9 @@ export class PilotManager implements PilotHooks {
       if (row.pilot === null || row.status === 'removed' || this.opts.hub.isConnected(row.id)) continue;
       const job = jobs.get(row.pilot);
       if (job && (job.state === 'RUNNING' || job.state === 'COMPLETING')) continue;
-      if (!service.nodeIsIdle(row.id)) {
-        // Gone before its leases could be moved (killed, not signalled): they are dealt with as on a lost node.
-        await service.setNodeDeparture(row.id, this.opts.now());
-        if (!service.nodeIsIdle(row.id)) continue;
-      }
+      // Gone before its leases could be moved (killed, not signalled): once its agent's grace is over
+      // the node is lost and they are dealt with as on a lost node; it leaves the pool after that.
+      if (!service.nodeIsIdle(row.id)) continue;
       if (row.status !== 'draining') await service.drainNode(row.id);
       const removed = await service.removeNode(row.id);
       if (removed.ok) this.opts.log(`pilot ${row.pilot}: node '${row.id}' left the pool (its job ${job ? job.state.toLowerCase() : 'is over'})`);

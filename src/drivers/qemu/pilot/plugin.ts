@@ -1,4 +1,3 @@
-import { readConfigFile } from '../../config-fields.ts';
 import { join } from 'node:path';
 import type { LeaseRequest } from '../../../core/types.ts';
 import type { DriverPlugin } from '../../plugin.ts';
@@ -23,6 +22,7 @@ export const pilotPlugin: DriverPlugin = {
   async open(ctx) {
     if (!ctx.pilotConfig) throw new RangeError("--driver pilot needs --pilot-config FILE: the site's pilot policy, its Slurm partition and how its nodes run vws agent (docs/pilots.md)");
     const { pilotConfigFromText } = await import('./pilot-config.ts');
+    const { readConfigFile } = await import('../../config-fields.ts');
     const config = pilotConfigFromText(ctx.pilotConfig, readConfigFile('pilot-config', ctx.pilotConfig));
     const { AgentPool } = await import('../agent-pool.ts');
     const { DEFAULT_CLUSTER_ADDRESSES } = await import('../cluster-address-book.ts');
@@ -41,7 +41,7 @@ export const pilotPlugin: DriverPlugin = {
       pilots: { admit: (node) => manager!.admit(node), leaving: (node) => manager?.leaving(node) }, driverName: 'pilot',
     });
     manager = new PilotManager({
-      config, slurm, hub: pool.hub, nodes: () => ctx.store.listNodes(), script: pilotScript(config), output: join(jobsDir, 'pilot-%j.out'),
+      config, slurm, hub: pool.hub, nodes: () => ctx.store.listNodes(), vmsOn: (node) => pool.driver.vmsOn(node).length, script: pilotScript(config), output: join(jobsDir, 'pilot-%j.out'),
       now: () => Math.floor(Date.now() / 1000), log,
     });
     const pilots = manager;

@@ -58,12 +58,12 @@ export class AgentDriver implements Driver {
     this.parked = new ParkedVms(opts.hub, saved?.parked);
   }
 
-  /** The hub's listener calls this with what an agent reports. */
   /** The VMs last reported on the node (those parked in a depot are on none). */
   vmsOn(node: string): VmStatus[] {
     return this.vms.onNode(node);
   }
 
+  /** The hub's listener calls this with what an agent reports. */
   heard(node: string, vm: VmStatus): void {
     if (this.moving.has(vm.id)) return;
     if (vm.node !== node) return;

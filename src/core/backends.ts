@@ -242,9 +242,6 @@ export class Backends {
     return this.clock.touching(this.owning(n), now).departNode(n, at, now, promptly);
   }
 
-  departureOf(n: number): number {
-    return this.owning(n).departureOf(n);
-  }
 
   /** Figures measured on the pool's nodes: the pool plans with them; other back-ends keep their own. */
   setCosts(figures: CostFigures, now: number): Done {

@@ -100,7 +100,7 @@ export class PilotManager implements PilotHooks {
     if (!job || !this.service || this.leavingNodes.has(node)) return;
     this.leavingNodes.add(node);
     this.signalled.add(job);
-    const at = this.opts.now() + this.opts.config.graceSeconds - EXIT_MARGIN_SECONDS;
+    const at = this.wantedBackBy();
     this.opts.log(`pilot ${job}: the batch system takes node '${node}' back: it leaves the pool at ${at}`);
     void this.service.setNodeDeparture(node, at, true).then((r) => {
       if (!r.ok) this.opts.log(`pilot ${job}: the departure of '${node}' was not set: ${r.message}`);
@@ -130,10 +130,15 @@ export class PilotManager implements PilotHooks {
   async cancel(id: string): Promise<boolean> {
     if (!(await this.readJobs()).has(id)) return false;
     this.signalled.add(id);
-    const at = this.opts.now() + this.opts.config.graceSeconds - EXIT_MARGIN_SECONDS;
+    const at = this.wantedBackBy();
     for (const row of (await this.opts.nodes()).filter((r) => r.pilot === id && r.status !== 'removed')) await this.service?.setNodeDeparture(row.id, at, true);
     await this.tick();
     return true;
+  }
+
+  /** When a node the batch system wants back now must have left: within its grace time, less the agent's exit. */
+  private wantedBackBy(): number {
+    return this.opts.now() + this.opts.config.graceSeconds - EXIT_MARGIN_SECONDS;
   }
 
   private async readJobs(): Promise<Map<string, PilotJob>> {

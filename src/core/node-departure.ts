@@ -62,8 +62,9 @@ export function departNode(s: CoreState, n: number, at: number, now: number, pro
     const soon = promptly ? Math.min(when, now + s.costs.suspendSeconds(lease.req)) : when;
     const early = preemptionKind(s, lease, soon);
     const by = early === 'requeue' && soon < when && preemptionKind(s, lease, when) === 'suspend' ? when : soon;
-    // Wanted back now, a lease that has not begun there goes back to the queue, even one that would be done in time.
-    const kind = promptly && !lease.chain.some((seg) => seg.active) ? 'unschedule' : by === soon ? early : 'suspend';
+    // Wanted back now, a lease that has not begun there goes back to the queue, even one that would be done in time;
+    // so does one still fetching its memory there (the copy it fetches from stays where it was until the fetch is done).
+    const kind = promptly && !lease.chain.some((seg) => seg.active && seg.kind !== 'migrate') ? 'unschedule' : by === soon ? early : 'suspend';
     const how = kind === 'suspend' && !depot ? 'requeue' : kind;
     const begun = how !== 'unschedule';
     if (lease.req.kind !== 'best-effort' || (!lease.req.preemptible && begun && how !== 'power-off')) {

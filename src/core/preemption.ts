@@ -22,10 +22,22 @@ export function preemptionKind(ctx: PlanContext, lease: LeaseRecord, at: number)
   const chain = lease.chain;
   if (chain.length === 0) return 'unschedule';
   if (remainingWork(lease) <= 0 || workDoneBy(lease, at)) return 'power-off';
-  if (chain[0].start >= at) return 'unschedule';
+  if (chain[0].start >= at && !resumedThere(lease)) return 'unschedule';
   if (ctx.config.preemption === 'suspend' && suspensionPoint(ctx, lease, at) !== null) return 'suspend';
   if (chain[0].start >= ctx.now && !chain[0].active) return 'unschedule';
   return 'requeue';
+}
+
+/**
+ * Whether the lease's first run has just begun on memory it resumed there: its state is in that
+ * run, not in a saved image, so taking it back to the queue would lose it (a begun run that
+ * cannot be suspended in time is requeued instead).
+ */
+function resumedThere(lease: LeaseRecord): boolean {
+  const first = lease.chain[0];
+  if (!first.active || first.kind !== 'run') return false;
+  const before = lease.history[lease.history.indexOf(first) - 1];
+  return before !== undefined && before.kind === 'resume' && before.end === first.start;
 }
 
 /**
@@ -55,7 +67,8 @@ export function suspensionPoint(ctx: PlanContext, lease: LeaseRecord, at: number
   }
   if (runIndex < 0) return null;
   const run = lease.chain[runIndex];
-  const suspendAt = at - s;
+  // A run planned to end before then (its lease already suspended, or moving on) is never lengthened: that time is others'.
+  const suspendAt = Math.min(at - s, run.end);
   if (suspendAt < ctx.now || suspendAt <= run.start) return null;
   if (at - run.start < ctx.costs.suspendThreshold(lease.req, lease.state === 'suspended')) return null;
   return { runIndex, suspendAt };
@@ -115,14 +128,15 @@ function suspendBy(s: CoreState, lease: LeaseRecord, at: number): void {
   if (run.role !== undefined) {
     const runs = cutClusterRuns(s, lease, run, point.suspendAt);
     lease.chainEndsIn = 'suspend';
-    if (s.costs.suspendSeconds(lease.req) > 0) placePhase(s, lease, 'suspend', point.suspendAt, at, runs);
-    settleIfChainDone(s, lease, at);
+    const secs = s.costs.suspendSeconds(lease.req);
+    if (secs > 0) placePhase(s, lease, 'suspend', point.suspendAt, point.suspendAt + secs, runs);
+    settleIfChainDone(s, lease, point.suspendAt + secs);
     return;
   }
   cutChainAfter(s, lease, run);
   truncate(s, run, point.suspendAt);
   lease.chainEndsIn = 'suspend';
   const secs = s.costs.suspendSeconds(lease.req);
-  if (secs > 0) lease.chain.push(place(s, lease, 'suspend', point.suspendAt, at, run.nodes));
-  settleIfChainDone(s, lease, at, run.nodes);
+  if (secs > 0) lease.chain.push(place(s, lease, 'suspend', point.suspendAt, point.suspendAt + secs, run.nodes));
+  settleIfChainDone(s, lease, point.suspendAt + secs, run.nodes);
 }

@@ -158,3 +158,44 @@ test('a lease from the depot whose lower bound fits before the nodes leave, but 
   for (let e = s.nextEventTime(); e !== Infinity; e = s.nextEventTime()) s.advance(e);
   assert.equal(s.lease('job')!.state, 'completed');
 });
+
+test('a lease whose run has just begun on memory it resumed there cannot be taken back to the queue: leaving at once, it restarts', () => {
+  // Property counterexample: a departure at the instant a resumed run began took the lease back to
+  // the queue as if it had not begun; its later run followed the resume as a fresh start.
+  const s = new Scheduler([node('pilot-1')], configWith({ suspendedState: 'depot', suspendRateMBps: 1024 / 10, resumeRateMBps: 1024 / 10, migrateBandwidthMBps: 1024 / 20 }));
+  s.advance(0);
+  mustDo(s.departNode(0, 1000, 0));
+  s.submit(be('job', 2000), 0);
+  s.advance(0);
+  for (let e = s.nextEventTime(); e <= 1500; e = s.nextEventTime()) s.advance(e);
+  s.advance(1500);
+  assert.equal(s.addNode(node('pilot-2'), 1500), 1);
+  s.advance(1500);
+  for (let e = s.nextEventTime(); e <= 1530; e = s.nextEventTime()) s.advance(e);
+  assert.deepEqual(s.lease('job')!.chain.map((x) => [x.kind, x.start, x.active]), [['run', 1530, true]]);
+  const gone = mustDo(s.departNode(1, 1530, 1530));
+  assert.deepEqual([gone.restarted, gone.requeued], [['job'], []]);
+  assert.equal(s.lease('job')!.done, 0, 'the work it had done was in the memory it resumed: lost with the node');
+  for (let e = s.nextEventTime(); e <= 1600; e = s.nextEventTime()) s.advance(e);
+  s.advance(1600);
+  mustDo(s.departNode(1, Infinity, 1600));
+  s.advance(1600);
+  for (let e = s.nextEventTime(); e !== Infinity; e = s.nextEventTime()) s.advance(e);
+  assert.equal(s.lease('job')!.state, 'completed');
+  assert.deepEqual(checkSchedule(scheduleLines(s.allLeases(), [node('pilot-1'), node('pilot-2')]), { runtimeOverheadPercent: 0, drained: true, withdrawn: new Set() }), []);
+});
+
+test('a lease already planned to be suspended keeps its suspension when its node is wanted back at once: its run is never lengthened', () => {
+  // Property counterexample: the suspension "by the departure" moved a run planned to end at 40
+  // (suspended for a reservation at 50) out to 190, over the reservation.
+  const s = new Scheduler([node('pilot-1')], configWith({ suspendedState: 'depot', suspendRateMBps: 1024 / 10 }));
+  s.advance(0);
+  s.submit(be('job', 100), 0);
+  s.advance(0);
+  mustDo(s.submit(exact('ar', 50, 10), 0));
+  s.advance(0);
+  assert.deepEqual(s.lease('job')!.chain.map((x) => [x.kind, x.start, x.end]), [['run', 0, 40], ['suspend', 40, 50]]);
+  mustDo(s.departNode(0, 200, 0, true));
+  assert.deepEqual(s.lease('job')!.chain.map((x) => [x.kind, x.start, x.end]), [['run', 0, 40], ['suspend', 40, 50]]);
+  assert.equal(s.lease('ar')!.failure, null);
+});

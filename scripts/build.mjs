@@ -55,3 +55,8 @@ for (const f of assets) {
   mkdirSync(dirname(join(dist, f)), { recursive: true });
   cpSync(join(src, f), join(dist, f));
 }
+// The dashboard's bundle, served at /ui, with the service it belongs to (not for another tree).
+if (process.argv.length <= 2) {
+  const { buildWeb } = await import('./build-web.mjs');
+  await buildWeb();
+}

@@ -29,6 +29,7 @@ PACKAGES=(
   slurmctld        # Slurm's controller, which the pilot back-end submits to: the harness starts its own, in a temporary directory, never the system's
   slurmd           # Slurm's node daemon, which runs the jobs (the pilots among them) on the harness's node(s)
   slurm-client     # sbatch, squeue, scancel, scontrol, sinfo: how vws and the tests talk to Slurm
+  chromium         # the dashboard's browser tests drive Debian's chromium through playwright-core (no downloaded browsers)
 )
 # The test guest's kernel is fetched with apt-get download (guest/build.ts): apt's package lists
 # must know it, which a fresh machine's do not until apt-get update.

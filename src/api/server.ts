@@ -17,6 +17,8 @@ import { registerTrustRoutes } from './routes/trust.ts';
 import { registerLeaseRoutes, registerMigration, registerUsageRoutes, registerWorkspaceActions } from './routes/leases.ts';
 import { registerNodeRoutes } from './routes/nodes.ts';
 import { registerPilotRoutes } from './routes/pilots.ts';
+import { registerSlotRoutes } from './routes/slots.ts';
+import { registerDashboard } from './routes/dashboard.ts';
 import { registerTermsRoutes } from './routes/terms.ts';
 import { registerAccountRoutes } from './routes/accounts.ts';
 import { acceptAgents } from './agent-channel.ts';
@@ -42,6 +44,8 @@ export function buildServer(opts: ServerOptions): FastifyInstance {
   registerMigration(app, ctx);
   registerNodeRoutes(app, ctx);
   registerPilotRoutes(app, ctx);
+  registerSlotRoutes(app, ctx);
+  registerDashboard(app);
   registerTermsRoutes(app, ctx);
   registerAccountRoutes(app, ctx);
   registerAdminRoutes(app, ctx);

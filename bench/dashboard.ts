@@ -1,0 +1,119 @@
+// npm run bench:dashboard — the dashboard's Gantt at 1,000 nodes × 10,000 leases, in Debian's
+// chromium: time from opening /ui to the first drawn slot table (sign-in, GET /v1/slots, indexing,
+// drawing), and the time of each draw while the rows scroll, the view zooms and pans. The baseline,
+// measured in the same run, is the same page on 10 nodes × 100 leases; ratios are printed and
+// written to bench/results/dashboard.json. The aim (issue 20): first render ≤ 1 s, smooth scrolling.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Browser } from 'playwright-core';
+import { freePort } from '../test/support/free-port.ts';
+import { launch } from '../test/web/browser.ts';
+
+const root = new URL('..', import.meta.url).pathname;
+const TOKEN = 'bench-admin';
+
+async function start(dataDir: string, nodes: number): Promise<{ proc: ChildProcess; url: string }> {
+  const port = await freePort();
+  const args = ['bin/vws.js', 'serve', '--data', dataDir, '--listen', `127.0.0.1:${port}`, '--nodes', String(nodes), '--node-cpu', '16', '--node-memory', '65536'];
+  const proc = spawn(process.execPath, args, { cwd: root, env: { ...process.env, VWS_BOOTSTRAP_TOKEN: TOKEN }, stdio: ['ignore', 'ignore', 'inherit'] });
+  const url = `http://127.0.0.1:${port}`;
+  for (let i = 0; i < 1200; i++) {
+    try {
+      if ((await fetch(`${url}/v1/health`)).ok) return { proc, url };
+    } catch {
+      // starting
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error('vws serve did not come up in 120 s');
+}
+
+/**
+ * A day's worth of a busy site: best-effort leases of 1 to 8 VMs and 1 to 8 CPUs (many queued
+ * behind the running ones), advance reservations over the next day, and deadline leases.
+ */
+function spec(i: number, now: number, nodes: number): Record<string, unknown> {
+  const size = 1 + (i % Math.min(8, nodes));
+  const cpu = 1 + ((i * 7) % 8);
+  const duration = 600 + ((i * 7919) % 6) * 1800;
+  if (i % 10 < 7) return { kind: 'best-effort', nodes: size, cpu, memoryMiB: 2048, duration };
+  if (i % 10 < 9) return { kind: 'exact', nodes: size, cpu, memoryMiB: 2048, duration, start: now + 600 + ((i * 104_729) % 86_400) };
+  return { kind: 'deadline', nodes: size, cpu, memoryMiB: 2048, duration, start: now + 300, deadline: now + 300 + duration * 8 };
+}
+
+async function preload(url: string, count: number, nodes: number): Promise<{ seconds: number; refused: number }> {
+  const headers = { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' };
+  const now = Math.floor(Date.now() / 1000);
+  const t0 = Date.now();
+  let refused = 0;
+  for (let done = 0; done < count; done += 16) {
+    const batch = Array.from({ length: Math.min(16, count - done) }, (_, k) => fetch(`${url}/v1/leases`, { method: 'POST', body: JSON.stringify(spec(done + k, now, nodes)), headers }));
+    for (const res of await Promise.all(batch)) {
+      // A reservation the site has no room for is refused, as it would be: the table is full enough.
+      if (res.status !== 201) refused++;
+      await res.arrayBuffer();
+    }
+  }
+  return { seconds: (Date.now() - t0) / 1000, refused };
+}
+
+async function measure(browser: Browser, url: string) {
+  const page = await browser.newPage({ viewport: { width: 1600, height: 1000 } });
+  await page.addInitScript(`sessionStorage.setItem('vws.token', ${JSON.stringify(TOKEN)})`);
+  let slotBytes = 0;
+  page.on('response', (r) => {
+    if (r.url().includes('/v1/slots')) void r.body().then((b) => (slotBytes = Math.max(slotBytes, b.length)), () => {});
+  });
+  await page.goto(`${url}/ui#/gantt`);
+  await page.waitForFunction(`performance.getEntriesByName('vws-gantt-first-draw').length > 0`, undefined, { timeout: 60_000 });
+  const firstDrawMs = await page.evaluate(`performance.getEntriesByName('vws-gantt-first-draw')[0].startTime`) as number;
+  const counts = await page.locator('.gantt-count').innerText();
+  const draws: number[] = [];
+  const frame = async () => {
+    await page.evaluate('new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)))');
+    draws.push(Number(await page.locator('canvas.gantt-canvas').getAttribute('data-draw-ms')));
+  };
+  // Scroll down the rows and back, a screenful at a time.
+  for (let i = 0; i < 40; i++) {
+    await page.evaluate(`document.querySelector('.gantt-scroll').scrollTop += ${i < 20 ? 450 : -450}`);
+    await frame();
+  }
+  // Zoom out to a week and back, and pan.
+  for (const label of ['Zoom out', 'Zoom out', 'Zoom out', 'Zoom in', 'Zoom in', 'Zoom in', 'Later', 'Later', 'Earlier', 'Earlier']) {
+    await page.click(`button[aria-label="${label}"]`);
+    await frame();
+  }
+  await page.close();
+  draws.sort((a, b) => a - b);
+  const q = (p: number) => draws[Math.min(draws.length - 1, Math.floor(p * draws.length))];
+  return { counts, firstDrawMs: Math.round(firstDrawMs), slotBytes, draws: draws.length, drawMs: { p50: q(0.5), p95: q(0.95), max: draws[draws.length - 1] }, under16ms: draws.filter((d) => d < 16.7).length };
+}
+
+async function runCase(browser: Browser, nodes: number, leases: number) {
+  const dir = mkdtempSync(join(tmpdir(), 'vws-bench-ui-'));
+  const { proc, url } = await start(join(dir, 'data'), nodes);
+  try {
+    const loaded = await preload(url, leases, nodes);
+    const m = await measure(browser, url);
+    console.log(`${nodes} nodes, ${leases} leases asked (${m.counts} in the first window; ${loaded.refused} refused; preload ${loaded.seconds.toFixed(1)} s): first draw ${m.firstDrawMs} ms, /v1/slots ${(m.slotBytes / 1e6).toFixed(2)} MB, draw p50 ${m.drawMs.p50} ms p95 ${m.drawMs.p95} ms max ${m.drawMs.max} ms, ${m.under16ms}/${m.draws} draws under 16.7 ms`);
+    return { nodes, leasesAsked: leases, preload: loaded, ...m };
+  } finally {
+    proc.kill('SIGTERM');
+    await new Promise((r) => proc.once('exit', r));
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+const browser = await launch();
+try {
+  const baseline = await runCase(browser, 10, 100);
+  const large = await runCase(browser, 1000, 10_000);
+  const ratios = { firstDraw: Math.round((large.firstDrawMs / baseline.firstDrawMs) * 100) / 100, drawP95: Math.round((large.drawMs.p95 / Math.max(0.1, baseline.drawMs.p95)) * 100) / 100 };
+  console.log(`1,000 × 10,000 against 10 × 100: first draw x${ratios.firstDraw}, draw p95 x${ratios.drawP95}`);
+  mkdirSync(join(root, 'bench/results'), { recursive: true });
+  writeFileSync(join(root, 'bench/results/dashboard.json'), `${JSON.stringify({ aim: 'first render <= 1 s and draws within a frame (16.7 ms) at 1,000 nodes x 10,000 leases', baseline, large, ratios }, null, 2)}\n`);
+} finally {
+  await browser.close();
+}

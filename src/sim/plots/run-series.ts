@@ -45,7 +45,7 @@ export function utilizationSeries(leases: readonly LeaseRecord[], poolCpu: numbe
 /**
  * When a best-effort lease waited: from its arrival until it first held anything, and then
  * whenever it held nothing before it ended (suspended, waiting to resume; requeued, waiting to
- * start again). One that never ended waits until `end`. Unless a requeue made it start again, its
+ * start again). One still waiting when the run stopped waits until `end`. Unless a requeue made it start again, its
  * first interval is its wait as the metrics count it (waits.ts: from arrival to its first start).
  */
 export function waitingIntervals(lease: LeaseRecord, end: number): Array<[number, number]> {
@@ -56,7 +56,8 @@ export function waitingIntervals(lease: LeaseRecord, end: number): Array<[number
     if (s.start > since) out.push([since, s.start]);
     since = Math.max(since, s.end);
   }
-  const last = lease.endedAt ?? end;
+  // A lease is refused when it is asked for (rejected ones have no end): it never queued.
+  const last = lease.state === 'rejected' ? since : lease.endedAt ?? end;
   if (last > since) out.push([since, last]);
   return out;
 }

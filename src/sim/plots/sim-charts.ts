@@ -73,7 +73,7 @@ function queueChart(input: ChartInput, end: number, width: number): Chart {
     svg: lineChart({
       title: 'Best-effort leases waiting',
       description: `Best-effort leases that have arrived and not yet started, or are suspended and waiting to resume, for each ${valueText('seconds', width)} of ${valueText('seconds', end)}: `
-        + `the mean number waiting (${valueText('count', overallMean(queue, (b) => b.mean))} over the whole run) and the most at once (${most} at most).`,
+        + `the mean number waiting (${valueText('count', overallMean(queue, (b) => b.mean))} over the whole run) and the most waiting at once (${most}).`,
       xLabel: TIME_AXIS, yLabel: 'leases waiting', yKind: 'count',
       series: [{ name: 'mean', steps: steps(queue, (b) => b.mean) }, { name: 'most at once', steps: steps(queue, (b) => b.peak) }],
     }),
@@ -84,7 +84,7 @@ function waitsChart(input: ChartInput): Chart {
   const classes = waitsBySize(input.leases, input.byListOrder);
   const label = (low: number, high: number): string => (low === high ? String(low) : `${low}\u2013${high}`);
   const described = classes.filter((c) => c.leases > 0)
-    .map((c) => `${label(c.low, c.high)} nodes: ${c.leases} leases, mean ${valueText('seconds', c.meanWait)}, longest ${valueText('seconds', c.maxWait)}`);
+    .map((c) => `${label(c.low, c.high)} node${c.high === 1 ? '' : 's'}: ${c.leases} lease${c.leases === 1 ? '' : 's'}, mean ${valueText('seconds', c.meanWait)}, longest ${valueText('seconds', c.maxWait)}`);
   return {
     file: 'waits-by-size.svg',
     svg: barChart({

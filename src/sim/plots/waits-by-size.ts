@@ -20,7 +20,7 @@ export function waitsBySize(leases: readonly LeaseRecord[], byListOrder: boolean
   const done = leases.filter((l) => l.req.kind === 'best-effort' && l.state === 'completed');
   const measured = pastRampUp(done, byListOrder);
   const byClass: LeaseRecord[][] = [];
-  for (const l of measured) (byClass[31 - Math.clz32(l.req.nodes)] ??= []).push(l);
+  for (const l of measured) (byClass[31 - Math.clz32(Math.max(1, l.req.nodes))] ??= []).push(l);
   return Array.from(byClass, (members = [], k) => ({
     low: 2 ** k,
     high: 2 ** (k + 1) - 1,

@@ -140,6 +140,7 @@ function addSim(program: Command, leaf: Leaf): void {
     ['--cell-sizes <N,N,...>', "the cells' sizes instead (they make the pool: --nodes, if given, must be their sum)"],
     ['--front <POLICY>', `how the front routes each lease to a cell: ${FRONT_POLICIES.join(' | ')} (earliest-start)`]);
   group('output:', ['--schedule <FILE>', 'write the vws.schedule/v1 export (JSON Lines); --json prints the metrics as JSON']);
+  group('output:', ['--plot <DIR>', 'write SVG charts into DIR (made if missing): utilization.svg, queue.svg, waits-by-size.svg']);
   group('negotiation:',
     ['--at <TIME>', 'stop the simulation at TIME (seconds or [DD:]HH:MM:SS) ...'],
     ['--quote <JSON>', `... and print what the scheduler would answer to this request then,

@@ -16,9 +16,11 @@ import { burstTable, parseBurst, type SimBurstOptions } from './sim-burst.ts';
 import { cellsTable, parseCells, type SimCellsOptions } from './sim-cells.ts';
 import { writeCellsSchedule } from '../sim/cells-export.ts';
 import { UsageError } from './usage-error.ts';
+import { plotDirOf, type SimPlotOptions } from './sim-plot.ts';
+import { writeSimPlots } from '../sim/plots/sim-charts.ts';
 
 /** The options of vws sim by long name, as ./program.ts parsed them (they are described in ./local-commands.ts). */
-export interface SimOptions extends SimBurstOptions, SimCellsOptions {
+export interface SimOptions extends SimBurstOptions, SimCellsOptions, SimPlotOptions {
   trace?: string; inject?: string[]; at?: string; quote?: string; nodes?: string; 'node-cpu'?: string; 'node-memory'?: string;
   backfill?: string; preemption?: string; policy?: string; 'suspend-rate'?: string; 'resume-rate'?: string; 'migrate-bandwidth'?: string;
   'no-migration'?: boolean; 'threshold-factor'?: string; 'suspended-order'?: string; images?: string; 'image-choice'?: string;
@@ -94,6 +96,7 @@ export function parseSimArgs(v: SimOptions): SimArgs {
 
 export async function simCommand(options: SimOptions): Promise<number> {
   const { spec, json, schedule, quote } = parseSimArgs(options);
+  const plot = plotDirOf(options);
   const bar = progressBar(process.stderr, 'simulating');
   const result = runExperiment({ ...spec, onProgress: (f) => bar.update(f), until: quote?.at });
   bar.done();
@@ -115,6 +118,7 @@ export async function simCommand(options: SimOptions): Promise<number> {
   }
   if (schedule && result.cells) writeCellsSchedule(schedule, result.cells, result.nodes);
   else if (schedule) await exportSchedule(schedule, result.leases, result.nodes);
+  if (plot) writeSimPlots(plot, result);
   const m = result.metrics;
   const table = [metricsTable(m), ...(m.burst ? [burstTable(m.burst)] : []), ...(m.cells ? [cellsTable(m.cells)] : [])].join('\n');
   process.stdout.write(json ? `${JSON.stringify(result.metrics)}\n` : `${table}\n`);

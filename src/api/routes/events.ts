@@ -1,3 +1,4 @@
+import type { ServerResponse } from 'node:http';
 import type { FastifyInstance } from 'fastify';
 import type { EventRow } from '../../store/store.ts';
 import { authenticate, type Caller, canSee } from '../auth.ts';
@@ -25,6 +26,13 @@ const frame = (e: EventRow): string => `id: ${e.id}\nevent: ${e.type}\ndata: ${J
 
 /** Server-Sent Events of what the caller may see, resumable with Last-Event-ID. */
 export function registerEventRoutes(app: FastifyInstance, ctx: ApiContext): void {
+  // A stream has no end of its own: a server that stops ends them, or its close would wait for
+  // every client (a dashboard left open, a `vws lease watch`) to go away first.
+  const open = new Set<ServerResponse>();
+  app.addHook('preClose', (done) => {
+    for (const r of open) r.end();
+    done();
+  });
   app.get('/v1/events', { ...role('user'), schema: { tags: ['events'], summary: 'Lease, workspace and node changes as Server-Sent Events' } }, async (req, reply) => {
     const from = resumePoint(req.headers['last-event-id'], (req.query as { after?: string }).after);
     // ?after=now skips the history: only what happens from here on.
@@ -52,6 +60,7 @@ export function registerEventRoutes(app: FastifyInstance, ctx: ApiContext): void
     }
     reply.hijack();
     res = reply.raw;
+    open.add(res);
     res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
     // Sent now, not with the first event: a client on a quiet stream knows at once that it is subscribed.
     res.flushHeaders();
@@ -76,6 +85,7 @@ export function registerEventRoutes(app: FastifyInstance, ctx: ApiContext): void
       res?.write(': keep-alive\n\n');
     }, HEARTBEAT_MS);
     req.raw.on('close', () => {
+      open.delete(reply.raw);
       unsubscribe();
       clearInterval(heartbeat);
       ctx.rightsChanged.off('changed', onRightsChanged);

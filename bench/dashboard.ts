@@ -7,7 +7,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Browser } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { freePort } from '../test/support/free-port.ts';
 import { launch } from '../test/web/browser.ts';
 
@@ -61,14 +61,34 @@ async function preload(url: string, count: number, nodes: number): Promise<{ sec
 
 async function measure(browser: Browser, url: string) {
   const page = await browser.newPage({ viewport: { width: 1600, height: 1000 } });
+  try {
+    return await measureOn(page, url);
+  } finally {
+    await page.close();
+  }
+}
+
+async function measureOn(page: Page, url: string) {
   await page.addInitScript(`sessionStorage.setItem('vws.token', ${JSON.stringify(TOKEN)})`);
   let slotBytes = 0;
   page.on('response', (r) => {
     if (r.url().includes('/v1/slots')) void r.body().then((b) => (slotBytes = Math.max(slotBytes, b.length)), () => {});
   });
   await page.goto(`${url}/ui#/gantt`);
-  await page.waitForFunction(`performance.getEntriesByName('vws-gantt-first-draw').length > 0`, undefined, { timeout: 60_000 });
+  // Polled from here: the page's Content-Security-Policy forbids the eval that waitForFunction's polling uses.
+  for (let i = 0; !(await page.evaluate(`performance.getEntriesByName('vws-gantt-first-draw').length > 0`)); i++) {
+    if (i > 600) throw new Error('the slot table was not drawn within a minute');
+    await new Promise((r) => setTimeout(r, 100));
+  }
   const firstDrawMs = await page.evaluate(`performance.getEntriesByName('vws-gantt-first-draw')[0].startTime`) as number;
+  const firstCounts = await page.locator('.gantt-count').innerText();
+  // Then the whole week: every lease planned in view (fetch, index and draw them all).
+  const t0 = Date.now();
+  const fetched = page.waitForResponse((r) => r.url().includes('/v1/slots'), { timeout: 60_000 });
+  await page.click('button:has-text("1 week")');
+  await (await fetched).finished();
+  await page.evaluate('new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)))');
+  const weekMs = Date.now() - t0;
   const counts = await page.locator('.gantt-count').innerText();
   const draws: number[] = [];
   const frame = async () => {
@@ -85,10 +105,9 @@ async function measure(browser: Browser, url: string) {
     await page.click(`button[aria-label="${label}"]`);
     await frame();
   }
-  await page.close();
   draws.sort((a, b) => a - b);
   const q = (p: number) => draws[Math.min(draws.length - 1, Math.floor(p * draws.length))];
-  return { counts, firstDrawMs: Math.round(firstDrawMs), slotBytes, draws: draws.length, drawMs: { p50: q(0.5), p95: q(0.95), max: draws[draws.length - 1] }, under16ms: draws.filter((d) => d < 16.7).length };
+  return { firstCounts, counts, weekMs, firstDrawMs: Math.round(firstDrawMs), slotBytes, draws: draws.length, drawMs: { p50: q(0.5), p95: q(0.95), max: draws[draws.length - 1] }, under16ms: draws.filter((d) => d < 16.7).length };
 }
 
 async function runCase(browser: Browser, nodes: number, leases: number) {
@@ -97,7 +116,7 @@ async function runCase(browser: Browser, nodes: number, leases: number) {
   try {
     const loaded = await preload(url, leases, nodes);
     const m = await measure(browser, url);
-    console.log(`${nodes} nodes, ${leases} leases asked (${m.counts} in the first window; ${loaded.refused} refused; preload ${loaded.seconds.toFixed(1)} s): first draw ${m.firstDrawMs} ms, /v1/slots ${(m.slotBytes / 1e6).toFixed(2)} MB, draw p50 ${m.drawMs.p50} ms p95 ${m.drawMs.p95} ms max ${m.drawMs.max} ms, ${m.under16ms}/${m.draws} draws under 16.7 ms`);
+    console.log(`${nodes} nodes, ${leases} leases asked (${loaded.refused} refused; preload ${loaded.seconds.toFixed(1)} s): first draw ${m.firstDrawMs} ms (${m.firstCounts} in the opening window); the week with ${m.counts} drawn ${m.weekMs} ms after the click; /v1/slots ${(m.slotBytes / 1e6).toFixed(2)} MB, draw p50 ${m.drawMs.p50} ms p95 ${m.drawMs.p95} ms max ${m.drawMs.max} ms, ${m.under16ms}/${m.draws} draws under 16.7 ms`);
     return { nodes, leasesAsked: leases, preload: loaded, ...m };
   } finally {
     proc.kill('SIGTERM');
@@ -110,8 +129,8 @@ const browser = await launch();
 try {
   const baseline = await runCase(browser, 10, 100);
   const large = await runCase(browser, 1000, 10_000);
-  const ratios = { firstDraw: Math.round((large.firstDrawMs / baseline.firstDrawMs) * 100) / 100, drawP95: Math.round((large.drawMs.p95 / Math.max(0.1, baseline.drawMs.p95)) * 100) / 100 };
-  console.log(`1,000 × 10,000 against 10 × 100: first draw x${ratios.firstDraw}, draw p95 x${ratios.drawP95}`);
+  const ratios = { firstDraw: Math.round((large.firstDrawMs / baseline.firstDrawMs) * 100) / 100, week: Math.round((large.weekMs / baseline.weekMs) * 100) / 100, drawP95: Math.round((large.drawMs.p95 / Math.max(0.1, baseline.drawMs.p95)) * 100) / 100 };
+  console.log(`1,000 × 10,000 against 10 × 100: first draw x${ratios.firstDraw}, the week x${ratios.week}, draw p95 x${ratios.drawP95}`);
   mkdirSync(join(root, 'bench/results'), { recursive: true });
   writeFileSync(join(root, 'bench/results/dashboard.json'), `${JSON.stringify({ aim: 'first render <= 1 s and draws within a frame (16.7 ms) at 1,000 nodes x 10,000 leases', baseline, large, ratios }, null, 2)}\n`);
 } finally {

@@ -1,5 +1,5 @@
 // The dashboard's shell: sign in with a token (kept for this tab only), then the views under a
-// hash route (#/gantt, #/leases, #/leases/ID, #/new, #/nodes), all fed by one event stream.
+// hash route (#/gantt, #/leases, #/leases/ID, #/new, #/nodes, #/what-if), all fed by one event stream.
 
 import { render } from 'preact';
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
@@ -11,6 +11,7 @@ import { LeaseList } from './views/LeaseList.tsx';
 import { NewLease } from './views/NewLease.tsx';
 import { Nodes } from './views/Nodes.tsx';
 import { SignIn } from './views/SignIn.tsx';
+import { WhatIf } from './views/WhatIf.tsx';
 
 const TOKEN_KEY = 'vws.token';
 
@@ -59,6 +60,7 @@ function Signed({ token, me, signOut }: { token: string; me: Me; signOut: () => 
   else if (path === 'leases') view = <LeaseList api={api} refresh={refresh} onOpen={(l) => go(`#/leases/${encodeURIComponent(l)}`)} />;
   else if (path === 'new') view = <NewLease api={api} refresh={refresh} />;
   else if (path === 'nodes' && me.isAdmin) view = <Nodes api={api} refresh={refresh} />;
+  else if (path === 'what-if' && me.isAdmin) view = <WhatIf api={api} />;
   else view = <Gantt api={api} refresh={refresh} onSelect={(l) => go(`#/leases/${encodeURIComponent(l)}`)} />;
   const link = (to: string, name: string) => <a href={to} aria-current={hash.startsWith(to) ? 'page' : undefined}>{name}</a>;
   return (
@@ -70,6 +72,7 @@ function Signed({ token, me, signOut }: { token: string; me: Me; signOut: () => 
           {link('#/leases', 'Leases')}
           {link('#/new', 'New lease')}
           {me.isAdmin && link('#/nodes', 'Nodes')}
+          {me.isAdmin && link('#/what-if', 'What if?')}
         </nav>
         <span class={`stream ${stream}`} role="status" aria-live="polite">events: {stream}</span>
         <span class="who">{me.name}{me.isAdmin ? ' (admin)' : ''}</span>

@@ -36,7 +36,8 @@ export async function demoCommand(dir: string | undefined): Promise<number> {
 
   say(`vws demo: the service runs at ${url}/v1 on SQLite (${join(data, 'vws.db')}) with two simulated nodes of 1 CPU and 1 GiB.`);
   say(`admin token (shown once): ${adminToken}`);
-  say(`try, in another terminal: vws login --server ${url} --token ${adminToken}; vws lease list; vws lease watch\n`);
+  say(`try, in another terminal: vws login --server ${url} --token ${adminToken}; vws lease list; vws lease watch`);
+  say(`or watch it in a browser: ${url}/ui (sign in with the admin token)\n`);
 
   const t0 = wallClock.now();
   const clock = (): string => `+${String(wallClock.now() - t0).padStart(3)}s`;

@@ -14,7 +14,6 @@ import { applyInput, type Input, NodeIndex, type Ownership } from '../inputs.ts'
 import { termsOfConfig } from '../site-terms.ts';
 import { ReplayRefused } from './site-log.ts';
 
-
 /** A lease ended while it ran, by its owner (stop, cancel) or by its VM (it exited, or failed). */
 export interface RunLength {
   /** Seconds of work it had done, as the request counts them (a best-effort lease's runtime overhead taken out). */

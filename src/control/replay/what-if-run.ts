@@ -86,15 +86,16 @@ export function runWhatIf(run: WhatIfRun): Backends {
     }
   }
 
-  /** A request the terms refuse is rejected at its instant (a hold then holds nothing), as the service refuses it. */
+  /** A request the terms refuse is rejected at its instant, as the service refuses it (a hold then holds nothing). */
   function request(step: Extract<WorkloadStep, { type: 'request' | 'hold' }>, now: number): void {
     const person = run.people[step.owner];
     const refused = termsRefusal(step.request, { group: step.group, memberOf: person?.memberOf ?? [], admin: person?.admin ?? false }, run.terms, now);
-    if (!refused && step.type === 'request') return apply({ type: 'submit', owner: step.owner, group: step.group, request: step.request }, now);
+    if (step.type === 'request' && !refused) return apply({ type: 'submit', owner: step.owner, group: step.group, request: step.request }, now);
+    if (step.type === 'hold' && refused) return;
     owners.set(step.request.id, { owner: step.owner, group: step.group });
-    // Under this policy the hold may find no room, or come too late: it was never committed anyway.
-    if (!refused) backends.hold(step.request, now, (step as { ttl: number }).ttl);
-    else if (step.type === 'request') backends.primary.refuse(step.request, now, 'policy', `${refused.message} (terms rule ${refused.rule})`);
+    // Under this policy a hold may find no room, or come too late: it was never committed anyway.
+    if (step.type === 'hold') backends.hold(step.request, now, step.ttl);
+    else backends.primary.refuse(step.request, now, 'policy', `${refused!.message} (terms rule ${refused!.rule})`);
     heard(backends.advance(now));
   }
 }

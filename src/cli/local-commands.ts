@@ -104,7 +104,8 @@ function addSim(program: Command, leaf: Leaf): void {
   const group = (heading: string, ...options: Array<[string, string]>): void => {
     for (const [flags, description] of options) sim.addOption(opt(flags, description, heading));
   };
-  group('workload:', ['--trace <FILE>', 'SWF (.swf, .swf.gz) or LWF (XML or AR lines) workload']);
+  group('workload:', ['--trace <FILE>', 'SWF (.swf, .swf.gz) or LWF (XML or AR lines) workload'],
+    ['--replay <STORE>', "instead, a site's own log (its --data DIR or PostgreSQL URL): as it ran, and under --terms FILE (else its own terms); --schedule s.jsonl writes the second there, the first to s.real.jsonl"]);
   sim.addOption(opt('--inject <FILE>', 'advance reservations to add (may be repeated)', 'workload:').argParser(collect));
   group('pool:', ['--nodes <N>', 'number of identical nodes (144)'], ['--node-cpu <C>', 'CPUs per node (1)'], ['--node-memory <MiB>', 'memory per node (1024)']);
   group('scheduling:',

@@ -14,13 +14,14 @@ import { parseQuoteRequest, parseTime } from './quote-request.ts';
 import { quoteText } from './quote-format.ts';
 import { burstTable, parseBurst, type SimBurstOptions } from './sim-burst.ts';
 import { cellsTable, parseCells, type SimCellsOptions } from './sim-cells.ts';
+import type { SimReplayOptions } from './sim-replay.ts';
 import { writeCellsSchedule } from '../sim/cells-export.ts';
 import { UsageError } from './usage-error.ts';
 import { plotDirOf, type SimPlotOptions } from './sim-plot.ts';
 import { writeSimPlots } from '../sim/plots/sim-charts.ts';
 
 /** The options of vws sim by long name, as ./program.ts parsed them (they are described in ./local-commands.ts). */
-export interface SimOptions extends SimBurstOptions, SimCellsOptions, SimPlotOptions {
+export interface SimOptions extends SimBurstOptions, SimCellsOptions, SimPlotOptions, SimReplayOptions {
   trace?: string; inject?: string[]; at?: string; quote?: string; nodes?: string; 'node-cpu'?: string; 'node-memory'?: string;
   backfill?: string; preemption?: string; policy?: string; 'suspend-rate'?: string; 'resume-rate'?: string; 'migrate-bandwidth'?: string;
   'no-migration'?: boolean; 'threshold-factor'?: string; 'suspended-order'?: string; images?: string; 'image-choice'?: string;
@@ -40,7 +41,7 @@ export interface SimArgs {
 }
 
 export function parseSimArgs(v: SimOptions): SimArgs {
-  if (!v.trace) throw new UsageError('--trace FILE is required: the workload to simulate');
+  if (!v.trace) throw new UsageError('--trace FILE is required: the workload to simulate (or --replay STORE: a site\'s own log)');
   const terms = v.terms === undefined ? undefined : readTermsFile(v.terms);
   const given = SET_BY_TERMS.find((o) => v[o] !== undefined && v[o] !== false);
   if (terms && given) throw new UsageError(`--${given} and --terms: the terms document sets the scheduling (its scheduling and preemption sections); change it there, or leave --terms out`);
@@ -95,6 +96,7 @@ export function parseSimArgs(v: SimOptions): SimArgs {
 }
 
 export async function simCommand(options: SimOptions): Promise<number> {
+  if (options.replay !== undefined) return (await import('./sim-replay.ts')).simReplayCommand(options);
   const { spec, json, schedule, quote } = parseSimArgs(options);
   const plot = plotDirOf(options);
   const bar = progressBar(process.stderr, 'simulating');

@@ -37,9 +37,11 @@ export interface PoolScope {
 
 /**
  * Computes the contract metrics; waits and slowdowns leave out the first 5% of best-effort leases
- * by arrival. `nodes`: the pool's (with `scope`, the other back-ends' are left out).
+ * by arrival. `nodes`: the pool's (with `scope`, the other back-ends' are left out). `origin`:
+ * where time began, utilization being over [origin, the last end] (a replayed log's instants are
+ * epoch seconds; a trace's begin at 0).
  */
-export function computeMetrics(leases: readonly LeaseRecord[], nodes: readonly NodeSpec[], wallSeconds: number, scope?: PoolScope): SimMetrics {
+export function computeMetrics(leases: readonly LeaseRecord[], nodes: readonly NodeSpec[], wallSeconds: number, scope?: PoolScope, origin = 0): SimMetrics {
   let completed = 0;
   let rejected = 0;
   let allBestEffort = 0;
@@ -78,7 +80,7 @@ export function computeMetrics(leases: readonly LeaseRecord[], nodes: readonly N
     allBestEffort,
     meanWait,
     meanBoundedSlowdown,
-    utilization: lastEnd > 0 ? runCpuSeconds / (poolCpu * lastEnd) : 0,
+    utilization: lastEnd > origin ? runCpuSeconds / (poolCpu * (lastEnd - origin)) : 0,
     suspensions,
     migrations,
     preemptions,

@@ -21,7 +21,8 @@ export function waitsOf(measured: readonly LeaseRecord[]): { meanWait: number; m
   let slowdownSum = 0;
   for (const l of measured) {
     waitSum += l.firstStart! - l.req.arrival;
-    const dedicated = Math.min(l.req.realDuration ?? l.req.duration, l.req.duration);
+    // As the export writes it (schedule-export.ts): a live lease stopped early learnt its real duration then.
+    const dedicated = Math.min(l.req.realDuration ?? l.realDuration ?? l.req.duration, l.req.duration);
     slowdownSum += (l.endedAt! - l.req.arrival) / Math.max(dedicated, SLOWDOWN_BOUND);
   }
   return {

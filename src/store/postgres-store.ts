@@ -24,6 +24,8 @@ import { type Row, type SqlValue, WriteBuffer } from './postgres-write-buffer.ts
 export interface PostgresStoreOptions {
   /** Keep every table in this schema (created if missing), e.g. to isolate a test run. */
   schema?: string;
+  /** Every transaction read-only (a replay reading a live site's store): any write fails. The schema is not created. */
+  readOnly?: boolean;
 }
 
 interface OpenTransaction {
@@ -53,7 +55,7 @@ export class PostgresStore extends PostgresUserRecords implements Store {
       types: { getTypeParser: typeParser as typeof pg.types.getTypeParser },
       // A startup parameter rather than a SET on 'connect': it is in force before the
       // connection's first query, and cannot fail halfway and leave it on the public schema.
-      options: this.schema === undefined ? undefined : `-c search_path=${this.schema}`,
+      options: [this.schema === undefined ? '' : `-c search_path=${this.schema}`, options.readOnly ? '-c default_transaction_read_only=on' : ''].filter(Boolean).join(' ') || undefined,
     };
     this.pool = new pg.Pool(this.connection);
     // An idle client whose server went away emits here; the pool drops it and opens a new one

@@ -35,8 +35,16 @@ export class SqliteStore extends SqliteTrustRecords implements Store {
   private readonly context = new AsyncLocalStorage<OpenTransaction>();
   private open: OpenTransaction | null = null;
 
-  constructor(readonly path: string) {
+  /**
+   * `readOnly`: reads the file as it is, beside a server that may be writing it (a replay): the
+   * file must exist, nothing is created, chmodded or migrated, and any write fails.
+   */
+  constructor(readonly path: string, options: { readOnly?: boolean } = {}) {
     super();
+    if (options.readOnly) {
+      this.db = new Database(path, { readonly: true, fileMustExist: true });
+      return;
+    }
     privateFile(path);
     this.db = new Database(path);
     // WAL lets readers in other processes (backups, an admin's sqlite3) run while we write.

@@ -19,6 +19,7 @@ import { registerNodeRoutes } from './routes/nodes.ts';
 import { registerPilotRoutes } from './routes/pilots.ts';
 import { registerSlotRoutes } from './routes/slots.ts';
 import { registerDashboard } from './routes/dashboard.ts';
+import { registerWhatIfRoutes } from './routes/what-if.ts';
 import { registerTermsRoutes } from './routes/terms.ts';
 import { registerAccountRoutes } from './routes/accounts.ts';
 import { acceptAgents } from './agent-channel.ts';
@@ -46,6 +47,7 @@ export function buildServer(opts: ServerOptions): FastifyInstance {
   registerPilotRoutes(app, ctx);
   registerSlotRoutes(app, ctx);
   registerDashboard(app);
+  registerWhatIfRoutes(app, ctx);
   registerTermsRoutes(app, ctx);
   registerAccountRoutes(app, ctx);
   registerAdminRoutes(app, ctx);

@@ -46,3 +46,15 @@ export async function seriousViolations(page: Page): Promise<AxeViolation[]> {
   })))`)) as AxeViolation[];
   return violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
 }
+
+/**
+ * Waits until `expression` is true in the page, polled from here: the page's Content-Security-
+ * Policy forbids the eval that page.waitForFunction's own polling uses.
+ */
+export async function until(page: Page, expression: string, what: string, timeoutMs = 30_000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!(await page.evaluate(expression))) {
+    if (Date.now() > end) throw new Error(`waited ${timeoutMs / 1000} s for ${what} (${expression})`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { apiCall, BOOTSTRAP_TOKEN, freePort, type RealServer, startServer } from '../cli/client/real-server.ts';
-import { launch, screenshot, seriousViolations, signIn } from './browser.ts';
+import { launch, screenshot, seriousViolations, signIn, until } from './browser.ts';
 
 const dirs: string[] = [];
 const servers: RealServer[] = [];
@@ -192,6 +192,48 @@ test('an administrator drains a node and live-migrates a lease from the dashboar
   await page.close();
 });
 
+test('an administrator runs the site\'s history under another policy: the figures side by side, both schedules on one time axis', async () => {
+  const { server, alice } = await site(3);
+  const be = await lease(server, alice, { kind: 'best-effort', nodes: 3, cpu: 4, memoryMiB: 1024, duration: 3600 });
+  await lease(server, alice, { kind: 'exact', nodes: 3, cpu: 4, memoryMiB: 1024, duration: 600, start: Math.floor(Date.now() / 1000) + 600 });
+  const page = await browser.newPage({ viewport: { width: 1280, height: 1400 } });
+  await signIn(page, server.url, BOOTSTRAP_TOKEN);
+  await page.click('a[href="#/what-if"]');
+  const policy = page.locator('#policy');
+  await until(page, 'document.querySelector("#policy")?.value.includes("vws.terms")', 'the site\'s terms in the form');
+  const figure = async (name: string) => page.locator(`[data-testid=what-if-figures] tr:has(th:text-is("${name}")) td`).allInnerTexts();
+  await page.click('button:has-text("Run the history under it")');
+  await page.waitForSelector('[data-testid=what-if-figures]');
+  assert.deepEqual(await figure('suspensions'), ['1', '1'], 'under its own terms, the history as it ran: the reservation suspends the lease');
+  assert.deepEqual(await figure('leases'), ['2', '2']);
+  const text = await policy.inputValue();
+  assert.match(text, /"how": "suspend"/);
+  await policy.fill(text.replace('"how": "suspend"', '"how": "requeue"'));
+  await page.click('button:has-text("Run the history under it")');
+  await until(page, '[...document.querySelectorAll("[data-testid=what-if-figures] tr")].some((tr) => tr.textContent.startsWith("suspensions") && tr.textContent.endsWith("0"))', 'the figures under requeue');
+  assert.deepEqual(await figure('suspensions'), ['1', '0'], 'under requeue, the lease starts again instead');
+  assert.equal(await page.locator('canvas.gantt-canvas').count(), 2, 'both schedules are drawn');
+  const labels = await page.locator('section.gantt').evaluateAll((els) => els.map((e) => e.getAttribute('aria-label')));
+  assert.deepEqual(labels, ['The schedule as it ran', 'The schedule under the policy document']);
+  // One time axis: panning one pans the other.
+  const ranges = () => page.locator('.gantt-range').allInnerTexts();
+  const before = await ranges();
+  assert.equal(before[0], before[1]);
+  await page.locator('button[aria-label="Later"]').first().click();
+  const after = await ranges();
+  assert.equal(after[0], after[1]);
+  assert.notEqual(after[0], before[0]);
+  await policy.fill('{ not json');
+  await page.click('button:has-text("Run the history under it")');
+  assert.match(await page.locator('[role=alert]').innerText(), /The policy document is not JSON/);
+  await policy.fill(text.replace('"how": "suspend"', '"how": "sometimes"'));
+  await page.click('button:has-text("Run the history under it")');
+  assert.match(await page.locator('[role=alert]').innerText(), /body\.terms\.preemption\.how/);
+  console.log(`screenshot: ${await screenshot(page, 'what-if')}`);
+  assert.ok(be);
+  await page.close();
+});
+
 test('axe-core finds no serious or critical accessibility violation on any view', async () => {
   const { server, alice } = await site();
   const id = await lease(server, alice, { kind: 'best-effort', nodes: 1, cpu: 1, memoryMiB: 512, duration: 3600 });
@@ -204,13 +246,17 @@ test('axe-core finds no serious or critical accessibility violation on any view'
   await page.waitForSelector('canvas.gantt-canvas');
   for (const [name, hash, ready] of [
     ['slot table', '#/gantt', 'canvas.gantt-canvas'], ['leases', '#/leases', `tr[data-lease="${id}"]`], ['lease', `#/leases/${id}`, '[data-testid=lease-status]'],
-    ['new lease', '#/new', 'button:has-text("Quote")'], ['nodes', '#/nodes', 'tr[data-node="sim-1"]'],
+    ['new lease', '#/new', 'button:has-text("Quote")'], ['nodes', '#/nodes', 'tr[data-node="sim-1"]'], ['what if', '#/what-if', '#policy'],
   ]) {
     await page.goto(`${server.url}/ui${hash}`);
     await page.waitForSelector(ready);
     if (name === 'new lease') {
       await page.click('button:has-text("Quote")');
       await page.locator('[data-testid=quote]').waitFor();
+    }
+    if (name === 'what if') {
+      await page.click('button:has-text("Run the history under it")');
+      await page.waitForSelector('[data-testid=what-if-figures]');
     }
     found[name] = await seriousViolations(page);
   }

@@ -24,15 +24,18 @@ export async function readSiteLog(where: string): Promise<SiteLog> {
     if (version > LATEST_VERSION) {
       throw new ReplayRefused(`${shown} is a store of schema version ${version}, newer than this vws knows (${LATEST_VERSION}): a newer vws wrote it; replay it with that version`);
     }
-    return await read(shown, async () => {
-      const [inputs, nodes, users] = await Promise.all([store.inputs(), store.listNodes(), store.listUsers()]);
-      const people: Record<string, Person> = {};
-      for (const u of users) people[u.id] = { admin: u.isAdmin, memberOf: await store.groupsOf(u.id) };
-      return { inputs, nodes, people };
-    });
+    return await read(shown, () => siteLogOf(store));
   } finally {
     await store.close();
   }
+}
+
+/** The log, nodes and people of a store open already (the service's own, for the dashboard's what-if). */
+export async function siteLogOf(store: Store): Promise<SiteLog> {
+  const [inputs, nodes, users] = await Promise.all([store.inputs(), store.listNodes(), store.listUsers()]);
+  const people: Record<string, Person> = {};
+  for (const u of users) people[u.id] = { admin: u.isAdmin, memberOf: await store.groupsOf(u.id) };
+  return { inputs, nodes, people };
 }
 
 function open(where: string, shown: string): Store {

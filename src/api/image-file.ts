@@ -63,14 +63,23 @@ export function notSelfContained(info: ImageFileInfo): string | null {
 
 /** Converts `src` (of format `from`, as probed) to a self-contained qcow2 at `dest`. */
 export async function convertToQcow2(src: string, from: string, dest: string): Promise<void> {
-  await qemuImg(['convert', '-q', '-f', from, '-O', 'qcow2', src, dest], 3600);
+  // The caller's own file, on its own machine (vws image import): room for convert's worker threads.
+  await qemuImg(['convert', '-q', '-f', from, '-O', 'qcow2', src, dest], 3600, 4 * GIB);
 }
 
-/** Runs qemu-img under prlimit (1 GiB of address space, `cpuSeconds` of CPU): its standard output. */
-function qemuImg(args: string[], cpuSeconds = 30): Promise<string> {
-  const limits = ['--as=1073741824', `--cpu=${cpuSeconds}`, '--', 'qemu-img'];
+const GIB = 1024 ** 3;
+
+/**
+ * Runs qemu-img under prlimit (`addressSpace` bytes, 1 GiB unless given, and `cpuSeconds` of CPU),
+ * as OpenStack does for images it did not make: its standard output. The limit is on address
+ * space, and glibc reserves 64 MiB of it for each malloc arena, one per busy thread: on a loaded
+ * machine qemu-img's threads took their arenas past 1 GiB ("failed to allocate memory for stack",
+ * seen in CI). Two arenas bound that whatever the load, and the limit still stops a hostile image.
+ */
+function qemuImg(args: string[], cpuSeconds = 30, addressSpace = GIB): Promise<string> {
+  const limits = [`--as=${addressSpace}`, `--cpu=${cpuSeconds}`, '--', 'qemu-img'];
   return new Promise((resolve, reject) => {
-    execFile('prlimit', [...limits, ...args], { maxBuffer: 4 * 1024 * 1024 }, (err, stdout, stderr) => {
+    execFile('prlimit', [...limits, ...args], { maxBuffer: 4 * 1024 * 1024, env: { ...process.env, MALLOC_ARENA_MAX: '2' } }, (err, stdout, stderr) => {
       if (!err) return resolve(stdout);
       const why = stderr.trim() || err.message;
       // prlimit exits 127 (or 126) when it cannot run the command it was given; ENOENT is prlimit itself.

@@ -73,15 +73,13 @@ async function liveSchedule(server: RealServer): Promise<string> {
 
 interface Replayed { json: { real: Record<string, unknown>; whatIf: Record<string, unknown>; dropped: Record<string, number>; holdsNeverCommitted: number }; real: string; whatIf: string }
 
-/** `vws sim --replay STORE --json --schedule`, and both exports; nothing in the store changes. */
-async function replay(store: string, digest: StoreDigest, dir: string, terms?: string): Promise<Replayed> {
-  // The leader's heartbeat (PostgreSQL) is renewed every few seconds by the running server itself: all else must stay.
-  const tables = async () => Object.fromEntries(Object.entries(await digest.tables()).filter(([t]) => t !== 'leader_heartbeat'));
-  const before = await tables();
+/** `vws sim --replay STORE --json --schedule`, and both exports; nothing in the store changes (checked when `digest` is given). */
+async function replay(store: string, digest: StoreDigest | null, dir: string, terms?: string): Promise<Replayed> {
+  const before = await digest?.digest();
   const out = join(dir, `replay-${terms ? 'what-if' : 'own'}.jsonl`);
   const run = vws('sim', '--replay', store, '--json', '--schedule', out, ...(terms ? ['--terms', terms] : []));
   assert.equal(run.status, 0, run.stderr);
-  assert.deepEqual(await tables(), before, 'the replay changed the store');
+  if (digest) assert.equal(await digest.digest(), before, 'the replay changed the store');
   const real = readFileSync(out.replace(/\.jsonl$/, '.real.jsonl'), 'utf8');
   const whatIf = readFileSync(out, 'utf8');
   for (const text of [real, whatIf]) {
@@ -104,7 +102,9 @@ async function replaysOf(start: () => Promise<RealServer>, store: string, digest
   try {
     ids = await makeHistory(server);
     const live = await liveSchedule(server);
-    own = await replay(store, digest, dir);
+    // While the server runs it writes the store itself (its reconciler's rows, a leader's heartbeat): that nothing
+    // changes is checked on the replays after it stopped; the store is opened read-only all along (read-only-store.test.ts).
+    own = await replay(store, null, dir);
     assert.equal(own.real, live, 'as it ran is not the site\'s own GET /v1/schedule');
     assert.deepEqual(withoutWall(own.json.whatIf), withoutWall(own.json.real), 'under its own terms the what-if differs from what happened');
     assert.equal(own.json.real.suspensions, 1);

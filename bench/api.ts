@@ -2,12 +2,12 @@
 // nodes and 10,000 live leases, on SQLite and on PostgreSQL. The server runs as `vws serve`; the
 // load comes from autocannon in a second process on loopback. The baseline, measured in the
 // same run, is GET /v1/health: the HTTP stack with no decision behind it.
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
-import { freePort } from '../test/support/free-port.ts';
+import { startServe } from './serve-process.ts';
 
 const root = new URL('..', import.meta.url).pathname;
 const TOKEN = 'bench-admin';
@@ -16,23 +16,6 @@ const LIVE = 10_000;
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const CONNECTIONS = 16;
 const POSTGRES = process.env.VWS_TEST_POSTGRES ?? 'postgres://postgres@127.0.0.1:5432/test';
-
-
-async function start(dataDir: string, store?: string): Promise<{ proc: ChildProcess; url: string }> {
-  const port = await freePort();
-  const args = ['bin/vws.js', 'serve', '--data', dataDir, '--listen', `127.0.0.1:${port}`, '--nodes', String(NODES), '--node-cpu', '16', '--node-memory', '65536', ...(store ? ['--store', store] : [])];
-  const proc = spawn(process.execPath, args, { cwd: root, env: { ...process.env, VWS_BOOTSTRAP_TOKEN: TOKEN }, stdio: ['ignore', 'ignore', 'inherit'] });
-  const url = `http://127.0.0.1:${port}`;
-  for (let i = 0; i < 1200; i++) {
-    try {
-      if ((await fetch(`${url}/v1/health`)).ok) return { proc, url };
-    } catch {
-      // starting
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error('vws serve did not come up in 120 s');
-}
 
 /** 10,000 running best-effort leases, 16 requests at a time (not measured). */
 async function preload(url: string): Promise<void> {
@@ -57,7 +40,7 @@ function load(url: string, kind: string): Record<string, unknown> {
 
 async function runOn(name: string, store?: string): Promise<Record<string, unknown>> {
   const dataDir = mkdtempSync(join(tmpdir(), 'vws-bench-api-'));
-  const { proc, url } = await start(dataDir, store);
+  const { proc, url } = await startServe(dataDir, NODES, TOKEN, store);
   try {
     const t0 = Date.now();
     await preload(url);

@@ -3,32 +3,15 @@
 // drawing), and the time of each draw while the rows scroll, the view zooms and pans. The baseline,
 // measured in the same run, is the same page on 10 nodes × 100 leases; ratios are printed and
 // written to bench/results/dashboard.json. The aim (issue 20): first render ≤ 1 s, smooth scrolling.
-import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
-import { freePort } from '../test/support/free-port.ts';
-import { launch } from '../test/web/browser.ts';
+import { launch, until } from '../test/web/browser.ts';
+import { startServe } from './serve-process.ts';
 
 const root = new URL('..', import.meta.url).pathname;
 const TOKEN = 'bench-admin';
-
-async function start(dataDir: string, nodes: number): Promise<{ proc: ChildProcess; url: string }> {
-  const port = await freePort();
-  const args = ['bin/vws.js', 'serve', '--data', dataDir, '--listen', `127.0.0.1:${port}`, '--nodes', String(nodes), '--node-cpu', '16', '--node-memory', '65536'];
-  const proc = spawn(process.execPath, args, { cwd: root, env: { ...process.env, VWS_BOOTSTRAP_TOKEN: TOKEN }, stdio: ['ignore', 'ignore', 'inherit'] });
-  const url = `http://127.0.0.1:${port}`;
-  for (let i = 0; i < 1200; i++) {
-    try {
-      if ((await fetch(`${url}/v1/health`)).ok) return { proc, url };
-    } catch {
-      // starting
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error('vws serve did not come up in 120 s');
-}
 
 /**
  * A busy site's week: best-effort leases of one or two VMs, all running at once (their ends
@@ -74,11 +57,7 @@ async function measureOn(page: Page, url: string) {
     if (r.url().includes('/v1/slots')) void r.body().then((b) => (slotBytes = Math.max(slotBytes, b.length)), () => {});
   });
   await page.goto(`${url}/ui#/gantt`);
-  // Polled from here: the page's Content-Security-Policy forbids the eval that waitForFunction's polling uses.
-  for (let i = 0; !(await page.evaluate(`performance.getEntriesByName('vws-gantt-first-draw').length > 0`)); i++) {
-    if (i > 600) throw new Error('the slot table was not drawn within a minute');
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  await until(page, `performance.getEntriesByName('vws-gantt-first-draw').length > 0`, 'the first drawn slot table', 60_000);
   const firstDrawMs = await page.evaluate(`performance.getEntriesByName('vws-gantt-first-draw')[0].startTime`) as number;
   const firstCounts = await page.locator('.gantt-count').innerText();
   // Then the whole week: every lease planned in view (fetch, index and draw them all).
@@ -111,7 +90,7 @@ async function measureOn(page: Page, url: string) {
 
 async function runCase(browser: Browser, nodes: number, leases: number) {
   const dir = mkdtempSync(join(tmpdir(), 'vws-bench-ui-'));
-  const { proc, url } = await start(join(dir, 'data'), nodes);
+  const { proc, url } = await startServe(join(dir, 'data'), nodes, TOKEN);
   try {
     const loaded = await preload(url, leases);
     const m = await measure(browser, url);

@@ -10,7 +10,7 @@ import { ImageDescription } from './image-schemas.ts';
 
 const strict = { additionalProperties: false } as const;
 /** Epoch seconds a request may name: 0 to 2100. */
-const Instant = (description: string) => Type.Integer({ minimum: 0, maximum: LATEST_INSTANT, description: `${description}; at most ${LATEST_INSTANT} (2100)` });
+export const Instant = (description: string) => Type.Integer({ minimum: 0, maximum: LATEST_INSTANT, description: `${description}; at most ${LATEST_INSTANT} (2100)` });
 const Seconds = (description: string) => Type.Integer({ minimum: 1, maximum: LONGEST_SECONDS, description: `${description}; at most ${LONGEST_SECONDS} (366 days)` });
 /** Group names (GroupBody, LeaseSpec.group). */
 const GROUP_NAME = '^[a-z][a-z0-9._-]{0,31}$';

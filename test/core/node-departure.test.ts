@@ -51,6 +51,16 @@ function departureRun(s: Scenario, t: number, delay: number, gap: number, pick: 
   return { scheduler, n, d, back, gone };
 }
 
+/** A depot site of one pilot node leaving at 1000, and a job of 2000 s on it (10 s to suspend or resume, 20 s to fetch). */
+function jobOnLeavingPilot(): Scheduler {
+  const s = new Scheduler([node('pilot-1')], configWith({ suspendedState: 'depot', suspendRateMBps: 1024 / 10, resumeRateMBps: 1024 / 10, migrateBandwidthMBps: 1024 / 20 }));
+  s.advance(0);
+  mustDo(s.departNode(0, 1000, 0));
+  s.submit(be('job', 2000), 0);
+  s.advance(0);
+  return s;
+}
+
 for (const state of ['depot', 'node'] as const satisfies readonly SuspendedState[]) {
   test(`${state}: nothing is on a node across its departure, what was planned across it makes way, and the schedule checks`, () => {
     const config = configArb({ suspendedState: fc.constant(state) });
@@ -81,11 +91,7 @@ for (const state of ['depot', 'node'] as const satisfies readonly SuspendedState
 }
 
 test('a lease longer than the pilot runs until just before the departure, waits in the depot, and resumes on a node that comes later', () => {
-  const s = new Scheduler([node('pilot-1')], configWith({ suspendedState: 'depot', suspendRateMBps: 1024 / 10, resumeRateMBps: 1024 / 10, migrateBandwidthMBps: 1024 / 20 }));
-  s.advance(0);
-  mustDo(s.departNode(0, 1000, 0));
-  s.submit(be('job', 2000), 0);
-  s.advance(0);
+  const s = jobOnLeavingPilot();
   assert.deepEqual(s.lease('job')!.chain.map((x) => [x.kind, x.start, x.end, x.nodes]), [['run', 0, 990, [0]], ['suspend', 990, 1000, [0]]]);
   for (let e = s.nextEventTime(); e <= 1500; e = s.nextEventTime()) s.advance(e);
   assert.equal(s.lease('job')!.state, 'suspended');
@@ -162,25 +168,19 @@ test('a lease from the depot whose lower bound fits before the nodes leave, but 
 test('a lease whose run has just begun on memory it resumed there cannot be taken back to the queue: leaving at once, it restarts', () => {
   // Property counterexample: a departure at the instant a resumed run began took the lease back to
   // the queue as if it had not begun; its later run followed the resume as a fresh start.
-  const s = new Scheduler([node('pilot-1')], configWith({ suspendedState: 'depot', suspendRateMBps: 1024 / 10, resumeRateMBps: 1024 / 10, migrateBandwidthMBps: 1024 / 20 }));
-  s.advance(0);
-  mustDo(s.departNode(0, 1000, 0));
-  s.submit(be('job', 2000), 0);
-  s.advance(0);
-  for (let e = s.nextEventTime(); e <= 1500; e = s.nextEventTime()) s.advance(e);
-  s.advance(1500);
+  const s = jobOnLeavingPilot();
+  stepTo(s, [], 1500);
   assert.equal(s.addNode(node('pilot-2'), 1500), 1);
   s.advance(1500);
-  for (let e = s.nextEventTime(); e <= 1530; e = s.nextEventTime()) s.advance(e);
+  stepTo(s, [], 1530);
   assert.deepEqual(s.lease('job')!.chain.map((x) => [x.kind, x.start, x.active]), [['run', 1530, true]]);
   const gone = mustDo(s.departNode(1, 1530, 1530));
   assert.deepEqual([gone.restarted, gone.requeued], [['job'], []]);
   assert.equal(s.lease('job')!.done, 0, 'the work it had done was in the memory it resumed: lost with the node');
-  for (let e = s.nextEventTime(); e <= 1600; e = s.nextEventTime()) s.advance(e);
-  s.advance(1600);
+  stepTo(s, [], 1600);
   mustDo(s.departNode(1, Infinity, 1600));
   s.advance(1600);
-  for (let e = s.nextEventTime(); e !== Infinity; e = s.nextEventTime()) s.advance(e);
+  stepTo(s, [], Infinity);
   assert.equal(s.lease('job')!.state, 'completed');
   assert.deepEqual(checkSchedule(scheduleLines(s.allLeases(), [node('pilot-1'), node('pilot-2')]), { runtimeOverheadPercent: 0, drained: true, withdrawn: new Set() }), []);
 });

@@ -7,12 +7,12 @@ import { Type } from '@sinclair/typebox';
 import { canSee } from '../auth.ts';
 import type { ApiContext } from '../context.ts';
 import { invalidRequest } from '../errors.ts';
-import { LATEST_INSTANT, LONGEST_SECONDS } from '../limits.ts';
+import { LONGEST_SECONDS } from '../limits.ts';
 import { role } from '../route-roles.ts';
+import { Instant } from '../schemas.ts';
 import { slotView } from '../../control/slot-view.ts';
 
-const Instant = (description: string) => Type.Integer({ minimum: 0, maximum: LATEST_INSTANT, description: `epoch seconds: ${description}` });
-const SlotQuery = Type.Object({ from: Type.Optional(Instant('the window\'s start (an hour ago)')), to: Type.Optional(Instant('its end (a day from now); at most 366 days after from')) }, { additionalProperties: false });
+const SlotQuery = Type.Object({ from: Type.Optional(Instant('epoch seconds: the window\'s start (an hour ago)')), to: Type.Optional(Instant('epoch seconds: its end (a day from now), at most 366 days after from')) }, { additionalProperties: false });
 
 export function registerSlotRoutes(app: FastifyInstance, ctx: ApiContext): void {
   app.get('/v1/slots', { ...role('user'), schema: { querystring: SlotQuery, tags: ['nodes'], summary: 'The slot table over [from, to): nodes, and each lease\'s segments there (leases the caller may not see are drawn as busy, without id)' } }, async (req) => {

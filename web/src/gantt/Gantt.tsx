@@ -8,7 +8,7 @@ import { clock, dateTime, span } from '../time.ts';
 import { KIND_COLOUR, SEGMENT_LABEL } from './colours.ts';
 import { AXIS_HEIGHT, draw, LABEL_WIDTH, type Overlay, ROW_HEIGHT, visibleRows } from './draw.ts';
 import { barAt, buildModel, type Model, type Slots } from './model.ts';
-import { useFetchedSlots } from './use-slots.ts';
+import { LONGEST_WINDOW, useFetchedSlots } from './use-slots.ts';
 
 export interface GanttProps {
   /** Where the table comes from: fetched through the API (live), or given (a what-if replay's). */
@@ -28,7 +28,6 @@ export interface GanttProps {
   label?: string;
 }
 
-const LONGEST_WINDOW = 366 * 86_400;
 const NONE: ReadonlySet<string> = new Set();
 
 export function Gantt(props: GanttProps) {

@@ -5,7 +5,8 @@ import { useEffect, useState } from 'preact/hooks';
 import type { Api } from '../api.ts';
 import { buildModel, type Model, type Slots } from './model.ts';
 
-const LONGEST_WINDOW = 366 * 86_400;
+/** The longest window GET /v1/slots gives (366 days). */
+export const LONGEST_WINDOW = 366 * 86_400;
 
 export function useFetchedSlots(api: Api | null, view: { t0: number; t1: number }, refresh: number): { model: Model | null; error: string | null } {
   const [model, setModel] = useState<Model | null>(null);

@@ -167,6 +167,9 @@ test('an administrator drains a node and live-migrates a lease from the dashboar
   const { server, alice } = await site(3);
   const id = await lease(server, alice, { kind: 'best-effort', nodes: 1, cpu: 1, memoryMiB: 512, duration: 3600 });
   const from = await workspaceNode(server, alice, id);
+  // A lease is migrated once it runs: in the second it starts, the service refuses, saying so (CI met it).
+  const started = (await apiCall(server, alice, 'GET', `/v1/leases/${id}`)).body.actualStart as number;
+  while (Math.floor(Date.now() / 1000) <= started) await new Promise((r) => setTimeout(r, 100));
   const to = ['sim-1', 'sim-2', 'sim-3'].find((n) => n !== from)!;
   const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
   await signIn(page, server.url, BOOTSTRAP_TOKEN);

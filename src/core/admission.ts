@@ -69,7 +69,7 @@ export function applyPlan(s: CoreState, lease: LeaseRecord, plan: Plan, policies
   }
 }
 
-function placeReservation(s: CoreState, lease: LeaseRecord, r: Reservation): Decision {
+export function placeReservation(s: CoreState, lease: LeaseRecord, r: Reservation): Decision {
   const now = s.now;
   if (r.displacesTentative) for (const l of [...s.future].sort((a, b) => a.seq - b.seq)) if (l.chain.length > 0 && l.chain[0].start > now) unschedule(s, l, now);
   for (const p of r.preemptions) preempt(s, s.book.mustGet(p.leaseId), p.how, r.from, now);

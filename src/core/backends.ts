@@ -6,6 +6,7 @@
 
 import { BackendSteps } from './backend-steps.ts';
 import type { SchedulerConfig } from './config.ts';
+import type { AcceptedChange, ChangePlan, LeaseChange } from './change-plan.ts';
 import type { CostFigures } from './cost-figures.ts';
 import type { LeaseRecord } from './lease-record.ts';
 import type { NodeLoss } from './node-loss.ts';
@@ -180,6 +181,14 @@ export class Backends {
 
   resumeByOwner(id: string, now: number): Done {
     return this.clock.touching(this.holding(id), now).resumeByOwner(id, now);
+  }
+
+  planChange(id: string, change: LeaseChange, now: number, maxAlternatives = 3): ChangePlan {
+    return this.clock.at(this.holding(id), now).planChange(id, change, now, maxAlternatives);
+  }
+
+  change(id: string, change: LeaseChange, now: number, plan?: ChangePlan): Done<{ plan: AcceptedChange }> {
+    return this.clock.touching(this.holding(id), now).change(id, change, now, plan);
   }
 
   ownerActionRefusal(id: string, action: OwnerAction): Refusal | null {

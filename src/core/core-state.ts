@@ -45,6 +45,8 @@ export class CoreState implements PlanContext {
    */
   changed: Set<LeaseRecord> | null = null;
   private costChanges = 0;
+  /** Changes to leases' requests (lease-change.ts), some of which touch no reservation: a change planned before another is not applied after it. */
+  private requestChanges = 0;
 
   constructor(nodes: readonly NodeSpec[], config: SchedulerConfig) {
     this.config = config;
@@ -55,7 +57,12 @@ export class CoreState implements PlanContext {
 
   /** Every counter only grows, so their sum moves whenever any of them does. */
   get version(): number {
-    return this.table.version + this.link.version + this.images.version + this.costChanges;
+    return this.table.version + this.link.version + this.images.version + this.costChanges + this.requestChanges;
+  }
+
+  /** A lease's request was changed. */
+  requestChanged(): void {
+    this.requestChanges++;
   }
 
   /**

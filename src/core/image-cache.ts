@@ -21,6 +21,10 @@ export class ImageCache {
     return this.entries.get(imageId)?.readyAt;
   }
 
+  refsOf(imageId: string): number {
+    return this.entries.get(imageId)?.refs ?? 0;
+  }
+
   /** Takes a reference, adding the image (ready at `readyAt`) if absent. False if it cannot be cached. */
   acquire(imageId: string, sizeMiB: number, readyAt: number, now: number): boolean {
     const e = this.entries.get(imageId);

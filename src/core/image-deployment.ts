@@ -42,6 +42,11 @@ export class ImageDeployment {
     return this.caches[node].readyAt(imageId);
   }
 
+  /** How many leases hold a reference to the image on the node. */
+  holdersOf(imageId: string, node: number): number {
+    return this.caches[node].refsOf(imageId);
+  }
+
   /** How many nodes hold the image or are being sent it. */
   holderCount(imageId: string): number {
     return this.holders.get(imageId)?.size ?? 0;

@@ -11,7 +11,8 @@ export interface LostAttempt {
 
 /** The scheduler's view of one lease over its whole life. */
 export interface LeaseRecord {
-  readonly req: LeaseRequest;
+  /** Replaced, never edited, when its owner changes the lease (lease-change.ts). */
+  req: LeaseRequest;
   readonly seq: number;
   /** The time the lease is ordered by in the queue: its arrival, unless a suspension sent it to the back. */
   queuedAt: number;
@@ -96,7 +97,7 @@ class CompactLeaseRecord implements LeaseRecord {
   realDuration: number | null = null;
   private rare: Rare | null = null;
 
-  constructor(readonly req: LeaseRequest, readonly seq: number, public work: number) {
+  constructor(public req: LeaseRequest, readonly seq: number, public work: number) {
     this.queuedAt = req.arrival;
   }
 

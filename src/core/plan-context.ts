@@ -20,6 +20,11 @@ export interface PlanContext {
   imageReadyBy(req: LeaseRequest, node: number, t: number): boolean;
   /** How many nodes of the pool could hold one VM of this shape at all. */
   nodesThatFit(cpu: number, memoryMiB: number): number;
+  /**
+   * Leases whose reservations a planner treats as absent (never as victims): a lease being changed
+   * is planned anew as if its own reservations were not there (lease-change.ts).
+   */
+  readonly ignoring?: ReadonlySet<string>;
 }
 
 export type Planned<P> = { ok: true; plan: P } | { ok: false; reason: RejectReason; message: string };

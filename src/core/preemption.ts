@@ -80,7 +80,7 @@ export function victimCandidates(ctx: PlanContext, from: number, to: number): Vi
   const out: VictimCandidate[] = [];
   for (let n = 0; n < ctx.table.size; n++) {
     for (const id of ctx.table.leasesOverlapping(n, from, to)) {
-      if (seen.has(id)) continue;
+      if (seen.has(id) || ctx.ignoring?.has(id)) continue;
       seen.add(id);
       const l = ctx.leaseById(id);
       if (!l.req.preemptible || l.req.kind !== 'best-effort' || justResumed(l, ctx.now)) continue;

@@ -126,7 +126,7 @@ function clusterEstimate(ctx: PlanContext, req: LeaseRequest, queueLength: numbe
   return { start: Infinity, end: Infinity, note };
 }
 
-function deadlineReservation(ctx: PlanContext, req: LeaseRequest, plan: DeadlinePlan): Reservation {
+export function deadlineReservation(ctx: PlanContext, req: LeaseRequest, plan: DeadlinePlan): Reservation {
   const first = plan.pieces[0];
   const chain = layoutChain(ctx.config, ctx.costs, req, req.duration, plan.pieces);
   const imageNodes = first.roleNodes ? distinctNodes(first.nodes) : first.nodes;

@@ -38,7 +38,7 @@ function exceedsPool(ctx: PlanContext, req: LeaseRequest): string | null {
 
 function victimsOn(ctx: PlanContext, nodes: readonly number[], from: number, to: number, ignore: ReadonlySet<string>): string[] {
   const out: string[] = [];
-  for (const n of nodes) for (const id of ctx.table.leasesOverlapping(n, from, to)) if (ignore.has(id) && !out.includes(id)) out.push(id);
+  for (const n of nodes) for (const id of ctx.table.leasesOverlapping(n, from, to)) if (ignore.has(id) && !ctx.ignoring?.has(id) && !out.includes(id)) out.push(id);
   return out.sort((a, b) => ctx.leaseById(a).seq - ctx.leaseById(b).seq);
 }
 
@@ -55,10 +55,11 @@ function chooseWithVictims(ctx: PlanContext, ask: WindowAsk, policy: PreemptionP
   if (req.roles) return clusterWithVictims(ctx, ask, policy);
   const shape = { t: from, cpu: req.perNode.cpu, memoryMiB: req.perNode.memoryMiB, eligible };
   const nodeAsk = { n: req.nodes, fullLength: length, minLength: null };
-  const free = firstWholeNodes(ctx, ask) ?? chooseNodes(freeProfile(ctx.table, { ...shape, onlyFreeNow: from === ctx.now }), nodeAsk);
+  const self = ctx.ignoring;
+  const free = firstWholeNodes(ctx, ask) ?? chooseNodes(freeProfile(ctx.table, self ? { ...shape, onlyFreeNow: false, ignore: self, ignoreFrom: from } : { ...shape, onlyFreeNow: from === ctx.now }), nodeAsk);
   if (free) return { choice: free, victims: [] };
   if (policy === null) return null;
-  const ignore = new Set<string>();
+  const ignore = new Set<string>(self);
   for (const v of orderVictims(policy, victimCandidates(ctx, from, from + length))) {
     ignore.add(v.leaseId);
     const choice = chooseNodes(freeProfile(ctx.table, { ...shape, onlyFreeNow: false, ignore, ignoreFrom: from }), nodeAsk);
@@ -72,10 +73,11 @@ function clusterWithVictims(ctx: PlanContext, ask: WindowAsk, policy: Preemption
   const { req, from, length, eligible } = ask;
   const roles = req.roles!;
   const as = (c: ClusterChoice) => ({ nodes: c.members, end: c.end, roleNodes: c.roleNodes });
-  const free = chooseCluster(ctx.table, roles, { t: from, fullLength: length, minLength: null, eligible });
+  const self = ctx.ignoring ? { ignore: ctx.ignoring, ignoreFrom: from } : {};
+  const free = chooseCluster(ctx.table, roles, { t: from, fullLength: length, minLength: null, eligible, ...self });
   if (free) return { choice: as(free), victims: [] };
   if (policy === null) return null;
-  const ignore = new Set<string>();
+  const ignore = new Set<string>(ctx.ignoring);
   for (const v of orderVictims(policy, victimCandidates(ctx, from, from + length))) {
     ignore.add(v.leaseId);
     const choice = chooseCluster(ctx.table, roles, { t: from, fullLength: length, minLength: null, eligible, ignore, ignoreFrom: from });
@@ -94,7 +96,7 @@ function firstWholeNodes(ctx: PlanContext, ask: WindowAsk): NodeChoice | null {
   const nodes: number[] = [];
   for (let i = 0; i < ctx.table.size && nodes.length < req.nodes; i++) {
     if (eligible && !eligible(i)) continue;
-    if (ctx.table.freeUntil(i, from, req.perNode.cpu, req.perNode.memoryMiB, end) >= end) nodes.push(i);
+    if (ctx.table.freeUntil(i, from, req.perNode.cpu, req.perNode.memoryMiB, end, ctx.ignoring, from) >= end) nodes.push(i);
   }
   return nodes.length === req.nodes ? { nodes, end } : null;
 }

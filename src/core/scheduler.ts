@@ -1,6 +1,8 @@
 import { applyPlan, currentPlan, type Decision, type PlanObserver, reject } from './admission.ts';
 import { processQueue, reevaluateFuture } from './best-effort-queue.ts';
 import { applyBoundaries, nextBoundary } from './boundaries.ts';
+import { applyChange } from './change-apply.ts';
+import { type AcceptedChange, type ChangePlan, type ChangeQuote, changeQuoteOf, type LeaseChange } from './change-plan.ts';
 import type { SchedulerConfig } from './config.ts';
 import { CoreState } from './core-state.ts';
 import { COST_FIGURE_KEYS, type CostFigures, costFiguresProblem } from './cost-figures.ts';
@@ -9,6 +11,7 @@ import type { LeaseCosts } from './lease-costs.ts';
 import type { LeaseRecord } from './lease-record.ts';
 import { type Quote, quoteOf } from './negotiation.ts';
 import type { NodeLoss } from './node-loss.ts';
+import { planChange } from './lease-change.ts';
 import { departNode, type NodeDeparture } from './node-departure.ts';
 import * as owner from './owner-actions.ts';
 import type { OwnerAction } from './owner-actions.ts';
@@ -25,6 +28,7 @@ import { type Done, type LeaseRequest, type NodeSpec, type Refusal, refusal, typ
 export type { Decision, PlanObserver } from './admission.ts';
 export type { Plan } from './plan.ts';
 export type { OwnerAction } from './owner-actions.ts';
+export type { ChangePlan, ChangeQuote, LeaseChange } from './change-plan.ts';
 
 /** What became true at one instant: the plan's actions that took effect. */
 export interface StepResult {
@@ -273,6 +277,31 @@ export class Scheduler {
   commit(id: string, now: number): Decision | Refusal {
     this.mustBeAt(now, 'commit');
     return commit(this.s, id);
+  }
+
+  // ---- renegotiation ----
+
+  /** What changing lease `id` so would do now, as a plan not applied (see lease-change.ts). */
+  planChange(id: string, change: LeaseChange, now: number, maxAlternatives = 3): ChangePlan {
+    this.mustBeAt(now, 'planChange');
+    return planChange(this.s, id, change, this.policies, maxAlternatives);
+  }
+
+  quoteChange(id: string, change: LeaseChange, now: number, maxAlternatives = 3): ChangeQuote {
+    return changeQuoteOf(this.planChange(id, change, now, maxAlternatives));
+  }
+
+  /**
+   * Changes lease `id` now, whole or not at all: by `plan` (what planChange answered for this very
+   * change) if nothing changed since, else by planning it again.
+   */
+  change(id: string, change: LeaseChange, now: number, plan?: ChangePlan): Done<{ plan: AcceptedChange }> {
+    this.mustBeAt(now, 'change');
+    const current = plan !== undefined && plan.leaseId === id && plan.change === change && plan.at === now && plan.version === this.s.version
+      ? plan : planChange(this.s, id, change, this.policies, 0);
+    if (!current.ok) return refusal(current.code, current.message);
+    applyChange(this.s, current);
+    return { ok: true, plan: current };
   }
 
   // ---- owner actions ----

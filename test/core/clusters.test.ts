@@ -6,8 +6,6 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
 import './support/setup.ts';
-import { Scheduler } from '../../src/core/scheduler.ts';
-import type { LeaseRequest } from '../../src/core/types.ts';
 import { scheduleLines } from '../../src/sim/schedule-export.ts';
 import { configArb, describeScenario, type Scenario } from './support/generators.ts';
 import { checkSchedule } from './support/schedule-checker.ts';
@@ -15,6 +13,7 @@ import { clusterScenarioArb } from './support/cluster-generators.ts';
 import { PlanHarness } from './support/plan-harness.ts';
 import { runScenario, violationsOf } from './support/run.ts';
 import { validateSchedule } from '../support/validate-schedule.ts';
+import { Driver } from './support/hand-driver.ts';
 
 interface Line {
   id: string;
@@ -107,39 +106,6 @@ test('the shared checker accepts schedules with clusters, and checks their lines
     { numRuns: 25 },
   );
 });
-
-/** A scheduler fed its requests as they arrive, driven by hand to any instant. */
-class Driver {
-  readonly scheduler: Scheduler;
-  private next = 0;
-  private readonly requests: LeaseRequest[];
-
-  constructor(s: Scenario) {
-    this.scheduler = new Scheduler(s.nodes, s.config);
-    this.requests = [...s.requests].sort((a, b) => a.arrival - b.arrival);
-  }
-
-  /** Every arrival and event up to `t`, then `t` itself. */
-  runTo(t: number): void {
-    const s = this.scheduler;
-    for (;;) {
-      const e = Math.min(this.next < this.requests.length ? this.requests[this.next].arrival : Infinity, s.nextEventTime());
-      if (e > t || e === Infinity) break;
-      this.step(e);
-    }
-    if (t > s.time) this.step(t);
-  }
-
-  step(t: number): void {
-    while (this.next < this.requests.length && this.requests[this.next].arrival <= t) this.scheduler.submit(this.requests[this.next++], t);
-    this.scheduler.advance(t);
-  }
-
-  runUntilIdle(): void {
-    this.runTo(this.requests.length > 0 ? this.requests[this.requests.length - 1].arrival : 0);
-    for (let t = this.scheduler.nextEventTime(); t !== Infinity; t = this.scheduler.nextEventTime()) this.scheduler.advance(t);
-  }
-}
 
 test('owner actions and a lost node act on a cluster as a whole: it never runs in part, and the schedule checks', () => {
   const action = fc.record({ at: fc.integer({ min: 1, max: 4000 }), what: fc.constantFrom('suspend', 'resume', 'finish', 'cancel', 'lose'), pick: fc.nat() });

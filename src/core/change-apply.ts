@@ -1,0 +1,66 @@
+// Applies an accepted change plan to its lease, whole: the leases in the way make room, the
+// lease's reservations move to the plan's, and its request becomes the changed one.
+
+import { placeReservation } from './admission.ts';
+import type { AcceptedChange } from './change-plan.ts';
+import type { CoreState } from './core-state.ts';
+import { stretchedSeconds } from './costs.ts';
+import { unschedule } from './lease-lifecycle.ts';
+import type { LeaseRecord } from './lease-record.ts';
+import { preempt } from './preemption.ts';
+import { dropPlan, dropSegment, place, truncate } from './reservation-ops.ts';
+
+export function applyChange(s: CoreState, plan: AcceptedChange): void {
+  const lease = s.book.mustGet(plan.leaseId);
+  const next = plan.request;
+  const work = next.kind === 'best-effort' ? stretchedSeconds(next.duration, s.config.runtimeOverheadPercent) : next.duration;
+  const how = plan.how;
+  switch (how.kind) {
+    case 'work':
+      lease.req = next;
+      lease.work = work;
+      break;
+    case 'requeue':
+      if (lease.chain.length > 0) unschedule(s, lease, s.now);
+      lease.req = next;
+      lease.work = work;
+      break;
+    case 'replan': {
+      const r = how.reservation;
+      const state = lease.state;
+      dropPlan(s, lease, s.now);
+      s.images.release(lease, s.now);
+      lease.req = next;
+      lease.work = work;
+      placeReservation(s, lease, r);
+      if (state === 'held') keepHeld(s, lease);
+      break;
+    }
+    case 'in-place': {
+      const last = lease.chain.filter((seg) => seg.kind === 'run').pop()!;
+      for (const p of how.preemptions) preempt(s, s.book.mustGet(p.leaseId), p.how, last.end, s.now);
+      for (const seg of lease.chain.slice(lease.chain.indexOf(last) + 1)) dropSegment(s, lease, seg);
+      lease.chain.length = lease.chain.indexOf(last) + 1;
+      truncate(s, last, how.runEnd);
+      const shutdown = s.config.shutdownSeconds;
+      if (shutdown > 0) lease.chain.push(place(s, lease, 'shutdown', how.runEnd, how.runEnd + shutdown, last.nodes));
+      lease.req = next;
+      lease.work = work;
+      break;
+    }
+  }
+  s.changed?.add(lease);
+  s.requestChanged();
+  // Whatever a change gives up (a shorter run, a smaller shape, a place left) may let others go earlier.
+  s.mustReevaluate = true;
+}
+
+/** A held lease placed again stays held, and its hold ends before it would begin. */
+function keepHeld(s: CoreState, lease: LeaseRecord): void {
+  lease.state = 'held';
+  const begins = lease.chain[0]?.start ?? Infinity;
+  if (lease.heldUntil !== null && begins < lease.heldUntil) {
+    s.book.unhold(lease);
+    s.book.hold(lease, begins);
+  }
+}

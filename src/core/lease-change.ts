@@ -1,0 +1,261 @@
+// Plans a change to a live lease the way a new lease is planned (plan-then-apply): a lease not
+// yet begun is planned again as its changed request, as if its own reservations were not there;
+// a begun lease's last run is lengthened or shortened where it runs. Changes nothing.
+
+import type { CoreState } from './core-state.ts';
+import { stretchedSeconds, unstretchedSeconds } from './costs.ts';
+import type { AcceptedChange, ChangeAlternative, ChangeHow, ChangePlan, LeaseChange } from './change-plan.ts';
+import { hasEnded, type LeaseRecord } from './lease-record.ts';
+import { exactOffer } from './negotiation.ts';
+import { seriesOf } from './periodic.ts';
+import type { PlanContext } from './plan-context.ts';
+import type { Preemption } from './plan.ts';
+import { preemptionKind, victimCandidates } from './preemption.ts';
+import { orderVictims } from './preemption-policy.ts';
+import { deadlineReservation, type Policies, reservationOf } from './request-planner.ts';
+import { planDeadline } from './deadline-planner.ts';
+import { planExact } from './reservation-planner.ts';
+import type { Segment } from './segment.ts';
+import type { TransferLink } from './transfer-link.ts';
+import type { LeaseRequest, RefusalCode } from './types.ts';
+
+/**
+ * Planners' view of the state with one lease's own reservations treated as absent: they are
+ * ignored in the slot table, its transfers not yet begun are off the image link, and an image
+ * only its own transfer brings to a node is not counted as coming.
+ */
+class WithoutLease implements PlanContext {
+  readonly ignoring: ReadonlySet<string>;
+  private ownLink: TransferLink | null = null;
+
+  constructor(private readonly s: CoreState, private readonly lease: LeaseRecord) {
+    this.ignoring = new Set([lease.req.id]);
+  }
+
+  get table() { return this.s.table; }
+  get config() { return this.s.config; }
+  get costs() { return this.s.costs; }
+  get now() { return this.s.now; }
+  get version() { return this.s.version; }
+  /** The deadline planner plans around tentative leases and the ignored lease alike. */
+  get tentative() { return new Set([...this.s.tentative, this.lease.req.id]); }
+  leaseById(id: string) { return this.s.leaseById(id); }
+  nodesThatFit(cpu: number, memoryMiB: number) { return this.s.nodesThatFit(cpu, memoryMiB); }
+
+  get link(): TransferLink {
+    if (!this.sendsImage) return this.s.link;
+    if (this.ownLink === null) {
+      this.ownLink = this.s.link.clone();
+      this.ownLink.cancel(this.lease.req.id, this.s.now);
+    }
+    return this.ownLink;
+  }
+
+  imageReadyBy(req: LeaseRequest, node: number, t: number): boolean {
+    const img = this.lease.req.image;
+    if (this.sendsImage && img && this.lease.imageRefs.includes(node) && this.s.images.holdersOf(img.id, node) === 1) return false;
+    return this.s.imageReadyBy(req, node, t);
+  }
+
+  private get sendsImage(): boolean {
+    return this.s.link.scheduled.some((x) => x.leaseId === this.lease.req.id);
+  }
+}
+
+/** What is wrong with the change itself, whatever the lease: null if nothing. */
+export function changeProblem(change: LeaseChange): string | null {
+  const given = (['duration', 'start', 'nodes', 'cpu', 'memoryMiB'] as const).filter((k) => change[k] !== undefined);
+  if (given.length === 0) return 'a change names at least one of duration, start, nodes, cpu, memoryMiB';
+  for (const k of ['duration', 'nodes', 'memoryMiB'] as const) {
+    const v = change[k];
+    if (v !== undefined && !(Number.isSafeInteger(v) && v >= 1)) return `${k} must be a whole number >= 1, got ${v}`;
+  }
+  if (change.start !== undefined && !(Number.isSafeInteger(change.start) && change.start >= 0)) return `start must be a whole number of seconds >= 0, got ${change.start}`;
+  if (change.cpu !== undefined && !(Number.isFinite(change.cpu) && change.cpu > 0)) return `cpu must be a number > 0, got ${change.cpu}`;
+  return null;
+}
+
+/** The lease's request as changed. */
+export function changedRequest(req: LeaseRequest, change: LeaseChange): LeaseRequest {
+  const duration = change.duration ?? req.duration;
+  const out: LeaseRequest = {
+    ...req, duration, nodes: change.nodes ?? req.nodes,
+    perNode: { ...req.perNode, cpu: change.cpu ?? req.perNode.cpu, memoryMiB: change.memoryMiB ?? req.perNode.memoryMiB },
+  };
+  if (change.start !== undefined) out.requestedStart = change.start;
+  if (req.realDuration !== undefined) out.realDuration = Math.min(req.realDuration, duration);
+  return out;
+}
+
+const begun = (s: CoreState, lease: LeaseRecord): boolean => lease.state === 'active' || (lease.chain.length > 0 && lease.chain[0].start <= s.now);
+
+const changesShape = (req: LeaseRequest, c: LeaseChange): boolean =>
+  (c.nodes !== undefined && c.nodes !== req.nodes) || (c.cpu !== undefined && c.cpu !== req.perNode.cpu) || (c.memoryMiB !== undefined && c.memoryMiB !== req.perNode.memoryMiB);
+
+/** The run seconds a request needs: a best-effort one runs longer by the VMs' runtime overhead. */
+const workFor = (s: CoreState, req: LeaseRequest): number => (req.kind === 'best-effort' ? stretchedSeconds(req.duration, s.config.runtimeOverheadPercent) : req.duration);
+
+/**
+ * The plan for changing lease `id` now. A refusal says why (its code: not-found, wrong-state,
+ * unsupported, invalid, policy, exceeds-pool, insufficient-capacity) and offers the changes
+ * nearest to it that would be accepted (up to `maxAlternatives`).
+ */
+export function planChange(s: CoreState, id: string, change: LeaseChange, policies: Policies, maxAlternatives = 3): ChangePlan {
+  const head = { leaseId: id, change, at: s.now, version: s.version };
+  const no = (code: RefusalCode, message: string, alternatives: ChangeAlternative[] = []): ChangePlan => ({ ...head, ok: false, code, message, alternatives });
+  const problem = changeProblem(change);
+  if (problem) return no('invalid', problem);
+  const lease = s.book.get(id);
+  if (!lease) return no('not-found', `no lease '${id}'`);
+  const req = lease.req;
+  if (hasEnded(lease)) return no('wrong-state', `lease '${id}' has ended (${lease.state}): there is nothing to change; request a new lease`);
+  if (lease.state === 'expanded') return no('unsupported', `lease '${id}' is a periodic series: change one of its occurrences (${lease.occurrenceIds?.[0] ?? `${id}#0`}, ...)`);
+  if (req.roles) return no('unsupported', `lease '${id}' is a cluster lease: changing a cluster (its duration or workers) is not supported yet; cancel it and request the cluster anew`);
+  if (change.start !== undefined && !hasFixedStart(req)) return no('unsupported', `lease '${id}' is ${req.kind}: only an exact lease (or one occurrence of a periodic one) has a start to move`);
+  const next = changedRequest(req, change);
+  const accept = (how: ChangeHow, start: number | null, end: number | null, nodes: readonly number[], note?: string): AcceptedChange =>
+    ({ ...head, ok: true, request: next, how, start, end, nodes, ...(note ? { note } : {}) });
+  if (changesShape(req, change) && next.nodes > s.nodesThatFit(next.perNode.cpu, next.perNode.memoryMiB)) {
+    return no('exceeds-pool', `asks for ${next.nodes} nodes with ${next.perNode.cpu} CPU and ${next.perNode.memoryMiB} MiB each; the pool has ${s.nodesThatFit(next.perNode.cpu, next.perNode.memoryMiB)} such nodes`);
+  }
+  if (req.kind === 'best-effort') return planBestEffort(s, lease, change, next, accept, no);
+  if (begun(s, lease)) {
+    if (change.start !== undefined) return no('wrong-state', `lease '${id}' has begun: its start cannot move`);
+    if (changesShape(req, change)) return no('wrong-state', `lease '${id}' has begun: a running lease keeps its nodes, CPUs and memory; change its duration, or cancel it and request the shape anew`);
+    return planInPlace(s, lease, next, policies, maxAlternatives, accept, no);
+  }
+  return planAgain(s, lease, change, next, policies, maxAlternatives, accept, no);
+}
+
+type Accept = (how: ChangeHow, start: number | null, end: number | null, nodes: readonly number[], note?: string) => AcceptedChange;
+type Refuse = (code: RefusalCode, message: string, alternatives?: ChangeAlternative[]) => ChangePlan;
+
+/** A best-effort lease: queued ones take the change in the queue; begun ones change their work. */
+function planBestEffort(s: CoreState, lease: LeaseRecord, change: LeaseChange, next: LeaseRequest, accept: Accept, no: Refuse): ChangePlan {
+  const id = lease.req.id;
+  const work = workFor(s, next);
+  const suspended = lease.state === 'suspended' || lease.done > 0;
+  if (suspended && changesShape(lease.req, change)) return no('wrong-state', `lease '${id}' has run and is suspended: its memory was saved at its shape; change its duration only, or cancel it and request the shape anew`);
+  if (work <= lease.done) return no('invalid', `lease '${id}' has already run ${lease.done} s: ask for a duration over ${unstretchedSeconds(lease.done, s.config.runtimeOverheadPercent)} s, or stop it`);
+  if (!begun(s, lease)) {
+    const length = s.costs.wholeChain(work - lease.done);
+    const room = s.table.earliestWindow(next.nodes, next.perNode.cpu, next.perNode.memoryMiB, length, s.now);
+    const note = 'queued; the start is the earliest the pool has room, not a promise';
+    return room === Infinity ? accept({ kind: 'requeue' }, null, null, [], note) : accept({ kind: 'requeue' }, room + s.config.bootSeconds, room + length, [], note);
+  }
+  if (changesShape(lease.req, change)) return no('wrong-state', `lease '${id}' has begun: a running lease keeps its nodes, CPUs and memory; change its duration, or cancel it and request the shape anew`);
+  if (lease.chainEndsIn === 'suspend') return accept({ kind: 'work' }, null, null, lease.chain[0]?.nodes ?? [], 'it is to be suspended as planned; the work it has left is run when it resumes');
+  return planInPlace(s, lease, next, null, 0, accept, no);
+}
+
+/**
+ * A begun lease: its last run ends earlier or later where it runs, its shutdown after. Growing
+ * needs the room on its nodes; a reservation may take it from preemptible best-effort leases
+ * given their notice. Refused, the longest extension that fits is offered.
+ */
+function planInPlace(s: CoreState, lease: LeaseRecord, next: LeaseRequest, policies: Policies | null, maxAlternatives: number, accept: Accept, no: Refuse): ChangePlan {
+  const id = lease.req.id;
+  const last = lastRun(lease);
+  if (!last || lease.chainEndsIn !== 'finish') return no('wrong-state', `lease '${id}' is ${doingNow(lease)}: its run cannot change now; try again once it runs`);
+  const delta = workFor(s, next) - lease.work;
+  const runEnd = last.end + delta;
+  const shutdown = s.config.shutdownSeconds;
+  const floor = last.active ? s.now : last.start;
+  if (runEnd <= floor) {
+    const ran = lease.done + (last.active ? s.now - last.start : 0);
+    return no('invalid', `lease '${id}' has run ${ran} s of its ${lease.work} s: a shorter duration must leave it running past now (over ${lease.req.duration - (last.end - floor)} s); stop it to end it now`);
+  }
+  if (delta <= 0) return accept({ kind: 'in-place', runEnd, preemptions: [] }, runStart(lease), runEnd + shutdown, last.nodes);
+  const deadline = lease.req.deadline;
+  if (lease.req.kind === 'deadline' && deadline !== undefined && runEnd + shutdown > deadline) {
+    const most = deadline - shutdown - last.end;
+    const alternatives: ChangeAlternative[] = most >= 1 && maxAlternatives > 0 ? [{ kind: 'longest-extension', change: { duration: lease.req.duration + most }, start: runStart(lease), end: deadline }] : [];
+    const within = planInPlace(s, lease, { ...next, duration: lease.req.duration + most }, policies, 0, accept, no);
+    return no('policy', `lease '${id}' must end by its deadline ${deadline}: ${delta} s more would end it at ${runEnd + shutdown}`, within.ok ? alternatives : []);
+  }
+  const ctx = new WithoutLease(s, lease);
+  const to = runEnd + shutdown;
+  const { cpu, memoryMiB } = lease.req.perNode;
+  const blocked = (ignore: ReadonlySet<string>) => last.nodes.filter((n) => s.table.freeUntil(n, last.end, cpu, memoryMiB, to, ignore, last.end) < to);
+  if (blocked(ctx.ignoring).length === 0) return accept({ kind: 'in-place', runEnd, preemptions: [] }, runStart(lease), to, last.nodes);
+  const policy = policies && last.end >= s.now + s.config.preemptionNoticeSeconds ? policies.preemption : null;
+  if (policy) {
+    const ignore = new Set(ctx.ignoring);
+    const onNodes = new Set(last.nodes.flatMap((n) => s.table.leasesOverlapping(n, last.end, to)));
+    const victims: Preemption[] = [];
+    for (const v of orderVictims(policy, victimCandidates(ctx, last.end, to).filter((c) => onNodes.has(c.leaseId)))) {
+      ignore.add(v.leaseId);
+      victims.push({ leaseId: v.leaseId, how: preemptionKind(ctx, s.book.mustGet(v.leaseId), last.end) });
+      if (blocked(ignore).length === 0) return accept({ kind: 'in-place', runEnd, preemptions: victims }, runStart(lease), to, last.nodes);
+    }
+  }
+  const roomEnd = Math.min(...last.nodes.map((n) => s.table.freeUntil(n, last.end, cpu, memoryMiB, Infinity, ctx.ignoring, last.end)));
+  const most = roomEnd - shutdown - last.end;
+  const message = `lease '${id}' cannot run ${delta} s longer on its nodes: ${blocked(ctx.ignoring).length} of them are promised to other leases from ${roomEnd}`;
+  if (most < 1 || maxAlternatives < 1) return no('insufficient-capacity', message);
+  const duration = durationFor(s, lease, lease.work + most);
+  if (duration <= lease.req.duration) return no('insufficient-capacity', message);
+  return no('insufficient-capacity', message, [{ kind: 'longest-extension', change: { duration }, start: runStart(lease), end: last.end + (workFor(s, { ...lease.req, duration }) - lease.work) + shutdown }]);
+}
+
+/** The largest duration whose work fits in `work` run seconds. */
+function durationFor(s: CoreState, lease: LeaseRecord, work: number): number {
+  if (lease.req.kind !== 'best-effort') return work;
+  let d = unstretchedSeconds(work, s.config.runtimeOverheadPercent);
+  while (d > 1 && stretchedSeconds(d, s.config.runtimeOverheadPercent) > work) d--;
+  return d;
+}
+
+/**
+ * A reservation not yet begun: planned again, as an exact lease at its (new) start, as if its own
+ * reservations were not there. Refused, the offers are the exact lease's: the earliest start
+ * that works, fewer nodes, shorter.
+ */
+function planAgain(s: CoreState, lease: LeaseRecord, change: LeaseChange, next: LeaseRequest, policies: Policies, maxAlternatives: number, accept: Accept, no: Refuse): ChangePlan {
+  const id = lease.req.id;
+  if (s.link.scheduled.some((t) => t.leaseId === id && t.start < s.now)) return no('wrong-state', `lease '${id}' has its image on its way to its nodes: change it once the image is there`);
+  const ctx = new WithoutLease(s, lease);
+  if (next.kind === 'deadline') {
+    const planned = planDeadline(ctx, next);
+    if (!planned.ok) return no(planned.reason, `lease '${id}' cannot be changed so: ${planned.message}`);
+    const r = deadlineReservation(ctx, next, planned.plan);
+    return accept({ kind: 'replan', reservation: r }, r.start, r.end, r.nodes);
+  }
+  const start = hasFixedStart(next) ? next.requestedStart! : runStart(lease);
+  const asExact: LeaseRequest = { ...next, requestedStart: start };
+  const policy = next.kind === 'immediate' ? null : next.kind === 'urgent' ? policies.urgent : policies.preemption;
+  const planned = planExact(ctx, asExact, policy);
+  if (planned.ok) {
+    const r = reservationOf(ctx, next, planned.plan);
+    return accept({ kind: 'replan', reservation: r }, r.start, r.end, r.nodes);
+  }
+  const offer = exactOffer(ctx, asExact, asExact, policy, planned.reason, maxAlternatives);
+  const alternatives = offer.alternatives.map((a): ChangeAlternative => ({
+    kind: a.kind === 'later-start' ? 'later-start' : a.kind === 'fewer-nodes' ? 'fewer-nodes' : 'shorter',
+    change: a.kind === 'later-start' ? { ...change, start: a.request.requestedStart! } : a.kind === 'fewer-nodes' ? { ...change, nodes: a.request.nodes } : { ...change, duration: a.request.duration },
+    start: a.start, end: a.end,
+  })).filter((a) => a.kind !== 'later-start' || hasFixedStart(next));
+  return no(planned.reason, `lease '${id}' cannot be changed so: ${planned.message}`, alternatives);
+}
+
+/** An exact lease, or an occurrence of a periodic one: a lease placed at the start its owner named. */
+function hasFixedStart(req: LeaseRequest): boolean {
+  return req.kind === 'exact' || (req.kind === 'periodic' && seriesOf(req.id) !== null);
+}
+
+function lastRun(lease: LeaseRecord): Segment | undefined {
+  for (let i = lease.chain.length - 1; i >= 0; i--) {
+    const seg = lease.chain[i];
+    if (seg.kind === 'run') return lease.chain.slice(i + 1).every((x) => x.kind === 'shutdown') ? seg : undefined;
+  }
+  return undefined;
+}
+
+function runStart(lease: LeaseRecord): number {
+  return lease.chain.find((seg) => seg.kind === 'run')?.start ?? lease.chain[0]?.start ?? lease.firstStart ?? 0;
+}
+
+function doingNow(lease: LeaseRecord): string {
+  const seg = lease.chain.find((x) => x.active);
+  return seg ? `in its ${seg.kind}` : lease.state;
+}

@@ -1,0 +1,135 @@
+// Changes to live leases: quoting one changes nothing; a change quoted as possible is accepted by
+// a fresh scheduler at the same state, with the same result; every alternative offered is
+// accepted; no change moves another lease's exact reservation; the schedule still checks.
+
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import fc from 'fast-check';
+import './support/setup.ts';
+import type { LeaseChange } from '../../src/core/change-plan.ts';
+import type { LeaseRecord } from '../../src/core/lease-record.ts';
+import type { Scheduler } from '../../src/core/scheduler.ts';
+import { scheduleLines } from '../../src/sim/schedule-export.ts';
+import { describeScenario, type Scenario, scenarioArb } from './support/generators.ts';
+import { Driver } from './support/hand-driver.ts';
+import { checkSchedule } from './support/schedule-checker.ts';
+import { validateSchedule } from '../support/validate-schedule.ts';
+
+interface Ask {
+  at: number;
+  pick: number;
+  what: 'extend' | 'shorten' | 'start' | 'nodes' | 'shape';
+  amount: number;
+  nodes: number;
+  share: number;
+}
+
+const askArb: fc.Arbitrary<Ask> = fc.record({
+  at: fc.integer({ min: 0, max: 6000 }),
+  pick: fc.nat(),
+  what: fc.constantFrom<Ask['what']>('extend', 'extend', 'shorten', 'start', 'nodes', 'shape'),
+  amount: fc.integer({ min: 1, max: 4000 }),
+  nodes: fc.integer({ min: 1, max: 4 }),
+  share: fc.constantFrom(0.25, 0.5, 1),
+});
+
+/** Scenarios whose leases run their whole duration: a change of duration is then what they run. */
+const plainScenario = scenarioArb({ stream: { maxLeases: 12 } }).map((s): Scenario => ({ ...s, requests: s.requests.map(({ realDuration: _, ...r }) => r) }));
+
+function changeFor(s: Scenario, lease: LeaseRecord, ask: Ask, now: number): LeaseChange {
+  const req = lease.req;
+  switch (ask.what) {
+    case 'extend': return { duration: req.duration + ask.amount };
+    case 'shorten': return { duration: Math.max(1, req.duration - ask.amount) };
+    case 'start': return { start: now + ask.amount };
+    case 'nodes': return { nodes: ask.nodes };
+    case 'shape': return { cpu: Math.min(...s.nodes.map((n) => n.cpu)) * ask.share, memoryMiB: Math.max(1, Math.floor(Math.min(...s.nodes.map((n) => n.memoryMiB)) * ask.share)) };
+  }
+}
+
+interface Done {
+  at: number;
+  id: string;
+  change: LeaseChange;
+}
+
+/** A scheduler that heard the scenario and the changes made so far, brought to `t`. */
+function replayed(s: Scenario, changes: readonly Done[], t: number): Driver {
+  const d = new Driver(s);
+  for (const c of changes) {
+    d.runTo(c.at);
+    assert.ok(d.scheduler.change(c.id, c.change, c.at).ok, `a change made before is refused in a replay: ${JSON.stringify(c)}`);
+    d.scheduler.advance(c.at);
+  }
+  d.runTo(t);
+  return d;
+}
+
+function fingerprint(scheduler: Scheduler, s: Scenario): string {
+  const calendars = Array.from({ length: s.nodes.length }, (_, n) => scheduler.table.reservationsOn(n).map((x) => [x.leaseId, x.kind, x.start, x.end, x.cpu, x.memoryMiB]));
+  return JSON.stringify([[...scheduleLines(scheduler.allLeases(), s.nodes)], calendars, scheduler.queueLength, scheduler.version]);
+}
+
+/** The planned and past runs of every exact lease but `except`, as they stand. */
+function exactRuns(scheduler: Scheduler, except: string): string {
+  return JSON.stringify(scheduler.allLeases().filter((l) => l.req.kind === 'exact' && l.req.id !== except && l.state !== 'cancelled' && l.state !== 'rejected')
+    .map((l) => [l.req.id, [...l.history, ...l.chain].filter((x) => x.kind === 'run' && !x.removed).map((x) => [x.start, x.end, [...x.nodes]])]));
+}
+
+/** How the accepted changes were done, over every run: the property is not vacuous. */
+const seen = new Map<string, number>();
+let runs = 0;
+
+test('a change keeps its promises: quoting changes nothing, a quoted change is what a fresh scheduler does, alternatives are accepted, exact reservations stay, the schedule checks', () => {
+  fc.assert(
+    fc.property(plainScenario, fc.array(askArb, { minLength: 1, maxLength: 3 }), (s, asks) => {
+      const driver = new Driver(s);
+      const scheduler = driver.scheduler;
+      const made: Done[] = [];
+      for (const ask of [...asks].sort((a, b) => a.at - b.at)) {
+        driver.runTo(Math.max(ask.at, scheduler.time));
+        const now = scheduler.time;
+        const live = scheduler.allLeases().filter((l) => !l.req.roles);
+        if (live.length === 0) continue;
+        const lease = live[ask.pick % live.length];
+        const id = lease.req.id;
+        const change = changeFor(s, lease, ask, now);
+        const where = `change ${JSON.stringify(change)} of ${id} at ${now} after ${JSON.stringify(made)} in ${describeScenario(s)}`;
+        const before = fingerprint(scheduler, s);
+        const plan = scheduler.planChange(id, change, now);
+        assert.equal(fingerprint(scheduler, s), before, `planning the change changed the scheduler; ${where}`);
+        if (plan.ok) {
+          const others = exactRuns(scheduler, id);
+          const fresh = replayed(s, made, now);
+          const freshDone = fresh.scheduler.change(id, change, now);
+          assert.ok(freshDone.ok, `quoted as possible, refused by a fresh scheduler: ${JSON.stringify(freshDone)}; ${where}`);
+          assert.ok(scheduler.change(id, change, now, plan).ok, where);
+          scheduler.advance(now);
+          fresh.scheduler.advance(now);
+          assert.equal(fingerprint(scheduler, s), fingerprint(fresh.scheduler, s), `the quoted plan and a fresh one differ; ${where}`);
+          assert.equal(exactRuns(scheduler, id), others, `a change moved an exact reservation; ${where}`);
+          made.push({ at: now, id, change });
+          seen.set(plan.how.kind, (seen.get(plan.how.kind) ?? 0) + 1);
+        } else {
+          if (plan.alternatives.length > 0) seen.set('alternatives', (seen.get('alternatives') ?? 0) + 1);
+          for (const alt of plan.alternatives) {
+            const fresh = replayed(s, made, now);
+            const r = fresh.scheduler.change(id, alt.change, now);
+            assert.ok(r.ok, `alternative ${JSON.stringify(alt)} refused: ${JSON.stringify(r)}; refusal ${plan.message}; ${where}`);
+          }
+        }
+      }
+      driver.runUntilIdle();
+      const lines = [...scheduleLines(scheduler.allLeases(), s.nodes)];
+      const withdrawn = new Set(scheduler.allLeases().filter((l) => l.state === 'cancelled').map((l) => l.req.id));
+      assert.deepEqual(checkSchedule(lines, { runtimeOverheadPercent: s.config.runtimeOverheadPercent, drained: true, withdrawn }), [], `after ${JSON.stringify(made)} in ${describeScenario(s)}`);
+      // The shared checker, on a sample (a Python process each).
+      if (made.length > 0 && runs++ % 8 === 0) {
+        const checked = validateSchedule(`${lines.join('\n')}\n`, ['--runtime-overhead', String(s.config.runtimeOverheadPercent)]);
+        assert.equal(checked.status, 0, `${checked.output}\nafter ${JSON.stringify(made)} in ${describeScenario(s)}`);
+      }
+    }),
+    { numRuns: 200 },
+  );
+  for (const how of ['replan', 'in-place', 'requeue', 'alternatives']) assert.ok((seen.get(how) ?? 0) > 0, `no change was ${how} in 200 runs: ${JSON.stringify([...seen])}`);
+});

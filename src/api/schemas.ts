@@ -156,6 +156,16 @@ export const GroupBody = Type.Object({ name: Type.String({ pattern: GROUP_NAME }
 export const MemberBody = Type.Object({ user: Type.String({ minLength: 1 }) }, strict);
 export const TokenBody = Type.Object({ label: Type.Optional(Type.String({ maxLength: 100 })), expiresIn: Type.Optional(Type.Integer({ minimum: 60, maximum: LONGEST_SECONDS })) }, strict);
 
+/** What an owner asks to change of a live lease: absent fields stay (core/change-plan.ts). */
+export const ChangeBody = Type.Object({
+  duration: Type.Optional(Seconds('the whole run asked for, as when the lease was requested (not an increment)')),
+  start: Type.Optional(Instant('epoch seconds: a scheduled exact lease (or one occurrence of a periodic lease) moved to start then')),
+  nodes: Type.Optional(Type.Integer({ minimum: 1, maximum: MOST_NODES, description: 'VMs (one per node), for a lease not yet begun' })),
+  cpu: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: MOST_CPUS, description: 'CPUs per node (may be fractional), for a lease not yet begun' })),
+  memoryMiB: Type.Optional(Type.Integer({ minimum: 1, maximum: MOST_MEMORY_MIB, description: 'memory per node, for a lease not yet begun' })),
+}, { ...strict, minProperties: 1, description: 'at least one field' });
+export type ChangeBody = Static<typeof ChangeBody>;
+
 export const MigrateBody = Type.Object({
   nodes: Type.Array(Type.String({ minLength: 1 }), { minItems: 1, maxItems: MOST_NODES, description: 'the nodes to move to, one for each node the lease runs on' }),
 }, strict);

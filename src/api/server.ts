@@ -15,6 +15,7 @@ import { registerEventRoutes } from './routes/events.ts';
 import { registerImageRoutes } from './routes/images.ts';
 import { registerTrustRoutes } from './routes/trust.ts';
 import { registerLeaseRoutes, registerMigration, registerUsageRoutes, registerWorkspaceActions } from './routes/leases.ts';
+import { registerLeaseChanges } from './routes/lease-changes.ts';
 import { registerNodeRoutes } from './routes/nodes.ts';
 import { registerPilotRoutes } from './routes/pilots.ts';
 import { registerSlotRoutes } from './routes/slots.ts';
@@ -43,6 +44,7 @@ export function buildServer(opts: ServerOptions): FastifyInstance {
   registerUsageRoutes(app, ctx);
   registerWorkspaceActions(app, ctx);
   registerMigration(app, ctx);
+  registerLeaseChanges(app, ctx);
   registerNodeRoutes(app, ctx);
   registerPilotRoutes(app, ctx);
   registerSlotRoutes(app, ctx);

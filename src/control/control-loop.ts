@@ -5,7 +5,7 @@
 
 import type { LeaseRecord } from '../core/lease-record.ts';
 import { seriesOf } from '../core/periodic.ts';
-import type { Plan, StepResult } from '../core/scheduler.ts';
+import type { ChangePlan, Plan, StepResult } from '../core/scheduler.ts';
 import { Backends } from '../core/backends.ts';
 import { type BurstPolicy, DEFAULT_BURST_POLICY } from '../core/bursting.ts';
 import type { EventRow, Store } from '../store/store.ts';
@@ -281,7 +281,7 @@ export class ControlLoop {
     }
   }
 
-  private apply(input: Input, now: number, plan?: Plan): Applied {
+  private apply(input: Input, now: number, plan?: Plan | ChangePlan): Applied {
     if (this.scheduler.time < now) this.noteStep(this.scheduler.advance(now));
     const applied = applyInput(this.scheduler, this.nodes, this.owners, input, now, plan);
     this.noteStep(applied.step);
@@ -293,7 +293,7 @@ export class ControlLoop {
   }
 
   /** Writes the input to the store, then lets the scheduler hear it. */
-  async record(input: Input, now: number, plan?: Plan): Promise<Applied> {
+  async record(input: Input, now: number, plan?: Plan | ChangePlan): Promise<Applied> {
     await this.store.appendInput({ time: now, type: input.type, data: input });
     this.heardInputs++;
     let applied: Applied;

@@ -5,7 +5,7 @@ import type { CostFigures } from '../core/cost-figures.ts';
 import type { NodeLoss } from '../core/node-loss.ts';
 import type { NodeDeparture } from '../core/node-departure.ts';
 import type { Backends } from '../core/backends.ts';
-import type { Decision, Plan, StepResult } from '../core/scheduler.ts';
+import type { ChangePlan, Decision, LeaseChange, Plan, StepResult } from '../core/scheduler.ts';
 import type { LeaseRequest, NodeSpec, Refusal } from '../core/types.ts';
 import { configOfTerms, type Terms } from '../core/terms.ts';
 import { seriesOf } from '../core/periodic.ts';
@@ -38,6 +38,8 @@ export type Input =
    * (already made conservative: see drivers/qemu/measured-costs.ts). Missing ones are unchanged.
    */
   | ({ type: 'costs' } & CostFigures)
+  /** The owner renegotiates a live lease (core/lease-change.ts): what it changes, as asked. */
+  | { type: 'change'; id: string; change: LeaseChange }
   /** An administrator moves a running lease to other nodes while it runs. */
   | { type: 'migrate'; id: string; to: string[] }
   /** The site's terms changed (site-terms.ts): whole, as read, so that a replay needs no reading of its own. */
@@ -89,7 +91,7 @@ export interface Applied {
  * acted on at once (a queue pass, a decision). The scheduler must already be at `now`. Live
  * running and replays both go through here, which keeps them the same.
  */
-export function applyInput(scheduler: Backends, nodes: NodeIndex, owners: Map<string, Ownership>, input: Input, now: number, plan?: Plan): Applied {
+export function applyInput(scheduler: Backends, nodes: NodeIndex, owners: Map<string, Ownership>, input: Input, now: number, plan?: Plan | ChangePlan): Applied {
   const direct = applyOne(scheduler, nodes, owners, input, now, plan);
   const step = scheduler.advance(now);
   const decision = direct.decision ?? (input.type === 'submit' ? step.decisions.find((d) => d.leaseId === input.request.id) : undefined);
@@ -100,7 +102,8 @@ export function applyInput(scheduler: Backends, nodes: NodeIndex, owners: Map<st
  * `plan`: for a submit or hold, the plan the service quoted for this very request, applied if
  * nothing changed since (a replay has none, and plans again: the same plan, the core being deterministic).
  */
-function applyOne(scheduler: Backends, nodes: NodeIndex, owners: Map<string, Ownership>, input: Input, now: number, plan: Plan | undefined): Omit<Applied, 'step'> {
+function applyOne(scheduler: Backends, nodes: NodeIndex, owners: Map<string, Ownership>, input: Input, now: number, given: Plan | ChangePlan | undefined): Omit<Applied, 'step'> {
+  const plan = given !== undefined && 'request' in given && !('change' in given) ? given : undefined;
   switch (input.type) {
     case 'tick':
       return { leases: [] };
@@ -133,6 +136,13 @@ function applyOne(scheduler: Backends, nodes: NodeIndex, owners: Map<string, Own
       scheduler.addNode(input.node, now, input.backend);
       nodes.add(input.node.id);
       return { leases: [] };
+    case 'change': {
+      const quoted = given !== undefined && 'change' in given ? given : undefined;
+      const { plan: p } = done(scheduler.change(input.id, input.change, now, quoted));
+      const preempted = p.how.kind === 'replan' ? p.how.reservation.preemptions : p.how.kind === 'in-place' ? p.how.preemptions : [];
+      const decision: Decision = { ok: true, leaseId: input.id, state: p.how.kind === 'requeue' ? 'queued' : 'scheduled', ...(p.start !== null ? { start: p.start } : {}), ...(p.end !== null ? { end: p.end } : {}), nodes: [...p.nodes], preempted };
+      return { decision, leases: [input.id] };
+    }
     case 'migrate':
       done(scheduler.migrateLive(input.id, input.to.map((id) => nodes.of(id) ?? -1), now));
       return { leases: [input.id] };

@@ -28,6 +28,7 @@ import { scheduleLines } from '../sim/schedule-export.ts';
 import { ControlLoop } from './control-loop.ts';
 import type { ServiceOptions } from './service-options.ts';
 import { PoolService } from './pool-service.ts';
+import { type ChangeAnswer, changeLease, type LeaseChange, quoteChange } from './lease-changes.ts';
 
 export type { ServiceOptions } from './service-options.ts';
 
@@ -334,6 +335,16 @@ export class LeaseService {
       await this.loop.flush();
       return done(undefined);
     });
+  }
+
+  /** What changing a live lease so would do now (when, where, at what price, whom it preempts); nothing is written. */
+  quoteChange(id: string, change: LeaseChange): Promise<Result<ChangeAnswer>> {
+    return quoteChange(this.loop, id, change);
+  }
+
+  /** Changes a live lease, whole, if it can be; refused, nothing is written (lease-changes.ts). */
+  change(id: string, change: LeaseChange): Promise<Result<ChangeAnswer>> {
+    return changeLease(this.loop, id, change);
   }
 
   /** A request id names one lease for ever: a second lease under it would be refused by the scheduler. */

@@ -2,6 +2,7 @@
 // message that says what to do, and the API maps the code to an HTTP status in one table
 // (api/refusal-status.ts). Exceptions are left for bugs and for I/O that failed.
 
+import type { ChangeAlternative } from '../core/change-plan.ts';
 import type { Alternative, OccurrenceQuote } from '../core/negotiation.ts';
 import type { LeaseRequest, RejectReason } from '../core/types.ts';
 import type { Price } from './prices.ts';
@@ -31,7 +32,8 @@ export interface Refusal {
   /** The field at fault, for invalid input. */
   path?: string;
   earliestStart?: number | null;
-  alternatives?: Alternative[];
+  /** For a refused lease: requests; for a refused change: changes (core/change-plan.ts). */
+  alternatives?: Alternative[] | ChangeAlternative[];
   occurrences?: OccurrenceQuote[];
   /** For a lease refused on a site of several back-ends: what each back-end answered. */
   options?: BackendQuote[];

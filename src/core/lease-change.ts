@@ -118,7 +118,7 @@ export function planChange(s: CoreState, id: string, change: LeaseChange, polici
   if (changesShape(req, change) && next.nodes > s.nodesThatFit(next.perNode.cpu, next.perNode.memoryMiB)) {
     return no('exceeds-pool', `asks for ${next.nodes} nodes with ${next.perNode.cpu} CPU and ${next.perNode.memoryMiB} MiB each; the pool has ${s.nodesThatFit(next.perNode.cpu, next.perNode.memoryMiB)} such nodes`);
   }
-  if (req.kind === 'best-effort') return planBestEffort(s, lease, change, next, accept, no);
+  if (req.kind === 'best-effort') return planBestEffort(s, lease, change, next, maxAlternatives, accept, no);
   if (begun(s, lease)) {
     if (change.start !== undefined) return no('wrong-state', `lease '${id}' has begun: its start cannot move`);
     if (changesShape(req, change)) return no('wrong-state', `lease '${id}' has begun: a running lease keeps its nodes, CPUs and memory; change its duration, or cancel it and request the shape anew`);
@@ -131,7 +131,7 @@ type Accept = (how: ChangeHow, start: number | null, end: number | null, nodes: 
 type Refuse = (code: RefusalCode, message: string, alternatives?: ChangeAlternative[]) => ChangePlan;
 
 /** A best-effort lease: queued ones take the change in the queue; begun ones change their work. */
-function planBestEffort(s: CoreState, lease: LeaseRecord, change: LeaseChange, next: LeaseRequest, accept: Accept, no: Refuse): ChangePlan {
+function planBestEffort(s: CoreState, lease: LeaseRecord, change: LeaseChange, next: LeaseRequest, maxAlternatives: number, accept: Accept, no: Refuse): ChangePlan {
   const id = lease.req.id;
   const work = workFor(s, next);
   const suspended = lease.state === 'suspended' || lease.done > 0;
@@ -145,7 +145,7 @@ function planBestEffort(s: CoreState, lease: LeaseRecord, change: LeaseChange, n
   }
   if (changesShape(lease.req, change)) return no('wrong-state', `lease '${id}' has begun: a running lease keeps its nodes, CPUs and memory; change its duration, or cancel it and request the shape anew`);
   if (lease.chainEndsIn === 'suspend') return accept({ kind: 'work' }, null, null, lease.chain[0]?.nodes ?? [], 'it is to be suspended as planned; the work it has left is run when it resumes');
-  return planInPlace(s, lease, next, null, 0, accept, no);
+  return planInPlace(s, lease, next, null, maxAlternatives, accept, no);
 }
 
 /**

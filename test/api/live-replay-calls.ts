@@ -22,6 +22,8 @@ export type Call =
   | ({ op: 'quote'; who: Owner; shared: boolean; kind: 'best-effort' | 'immediate' | 'exact' | 'urgent' | 'deadline' | 'periodic' } & Shape)
   | { op: 'commit' | 'cancel'; pick: number }
   | { op: 'act'; action: 'stop' | 'suspend' | 'resume'; pick: number }
+  /** The owner renegotiates a live lease: its duration by `by` seconds (may shrink), its start, or its node count. */
+  | { op: 'change'; pick: number; what: 'duration' | 'start' | 'nodes'; by: number }
   /** To as many nodes as the lease has, from the `offset`-th of the nodes it is not on. */
   | { op: 'migrate'; pick: number; offset: number }
   | { op: 'vm-ends'; pick: number; failed: boolean }
@@ -57,6 +59,7 @@ export const callArb: fc.Arbitrary<Call> = fc.oneof(
   { weight: 2, arbitrary: fc.record({ op: fc.constantFrom('commit' as const, 'cancel' as const), pick }) },
   { weight: 2, arbitrary: fc.record({ op: fc.constant('act' as const), action: fc.constantFrom('stop' as const, 'suspend' as const, 'resume' as const), pick }) },
   { weight: 1, arbitrary: fc.record({ op: fc.constant('migrate' as const), pick, offset: fc.nat(10) }) },
+  { weight: 2, arbitrary: fc.record({ op: fc.constant('change' as const), pick, what: fc.constantFrom('duration' as const, 'duration' as const, 'start' as const, 'nodes' as const), by: fc.integer({ min: -3600, max: 7200 }) }) },
   { weight: 1, arbitrary: fc.record({ op: fc.constant('vm-ends' as const), pick, failed: fc.boolean() }) },
   { weight: 2, arbitrary: fc.record({ op: fc.constantFrom('add-node' as const, 'drain' as const, 'remove' as const, 'unavailable' as const, 'available' as const), node: fc.nat(10) }) },
   {
@@ -137,6 +140,15 @@ export async function runCalls(w: RestartWorld, calls: readonly Call[], bootAndS
       case 'act': {
         const l = await target(c.pick, c.action === 'resume' ? ['suspended'] : ['running'], c.action === 'suspend' ? ['best-effort'] : undefined);
         if (l) ok(c.action, await w.call(l.owner, 'POST', `${path(l.id)}/${c.action}`));
+        break;
+      }
+      case 'change': {
+        const l = await target(c.pick, LIVE);
+        if (!l) break;
+        const shown = (await w.call('admin', 'GET', path(l.id))).body;
+        const body = c.what === 'duration' ? { duration: Math.max(1, shown.spec.duration + c.by) }
+          : c.what === 'start' ? { start: Math.max(0, (shown.spec.start ?? now) + c.by) } : { nodes: 1 + (Math.abs(c.by) % 3) };
+        ok('change', await w.call(l.owner, 'POST', `${path(l.id)}/change`, body));
         break;
       }
       case 'migrate': {

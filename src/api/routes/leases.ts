@@ -71,7 +71,7 @@ function decisionOut(ctx: ApiContext, d: Decision) {
 /** A refusal with its alternatives in API terms, so that a client can send one as it is. */
 function leaseRefusal(r: Refusal, group: string | null): ApiError {
   return refused(r, {
-    ...(r.alternatives ? { alternatives: r.alternatives.map((a) => ({ ...a, request: specOf(a.request, group) })) } : {}),
+    ...(r.alternatives ? { alternatives: r.alternatives.map((a) => ('request' in a ? { ...a, request: specOf(a.request, group) } : a)) } : {}),
     ...(r.alternative ? { alternative: specOf(r.alternative, group) } : {}),
   });
 }
@@ -86,7 +86,7 @@ function liveFigures(ctx: ApiContext): LeaseFigures {
 }
 
 /** A lease as clients read it from the leader. */
-function leaseOut(ctx: ApiContext, row: LeaseRow, workspaces?: unknown[]) {
+export function leaseOut(ctx: ApiContext, row: LeaseRow, workspaces?: unknown[]) {
   return figuredLease(liveFigures(ctx)(row, workspaces !== undefined)!, row, workspaces);
 }
 
@@ -94,7 +94,7 @@ function leaseOut(ctx: ApiContext, row: LeaseRow, workspaces?: unknown[]) {
  * A lease the caller may change: members of a group that shares it see it; only its owner and
  * administrators change it (cancel, commit, stop, suspend, resume).
  */
-async function ownLease(ctx: ApiContext, caller: Caller, id: string, action: string): Promise<LeaseRow> {
+export async function ownLease(ctx: ApiContext, caller: Caller, id: string, action: string): Promise<LeaseRow> {
   const row = await visibleLease(ctx.store, caller, id);
   if (row.owner !== caller.user.id && !caller.user.isAdmin) throw forbidden(`only the owner of lease '${id}' (${row.owner}) or an administrator may ${action} it; its group's members see it`);
   return row;

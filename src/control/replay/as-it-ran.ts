@@ -37,7 +37,7 @@ export interface RealRun {
 }
 
 const KNOWN: ReadonlySet<string> = new Set<Input['type']>([
-  'tick', 'submit', 'hold', 'commit', 'cancel', 'suspend', 'resume', 'finish', 'fail', 'node-add', 'node-drain', 'node-unavailable', 'node-available', 'node-departs', 'costs', 'migrate', 'terms',
+  'tick', 'submit', 'hold', 'commit', 'cancel', 'suspend', 'resume', 'finish', 'fail', 'node-add', 'node-drain', 'node-unavailable', 'node-available', 'node-departs', 'costs', 'migrate', 'terms', 'change',
 ]);
 
 /**

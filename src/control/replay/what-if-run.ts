@@ -68,6 +68,7 @@ export function runWhatIf(run: WhatIfRun): Backends {
     for (const d of due) {
       if ('ends' in d) endRun(d.ends.leaseId, t);
       else if (d.step.type !== 'input') request(d.step, t);
+      else if (d.step.input.type === 'change') changeIfItCan(d.step.input, t);
       else if (d.step.input.type !== 'cancel' || isLive(d.step.input.id)) apply(d.step.input, t);
     }
   }
@@ -76,6 +77,11 @@ export function runWhatIf(run: WhatIfRun): Backends {
   function isLive(id: string): boolean {
     const lease = backends.lease(id);
     return lease !== undefined && !hasEnded(lease);
+  }
+
+  /** A change the service made is made here if this policy's schedule lets it; refused, the lease keeps its terms, as a refused change leaves it. */
+  function changeIfItCan(input: Extract<Input, { type: 'change' }>, now: number): void {
+    if (backends.lease(input.id) && backends.planChange(input.id, input.change, now, 0).ok) apply(input, now);
   }
 
   function endRun(id: string, now: number): void {

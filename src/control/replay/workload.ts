@@ -1,7 +1,8 @@
 // The site's log as a workload for another policy: what each input becomes (docs/simulator.md,
 // "What-if replay"). Requests arrive at their own instants and node changes keep theirs, so that
 // both schedules share one time axis; what only made sense under the policy that ran (an owner's
-// suspend and resume, an administrator's live migration, the terms then in force) is dropped.
+// suspend and resume, an administrator's live migration, the terms then in force) is dropped; an
+// owner's change of a lease is made where the other policy lets it be.
 
 import type { LeaseRequest } from '../../core/types.ts';
 import type { InputRow } from '../../store/store.ts';
@@ -70,6 +71,8 @@ export function workloadOf(inputs: readonly InputRow[], real: RealRun): Workload
       case 'terms':
         dropped.terms++;
         break;
+      // A change asked under the policy that ran: made under the other one too, where it can be (what-if-run.ts).
+      case 'change':
       case 'tick':
       case 'node-add':
       case 'node-drain':

@@ -75,8 +75,33 @@ function addLease(program: Cli, leaf: Leaf): void {
   leaf(group, 'migrate <ID>', 'move a running lease to other nodes while it runs (admin)', lease('migrate'))
     .addOption(new Option('--to <NODES>', 'the nodes to move to, NODE[,NODE...]: one per node it runs on'));
   leaf(group, 'cancel <ID>', 'cancel a lease', lease('cancel'));
+  addChanges(group, leaf);
   leaf(group, 'watch [ID]', "follow events (with ID: that lease's, until it ends)", client(async () => (await import('./watch.ts')).WATCH_COMMAND))
     .addOption(new Option('--after <EVENT>', 'start after this event number'));
+}
+
+/** Renegotiating a live lease: each quotes with --quote, else makes the change whole or not at all. */
+function addChanges(group: Cli, leaf: Leaf): void {
+  const ch = (name: string) => client(async () => (await import('./change-commands.ts')).CHANGE_COMMANDS[name]);
+  const quoteOnly = () => new Option('--quote', 'only say what the change would do; change nothing');
+  leaf(group, 'change <ID>', 'change a live lease: its duration, start, nodes, CPUs or memory (owner)', ch('change'))
+    .addOption(new Option('--duration <D>', 'the whole run, as when the lease was asked for'))
+    .addOption(new Option('--start <TIME>', 'a scheduled exact lease\'s new start'))
+    .addOption(new Option('--nodes <N>', 'how many VMs (a lease not yet begun)'))
+    .addOption(new Option('--cpu <C>', 'CPUs per VM (a lease not yet begun)'))
+    .addOption(new Option('--memory <MiB>', 'memory per VM (a lease not yet begun)'))
+    .addOption(quoteOnly()).addHelpText('after', FORMS);
+  leaf(group, 'extend <ID>', 'run a live lease longer (owner)', ch('extend'))
+    .addOption(new Option('--by <D>', 'how much longer')).addOption(quoteOnly()).addHelpText('after', FORMS);
+  leaf(group, 'shorten <ID>', 'run a live lease less long (owner)', ch('shorten'))
+    .addOption(new Option('--by <D>', 'how much shorter')).addOption(quoteOnly()).addHelpText('after', FORMS);
+  leaf(group, 'resize <ID>', 'give a lease not yet begun more or fewer nodes, CPUs or memory (owner)', ch('resize'))
+    .addOption(new Option('--nodes <N>', 'how many VMs'))
+    .addOption(new Option('--cpu <C>', 'CPUs per VM'))
+    .addOption(new Option('--memory <MiB>', 'memory per VM'))
+    .addOption(quoteOnly());
+  leaf(group, 'move <ID>', 'move a scheduled exact lease to another start (owner)', ch('move'))
+    .addOption(new Option('--start <TIME>', 'the new start')).addOption(quoteOnly()).addHelpText('after', FORMS);
 }
 
 function addPool(program: Cli, leaf: Leaf): void {

@@ -59,7 +59,7 @@ test('an unknown command or option exits 2, names it, and says where the options
   const cases: Array<[string[], RegExp]> = [
     [['frobnicate'], /^vws: unknown command 'frobnicate'; the commands are demo, serve, agent, agent-swarm, sim, sim-pilots, version, completion, login, lease, workspace, node, pilot, image, trust, user, group, token, usage, account, terms, backends\nrun `vws --help` for the options\n$/],
     [['leese', 'list'], /^vws: unknown command 'leese'; the commands are .*\n\(Did you mean lease\?\)\n/],
-    [['lease', 'frobnicate'], /^vws: lease has no subcommand 'frobnicate'; it has create, quote, hold, commit, list, show, stop, suspend, resume, migrate, cancel, watch\nrun `vws lease --help`/],
+    [['lease', 'frobnicate'], /^vws: lease has no subcommand 'frobnicate'; it has create, quote, hold, commit, list, show, stop, suspend, resume, migrate, cancel, change, extend, shorten, resize, move, watch\nrun `vws lease --help`/],
     [['lease', 'list', '--colour'], /^vws: unknown option '--colour'\nrun `vws lease list --help` for the options\n$/],
     [['--colour', 'lease', 'list'], /^vws: unknown option '--colour'\n/],
     [['sim', '--trace'], /^vws: option '--trace <FILE>' argument missing\nrun `vws sim --help`/],
@@ -129,7 +129,7 @@ test('vws completion bash completes commands, options and option values', () => 
     return r.stdout.split('\n').filter(Boolean);
   };
   assert.deepEqual(complete('le'), ['lease']);
-  assert.deepEqual(complete('lease', 's'), ['show', 'stop', 'suspend']);
+  assert.deepEqual(complete('lease', 's'), ['show', 'stop', 'suspend', 'shorten']);
   assert.deepEqual(complete('--server', 'http://x', 'lease', 'cr'), ['create'], 'a global option\'s value is not taken for a command');
   assert.deepEqual(complete('lease', 'create', '--ki'), ['--kind']);
   assert.deepEqual(complete('lease', 'create', '--kind', 'ex'), ['exact']);

@@ -55,7 +55,7 @@ function specOptions(cmd: Cli): Cli {
 }
 
 function addLease(program: Cli, leaf: Leaf): void {
-  const group = program.command('lease').description('create, quote, hold, commit, list, show, stop, suspend, resume, cancel and watch leases');
+  const group = program.command('lease').description('create, quote, hold, commit, list, show, stop, suspend, resume, cancel, change and watch leases');
   specOptions(leaf(group, 'create', 'ask for a lease; if refused, print what would be accepted instead', lease('create')))
     .addOption(new Option('--idempotency-key <K>', 'a retry with the same key returns the lease the first try made'));
   specOptions(leaf(group, 'quote', 'what the scheduler would answer now, without asking', lease('quote')));

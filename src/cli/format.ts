@@ -20,6 +20,7 @@ export function metricsTable(m: SimMetrics): string {
     ['suspensions', String(m.suspensions)],
     ['migrations', String(m.migrations)],
     ['preemptions', String(m.preemptions)],
+    ...(m.changes ? [['changes made', `${m.changes.made} of ${m.changes.asked}${m.changes.made < m.changes.asked ? ` (refused: ${Object.entries(m.changes.refused).map(([k, v]) => `${k} ${v}`).join(', ')})` : ''}`] as [string, string]] : []),
     ...(m.charges ? [['charged', `${m.charges.total.toFixed(2)} ${m.charges.unit} (${Object.entries(m.charges.byKind).map(([k, v]) => `${k} ${v!.toFixed(2)}`).join(', ')})`] as [string, string]] : []),
     ['wall time', `${m.wallSeconds.toFixed(2)} s`],
   ];

@@ -3,19 +3,9 @@
 // change is the plan not applied; the change applies the plan it quoted.
 
 import type { Preemption, Reservation } from './plan.ts';
-import type { LeaseRequest, RefusalCode } from './types.ts';
+import type { LeaseChange, LeaseRequest, RefusalCode } from './types.ts';
 
-/** What an owner asks to change; absent fields stay as they are. `duration` is the whole run asked for, as when the lease was requested. */
-export interface LeaseChange {
-  duration?: number;
-  /** A scheduled exact lease's new start. */
-  start?: number;
-  nodes?: number;
-  cpu?: number;
-  memoryMiB?: number;
-}
-
-export const CHANGE_FIELDS: ReadonlyArray<keyof LeaseChange> = ['duration', 'start', 'nodes', 'cpu', 'memoryMiB'];
+export type { LeaseChange, TimedChange } from './types.ts';
 
 /**
  * How an accepted change is done:

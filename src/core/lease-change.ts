@@ -26,10 +26,12 @@ import type { LeaseRequest, RefusalCode } from './types.ts';
  */
 class WithoutLease implements PlanContext {
   readonly ignoring: ReadonlySet<string>;
+  readonly keepNodes: readonly number[];
   private ownLink: TransferLink | null = null;
 
   constructor(private readonly s: CoreState, private readonly lease: LeaseRecord) {
     this.ignoring = new Set([lease.req.id]);
+    this.keepNodes = lease.chain.find((seg) => seg.kind === 'run')?.nodes ?? [];
   }
 
   get table() { return this.s.table; }
@@ -72,6 +74,7 @@ export function changeProblem(change: LeaseChange): string | null {
   }
   if (change.start !== undefined && !(Number.isSafeInteger(change.start) && change.start >= 0)) return `start must be a whole number of seconds >= 0, got ${change.start}`;
   if (change.cpu !== undefined && !(Number.isFinite(change.cpu) && change.cpu > 0)) return `cpu must be a number > 0, got ${change.cpu}`;
+  if (change.realDuration !== undefined && !(Number.isSafeInteger(change.realDuration) && change.realDuration >= 1)) return `realDuration must be a whole number >= 1, got ${change.realDuration}`;
   return null;
 }
 
@@ -83,7 +86,8 @@ export function changedRequest(req: LeaseRequest, change: LeaseChange): LeaseReq
     perNode: { ...req.perNode, cpu: change.cpu ?? req.perNode.cpu, memoryMiB: change.memoryMiB ?? req.perNode.memoryMiB },
   };
   if (change.start !== undefined) out.requestedStart = change.start;
-  if (req.realDuration !== undefined) out.realDuration = Math.min(req.realDuration, duration);
+  const real = change.realDuration ?? req.realDuration;
+  if (real !== undefined) out.realDuration = Math.min(real, duration);
   return out;
 }
 

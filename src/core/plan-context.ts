@@ -25,6 +25,8 @@ export interface PlanContext {
    * is planned anew as if its own reservations were not there (lease-change.ts).
    */
   readonly ignoring?: ReadonlySet<string>;
+  /** The nodes that lease holds: tried first, where they are free. */
+  readonly keepNodes?: readonly number[];
 }
 
 export type Planned<P> = { ok: true; plan: P } | { ok: false; reason: RejectReason; message: string };

@@ -94,10 +94,12 @@ function firstWholeNodes(ctx: PlanContext, ask: WindowAsk): NodeChoice | null {
   const { req, from, length, eligible } = ask;
   const end = from + length;
   const nodes: number[] = [];
-  for (let i = 0; i < ctx.table.size && nodes.length < req.nodes; i++) {
-    if (eligible && !eligible(i)) continue;
-    if (ctx.table.freeUntil(i, from, req.perNode.cpu, req.perNode.memoryMiB, end, ctx.ignoring, from) >= end) nodes.push(i);
-  }
+  const fits = (i: number): boolean => (!eligible || eligible(i)) && ctx.table.freeUntil(i, from, req.perNode.cpu, req.perNode.memoryMiB, end, ctx.ignoring, from) >= end;
+  // A lease being changed keeps the nodes it has where it can: its image is there, and its owner knows them.
+  const kept = ctx.keepNodes ? new Set(ctx.keepNodes.filter(fits).slice(0, req.nodes)) : null;
+  if (kept) nodes.push(...kept);
+  for (let i = 0; i < ctx.table.size && nodes.length < req.nodes; i++) if (!kept?.has(i) && fits(i)) nodes.push(i);
+  if (kept) nodes.sort((a, b) => a - b);
   return nodes.length === req.nodes ? { nodes, end } : null;
 }
 

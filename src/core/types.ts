@@ -74,6 +74,8 @@ export interface LeaseRequest {
    * over the roles, so that anything that reads only those over-reserves rather than overcommits.
    */
   roles?: readonly ClusterRole[];
+  /** A simulated workload's changes of this lease while it lives (LWF <change>): a service never has any. */
+  changes?: readonly TimedChange[];
   /** The lease's own cloud-init user-data, as given: the scheduler ignores it, the guests' seeds carry it. */
   userData?: string;
   /** OpenSSH public keys for the VMs' authorized_keys (the scheduler ignores them). */
@@ -88,6 +90,24 @@ export interface LeaseRequest {
    * back-end `backend` (where the policy found room when it arrived), should that one take it then.
    */
   burst?: { backend: string; at: number };
+}
+
+/** What an owner asks to change of a live lease (lease-change.ts); absent fields stay as they are. `duration` is the whole run asked for, as when the lease was requested. */
+export interface LeaseChange {
+  duration?: number;
+  /** A scheduled exact lease's new start. */
+  start?: number;
+  nodes?: number;
+  cpu?: number;
+  memoryMiB?: number;
+  /** A simulation's: how long the workload now really runs (LeaseRequest.realDuration); a service never knows it. */
+  realDuration?: number;
+}
+
+/** A change a simulated workload asks for at `at` (LWF's <change>): the simulator makes it then, if it can be made. */
+export interface TimedChange {
+  at: number;
+  change: LeaseChange;
 }
 
 export type SegmentKind = 'transfer' | 'boot' | 'run' | 'shutdown' | 'suspend' | 'resume' | 'migrate';

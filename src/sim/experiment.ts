@@ -1,3 +1,4 @@
+import { type ChangeOutcome, changeFigures } from './workload-changes.ts';
 import type { Terms } from '../core/terms.ts';
 import { simCharges } from './charges.ts';
 import { setFlagsFromString } from 'node:v8';
@@ -88,10 +89,12 @@ export function runExperiment(spec: ExperimentSpec, requests: readonly LeaseRequ
   if (spec.burst && spec.cells) throw new RangeError('bursting and cells do not go together yet: simulate one or the other');
   if (spec.burst) return runBursting(spec, spec.burst, requests, nodes, started);
   if (spec.cells) return runCells(spec, spec.cells, requests, nodes, started);
-  const scheduler = simulate({ requests, nodes, config: spec.config, onProgress: spec.onProgress, until: spec.until, terms: spec.terms });
+  const outcomes: ChangeOutcome[] = [];
+  const scheduler = simulate({ requests, nodes, config: spec.config, onProgress: spec.onProgress, until: spec.until, terms: spec.terms, onChange: (o) => outcomes.push(o) });
   const wallSeconds = Number(process.hrtime.bigint() - started) / 1e9;
   const leases = scheduler.allLeases();
-  return { metrics: { ...computeMetrics(leases, nodes, wallSeconds), charges: simCharges(leases, spec.terms) }, scheduler, nodes, leases };
+  const changes = outcomes.length > 0 ? { changes: changeFigures(outcomes) } : {};
+  return { metrics: { ...computeMetrics(leases, nodes, wallSeconds), charges: simCharges(leases, spec.terms), ...changes }, scheduler, nodes, leases };
 }
 
 function runBursting(spec: ExperimentSpec, burst: NonNullable<ExperimentSpec['burst']>, requests: readonly LeaseRequest[], nodes: NodeSpec[], started: bigint): ExperimentResult {

@@ -1,3 +1,4 @@
+import type { ChangeFigures } from './workload-changes.ts';
 import type { SimCharges } from './charges.ts';
 import type { LeaseRecord } from '../core/lease-record.ts';
 import type { NodeSpec } from '../core/types.ts';
@@ -20,6 +21,8 @@ export interface SimMetrics {
   wallSeconds: number;
   /** With bursting: where the leases went and what that cost (burst-metrics.ts). */
   burst?: BurstMetrics;
+  /** With changes in the workload (LWF <change>): how many were asked for and made (workload-changes.ts). */
+  changes?: ChangeFigures;
   /** What the site's terms charge for the leases' runs, in their unit (charges.ts). */
   charges?: SimCharges;
   /** With the pool split into cells: how, and each cell's figures (cells.ts). */

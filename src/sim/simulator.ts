@@ -7,6 +7,8 @@ import { submitUnder } from './terms-admission.ts';
 import { type BurstInput, simulateBursting } from './burst-simulation.ts';
 import { EarlyEnds, mustEndEarly } from './early-ends.ts';
 import { realWorkOf } from './real-work.ts';
+import type { Segment } from '../core/segment.ts';
+import { type ChangeOutcome, WorkloadChanges } from './workload-changes.ts';
 
 export { realWorkOf } from './real-work.ts';
 export { type BurstInput, POOL_BACKEND } from './burst-simulation.ts';
@@ -21,6 +23,8 @@ export interface SimulationInput {
   until?: number;
   /** The site's terms: a request they refuse is rejected at its arrival (reason policy), as the service refuses it. */
   terms?: Terms;
+  /** Hears what became of each change the workload asks for (LeaseRequest.changes). */
+  onChange?: (outcome: ChangeOutcome) => void;
 }
 
 /** A workload the scheduler refuses to take in (two leases with one id) cannot be simulated. */
@@ -41,26 +45,45 @@ export function simulate(input: SimulationInput & { burst?: BurstInput }): Sched
   const requests = [...input.requests].sort((a, b) => a.arrival - b.arrival);
   const scheduler = new Scheduler(input.nodes, config);
   const earlyEnds = new EarlyEnds();
+  const changes = new WorkloadChanges();
   let next = 0;
   let lastReport = 0;
   for (;;) {
     const arrival = next < requests.length ? requests[next].arrival : Infinity;
-    const now = Math.min(arrival, scheduler.nextEventTime(), earlyEnds.nextTime());
+    const now = Math.min(arrival, scheduler.nextEventTime(), earlyEnds.nextTime(), changes.nextTime());
     if (input.until !== undefined && now > input.until) {
       if (scheduler.time < input.until) scheduler.advance(input.until);
       break;
     }
     if (now === Infinity) break;
     for (let run = earlyEnds.takeNext(now); run !== undefined; run = earlyEnds.takeNext(now)) {
-      if (mustEndEarly(scheduler.lease(run.leaseId)!, run, now)) mustDo(scheduler.finishEarly(run.leaseId, now));
+      const lease = scheduler.lease(run.leaseId)!;
+      // A change may have given the workload more to do since this end was expected.
+      if (mustEndEarly(lease, run, now) && lease.done + now - run.start >= realWorkOf(lease.req, config)) mustDo(scheduler.finishEarly(run.leaseId, now));
     }
-    while (next < requests.length && requests[next].arrival === now) mustDo(submitUnder(scheduler, requests[next++], now, input.terms));
-    const step = scheduler.advance(now);
-    for (const seg of step.started) {
-      if (seg.kind !== 'run') continue;
-      const lease = scheduler.lease(seg.leaseId)!;
-      // Occurrences of a periodic lease are leases the scheduler made: their request is read from the lease.
-      earlyEnds.expect(seg, seg.start + realWorkOf(lease.req, config) - lease.done);
+    while (next < requests.length && requests[next].arrival === now) {
+      changes.heard(requests[next]);
+      mustDo(submitUnder(scheduler, requests[next++], now, input.terms));
+    }
+    const expectEnds = (started: readonly Segment[]): void => {
+      for (const seg of started) {
+        if (seg.kind !== 'run') continue;
+        const lease = scheduler.lease(seg.leaseId)!;
+        // Occurrences of a periodic lease are leases the scheduler made: their request is read from the lease.
+        earlyEnds.expect(seg, seg.start + realWorkOf(lease.req, config) - lease.done);
+      }
+    };
+    expectEnds(scheduler.advance(now).started);
+    if (changes.nextTime() === now) {
+      const changed: Segment[] = [];
+      changes.makeDue(scheduler, now, (o) => {
+        input.onChange?.(o);
+        const run = o.made ? scheduler.lease(o.leaseId)!.chain.find((seg) => seg.kind === 'run' && seg.active) : undefined;
+        if (run) changed.push(run);
+      });
+      // A running lease's real work may have changed: its end is expected anew.
+      expectEnds(changed);
+      expectEnds(scheduler.advance(now).started);
     }
     if (input.onProgress && next - lastReport >= 1000) {
       lastReport = next;

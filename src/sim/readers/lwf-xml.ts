@@ -1,5 +1,5 @@
 import { checkRoles, clusterEnvelope } from '../../core/roles.ts';
-import { type ClusterRole, type ImageRef, type LeaseKind, type LeaseRequest, type NetworkName, NETWORK_NAMES, type Recurrence, type Resources } from '../../core/types.ts';
+import { type ClusterRole, type ImageRef, type LeaseChange, type LeaseKind, type LeaseRequest, type TimedChange, type NetworkName, NETWORK_NAMES, type Recurrence, type Resources } from '../../core/types.ts';
 import { TraceError } from './errors.ts';
 import { parseLwfTime } from './lwf-time.ts';
 import { parseXml, type XmlElement } from './xml.ts';
@@ -198,13 +198,11 @@ class LwfReader {
   }
 
   positiveTime(element: XmlElement): number {
-    const seconds = this.time(element, 'time');
-    if (seconds <= 0) throw this.error(element, `<${element.name}> must be longer than 0 s`, 'fix the time');
-    return seconds;
+    return this.positiveTimeOf(element, 'time');
   }
 
   leaseRequest(request: XmlElement, ordinal: number): LeaseRequest {
-    this.onlyChildren(request, ['lease', 'realduration']);
+    this.onlyChildren(request, ['lease', 'realduration', 'change']);
     const arrival = this.time(request, 'arrival');
     const lease = this.child(request, 'lease', true);
     // 'extra' holds attributes for Haizea's pluggable modules; the lease model has no place for them.
@@ -264,7 +262,37 @@ class LwfReader {
     if (roles) leaseRequest.roles = roles;
     if (realDurationElement) leaseRequest.realDuration = this.positiveTime(realDurationElement);
     if (image) leaseRequest.image = image;
+    const changes = request.children.filter((c) => c.name === 'change').map((c) => this.change(c, arrival));
+    if (changes.length > 0) leaseRequest.changes = changes.sort((a, b) => a.at - b.at);
     return leaseRequest;
+  }
+
+  /**
+   * A change the lease's owner asks for while it lives (vws's own element, not Haizea's):
+   * <change at="TIME" duration="TIME" start="TIME" nodes="N" cpu="PERCENT" memory="MiB" realduration="TIME"/>,
+   * at least one besides at; cpu in percent of a CPU, as <res type="CPU"> has it.
+   */
+  change(element: XmlElement, arrival: number): TimedChange {
+    const at = this.time(element, 'at');
+    if (at < arrival) throw this.error(element, `<change at="${element.attributes.get('at')}"> is before the lease's arrival (${arrival} s)`, 'a lease is changed after it is requested: fix at="..."');
+    const known = ['at', 'duration', 'start', 'nodes', 'cpu', 'memory', 'realduration'];
+    const unknown = [...element.attributes.keys()].find((k) => !known.includes(k));
+    if (unknown) throw this.error(element, `unknown attribute ${unknown}="..." in <change>`, `use ${known.join(', ')}`);
+    const change: LeaseChange = {};
+    if (element.attributes.has('duration')) change.duration = this.positiveTimeOf(element, 'duration');
+    if (element.attributes.has('start')) change.start = this.time(element, 'start');
+    if (element.attributes.has('nodes')) change.nodes = this.wholeNumber(element, 'nodes', 1);
+    if (element.attributes.has('cpu')) change.cpu = this.wholeNumber(element, 'cpu', 1) / 100;
+    if (element.attributes.has('memory')) change.memoryMiB = this.wholeNumber(element, 'memory', 1);
+    if (element.attributes.has('realduration')) change.realDuration = this.positiveTimeOf(element, 'realduration');
+    if (Object.keys(change).length === 0) throw this.error(element, '<change> changes nothing', 'give at least one of duration, start, nodes, cpu, memory, realduration');
+    return { at, change };
+  }
+
+  positiveTimeOf(element: XmlElement, name: string): number {
+    const seconds = this.time(element, name);
+    if (seconds <= 0) throw this.error(element, `${name === 'time' ? '' : `${name}="..." in `}<${element.name}> must be longer than 0 s`, 'fix the time');
+    return seconds;
   }
 }
 

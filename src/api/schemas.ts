@@ -104,7 +104,7 @@ export const Lease = Type.Object({
 export const LeaseList = Type.Object({ leases: Type.Array(Lease), next: Nullable(Type.String()) });
 
 export const LeaseQuery = Type.Object({
-  status: Type.Optional(Type.Union(['pending', 'scheduled', 'held', 'deploying', 'running', 'suspending', 'suspended', 'resuming', 'ending', 'done', 'cancelled', 'rejected', 'failed'].map((s) => Type.Literal(s)))),
+  status: Type.Optional(Type.Union(['pending', 'scheduled', 'held', 'deploying', 'running', 'suspending', 'suspended', 'resuming', 'ending', 'done', 'cancelled', 'rejected', 'failed', 'renegotiating'].map((s) => Type.Literal(s)))),
   owner: Type.Optional(Type.String()), kind: Type.Optional(LeaseKind),
   limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })), after: Type.Optional(Type.String()),
 }, strict);

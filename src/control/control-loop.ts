@@ -342,6 +342,10 @@ export class ControlLoop {
       await this.store.putLease(row);
       if (!before || before.status !== row.status) {
         await this.event({ time: now, type: 'lease.status', leaseId: id, owner: row.owner, group: row.group, data: { from: before?.status ?? null, to: row.status, reason: row.reason } });
+        // Its owner is told what it may take instead, and until when (core/renegotiation.ts).
+        if (row.status === 'renegotiating') {
+          await this.event({ time: now, type: 'lease.renegotiating', leaseId: id, owner: row.owner, group: row.group, data: { reason: row.reason, offers: lease.offers ?? [], until: lease.renegotiateUntil } });
+        }
       }
       changed.push(lease);
     }

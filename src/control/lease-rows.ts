@@ -42,7 +42,8 @@ export function leaseRow(lease: LeaseRecord, from: RowSources, before: LeaseRow 
     kind: lease.req.kind,
     request: lease.req,
     status,
-    reason: ending ? { code: ending.code, message: ending.message } : lease.rejectReason ? { code: lease.rejectReason, message: lease.rejectMessage ?? lease.rejectReason } : null,
+    reason: ending ? { code: ending.code, message: ending.message } : lease.rejectReason ? { code: lease.rejectReason, message: lease.rejectMessage ?? lease.rejectReason }
+      : lease.state === 'renegotiating' && lease.failure ? { ...lease.failure, offers: lease.offers ?? [], until: lease.renegotiateUntil ?? now } : null,
     plannedStart: planned.start,
     plannedEnd: planned.end,
     actualStart: lease.firstStart,

@@ -31,6 +31,8 @@ export function statusOf(lease: LeaseRecord): LeaseStatus {
       return 'cancelled';
     case 'expanded':
       return 'scheduled';
+    case 'renegotiating':
+      return 'renegotiating';
     case 'scheduled':
       // Placed again after running some of its work (a resumption, a deadline lease's next piece): its VMs wait suspended.
       return lease.done > 0 ? 'suspended' : 'scheduled';

@@ -3,6 +3,7 @@
 import { removeFrom } from './calendar.ts';
 import type { CoreState } from './core-state.ts';
 import { failLease, settleIfChainDone } from './lease-lifecycle.ts';
+import { breakPromise } from './renegotiation.ts';
 import type { LeaseRecord } from './lease-record.ts';
 import { startSegment } from './reservation-ops.ts';
 import { countsWork, type Segment } from './segment.ts';
@@ -74,6 +75,8 @@ function endSegment(s: CoreState, seg: Segment, out: StepEffects): void {
 function failOnLostNode(s: CoreState, seg: Segment, now: number, out: StepEffects): void {
   const lease = s.book.mustGet(seg.leaseId);
   const names = seg.nodes.filter((n) => s.lost.has(n)).map((n) => `'${s.table.nodes[n].id}'`).join(', ');
-  failLease(s, lease, now, 'node-unavailable', `its ${seg.kind} was due to begin at ${now} on node ${names}, which is still unavailable`);
+  const why = `its ${seg.kind} was due to begin at ${now} on node ${names}, which is still unavailable`;
+  if (breakPromise(s, lease, now, 'node-unavailable', why)) return;
+  failLease(s, lease, now, 'node-unavailable', why);
   out.failed.push(lease);
 }

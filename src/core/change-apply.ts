@@ -15,6 +15,8 @@ export function applyChange(s: CoreState, plan: AcceptedChange): void {
   const next = plan.request;
   const work = next.kind === 'best-effort' ? stretchedSeconds(next.duration, s.config.runtimeOverheadPercent) : next.duration;
   const how = plan.how;
+  // Attempts that ran under the request as it was keep it: the export shows each with its own shape.
+  if (lease.lost.length > 0) lease.lost = lease.lost.map((a) => (a.req ? a : { ...a, req: lease.req }));
   switch (how.kind) {
     case 'work':
       lease.req = next;
@@ -28,6 +30,11 @@ export function applyChange(s: CoreState, plan: AcceptedChange): void {
     case 'replan': {
       const r = how.reservation;
       const state = lease.state;
+      // An offer taken: the lease is placed again, and its broken promise is behind it.
+      if (state === 'renegotiating') {
+        s.book.settle(lease);
+        lease.failure = null;
+      }
       dropPlan(s, lease, s.now);
       s.images.release(lease, s.now);
       lease.req = next;

@@ -45,7 +45,17 @@ export interface SchedulerConfig {
    * instead of being refused as larger than the pool. Null: the pool is what it has.
    */
   nodesToCome: { count: number; cpu: number; memoryMiB: number } | null;
+  /**
+   * How long a lease whose promise the site must break (a node lost under a reservation) waits in
+   * 'renegotiating', holding nothing, for its owner to take one of the offers made to it
+   * (renegotiation.ts); 0: it fails at once, as it did before there were offers.
+   */
+  renegotiationSeconds: number;
+  /** What becomes of it if its owner takes no offer in time: it is cancelled, or it takes the first offer that still fits. */
+  renegotiationDefault: RenegotiationDefault;
 }
+
+export type RenegotiationDefault = 'cancel' | 'first-offer';
 
 export type SuspendedState = 'node' | 'depot';
 
@@ -69,6 +79,8 @@ export const DEFAULT_CONFIG: SchedulerConfig = Object.freeze({
   preemptionNoticeSeconds: 0,
   suspendedState: 'node',
   nodesToCome: null,
+  renegotiationSeconds: 900,
+  renegotiationDefault: 'cancel',
 });
 
 export function configWith(overrides: Partial<SchedulerConfig>): SchedulerConfig {

@@ -11,6 +11,8 @@ export class LeaseBook {
   private seq = 0;
   /** Held leases, by when their holds expire (ties: the order they were held). */
   private readonly holds: LeaseRecord[] = [];
+  /** Leases renegotiating after a broken promise, by when they stop waiting for their owners. */
+  private readonly renegotiating: LeaseRecord[] = [];
 
   has(id: string): boolean {
     return this.byId.has(id);
@@ -46,7 +48,34 @@ export class LeaseBook {
 
   /** When the next hold runs out, Infinity if none. */
   get nextExpiry(): number {
-    return this.holds[0]?.heldUntil ?? Infinity;
+    return Math.min(this.holds[0]?.heldUntil ?? Infinity, this.renegotiating[0]?.renegotiateUntil ?? Infinity);
+  }
+
+  /** The lease waits for its owner to take an offer until `until`. */
+  renegotiate(lease: LeaseRecord, until: number): void {
+    lease.renegotiateUntil = until;
+    let i = this.renegotiating.length;
+    while (i > 0 && this.renegotiating[i - 1].renegotiateUntil! > until) i--;
+    this.renegotiating.splice(i, 0, lease);
+  }
+
+  /** The lease's renegotiation is over (an offer taken, the lease cancelled). */
+  settle(lease: LeaseRecord): void {
+    const i = this.renegotiating.indexOf(lease);
+    if (i >= 0) this.renegotiating.splice(i, 1);
+    lease.renegotiateUntil = null;
+    lease.offers = null;
+  }
+
+  /** Takes out the leases whose owners took no offer by `now`, in order. */
+  takeLapsed(now: number): LeaseRecord[] {
+    const out: LeaseRecord[] = [];
+    while (this.renegotiating.length > 0 && this.renegotiating[0].renegotiateUntil! <= now) {
+      const lease = this.renegotiating.shift()!;
+      lease.renegotiateUntil = null;
+      out.push(lease);
+    }
+    return out;
   }
 
   hold(lease: LeaseRecord, until: number): void {

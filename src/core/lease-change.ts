@@ -115,7 +115,7 @@ export function planChange(s: CoreState, id: string, change: LeaseChange, polici
   if (hasEnded(lease)) return no('wrong-state', `lease '${id}' has ended (${lease.state}): there is nothing to change; request a new lease`);
   if (lease.state === 'expanded') return no('unsupported', `lease '${id}' is a periodic series: change one of its occurrences (${lease.occurrenceIds?.[0] ?? `${id}#0`}, ...)`);
   if (req.roles) return no('unsupported', `lease '${id}' is a cluster lease: changing a cluster (its duration or workers) is not supported yet; cancel it and request the cluster anew`);
-  if (change.start !== undefined && !hasFixedStart(req)) return no('unsupported', `lease '${id}' is ${req.kind}: only an exact lease (or one occurrence of a periodic one) has a start to move`);
+  if (change.start !== undefined && !hasFixedStart(req) && lease.state !== 'renegotiating') return no('unsupported', `lease '${id}' is ${req.kind}: only an exact lease (or one occurrence of a periodic one) has a start to move`);
   const next = changedRequest(req, change);
   const accept = (how: ChangeHow, start: number | null, end: number | null, nodes: readonly number[], note?: string): AcceptedChange =>
     ({ ...head, ok: true, request: next, how, start, end, nodes, ...(note ? { note } : {}) });
@@ -219,13 +219,16 @@ function planAgain(s: CoreState, lease: LeaseRecord, change: LeaseChange, next: 
   const id = lease.req.id;
   if (s.link.scheduled.some((t) => t.leaseId === id && t.start < s.now)) return no('wrong-state', `lease '${id}' has its image on its way to its nodes: change it once the image is there`);
   const ctx = new WithoutLease(s, lease);
-  if (next.kind === 'deadline') {
+  if (next.kind === 'deadline' && change.start === undefined) {
     const planned = planDeadline(ctx, next);
     if (!planned.ok) return no(planned.reason, `lease '${id}' cannot be changed so: ${planned.message}`);
     const r = deadlineReservation(ctx, next, planned.plan);
     return accept({ kind: 'replan', reservation: r }, r.start, r.end, r.nodes);
   }
-  const start = hasFixedStart(next) ? next.requestedStart! : runStart(lease);
+  // A lease renegotiating holds nothing: it starts where the change says, or where it asked to, or now.
+  const start = lease.state === 'renegotiating'
+    ? change.start ?? Math.max(next.requestedStart ?? 0, s.now + s.config.bootSeconds)
+    : hasFixedStart(next) ? next.requestedStart! : runStart(lease);
   const asExact: LeaseRequest = { ...next, requestedStart: start };
   const policy = next.kind === 'immediate' ? null : next.kind === 'urgent' ? policies.urgent : policies.preemption;
   const planned = planExact(ctx, asExact, policy);

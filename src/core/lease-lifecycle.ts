@@ -102,6 +102,7 @@ export function cancelLease(s: CoreState, lease: LeaseRecord, now: number): void
   }
   dropPlan(s, lease, now);
   s.images.release(lease, s.now);
+  if (lease.renegotiateUntil !== null) s.book.settle(lease);
   lease.state = 'cancelled';
   lease.endedAt = now;
   s.changed?.add(lease);

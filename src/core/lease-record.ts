@@ -1,12 +1,15 @@
+import type { ChangeAlternative } from './change-plan.ts';
 import type { Segment } from './segment.ts';
 import type { LeaseRequest, RejectReason } from './types.ts';
 
 /** 'held': placed, and released unless committed by `heldUntil`; 'expanded': a periodic lease, whose occurrences are leases of their own. */
-export type LeaseState = 'queued' | 'scheduled' | 'held' | 'active' | 'suspended' | 'completed' | 'rejected' | 'cancelled' | 'expanded';
+export type LeaseState = 'queued' | 'scheduled' | 'held' | 'active' | 'suspended' | 'completed' | 'rejected' | 'cancelled' | 'expanded' | 'renegotiating';
 
 /** Segments of an attempt that was cancelled after it had begun: its work was lost. */
 export interface LostAttempt {
   segments: Segment[];
+  /** The request as it stood when the attempt ran, where its owner changed the lease since (lease-change.ts). */
+  req?: LeaseRequest;
 }
 
 /** The scheduler's view of one lease over its whole life. */
@@ -50,6 +53,9 @@ export interface LeaseRecord {
   /** Why the scheduler stopped the lease itself (a node it needed was lost); it is then 'cancelled'. */
   failure: { code: string; message: string } | null;
   heldUntil: number | null;
+  /** A lease whose promise broke (renegotiation.ts): the changes offered to it, and until when it waits for its owner to take one. */
+  offers: readonly ChangeAlternative[] | null;
+  renegotiateUntil: number | null;
   /** For a periodic lease: the ids of its occurrences. */
   occurrenceIds: string[] | null;
   suspensions: number;
@@ -64,14 +70,14 @@ const NO_ATTEMPTS: readonly LostAttempt[] = Object.freeze([]);
 const NO_NODES: readonly number[] = Object.freeze([]);
 
 /** The fields most leases never move from these values, kept out of the record until one does. */
-type Rare = Pick<LeaseRecord, 'lost' | 'suspendedOn' | 'parked' | 'lastPlannedStart' | 'rejectReason' | 'rejectMessage' | 'failure' | 'heldUntil' | 'occurrenceIds'
+type Rare = Pick<LeaseRecord, 'lost' | 'suspendedOn' | 'parked' | 'lastPlannedStart' | 'rejectReason' | 'rejectMessage' | 'failure' | 'heldUntil' | 'offers' | 'renegotiateUntil' | 'occurrenceIds'
   | 'suspensions' | 'migrations' | 'preemptions' | 'imageRefs'>;
 
 // A literal rather than a copy of the frozen defaults: every side object then has its fields in the object itself, with one shape.
 function rareDefaults(): Rare {
   return {
     lost: NO_ATTEMPTS, suspendedOn: null, parked: false, lastPlannedStart: null, rejectReason: null, rejectMessage: null, failure: null,
-    heldUntil: null, occurrenceIds: null, suspensions: 0, migrations: 0, preemptions: 0, imageRefs: NO_NODES,
+    heldUntil: null, offers: null, renegotiateUntil: null, occurrenceIds: null, suspensions: 0, migrations: 0, preemptions: 0, imageRefs: NO_NODES,
   };
 }
 
@@ -129,6 +135,10 @@ class CompactLeaseRecord implements LeaseRecord {
   set failure(v: { code: string; message: string } | null) { this.write('failure', v); }
   get heldUntil(): number | null { return this.read('heldUntil'); }
   set heldUntil(v: number | null) { this.write('heldUntil', v); }
+  get offers(): readonly ChangeAlternative[] | null { return this.read('offers'); }
+  set offers(v: readonly ChangeAlternative[] | null) { this.write('offers', v); }
+  get renegotiateUntil(): number | null { return this.read('renegotiateUntil'); }
+  set renegotiateUntil(v: number | null) { this.write('renegotiateUntil', v); }
   get occurrenceIds(): string[] | null { return this.read('occurrenceIds'); }
   set occurrenceIds(v: string[] | null) { this.write('occurrenceIds', v); }
   get suspensions(): number { return this.read('suspensions'); }

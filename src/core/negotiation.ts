@@ -114,7 +114,7 @@ export function earliestExactStart(ctx: PlanContext, req: LeaseRequest, policy: 
 }
 
 /** The largest v in [lo, hi] for which plan(v) succeeds, by bisection (plans only get easier as v shrinks). */
-function largestFeasible(lo: number, hi: number, plan: (v: number) => Planned<ReservationPlan>): { value: number; plan: ReservationPlan } | null {
+export function largestFeasible(lo: number, hi: number, plan: (v: number) => Planned<ReservationPlan>): { value: number; plan: ReservationPlan } | null {
   if (hi < lo) return null;
   const low = plan(lo);
   if (!low.ok) return null;

@@ -20,6 +20,8 @@ export interface NodeLoss {
    * return, and fail if it is still lost when they are due to begin there.
    */
   waiting: string[];
+  /** Reservations whose VMs were there, waiting for their owners to take an offer instead (renegotiation.ts). */
+  renegotiating: string[];
 }
 
 export type LossOutcome = 'restart' | 'fail' | 'power-off' | 'unschedule' | 'wait' | 'untouched';

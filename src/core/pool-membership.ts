@@ -3,6 +3,7 @@
 import type { CoreState } from './core-state.ts';
 import { DEPARTURE } from './segment.ts';
 import { failLease, powerOffAt, restartLosingWork, unschedule } from './lease-lifecycle.ts';
+import { breakPromise } from './renegotiation.ts';
 import { hasEnded, type LeaseRecord } from './lease-record.ts';
 import { lossOutcome, type NodeLoss } from './node-loss.ts';
 import { type Done, type NodeSpec, type Refusal, refusal } from './types.ts';
@@ -52,7 +53,7 @@ export function closeNode(s: CoreState, n: number, now: number): Done<{ requeued
 export function loseNode(s: CoreState, n: number, now: number): Done<NodeLoss> {
   const unknown = unknownNode(s, n);
   if (unknown) return unknown;
-  const loss: NodeLoss = { restarted: [], requeued: [], failed: [], finished: [], waiting: [] };
+  const loss: NodeLoss = { restarted: [], requeued: [], failed: [], finished: [], waiting: [], renegotiating: [] };
   if (s.lost.has(n)) return { ok: true, ...loss };
   s.lost.add(n);
   s.table.close(n);
@@ -73,10 +74,15 @@ export function loseNode(s: CoreState, n: number, now: number): Done<NodeLoss> {
         powerOffAt(s, lease, now);
         loss.finished.push(lease.req.id);
         break;
-      case 'fail':
-        failLease(s, lease, now, 'node-unavailable', `node '${name}' became unavailable while the lease's VMs were on it: a ${lease.req.kind} lease's run cannot be interrupted and moved, so it could not be kept`);
-        loss.failed.push(lease.req.id);
+      case 'fail': {
+        const why = `node '${name}' became unavailable while the lease's VMs were on it: a ${lease.req.kind} lease's run cannot be interrupted and moved, so it could not be kept`;
+        if (breakPromise(s, lease, now, 'node-unavailable', why)) loss.renegotiating.push(lease.req.id);
+        else {
+          failLease(s, lease, now, 'node-unavailable', why);
+          loss.failed.push(lease.req.id);
+        }
         break;
+      }
       case 'wait':
         loss.waiting.push(lease.req.id);
         break;

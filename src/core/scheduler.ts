@@ -12,6 +12,7 @@ import type { LeaseRecord } from './lease-record.ts';
 import { type Quote, quoteOf } from './negotiation.ts';
 import type { NodeLoss } from './node-loss.ts';
 import { planChange } from './lease-change.ts';
+import { lapseRenegotiations } from './renegotiation.ts';
 import { departNode, type NodeDeparture } from './node-departure.ts';
 import * as owner from './owner-actions.ts';
 import type { OwnerAction } from './owner-actions.ts';
@@ -349,6 +350,7 @@ export class Scheduler {
     if (now < s.now) throw new RangeError(`time went backwards: ${now} < ${s.now}`);
     s.now = now;
     const expired = expireHolds(s, now);
+    lapseRenegotiations(s, now, this.policies);
     const result: StepResult = { now, started: s.started, ended: [], completed: s.completed, decisions: [], expired, failed: [], changed: s.changed ?? NOTHING_TRACKED };
     applyBoundaries(s, now, result);
     const pending = this.pending;

@@ -120,6 +120,8 @@ const SCHEDULING: Array<[keyof SchedulerConfig & keyof Terms['scheduling'], (x: 
   ['shutdownSeconds', (x, p) => seconds(x, p, 86_400, 0)],
   ['suspendThresholdFactor', (x, p) => number(x, p, 0, 1000)],
   ['suspendedQueueOrder', (x, p) => oneOf(x, p, ['arrival', 'suspension'] as const)],
+  ['renegotiationSeconds', (x, p) => seconds(x, p, 7 * 86_400, 0)],
+  ['renegotiationDefault', (x, p) => oneOf(x, p, ['cancel', 'first-offer'] as const)],
 ];
 
 /** Reads a terms document (parsed JSON); the site's own preemption policies may be named beside the built-in ones. */

@@ -28,6 +28,8 @@ export function stateOf(lease: LeaseRow, ws: WorkspaceRow | null): InstanceState
     case 'ending': return state('shutting-down');
     case 'suspending': return state('stopping');
     case 'suspended': return state('stopped');
+    // It holds no VM while its owner weighs the offers made to it.
+    case 'renegotiating': return state('stopped');
     case 'pending': case 'scheduled': case 'held': case 'deploying': case 'resuming': return state('pending');
     case 'running':
       if (ws === null) return state('pending');

@@ -100,7 +100,7 @@ class LineWriter {
     for (let k = 0; k < l.lost.length; k++) {
       out.lit(ID);
       out.str(`${r.id}/attempt-${k + 1}`);
-      this.fields(r, real);
+      this.fields(l.lost[k].req ?? r, real);
       out.lit(REQUEUED);
       this.segments(l.lost[k].segments);
     }
@@ -196,16 +196,17 @@ function hasExpectedShape(r: LeaseRequest, realDuration: number): boolean {
 /** The lines of a lease whose request is not of the expected shape, through JSON.stringify, as they were always written. */
 function slowLeaseText(l: LeaseRecord, ids: readonly string[]): string {
   const r = l.req;
-  const common = {
-    kind: r.kind, arrival: r.arrival, requestedStart: r.requestedStart, duration: r.duration,
-    realDuration: realDurationOf(l), nodes: r.nodes, cpu: r.perNode.cpu, memoryMiB: r.perNode.memoryMiB,
-  };
-  const deadline = r.deadline !== undefined ? { deadline: r.deadline } : {};
+  const fieldsOf = (q: LeaseRequest) => ({
+    kind: q.kind, arrival: q.arrival, requestedStart: q.requestedStart, duration: q.duration,
+    realDuration: realDurationOf(l), nodes: q.nodes, cpu: q.perNode.cpu, memoryMiB: q.perNode.memoryMiB,
+    ...(q.deadline !== undefined ? { deadline: q.deadline } : {}),
+  });
+  const common = fieldsOf(r);
   const segments = (list: readonly Segment[]) => list.filter((s) => s.end > s.start)
     .map((s) => ({ start: s.start, end: s.end, nodes: s.nodes.map((i) => ids[i]), kind: s.kind }));
   const reason = l.rejectReason ? { reason: l.rejectReason } : {};
-  const lines = l.lost.map((a, k) => ({ id: `${r.id}/attempt-${k + 1}`, ...common, ...deadline, outcome: 'cancelled', requeued: true, segments: segments(a.segments) }));
-  lines.push({ id: r.id, ...common, ...deadline, outcome: outcomeOf(l), ...reason, segments: segments(l.history) } as (typeof lines)[number]);
+  const lines = l.lost.map((a, k) => ({ id: `${r.id}/attempt-${k + 1}`, ...fieldsOf(a.req ?? r), outcome: 'cancelled', requeued: true, segments: segments(a.segments) }));
+  lines.push({ id: r.id, ...common, outcome: outcomeOf(l), ...reason, segments: segments(l.history) } as (typeof lines)[number]);
   return lines.map((line) => `${JSON.stringify(line)}\n`).join('');
 }
 

@@ -2,6 +2,7 @@
 // Times are integer seconds since the Unix epoch. JSON-valued fields are stored as JSON text
 // (SQLite) or jsonb (PostgreSQL) and come back as the same values.
 
+import type { ChangeAlternative } from '../core/change-plan.ts';
 import type { ContextSpec, MemberProgress } from './context-records.ts';
 import type { ClientTokenRow, Ec2CredentialRow, KeyPairRow, TagRow } from './ec2-records.ts';
 import type { SignerRow, StatementRow, TrustPolicyRow } from './trust-records.ts';
@@ -11,7 +12,9 @@ import type { StoreLeadership } from './leadership.ts';
 /** What a lease is to its owner, as the API shows it. */
 export type LeaseStatus =
   | 'pending' | 'scheduled' | 'deploying' | 'running' | 'suspending' | 'suspended' | 'resuming' | 'ending'
-  | 'done' | 'cancelled' | 'rejected' | 'failed' | 'held';
+  | 'done' | 'cancelled' | 'rejected' | 'failed' | 'held'
+  /** A promise the site broke: the lease holds nothing and waits for its owner to take an offer (core/renegotiation.ts). */
+  | 'renegotiating';
 
 export type WorkspaceStatus = 'pending' | 'deploying' | 'running' | 'suspending' | 'suspended' | 'resuming' | 'stopping' | 'stopped' | 'failed';
 
@@ -54,8 +57,11 @@ export interface LeaseRow {
   kind: LeaseKind;
   request: LeaseRequest;
   status: LeaseStatus;
-  /** Why it was rejected, failed or cancelled: a reason code and a message a person can act on. */
-  reason: { code: string; message: string } | null;
+  /**
+   * Why it was rejected, failed or cancelled: a reason code and a message a person can act on;
+   * while it renegotiates, why its promise broke, the changes it is offered and until when.
+   */
+  reason: { code: string; message: string; offers?: readonly ChangeAlternative[]; until?: number } | null;
   plannedStart: number | null;
   plannedEnd: number | null;
   actualStart: number | null;

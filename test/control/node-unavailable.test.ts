@@ -1,5 +1,5 @@
 // A node whose agent stays away past its grace period is marked unavailable (a logged input): its
-// best-effort lease starts again on another node, a reservation running there fails with a
+// best-effort lease starts again on another node, a reservation running there renegotiates with a
 // reason, SSE clients see node events; when the agent says hello again the node is available, and
 // the VMs it comes back with for those leases are stopped as strays.
 
@@ -20,7 +20,7 @@ const one = { cpu: 1, memoryMiB: 1024, diskMiB: 0 };
 const be = (id: string, duration: number): LeaseRequest => ({ id, kind: 'best-effort', arrival: 0, requestedStart: null, duration, nodes: 1, perNode: one, preemptible: true });
 const exact = (id: string, start: number, duration: number): LeaseRequest => ({ id, kind: 'exact', arrival: 0, requestedStart: start, duration, nodes: 1, perNode: one, preemptible: false });
 
-test('an agent away past its grace period: its node is unavailable, a best-effort lease moves, a reservation fails, and the node comes back on hello', async () => {
+test('an agent away past its grace period: its node is unavailable, a best-effort lease moves, a reservation renegotiates, and the node comes back on hello', async () => {
   const w = await poolWorld({ graceMs: 200 });
   const sse = await watchEvents(w.server, w.admin);
   try {
@@ -42,9 +42,9 @@ test('an agent away past its grace period: its node is unavailable, a best-effor
     const input = (await w.store.inputs()).find((r) => r.type === 'node-unavailable');
     assert.deepEqual(input?.data, { type: 'node-unavailable', id: 'n1' });
 
-    const ar = await until('the reservation failed', async () => {
+    const ar = await until('the reservation renegotiating', async () => {
       const row = await w.store.getLease('ar');
-      return row?.status === 'failed' ? row : undefined;
+      return row?.status === 'renegotiating' ? row : undefined;
     });
     assert.equal(ar.reason?.code, 'node-unavailable');
     assert.match(ar.reason!.message, /node 'n1' became unavailable while the lease's VMs were on it/);
@@ -53,7 +53,10 @@ test('an agent away past its grace period: its node is unavailable, a best-effor
       return row?.status === 'running' && row.nodes[0] === 'n2' && n2.vms.get('job/0')?.state === 'running' ? true : undefined;
     });
     const gone = await until('node.unavailable seen over SSE', () => sse.events.find((e) => e.type === 'node.unavailable'));
-    assert.deepEqual({ ...gone.data, time: undefined }, { time: undefined, leaseId: null, id: 'n1', was: 'active', restarted: ['job'], requeued: [], failed: ['ar'], finished: [], waiting: [] });
+    assert.deepEqual({ ...gone.data, time: undefined }, { time: undefined, leaseId: null, id: 'n1', was: 'active', restarted: ['job'], requeued: [], failed: [], finished: [], waiting: [], renegotiating: ['ar'] });
+    const offered = await until('lease.renegotiating seen over SSE', () => sse.events.find((e) => e.type === 'lease.renegotiating'));
+    assert.equal(offered.data.reason.code, 'node-unavailable');
+    assert.ok(offered.data.offers.length > 0, JSON.stringify(offered.data));
     const requeued = sse.events.find((e) => e.type === 'lease.requeued');
     assert.deepEqual([requeued?.data.leaseId, requeued?.data.workLost], ['job', true]);
     const nodes = await w.api('/v1/nodes');
@@ -99,7 +102,7 @@ test('node-unavailable and node-available are logged inputs: a restart replays t
   clock.advance(60);
   const arNode = (await first.store.getLease('ar'))!.nodes[0];
   const loss = await first.service.pool.markNodeUnavailable(arNode);
-  assert.deepEqual(loss?.failed, ['ar']);
+  assert.deepEqual(loss?.renegotiating, ['ar']);
   assert.equal(await first.service.pool.markNodeUnavailable(arNode), null, 'already unavailable: nothing logged');
   clock.advance(60);
   assert.equal(await first.service.pool.markNodeAvailable(arNode), true);

@@ -64,8 +64,8 @@ test('while a node is lost nothing is on it; once regained, every lease reaches 
   );
 });
 
-test('a running best-effort lease starts again elsewhere from scratch; a running reservation fails with a reason', () => {
-  const s = new Scheduler([node('n1'), node('n2'), node('n3')], configWith({ bootSeconds: 5 }));
+test('a running best-effort lease starts again elsewhere from scratch; a running reservation fails with a reason (where the site offers no renegotiation)', () => {
+  const s = new Scheduler([node('n1'), node('n2'), node('n3')], configWith({ bootSeconds: 5, renegotiationSeconds: 0 }));
   s.advance(0);
   s.submit(be('job', 1000), 0);
   s.submit(exact('ar', 10, 1000), 0);
@@ -76,7 +76,7 @@ test('a running best-effort lease starts again elsewhere from scratch; a running
   assert.equal(s.lease('job')!.state, 'active');
 
   const lost = mustDo(s.loseNode(jobNode, 100));
-  assert.deepEqual(lost, { restarted: ['job'], requeued: [], failed: [], finished: [], waiting: [] });
+  assert.deepEqual(lost, { restarted: ['job'], requeued: [], failed: [], finished: [], waiting: [], renegotiating: [] });
   s.advance(100);
   const job = s.lease('job')!;
   assert.equal(job.done, 0, 'the work done on the lost node is gone');
@@ -92,13 +92,13 @@ test('a running best-effort lease starts again elsewhere from scratch; a running
   assert.match(ar.failure!.message, new RegExp(`node 'n${arNode + 1}' became unavailable`));
 });
 
-test('a reservation planned on a lost node waits for it, and fails when it is due to begin with the node still lost', () => {
-  const s = new Scheduler([node('n1')], configWith({}));
+test('a reservation planned on a lost node waits for it, and fails when it is due to begin with the node still lost (no renegotiation)', () => {
+  const s = new Scheduler([node('n1')], configWith({ renegotiationSeconds: 0 }));
   s.advance(0);
   s.submit(exact('early', 100, 50), 0);
   s.submit(exact('late', 1000, 50), 0);
   s.advance(0);
-  assert.deepEqual(s.loseNode(0, 0), { ok: true, restarted: [], requeued: [], failed: [], finished: [], waiting: ['early', 'late'] });
+  assert.deepEqual(s.loseNode(0, 0), { ok: true, restarted: [], requeued: [], failed: [], finished: [], waiting: ['early', 'late'], renegotiating: [] });
   s.advance(0);
   const step = s.advance(100);
   assert.deepEqual(step.failed.map((l) => l.req.id), ['early']);

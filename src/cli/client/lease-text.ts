@@ -4,7 +4,7 @@ import type { LeaseSpec } from './lease-spec.ts';
 import { durationText } from './parse-time.ts';
 import { fields, hours, orDash, table, when } from './tables.ts';
 
-export const LEASE_STATUSES = ['pending', 'scheduled', 'deploying', 'running', 'suspending', 'suspended', 'resuming', 'ending', 'done', 'cancelled', 'rejected', 'failed', 'held'] as const;
+export const LEASE_STATUSES = ['pending', 'scheduled', 'deploying', 'running', 'suspending', 'suspended', 'resuming', 'ending', 'done', 'cancelled', 'rejected', 'failed', 'held', 'renegotiating'] as const;
 
 /** Statuses a lease never leaves. */
 export const FINAL_STATUSES: readonly string[] = ['done', 'cancelled', 'rejected', 'failed'];
@@ -40,7 +40,8 @@ export interface LeaseBody {
   group: string | null;
   kind: string;
   status: string;
-  reason: { code: string; message: string } | null;
+  /** While it renegotiates: the changes it is offered, and until when. */
+  reason: { code: string; message: string; offers?: Array<{ kind: string; change: Record<string, number>; start: number; end: number }>; until?: number } | null;
   nodes: string[];
   plannedStart: number | null;
   plannedEnd: number | null;
@@ -101,6 +102,14 @@ export function usageTotals(usage: LeaseBody['usage']): { coreSeconds: number; m
   return total;
 }
 
+/** A lease renegotiating after a broken promise: what it may take instead, each as the command that takes it, and until when. */
+function offerLines(l: LeaseBody): Array<[string, string]> {
+  const offers = l.status === 'renegotiating' ? l.reason?.offers ?? [] : [];
+  const lines = offers.map((o, k): [string, string] => [k === 0 ? 'offers' : '', `${o.kind}, runs ${when(o.start)} to ${when(o.end)}: vws lease change ${l.id}${Object.entries(o.change).map(([f, v]) => ` --${f === 'memoryMiB' ? 'memory' : f} ${v}`).join('')}`]);
+  if (l.status === 'renegotiating') lines.push(['take one by', `${when(l.reason?.until ?? null)}, or the site's default applies`]);
+  return lines;
+}
+
 export function leaseDetail(l: LeaseBody): string {
   const used = usageTotals(l.usage);
   const text = fields([
@@ -120,6 +129,7 @@ export function leaseDetail(l: LeaseBody): string {
     ['charged', l.charge ? chargeText(l.charge) : '-'],
     ['created', when(l.createdAt)],
     ...contextLines(l.context),
+    ...offerLines(l),
   ]);
   return l.workspaces ? `${text}\n\n${workspaceTable(l.workspaces)}` : text;
 }

@@ -200,6 +200,8 @@ const configFields = {
   suspendedState: fc.constantFrom('node', 'node', 'depot'),
   // A pool that grows only as something outside adds nodes: a simulation of a fixed pool has none to come.
   nodesToCome: fc.constant(null),
+  renegotiationSeconds: fc.oneof(fc.constant(0), fc.integer({ min: 1, max: 3600 })),
+  renegotiationDefault: fc.constantFrom('cancel', 'first-offer'),
 } satisfies { [K in keyof SchedulerConfig]: fc.Arbitrary<SchedulerConfig[K]> };
 
 /** Every field of SchedulerConfig varied (the `satisfies` above fails to compile if one is missing). */

@@ -19,7 +19,7 @@ export interface LeaseRow {
   spec: Record<string, unknown> & { nodes?: number; cpu?: number; memoryMiB?: number; duration: number };
 }
 
-const STATUSES = ['', 'pending', 'scheduled', 'held', 'running', 'suspended', 'done', 'cancelled', 'rejected', 'failed'];
+const STATUSES = ['', 'pending', 'scheduled', 'held', 'running', 'suspended', 'renegotiating', 'done', 'cancelled', 'rejected', 'failed'];
 
 export function LeaseList({ api, refresh, onOpen }: { api: Api; refresh: number; onOpen: (id: string) => void }) {
   const [status, setStatus] = useState('');

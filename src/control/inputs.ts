@@ -152,14 +152,14 @@ function applyOne(scheduler: Backends, nodes: NodeIndex, owners: Map<string, Own
     }
     case 'node-unavailable': {
       const { ok: _, ...loss } = done(scheduler.loseNode(mustFind(nodes, input.id), now));
-      return { leases: [...loss.restarted, ...loss.requeued, ...loss.failed, ...loss.finished, ...loss.waiting], loss };
+      return { leases: [...loss.restarted, ...loss.requeued, ...loss.failed, ...loss.finished, ...loss.waiting, ...loss.renegotiating], loss };
     }
     case 'node-available':
       scheduler.regainNode(mustFind(nodes, input.id), now);
       return { leases: [] };
     case 'node-departs': {
       const { ok: _, ...departure } = done(scheduler.departNode(mustFind(nodes, input.id), input.at ?? Infinity, now, input.promptly === true));
-      return { leases: [...departure.suspended, ...departure.requeued, ...departure.restarted, ...departure.finished, ...departure.failed], departure };
+      return { leases: [...departure.suspended, ...departure.requeued, ...departure.restarted, ...departure.finished, ...departure.failed, ...departure.renegotiating], departure };
     }
     case 'costs': {
       const { type: _, ...figures } = input;

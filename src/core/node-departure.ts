@@ -5,6 +5,7 @@
 
 import type { CoreState } from './core-state.ts';
 import { failLease } from './lease-lifecycle.ts';
+import { breakPromise } from './renegotiation.ts';
 import { restartQueued } from './pool-membership.ts';
 import { hasEnded, type LeaseRecord } from './lease-record.ts';
 import { preempt, preemptionKind } from './preemption.ts';
@@ -24,6 +25,8 @@ export interface NodeDeparture {
   finished: string[];
   /** Leases whose terms allow no interruption (reservations, non-preemptible leases that had begun): they fail. */
   failed: string[];
+  /** Reservations planned across the departure that had not begun: they hold nothing and wait for their owners to take an offer (renegotiation.ts). */
+  renegotiating: string[];
 }
 
 /**
@@ -41,7 +44,7 @@ export function departNode(s: CoreState, n: number, at: number, now: number, pro
   if (!Number.isInteger(n) || n < 0 || n >= s.table.size) return refusal('not-found', `no node ${n} in a pool of ${s.table.size}`);
   if (Number.isNaN(at) || at === -Infinity) return refusal('invalid', `a departure is an instant, or Infinity for none; got ${at}`);
   const when = Math.max(at, now);
-  const out: NodeDeparture = { at: when, suspended: [], requeued: [], restarted: [], finished: [], failed: [] };
+  const out: NodeDeparture = { at: when, suspended: [], requeued: [], restarted: [], finished: [], failed: [], renegotiating: [] };
   const crosses = (id: string): boolean => s.book.mustGet(id).chain.some((seg) => seg.end > when && seg.nodes.includes(n));
   const inTheWay = s.table.leasesOverlapping(n, promptly ? now : when, Infinity).filter((id) => crosses(id) || s.book.mustGet(id).req.kind === 'best-effort');
   s.table.setDeparture(n, when);
@@ -68,8 +71,14 @@ export function departNode(s: CoreState, n: number, at: number, now: number, pro
     const how = kind === 'suspend' && !depot ? 'requeue' : kind;
     const begun = how !== 'unschedule';
     if (lease.req.kind !== 'best-effort' || (!lease.req.preemptible && begun && how !== 'power-off')) {
-      failLease(s, lease, now, 'node-unavailable', `node '${name}' leaves the pool at ${when} (its pilot job ends there), and the lease was planned on it after that; a ${lease.req.preemptible ? '' : 'non-preemptible '}${lease.req.kind} lease cannot be moved off it`);
-      out.failed.push(id);
+      const why = `node '${name}' leaves the pool at ${when} (its pilot job ends there), and the lease was planned on it after that; a ${lease.req.preemptible ? '' : 'non-preemptible '}${lease.req.kind} lease cannot be moved off it`;
+      // One that has not begun loses nothing by being offered another place now; one running keeps what it was promised up to then no better.
+      const idle = !lease.chain.some((seg) => seg.active);
+      if (idle && breakPromise(s, lease, now, 'node-unavailable', why)) out.renegotiating.push(id);
+      else {
+        failLease(s, lease, now, 'node-unavailable', why);
+        out.failed.push(id);
+      }
       continue;
     }
     preempt(s, lease, how, by, now);

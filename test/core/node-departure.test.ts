@@ -104,8 +104,8 @@ test('a lease longer than the pilot runs until just before the departure, waits 
   assert.equal(s.lease('job')!.state, 'completed');
 });
 
-test('a departure brought forward suspends the leases on the node at once; a reservation that no longer fits fails saying why', () => {
-  const s = new Scheduler([node('pilot-1'), node('pilot-2')], configWith({ suspendedState: 'depot', suspendRateMBps: 1024 / 10 }));
+test('a departure brought forward suspends the leases on the node at once; a reservation that no longer fits fails saying why (no renegotiation)', () => {
+  const s = new Scheduler([node('pilot-1'), node('pilot-2')], configWith({ suspendedState: 'depot', suspendRateMBps: 1024 / 10, renegotiationSeconds: 0 }));
   s.advance(0);
   mustDo(s.departNode(0, 10_000, 0));
   mustDo(s.departNode(1, 10_000, 0));

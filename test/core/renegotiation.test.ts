@@ -96,6 +96,22 @@ test('a renegotiating lease can be cancelled by its owner, and is no longer wait
   assert.notEqual(s.nextEventTime(), 700);
 });
 
+test('a reservation planned on a pilot\'s node past its departure renegotiates before it begins, and is offered a node that stays', () => {
+  const s = new Scheduler([node('pilot-1'), node('own')], configWith({ renegotiationSeconds: 600 }));
+  s.advance(0);
+  s.submit(exact('ar', 2000, 1000), 0);
+  s.advance(0);
+  const on = s.lease('ar')!.chain[0].nodes[0];
+  const gone = mustDo(s.departNode(on, 2500, 0));
+  assert.deepEqual([gone.renegotiating, gone.failed], [['ar'], []]);
+  s.advance(0);
+  const offer = s.lease('ar')!.offers![0];
+  assert.deepEqual(offer.change, { duration: 1000, start: 0 });
+  assert.ok(s.change('ar', { ...offer.change, start: 2000 }, 0).ok, 'its own start, on the node that stays');
+  s.advance(0);
+  assert.deepEqual(s.lease('ar')!.chain[0].nodes, [1 - on]);
+});
+
 test('offers are always accepted as offered, whatever the pool holds (property)', () => {
   fc.assert(fc.property(fc.integer({ min: 2, max: 5 }), fc.array(fc.record({ start: fc.integer({ min: 0, max: 3000 }), duration: fc.integer({ min: 1, max: 2000 }), nodes: fc.integer({ min: 1, max: 3 }) }), { maxLength: 6 }), fc.nat(), fc.integer({ min: 1, max: 500 }), (n, others, pick, at) => {
     const s = new Scheduler(Array.from({ length: n }, (_, i) => node(`n${i + 1}`)), configWith({ renegotiationSeconds: 300 }));

@@ -3,6 +3,7 @@
 
 import type { CostFigures } from '../core/cost-figures.ts';
 import type { NodeLoss } from '../core/node-loss.ts';
+import type { Drained } from '../core/pool-membership.ts';
 import type { NodeDeparture } from '../core/node-departure.ts';
 import type { Backends } from '../core/backends.ts';
 import type { ChangePlan, Decision, LeaseChange, Plan, StepResult } from '../core/scheduler.ts';
@@ -26,7 +27,8 @@ export type Input =
   | { type: 'fail'; id: string; detail: string }
   /** `backend`: the back-end it joins; absent, the site's own pool. */
   | { type: 'node-add'; node: NodeSpec; backend?: string }
-  | { type: 'node-drain'; id: string }
+  /** `evacuate`: the reservations planned there that have not begun move elsewhere, or renegotiate. */
+  | { type: 'node-drain'; id: string; evacuate?: true }
   /** The node's agent stayed away: its VMs are written off and its leases dealt with by policy (core/node-loss.ts). */
   | { type: 'node-unavailable'; id: string }
   /** Its agent said hello again: the node takes new work (unless drained). */
@@ -79,7 +81,7 @@ export interface Applied {
   decision?: Decision;
   /** Leases the input touched directly (others follow from the step). */
   leases: string[];
-  drained?: { requeued: string[]; stillPlanned: string[] };
+  drained?: Drained;
   loss?: NodeLoss;
   departure?: NodeDeparture;
   /** The scheduler's pass at `now` after the input: what freed up or arrived is acted on at once. */
@@ -147,8 +149,8 @@ function applyOne(scheduler: Backends, nodes: NodeIndex, owners: Map<string, Own
       done(scheduler.migrateLive(input.id, input.to.map((id) => nodes.of(id) ?? -1), now));
       return { leases: [input.id] };
     case 'node-drain': {
-      const { ok: _, ...drained } = done(scheduler.closeNode(mustFind(nodes, input.id), now));
-      return { leases: [...drained.requeued, ...drained.stillPlanned], drained };
+      const { ok: _, ...drained } = done(scheduler.closeNode(mustFind(nodes, input.id), now, input.evacuate === true));
+      return { leases: [...drained.requeued, ...drained.stillPlanned, ...drained.moved, ...drained.renegotiating], drained };
     }
     case 'node-unavailable': {
       const { ok: _, ...loss } = done(scheduler.loseNode(mustFind(nodes, input.id), now));

@@ -2,6 +2,7 @@
 // back, and the operation costs measured on them. Each runs in the control loop's exclusive
 // section and answers an expected "no" as a Refusal.
 
+import type { Drained } from '../core/pool-membership.ts';
 import { COST_FIGURE_KEYS, type CostFigures, costFiguresProblem } from '../core/cost-figures.ts';
 import type { NodeLoss } from '../core/node-loss.ts';
 import type { NodeDeparture } from '../core/node-departure.ts';
@@ -32,8 +33,8 @@ export function addNode(loop: ControlLoop, spec: NodeSpec, backend?: string, pil
   });
 }
 
-/** Drains a node: no new leases there. Answers the leases that still plan to come to it. */
-export function drainNode(loop: ControlLoop, id: string): Promise<Result<{ requeued: string[]; stillPlanned: string[] }>> {
+/** Drains a node: no new leases there (`evacuate`: the reservations planned there move elsewhere, or renegotiate). Answers what became of the leases planned to come to it. */
+export function drainNode(loop: ControlLoop, id: string, evacuate = false): Promise<Result<Drained>> {
   return loop.exclusive(async () => {
     // Checked before logging: the core refuses a node it does not have (not-found). An id the pool never had is not looked up in the store.
     const n = loop.nodes.of(id);
@@ -41,7 +42,7 @@ export function drainNode(loop: ControlLoop, id: string): Promise<Result<{ reque
     if (!row || row.status === 'removed' || n === undefined) return refuse('not-found', `no node '${id}' in the pool`);
     const now = await loop.syncTo(loop.clock.now());
     const drained = loop.scheduler.nodeIsDrained(n);
-    const applied = drained ? { drained: { requeued: [], stillPlanned: [] }, leases: [] } : await loop.record({ type: 'node-drain', id }, now);
+    const applied = drained && !evacuate ? { drained: { requeued: [], stillPlanned: [], moved: [], renegotiating: [] }, leases: [] } : await loop.record({ type: 'node-drain', id, ...(evacuate ? { evacuate: true as const } : {}) }, now);
     // An unavailable node shows that first; it comes back as draining.
     if (row.status !== 'unavailable') await loop.store.putNode({ ...row, status: 'draining' });
     await loop.event({ time: now, type: 'node.draining', leaseId: null, owner: null, group: null, data: { id, ...applied.drained } });

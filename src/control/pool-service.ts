@@ -2,6 +2,7 @@
 // removed, lost and back, leaving at a set instant (a pilot's node), the costs measured on them,
 // and what is known of each node. The inputs themselves are in pool-inputs.ts.
 
+import type { Drained } from '../core/pool-membership.ts';
 import type { CostFigures } from '../core/cost-figures.ts';
 import type { NodeDeparture } from '../core/node-departure.ts';
 import type { NodeLoss } from '../core/node-loss.ts';
@@ -31,8 +32,9 @@ export class PoolService implements PoolControl {
   }
 
   /** Drains a node: no new leases there. Answers the leases that still plan to come to it. */
-  drainNode(id: string): Promise<Result<{ requeued: string[]; stillPlanned: string[] }>> {
-    return pool.drainNode(this.loop, id);
+  /** `evacuate`: the reservations planned there that have not begun move to other nodes, or renegotiate. */
+  drainNode(id: string, evacuate = false): Promise<Result<Drained>> {
+    return pool.drainNode(this.loop, id, evacuate);
   }
 
   /** Removes a drained node once nothing runs or is planned there. */

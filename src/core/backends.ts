@@ -7,6 +7,7 @@
 import { BackendSteps } from './backend-steps.ts';
 import type { SchedulerConfig } from './config.ts';
 import type { AcceptedChange, ChangePlan, LeaseChange } from './change-plan.ts';
+import type { Drained } from './pool-membership.ts';
 import type { CostFigures } from './cost-figures.ts';
 import type { LeaseRecord } from './lease-record.ts';
 import type { NodeLoss } from './node-loss.ts';
@@ -223,8 +224,8 @@ export class Backends {
     return n;
   }
 
-  closeNode(n: number, now: number): Done<{ requeued: string[]; stillPlanned: string[] }> {
-    return this.clock.touching(this.owning(n), now).closeNode(n, now);
+  closeNode(n: number, now: number, evacuate = false): Done<Drained> {
+    return this.clock.touching(this.owning(n), now).closeNode(n, now, evacuate);
   }
 
   nodeIsIdle(n: number): boolean {

@@ -131,6 +131,17 @@ export function planChange(s: CoreState, id: string, change: LeaseChange, polici
   return planAgain(s, lease, change, next, policies, maxAlternatives, accept, no);
 }
 
+/**
+ * The plan for placing a reservation not yet begun again, as it is, elsewhere where it can: what a
+ * node drained with evacuation asks of the leases planned on it (a change of nothing).
+ */
+export function planPlacedAgain(s: CoreState, lease: LeaseRecord, policies: Policies): ChangePlan {
+  const head = { leaseId: lease.req.id, change: {}, at: s.now, version: s.version };
+  const accept: Accept = (how, start, end, nodes) => ({ ...head, ok: true, request: lease.req, how, start, end, nodes });
+  const no: Refuse = (code, message, alternatives = []) => ({ ...head, ok: false, code, message, alternatives });
+  return planAgain(s, lease, {}, lease.req, policies, 0, accept, no);
+}
+
 type Accept = (how: ChangeHow, start: number | null, end: number | null, nodes: readonly number[], note?: string) => AcceptedChange;
 type Refuse = (code: RefusalCode, message: string, alternatives?: ChangeAlternative[]) => ChangePlan;
 

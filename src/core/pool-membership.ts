@@ -4,6 +4,9 @@ import type { CoreState } from './core-state.ts';
 import { DEPARTURE } from './segment.ts';
 import { failLease, powerOffAt, restartLosingWork, unschedule } from './lease-lifecycle.ts';
 import { breakPromise } from './renegotiation.ts';
+import { applyChange } from './change-apply.ts';
+import { planPlacedAgain } from './lease-change.ts';
+import type { Policies } from './request-planner.ts';
 import { hasEnded, type LeaseRecord } from './lease-record.ts';
 import { lossOutcome, type NodeLoss } from './node-loss.ts';
 import { type Done, type NodeSpec, type Refusal, refusal } from './types.ts';
@@ -20,18 +23,33 @@ function unknownNode(s: CoreState, n: number): Refusal | null {
   return n < 0 || n >= s.table.size || !Number.isInteger(n) ? refusal('not-found', `no node ${n} in a pool of ${s.table.size}`) : null;
 }
 
+/** What a drain did to the leases planned to come to the node. */
+export interface Drained {
+  /** Best-effort leases merely planned there: back in the queue. */
+  requeued: string[];
+  /** Other leases planned there, keeping their place (without evacuation, or where nothing else fits and the site does not renegotiate). */
+  stillPlanned: string[];
+  /** With evacuation: reservations not yet begun placed again, as they were, on other nodes. */
+  moved: string[];
+  /** With evacuation: those that fit nowhere else, renegotiating (renegotiation.ts). */
+  renegotiating: string[];
+}
+
 /**
  * Drains node n: it takes no new leases; what runs there runs on. Best-effort leases merely
  * planned there go back to the queue; other leases planned there keep their place, and are
- * returned so that the caller can tell their owners.
+ * returned so that the caller can tell their owners, unless the node is `evacuated`: then each
+ * that has not begun is placed again elsewhere, as it is, or renegotiates if nothing else fits.
  */
-export function closeNode(s: CoreState, n: number, now: number): Done<{ requeued: string[]; stillPlanned: string[] }> {
+export function closeNode(s: CoreState, n: number, now: number, evacuate: { policies: Policies } | null = null): Done<Drained> {
   const unknown = unknownNode(s, n);
   if (unknown) return unknown;
   s.drained.add(n);
   s.table.close(n);
   const requeued: string[] = [];
   const stillPlanned: string[] = [];
+  const moved: string[] = [];
+  const renegotiating: string[] = [];
   // Leases due to arrive on the node later: to boot, resume or migrate there.
   const arriving = s.table.reservationsOn(n).filter((seg) => !seg.active && seg.start > now && seg.leaseId !== DEPARTURE && (seg.kind === 'boot' || seg.kind === 'resume' || seg.kind === 'migrate' || seg.kind === 'run'));
   for (const id of new Set(arriving.map((seg) => seg.leaseId))) {
@@ -40,9 +58,16 @@ export function closeNode(s: CoreState, n: number, now: number): Done<{ requeued
     if (lease.req.kind === 'best-effort' && !begun) {
       unschedule(s, lease, now);
       requeued.push(id);
+    } else if (lease.req.kind !== 'best-effort' && evacuate && !begun) {
+      const plan = planPlacedAgain(s, lease, evacuate.policies);
+      if (plan.ok) {
+        applyChange(s, plan);
+        moved.push(id);
+      } else if (breakPromise(s, lease, now, 'node-drained', `node '${s.table.nodes[n].id}' is being emptied by its administrators, and the lease fits nowhere else as it is (${plan.message})`)) renegotiating.push(id);
+      else stillPlanned.push(id);
     } else if (lease.req.kind !== 'best-effort') stillPlanned.push(id);
   }
-  return { ok: true, requeued, stillPlanned };
+  return { ok: true, requeued, stillPlanned, moved, renegotiating };
 }
 
 /**

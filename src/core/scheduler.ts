@@ -155,9 +155,10 @@ export class Scheduler {
     return pool.addNode(this.s, spec);
   }
 
-  closeNode(n: number, now: number): Done<{ requeued: string[]; stillPlanned: string[] }> {
+  /** `evacuate`: leases planned there that have not begun are placed elsewhere, or renegotiate (pool-membership.ts). */
+  closeNode(n: number, now: number, evacuate = false): Done<pool.Drained> {
     this.mustBeAt(now, 'closeNode');
-    return pool.closeNode(this.s, n, now);
+    return pool.closeNode(this.s, n, now, evacuate ? { policies: this.policies } : null);
   }
 
   /** Whether node n holds nothing now or later, so that it can leave the pool. */

@@ -47,3 +47,22 @@ test('a reservation whose node is lost renegotiates: its owner sees the offers a
   assert.deepEqual((await w.call(w.tokens.admin, 'GET', '/v1/leases?limit=100')).body.leases.map((l: { id: string; status: string }) => [l.id, l.status]), before, 'a replay renegotiates the same way');
   await w.close();
 });
+
+test('an administrator evacuates a node: what is planned there moves to other nodes as it is, or renegotiates; users may not', async () => {
+  const w = await apiWorld(2);
+  const soon = (await w.call(w.tokens.alice, 'POST', '/v1/leases', lease({ kind: 'exact', nodes: 1, start: T0 + 3600, duration: 3600 }))).body.lease;
+  const wide = (await w.call(w.tokens.bob, 'POST', '/v1/leases', lease({ kind: 'exact', nodes: 2, start: T0 + 4 * 3600, duration: 3600 }))).body.lease;
+  await w.idle();
+  const on = (await w.call(w.tokens.admin, 'GET', `/v1/leases/${soon.id}`)).body.nodes[0];
+  assert.equal((await w.call(w.tokens.alice, 'POST', `/v1/nodes/${on}/evacuate`)).status, 403);
+  const r = await w.call(w.tokens.admin, 'POST', `/v1/nodes/${on}/evacuate`);
+  assert.equal(r.status, 200, JSON.stringify(r.body));
+  assert.deepEqual([r.body.moved, r.body.renegotiating], [[soon.id], [wide.id]]);
+  await w.idle();
+  const moved = (await w.call(w.tokens.alice, 'GET', `/v1/leases/${soon.id}`)).body;
+  assert.deepEqual([moved.status, moved.plannedStart, moved.nodes.includes(on)], ['scheduled', T0 + 3600, false]);
+  const left = (await w.call(w.tokens.bob, 'GET', `/v1/leases/${wide.id}`)).body;
+  assert.equal(left.status, 'renegotiating');
+  assert.equal(left.reason.code, 'node-drained');
+  await w.close();
+});

@@ -112,6 +112,30 @@ test('a reservation planned on a pilot\'s node past its departure renegotiates b
   assert.deepEqual(s.lease('ar')!.chain[0].nodes, [1 - on]);
 });
 
+test('a node evacuated: reservations planned there move elsewhere as they are, or renegotiate if nothing else fits; the one running runs on', () => {
+  const s = new Scheduler([node('n1'), node('n2')], configWith({ renegotiationSeconds: 600 }));
+  s.advance(0);
+  s.submit(exact('now', 0, 5000), 0);
+  s.submit(exact('fits', 1000, 1000), 0);
+  s.submit(exact('wide', 6000, 1000, 2), 0);
+  s.advance(0);
+  const on = s.lease('fits')!.chain[0].nodes[0];
+  assert.equal(on, s.lease('now')!.chain[0].nodes[0] === 0 ? 1 : 0, 'fits is on the node now does not run on');
+  const drained = mustDo(s.closeNode(on, 0, true));
+  assert.deepEqual(drained, { requeued: [], stillPlanned: [], moved: [], renegotiating: ['fits', 'wide'] }, 'the other node is busy until 5000');
+  s.advance(0);
+  const other = new Scheduler([node('n1'), node('n2'), node('n3')], configWith({ renegotiationSeconds: 600 }));
+  other.advance(0);
+  other.submit(exact('fits', 1000, 1000), 0);
+  other.advance(0);
+  const first = other.lease('fits')!.chain[0].nodes[0];
+  assert.deepEqual(mustDo(other.closeNode(first, 0, true)).moved, ['fits']);
+  other.advance(0);
+  const run = other.lease('fits')!.chain.find((x) => x.kind === 'run')!;
+  assert.deepEqual([run.start, run.end], [1000, 2000], 'the same times');
+  assert.notEqual(run.nodes[0], first, 'on another node');
+});
+
 test('offers are always accepted as offered, whatever the pool holds (property)', () => {
   fc.assert(fc.property(fc.integer({ min: 2, max: 5 }), fc.array(fc.record({ start: fc.integer({ min: 0, max: 3000 }), duration: fc.integer({ min: 1, max: 2000 }), nodes: fc.integer({ min: 1, max: 3 }) }), { maxLength: 6 }), fc.nat(), fc.integer({ min: 1, max: 500 }), (n, others, pick, at) => {
     const s = new Scheduler(Array.from({ length: n }, (_, i) => node(`n${i + 1}`)), configWith({ renegotiationSeconds: 300 }));

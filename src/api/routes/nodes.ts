@@ -31,6 +31,14 @@ export function registerNodeRoutes(app: FastifyInstance, ctx: ApiContext): void 
     return valueOr(await ctx.service.pool.drainNode(id));
   });
 
+  app.post('/v1/nodes/:id/evacuate', {
+    ...role('admin'),
+    schema: { params: IdParam, tags: ['nodes'], summary: 'Drain the node and move the reservations planned there that have not begun to other nodes, as they are; those that fit nowhere else renegotiate with their owners' },
+  }, async (req) => {
+    const { id } = req.params as { id: string };
+    return valueOr(await ctx.service.pool.drainNode(id, true));
+  });
+
   app.delete('/v1/nodes/:id', { ...role('admin'), schema: { params: IdParam, tags: ['nodes'], summary: 'Remove a drained, idle node' } }, async (req) => {
     const { id } = req.params as { id: string };
     valueOr(await ctx.service.pool.removeNode(id));

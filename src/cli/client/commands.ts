@@ -117,7 +117,8 @@ function addPool(program: Cli, leaf: Leaf): void {
     .addOption(new Option('--memory <MiB>', 'its memory'))
     .addOption(new Option('--disk <MiB>', 'its disk (0)'));
   leaf(node, 'list', 'the pool and the leases on each node', nd('list'));
-  leaf(node, 'drain <ID>', 'no new leases on the node; those there run on', nd('drain'));
+  leaf(node, 'drain <ID>', 'no new leases on the node; those there run on', nd('drain'))
+    .addOption(new Option('--evacuate', 'also move the reservations planned there that have not begun to other nodes (those that fit nowhere else renegotiate)'));
   leaf(node, 'remove <ID>', 'remove a drained, idle node', nd('remove'));
 
   const pilot = program.command('pilot').description("the pilot jobs that lend a batch system's nodes (admin)");

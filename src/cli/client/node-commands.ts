@@ -48,12 +48,15 @@ const list: Command = async (args) => {
 
 const drain: Command = async (args) => {
   const id = args.positionals[0];
-  const res = await connect(args).send<{ requeued: string[]; stillPlanned: string[] }>('POST', `/v1/nodes/${enc(id)}/drain`);
-  const { requeued, stillPlanned } = res.body;
+  const evacuate = args.flag('evacuate');
+  const res = await connect(args).send<{ requeued: string[]; stillPlanned: string[]; moved: string[]; renegotiating: string[] }>('POST', `/v1/nodes/${enc(id)}/${evacuate ? 'evacuate' : 'drain'}`);
+  const { requeued, stillPlanned, moved, renegotiating } = res.body;
   return emit(args, res.body, () =>
     [
       `node ${id} draining: it takes no new leases`,
       ...(requeued.length ? [`  back in the queue: ${requeued.join(', ')}`] : []),
+      ...(moved.length ? [`  moved to other nodes: ${moved.join(', ')}`] : []),
+      ...(renegotiating.length ? [`  fit nowhere else, renegotiating with their owners: ${renegotiating.join(', ')}`] : []),
       ...(stillPlanned.length ? [`  still planned there (remove it once they end): ${stillPlanned.join(', ')}`] : []),
     ].join('\n'));
 };

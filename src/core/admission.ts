@@ -3,7 +3,8 @@
 // made at; otherwise the request is planned again, so that a stale plan is never applied.
 
 import type { CoreState } from './core-state.ts';
-import { enqueue, unschedule } from './lease-lifecycle.ts';
+import { enqueue, failLease, unschedule } from './lease-lifecycle.ts';
+import { breakPromise } from './promise-break.ts';
 import type { LeaseRecord } from './lease-record.ts';
 import type { OccurrencePlan, Plan, Preemption, Reservation } from './plan.ts';
 import { preempt } from './preemption.ts';
@@ -72,7 +73,15 @@ export function applyPlan(s: CoreState, lease: LeaseRecord, plan: Plan, policies
 export function placeReservation(s: CoreState, lease: LeaseRecord, r: Reservation): Decision {
   const now = s.now;
   if (r.displacesTentative) for (const l of [...s.future].sort((a, b) => a.seq - b.seq)) if (l.chain.length > 0 && l.chain[0].start > now) unschedule(s, l, now);
-  for (const p of r.preemptions) preempt(s, s.book.mustGet(p.leaseId), p.how, r.from, now);
+  for (const p of r.preemptions) {
+    const victim = s.book.mustGet(p.leaseId);
+    if (p.how !== 'renegotiate') preempt(s, victim, p.how, r.from, now);
+    else {
+      const why = `urgent lease '${lease.req.id}' needs its place from ${r.from}, and the site lets urgent leases take the place of reservations that have not begun`;
+      victim.preemptions++;
+      if (!breakPromise(s, victim, now, 'preempted-by-urgent', why)) failLease(s, victim, now, 'preempted-by-urgent', why);
+    }
+  }
   placeChain(s, lease, r.chain);
   moveImage(s, lease, r.image, now);
   return { ok: true, leaseId: lease.req.id, state: 'scheduled', start: r.start, end: r.end, nodes: r.nodes, preempted: r.preemptions };

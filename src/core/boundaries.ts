@@ -3,7 +3,7 @@
 import { removeFrom } from './calendar.ts';
 import type { CoreState } from './core-state.ts';
 import { failLease, settleIfChainDone } from './lease-lifecycle.ts';
-import { breakPromise } from './renegotiation.ts';
+import { breakPromise } from './promise-break.ts';
 import type { LeaseRecord } from './lease-record.ts';
 import { startSegment } from './reservation-ops.ts';
 import { countsWork, type Segment } from './segment.ts';

@@ -53,6 +53,12 @@ export interface SchedulerConfig {
   renegotiationSeconds: number;
   /** What becomes of it if its owner takes no offer in time: it is cancelled, or it takes the first offer that still fits. */
   renegotiationDefault: RenegotiationDefault;
+  /**
+   * Whether an urgent lease that finds no room even by preempting best-effort leases may take the
+   * place of reservations that have not begun; they renegotiate (or fail, where the site does not
+   * renegotiate). Off by default: only best-effort leases give way.
+   */
+  urgentBreaksReservations: boolean;
 }
 
 export type RenegotiationDefault = 'cancel' | 'first-offer';
@@ -81,6 +87,7 @@ export const DEFAULT_CONFIG: SchedulerConfig = Object.freeze({
   nodesToCome: null,
   renegotiationSeconds: 900,
   renegotiationDefault: 'cancel',
+  urgentBreaksReservations: false,
 });
 
 export function configWith(overrides: Partial<SchedulerConfig>): SchedulerConfig {

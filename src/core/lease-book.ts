@@ -10,9 +10,9 @@ export class LeaseBook {
   private readonly order: LeaseRecord[] = [];
   private seq = 0;
   /** Held leases, by when their holds expire (ties: the order they were held). */
-  private readonly holds: LeaseRecord[] = [];
+  private readonly holds = new ByDeadline('heldUntil');
   /** Leases renegotiating after a broken promise, by when they stop waiting for their owners. */
-  private readonly renegotiating: LeaseRecord[] = [];
+  private readonly renegotiating = new ByDeadline('renegotiateUntil');
 
   has(id: string): boolean {
     return this.byId.has(id);
@@ -46,59 +46,72 @@ export class LeaseBook {
     return lease.occurrenceIds ? lease.occurrenceIds.map((id) => this.mustGet(id)) : [lease];
   }
 
-  /** When the next hold runs out, Infinity if none. */
+  /** When the next hold or renegotiation runs out, Infinity if none. */
   get nextExpiry(): number {
-    return Math.min(this.holds[0]?.heldUntil ?? Infinity, this.renegotiating[0]?.renegotiateUntil ?? Infinity);
+    return Math.min(this.holds.first, this.renegotiating.first);
   }
 
   /** The lease waits for its owner to take an offer until `until`. */
   renegotiate(lease: LeaseRecord, until: number): void {
-    lease.renegotiateUntil = until;
-    let i = this.renegotiating.length;
-    while (i > 0 && this.renegotiating[i - 1].renegotiateUntil! > until) i--;
-    this.renegotiating.splice(i, 0, lease);
+    this.renegotiating.add(lease, until);
   }
 
   /** The lease's renegotiation is over (an offer taken, the lease cancelled). */
   settle(lease: LeaseRecord): void {
-    const i = this.renegotiating.indexOf(lease);
-    if (i >= 0) this.renegotiating.splice(i, 1);
-    lease.renegotiateUntil = null;
+    this.renegotiating.remove(lease);
     lease.offers = null;
   }
 
   /** Takes out the leases whose owners took no offer by `now`, in order. */
   takeLapsed(now: number): LeaseRecord[] {
-    const out: LeaseRecord[] = [];
-    while (this.renegotiating.length > 0 && this.renegotiating[0].renegotiateUntil! <= now) {
-      const lease = this.renegotiating.shift()!;
-      lease.renegotiateUntil = null;
-      out.push(lease);
-    }
-    return out;
+    return this.renegotiating.takeDue(now);
   }
 
   hold(lease: LeaseRecord, until: number): void {
-    lease.heldUntil = until;
-    let i = this.holds.length;
-    while (i > 0 && this.holds[i - 1].heldUntil! > until) i--;
-    this.holds.splice(i, 0, lease);
+    this.holds.add(lease, until);
   }
 
   /** Ends a lease's hold (committed, cancelled). */
   unhold(lease: LeaseRecord): void {
-    this.holds.splice(this.holds.indexOf(lease), 1);
-    lease.heldUntil = null;
+    this.holds.remove(lease);
   }
 
   /** Takes out the leases whose holds have run out by `now`, in expiry order. */
   takeExpired(now: number): LeaseRecord[] {
-    const expired: LeaseRecord[] = [];
-    while (this.holds.length > 0 && this.holds[0].heldUntil! <= now) {
-      const lease = this.holds.shift()!;
-      lease.heldUntil = null;
-      expired.push(lease);
+    return this.holds.takeDue(now);
+  }
+}
+
+/** Leases in order of a deadline field of theirs (ties: the order they were added); the field is null once a lease is out. */
+class ByDeadline {
+  private readonly leases: LeaseRecord[] = [];
+
+  constructor(private readonly field: 'heldUntil' | 'renegotiateUntil') {}
+
+  get first(): number {
+    return this.leases[0]?.[this.field] ?? Infinity;
+  }
+
+  add(lease: LeaseRecord, until: number): void {
+    lease[this.field] = until;
+    let i = this.leases.length;
+    while (i > 0 && this.leases[i - 1][this.field]! > until) i--;
+    this.leases.splice(i, 0, lease);
+  }
+
+  remove(lease: LeaseRecord): void {
+    const i = this.leases.indexOf(lease);
+    if (i >= 0) this.leases.splice(i, 1);
+    lease[this.field] = null;
+  }
+
+  takeDue(now: number): LeaseRecord[] {
+    const out: LeaseRecord[] = [];
+    while (this.leases.length > 0 && this.leases[0][this.field]! <= now) {
+      const lease = this.leases.shift()!;
+      lease[this.field] = null;
+      out.push(lease);
     }
-    return expired;
+    return out;
   }
 }

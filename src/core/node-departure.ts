@@ -5,7 +5,7 @@
 
 import type { CoreState } from './core-state.ts';
 import { failLease } from './lease-lifecycle.ts';
-import { breakPromise } from './renegotiation.ts';
+import { breakPromise } from './promise-break.ts';
 import { restartQueued } from './pool-membership.ts';
 import { hasEnded, type LeaseRecord } from './lease-record.ts';
 import { preempt, preemptionKind } from './preemption.ts';

@@ -6,7 +6,8 @@
 import type { LeaseRequest, RejectReason, SegmentKind } from './types.ts';
 
 /** How a lease in the way gives its resources up from a given instant. */
-export type PreemptionKind = 'suspend' | 'requeue' | 'unschedule' | 'power-off';
+/** 'renegotiate': a reservation not yet begun gives its place to an urgent lease and renegotiates (promise-break.ts). */
+export type PreemptionKind = 'suspend' | 'requeue' | 'unschedule' | 'power-off' | 'renegotiate';
 
 export interface Preemption {
   leaseId: string;

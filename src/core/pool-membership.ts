@@ -3,7 +3,7 @@
 import type { CoreState } from './core-state.ts';
 import { DEPARTURE } from './segment.ts';
 import { failLease, powerOffAt, restartLosingWork, unschedule } from './lease-lifecycle.ts';
-import { breakPromise } from './renegotiation.ts';
+import { breakPromise } from './promise-break.ts';
 import { applyChange } from './change-apply.ts';
 import { planPlacedAgain } from './lease-change.ts';
 import type { Policies } from './request-planner.ts';

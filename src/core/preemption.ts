@@ -19,6 +19,8 @@ import { countsWork } from './segment.ts';
  * work.
  */
 export function preemptionKind(ctx: PlanContext, lease: LeaseRecord, at: number): PreemptionKind {
+  // Only an urgent lease on a site that lets it (victimCandidates' reservations) takes a reservation's place.
+  if (lease.req.kind !== 'best-effort') return 'renegotiate';
   const chain = lease.chain;
   if (chain.length === 0) return 'unschedule';
   if (remainingWork(lease) <= 0 || workDoneBy(lease, at)) return 'power-off';
@@ -75,7 +77,7 @@ export function suspensionPoint(ctx: PlanContext, lease: LeaseRecord, at: number
 }
 
 /** Preemptible leases with a reservation overlapping [from, to), and what each would cost to preempt. */
-export function victimCandidates(ctx: PlanContext, from: number, to: number): VictimCandidate[] {
+export function victimCandidates(ctx: PlanContext, from: number, to: number, reservations = false): VictimCandidate[] {
   const seen = new Set<string>();
   const out: VictimCandidate[] = [];
   for (let n = 0; n < ctx.table.size; n++) {
@@ -83,7 +85,14 @@ export function victimCandidates(ctx: PlanContext, from: number, to: number): Vi
       if (seen.has(id) || ctx.ignoring?.has(id)) continue;
       seen.add(id);
       const l = ctx.leaseById(id);
-      if (!l.req.preemptible || l.req.kind !== 'best-effort' || justResumed(l, ctx.now)) continue;
+      if (l.req.kind !== 'best-effort') {
+        // A reservation gives way only to an urgent lease, where the site lets it, and only before it begins.
+        if (reservations && !l.req.roles && l.req.kind !== 'urgent' && l.state === 'scheduled' && l.chain.length > 0 && l.chain[0].start > ctx.now) {
+          out.push({ leaseId: id, arrival: l.req.arrival, seq: l.seq, workAtRisk: 0, memoryMiB: l.req.perNode.memoryMiB * l.req.nodes });
+        }
+        continue;
+      }
+      if (!l.req.preemptible || justResumed(l, ctx.now)) continue;
       const running = l.chain.find((s) => s.kind === 'run' && s.active);
       const ranSeconds = l.done + (running ? ctx.now - running.start : 0);
       out.push({
@@ -117,6 +126,8 @@ export function preempt(s: CoreState, lease: LeaseRecord, how: PreemptionKind, a
       return suspendBy(s, lease, at);
     case 'requeue':
       return restartLosingWork(s, lease, now);
+    case 'renegotiate':
+      throw new Error(`internal: reservation ${lease.req.id} is to renegotiate, which applying the plan does (admission.ts), not preempt`);
   }
 }
 

@@ -47,6 +47,16 @@ interface WindowAsk {
   from: number;
   length: number;
   eligible?: (node: number) => boolean;
+  /** An urgent lease on a site that lets it: reservations not yet begun may give way too, after every best-effort lease. */
+  breaking?: boolean;
+}
+
+/** The victims in the order they are tried: the policy's order, reservations (if any may give way) after every best-effort lease. */
+function victimsInOrder(ctx: PlanContext, policy: PreemptionPolicy, from: number, to: number, breaking: boolean) {
+  const all = victimCandidates(ctx, from, to, breaking);
+  if (!breaking) return orderVictims(policy, all);
+  const firm = new Set(all.filter((c) => ctx.leaseById(c.leaseId).req.kind !== 'best-effort').map((c) => c.leaseId));
+  return [...orderVictims(policy, all.filter((c) => !firm.has(c.leaseId))), ...orderVictims(policy, all.filter((c) => firm.has(c.leaseId)))];
 }
 
 /** Nodes for [from, from + length): free ones if enough, else after ignoring victims one by one in the policy's order. */
@@ -60,7 +70,7 @@ function chooseWithVictims(ctx: PlanContext, ask: WindowAsk, policy: PreemptionP
   if (free) return { choice: free, victims: [] };
   if (policy === null) return null;
   const ignore = new Set<string>(self);
-  for (const v of orderVictims(policy, victimCandidates(ctx, from, from + length))) {
+  for (const v of victimsInOrder(ctx, policy, from, from + length, ask.breaking === true)) {
     ignore.add(v.leaseId);
     const choice = chooseNodes(freeProfile(ctx.table, { ...shape, onlyFreeNow: false, ignore, ignoreFrom: from }), nodeAsk);
     if (choice) return { choice, victims: victimsOn(ctx, choice.nodes, from, from + length, ignore) };
@@ -149,7 +159,7 @@ export function planUrgent(ctx: PlanContext, req: LeaseRequest, policy: Preempti
   const noticeEnds = ctx.now + ctx.config.preemptionNoticeSeconds;
   // Each round's suspensions (and the victims' notice) can only push the start later; a few rounds settle it.
   for (let round = 0; round < 5; round++) {
-    const found = chooseWithVictims(ctx, { req, from, length }, policy);
+    const found = chooseWithVictims(ctx, { req, from, length, breaking: ctx.config.urgentBreaksReservations }, policy);
     if (!found) break;
     if (found.victims.length > 0 && from < noticeEnds) {
       from = noticeEnds;

@@ -122,6 +122,7 @@ const SCHEDULING: Array<[keyof SchedulerConfig & keyof Terms['scheduling'], (x: 
   ['suspendedQueueOrder', (x, p) => oneOf(x, p, ['arrival', 'suspension'] as const)],
   ['renegotiationSeconds', (x, p) => seconds(x, p, 7 * 86_400, 0)],
   ['renegotiationDefault', (x, p) => oneOf(x, p, ['cancel', 'first-offer'] as const)],
+  ['urgentBreaksReservations', boolean],
 ];
 
 /** Reads a terms document (parsed JSON); the site's own preemption policies may be named beside the built-in ones. */

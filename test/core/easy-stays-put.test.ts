@@ -134,7 +134,7 @@ test('a lease that ran before (suspended, resuming in 0 s) is placed again, as i
       { id: 'L8', kind: 'best-effort', arrival: 0, requestedStart: null, duration: 2, realDuration: 1, nodes: 1, perNode: { cpu: 0.25, memoryMiB: 256, diskMiB: 0 }, preemptible: false },
       { id: 'L9', kind: 'exact', arrival: 0, requestedStart: 1365, duration: 1, realDuration: 1, nodes: 1, perNode: { cpu: 0.25, memoryMiB: 256, diskMiB: 0 }, preemptible: false },
     ],
-    config: { backfill: 'easy', preemption: 'suspend', suspendRateMBps: 50, resumeRateMBps: Infinity, migration: false, migrateBandwidthMBps: Infinity, images: 'predeployed', imageBandwidthMBps: Infinity, imageCacheMiB: 0, runtimeOverheadPercent: 5, bootSeconds: 0, shutdownSeconds: 0, suspendThresholdFactor: 0, preemptionPolicy: 'youngest-first', urgentPreemptionPolicy: 'youngest-first', suspendedQueueOrder: 'arrival', preemptionNoticeSeconds: 0, suspendedState: 'node', nodesToCome: null, renegotiationSeconds: 900, renegotiationDefault: 'cancel' },
+    config: { backfill: 'easy', preemption: 'suspend', suspendRateMBps: 50, resumeRateMBps: Infinity, migration: false, migrateBandwidthMBps: Infinity, images: 'predeployed', imageBandwidthMBps: Infinity, imageCacheMiB: 0, runtimeOverheadPercent: 5, bootSeconds: 0, shutdownSeconds: 0, suspendThresholdFactor: 0, preemptionPolicy: 'youngest-first', urgentPreemptionPolicy: 'youngest-first', suspendedQueueOrder: 'arrival', preemptionNoticeSeconds: 0, suspendedState: 'node', nodesToCome: null, renegotiationSeconds: 900, renegotiationDefault: 'cancel', urgentBreaksReservations: false },
   };
   const run = bothWays(s);
   assert.deepEqual(run.withShortcut, run.without);

@@ -136,6 +136,30 @@ test('a node evacuated: reservations planned there move elsewhere as they are, o
   assert.notEqual(run.nodes[0], first, 'on another node');
 });
 
+test('an urgent lease on a site that lets it takes a reservation\'s place before it begins; the reservation renegotiates; never one that runs', () => {
+  const urgent = (id: string, nodes: number): LeaseRequest => ({ id, kind: 'urgent', arrival: 0, requestedStart: null, duration: 600, nodes, perNode: whole, preemptible: false });
+  for (const breaks of [false, true]) {
+    const s = new Scheduler([node('n1'), node('n2')], configWith({ renegotiationSeconds: 600, urgentBreaksReservations: breaks }));
+    s.advance(0);
+    s.submit(exact('running', 0, 5000), 0);
+    s.submit(exact('later', 300, 1000), 0);
+    s.advance(0);
+    runTo(s, 100);
+    s.submit(urgent('storm', 1), 100);
+    const d = s.advance(100).decisions.find((x) => x.leaseId === 'storm')!;
+    if (!breaks) {
+      assert.equal(d.ok, false, 'only best-effort leases give way by default');
+      continue;
+    }
+    assert.ok(d.ok, JSON.stringify(d));
+    assert.deepEqual(d.preempted, [{ leaseId: 'later', how: 'renegotiate' }]);
+    assert.equal(s.lease('later')!.state, 'renegotiating');
+    assert.equal(s.lease('later')!.failure!.code, 'preempted-by-urgent');
+    assert.equal(s.lease('running')!.state, 'active', 'a reservation that runs keeps its place');
+    assert.ok(s.lease('later')!.offers!.length > 0);
+  }
+});
+
 test('offers are always accepted as offered, whatever the pool holds (property)', () => {
   fc.assert(fc.property(fc.integer({ min: 2, max: 5 }), fc.array(fc.record({ start: fc.integer({ min: 0, max: 3000 }), duration: fc.integer({ min: 1, max: 2000 }), nodes: fc.integer({ min: 1, max: 3 }) }), { maxLength: 6 }), fc.nat(), fc.integer({ min: 1, max: 500 }), (n, others, pick, at) => {
     const s = new Scheduler(Array.from({ length: n }, (_, i) => node(`n${i + 1}`)), configWith({ renegotiationSeconds: 300 }));

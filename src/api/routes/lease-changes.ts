@@ -15,29 +15,20 @@ function named(ctx: ApiContext, a: ChangeAnswer): Omit<ChangeAnswer, 'nodes'> & 
   return { ...a, nodes: a.nodes?.map((n) => ctx.service.nodes.ids[n]) };
 }
 
-export function registerLeaseChanges(app: FastifyInstance, ctx: ApiContext): void {
-  app.post('/v1/leases/:id/quote-change', {
-    ...role('user'),
-    schema: {
-      params: IdParam, body: ChangeBody, tags: ['leases'],
-      summary: 'What changing a live lease would do (when, where, at what price, whom it would preempt); refused, the nearest changes that would be accepted. Changes nothing',
-    },
-  }, async (req) => {
-    const { id } = req.params as { id: string };
-    await ownLease(ctx, req.caller, id, 'change');
-    return { quote: named(ctx, valueOr(await ctx.service.quoteChange(id, req.body as ChangeBody))) };
-  });
+const SUMMARY = {
+  'quote-change': 'What changing a live lease would do (when, where, at what price, whom it would preempt); refused, the nearest changes that would be accepted. Changes nothing',
+  change: 'Change a live lease (duration, start, nodes, CPU, memory) as its quote says, whole; refused, nothing changes and the nearest changes that would be accepted come back',
+};
 
-  app.post('/v1/leases/:id/change', {
-    ...role('user'),
-    schema: {
-      params: IdParam, body: ChangeBody, tags: ['leases'],
-      summary: 'Change a live lease (duration, start, nodes, CPU, memory) as its quote says, whole; refused, nothing changes and the nearest changes that would be accepted come back',
-    },
-  }, async (req) => {
-    const { id } = req.params as { id: string };
-    await ownLease(ctx, req.caller, id, 'change');
-    const change = named(ctx, valueOr(await ctx.service.change(id, req.body as ChangeBody)));
-    return { change, lease: leaseOut(ctx, (await ctx.store.getLease(id))!, await ctx.store.workspacesOf(id)) };
-  });
+export function registerLeaseChanges(app: FastifyInstance, ctx: ApiContext): void {
+  for (const route of ['quote-change', 'change'] as const) {
+    app.post(`/v1/leases/:id/${route}`, { ...role('user'), schema: { params: IdParam, body: ChangeBody, tags: ['leases'], summary: SUMMARY[route] } }, async (req) => {
+      const { id } = req.params as { id: string };
+      await ownLease(ctx, req.caller, id, 'change');
+      const body = req.body as ChangeBody;
+      if (route === 'quote-change') return { quote: named(ctx, valueOr(await ctx.service.quoteChange(id, body))) };
+      const change = named(ctx, valueOr(await ctx.service.change(id, body)));
+      return { change, lease: leaseOut(ctx, (await ctx.store.getLease(id))!, await ctx.store.workspacesOf(id)) };
+    });
+  }
 }

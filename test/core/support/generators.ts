@@ -202,6 +202,8 @@ const configFields = {
   nodesToCome: fc.constant(null),
   renegotiationSeconds: fc.oneof(fc.constant(0), fc.integer({ min: 1, max: 3600 })),
   renegotiationDefault: fc.constantFrom('cancel', 'first-offer'),
+  // The scenarios' properties hold every reservation to its place; test/core/renegotiation.test.ts lets urgent leases take them.
+  urgentBreaksReservations: fc.constant(false),
 } satisfies { [K in keyof SchedulerConfig]: fc.Arbitrary<SchedulerConfig[K]> };
 
 /** Every field of SchedulerConfig varied (the `satisfies` above fails to compile if one is missing). */

@@ -1,5 +1,6 @@
-// One pool node for the enforcement tests: a QemuHost (cgroups, shapers, QEMU's throttles, as the
-// agent runs them) in a network namespace of the test's own, serving the test guest's kernel and an
+// A pool node for the enforcement tests: a QemuHost (cgroups, shapers, QEMU's throttles, as the
+// agent runs them) in a network namespace of the test's own (one end of a two-node fabric, so that
+// VMs can be live-migrated to the other), serving the test guest's kernel and an
 // initrd whose probe installs CGI programs in the guest's web server. The host drives each
 // measurement by asking a guest over HTTP, so that two guests can be made to work at the same time:
 //   /cgi-bin/work?S     busy-loop S seconds, answer the loops done (the work the guest got)
@@ -10,7 +11,8 @@
 
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { chmodSync, createReadStream, readFileSync, statSync } from 'node:fs';
+import { chmodSync, createReadStream, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -20,7 +22,7 @@ import { openVmCgroups } from '../../../src/agent/cgroups/vm-cgroups.ts';
 import type { ImageRef, Workload } from '../../../src/drivers/qemu/protocol.ts';
 import type { VmSpec } from '../../../src/drivers/driver.ts';
 import { probeInitrd } from '../network/guest-probe.ts';
-import { sandbox, type Sandbox } from '../network/sandbox.ts';
+import { killAllIn } from '../../support/netns.ts';
 import { waitFor } from '../../support/wait.ts';
 
 /** `cs`: the guest's uptime in hundredths of a second. */
@@ -58,7 +60,10 @@ function probeScript(blobMiB: number): string {
 }
 
 export interface EnforcedNode {
-  box: Sandbox;
+  /** The images its service serves, by name: nodes that share it take each other's VMs. */
+  files: Map<string, string>;
+  netns: string;
+  name: string;
   host: QemuHost;
   data: string;
   /** A workload for the test guest with this probe, on this node. */
@@ -74,11 +79,16 @@ export interface EnforcedNode {
 
 const BRIDGE_ADDRESS = '10.77.0.1';
 
-export async function enforcedNode(label: string): Promise<EnforcedNode> {
+/**
+ * Node `name` in namespace `netns` (made by the caller, who deletes it after cleanup()), reached by
+ * other nodes at `address`, its service serving `files` (another node's, to share its images).
+ */
+export async function enforcedNode(name: string, netns: string, address: string, files = new Map<string, string>()): Promise<EnforcedNode> {
   const guest = buildTestGuest();
-  const box = sandbox(label);
-  chmodSync(box.dir, 0o755);
-  const files = new Map<string, string>([['kernel', guest.kernel]]);
+  const dir = mkdtempSync(join(tmpdir(), `vws-enf-${name}-`));
+  // dnsmasq runs as nobody and must read its hosts file under the agent's data directory.
+  chmodSync(dir, 0o755);
+  files.set('kernel', guest.kernel);
   const server: Server = createServer((req, res) => {
     const file = files.get(/^\/v1\/images\/([^/]+)\/content$/.exec(req.url ?? '')?.[1] ?? '');
     if (!file) return void res.writeHead(404).end();
@@ -87,29 +97,29 @@ export async function enforcedNode(label: string): Promise<EnforcedNode> {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const ref = (name: string): ImageRef => ({ name, sha256: createHash('sha256').update(readFileSync(files.get(name)!)).digest('hex'), sizeMiB: Math.max(1, Math.ceil(statSync(files.get(name)!).size / 2 ** 20)) });
-  const data = join(box.dir, 'agent');
+  const data = join(dir, 'agent');
   const open = async () => {
     const h = await QemuHost.open({
-      data, server: url, token: 't', imageCacheMiB: 256, bridge: 'vwsbr0', netns: box.netns,
-      node: { name: 'n0', cpu: 2, memoryMiB: 2048, diskMiB: 1024, transferAddress: '127.0.0.1', migrationAddress: '127.0.0.1' },
+      data, server: url, token: 't', imageCacheMiB: 256, bridge: 'vwsbr0', netns,
+      node: { name, cpu: 2, memoryMiB: 2048, diskMiB: 1024, transferAddress: address, migrationAddress: address },
     });
     await h.useNetwork({ bridgeAddress: BRIDGE_ADDRESS, prefix: 24 });
     return h;
   };
   const node: EnforcedNode = {
-    box, data, host: await open(),
+    files, netns, name, data, host: await open(),
     workload(vm, ip) {
       const { blobMiB, ...spec } = vm;
       const initrd = `initrd-${blobMiB}`;
-      if (!files.has(initrd)) files.set(initrd, probeInitrd(probeScript(blobMiB), join(box.dir, `${initrd}.gz`)));
+      if (!files.has(initrd)) files.set(initrd, probeInitrd(probeScript(blobMiB), join(dir, `${initrd}.gz`)));
       const leaseId = spec.id.slice(0, spec.id.lastIndexOf('/'));
       return {
-        vm: { ...spec, leaseId, index: 0, node: 'n0', image: null }, ip, disk: null,
+        vm: { ...spec, leaseId, index: 0, node: name, image: null }, ip, disk: null,
         boot: { kernel: ref('kernel'), initrd: ref(initrd), cmdline: guest.cmdline },
       };
     },
     get: (ip, path, timeoutMs = 120_000) => new Promise((resolve, reject) => {
-      execFile('ip', ['netns', 'exec', box.netns, 'busybox', 'wget', '-q', '-O-', `http://${ip}${path}`], { timeout: timeoutMs, encoding: 'utf8', maxBuffer: 64 << 20 }, (e, out, err) => (e ? reject(new Error(`GET http://${ip}${path} failed: ${err.trim() || e.message}`)) : resolve(out)));
+      execFile('ip', ['netns', 'exec', netns, 'busybox', 'wget', '-q', '-O-', `http://${ip}${path}`], { timeout: timeoutMs, encoding: 'utf8', maxBuffer: 64 << 20 }, (e, out, err) => (e ? reject(new Error(`GET http://${ip}${path} failed: ${err.trim() || e.message}`)) : resolve(out)));
     }),
     ready: (ip) => waitFor(`the probe of the guest at ${ip}`, () => node.get(ip, '/probe-ready', 10_000).then((b) => b.trim() === 'yes', () => false), { everyMs: 500 }).then(() => undefined),
     async restart() {
@@ -120,7 +130,8 @@ export async function enforcedNode(label: string): Promise<EnforcedNode> {
       for (const vm of await node.host.status()) await node.host.stop({ id: vm.id, graceful: false }).catch(() => undefined);
       await node.host.close();
       await new Promise<void>((resolve) => server.close(() => resolve()));
-      await box.cleanup();
+      await killAllIn(netns);
+      rmSync(dir, { recursive: true, force: true });
       // What a failed test left (its VMs killed with the namespace): the agent's groups go too.
       await openVmCgroups(data, undefined)?.tearDown();
     },

@@ -6,7 +6,8 @@
 // - network: the small guest sends and receives at about its 10 Mbit/s, the large one far faster;
 // - disk: the small guest reads its disk at about 4 MB/s and cannot write past its 16 MiB;
 // - the kernel holds each VM's limits (cgroup quota and memory limit, tc rates), a restarted agent
-//   puts a VM's QEMU back in its cgroups, and a stopped VM leaves neither cgroup nor ifb behind.
+//   puts a VM's QEMU back in its cgroups, a resumed VM and one live-migrated to a second node are
+//   capped again in the process that runs them, and a VM gone leaves neither cgroup nor ifb behind.
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { after, before, test } from 'node:test';
@@ -19,6 +20,7 @@ import { processMemoryMiB } from '../../../src/agent/qemu/qemu-argv.ts';
 import { vmDirName } from '../../../src/agent/vm-parts.ts';
 import { waitFor } from '../../support/wait.ts';
 import { type EnforcedNode, enforcedNode, mbpsOf } from './enforced-node.ts';
+import { twoNodeFabric, type TwoNodeFabric } from '../../support/netns.ts';
 
 // The runtime's KVM probe is not what this test is about; TCG, as the other VM tests (and memory limits allow for TCG's buffer).
 process.env.VWS_ACCEL = 'tcg';
@@ -29,21 +31,30 @@ const LEASED_MBPS = 10;
 const LEASED_DISK_MBPS = 4;
 const SCRATCH_MIB = 16;
 
+let fabric: TwoNodeFabric;
 let node: EnforcedNode;
+/** Only the target of a live migration. */
+let other: EnforcedNode;
 const log = (what: string, value: unknown) => process.stdout.write(`# measured ${what}: ${JSON.stringify(value)}\n`);
 
 before(async () => {
-  node = await enforcedNode('enf');
+  fabric = twoNodeFabric('enf');
+  node = await enforcedNode('n0', fabric.namespaces[0], fabric.addresses[0]);
+  other = await enforcedNode('n1', fabric.namespaces[1], fabric.addresses[1], node.files);
   const small = node.workload({ id: SMALL.id, cpu: 0.5, memoryMiB: 192, mac: SMALL.mac, scratchMiB: SCRATCH_MIB, bandwidthMbps: LEASED_MBPS, diskMBps: LEASED_DISK_MBPS, blobMiB: 4 }, SMALL.ip);
   const large = node.workload({ id: LARGE.id, cpu: 1, memoryMiB: 256, mac: LARGE.mac, blobMiB: 8 }, LARGE.ip);
   for (const w of [small, large]) assert.equal((await node.host.start(w)).state, 'running', `${w.vm.id} runs`);
   await Promise.all([node.ready(SMALL.ip), node.ready(LARGE.ip)]);
 }, { timeout: 300_000 });
 
-after(() => node?.cleanup(), { timeout: 120_000 });
+after(async () => {
+  await node?.cleanup();
+  await other?.cleanup();
+  fabric?.destroy();
+}, { timeout: 120_000 });
 
-const pidOf = (id: string): number => Number(readFileSync(`${node.data}/vms/${vmDirName(id)}/qemu.pid`, 'utf8'));
-const cgroups = () => openVmCgroups(node.data, undefined)!;
+const pidOf = (id: string, on = node): number => Number(readFileSync(`${on.data}/vms/${vmDirName(id)}/qemu.pid`, 'utf8'));
+const cgroups = (on = node) => openVmCgroups(on.data, undefined)!;
 
 test('each QEMU runs in cgroups with its leased CPUs and its leased memory plus QEMU\'s own, and -m exactly as leased', () => {
   for (const [vm, cpu, memoryMiB] of [[SMALL, 0.5, 192], [LARGE, 1, 256]] as const) {
@@ -72,9 +83,9 @@ test('a guest leased 0.5 CPU does about half the busy-loop work of one leased 1 
 });
 
 test('a guest leased 10 Mbit/s sends and receives at about that rate; its unlimited neighbour far faster', { timeout: 180_000 }, async () => {
-  const shaping = await tapShaping(new Commands(node.box.netns), tapName(SMALL.id));
+  const shaping = await tapShaping(new Commands(node.netns), tapName(SMALL.id));
   assert.deepEqual(shaping, { toGuest: LEASED_MBPS * 1e6, fromGuest: LEASED_MBPS * 1e6 }, 'the small guest\'s tap is shaped both ways');
-  assert.deepEqual(await tapShaping(new Commands(node.box.netns), tapName(LARGE.id)), { toGuest: null, fromGuest: null }, 'the large guest\'s is not');
+  assert.deepEqual(await tapShaping(new Commands(node.netns), tapName(LARGE.id)), { toGuest: null, fromGuest: null }, 'the large guest\'s is not');
   // What the small guest sends: the large one fetches the small one's blob; what it receives: the reverse.
   const sends = mbpsOf(await node.get(LARGE.ip, `/cgi-bin/fetch?${SMALL.ip}`));
   const receives = mbpsOf(await node.get(SMALL.ip, `/cgi-bin/fetch?${LARGE.ip}`));
@@ -103,7 +114,7 @@ test('a guest leased 4 MB/s of disk reads at about that rate, and cannot write p
   assert.doesNotMatch(fill, /^rc 0$/m, 'neither write past the end succeeded');
 });
 
-test('a restarted agent puts a VM\'s QEMU back in its cgroups; a stopped VM leaves no cgroup and no ifb', { timeout: 120_000 }, async () => {
+test('a restarted agent puts a VM\'s QEMU back in its cgroups', { timeout: 120_000 }, async () => {
   const name = vmDirName(SMALL.id);
   const pid = pidOf(SMALL.id);
   // Out of its groups (into the agent's parent group), as if the groups had been lost: the restart must mend it.
@@ -116,10 +127,36 @@ test('a restarted agent puts a VM\'s QEMU back in its cgroups; a stopped VM leav
   await node.restart();
   assert.equal((await node.host.status()).find((v) => v.id === SMALL.id)?.state, 'running', 'the VM ran on through the restart');
   assert.ok(cgroups().state(name)!.pids.includes(pid), 'the restarted agent put its QEMU back in its cgroups');
+});
 
-  const cmds = new Commands(node.box.netns);
-  await node.host.stop({ id: SMALL.id, graceful: false });
-  await waitFor('the small VM\'s cgroups gone', () => cgroups().state(name) === null);
-  const links = JSON.parse(await cmds.ip(['-j', 'link', 'show'])) as Array<{ ifname: string }>;
-  assert.ok(!links.some((l) => l.ifname === shaperName(tapName(SMALL.id)) || l.ifname === tapName(SMALL.id)), `no tap or ifb of the stopped VM: ${links.map((l) => l.ifname).join(' ')}`);
+/** The names of the links in a node's namespace. */
+const linksOf = async (on: EnforcedNode) => (JSON.parse(await new Commands(on.netns).ip(['-j', 'link', 'show'])) as Array<{ ifname: string }>).map((l) => l.ifname);
+
+test('a resumed VM and one live-migrated to another node are capped again; a VM gone leaves no cgroup, tap or ifb', { timeout: 240_000 }, async () => {
+  // Suspended: its process and cgroups are gone; resumed: a new process, in new cgroups, capped as before.
+  const large = vmDirName(LARGE.id);
+  await node.host.suspend({ id: LARGE.id });
+  assert.equal(cgroups().state(large), null, 'a suspended VM has no cgroups');
+  assert.equal((await node.host.resume({ id: LARGE.id })).state, 'running');
+  const resumed = cgroups().state(large)!;
+  assert.deepEqual([resumed.cpuQuotaUs! / resumed.cpuPeriodUs, resumed.pids.includes(pidOf(LARGE.id))], [1, true], 'the resumed QEMU runs in its cgroups at its 1 CPU');
+
+  // Live: the receiver's new QEMU starts in its cgroups and on a shaped tap; the sender keeps nothing.
+  const small = vmDirName(SMALL.id);
+  const workload = await node.host.workload({ id: SMALL.id });
+  const landing = await other.host.incoming({ ...workload, vm: { ...workload.vm, node: other.name } });
+  await node.host.migrateLive({ id: SMALL.id, to: landing });
+  assert.equal((await other.host.arrived({ id: SMALL.id })).state, 'running');
+  const there = cgroups(other).state(small)!;
+  assert.deepEqual([there.cpuQuotaUs! / there.cpuPeriodUs, there.pids.includes(pidOf(SMALL.id, other))], [0.5, true], 'the migrated QEMU runs in its cgroups at its 0.5 CPU');
+  assert.deepEqual(await tapShaping(new Commands(other.netns), tapName(SMALL.id)), { toGuest: LEASED_MBPS * 1e6, fromGuest: LEASED_MBPS * 1e6 }, 'its tap there is shaped both ways');
+  const argv = readFileSync(`/proc/${pidOf(SMALL.id, other)}/cmdline`, 'utf8');
+  assert.match(argv, new RegExp(`throttling\\.bps-total=${LEASED_DISK_MBPS * 1e6},`), 'its disk is throttled there too');
+  await waitFor('the sender\'s cgroups of the migrated VM gone', () => cgroups().state(small) === null);
+  const ours = [tapName(SMALL.id), shaperName(tapName(SMALL.id))];
+  assert.deepEqual((await linksOf(node)).filter((l) => ours.includes(l)), [], 'nor its tap or ifb');
+
+  await other.host.stop({ id: SMALL.id, graceful: false });
+  await waitFor('the stopped VM\'s cgroups gone', () => cgroups(other).state(small) === null);
+  assert.deepEqual((await linksOf(other)).filter((l) => ours.includes(l)), [], 'a stopped VM leaves no tap or ifb');
 });

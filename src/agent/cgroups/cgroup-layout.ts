@@ -82,7 +82,7 @@ export function cgroupLayout(inputs: LayoutInputs): CgroupLayout | { problem: st
     }
     const v1 = inputs.mounts.find((m) => m.type === 'cgroup' && m.options.includes(controller));
     if (!v1) {
-      return { problem: `no cgroup hierarchy has the ${controller} controller (neither a cgroup2 mount listing it in cgroup.controllers nor a cgroup v1 mount with it): mount one, or run the agent with --enforce off to leave VMs uncapped` };
+      return { problem: `no cgroup hierarchy has the ${controller} controller (neither a cgroup2 mount listing it in cgroup.controllers nor a cgroup v1 mount with it): mount one, or run the agent with --cgroups off to leave VMs uncapped` };
     }
     const own = inputs.self.v1.get(controller);
     if (own === undefined && inputs.parent === undefined) return { problem: `/proc/self/cgroup names no cgroup of the agent's for the ${controller} controller: give --cgroup-parent` };

@@ -229,6 +229,7 @@ export class VmParts {
   async close(): Promise<void> {
     await this.clusters?.close();
     await this.network?.close();
+    await this.cgroups?.close();
   }
 
   /** The node is handed back (a pilot's end): its VM networks go, dnsmasq, taps and bridges with them. */

@@ -117,6 +117,11 @@ export class VmCgroups {
     }
   }
 
+  /** The agent stops: its own group goes if it holds no VM's (the VMs that run on keep theirs, and it). */
+  async close(): Promise<void> {
+    for (const c of CONTROLLERS) if (existsSync(this.rootOf(c))) await removeGroup(this.rootOf(c), 1);
+  }
+
   /** The node is handed back: every empty VM group goes, and the agent's own group with them when empty. */
   async tearDown(): Promise<void> {
     await this.sweep(new Set());

@@ -32,7 +32,7 @@ export const TCG_BUFFER_MIB = 64;
 
 /**
  * What QEMU itself uses besides the guest's memory (MiB), measured on this project's test guest
- * under TCG (QEMU 7.2, 2025-12-07; docs/enforcement.md): a 512 MiB guest that had written 256 MiB
+ * under TCG (QEMU 7.2, 2026-12-07; docs/enforcement.md): a 512 MiB guest that had written 256 MiB
  * had 453 MiB resident, of which 346 MiB guest memory, 54 MiB translation buffer and 53 MiB the
  * rest (the binary and its libraries 20 MiB, heap, device and block-layer buffers). The fixed part
  * allows over twice that; the part per guest MiB covers what grows with the guest (the dirty bitmap

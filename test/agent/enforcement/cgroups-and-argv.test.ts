@@ -3,12 +3,14 @@
 // cgroup v2 (written to a directory laid out like one: no v2 cpu controller is to be had on a host
 // whose cpu controller is bound to v1, as here; v1 is what leased-limits-qemu.test.ts shows on the
 // real kernel), and QEMU's command line: exact memory, no balloon, the cgroup join, the throttles.
+// And, on this host's own cgroups, that a process outgrowing a VM's memory limit is killed there.
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { cgroupLayout, parseMounts, parseProcCgroup } from '../../../src/agent/cgroups/cgroup-layout.ts';
+import { cgroupLayout, hostCgroupLayout, parseMounts, parseProcCgroup } from '../../../src/agent/cgroups/cgroup-layout.ts';
 import { CPU_PERIOD_US, VmCgroups } from '../../../src/agent/cgroups/vm-cgroups.ts';
 import { processMemoryMiB, qemuCommand, TCG_BUFFER_MIB } from '../../../src/agent/qemu/qemu-argv.ts';
 import type { VmProcessConfig } from '../../../src/agent/vm-runtime.ts';
@@ -113,4 +115,21 @@ test('QEMU gets exactly its leased memory and no balloon, joins its cgroups befo
   assert.deepEqual(drives.map((d) => d.includes('throttling.bps-total=4000000,throttling.iops-total=200,throttling.group=vws-io')), [true, true, false], 'both disks in one group; the seed is not throttled');
   assert.equal(processMemoryMiB(192, false), 192 + 128 + 6 + TCG_BUFFER_MIB, 'the limit: the guest, QEMU\'s fixed part, its part per guest MiB and TCG\'s buffer');
   assert.equal(processMemoryMiB(4096, true), 4096 + 128 + 128, 'no buffer under KVM');
+});
+
+test('a process that grows past its VM\'s memory limit is killed by the kernel in its group, not let take the node', { timeout: 60_000 }, async () => {
+  const layout = hostCgroupLayout();
+  assert.ok(!('problem' in layout), JSON.stringify(layout));
+  const groups = VmCgroups.open(layout, `oom-${process.pid}`);
+  try {
+    const procs = groups.prepare('runaway', { cpu: 1, memoryMiB: 96 });
+    // Joins the group as QEMU does (qemu-argv.ts), then touches 512 MiB.
+    const child = spawn('/bin/sh', ['-c', 'for f; do echo $$ > "$f" || exit 125; done; exec "$0" -e "const b = []; for (let i = 0; i < 64; i++) b.push(Buffer.alloc(8 << 20, 1)); console.log(\'survived\')"', process.execPath, ...procs], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve) => child.on('exit', (c, s) => resolve([c, s])));
+    assert.deepEqual([code, signal, out], [null, 'SIGKILL', ''], 'killed by the kernel before it could hold 512 MiB');
+  } finally {
+    await groups.tearDown();
+  }
 });

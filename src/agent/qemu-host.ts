@@ -1,8 +1,8 @@
-// A pool node as its agent runs it: every VM a QEMU process with a copy-on-write overlay over a
-// cached base image, a tap on the node's bridge, and the address the service gave it handed out
-// by the node's DHCP server. What each VM is and where it stands is written under its own
-// directory, so that a restarted agent adopts the VMs that ran on without it. The parts a VM needs
-// besides its process (images, disks, tap, address) are kept by vm-parts.ts.
+// A pool node as its agent runs it: every VM a QEMU process (in cgroups capped at its lease) with a
+// copy-on-write overlay over a cached base image, a tap on the node's bridge, and the address the
+// service gave it from the node's DHCP server. What each VM is and where it stands is written under
+// its own directory, so that a restarted agent adopts the VMs that ran on without it. The parts a
+// VM needs besides its process (images, disks, tap, cgroups, address) are kept by vm-parts.ts.
 
 import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -21,6 +21,7 @@ import { fsSyncer, type Syncer, writeDurably } from './durable.ts';
 import { NodeContextRelay } from './context-relay-node.ts';
 import { Depot } from './depot.ts';
 import { landFromDepot, settleDepotStep, type DepotStep } from './depot-host.ts';
+import { type CgroupChoice, openVmCgroups } from './cgroups/vm-cgroups.ts';
 
 export interface QemuHostOptions {
   data: string;
@@ -42,8 +43,9 @@ export interface QemuHostOptions {
   contextRelay?: { ca?: string };
   /** A directory the site's nodes share (vws agent --depot): suspended VMs are parked there (depot.ts). */
   depot?: string;
+  /** Each VM's QEMU in cgroups capped at its lease's CPU and memory (vm-cgroups.ts): on by default; false, uncapped. */
+  cgroups?: CgroupChoice;
 }
-
 
 const TRANSFER_TIMEOUT_MS = 600_000;
 
@@ -65,7 +67,7 @@ export class QemuHost extends VmBook implements AgentHost {
   static async open(opts: QemuHostOptions): Promise<QemuHost> {
     mkdirSync(join(opts.data, 'vms'), { recursive: true });
     const images = await ImageCache.open({ dir: join(opts.data, 'images'), limitBytes: opts.imageCacheMiB * 2 ** 20 });
-    const host = new QemuHost(opts, new VmParts(opts, images));
+    const host = new QemuHost(opts, new VmParts(opts, images, openVmCgroups(opts.data, opts.cgroups)));
     await host.adoptAll();
     host.depot?.sweep();
     if (opts.contextRelay) {
@@ -309,10 +311,7 @@ export class QemuHost extends VmBook implements AgentHost {
     await this.forget(held);
   }
 
-  /**
-   * The node goes back to whoever lent it (a pilot's agent let go): no VM may be left running on
-   * it, and its VM networks are taken down, so that the next job on the node finds none of ours.
-   */
+  /** The node goes back to its lender (a pilot's agent let go): no VM of ours may be left running, nor our VM networks. */
   async handBack(): Promise<void> {
     for (const held of [...this.vms.values()]) if (held.proc) await this.stop({ id: held.workload.vm.id, graceful: false });
     await this.relay?.close();
@@ -320,15 +319,13 @@ export class QemuHost extends VmBook implements AgentHost {
     await this.parts.tearDown();
   }
 
-  /** Lets go of every VM (they run on) and of the network (it stays up). */
+  /** Lets go of every VM (they run on), and of the network and cgroups (they stay). */
   async close(): Promise<void> {
     for (const held of this.vms.values()) await held.proc?.release();
     await this.relay?.close();
     this.relay = null;
     await this.parts.close();
   }
-
-  // ---- the book of VMs ----
 
   private watch(held: Held, proc: VmProcess): void {
     held.proc = proc;
@@ -385,6 +382,7 @@ export class QemuHost extends VmBook implements AgentHost {
       }
       const proc = await this.runtime.adopt(dir);
       if (proc) {
+        this.parts.adoptProcess(workload, proc.pid);
         this.watch(held, proc);
         held.status = { ...held.status, state: 'running', ip: held.status.ip ?? null };
       } else if (existsSync(join(dir, MEMORY_FILE)) && status.state === 'suspended') {
@@ -396,5 +394,6 @@ export class QemuHost extends VmBook implements AgentHost {
       }
       this.save(held);
     }
+    await this.parts.sweepCgroups(this.vms.keys());
   }
 }

@@ -14,6 +14,11 @@ import { ClusterNetworks } from './network/cluster-networks.ts';
 import { checkClusterSpec, checkMember, privateTapName, type ClusterMember, type ClusterNetworkSpec } from './network/cluster-spec.ts';
 import { Subnet } from './network/addresses.ts';
 import { NodeNetwork, tapName } from './network/node-network.ts';
+import { Commands } from './network/commands.ts';
+import { shapeTap, unshapeTap } from './network/tap-shaper.ts';
+import { limitsProblem } from '../drivers/leased-limits.ts';
+import type { VmCgroups } from './cgroups/vm-cgroups.ts';
+import { processMemoryMiB } from './qemu/qemu-argv.ts';
 import type { VmProcessConfig } from './vm-runtime.ts';
 import { SEED_FILE, writeSeedVolume } from './seed-volume.ts';
 
@@ -56,11 +61,25 @@ function privateOf(w: Workload, underlay: string | undefined): { spec: ClusterNe
   return { spec, member };
 }
 
+/** The taps a VM of this workload has: its public one, and its private one for a cluster member. */
+const tapsOf = (w: Workload): string[] => [...(w.publicNic !== false ? [tapName(w.vm.id)] : []), ...(w.cluster ? [privateTapName(w.vm.id)] : [])];
+
+/** The VM's disk I/O limits in QEMU's terms (bytes and operations per second), or none. */
+function diskThrottleOf(w: Workload): VmProcessConfig['diskThrottle'] {
+  const { diskMBps, diskIops } = w.vm;
+  if (diskMBps === undefined && diskIops === undefined) return undefined;
+  return { ...(diskMBps !== undefined ? { bytesPerSecond: Math.round(diskMBps * 1e6) } : {}), ...(diskIops !== undefined ? { iops: diskIops } : {}) };
+}
+
 export class VmParts {
   private network: NodeNetwork | null = null;
   private clusters: ClusterNetworks | null = null;
+  private readonly cmds: Commands;
 
-  constructor(private readonly opts: VmPartsOptions, private readonly images: ImageCache) {}
+  /** `cgroups`: where each VM's QEMU is capped at its lease's CPU and memory; null, uncapped (vws agent --cgroups off). */
+  constructor(private readonly opts: VmPartsOptions, private readonly images: ImageCache, private readonly cgroups: VmCgroups | null) {
+    this.cmds = new Commands(opts.netns);
+  }
 
   /**
    * Brings the node's bridge and DHCP server up as the service plans them (once per plan), with
@@ -74,8 +93,9 @@ export class VmParts {
     // Cluster networks come back from their own records (members, addresses, peers).
     this.clusters ??= await ClusterNetworks.open({ netns: this.opts.netns, dir: join(this.opts.data, 'network', 'clusters'), guards: this.network.guards, onLease });
     for (const w of addressed.filter((x) => x.publicNic !== false)) await this.network.setHost(w.vm.mac, w.ip);
-    // A VM still running keeps its tap; its guard is set again, in case the rules were lost.
+    // A VM still running keeps its tap; its guard and shaping are set again, in case they were lost.
     for (const w of running.filter((x) => x.publicNic !== false)) await this.network.addTap(tapName(w.vm.id), { mac: w.vm.mac, ip: w.ip });
+    for (const w of running) await this.shape(w);
   }
 
   async fetchImage(image: ImageRef, acquire = false): Promise<string> {
@@ -94,6 +114,8 @@ export class VmParts {
     if (!this.network || !this.clusters) throw new Error('the node network is not up yet: the service has not welcomed this agent');
     // Checked before anything is made for the VM.
     const priv = privateOf(w, this.opts.underlay);
+    const wrongLimit = limitsProblem(w.vm, `VM ${w.vm.id}'s workload: vm`);
+    if (wrongLimit) throw new Error(wrongLimit);
     const disk = join(dir, DISK_FILE);
     if (w.disk && freshOverlay) {
       await removeDisk(disk);
@@ -116,6 +138,9 @@ export class VmParts {
       await this.clusters.join(priv.spec, priv.member);
       nics.push({ mac: priv.member.mac, tap: priv.member.tap });
     }
+    await this.shape(w);
+    const cgroupProcs = this.cgroups?.prepare(vmDirName(w.vm.id), this.cgroupLimits(w));
+    const diskThrottle = diskThrottleOf(w);
     return {
       id: w.vm.id, dir, cpu: Math.max(1, Math.ceil(w.vm.cpu)), memoryMiB: w.vm.memoryMiB,
       ...(w.boot ? { kernel: await this.fetchImage(w.boot.kernel, freshOverlay), initrd: await this.fetchImage(w.boot.initrd, freshOverlay), cmdline: w.boot.cmdline } : {}),
@@ -124,7 +149,36 @@ export class VmParts {
       nic: nics[0],
       ...(nics.length > 1 ? { moreNics: nics.slice(1) } : {}),
       netns: this.opts.netns,
+      ...(cgroupProcs ? { cgroupProcs } : {}),
+      ...(diskThrottle ? { diskThrottle } : {}),
     };
+  }
+
+  /** An adopted VM's QEMU (after the agent restarted) goes back into its cgroups, capped as it was started. */
+  adoptProcess(w: Workload, pid: number | undefined): void {
+    if (pid !== undefined) this.cgroups?.join(vmDirName(w.vm.id), pid, this.cgroupLimits(w));
+  }
+
+  /** Removes the cgroups of VMs other than `keep` (by VM id) that no process is left in. */
+  async sweepCgroups(keep: Iterable<string>): Promise<void> {
+    await this.cgroups?.sweep(new Set([...keep].map(vmDirName)));
+  }
+
+  /** The cgroup limits of a VM: its leased CPUs, and its leased memory with QEMU's own (qemu-argv.ts). */
+  private cgroupLimits(w: Workload): { cpu: number; memoryMiB: number } {
+    return { cpu: w.vm.cpu, memoryMiB: processMemoryMiB(w.vm.memoryMiB) };
+  }
+
+  /** Shapes each of the VM's taps to its leased bandwidth (each NIC on its own), where it has one. */
+  private async shape(w: Workload): Promise<void> {
+    if (w.vm.bandwidthMbps === undefined) return;
+    for (const tap of tapsOf(w)) await shapeTap(this.cmds, tap, w.vm.bandwidthMbps);
+  }
+
+  /** What the VM had on the node once its process is gone: its cgroups, and its taps' ifb devices. */
+  private async release(id: string): Promise<void> {
+    for (const tap of [tapName(id), privateTapName(id)]) await unshapeTap(this.cmds, tap);
+    await this.cgroups?.remove(vmDirName(id));
   }
 
   /**
@@ -141,6 +195,7 @@ export class VmParts {
   async unplugTap(id: string): Promise<void> {
     await this.network?.removeTap(tapName(id));
     await this.clusters?.unplugTap(privateTapName(id));
+    await this.release(id);
   }
 
   /** The VM's taps and addresses all go; its cluster's network too when it was the last member here. */
@@ -149,6 +204,7 @@ export class VmParts {
     if (w.publicNic !== false) await this.network?.removeHost(w.vm.mac);
     const nic = w.nics?.[0];
     if (w.cluster && nic) await this.clusters?.unplug(w.cluster.number, privateTapName(w.vm.id), nic.mac, true);
+    await this.release(w.vm.id);
   }
 
   /** The nodes holding members of cluster `number` changed. */
@@ -173,12 +229,14 @@ export class VmParts {
   async close(): Promise<void> {
     await this.clusters?.close();
     await this.network?.close();
+    await this.cgroups?.close();
   }
 
   /** The node is handed back (a pilot's end): its VM networks go, dnsmasq, taps and bridges with them. */
   async tearDown(): Promise<void> {
     await this.clusters?.tearDownAll();
     await this.network?.tearDown();
+    await this.cgroups?.tearDown();
     this.clusters = null;
     this.network = null;
   }

@@ -19,9 +19,15 @@ export interface VmProcessConfig {
   /** NICs after the first, in order (a cluster member's private NIC). */
   moreNics?: Array<{ mac: string; tap: string }>;
   netns?: string;
+  /** The cgroup.procs files of the VM's cgroups (vm-cgroups.ts): QEMU joins them before it starts. */
+  cgroupProcs?: string[];
+  /** The lease's disk I/O limits, for all the VM's disks together (the seed is left out: read once at boot). */
+  diskThrottle?: { bytesPerSecond?: number; iops?: number };
 }
 
 export interface VmProcess {
+  /** The OS process, where there is one: a restarted agent puts an adopted VM's back in its cgroups. */
+  readonly pid?: number;
   /** Called once if the process ends without being told to (the guest powered off, QEMU crashed). */
   onExit(listener: (detail: string) => void): void;
   /** Graceful: the guest is asked to power off (ACPI) and killed if it does not in time. */

@@ -11,12 +11,13 @@ import { invalidRequest } from './errors.ts';
 import { checkMinimum } from './image-catalogue.ts';
 import { imageForLease } from './image-rights.ts';
 import { MOST_NODES } from './limits.ts';
+import { limitsOf } from '../drivers/leased-limits.ts';
 import type { LeaseSpec } from './schemas.ts';
 
 type RoleSpec = NonNullable<LeaseSpec['roles']>[number];
 
 /** The fields a lease of one shape names, which a cluster names per role instead. */
-const SHAPE_FIELDS = ['nodes', 'cpu', 'memoryMiB', 'diskMiB', 'image'] as const;
+const SHAPE_FIELDS = ['nodes', 'cpu', 'memoryMiB', 'diskMiB', 'bandwidthMbps', 'diskMBps', 'diskIops', 'image'] as const;
 
 export type Shape = Pick<LeaseRequest, 'nodes' | 'perNode' | 'image' | 'roles'>;
 
@@ -45,7 +46,7 @@ async function plainShape(store: Store, caller: Caller, spec: LeaseSpec, at: str
   const missing = (['nodes', 'cpu', 'memoryMiB'] as const).filter((f) => spec[f] === undefined);
   if (missing.length === 3) throw invalidRequest(at, 'name the lease\'s shape: nodes, cpu and memoryMiB for VMs of one shape, or roles for a cluster');
   if (missing.length > 0) throw invalidRequest(`${at}.${missing[0]}`, `a lease of one shape needs nodes, cpu and memoryMiB: add ${missing.join(' and ')}`);
-  const shape: Shape = { nodes: spec.nodes!, perNode: { cpu: spec.cpu!, memoryMiB: spec.memoryMiB!, diskMiB: spec.diskMiB ?? 0 } };
+  const shape: Shape = { nodes: spec.nodes!, perNode: { cpu: spec.cpu!, memoryMiB: spec.memoryMiB!, diskMiB: spec.diskMiB ?? 0, ...limitsOf(spec) } };
   if (spec.image !== undefined) {
     const image = await imageForLease(store, caller, spec.image, `${at}.image`, now);
     checkMinimum(image, shape.perNode, `${at}.image`);
@@ -55,7 +56,7 @@ async function plainShape(store: Store, caller: Caller, spec: LeaseSpec, at: str
 }
 
 function roleOf(r: RoleSpec): ClusterRole {
-  const perNode: Resources = { cpu: r.cpu, memoryMiB: r.memoryMiB, diskMiB: r.diskMiB ?? 0 };
+  const perNode: Resources = { cpu: r.cpu, memoryMiB: r.memoryMiB, diskMiB: r.diskMiB ?? 0, ...limitsOf(r) };
   const role: ClusterRole = { name: r.name, count: r.count, perNode, networks: r.networks, provides: r.provides, requires: r.requires };
   if (r.minCount !== undefined) role.minCount = r.minCount;
   return role;
@@ -64,7 +65,7 @@ function roleOf(r: RoleSpec): ClusterRole {
 /** A role back in the API's terms. */
 export function roleSpecOf(r: ClusterRole): RoleSpec {
   const spec: RoleSpec = {
-    name: r.name, count: r.count, cpu: r.perNode.cpu, memoryMiB: r.perNode.memoryMiB, diskMiB: r.perNode.diskMiB,
+    name: r.name, count: r.count, cpu: r.perNode.cpu, memoryMiB: r.perNode.memoryMiB, diskMiB: r.perNode.diskMiB, ...limitsOf(r.perNode),
     networks: [...r.networks], provides: [...r.provides], requires: [...r.requires],
   };
   if (r.image) spec.image = r.image.id;

@@ -5,6 +5,7 @@
 import { Type } from '@sinclair/typebox';
 import { ENTRY_NAME, MAX_ROLES, ROLE_NAME } from '../core/roles.ts';
 import { MOST_CPUS, MOST_DISK_MIB, MOST_MEMORY_MIB, MOST_NODES } from './limits.ts';
+import { LimitFields } from './limit-schemas.ts';
 
 const strict = { additionalProperties: false } as const;
 /** A core pattern without its anchors, to be part of a larger one. */
@@ -28,6 +29,7 @@ export const Role = Type.Object({
   cpu: Type.Number({ exclusiveMinimum: 0, maximum: MOST_CPUS, description: 'CPUs per VM (may be fractional)' }),
   memoryMiB: Type.Integer({ minimum: 1, maximum: MOST_MEMORY_MIB }),
   diskMiB: Type.Optional(Type.Integer({ minimum: 0, maximum: MOST_DISK_MIB })),
+  ...LimitFields,
   image: Type.Optional(Type.String({ minLength: 1, maxLength: 128, description: 'a registered image name the caller may use' })),
   networks: Type.Array(Type.Union([Type.Literal('public'), Type.Literal('private')]), {
     minItems: 1, maxItems: 2, description: 'public: an address on the site\'s network; private: the cluster\'s own network',

@@ -7,6 +7,7 @@ import { LARGEST_IMAGE_MIB, LATEST_INSTANT, LONGEST_HOLD_SECONDS, LONGEST_SECOND
 import { REFUSAL_STATUS } from './refusal-status.ts';
 import { Role, Roles, SshPublicKeys, UserData } from './cluster-schemas.ts';
 import { ImageDescription } from './image-schemas.ts';
+import { LimitFields } from './limit-schemas.ts';
 
 const strict = { additionalProperties: false } as const;
 /** Epoch seconds a request may name: 0 to 2100. */
@@ -46,6 +47,7 @@ export const LeaseSpec = Type.Object({
   cpu: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: MOST_CPUS, description: 'CPUs per node (may be fractional)' })),
   memoryMiB: Type.Optional(Type.Integer({ minimum: 1, maximum: MOST_MEMORY_MIB })),
   diskMiB: Type.Optional(Type.Integer({ minimum: 0, maximum: MOST_DISK_MIB })),
+  ...LimitFields,
   roles: Type.Optional(Roles),
   userData: Type.Optional(UserData),
   sshPublicKeys: Type.Optional(SshPublicKeys),
@@ -141,7 +143,7 @@ export const NodeList = Type.Object({ nodes: Type.Array(Node) });
 export const BackendList = Type.Object({
   backends: Type.Array(Type.Object({
     name: Type.String(), driver: Type.String(),
-    capabilities: Type.Array(Type.String(), { description: 'what its driver can do beyond start and stop (suspendToFile, coldMigration, liveMigration, scratchDisks)' }),
+    capabilities: Type.Array(Type.String(), { description: 'what its driver can do beyond start and stop (suspendToFile, coldMigration, liveMigration, scratchDisks, enforceLimits: holds VMs to their leases\' bandwidth and disk I/O limits)' }),
     nodes: Type.Integer({ description: 'nodes (a cloud\'s: its capacity slots) in the site\'s index' }),
     bills: Type.Boolean({ description: 'runs leases on accounts it bills by instance (EC2): a lease needs its owner to have an account there' }),
     mayRun: Nullable(Type.Boolean(), 'for the caller: null where the back-end takes everyone'),

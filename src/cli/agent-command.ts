@@ -12,13 +12,19 @@ import { UsageError } from './usage-error.ts';
 export interface AgentOptions {
   server?: string; token?: string; data?: string; name?: string; cpu?: string; memory?: string; disk?: string;
   'image-cache'?: string; bridge?: string; netns?: string; 'transfer-address'?: string; 'migration-address'?: string; underlay?: string; ca?: string;
-  'context-relay'?: string; depot?: string; 'pilot-job'?: string;
+  'context-relay'?: string; depot?: string; 'pilot-job'?: string; cgroups?: string; 'cgroup-parent'?: string;
 }
 
 export async function agentCommand(v: AgentOptions): Promise<number> {
   const { servers, token } = agentDial(v);
   const relay = v['context-relay'] ?? 'on';
   if (relay !== 'on' && relay !== 'off') throw new UsageError(`--context-relay must be on or off, got '${relay}'`);
+  const cgroups = v.cgroups ?? 'on';
+  if (cgroups !== 'on' && cgroups !== 'off') throw new UsageError(`--cgroups must be on or off, got '${cgroups}'`);
+  const parent = v['cgroup-parent'];
+  if (parent !== undefined && (cgroups === 'off' || !/^\/[A-Za-z0-9._@:/-]*$/.test(parent) || parent.split('/').some((p) => p === '.' || p === '..'))) {
+    throw new UsageError(cgroups === 'off' ? '--cgroup-parent names where VMs\' cgroups go: leave it out with --cgroups off' : `--cgroup-parent must be an absolute path inside the cgroup hierarchies (e.g. /vws.slice), without . or .., got '${parent}'`);
+  }
   const data = resolve(v.data ?? 'vws-agent');
   mkdirSync(data, { recursive: true });
   const fs = statfsSync(data);
@@ -52,7 +58,9 @@ export async function agentCommand(v: AgentOptions): Promise<number> {
     ...(v.underlay !== undefined ? { underlay: v.underlay } : {}),
     ...(relay === 'on' ? { contextRelay: { ...(ca ? { ca } : {}) } } : {}),
     ...(v.depot !== undefined ? { depot: resolve(v.depot) } : {}),
+    cgroups: cgroups === 'off' ? false : { ...(parent !== undefined ? { parent } : {}) },
   });
+  if (cgroups === 'off') process.stdout.write('vws agent: --cgroups off: VMs run uncapped (no CPU quota, no memory limit); bandwidth and disk I/O limits still hold\n');
   let leave = (): void => {};
   let handedBack = false;
   const agent = new NodeAgent({ server: servers, token, host, ca, onLeave: () => {

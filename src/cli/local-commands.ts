@@ -69,6 +69,8 @@ function addAgent(program: Command, leaf: Leaf): void {
     .addOption(opt('--context-relay <on|off>', "relay cluster members' context requests to the service, on port 8775 of their cluster's context address (on)"))
     .addOption(opt('--pilot-job <ID>', 'the batch job (a Slurm job id) whose pilot runs this agent: the node leaves the pool when the job ends, and SIGUSR1 says the batch system takes it back (none)'))
     .addOption(opt('--depot <DIR>', 'a directory the nodes share: suspended VMs are parked there, to be resumed on any node sharing it (none)'))
+    .addOption(opt('--cgroups <on|off>', "hold each VM's QEMU to its lease's CPUs and memory in cgroups of its own (on; off: uncapped, for hosts without writable cgroups)"))
+    .addOption(opt('--cgroup-parent <PATH>', "the cgroup VMs' groups go under, in each hierarchy (the agent's own); under cgroup v2 one without processes of its own, e.g. a delegated slice"))
     .addHelpText('after', `
 Needs --server URL (the service, http(s)://host:port) and --token T (an administrator's token, or
 VWS_AGENT_TOKEN). Runs VMs under QEMU (KVM when a probe guest runs under it, software emulation

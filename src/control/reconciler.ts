@@ -8,6 +8,7 @@ import type { LeaseRecord } from '../core/lease-record.ts';
 import type { ImageRef, NetworkName, Resources } from '../core/types.ts';
 import type { EventRow, Store, WorkspaceRow, WorkspaceStatus } from '../store/store.ts';
 import { DEPOT_NODE, type Driver, type VmSpec, type VmState, type VmStatus } from '../drivers/driver.ts';
+import { limitsOf } from '../drivers/leased-limits.ts';
 import { type DesiredVm, desiredVms } from './lease-view.ts';
 import type { Clock } from './clock.ts';
 import { memberAt, workspaceNaming } from './workspace-names.ts';
@@ -281,7 +282,7 @@ export class Reconciler {
     const shape = shapeOfVm(lease, index);
     // A cluster member's networks are its role's: the driver gives it the private NIC and cluster network they name.
     const networks = shape.networks ? { networks: [...shape.networks] } : {};
-    return { id, leaseId: lease.req.id, index, node, cpu: shape.perNode.cpu, memoryMiB: shape.perNode.memoryMiB, image: shape.image?.id ?? null, mac: macOf(id), scratchMiB: shape.perNode.diskMiB, ...networks };
+    return { id, leaseId: lease.req.id, index, node, cpu: shape.perNode.cpu, memoryMiB: shape.perNode.memoryMiB, image: shape.image?.id ?? null, mac: macOf(id), scratchMiB: shape.perNode.diskMiB, ...limitsOf(shape.perNode), ...networks };
   }
 
   private heard(vm: VmStatus): void {

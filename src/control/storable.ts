@@ -12,6 +12,7 @@ import {
 import { MAX_ROLES } from '../core/roles.ts';
 import type { LeaseRequest, NodeSpec } from '../core/types.ts';
 import { type Refusal, refuse } from './refusal.ts';
+import { limitsProblem } from '../drivers/leased-limits.ts';
 
 /** The slowest rate an operation may be planned at: the largest VM's memory in at most LONGEST_SECONDS. */
 export const SLOWEST_RATE_MIBPS = MOST_MEMORY_MIB / LONGEST_SECONDS;
@@ -35,6 +36,9 @@ function firstFailed(what: string, checks: Check[]): Refusal | null {
 
 export function requestProblem(req: LeaseRequest): Refusal | null {
   const r = req.recurrence;
+  const limits = [{ at: 'body', perNode: req.perNode }, ...(req.roles ?? []).map((role, i) => ({ at: `body.roles.${i}`, perNode: role.perNode }))]
+    .map(({ at, perNode }) => ({ at, problem: limitsProblem(perNode, at) })).find((l) => l.problem);
+  if (limits) return refuse('invalid-request', `lease request: ${limits.problem}`, { path: limits.at });
   return firstFailed('lease request', [
     ...rolesChecks(req),
     [text(req.id, 128), 'id', 'a name of at most 128 characters', req.id],

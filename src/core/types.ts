@@ -7,6 +7,12 @@ export interface Resources {
   cpu: number;
   memoryMiB: number;
   diskMiB: number;
+  /** Network bandwidth per VM in Mbit/s, each way; absent: not limited. Enforced on the node (a tc shaper on the VM's taps). */
+  bandwidthMbps?: number;
+  /** Disk throughput per VM in MB/s (10^6 bytes), reads and writes together; absent: not limited (QEMU block throttling). */
+  diskMBps?: number;
+  /** Disk operations per second per VM, reads and writes together; absent: not limited (QEMU block throttling). */
+  diskIops?: number;
 }
 
 export interface NodeSpec extends Resources {

@@ -8,6 +8,7 @@ export const CAPABILITIES = {
   coldMigration: "migrate() carries a suspended VM's saved state and disks to another node, where it resumes",
   liveMigration: 'liveMigrate() moves a running VM to another node, memory and disks, while it keeps running',
   scratchDisks: "start() gives a VM the blank disk of VmSpec.scratchMiB for its lease's data",
+  enforceLimits: "start() holds a VM to the bandwidth and disk I/O limits its VmSpec carries (leased-limits.ts), and refuses limits out of their bounds",
 } as const satisfies Record<string, string>;
 
 export type Capability = keyof typeof CAPABILITIES;

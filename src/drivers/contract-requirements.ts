@@ -25,10 +25,13 @@ export const CONTRACT_TESTS = {
   'cold-migration': { title: 'a suspended VM migrated to the other node resumes there; a running one or one to its own node is refused', needs: ['suspendToFile', 'coldMigration'] },
   'live-migration': { title: 'a running VM migrated live to the other node runs there with an address; one to its own node is refused', needs: ['liveMigration'] },
   'scratch-disk': { title: 'a VM with a scratch disk runs, and suspends and resumes with it where the driver suspends', needs: ['scratchDisks'] },
+  'enforced-limits': { title: 'a VM with bandwidth and disk I/O limits runs, and suspends and resumes with them where the driver suspends; one with a limit out of bounds is refused with a permanent DriverError naming it, and nothing runs', needs: ['enforceLimits'] },
   'refuses-suspend': refusal('suspendToFile', 'suspend and resume'),
   'refuses-cold-migration': refusal('coldMigration', 'migrate'),
   'refuses-live-migration': refusal('liveMigration', 'liveMigrate'),
   'refuses-scratch-disk': refusal('scratchDisks', 'a start with a scratch disk'),
+  // Not a refusal: limits are a ceiling, and a back-end that cannot enforce them runs the VM unshaped (as before limits existed).
+  'ignores-limits': { title: 'a VM whose spec carries bandwidth and disk I/O limits runs all the same, unenforced', needs: [], lacks: ['enforceLimits'] },
 } as const satisfies Record<string, ContractTest>;
 
 export type ContractTestId = keyof typeof CONTRACT_TESTS;

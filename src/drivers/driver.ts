@@ -5,9 +5,13 @@
 // (test/drivers/driver-contract.ts) runs the tests they call for (contract-requirements.ts).
 
 import type { Capability } from './capabilities.ts';
+import type { LeasedLimits } from './leased-limits.ts';
 
-/** One VM of a lease: `id` is `${leaseId}/${index}`. */
-export interface VmSpec {
+/**
+ * One VM of a lease: `id` is `${leaseId}/${index}`. Its network bandwidth and disk I/O limits, where
+ * its lease gave them (leased-limits.ts), are what a driver with the enforceLimits capability holds it to.
+ */
+export interface VmSpec extends LeasedLimits {
   id: string;
   leaseId: string;
   index: number;

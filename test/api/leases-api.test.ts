@@ -131,7 +131,7 @@ test('the OpenAPI document describes the routes with the schemas that validate t
   assert.equal(doc.openapi, '3.1.0');
   const create = doc.paths['/v1/leases'].post;
   assert.equal(create.requestBody.content['application/json'].schema.additionalProperties, false);
-  assert.deepEqual(Object.keys(create.requestBody.content['application/json'].schema.properties).sort(), ['backend', 'cpu', 'deadline', 'diskMiB', 'duration', 'group', 'image', 'kind', 'memoryMiB', 'nodes', 'preemptible', 'recurrence', 'roles', 'sshPublicKeys', 'start', 'userData']);
+  assert.deepEqual(Object.keys(create.requestBody.content['application/json'].schema.properties).sort(), ['backend', 'bandwidthMbps', 'cpu', 'deadline', 'diskIops', 'diskMBps', 'diskMiB', 'duration', 'group', 'image', 'kind', 'memoryMiB', 'nodes', 'preemptible', 'recurrence', 'roles', 'sshPublicKeys', 'start', 'userData']);
   assert.ok(doc.paths['/v1/leases/{id}'].get);
   assert.equal(doc.paths['/v1/health'].get.security, undefined);
   await w.close();

@@ -94,6 +94,11 @@ test('global options are read wherever they stand on the line', async () => {
   assert.equal(relayOff.values['context-relay'], 'off');
   const { agentCommand } = await import('../../src/cli/agent-command.ts');
   await assert.rejects(agentCommand({ server: 'http://a:1', token: 't', 'context-relay': 'maybe' }), (e: Error) => e instanceof UsageError && /--context-relay must be on or off, got 'maybe'/.test(e.message));
+  const cgroups = await parseLine(['agent', '--server', 'http://a:1', '--cgroups', 'on', '--cgroup-parent', '/vws.slice']);
+  assert.deepEqual([cgroups.values.cgroups, cgroups.values['cgroup-parent']], ['on', '/vws.slice']);
+  await assert.rejects(agentCommand({ server: 'http://a:1', token: 't', cgroups: 'maybe' }), (e: Error) => e instanceof UsageError && /--cgroups must be on or off, got 'maybe'/.test(e.message));
+  await assert.rejects(agentCommand({ server: 'http://a:1', token: 't', 'cgroup-parent': '/a/../b' }), (e: Error) => e instanceof UsageError && /--cgroup-parent must be an absolute path .* without \. or \.\., got '\/a\/\.\.\/b'/.test(e.message));
+  await assert.rejects(agentCommand({ server: 'http://a:1', token: 't', cgroups: 'off', 'cgroup-parent': '/x' }), (e: Error) => e instanceof UsageError && /leave it out with --cgroups off/.test(e.message));
   const sim = await parseLine(['--json', 'sim', '--trace', 't.swf', '--inject', 'a.lwf', '--inject', 'b.lwf', '--no-migration']);
   assert.deepEqual([sim.values.json, sim.values.inject, sim.values['no-migration']], [true, ['a.lwf', 'b.lwf'], true]);
   const group = await parseLine(['group', 'add', 'lab', '--no-share']);

@@ -16,8 +16,8 @@ import { CONTRACT_BODIES, type DriverFixture } from './driver-contract.ts';
 test('a driver with every capability runs every test but the refusals; one with none runs the base tests and every refusal', () => {
   const all = contractTestsFor(new Set(ALL_CAPABILITIES));
   const none = contractTestsFor(new Set());
-  assert.deepEqual(all, ['start-stop', 'start-again', 'stop-again', 'independent-vms', 'suspend-resume', 'illegal-in-state', 'cold-migration', 'live-migration', 'scratch-disk']);
-  assert.deepEqual(none, ['start-stop', 'start-again', 'stop-again', 'independent-vms', 'refuses-suspend', 'refuses-cold-migration', 'refuses-live-migration', 'refuses-scratch-disk']);
+  assert.deepEqual(all, ['start-stop', 'start-again', 'stop-again', 'independent-vms', 'suspend-resume', 'illegal-in-state', 'cold-migration', 'live-migration', 'scratch-disk', 'enforced-limits']);
+  assert.deepEqual(none, ['start-stop', 'start-again', 'stop-again', 'independent-vms', 'refuses-suspend', 'refuses-cold-migration', 'refuses-live-migration', 'refuses-scratch-disk', 'ignores-limits']);
 });
 
 test('a back-end that cannot cold-migrate is never asked to', () => {
@@ -35,7 +35,7 @@ test('each capability calls for a test when declared and a refusal test when lef
 });
 
 test('capability sets refuse unknown names and a cold migration without suspension', () => {
-  assert.throws(() => capabilitySet(['suspendToFile', 'teleport']), /unknown driver capabilities teleport: known ones are suspendToFile, coldMigration, liveMigration, scratchDisks/);
+  assert.throws(() => capabilitySet(['suspendToFile', 'teleport']), /unknown driver capabilities teleport: known ones are suspendToFile, coldMigration, liveMigration, scratchDisks, enforceLimits/);
   assert.throws(() => capabilitySet(['coldMigration']), /coldMigration needs suspendToFile/);
   assert.deepEqual([...capabilitySet(['suspendToFile', 'coldMigration'])], ['suspendToFile', 'coldMigration']);
 });

@@ -215,6 +215,32 @@ export const CONTRACT_BODIES: Record<ContractTestId, ContractBody> = {
     }
   },
 
+  async 'enforced-limits'({ driver, nodes: [a] }, start) {
+    const spec = { ...vmSpec(a), bandwidthMbps: 10, diskMBps: 20, diskIops: 500 };
+    await start(spec);
+    await waitForIp(driver, spec.id, a);
+    if (driver.capabilities.has('suspendToFile')) {
+      await driver.suspend(spec.id);
+      await driver.resume(spec.id);
+      await waitForIp(driver, spec.id, a);
+    }
+    for (const [field, value] of [['bandwidthMbps', 0], ['diskMBps', 1e9], ['diskIops', 2.5]] as const) {
+      const wrong = { ...vmSpec(a), [field]: value };
+      await assert.rejects(start(wrong), (err: unknown) => {
+        assert.ok(err instanceof DriverError && err.permanent, `a ${field} of ${value}: expected a permanent DriverError, got ${String(err)}`);
+        assert.match(err.message, new RegExp(field), `the refusal of a ${field} of ${value} names it`);
+        return true;
+      });
+      assert.equal(await statusOf(driver, wrong.id), undefined, `no VM with a ${field} of ${value} was started`);
+    }
+  },
+
+  async 'ignores-limits'({ driver, nodes: [a] }, start) {
+    const spec = { ...vmSpec(a), bandwidthMbps: 10, diskMBps: 20, diskIops: 500 };
+    await start(spec);
+    await waitForIp(driver, spec.id, a);
+  },
+
   async 'refuses-suspend'({ driver, nodes: [a] }, start) {
     const spec = vmSpec(a);
     await start(spec);

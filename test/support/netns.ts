@@ -2,6 +2,9 @@
 // machine's own network. Names carry the process id so that runs side by side do not meet.
 
 import { execFileSync } from 'node:child_process';
+import { readFileSync, rmdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { parseMounts } from '../../src/agent/cgroups/cgroup-layout.ts';
 import { isRunning } from '../../src/agent/network/processes.ts';
 import { waitUntil } from '../../src/agent/network/wait-until.ts';
 
@@ -18,9 +21,14 @@ export function inNetns(ns: string, command: string[], timeoutMs = 15_000): stri
   return execFileSync('ip', ['netns', 'exec', ns, ...command], { encoding: 'utf8', timeout: timeoutMs, stdio: ['ignore', 'pipe', 'pipe'] });
 }
 
-/** Kills every process in a namespace and waits until they are gone. */
+/**
+ * Kills every process in a namespace and waits until they are gone. The cgroups an agent made for
+ * the VMs among them (vm-cgroups.ts: under a `vws-` group named after the agent's data directory)
+ * go too, once empty: an agent that is not opened again never sweeps them.
+ */
 export async function killAllIn(netns: string): Promise<void> {
   const pids = execFileSync('ip', ['netns', 'pids', netns], { encoding: 'utf8' }).split('\n').filter(Boolean).map(Number);
+  const groups = pids.flatMap(vmCgroupsOf);
   for (const pid of pids) {
     try {
       process.kill(pid, 'SIGKILL');
@@ -29,6 +37,36 @@ export async function killAllIn(netns: string): Promise<void> {
     }
   }
   await waitUntil(() => pids.every((pid) => !isRunning(pid)), 10_000, () => new Error(`processes in ${netns} survived SIGKILL: ${pids.join(' ')}`));
+  for (const dir of groups) {
+    // The VM's group, then its agent's if that was its last; a group still in use is left alone.
+    for (const d of [dir, dirname(dir)]) await waitUntil(() => rmdirQuietly(d), 2_000, () => new Error('busy')).catch(() => undefined);
+  }
+}
+
+/** The directories of the VM cgroups (`.../vws-HASH/VM`) process `pid` is in, in each v1 or v2 hierarchy. */
+function vmCgroupsOf(pid: number): string[] {
+  let lines: string[];
+  try {
+    lines = readFileSync(`/proc/${pid}/cgroup`, 'utf8').split('\n');
+  } catch {
+    return [];
+  }
+  const mounts = parseMounts(readFileSync('/proc/self/mounts', 'utf8'));
+  return lines.flatMap((line) => {
+    const [, controllers, path] = line.split(':');
+    if (!/\/vws-[0-9a-f]{12}\/[^/]+$/.test(path ?? '')) return [];
+    const mount = controllers === '' ? mounts.find((m) => m.type === 'cgroup2') : mounts.find((m) => m.type === 'cgroup' && controllers.split(',').some((c) => m.options.includes(c)));
+    return mount ? [join(mount.path, path)] : [];
+  });
+}
+
+function rmdirQuietly(dir: string): boolean {
+  try {
+    rmdirSync(dir);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code !== 'EBUSY';
+  }
 }
 
 /**

@@ -24,6 +24,11 @@ export class Commands {
     return run(this.netns ? ['ip', '-n', this.netns, ...args] : ['ip', ...args]);
   }
 
+  /** `tc` with `-n NETNS` when there is a namespace (traffic shaping on the VMs' taps). */
+  tc(args: string[]): Promise<string> {
+    return run(this.netns ? ['tc', '-n', this.netns, ...args] : ['tc', ...args]);
+  }
+
   /** Any other program, run inside the namespace when there is one. */
   exec(program: string, args: string[]): Promise<string> {
     return run(this.netns ? ['ip', 'netns', 'exec', this.netns, program, ...args] : [program, ...args]);

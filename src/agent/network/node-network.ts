@@ -12,6 +12,7 @@ import { dnsmasqArgs, dnsmasqFiles, ensureDnsmasq, findDnsmasq, reloadHosts, sto
 import { readLeases, LeaseWatcher, type LeaseListener } from './leases.ts';
 import { deleteLink, ensureBridge, ensureTap, findLink, isTap, listLinks, TAP_PREFIX } from './links.ts';
 import { checkGuard, TapGuards } from './tap-guards.ts';
+import { SHAPER_PREFIX } from './tap-shaper.ts';
 import { waitUntil } from './wait-until.ts';
 
 export { tapName } from './links.ts';
@@ -194,6 +195,8 @@ export class NodeNetwork {
         await this.guards.remove(link.ifname);
         await deleteLink(this.cmds, link.ifname);
       }
+      // The ifb devices that shaped what VMs sent (tap-shaper.ts): the public network's to remove, as its taps.
+      if (this.ownsGuards && link.kind === 'ifb' && link.ifname.startsWith(SHAPER_PREFIX)) await deleteLink(this.cmds, link.ifname);
     }
     await deleteLink(this.cmds, this.config.bridge);
     // The log stays, as the record of what happened.

@@ -14,6 +14,7 @@ import { roleSpecOf } from '../cluster-request.ts';
 import { IdParam, LeaseList, LeaseQuery, type LeaseSpec } from '../schemas.ts';
 import { role } from '../route-roles.ts';
 import { withContext } from '../lease-context.ts';
+import { limitsOf } from '../../drivers/leased-limits.ts';
 
 /** What a lease has used and been charged, counted up to `usageAt`, and the back-end it runs on. */
 export interface Figures {
@@ -50,7 +51,7 @@ export const storedFigures: LeaseFigures = (row, detail) => {
 export function specOf(req: LeaseRequest, group: string | null = null): LeaseSpec {
   const shape = req.roles
     ? { roles: req.roles.map(roleSpecOf) }
-    : { nodes: req.nodes, cpu: req.perNode.cpu, memoryMiB: req.perNode.memoryMiB, diskMiB: req.perNode.diskMiB };
+    : { nodes: req.nodes, cpu: req.perNode.cpu, memoryMiB: req.perNode.memoryMiB, diskMiB: req.perNode.diskMiB, ...limitsOf(req.perNode) };
   const spec: LeaseSpec = { kind: req.kind, ...shape, duration: req.duration, preemptible: req.preemptible };
   if (req.requestedStart !== null) spec.start = req.requestedStart;
   if (req.deadline !== undefined) spec.deadline = req.deadline;

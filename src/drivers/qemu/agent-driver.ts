@@ -15,6 +15,7 @@ import type { AddressBook } from './address-book.ts';
 import type { AgentHub } from './agent-hub.ts';
 import { VmTable } from './vm-table.ts';
 import { clusterWorkload, isClusterMember, leaseOfVm, nicsOf, peersOf, type ClusterPlanning } from './cluster-plans.ts';
+import { limitsProblem } from '../leased-limits.ts';
 
 /** How many agents a status pass asks at once. */
 const STATUS_AT_ONCE = 32;
@@ -123,6 +124,9 @@ export class AgentDriver implements Driver {
   }
 
   async start(vm: VmSpec): Promise<VmStatus> {
+    // Refused here, before any node hears of it: an agent would only fail the VM for it.
+    const wrongLimit = limitsProblem(vm, 'vm');
+    if (wrongLimit) throw new DriverError(vm.id, `cannot start: ${wrongLimit}`, { permanent: true });
     const known = this.vms.get(vm.id);
     if (known && known.state !== 'failed') return known;
     const workload = await this.workloadOf(vm);

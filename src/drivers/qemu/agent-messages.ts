@@ -11,6 +11,7 @@ import type { RawData } from 'ws';
 import { DEPOT_NODE, type VmStatus } from '../driver.ts';
 import { LARGEST_IMAGE_MIB, LONGEST_SECONDS, MOST_CPUS, MOST_DISK_MIB, MOST_MEMORY_MIB, MOST_NODES, NODE_ID_PATTERN, STORABLE_TEXT_PATTERN, UNSTORABLE_CHARACTER } from '../../core/limits.ts';
 import { type AgentCalls, type AgentMessage, type AgentOp, type NodeReport, PROTOCOL_VERSION, type SeedFiles, type Timing } from './protocol.ts';
+import { LIMIT_BOUNDS } from '../leased-limits.ts';
 
 /** The longest free text an agent sends (a VM's detail, an error's message); the agent cuts its own to fit (fitText). */
 export const LONGEST_TEXT = 4096;
@@ -77,6 +78,8 @@ const WorkloadSchema = Type.Object({
     cpu: Cpu, memoryMiB: MemoryMiB, image: OrNull(Type.String({ pattern: IMAGE_NAME })),
     mac: Type.String({ pattern: '^[0-9a-f]{2}(:[0-9a-f]{2}){5}$' }), scratchMiB: Type.Optional(Type.Integer({ minimum: 0, maximum: MOST_DISK_MIB })),
     networks: Type.Optional(Type.Array(Type.Union([Type.Literal('public'), Type.Literal('private')]), { minItems: 1, maxItems: 2, uniqueItems: true })),
+    // The lease's limits, as the API bounds them (leased-limits.ts); the agent checks them again before it applies them.
+    ...Object.fromEntries(Object.entries(LIMIT_BOUNDS).map(([field, b]) => [field, Type.Optional((b.integer ? Type.Integer : Type.Number)({ minimum: b.minimum, maximum: b.maximum }))])),
   }, strict),
   ip: Ip,
   disk: OrNull(ImageRefSchema),

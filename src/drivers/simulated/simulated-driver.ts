@@ -6,6 +6,7 @@ import { appendFileSync, existsSync, readFileSync, renameSync, writeFileSync } f
 import { ALL_CAPABILITIES, type Capability, capabilitySet } from '../capabilities.ts';
 import { DriverError, type Driver, requireCapability, type VmSpec, type VmState, type VmStatus } from '../driver.ts';
 import { KeyedQueue } from '../keyed-queue.ts';
+import { limitsProblem } from '../leased-limits.ts';
 
 export interface SimulatedDelays {
   start: number;
@@ -95,6 +96,9 @@ export class SimulatedDriver implements Driver {
 
   async start(spec: VmSpec): Promise<VmStatus> {
     if (spec.scratchMiB) requireCapability(this, 'scratchDisks', spec.id, 'start a VM with a scratch disk');
+    // The limits are kept with the VM as given (there is nothing to shape); out of bounds, refused as a real node refuses them.
+    const wrongLimit = this.capabilities.has('enforceLimits') ? limitsProblem(spec, 'vm') : null;
+    if (wrongLimit) throw new DriverError(spec.id, `cannot start: ${wrongLimit}`, { permanent: true });
     return this.serialize(spec.id, async () => {
       if (!MAC_PATTERN.test(spec.mac)) throw new DriverError(spec.id, `cannot start: MAC address '${spec.mac}' is malformed`);
       const vm = this.vms.get(spec.id);

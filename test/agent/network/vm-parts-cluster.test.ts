@@ -33,7 +33,7 @@ test('cluster members get guarded public and private taps and both NICs; bad pri
   const box = sandbox('parts');
   t.after(() => box.cleanup());
   // The image cache is not reached: these workloads have no disk and no kernel to fetch.
-  const parts = new VmParts({ data: box.dir, server: 'http://127.0.0.1:1', token: 't', bridge: 'vwsbr0', netns: box.netns, underlay: '10.98.0.1' }, {} as ImageCache);
+  const parts = new VmParts({ data: box.dir, server: 'http://127.0.0.1:1', token: 't', bridge: 'vwsbr0', netns: box.netns, underlay: '10.98.0.1' }, {} as ImageCache, null);
   await parts.useNetwork({ bridgeAddress: '10.77.0.1', prefix: 24 }, [], () => undefined);
   const links = () => (JSON.parse(box.sh('ip', ['-j', 'link', 'show'])) as Array<{ ifname: string; master?: string }>).map((l) => `${l.ifname}${l.master ? `@${l.master}` : ''}`).sort();
   const chains = () => [...box.sh('nft', ['list', 'table', 'bridge', 'vws']).matchAll(/chain guard-(\S+) \{/g)].map((m) => m[1]).sort();
@@ -72,7 +72,7 @@ test('cluster members get guarded public and private taps and both NICs; bad pri
   await parts.unplug(member(2, 'both'));
   assert.deepEqual({ links: links(), chains: chains() }, before, 'nothing of the refused workloads is left');
 
-  const noUnderlay = new VmParts({ data: join(box.dir, 'other'), server: 'http://127.0.0.1:1', token: 't', bridge: 'vwsbr1', netns: box.netns }, {} as ImageCache);
+  const noUnderlay = new VmParts({ data: join(box.dir, 'other'), server: 'http://127.0.0.1:1', token: 't', bridge: 'vwsbr1', netns: box.netns }, {} as ImageCache, null);
   await noUnderlay.useNetwork({ bridgeAddress: '10.78.0.1', prefix: 24 }, [], () => undefined);
   await assert.rejects(noUnderlay.configFor(member(4, 'both'), join(box.dir, 'vm4'), true), /no underlay address for VXLAN: start it with --underlay/);
 

@@ -7,6 +7,7 @@ import { stretchedSeconds, unstretchedSeconds } from './costs.ts';
 import type { AcceptedChange, ChangeAlternative, ChangeHow, ChangePlan, LeaseChange } from './change-plan.ts';
 import { hasEnded, type LeaseRecord } from './lease-record.ts';
 import { exactOffer } from './negotiation.ts';
+import { checkRoles, clusterEnvelope } from './roles.ts';
 import { seriesOf } from './periodic.ts';
 import type { PlanContext } from './plan-context.ts';
 import type { Preemption } from './plan.ts';
@@ -66,8 +67,11 @@ class WithoutLease implements PlanContext {
 
 /** What is wrong with the change itself, whatever the lease: null if nothing. */
 export function changeProblem(change: LeaseChange): string | null {
-  const given = (['duration', 'start', 'nodes', 'cpu', 'memoryMiB'] as const).filter((k) => change[k] !== undefined);
-  if (given.length === 0) return 'a change names at least one of duration, start, nodes, cpu, memoryMiB';
+  const given = (['duration', 'start', 'nodes', 'cpu', 'memoryMiB', 'roles'] as const).filter((k) => change[k] !== undefined);
+  if (given.length === 0) return 'a change names at least one of duration, start, nodes, cpu, memoryMiB, roles';
+  for (const [name, count] of Object.entries(change.roles ?? {})) {
+    if (!(Number.isSafeInteger(count) && count >= 1)) return `roles.${name} must be a whole number of members >= 1, got ${count}`;
+  }
   for (const k of ['duration', 'nodes', 'memoryMiB'] as const) {
     const v = change[k];
     if (v !== undefined && !(Number.isSafeInteger(v) && v >= 1)) return `${k} must be a whole number >= 1, got ${v}`;
@@ -86,6 +90,11 @@ export function changedRequest(req: LeaseRequest, change: LeaseChange): LeaseReq
     perNode: { ...req.perNode, cpu: change.cpu ?? req.perNode.cpu, memoryMiB: change.memoryMiB ?? req.perNode.memoryMiB },
   };
   if (change.start !== undefined) out.requestedStart = change.start;
+  if (req.roles && change.roles) {
+    const roles = req.roles.map((r) => (change.roles![r.name] === undefined ? r : { ...r, count: change.roles![r.name] }));
+    const { nodes, perNode } = clusterEnvelope(roles);
+    Object.assign(out, { roles, nodes, perNode });
+  }
   const real = change.realDuration ?? req.realDuration;
   if (real !== undefined) out.realDuration = Math.min(real, duration);
   return out;
@@ -94,7 +103,8 @@ export function changedRequest(req: LeaseRequest, change: LeaseChange): LeaseReq
 const begun = (s: CoreState, lease: LeaseRecord): boolean => lease.state === 'active' || (lease.chain.length > 0 && lease.chain[0].start <= s.now);
 
 const changesShape = (req: LeaseRequest, c: LeaseChange): boolean =>
-  (c.nodes !== undefined && c.nodes !== req.nodes) || (c.cpu !== undefined && c.cpu !== req.perNode.cpu) || (c.memoryMiB !== undefined && c.memoryMiB !== req.perNode.memoryMiB);
+  (c.roles !== undefined && Object.entries(c.roles).some(([name, count]) => req.roles?.find((r) => r.name === name)?.count !== count))
+  || (c.nodes !== undefined && c.nodes !== req.nodes) || (c.cpu !== undefined && c.cpu !== req.perNode.cpu) || (c.memoryMiB !== undefined && c.memoryMiB !== req.perNode.memoryMiB);
 
 /** The run seconds a request needs: a best-effort one runs longer by the VMs' runtime overhead. */
 const workFor = (s: CoreState, req: LeaseRequest): number => (req.kind === 'best-effort' ? stretchedSeconds(req.duration, s.config.runtimeOverheadPercent) : req.duration);
@@ -114,12 +124,20 @@ export function planChange(s: CoreState, id: string, change: LeaseChange, polici
   const req = lease.req;
   if (hasEnded(lease)) return no('wrong-state', `lease '${id}' has ended (${lease.state}): there is nothing to change; request a new lease`);
   if (lease.state === 'expanded') return no('unsupported', `lease '${id}' is a periodic series: change one of its occurrences (${lease.occurrenceIds?.[0] ?? `${id}#0`}, ...)`);
-  if (req.roles) return no('unsupported', `lease '${id}' is a cluster lease: changing a cluster (its duration or workers) is not supported yet; cancel it and request the cluster anew`);
+  if (req.roles) {
+    if (change.nodes !== undefined || change.cpu !== undefined || change.memoryMiB !== undefined) return no('invalid', `lease '${id}' is a cluster lease: change its members by role (roles: {"worker": 4}), not nodes, cpu or memory`);
+    const unknown = Object.keys(change.roles ?? {}).find((name) => !req.roles!.some((r) => r.name === name));
+    if (unknown !== undefined) return no('invalid', `lease '${id}' has no role '${unknown}': its roles are ${req.roles.map((r) => r.name).join(', ')}`);
+    if (begun(s, lease)) return no('wrong-state', `lease '${id}' is a cluster that has begun: a cluster's members and times change only before it begins (cancel it and request it anew)`);
+    const bad = checkRoles(changedRequest(req, change).roles!);
+    if (bad) return no('invalid', `lease '${id}': ${bad.message}`);
+  } else if (change.roles !== undefined) return no('invalid', `lease '${id}' has no roles: change its nodes instead`);
   if (change.start !== undefined && !hasFixedStart(req) && lease.state !== 'renegotiating') return no('unsupported', `lease '${id}' is ${req.kind}: only an exact lease (or one occurrence of a periodic one) has a start to move`);
   const next = changedRequest(req, change);
   const accept = (how: ChangeHow, start: number | null, end: number | null, nodes: readonly number[], note?: string): AcceptedChange =>
     ({ ...head, ok: true, request: next, how, start, end, nodes, ...(note ? { note } : {}) });
-  if (changesShape(req, change) && next.nodes > s.nodesThatFit(next.perNode.cpu, next.perNode.memoryMiB)) {
+  // A cluster's roles may share nodes: the planner judges it role by role.
+  if (!next.roles && changesShape(req, change) && next.nodes > s.nodesThatFit(next.perNode.cpu, next.perNode.memoryMiB)) {
     return no('exceeds-pool', `asks for ${next.nodes} nodes with ${next.perNode.cpu} CPU and ${next.perNode.memoryMiB} MiB each; the pool has ${s.nodesThatFit(next.perNode.cpu, next.perNode.memoryMiB)} such nodes`);
   }
   if (req.kind === 'best-effort') return planBestEffort(s, lease, change, next, maxAlternatives, accept, no);
@@ -250,10 +268,15 @@ function planAgain(s: CoreState, lease: LeaseRecord, change: LeaseChange, next: 
   const offer = exactOffer(ctx, asExact, asExact, policy, planned.reason, maxAlternatives);
   const alternatives = offer.alternatives.map((a): ChangeAlternative => ({
     kind: a.kind === 'later-start' ? 'later-start' : a.kind === 'fewer-nodes' ? 'fewer-nodes' : 'shorter',
-    change: a.kind === 'later-start' ? { ...change, start: a.request.requestedStart! } : a.kind === 'fewer-nodes' ? { ...change, nodes: a.request.nodes } : { ...change, duration: a.request.duration },
+    change: a.kind === 'later-start' ? { ...change, start: a.request.requestedStart! } : a.kind === 'fewer-nodes' ? fewer(change, a.request) : { ...change, duration: a.request.duration },
     start: a.start, end: a.end,
   })).filter((a) => a.kind !== 'later-start' || hasFixedStart(next));
   return no(planned.reason, `lease '${id}' cannot be changed so: ${planned.message}`, alternatives);
+}
+
+/** The change that asks for an alternative's fewer members: by role for a cluster. */
+function fewer(change: LeaseChange, offered: LeaseRequest): LeaseChange {
+  return offered.roles ? { ...change, roles: Object.fromEntries(offered.roles.map((r) => [r.name, r.count])) } : { ...change, nodes: offered.nodes };
 }
 
 /** An exact lease, or an occurrence of a periodic one: a lease placed at the start its owner named. */

@@ -108,6 +108,8 @@ export interface LeaseChange {
   memoryMiB?: number;
   /** A simulation's: how long the workload now really runs (LeaseRequest.realDuration); a service never knows it. */
   realDuration?: number;
+  /** A cluster lease's members by role name (its workers, say): the roles not named keep their counts. */
+  roles?: Readonly<Record<string, number>>;
 }
 
 /** A change a simulated workload asks for at `at` (LWF's <change>): the simulator makes it then, if it can be made. */

@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { apiWorld, lease, T0 } from './api-world.ts';
+import { cluster, KEY_LINES } from './cluster-body.ts';
 
 const HOUR = 3600;
 
@@ -106,5 +107,32 @@ test('bad changes: another user\'s lease, an ended lease, below what has run, pa
     }
   }
   assert.equal(await w.digest.digest(), digest, 'nothing was written');
+  await w.close();
+});
+
+test('a cluster not yet begun changes its members by role; its cpu, an unknown role or a running cluster are refused with the reason', async () => {
+  const w = await apiWorld();
+  const made = await w.call(w.tokens.alice, 'POST', '/v1/leases', cluster({ kind: 'exact', start: T0 + HOUR, userData: '#cloud-config\n', sshPublicKeys: [KEY_LINES[0]] }));
+  assert.equal(made.status, 201, JSON.stringify(made.body));
+  const id = made.body.lease.id;
+  const grown = await w.call(w.tokens.alice, 'POST', `/v1/leases/${id}/change`, { roles: { worker: 3 } });
+  assert.equal(grown.status, 200, JSON.stringify(grown.body));
+  assert.deepEqual(grown.body.lease.spec.roles.map((r: { name: string; count: number }) => [r.name, r.count]), [['head', 1], ['worker', 3]]);
+  const cases: Array<[unknown, number, RegExp]> = [
+    [{ cpu: 2 }, 400, /change its members by role/],
+    [{ roles: { gpu: 2 } }, 400, /has no role 'gpu': its roles are head, worker/],
+    [{ roles: { worker: 0 } }, 400, /body\.roles/],
+    [{ roles: { 'Not A Role': 1 } }, 400, /body\.roles/],
+  ];
+  for (const [body, status, message] of cases) {
+    const r = await w.call(w.tokens.alice, 'POST', `/v1/leases/${id}/change`, body);
+    assert.equal(r.status, status, JSON.stringify([body, r.body]));
+    assert.match(r.body.message, message);
+  }
+  const now = await w.call(w.tokens.alice, 'POST', '/v1/leases', cluster({ userData: '#cloud-config\n', sshPublicKeys: [KEY_LINES[0]] }));
+  await w.idle();
+  const running = await w.call(w.tokens.alice, 'POST', `/v1/leases/${now.body.lease.id}/change`, { roles: { worker: 1 } });
+  assert.equal(running.status, 409, JSON.stringify(running.body));
+  assert.match(running.body.message, /a cluster's members and times change only before it begins/);
   await w.close();
 });

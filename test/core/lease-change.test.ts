@@ -11,6 +11,7 @@ import type { LeaseRecord } from '../../src/core/lease-record.ts';
 import type { Scheduler } from '../../src/core/scheduler.ts';
 import { scheduleLines } from '../../src/sim/schedule-export.ts';
 import { describeScenario, type Scenario, scenarioArb } from './support/generators.ts';
+import { clusterScenarioArb } from './support/cluster-generators.ts';
 import { Driver } from './support/hand-driver.ts';
 import { checkSchedule } from './support/schedule-checker.ts';
 import { validateSchedule } from '../support/validate-schedule.ts';
@@ -18,7 +19,7 @@ import { validateSchedule } from '../support/validate-schedule.ts';
 interface Ask {
   at: number;
   pick: number;
-  what: 'extend' | 'shorten' | 'start' | 'nodes' | 'shape';
+  what: 'extend' | 'shorten' | 'start' | 'nodes' | 'shape' | 'members';
   amount: number;
   nodes: number;
   share: number;
@@ -27,7 +28,7 @@ interface Ask {
 const askArb: fc.Arbitrary<Ask> = fc.record({
   at: fc.integer({ min: 0, max: 6000 }),
   pick: fc.nat(),
-  what: fc.constantFrom<Ask['what']>('extend', 'extend', 'shorten', 'start', 'nodes', 'shape'),
+  what: fc.constantFrom<Ask['what']>('extend', 'extend', 'shorten', 'start', 'nodes', 'shape', 'members'),
   amount: fc.integer({ min: 1, max: 4000 }),
   nodes: fc.integer({ min: 1, max: 4 }),
   share: fc.constantFrom(0.25, 0.5, 1),
@@ -44,6 +45,10 @@ function changeFor(s: Scenario, lease: LeaseRecord, ask: Ask, now: number): Leas
     case 'start': return { start: now + ask.amount };
     case 'nodes': return { nodes: ask.nodes };
     case 'shape': return { cpu: Math.min(...s.nodes.map((n) => n.cpu)) * ask.share, memoryMiB: Math.max(1, Math.floor(Math.min(...s.nodes.map((n) => n.memoryMiB)) * ask.share)) };
+    case 'members': {
+      const roles = req.roles ?? [];
+      return roles.length > 0 ? { roles: { [roles[ask.pick % roles.length].name]: ask.nodes } } : { nodes: ask.nodes };
+    }
   }
 }
 
@@ -80,56 +85,67 @@ function exactRuns(scheduler: Scheduler, except: string): string {
 const seen = new Map<string, number>();
 let runs = 0;
 
+/** The property, for one scenario and its asks. */
+function changesKeepPromises(s: Scenario, asks: readonly Ask[]): void {
+  const driver = new Driver(s);
+  const scheduler = driver.scheduler;
+  const made: Done[] = [];
+  for (const ask of [...asks].sort((a, b) => a.at - b.at)) {
+    driver.runTo(Math.max(ask.at, scheduler.time));
+    const now = scheduler.time;
+    const live = scheduler.allLeases().filter((l) => l.state !== 'expanded');
+    if (live.length === 0) continue;
+    const lease = live[ask.pick % live.length];
+    const id = lease.req.id;
+    const change = changeFor(s, lease, ask, now);
+    const where = `change ${JSON.stringify(change)} of ${id} at ${now} after ${JSON.stringify(made)} in ${describeScenario(s)}`;
+    const before = fingerprint(scheduler, s);
+    const plan = scheduler.planChange(id, change, now);
+    assert.equal(fingerprint(scheduler, s), before, `planning the change changed the scheduler; ${where}`);
+    if (plan.ok) {
+      const others = exactRuns(scheduler, id);
+      const fresh = replayed(s, made, now);
+      const freshDone = fresh.scheduler.change(id, change, now);
+      assert.ok(freshDone.ok, `quoted as possible, refused by a fresh scheduler: ${JSON.stringify(freshDone)}; ${where}`);
+      assert.ok(scheduler.change(id, change, now, plan).ok, where);
+      scheduler.advance(now);
+      fresh.scheduler.advance(now);
+      assert.equal(fingerprint(scheduler, s), fingerprint(fresh.scheduler, s), `the quoted plan and a fresh one differ; ${where}`);
+      assert.equal(exactRuns(scheduler, id), others, `a change moved an exact reservation; ${where}`);
+      made.push({ at: now, id, change });
+      seen.set(plan.how.kind, (seen.get(plan.how.kind) ?? 0) + 1);
+      if (plan.request.roles) seen.set('cluster', (seen.get('cluster') ?? 0) + 1);
+    } else {
+      if (plan.alternatives.length > 0) seen.set('alternatives', (seen.get('alternatives') ?? 0) + 1);
+      for (const alt of plan.alternatives) {
+        const fresh = replayed(s, made, now);
+        const r = fresh.scheduler.change(id, alt.change, now);
+        assert.ok(r.ok, `alternative ${JSON.stringify(alt)} refused: ${JSON.stringify(r)}; refusal ${plan.message}; ${where}`);
+      }
+    }
+  }
+  driver.runUntilIdle();
+  const lines = [...scheduleLines(scheduler.allLeases(), s.nodes)];
+  const withdrawn = new Set(scheduler.allLeases().filter((l) => l.state === 'cancelled').map((l) => l.req.id));
+  assert.deepEqual(checkSchedule(lines, { runtimeOverheadPercent: s.config.runtimeOverheadPercent, drained: true, withdrawn }), [], `after ${JSON.stringify(made)} in ${describeScenario(s)}`);
+  // The shared checker, on a sample (a Python process each).
+  if (made.length > 0 && runs++ % 8 === 0) {
+    const checked = validateSchedule(`${lines.join('\n')}\n`, ['--runtime-overhead', String(s.config.runtimeOverheadPercent)]);
+    assert.equal(checked.status, 0, `${checked.output}\nafter ${JSON.stringify(made)} in ${describeScenario(s)}`);
+  }
+}
+
 test('a change keeps its promises: quoting changes nothing, a quoted change is what a fresh scheduler does, alternatives are accepted, exact reservations stay, the schedule checks', () => {
   fc.assert(
-    fc.property(plainScenario, fc.array(askArb, { minLength: 1, maxLength: 3 }), (s, asks) => {
-      const driver = new Driver(s);
-      const scheduler = driver.scheduler;
-      const made: Done[] = [];
-      for (const ask of [...asks].sort((a, b) => a.at - b.at)) {
-        driver.runTo(Math.max(ask.at, scheduler.time));
-        const now = scheduler.time;
-        const live = scheduler.allLeases().filter((l) => !l.req.roles);
-        if (live.length === 0) continue;
-        const lease = live[ask.pick % live.length];
-        const id = lease.req.id;
-        const change = changeFor(s, lease, ask, now);
-        const where = `change ${JSON.stringify(change)} of ${id} at ${now} after ${JSON.stringify(made)} in ${describeScenario(s)}`;
-        const before = fingerprint(scheduler, s);
-        const plan = scheduler.planChange(id, change, now);
-        assert.equal(fingerprint(scheduler, s), before, `planning the change changed the scheduler; ${where}`);
-        if (plan.ok) {
-          const others = exactRuns(scheduler, id);
-          const fresh = replayed(s, made, now);
-          const freshDone = fresh.scheduler.change(id, change, now);
-          assert.ok(freshDone.ok, `quoted as possible, refused by a fresh scheduler: ${JSON.stringify(freshDone)}; ${where}`);
-          assert.ok(scheduler.change(id, change, now, plan).ok, where);
-          scheduler.advance(now);
-          fresh.scheduler.advance(now);
-          assert.equal(fingerprint(scheduler, s), fingerprint(fresh.scheduler, s), `the quoted plan and a fresh one differ; ${where}`);
-          assert.equal(exactRuns(scheduler, id), others, `a change moved an exact reservation; ${where}`);
-          made.push({ at: now, id, change });
-          seen.set(plan.how.kind, (seen.get(plan.how.kind) ?? 0) + 1);
-        } else {
-          if (plan.alternatives.length > 0) seen.set('alternatives', (seen.get('alternatives') ?? 0) + 1);
-          for (const alt of plan.alternatives) {
-            const fresh = replayed(s, made, now);
-            const r = fresh.scheduler.change(id, alt.change, now);
-            assert.ok(r.ok, `alternative ${JSON.stringify(alt)} refused: ${JSON.stringify(r)}; refusal ${plan.message}; ${where}`);
-          }
-        }
-      }
-      driver.runUntilIdle();
-      const lines = [...scheduleLines(scheduler.allLeases(), s.nodes)];
-      const withdrawn = new Set(scheduler.allLeases().filter((l) => l.state === 'cancelled').map((l) => l.req.id));
-      assert.deepEqual(checkSchedule(lines, { runtimeOverheadPercent: s.config.runtimeOverheadPercent, drained: true, withdrawn }), [], `after ${JSON.stringify(made)} in ${describeScenario(s)}`);
-      // The shared checker, on a sample (a Python process each).
-      if (made.length > 0 && runs++ % 8 === 0) {
-        const checked = validateSchedule(`${lines.join('\n')}\n`, ['--runtime-overhead', String(s.config.runtimeOverheadPercent)]);
-        assert.equal(checked.status, 0, `${checked.output}\nafter ${JSON.stringify(made)} in ${describeScenario(s)}`);
-      }
-    }),
+    fc.property(plainScenario, fc.array(askArb, { minLength: 1, maxLength: 3 }), (s, asks) => changesKeepPromises(s, asks)),
     { numRuns: 200 },
   );
   for (const how of ['replan', 'in-place', 'requeue', 'alternatives']) assert.ok((seen.get(how) ?? 0) > 0, `no change was ${how} in 200 runs: ${JSON.stringify([...seen])}`);
+});
+
+test('a change of a cluster lease before it begins (its members by role, its duration, its start) keeps the same promises', () => {
+  const clusters = clusterScenarioArb({ kinds: ['exact', 'exact', 'best-effort', 'deadline'] }).map((s): Scenario => ({ ...s, requests: s.requests.map(({ realDuration: _, ...r }) => r) }));
+  const before = seen.get('cluster') ?? 0;
+  fc.assert(fc.property(clusters, fc.array(askArb, { minLength: 1, maxLength: 3 }), (s, asks) => changesKeepPromises(s, asks)), { numRuns: 100 });
+  assert.ok((seen.get('cluster') ?? 0) > before, 'no change of a cluster was accepted in 100 runs');
 });

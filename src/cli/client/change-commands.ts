@@ -17,6 +17,7 @@ interface Change {
   nodes?: number;
   cpu?: number;
   memoryMiB?: number;
+  roles?: Record<string, number>;
 }
 
 interface Price { amount: number | null; unit: string; dollars?: number }
@@ -62,6 +63,11 @@ function changeOf(args: Args): Change {
   if (cpu !== undefined) c.cpu = positiveNumberOption('cpu', cpu);
   const memory = args.string('memory');
   if (memory !== undefined) c.memoryMiB = integerOption('memory', memory, 1);
+  for (const role of args.list('role')) {
+    const m = /^([a-z][a-z0-9-]{0,30})=(\d+)$/.exec(role);
+    if (!m) throw new UsageError(`--role must be ROLE=COUNT, e.g. --role worker=4; got '${role}'`);
+    (c.roles ??= {})[m[1]] = integerOption('role', m[2], 1);
+  }
   return c;
 }
 
@@ -73,6 +79,7 @@ function changeLine(id: string, c: Change): string {
   if (c.nodes !== undefined) parts.push(`--nodes ${c.nodes}`);
   if (c.cpu !== undefined) parts.push(`--cpu ${c.cpu}`);
   if (c.memoryMiB !== undefined) parts.push(`--memory ${c.memoryMiB}`);
+  for (const [role, count] of Object.entries(c.roles ?? {})) parts.push(`--role ${role}=${count}`);
   return parts.join(' ');
 }
 
@@ -89,7 +96,7 @@ function answerText(a: ChangeAnswer, done: boolean): string {
 /** Quotes (--quote) or makes `change` of the lease named on the line. */
 async function send(args: Args, change: Change): Promise<number> {
   const id = args.positionals[0];
-  if (Object.keys(change).length === 0) throw new UsageError(`${args.command} needs something to change: --duration, --start, --nodes, --cpu or --memory`);
+  if (Object.keys(change).length === 0) throw new UsageError(`${args.command} needs something to change: --duration, --start, --nodes, --cpu, --memory or --role`);
   const quoting = args.flag('quote');
   try {
     const res = await connect(args).send<{ quote?: ChangeAnswer; change?: ChangeAnswer; lease?: LeaseBody }>('POST', `/v1/leases/${enc(id)}/${quoting ? 'quote-change' : 'change'}`, change);
@@ -125,7 +132,7 @@ const shorten: Command = async (args) => {
 
 const resize: Command = (args) => {
   const c = changeOf(args);
-  if (c.nodes === undefined && c.cpu === undefined && c.memoryMiB === undefined) throw new UsageError('lease resize needs --nodes, --cpu or --memory');
+  if (c.nodes === undefined && c.cpu === undefined && c.memoryMiB === undefined && c.roles === undefined) throw new UsageError('lease resize needs --nodes, --cpu, --memory or --role ROLE=COUNT');
   return send(args, c);
 };
 

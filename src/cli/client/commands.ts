@@ -90,6 +90,7 @@ function addChanges(group: Cli, leaf: Leaf): void {
     .addOption(new Option('--nodes <N>', 'how many VMs (a lease not yet begun)'))
     .addOption(new Option('--cpu <C>', 'CPUs per VM (a lease not yet begun)'))
     .addOption(new Option('--memory <MiB>', 'memory per VM (a lease not yet begun)'))
+    .addOption(new Option('--role <ROLE=COUNT>', "a cluster's members of one role (a cluster not yet begun), repeatable").argParser(repeated))
     .addOption(quoteOnly()).addHelpText('after', FORMS);
   leaf(group, 'extend <ID>', 'run a live lease longer (owner)', ch('extend'))
     .addOption(new Option('--by <D>', 'how much longer')).addOption(quoteOnly()).addHelpText('after', FORMS);
@@ -99,6 +100,7 @@ function addChanges(group: Cli, leaf: Leaf): void {
     .addOption(new Option('--nodes <N>', 'how many VMs'))
     .addOption(new Option('--cpu <C>', 'CPUs per VM'))
     .addOption(new Option('--memory <MiB>', 'memory per VM'))
+    .addOption(new Option('--role <ROLE=COUNT>', "a cluster's members of one role, e.g. worker=4; repeatable").argParser(repeated))
     .addOption(quoteOnly());
   leaf(group, 'move <ID>', 'move a scheduled exact lease to another start (owner)', ch('move'))
     .addOption(new Option('--start <TIME>', 'the new start')).addOption(quoteOnly()).addHelpText('after', FORMS);

@@ -9,6 +9,7 @@ import { isRunning } from '../../../src/agent/network/processes.ts';
 import { NodeNetwork, tapName, type NodeNetworkConfig } from '../../../src/agent/network/node-network.ts';
 import { waitUntil } from '../../../src/agent/network/wait-until.ts';
 import { sandbox, type Sandbox } from './sandbox.ts';
+import { waitFor } from '../../support/wait.ts';
 
 const BRIDGE = 'vwsbr0';
 
@@ -132,6 +133,8 @@ test('setHost and removeHost keep the hosts file and make dnsmasq reread it; bad
   const rereads = () => readFileSync(join(cfg.dir, 'dnsmasq.log'), 'utf8').split('\n').filter((l) => l.endsWith(`read ${hostsFile}`)).length;
   const entries = () => readFileSync(hostsFile, 'utf8').split('\n').filter((l) => l && !l.startsWith('#'));
 
+  // dnsmasq reads the file once as it starts; on a loaded machine it may log that after open() returns.
+  await waitFor('dnsmasq to have read its hosts file as it started', () => rereads() >= 1);
   const before = rereads();
   await net.setHost('52:54:00:AB:CD:01', '10.77.0.20', 'vm-1');
   await net.setHost('52:54:00:ab:cd:02', '10.77.0.21');

@@ -261,7 +261,7 @@ export class FuzzRunner {
     if (disabled) await this.repair('POST', `/v1/users/${disabled}/enable`);
     const left = /^\/v1\/groups\/lab\/members\/(alice|carol)$/.exec(url);
     if (route === 'DELETE /v1/groups/{name}/members/{user}' && left) await this.repair('POST', '/v1/groups/lab/members', { user: left[1] });
-    if (route === 'POST /v1/nodes/{id}/drain' || route === 'DELETE /v1/nodes/{id}') {
+    if (route === 'POST /v1/nodes/{id}/drain' || route === 'POST /v1/nodes/{id}/evacuate' || route === 'DELETE /v1/nodes/{id}') {
       const active = (await this.world.store.listNodes()).filter((n) => n.status === 'active').length;
       if (active < 3) {
         const id = `r${++this.addedNodes}`;

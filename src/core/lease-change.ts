@@ -100,7 +100,8 @@ export function changedRequest(req: LeaseRequest, change: LeaseChange): LeaseReq
   return out;
 }
 
-const begun = (s: CoreState, lease: LeaseRecord): boolean => lease.state === 'active' || (lease.chain.length > 0 && lease.chain[0].start <= s.now);
+/** Whether the lease has run, or runs: a deadline lease waiting between its pieces has (its work done is kept), so it is not planned again from scratch. */
+const begun = (s: CoreState, lease: LeaseRecord): boolean => lease.state === 'active' || lease.done > 0 || (lease.chain.length > 0 && lease.chain[0].start <= s.now);
 
 const changesShape = (req: LeaseRequest, c: LeaseChange): boolean =>
   (c.roles !== undefined && Object.entries(c.roles).some(([name, count]) => req.roles?.find((r) => r.name === name)?.count !== count))

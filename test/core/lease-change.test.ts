@@ -149,3 +149,4 @@ test('a change of a cluster lease before it begins (its members by role, its dur
   fc.assert(fc.property(clusters, fc.array(askArb, { minLength: 1, maxLength: 3 }), (s, asks) => changesKeepPromises(s, asks)), { numRuns: 100 });
   assert.ok((seen.get('cluster') ?? 0) > before, 'no change of a cluster was accepted in 100 runs');
 });
+

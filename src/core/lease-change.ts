@@ -8,6 +8,7 @@ import type { AcceptedChange, ChangeAlternative, ChangeHow, ChangePlan, LeaseCha
 import { hasEnded, type LeaseRecord } from './lease-record.ts';
 import { exactOffer } from './negotiation.ts';
 import { checkRoles, clusterEnvelope } from './roles.ts';
+import { clusterAdmission } from './cluster-choice.ts';
 import { seriesOf } from './periodic.ts';
 import type { PlanContext } from './plan-context.ts';
 import type { Preemption } from './plan.ts';
@@ -130,8 +131,12 @@ export function planChange(s: CoreState, id: string, change: LeaseChange, polici
     const unknown = Object.keys(change.roles ?? {}).find((name) => !req.roles!.some((r) => r.name === name));
     if (unknown !== undefined) return no('invalid', `lease '${id}' has no role '${unknown}': its roles are ${req.roles.map((r) => r.name).join(', ')}`);
     if (begun(s, lease)) return no('wrong-state', `lease '${id}' is a cluster that has begun: a cluster's members and times change only before it begins (cancel it and request it anew)`);
-    const bad = checkRoles(changedRequest(req, change).roles!);
+    const roles = changedRequest(req, change);
+    const bad = checkRoles(roles.roles!);
     if (bad) return no('invalid', `lease '${id}': ${bad.message}`);
+    // A queued cluster is planned only when it runs: one the pool can never hold is refused now, as a new one is.
+    const never = clusterAdmission(roles, (cpu, mem) => s.nodesThatFit(cpu, mem), s.table);
+    if (never) return no(never.reason, `lease '${id}' cannot be changed so: ${never.message}`);
   } else if (change.roles !== undefined) return no('invalid', `lease '${id}' has no roles: change its nodes instead`);
   if (change.start !== undefined && !hasFixedStart(req) && lease.state !== 'renegotiating') return no('unsupported', `lease '${id}' is ${req.kind}: only an exact lease (or one occurrence of a periodic one) has a start to move`);
   const next = changedRequest(req, change);

@@ -183,7 +183,12 @@ function planBestEffort(s: CoreState, lease: LeaseRecord, change: LeaseChange, n
     return room === Infinity ? accept({ kind: 'requeue' }, null, null, [], note) : accept({ kind: 'requeue' }, room + s.config.bootSeconds, room + length, [], note);
   }
   if (changesShape(lease.req, change)) return no('wrong-state', `lease '${id}' has begun: a running lease keeps its nodes, CPUs and memory; change its duration, or cancel it and request the shape anew`);
-  if (lease.chainEndsIn === 'suspend') return accept({ kind: 'work' }, null, null, lease.chain[0]?.nodes ?? [], 'it is to be suspended as planned; the work it has left is run when it resumes');
+  if (lease.chainEndsIn === 'suspend') {
+    // Its runs planned before the suspension happen as planned: the work asked for must outlast them.
+    const planned = lease.done + lease.chain.filter((seg) => seg.kind === 'run').reduce((sum, seg) => sum + seg.end - seg.start, 0);
+    if (work <= planned) return no('wrong-state', `lease '${id}' is to run ${planned} s of its work before it is suspended as planned: ask for more than that, or shorten it once it resumes, or stop it`);
+    return accept({ kind: 'work' }, null, null, lease.chain[0]?.nodes ?? [], 'it is to be suspended as planned; the work it has left is run when it resumes');
+  }
   return planInPlace(s, lease, next, null, maxAlternatives, accept, no);
 }
 

@@ -4,7 +4,7 @@
 import { placeReservation } from './admission.ts';
 import type { AcceptedChange } from './change-plan.ts';
 import type { CoreState } from './core-state.ts';
-import { stretchedSeconds } from './costs.ts';
+import { workOf } from './holds.ts';
 import { unschedule } from './lease-lifecycle.ts';
 import type { LeaseRecord } from './lease-record.ts';
 import { preempt } from './preemption.ts';
@@ -13,19 +13,16 @@ import { dropPlan, dropSegment, place, truncate } from './reservation-ops.ts';
 export function applyChange(s: CoreState, plan: AcceptedChange): void {
   const lease = s.book.mustGet(plan.leaseId);
   const next = plan.request;
-  const work = next.kind === 'best-effort' ? stretchedSeconds(next.duration, s.config.runtimeOverheadPercent) : next.duration;
   const how = plan.how;
   // Attempts that ran under the request as it was keep it: the export shows each with its own shape.
   if (lease.lost.length > 0) lease.lost = lease.lost.map((a) => (a.req ? a : { ...a, req: lease.req }));
+  // A place ahead is given up under the request it was made for; what is placed from here takes the new one.
+  if (how.kind === 'requeue' && lease.chain.length > 0) unschedule(s, lease, s.now);
+  lease.req = next;
+  lease.work = workOf(s, next);
   switch (how.kind) {
     case 'work':
-      lease.req = next;
-      lease.work = work;
-      break;
     case 'requeue':
-      if (lease.chain.length > 0) unschedule(s, lease, s.now);
-      lease.req = next;
-      lease.work = work;
       break;
     case 'replan': {
       const r = how.reservation;
@@ -37,8 +34,6 @@ export function applyChange(s: CoreState, plan: AcceptedChange): void {
       }
       dropPlan(s, lease, s.now);
       s.images.release(lease, s.now);
-      lease.req = next;
-      lease.work = work;
       placeReservation(s, lease, r);
       if (state === 'held') keepHeld(s, lease);
       break;
@@ -51,8 +46,6 @@ export function applyChange(s: CoreState, plan: AcceptedChange): void {
       truncate(s, last, how.runEnd);
       const shutdown = s.config.shutdownSeconds;
       if (shutdown > 0) lease.chain.push(place(s, lease, 'shutdown', how.runEnd, how.runEnd + shutdown, last.nodes));
-      lease.req = next;
-      lease.work = work;
       break;
     }
   }

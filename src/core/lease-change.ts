@@ -5,6 +5,7 @@
 import type { CoreState } from './core-state.ts';
 import { stretchedSeconds, unstretchedSeconds } from './costs.ts';
 import type { AcceptedChange, ChangeAlternative, ChangeHow, ChangePlan, LeaseChange } from './change-plan.ts';
+import { workOf } from './holds.ts';
 import { hasEnded, type LeaseRecord } from './lease-record.ts';
 import { exactOffer } from './negotiation.ts';
 import { checkRoles, clusterEnvelope } from './roles.ts';
@@ -108,8 +109,6 @@ const changesShape = (req: LeaseRequest, c: LeaseChange): boolean =>
   (c.roles !== undefined && Object.entries(c.roles).some(([name, count]) => req.roles?.find((r) => r.name === name)?.count !== count))
   || (c.nodes !== undefined && c.nodes !== req.nodes) || (c.cpu !== undefined && c.cpu !== req.perNode.cpu) || (c.memoryMiB !== undefined && c.memoryMiB !== req.perNode.memoryMiB);
 
-/** The run seconds a request needs: a best-effort one runs longer by the VMs' runtime overhead. */
-const workFor = (s: CoreState, req: LeaseRequest): number => (req.kind === 'best-effort' ? stretchedSeconds(req.duration, s.config.runtimeOverheadPercent) : req.duration);
 
 /**
  * The plan for changing lease `id` now. A refusal says why (its code: not-found, wrong-state,
@@ -172,7 +171,7 @@ type Refuse = (code: RefusalCode, message: string, alternatives?: ChangeAlternat
 /** A best-effort lease: queued ones take the change in the queue; begun ones change their work. */
 function planBestEffort(s: CoreState, lease: LeaseRecord, change: LeaseChange, next: LeaseRequest, maxAlternatives: number, accept: Accept, no: Refuse): ChangePlan {
   const id = lease.req.id;
-  const work = workFor(s, next);
+  const work = workOf(s, next);
   const suspended = lease.state === 'suspended' || lease.done > 0;
   if (suspended && changesShape(lease.req, change)) return no('wrong-state', `lease '${id}' has run and is suspended: its memory was saved at its shape; change its duration only, or cancel it and request the shape anew`);
   if (work <= lease.done) return no('invalid', `lease '${id}' has already run ${lease.done} s: ask for a duration over ${unstretchedSeconds(lease.done, s.config.runtimeOverheadPercent)} s, or stop it`);
@@ -201,7 +200,7 @@ function planInPlace(s: CoreState, lease: LeaseRecord, next: LeaseRequest, polic
   const id = lease.req.id;
   const last = lastRun(lease);
   if (!last || lease.chainEndsIn !== 'finish') return no('wrong-state', `lease '${id}' is ${doingNow(lease)}: its run cannot change now; try again once it runs`);
-  const delta = workFor(s, next) - lease.work;
+  const delta = workOf(s, next) - lease.work;
   const runEnd = last.end + delta;
   const shutdown = s.config.shutdownSeconds;
   const floor = last.active ? s.now : last.start;
@@ -239,7 +238,7 @@ function planInPlace(s: CoreState, lease: LeaseRecord, next: LeaseRequest, polic
   if (most < 1 || maxAlternatives < 1) return no('insufficient-capacity', message);
   const duration = durationFor(s, lease, lease.work + most);
   if (duration <= lease.req.duration) return no('insufficient-capacity', message);
-  return no('insufficient-capacity', message, [{ kind: 'longest-extension', change: { duration }, start: runStart(lease), end: last.end + (workFor(s, { ...lease.req, duration }) - lease.work) + shutdown }]);
+  return no('insufficient-capacity', message, [{ kind: 'longest-extension', change: { duration }, start: runStart(lease), end: last.end + (workOf(s, { ...lease.req, duration }) - lease.work) + shutdown }]);
 }
 
 /** The largest duration whose work fits in `work` run seconds. */

@@ -14,9 +14,6 @@ import { planDeadline } from './deadline-planner.ts';
 import { planExact } from './reservation-planner.ts';
 import type { LeaseRequest } from './types.ts';
 
-/** How many offers a broken promise comes with, at most. */
-const MOST_OFFERS = 3;
-
 /**
  * Breaks the lease's promise now, for `message`: it renegotiates if the site lets leases do so
  * (config.renegotiationSeconds) and it is a lease of one shape; answers false otherwise, and the
@@ -68,6 +65,5 @@ function offersFor(s: CoreState, req: LeaseRequest, now: number): ChangeAlternat
     const fewer = largestFeasible(1, req.nodes - 1, (k) => planExact(s, { ...asNow, nodes: k }, null));
     if (fewer) offers.push({ kind: 'fewer-nodes', change: { duration, start: now + boot, nodes: fewer.value }, start: fewer.plan.start, end: fewer.plan.end });
   }
-  return offers.slice(0, MOST_OFFERS);
+  return offers;
 }
-

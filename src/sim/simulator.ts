@@ -46,6 +46,14 @@ export function simulate(input: SimulationInput & { burst?: BurstInput }): Sched
   const scheduler = new Scheduler(input.nodes, config);
   const earlyEnds = new EarlyEnds();
   const changes = new WorkloadChanges();
+  const expectEnds = (started: readonly Segment[]): void => {
+    for (const seg of started) {
+      if (seg.kind !== 'run') continue;
+      const lease = scheduler.lease(seg.leaseId)!;
+      // Occurrences of a periodic lease are leases the scheduler made: their request is read from the lease.
+      earlyEnds.expect(seg, seg.start + realWorkOf(lease.req, config) - lease.done);
+    }
+  };
   let next = 0;
   let lastReport = 0;
   for (;;) {
@@ -65,14 +73,6 @@ export function simulate(input: SimulationInput & { burst?: BurstInput }): Sched
       changes.heard(requests[next]);
       mustDo(submitUnder(scheduler, requests[next++], now, input.terms));
     }
-    const expectEnds = (started: readonly Segment[]): void => {
-      for (const seg of started) {
-        if (seg.kind !== 'run') continue;
-        const lease = scheduler.lease(seg.leaseId)!;
-        // Occurrences of a periodic lease are leases the scheduler made: their request is read from the lease.
-        earlyEnds.expect(seg, seg.start + realWorkOf(lease.req, config) - lease.done);
-      }
-    };
     expectEnds(scheduler.advance(now).started);
     if (changes.nextTime() === now) {
       const changed: Segment[] = [];

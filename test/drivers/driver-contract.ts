@@ -89,6 +89,16 @@ function transitionsOf(driver: Driver, id: string): VmState[] {
 }
 
 type Start = (spec: VmSpec) => Promise<VmStatus>;
+
+/** Starts the VM and sees it take its address; a driver that suspends to a file suspends and resumes it, and it takes it again. */
+async function runsAcrossSuspension(driver: Driver, spec: VmSpec, node: string, start: Start): Promise<void> {
+  await start(spec);
+  await waitForIp(driver, spec.id, node);
+  if (!driver.capabilities.has('suspendToFile')) return;
+  await driver.suspend(spec.id);
+  await driver.resume(spec.id);
+  await waitForIp(driver, spec.id, node);
+}
 export type ContractBody = (f: DriverFixture, start: Start) => Promise<void>;
 
 /** One body per contract test; the type makes the suite and its requirements list the same tests. */
@@ -205,25 +215,11 @@ export const CONTRACT_BODIES: Record<ContractTestId, ContractBody> = {
   },
 
   async 'scratch-disk'({ driver, nodes: [a] }, start) {
-    const spec = { ...vmSpec(a), scratchMiB: 64 };
-    await start(spec);
-    await waitForIp(driver, spec.id, a);
-    if (driver.capabilities.has('suspendToFile')) {
-      await driver.suspend(spec.id);
-      await driver.resume(spec.id);
-      await waitForIp(driver, spec.id, a);
-    }
+    await runsAcrossSuspension(driver, { ...vmSpec(a), scratchMiB: 64 }, a, start);
   },
 
   async 'enforced-limits'({ driver, nodes: [a] }, start) {
-    const spec = { ...vmSpec(a), bandwidthMbps: 10, diskMBps: 20, diskIops: 500 };
-    await start(spec);
-    await waitForIp(driver, spec.id, a);
-    if (driver.capabilities.has('suspendToFile')) {
-      await driver.suspend(spec.id);
-      await driver.resume(spec.id);
-      await waitForIp(driver, spec.id, a);
-    }
+    await runsAcrossSuspension(driver, { ...vmSpec(a), bandwidthMbps: 10, diskMBps: 20, diskIops: 500 }, a, start);
     for (const [field, value] of [['bandwidthMbps', 0], ['diskMBps', 1e9], ['diskIops', 2.5]] as const) {
       const wrong = { ...vmSpec(a), [field]: value };
       await assert.rejects(start(wrong), (err: unknown) => {

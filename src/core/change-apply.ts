@@ -44,8 +44,7 @@ export function applyChange(s: CoreState, plan: AcceptedChange): void {
       for (const seg of lease.chain.slice(lease.chain.indexOf(last) + 1)) dropSegment(s, lease, seg);
       lease.chain.length = lease.chain.indexOf(last) + 1;
       truncate(s, last, how.runEnd);
-      const shutdown = s.config.shutdownSeconds;
-      if (shutdown > 0) lease.chain.push(place(s, lease, 'shutdown', how.runEnd, how.runEnd + shutdown, last.nodes));
+      if (how.shutdownEnd > how.runEnd) lease.chain.push(place(s, lease, 'shutdown', how.runEnd, how.shutdownEnd, last.nodes));
       break;
     }
   }

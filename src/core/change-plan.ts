@@ -10,13 +10,14 @@ export type { LeaseChange, TimedChange } from './types.ts';
 /**
  * How an accepted change is done:
  * - 'replan': a lease not yet begun is placed again as its new request (its old place given up);
- * - 'in-place': a begun lease's last run ends at `runEnd` on the nodes it has, its shutdown after it;
+ * - 'in-place': a begun lease's last run ends at `runEnd` on the nodes it has, its shutdown after it
+ *   until `shutdownEnd` (cut short where a reservation took the room, as a preemption powers it off);
  * - 'requeue': a best-effort lease not yet begun goes back to (or stays in) the queue with its new request;
  * - 'work': only the work left changes (a best-effort lease suspended, or planned to be): it runs it when it resumes.
  */
 export type ChangeHow =
   | { kind: 'replan'; reservation: Reservation }
-  | { kind: 'in-place'; runEnd: number; preemptions: Preemption[] }
+  | { kind: 'in-place'; runEnd: number; shutdownEnd: number; preemptions: Preemption[] }
   | { kind: 'requeue' }
   | { kind: 'work' };
 

@@ -208,7 +208,13 @@ function planInPlace(s: CoreState, lease: LeaseRecord, next: LeaseRequest, polic
     const ran = lease.done + (last.active ? s.now - last.start : 0);
     return no('invalid', `lease '${id}' has run ${ran} s of its ${lease.work} s: a shorter duration must leave it running past now (over ${lease.req.duration - (last.end - floor)} s); stop it to end it now`);
   }
-  if (delta <= 0) return accept({ kind: 'in-place', runEnd, preemptions: [] }, runStart(lease), runEnd + shutdown, last.nodes);
+  const { cpu, memoryMiB } = lease.req.perNode;
+  const ctx = new WithoutLease(s, lease);
+  if (delta <= 0) {
+    // A shutdown a reservation took the room of (the lease powered off for it) is not given back.
+    const shutdownEnd = Math.min(...last.nodes.map((n) => s.table.freeUntil(n, runEnd, cpu, memoryMiB, runEnd + shutdown, ctx.ignoring, runEnd)));
+    return accept({ kind: 'in-place', runEnd, shutdownEnd, preemptions: [] }, runStart(lease), shutdownEnd, last.nodes);
+  }
   const deadline = lease.req.deadline;
   if (lease.req.kind === 'deadline' && deadline !== undefined && runEnd + shutdown > deadline) {
     const most = deadline - shutdown - last.end;
@@ -216,11 +222,9 @@ function planInPlace(s: CoreState, lease: LeaseRecord, next: LeaseRequest, polic
     const within = planInPlace(s, lease, { ...next, duration: lease.req.duration + most }, policies, 0, accept, no);
     return no('policy', `lease '${id}' must end by its deadline ${deadline}: ${delta} s more would end it at ${runEnd + shutdown}`, within.ok ? alternatives : []);
   }
-  const ctx = new WithoutLease(s, lease);
   const to = runEnd + shutdown;
-  const { cpu, memoryMiB } = lease.req.perNode;
   const blocked = (ignore: ReadonlySet<string>) => last.nodes.filter((n) => s.table.freeUntil(n, last.end, cpu, memoryMiB, to, ignore, last.end) < to);
-  if (blocked(ctx.ignoring).length === 0) return accept({ kind: 'in-place', runEnd, preemptions: [] }, runStart(lease), to, last.nodes);
+  if (blocked(ctx.ignoring).length === 0) return accept({ kind: 'in-place', runEnd, shutdownEnd: to, preemptions: [] }, runStart(lease), to, last.nodes);
   const policy = policies && last.end >= s.now + s.config.preemptionNoticeSeconds ? policies.preemption : null;
   if (policy) {
     const ignore = new Set(ctx.ignoring);
@@ -229,7 +233,7 @@ function planInPlace(s: CoreState, lease: LeaseRecord, next: LeaseRequest, polic
     for (const v of orderVictims(policy, victimCandidates(ctx, last.end, to).filter((c) => onNodes.has(c.leaseId)))) {
       ignore.add(v.leaseId);
       victims.push({ leaseId: v.leaseId, how: preemptionKind(ctx, s.book.mustGet(v.leaseId), last.end) });
-      if (blocked(ignore).length === 0) return accept({ kind: 'in-place', runEnd, preemptions: victims }, runStart(lease), to, last.nodes);
+      if (blocked(ignore).length === 0) return accept({ kind: 'in-place', runEnd, shutdownEnd: to, preemptions: victims }, runStart(lease), to, last.nodes);
     }
   }
   const roomEnd = Math.min(...last.nodes.map((n) => s.table.freeUntil(n, last.end, cpu, memoryMiB, Infinity, ctx.ignoring, last.end)));

@@ -1,7 +1,7 @@
 import { closeSync, mkdirSync, openSync, writeSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import type { LeaseRecord } from '../core/lease-record.ts';
+import type { LeaseRecord, LostAttempt } from '../core/lease-record.ts';
 import type { Segment } from '../core/segment.ts';
 import type { LeaseRequest, NodeSpec, Outcome, Resources } from '../core/types.ts';
 import { JsonBytes, NUM_ROOM, putBytes, putNum } from './json-bytes.ts';
@@ -19,6 +19,14 @@ export function scheduleHeader(nodes: readonly NodeSpec[]): string {
  */
 function realDurationOf(lease: LeaseRecord): number {
   return lease.req.realDuration ?? lease.realDuration ?? lease.req.duration;
+}
+
+/**
+ * A lost attempt's: that of the request it ran under where its owner changed the lease since (a
+ * change of duration after it was lost says nothing of what it was to run), else the lease's.
+ */
+function attemptRealDuration(a: LostAttempt, lease: LeaseRecord): number {
+  return a.req ? a.req.realDuration ?? a.req.duration : realDurationOf(lease);
 }
 
 function outcomeOf(lease: LeaseRecord): Outcome {
@@ -100,7 +108,7 @@ class LineWriter {
     for (let k = 0; k < l.lost.length; k++) {
       out.lit(ID);
       out.str(`${r.id}/attempt-${k + 1}`);
-      this.fields(l.lost[k].req ?? r, real);
+      this.fields(l.lost[k].req ?? r, attemptRealDuration(l.lost[k], l));
       out.lit(REQUEUED);
       this.segments(l.lost[k].segments);
     }
@@ -196,16 +204,16 @@ function hasExpectedShape(r: LeaseRequest, realDuration: number): boolean {
 /** The lines of a lease whose request is not of the expected shape, through JSON.stringify, as they were always written. */
 function slowLeaseText(l: LeaseRecord, ids: readonly string[]): string {
   const r = l.req;
-  const fieldsOf = (q: LeaseRequest) => ({
+  const fieldsOf = (q: LeaseRequest, realDuration: number) => ({
     kind: q.kind, arrival: q.arrival, requestedStart: q.requestedStart, duration: q.duration,
-    realDuration: realDurationOf(l), nodes: q.nodes, cpu: q.perNode.cpu, memoryMiB: q.perNode.memoryMiB,
+    realDuration, nodes: q.nodes, cpu: q.perNode.cpu, memoryMiB: q.perNode.memoryMiB,
     ...(q.deadline !== undefined ? { deadline: q.deadline } : {}),
   });
-  const common = fieldsOf(r);
+  const common = fieldsOf(r, realDurationOf(l));
   const segments = (list: readonly Segment[]) => list.filter((s) => s.end > s.start)
     .map((s) => ({ start: s.start, end: s.end, nodes: s.nodes.map((i) => ids[i]), kind: s.kind }));
   const reason = l.rejectReason ? { reason: l.rejectReason } : {};
-  const lines = l.lost.map((a, k) => ({ id: `${r.id}/attempt-${k + 1}`, ...fieldsOf(a.req ?? r), outcome: 'cancelled', requeued: true, segments: segments(a.segments) }));
+  const lines = l.lost.map((a, k) => ({ id: `${r.id}/attempt-${k + 1}`, ...fieldsOf(a.req ?? r, attemptRealDuration(a, l)), outcome: 'cancelled', requeued: true, segments: segments(a.segments) }));
   lines.push({ id: r.id, ...common, outcome: outcomeOf(l), ...reason, segments: segments(l.history) } as (typeof lines)[number]);
   return lines.map((line) => `${JSON.stringify(line)}\n`).join('');
 }
@@ -217,18 +225,19 @@ function slowLeaseText(l: LeaseRecord, ids: readonly string[]): string {
  */
 function clusterLeaseText(l: LeaseRecord, ids: readonly string[]): string {
   const r = l.req;
-  const deadline = r.deadline !== undefined ? { deadline: r.deadline } : {};
   const reason = l.rejectReason ? { reason: l.rejectReason } : {};
   const segments = (list: readonly Segment[], role: number) => list.filter((s) => s.end > s.start && s.role === role)
     .map((s) => ({ start: s.start, end: s.end, nodes: s.nodes.map((i) => ids[i]), kind: s.kind }));
+  // A change keeps a cluster's roles and their order, so an attempt's role k is the lease's.
+  const fieldsOf = (q: LeaseRequest, k: number, realDuration: number) => {
+    const role = q.roles![k];
+    const deadline = q.deadline !== undefined ? { deadline: q.deadline } : {};
+    return { kind: q.kind, arrival: q.arrival, requestedStart: q.requestedStart, duration: q.duration, realDuration, nodes: role.count, cpu: role.perNode.cpu, memoryMiB: role.perNode.memoryMiB, ...deadline };
+  };
   const lines: string[] = [];
   r.roles!.forEach((role, k) => {
-    const common = {
-      kind: r.kind, arrival: r.arrival, requestedStart: r.requestedStart, duration: r.duration,
-      realDuration: realDurationOf(l), nodes: role.count, cpu: role.perNode.cpu, memoryMiB: role.perNode.memoryMiB, ...deadline,
-    };
-    l.lost.forEach((a, n) => lines.push(JSON.stringify({ id: `${r.id}/${role.name}/attempt-${n + 1}`, cluster: `${r.id}/attempt-${n + 1}`, ...common, outcome: 'cancelled', requeued: true, segments: segments(a.segments, k) })));
-    lines.push(JSON.stringify({ id: `${r.id}/${role.name}`, cluster: r.id, ...common, outcome: outcomeOf(l), ...reason, segments: segments(l.history, k) }));
+    l.lost.forEach((a, n) => lines.push(JSON.stringify({ id: `${r.id}/${role.name}/attempt-${n + 1}`, cluster: `${r.id}/attempt-${n + 1}`, ...fieldsOf(a.req ?? r, k, attemptRealDuration(a, l)), outcome: 'cancelled', requeued: true, segments: segments(a.segments, k) })));
+    lines.push(JSON.stringify({ id: `${r.id}/${role.name}`, cluster: r.id, ...fieldsOf(r, k, realDurationOf(l)), outcome: outcomeOf(l), ...reason, segments: segments(l.history, k) }));
   });
   return lines.map((line) => `${line}\n`).join('');
 }

@@ -58,15 +58,21 @@ interface Done {
   change: LeaseChange;
 }
 
-/** A scheduler that heard the scenario and the changes made so far, brought to `t`. */
-function replayed(s: Scenario, changes: readonly Done[], t: number): Driver {
+/**
+ * A scheduler that heard the scenario and the changes made so far, brought to `t` through the
+ * same instants as the one it is compared with: a scheduler woken at an instant with no event of
+ * its own may start what waits then (an image's transfer), as a service's is.
+ */
+function replayed(s: Scenario, changes: readonly Done[], instants: readonly number[], t: number): Driver {
   const d = new Driver(s);
-  for (const c of changes) {
-    d.runTo(c.at);
-    assert.ok(d.scheduler.change(c.id, c.change, c.at).ok, `a change made before is refused in a replay: ${JSON.stringify(c)}`);
-    d.scheduler.advance(c.at);
+  let k = 0;
+  for (const at of [...instants, t]) {
+    d.runTo(at);
+    for (; k < changes.length && changes[k].at === at; k++) {
+      assert.ok(d.scheduler.change(changes[k].id, changes[k].change, at).ok, `a change made before is refused in a replay: ${JSON.stringify(changes[k])}`);
+      d.scheduler.advance(at);
+    }
   }
-  d.runTo(t);
   return d;
 }
 
@@ -81,13 +87,8 @@ function exactRuns(scheduler: Scheduler, except: string): string {
     .map((l) => [l.req.id, [...l.history, ...l.chain].filter((x) => x.kind === 'run' && !x.removed).map((x) => [x.start, x.end, [...x.nodes]])]));
 }
 
-/**
- * A fixed seed unless VWS_CHANGE_SEED names another (or 'random'): random runs still find rare
- * counterexamples (a best-effort lease whose lost attempt and a change meet: see the stop note of
- * 2026-12-07), to be mended before this goes back to a fresh seed each run.
- */
-const SEED = process.env.VWS_CHANGE_SEED === 'random' ? undefined : Number(process.env.VWS_CHANGE_SEED ?? 20261207);
-const seeded = SEED === undefined ? {} : { seed: SEED };
+/** A fresh seed each run, unless VWS_CHANGE_SEED names one (fast-check prints the seed of a failure). */
+const seeded = process.env.VWS_CHANGE_SEED ? { seed: Number(process.env.VWS_CHANGE_SEED) } : {};
 
 /** How the accepted changes were done, over every run: the property is not vacuous. */
 const seen = new Map<string, number>();
@@ -98,9 +99,11 @@ function changesKeepPromises(s: Scenario, asks: readonly Ask[]): void {
   const driver = new Driver(s);
   const scheduler = driver.scheduler;
   const made: Done[] = [];
+  const instants: number[] = [];
   for (const ask of [...asks].sort((a, b) => a.at - b.at)) {
     driver.runTo(Math.max(ask.at, scheduler.time));
     const now = scheduler.time;
+    if (instants[instants.length - 1] !== now) instants.push(now);
     const live = scheduler.allLeases().filter((l) => l.state !== 'expanded');
     if (live.length === 0) continue;
     const lease = live[ask.pick % live.length];
@@ -112,7 +115,7 @@ function changesKeepPromises(s: Scenario, asks: readonly Ask[]): void {
     assert.equal(fingerprint(scheduler, s), before, `planning the change changed the scheduler; ${where}`);
     if (plan.ok) {
       const others = exactRuns(scheduler, id);
-      const fresh = replayed(s, made, now);
+      const fresh = replayed(s, made, instants, now);
       const freshDone = fresh.scheduler.change(id, change, now);
       assert.ok(freshDone.ok, `quoted as possible, refused by a fresh scheduler: ${JSON.stringify(freshDone)}; ${where}`);
       assert.ok(scheduler.change(id, change, now, plan).ok, where);
@@ -126,7 +129,7 @@ function changesKeepPromises(s: Scenario, asks: readonly Ask[]): void {
     } else {
       if (plan.alternatives.length > 0) seen.set('alternatives', (seen.get('alternatives') ?? 0) + 1);
       for (const alt of plan.alternatives) {
-        const fresh = replayed(s, made, now);
+        const fresh = replayed(s, made, instants, now);
         const r = fresh.scheduler.change(id, alt.change, now);
         assert.ok(r.ok, `alternative ${JSON.stringify(alt)} refused: ${JSON.stringify(r)}; refusal ${plan.message}; ${where}`);
       }
@@ -148,7 +151,6 @@ test('a change keeps its promises: quoting changes nothing, a quoted change is w
     fc.property(plainScenario, fc.array(askArb, { minLength: 1, maxLength: 3 }), (s, asks) => changesKeepPromises(s, asks)),
     { numRuns: 200, ...seeded },
   );
-  for (const how of ['replan', 'in-place', 'requeue', 'alternatives']) assert.ok((seen.get(how) ?? 0) > 0, `no change was ${how} in 200 runs: ${JSON.stringify([...seen])}`);
 });
 
 test('a change of a cluster lease before it begins (its members by role, its duration, its start) keeps the same promises', () => {
@@ -156,5 +158,10 @@ test('a change of a cluster lease before it begins (its members by role, its dur
   const before = seen.get('cluster') ?? 0;
   fc.assert(fc.property(clusters, fc.array(askArb, { minLength: 1, maxLength: 3 }), (s, asks) => changesKeepPromises(s, asks)), { numRuns: 100, ...seeded });
   assert.ok((seen.get('cluster') ?? 0) > before, 'no change of a cluster was accepted in 100 runs');
+});
+
+// Over both properties' 300 runs: a queued best-effort lease is picked by one in a few hundred asks.
+test('the change properties did each kind of change', () => {
+  for (const how of ['replan', 'in-place', 'requeue', 'alternatives']) assert.ok((seen.get(how) ?? 0) > 0, `no change was ${how} in 300 runs: ${JSON.stringify([...seen])}`);
 });
 

@@ -5,6 +5,7 @@ import { type Static, type TSchema, Type } from '@sinclair/typebox';
 import { MAX_ROLES, ROLE_NAME } from '../core/roles.ts';
 import type { RefusalCode } from '../control/refusal.ts';
 import { LARGEST_IMAGE_MIB, LATEST_INSTANT, LONGEST_HOLD_SECONDS, LONGEST_SECONDS, MOST_CPUS, MOST_DISK_MIB, MOST_MEMORY_MIB, MOST_NODES, MOST_OCCURRENCES, NODE_ID_PATTERN, STORABLE_TEXT_PATTERN } from './limits.ts';
+import { MOST_NODE_BANDWIDTH_MBPS } from '../drivers/leased-limits.ts';
 import { REFUSAL_STATUS } from './refusal-status.ts';
 import { Role, Roles, SshPublicKeys, UserData } from './cluster-schemas.ts';
 import { ImageDescription } from './image-schemas.ts';
@@ -118,6 +119,7 @@ export const NodeBody = Type.Object({
   id: Type.String({ pattern: NODE_ID_PATTERN }),
   cpu: Type.Number({ exclusiveMinimum: 0, maximum: MOST_CPUS }), memoryMiB: Type.Integer({ minimum: 1, maximum: MOST_MEMORY_MIB }),
   diskMiB: Type.Optional(Type.Integer({ minimum: 0, maximum: MOST_DISK_MIB })),
+  bandwidthMbps: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: MOST_NODE_BANDWIDTH_MBPS, description: 'network bandwidth the node leases to its VMs, Mbit/s each way: leases that ask for bandwidthMbps share it; absent: it leases none (their bandwidth is shaped, not counted)' })),
 }, strict);
 
 export const NodeEstimates = Type.Object({
@@ -130,6 +132,7 @@ export const NodeEstimates = Type.Object({
 
 export const Node = Type.Object({
   id: Type.String(), cpu: Type.Number(), memoryMiB: Type.Number(), diskMiB: Type.Number(),
+  bandwidthMbps: Nullable(Type.Number(), 'the bandwidth it leases to its VMs, Mbit/s; null: none'),
   status: Type.Union(['active', 'draining', 'unavailable', 'removed'].map((s) => Type.Literal(s)), { description: 'unavailable: its agent has been away longer than its grace period; it takes nothing new until the agent is back' }),
   addedAt: Type.Integer(),
   departsAt: Nullable(Type.Integer(), 'when the node leaves the pool (a pilot\'s node: its batch job ends then, or its preemption began); null: it stays'),

@@ -10,7 +10,7 @@ import { UsageError } from './usage-error.ts';
 
 /** The options of vws agent by long name, --server and --token (global options) among them, as ./program.ts parsed them. */
 export interface AgentOptions {
-  server?: string; token?: string; data?: string; name?: string; cpu?: string; memory?: string; disk?: string;
+  server?: string; token?: string; data?: string; name?: string; cpu?: string; memory?: string; disk?: string; bandwidth?: string;
   'image-cache'?: string; bridge?: string; netns?: string; 'transfer-address'?: string; 'migration-address'?: string; underlay?: string; ca?: string;
   'context-relay'?: string; depot?: string; 'pilot-job'?: string; cgroups?: string; 'cgroup-parent'?: string;
 }
@@ -34,6 +34,7 @@ export async function agentCommand(v: AgentOptions): Promise<number> {
     cpu: numberOption('cpu', v.cpu, cpus().length, positive, 'a positive number'),
     memoryMiB: numberOption('memory', v.memory, Math.max(512, Math.floor(totalmem() / 2 ** 20) - 1024), positiveInteger, 'a positive number of MiB'),
     diskMiB: numberOption('disk', v.disk, Math.floor((fs.bavail * fs.bsize) / 2 ** 20), positiveInteger, 'a positive number of MiB'),
+    ...(v.bandwidth !== undefined ? { bandwidthMbps: numberOption('bandwidth', v.bandwidth, 0, (n) => n > 0, 'a positive number of Mbit/s') } : {}),
     transferAddress,
     migrationAddress: v['migration-address'] ?? transferAddress,
     ...(v.underlay !== undefined ? { underlayAddress: v.underlay } : {}),
@@ -41,7 +42,7 @@ export async function agentCommand(v: AgentOptions): Promise<number> {
   };
   // Said here rather than by the service at every redial: it would refuse this node's hello.
   const refused = nodeReportProblem(node);
-  if (refused) throw new UsageError(`${refused} (--name, --cpu, --memory, --disk, --transfer-address, --migration-address, --underlay, --pilot-job)`);
+  if (refused) throw new UsageError(`${refused} (--name, --cpu, --memory, --disk, --bandwidth, --transfer-address, --migration-address, --underlay, --pilot-job)`);
   // Probed before the agent dials: the probe blocks for up to its timeout, and a VM's start must not wait on it.
   const accel = accelChoice();
   process.stdout.write(`vws agent: VMs run under ${accel.kvm ? 'KVM' : 'TCG (software emulation)'}: ${accel.reason}\n`);

@@ -3,6 +3,7 @@ import { join, resolve } from 'node:path';
 import type { DriverPlugin } from '../drivers/plugin.ts';
 import { DEFAULT_BURST_POLICY } from '../core/bursting.ts';
 import { LONGEST_SECONDS } from '../core/limits.ts';
+import { MOST_NODE_BANDWIDTH_MBPS } from '../drivers/leased-limits.ts';
 import { DEFAULT_DRIVER, DRIVERS, driverNamed } from '../drivers/registry.ts';
 import { openStore } from '../store/open-store.ts';
 import { numberOption, positive, positiveInteger } from './options.ts';
@@ -15,7 +16,7 @@ import { runRoles, serverName } from './serve-roles.ts';
 /** The options of vws serve by long name, as ./program.ts parsed them (they are described in ./local-commands.ts). */
 export interface ServeOptions extends Ec2Flags {
   listen?: string; data?: string; store?: string; driver?: string; 'burst-to'?: string; 'burst-after'?: string; 'ec2-config'?: string; 'pilot-config'?: string; 'vm-network'?: string; 'cluster-network'?: string; 'guest-url'?: string;
-  nodes?: string; 'node-cpu'?: string; 'node-memory'?: string; 'tls-cert'?: string; 'tls-key'?: string; terms?: string; advertise?: string; name?: string;
+  nodes?: string; 'node-cpu'?: string; 'node-memory'?: string; 'node-bandwidth'?: string; 'tls-cert'?: string; 'tls-key'?: string; terms?: string; advertise?: string; name?: string;
 }
 
 export async function serveCommand(v: ServeOptions): Promise<number> {
@@ -43,13 +44,14 @@ export async function serveCommand(v: ServeOptions): Promise<number> {
   const nodes = numberOption('nodes', v.nodes, 0, (n) => Number.isInteger(n) && n >= 0, 'a whole number >= 0');
   const nodeCpu = numberOption('node-cpu', v['node-cpu'], 4, positive, 'a positive number');
   const nodeMemory = numberOption('node-memory', v['node-memory'], 8192, positiveInteger, 'a positive number of MiB');
+  const nodeBandwidth = v['node-bandwidth'] === undefined ? undefined : numberOption('node-bandwidth', v['node-bandwidth'], 0, (n) => n > 0 && n <= MOST_NODE_BANDWIDTH_MBPS, `a number of Mbit/s above 0 and at most ${MOST_NODE_BANDWIDTH_MBPS}`);
   const ec2 = ec2Settings(v);
   const terms = v.terms === undefined ? undefined : readTermsFile(v.terms);
 
   const version = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
   const https = v['tls-cert'] ? { cert: readFileSync(v['tls-cert']!, 'utf8'), key: readFileSync(v['tls-key']!, 'utf8') } : undefined;
   const settings: ServeSettings = {
-    host, port, data, plugin, burstTo, burstAfter, guestUrl, nodes, nodeCpu, nodeMemory, ec2, version, https,
+    host, port, data, plugin, burstTo, burstAfter, guestUrl, nodes, nodeCpu, nodeMemory, nodeBandwidth, ec2, version, https,
     vmNetwork: v['vm-network'], clusterNetwork: v['cluster-network'], ec2Config: v['ec2-config'], pilotConfig: v['pilot-config'],
     ...(terms ? { terms: { file: v.terms!, terms } } : {}),
     storeName: v.store ? 'postgres' : join(data, 'vws.db'),

@@ -36,6 +36,8 @@ export interface ServeSettings {
   nodes: number;
   nodeCpu: number;
   nodeMemory: number;
+  /** The bandwidth each of those nodes leases, Mbit/s; absent: none. */
+  nodeBandwidth?: number;
   ec2: Ec2Settings | null;
   terms?: { file: string; terms: Terms };
   https?: { cert: string; key: string };
@@ -91,7 +93,7 @@ export async function startLeader(s: ServeSettings, store: Store, leadership?: (
   // --nodes fills an empty pool: the nodes a burst back-end brings are not the pool's.
   if (s.nodes > 0 && (await store.listNodes()).length === 0) {
     for (let i = 1; i <= s.nodes; i++) {
-      const added = await service.pool.addNode({ id: `sim-${i}`, cpu: s.nodeCpu, memoryMiB: s.nodeMemory, diskMiB: 100_000 });
+      const added = await service.pool.addNode({ id: `sim-${i}`, cpu: s.nodeCpu, memoryMiB: s.nodeMemory, diskMiB: 100_000, ...(s.nodeBandwidth !== undefined ? { bandwidthMbps: s.nodeBandwidth } : {}) });
       if (!added.ok) throw new Error(`could not add simulated node sim-${i}: ${added.message}`);
     }
   }

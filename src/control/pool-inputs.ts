@@ -25,7 +25,7 @@ export function addNode(loop: ControlLoop, spec: NodeSpec, backend?: string, pil
     if (existing || loop.nodes.of(spec.id) !== undefined) return refuse('already-exists', `node '${spec.id}' is already in the pool (${existing?.status ?? 'active'})`);
     const now = await loop.syncTo(loop.clock.now());
     await loop.record({ type: 'node-add', node: spec, ...(backend !== undefined && backend !== loop.backends[0].name ? { backend } : {}) }, now);
-    const row: NodeRow = { id: spec.id, cpu: spec.cpu, memoryMiB: spec.memoryMiB, diskMiB: spec.diskMiB, status: 'active', addedAt: now, departsAt: null, pilot: pilot ?? null };
+    const row: NodeRow = { id: spec.id, cpu: spec.cpu, memoryMiB: spec.memoryMiB, diskMiB: spec.diskMiB, bandwidthMbps: spec.bandwidthMbps ?? null, status: 'active', addedAt: now, departsAt: null, pilot: pilot ?? null };
     await loop.store.putNode(row);
     await loop.event({ time: now, type: 'node.added', leaseId: null, owner: null, group: null, data: row });
     await loop.flush();

@@ -12,7 +12,7 @@ import {
 import { MAX_ROLES } from '../core/roles.ts';
 import type { LeaseRequest, NodeSpec } from '../core/types.ts';
 import { type Refusal, refuse } from './refusal.ts';
-import { limitsProblem } from '../drivers/leased-limits.ts';
+import { limitsProblem, MOST_NODE_BANDWIDTH_MBPS } from '../drivers/leased-limits.ts';
 
 /** The slowest rate an operation may be planned at: the largest VM's memory in at most LONGEST_SECONDS. */
 export const SLOWEST_RATE_MIBPS = MOST_MEMORY_MIB / LONGEST_SECONDS;
@@ -85,6 +85,7 @@ export function nodeProblem(spec: NodeSpec): Refusal | null {
     [within(spec.cpu, 0, MOST_CPUS), 'body.cpu', `a number above 0 and at most ${MOST_CPUS}`, spec.cpu],
     [whole(spec.memoryMiB, 1, MOST_MEMORY_MIB), 'body.memoryMiB', `a whole number of MiB from 1 to ${MOST_MEMORY_MIB}`, spec.memoryMiB],
     [whole(spec.diskMiB, 0, MOST_DISK_MIB), 'body.diskMiB', `a whole number of MiB from 0 to ${MOST_DISK_MIB}`, spec.diskMiB],
+    [spec.bandwidthMbps === undefined || within(spec.bandwidthMbps, 0, MOST_NODE_BANDWIDTH_MBPS), 'body.bandwidthMbps', `a number of Mbit/s above 0 and at most ${MOST_NODE_BANDWIDTH_MBPS}, or none`, spec.bandwidthMbps],
   ]);
 }
 

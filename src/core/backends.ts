@@ -277,8 +277,8 @@ export class Backends {
   }
 
   /** How many open nodes of the back-end have room for one VM of this shape. */
-  openNodesThatFit(backend: string, cpu: number, memoryMiB: number): number {
-    return this.scheduler(backend)?.table.openNodesThatFit(cpu, memoryMiB) ?? 0;
+  openNodesThatFit(backend: string, cpu: number, memoryMiB: number, bw = 0): number {
+    return this.scheduler(backend)?.table.openNodesThatFit(cpu, memoryMiB, bw) ?? 0;
   }
 
   trackChanges(): void {

@@ -1,4 +1,4 @@
-import type { Segment } from './segment.ts';
+import { DEPARTURE, type Segment } from './segment.ts';
 import type { NodeSpec } from './types.ts';
 
 // The slot table's pure pieces: queries over one node's calendar (its reservations ordered by
@@ -229,4 +229,21 @@ function sortedTripleIndices(changes: number[]): number[] {
  */
 export function small(t: number): number {
   return t === (t | 0) ? t | 0 : t;
+}
+
+/** Leases with a reservation in `cal` that overlaps [t, end). */
+export function leasesOverlappingIn(cal: readonly Segment[], t: number, end: number): string[] {
+  const out: string[] = [];
+  for (const s of cal) {
+    if (s.start >= end) break;
+    if (s.end > t && s.leaseId !== DEPARTURE && !out.includes(s.leaseId)) out.push(s.leaseId);
+  }
+  return out;
+}
+
+/** Distinct end times of the calendars' reservations that end after t, ascending (a departure never ends). */
+export function endsAfterIn(calendars: readonly (readonly Segment[])[], t: number): number[] {
+  const ends = new Set<number>();
+  for (const cal of calendars) for (const s of cal) if (s.end > t && s.leaseId !== DEPARTURE) ends.add(s.end);
+  return [...ends].sort((a, b) => a - b);
 }

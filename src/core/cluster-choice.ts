@@ -2,6 +2,7 @@
 // distinct nodes that can hold its shape on top of what the cluster's earlier roles already took
 // there, for the chain's length. The cluster fits only if every role does.
 
+import { bandwidthFits, bandwidthOf } from './bandwidth.ts';
 import { EPS } from './calendar.ts';
 import { choiceOrder, clusterEnvelope } from './roles.ts';
 import type { SlotTable } from './slot-table.ts';
@@ -42,7 +43,7 @@ export type ClusterRoom = Pick<SlotTable, 'size' | 'freeUntil'> & Partial<Pick<S
 export function emptyPool(table: SlotTable): ClusterRoom {
   return {
     size: table.size,
-    freeUntil: (n, t, cpu, mem, horizon) => (table.isOpen(n) && cpu <= table.nodes[n].cpu + EPS && mem <= table.nodes[n].memoryMiB + EPS ? horizon : t),
+    freeUntil: (n, t, cpu, mem, horizon, _ignore, _from, bw = 0) => (table.isOpen(n) && cpu <= table.nodes[n].cpu + EPS && mem <= table.nodes[n].memoryMiB + EPS && bandwidthFits(table.nodes[n], bw) ? horizon : t),
   };
 }
 
@@ -71,17 +72,19 @@ export function chooseCluster(table: ClusterRoom, roles: readonly ClusterRole[],
   const horizon = t + ask.fullLength;
   const takenCpu = new Map<number, number>();
   const takenMem = new Map<number, number>();
+  const takenBw = new Map<number, number>();
   const roleNodes: number[][] = new Array(roles.length);
   let end = horizon;
   for (const r of choiceOrder(roles)) {
     const { cpu, memoryMiB } = roles[r].perNode;
+    const bw = bandwidthOf(roles[r].perNode);
     const count = roles[r].count;
     const full: number[] = [];
     const partial: Array<{ node: number; until: number }> = [];
     for (const n of candidates(table, ask.only?.[r], ask.preferred?.[r], ask.atNow === true)) {
       if (full.length >= count) break;
       if (ask.eligible && !ask.eligible(n)) continue;
-      const u = table.freeUntil(n, t, cpu + (takenCpu.get(n) ?? 0), memoryMiB + (takenMem.get(n) ?? 0), horizon, ask.ignore, ask.ignoreFrom);
+      const u = table.freeUntil(n, t, cpu + (takenCpu.get(n) ?? 0), memoryMiB + (takenMem.get(n) ?? 0), horizon, ask.ignore, ask.ignoreFrom, bw + (takenBw.get(n) ?? 0));
       if (u >= horizon) full.push(n);
       else if (minLength !== null && u - t >= minLength) partial.push({ node: n, until: u });
     }
@@ -96,6 +99,7 @@ export function chooseCluster(table: ClusterRoom, roles: readonly ClusterRole[],
     for (const n of chosen) {
       takenCpu.set(n, (takenCpu.get(n) ?? 0) + cpu);
       takenMem.set(n, (takenMem.get(n) ?? 0) + memoryMiB);
+      takenBw.set(n, (takenBw.get(n) ?? 0) + bw);
     }
     roleNodes[r] = chosen;
   }
@@ -106,7 +110,7 @@ export function chooseCluster(table: ClusterRoom, roles: readonly ClusterRole[],
  * Why a cluster can never be accepted on this pool, as a refusal's reason and message naming the
  * role; null if it might be. `fit` counts the open nodes that could hold one VM of a shape.
  */
-export function clusterAdmission(req: LeaseRequest, fit: (cpu: number, memoryMiB: number) => number, table: SlotTable): { reason: 'exceeds-pool' | 'invalid'; message: string } | null {
+export function clusterAdmission(req: LeaseRequest, fit: (cpu: number, memoryMiB: number, bw: number) => number, table: SlotTable): { reason: 'exceeds-pool' | 'invalid'; message: string } | null {
   const roles = req.roles!;
   for (const role of roles) {
     const { cpu, memoryMiB, diskMiB } = role.perNode;
@@ -123,7 +127,7 @@ export function clusterAdmission(req: LeaseRequest, fit: (cpu: number, memoryMiB
   }
   for (const role of roles) {
     const { cpu, memoryMiB } = role.perNode;
-    const n = fit(cpu, memoryMiB);
+    const n = fit(cpu, memoryMiB, bandwidthOf(role.perNode));
     const shape = `${cpu} CPU and ${memoryMiB} MiB`;
     if (n === 0) return { reason: 'exceeds-pool', message: `role '${role.name}' asks for VMs of ${shape}, which no open node of the pool can hold: make the role's VMs smaller` };
     if (role.count > n) return { reason: 'exceeds-pool', message: `role '${role.name}' asks for ${role.count} VMs of ${shape} on distinct nodes, but only ${n} open nodes can hold one: ask for ${n} or fewer` };

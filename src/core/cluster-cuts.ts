@@ -2,6 +2,7 @@
 // or its owner) or an early end stops every role's run at the same instant and places what
 // follows (suspend or shutdown) once per role, so that a cluster is never partly running.
 
+import { bandwidthOf } from './bandwidth.ts';
 import { phaseOf } from './cluster-chain.ts';
 import type { CoreState } from './core-state.ts';
 import type { LeaseRecord } from './lease-record.ts';
@@ -24,17 +25,18 @@ export function placePhase(s: CoreState, lease: LeaseRecord, kind: SegmentKind, 
 
 /** Whether every node of a phase can hold what all its roles put there, over [from, to). */
 export function phaseFits(s: CoreState, roles: readonly ClusterRole[], like: readonly Segment[], from: number, to: number): boolean {
-  const demand = new Map<number, { cpu: number; memoryMiB: number }>();
+  const demand = new Map<number, { cpu: number; memoryMiB: number; bw: number }>();
   for (const r of like) {
     const shape = roles[r.role!].perNode;
     for (const n of r.nodes) {
-      const d = demand.get(n) ?? { cpu: 0, memoryMiB: 0 };
+      const d = demand.get(n) ?? { cpu: 0, memoryMiB: 0, bw: 0 };
       d.cpu += shape.cpu;
       d.memoryMiB += shape.memoryMiB;
+      d.bw += bandwidthOf(shape);
       demand.set(n, d);
     }
   }
-  for (const [n, d] of demand) if (s.table.freeUntil(n, from, d.cpu, d.memoryMiB, to) < to) return false;
+  for (const [n, d] of demand) if (s.table.freeUntil(n, from, d.cpu, d.memoryMiB, to, undefined, -Infinity, d.bw) < to) return false;
   return true;
 }
 

@@ -2,6 +2,7 @@
 // (cluster-choice.ts) asked at an instant, the way QueuePlacement.findChainAt asks a plain
 // lease's, and the instants worth asking. Reads the state, changes nothing.
 
+import { bandwidthOf } from './bandwidth.ts';
 import { chooseCluster, type ClusterChoice } from './cluster-choice.ts';
 import { type LeaseRecord, remainingWork } from './lease-record.ts';
 import type { PlanContext } from './plan-context.ts';
@@ -68,7 +69,7 @@ function sameSet(a: readonly number[], b: readonly number[]): boolean {
 export function clusterLowerBound(ctx: PlanContext, placement: QueuePlacement, lease: LeaseRecord, from: number): number {
   const length = placement.shortestAcceptableChain(lease);
   let bound = from;
-  for (const r of lease.req.roles!) bound = Math.max(bound, ctx.table.earliestWindow(r.count, r.perNode.cpu, r.perNode.memoryMiB, length, from));
+  for (const r of lease.req.roles!) bound = Math.max(bound, ctx.table.earliestWindow(r.count, r.perNode.cpu, r.perNode.memoryMiB, length, from, { bandwidthMbps: bandwidthOf(r.perNode) }));
   return bound;
 }
 
@@ -82,7 +83,7 @@ export function rolesFitNow(table: SlotTable, roles: readonly ClusterRole[]): bo
   if (table.nodesNotFullNow < Math.max(...roles.map((r) => r.count))) return false;
   for (const r of roles) {
     let found = 0;
-    for (let n = table.nextNotFullNow(0); n >= 0 && found < r.count; n = table.nextNotFullNow(n + 1)) if (table.fitsNow(n, r.perNode.cpu, r.perNode.memoryMiB)) found++;
+    for (let n = table.nextNotFullNow(0); n >= 0 && found < r.count; n = table.nextNotFullNow(n + 1)) if (table.fitsNow(n, r.perNode.cpu, r.perNode.memoryMiB, bandwidthOf(r.perNode))) found++;
     if (found < r.count) return false;
   }
   return true;

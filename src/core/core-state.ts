@@ -93,7 +93,7 @@ export class CoreState implements PlanContext {
     return this.images.readyBy(req, node, t);
   }
 
-  nodesThatFit(cpu: number, memoryMiB: number): number {
-    return this.table.openNodesThatFit(cpu, memoryMiB);
+  nodesThatFit(cpu: number, memoryMiB: number, bw = 0): number {
+    return this.table.openNodesThatFit(cpu, memoryMiB, bw);
   }
 }

@@ -1,3 +1,4 @@
+import { bandwidthOf } from './bandwidth.ts';
 import { chooseCluster, type ClusterChoice } from './cluster-choice.ts';
 import { freeProfile } from './free-profile.ts';
 import { splitByRole } from './roles.ts';
@@ -47,7 +48,7 @@ export function planDeadline(ctx: PlanContext, req: LeaseRequest): Planned<Deadl
 
 /** The plan that ends earliest, whatever the deadline: what planDeadline checks, and what a refusal reports. */
 export function planEarliestCompletion(ctx: PlanContext, req: LeaseRequest): Planned<DeadlinePlan> {
-  const fit = req.roles ? req.nodes : ctx.nodesThatFit(req.perNode.cpu, req.perNode.memoryMiB);
+  const fit = req.roles ? req.nodes : ctx.nodesThatFit(req.perNode.cpu, req.perNode.memoryMiB, bandwidthOf(req.perNode));
   if (req.nodes > fit) return refuse('exceeds-pool', `asks for ${req.nodes} nodes; the pool has ${fit} that can hold one of its VMs`);
   if (req.deadline === undefined) return refuse('invalid', 'a deadline lease needs a deadline');
   const { costs, config } = ctx;
@@ -71,7 +72,7 @@ export function planEarliestCompletion(ctx: PlanContext, req: LeaseRequest): Pla
     const cutMin = req.preemptible && config.preemption === 'suspend' ? Math.max(costs.suspendThreshold(req, resuming), pre + suspend + 1) : null;
     const shortest = cutMin === null ? whole : Math.min(whole, cutMin);
     const window = { notBefore: resuming ? undefined : imageBy, ignore };
-    const earliest = req.roles ? clusterBound(ctx, req, shortest, t, window) : ctx.table.earliestWindow(req.nodes, cpu, mem, shortest, t, window);
+    const earliest = req.roles ? clusterBound(ctx, req, shortest, t, window) : ctx.table.earliestWindow(req.nodes, cpu, mem, shortest, t, { ...window, bandwidthMbps: bandwidthOf(req.perNode) });
     if (earliest === Infinity) return refuse('insufficient-capacity', `${req.nodes} nodes are never free for ${shortest} s`);
     const placed = (req.roles ? clusterPieceAt : pieceAt)(ctx, req, earliest, { previous, pre, whole, cutMin, imageBy: resuming ? null : imageBy, ignore });
     if (!placed) {
@@ -116,7 +117,7 @@ interface PiecePlace {
 /** No role of a cluster can start before `count` nodes can hold one of its VMs for `length`: a lower bound on the cluster's start. */
 function clusterBound(ctx: PlanContext, req: LeaseRequest, length: number, from: number, opts: { notBefore?: (n: number) => number; ignore: ReadonlySet<string> }): number {
   let bound = from;
-  for (const r of req.roles!) bound = Math.max(bound, ctx.table.earliestWindow(r.count, r.perNode.cpu, r.perNode.memoryMiB, length, from, opts));
+  for (const r of req.roles!) bound = Math.max(bound, ctx.table.earliestWindow(r.count, r.perNode.cpu, r.perNode.memoryMiB, length, from, { ...opts, bandwidthMbps: bandwidthOf(r.perNode) }));
   return bound;
 }
 
@@ -143,7 +144,7 @@ function clusterPieceAt(ctx: PlanContext, req: LeaseRequest, t: number, ask: Pie
 
 function pieceAt(ctx: PlanContext, req: LeaseRequest, t: number, ask: PieceAsk): PiecePlace | null {
   const eligible = ask.imageBy ? (n: number) => ask.imageBy!(n) <= t : undefined;
-  const profile = freeProfile(ctx.table, { t, cpu: req.perNode.cpu, memoryMiB: req.perNode.memoryMiB, eligible, onlyFreeNow: t === ctx.now && ask.ignore.size === 0, ignore: ask.ignore });
+  const profile = freeProfile(ctx.table, { t, cpu: req.perNode.cpu, memoryMiB: req.perNode.memoryMiB, bandwidthMbps: bandwidthOf(req.perNode), eligible, onlyFreeNow: t === ctx.now && ask.ignore.size === 0, ignore: ask.ignore });
   const base = { n: req.nodes };
   if (ask.previous === null) {
     const choice = chooseNodes(profile, { ...base, fullLength: ask.whole, minLength: ask.cutMin });

@@ -53,7 +53,7 @@ export class FreeProfile {
     }
     if (this.until.length !== this.table.size) this.until = new Float64Array(this.table.size);
     this.emptyIsFree = ask.eligible === undefined;
-    this.fitting = this.emptyIsFree ? this.table.openFitting(ask.cpu, ask.memoryMiB) : null;
+    this.fitting = this.emptyIsFree ? this.table.openFitting(ask.cpu, ask.memoryMiB, ask.bandwidthMbps) : null;
     this.goodCount = 0;
     this.limitedCount = 0;
     this.words = 0;
@@ -69,7 +69,8 @@ export class FreeProfile {
    */
   follow(now: number): this {
     const { table, ask } = this;
-    const simple = ask.onlyFreeNow && ask.eligible === undefined && ask.ignore === undefined;
+    // A shape with bandwidth is made again (its fitting nodes are not kept by the table to be compared).
+    const simple = ask.onlyFreeNow && ask.eligible === undefined && ask.ignore === undefined && !(ask.bandwidthMbps! > 0);
     const kept = simple && now >= ask.t && this.wordsInAll === ((table.size + 31) >> 5) && this.fitting === table.openFitting(ask.cpu, ask.memoryMiB);
     if (kept && this.version === table.version && now === ask.t) return this;
     // Made as a literal of one layout: spreading `ask` took V8's slow path, a third of the time here.
@@ -100,6 +101,10 @@ export class FreeProfile {
     return this.ask.memoryMiB;
   }
 
+  get bandwidthMbps(): number {
+    return this.ask.bandwidthMbps ?? 0;
+  }
+
   /** Looks at more nodes until `count` are known to take the request or none is left; answers how many are known. */
   fill(count: number): number {
     while (this.goodCount + this.limitedCount < count && this.words < this.wordsInAll) this.look(this.words++);
@@ -121,7 +126,8 @@ export class FreeProfile {
       good = candidates & table.emptyNodes.word(w) & this.fitting!.word(w);
       candidates &= ~good;
     }
-    if (this.emptyIsFree && ask.ignore === undefined && !ask.onlyFreeNow) {
+    // The table's RoomIndex answers of CPU and memory only: a shape with bandwidth asks each node.
+    if (this.emptyIsFree && ask.ignore === undefined && !ask.onlyFreeNow && !(ask.bandwidthMbps! > 0)) {
       if (!this.roomKnown) {
         roomBits(table, ask.t, ask.cpu, ask.memoryMiB, this.roomGood, this.roomUnknown);
         this.roomKnown = true;
@@ -135,7 +141,7 @@ export class FreeProfile {
       const i = (w << 5) + b;
       const u = this.untilOf(i);
       // A node with no room at t by its calendar (not its usage) may have some later with nothing changed: looked at again then.
-      if (u === null && ask.onlyFreeNow && ask.eligible === undefined && table.fitsNow(i, ask.cpu, ask.memoryMiB)) expires = ask.t;
+      if (u === null && ask.onlyFreeNow && ask.eligible === undefined && table.fitsNow(i, ask.cpu, ask.memoryMiB, ask.bandwidthMbps)) expires = ask.t;
       if (u === null) continue;
       if (u === Infinity) good |= 1 << b;
       else {
@@ -244,6 +250,8 @@ export interface ProfileAsk {
   t: number;
   cpu: number;
   memoryMiB: number;
+  /** Network bandwidth, on the nodes that lease it (bandwidth.ts); absent or 0: none. */
+  bandwidthMbps?: number;
   /** Whether node i may take part at all (image available in time, ...). */
   eligible?: (node: number) => boolean;
   /** Consider only nodes with room at the current instant (t is now), by the table's usage counters. */
@@ -257,9 +265,10 @@ export interface ProfileAsk {
  * profile lists nodes by, whatever keeps them (the naive reference of the tests does too).
  */
 export function untilFor(table: SlotTable, ask: ProfileAsk, i: number): number | null {
-  if (ask.onlyFreeNow && !table.fitsNow(i, ask.cpu, ask.memoryMiB)) return null;
+  const bw = ask.bandwidthMbps ?? 0;
+  if (ask.onlyFreeNow && !table.fitsNow(i, ask.cpu, ask.memoryMiB, bw)) return null;
   if (ask.eligible && !ask.eligible(i)) return null;
-  const u = table.freeUntil(i, ask.t, ask.cpu, ask.memoryMiB, Infinity, ask.ignore, ask.ignoreFrom);
+  const u = table.freeUntil(i, ask.t, ask.cpu, ask.memoryMiB, Infinity, ask.ignore, ask.ignoreFrom, bw);
   return u > ask.t ? u : null;
 }
 

@@ -2,6 +2,7 @@
 // yet begun is planned again as its changed request, as if its own reservations were not there;
 // a begun lease's last run is lengthened or shortened where it runs. Changes nothing.
 
+import { bandwidthOf, nodesText } from './bandwidth.ts';
 import type { CoreState } from './core-state.ts';
 import { stretchedSeconds, unstretchedSeconds } from './costs.ts';
 import type { AcceptedChange, ChangeAlternative, ChangeHow, ChangePlan, LeaseChange } from './change-plan.ts';
@@ -45,7 +46,7 @@ class WithoutLease implements PlanContext {
   /** The deadline planner plans around tentative leases and the ignored lease alike. */
   get tentative() { return new Set([...this.s.tentative, this.lease.req.id]); }
   leaseById(id: string) { return this.s.leaseById(id); }
-  nodesThatFit(cpu: number, memoryMiB: number) { return this.s.nodesThatFit(cpu, memoryMiB); }
+  nodesThatFit(cpu: number, memoryMiB: number, bw = 0) { return this.s.nodesThatFit(cpu, memoryMiB, bw); }
 
   get link(): TransferLink {
     if (!this.sendsImage) return this.s.link;
@@ -134,7 +135,7 @@ export function planChange(s: CoreState, id: string, change: LeaseChange, polici
     const bad = checkRoles(roles.roles!);
     if (bad) return no('invalid', `lease '${id}': ${bad.message}`);
     // A queued cluster is planned only when it runs: one the pool can never hold is refused now, as a new one is.
-    const never = clusterAdmission(roles, (cpu, mem) => s.nodesThatFit(cpu, mem), s.table);
+    const never = clusterAdmission(roles, (cpu, mem, bw) => s.nodesThatFit(cpu, mem, bw), s.table);
     if (never) return no(never.reason, `lease '${id}' cannot be changed so: ${never.message}`);
   } else if (change.roles !== undefined) return no('invalid', `lease '${id}' has no roles: change its nodes instead`);
   if (change.start !== undefined && !hasFixedStart(req) && lease.state !== 'renegotiating') return no('unsupported', `lease '${id}' is ${req.kind}: only an exact lease (or one occurrence of a periodic one) has a start to move`);
@@ -142,8 +143,9 @@ export function planChange(s: CoreState, id: string, change: LeaseChange, polici
   const accept = (how: ChangeHow, start: number | null, end: number | null, nodes: readonly number[], note?: string): AcceptedChange =>
     ({ ...head, ok: true, request: next, how, start, end, nodes, ...(note ? { note } : {}) });
   // A cluster's roles may share nodes: the planner judges it role by role.
-  if (!next.roles && changesShape(req, change) && next.nodes > s.nodesThatFit(next.perNode.cpu, next.perNode.memoryMiB)) {
-    return no('exceeds-pool', `asks for ${next.nodes} nodes with ${next.perNode.cpu} CPU and ${next.perNode.memoryMiB} MiB each; the pool has ${s.nodesThatFit(next.perNode.cpu, next.perNode.memoryMiB)} such nodes`);
+  const fit = s.nodesThatFit(next.perNode.cpu, next.perNode.memoryMiB, bandwidthOf(next.perNode));
+  if (!next.roles && changesShape(req, change) && next.nodes > fit) {
+    return no('exceeds-pool', `asks for ${nodesText(next.nodes, next.perNode)}; the pool has ${fit} such nodes`);
   }
   if (req.kind === 'best-effort') return planBestEffort(s, lease, change, next, maxAlternatives, accept, no);
   if (begun(s, lease)) {
@@ -177,7 +179,7 @@ function planBestEffort(s: CoreState, lease: LeaseRecord, change: LeaseChange, n
   if (work <= lease.done) return no('invalid', `lease '${id}' has already run ${lease.done} s: ask for a duration over ${unstretchedSeconds(lease.done, s.config.runtimeOverheadPercent)} s, or stop it`);
   if (!begun(s, lease)) {
     const length = s.costs.wholeChain(work - lease.done);
-    const room = s.table.earliestWindow(next.nodes, next.perNode.cpu, next.perNode.memoryMiB, length, s.now);
+    const room = s.table.earliestWindow(next.nodes, next.perNode.cpu, next.perNode.memoryMiB, length, s.now, { bandwidthMbps: bandwidthOf(next.perNode) });
     const note = 'queued; the start is the earliest the pool has room, not a promise';
     return room === Infinity ? accept({ kind: 'requeue' }, null, null, [], note) : accept({ kind: 'requeue' }, room + s.config.bootSeconds, room + length, [], note);
   }
@@ -209,10 +211,11 @@ function planInPlace(s: CoreState, lease: LeaseRecord, next: LeaseRequest, polic
     return no('invalid', `lease '${id}' has run ${ran} s of its ${lease.work} s: a shorter duration must leave it running past now (over ${lease.req.duration - (last.end - floor)} s); stop it to end it now`);
   }
   const { cpu, memoryMiB } = lease.req.perNode;
+  const bw = bandwidthOf(lease.req.perNode);
   const ctx = new WithoutLease(s, lease);
   if (delta <= 0) {
     // A shutdown a reservation took the room of (the lease powered off for it) is not given back.
-    const shutdownEnd = Math.min(...last.nodes.map((n) => s.table.freeUntil(n, runEnd, cpu, memoryMiB, runEnd + shutdown, ctx.ignoring, runEnd)));
+    const shutdownEnd = Math.min(...last.nodes.map((n) => s.table.freeUntil(n, runEnd, cpu, memoryMiB, runEnd + shutdown, ctx.ignoring, runEnd, bw)));
     return accept({ kind: 'in-place', runEnd, shutdownEnd, preemptions: [] }, runStart(lease), shutdownEnd, last.nodes);
   }
   const deadline = lease.req.deadline;
@@ -223,7 +226,7 @@ function planInPlace(s: CoreState, lease: LeaseRecord, next: LeaseRequest, polic
     return no('policy', `lease '${id}' must end by its deadline ${deadline}: ${delta} s more would end it at ${runEnd + shutdown}`, within.ok ? alternatives : []);
   }
   const to = runEnd + shutdown;
-  const blocked = (ignore: ReadonlySet<string>) => last.nodes.filter((n) => s.table.freeUntil(n, last.end, cpu, memoryMiB, to, ignore, last.end) < to);
+  const blocked = (ignore: ReadonlySet<string>) => last.nodes.filter((n) => s.table.freeUntil(n, last.end, cpu, memoryMiB, to, ignore, last.end, bw) < to);
   if (blocked(ctx.ignoring).length === 0) return accept({ kind: 'in-place', runEnd, shutdownEnd: to, preemptions: [] }, runStart(lease), to, last.nodes);
   const policy = policies && last.end >= s.now + s.config.preemptionNoticeSeconds ? policies.preemption : null;
   if (policy) {
@@ -236,7 +239,7 @@ function planInPlace(s: CoreState, lease: LeaseRecord, next: LeaseRequest, polic
       if (blocked(ignore).length === 0) return accept({ kind: 'in-place', runEnd, shutdownEnd: to, preemptions: victims }, runStart(lease), to, last.nodes);
     }
   }
-  const roomEnd = Math.min(...last.nodes.map((n) => s.table.freeUntil(n, last.end, cpu, memoryMiB, Infinity, ctx.ignoring, last.end)));
+  const roomEnd = Math.min(...last.nodes.map((n) => s.table.freeUntil(n, last.end, cpu, memoryMiB, Infinity, ctx.ignoring, last.end, bw)));
   const most = roomEnd - shutdown - last.end;
   const message = `lease '${id}' cannot run ${delta} s longer on its nodes: ${blocked(ctx.ignoring).length} of them are promised to other leases from ${roomEnd}`;
   if (most < 1 || maxAlternatives < 1) return no('insufficient-capacity', message);

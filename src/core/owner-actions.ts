@@ -1,6 +1,7 @@
 // What an owner (or an administrator) does to a lease once it is in: ends it early, suspends it
 // and resumes it, cancels it, moves it live to other nodes. A "no" is a Refusal, not an exception.
 
+import { bandwidthOf } from './bandwidth.ts';
 import type { CoreState } from './core-state.ts';
 import { unstretchedSeconds } from './costs.ts';
 import { cutClusterRuns, firstRoleChain, phaseFits, placePhase } from './cluster-cuts.ts';
@@ -98,7 +99,7 @@ function placeShutdown(s: CoreState, lease: LeaseRecord, from: number, heldUntil
   const full = from + s.config.shutdownSeconds;
   if (full <= from) return;
   const { cpu, memoryMiB } = lease.req.perNode;
-  const fits = full <= heldUntil || nodes.every((n) => s.table.freeUntil(n, from, cpu, memoryMiB, full) >= full);
+  const fits = full <= heldUntil || nodes.every((n) => s.table.freeUntil(n, from, cpu, memoryMiB, full, undefined, -Infinity, bandwidthOf(lease.req.perNode)) >= full);
   const end = fits ? full : heldUntil;
   if (end > from) lease.chain.push(place(s, lease, 'shutdown', from, end, nodes));
 }
@@ -196,7 +197,7 @@ export function liveMigrationRefusal(s: CoreState, id: string, toNodes: readonly
     if (run.nodes.includes(n)) return refusal('invalid', `lease '${id}' already runs on ${name}: name nodes it is not on`);
     for (const seg of lease.chain.slice(lease.chain.indexOf(run))) {
       const from = Math.max(seg.start, now);
-      if (s.table.freeUntil(n, from, cpu, memoryMiB, seg.end) < seg.end) return refusal('insufficient-capacity', `${name} has no room for lease '${id}' from ${from} to ${seg.end}`);
+      if (s.table.freeUntil(n, from, cpu, memoryMiB, seg.end, undefined, -Infinity, bandwidthOf(lease.req.perNode)) < seg.end) return refusal('insufficient-capacity', `${name} has no room for lease '${id}' from ${from} to ${seg.end}`);
     }
   }
   return null;

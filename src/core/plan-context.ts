@@ -19,7 +19,7 @@ export interface PlanContext {
   leaseById(id: string): LeaseRecord;
   imageReadyBy(req: LeaseRequest, node: number, t: number): boolean;
   /** How many nodes of the pool could hold one VM of this shape at all. */
-  nodesThatFit(cpu: number, memoryMiB: number): number;
+  nodesThatFit(cpu: number, memoryMiB: number, bw?: number): number;
   /**
    * Leases whose reservations a planner treats as absent (never as victims): a lease being changed
    * is planned anew as if its own reservations were not there (lease-change.ts).

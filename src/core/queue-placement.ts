@@ -1,3 +1,4 @@
+import { bandwidthOf } from './bandwidth.ts';
 import { type FreeProfile, freeProfile, profileHolds } from './free-profile.ts';
 import { chooseAmong, chooseNodes, type NodeChoice } from './node-choice.ts';
 import type { ImageDeployment } from './image-deployment.ts';
@@ -74,7 +75,8 @@ export class QueuePlacement {
   /** The free profile at t for the lease's shape, kept while the state does not change. */
   profileFor(lease: LeaseRecord, t: number, now: number, image: string | null): FreeProfile {
     const { cpu, memoryMiB } = lease.req.perNode;
-    if (t === now && image === null) return this.nowProfile(cpu, memoryMiB, now);
+    const bandwidthMbps = bandwidthOf(lease.req.perNode);
+    if (t === now && image === null && bandwidthMbps === 0) return this.nowProfile(cpu, memoryMiB, now);
     // Profiles of a state gone by are made again for the new one, keeping their arrays.
     if (this.profilesVersion !== this.ctx.version || this.profilesNow !== now) {
       this.profileCount = 0;
@@ -83,10 +85,10 @@ export class QueuePlacement {
     }
     for (let k = 0; k < this.profileCount; k++) {
       const p = this.profiles[k];
-      if (p.t === t && p.cpu === cpu && p.memoryMiB === memoryMiB && this.profileImages[k] === image) return p;
+      if (p.t === t && p.cpu === cpu && p.memoryMiB === memoryMiB && p.bandwidthMbps === bandwidthMbps && this.profileImages[k] === image) return p;
     }
     const eligible = image === null ? undefined : (i: number) => this.images.readyBy(lease.req, i, t);
-    const ask = { t, cpu, memoryMiB, eligible, onlyFreeNow: t === now };
+    const ask = { t, cpu, memoryMiB, bandwidthMbps, eligible, onlyFreeNow: t === now };
     if (this.profileCount >= 16) this.profileCount = 0;
     const k = this.profileCount++;
     if (k === this.profiles.length) this.profiles.push(freeProfile(this.ctx.table, ask));
@@ -123,10 +125,10 @@ export class QueuePlacement {
     // free: a sweep that leaves out windows opening later is much shorter.
     const hint = lease.lastPlannedStart;
     if (hint !== null && hint >= from) {
-      const t = this.ctx.table.earliestWindow(req.nodes, req.perNode.cpu, req.perNode.memoryMiB, length, from, { notBefore, latestStart: hint });
+      const t = this.ctx.table.earliestWindow(req.nodes, req.perNode.cpu, req.perNode.memoryMiB, length, from, { notBefore, latestStart: hint, bandwidthMbps: bandwidthOf(req.perNode) });
       if (t !== Infinity) return t;
     }
-    return this.ctx.table.earliestWindow(req.nodes, req.perNode.cpu, req.perNode.memoryMiB, length, from, { notBefore });
+    return this.ctx.table.earliestWindow(req.nodes, req.perNode.cpu, req.perNode.memoryMiB, length, from, { notBefore, bandwidthMbps: bandwidthOf(req.perNode) });
   }
 
   /** Whether EASY's future reservation would be placed where it is if placed again now: see StaysPut.check. */

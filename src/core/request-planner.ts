@@ -1,6 +1,7 @@
 // Plans a request against the scheduler's state: what it would get (a place in the queue,
 // reservations with the preemptions and image moves they need) or why not. Changes nothing.
 
+import { bandwidthOf, nodesText } from './bandwidth.ts';
 import { distinctNodes } from './cluster-chain.ts';
 import { chooseCluster, clusterAdmission } from './cluster-choice.ts';
 import { checkRoles } from './roles.ts';
@@ -47,18 +48,18 @@ export function planRequest(ctx: PlanContext, req: LeaseRequest, policies: Polic
     // A cluster's roles may share nodes: it is judged role by role, never by its envelope.
     const invalid = checkRoles(req.roles);
     if (invalid) return refuse('invalid', invalid.message);
-    const bad = clusterAdmission(req, (cpu, mem) => ctx.nodesThatFit(cpu, mem), ctx.table);
+    const bad = clusterAdmission(req, (cpu, mem, bw) => ctx.nodesThatFit(cpu, mem, bw), ctx.table);
     if (bad) return refuse(bad.reason, bad.message);
     if (req.kind === 'best-effort' && detail.quoting) return accept({ kind: 'queue', estimate: clusterEstimate(ctx, req, detail.queueLength) });
   }
   // Whatever its kind, a request for more nodes than the pool has of its shape can never be accepted.
-  const fit = req.roles ? req.nodes : ctx.nodesThatFit(req.perNode.cpu, req.perNode.memoryMiB) + nodesToComeFor(ctx, req);
-  if (req.nodes > fit) return refuse('exceeds-pool', `asks for ${req.nodes} nodes with ${req.perNode.cpu} CPU and ${req.perNode.memoryMiB} MiB each; the pool has ${fit} such nodes`);
+  const fit = req.roles ? req.nodes : ctx.nodesThatFit(req.perNode.cpu, req.perNode.memoryMiB, bandwidthOf(req.perNode)) + nodesToComeFor(ctx, req);
+  if (req.nodes > fit) return refuse('exceeds-pool', `asks for ${nodesText(req.nodes, req.perNode)}; the pool has ${fit} such nodes`);
   switch (req.kind) {
     case 'best-effort': {
       if (!detail.quoting) return accept(QUEUED);
       const length = ctx.costs.wholeChain(req.duration);
-      const room = ctx.table.earliestWindow(req.nodes, req.perNode.cpu, req.perNode.memoryMiB, length, ctx.now);
+      const room = ctx.table.earliestWindow(req.nodes, req.perNode.cpu, req.perNode.memoryMiB, length, ctx.now, { bandwidthMbps: bandwidthOf(req.perNode) });
       // No room among the nodes there are (a pilot back-end's may all be yet to come): the earliest it could start once they come.
       const from = room === Infinity ? ctx.now : room;
       const note = room === Infinity

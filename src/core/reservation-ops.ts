@@ -16,7 +16,7 @@ const STARTS = 1;
 export function place(s: CoreState, lease: LeaseRecord, kind: SegmentKind, start: number, end: number, nodes: readonly number[], role?: number): Segment {
   const begins = start <= s.now;
   const shape = role === undefined ? lease.req.perNode : lease.req.roles![role].perNode;
-  const seg = s.table.reserve(lease.req.id, kind, start, end, nodes, shape.cpu, shape.memoryMiB, begins);
+  const seg = s.table.reserve(lease.req.id, kind, start, end, nodes, shape.cpu, shape.memoryMiB, begins, shape.bandwidthMbps ?? 0);
   if (role !== undefined) (seg as { role?: number }).role = role;
   s.changed?.add(lease);
   // A first push would give the array room for 17; most leases keep one segment, and there are 232,562 on a whole log.

@@ -1,3 +1,4 @@
+import { bandwidthOf, nodesText } from './bandwidth.ts';
 import { distinctNodes } from './cluster-chain.ts';
 import { chooseCluster, type ClusterChoice, clusterAdmission } from './cluster-choice.ts';
 import { freeProfile } from './free-profile.ts';
@@ -31,9 +32,9 @@ export function workOf(req: LeaseRequest): number {
 }
 
 function exceedsPool(ctx: PlanContext, req: LeaseRequest): string | null {
-  if (req.roles) return clusterAdmission(req, (cpu, mem) => ctx.nodesThatFit(cpu, mem), ctx.table)?.message ?? null;
-  const fit = ctx.nodesThatFit(req.perNode.cpu, req.perNode.memoryMiB);
-  return req.nodes > fit ? `asks for ${req.nodes} nodes with ${req.perNode.cpu} CPU and ${req.perNode.memoryMiB} MiB each; the pool has ${fit} such nodes` : null;
+  if (req.roles) return clusterAdmission(req, (cpu, mem, bw) => ctx.nodesThatFit(cpu, mem, bw), ctx.table)?.message ?? null;
+  const fit = ctx.nodesThatFit(req.perNode.cpu, req.perNode.memoryMiB, bandwidthOf(req.perNode));
+  return req.nodes > fit ? `asks for ${nodesText(req.nodes, req.perNode)}; the pool has ${fit} such nodes` : null;
 }
 
 function victimsOn(ctx: PlanContext, nodes: readonly number[], from: number, to: number, ignore: ReadonlySet<string>): string[] {
@@ -63,7 +64,7 @@ function victimsInOrder(ctx: PlanContext, policy: PreemptionPolicy, from: number
 function chooseWithVictims(ctx: PlanContext, ask: WindowAsk, policy: PreemptionPolicy | null): { choice: NodeChoice & { roleNodes?: number[][] }; victims: string[] } | null {
   const { req, from, length, eligible } = ask;
   if (req.roles) return clusterWithVictims(ctx, ask, policy);
-  const shape = { t: from, cpu: req.perNode.cpu, memoryMiB: req.perNode.memoryMiB, eligible };
+  const shape = { t: from, cpu: req.perNode.cpu, memoryMiB: req.perNode.memoryMiB, bandwidthMbps: bandwidthOf(req.perNode), eligible };
   const nodeAsk = { n: req.nodes, fullLength: length, minLength: null };
   const self = ctx.ignoring;
   const free = firstWholeNodes(ctx, ask) ?? chooseNodes(freeProfile(ctx.table, self ? { ...shape, onlyFreeNow: false, ignore: self, ignoreFrom: from } : { ...shape, onlyFreeNow: from === ctx.now }), nodeAsk);
@@ -104,7 +105,7 @@ function firstWholeNodes(ctx: PlanContext, ask: WindowAsk): NodeChoice | null {
   const { req, from, length, eligible } = ask;
   const end = from + length;
   const nodes: number[] = [];
-  const fits = (i: number): boolean => (!eligible || eligible(i)) && ctx.table.freeUntil(i, from, req.perNode.cpu, req.perNode.memoryMiB, end, ctx.ignoring, from) >= end;
+  const fits = (i: number): boolean => (!eligible || eligible(i)) && ctx.table.freeUntil(i, from, req.perNode.cpu, req.perNode.memoryMiB, end, ctx.ignoring, from, bandwidthOf(req.perNode)) >= end;
   // A lease being changed keeps the nodes it has where it can: its image is there, and its owner knows them.
   const kept = ctx.keepNodes ? new Set(ctx.keepNodes.filter(fits).slice(0, req.nodes)) : null;
   if (kept) nodes.push(...kept);

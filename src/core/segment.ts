@@ -15,6 +15,8 @@ export interface Segment {
   readonly nodes: readonly number[];
   readonly cpu: number;
   readonly memoryMiB: number;
+  /** Network bandwidth held on each node, Mbit/s (bandwidth.ts); 0 for a lease that leases none. */
+  readonly bandwidthMbps: number;
   /** Whether the table has counted this segment in its usage at the current instant. */
   active: boolean;
   removed: boolean;

@@ -1,4 +1,5 @@
-import { EPS, exclusiveFreeUntil, insertByStart, removeFrom, roomFromOn, small, sweepFreeUntil } from './calendar.ts';
+import { bandwidthFits, bandwidthFitsNow, bandwidthFreeUntil, limitsBandwidth, withBandwidth } from './bandwidth.ts';
+import { endsAfterIn, EPS, exclusiveFreeUntil, insertByStart, leasesOverlappingIn, removeFrom, roomFromOn, small, sweepFreeUntil } from './calendar.ts';
 import { FreedNodes } from './freed-nodes.ts';
 import { freeWindows } from './free-windows.ts';
 import { NodeBits } from './node-bits.ts';
@@ -127,18 +128,17 @@ export class SlotTable {
     this.usage.closedChanged(n, wasFull);
   }
 
-  isOpen(n: number): boolean {
-    return !this.closed[n];
+  isOpen(n: number): boolean { return !this.closed[n]; }
+
+  /** Open nodes that could hold `cpu`/`mem` (and bandwidth `bw`) at all. Asked of every request: the last answer is kept while the pool stays the same. */
+  openNodesThatFit(cpu: number, mem: number, bw = 0): number {
+    return bw > 0 ? this.openFitting(cpu, mem, bw).size : this.fits.countThatFit(cpu, mem);
   }
 
-  /** Open nodes that could hold `cpu`/`mem` at all. Asked of every request: the last answer is kept while the pool stays the same. */
-  openNodesThatFit(cpu: number, mem: number): number {
-    return this.fits.countThatFit(cpu, mem);
-  }
-
-  /** Open nodes big enough for cpu/mem (fitsAtAll), kept while the pool and the shape stay the same. */
-  openFitting(cpu: number, mem: number): NodeBits {
-    return this.fits.nodesThatFit(cpu, mem);
+  /** Open nodes big enough for cpu/mem (fitsAtAll), kept while the pool and the shape stay the same (a shape with bandwidth is rare: not kept). */
+  openFitting(cpu: number, mem: number, bw = 0): NodeBits {
+    const bits = this.fits.nodesThatFit(cpu, mem);
+    return bw > 0 ? withBandwidth(bits, this.specs, bw) : bits;
   }
 
   /** Nodes whose calendar is empty (closed ones included). */
@@ -152,9 +152,9 @@ export class SlotTable {
   }
 
   /** A reservation; one that `begins` now is activated as it is made (two changes, read by nothing in between), its nodes gone over once (232,000 of the SDSC log's 336,000). */
-  reserve(leaseId: string, kind: SegmentKind, start: number, end: number, nodes: readonly number[], cpu: number, memoryMiB: number, begins = false): Segment {
+  reserve(leaseId: string, kind: SegmentKind, start: number, end: number, nodes: readonly number[], cpu: number, memoryMiB: number, begins = false, bandwidthMbps = 0): Segment {
     this.changes += begins ? 2 : 1;
-    const seg: Segment = { seq: this.nextSeq++, leaseId, kind, start: small(start), end: small(end), nodes, cpu, memoryMiB, active: begins, removed: false };
+    const seg: Segment = { seq: this.nextSeq++, leaseId, kind, start: small(start), end: small(end), nodes, cpu, memoryMiB, bandwidthMbps, active: begins, removed: false };
     let h = nodes.length;
     for (let k = 0; k < nodes.length; k++) {
       const n = nodes[k];
@@ -234,9 +234,7 @@ export class SlotTable {
     return this.usage.nextNotFull(from);
   }
 
-  isFullNow(n: number): boolean {
-    return this.usage.isFull(n);
-  }
+  isFullNow(n: number): boolean { return this.usage.isFull(n); }
 
   /** The change count after which nothing about nodes 32w..32w+31 (calendars, open or not, usage now) changed. */
   wordChangedAt(w: number): number {
@@ -248,17 +246,21 @@ export class SlotTable {
     return this.usage.notFullCount;
   }
 
-  /** Whether `cpu`/`mem` fit on node n at the current instant, by the usage counters. */
-  fitsNow(n: number, cpu: number, mem: number): boolean {
-    return this.usage.fits(n, cpu, mem);
+  /** Whether `cpu`/`mem` (and bandwidth `bw`) fit on node n at the current instant, by the usage counters. */
+  fitsNow(n: number, cpu: number, mem: number, bw = 0): boolean {
+    return this.usage.fits(n, cpu, mem) && (bw === 0 || bandwidthFitsNow(this.calendars[n], this.specs[n], bw));
   }
 
   /**
-   * The latest x in (t, horizon] such that node n can hold `cpu`/`mem` on top of its
-   * reservations throughout [t, x); t itself when it cannot hold them at t.
-   * Reservations of leases in `ignore` are treated as absent from `ignoreFrom` on.
+   * The latest x in (t, horizon] such that node n can hold `cpu`/`mem` (and bandwidth `bw`: bandwidth.ts) on top of its
+   * reservations throughout [t, x), those of leases in `ignore` absent from `ignoreFrom` on; t itself when it cannot at t.
    */
-  freeUntil(n: number, t: number, cpu: number, mem: number, horizon: number, ignore?: ReadonlySet<string>, ignoreFrom = -Infinity): number {
+  freeUntil(n: number, t: number, cpu: number, mem: number, horizon: number, ignore?: ReadonlySet<string>, ignoreFrom = -Infinity, bw = 0): number {
+    const until = this.freeUntilOf(n, t, cpu, mem, horizon, ignore, ignoreFrom);
+    return until > t && limitsBandwidth(this.specs[n], bw) ? bandwidthFreeUntil(this.calendars[n], this.specs[n], t, bw, until, ignore, ignoreFrom) : until;
+  }
+
+  private freeUntilOf(n: number, t: number, cpu: number, mem: number, horizon: number, ignore: ReadonlySet<string> | undefined, ignoreFrom: number): number {
     const spec = this.specs[n];
     if (this.closed[n] || cpu > spec.cpu + EPS || mem > spec.memoryMiB + EPS) return t;
     const cal = this.calendars[n];
@@ -285,8 +287,8 @@ export class SlotTable {
   }
 
   /** See free-windows.ts. */
-  freeWindows(n: number, from: number, cpu: number, mem: number, ignore?: ReadonlySet<string>): Array<[number, number]> {
-    return freeWindows(this, n, from, cpu, mem, ignore);
+  freeWindows(n: number, from: number, cpu: number, mem: number, ignore?: ReadonlySet<string>, bw = 0): Array<[number, number]> {
+    return freeWindows(this, n, from, cpu, mem, ignore, bw);
   }
 
   /**
@@ -301,10 +303,12 @@ export class SlotTable {
    * When node n has room for cpu/mem from t on for good, leaving out the reservations of lease
    * `skip`: t, or the end of the reservations that follow one another from t on. Infinity if it
    * never will (closed, too small). Null when the answer is not that simple: a reservation could
-   * share the node with the request, or one begins after a gap (room comes and goes).
+   * share the node with the request, or one begins after a gap (room comes and goes); and for a
+   * request with bandwidth on a node that leases it, whose room may come and go with it.
    */
-  roomForGoodFrom(n: number, t: number, cpu: number, mem: number, skip?: string): number | null {
-    if (!this.fitsAtAll(n, cpu, mem)) return Infinity;
+  roomForGoodFrom(n: number, t: number, cpu: number, mem: number, skip?: string, bw = 0): number | null {
+    if (!this.fitsAtAll(n, cpu, mem, bw)) return Infinity;
+    if (limitsBandwidth(this.specs[n], bw)) return null;
     if (skip !== undefined) return roomFromOn(this.calendars[n], this.specs[n], t, cpu, mem, skip);
     const memo = this.roomMemo;
     memo.forShape(cpu, mem, this.specs.length);
@@ -331,9 +335,9 @@ export class SlotTable {
     return this.rooms.at(t, this.touchLog.take());
   }
 
-  /** Whether node n is open and big enough for cpu/mem. */
-  fitsAtAll(n: number, cpu: number, mem: number): boolean {
-    return this.fits.fits(n, cpu, mem);
+  /** Whether node n is open and big enough for cpu/mem and bandwidth `bw`. */
+  fitsAtAll(n: number, cpu: number, mem: number, bw = 0): boolean {
+    return this.fits.fits(n, cpu, mem) && bandwidthFits(this.specs[n], bw);
   }
 
   /**
@@ -347,7 +351,7 @@ export class SlotTable {
     this.departures[n] = undefined;
     if (at === Infinity) return;
     const spec = this.specs[n];
-    const seg = this.reserve(DEPARTURE, 'run', at, Infinity, [n], spec.cpu, spec.memoryMiB);
+    const seg = this.reserve(DEPARTURE, 'run', at, Infinity, [n], spec.cpu, spec.memoryMiB, false, spec.bandwidthMbps ?? 0);
     this.pending.delete(seg);
     this.departures[n] = seg;
   }
@@ -359,12 +363,7 @@ export class SlotTable {
 
   /** Leases with a reservation on node n that overlaps [t, end). */
   leasesOverlapping(n: number, t: number, end: number): string[] {
-    const out: string[] = [];
-    for (const s of this.calendars[n]) {
-      if (s.start >= end) break;
-      if (s.end > t && s.leaseId !== DEPARTURE && !out.includes(s.leaseId)) out.push(s.leaseId);
-    }
-    return out;
+    return leasesOverlappingIn(this.calendars[n], t, end);
   }
 
   /** Whether node n holds no lease's reservation now or later (its departure is not one). */
@@ -374,9 +373,7 @@ export class SlotTable {
 
   /** Distinct end times of reservations that end after t, ascending (a departure never ends). */
   endsAfter(t: number): number[] {
-    const ends = new Set<number>();
-    for (const cal of this.calendars) for (const s of cal) if (s.end > t && s.leaseId !== DEPARTURE) ends.add(s.end);
-    return [...ends].sort((a, b) => a - b);
+    return endsAfterIn(this.calendars, t);
   }
 
   /** Forgets reservations that ended by `now`; they live on in their leases' histories. */

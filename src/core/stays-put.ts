@@ -1,3 +1,4 @@
+import { bandwidthOf } from './bandwidth.ts';
 import { type LeaseRecord, remainingWork } from './lease-record.ts';
 import { ascendingOnce } from './node-choice.ts';
 import type { PlanContext } from './plan-context.ts';
@@ -67,6 +68,8 @@ export class StaysPut {
   check(lease: LeaseRecord, now: number, freed: Freed): boolean {
     const chain = lease.chain;
     if (lease.state !== 'scheduled' || chain.length === 0) return false;
+    // Its answers are of CPU and memory's room (the table's RoomIndex): bandwidth's is not there.
+    if (bandwidthOf(lease.req.perNode) > 0) return false;
     if (lease.req.image !== undefined && this.ctx.config.images === 'transfer') return false;
     const start = chain[0].start;
     if (start <= now) return false;

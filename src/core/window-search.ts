@@ -1,3 +1,4 @@
+import { limitsBandwidth } from './bandwidth.ts';
 import { addExclusiveGaps, firstOfK, kthSmallest } from './calendar.ts';
 import type { RoomIndex } from './room-index.ts';
 import type { Segment } from './segment.ts';
@@ -7,14 +8,16 @@ export interface WindowOptions {
   notBefore?: (n: number) => number;
   latestStart?: number;
   ignore?: ReadonlySet<string>;
+  /** Network bandwidth each node must have room for too (bandwidth.ts). */
+  bandwidthMbps?: number;
 }
 
 /** What the search reads of the slot table. */
 export interface WindowSource {
   readonly nodes: readonly NodeSpec[];
-  fitsAtAll(n: number, cpu: number, mem: number): boolean;
+  fitsAtAll(n: number, cpu: number, mem: number, bw?: number): boolean;
   reservationsOn(n: number): readonly Segment[];
-  freeWindows(n: number, from: number, cpu: number, mem: number, ignore?: ReadonlySet<string>): Array<[number, number]>;
+  freeWindows(n: number, from: number, cpu: number, mem: number, ignore?: ReadonlySet<string>, bw?: number): Array<[number, number]>;
   roomForGoodFrom(n: number, t: number, cpu: number, mem: number): number | null;
   roomIndex(t: number, cpu: number, mem: number): RoomIndex;
 }
@@ -34,9 +37,10 @@ export class WindowSearch {
    * A sweep over every node's free windows: O(W log W) for W windows in the pool.
    */
   earliestWindow(k: number, cpu: number, mem: number, length: number, from: number, opts: WindowOptions): number {
-    const { notBefore, latestStart = Infinity, ignore } = opts;
+    const { notBefore, latestStart = Infinity, ignore, bandwidthMbps: bw = 0 } = opts;
     const ignoring = ignore !== undefined && ignore.size > 0;
-    if (!ignoring) {
+    // Room for CPU and memory that stays says nothing of bandwidth's: a request with some is swept.
+    if (!ignoring && !(bw > 0)) {
       const simple = this.earliestWhereRoomStays(k, cpu, mem, from, notBefore, latestStart);
       if (simple !== null) return simple;
     }
@@ -53,8 +57,9 @@ export class WindowSearch {
     for (let n = 0; n < table.nodes.length; n++) {
       const nb = notBefore ? Math.max(from, notBefore(n)) : from;
       if (nb === Infinity) continue;
-      if (!ignoring && (!table.fitsAtAll(n, cpu, mem) || addExclusiveGaps(table.reservationsOn(n), table.nodes[n], nb, cpu, mem, latestStart, add))) continue;
-      for (const [a, b] of table.freeWindows(n, nb, cpu, mem, ignore)) add(a, b);
+      if (!table.fitsAtAll(n, cpu, mem, bw)) continue;
+      if (!ignoring && !limitsBandwidth(table.nodes[n], bw) && addExclusiveGaps(table.reservationsOn(n), table.nodes[n], nb, cpu, mem, latestStart, add)) continue;
+      for (const [a, b] of table.freeWindows(n, nb, cpu, mem, ignore, bw)) add(a, b);
     }
     return count < k ? Infinity : firstOfK(this.opens.subarray(0, count), this.closes.subarray(0, count), k);
   }

@@ -20,6 +20,9 @@ export const LIMIT_FIELDS = ['bandwidthMbps', 'diskMBps', 'diskIops'] as const s
  * minutes to boot; below 100 kbit/s DHCP and the context broker time out); the ceilings are far
  * past any node's hardware, so they only keep absurd numbers out.
  */
+/** The most bandwidth a node may lease to its VMs, Mbit/s (a 10 Tbit/s host: beyond any NIC there is). */
+export const MOST_NODE_BANDWIDTH_MBPS = 10_000_000;
+
 export const LIMIT_BOUNDS = {
   bandwidthMbps: { minimum: 0.1, maximum: 100_000, integer: false, unit: 'Mbit/s', description: 'network bandwidth per VM in Mbit/s, each way (what it sends and what it receives); absent: not shaped' },
   diskMBps: { minimum: 0.1, maximum: 100_000, integer: false, unit: 'MB/s', description: 'disk throughput per VM in MB/s (10^6 bytes), reads and writes together over its disks; absent: not throttled' },

@@ -35,7 +35,7 @@ const NODES: NodeSpec[] = ['n0', 'n1', 'n2', 'nœud-3', 'n"4', 'n5'].map((id) =>
 const perNode = Object.freeze({ cpu: 1, memoryMiB: 1024, diskMiB: 0 });
 let seq = 0;
 const segment = (start: number, end: number, nodes: readonly number[], kind: SegmentKind = 'run'): Segment =>
-  ({ seq: seq++, leaseId: 'x', kind, start, end, nodes, cpu: 1, memoryMiB: 1024, active: false, removed: false });
+  ({ seq: seq++, leaseId: 'x', kind, start, end, nodes, cpu: 1, memoryMiB: 1024, bandwidthMbps: 0, active: false, removed: false });
 const lease = (req: Partial<LeaseRequest> & { id: string }, change: Partial<LeaseRecord> = {}): LeaseRecord =>
   Object.assign(newLeaseRecord({ kind: 'best-effort', arrival: 0, requestedStart: null, duration: 60, nodes: 1, perNode, preemptible: true, ...req }, seq++, 60), change);
 

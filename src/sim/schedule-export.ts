@@ -9,7 +9,7 @@ import { JsonBytes, NUM_ROOM, putBytes, putNum } from './json-bytes.ts';
 export const SCHEDULE_FORMAT = 'vws.schedule/v1';
 
 export function scheduleHeader(nodes: readonly NodeSpec[]): string {
-  return JSON.stringify({ format: SCHEDULE_FORMAT, nodes: nodes.map((n) => ({ id: n.id, cpu: n.cpu, memoryMiB: n.memoryMiB })) });
+  return JSON.stringify({ format: SCHEDULE_FORMAT, nodes: nodes.map((n) => ({ id: n.id, cpu: n.cpu, memoryMiB: n.memoryMiB, ...(n.bandwidthMbps !== undefined ? { bandwidthMbps: n.bandwidthMbps } : {}) })) });
 }
 
 /** A lease still queued, held, planned or running has no outcome yet: a live export says so rather than guess one. */
@@ -198,7 +198,8 @@ function cached(literals: Map<string, Uint8Array>, value: string, make: (json: s
 function hasExpectedShape(r: LeaseRequest, realDuration: number): boolean {
   return typeof r.id === 'string' && typeof r.kind === 'string' && typeof r.arrival === 'number' && typeof r.duration === 'number'
     && typeof realDuration === 'number' && typeof r.nodes === 'number' && typeof r.perNode.cpu === 'number' && typeof r.perNode.memoryMiB === 'number'
-    && (r.requestedStart === null || typeof r.requestedStart === 'number') && (r.deadline === undefined || typeof r.deadline === 'number');
+    && (r.requestedStart === null || typeof r.requestedStart === 'number') && (r.deadline === undefined || typeof r.deadline === 'number')
+    && r.perNode.bandwidthMbps === undefined;
 }
 
 /** The lines of a lease whose request is not of the expected shape, through JSON.stringify, as they were always written. */
@@ -207,6 +208,7 @@ function slowLeaseText(l: LeaseRecord, ids: readonly string[]): string {
   const fieldsOf = (q: LeaseRequest, realDuration: number) => ({
     kind: q.kind, arrival: q.arrival, requestedStart: q.requestedStart, duration: q.duration,
     realDuration, nodes: q.nodes, cpu: q.perNode.cpu, memoryMiB: q.perNode.memoryMiB,
+    ...(q.perNode.bandwidthMbps !== undefined ? { bandwidthMbps: q.perNode.bandwidthMbps } : {}),
     ...(q.deadline !== undefined ? { deadline: q.deadline } : {}),
   });
   const common = fieldsOf(r, realDurationOf(l));
@@ -232,7 +234,8 @@ function clusterLeaseText(l: LeaseRecord, ids: readonly string[]): string {
   const fieldsOf = (q: LeaseRequest, k: number, realDuration: number) => {
     const role = q.roles![k];
     const deadline = q.deadline !== undefined ? { deadline: q.deadline } : {};
-    return { kind: q.kind, arrival: q.arrival, requestedStart: q.requestedStart, duration: q.duration, realDuration, nodes: role.count, cpu: role.perNode.cpu, memoryMiB: role.perNode.memoryMiB, ...deadline };
+    const bw = role.perNode.bandwidthMbps !== undefined ? { bandwidthMbps: role.perNode.bandwidthMbps } : {};
+    return { kind: q.kind, arrival: q.arrival, requestedStart: q.requestedStart, duration: q.duration, realDuration, nodes: role.count, cpu: role.perNode.cpu, memoryMiB: role.perNode.memoryMiB, ...bw, ...deadline };
   };
   const lines: string[] = [];
   r.roles!.forEach((role, k) => {

@@ -38,7 +38,7 @@ export function workspaceColumns(w: WorkspaceRow): Columns {
 }
 
 export function nodeColumns(n: NodeRow): Columns {
-  return { id: n.id, cpu: n.cpu, memory_mib: n.memoryMiB, disk_mib: n.diskMiB, status: n.status, added_at: n.addedAt, departs_at: n.departsAt, pilot: n.pilot };
+  return { id: n.id, cpu: n.cpu, memory_mib: n.memoryMiB, disk_mib: n.diskMiB, bandwidth_mbps: n.bandwidthMbps, status: n.status, added_at: n.addedAt, departs_at: n.departsAt, pilot: n.pilot };
 }
 
 export function imageColumns<F extends boolean | number>(i: ImageRow, flag: (b: boolean) => F): Record<string, string | number | null | F> {
@@ -73,7 +73,7 @@ export function workspaceFrom(r: Row): WorkspaceRow {
 }
 
 export function nodeFrom(r: Row): NodeRow {
-  return { id: r.id, cpu: r.cpu, memoryMiB: r.memory_mib, diskMiB: r.disk_mib, status: r.status, addedAt: r.added_at, departsAt: r.departs_at ?? null, pilot: r.pilot ?? null };
+  return { id: r.id, cpu: r.cpu, memoryMiB: r.memory_mib, diskMiB: r.disk_mib, bandwidthMbps: r.bandwidth_mbps ?? null, status: r.status, addedAt: r.added_at, departsAt: r.departs_at ?? null, pilot: r.pilot ?? null };
 }
 
 export function imageFrom(r: Row, decode: (v: unknown) => unknown = (v) => v): ImageRow {

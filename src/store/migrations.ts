@@ -314,6 +314,13 @@ export const MIGRATIONS: readonly Migration[] = [
     sqlite: 'ALTER TABLE nodes ADD COLUMN departs_at INTEGER; ALTER TABLE nodes ADD COLUMN pilot TEXT;',
     postgres: 'ALTER TABLE nodes ADD COLUMN departs_at BIGINT; ALTER TABLE nodes ADD COLUMN pilot TEXT;',
   },
+  {
+    // Network bandwidth is leased as CPUs and memory are: a node says how much it shares among its
+    // VMs. Nodes added before lease none (null), as before.
+    version: 13,
+    sqlite: 'ALTER TABLE nodes ADD COLUMN bandwidth_mbps REAL;',
+    postgres: 'ALTER TABLE nodes ADD COLUMN bandwidth_mbps DOUBLE PRECISION;',
+  },
 ];
 
 export const LATEST_VERSION = MIGRATIONS.reduce((latest, m) => Math.max(latest, m.version), 0);

@@ -120,6 +120,8 @@ export interface NodeRow {
   cpu: number;
   memoryMiB: number;
   diskMiB: number;
+  /** The bandwidth the node leases to its VMs, Mbit/s (core/bandwidth.ts); null: it leases none, and leases' bandwidth is shaped but not counted there. */
+  bandwidthMbps: number | null;
   status: NodeStatus;
   addedAt: number;
   /** When the node leaves the pool (a pilot's node, when its batch job ends); null: it stays. */

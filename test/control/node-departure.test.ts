@@ -42,7 +42,7 @@ test('a departure is a logged input: the lease there is suspended by then and re
   const gone = await first.service.pool.setNodeDeparture('pilot-4711-a', leaves);
   assert.ok(gone.ok);
   assert.deepEqual([gone.value.at, gone.value.suspended, gone.value.failed], [leaves, ['job'], []]);
-  assert.deepEqual(await first.store.getNode('pilot-4711-a'), { id: 'pilot-4711-a', ...one, status: 'active', addedAt: T0, departsAt: leaves, pilot: '4711' });
+  assert.deepEqual(await first.store.getNode('pilot-4711-a'), { id: 'pilot-4711-a', ...one, bandwidthMbps: null, status: 'active', addedAt: T0, departsAt: leaves, pilot: '4711' });
   assert.deepEqual((await first.store.inputs()).filter((r) => r.type === 'node-departs').map((r) => r.data), [{ type: 'node-departs', id: 'pilot-4711-a', at: leaves }]);
   assert.deepEqual(events.filter((e) => e.type === 'lease.departure').map((e) => e.data), [
     { node: 'pilot-4711-a', at: leaves, how: 'suspended', message: `node 'pilot-4711-a' leaves the pool at ${leaves}: the lease is suspended before then, its state kept off the node, and resumes on another node later` },

@@ -35,7 +35,7 @@ const group = (name: string, o: Partial<GroupRow> = {}): GroupRow => ({ name, sh
 const token = (id: string, userId: string, o: Partial<TokenRow> = {}): TokenRow =>
   ({ id, userId, hash: `hash-${id}`, label: `laptop ${id}`, createdAt: T, expiresAt: null, ...o });
 const node = (id: string, o: Partial<NodeRow> = {}): NodeRow =>
-  ({ id, cpu: 0.5, memoryMiB: 2048, diskMiB: 10240, status: 'active', addedAt: T, departsAt: null, pilot: null, ...o });
+  ({ id, cpu: 0.5, memoryMiB: 2048, diskMiB: 10240, bandwidthMbps: null, status: 'active', addedAt: T, departsAt: null, pilot: null, ...o });
 const image = (name: string, o: Partial<ImageRow> = {}): ImageRow =>
   ({ name, sizeMiB: 600, sha256: 'ab'.repeat(32), owner: 'ann', group: null, visibility: 'private', uploaded: false, createdAt: T, boot: null, description: null, ...o });
 const workspace = (leaseId: string, index: number, o: Partial<WorkspaceRow> = {}): WorkspaceRow =>
@@ -275,8 +275,8 @@ export function storeContract(name: string, open: () => Promise<OpenedStore>): v
       assert.equal(await store.getNode('n1'), null);
       await store.putNode(node('n2'));
       await store.putNode(node('n1'));
-      await store.putNode(node('n1', { status: 'draining', cpu: 16, memoryMiB: 65536.5 }));
-      assert.deepEqual(await store.getNode('n1'), node('n1', { status: 'draining', cpu: 16, memoryMiB: 65536.5 }));
+      await store.putNode(node('n1', { status: 'draining', cpu: 16, memoryMiB: 65536.5, bandwidthMbps: 10000.5 }));
+      assert.deepEqual(await store.getNode('n1'), node('n1', { status: 'draining', cpu: 16, memoryMiB: 65536.5, bandwidthMbps: 10000.5 }));
       assert.deepEqual((await store.listNodes()).map((n) => n.id), ['n1', 'n2']);
       // A pilot's node: when it leaves (past 2^31, as epoch seconds will be) and the batch job that brought it.
       const pilot = node('pilot-4711-c1', { departsAt: 2 ** 31 + 7, pilot: '4711' });

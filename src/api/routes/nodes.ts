@@ -6,8 +6,8 @@ import type { ApiContext } from '../context.ts';
 
 export function registerNodeRoutes(app: FastifyInstance, ctx: ApiContext): void {
   app.post('/v1/nodes', { ...role('admin'), schema: { body: NodeBody, tags: ['nodes'], summary: 'Add a node to the pool' } }, async (req, reply) => {
-    const b = req.body as { id: string; cpu: number; memoryMiB: number; diskMiB?: number };
-    const row = valueOr(await ctx.service.pool.addNode({ id: b.id, cpu: b.cpu, memoryMiB: b.memoryMiB, diskMiB: b.diskMiB ?? 0 }));
+    const b = req.body as { id: string; cpu: number; memoryMiB: number; diskMiB?: number; bandwidthMbps?: number };
+    const row = valueOr(await ctx.service.pool.addNode({ id: b.id, cpu: b.cpu, memoryMiB: b.memoryMiB, diskMiB: b.diskMiB ?? 0, ...(b.bandwidthMbps !== undefined ? { bandwidthMbps: b.bandwidthMbps } : {}) }));
     return reply.code(201).send(row);
   });
 

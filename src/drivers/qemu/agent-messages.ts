@@ -11,7 +11,7 @@ import type { RawData } from 'ws';
 import { DEPOT_NODE, type VmStatus } from '../driver.ts';
 import { LARGEST_IMAGE_MIB, LONGEST_SECONDS, MOST_CPUS, MOST_DISK_MIB, MOST_MEMORY_MIB, MOST_NODES, NODE_ID_PATTERN, STORABLE_TEXT_PATTERN, UNSTORABLE_CHARACTER } from '../../core/limits.ts';
 import { type AgentCalls, type AgentMessage, type AgentOp, type NodeReport, PROTOCOL_VERSION, type SeedFiles, type Timing } from './protocol.ts';
-import { LIMIT_BOUNDS } from '../leased-limits.ts';
+import { LIMIT_BOUNDS, MOST_NODE_BANDWIDTH_MBPS } from '../leased-limits.ts';
 
 /** The longest free text an agent sends (a VM's detail, an error's message); the agent cuts its own to fit (fitText). */
 export const LONGEST_TEXT = 4096;
@@ -55,6 +55,7 @@ const NodeReportSchema = Type.Object({
   cpu: Cpu,
   memoryMiB: MemoryMiB,
   diskMiB: Type.Integer({ minimum: 0, maximum: MOST_DISK_MIB }),
+  bandwidthMbps: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: MOST_NODE_BANDWIDTH_MBPS, description: 'network bandwidth the node leases to its VMs, Mbit/s' })),
   transferAddress: Address,
   migrationAddress: Address,
   underlayAddress: Type.Optional(Ip),

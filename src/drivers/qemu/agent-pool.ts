@@ -90,7 +90,7 @@ export class AgentPool {
     if (row?.status === 'removed') throw new Error(`node '${node.name}' was removed from the pool: add it under another name`);
     const departsAt = await this.admitPilot(node);
     if (!row) {
-      const added = await this.service.addNode({ id: node.name, cpu: node.cpu, memoryMiB: node.memoryMiB, diskMiB: node.diskMiB }, undefined, node.pilot);
+      const added = await this.service.addNode({ id: node.name, cpu: node.cpu, memoryMiB: node.memoryMiB, diskMiB: node.diskMiB, ...(node.bandwidthMbps !== undefined ? { bandwidthMbps: node.bandwidthMbps } : {}) }, undefined, node.pilot);
       // Another hello of the same node may have added it meanwhile; anything else refuses the agent.
       if (!added.ok && added.code !== 'already-exists') throw new Error(`node '${node.name}' was not added: ${added.message}`);
     }

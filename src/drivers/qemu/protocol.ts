@@ -19,6 +19,8 @@ export interface NodeReport {
   cpu: number;
   memoryMiB: number;
   diskMiB: number;
+  /** The network bandwidth it leases to its VMs, Mbit/s; absent: none. */
+  bandwidthMbps?: number;
   /** Where other agents reach this agent to hand it a suspended VM's files. */
   transferAddress: string;
   /** Where this node's QEMU listens for live migrations (a migration network, where a site has one). */

@@ -29,7 +29,7 @@ function logOf(inputs: Array<[number, Input]>, nodes: Partial<NodeRow>[] = []): 
   ];
   return {
     inputs: all.map(([time, data], k) => ({ seq: k + 1, time, type: data.type, data })),
-    nodes: nodes.map((n) => ({ id: 'n1', cpu: 1, memoryMiB: 1024, diskMiB: 0, status: 'active', addedAt: T0, departsAt: null, pilot: null, ...n })),
+    nodes: nodes.map((n) => ({ id: 'n1', cpu: 1, memoryMiB: 1024, diskMiB: 0, bandwidthMbps: null, status: 'active', addedAt: T0, departsAt: null, pilot: null, ...n })),
     people: { alice: { admin: false, memberOf: ['lab'] }, bob: { admin: false, memberOf: [] } },
   };
 }

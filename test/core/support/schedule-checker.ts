@@ -20,6 +20,8 @@ export interface HeaderNode {
   id: string;
   cpu: number;
   memoryMiB: number;
+  /** Absent: the node does not lease bandwidth, and what leases ask of it is not counted. */
+  bandwidthMbps?: number;
 }
 
 export interface ExportSegment {
@@ -39,6 +41,7 @@ export interface ExportLease {
   nodes: number;
   cpu: number;
   memoryMiB: number;
+  bandwidthMbps?: number;
   outcome: string;
   reason?: string;
   deadline?: number;
@@ -100,7 +103,7 @@ export function checkSchedule(lines: Iterable<string>, opts: CheckOptions): stri
   }
 
   // Every held segment on every node, for the capacity sweep.
-  const holds = new Map<string, Array<{ start: number; end: number; cpu: number; mem: number; lease: string }>>();
+  const holds = new Map<string, Array<{ start: number; end: number; cpu: number; mem: number; bw: number; lease: string }>>();
   const mainIds = new Set<string>();
   const attemptsOf = new Map<string, number[]>();
 
@@ -148,7 +151,7 @@ export function checkSchedule(lines: Iterable<string>, opts: CheckOptions): stri
         if (s.end > s.start) {
           let list = holds.get(n);
           if (!list) holds.set(n, (list = []));
-          list.push({ start: s.start, end: s.end, cpu: l.cpu, mem: l.memoryMiB, lease: id });
+          list.push({ start: s.start, end: s.end, cpu: l.cpu, mem: l.memoryMiB, bw: l.bandwidthMbps ?? 0, lease: id });
         }
       }
     }
@@ -211,20 +214,26 @@ export function checkSchedule(lines: Iterable<string>, opts: CheckOptions): stri
   // Capacity: at every instant, per node, by a sweep with ends before starts at equal times.
   for (const [node, list] of holds) {
     const cap = capacity.get(node)!;
-    const events: Array<{ t: number; d: number; cpu: number; mem: number; lease: string }> = [];
+    const events: Array<{ t: number; d: number; cpu: number; mem: number; bw: number; lease: string }> = [];
     for (const h of list) {
-      events.push({ t: h.start, d: 1, cpu: h.cpu, mem: h.mem, lease: h.lease });
-      events.push({ t: h.end, d: -1, cpu: h.cpu, mem: h.mem, lease: h.lease });
+      events.push({ t: h.start, d: 1, cpu: h.cpu, mem: h.mem, bw: h.bw, lease: h.lease });
+      events.push({ t: h.end, d: -1, cpu: h.cpu, mem: h.mem, bw: h.bw, lease: h.lease });
     }
     events.sort((a, b) => a.t - b.t || a.d - b.d);
     let cpu = 0;
     let mem = 0;
+    let bw = 0;
+    let reportedBw = 0;
     const live = new Map<string, number>();
     let reported = 0;
     for (const e of events) {
       cpu += e.d * e.cpu;
       mem += e.d * e.mem;
+      bw += e.d * e.bw;
       live.set(e.lease, (live.get(e.lease) ?? 0) + e.d);
+      if (e.d > 0 && cap.bandwidthMbps !== undefined && bw > cap.bandwidthMbps + EPS && reportedBw++ < 3) {
+        out.push(`node ${node}: over its bandwidth at t=${e.t}: ${bw}/${cap.bandwidthMbps} Mbit/s (leases ${[...live].filter(([, c]) => c > 0).map(([id]) => id).join(', ')})`);
+      }
       if (e.d > 0 && (cpu > cap.cpu + EPS || mem > cap.memoryMiB + EPS) && reported++ < 3) {
         const who = [...live].filter(([, c]) => c > 0).map(([id]) => id);
         out.push(`node ${node}: over capacity at t=${e.t}: cpu ${cpu}/${cap.cpu}, memory ${mem}/${cap.memoryMiB} MiB (leases ${who.join(', ')})`);

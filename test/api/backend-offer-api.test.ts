@@ -5,6 +5,7 @@
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { leaseDetail } from '../../src/cli/client/lease-text.ts';
 import { apiWorld, lease, T0 } from './api-world.ts';
 
 test('evacuated off the pool, a reservation is offered the cloud; its owner takes the offer and it runs there', async () => {
@@ -24,6 +25,7 @@ test('evacuated off the pool, a reservation is offered the cloud; its owner take
   assert.ok(offer, JSON.stringify(shown.reason.offers));
   assert.deepEqual(offer.change, { backend: 'cloud', duration: 3600, start: offer.start });
   assert.equal(shown.reason.offers.at(-1), offer, 'after the pool\'s own offers');
+  assert.match(leaseDetail(shown), new RegExp(`other-backend, runs .*: vws lease change ${a.id} --backend cloud --duration 3600 --start ${offer.start}$`, 'm'), 'vws lease show gives the offer as a command');
   const told = (await w.store.eventsAfter(0, 1000)).find((e) => e.type === 'lease.renegotiating' && e.leaseId === a.id);
   assert.deepEqual((told?.data as { offers: unknown }).offers, shown.reason.offers, 'the event stream carries the same offers');
   const bob = (await w.call(w.tokens.bob, 'GET', `/v1/leases/${b.id}`)).body;

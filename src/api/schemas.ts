@@ -172,6 +172,7 @@ export const ChangeBody = Type.Object({
   roles: Type.Optional(Type.Record(Type.String({ pattern: ROLE_NAME.source }), Type.Integer({ minimum: 1, maximum: MOST_NODES }), {
     additionalProperties: false, minProperties: 1, maxProperties: MAX_ROLES, description: 'a cluster lease not yet begun: members by role name, e.g. {"worker": 4}; roles not named keep theirs',
   })),
+  backend: Type.Optional(Type.String({ minLength: 1, maxLength: 200, description: 'another back-end of the site (GET /v1/backends) to move the lease to: only a lease renegotiating a broken promise, taking an offer made to it there (docs/renegotiation.md)' })),
 }, { ...strict, minProperties: 1, description: 'at least one field' });
 export type ChangeBody = Static<typeof ChangeBody>;
 

@@ -20,7 +20,7 @@ import { IdempotencyKeys, WrittenRows } from './written-rows.ts';
 import { moveBack, reportVmEnd } from './vm-reports.ts';
 import { guardStore, StoreUnavailable } from '../store/store-failure.ts';
 import { configForDriver, fixedForDriver } from './driver-fit.ts';
-import { type ServiceBackend, siteDriver } from './service-backend.ts';
+import { refusesMove, type ServiceBackend, siteDriver } from './service-backend.ts';
 import type { ServiceOptions } from './service-options.ts';
 import { SiteTerms } from './site-terms.ts';
 import { AccountTallies } from './account-tally.ts';
@@ -90,6 +90,7 @@ export class ControlLoop {
       name: b.name, config: configForDriver({ ...opts.config, ...b.config }, b.driver.capabilities), fixed: { ...b.config, ...fixedForDriver(b.driver.capabilities) },
     })), [], {}, true);
     this.scheduler.trackChanges();
+    this.scheduler.setMoveRule((req, name) => refusesMove(this.backends, this.owners.get(req.id), req, name));
     this.driver = siteDriver(this.backends, {
       backendOfNode: (node) => this.backendOfNode(node),
       backendOfVm: (vmId) => this.scheduler.leaseBackend(vmId.slice(0, vmId.lastIndexOf('/'))),

@@ -46,6 +46,8 @@ export function changeLease(loop: ControlLoop, id: string, change: LeaseChange):
 async function planNow(loop: ControlLoop, id: string, change: LeaseChange): Promise<Result<Planned>> {
   const problem = changeProblem(change);
   if (problem) return refuse('invalid-request', `body: ${problem}`, { path: 'body' });
+  const missing = change.backend === undefined ? null : loop.scheduler.missing(change.backend);
+  if (missing) return refuse('invalid-request', `body.backend: ${missing}`, { path: 'body.backend' });
   const now = await loop.syncTo(loop.clock.now());
   const lease = loop.scheduler.lease(id);
   if (!lease) return refuse('not-found', `no lease '${id}'`);
@@ -64,9 +66,9 @@ async function planNow(loop: ControlLoop, id: string, change: LeaseChange): Prom
   const overQuota = more ? quotaCheck(loop, more, own.owner, own.group) : null;
   if (overQuota) return refuse('over-quota', `the change adds ${more!.perNode.cpu} cores and ${more!.perNode.memoryMiB} MiB of memory: ${overQuota.message}`, { rule: overQuota.rule });
   const terms = loop.terms.current;
-  const billing = loop.backendOf(id).billing;
-  const priceBefore = priceOf(old, terms, billing);
-  const price = priceOf(next, terms, billing);
+  // A move is priced as the back-end it goes to prices it.
+  const priceBefore = priceOf(old, terms, loop.backendOf(id).billing);
+  const price = priceOf(next, terms, change.backend === undefined ? loop.backendOf(id).billing : loop.backendOf(next).billing);
   const short = allocationShort(loop, own.group, priceBefore, price, now);
   if (short) return short;
   if (!plan.ok) return { ...fromCore(plan)!, alternatives: allowed(loop, old, plan.alternatives, asker, now) };

@@ -4,6 +4,7 @@
 // only at its own events and inputs, as it would alone; a service steps them all at every instant
 // it steps (see the constructor). docs/backends.md says why, at length.
 
+import { burstNow, lapseMoves, move, type MoveSite, offerMoves, planMove } from './backend-moves.ts';
 import { BackendSteps } from './backend-steps.ts';
 import type { SchedulerConfig } from './config.ts';
 import type { AcceptedChange, ChangePlan, LeaseChange } from './change-plan.ts';
@@ -40,6 +41,9 @@ export class Backends {
   private now = 0;
   /** When each back-end steps. */
   private readonly clock: BackendSteps;
+  /** What moving leases between back-ends needs of the site (backend-moves.ts). */
+  private readonly site: MoveSite;
+  private moveRule: (req: LeaseRequest, backend: string) => string | null = () => null;
 
   /**
    * `stepAll`: step every back-end at every instant the site is stepped, as a service must (its
@@ -61,6 +65,16 @@ export class Backends {
       this.nodeOwner.push(b);
     }
     all.forEach(({ b }, n) => this.closeElsewhere(n, b, 0));
+    this.site = { list: this.list, clock: this.clock, moved: this.moved, home: (id) => this.home(id), missing: (name) => this.missing(name), refusesMove: (req, name) => this.moveRule(req, name) };
+    if (this.list.length > 1) for (const b of this.list) b.scheduler.trackMoves();
+  }
+
+  /**
+   * The site's rule for which back-ends a lease whose promise broke may be offered and moved to,
+   * beyond those that can hold it: why not, or null (the service's: its owner has an account there).
+   */
+  setMoveRule(rule: (req: LeaseRequest, backend: string) => string | null): void {
+    this.moveRule = rule;
   }
 
   /** The back-ends' names, the site's own pool first. */
@@ -155,11 +169,11 @@ export class Backends {
     if (unknown) return unknown;
     const to = this.clock.at(this.of(req), now);
     this.clock.touch(to);
-    return to.hold(req, now, ttlSeconds, plan);
+    return this.offered(to.hold(req, now, ttlSeconds, plan), now);
   }
 
   commit(id: string, now: number): Decision | Refusal {
-    return this.clock.touching(this.holding(id), now).commit(id, now);
+    return this.offered(this.clock.touching(this.holding(id), now).commit(id, now), now);
   }
 
   cancel(id: string, now: number): Done {
@@ -184,12 +198,15 @@ export class Backends {
     return this.clock.touching(this.holding(id), now).resumeByOwner(id, now);
   }
 
+  /** A change naming a back-end moves a lease renegotiating there (backend-moves.ts). */
   planChange(id: string, change: LeaseChange, now: number, maxAlternatives = 3): ChangePlan {
+    if (change.backend !== undefined && this.list.length > 1) return planMove(this.site, id, change, now, maxAlternatives);
     return this.clock.at(this.holding(id), now).planChange(id, change, now, maxAlternatives);
   }
 
   change(id: string, change: LeaseChange, now: number, plan?: ChangePlan): Done<{ plan: AcceptedChange }> {
-    return this.clock.touching(this.holding(id), now).change(id, change, now, plan);
+    if (change.backend !== undefined && this.list.length > 1) return this.offered(move(this.site, id, change, now, plan), now);
+    return this.offered(this.clock.touching(this.holding(id), now).change(id, change, now, plan), now);
   }
 
   ownerActionRefusal(id: string, action: OwnerAction): Refusal | null {
@@ -225,7 +242,7 @@ export class Backends {
   }
 
   closeNode(n: number, now: number, evacuate = false): Done<Drained> {
-    return this.clock.touching(this.owning(n), now).closeNode(n, now, evacuate);
+    return this.offered(this.clock.touching(this.owning(n), now).closeNode(n, now, evacuate), now);
   }
 
   nodeIsIdle(n: number): boolean {
@@ -241,7 +258,7 @@ export class Backends {
   }
 
   loseNode(n: number, now: number): Done<NodeLoss> {
-    return this.clock.touching(this.owning(n), now).loseNode(n, now);
+    return this.offered(this.clock.touching(this.owning(n), now).loseNode(n, now), now);
   }
 
   regainNode(n: number, now: number): void {
@@ -249,7 +266,7 @@ export class Backends {
   }
 
   departNode(n: number, at: number, now: number, promptly = false): Done<NodeDeparture> {
-    return this.clock.touching(this.owning(n), now).departNode(n, at, now, promptly);
+    return this.offered(this.clock.touching(this.owning(n), now).departNode(n, at, now, promptly), now);
   }
 
 
@@ -295,9 +312,11 @@ export class Backends {
     this.now = now;
     const steps = this.clock.stepAt(now);
     while (this.bursts.length > 0 && this.bursts[0].at <= now) {
-      const moved = this.burstNow(this.bursts.shift()!, now);
+      const moved = burstNow(this.site, this.bursts.shift()!, now);
       if (moved) steps.push(...moved);
     }
+    steps.push(...lapseMoves(this.site, now));
+    offerMoves(this.site, now);
     const changed = new Set<LeaseRecord>();
     for (const s of steps) for (const l of s.changed) changed.add(l);
     return {
@@ -312,29 +331,6 @@ export class Backends {
     };
   }
 
-  /**
-   * Moves a lease that still waits (queued, or planned but not begun) to the back-end it may burst
-   * to, if that one accepts it now as it stands; a lease that has begun, ended or been refused
-   * there stays where it is. The steps of both back-ends at `now`, or null if it stayed.
-   */
-  private burstNow(due: { id: string; backend: string }, now: number): StepResult[] | null {
-    const from = this.holding(due.id);
-    const lease = from.lease(due.id);
-    if (!lease) return null;
-    const to = this.scheduler(due.backend)!;
-    // Begun: a segment (history holds planned ones too) at or before now, or work done.
-    const begun = lease.firstStart !== null || lease.done > 0 || lease.history.some((seg) => seg.start <= now) || lease.chain.some((seg) => seg.active);
-    if (begun || (lease.state !== 'queued' && lease.state !== 'scheduled')) return null;
-    const { burst: _, ...rest } = lease.req;
-    const req: LeaseRequest = { ...rest, backend: due.backend };
-    const plan = this.clock.at(to, now).plan(req, now);
-    if (!plan.ok) return null;
-    mustBeDone(this.clock.at(from, now).cancel(due.id, now), due.id);
-    this.moved.set(due.id, due.backend);
-    mustBeDone(to.submit(req, now, plan), due.id);
-    return [this.clock.step(from, now), this.clock.step(to, now)];
-  }
-
   /** A burst names another back-end of the site, later than the lease's arrival. */
   private badBurst(req: LeaseRequest): Refusal | null {
     if (!req.burst) return null;
@@ -342,6 +338,12 @@ export class Backends {
     if (req.burst.backend === where || !this.scheduler(req.burst.backend)) return { ok: false, code: 'invalid', message: `lease '${req.id}' may burst only to another back-end of this site (${this.names.filter((n) => n !== where).join(', ') || 'none'}), not '${req.burst.backend}'` };
     if (req.kind !== 'best-effort') return { ok: false, code: 'invalid', message: `lease '${req.id}' is ${req.kind}: only a best-effort lease waits on the pool and bursts later` };
     return null;
+  }
+
+  /** What an input answered, once the leases whose promise it broke have the other back-ends' offers too. */
+  private offered<T>(answer: T, now: number): T {
+    if (this.list.length > 1) offerMoves(this.site, now);
+    return answer;
   }
 
   private laterBurst(due: { at: number; id: string; backend: string }): void {
@@ -392,7 +394,3 @@ export class Backends {
   }
 }
 
-/** What the core did on its own initiative must not be refused: a refusal here is a bug. */
-function mustBeDone(done: Done, id: string): void {
-  if (!done.ok) throw new Error(`internal: moving lease '${id}' between back-ends was refused: ${done.message}`);
-}

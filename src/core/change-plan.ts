@@ -21,9 +21,13 @@ export type ChangeHow =
   | { kind: 'requeue' }
   | { kind: 'work' };
 
-/** A change the owner could ask instead, which would be accepted as things stand. */
+/**
+ * A change the owner could ask instead, which would be accepted as things stand. 'other-backend':
+ * the same lease on another back-end of the site (its change names it), offered to a lease whose
+ * promise broke (backend-moves.ts).
+ */
 export interface ChangeAlternative {
-  kind: 'longest-extension' | 'later-start' | 'fewer-nodes' | 'shorter';
+  kind: 'longest-extension' | 'later-start' | 'fewer-nodes' | 'shorter' | 'other-backend';
   change: LeaseChange;
   start: number;
   end: number;

@@ -44,6 +44,12 @@ export class CoreState implements PlanContext {
    * Null unless asked for (Scheduler.trackChanges): a simulation reads no view of its leases.
    */
   changed: Set<LeaseRecord> | null = null;
+  /**
+   * On a site of several back-ends (Scheduler.trackMoves): leases whose promise broke since the site
+   * last looked, to be offered the other back-ends; and leases whose owners took no offer in time
+   * and whose first offer is another back-end's, for the site to move (backend-moves.ts).
+   */
+  moves: { broken: LeaseRecord[]; lapsed: LeaseRecord[] } | null = null;
   private costChanges = 0;
   /** Changes to leases' requests (lease-change.ts), some of which touch no reservation: a change planned before another is not applied after it. */
   private requestChanges = 0;

@@ -70,8 +70,9 @@ class WithoutLease implements PlanContext {
 
 /** What is wrong with the change itself, whatever the lease: null if nothing. */
 export function changeProblem(change: LeaseChange): string | null {
-  const given = (['duration', 'start', 'nodes', 'cpu', 'memoryMiB', 'roles'] as const).filter((k) => change[k] !== undefined);
-  if (given.length === 0) return 'a change names at least one of duration, start, nodes, cpu, memoryMiB, roles';
+  const given = (['duration', 'start', 'nodes', 'cpu', 'memoryMiB', 'roles', 'backend'] as const).filter((k) => change[k] !== undefined);
+  if (given.length === 0) return 'a change names at least one of duration, start, nodes, cpu, memoryMiB, roles, backend';
+  if (change.backend !== undefined && !(typeof change.backend === 'string' && change.backend.length > 0)) return `backend must be the name of one of the site's back-ends, got ${JSON.stringify(change.backend)}`;
   for (const [name, count] of Object.entries(change.roles ?? {})) {
     if (!(Number.isSafeInteger(count) && count >= 1)) return `roles.${name} must be a whole number of members >= 1, got ${count}`;
   }
@@ -93,6 +94,7 @@ export function changedRequest(req: LeaseRequest, change: LeaseChange): LeaseReq
     perNode: { ...req.perNode, cpu: change.cpu ?? req.perNode.cpu, memoryMiB: change.memoryMiB ?? req.perNode.memoryMiB },
   };
   if (change.start !== undefined) out.requestedStart = change.start;
+  if (change.backend !== undefined) out.backend = change.backend;
   if (req.roles && change.roles) {
     const roles = req.roles.map((r) => (change.roles![r.name] === undefined ? r : { ...r, count: change.roles![r.name] }));
     const { nodes, perNode } = clusterEnvelope(roles);
@@ -123,6 +125,8 @@ export function planChange(s: CoreState, id: string, change: LeaseChange, polici
   if (problem) return no('invalid', problem);
   const lease = s.book.get(id);
   if (!lease) return no('not-found', `no lease '${id}'`);
+  // A site of several back-ends takes such a change before its back-end's scheduler (backend-moves.ts).
+  if (change.backend !== undefined) return no('invalid', `lease '${id}' cannot move to back-end '${change.backend}': this scheduler is a single back-end`);
   const req = lease.req;
   if (hasEnded(lease)) return no('wrong-state', `lease '${id}' has ended (${lease.state}): there is nothing to change; request a new lease`);
   if (lease.state === 'expanded') return no('unsupported', `lease '${id}' is a periodic series: change one of its occurrences (${lease.occurrenceIds?.[0] ?? `${id}#0`}, ...)`);
@@ -165,6 +169,22 @@ export function planPlacedAgain(s: CoreState, lease: LeaseRecord, policies: Poli
   const accept: Accept = (how, start, end, nodes) => ({ ...head, ok: true, request: lease.req, how, start, end, nodes });
   const no: Refuse = (code, message, alternatives = []) => ({ ...head, ok: false, code, message, alternatives });
   return planAgain(s, lease, {}, lease.req, policies, 0, accept, no);
+}
+
+/**
+ * The plan for placing here a lease that renegotiates on another back-end of the site (`arriving`: a
+ * record of it, renegotiating, in no book), as changed by `change` (its back-end aside): planned as
+ * the lease's own back-end plans it again, here.
+ */
+export function planArrival(s: CoreState, arriving: LeaseRecord, change: LeaseChange, policies: Policies, maxAlternatives: number): ChangePlan {
+  const head = { leaseId: arriving.req.id, change, at: s.now, version: s.version };
+  const next = changedRequest(arriving.req, change);
+  const accept: Accept = (how, start, end, nodes) => ({ ...head, ok: true, request: next, how, start, end, nodes });
+  const no: Refuse = (code, message, alternatives = []) => ({ ...head, ok: false, code, message, alternatives });
+  if (next.nodes > s.nodesThatFit(next.perNode.cpu, next.perNode.memoryMiB)) {
+    return no('exceeds-pool', `lease '${head.leaseId}' asks for ${next.nodes} nodes with ${next.perNode.cpu} CPU and ${next.perNode.memoryMiB} MiB each; back-end '${change.backend}' has ${s.nodesThatFit(next.perNode.cpu, next.perNode.memoryMiB)} such nodes`);
+  }
+  return planAgain(s, arriving, change, next, policies, maxAlternatives, accept, no);
 }
 
 type Accept = (how: ChangeHow, start: number | null, end: number | null, nodes: readonly number[], note?: string) => AcceptedChange;

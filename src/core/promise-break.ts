@@ -39,6 +39,8 @@ export function breakPromise(s: CoreState, lease: LeaseRecord, now: number, code
   lease.state = 'renegotiating';
   lease.failure = { code, message };
   lease.offers = offersFor(s, lease.req, now);
+  // The site adds what its other back-ends can offer, after this back-end's own (backend-moves.ts).
+  s.moves?.broken.push(lease);
   s.book.renegotiate(lease, now + seconds);
   s.changed?.add(lease);
   s.mustReevaluate = true;
@@ -51,19 +53,30 @@ export function breakPromise(s: CoreState, lease: LeaseRecord, now: number, code
  * they can still be met.
  */
 function offersFor(s: CoreState, req: LeaseRequest, now: number): ChangeAlternative[] {
+  const later = sameLeaseLater(s, req, now);
+  const offers: ChangeAlternative[] = later ? [later] : [];
+  if (req.kind === 'deadline') return offers;
+  const boot = s.config.bootSeconds;
+  if (req.nodes > 1 && later?.start !== now + boot) {
+    const asNow: LeaseRequest = { ...req, kind: 'exact', requestedStart: now + boot };
+    const fewer = largestFeasible(1, req.nodes - 1, (k) => planExact(s, { ...asNow, nodes: k }, null));
+    if (fewer) offers.push({ kind: 'fewer-nodes', change: { duration: req.duration, start: now + boot, nodes: fewer.value }, start: fewer.plan.start, end: fewer.plan.end });
+  }
+  return offers;
+}
+
+/**
+ * The same lease, holding nothing, at the earliest start that fits here (a deadline lease: by its
+ * own terms, if they can still be met), as a change; null if none does. What another back-end
+ * offers a lease whose promise broke, too (lease-moves.ts).
+ */
+export function sameLeaseLater(s: CoreState, req: LeaseRequest, now: number): ChangeAlternative | null {
   const boot = s.config.bootSeconds;
   const duration = req.duration;
   if (req.kind === 'deadline') {
     const planned = planDeadline(s, req);
-    return planned.ok ? [{ kind: 'later-start', change: { duration }, start: planned.plan.pieces[0].from + boot, end: planned.plan.end }] : [];
+    return planned.ok ? { kind: 'later-start', change: { duration }, start: planned.plan.pieces[0].from + boot, end: planned.plan.end } : null;
   }
-  const asNow: LeaseRequest = { ...req, kind: 'exact', requestedStart: now + boot };
-  const offers: ChangeAlternative[] = [];
-  const later = earliestExactStart(s, asNow, null);
-  if (later) offers.push({ kind: 'later-start', change: { duration, start: later.start }, start: later.start, end: later.end });
-  if (req.nodes > 1 && later?.start !== now + boot) {
-    const fewer = largestFeasible(1, req.nodes - 1, (k) => planExact(s, { ...asNow, nodes: k }, null));
-    if (fewer) offers.push({ kind: 'fewer-nodes', change: { duration, start: now + boot, nodes: fewer.value }, start: fewer.plan.start, end: fewer.plan.end });
-  }
-  return offers;
+  const later = earliestExactStart(s, { ...req, kind: 'exact', requestedStart: now + boot }, null);
+  return later ? { kind: 'later-start', change: { duration, start: later.start }, start: later.start, end: later.end } : null;
 }

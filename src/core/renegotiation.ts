@@ -18,15 +18,25 @@ export function lapseRenegotiations(s: CoreState, now: number, policies: Policie
   const lapsed = s.book.takeLapsed(now);
   for (const lease of lapsed) {
     const first = s.config.renegotiationDefault === 'first-offer' ? lease.offers?.[0] : undefined;
+    // A move to another back-end is the site's to make: it waits for it, still renegotiating.
+    if (first?.kind === 'other-backend' && s.moves) {
+      s.moves.lapsed.push(lease);
+      continue;
+    }
     const plan = first ? planChange(s, lease.req.id, first.change, policies, 0) : null;
     if (plan?.ok) {
       applyChange(s, plan);
       continue;
     }
-    const why = lease.failure ?? { code: 'renegotiation-lapsed', message: 'its promise could not be kept' };
-    s.book.settle(lease);
-    const taken = first ? '; the first offer no longer fits' : '';
-    failLease(s, lease, now, why.code, `${why.message}; no offer was taken by ${now}${taken}, and the site's default is to cancel`);
+    lapseUntaken(s, lease, now, first !== undefined);
   }
   return lapsed;
+}
+
+/** The lease took no offer in time, and the default took none (`triedFirst`: the first offer no longer fits): it fails, saying so. */
+export function lapseUntaken(s: CoreState, lease: LeaseRecord, now: number, triedFirst: boolean): void {
+  const why = lease.failure ?? { code: 'renegotiation-lapsed', message: 'its promise could not be kept' };
+  s.book.settle(lease);
+  const taken = triedFirst ? '; the first offer no longer fits' : '';
+  failLease(s, lease, now, why.code, `${why.message}; no offer was taken by ${now}${taken}, and the site's default is to cancel`);
 }

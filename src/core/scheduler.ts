@@ -9,6 +9,7 @@ import { COST_FIGURE_KEYS, type CostFigures, costFiguresProblem } from './cost-f
 import { commit, expireHolds, hold, workOf } from './holds.ts';
 import type { LeaseCosts } from './lease-costs.ts';
 import type { LeaseRecord } from './lease-record.ts';
+import { LeaseMoves } from './lease-moves.ts';
 import { type Quote, quoteOf } from './negotiation.ts';
 import type { NodeLoss } from './node-loss.ts';
 import { planChange } from './lease-change.ts';
@@ -336,6 +337,16 @@ export class Scheduler {
   migrateLive(id: string, toNodes: readonly number[], now: number): Done {
     this.mustBeAt(now, 'migrateLive');
     return owner.migrateLive(this.s, id, toNodes, now);
+  }
+
+  /** On a site of several back-ends: its leases whose promise breaks may be offered, and moved to, the others (backend-moves.ts). */
+  trackMoves(): void {
+    this.s.moves ??= { broken: [], lapsed: [] };
+  }
+
+  /** This back-end's side of moving leases between back-ends (lease-moves.ts); at the scheduler's instant. */
+  get moves(): LeaseMoves {
+    return new LeaseMoves(this.s, this.policies);
   }
 
   /** From now on each step names the leases whose record changed (StepResult.changed), for a view that shows them. */

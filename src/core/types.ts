@@ -110,6 +110,11 @@ export interface LeaseChange {
   realDuration?: number;
   /** A cluster lease's members by role name (its workers, say): the roles not named keep their counts. */
   roles?: Readonly<Record<string, number>>;
+  /**
+   * Another back-end of the site to move the lease to (backend-moves.ts): only a lease renegotiating
+   * a broken promise moves, taking the offer its site made it there.
+   */
+  backend?: string;
 }
 
 /** A change a simulated workload asks for at `at` (LWF's <change>): the simulator makes it then, if it can be made. */

@@ -100,6 +100,14 @@ for (const [name, place] of [['SQLite', sqlitePlace], ['PostgreSQL', () => postg
 
 // A site of two back-ends (a `cloud` alice may burst to, after waiting 300 s on the pool): where
 // each lease runs, when a waiting one moves, and every step the quotes add, are the same replayed.
+test('found by the property (SQLite, two back-ends): a reservation whose node is lost takes the offer to move to the cloud, live as after a restart', () => liveEqualsReplay(sqlitePlace, [
+  { op: 'create', kind: 'exact', ...lease, nodes: 2, startIn: 60, duration: 3600 },
+  { op: 'wait', seconds: 120 },
+  { op: 'unavailable', node: 0 },
+  { op: 'take-offer', pick: 0, offer: 1 },
+  { op: 'wait', seconds: 120 },
+], { afterSeconds: 300 }));
+
 test('SQLite, two back-ends: after random API calls the live view equals the replayed view, and the live schedule passes the checker', async () => {
   await fc.assert(
     fc.asyncProperty(fc.array(callArb, { minLength: 1, maxLength: Number(process.env.VWS_REPLAY_CALLS ?? 30), size: 'max' }), (calls) => liveEqualsReplay(sqlitePlace, calls, { afterSeconds: 300 })),

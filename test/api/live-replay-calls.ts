@@ -24,6 +24,8 @@ export type Call =
   | { op: 'act'; action: 'stop' | 'suspend' | 'resume'; pick: number }
   /** The owner renegotiates a live lease: its duration by `by` seconds (may shrink), its start, or its node count. */
   | { op: 'change'; pick: number; what: 'duration' | 'start' | 'nodes'; by: number }
+  /** The owner of a lease renegotiating a broken promise takes the `offer`-th offer made to it (another back-end's too); another lease is asked to move to the cloud. */
+  | { op: 'take-offer'; pick: number; offer: number }
   /** To as many nodes as the lease has, from the `offset`-th of the nodes it is not on. */
   | { op: 'migrate'; pick: number; offset: number }
   | { op: 'vm-ends'; pick: number; failed: boolean }
@@ -60,6 +62,7 @@ export const callArb: fc.Arbitrary<Call> = fc.oneof(
   { weight: 2, arbitrary: fc.record({ op: fc.constant('act' as const), action: fc.constantFrom('stop' as const, 'suspend' as const, 'resume' as const), pick }) },
   { weight: 1, arbitrary: fc.record({ op: fc.constant('migrate' as const), pick, offset: fc.nat(10) }) },
   { weight: 2, arbitrary: fc.record({ op: fc.constant('change' as const), pick, what: fc.constantFrom('duration' as const, 'duration' as const, 'start' as const, 'nodes' as const), by: fc.integer({ min: -3600, max: 7200 }) }) },
+  { weight: 1, arbitrary: fc.record({ op: fc.constant('take-offer' as const), pick, offer: fc.nat(3) }) },
   { weight: 1, arbitrary: fc.record({ op: fc.constant('vm-ends' as const), pick, failed: fc.boolean() }) },
   { weight: 2, arbitrary: fc.record({ op: fc.constantFrom('add-node' as const, 'drain' as const, 'remove' as const, 'unavailable' as const, 'available' as const), node: fc.nat(10) }) },
   {
@@ -149,6 +152,14 @@ export async function runCalls(w: RestartWorld, calls: readonly Call[], bootAndS
         const body = c.what === 'duration' ? { duration: Math.max(1, shown.spec.duration + c.by) }
           : c.what === 'start' ? { start: Math.max(0, (shown.spec.start ?? now) + c.by) } : { nodes: 1 + (Math.abs(c.by) % 3) };
         ok('change', await w.call(l.owner, 'POST', `${path(l.id)}/change`, body));
+        break;
+      }
+      case 'take-offer': {
+        const l = await target(c.pick, ['renegotiating']);
+        if (!l) break;
+        const offers = (await w.call('admin', 'GET', path(l.id))).body.reason?.offers ?? [];
+        const body = l.status === 'renegotiating' && offers.length > 0 ? offers[c.offer % offers.length].change : { backend: 'cloud' };
+        ok('take-offer', await w.call(l.owner, 'POST', `${path(l.id)}/change`, body));
         break;
       }
       case 'migrate': {

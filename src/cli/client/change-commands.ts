@@ -18,6 +18,7 @@ interface Change {
   cpu?: number;
   memoryMiB?: number;
   roles?: Record<string, number>;
+  backend?: string;
 }
 
 interface Price { amount: number | null; unit: string; dollars?: number }
@@ -68,12 +69,15 @@ function changeOf(args: Args): Change {
     if (!m) throw new UsageError(`--role must be ROLE=COUNT, e.g. --role worker=4; got '${role}'`);
     (c.roles ??= {})[m[1]] = integerOption('role', m[2], 1);
   }
+  const backend = args.string('backend');
+  if (backend !== undefined) c.backend = backend;
   return c;
 }
 
 /** The command line that asks for `change` of lease `id`. */
 function changeLine(id: string, c: Change): string {
   const parts = [`vws lease change ${id}`];
+  if (c.backend !== undefined) parts.push(`--backend ${c.backend}`);
   if (c.duration !== undefined) parts.push(`--duration ${durationText(c.duration)}`);
   if (c.start !== undefined) parts.push(`--start ${c.start}`);
   if (c.nodes !== undefined) parts.push(`--nodes ${c.nodes}`);
@@ -96,7 +100,7 @@ function answerText(a: ChangeAnswer, done: boolean): string {
 /** Quotes (--quote) or makes `change` of the lease named on the line. */
 async function send(args: Args, change: Change): Promise<number> {
   const id = args.positionals[0];
-  if (Object.keys(change).length === 0) throw new UsageError(`${args.command} needs something to change: --duration, --start, --nodes, --cpu, --memory or --role`);
+  if (Object.keys(change).length === 0) throw new UsageError(`${args.command} needs something to change: --duration, --start, --nodes, --cpu, --memory, --role or --backend`);
   const quoting = args.flag('quote');
   try {
     const res = await connect(args).send<{ quote?: ChangeAnswer; change?: ChangeAnswer; lease?: LeaseBody }>('POST', `/v1/leases/${enc(id)}/${quoting ? 'quote-change' : 'change'}`, change);

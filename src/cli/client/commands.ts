@@ -84,13 +84,14 @@ function addLease(program: Cli, leaf: Leaf): void {
 function addChanges(group: Cli, leaf: Leaf): void {
   const ch = (name: string) => client(async () => (await import('./change-commands.ts')).CHANGE_COMMANDS[name]);
   const quoteOnly = () => new Option('--quote', 'only say what the change would do; change nothing');
-  leaf(group, 'change <ID>', 'change a live lease: its duration, start, nodes, CPUs or memory (owner)', ch('change'))
+  leaf(group, 'change <ID>', 'change a live lease: its duration, start, nodes, CPUs or memory, or its back-end while it renegotiates (owner)', ch('change'))
     .addOption(new Option('--duration <D>', 'the whole run, as when the lease was asked for'))
     .addOption(new Option('--start <TIME>', 'a scheduled exact lease\'s new start'))
     .addOption(new Option('--nodes <N>', 'how many VMs (a lease not yet begun)'))
     .addOption(new Option('--cpu <C>', 'CPUs per VM (a lease not yet begun)'))
     .addOption(new Option('--memory <MiB>', 'memory per VM (a lease not yet begun)'))
     .addOption(new Option('--role <ROLE=COUNT>', "a cluster's members of one role (a cluster not yet begun), repeatable").argParser(repeated))
+    .addOption(new Option('--backend <NAME>', 'move it to another back-end (a lease renegotiating a broken promise, taking the offer made there)'))
     .addOption(quoteOnly()).addHelpText('after', FORMS);
   leaf(group, 'extend <ID>', 'run a live lease longer (owner)', ch('extend'))
     .addOption(new Option('--by <D>', 'how much longer')).addOption(quoteOnly()).addHelpText('after', FORMS);

@@ -41,7 +41,7 @@ export interface LeaseBody {
   kind: string;
   status: string;
   /** While it renegotiates: the changes it is offered, and until when. */
-  reason: { code: string; message: string; offers?: Array<{ kind: string; change: Record<string, number>; start: number; end: number }>; until?: number } | null;
+  reason: { code: string; message: string; offers?: Array<{ kind: string; change: Record<string, number | string>; start: number; end: number }>; until?: number } | null;
   nodes: string[];
   plannedStart: number | null;
   plannedEnd: number | null;

@@ -102,6 +102,7 @@ function poolOf(inputs: readonly InputRow[]): string {
     const request = input?.type === 'submit' || input?.type === 'hold' ? input.request : undefined;
     const beyond = input?.type === 'node-add' && input.backend !== undefined ? `adds node '${input.node.id}' to back-end '${input.backend}'`
       : request?.burst !== undefined ? `lets lease '${request.id}' burst to back-end '${request.burst.backend}'`
+        : input?.type === 'change' && input.change.backend !== undefined ? `moves lease '${input.id}' to back-end '${input.change.backend}'`
         : request?.backend !== undefined && named !== undefined && request.backend !== named ? `sends lease '${request.id}' to back-end '${request.backend}', another than '${named}'`
           : null;
     if (beyond) throw new ReplayRefused(`${where(row)} ${beyond}: a replay knows a site of one pool (no --burst-to back-end), and this one had more`);

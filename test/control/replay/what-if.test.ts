@@ -98,6 +98,7 @@ test('a log a replay cannot take is refused, saying why: another back-end, a bur
   const refused = (log: SiteLog, says: RegExp) => assert.throws(() => whatIf(log, null), (e: unknown) => e instanceof ReplayRefused && says.test(e.message));
   refused(logOf([[T0, { type: 'node-add', node: { id: 'c1', cpu: 2, memoryMiB: 2048, diskMiB: 0 }, backend: 'ec2' }]]), /input 3 \(time \d+\) adds node 'c1' to back-end 'ec2': a replay knows a site of one pool/);
   refused(logOf([[T0, submit('bob', request('b', { burst: { backend: 'ec2', at: T0 + 60 } }))]]), /lets lease 'b' burst to back-end 'ec2'/);
+  refused(logOf([[T0, { type: 'change', id: 'b', change: { backend: 'ec2', duration: 100 } }]]), /input 3 \(time \d+\) moves lease 'b' to back-end 'ec2': a replay knows a site of one pool/);
   refused(logOf([[T0, submit('bob', request('a', { backend: 'qemu' }))], [T0, submit('bob', request('b', { backend: 'ec2' }))]]), /sends lease 'b' to back-end 'ec2', another than 'qemu'/);
   refused(logOf([], [{ id: 'n1', pilot: '4242' }]), /nodes came from pilot jobs \(n1, job 4242\)/);
   refused(logOf([[T0, { type: 'reboot' } as unknown as Input]]), /input 3 \(time \d+\) is of type 'reboot', which this vws does not know/);

@@ -181,8 +181,9 @@ export function planArrival(s: CoreState, arriving: LeaseRecord, change: LeaseCh
   const next = changedRequest(arriving.req, change);
   const accept: Accept = (how, start, end, nodes) => ({ ...head, ok: true, request: next, how, start, end, nodes });
   const no: Refuse = (code, message, alternatives = []) => ({ ...head, ok: false, code, message, alternatives });
-  if (next.nodes > s.nodesThatFit(next.perNode.cpu, next.perNode.memoryMiB)) {
-    return no('exceeds-pool', `lease '${head.leaseId}' asks for ${next.nodes} nodes with ${next.perNode.cpu} CPU and ${next.perNode.memoryMiB} MiB each; back-end '${change.backend}' has ${s.nodesThatFit(next.perNode.cpu, next.perNode.memoryMiB)} such nodes`);
+  const fit = s.nodesThatFit(next.perNode.cpu, next.perNode.memoryMiB, bandwidthOf(next.perNode));
+  if (next.nodes > fit) {
+    return no('exceeds-pool', `lease '${head.leaseId}' asks for ${nodesText(next.nodes, next.perNode)}; back-end '${change.backend}' has ${fit} such nodes`);
   }
   return planAgain(s, arriving, change, next, policies, maxAlternatives, accept, no);
 }

@@ -3,6 +3,7 @@
 // placing it here, and placing it. A lease moves only while it renegotiates, holding nothing, so
 // it arrives as it would be placed again on its own back-end: planned as an offer taken there is.
 
+import { bandwidthOf } from './bandwidth.ts';
 import { applyChange } from './change-apply.ts';
 import type { AcceptedChange, ChangeAlternative, ChangePlan, LeaseChange } from './change-plan.ts';
 import type { CoreState } from './core-state.ts';
@@ -22,7 +23,7 @@ export class LeaseMoves {
    */
   offer(req: LeaseRequest, backend: string): ChangeAlternative | null {
     const here: LeaseRequest = { ...req, backend };
-    if (here.nodes > this.s.nodesThatFit(here.perNode.cpu, here.perNode.memoryMiB)) return null;
+    if (here.nodes > this.s.nodesThatFit(here.perNode.cpu, here.perNode.memoryMiB, bandwidthOf(here.perNode))) return null;
     const later = sameLeaseLater(this.s, here, this.s.now);
     return later && { ...later, kind: 'other-backend', change: { backend, ...later.change } };
   }

@@ -103,22 +103,28 @@ export function move(site: MoveSite, id: string, change: LeaseChange, now: numbe
 }
 
 /**
- * The leases whose owners took no offer in time, on a site whose default takes the first, where
- * the first is another back-end's: moved there if it still takes them, else failed as a lease
- * whose first offer no longer fits. The steps of the back-ends this changed, at `now`.
+ * The leases whose owners took no offer in time, on a site whose default takes the first that
+ * fits, where none of their own back-end's did: moved to the first other back-end that still
+ * takes them, else failed as a lease none of whose offers fits. The steps of the back-ends this
+ * changed, at `now`.
  */
 export function lapseMoves(site: MoveSite, now: number): StepResult[] {
   const steps: StepResult[] = [];
   for (const from of site.list) {
     for (const lease of from.scheduler.moves.takeLapsed()) {
-      const offered = lease.offers![0].change;
-      // Offered to start at once, it starts at once still (as soon as it can on the other back-end), not in the past.
-      const { start, ...rest } = offered;
-      const change = start !== undefined && start < now ? rest : offered;
-      const moved = move(site, lease.req.id, change, now, undefined, false);
-      if (!moved.ok) from.scheduler.moves.lapse(lease);
+      // The first other back-end's offer that still fits; one offered to start at once starts as soon as it can there, not in the past.
+      let to: string | null = null;
+      for (const offer of lease.offers!.filter((o) => o.kind === 'other-backend')) {
+        const { start, ...rest } = offer.change;
+        const change = start !== undefined && start < now ? rest : offer.change;
+        if (move(site, lease.req.id, change, now, undefined, false).ok) {
+          to = change.backend!;
+          break;
+        }
+      }
+      if (to === null) from.scheduler.moves.lapse(lease);
       steps.push(site.clock.step(from.scheduler, now));
-      if (moved.ok) steps.push(site.clock.step(site.list.find((b) => b.name === change.backend)!.scheduler, now));
+      if (to !== null) steps.push(site.clock.step(site.list.find((b) => b.name === to)!.scheduler, now));
     }
   }
   return steps;

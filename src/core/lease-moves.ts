@@ -66,7 +66,7 @@ export class LeaseMoves {
     return lapsed;
   }
 
-  /** A lapsed lease whose first offer, another back-end's, no longer fits: it fails, as one whose own first offer no longer fits. */
+  /** A lapsed lease none of whose offers (its own back-end's, then the others') fits any more: it fails, saying so. */
   lapse(lease: LeaseRecord): void {
     lapseUntaken(this.s, lease, this.s.now, true);
   }

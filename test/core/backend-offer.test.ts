@@ -168,7 +168,7 @@ test('first-offer: the move is taken by default when it is the first offer (the 
   const failed = setUp(true);
   assert.equal(failed.leaseBackend('ar'), 'pool');
   assert.equal(failed.lease('ar')!.state, 'cancelled');
-  assert.match(failed.lease('ar')!.failure!.message, /the first offer no longer fits/);
+  assert.match(failed.lease('ar')!.failure!.message, /none of its offers fits any more/);
 });
 
 test('the same inputs make the same offers and the same move (determinism)', () => {

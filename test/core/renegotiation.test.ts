@@ -87,6 +87,23 @@ test('an owner who takes no offer: by default the lease is cancelled with its re
   assert.equal(taken.lease('ar')!.chain.find((x) => x.kind === 'run')!.start, 2000);
 });
 
+// Found in review: the default tried the first offer alone, so a lease whose later start was taken
+// meanwhile was cancelled though fewer nodes still fitted, and an offer made to start at once (at
+// the break) could never be taken when the wait ran out, its start being past by then.
+test('with first-offer, the first offer that still fits is taken; one offered to start at once starts when the wait runs out', () => {
+  const { s } = world('first-offer');
+  assert.ok(s.submit(exact('thief', 2000, 2000, 2), 100).ok, 'a reservation takes the room the later start was offered');
+  s.advance(100);
+  runTo(s, 700);
+  const ar = s.lease('ar')!;
+  assert.equal(ar.state, 'active', 'it runs from the instant its wait ran out');
+  assert.equal(ar.req.nodes, 1, 'the fewer-nodes offer');
+  const run = ar.chain.find((x) => x.kind === 'run')!;
+  assert.deepEqual([run.start, run.end], [700, 1700]);
+  runUntilIdle(s);
+  assert.deepEqual(checkSchedule([...scheduleLines(s.allLeases(), s.table.nodes)], { runtimeOverheadPercent: 0, drained: true }), []);
+});
+
 test('a renegotiating lease can be cancelled by its owner, and is no longer waited for', () => {
   const { s } = world();
   assert.ok(s.cancel('ar', 100).ok);

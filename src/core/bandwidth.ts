@@ -77,3 +77,65 @@ export function nodesText(nodes: number, shape: Resources): string {
   const bw = bandwidthOf(shape);
   return `${nodes} nodes with ${shape.cpu} CPU and ${shape.memoryMiB} MiB${bw > 0 ? ` and ${bw} Mbit/s` : ''} each`;
 }
+
+/**
+ * Of each node, the bandwidth of all the reservations in its calendar, whenever they are: more
+ * than it ever holds at once. Where that and a request's bandwidth fit the node, bandwidth cannot
+ * bind there, and the request is asked only the questions of CPU and memory, with their memos
+ * (a site whose leases ask for bandwidth its nodes have plenty of is scheduled as fast as one
+ * whose leases ask for none).
+ */
+export class HeldBandwidth {
+  private readonly held: number[] = [];
+  /** The least bandwidth any node leases (Infinity: none leases any), and the least any has left unheld, when not `stale`. */
+  private least = Infinity;
+  private leastLeft = Infinity;
+  private stale = false;
+
+  constructor(private readonly specs: readonly Resources[]) {}
+
+  nodeAdded(spec: Resources): void {
+    this.held.push(0);
+    if (spec.bandwidthMbps !== undefined) this.least = Math.min(this.least, spec.bandwidthMbps);
+    this.stale = true;
+  }
+
+  added(n: number, seg: Segment): void {
+    if (seg.bandwidthMbps === 0) return;
+    this.held[n] += seg.bandwidthMbps;
+    this.stale = true;
+  }
+
+  /** Node n's calendar lost segments (`seg`, or ended ones): counted again where bandwidth was held. */
+  removed(n: number, cal: readonly Segment[], seg?: Segment): void {
+    if (seg ? seg.bandwidthMbps === 0 : this.held[n] === 0) return;
+    let sum = 0;
+    for (const s of cal) sum += s.bandwidthMbps;
+    this.held[n] = sum;
+    this.stale = true;
+  }
+
+  /** Whether some node is too small for `bw` at all. */
+  someTooSmall(bw: number): boolean {
+    return bw > this.least + EPS;
+  }
+
+  /** Whether bandwidth `bw` could bind on node n: it leases bandwidth, and what it holds with `bw` is more than it has. */
+  binds(n: number, bw: number): boolean {
+    return bw > 0 && this.specs[n].bandwidthMbps !== undefined && this.held[n] + bw > this.specs[n].bandwidthMbps! + EPS;
+  }
+
+  /** Whether it could bind on some node: a look at every node only after what they hold changed. */
+  bindsAnywhere(bw: number): boolean {
+    if (!(bw > 0) || this.least === Infinity) return false;
+    if (this.stale) {
+      this.leastLeft = Infinity;
+      for (let n = 0; n < this.held.length; n++) {
+        const has = this.specs[n].bandwidthMbps;
+        if (has !== undefined) this.leastLeft = Math.min(this.leastLeft, has - this.held[n]);
+      }
+      this.stale = false;
+    }
+    return bw > this.leastLeft + EPS;
+  }
+}

@@ -127,7 +127,7 @@ export class FreeProfile {
       candidates &= ~good;
     }
     // The table's RoomIndex answers of CPU and memory only: a shape with bandwidth asks each node.
-    if (this.emptyIsFree && ask.ignore === undefined && !ask.onlyFreeNow && !(ask.bandwidthMbps! > 0)) {
+    if (this.emptyIsFree && ask.ignore === undefined && !ask.onlyFreeNow && !table.bandwidthBindsAnywhere(ask.bandwidthMbps ?? 0)) {
       if (!this.roomKnown) {
         roomBits(table, ask.t, ask.cpu, ask.memoryMiB, this.roomGood, this.roomUnknown);
         this.roomKnown = true;

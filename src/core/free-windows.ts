@@ -1,4 +1,4 @@
-import { bandwidthFits, limitsBandwidth } from './bandwidth.ts';
+import { bandwidthFits } from './bandwidth.ts';
 import { EPS, exclusiveGaps, nextReleaseAfter } from './calendar.ts';
 import type { Segment } from './segment.ts';
 import type { NodeSpec } from './types.ts';
@@ -9,6 +9,7 @@ export interface FreeWindowsSource {
   isOpen(n: number): boolean;
   reservationsOn(n: number): readonly Segment[];
   freeUntil(n: number, t: number, cpu: number, mem: number, horizon: number, ignore?: ReadonlySet<string>, ignoreFrom?: number, bw?: number): number;
+  bandwidthBinds(n: number, bw: number): boolean;
 }
 
 /**
@@ -23,7 +24,7 @@ export function freeWindows(table: FreeWindowsSource, n: number, from: number, c
   if (!table.isOpen(n) || cpu > spec.cpu + EPS || mem > spec.memoryMiB + EPS || !bandwidthFits(spec, bw)) return [];
   const cal = table.reservationsOn(n);
   const ignoring = ignore !== undefined && ignore.size > 0 && cal.some((s) => ignore.has(s.leaseId));
-  const gaps = ignoring || limitsBandwidth(spec, bw) ? null : exclusiveGaps(cal, spec, from, cpu, mem);
+  const gaps = ignoring || table.bandwidthBinds(n, bw) ? null : exclusiveGaps(cal, spec, from, cpu, mem);
   if (gaps !== null) return gaps;
   const out: Array<[number, number]> = [];
   let t = from;

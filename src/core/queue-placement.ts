@@ -76,7 +76,8 @@ export class QueuePlacement {
   profileFor(lease: LeaseRecord, t: number, now: number, image: string | null): FreeProfile {
     const { cpu, memoryMiB } = lease.req.perNode;
     const bandwidthMbps = bandwidthOf(lease.req.perNode);
-    if (t === now && image === null && bandwidthMbps === 0) return this.nowProfile(cpu, memoryMiB, now);
+    // Followed from instant to instant as CPU and memory's: only while bandwidth binds nowhere.
+    if (t === now && image === null && !this.ctx.table.bandwidthBindsAnywhere(bandwidthMbps)) return this.nowProfile(cpu, memoryMiB, now);
     // Profiles of a state gone by are made again for the new one, keeping their arrays.
     if (this.profilesVersion !== this.ctx.version || this.profilesNow !== now) {
       this.profileCount = 0;

@@ -1,4 +1,4 @@
-import { bandwidthFits, bandwidthFitsNow, bandwidthFreeUntil, limitsBandwidth, withBandwidth } from './bandwidth.ts';
+import { bandwidthFits, bandwidthFitsNow, bandwidthFreeUntil, HeldBandwidth, withBandwidth } from './bandwidth.ts';
 import { endsAfterIn, EPS, exclusiveFreeUntil, insertByStart, leasesOverlappingIn, removeFrom, roomFromOn, small, sweepFreeUntil } from './calendar.ts';
 import { FreedNodes } from './freed-nodes.ts';
 import { freeWindows } from './free-windows.ts';
@@ -45,42 +45,31 @@ export class SlotTable {
   private readonly windows = new WindowSearch(this);
   /** Each node's departure segment, where it has one (a pilot's node, leaving when its job ends). */
   private readonly departures: Array<Segment | undefined> = [];
+  private readonly bandwidth = new HeldBandwidth(this.specs);
 
   constructor(nodes: readonly NodeSpec[]) {
     for (const n of nodes) this.addNode(n);
   }
 
-  get nodes(): readonly NodeSpec[] {
-    return this.specs;
-  }
+  get nodes(): readonly NodeSpec[] { return this.specs; }
 
-  get size(): number {
-    return this.specs.length;
-  }
+  get size(): number { return this.specs.length; }
 
   /** Bumped by every change to the table: an answer computed at the same version is still right. */
-  get version(): number {
-    return this.changes;
-  }
+  get version(): number { return this.changes; }
 
   /** How many reservations are still to begin. */
-  get pendingReservations(): number {
-    return this.pending.size;
-  }
+  get pendingReservations(): number { return this.pending.size; }
 
   /**
    * The latest instant up to which capacity was given back (a reservation released or cut
    * short, a node opened: Infinity) since forgetFreed; -Infinity if none was. Lets a caller tell
    * that nothing it planned after that instant could now be planned differently.
    */
-  get freedUntil(): number {
-    return this.freed.until;
-  }
+  get freedUntil(): number { return this.freed.until; }
 
   /** The nodes on which capacity was given back since forgetFreed (a node may be listed more than once), or null if too many. */
-  get freedNodes(): ArrayLike<number> | null {
-    return this.freed.nodes;
-  }
+  get freedNodes(): ArrayLike<number> | null { return this.freed.nodes; }
 
   /** Forgets what was freed. The list last read through freedNodes stays as it was until the next call. */
   forgetFreed(): void {
@@ -97,6 +86,7 @@ export class SlotTable {
     this.fits.changed();
     this.specs.push(spec);
     this.calendars.push([]);
+    this.bandwidth.nodeAdded(spec);
     this.empty.add(this.specs.length - 1);
     this.closed.push(false);
     this.touchedAt.push(this.changes);
@@ -132,24 +122,20 @@ export class SlotTable {
 
   /** Open nodes that could hold `cpu`/`mem` (and bandwidth `bw`) at all. Asked of every request: the last answer is kept while the pool stays the same. */
   openNodesThatFit(cpu: number, mem: number, bw = 0): number {
-    return bw > 0 ? this.openFitting(cpu, mem, bw).size : this.fits.countThatFit(cpu, mem);
+    return this.bandwidth.someTooSmall(bw) ? this.openFitting(cpu, mem, bw).size : this.fits.countThatFit(cpu, mem);
   }
 
   /** Open nodes big enough for cpu/mem (fitsAtAll), kept while the pool and the shape stay the same (a shape with bandwidth is rare: not kept). */
   openFitting(cpu: number, mem: number, bw = 0): NodeBits {
     const bits = this.fits.nodesThatFit(cpu, mem);
-    return bw > 0 ? withBandwidth(bits, this.specs, bw) : bits;
+    return this.bandwidth.someTooSmall(bw) ? withBandwidth(bits, this.specs, bw) : bits;
   }
 
   /** Nodes whose calendar is empty (closed ones included). */
-  get emptyNodes(): NodeBits {
-    return this.empty;
-  }
+  get emptyNodes(): NodeBits { return this.empty; }
 
   /** Nodes with some capacity left at the current instant. */
-  get notFullNow(): NodeBits {
-    return this.usage.notFull;
-  }
+  get notFullNow(): NodeBits { return this.usage.notFull; }
 
   /** A reservation; one that `begins` now is activated as it is made (two changes, read by nothing in between), its nodes gone over once (232,000 of the SDSC log's 336,000). */
   reserve(leaseId: string, kind: SegmentKind, start: number, end: number, nodes: readonly number[], cpu: number, memoryMiB: number, begins = false, bandwidthMbps = 0): Segment {
@@ -159,6 +145,7 @@ export class SlotTable {
     for (let k = 0; k < nodes.length; k++) {
       const n = nodes[k];
       insertByStart(this.calendars[n], seg);
+      this.bandwidth.added(n, seg);
       this.empty.delete(n);
       this.stampNode(n);
       if (begins) this.usage.add(n, cpu, memoryMiB, this.changes);
@@ -194,6 +181,7 @@ export class SlotTable {
   private takeOut(n: number, seg: Segment): void {
     const cal = this.calendars[n];
     removeFrom(cal, seg);
+    this.bandwidth.removed(n, cal, seg);
     if (cal.length === 0) this.empty.add(n);
   }
 
@@ -248,7 +236,7 @@ export class SlotTable {
 
   /** Whether `cpu`/`mem` (and bandwidth `bw`) fit on node n at the current instant, by the usage counters. */
   fitsNow(n: number, cpu: number, mem: number, bw = 0): boolean {
-    return this.usage.fits(n, cpu, mem) && (bw === 0 || bandwidthFitsNow(this.calendars[n], this.specs[n], bw));
+    return this.usage.fits(n, cpu, mem) && (!this.bandwidth.binds(n, bw) || bandwidthFitsNow(this.calendars[n], this.specs[n], bw));
   }
 
   /**
@@ -257,7 +245,7 @@ export class SlotTable {
    */
   freeUntil(n: number, t: number, cpu: number, mem: number, horizon: number, ignore?: ReadonlySet<string>, ignoreFrom = -Infinity, bw = 0): number {
     const until = this.freeUntilOf(n, t, cpu, mem, horizon, ignore, ignoreFrom);
-    return until > t && limitsBandwidth(this.specs[n], bw) ? bandwidthFreeUntil(this.calendars[n], this.specs[n], t, bw, until, ignore, ignoreFrom) : until;
+    return until > t && this.bandwidth.binds(n, bw) ? bandwidthFreeUntil(this.calendars[n], this.specs[n], t, bw, until, ignore, ignoreFrom) : until;
   }
 
   private freeUntilOf(n: number, t: number, cpu: number, mem: number, horizon: number, ignore: ReadonlySet<string> | undefined, ignoreFrom: number): number {
@@ -308,7 +296,7 @@ export class SlotTable {
    */
   roomForGoodFrom(n: number, t: number, cpu: number, mem: number, skip?: string, bw = 0): number | null {
     if (!this.fitsAtAll(n, cpu, mem, bw)) return Infinity;
-    if (limitsBandwidth(this.specs[n], bw)) return null;
+    if (this.bandwidth.binds(n, bw)) return null;
     if (skip !== undefined) return roomFromOn(this.calendars[n], this.specs[n], t, cpu, mem, skip);
     const memo = this.roomMemo;
     memo.forShape(cpu, mem, this.specs.length);
@@ -334,6 +322,12 @@ export class SlotTable {
     if (this.rooms === null || this.rooms.cpu !== cpu || this.rooms.mem !== mem) this.rooms = new RoomIndex(this, cpu, mem);
     return this.rooms.at(t, this.touchLog.take());
   }
+
+  /** Whether bandwidth `bw` could bind on node n (bandwidth.ts): where it cannot, only CPU and memory are asked. */
+  bandwidthBinds(n: number, bw: number): boolean { return this.bandwidth.binds(n, bw); }
+
+  /** Whether bandwidth `bw` could bind on some node: where it cannot, a request is asked as if it leased none. */
+  bandwidthBindsAnywhere(bw: number): boolean { return this.bandwidth.bindsAnywhere(bw); }
 
   /** Whether node n is open and big enough for cpu/mem and bandwidth `bw`. */
   fitsAtAll(n: number, cpu: number, mem: number, bw = 0): boolean {
@@ -386,6 +380,7 @@ export class SlotTable {
       // Ended reservations leave the calendars as they end: what is left here is rare, and a node whose calendar stays as it was keeps what was remembered of it.
       if (w === cal.length) continue;
       cal.length = w;
+      this.bandwidth.removed(n, cal);
       if (w === 0) this.empty.add(n);
       this.stampNode(n);
     }

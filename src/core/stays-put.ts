@@ -69,7 +69,7 @@ export class StaysPut {
     const chain = lease.chain;
     if (lease.state !== 'scheduled' || chain.length === 0) return false;
     // Its answers are of CPU and memory's room (the table's RoomIndex): bandwidth's is not there.
-    if (bandwidthOf(lease.req.perNode) > 0) return false;
+    if (this.ctx.table.bandwidthBindsAnywhere(bandwidthOf(lease.req.perNode))) return false;
     if (lease.req.image !== undefined && this.ctx.config.images === 'transfer') return false;
     const start = chain[0].start;
     if (start <= now) return false;

@@ -1,4 +1,3 @@
-import { limitsBandwidth } from './bandwidth.ts';
 import { addExclusiveGaps, firstOfK, kthSmallest } from './calendar.ts';
 import type { RoomIndex } from './room-index.ts';
 import type { Segment } from './segment.ts';
@@ -20,6 +19,8 @@ export interface WindowSource {
   freeWindows(n: number, from: number, cpu: number, mem: number, ignore?: ReadonlySet<string>, bw?: number): Array<[number, number]>;
   roomForGoodFrom(n: number, t: number, cpu: number, mem: number): number | null;
   roomIndex(t: number, cpu: number, mem: number): RoomIndex;
+  bandwidthBinds(n: number, bw: number): boolean;
+  bandwidthBindsAnywhere(bw: number): boolean;
 }
 
 /** The earliest start at which enough nodes are free long enough, over the table's per-node calendars. */
@@ -39,12 +40,12 @@ export class WindowSearch {
   earliestWindow(k: number, cpu: number, mem: number, length: number, from: number, opts: WindowOptions): number {
     const { notBefore, latestStart = Infinity, ignore, bandwidthMbps: bw = 0 } = opts;
     const ignoring = ignore !== undefined && ignore.size > 0;
-    // Room for CPU and memory that stays says nothing of bandwidth's: a request with some is swept.
-    if (!ignoring && !(bw > 0)) {
+    // Room for CPU and memory that stays says nothing of bandwidth where it may bind: such a request is swept.
+    const table = this.table;
+    if (!ignoring && !table.bandwidthBindsAnywhere(bw)) {
       const simple = this.earliestWhereRoomStays(k, cpu, mem, from, notBefore, latestStart);
       if (simple !== null) return simple;
     }
-    const table = this.table;
     let count = 0;
     const add = (a: number, b: number): void => {
       const lastStart = b - length;
@@ -58,7 +59,7 @@ export class WindowSearch {
       const nb = notBefore ? Math.max(from, notBefore(n)) : from;
       if (nb === Infinity) continue;
       if (!table.fitsAtAll(n, cpu, mem, bw)) continue;
-      if (!ignoring && !limitsBandwidth(table.nodes[n], bw) && addExclusiveGaps(table.reservationsOn(n), table.nodes[n], nb, cpu, mem, latestStart, add)) continue;
+      if (!ignoring && !table.bandwidthBinds(n, bw) && addExclusiveGaps(table.reservationsOn(n), table.nodes[n], nb, cpu, mem, latestStart, add)) continue;
       for (const [a, b] of table.freeWindows(n, nb, cpu, mem, ignore, bw)) add(a, b);
     }
     return count < k ? Infinity : firstOfK(this.opens.subarray(0, count), this.closes.subarray(0, count), k);

@@ -5,7 +5,7 @@ import { type Static, type TSchema, Type } from '@sinclair/typebox';
 import { MAX_ROLES, ROLE_NAME } from '../core/roles.ts';
 import type { RefusalCode } from '../control/refusal.ts';
 import { LARGEST_IMAGE_MIB, LATEST_INSTANT, LONGEST_HOLD_SECONDS, LONGEST_SECONDS, MOST_CPUS, MOST_DISK_MIB, MOST_MEMORY_MIB, MOST_NODES, MOST_OCCURRENCES, NODE_ID_PATTERN, STORABLE_TEXT_PATTERN } from './limits.ts';
-import { MOST_NODE_BANDWIDTH_MBPS } from '../drivers/leased-limits.ts';
+import { LIMIT_BOUNDS, MOST_NODE_BANDWIDTH_MBPS } from '../drivers/leased-limits.ts';
 import { REFUSAL_STATUS } from './refusal-status.ts';
 import { Role, Roles, SshPublicKeys, UserData } from './cluster-schemas.ts';
 import { ImageDescription } from './image-schemas.ts';
@@ -169,6 +169,7 @@ export const ChangeBody = Type.Object({
   nodes: Type.Optional(Type.Integer({ minimum: 1, maximum: MOST_NODES, description: 'VMs (one per node), for a lease not yet begun' })),
   cpu: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: MOST_CPUS, description: 'CPUs per node (may be fractional), for a lease not yet begun' })),
   memoryMiB: Type.Optional(Type.Integer({ minimum: 1, maximum: MOST_MEMORY_MIB, description: 'memory per node, for a lease not yet begun' })),
+  bandwidthMbps: Type.Optional(Type.Number({ minimum: LIMIT_BOUNDS.bandwidthMbps.minimum, maximum: LIMIT_BOUNDS.bandwidthMbps.maximum, description: `network bandwidth per VM, Mbit/s from ${LIMIT_BOUNDS.bandwidthMbps.minimum} to ${LIMIT_BOUNDS.bandwidthMbps.maximum}, for a lease of one shape not yet begun` })),
   roles: Type.Optional(Type.Record(Type.String({ pattern: ROLE_NAME.source }), Type.Integer({ minimum: 1, maximum: MOST_NODES }), {
     additionalProperties: false, minProperties: 1, maxProperties: MAX_ROLES, description: 'a cluster lease not yet begun: members by role name, e.g. {"worker": 4}; roles not named keep theirs',
   })),

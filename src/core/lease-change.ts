@@ -70,8 +70,8 @@ class WithoutLease implements PlanContext {
 
 /** What is wrong with the change itself, whatever the lease: null if nothing. */
 export function changeProblem(change: LeaseChange): string | null {
-  const given = (['duration', 'start', 'nodes', 'cpu', 'memoryMiB', 'roles', 'backend'] as const).filter((k) => change[k] !== undefined);
-  if (given.length === 0) return 'a change names at least one of duration, start, nodes, cpu, memoryMiB, roles, backend';
+  const given = (['duration', 'start', 'nodes', 'cpu', 'memoryMiB', 'bandwidthMbps', 'roles', 'backend'] as const).filter((k) => change[k] !== undefined);
+  if (given.length === 0) return 'a change names at least one of duration, start, nodes, cpu, memoryMiB, bandwidthMbps, roles, backend';
   if (change.backend !== undefined && !(typeof change.backend === 'string' && change.backend.length > 0)) return `backend must be the name of one of the site's back-ends, got ${JSON.stringify(change.backend)}`;
   for (const [name, count] of Object.entries(change.roles ?? {})) {
     if (!(Number.isSafeInteger(count) && count >= 1)) return `roles.${name} must be a whole number of members >= 1, got ${count}`;
@@ -82,6 +82,7 @@ export function changeProblem(change: LeaseChange): string | null {
   }
   if (change.start !== undefined && !(Number.isSafeInteger(change.start) && change.start >= 0)) return `start must be a whole number of seconds >= 0, got ${change.start}`;
   if (change.cpu !== undefined && !(Number.isFinite(change.cpu) && change.cpu > 0)) return `cpu must be a number > 0, got ${change.cpu}`;
+  if (change.bandwidthMbps !== undefined && !(Number.isFinite(change.bandwidthMbps) && change.bandwidthMbps > 0)) return `bandwidthMbps must be a number > 0, got ${change.bandwidthMbps}`;
   if (change.realDuration !== undefined && !(Number.isSafeInteger(change.realDuration) && change.realDuration >= 1)) return `realDuration must be a whole number >= 1, got ${change.realDuration}`;
   return null;
 }
@@ -93,6 +94,7 @@ export function changedRequest(req: LeaseRequest, change: LeaseChange): LeaseReq
     ...req, duration, nodes: change.nodes ?? req.nodes,
     perNode: { ...req.perNode, cpu: change.cpu ?? req.perNode.cpu, memoryMiB: change.memoryMiB ?? req.perNode.memoryMiB },
   };
+  if (change.bandwidthMbps !== undefined) out.perNode.bandwidthMbps = change.bandwidthMbps;
   if (change.start !== undefined) out.requestedStart = change.start;
   if (change.backend !== undefined) out.backend = change.backend;
   if (req.roles && change.roles) {
@@ -110,7 +112,8 @@ const begun = (s: CoreState, lease: LeaseRecord): boolean => lease.state === 'ac
 
 const changesShape = (req: LeaseRequest, c: LeaseChange): boolean =>
   (c.roles !== undefined && Object.entries(c.roles).some(([name, count]) => req.roles?.find((r) => r.name === name)?.count !== count))
-  || (c.nodes !== undefined && c.nodes !== req.nodes) || (c.cpu !== undefined && c.cpu !== req.perNode.cpu) || (c.memoryMiB !== undefined && c.memoryMiB !== req.perNode.memoryMiB);
+  || (c.nodes !== undefined && c.nodes !== req.nodes) || (c.cpu !== undefined && c.cpu !== req.perNode.cpu) || (c.memoryMiB !== undefined && c.memoryMiB !== req.perNode.memoryMiB)
+  || (c.bandwidthMbps !== undefined && c.bandwidthMbps !== req.perNode.bandwidthMbps);
 
 
 /**
@@ -131,7 +134,7 @@ export function planChange(s: CoreState, id: string, change: LeaseChange, polici
   if (hasEnded(lease)) return no('wrong-state', `lease '${id}' has ended (${lease.state}): there is nothing to change; request a new lease`);
   if (lease.state === 'expanded') return no('unsupported', `lease '${id}' is a periodic series: change one of its occurrences (${lease.occurrenceIds?.[0] ?? `${id}#0`}, ...)`);
   if (req.roles) {
-    if (change.nodes !== undefined || change.cpu !== undefined || change.memoryMiB !== undefined) return no('invalid', `lease '${id}' is a cluster lease: change its members by role (roles: {"worker": 4}), not nodes, cpu or memory`);
+    if (change.nodes !== undefined || change.cpu !== undefined || change.memoryMiB !== undefined || change.bandwidthMbps !== undefined) return no('invalid', `lease '${id}' is a cluster lease: change its members by role (roles: {"worker": 4}), not nodes, cpu, memory or bandwidth`);
     const unknown = Object.keys(change.roles ?? {}).find((name) => !req.roles!.some((r) => r.name === name));
     if (unknown !== undefined) return no('invalid', `lease '${id}' has no role '${unknown}': its roles are ${req.roles.map((r) => r.name).join(', ')}`);
     if (begun(s, lease)) return no('wrong-state', `lease '${id}' is a cluster that has begun: a cluster's members and times change only before it begins (cancel it and request it anew)`);

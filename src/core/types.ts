@@ -106,6 +106,8 @@ export interface LeaseChange {
   nodes?: number;
   cpu?: number;
   memoryMiB?: number;
+  /** Network bandwidth per VM, Mbit/s, leased where nodes lease it (bandwidth.ts) and shaped on the node. */
+  bandwidthMbps?: number;
   /** A simulation's: how long the workload now really runs (LeaseRequest.realDuration); a service never knows it. */
   realDuration?: number;
   /** A cluster lease's members by role name (its workers, say): the roles not named keep their counts. */

@@ -5,7 +5,7 @@
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { apiWorld, lease } from './api-world.ts';
+import { apiWorld, lease, T0 } from './api-world.ts';
 
 const node = (id: string, over: Record<string, unknown> = {}) => ({ id, cpu: 4, memoryMiB: 8192, diskMiB: 10_000, bandwidthMbps: 100, ...over });
 
@@ -49,5 +49,31 @@ test('leases share a node\'s bandwidth: one waits for it with CPUs free, one ask
   await w.restart();
   assert.equal((await nodeShown('bw-2'))?.bandwidthMbps, 100, 'kept across a restart');
   assert.equal(await status(c), 'scheduled', 'the replayed scheduler still counts the bandwidth');
+  await w.close();
+});
+
+test('a lease not yet begun changes its bandwidth through quote-change and change: more than a node has is refused, a mistyped one is a 400, and nothing changes', async () => {
+  const w = await apiWorld(0);
+  assert.equal((await w.call(w.tokens.admin, 'POST', '/v1/nodes', node('bw-1'))).status, 201);
+  const later = T0 + 7200;
+  const made = await w.call(w.tokens.alice, 'POST', '/v1/leases', lease({ kind: 'exact', start: later, bandwidthMbps: 40 }));
+  assert.equal(made.status, 201, JSON.stringify(made.body));
+  const id = made.body.lease.id as string;
+  const before = await w.digest.digest();
+  for (const bad of ['60', 0, 1e6, null]) {
+    const res = await w.call(w.tokens.alice, 'POST', `/v1/leases/${id}/change`, { bandwidthMbps: bad });
+    assert.deepEqual([res.status, res.body.path], [400, 'body.bandwidthMbps'], JSON.stringify(res.body));
+  }
+  const tooMuch = await w.call(w.tokens.alice, 'POST', `/v1/leases/${id}/change`, { bandwidthMbps: 150 });
+  assert.equal(tooMuch.body.code, 'exceeds-pool', JSON.stringify(tooMuch.body));
+  assert.deepEqual(await w.digest.digest(), before, 'a refused change changes nothing');
+  const quoted = await w.call(w.tokens.alice, 'POST', `/v1/leases/${id}/quote-change`, { bandwidthMbps: 90 });
+  assert.equal(quoted.body.quote.ok, true, JSON.stringify(quoted.body));
+  const changed = await w.call(w.tokens.alice, 'POST', `/v1/leases/${id}/change`, { bandwidthMbps: 90 });
+  assert.equal(changed.status, 200, JSON.stringify(changed.body));
+  assert.equal(changed.body.lease.spec.bandwidthMbps, 90);
+  // Another lease of 20 Mbit/s at the same time no longer fits beside it on the one node.
+  const beside = await w.call(w.tokens.alice, 'POST', '/v1/leases/quote', lease({ kind: 'exact', start: later, bandwidthMbps: 20 }));
+  assert.equal(beside.body.ok, false, JSON.stringify(beside.body));
   await w.close();
 });

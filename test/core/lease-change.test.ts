@@ -19,7 +19,7 @@ import { validateSchedule } from '../support/validate-schedule.ts';
 interface Ask {
   at: number;
   pick: number;
-  what: 'extend' | 'shorten' | 'start' | 'nodes' | 'shape' | 'members';
+  what: 'extend' | 'shorten' | 'start' | 'nodes' | 'shape' | 'members' | 'bandwidth';
   amount: number;
   nodes: number;
   share: number;
@@ -28,14 +28,22 @@ interface Ask {
 const askArb: fc.Arbitrary<Ask> = fc.record({
   at: fc.integer({ min: 0, max: 6000 }),
   pick: fc.nat(),
-  what: fc.constantFrom<Ask['what']>('extend', 'extend', 'shorten', 'start', 'nodes', 'shape', 'members'),
+  what: fc.constantFrom<Ask['what']>('extend', 'extend', 'shorten', 'start', 'nodes', 'shape', 'members', 'bandwidth'),
   amount: fc.integer({ min: 1, max: 4000 }),
   nodes: fc.integer({ min: 1, max: 4 }),
   share: fc.constantFrom(0.25, 0.5, 1),
 });
 
-/** Scenarios whose leases run their whole duration: a change of duration is then what they run. */
-const plainScenario = scenarioArb({ stream: { maxLeases: 12 } }).map((s): Scenario => ({ ...s, requests: s.requests.map(({ realDuration: _, ...r }) => r) }));
+/**
+ * Scenarios whose leases run their whole duration (a change of duration is then what they run),
+ * on nodes that may lease 100 Mbit/s, of which leases may ask some (and a change some more).
+ */
+const plainScenario = fc.tuple(scenarioArb({ stream: { maxLeases: 12 } }), fc.boolean(), fc.array(fc.constantFrom(undefined, 30, 60), { minLength: 12, maxLength: 12 }))
+  .map(([s, leasing, asked]): Scenario => ({
+    ...s,
+    nodes: leasing ? s.nodes.map((n) => ({ ...n, bandwidthMbps: 100 })) : s.nodes,
+    requests: s.requests.map(({ realDuration: _, ...r }, i) => (asked[i] === undefined || r.roles ? r : { ...r, perNode: { ...r.perNode, bandwidthMbps: asked[i] } })),
+  }));
 
 function changeFor(s: Scenario, lease: LeaseRecord, ask: Ask, now: number): LeaseChange {
   const req = lease.req;
@@ -45,6 +53,7 @@ function changeFor(s: Scenario, lease: LeaseRecord, ask: Ask, now: number): Leas
     case 'start': return { start: now + ask.amount };
     case 'nodes': return { nodes: ask.nodes };
     case 'shape': return { cpu: Math.min(...s.nodes.map((n) => n.cpu)) * ask.share, memoryMiB: Math.max(1, Math.floor(Math.min(...s.nodes.map((n) => n.memoryMiB)) * ask.share)) };
+    case 'bandwidth': return req.roles ? { duration: req.duration + ask.amount } : { bandwidthMbps: [10, 60, 100][ask.pick % 3] };
     case 'members': {
       const roles = req.roles ?? [];
       return roles.length > 0 ? { roles: { [roles[ask.pick % roles.length].name]: ask.nodes } } : { nodes: ask.nodes };

@@ -17,6 +17,7 @@ interface Change {
   nodes?: number;
   cpu?: number;
   memoryMiB?: number;
+  bandwidthMbps?: number;
   roles?: Record<string, number>;
   backend?: string;
 }
@@ -64,6 +65,8 @@ function changeOf(args: Args): Change {
   if (cpu !== undefined) c.cpu = positiveNumberOption('cpu', cpu);
   const memory = args.string('memory');
   if (memory !== undefined) c.memoryMiB = integerOption('memory', memory, 1);
+  const bandwidth = args.string('bandwidth');
+  if (bandwidth !== undefined) c.bandwidthMbps = positiveNumberOption('bandwidth', bandwidth);
   for (const role of args.list('role')) {
     const m = /^([a-z][a-z0-9-]{0,30})=(\d+)$/.exec(role);
     if (!m) throw new UsageError(`--role must be ROLE=COUNT, e.g. --role worker=4; got '${role}'`);
@@ -83,6 +86,7 @@ function changeLine(id: string, c: Change): string {
   if (c.nodes !== undefined) parts.push(`--nodes ${c.nodes}`);
   if (c.cpu !== undefined) parts.push(`--cpu ${c.cpu}`);
   if (c.memoryMiB !== undefined) parts.push(`--memory ${c.memoryMiB}`);
+  if (c.bandwidthMbps !== undefined) parts.push(`--bandwidth ${c.bandwidthMbps}`);
   for (const [role, count] of Object.entries(c.roles ?? {})) parts.push(`--role ${role}=${count}`);
   return parts.join(' ');
 }
@@ -136,7 +140,7 @@ const shorten: Command = async (args) => {
 
 const resize: Command = (args) => {
   const c = changeOf(args);
-  if (c.nodes === undefined && c.cpu === undefined && c.memoryMiB === undefined && c.roles === undefined) throw new UsageError('lease resize needs --nodes, --cpu, --memory or --role ROLE=COUNT');
+  if (c.nodes === undefined && c.cpu === undefined && c.memoryMiB === undefined && c.bandwidthMbps === undefined && c.roles === undefined) throw new UsageError('lease resize needs --nodes, --cpu, --memory, --bandwidth or --role ROLE=COUNT');
   return send(args, c);
 };
 

@@ -90,6 +90,7 @@ function addChanges(group: Cli, leaf: Leaf): void {
     .addOption(new Option('--nodes <N>', 'how many VMs (a lease not yet begun)'))
     .addOption(new Option('--cpu <C>', 'CPUs per VM (a lease not yet begun)'))
     .addOption(new Option('--memory <MiB>', 'memory per VM (a lease not yet begun)'))
+    .addOption(new Option('--bandwidth <MBIT>', 'network bandwidth per VM, Mbit/s (a lease not yet begun)'))
     .addOption(new Option('--role <ROLE=COUNT>', "a cluster's members of one role (a cluster not yet begun), repeatable").argParser(repeated))
     .addOption(new Option('--backend <NAME>', 'move it to another back-end (a lease renegotiating a broken promise, taking the offer made there)'))
     .addOption(quoteOnly()).addHelpText('after', FORMS);
@@ -101,6 +102,7 @@ function addChanges(group: Cli, leaf: Leaf): void {
     .addOption(new Option('--nodes <N>', 'how many VMs'))
     .addOption(new Option('--cpu <C>', 'CPUs per VM'))
     .addOption(new Option('--memory <MiB>', 'memory per VM'))
+    .addOption(new Option('--bandwidth <MBIT>', 'network bandwidth per VM, Mbit/s'))
     .addOption(new Option('--role <ROLE=COUNT>', "a cluster's members of one role, e.g. worker=4; repeatable").argParser(repeated))
     .addOption(quoteOnly());
   leaf(group, 'move <ID>', 'move a scheduled exact lease to another start (owner)', ch('move'))

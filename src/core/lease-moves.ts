@@ -50,20 +50,21 @@ export class LeaseMoves {
 
   /** The leases whose promise broke here since last asked (each has this back-end's own offers). */
   takeBroken(): LeaseRecord[] {
-    const m = this.s.moves;
-    if (!m || m.broken.length === 0) return [];
-    const broken = m.broken.filter((l) => l.state === 'renegotiating');
-    m.broken = [];
-    return broken;
+    return this.take('broken');
   }
 
-  /** The leases whose owners took no offer in time and whose first offer is another back-end's. */
+  /** The leases whose owners took no offer in time and none of whose own back-end's offers fits. */
   takeLapsed(): LeaseRecord[] {
+    return this.take('lapsed');
+  }
+
+  /** The list's leases still renegotiating, the list emptied. */
+  private take(list: 'broken' | 'lapsed'): LeaseRecord[] {
     const m = this.s.moves;
-    if (!m || m.lapsed.length === 0) return [];
-    const lapsed = m.lapsed.filter((l) => l.state === 'renegotiating');
-    m.lapsed = [];
-    return lapsed;
+    if (!m || m[list].length === 0) return [];
+    const still = m[list].filter((l) => l.state === 'renegotiating');
+    m[list] = [];
+    return still;
   }
 
   /** A lapsed lease none of whose offers (its own back-end's, then the others') fits any more: it fails, saying so. */

@@ -5,7 +5,8 @@
 // until it declares some), and on nodes of 1,000 Mbit/s, bandwidth cannot bind (bandwidth.ts
 // HeldBandwidth: what a node's calendar holds in all is under what it has), and the fast paths
 // hold; on nodes of 150 Mbit/s, any two reservations of a node hold more than it has, and the
-// general paths are taken there (sweeps instead of memos). Writes results/bandwidth.json.
+// general paths are taken there (sweeps instead of memos). Writes results/bandwidth.json (another
+// case, --case NAME of sim-cases.ts: results/bandwidth-NAME.json).
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
@@ -51,5 +52,6 @@ const rows = Object.keys(variants).map((name) => ({
 console.log(`${values.case}: ${plain.length} leases on ${spec.pool.nodes} nodes, ${repeats} runs each (median)`);
 for (const r of rows) console.log(`${r.variant.padEnd(38)} ${r.medianSeconds.toFixed(3)} s  x${r.overNoBandwidth.toFixed(2)}  ${r.sameSchedule ? 'same schedule' : 'SCHEDULE DIFFERS'}`);
 mkdirSync(new URL('results/', import.meta.url), { recursive: true });
-writeFileSync(new URL('results/bandwidth.json', import.meta.url), `${JSON.stringify({ machine: { cpus: availableParallelism(), node: process.version }, case: values.case, leases: plain.length, nodes: spec.pool.nodes, rows }, null, 2)}\n`);
+const out = values.case === 'blue-30days-work30' ? 'results/bandwidth.json' : `results/bandwidth-${values.case}.json`;
+writeFileSync(new URL(out, import.meta.url), `${JSON.stringify({ machine: { cpus: availableParallelism(), node: process.version }, case: values.case, leases: plain.length, nodes: spec.pool.nodes, rows }, null, 2)}\n`);
 if (rows.some((r) => !r.sameSchedule)) process.exitCode = 1;

@@ -104,7 +104,7 @@ function answerText(a: ChangeAnswer, done: boolean): string {
 /** Quotes (--quote) or makes `change` of the lease named on the line. */
 async function send(args: Args, change: Change): Promise<number> {
   const id = args.positionals[0];
-  if (Object.keys(change).length === 0) throw new UsageError(`${args.command} needs something to change: --duration, --start, --nodes, --cpu, --memory, --role or --backend`);
+  if (Object.keys(change).length === 0) throw new UsageError(`${args.command} needs something to change: --duration, --start, --nodes, --cpu, --memory, --bandwidth, --role or --backend`);
   const quoting = args.flag('quote');
   try {
     const res = await connect(args).send<{ quote?: ChangeAnswer; change?: ChangeAnswer; lease?: LeaseBody }>('POST', `/v1/leases/${enc(id)}/${quoting ? 'quote-change' : 'change'}`, change);

@@ -35,6 +35,7 @@ function specOptions(cmd: Cli): Cli {
     .addOption(new Option('--cpu <C>', 'CPUs per VM (may be fractional)'))
     .addOption(new Option('--memory <MiB>', 'memory per VM'))
     .addOption(new Option('--disk <MiB>', 'disk per VM (0)'))
+    .addOption(new Option('--bandwidth <MBIT>', 'network bandwidth per VM, Mbit/s each way: shaped on its node, and counted where nodes lease bandwidth'))
     .addOption(new Option('--duration <D>', 'how long each VM runs'))
     .addOption(new Option('--start <TIME>', 'exact and periodic leases: when; deadline leases: not before'))
     .addOption(new Option('--deadline <TIME>', 'deadline leases: done by'))
@@ -120,7 +121,8 @@ function addPool(program: Cli, leaf: Leaf): void {
   leaf(node, 'add <ID>', 'add a node to the pool', nd('add'))
     .addOption(new Option('--cpu <C>', 'its CPUs'))
     .addOption(new Option('--memory <MiB>', 'its memory'))
-    .addOption(new Option('--disk <MiB>', 'its disk (0)'));
+    .addOption(new Option('--disk <MiB>', 'its disk (0)'))
+    .addOption(new Option('--bandwidth <MBIT>', 'the network bandwidth it leases to VMs, Mbit/s (none)'));
   leaf(node, 'list', 'the pool and the leases on each node', nd('list'));
   leaf(node, 'drain <ID>', 'no new leases on the node; those there run on', nd('drain'))
     .addOption(new Option('--evacuate', 'also move the reservations planned there that have not begun to other nodes (those that fit nowhere else renegotiate)'));

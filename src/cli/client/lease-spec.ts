@@ -37,6 +37,8 @@ export function specFromArgs(args: Args, now = Math.floor(Date.now() / 1000), ba
   if (duration !== undefined) spec.duration = parseDuration('duration', duration);
   const disk = args.string('disk');
   if (disk !== undefined) spec.diskMiB = integerOption('disk', disk, 0);
+  const bandwidth = args.string('bandwidth');
+  if (bandwidth !== undefined) spec.bandwidthMbps = positiveNumberOption('bandwidth', bandwidth);
   const start = args.string('start');
   if (start !== undefined) spec.start = parseTime('start', start, now);
   const deadline = args.string('deadline');
@@ -104,6 +106,7 @@ export function specArgs(spec: LeaseSpec): string[] {
   if (spec.roles) for (const r of spec.roles) out.push('--role', roleFlag(r));
   else out.push('--nodes', String(spec.nodes), '--cpu', String(spec.cpu), '--memory', String(spec.memoryMiB));
   if (spec.diskMiB) out.push('--disk', String(spec.diskMiB));
+  if (!spec.roles && spec.bandwidthMbps !== undefined) out.push('--bandwidth', String(spec.bandwidthMbps));
   out.push('--duration', durationText(spec.duration));
   if (spec.start !== undefined) out.push('--start', timeText(spec.start));
   if (spec.deadline !== undefined) out.push('--deadline', timeText(spec.deadline));

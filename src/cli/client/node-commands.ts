@@ -9,6 +9,8 @@ interface NodeBody {
   cpu: number;
   memoryMiB: number;
   diskMiB: number;
+  /** What it leases of its network, Mbit/s; null: none. */
+  bandwidthMbps: number | null;
   status: string;
   addedAt: number;
   departsAt: number | null;
@@ -22,14 +24,16 @@ const figure = (v: number | null | undefined): string => (v === null || v === un
 
 const add: Command = async (args) => {
   const disk = args.string('disk');
+  const bandwidth = args.string('bandwidth');
   const body = {
     id: args.positionals[0],
     cpu: positiveNumberOption('cpu', args.required('cpu', 'C (its CPUs)')),
     memoryMiB: integerOption('memory', args.required('memory', 'MiB (its memory)'), 1),
     ...(disk !== undefined ? { diskMiB: integerOption('disk', disk, 0) } : {}),
+    ...(bandwidth !== undefined ? { bandwidthMbps: positiveNumberOption('bandwidth', bandwidth) } : {}),
   };
   const res = await connect(args).send<NodeBody>('POST', '/v1/nodes', body);
-  return emit(args, res.body, () => `node ${res.body.id} added: ${res.body.cpu} CPU, ${res.body.memoryMiB} MiB, ${res.body.diskMiB} MiB disk`);
+  return emit(args, res.body, () => `node ${res.body.id} added: ${res.body.cpu} CPU, ${res.body.memoryMiB} MiB, ${res.body.diskMiB} MiB disk${res.body.bandwidthMbps === null ? '' : `, ${res.body.bandwidthMbps} Mbit/s leased`}`);
 };
 
 const list: Command = async (args) => {
@@ -37,9 +41,10 @@ const list: Command = async (args) => {
   const measured = res.body.nodes.some((n) => n.estimates !== undefined);
   // Pilots' nodes are lent by a batch system until their job ends: which job, and when they leave.
   const lent = res.body.nodes.some((n) => n.pilot !== null || n.departsAt !== null);
-  const head = ['ID', 'STATUS', 'CPU', 'MEMORY MiB', 'DISK MiB', 'LEASES', 'ADDED', ...(lent ? ['PILOT JOB', 'DEPARTS'] : []), ...(measured ? ['SUSPEND MiB/s', 'RESUME MiB/s', 'MIGRATE MiB/s', 'BOOT s'] : [])];
+  const leasesBandwidth = res.body.nodes.some((n) => n.bandwidthMbps !== null);
+  const head = ['ID', 'STATUS', 'CPU', 'MEMORY MiB', 'DISK MiB', ...(leasesBandwidth ? ['Mbit/s'] : []), 'LEASES', 'ADDED', ...(lent ? ['PILOT JOB', 'DEPARTS'] : []), ...(measured ? ['SUSPEND MiB/s', 'RESUME MiB/s', 'MIGRATE MiB/s', 'BOOT s'] : [])];
   const row = (n: NodeBody): string[] => [
-    n.id, n.status, String(n.cpu), String(n.memoryMiB), String(n.diskMiB), String(n.leases?.length ?? 0), when(n.addedAt),
+    n.id, n.status, String(n.cpu), String(n.memoryMiB), String(n.diskMiB), ...(leasesBandwidth ? [n.bandwidthMbps === null ? '-' : String(n.bandwidthMbps)] : []), String(n.leases?.length ?? 0), when(n.addedAt),
     ...(lent ? [n.pilot ?? '-', n.departsAt === null ? '-' : when(n.departsAt)] : []),
     ...(measured ? [figure(n.estimates?.suspendMiBps), figure(n.estimates?.resumeMiBps), figure(n.estimates?.migrateMiBps), figure(n.estimates?.bootSeconds)] : []),
   ];

@@ -69,7 +69,7 @@ describe('vws lease extend | shorten | resize | move | change against vws serve'
     assert.equal(shown(id).spec.duration, 3600, 'a refused change changes nothing');
     const bad = vws(admin, 'lease', 'change', id);
     assert.equal(bad.status, 2);
-    assert.match(bad.stderr, /needs something to change: --duration, --start, --nodes, --cpu, --memory or --role/);
+    assert.match(bad.stderr, /needs something to change: --duration, --start, --nodes, --cpu, --memory, --bandwidth, --role or --backend/);
     const running = create('--nodes', '1', '--duration', '1h');
     const grow = vws(admin, 'lease', 'resize', running, '--cpu', '0.5');
     assert.equal(grow.status, 1);

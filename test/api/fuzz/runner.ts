@@ -198,6 +198,7 @@ export class FuzzRunner {
     await this.world.idle();
     const commitsBefore = await this.world.digest.commits();
     const before = digested ? await this.world.digest.tables() : null;
+    const lastEvent = digested ? await this.world.store.lastEventId() : null;
     let res: LightMyRequestResponse;
     try {
       res = await this.world.app.inject({ method: req.op.method as 'GET', url, headers, ...(payload !== undefined ? { payload } : {}) });
@@ -215,7 +216,11 @@ export class FuzzRunner {
       const after = before !== null ? await this.world.digest.tables() : null;
       const tablesChanged = after ? Object.keys({ ...before, ...after }).filter((t) => before![t] !== after[t]) : [];
       const changed = (commitsBefore !== null && (await this.world.digest.commits()) !== commitsBefore) || tablesChanged.length > 0;
-      if (changed) throw new Error(`a refused request changed the store (${res.statusCode} ${code}): ${what}\ntables changed: ${tablesChanged.join(', ') || '(a commit, seen by the commit counter)'}; rows now: ${JSON.stringify(await this.world.digest.counts())}`);
+      if (changed) {
+        // Which events came, and when they say they were made: what wrote them, if not this request.
+        const events = lastEvent === null ? [] : (await this.world.store.eventsAfter(lastEvent, 5)).map((e) => ({ type: e.type, leaseId: e.leaseId, time: e.time, data: JSON.stringify(e.data).slice(0, 200) }));
+        throw new Error(`a refused request changed the store (${res.statusCode} ${code}): ${what}\ntables changed: ${tablesChanged.join(', ') || '(a commit, seen by the commit counter)'}; rows now: ${JSON.stringify(await this.world.digest.counts())}; events since: ${JSON.stringify(events)}`);
+      }
     }
     this.tally.answered(route, req.role, mutations, res.statusCode, code, { digested: refused && before !== null, commitsWatched: refused && commitsBefore !== null });
     if (!refused) await this.learn(req, url, res);

@@ -34,7 +34,7 @@ import { AgentHub } from '../../src/drivers/qemu/agent-hub.ts';
 import { SimulatedDriver } from '../../src/drivers/simulated/simulated-driver.ts';
 import { openSqliteStore } from '../../src/store/sqlite-store.ts';
 import type { Store } from '../../src/store/store.ts';
-import { inNetns, ip, killAllIn } from '../support/netns.ts';
+import { inNetnsAsync, ip, killAllIn } from '../support/netns.ts';
 import { registerImage } from './qemu-pool.ts';
 import { runEveryStep } from '../support/teardown.ts';
 
@@ -180,38 +180,39 @@ test('a stock Debian guest configures itself from its vws seed (hostname, addres
 
   const address = (await driver.status()).find((v) => v.id === VM_ID)?.ip;
   assert.equal(address, (s as Setup).addresses.vm(VM_ID), 'the guest took the service\'s address from the node\'s DHCP');
-  const ssh = (command: string): string => inNetns(netns, ['ssh', '-i', join(dir, 'owner'), '-o', 'BatchMode=yes', '-o', 'StrictHostKeyChecking=no', '-o', 'UserKnownHostsFile=/dev/null', '-o', 'ConnectTimeout=10', '-o', 'LogLevel=ERROR', `root@${address}`, command], 60_000);
+  const ssh = (command: string): Promise<string> => inNetnsAsync(netns, ['ssh', '-i', join(dir, 'owner'), '-o', 'BatchMode=yes', '-o', 'StrictHostKeyChecking=no', '-o', 'UserKnownHostsFile=/dev/null', '-o', 'ConnectTimeout=10', '-o', 'LogLevel=ERROR', `root@${address}`, command], 60_000);
   // Logging in with the owner's key is itself the check that the key reached root's authorized_keys.
-  const hello = await waitUntil(() => {
-    try {
-      return ssh('hostname');
-    } catch {
-      return undefined;
-    }
-  }, 120_000, () => new Error('could not log in as root with the owner\'s key'), 2000);
+  const hello = await sshUntil(ssh, 'hostname', 120_000, () => 'could not log in as root with the owner\'s key');
   assert.equal(hello.trim(), hostname);
-  assert.equal(ssh('hostname -f').trim(), `${hostname}.c1.vws.test`);
-  assert.ok(ssh('cat /root/.ssh/authorized_keys').split('\n').some((l) => l.trim() === key), 'the owner\'s key is in root\'s authorized_keys as given');
-  assert.match(ssh('ip -4 -o addr show dev public'), new RegExp(` inet ${address!.replace(/\./g, '\\.')}/`), 'the NIC matched by MAC is renamed "public" and has the service\'s address');
-  const result = JSON.parse(ssh('cat /var/lib/cloud/data/result.json')) as { v1: { datasource: string; errors: unknown[] } };
+  assert.equal((await ssh('hostname -f')).trim(), `${hostname}.c1.vws.test`);
+  assert.ok((await ssh('cat /root/.ssh/authorized_keys')).split('\n').some((l) => l.trim() === key), 'the owner\'s key is in root\'s authorized_keys as given');
+  assert.match(await ssh('ip -4 -o addr show dev public'), new RegExp(` inet ${address!.replace(/\./g, '\\.')}/`), 'the NIC matched by MAC is renamed "public" and has the service\'s address');
+  const result = JSON.parse(await ssh('cat /var/lib/cloud/data/result.json')) as { v1: { datasource: string; errors: unknown[] } };
   assert.deepEqual(result.v1.errors, [], 'cloud-init finished without errors');
   assert.match(result.v1.datasource, /NoCloud/);
-  assert.equal(ssh('cat /var/lib/cloud/data/instance-id').trim(), 'deb-1_2f0', 'the instance-id is the workspace\'s id');
-  assert.equal(ssh(`stat -c '%a %U' ${CONTEXT_CONFIG}`).trim(), '600 root', 'context reaches the guest readable by root only');
-  await waitUntil(() => {
-    try {
-      return ssh('cat /run/vws-context-agent-ran');
-    } catch {
-      return undefined;
-    }
-  }, 120_000, () => new Error(`the context agent never ran: ${ssh('systemctl status vws-context-agent.service --no-pager || true; tail -20 /var/log/cloud-init-output.log')}`), 2000)
-    .then((ran) => assert.equal(ran, `${VM_ID} vm-secret-0123456789abcdef 0`, 'fetched, checked against its sha256, and run as root from the config the seed wrote'));
-  assert.equal(ssh('cat /root/lease-user-data').trim(), 'lease user-data ran', 'the lease\'s own user-data ran too');
+  assert.equal((await ssh('cat /var/lib/cloud/data/instance-id')).trim(), 'deb-1_2f0', 'the instance-id is the workspace\'s id');
+  assert.equal((await ssh(`stat -c '%a %U' ${CONTEXT_CONFIG}`)).trim(), '600 root', 'context reaches the guest readable by root only');
+  const ran = await sshUntil(ssh, 'cat /run/vws-context-agent-ran', 120_000, async () => `the context agent never ran: ${await ssh('systemctl status vws-context-agent.service --no-pager || true; tail -20 /var/log/cloud-init-output.log')}`);
+  assert.equal(ran, `${VM_ID} vm-secret-0123456789abcdef 0`, 'fetched, checked against its sha256, and run as root from the config the seed wrote');
+  assert.equal((await ssh('cat /root/lease-user-data')).trim(), 'lease user-data ran', 'the lease\'s own user-data ran too');
 
   // Suspended to a file and resumed in a new QEMU, which must find the same seed drive: the guest
   // runs on where it was, with what its seed gave it.
   assert.equal((await driver.suspend(VM_ID)).state, 'suspended');
   assert.equal((await driver.resume(VM_ID)).state, 'running');
   assert.equal(statSync(join(vmDir, SEED_FILE)).mode & 0o777, 0o600);
-  assert.equal(ssh('hostname; cat /run/vws-context-agent-ran').trim(), `${hostname}\n${VM_ID} vm-secret-0123456789abcdef 0`);
+  assert.equal((await ssh('hostname; cat /run/vws-context-agent-ran')).trim(), `${hostname}\n${VM_ID} vm-secret-0123456789abcdef 0`);
 });
+
+/** What `command` printed once it ran, tried every 2 s until `deadlineMs`; else an error saying `why`. */
+async function sshUntil(ssh: (command: string) => Promise<string>, command: string, deadlineMs: number, why: () => string | Promise<string>): Promise<string> {
+  const end = Date.now() + deadlineMs;
+  for (;;) {
+    try {
+      return await ssh(command);
+    } catch {
+      if (Date.now() > end) throw new Error(await why());
+      await new Promise((resolve) => setTimeout(resolve, 2000));
+    }
+  }
+}

@@ -1,7 +1,8 @@
 // Network namespaces a test builds for itself and takes down afterwards: nothing here touches the
 // machine's own network. Names carry the process id so that runs side by side do not meet.
 
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
+import { promisify } from 'node:util';
 import { readFileSync, rmdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { parseMounts } from '../../src/agent/cgroups/cgroup-layout.ts';
@@ -19,6 +20,15 @@ export function ip(...args: string[]): string {
 /** Runs a command inside a namespace and returns what it printed. */
 export function inNetns(ns: string, command: string[], timeoutMs = 15_000): string {
   return execFileSync('ip', ['netns', 'exec', ns, ...command], { encoding: 'utf8', timeout: timeoutMs, stdio: ['ignore', 'pipe', 'pipe'] });
+}
+
+/**
+ * inNetns without holding the event loop: for a test whose own process also runs an agent, which
+ * takes the service for gone when it hears nothing for 25 s (an ssh into a guest under TCG can
+ * take seconds, and a few in a row held the loop that long).
+ */
+export async function inNetnsAsync(ns: string, command: string[], timeoutMs = 15_000): Promise<string> {
+  return (await promisify(execFile)('ip', ['netns', 'exec', ns, ...command], { encoding: 'utf8', timeout: timeoutMs })).stdout;
 }
 
 /**

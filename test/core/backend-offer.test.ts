@@ -49,6 +49,19 @@ function world(opts: { then?: SchedulerConfig['renegotiationDefault']; cloudBusy
   return s;
 }
 
+/** A one-node reservation `ar` from 10 on `poolNodes` pool nodes and one cloud node, whose node is lost at 100; `rule`: the site's move rule, set first. */
+function oneNodeLost(config: SchedulerConfig, poolNodes: number, rule?: (req: LeaseRequest, backend: string) => string | null): Backends {
+  const s = new Backends([{ name: 'pool', config, nodes: Array.from({ length: poolNodes }, (_, k) => node(`p${k + 1}`)) }, { name: 'cloud', config, nodes: [node('c1')] }], [], {}, true);
+  if (rule) s.setMoveRule(rule);
+  s.advance(0);
+  mustDo(s.submit(exact('ar', 10, 1000), 0));
+  s.advance(0);
+  runTo(s, 100);
+  mustDo(s.loseNode(s.lease('ar')!.chain.find((x) => x.active)!.nodes[0], 100));
+  s.advance(100);
+  return s;
+}
+
 test('a lease on the pool whose node is lost is offered the same lease on the other back-end, after its own back-end\'s offers', () => {
   const s = world({ cloudBusyUntil: 500 });
   const ar = s.lease('ar')!;
@@ -119,15 +132,7 @@ test('a change naming a back-end: refused for an unknown one, the lease\'s own, 
 });
 
 test('the site\'s rule keeps a back-end out of the offers', () => {
-  const config = configWith({ renegotiationSeconds: 600 });
-  const s = new Backends([{ name: 'pool', config, nodes: [node('p1'), node('p2')] }, { name: 'cloud', config, nodes: [node('c1')] }], [], {}, true);
-  s.setMoveRule(() => 'no account');
-  s.advance(0);
-  mustDo(s.submit(exact('ar', 10, 1000), 0));
-  s.advance(0);
-  runTo(s, 100);
-  mustDo(s.loseNode(s.lease('ar')!.chain.find((x) => x.active)!.nodes[0], 100));
-  s.advance(100);
+  const s = oneNodeLost(configWith({ renegotiationSeconds: 600 }), 2, () => 'no account');
   assert.ok(s.lease('ar')!.offers!.every((o) => o.kind !== 'other-backend'));
 });
 
@@ -142,14 +147,7 @@ test('a lone scheduler refuses a change naming a back-end', () => {
 test('first-offer: the move is taken by default when it is the first offer (the lease\'s own back-end has none), and failed when it no longer fits', () => {
   // A one-node lease on a pool of one: once the node is lost, the pool offers nothing.
   const setUp = (cloudTaken: boolean) => {
-    const config = configWith({ renegotiationSeconds: 600, renegotiationDefault: 'first-offer' });
-    const s = new Backends([{ name: 'pool', config, nodes: [node('p1')] }, { name: 'cloud', config, nodes: [node('c1')] }], [], {}, true);
-    s.advance(0);
-    mustDo(s.submit(exact('ar', 10, 1000), 0));
-    s.advance(0);
-    runTo(s, 100);
-    mustDo(s.loseNode(s.lease('ar')!.chain.find((x) => x.active)!.nodes[0], 100));
-    s.advance(100);
+    const s = oneNodeLost(configWith({ renegotiationSeconds: 600, renegotiationDefault: 'first-offer' }), 1);
     assert.deepEqual(s.lease('ar')!.offers!.map((o) => o.kind), ['other-backend']);
     if (cloudTaken) {
       mustDo(s.submit(exact('taker', 100, 100_000, 1, 'cloud'), 100));

@@ -13,7 +13,7 @@ import type { Segment } from './segment.ts';
 import type { Resources } from './types.ts';
 
 /** Whether node `spec` has bandwidth to share and the request `bw` asks for some of it. */
-export function limitsBandwidth(spec: Resources, bw: number): boolean {
+function limitsBandwidth(spec: Resources, bw: number): boolean {
   return bw > 0 && spec.bandwidthMbps !== undefined;
 }
 
@@ -122,7 +122,7 @@ export class HeldBandwidth {
 
   /** Whether bandwidth `bw` could bind on node n: it leases bandwidth, and what it holds with `bw` is more than it has. */
   binds(n: number, bw: number): boolean {
-    return bw > 0 && this.specs[n].bandwidthMbps !== undefined && this.held[n] + bw > this.specs[n].bandwidthMbps! + EPS;
+    return limitsBandwidth(this.specs[n], bw) && this.held[n] + bw > this.specs[n].bandwidthMbps! + EPS;
   }
 
   /** Whether it could bind on some node: a look at every node only after what they hold changed. */

@@ -46,7 +46,7 @@ function takeFirstThatFits(s: CoreState, lease: LeaseRecord, offers: readonly Ch
 }
 
 /** The change, its start (where it names one) moved to `earliest` if it is before. */
-export function startingNoEarlier(change: LeaseChange, earliest: number): LeaseChange {
+function startingNoEarlier(change: LeaseChange, earliest: number): LeaseChange {
   return change.start !== undefined && change.start < earliest ? { ...change, start: earliest } : change;
 }
 

@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { SchedulerConfig } from '../src/core/config.ts';
+import { presetOptions } from '../src/core/presets.ts';
 import type { SimMetrics } from '../src/sim/metrics.ts';
 import {
   BASELINE_PUBLISHED, dependsOnBandwidth, injection, PUBLISHED, STUDY_CONFIGS, type StudyConfig, studySpec,
@@ -29,6 +30,8 @@ const VARIANTS: ReadonlyArray<{ name: string; overrides: Partial<SchedulerConfig
   { name: 'least-work-lost victims', overrides: { preemptionPolicy: 'least-work-lost' } },
   { name: 'no migration on resume', overrides: { migration: false } },
   { name: 'suspended leases queue at the back', overrides: { suspendedQueueOrder: 'suspension' } },
+  // Issue 22's policy, as `vws sim --preset beyond-hpdc08` selects it (docs/beyond-hpdc08.md).
+  { name: 'preset beyond-hpdc08', overrides: presetOptions('beyond-hpdc08') },
 ];
 
 interface Run {

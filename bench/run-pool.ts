@@ -2,17 +2,22 @@ import { Worker } from 'node:worker_threads';
 import { availableParallelism } from 'node:os';
 import type { ExperimentSpec } from '../src/sim/experiment.ts';
 import type { SimMetrics } from '../src/sim/metrics.ts';
+import type { WorkBound } from '../src/sim/work-bound.ts';
 
 export interface RunResult {
   metrics: SimMetrics;
   peakRssMiB: number;
   scheduleViolations?: string;
+  /** With job.bound: src/sim/work-bound.ts over the leases the run accepted. */
+  bound?: WorkBound;
 }
 
 export interface RunJob {
   spec: ExperimentSpec;
   /** Where to write the schedule export, if anywhere. */
   schedulePath?: string;
+  /** Also compute the work bound of what the run accepted. */
+  bound?: boolean;
 }
 
 /** Runs simulations on worker threads, one per core, and returns results in job order. */

@@ -2,6 +2,7 @@
 // options are described here; their code is loaded when one runs.
 
 import { type Command, Option } from 'commander';
+import { PRESET_NAMES } from '../core/presets.ts';
 import { PREEMPTION_POLICIES } from '../core/preemption-policy.ts';
 import { DEFAULT_DRIVER, DRIVERS } from '../drivers/registry.ts';
 import { IMAGE_CHOICES } from '../sim/image-assignment.ts';
@@ -122,6 +123,7 @@ function addSim(program: Command, leaf: Leaf): void {
     ['--no-migration', 'a suspended lease resumes only where it was'],
     ['--threshold-factor <F>', 'run at least F x the suspend/resume overheads (1)'],
     ['--suspended-order <O>', 'where a suspended lease queues again: arrival | suspension (arrival)'],
+    ['--preset <NAME>', `a named set of the options above: ${PRESET_NAMES.join(' | ')} (none: the HPDC'08 study's rules); an option given beside it wins`],
     ['--terms <FILE>', "the site's terms (docs/terms.md), as vws serve reads them: their scheduling instead of the options here, and their limits on each lease"]);
   group('virtual machines:',
     ['--images <MODE>', 'predeployed | transfer (predeployed)'],

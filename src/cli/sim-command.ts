@@ -1,4 +1,5 @@
-import { configWith, type SchedulerConfig } from '../core/config.ts';
+import { configWith, DEFAULT_CONFIG, type SchedulerConfig } from '../core/config.ts';
+import { type PolicyOptions, PRESET_NAMES, PRESETS, presetOptions } from '../core/presets.ts';
 import { configOfTerms } from '../core/terms.ts';
 import { readTermsFile } from './terms-file.ts';
 import { PREEMPTION_POLICIES } from '../core/preemption-policy.ts';
@@ -27,10 +28,11 @@ export interface SimOptions extends SimBurstOptions, SimCellsOptions, SimPlotOpt
   'no-migration'?: boolean; 'threshold-factor'?: string; 'suspended-order'?: string; images?: string; 'image-choice'?: string;
   'image-count'?: string; 'image-size'?: string; 'image-bandwidth'?: string; 'image-cache'?: string; seed?: string;
   'runtime-overhead'?: string; 'boot-overhead'?: string; 'shutdown-overhead'?: string; json?: boolean; schedule?: string; terms?: string;
+  preset?: string;
 }
 
 /** The options a terms document sets instead (its scheduling and preemption sections). */
-const SET_BY_TERMS = ['backfill', 'preemption', 'policy', 'suspend-rate', 'resume-rate', 'migrate-bandwidth', 'no-migration', 'threshold-factor', 'suspended-order', 'images', 'image-bandwidth', 'image-cache', 'runtime-overhead', 'boot-overhead', 'shutdown-overhead'] as const;
+const SET_BY_TERMS = ['preset', 'backfill', 'preemption', 'policy', 'suspend-rate', 'resume-rate', 'migrate-bandwidth', 'no-migration', 'threshold-factor', 'suspended-order', 'images', 'image-bandwidth', 'image-cache', 'runtime-overhead', 'boot-overhead', 'shutdown-overhead'] as const;
 
 export interface SimArgs {
   spec: ExperimentSpec;
@@ -45,16 +47,18 @@ export function parseSimArgs(v: SimOptions): SimArgs {
   const terms = v.terms === undefined ? undefined : readTermsFile(v.terms);
   const given = SET_BY_TERMS.find((o) => v[o] !== undefined && v[o] !== false);
   if (terms && given) throw new UsageError(`--${given} and --terms: the terms document sets the scheduling (its scheduling and preemption sections); change it there, or leave --terms out`);
+  // A preset gives the options it names their defaults: an option on the line still wins.
+  const preset = { ...DEFAULT_CONFIG, ...presetOf(v.preset) };
   const config: SchedulerConfig = terms ? configOfTerms(terms) : configWith({
-    backfill: choiceOption('backfill', v.backfill, ['easy', 'conservative', 'none'] as const, 'easy'),
+    backfill: choiceOption('backfill', v.backfill, ['easy', 'conservative', 'none'] as const, preset.backfill),
     preemption: choiceOption('preemption', v.preemption, ['suspend', 'requeue'] as const, 'suspend'),
-    preemptionPolicy: choiceOption('policy', v.policy, Object.keys(PREEMPTION_POLICIES), 'youngest-first'),
+    preemptionPolicy: choiceOption('policy', v.policy, Object.keys(PREEMPTION_POLICIES), preset.preemptionPolicy),
     suspendRateMBps: numberOption('suspend-rate', v['suspend-rate'], 50, positive, 'a positive rate in MB/s or inf'),
     resumeRateMBps: numberOption('resume-rate', v['resume-rate'], 50, positive, 'a positive rate in MB/s or inf'),
     migrateBandwidthMBps: numberOption('migrate-bandwidth', v['migrate-bandwidth'], 100, positive, 'a positive rate in MB/s or inf'),
     migration: !v['no-migration'],
-    suspendThresholdFactor: numberOption('threshold-factor', v['threshold-factor'], 1, nonNegative, 'a number >= 0'),
-    suspendedQueueOrder: choiceOption('suspended-order', v['suspended-order'], ['arrival', 'suspension'] as const, 'arrival'),
+    suspendThresholdFactor: numberOption('threshold-factor', v['threshold-factor'], preset.suspendThresholdFactor, nonNegative, 'a number >= 0'),
+    suspendedQueueOrder: choiceOption('suspended-order', v['suspended-order'], ['arrival', 'suspension'] as const, preset.suspendedQueueOrder),
     images: choiceOption('images', v.images, ['predeployed', 'transfer'] as const, 'predeployed'),
     imageBandwidthMBps: numberOption('image-bandwidth', v['image-bandwidth'], 100, positive, 'a positive rate in MB/s or inf'),
     imageCacheMiB: numberOption('image-cache', v['image-cache'], 20_000, nonNegative, 'a size in MiB >= 0'),
@@ -93,6 +97,12 @@ export function parseSimArgs(v: SimOptions): SimArgs {
   if ((v.at === undefined) !== (v.quote === undefined)) throw new UsageError('--at and --quote go together: the time to stop at and the request to quote then');
   const quote = v.quote === undefined ? null : { at: parseTime('--at', v.at), request: v.quote };
   return { spec, json: v.json ?? false, schedule: v.schedule ?? null, quote };
+}
+
+function presetOf(name: string | undefined): Partial<PolicyOptions> {
+  if (name === undefined) return {};
+  if (!Object.hasOwn(PRESETS, name)) throw new UsageError(`--preset ${name}: there is no such preset; choose one of ${PRESET_NAMES.join(', ')} (docs/beyond-hpdc08.md)`);
+  return presetOptions(name);
 }
 
 export async function simCommand(options: SimOptions): Promise<number> {

@@ -4,6 +4,7 @@
 // maximum below a minimum) is refused with the path of what is wrong, so a typo never silently
 // leaves a rule out. Durations are whole seconds or text such as "90s", "30m", "12h", "7d".
 
+import { PRESET_NAMES, presetOptions } from './presets.ts';
 import type { SchedulerConfig } from './config.ts';
 import { LONGEST_HOLD_SECONDS, LONGEST_SECONDS, MOST_NODES } from './limits.ts';
 import { PREEMPTION_POLICIES } from './preemption-policy.ts';
@@ -185,8 +186,15 @@ function read(doc: unknown, policies: string[]): Terms {
     noticeSeconds: (x, p) => seconds(x, p, 7 * 86_400, 0),
   });
   const scheduling = { ...D.scheduling };
+  let victims = preemption.victims;
   if (d.scheduling !== undefined) {
-    const o = object(d.scheduling, 'terms.scheduling', SCHEDULING.map(([k]) => k));
+    const o = object(d.scheduling, 'terms.scheduling', ['preset', ...SCHEDULING.map(([k]) => k)]);
+    // A preset (presets.ts) sets the options it names; the document's own keys still win.
+    if (o.preset !== undefined) {
+      const { preemptionPolicy, ...rest } = presetOptions(oneOf(o.preset, 'terms.scheduling.preset', PRESET_NAMES));
+      Object.assign(scheduling, rest);
+      if (preemptionPolicy !== undefined && (d.preemption as Record<string, unknown> | undefined)?.victims === undefined) victims = preemptionPolicy;
+    }
     for (const [k, readOne] of SCHEDULING) if (o[k] !== undefined) (scheduling as Record<string, unknown>)[k] = readOne(o[k], `terms.scheduling.${k}`);
   }
   const accounts = d.accounts === undefined ? D.accounts : byName(d.accounts, 'terms.accounts', GROUP_NAME, 'group', account);
@@ -196,7 +204,7 @@ function read(doc: unknown, policies: string[]): Terms {
     users: (x, p) => byName(x, p, USER_NAME, 'user', quota),
     groups: (x, p) => byName(x, p, GROUP_NAME, 'group', quota),
   });
-  return { unit, kinds, holds, preemption, scheduling, accounts, quotas };
+  return { unit, kinds, holds, preemption: { ...preemption, victims }, scheduling, accounts, quotas };
 }
 
 /** The document that reads back as these terms (what GET /v1/terms publishes). */

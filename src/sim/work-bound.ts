@@ -16,7 +16,9 @@ export interface WorkBound {
 
 interface Timed {
   at: number;
-  /** CPU-seconds and MiB-seconds. */
+  /** When it would end, started at once. */
+  end: number;
+  /** CPUs and MiB it holds while it runs. */
   cpu: number;
   memory: number;
 }
@@ -33,7 +35,8 @@ interface Held {
  * arriving at t or later must still run all its real work (stretched by the VM overhead, with its
  * boot and shutdown), and every reservation holds its share of the pool over [t, its real end): so the work
  * cannot be done before t + (that work) / (the pool's capacity), for CPU and for memory alike, the
- * reservations counted only up to the end they push out. No lease ends before its own arrival and
+ * reservations counted only up to the end they push out; and the leases that arrived before t add
+ * what of them would still be running at t had each started the instant it arrived. No lease ends before its own arrival and
  * run either. Suspensions, migrations, image transfers and the shape of the pool (a lease needing
  * whole nodes) are left out: each can only make the real schedule later. Nodes are taken as always
  * there (a pilot's or a drained node would make the bound unsafe only if counted: leave them out).
@@ -48,7 +51,7 @@ export function workBound(requests: readonly LeaseRequest[], nodes: readonly Nod
     const count = req.nodes;
     if (req.kind === 'best-effort') {
       const seconds = config.bootSeconds + realWorkOf(req, config) + config.shutdownSeconds;
-      arrivals.push({ at: req.arrival, cpu: seconds * count * req.perNode.cpu, memory: seconds * count * req.perNode.memoryMiB });
+      arrivals.push({ at: req.arrival, end: req.arrival + seconds, cpu: count * req.perNode.cpu, memory: count * req.perNode.memoryMiB });
       if (req.arrival + seconds > best.allBestEffort) best = { allBestEffort: req.arrival + seconds, from: req.arrival, reason: 'lease' };
     } else if (req.requestedStart !== null && req.kind === 'exact') {
       held.push({ start: req.requestedStart, end: req.requestedStart + realWorkOf(req, config), cpu: count * req.perNode.cpu, memory: count * req.perNode.memoryMiB });
@@ -56,18 +59,58 @@ export function workBound(requests: readonly LeaseRequest[], nodes: readonly Nod
   }
   if (arrivals.length === 0) return { allBestEffort: 0, from: 0, reason: 'lease' };
   arrivals.sort((a, b) => a.at - b.at);
-  // Work arriving at or after each arrival instant, summed from the last one back.
+  const carried = carriedWork(arrivals);
+  // Work arriving at or after each arrival instant, summed from the last one back, with what must still be running then of the leases before it.
   let cpuAfter = 0;
   let memoryAfter = 0;
   for (let k = arrivals.length - 1; k >= 0; k--) {
-    cpuAfter += arrivals[k].cpu;
-    memoryAfter += arrivals[k].memory;
+    cpuAfter += arrivals[k].cpu * (arrivals[k].end - arrivals[k].at);
+    memoryAfter += arrivals[k].memory * (arrivals[k].end - arrivals[k].at);
     if (k > 0 && arrivals[k - 1].at === arrivals[k].at) continue;
     const t = arrivals[k].at;
-    const end = Math.max(filledUntil(t, cpuAfter, cpuCapacity, held, (h) => h.cpu), filledUntil(t, memoryAfter, memoryCapacity, held, (h) => h.memory));
+    const end = Math.max(
+      filledUntil(t, cpuAfter + carried.cpu[k], cpuCapacity, held, (h) => h.cpu),
+      filledUntil(t, memoryAfter + carried.memory[k], memoryCapacity, held, (h) => h.memory),
+    );
     if (end > best.allBestEffort) best = { allBestEffort: end, from: t, reason: 'work' };
   }
   return best;
+}
+
+/**
+ * For each lease k (sorted by arrival), the work of the leases that arrived before it that is
+ * still to do at its arrival even had each started the instant it arrived: sum of rate x (end - t)
+ * over those with end > t, kept as running sums over arrivals and over ends, both in time order.
+ */
+function carriedWork(arrivals: readonly Timed[]): { cpu: Float64Array; memory: Float64Array } {
+  const byEnd = [...arrivals].sort((a, b) => a.end - b.end);
+  const cpu = new Float64Array(arrivals.length);
+  const memory = new Float64Array(arrivals.length);
+  // Over leases arrived before t: sums of rate and of rate x end; the same over leases ended by t, taken off.
+  let rateC = 0;
+  let endC = 0;
+  let rateM = 0;
+  let endM = 0;
+  let a = 0;
+  let e = 0;
+  for (let k = 0; k < arrivals.length; k++) {
+    const t = arrivals[k].at;
+    for (; a < arrivals.length && arrivals[a].at < t; a++) {
+      rateC += arrivals[a].cpu;
+      endC += arrivals[a].cpu * arrivals[a].end;
+      rateM += arrivals[a].memory;
+      endM += arrivals[a].memory * arrivals[a].end;
+    }
+    for (; e < byEnd.length && byEnd[e].end <= t; e++) {
+      rateC -= byEnd[e].cpu;
+      endC -= byEnd[e].cpu * byEnd[e].end;
+      rateM -= byEnd[e].memory;
+      endM -= byEnd[e].memory * byEnd[e].end;
+    }
+    cpu[k] = Math.max(0, endC - t * rateC);
+    memory[k] = Math.max(0, endM - t * rateM);
+  }
+  return { cpu, memory };
 }
 
 /**

@@ -53,6 +53,12 @@ test('the latest instant whose arrivals fill the pool gives the bound', () => {
   assert.deepEqual(workBound([...early, ...late], pool(4), plain), { allBestEffort: 1200, from: 1000, reason: 'work' });
 });
 
+test('what arrived before an instant and must still be running then counts with what arrives after it', () => {
+  // Two nodes held until 1000 by a lease of 0; four one-node leases of 100 s at 900: 900 + (2 x 100 + 400) / 4.
+  const leases = [be('long', 0, 2, 1000), ...Array.from({ length: 4 }, (_, i) => be(`s${i}`, 900, 1, 100))];
+  assert.deepEqual(workBound(leases, pool(4), plain), { allBestEffort: 1050, from: 900, reason: 'work' });
+});
+
 test('no simulated schedule ends its best-effort work before the bound', () => {
   const scenarios = scenarioArb({ stream: { kinds: ['best-effort', 'best-effort', 'exact'], exceedPercent: 0, largePercent: 0 }, config: configArb() });
   fc.assert(fc.property(scenarios, (s) => {

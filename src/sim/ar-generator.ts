@@ -1,6 +1,7 @@
 // Advance reservations made by the HPDC'08 study's rules for any log and pool, so that a policy
 // measured on the shared SDSC injections can be checked on other workloads (issue 22).
 import type { LeaseRequest, Resources } from '../core/types.ts';
+import { seededRandom } from './seeded-random.ts';
 
 export type ArSize = 'small' | 'medium' | 'large';
 
@@ -30,18 +31,6 @@ export function arSizeRange(size: ArSize, poolNodes: number): [number, number] {
   return [min, Math.max(min, Math.round(hi * poolNodes))];
 }
 
-/** A small, seeded generator (mulberry32): the same rules and seed give the same reservations everywhere. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /**
  * Reservations one after another from `from`: sizes uniform over the size's range, durations
  * uniform over the mean ± 30 minutes, starts spaced by gaps uniform over 0.6-1.4 times the mean gap
@@ -52,7 +41,7 @@ export function generateArs(rules: ArRules): LeaseRequest[] {
   if (!(rules.loadPercent > 0 && rules.loadPercent <= 100)) throw new RangeError(`AR load must be in (0, 100] %, got ${rules.loadPercent}`);
   if (!(rules.meanHours >= 1)) throw new RangeError(`AR mean duration must be at least 1 h (each is the mean ± 30 min), got ${rules.meanHours}`);
   if (!(rules.to > rules.from)) throw new RangeError(`AR span must end after it begins, got [${rules.from}, ${rules.to})`);
-  const next = random(rules.seed);
+  const next = seededRandom(rules.seed);
   const [minNodes, maxNodes] = arSizeRange(rules.size, rules.poolNodes);
   const meanSeconds = rules.meanHours * 3600;
   const meanGap = (((minNodes + maxNodes) / 2) * meanSeconds) / ((rules.loadPercent / 100) * rules.poolNodes);

@@ -1,4 +1,5 @@
 import type { ImageRef, LeaseRequest } from '../core/types.ts';
+import { seededRandom } from './seeded-random.ts';
 
 export type ImageChoice = 'none' | 'single' | 'uniform' | 'skewed';
 
@@ -10,18 +11,6 @@ export interface ImageAssignment {
   count: number;
   sizeMiB: number;
   seed: number;
-}
-
-/** A small seeded generator (mulberry32), so that an assignment is the same on every run. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /**

@@ -33,6 +33,9 @@ const LEVERS: ReadonlyArray<{ name: string; overrides: Partial<SchedulerConfig> 
   { name: 'suspension threshold x10', overrides: { suspendThresholdFactor: 10 } },
   { name: 'least-work-lost victims', overrides: { preemptionPolicy: 'least-work-lost' } },
   { name: 'conservative backfilling', overrides: { backfill: 'conservative' } },
+  { name: 'suspension order + threshold x3', overrides: { suspendedQueueOrder: 'suspension', suspendThresholdFactor: 3 } },
+  { name: 'suspension order + least-work-lost', overrides: { suspendedQueueOrder: 'suspension', preemptionPolicy: 'least-work-lost' } },
+  { name: 'suspension order + conservative', overrides: { suspendedQueueOrder: 'suspension', backfill: 'conservative' } },
   { name: 'preset beyond-hpdc08', overrides: presetOptions('beyond-hpdc08') },
 ];
 

@@ -14,117 +14,108 @@ export interface WorkBound {
   reason: 'work' | 'lease';
 }
 
-interface Timed {
-  at: number;
-  /** When it would end, started at once. */
-  end: number;
-  /** CPUs and MiB it holds while it runs. */
-  cpu: number;
-  memory: number;
-}
-
-interface Held {
+/** A span of time over which a lease holds `amount` of each resource (CPUs, MiB). */
+interface Span {
   start: number;
   end: number;
-  cpu: number;
-  memory: number;
+  amount: Record<Resource, number>;
 }
+
+type Resource = 'cpu' | 'memoryMiB';
+const RESOURCES: readonly Resource[] = ['cpu', 'memoryMiB'];
 
 /**
  * A lower bound on the last best-effort lease's end. From any instant t, every best-effort lease
  * arriving at t or later must still run all its real work (stretched by the VM overhead, with its
- * boot and shutdown), and every reservation holds its share of the pool over [t, its real end): so the work
- * cannot be done before t + (that work) / (the pool's capacity), for CPU and for memory alike, the
- * reservations counted only up to the end they push out; and the leases that arrived before t add
- * what of them would still be running at t had each started the instant it arrived. No lease ends before its own arrival and
- * run either. Suspensions, migrations, image transfers and the shape of the pool (a lease needing
- * whole nodes) are left out: each can only make the real schedule later. Nodes are taken as always
- * there (a pilot's or a drained node would make the bound unsafe only if counted: leave them out).
+ * boot and shutdown), the leases that arrived before t what of them would still be running at t had
+ * each started the instant it arrived, and every reservation holds its share of the pool over
+ * [t, its real end): so the work cannot be done before t + (that work) / (the pool's capacity), for
+ * CPU and for memory alike, the reservations counted only up to the end they push out. No lease
+ * ends before its own arrival and run either. Suspensions, migrations, image transfers and the shape
+ * of the pool (a lease needing whole nodes) are left out: each can only make the real schedule
+ * later. Nodes are taken as always there (a pilot's or a drained node would make the bound unsafe
+ * only if counted: leave them out).
  */
 export function workBound(requests: readonly LeaseRequest[], nodes: readonly NodeSpec[], config: SchedulerConfig): WorkBound {
-  const cpuCapacity = nodes.reduce((sum, n) => sum + n.cpu, 0);
-  const memoryCapacity = nodes.reduce((sum, n) => sum + n.memoryMiB, 0);
-  const arrivals: Timed[] = [];
-  const held: Held[] = [];
+  const runs: Span[] = [];
+  const held: Span[] = [];
   let best: WorkBound = { allBestEffort: 0, from: 0, reason: 'lease' };
   for (const req of requests) {
-    const count = req.nodes;
+    const amount = { cpu: req.nodes * req.perNode.cpu, memoryMiB: req.nodes * req.perNode.memoryMiB };
     if (req.kind === 'best-effort') {
-      const seconds = config.bootSeconds + realWorkOf(req, config) + config.shutdownSeconds;
-      arrivals.push({ at: req.arrival, end: req.arrival + seconds, cpu: count * req.perNode.cpu, memory: count * req.perNode.memoryMiB });
-      if (req.arrival + seconds > best.allBestEffort) best = { allBestEffort: req.arrival + seconds, from: req.arrival, reason: 'lease' };
+      const end = req.arrival + config.bootSeconds + realWorkOf(req, config) + config.shutdownSeconds;
+      runs.push({ start: req.arrival, end, amount });
+      if (end > best.allBestEffort) best = { allBestEffort: end, from: req.arrival, reason: 'lease' };
     } else if (req.requestedStart !== null && req.kind === 'exact') {
-      held.push({ start: req.requestedStart, end: req.requestedStart + realWorkOf(req, config), cpu: count * req.perNode.cpu, memory: count * req.perNode.memoryMiB });
+      held.push({ start: req.requestedStart, end: req.requestedStart + realWorkOf(req, config), amount });
     }
   }
-  if (arrivals.length === 0) return { allBestEffort: 0, from: 0, reason: 'lease' };
-  arrivals.sort((a, b) => a.at - b.at);
-  const carried = carriedWork(arrivals);
-  // Work arriving at or after each arrival instant, summed from the last one back, with what must still be running then of the leases before it.
-  let cpuAfter = 0;
-  let memoryAfter = 0;
-  for (let k = arrivals.length - 1; k >= 0; k--) {
-    cpuAfter += arrivals[k].cpu * (arrivals[k].end - arrivals[k].at);
-    memoryAfter += arrivals[k].memory * (arrivals[k].end - arrivals[k].at);
-    if (k > 0 && arrivals[k - 1].at === arrivals[k].at) continue;
-    const t = arrivals[k].at;
-    const end = Math.max(
-      filledUntil(t, cpuAfter + carried.cpu[k], cpuCapacity, held, (h) => h.cpu),
-      filledUntil(t, memoryAfter + carried.memory[k], memoryCapacity, held, (h) => h.memory),
-    );
+  if (runs.length === 0) return best;
+  // Each run from its arrival: sorted by arrival, and by end for carriedWork.
+  runs.sort((a, b) => a.start - b.start);
+  const byEnd = [...runs].sort((a, b) => a.end - b.end);
+  for (const r of RESOURCES) {
+    const filled = filledFrom(runs, byEnd, held, nodes.reduce((sum, n) => sum + n[r], 0), r);
+    if (filled.allBestEffort > best.allBestEffort) best = filled;
+  }
+  return best;
+}
+
+/** The bound of one resource: the latest end over the arrival instants t of the work from t on. */
+function filledFrom(runs: readonly Span[], byEnd: readonly Span[], held: readonly Span[], capacity: number, r: Resource): WorkBound {
+  const carried = carriedWork(runs, byEnd, r);
+  let best: WorkBound = { allBestEffort: 0, from: 0, reason: 'work' };
+  // Work arriving at or after each arrival instant, summed from the last one back.
+  let after = 0;
+  for (let k = runs.length - 1; k >= 0; k--) {
+    after += runs[k].amount[r] * (runs[k].end - runs[k].start);
+    if (k > 0 && runs[k - 1].start === runs[k].start) continue;
+    const t = runs[k].start;
+    const end = filledUntil(t, after + carried[k], capacity, held, r);
     if (end > best.allBestEffort) best = { allBestEffort: end, from: t, reason: 'work' };
   }
   return best;
 }
 
 /**
- * For each lease k (sorted by arrival), the work of the leases that arrived before it that is
- * still to do at its arrival even had each started the instant it arrived: sum of rate x (end - t)
- * over those with end > t, kept as running sums over arrivals and over ends, both in time order.
+ * For each run k (sorted by arrival), the work of the runs that arrived before it that is still to
+ * do at its arrival even had each started the instant it arrived: the sum of amount x (end - t) over
+ * those with end > t, kept as running sums of amount and of amount x end, added over arrivals
+ * before t and taken off over ends by t, both in time order.
  */
-function carriedWork(arrivals: readonly Timed[]): { cpu: Float64Array; memory: Float64Array } {
-  const byEnd = [...arrivals].sort((a, b) => a.end - b.end);
-  const cpu = new Float64Array(arrivals.length);
-  const memory = new Float64Array(arrivals.length);
-  // Over leases arrived before t: sums of rate and of rate x end; the same over leases ended by t, taken off.
-  let rateC = 0;
-  let endC = 0;
-  let rateM = 0;
-  let endM = 0;
+function carriedWork(runs: readonly Span[], byEnd: readonly Span[], r: Resource): Float64Array {
+  const carried = new Float64Array(runs.length);
+  let rate = 0;
+  let weightedEnds = 0;
   let a = 0;
   let e = 0;
-  for (let k = 0; k < arrivals.length; k++) {
-    const t = arrivals[k].at;
-    for (; a < arrivals.length && arrivals[a].at < t; a++) {
-      rateC += arrivals[a].cpu;
-      endC += arrivals[a].cpu * arrivals[a].end;
-      rateM += arrivals[a].memory;
-      endM += arrivals[a].memory * arrivals[a].end;
+  for (let k = 0; k < runs.length; k++) {
+    const t = runs[k].start;
+    for (; a < runs.length && runs[a].start < t; a++) {
+      rate += runs[a].amount[r];
+      weightedEnds += runs[a].amount[r] * runs[a].end;
     }
     for (; e < byEnd.length && byEnd[e].end <= t; e++) {
-      rateC -= byEnd[e].cpu;
-      endC -= byEnd[e].cpu * byEnd[e].end;
-      rateM -= byEnd[e].memory;
-      endM -= byEnd[e].memory * byEnd[e].end;
+      rate -= byEnd[e].amount[r];
+      weightedEnds -= byEnd[e].amount[r] * byEnd[e].end;
     }
-    cpu[k] = Math.max(0, endC - t * rateC);
-    memory[k] = Math.max(0, endM - t * rateM);
+    carried[k] = Math.max(0, weightedEnds - t * rate);
   }
-  return { cpu, memory };
+  return carried;
 }
 
 /**
  * The least T with (T - t) x capacity >= work + what reservations hold within [t, T): found by
  * raising T until it holds, since each rise can only bring more of the reservations in.
  */
-function filledUntil(t: number, work: number, capacity: number, held: readonly Held[], amount: (h: Held) => number): number {
+function filledUntil(t: number, work: number, capacity: number, held: readonly Span[], r: Resource): number {
   if (capacity <= 0) return Infinity;
   let end = t + work / capacity;
   for (let round = 0; round < 1000; round++) {
     let reserved = 0;
     for (const h of held) {
       const overlap = Math.min(h.end, end) - Math.max(h.start, t);
-      if (overlap > 0) reserved += overlap * amount(h);
+      if (overlap > 0) reserved += overlap * h.amount[r];
     }
     const next = t + (work + reserved) / capacity;
     if (next <= end + 1e-6) return next;

@@ -16,16 +16,9 @@ import { readTerms } from '../../src/core/terms-document.ts';
 import { configOfTerms } from '../../src/core/terms.ts';
 import { bin, root } from '../support/vws-bin.ts';
 import { BOOTSTRAP_TOKEN, freePort, startServer } from './client/real-server.ts';
+import { SMALL_TRACE, simRefusal } from '../support/sim-refusal.ts';
 
-const trace = join(root, 'test/fixtures/small.swf');
-const refusal = (extra: Record<string, string>): string => {
-  try {
-    parseSimArgs({ trace, ...extra });
-  } catch (e) {
-    return (e as Error).message;
-  }
-  return 'accepted';
-};
+const trace = SMALL_TRACE;
 
 test('every preset changes something, and hpdc08 is the defaults themselves', () => {
   assert.deepEqual(PRESETS.hpdc08, {});
@@ -41,7 +34,7 @@ test('vws sim --preset selects the preset\'s options; an option beside it wins; 
   assert.deepEqual(parseSimArgs({ trace, preset: 'hpdc08' }).spec.config, DEFAULT_CONFIG);
   assert.deepEqual(parseSimArgs({ trace, preset: 'beyond-hpdc08' }).spec.config, configWith(presetOptions('beyond-hpdc08')));
   assert.equal(parseSimArgs({ trace, preset: 'beyond-hpdc08', 'suspended-order': 'arrival' }).spec.config.suspendedQueueOrder, 'arrival');
-  assert.equal(refusal({ preset: 'beyond' }), '--preset beyond: there is no such preset; choose one of hpdc08, beyond-hpdc08 (docs/beyond-hpdc08.md)');
+  assert.equal(simRefusal({ preset: 'beyond' }), '--preset beyond: there is no such preset; choose one of hpdc08, beyond-hpdc08 (docs/beyond-hpdc08.md)');
 });
 
 test('scheduling.preset in the terms sets the preset\'s options, the document\'s own keys win, an unknown name names the presets', () => {
@@ -63,7 +56,7 @@ test('vws sim --preset with --terms is refused: the preset then belongs in the t
   try {
     const file = join(dir, 'terms.json');
     writeFileSync(file, JSON.stringify({ format: 'vws.terms/v1' }));
-    assert.match(refusal({ preset: 'beyond-hpdc08', terms: file }), /^--preset and --terms: the terms document sets the scheduling/);
+    assert.match(simRefusal({ preset: 'beyond-hpdc08', terms: file }), /^--preset and --terms: the terms document sets the scheduling/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -22,8 +22,8 @@ import { simulate } from '../../src/sim/simulator.ts';
 import '../core/support/setup.ts';
 import { configArb, describeScenario, type Scenario, scenarioArb } from '../core/support/generators.ts';
 import { checkSchedule } from '../core/support/schedule-checker.ts';
+import { SMALL_TRACE, simRefusal } from '../support/sim-refusal.ts';
 import { validateSchedule } from '../support/validate-schedule.ts';
-import { root } from '../support/vws-bin.ts';
 
 const frontArb = fc.constantFrom(...FRONT_POLICIES);
 
@@ -117,21 +117,13 @@ test('earliest-start sends a lease to the cell that can start it first; round-ro
 });
 
 test('vws sim refuses a bad cell count or cell sizes, saying what to give', () => {
-  const trace = `${root}/test/fixtures/small.swf`;
-  const refusal = (extra: Record<string, string>): string => {
-    try {
-      parseSimArgs({ trace, ...extra });
-    } catch (e) {
-      return (e as Error).message;
-    }
-    return 'accepted';
-  };
-  assert.equal(refusal({ cells: '0' }), "--cells must be a positive whole number of cells to split the pool into, got '0'");
-  assert.equal(refusal({ cells: '2.5' }), "--cells must be a positive whole number of cells to split the pool into, got '2.5'");
-  assert.equal(refusal({ cells: '9', nodes: '8' }), "--cells 9 is more than the pool's 8 nodes: each cell needs at least one node; give at most 8 (or more --nodes)");
-  assert.match(refusal({ 'cell-sizes': '4,x' }), /^--cell-sizes: entry 2 \('x'\) is not a positive whole number of nodes/);
-  assert.match(refusal({ 'cell-sizes': '4,4', nodes: '10' }), /add up to 8 nodes but --nodes is 10/);
-  assert.match(refusal({ front: 'least-loaded' }), /^--front routes leases among cells: add --cells K/);
+  const trace = SMALL_TRACE;
+  assert.equal(simRefusal({ cells: '0' }), "--cells must be a positive whole number of cells to split the pool into, got '0'");
+  assert.equal(simRefusal({ cells: '2.5' }), "--cells must be a positive whole number of cells to split the pool into, got '2.5'");
+  assert.equal(simRefusal({ cells: '9', nodes: '8' }), "--cells 9 is more than the pool's 8 nodes: each cell needs at least one node; give at most 8 (or more --nodes)");
+  assert.match(simRefusal({ 'cell-sizes': '4,x' }), /^--cell-sizes: entry 2 \('x'\) is not a positive whole number of nodes/);
+  assert.match(simRefusal({ 'cell-sizes': '4,4', nodes: '10' }), /add up to 8 nodes but --nodes is 10/);
+  assert.match(simRefusal({ front: 'least-loaded' }), /^--front routes leases among cells: add --cells K/);
   assert.deepEqual(parseSimArgs({ trace, cells: '3', nodes: '8' }).spec.cells, { sizes: [3, 3, 2], front: 'earliest-start' });
   assert.equal(parseSimArgs({ trace, 'cell-sizes': '5,2' }).spec.pool.nodes, 7);
 });

@@ -5,25 +5,23 @@
 // rules. Every export goes through the shared checker. Writes bench/results/beyond-hpdc08.json.
 //
 //   npm run bench:beyond-hpdc08 [-- --part levers|kth] [--no-validate] [--only NAME,...]
-import { execFile } from 'node:child_process';
 import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { promisify } from 'node:util';
 import type { SchedulerConfig } from '../src/core/config.ts';
 import { presetOptions } from '../src/core/presets.ts';
 import { arLines, type ArSize, generateArs } from '../src/sim/ar-generator.ts';
 import { type ExperimentSpec, loadRequests } from '../src/sim/experiment.ts';
 import { injection, studySpec, TRACES } from './hpdc08-configs.ts';
 import { type RunJob, type RunResult, runAll } from './run-pool.ts';
+import { validateExportAsync } from './validate-export.ts';
 
 const { values: opts } = parseArgs({ options: { part: { type: 'string' }, 'no-validate': { type: 'boolean' }, only: { type: 'string' } } });
 const RESULTS = new URL('./results/', import.meta.url).pathname;
 const scratch = join(tmpdir(), `vws-beyond-${process.pid}`);
 mkdirSync(scratch, { recursive: true });
 const validate = !opts['no-validate'];
-const CHECKER = new URL('../../shared/tools/validate-schedule', import.meta.url).pathname;
 const TARGET = 'work_30-dur_3h-size_2medium';
 
 /** Each lever alone, some together, and the preset; the first is the paper-faithful policy every other is set against. */
@@ -50,19 +48,12 @@ interface Outcome {
   checker: string;
 }
 
-const run = promisify(execFile);
-
 async function check(path: string, nodes: number, overhead: number): Promise<string> {
-  try {
-    const { stdout } = await run('python3', [CHECKER, path, '--nodes', String(nodes), '--runtime-overhead', String(overhead)], { maxBuffer: 1 << 26 });
-    return stdout.trim().split('\n').pop() ?? 'OK';
-  } catch (e) {
-    const out = `${(e as { stdout?: string }).stdout ?? ''}${(e as { stderr?: string }).stderr ?? ''}`.trim().split('\n');
-    return `FAILED: ${out.slice(-4).join(' | ')}`;
-  }
+  const r = await validateExportAsync(path, { nodes, runtimeOverheadPercent: overhead });
+  return r.ok ? r.summary : `FAILED: ${r.summary.split('\n').join(' | ')}`;
 }
 
-/** Runs the jobs (checking exports two at a time as they come), each with its bound; growth against `baseline`. */
+/** Runs the jobs, each with its bound, then checks their exports two at a time; growth against `baseline`. */
 async function execute(jobs: RunJob[], baseline: number, nodes: number): Promise<Outcome[]> {
   const results: RunResult[] = await runAll(jobs.map((j) => ({ ...j, bound: true })), undefined, progress());
   const outcomes: Outcome[] = [];

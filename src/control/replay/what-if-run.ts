@@ -34,14 +34,16 @@ export function runWhatIf(run: WhatIfRun): Backends {
   const nodes = new NodeIndex();
   const owners = new Map<string, Ownership>();
   const ends = new EarlyEnds();
+  /** When a run that began with `doneBefore` seconds of work behind it has done as much as the lease did. */
+  const expectEnd = (seg: Segment, doneBefore: number): void => {
+    const ran = countsWork(seg) ? workload.ranFor.get(seg.leaseId) : undefined;
+    if (!ran) return;
+    const lease = backends.lease(seg.leaseId)!;
+    const work = lease.req.kind === 'best-effort' ? stretchedSeconds(ran.seconds, config.runtimeOverheadPercent) : ran.seconds;
+    ends.expect(seg, seg.start + work - doneBefore);
+  };
   const heard = (step: StepResult): void => {
-    for (const seg of step.started) {
-      const ran = countsWork(seg) ? workload.ranFor.get(seg.leaseId) : undefined;
-      if (!ran) continue;
-      const lease = backends.lease(seg.leaseId)!;
-      const work = lease.req.kind === 'best-effort' ? stretchedSeconds(ran.seconds, config.runtimeOverheadPercent) : ran.seconds;
-      ends.expect(seg, seg.start + work - lease.done);
-    }
+    for (const seg of step.started) expectEnd(seg, backends.lease(seg.leaseId)!.done);
   };
   const apply = (input: Input, now: number): void => heard(applyInput(backends, nodes, owners, input, now).step);
   const steps = workload.steps;
@@ -81,7 +83,14 @@ export function runWhatIf(run: WhatIfRun): Backends {
 
   /** A change the service made is made here if this policy's schedule lets it; refused, the lease keeps its terms, as a refused change leaves it. */
   function changeIfItCan(input: Extract<Input, { type: 'change' }>, now: number): void {
-    if (backends.lease(input.id) && backends.planChange(input.id, input.change, now, 0).ok) apply(input, now);
+    const lease = backends.lease(input.id);
+    if (!lease || !backends.planChange(input.id, input.change, now, 0).ok) return;
+    const running = lease.chain.find((s) => s.active && countsWork(s));
+    const before = running && { end: running.end, done: lease.done };
+    apply(input, now);
+    // A run made longer in place is not a new start: its work may now end inside it, where it did
+    // not before (EarlyEnds keeps only ends inside a run).
+    if (running && before && running.active && !running.removed && running.end > before.end) expectEnd(running, before.done);
   }
 
   function endRun(id: string, now: number): void {

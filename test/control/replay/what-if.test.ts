@@ -1,7 +1,8 @@
 // The what-if of a site's log, on logs written here: what the document's kinds and limits refuse
 // is rejected for policy (its rules on groups read each owner's groups), a lease its owner
-// cancelled while it ran is cancelled again after as much work, a hold never committed holds its
-// room in both schedules and counts in neither's figures, and a log a replay cannot take is refused.
+// cancelled while it ran (made longer or not) is cancelled again after as much work, a hold never
+// committed holds its room in both schedules and counts in neither's figures, and a log a replay
+// cannot take is refused.
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
@@ -78,6 +79,20 @@ test('a lease cancelled while it ran is cancelled again once it has run as long;
   const never = booting.find((l) => l.id === 'never')!;
   assert.deepEqual([never.outcome, never.segments], ['cancelled', []], 'cancelled at T0 + 20, before it began');
   assert.equal(booting.find((l) => l.id === 'second')!.segments[0].start, T0 + 40);
+});
+
+test('a lease made longer while it ran, then cancelled, is cancelled again after as much work, not run to its new end', () => {
+  // Found by the as-it-ran property (CI seed 1418489099): the run's new end lay past the instant its
+  // work was done, which the what-if had only looked for inside the run as it began.
+  const log = logOf([
+    [T0, submit('bob', request('longer', { duration: 91 }))],
+    [T0 + 60, { type: 'change', id: 'longer', change: { duration: 211 } }],
+    [T0 + 150, { type: 'cancel', id: 'longer', by: 'bob' }],
+  ]);
+  const r = whatIf(log, null);
+  const runs = (schedule: string[]) => lines(schedule).map((l) => [l.id, l.outcome, l.segments.map((s) => [s.kind, s.start - T0, s.end - T0])]);
+  assert.deepEqual(runs(r.whatIf.schedule), [['longer', 'cancelled', [['run', 0, 150]]]]);
+  assert.deepEqual(runs(r.whatIf.schedule), runs(r.real.schedule));
 });
 
 test('a hold never committed holds its room in both schedules and counts in neither\'s figures; a committed one is a request from its hold', () => {

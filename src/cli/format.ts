@@ -1,4 +1,5 @@
 import type { SimMetrics } from '../sim/metrics.ts';
+import type { ChangeFigures } from '../sim/workload-changes.ts';
 
 /** 2674265 -> "30d 22:51:05" */
 export function formatDuration(seconds: number): string {
@@ -20,7 +21,7 @@ export function metricsTable(m: SimMetrics): string {
     ['suspensions', String(m.suspensions)],
     ['migrations', String(m.migrations)],
     ['preemptions', String(m.preemptions)],
-    ...(m.changes ? [['changes made', `${m.changes.made} of ${m.changes.asked}${m.changes.made < m.changes.asked ? ` (refused: ${Object.entries(m.changes.refused).map(([k, v]) => `${k} ${v}`).join(', ')})` : ''}`] as [string, string]] : []),
+    ...changesRows(m.changes),
     ...(m.charges ? [['charged', `${m.charges.total.toFixed(2)} ${m.charges.unit} (${Object.entries(m.charges.byKind).map(([k, v]) => `${k} ${v!.toFixed(2)}`).join(', ')})`] as [string, string]] : []),
     ['wall time', `${m.wallSeconds.toFixed(2)} s`],
   ];
@@ -45,4 +46,11 @@ export function progressBar(stream: NodeJS.WriteStream, label: string): { update
       if (shown) stream.write('\r\x1b[K');
     },
   };
+}
+
+/** The row of the workload's changes, if it asked for any. */
+export function changesRows(c: ChangeFigures | undefined): Array<[string, string]> {
+  if (!c) return [];
+  const refused = c.made < c.asked ? ` (refused: ${Object.entries(c.refused).map(([k, v]) => `${k} ${v}`).join(', ')})` : '';
+  return [['changes made', `${c.made} of ${c.asked}${refused}`]];
 }

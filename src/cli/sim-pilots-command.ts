@@ -11,8 +11,10 @@ import { pilotMetrics, type PilotMetrics, vmMetrics, type VmMetrics } from '../s
 import { simulatePilots } from '../sim/pilot-simulation.ts';
 import { readWorkload } from '../sim/readers/index.ts';
 import { writeSchedule } from '../sim/schedule-export.ts';
+import { type ChangeFigures, type ChangeOutcome, changeFigures } from '../sim/workload-changes.ts';
 import { numberOption, positive, positiveInteger } from './options.ts';
 import { UsageError } from './usage-error.ts';
+import { changesRows } from './format.ts';
 
 export interface SimPilotsOptions {
   batch?: string; vms?: string; pilots?: string; nodes?: string; 'node-memory'?: string; window?: string; json?: boolean; schedule?: string;
@@ -57,6 +59,8 @@ export interface SimPilotsOutput {
   pilots: PilotMetrics;
   windowSeconds: number;
   wallSeconds: number;
+  /** What became of the changes the VM leases ask for, if they ask for any. */
+  changes?: ChangeFigures;
 }
 
 function alone(size: number, jobs: readonly BatchJob[]): BatchMetrics {
@@ -76,8 +80,10 @@ export function simPilotsCommand(v: SimPilotsOptions): number {
   const leases = readWorkload(v.vms, { perNode: node }).leases;
   const windowSeconds = numberOption('window', v.window, Math.max(0, ...batch.map((j) => j.submit)), (n) => Number.isInteger(n) && n > 0, 'whole seconds > 0');
   const t0 = performance.now();
-  const run = simulatePilots({ clusterNodes: nodes, node, batch, leases, policy, config: configWith({}) });
+  const outcomes: ChangeOutcome[] = [];
+  const run = simulatePilots({ clusterNodes: nodes, node, batch, leases, policy, config: configWith({}), onChange: (o) => outcomes.push(o) });
   const out: SimPilotsOutput = {
+    ...(outcomes.length > 0 ? { changes: changeFigures(outcomes) } : {}),
     batch: batchMetrics(run.batch.records()), batchAlone: alone(nodes, batch), vm: vmMetrics(run.scheduler.allLeases(), run.nodes, windowSeconds),
     pilots: pilotMetrics(run), windowSeconds, wallSeconds: (performance.now() - t0) / 1000,
   };
@@ -98,6 +104,7 @@ function pilotsTable(o: SimPilotsOutput): string {
     ['VM mean wait', `${o.vm.meanWait.toFixed(0)} s`],
     ['VM mean bounded slowdown', o.vm.meanBoundedSlowdown.toFixed(2)],
     ['VM suspensions', String(o.vm.suspensions)],
+    ...changesRows(o.changes),
     ['pilots', `${o.pilots.started} started, ${o.pilots.preempted} preempted, ${o.pilots.released} let go idle, ${o.pilots.timeLimit} to their time limit`],
     ['pilot node-hours', `${o.pilots.heldNodeHours.toFixed(1)} (${(100 * o.pilots.usedShare).toFixed(0)}% held by VMs)`],
     ['wall time', `${o.wallSeconds.toFixed(2)} s`],

@@ -6,10 +6,13 @@
 import { type BackendSpec, Backends } from '../core/backends.ts';
 import { type BackendOption, type BurstPolicy, chooseBackend } from '../core/bursting.ts';
 import type { SchedulerConfig } from '../core/config.ts';
+import type { LeaseRecord } from '../core/lease-record.ts';
+import type { Segment } from '../core/segment.ts';
 import type { Done, LeaseRequest, NodeSpec } from '../core/types.ts';
 import { EarlyEnds, mustEndEarly } from './early-ends.ts';
 import { realWorkOf } from './real-work.ts';
 import { refusedByTerms } from './terms-admission.ts';
+import { type ChangeOutcome, WorkloadChanges } from './workload-changes.ts';
 import type { Terms } from '../core/terms.ts';
 
 /** The name of the site's own pool among the back-ends. */
@@ -31,6 +34,8 @@ export interface BurstSimulationInput {
   onProgress?: (fraction: number) => void;
   until?: number;
   terms?: Terms;
+  /** Hears what became of each change the workload asks for (LeaseRequest.changes). */
+  onChange?: (o: ChangeOutcome) => void;
 }
 
 function mustDo(r: Done): void {
@@ -43,22 +48,29 @@ export function simulateBursting(input: BurstSimulationInput): Backends {
   const backends = new Backends([{ name: POOL_BACKEND, config, nodes: input.nodes }, ...burst.backends]);
   const others = backends.names.slice(1);
   const earlyEnds = new EarlyEnds();
+  const configOf = (lease: LeaseRecord): SchedulerConfig => backends.scheduler(backends.backendOf(lease.req))!.config;
+  const changes = new WorkloadChanges((lease) => configOf(lease).runtimeOverheadPercent);
   /** Whether something was submitted or ended since the last step: a plan made now would not see it. */
   let unapplied = false;
   let steppedAt = -Infinity;
 
+  /** The real seconds of work of a lease, under its own back-end's configuration. */
+  const realWork = (lease: LeaseRecord): number => realWorkOf(lease.req, configOf(lease));
+  const expectEnds = (started: readonly Segment[], changedAt?: number): void => {
+    for (const seg of started) {
+      if (seg.kind !== 'run') continue;
+      const lease = backends.lease(seg.leaseId)!;
+      earlyEnds.expect(seg, seg.start + realWork(lease) - lease.done, changedAt ?? seg.start);
+    }
+  };
   const step = (now: number): void => {
     unapplied = false;
     steppedAt = now;
-    for (const seg of backends.advance(now).started) {
-      if (seg.kind !== 'run') continue;
-      const lease = backends.lease(seg.leaseId)!;
-      const own = backends.scheduler(backends.backendOf(lease.req))!.config;
-      earlyEnds.expect(seg, seg.start + realWorkOf(lease.req, own) - lease.done);
-    }
+    expectEnds(backends.advance(now).started);
   };
 
   const send = (req: LeaseRequest, now: number): void => {
+    changes.heard(req);
     const byTerms = refusedByTerms(req, now, input.terms);
     if (byTerms) return void mustDo(backends.scheduler(POOL_BACKEND)!.refuse({ ...req, backend: POOL_BACKEND }, now, 'policy', byTerms));
     const candidates = others.filter((name) => burst.mayRun(req, name));
@@ -81,20 +93,26 @@ export function simulateBursting(input: BurstSimulationInput): Backends {
   let lastReport = 0;
   for (;;) {
     const arrival = next < requests.length ? requests[next].arrival : Infinity;
-    const now = Math.min(arrival, backends.nextEventTime(), earlyEnds.nextTime());
+    const now = Math.min(arrival, backends.nextEventTime(), earlyEnds.nextTime(), changes.nextTime());
     if (input.until !== undefined && now > input.until) {
       if (backends.time < input.until) step(input.until);
       break;
     }
     if (now === Infinity) break;
     for (let run = earlyEnds.takeNext(now); run !== undefined; run = earlyEnds.takeNext(now)) {
-      if (mustEndEarly(backends.lease(run.leaseId)!, run, now)) {
+      const lease = backends.lease(run.leaseId)!;
+      if (mustEndEarly(lease, run, now, realWork(lease))) {
         mustDo(backends.finishEarly(run.leaseId, now));
         unapplied = true;
       }
     }
     while (next < requests.length && requests[next].arrival === now) send(requests[next++], now);
     step(now);
+    if (changes.nextTime() === now) {
+      // Made on whichever back-end holds the lease, as the service makes an owner's change.
+      expectEnds(changes.makeDue(backends, now, input.onChange), now);
+      step(now);
+    }
     if (input.onProgress && next - lastReport >= 1000) {
       lastReport = next;
       input.onProgress(next / requests.length);

@@ -3,13 +3,14 @@
 
 import { Scheduler } from '../core/scheduler.ts';
 import type { Done, LeaseRequest, NodeSpec } from '../core/types.ts';
-import type { StepResult } from '../core/scheduler.ts';
+import type { Segment } from '../core/segment.ts';
 import { type CellsSpec, cellHolds, splitNodes } from './cells.ts';
 import { type Cell, Front } from './cell-front.ts';
 import { EarlyEnds, mustEndEarly } from './early-ends.ts';
 import { realWorkOf } from './real-work.ts';
 import type { SimulationInput } from './simulator.ts';
 import { refusedByTerms } from './terms-admission.ts';
+import { WorkloadChanges } from './workload-changes.ts';
 
 export interface CellsRun {
   cells: Cell[];
@@ -26,6 +27,8 @@ function mustDo(r: Done): void {
 interface CellClock {
   cell: Cell;
   earlyEnds: EarlyEnds;
+  /** The changes its leases' owners ask for (a lease's are made in the cell it was routed to). */
+  changes: WorkloadChanges;
   /** The instant the cell was last advanced to, to advance it once more only when something changed since. */
   advancedAt: number;
   /** A lease of it ended early since it was last advanced. */
@@ -43,7 +46,7 @@ export function simulateCells(input: SimulationInput & { nodes: readonly NodeSpe
   const { config } = input;
   const requests = [...input.requests].sort((a, b) => a.arrival - b.arrival);
   const clocks: CellClock[] = splitNodes(input.nodes, spec.sizes).map((nodes, index) => ({
-    cell: { index, nodes, scheduler: new Scheduler(nodes, config), live: [] }, earlyEnds: new EarlyEnds(), advancedAt: -Infinity, changed: false,
+    cell: { index, nodes, scheduler: new Scheduler(nodes, config), live: [] }, earlyEnds: new EarlyEnds(), changes: new WorkloadChanges(() => config.runtimeOverheadPercent), advancedAt: -Infinity, changed: false,
   }));
   const cells = clocks.map((c) => c.cell);
   const largest = cells.reduce((a, b) => (b.nodes.length > a.nodes.length ? b : a));
@@ -52,29 +55,33 @@ export function simulateCells(input: SimulationInput & { nodes: readonly NodeSpe
   const advance = (c: CellClock, now: number): void => {
     c.advancedAt = now;
     c.changed = false;
-    expectEnds(c, c.cell.scheduler.advance(now), config);
+    expectEnds(c, c.cell.scheduler.advance(now).started, undefined, config);
+  };
+  const submitTo = (c: CellClock, req: LeaseRequest, now: number, plan?: Parameters<Scheduler['submit']>[2]): void => {
+    mustDo(c.cell.scheduler.submit(req, now, plan));
+    c.changes.heard(req);
+    run.routed[c.cell.index]++;
+    c.cell.live.push(c.cell.scheduler.lease(req.id)!);
   };
   const route = (req: LeaseRequest, now: number): void => {
     if (clocks.length > 1) for (const c of clocks) if (c.advancedAt !== now) advance(c, now);
     // What the terms refuse is kept in the first cell, as one pool keeps it (submitUnder).
     const refused = refusedByTerms(req, now, input.terms);
-    if (refused) return mustDo(cells[0].scheduler.refuse(req, now, 'policy', refused));
-    if (clocks.length === 1) {
-      mustDo(cells[0].scheduler.submit(req, now));
-      run.routed[0]++;
-      cells[0].live.push(cells[0].scheduler.lease(req.id)!);
-      return;
+    // Its changes are asked all the same, and refused, where the lease is kept (as by one pool).
+    if (refused) {
+      clocks[0].changes.heard(req);
+      return mustDo(cells[0].scheduler.refuse(req, now, 'policy', refused));
     }
+    if (clocks.length === 1) return submitTo(clocks[0], req, now);
     const candidates = cells.filter((c) => cellHolds(c.nodes, req));
     if (candidates.length === 0) {
       run.tooLarge++;
       const why = `asks for ${req.nodes} nodes of ${req.perNode.cpu} CPU and ${req.perNode.memoryMiB} MiB; the pool is split into cells of ${spec.sizes.join(', ')} nodes and no cell has that many: fewer nodes, or larger cells`;
+      clocks[largest.index].changes.heard(req);
       return mustDo(largest.scheduler.refuse(req, now, 'exceeds-pool', why));
     }
     const { cell, plan } = front.route(candidates, req, now);
-    mustDo(cell.scheduler.submit(req, now, plan));
-    run.routed[cell.index]++;
-    cell.live.push(cell.scheduler.lease(req.id)!);
+    submitTo(clocks[cell.index], req, now, plan);
     advance(clocks[cell.index], now);
   };
   let next = 0;
@@ -82,7 +89,7 @@ export function simulateCells(input: SimulationInput & { nodes: readonly NodeSpe
   for (;;) {
     const arrival = next < requests.length ? requests[next].arrival : Infinity;
     let now = arrival;
-    for (const c of clocks) now = Math.min(now, c.cell.scheduler.nextEventTime(), c.earlyEnds.nextTime());
+    for (const c of clocks) now = Math.min(now, c.cell.scheduler.nextEventTime(), c.earlyEnds.nextTime(), c.changes.nextTime());
     if (input.until !== undefined && now > input.until) {
       for (const c of clocks) if (c.cell.scheduler.time < input.until) c.cell.scheduler.advance(input.until);
       break;
@@ -90,7 +97,8 @@ export function simulateCells(input: SimulationInput & { nodes: readonly NodeSpe
     if (now === Infinity) break;
     for (const c of clocks) {
       for (let r = c.earlyEnds.takeNext(now); r !== undefined; r = c.earlyEnds.takeNext(now)) {
-        if (mustEndEarly(c.cell.scheduler.lease(r.leaseId)!, r, now)) {
+        const lease = c.cell.scheduler.lease(r.leaseId)!;
+        if (mustEndEarly(lease, r, now, realWorkOf(lease.req, config))) {
           mustDo(c.cell.scheduler.finishEarly(r.leaseId, now));
           c.advancedAt = -Infinity;
           c.changed = true;
@@ -102,6 +110,11 @@ export function simulateCells(input: SimulationInput & { nodes: readonly NodeSpe
     // of its own is due (a step then changes nothing, and costs a pass over its queue).
     for (const c of clocks) {
       if (clocks.length === 1 || (c.advancedAt !== now && (c.changed || c.cell.scheduler.nextEventTime() <= now))) advance(c, now);
+      if (c.changes.nextTime() !== now) continue;
+      if (c.advancedAt !== now) advance(c, now);
+      // As one pool makes them (simulate()): then the runs they lengthened or shortened are expected anew.
+      expectEnds(c, c.changes.makeDue(c.cell.scheduler, now, input.onChange), now, config);
+      advance(c, now);
     }
     if (input.onProgress && next - lastReport >= 1000) {
       lastReport = next;
@@ -113,10 +126,10 @@ export function simulateCells(input: SimulationInput & { nodes: readonly NodeSpe
 }
 
 /** Runs that began: each ends early when its real work is done (as simulate() does for one pool). */
-function expectEnds(c: CellClock, step: StepResult, config: SimulationInput['config']): void {
-  for (const seg of step.started) {
+function expectEnds(c: CellClock, started: readonly Segment[], changedAt: number | undefined, config: SimulationInput['config']): void {
+  for (const seg of started) {
     if (seg.kind !== 'run') continue;
     const lease = c.cell.scheduler.lease(seg.leaseId)!;
-    c.earlyEnds.expect(seg, seg.start + realWorkOf(lease.req, config) - lease.done);
+    c.earlyEnds.expect(seg, seg.start + realWorkOf(lease.req, config) - lease.done, changedAt ?? seg.start);
   }
 }

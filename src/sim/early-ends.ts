@@ -6,9 +6,14 @@ import type { Segment } from '../core/segment.ts';
 export class EarlyEnds {
   private readonly heap = new BoundaryHeap<Segment>();
 
-  /** A run whose real work is done at `at`; at its planned end too, since a suspension may be planned there. */
-  expect(run: Segment, at: number): void {
-    if (at <= run.end) this.heap.push(at, 0, run);
+  /**
+   * A run whose real work is done at `at`, asked at `now`; at its planned end too, since a
+   * suspension may be planned there. A change of its real work may leave it done already: it
+   * ends at `now`.
+   */
+  expect(run: Segment, at: number, now: number): void {
+    const t = Math.max(at, now);
+    if (t <= run.end) this.heap.push(t, 0, run);
   }
 
   /** The next instant at which a still-running lease ends early, Infinity if none. */
@@ -43,10 +48,12 @@ export class EarlyEnds {
 }
 
 /**
- * Whether a run whose work is done at `now` must be ended by hand: a run that ends as planned
- * needs no help, unless more was planned after it (a suspension, a later piece).
+ * Whether a run expected to have done its `work` (real seconds in all) at `now` must be ended by
+ * hand: not if a change of the lease gave it more to do since the end was expected; not if it ends
+ * as planned by itself, unless more was planned after it (a suspension, a later piece).
  */
-export function mustEndEarly(lease: LeaseRecord, run: Segment, now: number): boolean {
+export function mustEndEarly(lease: LeaseRecord, run: Segment, now: number, work: number): boolean {
+  if (lease.done + now - run.start < work) return false;
   const after = lease.chain[lease.chain.indexOf(run) + 1];
   return now < run.end || lease.chainEndsIn === 'suspend' || (after !== undefined && after.kind !== 'shutdown');
 }

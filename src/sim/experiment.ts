@@ -1,4 +1,4 @@
-import { type ChangeOutcome, changeFigures } from './workload-changes.ts';
+import { type ChangeFigures, type ChangeOutcome, changeFigures } from './workload-changes.ts';
 import type { Terms } from '../core/terms.ts';
 import { simCharges } from './charges.ts';
 import { setFlagsFromString } from 'node:v8';
@@ -89,17 +89,23 @@ export function runExperiment(spec: ExperimentSpec, requests: readonly LeaseRequ
   if (spec.burst && spec.cells) throw new RangeError('bursting and cells do not go together yet: simulate one or the other');
   if (spec.burst) return runBursting(spec, spec.burst, requests, nodes, started);
   if (spec.cells) return runCells(spec, spec.cells, requests, nodes, started);
-  const outcomes: ChangeOutcome[] = [];
-  const scheduler = simulate({ requests, nodes, config: spec.config, onProgress: spec.onProgress, until: spec.until, terms: spec.terms, onChange: (o) => outcomes.push(o) });
+  const changes = changesHeard();
+  const scheduler = simulate({ requests, nodes, config: spec.config, onProgress: spec.onProgress, until: spec.until, terms: spec.terms, onChange: changes.onChange });
   const wallSeconds = Number(process.hrtime.bigint() - started) / 1e9;
   const leases = scheduler.allLeases();
-  const changes = outcomes.length > 0 ? { changes: changeFigures(outcomes) } : {};
-  return { metrics: { ...computeMetrics(leases, nodes, wallSeconds), charges: simCharges(leases, spec.terms), ...changes }, scheduler, nodes, leases };
+  return { metrics: { ...computeMetrics(leases, nodes, wallSeconds), charges: simCharges(leases, spec.terms), ...changes.figures() }, scheduler, nodes, leases };
+}
+
+/** What became of the workload's changes, for the metrics (none asked: no figures). */
+function changesHeard(): { onChange: (o: ChangeOutcome) => void; figures: () => { changes?: ChangeFigures } } {
+  const outcomes: ChangeOutcome[] = [];
+  return { onChange: (o) => outcomes.push(o), figures: () => (outcomes.length > 0 ? { changes: changeFigures(outcomes) } : {}) };
 }
 
 function runBursting(spec: ExperimentSpec, burst: NonNullable<ExperimentSpec['burst']>, requests: readonly LeaseRequest[], nodes: NodeSpec[], started: bigint): ExperimentResult {
+  const changes = changesHeard();
   const backends = simulate({
-    requests, nodes, config: spec.config, onProgress: spec.onProgress, until: spec.until, terms: spec.terms,
+    requests, nodes, config: spec.config, onProgress: spec.onProgress, until: spec.until, terms: spec.terms, onChange: changes.onChange,
     burst: { backends: [ec2Backend(spec.config, burst.ec2)], policy: burst.policy, mayRun: (req) => fitsInstanceTypes(burst.ec2, req) },
   });
   const wallSeconds = Number(process.hrtime.bigint() - started) / 1e9;
@@ -110,14 +116,16 @@ function runBursting(spec: ExperimentSpec, burst: NonNullable<ExperimentSpec['bu
   const backendOf = (l: LeaseRecord): string => where.get(l)!;
   const metrics = computeMetrics(leases, nodes, wallSeconds, { onPool: (l) => backendOf(l) === POOL_BACKEND });
   metrics.charges = simCharges(leases.filter((l) => backendOf(l) === POOL_BACKEND), spec.terms);
+  Object.assign(metrics, changes.figures());
   metrics.burst = burstMetrics(leases, { policy: burst.policy, names: backends.names, backendOf, priced: { [EC2_BACKEND]: burst.ec2 } });
   return { metrics, scheduler: backends.primary, nodes: [...backends.nodes], leases, backends };
 }
 
 function runCells(spec: ExperimentSpec, cells: CellsSpec, requests: readonly LeaseRequest[], nodes: NodeSpec[], started: bigint): ExperimentResult {
-  const run = simulateCells({ requests, nodes, config: spec.config, onProgress: spec.onProgress, until: spec.until, terms: spec.terms }, cells);
+  const changes = changesHeard();
+  const run = simulateCells({ requests, nodes, config: spec.config, onProgress: spec.onProgress, until: spec.until, terms: spec.terms, onChange: changes.onChange }, cells);
   const wallSeconds = Number(process.hrtime.bigint() - started) / 1e9;
   const leases = cellsLeases(run);
-  const metrics = { ...cellsMetrics(run, nodes, cells.front, wallSeconds), charges: simCharges(leases, spec.terms) };
+  const metrics = { ...cellsMetrics(run, nodes, cells.front, wallSeconds), charges: simCharges(leases, spec.terms), ...changes.figures() };
   return { metrics, scheduler: run.cells[0].scheduler, nodes, leases, cells: run };
 }

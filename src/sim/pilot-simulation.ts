@@ -16,10 +16,12 @@ import type { LeaseRecord } from '../core/lease-record.ts';
 import { hasEnded } from '../core/lease-record.ts';
 import { pilotDecision, type PilotPolicy, pilotPolicyProblem, type PilotView } from '../core/pilot-policy.ts';
 import { Scheduler } from '../core/scheduler.ts';
+import type { Segment } from '../core/segment.ts';
 import type { Done, LeaseRequest, NodeSpec, Resources } from '../core/types.ts';
 import { BatchCluster, type BatchJob, type BatchStep } from './batch/batch-cluster.ts';
 import { EarlyEnds, mustEndEarly } from './early-ends.ts';
 import { realWorkOf } from './real-work.ts';
+import { type ChangeOutcome, WorkloadChanges } from './workload-changes.ts';
 
 export interface PilotSimInput {
   /** Nodes of the batch cluster, each of `node`'s shape. */
@@ -31,6 +33,8 @@ export interface PilotSimInput {
   policy: PilotPolicy;
   /** vws's scheduler configuration; suspended state is kept in a depot whatever it says. */
   config: SchedulerConfig;
+  /** Hears what became of each change the VM leases ask for (LeaseRequest.changes). */
+  onChange?: (o: ChangeOutcome) => void;
 }
 
 /** When one node was vws's: a pilot held it over [start, end). */
@@ -91,6 +95,7 @@ class PilotLoop {
   private readonly tenures: Tenure[] = [];
   private readonly counts = { submitted: 0, started: 0, preempted: 0, released: 0, timeLimit: 0 };
   private readonly earlyEnds = new EarlyEnds();
+  private readonly changes = new WorkloadChanges(() => this.config.runtimeOverheadPercent);
   private readonly requests: LeaseRequest[];
   private alive: LeaseRecord[] = [];
   private nextRequest = 0;
@@ -111,17 +116,23 @@ class PilotLoop {
   run(): PilotSimResult {
     for (;;) {
       const arrival = this.nextRequest < this.requests.length ? this.requests[this.nextRequest].arrival : Infinity;
-      const now = Math.min(arrival, this.scheduler.nextEventTime(), this.earlyEnds.nextTime(), this.batch.nextEventTime(), this.nextIdleExpiry());
+      const now = Math.min(arrival, this.scheduler.nextEventTime(), this.earlyEnds.nextTime(), this.changes.nextTime(), this.batch.nextEventTime(), this.nextIdleExpiry());
       if (now === Infinity) break;
       for (let run = this.earlyEnds.takeNext(now); run !== undefined; run = this.earlyEnds.takeNext(now)) {
-        if (mustEndEarly(this.scheduler.lease(run.leaseId)!, run, now)) mustDo(this.scheduler.finishEarly(run.leaseId, now));
+        const lease = this.scheduler.lease(run.leaseId)!;
+        if (mustEndEarly(lease, run, now, realWorkOf(lease.req, this.config))) mustDo(this.scheduler.finishEarly(run.leaseId, now));
       }
       while (this.nextRequest < this.requests.length && this.requests[this.nextRequest].arrival === now) {
         const req = this.requests[this.nextRequest++];
         mustDo(this.scheduler.submit(req, now));
+        this.changes.heard(req);
         this.alive.push(this.scheduler.lease(req.id)!);
       }
       this.advanceScheduler(now);
+      if (this.changes.nextTime() === now) {
+        this.expectEnds(this.changes.makeDue(this.scheduler, now, this.input.onChange), now);
+        this.advanceScheduler(now);
+      }
       this.settle(now);
     }
     return { batch: this.batch, scheduler: this.scheduler, nodes: this.nodes, tenures: this.tenures, pilots: this.counts };
@@ -169,13 +180,17 @@ class PilotLoop {
     return step.pilotsStarted.length + step.pilotsSignalled.length + step.pilotsEnded.length + step.batchStarted.length > 0;
   }
 
-  private advanceScheduler(now: number): void {
-    const step = this.scheduler.advance(now);
-    for (const seg of step.started) {
+  /** Runs that began, or that a change made longer or shorter: each ends early when its real work is done. */
+  private expectEnds(runs: readonly Segment[], changedAt?: number): void {
+    for (const seg of runs) {
       if (seg.kind !== 'run') continue;
       const lease = this.scheduler.lease(seg.leaseId)!;
-      this.earlyEnds.expect(seg, seg.start + realWorkOf(lease.req, this.config) - lease.done);
+      this.earlyEnds.expect(seg, seg.start + realWorkOf(lease.req, this.config) - lease.done, changedAt ?? seg.start);
     }
+  }
+
+  private advanceScheduler(now: number): void {
+    this.expectEnds(this.scheduler.advance(now).started);
     for (const p of this.pilots.values()) {
       if (p.start === null) continue;
       const idle = p.nodes.every((n) => this.scheduler.nodeIsIdle(n));

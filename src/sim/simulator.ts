@@ -45,13 +45,13 @@ export function simulate(input: SimulationInput & { burst?: BurstInput }): Sched
   const requests = [...input.requests].sort((a, b) => a.arrival - b.arrival);
   const scheduler = new Scheduler(input.nodes, config);
   const earlyEnds = new EarlyEnds();
-  const changes = new WorkloadChanges();
-  const expectEnds = (started: readonly Segment[]): void => {
+  const changes = new WorkloadChanges(() => config.runtimeOverheadPercent);
+  const expectEnds = (started: readonly Segment[], changedAt?: number): void => {
     for (const seg of started) {
       if (seg.kind !== 'run') continue;
       const lease = scheduler.lease(seg.leaseId)!;
       // Occurrences of a periodic lease are leases the scheduler made: their request is read from the lease.
-      earlyEnds.expect(seg, seg.start + realWorkOf(lease.req, config) - lease.done);
+      earlyEnds.expect(seg, seg.start + realWorkOf(lease.req, config) - lease.done, changedAt ?? seg.start);
     }
   };
   let next = 0;
@@ -67,7 +67,7 @@ export function simulate(input: SimulationInput & { burst?: BurstInput }): Sched
     for (let run = earlyEnds.takeNext(now); run !== undefined; run = earlyEnds.takeNext(now)) {
       const lease = scheduler.lease(run.leaseId)!;
       // A change may have given the workload more to do since this end was expected.
-      if (mustEndEarly(lease, run, now) && lease.done + now - run.start >= realWorkOf(lease.req, config)) mustDo(scheduler.finishEarly(run.leaseId, now));
+      if (mustEndEarly(lease, run, now, realWorkOf(lease.req, config))) mustDo(scheduler.finishEarly(run.leaseId, now));
     }
     while (next < requests.length && requests[next].arrival === now) {
       changes.heard(requests[next]);
@@ -75,14 +75,8 @@ export function simulate(input: SimulationInput & { burst?: BurstInput }): Sched
     }
     expectEnds(scheduler.advance(now).started);
     if (changes.nextTime() === now) {
-      const changed: Segment[] = [];
-      changes.makeDue(scheduler, now, (o) => {
-        input.onChange?.(o);
-        const run = o.made ? scheduler.lease(o.leaseId)!.chain.find((seg) => seg.kind === 'run' && seg.active) : undefined;
-        if (run) changed.push(run);
-      });
       // A running lease's real work may have changed: its end is expected anew.
-      expectEnds(changed);
+      expectEnds(changes.makeDue(scheduler, now, input.onChange), now);
       expectEnds(scheduler.advance(now).started);
     }
     if (input.onProgress && next - lastReport >= 1000) {

@@ -30,6 +30,10 @@ test('a workload\'s changes are made when they can be: extended before and while
   assert.deepEqual(runs('late'), [[10800, 14400, ['n1', 'n2']]], 'its extension over class was refused');
   const check = spawnSync('python3', [checker, schedule, '--nodes', '4'], { encoding: 'utf8' });
   assert.equal(check.status, 0, check.stdout + check.stderr);
+  // Split into cells, each change is made in its lease's cell (the class of 4 nodes fits none of 2).
+  const cells = vws('sim', '--trace', fixture, '--nodes', '4', '--cells', '2', '--json');
+  assert.equal(cells.status, 0, cells.stderr);
+  assert.deepEqual(JSON.parse(cells.stdout).changes, { asked: 5, made: 4, refused: { 'wrong-state': 1 } });
   const again = join(dir, 'again.jsonl');
   assert.equal(vws('sim', '--trace', fixture, '--nodes', '4', '--schedule', again).status, 0);
   assert.equal(readFileSync(again, 'utf8'), readFileSync(schedule, 'utf8'), 'deterministic');

@@ -20,6 +20,7 @@ import { computeMetrics } from '../../src/sim/metrics.ts';
 import { scheduleLines } from '../../src/sim/schedule-export.ts';
 import { POOL_BACKEND, simulate } from '../../src/sim/simulator.ts';
 import '../core/support/setup.ts';
+import { withChanges } from '../core/support/changes-arb.ts';
 import { configArb, describeScenario, scenarioArb } from '../core/support/generators.ts';
 import { MOVED_END, movedEndScenario } from '../core/support/moved-end.ts';
 import { checkSchedule } from '../core/support/schedule-checker.ts';
@@ -169,6 +170,9 @@ test('the shared checker accepts the export with EC2 nodes in its header', () =>
   assert.equal(status, 0, output);
 });
 
+/** Generated workloads, half of them with owners' changes (LWF <change>), made on whichever back-end holds the lease. */
+const scenarios = scenarioArb({ pool: { maxNodes: 6 }, stream: { maxLeases: 25 }, config: configArb() }).chain((s) => fc.oneof(fc.constant(s), withChanges(s)));
+
 test('generated workloads: no segment crosses back-ends, no node is over capacity, every lease ends completed or rejected', () => {
   const model = fc.record({
     types: fc.subarray(TYPES, { minLength: 1 }),
@@ -176,7 +180,7 @@ test('generated workloads: no segment crosses back-ends, no node is over capacit
     bootSeconds: fc.integer({ min: 0, max: 120 }),
   });
   fc.assert(
-    fc.property(scenarioArb({ pool: { maxNodes: 6 }, stream: { maxLeases: 25 }, config: configArb() }), model, fc.integer({ min: 0, max: 3000 }), (s, m, afterSeconds) => {
+    fc.property(scenarios, model, fc.integer({ min: 0, max: 3000 }), (s, m, afterSeconds) => {
       const ec2: Ec2Model = { instanceTypes: m.types, slots: m.slots, bootSeconds: m.bootSeconds };
       const backends = runBurst(s.requests, { afterSeconds, nodes: s.nodes, config: s.config, model: ec2 });
       const violations = [
@@ -191,7 +195,7 @@ test('generated workloads: no segment crosses back-ends, no node is over capacit
 
 test('generated workloads that may not burst: the export is the plain simulation\'s, line for line', () => {
   fc.assert(
-    fc.property(scenarioArb({ pool: { maxNodes: 6 }, stream: { maxLeases: 25 }, config: configArb() }), (s) => {
+    fc.property(scenarios, (s) => {
       const plain = [...scheduleLines(simulate({ requests: s.requests, nodes: s.nodes, config: s.config }).allLeases(), s.nodes)].slice(1);
       const backends = runBurst(s.requests, { mayRun: false, nodes: s.nodes, config: s.config });
       assert.deepEqual(exportOf(backends).slice(1), plain, `scenario ${describeScenario(s)}`);

@@ -19,7 +19,9 @@ import { cellsScheduleLines } from '../../src/sim/cells-export.ts';
 import { computeMetrics } from '../../src/sim/metrics.ts';
 import { scheduleLines } from '../../src/sim/schedule-export.ts';
 import { simulate } from '../../src/sim/simulator.ts';
+import type { ChangeOutcome } from '../../src/sim/workload-changes.ts';
 import '../core/support/setup.ts';
+import { withChanges } from '../core/support/changes-arb.ts';
 import { configArb, describeScenario, type Scenario, scenarioArb } from '../core/support/generators.ts';
 import { checkSchedule } from '../core/support/schedule-checker.ts';
 import { SMALL_TRACE, simRefusal } from '../support/sim-refusal.ts';
@@ -52,6 +54,35 @@ test('one cell gives exactly the one-pool result: the same export, byte for byte
       assert.equal(cells!.tooLarge, 0);
     }),
     { numRuns: 300 },
+  );
+});
+
+test('with owners\' changes too, one cell gives exactly the one-pool run: the export, the metrics, and what became of each change', () => {
+  fc.assert(
+    fc.property(scenarioArb({ pool: { maxNodes: 8 }, stream: { maxLeases: 20 }, config: configArb() }).chain(withChanges), frontArb, (s, front) => {
+      const heard: { pool: ChangeOutcome[]; cell: ChangeOutcome[] } = { pool: [], cell: [] };
+      const pool = simulate({ requests: s.requests, nodes: s.nodes, config: s.config, onChange: (o) => heard.pool.push(o) }).allLeases();
+      const run = simulateCells({ requests: s.requests, nodes: s.nodes, config: s.config, onChange: (o) => heard.cell.push(o) }, { sizes: [s.nodes.length], front });
+      assert.deepEqual([...cellsScheduleLines(run, s.nodes)], [...scheduleLines(pool, s.nodes)], `scenario ${describeScenario(s)}`);
+      assert.deepEqual(heard.cell, heard.pool);
+      const { cells: _, ...metrics } = cellsMetrics(run, s.nodes, front, 0);
+      assert.deepEqual(metrics, computeMetrics(pool, s.nodes, 0));
+    }),
+    { numRuns: 200 },
+  );
+});
+
+test('with owners\' changes, several cells make each in the lease\'s own cell: every change is heard once, and the export is sound', () => {
+  fc.assert(
+    fc.property(withSizes.chain(({ s, front, sizes }) => withChanges(s).map((c) => ({ s: c, front, sizes }))), ({ s, front, sizes }) => {
+      const heard: ChangeOutcome[] = [];
+      const run = simulateCells({ requests: s.requests, nodes: s.nodes, config: s.config, onChange: (o) => heard.push(o) }, { sizes, front });
+      const asked = s.requests.flatMap((r) => (r.changes ?? []).map((c) => `${r.id}@${c.at}`)).sort();
+      assert.deepEqual(heard.map((o) => `${o.leaseId}@${o.at}`).sort(), asked, `scenario ${describeScenario(s)}`);
+      const lines = [...cellsScheduleLines(run, s.nodes)];
+      assert.deepEqual(checkSchedule(lines, { runtimeOverheadPercent: s.config.runtimeOverheadPercent, drained: true }), [], `scenario ${describeScenario(s)}, cells ${sizes}, front ${front}`);
+    }),
+    { numRuns: 150 },
   );
 });
 

@@ -1,7 +1,8 @@
 // Batch jobs and VM leases sharing a cluster through pilots (src/sim/pilot-simulation.ts): every
 // VM lease completes, only on a node while a pilot holds it; pilots hold their nodes only while
 // the batch model ran them; batch jobs wait at most the grace time for pilots; the vws side's
-// export passes both schedule checkers; and the same input gives the same run.
+// export passes both schedule checkers, owners' changes of VM leases too; and the same input gives
+// the same run.
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
@@ -14,6 +15,7 @@ import { pilotMetrics, tenureViolations, vmMetrics } from '../../src/sim/pilot-m
 import { type PilotSimInput, type PilotSimResult, simulatePilots } from '../../src/sim/pilot-simulation.ts';
 import { scheduleLines } from '../../src/sim/schedule-export.ts';
 import '../core/support/setup.ts';
+import { requestsWithChanges } from '../core/support/changes-arb.ts';
 import { checkSchedule } from '../core/support/schedule-checker.ts';
 import { validateSchedule } from '../support/validate-schedule.ts';
 
@@ -61,6 +63,19 @@ test('every VM lease completes on pilot nodes only; batch jobs wait at most the 
     const p = pilotMetrics(r);
     assert.ok(p.started <= p.submitted && p.usedShare <= 1 + 1e-9, why);
   }), { numRuns: 120 });
+});
+
+test('owners\' changes of VM leases are made on the pilots\' nodes: each heard once, every lease completes there, the export checks', () => {
+  const withChangesArb = inputArb.chain((input) => requestsWithChanges(input.leases).map((leases) => ({ ...input, leases })));
+  fc.assert(fc.property(withChangesArb, (input) => {
+    const why = JSON.stringify(input);
+    const heard: string[] = [];
+    const r = simulatePilots({ ...input, onChange: (o) => heard.push(`${o.leaseId}@${o.at}`) });
+    assert.deepEqual(heard.sort(), input.leases.flatMap((l) => (l.changes ?? []).map((c) => `${l.id}@${c.at}`)).sort(), why);
+    for (const l of r.scheduler.allLeases()) assert.equal(l.state, 'completed', `${l.req.id}: ${why}`);
+    assertOnPilotsOnly(r, why);
+    assert.deepEqual(checkSchedule(scheduleLines(r.scheduler.allLeases(), r.nodes), { runtimeOverheadPercent: 0, drained: true }), [], why);
+  }), { numRuns: 100 });
 });
 
 test('the same input gives the same run', () => {

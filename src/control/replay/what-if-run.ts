@@ -35,15 +35,15 @@ export function runWhatIf(run: WhatIfRun): Backends {
   const owners = new Map<string, Ownership>();
   const ends = new EarlyEnds();
   /** When a run that began with `doneBefore` seconds of work behind it has done as much as the lease did. */
-  const expectEnd = (seg: Segment, doneBefore: number): void => {
+  const expectEnd = (seg: Segment, doneBefore: number, now: number): void => {
     const ran = countsWork(seg) ? workload.ranFor.get(seg.leaseId) : undefined;
     if (!ran) return;
     const lease = backends.lease(seg.leaseId)!;
     const work = lease.req.kind === 'best-effort' ? stretchedSeconds(ran.seconds, config.runtimeOverheadPercent) : ran.seconds;
-    ends.expect(seg, seg.start + work - doneBefore);
+    ends.expect(seg, seg.start + work - doneBefore, now);
   };
   const heard = (step: StepResult): void => {
-    for (const seg of step.started) expectEnd(seg, backends.lease(seg.leaseId)!.done);
+    for (const seg of step.started) expectEnd(seg, backends.lease(seg.leaseId)!.done, seg.start);
   };
   const apply = (input: Input, now: number): void => heard(applyInput(backends, nodes, owners, input, now).step);
   const steps = workload.steps;
@@ -90,7 +90,7 @@ export function runWhatIf(run: WhatIfRun): Backends {
     apply(input, now);
     // A run made longer in place is not a new start: its work may now end inside it, where it did
     // not before (EarlyEnds keeps only ends inside a run).
-    if (running && before && running.active && !running.removed && running.end > before.end) expectEnd(running, before.done);
+    if (running && before && running.active && !running.removed && running.end > before.end) expectEnd(running, before.done, now);
   }
 
   function endRun(id: string, now: number): void {

@@ -69,7 +69,7 @@ export class PlanHarness {
     for (const seg of step.started) {
       if (seg.kind !== 'run') continue;
       const lease = this.scheduler.lease(seg.leaseId)!;
-      earlyEnds.expect(seg, seg.start + realWorkOf(lease.req, this.config) - lease.done);
+      earlyEnds.expect(seg, seg.start + realWorkOf(lease.req, this.config) - lease.done, seg.start);
     }
   }
 }

@@ -15,3 +15,10 @@ export function stretchedSeconds(seconds: number, overheadPercent: number): numb
 export function unstretchedSeconds(seconds: number, overheadPercent: number): number {
   return overheadPercent === 0 ? seconds : Math.round(seconds / (1 + overheadPercent / 100));
 }
+
+/** The fewest seconds of work whose stretched run lasts at least `seconds` (unstretchedSeconds may round below). */
+export function workCovering(seconds: number, overheadPercent: number): number {
+  let work = unstretchedSeconds(seconds, overheadPercent);
+  while (stretchedSeconds(work, overheadPercent) < seconds) work++;
+  return work;
+}

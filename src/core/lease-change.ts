@@ -102,8 +102,10 @@ export function changedRequest(req: LeaseRequest, change: LeaseChange): LeaseReq
     const { nodes, perNode } = clusterEnvelope(roles);
     Object.assign(out, { roles, nodes, perNode });
   }
+  // Kept whole, not cut to the duration asked now: a later change may lengthen the lease again,
+  // and what reads it takes the shorter of the two (realWorkOf, the export's checkers).
   const real = change.realDuration ?? req.realDuration;
-  if (real !== undefined) out.realDuration = Math.min(real, duration);
+  if (real !== undefined) out.realDuration = real;
   return out;
 }
 

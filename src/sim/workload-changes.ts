@@ -3,7 +3,7 @@
 
 import { BoundaryHeap } from '../core/boundary-heap.ts';
 import type { Scheduler } from '../core/scheduler.ts';
-import { stretchedSeconds, unstretchedSeconds } from '../core/costs.ts';
+import { workCovering } from '../core/costs.ts';
 import type { LeaseRecord } from '../core/lease-record.ts';
 import { countsWork, type Segment } from '../core/segment.ts';
 import type { LeaseChange, LeaseRequest, RefusalCode } from '../core/types.ts';
@@ -72,9 +72,7 @@ export class WorkloadChanges {
     if (change.realDuration === undefined || !lease) return change;
     const run = lease.chain.find((seg) => countsWork(seg) && seg.active);
     const least = run && run.start < now ? lease.done + now - run.start : lease.done + 1;
-    const overhead = lease.req.kind === 'best-effort' ? this.overheadOf(lease) : 0;
-    let real = unstretchedSeconds(least, overhead);
-    if (stretchedSeconds(real, overhead) < least) real++;
+    const real = workCovering(least, lease.req.kind === 'best-effort' ? this.overheadOf(lease) : 0);
     return real > change.realDuration ? { ...change, realDuration: real } : change;
   }
 }

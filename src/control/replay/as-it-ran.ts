@@ -6,7 +6,8 @@
 
 import { Backends } from '../../core/backends.ts';
 import type { SchedulerConfig } from '../../core/config.ts';
-import { unstretchedSeconds } from '../../core/costs.ts';
+import { unstretchedSeconds, workCovering } from '../../core/costs.ts';
+import type { LeaseRecord } from '../../core/lease-record.ts';
 import { countsWork } from '../../core/segment.ts';
 import type { Terms } from '../../core/terms.ts';
 import type { InputRow } from '../../store/store.ts';
@@ -18,6 +19,12 @@ import { ReplayRefused } from './site-log.ts';
 export interface RunLength {
   /** Seconds of work it had done, as the request counts them (a best-effort lease's runtime overhead taken out). */
   seconds: number;
+  /**
+   * For each earlier attempt lost to a node, the least work (as `seconds` counts it) that outlasts
+   * the run it had: its VM had not ended by then, so under another policy that attempt, if not
+   * lost, runs at least so long.
+   */
+  lostRuns: number[];
   /** A stop or an exit finished its work; a cancel or a failure threw the rest away. */
   ends: 'finish' | 'cancel';
   /** The input that ended it. */
@@ -66,11 +73,16 @@ export function replayAsItRan(inputs: readonly InputRow[], config: SchedulerConf
       const lease = backends.lease(ending)!;
       const seconds = lease.req.kind === 'best-effort' ? unstretchedSeconds(lease.done, backends.primary.config.runtimeOverheadPercent) : lease.done;
       // Stopped at the instant its run began, it never ran: the core withdrew it as a cancel.
-      if (seconds > 0) ranFor.set(ending, { seconds, ends: input.type === 'finish' ? 'finish' : 'cancel', time: row.time, seq: row.seq });
+      if (seconds > 0) ranFor.set(ending, { seconds, lostRuns: lostRuns(lease, backends.primary.config.runtimeOverheadPercent), ends: input.type === 'finish' ? 'finish' : 'cancel', time: row.time, seq: row.seq });
     }
   }
   advanceTo(backends, until ?? Infinity);
   return { backends, pool, neverCommitted: held, lastTerms, ranFor };
+}
+
+function lostRuns(lease: LeaseRecord, overheadPercent: number): number[] {
+  const overhead = lease.req.kind === 'best-effort' ? overheadPercent : 0;
+  return lease.lost.map((a) => workCovering(a.segments.reduce((sum, seg) => sum + (countsWork(seg) ? seg.end - seg.start : 0), 0) + 1, overhead));
 }
 
 /** Every scheduler event up to `t`, in order, as the service's clock brings them. */

@@ -1,7 +1,8 @@
 // The workload run under another policy: the same loop as the service's (events up to an
 // instant first, then that instant's inputs in log order, each followed by a pass of the
 // scheduler), so that under the site's own terms it gives the schedule the site had. A lease
-// ended while it ran ends again once it has done as much work, however long it waited first.
+// ended while it ran ends again once it has done as much work, however long it waited first (in
+// an attempt the site lost to a node, not before it has run longer than that attempt had).
 
 import { Backends } from '../../core/backends.ts';
 import type { SchedulerConfig } from '../../core/config.ts';
@@ -39,7 +40,10 @@ export function runWhatIf(run: WhatIfRun): Backends {
     const ran = countsWork(seg) ? workload.ranFor.get(seg.leaseId) : undefined;
     if (!ran) return;
     const lease = backends.lease(seg.leaseId)!;
-    const work = lease.req.kind === 'best-effort' ? stretchedSeconds(ran.seconds, config.runtimeOverheadPercent) : ran.seconds;
+    // An attempt the real run lost had not ended when it was lost: it runs at least longer than that.
+    const lostRun = ran.lostRuns[lease.lost.length];
+    const real = lostRun === undefined ? ran.seconds : Math.max(ran.seconds, lostRun);
+    const work = lease.req.kind === 'best-effort' ? stretchedSeconds(real, config.runtimeOverheadPercent) : real;
     ends.expect(seg, seg.start + work - doneBefore, now);
   };
   const heard = (step: StepResult): void => {

@@ -9,6 +9,7 @@ import { test } from 'node:test';
 import fc from 'fast-check';
 import { configWith } from '../../src/core/config.ts';
 import { type Call, callArb, differences, outcomeMismatches, reasonsWithoutWords, runCalls, snapshot } from './live-replay-calls.ts';
+import { LIVE_SHRINK_BUDGET, shrinkBudget } from '../support/shrink-budget.ts';
 import { validateSchedule } from '../support/validate-schedule.ts';
 import { postgresPlace, restartWorld, sqlitePlace, type StorePlace } from './restart-world.ts';
 
@@ -92,7 +93,7 @@ for (const [name, calls] of FOUND) test(`found by the property (SQLite): ${name}
 for (const [name, place] of [['SQLite', sqlitePlace], ['PostgreSQL', () => postgresPlace()]] as const) {
   test(`${name}: after random API calls the live view equals the replayed view, and the live schedule passes the checker`, async () => {
     await fc.assert(
-      fc.asyncProperty(fc.array(callArb, { minLength: 1, maxLength: Number(process.env.VWS_REPLAY_CALLS ?? 30), size: 'max' }), (calls) => liveEqualsReplay(place, calls)),
+      fc.asyncProperty(fc.array(callArb, { minLength: 1, maxLength: Number(process.env.VWS_REPLAY_CALLS ?? 30), size: 'max' }), shrinkBudget(LIVE_SHRINK_BUDGET, (calls) => liveEqualsReplay(place, calls))),
       { numRuns: runsOn(name), includeErrorInReport: true },
     );
   });
@@ -110,7 +111,7 @@ test('found by the property (SQLite, two back-ends): a reservation whose node is
 
 test('SQLite, two back-ends: after random API calls the live view equals the replayed view, and the live schedule passes the checker', async () => {
   await fc.assert(
-    fc.asyncProperty(fc.array(callArb, { minLength: 1, maxLength: Number(process.env.VWS_REPLAY_CALLS ?? 30), size: 'max' }), (calls) => liveEqualsReplay(sqlitePlace, calls, { afterSeconds: 300 })),
+    fc.asyncProperty(fc.array(callArb, { minLength: 1, maxLength: Number(process.env.VWS_REPLAY_CALLS ?? 30), size: 'max' }), shrinkBudget(LIVE_SHRINK_BUDGET, (calls) => liveEqualsReplay(sqlitePlace, calls, { afterSeconds: 300 }))),
     { numRuns: runsOn('SQLite'), includeErrorInReport: true },
   );
 });

@@ -13,6 +13,7 @@ import { readSiteLog } from '../../../src/control/replay/read-site-log.ts';
 import { whatIf } from '../../../src/control/replay/what-if.ts';
 import { type Call, callArb, runCalls } from '../../api/live-replay-calls.ts';
 import { restartWorld, sqlitePlace } from '../../api/restart-world.ts';
+import { LIVE_SHRINK_BUDGET, shrinkBudget } from '../../support/shrink-budget.ts';
 
 const BOOT = 30;
 const SHUTDOWN = 15;
@@ -39,22 +40,22 @@ const calls = (arb: fc.Arbitrary<Call>) => fc.array(arb, { minLength: 1, maxLeng
 const RUNS = Number(process.env.VWS_REPLAY_RUNS ?? 30);
 
 test('the log replayed as it ran, up to the clock\'s instant, exports what the live GET /v1/schedule shows', async () => {
-  await fc.assert(fc.asyncProperty(calls(callArb), (cs) => afterCalls(cs, async (dir, now, schedule) => {
+  await fc.assert(fc.asyncProperty(calls(callArb), shrinkBudget(LIVE_SHRINK_BUDGET, (cs) => afterCalls(cs, async (dir, now, schedule) => {
     const replayed = whatIf(await readSiteLog(dir), null, { config, until: now });
     assert.equal(`${replayed.real.schedule.join('\n')}\n`, schedule);
-  })), { numRuns: RUNS, includeErrorInReport: true });
+  }))), { numRuns: RUNS, includeErrorInReport: true });
 });
 
 /** What the what-if keeps as it was: no owner's suspend or resume, no migration, no change of terms. */
 const kept = callArb.filter((c) => !(c.op === 'act' && c.action !== 'stop') && c.op !== 'migrate' && c.op !== 'terms');
 
 test('under the site\'s own terms, a workload with nothing dropped gives the figures the site had', async () => {
-  await fc.assert(fc.asyncProperty(calls(kept), (cs) => afterCalls(cs, async (dir) => {
+  await fc.assert(fc.asyncProperty(calls(kept), shrinkBudget(LIVE_SHRINK_BUDGET, (cs) => afterCalls(cs, async (dir) => {
     const r = whatIf(await readSiteLog(dir), null, { config });
     const { wallSeconds: _a, ...real } = r.real.metrics;
     const { wallSeconds: _b, ...other } = r.whatIf.metrics;
     assert.deepEqual(other, real);
-  })), { numRuns: RUNS, includeErrorInReport: true });
+  }))), { numRuns: RUNS, includeErrorInReport: true });
 });
 
 /** A best-effort lease of one node for `duration` s, asked for now. */

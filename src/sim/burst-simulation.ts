@@ -56,13 +56,7 @@ export function simulateBursting(input: BurstSimulationInput): Backends {
 
   /** The real seconds of work of a lease, under its own back-end's configuration. */
   const realWork = (lease: LeaseRecord): number => realWorkOf(lease.req, configOf(lease));
-  const expectEnds = (started: readonly Segment[], changedAt?: number): void => {
-    for (const seg of started) {
-      if (seg.kind !== 'run') continue;
-      const lease = backends.lease(seg.leaseId)!;
-      earlyEnds.expect(seg, seg.start + realWork(lease) - lease.done, changedAt ?? seg.start);
-    }
-  };
+  const expectEnds = (runs: readonly Segment[], changedAt?: number): void => earlyEnds.expectRuns(runs, backends, realWork, changedAt);
   const step = (now: number): void => {
     unapplied = false;
     steppedAt = now;

@@ -3,6 +3,7 @@
 
 import { Scheduler } from '../core/scheduler.ts';
 import type { Done, LeaseRequest, NodeSpec } from '../core/types.ts';
+import type { LeaseRecord } from '../core/lease-record.ts';
 import type { Segment } from '../core/segment.ts';
 import { type CellsSpec, cellHolds, splitNodes } from './cells.ts';
 import { type Cell, Front } from './cell-front.ts';
@@ -52,10 +53,13 @@ export function simulateCells(input: SimulationInput & { nodes: readonly NodeSpe
   const largest = cells.reduce((a, b) => (b.nodes.length > a.nodes.length ? b : a));
   const front = new Front(spec.front);
   const run: CellsRun = { cells, tooLarge: 0, routed: cells.map(() => 0) };
+  const workOf = (lease: LeaseRecord): number => realWorkOf(lease.req, config);
+  // Runs that began, or that a change made longer or shorter, end early when their real work is done (as in simulate()).
+  const expectEnds = (c: CellClock, runs: readonly Segment[], changedAt?: number): void => c.earlyEnds.expectRuns(runs, c.cell.scheduler, workOf, changedAt);
   const advance = (c: CellClock, now: number): void => {
     c.advancedAt = now;
     c.changed = false;
-    expectEnds(c, c.cell.scheduler.advance(now).started, undefined, config);
+    expectEnds(c, c.cell.scheduler.advance(now).started);
   };
   const submitTo = (c: CellClock, req: LeaseRequest, now: number, plan?: Parameters<Scheduler['submit']>[2]): void => {
     mustDo(c.cell.scheduler.submit(req, now, plan));
@@ -98,7 +102,7 @@ export function simulateCells(input: SimulationInput & { nodes: readonly NodeSpe
     for (const c of clocks) {
       for (let r = c.earlyEnds.takeNext(now); r !== undefined; r = c.earlyEnds.takeNext(now)) {
         const lease = c.cell.scheduler.lease(r.leaseId)!;
-        if (mustEndEarly(lease, r, now, realWorkOf(lease.req, config))) {
+        if (mustEndEarly(lease, r, now, workOf(lease))) {
           mustDo(c.cell.scheduler.finishEarly(r.leaseId, now));
           c.advancedAt = -Infinity;
           c.changed = true;
@@ -113,7 +117,7 @@ export function simulateCells(input: SimulationInput & { nodes: readonly NodeSpe
       if (c.changes.nextTime() !== now) continue;
       if (c.advancedAt !== now) advance(c, now);
       // As one pool makes them (simulate()): then the runs they lengthened or shortened are expected anew.
-      expectEnds(c, c.changes.makeDue(c.cell.scheduler, now, input.onChange), now, config);
+      expectEnds(c, c.changes.makeDue(c.cell.scheduler, now, input.onChange), now);
       advance(c, now);
     }
     if (input.onProgress && next - lastReport >= 1000) {
@@ -125,11 +129,3 @@ export function simulateCells(input: SimulationInput & { nodes: readonly NodeSpe
   return run;
 }
 
-/** Runs that began: each ends early when its real work is done (as simulate() does for one pool). */
-function expectEnds(c: CellClock, started: readonly Segment[], changedAt: number | undefined, config: SimulationInput['config']): void {
-  for (const seg of started) {
-    if (seg.kind !== 'run') continue;
-    const lease = c.cell.scheduler.lease(seg.leaseId)!;
-    c.earlyEnds.expect(seg, seg.start + realWorkOf(lease.req, config) - lease.done, changedAt ?? seg.start);
-  }
-}

@@ -2,6 +2,11 @@ import { BoundaryHeap } from '../core/boundary-heap.ts';
 import type { LeaseRecord } from '../core/lease-record.ts';
 import type { Segment } from '../core/segment.ts';
 
+/** Where the leases of the runs are: one pool's scheduler, or every back-end (Backends). */
+export interface LeaseHolder {
+  lease(id: string): LeaseRecord | undefined;
+}
+
 /** When running leases finish their real work before their planned run ends. */
 export class EarlyEnds {
   private readonly heap = new BoundaryHeap<Segment>();
@@ -14,6 +19,19 @@ export class EarlyEnds {
   expect(run: Segment, at: number, now: number): void {
     const t = Math.max(at, now);
     if (t <= run.end) this.heap.push(t, 0, run);
+  }
+
+  /**
+   * Each run among `runs` ends when its lease (found in `leases`) has done its real work, `workOf`:
+   * runs that began, or that a change made at `changedAt` longer or shorter. Occurrences of a
+   * periodic lease are leases the scheduler made: `workOf` reads their request from the lease.
+   */
+  expectRuns(runs: readonly Segment[], leases: LeaseHolder, workOf: (lease: LeaseRecord) => number, changedAt?: number): void {
+    for (const seg of runs) {
+      if (seg.kind !== 'run') continue;
+      const lease = leases.lease(seg.leaseId)!;
+      this.expect(seg, seg.start + workOf(lease) - lease.done, changedAt ?? seg.start);
+    }
   }
 
   /** The next instant at which a still-running lease ends early, Infinity if none. */

@@ -120,7 +120,7 @@ class PilotLoop {
       if (now === Infinity) break;
       for (let run = this.earlyEnds.takeNext(now); run !== undefined; run = this.earlyEnds.takeNext(now)) {
         const lease = this.scheduler.lease(run.leaseId)!;
-        if (mustEndEarly(lease, run, now, realWorkOf(lease.req, this.config))) mustDo(this.scheduler.finishEarly(run.leaseId, now));
+        if (mustEndEarly(lease, run, now, this.workOf(lease))) mustDo(this.scheduler.finishEarly(run.leaseId, now));
       }
       while (this.nextRequest < this.requests.length && this.requests[this.nextRequest].arrival === now) {
         const req = this.requests[this.nextRequest++];
@@ -180,13 +180,11 @@ class PilotLoop {
     return step.pilotsStarted.length + step.pilotsSignalled.length + step.pilotsEnded.length + step.batchStarted.length > 0;
   }
 
+  private readonly workOf = (lease: LeaseRecord): number => realWorkOf(lease.req, this.config);
+
   /** Runs that began, or that a change made longer or shorter: each ends early when its real work is done. */
   private expectEnds(runs: readonly Segment[], changedAt?: number): void {
-    for (const seg of runs) {
-      if (seg.kind !== 'run') continue;
-      const lease = this.scheduler.lease(seg.leaseId)!;
-      this.earlyEnds.expect(seg, seg.start + realWorkOf(lease.req, this.config) - lease.done, changedAt ?? seg.start);
-    }
+    this.earlyEnds.expectRuns(runs, this.scheduler, this.workOf, changedAt);
   }
 
   private advanceScheduler(now: number): void {

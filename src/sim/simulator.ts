@@ -7,6 +7,7 @@ import { submitUnder } from './terms-admission.ts';
 import { type BurstInput, simulateBursting } from './burst-simulation.ts';
 import { EarlyEnds, mustEndEarly } from './early-ends.ts';
 import { realWorkOf } from './real-work.ts';
+import type { LeaseRecord } from '../core/lease-record.ts';
 import type { Segment } from '../core/segment.ts';
 import { type ChangeOutcome, WorkloadChanges } from './workload-changes.ts';
 
@@ -46,14 +47,8 @@ export function simulate(input: SimulationInput & { burst?: BurstInput }): Sched
   const scheduler = new Scheduler(input.nodes, config);
   const earlyEnds = new EarlyEnds();
   const changes = new WorkloadChanges(() => config.runtimeOverheadPercent);
-  const expectEnds = (started: readonly Segment[], changedAt?: number): void => {
-    for (const seg of started) {
-      if (seg.kind !== 'run') continue;
-      const lease = scheduler.lease(seg.leaseId)!;
-      // Occurrences of a periodic lease are leases the scheduler made: their request is read from the lease.
-      earlyEnds.expect(seg, seg.start + realWorkOf(lease.req, config) - lease.done, changedAt ?? seg.start);
-    }
-  };
+  const workOf = (lease: LeaseRecord): number => realWorkOf(lease.req, config);
+  const expectEnds = (runs: readonly Segment[], changedAt?: number): void => earlyEnds.expectRuns(runs, scheduler, workOf, changedAt);
   let next = 0;
   let lastReport = 0;
   for (;;) {
@@ -67,7 +62,7 @@ export function simulate(input: SimulationInput & { burst?: BurstInput }): Sched
     for (let run = earlyEnds.takeNext(now); run !== undefined; run = earlyEnds.takeNext(now)) {
       const lease = scheduler.lease(run.leaseId)!;
       // A change may have given the workload more to do since this end was expected.
-      if (mustEndEarly(lease, run, now, realWorkOf(lease.req, config))) mustDo(scheduler.finishEarly(run.leaseId, now));
+      if (mustEndEarly(lease, run, now, workOf(lease))) mustDo(scheduler.finishEarly(run.leaseId, now));
     }
     while (next < requests.length && requests[next].arrival === now) {
       changes.heard(requests[next]);

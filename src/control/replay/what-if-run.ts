@@ -90,11 +90,12 @@ export function runWhatIf(run: WhatIfRun): Backends {
     const lease = backends.lease(input.id);
     if (!lease || !backends.planChange(input.id, input.change, now, 0).ok) return;
     const running = lease.chain.find((s) => s.active && countsWork(s));
-    const before = running && { end: running.end, done: lease.done };
+    const endBefore = running?.end ?? Infinity;
+    const doneBefore = lease.done;
     apply(input, now);
     // A run made longer in place is not a new start: its work may now end inside it, where it did
     // not before (EarlyEnds keeps only ends inside a run).
-    if (running && before && running.active && !running.removed && running.end > before.end) expectEnd(running, before.done, now);
+    if (running && running.active && !running.removed && running.end > endBefore) expectEnd(running, doneBefore, now);
   }
 
   function endRun(id: string, now: number): void {

@@ -66,10 +66,6 @@ export class PlanHarness {
   }
 
   private watch(step: StepResult, earlyEnds: EarlyEnds): void {
-    for (const seg of step.started) {
-      if (seg.kind !== 'run') continue;
-      const lease = this.scheduler.lease(seg.leaseId)!;
-      earlyEnds.expect(seg, seg.start + realWorkOf(lease.req, this.config) - lease.done, seg.start);
-    }
+    earlyEnds.expectRuns(step.started, this.scheduler, (lease) => realWorkOf(lease.req, this.config));
   }
 }
